@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isP20Error } from '../src/errors.js';
+import { commands } from './commands/index.js';
+import { TOOL_VERSION } from '../src/version.js';
+
+/**
+ * p20link command line. Thin layer: every command parses its flags and calls
+ * one library function. Errors the library raises on purpose (P20Error) are
+ * printed as one clear line; anything else is an internal error.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(argv)
+    .scriptName('p20link')
+    .usage('$0 <command> [options]\n\nPrivacy-preserving record linkage and disclosure control for P-20W data systems.')
+    .version(TOOL_VERSION)
+    .strict()
+    .demandCommand(1, 'Name a command (see --help).')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`p20link: ${msg}\nRun with --help for usage.\n`);
+      exitCode = 2;
+    });
+  for (const c of commands) cli.command(c);
+  try {
+    const result = await cli.parseAsync();
+    void result;
+    const fromCmd = process.exitCode;
+    return exitCode || (typeof fromCmd === 'number' ? fromCmd : 0);
+  } catch (e) {
+    if (isP20Error(e)) {
+      process.stderr.write(`p20link: error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`p20link: internal error: ${err.message}\n`);
+    if (process.env.P20LINK_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+    return 70;
+  }
+}
+
+const code = await main(hideBin(process.argv));
+process.exitCode = code;

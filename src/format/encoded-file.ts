@@ -1,0 +1,319 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { P20Error } from '../errors.js';
+import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
+
+/**
+ * The encoded file: what an agency hands to the linker (inside a package).
+ * Documented in protocols/encoded-file.md; this module is its only reader and
+ * writer. Line 1 is a JSON header, every further line one JSON array per
+ * record whose items follow `header.columns`. No raw PII is ever written:
+ * only the record id the agency chose, the CLK, keyed blocking values and
+ * columns the schema explicitly marks as pass-through.
+ */
+export const ENCODED_FORMAT = 'p20link/encoded';
+export const ENCODED_FORMAT_VERSION = 1;
+
+export interface EncodedHeader {
+  format: typeof ENCODED_FORMAT;
+  version: typeof ENCODED_FORMAT_VERSION;
+  /** Producing tool and version, e.g. "p20link 0.1.0". */
+  tool: string;
+  /** ISO 8601 UTC time the file was started. */
+  createdAt: string;
+  /** Label of the agency / party that encoded it (e.g. "k12"). */
+  party: string;
+  /** "sha256:" + hex digest of the canonical linkage schema. */
+  schemaFingerprint: string;
+  /** Key check value: lets the linker see two files used one secret without learning it. */
+  keyCheckValue: string;
+  /** Bits per CLK. */
+  l: number;
+  /**
+   * Names of the row items, in order. Always starts with "id", "clk"; then
+   * "block:<name>" (keyed blocking values) and "pass:<name>" (pass-through).
+   */
+  columns: string[];
+  /** Number of data rows that follow. */
+  rowCount: number;
+}
+
+export type EncodedHeaderInit = Omit<EncodedHeader, 'format' | 'version' | 'rowCount' | 'columns'> & {
+  blockColumns?: string[];
+  passColumns?: string[];
+};
+
+export interface EncodedRow {
+  id: string;
+  /** ceil(l/8) bytes, bit i = byte i>>3, mask 0x80 >> (i & 7). */
+  clk: Uint8Array;
+  /** Keyed blocking values by name (without the "block:" prefix). */
+  blocks: Record<string, string>;
+  /** Pass-through values by name (without the "pass:" prefix). */
+  pass: Record<string, string>;
+  /** 1-based line in the file. */
+  line: number;
+}
+
+const ROWCOUNT_WIDTH = 20;
+const MAX_ID_LENGTH = 256;
+
+export interface EncodedWriter {
+  readonly header: Omit<EncodedHeader, 'rowCount'>;
+  /** Append one record. `clk` is base64 of ceil(l/8) bytes; extras follow header.columns after "clk". */
+  writeRow(id: string, clkBase64: string, extras?: readonly string[]): Promise<void>;
+  /** Patch the row count into the header and rename into place. */
+  commit(): Promise<number>;
+  abort(): Promise<void>;
+}
+
+export function buildHeaderColumns(init: Pick<EncodedHeaderInit, 'blockColumns' | 'passColumns'>): string[] {
+  return [
+    'id',
+    'clk',
+    ...(init.blockColumns ?? []).map((b) => `block:${b}`),
+    ...(init.passColumns ?? []).map((p) => `pass:${p}`),
+  ];
+}
+
+export function createEncodedWriter(path: string, init: EncodedHeaderInit): EncodedWriter {
+  const header: Omit<EncodedHeader, 'rowCount'> = {
+    format: ENCODED_FORMAT,
+    version: ENCODED_FORMAT_VERSION,
+    tool: init.tool,
+    createdAt: init.createdAt,
+    party: init.party,
+    schemaFingerprint: init.schemaFingerprint,
+    keyCheckValue: init.keyCheckValue,
+    l: init.l,
+    columns: buildHeaderColumns(init),
+  };
+  const prefix = JSON.stringify(header).slice(0, -1) + ',"rowCount":';
+  const prefixBytes = Buffer.byteLength(prefix, 'utf8');
+  const file: AtomicFile = openAtomic(path);
+  let rows = 0;
+  let started = false;
+  const width = header.columns.length;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const s = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    await file.write(s);
+  };
+  return {
+    header,
+    async writeRow(id, clkBase64, extras = []) {
+      if (!started) {
+        started = true;
+        await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
+      }
+      if (2 + extras.length !== width) {
+        throw new Error(`encoded row has ${2 + extras.length} items, header declares ${width}`);
+      }
+      const line = JSON.stringify([id, clkBase64, ...extras]) + '\n';
+      pending.push(line);
+      pendingBytes += line.length;
+      rows++;
+      if (pendingBytes > 1 << 16) await flush();
+    },
+    async commit() {
+      if (!started) {
+        started = true;
+        await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
+      }
+      await flush();
+      const digits = String(rows);
+      await file.patch(prefixBytes, Buffer.from(digits, 'utf8'));
+      await file.commit();
+      return rows;
+    },
+    async abort() {
+      await file.abort();
+    },
+  };
+}
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function validateHeader(h: unknown, file: string): EncodedHeader {
+  const bad = (field: string, what: string): never => {
+    throw new P20Error('ENCODED_HEADER', `header ${what}`, { file, line: 1, field });
+  };
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) bad('header', 'is not a JSON object');
+  const o = h as Record<string, unknown>;
+  if (o.format !== ENCODED_FORMAT) {
+    throw new P20Error('ENCODED_FORMAT', `not a p20link encoded file (format is ${JSON.stringify(o.format)}, expected "${ENCODED_FORMAT}")`, { file, line: 1 });
+  }
+  if (o.version !== ENCODED_FORMAT_VERSION) {
+    throw new P20Error('ENCODED_VERSION', `unsupported encoded-file version ${JSON.stringify(o.version)} (this tool reads version ${ENCODED_FORMAT_VERSION})`, { file, line: 1 });
+  }
+  for (const k of ['tool', 'createdAt', 'party', 'schemaFingerprint', 'keyCheckValue'] as const) {
+    if (typeof o[k] !== 'string' || (o[k] as string).length === 0) bad(k, `must have a non-empty string "${k}"`);
+  }
+  if (!/^sha256:[0-9a-f]{64}$/.test(o.schemaFingerprint as string)) bad('schemaFingerprint', 'schemaFingerprint must be "sha256:" + 64 hex digits');
+  if (!/^[0-9a-f]{32}$/.test(o.keyCheckValue as string)) bad('keyCheckValue', 'keyCheckValue must be 32 hex digits');
+  if (!Number.isInteger(o.l) || (o.l as number) < 8 || (o.l as number) > 1 << 20) bad('l', 'l must be an integer number of bits (8..1048576)');
+  if (!Array.isArray(o.columns) || o.columns[0] !== 'id' || o.columns[1] !== 'clk') bad('columns', 'columns must start with "id", "clk"');
+  const cols = o.columns as unknown[];
+  for (const c of cols.slice(2)) {
+    if (typeof c !== 'string' || !/^(block|pass):[A-Za-z0-9_.-]+$/.test(c)) bad('columns', `has invalid column ${JSON.stringify(c)}`);
+  }
+  if (new Set(cols).size !== cols.length) bad('columns', 'names a column twice');
+  if (!Number.isInteger(o.rowCount) || (o.rowCount as number) < 0) bad('rowCount', 'rowCount must be a non-negative integer');
+  return o as unknown as EncodedHeader;
+}
+
+export interface EncodedReader {
+  header: EncodedHeader;
+  /** Rows in batches; validates every row, duplicate ids and the final row count. */
+  batches: AsyncIterable<EncodedRow[]>;
+}
+
+export interface ReadEncodedOptions {
+  batchSize?: number;
+  /** Check ids are unique within the file (default true; needs memory for the ids). */
+  checkDuplicates?: boolean;
+}
+
+/** Decode a CLK from base64, checking its length and zero padding bits. */
+export function decodeClk(b64: string, l: number, file: string, line: number): Uint8Array {
+  const bytes = Math.ceil(l / 8);
+  if (!B64.test(b64) || b64.length % 4 !== 0) {
+    throw new P20Error('ENCODED_CLK', 'CLK is not valid base64', { file, line, field: 'clk' });
+  }
+  const buf = Buffer.from(b64, 'base64');
+  if (buf.length !== bytes) {
+    throw new P20Error('ENCODED_CLK', `CLK has ${buf.length * 8} bits, header says l=${l} (${bytes} bytes)`, { file, line, field: 'clk' });
+  }
+  const spare = bytes * 8 - l;
+  if (spare > 0 && (buf[bytes - 1]! & ((1 << spare) - 1)) !== 0) {
+    throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${l}`, { file, line, field: 'clk' });
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): Promise<EncodedReader> {
+  const file = path;
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new P20Error('ENCODED_OPEN', `cannot open: ${e.code ?? e.message}`, { file })),
+    );
+  });
+  await opened;
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const it = rl[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) throw new P20Error('ENCODED_EMPTY', 'file is empty (expected a p20link encoded-file header)', { file, line: 1 });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(first.value);
+  } catch {
+    throw new P20Error('ENCODED_FORMAT', 'first line is not a JSON header: not a p20link encoded file', { file, line: 1 });
+  }
+  const header = validateHeader(parsed, file);
+  const batchSize = opts.batchSize ?? 4096;
+  const checkDup = opts.checkDuplicates ?? true;
+  const width = header.columns.length;
+  const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
+  const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
+  const firstBlock = 2;
+  const firstPass = 2 + blockNames.length;
+
+  async function* batches(): AsyncGenerator<EncodedRow[]> {
+    const seen = checkDup ? new Map<string, number>() : undefined;
+    let lineNo = 1;
+    let count = 0;
+    let batch: EncodedRow[] = [];
+    while (true) {
+      const n = await it.next();
+      if (n.done) break;
+      lineNo++;
+      const text = n.value;
+      if (text.length === 0) {
+        throw new P20Error('ENCODED_ROW', 'empty line inside the file', { file, line: lineNo });
+      }
+      let arr: unknown;
+      try {
+        arr = JSON.parse(text);
+      } catch {
+        throw new P20Error('ENCODED_ROW', 'row is not valid JSON (file damaged or truncated)', { file, line: lineNo });
+      }
+      if (!Array.isArray(arr) || arr.length !== width || !arr.every((x) => typeof x === 'string')) {
+        throw new P20Error('ENCODED_ROW', `row must be a JSON array of ${width} strings (${header.columns.join(', ')})`, { file, line: lineNo });
+      }
+      const items = arr as string[];
+      const id = items[0]!;
+      if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+        throw new P20Error('ENCODED_ROW', `record id must be 1..${MAX_ID_LENGTH} characters`, { file, line: lineNo, field: 'id' });
+      }
+      if (seen) {
+        const prev = seen.get(id);
+        if (prev !== undefined) {
+          throw new P20Error('ENCODED_DUPLICATE_ID', `duplicate record id ${JSON.stringify(id)} (first on line ${prev})`, { file, line: lineNo, field: 'id' });
+        }
+        seen.set(id, lineNo);
+      }
+      const clk = decodeClk(items[1]!, header.l, file, lineNo);
+      const blocks: Record<string, string> = {};
+      for (let k = 0; k < blockNames.length; k++) blocks[blockNames[k]!] = items[firstBlock + k]!;
+      const pass: Record<string, string> = {};
+      for (let k = 0; k < passNames.length; k++) pass[passNames[k]!] = items[firstPass + k]!;
+      batch.push({ id, clk, blocks, pass, line: lineNo });
+      count++;
+      if (count > header.rowCount) {
+        throw new P20Error('ENCODED_ROWCOUNT', `more rows than the header's rowCount ${header.rowCount} (file damaged or spliced)`, { file, line: lineNo });
+      }
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (count !== header.rowCount) {
+      throw new P20Error('ENCODED_TRUNCATED', `file ends after ${count} rows but its header says ${header.rowCount} (truncated?)`, { file, line: lineNo });
+    }
+    if (batch.length > 0) yield batch;
+  }
+  return { header, batches: batches() };
+}
+
+/** Read only the header (cheap; used to check files agree before linking). */
+export async function readEncodedHeader(path: string): Promise<EncodedHeader> {
+  const { open } = await import('node:fs/promises');
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw new P20Error('ENCODED_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < 1 << 20) {
+      const buf = Buffer.alloc(65536);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, total);
+      if (bytesRead === 0) break;
+      const part = buf.subarray(0, bytesRead);
+      chunks.push(part);
+      total += bytesRead;
+      if (part.includes(10)) break;
+    }
+    const all = Buffer.concat(chunks);
+    if (all.length === 0) throw new P20Error('ENCODED_EMPTY', 'file is empty (expected a p20link encoded-file header)', { file: path, line: 1 });
+    const nl = all.indexOf(10);
+    const text = all.subarray(0, nl < 0 ? all.length : nl).toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new P20Error('ENCODED_FORMAT', 'first line is not a JSON header: not a p20link encoded file', { file: path, line: 1 });
+    }
+    return validateHeader(parsed, path);
+  } finally {
+    await fh.close();
+  }
+}

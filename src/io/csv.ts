@@ -1,0 +1,405 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { P20Error } from '../errors.js';
+
+/**
+ * Streaming RFC 4180 CSV reader with exact line numbers.
+ *
+ * - UTF-8 only; a UTF-8 BOM is skipped, a UTF-16/32 BOM or invalid UTF-8 is
+ *   refused with the line it occurs on.
+ * - LF and CRLF line ends; quoted fields may contain delimiters, quotes ("")
+ *   and line breaks.
+ * - Memory is bounded by the chunk size plus the longest record; a field
+ *   longer than `maxFieldLength` is refused (a runaway quote would otherwise
+ *   swallow the rest of the file).
+ * - Every record carries the 1-based physical line it starts on.
+ */
+export interface CsvRecord {
+  fields: string[];
+  /** 1-based physical line where the record starts. */
+  line: number;
+}
+
+export interface CsvOptions {
+  /** Name used in error messages (usually the path). */
+  file: string;
+  delimiter?: string;
+  /** Trim spaces/tabs around unquoted fields (FEBRL files use ", "). */
+  trim?: boolean;
+  /** Longest field accepted, in characters. Default 1 MiB. */
+  maxFieldLength?: number;
+  /** Records per yielded batch. Default 1024. */
+  batchSize?: number;
+  /** Blank lines are skipped (and counted) rather than yielded. Default true. */
+  skipBlankLines?: boolean;
+}
+
+export interface CsvTable {
+  header: string[];
+  /** Batches of data records (header excluded). */
+  batches: AsyncIterable<CsvRecord[]>;
+}
+
+const UTF8_BOM = '\uFEFF';
+
+function checkForeignBom(buf: Uint8Array, file: string): void {
+  const b0 = buf[0];
+  const b1 = buf[1];
+  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff)) {
+    throw new P20Error('CSV_ENCODING', 'file starts with a UTF-16/UTF-32 byte-order mark; save it as UTF-8', { file, line: 1 });
+  }
+}
+
+/** Byte offset of the first invalid UTF-8 sequence in buf, or -1. Incomplete trailing sequences are allowed. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  const n = buf.length;
+  while (i < n) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    if (i + need >= n) {
+      // incomplete at the end of the buffer: let the next chunk finish it
+      for (let k = 1; i + k < n; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return i;
+      return -1;
+    }
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k]!;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+function countNewlines(buf: Uint8Array, end: number): number {
+  let c = 0;
+  for (let i = 0; i < end; i++) if (buf[i] === 0x0a) c++;
+  return c;
+}
+
+/** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let first = true;
+  let linesBefore = 0;
+  for await (const chunk of source) {
+    if (typeof chunk === 'string') {
+      yield chunk;
+      continue;
+    }
+    if (first) {
+      checkForeignBom(chunk, file);
+      first = false;
+    }
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      const bad = firstInvalidUtf8(chunk);
+      const line = linesBefore + countNewlines(chunk, bad < 0 ? 0 : bad) + 1;
+      throw new P20Error('CSV_ENCODING', 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)', { file, line });
+    }
+    linesBefore += countNewlines(chunk, chunk.length);
+    if (text.length > 0) yield text;
+  }
+  try {
+    const rest = decoder.decode();
+    if (rest.length > 0) yield rest;
+  } catch {
+    throw new P20Error('CSV_ENCODING', 'file ends inside a multi-byte UTF-8 character', { file, line: linesBefore + 1 });
+  }
+}
+
+/**
+ * Parse CSV text chunks into records. Exported for tests and for callers with
+ * in-memory text; most callers want `openCsv`.
+ */
+export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions): AsyncGenerator<CsvRecord[]> {
+  const delim = opts.delimiter ?? ',';
+  if (delim.length !== 1 || delim === '"' || delim === '\n' || delim === '\r') {
+    throw new P20Error('CSV_OPTIONS', `invalid delimiter ${JSON.stringify(delim)}`);
+  }
+  const trim = opts.trim ?? false;
+  const maxField = opts.maxFieldLength ?? 1 << 20;
+  const batchSize = opts.batchSize ?? 1024;
+  const skipBlank = opts.skipBlankLines ?? true;
+  const file = opts.file;
+
+  let buf = '';
+  let pos = 0;
+  let line = 1; // physical line of buf[pos]
+  let firstChunk = true;
+  let batch: CsvRecord[] = [];
+  let eof = false;
+  const iter = chunks[Symbol.asyncIterator]();
+
+  const more = async (): Promise<boolean> => {
+    if (eof) return false;
+    const r = await iter.next();
+    if (r.done) {
+      eof = true;
+      return false;
+    }
+    let s = r.value;
+    if (firstChunk) {
+      firstChunk = false;
+      if (s.startsWith(UTF8_BOM)) s = s.slice(1);
+    }
+    buf = pos < buf.length ? buf.slice(pos) + s : s;
+    pos = 0;
+    return true;
+  };
+
+  const fin = (f: string): string => (trim ? f.trim() : f);
+
+  // Parse one record starting at pos. Returns null if more input is needed.
+  const parseRecord = (): CsvRecord | null | 'blank' => {
+    const startLine = line;
+    const fields: string[] = [];
+    let i = pos;
+    let lines = 0;
+    const n = buf.length;
+    // Fast path: a line with no quote.
+    const nl = buf.indexOf('\n', i);
+    if (nl >= 0) {
+      const q = buf.indexOf('"', i);
+      if (q < 0 || q > nl) {
+        let end = nl;
+        if (end > i && buf.charCodeAt(end - 1) === 13) end--;
+        const raw = buf.slice(i, end);
+        pos = nl + 1;
+        line += 1;
+        if (raw.length === 0 || (trim && raw.trim().length === 0)) return 'blank';
+        const parts = raw.split(delim);
+        for (const p of parts) {
+          if (p.length > maxField) {
+            throw new P20Error('CSV_FIELD_TOO_LONG', `field longer than ${maxField} characters`, { file, line: startLine });
+          }
+          fields.push(fin(p));
+        }
+        return { fields, line: startLine };
+      }
+    } else if (!eof) {
+      if (n - i > maxField * 4 + 65536) {
+        throw new P20Error('CSV_FIELD_TOO_LONG', `record longer than ${maxField * 4 + 65536} characters`, { file, line: startLine });
+      }
+      return null;
+    }
+    // General path: state machine.
+    let field = '';
+    let fieldStart = i;
+    let quoted = false;
+    let wasQuoted = false;
+    let quoteLine = startLine;
+    while (true) {
+      if (i >= n) {
+        if (!eof) return null;
+        if (quoted) {
+          throw new P20Error('CSV_UNTERMINATED_QUOTE', 'quoted field is never closed (missing ")', { file, line: quoteLine });
+        }
+        field += buf.slice(fieldStart, i);
+        if (fields.length === 0 && field.length === 0) {
+          pos = i;
+          return 'blank';
+        }
+        fields.push(wasQuoted ? field : fin(field));
+        pos = i;
+        line += lines;
+        return { fields, line: startLine };
+      }
+      const c = buf.charCodeAt(i);
+      if (quoted) {
+        if (c === 34) {
+          if (i + 1 >= n && !eof) return null;
+          if (buf.charCodeAt(i + 1) === 34) {
+            field += buf.slice(fieldStart, i + 1);
+            i += 2;
+            fieldStart = i;
+            continue;
+          }
+          field += buf.slice(fieldStart, i);
+          quoted = false;
+          wasQuoted = true;
+          i++;
+          fieldStart = i;
+          // after a closing quote only delimiter / line end / spaces (if trimming) may follow
+          while (trim && i < n && (buf[i] === ' ' || buf[i] === '\t')) i++;
+          if (i >= n && !eof) return null;
+          if (i < n) {
+            const d = buf[i];
+            if (d !== delim && d !== '\n' && d !== '\r') {
+              throw new P20Error('CSV_QUOTE', 'unexpected character after closing quote', { file, line: startLine + lines });
+            }
+          }
+          fieldStart = i;
+          continue;
+        }
+        if (c === 10) lines++;
+        i++;
+        if (i - fieldStart + field.length > maxField) {
+          throw new P20Error('CSV_FIELD_TOO_LONG', `field longer than ${maxField} characters (unbalanced quote?)`, { file, line: quoteLine });
+        }
+        continue;
+      }
+      if (c === 34) {
+        const before = buf.slice(fieldStart, i);
+        if (before.length === 0 || (trim && before.trim().length === 0)) {
+          quoted = true;
+          quoteLine = startLine + lines;
+          field = '';
+          i++;
+          fieldStart = i;
+          continue;
+        }
+        throw new P20Error('CSV_QUOTE', 'quote character inside an unquoted field', { file, line: startLine + lines });
+      }
+      if (buf[i] === delim) {
+        field += buf.slice(fieldStart, i);
+        fields.push(wasQuoted ? field : fin(field));
+        wasQuoted = false;
+        field = '';
+        i++;
+        fieldStart = i;
+        continue;
+      }
+      if (c === 10 || c === 13) {
+        field += buf.slice(fieldStart, i);
+        if (c === 13) {
+          if (i + 1 >= n && !eof) return null;
+          if (buf.charCodeAt(i + 1) === 10) i++;
+        }
+        i++;
+        lines++;
+        pos = i;
+        line += lines;
+        if (fields.length === 0 && field.length === 0 && !wasQuoted) return 'blank';
+        fields.push(wasQuoted ? field : fin(field));
+        return { fields, line: startLine };
+      }
+      i++;
+    }
+  };
+
+  await more();
+  while (true) {
+    const r = parseRecord();
+    if (r === null) {
+      if (!(await more())) {
+        if (pos >= buf.length) break;
+        continue; // eof reached: parseRecord finishes the tail
+      }
+      continue;
+    }
+    if (r === 'blank') {
+      if (!skipBlank) batch.push({ fields: [''], line: line - 1 });
+    } else {
+      batch.push(r);
+    }
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+    if (pos >= buf.length && eof) break;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* textChunks(input: string): AsyncGenerator<string> {
+  yield input;
+}
+
+/** Parse CSV held in memory (tests, small tables). */
+export async function parseCsvText(text: string, opts: CsvOptions): Promise<CsvRecord[]> {
+  const out: CsvRecord[] = [];
+  for await (const b of parseCsv(textChunks(text), opts)) out.push(...b);
+  return out;
+}
+
+/**
+ * Open a CSV file (or stream) for streaming: reads the header, checks it is
+ * present and has unique, non-empty names, and returns the data batches.
+ * Every data record is checked to have exactly as many fields as the header.
+ */
+export async function openCsv(input: string | Readable, opts: Partial<CsvOptions> & { file?: string } = {}): Promise<CsvTable> {
+  const file = opts.file ?? (typeof input === 'string' ? input : '<stream>');
+  const source: AsyncIterable<Buffer | string> =
+    typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  if (typeof input === 'string') {
+    // surface ENOENT etc. as a clear error
+    const { stat } = await import('node:fs/promises');
+    try {
+      const s = await stat(input);
+      if (s.isDirectory()) throw new P20Error('CSV_OPEN', 'is a directory, not a CSV file', { file });
+    } catch (e) {
+      if (e instanceof P20Error) throw e;
+      throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    }
+  }
+  const gen = parseCsv(decodeUtf8(source, file), { ...opts, file });
+  const it = gen[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done || first.value.length === 0) {
+    throw new P20Error('CSV_EMPTY', 'file is empty (expected a header line)', { file, line: 1 });
+  }
+  const [head, ...rest] = first.value;
+  const header = head!.fields;
+  const seen = new Set<string>();
+  header.forEach((h, idx) => {
+    if (h.length === 0) throw new P20Error('CSV_HEADER', `header column ${idx + 1} has no name`, { file, line: head!.line });
+    if (seen.has(h)) throw new P20Error('CSV_HEADER', `header names column "${h}" twice`, { file, line: head!.line });
+    seen.add(h);
+  });
+  const width = header.length;
+  const check = (b: CsvRecord[]): CsvRecord[] => {
+    for (const r of b) {
+      if (r.fields.length !== width) {
+        throw new P20Error(
+          'CSV_ROW_WIDTH',
+          `row has ${r.fields.length} field(s) but the header has ${width}` +
+            (r.fields.length < width ? ` (missing column "${header[r.fields.length]}")` : ''),
+          { file, line: r.line },
+        );
+      }
+    }
+    return b;
+  };
+  async function* batches(): AsyncGenerator<CsvRecord[]> {
+    if (rest.length > 0) yield check(rest);
+    while (true) {
+      const n = await it.next();
+      if (n.done) return;
+      yield check(n.value);
+    }
+  }
+  return { header, batches: batches() };
+}
+
+/** Quote a value for CSV output when needed (RFC 4180). */
+export function csvEscape(v: string, delimiter = ','): string {
+  if (v.includes('"') || v.includes(delimiter) || v.includes('\n') || v.includes('\r') || /^\s|\s$/.test(v)) {
+    return `"${v.replace(/"/g, '""')}"`;
+  }
+  return v;
+}
+
+export function csvLine(values: readonly string[], delimiter = ','): string {
+  return values.map((v) => csvEscape(v, delimiter)).join(delimiter) + '\n';
+}

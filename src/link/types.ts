@@ -1,0 +1,47 @@
+import type { EncodedHeader } from '../format/encoded-file.js';
+
+/**
+ * One party's encodings loaded for linking, packed for the similarity kernel.
+ * Produced by src/link/load.ts, consumed by src/link/candidates.ts (kernel +
+ * blocking) and the resolution steps.
+ */
+export interface PartyData {
+  /** Party label (from the header, or overridden on the command line). */
+  name: string;
+  /** Path the data came from (for messages). */
+  file: string;
+  header: EncodedHeader;
+  /** Record ids in file order; index i is record i everywhere below. */
+  ids: string[];
+  /** Number of records. */
+  count: number;
+  /** Bytes per CLK: ceil(l/8) rounded up to a multiple of 8 (zero padded), so CLKs align to 64-bit words. */
+  stride: number;
+  /** count * stride bytes, record i at [i*stride, (i+1)*stride). */
+  clks: Uint8Array;
+  /** Number of set bits of each CLK. */
+  popcounts: Uint32Array;
+  /** Keyed blocking values by block name, one string per record ("" = missing). */
+  blocks: Record<string, string[]>;
+}
+
+/** Scored candidate pairs between party A and party B (or within one party), as parallel arrays. */
+export interface ScoredPairs {
+  /** Index into party A's records. */
+  a: Uint32Array;
+  /** Index into party B's records. */
+  b: Uint32Array;
+  /** Dice coefficient in [0, 1]. */
+  score: Float32Array;
+  /** How many pairs the blocking proposed (before the threshold). */
+  candidates: number;
+  /** How many pairs the kernel actually compared (after the popcount filter). */
+  compared: number;
+}
+
+/** Ground truth: which records (party, id) belong to which real entity. */
+export interface TruthRecord {
+  entity: string;
+  party: string;
+  id: string;
+}

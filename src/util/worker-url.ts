@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Worker threads need plain JavaScript. In the built package a worker module
+ * sits beside its caller as `.js`. When the caller runs from TypeScript source
+ * (vitest), map `<root>/src/x/y.ts` to the compiled `<root>/dist/src/x/y.js`;
+ * `npm test` builds before testing, so that file exists.
+ *
+ *   new Worker(workerUrl(import.meta.url, './encode.worker.js'))
+ */
+export function workerUrl(callerUrl: string, relative: string): URL {
+  const direct = new URL(relative, callerUrl);
+  const directPath = fileURLToPath(direct);
+  if (existsSync(directPath)) return direct;
+  const m = /^(.*)[\\/](src|cli|bench|examples)[\\/](.*)$/.exec(directPath);
+  if (m) {
+    const compiled = `${m[1]}/dist/${m[2]}/${m[3]}`;
+    if (existsSync(compiled)) return pathToFileURL(compiled);
+  }
+  throw new Error(`worker module ${relative} not found beside ${callerUrl}; run \`npm run build\` first`);
+}
