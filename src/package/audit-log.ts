@@ -1,0 +1,316 @@
+import { createHash } from 'node:crypto';
+import type { Db, Migration } from '../store/db.js';
+import { P20Error } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
+
+/**
+ * The linker's tamper-evident audit log (tables prefixed `audit_` in the
+ * linker's SQLite store).
+ *
+ * Every entry carries the SHA-256 of the previous entry (a hash chain):
+ *
+ *   hash_n = SHA-256( "p20link-audit-v1\n" || canonicalJson([seq, time, type, detail, prevHash]) )
+ *
+ * with prevHash of entry 1 = 64 zeros, `detail` stored as canonical JSON text
+ * (sorted keys, no whitespace) so the hash can be recomputed byte for byte.
+ * A separate `audit_head` row holds the latest seq and hash, so deleting the
+ * last entries is detected too. Triggers refuse UPDATE and DELETE of entries
+ * (defence in depth against mistakes; the chain is the real check).
+ *
+ * What the chain alone can NOT detect: someone with write access to the file
+ * who rewrites the whole chain (or truncates it and moves the head back after
+ * dropping the triggers) — an unkeyed chain can be recomputed. For that, the
+ * head is *sealed*: `sealAudit` signs (seq, hash) with the linker's private
+ * key into `audit_seal`; `verifyAuditLog(db, {sealVerifier})` checks every
+ * seal against the linker's public key and the chain. A rewrite of anything at
+ * or before the latest seal is then detectable by anyone holding the public
+ * key; entries after the latest seal are protected only by the chain + head.
+ * Copies of the head hash held elsewhere (e.g. printed by `audit verify`, or
+ * carried in result manifests sent to agencies) extend this protection.
+ */
+
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+const DOMAIN = 'p20link-audit-v1\n';
+const SEAL_DOMAIN = 'p20link-audit-seal-v1\n';
+
+export const auditMigrations: Migration[] = [
+  {
+    name: 'audit-001-log',
+    sql: `
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  time TEXT NOT NULL,
+  type TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE audit_seal (
+  seq INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  signer TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_in_order BEFORE INSERT ON audit_log
+WHEN NEW.seq <> COALESCE((SELECT MAX(seq) FROM audit_log), 0) + 1
+BEGIN SELECT RAISE(ABORT, 'audit_log entries must be appended in sequence'); END;
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
+CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+WHEN NEW.seq <> OLD.seq + 1
+BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward one entry at a time'); END;
+CREATE TRIGGER audit_seal_no_update BEFORE UPDATE ON audit_seal
+BEGIN SELECT RAISE(ABORT, 'audit_seal is append-only'); END;
+CREATE TRIGGER audit_seal_no_delete BEFORE DELETE ON audit_seal
+BEGIN SELECT RAISE(ABORT, 'audit_seal is append-only'); END;
+`,
+  },
+];
+
+export type AuditEventType = 'package-accepted' | 'package-refused' | 'link-run' | 'result-issued' | (string & {});
+
+export interface AuditEvent {
+  type: AuditEventType;
+  /** Fingerprints, signer, parameters, counts — never secrets or PII. */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  type: string;
+  detail: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** Keys that must never appear in an audit detail (at any depth). */
+const FORBIDDEN_KEY = /secret|passphrase|password|private.?key|plaintext/i;
+
+function checkDetail(v: unknown, path: string): void {
+  if (v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkDetail(x, `${path}[${i}]`));
+    return;
+  }
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (FORBIDDEN_KEY.test(k)) {
+      throw new P20Error('AUDIT_DETAIL', `audit detail may not carry a field named "${k}" (at ${path}): the audit log never holds secrets`);
+    }
+    checkDetail(x, `${path}.${k}`);
+  }
+}
+
+/** The hash of one entry, exactly as documented in protocols/package-format.md. */
+export function auditEntryHash(seq: number, time: string, type: string, detailJson: string, prevHash: string): string {
+  // detailJson is already canonical; embed it as raw JSON, not as a string.
+  const body = `[${seq},${JSON.stringify(time)},${JSON.stringify(type)},${detailJson},${JSON.stringify(prevHash)}]`;
+  return createHash('sha256').update(DOMAIN, 'utf8').update(body, 'utf8').digest('hex');
+}
+
+interface Row {
+  seq: number;
+  time: string;
+  type: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function ensureTables(db: Db): void {
+  const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
+  if (!t) {
+    throw new P20Error('AUDIT_NO_LOG', 'this store has no audit log (open it with auditMigrations)', { file: db.name });
+  }
+}
+
+/**
+ * Append one event; returns its sequence number and hash. Runs in one
+ * transaction (nests as a savepoint inside a caller's transaction).
+ */
+export function appendAudit(db: Db, event: AuditEvent, now: Date = new Date()): { seq: number; hash: string } {
+  ensureTables(db);
+  if (typeof event.type !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(event.type)) {
+    throw new P20Error('AUDIT_TYPE', `audit event type must be lower-case words joined by "-" (got ${JSON.stringify(event.type)})`);
+  }
+  if (event.detail === null || typeof event.detail !== 'object' || Array.isArray(event.detail)) {
+    throw new P20Error('AUDIT_DETAIL', 'audit event detail must be a JSON object');
+  }
+  checkDetail(event.detail, 'detail');
+  const detailJson = canonicalJson(event.detail, 'detail');
+  const time = now.toISOString();
+  return db.transaction(() => {
+    const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
+    const hash = auditEntryHash(seq, time, event.type, detailJson, prevHash);
+    db.prepare('INSERT INTO audit_log (seq, time, type, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)').run(
+      seq,
+      time,
+      event.type,
+      detailJson,
+      prevHash,
+      hash,
+    );
+    if (head) db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
+    else db.prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)').run(seq, hash);
+    return { seq, hash };
+  })();
+}
+
+/** Signs a seal statement with the linker's private key. */
+export interface AuditSigner {
+  /** "sha256:<hex>" of the signer's public key (SPKI DER). */
+  fingerprint: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Verifies a seal statement against the linker's public key. */
+export interface AuditVerifier {
+  fingerprint: string;
+  verify(message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export function sealStatement(seq: number, hash: string, time: string, signer: string): Uint8Array {
+  return Buffer.from(`${SEAL_DOMAIN}${canonicalJson({ hash, seq, signer, time })}`, 'utf8');
+}
+
+/**
+ * Sign the current head (seq, hash) with the linker's key. Returns undefined
+ * when the log is empty or the head is already sealed.
+ */
+export function sealAudit(db: Db, signer: AuditSigner, now: Date = new Date()): { seq: number; hash: string } | undefined {
+  ensureTables(db);
+  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+  if (!head) return undefined;
+  if (db.prepare('SELECT 1 FROM audit_seal WHERE seq = ?').get(head.seq)) return undefined;
+  const time = now.toISOString();
+  const sig = signer.sign(sealStatement(head.seq, head.hash, time, signer.fingerprint));
+  db.prepare('INSERT INTO audit_seal (seq, hash, time, signer, signature) VALUES (?, ?, ?, ?, ?)').run(
+    head.seq,
+    head.hash,
+    time,
+    signer.fingerprint,
+    Buffer.from(sig).toString('base64'),
+  );
+  return { seq: head.seq, hash: head.hash };
+}
+
+export interface AuditVerifyResult {
+  ok: boolean;
+  entries: number;
+  firstBad?: { seq: number; reason: string };
+  /** Latest seq and hash (from the head record) when the log is intact. */
+  head?: { seq: number; hash: string };
+  /** Number of seals checked against the verifier's key, and the latest sealed seq. */
+  seals?: { checked: number; latestSeq: number };
+}
+
+export interface AuditVerifyOptions {
+  /** Check every seal's signature with this key (the linker's public key). */
+  sealVerifier?: AuditVerifier;
+  /** Fail when no seal exists (or none covers the head) — use when the linker always seals. */
+  requireSealedHead?: boolean;
+}
+
+/** Recompute the chain from entry 1, compare with the head record and (optionally) the seals. */
+export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVerifyResult {
+  ensureTables(db);
+  const rows = db.prepare('SELECT seq, time, type, detail, prev_hash, hash FROM audit_log ORDER BY seq').iterate() as IterableIterator<Row>;
+  let expectSeq = 1;
+  let prev = AUDIT_GENESIS_HASH;
+  let entries = 0;
+  const hashes = new Map<number, string>();
+  const bad = (seq: number, reason: string): AuditVerifyResult => ({ ok: false, entries, firstBad: { seq, reason } });
+  for (const r of rows) {
+    if (r.seq !== expectSeq) {
+      return bad(expectSeq, r.seq > expectSeq ? `entry ${expectSeq} is missing (deleted)` : `entry ${r.seq} is out of sequence`);
+    }
+    let detailOk = false;
+    try {
+      const parsed: unknown = JSON.parse(r.detail);
+      detailOk = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && canonicalJson(parsed) === r.detail;
+    } catch {
+      detailOk = false;
+    }
+    if (!detailOk) {
+      return bad(r.seq, 'detail is not canonical JSON (edited)');
+    }
+    if (r.prev_hash !== prev) {
+      return bad(r.seq, 'previous-hash link does not match the entry before it (entry edited, removed or inserted)');
+    }
+    const h = auditEntryHash(r.seq, r.time, r.type, r.detail, r.prev_hash);
+    if (h !== r.hash) {
+      return bad(r.seq, 'hash does not match the entry contents (entry edited)');
+    }
+    hashes.set(r.seq, r.hash);
+    prev = r.hash;
+    expectSeq++;
+    entries++;
+  }
+  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+  if (entries === 0) {
+    if (head) return bad(head.seq, `head record says ${head.seq} entries but the log is empty (entries deleted)`);
+  } else {
+    if (!head) return bad(entries, 'head record is missing (deleted)');
+    if (head.seq !== entries) {
+      return bad(
+        Math.min(head.seq, entries + 1),
+        head.seq > entries ? `head record says ${head.seq} entries but the log ends at ${entries} (last entries deleted)` : `log has ${entries} entries but head record says ${head.seq}`,
+      );
+    }
+    if (head.hash !== prev) return bad(entries, 'head record hash does not match the last entry (edited)');
+  }
+  const result: AuditVerifyResult = { ok: true, entries };
+  if (head) result.head = { seq: head.seq, hash: head.hash };
+
+  if (opts.sealVerifier || opts.requireSealedHead) {
+    const seals = db.prepare('SELECT seq, hash, time, signer, signature FROM audit_seal ORDER BY seq').all() as {
+      seq: number;
+      hash: string;
+      time: string;
+      signer: string;
+      signature: string;
+    }[];
+    let checked = 0;
+    let latest = 0;
+    for (const s of seals) {
+      if (opts.sealVerifier) {
+        if (s.signer !== opts.sealVerifier.fingerprint) {
+          return bad(s.seq, `seal at entry ${s.seq} was made by key ${s.signer}, not the given linker key ${opts.sealVerifier.fingerprint}`);
+        }
+        const okSig = opts.sealVerifier.verify(sealStatement(s.seq, s.hash, s.time, s.signer), Buffer.from(s.signature, 'base64'));
+        if (!okSig) return bad(s.seq, `seal signature at entry ${s.seq} does not verify (seal edited or forged)`);
+      }
+      const h = hashes.get(s.seq);
+      if (h === undefined) return bad(s.seq, `a signed seal covers entry ${s.seq} but the log has only ${entries} entries (entries deleted)`);
+      if (h !== s.hash) return bad(s.seq, `entry ${s.seq} differs from the hash the linker signed (log rewritten)`);
+      checked++;
+      latest = s.seq;
+    }
+    if (opts.requireSealedHead && entries > 0 && latest !== entries) {
+      return { ok: false, entries, firstBad: { seq: latest + 1, reason: `entries ${latest + 1}..${entries} are not covered by a signed seal` }, seals: { checked, latestSeq: latest } };
+    }
+    result.seals = { checked, latestSeq: latest };
+  }
+  return result;
+}
+
+/** Entries in order (for `audit show`), optionally from a given seq. */
+export function* listAudit(db: Db, fromSeq = 1): Generator<AuditEntry> {
+  ensureTables(db);
+  const it = db.prepare('SELECT seq, time, type, detail, prev_hash, hash FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as IterableIterator<Row>;
+  for (const r of it) {
+    yield { seq: r.seq, time: r.time, type: r.type, detail: JSON.parse(r.detail) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+  }
+}
