@@ -7,4 +7,5 @@ if (!existsSync(main)) {
   process.stderr.write('p20link: not built yet. Run `npm run build` in the project folder first.\n');
   process.exit(2);
 }
-await import(main);
+const { main: run } = await import(main);
+process.exitCode = await run(process.argv.slice(2));

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isP20Error } from '../src/errors.js';
@@ -12,11 +14,13 @@ import { TOOL_VERSION } from '../src/version.js';
  */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  process.exitCode = 0;
   const cli = yargs(argv)
     .scriptName('p20link')
     .usage('$0 <command> [options]\n\nPrivacy-preserving record linkage and disclosure control for P-20W data systems.')
     .version(TOOL_VERSION)
     .strict()
+    .exitProcess(false)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
@@ -43,5 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(hideBin(process.argv));
-process.exitCode = code;
+/** Run as a program only when this module is the entry point (importing it, e.g. in tests or the demo, runs nothing). */
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(hideBin(process.argv));
+}
