@@ -1,10 +1,89 @@
-import type { CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { isP20Error } from '../../src/errors.js';
+import { terminalProgress } from '../../src/io/progress.js';
+import { formatKCheckReport, formatRepairReport } from '../../src/release/kanon/report.js';
+import { kcheckFile } from '../../src/release/kanon/kcheck.js';
+import { repairFile } from '../../src/release/kanon/repair.js';
+import { resolveSettings } from '../../src/release/kanon/spec.js';
+import type { RepairStrategy, SuppressionMode } from '../../src/release/kanon/types.js';
 
-// Placeholder: the issue that owns this command replaces this file.
-export const kcheckCommand: CommandModule = {
-  command: 'kcheck',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link kcheck is not implemented yet');
+/** Exit statuses of `p20link kcheck` (documented in protocols/kcheck-spec.md). */
+export const KCHECK_EXIT = { pass: 0, fail: 1, badInput: 2 } as const;
+
+interface KcheckArgs {
+  input: string;
+  qi?: string;
+  sensitive?: string;
+  k?: number;
+  l?: number;
+  entropyL?: boolean;
+  spec?: string;
+  repair?: string;
+  strategy?: RepairStrategy;
+  suppression?: SuppressionMode;
+  maxSuppress?: number;
+  json?: boolean;
+  listSmall?: number;
+  trim?: boolean;
+}
+
+const list = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+
+export const kcheckCommand: CommandModule<object, KcheckArgs> = {
+  command: 'kcheck <input>',
+  describe: 'Check a record-level CSV for k-anonymity and l-diversity (exit 0 pass, 1 fail, 2 bad input); optionally repair it',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('input', { type: 'string', demandOption: true, describe: 'CSV file with a header line' })
+      .option('qi', { type: 'string', describe: 'quasi-identifier columns, comma-separated (e.g. school,grade,sex,race,birth_year)' })
+      .option('sensitive', { type: 'string', describe: 'sensitive attribute columns, comma-separated' })
+      .option('k', { type: 'number', describe: 'required k: smallest allowed equivalence class (default 5)' })
+      .option('l', { type: 'number', describe: 'required distinct l per sensitive attribute (default 2 when --sensitive is given)' })
+      .option('entropy-l', { type: 'boolean', describe: 'also require entropy l-diversity: exp(entropy) ≥ l in every class' })
+      .option('spec', { type: 'string', describe: 'JSON spec (protocols/kcheck-spec.md); flags override it' })
+      .option('repair', { type: 'string', describe: 'write a repaired copy here (generalize, then suppress); never the input' })
+      .option('strategy', {
+        choices: ['auto', 'optimal', 'greedy', 'datafly'] as const,
+        describe: 'repair search: optimal = every level combination, greedy/datafly = walk up (default auto: optimal when ≤ 4096 combinations)',
+      })
+      .option('suppression', {
+        choices: ['local', 'records'] as const,
+        describe: 'records still failing after generalization: local = QI values to "*", records = drop the row (default local)',
+      })
+      .option('max-suppress', { type: 'number', describe: 'largest fraction of records the repair may suppress (default 0.05)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .option('list-small', { type: 'number', describe: 'list up to N too-small classes with their QI values (identifying!)' })
+      .option('trim', { type: 'boolean', default: false, describe: 'trim spaces around unquoted CSV fields' })
+      .example('$0 kcheck release.csv --qi school,grade,sex,race,birth_year --sensitive frl,sped --k 5 --l 2', 'check; exit 1 if it fails')
+      .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
+  handler: async (argv: ArgumentsCamelCase<KcheckArgs>) => {
+    try {
+      const settings = await resolveSettings({
+        spec: argv.spec,
+        qi: list(argv.qi),
+        sensitive: list(argv.sensitive),
+        k: argv.k,
+        l: argv.l,
+        entropyL: argv.entropyL,
+        strategy: argv.strategy,
+        suppression: argv.suppression,
+        maxSuppressedFraction: argv.maxSuppress,
+      });
+      const progress = terminalProgress(argv.repair ? 'kcheck repair' : 'kcheck');
+      if (argv.repair !== undefined) {
+        const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, trim: argv.trim });
+        process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatRepairReport(r));
+        process.exitCode = r.written && r.after?.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
+        return;
+      }
+      const r = await kcheckFile({ input: argv.input, settings, progress, trim: argv.trim, listSmall: argv.listSmall });
+      process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatKCheckReport(r));
+      process.exitCode = r.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
+    } catch (e) {
+      // Any refusal of the input is "bad input" (2), never "fails the check" (1).
+      if (isP20Error(e) && e.exitCode === 1) (e as { exitCode: number }).exitCode = KCHECK_EXIT.badInput;
+      throw e;
+    }
   },
 };

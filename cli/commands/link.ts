@@ -1,10 +1,96 @@
 import type { CommandModule } from 'yargs';
+import { P20Error } from '../../src/errors.js';
+import { terminalProgress } from '../../src/io/progress.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { linkFiles } from '../../src/link/link-files.js';
+import type { InputSpec } from '../../src/link/load.js';
 
-// Placeholder: the issue that owns this command replaces this file.
-export const linkCommand: CommandModule = {
-  command: 'link',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link link is not implemented yet');
+interface LinkArgs {
+  inputs: string[];
+  out: string;
+  store?: string;
+  threshold: number;
+  'review-threshold'?: number;
+  blocking: string;
+  'max-per-party': number;
+  truth?: string;
+  workers?: number;
+  party?: string[];
+  quiet?: boolean;
+}
+
+/** Apply `--party FILE=NAME` overrides to the input list. */
+export function applyPartyOverrides(files: readonly string[], overrides: readonly string[] = []): InputSpec[] {
+  const specs: InputSpec[] = files.map((file) => ({ file }));
+  for (const o of overrides) {
+    const eq = o.lastIndexOf('=');
+    if (eq <= 0 || eq === o.length - 1) {
+      throw new P20Error('LINK_OPTION', `--party wants FILE=NAME, got ${JSON.stringify(o)}`, { field: 'party' }, 2);
+    }
+    const file = o.slice(0, eq);
+    const name = o.slice(eq + 1);
+    const hit = specs.filter((s) => s.file === file);
+    if (hit.length === 0) throw new P20Error('LINK_OPTION', `--party names ${JSON.stringify(file)}, which is not one of the input files`, { field: 'party' }, 2);
+    for (const s of hit) s.party = name;
+  }
+  return specs;
+}
+
+export const linkCommand: CommandModule<object, LinkArgs> = {
+  command: 'link <inputs..>',
+  describe: 'Link two or more encoded files; write each party its record -> linkage ID map',
+  builder: (y) =>
+    y
+      .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Encoded files (.enc), one per party, all made with one secret and schema' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: <party>.links.csv, review.csv, run-report.json' })
+      .option('store', { type: 'string', describe: 'Linker store (SQLite): linkage-ID registry + audit log. Without it, IDs are fresh every run' })
+      .option('threshold', { type: 'number', default: 0.8, describe: 'Match threshold on the Dice score (0, 1]' })
+      .option('review-threshold', { type: 'number', describe: 'List pairs scoring in [this, threshold) in review.csv for clerical review' })
+      .option('blocking', { type: 'string', default: 'lsh', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with +' })
+      .option('max-per-party', { type: 'number', default: 1, describe: 'Most records of one party in one cluster (raise if a file holds duplicates)' })
+      .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
+      .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
+      .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
+      .example('$0 link k12.enc college.enc wage.enc --out results --store linker.db', 'Link three agencies, keeping stable IDs in linker.db')
+      .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review') as never,
+  handler: async (argv) => {
+    const inputs = applyPartyOverrides(argv.inputs, argv.party);
+    const blocking = parseBlockingSpec(argv.blocking);
+    const report = await linkFiles({
+      inputs,
+      outDir: argv.out,
+      threshold: argv.threshold,
+      blocking,
+      maxPerParty: argv['max-per-party'],
+      ...(argv.store !== undefined ? { store: argv.store } : {}),
+      ...(argv['review-threshold'] !== undefined ? { reviewThreshold: argv['review-threshold'] } : {}),
+      ...(argv.truth !== undefined ? { truth: argv.truth } : {}),
+      ...(argv.workers !== undefined ? { workers: argv.workers } : {}),
+      progress: argv.quiet ? undefined : (label) => terminalProgress(label),
+    } as Parameters<typeof linkFiles>[0]);
+    if (argv.quiet) return;
+    const c = report.counts;
+    const lines = [
+      `run ${report.runId}: ${c.records} records from ${report.parties.length} parties`,
+      ...report.parties.map((p) => `  ${p.party}: ${p.records} records, ${p.linked} linked, ${p.singletons} unlinked -> ${p.output}`),
+      `  clusters: ${c.clusters} (${Object.entries(report.clusterSizes)
+        .map(([k, v]) => `${v} of size ${k}`)
+        .join(', ')})`,
+      `  candidate pairs: ${c.candidates}, compared: ${c.compared}, links accepted: ${c.acceptedLinks}, refused (max-per-party): ${c.refusedLinks}`,
+    ];
+    if (report.parameters.reviewThreshold !== null) lines.push(`  review band [${report.parameters.reviewThreshold}, ${report.parameters.threshold}): ${c.reviewPairs} pairs -> review.csv`);
+    if (report.registry.store) {
+      const r = report.registry;
+      lines.push(`  registry ${r.store}: ${r.kept} kept, ${r.new} new, ${r.merged} merged, ${r.split} split`);
+    }
+    if (report.truth) {
+      const t = report.truth;
+      lines.push(
+        `  truth: precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}; blocking kept ${t.blockingKept}/${t.blockingTruePairs} true pairs (${(t.blockingRecall * 100).toFixed(2)}%)`,
+      );
+    }
+    lines.push(`  report: ${report.outputs.dir}/${report.outputs.report}`);
+    process.stdout.write(lines.join('\n') + '\n');
   },
 };

@@ -1,10 +1,70 @@
-import type { CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { terminalProgress } from '../../src/io/progress.js';
+import { loadPrivateKeys, loadPublicKeys, readPassphrase } from '../../src/package/keys.js';
+import { packageFile } from '../../src/package/package-file.js';
+import { openPackageStore } from '../../src/package/store.js';
+import type { PackageKind } from '../../src/package/envelope.js';
 
-// Placeholder: the issue that owns this command replaces this file.
-export const packageCommand: CommandModule = {
-  command: 'package',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link package is not implemented yet');
+interface PackageArgs {
+  input: string;
+  to: string;
+  sign: string;
+  name: string;
+  output: string;
+  kind: PackageKind;
+  party?: string;
+  store?: string;
+  passphraseEnv?: string;
+  passphraseFile?: string;
+  chunkSize?: number;
+}
+
+export const packageCommand: CommandModule<object, PackageArgs> = {
+  command: 'package <input>',
+  describe: 'Encrypt a file to a recipient\'s key and sign it: an encoded file for the linker, or a links CSV back to an agency',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('input', { type: 'string', demandOption: true, describe: 'encoded file (--kind encoded) or links CSV (--kind result)' })
+      .option('to', { type: 'string', demandOption: true, describe: 'recipient\'s public key file (NAME.pub.pem)' })
+      .option('sign', { type: 'string', demandOption: true, describe: 'your private key file (NAME.key.pem)' })
+      .option('name', { type: 'string', demandOption: true, describe: 'your name as the recipient\'s allow-list knows it (e.g. k12, linker)' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'package file to write (e.g. k12.p20pkg); written atomically' })
+      .option('kind', { choices: ['encoded', 'result'] as const, default: 'encoded' as const, describe: 'what is inside' })
+      .option('party', { type: 'string', describe: 'for results: the agency the links belong to (recorded in the manifest)' })
+      .option('store', { type: 'string', describe: 'linker store: issuing a result appends "result-issued" to its audit log' })
+      .option('passphrase-env', { type: 'string', describe: 'environment variable holding your private key\'s passphrase' })
+      .option('passphrase-file', { type: 'string', describe: 'file holding your private key\'s passphrase' })
+      .option('chunk-size', { type: 'number', describe: 'plaintext bytes per encrypted chunk (default 1048576)' })
+      .conflicts('passphrase-env', 'passphrase-file')
+      .example('$0 package k12.enc --to linker.pub.pem --sign k12.key.pem --name k12 -o k12.p20pkg', 'agency → linker')
+      .example('$0 package k12.links.csv --kind result --to k12.pub.pem --sign linker.key.pem --name linker --party k12 --store linker.db -o k12.result.p20pkg', 'linker → agency') as unknown as Argv<PackageArgs>,
+  handler: async (argv: ArgumentsCamelCase<PackageArgs>) => {
+    const passphrase = await readPassphrase({ env: argv.passphraseEnv, file: argv.passphraseFile });
+    const sign = await loadPrivateKeys(argv.sign, passphrase);
+    const to = await loadPublicKeys(argv.to);
+    const store = argv.store !== undefined ? openPackageStore(argv.store) : undefined;
+    try {
+      const r = await packageFile({
+        input: argv.input,
+        kind: argv.kind,
+        to,
+        sign,
+        name: argv.name,
+        output: argv.output,
+        progress: terminalProgress('package'),
+        ...(argv.party !== undefined ? { party: argv.party } : {}),
+        ...(argv.chunkSize !== undefined ? { chunkSize: argv.chunkSize } : {}),
+        ...(store ? { store } : {}),
+      });
+      process.stdout.write(
+        `wrote ${r.output}: ${r.manifest.kind} package, ${r.manifest.rowCount} rows, ${r.manifest.contentBytes} bytes\n` +
+          `  from ${argv.name} (signing key ${r.header.sender.fingerprint})\n` +
+          `  to encryption key ${r.header.recipient.fingerprint}\n` +
+          `  content id ${r.header.contentId}, content sha256 ${r.manifest.contentSha256}\n` +
+          `  package sha256 ${r.packageSha256}\n`,
+      );
+    } finally {
+      store?.close();
+    }
   },
 };

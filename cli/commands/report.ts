@@ -1,10 +1,75 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import { runBiasReport, runQualityReport } from '../../src/report/index.js';
 
-// Placeholder: the issue that owns this command replaces this file.
+/**
+ * p20link report quality | bias — linkage quality against ground truth, and
+ * link-rate bias by demographic group. Thin layer over src/report/index.ts.
+ */
+const quality: CommandModule = {
+  command: 'quality',
+  describe: 'Precision, recall, F1 and the wrong pairs, from link results and ground truth',
+  builder: (y: Argv) =>
+    y
+      .usage('$0 report quality --links DIR --truth truth.csv [--run-report F] [--html OUT.html]')
+      .option('links', { type: 'string', demandOption: true, describe: 'directory with the linker\'s <party>.links.csv files (record_id,linkage_id,score)' })
+      .option('truth', { type: 'string', demandOption: true, describe: 'ground truth CSV: entity_id,party,record_id' })
+      .option('run-report', { type: 'string', describe: 'the linker\'s run-report.json (score histogram and threshold)' })
+      .option('threshold', { type: 'number', describe: 'match threshold to draw on the histogram (default: from the run report)' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
+      .option('wrong-pairs', { type: 'string', describe: 'write every missed and false pair to this CSV' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' }),
+  handler: async (a) => {
+    const { result, text } = await runQualityReport({
+      linksDir: a.links as string,
+      truthFile: a.truth as string,
+      ...(a['run-report'] !== undefined ? { runReport: a['run-report'] as string } : {}),
+      ...(a.threshold !== undefined ? { threshold: a.threshold as number } : {}),
+      ...(a.html !== undefined ? { html: a.html as string } : {}),
+      ...(a['wrong-pairs'] !== undefined ? { wrongPairs: a['wrong-pairs'] as string } : {}),
+    });
+    if (a.json) {
+      const { wrong, ...rest } = result;
+      process.stdout.write(JSON.stringify({ ...rest, wrongListed: wrong.length }, null, 2) + '\n');
+    } else process.stdout.write(text);
+    if (a.html !== undefined) process.stdout.write(`HTML report: ${a.html as string}\n`);
+  },
+};
+
+const bias: CommandModule = {
+  command: 'bias',
+  describe: 'Link rate by demographic group with 95% intervals; flags groups that differ from the overall rate',
+  builder: (y: Argv) =>
+    y
+      .usage('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race,sex[,age_band:dob] [--margin 0.05] [--html OUT.html]')
+      .option('links', { type: 'string', demandOption: true, describe: 'your <party>.links.csv from the linker' })
+      .option('data', { type: 'string', demandOption: true, describe: 'your extract with the demographic columns' })
+      .option('id-column', { type: 'string', demandOption: true, describe: 'record id column of the extract' })
+      .option('by', { type: 'string', array: true, demandOption: true, describe: 'columns to group by, comma separated; age_band:COL makes age bands from a birth-date column; label=COL renames' })
+      .option('margin', { type: 'number', default: 0.05, describe: 'flag groups whose rate differs from the overall rate by more than this' })
+      .option('min-group', { type: 'number', default: 30, describe: 'groups smaller than this are marked small' })
+      .option('as-of', { type: 'string', describe: 'reference date for ages, YYYY-MM-DD (default: today)' })
+      .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
+      .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 3 when any group is flagged' }),
+  handler: async (a) => {
+    const { result, text } = await runBiasReport({
+      linksFile: a.links as string,
+      dataFile: a.data as string,
+      idColumn: a['id-column'] as string,
+      by: a.by as string[],
+      margin: a.margin as number,
+      minGroupSize: a['min-group'] as number,
+      ...(a['as-of'] !== undefined ? { asOf: a['as-of'] as string } : {}),
+      ...(a.html !== undefined ? { html: a.html as string } : {}),
+    });
+    process.stdout.write(text);
+    if (a.html !== undefined) process.stdout.write(`HTML report: ${a.html as string}\n`);
+    if (a['fail-on-flag'] && result.flaggedCount > 0) process.exitCode = 3;
+  },
+};
+
 export const reportCommand: CommandModule = {
   command: 'report',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link report is not implemented yet');
-  },
+  describe: 'Linkage quality (against ground truth) and link-rate bias reports',
+  builder: (y: Argv) => y.command(quality).command(bias).demandCommand(1, 'Name a report: quality or bias.'),
+  handler: () => {},
 };

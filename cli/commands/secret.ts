@@ -1,10 +1,26 @@
-import type { CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { newSecret } from '../../src/package/secret.js';
 
-// Placeholder: the issue that owns this command replaces this file.
-export const secretCommand: CommandModule = {
-  command: 'secret',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link secret is not implemented yet');
+interface SecretNewArgs {
+  out: string;
+}
+
+const secretNewCommand: CommandModule<object, SecretNewArgs> = {
+  command: 'new',
+  describe: 'Create a new linkage secret (32 CSPRNG bytes, base64url) in a file with mode 0600; never printed, never overwritten',
+  builder: (y: Argv<object>) =>
+    y
+      .option('out', { type: 'string', demandOption: true, describe: 'file to create (must not exist)' })
+      .example('$0 secret new --out linkage.secret', 'then share it with the other agencies (never with the linker)') as unknown as Argv<SecretNewArgs>,
+  handler: async (argv: ArgumentsCamelCase<SecretNewArgs>) => {
+    await newSecret(argv.out);
+    process.stdout.write(`wrote a new linkage secret to ${argv.out} (mode 0600). Share it only with the agencies that encode; the linker must never see it.\n`);
   },
+};
+
+export const secretCommand: CommandModule<object, object> = {
+  command: 'secret <command>',
+  describe: 'The linkage secret the agencies share: `secret new --out FILE`',
+  builder: (y: Argv<object>) => y.command(secretNewCommand).demandCommand(1, 'Name a subcommand: new'),
+  handler: () => undefined,
 };

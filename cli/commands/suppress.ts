@@ -1,10 +1,63 @@
-import type { CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { terminalProgress } from '../../src/io/progress.js';
+import { suppressFile } from '../../src/release/table/files.js';
+import { formatSuppressSummary } from '../../src/release/table/summary.js';
+import type { ProtectionMode } from '../../src/release/table/types.js';
 
-// Placeholder: the issue that owns this command replaces this file.
-export const suppressCommand: CommandModule = {
-  command: 'suppress',
-  describe: false,
-  handler: () => {
-    throw new Error('p20link suppress is not implemented yet');
+interface SuppressArgs {
+  input: string;
+  output: string;
+  spec?: string;
+  count?: string;
+  minN?: number;
+  protectZero?: boolean;
+  protection?: ProtectionMode;
+  marker?: string;
+  report?: string;
+  topCode?: number;
+  bottomCode?: number;
+  json?: boolean;
+}
+
+export const suppressCommand: CommandModule<object, SuppressArgs> = {
+  command: 'suppress <input>',
+  describe: 'Suppress small cells of a table of counts (primary + complementary), proven by LP bounds',
+  builder: (y: Argv<object>) =>
+    y
+      .positional('input', { type: 'string', demandOption: true, describe: 'CSV table: dimension columns and a count column' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'suppressed table (written atomically; never the input)' })
+      .option('spec', { type: 'string', describe: 'JSON table spec (protocols/table-spec.md); default: infer totals from "All"/"Total" rows' })
+      .option('count', { type: 'string', describe: 'count column when inferring (default: count/n/students, else the last column)' })
+      .option('min-n', { type: 'number', describe: 'minimum publishable count n: counts in (0, n) are hidden (default 10)' })
+      .option('protect-zero', { type: 'boolean', describe: 'also hide zero counts (default: zeros are published)' })
+      .option('protection', {
+        choices: ['range', 'threshold'] as const,
+        describe: 'required attacker interval for a primary cell: range = lower ≤ 0 and upper ≥ n (default); threshold = upper ≥ n',
+      })
+      .option('marker', { type: 'string', describe: 'text replacing hidden values (default "*")' })
+      .option('report', { type: 'string', describe: 'write the JSON report (which rule hid each cell, bounds, cost) here' })
+      .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95)' })
+      .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of the summary' })
+      .example('$0 suppress counts.csv -o public.csv --spec table.json --report suppress.json', 'suppress with a declared structure')
+      .example('$0 suppress counts.csv -o public.csv --min-n 5', 'infer totals from "All" rows, n = 5') as unknown as Argv<SuppressArgs>,
+  handler: async (argv: ArgumentsCamelCase<SuppressArgs>) => {
+    const progress = terminalProgress('suppress: auditing components');
+    const r = await suppressFile({
+      input: argv.input,
+      output: argv.output,
+      ...(argv.report !== undefined ? { reportPath: argv.report } : {}),
+      ...(argv.spec !== undefined ? { spec: argv.spec } : {}),
+      ...(argv.count !== undefined ? { countColumn: argv.count } : {}),
+      ...(argv.minN !== undefined ? { minN: argv.minN } : {}),
+      ...(argv.protectZero !== undefined ? { protectZero: argv.protectZero } : {}),
+      ...(argv.protection !== undefined ? { protection: argv.protection } : {}),
+      ...(argv.marker !== undefined ? { marker: argv.marker } : {}),
+      ...(argv.topCode !== undefined ? { topCode: argv.topCode } : {}),
+      ...(argv.bottomCode !== undefined ? { bottomCode: argv.bottomCode } : {}),
+      onProgress: (d, t) => progress.update(d, t),
+    });
+    progress.finish();
+    process.stdout.write(argv.json ? JSON.stringify(r.report, null, 2) + '\n' : formatSuppressSummary(r.report, argv.output));
   },
 };

@@ -85,7 +85,7 @@ export function compileStrptime(format: string): DateParser {
       while (i + 1 < format.length && /\s/u.test(format[i + 1]!)) i++;
       re += '\\s+';
     } else {
-      re += c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+      re += c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
     }
   }
   const regex = new RegExp(`^(?:${re})$`, 'iu');

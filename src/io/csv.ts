@@ -32,6 +32,18 @@ export interface CsvOptions {
   batchSize?: number;
   /** Blank lines are skipped (and counted) rather than yielded. Default true. */
   skipBlankLines?: boolean;
+  /**
+   * Invalid UTF-8: 'error' (default) refuses the file at that line;
+   * 'replace' decodes it as U+FFFD so the caller can refuse just the row and
+   * name its column (the encode pipeline's reject policy).
+   */
+  invalidUtf8?: 'error' | 'replace';
+  /**
+   * openCsv only: pass rows whose field count differs from the header's
+   * through instead of refusing the file (the caller reports them as bad
+   * rows). Default false.
+   */
+  allowRaggedRows?: boolean;
 }
 
 export interface CsvTable {
@@ -96,8 +108,8 @@ function countNewlines(buf: Uint8Array, end: number): number {
 }
 
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
-async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace = false): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
   let first = true;
   let linesBefore = 0;
   for await (const chunk of source) {
@@ -149,6 +161,9 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
   let firstChunk = true;
   let batch: CsvRecord[] = [];
   let eof = false;
+  // Position of the next '"' in buf at or after the current record (-1: none in buf, -2: unknown).
+  // Cached so that quote-free files are scanned once, not once per line.
+  let quoteAt = -2;
   const iter = chunks[Symbol.asyncIterator]();
 
   const more = async (): Promise<boolean> => {
@@ -165,6 +180,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
     }
     buf = pos < buf.length ? buf.slice(pos) + s : s;
     pos = 0;
+    quoteAt = -2;
     return true;
   };
 
@@ -180,7 +196,8 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
     // Fast path: a line with no quote.
     const nl = buf.indexOf('\n', i);
     if (nl >= 0) {
-      const q = buf.indexOf('"', i);
+      if (quoteAt !== -1 && quoteAt < i) quoteAt = buf.indexOf('"', i);
+      const q = quoteAt;
       if (q < 0 || q > nl) {
         let end = nl;
         if (end > i && buf.charCodeAt(end - 1) === 13) end--;
@@ -340,8 +357,6 @@ export async function parseCsvText(text: string, opts: CsvOptions): Promise<CsvR
  */
 export async function openCsv(input: string | Readable, opts: Partial<CsvOptions> & { file?: string } = {}): Promise<CsvTable> {
   const file = opts.file ?? (typeof input === 'string' ? input : '<stream>');
-  const source: AsyncIterable<Buffer | string> =
-    typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
   if (typeof input === 'string') {
     // surface ENOENT etc. as a clear error
     const { stat } = await import('node:fs/promises');
@@ -353,7 +368,10 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
       throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
     }
   }
-  const gen = parseCsv(decodeUtf8(source, file), { ...opts, file });
+  // Opened only after the stat above succeeded (a stream on a missing file would raise an unhandled error).
+  const source: AsyncIterable<Buffer | string> =
+    typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  const gen = parseCsv(decodeUtf8(source, file, opts.invalidUtf8 === 'replace'), { ...opts, file });
   const it = gen[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || first.value.length === 0) {
@@ -368,7 +386,9 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
     seen.add(h);
   });
   const width = header.length;
+  const ragged = opts.allowRaggedRows ?? false;
   const check = (b: CsvRecord[]): CsvRecord[] => {
+    if (ragged) return b;
     for (const r of b) {
       if (r.fields.length !== width) {
         throw new P20Error(

@@ -20,3 +20,40 @@ export {
   type AuditVerifyResult,
   type AuditVerifyOptions,
 } from './audit-log.js';
+export { newSecret, newSecretText, SECRET_BYTES } from './secret.js';
+export {
+  generateKeyPair,
+  loadPublicKeys,
+  loadPrivateKeys,
+  readPassphrase,
+  fingerprintSpkiDer,
+  encryptPkcs8Der,
+  oaepWrap,
+  oaepUnwrap,
+  pssSign,
+  pssVerify,
+  DEFAULT_MODULUS_BITS,
+  DEFAULT_KDF_ITERATIONS,
+  type GenerateKeyPairOptions,
+  type GeneratedKeys,
+  type PublicKeys,
+  type PrivateKeys,
+  type PublicKeyInfo,
+  type PrivateKeyInfo,
+  type PassphraseSource,
+} from './keys.js';
+export { loadAllowList, loadAllowDir, type AllowList, type AllowedSender } from './allow-list.js';
+export { packageMigrations, acceptedBefore } from './replay.js';
+export { packageFile, type PackageFileOptions, type PackageFileResult } from './package-file.js';
+export { unpackFile, REFUSAL_CODES, type UnpackFileOptions, type UnpackFileResult } from './unpack-file.js';
+export {
+  MAGIC,
+  PACKAGE_FORMAT,
+  PACKAGE_VERSION,
+  DEFAULT_CHUNK_SIZE,
+  parseHeader,
+  type PackageHeader,
+  type PackageManifest,
+  type PackageKind,
+} from './envelope.js';
+export { auditSignerFromKeys, auditVerifierFromKeys } from './audit-keys.js';

@@ -5,10 +5,10 @@ import { membersOf, type ClusterIndex } from '../resolve/cluster.js';
  * knew before into IDs, merges and splits. Pure (no I/O) so it can be tested
  * exhaustively; src/link/registry/registry.ts persists the result.
  *
- * Rules (documented in .readme/linker.md):
- * 1. Every node that was registered before carries its prior entity
- *    (records present in this run by (party, record id); registered records
- *    absent from this run are "anchor" nodes of their entity).
+ * Rules (documented in .readme/link.md and protocols/link-output.md):
+ * 1. Every node (record of this run) that was registered before carries its
+ *    prior entity, found by (party, record id). Registered records absent
+ *    from this run keep their entity and take no part.
  * 2. Each prior entity E has one home cluster: the cluster holding most of
  *    E's nodes; ties go to the cluster holding E's smallest (party, record
  *    id) key among the tied ones.

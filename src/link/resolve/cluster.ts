@@ -1,30 +1,36 @@
+import { P20Error } from '../../errors.js';
 import type { EdgeList } from './edges.js';
 
 /**
- * Constrained greedy clustering (the resolution step for any number of
- * parties). Nodes are records, each belonging to one party. Edges are
- * similarity scores already at or above the match threshold.
+ * Constrained greedy clustering: the resolution step for any number of
+ * parties (documented in protocols/link-output.md, "Resolution").
  *
- * 1. `groups` are united unconditionally first (records of one registered
- *    entity that are not in this run's files: their link is history, not
- *    something this run has evidence about).
- * 2. Each edge list in `phases` is processed in turn, every list in the
- *    order score descending, then lower endpoint, then higher endpoint. An
- *    edge joins the clusters of its endpoints unless that would put two
- *    records of the same party into one cluster (parties in
- *    `duplicatesAllowed` are exempt). This is union-find with a
- *    per-cluster party set; with two parties and no exemptions it is exactly
- *    greedy one-to-one matching.
+ * Nodes are records; every node belongs to one party. Edges are similarity
+ * scores already at or above the match threshold (between parties, and
+ * within a party when that party may hold duplicates).
  *
- * A cluster's score is the lowest edge score used to build it (its weakest
- * link); a cluster built from no edge has no score (NaN).
+ * 1. `groups` (optional) are united unconditionally first.
+ * 2. Each edge list in `phases` is processed in turn, each in the order
+ *    score descending, then smaller endpoint, then larger endpoint (a total
+ *    order, so the result is deterministic). An edge joins the clusters of
+ *    its endpoints unless the joined cluster would then hold more than
+ *    `maxPerParty` records of some party; such an edge is refused.
+ *
+ * This is union-find with a per-cluster count of records per party
+ * (allocated only for clusters of two or more records, so millions of
+ * singletons stay cheap). With two parties and maxPerParty = 1 it is exactly
+ * greedy one-to-one matching (see greedyOneToOne; a test checks they agree).
+ * A cluster never contains two records joined only through a refused edge;
+ * because edges are taken strongest first, every record is attached through
+ * its strongest admissible link.
  */
 export interface ClusterProblem {
   nodeCount: number;
-  /** Party index of every node. */
+  /** Party index (0..partyCount-1) of every node. */
   nodeParty: Uint32Array;
-  /** Party indices that may occur more than once in one cluster. */
-  duplicatesAllowed?: ReadonlySet<number>;
+  partyCount: number;
+  /** Most records of one party allowed in one cluster (default 1). */
+  maxPerParty?: number;
   /** Node groups united unconditionally before any edge. */
   groups?: readonly (readonly number[])[];
   /** Edge lists, processed one after the other. */
@@ -34,16 +40,26 @@ export interface ClusterProblem {
 export interface Clustering {
   /** Representative node of each node's cluster (equal labels = same cluster). */
   label: Uint32Array;
-  /** Weakest edge used, per node, for its cluster (NaN when the cluster used no edge). */
-  score: Float32Array;
+  /** Weakest accepted edge of each node's cluster (NaN when the cluster used no edge). */
+  clusterScore: Float32Array;
+  /** Strongest accepted edge touching each node (NaN when none: the record was not linked). */
+  best: Float32Array;
   /** Edges that joined two clusters. */
   accepted: number;
-  /** Edges refused because the joined cluster would hold two records of one party. */
+  /** Edges refused because the joined cluster would exceed maxPerParty for some party. */
   refused: number;
+  /** Edges whose endpoints were already in one cluster. */
+  redundant: number;
 }
 
 export function clusterRecords(p: ClusterProblem): Clustering {
   const n = p.nodeCount;
+  const P = p.partyCount;
+  const max = p.maxPerParty ?? 1;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new P20Error('LINK_MAX_PER_PARTY', `max-per-party must be a positive integer, got ${max}`);
+  }
+  if (p.nodeParty.length !== n) throw new Error('clusterRecords: nodeParty length differs from nodeCount');
   const parent = new Uint32Array(n);
   const size = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
@@ -51,9 +67,9 @@ export function clusterRecords(p: ClusterProblem): Clustering {
     size[i] = 1;
   }
   const minScore = new Float32Array(n).fill(NaN);
-  const dup = p.duplicatesAllowed ?? new Set<number>();
-  /** Constrained parties of multi-record clusters, by root. */
-  const parties = new Map<number, number[]>();
+  const best = new Float32Array(n).fill(NaN);
+  /** Records per party of multi-record clusters, by root. */
+  const counts = new Map<number, Uint32Array>();
 
   const find = (x: number): number => {
     let r = x;
@@ -65,17 +81,17 @@ export function clusterRecords(p: ClusterProblem): Clustering {
     }
     return r;
   };
-  const partiesOf = (r: number): number[] => {
-    const got = parties.get(r);
+  const countsOf = (r: number): Uint32Array => {
+    const got = counts.get(r);
     if (got) return got;
-    const party = p.nodeParty[r]!;
-    return dup.has(party) ? [] : [party];
+    const c = new Uint32Array(P);
+    c[p.nodeParty[r]!] = 1;
+    return c;
   };
   const conflict = (ra: number, rb: number): boolean => {
-    const pa = partiesOf(ra);
-    if (pa.length === 0) return false;
-    const pb = partiesOf(rb);
-    for (const x of pb) if (pa.includes(x)) return true;
+    const ca = countsOf(ra);
+    const cb = countsOf(rb);
+    for (let k = 0; k < P; k++) if (ca[k]! + cb[k]! > max) return true;
     return false;
   };
   const union = (ra: number, rb: number, score: number): void => {
@@ -85,11 +101,13 @@ export function clusterRecords(p: ClusterProblem): Clustering {
       big = rb;
       small = ra;
     }
-    const merged = partiesOf(big).concat(partiesOf(small));
+    const merged = countsOf(big);
+    const other = countsOf(small);
+    for (let k = 0; k < P; k++) merged[k] = merged[k]! + other[k]!;
     parent[small] = big;
     size[big] = size[big]! + size[small]!;
-    parties.delete(small);
-    parties.set(big, merged);
+    counts.delete(small);
+    counts.set(big, merged);
     const sb = minScore[big]!;
     const ss = minScore[small]!;
     let m = Number.isNaN(sb) ? ss : Number.isNaN(ss) ? sb : Math.min(sb, ss);
@@ -106,29 +124,38 @@ export function clusterRecords(p: ClusterProblem): Clustering {
   }
   let accepted = 0;
   let refused = 0;
+  let redundant = 0;
   for (const edges of p.phases) {
     const order = edges.order();
     for (let k = 0; k < order.length; k++) {
       const e = order[k]!;
-      const ra = find(edges.u[e]!);
-      const rb = find(edges.v[e]!);
-      if (ra === rb) continue;
+      const u = edges.u[e]!;
+      const v = edges.v[e]!;
+      const s = edges.score[e]!;
+      const ra = find(u);
+      const rb = find(v);
+      if (ra === rb) {
+        redundant++;
+        continue;
+      }
       if (conflict(ra, rb)) {
         refused++;
         continue;
       }
-      union(ra, rb, edges.score[e]!);
+      union(ra, rb, s);
       accepted++;
+      if (!(best[u]! >= s)) best[u] = s;
+      if (!(best[v]! >= s)) best[v] = s;
     }
   }
   const label = new Uint32Array(n);
-  const score = new Float32Array(n);
+  const clusterScore = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const r = find(i);
     label[i] = r;
-    score[i] = minScore[r]!;
+    clusterScore[i] = minScore[r]!;
   }
-  return { label, score, accepted, refused };
+  return { label, clusterScore, best, accepted, refused, redundant };
 }
 
 /**
@@ -174,4 +201,14 @@ export function indexClusters(label: Uint32Array): ClusterIndex {
 
 export function membersOf(ci: ClusterIndex, c: number): Uint32Array {
   return ci.nodes.subarray(ci.start[c]!, ci.start[c + 1]!);
+}
+
+/** Number of clusters of each size: sizes[k] = clusters with k records (index 0 unused). */
+export function clusterSizes(ci: ClusterIndex): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let c = 0; c < ci.count; c++) {
+    const s = String(ci.start[c + 1]! - ci.start[c]!);
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
 }

@@ -15,10 +15,12 @@ export interface Matching {
  * above the threshold that was not accepted touches an accepted pair whose
  * score is at least as high.
  */
-export function greedyOneToOne(pairs: ScoredPairs, threshold: number): Matching {
+export function greedyOneToOne(pairs: Pick<ScoredPairs, 'a' | 'b' | 'score'>, threshold: number): Matching {
   const n = pairs.a.length;
+  // scores are float32: compare with the float32 threshold so a pair exactly at the threshold counts
+  const t = Math.fround(threshold);
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) if (pairs.score[i]! >= threshold) keep.push(i);
+  for (let i = 0; i < n; i++) if (pairs.score[i]! >= t) keep.push(i);
   keep.sort((x, y) => {
     const d = pairs.score[y]! - pairs.score[x]!;
     if (d !== 0) return d;

@@ -102,7 +102,8 @@ export const KCHECK_SPEC_SCHEMA = {
       additionalProperties: false,
       properties: {
         maxSuppressedFraction: { type: 'number', minimum: 0, maximum: 1 },
-        strategy: { enum: ['greedy', 'datafly'] },
+        strategy: { enum: ['auto', 'optimal', 'greedy', 'datafly'] },
+        suppression: { enum: ['local', 'records'] },
       },
     },
   },

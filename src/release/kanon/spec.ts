@@ -10,7 +10,7 @@ export const DEFAULT_K = 5;
 export const DEFAULT_L_WITH_SENSITIVE = 2;
 /** Default cap on local suppression: 5% of records. */
 export const DEFAULT_MAX_SUPPRESSED_FRACTION = 0.05;
-export const DEFAULT_STRATEGY: RepairStrategy = 'greedy';
+export const DEFAULT_STRATEGY: RepairStrategy = 'auto';
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function schemaValidator(): ReturnType<Ajv['compile']> {
@@ -194,8 +194,12 @@ export function settingsFrom(spec: KCheckSpec, input: Omit<KSettingsInput, 'spec
     throw new P20Error('KCHECK_SETTINGS', `the suppression limit must be a fraction between 0 and 1 (got ${frac})`, { field: 'max-suppress' });
   }
   const strategy = input.strategy ?? spec.repair?.strategy ?? DEFAULT_STRATEGY;
-  if (strategy !== 'greedy' && strategy !== 'datafly') {
-    throw new P20Error('KCHECK_SETTINGS', `unknown strategy "${String(strategy)}" (greedy or datafly)`, { field: 'strategy' });
+  if (!['auto', 'optimal', 'greedy', 'datafly'].includes(strategy)) {
+    throw new P20Error('KCHECK_SETTINGS', `unknown strategy "${String(strategy)}" (auto, optimal, greedy or datafly)`, { field: 'strategy' });
+  }
+  const suppression = input.suppression ?? spec.repair?.suppression ?? 'local';
+  if (suppression !== 'local' && suppression !== 'records') {
+    throw new P20Error('KCHECK_SETTINGS', `unknown suppression "${String(suppression)}" (local or records)`, { field: 'suppression' });
   }
   return {
     qi: [...qi],
@@ -207,5 +211,6 @@ export function settingsFrom(spec: KCheckSpec, input: Omit<KSettingsInput, 'spec
     hierarchies,
     maxSuppressedFraction: frac,
     strategy,
+    suppression,
   };
 }

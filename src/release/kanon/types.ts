@@ -57,7 +57,22 @@ export interface SuppressHierarchy {
 
 export type HierarchySpec = IntervalHierarchy | PrefixHierarchy | DateHierarchy | MapHierarchy | SuppressHierarchy;
 
-export type RepairStrategy = 'greedy' | 'datafly';
+/**
+ * How the repair searches the lattice of generalization levels. "optimal"
+ * evaluates every level vector and keeps the valid one with the best
+ * precision; "greedy" and "datafly" walk up one level at a time (for lattices
+ * too large to enumerate); "auto" is optimal up to OPTIMAL_LATTICE_LIMIT
+ * level vectors, greedy above.
+ */
+export type RepairStrategy = 'auto' | 'optimal' | 'greedy' | 'datafly';
+
+/**
+ * What happens to records still in too-small (or not l-diverse) classes after
+ * generalization: "local" replaces all their quasi-identifier values with "*"
+ * (they stay in the file, as one more class that must itself meet k and l);
+ * "records" drops them from the output.
+ */
+export type SuppressionMode = 'local' | 'records';
 
 /** The JSON spec file (version 1). Every field but `version` is optional; CLI flags override it. */
 export interface KCheckSpec {
@@ -75,6 +90,7 @@ export interface KCheckSpec {
     /** Largest fraction of records whose quasi-identifiers may be suppressed (default 0.05). */
     maxSuppressedFraction?: number;
     strategy?: RepairStrategy;
+    suppression?: SuppressionMode;
   };
 }
 
@@ -89,6 +105,7 @@ export interface KSettings {
   hierarchies: Record<string, HierarchySpec>;
   maxSuppressedFraction: number;
   strategy: RepairStrategy;
+  suppression: SuppressionMode;
 }
 
 /** Settings as a caller gives them: a spec (object or path) and/or direct values. */
@@ -102,6 +119,7 @@ export interface KSettingsInput {
   entropyL?: boolean;
   maxSuppressedFraction?: number;
   strategy?: RepairStrategy;
+  suppression?: SuppressionMode;
 }
 
 export interface SizeBucket {
@@ -111,12 +129,26 @@ export interface SizeBucket {
   records: number;
 }
 
+/** One bar of the class-size histogram: classes whose size is in [from, to]. */
+export interface HistogramBucket {
+  from: number;
+  to: number;
+  classes: number;
+  records: number;
+}
+
 export interface DiversityResult {
   attribute: string;
   /** Distinct l-diversity: fewest distinct values of the attribute in any class. */
   distinctL: number;
-  /** Entropy l-diversity: min over classes of exp(entropy of the attribute in the class). */
-  entropyL: number;
+  /**
+   * True when every class had at least `distinctL` values and counting stopped
+   * there (distinct values are counted up to max(l + 1, 10) per class to bound
+   * memory); distinctL is then a lower bound ("≥").
+   */
+  distinctLCapped: boolean;
+  /** Entropy l-diversity: min over classes of exp(entropy of the attribute in the class); null unless asked for. */
+  entropyL: number | null;
   /** Classes (and their records) that fail the required l (distinct, and entropy if asked). */
   classesBelowL: number;
   recordsBelowL: number;
@@ -143,6 +175,8 @@ export interface KCheckResult {
   recordsBelowK: number;
   /** Classes smaller than the required k, by size (sdcMicro: fk < k). */
   smallSizes: SizeBucket[];
+  /** Size histogram of all classes: sizes below k one by one, then doubling ranges [k, 2k−1], [2k, 4k−1], … */
+  histogram: HistogramBucket[];
   diversity: DiversityResult[];
   passed: boolean;
   /** One line per failed requirement (no data values). */
@@ -182,11 +216,20 @@ export interface InformationLoss {
 export interface RepairResult {
   input: string;
   output: string;
+  /** Whether the output was written (false when no repair within the limits meets k and l). */
+  written: boolean;
+  /** The strategy asked for, and the one used ("auto" resolves to optimal or greedy). */
   strategy: RepairStrategy;
+  strategyUsed: Exclude<RepairStrategy, 'auto'>;
+  /** Number of level vectors in the lattice (product of (max level + 1) over the QIs). */
+  latticeSize: number;
+  suppression: SuppressionMode;
   /** The check of the input before repair. */
   before: KCheckResult;
-  /** The check of the written output (re-read from disk before it was committed). */
-  after: KCheckResult;
+  /** The check of the written output (re-read from disk before it was committed); null when nothing was written. */
+  after: KCheckResult | null;
+  /** Why nothing was written, when written is false. */
+  reason?: string;
   loss: InformationLoss;
   /** Levels tried, in order (one entry per search step). */
   steps: { levels: Record<string, number>; recordsInFailingClasses: number; suppressNeeded: number }[];

@@ -1,0 +1,119 @@
+/**
+ * clkhash 0.18.3's keyed hashing of tokens into Bloom-filter bit positions,
+ * and its key derivation. Everything is keyed: an attacker without the secret
+ * cannot compute which bits a name sets.
+ *
+ * Keys: HKDF (RFC 5869, SHA256 or SHA512) over IKM = the secret bytes, with the
+ * schema's salt and info, output 2 x features x keySize bytes; feature i gets
+ * [key0, key1] = bytes [2i*ks, (2i+1)*ks) and [(2i+1)*ks, (2i+2)*ks). Ignored
+ * features take their slot too.
+ *
+ * doubleHash over L bits: h1 = HMAC-SHA1(key0, tok) mod L and
+ * h2 = HMAC-MD5(key1, tok) mod L (digests read big-endian); bits
+ * (h1 + i*h2) mod L for i < k. With prevent_singularity, while h2 == 0:
+ * h2 = HMAC-MD5(key1, tok || UTF-8(chr(j))) mod L, j = 0, 1, ...
+ *
+ * blakeHash (L a power of two): for j < ceil(k/32), BLAKE2b-512(tok, key=key0,
+ * salt = ASCII(str(j)) zero-padded to 16 bytes) read as 32 little-endian
+ * uint16; bit value mod L for the first k values.
+ */
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { md5, sha1 } from '@noble/hashes/legacy.js';
+import { blake2b } from '@noble/hashes/blake2.js';
+import type { KdfConfig } from '../schema/types.js';
+
+export function deriveFeatureKeys(secret: Uint8Array, kdf: KdfConfig, featureCount: number): [Uint8Array, Uint8Array][] {
+  const ks = kdf.keySize;
+  const okm = hkdf(kdf.hash === 'SHA512' ? sha512 : sha256, secret, kdf.salt, kdf.info, 2 * featureCount * ks);
+  const keys: [Uint8Array, Uint8Array][] = [];
+  for (let i = 0; i < featureCount; i++) {
+    keys.push([okm.slice(2 * i * ks, (2 * i + 1) * ks), okm.slice((2 * i + 1) * ks, (2 * i + 2) * ks)]);
+  }
+  return keys;
+}
+
+/** Big-endian integer value of the bytes, mod L (L < 2^45 keeps every step exact). */
+function modBE(bytes: Uint8Array, L: number): number {
+  let r = 0;
+  for (let i = 0; i < bytes.length; i++) r = (r * 256 + bytes[i]!) % L;
+  return r;
+}
+
+/** The two doubleHash indices of a token. */
+export class DoubleHasher {
+  private readonly sha1Base;
+  private readonly md5Base;
+  private readonly sha1Work;
+  private readonly md5Work;
+  private readonly sha1Out = new Uint8Array(20);
+  private readonly md5Out = new Uint8Array(16);
+
+  constructor(
+    key0: Uint8Array,
+    private readonly key1: Uint8Array,
+    private readonly L: number,
+    private readonly preventSingularity: boolean,
+  ) {
+    this.sha1Base = hmac.create(sha1, key0);
+    this.md5Base = hmac.create(md5, key1);
+    this.sha1Work = this.sha1Base.clone();
+    this.md5Work = this.md5Base.clone();
+  }
+
+  /** [h1, h2] for the token bytes. */
+  indices(tok: Uint8Array): [number, number] {
+    this.sha1Base._cloneInto(this.sha1Work);
+    this.sha1Work.update(tok);
+    this.sha1Work.digestInto(this.sha1Out);
+    this.md5Base._cloneInto(this.md5Work);
+    this.md5Work.update(tok);
+    this.md5Work.digestInto(this.md5Out);
+    const h1 = modBE(this.sha1Out, this.L);
+    let h2 = modBE(this.md5Out, this.L);
+    if (this.preventSingularity) {
+      for (let j = 0; h2 === 0; j++) {
+        const suffix = new TextEncoder().encode(String.fromCodePoint(j));
+        const msg = new Uint8Array(tok.length + suffix.length);
+        msg.set(tok);
+        msg.set(suffix, tok.length);
+        h2 = modBE(hmac(md5, this.key1, msg), this.L);
+      }
+    }
+    return [h1, h2];
+  }
+}
+
+/** BLAKE2b values of a token: 32 uint16 per call, `calls` calls. */
+export class BlakeHasher {
+  private readonly bases: ReturnType<typeof blake2b.create>[] = [];
+  private readonly out = new Uint8Array(64);
+
+  constructor(private readonly key0: Uint8Array) {}
+
+  private base(j: number): ReturnType<typeof blake2b.create> {
+    let b = this.bases[j];
+    if (b === undefined) {
+      const salt = new Uint8Array(16);
+      const s = String(j);
+      for (let i = 0; i < s.length && i < 16; i++) salt[i] = s.charCodeAt(i);
+      b = blake2b.create({ key: this.key0, salt, dkLen: 64 });
+      this.bases[j] = b;
+    }
+    return b;
+  }
+
+  /** 32 x calls little-endian uint16 values. */
+  values(tok: Uint8Array, calls: number): Uint16Array {
+    const vals = new Uint16Array(32 * calls);
+    for (let j = 0; j < calls; j++) {
+      const h = this.base(j).clone();
+      h.update(tok);
+      h.digestInto(this.out);
+      const o = this.out;
+      for (let i = 0; i < 32; i++) vals[32 * j + i] = o[2 * i]! | (o[2 * i + 1]! << 8);
+    }
+    return vals;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The CLK encoder: a record's feature values -> a keyed Bloom filter (CLK),
+ * bit-identical to clkhash 0.18.3's generate_clks for the same linkage schema,
+ * secret and values (known-answer vectors in ../shared/vectors/clkhash/).
+ *
+ * Per feature: value -> (missing-value replacement, integer/date formatting)
+ * -> tokens (src/encode/tokenize.ts) -> keyed bit positions
+ * (src/encode/bloom-hash.ts) in a filter of L = l x 2^xor_folds bits. The
+ * features' filters are OR-ed, then folded xor_folds times (first half XOR
+ * second half). Bit i is byte i>>3, mask 0x80>>(i&7) (clkhash's bitarray,
+ * most significant bit first); trailing bits of a partial last byte are 0.
+ *
+ * Speed: the same value of a feature recurs a lot (first names, birth dates),
+ * and the same token even more. Each feature keeps two bounded caches: raw
+ * value -> bit positions, and token -> keyed hash output. A cache holds at
+ * most `cacheSize` entries; when full, its oldest eighth is dropped.
+ */
+import { P20Error } from '../errors.js';
+import type { HashedFeature, LinkageSchema } from '../schema/types.js';
+import { BlakeHasher, DoubleHasher, deriveFeatureKeys } from './bloom-hash.js';
+import { featureValueRules, InvalidValueError, type FeatureValueRules } from './feature-value.js';
+import {
+  bitsForTokens,
+  makeTokenEncoder,
+  makeTokenizer,
+  NumericValueError,
+  TokenEncodingError,
+  type TokenEncoder,
+  type Tokenizer,
+} from './tokenize.js';
+
+export interface ClkProblem {
+  /** Index into featureNames. */
+  index: number;
+  feature: string;
+  /** What was expected (never quotes the value). */
+  message: string;
+}
+
+export interface ClkEncoder {
+  /** CLK length in bits (after folding). */
+  readonly l: number;
+  /** Every feature identifier in schema order, ignored ones included: the order encode() takes values in. */
+  readonly featureNames: string[];
+  /** The CLK bytes (ceil(l/8)) of one record. Does not validate (call check() first); throws P20Error E_VALUE when a value cannot be hashed at all. */
+  encode(values: readonly string[]): Uint8Array;
+  /** clkhash's validation of a record: the first bad feature, or null. After null, encode() does not throw. */
+  check(values: readonly string[]): ClkProblem | null;
+  /** Sorted distinct positions in the final CLK (0..l-1) that this one feature value sets before folding cancels any. */
+  bitsOf(featureIndex: number, value: string): number[];
+}
+
+export interface ClkEncoderOptions {
+  /** Max entries per feature cache (value cache and token cache each). Default 100,000. */
+  cacheSize?: number;
+}
+
+/**
+ * Standard base64 (with '=' padding) of CLK bytes, as clkhash serialises a CLK.
+ * When `l` is given, the byte length must be ceil(l/8).
+ */
+export function clkToBase64(bytes: Uint8Array, l?: number): string {
+  if (l !== undefined && bytes.length !== Math.ceil(l / 8)) {
+    throw new RangeError(`CLK has ${bytes.length} bytes, expected ${Math.ceil(l / 8)} for l = ${l}`);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+class BoundedCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: string, v: V): void {
+    if (this.max <= 0) return;
+    if (this.map.size >= this.max) {
+      let drop = Math.max(1, this.max >> 3);
+      for (const key of this.map.keys()) {
+        this.map.delete(key);
+        if (--drop === 0) break;
+      }
+    }
+    this.map.set(k, v);
+  }
+}
+
+/** Sorted distinct pre-fold bit positions. */
+type Positions = Uint16Array | Uint32Array;
+
+class FeatureEncoder {
+  readonly rules: FeatureValueRules;
+  private readonly tokenize: Tokenizer;
+  private readonly encodeToken: TokenEncoder;
+  private readonly double?: DoubleHasher;
+  private readonly blake?: BlakeHasher;
+  private readonly valueCache: BoundedCache<Positions>;
+  private readonly doubleCache: BoundedCache<[number, number]>;
+  private readonly blakeCache: BoundedCache<Uint16Array>;
+  private readonly scratch: number[] = [];
+
+  constructor(
+    readonly feature: HashedFeature,
+    keys: [Uint8Array, Uint8Array],
+    private readonly L: number,
+    cacheSize: number,
+  ) {
+    this.rules = featureValueRules(feature);
+    this.tokenize = makeTokenizer(feature.hashing.comparison);
+    this.encodeToken = makeTokenEncoder(feature.format.type === 'string' ? feature.format.encoding : 'utf-8');
+    const h = feature.hashing.hash;
+    if (h.type === 'doubleHash') this.double = new DoubleHasher(keys[0], keys[1], L, h.preventSingularity);
+    else this.blake = new BlakeHasher(keys[0]);
+    this.valueCache = new BoundedCache(cacheSize);
+    this.doubleCache = new BoundedCache(cacheSize);
+    this.blakeCache = new BoundedCache(cacheSize);
+  }
+
+  /** Distinct pre-fold positions a raw value sets (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
+  positions(raw: string): Positions {
+    const hit = this.valueCache.get(raw);
+    if (hit !== undefined) return hit;
+    const tokens = this.tokenize(this.rules.format(raw));
+    const strategy = this.feature.hashing.strategy;
+    const out = this.scratch;
+    out.length = 0;
+    const L = this.L;
+    const t = tokens.length;
+    for (let i = 0; i < t; i++) {
+      const k = bitsForTokens(strategy, t, i);
+      if (k <= 0) continue;
+      const tok = tokens[i]!;
+      if (this.double !== undefined) {
+        let hh = this.doubleCache.get(tok);
+        if (hh === undefined) {
+          hh = this.double.indices(this.encodeToken(tok));
+          this.doubleCache.set(tok, hh);
+        }
+        const [h1, h2] = hh;
+        for (let j = 0; j < k; j++) out.push((h1 + j * h2) % L);
+      } else {
+        const calls = Math.ceil(k / 32);
+        let vals = this.blakeCache.get(tok);
+        if (vals === undefined || vals.length < 32 * calls) {
+          vals = this.blake!.values(this.encodeToken(tok), calls);
+          this.blakeCache.set(tok, vals);
+        }
+        for (let j = 0; j < k; j++) out.push(vals[j]! % L);
+      }
+    }
+    // 16-bit entries halve the cache's memory whenever L allows.
+    const sorted = L <= 65536 ? Uint16Array.from(out).sort() : Uint32Array.from(out).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
+    const result = sorted.slice(0, n);
+    this.valueCache.set(raw, result);
+    return result;
+  }
+}
+
+function valueError(feature: string, e: unknown): P20Error {
+  if (e instanceof InvalidValueError || e instanceof NumericValueError || e instanceof TokenEncodingError) {
+    return new P20Error('E_VALUE', e.message, { field: feature });
+  }
+  throw e;
+}
+
+/**
+ * Build an encoder for a schema and secret (the secret's bytes, e.g. the UTF-8
+ * of the secret text, exactly as clkhash uses its secret string). The secret
+ * is used once, to derive the per-feature keys, and not kept.
+ */
+export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts: ClkEncoderOptions = {}): ClkEncoder {
+  if (!(secret instanceof Uint8Array) || secret.length === 0) {
+    throw new P20Error('E_SECRET', 'the linkage secret is empty');
+  }
+  const cacheSize = opts.cacheSize ?? 100_000;
+  const { l, xorFolds, kdf } = schema.clkConfig;
+  const L = l * 2 ** xorFolds;
+  const featureNames = schema.features.map((f) => f.identifier);
+  const keys = deriveFeatureKeys(secret, kdf, schema.features.length);
+  const encoders: (FeatureEncoder | undefined)[] = schema.features.map((f, i) =>
+    f.ignored ? undefined : new FeatureEncoder(f, keys[i]!, L, cacheSize),
+  );
+  const active = encoders.map((e, i) => [i, e] as const).filter((x): x is readonly [number, FeatureEncoder] => x[1] !== undefined);
+  const n = featureNames.length;
+  const filter = new Uint8Array(Math.ceil(L / 8));
+  const outBytes = Math.ceil(l / 8);
+
+  function checkArity(values: readonly string[]): void {
+    if (values.length !== n) {
+      throw new P20Error('E_VALUE', `expected ${n} values (${featureNames.join(', ')}), found ${values.length}`);
+    }
+  }
+
+  function fold(): void {
+    let len = L;
+    for (let f = 0; f < xorFolds; f++) {
+      const half = len / 2;
+      if (half % 8 === 0) {
+        const hb = half / 8;
+        for (let b = 0; b < hb; b++) filter[b]! ^= filter[b + hb]!;
+      } else {
+        for (let i = 0; i < half; i++) {
+          const j = i + half;
+          if ((filter[j >>> 3]! & (0x80 >>> (j & 7))) !== 0) filter[i >>> 3]! ^= 0x80 >>> (i & 7);
+        }
+      }
+      len = half;
+    }
+  }
+
+  return {
+    l,
+    featureNames,
+    encode(values) {
+      checkArity(values);
+      filter.fill(0);
+      for (let a = 0; a < active.length; a++) {
+        const [i, fe] = active[a]!;
+        let pos: Positions;
+        try {
+          pos = fe.positions(values[i]!);
+        } catch (e) {
+          throw valueError(featureNames[i]!, e);
+        }
+        for (let p = 0; p < pos.length; p++) {
+          const b = pos[p]!;
+          filter[b >>> 3]! |= 0x80 >>> (b & 7);
+        }
+      }
+      fold();
+      const out = filter.slice(0, outBytes);
+      if (l % 8 !== 0) out[outBytes - 1]! &= (0xff << (8 - (l % 8))) & 0xff;
+      return out;
+    },
+    check(values) {
+      if (values.length !== n) {
+        const index = Math.min(values.length, n - 1);
+        return { index, feature: featureNames[index] ?? '', message: `expected ${n} values, found ${values.length}` };
+      }
+      for (const [i, fe] of active) {
+        const v = values[i]!;
+        let message = fe.rules.problem(v);
+        if (message === null) {
+          try {
+            fe.positions(v);
+          } catch (e) {
+            valueError(featureNames[i]!, e); // rethrows anything that is not a value problem
+            message = (e as Error).message;
+          }
+        }
+        if (message !== null) return { index: i, feature: featureNames[i]!, message };
+      }
+      return null;
+    },
+    bitsOf(featureIndex, value) {
+      const fe = encoders[featureIndex];
+      if (featureIndex < 0 || featureIndex >= n) throw new RangeError(`feature index ${featureIndex} out of range`);
+      if (fe === undefined) return [];
+      let pos: Positions;
+      try {
+        pos = fe.positions(value);
+      } catch (e) {
+        throw valueError(featureNames[featureIndex]!, e);
+      }
+      const set = new Set<number>();
+      for (const p of pos) set.add(p % l);
+      return [...set].sort((a, b) => a - b);
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The "p20link" top-level extension of a linkage schema: everything an agency
+ * needs besides clkhash's features to turn its CSV extract into an encoded
+ * file. clkhash ignores it; p20link validates it here, so every mistake is
+ * reported with the JSON path that causes it.
+ *
+ *   "p20link": {
+ *     "version": 1,
+ *     "recordId": "student_id",                  // CSV column with the record id (default "id")
+ *     "csv": { "delimiter": ",", "trim": false }, // how to read the extract
+ *     "columns": { "last_name": "LAST_NM" },      // feature -> CSV column (default: same name)
+ *     "normalize": { "last_name": ["name", "particles"], "dob": [{"step": "date"}] },
+ *     "maxValueLength": 256,                      // longer raw values are bad rows
+ *     "blocking": { "birth_year": { "feature": "dob", "transform": "year" } },
+ *     "passThrough": ["cohort_year"],             // copied verbatim: only what is listed
+ *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year"] }
+ *   }
+ */
+import { P20Error } from '../errors.js';
+import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
+import type { LinkageSchema } from '../schema/types.js';
+import { BLOCKING_TRANSFORMS, type BlockingDef, type BlockingTransform } from './blocking-keys.js';
+
+export const EXTENSION_VERSION = 1;
+/** Names usable for blocking keys and pass-through columns (they become encoded-file column names). */
+export const COLUMN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+export const DEFAULT_MAX_VALUE_LENGTH = 256;
+
+export interface LinkHints {
+  /** Dice score at or above which a pair is a link. */
+  threshold?: number;
+  /** Dice score at or above which (and below threshold) a pair goes to clerical review. */
+  reviewThreshold?: number;
+  /** Blocking keys the linker should use (a pair is a candidate if it agrees on any of them). */
+  blocking?: string[];
+}
+
+export interface P20linkExtension {
+  version: 1;
+  /** CSV column holding the record id. */
+  recordId: string;
+  csv: { delimiter: string; trim: boolean };
+  /** Feature identifier -> CSV column, for every feature (defaults filled in). */
+  columns: Record<string, string>;
+  /** Feature identifier -> normalization steps (features without steps are absent). */
+  normalize: Record<string, NormalizeStep[]>;
+  maxValueLength: number;
+  blocking: BlockingDef[];
+  /** CSV columns copied verbatim into the encoded file (as "pass:<column>"). */
+  passThrough: string[];
+  link?: LinkHints;
+}
+
+const TOP_KEYS = ['version', 'description', 'recordId', 'csv', 'columns', 'normalize', 'maxValueLength', 'blocking', 'passThrough', 'link'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseExtension(raw: unknown, source: string, schema: LinkageSchema): P20linkExtension {
+  const fail = (path: string, message: string): never => {
+    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path });
+  };
+  const ext: Obj = raw === undefined ? { version: EXTENSION_VERSION } : isObj(raw) ? raw : fail('p20link', 'must be an object');
+  for (const k of Object.keys(ext)) {
+    if (!TOP_KEYS.includes(k)) fail(`p20link.${k}`, `unknown key (allowed: ${TOP_KEYS.join(', ')})`);
+  }
+  if (ext.version !== EXTENSION_VERSION) fail('p20link.version', `must be ${EXTENSION_VERSION} (this tool reads version ${EXTENSION_VERSION} of the p20link extension)`);
+
+  const features = schema.features;
+  const byId = new Map(features.map((f) => [f.identifier, f]));
+  const str = (v: unknown, path: string, what = 'a non-empty string'): string =>
+    typeof v === 'string' && v.length > 0 ? v : fail(path, `must be ${what}`);
+
+  const recordId = ext.recordId === undefined ? 'id' : str(ext.recordId, 'p20link.recordId', 'the name of the CSV column holding the record id');
+
+  let delimiter = ',';
+  let trim = false;
+  if (ext.csv !== undefined) {
+    if (!isObj(ext.csv)) fail('p20link.csv', 'must be an object {"delimiter": ",", "trim": false}');
+    const csv = ext.csv as Obj;
+    for (const k of Object.keys(csv)) if (k !== 'delimiter' && k !== 'trim') fail(`p20link.csv.${k}`, 'unknown key (allowed: delimiter, trim)');
+    if (csv.delimiter !== undefined) {
+      if (typeof csv.delimiter !== 'string' || [...csv.delimiter].length !== 1 || /["\r\n]/.test(csv.delimiter)) {
+        fail('p20link.csv.delimiter', 'must be a single character other than a quote or line break');
+      }
+      delimiter = csv.delimiter as string;
+    }
+    if (csv.trim !== undefined) {
+      if (typeof csv.trim !== 'boolean') fail('p20link.csv.trim', 'must be true or false');
+      trim = csv.trim as boolean;
+    }
+  }
+
+  const columns: Record<string, string> = {};
+  for (const f of features) columns[f.identifier] = f.identifier;
+  if (ext.columns !== undefined) {
+    if (!isObj(ext.columns)) fail('p20link.columns', 'must be an object mapping feature identifiers to CSV column names');
+    for (const [feat, col] of Object.entries(ext.columns as Obj)) {
+      if (!byId.has(feat)) fail(`p20link.columns.${feat}`, `is not a feature of the schema (features: ${features.map((f) => f.identifier).join(', ')})`);
+      columns[feat] = str(col, `p20link.columns.${feat}`, 'a CSV column name');
+    }
+  }
+
+  const normalize: Record<string, NormalizeStep[]> = {};
+  if (ext.normalize !== undefined) {
+    if (!isObj(ext.normalize)) fail('p20link.normalize', 'must be an object mapping feature identifiers to lists of steps');
+    for (const [feat, steps] of Object.entries(ext.normalize as Obj)) {
+      const f = byId.get(feat);
+      if (!f) fail(`p20link.normalize.${feat}`, `is not a feature of the schema (features: ${features.map((x) => x.identifier).join(', ')})`);
+      if (f!.ignored) fail(`p20link.normalize.${feat}`, 'is an ignored feature: it is not hashed, so it has nothing to normalize');
+      const fmt = f!.ignored ? undefined : f!.format;
+      const parsed = parseSteps(steps, {
+        source,
+        path: `p20link.normalize.${feat}`,
+        ...(fmt?.type === 'date' ? { featureDateFormat: fmt.format } : {}),
+      });
+      if (parsed.length > 0) normalize[feat] = parsed;
+    }
+  }
+
+  let maxValueLength = DEFAULT_MAX_VALUE_LENGTH;
+  if (ext.maxValueLength !== undefined) {
+    const m = ext.maxValueLength;
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 65536) fail('p20link.maxValueLength', 'must be an integer from 1 to 65536 (characters)');
+    maxValueLength = m as number;
+  }
+
+  const blocking: BlockingDef[] = [];
+  if (ext.blocking !== undefined) {
+    if (!isObj(ext.blocking)) fail('p20link.blocking', 'must be an object mapping blocking-key names to {"feature", "transform"}');
+    for (const [name, def] of Object.entries(ext.blocking as Obj)) {
+      const path = `p20link.blocking.${name}`;
+      if (!COLUMN_NAME.test(name)) fail(path, 'blocking-key names may use only letters, digits, "_", "." and "-" (at most 64)');
+      if (!isObj(def)) fail(path, 'must be an object {"feature": identifier, "transform": "exact" | "soundex" | "year" | "prefix"}');
+      const d = def as Obj;
+      for (const k of Object.keys(d)) if (!['feature', 'transform', 'length', 'description'].includes(k)) fail(`${path}.${k}`, 'unknown key (allowed: feature, transform, length, description)');
+      const feature = str(d.feature, `${path}.feature`, 'a feature identifier');
+      const f = byId.get(feature);
+      if (!f) fail(`${path}.feature`, `"${feature}" is not a feature of the schema`);
+      if (f!.ignored) fail(`${path}.feature`, `"${feature}" is an ignored feature; blocking keys must come from hashed features`);
+      const transform = d.transform;
+      if (typeof transform !== 'string' || !(BLOCKING_TRANSFORMS as readonly string[]).includes(transform)) {
+        fail(`${path}.transform`, `must be one of ${BLOCKING_TRANSFORMS.join(', ')}`);
+      }
+      const out: BlockingDef = { name, feature, transform: transform as BlockingTransform };
+      if (transform === 'prefix') {
+        const len = d.length;
+        if (typeof len !== 'number' || !Number.isInteger(len) || len < 1 || len > 64) fail(`${path}.length`, 'is required for "prefix": an integer from 1 to 64');
+        out.length = len as number;
+      } else if (d.length !== undefined) {
+        fail(`${path}.length`, 'applies only to the "prefix" transform');
+      }
+      blocking.push(out);
+    }
+  }
+
+  const featureColumns = new Map<string, string>();
+  for (const f of features) featureColumns.set(columns[f.identifier]!, f.identifier);
+  const passThrough: string[] = [];
+  if (ext.passThrough !== undefined) {
+    if (!Array.isArray(ext.passThrough)) fail('p20link.passThrough', 'must be an array of CSV column names');
+    (ext.passThrough as unknown[]).forEach((c, i) => {
+      const path = `p20link.passThrough[${i}]`;
+      const col = str(c, path, 'a CSV column name');
+      if (!COLUMN_NAME.test(col)) fail(path, 'pass-through column names may use only letters, digits, "_", "." and "-" (at most 64)');
+      const feat = featureColumns.get(col);
+      if (feat !== undefined) {
+        fail(path, `column "${col}" holds the identifier feature "${feat}"; identifiers are never copied into the encoded file`);
+      }
+      if (col === recordId) fail(path, `column "${col}" is the record id, which the encoded file already carries`);
+      if (passThrough.includes(col)) fail(path, `column "${col}" is listed twice`);
+      passThrough.push(col);
+    });
+  }
+
+  let link: LinkHints | undefined;
+  if (ext.link !== undefined) {
+    if (!isObj(ext.link)) fail('p20link.link', 'must be an object {"threshold", "reviewThreshold", "blocking"}');
+    const l = ext.link as Obj;
+    link = {};
+    for (const k of Object.keys(l)) if (!['threshold', 'reviewThreshold', 'blocking', 'description'].includes(k)) fail(`p20link.link.${k}`, 'unknown key (allowed: threshold, reviewThreshold, blocking, description)');
+    const score = (v: unknown, path: string): number =>
+      typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1 ? v : fail(path, 'must be a Dice score greater than 0 and at most 1');
+    if (l.threshold !== undefined) link.threshold = score(l.threshold, 'p20link.link.threshold');
+    if (l.reviewThreshold !== undefined) {
+      link.reviewThreshold = score(l.reviewThreshold, 'p20link.link.reviewThreshold');
+      if (link.threshold !== undefined && link.reviewThreshold > link.threshold) fail('p20link.link.reviewThreshold', 'must not be above link.threshold');
+    }
+    if (l.blocking !== undefined) {
+      if (!Array.isArray(l.blocking)) fail('p20link.link.blocking', 'must be an array of blocking-key names');
+      link.blocking = (l.blocking as unknown[]).map((b, i) => {
+        if (typeof b !== 'string' || !blocking.some((d) => d.name === b)) {
+          fail(`p20link.link.blocking[${i}]`, `must name a key defined in p20link.blocking (${blocking.map((d) => d.name).join(', ') || 'none defined'})`);
+        }
+        return b as string;
+      });
+    }
+  }
+
+  return { version: 1, recordId, csv: { delimiter, trim }, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}) };
+}
+
+/**
+ * Apply command-line `--map feature=column` overrides. Refuses unknown
+ * features and a mapping that would make a pass-through column an identifier.
+ */
+export function applyColumnMap(ext: P20linkExtension, schema: LinkageSchema, map: Record<string, string> | undefined): P20linkExtension {
+  if (!map || Object.keys(map).length === 0) return ext;
+  const columns = { ...ext.columns };
+  for (const [feat, col] of Object.entries(map)) {
+    if (!(feat in columns)) {
+      throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: "${feat}" is not a feature of the schema (features: ${schema.features.map((f) => f.identifier).join(', ')})`, {}, 2);
+    }
+    if (col.length === 0) throw new P20Error('ENCODE_MAP', `--map ${feat}=: the column name is empty`, {}, 2);
+    if (ext.passThrough.includes(col)) {
+      throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: column "${col}" is a pass-through column; identifiers are never copied into the encoded file`, {}, 2);
+    }
+    columns[feat] = col;
+  }
+  return { ...ext, columns };
+}
+
+/** Parse "feature=column" strings (the CLI's --map values). */
+export function parseMapArgs(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new P20Error('ENCODE_MAP', `--map ${item}: expected feature=column`, {}, 2);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}

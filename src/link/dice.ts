@@ -1,0 +1,52 @@
+/**
+ * Sørensen–Dice coefficient on bit vectors: 2·|A∧B| / (|A|+|B|).
+ * By convention two empty vectors (no bit set) score 0: an empty CLK
+ * carries no evidence, so it must never count as a match.
+ */
+
+const POP8 = new Uint8Array(256);
+for (let i = 1; i < 256; i++) POP8[i] = (i & 1) + POP8[i >> 1]!;
+
+/** Number of set bits in a byte array. */
+export function popcountBytes(a: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) n += POP8[a[i]!]!;
+  return n;
+}
+
+/** Number of set bits in a 32-bit integer. */
+export function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * Plain reference Dice on two byte arrays (the shorter is treated as
+ * zero-padded). Returns a value in [0, 1]; 0 when both are empty.
+ */
+export function diceReference(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) inter += POP8[a[i]! & b[i]!]!;
+  const pa = popcountBytes(a);
+  const pb = popcountBytes(b);
+  return pa + pb === 0 ? 0 : (2 * inter) / (pa + pb);
+}
+
+/** Dice from the popcount formula: 2·inter/(pa+pb), 0 when pa+pb = 0. */
+export function diceFromCounts(inter: number, pa: number, pb: number): number {
+  return pa + pb === 0 ? 0 : (2 * inter) / (pa + pb);
+}
+
+/**
+ * The popcount filter: true when popcounts alone prove Dice < threshold,
+ * i.e. 2·min(pa,pb)/(pa+pb) < threshold (since |A∧B| ≤ min(pa,pb)).
+ * Both empty: Dice is 0, so skipped whenever threshold > 0.
+ */
+export function popcountRulesOut(pa: number, pb: number, threshold: number): boolean {
+  const s = pa + pb;
+  if (s === 0) return threshold > 0;
+  return 2 * Math.min(pa, pb) < threshold * s;
+}

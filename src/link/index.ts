@@ -1,0 +1,21 @@
+/** The neutral linker's public library surface (what `p20link link` calls). */
+export { linkFiles, type LinkFilesOptions } from './link-files.js';
+export { checkCompatible, readInputHeaders, loadParty, fileSha256, type InputSpec, type InputHeader } from './load.js';
+export { greedyOneToOne, type Matching } from './resolve/one-to-one.js';
+export { clusterRecords, indexClusters, membersOf, clusterSizes, type ClusterProblem, type Clustering, type ClusterIndex } from './resolve/cluster.js';
+export { EdgeList } from './resolve/edges.js';
+export { assignIds, type Assignment, type ClusterStatus, type IdEvent } from './registry/assign.js';
+export { newLinkageId, newRunId, LINKAGE_ID } from './registry/ids.js';
+export {
+  registryMigrations,
+  lookupRecord,
+  registryHistory,
+  listRuns,
+  priorEntities,
+  registerRun,
+  type HistoryEvent,
+  type RunSummary,
+} from './registry/registry.js';
+export { readTruth, pairQuality, truthEntities, truePairsBetween, type PairQuality } from './truth.js';
+export { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, type LinkRunReport } from './report.js';
+export { linksFileName, REVIEW_FILE, REPORT_FILE, LINKS_HEADER, REVIEW_HEADER } from './output.js';

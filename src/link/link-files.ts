@@ -1,0 +1,379 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { P20Error } from '../errors.js';
+import { silentProgress, type Progress } from '../io/progress.js';
+import { openStore, type Db } from '../store/db.js';
+import { auditMigrations, appendAudit } from '../package/audit-log.js';
+import { TOOL_VERSION } from '../version.js';
+import { formatBlockingSpec, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
+import { countKeptPairs } from './blocking/index.js';
+import { scorePairs } from './score.js';
+import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputSpec } from './load.js';
+import { abortAll, commitAll, formatScore, linksFileName, REPORT_FILE, REVIEW_FILE, REVIEW_HEADER, LINKS_HEADER, StagedFile } from './output.js';
+import {
+  addToHistogram,
+  emptyHistogram,
+  LINK_REPORT_FORMAT,
+  LINK_REPORT_VERSION,
+  type LinkRunReport,
+  type ReportInput,
+  type ReportPartyPair,
+} from './report.js';
+import { EdgeList } from './resolve/edges.js';
+import { clusterRecords, clusterSizes, indexClusters, membersOf } from './resolve/cluster.js';
+import { assignIds } from './registry/assign.js';
+import { newRunId } from './registry/ids.js';
+import { createdRunLookup, freshIdSource, priorEntities, registerRun, registryMigrations } from './registry/registry.js';
+import { pairQuality, readTruth, truePairsBetween, truthEntities } from './truth.js';
+import type { PartyData, TruthRecord } from './types.js';
+
+/**
+ * `p20link link` as a library call: load N >= 2 encoded files (refusing
+ * incompatible ones), score candidate pairs between every two parties,
+ * resolve them into clusters (at most maxPerParty records of one party per
+ * cluster), give every cluster a linkage ID from the registry, and write one
+ * `<party>.links.csv` per party, `review.csv` and `run-report.json` into
+ * outDir. Outputs are renamed into place only after the registry and audit
+ * log have recorded the run in one transaction.
+ */
+export interface LinkFilesOptions {
+  inputs: InputSpec[];
+  outDir: string;
+  /** Linker store (SQLite: registry + audit log). Without it every run hands out fresh IDs. */
+  store?: string;
+  /** Match threshold on the Dice score, in (0, 1]. */
+  threshold: number;
+  /** Lower bound of the clerical-review band, in (0, threshold). */
+  reviewThreshold?: number;
+  blocking: BlockingConfig;
+  /** Most records of one party in one cluster (default 1; raise when a party's file holds duplicates). */
+  maxPerParty?: number;
+  /** Truth CSV (entity_id,party,record_id): adds quality and blocking recall to the report. */
+  truth?: string;
+  workers?: number;
+  /** Progress display per stage (default: none). */
+  progress?: (label: string) => Progress;
+}
+
+function checkOptions(o: LinkFilesOptions): void {
+  const bad = (msg: string, field: string): never => {
+    throw new P20Error('LINK_OPTION', msg, { field }, 2);
+  };
+  if (!(typeof o.threshold === 'number' && o.threshold > 0 && o.threshold <= 1)) bad(`threshold must be a number in (0, 1], got ${o.threshold}`, 'threshold');
+  if (o.reviewThreshold !== undefined) {
+    if (!(typeof o.reviewThreshold === 'number' && o.reviewThreshold > 0 && o.reviewThreshold < o.threshold)) {
+      bad(`review threshold must be a number in (0, threshold=${o.threshold}), got ${o.reviewThreshold}`, 'review-threshold');
+    }
+  }
+  const m = o.maxPerParty ?? 1;
+  if (!Number.isInteger(m) || m < 1 || m > 1000) bad(`max-per-party must be a whole number from 1 to 1000, got ${m}`, 'max-per-party');
+  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)) bad(`workers must be a whole number from 1 to 256, got ${o.workers}`, 'workers');
+  if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
+  validateBlockingConfig(o.blocking);
+}
+
+
+export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> {
+  checkOptions(opts);
+  const startedAt = new Date();
+  const runId = newRunId(startedAt);
+  const prog = opts.progress ?? (() => silentProgress);
+  const threshold = opts.threshold;
+  const review = opts.reviewThreshold;
+  const low = review ?? threshold;
+  const tHigh = Math.fround(threshold);
+  const maxPerParty = opts.maxPerParty ?? 1;
+
+  // 1. headers first: refuse incompatible inputs before reading any body
+  const headers = await readInputHeaders(opts.inputs);
+  checkCompatible(headers);
+
+  try {
+    await mkdir(opts.outDir, { recursive: true });
+    const s = await stat(opts.outDir);
+    if (!s.isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    throw new P20Error('LINK_OUT_DIR', `cannot use output directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: opts.outDir });
+  }
+  const truth: TruthRecord[] | undefined = opts.truth ? await readTruth(opts.truth) : undefined;
+
+  let db: Db | undefined;
+  const staged: StagedFile[] = [];
+  try {
+    if (opts.store) {
+      db = openStore(opts.store, [...registryMigrations, ...auditMigrations]);
+      // hold the store's write lock for the whole run: what the registry said
+      // before the run stays true until this run's changes are committed
+      try {
+        db.exec('BEGIN IMMEDIATE');
+      } catch (e) {
+        throw new P20Error('STORE_BUSY', `linker store is in use by another run (${(e as Error).message}); try again when it has finished`, { file: opts.store });
+      }
+    }
+
+    // 2. load and validate every body
+    const parties: PartyData[] = [];
+    const inputs: ReportInput[] = [];
+    for (const h of headers) {
+      const sha256 = await fileSha256(h.file);
+      const p = prog(`load ${h.party}`);
+      const party = await loadParty(h.file, h.party, p);
+      p.finish();
+      parties.push(party);
+      inputs.push({
+        party: h.party,
+        file: h.file,
+        sha256,
+        schemaFingerprint: h.header.schemaFingerprint,
+        keyCheckValue: h.header.keyCheckValue,
+        l: h.header.l,
+        records: party.count,
+        encodedBy: h.header.tool,
+        encodedAt: h.header.createdAt,
+      });
+    }
+    const P = parties.length;
+    const offset: number[] = [];
+    let nodeCount = 0;
+    for (const p of parties) {
+      offset.push(nodeCount);
+      nodeCount += p.count;
+    }
+    const nodeParty = new Uint32Array(nodeCount);
+    parties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
+    const partyOfNode = (node: number): PartyData => parties[nodeParty[node]!]!;
+    const idOfNode = (node: number): string => partyOfNode(node).ids[node - offset[nodeParty[node]!]!]!;
+
+    // 3. score every party pair (and within parties when duplicates are allowed)
+    const edges = new EdgeList();
+    const reviewEdges = new EdgeList();
+    const hist = emptyHistogram();
+    const pairStats: ReportPartyPair[] = [];
+    const pairIndex = new Map<string, ReportPartyPair>();
+    const entities = truth ? truthEntities(truth, parties) : undefined;
+    let blockingTrue = 0;
+    let blockingKept = 0;
+    const jobs: [number, number][] = [];
+    for (let i = 0; i < P; i++) {
+      if (maxPerParty > 1) jobs.push([i, i]);
+      for (let j = i + 1; j < P; j++) jobs.push([i, j]);
+    }
+    for (const [i, j] of jobs) {
+      const A = parties[i]!;
+      const B = i === j ? null : parties[j]!;
+      const p = prog(`score ${A.name} x ${B ? B.name : A.name}`);
+      const sp = await scorePairs(A, B, { threshold: low, blocking: opts.blocking, ...(opts.workers ? { workers: opts.workers } : {}), progress: p });
+      p.finish();
+      const stat: ReportPartyPair = {
+        partyA: A.name,
+        partyB: (B ?? A).name,
+        candidates: sp.candidates,
+        compared: sp.compared,
+        aboveThreshold: 0,
+        reviewBand: 0,
+        linked: 0,
+      };
+      const oa = offset[i]!;
+      const ob = offset[j]!;
+      for (let k = 0; k < sp.a.length; k++) {
+        const s = sp.score[k]!;
+        const u = oa + sp.a[k]!;
+        const v = ob + sp.b[k]!;
+        if (u === v) continue;
+        addToHistogram(hist, s);
+        if (s >= tHigh) {
+          edges.push(u, v, s);
+          stat.aboveThreshold++;
+        } else {
+          reviewEdges.push(u, v, s);
+          stat.reviewBand++;
+        }
+      }
+      if (entities && B) {
+        const truePairs = truePairsBetween(entities[i]!, entities[j]!);
+        const kept = countKeptPairs(A, B, opts.blocking, truePairs);
+        stat.blocking = { truePairs: kept.total, kept: kept.kept, recall: kept.total === 0 ? 1 : kept.kept / kept.total };
+        blockingTrue += kept.total;
+        blockingKept += kept.kept;
+      }
+      pairStats.push(stat);
+      pairIndex.set(`${i},${j}`, stat);
+    }
+
+    // 4. resolve
+    const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: P, maxPerParty, phases: [edges] });
+    const ci = indexClusters(clustering.label);
+    const linkHist = emptyHistogram();
+    for (let n = 0; n < nodeCount; n++) if (!Number.isNaN(clustering.best[n]!)) addToHistogram(linkHist, clustering.best[n]!);
+
+    // 5. linkage IDs
+    const prior = db ? priorEntities(db, (n) => partyOfNode(n).name, idOfNode, nodeCount) : new Array<string | undefined>(nodeCount).fill(undefined);
+    const assignment = assignIds({
+      clusters: ci,
+      prior,
+      createdRun: db ? createdRunLookup(db) : () => 0,
+      nodeKey: (n) => `${partyOfNode(n).name}\u0000${idOfNode(n)}`,
+      newId: freshIdSource(db),
+    });
+
+    // 6. per-cluster statistics
+    const perParty = new Uint32Array(P);
+    const linkedPerParty = new Array<number>(P).fill(0);
+    let linkedRecords = 0;
+    for (let c = 0; c < ci.count; c++) {
+      const m = membersOf(ci, c);
+      if (m.length < 2) continue;
+      linkedRecords += m.length;
+      perParty.fill(0);
+      for (const node of m) perParty[nodeParty[node]!]!++;
+      for (let i = 0; i < P; i++) {
+        linkedPerParty[i]! += perParty[i]!;
+        for (let j = i; j < P; j++) {
+          const st = pairIndex.get(`${i},${j}`);
+          if (!st) continue;
+          st.linked += i === j ? (perParty[i]! * (perParty[i]! - 1)) / 2 : perParty[i]! * perParty[j]!;
+        }
+      }
+    }
+
+    // 7. stage outputs
+    const partyReports: LinkRunReport['parties'] = [];
+    for (let k = 0; k < P; k++) {
+      const party = parties[k]!;
+      const f = new StagedFile(opts.outDir, linksFileName(party.name));
+      staged.push(f);
+      await f.line([...LINKS_HEADER]);
+      for (let r = 0; r < party.count; r++) {
+        const node = offset[k]! + r;
+        await f.row([party.ids[r]!, assignment.clusterId[ci.of[node]!]!, formatScore(clustering.best[node]!)]);
+      }
+      const sha = await f.finish();
+      partyReports.push({
+        party: party.name,
+        records: party.count,
+        linked: linkedPerParty[k]!,
+        singletons: party.count - linkedPerParty[k]!,
+        output: f.name,
+        outputSha256: sha,
+      });
+    }
+    let reviewName: string | null = null;
+    if (review !== undefined) {
+      const f = new StagedFile(opts.outDir, REVIEW_FILE);
+      staged.push(f);
+      await f.line([...REVIEW_HEADER]);
+      const order = reviewEdges.order();
+      for (let k = 0; k < order.length; k++) {
+        const e = order[k]!;
+        const u = reviewEdges.u[e]!;
+        const v = reviewEdges.v[e]!;
+        await f.row([partyOfNode(u).name, idOfNode(u), partyOfNode(v).name, idOfNode(v), formatScore(reviewEdges.score[e]!)]);
+      }
+      await f.finish();
+      reviewName = f.name;
+    }
+
+    const status = { kept: 0, new: 0, merged: 0, split: 0 };
+    for (const s of assignment.status) status[s]++;
+    const finishedAt = new Date();
+    const report: LinkRunReport = {
+      format: LINK_REPORT_FORMAT,
+      version: LINK_REPORT_VERSION,
+      runId,
+      tool: `p20link ${TOOL_VERSION}`,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      inputs,
+      parameters: {
+        threshold,
+        reviewThreshold: review ?? null,
+        blocking: formatBlockingSpec(opts.blocking),
+        maxPerParty,
+        workers: opts.workers ?? null,
+        store: opts.store ?? null,
+        truth: opts.truth ?? null,
+      },
+      counts: {
+        records: nodeCount,
+        clusters: ci.count,
+        linkedRecords,
+        singletons: nodeCount - linkedRecords,
+        acceptedLinks: clustering.accepted,
+        refusedLinks: clustering.refused,
+        candidates: pairStats.reduce((s, p) => s + p.candidates, 0),
+        compared: pairStats.reduce((s, p) => s + p.compared, 0),
+        reviewPairs: reviewEdges.length,
+      },
+      parties: partyReports,
+      partyPairs: pairStats,
+      clusterSizes: clusterSizes(ci),
+      scoreHistogram: hist,
+      linkScoreHistogram: linkHist,
+      registry: {
+        store: opts.store ?? null,
+        ...status,
+        mergeEvents: assignment.events.filter((e) => e.event === 'merge').length,
+        splitEvents: assignment.events.filter((e) => e.event === 'split').length,
+      },
+      outputs: { dir: opts.outDir, files: partyReports.map((p) => p.output), review: reviewName, report: REPORT_FILE },
+    };
+    if (entities && opts.truth) {
+      const flat: (string | undefined)[] = [];
+      for (const e of entities) for (const x of e) flat.push(x);
+      const q = pairQuality(ci.of, flat);
+      report.truth = {
+        file: opts.truth,
+        ...q,
+        blockingTruePairs: blockingTrue,
+        blockingKept,
+        blockingRecall: blockingTrue === 0 ? 1 : blockingKept / blockingTrue,
+      };
+    }
+    const rf = new StagedFile(opts.outDir, REPORT_FILE);
+    staged.push(rf);
+    await rf.text(JSON.stringify(report, null, 2) + '\n');
+    await rf.finish();
+
+    // 8. record the run (registry + audit, one transaction), then publish the files
+    if (db) {
+      const d = db;
+      d.transaction(() => {
+        registerRun(d, {
+          run: {
+            runId,
+            startedAt: report.startedAt,
+            finishedAt: report.finishedAt,
+            tool: report.tool,
+            inputs: inputs.map((x) => ({ party: x.party, file: basename(x.file), sha256: x.sha256, schemaFingerprint: x.schemaFingerprint, keyCheckValue: x.keyCheckValue, l: x.l, records: x.records })),
+            parameters: report.parameters,
+            counts: report.counts,
+          },
+          clusters: ci,
+          assignment,
+          nodeParty: (n) => partyOfNode(n).name,
+          nodeId: idOfNode,
+        });
+        appendAudit(d, {
+          type: 'link-run',
+          detail: {
+            runId,
+            inputs: inputs.map((x) => ({ party: x.party, sha256: x.sha256, schemaFingerprint: x.schemaFingerprint, records: x.records })),
+            parameters: { threshold, reviewThreshold: review ?? null, maxPerParty, blocking: report.parameters.blocking },
+            counts: { ...report.counts },
+            registry: { kept: status.kept, new: status.new, merged: status.merged, split: status.split },
+            outputs: partyReports.map((p) => ({ party: p.party, file: p.output, sha256: p.outputSha256 })),
+          },
+        });
+      })();
+      d.exec('COMMIT');
+    }
+    await commitAll(staged);
+    return report;
+  } catch (e) {
+    await abortAll(staged);
+    if (db?.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  } finally {
+    db?.close();
+  }
+}

@@ -1,0 +1,241 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { P20Error } from '../errors.js';
+import { silentProgress, type Progress } from '../io/progress.js';
+import { workerUrl } from '../util/worker-url.js';
+import { isAllPairs, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
+import { bandCount, fillBandKeys } from './blocking/keys.js';
+import { jsKernel } from './kernel/js.js';
+import { planLayout, type Layout } from './kernel/layout.js';
+import { runTask, TaskEnv, type Task, type TaskResult } from './kernel/tasks.js';
+import { createSharedMemory, kernelModule, MAX_WASM_BYTES, wasmKernel, type WasmMemory } from './kernel/wasm.js';
+import type { PartyData, ScoredPairs } from './types.js';
+
+export interface ScoreOptions {
+  /** Keep pairs with Dice >= threshold; in (0, 1]. */
+  threshold: number;
+  blocking: BlockingConfig;
+  /**
+   * Worker threads. 1 = score in this thread (no compiled worker needed).
+   * Default: all cores for large jobs, 1 for small ones.
+   */
+  workers?: number;
+  /** 'wasm' (default) or 'js' (plain JavaScript kernel; in-thread only). */
+  kernel?: 'wasm' | 'js';
+  progress?: Progress;
+}
+
+/** Below this many all-pairs comparisons (or records, when blocking) the default is one thread. */
+const SMALL_ALL_PAIRS = 20_000_000;
+const SMALL_BLOCKED = 50_000;
+
+function checkInputs(a: PartyData, b: PartyData | null, opts: ScoreOptions): void {
+  const t = opts.threshold;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 1) {
+    throw new P20Error('LINK_THRESHOLD', `threshold must be a number in (0, 1], got ${String(t)}`, { field: 'threshold' });
+  }
+  validateBlockingConfig(opts.blocking);
+  if (b && (a.stride !== b.stride || a.header.l !== b.header.l)) {
+    throw new P20Error('LINK_LENGTH_MISMATCH', `has ${b.header.l}-bit CLKs but ${a.file} has ${a.header.l}-bit CLKs; refusing to link`, { file: b.file });
+  }
+  if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) {
+    throw new P20Error('LINK_WORKERS', `workers must be a whole number >= 1, got ${String(opts.workers)}`, { field: 'workers' });
+  }
+}
+
+/** Split all-pairs work into row ranges (within-party: balanced for the triangle). */
+function rectTasks(nA: number, nB: number, within: boolean, parallel: number): Task[] {
+  const tasks: Task[] = [];
+  if (nA === 0 || nB === 0) return tasks;
+  const pieces = Math.max(1, Math.min(nA, parallel * 16));
+  if (!within) {
+    const step = Math.ceil(nA / pieces);
+    for (let i = 0; i < nA; i += step) tasks.push({ kind: 'rect', i0: i, i1: Math.min(nA, i + step) });
+    return tasks;
+  }
+  // equal shares of the n(n-1)/2 pairs
+  const total = (nA * (nA - 1)) / 2;
+  const share = Math.max(1, total / pieces);
+  let i0 = 0;
+  let acc = 0;
+  for (let i = 0; i < nA; i++) {
+    acc += nA - 1 - i;
+    if (acc >= share || i === nA - 1) {
+      tasks.push({ kind: 'rect', i0, i1: i + 1 });
+      i0 = i + 1;
+      acc = 0;
+    }
+  }
+  return tasks;
+}
+
+/** Merge task results into one ScoredPairs sorted by a, then b. */
+function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Uint32Array; score: Float32Array } {
+  let m = 0;
+  for (const r of results) m += r.a.length;
+  const start = new Uint32Array(nA + 1);
+  for (const r of results) for (let x = 0; x < r.a.length; x++) start[r.a[x]! + 1]!++;
+  for (let i = 0; i < nA; i++) start[i + 1]! += start[i]!;
+  const pos = start.slice(0, nA);
+  const a = new Uint32Array(m);
+  const b = new Uint32Array(m);
+  const score = new Float32Array(m);
+  for (const r of results) {
+    for (let x = 0; x < r.a.length; x++) {
+      const p = pos[r.a[x]!]!++;
+      a[p] = r.a[x]!;
+      b[p] = r.b[x]!;
+      score[p] = r.s[x]!;
+    }
+  }
+  // sort each a-group by b (groups are small: insertion sort, else generic)
+  for (let i = 0; i < nA; i++) {
+    const lo = start[i]!;
+    const hi = start[i + 1]!;
+    if (hi - lo < 2) continue;
+    if (hi - lo <= 32) {
+      for (let x = lo + 1; x < hi; x++) {
+        const bv = b[x]!;
+        const sv = score[x]!;
+        let y = x - 1;
+        while (y >= lo && b[y]! > bv) {
+          b[y + 1] = b[y]!;
+          score[y + 1] = score[y]!;
+          y--;
+        }
+        b[y + 1] = bv;
+        score[y + 1] = sv;
+      }
+    } else {
+      const idx = Array.from({ length: hi - lo }, (_, k) => lo + k).sort((p, q) => b[p]! - b[q]!);
+      const bb = idx.map((p) => b[p]!);
+      const ss = idx.map((p) => score[p]!);
+      b.set(bb, lo);
+      score.set(ss, lo);
+    }
+  }
+  return { a, b, score };
+}
+
+async function runInWorkers(tasks: Task[], n: number, memory: WasmMemory, layout: Layout, threshold: number, progress: Progress): Promise<TaskResult[]> {
+  const url = workerUrl(import.meta.url, './score-worker.js');
+  const module = kernelModule();
+  const results: TaskResult[] = new Array(tasks.length);
+  const workers: Worker[] = [];
+  let next = 0;
+  let done = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (e: unknown) => {
+        if (failed) return;
+        failed = true;
+        reject(e instanceof Error ? e : new Error(String(e)));
+      };
+      const give = (w: Worker) => {
+        if (failed) return;
+        if (next < tasks.length) {
+          const id = next++;
+          w.postMessage({ type: 'task', id, task: tasks[id] });
+        }
+      };
+      for (let s = 0; s < n; s++) {
+        const w = new Worker(url);
+        workers.push(w);
+        w.on('error', fail);
+        w.on('exit', (code) => {
+          if (code !== 0 && done < tasks.length) fail(new Error(`score worker exited with code ${code}`));
+        });
+        w.on('message', (m: { type: string; id?: number; result?: TaskResult; message?: string }) => {
+          if (m.type === 'ready') give(w);
+          else if (m.type === 'result') {
+            results[m.id!] = m.result!;
+            done++;
+            progress.update(done, tasks.length);
+            if (done === tasks.length) resolve();
+            else give(w);
+          } else if (m.type === 'error') fail(new Error(`score worker: ${m.message}`));
+        });
+        w.postMessage({ type: 'init', memory, module, layout, slot: s, threshold });
+      }
+      if (tasks.length === 0) resolve();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/**
+ * Score candidate pairs: every pair the blocking proposes whose Dice
+ * coefficient is >= threshold, each pair once, sorted by a then b.
+ * b = null links a party with itself (deduplication): only pairs i < j.
+ * `candidates` counts the distinct pairs blocking proposed, `compared` those
+ * left after the popcount filter (pairs whose popcounts alone rule out the
+ * threshold are never compared).
+ */
+export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreOptions): Promise<ScoredPairs> {
+  checkInputs(a, b, opts);
+  const progress = opts.progress ?? silentProgress;
+  const within = b === null;
+  const B = b ?? a;
+  const allPairs = isAllPairs(opts.blocking);
+  const nb = allPairs ? 0 : bandCount(opts.blocking);
+  const kernelKind = opts.kernel ?? 'wasm';
+  const cores = Math.max(1, availableParallelism());
+  let workers = opts.workers ?? 0;
+  if (workers === 0) {
+    const small = allPairs ? a.count * B.count < SMALL_ALL_PAIRS : a.count + B.count < SMALL_BLOCKED;
+    workers = small ? 1 : cores;
+  }
+  if (kernelKind === 'js') workers = 1;
+  const layout = planLayout(a.count, B.count, a.stride, within, nb, workers > 1 ? workers : 1);
+  if (kernelKind === 'wasm' && layout.total > MAX_WASM_BYTES) {
+    throw new P20Error('LINK_TOO_LARGE', `scoring ${a.count} x ${B.count} records needs ${Math.ceil(layout.total / 2 ** 20)} MiB of kernel memory, over the 4 GiB WebAssembly limit; use fewer LSH bands or split the input`);
+  }
+  let memory: WasmMemory | undefined;
+  let buffer: ArrayBufferLike;
+  if (kernelKind === 'wasm') {
+    memory = createSharedMemory(layout.total);
+    buffer = memory.buffer;
+  } else buffer = new ArrayBuffer(layout.total);
+  const u8 = new Uint8Array(buffer);
+  const u32 = new Uint32Array(buffer);
+  u8.set(a.clks, layout.clkA);
+  u32.set(a.popcounts, layout.popA >>> 2);
+  if (!within) {
+    u8.set(B.clks, layout.clkB);
+    u32.set(B.popcounts, layout.popB >>> 2);
+  }
+  if (nb > 0) {
+    const keysA = u32.subarray(layout.keysA >>> 2, (layout.keysA >>> 2) + a.count * nb);
+    const keysB = within ? null : u32.subarray(layout.keysB >>> 2, (layout.keysB >>> 2) + B.count * nb);
+    fillBandKeys(opts.blocking, a, within ? null : B, keysA, keysB);
+  }
+  const tasks: Task[] = allPairs
+    ? rectTasks(a.count, B.count, within, workers)
+    : Array.from({ length: nb }, (_, band) => ({ kind: 'band' as const, band }));
+
+  let results: TaskResult[];
+  if (workers > 1 && memory) {
+    results = await runInWorkers(tasks, Math.min(workers, Math.max(1, tasks.length)), memory, layout, opts.threshold, progress);
+  } else {
+    const kernel = memory ? wasmKernel(memory) : jsKernel(buffer);
+    const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold);
+    results = [];
+    for (let x = 0; x < tasks.length; x++) {
+      results.push(runTask(tasks[x]!, env));
+      progress.update(x + 1, tasks.length);
+      if ((x & 7) === 7) await new Promise((r) => setImmediate(r));
+    }
+  }
+  progress.finish();
+  let candidates = 0;
+  let compared = 0;
+  for (const r of results) {
+    candidates += r.candidates;
+    compared += r.compared;
+  }
+  const merged = mergeSorted(results, a.count);
+  return { a: merged.a, b: merged.b, score: merged.score, candidates, compared };
+}

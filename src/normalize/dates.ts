@@ -1,0 +1,107 @@
+/**
+ * Dates in the layouts agencies actually export, turned into the one form a
+ * linkage schema hashes. Parsing is strict: the whole value must match a
+ * layout and the date must exist (2023-02-29 is refused), so a typo is a bad
+ * row, never a silently different date.
+ */
+
+export interface CalendarDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/**
+ * Input layouts. M and D accept one or two digits, Y exactly four.
+ * - "YYYY-MM-DD": ISO 8601 (an optional time part "T..." or " hh:mm[:ss]" after it is ignored).
+ * - "MM/DD/YYYY": US order (also with "-" or "." as separator).
+ * - "DD/MM/YYYY": day-first order (also "-" or "."); never combined with MM/DD/YYYY.
+ * - "YYYYMMDD": eight digits (the FEBRL form, and clkhash's own "%Y%m%d").
+ * - "YYYY/MM/DD": year first with slashes.
+ */
+export const DATE_LAYOUTS = ['YYYY-MM-DD', 'MM/DD/YYYY', 'DD/MM/YYYY', 'YYYYMMDD', 'YYYY/MM/DD'] as const;
+export type DateLayout = (typeof DATE_LAYOUTS)[number];
+
+/** Default input layouts of the `date` step: ISO, US and compact. */
+export const DEFAULT_DATE_LAYOUTS: readonly DateLayout[] = ['YYYY-MM-DD', 'MM/DD/YYYY', 'YYYYMMDD'];
+
+const PATTERNS: Record<DateLayout, { re: RegExp; y: number; m: number; d: number }> = {
+  'YYYY-MM-DD': { re: /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/, y: 1, m: 2, d: 3 },
+  'MM/DD/YYYY': { re: /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/, y: 4, m: 1, d: 3 },
+  'DD/MM/YYYY': { re: /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/, y: 4, m: 3, d: 1 },
+  YYYYMMDD: { re: /^(\d{4})(\d{2})(\d{2})$/, y: 1, m: 2, d: 3 },
+  'YYYY/MM/DD': { re: /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/, y: 1, m: 2, d: 3 },
+};
+
+export function isDateLayout(s: unknown): s is DateLayout {
+  return typeof s === 'string' && (DATE_LAYOUTS as readonly string[]).includes(s);
+}
+
+export function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+export function daysInMonth(y: number, m: number): number {
+  return [31, isLeapYear(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] ?? 0;
+}
+
+export function isValidDate(d: CalendarDate): boolean {
+  return (
+    Number.isInteger(d.year) && d.year >= 1 && d.year <= 9999 &&
+    Number.isInteger(d.month) && d.month >= 1 && d.month <= 12 &&
+    Number.isInteger(d.day) && d.day >= 1 && d.day <= daysInMonth(d.year, d.month)
+  );
+}
+
+/** Parse `value` (already trimmed) with the first layout that matches; null if none matches or the date does not exist. */
+export function parseDate(value: string, layouts: readonly DateLayout[] = DEFAULT_DATE_LAYOUTS): CalendarDate | null {
+  for (const layout of layouts) {
+    const p = PATTERNS[layout];
+    const m = p.re.exec(value);
+    if (!m) continue;
+    const d = { year: Number(m[p.y]), month: Number(m[p.m]), day: Number(m[p.d]) };
+    return isValidDate(d) ? d : null;
+  }
+  return null;
+}
+
+/** Output directives: %Y (4 digits), %m, %d (2 digits), %y (2 digits), %%; anything else is literal. */
+export const OUTPUT_DIRECTIVES = 'Ymdy%';
+
+/** Check an output format; returns a message or null. */
+export function checkDateOutputFormat(format: string): string | null {
+  if (format.length === 0) return 'the output date format is empty';
+  let directives = 0;
+  for (let i = 0; i < format.length; i++) {
+    if (format[i] !== '%') continue;
+    const d = format[i + 1];
+    if (d === undefined || !OUTPUT_DIRECTIVES.includes(d)) {
+      return `output date format "${format}" uses %${d ?? ''}; only %Y %m %d %y %% are supported`;
+    }
+    if (d !== '%') directives++;
+    i++;
+  }
+  return directives === 0 ? `output date format "${format}" has no %Y/%m/%d directive` : null;
+}
+
+const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+
+/** Format a date with a strftime-style format (%Y %m %d %y %%). */
+export function formatDate(d: CalendarDate, format: string): string {
+  let out = '';
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i]!;
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    const dir = format[++i];
+    if (dir === 'Y') out += pad(d.year, 4);
+    else if (dir === 'm') out += pad(d.month, 2);
+    else if (dir === 'd') out += pad(d.day, 2);
+    else if (dir === 'y') out += pad(d.year % 100, 2);
+    else if (dir === '%') out += '%';
+    else out += '%' + (dir ?? '');
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+/** Normalization pre-step (see .readme/encode.md and protocols/schemas/README.md). */
+export * from './text.js';
+export * from './dates.js';
+export * from './codes.js';
+export * from './errors.js';
+export * from './steps.js';

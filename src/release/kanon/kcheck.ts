@@ -1,0 +1,90 @@
+/**
+ * The record-level disclosure check: k-anonymity over the declared
+ * quasi-identifiers and l-diversity of each sensitive attribute, streamed
+ * over a CSV file (or run on rows held in memory).
+ */
+import { stat } from 'node:fs/promises';
+import { P20Error } from '../../errors.js';
+import { openCsv } from '../../io/csv.js';
+import { silentProgress, type Progress } from '../../io/progress.js';
+import { ClassAccumulator, resolveColumns } from './classes.js';
+import { resolveSettings, settingsFrom } from './spec.js';
+import type { KCheckResult, KCheckSpec, KSettings, KSettingsInput } from './types.js';
+
+export interface KCheckFileOptions extends KSettingsInput {
+  /** The CSV file to check (first line: header). */
+  input: string;
+  /** Already-resolved settings (skip spec/flag resolution). */
+  settings?: KSettings;
+  /** List up to this many too-small classes with their quasi-identifier values (identifying; default 0). */
+  listSmall?: number;
+  progress?: Progress;
+  /** Trim spaces around unquoted CSV fields (default false). */
+  trim?: boolean;
+}
+
+/**
+ * Refuse a missing or unreadable input before openCsv opens a stream on it
+ * (openCsv creates its read stream before its own stat check, and a stream on
+ * a missing file raises an unhandled 'error' event).
+ */
+export async function assertInputFile(path: string): Promise<void> {
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new P20Error('CSV_OPEN', 'is a directory, not a CSV file', { file: path }, 2);
+  } catch (e) {
+    if (e instanceof P20Error) throw e;
+    throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path }, 2);
+  }
+}
+
+/** Check a CSV file. Streams: memory grows with the number of classes, not rows. */
+export async function kcheckFile(opts: KCheckFileOptions): Promise<KCheckResult> {
+  const start = performance.now();
+  const settings = opts.settings ?? (await resolveSettings(opts));
+  const progress = opts.progress ?? silentProgress;
+  await assertInputFile(opts.input);
+  const table = await openCsv(opts.input, { trim: opts.trim ?? false, batchSize: 4096 });
+  const { qiIdx, sensIdx } = resolveColumns(table.header, settings, opts.input);
+  const acc = new ClassAccumulator(settings, qiIdx, sensIdx, opts.input);
+  for await (const batch of table.batches) {
+    for (const r of batch) acc.add(r.fields, r.line);
+    progress.update(acc.rows);
+  }
+  progress.finish();
+  return acc.result(opts.input, (performance.now() - start) / 1000, opts.listSmall ?? 0);
+}
+
+/** Settings for the in-memory forms: resolved settings, or a parsed spec and/or direct values. */
+export type KSettingsLike = KSettings | (Omit<KSettingsInput, 'spec'> & { spec?: KCheckSpec });
+
+function isResolved(s: KSettingsLike): s is KSettings {
+  return Array.isArray((s as KSettings).qi) && typeof (s as KSettings).k === 'number' && 'hierarchies' in s && 'strategy' in s;
+}
+
+/** Resolve in-memory settings synchronously. */
+export function settingsOf(s: KSettingsLike): KSettings {
+  if (isResolved(s)) return s;
+  const { spec, ...rest } = s as Omit<KSettingsInput, 'spec'> & { spec?: KCheckSpec };
+  return settingsFrom(spec ?? { version: 1 }, rest);
+}
+
+/** Refuse in-memory rows whose width differs from the header (as openCsv does for files). */
+export function checkRowWidths(header: readonly string[], rows: readonly (readonly string[])[], name: string): void {
+  rows.forEach((r, i) => {
+    if (r.length !== header.length) {
+      throw new P20Error('CSV_ROW_WIDTH', `row has ${r.length} field(s) but the header has ${header.length}`, { file: name, line: i + 2 }, 2);
+    }
+  });
+}
+
+/** Check rows held in memory (header + rows of strings). Same result as kcheckFile on the same data. */
+export function kcheckRows(header: readonly string[], rows: readonly (readonly string[])[], settings: KSettingsLike, name = '<rows>'): KCheckResult {
+  const start = performance.now();
+  const s = settingsOf(settings);
+  const { qiIdx, sensIdx } = resolveColumns(header, s, name);
+  checkRowWidths(header, rows, name);
+  const acc = new ClassAccumulator(s, qiIdx, sensIdx, name);
+  rows.forEach((r, i) => acc.add(r, i + 2));
+  return acc.result(name, (performance.now() - start) / 1000);
+}

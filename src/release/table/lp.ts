@@ -1,0 +1,105 @@
+import highsModule, { type Highs } from 'highs';
+import { P20Error } from '../../errors.js';
+
+// `highs` ships CommonJS typings for an ESM build: the default import is the
+// loader at run time, but TypeScript (NodeNext) sees the CommonJS namespace.
+type Loader = () => Promise<Highs>;
+const loadHighs: Loader =
+  (highsModule as unknown as { default?: Loader }).default ?? (highsModule as unknown as Loader);
+
+/**
+ * HiGHS (WebAssembly) loaded once per process and reused by every audit.
+ */
+let highsPromise: Promise<Highs> | undefined;
+export function getHighs(): Promise<Highs> {
+  if (!highsPromise) highsPromise = loadHighs();
+  return highsPromise;
+}
+
+/** A linear expression over a component's variables: constant + Σ coef·x[var]. */
+export interface LinearExpr {
+  constant: number;
+  vars: number[];
+  coefs: number[];
+}
+
+/**
+ * The attacker's model of one connected component of hidden cells:
+ * variables = hidden cells (≥ 0), rows = additive constraints (= for complete
+ * partitions, ≥ for incomplete ones) with the
+ * published cells moved to the right-hand side. Minimises / maximises linear
+ * expressions over it, reusing one HiGHS instance (warm-started).
+ */
+export class ComponentLp {
+  private readonly model;
+  private readonly numCols: number;
+  solves = 0;
+
+  constructor(
+    private readonly highs: Highs,
+    numCols: number,
+    rows: { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[],
+  ) {
+    this.numCols = numCols;
+    const starts = new Int32Array(rows.length + 1);
+    let nnz = 0;
+    rows.forEach((r, i) => {
+      nnz += r.vars.length;
+      starts[i + 1] = nnz;
+    });
+    const indices = new Int32Array(nnz);
+    const values = new Float64Array(nnz);
+    let k = 0;
+    for (const r of rows) {
+      for (let j = 0; j < r.vars.length; j++) {
+        indices[k] = r.vars[j]!;
+        values[k] = r.coefs[j]!;
+        k++;
+      }
+    }
+    const rhs = Float64Array.from(rows, (r) => r.rhs);
+    this.model = highs.createModel({
+      numCols,
+      numRows: rows.length,
+      colCost: new Float64Array(numCols),
+      colLower: new Float64Array(numCols),
+      colUpper: new Float64Array(numCols).fill(highs.infinity),
+      rowLower: rhs,
+      rowUpper: Float64Array.from(rows, (r) => (r.exact ? r.rhs : highs.infinity)),
+      matrix: { format: 'csr', numRows: rows.length, numCols, starts, indices, values },
+    });
+    this.model.options.set({ output_flag: false });
+  }
+
+  /**
+   * Optimise `expr` (minimise when sense = 1, maximise when -1). Returns the
+   * optimum (±Infinity when unbounded) and an optimal point when one exists.
+   */
+  optimize(expr: LinearExpr, sense: 1 | -1): { value: number; point?: Float64Array } {
+    const cost = new Float64Array(this.numCols);
+    for (let j = 0; j < expr.vars.length; j++) cost[expr.vars[j]!]! += expr.coefs[j]!;
+    const highs = this.highs;
+    this.model.changeColsCost({ kind: 'range', from: 0, to: this.numCols - 1 }, cost);
+    this.model.changeObjectiveSense(sense === 1 ? highs.constants.objectiveSense.minimize : highs.constants.objectiveSense.maximize);
+    this.model.run();
+    this.solves++;
+    const st = this.model.getModelStatus();
+    const ms = highs.constants.modelStatus;
+    if (st === ms.optimal) {
+      const point = this.model.getSolution().colValue;
+      return { value: expr.constant + this.model.getObjectiveValue(), point };
+    }
+    if (st === ms.unbounded || st === ms.unboundedOrInfeasible) {
+      // The published values are feasible by construction (checked before), so this is unboundedness.
+      return { value: sense === 1 ? -Infinity : Infinity };
+    }
+    if (st === ms.infeasible) {
+      throw new P20Error('TABLE_INCONSISTENT', 'the published values contradict the table totals (no non-negative values fit the hidden cells)');
+    }
+    throw new P20Error('TABLE_LP', `LP solver stopped with status ${String(st)}`);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

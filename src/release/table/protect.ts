@@ -1,0 +1,267 @@
+import type { Highs } from 'highs';
+import { ComponentLp, type LinearExpr } from './lp.js';
+import type { CountTable, ProtectionMode } from './types.js';
+
+/**
+ * The attacker's LP bounds, and the protection tests built on them.
+ *
+ * A *quantity* is a linear expression over cells: a hidden cell x, or the
+ * complement T − x of a hidden part x within a constraint T = Σ parts.
+ * Its attacker interval is [min, max] of the expression over every
+ * non-negative filling of the hidden cells that satisfies all additive
+ * constraints with the published cells fixed (integer-rounded: counts are
+ * whole numbers).
+ *
+ * Requirement kinds:
+ * - `strong` (primary cells, true value known to be sensitive): protection
+ *   mode `range` needs lower ≤ 0 and upper ≥ n; `threshold` needs upper ≥ n.
+ * - `cell` (every hidden cell): not exactly recoverable (upper − lower ≥ 1)
+ *   and not known to be small (it is not the case that 1 ≤ lower and upper ≤ n−1;
+ *   with protectZero, not upper ≤ n−1).
+ * - `complement` (every hidden part x of a constraint): T − x not known to be small.
+ *
+ * Checking uses witnesses: every feasible point seen (the true table, and
+ * each LP optimum) bounds the interval from inside, so a requirement is
+ * proven as soon as the seen range satisfies it; only the remaining ones
+ * cost an LP solve (min or max). `full` audits solve both LPs for every
+ * `cell` requirement so that exact bounds can be reported.
+ */
+export type ReqKind = 'strong' | 'cell' | 'complement';
+
+export interface Requirement {
+  kind: ReqKind;
+  /** Hidden cell the requirement protects. */
+  cell: number;
+  /** For complement / strong-on-complement: the constraint whose total is used. */
+  constraint?: number;
+  /** Cell ids and coefficients of the quantity. */
+  cells: number[];
+  coefs: number[];
+}
+
+export interface ReqOutcome {
+  req: Requirement;
+  ok: boolean;
+  /** Integer-rounded interval; exact LP bounds where solved, else the proven inner range. */
+  lower: number;
+  upper: number;
+  lowerExact: boolean;
+  upperExact: boolean;
+  /** What failed: exact, known-small, lower (needs ≤ 0), upper (needs ≥ n). */
+  why?: string;
+}
+
+export interface ProtectParams {
+  minN: number;
+  protectZero: boolean;
+  protection: ProtectionMode;
+}
+
+export interface AuditStats {
+  solves: number;
+}
+
+const EPS = 1e-6;
+const lo = (v: number): number => Math.ceil(v - EPS) + 0;
+const hi = (v: number): number => (v === Infinity ? Infinity : Math.floor(v + EPS));
+
+/** Connected components of hidden cells linked through shared constraints. */
+export function hiddenComponents(table: CountTable, hidden: Uint8Array): number[][] {
+  const n = hidden.length;
+  const parent = new Int32Array(n).map((_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
+  };
+  for (const c of table.constraints) {
+    let first = -1;
+    const visit = (id: number): void => {
+      if (!hidden[id]) return;
+      if (first < 0) first = id;
+      else {
+        const a = find(first);
+        const b = find(id);
+        if (a !== b) parent[a] = b;
+      }
+    };
+    visit(c.total);
+    for (const p of c.parts) visit(p);
+  }
+  const comps = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!hidden[i]) continue;
+    const r = find(i);
+    const l = comps.get(r);
+    if (l) l.push(i);
+    else comps.set(r, [i]);
+  }
+  return [...comps.values()];
+}
+
+function evaluate(cells: number[], coefs: number[], value: (c: number) => number): number {
+  let s = 0;
+  for (let i = 0; i < cells.length; i++) s += coefs[i]! * value(cells[i]!);
+  return s;
+}
+
+interface State {
+  seenLo: number;
+  seenHi: number;
+  lower?: number; // exact LP bounds (unrounded)
+  upper?: number;
+}
+
+function verdict(req: Requirement, lower: number, upper: number, p: ProtectParams): string | undefined {
+  const L = lo(lower);
+  const U = hi(upper);
+  const n = p.minN;
+  if (req.kind === 'strong') {
+    if (U < n) return 'upper';
+    if (p.protection === 'range' && L > 0) return 'lower';
+    return undefined;
+  }
+  if (req.kind === 'cell' && U - L < 1) return 'exact';
+  if (U <= n - 1 && (p.protectZero || L >= 1)) return 'known-small';
+  return undefined;
+}
+
+/**
+ * Audit the requirements of one component. `truth` supplies the true cell
+ * values when known (suppress mode); it is used as the first witness.
+ */
+export function auditComponent(
+  highs: Highs,
+  table: CountTable,
+  hidden: Uint8Array,
+  members: number[],
+  reqs: Requirement[],
+  params: ProtectParams,
+  stats: AuditStats,
+  opts: { truth: boolean; full: boolean },
+): ReqOutcome[] {
+  const varOf = new Map<number, number>();
+  members.forEach((c, j) => varOf.set(c, j));
+  const counts = table.counts;
+  const toExpr = (r: Requirement): LinearExpr => {
+    const e: LinearExpr = { constant: 0, vars: [], coefs: [] };
+    r.cells.forEach((c, i) => {
+      const j = varOf.get(c);
+      if (j === undefined) e.constant += r.coefs[i]! * counts[c]!;
+      else {
+        e.vars.push(j);
+        e.coefs.push(r.coefs[i]!);
+      }
+    });
+    return e;
+  };
+  const exprs = reqs.map(toExpr);
+  const states: State[] = reqs.map(() => ({ seenLo: Infinity, seenHi: -Infinity }));
+  const see = (point: ArrayLike<number>): void => {
+    exprs.forEach((e, i) => {
+      const v = e.constant + evaluate(e.vars, e.coefs, (j) => point[j]!);
+      const s = states[i]!;
+      if (v < s.seenLo) s.seenLo = v;
+      if (v > s.seenHi) s.seenHi = v;
+    });
+  };
+  if (opts.truth && members.every((c) => !Number.isNaN(counts[c]!))) {
+    see(members.map((c) => counts[c]!));
+  }
+  const range = (s: State): [number, number] => [s.lower ?? s.seenLo, s.upper ?? s.seenHi];
+
+  let lp: ComponentLp | undefined;
+  const getLp = (): ComponentLp => {
+    if (lp) return lp;
+    const rows: { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[] = [];
+    const seen = new Set<number>();
+    for (const c of members) {
+      for (const k of table.cellConstraints[c]!) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const con = table.constraints[k]!;
+        const row = { vars: [] as number[], coefs: [] as number[], rhs: 0, exact: con.complete };
+        const add = (id: number, coef: number): void => {
+          const j = varOf.get(id);
+          if (j === undefined) row.rhs -= coef * counts[id]!;
+          else {
+            row.vars.push(j);
+            row.coefs.push(coef);
+          }
+        };
+        add(con.total, 1);
+        for (const p of con.parts) add(p, -1);
+        rows.push(row);
+      }
+    }
+    lp = new ComponentLp(highs, members.length, rows);
+    return lp;
+  };
+  const solve = (i: number, sense: 1 | -1): void => {
+    const r = getLp().optimize(exprs[i]!, sense);
+    stats.solves++;
+    const s = states[i]!;
+    if (sense === 1) s.lower = r.value;
+    else s.upper = r.value;
+    if (r.point) see(r.point);
+  };
+
+  try {
+    // Batch witnesses: one LP pushing every not-yet-proven cell down, one pushing them up.
+    const pending = (): number[] =>
+      reqs.map((_, i) => i).filter((i) => verdict(reqs[i]!, ...range(states[i]!), params) !== undefined || (opts.full && reqs[i]!.kind === 'cell'));
+    if (members.length > 1) {
+      const p = pending();
+      if (p.length > 1) {
+        const vars = [...new Set(p.flatMap((i) => (reqs[i]!.kind === 'complement' ? [] : exprs[i]!.vars)))];
+        if (vars.length > 1) {
+          const e: LinearExpr = { constant: 0, vars, coefs: vars.map(() => 1) };
+          for (const sense of [-1, 1] as const) {
+            const r = getLp().optimize(e, sense);
+            stats.solves++;
+            if (r.point) see(r.point);
+          }
+        }
+      }
+    }
+    for (let i = 0; i < reqs.length; i++) {
+      const req = reqs[i]!;
+      const s = states[i]!;
+      if (opts.full && req.kind === 'cell') {
+        if (s.upper === undefined) solve(i, -1);
+        if (s.lower === undefined) solve(i, 1);
+        continue;
+      }
+      for (let guard = 0; guard < 2; guard++) {
+        const why = verdict(req, ...range(s), params);
+        if (why === undefined) break;
+        // Solve the direction most likely to prove it.
+        if (why === 'lower') {
+          if (s.lower !== undefined) break;
+          solve(i, 1);
+        } else if (s.upper === undefined) solve(i, -1);
+        else if (s.lower === undefined) solve(i, 1);
+        else break;
+      }
+    }
+  } finally {
+    lp?.dispose();
+  }
+
+  return reqs.map((req, i) => {
+    const s = states[i]!;
+    const [a, b] = range(s);
+    const why = verdict(req, a, b, params);
+    return {
+      req,
+      ok: why === undefined,
+      lower: lo(a),
+      upper: hi(b),
+      lowerExact: s.lower !== undefined,
+      upperExact: s.upper !== undefined,
+      ...(why === undefined ? {} : { why }),
+    };
+  });
+}

@@ -1,0 +1,230 @@
+import { getHighs } from './lp.js';
+import { buildCountTable } from './model.js';
+import { primarySuppression } from './primary.js';
+import { auditComponent, hiddenComponents, type ProtectParams, type ReqOutcome } from './protect.js';
+import { decideRates } from './rates.js';
+import { componentRequirements } from './requirements.js';
+import { inferTableSpec } from './spec.js';
+import type { CountTable, HiddenCell, SuppressOptions, SuppressReport, SuppressResult, SuppressionReason, TableSpec } from './types.js';
+import { P20Error } from '../../errors.js';
+
+export const DEFAULT_MIN_N = 10;
+export const DEFAULT_MARKER = '*';
+
+export interface SuppressTableOptions extends SuppressOptions {
+  /** Name used in messages and the report. */
+  file?: string;
+  header: string[];
+  rows: string[][];
+  /** 1-based line of each row (default: index + 2). */
+  lines?: number[];
+  /** Declared structure; inferred from "All"/"Total" rows when absent. */
+  spec?: TableSpec;
+  /** Count column when inferring. */
+  countColumn?: string;
+}
+
+export function resolveSettings(spec: TableSpec, o: SuppressOptions): ProtectParams & { marker: string } {
+  const minN = o.minN ?? spec.minN ?? DEFAULT_MIN_N;
+  if (!Number.isInteger(minN) || minN < 1) throw new P20Error('TABLE_OPTIONS', `minimum n must be a whole number ≥ 1 (got ${minN})`);
+  const marker = o.marker ?? spec.marker ?? DEFAULT_MARKER;
+  if (marker.trim() === '' || /^\d/.test(marker.trim())) throw new P20Error('TABLE_OPTIONS', `marker ${JSON.stringify(marker)} must be non-empty and not start with a digit`);
+  return { minN, protectZero: o.protectZero ?? false, protection: o.protection ?? 'range', marker: marker.trim() };
+}
+
+/** Published cost score of hiding cell m next: (zero?, change in singly-hidden constraints, value). */
+function scoreOf(table: CountTable, hiddenInCon: Int32Array, m: number): [number, number, number] {
+  let delta = 0;
+  for (const k of table.cellConstraints[m]!) {
+    const h = hiddenInCon[k]!;
+    if (h === 0) delta++;
+    else if (h === 1) delta--;
+  }
+  const v = table.counts[m]!;
+  return [v === 0 ? 1 : 0, delta, v];
+}
+
+function better(a: [number, number, number], b: [number, number, number]): boolean {
+  if (a[0] !== b[0]) return a[0] < b[0];
+  if (a[1] !== b[1]) return a[1] < b[1];
+  return a[2] < b[2];
+}
+
+/**
+ * Primary plus complementary suppression of a table of counts, proven by the
+ * attacker's LP bounds (see protect.ts). Deterministic: same input, same output.
+ */
+export async function suppressTable(opts: SuppressTableOptions): Promise<SuppressResult> {
+  const file = opts.file ?? '<table>';
+  const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
+  const settings = resolveSettings(spec, opts);
+  const { minN, protectZero, marker } = settings;
+  const table = buildCountTable({ file, header: opts.header, rows: opts.rows, ...(opts.lines ? { lines: opts.lines } : {}) }, spec, marker);
+  const highs = await getHighs();
+  const n = table.rows.length;
+
+  const primary = primarySuppression(table, minN, protectZero);
+  const reason = primary.reason.slice();
+  const hidden = new Uint8Array(n);
+  reason.forEach((r, i) => {
+    if (r) hidden[i] = 1;
+  });
+  const hiddenInCon = new Int32Array(table.constraints.length);
+  table.constraints.forEach((c, k) => {
+    let h = hidden[c.total]!;
+    for (const p of c.parts) h += hidden[p]!;
+    hiddenInCon[k] = h;
+  });
+  const hide = (m: number): void => {
+    hidden[m] = 1;
+    reason[m] = 'secondary';
+    for (const k of table.cellConstraints[m]!) hiddenInCon[k]!++;
+  };
+  const small = (c: number): boolean => reason[c] === 'primary-small';
+
+  const passed = new Set<string>();
+  const bounds = new Map<number, ReqOutcome>();
+  const stats = { solves: 0 };
+  let iterations = 0;
+  let componentsAudited = 0;
+  let finalComponents = 0;
+  for (;;) {
+    iterations++;
+    const comps = hiddenComponents(table, hidden);
+    finalComponents = comps.length;
+    const failingCells = new Set<number>();
+    const compOf = new Map<number, number[]>();
+    let done = 0;
+    for (const comp of comps) {
+      done++;
+      const sig = comp.join(',');
+      if (passed.has(sig)) continue;
+      const reqs = componentRequirements(table, hidden, comp, small, primary.complementOf);
+      const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: true, full: false });
+      componentsAudited++;
+      let ok = true;
+      for (const o of outcomes) {
+        if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
+        if (!o.ok) {
+          ok = false;
+          failingCells.add(o.req.cell);
+          compOf.set(o.req.cell, comp);
+        }
+      }
+      if (ok) passed.add(sig);
+      opts.onProgress?.(done, comps.length);
+    }
+    if (failingCells.size === 0) break;
+    // Complementary suppression: for each failing cell hide the cheapest published
+    // cell sharing a constraint with it, preferring constraints where it is the only
+    // hidden cell (those pin it exactly) and cells that close other such constraints.
+    for (const c of [...failingCells].sort((a, b) => a - b)) {
+      const pick = (pool: number[]): number => {
+        let best = -1;
+        let bestScore: [number, number, number] = [Infinity, Infinity, Infinity];
+        for (const k of pool) {
+          const con = table.constraints[k]!;
+          for (const m of [con.total, ...con.parts]) {
+            if (hidden[m] || Number.isNaN(table.counts[m]!)) continue;
+            const s = scoreOf(table, hiddenInCon, m);
+            if (best < 0 || better(s, bestScore) || (!better(bestScore, s) && m < best)) {
+              best = m;
+              bestScore = s;
+            }
+          }
+        }
+        return best;
+      };
+      const cons = table.cellConstraints[c]!;
+      const pinned = cons.filter((k) => hiddenInCon[k] === 1);
+      let m = pinned.length > 0 ? pick(pinned) : -1;
+      if (m < 0) m = pick(cons);
+      if (m < 0) m = pick([...new Set(compOf.get(c)!.flatMap((x) => table.cellConstraints[x]!))]);
+      if (m < 0) {
+        // Nothing left to hide near this cell. Cannot happen with consistent data; fail closed.
+        throw new P20Error('TABLE_UNPROTECTABLE', `cannot protect the cell on line ${table.lines[c]}: no published cell left in its constraints`, {
+          file,
+          line: table.lines[c]!,
+        });
+      }
+      hide(m);
+    }
+  }
+
+  // Rates follow their denominators.
+  const rateDecisions = decideRates(table, hidden, minN, marker, opts.topCode, opts.bottomCode);
+
+  // Output table.
+  const outRows = table.rows.map((r) => r.slice());
+  const hiddenCells: HiddenCell[] = [];
+  const countsBy: Record<SuppressionReason, number> = {
+    'primary-small': 0,
+    'primary-complement': 0,
+    'primary-denominator': 0,
+    secondary: 0,
+    'pre-suppressed': 0,
+  };
+  let secondaryCells = 0;
+  let secondaryTotal = 0;
+  let hiddenTotal = 0;
+  for (let i = 0; i < n; i++) {
+    if (!hidden[i]) continue;
+    const r = reason[i]!;
+    outRows[i]![table.countIndex] = marker;
+    countsBy[r]++;
+    const v = table.counts[i]!;
+    if (!Number.isNaN(v)) hiddenTotal += v;
+    if (r === 'secondary') {
+      secondaryCells++;
+      secondaryTotal += v;
+    }
+    const b = bounds.get(i);
+    hiddenCells.push({
+      row: i,
+      line: table.lines[i]!,
+      column: table.countColumn,
+      reason: r,
+      ...(Number.isNaN(v) ? {} : { value: v }),
+      ...(b ? { lower: b.lower, upper: b.upper } : {}),
+    });
+  }
+  const recoded: SuppressReport['recoded'] = [];
+  for (const d of rateDecisions) {
+    const rs = table.rates[d.rate]!;
+    if (d.reason) {
+      outRows[d.row]![rs.index] = marker;
+      countsBy[d.reason]++;
+      hiddenCells.push({ row: d.row, line: table.lines[d.row]!, column: rs.column, reason: d.reason });
+    } else if (d.recoded) {
+      outRows[d.row]![rs.index] = d.recoded.published;
+      recoded.push({ row: d.row, line: table.lines[d.row]!, column: rs.column, ...d.recoded });
+    }
+  }
+  hiddenCells.sort((a, b) => a.row - b.row || a.column.localeCompare(b.column));
+
+  const report: SuppressReport = {
+    format: 'p20link-suppress-report',
+    version: 1,
+    input: file,
+    minN,
+    protectZero,
+    protection: settings.protection,
+    marker,
+    cells: n,
+    constraints: table.constraints.length,
+    hidden: hiddenCells,
+    recoded,
+    counts: countsBy,
+    cost: {
+      secondaryCells,
+      secondaryTotal,
+      hiddenCells: hidden.reduce((a, b) => a + b, 0),
+      hiddenTotal,
+    },
+    iterations,
+    lpSolves: stats.solves,
+    components: finalComponents,
+  };
+  void componentsAudited;
+  return { table: { header: table.header.slice(), rows: outRows }, report };
+}

@@ -1,0 +1,347 @@
+/**
+ * How each agency's system records a synthetic person (population.ts): its own
+ * layout, record ids, date format and habits, with the kinds of trouble real
+ * extracts have. Pure functions of (seed, person): the same inputs give the
+ * same rows, so the generator can stream any number of people.
+ *
+ *   k12      K-12 enrollment: names as the family registered them (diacritics
+ *            kept), full middle name, dob MM/DD/YYYY, rare typos.
+ *   college  community college: names the student typed (nicknames, middle
+ *            initial or none, hyphenated compound surnames, diacritics kept
+ *            or lost), dob YYYY-MM-DD, some day/month swaps, later ZIP.
+ *   wages    UI wage records: employer payroll names, UPPER CASE ASCII (no
+ *            diacritics or apostrophes), first surname only, married names,
+ *            given/family order swapped now and then, dob YYYYMMDD with more
+ *            swaps and typos, current ZIP, quarterly wages and NAICS.
+ */
+import { NICKNAMES } from './names.js';
+import type { Group } from './names.js';
+import { Rng, affinePermutation, mixSeed } from './prng.js';
+import { WAGE_YEAR, type Person } from './population.js';
+
+export const PARTIES = ['k12', 'college', 'wages'] as const;
+export type Party = (typeof PARTIES)[number];
+
+export const K12_HEADER = [
+  'student_id', 'last_name', 'first_name', 'middle_name', 'birth_date', 'gender', 'race_ethnicity', 'district', 'school',
+  'last_grade', 'cohort_year', 'diploma', 'frl', 'ell', 'sped', 'zip',
+] as const;
+export const COLLEGE_HEADER = [
+  'cc_person_id', 'given_name', 'middle', 'family_name', 'date_of_birth', 'sex_code', 'ethnicity', 'campus', 'program',
+  'entry_term', 'credits_earned', 'credential', 'home_zip',
+] as const;
+export const WAGES_HEADER = [
+  'WRK_ID', 'LAST_NAME', 'FIRST_NAME', 'MI', 'DOB', 'GENDER', 'ZIP5', 'YEAR', 'Q1_WAGES', 'Q2_WAGES', 'Q3_WAGES',
+  'Q4_WAGES', 'NAICS2',
+] as const;
+
+export const HEADERS: Record<Party, readonly string[]> = { k12: K12_HEADER, college: COLLEGE_HEADER, wages: WAGES_HEADER };
+/** The record-id column of each party's extract. */
+export const ID_COLUMN: Record<Party, string> = { k12: 'student_id', college: 'cc_person_id', wages: 'WRK_ID' };
+
+/** Which kinds of trouble a record carries (counted by the generator, checked by tests). */
+export type Trouble =
+  | 'typo' | 'nickname' | 'middle_missing' | 'middle_initial' | 'married_name' | 'compound_hyphenated'
+  | 'compound_first_only' | 'diacritics_dropped' | 'day_month_swap' | 'dob_typo' | 'zip_moved' | 'name_order_swapped'
+  | 'particle_squeezed';
+
+export interface AgencyRow {
+  party: Party;
+  id: string;
+  fields: string[];
+  trouble: Trouble[];
+}
+
+const K12_RACE: Record<Group, string> = {
+  Hispanic: 'HI', White: 'WH', Black: 'BL', Asian: 'AS', 'American Indian': 'AI', 'Pacific Islander': 'PI', 'Two or more': 'MR',
+};
+const COLLEGE_RACE: Record<Group, string> = {
+  Hispanic: 'Hispanic/Latino', White: 'White', Black: 'Black/African American', Asian: 'Asian',
+  'American Indian': 'American Indian/Alaska Native', 'Pacific Islander': 'Native Hawaiian/Pacific Islander',
+  'Two or more': 'Two or More Races',
+};
+
+/** Record-id generators: a keyed bijection per party so ids are unique, scrambled and unrelated across files. */
+export interface IdMaker {
+  k12(index: number): string;
+  college(index: number): string;
+  wages(index: number): string;
+}
+
+export function idMaker(seed: number): IdMaker {
+  const k = affinePermutation(900_000_000, mixSeed(seed, 0x4b12));
+  const c = affinePermutation(90_000_000, mixSeed(seed, 0xcc));
+  const w = affinePermutation(2_000_000_000, mixSeed(seed, 0x3a6e5));
+  return {
+    k12: (i) => String(100_000_000 + k(i)),
+    college: (i) => `C${String(10_000_000 + c(i))}`,
+    wages: (i) => `W${String(w(i)).padStart(10, '0')}`,
+  };
+}
+
+export function foldDiacritics(s: string): string {
+  return s.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[\u02bb\u2018\u2019]/g, "'").normalize('NFC');
+}
+
+const KEYBOARD_NEIGHBOURS: Record<string, string> = {
+  a: 'sqz', b: 'vn', c: 'xv', d: 'sf', e: 'wr', f: 'dg', g: 'fh', h: 'gj', i: 'uo', j: 'hk', k: 'jl', l: 'k', m: 'n',
+  n: 'bm', o: 'ip', p: 'o', q: 'w', r: 'et', s: 'ad', t: 'ry', u: 'yi', v: 'cb', w: 'qe', x: 'zc', y: 'tu', z: 'x',
+};
+
+/** One keying error: substitution by a neighbouring key, a dropped letter, two letters swapped, or a doubled letter. */
+export function typo(rng: Rng, s: string): string {
+  const chars = [...s];
+  if (chars.length < 3) return s;
+  const i = rng.int(1, chars.length - 2);
+  const c = chars[i]!;
+  switch (rng.int(0, 3)) {
+    case 0: {
+      const lower = c.toLowerCase();
+      const n = KEYBOARD_NEIGHBOURS[lower];
+      if (!n) return s;
+      const r = rng.pick([...n]);
+      chars[i] = c === lower ? r : r.toUpperCase();
+      break;
+    }
+    case 1:
+      chars.splice(i, 1);
+      break;
+    case 2:
+      [chars[i], chars[i + 1]] = [chars[i + 1]!, c];
+      break;
+    default:
+      chars.splice(i, 0, c);
+  }
+  const out = chars.join('');
+  return out === s ? s : out;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+interface Ymd {
+  y: number;
+  m: number;
+  d: number;
+}
+
+/** Maybe swap day and month (only possible when the day is a valid month), or mistype a digit of the day. */
+function recordedDob(rng: Rng, p: Person, swapP: number, typoP: number, trouble: Trouble[]): Ymd {
+  const b = { ...p.birth };
+  if (b.d <= 12 && b.d !== b.m && rng.chance(swapP)) {
+    trouble.push('day_month_swap');
+    return { y: b.y, m: b.d, d: b.m };
+  }
+  if (rng.chance(typoP)) {
+    trouble.push('dob_typo');
+    // a neighbouring day (stays a valid date), or the year off by one
+    if (rng.chance(0.6)) b.d = b.d >= 28 ? b.d - 1 : b.d + 1;
+    else b.y += rng.chance(0.5) ? 1 : -1;
+  }
+  return b;
+}
+
+function nicknameOf(rng: Rng, first: string): string | undefined {
+  const n = NICKNAMES[first];
+  return n && n.length > 0 ? rng.pick(n) : undefined;
+}
+
+function titleCase(s: string): string {
+  return s.replace(/(^|[\s-])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase());
+}
+
+/** Surname after marriage, written the person's way. */
+function surnameWithMarriage(p: Person, birthSurname: string): string {
+  if (p.marriedSurname === undefined) return birthSurname;
+  switch (p.marriedStyle) {
+    case 'hyphen':
+      return `${p.surnameParts[0]}-${p.marriedSurname}`;
+    case 'both':
+      return `${p.surnameParts[0]} ${p.marriedSurname}`;
+    default:
+      return p.marriedSurname;
+  }
+}
+
+function ageIn(p: Person, year: number): number {
+  return year - p.birth.y;
+}
+
+export function k12Row(seed: number, p: Person, ids: IdMaker): AgencyRow {
+  const rng = new Rng(mixSeed(seed, p.index, 0x12));
+  const trouble: Trouble[] = [];
+  let first = p.first;
+  let last = p.surnameParts.join(' ');
+  let middle = p.middle;
+  if (middle !== '' && rng.chance(0.04)) {
+    middle = '';
+    trouble.push('middle_missing');
+  }
+  if (rng.chance(0.012)) {
+    if (rng.chance(0.5)) first = typo(rng, first);
+    else last = typo(rng, last);
+    trouble.push('typo');
+  }
+  const dob = recordedDob(rng, p, 0.003, 0.004, trouble);
+  const fields = [
+    ids.k12(p.index), last, first, middle, `${pad2(dob.m)}/${pad2(dob.d)}/${dob.y}`, p.sex, K12_RACE[p.group],
+    p.district.name, p.school, String(p.lastGrade), String(p.gradYear), p.diploma ? 'Y' : 'N', p.frl ? 'Y' : 'N',
+    p.ell ? 'Y' : 'N', p.sped ? 'Y' : 'N', p.zip,
+  ];
+  return { party: 'k12', id: fields[0]!, fields, trouble };
+}
+
+export function collegeRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
+  const rng = new Rng(mixSeed(seed, p.index, 0xc011e6e));
+  const trouble: Trouble[] = [];
+  let first = p.first;
+  const nick = nicknameOf(rng, first);
+  if (nick && rng.chance(0.12)) {
+    first = nick;
+    trouble.push('nickname');
+  }
+  let middle = p.middle;
+  if (middle !== '') {
+    const r = rng.next();
+    if (r < 0.3) {
+      middle = '';
+      trouble.push('middle_missing');
+    } else if (r < 0.55) {
+      middle = [...middle][0]!;
+      trouble.push('middle_initial');
+    }
+  }
+  let last = p.surnameParts.join(' ');
+  if (p.surnameParts.length > 1) {
+    const r = rng.next();
+    if (r < 0.45) {
+      last = p.surnameParts.join('-');
+      trouble.push('compound_hyphenated');
+    } else if (r < 0.65) {
+      last = p.surnameParts[0]!;
+      trouble.push('compound_first_only');
+    }
+  }
+  const entryYear = Number(p.entryTerm.slice(0, 4));
+  if (p.marriedSurname !== undefined && ageIn(p, entryYear) >= 22 && rng.chance(0.5)) {
+    last = surnameWithMarriage(p, last);
+    trouble.push('married_name');
+  }
+  if (/^(de|del|van|von|dela) /i.test(last) && rng.chance(0.5)) last = titleCase(last);
+  // the admissions system of one campus drops accents
+  if (p.campus === 'Mesa Technical College' || rng.chance(0.25)) {
+    const f = foldDiacritics(first);
+    const l = foldDiacritics(last);
+    const m = foldDiacritics(middle);
+    if (f !== first || l !== last || m !== middle) trouble.push('diacritics_dropped');
+    first = f;
+    last = l;
+    middle = m;
+  }
+  if (rng.chance(0.03)) {
+    if (rng.chance(0.5)) first = typo(rng, first);
+    else last = typo(rng, last);
+    trouble.push('typo');
+  }
+  const dob = recordedDob(rng, p, 0.015, 0.006, trouble);
+  let zip = p.zip;
+  if (p.laterZip !== p.zip && rng.chance(0.5)) {
+    zip = p.laterZip;
+    trouble.push('zip_moved');
+  }
+  const credential = { NONE: '', CERT: 'Certificate', AAS: 'AAS', AA: 'AA' }[p.award];
+  const fields = [
+    ids.college(p.index), first, middle, last, `${dob.y}-${pad2(dob.m)}-${pad2(dob.d)}`, p.sex, COLLEGE_RACE[p.group],
+    p.campus, p.program, p.entryTerm, String(p.credits), credential, zip,
+  ];
+  return { party: 'college', id: fields[0]!, fields, trouble };
+}
+
+export function wagesRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
+  const rng = new Rng(mixSeed(seed, p.index, 0x3a6e5));
+  const trouble: Trouble[] = [];
+  let first = p.first;
+  const nick = nicknameOf(rng, first);
+  if (nick && rng.chance(0.15)) {
+    first = nick;
+    trouble.push('nickname');
+  }
+  let last = p.surnameParts.join(' ');
+  if (p.surnameParts.length > 1) {
+    // payroll systems keep the first surname far more often than both
+    if (rng.chance(0.55)) {
+      last = p.surnameParts[0]!;
+      trouble.push('compound_first_only');
+    } else if (rng.chance(0.3)) {
+      last = p.surnameParts.join('-');
+      trouble.push('compound_hyphenated');
+    }
+  }
+  if (p.marriedSurname !== undefined && ageIn(p, WAGE_YEAR) >= 21 && rng.chance(0.8)) {
+    last = surnameWithMarriage(p, last);
+    trouble.push('married_name');
+  }
+  let middle = p.middle === '' ? '' : [...p.middle][0]!;
+  if (middle === '') {
+    if (p.middle !== '') trouble.push('middle_missing');
+  } else if (rng.chance(0.35)) {
+    middle = '';
+    trouble.push('middle_missing');
+  } else trouble.push('middle_initial');
+  if (foldDiacritics(first + last + middle) !== first + last + middle) trouble.push('diacritics_dropped');
+  const ascii = (s: string) => foldDiacritics(s).toUpperCase();
+  first = ascii(first);
+  middle = ascii(middle);
+  last = ascii(last);
+  // apostrophes vanish; particle names are squeezed together half the time
+  last = last.replace(/'/g, '');
+  first = first.replace(/'/g, '');
+  if (/^(DE LA|DE LOS|DEL|DE|DELA|VAN DER|VAN|ST\.) /.test(last) && rng.chance(0.5)) {
+    last = last.replace(/[ .]/g, '');
+    trouble.push('particle_squeezed');
+  }
+  if (rng.chance(0.035)) {
+    if (rng.chance(0.5)) first = typo(rng, first);
+    else last = typo(rng, last);
+    trouble.push('typo');
+  }
+  let groupOrderRisk = 0.003;
+  if (p.group === 'Asian') groupOrderRisk = 0.05;
+  if (rng.chance(groupOrderRisk)) {
+    [first, last] = [last, first];
+    trouble.push('name_order_swapped');
+  }
+  const dob = recordedDob(rng, p, 0.02, 0.01, trouble);
+  const zip = p.laterZip;
+  if (zip !== p.zip) trouble.push('zip_moved');
+  const q = quarterWages(rng, p);
+  const fields = [
+    ids.wages(p.index), last, first, middle, `${dob.y}${pad2(dob.m)}${pad2(dob.d)}`, p.sex, zip, String(WAGE_YEAR),
+    ...q.map(String), p.naics,
+  ];
+  return { party: 'wages', id: fields[0]!, fields, trouble };
+}
+
+/** Split the person's annual wages over the quarters they worked (the last `quarters` quarters). */
+function quarterWages(rng: Rng, p: Person): number[] {
+  const out = [0, 0, 0, 0];
+  const start = 4 - p.quarters;
+  let left = p.wages;
+  for (let q = start; q < 4; q++) {
+    const share = q === 3 ? left : Math.round((p.wages / p.quarters) * (0.85 + 0.3 * rng.next()));
+    const v = Math.max(0, Math.min(left, share));
+    out[q] = v;
+    left -= v;
+  }
+  return out;
+}
+
+/** Every record of a person across the three agencies (only where the person is present). */
+export function rowsFor(seed: number, p: Person, ids: IdMaker): AgencyRow[] {
+  const rows: AgencyRow[] = [];
+  if (p.presence.k12) rows.push(k12Row(seed, p, ids));
+  if (p.presence.college) rows.push(collegeRow(seed, p, ids));
+  if (p.presence.wages) rows.push(wagesRow(seed, p, ids));
+  return rows;
+}

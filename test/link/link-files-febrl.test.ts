@@ -1,0 +1,22 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { febrlEntity, runFebrlEval } from '../../bench/eval-febrl.js';
+
+const schema = resolve(process.cwd(), 'protocols/schemas/febrl.json');
+const data = resolve(process.cwd(), '../shared/data/febrl/dataset4a.csv');
+
+describe('FEBRL 4 evaluation (encode -> link)', () => {
+  it('maps FEBRL record ids to entities', () => {
+    expect(febrlEntity('rec-1070-org')).toBe('1070');
+    expect(febrlEntity('rec-1070-dup-0')).toBe('1070');
+    expect(() => febrlEntity('x-1')).toThrow();
+  });
+
+  it.skipIf(!existsSync(schema) || !existsSync(data))('links dataset4a with dataset4b at F1 >= 0.99', async () => {
+    const r = await runFebrlEval();
+    expect(r.truePairs).toBe(5000);
+    expect(r.f1).toBeGreaterThanOrEqual(0.99);
+    expect(r.report.counts.records).toBe(10000);
+  }, 180_000);
+});

@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { P20Error } from '../../src/errors.js';
+import { ageBand, ageOn, parseDate } from '../../src/report/age.js';
+import { computeBias, parseGroupSpecs } from '../../src/report/bias.js';
+import { readLinksFile } from '../../src/report/links-file.js';
+import { runBiasReport } from '../../src/report/index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p20-bias-'));
+  // group A: 100 records, 90 linked; B: 100 records, 60 linked; C: 10 records, all linked
+  let data = 'sid,grp,sex,dob\n';
+  let links = 'record_id,linkage_id,score\n';
+  let n = 0;
+  const add = (grp: string, count: number, linked: number) => {
+    for (let i = 0; i < count; i++) {
+      const id = `S${n++}`;
+      // born 2000-06-15 (age 26 on 2026-11-24) or 2008-01-01 (age 18)
+      data += `${id},${grp},${i % 2 ? 'F' : 'M'},${i % 4 === 0 ? '01/01/2008' : '06/15/2000'}\n`;
+      // linked records have a score; unlinked ones appear with an empty score (or not at all)
+      if (i < linked) links += `${id},L${id},0.91\n`;
+      else if (i % 3 !== 0) links += `${id},L${id},\n`;
+    }
+  };
+  add('A', 100, 90);
+  add('B', 100, 60);
+  add('C', 10, 10);
+  await writeFile(join(dir, 'data.csv'), data);
+  await writeFile(join(dir, 'x.links.csv'), links);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('bias report', () => {
+  it('computes link rates by group, flags groups beyond the margin and notes small ones', async () => {
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    const r = await computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'sid', by: parseGroupSpecs('grp'), asOf: '2026-11-24' });
+    expect(r.party).toBe('x');
+    expect(r.records).toBe(210);
+    expect(r.linked).toBe(160);
+    expect(r.overall.rate).toBeCloseTo(160 / 210, 12);
+    const g = Object.fromEntries(r.dimensions[0]!.groups.map((x) => [x.value, x]));
+    expect(g.A!.rate).toBeCloseTo(0.9, 12);
+    expect(g.B!.rate).toBeCloseTo(0.6, 12);
+    expect(g.A!.flagged && g.B!.flagged && g.C!.flagged).toBe(true);
+    expect(g.A!.significant).toBe(true);
+    expect(g.B!.significant).toBe(true);
+    expect(g.C!.small).toBe(true);
+    expect(g.A!.small).toBe(false);
+    // C: 10 of 10 — its interval still includes the overall rate (0.76): not significant
+    expect(g.C!.ci.lo).toBeCloseTo(0.7225, 4);
+    expect(g.C!.significant).toBe(false);
+    expect(r.flaggedCount).toBe(3);
+  });
+
+  it('a wider margin flags fewer groups', async () => {
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    const r = await computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'sid', by: parseGroupSpecs('grp'), margin: 0.2, asOf: '2026-11-24' });
+    expect(r.dimensions[0]!.groups.filter((x) => x.flagged).map((x) => x.value)).toEqual(['C']);
+  });
+
+  it('makes age bands from a birth-date column and groups by several dimensions', async () => {
+    const { result, text } = await runBiasReport({ linksFile: join(dir, 'x.links.csv'), dataFile: join(dir, 'data.csv'), idColumn: 'sid', by: ['grp,sex', 'age_band:dob'], asOf: '2026-11-24' });
+    expect(result.dimensions.map((d) => d.spec.name)).toEqual(['grp', 'sex', 'age_band']);
+    const ages = result.dimensions[2]!.groups;
+    expect(ages.map((a) => a.value)).toEqual(['18-20', '25-29']);
+    expect(ages[0]!.n + ages[1]!.n).toBe(210);
+    expect(text).toContain('FLAG');
+  });
+
+  it('refuses a missing id or group column with the file and field', async () => {
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    await expect(computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'nope', by: parseGroupSpecs('grp') })).rejects.toThrow(P20Error);
+    await expect(computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'sid', by: parseGroupSpecs('race') })).rejects.toThrow(/race/);
+    expect(() => parseGroupSpecs('')).toThrow(P20Error);
+  });
+
+  it('refuses duplicate ids in the links file', async () => {
+    await writeFile(join(dir, 'dup.links.csv'), 'record_id,linkage_id,score\nA,L1,0.9\nA,L2,0.9\n');
+    await expect(readLinksFile(join(dir, 'dup.links.csv'))).rejects.toThrow(/line 3.*duplicate/);
+  });
+});
+
+describe('ages', () => {
+  it('parses the three agency layouts and computes whole years', () => {
+    expect(parseDate('02/29/2004')).toEqual({ y: 2004, m: 2, d: 29 });
+    expect(parseDate('2004-02-29')).toEqual({ y: 2004, m: 2, d: 29 });
+    expect(parseDate('20040229')).toEqual({ y: 2004, m: 2, d: 29 });
+    expect(parseDate('02/29/2003')).toBeUndefined();
+    expect(parseDate('13/01/2003')).toBeUndefined();
+    expect(ageOn({ y: 2000, m: 6, d: 15 }, { y: 2026, m: 6, d: 14 })).toBe(25);
+    expect(ageOn({ y: 2000, m: 6, d: 15 }, { y: 2026, m: 6, d: 15 })).toBe(26);
+    expect(ageBand(17)).toBe('under 18');
+    expect(ageBand(18)).toBe('18-20');
+    expect(ageBand(64)).toBe('55-64');
+    expect(ageBand(80)).toBe('65+');
+  });
+});
+
+describe('HTML reports are self-contained', () => {
+  it('bias HTML has inline SVG, no scripts and no external references; group names are escaped', async () => {
+    await writeFile(join(dir, 'evil.csv'), 'sid,grp\nS1,<script>alert(1)</script>\nS2,B\n');
+    await writeFile(join(dir, 'evil.links.csv'), 'record_id,linkage_id,score\nS1,L1,0.9\n');
+    const out = join(dir, 'bias.html');
+    await runBiasReport({ linksFile: join(dir, 'evil.links.csv'), dataFile: join(dir, 'evil.csv'), idColumn: 'sid', by: 'grp', html: out });
+    const html = await readFile(out, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/https?:/i);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/\s(src|href)=/i);
+    expect(html).toContain('&lt;script&gt;');
+  });
+});
