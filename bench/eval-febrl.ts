@@ -7,7 +7,7 @@
  *
  *   node dist/bench/eval-febrl.js [--blocking SPEC] [--threshold T] [--keep DIR]
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -63,6 +63,7 @@ export async function runFebrlEval(o: FebrlEvalOptions = {}): Promise<FebrlEvalR
   const dataA = resolve(root, '../shared/data/febrl/dataset4a.csv');
   const dataB = resolve(root, '../shared/data/febrl/dataset4b.csv');
   const work = o.workDir ?? mkdtempSync(join(tmpdir(), 'p20-febrl-'));
+  if (o.workDir) mkdirSync(work, { recursive: true });
   try {
     const { ext } = await prepareEncode(schema);
     const threshold = o.threshold ?? ext.link?.threshold ?? 0.8;

@@ -65,7 +65,7 @@ async function writeStudents(path: string, rows: number): Promise<void> {
     const score = 200 + Math.floor(rand() * 200);
     chunk += `S${i},SCH${String(school).padStart(3, '0')},${GRADES[g]},${sex},${race},${birthYear},${zip},${frl},${sped},${score}\n`;
     if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
       chunk = '';
     }
   }

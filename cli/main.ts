@@ -12,6 +12,9 @@ import { TOOL_VERSION } from '../src/version.js';
  * one library function. Errors the library raises on purpose (P20Error) are
  * printed as one clear line; anything else is an internal error.
  */
+/** Thrown by the usage-failure handler to stop yargs from running the command anyway. */
+const USAGE_ABORT = Symbol('p20link usage error');
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   process.exitCode = 0;
@@ -28,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
       if (err) throw err;
       process.stderr.write(`p20link: ${msg}\nRun with --help for usage.\n`);
       exitCode = 2;
+      // Abort: without this throw yargs would still run the command's handler.
+      throw USAGE_ABORT;
     });
   for (const c of commands) cli.command(c);
   try {
@@ -36,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     const fromCmd = process.exitCode;
     return exitCode || (typeof fromCmd === 'number' ? fromCmd : 0);
   } catch (e) {
+    if (e === USAGE_ABORT) return 2;
     if (isP20Error(e)) {
       process.stderr.write(`p20link: error: ${e.message}\n`);
       return e.exitCode;

@@ -11,7 +11,8 @@
  *   table, kcheck (and repair) the research file → quality and bias reports.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { P20Error } from '../src/errors.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
@@ -38,7 +39,7 @@ export interface DemoStep {
   command: string;
   exitCode: number;
   outputs: string[];
-  skipped?: string;
+  seconds: number;
 }
 
 export interface DemoSummary {
@@ -118,6 +119,24 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
 
 class DemoError extends Error {}
 
+/** Marker file that makes a directory a demo output the next run may delete. */
+export const DEMO_MARKER = '.p20link-demo-out';
+
+async function prepareOutDir(out: string): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+    throw new P20Error('DEMO_OUT', 'exists, is not empty and was not made by the demo; refusing to delete it (choose another directory)', { file: out });
+  }
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, DEMO_MARKER), 'made by p20link examples/demo.ts; the next demo run deletes this directory\n');
+}
+
 /** Linker settings of the demo (chosen on the sample: see .readme/examples.md). */
 export const DEMO_THRESHOLD = 0.8;
 export const DEMO_BLOCKING = 'keys:birth_year,first_soundex+keys:birth_year,last_soundex';
@@ -134,6 +153,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
   const step = async (title: string, commands: string[][], outputs: string[], o: { allowFail?: boolean } = {}): Promise<{ code: number; out: string }> => {
     const n = steps.length + 1;
+    const ts = Date.now();
     say(`\n[${n}] ${title}\n`);
     let last = { code: 0, out: '' };
     const lines: string[] = [];
@@ -145,27 +165,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const shown = last.out.trimEnd();
       if (shown) say(shown.split('\n').map((l) => `    ${l}`).join('\n') + '\n');
       if (last.code !== 0) {
-        steps.push({ n, title, command: lines.join('\n'), exitCode: last.code, outputs: outputs.map(rel) });
+        steps.push({ n, title, command: lines.join('\n'), exitCode: last.code, outputs: outputs.map(rel), seconds: (Date.now() - ts) / 1000 });
         if (!o.allowFail) throw new DemoError(`step ${n} (${title}) failed with exit status ${last.code}:\n${last.out}`);
         say(`  (exit status ${last.code})\n`);
         return last;
       }
     }
-    steps.push({ n, title, command: lines.join('\n'), exitCode: 0, outputs: outputs.map(rel) });
+    steps.push({ n, title, command: lines.join('\n'), exitCode: 0, outputs: outputs.map(rel), seconds: (Date.now() - ts) / 1000 });
     if (outputs.length) say(`  → ${outputs.map(rel).join('\n    ')}\n`);
     return last;
   };
   const libraryStep = async <T>(title: string, what: string, outputs: string[], fn: () => Promise<T>): Promise<T> => {
     const n = steps.length + 1;
+    const ts = Date.now();
     say(`\n[${n}] ${title}\n  (${what})\n`);
     const r = await fn();
-    steps.push({ n, title, command: '', exitCode: 0, outputs: outputs.map(rel) });
+    steps.push({ n, title, command: '', exitCode: 0, outputs: outputs.map(rel), seconds: (Date.now() - ts) / 1000 });
     if (outputs.length) say(`  → ${outputs.map(rel).join('\n    ')}\n`);
     return r;
   };
 
-  // fresh output tree
-  await rm(out, { recursive: true, force: true });
+  // fresh output tree (only ever deleting a directory an earlier demo made)
+  await prepareOutDir(out);
   const agencyDir = (p: Party) => join(out, 'agencies', p);
   const dir = {
     linker: join(out, 'linker'),
@@ -307,17 +328,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const wrongPairs = join(dir.reports, 'wrong-pairs.csv');
   await step(
     'Evaluation (synthetic data only): linkage quality against the ground truth',
-    [['report', 'quality', '--links', dir.results, '--truth', truthFile, '--run-report', join(dir.results, 'run-report.json'), '--html', qualityHtml, '--wrong-pairs', wrongPairs]],
+    [['report', 'quality', '--links', dir.results, '--truth', truthFile, '--run-report', join(dir.results, 'run-report.json'), '--trouble', join(data, 'trouble.csv'), '--html', qualityHtml, '--wrong-pairs', wrongPairs]],
     [qualityHtml, wrongPairs],
   );
   const q = await runQualityReport({ linksDir: dir.results, truthFile, runReport: join(dir.results, 'run-report.json') });
   const biasHtml = join(dir.reports, 'bias-k12.html');
   await step(
     'K-12 agency: does the link rate differ by race/ethnicity, sex or age? (its own demographics, its own mapping)',
-    [['report', 'bias', '--links', received.k12, '--data', join(data, maps.k12.extract), '--id-column', maps.k12.idColumn, '--by', maps.k12.demographics.join(','), ...(opts.asOf ? ['--as-of', opts.asOf] : []), '--html', biasHtml]],
+    [['report', 'bias', '--links', received.k12, '--data', join(data, maps.k12.extract), '--id-column', maps.k12.idColumn, '--by', maps.k12.demographics.join(','), ...(opts.asOf ? ['--as-of', opts.asOf] : []), '--truth', truthFile, '--html', biasHtml]],
     [biasHtml],
   );
-  const b = await runBiasReport({ linksFile: received.k12, dataFile: join(data, maps.k12.extract), idColumn: maps.k12.idColumn, by: maps.k12.demographics, ...(opts.asOf ? { asOf: opts.asOf } : {}) });
+  const b = await runBiasReport({ linksFile: received.k12, dataFile: join(data, maps.k12.extract), idColumn: maps.k12.idColumn, by: maps.k12.demographics, ...(opts.asOf ? { asOf: opts.asOf } : {}), truthFile });
 
   const records = {} as Record<Party, number>;
   const linkedRecords = {} as Record<Party, number>;
@@ -339,7 +360,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     steps,
     seconds: (Date.now() - t0) / 1000,
   };
-  say(`\nDone in ${summary.seconds.toFixed(1)} s. Outputs under ${rel(out)}/\n`);
+  const ok = (b: boolean) => (b ? 'PASS' : 'FAIL');
+  say(
+    `\nSummary (${summary.seconds.toFixed(1)} s; outputs under ${rel(out)}/)\n` +
+      `  records: ${DEMO_PARTIES.map((p) => `${p} ${records[p]} (${linkedRecords[p]} linked)`).join(', ')}; ${summary.clusters} linkage IDs\n` +
+      `  linkage quality vs truth: precision ${q.result.precision.toFixed(4)}, recall ${q.result.recall.toFixed(4)}, F1 ${q.result.f1.toFixed(4)}  → ${rel(qualityHtml)}\n` +
+      `  research file: ${research.students} students, ${research.collegeMatched} with college records, ${research.wagesMatched} with wages\n` +
+      `  table suppressed → ${rel(published)}; audit-table: ${ok(auditTable.passed)}\n` +
+      `  kcheck: ${kcheck.original ? 'PASS as joined' : `FAIL as joined, ${ok(kcheck.final)} after repair`} → ${rel(kcheck.file)}\n` +
+      `  link-rate bias (K-12): ${b.result.flaggedCount} group(s) flagged at ±${(b.result.margin * 100).toFixed(0)} points → ${rel(biasHtml)}\n`,
+  );
   return summary;
 }
 

@@ -26,9 +26,10 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
     y
       .usage(
         '$0 encode <input.csv> -o <out.enc> --schema <schema.json> (--secret-file F | --secret-env NAME) --party NAME\n\n' +
-          'Reads the CSV, normalizes each identifier as the schema\'s "p20link" extension says, encodes it with the\n' +
-          'shared secret (clkhash-compatible CLKs) and writes an encoded file for the linker. The secret is read from\n' +
-          'a file (mode 600) or an environment variable, never from the command line.',
+          'Reads the CSV, normalizes each identifier as the schema\'s "p20link" extension says, encodes it with the ' +
+          'shared secret (clkhash-compatible CLKs) and writes an encoded file for the linker. The secret is read from ' +
+          'a file (mode 600) or an environment variable, never from the command line. Progress on a terminal, a ' +
+          'one-line summary on stderr.',
       )
       .positional('input', { type: 'string', describe: 'CSV extract (UTF-8, header line first)', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'encoded file to write (written atomically)', demandOption: true })
@@ -40,14 +41,8 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('id-column', { type: 'string', describe: 'CSV column holding the record id (default: the schema\'s p20link.recordId, else "id")' })
       .option('on-bad-row', { choices: ['fail', 'reject'] as const, default: 'fail' as BadRowPolicy, describe: 'stop at the first bad row, or write bad rows to --rejects and go on' })
       .option('rejects', { type: 'string', describe: 'with --on-bad-row reject: CSV of rejected rows with line and reason (holds PII: keep on premises)' })
-      .option('workers', { type: 'number', describe: 'worker threads (0 or 1 = single thread; default: one per core for large files)' })
-      .check((a) => {
-        if ((a['secret-file'] === undefined) === (a['secret-env'] === undefined)) {
-          return 'give exactly one of --secret-file PATH or --secret-env NAME (the secret itself is never a command-line argument)';
-        }
-        if (a['on-bad-row'] === 'reject' && a.rejects === undefined) return '--on-bad-row reject needs --rejects FILE';
-        return true;
-      }) as unknown as Argv<EncodeArgs>,
+      .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else cores - 1, from 1 to 8)' })
+      .strict() as unknown as Argv<EncodeArgs>,
   handler: async (a) => {
     const secret = await loadSecret({
       ...(a['secret-file'] !== undefined ? { file: a['secret-file'] } : {}),

@@ -16,7 +16,7 @@ export const keygenCommand: CommandModule<object, KeygenArgs> = {
     y
       .option('name', { type: 'string', demandOption: true, describe: 'party name: the linker ("linker") or an agency (e.g. k12); names the files' })
       .option('out', { type: 'string', default: '.', describe: 'directory for NAME.key.pem and NAME.pub.pem (existing files are never overwritten)' })
-      .option('passphrase-env', { type: 'string', describe: 'protect the private key with the passphrase in this environment variable' })
+      .option('passphrase-env', { type: 'string', describe: 'protect the private key with the passphrase (at least 8 characters) in this environment variable' })
       .option('passphrase-file', { type: 'string', describe: 'protect the private key with the passphrase in this file' })
       .option('bits', { type: 'number', describe: `RSA modulus size (default ${DEFAULT_MODULUS_BITS})` })
       .conflicts('passphrase-env', 'passphrase-file')

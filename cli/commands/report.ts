@@ -17,6 +17,7 @@ const quality: CommandModule = {
       .option('threshold', { type: 'number', describe: 'match threshold to draw on the histogram (default: from the run report)' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('wrong-pairs', { type: 'string', describe: 'write every missed and false pair to this CSV' })
+      .option('trouble', { type: 'string', describe: 'synthetic data only: the generator\'s trouble.csv, to break misses down by kind of trouble' })
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' }),
   handler: async (a) => {
     const { result, text } = await runQualityReport({
@@ -26,6 +27,7 @@ const quality: CommandModule = {
       ...(a.threshold !== undefined ? { threshold: a.threshold as number } : {}),
       ...(a.html !== undefined ? { html: a.html as string } : {}),
       ...(a['wrong-pairs'] !== undefined ? { wrongPairs: a['wrong-pairs'] as string } : {}),
+      ...(a.trouble !== undefined ? { troubleFile: a.trouble as string } : {}),
     });
     if (a.json) {
       const { wrong, ...rest } = result;
@@ -49,6 +51,7 @@ const bias: CommandModule = {
       .option('min-group', { type: 'number', default: 30, describe: 'groups smaller than this are marked small' })
       .option('as-of', { type: 'string', describe: 'reference date for ages, YYYY-MM-DD (default: today)' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
+      .option('truth', { type: 'string', describe: 'evaluation only (synthetic data): truth CSV, to show the rate perfect linkage would give per group' })
       .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 3 when any group is flagged' }),
   handler: async (a) => {
     const { result, text } = await runBiasReport({
@@ -60,6 +63,7 @@ const bias: CommandModule = {
       minGroupSize: a['min-group'] as number,
       ...(a['as-of'] !== undefined ? { asOf: a['as-of'] as string } : {}),
       ...(a.html !== undefined ? { html: a.html as string } : {}),
+      ...(a.truth !== undefined ? { truthFile: a.truth as string } : {}),
     });
     process.stdout.write(text);
     if (a.html !== undefined) process.stdout.write(`HTML report: ${a.html as string}\n`);

@@ -100,19 +100,19 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
   }
 }
 
-/** Computes the keyed blocking values of one record. */
+/** Computes the keyed blocking values of one record (memoized per key on the feature value). */
 export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueOf: (feature: string) => string) => string[] {
   const kb = deriveBlockingKey(secret);
   const caches = defs.map(() => new Map<string, string>());
   return (valueOf) =>
     defs.map((def, i) => {
-      const plain = plainBlockValue(def, valueOf(def.feature));
+      const value = valueOf(def.feature);
       const cache = caches[i]!;
-      let out = cache.get(plain);
+      let out = cache.get(value);
       if (out === undefined) {
-        out = keyedBlockValue(kb, def.name, plain);
-        if (cache.size >= 65536) cache.clear();
-        cache.set(plain, out);
+        out = keyedBlockValue(kb, def.name, plainBlockValue(def, value));
+        if (cache.size >= 1 << 16) cache.clear();
+        cache.set(value, out);
       }
       return out;
     });

@@ -73,6 +73,7 @@ export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = pro
     throw new P20Error('SECRET_ENV', `--secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself`, {}, 2);
   }
   const value = env[name];
-  if (value === undefined) throw new P20Error('SECRET_ENV', `environment variable ${name} is not set`, {});
-  return checkText(stripOneNewline(value), { field: `$${name}` });
+  // The name is not repeated: a user who mistakenly passed the secret itself as the name would see it in logs.
+  if (value === undefined) throw new P20Error('SECRET_ENV', 'the environment variable named by --secret-env is not set (or not exported)', {});
+  return checkText(stripOneNewline(value), { field: '--secret-env' });
 }

@@ -52,7 +52,7 @@ export interface EncodeOptions {
   onBadRow?: BadRowPolicy;
   /** Required with onBadRow 'reject'. Holds PII: keep it on premises. */
   rejectsFile?: string;
-  /** Worker threads; 0 or 1 = encode on the main thread. Default: one per core (at most 8) for inputs ≥ 4 MiB. */
+  /** Worker threads; 0 = encode on the main thread. Default: 0 for inputs under 4 MiB, else one per core but one (1..8). */
   workers?: number;
   progress?: Progress;
   /** Creation time written into the header (tests pin it; default now). */
@@ -115,8 +115,8 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
   } catch {
     return 0; // openCsv reports the problem
   }
-  const n = Math.min(availableParallelism(), 8);
-  return n <= 1 ? 0 : n;
+  // The main thread parses the CSV and writes the output: leave it a core.
+  return Math.max(1, Math.min(availableParallelism() - 1, 8));
 }
 
 /** Encodes batches on the main thread or on a pool of workers; results come back in submission order. */

@@ -92,7 +92,7 @@ const REPLACEMENT = '\uFFFD';
 
 export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const { schema, ext, header, plan, secret } = setup;
-  const enc = createClkEncoder(schema, secret, { cacheSize: 1 << 16 });
+  const enc = createClkEncoder(schema, secret);
   const features = schema.features;
   const normalizers: (Normalizer | null)[] = features.map((f) => {
     const steps = ext.normalize[f.identifier];

@@ -77,7 +77,13 @@ export function openAtomic(path: string, mode = 0o644): AtomicFile {
     async abort() {
       if (done) return;
       done = true;
-      stream.destroy();
+      // Wait until the stream has really closed: its open() may still be in
+      // flight and would otherwise re-create the temp file after the rm.
+      await new Promise<void>((resolve) => {
+        if (stream.closed) return resolve();
+        stream.once('close', () => resolve());
+        stream.destroy();
+      });
       await rm(tempPath, { force: true });
     },
   };

@@ -175,6 +175,10 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       };
       const oa = offset[i]!;
       const ob = offset[j]!;
+      let nHigh = 0;
+      for (let k = 0; k < sp.score.length; k++) if (sp.score[k]! >= tHigh) nHigh++;
+      edges.reserve(nHigh);
+      reviewEdges.reserve(sp.score.length - nHigh);
       for (let k = 0; k < sp.a.length; k++) {
         const s = sp.score[k]!;
         const u = oa + sp.a[k]!;

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { Layout } from './kernel/layout.js';
-import { runTask, TaskEnv, type Task, type TaskResult } from './kernel/tasks.js';
+import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './kernel/tasks.js';
 import { wasmKernel, type WasmMemory, type WasmModule } from './kernel/wasm.js';
 
 /**
@@ -15,6 +15,7 @@ interface InitMessage {
   layout: Layout;
   slot: number;
   threshold: number;
+  lsh: LshPart[];
 }
 interface TaskMessage {
   type: 'task';
@@ -29,7 +30,7 @@ if (port) {
     try {
       if (m.type === 'init') {
         const kernel = wasmKernel(m.memory, m.module);
-        env = new TaskEnv(kernel, m.memory.buffer, m.layout, m.layout.slots[m.slot]!, m.threshold);
+        env = new TaskEnv(kernel, m.memory.buffer, m.layout, m.layout.slots[m.slot]!, m.threshold, m.lsh);
         port.postMessage({ type: 'ready' });
         return;
       }

@@ -4,10 +4,10 @@ import { P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { workerUrl } from '../util/worker-url.js';
 import { isAllPairs, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
-import { bandCount, fillBandKeys } from './blocking/keys.js';
+import { bandCount, fillBandKeys, lshParts } from './blocking/keys.js';
 import { jsKernel } from './kernel/js.js';
 import { planLayout, type Layout } from './kernel/layout.js';
-import { runTask, TaskEnv, type Task, type TaskResult } from './kernel/tasks.js';
+import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './kernel/tasks.js';
 import { createSharedMemory, kernelModule, MAX_WASM_BYTES, wasmKernel, type WasmMemory } from './kernel/wasm.js';
 import type { PartyData, ScoredPairs } from './types.js';
 
@@ -117,53 +117,97 @@ function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Ui
   return { a, b, score };
 }
 
-async function runInWorkers(tasks: Task[], n: number, memory: WasmMemory, layout: Layout, threshold: number, progress: Progress): Promise<TaskResult[]> {
-  const url = workerUrl(import.meta.url, './score-worker.js');
-  const module = kernelModule();
-  const results: TaskResult[] = new Array(tasks.length);
-  const workers: Worker[] = [];
-  let next = 0;
-  let done = 0;
-  try {
+/** Worker threads sharing the kernel memory; tasks are handed out one at a time as workers finish. */
+class WorkerPool {
+  private workers: Worker[] = [];
+  private ready: Promise<void>[] = [];
+  private onMessage: ((w: Worker, m: WorkerReply) => void) | undefined;
+  private onFail: ((e: Error) => void) | undefined;
+
+  constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[] }) {
+    const url = workerUrl(import.meta.url, './score-worker.js');
+    const module = kernelModule();
+    for (let s = 0; s < n; s++) {
+      const w = new Worker(url);
+      this.workers.push(w);
+      this.ready.push(
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (m: WorkerReply) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'error') {
+              const e = new Error(`score worker: ${m.message ?? ''}`);
+              reject(e);
+              this.onFail?.(e);
+            } else this.onMessage?.(w, m);
+          });
+          w.on('error', (e) => {
+            reject(e);
+            this.onFail?.(e);
+          });
+          w.on('exit', (code) => {
+            if (code !== 0) {
+              const e = new Error(`score worker exited with code ${code}`);
+              reject(e);
+              this.onFail?.(e);
+            }
+          });
+        }),
+      );
+      w.postMessage({ type: 'init', memory: init.memory, module, layout: init.layout, slot: s, threshold: init.threshold, lsh: init.lsh });
+    }
+  }
+
+  async run(tasks: Task[], progress: Progress, offset: number, total: number): Promise<TaskResult[]> {
+    await Promise.all(this.ready);
+    const results: TaskResult[] = new Array(tasks.length);
+    if (tasks.length === 0) return results;
+    let next = 0;
+    let done = 0;
     await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (e: unknown) => {
-        if (failed) return;
-        failed = true;
-        reject(e instanceof Error ? e : new Error(String(e)));
-      };
       const give = (w: Worker) => {
-        if (failed) return;
         if (next < tasks.length) {
           const id = next++;
           w.postMessage({ type: 'task', id, task: tasks[id] });
         }
       };
-      for (let s = 0; s < n; s++) {
-        const w = new Worker(url);
-        workers.push(w);
-        w.on('error', fail);
-        w.on('exit', (code) => {
-          if (code !== 0 && done < tasks.length) fail(new Error(`score worker exited with code ${code}`));
-        });
-        w.on('message', (m: { type: string; id?: number; result?: TaskResult; message?: string }) => {
-          if (m.type === 'ready') give(w);
-          else if (m.type === 'result') {
-            results[m.id!] = m.result!;
-            done++;
-            progress.update(done, tasks.length);
-            if (done === tasks.length) resolve();
-            else give(w);
-          } else if (m.type === 'error') fail(new Error(`score worker: ${m.message}`));
-        });
-        w.postMessage({ type: 'init', memory, module, layout, slot: s, threshold });
-      }
-      if (tasks.length === 0) resolve();
+      this.onFail = reject;
+      this.onMessage = (w, m) => {
+        if (m.type !== 'result') return;
+        results[m.id!] = m.result!;
+        done++;
+        progress.update(offset + done, total);
+        if (done === tasks.length) resolve();
+        else give(w);
+      };
+      for (const w of this.workers) give(w);
     });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    this.onMessage = undefined;
+    this.onFail = undefined;
+    return results;
   }
-  return results;
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+interface WorkerReply {
+  type: string;
+  id?: number;
+  result?: TaskResult;
+  message?: string;
+}
+
+/** Record ranges for computing LSH keys in parallel. */
+function keyTasks(nA: number, nB: number, within: boolean, parallel: number): Task[] {
+  const tasks: Task[] = [];
+  const chunk = (party: 'a' | 'b', n: number) => {
+    const step = Math.max(1024, Math.ceil(n / (parallel * 4)));
+    for (let i = 0; i < n; i += step) tasks.push({ kind: 'lshkeys', party, from: i, to: Math.min(n, i + step) });
+  };
+  chunk('a', nA);
+  if (!within) chunk('b', nB);
+  return tasks;
 }
 
 /**
@@ -207,26 +251,38 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     u8.set(B.clks, layout.clkB);
     u32.set(B.popcounts, layout.popB >>> 2);
   }
+  // keyed-value bands here; LSH bands (the costly part) in the tasks below
+  const lsh: LshPart[] = nb > 0 ? lshParts(opts.blocking, a.header.l) : [];
   if (nb > 0) {
     const keysA = u32.subarray(layout.keysA >>> 2, (layout.keysA >>> 2) + a.count * nb);
     const keysB = within ? null : u32.subarray(layout.keysB >>> 2, (layout.keysB >>> 2) + B.count * nb);
-    fillBandKeys(opts.blocking, a, within ? null : B, keysA, keysB);
+    fillBandKeys(opts.blocking, a, within ? null : B, keysA, keysB, false);
   }
-  const tasks: Task[] = allPairs
+  const phase1: Task[] = lsh.length > 0 ? keyTasks(a.count, B.count, within, workers) : [];
+  const phase2: Task[] = allPairs
     ? rectTasks(a.count, B.count, within, workers)
     : Array.from({ length: nb }, (_, band) => ({ kind: 'band' as const, band }));
+  const total = phase1.length + phase2.length;
 
   let results: TaskResult[];
   if (workers > 1 && memory) {
-    results = await runInWorkers(tasks, Math.min(workers, Math.max(1, tasks.length)), memory, layout, opts.threshold, progress);
+    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh });
+    try {
+      await pool.run(phase1, progress, 0, total);
+      results = await pool.run(phase2, progress, phase1.length, total);
+    } finally {
+      await pool.close();
+    }
   } else {
     const kernel = memory ? wasmKernel(memory) : jsKernel(buffer);
-    const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold);
+    const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold, lsh);
     results = [];
-    for (let x = 0; x < tasks.length; x++) {
-      results.push(runTask(tasks[x]!, env));
-      progress.update(x + 1, tasks.length);
-      if ((x & 7) === 7) await new Promise((r) => setImmediate(r));
+    const all = [...phase1, ...phase2];
+    for (let x = 0; x < all.length; x++) {
+      const r = runTask(all[x]!, env);
+      if (x >= phase1.length) results.push(r);
+      progress.update(x + 1, total);
+      if ((x & 7) === 7) await new Promise((res) => setImmediate(res));
     }
   }
   progress.finish();

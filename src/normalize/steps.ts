@@ -177,8 +177,8 @@ function compileStep(s: NormalizeStep): Normalizer {
   }
 }
 
-/** One function applying all steps in order; the identity when there are none. Memoizes the last few thousand distinct inputs. */
-export function compileSteps(steps: readonly NormalizeStep[], cacheSize = 4096): Normalizer {
+/** One function applying all steps in order; the identity when there are none. Memoizes up to 65,536 distinct inputs (then starts over). */
+export function compileSteps(steps: readonly NormalizeStep[], cacheSize = 1 << 16): Normalizer {
   if (steps.length === 0) return identity;
   const fns = steps.map(compileStep);
   const run: Normalizer = (v) => {

@@ -57,3 +57,4 @@ export {
   type PackageKind,
 } from './envelope.js';
 export { auditSignerFromKeys, auditVerifierFromKeys } from './audit-keys.js';
+export { openPackageStore } from './store.js';

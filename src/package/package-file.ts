@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { open, stat, unlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { P20Error } from '../errors.js';
 import { openAtomic } from '../io/atomic-file.js';
 import { openCsv } from '../io/csv.js';
@@ -63,7 +63,15 @@ export interface PackageFileResult {
 
 async function describeContent(input: string, kind: PackageKind): Promise<{ rowCount: number; schemaFingerprint: string | null; keyCheckValue: string | null; party: string | null }> {
   if (kind === 'encoded') {
-    const h = await readEncodedHeader(input);
+    let h;
+    try {
+      h = await readEncodedHeader(input);
+    } catch (e) {
+      if (e instanceof P20Error && (e.code === 'ENCODED_FORMAT' || e.code === 'ENCODED_EMPTY')) {
+        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location);
+      }
+      throw e;
+    }
     return { rowCount: h.rowCount, schemaFingerprint: h.schemaFingerprint, keyCheckValue: h.keyCheckValue, party: h.party };
   }
   const t = await openCsv(input);
@@ -86,6 +94,8 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
     throw new P20Error('PKG_INPUT', `cannot read input: ${e.code ?? String(e)}`, { file: opts.input });
   });
   if (!st.isFile()) throw new P20Error('PKG_INPUT', 'input is not a regular file', { file: opts.input });
+  const outDir = await stat(dirname(resolve(opts.output))).catch(() => undefined);
+  if (!outDir?.isDirectory()) throw new P20Error('PKG_WRITE', 'the output directory does not exist', { file: opts.output });
   const desc = await describeContent(opts.input, opts.kind);
   if (opts.party !== undefined) desc.party = checkPartyName(opts.party, 'party');
 

@@ -190,7 +190,12 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
     const prefix = Buffer.from(header.noncePrefix, 'hex');
 
     temp = tempPathFor(opts.output);
-    out = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      out = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (e) {
+      temp = undefined;
+      throw new P20Error('PKG_WRITE', `cannot create the output: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: opts.output });
+    }
     const contentHash = createHash('sha256');
     let contentBytes = 0;
     let index = 0;

@@ -16,7 +16,7 @@
 import { P20Error } from '../errors.js';
 import { openCsv } from '../io/csv.js';
 import { ageBand, ageBandOrder, ageOn, parseDate, type Ymd } from './age.js';
-import type { LinksFile } from './links-file.js';
+import type { LinksFile, TruthRow } from './links-file.js';
 import { wilson, type Interval } from './wilson.js';
 
 export interface GroupSpec {
@@ -54,6 +54,10 @@ export interface GroupRate {
   significant: boolean;
   /** n below the small-group size. */
   small: boolean;
+  /** Evaluation only (with ground truth): records whose entity really is in another party's file. */
+  truePresent?: number;
+  /** truePresent / n: the link rate perfect linkage would give. */
+  trueRate?: number;
 }
 
 export interface DimensionRates {
@@ -88,6 +92,12 @@ export interface BiasOptions {
   minGroupSize?: number;
   /** Reference date for ages (YYYY-MM-DD). Default: today (UTC). */
   asOf?: string;
+  /**
+   * Evaluation only (synthetic data): the ground truth, so each group's link
+   * rate can be set beside the rate perfect linkage would give (how many of
+   * its records really have a counterpart in another party's file).
+   */
+  truth?: readonly TruthRow[];
 }
 
 export function isLinked(links: LinksFile, id: string): boolean {
@@ -100,6 +110,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
   const margin = opts.margin ?? 0.05;
   if (!(margin > 0 && margin < 1)) throw new P20Error('BIAS_ARGS', 'margin must be between 0 and 1', { field: 'margin' });
   const minGroupSize = opts.minGroupSize ?? 30;
+  if (!Number.isInteger(minGroupSize) || minGroupSize < 1) throw new P20Error('BIAS_ARGS', 'min-group must be a whole number of at least 1', { field: 'min-group' });
   let asOf: Ymd;
   if (opts.asOf !== undefined) {
     const d = parseDate(opts.asOf);
@@ -119,7 +130,19 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
     if (i < 0) throw new P20Error('BIAS_ARGS', `group column ${JSON.stringify(s.column)} is not in the header`, { file: opts.dataFile, line: 1, field: s.column });
     return i;
   });
-  const counts = opts.by.map(() => new Map<string, { n: number; linked: number }>());
+  const counts = opts.by.map(() => new Map<string, { n: number; linked: number; present: number }>());
+  // evaluation only: which of this party's records have a true counterpart in another party
+  let hasCounterpart: Set<string> | undefined;
+  if (opts.truth) {
+    const parties = new Map<string, Set<string>>();
+    for (const t of opts.truth) {
+      let ps = parties.get(t.entity);
+      if (!ps) parties.set(t.entity, (ps = new Set()));
+      ps.add(t.party);
+    }
+    hasCounterpart = new Set();
+    for (const t of opts.truth) if (t.party === opts.links.party && parties.get(t.entity)!.size > 1) hasCounterpart.add(t.id);
+  }
   const seen = new Set<string>();
   let records = 0;
   let linked = 0;
@@ -141,9 +164,10 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
         } else value = raw === '' ? '(blank)' : raw;
         const m = counts[k]!;
         let c = m.get(value);
-        if (!c) m.set(value, (c = { n: 0, linked: 0 }));
+        if (!c) m.set(value, (c = { n: 0, linked: 0, present: 0 }));
         c.n++;
         if (l) c.linked++;
+        if (hasCounterpart?.has(id)) c.present++;
       });
     }
   }
@@ -158,7 +182,10 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
       const diff = rate - overallRate;
       const flagged = Math.abs(diff) > margin;
       if (flagged) flaggedCount++;
-      return { value, n: c.n, linked: c.linked, rate, ci, diff, flagged, significant: ci.lo > overallRate || ci.hi < overallRate, small: c.n < minGroupSize };
+      return {
+        value, n: c.n, linked: c.linked, rate, ci, diff, flagged, significant: ci.lo > overallRate || ci.hi < overallRate, small: c.n < minGroupSize,
+        ...(hasCounterpart ? { truePresent: c.present, trueRate: c.present / c.n } : {}),
+      };
     });
     if (spec.kind === 'age_band') groups.sort((a, b) => ageBandOrder(a.value) - ageBandOrder(b.value));
     else groups.sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : 1));

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { computeBias, parseGroupSpecs, type BiasResult } from './bias.js';
 import { readRunReportHistogram } from './histogram.js';
 import { writeHtml } from './html.js';
-import { readLinksDir, readLinksFile, readTruth } from './links-file.js';
+import { readLinksDir, readLinksFile, readTrouble, readTruth } from './links-file.js';
 import { computeQuality, type QualityResult } from './quality.js';
 import { biasHtml, biasText } from './render-bias.js';
 import { qualityHtml, qualityText, wrongPairsCsv } from './render-quality.js';
@@ -23,13 +23,20 @@ export interface QualityReportOptions {
   threshold?: number;
   html?: string;
   wrongPairs?: string;
+  /** Synthetic data only: the generator's trouble.csv, for a breakdown of misses by kind of trouble. */
+  troubleFile?: string;
 }
 
 export async function runQualityReport(o: QualityReportOptions): Promise<{ result: QualityResult; text: string }> {
   const links = await readLinksDir(o.linksDir);
   const truth = await readTruth(o.truthFile);
   const histogram = o.runReport !== undefined ? await readRunReportHistogram(o.runReport) : undefined;
-  const result = computeQuality(links, truth, { ...(histogram ? { histogram } : {}), ...(o.threshold !== undefined ? { threshold: o.threshold } : {}) });
+  const trouble = o.troubleFile !== undefined ? await readTrouble(o.troubleFile) : undefined;
+  const result = computeQuality(links, truth, {
+    ...(histogram ? { histogram } : {}),
+    ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+    ...(trouble ? { trouble } : {}),
+  });
   if (o.html !== undefined) await writeHtml(o.html, qualityHtml(result, { generated: `Links: ${o.linksDir}; truth: ${o.truthFile}` }));
   if (o.wrongPairs !== undefined) await writeFileAtomic(o.wrongPairs, wrongPairsCsv(result.wrong));
   return { result, text: qualityText(result) };
@@ -46,6 +53,8 @@ export interface BiasReportOptions {
   html?: string;
   /** Party name (default: from the links file name). */
   party?: string;
+  /** Evaluation only: ground truth CSV, to show each group's true rate beside its link rate. */
+  truthFile?: string;
 }
 
 export async function runBiasReport(o: BiasReportOptions): Promise<{ result: BiasResult; text: string }> {
@@ -58,6 +67,7 @@ export async function runBiasReport(o: BiasReportOptions): Promise<{ result: Bia
     ...(o.margin !== undefined ? { margin: o.margin } : {}),
     ...(o.minGroupSize !== undefined ? { minGroupSize: o.minGroupSize } : {}),
     ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
+    ...(o.truthFile !== undefined ? { truth: await readTruth(o.truthFile) } : {}),
   });
   if (o.html !== undefined) await writeHtml(o.html, biasHtml(result));
   return { result, text: biasText(result) };

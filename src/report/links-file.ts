@@ -108,3 +108,19 @@ export async function readTruth(path: string): Promise<TruthRow[]> {
   }
   return out;
 }
+
+/** Trouble labels written by the generator (trouble.csv: party,record_id,trouble with kinds joined by ";"). */
+export async function readTrouble(path: string): Promise<Map<string, string[]>> {
+  const t = await openCsv(path);
+  const iP = columnIndex(t.header, ['party'], path, 'party');
+  const iR = columnIndex(t.header, ['record_id'], path, 'record id');
+  const iT = columnIndex(t.header, ['trouble'], path, 'trouble');
+  const out = new Map<string, string[]>();
+  for await (const batch of t.batches) {
+    for (const r of batch) {
+      const kinds = r.fields[iT]!.split(';').filter((k) => k !== '');
+      out.set(`${r.fields[iP]!}\u0000${r.fields[iR]!}`, kinds);
+    }
+  }
+  return out;
+}

@@ -58,6 +58,8 @@ export interface QualityResult extends PairCounts {
   /** Wrong pairs, sorted (missed first, then false; by party pair and ids). */
   wrong: WrongPair[];
   histogram: Histogram;
+  /** With trouble labels: true, missed and false pairs by kind of trouble, worst miss rate first. */
+  byTrouble?: TroubleRow[];
 }
 
 function ratios(truePairs: number, linkedPairs: number, tp: number): PairCounts {
@@ -93,6 +95,17 @@ export interface QualityOptions {
   /** Histogram from the linker's run report; otherwise built from the links files' scores. */
   histogram?: Histogram;
   threshold?: number;
+  /** Synthetic data only: kinds of trouble each record carries, keyed by party + "\u0000" + record id (see readTrouble). */
+  trouble?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** How pairs touched by one kind of trouble fared (a pair carries the union of its two records' kinds). */
+export interface TroubleRow {
+  kind: string;
+  truePairs: number;
+  missed: number;
+  missRate: number;
+  falsePairs: number;
 }
 
 export function computeQuality(links: readonly LinksFile[], truth: readonly TruthRow[], opts: QualityOptions = {}): QualityResult {
@@ -197,6 +210,38 @@ export function computeQuality(links: readonly LinksFile[], truth: readonly Trut
       wrong.push({ kind: 'missed', detail, a, b, linkageA: la ?? '', linkageB: lb ?? '', entityA: e, entityB: e, score: undefined });
     }
   }
+  let byTrouble: TroubleRow[] | undefined;
+  if (opts.trouble) {
+    const tr = opts.trouble;
+    const rows = new Map<string, { t: number; m: number; f: number }>();
+    const kindsOf = (a: RecordRef, b: RecordRef) => new Set([...(tr.get(refKey(a)) ?? []), ...(tr.get(refKey(b)) ?? [])]);
+    const row = (k: string) => {
+      let r = rows.get(k);
+      if (!r) rows.set(k, (r = { t: 0, m: 0, f: 0 }));
+      return r;
+    };
+    for (const members of entities.values()) {
+      for (const [a, b] of crossPairs(members)) {
+        const kinds = kindsOf(a, b);
+        if (kinds.size === 0) kinds.add('(none)');
+        const missed = !linkedSet.has(pairKey(a, b));
+        for (const k of kinds) {
+          const r = row(k);
+          r.t++;
+          if (missed) r.m++;
+        }
+      }
+    }
+    for (const w of wrong) {
+      if (w.kind !== 'false') continue;
+      const kinds = kindsOf(w.a, w.b);
+      if (kinds.size === 0) kinds.add('(none)');
+      for (const k of kinds) row(k).f++;
+    }
+    byTrouble = [...rows.entries()]
+      .map(([kind, r]) => ({ kind, truePairs: r.t, missed: r.m, missRate: r.t === 0 ? 0 : r.m / r.t, falsePairs: r.f }))
+      .sort((x, y) => y.missRate - x.missRate || y.missed - x.missed || (x.kind < y.kind ? -1 : 1));
+  }
   const cmp = (x: WrongPair, y: WrongPair) =>
     x.kind !== y.kind ? (x.kind === 'missed' ? -1 : 1) : pairKey(x.a, x.b) < pairKey(y.a, y.b) ? -1 : 1;
   wrong.sort(cmp);
@@ -222,5 +267,6 @@ export function computeQuality(links: readonly LinksFile[], truth: readonly Trut
     falseByKind,
     wrong,
     histogram,
+    ...(byTrouble ? { byTrouble } : {}),
   };
 }

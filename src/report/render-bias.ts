@@ -13,14 +13,18 @@ export function biasText(b: BiasResult): string {
   lines.push(`  overall: ${b.linked} of ${b.records} records linked = ${pct(b.overall.rate)} (95% CI ${pct(b.overall.ci.lo)}–${pct(b.overall.ci.hi)})`);
   lines.push(`  flag: |group rate - overall| > ${pct(b.margin)}; signif.: the group's 95% Wilson interval excludes the overall rate; small: n < ${b.minGroupSize}`);
   if (b.linksNotInData > 0) lines.push(`  note: ${b.linksNotInData} record(s) of the links file are not in the extract`);
+  if (b.dimensions.some((d) => d.groups.some((g) => g.trueRate !== undefined))) {
+    lines.push('  true rate (evaluation only): share of the group\'s records that really have a counterpart in another file, i.e. the rate perfect linkage would give');
+  }
   for (const d of b.dimensions) {
     lines.push('');
     lines.push(`${d.spec.name}${d.spec.kind === 'age_band' ? ` (from ${d.spec.column}, as of ${b.asOf})` : d.spec.column !== d.spec.name ? ` (${d.spec.column})` : ''}`);
+    const t = d.groups.some((g) => g.trueRate !== undefined);
     lines.push(
       textTable(
-        ['group', 'n', 'linked', 'rate', '95% CI', 'diff', ''],
-        d.groups.map((g) => [g.value, String(g.n), String(g.linked), pct(g.rate), `${pct(g.ci.lo)}–${pct(g.ci.hi)}`, `${g.diff >= 0 ? '+' : ''}${(g.diff * 100).toFixed(1)} pt`, marks(g)]),
-        [1, 2, 3, 5],
+        ['group', 'n', 'linked', 'rate', '95% CI', 'diff', ...(t ? ['true rate'] : []), ''],
+        d.groups.map((g) => [g.value, String(g.n), String(g.linked), pct(g.rate), `${pct(g.ci.lo)}–${pct(g.ci.hi)}`, `${g.diff >= 0 ? '+' : ''}${(g.diff * 100).toFixed(1)} pt`, ...(t ? [pct(g.trueRate ?? 0)] : []), marks(g)]),
+        t ? [1, 2, 3, 5, 6] : [1, 2, 3, 5],
       ).trimEnd(),
     );
   }
@@ -36,12 +40,13 @@ export function biasHtml(b: BiasResult, opts: { title?: string } = {}): string {
   body.push(`<p class="note">Systematic differences in who links bias any analysis of the linked file: outcomes of groups that link less often are under-counted.</p>`);
   for (const d of b.dimensions) {
     body.push(`<h2>${escapeHtml(d.spec.name)}${d.spec.kind === 'age_band' ? ` <span class="note">(from ${escapeHtml(d.spec.column)}, as of ${escapeHtml(b.asOf ?? '')})</span>` : ''}</h2>`);
-    body.push(rateChartSvg(d.groups.map((g) => ({ label: g.value, rate: g.rate, ci: g.ci, flagged: g.flagged, n: g.n })), b.overall.rate, b.margin));
+    body.push(rateChartSvg(d.groups.map((g) => ({ label: g.value, rate: g.rate, ci: g.ci, flagged: g.flagged, n: g.n, ...(g.trueRate !== undefined ? { trueRate: g.trueRate } : {}) })), b.overall.rate, b.margin));
+    const t = d.groups.some((g) => g.trueRate !== undefined);
     body.push(
       htmlTable(
-        ['group', 'n', 'linked', 'rate', '95% CI', 'difference', 'notes'],
-        d.groups.map((g) => [g.value, String(g.n), String(g.linked), pct(g.rate), `${pct(g.ci.lo)}–${pct(g.ci.hi)}`, `${g.diff >= 0 ? '+' : ''}${(g.diff * 100).toFixed(1)} pt`, marks(g)]),
-        { numeric: [1, 2, 3, 5], rowClass: (i) => (d.groups[i]!.flagged ? 'flag' : '') },
+        ['group', 'n', 'linked', 'rate', '95% CI', 'difference', ...(t ? ['true rate (ground truth)'] : []), 'notes'],
+        d.groups.map((g) => [g.value, String(g.n), String(g.linked), pct(g.rate), `${pct(g.ci.lo)}–${pct(g.ci.hi)}`, `${g.diff >= 0 ? '+' : ''}${(g.diff * 100).toFixed(1)} pt`, ...(t ? [pct(g.trueRate ?? 0)] : []), marks(g)]),
+        { numeric: t ? [1, 2, 3, 5, 6] : [1, 2, 3, 5], rowClass: (i) => (d.groups[i]!.flagged ? 'flag' : '') },
       ),
     );
   }

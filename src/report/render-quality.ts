@@ -23,6 +23,11 @@ export function qualityText(q: QualityResult): string {
   lines.push('');
   lines.push(`  missed by kind: ${Object.entries(q.missedByKind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`  false by kind:  ${Object.entries(q.falseByKind).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (q.byTrouble) {
+    lines.push('');
+    lines.push('True pairs by the trouble their records carry (synthetic data):');
+    lines.push(textTable(['trouble', 'true pairs', 'missed', 'miss rate', 'false pairs'], q.byTrouble.map((r) => [r.kind, String(r.truePairs), String(r.missed), `${(r.missRate * 100).toFixed(1)}%`, String(r.falsePairs)]), [1, 2, 3, 4]).trimEnd());
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -61,6 +66,11 @@ export function qualityHtml(q: QualityResult, opts: { title?: string; maxListed?
       { numeric: [1, 2, 3, 4, 5, 6, 7, 8] },
     ),
   );
+  if (q.byTrouble) {
+    body.push('<h2>By kind of trouble</h2>');
+    body.push('<p class="note">Synthetic data only: each true pair counted under every kind of trouble its two records carry (from the generator\'s trouble.csv); false pairs likewise.</p>');
+    body.push(htmlTable(['trouble', 'true pairs', 'missed', 'miss rate', 'false pairs'], q.byTrouble.map((r) => [r.kind, String(r.truePairs), String(r.missed), pct(r.missRate), String(r.falsePairs)]), { numeric: [1, 2, 3, 4] }));
+  }
   body.push('<h2>Score histogram</h2>');
   body.push(histogramSvg(q.histogram));
   body.push(`<p class="note">Source: ${escapeHtml(q.histogram.source)}${q.histogram.threshold !== undefined ? `; match threshold ${q.histogram.threshold}` : ''}.</p>`);

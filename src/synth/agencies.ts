@@ -14,7 +14,7 @@
  *            given/family order swapped now and then, dob YYYYMMDD with more
  *            swaps and typos, current ZIP, quarterly wages and NAICS.
  */
-import { NICKNAMES } from './names.js';
+import { NAMES, NICKNAMES } from './names.js';
 import type { Group } from './names.js';
 import { Rng, affinePermutation, mixSeed } from './prng.js';
 import { WAGE_YEAR, type Person } from './population.js';
@@ -306,9 +306,9 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
     else last = typo(rng, last);
     trouble.push('typo');
   }
-  let groupOrderRisk = 0.003;
-  if (p.group === 'Asian') groupOrderRisk = 0.05;
-  if (rng.chance(groupOrderRisk)) {
+  // payroll systems fed from forms that put the family name first (more common for East Asian names)
+  const orderRisk = p.group === 'Two or more' ? 0.005 : NAMES[p.group].nameOrderRisk;
+  if (rng.chance(orderRisk)) {
     [first, last] = [last, first];
     trouble.push('name_order_swapped');
   }

@@ -6,6 +6,7 @@
  * Output directory:
  *   k12.csv, college.csv, wages.csv   one file per agency, its own layout and ids
  *   truth.csv                          entity_id,party,record_id
+ *   trouble.csv                        party,record_id,trouble (records with any; kinds joined by ";")
  *   generation.json                    seed, people, row counts, trouble counts
  */
 import { mkdir } from 'node:fs/promises';
@@ -34,7 +35,7 @@ export interface GenerateSummary {
   /** Entities present in 1, 2 and 3 files. */
   presentIn: { one: number; two: number; three: number };
   trouble: Record<Party, Partial<Record<Trouble, number>>>;
-  files: Record<Party | 'truth' | 'summary', string>;
+  files: Record<Party | 'truth' | 'trouble' | 'summary', string>;
 }
 
 export const MAX_PEOPLE = 50_000_000;
@@ -55,6 +56,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     college: join(outDir, 'college.csv'),
     wages: join(outDir, 'wages.csv'),
     truth: join(outDir, 'truth.csv'),
+    trouble: join(outDir, 'trouble.csv'),
     summary: join(outDir, 'generation.json'),
   };
   const out: Record<Party, AtomicFile> = {
@@ -63,7 +65,8 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     wages: openAtomic(files.wages),
   };
   const truth = openAtomic(files.truth);
-  const all = [...Object.values(out), truth];
+  const troubleFile = openAtomic(files.trouble);
+  const all = [...Object.values(out), truth, troubleFile];
   const summary: GenerateSummary = {
     seed,
     people,
@@ -75,6 +78,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
   try {
     for (const p of PARTIES) await out[p].write(csvLine(HEADERS[p]));
     await truth.write('entity_id,party,record_id\n');
+    await troubleFile.write('party,record_id,trouble\n');
     const buffers: Record<Party, string[]> = { k12: [], college: [], wages: [] };
     const shuffleRng = new Rng(mixSeed(seed, 0x5f1e));
     const flush = async (party: Party) => {
@@ -88,6 +92,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     };
     const ids = idMaker(seed);
     let truthChunk = '';
+    let troubleChunk = '';
     for (let i = 0; i < people; i++) {
       const person = makePerson(seed, i);
       const rows = rowsFor(seed, person, ids);
@@ -97,7 +102,9 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
       for (const r of rows) {
         summary.rows[r.party]++;
         const t = summary.trouble[r.party];
-        for (const k of new Set(r.trouble)) t[k] = (t[k] ?? 0) + 1;
+        const kinds = [...new Set(r.trouble)];
+        for (const k of kinds) t[k] = (t[k] ?? 0) + 1;
+        if (kinds.length > 0) troubleChunk += `${r.party},${r.id},${kinds.join(';')}\n`;
         buffers[r.party].push(csvLine(r.fields));
         truthChunk += `${person.entityId},${r.party},${r.id}\n`;
         if (buffers[r.party].length >= block) await flush(r.party);
@@ -105,11 +112,14 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
       if (truthChunk.length > 1 << 16) {
         await truth.write(truthChunk);
         truthChunk = '';
+        await troubleFile.write(troubleChunk);
+        troubleChunk = '';
       }
       if ((i & 4095) === 0) progress.update(i, people);
     }
     for (const p of PARTIES) await flush(p);
     await truth.write(truthChunk);
+    await troubleFile.write(troubleChunk);
     for (const f of all) await f.commit();
     progress.finish();
   } catch (e) {

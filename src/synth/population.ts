@@ -5,7 +5,7 @@
  * their outcomes. How each agency's records of that person come out — with
  * that agency's typos, formats and habits — is decided in agencies.ts.
  */
-import { GROUP_WEIGHTS, MIDDLE_EXTRA, NAMES, type Group, type GroupNames, type Sex } from './names.js';
+import { GROUP_WEIGHTS, MIDDLE_EXTRA, NAMES, type Group, type Sex } from './names.js';
 import { Rng, Weighted, mixSeed } from './prng.js';
 
 export interface District {
@@ -163,7 +163,6 @@ export function makePerson(seed: number, index: number): Person {
   const sex: Sex = rng.chance(0.505) ? 'F' : 'M';
   const firstSrc = namesFor(rng, group);
   const surSrc = namesFor(rng, group);
-  const gn: GroupNames = NAMES[firstSrc];
   const first = firstTable(firstSrc, sex).draw(rng);
   let middle = '';
   if (rng.chance(group === 'Hispanic' ? 0.7 : 0.82)) {
@@ -177,7 +176,6 @@ export function makePerson(seed: number, index: number): Person {
     if (second === surnameParts[0]) second = surnameTable(surSrc).draw(rng);
     if (second !== surnameParts[0]) surnameParts.push(second);
   }
-  void gn;
   const particle = surnameParts.some(isParticleName);
 
   // cohort: graduating classes 2014-2021, mostly 18 at graduation

@@ -130,3 +130,24 @@ describe('multi-party clustering', () => {
     );
   });
 });
+
+describe('edge order', () => {
+  it('property: radix order equals sorting by (score desc, u asc, v asc)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(200_000), fc.nat(200_000), fc.integer({ min: 0, max: 1000 })), { maxLength: 300 }),
+        (raw) => {
+          const e = new EdgeList(1);
+          for (const [u, v, s] of raw) e.push(u, v, s / 1000);
+          const expected = Array.from({ length: e.length }, (_, i) => i).sort(
+            (x, y) => e.score[y]! - e.score[x]! || e.u[x]! - e.u[y]! || e.v[x]! - e.v[y]!,
+          );
+          const got = [...e.order()];
+          // equal keys may come in either order: compare the keys
+          const key = (i: number) => `${e.score[i]},${e.u[i]},${e.v[i]}`;
+          expect(got.map(key)).toEqual(expected.map(key));
+        },
+      ),
+    );
+  });
+});

@@ -461,3 +461,32 @@ describe('interoperability: an independent reader built from protocols/package-f
     expect(() => createPrivateKey({ key: block, passphrase: 'nope nope nope' })).toThrow();
   });
 });
+
+describe('audit seals with the linker key', () => {
+  it('a sealed log detects truncation + head rewind, a forged seal, and a seal by another key', async () => {
+    const { appendAudit, sealAudit } = await import('../../src/package/audit-log.js');
+    const { auditSignerFromKeys, auditVerifierFromKeys } = await import('../../src/package/audit-keys.js');
+    const db = newStore();
+    for (let i = 0; i < 3; i++) appendAudit(db, { type: 'link-run', detail: { i } });
+    expect(sealAudit(db, auditSignerFromKeys(keys.linker!.priv))).toMatchObject({ seq: 3 });
+    expect(sealAudit(db, auditSignerFromKeys(keys.linker!.priv))).toBeUndefined(); // already sealed
+    const verifier = auditVerifierFromKeys(keys.linker!.pub);
+    expect(verifyAuditLog(db, { sealVerifier: verifier, requireSealedHead: true })).toMatchObject({ ok: true, seals: { checked: 1, latestSeq: 3 } });
+    appendAudit(db, { type: 'link-run', detail: { i: 3 } });
+    expect(verifyAuditLog(db, { sealVerifier: verifier, requireSealedHead: true }).firstBad!.reason).toMatch(/not covered by a signed seal/);
+    // someone with write access drops the triggers, cuts entries 3-4 and rewinds the head: the chain alone is fooled, the seal is not
+    for (const t of ['audit_log_no_delete', 'audit_head_forward']) db.exec(`DROP TRIGGER ${t}`);
+    const e2 = db.prepare('SELECT hash FROM audit_log WHERE seq = 2').get() as { hash: string };
+    db.prepare('DELETE FROM audit_log WHERE seq >= 3').run();
+    db.prepare('UPDATE audit_head SET seq = 2, hash = ?').run(e2.hash);
+    expect(verifyAuditLog(db).ok).toBe(true);
+    expect(verifyAuditLog(db, { sealVerifier: verifier }).firstBad!.reason).toMatch(/signed seal covers entry 3 but the log has only 2 entries/);
+    // a seal checked against another key is refused
+    expect(verifyAuditLog(db, { sealVerifier: auditVerifierFromKeys(keys.k12!.pub) }).firstBad!.reason).toMatch(/not the given linker key/);
+    // a forged seal signature
+    db.exec('DROP TRIGGER audit_seal_no_update');
+    db.prepare("UPDATE audit_seal SET time = '2020-01-01T00:00:00.000Z'").run();
+    expect(verifyAuditLog(db, { sealVerifier: verifier }).firstBad!.reason).toMatch(/seal signature at entry 3 does not verify/);
+    db.close();
+  });
+});

@@ -72,6 +72,21 @@ describe('bias report', () => {
     expect(text).toContain('FLAG');
   });
 
+  it('with ground truth, sets each group\'s true rate beside its link rate', async () => {
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    // S0..S4 (group A) and S100 (group B) really are in another party's file; S5 is only in x
+    const truth = [
+      ...['S0', 'S1', 'S2', 'S3', 'S4', 'S100'].flatMap((id) => [{ entity: `E${id}`, party: 'x', id }, { entity: `E${id}`, party: 'y', id: `Y${id}` }]),
+      { entity: 'E5', party: 'x', id: 'S5' },
+    ];
+    const r = await computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'sid', by: parseGroupSpecs('grp'), truth, asOf: '2026-11-24' });
+    const g = Object.fromEntries(r.dimensions[0]!.groups.map((x) => [x.value, x]));
+    expect(g.A!.truePresent).toBe(5);
+    expect(g.A!.trueRate).toBeCloseTo(0.05, 12);
+    expect(g.B!.truePresent).toBe(1);
+    expect(g.C!.truePresent).toBe(0);
+  });
+
   it('refuses a missing id or group column with the file and field', async () => {
     const links = await readLinksFile(join(dir, 'x.links.csv'));
     await expect(computeBias({ links, dataFile: join(dir, 'data.csv'), idColumn: 'nope', by: parseGroupSpecs('grp') })).rejects.toThrow(P20Error);

@@ -67,6 +67,21 @@ describe('quality over pairs: a case worked by hand', () => {
     expect(q2.fp).toBe(2);
   });
 
+  it('breaks true, missed and false pairs down by the trouble their records carry', () => {
+    const trouble = new Map<string, string[]>([
+      ['c\u00001', ['nickname']],
+      ['a\u00003', ['typo', 'nickname']],
+      ['c\u00002', ['typo']],
+    ]);
+    const qt = computeQuality(L, T, { trouble });
+    const by = Object.fromEntries(qt.byTrouble!.map((r) => [r.kind, [r.truePairs, r.missed, r.falsePairs]]));
+    // nickname: a1c1, b1c1 (missed), a3c3 (missed) -> 3 true, 3 missed; typo: a3c3 true+missed, a2c2 and b2c2 false
+    expect(by.nickname).toEqual([3, 3, 0]);
+    expect(by.typo).toEqual([1, 1, 2]);
+    expect(by['(none)']).toEqual([2, 0, 0]);
+    expect(qt.byTrouble![0]!.missRate).toBe(1);
+  });
+
   it('ignores truth records of parties that were not linked', () => {
     const q3 = computeQuality([L[0]!, L[1]!], T);
     expect(q3.truePairs).toBe(2);

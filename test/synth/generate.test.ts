@@ -25,7 +25,7 @@ async function rows(path: string) {
   return { header: head!.fields, data: data.map((r) => r.fields) };
 }
 
-const FILES = ['k12.csv', 'college.csv', 'wages.csv', 'truth.csv', 'generation.json'];
+const FILES = ['k12.csv', 'college.csv', 'wages.csv', 'truth.csv', 'trouble.csv', 'generation.json'];
 
 describe('generator', () => {
   it('is deterministic: same seed, same bytes; another seed, other bytes', async () => {

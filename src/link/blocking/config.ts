@@ -5,7 +5,7 @@ import { P20Error } from '../../errors.js';
  *
  *   spec   := part ( "+" part )*            union of the parts' candidate pairs
  *   part   := "none"                        all pairs (no blocking)
- *           | "lsh" [ ":" opt ( "," opt )* ]  bit-sampling LSH bands on the CLKs
+ *           | "lsh" [ ":" opt ( "," opt )* ]  MinHash LSH bands on the CLKs' set bits
  *           | "keys:" name ( "," name )*    equal keyed block values (all named, compound)
  *   opt    := "bands=" N | "rows=" N | "seed=" N
  *
@@ -21,10 +21,10 @@ export type BlockingConfig =
   | { kind: 'union'; parts: BlockingConfig[] };
 
 /** Default LSH bands / rows (see .readme/link-kernel.md for how they were chosen). */
-export const DEFAULT_LSH_BANDS = 40;
-export const DEFAULT_LSH_ROWS = 16;
+export const DEFAULT_LSH_BANDS = 64;
+export const DEFAULT_LSH_ROWS = 8;
 export const DEFAULT_LSH_SEED = 20;
-/** Rows per band are packed into one 32-bit bucket key. */
+/** MinHash values hashed into one band key. */
 export const MAX_LSH_ROWS = 32;
 export const MAX_LSH_BANDS = 1024;
 

@@ -1,3 +1,3 @@
 export * from './config.js';
-export { bandCount, fillBandKeys, lshPositions } from './keys.js';
+export { bandCount, fillBandKeys, lshPermutations } from './keys.js';
 export { countKeptPairs } from './recall.js';

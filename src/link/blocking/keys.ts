@@ -9,10 +9,11 @@ import { DEFAULT_LSH_SEED, leafParts, type BlockingConfig } from './config.js';
  * (keys[i * nb + band]) so the kernel can check quickly whether an earlier
  * band already proposed a pair (each pair is scored once, in its first band).
  *
- * - lsh (bit sampling, a Hamming-distance LSH): band k samples `rows`
- *   distinct bit positions (seeded, the same for every party) and the key
- *   is those bits packed into an integer. Two CLKs agree on a sampled bit
- *   with probability 1 - hamming/l, so similar CLKs share a band key often.
+ * - lsh (MinHash on the set bit positions): band k hashes `rows` MinHash
+ *   values of the CLK (seeded permutations, the same for every party). Two
+ *   CLKs agree on one MinHash with probability J = |A∧B|/|A∨B| = D/(2-D)
+ *   (D = Dice), so they share band k with probability J^rows and at least
+ *   one of `bands` bands with 1 - (1 - J^rows)^bands.
  * - keys: one band; the key is a dense id of the compound value of the
  *   named block columns. A record with any of them "" (missing) gets a key
  *   unique to it, so it pairs with nothing through this part.
@@ -40,42 +41,71 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-/** The sampled bit positions of an LSH part: bands x rows distinct-per-band positions in [0, l). */
-export function lshPositions(bands: number, rows: number, l: number, seed = DEFAULT_LSH_SEED): Int32Array {
-  if (rows > l) throw new P20Error('LINK_BLOCKING_SPEC', `lsh rows=${rows} exceeds the CLK length ${l}`, { field: 'blocking' });
+/**
+ * The permutations of an LSH part: bands*rows random permutations of the
+ * bit positions [0, l), each stored as the positions in permuted order.
+ * Seeded, so every party (and every run) uses the same ones.
+ */
+export function lshPermutations(bands: number, rows: number, l: number, seed = DEFAULT_LSH_SEED): Uint16Array {
+  if (l > 65536) throw new P20Error('LINK_BLOCKING_SPEC', `lsh supports CLKs up to 65536 bits, got ${l}`, { field: 'blocking' });
   const rnd = splitmix32(seed);
-  const pos = new Int32Array(bands * rows);
-  const perm = new Int32Array(l);
-  for (let k = 0; k < bands; k++) {
-    for (let i = 0; i < l; i++) perm[i] = i;
-    for (let r = 0; r < rows; r++) {
-      const x = r + (rnd() % (l - r));
-      const t = perm[r]!;
-      perm[r] = perm[x]!;
-      perm[x] = t;
-      pos[k * rows + r] = perm[r]!;
+  const perms = new Uint16Array(bands * rows * l);
+  for (let h = 0; h < bands * rows; h++) {
+    const o = h * l;
+    for (let i = 0; i < l; i++) perms[o + i] = i;
+    for (let i = l - 1; i > 0; i--) {
+      const x = rnd() % (i + 1);
+      const t = perms[o + i]!;
+      perms[o + i] = perms[o + x]!;
+      perms[o + x] = t;
     }
   }
-  return pos;
+  return perms;
 }
 
-/** Fill LSH keys for records [from, to) of one party into keys (record-major, nb per record) at band offset. */
+/**
+ * MinHash band keys for records [from, to) of one party. For permutation
+ * pi the MinHash of a CLK's set bits is min over set bits x of pi(x): the
+ * rank of the first set bit met when walking the positions in permuted
+ * order, about l/popcount steps. A band's key hashes its `rows` MinHash
+ * values together (MurmurHash3 mixing); an empty CLK gets a key of its own.
+ */
 export function fillLshKeys(
   clks: Uint8Array, stride: number, from: number, to: number,
-  pos: Int32Array, bands: number, rows: number,
-  keys: Uint32Array, nb: number, bandOffset: number,
+  perms: Uint16Array, l: number, bands: number, rows: number,
+  keys: Uint32Array, nb: number, bandOffset: number, emptyBase: number,
 ): void {
   for (let i = from; i < to; i++) {
     const base = i * stride;
     const ko = i * nb + bandOffset;
+    let any = 0;
+    for (let x = 0; x < stride; x++) any |= clks[base + x]!;
+    if (any === 0) {
+      for (let k = 0; k < bands; k++) keys[ko + k] = (emptyBase + i) >>> 0;
+      continue;
+    }
     let p = 0;
     for (let k = 0; k < bands; k++) {
-      let key = 0;
-      for (let r = 0; r < rows; r++) {
-        const bit = pos[p++]!;
-        key |= ((clks[base + (bit >>> 3)]! >>> (bit & 7)) & 1) << r;
+      let h = 0x9747b28c ^ k;
+      for (let r = 0; r < rows; r++, p += l) {
+        let q = 0;
+        for (;;) {
+          const bit = perms[p + q]!;
+          if ((clks[base + (bit >>> 3)]! >>> (bit & 7)) & 1) break;
+          q++;
+        }
+        let v = Math.imul(q, 0xcc9e2d51);
+        v = (v << 15) | (v >>> 17);
+        h ^= Math.imul(v, 0x1b873593);
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
       }
-      keys[ko + k] = key >>> 0;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      keys[ko + k] = h >>> 0;
     }
   }
 }
@@ -122,19 +152,35 @@ function fillKeysPart(names: string[], a: PartyData, b: PartyData | null, keysA:
   if (b && keysB) fill(b, keysB);
 }
 
-/**
- * Compute all band keys. keysA / keysB are count * nb u32 (keysB null for
- * within-party linking). Throws P20Error when a keys part names a block
- * column a party lacks.
- */
-export function fillBandKeys(cfg: BlockingConfig, a: PartyData, b: PartyData | null, keysA: Uint32Array, keysB: Uint32Array | null): void {
-  const nb = bandCount(cfg);
+/** The LSH parts of a config with their permutations and band offsets. */
+export function lshParts(cfg: BlockingConfig, l: number): Array<{ perms: Uint16Array; l: number; bands: number; rows: number; bandOffset: number }> {
+  const out: Array<{ perms: Uint16Array; l: number; bands: number; rows: number; bandOffset: number }> = [];
   let band = 0;
   for (const p of leafParts(cfg)) {
     if (p.kind === 'lsh') {
-      const pos = lshPositions(p.bands, p.rows, a.header.l, p.seed ?? DEFAULT_LSH_SEED);
-      fillLshKeys(a.clks, a.stride, 0, a.count, pos, p.bands, p.rows, keysA, nb, band);
-      if (b && keysB) fillLshKeys(b.clks, b.stride, 0, b.count, pos, p.bands, p.rows, keysB, nb, band);
+      out.push({ perms: lshPermutations(p.bands, p.rows, l, p.seed ?? DEFAULT_LSH_SEED), l, bands: p.bands, rows: p.rows, bandOffset: band });
+      band += p.bands;
+    } else if (p.kind === 'keys') band += 1;
+  }
+  return out;
+}
+
+/**
+ * Compute all band keys. keysA / keysB are count * nb u32 (keysB null for
+ * within-party linking). Throws P20Error when a keys part names a block
+ * column a party lacks. With lsh = false the LSH bands are left for the
+ * caller (scorePairs computes them in parallel, see fillLshKeys).
+ */
+export function fillBandKeys(cfg: BlockingConfig, a: PartyData, b: PartyData | null, keysA: Uint32Array, keysB: Uint32Array | null, lsh = true): void {
+  const nb = bandCount(cfg);
+  let band = 0;
+  for (const p of leafParts(cfg)) {
+    if (p.kind === 'lsh' && !lsh) band += p.bands;
+    else if (p.kind === 'lsh') {
+      const l = a.header.l;
+      const perms = lshPermutations(p.bands, p.rows, l, p.seed ?? DEFAULT_LSH_SEED);
+      fillLshKeys(a.clks, a.stride, 0, a.count, perms, l, p.bands, p.rows, keysA, nb, band, 0);
+      if (b && keysB) fillLshKeys(b.clks, b.stride, 0, b.count, perms, l, p.bands, p.rows, keysB, nb, band, a.count);
       band += p.bands;
     } else if (p.kind === 'keys') {
       fillKeysPart(p.names, a, b, keysA, keysB, nb, band);

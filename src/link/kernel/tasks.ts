@@ -1,4 +1,5 @@
 import { joinCross, joinWithin, RadixScratch, sortBand } from '../blocking/buckets.js';
+import { fillLshKeys } from '../blocking/keys.js';
 import type { Layout, Slot } from './layout.js';
 import { RECT_TILE_A, RECT_TILE_B } from './layout.js';
 import type { KernelOps } from './ops.js';
@@ -7,7 +8,19 @@ import type { KernelOps } from './ops.js';
  * Units of scoring work, run either in the main thread or in a worker:
  * a range of A rows against all of B (all-pairs), or one blocking band.
  */
-export type Task = { kind: 'rect'; i0: number; i1: number } | { kind: 'band'; band: number };
+export type Task =
+  | { kind: 'rect'; i0: number; i1: number }
+  | { kind: 'band'; band: number }
+  | { kind: 'lshkeys'; party: 'a' | 'b'; from: number; to: number };
+
+/** One LSH part's MinHash permutations and where its bands start among all bands. */
+export interface LshPart {
+  perms: Uint16Array;
+  l: number;
+  bands: number;
+  rows: number;
+  bandOffset: number;
+}
 
 export interface TaskResult {
   a: Uint32Array;
@@ -23,13 +36,16 @@ export class TaskEnv {
   readonly scratch = new RadixScratch(0);
   sortedA = new Uint32Array(0);
   sortedB = new Uint32Array(0);
+  readonly u8: Uint8Array;
   constructor(
     readonly kernel: KernelOps,
     buffer: ArrayBufferLike,
     readonly layout: Layout,
     readonly slot: Slot,
     readonly threshold: number,
+    readonly lsh: LshPart[] = [],
   ) {
+    this.u8 = new Uint8Array(buffer);
     this.u32 = new Uint32Array(buffer);
     this.f32 = new Float32Array(buffer);
   }
@@ -78,6 +94,16 @@ export function runTask(task: Task, env: TaskEnv): TaskResult {
   const within = L.within ? 1 : 0;
   const col = new Collector();
   k.resetCounters();
+  if (task.kind === 'lshkeys') {
+    const isA = task.party === 'a';
+    const n = isA ? L.nA : L.nB;
+    const clks = env.u8.subarray(isA ? L.clkA : L.clkB, (isA ? L.clkA : L.clkB) + n * L.stride);
+    const keys = env.u32.subarray((isA ? L.keysA : L.keysB) >>> 2, ((isA ? L.keysA : L.keysB) >>> 2) + n * L.nb);
+    for (const p of env.lsh) {
+      fillLshKeys(clks, L.stride, task.from, task.to, p.perms, p.l, p.bands, p.rows, keys, L.nb, p.bandOffset, isA ? 0 : L.nA);
+    }
+    return col.finish(0, 0);
+  }
   if (task.kind === 'rect') {
     let candidates = 0;
     for (let j0 = 0; j0 < L.nB; j0 += RECT_TILE_B) {

@@ -168,16 +168,15 @@ export function registerRun(db: Db, inp: RegisterInput): number {
     markMerged.run(survivor, seq, old);
     moveMembers.run(survivor, old);
   }
-  const touch = db.prepare('UPDATE registry_entities SET last_run = ? WHERE id = ?');
   const upsert = db.prepare(
     `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
   );
   for (let c = 0; c < clusters.count; c++) {
     const id = assignment.clusterId[c]!;
-    touch.run(seq, id);
     for (const node of membersOf(clusters, c)) upsert.run(inp.nodeParty(node), inp.nodeId(node), id, seq, seq);
   }
+  db.prepare('UPDATE registry_entities SET last_run = ? WHERE id IN (SELECT entity_id FROM registry_members WHERE last_run = ?)').run(seq, seq);
   const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
   for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
   return seq;

@@ -68,8 +68,9 @@ export function clusterRecords(p: ClusterProblem): Clustering {
   }
   const minScore = new Float32Array(n).fill(NaN);
   const best = new Float32Array(n).fill(NaN);
-  /** Records per party of multi-record clusters, by root. */
-  const counts = new Map<number, Uint32Array>();
+  /** Records per party of multi-record clusters, by root (undefined: a single record). */
+  const counts: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(n);
+  const np = p.nodeParty;
 
   const find = (x: number): number => {
     let r = x;
@@ -81,16 +82,13 @@ export function clusterRecords(p: ClusterProblem): Clustering {
     }
     return r;
   };
-  const countsOf = (r: number): Uint32Array => {
-    const got = counts.get(r);
-    if (got) return got;
-    const c = new Uint32Array(P);
-    c[p.nodeParty[r]!] = 1;
-    return c;
-  };
+  /** Would uniting the clusters of roots ra and rb exceed max records of some party? (no allocation) */
   const conflict = (ra: number, rb: number): boolean => {
-    const ca = countsOf(ra);
-    const cb = countsOf(rb);
+    const ca = counts[ra];
+    const cb = counts[rb];
+    if (!ca && !cb) return np[ra] === np[rb] && max < 2;
+    if (!ca) return cb![np[ra]!]! + 1 > max;
+    if (!cb) return ca[np[rb]!]! + 1 > max;
     for (let k = 0; k < P; k++) if (ca[k]! + cb[k]! > max) return true;
     return false;
   };
@@ -101,13 +99,18 @@ export function clusterRecords(p: ClusterProblem): Clustering {
       big = rb;
       small = ra;
     }
-    const merged = countsOf(big);
-    const other = countsOf(small);
-    for (let k = 0; k < P; k++) merged[k] = merged[k]! + other[k]!;
+    let merged = counts[big];
+    if (!merged) {
+      merged = new Uint32Array(P);
+      merged[np[big]!] = 1;
+    }
+    const other = counts[small];
+    if (other) for (let k = 0; k < P; k++) merged[k] = merged[k]! + other[k]!;
+    else merged[np[small]!]!++;
     parent[small] = big;
     size[big] = size[big]! + size[small]!;
-    counts.delete(small);
-    counts.set(big, merged);
+    counts[small] = undefined;
+    counts[big] = merged;
     const sb = minScore[big]!;
     const ss = minScore[small]!;
     let m = Number.isNaN(sb) ? ss : Number.isNaN(ss) ? sb : Math.min(sb, ss);

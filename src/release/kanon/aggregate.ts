@@ -21,8 +21,19 @@ export class Aggregate {
   /** Value ids of tuple t are tupleIds[t * nq .. t * nq + nq). */
   readonly tupleIds: number[] = [];
   readonly tupleCount: number[] = [];
-  /** tupleSens[t][j]: sensitive value → count for attribute j. */
-  readonly tupleSens: Map<string, number>[][] = [];
+  /** Per sensitive attribute: value → id. */
+  readonly sensIds: Map<string, number>[];
+  /** Per row: its tuple, and per sensitive attribute its value id (growable; valid up to `rows`). */
+  private rowTuple: Int32Array = new Int32Array(1024);
+  private rowSens: Int32Array[];
+  /**
+   * After freeze(): per sensitive attribute j, the distinct values of tuple t
+   * with their counts are tsVal[j] / tsCnt[j] at [tsOff[j][t], tsOff[j][t + 1]).
+   */
+  tsOff: Int32Array[] = [];
+  tsVal: Int32Array[] = [];
+  tsCnt: Int32Array[] = [];
+  private frozen = false;
   rows = 0;
   private readonly ids: number[];
 
@@ -37,6 +48,13 @@ export class Aggregate {
     this.valueIds = settings.qi.map(() => new Map());
     this.gen = this.generalizers.map((g) => Array.from({ length: g.maxLevel + 1 }, () => []));
     this.ids = new Array<number>(qiIdx.length);
+    this.sensIds = sensIdx.map(() => new Map());
+    this.rowSens = sensIdx.map(() => new Int32Array(1024));
+  }
+
+  /** Number of distinct values of sensitive attribute j. */
+  sensValues(j: number): number {
+    return this.sensIds[j]!.size;
   }
 
   get nq(): number {
@@ -111,20 +129,77 @@ export class Aggregate {
       this.tupleIndex.set(key, t);
       for (const id of ids) this.tupleIds.push(id);
       this.tupleCount.push(0);
-      this.tupleSens.push(this.sensIdx.map(() => new Map()));
     }
     return t;
   }
 
   add(fields: readonly string[], line: number): void {
+    if (this.frozen) throw new Error('Aggregate.add after freeze');
     const t = this.tupleOf(fields, line, true);
-    this.rows++;
+    const i = this.rows++;
     this.tupleCount[t]!++;
-    const sens = this.tupleSens[t]!;
+    if (i >= this.rowTuple.length) {
+      const grow = (a: Int32Array): Int32Array => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.rowTuple = grow(this.rowTuple);
+      this.rowSens = this.rowSens.map(grow);
+    }
+    this.rowTuple[i] = t;
     for (let j = 0; j < this.sensIdx.length; j++) {
       const v = fields[this.sensIdx[j]!]!;
-      const m = sens[j]!;
-      m.set(v, (m.get(v) ?? 0) + 1);
+      const m = this.sensIds[j]!;
+      let id = m.get(v);
+      if (id === undefined) {
+        id = m.size;
+        m.set(v, id);
+      }
+      this.rowSens[j]![i] = id;
     }
+  }
+
+  /** Build the per-tuple sensitive-value counts (call once, after the last add). */
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    const nt = this.tuples;
+    const n = this.rows;
+    // rows grouped by tuple (counting sort)
+    const start = new Int32Array(nt + 1);
+    for (let i = 0; i < n; i++) start[this.rowTuple[i]! + 1]!++;
+    for (let t = 0; t < nt; t++) start[t + 1]! += start[t]!;
+    const fill = start.slice(0, nt);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[fill[this.rowTuple[i]!]!++] = i;
+    for (let j = 0; j < this.sensIdx.length; j++) {
+      const rs = this.rowSens[j]!;
+      const stamp = new Int32Array(this.sensValues(j)).fill(-1);
+      const slot = new Int32Array(this.sensValues(j));
+      const off = new Int32Array(nt + 1);
+      const vals: number[] = [];
+      const cnts: number[] = [];
+      for (let t = 0; t < nt; t++) {
+        off[t] = vals.length;
+        for (let p = start[t]!; p < start[t + 1]!; p++) {
+          const v = rs[order[p]!]!;
+          if (stamp[v] !== t) {
+            stamp[v] = t;
+            slot[v] = vals.length;
+            vals.push(v);
+            cnts.push(1);
+          } else {
+            cnts[slot[v]!]!++;
+          }
+        }
+      }
+      off[nt] = vals.length;
+      this.tsOff.push(off);
+      this.tsVal.push(Int32Array.from(vals));
+      this.tsCnt.push(Int32Array.from(cnts));
+    }
+    this.rowTuple = new Int32Array(0);
+    this.rowSens = [];
   }
 }

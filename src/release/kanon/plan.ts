@@ -18,28 +18,89 @@ export interface Evaluation {
   gnames: string[][];
   /** Per tuple: its class. */
   classOf: Int32Array;
-  classSize: number[];
-  /** Per class, per sensitive attribute: value → count. */
-  classSens: Map<string, number>[][];
-  classOk: boolean[];
+  classSize: Int32Array;
+  /** Tuples of class c: classTuples[classStart[c] .. classStart[c + 1]). */
+  classStart: Int32Array;
+  classTuples: Int32Array;
+  /** Per sensitive attribute: distinct values per class. */
+  classDistinct: Int32Array[];
+  classOk: Uint8Array;
   /** Class whose generalized values are all "*", or −1. */
   allStarClass: number;
   failingRecords: number;
 }
 
-function diversityOk(counts: Map<string, number>, size: number, s: KSettings, extraDistinct = 0): boolean {
-  if (counts.size < s.l + extraDistinct) return false;
-  if (!s.entropyL) return true;
-  let h = 0;
-  for (const c of counts.values()) {
-    const p = c / size;
-    h -= p * Math.log(p);
+/**
+ * Reusable scratch space for l-diversity over a set of tuples: distinct
+ * values counted with a stamp per value id, counts kept for entropy.
+ */
+class SensScratch {
+  private stamp: Int32Array[];
+  private count: Float64Array[];
+  private touched: number[][];
+  private gen = 0;
+  constructor(private readonly agg: Aggregate) {
+    const nj = agg.sensIdx.length;
+    this.stamp = Array.from({ length: nj }, (_, j) => new Int32Array(agg.sensValues(j)).fill(-1));
+    this.count = Array.from({ length: nj }, (_, j) => new Float64Array(agg.sensValues(j)));
+    this.touched = Array.from({ length: nj }, () => []);
   }
-  return Math.exp(h) >= s.l - EPS;
+
+  /** Start a new group. */
+  reset(): void {
+    this.gen++;
+    for (const t of this.touched) t.length = 0;
+  }
+
+  /** Add a tuple's sensitive values to the group. */
+  addTuple(t: number): void {
+    const a = this.agg;
+    for (let j = 0; j < this.stamp.length; j++) {
+      const st = this.stamp[j]!;
+      const ct = this.count[j]!;
+      const vals = a.tsVal[j]!;
+      const cnts = a.tsCnt[j]!;
+      const off = a.tsOff[j]!;
+      for (let p = off[t]!; p < off[t + 1]!; p++) {
+        const v = vals[p]!;
+        if (st[v] !== this.gen) {
+          st[v] = this.gen;
+          ct[v] = 0;
+          this.touched[j]!.push(v);
+        }
+        ct[v]! += cnts[p]!;
+      }
+    }
+  }
+
+  distinct(j: number): number {
+    return this.touched[j]!.length;
+  }
+
+  /** exp(entropy) of attribute j over the group of `size` records. */
+  entropyL(j: number, size: number): number {
+    let h = 0;
+    const ct = this.count[j]!;
+    for (const v of this.touched[j]!) {
+      const p = ct[v]! / size;
+      h -= p * Math.log(p);
+    }
+    return Math.exp(h);
+  }
+
+  /** Does the group meet l on every sensitive attribute? */
+  ok(s: KSettings, size: number): boolean {
+    for (let j = 0; j < this.stamp.length; j++) {
+      if (this.distinct(j) < s.l) return false;
+      if (s.entropyL && this.entropyL(j, size) < s.l - EPS) return false;
+    }
+    return true;
+  }
 }
 
 /** Classes of the data at the given levels. */
 export function evaluate(agg: Aggregate, levels: readonly number[]): Evaluation {
+  agg.freeze();
   const s = agg.settings;
   const nq = agg.nq;
   const gid: Int32Array[] = [];
@@ -70,58 +131,61 @@ export function evaluate(agg: Aggregate, levels: readonly number[]): Evaluation 
   const classIndex = new Map<number | string, number>();
   const nt = agg.tuples;
   const classOf = new Int32Array(nt);
-  const classSize: number[] = [];
-  const classTuples: number[][] = [];
+  const sizes: number[] = [];
   const parts = new Array<number>(nq);
+  const ids = agg.tupleIds;
   for (let t = 0; t < nt; t++) {
     let key: number | string;
+    const base = t * nq;
     if (numeric) {
       let x = 0;
-      for (let q = 0; q < nq; q++) x = x * radix[q]! + gid[q]![agg.tupleIds[t * nq + q]!]!;
+      for (let q = 0; q < nq; q++) x = x * radix[q]! + gid[q]![ids[base + q]!]!;
       key = x;
     } else {
-      for (let q = 0; q < nq; q++) parts[q] = gid[q]![agg.tupleIds[t * nq + q]!]!;
+      for (let q = 0; q < nq; q++) parts[q] = gid[q]![ids[base + q]!]!;
       key = parts.join(',');
     }
     let c = classIndex.get(key);
     if (c === undefined) {
-      c = classSize.length;
+      c = sizes.length;
       classIndex.set(key, c);
-      classSize.push(0);
-      classTuples.push([]);
+      sizes.push(0);
     }
     classOf[t] = c;
-    classSize[c]! += agg.tupleCount[t]!;
-    classTuples[c]!.push(t);
+    sizes[c]! += agg.tupleCount[t]!;
   }
-  const nc = classSize.length;
-  const classSens: Map<string, number>[][] = [];
-  const classOk: boolean[] = [];
+  const nc = sizes.length;
+  const classSize = Int32Array.from(sizes);
+  const classStart = new Int32Array(nc + 1);
+  for (let t = 0; t < nt; t++) classStart[classOf[t]! + 1]!++;
+  for (let c = 0; c < nc; c++) classStart[c + 1]! += classStart[c]!;
+  const fill = classStart.slice(0, nc);
+  const classTuples = new Int32Array(nt);
+  for (let t = 0; t < nt; t++) classTuples[fill[classOf[t]!]!++] = t;
+
+  const nj = s.sensitive.length;
+  const classDistinct = Array.from({ length: nj }, () => new Int32Array(nc));
+  const classOk = new Uint8Array(nc);
+  const scratch = nj > 0 ? new SensScratch(agg) : undefined;
   let failingRecords = 0;
   let allStarClass = -1;
   for (let c = 0; c < nc; c++) {
-    const ts = classTuples[c]!;
-    const sens: Map<string, number>[] = [];
-    for (let j = 0; j < s.sensitive.length; j++) {
-      if (ts.length === 1) {
-        sens.push(agg.tupleSens[ts[0]!]![j]!);
-      } else {
-        const m = new Map<string, number>();
-        for (const t of ts) for (const [v, n] of agg.tupleSens[t]![j]!) m.set(v, (m.get(v) ?? 0) + n);
-        sens.push(m);
-      }
-    }
-    classSens.push(sens);
     const size = classSize[c]!;
-    const ok = size >= s.k && sens.every((m) => diversityOk(m, size, s));
-    classOk.push(ok);
+    let ok = size >= s.k;
+    if (scratch) {
+      scratch.reset();
+      for (let p = classStart[c]!; p < classStart[c + 1]!; p++) scratch.addTuple(classTuples[p]!);
+      for (let j = 0; j < nj; j++) classDistinct[j]![c] = scratch.distinct(j);
+      if (ok) ok = scratch.ok(s, size);
+    }
+    classOk[c] = ok ? 1 : 0;
     if (!ok) failingRecords += size;
-    const t0 = ts[0]!;
+    const t0 = classTuples[classStart[c]!]!;
     let allStar = true;
-    for (let q = 0; q < nq && allStar; q++) if (gid[q]![agg.tupleIds[t0 * nq + q]!] !== starId[q]) allStar = false;
+    for (let q = 0; q < nq && allStar; q++) if (gid[q]![ids[t0 * nq + q]!] !== starId[q]) allStar = false;
     if (allStar) allStarClass = c;
   }
-  return { levels: [...levels], gid, gnames, classOf, classSize, classSens, classOk, allStarClass, failingRecords };
+  return { levels: [...levels], gid, gnames, classOf, classSize, classStart, classTuples, classDistinct, classOk, allStarClass, failingRecords };
 }
 
 export interface Plan {
@@ -133,12 +197,15 @@ export interface Plan {
   suppressedRecords: number;
   valid: boolean;
   reason?: string;
+  /** Cached informationLoss(...).precision. */
+  precision?: number;
 }
 
 /** Suppression needed at an evaluation, and whether the result meets k and l within the limit. */
 export function planSuppression(agg: Aggregate, ev: Evaluation): Plan {
   const s = agg.settings;
   const nc = ev.classSize.length;
+  const nj = s.sensitive.length;
   const suppressClass = new Uint8Array(nc);
   const topUp = new Map<number, number>();
   let sup = 0;
@@ -150,6 +217,10 @@ export function planSuppression(agg: Aggregate, ev: Evaluation): Plan {
   }
   const limit = Math.floor(s.maxSuppressedFraction * agg.rows + EPS);
   const plan: Plan = { evaluation: ev, suppressClass, topUp, suppressedRecords: sup, valid: false };
+  if (sup > limit) {
+    plan.reason = `${sup} record(s) would need suppression, above the limit of ${limit} (${s.maxSuppressedFraction} of ${agg.rows})`;
+    return plan;
+  }
   if (s.suppression === 'local' && sup > 0) {
     const mergeTarget = ev.allStarClass >= 0 && ev.classOk[ev.allStarClass] ? ev.allStarClass : -1;
     if (mergeTarget < 0) {
@@ -161,7 +232,9 @@ export function planSuppression(agg: Aggregate, ev: Evaluation): Plan {
           if (suppressClass[c] || topUp.has(c)) continue;
           const size = ev.classSize[c]!;
           if (size - need < s.k) continue;
-          if (!ev.classSens[c]!.every((m) => m.size >= s.l + need)) continue;
+          let diverse = true;
+          for (let j = 0; j < nj && diverse; j++) if (ev.classDistinct[j]![c]! < s.l + need) diverse = false;
+          if (!diverse) continue;
           if (best < 0 || size > ev.classSize[best]!) best = c;
         }
         if (best >= 0) {
@@ -178,23 +251,23 @@ export function planSuppression(agg: Aggregate, ev: Evaluation): Plan {
         suppressClass[smallest] = 1;
         sup += ev.classSize[smallest]!;
       }
+      plan.suppressedRecords = sup;
       if (sup < s.k) {
-        plan.suppressedRecords = sup;
         plan.reason = `the ${sup} suppressed record(s) would form a class smaller than k = ${s.k}`;
         return plan;
       }
       // ... and be l-diverse (counted on the wholly suppressed classes; the final re-check covers the rest).
-      for (let j = 0; j < s.sensitive.length; j++) {
-        const m = new Map<string, number>();
+      if (nj > 0) {
+        const scratch = new SensScratch(agg);
+        scratch.reset();
         let n = 0;
         for (let c = 0; c < nc; c++) {
           if (!suppressClass[c]) continue;
           n += ev.classSize[c]!;
-          for (const [v, x] of ev.classSens[c]![j]!) m.set(v, (m.get(v) ?? 0) + x);
+          for (let p = ev.classStart[c]!; p < ev.classStart[c + 1]!; p++) scratch.addTuple(ev.classTuples[p]!);
         }
-        if (!diversityOk(m, n, s)) {
-          plan.suppressedRecords = sup;
-          plan.reason = `the suppressed records would not be ${s.l}-diverse in "${s.sensitive[j]}"`;
+        if (!scratch.ok(s, n)) {
+          plan.reason = `the suppressed records would not be ${s.l}-diverse in every sensitive attribute`;
           return plan;
         }
       }
@@ -242,8 +315,8 @@ export function latticeSize(agg: Aggregate): number {
 /** Is plan a better than plan b (more precision, then less suppression, then lower levels)? */
 function better(agg: Aggregate, a: Plan, b: Plan | undefined): boolean {
   if (b === undefined) return true;
-  const pa = informationLoss(agg, a).precision;
-  const pb = informationLoss(agg, b).precision;
+  const pa = (a.precision ??= informationLoss(agg, a).precision);
+  const pb = (b.precision ??= informationLoss(agg, b).precision);
   if (pa !== pb) return pa > pb;
   if (a.suppressedRecords !== b.suppressedRecords) return a.suppressedRecords < b.suppressedRecords;
   const sum = (p: Plan) => p.evaluation.levels.reduce((x, y) => x + y, 0);

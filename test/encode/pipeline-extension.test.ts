@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { applyColumnMap, parseExtension, parseMapArgs } from '../../src/encode/extension.js';
+import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
+import { P20Error } from '../../src/errors.js';
+
+const base = JSON.parse(readFileSync(resolve(process.cwd(), 'protocols/schemas/p20w-person.json'), 'utf8')) as Record<string, unknown>;
+const schema = parseLinkageSchema(base, 'p20w-person.json');
+
+function refusal(ext: unknown): P20Error {
+  try {
+    parseExtension(ext, 's.json', schema);
+  } catch (e) {
+    expect(e).toBeInstanceOf(P20Error);
+    return e as P20Error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('p20link schema extension', () => {
+  it('parses the default schema and fills in defaults', () => {
+    const ext = parseExtension(schema.p20link, schema.source, schema);
+    expect(ext.recordId).toBe('id');
+    expect(ext.csv).toEqual({ delimiter: ',', trim: false });
+    expect(ext.columns).toEqual({ first_name: 'first_name', middle_name: 'middle_name', last_name: 'last_name', birth_date: 'birth_date', sex: 'sex', zip: 'zip' });
+    expect(ext.blocking.map((b) => b.name)).toEqual(['birth_year', 'last_soundex', 'first_soundex']);
+    expect(ext.link).toEqual({ threshold: 0.8, reviewThreshold: 0.7, blocking: ['birth_year', 'last_soundex', 'first_soundex'] });
+    expect(ext.passThrough).toEqual([]);
+  });
+
+  it('a schema without the extension gets version-1 defaults (plain clkhash schema)', () => {
+    const ext = parseExtension(undefined, 's.json', schema);
+    expect(ext).toMatchObject({ recordId: 'id', normalize: {}, blocking: [], passThrough: [], maxValueLength: 256 });
+  });
+
+  const cases: [string, unknown, string, RegExp][] = [
+    ['not an object', [], 'p20link', /must be an object/],
+    ['wrong version', { version: 2 }, 'p20link.version', /must be 1/],
+    ['unknown key', { version: 1, recordID: 'x' }, 'p20link.recordID', /unknown key/],
+    ['empty recordId', { version: 1, recordId: '' }, 'p20link.recordId', /record id/],
+    ['bad delimiter', { version: 1, csv: { delimiter: '"' } }, 'p20link.csv.delimiter', /single character/],
+    ['column for unknown feature', { version: 1, columns: { surname: 'x' } }, 'p20link.columns.surname', /not a feature/],
+    ['steps for unknown feature', { version: 1, normalize: { dob: ['date'] } }, 'p20link.normalize.dob', /not a feature/],
+    ['unknown step', { version: 1, normalize: { last_name: ['name', 'soundex'] } }, 'p20link.normalize.last_name[1]', /unknown normalization step "soundex"/],
+    ['bad date output', { version: 1, normalize: { birth_date: [{ step: 'date', to: '%Y-%b' }] } }, 'p20link.normalize.birth_date[0].to', /%b/],
+    ['maxValueLength', { version: 1, maxValueLength: 0 }, 'p20link.maxValueLength', /integer from 1/],
+    ['blocking name', { version: 1, blocking: { 'birth year': { feature: 'birth_date', transform: 'year' } } }, 'p20link.blocking.birth year', /letters, digits/],
+    ['blocking feature', { version: 1, blocking: { by: { feature: 'dob', transform: 'year' } } }, 'p20link.blocking.by.feature', /not a feature/],
+    ['blocking transform', { version: 1, blocking: { by: { feature: 'birth_date', transform: 'metaphone' } } }, 'p20link.blocking.by.transform', /one of exact, soundex, year, prefix/],
+    ['prefix without length', { version: 1, blocking: { p: { feature: 'last_name', transform: 'prefix' } } }, 'p20link.blocking.p.length', /required/],
+    ['pass-through of an identifier column', { version: 1, passThrough: ['last_name'] }, 'p20link.passThrough[0]', /identifier feature "last_name"/],
+    ['pass-through of a mapped identifier column', { version: 1, columns: { last_name: 'SURNAME' }, passThrough: ['SURNAME'] }, 'p20link.passThrough[0]', /identifier/],
+    ['pass-through of the record id', { version: 1, passThrough: ['id'] }, 'p20link.passThrough[0]', /record id/],
+    ['pass-through twice', { version: 1, passThrough: ['cohort', 'cohort'] }, 'p20link.passThrough[1]', /twice/],
+    ['link threshold', { version: 1, link: { threshold: 1.5 } }, 'p20link.link.threshold', /Dice score/],
+    ['review above threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.8 } }, 'p20link.link.reviewThreshold', /not be above/],
+    ['link blocking unknown key', { version: 1, link: { blocking: ['birth_year'] } }, 'p20link.link.blocking[0]', /defined in p20link.blocking/],
+  ];
+  it.each(cases)('refuses %s, naming the JSON path', (_n, ext, path, msg) => {
+    const e = refusal(ext);
+    expect(e.code).toBe('SCHEMA_EXTENSION');
+    expect(e.location).toEqual({ file: 's.json', field: path });
+    expect(e.message).toMatch(msg);
+  });
+
+  it('--map overrides columns, refusing unknown features and pass-through columns', () => {
+    const ext = parseExtension({ version: 1, passThrough: ['cohort'] }, 's.json', schema);
+    expect(applyColumnMap(ext, schema, parseMapArgs(['last_name=SURNAME', 'sex=gender'])).columns).toMatchObject({ last_name: 'SURNAME', sex: 'gender', first_name: 'first_name' });
+    expect(() => applyColumnMap(ext, schema, { surname: 'x' })).toThrow(/"surname" is not a feature/);
+    expect(() => applyColumnMap(ext, schema, { last_name: 'cohort' })).toThrow(/pass-through/);
+    expect(() => parseMapArgs(['last_name'])).toThrow(/expected feature=column/);
+  });
+
+  it('the shipped FEBRL schema is valid and reads rec_id with trimming', () => {
+    const raw = JSON.parse(readFileSync(resolve(process.cwd(), 'protocols/schemas/febrl.json'), 'utf8'));
+    const s = parseLinkageSchema(raw, 'febrl.json');
+    const ext = parseExtension(s.p20link, s.source, s);
+    expect(ext.recordId).toBe('rec_id');
+    expect(ext.csv.trim).toBe(true);
+    expect(ext.link?.threshold).toBeGreaterThan(0.5);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { diceReference } from '../../src/link/dice.js';
+import { scorePairs } from '../../src/link/score.js';
+import type { PartyData, ScoredPairs } from '../../src/link/types.js';
+import { party, randomClk, corrupt, rng } from './score-fixtures.js';
+
+/** Brute force with the plain reference: all pairs with Dice >= t, sorted by (a, b). */
+function brute(a: PartyData, b: PartyData | null, t: number): Array<[number, number, number]> {
+  const B = b ?? a;
+  const out: Array<[number, number, number]> = [];
+  for (let i = 0; i < a.count; i++) {
+    for (let j = b ? 0 : i + 1; j < B.count; j++) {
+      const d = diceReference(a.clks.subarray(i * a.stride, (i + 1) * a.stride), B.clks.subarray(j * B.stride, (j + 1) * B.stride));
+      if (d >= t) out.push([i, j, d]);
+    }
+  }
+  return out;
+}
+
+function triples(r: ScoredPairs): Array<[number, number, number]> {
+  return Array.from(r.a, (x, k) => [x, r.b[k]!, r.score[k]!]);
+}
+
+function expectSame(got: ScoredPairs, want: Array<[number, number, number]>): void {
+  const g = triples(got);
+  expect(g.map(([x, y]) => [x, y])).toEqual(want.map(([x, y]) => [x, y]));
+  for (let k = 0; k < g.length; k++) expect(g[k]![2]).toBe(Math.fround(want[k]![2]));
+}
+
+/** Random parties with some near-duplicates so that pairs cross the threshold. */
+const partiesArb = fc.record({
+  l: fc.integer({ min: 8, max: 300 }),
+  nA: fc.integer({ min: 0, max: 25 }),
+  nB: fc.integer({ min: 0, max: 25 }),
+  seed: fc.integer(),
+  t: fc.double({ min: 0.05, max: 1, noNaN: true }),
+});
+
+function build(l: number, nA: number, nB: number, seed: number): { a: PartyData; b: PartyData } {
+  const r = rng(seed);
+  const ca = Array.from({ length: nA }, () => randomClk(l, r() * 0.7, r));
+  const cb = Array.from({ length: nB }, (_, j) => (nA > 0 && j % 2 === 0 ? corrupt(ca[j % nA]!, l, r() * 0.2, r) : randomClk(l, r() * 0.7, r)));
+  return { a: party('a', l, ca), b: party('b', l, cb) };
+}
+
+describe('Dice kernels agree with the reference', () => {
+  for (const kernel of ['wasm', 'js'] as const) {
+    it(`${kernel} kernel, all pairs, two parties and within one party, random thresholds`, async () => {
+      await fc.assert(
+        fc.asyncProperty(partiesArb, async ({ l, nA, nB, seed, t }) => {
+          const { a, b } = build(l, nA, nB, seed);
+          const r = await scorePairs(a, b, { threshold: t, blocking: { kind: 'none' }, workers: 1, kernel });
+          expectSame(r, brute(a, b, t));
+          expect(r.candidates).toBe(nA * nB);
+          expect(r.compared).toBeLessThanOrEqual(r.candidates);
+          const w = await scorePairs(a, null, { threshold: t, blocking: { kind: 'none' }, workers: 1, kernel });
+          expectSame(w, brute(a, null, t));
+          expect(w.candidates).toBe(nA < 2 ? 0 : (nA * (nA - 1)) / 2);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it('thresholds exactly at a Dice value keep the pair (>=)', async () => {
+    // pa = 4, pb = 2, inter = 2: Dice = 4/6
+    const a = party('a', 8, [Uint8Array.of(0b1111)]);
+    const b = party('b', 8, [Uint8Array.of(0b0011)]);
+    for (const kernel of ['wasm', 'js'] as const) {
+      const r = await scorePairs(a, b, { threshold: 4 / 6, blocking: { kind: 'none' }, workers: 1, kernel });
+      expect(r.a.length).toBe(1);
+      const r2 = await scorePairs(a, b, { threshold: 4 / 6 + 1e-12, blocking: { kind: 'none' }, workers: 1, kernel });
+      expect(r2.a.length).toBe(0);
+    }
+  });
+
+  it('worker threads give the same pairs and counts as one thread (needs the tsc build)', async () => {
+    const r = rng(7);
+    const l = 1024;
+    const ca = Array.from({ length: 700 }, () => randomClk(l, 0.4, r));
+    const cb = Array.from({ length: 900 }, (_, j) => (j % 3 === 0 ? corrupt(ca[j % 700]!, l, 0.04, r) : randomClk(l, 0.4, r)));
+    const a = party('a', l, ca);
+    const b = party('b', l, cb);
+    for (const blocking of [{ kind: 'none' } as const, { kind: 'lsh', bands: 12, rows: 6 } as const]) {
+      const one = await scorePairs(a, b, { threshold: 0.75, blocking, workers: 1 });
+      const two = await scorePairs(a, b, { threshold: 0.75, blocking, workers: 2 });
+      expect(triples(two)).toEqual(triples(one));
+      expect(two.candidates).toBe(one.candidates);
+      expect(two.compared).toBe(one.compared);
+      expect(one.a.length).toBeGreaterThanOrEqual(290);
+      const w1 = await scorePairs(a, null, { threshold: 0.5, blocking, workers: 1 });
+      const w2 = await scorePairs(a, null, { threshold: 0.5, blocking, workers: 2 });
+      expect(triples(w2)).toEqual(triples(w1));
+      expect(w2.candidates).toBe(w1.candidates);
+    }
+  });
+});

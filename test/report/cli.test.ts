@@ -1,0 +1,94 @@
+import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
+import { generateMain } from '../../examples/generate.js';
+
+let dir: string;
+const truth = resolve(process.cwd(), 'examples/data/truth.csv');
+
+async function run(argv: string[], fn: typeof main = main): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  const cap = ((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = cap;
+  process.stderr.write = cap;
+  try {
+    const code = await fn(argv);
+    return { code, out: chunks.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+    process.exitCode = 0;
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p20-report-cli-'));
+  // links made from the truth itself (every entity one linkage ID), except that two wage records are left unlinked
+  const rows = (await readFile(truth, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+  const byParty: Record<string, string[]> = { k12: [], college: [], wages: [] };
+  const size = new Map<string, number>();
+  for (const [e] of rows) size.set(e!, (size.get(e!) ?? 0) + 1);
+  let dropped = 0;
+  for (const [e, p, r] of rows) {
+    const single = size.get(e!) === 1;
+    const unlink = single || (p === 'wages' && dropped < 2 && size.get(e!) === 2);
+    if (unlink && !single) dropped++;
+    byParty[p!]!.push(`${r},${unlink ? `X${r}` : `L${e}`},${unlink ? '' : '0.950000'}`);
+  }
+  await writeFile(join(dir, 'run-report.json'), JSON.stringify({ parameters: { threshold: 0.8, reviewThreshold: null }, scoreHistogram: { binWidth: 0.01, counts: Array.from({ length: 101 }, (_, i) => (i >= 80 ? 10 : 0)) } }));
+  for (const [p, lines] of Object.entries(byParty)) await writeFile(join(dir, `${p}.links.csv`), `record_id,linkage_id,score\n${lines.join('\n')}\n`);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('p20link report (CLI)', () => {
+  it('report quality prints the metrics and writes the HTML report and wrong pairs', async () => {
+    const html = join(dir, 'q.html');
+    const wrong = join(dir, 'wrong.csv');
+    const r = await run(['report', 'quality', '--links', dir, '--truth', truth, '--run-report', join(dir, 'run-report.json'), '--html', html, '--wrong-pairs', wrong]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/precision 1\.0000/);
+    expect(r.out).toMatch(/missed 2,/);
+    const h = await readFile(html, 'utf8');
+    expect(h).toContain('threshold 0.80');
+    expect(h).not.toMatch(/https?:|<script/i);
+    const w = (await readFile(wrong, 'utf8')).trim().split('\n');
+    expect(w.length).toBe(3);
+    expect(w[1]).toMatch(/^missed,unlinked-both,/);
+    // nothing half-written left behind
+    expect((await readdir(dir)).filter((f) => f.includes('p20link-tmp'))).toEqual([]);
+  });
+
+  it('report bias groups by the named columns and can gate on flags', async () => {
+    const data = resolve(process.cwd(), 'examples/data/k12.csv');
+    const r = await run(['report', 'bias', '--links', join(dir, 'k12.links.csv'), '--data', data, '--id-column', 'student_id', '--by', 'race_ethnicity,gender', '--by', 'age_band:birth_date', '--as-of', '2026-01-01', '--margin', '0.001', '--fail-on-flag']);
+    expect(r.out).toContain('race_ethnicity');
+    expect(r.out).toContain('age_band (from birth_date, as of 2026-01-01)');
+    expect(r.code).toBe(3);
+  });
+
+  it('bad input is a clear error naming the file, with a non-zero exit', async () => {
+    const r = await run(['report', 'bias', '--links', join(dir, 'k12.links.csv'), '--data', truth, '--id-column', 'student_id', '--by', 'race']);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/p20link: error: .*truth\.csv.*student_id/);
+    const r2 = await run(['report', 'quality', '--links', join(dir, 'nope'), '--truth', truth]);
+    expect(r2.code).not.toBe(0);
+    expect(r2.out).toMatch(/cannot read directory/);
+  });
+
+  it('generate --help and a bad count', async () => {
+    const h = await run(['--help'], generateMain);
+    expect(h.code).toBe(0);
+    expect(h.out).toContain('--people N');
+    const b = await run(['--people', '-3', '--out', join(dir, 'g')], generateMain);
+    expect(b.code).not.toBe(0);
+  });
+});
