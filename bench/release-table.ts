@@ -20,7 +20,7 @@ export interface BenchTableResult {
 }
 
 /** Deterministic table: counts at school × grade × subgroup level, totals summed up. */
-export function benchTableRows(districts = 25, schoolsPerDistrict = 20, grades = 13, subgroups = 13, seed = 42): { header: string[]; rows: string[][] } {
+export function benchTableRows(districts = 25, schoolsPerDistrict = 28, grades = 13, subgroups = 9, seed = 42): { header: string[]; rows: string[][] } {
   let s = seed >>> 0;
   const rand = (): number => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -30,7 +30,7 @@ export function benchTableRows(districts = 25, schoolsPerDistrict = 20, grades =
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   // Subgroup shares: a few large groups, several small ones (small cells are common).
-  const shares = Array.from({ length: subgroups }, (_, i) => 1 / (i + 1) ** 1.3);
+  const shares = Array.from({ length: subgroups }, (_, i) => 1 / (i + 1) ** 0.8);
   const sumShares = shares.reduce((a, b) => a + b, 0);
   const G = grades + 1;
   const Sg = subgroups + 1;
@@ -38,7 +38,7 @@ export function benchTableRows(districts = 25, schoolsPerDistrict = 20, grades =
   // leaf[school][grade][sub]
   const leaf = new Float64Array(nSchools * grades * subgroups);
   for (let sc = 0; sc < nSchools; sc++) {
-    const size = 15 + Math.floor(rand() * 120);
+    const size = 40 + Math.floor(rand() * 200);
     for (let g = 0; g < grades; g++) {
       const enrol = Math.max(0, Math.round(size * (0.6 + rand() * 0.8)));
       for (let k = 0; k < subgroups; k++) {

@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { joinResearch, writeOutcomeExtract, type ResearchSummary } from '../src/synth/research.js';
-import { runBiasReport, runQualityReport } from '../src/report/index.js';
+import { runBiasReport, runQualityReport, type BiasResult } from '../src/report/index.js';
 
 export const DEMO_PARTIES = ['k12', 'college', 'wages'] as const;
 type Party = (typeof DEMO_PARTIES)[number];
@@ -118,6 +118,11 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
 }
 
 class DemoError extends Error {}
+
+function flaggedList(r: BiasResult): string {
+  const f = r.dimensions.flatMap((d) => d.groups.filter((g) => g.flagged).map((g) => `${d.spec.name} ${g.value} ${g.diff >= 0 ? '+' : ''}${(g.diff * 100).toFixed(1)} pt${g.significant ? '' : ', not significant'}`));
+  return f.length ? ` (${f.join('; ')})` : '';
+}
 
 /** Marker file that makes a directory a demo output the next run may delete. */
 export const DEMO_MARKER = '.p20link-demo-out';
@@ -368,7 +373,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `  research file: ${research.students} students, ${research.collegeMatched} with college records, ${research.wagesMatched} with wages\n` +
       `  table suppressed → ${rel(published)}; audit-table: ${ok(auditTable.passed)}\n` +
       `  kcheck: ${kcheck.original ? 'PASS as joined' : `FAIL as joined, ${ok(kcheck.final)} after repair`} → ${rel(kcheck.file)}\n` +
-      `  link-rate bias (K-12): ${b.result.flaggedCount} group(s) flagged at ±${(b.result.margin * 100).toFixed(0)} points → ${rel(biasHtml)}\n`,
+      `  link-rate bias (K-12): ${b.result.flaggedCount} group(s) flagged at ±${(b.result.margin * 100).toFixed(0)} points${flaggedList(b.result)} → ${rel(biasHtml)}\n`,
   );
   return summary;
 }

@@ -2,16 +2,17 @@ import type { CommandModule } from 'yargs';
 import { P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
-import { linkFiles } from '../../src/link/link-files.js';
+import { linkDefaultsFromSchema, linkFiles } from '../../src/link/link-files.js';
 import type { InputSpec } from '../../src/link/load.js';
 
 interface LinkArgs {
   inputs: string[];
   out: string;
   store?: string;
-  threshold: number;
+  threshold?: number;
   'review-threshold'?: number;
-  blocking: string;
+  blocking?: string;
+  schema?: string;
   'max-per-party': number;
   truth?: string;
   workers?: number;
@@ -44,9 +45,10 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Encoded files (.enc), one per party, all made with one secret and schema' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory: <party>.links.csv, review.csv, run-report.json' })
       .option('store', { type: 'string', describe: 'Linker store (SQLite): linkage-ID registry + audit log. Without it, IDs are fresh every run' })
-      .option('threshold', { type: 'number', default: 0.8, describe: 'Match threshold on the Dice score (0, 1]' })
+      .option('schema', { type: 'string', describe: 'Linkage schema the inputs were encoded with: its p20link.link hints become the defaults (fingerprint must match)' })
+      .option('threshold', { type: 'number', describe: 'Match threshold on the Dice score (0, 1] [default: schema hint, else 0.8]' })
       .option('review-threshold', { type: 'number', describe: 'List pairs scoring in [this, threshold) in review.csv for clerical review' })
-      .option('blocking', { type: 'string', default: 'lsh', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with +' })
+      .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
       .option('max-per-party', { type: 'number', default: 1, describe: 'Most records of one party in one cluster (raise if a file holds duplicates)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
       .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
@@ -56,15 +58,19 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review') as never,
   handler: async (argv) => {
     const inputs = applyPartyOverrides(argv.inputs, argv.party);
-    const blocking = parseBlockingSpec(argv.blocking);
+    const hints = argv.schema !== undefined ? await linkDefaultsFromSchema(argv.schema, inputs) : {};
+    const blocking = parseBlockingSpec(argv.blocking ?? hints.blocking ?? 'lsh');
+    const threshold = argv.threshold ?? hints.threshold ?? 0.8;
+    // the schema's review band applies only with the schema's threshold
+    const review = argv['review-threshold'] ?? (argv.threshold === undefined ? hints.reviewThreshold : undefined);
     const report = await linkFiles({
       inputs,
       outDir: argv.out,
-      threshold: argv.threshold,
+      threshold,
       blocking,
       maxPerParty: argv['max-per-party'],
       ...(argv.store !== undefined ? { store: argv.store } : {}),
-      ...(argv['review-threshold'] !== undefined ? { reviewThreshold: argv['review-threshold'] } : {}),
+      ...(review !== undefined ? { reviewThreshold: review } : {}),
       ...(argv.truth !== undefined ? { truth: argv.truth } : {}),
       ...(argv.workers !== undefined ? { workers: argv.workers } : {}),
       progress: argv.quiet ? undefined : (label) => terminalProgress(label),

@@ -18,7 +18,8 @@ const quality: CommandModule = {
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('wrong-pairs', { type: 'string', describe: 'write every missed and false pair to this CSV' })
       .option('trouble', { type: 'string', describe: 'synthetic data only: the generator\'s trouble.csv, to break misses down by kind of trouble' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' })
+      .example('$0 report quality --links results/ --truth examples/data/truth.csv --run-report results/run-report.json --html quality.html', 'evaluate a run on the synthetic sample'),
   handler: async (a) => {
     const { result, text } = await runQualityReport({
       linksDir: a.links as string,
@@ -52,7 +53,8 @@ const bias: CommandModule = {
       .option('as-of', { type: 'string', describe: 'reference date for ages, YYYY-MM-DD (default: today)' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('truth', { type: 'string', describe: 'evaluation only (synthetic data): truth CSV, to show the rate perfect linkage would give per group' })
-      .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 3 when any group is flagged' }),
+      .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 3 when any group is flagged' })
+      .example('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race_ethnicity,gender,age_band:birth_date --html bias.html', 'link rate by race/ethnicity, sex and age band'),
   handler: async (a) => {
     const { result, text } = await runBiasReport({
       linksFile: a.links as string,

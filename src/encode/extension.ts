@@ -184,7 +184,7 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
     if (l.threshold !== undefined) link.threshold = score(l.threshold, 'p20link.link.threshold');
     if (l.reviewThreshold !== undefined) {
       link.reviewThreshold = score(l.reviewThreshold, 'p20link.link.reviewThreshold');
-      if (link.threshold !== undefined && link.reviewThreshold > link.threshold) fail('p20link.link.reviewThreshold', 'must not be above link.threshold');
+      if (link.threshold !== undefined && link.reviewThreshold >= link.threshold) fail('p20link.link.reviewThreshold', 'must be below link.threshold');
     }
     if (l.blocking !== undefined) {
       if (!Array.isArray(l.blocking)) fail('p20link.link.blocking', 'must be an array of blocking-key names');

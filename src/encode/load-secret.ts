@@ -28,7 +28,7 @@ function stripOneNewline(s: string): string {
 function checkText(text: string, where: { file?: string; field?: string }): Uint8Array {
   if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where);
   if ([...text].length < MIN_SECRET_CHARS) {
-    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a long random secret (p20link keygen)`, where);
+    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a long random secret (p20link secret new --out FILE)`, where);
   }
   return new TextEncoder().encode(text);
 }

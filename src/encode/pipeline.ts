@@ -12,7 +12,7 @@
  * read / encoded / rejected rows.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { P20Error } from '../errors.js';
@@ -175,6 +175,27 @@ function workerPool(setup: RowEncoderSetup, n: number): BatchEncoder {
 
 const REJECT_COLUMNS = ['rejected_line', 'rejected_column', 'rejected_reason'];
 
+async function checkOutputDir(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new Error('ENOTDIR');
+  } catch {
+    throw new P20Error('ENCODE_OUTPUT', `cannot write here: directory ${dir} does not exist`, { file: path });
+  }
+}
+
+/** A file-system error while writing, as a P20Error naming the file (never a stack trace). */
+function writeError(e: unknown, output: string, rejects: string | undefined): unknown {
+  if (e instanceof P20Error) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code === 'string' && typeof err.path === 'string') {
+    const file = rejects && err.path.includes(rejects.split('/').pop()!) ? rejects : output;
+    return new P20Error('ENCODE_WRITE', `cannot write: ${err.code}`, { file });
+  }
+  return e;
+}
+
 /** Encode one CSV extract into an encoded file. See the module comment. */
 export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
@@ -182,6 +203,8 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
   const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn);
   const file = opts.input;
   const progress = opts.progress ?? silentProgress;
+  await checkOutputDir(opts.output);
+  if (opts.rejectsFile) await checkOutputDir(opts.rejectsFile);
 
   const table = await openCsv(file, {
     file,
@@ -267,6 +290,9 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
       throw new P20Error('ENCODE_NO_ROWS', 'the file has a header but no data rows; nothing to encode', { file, line: 2 });
     }
     if (encoded === 0) {
+      // Keep the rejects file: it is what the user needs to fix the extract.
+      await rejects?.commit();
+      rejects = undefined;
       throw new P20Error('ENCODE_ALL_REJECTED', `all ${read} rows were rejected (see ${opts.rejectsFile}); no encoded file written`, { file });
     }
     await writer.commit();
@@ -274,7 +300,7 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
   } catch (e) {
     await writer?.abort();
     await rejects?.abort();
-    throw e;
+    throw writeError(e, opts.output, opts.rejectsFile);
   } finally {
     await encoder.close();
     progress.finish();

@@ -5,7 +5,7 @@ import { silentProgress, type Progress } from '../io/progress.js';
 import { openStore, type Db } from '../store/db.js';
 import { auditMigrations, appendAudit } from '../package/audit-log.js';
 import { TOOL_VERSION } from '../version.js';
-import { formatBlockingSpec, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
+import { formatBlockingSpec, leafParts, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
 import { countKeptPairs } from './blocking/index.js';
 import { scorePairs } from './score.js';
 import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputSpec } from './load.js';
@@ -87,6 +87,21 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
   // 1. headers first: refuse incompatible inputs before reading any body
   const headers = await readInputHeaders(opts.inputs);
   checkCompatible(headers);
+  for (const part of leafParts(opts.blocking)) {
+    if (part.kind !== 'keys') continue;
+    for (const h of headers) {
+      const have = h.header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
+      for (const name of part.names) {
+        if (!have.includes(name)) {
+          throw new P20Error(
+            'LINK_BLOCK_MISSING',
+            `blocking needs block column "${name}", which this file does not have (it has: ${have.join(', ') || 'none'}); encode with that block or choose other blocking`,
+            { file: h.file, field: `block:${name}` },
+          );
+        }
+      }
+    }
+  }
 
   try {
     await mkdir(opts.outDir, { recursive: true });
@@ -111,11 +126,31 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       }
     }
 
-    // 2. load and validate every body
-    const parties: PartyData[] = [];
-    const inputs: ReportInput[] = [];
+    const timings: Record<string, number> = {};
+    let lapStart = performance.now();
+    const lap = (stage: string): void => {
+      const now = performance.now();
+      timings[stage] = Math.round(now - lapStart) / 1000;
+      lapStart = now;
+    };
+    // 2. the same file twice is a mistake (it would link a party with itself)
+    const hashes: string[] = [];
+    const seenHash = new Map<string, string>();
     for (const h of headers) {
       const sha256 = await fileSha256(h.file);
+      const prev = seenHash.get(sha256);
+      if (prev !== undefined) {
+        throw new P20Error('LINK_DUPLICATE_INPUT', `has the same content as ${prev}; each party's file must be given once`, { file: h.file });
+      }
+      seenHash.set(sha256, h.file);
+      hashes.push(sha256);
+    }
+
+    // 3. load and validate every body
+    const parties: PartyData[] = [];
+    const inputs: ReportInput[] = [];
+    for (const [k, h] of headers.entries()) {
+      const sha256 = hashes[k]!;
       const p = prog(`load ${h.party}`);
       const party = await loadParty(h.file, h.party, p);
       p.finish();
@@ -144,7 +179,8 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     const partyOfNode = (node: number): PartyData => parties[nodeParty[node]!]!;
     const idOfNode = (node: number): string => partyOfNode(node).ids[node - offset[nodeParty[node]!]!]!;
 
-    // 3. score every party pair (and within parties when duplicates are allowed)
+    lap('load');
+    // 4. score every party pair (and within parties when duplicates are allowed)
     const edges = new EdgeList();
     const reviewEdges = new EdgeList();
     const hist = emptyHistogram();
@@ -193,6 +229,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
           stat.reviewBand++;
         }
       }
+      lap(`score:${stat.partyA}x${stat.partyB}`);
       if (entities && B) {
         const truePairs = truePairsBetween(entities[i]!, entities[j]!);
         const kept = countKeptPairs(A, B, opts.blocking, truePairs);
@@ -202,15 +239,17 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       }
       pairStats.push(stat);
       pairIndex.set(`${i},${j}`, stat);
+      if (entities && B) lap(`truth:${stat.partyA}x${stat.partyB}`);
     }
 
-    // 4. resolve
+    // 5. resolve
     const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: P, maxPerParty, phases: [edges] });
     const ci = indexClusters(clustering.label);
     const linkHist = emptyHistogram();
     for (let n = 0; n < nodeCount; n++) if (!Number.isNaN(clustering.best[n]!)) addToHistogram(linkHist, clustering.best[n]!);
 
-    // 5. linkage IDs
+    lap('resolve');
+    // 6. linkage IDs
     const prior = db ? priorEntities(db, (n) => partyOfNode(n).name, idOfNode, nodeCount) : new Array<string | undefined>(nodeCount).fill(undefined);
     const assignment = assignIds({
       clusters: ci,
@@ -220,7 +259,8 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       newId: freshIdSource(db),
     });
 
-    // 6. per-cluster statistics
+    lap('ids');
+    // 7. per-cluster statistics
     const perParty = new Uint32Array(P);
     const linkedPerParty = new Array<number>(P).fill(0);
     let linkedRecords = 0;
@@ -240,7 +280,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       }
     }
 
-    // 7. stage outputs
+    // 8. stage outputs
     const partyReports: LinkRunReport['parties'] = [];
     for (let k = 0; k < P; k++) {
       const party = parties[k]!;
@@ -266,17 +306,17 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       const f = new StagedFile(opts.outDir, REVIEW_FILE);
       staged.push(f);
       await f.line([...REVIEW_HEADER]);
-      const order = reviewEdges.order();
-      for (let k = 0; k < order.length; k++) {
-        const e = order[k]!;
-        const u = reviewEdges.u[e]!;
-        const v = reviewEdges.v[e]!;
-        await f.row([partyOfNode(u).name, idOfNode(u), partyOfNode(v).name, idOfNode(v), formatScore(reviewEdges.score[e]!)]);
+      const rs = reviewEdges.sorted();
+      for (let k = 0; k < rs.u.length; k++) {
+        const u = rs.u[k]!;
+        const v = rs.v[k]!;
+        await f.row([partyOfNode(u).name, idOfNode(u), partyOfNode(v).name, idOfNode(v), formatScore(rs.score[k]!)]);
       }
       await f.finish();
       reviewName = f.name;
     }
 
+    lap('outputs');
     const status = { kept: 0, new: 0, merged: 0, split: 0 };
     for (const s of assignment.status) status[s]++;
     const finishedAt = new Date();
@@ -333,12 +373,13 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
         blockingRecall: blockingTrue === 0 ? 1 : blockingKept / blockingTrue,
       };
     }
+    report.timings = timings;
     const rf = new StagedFile(opts.outDir, REPORT_FILE);
     staged.push(rf);
     await rf.text(JSON.stringify(report, null, 2) + '\n');
     await rf.finish();
 
-    // 8. record the run (registry + audit, one transaction), then publish the files
+    // 9. record the run (registry + audit, one transaction), then publish the files
     if (db) {
       const d = db;
       d.transaction(() => {
@@ -370,6 +411,8 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
         });
       })();
       d.exec('COMMIT');
+      lap('registry');
+      report.timings = timings;
     }
     await commitAll(staged);
     return report;
@@ -380,4 +423,39 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
   } finally {
     db?.close();
   }
+}
+
+export interface SchemaLinkDefaults {
+  threshold?: number;
+  reviewThreshold?: number;
+  /** Blocking spec: the schema's blocking keys (any agreeing key makes a candidate) plus LSH. */
+  blocking?: string;
+}
+
+/**
+ * Link defaults from a linkage schema's `p20link.link` hints (`--schema`).
+ * The schema must be the one the inputs were encoded with: its fingerprint
+ * is compared with the inputs' headers, and a mismatch is refused.
+ */
+export async function linkDefaultsFromSchema(schemaPath: string, inputs: readonly InputSpec[]): Promise<SchemaLinkDefaults> {
+  const { prepareEncode } = await import('../encode/pipeline.js');
+  const { schemaFingerprint } = await import('../schema/linkage-schema.js');
+  const { schema, ext } = await prepareEncode(schemaPath);
+  const fp = schemaFingerprint(schema);
+  const headers = await readInputHeaders(inputs);
+  for (const h of headers) {
+    if (h.header.schemaFingerprint !== fp) {
+      throw new P20Error(
+        'LINK_SCHEMA_MISMATCH',
+        `was encoded with a different linkage schema than ${schemaPath} (fingerprint ${h.header.schemaFingerprint}, schema file has ${fp}); refusing to take link settings from it`,
+        { file: h.file },
+      );
+    }
+  }
+  const hints = ext.link ?? {};
+  const out: SchemaLinkDefaults = {};
+  if (hints.threshold !== undefined) out.threshold = hints.threshold;
+  if (hints.reviewThreshold !== undefined) out.reviewThreshold = hints.reviewThreshold;
+  if (hints.blocking && hints.blocking.length > 0) out.blocking = [...hints.blocking.map((k) => `keys:${k}`), 'lsh'].join('+');
+  return out;
 }

@@ -116,6 +116,12 @@ export interface LinkRunReport {
     blockingRecall: number;
   };
   outputs: { dir: string; files: string[]; review: string | null; report: string };
+  /**
+   * Wall-clock seconds per stage (load, score:AxB, truth:AxB, resolve, ids,
+   * outputs, registry). The registry commit happens after run-report.json is
+   * written, so the file lacks "registry"; the returned object has it.
+   */
+  timings?: Record<string, number>;
 }
 
 export function emptyHistogram(): ScoreHistogram {

@@ -88,11 +88,14 @@ function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Ui
       score[p] = r.s[x]!;
     }
   }
-  // sort each a-group by b (groups are small: insertion sort, else generic)
+  // sort each a-group by b (all-pairs output already is; band output mostly small groups)
   for (let i = 0; i < nA; i++) {
     const lo = start[i]!;
     const hi = start[i + 1]!;
     if (hi - lo < 2) continue;
+    let sorted = true;
+    for (let x = lo + 1; x < hi && sorted; x++) if (b[x - 1]! > b[x]!) sorted = false;
+    if (sorted) continue;
     if (hi - lo <= 32) {
       for (let x = lo + 1; x < hi; x++) {
         const bv = b[x]!;
@@ -107,11 +110,26 @@ function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Ui
         score[y + 1] = sv;
       }
     } else {
-      const idx = Array.from({ length: hi - lo }, (_, k) => lo + k).sort((p, q) => b[p]! - b[q]!);
-      const bb = idx.map((p) => b[p]!);
-      const ss = idx.map((p) => score[p]!);
-      b.set(bb, lo);
-      score.set(ss, lo);
+      // b < 2^32 and group offsets < 2^21 fit exactly in a double: sort (b, offset) numerically
+      const m = hi - lo;
+      const scale = 2 ** 21;
+      const keys = new Float64Array(m);
+      if (m < scale) {
+        for (let k = 0; k < m; k++) keys[k] = b[lo + k]! * scale + k;
+        keys.sort();
+        const sc = score.slice(lo, hi);
+        for (let k = 0; k < m; k++) {
+          const off = keys[k]! % scale;
+          b[lo + k] = (keys[k]! - off) / scale;
+          score[lo + k] = sc[off]!;
+        }
+      } else {
+        const idx = Array.from({ length: m }, (_, k) => lo + k).sort((p, q) => b[p]! - b[q]!);
+        const bb = idx.map((p) => b[p]!);
+        const ss = idx.map((p) => score[p]!);
+        b.set(bb, lo);
+        score.set(ss, lo);
+      }
     }
   }
   return { a, b, score };
@@ -233,7 +251,8 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     workers = small ? 1 : cores;
   }
   if (kernelKind === 'js') workers = 1;
-  const layout = planLayout(a.count, B.count, a.stride, within, nb, workers > 1 ? workers : 1);
+  const lsh: LshPart[] = nb > 0 ? lshParts(opts.blocking, a.header.l) : [];
+  const layout = planLayout(a.count, B.count, a.stride, within, nb, workers > 1 ? workers : 1, lsh.map((p) => p.perms.byteLength));
   if (kernelKind === 'wasm' && layout.total > MAX_WASM_BYTES) {
     throw new P20Error('LINK_TOO_LARGE', `scoring ${a.count} x ${B.count} records needs ${Math.ceil(layout.total / 2 ** 20)} MiB of kernel memory, over the 4 GiB WebAssembly limit; use fewer LSH bands or split the input`);
   }
@@ -252,7 +271,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     u32.set(B.popcounts, layout.popB >>> 2);
   }
   // keyed-value bands here; LSH bands (the costly part) in the tasks below
-  const lsh: LshPart[] = nb > 0 ? lshParts(opts.blocking, a.header.l) : [];
+  lsh.forEach((p, x) => new Uint16Array(buffer, layout.perms[x]!, p.perms.length).set(p.perms));
   if (nb > 0) {
     const keysA = u32.subarray(layout.keysA >>> 2, (layout.keysA >>> 2) + a.count * nb);
     const keysB = within ? null : u32.subarray(layout.keysB >>> 2, (layout.keysB >>> 2) + B.count * nb);

@@ -22,7 +22,9 @@ const ASCII_ONLY = /^[\x20-\x7e]*$/;
 /** NFKD, drop combining marks, fold the few letters NFKD leaves alone (ß → ss, Ø → O, Ł → L, …). */
 export function foldDiacritics(s: string): string {
   if (ASCII_ONLY.test(s)) return s;
-  return s.normalize('NFKD').replace(MARKS, '').replace(EXTRA_RE, (c) => EXTRA_FOLDS[c] ?? c).normalize('NFC');
+  // U+0345 (Greek iota subscript) is the one combining mark with a case mapping (upper case Ι):
+  // keep it as ι so folding and case-mapping commute.
+  return s.normalize('NFKD').replace(/\u0345/g, '\u03b9').replace(MARKS, '').replace(EXTRA_RE, (c) => EXTRA_FOLDS[c] ?? c).normalize('NFC');
 }
 
 const INVISIBLE = /[\p{Cc}\p{Cf}]/gu;
@@ -53,14 +55,14 @@ export function canonicalName(s: string): string {
 /** Surname particles joined to the word that follows them (upper case, after canonicalName). */
 export const NAME_PARTICLES: ReadonlySet<string> = new Set([
   'AL', 'BIN', 'DA', 'DAL', 'DAS', 'DE', 'DEGLI', 'DEI', 'DEL', 'DELA', 'DELLA', 'DELLE', 'DEN', 'DER', 'DES', 'DI',
-  'DO', 'DOS', 'DU', 'EL', 'LA', 'LE', 'LES', 'LO', 'MAC', 'MC', 'SAINT', 'ST', 'STE', 'TEN', 'TER', 'VAN', 'VANDER',
+  'DO', 'DOS', 'DU', 'EL', 'LA', 'LE', 'LES', 'LO', 'MAC', 'MC', 'SAINT', 'SAINTE', 'ST', 'STE', 'TEN', 'TER', 'VAN', 'VANDER',
   'VON', 'VOM', 'ZU', 'ZUR',
 ]);
 
 /**
  * Join name particles to the following word: "DE LA CRUZ" → "DELACRUZ",
  * "VAN DER BERG" → "VANDERBERG", "MC DONALD" → "MCDONALD", "ST JOHN" →
- * "STJOHN". A particle that is the last word stays as it is ("LA" alone, or
+ * "STJOHN" (SAINT is written ST first, so "Saint John" = "St. John"). A particle that is the last word stays as it is ("LA" alone, or
  * "JOHN DE"). Run after `canonicalName` (expects upper case, single spaces).
  */
 export function joinParticles(s: string): string {
@@ -72,7 +74,7 @@ export function joinParticles(s: string): string {
     const w = words[i]!;
     if (w.length === 0) continue;
     if (i < words.length - 1 && NAME_PARTICLES.has(w)) {
-      pending += w;
+      pending += w === 'SAINT' ? 'ST' : w === 'SAINTE' ? 'STE' : w;
       continue;
     }
     out.push(pending + w);

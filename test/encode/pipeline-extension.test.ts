@@ -54,7 +54,8 @@ describe('p20link schema extension', () => {
     ['pass-through of the record id', { version: 1, passThrough: ['id'] }, 'p20link.passThrough[0]', /record id/],
     ['pass-through twice', { version: 1, passThrough: ['cohort', 'cohort'] }, 'p20link.passThrough[1]', /twice/],
     ['link threshold', { version: 1, link: { threshold: 1.5 } }, 'p20link.link.threshold', /Dice score/],
-    ['review above threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.8 } }, 'p20link.link.reviewThreshold', /not be above/],
+    ['review above threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.8 } }, 'p20link.link.reviewThreshold', /must be below/],
+    ['review equal to threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.7 } }, 'p20link.link.reviewThreshold', /must be below/],
     ['link blocking unknown key', { version: 1, link: { blocking: ['birth_year'] } }, 'p20link.link.blocking[0]', /defined in p20link.blocking/],
   ];
   it.each(cases)('refuses %s, naming the JSON path', (_n, ext, path, msg) => {

@@ -10,7 +10,8 @@ import {
 } from '../../src/link/blocking/config.js';
 import { countKeptPairs } from '../../src/link/blocking/index.js';
 import { bandCount, fillBandKeys, lshPermutations } from '../../src/link/blocking/keys.js';
-import { party, relatedParties } from './score-fixtures.js';
+import { scorePairs } from '../../src/link/score.js';
+import { party, relatedParties, rng } from './score-fixtures.js';
 
 function code(f: () => unknown): string {
   try {
@@ -135,6 +136,24 @@ describe('band keys', () => {
     expect(countKeptPairs(a2, withBlocks(b, () => '1990'), parseBlockingSpec('keys:yob'), truth)).toEqual({ total: 100, kept: 100 });
     expect(code(() => countKeptPairs(a, b, parseBlockingSpec('keys:yob'), truth))).toMatch(/LINK_BLOCK_MISSING.*"yob"/);
     expect(code(() => countKeptPairs(a, b, { kind: 'none' }, [[0, 999]]))).toMatch(/LINK_TRUTH_INDEX/);
+  });
+
+  it('countKeptPairs agrees with the candidates scorePairs proposes', async () => {
+    const { a, b, truth } = relatedParties(300, 300, 512, 8, 0.12);
+    const r = rng(1);
+    const year = (p: typeof a) => Array.from({ length: p.count }, () => (r() < 0.2 ? '' : String(Math.floor(r() * 3))));
+    const a2 = { ...a, blocks: { y: year(a) } };
+    const b2 = { ...b, blocks: { y: year(b) } };
+    for (const spec of ['lsh:bands=3,rows=4', 'keys:y', 'keys:y+lsh:bands=2,rows=5']) {
+      const cfg = parseBlockingSpec(spec);
+      const got = await scorePairs(a2, b2, { threshold: 1e-9, blocking: cfg, workers: 1 });
+      const proposed = new Set(Array.from(got.a, (x, k) => `${x}:${got.b[k]}`));
+      const want = truth.filter(([i, j]) => proposed.has(`${i}:${j}`)).length;
+      const kept = countKeptPairs(a2, b2, cfg, truth);
+      expect(kept).toEqual({ total: truth.length, kept: want });
+      expect(want).toBeGreaterThan(0);
+      expect(want).toBeLessThan(truth.length);
+    }
   });
 
   it('a party without the named block column is refused, naming its file', () => {

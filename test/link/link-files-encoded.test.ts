@@ -93,11 +93,19 @@ describe('three agencies: encode -> p20link link', () => {
     const report = JSON.parse(readFileSync(join(dir, 'out', 'run-report.json'), 'utf8')) as { clusterSizes: Record<string, number> };
     expect(report.clusterSizes).toEqual({ '1': 3, '2': 3, '3': 2 });
 
-    // second run, same files: every ID is kept
-    const r2 = await run(['link', ...enc, '--out', join(dir, 'out2'), '--store', store, '--blocking', 'keys:birth_year+lsh']);
+    // second run, same files, settings from the schema's link hints: every ID is kept
+    const r2 = await run(['link', ...enc, '--out', join(dir, 'out2'), '--store', store, '--schema', schema]);
     expect(r2.code).toBe(0);
+    const p2 = JSON.parse(readFileSync(join(dir, 'out2', 'run-report.json'), 'utf8')) as { parameters: { threshold: number; reviewThreshold: number; blocking: string } };
+    expect(p2.parameters).toMatchObject({ threshold: 0.8, reviewThreshold: 0.7 });
+    expect(p2.parameters.blocking).toMatch(/^keys:birth_year\+keys:last_soundex\+keys:first_soundex\+lsh/);
     expect(r2.out).toMatch(/8 kept, 0 new, 0 merged, 0 split/);
     expect(links(join(dir, 'out2', 'k12.links.csv'))).toEqual(K);
     expect(links(join(dir, 'out2', 'wage.links.csv'))).toEqual(W);
+    // a schema other than the one the files were encoded with is refused
+    const febrl = resolve(process.cwd(), 'protocols/schemas/febrl.json');
+    const bad = await run(['link', ...enc, '--out', join(dir, 'out3'), '--schema', febrl]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain(`${enc[0]}: was encoded with a different linkage schema than ${febrl}`);
   });
 });

@@ -173,6 +173,28 @@ describe('linkFiles: three parties end to end', () => {
     expect(r.truth!.blockingRecall).toBeGreaterThan(0.9);
   });
 
+  it('records a split when a later run no longer links two records (stricter threshold)', async () => {
+    const store = join(dir, 'split.db');
+    const r1 = await linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: join(dir, 's1'), store, threshold: 0.7, blocking: none });
+    const K1 = await readLinks(join(dir, 's1', 'k12.links.csv'));
+    const C1 = await readLinks(join(dir, 's1', 'college.links.csv'));
+    expect(C1.get('c30')!.id).toBe(K1.get('s30')!.id); // 0.75 >= 0.7: linked
+    const r2 = await linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: join(dir, 's2'), store, threshold: 0.8, blocking: none });
+    const K2 = await readLinks(join(dir, 's2', 'k12.links.csv'));
+    const C2 = await readLinks(join(dir, 's2', 'college.links.csv'));
+    const old = K1.get('s30')!.id;
+    // the tie (one record each) goes to the smaller (party, record id) key: "college" < "k12"
+    expect(C2.get('c30')!.id).toBe(old);
+    expect(K2.get('s30')!.id).not.toBe(old);
+    expect(r2.registry).toMatchObject({ split: 1, splitEvents: 1, new: 0, kept: r1.counts.clusters });
+    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    try {
+      expect(registryHistory(db, old)).toMatchObject([{ event: 'split', runId: r2.runId, oldId: old, newId: K2.get('s30')!.id, records: 1 }]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('max-per-party: a party with a duplicate keeps one record per cluster by default, both when allowed', async () => {
     const dupA = await writeEncoded(join(dir, 'dupa.enc'), {
       party: 'a',
@@ -202,5 +224,18 @@ describe('linkFiles: three parties end to end', () => {
     expect(existsSync(out)).toBe(false);
     expect(existsSync(store)).toBe(false);
     await expect(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: out, threshold: 0.8, reviewThreshold: 0.9, blocking: none })).rejects.toMatchObject({ code: 'LINK_OPTION' });
+    await expect(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: out, threshold: 0.8, blocking: parseBlockingSpec('keys:yob') })).rejects.toMatchObject({
+      code: 'LINK_BLOCK_MISSING',
+      location: { file: k12, field: 'block:yob' },
+    });
+    expect(existsSync(out)).toBe(false);
+    // the same file twice (under two party labels) is refused before any linking
+    const twice = await linkFiles({ inputs: [{ file: k12 }, { file: k12, party: 'k12-again' }], outDir: out, store, threshold: 0.8, blocking: none }).catch((e: unknown) => e);
+    expect(twice).toMatchObject({ code: 'LINK_DUPLICATE_INPUT', location: { file: k12 } });
+    expect(readdirSync(out)).toEqual([]);
+    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    expect(listRuns(db)).toEqual([]);
+    expect([...listAudit(db)]).toEqual([]);
+    db.close();
   });
 });

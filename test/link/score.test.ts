@@ -119,6 +119,20 @@ describe('scorePairs', () => {
     expect(Array.from(all.a)).toEqual(Array.from(r.a));
   });
 
+  it('large groups of pairs per record come out sorted (many identical records, LSH and JS kernel)', async () => {
+    const r0 = rng(9);
+    const l = 256;
+    const same = randomClk(l, 0.4, r0);
+    const clks = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? randomClk(l, 0.4, r0) : corrupt(same, l, 0.01, r0)));
+    const p = party('x', l, clks);
+    const want = allPairsAbove(p, null, 0.9);
+    for (const kernel of ['wasm', 'js'] as const) {
+      const r = await scorePairs(p, null, { threshold: 0.9, blocking: parseBlockingSpec('lsh:bands=6,rows=3'), workers: 1, kernel });
+      expectSortedUnique(r);
+      expect(Array.from(r.a, (_, k) => key(r, k))).toEqual([...want.keys()]);
+    }
+  });
+
   it('refuses bad thresholds, worker counts and mismatched CLK lengths', async () => {
     const p = party('a', 64, [new Uint8Array(8)]);
     const q = party('b', 128, [new Uint8Array(16)]);

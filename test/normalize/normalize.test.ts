@@ -44,6 +44,7 @@ describe('text normalization', () => {
     expect(joinParticles('VAN DER BERG')).toBe('VANDERBERG');
     expect(joinParticles(canonicalName('Mc Donald'))).toBe('MCDONALD');
     expect(joinParticles('GARCIA LOPEZ')).toBe('GARCIA LOPEZ');
+    expect(joinParticles(canonicalName('Saint John'))).toBe(joinParticles(canonicalName('St. John')));
     expect(joinParticles('LA')).toBe('LA');
     expect(joinParticles('JOHN DE')).toBe('JOHN DE');
     expect(dropSuffixes('SMITH JR')).toBe('SMITH');
@@ -66,7 +67,9 @@ describe('text normalization', () => {
         expect(canonicalName(c)).toBe(c);
         expect(canonicalName(s.toLowerCase())).toBe(canonicalName(s.toUpperCase()));
       }),
+      { numRuns: 2000 },
     );
+    expect(canonicalName('ᾀ')).toBe(canonicalName('ᾀ'.toUpperCase()));
   });
 });
 

@@ -131,3 +131,38 @@ describe('HTML reports are self-contained', () => {
     expect(html).toContain('&lt;script&gt;');
   });
 });
+
+describe('bias properties', () => {
+  it('every dimension partitions the records; linked counts add up; rates lie in their intervals', async () => {
+    const fc = (await import('fast-check')).default;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('A', 'B', 'C', ''), fc.constantFrom('M', 'F'), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 60 }),
+        async (rows) => {
+          let data = 'id,g,s\n';
+          const links: [string, { linkageId: string; score: number | undefined }][] = [];
+          rows.forEach(([g, s, l], i) => {
+            data += `R${i},${g},${s}\n`;
+            if (l === 1) links.push([`R${i}`, { linkageId: `L${i}`, score: 0.9 }]);
+            if (l === 2) links.push([`R${i}`, { linkageId: `L${i}`, score: undefined }]);
+          });
+          const f = join(dir, 'prop.csv');
+          await writeFile(f, data);
+          const r = await computeBias({ links: { party: 'p', file: 'p.links.csv', hasScore: true, records: new Map(links) }, dataFile: f, idColumn: 'id', by: parseGroupSpecs('g,s'), asOf: '2026-01-01' });
+          const linked = rows.filter((x) => x[2] === 1).length;
+          expect(r.linked).toBe(linked);
+          for (const d of r.dimensions) {
+            expect(d.groups.reduce((a, g) => a + g.n, 0)).toBe(rows.length);
+            expect(d.groups.reduce((a, g) => a + g.linked, 0)).toBe(linked);
+            for (const g of d.groups) {
+              expect(g.ci.lo).toBeLessThanOrEqual(g.rate + 1e-12);
+              expect(g.ci.hi).toBeGreaterThanOrEqual(g.rate - 1e-12);
+              expect(g.flagged).toBe(Math.abs(g.rate - r.overall.rate) > 0.05);
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import { fillLshKeys } from '../blocking/keys.js';
 import type { KernelOps } from './ops.js';
 
 /**
@@ -115,6 +116,11 @@ export function jsKernel(buffer: ArrayBufferLike): KernelOps {
       gResumeBucket = nBuckets;
       gResumeRow = 0;
       return n;
+    },
+    minhash(clks, stride, from, to, perms, l, bands, rows, keys, nb, bandOffset, emptyBase) {
+      const u8 = new Uint8Array(buffer);
+      const p16 = new Uint16Array(buffer, perms, bands * rows * l);
+      fillLshKeys(u8.subarray(clks), stride, from, to, p16, l, bands, rows, u32.subarray(keys >>> 2), nb, bandOffset, emptyBase);
     },
     compared: () => gCompared,
     candidates: () => gCandidates,

@@ -26,6 +26,8 @@ export interface Layout {
   popB: number;
   keysA: number;
   keysB: number;
+  /** MinHash permutations (u16) of each LSH part, in part order. */
+  perms: number[];
   slots: Slot[];
   /** Bytes needed. */
   total: number;
@@ -35,7 +37,7 @@ export interface Layout {
 export const RECT_TILE_A = 32;
 export const RECT_TILE_B = 4096;
 
-export function planLayout(nA: number, nB: number, stride: number, within: boolean, nb: number, nSlots: number): Layout {
+export function planLayout(nA: number, nB: number, stride: number, within: boolean, nb: number, nSlots: number, permBytes: number[] = []): Layout {
   let at = 1024;
   const take = (bytes: number): number => {
     const p = at;
@@ -48,6 +50,7 @@ export function planLayout(nA: number, nB: number, stride: number, within: boole
   const popB = within ? popA : take(nB * 4);
   const keysA = take(nA * nb * 4);
   const keysB = within ? keysA : take(nB * nb * 4);
+  const perms = permBytes.map((b) => take(b));
   const slots: Slot[] = [];
   for (let s = 0; s < nSlots; s++) {
     const orderA = nb > 0 ? take(nA * 4) : 0;
@@ -58,5 +61,5 @@ export function planLayout(nA: number, nB: number, stride: number, within: boole
     const out = take(outCap * 12);
     slots.push({ orderA, orderB, table, tableCap, out, outCap });
   }
-  return { stride, nA, nB, within, nb, clkA, popA, clkB, popB, keysA, keysB, slots, total: at };
+  return { stride, nA, nB, within, nb, clkA, popA, clkB, popB, keysA, keysB, perms, slots, total: at };
 }

@@ -23,6 +23,12 @@ export interface KernelOps {
     orderA: number, orderB: number, table: number, nBuckets: number, within: number,
     out: number, outCap: number,
   ): number;
+  /** MinHash band keys of records [from, to); same values as blocking/keys.ts fillLshKeys. perms: u16 permutations. */
+  minhash(
+    clks: number, stride: number, from: number, to: number,
+    perms: number, l: number, bands: number, rows: number,
+    keys: number, nb: number, bandOffset: number, emptyBase: number,
+  ): void;
   compared(): number;
   candidates(): number;
   resetCounters(): void;

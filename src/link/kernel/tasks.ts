@@ -1,5 +1,4 @@
 import { joinCross, joinWithin, RadixScratch, sortBand } from '../blocking/buckets.js';
-import { fillLshKeys } from '../blocking/keys.js';
 import type { Layout, Slot } from './layout.js';
 import { RECT_TILE_A, RECT_TILE_B } from './layout.js';
 import type { KernelOps } from './ops.js';
@@ -13,7 +12,7 @@ export type Task =
   | { kind: 'band'; band: number }
   | { kind: 'lshkeys'; party: 'a' | 'b'; from: number; to: number };
 
-/** One LSH part's MinHash permutations and where its bands start among all bands. */
+/** One LSH part's MinHash permutations (copied into the kernel memory at layout.perms) and where its bands start. */
 export interface LshPart {
   perms: Uint16Array;
   l: number;
@@ -96,12 +95,9 @@ export function runTask(task: Task, env: TaskEnv): TaskResult {
   k.resetCounters();
   if (task.kind === 'lshkeys') {
     const isA = task.party === 'a';
-    const n = isA ? L.nA : L.nB;
-    const clks = env.u8.subarray(isA ? L.clkA : L.clkB, (isA ? L.clkA : L.clkB) + n * L.stride);
-    const keys = env.u32.subarray((isA ? L.keysA : L.keysB) >>> 2, ((isA ? L.keysA : L.keysB) >>> 2) + n * L.nb);
-    for (const p of env.lsh) {
-      fillLshKeys(clks, L.stride, task.from, task.to, p.perms, p.l, p.bands, p.rows, keys, L.nb, p.bandOffset, isA ? 0 : L.nA);
-    }
+    env.lsh.forEach((p, x) => {
+      k.minhash(isA ? L.clkA : L.clkB, L.stride, task.from, task.to, L.perms[x]!, p.l, p.bands, p.rows, isA ? L.keysA : L.keysB, L.nb, p.bandOffset, isA ? 0 : L.nA);
+    });
     return col.finish(0, 0);
   }
   if (task.kind === 'rect') {

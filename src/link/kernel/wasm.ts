@@ -43,6 +43,7 @@ export function createSharedMemory(bytes: number): WasmMemory {
 interface KernelExports {
   rect: KernelOps['rect'];
   buckets: KernelOps['buckets'];
+  minhash: KernelOps['minhash'];
   compared(): number;
   candidates(): number;
   resetCounters(): void;
@@ -58,6 +59,7 @@ export function wasmKernel(memory: WasmMemory, module: WasmModule = kernelModule
     kind: 'wasm',
     rect: e.rect,
     buckets: e.buckets,
+    minhash: e.minhash,
     compared: e.compared,
     candidates: e.candidates,
     resetCounters: e.resetCounters,

@@ -36,8 +36,8 @@ CREATE TABLE registry_members (
   party TEXT NOT NULL,
   record_id TEXT NOT NULL,
   entity_id TEXT NOT NULL REFERENCES registry_entities(id),
-  first_run INTEGER NOT NULL REFERENCES registry_runs(seq),
-  last_run INTEGER NOT NULL REFERENCES registry_runs(seq),
+  first_run INTEGER NOT NULL,
+  last_run INTEGER NOT NULL,
   PRIMARY KEY (party, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX registry_members_entity ON registry_members(entity_id);

@@ -129,12 +129,11 @@ export function clusterRecords(p: ClusterProblem): Clustering {
   let refused = 0;
   let redundant = 0;
   for (const edges of p.phases) {
-    const order = edges.order();
-    for (let k = 0; k < order.length; k++) {
-      const e = order[k]!;
-      const u = edges.u[e]!;
-      const v = edges.v[e]!;
-      const s = edges.score[e]!;
+    const sorted = edges.sorted();
+    for (let e = 0; e < sorted.u.length; e++) {
+      const u = sorted.u[e]!;
+      const v = sorted.v[e]!;
+      const s = sorted.score[e]!;
       const ra = find(u);
       const rb = find(v);
       if (ra === rb) {
@@ -206,7 +205,7 @@ export function membersOf(ci: ClusterIndex, c: number): Uint32Array {
   return ci.nodes.subarray(ci.start[c]!, ci.start[c + 1]!);
 }
 
-/** Number of clusters of each size: sizes[k] = clusters with k records (index 0 unused). */
+/** Number of clusters of each size, keyed by size ("1": singletons, "2": pairs, ...). */
 export function clusterSizes(ci: ClusterIndex): Record<string, number> {
   const out: Record<string, number> = {};
   for (let c = 0; c < ci.count; c++) {

@@ -68,7 +68,7 @@ export class ComponentLp {
       rowUpper: Float64Array.from(rows, (r) => (r.exact ? r.rhs : highs.infinity)),
       matrix: { format: 'csr', numRows: rows.length, numCols, starts, indices, values },
     });
-    this.model.options.set({ output_flag: false });
+    this.model.options.set({ output_flag: false, presolve: 'off', solver: 'simplex', simplex_strategy: 4 });
   }
 
   /**

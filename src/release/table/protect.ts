@@ -209,21 +209,45 @@ export function auditComponent(
   };
 
   try {
-    // Batch witnesses: one LP pushing every not-yet-proven cell down, one pushing them up.
-    const pending = (): number[] =>
-      reqs.map((_, i) => i).filter((i) => verdict(reqs[i]!, ...range(states[i]!), params) !== undefined || (opts.full && reqs[i]!.kind === 'cell'));
-    if (members.length > 1) {
-      const p = pending();
-      if (p.length > 1) {
-        const vars = [...new Set(p.flatMap((i) => (reqs[i]!.kind === 'complement' ? [] : exprs[i]!.vars)))];
-        if (vars.length > 1) {
-          const e: LinearExpr = { constant: 0, vars, coefs: vars.map(() => 1) };
-          for (const sense of [-1, 1] as const) {
-            const r = getLp().optimize(e, sense);
-            stats.solves++;
-            if (r.point) see(r.point);
-          }
+    // Batch witnesses: LPs pushing every not-yet-proven cell down (Σ min) or up
+    // (Σ max) at once; each optimum is a feasible point that may prove many
+    // requirements. Repeat while it keeps proving; the rest get their own LPs.
+    const needs = (i: number): 'low' | 'high' | undefined => {
+      const req = reqs[i]!;
+      const s = states[i]!;
+      if (req.kind === 'complement') return undefined;
+      if (opts.full && req.kind === 'cell') return s.upper === undefined ? 'high' : s.lower === undefined ? 'low' : undefined;
+      const why = verdict(req, ...range(s), params);
+      if (why === undefined) return undefined;
+      if (why === 'lower') return s.lower === undefined ? 'low' : undefined;
+      return s.upper === undefined ? 'high' : undefined;
+    };
+    if (members.length > 1 && !opts.full) {
+      let highUnbounded = false;
+      for (let round = 0; round < 12; round++) {
+        const low = new Set<number>();
+        const high = new Set<number>();
+        let before = 0;
+        reqs.forEach((_, i) => {
+          const d = needs(i);
+          if (d !== undefined) before++;
+          if (d === 'low') for (const v of exprs[i]!.vars) low.add(v);
+          else if (d === 'high' && !highUnbounded) for (const v of exprs[i]!.vars) high.add(v);
+        });
+        if (low.size + high.size <= 2) break;
+        for (const [set, sense] of [[low, 1], [high, -1]] as const) {
+          if (set.size <= 1) continue;
+          const vars = [...set];
+          const r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense);
+          stats.solves++; (stats as {batch?: number}).batch = ((stats as {batch?: number}).batch ?? 0) + 1;
+          if (r.point) see(r.point);
+          else if (sense === -1) highUnbounded = true;
         }
+        let after = 0;
+        reqs.forEach((_, i) => {
+          if (needs(i) !== undefined) after += 1;
+        });
+        if (after > 0.8 * before) break;
       }
     }
     for (let i = 0; i < reqs.length; i++) {

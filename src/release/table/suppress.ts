@@ -1,7 +1,7 @@
 import { getHighs } from './lp.js';
 import { buildCountTable } from './model.js';
 import { primarySuppression } from './primary.js';
-import { auditComponent, hiddenComponents, type ProtectParams, type ReqOutcome } from './protect.js';
+import { auditComponent, hiddenComponents, type ProtectParams, type Requirement, type ReqOutcome } from './protect.js';
 import { decideRates } from './rates.js';
 import { componentRequirements } from './requirements.js';
 import { inferTableSpec } from './spec.js';
@@ -82,7 +82,43 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
   };
   const small = (c: number): boolean => reason[c] === 'primary-small';
 
+  const pick = (pool: number[]): number => {
+    let best = -1;
+    let bestScore: [number, number, number] = [Infinity, Infinity, Infinity];
+    for (const k of pool) {
+      const con = table.constraints[k]!;
+      for (const m of [con.total, ...con.parts]) {
+        if (hidden[m] || Number.isNaN(table.counts[m]!)) continue;
+        const s = scoreOf(table, hiddenInCon, m);
+        if (best < 0 || better(s, bestScore) || (!better(bestScore, s) && m < best)) {
+          best = m;
+          bestScore = s;
+        }
+      }
+    }
+    return best;
+  };
+
+  // Structural pre-pass (no LP): a constraint with exactly one hidden cell pins
+  // it exactly, so hide one more cell there; repeat until no constraint pins.
+  {
+    const queue: number[] = [];
+    hiddenInCon.forEach((h, k) => {
+      if (h === 1) queue.push(k);
+    });
+    while (queue.length > 0) {
+      const k = queue.pop()!;
+      if (hiddenInCon[k] !== 1) continue;
+      const m = pick([k]);
+      if (m < 0) continue; // only unknown cells left; the LP audit decides
+      hide(m);
+      for (const k2 of table.cellConstraints[m]!) if (hiddenInCon[k2] === 1) queue.push(k2);
+    }
+  }
+
   const passed = new Set<string>();
+  const proven = new Set<string>();
+  const reqKey = (r: Requirement): string => `${r.kind}:${r.cell}:${r.constraint ?? ''}`;
   const bounds = new Map<number, ReqOutcome>();
   const stats = { solves: 0 };
   let iterations = 0;
@@ -99,13 +135,16 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       done++;
       const sig = comp.join(',');
       if (passed.has(sig)) continue;
-      const reqs = componentRequirements(table, hidden, comp, small, primary.complementOf);
+      // Hiding more cells only widens the attacker's intervals (old feasible points stay
+      // feasible), so a requirement proven in an earlier round stays proven.
+      const reqs = componentRequirements(table, hidden, comp, small, primary.complementOf).filter((r) => !proven.has(reqKey(r)));
       const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: true, full: false });
       componentsAudited++;
       let ok = true;
       for (const o of outcomes) {
         if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
-        if (!o.ok) {
+        if (o.ok) proven.add(reqKey(o.req));
+        else {
           ok = false;
           failingCells.add(o.req.cell);
           compOf.set(o.req.cell, comp);
@@ -119,22 +158,6 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     // cell sharing a constraint with it, preferring constraints where it is the only
     // hidden cell (those pin it exactly) and cells that close other such constraints.
     for (const c of [...failingCells].sort((a, b) => a - b)) {
-      const pick = (pool: number[]): number => {
-        let best = -1;
-        let bestScore: [number, number, number] = [Infinity, Infinity, Infinity];
-        for (const k of pool) {
-          const con = table.constraints[k]!;
-          for (const m of [con.total, ...con.parts]) {
-            if (hidden[m] || Number.isNaN(table.counts[m]!)) continue;
-            const s = scoreOf(table, hiddenInCon, m);
-            if (best < 0 || better(s, bestScore) || (!better(bestScore, s) && m < best)) {
-              best = m;
-              bestScore = s;
-            }
-          }
-        }
-        return best;
-      };
       const cons = table.cellConstraints[c]!;
       const pinned = cons.filter((k) => hiddenInCon[k] === 1);
       let m = pinned.length > 0 ? pick(pinned) : -1;

@@ -104,6 +104,77 @@ function keep(x: u32, s: u32, t: f64, tLow: f64): bool {
   return <f64>(2 * x) >= tLow * <f64>s && <f64>(2 * x) / <f64>s >= t;
 }
 
+// |A1 AND B| (returned) and |A2 AND B| (in gX2) in one pass over B.
+let gX2: u32 = 0;
+@inline
+function inter2(a1: usize, a2: usize, b: usize, words: u32): u32 {
+  let s1: u64 = 0;
+  let s2: u64 = 0;
+  if (words == 16) {
+    let u1: u64 = 0;
+    let u2: u64 = 0;
+    let bw: u64 = 0;
+    bw = load<u64>(b, 0);
+    s1 += popcnt<u64>(load<u64>(a1, 0) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 0) & bw);
+    bw = load<u64>(b, 8);
+    u1 += popcnt<u64>(load<u64>(a1, 8) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 8) & bw);
+    bw = load<u64>(b, 16);
+    s1 += popcnt<u64>(load<u64>(a1, 16) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 16) & bw);
+    bw = load<u64>(b, 24);
+    u1 += popcnt<u64>(load<u64>(a1, 24) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 24) & bw);
+    bw = load<u64>(b, 32);
+    s1 += popcnt<u64>(load<u64>(a1, 32) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 32) & bw);
+    bw = load<u64>(b, 40);
+    u1 += popcnt<u64>(load<u64>(a1, 40) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 40) & bw);
+    bw = load<u64>(b, 48);
+    s1 += popcnt<u64>(load<u64>(a1, 48) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 48) & bw);
+    bw = load<u64>(b, 56);
+    u1 += popcnt<u64>(load<u64>(a1, 56) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 56) & bw);
+    bw = load<u64>(b, 64);
+    s1 += popcnt<u64>(load<u64>(a1, 64) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 64) & bw);
+    bw = load<u64>(b, 72);
+    u1 += popcnt<u64>(load<u64>(a1, 72) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 72) & bw);
+    bw = load<u64>(b, 80);
+    s1 += popcnt<u64>(load<u64>(a1, 80) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 80) & bw);
+    bw = load<u64>(b, 88);
+    u1 += popcnt<u64>(load<u64>(a1, 88) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 88) & bw);
+    bw = load<u64>(b, 96);
+    s1 += popcnt<u64>(load<u64>(a1, 96) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 96) & bw);
+    bw = load<u64>(b, 104);
+    u1 += popcnt<u64>(load<u64>(a1, 104) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 104) & bw);
+    bw = load<u64>(b, 112);
+    s1 += popcnt<u64>(load<u64>(a1, 112) & bw);
+    s2 += popcnt<u64>(load<u64>(a2, 112) & bw);
+    bw = load<u64>(b, 120);
+    u1 += popcnt<u64>(load<u64>(a1, 120) & bw);
+    u2 += popcnt<u64>(load<u64>(a2, 120) & bw);
+    gX2 = <u32>(s2 + u2);
+    return <u32>(s1 + u1);
+  }
+  for (let w: u32 = 0; w < words; w++) {
+    const off = <usize>(w << 3);
+    const bw = load<u64>(b + off);
+    s1 += popcnt<u64>(load<u64>(a1 + off) & bw);
+    s2 += popcnt<u64>(load<u64>(a2 + off) & bw);
+  }
+  gX2 = <u32>s2;
+  return <u32>s1;
+}
+
 // All pairs of A rows [i0,i1) x B rows [j0,j1) (within: only j > i).
 // The caller guarantees room for (i1-i0)*(j1-j0) output triples.
 export function rect(
@@ -115,7 +186,76 @@ export function rect(
   const tLow = t * (1 - 1e-9);
   let n: u32 = 0;
   let cmp: u64 = 0;
-  for (let i = i0; i < i1; i++) {
+  let i = i0;
+  // two A rows at a time share every load of a B row
+  for (; i + 1 < i1; i += 2) {
+    const i2 = i + 1;
+    const pa = load<u32>(aPop + (<usize>i << 2));
+    const pa2 = load<u32>(aPop + (<usize>i2 << 2));
+    const ap = aBase + <usize>i * <usize>stride;
+    const ap2 = aBase + <usize>i2 * <usize>stride;
+    window(pa, t, stride << 3);
+    const lo = gLo;
+    const span = gHi - gLo;
+    const none1 = gLo > gHi;
+    window(pa2, t, stride << 3);
+    const lo2 = gLo;
+    const span2 = gHi - gLo;
+    const none2 = gLo > gHi;
+    let js = j0;
+    if (within != 0 && js <= i) js = i + 1;
+    // within-party: j = i + 1 pairs only with row i
+    if (within != 0 && js == i2 && js < j1) {
+      const pb = load<u32>(bPop + (<usize>js << 2));
+      if (!none1 && pb - lo <= span) {
+        cmp++;
+        const x = inter(ap, bBase + <usize>js * <usize>stride, words);
+        if (keep(x, pa + pb, t, tLow)) {
+          store<u32>(out, i, 0);
+          store<u32>(out, js, 4);
+          store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
+          out += 12;
+          n++;
+        }
+      }
+      js++;
+    }
+    for (let j = js; j < j1; j++) {
+      const pb = load<u32>(bPop + (<usize>j << 2));
+      const ok1 = !none1 && pb - lo <= span;
+      const ok2 = !none2 && pb - lo2 <= span2;
+      if (!ok1 && !ok2) continue;
+      const bp = bBase + <usize>j * <usize>stride;
+      let x: u32 = 0;
+      let x2: u32 = 0;
+      if (ok1 && ok2) {
+        cmp += 2;
+        x = inter2(ap, ap2, bp, words);
+        x2 = gX2;
+      } else if (ok1) {
+        cmp++;
+        x = inter(ap, bp, words);
+      } else {
+        cmp++;
+        x2 = inter(ap2, bp, words);
+      }
+      if (ok1 && keep(x, pa + pb, t, tLow)) {
+        store<u32>(out, i, 0);
+        store<u32>(out, j, 4);
+        store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
+        out += 12;
+        n++;
+      }
+      if (ok2 && keep(x2, pa2 + pb, t, tLow)) {
+        store<u32>(out, i2, 0);
+        store<u32>(out, j, 4);
+        store<f32>(out, <f32>(<f64>(2 * x2) / <f64>(pa2 + pb)), 8);
+        out += 12;
+        n++;
+      }
+    }
+  }
+  for (; i < i1; i++) {
     const pa = load<u32>(aPop + (<usize>i << 2));
     const ap = aBase + <usize>i * <usize>stride;
     window(pa, t, stride << 3);
@@ -130,10 +270,9 @@ export function rect(
       cmp++;
       const x = inter(ap, bBase + <usize>j * <usize>stride, words);
       if (keep(x, pa + pb, t, tLow)) {
-        const d = <f64>(2 * x) / <f64>(pa + pb);
         store<u32>(out, i, 0);
         store<u32>(out, j, 4);
-        store<f32>(out, <f32>d, 8);
+        store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
         out += 12;
         n++;
       }
@@ -222,4 +361,50 @@ export function buckets(
   gCompared += cmp;
   gCandidates += cand;
   return n;
+}
+
+// MinHash band keys for records [from, to) (see src/link/blocking/keys.ts
+// fillLshKeys, which this must match bit for bit). perms: bands*rows
+// permutations of [0, l) as u16, each the positions in permuted order.
+export function minhash(
+  clks: usize, stride: u32, from: u32, to: u32,
+  perms: usize, l: u32, bands: u32, rows: u32,
+  keys: usize, nb: u32, bandOffset: u32, emptyBase: u32,
+): void {
+  const words = stride >> 3;
+  const permBytes = <usize>l << 1;
+  for (let i = from; i < to; i++) {
+    const base = clks + <usize>i * <usize>stride;
+    const ko = keys + ((<usize>i * <usize>nb + <usize>bandOffset) << 2);
+    let any: u64 = 0;
+    for (let w: u32 = 0; w < words; w++) any |= load<u64>(base + (<usize>w << 3));
+    if (any == 0) {
+      for (let k: u32 = 0; k < bands; k++) store<u32>(ko + (<usize>k << 2), emptyBase + i);
+      continue;
+    }
+    let p = perms;
+    for (let k: u32 = 0; k < bands; k++) {
+      let h: u32 = 0x9747b28c ^ k;
+      for (let r: u32 = 0; r < rows; r++) {
+        let q: u32 = 0;
+        while (true) {
+          const bit = <u32>load<u16>(p + (<usize>q << 1));
+          if (((load<u8>(base + <usize>(bit >> 3)) >> (bit & 7)) & 1) != 0) break;
+          q++;
+        }
+        p += permBytes;
+        let v: u32 = q * 0xcc9e2d51;
+        v = rotl<u32>(v, 15);
+        h ^= v * 0x1b873593;
+        h = rotl<u32>(h, 13);
+        h = h * 5 + 0xe6546b64;
+      }
+      h ^= h >> 16;
+      h *= 0x85ebca6b;
+      h ^= h >> 13;
+      h *= 0xc2b2ae35;
+      h ^= h >> 16;
+      store<u32>(ko + (<usize>k << 2), h);
+    }
+  }
 }
