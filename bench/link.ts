@@ -1,5 +1,6 @@
 /**
- * npm run bench:link [-- --n 1000000] [--blocking SPEC] [--threshold 0.8] [--workers N] [--seed S]
+ * npm run bench:link [-- --n 1000000] [--blocking SPEC] [--threshold 0.8] [--workers N] [--seed S] [--density D]
+ * (--density 2.5 makes CLKs ~55 % full, like the p20w-person schema)
  *
  * Generates two synthetic parties of n CLK-like records (bench/link-data.ts)
  * with known true pairs, then blocks + scores (scorePairs) and resolves with
@@ -34,12 +35,14 @@ const threshold = Number(arg('threshold', '0.8'));
 const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
 const workers = Number(arg('workers', String(availableParallelism())));
 const seed = Number(arg('seed', '42'));
+const density = Number(arg('density', '1'));
 
 console.log(`bench:link — ${n} x ${n} synthetic 1024-bit CLKs, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, ${workers} workers, ${availableParallelism()} cores, node ${process.version}`);
 const cpu0 = process.cpuUsage();
 let t = Date.now();
-const { a, b, truth } = generateLinkData(n, { seed });
-console.log(`generate       ${((Date.now() - t) / 1000).toFixed(1)} s   (${truth.length} true pairs; not part of linking)`);
+const { a, b, truth } = generateLinkData(n, { seed, density });
+const fill = a.popcounts.reduce((x, y) => x + y, 0) / Math.max(1, n) / 1024;
+console.log(`generate       ${((Date.now() - t) / 1000).toFixed(1)} s   (${truth.length} true pairs, ${(100 * fill).toFixed(0)} % of bits set; not part of linking)`);
 
 t = Date.now();
 const tScore = t;

@@ -7,6 +7,7 @@
  *  2. The table-suppression benchmark from bench/release-table.ts
  *     (benchTable), when that module is present.
  * Prints seconds and peak RSS; no pass/fail thresholds (figures, not tests).
+ * Env: P20_BENCH_ROWS (default 1,000,000), P20_BENCH_RELEASE=kcheck|table.
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,7 +116,7 @@ async function benchKcheck(): Promise<void> {
     const repSecs = (performance.now() - t) / 1000;
     const levels = rep.loss.perQi.map((q) => `${q.qi}=${q.description}`).join(', ');
     console.log(
-      `repair: ${rep.written ? 'written' : `not written (${rep.reason ?? ''})`}; ${rep.strategyUsed} over ${rep.latticeSize} level combinations; ${levels}; ` +
+      `repair: ${rep.written ? 'written' : `not written (${rep.reason ?? ''})`}; ${rep.strategyUsed} search, ${rep.evaluated} of ${rep.latticeSize} level combinations evaluated; ${levels}; ` +
         `suppressed ${rep.loss.suppressedRecords} records (${(rep.loss.suppressedFraction * 100).toFixed(2)}%), precision ${rep.loss.precision}; ` +
         `after: k = ${rep.after?.k ?? '-'} ${rep.after?.passed ? 'PASS' : 'FAIL'}`,
     );
@@ -141,5 +142,7 @@ async function benchTables(): Promise<void> {
   await mod.benchTable(true);
 }
 
-await benchKcheck();
-await benchTables();
+// P20_BENCH_RELEASE=kcheck or =table runs one half only (default: both).
+const only = process.env.P20_BENCH_RELEASE ?? 'all';
+if (only !== 'table') await benchKcheck();
+if (only !== 'kcheck') await benchTables();

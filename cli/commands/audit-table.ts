@@ -9,6 +9,7 @@ interface AuditTableArgs {
   minN?: number;
   protectZero?: boolean;
   marker?: string;
+  exactBounds?: boolean;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       .option('min-n', { type: 'number', describe: 'minimum publishable count n (default 10)' })
       .option('protect-zero', { type: 'boolean', describe: 'zero is sensitive too: flag hidden cells known to be ≤ n − 1' })
       .option('marker', { type: 'string', describe: 'text of hidden values (default "*")' })
+      .option('exact-bounds', { type: 'boolean', describe: 'solve min and max LPs for every hidden cell (default: only where needed; other cells get a proven inner range)' })
       .option('json', { type: 'boolean', default: false, describe: 'print every hidden cell with its bounds as JSON' })
       .example('$0 audit-table public.csv --spec table.json --min-n 10', 'exit 1 and list recoverable cells') as unknown as Argv<AuditTableArgs>,
   handler: async (argv: ArgumentsCamelCase<AuditTableArgs>) => {
@@ -34,6 +36,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       ...(argv.minN !== undefined ? { minN: argv.minN } : {}),
       ...(argv.protectZero !== undefined ? { protectZero: argv.protectZero } : {}),
       ...(argv.marker !== undefined ? { marker: argv.marker } : {}),
+      ...(argv.exactBounds !== undefined ? { exactBounds: argv.exactBounds } : {}),
     });
     if (argv.json) {
       const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));

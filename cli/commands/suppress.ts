@@ -31,8 +31,8 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       .option('min-n', { type: 'number', describe: 'minimum publishable count n: counts in (0, n) are hidden (default 10)' })
       .option('protect-zero', { type: 'boolean', describe: 'also hide zero counts (default: zeros are published)' })
       .option('protection', {
-        choices: ['range', 'threshold'] as const,
-        describe: 'required attacker interval for a primary cell: range = lower ≤ 0 and upper ≥ n (default); threshold = upper ≥ n',
+        choices: ['threshold', 'range'] as const,
+        describe: 'required attacker interval for a primary cell: threshold = upper ≥ n (default); range = also lower ≤ 0',
       })
       .option('marker', { type: 'string', describe: 'text replacing hidden values (default "*")' })
       .option('report', { type: 'string', describe: 'write the JSON report (which rule hid each cell, bounds, cost) here' })

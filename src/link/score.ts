@@ -285,7 +285,8 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
 
   let results: TaskResult[];
   if (workers > 1 && memory) {
-    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh });
+    // workers read the permutations from the shared memory (layout.perms)
+    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })) });
     try {
       await pool.run(phase1, progress, 0, total);
       results = await pool.run(phase2, progress, phase1.length, total);

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { diceReference } from '../../src/link/dice.js';
 import { scorePairs } from '../../src/link/score.js';
 import type { PartyData, ScoredPairs } from '../../src/link/types.js';
+import { fillLshKeys, lshPermutations } from '../../src/link/blocking/keys.js';
+import { createSharedMemory, wasmKernel } from '../../src/link/kernel/wasm.js';
 import { party, randomClk, corrupt, rng } from './score-fixtures.js';
 
 /** Brute force with the plain reference: all pairs with Dice >= t, sorted by (a, b). */
@@ -73,6 +75,43 @@ describe('Dice kernels agree with the reference', () => {
       const r2 = await scorePairs(a, b, { threshold: 4 / 6 + 1e-12, blocking: { kind: 'none' }, workers: 1, kernel });
       expect(r2.a.length).toBe(0);
     }
+  });
+
+  it('extreme thresholds: 1 keeps only identical vectors, a tiny one every overlapping pair', async () => {
+    const r = rng(3);
+    const l = 200;
+    const base = Array.from({ length: 30 }, () => randomClk(l, 0.3, r));
+    const a = party('a', l, base);
+    const b = party('b', l, [...base.slice(0, 10).map((c) => Uint8Array.from(c)), ...base.slice(10).map((c) => corrupt(c, l, 0.02, r)), new Uint8Array(25)]);
+    for (const kernel of ['wasm', 'js'] as const) {
+      for (const t of [1, 1e-6, Number.MIN_VALUE]) {
+        const got = await scorePairs(a, b, { threshold: t, blocking: { kind: 'none' }, workers: 1, kernel });
+        expectSame(got, brute(a, b, t));
+      }
+    }
+  });
+
+  it('the wasm MinHash keys equal the JavaScript ones bit for bit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 700 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer(), (l, n, bands, rows, seed) => {
+        const r = rng(seed);
+        const p = party('p', l, Array.from({ length: n }, (_, i) => (i % 7 === 3 ? new Uint8Array(Math.ceil(l / 8)) : randomClk(l, 0.05 + r() * 0.6, r))));
+        const perms = lshPermutations(bands, rows, l, seed >>> 0);
+        const nb = bands + 2;
+        const js = new Uint32Array(n * nb);
+        fillLshKeys(p.clks, p.stride, 0, n, perms, l, bands, rows, js, nb, 1, 1000);
+        const clkAt = 64;
+        const up = (x: number) => Math.ceil(x / 16) * 16;
+        const permAt = up(clkAt + p.clks.length + 64);
+        const keyAt = up(permAt + perms.byteLength + 64);
+        const mem = createSharedMemory(keyAt + js.byteLength + 64);
+        new Uint8Array(mem.buffer).set(p.clks, clkAt);
+        new Uint16Array(mem.buffer, permAt, perms.length).set(perms);
+        wasmKernel(mem).minhash(clkAt, p.stride, 0, n, permAt, l, bands, rows, keyAt, nb, 1, 1000);
+        expect(Array.from(new Uint32Array(mem.buffer, keyAt, n * nb))).toEqual(Array.from(js));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('worker threads give the same pairs and counts as one thread (needs the tsc build)', async () => {

@@ -100,6 +100,22 @@ describe('kcheck: hand-worked cases', () => {
   });
 });
 
+describe('kcheck: listing small classes', () => {
+  it('lists QI values of too-small classes only when asked', async () => {
+    const dir = tmp();
+    const f = join(dir, 'a.csv');
+    writeFileSync(f, [H.join(','), ...ROWS.map((r) => r.join(','))].join('\n') + '\n');
+    const quiet = await kcheckFile({ input: f, qi: QI, k: 3 });
+    expect(quiet.smallClasses).toBeUndefined();
+    expect(JSON.stringify(quiet)).not.toContain('"B"');
+    const r = await kcheckFile({ input: f, qi: QI, k: 3, listSmall: 5 });
+    expect(r.smallClasses).toEqual([
+      { size: 2, values: { school: 'A', grade: '3', sex: 'M' } },
+      { size: 1, values: { school: 'B', grade: '4', sex: 'F' } },
+    ]);
+  });
+});
+
 describe('kcheck: refusals', () => {
   it('a missing QI column names the file and the column', async () => {
     const dir = tmp();

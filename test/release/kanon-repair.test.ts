@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -86,6 +86,7 @@ describe('repair: hand-worked cases', () => {
       expect(lines[0]).toBe('student_ref,school,grade,sex,birth_date,zip,frl,score');
       expect(lines[1]).toBe('r01,Adams,3,*,2015,021*,Y,310');
       expect(lines).toHaveLength(14);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
     }
     expect(readdirSync(dir).filter((f) => f.includes('p20link-tmp'))).toEqual([]);
   });

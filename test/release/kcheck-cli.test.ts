@@ -72,10 +72,28 @@ describe('p20link kcheck (end to end)', () => {
     const noqi = await run(['kcheck', STUDENTS]);
     expect(noqi.code).toBe(2);
     expect(noqi.err).toMatch(/no quasi-identifiers declared/);
+    // a malformed CSV (the reader's refusal) is bad input too, not a failed check
+    writeFileSync(join(dir, 'ragged.csv'), 'school,grade\nA,3\nB\n');
+    const ragged = await run(['kcheck', join(dir, 'ragged.csv'), '--qi', 'school']);
+    expect(ragged.code).toBe(2);
+    expect(ragged.err).toMatch(/ragged\.csv, line 3: row has 1 field/);
     const badk = await run(['kcheck', STUDENTS, '--qi', 'school', '--k', '0']);
     expect(badk.code).toBe(2);
     const unknown = await run(['kcheck', STUDENTS, '--qi', 'school', '--bogus']);
     expect(unknown.code).toBe(2);
+  });
+
+  it('--entropy-l and --strategy are passed through', async () => {
+    // Adams|3 has frl Y,N,Y,N,Y,N (exp H = 2); Baker|4 has Y,N,N,Y,N,Y,Y (exp H < 2)
+    const r = await run(['kcheck', STUDENTS, '--qi', 'school,grade', '--sensitive', 'frl', '--k', '2', '--l', '2', '--entropy-l', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.diversity[0].distinctL).toBe(2);
+    expect(j.diversity[0].entropyL).toBeCloseTo(Math.exp(-((4 / 7) * Math.log(4 / 7) + (3 / 7) * Math.log(3 / 7))), 5);
+    const out = join(tmp(), 'd.csv');
+    const d = await run(['kcheck', STUDENTS, '--spec', join(FIX, 'spec.json'), '--repair', out, '--strategy', 'datafly', '--json']);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.out)).toMatchObject({ strategy: 'datafly', strategyUsed: 'datafly', written: true });
   });
 
   it('--repair writes a file that passes (exit 0) and reports the information lost', async () => {

@@ -6,6 +6,7 @@
  * occurs on, before anything is written).
  */
 import { P20Error } from '../../errors.js';
+import { classKey } from './classes.js';
 import { compileHierarchy, HierarchyValueError, type Generalizer } from './hierarchy.js';
 import type { KSettings } from './types.js';
 
@@ -16,7 +17,7 @@ export class Aggregate {
   readonly valueIds: Map<string, number>[];
   /** gen[q][level][valueId]: the value at each level up to the QI's maxLevel. */
   readonly gen: string[][][];
-  /** Tuple key (value ids joined by ",") → tuple index. */
+  /** Tuple key (the class key of the original values) → tuple index. */
   readonly tupleIndex = new Map<string, number>();
   /** Value ids of tuple t are tupleIds[t * nq .. t * nq + nq). */
   readonly tupleIds: number[] = [];
@@ -35,7 +36,7 @@ export class Aggregate {
   tsCnt: Int32Array[] = [];
   private frozen = false;
   rows = 0;
-  private readonly ids: number[];
+  private readonly raw: string[];
 
   constructor(
     readonly settings: KSettings,
@@ -47,7 +48,7 @@ export class Aggregate {
     this.values = settings.qi.map(() => []);
     this.valueIds = settings.qi.map(() => new Map());
     this.gen = this.generalizers.map((g) => Array.from({ length: g.maxLevel + 1 }, () => []));
-    this.ids = new Array<number>(qiIdx.length);
+    this.raw = new Array<string>(qiIdx.length);
     this.sensIds = sensIdx.map(() => new Map());
     this.rowSens = sensIdx.map(() => new Int32Array(1024));
   }
@@ -97,43 +98,32 @@ export class Aggregate {
     return id;
   }
 
+  /** The last key computed by tupleOf (the row's class key at level 0). */
+  lastKey = '';
+
   /** Tuple index of a row's quasi-identifier values; `register` adds unseen values/tuples. */
   tupleOf(fields: readonly string[], line: number, register: boolean): number {
-    const ids = this.ids;
-    for (let q = 0; q < this.qiIdx.length; q++) {
-      const v = fields[this.qiIdx[q]!]!;
-      if (register) {
-        ids[q] = this.valueId(q, v, line);
-      } else {
-        const id = this.valueIds[q]!.get(v);
-        if (id === undefined) {
-          throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (a value not seen in the first pass)', {
-            file: this.file,
-            line,
-            field: this.settings.qi[q],
-          }, 2);
-        }
-        ids[q] = id;
-      }
+    const raw = this.raw;
+    for (let q = 0; q < this.qiIdx.length; q++) raw[q] = fields[this.qiIdx[q]!]!;
+    const key = classKey(raw, this.file, line, this.settings.qi);
+    this.lastKey = key;
+    const known = this.tupleIndex.get(key);
+    if (known !== undefined) return known;
+    if (!register) {
+      throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (a row not seen in the first pass)', {
+        file: this.file,
+        line,
+      }, 2);
     }
-    const key = ids.join(',');
-    let t = this.tupleIndex.get(key);
-    if (t === undefined) {
-      if (!register) {
-        throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (a tuple not seen in the first pass)', {
-          file: this.file,
-          line,
-        }, 2);
-      }
-      t = this.tupleCount.length;
-      this.tupleIndex.set(key, t);
-      for (const id of ids) this.tupleIds.push(id);
-      this.tupleCount.push(0);
-    }
+    const t = this.tupleCount.length;
+    this.tupleIndex.set(key, t);
+    for (let q = 0; q < raw.length; q++) this.tupleIds.push(this.valueId(q, raw[q]!, line));
+    this.tupleCount.push(0);
     return t;
   }
 
-  add(fields: readonly string[], line: number): void {
+  /** Add a row; returns its class key (for a ClassAccumulator fed the same rows). */
+  add(fields: readonly string[], line: number): string {
     if (this.frozen) throw new Error('Aggregate.add after freeze');
     const t = this.tupleOf(fields, line, true);
     const i = this.rows++;
@@ -158,6 +148,7 @@ export class Aggregate {
       }
       this.rowSens[j]![i] = id;
     }
+    return this.lastKey;
   }
 
   /** Build the per-tuple sensitive-value counts (call once, after the last add). */

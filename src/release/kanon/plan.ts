@@ -1,7 +1,8 @@
 /**
- * Choosing a repair: a generalization level per quasi-identifier (a walk up
- * the lattice of levels, greedy or Datafly) plus suppression of the records
- * still in classes that fail k or l, within the suppression limit.
+ * Choosing a repair: a generalization level per quasi-identifier (every
+ * vector of the lattice of levels, or a greedy / Datafly walk through it)
+ * plus suppression of the records still in classes that fail k or l, within
+ * the suppression limit.
  */
 import type { Aggregate } from './aggregate.js';
 import { SUPPRESSED } from './hierarchy.js';
@@ -353,14 +354,21 @@ function searchOptimal(agg: Aggregate, size: number): SearchResult {
   let best: Plan | undefined;
   let last: Plan | undefined;
   let evaluated = 0;
+  // Vectors valid with no suppression: any vector at or above one of them
+  // (componentwise) loses more precision and cannot be better, so it is skipped.
+  const clean: number[][] = [];
+  const dominates = (v: readonly number[]): boolean => clean.some((c) => c.every((x, i) => v[i]! >= x));
   while (true) {
-    const ev = evaluate(agg, levels);
-    const plan = planSuppression(agg, ev);
-    evaluated++;
-    last = plan;
-    if (plan.valid && better(agg, plan, best)) {
-      best = plan;
-      steps.push({ levels: namedLevels(agg, levels), recordsInFailingClasses: ev.failingRecords, suppressNeeded: plan.suppressedRecords });
+    if (!dominates(levels)) {
+      const ev = evaluate(agg, levels);
+      const plan = planSuppression(agg, ev);
+      evaluated++;
+      last = plan;
+      if (plan.valid && plan.suppressedRecords === 0) clean.push([...levels]);
+      if (plan.valid && better(agg, plan, best)) {
+        best = plan;
+        steps.push({ levels: namedLevels(agg, levels), recordsInFailingClasses: ev.failingRecords, suppressNeeded: plan.suppressedRecords });
+      }
     }
     // next vector (mixed-radix counter, last QI fastest)
     let q = gens.length - 1;
@@ -530,7 +538,7 @@ export function rowRewriter(agg: Aggregate, plan: Plan): (fields: readonly strin
     const out = [...fields];
     for (let q = 0; q < agg.nq; q++) {
       const i = agg.qiIdx[q]!;
-      out[i] = suppress ? SUPPRESSED : agg.gen[q]![ev.levels[q]!]![agg.valueIds[q]!.get(fields[i]!)!]!;
+      out[i] = suppress ? SUPPRESSED : agg.gen[q]![ev.levels[q]!]![agg.tupleIds[t * agg.nq + q]!]!;
     }
     return out;
   };

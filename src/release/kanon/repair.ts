@@ -62,14 +62,13 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
   const agg = new Aggregate(settings, qiIdx, sensIdx, opts.input);
   for await (const batch of t1.batches) {
     for (const r of batch) {
-      acc.add(r.fields, r.line);
-      agg.add(r.fields, r.line);
+      acc.addKeyed(agg.add(r.fields, r.line), r.fields);
     }
     progress.update(agg.rows);
   }
   const before = acc.result(opts.input, (performance.now() - start) / 1000);
 
-  const { plan, steps, strategyUsed, latticeSize } = searchRepair(agg);
+  const { plan, steps, strategyUsed, latticeSize, evaluated } = searchRepair(agg);
   const loss = informationLoss(agg, plan);
   const base = {
     input: opts.input,
@@ -77,6 +76,7 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
     strategy: settings.strategy,
     strategyUsed,
     latticeSize,
+    evaluated,
     suppression: settings.suppression,
     before,
     loss,
@@ -92,12 +92,26 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
   const rewrite = rowRewriter(agg, plan);
   let committed = false;
   try {
-    const out = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
+    // 0600: the repaired file is still student-level data; the user widens access deliberately.
+    const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+    let writeError: Error | undefined;
+    out.on('error', (e) => {
+      writeError = e;
+    });
     const write = async (s: string): Promise<void> => {
-      if (!out.write(s)) await new Promise<void>((res, rej) => {
-        out.once('drain', res);
-        out.once('error', rej);
-      });
+      if (writeError) throw writeError;
+      if (!out.write(s)) {
+        await new Promise<void>((res) => {
+          const done = (): void => {
+            out.off('drain', done);
+            out.off('error', done);
+            res();
+          };
+          out.on('drain', done);
+          out.on('error', done);
+        });
+        if (writeError) throw writeError;
+      }
     };
     const t2 = await openCsv(opts.input, { trim, batchSize: 4096 });
     if (t2.header.join('\u0000') !== t1.header.join('\u0000')) {
@@ -161,9 +175,9 @@ export function repairRows(header: readonly string[], rows: readonly (readonly s
   const agg = new Aggregate(settings, qiIdx, sensIdx, name);
   rows.forEach((r, i) => agg.add(r, i + 2));
   const before = kcheckRows(header, rows, settings, name);
-  const { plan, steps, strategyUsed, latticeSize } = searchRepair(agg);
+  const { plan, steps, strategyUsed, latticeSize, evaluated } = searchRepair(agg);
   const loss = informationLoss(agg, plan);
-  const base = { input: name, output: '<memory>', strategy: settings.strategy, strategyUsed, latticeSize, suppression: settings.suppression, before, loss, steps };
+  const base = { input: name, output: '<memory>', strategy: settings.strategy, strategyUsed, latticeSize, evaluated, suppression: settings.suppression, before, loss, steps };
   if (!plan.valid) return { ...base, written: false, after: null, reason: plan.reason, rows: [], seconds: (performance.now() - start) / 1000 };
   const rewrite = rowRewriter(agg, plan);
   const out: string[][] = [];

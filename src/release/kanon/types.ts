@@ -223,6 +223,8 @@ export interface RepairResult {
   strategyUsed: Exclude<RepairStrategy, 'auto'>;
   /** Number of level vectors in the lattice (product of (max level + 1) over the QIs). */
   latticeSize: number;
+  /** Level vectors evaluated by the search. */
+  evaluated: number;
   suppression: SuppressionMode;
   /** The check of the input before repair. */
   before: KCheckResult;
@@ -231,7 +233,7 @@ export interface RepairResult {
   /** Why nothing was written, when written is false. */
   reason?: string;
   loss: InformationLoss;
-  /** Levels tried, in order (one entry per search step). */
+  /** Walk strategies: level vectors tried, in order. Optimal: each new best valid vector. */
   steps: { levels: Record<string, number>; recordsInFailingClasses: number; suppressNeeded: number }[];
   seconds: number;
 }

@@ -17,6 +17,8 @@ export interface AuditTableOptions {
   marker?: string;
   protectZero?: boolean;
   protection?: ProtectionMode;
+  /** Solve both LPs for every hidden cell (exact bounds for all; slower). Default: exact bounds only where needed. */
+  exactBounds?: boolean;
 }
 
 /**
@@ -26,6 +28,11 @@ export interface AuditTableOptions {
  * the bounds pin it (upper − lower < 1), show it is small (1 ≤ lower and
  * upper ≤ n − 1; with protectZero, upper ≤ n − 1), or show that its
  * complement within a published total is small.
+ *
+ * Without `exactBounds`, a cell's [lower, upper] is exact (LP optimum) where
+ * the LP had to be solved — always for recoverable cells — and otherwise an
+ * inner range proven by feasible points (`exact: false`): the attacker's
+ * interval is at least that wide, which is all safety needs.
  */
 export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> {
   const file = opts.file ?? '<table>';
@@ -41,7 +48,7 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
   const cells = new Map<number, AuditCell>();
   for (const comp of hiddenComponents(table, hidden)) {
     const reqs = componentRequirements(table, hidden, comp, () => false, new Map());
-    const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: false, full: true });
+    const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: false, full: opts.exactBounds ?? false });
     for (const o of outcomes) {
       const c = o.req.cell;
       if (o.req.kind === 'cell') {
@@ -52,6 +59,7 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
           col: table.countColumn,
           lower: o.lower,
           upper: o.upper,
+          exact: o.lowerExact && o.upperExact,
           recoverable: (prev?.recoverable ?? false) || !o.ok,
           ...(prev?.why ? { why: prev.why } : o.why ? { why: o.why } : {}),
         });
@@ -62,7 +70,7 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
           prev.recoverable = true;
           prev.why ??= why;
         } else {
-          cells.set(c, { row: c, line: table.lines[c]!, col: table.countColumn, lower: NaN, upper: NaN, recoverable: true, why });
+          cells.set(c, { row: c, line: table.lines[c]!, col: table.countColumn, lower: NaN, upper: NaN, exact: false, recoverable: true, why });
         }
       }
     }

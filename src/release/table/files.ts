@@ -63,6 +63,7 @@ export interface AuditFileOptions {
   minN?: number;
   marker?: string;
   protectZero?: boolean;
+  exactBounds?: boolean;
 }
 
 export async function auditFile(o: AuditFileOptions): Promise<AuditResult> {

@@ -68,6 +68,8 @@ export class ComponentLp {
       rowUpper: Float64Array.from(rows, (r) => (r.exact ? r.rhs : highs.infinity)),
       matrix: { format: 'csr', numRows: rows.length, numCols, starts, indices, values },
     });
+    // Primal simplex: later solves only change the objective (or caps), so the previous
+    // optimal basis stays primal feasible and re-solves take few iterations.
     this.model.options.set({ output_flag: false, presolve: 'off', solver: 'simplex', simplex_strategy: 4 });
   }
 
@@ -75,7 +77,27 @@ export class ComponentLp {
    * Optimise `expr` (minimise when sense = 1, maximise when -1). Returns the
    * optimum (±Infinity when unbounded) and an optimal point when one exists.
    */
-  optimize(expr: LinearExpr, sense: 1 | -1): { value: number; point?: Float64Array } {
+  optimize(expr: LinearExpr, sense: 1 | -1, caps?: { vars: number[]; upper: number[] }): { value: number; point?: Float64Array } {
+    if (!caps || caps.vars.length === 0) return this.optimizeNow(expr, sense);
+    // Temporary upper bounds (witness search only; the optimum is then not a bound).
+    // HiGHS wants the selected columns strictly increasing (keep the smallest cap per column).
+    const byCol = new Map<number, number>();
+    caps.vars.forEach((j, i) => byCol.set(j, Math.min(byCol.get(j) ?? Infinity, caps.upper[i]!)));
+    const cols = [...byCol.keys()].sort((a, b) => a - b);
+    const sel = { kind: 'set' as const, indices: Int32Array.from(cols) };
+    this.model.changeColsBounds(sel, new Float64Array(cols.length), Float64Array.from(cols, (j) => byCol.get(j)!));
+    try {
+      return this.optimizeNow(expr, sense);
+    } catch (e) {
+      // Caps can make the witness LP infeasible (a hidden cell must exceed its cap): no witness.
+      if (e instanceof P20Error && e.code === 'TABLE_INCONSISTENT') return { value: Number.NaN };
+      throw e;
+    } finally {
+      this.model.changeColsBounds(sel, new Float64Array(cols.length), new Float64Array(cols.length).fill(this.highs.infinity));
+    }
+  }
+
+  private optimizeNow(expr: LinearExpr, sense: 1 | -1): { value: number; point?: Float64Array } {
     const cost = new Float64Array(this.numCols);
     for (let j = 0; j < expr.vars.length; j++) cost[expr.vars[j]!]! += expr.coefs[j]!;
     const highs = this.highs;

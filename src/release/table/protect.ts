@@ -167,24 +167,22 @@ export function auditComponent(
       if (v > s.seenHi) s.seenHi = v;
     });
   };
-  if (opts.truth && members.every((c) => !Number.isNaN(counts[c]!))) {
-    see(members.map((c) => counts[c]!));
-  }
+  const truth = opts.truth && members.every((c) => !Number.isNaN(counts[c]!)) ? members.map((c) => counts[c]!) : undefined;
+  if (truth) see(truth);
   const range = (s: State): [number, number] => [s.lower ?? s.seenLo, s.upper ?? s.seenHi];
 
-  let lp: ComponentLp | undefined;
-  const getLp = (): ComponentLp => {
-    if (lp) return lp;
+  /** LP rows over the cells in `free` (cell → column); every other cell is fixed at its value. */
+  const lpRows = (free: Map<number, number>): { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[] => {
     const rows: { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[] = [];
     const seen = new Set<number>();
-    for (const c of members) {
+    for (const c of free.keys()) {
       for (const k of table.cellConstraints[c]!) {
         if (seen.has(k)) continue;
         seen.add(k);
         const con = table.constraints[k]!;
         const row = { vars: [] as number[], coefs: [] as number[], rhs: 0, exact: con.complete };
         const add = (id: number, coef: number): void => {
-          const j = varOf.get(id);
+          const j = free.get(id);
           if (j === undefined) row.rhs -= coef * counts[id]!;
           else {
             row.vars.push(j);
@@ -196,7 +194,11 @@ export function auditComponent(
         rows.push(row);
       }
     }
-    lp = new ComponentLp(highs, members.length, rows);
+    return rows;
+  };
+  let lp: ComponentLp | undefined;
+  const getLp = (): ComponentLp => {
+    lp ??= new ComponentLp(highs, members.length, lpRows(varOf));
     return lp;
   };
   const solve = (i: number, sense: 1 | -1): void => {
@@ -222,6 +224,16 @@ export function auditComponent(
       if (why === 'lower') return s.lower === undefined ? 'low' : undefined;
       return s.upper === undefined ? 'high' : undefined;
     };
+    const capsFor = (vars: number[]): { vars: number[]; upper: number[] } => {
+      const cv: number[] = [];
+      const up: number[] = [];
+      for (const j of vars) {
+        const t = counts[members[j]!]!;
+        cv.push(j);
+        up.push(Number.isNaN(t) ? params.minN : Math.max(params.minN, t + 1));
+      }
+      return { vars: cv, upper: up };
+    };
     if (members.length > 1 && !opts.full) {
       let highUnbounded = false;
       for (let round = 0; round < 12; round++) {
@@ -238,10 +250,17 @@ export function auditComponent(
         for (const [set, sense] of [[low, 1], [high, -1]] as const) {
           if (set.size <= 1) continue;
           const vars = [...set];
-          const r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense);
-          stats.solves++; (stats as {batch?: number}).batch = ((stats as {batch?: number}).batch ?? 0) + 1;
+          // Upward: cap each cell just above what it must reach (n, or its true value + 1)
+          // so the optimum spreads over many cells instead of piling onto a few.
+          const caps = sense === -1 ? capsFor(vars) : undefined;
+          let r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense, caps);
+          stats.solves++;
+          if (!r.point && Number.isNaN(r.value)) {
+            r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense); // caps infeasible: uncapped
+            stats.solves++;
+          }
           if (r.point) see(r.point);
-          else if (sense === -1) highUnbounded = true;
+          else if (sense === -1 && r.value === Infinity) highUnbounded = true;
         }
         let after = 0;
         reqs.forEach((_, i) => {

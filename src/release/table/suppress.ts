@@ -10,6 +10,32 @@ import { P20Error } from '../../errors.js';
 
 export const DEFAULT_MIN_N = 10;
 export const DEFAULT_MARKER = '*';
+/** Components up to this many hidden cells get the pruning pass (each try is one component audit). */
+const PRUNE_MAX_COMPONENT = 400;
+
+/** Connected components among `cells` (hidden) through shared constraints. */
+function componentsOf(table: CountTable, hidden: Uint8Array, cells: number[]): number[][] {
+  const seen = new Set<number>();
+  const out: number[][] = [];
+  for (const start of cells) {
+    if (seen.has(start)) continue;
+    seen.add(start);
+    const comp = [start];
+    for (let q = 0; q < comp.length; q++) {
+      for (const k of table.cellConstraints[comp[q]!]!) {
+        const con = table.constraints[k]!;
+        for (const id of [con.total, ...con.parts]) {
+          if (hidden[id] && !seen.has(id)) {
+            seen.add(id);
+            comp.push(id);
+          }
+        }
+      }
+    }
+    out.push(comp.sort((a, b) => a - b));
+  }
+  return out;
+}
 
 export interface SuppressTableOptions extends SuppressOptions {
   /** Name used in messages and the report. */
@@ -29,13 +55,14 @@ export function resolveSettings(spec: TableSpec, o: SuppressOptions): ProtectPar
   if (!Number.isInteger(minN) || minN < 1) throw new P20Error('TABLE_OPTIONS', `minimum n must be a whole number ≥ 1 (got ${minN})`);
   const marker = o.marker ?? spec.marker ?? DEFAULT_MARKER;
   if (marker.trim() === '' || /^\d/.test(marker.trim())) throw new P20Error('TABLE_OPTIONS', `marker ${JSON.stringify(marker)} must be non-empty and not start with a digit`);
-  return { minN, protectZero: o.protectZero ?? false, protection: o.protection ?? 'range', marker: marker.trim() };
+  return { minN, protectZero: o.protectZero ?? false, protection: o.protection ?? 'threshold', marker: marker.trim() };
 }
 
 /** Published cost score of hiding cell m next: (zero?, change in singly-hidden constraints, value). */
 function scoreOf(table: CountTable, hiddenInCon: Int32Array, m: number): [number, number, number] {
   let delta = 0;
   for (const k of table.cellConstraints[m]!) {
+    if (!table.constraints[k]!.complete) continue; // an inequality never pins a cell by itself
     const h = hiddenInCon[k]!;
     if (h === 0) delta++;
     else if (h === 1) delta--;
@@ -104,7 +131,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
   {
     const queue: number[] = [];
     hiddenInCon.forEach((h, k) => {
-      if (h === 1) queue.push(k);
+      if (h === 1 && table.constraints[k]!.complete) queue.push(k);
     });
     while (queue.length > 0) {
       const k = queue.pop()!;
@@ -112,7 +139,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       const m = pick([k]);
       if (m < 0) continue; // only unknown cells left; the LP audit decides
       hide(m);
-      for (const k2 of table.cellConstraints[m]!) if (hiddenInCon[k2] === 1) queue.push(k2);
+      for (const k2 of table.cellConstraints[m]!) if (hiddenInCon[k2] === 1 && table.constraints[k2]!.complete) queue.push(k2);
     }
   }
 
@@ -159,7 +186,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     // hidden cell (those pin it exactly) and cells that close other such constraints.
     for (const c of [...failingCells].sort((a, b) => a - b)) {
       const cons = table.cellConstraints[c]!;
-      const pinned = cons.filter((k) => hiddenInCon[k] === 1);
+      const pinned = cons.filter((k) => hiddenInCon[k] === 1 && table.constraints[k]!.complete);
       let m = pinned.length > 0 ? pick(pinned) : -1;
       if (m < 0) m = pick(cons);
       if (m < 0) m = pick([...new Set(compOf.get(c)!.flatMap((x) => table.cellConstraints[x]!))]);
@@ -172,6 +199,41 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       }
       hide(m);
     }
+  }
+
+  // Pruning: the greedy rounds may leave complements that later ones made
+  // unnecessary. On small components, try to publish each complement again
+  // (largest count first) and keep it published if the component still passes.
+  if (opts.prune !== false) {
+    for (const comp of hiddenComponents(table, hidden)) {
+      if (comp.length > PRUNE_MAX_COMPONENT) continue;
+      const secs = comp.filter((c) => reason[c] === 'secondary').sort((a, b) => table.counts[b]! - table.counts[a]! || a - b);
+      let pruned = false;
+      for (const m of secs) {
+        hidden[m] = 0;
+        const rest = comp.filter((c) => hidden[c]);
+        let ok = true;
+        const outcomesAll: ReqOutcome[] = [];
+        for (const sub of componentsOf(table, hidden, rest)) {
+          const reqs = componentRequirements(table, hidden, sub, small, primary.complementOf);
+          const outcomes = auditComponent(highs, table, hidden, sub, reqs, settings, stats, { truth: true, full: false });
+          outcomesAll.push(...outcomes);
+          if (outcomes.some((o) => !o.ok)) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) {
+          reason[m] = undefined;
+          for (const k of table.cellConstraints[m]!) hiddenInCon[k]!--;
+          bounds.delete(m);
+          for (const o of outcomesAll) if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
+          pruned = true;
+        } else hidden[m] = 1;
+      }
+      void pruned;
+    }
+    finalComponents = hiddenComponents(table, hidden).length;
   }
 
   // Rates follow their denominators.

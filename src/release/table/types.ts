@@ -73,10 +73,10 @@ export interface CountTable {
 
 /** How wide the attacker's interval for a protected cell must be. */
 export type ProtectionMode =
-  /** Default: the interval reaches both ends of the sensitive range: lower ≤ 0 and upper ≥ n. */
-  | 'range'
-  /** Weaker: the interval contains a value ≥ n (values on both sides of the threshold n). */
-  | 'threshold';
+  /** Default: the interval contains values on both sides of the threshold: upper ≥ n (the true value, < n, is inside). */
+  | 'threshold'
+  /** Stricter: the interval covers the whole sensitive range: lower ≤ 0 and upper ≥ n. */
+  | 'range';
 
 export interface SuppressOptions {
   /** Minimum publishable count n. Default 10. Counts in (0, n) are hidden. */
@@ -88,6 +88,8 @@ export interface SuppressOptions {
   /** Top/bottom coding of rates (in the rate's own scale, e.g. 95 and 5 for percentages). */
   topCode?: number;
   bottomCode?: number;
+  /** Try to publish complements again after the greedy rounds (small components only). Default true. */
+  prune?: boolean;
   /** Progress callback (components audited so far). */
   onProgress?: (done: number, total?: number) => void;
 }
@@ -145,6 +147,8 @@ export interface AuditCell {
   /** Attacker's LP bounds (integer-rounded); upper may be Infinity. */
   lower: number;
   upper: number;
+  /** true: [lower, upper] are the LP optima; false: a proven inner range (the true interval is at least this wide). */
+  exact: boolean;
   recoverable: boolean;
   /** Why it is recoverable: exact, known-small, complement-small. */
   why?: string;

@@ -329,13 +329,19 @@ export function buckets(
       for (let c = c0; c < cEnd; c++) {
         const j = within != 0 ? load<u32>(orderA + (<usize>(aS + c) << 2)) : load<u32>(orderB + (<usize>(bS + c) << 2));
         const kb = keysB + <usize>j * kstride;
+        // did an earlier band already propose (i, j)? four keys per SIMD compare
         let dup = false;
-        for (let q: u32 = 0; q < band; q++) {
+        let q: u32 = 0;
+        for (; q + 4 <= band; q += 4) {
           const off = <usize>q << 2;
-          if (load<u32>(ka + off) == load<u32>(kb + off)) {
+          if (v128.any_true(i32x4.eq(v128.load(ka + off), v128.load(kb + off)))) {
             dup = true;
             break;
           }
+        }
+        for (; !dup && q < band; q++) {
+          const off = <usize>q << 2;
+          if (load<u32>(ka + off) == load<u32>(kb + off)) dup = true;
         }
         if (dup) continue;
         cand++;
