@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { isP20Error } from '../../src/errors.js';
 import { auditFile } from '../../src/release/table/files.js';
 import { formatAuditSummary } from '../../src/release/table/summary.js';
 
@@ -13,10 +14,12 @@ interface AuditTableArgs {
   json?: boolean;
 }
 
-/** Exit statuses: 0 no hidden cell recoverable, 1 some recoverable; bad input exits via P20Error (1). */
+/** Exit statuses of `p20link audit-table`: 0 no hidden cell recoverable, 1 some recoverable, 2 bad input. */
+export const AUDIT_TABLE_EXIT = { pass: 0, recoverable: 1, badInput: 2 } as const;
+
 export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
   command: 'audit-table <input>',
-  describe: "Run the attacker's LP bounds on a suppressed table; exit 1 if any hidden cell is recoverable",
+  describe: "Run the attacker's LP bounds on a suppressed table (exit 0 safe, 1 a hidden cell is recoverable, 2 bad input)",
   builder: (y: Argv<object>) =>
     y
       .positional('input', { type: 'string', demandOption: true, describe: 'published CSV table with hidden cells marked' })
@@ -37,11 +40,15 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       ...(argv.protectZero !== undefined ? { protectZero: argv.protectZero } : {}),
       ...(argv.marker !== undefined ? { marker: argv.marker } : {}),
       ...(argv.exactBounds !== undefined ? { exactBounds: argv.exactBounds } : {}),
+    }).catch((e: unknown) => {
+      // Bad input must not look like "recoverable" to a release pipeline.
+      if (isP20Error(e)) (e as { exitCode: number }).exitCode = AUDIT_TABLE_EXIT.badInput;
+      throw e;
     });
     if (argv.json) {
       const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));
       process.stdout.write(JSON.stringify({ ...a, cells }, null, 2) + '\n');
     } else process.stdout.write(formatAuditSummary(a, argv.input));
-    process.exitCode = a.ok ? 0 : 1;
+    process.exitCode = a.ok ? AUDIT_TABLE_EXIT.pass : AUDIT_TABLE_EXIT.recoverable;
   },
 };

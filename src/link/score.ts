@@ -17,7 +17,7 @@ export interface ScoreOptions {
   blocking: BlockingConfig;
   /**
    * Worker threads. 1 = score in this thread (no compiled worker needed).
-   * Default: all cores for large jobs, 1 for small ones.
+   * Default: all cores (at most 16) for large jobs, 1 for small ones.
    */
   workers?: number;
   /** 'wasm' (default) or 'js' (plain JavaScript kernel; in-thread only). */
@@ -28,6 +28,8 @@ export interface ScoreOptions {
 /** Below this many all-pairs comparisons (or records, when blocking) the default is one thread. */
 const SMALL_ALL_PAIRS = 20_000_000;
 const SMALL_BLOCKED = 50_000;
+/** Each worker needs its own scratch (~36 bytes per record); cap the automatic count. */
+const MAX_AUTO_WORKERS = 16;
 
 function checkInputs(a: PartyData, b: PartyData | null, opts: ScoreOptions): void {
   const t = opts.threshold;
@@ -248,7 +250,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   let workers = opts.workers ?? 0;
   if (workers === 0) {
     const small = allPairs ? a.count * B.count < SMALL_ALL_PAIRS : a.count + B.count < SMALL_BLOCKED;
-    workers = small ? 1 : cores;
+    workers = small ? 1 : Math.min(cores, MAX_AUTO_WORKERS);
   }
   if (kernelKind === 'js') workers = 1;
   const lsh: LshPart[] = nb > 0 ? lshParts(opts.blocking, a.header.l) : [];

@@ -86,6 +86,8 @@ describe('p20link suppress / audit-table (end to end)', () => {
     const t = await run(['suppress', join(FIX, 'bad-totals.csv'), '-o', out]);
     expect(t.code).not.toBe(0);
     expect(t.err).toMatch(/2 total\(s\) do not match the sum of their parts/);
+    const badAudit = await run(['audit-table', join(FIX, 'bad-totals.csv')]);
+    expect(badAudit.code).toBe(2);
     const same = await run(['suppress', join(FIX, 'two-by-two.csv'), '-o', join(FIX, 'two-by-two.csv')]);
     expect(same.code).not.toBe(0);
     expect(same.err).toMatch(/overwrite the input/);

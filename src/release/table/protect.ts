@@ -62,6 +62,10 @@ export interface AuditStats {
 }
 
 const EPS = 1e-6;
+/** Local witness search: components above LOCAL_MIN cells with at most LOCAL_MAX_REQS open requirements, regions of LOCAL_REGION cells. */
+const LOCAL_MIN = 300;
+const LOCAL_MAX_REQS = 64;
+const LOCAL_REGION = 250;
 const lo = (v: number): number => Math.ceil(v - EPS) + 0;
 const hi = (v: number): number => (v === Infinity ? Infinity : Math.floor(v + EPS));
 
@@ -234,6 +238,61 @@ export function auditComponent(
       }
       return { vars: cv, upper: up };
     };
+    // Few requirements left in a big component (later rounds): look for witnesses
+    // in a small region around them first, every other cell fixed at its true
+    // value. Those points are feasible for the whole component, so what they
+    // prove is proven; only what they cannot prove reaches the big LP.
+    if (truth && !opts.full && members.length > LOCAL_MIN) {
+      const pend = reqs.map((_, i) => i).filter((i) => needs(i) !== undefined);
+      if (pend.length > 0 && pend.length <= LOCAL_MAX_REQS) {
+        const region = new Map<number, number>();
+        const queue: number[] = [];
+        const addCell = (c: number): void => {
+          if (region.size >= LOCAL_REGION || region.has(c) || !varOf.has(c)) return;
+          region.set(c, region.size);
+          queue.push(c);
+        };
+        for (const i of pend) for (const c of reqs[i]!.cells) addCell(c);
+        for (let q = 0; q < queue.length && region.size < LOCAL_REGION; q++) {
+          for (const k of table.cellConstraints[queue[q]!]!) {
+            const con = table.constraints[k]!;
+            addCell(con.total);
+            for (const p of con.parts) addCell(p);
+          }
+        }
+        const sub = new ComponentLp(highs, region.size, lpRows(region));
+        try {
+          for (const i of pend) {
+            for (let guard = 0; guard < 2; guard++) {
+              const d = needs(i);
+              if (d === undefined) break;
+              const e = exprs[i]!;
+              const le: LinearExpr = { constant: e.constant, vars: [], coefs: [] };
+              e.vars.forEach((j, t) => {
+                const l = region.get(members[j]!);
+                if (l === undefined) le.constant += e.coefs[t]! * truth[j]!;
+                else {
+                  le.vars.push(l);
+                  le.coefs.push(e.coefs[t]!);
+                }
+              });
+              if (le.vars.length === 0) break;
+              const r = sub.optimize(le, d === 'low' ? 1 : -1);
+              stats.solves++;
+              if (!r.point) break;
+              const full = truth.slice();
+              for (const [c, l] of region) full[varOf.get(c)!] = r.point[l]!;
+              const before = range(states[i]!);
+              see(full);
+              const after = range(states[i]!);
+              if (before[0] === after[0] && before[1] === after[1]) break; // no progress locally
+            }
+          }
+        } finally {
+          sub.dispose();
+        }
+      }
+    }
     if (members.length > 1 && !opts.full) {
       let highUnbounded = false;
       for (let round = 0; round < 12; round++) {

@@ -2,12 +2,15 @@ import type { Requirement } from './protect.js';
 import type { CountTable } from './types.js';
 
 /**
- * Requirements for the hidden cells of one component. `primary` tells which
- * cells carry a known sensitive value (suppress mode); audit mode passes none.
+ * Requirements for the hidden cells of one component: `strong` for
+ * primary-small cells (`small`) and for primary-complement cells on their
+ * complement (`complementOf`); `cell` for every other hidden cell; `complement`
+ * (T − x not known small) for every hidden part x of every constraint.
+ * Audit mode passes no primaries (true values unknown).
  */
 export function componentRequirements(
   table: CountTable,
-  hidden: Uint8Array,
+  _hidden: Uint8Array,
   members: number[],
   small: (c: number) => boolean,
   complementOf: Map<number, number[]>,
@@ -23,6 +26,5 @@ export function componentRequirements(
       reqs.push({ kind: strongFor.includes(k) ? 'strong' : 'complement', cell: c, constraint: k, cells: [con.total, c], coefs: [1, -1] });
     }
   }
-  void hidden;
   return reqs;
 }

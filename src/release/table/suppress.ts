@@ -149,7 +149,6 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
   const bounds = new Map<number, ReqOutcome>();
   const stats = { solves: 0 };
   let iterations = 0;
-  let componentsAudited = 0;
   let finalComponents = 0;
   for (;;) {
     iterations++;
@@ -166,7 +165,6 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       // feasible), so a requirement proven in an earlier round stays proven.
       const reqs = componentRequirements(table, hidden, comp, small, primary.complementOf).filter((r) => !proven.has(reqKey(r)));
       const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: true, full: false });
-      componentsAudited++;
       let ok = true;
       for (const o of outcomes) {
         if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
@@ -208,7 +206,6 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     for (const comp of hiddenComponents(table, hidden)) {
       if (comp.length > PRUNE_MAX_COMPONENT) continue;
       const secs = comp.filter((c) => reason[c] === 'secondary').sort((a, b) => table.counts[b]! - table.counts[a]! || a - b);
-      let pruned = false;
       for (const m of secs) {
         hidden[m] = 0;
         const rest = comp.filter((c) => hidden[c]);
@@ -228,10 +225,8 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
           for (const k of table.cellConstraints[m]!) hiddenInCon[k]!--;
           bounds.delete(m);
           for (const o of outcomesAll) if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
-          pruned = true;
         } else hidden[m] = 1;
       }
-      void pruned;
     }
     finalComponents = hiddenComponents(table, hidden).length;
   }
@@ -310,6 +305,5 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     lpSolves: stats.solves,
     components: finalComponents,
   };
-  void componentsAudited;
   return { table: { header: table.header.slice(), rows: outRows }, report };
 }
