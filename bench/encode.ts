@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeFile } from '../src/encode/pipeline.js';
+import { mulberry32 as rng } from '../src/synth/prng.js';
 
 const FIRST = [
   'James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'William', 'Barbara',
@@ -28,18 +29,6 @@ const LAST = [
   'MacDonald', 'St. John', 'Núñez', 'Chávez', 'Flores Gutierrez', 'Washington', 'Young', 'Allen', 'King', 'Wright', 'Scott',
 ];
 const ZIPS = ['97501', '97502', '97503', '97101', '97102', '97301', '97210', '97801', '97410', '97620', '97705', '97910'];
-
-/** mulberry32: small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticCsv(rows: number, seed = 20): string {
   const r = rng(seed);

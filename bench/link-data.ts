@@ -14,20 +14,10 @@
 import type { EncodedHeader } from '../src/format/encoded-file.js';
 import { makePackedPartyData } from '../src/link/pack.js';
 import type { PartyData } from '../src/link/types.js';
+import { mulberry32 } from '../src/synth/prng.js';
 
 export const L = 1024;
 const STRIDE = 128;
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;

@@ -8,6 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { suppressTable } from '../src/release/table/suppress.js';
+import { mulberry32 } from '../src/synth/prng.js';
 
 export interface BenchTableResult {
   cells: number;
@@ -21,14 +22,7 @@ export interface BenchTableResult {
 
 /** Deterministic table: counts at school × grade × subgroup level, totals summed up. */
 export function benchTableRows(districts = 25, schoolsPerDistrict = 28, grades = 13, subgroups = 9, seed = 42): { header: string[]; rows: string[][] } {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   // Subgroup shares: a few large groups, several small ones (small cells are common).
   const shares = Array.from({ length: subgroups }, (_, i) => 1 / (i + 1) ** 0.8);
   const sumShares = shares.reduce((a, b) => a + b, 0);

@@ -16,22 +16,12 @@ import { finished } from 'node:stream/promises';
 import { kcheckFile } from '../src/release/kanon/kcheck.js';
 import { repairFile } from '../src/release/kanon/repair.js';
 import type { KCheckSpec } from '../src/release/kanon/types.js';
+import { mulberry32 as rng } from '../src/synth/prng.js';
 
 const ROWS = Number(process.env.P20_BENCH_ROWS ?? 1_000_000);
 
 function peakRssMiB(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const RACES = ['White', 'Hispanic', 'Black', 'Asian', 'Two or more', 'American Indian', 'Pacific Islander'];

@@ -1,7 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { isP20Error } from '../../src/errors.js';
 import { auditFile } from '../../src/release/table/files.js';
 import { formatAuditSummary } from '../../src/release/table/summary.js';
+import { defined } from '../options.js';
+import { printResult, withBadInputExit } from '../output.js';
 
 interface AuditTableArgs {
   input: string;
@@ -32,23 +33,22 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print every hidden cell with its bounds as JSON' })
       .example('$0 audit-table public.csv --spec table.json --min-n 10', 'exit 1 and list recoverable cells') as unknown as Argv<AuditTableArgs>,
   handler: async (argv: ArgumentsCamelCase<AuditTableArgs>) => {
-    const a = await auditFile({
-      input: argv.input,
-      ...(argv.spec !== undefined ? { spec: argv.spec } : {}),
-      ...(argv.count !== undefined ? { countColumn: argv.count } : {}),
-      ...(argv.minN !== undefined ? { minN: argv.minN } : {}),
-      ...(argv.protectZero !== undefined ? { protectZero: argv.protectZero } : {}),
-      ...(argv.marker !== undefined ? { marker: argv.marker } : {}),
-      ...(argv.exactBounds !== undefined ? { exactBounds: argv.exactBounds } : {}),
-    }).catch((e: unknown) => {
-      // Bad input must not look like "recoverable" to a release pipeline.
-      if (isP20Error(e)) (e as { exitCode: number }).exitCode = AUDIT_TABLE_EXIT.badInput;
-      throw e;
-    });
-    if (argv.json) {
-      const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));
-      process.stdout.write(JSON.stringify({ ...a, cells }, null, 2) + '\n');
-    } else process.stdout.write(formatAuditSummary(a, argv.input));
+    // Bad input must not look like "recoverable" to a release pipeline.
+    const a = await withBadInputExit(AUDIT_TABLE_EXIT.badInput, () =>
+      auditFile({
+        input: argv.input,
+        ...defined({
+          spec: argv.spec,
+          countColumn: argv.count,
+          minN: argv.minN,
+          protectZero: argv.protectZero,
+          marker: argv.marker,
+          exactBounds: argv.exactBounds,
+        }),
+      }),
+    );
+    const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));
+    printResult(argv.json, { ...a, cells }, () => formatAuditSummary(a, argv.input));
     process.exitCode = a.ok ? AUDIT_TABLE_EXIT.pass : AUDIT_TABLE_EXIT.recoverable;
   },
 };

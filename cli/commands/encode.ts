@@ -3,6 +3,7 @@ import { encodeFile, formatSummary, type BadRowPolicy } from '../../src/encode/p
 import { loadSecret } from '../../src/encode/load-secret.js';
 import { parseMapArgs } from '../../src/encode/extension.js';
 import { terminalProgress } from '../../src/io/progress.js';
+import { defined } from '../options.js';
 
 interface EncodeArgs {
   input: string;
@@ -44,10 +45,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else cores - 1, from 1 to 8)' })
       .strict() as unknown as Argv<EncodeArgs>,
   handler: async (a) => {
-    const secret = await loadSecret({
-      ...(a['secret-file'] !== undefined ? { file: a['secret-file'] } : {}),
-      ...(a['secret-env'] !== undefined ? { env: a['secret-env'] } : {}),
-    });
+    const secret = await loadSecret(defined({ file: a['secret-file'], env: a['secret-env'] }));
     const summary = await encodeFile({
       input: a.input,
       output: a.output,
@@ -55,10 +53,8 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       secret,
       party: a.party,
       map: parseMapArgs(a.map ?? []),
-      ...(a['id-column'] !== undefined ? { idColumn: a['id-column'] } : {}),
       onBadRow: a['on-bad-row'],
-      ...(a.rejects !== undefined ? { rejectsFile: a.rejects } : {}),
-      ...(a.workers !== undefined ? { workers: a.workers } : {}),
+      ...defined({ idColumn: a['id-column'], rejectsFile: a.rejects, workers: a.workers }),
       progress: terminalProgress('encoding'),
     });
     process.stderr.write(formatSummary(summary) + '\n');

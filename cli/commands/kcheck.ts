@@ -1,11 +1,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { isP20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { formatKCheckReport, formatRepairReport } from '../../src/release/kanon/report.js';
 import { kcheckFile } from '../../src/release/kanon/kcheck.js';
 import { repairFile } from '../../src/release/kanon/repair.js';
 import { resolveSettings } from '../../src/release/kanon/spec.js';
 import type { RepairStrategy, SuppressionMode } from '../../src/release/kanon/types.js';
+import { printResult, withBadInputExit } from '../output.js';
 
 /** Exit statuses of `p20link kcheck` (documented in protocols/kcheck-spec.md). */
 export const KCHECK_EXIT = { pass: 0, fail: 1, badInput: 2 } as const;
@@ -57,8 +57,9 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       .option('trim', { type: 'boolean', default: false, describe: 'trim spaces around unquoted CSV fields' })
       .example('$0 kcheck release.csv --qi school,grade,sex,race,birth_year --sensitive frl,sped --k 5 --l 2', 'check; exit 1 if it fails')
       .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
-  handler: async (argv: ArgumentsCamelCase<KcheckArgs>) => {
-    try {
+  handler: (argv: ArgumentsCamelCase<KcheckArgs>) =>
+    // Any refusal of the input is "bad input" (2), never "fails the check" (1).
+    withBadInputExit(KCHECK_EXIT.badInput, async () => {
       const settings = await resolveSettings({
         spec: argv.spec,
         qi: list(argv.qi),
@@ -73,17 +74,12 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       const progress = terminalProgress(argv.repair ? 'kcheck repair' : 'kcheck');
       if (argv.repair !== undefined) {
         const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, trim: argv.trim });
-        process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatRepairReport(r));
+        printResult(argv.json, r, () => formatRepairReport(r));
         process.exitCode = r.written && r.after?.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
         return;
       }
       const r = await kcheckFile({ input: argv.input, settings, progress, trim: argv.trim, listSmall: argv.listSmall });
-      process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatKCheckReport(r));
+      printResult(argv.json, r, () => formatKCheckReport(r));
       process.exitCode = r.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
-    } catch (e) {
-      // Any refusal of the input is "bad input" (2), never "fails the check" (1).
-      if (isP20Error(e) && e.exitCode === 1) (e as { exitCode: number }).exitCode = KCHECK_EXIT.badInput;
-      throw e;
-    }
-  },
+    }),
 };

@@ -1,11 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { generateKeyPair, readPassphrase, DEFAULT_MODULUS_BITS } from '../../src/package/keys.js';
+import { generateKeyPair, DEFAULT_MODULUS_BITS } from '../../src/package/keys.js';
+import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
-interface KeygenArgs {
+interface KeygenArgs extends PassphraseArgs {
   name: string;
   out: string;
-  passphraseEnv?: string;
-  passphraseFile?: string;
   bits?: number;
 }
 
@@ -16,15 +15,18 @@ export const keygenCommand: CommandModule<object, KeygenArgs> = {
     y
       .option('name', { type: 'string', demandOption: true, describe: 'party name: the linker ("linker") or an agency (e.g. k12); names the files' })
       .option('out', { type: 'string', default: '.', describe: 'directory for NAME.key.pem and NAME.pub.pem (existing files are never overwritten)' })
-      .option('passphrase-env', { type: 'string', describe: 'protect the private key with the passphrase (at least 8 characters) in this environment variable' })
-      .option('passphrase-file', { type: 'string', describe: 'protect the private key with the passphrase in this file' })
+      .options(
+        passphraseOptions(
+          'protect the private key with the passphrase (at least 8 characters) in this environment variable',
+          'protect the private key with the passphrase in this file',
+        ),
+      )
       .option('bits', { type: 'number', describe: `RSA modulus size (default ${DEFAULT_MODULUS_BITS})` })
-      .conflicts('passphrase-env', 'passphrase-file')
       .example('$0 keygen --name linker --out keys/', 'the linker\'s keys')
       .example('P20_PASS=… $0 keygen --name k12 --out keys/ --passphrase-env P20_PASS', 'an agency key, passphrase-protected') as unknown as Argv<KeygenArgs>,
   handler: async (argv: ArgumentsCamelCase<KeygenArgs>) => {
-    const passphrase = await readPassphrase({ env: argv.passphraseEnv, file: argv.passphraseFile });
-    const g = await generateKeyPair({ name: argv.name, outDir: argv.out, ...(passphrase !== undefined ? { passphrase } : {}), ...(argv.bits !== undefined ? { bits: argv.bits } : {}) });
+    const passphrase = await passphraseFrom(argv);
+    const g = await generateKeyPair({ name: argv.name, outDir: argv.out, ...defined({ passphrase, bits: argv.bits }) });
     process.stdout.write(
       `private keys: ${g.privateFile} (mode 0600${passphrase !== undefined ? ', passphrase-protected' : ''}; keep it; never send it)\n` +
         `public keys:  ${g.publicFile} (give this to the other parties)\n` +

@@ -4,6 +4,7 @@ import { terminalProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { linkDefaultsFromSchema, linkFiles } from '../../src/link/link-files.js';
 import type { InputSpec } from '../../src/link/load.js';
+import { defined } from '../options.js';
 
 interface LinkArgs {
   inputs: string[];
@@ -69,10 +70,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       threshold,
       blocking,
       maxPerParty: argv['max-per-party'],
-      ...(argv.store !== undefined ? { store: argv.store } : {}),
-      ...(review !== undefined ? { reviewThreshold: review } : {}),
-      ...(argv.truth !== undefined ? { truth: argv.truth } : {}),
-      ...(argv.workers !== undefined ? { workers: argv.workers } : {}),
+      ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers }),
       progress: argv.quiet ? undefined : (label) => terminalProgress(label),
     } as Parameters<typeof linkFiles>[0]);
     if (argv.quiet) return;

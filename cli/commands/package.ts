@@ -1,11 +1,12 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { terminalProgress } from '../../src/io/progress.js';
-import { loadPrivateKeys, loadPublicKeys, readPassphrase } from '../../src/package/keys.js';
+import { loadPrivateKeys, loadPublicKeys } from '../../src/package/keys.js';
 import { packageFile } from '../../src/package/package-file.js';
 import { openPackageStore } from '../../src/package/store.js';
 import type { PackageKind } from '../../src/package/envelope.js';
+import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
-interface PackageArgs {
+interface PackageArgs extends PassphraseArgs {
   input: string;
   to: string;
   sign: string;
@@ -14,8 +15,6 @@ interface PackageArgs {
   kind: PackageKind;
   party?: string;
   store?: string;
-  passphraseEnv?: string;
-  passphraseFile?: string;
   chunkSize?: number;
 }
 
@@ -32,15 +31,12 @@ export const packageCommand: CommandModule<object, PackageArgs> = {
       .option('kind', { choices: ['encoded', 'result'] as const, default: 'encoded' as const, describe: 'what is inside' })
       .option('party', { type: 'string', describe: 'for results: the agency the links belong to (recorded in the manifest)' })
       .option('store', { type: 'string', describe: 'linker store: issuing a result appends "result-issued" to its audit log' })
-      .option('passphrase-env', { type: 'string', describe: 'environment variable holding your private key\'s passphrase' })
-      .option('passphrase-file', { type: 'string', describe: 'file holding your private key\'s passphrase' })
+      .options(passphraseOptions())
       .option('chunk-size', { type: 'number', describe: 'plaintext bytes per encrypted chunk (default 1048576)' })
-      .conflicts('passphrase-env', 'passphrase-file')
       .example('$0 package k12.enc --to linker.pub.pem --sign k12.key.pem --name k12 -o k12.p20pkg', 'agency → linker')
       .example('$0 package k12.links.csv --kind result --to k12.pub.pem --sign linker.key.pem --name linker --party k12 --store linker.db -o k12.result.p20pkg', 'linker → agency') as unknown as Argv<PackageArgs>,
   handler: async (argv: ArgumentsCamelCase<PackageArgs>) => {
-    const passphrase = await readPassphrase({ env: argv.passphraseEnv, file: argv.passphraseFile });
-    const sign = await loadPrivateKeys(argv.sign, passphrase);
+    const sign = await loadPrivateKeys(argv.sign, await passphraseFrom(argv));
     const to = await loadPublicKeys(argv.to);
     const store = argv.store !== undefined ? openPackageStore(argv.store) : undefined;
     try {
@@ -52,9 +48,7 @@ export const packageCommand: CommandModule<object, PackageArgs> = {
         name: argv.name,
         output: argv.output,
         progress: terminalProgress('package'),
-        ...(argv.party !== undefined ? { party: argv.party } : {}),
-        ...(argv.chunkSize !== undefined ? { chunkSize: argv.chunkSize } : {}),
-        ...(store ? { store } : {}),
+        ...defined({ party: argv.party, chunkSize: argv.chunkSize, store }),
       });
       process.stdout.write(
         `wrote ${r.output}: ${r.manifest.kind} package, ${r.manifest.rowCount} rows, ${r.manifest.contentBytes} bytes\n` +

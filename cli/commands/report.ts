@@ -1,5 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runBiasReport, runQualityReport } from '../../src/report/index.js';
+import { defined } from '../options.js';
+import { printResult } from '../output.js';
+
+/** Say where the HTML report went, when one was asked for. */
+function noteHtml(html: unknown): void {
+  if (html !== undefined) process.stdout.write(`HTML report: ${html as string}\n`);
+}
 
 /**
  * p20link report quality | bias — linkage quality against ground truth, and
@@ -24,17 +31,17 @@ const quality: CommandModule = {
     const { result, text } = await runQualityReport({
       linksDir: a.links as string,
       truthFile: a.truth as string,
-      ...(a['run-report'] !== undefined ? { runReport: a['run-report'] as string } : {}),
-      ...(a.threshold !== undefined ? { threshold: a.threshold as number } : {}),
-      ...(a.html !== undefined ? { html: a.html as string } : {}),
-      ...(a['wrong-pairs'] !== undefined ? { wrongPairs: a['wrong-pairs'] as string } : {}),
-      ...(a.trouble !== undefined ? { troubleFile: a.trouble as string } : {}),
+      ...defined({
+        runReport: a['run-report'] as string | undefined,
+        threshold: a.threshold as number | undefined,
+        html: a.html as string | undefined,
+        wrongPairs: a['wrong-pairs'] as string | undefined,
+        troubleFile: a.trouble as string | undefined,
+      }),
     });
-    if (a.json) {
-      const { wrong, ...rest } = result;
-      process.stdout.write(JSON.stringify({ ...rest, wrongListed: wrong.length }, null, 2) + '\n');
-    } else process.stdout.write(text);
-    if (a.html !== undefined) process.stdout.write(`HTML report: ${a.html as string}\n`);
+    const { wrong, ...rest } = result;
+    printResult(a.json as boolean, { ...rest, wrongListed: wrong.length }, () => text);
+    noteHtml(a.html);
   },
 };
 
@@ -63,12 +70,10 @@ const bias: CommandModule = {
       by: a.by as string[],
       margin: a.margin as number,
       minGroupSize: a['min-group'] as number,
-      ...(a['as-of'] !== undefined ? { asOf: a['as-of'] as string } : {}),
-      ...(a.html !== undefined ? { html: a.html as string } : {}),
-      ...(a.truth !== undefined ? { truthFile: a.truth as string } : {}),
+      ...defined({ asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined }),
     });
     process.stdout.write(text);
-    if (a.html !== undefined) process.stdout.write(`HTML report: ${a.html as string}\n`);
+    noteHtml(a.html);
     if (a['fail-on-flag'] && result.flaggedCount > 0) process.exitCode = 3;
   },
 };

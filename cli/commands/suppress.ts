@@ -3,6 +3,8 @@ import { terminalProgress } from '../../src/io/progress.js';
 import { suppressFile } from '../../src/release/table/files.js';
 import { formatSuppressSummary } from '../../src/release/table/summary.js';
 import type { ProtectionMode } from '../../src/release/table/types.js';
+import { defined } from '../options.js';
+import { printResult } from '../output.js';
 
 interface SuppressArgs {
   input: string;
@@ -46,18 +48,20 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
     const r = await suppressFile({
       input: argv.input,
       output: argv.output,
-      ...(argv.report !== undefined ? { reportPath: argv.report } : {}),
-      ...(argv.spec !== undefined ? { spec: argv.spec } : {}),
-      ...(argv.count !== undefined ? { countColumn: argv.count } : {}),
-      ...(argv.minN !== undefined ? { minN: argv.minN } : {}),
-      ...(argv.protectZero !== undefined ? { protectZero: argv.protectZero } : {}),
-      ...(argv.protection !== undefined ? { protection: argv.protection } : {}),
-      ...(argv.marker !== undefined ? { marker: argv.marker } : {}),
-      ...(argv.topCode !== undefined ? { topCode: argv.topCode } : {}),
-      ...(argv.bottomCode !== undefined ? { bottomCode: argv.bottomCode } : {}),
+      ...defined({
+        reportPath: argv.report,
+        spec: argv.spec,
+        countColumn: argv.count,
+        minN: argv.minN,
+        protectZero: argv.protectZero,
+        protection: argv.protection,
+        marker: argv.marker,
+        topCode: argv.topCode,
+        bottomCode: argv.bottomCode,
+      }),
       onProgress: (d, t) => progress.update(d, t),
     });
     progress.finish();
-    process.stdout.write(argv.json ? JSON.stringify(r.report, null, 2) + '\n' : formatSuppressSummary(r.report, argv.output));
+    printResult(argv.json, r.report, () => formatSuppressSummary(r.report, argv.output));
   },
 };

@@ -1,13 +1,14 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
-import { loadPrivateKeys, readPassphrase } from '../../src/package/keys.js';
+import { loadPrivateKeys } from '../../src/package/keys.js';
 import { loadAllowDir, loadAllowList } from '../../src/package/allow-list.js';
 import { unpackFile } from '../../src/package/unpack-file.js';
 import { openPackageStore } from '../../src/package/store.js';
 import type { PackageKind } from '../../src/package/envelope.js';
+import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
-interface UnpackArgs {
+interface UnpackArgs extends PassphraseArgs {
   input: string;
   key: string;
   allow?: string;
@@ -15,8 +16,6 @@ interface UnpackArgs {
   store?: string;
   output: string;
   kind?: PackageKind;
-  passphraseEnv?: string;
-  passphraseFile?: string;
 }
 
 export const unpackCommand: CommandModule<object, UnpackArgs> = {
@@ -31,18 +30,15 @@ export const unpackCommand: CommandModule<object, UnpackArgs> = {
       .option('store', { type: 'string', describe: 'store for replay protection + audit log (required for encoded packages, i.e. at the linker)' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'where the decrypted content goes (must not exist; mode 0600)' })
       .option('kind', { choices: ['encoded', 'result'] as const, describe: 'refuse packages of any other kind' })
-      .option('passphrase-env', { type: 'string', describe: 'environment variable holding your private key\'s passphrase' })
-      .option('passphrase-file', { type: 'string', describe: 'file holding your private key\'s passphrase' })
+      .options(passphraseOptions())
       .conflicts('allow', 'allow-dir')
-      .conflicts('passphrase-env', 'passphrase-file')
       .example('$0 unpack k12.p20pkg --key linker.key.pem --allow-dir agencies/ --store linker.db -o k12.enc', 'at the linker')
       .example('$0 unpack k12.result.p20pkg --key k12.key.pem --allow-dir linker-key/ -o k12.links.csv', 'at the agency') as unknown as Argv<UnpackArgs>,
   handler: async (argv: ArgumentsCamelCase<UnpackArgs>) => {
     if ((argv.allow === undefined) === (argv.allowDir === undefined)) {
       throw new P20Error('ALLOW_MISSING', 'give the senders you accept: --allow FILE or --allow-dir DIR', { field: 'allow' });
     }
-    const passphrase = await readPassphrase({ env: argv.passphraseEnv, file: argv.passphraseFile });
-    const key = await loadPrivateKeys(argv.key, passphrase);
+    const key = await loadPrivateKeys(argv.key, await passphraseFrom(argv));
     const allow = argv.allow !== undefined ? await loadAllowList(argv.allow) : await loadAllowDir(argv.allowDir!);
     const store = argv.store !== undefined ? openPackageStore(argv.store) : undefined;
     try {
@@ -52,8 +48,7 @@ export const unpackCommand: CommandModule<object, UnpackArgs> = {
         allow,
         output: argv.output,
         progress: terminalProgress('unpack'),
-        ...(store ? { store } : {}),
-        ...(argv.kind ? { expectKind: argv.kind } : {}),
+        ...defined({ store, expectKind: argv.kind }),
       });
       const m = r.manifest;
       process.stdout.write(

@@ -4,6 +4,8 @@
  * protocols/link-report.schema.json. It holds counts, fingerprints and
  * parameters only: no CLKs, no record ids.
  */
+import type { PairQuality } from './truth.js';
+
 export const LINK_REPORT_FORMAT = 'p20link/link-report';
 export const LINK_REPORT_VERSION = 1;
 
@@ -103,14 +105,8 @@ export interface LinkRunReport {
     mergeEvents: number;
     splitEvents: number;
   };
-  truth?: {
+  truth?: PairQuality & {
     file: string;
-    truePairs: number;
-    linkedPairs: number;
-    correctPairs: number;
-    precision: number;
-    recall: number;
-    f1: number;
     blockingTruePairs: number;
     blockingKept: number;
     blockingRecall: number;

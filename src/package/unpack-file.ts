@@ -8,6 +8,7 @@ import { readEncodedHeader } from '../format/encoded-file.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import type { Db } from '../store/db.js';
 import { appendAudit } from './audit-log.js';
+import type { PackageFileResult } from './package-file.js';
 import type { AllowList } from './allow-list.js';
 import { oaepUnwrap, pssVerify, type PrivateKeys } from './keys.js';
 import { acceptedBefore, recordAccepted } from './replay.js';
@@ -53,12 +54,8 @@ export interface UnpackFileOptions {
   progress?: Progress;
 }
 
-export interface UnpackFileResult {
-  output: string;
-  header: PackageHeader;
-  manifest: PackageManifest;
-  packageSha256: string;
-}
+/** What was written, with the verified header and manifest (same shape as packageFile's result). */
+export type UnpackFileResult = PackageFileResult;
 
 /** Error codes of refusals; all are P20Errors. */
 export const REFUSAL_CODES = [

@@ -11,7 +11,6 @@
  *     blakeHash on a filter length that is not a power of two, BLAKE2b keys
  *     longer than 64 bytes, HKDF output too long, duplicate identifiers...).
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
+import { readJsonFile } from '../util/json-spec.js';
 import { canonicalJson } from '../encode/canonical-json.js';
 import { compileStrptime, StrptimeFormatError } from '../encode/strptime.js';
 import { compilePythonPattern } from './pattern.js';
@@ -284,21 +284,7 @@ function parseHashing(
 
 /** Read, parse and validate a linkage schema file. */
 export async function loadLinkageSchema(path: string): Promise<LinkageSchema> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new P20Error('E_IO', `cannot read linkage schema: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      file: path,
-    });
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new P20Error(E_SCHEMA, `linkage schema is not valid JSON: ${(e as Error).message}`, { file: path });
-  }
+  const json = await readJsonFile(path, 'linkage schema', { code: E_SCHEMA, readCode: 'E_IO', stripBom: true });
   return parseLinkageSchema(json, path);
 }
 

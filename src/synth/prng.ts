@@ -150,3 +150,20 @@ function gcd(x: number, y: number): number {
   while (y !== 0) [x, y] = [y, x % y];
   return x;
 }
+
+/**
+ * mulberry32: a small, seeded, deterministic PRNG (uniform floats in [0, 1))
+ * for synthetic test and bench data. Tests rely on its exact sequence (fixed
+ * seeds give fixed data), so do not swap the algorithm. Not for cryptography;
+ * the example-data generator uses src/synth/prng.ts instead.
+ */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,48 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main } from '../../cli/main.js';
 import { openEncoded } from '../../src/format/encoded-file.js';
+import { runCli } from '../helpers/cli.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
 const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person.json');
 const K12 = resolve(ROOT, 'examples/data/k12.csv');
 const SECRET = 'S3cr3t-Canary-7f3a9c-do-not-print';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'p20link-cli-encode-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Run the CLI in-process; returns exit status and everything written to stdout/stderr. */
-async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const so = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const se = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const dir = fileTempDir('p20link-cli-encode-');
+const run = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env });
 
 async function secretFile(text: string, mode = 0o600): Promise<string> {
   const p = join(dir, `secret-${Math.random().toString(36).slice(2)}`);

@@ -3,20 +3,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { applyColumnMap, parseExtension, parseMapArgs } from '../../src/encode/extension.js';
 import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
-import { P20Error } from '../../src/errors.js';
+import type { P20Error } from '../../src/errors.js';
+import { p20Thrown } from '../helpers/errors.js';
 
 const base = JSON.parse(readFileSync(resolve(process.cwd(), 'protocols/schemas/p20w-person.json'), 'utf8')) as Record<string, unknown>;
 const schema = parseLinkageSchema(base, 'p20w-person.json');
 
-function refusal(ext: unknown): P20Error {
-  try {
-    parseExtension(ext, 's.json', schema);
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return e as P20Error;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (ext: unknown): P20Error => p20Thrown(() => parseExtension(ext, 's.json', schema));
 
 describe('p20link schema extension', () => {
   it('parses the default schema and fills in defaults', () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join, resolve } from 'node:path';
 import { encodeFile } from '../../src/encode/pipeline.js';
 import { prepareEncode } from '../../src/encode/pipeline.js';
 import { openEncoded, type EncodedRow } from '../../src/format/encoded-file.js';
+import { collectBatches } from '../helpers/batches.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 /**
  * The shipped FEBRL schema meets its stated accuracy on dataset4a × dataset4b
@@ -15,22 +15,13 @@ import { openEncoded, type EncodedRow } from '../../src/format/encoded-file.js';
 const FEBRL = resolve(process.cwd(), '../shared/data/febrl');
 const SCHEMA = resolve(process.cwd(), 'protocols/schemas/febrl.json');
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'p20link-febrl-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = fileTempDir('p20link-febrl-');
 
 async function encodeParty(name: string, secret: Uint8Array): Promise<EncodedRow[]> {
   const output = join(dir, `${name}.enc`);
   const s = await encodeFile({ input: join(FEBRL, `${name}.csv`), output, schema: SCHEMA, secret, party: name, workers: 0 });
   expect(s).toMatchObject({ read: 5000, encoded: 5000, rejected: 0 });
-  const r = await openEncoded(output);
-  const rows: EncodedRow[] = [];
-  for await (const b of r.batches) rows.push(...b);
-  return rows;
+  return collectBatches((await openEncoded(output)).batches);
 }
 
 function popcount(a: Uint8Array): number {

@@ -1,14 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeFile, type EncodeOptions } from '../../src/encode/pipeline.js';
 import { openEncoded } from '../../src/format/encoded-file.js';
 import { parseLinkageSchema, schemaFingerprint } from '../../src/schema/linkage-schema.js';
 import { keyCheckValue } from '../../src/encode/key-check.js';
 import { csvLine } from '../../src/io/csv.js';
-import { P20Error } from '../../src/errors.js';
+import { collectBatches } from '../helpers/batches.js';
+import { p20Rejection as refusal } from '../helpers/errors.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 const FIX = resolve(process.cwd(), 'test/fixtures/encode');
 const SCHEMA = join(FIX, 'person.schema.json');
@@ -17,13 +18,7 @@ const secret = new TextEncoder().encode('test secret for the pipeline 0123456789
 const HEADER = 'student_id,last_name,first_name,middle_name,birth_date,gender,zip,cohort_year\n';
 const FIXED_TIME = new Date('2026-01-02T03:04:05Z');
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'p20link-pipeline-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = fileTempDir('p20link-pipeline-');
 
 let n = 0;
 async function csvFile(text: string | Buffer): Promise<string> {
@@ -40,19 +35,7 @@ async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
 
 async function readRows(path: string) {
   const r = await openEncoded(path);
-  const rows = [];
-  for await (const b of r.batches) rows.push(...b);
-  return { header: r.header, rows };
-}
-
-async function refusal(p: Promise<unknown>): Promise<P20Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return e as P20Error;
-  }
-  throw new Error('expected a refusal');
+  return { header: r.header, rows: await collectBatches(r.batches) };
 }
 
 /** No output and no temp file left behind in the test directory for this output name. */

@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createEncodedWriter,
@@ -8,9 +7,11 @@ import {
   readEncodedHeader,
   type EncodedRow,
 } from '../../src/format/encoded-file.js';
-import { P20Error } from '../../src/errors.js';
+import { collectBatches } from '../helpers/batches.js';
+import { p20Rejection as codeOf } from '../helpers/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'p20-enc-'));
+const dir = tempDir('p20-enc-');
 const init = {
   tool: 'p20link test',
   createdAt: '2026-01-01T00:00:00.000Z',
@@ -23,19 +24,7 @@ const init = {
 const clk = (a: number, b: number) => Buffer.from([a, b]).toString('base64');
 
 async function readAll(path: string): Promise<EncodedRow[]> {
-  const r = await openEncoded(path);
-  const rows: EncodedRow[] = [];
-  for await (const b of r.batches) rows.push(...b);
-  return rows;
-}
-async function codeOf(p: Promise<unknown>): Promise<P20Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return e as P20Error;
-  }
-  throw new Error('expected a P20Error');
+  return collectBatches((await openEncoded(path)).batches);
 }
 async function writeSample(name: string, n = 3): Promise<string> {
   const path = join(dir, name);

@@ -1,26 +1,16 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsvText, openCsv, csvLine, firstInvalidUtf8 } from '../../src/io/csv.js';
-import { P20Error } from '../../src/errors.js';
+import { collectBatches } from '../helpers/batches.js';
+import { p20Rejection as errorOf } from '../helpers/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'p20-csv-'));
+const dir = tempDir('p20-csv-');
 async function readAll(path: string, opts = {}) {
   const t = await openCsv(path, opts);
-  const rows = [];
-  for await (const b of t.batches) rows.push(...b);
-  return { header: t.header, rows };
-}
-async function errorOf(p: Promise<unknown>): Promise<P20Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return e as P20Error;
-  }
-  throw new Error('expected an error');
+  return { header: t.header, rows: await collectBatches(t.batches) };
 }
 
 describe('CSV reader', () => {

@@ -12,15 +12,11 @@ import { countKeptPairs } from '../../src/link/blocking/index.js';
 import { bandCount, fillBandKeys, lshPermutations } from '../../src/link/blocking/keys.js';
 import { scorePairs } from '../../src/link/score.js';
 import { party, relatedParties, rng } from './score-fixtures.js';
+import { p20Thrown } from '../helpers/errors.js';
 
 function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return (e as P20Error).code + ': ' + (e as P20Error).message;
-  }
-  throw new Error('expected a P20Error');
+  const e = p20Thrown(f);
+  return e.code + ': ' + e.message;
 }
 
 describe('parseBlockingSpec', () => {

@@ -1,36 +1,12 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../cli/main.js';
 import { applyPartyOverrides } from '../../cli/commands/link.js';
 import { writeEncoded, prng, randomClk, noisy } from '../fixtures/link/make-encoded.js';
+import { runCli as run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'p20-linkcli-'));
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const l = vi.spyOn(console, 'log').mockImplementation((...xs: unknown[]) => {
-    out += xs.join(' ') + '\n';
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    l.mockRestore();
-  }
-}
+const dir = tempDir('p20-linkcli-');
 afterEach(() => vi.restoreAllMocks());
 
 async function files() {

@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeFile } from '../../src/encode/index.js';
-import { main } from '../../cli/main.js';
-import { vi } from 'vitest';
+import { runCli as run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Three agencies end to end through the real pipeline: CSV -> encodeFile
@@ -12,7 +11,7 @@ import { vi } from 'vitest';
  * `p20link link` with a registry. Records carry typos, a nickname-free
  * spelling variant, a missing middle initial and a changed ZIP.
  */
-const dir = mkdtempSync(join(tmpdir(), 'p20-link3-'));
+const dir = tempDir('p20-link3-');
 const schema = resolve(process.cwd(), 'protocols/schemas/p20w-person.json');
 const secret = new TextEncoder().encode('three-party end-to-end test secret');
 const H = 'id,first_name,middle_name,last_name,birth_date,sex,zip';
@@ -41,19 +40,6 @@ const wage = [
   'W7,Grace,L,Yazzie,2003-09-17,F,87301',
   'W8,Robert,T,Lee,2002-02-02,M,87401',
 ];
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 function links(path: string): Map<string, string> {
   const lines = readFileSync(path, 'utf8').trim().split('\n').slice(1);

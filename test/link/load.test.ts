@@ -1,24 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { P20Error } from '../../src/errors.js';
+import type { P20Error } from '../../src/errors.js';
 import { checkCompatible, fileSha256, loadParty, readInputHeaders } from '../../src/link/load.js';
 import { writeEncoded, prng, randomClk, KCV } from '../fixtures/link/make-encoded.js';
+import { p20Rejection as refusal } from '../helpers/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'p20-load-'));
+const dir = tempDir('p20-load-');
 const rnd = prng(7);
 const rows = (n: number, l = 1024) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, clk: randomClk(rnd, l), blocks: [`y${i % 3}`] }));
-
-async function refusal(p: Promise<unknown>): Promise<P20Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(P20Error);
-    return e as P20Error;
-  }
-  throw new Error('expected a refusal');
-}
 
 async function compat(files: string[]) {
   checkCompatible(await readInputHeaders(files.map((file) => ({ file }))));

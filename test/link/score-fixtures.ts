@@ -1,6 +1,7 @@
 import type { EncodedHeader } from '../../src/format/encoded-file.js';
 import { makePartyData } from '../../src/link/pack.js';
 import type { PartyData } from '../../src/link/types.js';
+import { mulberry32 } from '../../src/synth/prng.js';
 
 /** Test fixtures for the similarity engine: parties of random / related CLKs. */
 export function fakeHeader(l: number, party = 'p'): EncodedHeader {
@@ -18,17 +19,8 @@ export function fakeHeader(l: number, party = 'p'): EncodedHeader {
   } as EncodedHeader;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32; the shared one in src/synth/prng.ts). */
+export const rng = mulberry32;
 
 export function randomClk(l: number, fill: number, r: () => number): Uint8Array {
   const c = new Uint8Array(Math.ceil(l / 8));

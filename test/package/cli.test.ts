@@ -1,46 +1,13 @@
-import { describe, it, expect, vi, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, statSync, rmSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, it, expect } from 'vitest';
+import { readFileSync, existsSync, statSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { main } from '../../cli/main.js';
 import { makeEncodedFile } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'p20-pkgcli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const l = vi.spyOn(console, 'log').mockImplementation((...xs: unknown[]) => {
-    out += xs.join(' ') + '\n';
-  });
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    l.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const dir = fileTempDir('p20-pkgcli-');
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 const p = (...x: string[]) => join(dir, ...x);
 

@@ -1,37 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { runCli as run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = resolve(process.cwd(), 'test/fixtures/release/table');
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-    err += String(c);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = 0;
-  }
-}
-
-afterEach(() => {
-  process.exitCode = 0;
-});
-
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'p20-suppress-'));
+const tmp = (): string => tempDir('p20-suppress-');
 
 describe('p20link suppress / audit-table (end to end)', () => {
   it('suppress then audit-table passes; report names the rule of every hidden cell', async () => {
@@ -94,17 +69,8 @@ describe('p20link suppress / audit-table (end to end)', () => {
   });
 
   it('--help documents both commands', async () => {
-    let text = '';
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-      text += a.join(' ') + '\n';
-    });
-    try {
-      const h = await run(['suppress', '--help']);
-      const a = await run(['audit-table', '--help']);
-      text += h.out + a.out;
-    } finally {
-      log.mockRestore();
-    }
+    // runCli captures console.log (where yargs prints help) into out
+    const text = (await run(['suppress', '--help'])).out + (await run(['audit-table', '--help'])).out;
     expect(text).toMatch(/--min-n/);
     expect(text).toMatch(/--protection/);
     expect(text).toMatch(/recoverable/);

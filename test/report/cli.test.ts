@@ -4,28 +4,15 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { generateMain } from '../../examples/generate.js';
+import { runCli } from '../helpers/cli.js';
 
 let dir: string;
 const truth = resolve(process.cwd(), 'examples/data/truth.csv');
 
-async function run(argv: string[], fn: typeof main = main): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  const cap = ((c: string | Uint8Array) => {
-    chunks.push(String(c));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = cap;
-  process.stderr.write = cap;
-  try {
-    const code = await fn(argv);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = 0;
-  }
+/** Run a CLI entry point; out is stdout and stderr together, in order. */
+async function run(argv: string[], entry: typeof main = main): Promise<{ code: number; out: string }> {
+  const r = await runCli(argv, { entry });
+  return { code: r.code, out: r.all };
 }
 
 beforeAll(async () => {

@@ -46,6 +46,22 @@ export function sortBand(keys: Uint32Array, keysBase: number, n: number, nb: num
   }
 }
 
+/** End (exclusive) of the run of keys equal to keys[from], within the first n. */
+function runEnd(keys: Uint32Array, from: number, n: number): number {
+  const k = keys[from];
+  let end = from + 1;
+  while (end < n && keys[end] === k) end++;
+  return end;
+}
+
+/** Write one bucket entry (aStart, aLen, bStart, bLen) at table[e..e+3]. */
+function putBucket(table: Uint32Array, e: number, aStart: number, aLen: number, bStart: number, bLen: number): void {
+  table[e] = aStart;
+  table[e + 1] = aLen;
+  table[e + 2] = bStart;
+  table[e + 3] = bLen;
+}
+
 /**
  * Join the sorted keys of A and B (cross-party), writing bucket entries
  * (aStart, aLen, bStart, bLen) to table from tableBase. Returns the number of buckets.
@@ -60,15 +76,9 @@ export function joinCross(sa: Uint32Array, nA: number, sb: Uint32Array, nB: numb
     if (ka < kb) x++;
     else if (kb < ka) y++;
     else {
-      let x2 = x + 1;
-      while (x2 < nA && sa[x2] === ka) x2++;
-      let y2 = y + 1;
-      while (y2 < nB && sb[y2] === ka) y2++;
-      const e = tableBase + nt * 4;
-      table[e] = x;
-      table[e + 1] = x2 - x;
-      table[e + 2] = y;
-      table[e + 3] = y2 - y;
+      const x2 = runEnd(sa, x, nA);
+      const y2 = runEnd(sb, y, nB);
+      putBucket(table, tableBase + nt * 4, x, x2 - x, y, y2 - y);
       nt++;
       x = x2;
       y = y2;
@@ -82,15 +92,9 @@ export function joinWithin(sa: Uint32Array, n: number, table: Uint32Array, table
   let x = 0;
   let nt = 0;
   while (x < n) {
-    const k = sa[x]!;
-    let x2 = x + 1;
-    while (x2 < n && sa[x2] === k) x2++;
+    const x2 = runEnd(sa, x, n);
     if (x2 - x >= 2) {
-      const e = tableBase + nt * 4;
-      table[e] = x;
-      table[e + 1] = x2 - x;
-      table[e + 2] = x;
-      table[e + 3] = x2 - x;
+      putBucket(table, tableBase + nt * 4, x, x2 - x, x, x2 - x);
       nt++;
     }
     x = x2;

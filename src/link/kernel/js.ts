@@ -32,6 +32,17 @@ export function jsKernel(buffer: ArrayBufferLike): KernelOps {
     for (let w = 0; w < words32; w++) s += pop32(u32[a + w]! & u32[b + w]!);
     return s;
   }
+  /**
+   * Dice score of an A record (popcount pa, words from ap) and B record j, or
+   * -1 when the popcount bound already rules the pair out (then it does not
+   * count as compared).
+   */
+  function dice(pa: number, ap: number, bPop: number, bBase: number, j: number, stride: number, w32: number, t: number): number {
+    const pb = u32[(bPop >>> 2) + j]!;
+    if (!passes(pa, pb, t)) return -1;
+    gCompared++;
+    return (2 * inter(ap, (bBase + j * stride) >>> 2, w32)) / (pa + pb);
+  }
   function emit(out: number, i: number, j: number, d: number): void {
     const o = out >>> 2;
     u32[o] = i;
@@ -50,11 +61,7 @@ export function jsKernel(buffer: ArrayBufferLike): KernelOps {
         let js = j0;
         if (within !== 0 && js <= i) js = i + 1;
         for (let j = js; j < j1; j++) {
-          const pb = u32[(bPop >>> 2) + j]!;
-          if (!passes(pa, pb, t)) continue;
-          gCompared++;
-          const x = inter(ap, (bBase + j * stride) >>> 2, w32);
-          const d = (2 * x) / (pa + pb);
+          const d = dice(pa, ap, bPop, bBase, j, stride, w32, t);
           if (d >= t) {
             emit(out, i, j, d);
             out += 12;
@@ -98,11 +105,7 @@ export function jsKernel(buffer: ArrayBufferLike): KernelOps {
             }
             if (dup) continue;
             gCandidates++;
-            const pb = u32[(bPop >>> 2) + j]!;
-            if (!passes(pa, pb, t)) continue;
-            gCompared++;
-            const x = inter(ap, (bBase + j * stride) >>> 2, w32);
-            const d = (2 * x) / (pa + pb);
+            const d = dice(pa, ap, bPop, bBase, j, stride, w32, t);
             if (d >= t) {
               const swap = within !== 0 && j < i;
               emit(out, swap ? j : i, swap ? i : j, d);

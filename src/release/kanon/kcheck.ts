@@ -78,12 +78,23 @@ export function checkRowWidths(header: readonly string[], rows: readonly (readon
   });
 }
 
-/** Check rows held in memory (header + rows of strings). Same result as kcheckFile on the same data. */
-export function kcheckRows(header: readonly string[], rows: readonly (readonly string[])[], settings: KSettingsLike, name = '<rows>'): KCheckResult {
-  const start = performance.now();
+/** Resolved settings and column indexes for rows held in memory, after checking every row's width. */
+export function prepareRows(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  settings: KSettingsLike,
+  name: string,
+): { settings: KSettings; qiIdx: number[]; sensIdx: number[] } {
   const s = settingsOf(settings);
   const { qiIdx, sensIdx } = resolveColumns(header, s, name);
   checkRowWidths(header, rows, name);
+  return { settings: s, qiIdx, sensIdx };
+}
+
+/** Check rows held in memory (header + rows of strings). Same result as kcheckFile on the same data. */
+export function kcheckRows(header: readonly string[], rows: readonly (readonly string[])[], settings: KSettingsLike, name = '<rows>'): KCheckResult {
+  const start = performance.now();
+  const { settings: s, qiIdx, sensIdx } = prepareRows(header, rows, settings, name);
   const acc = new ClassAccumulator(s, qiIdx, sensIdx, name);
   rows.forEach((r, i) => acc.add(r, i + 2));
   return acc.result(name, (performance.now() - start) / 1000);

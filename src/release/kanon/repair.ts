@@ -15,7 +15,7 @@ import { tempPathFor } from '../../io/atomic-file.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
 import { Aggregate } from './aggregate.js';
 import { ClassAccumulator, resolveColumns } from './classes.js';
-import { assertInputFile, checkRowWidths, kcheckFile, kcheckRows, settingsOf, type KSettingsLike } from './kcheck.js';
+import { assertInputFile, kcheckFile, kcheckRows, prepareRows, type KSettingsLike } from './kcheck.js';
 import { informationLoss, rowRewriter, searchRepair } from './plan.js';
 import { resolveSettings } from './spec.js';
 import type { KSettings, KSettingsInput, RepairResult } from './types.js';
@@ -169,9 +169,7 @@ export interface RepairRowsResult extends RepairResult {
 /** Repair rows held in memory (tests). Same plan as repairFile on the same data. */
 export function repairRows(header: readonly string[], rows: readonly (readonly string[])[], settingsLike: KSettingsLike, name = '<rows>'): RepairRowsResult {
   const start = performance.now();
-  const settings = settingsOf(settingsLike);
-  const { qiIdx, sensIdx } = resolveColumns(header, settings, name);
-  checkRowWidths(header, rows, name);
+  const { settings, qiIdx, sensIdx } = prepareRows(header, rows, settingsLike, name);
   const agg = new Aggregate(settings, qiIdx, sensIdx, name);
   rows.forEach((r, i) => agg.add(r, i + 2));
   const before = kcheckRows(header, rows, settings, name);

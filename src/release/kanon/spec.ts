@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
 import { P20Error } from '../../errors.js';
+import { firstAjvError, lazyValidator, readJsonFile } from '../../util/json-spec.js';
 import { KCHECK_SPEC_SCHEMA } from './spec-schema.js';
 import type { HierarchySpec, KCheckSpec, KSettings, KSettingsInput, RepairStrategy } from './types.js';
 
@@ -12,23 +11,7 @@ export const DEFAULT_L_WITH_SENSITIVE = 2;
 export const DEFAULT_MAX_SUPPRESSED_FRACTION = 0.05;
 export const DEFAULT_STRATEGY: RepairStrategy = 'auto';
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: false, strict: false });
-    validator = ajv.compile(KCHECK_SPEC_SCHEMA);
-  }
-  return validator;
-}
-
-function describeAjvError(e: ErrorObject): { field: string; message: string } {
-  const field = e.instancePath === '' ? '(spec)' : e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  let message = e.message ?? 'is invalid';
-  if (e.keyword === 'additionalProperties') message = `unknown property "${String((e.params as { additionalProperty?: string }).additionalProperty)}"`;
-  if (e.keyword === 'enum') message = `must be one of ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)}`;
-  if (e.keyword === 'const') message = `must be ${JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue)}`;
-  return { field, message };
-}
+const schemaValidator = lazyValidator(KCHECK_SPEC_SCHEMA);
 
 /** Number of levels above the original (the last one is "*"). */
 export function hierarchyHeight(h: HierarchySpec): number {
@@ -99,8 +82,7 @@ function checkHierarchy(name: string, h: HierarchySpec, file: string): void {
 export function parseSpec(value: unknown, file = '<spec>'): KCheckSpec {
   const validate = schemaValidator();
   if (!validate(value)) {
-    const first = validate.errors?.[0];
-    const { field, message } = first ? describeAjvError(first) : { field: '(spec)', message: 'is invalid' };
+    const { field, message } = firstAjvError(validate.errors);
     throw new P20Error('KCHECK_SPEC', `invalid kcheck spec: ${message}`, { file, field });
   }
   const spec = value as KCheckSpec;
@@ -110,19 +92,7 @@ export function parseSpec(value: unknown, file = '<spec>'): KCheckSpec {
 
 /** Read and validate a JSON spec file. */
 export async function loadSpec(path: string): Promise<KCheckSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new P20Error('KCHECK_SPEC', `cannot read spec: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new P20Error('KCHECK_SPEC', `spec is not valid JSON: ${(e as Error).message}`, { file: path });
-  }
-  return parseSpec(value, path);
+  return parseSpec(await readJsonFile(path, 'spec', { code: 'KCHECK_SPEC' }), path);
 }
 
 function positiveInt(v: number, field: string, file: string | undefined): number {

@@ -1,22 +1,10 @@
 import { getHighs } from './lp.js';
-import { buildCountTable } from './model.js';
 import { auditComponent, hiddenComponents } from './protect.js';
 import { componentRequirements } from './requirements.js';
-import { inferTableSpec } from './spec.js';
-import { resolveSettings } from './suppress.js';
-import type { AuditCell, AuditResult, ProtectionMode, TableSpec } from './types.js';
+import { prepareTable, type TableInput } from './suppress.js';
+import type { AuditCell, AuditResult, SuppressOptions } from './types.js';
 
-export interface AuditTableOptions {
-  file?: string;
-  header: string[];
-  rows: string[][];
-  lines?: number[];
-  spec?: TableSpec;
-  countColumn?: string;
-  minN?: number;
-  marker?: string;
-  protectZero?: boolean;
-  protection?: ProtectionMode;
+export interface AuditTableOptions extends TableInput, Pick<SuppressOptions, 'minN' | 'marker' | 'protectZero' | 'protection'> {
   /** Solve both LPs for every hidden cell (exact bounds for all; slower). Default: exact bounds only where needed. */
   exactBounds?: boolean;
 }
@@ -35,10 +23,7 @@ export interface AuditTableOptions {
  * interval is at least that wide, which is all safety needs.
  */
 export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> {
-  const file = opts.file ?? '<table>';
-  const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
-  const settings = resolveSettings(spec, opts);
-  const table = buildCountTable({ file, header: opts.header, rows: opts.rows, ...(opts.lines ? { lines: opts.lines } : {}) }, spec, settings.marker);
+  const { settings, table } = prepareTable(opts);
   const highs = await getHighs();
   const hidden = new Uint8Array(table.rows.length);
   table.counts.forEach((v, i) => {

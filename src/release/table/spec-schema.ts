@@ -1,3 +1,6 @@
+/** A non-empty string (column names and labels). */
+const NAME = { type: 'string', minLength: 1 } as const;
+
 /**
  * JSON Schema (draft-07) of the table spec, version 1. The same document is
  * published as protocols/table-spec.schema.json (a test keeps them equal).
@@ -12,7 +15,7 @@ export const TABLE_SPEC_SCHEMA = {
   properties: {
     format: { const: 'p20link-table-spec' },
     version: { const: 1 },
-    count: { type: 'string', minLength: 1 },
+    count: NAME,
     dimensions: {
       type: 'array',
       minItems: 1,
@@ -21,9 +24,9 @@ export const TABLE_SPEC_SCHEMA = {
         additionalProperties: false,
         required: ['column'],
         properties: {
-          column: { type: 'string', minLength: 1 },
-          total: { type: 'string', minLength: 1 },
-          parents: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+          column: NAME,
+          total: NAME,
+          parents: { type: 'object', additionalProperties: NAME },
           partitions: {
             type: 'array',
             minItems: 1,
@@ -32,8 +35,8 @@ export const TABLE_SPEC_SCHEMA = {
               additionalProperties: false,
               required: ['total', 'parts'],
               properties: {
-                total: { type: 'string', minLength: 1 },
-                parts: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+                total: NAME,
+                parts: { type: 'array', minItems: 1, uniqueItems: true, items: NAME },
                 complete: { type: 'boolean' },
               },
             },
@@ -48,13 +51,13 @@ export const TABLE_SPEC_SCHEMA = {
         additionalProperties: false,
         required: ['column'],
         properties: {
-          column: { type: 'string', minLength: 1 },
-          denominator: { type: 'string', minLength: 1 },
+          column: NAME,
+          denominator: NAME,
           scale: { enum: [1, 100] },
         },
       },
     },
     minN: { type: 'integer', minimum: 1 },
-    marker: { type: 'string', minLength: 1 },
+    marker: NAME,
   },
 } as const;

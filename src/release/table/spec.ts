@@ -1,33 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
 import { P20Error } from '../../errors.js';
+import { firstAjvError, lazyValidator, readJsonFile } from '../../util/json-spec.js';
 import { TABLE_SPEC_SCHEMA } from './spec-schema.js';
 import type { TableSpec } from './types.js';
 
 /** Values that mark a total row when the structure is inferred (compared case-insensitively). */
 export const INFERRED_TOTAL_LABELS = ['all', 'total'];
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  if (!validator) validator = new Ajv({ allErrors: false, strict: false }).compile(TABLE_SPEC_SCHEMA);
-  return validator;
-}
-
-function describeAjvError(e: ErrorObject): { field: string; message: string } {
-  const field = e.instancePath === '' ? '(spec)' : e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  let message = e.message ?? 'is invalid';
-  if (e.keyword === 'additionalProperties') message = `unknown property "${String((e.params as { additionalProperty?: string }).additionalProperty)}"`;
-  if (e.keyword === 'enum') message = `must be one of ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)}`;
-  if (e.keyword === 'const') message = `must be ${JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue)}`;
-  return { field, message };
-}
+const schemaValidator = lazyValidator(TABLE_SPEC_SCHEMA);
 
 /** Validate a parsed spec object (schema + checks the schema cannot express). */
 export function parseTableSpec(obj: unknown, file = '<spec>'): TableSpec {
   const v = schemaValidator();
   if (!v(obj)) {
-    const e = v.errors?.[0];
-    const d = e ? describeAjvError(e) : { field: '(spec)', message: 'is invalid' };
+    const d = firstAjvError(v.errors);
     throw new P20Error('TABLE_SPEC', d.message, { file, field: d.field });
   }
   const spec = obj as TableSpec;
@@ -62,19 +47,7 @@ export function parseTableSpec(obj: unknown, file = '<spec>'): TableSpec {
 }
 
 export async function loadTableSpec(path: string): Promise<TableSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new P20Error('TABLE_SPEC', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (e) {
-    throw new P20Error('TABLE_SPEC', `not valid JSON: ${(e as Error).message}`, { file: path });
-  }
-  return parseTableSpec(obj, path);
+  return parseTableSpec(await readJsonFile(path, undefined, { code: 'TABLE_SPEC' }), path);
 }
 
 /**

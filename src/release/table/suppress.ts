@@ -37,7 +37,8 @@ function componentsOf(table: CountTable, hidden: Uint8Array, cells: number[]): n
   return out;
 }
 
-export interface SuppressTableOptions extends SuppressOptions {
+/** A table handed in as CSV header and rows, with or without a declared structure. */
+export interface TableInput {
   /** Name used in messages and the report. */
   file?: string;
   header: string[];
@@ -50,12 +51,23 @@ export interface SuppressTableOptions extends SuppressOptions {
   countColumn?: string;
 }
 
+export interface SuppressTableOptions extends SuppressOptions, TableInput {}
+
 export function resolveSettings(spec: TableSpec, o: SuppressOptions): ProtectParams & { marker: string } {
   const minN = o.minN ?? spec.minN ?? DEFAULT_MIN_N;
   if (!Number.isInteger(minN) || minN < 1) throw new P20Error('TABLE_OPTIONS', `minimum n must be a whole number ≥ 1 (got ${minN})`);
   const marker = o.marker ?? spec.marker ?? DEFAULT_MARKER;
   if (marker.trim() === '' || /^\d/.test(marker.trim())) throw new P20Error('TABLE_OPTIONS', `marker ${JSON.stringify(marker)} must be non-empty and not start with a digit`);
   return { minN, protectZero: o.protectZero ?? false, protection: o.protection ?? 'threshold', marker: marker.trim() };
+}
+
+/** The spec (declared or inferred), the settings and the count table of a table input. */
+export function prepareTable(opts: TableInput & SuppressOptions): { file: string; settings: ProtectParams & { marker: string }; table: CountTable } {
+  const file = opts.file ?? '<table>';
+  const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
+  const settings = resolveSettings(spec, opts);
+  const table = buildCountTable({ file, header: opts.header, rows: opts.rows, ...(opts.lines ? { lines: opts.lines } : {}) }, spec, settings.marker);
+  return { file, settings, table };
 }
 
 /** Published cost score of hiding cell m next: (zero?, change in singly-hidden constraints, value). */
@@ -82,11 +94,8 @@ function better(a: [number, number, number], b: [number, number, number]): boole
  * attacker's LP bounds (see protect.ts). Deterministic: same input, same output.
  */
 export async function suppressTable(opts: SuppressTableOptions): Promise<SuppressResult> {
-  const file = opts.file ?? '<table>';
-  const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
-  const settings = resolveSettings(spec, opts);
+  const { file, settings, table } = prepareTable(opts);
   const { minN, protectZero, marker } = settings;
-  const table = buildCountTable({ file, header: opts.header, rows: opts.rows, ...(opts.lines ? { lines: opts.lines } : {}) }, spec, marker);
   const highs = await getHighs();
   const n = table.rows.length;
 
