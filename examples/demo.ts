@@ -142,9 +142,6 @@ async function prepareOutDir(out: string): Promise<void> {
   await writeFile(join(out, DEMO_MARKER), 'made by p20link examples/demo.ts; the next demo run deletes this directory\n');
 }
 
-/** Linker settings of the demo (chosen on the sample: see .readme/examples.md). */
-export const DEMO_THRESHOLD = 0.8;
-export const DEMO_BLOCKING = 'keys:birth_year,first_soundex+keys:birth_year,last_soundex';
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const t0 = Date.now();
@@ -263,8 +260,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
   // 7. link
   await step(
-    'Linker: link the three files, assign stable linkage IDs (no key, no PII)',
-    [['link', ...DEMO_PARTIES.map(inboxEnc), '--out', dir.results, '--store', store, '--threshold', String(DEMO_THRESHOLD), '--blocking', DEMO_BLOCKING]],
+    'Linker: link the three files with the schema\'s link settings (threshold, blocking), assign stable linkage IDs (no key, no PII)',
+    [['link', ...DEMO_PARTIES.map(inboxEnc), '--out', dir.results, '--store', store, '--schema', schema]],
     [...DEMO_PARTIES.map((p) => join(dir.results, `${p}.links.csv`)), join(dir.results, 'run-report.json')],
   );
   const runReport = JSON.parse(await readFile(join(dir.results, 'run-report.json'), 'utf8')) as {

@@ -13,7 +13,7 @@
  *     "maxValueLength": 256,                      // longer raw values are bad rows
  *     "blocking": { "birth_year": { "feature": "dob", "transform": "year" } },
  *     "passThrough": ["cohort_year"],             // copied verbatim: only what is listed
- *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year"] }
+ *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year,last_soundex"], "lsh": "lsh:bands=64,rows=12" }
  *   }
  */
 import { P20Error } from '../errors.js';
@@ -31,8 +31,14 @@ export interface LinkHints {
   threshold?: number;
   /** Dice score at or above which (and below threshold) a pair goes to clerical review. */
   reviewThreshold?: number;
-  /** Blocking keys the linker should use (a pair is a candidate if it agrees on any of them). */
+  /**
+   * Blocking keys the linker should use: each entry is one key name, or several
+   * joined by "," (a pair must agree on all of them); a pair is a candidate if
+   * it satisfies any entry.
+   */
   blocking?: string[];
+  /** LSH part added to the keys: a linker spec such as "lsh:bands=64,rows=12" (default "lsh"), or false for none. */
+  lsh?: string | false;
 }
 
 export interface P20linkExtension {
@@ -178,7 +184,7 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
     if (!isObj(ext.link)) fail('p20link.link', 'must be an object {"threshold", "reviewThreshold", "blocking"}');
     const l = ext.link as Obj;
     link = {};
-    for (const k of Object.keys(l)) if (!['threshold', 'reviewThreshold', 'blocking', 'description'].includes(k)) fail(`p20link.link.${k}`, 'unknown key (allowed: threshold, reviewThreshold, blocking, description)');
+    for (const k of Object.keys(l)) if (!['threshold', 'reviewThreshold', 'blocking', 'lsh', 'description'].includes(k)) fail(`p20link.link.${k}`, 'unknown key (allowed: threshold, reviewThreshold, blocking, lsh, description)');
     const score = (v: unknown, path: string): number =>
       typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1 ? v : fail(path, 'must be a Dice score greater than 0 and at most 1');
     if (l.threshold !== undefined) link.threshold = score(l.threshold, 'p20link.link.threshold');
@@ -187,13 +193,19 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
       if (link.threshold !== undefined && link.reviewThreshold >= link.threshold) fail('p20link.link.reviewThreshold', 'must be below link.threshold');
     }
     if (l.blocking !== undefined) {
-      if (!Array.isArray(l.blocking)) fail('p20link.link.blocking', 'must be an array of blocking-key names');
+      if (!Array.isArray(l.blocking)) fail('p20link.link.blocking', 'must be an array of blocking-key names (or "a,b" for keys that must all agree)');
       link.blocking = (l.blocking as unknown[]).map((b, i) => {
-        if (typeof b !== 'string' || !blocking.some((d) => d.name === b)) {
-          fail(`p20link.link.blocking[${i}]`, `must name a key defined in p20link.blocking (${blocking.map((d) => d.name).join(', ') || 'none defined'})`);
+        const names = typeof b === 'string' ? b.split(',') : [];
+        if (names.length === 0 || !names.every((n) => blocking.some((d) => d.name === n)) || new Set(names).size !== names.length) {
+          fail(`p20link.link.blocking[${i}]`, `must name a key defined in p20link.blocking, or several joined by "," (defined: ${blocking.map((d) => d.name).join(', ') || 'none'})`);
         }
         return b as string;
       });
+    }
+    if (l.lsh !== undefined) {
+      if (l.lsh === false) link.lsh = false;
+      else if (typeof l.lsh === 'string' && /^lsh(:[a-z]+=\d+(,[a-z]+=\d+)*)?$/.test(l.lsh)) link.lsh = l.lsh;
+      else fail('p20link.link.lsh', 'must be false (no LSH) or an LSH blocking spec such as "lsh" or "lsh:bands=64,rows=12"');
     }
   }
 

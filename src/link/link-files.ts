@@ -456,6 +456,11 @@ export async function linkDefaultsFromSchema(schemaPath: string, inputs: readonl
   const out: SchemaLinkDefaults = {};
   if (hints.threshold !== undefined) out.threshold = hints.threshold;
   if (hints.reviewThreshold !== undefined) out.reviewThreshold = hints.reviewThreshold;
-  if (hints.blocking && hints.blocking.length > 0) out.blocking = [...hints.blocking.map((k) => `keys:${k}`), 'lsh'].join('+');
+  if (hints.blocking && hints.blocking.length > 0) {
+    const lsh = hints.lsh === false ? [] : [hints.lsh ?? 'lsh'];
+    out.blocking = [...hints.blocking.map((k) => `keys:${k}`), ...lsh].join('+');
+  } else if (typeof hints.lsh === 'string') {
+    out.blocking = hints.lsh;
+  }
   return out;
 }

@@ -18,7 +18,7 @@ describe('p20link schema extension', () => {
     expect(ext.csv).toEqual({ delimiter: ',', trim: false });
     expect(ext.columns).toEqual({ first_name: 'first_name', middle_name: 'middle_name', last_name: 'last_name', birth_date: 'birth_date', sex: 'sex', zip: 'zip' });
     expect(ext.blocking.map((b) => b.name)).toEqual(['birth_year', 'last_soundex', 'first_soundex']);
-    expect(ext.link).toEqual({ threshold: 0.8, reviewThreshold: 0.7, blocking: ['birth_year', 'last_soundex', 'first_soundex'] });
+    expect(ext.link).toEqual({ threshold: 0.8, reviewThreshold: 0.7, blocking: ['birth_year,first_soundex', 'birth_year,last_soundex'], lsh: 'lsh:bands=64,rows=12' });
     expect(ext.passThrough).toEqual([]);
   });
 
@@ -50,6 +50,10 @@ describe('p20link schema extension', () => {
     ['review above threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.8 } }, 'p20link.link.reviewThreshold', /must be below/],
     ['review equal to threshold', { version: 1, link: { threshold: 0.7, reviewThreshold: 0.7 } }, 'p20link.link.reviewThreshold', /must be below/],
     ['link blocking unknown key', { version: 1, link: { blocking: ['birth_year'] } }, 'p20link.link.blocking[0]', /defined in p20link.blocking/],
+    ['link blocking unknown key in a conjunction', { version: 1, blocking: { by: { feature: 'birth_date', transform: 'year' } }, link: { blocking: ['by,sx'] } }, 'p20link.link.blocking[0]', /joined by ","/],
+    ['link blocking key repeated in a conjunction', { version: 1, blocking: { by: { feature: 'birth_date', transform: 'year' } }, link: { blocking: ['by,by'] } }, 'p20link.link.blocking[0]', /joined by ","/],
+    ['link lsh not a spec', { version: 1, link: { lsh: 'keys:by' } }, 'p20link.link.lsh', /LSH blocking spec/],
+    ['link lsh true', { version: 1, link: { lsh: true } }, 'p20link.link.lsh', /false \(no LSH\)/],
   ];
   it.each(cases)('refuses %s, naming the JSON path', (_n, ext, path, msg) => {
     const e = refusal(ext);
