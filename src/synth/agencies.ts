@@ -127,7 +127,7 @@ interface Ymd {
 }
 
 /** Maybe swap day and month (only possible when the day is a valid month), or mistype a digit of the day. */
-function recordedDob(rng: Rng, p: Person, swapP: number, typoP: number, trouble: Trouble[]): Ymd {
+export function recordedDob(rng: Rng, p: Person, swapP: number, typoP: number, trouble: Trouble[]): Ymd {
   const b = { ...p.birth };
   if (b.d <= 12 && b.d !== b.m && rng.chance(swapP)) {
     trouble.push('day_month_swap');
@@ -137,7 +137,10 @@ function recordedDob(rng: Rng, p: Person, swapP: number, typoP: number, trouble:
     trouble.push('dob_typo');
     // a neighbouring day (stays a valid date), or the year off by one
     if (rng.chance(0.6)) b.d = b.d >= 28 ? b.d - 1 : b.d + 1;
-    else b.y += rng.chance(0.5) ? 1 : -1;
+    else {
+      b.y += rng.chance(0.5) ? 1 : -1;
+      if (b.m === 2 && b.d === 29) b.d = 28; // 29 February of a leap year, moved to a common year
+    }
   }
   return b;
 }

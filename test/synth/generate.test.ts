@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsvText } from '../../src/io/csv.js';
 import { generateExtracts } from '../../src/synth/generate.js';
-import { HEADERS, ID_COLUMN, PARTIES, collegeRow, foldDiacritics, idMaker, k12Row, typo, wagesRow } from '../../src/synth/agencies.js';
+import { HEADERS, ID_COLUMN, PARTIES, collegeRow, foldDiacritics, idMaker, k12Row, recordedDob, typo, wagesRow } from '../../src/synth/agencies.js';
+import fc from 'fast-check';
 import { makePerson } from '../../src/synth/population.js';
 import { NICKNAMES } from '../../src/synth/names.js';
 import { Rng } from '../../src/synth/prng.js';
@@ -180,5 +181,26 @@ describe('agency records of one person', () => {
 
   it('refuses a bad people count', async () => {
     await expect(generateExtracts({ people: 0, seed: 1, outDir: await tmp() })).rejects.toThrow(/people/);
+  });
+});
+
+describe('recorded birth dates', () => {
+  it('trouble (day/month swaps, typos, year off by one) never makes an impossible date, even from 29 February', () => {
+    const valid = (y: number, m: number, d: number) => {
+      const t = new Date(Date.UTC(y, m - 1, d));
+      return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+    };
+    const birth = fc.oneof(
+      fc.constantFrom(2000, 2004, 2008, 1996).map((y) => ({ y, m: 2, d: 29 })),
+      fc.date({ min: new Date('1950-01-01'), max: new Date('2020-12-31'), noInvalidDate: true }).map((t) => ({ y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() })),
+    );
+    fc.assert(
+      fc.property(birth, fc.integer({ min: 0, max: 2 ** 31 }), (b, seed) => {
+        const p = { ...makePerson(1, 1), birth: b };
+        const r = recordedDob(new Rng(seed), p, 0.3, 0.9, []);
+        expect(valid(r.y, r.m, r.d)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
