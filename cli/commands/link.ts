@@ -17,6 +17,7 @@ interface LinkArgs {
   'max-per-party': number;
   truth?: string;
   workers?: number;
+  'max-pairs'?: number;
   party?: string[];
   quiet?: boolean;
 }
@@ -52,6 +53,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
       .option('max-per-party', { type: 'number', default: 1, describe: 'Most records of one party in one cluster (raise if a file holds duplicates)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
+      .option('max-pairs', { type: 'number', describe: 'Refuse the run when more pairs than this reach the (review) threshold in one pair of files, rather than run out of memory (default 100,000,000; ~24 bytes each)' })
       .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
@@ -70,7 +72,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       threshold,
       blocking,
       maxPerParty: argv['max-per-party'],
-      ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers }),
+      ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers, maxPairs: argv['max-pairs'] }),
       progress: argv.quiet ? undefined : (label) => terminalProgress(label),
     } as Parameters<typeof linkFiles>[0]);
     if (argv.quiet) return;

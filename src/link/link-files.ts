@@ -51,6 +51,8 @@ export interface LinkFilesOptions {
   /** Truth CSV (entity_id,party,record_id): adds quality and blocking recall to the report. */
   truth?: string;
   workers?: number;
+  /** Refuse the run when more pairs than this reach the (review) threshold in one party pair (default DEFAULT_MAX_PAIRS, 100 million). */
+  maxPairs?: number;
   /** Progress display per stage (default: none). */
   progress?: (label: string) => Progress;
 }
@@ -68,6 +70,7 @@ function checkOptions(o: LinkFilesOptions): void {
   const m = o.maxPerParty ?? 1;
   if (!Number.isInteger(m) || m < 1 || m > 1000) bad(`max-per-party must be a whole number from 1 to 1000, got ${m}`, 'max-per-party');
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)) bad(`workers must be a whole number from 1 to 256, got ${o.workers}`, 'workers');
+  if (o.maxPairs !== undefined && (!Number.isInteger(o.maxPairs) || o.maxPairs < 1)) bad(`max-pairs must be a positive whole number, got ${o.maxPairs}`, 'max-pairs');
   if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
   validateBlockingConfig(o.blocking);
 }
@@ -198,7 +201,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       const A = parties[i]!;
       const B = i === j ? null : parties[j]!;
       const p = prog(`score ${A.name} x ${B ? B.name : A.name}`);
-      const sp = await scorePairs(A, B, { threshold: low, blocking: opts.blocking, ...(opts.workers ? { workers: opts.workers } : {}), progress: p });
+      const sp = await scorePairs(A, B, { threshold: low, blocking: opts.blocking, ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}), progress: p });
       p.finish();
       const stat: ReportPartyPair = {
         partyA: A.name,

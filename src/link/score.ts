@@ -23,6 +23,32 @@ export interface ScoreOptions {
   /** 'wasm' (default) or 'js' (plain JavaScript kernel; in-thread only). */
   kernel?: 'wasm' | 'js';
   progress?: Progress;
+  /**
+   * Refuse (P20Error LINK_TOO_MANY_PAIRS) as soon as more than this many pairs
+   * reach the threshold, instead of running out of memory: each kept pair costs
+   * about 24 bytes until resolution. Default DEFAULT_MAX_PAIRS.
+   */
+  maxPairs?: number;
+}
+
+/** Default cap on pairs at or above the threshold (≈ 2.4 GB while scoring and merging). */
+export const DEFAULT_MAX_PAIRS = 100_000_000;
+
+/** Counts kept pairs as task results arrive and stops the run when there are too many. */
+function pairBudget(maxPairs: number, threshold: number): (r: TaskResult) => void {
+  let kept = 0;
+  return (r) => {
+    kept += r.a.length;
+    if (kept > maxPairs) {
+      throw new P20Error(
+        'LINK_TOO_MANY_PAIRS',
+        `more than ${maxPairs.toLocaleString('en-US')} candidate pairs score at or above ${threshold}; ` +
+          'the blocking and threshold do not separate matches from non-matches at this size. ' +
+          'Raise --threshold (or --review-threshold), tighten --blocking, or raise --max-pairs if the memory is there (about 24 bytes per pair)',
+        { field: 'threshold' },
+      );
+    }
+  };
 }
 
 /** Below this many all-pairs comparisons (or records, when blocking) the default is one thread. */
@@ -177,7 +203,7 @@ class WorkerPool {
     }
   }
 
-  async run(tasks: Task[], progress: Progress, offset: number, total: number): Promise<TaskResult[]> {
+  async run(tasks: Task[], progress: Progress, offset: number, total: number, onResult: (r: TaskResult) => void = () => {}): Promise<TaskResult[]> {
     await Promise.all(this.ready);
     const results: TaskResult[] = new Array(tasks.length);
     if (tasks.length === 0) return results;
@@ -194,6 +220,12 @@ class WorkerPool {
       this.onMessage = (w, m) => {
         if (m.type !== 'result') return;
         results[m.id!] = m.result!;
+        try {
+          onResult(m.result!);
+        } catch (e) {
+          reject(e as Error);
+          return;
+        }
         done++;
         progress.update(offset + done, total);
         if (done === tasks.length) resolve();
@@ -285,13 +317,16 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     : Array.from({ length: nb }, (_, band) => ({ kind: 'band' as const, band }));
   const total = phase1.length + phase2.length;
 
+  const maxPairs = opts.maxPairs ?? DEFAULT_MAX_PAIRS;
+  if (!Number.isInteger(maxPairs) || maxPairs < 1) throw new P20Error('LINK_MAX_PAIRS', `maxPairs must be a positive whole number, got ${String(maxPairs)}`, { field: 'maxPairs' });
+  const budget = pairBudget(maxPairs, opts.threshold);
   let results: TaskResult[];
   if (workers > 1 && memory) {
     // workers read the permutations from the shared memory (layout.perms)
     const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })) });
     try {
       await pool.run(phase1, progress, 0, total);
-      results = await pool.run(phase2, progress, phase1.length, total);
+      results = await pool.run(phase2, progress, phase1.length, total, budget);
     } finally {
       await pool.close();
     }
@@ -302,7 +337,10 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     const all = [...phase1, ...phase2];
     for (let x = 0; x < all.length; x++) {
       const r = runTask(all[x]!, env);
-      if (x >= phase1.length) results.push(r);
+      if (x >= phase1.length) {
+        budget(r);
+        results.push(r);
+      }
       progress.update(x + 1, total);
       if ((x & 7) === 7) await new Promise((res) => setImmediate(res));
     }

@@ -63,6 +63,6 @@ describe('p20link link', () => {
   it('--help documents the flags', async () => {
     const r = await run(['link', '--help']);
     expect(r.code).toBe(0);
-    for (const f of ['--out', '--store', '--schema', '--threshold', '--review-threshold', '--blocking', '--max-per-party', '--truth', '--workers', '--party']) expect(r.out).toContain(f);
+    for (const f of ['--out', '--store', '--schema', '--threshold', '--review-threshold', '--blocking', '--max-per-party', '--max-pairs', '--truth', '--workers', '--party']) expect(r.out).toContain(f);
   });
 });

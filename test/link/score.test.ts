@@ -133,6 +133,24 @@ describe('scorePairs', () => {
     }
   });
 
+  it('refuses a run where too many pairs reach the threshold (maxPairs), instead of running out of memory', async () => {
+    const r0 = rng(11);
+    const l = 256;
+    const same = randomClk(l, 0.4, r0);
+    const clks = Array.from({ length: 60 }, () => corrupt(same, l, 0.01, r0));
+    const p = party('x', l, clks);
+    const want = allPairsAbove(p, null, 0.9).size;
+    expect(want).toBeGreaterThan(100);
+    for (const workers of [1, 2]) {
+      const err = await scorePairs(p, null, { threshold: 0.9, blocking: { kind: 'none' }, workers, maxPairs: want - 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(P20Error);
+      expect((err as P20Error).code).toBe('LINK_TOO_MANY_PAIRS');
+      expect((err as P20Error).message).toMatch(/more than .* pairs score at or above 0\.9.*--max-pairs/);
+      const ok = await scorePairs(p, null, { threshold: 0.9, blocking: { kind: 'none' }, workers, maxPairs: want });
+      expect(ok.a.length).toBe(want);
+    }
+  });
+
   it('refuses bad thresholds, worker counts and mismatched CLK lengths', async () => {
     const p = party('a', 64, [new Uint8Array(8)]);
     const q = party('b', 128, [new Uint8Array(16)]);
