@@ -18,7 +18,7 @@ describe('p20link schema extension', () => {
     expect(ext.csv).toEqual({ delimiter: ',', trim: false });
     expect(ext.columns).toEqual({ first_name: 'first_name', middle_name: 'middle_name', last_name: 'last_name', birth_date: 'birth_date', sex: 'sex', zip: 'zip' });
     expect(ext.blocking.map((b) => b.name)).toEqual(['birth_year', 'last_soundex', 'first_soundex']);
-    expect(ext.link).toEqual({ threshold: 0.8, blocking: ['birth_year,first_soundex', 'birth_year,last_soundex'], lsh: 'lsh:bands=64,rows=12' });
+    expect(ext.link).toEqual({ threshold: 0.85, blocking: ['birth_year,first_soundex', 'birth_year,last_soundex'], lsh: 'lsh:bands=64,rows=12' });
     expect(ext.passThrough).toEqual([]);
   });
 
