@@ -61,7 +61,7 @@ try {
   const tpk = (performance.now() - t) / 1000;
   const db = openPackageStore(join(dir, 'linker.db'));
   t = performance.now();
-  await unpackFile({ input: join(dir, 'big.p20pkg'), key: linkerPriv, allow, output: join(dir, 'out.enc'), store: db });
+  await unpackFile({ input: join(dir, 'big.p20pkg'), key: linkerPriv, allow, output: join(dir, 'out.enc'), store: db, expectKind: 'encoded' });
   const tun = (performance.now() - t) / 1000;
   db.close();
   clearInterval(timer);

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isP20Error } from '../src/errors.js';
+import { EXIT, errnoCode, fsError, isP20Error } from '../src/errors.js';
 import { commands } from './commands/index.js';
 import { TOOL_VERSION } from '../src/version.js';
 
@@ -41,16 +41,28 @@ export async function main(argv: string[]): Promise<number> {
     const fromCmd = process.exitCode;
     return exitCode || (typeof fromCmd === 'number' ? fromCmd : 0);
   } catch (e) {
-    if (e === USAGE_ABORT) return 2;
-    if (isP20Error(e)) {
-      process.stderr.write(`p20link: error: ${e.message}\n`);
-      return e.exitCode;
-    }
-    const err = e as Error;
-    process.stderr.write(`p20link: internal error: ${err.message}\n`);
-    if (process.env.P20LINK_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
-    return 70;
+    if (e === USAGE_ABORT) return EXIT.badInput;
+    return reportError(e);
   }
+}
+
+/**
+ * Print an error as one line and return the exit status (docs/exit-codes.md):
+ * a P20Error carries its own; a Node file-system or SQLite error (ENOSPC,
+ * EACCES, EROFS, ENAMETOOLONG, EMFILE, SQLITE_BUSY, ...) is translated into
+ * words with the file it concerns and exits 3 (environment) or 2 (a path that
+ * does not exist); anything else is a bug: "internal error", 70.
+ */
+export function reportError(e: unknown): number {
+  const err = errnoCode(e) !== undefined ? fsError(e) : e;
+  if (isP20Error(err)) {
+    process.stderr.write(`p20link: error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const x = err as Error;
+  process.stderr.write(`p20link: internal error: ${x?.message ?? String(x)}\n`);
+  if (process.env.P20LINK_DEBUG) process.stderr.write(`${x?.stack ?? ''}\n`);
+  return EXIT.internal;
 }
 
 /** Run as a program only when this module is the entry point (importing it, e.g. in tests or the demo, runs nothing). */

@@ -280,7 +280,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   for (const p of DEMO_PARTIES) received[p] = join(agencyDir(p), `${p}.links.csv`);
   await step(
     'Each agency verifies and opens its mapping',
-    DEMO_PARTIES.map((p) => ['unpack', resultPkg(p), '--key', agencyKey(p).priv, '--allow-dir', join(agencyDir(p), 'allow'), '--kind', 'result', '-o', received[p]]),
+    DEMO_PARTIES.map((p) => ['unpack', resultPkg(p), '--key', agencyKey(p).priv, '--allow-dir', join(agencyDir(p), 'allow'), '--kind', 'result', '--ledger', join(agencyDir(p), `${p}.ledger.db`), '--party', p, '-o', received[p]]),
     DEMO_PARTIES.map((p) => received[p]),
   );
   await step('Anyone with the linker\'s store can check its tamper-evident audit log', [['audit', 'verify', '--store', store]], []);

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Runs the whole vitest suite and ends with one plain summary line
 // ("Tests: N passed, N failed, N skipped") that CI reads; exits with vitest's status.
+// vitest's JSON report (which vitest announces) is kept at out/test-report.json
+// (out/ is git-ignored; P20LINK_TEST_REPORT names another path).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
-const out = join(tmpdir(), `p20link-vitest-${process.pid}.json`);
-const vitest = join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs');
+const root = join(import.meta.dirname, '..');
+const out = resolve(root, process.env.P20LINK_TEST_REPORT ?? join('out', 'test-report.json'));
+mkdirSync(dirname(out), { recursive: true });
+// a report left by an earlier run must not be read as this run's
+rmSync(out, { force: true });
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const r = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
@@ -19,7 +24,6 @@ try {
   passed = j.numPassedTests ?? 0;
   failed = (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0) * (j.numFailedTests ? 0 : 1);
   skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
-  rmSync(out, { force: true });
 } catch {
   failed = failed || 1;
 }

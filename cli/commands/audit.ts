@@ -1,52 +1,83 @@
+import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { P20Error } from '../../src/errors.js';
 import { listAudit, sealAudit, verifyAuditLog } from '../../src/package/audit-log.js';
 import { auditSignerFromKeys, auditVerifierFromKeys } from '../../src/package/audit-keys.js';
 import { loadPrivateKeys, loadPublicKeys } from '../../src/package/keys.js';
-import { openPackageStore } from '../../src/package/store.js';
-import type { Db } from '../../src/store/db.js';
+import { openLinkerStore } from '../../src/store/linker-store.js';
+import { storeError, type Db } from '../../src/store/db.js';
 import { passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
 /** --store, the option every audit subcommand takes. */
 const STORE_OPTION = { type: 'string', demandOption: true, describe: 'the linker\'s store (SQLite)' } as const;
 
-/** Open an existing store, run `use` on it, close it. */
-async function withStore<T>(path: string, use: (db: Db) => T | Promise<T>): Promise<T> {
-  const db = openPackageStore(path, { mustExist: true });
+/** Open an existing store (read-only unless `write`), run `use` on it, close it. */
+async function withStore<T>(path: string, write: boolean, use: (db: Db) => T | Promise<T>, waitMs?: number): Promise<T> {
+  const db = write ? openLinkerStore(path, { mustExist: true, ...(waitMs !== undefined ? { waitMs } : {}) }) : openLinkerStore(path, { readOnly: true });
   try {
     return await use(db);
+  } catch (e) {
+    throw storeError(e, path);
   } finally {
     db.close();
   }
+}
+
+/** "SEQ:HASH" → {seq, hash}. */
+export function parseExpectHead(s: string): { seq: number; hash: string } {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(s);
+  if (!m || Number(m[1]) < 1) throw new P20Error('AUDIT_EXPECT_HEAD', '--expect-head takes SEQ:HASH, e.g. 12:3fa4… (64 hex digits), as printed by `audit verify` or `unpack` of a result', { field: 'expect-head' }, 2);
+  return { seq: Number(m[1]), hash: m[2]! };
 }
 
 interface VerifyArgs {
   store: string;
   linkerPub?: string;
   requireSealed?: boolean;
+  expectHead?: string[];
+  allowNew?: boolean;
 }
 
 const verifyCommand: CommandModule<object, VerifyArgs> = {
   command: 'verify',
-  describe: 'Recompute the audit log\'s hash chain (and check signed seals); exit 1 naming the first broken entry',
+  describe: 'Check the audit log read-only: hash chain, head, seals and their chain, expected heads, replay table; exit 1 naming the first problem',
   builder: (y: Argv<object>) =>
     y
       .option('store', STORE_OPTION)
       .option('linker-pub', { type: 'string', describe: 'linker\'s public key file: also verify every seal made by `audit seal`' })
       .option('require-sealed', { type: 'boolean', default: false, describe: 'fail unless the latest entry is covered by a seal' })
-      .example('$0 audit verify --store linker.db --linker-pub linker.pub.pem', '') as unknown as Argv<VerifyArgs>,
+      .option('expect-head', { type: 'string', array: true, describe: 'SEQ:HASH recorded earlier (from a result or an earlier verify); fail unless the log still holds that entry unchanged (repeatable)' })
+      .option('allow-new', { type: 'boolean', default: false, describe: 'pass a store that does not exist yet or has an empty log (default: fail — an empty log may be a replaced store)' })
+      .example('$0 audit verify --store linker.db --linker-pub linker.pub.pem --require-sealed --expect-head 12:3fa4…', '') as unknown as Argv<VerifyArgs>,
   handler: async (argv: ArgumentsCamelCase<VerifyArgs>) => {
     const verifier = argv.linkerPub !== undefined ? auditVerifierFromKeys(await loadPublicKeys(argv.linkerPub)) : undefined;
-    await withStore(argv.store, (db) => {
-      const v = verifyAuditLog(db, { ...(verifier ? { sealVerifier: verifier } : {}), requireSealedHead: argv.requireSealed ?? false });
+    const expectHeads = (argv.expectHead ?? []).map(parseExpectHead);
+    if (!existsSync(argv.store)) {
+      if (argv.allowNew && expectHeads.length === 0) {
+        process.stdout.write('no store yet: nothing to verify (allowed by --allow-new)\n');
+        return;
+      }
+      throw new P20Error('AUDIT_MISSING', 'there is no store here, so no audit log to verify (mistyped path, or the store was removed); pass --allow-new only before the linker has accepted anything', { file: argv.store }, 1);
+    }
+    await withStore(argv.store, false, (db) => {
+      const v = verifyAuditLog(db, {
+        ...(verifier ? { sealVerifier: verifier } : {}),
+        requireSealedHead: argv.requireSealed ?? false,
+        expectHeads,
+        allowEmpty: argv.allowNew ?? false,
+      });
       if (!v.ok) {
-        throw new P20Error('AUDIT_BROKEN', `audit log is broken at entry ${v.firstBad!.seq}: ${v.firstBad!.reason}`, { file: argv.store });
+        const at = v.firstBad!.seq > 0 ? ` at entry ${v.firstBad!.seq}` : '';
+        throw new P20Error('AUDIT_BROKEN', `audit log is broken${at}: ${v.firstBad!.reason}`, { file: argv.store }, 1);
       }
       process.stdout.write(
         `audit log intact: ${v.entries} entries` +
           (v.head ? `, head entry ${v.head.seq} ${v.head.hash}` : '') +
           (v.seals ? `; ${v.seals.checked} seal(s) verified, latest covers entry ${v.seals.latestSeq}` : '') +
-          '\n',
+          (v.accepted !== undefined ? `; ${v.accepted} accepted package(s) match the log` : '') +
+          (expectHeads.length > 0 ? `; ${expectHeads.length} expected head(s) present` : '') +
+          '\n' +
+          (v.head ? `Keep this head to check later that the log only grew: --expect-head ${v.head.seq}:${v.head.hash}\n` : ''),
       );
     });
   },
@@ -60,14 +91,14 @@ interface ListArgs {
 
 const listCommand: CommandModule<object, ListArgs> = {
   command: 'list',
-  describe: 'Print the audit log entries (one line each, or JSON lines)',
+  describe: 'Print the audit log entries (one line each, or JSON lines); read-only',
   builder: (y: Argv<object>) =>
     y
       .option('store', STORE_OPTION)
       .option('from', { type: 'number', default: 1, describe: 'first entry to print' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line' }) as unknown as Argv<ListArgs>,
   handler: (argv: ArgumentsCamelCase<ListArgs>) =>
-    withStore(argv.store, (db) => {
+    withStore(argv.store, false, (db) => {
       for (const e of listAudit(db, argv.from ?? 1)) {
         process.stdout.write(argv.json ? `${JSON.stringify(e)}\n` : `${e.seq}\t${e.time}\t${e.type}\t${JSON.stringify(e.detail)}\n`);
       }
@@ -77,24 +108,32 @@ const listCommand: CommandModule<object, ListArgs> = {
 interface SealArgs extends PassphraseArgs {
   store: string;
   key: string;
+  storeWait: number;
 }
 
 const sealCommand: CommandModule<object, SealArgs> = {
   command: 'seal',
-  describe: 'Sign the current head of the audit log with the linker\'s key (detects later rewrites of the whole log)',
+  describe: 'Sign the current head of the audit log with the linker\'s key, chained to the previous seal',
   builder: (y: Argv<object>) =>
     y
       .option('store', STORE_OPTION)
       .option('key', { type: 'string', demandOption: true, describe: 'the linker\'s private key file' })
+      .option('store-wait', { type: 'number', default: 300, describe: 'seconds to wait while a link run holds the store, then exit 3' })
       .options(passphraseOptions('environment variable holding the key\'s passphrase', 'file holding the key\'s passphrase')) as unknown as Argv<SealArgs>,
   handler: async (argv: ArgumentsCamelCase<SealArgs>) => {
     const keys = await loadPrivateKeys(argv.key, await passphraseFrom(argv));
-    await withStore(argv.store, (db) => {
-      const v = verifyAuditLog(db);
-      if (!v.ok) throw new P20Error('AUDIT_BROKEN', `refusing to seal a broken log (entry ${v.firstBad!.seq}: ${v.firstBad!.reason})`, { file: argv.store });
-      const s = sealAudit(db, auditSignerFromKeys(keys));
-      process.stdout.write(s ? `sealed entry ${s.seq} ${s.hash}\n` : 'nothing to seal (log empty or head already sealed)\n');
-    });
+    await withStore(
+      argv.store,
+      true,
+      (db) => {
+        // the existing seals must verify with this key and chain, or the new seal would cover a broken log
+        const v = verifyAuditLog(db, { allowEmpty: true, sealVerifier: auditVerifierFromKeys(keys) });
+        if (!v.ok) throw new P20Error('AUDIT_BROKEN', `refusing to seal a broken log (entry ${v.firstBad!.seq}: ${v.firstBad!.reason})`, { file: argv.store }, 1);
+        const s = sealAudit(db, auditSignerFromKeys(keys));
+        process.stdout.write(s ? `sealed entry ${s.seq} ${s.hash}\n` : 'nothing to seal (log empty or head already sealed)\n');
+      },
+      Math.max(0, argv.storeWait) * 1000,
+    );
   },
 };
 

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { encodeFile, formatSummary, type BadRowPolicy } from '../../src/encode/pipeline.js';
+import { encodeFile, formatSummary, type BadFieldPolicy, type BadRowPolicy } from '../../src/encode/pipeline.js';
 import { loadSecret } from '../../src/encode/load-secret.js';
-import { parseMapArgs } from '../../src/encode/extension.js';
+import { parseDateRangeArg, parseMapArgs } from '../../src/encode/extension.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { defined } from '../options.js';
 
@@ -11,12 +11,19 @@ interface EncodeArgs {
   schema: string;
   'secret-file'?: string;
   'secret-env'?: string;
+  'allow-weak-secret'?: boolean;
   party: string;
   map?: string[];
   'id-column'?: string;
   'on-bad-row': BadRowPolicy;
   rejects?: string;
   workers?: number;
+  'on-bad-field': BadFieldPolicy;
+  absent?: string[];
+  delimiter?: string;
+  trim?: boolean;
+  'date-range'?: string;
+  force?: boolean;
 }
 
 /** p20link encode: thin layer over src/encode/pipeline.ts encodeFile(). */
@@ -30,22 +37,31 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
           'Reads the CSV, normalizes each identifier as the schema\'s "p20link" extension says, encodes it with the ' +
           'shared secret (clkhash-compatible CLKs) and writes an encoded file for the linker. The secret is read from ' +
           'a file (mode 600) or an environment variable, never from the command line. Progress on a terminal, a ' +
-          'one-line summary on stderr.',
+          'one-line summary on stderr.\n\n' +
+          'Exit status: 0 encoded; 2 bad input or usage (any refused file, schema, flag or row); 3 environment ' +
+          '(disk full, permission denied, read-only file system); 70 internal error. Details: docs/encode.md.',
       )
       .positional('input', { type: 'string', describe: 'CSV extract (UTF-8, header line first)', demandOption: true })
       .option('output', { alias: 'o', type: 'string', describe: 'encoded file to write (written atomically)', demandOption: true })
       .option('schema', { type: 'string', describe: 'linkage schema JSON (e.g. protocols/schemas/p20w-person.json)', demandOption: true })
       .option('secret-file', { type: 'string', describe: 'file holding the shared linkage secret (must be chmod 600)' })
       .option('secret-env', { type: 'string', describe: 'NAME of an environment variable holding the secret' })
+      .option('allow-weak-secret', { type: 'boolean', default: false, describe: 'accept a secret not made by `p20link secret new` (guessable from any encoded file; warns)' })
       .option('party', { type: 'string', describe: 'label of this agency in the linkage (e.g. k12, cc, ui)', demandOption: true })
       .option('map', { type: 'string', array: true, describe: 'feature=column: read a schema feature from a differently named CSV column (repeatable)' })
       .option('id-column', { type: 'string', describe: 'CSV column holding the record id (default: the schema\'s p20link.recordId, else "id")' })
       .option('on-bad-row', { choices: ['fail', 'reject'] as const, default: 'fail' as BadRowPolicy, describe: 'stop at the first bad row, or write bad rows to --rejects and go on' })
       .option('rejects', { type: 'string', describe: 'with --on-bad-row reject: CSV of rejected rows with line and reason (holds PII: keep on premises)' })
+      .option('on-bad-field', { choices: ['row', 'missing'] as const, default: 'row' as BadFieldPolicy, describe: 'a value that fails normalization or validation: make the row bad (see --on-bad-row), or encode that field as missing and count it in the summary' })
+      .option('absent', { type: 'string', array: true, describe: 'features this agency does not collect (comma-separated or repeated, e.g. --absent sex,middle_name): encoded as missing, listed in the encoded file\'s header; --map feature= does the same' })
+      .option('delimiter', { type: 'string', describe: 'CSV delimiter of this file, over the schema\'s (one character, or "tab")' })
+      .option('trim', { type: 'boolean', describe: 'trim spaces around unquoted values and header names (for ", "-separated files); --no-trim turns the schema\'s trimming off' })
+      .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing output / rejects file (default: refuse)' })
       .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else cores - 1, from 1 to 8)' })
       .strict() as unknown as Argv<EncodeArgs>,
   handler: async (a) => {
-    const secret = await loadSecret(defined({ file: a['secret-file'], env: a['secret-env'] }));
+    const secret = await loadSecret({ ...defined({ file: a['secret-file'], env: a['secret-env'] }), allowWeak: a['allow-weak-secret'] ?? false });
     const summary = await encodeFile({
       input: a.input,
       output: a.output,
@@ -54,6 +70,11 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       party: a.party,
       map: parseMapArgs(a.map ?? []),
       onBadRow: a['on-bad-row'],
+      onBadField: a['on-bad-field'],
+      force: a.force === true,
+      ...(a.absent ? { absent: a.absent.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
+      ...(a.delimiter !== undefined || a.trim !== undefined ? { csv: defined({ delimiter: a.delimiter, trim: a.trim }) } : {}),
+      ...(a['date-range'] !== undefined ? { dateRange: parseDateRangeArg(a['date-range']) } : {}),
       ...defined({ idColumn: a['id-column'], rejectsFile: a.rejects, workers: a.workers }),
       progress: terminalProgress('encoding'),
     });

@@ -10,6 +10,7 @@ import { packageCommand } from './package.js';
 import { unpackCommand } from './unpack.js';
 import { auditCommand } from './audit.js';
 import { reportCommand } from './report.js';
+import { keyCommand } from './key.js';
 
 /** Every p20link command, in the order --help lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -20,6 +21,7 @@ export const commands: CommandModule<any, any>[] = [
   auditTableCommand,
   kcheckCommand,
   keygenCommand,
+  keyCommand,
   secretCommand,
   packageCommand,
   unpackCommand,

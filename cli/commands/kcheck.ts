@@ -5,10 +5,11 @@ import { kcheckFile } from '../../src/release/kanon/kcheck.js';
 import { repairFile } from '../../src/release/kanon/repair.js';
 import { resolveSettings } from '../../src/release/kanon/spec.js';
 import type { RepairStrategy, SuppressionMode } from '../../src/release/kanon/types.js';
-import { printResult, withBadInputExit } from '../output.js';
+import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
+import { printResult } from '../output.js';
 
-/** Exit statuses of `p20link kcheck` (documented in protocols/kcheck-spec.md). */
-export const KCHECK_EXIT = { pass: 0, fail: 1, badInput: 2 } as const;
+/** Exit statuses of `p20link kcheck` (docs/kcheck.md): 0 pass, 1 fail, 2 bad input (also an empty file), 3 environment. */
+export const KCHECK_EXIT = { pass: RELEASE_EXIT.pass, fail: RELEASE_EXIT.failed, badInput: RELEASE_EXIT.badInput } as const;
 
 interface KcheckArgs {
   input: string;
@@ -32,7 +33,7 @@ const list = (s: string | undefined): string[] | undefined =>
 
 export const kcheckCommand: CommandModule<object, KcheckArgs> = {
   command: 'kcheck <input>',
-  describe: 'Check a record-level CSV for k-anonymity and l-diversity (exit 0 pass, 1 fail, 2 bad input); optionally repair it',
+  describe: 'Check a record-level CSV for k-anonymity and l-diversity (exit 0 pass, 1 fail, 2 bad input, 3 environment); optionally repair it',
   builder: (y: Argv<object>) =>
     y
       .positional('input', { type: 'string', demandOption: true, describe: 'CSV file with a header line' })
@@ -59,7 +60,7 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
   handler: (argv: ArgumentsCamelCase<KcheckArgs>) =>
     // Any refusal of the input is "bad input" (2), never "fails the check" (1).
-    withBadInputExit(KCHECK_EXIT.badInput, async () => {
+    withReleaseExit(async () => {
       const settings = await resolveSettings({
         spec: argv.spec,
         qi: list(argv.qi),

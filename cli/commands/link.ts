@@ -1,10 +1,12 @@
 import type { CommandModule } from 'yargs';
-import { P20Error } from '../../src/errors.js';
+import { EXIT, P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { linkDefaultsFromSchema, linkFiles } from '../../src/link/link-files.js';
 import type { InputSpec } from '../../src/link/load.js';
+import type { LinkRunReport } from '../../src/link/report.js';
 import { defined } from '../options.js';
+import { withBadInputExit } from '../output.js';
 
 interface LinkArgs {
   inputs: string[];
@@ -39,13 +41,47 @@ export function applyPartyOverrides(files: readonly string[], overrides: readonl
   return specs;
 }
 
+const num = (x: number): string => x.toLocaleString('en-US');
+
+/** The run summary `p20link link` prints: counts with thousands separators and labels a reader understands. */
+export function linkSummary(report: LinkRunReport): string {
+  const c = report.counts;
+  const p = report.parameters;
+  const above = report.partyPairs.reduce((s, x) => s + x.aboveThreshold, 0);
+  const lines = [
+    `run ${report.runId}: ${num(c.records)} records from ${report.parties.length} parties`,
+    ...report.parties.map((x) => `  ${x.party}: ${num(x.records)} records, ${num(x.linked)} linked, ${num(x.singletons)} unlinked -> ${x.output}`),
+    `  clusters: ${num(c.clusters)} (${Object.entries(report.clusterSizes)
+      .map(([k, v]) => `${num(v)} of size ${k}`)
+      .join(', ')})`,
+    `  pairs proposed by blocking: ${num(c.candidates)}; compared: ${num(c.compared)}`,
+    `  pairs scoring at or above the threshold ${p.threshold}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`,
+    p.maxPerParty === 1
+      ? `  pairs not linked because one of the records already had a better link: ${num(c.refusedLinks)}`
+      : `  pairs not linked because the cluster would hold more than ${p.maxPerParty} records of one party: ${num(c.refusedLinks)}`,
+  ];
+  if (p.reviewThreshold !== null) lines.push(`  review band [${p.reviewThreshold}, ${p.threshold}): ${num(c.reviewPairs)} pairs -> review.csv`);
+  if (report.registry.store) {
+    const r = report.registry;
+    lines.push(`  registry ${r.store}: ${num(r.kept)} kept, ${num(r.new)} new, ${num(r.merged)} merged, ${num(r.split)} split`);
+  }
+  if (report.truth) {
+    const t = report.truth;
+    lines.push(
+      `  truth: precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}; blocking kept ${num(t.blockingKept)}/${num(t.blockingTruePairs)} true pairs (${(t.blockingRecall * 100).toFixed(2)}%)`,
+    );
+  }
+  lines.push(`  report: ${report.outputs.dir}/${report.outputs.report}`);
+  return lines.join('\n') + '\n';
+}
+
 export const linkCommand: CommandModule<object, LinkArgs> = {
   command: 'link <inputs..>',
   describe: 'Link two or more encoded files; write each party its record -> linkage ID map',
   builder: (y) =>
     y
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Encoded files (.enc), one per party, all made with one secret and schema' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output directory: <party>.links.csv, review.csv, run-report.json' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output directory, owned by the run: new, empty, or an earlier output of the same --store (whose files it replaces): <party>.links.csv, review.csv, run-report.json' })
       .option('store', { type: 'string', describe: 'Linker store (SQLite): linkage-ID registry + audit log. Without it, IDs are fresh every run' })
       .option('schema', { type: 'string', describe: 'Linkage schema the inputs were encoded with: its p20link.link hints become the defaults (fingerprint must match)' })
       .option('threshold', { type: 'number', describe: 'Match threshold on the Dice score (0, 1] [default: schema hint, else 0.8]' })
@@ -60,43 +96,26 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .example('$0 link k12.enc college.enc wage.enc --out results --store linker.db', 'Link three agencies, keeping stable IDs in linker.db')
       .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review') as never,
   handler: async (argv) => {
-    const inputs = applyPartyOverrides(argv.inputs, argv.party);
-    const hints = argv.schema !== undefined ? await linkDefaultsFromSchema(argv.schema, inputs) : {};
-    const blocking = parseBlockingSpec(argv.blocking ?? hints.blocking ?? 'lsh');
-    const threshold = argv.threshold ?? hints.threshold ?? 0.8;
-    // the schema's review band applies only with the schema's threshold
-    const review = argv['review-threshold'] ?? (argv.threshold === undefined ? hints.reviewThreshold : undefined);
-    const report = await linkFiles({
-      inputs,
-      outDir: argv.out,
-      threshold,
-      blocking,
-      maxPerParty: argv['max-per-party'],
-      ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers, maxPairs: argv['max-pairs'] }),
-      progress: argv.quiet ? undefined : (label) => terminalProgress(label),
-    } as Parameters<typeof linkFiles>[0]);
+    const report = await withBadInputExit(EXIT.badInput, async () => {
+      const inputs = applyPartyOverrides(argv.inputs, argv.party);
+      const hints = argv.schema !== undefined ? await linkDefaultsFromSchema(argv.schema, inputs) : {};
+      const blocking = parseBlockingSpec(argv.blocking ?? hints.blocking ?? 'lsh');
+      const threshold = argv.threshold ?? hints.threshold ?? 0.8;
+      // the schema's review band applies only with the schema's threshold
+      const review = argv['review-threshold'] ?? (argv.threshold === undefined ? hints.reviewThreshold : undefined);
+      return linkFiles({
+        inputs,
+        outDir: argv.out,
+        threshold,
+        blocking,
+        maxPerParty: argv['max-per-party'],
+        ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers, maxPairs: argv['max-pairs'] }),
+        progress: argv.quiet ? undefined : (label) => terminalProgress(label),
+      } as Parameters<typeof linkFiles>[0]);
+    });
+    // warnings are printed even with --quiet: they say the results may be wrong
+    for (const w of report.warnings ?? []) process.stderr.write(`p20link: warning: ${w}\n`);
     if (argv.quiet) return;
-    const c = report.counts;
-    const lines = [
-      `run ${report.runId}: ${c.records} records from ${report.parties.length} parties`,
-      ...report.parties.map((p) => `  ${p.party}: ${p.records} records, ${p.linked} linked, ${p.singletons} unlinked -> ${p.output}`),
-      `  clusters: ${c.clusters} (${Object.entries(report.clusterSizes)
-        .map(([k, v]) => `${v} of size ${k}`)
-        .join(', ')})`,
-      `  candidate pairs: ${c.candidates}, compared: ${c.compared}, links accepted: ${c.acceptedLinks}, refused (max-per-party): ${c.refusedLinks}`,
-    ];
-    if (report.parameters.reviewThreshold !== null) lines.push(`  review band [${report.parameters.reviewThreshold}, ${report.parameters.threshold}): ${c.reviewPairs} pairs -> review.csv`);
-    if (report.registry.store) {
-      const r = report.registry;
-      lines.push(`  registry ${r.store}: ${r.kept} kept, ${r.new} new, ${r.merged} merged, ${r.split} split`);
-    }
-    if (report.truth) {
-      const t = report.truth;
-      lines.push(
-        `  truth: precision ${t.precision.toFixed(4)}, recall ${t.recall.toFixed(4)}, F1 ${t.f1.toFixed(4)}; blocking kept ${t.blockingKept}/${t.blockingTruePairs} true pairs (${(t.blockingRecall * 100).toFixed(2)}%)`,
-      );
-    }
-    lines.push(`  report: ${report.outputs.dir}/${report.outputs.report}`);
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(linkSummary(report));
   },
 };

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runBiasReport, runQualityReport } from '../../src/report/index.js';
+import { EXIT } from '../../src/errors.js';
 import { defined } from '../options.js';
-import { printResult } from '../output.js';
+import { printResult, withBadInputExit } from '../output.js';
 
 /** Say where the HTML report went, when one was asked for. */
 function noteHtml(html: unknown): void {
@@ -18,7 +19,7 @@ const quality: CommandModule = {
   builder: (y: Argv) =>
     y
       .usage('$0 report quality --links DIR --truth truth.csv [--run-report F] [--html OUT.html]')
-      .option('links', { type: 'string', demandOption: true, describe: 'directory with the linker\'s <party>.links.csv files (record_id,linkage_id,score)' })
+      .option('links', { type: 'string', demandOption: true, describe: 'the linker\'s output directory (or its run-report.json): reads the <party>.links.csv files the run report lists (record_id,linkage_id,score)' })
       .option('truth', { type: 'string', demandOption: true, describe: 'ground truth CSV: entity_id,party,record_id' })
       .option('run-report', { type: 'string', describe: 'the linker\'s run-report.json (score histogram and threshold)' })
       .option('threshold', { type: 'number', describe: 'match threshold to draw on the histogram (default: from the run report)' })
@@ -28,7 +29,7 @@ const quality: CommandModule = {
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' })
       .example('$0 report quality --links results/ --truth examples/data/truth.csv --run-report results/run-report.json --html quality.html', 'evaluate a run on the synthetic sample'),
   handler: async (a) => {
-    const { result, text } = await runQualityReport({
+    const { result, text } = await withBadInputExit(EXIT.badInput, () => runQualityReport({
       linksDir: a.links as string,
       truthFile: a.truth as string,
       ...defined({
@@ -38,7 +39,7 @@ const quality: CommandModule = {
         wrongPairs: a['wrong-pairs'] as string | undefined,
         troubleFile: a.trouble as string | undefined,
       }),
-    });
+    }));
     const { wrong, ...rest } = result;
     printResult(a.json as boolean, { ...rest, wrongListed: wrong.length }, () => text);
     noteHtml(a.html);
@@ -60,10 +61,10 @@ const bias: CommandModule = {
       .option('as-of', { type: 'string', describe: 'reference date for ages, YYYY-MM-DD (default: today)' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('truth', { type: 'string', describe: 'evaluation only (synthetic data): truth CSV, to show the rate perfect linkage would give per group' })
-      .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 3 when any group is flagged' })
+      .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 1 when any group is flagged' })
       .example('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race_ethnicity,gender,age_band:birth_date --html bias.html', 'link rate by race/ethnicity, sex and age band'),
   handler: async (a) => {
-    const { result, text } = await runBiasReport({
+    const { result, text } = await withBadInputExit(EXIT.badInput, () => runBiasReport({
       linksFile: a.links as string,
       dataFile: a.data as string,
       idColumn: a['id-column'] as string,
@@ -71,10 +72,11 @@ const bias: CommandModule = {
       margin: a.margin as number,
       minGroupSize: a['min-group'] as number,
       ...defined({ asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined }),
-    });
+    }));
     process.stdout.write(text);
     noteHtml(a.html);
-    if (a['fail-on-flag'] && result.flaggedCount > 0) process.exitCode = 3;
+    // a flagged group is a failed check: exit 1 (docs/exit-codes.md)
+    if (a['fail-on-flag'] && result.flaggedCount > 0) process.exitCode = EXIT.checkFailed;
   },
 };
 

@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { terminalProgress } from '../../src/io/progress.js';
+import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
 import { suppressFile } from '../../src/release/table/files.js';
 import { formatSuppressSummary } from '../../src/release/table/summary.js';
 import type { ProtectionMode } from '../../src/release/table/types.js';
@@ -13,17 +14,25 @@ interface SuppressArgs {
   count?: string;
   minN?: number;
   protectZero?: boolean;
+  protectExtremes?: boolean;
   protection?: ProtectionMode;
   marker?: string;
   report?: string;
+  reportHiddenValues?: boolean;
+  integerCheck?: boolean;
   topCode?: number;
   bottomCode?: number;
   json?: boolean;
 }
 
+/** Exit statuses of `p20link suppress` (docs/suppress.md). */
+export const SUPPRESS_EXIT = { ok: RELEASE_EXIT.pass, unprotectable: RELEASE_EXIT.failed, badInput: RELEASE_EXIT.badInput } as const;
+
 export const suppressCommand: CommandModule<object, SuppressArgs> = {
   command: 'suppress <input>',
-  describe: 'Suppress small cells of a table of counts (primary + complementary), proven by LP bounds',
+  describe:
+    'Suppress small cells of a table of counts (primary + complementary), proven by LP and integer bounds ' +
+    '(exit 0 written, 1 cannot protect, 2 bad input, 3 environment)',
   builder: (y: Argv<object>) =>
     y
       .positional('input', { type: 'string', demandOption: true, describe: 'CSV table: dimension columns and a count column' })
@@ -31,37 +40,61 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       .option('spec', { type: 'string', describe: 'JSON table spec (protocols/table-spec.md); default: infer totals from "All"/"Total" rows' })
       .option('count', { type: 'string', describe: 'count column when inferring (default: count/n/students, else the last column)' })
       .option('min-n', { type: 'number', describe: 'minimum publishable count n: counts in (0, n) are hidden (default 10)' })
-      .option('protect-zero', { type: 'boolean', describe: 'also hide zero counts (default: zeros are published)' })
+      .option('protect-zero', { type: 'boolean', describe: 'also hide zero counts and zero complements everywhere (default: zeros are published)' })
+      .option('protect-extremes', {
+        type: 'boolean',
+        describe: 'protect 0 % and 100 % in outcome partitions (complete: false) and rates (default true; --no-protect-extremes to publish them)',
+      })
       .option('protection', {
         choices: ['threshold', 'range'] as const,
-        describe: 'required attacker interval for a primary cell: threshold = upper ≥ n (default); range = also lower ≤ 0',
+        describe: 'required attacker interval for a hidden cell: threshold = upper ≥ n (default); range = also lower ≤ 0',
       })
       .option('marker', { type: 'string', describe: 'text replacing hidden values (default "*")' })
-      .option('report', { type: 'string', describe: 'write the JSON report (which rule hid each cell, bounds, cost) here' })
-      .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95)' })
-      .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5)' })
+      .option('report', { type: 'string', describe: 'write the JSON report (which rule hid each cell, bounds, cost; no hidden values) here, mode 0600' })
+      .option('report-hidden-values', {
+        type: 'boolean',
+        default: false,
+        describe: 'RISK: also put the true value of every hidden cell in the report (it undoes the suppression if it leaks)',
+      })
+      .option('integer-check', { type: 'boolean', describe: 'verify the LP proof with exact integer bounds (default true)' })
+      .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95); the band widens with small denominators' })
+      .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5); the band widens with small denominators' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of the summary' })
       .example('$0 suppress counts.csv -o public.csv --spec table.json --report suppress.json', 'suppress with a declared structure')
       .example('$0 suppress counts.csv -o public.csv --min-n 5', 'infer totals from "All" rows, n = 5') as unknown as Argv<SuppressArgs>,
-  handler: async (argv: ArgumentsCamelCase<SuppressArgs>) => {
-    const progress = terminalProgress('suppress: auditing components');
-    const r = await suppressFile({
-      input: argv.input,
-      output: argv.output,
-      ...defined({
-        reportPath: argv.report,
-        spec: argv.spec,
-        countColumn: argv.count,
-        minN: argv.minN,
-        protectZero: argv.protectZero,
-        protection: argv.protection,
-        marker: argv.marker,
-        topCode: argv.topCode,
-        bottomCode: argv.bottomCode,
-      }),
-      onProgress: (d, t) => progress.update(d, t),
-    });
-    progress.finish();
-    printResult(argv.json, r.report, () => formatSuppressSummary(r.report, argv.output));
-  },
+  handler: (argv: ArgumentsCamelCase<SuppressArgs>) =>
+    withReleaseExit(async () => {
+      if (argv.reportHiddenValues && argv.report === undefined && !argv.json) {
+        process.stderr.write('p20link suppress: --report-hidden-values has no effect without --report or --json\n');
+      }
+      const progress = terminalProgress('suppress: auditing components');
+      const r = await suppressFile({
+        input: argv.input,
+        output: argv.output,
+        reportHiddenValues: argv.reportHiddenValues === true,
+        ...defined({
+          reportPath: argv.report,
+          spec: argv.spec,
+          countColumn: argv.count,
+          minN: argv.minN,
+          protectZero: argv.protectZero,
+          protectExtremes: argv.protectExtremes,
+          protection: argv.protection,
+          marker: argv.marker,
+          integerCheck: argv.integerCheck,
+          topCode: argv.topCode,
+          bottomCode: argv.bottomCode,
+        }),
+        onProgress: (d, t) => progress.update(d, t),
+      });
+      progress.finish();
+      if (argv.reportHiddenValues) {
+        process.stderr.write(
+          `p20link suppress: WARNING: ${argv.report ?? 'the JSON output'} holds the true value of every hidden cell; ` +
+            'anyone who sees it can undo the suppression. Keep it private (written with mode 0600) and never publish it beside the table.\n',
+        );
+      }
+      printResult(argv.json, r.report, () => formatSuppressSummary(r.report, argv.output));
+      process.exitCode = SUPPRESS_EXIT.ok;
+    }),
 };

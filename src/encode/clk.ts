@@ -19,6 +19,7 @@ import { P20Error } from '../errors.js';
 import type { HashedFeature, LinkageSchema } from '../schema/types.js';
 import { BlakeHasher, DoubleHasher, deriveFeatureKeys } from './bloom-hash.js';
 import { featureValueRules, InvalidValueError, type FeatureValueRules } from './feature-value.js';
+import { saltedToken } from './harden.js';
 import {
   bitsForTokens,
   makeTokenEncoder,
@@ -42,10 +43,14 @@ export interface ClkEncoder {
   readonly l: number;
   /** Every feature identifier in schema order, ignored ones included: the order encode() takes values in. */
   readonly featureNames: string[];
-  /** The CLK bytes (ceil(l/8)) of one record. Does not validate (call check() first); throws P20Error E_VALUE when a value cannot be hashed at all. */
-  encode(values: readonly string[]): Uint8Array;
-  /** clkhash's validation of a record: the first bad feature, or null. After null, encode() does not throw. */
-  check(values: readonly string[]): ClkProblem | null;
+  /**
+   * The CLK bytes (ceil(l/8)) of one record. Does not validate (call check() first); throws P20Error E_VALUE when a value cannot be hashed at all.
+   * `salts[i]` (hardening, src/encode/harden.ts): "" or the salt feature i's tokens are hashed with.
+   * `skip[i]` true: feature i adds no bits (encoded as missing: a bad field under --on-bad-field missing, or a feature the agency declared absent).
+   */
+  encode(values: readonly string[], skip?: readonly boolean[], salts?: readonly string[]): Uint8Array;
+  /** clkhash's validation of a record: the first bad feature (features with `skip[i]` true are not checked), or null. After null, encode() does not throw. */
+  check(values: readonly string[], skip?: readonly boolean[]): ClkProblem | null;
   /** Sorted distinct positions in the final CLK (0..l-1) that this one feature value sets before folding cancels any. */
   bitsOf(featureIndex: number, value: string): number[];
 }
@@ -117,10 +122,12 @@ class FeatureEncoder {
   }
 
   /** Distinct pre-fold positions a raw value sets (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
-  positions(raw: string): Positions {
-    const hit = this.valueCache.get(raw);
+  positions(raw: string, salt = ''): Positions {
+    const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
+    const hit = this.valueCache.get(cacheKey);
     if (hit !== undefined) return hit;
-    const tokens = this.tokenize(this.rules.format(raw));
+    let tokens = this.tokenize(this.rules.format(raw));
+    if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
     const strategy = this.feature.hashing.strategy;
     const out = this.scratch;
     out.length = 0;
@@ -153,7 +160,7 @@ class FeatureEncoder {
     let n = 0;
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
     const result = sorted.slice(0, n);
-    this.valueCache.set(raw, result);
+    this.valueCache.set(cacheKey, result);
     return result;
   }
 }
@@ -213,14 +220,15 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
   return {
     l,
     featureNames,
-    encode(values) {
+    encode(values, skip, salts) {
       checkArity(values);
       filter.fill(0);
       for (let a = 0; a < active.length; a++) {
         const [i, fe] = active[a]!;
+        if (skip?.[i] === true) continue;
         let pos: Positions;
         try {
-          pos = fe.positions(values[i]!);
+          pos = fe.positions(values[i]!, salts?.[i] ?? '');
         } catch (e) {
           throw valueError(featureNames[i]!, e);
         }
@@ -234,12 +242,13 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
       if (l % 8 !== 0) out[outBytes - 1]! &= (0xff << (8 - (l % 8))) & 0xff;
       return out;
     },
-    check(values) {
+    check(values, skip) {
       if (values.length !== n) {
         const index = Math.min(values.length, n - 1);
         return { index, feature: featureNames[index] ?? '', message: `expected ${n} values, found ${values.length}` };
       }
       for (const [i, fe] of active) {
+        if (skip?.[i] === true) continue;
         const v = values[i]!;
         let message = fe.rules.problem(v);
         if (message === null) {

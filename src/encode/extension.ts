@@ -13,13 +13,16 @@
  *     "maxValueLength": 256,                      // longer raw values are bad rows
  *     "blocking": { "birth_year": { "feature": "dob", "transform": "year" } },
  *     "passThrough": ["cohort_year"],             // copied verbatim: only what is listed
+ *     "plausibleDates": { "birth_date": { "min": "1900-01-01", "max": "today" } },
  *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year,last_soundex"], "lsh": "lsh:bands=64,rows=12" }
  *   }
  */
 import { P20Error } from '../errors.js';
+import { formattedDateReader, isoDay, parseIsoDay } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
-import type { LinkageSchema } from '../schema/types.js';
+import type { HashedFeature, LinkageSchema } from '../schema/types.js';
 import { BLOCKING_TRANSFORMS, type BlockingDef, type BlockingTransform } from './blocking-keys.js';
+import { parseHardening, type HardeningConfig } from './harden.js';
 
 export const EXTENSION_VERSION = 1;
 /** Names usable for blocking keys and pass-through columns (they become encoded-file column names). */
@@ -55,16 +58,47 @@ export interface P20linkExtension {
   /** CSV columns copied verbatim into the encoded file (as "pass:<column>"). */
   passThrough: string[];
   link?: LinkHints;
+  /** Plausibility ranges declared per feature (false: no check); features not listed get the default where it applies. */
+  plausibleDates?: Record<string, DateRangeSpec | false>;
+  /**
+   * Features this agency does not collect (CLI --absent, or --map feature=):
+   * no CSV column is read for them, every record encodes them as missing, and
+   * the encoded file's header lists them. Set per run, never by the schema.
+   */
+  absent?: string[];
+  /** Hardening of the encodings (src/encode/harden.ts, protocols/hardening.md); absent = clkhash-compatible CLKs. */
+  hardening?: HardeningConfig;
 }
 
-const TOP_KEYS = ['version', 'description', 'recordId', 'csv', 'columns', 'normalize', 'maxValueLength', 'blocking', 'passThrough', 'link'];
+/** A plausibility range of a date feature: bounds are "YYYY-MM-DD" or "today" (the day the encoding runs, UTC). */
+export interface DateRangeSpec {
+  min: string;
+  max: string;
+  /** How to read the normalized value, e.g. "%Y%m%d" (needed only for a feature that is neither a date feature nor has a date step). */
+  format?: string;
+}
+
+/** The range every feature with a `date` normalization step gets unless the schema or the CLI says otherwise. */
+export const DEFAULT_DATE_RANGE: Readonly<DateRangeSpec> = { min: '1900-01-01', max: 'today' };
+
+/** One resolved plausibility check, as the row encoder runs it (plain data: it goes to worker threads). */
+export interface DateCheck {
+  feature: string;
+  /** strptime: the feature's clkhash date format; formatted: a `date` step output format ("%Y-%m-%d"). */
+  reader: { kind: 'strptime' | 'formatted'; format: string };
+  /** Inclusive bounds, "YYYY-MM-DD" ("today" already resolved). */
+  min: string;
+  max: string;
+}
+
+const TOP_KEYS = ['version', 'description', 'recordId', 'csv', 'columns', 'normalize', 'maxValueLength', 'blocking', 'passThrough', 'link', 'plausibleDates', 'hardening'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseExtension(raw: unknown, source: string, schema: LinkageSchema): P20linkExtension {
   const fail = (path: string, message: string): never => {
-    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path });
+    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path }, 2);
   };
   const ext: Obj = raw === undefined ? { version: EXTENSION_VERSION } : isObj(raw) ? raw : fail('p20link', 'must be an object');
   for (const k of Object.keys(ext)) {
@@ -86,9 +120,7 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
     const csv = ext.csv as Obj;
     for (const k of Object.keys(csv)) if (k !== 'delimiter' && k !== 'trim') fail(`p20link.csv.${k}`, 'unknown key (allowed: delimiter, trim)');
     if (csv.delimiter !== undefined) {
-      if (typeof csv.delimiter !== 'string' || [...csv.delimiter].length !== 1 || /["\r\n]/.test(csv.delimiter)) {
-        fail('p20link.csv.delimiter', 'must be a single character other than a quote or line break');
-      }
+      if (!isDelimiter(csv.delimiter)) fail('p20link.csv.delimiter', 'must be a single character other than a quote or line break');
       delimiter = csv.delimiter as string;
     }
     if (csv.trim !== undefined) {
@@ -209,27 +241,163 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
     }
   }
 
-  return { version: 1, recordId, csv: { delimiter, trim }, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}) };
+  const plausibleDates: Record<string, DateRangeSpec | false> = {};
+  if (ext.plausibleDates !== undefined) {
+    if (!isObj(ext.plausibleDates)) fail('p20link.plausibleDates', 'must be an object mapping date features to {"min", "max"} (or false to turn the check off)');
+    for (const [feat, spec] of Object.entries(ext.plausibleDates as Obj)) {
+      const path = `p20link.plausibleDates.${feat}`;
+      const f = byId.get(feat);
+      if (!f) fail(path, `is not a feature of the schema (features: ${features.map((x) => x.identifier).join(', ')})`);
+      if (f!.ignored) fail(path, 'is an ignored feature: it is not read, so it has nothing to check');
+      if (spec === false) {
+        plausibleDates[feat] = false;
+        continue;
+      }
+      if (!isObj(spec)) fail(path, 'must be {"min": "YYYY-MM-DD", "max": "YYYY-MM-DD" or "today"} or false');
+      const o = spec as Obj;
+      for (const k of Object.keys(o)) if (!['min', 'max', 'format', 'description'].includes(k)) fail(`${path}.${k}`, 'unknown key (allowed: min, max, format, description)');
+      const bound = (v: unknown, key: 'min' | 'max'): string => {
+        if (v === undefined) return DEFAULT_DATE_RANGE[key];
+        if (v === 'today' || (typeof v === 'string' && parseIsoDay(v) !== null)) return v as string;
+        return fail(`${path}.${key}`, 'must be a date "YYYY-MM-DD" that exists, or "today"');
+      };
+      const out: DateRangeSpec = { min: bound(o.min, 'min'), max: bound(o.max, 'max') };
+      if (out.min !== 'today' && out.max !== 'today' && out.min > out.max) fail(`${path}.min`, 'must not be after max');
+      if (o.format !== undefined) {
+        if (typeof o.format !== 'string' || formattedDateReader(o.format) === null) fail(`${path}.format`, 'must be a date format using %Y, %m and %d (e.g. "%Y%m%d")');
+        out.format = o.format as string;
+      } else if (dateReaderOf(f as HashedFeature, normalize[feat]) === null) {
+        fail(`${path}.format`, 'is required: the feature is neither a date feature nor normalized by a "date" step with %Y, %m and %d, so say how its values are written (e.g. "%Y%m%d")');
+      }
+      plausibleDates[feat] = out;
+    }
+  }
+
+  const hardening = ext.hardening === undefined ? undefined : parseHardening(ext.hardening, source, features.filter((f) => !f.ignored).map((f) => f.identifier), schema.clkConfig.l);
+  return { version: 1, recordId, csv: { delimiter, trim }, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}) };
+}
+
+function isDelimiter(v: unknown): v is string {
+  return typeof v === 'string' && [...v].length === 1 && !/["\r\n]/.test(v);
+}
+
+/** How a feature's normalized value can be read as a date without extra configuration: its last `date` step's output, or its clkhash date format. */
+function dateReaderOf(f: HashedFeature, steps: readonly NormalizeStep[] | undefined): DateCheck['reader'] | null {
+  const dateSteps = (steps ?? []).filter((s): s is Extract<NormalizeStep, { step: 'date' }> => s.step === 'date');
+  const last = dateSteps[dateSteps.length - 1];
+  if (last !== undefined) return formattedDateReader(last.to) !== null ? { kind: 'formatted', format: last.to } : null;
+  if (f.format.type === 'date') return { kind: 'strptime', format: f.format.format };
+  return null;
+}
+
+/** A date range from the command line: "MIN..MAX" (each "YYYY-MM-DD" or "today"; an empty side keeps the default) or "none". */
+export function parseDateRangeArg(arg: string): { min: string; max: string } | 'none' {
+  if (arg === 'none') return 'none';
+  const m = /^([^.]*)\.\.([^.]*)$/.exec(arg);
+  const ok = (v: string) => v === '' || v === 'today' || parseIsoDay(v) !== null;
+  if (!m || !ok(m[1]!) || !ok(m[2]!)) {
+    throw new P20Error('ENCODE_OPTIONS', `--date-range ${arg}: expected MIN..MAX with dates YYYY-MM-DD or "today" (e.g. 1900-01-01..today), or "none"`, {}, 2);
+  }
+  const r = { min: m[1] || DEFAULT_DATE_RANGE.min, max: m[2] || DEFAULT_DATE_RANGE.max };
+  if (r.min !== 'today' && r.max !== 'today' && r.min > r.max) throw new P20Error('ENCODE_OPTIONS', `--date-range ${arg}: MIN is after MAX`, {}, 2);
+  return r;
+}
+
+/**
+ * The plausibility checks of one run. A feature is checked when the schema
+ * declares a range for it (p20link.plausibleDates) or, by default, when it
+ * has a `date` normalization step (range DEFAULT_DATE_RANGE). Features the
+ * agency declared absent are not checked. `override` (CLI --date-range)
+ * replaces every range, or turns all checks off ("none"). "today" becomes
+ * the UTC date of `now`.
+ */
+export function resolveDateChecks(ext: P20linkExtension, schema: LinkageSchema, override?: { min: string; max: string } | 'none', now = new Date()): DateCheck[] {
+  if (override === 'none') return [];
+  const today = isoDay({ year: now.getUTCFullYear(), month: now.getUTCMonth() + 1, day: now.getUTCDate() });
+  const day = (v: string) => (v === 'today' ? today : v);
+  const out: DateCheck[] = [];
+  for (const f of schema.features) {
+    if (f.ignored || ext.absent?.includes(f.identifier)) continue;
+    const spec = ext.plausibleDates?.[f.identifier];
+    if (spec === false) continue;
+    const steps = ext.normalize[f.identifier] ?? [];
+    if (spec === undefined && !steps.some((s) => s.step === 'date')) continue;
+    const reader = spec?.format !== undefined ? { kind: 'formatted' as const, format: spec.format } : dateReaderOf(f, steps);
+    if (reader === null) continue;
+    const range = override ?? spec ?? DEFAULT_DATE_RANGE;
+    const min = day(range.min);
+    const max = day(range.max);
+    if (min > max) {
+      throw new P20Error('ENCODE_OPTIONS', `the plausible range of ${f.identifier} is empty (${min}..${max})`, { file: schema.source, field: `p20link.plausibleDates.${f.identifier}` }, 2);
+    }
+    out.push({ feature: f.identifier, reader, min, max });
+  }
+  return out;
+}
+
+/**
+ * Apply the agency's CSV dialect from the command line (--delimiter,
+ * --trim / --no-trim) over the schema's p20link.csv. The dialect describes
+ * the agency's file, not the shared encoding: nothing the linker compares
+ * depends on it. "tab" or "\t" (backslash, t) means a tab.
+ */
+export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: string; trim?: boolean } | undefined): P20linkExtension {
+  if (!dialect || (dialect.delimiter === undefined && dialect.trim === undefined)) return ext;
+  const csv = { ...ext.csv };
+  if (dialect.delimiter !== undefined) {
+    const d = dialect.delimiter === 'tab' || dialect.delimiter === '\\t' ? '\t' : dialect.delimiter;
+    if (!isDelimiter(d)) throw new P20Error('ENCODE_OPTIONS', `--delimiter ${JSON.stringify(dialect.delimiter)}: expected one character other than a quote or line break (or "tab")`, {}, 2);
+    csv.delimiter = d;
+  }
+  if (dialect.trim !== undefined) csv.trim = dialect.trim;
+  return { ...ext, csv };
+}
+
+/**
+ * Declare features absent for this agency (CLI --absent, or --map feature=
+ * with an empty column). Each must be a hashed feature of the schema; at
+ * least one hashed feature must stay present.
+ */
+export function applyAbsent(ext: P20linkExtension, schema: LinkageSchema, absent: readonly string[] | undefined): P20linkExtension {
+  if (!absent || absent.length === 0) return ext;
+  const all = new Set(ext.absent ?? []);
+  for (const feat of absent) {
+    const f = schema.features.find((x) => x.identifier === feat);
+    if (!f) {
+      throw new P20Error('ENCODE_ABSENT', `--absent ${feat}: "${feat}" is not a feature of the schema (features: ${schema.features.map((x) => x.identifier).join(', ')})`, {}, 2);
+    }
+    if (f.ignored) throw new P20Error('ENCODE_ABSENT', `--absent ${feat}: "${feat}" is an ignored feature; it is never read, so it need not be declared absent`, {}, 2);
+    all.add(feat);
+  }
+  if (schema.features.every((f) => f.ignored || all.has(f.identifier))) {
+    throw new P20Error('ENCODE_ABSENT', '--absent: every hashed feature would be absent; nothing would be encoded', {}, 2);
+  }
+  return { ...ext, absent: schema.features.map((f) => f.identifier).filter((id) => all.has(id)) };
 }
 
 /**
  * Apply command-line `--map feature=column` overrides. Refuses unknown
  * features and a mapping that would make a pass-through column an identifier.
+ * `--map feature=` (empty column) declares the feature absent (applyAbsent).
  */
 export function applyColumnMap(ext: P20linkExtension, schema: LinkageSchema, map: Record<string, string> | undefined): P20linkExtension {
   if (!map || Object.keys(map).length === 0) return ext;
   const columns = { ...ext.columns };
+  const absent: string[] = [];
   for (const [feat, col] of Object.entries(map)) {
     if (!(feat in columns)) {
       throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: "${feat}" is not a feature of the schema (features: ${schema.features.map((f) => f.identifier).join(', ')})`, {}, 2);
     }
-    if (col.length === 0) throw new P20Error('ENCODE_MAP', `--map ${feat}=: the column name is empty`, {}, 2);
+    if (col.length === 0) {
+      absent.push(feat);
+      continue;
+    }
     if (ext.passThrough.includes(col)) {
       throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: column "${col}" is a pass-through column; identifiers are never copied into the encoded file`, {}, 2);
     }
     columns[feat] = col;
   }
-  return { ...ext, columns };
+  return applyAbsent({ ...ext, columns }, schema, absent);
 }
 
 /** Parse "feature=column" strings (the CLI's --map values). */

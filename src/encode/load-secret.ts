@@ -5,6 +5,19 @@
  * UTF-8 bytes, with one trailing newline removed (editors add one).
  *
  * Errors name the file or variable, never the secret's contents.
+ *
+ * Strength: the secret must be in the `p20link secret new` format — base64url
+ * (A–Z a–z 0–9 - _, no padding) of at least 16 random bytes (128 bits; `secret
+ * new` writes 32 bytes as 43 characters). Anything else (a passphrase, a
+ * password, hex) is refused with SECRET_WEAK unless `allowWeak` (the CLI's
+ * --allow-weak-secret) accepts it, with a warning. Why: every encoded file
+ * carries a key check value and keyed blocking values derived from the
+ * secret, so anyone holding one encoded file can test guesses offline at
+ * thousands per second per core; a human-chosen secret falls in seconds and
+ * with it every agency's encodings (docs/security-model.md).
+ *
+ * The library's encodeFile({secret: bytes}) takes bytes and does not check
+ * strength; this loader (and so the CLI) does.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { P20Error } from '../errors.js';
@@ -12,7 +25,14 @@ import { P20Error } from '../errors.js';
 /** Shortest secret accepted, in characters. */
 export const MIN_SECRET_CHARS = 16;
 
+/** Fewest random bytes a secret in the `secret new` format must carry. */
+export const MIN_SECRET_BYTES = 16;
+
 export interface SecretSource {
+  /** Accept a secret that is not in the `secret new` format (the warning goes to `warn`). */
+  allowWeak?: boolean;
+  /** Where the weak-secret warning goes (default: stderr). */
+  warn?: (message: string) => void;
   /** Path of a file holding the secret (must not be readable by group or others). */
   file?: string;
   /** Name of an environment variable holding the secret. */
@@ -25,10 +45,30 @@ function stripOneNewline(s: string): string {
   return s;
 }
 
-function checkText(text: string, where: { file?: string; field?: string }): Uint8Array {
-  if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where);
+/** Whether `text` is base64url (no padding) of at least MIN_SECRET_BYTES bytes, canonically encoded — the `secret new` format. */
+export function isStrongSecretText(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return false;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length >= MIN_SECRET_BYTES && bytes.toString('base64url') === text;
+}
+
+function checkText(text: string, where: { file?: string; field?: string }, src: SecretSource): Uint8Array {
+  if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where, 2);
   if ([...text].length < MIN_SECRET_CHARS) {
-    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a long random secret (p20link secret new --out FILE)`, where);
+    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a random secret (p20link secret new --out FILE)`, where, 2);
+  }
+  if (!isStrongSecretText(text)) {
+    if (!src.allowWeak) {
+      throw new P20Error(
+        'SECRET_WEAK',
+        `the linkage secret is not in the \`p20link secret new\` format (base64url of at least ${MIN_SECRET_BYTES} random bytes), so it may be guessable: anyone holding one encoded file can test guesses offline against its key check value and blocking values. Make one with \`p20link secret new --out FILE\`, or accept this one with --allow-weak-secret`,
+        where,
+        2,
+      );
+    }
+    (src.warn ?? ((m: string) => process.stderr.write(`p20link: warning: ${m}\n`)))(
+      'the linkage secret is not in the `secret new` format (--allow-weak-secret): if it was chosen by a person, anyone with an encoded file may recover it by guessing offline',
+    );
   }
   return new TextEncoder().encode(text);
 }
@@ -66,7 +106,7 @@ export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = pro
       throw new P20Error('SECRET_ENCODING', 'the secret file is not valid UTF-8 text', { file });
     }
     if (text.startsWith('\uFEFF')) text = text.slice(1);
-    return checkText(stripOneNewline(text), { file });
+    return checkText(stripOneNewline(text), { file }, src);
   }
   const name = src.env!;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -75,5 +115,5 @@ export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = pro
   const value = env[name];
   // The name is not repeated: a user who mistakenly passed the secret itself as the name would see it in logs.
   if (value === undefined) throw new P20Error('SECRET_ENV', 'the environment variable named by --secret-env is not set (or not exported)', {});
-  return checkText(stripOneNewline(value), { field: '--secret-env' });
+  return checkText(stripOneNewline(value), { field: '--secret-env' }, src);
 }

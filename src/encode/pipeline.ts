@@ -9,13 +9,17 @@
  * worker; batches are written strictly in input order, so the output does not
  * depend on the number of workers. A bad row stops the run (default) or goes
  * to a rejects file; nothing is dropped silently, and the summary counts
- * read / encoded / rejected rows.
+ * read / encoded / rejected rows. With badField "missing" a bad value of a
+ * feature is encoded as missing instead (counted per feature). Features the
+ * agency declares absent are missing in every record and listed in the
+ * header. An existing output or rejects file is refused unless `force`.
+ * User-facing documentation: docs/encode.md.
  */
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { P20Error } from '../errors.js';
+import { EXIT, fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
@@ -24,9 +28,10 @@ import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.j
 import type { LinkageSchema } from '../schema/types.js';
 import { workerUrl } from '../util/worker-url.js';
 import { TOOL_ID } from '../version.js';
-import { applyColumnMap, parseExtension, type P20linkExtension } from './extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDateChecks, type P20linkExtension } from './extension.js';
 import { keyCheckValue } from './key-check.js';
-import { createRowEncoder, planColumns, type RowEncoderSetup, type RowResult } from './row-encoder.js';
+import { hardenedLength } from './harden.js';
+import { createRowEncoder, planColumns, type BadFieldPolicy, type RowEncoderSetup, type RowResult } from './row-encoder.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 
 /** Party labels end up in file names downstream (same rule as the linker). */
@@ -37,6 +42,10 @@ const BATCH_ROWS = 2048;
 const SMALL_INPUT_BYTES = 4 << 20;
 
 export type BadRowPolicy = 'fail' | 'reject';
+export type { BadFieldPolicy };
+
+/** Mean share of the l bits set per CLK above which the summary warns (a dense filter makes unrelated records look alike). */
+export const FILL_WARNING = 0.6;
 
 export interface EncodeOptions {
   input: string;
@@ -57,6 +66,16 @@ export interface EncodeOptions {
   progress?: Progress;
   /** Creation time written into the header (tests pin it; default now). */
   createdAt?: Date;
+  /** A feature value that fails normalization or validation: "row" (default) makes the row bad (onBadRow decides); "missing" encodes the feature as missing and counts it. */
+  onBadField?: BadFieldPolicy;
+  /** Features this agency does not collect: encoded as missing in every record, listed in the header (CLI --absent; --map feature= does the same). */
+  absent?: string[];
+  /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim). */
+  csv?: { delimiter?: string; trim?: boolean };
+  /** Plausible range of date features (CLI --date-range), over the schema's; "none" turns the checks off. */
+  dateRange?: { min: string; max: string } | 'none';
+  /** Replace an existing output / rejects file (default: refuse). */
+  force?: boolean;
 }
 
 export interface EncodeSummary {
@@ -69,6 +88,16 @@ export interface EncodeSummary {
   seconds: number;
   /** Worker threads used (0 = main thread). */
   workers: number;
+  /** Feature → records whose bad value of it was encoded as missing (onBadField "missing"). */
+  missingFields: Record<string, number>;
+  /** Features declared absent (encoded as missing in every record). */
+  absent: string[];
+  /** Mean share of the l bits set per encoded CLK (0..1). */
+  meanFill: number;
+  /** Things the user should look at (dense filters...); also printed by the CLI. */
+  warnings: string[];
+  /** False when the schema has no p20link.hardening section (clkhash-compatible CLKs, open to the attacks in docs/attacks.md). */
+  hardened?: boolean;
 }
 
 export interface PreparedEncode {
@@ -76,10 +105,16 @@ export interface PreparedEncode {
   ext: P20linkExtension;
 }
 
-/** Load the schema and its p20link extension, apply --map overrides. */
-export async function prepareEncode(schema: LinkageSchema | string, map?: Record<string, string>, idColumn?: string): Promise<PreparedEncode> {
+/** Load the schema and its p20link extension, apply --map overrides, absent features and the CSV dialect. */
+export async function prepareEncode(
+  schema: LinkageSchema | string,
+  map?: Record<string, string>,
+  idColumn?: string,
+  agency: { absent?: string[]; csv?: { delimiter?: string; trim?: boolean } } = {},
+): Promise<PreparedEncode> {
   const s = typeof schema === 'string' ? await loadLinkageSchema(schema) : schema;
   let ext = applyColumnMap(parseExtension(s.p20link, s.source, s), s, map);
+  ext = applyCsvDialect(applyAbsent(ext, s, agency.absent), agency.csv);
   if (idColumn !== undefined) {
     if (idColumn.length === 0) throw new P20Error('ENCODE_OPTIONS', '--id-column: the column name is empty', {}, 2);
     if (ext.passThrough.includes(idColumn)) throw new P20Error('ENCODE_OPTIONS', `--id-column ${idColumn}: that column is already a pass-through column`, {}, 2);
@@ -103,7 +138,10 @@ function checkOptions(opts: EncodeOptions): BadRowPolicy {
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64)) {
     throw new P20Error('ENCODE_OPTIONS', '--workers must be an integer from 0 to 64', {}, 2);
   }
-  if (opts.secret.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the linkage secret is empty');
+  if (opts.secret.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the linkage secret is empty', {}, 2);
+  if (opts.onBadField !== undefined && opts.onBadField !== 'row' && opts.onBadField !== 'missing') {
+    throw new P20Error('ENCODE_OPTIONS', '--on-bad-field must be "row" or "missing"', {}, 2);
+  }
   return policy;
 }
 
@@ -181,30 +219,65 @@ async function checkOutputDir(path: string): Promise<void> {
     const st = await stat(dir);
     if (!st.isDirectory()) throw new Error('ENOTDIR');
   } catch {
-    throw new P20Error('ENCODE_OUTPUT', `cannot write here: directory ${dir} does not exist`, { file: path });
+    throw new P20Error('ENCODE_OUTPUT', `cannot write here: directory ${dir} does not exist`, { file: path }, EXIT.badInput);
   }
 }
 
-/** A file-system error while writing, as a P20Error naming the file (never a stack trace). */
+/** One overwrite policy for every output (as unpack, keygen and secret): an existing file is refused unless --force. */
+async function checkNotExisting(path: string, what: string, force: boolean | undefined): Promise<void> {
+  if (force) return;
+  let exists = true;
+  try {
+    await lstat(path);
+  } catch {
+    exists = false;
+  }
+  if (exists) throw new P20Error('ENCODE_OUTPUT_EXISTS', `${what} already exists; refusing to overwrite it (use --force to replace it)`, { file: path }, EXIT.badInput);
+}
+
+/**
+ * Encode's refusals are all bad input (exit 2) unless the environment failed
+ * (exit 3): encode has no "check failed" outcome, so a refusal raised with
+ * the generic status 1 by a shared reader (CSV, JSON) is reported as 2.
+ */
+function asBadInput(e: unknown): unknown {
+  if (!(e instanceof P20Error) || e.exitCode !== 1) return e;
+  const x = new P20Error(e.code, '', e.location, EXIT.badInput);
+  x.message = e.message;
+  return x;
+}
+
+/** A file-system error while writing, as a P20Error naming the file (never a stack trace): environment errors exit 3. */
 function writeError(e: unknown, output: string, rejects: string | undefined): unknown {
-  if (e instanceof P20Error) return e;
+  if (e instanceof P20Error) return asBadInput(e);
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.code === 'string' && typeof err.path === 'string') {
     const file = rejects && err.path.includes(rejects.split('/').pop()!) ? rejects : output;
-    return new P20Error('ENCODE_WRITE', `cannot write: ${err.code}`, { file });
+    return fsError(e, file, 'cannot write');
   }
   return e;
 }
 
 /** Encode one CSV extract into an encoded file. See the module comment. */
 export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
+  try {
+    return await encodeFileInner(opts);
+  } catch (e) {
+    throw asBadInput(e);
+  }
+}
+
+async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const policy = checkOptions(opts);
-  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn);
+  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, { ...(opts.absent ? { absent: opts.absent } : {}), ...(opts.csv ? { csv: opts.csv } : {}) });
+  const dateChecks = resolveDateChecks(ext, schema, opts.dateRange, opts.createdAt);
   const file = opts.input;
   const progress = opts.progress ?? silentProgress;
   await checkOutputDir(opts.output);
   if (opts.rejectsFile) await checkOutputDir(opts.rejectsFile);
+  await checkNotExisting(opts.output, 'the output file', opts.force);
+  if (opts.rejectsFile) await checkNotExisting(opts.rejectsFile, 'the rejects file', opts.force);
 
   const table = await openCsv(file, {
     file,
@@ -216,7 +289,7 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
   });
   const header = table.header;
   const plan = planColumns(header, schema, ext, file);
-  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret };
+  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks };
   const nWorkers = await chooseWorkers(opts);
   const encoder = nWorkers === 0 ? inlineEncoder(setup) : workerPool(setup, nWorkers);
 
@@ -226,6 +299,8 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
   let encoded = 0;
   let rejected = 0;
   const seenIds = new Map<string, number>();
+  const missingCounts = new Array<number>(schema.features.length).fill(0);
+  let ones = 0;
   try {
     writer = createEncodedWriter(opts.output, {
       tool: TOOL_ID,
@@ -233,9 +308,10 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
       party: opts.party,
       schemaFingerprint: schemaFingerprint(schema),
       keyCheckValue: keyCheckValue(opts.secret),
-      l: schema.clkConfig.l,
+      l: hardenedLength(ext.hardening, schema.clkConfig.l),
       blockColumns: ext.blocking.map((b) => b.name),
       passColumns: ext.passThrough,
+      ...(ext.absent && ext.absent.length > 0 ? { absentFeatures: ext.absent } : {}),
     });
     if (policy === 'reject') {
       rejects = openAtomic(opts.rejectsFile!, 0o600);
@@ -258,11 +334,13 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
           seenIds.set(r.id, line);
           await writer!.writeRow(r.id, r.clk, r.extras);
           encoded++;
+          ones += r.ones;
+          if (r.missing) for (const k of r.missing) missingCounts[k]!++;
         } else if (policy === 'reject') {
           await rejects!.write(csvLine([String(line), r.column, r.reason, ...rows[i]!]));
           rejected++;
         } else {
-          throw new P20Error('ENCODE_BAD_ROW', `${r.reason} (fix the row, or run with --on-bad-row reject --rejects FILE)`, { file, line, field: r.column });
+          throw new P20Error('ENCODE_BAD_ROW', `${r.reason} (fix the row, or run with --on-bad-row reject --rejects FILE, or --on-bad-field missing)`, { file, line, field: r.column }, EXIT.badInput);
         }
       }
       progress.update(read);
@@ -313,13 +391,43 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
     ...(opts.rejectsFile ? { rejectsFile: opts.rejectsFile } : {}),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     workers: nWorkers,
+    ...fillAndMissing(schema, ext, missingCounts, ones, encoded, hardenedLength(ext.hardening, schema.clkConfig.l)),
+    hardened: ext.hardening !== undefined,
   };
 }
 
-/** The one-line summary the CLI prints on stderr. */
+function fillAndMissing(
+  schema: LinkageSchema,
+  ext: P20linkExtension,
+  counts: number[],
+  ones: number,
+  encoded: number,
+  l: number,
+): Pick<EncodeSummary, 'missingFields' | 'absent' | 'meanFill' | 'warnings'> {
+  const missingFields: Record<string, number> = {};
+  counts.forEach((n, k) => {
+    if (n > 0) missingFields[schema.features[k]!.identifier] = n;
+  });
+  const meanFill = encoded > 0 && l > 0 ? ones / encoded / l : 0;
+  const warnings: string[] = [];
+  if (meanFill > FILL_WARNING) {
+    warnings.push(
+      `the CLKs are dense: on average ${(meanFill * 100).toFixed(1)} % of the ${l} bits are set (above ${FILL_WARNING * 100} %), so unrelated records share many bits and score high; ` +
+        'lower bitsPerToken / bitsPerFeature or raise clkConfig.l in the schema',
+    );
+  }
+  return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
+}
+
+/** The summary the CLI prints on stderr: one line, then one "warning:" line per warning. */
 export function formatSummary(s: EncodeSummary): string {
   const rate = s.seconds > 0 ? Math.round(s.read / s.seconds) : s.read;
   let line = `p20link encode: read ${s.read}, encoded ${s.encoded}, rejected ${s.rejected} → ${s.output} (${s.seconds.toFixed(1)} s, ${rate} rows/s)`;
   if (s.rejectsFile && s.rejected > 0) line += `; rejected rows (with PII — keep on premises) in ${s.rejectsFile}`;
+  const missing = Object.entries(s.missingFields ?? {});
+  if (missing.length > 0) line += `; bad values encoded as missing: ${missing.map(([f, n]) => `${f} ${n}`).join(', ')}`;
+  if (s.absent && s.absent.length > 0) line += `; absent: ${s.absent.join(', ')}`;
+  for (const w of s.warnings ?? []) line += `\nwarning: ${w}`;
+  if (s.hardened === false) line += '\nwarning: this schema has no p20link.hardening section: the encodings are clkhash-compatible but a linker holding a similar plaintext population can re-identify many names from them (docs/hardening.md; measure with p20link assess)';
   return line;
 }

@@ -10,10 +10,25 @@ import { compileSteps, type Normalizer } from '../normalize/steps.js';
 import type { LinkageSchema } from '../schema/types.js';
 import { createBlocker } from './blocking-keys.js';
 import { clkToBase64, createClkEncoder } from './clk.js';
-import type { P20linkExtension } from './extension.js';
+import type { DateCheck, P20linkExtension } from './extension.js';
+import { compileStrptime } from './strptime.js';
+import { dateNumber, formattedDateReader, parseIsoDay, type CalendarDate } from '../normalize/dates.js';
+import { createHardener, hardenedLength, saltValue } from './harden.js';
 
 /** Longest record id accepted (the encoded-file format's limit). */
 export const MAX_RECORD_ID_LENGTH = 256;
+
+/**
+ * First characters that make a spreadsheet run a cell as a formula (CSV
+ * injection): "=", "+", "-", "@", and tab / carriage return. Record ids end
+ * up in the linker's CSV outputs, which people open in spreadsheets, so an
+ * id starting with one of them is a bad row (never rewritten: the agency
+ * must be able to join the id back to its own records).
+ */
+export const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** What the encoder does with a feature value that fails normalization or validation: make the row bad (default), or encode the feature as missing. */
+export type BadFieldPolicy = 'row' | 'missing';
 
 /** Where each value comes from in the CSV header. */
 export interface ColumnPlan {
@@ -41,9 +56,10 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
     return i ?? -1;
   };
   const idIndex = need(ext.recordId, 'record id');
+  const absent = new Set(ext.absent ?? []);
   const featureIndex = schema.features.map((f) => {
     const col = ext.columns[f.identifier]!;
-    if (f.ignored) return pos.get(col) ?? -1;
+    if (f.ignored || absent.has(f.identifier)) return pos.get(col) ?? -1;
     return need(col, col === f.identifier ? 'feature' : `feature ${f.identifier}`);
   });
   const passIndex = ext.passThrough.map((c) => need(c, 'pass-through'));
@@ -51,8 +67,10 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
     throw new P20Error(
       'ENCODE_HEADER',
       `the header does not match the schema: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; header has: ${header.join(', ')}` +
-        ' (rename the columns, or map them with --map feature=column)',
+        ' (rename the columns, map them with --map feature=column, or declare a feature this agency does not collect with --absent feature)' +
+        dialectHint(header, ext),
       { file, line: 1, field: missing.length === 1 ? (missing[0]!.match(/^"(.*)" \(/)?.[1] ?? undefined) : undefined },
+      2,
     );
   }
   const checked: { index: number; column: string }[] = [];
@@ -71,8 +89,34 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
   return { idIndex, featureIndex, passIndex, checked };
 }
 
+/**
+ * A hint for a header that does not match because of the CSV dialect: names
+ * with surrounding spaces (a ", "-separated file read without trimming), or
+ * one single column that contains another likely delimiter.
+ */
+export function dialectHint(header: readonly string[], ext: P20linkExtension): string {
+  if (!ext.csv.trim && header.some((h) => h !== h.trim() && h.trim().length > 0)) {
+    return `. The header's names have surrounding spaces (a file separated by "${ext.csv.delimiter} "?): read it with --trim`;
+  }
+  if (header.length === 1) {
+    const h = header[0]!;
+    const other = [';', '\t', '|', ','].find((d) => d !== ext.csv.delimiter && h.includes(d));
+    if (other !== undefined) return `. The header is one single column containing "${other === '\t' ? '\\t' : other}": read it with --delimiter ${other === '\t' ? 'tab' : `'${other}'`}`;
+  }
+  return '';
+}
+
 export type RowResult =
-  | { ok: true; id: string; clk: string; extras: string[] }
+  | {
+      ok: true;
+      id: string;
+      clk: string;
+      extras: string[];
+      /** Bits set in the final CLK (for the fill measurement). */
+      ones: number;
+      /** Features whose bad value was encoded as missing (badField "missing"), by index. */
+      missing?: number[];
+    }
   | { ok: false; column: string; reason: string };
 
 export interface RowEncoder {
@@ -86,6 +130,21 @@ export interface RowEncoderSetup {
   header: string[];
   plan: ColumnPlan;
   secret: Uint8Array;
+  /** Default "row". */
+  badField?: BadFieldPolicy;
+  /** Plausibility checks of date features (resolveDateChecks). */
+  dateChecks?: DateCheck[];
+}
+
+function popcount(b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    let v = b[i]!;
+    v = v - ((v >>> 1) & 0x55);
+    v = (v & 0x33) + ((v >>> 2) & 0x33);
+    n += (v + (v >>> 4)) & 0x0f;
+  }
+  return n;
 }
 
 const REPLACEMENT = '\uFFFD';
@@ -103,9 +162,34 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const max = ext.maxValueLength;
   const columnOfFeature = features.map((f) => ext.columns[f.identifier]!);
   const values: string[] = new Array<string>(features.length).fill('');
+  const toMissing = setup.badField === 'missing';
+  const absent = features.map((f) => (ext.absent ?? []).includes(f.identifier));
+  /** What a missing value of each feature is: its sentinel (hashed as replaceWith, as clkhash does), or no bits at all when it has none. */
+  const sentinel = features.map((f) => (f.ignored ? undefined : f.hashing.missingValue?.sentinel));
+  const skip: boolean[] = new Array<boolean>(features.length).fill(false);
+  // Header index -> features read from that column (a bad raw value there is a bad field, not a bad row, under "missing").
+  const featuresAt = new Map<number, number[]>();
+  features.forEach((f, k) => {
+    const i = plan.featureIndex[k]!;
+    if (f.ignored || absent[k] || i < 0) return;
+    featuresAt.set(i, [...(featuresAt.get(i) ?? []), k]);
+  });
+  const rowLevel = new Set([plan.idIndex, ...plan.passIndex]);
+  const dateChecks: ({ read: (v: string) => CalendarDate | null; min: number; max: number; range: string } | null)[] = features.map((f) => {
+    const c = setup.dateChecks?.find((d) => d.feature === f.identifier);
+    if (!c) return null;
+    const read = c.reader.kind === 'strptime' ? compileStrptime(c.reader.format) : formattedDateReader(c.reader.format);
+    if (!read) return null;
+    return { read, min: dateNumber(parseIsoDay(c.min)!), max: dateNumber(parseIsoDay(c.max)!), range: `${c.min}..${c.max}` };
+  });
+  const hardener = createHardener(ext.hardening, enc.l, secret);
+  const salt = ext.hardening?.salt;
+  const saltFrom = salt ? featurePos.get(salt.from)! : -1;
+  const salted = features.map((f) => salt?.features.includes(f.identifier) ?? false);
+  const salts: string[] = new Array<string>(features.length).fill('');
 
   return {
-    l: enc.l,
+    l: hardenedLength(ext.hardening, enc.l),
     encodeRow(fields) {
       if (fields.length !== header.length) {
         const n = fields.length;
@@ -113,15 +197,34 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
           ? { ok: false, column: header[n]!, reason: `row has ${n} field(s) but the header has ${header.length}: missing column "${header[n]}"` }
           : { ok: false, column: header[header.length - 1]!, reason: `row has ${n} fields but the header has ${header.length} (unquoted delimiter in a value?)` };
       }
+      let missing: number[] | undefined;
+      const setMissing = (k: number) => {
+        values[k] = sentinel[k] ?? '';
+        skip[k] = sentinel[k] === undefined;
+        if (!absent[k]) (missing ??= []).push(k);
+      };
+      for (let k = 0; k < features.length; k++) skip[k] = false;
       for (const { index, column } of plan.checked) {
         const v = fields[index]!;
-        if (v.length > max) return { ok: false, column, reason: `value is longer than ${max} characters` };
-        if (v.includes(REPLACEMENT)) return { ok: false, column, reason: 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)' };
+        let reason: string | undefined;
+        if (v.length > max) reason = `value is longer than ${max} characters`;
+        else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)';
+        if (reason === undefined) continue;
+        if (!toMissing || rowLevel.has(index)) return { ok: false, column, reason };
+        for (const k of featuresAt.get(index) ?? []) skip[k] = true; // marked here, made missing below
       }
-      const id = fields[plan.idIndex]!;
-      if (id.trim().length === 0) return { ok: false, column: header[plan.idIndex]!, reason: 'record id is empty' };
-      if (id.length > MAX_RECORD_ID_LENGTH) return { ok: false, column: header[plan.idIndex]!, reason: `record id is longer than ${MAX_RECORD_ID_LENGTH} characters` };
+      const id = fields[plan.idIndex]!.trim();
+      const idColumn = header[plan.idIndex]!;
+      if (id.length === 0) return { ok: false, column: idColumn, reason: 'record id is empty' };
+      if (id.length > MAX_RECORD_ID_LENGTH) return { ok: false, column: idColumn, reason: `record id is longer than ${MAX_RECORD_ID_LENGTH} characters` };
+      if (FORMULA_START.test(id)) {
+        return { ok: false, column: idColumn, reason: `record id starts with "${id[0] === '\t' ? '\\t' : id[0]}", which spreadsheets run as a formula; record ids must not start with =, +, -, @` };
+      }
       for (let k = 0; k < features.length; k++) {
+        if (absent[k] || skip[k]) {
+          setMissing(k);
+          continue;
+        }
         const idx = plan.featureIndex[k]!;
         const raw = idx >= 0 ? fields[idx]! : '';
         const norm = normalizers[k];
@@ -129,17 +232,38 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
           try {
             values[k] = norm(raw);
           } catch (e) {
-            if (e instanceof NormalizeError) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
-            throw e;
+            if (!(e instanceof NormalizeError)) throw e;
+            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
+            setMissing(k);
+            continue;
           }
         } else values[k] = raw;
+        const dc = dateChecks[k];
+        if (dc && values[k] !== '' && values[k] !== sentinel[k]) {
+          const d = dc.read(values[k]!);
+          const n = d === null ? null : dateNumber(d);
+          if (n !== null && (n < dc.min || n > dc.max)) {
+            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `date outside the plausible range ${dc.range} (feature ${features[k]!.identifier}; see --date-range)` };
+            setMissing(k);
+          }
+        }
       }
-      const bad = enc.check(values);
-      if (bad) return { ok: false, column: columnOfFeature[bad.index] ?? bad.feature, reason: bad.message };
-      const clk = clkToBase64(enc.encode(values));
+      for (;;) {
+        const bad = enc.check(values, skip);
+        if (!bad) break;
+        if (!toMissing || absent[bad.index]) return { ok: false, column: columnOfFeature[bad.index] ?? bad.feature, reason: bad.message };
+        setMissing(bad.index); // a sentinel skips validation; a feature without one is skipped: the loop ends
+      }
+      if (salt) {
+        const sv = saltValue(salt, values[saltFrom]!);
+        for (let k = 0; k < features.length; k++) salts[k] = salted[k] ? sv : '';
+      }
+      const bits = enc.encode(values, skip, salt ? salts : undefined);
+      const final = hardener ? hardener(bits) : bits;
+      const clk = clkToBase64(final);
       const extras = blocker ? blocker((f) => values[featurePos.get(f)!]!) : [];
       for (const i of plan.passIndex) extras.push(fields[i]!);
-      return { ok: true, id, clk, extras };
+      return { ok: true, id, clk, extras, ones: popcount(final), ...(missing ? { missing } : {}) };
     },
   };
 }

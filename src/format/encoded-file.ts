@@ -34,6 +34,13 @@ export interface EncodedHeader {
    * "block:<name>" (keyed blocking values) and "pass:<name>" (pass-through).
    */
   columns: string[];
+  /**
+   * Optional (written only when non-empty): schema features the encoding
+   * party declared it does not collect (`encode --absent`). They are encoded
+   * as missing in every record of the file, so the linker knows that
+   * disagreement on them is not evidence.
+   */
+  absentFeatures?: string[];
   /** Number of data rows that follow. */
   rowCount: number;
 }
@@ -87,6 +94,7 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit): Enco
     keyCheckValue: init.keyCheckValue,
     l: init.l,
     columns: buildHeaderColumns(init),
+    ...(init.absentFeatures && init.absentFeatures.length > 0 ? { absentFeatures: [...init.absentFeatures] } : {}),
   };
   const prefix = JSON.stringify(header).slice(0, -1) + ',"rowCount":';
   const prefixBytes = Buffer.byteLength(prefix, 'utf8');
@@ -162,6 +170,12 @@ export function validateHeader(h: unknown, file: string): EncodedHeader {
     if (typeof c !== 'string' || !/^(block|pass):[A-Za-z0-9_.-]+$/.test(c)) bad('columns', `has invalid column ${JSON.stringify(c)}`);
   }
   if (new Set(cols).size !== cols.length) bad('columns', 'names a column twice');
+  if (o.absentFeatures !== undefined) {
+    const a = o.absentFeatures;
+    if (!Array.isArray(a) || !a.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256) || new Set(a).size !== a.length) {
+      bad('absentFeatures', 'absentFeatures must be an array of distinct feature names');
+    }
+  }
   if (!Number.isInteger(o.rowCount) || (o.rowCount as number) < 0) bad('rowCount', 'rowCount must be a non-negative integer');
   return o as unknown as EncodedHeader;
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { P20Error } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 
 /**
  * Streaming RFC 4180 CSV reader with exact line numbers.
@@ -44,6 +44,11 @@ export interface CsvOptions {
    * rows). Default false.
    */
   allowRaggedRows?: boolean;
+  /**
+   * Remove the apostrophe the writer puts before a value a spreadsheet would
+   * take for a formula (see neutraliseFormula). Default true.
+   */
+  formulaPrefix?: boolean;
 }
 
 export interface CsvTable {
@@ -184,7 +189,9 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
     return true;
   };
 
-  const fin = (f: string): string => (trim ? f.trim() : f);
+  const restore = opts.formulaPrefix ?? true;
+  const unq = (f: string): string => (restore && f.charCodeAt(0) === 39 ? restoreFormula(f) : f);
+  const fin = (f: string): string => unq(trim ? f.trim() : f);
 
   // Parse one record starting at pos. Returns null if more input is needed.
   const parseRecord = (): CsvRecord | null | 'blank' => {
@@ -237,7 +244,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
           pos = i;
           return 'blank';
         }
-        fields.push(wasQuoted ? field : fin(field));
+        fields.push(wasQuoted ? unq(field) : fin(field));
         pos = i;
         line += lines;
         return { fields, line: startLine };
@@ -290,7 +297,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
       }
       if (buf[i] === delim) {
         field += buf.slice(fieldStart, i);
-        fields.push(wasQuoted ? field : fin(field));
+        fields.push(wasQuoted ? unq(field) : fin(field));
         wasQuoted = false;
         field = '';
         i++;
@@ -308,7 +315,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
         pos = i;
         line += lines;
         if (fields.length === 0 && field.length === 0 && !wasQuoted) return 'blank';
-        fields.push(wasQuoted ? field : fin(field));
+        fields.push(wasQuoted ? unq(field) : fin(field));
         return { fields, line: startLine };
       }
       i++;
@@ -365,7 +372,7 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
       if (s.isDirectory()) throw new P20Error('CSV_OPEN', 'is a directory, not a CSV file', { file });
     } catch (e) {
       if (e instanceof P20Error) throw e;
-      throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+      throw fsError(e, file, 'cannot open', 'CSV_OPEN');
     }
   }
   // Opened only after the stat above succeeded (a stream on a missing file would raise an unhandled error).
@@ -412,8 +419,34 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
   return { header, batches: batches() };
 }
 
-/** Quote a value for CSV output when needed (RFC 4180). */
+/**
+ * Spreadsheet formula neutralising (CSV injection). A value that starts with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return — possibly after leading
+ * apostrophes — would be run as a formula when the file is opened in a
+ * spreadsheet (`=HYPERLINK(...)`). The writer prefixes such a value with one
+ * apostrophe (the spreadsheet convention for "this is text"); plain numbers
+ * ("-3", "+1.5e-3") are left alone. The reader removes exactly one leading
+ * apostrophe from a field that starts with one or more apostrophes followed
+ * by one of those characters, so every value round-trips through the
+ * toolkit's own writer and reader unchanged (docs/files-and-temp-files.md).
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+const NEUTRALISED = /^'+[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The value as written to CSV: prefixed with "'" when a spreadsheet would take it for a formula. */
+export function neutraliseFormula(v: string): string {
+  return FORMULA_START.test(v) && !PLAIN_NUMBER.test(v) ? `'${v}` : v;
+}
+
+/** Undo neutraliseFormula on a field read back. */
+export function restoreFormula(f: string): string {
+  return f.charCodeAt(0) === 39 && NEUTRALISED.test(f) ? f.slice(1) : f;
+}
+
+/** Quote a value for CSV output when needed (RFC 4180), neutralising spreadsheet formulas. */
 export function csvEscape(v: string, delimiter = ','): string {
+  v = neutraliseFormula(v);
   if (v.includes('"') || v.includes(delimiter) || v.includes('\n') || v.includes('\r') || /^\s|\s$/.test(v)) {
     return `"${v.replace(/"/g, '""')}"`;
   }

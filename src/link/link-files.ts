@@ -1,6 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { P20Error } from '../errors.js';
+import { EXIT, P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { openStore, type Db } from '../store/db.js';
 import { auditMigrations, appendAudit } from '../package/audit-log.js';
@@ -9,10 +8,12 @@ import { formatBlockingSpec, leafParts, validateBlockingConfig, type BlockingCon
 import { countKeptPairs } from './blocking/index.js';
 import { scorePairs } from './score.js';
 import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputSpec } from './load.js';
+import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, formatScore, linksFileName, REPORT_FILE, REVIEW_FILE, REVIEW_HEADER, LINKS_HEADER, StagedFile } from './output.js';
 import {
   addToHistogram,
   emptyHistogram,
+  linkWarnings,
   LINK_REPORT_FORMAT,
   LINK_REPORT_VERSION,
   type LinkRunReport,
@@ -106,13 +107,6 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     }
   }
 
-  try {
-    await mkdir(opts.outDir, { recursive: true });
-    const s = await stat(opts.outDir);
-    if (!s.isDirectory()) throw new Error('not a directory');
-  } catch (e) {
-    throw new P20Error('LINK_OUT_DIR', `cannot use output directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: opts.outDir });
-  }
   const truth: TruthRecord[] | undefined = opts.truth ? await readTruth(opts.truth) : undefined;
 
   let db: Db | undefined;
@@ -125,9 +119,12 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       try {
         db.exec('BEGIN IMMEDIATE');
       } catch (e) {
-        throw new P20Error('STORE_BUSY', `linker store is in use by another run (${(e as Error).message}); try again when it has finished`, { file: opts.store });
+        throw new P20Error('STORE_BUSY', `linker store is in use by another run (${(e as Error).message}); try again when it has finished`, { file: opts.store }, EXIT.environment);
       }
     }
+
+    // the output directory must be new, empty or an earlier output of this store (src/link/out-dir.ts)
+    const prevOutput = await claimOutDir(opts.outDir, db, opts.store);
 
     const timings: Record<string, number> = {};
     let lapStart = performance.now();
@@ -363,6 +360,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
         splitEvents: assignment.events.filter((e) => e.event === 'split').length,
       },
       outputs: { dir: opts.outDir, files: partyReports.map((p) => p.output), review: reviewName, report: REPORT_FILE },
+      warnings: linkWarnings(pairStats, new Map(parties.map((p) => [p.name, p.count])), maxPerParty, threshold, review),
     };
     if (entities && opts.truth) {
       const flat: (string | undefined)[] = [];
@@ -418,6 +416,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
       report.timings = timings;
     }
     await commitAll(staged);
+    await removeStaleOutputs(opts.outDir, prevOutput, staged.map((f) => f.name));
     return report;
   } catch (e) {
     await abortAll(staged);

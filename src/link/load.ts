@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { P20Error } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 import { openEncoded, readEncodedHeader, type EncodedHeader } from '../format/encoded-file.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { makePartyData } from './pack.js';
@@ -35,7 +35,7 @@ export function checkPartyName(name: string, file: string): void {
   if (!PARTY_NAME.test(name)) {
     throw new P20Error(
       'LINK_PARTY_NAME',
-      `party name ${JSON.stringify(name)} is not usable as a label (letters, digits, "_", ".", "-"; at most 64; must start with a letter or digit); give one with party=FILE`,
+      `party name ${JSON.stringify(name)} is not usable as a label (letters, digits, "_", ".", "-"; at most 64; must start with a letter or digit); give one with --party FILE=NAME`,
       { file },
     );
   }
@@ -75,7 +75,7 @@ export function checkCompatible(headers: readonly { file: string; header: Encode
     if (prev !== undefined) {
       throw new P20Error(
         'LINK_DUPLICATE_PARTY',
-        `party name "${party}" is also used by ${prev}; every input needs its own party label (override with party=FILE)`,
+        `party name "${party}" is also used by ${prev}; every input needs its own party label: give one with --party ${h.file}=NAME`,
         { file: h.file },
       );
     }
@@ -134,7 +134,7 @@ export async function fileSha256(path: string): Promise<string> {
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   } catch (e) {
-    throw new P20Error('LINK_INPUT_READ', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    throw fsError(e, path, 'cannot read', 'LINK_INPUT_READ');
   }
   return `sha256:${h.digest('hex')}`;
 }

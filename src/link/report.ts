@@ -113,6 +113,12 @@ export interface LinkRunReport {
   };
   outputs: { dir: string; files: string[]; review: string | null; report: string };
   /**
+   * Plain-language warnings about the run's settings (see linkWarnings): too
+   * many pairs at or above the threshold for the files' sizes, a review band
+   * too large to review. Absent in reports of earlier versions.
+   */
+  warnings?: string[];
+  /**
    * Wall-clock seconds per stage (load, score:AxB, truth:AxB, resolve, ids,
    * outputs, registry). The registry commit happens after run-report.json is
    * written, so the file lacks "registry"; the returned object has it.
@@ -132,4 +138,45 @@ export function scoreBin(s: number): number {
 
 export function addToHistogram(h: ScoreHistogram, s: number): void {
   h.counts[scoreBin(s)]!++;
+}
+
+/** The review band is called huge when it lists more than this many pairs per record of the smaller file. */
+export const REVIEW_BAND_WARN_FACTOR = 10;
+
+/**
+ * Warnings a data steward should see before trusting a run (printed by
+ * `p20link link`, kept in run-report.json):
+ *
+ * - more pairs of two parties score at or above the threshold than
+ *   `maxPerParty` times the smaller file has records: at most that many links
+ *   between the two files can be right, so the threshold is too low for
+ *   these files (typical when the files overlap only partly: records without
+ *   a true partner find a false one);
+ * - the review band lists more than REVIEW_BAND_WARN_FACTOR pairs per record
+ *   of the smaller file: too many to review by hand.
+ */
+export function linkWarnings(pairs: readonly ReportPartyPair[], records: ReadonlyMap<string, number>, maxPerParty: number, threshold: number, reviewThreshold: number | undefined): string[] {
+  const out: string[] = [];
+  const n = (x: number) => x.toLocaleString('en-US');
+  for (const p of pairs) {
+    if (p.partyA === p.partyB) continue;
+    const a = records.get(p.partyA) ?? 0;
+    const b = records.get(p.partyB) ?? 0;
+    const small = Math.min(a, b);
+    const smaller = a <= b ? p.partyA : p.partyB;
+    const cap = small * maxPerParty;
+    if (p.aboveThreshold > cap) {
+      out.push(
+        `${p.partyA} x ${p.partyB}: ${n(p.aboveThreshold)} pairs score at or above the threshold ${threshold}, more than the ${n(small)} records of the smaller file (${smaller})` +
+          (maxPerParty > 1 ? ` times max-per-party ${maxPerParty}` : '') +
+          `; at most ${n(cap)} of them can be true links, so many links are likely false: raise --threshold (files that overlap only partly need a higher one)`,
+      );
+    }
+    if (reviewThreshold !== undefined && p.reviewBand > REVIEW_BAND_WARN_FACTOR * small) {
+      out.push(
+        `${p.partyA} x ${p.partyB}: the review band [${reviewThreshold}, ${threshold}) lists ${n(p.reviewBand)} pairs, more than ${REVIEW_BAND_WARN_FACTOR} per record of the smaller file (${smaller}, ${n(small)} records); raise --review-threshold`,
+      );
+    }
+  }
+  return out;
 }

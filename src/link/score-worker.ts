@@ -1,10 +1,12 @@
 import { parentPort } from 'node:worker_threads';
 import type { Layout } from './kernel/layout.js';
 import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './kernel/tasks.js';
-import { wasmKernel, type WasmMemory, type WasmModule } from './kernel/wasm.js';
+import type { KernelPreference } from './kernel/ops.js';
+import { memoryKernel } from './kernel/select.js';
+import type { WasmMemory, WasmModule } from './kernel/wasm.js';
 
 /**
- * Worker thread for scorePairs: instantiates the WebAssembly kernel on the
+ * Worker thread for scorePairs: instantiates the kernel (native or WebAssembly) on the
  * shared memory the main thread filled, then runs tasks as they arrive and
  * posts back the pairs found (transferring the arrays).
  */
@@ -16,6 +18,7 @@ interface InitMessage {
   slot: number;
   threshold: number;
   lsh: LshPart[];
+  kernel?: KernelPreference;
 }
 interface TaskMessage {
   type: 'task';
@@ -29,7 +32,7 @@ if (port) {
   port.on('message', (m: InitMessage | TaskMessage) => {
     try {
       if (m.type === 'init') {
-        const kernel = wasmKernel(m.memory, m.module);
+        const kernel = memoryKernel(m.memory, m.module, m.kernel ?? 'auto');
         env = new TaskEnv(kernel, m.memory.buffer, m.layout, m.layout.slots[m.slot]!, m.threshold, m.lsh);
         port.postMessage({ type: 'ready' });
         return;

@@ -8,7 +8,9 @@ import { bandCount, fillBandKeys, lshParts } from './blocking/keys.js';
 import { jsKernel } from './kernel/js.js';
 import { planLayout, type Layout } from './kernel/layout.js';
 import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './kernel/tasks.js';
-import { createSharedMemory, kernelModule, MAX_WASM_BYTES, wasmKernel, type WasmMemory } from './kernel/wasm.js';
+import type { KernelPreference } from './kernel/ops.js';
+import { memoryKernel } from './kernel/select.js';
+import { createSharedMemory, kernelModule, MAX_WASM_BYTES, type WasmMemory } from './kernel/wasm.js';
 import type { PartyData, ScoredPairs } from './types.js';
 
 export interface ScoreOptions {
@@ -20,8 +22,11 @@ export interface ScoreOptions {
    * Default: all cores (at most 16) for large jobs, 1 for small ones.
    */
   workers?: number;
-  /** 'wasm' (default) or 'js' (plain JavaScript kernel; in-thread only). */
-  kernel?: 'wasm' | 'js';
+  /**
+   * 'auto' (default: the native kernel when built, else WebAssembly), 'native',
+   * 'wasm', or 'js' (plain JavaScript; in-thread only). Same results with each.
+   */
+  kernel?: KernelPreference;
   progress?: Progress;
   /**
    * Refuse (P20Error LINK_TOO_MANY_PAIRS) as soon as more than this many pairs
@@ -170,7 +175,7 @@ class WorkerPool {
   private onMessage: ((w: Worker, m: WorkerReply) => void) | undefined;
   private onFail: ((e: Error) => void) | undefined;
 
-  constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[] }) {
+  constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[]; kernel: KernelPreference }) {
     const url = workerUrl(import.meta.url, './score-worker.js');
     const module = kernelModule();
     for (let s = 0; s < n; s++) {
@@ -199,7 +204,7 @@ class WorkerPool {
           });
         }),
       );
-      w.postMessage({ type: 'init', memory: init.memory, module, layout: init.layout, slot: s, threshold: init.threshold, lsh: init.lsh });
+      w.postMessage({ type: 'init', memory: init.memory, module, layout: init.layout, slot: s, threshold: init.threshold, lsh: init.lsh, kernel: init.kernel });
     }
   }
 
@@ -277,7 +282,8 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   const B = b ?? a;
   const allPairs = isAllPairs(opts.blocking);
   const nb = allPairs ? 0 : bandCount(opts.blocking);
-  const kernelKind = opts.kernel ?? 'wasm';
+  const kernelPref = opts.kernel ?? 'auto';
+  const kernelKind = kernelPref === 'js' ? 'js' : 'wasm';
   const cores = Math.max(1, availableParallelism());
   let workers = opts.workers ?? 0;
   if (workers === 0) {
@@ -323,7 +329,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   let results: TaskResult[];
   if (workers > 1 && memory) {
     // workers read the permutations from the shared memory (layout.perms)
-    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })) });
+    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref });
     try {
       await pool.run(phase1, progress, 0, total);
       results = await pool.run(phase2, progress, phase1.length, total, budget);
@@ -331,7 +337,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
       await pool.close();
     }
   } else {
-    const kernel = memory ? wasmKernel(memory) : jsKernel(buffer);
+    const kernel = memory ? memoryKernel(memory, undefined, kernelPref) : jsKernel(buffer);
     const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold, lsh);
     results = [];
     const all = [...phase1, ...phase2];

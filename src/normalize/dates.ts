@@ -105,3 +105,61 @@ export function formatDate(d: CalendarDate, format: string): string {
   }
   return out;
 }
+
+/** A calendar date as one sortable number, YYYYMMDD. */
+export function dateNumber(d: CalendarDate): number {
+  return d.year * 10000 + d.month * 100 + d.day;
+}
+
+/** "YYYY-MM-DD" (exactly) → date, or null if it is not one or does not exist. */
+export function parseIsoDay(s: string): CalendarDate | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return null;
+  const d = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+  return isValidDate(d) ? d : null;
+}
+
+/** The date as "YYYY-MM-DD". */
+export function isoDay(d: CalendarDate): string {
+  return formatDate(d, '%Y-%m-%d');
+}
+
+/**
+ * A reader for values written with an output format of the `date` step
+ * (%Y %m %d, plus %y and literals): the inverse of formatDate. Returns null
+ * when the format lacks one of %Y, %m, %d (the full date cannot be read
+ * back). The reader returns null for a value that does not match or a date
+ * that does not exist.
+ */
+export function formattedDateReader(format: string): ((value: string) => CalendarDate | null) | null {
+  if (checkDateOutputFormat(format) !== null) return null;
+  let re = '^';
+  const groups: ('Y' | 'm' | 'd' | 'y')[] = [];
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i]!;
+    if (c !== '%') {
+      re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      continue;
+    }
+    const dir = format[++i]!;
+    if (dir === '%') re += '%';
+    else {
+      re += dir === 'Y' ? '(\\d{4})' : '(\\d{2})';
+      groups.push(dir as 'Y' | 'm' | 'd' | 'y');
+    }
+  }
+  if (!groups.includes('Y') || !groups.includes('m') || !groups.includes('d')) return null;
+  const rx = new RegExp(re + '$');
+  return (value) => {
+    const m = rx.exec(value);
+    if (!m) return null;
+    const d: CalendarDate = { year: 0, month: 0, day: 0 };
+    groups.forEach((g, k) => {
+      const n = Number(m[k + 1]);
+      if (g === 'Y') d.year = n;
+      else if (g === 'm') d.month = n;
+      else if (g === 'd') d.day = n;
+    });
+    return isValidDate(d) ? d : null;
+  };
+}

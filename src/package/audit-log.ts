@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db, Migration } from '../store/db.js';
+import { writeTransaction, type Db, type Migration } from '../store/db.js';
 import { P20Error } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -17,21 +17,23 @@ import { canonicalJson } from './canonical-json.js';
  * last entries is detected too. Triggers refuse UPDATE and DELETE of entries
  * (defence in depth against mistakes; the chain is the real check).
  *
- * What the chain alone can NOT detect: someone with write access to the file
- * who rewrites the whole chain (or truncates it and moves the head back after
- * dropping the triggers) — an unkeyed chain can be recomputed. For that, the
- * head is *sealed*: `sealAudit` signs (seq, hash) with the linker's private
- * key into `audit_seal`; `verifyAuditLog(db, {sealVerifier})` checks every
- * seal against the linker's public key and the chain. A rewrite of anything at
- * or before the latest seal is then detectable by anyone holding the public
- * key; entries after the latest seal are protected only by the chain + head.
- * Copies of the head hash held elsewhere (e.g. printed by `audit verify`, or
- * carried in result manifests sent to agencies) extend this protection.
+ * Seals: `sealAudit` signs (seq, hash, previous seal) with the linker's
+ * private key into `audit_seal`; each seal names the SHA-256 of the previous
+ * seal's statement, so seals form their own chain. Without the key nobody can
+ * rewrite anything at or before the latest seal. What seals and chains can
+ * NOT show on their own: that the log was cut back to an earlier, consistent
+ * state (an older copy of the store, or the tail and the latest seals
+ * removed). Only a head recorded elsewhere catches that: `verifyAuditLog(db,
+ * {expectHeads})` requires every given (seq, hash) to be in the log; agencies
+ * receive the head in every result manifest and `audit verify` prints it. And
+ * nothing here protects against the operator who holds the signing key: they
+ * can re-sign a rewritten log (see docs/security-model.md).
  */
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 const DOMAIN = 'p20link-audit-v1\n';
 const SEAL_DOMAIN = 'p20link-audit-seal-v1\n';
+const SEAL_DOMAIN_V2 = 'p20link-audit-seal-v2\n';
 
 export const auditMigrations: Migration[] = [
   {
@@ -75,6 +77,11 @@ CREATE TRIGGER audit_seal_no_delete BEFORE DELETE ON audit_seal
 BEGIN SELECT RAISE(ABORT, 'audit_seal is append-only'); END;
 `,
   },
+  {
+    // Seals chain to the previous seal: removing or reordering a seal breaks the chain.
+    name: 'audit-002-seal-chain',
+    sql: `ALTER TABLE audit_seal ADD COLUMN prev TEXT;`,
+  },
 ];
 
 export type AuditEventType = 'package-accepted' | 'package-refused' | 'link-run' | 'result-issued' | (string & {});
@@ -105,7 +112,7 @@ function checkDetail(v: unknown, path: string): void {
   }
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (FORBIDDEN_KEY.test(k)) {
-      throw new P20Error('AUDIT_DETAIL', `audit detail may not carry a field named "${k}" (at ${path}): the audit log never holds secrets`);
+      throw new P20Error('AUDIT_DETAIL', `audit detail may not carry a field named "${k}" (at ${path}): the audit log never holds secrets`, {}, 2);
     }
     checkDetail(x, `${path}.${k}`);
   }
@@ -130,7 +137,7 @@ interface Row {
 function ensureTables(db: Db): void {
   const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
   if (!t) {
-    throw new P20Error('AUDIT_NO_LOG', 'this store has no audit log (open it with auditMigrations)', { file: db.name });
+    throw new P20Error('AUDIT_NO_LOG', 'this store has no audit log (open it with auditMigrations)', { file: db.name }, 2);
   }
 }
 
@@ -141,15 +148,15 @@ function ensureTables(db: Db): void {
 export function appendAudit(db: Db, event: AuditEvent, now: Date = new Date()): { seq: number; hash: string } {
   ensureTables(db);
   if (typeof event.type !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(event.type)) {
-    throw new P20Error('AUDIT_TYPE', `audit event type must be lower-case words joined by "-" (got ${JSON.stringify(event.type)})`);
+    throw new P20Error('AUDIT_TYPE', `audit event type must be lower-case words joined by "-" (got ${JSON.stringify(event.type)})`, {}, 2);
   }
   if (event.detail === null || typeof event.detail !== 'object' || Array.isArray(event.detail)) {
-    throw new P20Error('AUDIT_DETAIL', 'audit event detail must be a JSON object');
+    throw new P20Error('AUDIT_DETAIL', 'audit event detail must be a JSON object', {}, 2);
   }
   checkDetail(event.detail, 'detail');
   const detailJson = canonicalJson(event.detail, 'detail');
   const time = now.toISOString();
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
@@ -165,7 +172,7 @@ export function appendAudit(db: Db, event: AuditEvent, now: Date = new Date()): 
     if (head) db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1').run(seq, hash);
     else db.prepare('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)').run(seq, hash);
     return { seq, hash };
-  })();
+  });
 }
 
 /** Signs a seal statement with the linker's private key. */
@@ -181,29 +188,68 @@ export interface AuditVerifier {
   verify(message: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/** Seal statement v1 (seals made before seals were chained; still verifiable). */
 export function sealStatement(seq: number, hash: string, time: string, signer: string): Uint8Array {
   return Buffer.from(`${SEAL_DOMAIN}${canonicalJson({ hash, seq, signer, time })}`, 'utf8');
 }
 
+/** Seal statement v2: also names the previous seal (SHA-256 hex of its statement; 64 zeros for the first). */
+export function sealStatementV2(seq: number, hash: string, time: string, signer: string, prev: string): Uint8Array {
+  return Buffer.from(`${SEAL_DOMAIN_V2}${canonicalJson({ hash, prev, seq, signer, time })}`, 'utf8');
+}
+
+interface SealRow {
+  seq: number;
+  hash: string;
+  time: string;
+  signer: string;
+  signature: string;
+  prev: string | null;
+}
+
+function hasColumn(db: Db, table: string, column: string): boolean {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
+function sealRows(db: Db): SealRow[] {
+  const prev = hasColumn(db, 'audit_seal', 'prev') ? 'prev' : 'NULL AS prev';
+  return db.prepare(`SELECT seq, hash, time, signer, signature, ${prev} FROM audit_seal ORDER BY seq`).all() as SealRow[];
+}
+
+function statementOf(s: SealRow): Uint8Array {
+  return s.prev === null ? sealStatement(s.seq, s.hash, s.time, s.signer) : sealStatementV2(s.seq, s.hash, s.time, s.signer, s.prev);
+}
+
+function sealId(statement: Uint8Array): string {
+  return createHash('sha256').update(statement).digest('hex');
+}
+
 /**
- * Sign the current head (seq, hash) with the linker's key. Returns undefined
- * when the log is empty or the head is already sealed.
+ * Sign the current head (seq, hash) with the linker's key, chained to the
+ * previous seal. Returns undefined when the log is empty or the head is
+ * already sealed.
  */
 export function sealAudit(db: Db, signer: AuditSigner, now: Date = new Date()): { seq: number; hash: string } | undefined {
   ensureTables(db);
-  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
-  if (!head) return undefined;
-  if (db.prepare('SELECT 1 FROM audit_seal WHERE seq = ?').get(head.seq)) return undefined;
-  const time = now.toISOString();
-  const sig = signer.sign(sealStatement(head.seq, head.hash, time, signer.fingerprint));
-  db.prepare('INSERT INTO audit_seal (seq, hash, time, signer, signature) VALUES (?, ?, ?, ?, ?)').run(
-    head.seq,
-    head.hash,
-    time,
-    signer.fingerprint,
-    Buffer.from(sig).toString('base64'),
-  );
-  return { seq: head.seq, hash: head.hash };
+  return writeTransaction(db, () => {
+    const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+    if (!head) return undefined;
+    if (db.prepare('SELECT 1 FROM audit_seal WHERE seq = ?').get(head.seq)) return undefined;
+    const seals = sealRows(db);
+    const last = seals[seals.length - 1];
+    const prev = last ? sealId(statementOf(last)) : AUDIT_GENESIS_HASH;
+    const time = now.toISOString();
+    const sig = signer.sign(sealStatementV2(head.seq, head.hash, time, signer.fingerprint, prev));
+    db.prepare('INSERT INTO audit_seal (seq, hash, time, signer, signature, prev) VALUES (?, ?, ?, ?, ?, ?)').run(
+      head.seq,
+      head.hash,
+      time,
+      signer.fingerprint,
+      Buffer.from(sig).toString('base64'),
+      prev,
+    );
+    return { seq: head.seq, hash: head.hash };
+  });
 }
 
 export interface AuditVerifyResult {
@@ -214,6 +260,8 @@ export interface AuditVerifyResult {
   head?: { seq: number; hash: string };
   /** Number of seals checked against the verifier's key, and the latest sealed seq. */
   seals?: { checked: number; latestSeq: number };
+  /** Accepted packages cross-checked against the log. */
+  accepted?: number;
 }
 
 export interface AuditVerifyOptions {
@@ -221,24 +269,40 @@ export interface AuditVerifyOptions {
   sealVerifier?: AuditVerifier;
   /** Fail when no seal exists (or none covers the head) — use when the linker always seals. */
   requireSealedHead?: boolean;
+  /** Heads recorded earlier (e.g. from result manifests): each must still be in the log, unchanged. */
+  expectHeads?: readonly { seq: number; hash: string }[];
+  /** Pass an empty log (a store that has not accepted anything yet). Default: an empty log fails. */
+  allowEmpty?: boolean;
 }
 
-/** Recompute the chain from entry 1, compare with the head record and (optionally) the seals. */
+const REQUIRED_TABLES = ['audit_log', 'audit_head', 'audit_seal'];
+
+/**
+ * Recompute the chain from entry 1, compare with the head record, the seals
+ * (and their chain), the expected heads and the replay table. Only reads:
+ * safe on a read-only connection.
+ */
 export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVerifyResult {
-  ensureTables(db);
+  let entries = 0;
+  const bad = (seq: number, reason: string): AuditVerifyResult => ({ ok: false, entries, firstBad: { seq, reason } });
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+  const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
+  if (missing.length > 0) {
+    return bad(0, `the store has no audit log (table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: never created here, or dropped)`);
+  }
   const rows = db.prepare('SELECT seq, time, type, detail, prev_hash, hash FROM audit_log ORDER BY seq').iterate() as IterableIterator<Row>;
   let expectSeq = 1;
   let prev = AUDIT_GENESIS_HASH;
-  let entries = 0;
   const hashes = new Map<number, string>();
-  const bad = (seq: number, reason: string): AuditVerifyResult => ({ ok: false, entries, firstBad: { seq, reason } });
+  const acceptedInLog = new Map<string, number>();
   for (const r of rows) {
     if (r.seq !== expectSeq) {
       return bad(expectSeq, r.seq > expectSeq ? `entry ${expectSeq} is missing (deleted)` : `entry ${r.seq} is out of sequence`);
     }
+    let parsed: unknown;
     let detailOk = false;
     try {
-      const parsed: unknown = JSON.parse(r.detail);
+      parsed = JSON.parse(r.detail);
       detailOk = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && canonicalJson(parsed) === r.detail;
     } catch {
       detailOk = false;
@@ -253,6 +317,13 @@ export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVeri
     if (h !== r.hash) {
       return bad(r.seq, 'hash does not match the entry contents (entry edited)');
     }
+    const d = parsed as Record<string, unknown>;
+    if (r.type === 'package-accepted' && typeof d.contentId === 'string' && typeof d.signer === 'string') {
+      const k = `${String(d.signer)} ${String(d.contentId)}`;
+      const before = acceptedInLog.get(k);
+      if (before !== undefined) return bad(r.seq, `content id ${String(d.contentId)} from the same signer was already accepted at entry ${before} (a replay got in)`);
+      acceptedInLog.set(k, r.seq);
+    }
     hashes.set(r.seq, r.hash);
     prev = r.hash;
     expectSeq++;
@@ -261,6 +332,7 @@ export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVeri
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
   if (entries === 0) {
     if (head) return bad(head.seq, `head record says ${head.seq} entries but the log is empty (entries deleted)`);
+    if (!opts.allowEmpty) return bad(0, 'the audit log is empty (a new store, or one replaced by an empty one); pass allowEmpty (--allow-new) only for a store that has not accepted anything yet');
   } else {
     if (!head) return bad(entries, 'head record is missing (deleted)');
     if (head.seq !== entries) {
@@ -274,27 +346,48 @@ export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVeri
   const result: AuditVerifyResult = { ok: true, entries };
   if (head) result.head = { seq: head.seq, hash: head.hash };
 
+  for (const x of opts.expectHeads ?? []) {
+    const h = hashes.get(x.seq);
+    if (h === undefined) return bad(x.seq, `the log ends at entry ${entries}, but entry ${x.seq} (${x.hash}) was recorded earlier: the log was cut back or replaced by an older copy`);
+    if (h !== x.hash) return bad(x.seq, `entry ${x.seq} is not the one recorded earlier (${x.hash}): the log was rewritten`);
+  }
+
+  // the replay table and the log must tell the same story
+  if (tables.has('package_accepted')) {
+    let accepted = 0;
+    for (const r of db.prepare('SELECT signer, content_id FROM package_accepted').iterate() as IterableIterator<{ signer: string; content_id: string }>) {
+      accepted++;
+      const k = `${r.signer} ${r.content_id}`;
+      if (!acceptedInLog.delete(k)) return bad(0, `the replay table lists content id ${r.content_id} but the log has no package-accepted entry for it (entries removed, or the table edited)`);
+    }
+    const [orphan] = acceptedInLog.values();
+    if (orphan !== undefined) {
+      return bad(orphan, `entry ${orphan} accepted a package that the replay table no longer lists (row deleted: the package could be replayed)`);
+    }
+    result.accepted = accepted;
+  }
+
   if (opts.sealVerifier || opts.requireSealedHead) {
-    const seals = db.prepare('SELECT seq, hash, time, signer, signature FROM audit_seal ORDER BY seq').all() as {
-      seq: number;
-      hash: string;
-      time: string;
-      signer: string;
-      signature: string;
-    }[];
+    const seals = sealRows(db);
     let checked = 0;
     let latest = 0;
+    let prevSeal = AUDIT_GENESIS_HASH;
     for (const s of seals) {
+      const statement = statementOf(s);
+      if (s.prev !== null && s.prev !== prevSeal) {
+        return bad(s.seq, `seal at entry ${s.seq} does not follow the seal before it (a seal was removed, inserted or reordered)`);
+      }
       if (opts.sealVerifier) {
         if (s.signer !== opts.sealVerifier.fingerprint) {
           return bad(s.seq, `seal at entry ${s.seq} was made by key ${s.signer}, not the given linker key ${opts.sealVerifier.fingerprint}`);
         }
-        const okSig = opts.sealVerifier.verify(sealStatement(s.seq, s.hash, s.time, s.signer), Buffer.from(s.signature, 'base64'));
+        const okSig = opts.sealVerifier.verify(statement, Buffer.from(s.signature, 'base64'));
         if (!okSig) return bad(s.seq, `seal signature at entry ${s.seq} does not verify (seal edited or forged)`);
       }
       const h = hashes.get(s.seq);
       if (h === undefined) return bad(s.seq, `a signed seal covers entry ${s.seq} but the log has only ${entries} entries (entries deleted)`);
       if (h !== s.hash) return bad(s.seq, `entry ${s.seq} differs from the hash the linker signed (log rewritten)`);
+      prevSeal = sealId(statement);
       checked++;
       latest = s.seq;
     }
@@ -306,7 +399,15 @@ export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVeri
   return result;
 }
 
-/** Entries in order (for `audit show`), optionally from a given seq. */
+/** Whether the log records an accepted package with this (signer, content id). */
+export function auditHasAccepted(db: Db, signer: string, contentId: string): number | undefined {
+  const r = db
+    .prepare("SELECT seq FROM audit_log WHERE type = 'package-accepted' AND json_extract(detail, '$.contentId') = ? AND json_extract(detail, '$.signer') = ? LIMIT 1")
+    .get(contentId, signer) as { seq: number } | undefined;
+  return r?.seq;
+}
+
+/** Entries in order (for `audit list`), optionally from a given seq. */
 export function* listAudit(db: Db, fromSeq = 1): Generator<AuditEntry> {
   ensureTables(db);
   const it = db.prepare('SELECT seq, time, type, detail, prev_hash, hash FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(fromSeq) as IterableIterator<Row>;

@@ -34,6 +34,8 @@ export const MAX_HEADER_BYTES = 65536;
 export const MAX_MANIFEST_BYTES = 65536;
 export const MAX_SIGNATURE_BYTES = 2048;
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/** Smallest chunk size accepted (bounds the per-chunk work a package can demand). */
+export const MIN_CHUNK_SIZE = 4096;
 export const MAX_CHUNK_SIZE = 1 << 24;
 export const TAG_BYTES = 16;
 export const SIGNATURE_DOMAIN = Buffer.from('p20link-package-signature-v1\n', 'latin1');
@@ -137,6 +139,40 @@ const MANIFEST_KEYS = [
   'version',
 ];
 
+/** At most `n` characters of attacker-controlled text, for messages. */
+export function clip(s: string, n = 80): string {
+  return s.length <= n ? s : `${s.slice(0, n)}…`;
+}
+
+/**
+ * Bytes → value, strictly: valid UTF-8 and exactly the canonical JSON of
+ * the value it parses to (so no duplicate keys, no whitespace, sorted keys,
+ * no escapes a second encoder would write differently). Returns undefined
+ * with a reason otherwise.
+ */
+export function parseCanonical(bytes: Buffer): { value: unknown } | { reason: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { reason: 'is not valid UTF-8' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { reason: 'is not JSON' };
+  }
+  let canon: string;
+  try {
+    canon = canonicalJson(value);
+  } catch {
+    return { reason: 'is not canonical JSON' };
+  }
+  if (canon !== text) return { reason: 'is not in canonical JSON form (duplicate keys, unsorted keys, whitespace or non-canonical escapes)' };
+  return { value };
+}
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -149,18 +185,15 @@ function exactKeys(o: Record<string, unknown>, keys: string[]): boolean {
 /** Parse and check a header; throws PKG_FORMAT naming what is wrong. */
 export function parseHeader(bytes: Buffer, file: string): PackageHeader {
   const bad = (what: string): never => {
-    throw new P20Error('PKG_FORMAT', `package header ${what} (not a p20link package, or damaged)`, { file });
+    throw new P20Error('PKG_FORMAT', `package header ${what} (not a p20link package, or damaged)`, { file }, 2);
   };
-  let h: unknown;
-  try {
-    h = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return bad('is not JSON');
-  }
+  const parsed = parseCanonical(bytes);
+  if ('reason' in parsed) return bad(parsed.reason);
+  const h = parsed.value;
   if (!isObj(h)) return bad('is not a JSON object');
-  if (h.format !== PACKAGE_FORMAT) return bad(`has format ${JSON.stringify(h.format)}`);
+  if (h.format !== PACKAGE_FORMAT) return bad(`has format ${clip(JSON.stringify(h.format) ?? 'undefined')}`);
   if (h.version !== PACKAGE_VERSION) {
-    throw new P20Error('PKG_VERSION', `package version ${JSON.stringify(h.version)} is not supported (this tool reads version ${PACKAGE_VERSION})`, { file });
+    throw new P20Error('PKG_VERSION', `package version ${clip(JSON.stringify(h.version) ?? 'undefined')} is not supported (this tool reads version ${PACKAGE_VERSION})`, { file }, 2);
   }
   if (!exactKeys(h, HEADER_KEYS)) return bad('has missing or unknown fields');
   if (h.kind !== 'encoded' && h.kind !== 'result') return bad('has an unknown kind');
@@ -173,7 +206,7 @@ export function parseHeader(bytes: Buffer, file: string): PackageHeader {
   if (typeof h.contentId !== 'string' || !/^[0-9a-f]{32}$/.test(h.contentId)) return bad('has an invalid contentId');
   if (h.keyWrap !== 'RSA-OAEP-SHA256' || h.cipher !== 'AES-256-GCM' || h.signature !== 'RSASSA-PSS-SHA256') return bad('names an unsupported algorithm');
   if (typeof h.wrappedKey !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(h.wrappedKey) || h.wrappedKey.length % 4 !== 0) return bad('has an invalid wrappedKey');
-  if (!Number.isInteger(h.chunkSize) || (h.chunkSize as number) < 1 || (h.chunkSize as number) > MAX_CHUNK_SIZE) return bad(`has chunkSize outside 1..${MAX_CHUNK_SIZE}`);
+  if (!Number.isInteger(h.chunkSize) || (h.chunkSize as number) < MIN_CHUNK_SIZE || (h.chunkSize as number) > MAX_CHUNK_SIZE) return bad(`has chunkSize outside ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}`);
   if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{8}$/.test(h.noncePrefix)) return bad('has an invalid noncePrefix');
   return h as unknown as PackageHeader;
 }
@@ -181,14 +214,11 @@ export function parseHeader(bytes: Buffer, file: string): PackageHeader {
 /** Parse and check a decrypted manifest; throws PKG_MANIFEST. */
 export function parseManifest(bytes: Buffer, file: string): PackageManifest {
   const bad = (what: string): never => {
-    throw new P20Error('PKG_MANIFEST', `manifest ${what}`, { file });
+    throw new P20Error('PKG_MANIFEST', `manifest ${what}`, { file }, 2);
   };
-  let m: unknown;
-  try {
-    m = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return bad('is not JSON');
-  }
+  const parsed = parseCanonical(bytes);
+  if ('reason' in parsed) return bad(parsed.reason);
+  const m = parsed.value;
   if (!isObj(m) || m.format !== MANIFEST_FORMAT || m.version !== PACKAGE_VERSION) return bad('has the wrong format or version');
   if (!exactKeys(m, MANIFEST_KEYS)) return bad('has missing or unknown fields');
   const str = (k: string) => typeof m[k] === 'string';

@@ -10,6 +10,8 @@ export {
   verifyAuditLog,
   sealAudit,
   listAudit,
+  sealStatement,
+  sealStatementV2,
   auditEntryHash,
   AUDIT_GENESIS_HASH,
   type AuditEvent,
@@ -25,6 +27,7 @@ export {
   generateKeyPair,
   loadPublicKeys,
   loadPrivateKeys,
+  keyFileFingerprints,
   readPassphrase,
   fingerprintSpkiDer,
   encryptPkcs8Der,
@@ -42,19 +45,23 @@ export {
   type PrivateKeyInfo,
   type PassphraseSource,
 } from './keys.js';
-export { loadAllowList, loadAllowDir, type AllowList, type AllowedSender } from './allow-list.js';
+export { loadAllowList, loadAllowDir, senderForParty, type AllowList, type AllowedSender } from './allow-list.js';
+export { openResultLedger, ledgerAuditHeads, ledgerMigrations, type ResultLedger } from './ledger.js';
 export { packageMigrations, acceptedBefore } from './replay.js';
 export { packageFile, type PackageFileOptions, type PackageFileResult } from './package-file.js';
-export { unpackFile, REFUSAL_CODES, type UnpackFileOptions, type UnpackFileResult } from './unpack-file.js';
+export { unpackFile, REFUSAL_CODES, MAX_REFUSAL_MESSAGE, type UnpackFileOptions, type UnpackFileResult } from './unpack-file.js';
 export {
   MAGIC,
   PACKAGE_FORMAT,
   PACKAGE_VERSION,
   DEFAULT_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
   parseHeader,
+  parseCanonical,
   type PackageHeader,
   type PackageManifest,
   type PackageKind,
 } from './envelope.js';
 export { auditSignerFromKeys, auditVerifierFromKeys } from './audit-keys.js';
 export { openPackageStore } from './store.js';
+export { openLinkerStore, type OpenLinkerStoreOptions } from '../store/linker-store.js';

@@ -1,10 +1,24 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, pbkdf2Sync, randomBytes, createCipheriv, type KeyObject } from 'node:crypto';
+import {
+  constants as cryptoConstants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as nodeGenerateKeyPair,
+  pbkdf2Sync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  createCipheriv,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { access, constants as fsConstants, stat } from 'node:fs/promises';
 import forge from 'node-forge';
 import { P20Error } from '../errors.js';
-import { createNewFile, refuseExisting, readSmallText } from './secure-file.js';
+import { createNewFiles, fsErrorCode, refuseExisting, readSmallText } from './secure-file.js';
 
 /**
  * Key pairs for the linker and each agency.
@@ -27,9 +41,20 @@ import { createNewFile, refuseExisting, readSmallText } from './secure-file.js';
  * keys may be passphrase-protected as standard encrypted PKCS#8 (PBES2:
  * PBKDF2-HMAC-SHA256 with 600 000 iterations, AES-256-CBC); the KDF runs in
  * Node's crypto (native), which makes a high iteration count affordable, and
- * reading the key back uses OpenSSL (crypto.createPrivateKey). The RSA
- * operations themselves (OAEP wrap/unwrap, PSS sign/verify) and public-key
- * PEM parsing use node-forge.
+ * reading the key back uses OpenSSL (crypto.createPrivateKey).
+ *
+ * Every RSA operation runs in Node's crypto (OpenSSL: constant-time, CRT
+ * with a fault check, blinding; key material in native memory, not in JS
+ * strings): OAEP wrap/unwrap with crypto.publicEncrypt / privateDecrypt
+ * (oaepHash sha256, MGF1-SHA-256, empty label) and PSS sign/verify with
+ * crypto.sign / verify (RSA_PKCS1_PSS_PADDING, SHA-256, MGF1-SHA-256, salt
+ * 32 bytes). These are byte-compatible with the earlier node-forge code.
+ * node-forge is used only to build the ASN.1 of encrypted PKCS#8 (Node's own
+ * export cannot choose the PBKDF2 iteration count).
+ *
+ * A key file's comment line `# p20link NAME signing key (…) sha256:…` pins
+ * the fingerprint of the block after it: a file whose key does not match its
+ * own comment is refused (a substituted key under another party's comments).
  */
 
 export const DEFAULT_MODULUS_BITS = 3072;
@@ -45,7 +70,10 @@ export interface PublicKeyInfo {
   /** "sha256:" + hex SHA-256 of the SubjectPublicKeyInfo DER. */
   fingerprint: string;
   bits: number;
-  forge: forge.pki.rsa.PublicKey;
+  /** Node KeyObject (public). */
+  key: KeyObject;
+  /** Party name from the key file's comment line, when present. */
+  commentName?: string;
 }
 
 export interface PublicKeys {
@@ -59,7 +87,8 @@ export interface PrivateKeyInfo {
   /** Fingerprint of the matching public key. */
   fingerprint: string;
   bits: number;
-  forge: forge.pki.rsa.PrivateKey;
+  /** Node KeyObject (private). */
+  key: KeyObject;
 }
 
 export interface PrivateKeys {
@@ -80,7 +109,7 @@ export function isValidPartyName(name: string): boolean {
 
 export function checkPartyName(name: unknown, what = 'name'): string {
   if (typeof name !== 'string' || !isValidPartyName(name)) {
-    throw new P20Error('BAD_NAME', `${what} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit (got ${JSON.stringify(name)})`, { field: what });
+    throw new P20Error('BAD_NAME', `${what} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit (got ${JSON.stringify(name)})`, { field: what }, 2);
   }
   return name;
 }
@@ -88,15 +117,48 @@ export function checkPartyName(name: unknown, what = 'name'): string {
 interface PemBlock {
   label: string;
   der: Buffer;
+  /** The `# p20link NAME … sha256:…` comment line just before the block, if any. */
+  comment?: { name: string; fingerprint?: string };
 }
 
-function pemBlocks(text: string): PemBlock[] {
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+const COMMENT_RE = /^# p20link (\S+) .*?(sha256:[0-9a-f]{64})?\s*$/;
+
+/**
+ * The PEM blocks of a key file, strictly: text outside blocks may only be
+ * blank lines or `#` comments; a BEGIN without its END, a mismatched END or a
+ * body that is not base64 is refused (never skipped).
+ */
+function pemBlocks(text: string, file: string): PemBlock[] {
+  const lines = text.split(/\r?\n/);
   const out: PemBlock[] = [];
-  for (const m of text.matchAll(re)) {
-    const body = m[2]!.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) continue;
-    out.push({ label: m[1]!, der: Buffer.from(body, 'base64') });
+  let comment: PemBlock['comment'];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const begin = /^-----BEGIN ([A-Z0-9 ]+)-----$/.exec(line);
+    if (begin) {
+      const label = begin[1]!;
+      const body: string[] = [];
+      let j = i + 1;
+      for (; j < lines.length && !lines[j]!.startsWith('-----'); j++) body.push(lines[j]!.trim());
+      if (j >= lines.length || lines[j] !== `-----END ${label}-----`) {
+        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (no matching END line)`, { file, line: i + 1 }, 2);
+      }
+      const b64 = body.join('');
+      if (b64.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (body is not base64)`, { file, line: i + 1 }, 2);
+      }
+      out.push({ label, der: Buffer.from(b64, 'base64'), ...(comment ? { comment } : {}) });
+      comment = undefined;
+      i = j;
+      continue;
+    }
+    if (line.trim() === '') continue;
+    if (line.startsWith('#')) {
+      const m = COMMENT_RE.exec(line);
+      comment = m ? { name: m[1]!, ...(m[2] ? { fingerprint: m[2] } : {}) } : undefined;
+      continue;
+    }
+    throw new P20Error('KEY_PARSE', `unexpected text at line ${i + 1} (a key file holds only PEM blocks and # comment lines)`, { file, line: i + 1 }, 2);
   }
   return out;
 }
@@ -107,41 +169,76 @@ function toPem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-function forgePublicFromDer(der: Buffer, file: string): forge.pki.rsa.PublicKey {
-  let key: forge.pki.PublicKey;
+function publicKeyFromDer(der: Buffer, file: string): KeyObject {
+  let key: KeyObject;
   try {
-    key = forge.pki.publicKeyFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary'))));
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (e) {
-    throw new P20Error('KEY_PARSE', `not a valid RSA public key (${(e as Error).message})`, { file });
+    throw new P20Error('KEY_PARSE', `not a valid public key (${(e as Error).message})`, { file }, 2);
   }
-  const rsa = key as forge.pki.rsa.PublicKey;
-  if (!rsa.n || !rsa.e) throw new P20Error('KEY_PARSE', 'not an RSA public key', { file });
-  return rsa;
+  if (key.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${key.asymmetricKeyType ?? 'unknown'}, not RSA`, { file }, 2);
+  return key;
+}
+
+function rsaBits(key: KeyObject): number {
+  return key.asymmetricKeyDetails?.modulusLength ?? 0;
 }
 
 function checkBits(bits: number, file: string): void {
-  if (bits < MIN_MODULUS_BITS) throw new P20Error('KEY_WEAK', `RSA key has ${bits} bits; at least ${MIN_MODULUS_BITS} are required`, { file });
+  if (bits < MIN_MODULUS_BITS) throw new P20Error('KEY_WEAK', `RSA key has ${bits} bits; at least ${MIN_MODULUS_BITS} are required`, { file }, 2);
+}
+
+/** A comment line that pins a fingerprint must match the key after it. */
+function checkPinnedComment(b: PemBlock, fingerprint: string, file: string): void {
+  if (b.comment?.fingerprint !== undefined && b.comment.fingerprint !== fingerprint) {
+    throw new P20Error(
+      'KEY_PIN_MISMATCH',
+      `the comment line before a key names fingerprint ${b.comment.fingerprint} but the key is ${fingerprint} (the key was replaced; ask its owner for the real file and compare fingerprints over a second channel)`,
+      { file },
+      2,
+    );
+  }
 }
 
 /** Read a public-key file (two blocks: sign, encrypt; or one block used for both). */
 export async function loadPublicKeys(path: string): Promise<PublicKeys> {
   const text = await readSmallText(path, 'public key file');
-  const blocks = pemBlocks(text).filter((b) => b.label === 'PUBLIC KEY');
-  if (pemBlocks(text).some((b) => /PRIVATE/.test(b.label))) {
-    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file; give the public key (NAME.pub.pem) here', { file: path });
+  const all = pemBlocks(text, path);
+  if (all.some((b) => /PRIVATE/.test(b.label))) {
+    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file, where a public key (NAME.pub.pem) is needed: --to and the allow-list take the other party\'s public key; your private key goes to --sign / --key', { file: path }, 2);
+  }
+  const blocks = all.filter((b) => b.label === 'PUBLIC KEY');
+  if (blocks.length !== all.length) {
+    throw new P20Error('KEY_PARSE', `unexpected PEM block "${all.find((b) => b.label !== 'PUBLIC KEY')!.label}" in a public key file`, { file: path }, 2);
   }
   if (blocks.length !== 1 && blocks.length !== 2) {
-    throw new P20Error('KEY_PARSE', `expected 1 or 2 "PUBLIC KEY" PEM blocks, found ${blocks.length}`, { file: path });
+    throw new P20Error('KEY_PARSE', `expected 1 or 2 "PUBLIC KEY" PEM blocks, found ${blocks.length}`, { file: path }, 2);
   }
   const infos = blocks.map((b, i): PublicKeyInfo => {
-    const k = forgePublicFromDer(b.der, path);
-    const bits = k.n.bitLength();
+    const k = publicKeyFromDer(b.der, path);
+    const bits = rsaBits(k);
     checkBits(bits, path);
-    return { use: i === 0 ? 'sign' : 'encrypt', fingerprint: fingerprintSpkiDer(b.der), bits, forge: k };
+    const fingerprint = fingerprintSpkiDer(b.der);
+    checkPinnedComment(b, fingerprint, path);
+    return { use: i === 0 ? 'sign' : 'encrypt', fingerprint, bits, key: k, ...(b.comment ? { commentName: b.comment.name } : {}) };
   });
   const sign = infos[0]!;
   const encrypt = infos[1] ? infos[1] : { ...sign, use: 'encrypt' as const };
   return { file: path, sign, encrypt };
+}
+
+/** Fingerprints of every key in a public- or private-key file (for `p20link key fingerprint`). */
+export async function keyFileFingerprints(path: string, passphrase?: string): Promise<{ kind: 'public' | 'private'; keys: { use: KeyUse; fingerprint: string; bits: number }[] }> {
+  const text = await readSmallText(path, 'key file');
+  const all = pemBlocks(text, path);
+  if (all.some((b) => /PRIVATE KEY$/.test(b.label))) {
+    const k = await loadPrivateKeys(path, passphrase);
+    const keys = k.sign.fingerprint === k.encrypt.fingerprint ? [k.sign] : [k.sign, k.encrypt];
+    return { kind: 'private', keys: keys.map((x) => ({ use: x.use, fingerprint: x.fingerprint, bits: x.bits })) };
+  }
+  const k = await loadPublicKeys(path);
+  const keys = k.sign.fingerprint === k.encrypt.fingerprint ? [k.sign] : [k.sign, k.encrypt];
+  return { kind: 'public', keys: keys.map((x) => ({ use: x.use, fingerprint: x.fingerprint, bits: x.bits })) };
 }
 
 /** Where a passphrase comes from: never argv. */
@@ -152,20 +249,44 @@ export interface PassphraseSource {
   file?: string;
 }
 
-export async function readPassphrase(src: PassphraseSource): Promise<string | undefined> {
+/**
+ * The passphrase, under the same rules as the linkage secret: an environment
+ * variable given by NAME (never echoed back: a user who typed the passphrase
+ * itself would see it in logs), or a regular file that only its owner can
+ * read.
+ */
+export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (src.env !== undefined && src.file !== undefined) {
-    throw new P20Error('PASSPHRASE', 'give the passphrase either by environment variable or by file, not both');
+    throw new P20Error('PASSPHRASE', 'give the passphrase either by environment variable or by file, not both', {}, 2);
   }
   if (src.env !== undefined) {
-    const v = process.env[src.env];
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(src.env)) {
+      throw new P20Error('PASSPHRASE', '--passphrase-env takes the NAME of an environment variable (letters, digits, _), not the passphrase itself', { field: 'passphrase-env' }, 2);
+    }
+    const v = env[src.env];
     if (v === undefined || v.length === 0) {
-      throw new P20Error('PASSPHRASE', `environment variable ${src.env} is not set or empty`, { field: 'passphrase-env' });
+      throw new P20Error('PASSPHRASE', 'the environment variable named by --passphrase-env is not set or empty', { field: 'passphrase-env' }, 2);
     }
     return v;
   }
   if (src.file !== undefined) {
+    let st;
+    try {
+      st = await stat(src.file);
+    } catch (e) {
+      throw new P20Error('PASSPHRASE', `cannot read the passphrase file: ${fsErrorCode(e)}`, { file: src.file }, 2);
+    }
+    if (!st.isFile()) throw new P20Error('PASSPHRASE', 'the passphrase file is not a regular file', { file: src.file }, 2);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      throw new P20Error(
+        'PASSPHRASE_FILE_MODE',
+        `the passphrase file is readable by other users (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${src.file}\``,
+        { file: src.file },
+        2,
+      );
+    }
     const v = (await readSmallText(src.file, 'passphrase file', 4096)).replace(/\r?\n$/, '');
-    if (v.length === 0) throw new P20Error('PASSPHRASE', 'passphrase file is empty', { file: src.file });
+    if (v.length === 0) throw new P20Error('PASSPHRASE', 'passphrase file is empty', { file: src.file }, 2);
     return v;
   }
   return undefined;
@@ -174,15 +295,15 @@ export async function readPassphrase(src: PassphraseSource): Promise<string | un
 function privateKeyObject(block: PemBlock, passphrase: string | undefined, file: string): KeyObject {
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY';
   if (encrypted && passphrase === undefined) {
-    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected; give --passphrase-env VAR or --passphrase-file FILE', { file });
+    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected; give --passphrase-env VAR or --passphrase-file FILE', { file }, 2);
   }
   try {
     if (encrypted) return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: passphrase! });
     const type = block.label === 'RSA PRIVATE KEY' ? 'pkcs1' : 'pkcs8';
     return createPrivateKey({ key: block.der, format: 'der', type });
   } catch (e) {
-    if (encrypted) throw new P20Error('KEY_PASSPHRASE_WRONG', 'cannot decrypt the private key: wrong passphrase (or damaged key file)', { file });
-    throw new P20Error('KEY_PARSE', `not a valid private key (${(e as Error).message})`, { file });
+    if (encrypted) throw new P20Error('KEY_PASSPHRASE_WRONG', 'cannot decrypt the private key: wrong passphrase (or damaged key file)', { file }, 2);
+    throw new P20Error('KEY_PARSE', `not a valid private key (${(e as Error).message})`, { file }, 2);
   }
 }
 
@@ -192,28 +313,28 @@ function privateKeyObject(block: PemBlock, passphrase: string | undefined, file:
  */
 export async function loadPrivateKeys(path: string, passphrase?: string): Promise<PrivateKeys> {
   const text = await readSmallText(path, 'private key file');
-  const st = await stat(path);
-  if ((st.mode & 0o077) !== 0) {
-    throw new P20Error('KEY_PERMISSIONS', `private key file can be read by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`, { file: path });
-  }
-  const all = pemBlocks(text);
+  const all = pemBlocks(text, path);
   const blocks = all.filter((b) => /PRIVATE KEY$/.test(b.label));
+  // what kind of file it is comes first: "chmod 600" is no advice for a public key given by mistake
   if (blocks.length === 0 && all.some((b) => b.label === 'PUBLIC KEY')) {
-    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a public key file; give the private key (NAME.key.pem) here', { file: path });
+    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a PUBLIC key file, where your private key (NAME.key.pem) is needed: --sign and --key take your own private key; the other party\'s public key goes to --to / the allow-list', { file: path }, 2);
   }
   if (blocks.length !== 1 && blocks.length !== 2) {
-    throw new P20Error('KEY_PARSE', `expected 1 or 2 private-key PEM blocks, found ${blocks.length}`, { file: path });
+    throw new P20Error('KEY_PARSE', `expected 1 or 2 private-key PEM blocks, found ${blocks.length}`, { file: path }, 2);
+  }
+  const st = await stat(path);
+  if ((st.mode & 0o077) !== 0) {
+    throw new P20Error('KEY_PERMISSIONS', `private key file can be read by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`, { file: path }, 2);
   }
   const infos = blocks.map((b, i): PrivateKeyInfo => {
     const ko = privateKeyObject(b, passphrase, path);
-    if (ko.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${ko.asymmetricKeyType ?? 'unknown'}, not RSA`, { file: path });
-    const der = ko.export({ type: 'pkcs8', format: 'der' });
-    const fk = forge.pki.privateKeyFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')))) as forge.pki.rsa.PrivateKey;
-    der.fill(0);
-    const bits = fk.n.bitLength();
+    if (ko.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${ko.asymmetricKeyType ?? 'unknown'}, not RSA`, { file: path }, 2);
+    const bits = rsaBits(ko);
     checkBits(bits, path);
     const spki = createPublicKey(ko).export({ type: 'spki', format: 'der' });
-    return { use: i === 0 ? 'sign' : 'encrypt', fingerprint: fingerprintSpkiDer(spki), bits, forge: fk };
+    const fingerprint = fingerprintSpkiDer(spki);
+    checkPinnedComment(b, fingerprint, path);
+    return { use: i === 0 ? 'sign' : 'encrypt', fingerprint, bits, key: ko };
   });
   const sign = infos[0]!;
   const encrypt = infos[1] ? infos[1] : { ...sign, use: 'encrypt' as const };
@@ -279,13 +400,27 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<Gen
   const name = checkPartyName(opts.name);
   const bits = opts.bits ?? DEFAULT_MODULUS_BITS;
   if (!Number.isInteger(bits) || bits < MIN_MODULUS_BITS || bits > 8192) {
-    throw new P20Error('KEY_BITS', `key size must be ${MIN_MODULUS_BITS}..8192 bits`);
+    throw new P20Error('KEY_BITS', `key size must be ${MIN_MODULUS_BITS}..8192 bits`, {}, 2);
   }
   if (opts.passphrase !== undefined && opts.passphrase.length < 8) {
-    throw new P20Error('PASSPHRASE', 'passphrase must be at least 8 characters');
+    throw new P20Error('PASSPHRASE', 'passphrase must be at least 8 characters', {}, 2);
   }
   const privateFile = join(opts.outDir, `${name}.key.pem`);
   const publicFile = join(opts.outDir, `${name}.pub.pem`);
+  // fail on a missing or unwritable directory before spending seconds on key generation
+  try {
+    const d = await stat(opts.outDir);
+    if (!d.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await access(opts.outDir, fsConstants.W_OK);
+  } catch (e) {
+    const code = fsErrorCode(e);
+    throw new P20Error(
+      'KEY_OUT_DIR',
+      code === 'ENOENT' ? 'the output directory does not exist (create it first)' : code === 'ENOTDIR' ? 'the output path is not a directory' : `cannot write to the output directory (${code})`,
+      { file: opts.outDir },
+      code === 'ENOENT' || code === 'ENOTDIR' ? 2 : 3,
+    );
+  }
   await refuseExisting(privateFile, 'private key file');
   await refuseExisting(publicFile, 'public key file');
   const pairs = await Promise.all([0, 1].map(() => generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 })));
@@ -304,38 +439,35 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<Gen
     priv += `# p20link ${name} ${what} key (${bits}-bit RSA) ${fp}\n${privPem}`;
     pub += `# p20link ${name} ${what} key (${bits}-bit RSA) ${fp}\n${toPem('PUBLIC KEY', spki)}`;
   });
-  await createNewFile(privateFile, priv, 0o600, 'private key file');
-  await createNewFile(publicFile, pub, 0o644, 'public key file');
+  // both files or neither: a failed write (disk full) leaves no orphan private key blocking the retry
+  await createNewFiles([
+    { path: privateFile, data: priv, mode: 0o600, what: 'private key file' },
+    { path: publicFile, data: pub, mode: 0o644, what: 'public key file' },
+  ]);
   return { privateFile, publicFile, signFingerprint: fps[0]!, encryptFingerprint: fps[1]!, bits };
 }
 
-/** RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) with node-forge. */
-export function oaepWrap(pub: forge.pki.rsa.PublicKey, key: Uint8Array): Buffer {
-  const enc = pub.encrypt(Buffer.from(key).toString('binary'), 'RSA-OAEP', { md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() } });
-  return Buffer.from(enc, 'binary');
+const OAEP = (key: KeyObject) => ({ key, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' });
+const PSS = (key: KeyObject) => ({ key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+
+/** RSA-OAEP (SHA-256, MGF1-SHA-256, empty label), Node crypto. */
+export function oaepWrap(pub: KeyObject, key: Uint8Array): Buffer {
+  return publicEncrypt(OAEP(pub), key);
 }
 
-export function oaepUnwrap(priv: forge.pki.rsa.PrivateKey, wrapped: Uint8Array): Buffer {
-  const dec = priv.decrypt(Buffer.from(wrapped).toString('binary'), 'RSA-OAEP', { md: forge.md.sha256.create(), mgf1: { md: forge.md.sha256.create() } });
-  return Buffer.from(dec, 'binary');
+/** Throws on any failure (the caller turns every failure into one message). */
+export function oaepUnwrap(priv: KeyObject, wrapped: Uint8Array): Buffer {
+  return privateDecrypt(OAEP(priv), wrapped);
 }
 
-function pssScheme(): forge.pss.PSS {
-  return forge.pss.create({ md: forge.md.sha256.create(), mgf: forge.mgf.mgf1.create(forge.md.sha256.create()), saltLength: 32 });
+/** RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) over `message`, Node crypto. */
+export function pssSign(priv: KeyObject, message: Uint8Array): Buffer {
+  return nodeSign('sha256', message, PSS(priv));
 }
 
-/** RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) over `message`, with node-forge. */
-export function pssSign(priv: forge.pki.rsa.PrivateKey, message: Uint8Array): Buffer {
-  const md = forge.md.sha256.create();
-  md.update(Buffer.from(message).toString('binary'));
-  return Buffer.from(priv.sign(md, pssScheme()), 'binary');
-}
-
-export function pssVerify(pub: forge.pki.rsa.PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
-  const md = forge.md.sha256.create();
-  md.update(Buffer.from(message).toString('binary'));
+export function pssVerify(pub: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return pub.verify(md.digest().bytes(), Buffer.from(signature).toString('binary'), pssScheme());
+    return nodeVerify('sha256', message, PSS(pub), signature);
   } catch {
     return false;
   }

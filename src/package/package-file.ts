@@ -9,11 +9,13 @@ import { silentProgress, type Progress } from '../io/progress.js';
 import type { Db } from '../store/db.js';
 import { canonicalJson } from './canonical-json.js';
 import { appendAudit } from './audit-log.js';
+import { fsErrorText, fsExitCode } from './secure-file.js';
 import { checkPartyName, oaepWrap, pssSign, type PrivateKeys, type PublicKeys } from './keys.js';
 import {
   DEFAULT_CHUNK_SIZE,
   MANIFEST_FORMAT,
   MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
   PACKAGE_FORMAT,
   PACKAGE_VERSION,
   REC_DATA,
@@ -21,6 +23,7 @@ import {
   REC_MANIFEST,
   REC_SIGNATURE,
   aadFor,
+  clip,
   headerBytes,
   nonceFor,
   readAt,
@@ -51,6 +54,12 @@ export interface PackageFileOptions {
   store?: Db;
   now?: Date;
   progress?: Progress;
+  /**
+   * Content id (32 hex digits); random by default. The sender chooses it, so
+   * a receiver never relies on it being unique across senders: replay
+   * protection is keyed on (signing key, content id).
+   */
+  contentId?: string;
 }
 
 export interface PackageFileResult {
@@ -68,7 +77,7 @@ async function describeContent(input: string, kind: PackageKind): Promise<{ rowC
       h = await readEncodedHeader(input);
     } catch (e) {
       if (e instanceof P20Error && (e.code === 'ENCODED_FORMAT' || e.code === 'ENCODED_EMPTY')) {
-        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location);
+        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location, 2);
       }
       throw e;
     }
@@ -86,21 +95,31 @@ async function describeContent(input: string, kind: PackageKind): Promise<{ rowC
  */
 export async function packageFile(opts: PackageFileOptions): Promise<PackageFileResult> {
   const name = checkPartyName(opts.name, 'name');
-  if (opts.kind !== 'encoded' && opts.kind !== 'result') throw new P20Error('PKG_KIND', `kind must be "encoded" or "result" (got ${JSON.stringify(opts.kind)})`);
+  if (opts.kind !== 'encoded' && opts.kind !== 'result') throw new P20Error('PKG_KIND', `kind must be "encoded" or "result" (got ${JSON.stringify(opts.kind)})`, {}, 2);
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) throw new P20Error('PKG_CHUNK', `chunk size must be 1..${MAX_CHUNK_SIZE}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) throw new P20Error('PKG_CHUNK', `chunk size must be ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}`, { field: 'chunk-size' }, 2);
   const progress = opts.progress ?? silentProgress;
   const st = await stat(opts.input).catch((e: NodeJS.ErrnoException) => {
-    throw new P20Error('PKG_INPUT', `cannot read input: ${e.code ?? String(e)}`, { file: opts.input });
+    throw new P20Error('PKG_INPUT', `cannot read input: ${fsErrorText(e)}`, { file: opts.input }, fsExitCode(e));
   });
-  if (!st.isFile()) throw new P20Error('PKG_INPUT', 'input is not a regular file', { file: opts.input });
+  if (!st.isFile()) throw new P20Error('PKG_INPUT', 'input is not a regular file', { file: opts.input }, 2);
   const outDir = await stat(dirname(resolve(opts.output))).catch(() => undefined);
-  if (!outDir?.isDirectory()) throw new P20Error('PKG_WRITE', 'the output directory does not exist', { file: opts.output });
+  if (!outDir?.isDirectory()) throw new P20Error('PKG_WRITE', 'the output directory does not exist', { file: opts.output }, 2);
   const desc = await describeContent(opts.input, opts.kind);
-  if (opts.party !== undefined) desc.party = checkPartyName(opts.party, 'party');
+  if (opts.party !== undefined) {
+    const party = checkPartyName(opts.party, 'party');
+    if (opts.kind === 'encoded' && desc.party !== party) {
+      throw new P20Error('PKG_PARTY', `--party ${party} differs from the party "${clip(String(desc.party))}" the encoded file was made for; the linker would refuse the package`, { file: opts.input }, 2);
+    }
+    desc.party = party;
+  }
+  if (opts.kind === 'result' && desc.party === null) {
+    throw new P20Error('PKG_PARTY', 'a result package must name the agency it is for (--party NAME): the agency refuses results addressed to anyone else', { field: 'party' }, 2);
+  }
 
   const key = randomBytes(32);
-  const contentId = randomBytes(16).toString('hex');
+  const contentId = opts.contentId ?? randomBytes(16).toString('hex');
+  if (!/^[0-9a-f]{32}$/.test(contentId)) throw new P20Error('PKG_CONTENT_ID', 'content id must be 32 lower-case hex digits', { field: 'contentId' }, 2);
   const prefix = randomBytes(4);
   const header: PackageHeader = {
     format: PACKAGE_FORMAT,
@@ -110,7 +129,7 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
     recipient: { fingerprint: opts.to.encrypt.fingerprint },
     contentId,
     keyWrap: 'RSA-OAEP-SHA256',
-    wrappedKey: oaepWrap(opts.to.encrypt.forge, key).toString('base64'),
+    wrappedKey: oaepWrap(opts.to.encrypt.key, key).toString('base64'),
     cipher: 'AES-256-GCM',
     chunkSize,
     noncePrefix: prefix.toString('hex'),
@@ -121,7 +140,7 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
   const whole = createHash('sha256'); // everything before the signature
   const fileHash = createHash('sha256'); // the whole package
   const contentHash = createHash('sha256');
-  const out = openAtomic(opts.output, 0o644);
+  const out = openAtomic(opts.output, 0o600);
   const emit = async (b: Buffer) => {
     whole.update(b);
     fileHash.update(b);
@@ -180,7 +199,7 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
       auditHead,
     };
     await seal(REC_MANIFEST, Buffer.from(canonicalJson(manifest), 'utf8'));
-    const sig = pssSign(opts.sign.sign.forge, signatureInput(whole.digest()));
+    const sig = pssSign(opts.sign.sign.key, signatureInput(whole.digest()));
     const sigRec = Buffer.concat([recordPrefix(REC_SIGNATURE, sig.length), sig]);
     fileHash.update(sigRec);
     await out.write(sigRec);

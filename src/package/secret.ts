@@ -18,6 +18,6 @@ export function newSecretText(): string {
 /** Create a new secret file. Returns nothing: the secret is never handed back for printing. */
 export async function newSecret(path: string): Promise<void> {
   const text = newSecretText();
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new P20Error('SECRET_GEN', 'internal: secret has an unexpected form');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new P20Error('SECRET_GEN', 'internal: secret has an unexpected form', {}, 70);
   await createNewFile(path, `${text}\n`, 0o600, 'secret file');
 }

@@ -1,46 +1,89 @@
 import { open, link, unlink, access, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { P20Error } from '../errors.js';
+import { EXIT, P20Error, describeErrno, errnoCode, fsError, isEnvironmentError } from '../errors.js';
 import { tempPathFor } from '../io/atomic-file.js';
 
+export function fsErrorCode(e: unknown): string {
+  return errnoCode(e) ?? 'error';
+}
+
+/** An operating-system error in words ("no space left on device"), never a bare errno code. */
+export function fsErrorText(e: unknown): string {
+  const c = errnoCode(e);
+  return c ? describeErrno(c) : 'unexpected error';
+}
+
+/** Exit code for a file-system failure: 3 when the environment is at fault (docs/exit-codes.md), else 2. */
+export function fsExitCode(e: unknown): number {
+  return isEnvironmentError(e) ? EXIT.environment : EXIT.badInput;
+}
+
+interface NewFile {
+  path: string;
+  data: string | Uint8Array;
+  mode: number;
+  what: string;
+}
+
 /**
- * Create a new file that must not already exist, with `mode` from the very
- * first moment (the temp file is opened O_CREAT|O_EXCL with that mode, so a
- * private key is never world-readable, not even briefly). The content is
- * fsync'ed and then hard-linked into place, which fails if the target exists:
- * no race can overwrite an existing key or secret.
+ * Create new files that must not already exist, all or none: each is
+ * written to a temp file opened O_CREAT|O_EXCL with its final `mode` from the
+ * very first moment (a private key is never world-readable, not even
+ * briefly) and fsync'ed; only when every temp file is complete are they
+ * hard-linked into place (which fails if a target exists: no race can
+ * overwrite an existing key or secret). On any failure the temp files and
+ * any target already linked by this call are removed, so a disk-full run
+ * leaves nothing that blocks the retry.
  */
-export async function createNewFile(path: string, data: string | Uint8Array, mode: number, what: string): Promise<void> {
-  await refuseExisting(path, what);
-  const temp = tempPathFor(path);
-  let fh;
+export async function createNewFiles(files: readonly NewFile[]): Promise<void> {
+  for (const f of files) await refuseExisting(f.path, f.what);
+  const temps: string[] = [];
+  const placed: string[] = [];
   try {
-    fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    for (const f of files) {
+      const temp = tempPathFor(f.path);
+      let fh;
+      try {
+        fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, f.mode);
+      } catch (e) {
+        throw fsError(e, f.path, `cannot create ${f.what}`, 'FILE_CREATE');
+      }
+      temps.push(temp);
+      try {
+        await fh.chmod(f.mode); // exactly `mode`, whatever the umask
+        await fh.writeFile(f.data);
+        await fh.sync();
+      } catch (e) {
+        throw fsError(e, f.path, `cannot write ${f.what}`, 'FILE_CREATE');
+      } finally {
+        await fh.close();
+      }
+    }
+    for (const [i, f] of files.entries()) {
+      try {
+        await link(temps[i]!, f.path);
+      } catch (e) {
+        const code = fsErrorCode(e);
+        throw new P20Error(
+          code === 'EEXIST' ? 'FILE_EXISTS' : 'FILE_CREATE',
+          code === 'EEXIST' ? `${f.what} already exists; refusing to overwrite it` : `cannot create ${f.what}: ${fsErrorText(e)}`,
+          { file: f.path },
+          code === 'EEXIST' ? 2 : fsExitCode(e),
+        );
+      }
+      placed.push(f.path);
+    }
   } catch (e) {
-    throw new P20Error('FILE_CREATE', `cannot create ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  try {
-    await fh.chmod(mode); // in case a permissive umask widened nothing but a strict one narrowed: keep exactly `mode`
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(temp).catch(() => undefined);
-    throw new P20Error('FILE_CREATE', `cannot write ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
-  }
-  await fh.close();
-  try {
-    await link(temp, path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new P20Error(
-      code === 'EEXIST' ? 'FILE_EXISTS' : 'FILE_CREATE',
-      code === 'EEXIST' ? `${what} already exists; refusing to overwrite it` : `cannot create ${what}: ${code ?? String(e)}`,
-      { file: path },
-    );
+    for (const p of placed) await unlink(p).catch(() => undefined);
+    throw e;
   } finally {
-    await unlink(temp).catch(() => undefined);
+    for (const t of temps) await unlink(t).catch(() => undefined);
   }
+}
+
+/** Create one new file (see createNewFiles). */
+export async function createNewFile(path: string, data: string | Uint8Array, mode: number, what: string): Promise<void> {
+  await createNewFiles([{ path, data, mode, what }]);
 }
 
 export async function refuseExisting(path: string, what: string): Promise<void> {
@@ -49,7 +92,7 @@ export async function refuseExisting(path: string, what: string): Promise<void> 
   } catch {
     return;
   }
-  throw new P20Error('FILE_EXISTS', `${what} already exists; refusing to overwrite it`, { file: path });
+  throw new P20Error('FILE_EXISTS', `${what} already exists; refusing to overwrite it`, { file: path }, 2);
 }
 
 /** Read a small text file, naming it in the error. */
@@ -58,10 +101,10 @@ export async function readSmallText(path: string, what: string, maxBytes = 1 << 
   try {
     st = await stat(path);
   } catch (e) {
-    throw new P20Error('FILE_READ', `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    throw new P20Error('FILE_READ', `cannot read ${what}: ${fsErrorText(e)}`, { file: path }, fsExitCode(e));
   }
-  if (!st.isFile()) throw new P20Error('FILE_READ', `${what} is not a regular file`, { file: path });
-  if (st.size > maxBytes) throw new P20Error('FILE_READ', `${what} is too large (${st.size} bytes)`, { file: path });
+  if (!st.isFile()) throw new P20Error('FILE_READ', `${what} is not a regular file`, { file: path }, 2);
+  if (st.size > maxBytes) throw new P20Error('FILE_READ', `${what} is too large (${st.size} bytes)`, { file: path }, 2);
   return readFile(path, 'utf8');
 }
 

@@ -1,4 +1,4 @@
-import { createDecipheriv, createHash } from 'node:crypto';
+import { createDecipheriv, createHash, type Hash } from 'node:crypto';
 import { constants, linkSync, unlinkSync } from 'node:fs';
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -6,12 +6,14 @@ import { P20Error, isP20Error } from '../errors.js';
 import { tempPathFor } from '../io/atomic-file.js';
 import { readEncodedHeader } from '../format/encoded-file.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import type { Db } from '../store/db.js';
+import { writeTransaction, type Db } from '../store/db.js';
 import { appendAudit } from './audit-log.js';
 import type { PackageFileResult } from './package-file.js';
-import type { AllowList } from './allow-list.js';
+import type { AllowList, AllowedSender } from './allow-list.js';
 import { oaepUnwrap, pssVerify, type PrivateKeys } from './keys.js';
 import { acceptedBefore, recordAccepted } from './replay.js';
+import { checkResult, recordResult, type ResultLedger } from './ledger.js';
+import { fsErrorText, fsExitCode } from './secure-file.js';
 import {
   MAGIC,
   MAX_HEADER_BYTES,
@@ -23,6 +25,7 @@ import {
   REC_SIGNATURE,
   TAG_BYTES,
   aadFor,
+  clip,
   nonceFor,
   parseHeader,
   parseManifest,
@@ -39,17 +42,19 @@ export interface UnpackFileOptions {
   input: string;
   /** Our private keys (the encryption key decrypts). */
   key: PrivateKeys;
-  /** Senders we accept, with their signing keys. */
+  /** Senders we accept, with their signing keys (and the parties each may submit for). */
   allow: AllowList;
   /** Where the content goes (refused if it exists). */
   output: string;
+  /** The kind we expect; a package of any other kind is refused. Required: the role decides it. */
+  expectKind: PackageKind;
   /**
-   * Store for replay protection and the audit log. Required for kind
-   * "encoded" (the linker); optional for results (an agency).
+   * The linker's store, for replay protection and the audit log. Required
+   * for kind "encoded" (the linker).
    */
   store?: Db;
-  /** Refuse packages of any other kind. */
-  expectKind?: PackageKind;
+  /** The agency's result ledger. Required for kind "result" (an agency). */
+  ledger?: ResultLedger;
   now?: Date;
   progress?: Progress;
 }
@@ -57,7 +62,7 @@ export interface UnpackFileOptions {
 /** What was written, with the verified header and manifest (same shape as packageFile's result). */
 export type UnpackFileResult = PackageFileResult;
 
-/** Error codes of refusals; all are P20Errors. */
+/** Error codes of refusals; all are P20Errors with exit code 2. */
 export const REFUSAL_CODES = [
   'PKG_FORMAT',
   'PKG_VERSION',
@@ -68,9 +73,17 @@ export const REFUSAL_CODES = [
   'PKG_REPLAY',
   'PKG_TAMPERED',
   'PKG_BAD_SIGNATURE',
+  'PKG_CHANGED',
   'PKG_MANIFEST',
   'PKG_CONTENT_MISMATCH',
+  'PKG_PARTY_NOT_ALLOWED',
+  'PKG_WRONG_PARTY',
+  'PKG_RESULT_STALE',
+  'PKG_RESULT_FORK',
 ] as const;
+
+/** Longest refusal message kept in the audit log (the rest is attacker-controllable text). */
+export const MAX_REFUSAL_MESSAGE = 300;
 
 interface Seen {
   header?: PackageHeader;
@@ -78,33 +91,48 @@ interface Seen {
 }
 
 /**
- * Verify and decrypt one package. Content is decrypted to a temp file beside
- * the output and moved into place only after every check has passed (and,
- * with a store, in the same transaction that records the content id and the
- * 'package-accepted' audit entry). On any failure nothing is written, a
- * 'package-refused' entry is appended (with a store) and a P20Error says
- * what failed.
+ * Verify and decrypt one package, in two passes over the file:
+ *
+ * 1. verify: parse the header (allow-listed sender, our key, expected kind,
+ *    not a replay), walk the record structure and hash every byte, and check
+ *    the sender's signature over the whole file. No private-key operation,
+ *    no decryption and no output happen before the signature holds.
+ * 2. decrypt: unwrap the content key, decrypt the chunks to a temp file
+ *    beside the output while hashing the file again; the file must hash to
+ *    what was verified (and have the same size and mtime), or it changed
+ *    between the passes and is refused.
+ *
+ * Then the sender's claims about the content are checked (manifest, party),
+ * and the output is moved into place — with a store, in the same transaction
+ * that records the (signer, content id) and the 'package-accepted' audit
+ * entry; with a ledger, in the transaction that records the result. On any
+ * failure nothing is written, a 'package-refused' entry is appended (with a
+ * store) and a P20Error (exit code 2) says what failed.
  */
 export async function unpackFile(opts: UnpackFileOptions): Promise<UnpackFileResult> {
   const seen: Seen = {};
   try {
     return await unpackInner(opts, seen);
   } catch (e) {
-    if (opts.store && isP20Error(e)) {
+    if (opts.store && isP20Error(e) && e.code !== 'STORE_BUSY') {
       try {
-        appendAudit(opts.store, {
-          type: 'package-refused',
-          detail: {
-            reason: e.code,
-            message: e.message,
-            package: basename(opts.input),
-            packageSha256: seen.packageSha256 ?? null,
-            contentId: seen.header?.contentId ?? null,
-            kind: seen.header?.kind ?? null,
-            sender: seen.header?.sender.name ?? null,
-            signer: seen.header?.sender.fingerprint ?? null,
+        appendAudit(
+          opts.store,
+          {
+            type: 'package-refused',
+            detail: {
+              reason: e.code,
+              message: clip(e.message, MAX_REFUSAL_MESSAGE),
+              package: clip(basename(opts.input), 255),
+              packageSha256: seen.packageSha256 ?? null,
+              contentId: seen.header?.contentId ?? null,
+              kind: seen.header?.kind ?? null,
+              sender: seen.header?.sender.name ?? null,
+              signer: seen.header?.sender.fingerprint ?? null,
+            },
           },
-        }, opts.now);
+          opts.now,
+        );
       } catch {
         // the refusal itself stands; a broken audit log is reported by `audit verify`
       }
@@ -113,15 +141,37 @@ export async function unpackFile(opts: UnpackFileOptions): Promise<UnpackFileRes
   }
 }
 
+interface Verified {
+  header: PackageHeader;
+  headerHash: Buffer;
+  headerEnd: number;
+  allowed: AllowedSender;
+  /** SHA-256 of every byte before the signature record. */
+  signedDigest: Buffer;
+  /** SHA-256 of the whole file. */
+  fileDigest: Buffer;
+  size: number;
+  mtimeMs: number;
+}
+
 async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackFileResult> {
   const file = opts.input;
   const progress = opts.progress ?? silentProgress;
   const refuse = (code: string, msg: string): never => {
-    throw new P20Error(code, `package refused: ${msg}`, { file });
+    throw new P20Error(code, `package refused: ${msg}`, { file }, 2);
   };
+  if (opts.expectKind !== 'encoded' && opts.expectKind !== 'result') {
+    throw new P20Error('PKG_KIND', 'say which kind of package you expect: "encoded" at the linker, "result" at an agency', { field: 'kind' }, 2);
+  }
+  if (opts.expectKind === 'encoded' && !opts.store) {
+    throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store (--store linker.db) for replay protection and the audit log', { file }, 2);
+  }
+  if (opts.expectKind === 'result' && !opts.ledger) {
+    throw new P20Error('PKG_NO_LEDGER', 'a result package can only be accepted with the agency\'s result ledger (--ledger FILE --party NAME), which refuses replayed, stale and misaddressed results', { file }, 2);
+  }
   try {
     await stat(opts.output);
-    throw new P20Error('PKG_OUTPUT_EXISTS', 'output already exists; refusing to overwrite it', { file: opts.output });
+    throw new P20Error('PKG_OUTPUT_EXISTS', 'output already exists; refusing to overwrite it', { file: opts.output }, 2);
   } catch (e) {
     if (isP20Error(e)) throw e;
   }
@@ -129,131 +179,95 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
   try {
     fh = await open(file, 'r');
   } catch (e) {
-    throw new P20Error('PKG_OPEN', `cannot open package: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    throw new P20Error('PKG_OPEN', `cannot open package: ${fsErrorText(e)}`, { file }, fsExitCode(e));
   }
-  const size = (await fh.stat()).size;
-  const whole = createHash('sha256');
-  const fileHash = createHash('sha256');
-  let pos = 0;
-  const take = async (n: number, what: string): Promise<Buffer> => {
-    const b = await readAt(fh, n, pos);
-    if (b.length < n) refuse('PKG_TRUNCATED', `file ends inside the ${what} (truncated)`);
-    pos += n;
-    fileHash.update(b);
-    return b;
-  };
   let temp: string | undefined;
   let out: FileHandle | undefined;
   let key: Buffer | undefined;
   try {
-    const magic = await take(MAGIC.length, 'magic number');
-    if (!magic.equals(MAGIC)) refuse('PKG_FORMAT', 'not a p20link package (wrong magic number)');
-    const lenBuf = await take(4, 'header length');
-    const hlen = lenBuf.readUInt32BE(0);
-    if (hlen < 2 || hlen > MAX_HEADER_BYTES) refuse('PKG_FORMAT', `header length ${hlen} is out of range (damaged)`);
-    const hbytes = await take(hlen, 'header');
-    const header = parseHeader(hbytes, file);
-    seen.header = header;
-    const headerRaw = Buffer.concat([magic, lenBuf, hbytes]);
-    whole.update(headerRaw);
-    const headerHash = sha256(headerRaw);
+    // ---- pass 1: structure and signature, nothing decrypted ----
+    const v = await verifyPass(fh, opts, seen, refuse, progress);
+    const { header, allowed } = v;
 
-    // Who sent it, to whom, of what kind, seen before? All before any decryption.
-    const allowed = opts.allow.senders.get(header.sender.name);
-    if (!allowed) refuse('PKG_UNKNOWN_SIGNER', `unknown signer: sender "${header.sender.name}" is not in the allow-list ${opts.allow.source}`);
-    if (allowed!.sign.fingerprint !== header.sender.fingerprint) {
-      refuse('PKG_UNKNOWN_SIGNER', `unknown signer: the package claims sender "${header.sender.name}" but names signing key ${header.sender.fingerprint}; the allow-listed key for "${header.sender.name}" is ${allowed!.sign.fingerprint}`);
-    }
-    if (header.recipient.fingerprint !== opts.key.encrypt.fingerprint) {
-      refuse('PKG_WRONG_RECIPIENT', `wrong recipient: the package is encrypted to key ${header.recipient.fingerprint}, our key is ${opts.key.encrypt.fingerprint}`);
-    }
-    if (opts.expectKind && header.kind !== opts.expectKind) refuse('PKG_WRONG_KIND', `expected a package of kind "${opts.expectKind}", this one is "${header.kind}"`);
-    if (!opts.store && header.kind === 'encoded') {
-      throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store (--store linker.db) for replay protection and the audit log', { file });
-    }
-    if (opts.store) {
-      const prev = acceptedBefore(opts.store, header.contentId);
-      if (prev) refuse('PKG_REPLAY', `replay: content id ${header.contentId} was already accepted (from "${prev.sender}" at ${prev.accepted_at})`);
-    }
-
+    // ---- pass 2: decrypt, re-hashing the file ----
+    const st2 = await fh.stat();
+    if (st2.size !== v.size || st2.mtimeMs !== v.mtimeMs) refuse('PKG_CHANGED', 'the package file changed while it was being read');
     const wrapped = Buffer.from(header.wrappedKey, 'base64');
-    if (wrapped.length !== Math.ceil(opts.key.encrypt.bits / 8)) refuse('PKG_TAMPERED', 'tampered: the wrapped content key has the wrong length');
     try {
-      key = oaepUnwrap(opts.key.encrypt.forge, wrapped);
+      if (wrapped.length !== Math.ceil(opts.key.encrypt.bits / 8)) throw new Error('length');
+      key = oaepUnwrap(opts.key.encrypt.key, wrapped);
+      if (key.length !== 32) throw new Error('length');
     } catch {
-      refuse('PKG_TAMPERED', 'tampered: the wrapped content key does not decrypt with our key (altered in transit)');
+      // one message for every failure: no oracle on why
+      refuse('PKG_TAMPERED', 'the content key cannot be unwrapped with our key');
     }
-    if (key!.length !== 32) refuse('PKG_TAMPERED', 'tampered: the content key has the wrong length');
     const prefix = Buffer.from(header.noncePrefix, 'hex');
-
     temp = tempPathFor(opts.output);
     try {
       out = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (e) {
       temp = undefined;
-      throw new P20Error('PKG_WRITE', `cannot create the output: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: opts.output });
+      throw new P20Error('PKG_WRITE', `cannot create the output: ${fsErrorText(e)}`, { file: opts.output }, fsExitCode(e));
     }
+    const again = createHash('sha256'); // bytes before the signature, second time
+    const fileAgain = createHash('sha256');
+    const headRaw = await readAt(fh, v.headerEnd, 0);
+    again.update(headRaw);
+    fileAgain.update(headRaw);
+    let pos = v.headerEnd;
+    const takeAgain = async (n: number, h: Hash[]): Promise<Buffer> => {
+      const b = await readAt(fh, n, pos);
+      if (b.length < n) refuse('PKG_CHANGED', 'the package file changed while it was being read');
+      pos += n;
+      for (const x of h) x.update(b);
+      return b;
+    };
     const contentHash = createHash('sha256');
     let contentBytes = 0;
     let index = 0;
-    const openRecord = async (what: string): Promise<{ type: number; len: number; raw: Buffer }> => {
-      const p = await take(5, what);
-      return { type: p[0]!, len: p.readUInt32BE(1), raw: p };
-    };
     const decrypt = (type: number, body: Buffer, what: string): Buffer => {
       if (body.length < TAG_BYTES) refuse('PKG_TAMPERED', `tampered: ${what} is shorter than its tag`);
       const d = createDecipheriv('aes-256-gcm', key!, nonceFor(prefix, index));
-      d.setAAD(aadFor(headerHash, type));
+      d.setAAD(aadFor(v.headerHash, type));
       d.setAuthTag(body.subarray(body.length - TAG_BYTES));
       try {
         const plain = Buffer.concat([d.update(body.subarray(0, body.length - TAG_BYTES)), d.final()]);
         index++;
         return plain;
       } catch {
-        return refuse('PKG_TAMPERED', `tampered: ${what} fails authentication (a byte was changed, or the record was moved from elsewhere)`);
+        return refuse('PKG_TAMPERED', `tampered: ${what} fails authentication (signed by the sender, but not decryptable with the content key)`);
       }
     };
+    let mplain: Buffer | undefined;
     for (;;) {
-      const r = await openRecord(`record ${index + 1}`);
-      if (r.type !== REC_DATA && r.type !== REC_LAST) {
-        if (r.type === REC_MANIFEST || r.type === REC_SIGNATURE) refuse('PKG_TRUNCATED', `the content ends without its last chunk (chunks removed)`);
-        refuse('PKG_FORMAT', `unknown record type ${r.type} at byte ${pos - 5} (damaged)`);
+      const p = await takeAgain(5, [again, fileAgain]);
+      const type = p[0]!;
+      const len = p.readUInt32BE(1);
+      const body = await takeAgain(len, [again, fileAgain]);
+      if (type === REC_MANIFEST) {
+        mplain = decrypt(REC_MANIFEST, body, 'the manifest');
+        break;
       }
-      const maxLen = header.chunkSize + TAG_BYTES;
-      if (r.len > maxLen || (r.type === REC_DATA && r.len !== maxLen)) refuse('PKG_TAMPERED', `tampered: chunk ${index + 1} has length ${r.len}, not allowed by chunk size ${header.chunkSize}`);
-      const body = await take(r.len, `chunk ${index + 1}`);
-      whole.update(r.raw);
-      whole.update(body);
-      const plain = decrypt(r.type, body, `chunk ${index + 1}`);
+      if (type !== REC_DATA && type !== REC_LAST) refuse('PKG_CHANGED', 'the package file changed while it was being read');
+      const plain = decrypt(type, body, `chunk ${index + 1}`);
       contentHash.update(plain);
       contentBytes += plain.length;
       await out.write(plain);
-      progress.update(pos, size);
-      if (r.type === REC_LAST) break;
+      progress.update(v.size + pos, 2 * v.size);
     }
-    const mr = await openRecord('manifest');
-    if (mr.type !== REC_MANIFEST) refuse('PKG_FORMAT', `expected the manifest record after the last chunk, found type ${mr.type}`);
-    if (mr.len > MAX_MANIFEST_BYTES + TAG_BYTES) refuse('PKG_TAMPERED', 'tampered: manifest record is too long');
-    const mbody = await take(mr.len, 'manifest');
-    whole.update(mr.raw);
-    whole.update(mbody);
-    const mplain = decrypt(REC_MANIFEST, mbody, 'the manifest');
-    const sr = await openRecord('signature');
-    if (sr.type !== REC_SIGNATURE) refuse('PKG_FORMAT', `expected the signature record, found type ${sr.type}`);
-    if (sr.len === 0 || sr.len > MAX_SIGNATURE_BYTES) refuse('PKG_BAD_SIGNATURE', 'bad signature: signature record has an impossible length');
-    const sig = await take(sr.len, 'signature');
-    if (pos !== size) refuse('PKG_FORMAT', `${size - pos} unexpected bytes after the signature`);
-    seen.packageSha256 = fileHash.digest('hex');
-    if (!pssVerify(allowed!.sign.forge, signatureInput(whole.digest()), sig)) {
-      refuse('PKG_BAD_SIGNATURE', `bad signature: the package is not signed by the allow-listed key of "${header.sender.name}" (or was altered)`);
+    const rest = await takeAgain(v.size - pos, [fileAgain]);
+    void rest;
+    if (!again.digest().equals(v.signedDigest) || !fileAgain.digest().equals(v.fileDigest)) {
+      refuse('PKG_CHANGED', 'the package file changed between verifying its signature and decrypting it');
     }
+    progress.finish();
 
-    // Signed and authentic: now check the sender's claims about the content.
-    const manifest = parseManifest(mplain, file);
+    // Signed, authentic and decrypted: now check the sender's claims about the content.
+    const manifest = parseManifest(mplain!, file);
     const mismatch = (what: string): never => refuse('PKG_CONTENT_MISMATCH', `content does not match the manifest: ${what}`);
     if (manifest.kind !== header.kind) mismatch(`manifest kind "${manifest.kind}" differs from header kind "${header.kind}"`);
     if (manifest.contentId !== header.contentId) mismatch('manifest content id differs from the header');
-    if (manifest.sender !== header.sender.name) mismatch(`manifest sender "${manifest.sender}" differs from header sender "${header.sender.name}"`);
+    if (manifest.sender !== header.sender.name) mismatch(`manifest sender "${clip(manifest.sender)}" differs from header sender "${header.sender.name}"`);
     if (manifest.contentBytes !== contentBytes) mismatch(`${contentBytes} bytes decrypted, manifest says ${manifest.contentBytes}`);
     const gotSha = contentHash.digest('hex');
     if (manifest.contentSha256 !== gotSha) mismatch(`SHA-256 of the content is ${gotSha}, manifest says ${manifest.contentSha256}`);
@@ -267,9 +281,16 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
       } catch (e) {
         return mismatch(`the content is not a valid encoded file (${isP20Error(e) ? e.code : 'unreadable'})`);
       }
-      if (eh.schemaFingerprint !== manifest.schemaFingerprint) mismatch(`schema fingerprint ${eh.schemaFingerprint} differs from the manifest's ${String(manifest.schemaFingerprint)}`);
+      if (eh.schemaFingerprint !== manifest.schemaFingerprint) mismatch(`schema fingerprint ${clip(eh.schemaFingerprint)} differs from the manifest's ${clip(String(manifest.schemaFingerprint))}`);
       if (eh.keyCheckValue !== manifest.keyCheckValue) mismatch('key check value differs from the manifest');
       if (eh.rowCount !== manifest.rowCount) mismatch(`encoded file has ${eh.rowCount} rows, manifest says ${manifest.rowCount}`);
+      if (eh.party !== manifest.party) mismatch(`the encoded file is for party "${clip(eh.party)}", the manifest says "${clip(String(manifest.party))}"`);
+      if (!allowed.parties.includes(eh.party)) {
+        refuse(
+          'PKG_PARTY_NOT_ALLOWED',
+          `sender "${allowed.name}" may submit data for ${allowed.parties.map((x) => `"${x}"`).join(', ')} only, and this encoded file is for party "${clip(eh.party)}" (party spoofing; if "${allowed.name}" really submits for it, list it under "parties" in the allow-list)`,
+        );
+      }
     }
 
     // Accept: record + audit + move into place, all or nothing.
@@ -279,16 +300,22 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
         linkSync(temp!, opts.output);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new P20Error(code === 'EEXIST' ? 'PKG_OUTPUT_EXISTS' : 'PKG_WRITE', code === 'EEXIST' ? 'output already exists; refusing to overwrite it' : `cannot write output: ${code ?? String(e)}`, { file: opts.output });
+        throw new P20Error(
+          code === 'EEXIST' ? 'PKG_OUTPUT_EXISTS' : 'PKG_WRITE',
+          code === 'EEXIST' ? 'output already exists; refusing to overwrite it' : `cannot write output: ${fsErrorText(e)}`,
+          { file: opts.output },
+          code === 'EEXIST' ? 2 : fsExitCode(e),
+        );
       }
     };
     let placed = false;
-    if (opts.store) {
-      const db = opts.store;
-      try {
-        db.transaction(() => {
-          if (acceptedBefore(db, header.contentId)) refuse('PKG_REPLAY', `replay: content id ${header.contentId} was already accepted`);
-          recordAccepted(db, { contentId: header.contentId, kind: header.kind, sender: header.sender.name, signer: header.sender.fingerprint, contentSha256: gotSha, time: now });
+    const signer = header.sender.fingerprint;
+    try {
+      if (opts.store) {
+        const db = opts.store;
+        writeTransaction(db, () => {
+          if (acceptedBefore(db, signer, header.contentId)) refuse('PKG_REPLAY', `replay: content id ${header.contentId} from this signer was already accepted`);
+          recordAccepted(db, { contentId: header.contentId, kind: header.kind, sender: header.sender.name, signer, contentSha256: gotSha, time: now });
           appendAudit(
             db,
             {
@@ -297,9 +324,9 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
                 contentId: header.contentId,
                 kind: header.kind,
                 sender: header.sender.name,
-                signer: header.sender.fingerprint,
+                signer,
                 recipient: header.recipient.fingerprint,
-                package: basename(file),
+                package: clip(basename(file), 255),
                 packageSha256: seen.packageSha256,
                 contentSha256: gotSha,
                 contentBytes,
@@ -308,22 +335,28 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
                 keyCheckValue: manifest.keyCheckValue,
                 party: manifest.party,
                 createdAt: manifest.createdAt,
-                output: basename(opts.output),
+                output: clip(basename(opts.output), 255),
               },
             },
             now,
           );
           place();
           placed = true;
-        })();
-      } catch (e) {
-        if (placed) unlinkSync(opts.output); // commit failed after the link
-        throw e;
+        });
+      } else if (opts.ledger) {
+        const ledger = opts.ledger;
+        writeTransaction(ledger.db, () => {
+          checkResult(ledger, signer, header.contentId, manifest, refuse);
+          recordResult(ledger, signer, header.contentId, manifest, now);
+          place();
+          placed = true;
+        });
       }
-    } else {
-      place();
+    } catch (e) {
+      if (placed) unlinkSync(opts.output); // commit failed after the link
+      throw e;
     }
-    return { output: opts.output, header, manifest, packageSha256: seen.packageSha256 };
+    return { output: opts.output, header, manifest, packageSha256: seen.packageSha256! };
   } finally {
     key?.fill(0);
     await out?.close().catch(() => undefined);
@@ -336,4 +369,84 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
       }
     }
   }
+}
+
+/** Pass 1: header checks, record structure, signature over the whole file. */
+async function verifyPass(fh: FileHandle, opts: UnpackFileOptions, seen: Seen, refuse: (code: string, msg: string) => never, progress: Progress): Promise<Verified> {
+  const st = await fh.stat();
+  const size = st.size;
+  const whole = createHash('sha256');
+  const fileHash = createHash('sha256');
+  let pos = 0;
+  const take = async (n: number, what: string, hashes: Hash[]): Promise<Buffer> => {
+    const b = await readAt(fh, n, pos);
+    if (b.length < n) refuse('PKG_TRUNCATED', `file ends inside the ${what} (truncated)`);
+    pos += n;
+    for (const h of hashes) h.update(b);
+    return b;
+  };
+  const both = [whole, fileHash];
+  const magic = await take(MAGIC.length, 'magic number', both);
+  if (!magic.equals(MAGIC)) refuse('PKG_FORMAT', 'not a p20link package (wrong magic number)');
+  const lenBuf = await take(4, 'header length', both);
+  const hlen = lenBuf.readUInt32BE(0);
+  if (hlen < 2 || hlen > MAX_HEADER_BYTES) refuse('PKG_FORMAT', `header length ${hlen} is out of range (damaged)`);
+  const hbytes = await take(hlen, 'header', both);
+  const header = parseHeader(hbytes, opts.input);
+  seen.header = header;
+  const headerHash = sha256(Buffer.concat([magic, lenBuf, hbytes]));
+  const headerEnd = pos;
+
+  // Who sent it, to whom, of what kind, seen before? All before reading further.
+  const allowed = opts.allow.senders.get(header.sender.name);
+  if (!allowed) refuse('PKG_UNKNOWN_SIGNER', `unknown signer: sender "${header.sender.name}" is not in the allow-list ${opts.allow.source}`);
+  if (allowed!.sign.fingerprint !== header.sender.fingerprint) {
+    refuse('PKG_UNKNOWN_SIGNER', `unknown signer: the package claims sender "${header.sender.name}" but names signing key ${header.sender.fingerprint}; the allow-listed key for "${header.sender.name}" is ${allowed!.sign.fingerprint}`);
+  }
+  if (header.recipient.fingerprint !== opts.key.encrypt.fingerprint) {
+    refuse('PKG_WRONG_RECIPIENT', `wrong recipient: the package is encrypted to key ${header.recipient.fingerprint}, our key is ${opts.key.encrypt.fingerprint}`);
+  }
+  if (header.kind !== opts.expectKind) refuse('PKG_WRONG_KIND', `expected a package of kind "${opts.expectKind}", this one is "${header.kind}"`);
+  if (opts.store) {
+    const prev = acceptedBefore(opts.store, header.sender.fingerprint, header.contentId);
+    if (prev) refuse('PKG_REPLAY', `replay: content id ${header.contentId} was already accepted from this signer (at ${prev.accepted_at})`);
+  }
+
+  // Walk the records; hash, do not decrypt.
+  let chunks = 0;
+  for (;;) {
+    const p = await take(5, `record ${chunks + 1}`, both);
+    const type = p[0]!;
+    const len = p.readUInt32BE(1);
+    if (type !== REC_DATA && type !== REC_LAST) {
+      if (type === REC_MANIFEST || type === REC_SIGNATURE) refuse('PKG_TRUNCATED', 'the content ends without its last chunk (chunks removed)');
+      refuse('PKG_FORMAT', `unknown record type ${type} at byte ${pos - 5} (damaged)`);
+    }
+    const maxLen = header.chunkSize + TAG_BYTES;
+    if (len > maxLen || len < TAG_BYTES || (type === REC_DATA && len !== maxLen)) {
+      refuse('PKG_TAMPERED', `tampered: chunk ${chunks + 1} has length ${len}, not allowed by chunk size ${header.chunkSize}`);
+    }
+    await take(len, `chunk ${chunks + 1}`, both);
+    chunks++;
+    progress.update(pos, 2 * size);
+    if (type === REC_LAST) break;
+  }
+  const mp = await take(5, 'manifest', both);
+  if (mp[0] !== REC_MANIFEST) refuse('PKG_FORMAT', `expected the manifest record after the last chunk, found type ${mp[0]}`);
+  const mlen = mp.readUInt32BE(1);
+  if (mlen > MAX_MANIFEST_BYTES + TAG_BYTES || mlen < TAG_BYTES) refuse('PKG_TAMPERED', 'tampered: manifest record has an impossible length');
+  await take(mlen, 'manifest', both);
+  const sp = await take(5, 'signature', [fileHash]);
+  if (sp[0] !== REC_SIGNATURE) refuse('PKG_FORMAT', `expected the signature record, found type ${sp[0]}`);
+  const slen = sp.readUInt32BE(1);
+  if (slen === 0 || slen > MAX_SIGNATURE_BYTES) refuse('PKG_BAD_SIGNATURE', 'bad signature: signature record has an impossible length');
+  const sig = await take(slen, 'signature', [fileHash]);
+  if (pos !== size) refuse('PKG_FORMAT', `${size - pos} unexpected bytes after the signature`);
+  const signedDigest = whole.digest();
+  const fileDigest = fileHash.digest();
+  seen.packageSha256 = fileDigest.toString('hex');
+  if (!pssVerify(allowed!.sign.key, signatureInput(signedDigest), sig)) {
+    refuse('PKG_BAD_SIGNATURE', `bad signature: the package is not signed by the allow-listed key of "${header.sender.name}" (or was altered)`);
+  }
+  return { header, headerHash, headerEnd, allowed: allowed!, signedDigest, fileDigest, size, mtimeMs: st.mtimeMs };
 }

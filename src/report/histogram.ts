@@ -6,7 +6,7 @@
  * report keeps working as the linker's report evolves.
  */
 import { readFile } from 'node:fs/promises';
-import { P20Error } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 
 export interface HistogramBin {
   lo: number;
@@ -95,10 +95,16 @@ function findKey(o: unknown, re: RegExp, depth = 0): unknown {
 /** Read the score histogram (and thresholds) from a linker run report. */
 export async function readRunReportHistogram(path: string): Promise<Histogram> {
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new P20Error('REPORT_RUN', `cannot read run report: ${(e as Error).message}`, { file: path });
+    throw fsError(e, path, 'cannot read the run report', 'REPORT_RUN');
+  }
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new P20Error('REPORT_RUN', `the run report is not JSON: ${(e as Error).message}`, { file: path });
   }
   const top = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
   const h = top.scoreHistogram ?? findKey(json, /hist/i);

@@ -5,9 +5,12 @@
  * missing columns, duplicate record ids and bad scores are refused with file
  * and line.
  */
-import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { P20Error } from '../errors.js';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { EXIT, P20Error, fsError } from '../errors.js';
+import { fileSha256 } from '../link/load.js';
+import { REPORT_FILE } from '../link/output.js';
+import { readRunManifest } from '../link/out-dir.js';
 import { openCsv } from '../io/csv.js';
 
 export interface LinkEntry {
@@ -64,13 +67,62 @@ export async function readLinksFile(path: string, party = partyOfLinksFile(path)
   return { party, file: path, records, hasScore: iS >= 0 };
 }
 
-/** Every `<party>.links.csv` in a directory, sorted by party. */
-export async function readLinksDir(dir: string): Promise<LinksFile[]> {
+/**
+ * The links files of one link run, sorted by party. `path` is the linker's
+ * output directory or its run-report.json. When the run report (the run's
+ * manifest) is there, exactly the files it lists are read, and each must
+ * still have the SHA-256 the report gives (so files of another run are never
+ * mixed in); a directory without one (links files made by hand) is read by
+ * its `*.links.csv` names.
+ */
+export async function readLinksDir(path: string): Promise<LinksFile[]> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw fsError(e, path, 'cannot read the links directory', 'REPORT_LINKS');
+  }
+  let dir = path;
+  let manifestPath = join(path, REPORT_FILE);
+  if (!st.isDirectory()) {
+    if (!/\.json$/i.test(path)) {
+      throw new P20Error(
+        'REPORT_LINKS',
+        '--links wants the linker\'s output directory (the one holding run-report.json and the <party>.links.csv files), or its run-report.json; this is a single file',
+        { file: path },
+        EXIT.badInput,
+      );
+    }
+    dir = dirname(path);
+    manifestPath = path;
+  }
+  const manifest = await readRunManifest(manifestPath);
+  if (manifest !== undefined) {
+    if (manifest.parties.length < 2) throw new P20Error('REPORT_LINKS', `the run report lists ${manifest.parties.length} links file(s); expected at least two`, { file: manifestPath }, EXIT.badInput);
+    const out: LinksFile[] = [];
+    for (const p of [...manifest.parties].sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0))) {
+      const file = join(dir, p.output);
+      const sha = await fileSha256(file).catch((e: unknown) => {
+        throw new P20Error('REPORT_LINKS', `is listed in ${manifestPath} but cannot be read (${(e as Error).message.replace(/^.*: /, '')})`, { file }, EXIT.badInput);
+      });
+      if (sha !== p.outputSha256) {
+        throw new P20Error(
+          'REPORT_LINKS_STALE',
+          `does not match ${manifestPath} (its SHA-256 differs): the directory holds files of another run; run link again or point --links at that run's directory`,
+          { file },
+          EXIT.badInput,
+        );
+      }
+      out.push(await readLinksFile(file, p.party));
+    }
+    return out;
+  }
+  if (!st.isDirectory()) throw new P20Error('REPORT_LINKS', 'run report not found', { file: path }, EXIT.badInput);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (e) {
-    throw new P20Error('REPORT_LINKS', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: dir });
+    throw fsError(e, dir, 'cannot read the links directory', 'REPORT_LINKS');
   }
   const files = names.filter((n) => /\.links\.csv$/i.test(n)).sort();
   if (files.length < 2) {

@@ -38,6 +38,27 @@ export type * from './types.js';
 /** Error code of every schema refusal. */
 export const E_SCHEMA = 'E_SCHEMA';
 
+/**
+ * Resource bounds checked when a schema is loaded (protocols/linkage-schema.md,
+ * "Resource limits"). clkhash accepts any positive value; p20link refuses
+ * values that would exhaust memory or time, or that fill the filter with
+ * ones (a CLK of all ones matches everything). Every clkhash known-answer
+ * vector lies inside them.
+ */
+export const SCHEMA_LIMITS = {
+  /** clkConfig.l: CLK length in bits after folding (any integer in range; clkhash allows l not a multiple of 8). */
+  minL: 64,
+  maxL: 8192,
+  /** l x 2^xor_folds: bits hashed into before folding. */
+  maxUnfolded: 65536,
+  /** strategy.bitsPerToken (k). */
+  maxBitsPerToken: 128,
+  /** strategy.bitsPerFeature (also at most l x 2^xor_folds). */
+  maxBitsPerFeature: 4096,
+  /** numeric comparison: 2 x resolution + 1 tokens per value. */
+  maxResolution: 64,
+} as const;
+
 const JSON_SCHEMA_FILE = 'protocols/linkage-schema-v3.schema.json';
 
 /** Find protocols/ by walking up from this module (works from src/ and from dist/src/). */
@@ -68,7 +89,7 @@ function fail(source: string, path: string, message: string): never {
   throw new P20Error(E_SCHEMA, `invalid linkage schema: ${message}`, {
     file: source,
     field: path || '/',
-  });
+  }, 2);
 }
 
 function describeAjvError(e: ErrorObject): { path: string; message: string } {
@@ -169,8 +190,11 @@ function parseClkConfig(c: Record<string, any>, source: string): ClkConfig {
   const kdf = c.kdf as Record<string, any>;
   const xorFolds = typeof c.xor_folds === 'number' ? c.xor_folds : 0;
   const l = c.l as number;
-  if (l * 2 ** xorFolds > 2 ** 31) {
-    fail(source, '/clkConfig/xor_folds', `expected l x 2^xor_folds to be at most 2^31 bits (found ${l} x 2^${xorFolds})`);
+  if (l < SCHEMA_LIMITS.minL || l > SCHEMA_LIMITS.maxL) {
+    fail(source, '/clkConfig/l', `expected a CLK length from ${SCHEMA_LIMITS.minL} to ${SCHEMA_LIMITS.maxL} bits (found ${l})`);
+  }
+  if (l * 2 ** xorFolds > SCHEMA_LIMITS.maxUnfolded) {
+    fail(source, '/clkConfig/xor_folds', `expected l x 2^xor_folds to be at most ${SCHEMA_LIMITS.maxUnfolded} bits (found ${l} x 2^${xorFolds})`);
   }
   return {
     l,
@@ -251,6 +275,9 @@ function parseHashing(
         `expected thresholdDistance x 10^fractional_precision to be a whole number (found ${td} x 10^${fp})`,
       );
     }
+    if ((c.resolution as number) > SCHEMA_LIMITS.maxResolution) {
+      fail(source, `${at}/comparison/resolution`, `expected a resolution of at most ${SCHEMA_LIMITS.maxResolution} (found ${c.resolution as number}; each value hashes 2 x resolution + 1 tokens)`);
+    }
     comparison = { type: 'numeric', thresholdDistance: td, resolution: c.resolution as number, fractionalPrecision: fp };
   }
   const s = h.strategy as Record<string, number>;
@@ -258,6 +285,17 @@ function parseHashing(
     s.bitsPerToken !== undefined
       ? { type: 'bitsPerToken', bitsPerToken: s.bitsPerToken }
       : { type: 'bitsPerFeature', bitsPerFeature: s.bitsPerFeature! };
+  const unfolded = clk.l * 2 ** clk.xorFolds;
+  if (strategy.type === 'bitsPerToken' && strategy.bitsPerToken > SCHEMA_LIMITS.maxBitsPerToken) {
+    fail(source, `${at}/strategy/bitsPerToken`, `expected at most ${SCHEMA_LIMITS.maxBitsPerToken} bits per token (found ${strategy.bitsPerToken})`);
+  }
+  if (strategy.type === 'bitsPerFeature' && strategy.bitsPerFeature > Math.min(SCHEMA_LIMITS.maxBitsPerFeature, unfolded)) {
+    fail(
+      source,
+      `${at}/strategy/bitsPerFeature`,
+      `expected at most ${Math.min(SCHEMA_LIMITS.maxBitsPerFeature, unfolded)} bits per feature (${SCHEMA_LIMITS.maxBitsPerFeature}, and no more than the ${unfolded} bits of the filter; found ${strategy.bitsPerFeature})`,
+    );
+  }
   const hh = h.hash as Record<string, any> | undefined;
   const hash: HashFunction =
     hh?.type === 'doubleHash'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { applyColumnMap, parseExtension, parseMapArgs } from '../../src/encode/extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, parseDateRangeArg, parseExtension, parseMapArgs, resolveDateChecks } from '../../src/encode/extension.js';
 import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
 import type { P20Error } from '../../src/errors.js';
 import { p20Thrown } from '../helpers/errors.js';
@@ -54,6 +54,11 @@ describe('p20link schema extension', () => {
     ['link blocking key repeated in a conjunction', { version: 1, blocking: { by: { feature: 'birth_date', transform: 'year' } }, link: { blocking: ['by,by'] } }, 'p20link.link.blocking[0]', /joined by ","/],
     ['link lsh not a spec', { version: 1, link: { lsh: 'keys:by' } }, 'p20link.link.lsh', /LSH blocking spec/],
     ['link lsh true', { version: 1, link: { lsh: true } }, 'p20link.link.lsh', /false \(no LSH\)/],
+    ['plausible dates of an unknown feature', { version: 1, plausibleDates: { dob: { min: '1900-01-01' } } }, 'p20link.plausibleDates.dob', /not a feature/],
+    ['plausible dates: a date that does not exist', { version: 1, plausibleDates: { birth_date: { min: '1900-02-30' } } }, 'p20link.plausibleDates.birth_date.min', /YYYY-MM-DD/],
+    ['plausible dates: min after max', { version: 1, plausibleDates: { birth_date: { min: '2000-01-01', max: '1990-01-01' } } }, 'p20link.plausibleDates.birth_date.min', /after max/],
+    ['plausible dates of a text feature without format', { version: 1, plausibleDates: { last_name: { min: '1900-01-01' } } }, 'p20link.plausibleDates.last_name.format', /is required/],
+    ['plausible dates: unreadable format', { version: 1, plausibleDates: { zip: { format: '%Y%m' } } }, 'p20link.plausibleDates.zip.format', /%Y, %m and %d/],
   ];
   it.each(cases)('refuses %s, naming the JSON path', (_n, ext, path, msg) => {
     const e = refusal(ext);
@@ -77,5 +82,64 @@ describe('p20link schema extension', () => {
     expect(ext.recordId).toBe('rec_id');
     expect(ext.csv.trim).toBe(true);
     expect(ext.link?.threshold).toBeGreaterThan(0.5);
+  });
+});
+
+describe('plausible dates, absent features, CSV dialect (agency-side settings)', () => {
+  const ext = parseExtension(schema.p20link, schema.source, schema);
+  const now = new Date('2026-03-04T23:59:00Z');
+
+  it('a feature with a date step is checked 1900-01-01..today by default; the schema and --date-range override', () => {
+    expect(resolveDateChecks(ext, schema, undefined, now)).toEqual([
+      { feature: 'birth_date', reader: { kind: 'formatted', format: '%Y-%m-%d' }, min: '1900-01-01', max: '2026-03-04' },
+    ]);
+    const custom = parseExtension({ ...(schema.p20link as object), plausibleDates: { birth_date: { min: '1950-01-01', max: '2020-12-31' } } }, 's.json', schema);
+    expect(resolveDateChecks(custom, schema, undefined, now)[0]).toMatchObject({ min: '1950-01-01', max: '2020-12-31' });
+    expect(resolveDateChecks(custom, schema, parseDateRangeArg('1800-01-01..today'), now)[0]).toMatchObject({ min: '1800-01-01', max: '2026-03-04' });
+    expect(resolveDateChecks(ext, schema, parseDateRangeArg('none'), now)).toEqual([]);
+    const off = parseExtension({ ...(schema.p20link as object), plausibleDates: { birth_date: false } }, 's.json', schema);
+    expect(resolveDateChecks(off, schema, undefined, now)).toEqual([]);
+    expect(resolveDateChecks(applyAbsent(ext, schema, ['birth_date']), schema, undefined, now)).toEqual([]);
+  });
+
+  it('a plain clkhash schema (no date step) is not checked unless it asks', () => {
+    const plain = parseExtension(undefined, 's.json', schema);
+    expect(resolveDateChecks(plain, schema, undefined, now)).toEqual([]);
+  });
+
+  it('--date-range is MIN..MAX or none', () => {
+    expect(parseDateRangeArg('..2000-12-31')).toEqual({ min: '1900-01-01', max: '2000-12-31' });
+    expect(() => parseDateRangeArg('1900-01-01-today')).toThrow(/MIN\.\.MAX/);
+    expect(() => parseDateRangeArg('2001-01-01..2000-01-01')).toThrow(/after MAX/);
+  });
+
+  it('--map feature= declares the feature absent; absent features keep schema order', () => {
+    const a = applyColumnMap(ext, schema, parseMapArgs(['sex=', 'middle_name=']));
+    expect(a.absent).toEqual(['middle_name', 'sex']);
+    expect(() => applyAbsent(ext, schema, ['nope'])).toThrow(/not a feature/);
+  });
+
+  it('--delimiter and --trim override the schema dialect', () => {
+    expect(applyCsvDialect(ext, { delimiter: ';' }).csv).toEqual({ delimiter: ';', trim: false });
+    expect(applyCsvDialect(ext, { delimiter: 'tab', trim: true }).csv).toEqual({ delimiter: '\t', trim: true });
+    expect(() => applyCsvDialect(ext, { delimiter: ';;' })).toThrow(/one character/);
+  });
+});
+
+describe('shipped schemas: link hints are sane', () => {
+  const load = (f: string) => {
+    const s = parseLinkageSchema(JSON.parse(readFileSync(resolve(process.cwd(), f), 'utf8')), f);
+    return parseExtension(s.p20link, s.source, s);
+  };
+  it('febrl.json links at 0.815 with a narrow review band (partial overlap: test/encode/febrl-hints-overlap.test.ts)', () => {
+    const l = load('protocols/schemas/febrl.json').link!;
+    expect(l.threshold).toBe(0.815);
+    expect(l.threshold! - l.reviewThreshold!).toBeLessThanOrEqual(0.02);
+  });
+  it('p20w-person.json: a high threshold, no default review band, conjunctive keys', () => {
+    const l = load('protocols/schemas/p20w-person.json').link!;
+    expect(l.threshold).toBeGreaterThanOrEqual(0.8);
+    expect(l.reviewThreshold).toBeUndefined();
+    expect(l.blocking!.every((b) => b.includes(','))).toBe(true);
   });
 });

@@ -60,13 +60,13 @@ describe('loadSecret', () => {
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
   it('reads the file text minus one trailing newline, as UTF-8 bytes', async () => {
-    expect(text(await loadSecret({ file: await file('clé secrète 🔑 李 long enough\n') }))).toBe('clé secrète 🔑 李 long enough');
-    expect(text(await loadSecret({ file: await file('0123456789abcdef\n\n') }))).toBe('0123456789abcdef\n');
-    expect(text(await loadSecret({ file: await file('0123456789abcdef\r\n') }))).toBe('0123456789abcdef');
-    expect(text(await loadSecret({ file: await file(' 0123456789abcdef ') }))).toBe(' 0123456789abcdef ');
+    expect(text(await loadSecret({ allowWeak: true, warn: () => {}, file: await file('clé secrète 🔑 李 long enough\n') }))).toBe('clé secrète 🔑 李 long enough');
+    expect(text(await loadSecret({ allowWeak: true, warn: () => {}, file: await file('0123456789abcdef\n\n') }))).toBe('0123456789abcdef\n');
+    expect(text(await loadSecret({ allowWeak: true, warn: () => {}, file: await file('0123456789abcdef\r\n') }))).toBe('0123456789abcdef');
+    expect(text(await loadSecret({ allowWeak: true, warn: () => {}, file: await file(' 0123456789abcdef ') }))).toBe(' 0123456789abcdef ');
   });
   it('reads an environment variable by name', async () => {
-    expect(text(await loadSecret({ env: 'MY_SECRET' }, { MY_SECRET: '0123456789abcdef' }))).toBe('0123456789abcdef');
+    expect(text(await loadSecret({ env: 'MY_SECRET', allowWeak: true, warn: () => {} }, { MY_SECRET: '0123456789abcdef' }))).toBe('0123456789abcdef');
     await expect(loadSecret({ env: 'MY_SECRET' }, {})).rejects.toThrow(/not set/);
     await expect(loadSecret({ env: 'not a name!' }, {})).rejects.toThrow(/NAME of an environment variable/);
   });

@@ -95,3 +95,29 @@ describe('encoded file', () => {
     expect((await codeOf(readEncodedHeader(empty))).code).toBe('ENCODED_EMPTY');
   });
 });
+
+describe('encoded file: absentFeatures (optional header field)', () => {
+  it('is written only when non-empty and read back; an older file without it is unchanged', async () => {
+    const plain = await writeSample('no-absent.p20e', 1);
+    expect(readFileSync(plain, 'utf8')).not.toContain('absentFeatures');
+    const path = join(dir, 'absent.p20e');
+    const w = createEncodedWriter(path, { ...init, absentFeatures: ['middle_name', 'sex'] });
+    await w.writeRow('r0', clk(1, 0xf0), ['y']);
+    await w.commit();
+    expect((await readEncodedHeader(path)).absentFeatures).toEqual(['middle_name', 'sex']);
+    expect((await readAll(path)).map((r) => r.id)).toEqual(['r0']);
+  });
+
+  it('a malformed absentFeatures is refused, naming the field', async () => {
+    for (const bad of ['sex', [''], ['sex', 'sex'], [1]]) {
+      const path = join(dir, `bad-absent-${Math.random().toString(36).slice(2)}.p20e`);
+      const good = readFileSync(await writeSample(`src-${Math.random().toString(36).slice(2)}.p20e`, 1), 'utf8').split('\n');
+      const h = JSON.parse(good[0]!);
+      h.absentFeatures = bad;
+      writeFileSync(path, [JSON.stringify(h), ...good.slice(1)].join('\n'));
+      const e = await codeOf(readEncodedHeader(path));
+      expect(e.code).toBe('ENCODED_HEADER');
+      expect(e.location.field).toBe('absentFeatures');
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsvText, openCsv, csvLine, firstInvalidUtf8 } from '../../src/io/csv.js';
+import { parseCsvText, openCsv, csvLine, firstInvalidUtf8, neutraliseFormula, restoreFormula } from '../../src/io/csv.js';
 import { collectBatches } from '../helpers/batches.js';
 import { p20Rejection as errorOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -94,6 +94,33 @@ describe('CSV reader', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('neutralises spreadsheet formulas on output: a leading apostrophe, plain numbers left alone', () => {
+    expect(csvLine(['=HYPERLINK("http://x.example","click")', '@SUM(A1)', '+1+1', '-cmd', '\tx', 'A1070'])).toBe(
+      `"'=HYPERLINK(""http://x.example"",""click"")",'@SUM(A1),'+1+1,'-cmd,'\tx,A1070\n`,
+    );
+    expect(csvLine(['-3', '+1.5', '-0.25e-3', '0.950000', '-'])).toBe("-3,+1.5,-0.25e-3,0.950000,'-\n");
+    // an apostrophe the value really starts with survives the round trip
+    expect(neutraliseFormula("'=x")).toBe("''=x");
+    expect(restoreFormula("''=x")).toBe("'=x");
+    expect(restoreFormula("'abc")).toBe("'abc");
+  });
+
+  it('formula-like values round-trip through the writer and reader, and no written cell starts a formula (property)', async () => {
+    const field = fc.string({ unit: fc.constantFrom("'", '=', '+', '-', '@', '\t', '\r', '1', '.', 'e', 'a', ',', '"', ' '), maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(field, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 6 }), async (rows) => {
+        const text = rows.map((r) => csvLine(r)).join('');
+        const back = (await parseCsvText(text, { file: 'p' })).map((r) => r.fields);
+        expect(back).toEqual(rows);
+        const raw = (await parseCsvText(text, { file: 'p', formulaPrefix: false })).flatMap((r) => r.fields);
+        for (const cell of raw) {
+          if (/^[=+\-@\t\r]/.test(cell)) expect(cell).toMatch(/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPartyOverrides } from '../../cli/commands/link.js';
 import { writeEncoded, prng, randomClk, noisy } from '../fixtures/link/make-encoded.js';
@@ -52,6 +52,31 @@ describe('p20link link', () => {
     const bl = await run(['link', a, bad, '--out', join(dir, 'y'), '--blocking', 'magic']);
     expect(bl.code).not.toBe(0);
     expect(bl.err).toMatch(/unknown blocking "magic"/);
+  });
+
+  it('bad input exits 2; an output directory that is not the run\'s own is refused, exit 2', async () => {
+    const { a, b } = await files();
+    const bad = await writeEncoded(join(dir, 'bad2.enc'), { party: 'wage', rows: [{ id: 'w', clk: new Uint8Array(128) }], l: 1024, fp: 'sha256:' + '1'.repeat(64) });
+    const r = await run(['link', a, bad, '--out', join(dir, 'z')]);
+    expect(r.code).toBe(2);
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'budget.xlsx'), 'x');
+    const f = await run(['link', a, b, '--out', foreign, '--blocking', 'none']);
+    expect(f.code).toBe(2);
+    expect(f.err).toMatch(/^p20link: error: .*foreign: is not empty .*give --out a new or empty directory/);
+    expect(readdirSync(foreign)).toEqual(['budget.xlsx']);
+    const dup = await run(['link', a, b, '--out', join(dir, 'dup'), '--party', `${a}=same`, '--party', `${b}=same`]);
+    expect(dup.code).toBe(2);
+    expect(dup.err).toContain(`give one with --party ${b}=NAME`);
+  });
+
+  it('prints warnings on stderr, even with --quiet, when the settings cannot be right for the files', async () => {
+    const { a, b } = await files();
+    const r = await run(['link', a, b, '--out', join(dir, 'warn'), '--blocking', 'none', '--threshold', '0.2', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^p20link: warning: k12 x college: \d+ pairs score at or above the threshold 0\.2, more than the 6 records of the smaller file \(college\)/);
   });
 
   it('--party overrides must name an input file', () => {

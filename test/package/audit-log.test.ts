@@ -46,8 +46,10 @@ describe('audit log hash chain', () => {
     expect(verifyAuditLog(db).ok).toBe(true);
   });
 
-  it('empty log verifies', () => {
-    expect(verifyAuditLog(db)).toMatchObject({ ok: true, entries: 0 });
+  it('an empty log fails unless allowed (a store replaced by an empty one must not "verify")', () => {
+    expect(verifyAuditLog(db)).toMatchObject({ ok: false, entries: 0 });
+    expect(verifyAuditLog(db).firstBad!.reason).toMatch(/empty/);
+    expect(verifyAuditLog(db, { allowEmpty: true })).toMatchObject({ ok: true, entries: 0 });
   });
 
   it('triggers refuse UPDATE and DELETE', () => {
@@ -105,8 +107,14 @@ describe('audit log hash chain', () => {
     fill(3);
     dropTriggers();
     const e2 = db.prepare('SELECT hash FROM audit_log WHERE seq = 2').get() as { hash: string };
+    const e3 = (db.prepare('SELECT hash FROM audit_log WHERE seq = 3').get() as { hash: string }).hash;
     db.prepare('DELETE FROM audit_log WHERE seq = 3').run();
     db.prepare('UPDATE audit_head SET seq = 2, hash = ?').run(e2.hash);
-    expect(verifyAuditLog(db).ok).toBe(true); // seals (tested with keys) close this gap
+    expect(verifyAuditLog(db).ok).toBe(true); // only a head recorded elsewhere closes this gap:
+    const v = verifyAuditLog(db, { expectHeads: [{ seq: 3, hash: e3 }] });
+    expect(v.ok).toBe(false);
+    expect(v.firstBad!.reason).toMatch(/cut back or replaced by an older copy/);
+    expect(verifyAuditLog(db, { expectHeads: [{ seq: 2, hash: e2.hash }] }).ok).toBe(true);
+    expect(verifyAuditLog(db, { expectHeads: [{ seq: 2, hash: e3 }] }).firstBad!.reason).toMatch(/rewritten/);
   });
 });

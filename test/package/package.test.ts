@@ -16,6 +16,9 @@ import {
   unpackFile,
   packageMigrations,
   newSecret,
+  openResultLedger,
+  MIN_CHUNK_SIZE,
+  type ResultLedger,
   type PrivateKeys,
   type PublicKeys,
   type AllowList,
@@ -58,11 +61,25 @@ function newStore(): Db {
   return openStore(fresh('.db'), [...auditMigrations, ...packageMigrations]);
 }
 
-async function pack(input: string, opts: { kind?: 'encoded' | 'result'; from?: string; to?: string; chunkSize?: number } = {}) {
+async function pack(input: string, opts: { kind?: 'encoded' | 'result'; from?: string; to?: string; chunkSize?: number; party?: string } = {}) {
   const output = fresh('.p20pkg');
   const from = opts.from ?? 'k12';
-  await packageFile({ input, kind: opts.kind ?? 'encoded', to: keys[opts.to ?? 'linker']!.pub, sign: keys[from]!.priv, name: from, output, chunkSize: opts.chunkSize ?? 64 });
+  await packageFile({
+    input,
+    kind: opts.kind ?? 'encoded',
+    to: keys[opts.to ?? 'linker']!.pub,
+    sign: keys[from]!.priv,
+    name: from,
+    output,
+    chunkSize: opts.chunkSize ?? MIN_CHUNK_SIZE,
+    ...(opts.party !== undefined ? { party: opts.party } : {}),
+  });
   return output;
+}
+
+/** A fresh result ledger for agency `party`. */
+function newLedger(party = 'k12'): ResultLedger {
+  return openResultLedger(fresh('.ledger.db'), { party });
 }
 
 function noTempFiles(): void {
@@ -135,20 +152,21 @@ describe('secret', () => {
 
 describe('packages: round trip', () => {
   it('property: random contents of any size (0, chunk boundaries) survive package → unpack unchanged', async () => {
-    const db = newStore();
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom(0, 1, 63, 64, 65, 128, 129, 640), fc.integer({ min: 0, max: 1000 })),
-        fc.integer({ min: 1, max: 200 }),
-        fc.uint8Array({ minLength: 1000, maxLength: 1000 }),
+        fc.oneof(fc.constantFrom(0, 1, 4093, 4094, 4095, 8190, 8191, 12000), fc.integer({ min: 0, max: 12000 })),
+        fc.integer({ min: MIN_CHUNK_SIZE, max: MIN_CHUNK_SIZE + 300 }),
+        fc.uint8Array({ minLength: 12000, maxLength: 12000 }),
         async (size, chunkSize, random) => {
           // a one-column CSV (results are CSV) of random letters and line breaks
           const input = fresh('.csv');
           const body = Buffer.from(random.subarray(0, size)).map((b) => (b % 27 === 26 ? 10 : 97 + (b % 27)));
           writeFileSync(input, Buffer.concat([Buffer.from('a\n'), body]));
-          const pkg = await pack(input, { kind: 'result', chunkSize });
+          const pkg = await pack(input, { kind: 'result', chunkSize, from: 'linker', to: 'k12', party: 'k12' });
           const out = fresh('.out');
-          const r = await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db });
+          const ledger = newLedger();
+          const r = await unpackFile({ input: pkg, key: keys.k12!.priv, allow: agencyAllow, output: out, expectKind: 'result', ledger });
+          ledger.db.close();
           expect(readFileSync(out).equals(readFileSync(input))).toBe(true);
           expect(r.manifest.contentBytes).toBe(size + 2);
           expect(statSync(out).mode & 0o777).toBe(0o600);
@@ -156,17 +174,15 @@ describe('packages: round trip', () => {
       ),
       { numRuns: 25 },
     );
-    expect(verifyAuditLog(db).ok).toBe(true);
-    db.close();
   });
 
   it('encoded file: manifest carries schema fingerprint, KCV, rows; audit records acceptance', async () => {
     const enc = fresh('.enc');
     await makeEncodedFile(enc, 50);
-    const pkg = await pack(enc, { chunkSize: 256 });
+    const pkg = await pack(enc);
     const db = newStore();
     const out = fresh('.enc');
-    const r = await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db });
+    const r = await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db, expectKind: 'encoded' });
     expect(r.manifest).toMatchObject({ kind: 'encoded', rowCount: 50, schemaFingerprint: `sha256:${'ab'.repeat(32)}`, keyCheckValue: 'cd'.repeat(16), sender: 'k12', party: 'k12' });
     expect(readFileSync(out).equals(readFileSync(enc))).toBe(true);
     const log = [...listAudit(db)];
@@ -180,15 +196,17 @@ describe('packages: round trip', () => {
     writeFileSync(csv, 'record_id,linkage_id\nr1,L1\nr2,L2\n');
     const db = newStore();
     const pkg = fresh('.p20pkg');
-    const res = await packageFile({ input: csv, kind: 'result', to: keys.k12!.pub, sign: keys.linker!.priv, name: 'linker', output: pkg, party: 'k12', store: db });
+    const res = await packageFile({ input: csv, kind: 'result', to: keys.k12!.pub, sign: keys.linker!.priv, name: 'linker', output: pkg, party: 'k12', store: db, expectKind: 'encoded' });
     expect(res.manifest.rowCount).toBe(2);
     expect([...listAudit(db)].map((e) => e.type)).toEqual(['result-issued']);
     const out = fresh('.csv');
-    const r = await unpackFile({ input: pkg, key: keys.k12!.priv, allow: agencyAllow, output: out, expectKind: 'result' });
+    const ledger = newLedger();
+    const r = await unpackFile({ input: pkg, key: keys.k12!.priv, allow: agencyAllow, output: out, expectKind: 'result', ledger });
+    ledger.db.close();
     expect(readFileSync(out, 'utf8')).toBe('record_id,linkage_id\nr1,L1\nr2,L2\n');
     expect(r.manifest.party).toBe('k12');
     // the other agency cannot read it
-    await expect(unpackFile({ input: pkg, key: keys.hed!.priv, allow: agencyAllow, output: fresh() })).rejects.toMatchObject({ code: 'PKG_WRONG_RECIPIENT' });
+    await expect(unpackFile({ input: pkg, key: keys.hed!.priv, allow: agencyAllow, output: fresh(), expectKind: 'result', ledger: newLedger('hed') })).rejects.toMatchObject({ code: 'PKG_WRONG_RECIPIENT' });
     db.close();
   });
 });
@@ -199,8 +217,8 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
   let hlen: number;
   beforeAll(async () => {
     const enc = fresh('.enc');
-    await makeEncodedFile(enc, 20);
-    pkg = await pack(enc, { chunkSize: 200 });
+    await makeEncodedFile(enc, 400);
+    pkg = await pack(enc);
     bytes = readFileSync(pkg);
     hlen = bytes.readUInt32BE(8);
   });
@@ -227,16 +245,16 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
     return [
       ['magic', 0, /PKG_FORMAT/],
       ['header length', 9, /PKG_FORMAT|PKG_TRUNCATED/],
-      ['header (contentId)', 12 + headerText.indexOf('"contentId":"') + 14, /PKG_TAMPERED/],
+      ['header (contentId)', 12 + headerText.indexOf('"contentId":"') + 14, /PKG_BAD_SIGNATURE/],
       ['header (sender fingerprint)', 12 + headerText.indexOf('"fingerprint":"sha256:', headerText.indexOf('"sender"')) + 25, /PKG_UNKNOWN_SIGNER/],
       ['header (recipient fingerprint)', 12 + headerText.indexOf('"fingerprint":"sha256:') + 25, /PKG_WRONG_RECIPIENT|PKG_UNKNOWN_SIGNER/],
-      ['wrapped key', 12 + wk, /PKG_TAMPERED|PKG_FORMAT/],
+      ['wrapped key', 12 + wk, /PKG_BAD_SIGNATURE|PKG_FORMAT/],
       ['record type', firstChunk.start - 5, /PKG_FORMAT|PKG_TAMPERED|PKG_TRUNCATED/],
       ['chunk length', firstChunk.start - 2, /PKG_TAMPERED|PKG_TRUNCATED|PKG_FORMAT/],
-      ['ciphertext', firstChunk.start + 3, /PKG_TAMPERED/],
-      ['tag', firstChunk.start + firstChunk.len - 1, /PKG_TAMPERED/],
-      ['manifest', manifest.start + 2, /PKG_TAMPERED/],
-      ['manifest tag', manifest.start + manifest.len - 3, /PKG_TAMPERED/],
+      ['ciphertext', firstChunk.start + 3, /PKG_BAD_SIGNATURE/],
+      ['tag', firstChunk.start + firstChunk.len - 1, /PKG_BAD_SIGNATURE/],
+      ['manifest', manifest.start + 2, /PKG_BAD_SIGNATURE/],
+      ['manifest tag', manifest.start + manifest.len - 3, /PKG_BAD_SIGNATURE/],
       ['signature', sig.start + 17, /PKG_BAD_SIGNATURE/],
       ['last byte', bytes.length - 1, /PKG_BAD_SIGNATURE/],
     ];
@@ -253,7 +271,7 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
       const f = fresh('.p20pkg');
       writeFileSync(f, bad);
       const out = fresh('.enc');
-      const err = await unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db }).then(
+      const err = await unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db, expectKind: 'encoded' }).then(
         () => undefined,
         (e: unknown) => e as { code: string; message: string },
       );
@@ -268,7 +286,7 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
     expect(log.every((e) => e.type === 'package-refused')).toBe(true);
     expect(verifyAuditLog(db).ok).toBe(true);
     // the untouched package is still accepted afterwards
-    await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: fresh('.enc'), store: db });
+    await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: fresh('.enc'), store: db, expectKind: 'encoded' });
     db.close();
   });
 
@@ -281,7 +299,7 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
         writeFileSync(f, bad);
         const out = fresh();
         const db = newStore();
-        await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db })).rejects.toMatchObject({ code: expect.stringMatching(/^PKG_/) });
+        await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db, expectKind: 'encoded' })).rejects.toMatchObject({ code: expect.stringMatching(/^PKG_/) });
         expect(existsSync(out)).toBe(false);
         db.close();
       }),
@@ -291,11 +309,11 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
 
   it('truncated at any record boundary or mid-record is refused', async () => {
     const db = newStore();
-    for (const cut of [0, 5, 12, 12 + hlen, 12 + hlen + 3, 12 + hlen + 5 + 216, bytes.length - 300, bytes.length - 261, bytes.length - 1]) {
+    for (const cut of [0, 5, 12, 12 + hlen, 12 + hlen + 3, 12 + hlen + 5 + 2000, bytes.length - 300, bytes.length - 261, bytes.length - 1]) {
       const f = fresh('.p20pkg');
       writeFileSync(f, bytes.subarray(0, cut));
       const out = fresh();
-      await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db })).rejects.toMatchObject({ code: expect.stringMatching(/PKG_TRUNCATED|PKG_FORMAT/) });
+      await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: db, expectKind: 'encoded' })).rejects.toMatchObject({ code: expect.stringMatching(/PKG_TRUNCATED|PKG_FORMAT/) });
       expect(existsSync(out)).toBe(false);
     }
     // dropping the last data chunk (and keeping manifest + signature) is refused
@@ -320,18 +338,18 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
     const [c0, c1] = recs;
     const variants: [string, Buffer, RegExp][] = [
       ['drop last chunk', Buffer.concat([bytes.subarray(0, last.start), bytes.subarray(last.end)]), /PKG_TRUNCATED/],
-      ['swap chunks', Buffer.concat([bytes.subarray(0, c0!.start), bytes.subarray(c1!.start, c1!.end), bytes.subarray(c0!.start, c0!.end), bytes.subarray(c1!.end)]), /PKG_TAMPERED/],
+      ['swap chunks', Buffer.concat([bytes.subarray(0, c0!.start), bytes.subarray(c1!.start, c1!.end), bytes.subarray(c0!.start, c0!.end), bytes.subarray(c1!.end)]), /PKG_BAD_SIGNATURE/],
     ];
     const enc2 = fresh('.enc');
-    await makeEncodedFile(enc2, 20);
-    const other = readFileSync(await pack(enc2, { chunkSize: 200 }));
+    await makeEncodedFile(enc2, 400);
+    const other = readFileSync(await pack(enc2));
     const o0 = walk(other)[0]!;
-    variants.push(['chunk from another package', Buffer.concat([bytes.subarray(0, c0!.start), other.subarray(o0.start, o0.end), bytes.subarray(c0!.end)]), /PKG_TAMPERED/]);
+    variants.push(['chunk from another package', Buffer.concat([bytes.subarray(0, c0!.start), other.subarray(o0.start, o0.end), bytes.subarray(c0!.end)]), /PKG_BAD_SIGNATURE/]);
     for (const [name, buf, code] of variants) {
       const f = fresh('.p20pkg');
       writeFileSync(f, buf);
       const out = fresh();
-      const e = await unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: newStore() }).catch((x: unknown) => x as { code: string });
+      const e = await unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: out, store: newStore(), expectKind: 'encoded' }).catch((x: unknown) => x as { code: string });
       expect((e as { code?: string }).code, name).toMatch(code);
       expect(existsSync(out)).toBe(false);
     }
@@ -340,27 +358,27 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
   it('trailing bytes after the signature are refused', async () => {
     const f = fresh('.p20pkg');
     writeFileSync(f, Buffer.concat([bytes, Buffer.from([0])]));
-    await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: newStore() })).rejects.toMatchObject({ code: 'PKG_FORMAT' });
+    await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: newStore(), expectKind: 'encoded' })).rejects.toMatchObject({ code: 'PKG_FORMAT' });
   });
 
   it('wrong recipient key, unknown agency, agency key not matching its name, replay', async () => {
     const db = newStore();
     // wrong recipient: k12 tries to open the linker's package
-    await expect(unpackFile({ input: pkg, key: keys.k12!.priv, allow: linkerAllow, output: fresh(), store: db })).rejects.toMatchObject({ code: 'PKG_WRONG_RECIPIENT' });
+    await expect(unpackFile({ input: pkg, key: keys.k12!.priv, allow: linkerAllow, output: fresh(), store: db, expectKind: 'encoded' })).rejects.toMatchObject({ code: 'PKG_WRONG_RECIPIENT' });
     // unknown agency
     const enc = fresh('.enc');
     await makeEncodedFile(enc, 3, 'mallory');
     const mal = await pack(enc, { from: 'mallory' });
-    await expect(unpackFile({ input: mal, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: db })).rejects.toThrow(/unknown signer.*"mallory" is not in the allow-list/);
+    await expect(unpackFile({ input: mal, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: db, expectKind: 'encoded' })).rejects.toThrow(/unknown signer.*"mallory" is not in the allow-list/);
     // mallory signs with her key but claims to be k12
     const out = fresh('.p20pkg');
     await packageFile({ input: enc, kind: 'encoded', to: keys.linker!.pub, sign: keys.mallory!.priv, name: 'k12', output: out });
-    await expect(unpackFile({ input: out, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: db })).rejects.toMatchObject({ code: 'PKG_UNKNOWN_SIGNER' });
+    await expect(unpackFile({ input: out, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: db, expectKind: 'encoded' })).rejects.toMatchObject({ code: 'PKG_UNKNOWN_SIGNER' });
     // replay
     const first = fresh();
-    await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: first, store: db });
+    await unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: first, store: db, expectKind: 'encoded' });
     const second = fresh();
-    await expect(unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: second, store: db })).rejects.toThrow(/replay: content id [0-9a-f]{32} was already accepted/);
+    await expect(unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: second, store: db, expectKind: 'encoded' })).rejects.toThrow(/replay: content id [0-9a-f]{32} was already accepted/);
     expect(existsSync(second)).toBe(false);
     const types = [...listAudit(db)].map((e) => `${e.type}:${String(e.detail.reason ?? '')}`);
     expect(types).toEqual(['package-refused:PKG_WRONG_RECIPIENT', 'package-refused:PKG_UNKNOWN_SIGNER', 'package-refused:PKG_UNKNOWN_SIGNER', 'package-accepted:', 'package-refused:PKG_REPLAY']);
@@ -368,7 +386,7 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
   });
 
   it('a signature by another allow-listed agency over k12\'s package is refused (header bound into every chunk)', async () => {
-    // hed re-signs k12's package claiming to be hed: needs a changed header → every chunk fails
+    // hed re-signs k12's package claiming to be hed: the signature holds, but the changed header → every chunk fails
     const headerText = bytes.subarray(12, 12 + hlen).toString('utf8');
     const h = JSON.parse(headerText) as { sender: { name: string; fingerprint: string } };
     h.sender = { name: 'hed', fingerprint: keys.hed!.pub.sign.fingerprint };
@@ -376,14 +394,19 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
     const nh = Buffer.from(canonicalJson(h));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(nh.length);
-    const rest = bytes.subarray(12 + hlen);
+    const sigLen = bytes.readUInt32BE(bytes.length - 256 - 4);
+    const rest = bytes.subarray(12 + hlen, bytes.length - 5 - sigLen);
+    const signed = Buffer.concat([bytes.subarray(0, 8), len, nh, rest]);
+    const { pssSign } = await import('../../src/package/keys.js');
+    const { signatureInput, sha256, recordPrefix } = await import('../../src/package/envelope.js');
+    const sig = pssSign(keys.hed!.priv.sign.key, signatureInput(sha256(signed)));
     const f = fresh('.p20pkg');
-    writeFileSync(f, Buffer.concat([bytes.subarray(0, 8), len, nh, rest]));
-    await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: newStore() })).rejects.toMatchObject({ code: 'PKG_TAMPERED' });
+    writeFileSync(f, Buffer.concat([signed, recordPrefix(4, sig.length), sig]));
+    await expect(unpackFile({ input: f, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), store: newStore(), expectKind: 'encoded' })).rejects.toMatchObject({ code: 'PKG_TAMPERED' });
   });
 
   it('an encoded package needs a store (replay protection)', async () => {
-    await expect(unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: fresh() })).rejects.toMatchObject({ code: 'PKG_NO_STORE' });
+    await expect(unpackFile({ input: pkg, key: keys.linker!.priv, allow: linkerAllow, output: fresh(), expectKind: 'encoded' })).rejects.toMatchObject({ code: 'PKG_NO_STORE' });
   });
 });
 
@@ -405,8 +428,8 @@ describe('interoperability: an independent reader built from protocols/package-f
   it('decrypts and verifies a p20link package', async () => {
     const { createPrivateKey, createPublicKey, privateDecrypt, createDecipheriv, verify, constants } = await import('node:crypto');
     const input = fresh('.csv');
-    writeFileSync(input, `x\n${'hello\n'.repeat(40)}`);
-    const pkgPath = await pack(input, { kind: 'result', chunkSize: 50 });
+    writeFileSync(input, `x\n${'hello\n'.repeat(2000)}`);
+    const pkgPath = await pack(input, { kind: 'result', chunkSize: MIN_CHUNK_SIZE, party: 'k12' });
     const b = readFileSync(pkgPath);
     expect(b.subarray(0, 8).toString('latin1')).toBe('P20LPKG\n');
     const hlen = b.readUInt32BE(8);
@@ -448,8 +471,8 @@ describe('interoperability: an independent reader built from protocols/package-f
     }
     const content = Buffer.concat(plain);
     expect(content.equals(readFileSync(input))).toBe(true);
-    expect(i).toBe(Math.ceil(content.length / 50) + 1);
-    expect(manifest).toMatchObject({ contentSha256: createHash('sha256').update(content).digest('hex'), rowCount: 40, contentBytes: content.length, kind: 'result' });
+    expect(i).toBe(Math.ceil(content.length / MIN_CHUNK_SIZE) + 1);
+    expect(manifest).toMatchObject({ contentSha256: createHash('sha256').update(content).digest('hex'), rowCount: 2000, contentBytes: content.length, kind: 'result' });
   });
 
   it('a passphrase-protected key file is standard encrypted PKCS#8 (OpenSSL reads it)', async () => {

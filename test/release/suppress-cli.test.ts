@@ -17,7 +17,8 @@ describe('p20link suppress / audit-table (end to end)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/primary-small\s+1/);
     expect(r.out).toMatch(/secondary\s+3/);
-    expect(r.out).toMatch(/cost: 3 complementary cell\(s\) hiding 77 count/);
+    expect(r.out).toMatch(/cost: 3 complementary cell\(s\); 4 count cell\(s\) hidden in all/);
+    expect(r.out).not.toMatch(/hiding 77/); // no hidden totals unless --report-hidden-values
     const report = JSON.parse(readFileSync(rep, 'utf8'));
     expect(report.format).toBe('p20link-suppress-report');
     expect(report.hidden.map((h: { line: number; reason: string }) => `${h.line}:${h.reason}`)).toEqual(['2:primary-small', '3:secondary', '5:secondary', '6:secondary']);

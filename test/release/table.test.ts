@@ -18,7 +18,7 @@ const fx = (f: string): string => resolve(FIX, f);
 
 async function suppressFixture(csv: string, spec?: string, extra: Record<string, unknown> = {}): Promise<SuppressResult> {
   const t = await readTableCsv(fx(csv));
-  return suppressTable({ file: csv, ...t, ...(spec ? { spec: await loadTableSpec(fx(spec)) } : {}), ...extra });
+  return suppressTable({ file: csv, ...t, ...(spec ? { spec: await loadTableSpec(fx(spec)) } : {}), reportHiddenValues: true, ...extra });
 }
 const hiddenRows = (r: SuppressResult): number[] => r.report.hidden.filter((h) => h.column === r.report.hidden[0]?.column).map((h) => h.row);
 

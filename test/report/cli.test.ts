@@ -29,7 +29,8 @@ beforeAll(async () => {
     if (unlink && !single) dropped++;
     byParty[p!]!.push(`${r},${unlink ? `X${r}` : `L${e}`},${unlink ? '' : '0.950000'}`);
   }
-  await writeFile(join(dir, 'run-report.json'), JSON.stringify({ parameters: { threshold: 0.8, reviewThreshold: null }, scoreHistogram: { binWidth: 0.01, counts: Array.from({ length: 101 }, (_, i) => (i >= 80 ? 10 : 0)) } }));
+  // a partial run report (histogram only) kept under another name: a directory's run-report.json is the run's manifest
+  await writeFile(join(dir, 'partial-report.json'), JSON.stringify({ parameters: { threshold: 0.8, reviewThreshold: null }, scoreHistogram: { binWidth: 0.01, counts: Array.from({ length: 101 }, (_, i) => (i >= 80 ? 10 : 0)) } }));
   for (const [p, lines] of Object.entries(byParty)) await writeFile(join(dir, `${p}.links.csv`), `record_id,linkage_id,score\n${lines.join('\n')}\n`);
 });
 afterAll(async () => {
@@ -40,7 +41,7 @@ describe('p20link report (CLI)', () => {
   it('report quality prints the metrics and writes the HTML report and wrong pairs', async () => {
     const html = join(dir, 'q.html');
     const wrong = join(dir, 'wrong.csv');
-    const r = await run(['report', 'quality', '--links', dir, '--truth', truth, '--run-report', join(dir, 'run-report.json'), '--html', html, '--wrong-pairs', wrong]);
+    const r = await run(['report', 'quality', '--links', dir, '--truth', truth, '--run-report', join(dir, 'partial-report.json'), '--html', html, '--wrong-pairs', wrong]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/precision 1\.0000/);
     expect(r.out).toMatch(/missed 2,/);
@@ -59,7 +60,8 @@ describe('p20link report (CLI)', () => {
     const r = await run(['report', 'bias', '--links', join(dir, 'k12.links.csv'), '--data', data, '--id-column', 'student_id', '--by', 'race_ethnicity,gender', '--by', 'age_band:birth_date', '--as-of', '2026-01-01', '--margin', '0.001', '--fail-on-flag']);
     expect(r.out).toContain('race_ethnicity');
     expect(r.out).toContain('age_band (from birth_date, as of 2026-01-01)');
-    expect(r.code).toBe(3);
+    // a flagged group is a failed check: exit 1 (docs/exit-codes.md)
+    expect(r.code).toBe(1);
   });
 
   it('bad input is a clear error naming the file, with a non-zero exit', async () => {
@@ -67,8 +69,13 @@ describe('p20link report (CLI)', () => {
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/p20link: error: .*truth\.csv.*student_id/);
     const r2 = await run(['report', 'quality', '--links', join(dir, 'nope'), '--truth', truth]);
-    expect(r2.code).not.toBe(0);
-    expect(r2.out).toMatch(/cannot read directory/);
+    expect(r2.code).toBe(2);
+    expect(r2.out).toMatch(/nope: cannot read the links directory: no such file or directory/);
+    expect(r2.out).not.toMatch(/ENOENT/);
+    const r3 = await run(['report', 'quality', '--links', join(dir, 'k12.links.csv'), '--truth', truth]);
+    expect(r3.code).toBe(2);
+    expect(r3.out).toMatch(/k12\.links\.csv: --links wants the linker's output directory/);
+    expect(r3.out).not.toMatch(/ENOTDIR|internal error/);
   });
 
   it('generate --help and a bad count', async () => {

@@ -176,3 +176,42 @@ describe('schemaFingerprint', () => {
     );
   });
 });
+
+describe('parseLinkageSchema: resource limits (SCHEMA_LIMITS) refuse what would exhaust memory or fill the filter', () => {
+  const cases: [string, (d: Record<string, any>) => unknown, string, RegExp][] = [
+    ['l = 2^30 (ran out of memory)', (d) => { d.clkConfig.l = 2 ** 30; return d; }, '/clkConfig/l', /from 64 to 8192 bits \(found 1073741824\)/],
+    ['l = 32', (d) => { d.clkConfig.l = 32; return d; }, '/clkConfig/l', /from 64 to 8192/],
+    ['l = 16384', (d) => { d.clkConfig.l = 16384; return d; }, '/clkConfig/l', /from 64 to 8192/],
+    ['xor_folds making 2^20 bits', (d) => { d.clkConfig.xor_folds = 10; return d; }, '/clkConfig/xor_folds', /at most 65536 bits/],
+    ['bitsPerFeature 10^6 (all-ones CLKs)', (d) => { d.features[1].hashing.strategy = { bitsPerFeature: 1_000_000 }; return d; }, '/features/1/hashing/strategy/bitsPerFeature', /at most 1024 bits per feature/],
+    ['bitsPerFeature above the filter', (d) => { d.features[1].hashing.strategy = { bitsPerFeature: 2000 }; return d; }, '/features/1/hashing/strategy/bitsPerFeature', /no more than the 1024 bits/],
+    ['bitsPerToken 1000', (d) => { d.features[2].hashing.strategy = { bitsPerToken: 1000 }; return d; }, '/features/2/hashing/strategy/bitsPerToken', /at most 128 bits per token/],
+    ['numeric resolution 10^5', (d) => { d.features[5].hashing.comparison = { type: 'numeric', thresholdDistance: 1, resolution: 100_000 }; return d; }, '/features/5/hashing/comparison/resolution', /at most 64/],
+  ];
+  for (const [label, mutate, where, what] of cases) {
+    it(label, () => {
+      const err = refusal(mutate(people()));
+      expect(err.location.field).toBe(where);
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toMatch(what);
+    });
+  }
+
+  it('the bounds themselves are accepted (l 64 and 8192, 128 bits per token, bitsPerFeature = l)', () => {
+    const a = people();
+    a.clkConfig.l = 8192;
+    a.features[2].hashing.strategy = { bitsPerToken: 128 };
+    a.features[1].hashing.strategy = { bitsPerFeature: 4096 };
+    expect(parseLinkageSchema(a, 'a').clkConfig.l).toBe(8192);
+    const b = people();
+    b.clkConfig.l = 64;
+    for (const f of b.features) if (f.hashing?.strategy?.bitsPerFeature !== undefined) f.hashing.strategy = { bitsPerFeature: 64 };
+    expect(parseLinkageSchema(b, 'b').clkConfig.l).toBe(64);
+  });
+
+  it('every shipped schema and every clkhash vector lies inside the bounds', () => {
+    for (const f of ['protocols/schemas/p20w-person.json', 'protocols/schemas/febrl.json']) {
+      expect(() => parseLinkageSchema(JSON.parse(readFileSync(path.resolve(process.cwd(), f), 'utf8')), f)).not.toThrow();
+    }
+  });
+});

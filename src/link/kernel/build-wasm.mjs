@@ -3,6 +3,8 @@
 // AssemblyScript compiler (a devDependency). The generated file is committed,
 // so a build without the toolchain keeps working: if asc is missing this
 // script says so and leaves the committed bytes alone.
+// It then builds the optional native kernel (native/build.mjs), which never
+// fails the build: without a C compiler the WebAssembly kernel is used.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+try {
+  const { buildNative } = await import('./native/build.mjs');
+  buildNative();
+} catch (e) {
+  process.stderr.write(`build:native: skipped (${e instanceof Error ? e.message : String(e)})\n`);
+}
 const root = join(here, '..', '..', '..');
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const target = join(here, 'wasm-bytes.ts');

@@ -217,6 +217,12 @@ export interface RunSummary {
   counts: unknown;
 }
 
+/** True when this store recorded a run with this id (used to recognise the store's own earlier output directories). */
+export function hasRun(db: Db, runId: string): boolean {
+  ensureRegistry(db);
+  return db.prepare('SELECT 1 FROM registry_runs WHERE run_id = ?').get(runId) !== undefined;
+}
+
 export function listRuns(db: Db): RunSummary[] {
   ensureRegistry(db);
   const rows = db.prepare('SELECT seq, run_id, started_at, inputs, parameters, counts FROM registry_runs ORDER BY seq').all() as {

@@ -52,6 +52,7 @@ export async function kcheckFile(opts: KCheckFileOptions): Promise<KCheckResult>
     progress.update(acc.rows);
   }
   progress.finish();
+  assertNotEmpty(acc.rows, opts.input);
   return acc.result(opts.input, (performance.now() - start) / 1000, opts.listSmall ?? 0);
 }
 
@@ -67,6 +68,11 @@ export function settingsOf(s: KSettingsLike): KSettings {
   if (isResolved(s)) return s;
   const { spec, ...rest } = s as Omit<KSettingsInput, 'spec'> & { spec?: KCheckSpec };
   return settingsFrom(spec ?? { version: 1 }, rest);
+}
+
+/** A file with a header and no data rows is bad input (exit 2): "k = 0" would otherwise read as a result. */
+export function assertNotEmpty(rows: number, file: string): void {
+  if (rows === 0) throw new P20Error('KCHECK_EMPTY', 'the file has a header but no data rows; nothing to check', { file, line: 2 }, 2);
 }
 
 /** Refuse in-memory rows whose width differs from the header (as openCsv does for files). */
@@ -88,6 +94,7 @@ export function prepareRows(
   const s = settingsOf(settings);
   const { qiIdx, sensIdx } = resolveColumns(header, s, name);
   checkRowWidths(header, rows, name);
+  assertNotEmpty(rows.length, name);
   return { settings: s, qiIdx, sensIdx };
 }
 

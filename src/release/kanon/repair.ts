@@ -15,7 +15,7 @@ import { tempPathFor } from '../../io/atomic-file.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
 import { Aggregate } from './aggregate.js';
 import { ClassAccumulator, resolveColumns } from './classes.js';
-import { assertInputFile, kcheckFile, kcheckRows, prepareRows, type KSettingsLike } from './kcheck.js';
+import { assertInputFile, assertNotEmpty, kcheckFile, kcheckRows, prepareRows, type KSettingsLike } from './kcheck.js';
 import { informationLoss, rowRewriter, searchRepair } from './plan.js';
 import { resolveSettings } from './spec.js';
 import type { KSettings, KSettingsInput, RepairResult } from './types.js';
@@ -66,6 +66,7 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
     }
     progress.update(agg.rows);
   }
+  assertNotEmpty(agg.rows, opts.input);
   const before = acc.result(opts.input, (performance.now() - start) / 1000);
 
   const { plan, steps, strategyUsed, latticeSize, evaluated } = searchRepair(agg);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { P20Error } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic-file.js';
+import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../io/atomic-file.js';
 import { csvLine, openCsv } from '../../io/csv.js';
 import { auditTable } from './audit.js';
 import { loadTableSpec } from './spec.js';
@@ -51,8 +51,10 @@ export async function suppressFile(o: SuppressFileOptions): Promise<SuppressResu
   const t = await readTableCsv(o.input);
   const { input: _i, output: _o, reportPath: _r, spec: _s, ...rest } = o;
   const res = await suppressTable({ ...rest, file: o.input, header: t.header, rows: t.rows, lines: t.lines, ...(spec ? { spec } : {}) });
-  await writeFileAtomic(o.output, tableCsvText(res.table.header, res.table.rows));
-  if (o.reportPath) await writeFileAtomic(o.reportPath, JSON.stringify(res.report, null, 2) + '\n');
+  // the suppressed table is meant to be published: world-readable (every other output is 0600)
+  await writeFileAtomic(o.output, tableCsvText(res.table.header, res.table.rows), PUBLIC_FILE_MODE);
+  // The report may carry hidden values (reportHiddenValues): owner-only (0600) in every case.
+  if (o.reportPath) await writeFileAtomic(o.reportPath, JSON.stringify(res.report, null, 2) + '\n', 0o600);
   return res;
 }
 
@@ -63,6 +65,9 @@ export interface AuditFileOptions {
   minN?: number;
   marker?: string;
   protectZero?: boolean;
+  protectExtremes?: boolean;
+  protection?: SuppressOptions['protection'];
+  integerCheck?: boolean;
   exactBounds?: boolean;
 }
 

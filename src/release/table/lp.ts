@@ -89,8 +89,9 @@ export class ComponentLp {
     try {
       return this.optimizeNow(expr, sense);
     } catch (e) {
-      // Caps can make the witness LP infeasible (a hidden cell must exceed its cap): no witness.
-      if (e instanceof P20Error && e.code === 'TABLE_INCONSISTENT') return { value: Number.NaN };
+      // Caps can make the witness LP infeasible (a hidden cell must exceed its cap), and
+      // HiGHS may then stop with status "unknown" instead of "infeasible": no witness.
+      if (e instanceof P20Error && (e.code === 'TABLE_INCONSISTENT' || e.code === 'TABLE_LP')) return { value: Number.NaN };
       throw e;
     } finally {
       this.model.changeColsBounds(sel, new Float64Array(cols.length), new Float64Array(cols.length).fill(this.highs.infinity));
@@ -105,8 +106,20 @@ export class ComponentLp {
     this.model.changeObjectiveSense(sense === 1 ? highs.constants.objectiveSense.minimize : highs.constants.objectiveSense.maximize);
     this.model.run();
     this.solves++;
-    const st = this.model.getModelStatus();
+    let st = this.model.getModelStatus();
     const ms = highs.constants.modelStatus;
+    if (st !== ms.optimal && st !== ms.infeasible && st !== ms.unbounded && st !== ms.unboundedOrInfeasible) {
+      // Status "unknown" (15) or a solver stop: solve once more from scratch, with presolve.
+      this.model.clearSolver();
+      this.model.options.set({ presolve: 'on' });
+      try {
+        this.model.run();
+        this.solves++;
+        st = this.model.getModelStatus();
+      } finally {
+        this.model.options.set({ presolve: 'off' });
+      }
+    }
     if (st === ms.optimal) {
       const point = this.model.getSolution().colValue;
       return { value: expr.constant + this.model.getObjectiveValue(), point };
@@ -118,7 +131,8 @@ export class ComponentLp {
     if (st === ms.infeasible) {
       throw new P20Error('TABLE_INCONSISTENT', 'the published values contradict the table totals (no non-negative values fit the hidden cells)');
     }
-    throw new P20Error('TABLE_LP', `LP solver stopped with status ${String(st)}`);
+    // Not a verdict on the table: callers that only look for witnesses treat it as "no witness".
+    throw new P20Error('TABLE_LP', `LP solver stopped with status ${String(st)}`, {}, 70);
   }
 
   dispose(): void {

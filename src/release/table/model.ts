@@ -1,5 +1,5 @@
 import { P20Error } from '../../errors.js';
-import type { Constraint, CountTable, TableSpec } from './types.js';
+import type { Constraint, CountTable, ExtraRow, RateColumn, TableSpec } from './types.js';
 
 /** Most violations listed in one error message (all are counted). */
 const MAX_LISTED = 20;
@@ -37,6 +37,9 @@ function parseCount(v: string, marker: string, file: string, line: number, field
  */
 export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'): CountTable {
   const { file, header, rows } = input;
+  if (rows.length === 0) {
+    throw new P20Error('TABLE_EMPTY', 'the table has a header but no data rows; nothing to suppress or audit', { file, line: 2 }, 2);
+  }
   const lines = input.lines ?? rows.map((_, i) => i + 2);
   const col = (name: string, field: string): number => {
     const i = header.indexOf(name);
@@ -45,12 +48,20 @@ export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'
   };
   const countIndex = col(spec.count, 'count');
   const dimIdx = spec.dimensions.map((d, i) => col(d.column, `dimensions.${i}.column`));
-  const rates = (spec.rates ?? []).map((r, i) => ({
+  const rates: RateColumn[] = (spec.rates ?? []).map((r, i) => ({
     column: r.column,
     index: col(r.column, `rates.${i}.column`),
     denominatorIndex: col(r.denominator ?? spec.count, `rates.${i}.denominator`),
     scale: r.scale ?? 100,
+    numeratorCells: new Int32Array(rows.length).fill(-1),
+    denominatorCells: new Int32Array(rows.length).fill(-1),
   }));
+  const numeratorDims = (spec.rates ?? []).map((r, i) => {
+    if (!r.numerator) return -1;
+    const d = spec.dimensions.findIndex((x) => x.column === r.numerator!.column);
+    if (d < 0) throw new P20Error('TABLE_SPEC', `numerator column "${r.numerator.column}" is not a dimension`, { file, field: `rates.${i}.numerator.column` });
+    return d;
+  });
 
   const n = rows.length;
   const counts = new Float64Array(n);
@@ -124,6 +135,36 @@ export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'
     }
   });
 
+  // Rates: which count cell holds each row's numerator and denominator.
+  const extraRows: ExtraRow[] = [];
+  rates.forEach((rs, ri) => {
+    const rspec = spec.rates![ri]!;
+    const denomIsCount = rs.denominatorIndex === countIndex;
+    const nd = numeratorDims[ri]!;
+    for (let r = 0; r < n; r++) {
+      if (denomIsCount) rs.denominatorCells[r] = r;
+      if (nd >= 0) {
+        const row = rows[r]!;
+        const key = dimIdx.map((ci, j) => (j === nd ? rspec.numerator!.value : row[ci]!)).join(SEP);
+        rs.numeratorCells[r] = keys.get(key) ?? -1;
+      } else if (!denomIsCount) {
+        // Wide layout: the count column is the numerator, the denominator a published column.
+        rs.numeratorCells[r] = r;
+        const d = rows[r]![rs.denominatorIndex]!.trim();
+        if (/^\d+$/.test(d)) {
+          // The attacker knows numerator ≤ denominator.
+          extraRows.push({ cells: [r], coefs: [-1], rhs: -Number(d), exact: false, source: `${rs.column}: ${spec.count} ≤ ${header[rs.denominatorIndex]}`, complement: { cell: r, total: Number(d) } });
+        } else if (d !== '' && d !== marker) {
+          throw new P20Error('TABLE_RATE', `denominator "${d.slice(0, 40)}" is not a whole number`, { file, line: lines[r]!, field: header[rs.denominatorIndex]! });
+        }
+      }
+    }
+  });
+  const cellExtraRows: number[][] = Array.from({ length: n }, () => []);
+  extraRows.forEach((x, k) => {
+    for (const c of x.cells) cellExtraRows[c]!.push(k);
+  });
+
   const cellConstraints: number[][] = Array.from({ length: n }, () => []);
   constraints.forEach((c, k) => {
     cellConstraints[c.total]!.push(k);
@@ -176,6 +217,8 @@ export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'
     constraints,
     cellConstraints,
     rates,
+    extraRows,
+    cellExtraRows,
     spec,
   };
 }

@@ -1,3 +1,4 @@
+import { isSensitive, publishedViolations, type RuleParams } from './rule.js';
 import type { CountTable, SuppressionReason } from './types.js';
 
 export interface PrimaryResult {
@@ -9,44 +10,50 @@ export interface PrimaryResult {
 
 /** Is a count sensitive by itself? Counts in (0, n); zero too when protectZero. */
 export function isSmall(x: number, minN: number, protectZero: boolean): boolean {
-  return x < minN && (x > 0 || (protectZero && x === 0));
+  return isSensitive(x, minN, protectZero);
 }
 
 /**
- * Primary suppression of count cells:
+ * Primary suppression of count cells: the cells the publication rule
+ * (rule.ts `publishedViolations`, the same the audit applies) forbids to
+ * publish when nothing else is hidden:
  * - `pre-suppressed`: the input already carried the marker;
- * - `primary-small`: count in (0, n) (or [0, n) with protectZero);
+ * - `primary-small`: count in (0, n) (0 too with protectZero, and in outcome
+ *   partitions when extremes are protected);
  * - `primary-complement`: a published part x of a total T with T − x in (0, n)
- *   (98 "proficient" of 100 reveals the 2 who were not). Not applied when the
- *   complement is one published sibling cell: that cell is primary-small and
- *   protecting it is the same requirement.
+ *   (98 "proficient" of 100 reveals the 2), or 0 where 100 % is protected.
+ *   Not applied when the complement is one non-zero sibling cell: that cell is
+ *   primary-small and protecting it is the same requirement (the final check
+ *   of the rule catches any case where it is not).
  */
-export function primarySuppression(table: CountTable, minN: number, protectZero: boolean): PrimaryResult {
+export function primarySuppression(table: CountTable, params: RuleParams): PrimaryResult {
   const { counts } = table;
   const reason: (SuppressionReason | undefined)[] = new Array(counts.length).fill(undefined);
+  const hidden = new Uint8Array(counts.length);
   for (let i = 0; i < counts.length; i++) {
-    const x = counts[i]!;
-    if (Number.isNaN(x)) reason[i] = 'pre-suppressed';
-    else if (isSmall(x, minN, protectZero)) reason[i] = 'primary-small';
+    if (Number.isNaN(counts[i]!)) {
+      reason[i] = 'pre-suppressed';
+      hidden[i] = 1;
+    }
+  }
+  const first = publishedViolations(table, hidden, params);
+  for (const v of first) {
+    if (v.rule === 'published-small') {
+      reason[v.row] = 'primary-small';
+      hidden[v.row] = 1;
+    }
   }
   const complementOf = new Map<number, number[]>();
-  table.constraints.forEach((c, k) => {
-    const t = counts[c.total]!;
-    if (Number.isNaN(t)) return;
-    for (const p of c.parts) {
-      const x = counts[p]!;
-      if (Number.isNaN(x) || reason[p] === 'primary-small' || reason[p] === 'pre-suppressed') continue;
-      const comp = t - x;
-      // In a complete partition whose complement is a single non-zero sibling, that
-      // sibling is itself primary-small and its protection is the same requirement.
-      if (c.complete && c.parts.filter((q) => q !== p && counts[q] !== 0).length === 1) continue;
-      if (comp > 0 && comp < minN) {
-        reason[p] = 'primary-complement';
-        const l = complementOf.get(p) ?? [];
-        l.push(k);
-        complementOf.set(p, l);
-      }
+  for (const v of publishedViolations(table, hidden, params)) {
+    if (v.rule !== 'published-complement' || reason[v.row] !== undefined && reason[v.row] !== 'primary-complement') continue;
+    if (v.constraint !== undefined) {
+      const c = table.constraints[v.constraint]!;
+      if (c.complete && c.parts.filter((q) => q !== v.row && counts[q] !== 0).length === 1 && v.value > 0) continue;
+      const l = complementOf.get(v.row) ?? [];
+      l.push(v.constraint);
+      complementOf.set(v.row, l);
     }
-  });
+    reason[v.row] = 'primary-complement';
+  }
   return { reason, complementOf };
 }

@@ -1,4 +1,5 @@
 import type { Highs } from 'highs';
+import { P20Error } from '../../errors.js';
 import { ComponentLp, type LinearExpr } from './lp.js';
 import type { CountTable, ProtectionMode } from './types.js';
 
@@ -12,13 +13,17 @@ import type { CountTable, ProtectionMode } from './types.js';
  * constraints with the published cells fixed (integer-rounded: counts are
  * whole numbers).
  *
- * Requirement kinds:
- * - `strong` (primary cells, true value known to be sensitive): protection
- *   mode `range` needs lower ≤ 0 and upper ≥ n; `threshold` needs upper ≥ n.
- * - `cell` (every hidden cell): not exactly recoverable (upper − lower ≥ 1)
- *   and not known to be small (it is not the case that 1 ≤ lower and upper ≤ n−1;
- *   with protectZero, not upper ≤ n−1).
- * - `complement` (every hidden part x of a constraint): T − x not known to be small.
+ * Requirement kinds (one rule, the same for suppress and audit-table; the
+ * audit does not know true values nor which cells were primary):
+ * - `cell` (every hidden count cell): not exactly recoverable
+ *   (upper − lower ≥ 1) and not known to be below n (upper ≥ n: zeros are
+ *   published, so a hidden cell known to be < n is small or a hidden zero);
+ *   protection `range` also needs lower ≤ 0 unless lower ≥ n.
+ * - `complement` (every hidden part x of a constraint): T − x not known to be
+ *   small: fails when upper ≤ n − 1 and (upper ≥ 1, or zeros are sensitive
+ *   for that constraint: --protect-zero, or an outcome partition with
+ *   extremes protected); `range` also needs lower ≤ 0 unless lower ≥ n.
+ * - `strong`: kept for compatibility, judged like `cell`.
  *
  * Checking uses witnesses: every feasible point seen (the true table, and
  * each LP optimum) bounds the interval from inside, so a requirement is
@@ -37,6 +42,10 @@ export interface Requirement {
   /** Cell ids and coefficients of the quantity. */
   cells: number[];
   coefs: number[];
+  /** Complement requirements: a known zero complement (100 %) is sensitive too. */
+  zeroSensitive?: boolean;
+  /** Constant added to the quantity (a published denominator column d in d − x). Default 0. */
+  constant?: number;
 }
 
 export interface ReqOutcome {
@@ -94,6 +103,18 @@ export function hiddenComponents(table: CountTable, hidden: Uint8Array): number[
     visit(c.total);
     for (const p of c.parts) visit(p);
   }
+  for (const x of table.extraRows) {
+    let first = -1;
+    for (const id of x.cells) {
+      if (!hidden[id]) continue;
+      if (first < 0) first = id;
+      else {
+        const a = find(first);
+        const b = find(id);
+        if (a !== b) parent[a] = b;
+      }
+    }
+  }
   const comps = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     if (!hidden[i]) continue;
@@ -118,17 +139,82 @@ interface State {
   upper?: number;
 }
 
-function verdict(req: Requirement, lower: number, upper: number, p: ProtectParams): string | undefined {
+/** One attacker row: Σ coefs·x[vars] = rhs (exact) or ≥ rhs. */
+export interface AttackerRow {
+  vars: number[];
+  coefs: number[];
+  rhs: number;
+  exact: boolean;
+}
+
+/**
+ * The attacker's rows over the cells in `free` (cell → column), every other
+ * cell fixed at its value: the additive constraints and the extra rows (rate
+ * bands, numerator ≤ a published denominator) touching a free cell. The LP
+ * (here) and the integer check (integer.ts, via its `rows` option) use them.
+ */
+export function attackerRows(table: CountTable, free: Map<number, number>): AttackerRow[] {
+  const counts = table.counts;
+  const rows: AttackerRow[] = [];
+  const seen = new Set<number>();
+  const seenX = new Set<number>();
+  const adder = (row: AttackerRow) => (id: number, coef: number): void => {
+    const j = free.get(id);
+    if (j === undefined) row.rhs -= coef * counts[id]!;
+    else {
+      row.vars.push(j);
+      row.coefs.push(coef);
+    }
+  };
+  for (const c of free.keys()) {
+    for (const k of table.cellConstraints[c]!) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const con = table.constraints[k]!;
+      const row: AttackerRow = { vars: [], coefs: [], rhs: 0, exact: con.complete };
+      const add = adder(row);
+      add(con.total, 1);
+      for (const p of con.parts) add(p, -1);
+      rows.push(row);
+    }
+    for (const k of table.cellExtraRows[c] ?? []) {
+      if (seenX.has(k)) continue;
+      seenX.add(k);
+      const x = table.extraRows[k]!;
+      const row: AttackerRow = { vars: [], coefs: [], rhs: x.rhs, exact: x.exact };
+      const add = adder(row);
+      x.cells.forEach((id, i) => add(id, x.coefs[i]!));
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/**
+ * The one protection rule for a hidden quantity with attacker interval
+ * [lower, upper] (LP values; rounded inward here). Returns what fails, or
+ * undefined when the requirement holds.
+ *
+ * Requirements are proven from inner ranges (feasible points seen), so every
+ * test must be monotone: if it holds on an interval it holds on any wider
+ * one. All are, except "a complement known to be exactly 0 is fine" (zeros
+ * not sensitive): [0, 0] passes but [0, 5] does not. That pass needs the
+ * exact maximum: without `upperExact` it returns 'open-upper' (solve it).
+ */
+export function verdict(req: Requirement, lower: number, upper: number, p: ProtectParams, upperExact = false): string | undefined {
   const L = lo(lower);
   const U = hi(upper);
   const n = p.minN;
-  if (req.kind === 'strong') {
+  if (req.kind !== 'complement') {
+    if (U - L < 1) return 'exact';
     if (U < n) return 'upper';
     if (p.protection === 'range' && L > 0) return 'lower';
     return undefined;
   }
-  if (req.kind === 'cell' && U - L < 1) return 'exact';
-  if (U <= n - 1 && (p.protectZero || L >= 1)) return 'known-small';
+  if (U <= n - 1) {
+    if (U >= 1 || p.protectZero || req.zeroSensitive === true) return 'known-small';
+    if (!upperExact) return 'open-upper';
+  }
   return undefined;
 }
 
@@ -150,7 +236,7 @@ export function auditComponent(
   members.forEach((c, j) => varOf.set(c, j));
   const counts = table.counts;
   const toExpr = (r: Requirement): LinearExpr => {
-    const e: LinearExpr = { constant: 0, vars: [], coefs: [] };
+    const e: LinearExpr = { constant: r.constant ?? 0, vars: [], coefs: [] };
     r.cells.forEach((c, i) => {
       const j = varOf.get(c);
       if (j === undefined) e.constant += r.coefs[i]! * counts[c]!;
@@ -175,31 +261,7 @@ export function auditComponent(
   if (truth) see(truth);
   const range = (s: State): [number, number] => [s.lower ?? s.seenLo, s.upper ?? s.seenHi];
 
-  /** LP rows over the cells in `free` (cell → column); every other cell is fixed at its value. */
-  const lpRows = (free: Map<number, number>): { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[] => {
-    const rows: { vars: number[]; coefs: number[]; rhs: number; exact: boolean }[] = [];
-    const seen = new Set<number>();
-    for (const c of free.keys()) {
-      for (const k of table.cellConstraints[c]!) {
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const con = table.constraints[k]!;
-        const row = { vars: [] as number[], coefs: [] as number[], rhs: 0, exact: con.complete };
-        const add = (id: number, coef: number): void => {
-          const j = free.get(id);
-          if (j === undefined) row.rhs -= coef * counts[id]!;
-          else {
-            row.vars.push(j);
-            row.coefs.push(coef);
-          }
-        };
-        add(con.total, 1);
-        for (const p of con.parts) add(p, -1);
-        rows.push(row);
-      }
-    }
-    return rows;
-  };
+  const lpRows = (free: Map<number, number>): AttackerRow[] => attackerRows(table, free);
   let lp: ComponentLp | undefined;
   const getLp = (): ComponentLp => {
     lp ??= new ComponentLp(highs, members.length, lpRows(varOf));
@@ -223,7 +285,7 @@ export function auditComponent(
       const s = states[i]!;
       if (req.kind === 'complement') return undefined;
       if (opts.full && req.kind === 'cell') return s.upper === undefined ? 'high' : s.lower === undefined ? 'low' : undefined;
-      const why = verdict(req, ...range(s), params);
+      const why = verdict(req, ...range(s), params, s.upper !== undefined);
       if (why === undefined) return undefined;
       if (why === 'lower') return s.lower === undefined ? 'low' : undefined;
       return s.upper === undefined ? 'high' : undefined;
@@ -277,7 +339,13 @@ export function auditComponent(
                 }
               });
               if (le.vars.length === 0) break;
-              const r = sub.optimize(le, d === 'low' ? 1 : -1);
+              let r: { value: number; point?: Float64Array };
+              try {
+                r = sub.optimize(le, d === 'low' ? 1 : -1);
+              } catch (e) {
+                if (!(e instanceof P20Error && e.code === 'TABLE_LP')) throw e;
+                break; // a witness search only
+              }
               stats.solves++;
               if (!r.point) break;
               const full = truth.slice();
@@ -315,7 +383,12 @@ export function auditComponent(
           let r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense, caps);
           stats.solves++;
           if (!r.point && Number.isNaN(r.value)) {
-            r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense); // caps infeasible: uncapped
+            // Caps infeasible (or solver status unknown): uncapped; a witness only, so a failed solve is no witness.
+            try {
+              r = getLp().optimize({ constant: 0, vars, coefs: vars.map(() => 1) }, sense);
+            } catch (e) {
+              if (!(e instanceof P20Error && e.code === 'TABLE_LP')) throw e;
+            }
             stats.solves++;
           }
           if (r.point) see(r.point);
@@ -337,7 +410,7 @@ export function auditComponent(
         continue;
       }
       for (let guard = 0; guard < 2; guard++) {
-        const why = verdict(req, ...range(s), params);
+        const why = verdict(req, ...range(s), params, s.upper !== undefined);
         if (why === undefined) break;
         // Solve the direction most likely to prove it.
         if (why === 'lower') {
@@ -355,7 +428,7 @@ export function auditComponent(
   return reqs.map((req, i) => {
     const s = states[i]!;
     const [a, b] = range(s);
-    const why = verdict(req, a, b, params);
+    const why = verdict(req, a, b, params, s.upper !== undefined);
     return {
       req,
       ok: why === undefined,

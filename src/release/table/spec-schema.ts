@@ -54,6 +54,12 @@ export const TABLE_SPEC_SCHEMA = {
           column: NAME,
           denominator: NAME,
           scale: { enum: [1, 100] },
+          numerator: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['column', 'value'],
+            properties: { column: NAME, value: NAME },
+          },
         },
       },
     },

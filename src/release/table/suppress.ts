@@ -1,9 +1,11 @@
+import type { Highs } from 'highs';
+import { verifyRequirementsInteger } from './integer.js';
 import { getHighs } from './lp.js';
 import { buildCountTable } from './model.js';
 import { primarySuppression } from './primary.js';
-import { auditComponent, hiddenComponents, type ProtectParams, type Requirement, type ReqOutcome } from './protect.js';
+import { attackerRows, auditComponent, hiddenComponents, type AuditStats, type ProtectParams, type Requirement, type ReqOutcome } from './protect.js';
 import { decideRates } from './rates.js';
-import { componentRequirements } from './requirements.js';
+import { publishedViolations, ruleRequirements, type RuleParams } from './rule.js';
 import { inferTableSpec } from './spec.js';
 import type { CountTable, HiddenCell, SuppressOptions, SuppressReport, SuppressResult, SuppressionReason, TableSpec } from './types.js';
 import { P20Error } from '../../errors.js';
@@ -13,7 +15,7 @@ export const DEFAULT_MARKER = '*';
 /** Components up to this many hidden cells get the pruning pass (each try is one component audit). */
 const PRUNE_MAX_COMPONENT = 400;
 
-/** Connected components among `cells` (hidden) through shared constraints. */
+/** Connected components among `cells` (hidden) through shared constraints and extra rows. */
 function componentsOf(table: CountTable, hidden: Uint8Array, cells: number[]): number[][] {
   const seen = new Set<number>();
   const out: number[][] = [];
@@ -22,19 +24,44 @@ function componentsOf(table: CountTable, hidden: Uint8Array, cells: number[]): n
     seen.add(start);
     const comp = [start];
     for (let q = 0; q < comp.length; q++) {
+      const ids: number[] = [];
       for (const k of table.cellConstraints[comp[q]!]!) {
         const con = table.constraints[k]!;
-        for (const id of [con.total, ...con.parts]) {
-          if (hidden[id] && !seen.has(id)) {
-            seen.add(id);
-            comp.push(id);
-          }
+        ids.push(con.total, ...con.parts);
+      }
+      for (const k of table.cellExtraRows[comp[q]!] ?? []) ids.push(...table.extraRows[k]!.cells);
+      for (const id of ids) {
+        if (hidden[id] && !seen.has(id)) {
+          seen.add(id);
+          comp.push(id);
         }
       }
     }
     out.push(comp.sort((a, b) => a - b));
   }
   return out;
+}
+
+/**
+ * The rule's audit of one component of hidden cells: LP bounds (protect.ts),
+ * then every requirement the LP proved is verified with exact integer bounds
+ * (integer.ts) unless `integerCheck` is false. Used by suppress and audit-table.
+ */
+export function auditWithRule(
+  highs: Highs,
+  table: CountTable,
+  hidden: Uint8Array,
+  comp: number[],
+  reqs: Requirement[],
+  params: ProtectParams,
+  stats: AuditStats,
+  opts: { truth: boolean; full: boolean; integerCheck: boolean },
+): ReqOutcome[] {
+  const outcomes = auditComponent(highs, table, hidden, comp, reqs, params, stats, { truth: opts.truth, full: opts.full });
+  if (!opts.integerCheck || reqs.length === 0) return outcomes;
+  const varOf = new Map<number, number>();
+  comp.forEach((c, j) => varOf.set(c, j));
+  return verifyRequirementsInteger(highs, table, comp, outcomes, params, stats, { truth: opts.truth, full: opts.full, rows: attackerRows(table, varOf) });
 }
 
 /** A table handed in as CSV header and rows, with or without a declared structure. */
@@ -53,16 +80,22 @@ export interface TableInput {
 
 export interface SuppressTableOptions extends SuppressOptions, TableInput {}
 
-export function resolveSettings(spec: TableSpec, o: SuppressOptions): ProtectParams & { marker: string } {
+export function resolveSettings(spec: TableSpec, o: SuppressOptions): RuleParams & { marker: string; protectExtremes: boolean } {
   const minN = o.minN ?? spec.minN ?? DEFAULT_MIN_N;
   if (!Number.isInteger(minN) || minN < 1) throw new P20Error('TABLE_OPTIONS', `minimum n must be a whole number ≥ 1 (got ${minN})`);
   const marker = o.marker ?? spec.marker ?? DEFAULT_MARKER;
   if (marker.trim() === '' || /^\d/.test(marker.trim())) throw new P20Error('TABLE_OPTIONS', `marker ${JSON.stringify(marker)} must be non-empty and not start with a digit`);
-  return { minN, protectZero: o.protectZero ?? false, protection: o.protection ?? 'threshold', marker: marker.trim() };
+  return {
+    minN,
+    protectZero: o.protectZero ?? false,
+    protectExtremes: o.protectExtremes ?? true,
+    protection: o.protection ?? 'threshold',
+    marker: marker.trim(),
+  };
 }
 
 /** The spec (declared or inferred), the settings and the count table of a table input. */
-export function prepareTable(opts: TableInput & SuppressOptions): { file: string; settings: ProtectParams & { marker: string }; table: CountTable } {
+export function prepareTable(opts: TableInput & SuppressOptions): { file: string; settings: ReturnType<typeof resolveSettings>; table: CountTable } {
   const file = opts.file ?? '<table>';
   const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
   const settings = resolveSettings(spec, opts);
@@ -96,10 +129,12 @@ function better(a: [number, number, number], b: [number, number, number]): boole
 export async function suppressTable(opts: SuppressTableOptions): Promise<SuppressResult> {
   const { file, settings, table } = prepareTable(opts);
   const { minN, protectZero, marker } = settings;
+  const rule: RuleParams = settings;
+  const integerCheck = opts.integerCheck ?? true;
   const highs = await getHighs();
   const n = table.rows.length;
 
-  const primary = primarySuppression(table, minN, protectZero);
+  const primary = primarySuppression(table, rule);
   const reason = primary.reason.slice();
   const hidden = new Uint8Array(n);
   reason.forEach((r, i) => {
@@ -111,14 +146,13 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     for (const p of c.parts) h += hidden[p]!;
     hiddenInCon[k] = h;
   });
-  const hide = (m: number): void => {
+  const hide = (m: number, why: SuppressionReason = 'secondary'): void => {
     hidden[m] = 1;
-    reason[m] = 'secondary';
+    reason[m] = why;
     for (const k of table.cellConstraints[m]!) hiddenInCon[k]!++;
   };
-  const small = (c: number): boolean => reason[c] === 'primary-small';
 
-  const pick = (pool: number[]): number => {
+  const pick = (pool: Iterable<number>): number => {
     let best = -1;
     let bestScore: [number, number, number] = [Infinity, Infinity, Infinity];
     for (const k of pool) {
@@ -157,10 +191,19 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
   const reqKey = (r: Requirement): string => `${r.kind}:${r.cell}:${r.constraint ?? ''}`;
   const bounds = new Map<number, ReqOutcome>();
   const stats = { solves: 0 };
+  const auditOpts = { truth: true, full: false, integerCheck };
   let iterations = 0;
   let finalComponents = 0;
+  let fallbacks = 0;
   for (;;) {
     iterations++;
+    // The publication rule on what is published (the audit applies the same).
+    let changed = false;
+    for (const v of publishedViolations(table, hidden, rule)) {
+      if (hidden[v.row]) continue;
+      hide(v.row, 'primary-complement');
+      changed = true;
+    }
     const comps = hiddenComponents(table, hidden);
     finalComponents = comps.length;
     const failingCells = new Set<number>();
@@ -172,8 +215,8 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       if (passed.has(sig)) continue;
       // Hiding more cells only widens the attacker's intervals (old feasible points stay
       // feasible), so a requirement proven in an earlier round stays proven.
-      const reqs = componentRequirements(table, hidden, comp, small, primary.complementOf).filter((r) => !proven.has(reqKey(r)));
-      const outcomes = auditComponent(highs, table, hidden, comp, reqs, settings, stats, { truth: true, full: false });
+      const reqs = ruleRequirements(table, comp, rule).filter((r) => !proven.has(reqKey(r)));
+      const outcomes = auditWithRule(highs, table, hidden, comp, reqs, settings, stats, auditOpts);
       let ok = true;
       for (const o of outcomes) {
         if (o.req.constraint === undefined) bounds.set(o.req.cell, o);
@@ -187,46 +230,65 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       if (ok) passed.add(sig);
       opts.onProgress?.(done, comps.length);
     }
-    if (failingCells.size === 0) break;
+    if (failingCells.size === 0) {
+      if (changed) continue;
+      break;
+    }
     // Complementary suppression: for each failing cell hide the cheapest published
     // cell sharing a constraint with it, preferring constraints where it is the only
     // hidden cell (those pin it exactly) and cells that close other such constraints.
+    let hiddenThisRound = 0;
+    let stuck = -1;
     for (const c of [...failingCells].sort((a, b) => a - b)) {
       const cons = table.cellConstraints[c]!;
       const pinned = cons.filter((k) => hiddenInCon[k] === 1 && table.constraints[k]!.complete);
       let m = pinned.length > 0 ? pick(pinned) : -1;
       if (m < 0) m = pick(cons);
-      if (m < 0) m = pick([...new Set(compOf.get(c)!.flatMap((x) => table.cellConstraints[x]!))]);
+      if (m < 0) m = pick(new Set(compOf.get(c)!.flatMap((x) => table.cellConstraints[x]!)));
       if (m < 0) {
-        // Nothing left to hide near this cell. Cannot happen with consistent data; fail closed.
-        throw new P20Error('TABLE_UNPROTECTABLE', `cannot protect the cell on line ${table.lines[c]}: no published cell left in its constraints`, {
-          file,
-          line: table.lines[c]!,
-        });
+        // Nothing published is left next to the component: widen to the whole table
+        // (hiding more never makes a proven requirement fail) before giving up.
+        fallbacks++;
+        m = pick(table.constraints.keys());
+      }
+      if (m < 0) {
+        stuck = c;
+        continue;
       }
       hide(m);
+      hiddenThisRound++;
     }
+    // Cells hidden in this round may already protect the rest: re-audit before refusing.
+    if (hiddenThisRound > 0) continue;
+    throw new P20Error(
+      'TABLE_UNPROTECTABLE',
+      `cannot protect the cell on line ${table.lines[stuck]}: every cell that could widen its interval is already hidden`,
+      { file, line: table.lines[stuck]! },
+      1,
+    );
   }
 
   // Pruning: the greedy rounds may leave complements that later ones made
   // unnecessary. On small components, try to publish each complement again
-  // (largest count first) and keep it published if the component still passes.
+  // (largest count first) and keep it published if the rule still holds.
   if (opts.prune !== false) {
     for (const comp of hiddenComponents(table, hidden)) {
       if (comp.length > PRUNE_MAX_COMPONENT) continue;
       const secs = comp.filter((c) => reason[c] === 'secondary').sort((a, b) => table.counts[b]! - table.counts[a]! || a - b);
       for (const m of secs) {
         hidden[m] = 0;
+        let ok = publishedViolations(table, hidden, rule, m).length === 0;
         const rest = comp.filter((c) => hidden[c]);
-        let ok = true;
         const outcomesAll: ReqOutcome[] = [];
-        for (const sub of componentsOf(table, hidden, rest)) {
-          const reqs = componentRequirements(table, hidden, sub, small, primary.complementOf);
-          const outcomes = auditComponent(highs, table, hidden, sub, reqs, settings, stats, { truth: true, full: false });
-          outcomesAll.push(...outcomes);
-          if (outcomes.some((o) => !o.ok)) {
-            ok = false;
-            break;
+        if (ok) {
+          for (const sub of componentsOf(table, hidden, rest)) {
+            const reqs = ruleRequirements(table, sub, rule);
+            const outcomes = auditWithRule(highs, table, hidden, sub, reqs, settings, stats, auditOpts);
+            outcomesAll.push(...outcomes);
+            if (outcomes.some((o) => !o.ok)) {
+              ok = false;
+              break;
+            }
           }
         }
         if (ok) {
@@ -239,17 +301,20 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     }
     finalComponents = hiddenComponents(table, hidden).length;
   }
+  void fallbacks;
 
-  // Rates follow their denominators.
-  const rateDecisions = decideRates(table, hidden, minN, marker, opts.topCode, opts.bottomCode);
+  // Rates: hidden with a hidden or small denominator, a hidden numerator, or an implied numerator that is small.
+  const rateDecisions = decideRates(table, hidden, rule, marker, opts.topCode, opts.bottomCode);
 
   // Output table.
   const outRows = table.rows.map((r) => r.slice());
   const hiddenCells: HiddenCell[] = [];
+  const withValues = opts.reportHiddenValues === true;
   const countsBy: Record<SuppressionReason, number> = {
     'primary-small': 0,
     'primary-complement': 0,
     'primary-denominator': 0,
+    'primary-numerator': 0,
     secondary: 0,
     'pre-suppressed': 0,
   };
@@ -273,7 +338,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       line: table.lines[i]!,
       column: table.countColumn,
       reason: r,
-      ...(Number.isNaN(v) ? {} : { value: v }),
+      ...(Number.isNaN(v) || !withValues ? {} : { value: v }),
       ...(b ? { lower: b.lower, upper: b.upper } : {}),
     });
   }
@@ -286,7 +351,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       hiddenCells.push({ row: d.row, line: table.lines[d.row]!, column: rs.column, reason: d.reason });
     } else if (d.recoded) {
       outRows[d.row]![rs.index] = d.recoded.published;
-      recoded.push({ row: d.row, line: table.lines[d.row]!, column: rs.column, ...d.recoded });
+      recoded.push({ row: d.row, line: table.lines[d.row]!, column: rs.column, published: d.recoded.published, ...(withValues ? { value: d.recoded.value } : {}) });
     }
   }
   hiddenCells.sort((a, b) => a.row - b.row || a.column.localeCompare(b.column));
@@ -297,8 +362,10 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     input: file,
     minN,
     protectZero,
+    protectExtremes: settings.protectExtremes,
     protection: settings.protection,
     marker,
+    hiddenValues: withValues,
     cells: n,
     constraints: table.constraints.length,
     hidden: hiddenCells,
@@ -306,9 +373,9 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     counts: countsBy,
     cost: {
       secondaryCells,
-      secondaryTotal,
+      ...(withValues ? { secondaryTotal } : {}),
       hiddenCells: hidden.reduce((a, b) => a + b, 0),
-      hiddenTotal,
+      ...(withValues ? { hiddenTotal } : {}),
     },
     iterations,
     lpSolves: stats.solves,

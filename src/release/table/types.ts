@@ -23,6 +23,14 @@ export interface RateSpec {
   denominator?: string;
   /** 100 for percentages (default), 1 for fractions. */
   scale?: number;
+  /**
+   * Long layout: the rate's numerator is the count of the row with `value` in
+   * dimension `column` and the same other dimension values (e.g. the rate on a
+   * `tested` row counts the `proficient` row). Default: the row's own count
+   * when `denominator` is another column (wide layout), else not identified
+   * (then only the implied-numerator rules apply).
+   */
+  numerator?: { column: string; value: string };
 }
 
 export interface TableSpec {
@@ -38,7 +46,37 @@ export interface TableSpec {
 }
 
 /** Why a cell was hidden. */
-export type SuppressionReason = 'primary-small' | 'primary-complement' | 'primary-denominator' | 'secondary' | 'pre-suppressed';
+export type SuppressionReason =
+  | 'primary-small'
+  | 'primary-complement'
+  | 'primary-denominator'
+  /** A rate whose implied numerator (rate × denominator) or its complement is small, or 0 % / 100 %. */
+  | 'primary-numerator'
+  | 'secondary'
+  | 'pre-suppressed';
+
+/** An extra attacker row over cells: Σ coefs·cell ≥ rhs (= rhs when `exact`). Published cells are constants. */
+export interface ExtraRow {
+  cells: number[];
+  coefs: number[];
+  rhs: number;
+  exact: boolean;
+  /** Where it comes from (messages). */
+  source: string;
+  /** A numerator cell with its published denominator d: d − cell is a complement (the rule protects it like T − x). */
+  complement?: { cell: number; total: number };
+}
+
+export interface RateColumn {
+  column: string;
+  index: number;
+  denominatorIndex: number;
+  scale: number;
+  /** Per row: the count cell holding the numerator, or -1 when not identified. */
+  numeratorCells: Int32Array;
+  /** Per row: the count cell holding the denominator (denominator = count column), or -1 (another column). */
+  denominatorCells: Int32Array;
+}
 
 /** One additive constraint: cell `total` = sum of cells `parts`. Ids are cell (row) indices. */
 export interface Constraint {
@@ -66,7 +104,11 @@ export interface CountTable {
   constraints: Constraint[];
   /** For each cell, the constraints it takes part in (as total or part). */
   cellConstraints: number[][];
-  rates: { column: string; index: number; denominatorIndex: number; scale: number }[];
+  rates: RateColumn[];
+  /** Attacker rows beyond the additive constraints (rate bands, numerators ≤ a published denominator column). */
+  extraRows: ExtraRow[];
+  /** For each cell, the extra rows it takes part in. */
+  cellExtraRows: number[][];
   /** The spec actually used (declared or inferred). */
   spec: TableSpec;
 }
@@ -81,8 +123,18 @@ export type ProtectionMode =
 export interface SuppressOptions {
   /** Minimum publishable count n. Default 10. Counts in (0, n) are hidden. */
   minN?: number;
-  /** Also hide zero counts (default false: zeros are published). */
+  /** Also hide zero counts and zero complements (100 %) everywhere (default false: zeros are published). */
   protectZero?: boolean;
+  /**
+   * Protect 0 % and 100 % in outcome partitions (`complete: false`, e.g.
+   * proficient ⊂ tested) and rates: a published 0 part, or a part equal to
+   * its total, discloses every student of the group. Default true.
+   */
+  protectExtremes?: boolean;
+  /** Verify LP-proven requirements with exact integer bounds (HiGHS MIP). Default true. */
+  integerCheck?: boolean;
+  /** Put the true value of each hidden cell in the report (and its totals in `cost`). Default false: the report could undo the suppression. */
+  reportHiddenValues?: boolean;
   protection?: ProtectionMode;
   marker?: string;
   /** Top/bottom coding of rates (in the rate's own scale, e.g. 95 and 5 for percentages). */
@@ -114,20 +166,25 @@ export interface SuppressReport {
   input: string;
   minN: number;
   protectZero: boolean;
+  protectExtremes: boolean;
   protection: ProtectionMode;
   marker: string;
+  /** true when `hidden[].value` and the cost totals are included (--report-hidden-values). */
+  hiddenValues: boolean;
   cells: number;
   constraints: number;
   hidden: HiddenCell[];
-  recoded: { row: number; line: number; column: string; value: number; published: string }[];
+  /** Top/bottom-coded rates (`value`, the exact rate, only with hidden values). */
+  recoded: { row: number; line: number; column: string; value?: number; published: string }[];
   counts: Record<SuppressionReason, number>;
   cost: {
     /** Count cells hidden by complementary (secondary) suppression, and their total count. */
     secondaryCells: number;
-    secondaryTotal: number;
-    /** All hidden count cells and the total of their (known) values. */
+    /** Only with hidden values (it can reveal a hidden cell). */
+    secondaryTotal?: number;
+    /** All hidden count cells and the total of their (known) values (the total only with hidden values). */
     hiddenCells: number;
-    hiddenTotal: number;
+    hiddenTotal?: number;
   };
   iterations: number;
   lpSolves: number;
@@ -154,9 +211,21 @@ export interface AuditCell {
   why?: string;
 }
 
+/** A published value the primary rules forbid (a small count, a small complement, an unsafe rate). */
+export interface AuditPublished {
+  row: number;
+  line: number;
+  col: string;
+  rule: string;
+  /** What is wrong, without the value when that value is the disclosure. */
+  why: string;
+}
+
 export interface AuditResult {
   ok: boolean;
   minN: number;
   cells: AuditCell[];
+  /** Published cells and rates that break the primary rules (the table was not (fully) suppressed). */
+  published: AuditPublished[];
   lpSolves: number;
 }

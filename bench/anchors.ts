@@ -1,0 +1,159 @@
+/**
+ * npm run bench:anchors — p20link's Dice kernel side by side with its
+ * anchors on the same generated data, one thread each, per CPU-second:
+ *
+ *  - anonlink (the reference C++ Dice kernel) when a local `python3` can
+ *    import it (docs/benchmarks.md says how to set it up from Debian
+ *    packages and its source); otherwise p20link's figures are printed alone
+ *    and the anchor is reported as not found;
+ *  - "the machine's limit": our own C vector-popcount reference kernel
+ *    (src/link/kernel/native/limit.c), compiled here with the local
+ *    `cc -O3 -march=native`; skipped with a message when there is no compiler.
+ *
+ * The runs are interleaved (p20link, anonlink, limit; repeated) so that a
+ * change in machine load hits all of them; the median of the rounds is used.
+ * Nothing is fetched from the network. Encode figures are not measured here
+ * (npm run bench:encode measures the encoder); their fields are null.
+ *
+ * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
+ * Last line: {"encodeVsClkhash": null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": null}
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nativeStatus } from '../src/link/kernel/native.js';
+import { randomParty, timeDice } from './dice.js';
+
+function arg(name: string, d: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : d;
+}
+
+const n = Number(arg('n', '20000'));
+const t = Number(arg('t', '0.8'));
+const rounds = Math.max(1, Number(arg('rounds', '3')));
+const python = arg('python', process.env.P20LINK_ANCHOR_PYTHON ?? 'python3');
+const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+const limitSrc = join(root, 'src', 'link', 'kernel', 'native', 'limit.c');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const m = (x: number) => `${(x / 1e6).toFixed(1)} M pairs/cpu-s`;
+
+/** Which anchors a local Python can import: { anonlink?: version, clkhash?: version }. */
+function probePython(): { anonlink?: string; clkhash?: string; error?: string } {
+  const code =
+    'import json\nr={}\nfor m in ("anonlink","clkhash"):\n  try:\n    mod=__import__(m); r[m]=getattr(mod,"__version__","?")\n  except Exception as e:\n    pass\nprint(json.dumps(r))';
+  const p = spawnSync(python, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
+  if (p.error || p.status !== 0) return { error: p.error ? p.error.message : (p.stderr || '').trim().split('\n').pop() ?? `exit ${p.status}` };
+  try {
+    return JSON.parse(p.stdout.trim().split('\n').pop() ?? '{}') as { anonlink?: string; clkhash?: string };
+  } catch {
+    return { error: 'unreadable answer' };
+  }
+}
+
+/** anonlink's Dice on the same rows (files of n x 128 bytes), timed in Python by process_time(). */
+const ANONLINK_PY = `
+import json, sys, time
+from bitarray import bitarray
+import anonlink
+def load(path, n):
+    data = open(path, 'rb').read()
+    out = []
+    for i in range(n):
+        b = bitarray(endian='little')
+        b.frombytes(data[i * 128:(i + 1) * 128])
+        out.append(b)
+    return out
+n = int(sys.argv[3]); t = float(sys.argv[4])
+A = load(sys.argv[1], n); B = load(sys.argv[2], n)
+t0 = time.process_time()
+res = anonlink.similarities.dice_coefficient_accelerated((A, B), t)
+cpu = time.process_time() - t0
+print(json.dumps({"kept": len(res[0]), "cpu": cpu}))
+`;
+
+async function main(): Promise<void> {
+  console.log(`bench:anchors — 1024-bit CLKs, ${n.toLocaleString('en-US')} x ${n.toLocaleString('en-US')} all pairs, threshold ${t}, 1 thread each, ${rounds} interleaved rounds, load ${loadavg()[0]!.toFixed(2)}`);
+  const a = randomParty('a', n, 11);
+  const b = randomParty('b', n, 12, a);
+  const dir = mkdtempSync(join(tmpdir(), 'p20-anchors-'));
+  try {
+    const fa = join(dir, 'a.bin');
+    const fb = join(dir, 'b.bin');
+    writeFileSync(fa, a.clks.subarray(0, n * 128));
+    writeFileSync(fb, b.clks.subarray(0, n * 128));
+
+    const nat = nativeStatus();
+    const kernel = nat.addon ? 'native' : 'wasm';
+    console.log(`p20link kernel: ${kernel}${nat.addon ? ` (${nat.features})` : ` — ${nat.reason}`}`);
+
+    const py = probePython();
+    const haveAnonlink = py.anonlink !== undefined;
+    console.log(
+      haveAnonlink
+        ? `anonlink ${py.anonlink} found (${python})`
+        : `anonlink not found (${python}: ${py.error ?? 'cannot import anonlink'}); p20link figures alone — see docs/benchmarks.md to set the anchors up`,
+    );
+    console.log(py.clkhash !== undefined ? `clkhash ${py.clkhash} found; encode is compared by npm run bench:encode, not here` : 'clkhash not found; encode figures are not measured here (npm run bench:encode)');
+
+    let limitBin: string | null = null;
+    try {
+      limitBin = join(dir, 'limit');
+      execFileSync(process.env.CC || 'cc', ['-O3', '-march=native', '-o', limitBin, limitSrc], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      limitBin = null;
+      const why = e && typeof e === 'object' && 'stderr' in e && e.stderr ? String(e.stderr).split('\n')[0] : String(e);
+      console.log(`C vector-popcount reference kernel skipped (no working cc -O3 -march=native: ${why})`);
+    }
+
+    const ours: number[] = [];
+    const wasm: number[] = [];
+    const anchor: number[] = [];
+    const limit: number[] = [];
+    let limitIsa = '';
+    for (let r = 0; r < rounds; r++) {
+      const o = await timeDice(a, b, 1, kernel, t);
+      ours.push(o.perCpuS);
+      console.log(`  round ${r + 1}: p20link ${kernel.padEnd(6)} ${m(o.perCpuS)}  (${o.kept} pairs >= ${t}, ${o.cpuS.toFixed(2)} cpu-s)`);
+      if (kernel === 'native') {
+        const w = await timeDice(a, b, 1, 'wasm', t);
+        wasm.push(w.perCpuS);
+        console.log(`  round ${r + 1}: p20link wasm   ${m(w.perCpuS)}`);
+      }
+      if (haveAnonlink) {
+        const p = spawnSync(python, ['-c', ANONLINK_PY, fa, fb, String(n), String(t)], { encoding: 'utf8', maxBuffer: 1 << 30 });
+        if (p.status === 0) {
+          const res = JSON.parse(p.stdout.trim().split('\n').pop()!) as { kept: number; cpu: number };
+          anchor.push((n * n) / res.cpu);
+          console.log(`  round ${r + 1}: anonlink       ${m((n * n) / res.cpu)}  (${res.kept} pairs >= ${t}${res.kept === o.kept ? ', same count as p20link' : `, p20link found ${o.kept}!`})`);
+        } else console.log(`  round ${r + 1}: anonlink failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+      }
+      if (limitBin) {
+        const out = execFileSync(limitBin, [String(n), String(t), fa, fb], { encoding: 'utf8' });
+        const res = JSON.parse(out.trim()) as { isa: string; kept: number[]; simpleMPairsPerCpuS: number; blockedMPairsPerCpuS: number };
+        limitIsa = res.isa;
+        const best = Math.max(res.simpleMPairsPerCpuS, res.blockedMPairsPerCpuS) * 1e6;
+        limit.push(best);
+        console.log(`  round ${r + 1}: C limit        ${m(best)}  (${res.isa}; simple ${res.simpleMPairsPerCpuS} M, blocked ${res.blockedMPairsPerCpuS} M; ${res.kept[0]} pairs)`);
+      }
+    }
+    const oursM = median(ours);
+    console.log(`\np20link ${kernel}: ${m(oursM)} (median of ${rounds})${wasm.length ? `; WebAssembly kernel ${m(median(wasm))}` : ''}`);
+    const diceVsAnonlink = anchor.length ? oursM / median(anchor) : null;
+    if (diceVsAnonlink !== null) console.log(`anonlink: ${m(median(anchor))}; p20link / anonlink = ${diceVsAnonlink.toFixed(2)} (target >= 1.5)`);
+    const diceVsLimit = limit.length ? oursM / median(limit) : null;
+    if (diceVsLimit !== null) console.log(`C ${limitIsa} limit: ${m(median(limit))}; p20link / limit = ${diceVsLimit.toFixed(2)} (target >= 0.5)`);
+    const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+    console.log(JSON.stringify({ encodeVsClkhash: null, diceVsAnonlink: r2(diceVsAnonlink), diceVsLimit: r2(diceVsLimit), encodePeakMiB1M: null }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,169 @@
+/**
+ * `npm run eval:privacy`: attack × hardening on the project's generator.
+ *
+ * A victim population and a disjoint reference population of the same
+ * distribution (different seeds) are generated. For every candidate schema
+ * the victims' K-12 extract is encoded (fixed test secret: synthetic data),
+ * every attack of src/assess runs against it with the reference
+ * population's plaintext as the attacker's knowledge, and K-12 × wages are
+ * linked (linkFiles, the schema's link hints) to measure precision, recall
+ * and F1 against the truth, side by side with the unhardened schema.
+ *
+ *   node dist/bench/eval-privacy.js [--people N] [--large] [--seed S] [--ref-seed S]
+ *                                   [--schemas a.json,b.json] [--keep DIR]
+ *   P20_PRIVACY_PEOPLE=200000 npm run eval:privacy     (or --large)
+ *
+ * Last line: {"maxFirstLast": share, "maxFirst": share, "f1Loss": points/100}
+ * — the worst case over the shipped schemas (protocols/schemas/*.json that
+ * are hardened and link P-20W extracts) and every attack.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assessEncodings, loadEncodings, readPlainCsv, type AssessReport } from '../src/assess/index.js';
+import { encodeFile, prepareEncode } from '../src/encode/index.js';
+import { parseBlockingSpec } from '../src/link/blocking/config.js';
+import { linkFiles } from '../src/link/link-files.js';
+import { generateExtracts } from '../src/synth/generate.js';
+
+/** A fixed secret for synthetic benchmark data only. Never use a known secret on real data. */
+export const PRIVACY_TEST_SECRET = new TextEncoder().encode('p20link privacy evaluation secret (synthetic data only)');
+
+interface Mapping {
+  idColumn: string;
+  map: Record<string, string>;
+}
+
+export interface SchemaRow {
+  schema: string;
+  hardened: boolean;
+  linkage: { precision: number; recall: number; f1: number; blocking: string; threshold: number };
+  assess: AssessReport;
+}
+
+export interface PrivacyEvalOptions {
+  root?: string;
+  people: number;
+  seed: number;
+  refSeed: number;
+  schemas: string[];
+  workDir?: string;
+  log?: (s: string) => void;
+}
+
+function mapping(root: string, party: string): Mapping {
+  return JSON.parse(readFileSync(join(root, 'examples/agencies', `${party}.json`), 'utf8')) as Mapping;
+}
+
+async function encodeParty(root: string, dir: string, party: string, schema: string, out: string): Promise<void> {
+  const m = mapping(root, party);
+  const { ext } = await prepareEncode(schema);
+  // the agencies' mapping names the features; keep only features the schema has
+  const map = Object.fromEntries(Object.entries(m.map).filter(([f]) => f in ext.columns));
+  await encodeFile({ input: join(dir, `${party}.csv`), output: out, schema, secret: PRIVACY_TEST_SECRET, party, map, idColumn: m.idColumn, workers: 0 });
+}
+
+export async function runPrivacyEval(o: PrivacyEvalOptions): Promise<SchemaRow[]> {
+  const root = o.root ?? process.cwd();
+  const log = o.log ?? (() => {});
+  const work = o.workDir ?? mkdtempSync(join(tmpdir(), 'p20-privacy-'));
+  mkdirSync(work, { recursive: true });
+  try {
+    const vdir = join(work, `victims-${o.people}-${o.seed}`);
+    const rdir = join(work, `reference-${o.people}-${o.refSeed}`);
+    log(`generating ${o.people} victims (seed ${o.seed}) and ${o.people} reference people (seed ${o.refSeed})`);
+    await generateExtracts({ people: o.people, seed: o.seed, outDir: vdir });
+    await generateExtracts({ people: o.people, seed: o.refSeed, outDir: rdir });
+    const k12 = mapping(root, 'k12');
+    const rows: SchemaRow[] = [];
+    for (const schema of o.schemas) {
+      const t0 = Date.now();
+      const { schema: s, ext } = await prepareEncode(schema);
+      const encK = join(work, `k12-${basename(schema)}.enc`);
+      const encW = join(work, `wages-${basename(schema)}.enc`);
+      await encodeParty(root, vdir, 'k12', schema, encK);
+      await encodeParty(root, vdir, 'wages', schema, encW);
+      const refMap = Object.fromEntries(Object.entries(k12.map).filter(([f]) => f in ext.columns));
+      const reference = (await readPlainCsv(join(rdir, 'k12.csv'), s, ext, { map: refMap })).records;
+      const victims = await readPlainCsv(join(vdir, 'k12.csv'), s, ext, { map: refMap, idColumn: k12.idColumn });
+      const byId = new Map(victims.ids.map((id, i) => [id, victims.records[i]!]));
+      const encodings = await loadEncodings(encK);
+      const assess = await assessEncodings({
+        schema: s,
+        encodings,
+        reference,
+        truth: encodings.ids.map((id) => byId.get(id)),
+        seed: o.seed ^ 0x9e37,
+        onAttack: (a, secs) => log(`  ${basename(schema)}: ${a} ${secs.toFixed(1)} s`),
+      });
+      const hints = ext.link ?? {};
+      const keyParts = (hints.blocking ?? []).map((k) => `keys:${k}`);
+      const lsh = hints.lsh === false ? [] : [hints.lsh ?? 'lsh'];
+      const blocking = [...keyParts, ...lsh].join('+');
+      const threshold = hints.threshold ?? 0.8;
+      const report = await linkFiles({
+        inputs: [{ file: encK }, { file: encW }],
+        outDir: join(work, `out-${basename(schema)}`),
+        threshold,
+        blocking: parseBlockingSpec(blocking),
+        truth: join(vdir, 'truth.csv'),
+      });
+      const q = report.truth!;
+      rows.push({ schema, hardened: ext.hardening !== undefined, linkage: { precision: q.precision, recall: q.recall, f1: q.f1, blocking, threshold }, assess });
+      log(`  ${basename(schema)} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    return rows;
+  } finally {
+    if (!o.workDir) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export function formatRows(rows: SchemaRow[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    const l = r.linkage;
+    out.push(`${basename(r.schema)}${r.hardened ? '' : ' (unhardened)'}: linkage P ${l.precision.toFixed(4)} R ${l.recall.toFixed(4)} F1 ${l.f1.toFixed(4)} (threshold ${l.threshold}, blocking ${l.blocking})`);
+    const b = r.assess.baseline!;
+    out.push(`  frequency-guess baseline: first ${pct(b.first)}, last ${pct(b.last)}, first+last ${pct(b.both)}, year ${pct(b.year)}`);
+    for (const a of r.assess.attacks) {
+      out.push(
+        `  ${(a.attack + (a.detail ? ` ${a.detail}` : '')).padEnd(34)} first ${pct(a.first.share).padStart(7)}  last ${pct(a.last.share).padStart(7)}  first+last ${pct(a.both.share).padStart(7)}  year ${pct(a.year.share).padStart(7)}  precision ${a.precision === null ? '  –  ' : a.precision.toFixed(3)}${a.violations.length ? '  OUTSIDE BOUND' : ''}`,
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const root = process.cwd();
+  const large = process.argv.includes('--large');
+  const people = Number(arg('--people') ?? process.env.P20_PRIVACY_PEOPLE ?? (large ? 200000 : 50000));
+  const seed = Number(arg('--seed') ?? 4101);
+  const refSeed = Number(arg('--ref-seed') ?? 4102);
+  const unhardened = join(root, 'protocols/schemas/p20w-person-clkhash.json');
+  const shipped = [join(root, 'protocols/schemas/p20w-person.json')];
+  const schemas = arg('--schemas')?.split(',') ?? [unhardened, ...shipped];
+  const keep = arg('--keep');
+  const rows = await runPrivacyEval({ root, people, seed, refSeed, schemas, ...(keep ? { workDir: keep } : {}), log: (s) => process.stderr.write(s + '\n') });
+  process.stdout.write(`privacy evaluation: ${people} victims (seed ${seed}), disjoint reference of ${people} (seed ${refSeed}); K-12 encodings attacked, K-12 × wages linked\n`);
+  process.stdout.write(formatRows(rows) + '\n');
+  const base = rows.find((r) => !r.hardened);
+  const hardened = rows.filter((r) => r.hardened);
+  const judged = hardened.length > 0 ? hardened : rows;
+  const maxFirstLast = Math.max(...judged.map((r) => r.assess.worst!.firstLast));
+  const maxFirst = Math.max(...judged.map((r) => r.assess.worst!.first));
+  const f1Loss = base ? Math.max(0, ...judged.map((r) => base.linkage.f1 - r.linkage.f1)) : 0;
+  process.stdout.write(JSON.stringify({ maxFirstLast: Number(maxFirstLast.toFixed(5)), maxFirst: Number(maxFirst.toFixed(5)), f1Loss: Number(f1Loss.toFixed(5)) }) + '\n');
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}

@@ -1,0 +1,214 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { jsKernel } from './js.js';
+import type { KernelOps } from './ops.js';
+
+/**
+ * The optional native Dice kernel (native/dice.c, a Node-API addon built by
+ * `npm run build` when a C compiler is present; see native/build.mjs).
+ * It is found, loaded and checked once per thread; when it is missing,
+ * fails to load, or gives a single result different from the plain
+ * JavaScript kernel on the self-test, it is not used and the caller falls
+ * back to the WebAssembly kernel (select.ts). Nothing here throws.
+ */
+
+/** File name of the compiled addon for this platform. */
+export const NATIVE_FILE = `p20dice-${process.platform}-${process.arch}.node`;
+
+/**
+ * Where the build puts it: dist/native/ (found from src/ and from dist/src/).
+ * P20LINK_NATIVE_PATH names one file to use instead (and only that one).
+ */
+export function nativeCandidates(): string[] {
+  const out: string[] = [];
+  const env = process.env.P20LINK_NATIVE_PATH;
+  if (env) return [env];
+  for (const rel of [`../../../native/${NATIVE_FILE}`, `../../../dist/native/${NATIVE_FILE}`]) out.push(fileURLToPath(new URL(rel, import.meta.url)));
+  return out;
+}
+
+/** The addon's exports (see napi_register_module_v1 in native/dice.c). */
+export interface NativeAddon {
+  readonly abi: number;
+  rect(mem: Uint8Array, state: Float64Array, ...args: number[]): number;
+  buckets(mem: Uint8Array, state: Float64Array, ...args: number[]): number;
+  /** 2 = AVX-512 VPOPCNTDQ, 1 = POPCNT, 0 = portable C. */
+  level(): number;
+  features(): string;
+}
+
+export interface NativeStatus {
+  /** The addon, when it loaded and passed the self-test. */
+  addon: NativeAddon | null;
+  /** Path tried last (or loaded). */
+  path: string | null;
+  /** Why it is not used (empty when it is). */
+  reason: string;
+  /** CPU code path the addon uses ('avx512-vpopcntdq', 'popcnt', 'c'). */
+  features: string;
+}
+
+/** Addon ABI this loader speaks. */
+const ABI = 1;
+
+let status: NativeStatus | undefined;
+
+/** Load (once) and self-test the native kernel; never throws. */
+export function nativeStatus(): NativeStatus {
+  status ??= load(nativeCandidates());
+  return status;
+}
+
+/** For tests: forget the cached status (the next nativeStatus() loads again). */
+export function resetNativeStatus(): void {
+  status = undefined;
+}
+
+/** Try the given paths in order; the first that loads is self-tested. */
+export function load(paths: string[]): NativeStatus {
+  const req = createRequire(import.meta.url);
+  let last: string | null = null;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    last = p;
+    let addon: NativeAddon;
+    try {
+      addon = req(p) as NativeAddon;
+    } catch (e) {
+      return { addon: null, path: p, reason: `native kernel did not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, features: '' };
+    }
+    if (typeof addon?.rect !== 'function' || typeof addon.buckets !== 'function' || addon.abi !== ABI) {
+      return { addon: null, path: p, reason: 'native kernel has the wrong interface (rebuild with npm run build)', features: '' };
+    }
+    let why: string;
+    try {
+      why = selfTest(addon);
+    } catch (e) {
+      why = `self-test threw: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    const features = safe(() => addon.features(), '?');
+    if (why) return { addon: null, path: p, reason: `native kernel failed its self-test (${why}); using WebAssembly`, features };
+    return { addon, path: p, reason: '', features };
+  }
+  return { addon: null, path: last, reason: 'native kernel not built (no C compiler at build time, or P20LINK_NATIVE=0)', features: '' };
+}
+
+function safe<T>(f: () => T, d: T): T {
+  try {
+    return f();
+  } catch {
+    return d;
+  }
+}
+
+/**
+ * KernelOps over `buffer` (an ArrayBuffer, or the SharedArrayBuffer of the
+ * kernel's WebAssembly memory) using the native addon for rect and buckets.
+ * MinHash keys come from `minhash` (the WebAssembly kernel's, on a shared
+ * memory) or else from the JavaScript kernel. `level` caps the CPU code path
+ * (tests use it to run the POPCNT and portable paths on any machine).
+ */
+export function nativeKernel(addon: NativeAddon, buffer: ArrayBufferLike, minhash?: KernelOps['minhash'], level = 9): KernelOps {
+  const mem = new Uint8Array(buffer);
+  const st = new Float64Array(8);
+  st[4] = level;
+  const mh = minhash ?? jsKernel(buffer).minhash;
+  return {
+    kind: 'native',
+    rect: (aBase, aPop, i0, i1, bBase, bPop, j0, j1, stride, t, within, out) => addon.rect(mem, st, aBase, aPop, i0, i1, bBase, bPop, j0, j1, stride, t, within, out),
+    buckets: (aBase, aPop, bBase, bPop, stride, t, keysA, keysB, nb, band, orderA, orderB, table, nBuckets, within, out, outCap) =>
+      addon.buckets(mem, st, aBase, aPop, bBase, bPop, stride, t, keysA, keysB, nb, band, orderA, orderB, table, nBuckets, within, out, outCap),
+    minhash: mh,
+    compared: () => st[0]!,
+    candidates: () => st[1]!,
+    resetCounters() {
+      st[0] = 0;
+      st[1] = 0;
+    },
+    setResume(b, r) {
+      st[2] = b;
+      st[3] = r;
+    },
+    resumeBucket: () => st[2]!,
+    resumeRow: () => st[3]!,
+  };
+}
+
+/** Sorted "a,b,score-bits" lines of n output triples at `out`. */
+function triples(buffer: ArrayBufferLike, out: number, n: number): string[] {
+  const u32 = new Uint32Array(buffer, out, n * 3);
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) lines.push(`${u32[3 * k]},${u32[3 * k + 1]},${u32[3 * k + 2]}`);
+  return lines.sort();
+}
+
+/**
+ * Small all-pairs and bucket runs on the native and the JavaScript kernel;
+ * returns '' when every pair, score bit and count agrees, else what differed.
+ */
+function selfTest(addon: NativeAddon): string {
+  let s = 0x2545f491;
+  const next = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+  for (const [l, t] of [[1024, 0.8], [200, 0.5], [1600, 0.7], [2048, 0.6], [64, 0.3]] as const) {
+    const stride = Math.ceil(l / 64) * 8;
+    const nA = 19;
+    const nB = 23;
+    const clkA = 64;
+    const popA = clkA + nA * stride;
+    const clkB = popA + nA * 4;
+    const popB = clkB + nB * stride;
+    const keys = popB + nB * 4;
+    const order = keys + (nA + nB) * 4;
+    const table = order + (nA + nB) * 4;
+    const out = table + 16;
+    const size = out + nA * nB * 12 + 64;
+    const buf = new ArrayBuffer(size);
+    const u8 = new Uint8Array(buf);
+    const u32 = new Uint32Array(buf);
+    const fill = (base: number, pop: number, n: number, dupOf: number) => {
+      for (let i = 0; i < n; i++) {
+        let p = 0;
+        for (let b = 0; b < l; b++) {
+          const on = dupOf >= 0 && i % 3 === 0 ? u8[dupOf + (i % nA) * stride + (b >> 3)]! & (1 << (b & 7)) && next() % 50 !== 0 : next() % 5 < 2;
+          if (on) {
+            u8[base + i * stride + (b >> 3)]! |= 1 << (b & 7);
+            p++;
+          }
+        }
+        if (i === 5) u8.fill(0, base + i * stride, base + (i + 1) * stride);
+        u32[(pop >>> 2) + i] = i === 5 ? 0 : p;
+      }
+    };
+    fill(clkA, popA, nA, -1);
+    fill(clkB, popB, nB, clkA);
+    const js = jsKernel(buf);
+    const nat = nativeKernel(addon, buf);
+    for (const within of [0, 1]) {
+      const bB = within ? clkA : clkB;
+      const bP = within ? popA : popB;
+      const jEnd = within ? nA : nB;
+      const want = triples(buf, out, js.rect(clkA, popA, 0, nA, bB, bP, 0, jEnd, stride, t, within, out));
+      const got = triples(buf, out, nat.rect(clkA, popA, 0, nA, bB, bP, 0, jEnd, stride, t, within, out));
+      if (want.join(';') !== got.join(';')) return `rect l=${l} within=${within}`;
+    }
+    // one bucket: all of A x all of B, one band (no earlier bands)
+    for (let i = 0; i < nA; i++) u32[(order >>> 2) + i] = i;
+    for (let j = 0; j < nB; j++) u32[(order >>> 2) + nA + j] = j;
+    u32.set([0, nA, nA, nB], table >>> 2);
+    const run = (k: KernelOps) => {
+      k.resetCounters();
+      k.setResume(0, 0);
+      const n = k.buckets(clkA, popA, clkB, popB, stride, t, keys, keys + nA * 4, 1, 0, order, order, table, 1, 0, out, nA * nB);
+      return `${triples(buf, out, n).join(';')}|${k.compared()}|${k.candidates()}|${k.resumeBucket()}`;
+    };
+    if (run(js) !== run(nat)) return `buckets l=${l}`;
+  }
+  return '';
+}

@@ -1,0 +1,29 @@
+import { jsKernel } from './js.js';
+import { nativeKernel, nativeStatus } from './native.js';
+import type { KernelKind, KernelOps, KernelPreference } from './ops.js';
+import { wasmKernel, type WasmMemory, type WasmModule } from './wasm.js';
+
+/**
+ * Run-time kernel choice for a kernel memory (the shared WebAssembly memory
+ * that score.ts lays out): the native kernel when asked for ('auto', the
+ * default, or 'native'), built, and past its self-test; otherwise the
+ * WebAssembly kernel. Both give the same results bit for bit, so the choice
+ * only changes speed. P20LINK_KERNEL=wasm in the environment turns 'auto'
+ * into 'wasm'.
+ */
+export function resolveKernel(pref: KernelPreference = 'auto'): KernelKind {
+  if (pref === 'js' || pref === 'wasm') return pref;
+  const env = process.env.P20LINK_KERNEL;
+  if (pref === 'auto' && (env === 'wasm' || env === 'js')) return 'wasm';
+  return nativeStatus().addon ? 'native' : 'wasm';
+}
+
+/** KernelOps on `memory` per `pref` (see resolveKernel); MinHash keys always come from the WebAssembly module. */
+export function memoryKernel(memory: WasmMemory, module: WasmModule | undefined, pref: KernelPreference = 'auto'): KernelOps {
+  const kind = resolveKernel(pref);
+  if (kind === 'js') return jsKernel(memory.buffer);
+  const wasm = wasmKernel(memory, module);
+  if (kind !== 'native') return wasm;
+  const addon = nativeStatus().addon;
+  return addon ? nativeKernel(addon, memory.buffer, wasm.minhash) : wasm;
+}

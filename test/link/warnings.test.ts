@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { linkFiles } from '../../src/link/link-files.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { checkCompatible } from '../../src/link/load.js';
+import { linkWarnings } from '../../src/link/report.js';
+import { linkSummary } from '../../cli/commands/link.js';
+import { writeEncoded, prng, randomClk, noisy, FP, KCV } from '../fixtures/link/make-encoded.js';
+import { p20Thrown } from '../helpers/errors.js';
+import { fileTempDir } from '../helpers/tmp.js';
+
+const dir = fileTempDir('p20-linkwarn-');
+const none = parseBlockingSpec('none');
+let a: string, b: string;
+
+/** Two files of 120 records that share 60 people: the other 60 of each side have no true partner. */
+beforeAll(async () => {
+  const rnd = prng(11);
+  const shared = Array.from({ length: 60 }, () => randomClk(rnd));
+  const onlyA = Array.from({ length: 60 }, () => randomClk(rnd));
+  const onlyB = Array.from({ length: 60 }, () => randomClk(rnd));
+  a = await writeEncoded(join(dir, 'a.enc'), { party: 'k12', rows: [...shared, ...onlyA].map((c, i) => ({ id: `a${i}`, clk: noisy(rnd, c) })) });
+  b = await writeEncoded(join(dir, 'b.enc'), { party: 'wages', rows: [...shared, ...onlyB].map((c, i) => ({ id: `b${i}`, clk: noisy(rnd, c) })) });
+});
+
+let n = 0;
+const link = (threshold: number, reviewThreshold?: number) =>
+  linkFiles({ inputs: [{ file: a }, { file: b }], outDir: join(dir, `out${n++}`), threshold, ...(reviewThreshold !== undefined ? { reviewThreshold } : {}), blocking: none });
+
+describe('the linker warns when its settings cannot be right for the files', () => {
+  it('two partly-overlapping files at a threshold that is too low: more pairs above it than the smaller file has records', async () => {
+    const r = await link(0.25);
+    expect(r.partyPairs[0]!.aboveThreshold).toBeGreaterThan(120);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings![0]).toMatch(/^k12 x wages: [\d,]+ pairs score at or above the threshold 0\.25, more than the 120 records of the smaller file .*raise --threshold/);
+  });
+
+  it('a review band with more than 10 pairs per record of the smaller file', async () => {
+    const r = await link(0.8, 0.2);
+    expect(r.counts.reviewPairs).toBeGreaterThan(1200);
+    expect(r.warnings).toEqual([expect.stringMatching(/review band \[0\.2, 0\.8\) lists [\d,]+ pairs, more than 10 per record .*raise --review-threshold/)]);
+  });
+
+  it('no warning for sound settings on the same files', async () => {
+    const r = await link(0.8, 0.6);
+    expect(r.counts.acceptedLinks).toBe(60);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('linkWarnings counts max-per-party in', () => {
+    const pair = { partyA: 'x', partyB: 'y', candidates: 0, compared: 0, aboveThreshold: 150, reviewBand: 0, linked: 0 };
+    const sizes = new Map([['x', 100], ['y', 1000]]);
+    expect(linkWarnings([pair], sizes, 1, 0.8, undefined)).toHaveLength(1);
+    expect(linkWarnings([pair], sizes, 2, 0.8, undefined)).toEqual([]);
+  });
+});
+
+describe('messages a user can act on', () => {
+  it('a duplicated party label names the real flag, --party FILE=NAME', () => {
+    const h = { l: 1024, keyCheckValue: KCV, schemaFingerprint: FP, party: 'k12' } as never;
+    const e = p20Thrown(() => checkCompatible([{ file: 'one.enc', header: h }, { file: 'two.enc', header: h }]));
+    expect(e.code).toBe('LINK_DUPLICATE_PARTY');
+    expect(e.message).toContain('--party two.enc=NAME');
+    expect(e.message).not.toMatch(/party=FILE/);
+  });
+
+  it('the run summary spells out its counts, with thousands separators', async () => {
+    const r = await link(0.8);
+    const big = { ...r, counts: { ...r.counts, refusedLinks: 9_234_810, candidates: 12_345_678 } };
+    const s = linkSummary(big);
+    expect(s).toContain('pairs not linked because one of the records already had a better link: 9,234,810');
+    expect(s).toContain('pairs proposed by blocking: 12,345,678');
+    expect(s).toMatch(/pairs scoring at or above the threshold 0\.8: [\d,]+; accepted as links: 60/);
+    expect(s).not.toMatch(/max-per-party\)/);
+    const many = linkSummary({ ...big, parameters: { ...big.parameters, maxPerParty: 3 } });
+    expect(many).toContain('pairs not linked because the cluster would hold more than 3 records of one party: 9,234,810');
+  });
+});
