@@ -17,6 +17,9 @@
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
  * Last line: {"encodeVsClkhash": null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": null}
+ * Exit codes: 0 figures printed; 1 an anchor found a different number of
+ * pairs than p20link on the same data (the figures do not verify); 2 bad
+ * option; 3 environment error (temporary files); 70 internal error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +36,12 @@ function arg(name: string, d: string): string {
 
 const n = Number(arg('n', '20000'));
 const t = Number(arg('t', '0.8'));
-const rounds = Math.max(1, Number(arg('rounds', '3')));
+const rounds = Number(arg('rounds', '3'));
+if (!Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds >= 1\n');
+  process.exit(2);
+}
+let mismatch = false;
 const python = arg('python', process.env.P20LINK_ANCHOR_PYTHON ?? 'python3');
 const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 const limitSrc = join(root, 'src', 'link', 'kernel', 'native', 'limit.c');
@@ -82,7 +90,13 @@ async function main(): Promise<void> {
   console.log(`bench:anchors — 1024-bit CLKs, ${n.toLocaleString('en-US')} x ${n.toLocaleString('en-US')} all pairs, threshold ${t}, 1 thread each, ${rounds} interleaved rounds, load ${loadavg()[0]!.toFixed(2)}`);
   const a = randomParty('a', n, 11);
   const b = randomParty('b', n, 12, a);
-  const dir = mkdtempSync(join(tmpdir(), 'p20-anchors-'));
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'p20-anchors-'));
+  } catch (e) {
+    process.stderr.write(`bench:anchors: cannot create a temporary folder (${(e as Error).message})\n`);
+    process.exit(3);
+  }
   try {
     const fa = join(dir, 'a.bin');
     const fb = join(dir, 'b.bin');
@@ -131,6 +145,7 @@ async function main(): Promise<void> {
         if (p.status === 0) {
           const res = JSON.parse(p.stdout.trim().split('\n').pop()!) as { kept: number; cpu: number };
           anchor.push((n * n) / res.cpu);
+          if (res.kept !== o.kept) mismatch = true;
           console.log(`  round ${r + 1}: anonlink       ${m((n * n) / res.cpu)}  (${res.kept} pairs >= ${t}${res.kept === o.kept ? ', same count as p20link' : `, p20link found ${o.kept}!`})`);
         } else console.log(`  round ${r + 1}: anonlink failed: ${(p.stderr || '').trim().split('\n').pop()}`);
       }
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
         const out = execFileSync(limitBin, [String(n), String(t), fa, fb], { encoding: 'utf8' });
         const res = JSON.parse(out.trim()) as { isa: string; kept: number[]; simpleMPairsPerCpuS: number; blockedMPairsPerCpuS: number };
         limitIsa = res.isa;
+        if (res.kept[0] !== o.kept) mismatch = true;
         const best = Math.max(res.simpleMPairsPerCpuS, res.blockedMPairsPerCpuS) * 1e6;
         limit.push(best);
         console.log(`  round ${r + 1}: C limit        ${m(best)}  (${res.isa}; simple ${res.simpleMPairsPerCpuS} M, blocked ${res.blockedMPairsPerCpuS} M; ${res.kept[0]} pairs)`);
@@ -150,10 +166,19 @@ async function main(): Promise<void> {
     const diceVsLimit = limit.length ? oursM / median(limit) : null;
     if (diceVsLimit !== null) console.log(`C ${limitIsa} limit: ${m(median(limit))}; p20link / limit = ${diceVsLimit.toFixed(2)} (target >= 0.5)`);
     const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+    if (mismatch) console.log('MISMATCH: a reference found a different number of pairs than p20link on the same data');
     console.log(JSON.stringify({ encodeVsClkhash: null, diceVsAnonlink: r2(diceVsAnonlink), diceVsLimit: r2(diceVsLimit), encodePeakMiB1M: null }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+try {
+  await main();
+  process.exitCode = mismatch ? 1 : 0;
+} catch (e) {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const env = ['ENOSPC', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'EPERM', 'EMFILE'].includes(code);
+  process.stderr.write(`bench:anchors: ${env ? 'environment error' : 'internal error'}: ${e instanceof Error ? (env ? e.message : (e.stack ?? e.message)) : String(e)}\n`);
+  process.exitCode = env ? 3 : 70;
+}

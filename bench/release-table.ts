@@ -83,7 +83,7 @@ export async function benchTable(print = true): Promise<BenchTableResult> {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   const t0 = performance.now();
-  const r = await suppressTable({ header, rows, file: 'bench-table' });
+  const r = await suppressTable({ header, rows, file: 'bench-table', reportHiddenValues: true });
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);

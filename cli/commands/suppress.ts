@@ -65,7 +65,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
   handler: (argv: ArgumentsCamelCase<SuppressArgs>) =>
     withReleaseExit(async () => {
       if (argv.reportHiddenValues && argv.report === undefined && !argv.json) {
-        process.stderr.write('p20link suppress: --report-hidden-values has no effect without --report or --json\n');
+        process.stderr.write('p20link: warning: --report-hidden-values has no effect without --report or --json\n');
       }
       const progress = terminalProgress('suppress: auditing components');
       const r = await suppressFile({
@@ -90,7 +90,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       progress.finish();
       if (argv.reportHiddenValues) {
         process.stderr.write(
-          `p20link suppress: WARNING: ${argv.report ?? 'the JSON output'} holds the true value of every hidden cell; ` +
+          `p20link: warning: ${argv.report ?? 'the JSON output'} holds the true value of every hidden cell; ` +
             'anyone who sees it can undo the suppression. Keep it private (written with mode 0600) and never publish it beside the table.\n',
         );
       }

@@ -11,15 +11,15 @@
  *    reference and aligns ranks; a Soundex code then names the reference's
  *    most frequent first (or last) name with that code, a year the year.
  *
- * A rank is used only where it is distinguishable: the encoded and the
- * reference frequency agree within 25% and the neighbouring ranks of the
- * reference differ by at least 10% (a tie cannot be read).
+ * A rank is read while both values occur at least 5 times and the encoded
+ * and the reference frequency agree within 30%.
  */
 import { plainBlockValue } from '../encode/blocking-keys.js';
 import { birthYear } from './reference.js';
 import type { Attack, AttackInput, AttackResult, Guess, PlainRecord } from './types.js';
 
 const MAX_RANKS = 500;
+const MIN_COUNT = 5;
 
 function ranked<T>(values: Iterable<T>): [T, number][] {
   const m = new Map<T, number>();
@@ -34,11 +34,8 @@ export function alignRanks<P>(enc: [string, number][], plain: [P, number][], nEn
   for (let i = 0; i < k; i++) {
     const fe = enc[i]![1] / nEnc;
     const fp = plain[i]![1] / nPlain;
-    if (enc[i]![1] < 2 || plain[i]![1] < 2) break;
-    if (Math.abs(fe - fp) > 0.25 * fp) continue;
-    const prev = i > 0 ? plain[i - 1]![1] / nPlain : Infinity;
-    const next = i + 1 < plain.length ? plain[i + 1]![1] / nPlain : 0;
-    if (prev < 1.1 * fp || fp < 1.1 * next) continue;
+    if (enc[i]![1] < MIN_COUNT || plain[i]![1] < MIN_COUNT) break;
+    if (Math.abs(fe - fp) > 0.3 * fp) continue;
     out.set(enc[i]![0], plain[i]![0]);
   }
   return out;

@@ -54,7 +54,7 @@ export interface AttackLimits {
   candidates: number;
 }
 
-export const DEFAULT_LIMITS: AttackLimits = { mineSample: 20000, inferSample: 20000, graphNodes: 2500, candidates: 1500 };
+export const DEFAULT_LIMITS: AttackLimits = { mineSample: 10000, inferSample: 20000, graphNodes: 2000, candidates: 1500 };
 
 /** What an attack claims about one victim (undefined = no claim). */
 export interface Guess {

@@ -1,6 +1,19 @@
 /** The agency side: turn a CSV extract into an encoded file. */
-export { encodeFile, formatSummary, prepareEncode, PARTY_NAME, type EncodeOptions, type EncodeSummary, type BadRowPolicy } from './pipeline.js';
+export { encodeFile, formatSummary, prepareEncode, PARTY_NAME, FILL_WARNING, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './pipeline.js';
 export { loadSecret, MIN_SECRET_CHARS, type SecretSource } from './load-secret.js';
-export { parseExtension, applyColumnMap, parseMapArgs, type P20linkExtension, type LinkHints } from './extension.js';
+export {
+  parseExtension,
+  applyColumnMap,
+  applyAbsent,
+  applyCsvDialect,
+  parseMapArgs,
+  parseDateRangeArg,
+  resolveDateChecks,
+  DEFAULT_DATE_RANGE,
+  type P20linkExtension,
+  type LinkHints,
+  type DateRangeSpec,
+  type DateCheck,
+} from './extension.js';
 export { createBlocker, deriveBlockingKey, keyedBlockValue, plainBlockValue, soundex, type BlockingDef } from './blocking-keys.js';
-export { createRowEncoder, planColumns, type RowResult } from './row-encoder.js';
+export { createRowEncoder, planColumns, FORMULA_START, type RowResult } from './row-encoder.js';

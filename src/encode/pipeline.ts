@@ -419,7 +419,7 @@ function fillAndMissing(
   return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
 }
 
-/** The summary the CLI prints on stderr: one line, then one "warning:" line per warning. */
+/** The summary the CLI prints on stderr: one line, then one "p20link: warning: ..." line per warning. */
 export function formatSummary(s: EncodeSummary): string {
   const rate = s.seconds > 0 ? Math.round(s.read / s.seconds) : s.read;
   let line = `p20link encode: read ${s.read}, encoded ${s.encoded}, rejected ${s.rejected} → ${s.output} (${s.seconds.toFixed(1)} s, ${rate} rows/s)`;
@@ -427,7 +427,7 @@ export function formatSummary(s: EncodeSummary): string {
   const missing = Object.entries(s.missingFields ?? {});
   if (missing.length > 0) line += `; bad values encoded as missing: ${missing.map(([f, n]) => `${f} ${n}`).join(', ')}`;
   if (s.absent && s.absent.length > 0) line += `; absent: ${s.absent.join(', ')}`;
-  for (const w of s.warnings ?? []) line += `\nwarning: ${w}`;
+  for (const w of s.warnings ?? []) line += `\np20link: warning: ${w}`;
   if (s.hardened === false) line += '\nwarning: this schema has no p20link.hardening section: the encodings are clkhash-compatible but a linker holding a similar plaintext population can re-identify many names from them (docs/hardening.md; measure with p20link assess)';
   return line;
 }

@@ -243,6 +243,10 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
       const p = await takeAgain(5, [again, fileAgain]);
       const type = p[0]!;
       const len = p.readUInt32BE(1);
+      // the structure was checked in pass 1; anything else now means the file changed
+      if (len > (type === REC_MANIFEST ? MAX_MANIFEST_BYTES : header.chunkSize) + TAG_BYTES || pos + len > v.size) {
+        refuse('PKG_CHANGED', 'the package file changed while it was being read');
+      }
       const body = await takeAgain(len, [again, fileAgain]);
       if (type === REC_MANIFEST) {
         mplain = decrypt(REC_MANIFEST, body, 'the manifest');
@@ -255,8 +259,8 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
       await out.write(plain);
       progress.update(v.size + pos, 2 * v.size);
     }
-    const rest = await takeAgain(v.size - pos, [fileAgain]);
-    void rest;
+    if (pos > v.size) refuse('PKG_CHANGED', 'the package file changed while it was being read');
+    await takeAgain(v.size - pos, [fileAgain]);
     if (!again.digest().equals(v.signedDigest) || !fileAgain.digest().equals(v.fileDigest)) {
       refuse('PKG_CHANGED', 'the package file changed between verifying its signature and decrypting it');
     }

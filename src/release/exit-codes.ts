@@ -1,4 +1,4 @@
-import { isP20Error } from '../errors.js';
+import { EXIT, isP20Error } from '../errors.js';
 
 /**
  * Exit statuses of `p20link suppress`, `audit-table` and `kcheck` (the
@@ -9,7 +9,7 @@ import { isP20Error } from '../errors.js';
  * (disk full, permissions, read-only file system, name too long); 70
  * internal error (a bug only).
  */
-export const RELEASE_EXIT = { pass: 0, failed: 1, badInput: 2, environment: 3, internal: 70 } as const;
+export const RELEASE_EXIT = { pass: EXIT.ok, failed: EXIT.checkFailed, badInput: EXIT.badInput, environment: EXIT.environment, internal: EXIT.internal } as const;
 
 /** Error codes that mean "the check failed" (exit 1) rather than bad input. */
 const CHECK_FAILED = new Set(['TABLE_UNPROTECTABLE']);

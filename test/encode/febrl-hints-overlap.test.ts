@@ -106,3 +106,42 @@ describe('protocols/schemas/febrl.json link hints on partly overlapping files', 
     expect(r.review).toBeLessThanOrEqual(3000);
   }, 120_000);
 });
+
+describe('protocols/schemas/p20w-person.json link hints on partly overlapping agency extracts', () => {
+  it('generated K-12 × wages (people in one, two or three files): precision high at link.threshold', async () => {
+    const { generateExtracts } = await import('../../src/synth/generate.js');
+    const { readFile } = await import('node:fs/promises');
+    const out = join(dir, 'gen');
+    await generateExtracts({ people: 2500, seed: 11, outDir: out });
+    const schema = resolve(process.cwd(), 'protocols/schemas/p20w-person.json');
+    const { ext } = await prepareEncode(schema);
+    const maps = {
+      k12: { idColumn: 'student_id', map: { sex: 'gender' } },
+      wages: { idColumn: 'WRK_ID', map: { first_name: 'FIRST_NAME', last_name: 'LAST_NAME', middle_name: 'MI', birth_date: 'DOB', sex: 'GENDER', zip: 'ZIP5' } },
+    };
+    const rows: Record<string, EncodedRow[]> = {};
+    for (const p of ['k12', 'wages'] as const) {
+      const output = join(dir, `gen-${p}.enc`);
+      await encodeFile({ input: join(out, `${p}.csv`), output, schema, secret, party: p, workers: 0, onBadRow: 'reject', rejectsFile: join(dir, `gen-${p}.rej.csv`), ...maps[p] });
+      rows[p] = await collectBatches((await openEncoded(output)).batches);
+    }
+    const truth = new Map<string, string>();
+    for (const l of (await readFile(join(out, 'truth.csv'), 'utf8')).trim().split('\n').slice(1)) {
+      const [e, p, id] = l.split(',');
+      truth.set(`${p}/${id}`, e!);
+    }
+    // Ids rewritten in the FEBRL form rec-<entity number>-x so that entity() reads the truth.
+    const num = new Map<string, number>();
+    const asRec = (e: string, side: string) => `rec-${num.get(e) ?? num.set(e, num.size).get(e)}-${side}`;
+    const A = rows.k12!.map((r) => ({ ...r, id: asRec(truth.get(`k12/${r.id}`)!, 'a') }));
+    const B = rows.wages!.map((r) => ({ ...r, id: asRec(truth.get(`wages/${r.id}`)!, 'b') }));
+    const shared = new Set(B.map((r) => entity(r.id)));
+    const truePairs = A.filter((r) => shared.has(entity(r.id))).length;
+    expect(truePairs).toBeLessThan(0.9 * Math.min(A.length, B.length)); // a real partial overlap
+    const r = linkAll(A, B, ext.link!.threshold!, ext.link!.threshold!);
+    const precision = r.precision;
+    const recall = (r.recall * 1000) / truePairs;
+    expect(precision).toBeGreaterThanOrEqual(0.98);
+    expect(recall).toBeGreaterThanOrEqual(0.9);
+  }, 120_000);
+});

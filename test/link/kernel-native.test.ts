@@ -299,6 +299,40 @@ describe.skipIf(!cc)('native Dice kernel = WebAssembly = JavaScript, bit for bit
   });
 });
 
+describe('the half-way bound of the 1024-bit kernels never drops a pair', () => {
+  it('pairs whose whole overlap lies in the second 512 bits, at the exact tie and just above, in every kernel', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 200 }), fc.integer(), (k, mm, k2, seed) => {
+        const l = 1024;
+        const r = rng(seed);
+        // A: k bits in the first half, mm in the second; B: k2 other first-half bits, the same mm
+        const a = new Uint8Array(128);
+        const b = new Uint8Array(128);
+        const first = Array.from({ length: 512 }, (_, x) => x).sort(() => r() - 0.5);
+        for (let x = 0; x < Math.min(k, 256); x++) a[first[x]! >> 3]! |= 1 << (first[x]! & 7);
+        for (let x = 256; x < 256 + Math.min(k2, 256); x++) b[first[x]! >> 3]! |= 1 << (first[x]! & 7);
+        const second = Array.from({ length: 512 }, (_, x) => 512 + x).sort(() => r() - 0.5);
+        for (let x = 0; x < mm; x++) {
+          a[second[x]! >> 3]! |= 1 << (second[x]! & 7);
+          b[second[x]! >> 3]! |= 1 << (second[x]! & 7);
+        }
+        const A = [a, randomClk(l, 0.4, r), a];
+        const B = [b, randomClk(l, 0.4, r), b, Uint8Array.from(a)];
+        const m = lay(l, A, B);
+        const tie = diceOf(a, b);
+        for (const t of [tie, tie * (1 + Number.EPSILON)]) {
+          if (!(t > 0 && t <= 1)) continue;
+          const want = rectRun(jsKernel(m.buffer), m, 0, 3, 0, 4, t, 0);
+          expect(want.pairs.some((p) => p.startsWith('0,0,'))).toBe(t === tie);
+          expect(rectRun(wasmKernel(m.memory), m, 0, 3, 0, 4, t, 0)).toEqual(want);
+          for (const lv of levels) expect(rectRun(nativeKernel(addon!, m.buffer, undefined, lv), m, 0, 3, 0, 4, t, 0)).toEqual(want);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('kernel selection falls back to WebAssembly', () => {
   it('when the native kernel is not there', async () => {
     const missing = join(dir, 'nothing-here.node');

@@ -323,6 +323,38 @@ describe('2. audit log rollback', () => {
   });
 });
 
+describe('2b. stores made before seal chaining and signer-keyed replay', () => {
+  it('migrate in place: old seals still verify, new seals chain to them, old replay rows still refuse', async () => {
+    const { auditMigrations, sealStatement } = await import('../../src/package/audit-log.js');
+    const { packageMigrations } = await import('../../src/package/replay.js');
+    const { openSqliteStore } = await import('../../src/store/db.js');
+    const path = fresh('.db');
+    const old = openSqliteStore(path, { migrations: [auditMigrations[0]!, packageMigrations[0]!] });
+    const pkg = await encodedPackage();
+    const { header } = parts(readFileSync(pkg));
+    appendAudit(old, { type: 'package-accepted', detail: { contentId: header.contentId, signer: header.sender.fingerprint } });
+    old.prepare('INSERT INTO package_accepted (content_id, kind, sender, signer, content_sha256, accepted_at) VALUES (?, ?, ?, ?, ?, ?)').run(header.contentId, 'encoded', 'k12', header.sender.fingerprint, 'c'.repeat(64), 'then');
+    const h = old.prepare('SELECT seq, hash FROM audit_head').get() as { seq: number; hash: string };
+    const t = '2026-01-01T00:00:00.000Z';
+    const sig = pssSign(keys.linker!.priv.sign.key, sealStatement(h.seq, h.hash, t, keys.linker!.pub.sign.fingerprint));
+    old.prepare('INSERT INTO audit_seal (seq, hash, time, signer, signature) VALUES (?, ?, ?, ?, ?)').run(h.seq, h.hash, t, keys.linker!.pub.sign.fingerprint, sig.toString('base64'));
+    old.close();
+    // read-only verify of the old layout
+    let ro = openLinkerStore(path, { readOnly: true });
+    expect(verifyAuditLog(ro, { sealVerifier: auditVerifierFromKeys(keys.linker!.pub), requireSealedHead: true }).ok).toBe(true);
+    ro.close();
+    // opened for writing: migrated; the old acceptance still refuses the replay
+    const db = openLinkerStore(path);
+    await expect(atLinker(pkg, db)).rejects.toMatchObject({ code: 'PKG_REPLAY' });
+    expect(sealAudit(db, auditSignerFromKeys(keys.linker!.priv))).toBeDefined();
+    expect(verifyAuditLog(db, { sealVerifier: auditVerifierFromKeys(keys.linker!.pub), requireSealedHead: true })).toMatchObject({ ok: true, seals: { checked: 2 } });
+    db.close();
+    ro = openLinkerStore(path, { readOnly: true });
+    expect(verifyAuditLog(ro, { sealVerifier: auditVerifierFromKeys(keys.linker!.pub) }).ok).toBe(true);
+    ro.close();
+  });
+});
+
 describe('3. weak linkage secrets', () => {
   const file = (text: string) => {
     const f = fresh('.secret');
@@ -354,6 +386,14 @@ describe('3. weak linkage secrets', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--allow-weak-secret/);
     expect(r.err).not.toContain('Summer2024');
+    // with the flag: encoded, with a warning on stderr
+    const small = fresh('.csv');
+    writeFileSync(small, readFileSync('examples/data/k12.csv', 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+    const out = fresh('.enc');
+    const ok = await run(['encode', small, '-o', out, '--schema', 'protocols/schemas/p20w-person.json', '--party', 'k12', '--id-column', 'student_id', '--map', 'sex=gender', '--secret-env', 'WEAK_S', '--allow-weak-secret'], { WEAK_S: 'Summer2024!Agency' });
+    expect(ok.code).toBe(0);
+    expect(ok.err).toMatch(/warning: .*not in the `secret new` format/);
+    expect(existsSync(out)).toBe(true);
   });
 });
 

@@ -101,4 +101,20 @@ describe('p20link kcheck (end to end)', () => {
     expect(drop.code).toBe(0);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(13);
   });
+
+  it('a header-only file is bad input (exit 2), for the check and for --repair; an empty in-memory table too', async () => {
+    const d = tmp();
+    const empty = join(d, 'empty.csv');
+    writeFileSync(empty, 'school,grade,sex\n');
+    const r = await run(['kcheck', empty, '--qi', 'school,grade', '--k', '5']);
+    expect(r.code).toBe(2);
+    expect(r.out).not.toMatch(/PASS/);
+    expect(r.err).toMatch(/empty\.csv, line 2: the file has a header but no data rows/);
+    const out = join(d, 'out.csv');
+    const rr = await run(['kcheck', empty, '--qi', 'school,grade', '--repair', out]);
+    expect(rr.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    const { kcheckRows } = await import('../../src/release/kanon/kcheck.js');
+    expect(() => kcheckRows(['a', 'b'], [], { qi: ['a'], k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', exitCode: 2 }));
+  });
 });

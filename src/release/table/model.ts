@@ -148,13 +148,11 @@ export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'
         const key = dimIdx.map((ci, j) => (j === nd ? rspec.numerator!.value : row[ci]!)).join(SEP);
         rs.numeratorCells[r] = keys.get(key) ?? -1;
       } else if (!denomIsCount) {
-        // Wide layout: the count column is the numerator, the denominator a published column.
+        // Wide layout: the count column is the numerator, the denominator a published column
+        // (the attacker's row count ≤ denominator is added by rates.ts `denominatorRows`, which knows n).
         rs.numeratorCells[r] = r;
         const d = rows[r]![rs.denominatorIndex]!.trim();
-        if (/^\d+$/.test(d)) {
-          // The attacker knows numerator ≤ denominator.
-          extraRows.push({ cells: [r], coefs: [-1], rhs: -Number(d), exact: false, source: `${rs.column}: ${spec.count} ≤ ${header[rs.denominatorIndex]}`, complement: { cell: r, total: Number(d) } });
-        } else if (d !== '' && d !== marker) {
+        if (!/^\d+$/.test(d) && d !== '' && d !== marker) {
           throw new P20Error('TABLE_RATE', `denominator "${d.slice(0, 40)}" is not a whole number`, { file, line: lines[r]!, field: header[rs.denominatorIndex]! });
         }
       }

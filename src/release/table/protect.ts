@@ -56,8 +56,10 @@ export interface ReqOutcome {
   upper: number;
   lowerExact: boolean;
   upperExact: boolean;
-  /** What failed: exact, known-small, lower (needs ≤ 0), upper (needs ≥ n). */
+  /** What failed: exact, known-small, lower (needs ≤ 0), upper (needs ≥ n), open-upper (exact maximum needed). */
   why?: string;
+  /** ok, and proven by integral points alone: an integer attacker has the same interval at least. */
+  integral?: boolean;
 }
 
 export interface ProtectParams {
@@ -135,6 +137,9 @@ function evaluate(cells: number[], coefs: number[], value: (c: number) => number
 interface State {
   seenLo: number;
   seenHi: number;
+  /** Range over the integral points seen only (they are integer witnesses too). */
+  intLo: number;
+  intHi: number;
   lower?: number; // exact LP bounds (unrounded)
   upper?: number;
 }
@@ -248,13 +253,19 @@ export function auditComponent(
     return e;
   };
   const exprs = reqs.map(toExpr);
-  const states: State[] = reqs.map(() => ({ seenLo: Infinity, seenHi: -Infinity }));
+  const states: State[] = reqs.map(() => ({ seenLo: Infinity, seenHi: -Infinity, intLo: Infinity, intHi: -Infinity }));
   const see = (point: ArrayLike<number>): void => {
+    let integral = true;
+    for (let j = 0; j < point.length && integral; j++) if (Math.abs(point[j]! - Math.round(point[j]!)) > EPS) integral = false;
     exprs.forEach((e, i) => {
       const v = e.constant + evaluate(e.vars, e.coefs, (j) => point[j]!);
       const s = states[i]!;
       if (v < s.seenLo) s.seenLo = v;
       if (v > s.seenHi) s.seenHi = v;
+      if (integral) {
+        if (v < s.intLo) s.intLo = v;
+        if (v > s.intHi) s.intHi = v;
+      }
     });
   };
   const truth = opts.truth && members.every((c) => !Number.isNaN(counts[c]!)) ? members.map((c) => counts[c]!) : undefined;
@@ -429,7 +440,11 @@ export function auditComponent(
     const s = states[i]!;
     const [a, b] = range(s);
     const why = verdict(req, a, b, params, s.upper !== undefined);
+    // Proven by integer points alone (the LP optimum used was integral): the integer check has nothing to add.
+    const intUpperExact = s.upper !== undefined && s.intHi >= hi(s.upper);
+    const integral = why === undefined && s.intLo <= s.intHi && verdict(req, s.intLo, s.intHi, params, intUpperExact) === undefined;
     return {
+      integral,
       req,
       ok: why === undefined,
       lower: lo(a),

@@ -204,3 +204,34 @@ export function addExtraRows(table: CountTable, rows: ExtraRow[]): void {
     for (const c of new Set(x.cells)) table.cellExtraRows[c]!.push(k);
   }
 }
+
+/**
+ * Wide layout: the attacker knows count ≤ the published denominator d of its
+ * row, and d − count is a complement the rule protects (an outcome: 0 % and
+ * 100 % count). Rows whose published denominator is below n are left out and
+ * returned as `small`: such a denominator already tells that its group's
+ * counts are below n, which no suppression of the count column can undo (the
+ * rate is hidden; suppress warns — publish the denominators as counts of a
+ * table that is suppressed too).
+ */
+export function denominatorRows(table: CountTable, minN: number): { rows: ExtraRow[]; small: number[] } {
+  const rows: ExtraRow[] = [];
+  const small = new Set<number>();
+  for (const rs of table.rates) {
+    if (rs.denominatorIndex === table.countIndex) continue;
+    for (let r = 0; r < table.rows.length; r++) {
+      if (rs.numeratorCells[r] !== r) continue;
+      const raw = table.rows[r]![rs.denominatorIndex]!.trim();
+      if (!/^\d+$/.test(raw)) continue;
+      const d = Number(raw);
+      if (d < minN) {
+        small.add(r);
+        continue;
+      }
+      const col = table.header[rs.denominatorIndex]!;
+      rows.push({ cells: [r], coefs: [-1], rhs: -d, exact: false, source: `${table.countColumn} ≤ ${col} on line ${table.lines[r]}`, complement: { cell: r, total: d } });
+    }
+  }
+  return { rows, small: [...small].sort((a, b) => a - b) };
+}
+

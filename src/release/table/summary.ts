@@ -21,6 +21,7 @@ export function formatSuppressSummary(r: SuppressReport, output?: string): strin
       : `  cost: ${r.cost.secondaryCells} complementary cell(s); ${r.cost.hiddenCells} count cell(s) hidden in all`,
     `  proof: every hidden cell audited by LP bounds, verified with integer bounds (${r.lpSolves} solves, ${r.components} component(s), ${r.iterations} round(s))`,
   );
+  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
   if (output) lines.push(`  wrote ${output}`);
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { getHighs } from './lp.js';
 import { buildCountTable } from './model.js';
 import { primarySuppression } from './primary.js';
 import { attackerRows, auditComponent, hiddenComponents, type AuditStats, type ProtectParams, type Requirement, type ReqOutcome } from './protect.js';
-import { decideRates } from './rates.js';
+import { addExtraRows, decideRates, denominatorRows } from './rates.js';
 import { publishedViolations, ruleRequirements, type RuleParams } from './rule.js';
 import { inferTableSpec } from './spec.js';
 import type { CountTable, HiddenCell, SuppressOptions, SuppressReport, SuppressResult, SuppressionReason, TableSpec } from './types.js';
@@ -58,10 +58,27 @@ export function auditWithRule(
   opts: { truth: boolean; full: boolean; integerCheck: boolean },
 ): ReqOutcome[] {
   const outcomes = auditComponent(highs, table, hidden, comp, reqs, params, stats, { truth: opts.truth, full: opts.full });
-  if (!opts.integerCheck || reqs.length === 0) return outcomes;
+  if (!opts.integerCheck) return outcomes;
+  // Only what the LP proved with a fractional point needs integer bounds (an integral
+  // point is an integer witness); in full mode every cell's exact integer bounds are wanted.
+  const open = outcomes.map((o, i) => (o.ok && (!o.integral || (opts.full && o.req.kind === 'cell')) ? i : -1)).filter((i) => i >= 0);
+  if (open.length === 0) return outcomes;
   const varOf = new Map<number, number>();
   comp.forEach((c, j) => varOf.set(c, j));
-  return verifyRequirementsInteger(highs, table, comp, outcomes, params, stats, { truth: opts.truth, full: opts.full, rows: attackerRows(table, varOf) });
+  const checked = verifyRequirementsInteger(
+    highs,
+    table,
+    comp,
+    open.map((i) => outcomes[i]!),
+    params,
+    stats,
+    { truth: opts.truth, full: opts.full, rows: attackerRows(table, varOf) },
+  );
+  const out = outcomes.slice();
+  open.forEach((i, k) => {
+    out[i] = checked[k]!;
+  });
+  return out;
 }
 
 /** A table handed in as CSV header and rows, with or without a declared structure. */
@@ -95,12 +112,21 @@ export function resolveSettings(spec: TableSpec, o: SuppressOptions): RuleParams
 }
 
 /** The spec (declared or inferred), the settings and the count table of a table input. */
-export function prepareTable(opts: TableInput & SuppressOptions): { file: string; settings: ReturnType<typeof resolveSettings>; table: CountTable } {
+export function prepareTable(
+  opts: TableInput & SuppressOptions,
+): { file: string; settings: ReturnType<typeof resolveSettings>; table: CountTable; warnings: string[] } {
   const file = opts.file ?? '<table>';
   const spec = opts.spec ?? inferTableSpec(opts.header, opts.rows, file, opts.countColumn);
   const settings = resolveSettings(spec, opts);
   const table = buildCountTable({ file, header: opts.header, rows: opts.rows, ...(opts.lines ? { lines: opts.lines } : {}) }, spec, settings.marker);
-  return { file, settings, table };
+  const den = denominatorRows(table, settings.minN);
+  addExtraRows(table, den.rows);
+  const warnings = den.small.map(
+    (r) =>
+      `line ${table.lines[r]}: its published denominator is below n = ${settings.minN}, which already shows its count is below n; ` +
+      'its rate is hidden, but only suppressing the denominators too (as the counts of a table of their own) protects it',
+  );
+  return { file, settings, table, warnings };
 }
 
 /** Published cost score of hiding cell m next: (zero?, change in singly-hidden constraints, value). */
@@ -127,7 +153,7 @@ function better(a: [number, number, number], b: [number, number, number]): boole
  * attacker's LP bounds (see protect.ts). Deterministic: same input, same output.
  */
 export async function suppressTable(opts: SuppressTableOptions): Promise<SuppressResult> {
-  const { file, settings, table } = prepareTable(opts);
+  const { file, settings, table, warnings } = prepareTable(opts);
   const { minN, protectZero, marker } = settings;
   const rule: RuleParams = settings;
   const integerCheck = opts.integerCheck ?? true;
@@ -252,7 +278,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
         m = pick(table.constraints.keys());
       }
       if (m < 0) {
-        stuck = c;
+        if (stuck < 0) stuck = c;
         continue;
       }
       hide(m);
@@ -377,6 +403,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       hiddenCells: hidden.reduce((a, b) => a + b, 0),
       ...(withValues ? { hiddenTotal } : {}),
     },
+    warnings,
     iterations,
     lpSolves: stats.solves,
     components: finalComponents,

@@ -186,6 +186,8 @@ export interface SuppressReport {
     hiddenCells: number;
     hiddenTotal?: number;
   };
+  /** What the rule cannot protect but the publisher should know (e.g. a published denominator column below n). */
+  warnings: string[];
   iterations: number;
   lpSolves: number;
   components: number;

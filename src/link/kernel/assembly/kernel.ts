@@ -104,6 +104,12 @@ function keep(x: u32, s: u32, t: f64, tLow: f64): bool {
   return <f64>(2 * x) >= tLow * <f64>s && <f64>(2 * x) / <f64>s >= t;
 }
 
+// keep() behind the cheap integer test (most pairs fail that one)
+@inline
+function keepI(x: u32, s: u32, t: f64, tLow: f64, tI: u64): bool {
+  return !surelyBelow(x, s, tI) && keep(x, s, t, tLow);
+}
+
 // |A1 AND B| (returned) and |A2 AND B| (in gX2) in one pass over B.
 let gX2: u32 = 0;
 @inline
@@ -175,6 +181,87 @@ function inter2(a1: usize, a2: usize, b: usize, words: u32): u32 {
   return <u32>s1;
 }
 
+// Half-way bound (1024-bit rows): after the first 512 bits, |A AND B| can
+// grow by at most min(bits of A left, bits of B left) <= min(restA, pb - x).
+// When even that cannot pass keep()'s first test (2x >= tLow * s, which is
+// monotone in x), the second half is skipped and the partial count, which
+// also fails keep(), stands. Same pairs and scores; less work when the
+// threshold is high and most pairs are far from it.
+@inline
+function hopeless(x: u32, restA: u32, pb: u32, s: u32, tI: u64): bool {
+  const restB = pb - x;
+  const most = x + (restA < restB ? restA : restB);
+  return surelyBelow(most, s, tI);
+}
+
+// Integer test that 2x < tLow * s for sure (tI = floor(tLow * 2^20)):
+// (2x + 1) * 2^20 <= tI * s implies 2x + 1 <= tLow * s in real numbers, so
+// 2x is below the f64 product too. Sound, not exact: when it says no, the
+// exact f64 test decides.
+@inline
+function surelyBelow(x: u32, s: u32, tI: u64): bool {
+  return (<u64>(2 * x + 1) << 20) <= tI * <u64>s;
+}
+
+// popcount of the first 512 bits of a row
+@inline
+function pop512(a: usize): u32 {
+  return <u32>(
+    popcnt<u64>(load<u64>(a, 0)) + popcnt<u64>(load<u64>(a, 8)) + popcnt<u64>(load<u64>(a, 16)) + popcnt<u64>(load<u64>(a, 24)) +
+    popcnt<u64>(load<u64>(a, 32)) + popcnt<u64>(load<u64>(a, 40)) + popcnt<u64>(load<u64>(a, 48)) + popcnt<u64>(load<u64>(a, 56))
+  );
+}
+
+// |A AND B| over 512 bits at a, b
+@inline
+function inter512(a: usize, b: usize): u32 {
+  let s0 = popcnt<u64>(load<u64>(a, 0) & load<u64>(b, 0)) + popcnt<u64>(load<u64>(a, 8) & load<u64>(b, 8));
+  let s1 = popcnt<u64>(load<u64>(a, 16) & load<u64>(b, 16)) + popcnt<u64>(load<u64>(a, 24) & load<u64>(b, 24));
+  s0 += popcnt<u64>(load<u64>(a, 32) & load<u64>(b, 32)) + popcnt<u64>(load<u64>(a, 40) & load<u64>(b, 40));
+  s1 += popcnt<u64>(load<u64>(a, 48) & load<u64>(b, 48)) + popcnt<u64>(load<u64>(a, 56) & load<u64>(b, 56));
+  return <u32>(s0 + s1);
+}
+
+// |A1 AND B| (returned) and |A2 AND B| (in gX2) over 512 bits
+@inline
+function inter2_512(a1: usize, a2: usize, b: usize): u32 {
+  let bw = load<u64>(b, 0);
+  let s1 = popcnt<u64>(load<u64>(a1, 0) & bw);
+  let s2 = popcnt<u64>(load<u64>(a2, 0) & bw);
+  bw = load<u64>(b, 8);
+  let u1 = popcnt<u64>(load<u64>(a1, 8) & bw);
+  let u2 = popcnt<u64>(load<u64>(a2, 8) & bw);
+  bw = load<u64>(b, 16);
+  s1 += popcnt<u64>(load<u64>(a1, 16) & bw);
+  s2 += popcnt<u64>(load<u64>(a2, 16) & bw);
+  bw = load<u64>(b, 24);
+  u1 += popcnt<u64>(load<u64>(a1, 24) & bw);
+  u2 += popcnt<u64>(load<u64>(a2, 24) & bw);
+  bw = load<u64>(b, 32);
+  s1 += popcnt<u64>(load<u64>(a1, 32) & bw);
+  s2 += popcnt<u64>(load<u64>(a2, 32) & bw);
+  bw = load<u64>(b, 40);
+  u1 += popcnt<u64>(load<u64>(a1, 40) & bw);
+  u2 += popcnt<u64>(load<u64>(a2, 40) & bw);
+  bw = load<u64>(b, 48);
+  s1 += popcnt<u64>(load<u64>(a1, 48) & bw);
+  s2 += popcnt<u64>(load<u64>(a2, 48) & bw);
+  bw = load<u64>(b, 56);
+  u1 += popcnt<u64>(load<u64>(a1, 56) & bw);
+  u2 += popcnt<u64>(load<u64>(a2, 56) & bw);
+  gX2 = <u32>(s2 + u2);
+  return <u32>(s1 + u1);
+}
+
+// |A AND B| for 1024-bit rows, or a partial count that fails keep() when the
+// half-way bound shows the pair cannot reach the threshold.
+@inline
+function inter1024b(a: usize, b: usize, restA: u32, pb: u32, s: u32, tI: u64): u32 {
+  const x = inter512(a, b);
+  if (hopeless(x, restA, pb, s, tI)) return x;
+  return x + inter512(a + 64, b + 64);
+}
+
 // All pairs of A rows [i0,i1) x B rows [j0,j1) (within: only j > i).
 // The caller guarantees room for (i1-i0)*(j1-j0) output triples.
 export function rect(
@@ -184,6 +271,7 @@ export function rect(
 ): u32 {
   const words = stride >> 3;
   const tLow = t * (1 - 1e-9);
+  const tI = <u64>Math.floor(tLow * 1048576);
   let n: u32 = 0;
   let cmp: u64 = 0;
   let i = i0;
@@ -202,6 +290,9 @@ export function rect(
     const lo2 = gLo;
     const span2 = gHi - gLo;
     const none2 = gLo > gHi;
+    // bits of each A row after its first 512 (for the half-way bound)
+    const rest1: u32 = words == 16 ? pa - pop512(ap) : 0;
+    const rest2: u32 = words == 16 ? pa2 - pop512(ap2) : 0;
     let js = j0;
     if (within != 0 && js <= i) js = i + 1;
     // within-party: j = i + 1 pairs only with row i
@@ -210,7 +301,7 @@ export function rect(
       if (!none1 && pb - lo <= span) {
         cmp++;
         const x = inter(ap, bBase + <usize>js * <usize>stride, words);
-        if (keep(x, pa + pb, t, tLow)) {
+        if (keepI(x, pa + pb, t, tLow, tI)) {
           store<u32>(out, i, 0);
           store<u32>(out, js, 4);
           store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
@@ -228,7 +319,23 @@ export function rect(
       const bp = bBase + <usize>j * <usize>stride;
       let x: u32 = 0;
       let x2: u32 = 0;
-      if (ok1 && ok2) {
+      if (words == 16) {
+        if (ok1 && ok2) {
+          cmp += 2;
+          x = inter2_512(ap, ap2, bp);
+          x2 = gX2;
+          if (!hopeless(x, rest1, pb, pa + pb, tI) || !hopeless(x2, rest2, pb, pa2 + pb, tI)) {
+            x += inter2_512(ap + 64, ap2 + 64, bp + 64);
+            x2 += gX2;
+          }
+        } else if (ok1) {
+          cmp++;
+          x = inter1024b(ap, bp, rest1, pb, pa + pb, tI);
+        } else {
+          cmp++;
+          x2 = inter1024b(ap2, bp, rest2, pb, pa2 + pb, tI);
+        }
+      } else if (ok1 && ok2) {
         cmp += 2;
         x = inter2(ap, ap2, bp, words);
         x2 = gX2;
@@ -239,14 +346,14 @@ export function rect(
         cmp++;
         x2 = inter(ap2, bp, words);
       }
-      if (ok1 && keep(x, pa + pb, t, tLow)) {
+      if (ok1 && keepI(x, pa + pb, t, tLow, tI)) {
         store<u32>(out, i, 0);
         store<u32>(out, j, 4);
         store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
         out += 12;
         n++;
       }
-      if (ok2 && keep(x2, pa2 + pb, t, tLow)) {
+      if (ok2 && keepI(x2, pa2 + pb, t, tLow, tI)) {
         store<u32>(out, i2, 0);
         store<u32>(out, j, 4);
         store<f32>(out, <f32>(<f64>(2 * x2) / <f64>(pa2 + pb)), 8);
@@ -262,14 +369,16 @@ export function rect(
     const lo = gLo;
     const span = gHi - gLo;
     if (gLo > gHi) continue;
+    const rest: u32 = words == 16 ? pa - pop512(ap) : 0;
     let js = j0;
     if (within != 0 && js <= i) js = i + 1;
     for (let j = js; j < j1; j++) {
       const pb = load<u32>(bPop + (<usize>j << 2));
       if (pb - lo > span) continue;
       cmp++;
-      const x = inter(ap, bBase + <usize>j * <usize>stride, words);
-      if (keep(x, pa + pb, t, tLow)) {
+      const bp = bBase + <usize>j * <usize>stride;
+      const x = words == 16 ? inter1024b(ap, bp, rest, pb, pa + pb, tI) : inter(ap, bp, words);
+      if (keepI(x, pa + pb, t, tLow, tI)) {
         store<u32>(out, i, 0);
         store<u32>(out, j, 4);
         store<f32>(out, <f32>(<f64>(2 * x) / <f64>(pa + pb)), 8);
@@ -296,6 +405,7 @@ export function buckets(
 ): u32 {
   const words = stride >> 3;
   const tLow = t * (1 - 1e-9);
+  const tI = <u64>Math.floor(tLow * 1048576);
   const kstride = <usize>nb << 2;
   let n: u32 = 0;
   let cmp: u64 = 0;
@@ -326,6 +436,7 @@ export function buckets(
       const lo = gLo;
       const span = gHi - gLo;
       const empty = gLo > gHi;
+      const rest: u32 = words == 16 ? pa - pop512(ap) : 0;
       for (let c = c0; c < cEnd; c++) {
         const j = within != 0 ? load<u32>(orderA + (<usize>(aS + c) << 2)) : load<u32>(orderB + (<usize>(bS + c) << 2));
         const kb = keysB + <usize>j * kstride;
@@ -348,8 +459,9 @@ export function buckets(
         const pb = load<u32>(bPop + (<usize>j << 2));
         if (empty || pb - lo > span) continue;
         cmp++;
-        const x = inter(ap, bBase + <usize>j * <usize>stride, words);
-        if (keep(x, pa + pb, t, tLow)) {
+        const bp = bBase + <usize>j * <usize>stride;
+        const x = words == 16 ? inter1024b(ap, bp, rest, pb, pa + pb, tI) : inter(ap, bp, words);
+        if (keepI(x, pa + pb, t, tLow, tI)) {
           const d = <f64>(2 * x) / <f64>(pa + pb);
           const swap = within != 0 && j < i;
           store<u32>(out, swap ? j : i, 0);
