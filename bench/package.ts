@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import forge from 'node-forge';
-import { generateKeyPair, loadPrivateKeys, loadPublicKeys } from '../src/package/keys.js';
-import { loadAllowDir } from '../src/package/allow-list.js';
-import { packageFile } from '../src/package/package-file.js';
-import { unpackFile } from '../src/package/unpack-file.js';
-import { openPackageStore } from '../src/package/store.js';
+import { generateKeyPair, loadPrivateKeys, loadPublicKeys } from '../src/transfer/keys.js';
+import { loadAllowDir } from '../src/transfer/allow-list.js';
+import { packageFile } from '../src/transfer/package-file.js';
+import { unpackFile } from '../src/transfer/unpack-file.js';
+import { openLinkerStore } from '../src/store/linker-store.js';
 
 const mib = Number(process.argv[2] ?? 256);
 const dir = mkdtempSync(join(tmpdir(), 'p20-bench-pkg-'));
@@ -59,7 +59,7 @@ try {
   t = performance.now();
   await packageFile({ input, kind: 'encoded', to: linkerPub, sign: k12Priv, name: 'k12', output: join(dir, 'big.p20pkg') });
   const tpk = (performance.now() - t) / 1000;
-  const db = openPackageStore(join(dir, 'linker.db'));
+  const db = openLinkerStore(join(dir, 'linker.db'));
   t = performance.now();
   await unpackFile({ input: join(dir, 'big.p20pkg'), key: linkerPriv, allow, output: join(dir, 'out.enc'), store: db, expectKind: 'encoded' });
   const tun = (performance.now() - t) / 1000;

@@ -2,7 +2,7 @@
  * Option blocks and argument helpers several commands share.
  */
 import type { Options } from 'yargs';
-import { readPassphrase } from '../src/package/keys.js';
+import { readPassphrase } from '../src/transfer/keys.js';
 
 export interface PassphraseArgs {
   passphraseEnv?: string;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { P20Error } from '../../src/errors.js';
-import { listAudit, sealAudit, verifyAuditLog } from '../../src/package/audit-log.js';
-import { auditSignerFromKeys, auditVerifierFromKeys } from '../../src/package/audit-keys.js';
-import { loadPrivateKeys, loadPublicKeys } from '../../src/package/keys.js';
+import { listAudit, sealAudit, verifyAuditLog } from '../../src/store/audit-log.js';
+import { auditSignerFromKeys, auditVerifierFromKeys } from '../../src/transfer/audit-keys.js';
+import { loadPrivateKeys, loadPublicKeys } from '../../src/transfer/keys.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import { storeError, type Db } from '../../src/store/db.js';
 import { passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { encodeFile, formatSummary, type BadFieldPolicy, type BadRowPolicy } from '../../src/encode/pipeline.js';
-import { loadSecret } from '../../src/encode/load-secret.js';
+import { loadSecret } from '../../src/transfer/secret.js';
 import { parseDateRangeArg, parseMapArgs } from '../../src/encode/extension.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { defined } from '../options.js';

@@ -10,6 +10,7 @@ import { packageCommand } from './package.js';
 import { unpackCommand } from './unpack.js';
 import { auditCommand } from './audit.js';
 import { reportCommand } from './report.js';
+import { assessCommand } from './assess.js';
 import { keyCommand } from './key.js';
 
 /** Every p20link command, in the order --help lists them. */
@@ -27,4 +28,5 @@ export const commands: CommandModule<any, any>[] = [
   unpackCommand,
   auditCommand,
   reportCommand,
+  assessCommand,
 ];

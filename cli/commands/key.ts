@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { keyFileFingerprints } from '../../src/package/keys.js';
+import { keyFileFingerprints } from '../../src/transfer/keys.js';
 import { passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
 interface FingerprintArgs extends PassphraseArgs {

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { generateKeyPair, DEFAULT_MODULUS_BITS } from '../../src/package/keys.js';
+import { generateKeyPair, DEFAULT_MODULUS_BITS } from '../../src/transfer/keys.js';
 import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
 interface KeygenArgs extends PassphraseArgs {

@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
-import { loadPrivateKeys, loadPublicKeys } from '../../src/package/keys.js';
-import { packageFile } from '../../src/package/package-file.js';
+import { loadPrivateKeys, loadPublicKeys } from '../../src/transfer/keys.js';
+import { packageFile } from '../../src/transfer/package-file.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
-import type { PackageKind } from '../../src/package/envelope.js';
+import type { PackageKind } from '../../src/transfer/envelope.js';
 import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
 
 interface PackageArgs extends PassphraseArgs {

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { newSecret } from '../../src/package/secret.js';
+import { newSecret } from '../../src/transfer/secret.js';
 
 interface SecretNewArgs {
   out: string;

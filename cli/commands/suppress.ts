@@ -20,6 +20,7 @@ interface SuppressArgs {
   report?: string;
   reportHiddenValues?: boolean;
   integerCheck?: boolean;
+  method?: 'heuristic' | 'exact';
   topCode?: number;
   bottomCode?: number;
   json?: boolean;
@@ -56,6 +57,10 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         default: false,
         describe: 'RISK: also put the true value of every hidden cell in the report (it undoes the suppression if it leaks)',
       })
+      .option('method', {
+        choices: ['heuristic', 'exact'] as const,
+        describe: 'heuristic (default): greedy rounds and pruning; exact: a minimum-cost pattern (tables up to a few hundred cells; docs/suppress-exact.md)',
+      })
       .option('integer-check', { type: 'boolean', describe: 'verify the LP proof with exact integer bounds (default true)' })
       .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95); the band widens with small denominators' })
       .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5); the band widens with small denominators' })
@@ -82,6 +87,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
           protection: argv.protection,
           marker: argv.marker,
           integerCheck: argv.integerCheck,
+          method: argv.method,
           topCode: argv.topCode,
           bottomCode: argv.bottomCode,
         }),

@@ -18,8 +18,8 @@
  *     (log) degree at the 99th, 99.9th and 99.99th percentile of all
  *     similarities.
  *  5. Match each victim to the reference node with the nearest fingerprint
- *     (L1); guess only mutual nearest neighbours, and read the reference
- *     node's first name, last name and birth year.
+ *     (L1); guess for the fifth of victims whose match is closest, reading
+ *     the reference node's first name, last name and birth year.
  *
  * With a reference that overlaps the victims (a leaked copy of the same
  * people) this re-identifies; with a disjoint reference it can only be
@@ -188,8 +188,7 @@ export const graphMatchingAttack: Attack = {
       return s;
     };
     const bestOfE = new Int32Array(n);
-    const bestOfP = new Int32Array(n).fill(-1);
-    const bestPD = new Float64Array(n).fill(Infinity);
+    const bestD = new Float64Array(n);
     for (let a = 0; a < n; a++) {
       let best = -1;
       let bd = Infinity;
@@ -199,18 +198,17 @@ export const graphMatchingAttack: Attack = {
           bd = d;
           best = b;
         }
-        if (d < bestPD[b]!) {
-          bestPD[b] = d;
-          bestOfP[b] = a;
-        }
       }
       bestOfE[a] = best;
+      bestD[a] = bd;
     }
+    // guess for the most confident fifth: nearest-fingerprint distance in the lowest quintile
+    const cut = Float64Array.from(bestD).sort()[Math.floor(0.2 * (n - 1))]!;
     const t = input.targets;
     let guessed = 0;
     for (let a = 0; a < n; a++) {
       const b = bestOfE[a]!;
-      if (b < 0 || bestOfP[b] !== a) continue;
+      if (b < 0 || bestD[a]! > cut) continue;
       const r = input.reference[rIdx[b]!]!;
       const g: Guess = {};
       if (r[t.first]) g.first = r[t.first]!;

@@ -1,6 +1,6 @@
 /** The agency side: turn a CSV extract into an encoded file. */
-export { encodeFile, formatSummary, prepareEncode, PARTY_NAME, FILL_WARNING, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './pipeline.js';
-export { loadSecret, MIN_SECRET_CHARS, type SecretSource } from './load-secret.js';
+export { encodeFile, formatSummary, prepareEncode, FILL_WARNING, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './pipeline.js';
+export { PARTY_NAME } from '../format/party.js';
 export {
   parseExtension,
   applyColumnMap,

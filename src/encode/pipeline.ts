@@ -24,6 +24,7 @@ import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { createEncodedWriter, type EncodedWriter } from '../format/encoded-file.js';
+import { PARTY_NAME } from '../format/party.js';
 import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.js';
 import type { LinkageSchema } from '../schema/types.js';
 import { workerUrl } from '../util/worker-url.js';
@@ -34,8 +35,6 @@ import { hardenedLength } from './harden.js';
 import { createRowEncoder, planColumns, type BadFieldPolicy, type RowEncoderSetup, type RowResult } from './row-encoder.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 
-/** Party labels end up in file names downstream (same rule as the linker). */
-export const PARTY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Rows per batch handed to a worker. */
 const BATCH_ROWS = 2048;
 /** Inputs smaller than this are encoded on the main thread when `workers` is not given. */

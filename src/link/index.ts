@@ -7,7 +7,6 @@ export { EdgeList } from './resolve/edges.js';
 export { assignIds, type Assignment, type ClusterStatus, type IdEvent } from './registry/assign.js';
 export { newLinkageId, newRunId, LINKAGE_ID } from './registry/ids.js';
 export {
-  registryMigrations,
   lookupRecord,
   registryHistory,
   listRuns,

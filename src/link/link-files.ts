@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import { EXIT, P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import { openStore, type Db } from '../store/db.js';
-import { auditMigrations, appendAudit } from '../package/audit-log.js';
+import type { Db } from '../store/db.js';
+import { openLinkerStore } from '../store/linker-store.js';
+import { appendAudit } from '../store/audit-log.js';
 import { TOOL_VERSION } from '../version.js';
 import { formatBlockingSpec, leafParts, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
 import { countKeptPairs } from './blocking/index.js';
@@ -24,7 +25,7 @@ import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, membersOf } from './resolve/cluster.js';
 import { assignIds } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
-import { createdRunLookup, freshIdSource, priorEntities, registerRun, registryMigrations } from './registry/registry.js';
+import { createdRunLookup, freshIdSource, priorEntities, registerRun } from './registry/registry.js';
 import { pairQuality, readTruth, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData, TruthRecord } from './types.js';
 
@@ -113,7 +114,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
   const staged: StagedFile[] = [];
   try {
     if (opts.store) {
-      db = openStore(opts.store, [...registryMigrations, ...auditMigrations]);
+      db = openLinkerStore(opts.store);
       // hold the store's write lock for the whole run: what the registry said
       // before the run stays true until this run's changes are committed
       try {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { P20Error, fsError } from '../errors.js';
 import { openEncoded, readEncodedHeader, type EncodedHeader } from '../format/encoded-file.js';
+import { PARTY_NAME } from '../format/party.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { makePartyData } from './pack.js';
 import type { PartyData } from './types.js';
@@ -14,9 +15,6 @@ import type { PartyData } from './types.js';
  * base64, wrong bit length, duplicate ids, truncation raise P20Error naming
  * file and line).
  */
-
-/** Party labels become output file names: keep them plain. */
-export const PARTY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface InputSpec {
   file: string;

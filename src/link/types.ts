@@ -2,7 +2,7 @@ import type { EncodedHeader } from '../format/encoded-file.js';
 
 /**
  * One party's encodings loaded for linking, packed for the similarity kernel.
- * Produced by src/link/load.ts, consumed by src/link/candidates.ts (kernel +
+ * Produced by src/link/load.ts, consumed by src/link/score.ts (kernel +
  * blocking) and the resolution steps.
  */
 export interface PartyData {

@@ -1,4 +1,4 @@
-/** Normalization pre-step (see .readme/encode.md and protocols/schemas/README.md). */
+/** Normalization pre-step (see docs/encode.md and protocols/schemas/README.md). */
 export * from './text.js';
 export * from './dates.js';
 export * from './codes.js';

@@ -19,7 +19,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
 import { readJsonFile } from '../util/json-spec.js';
-import { canonicalJson } from '../encode/canonical-json.js';
+import { canonicalJson } from '../format/canonical-json.js';
 import { compileStrptime, StrptimeFormatError } from '../encode/strptime.js';
 import { compilePythonPattern } from './pattern.js';
 import type {

@@ -3,11 +3,13 @@ import Database from 'better-sqlite3';
 import { EXIT, P20Error, fsError, isP20Error } from '../errors.js';
 
 /**
- * SQLite stores: the linker's store (one file holding the linkage-ID
- * registry, src/link/registry, and the tamper-evident audit log and replay
- * table, src/package) and an agency's result ledger (src/package/ledger.ts).
- * Each module owns its tables and registers them as migrations by a unique
- * name; opening a store for writing applies the ones not yet applied.
+ * The SQLite layer under the project's two stores: the linker's store (one
+ * file holding the linkage-ID registry, the tamper-evident audit log and the
+ * replay table; opened only by `openLinkerStore`, src/store/linker-store.ts)
+ * and an agency's result ledger (`openResultLedger`,
+ * src/store/result-ledger.ts). Their tables are the migrations listed in
+ * src/store/migrations.ts, by unique name; opening a store for writing
+ * applies the ones not yet applied.
  *
  * Every store is opened the same way (`openSqliteStore`):
  * - created with mode 0600 (it holds record ids and fingerprints); an existing
@@ -148,11 +150,6 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Db {
     throw storeError(e, path, what);
   }
   return db;
-}
-
-/** Backwards-compatible: open (creating if needed) with migrations. Prefer openLinkerStore. */
-export function openStore(path: string, migrations: readonly Migration[] = []): Db {
-  return openSqliteStore(path, { migrations });
 }
 
 function isBusy(e: unknown): boolean {

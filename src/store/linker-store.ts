@@ -1,14 +1,14 @@
-import { registryMigrations } from '../link/registry/registry.js';
-import { auditMigrations } from '../package/audit-log.js';
-import { packageMigrations } from '../package/replay.js';
-import { openSqliteStore, type Db, type Migration } from './db.js';
+import { openSqliteStore, type Db } from './db.js';
+import { LINKER_STORE_MIGRATIONS } from './migrations.js';
 
 /**
  * The one way to open the linker's store (`linker.db`): the linkage-ID
  * registry, the audit log and the replay table in one SQLite file, mode 0600,
  * WAL journal (readers never wait for a link run), short write transactions
  * that wait with a message while another process writes (then STORE_BUSY,
- * exit 3).
+ * exit 3). `link`, `unpack`, `package --kind result` and `audit` all open it
+ * here, with the one migration list (LINKER_STORE_MIGRATIONS,
+ * src/store/migrations.ts).
  *
  * `readOnly` (for `audit verify` and `audit list`) opens the file with
  * SQLite's read-only flag and never migrates: a verifier does not change the
@@ -24,8 +24,6 @@ export interface OpenLinkerStoreOptions {
   /** Told once when a writer has to wait (default: stderr). */
   onWait?: (message: string) => void;
 }
-
-export const LINKER_STORE_MIGRATIONS: readonly Migration[] = [...registryMigrations, ...auditMigrations, ...packageMigrations];
 
 export function openLinkerStore(path: string, opts: OpenLinkerStoreOptions = {}): Db {
   return openSqliteStore(path, {

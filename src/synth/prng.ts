@@ -1,3 +1,5 @@
+import { splitmix32 } from '../util/prng.js';
+
 /**
  * Small, seeded, deterministic pseudo-random numbers for the example-data
  * generator. Never Math.random: the same seed must give the same bytes on
@@ -8,13 +10,6 @@
  * generated in any order, streaming); xoshiro128** draws the numbers.
  */
 
-/** One step of splitmix32: a bijective mixer of a 32-bit state. */
-export function splitmix32(x: number): number {
-  let z = (x + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
 
 /** Mix several integers into one 32-bit seed. */
 export function mixSeed(...parts: number[]): number {

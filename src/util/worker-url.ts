@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * (vitest), map `<root>/src/x/y.ts` to the compiled `<root>/dist/src/x/y.js`;
  * `npm test` builds before testing, so that file exists.
  *
- *   new Worker(workerUrl(import.meta.url, './encode.worker.js'))
+ *   new Worker(workerUrl(import.meta.url, './worker.js'))
  */
 export function workerUrl(callerUrl: string, relative: string): URL {
   const direct = new URL(relative, callerUrl);

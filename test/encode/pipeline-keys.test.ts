@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createBlocker, deriveBlockingKey, keyedBlockValue, plainBlockValue, soundex } from '../../src/encode/blocking-keys.js';
-import { loadSecret } from '../../src/encode/load-secret.js';
+import { loadSecret } from '../../src/transfer/secret.js';
 
 describe('keyed blocking values', () => {
   it('match an independent HKDF/HMAC computation (node:crypto)', () => {

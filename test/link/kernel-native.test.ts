@@ -50,7 +50,7 @@ beforeAll(async () => {
   const st = load([goodPath]);
   expect(st.reason).toBe('');
   addon = st.addon;
-  levels = [0, 1, 2].filter((lv) => lv <= addon!.level());
+  levels = [0, 1, 2, 3].filter((lv) => lv <= addon!.level());
 });
 
 function restoreEnv(): void {

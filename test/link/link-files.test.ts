@@ -6,9 +6,10 @@ import { Ajv } from 'ajv';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { LINKAGE_ID } from '../../src/link/registry/ids.js';
-import { listRuns, registryHistory, lookupRecord, registryMigrations } from '../../src/link/registry/registry.js';
-import { openStore } from '../../src/store/db.js';
-import { auditMigrations, listAudit, verifyAuditLog } from '../../src/package/audit-log.js';
+import { listRuns, registryHistory, lookupRecord } from '../../src/link/registry/registry.js';
+import { openSqliteStore } from '../../src/store/db.js';
+import { auditMigrations, registryMigrations } from '../../src/store/migrations.js';
+import { listAudit, verifyAuditLog } from '../../src/store/audit-log.js';
 import { diceReference } from '../../src/link/dice.js';
 import { P20Error } from '../../src/errors.js';
 import { parseCsvText } from '../../src/io/csv.js';
@@ -105,7 +106,7 @@ describe('linkFiles: three parties end to end', () => {
     expect(report.scoreHistogram.counts[74]! + report.scoreHistogram.counts[75]!).toBe(1);
     expect(report.registry).toMatchObject({ new: report.counts.clusters, kept: 0 });
 
-    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    const db = openSqliteStore(store, { migrations: [...registryMigrations, ...auditMigrations] });
     try {
       expect(listRuns(db).map((r) => r.runId)).toEqual([report.runId]);
       const audit = [...listAudit(db)];
@@ -147,7 +148,7 @@ describe('linkFiles: three parties end to end', () => {
     expect(K2.get('s30')!.id).toBe(C2.get('c30')!.id);
     expect([K1.get('s30')!.id, C1.get('c30')!.id]).toContain(K2.get('s30')!.id);
     expect(r2.registry).toMatchObject({ merged: 1, mergeEvents: 1, new: 1 });
-    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    const db = openSqliteStore(store, { migrations: [...registryMigrations, ...auditMigrations] });
     try {
       const h = registryHistory(db);
       expect(h).toHaveLength(1);
@@ -187,7 +188,7 @@ describe('linkFiles: three parties end to end', () => {
     expect(C2.get('c30')!.id).toBe(old);
     expect(K2.get('s30')!.id).not.toBe(old);
     expect(r2.registry).toMatchObject({ split: 1, splitEvents: 1, new: 0, kept: r1.counts.clusters });
-    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    const db = openSqliteStore(store, { migrations: [...registryMigrations, ...auditMigrations] });
     try {
       expect(registryHistory(db, old)).toMatchObject([{ event: 'split', runId: r2.runId, oldId: old, newId: K2.get('s30')!.id, records: 1 }]);
     } finally {
@@ -233,7 +234,7 @@ describe('linkFiles: three parties end to end', () => {
     const twice = await linkFiles({ inputs: [{ file: k12 }, { file: k12, party: 'k12-again' }], outDir: out, store, threshold: 0.8, blocking: none }).catch((e: unknown) => e);
     expect(twice).toMatchObject({ code: 'LINK_DUPLICATE_INPUT', location: { file: k12 } });
     expect(readdirSync(out)).toEqual([]);
-    const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+    const db = openSqliteStore(store, { migrations: [...registryMigrations, ...auditMigrations] });
     expect(listRuns(db)).toEqual([]);
     expect([...listAudit(db)]).toEqual([]);
     db.close();

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
-import { listRuns, registryMigrations } from '../../src/link/registry/registry.js';
-import { auditMigrations } from '../../src/package/audit-log.js';
-import { openStore } from '../../src/store/db.js';
+import { listRuns } from '../../src/link/registry/registry.js';
+import { auditMigrations, registryMigrations } from '../../src/store/migrations.js';
+import { openSqliteStore } from '../../src/store/db.js';
 import { EXIT } from '../../src/errors.js';
 import { readLinksDir } from '../../src/report/links-file.js';
 import { writeEncoded, prng, randomClk, noisy } from '../fixtures/link/make-encoded.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 const runs = (store: string): number => {
-  const db = openStore(store, [...registryMigrations, ...auditMigrations]);
+  const db = openSqliteStore(store, { migrations: [...registryMigrations, ...auditMigrations] });
   try {
     return listRuns(db).length;
   } finally {

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Db } from '../../src/store/db.js';
-import { auditMigrations } from '../../src/package/audit-log.js';
+import { openSqliteStore, type Db } from '../../src/store/db.js';
+import { auditMigrations, registryMigrations } from '../../src/store/migrations.js';
 import { indexClusters } from '../../src/link/resolve/cluster.js';
 import { assignIds } from '../../src/link/registry/assign.js';
 import { LINKAGE_ID, newLinkageId, newRunId } from '../../src/link/registry/ids.js';
@@ -16,12 +16,11 @@ import {
   priorEntities,
   registerRun,
   registryHistory,
-  registryMigrations,
 } from '../../src/link/registry/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'p20-reg-'));
 let n = 0;
-const freshDb = (): Db => openStore(join(dir, `r${n++}.db`), [...registryMigrations, ...auditMigrations]);
+const freshDb = (): Db => openSqliteStore(join(dir, `r${n++}.db`), { migrations: [...registryMigrations, ...auditMigrations] });
 
 type Rec = [party: string, id: string];
 

@@ -20,7 +20,7 @@ export type BlockingConfig =
   | { kind: 'keys'; names: string[] }
   | { kind: 'union'; parts: BlockingConfig[] };
 
-/** Default LSH bands / rows (see .readme/link-kernel.md for how they were chosen). */
+/** Default LSH bands / rows (see docs/similarity-engine.md for how they were chosen). */
 export const DEFAULT_LSH_BANDS = 64;
 export const DEFAULT_LSH_ROWS = 8;
 export const DEFAULT_LSH_SEED = 20;

@@ -1,4 +1,5 @@
 import { P20Error } from '../../errors.js';
+import { splitmix32Stream } from '../../util/prng.js';
 import type { PartyData } from '../types.js';
 import { DEFAULT_LSH_SEED, leafParts, type BlockingConfig } from './config.js';
 
@@ -29,17 +30,6 @@ export function bandCount(cfg: BlockingConfig): number {
   return n;
 }
 
-/** splitmix32: small, fast, seedable PRNG (not for secrets). */
-function splitmix32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
 
 /**
  * The permutations of an LSH part: bands*rows random permutations of the
@@ -48,7 +38,7 @@ function splitmix32(seed: number): () => number {
  */
 export function lshPermutations(bands: number, rows: number, l: number, seed = DEFAULT_LSH_SEED): Uint16Array {
   if (l > 65536) throw new P20Error('LINK_BLOCKING_SPEC', `lsh supports CLKs up to 65536 bits, got ${l}`, { field: 'blocking' });
-  const rnd = splitmix32(seed);
+  const rnd = splitmix32Stream(seed);
   const perms = new Uint16Array(bands * rows * l);
   for (let h = 0; h < bands * rows; h++) {
     const o = h * l;

@@ -5,7 +5,7 @@ import { membersOf, type ClusterIndex } from '../resolve/cluster.js';
  * knew before into IDs, merges and splits. Pure (no I/O) so it can be tested
  * exhaustively; src/link/registry/registry.ts persists the result.
  *
- * Rules (documented in .readme/link.md and protocols/link-output.md):
+ * Rules (documented in docs/link.md and protocols/link-output.md):
  * 1. Every node (record of this run) that was registered before carries its
  *    prior entity, found by (party, record id). Registered records absent
  *    from this run keep their entity and take no part.

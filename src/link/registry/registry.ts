@@ -1,4 +1,4 @@
-import type { Db, Migration } from '../../store/db.js';
+import type { Db } from '../../store/db.js';
 import { P20Error } from '../../errors.js';
 import { membersOf, type ClusterIndex } from '../resolve/cluster.js';
 import type { Assignment } from './assign.js';
@@ -9,51 +9,10 @@ import { LINKAGE_ID, newLinkageId } from './ids.js';
  * (the same file as the audit log). It holds no PII and no CLKs: only party
  * labels, the record ids the agencies chose, random linkage IDs, and run
  * metadata. Stability across runs comes from (party, record id) membership;
- * see .readme/link.md "Stable linkage IDs" for the rules and their limits.
+ * see docs/link.md "Stable linkage IDs" for the rules and their limits.
+ * The tables themselves are created by the store's migrations
+ * (`registryMigrations` in src/store/migrations.ts).
  */
-export const registryMigrations: Migration[] = [
-  {
-    name: 'registry-001-tables',
-    sql: `
-CREATE TABLE registry_runs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL UNIQUE,
-  started_at TEXT NOT NULL,
-  finished_at TEXT NOT NULL,
-  tool TEXT NOT NULL,
-  inputs TEXT NOT NULL,
-  parameters TEXT NOT NULL,
-  counts TEXT NOT NULL
-);
-CREATE TABLE registry_entities (
-  id TEXT PRIMARY KEY,
-  created_run INTEGER NOT NULL REFERENCES registry_runs(seq),
-  last_run INTEGER NOT NULL REFERENCES registry_runs(seq),
-  merged_into TEXT REFERENCES registry_entities(id),
-  merged_run INTEGER REFERENCES registry_runs(seq)
-) WITHOUT ROWID;
-CREATE TABLE registry_members (
-  party TEXT NOT NULL,
-  record_id TEXT NOT NULL,
-  entity_id TEXT NOT NULL REFERENCES registry_entities(id),
-  first_run INTEGER NOT NULL,
-  last_run INTEGER NOT NULL,
-  PRIMARY KEY (party, record_id)
-) WITHOUT ROWID;
-CREATE INDEX registry_members_entity ON registry_members(entity_id);
-CREATE TABLE registry_history (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run INTEGER NOT NULL REFERENCES registry_runs(seq),
-  event TEXT NOT NULL CHECK (event IN ('merge', 'split')),
-  old_id TEXT NOT NULL REFERENCES registry_entities(id),
-  new_id TEXT NOT NULL REFERENCES registry_entities(id),
-  records INTEGER NOT NULL
-);
-CREATE INDEX registry_history_old ON registry_history(old_id);
-CREATE INDEX registry_history_new ON registry_history(new_id);
-`,
-  },
-];
 
 function ensureRegistry(db: Db): void {
   const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'registry_members'").get();

@@ -3,7 +3,7 @@ import { firstAjvError, lazyValidator, readJsonFile } from '../../util/json-spec
 import { KCHECK_SPEC_SCHEMA } from './spec-schema.js';
 import type { HierarchySpec, KCheckSpec, KSettings, KSettingsInput, RepairStrategy } from './types.js';
 
-/** Default required k for a record-level research file (see .readme/kcheck.md). */
+/** Default required k for a record-level research file (see docs/kcheck.md). */
 export const DEFAULT_K = 5;
 /** Default required distinct l when sensitive attributes are declared. */
 export const DEFAULT_L_WITH_SENSITIVE = 2;

@@ -1,13 +1,13 @@
 import { getHighs } from './lp.js';
-import { hiddenComponents } from './protect.js';
+import { hiddenComponents, type AuditStats } from './protect.js';
 import { addExtraRows, rateBandRows, rateVerdict } from './rates.js';
 import { publishedViolations, ruleRequirements } from './rule.js';
-import { auditWithRule, prepareTable, type TableInput } from './suppress.js';
+import { auditWithRule, INTEGER_CHECK_MAX_CELLS, prepareTable, type TableInput } from './suppress.js';
 import type { AuditCell, AuditPublished, AuditResult, SuppressOptions } from './types.js';
 
 export interface AuditTableOptions
   extends TableInput,
-    Pick<SuppressOptions, 'minN' | 'marker' | 'protectZero' | 'protectExtremes' | 'protection' | 'integerCheck'> {
+    Pick<SuppressOptions, 'minN' | 'marker' | 'protectZero' | 'protectExtremes' | 'protection' | 'integerCheck' | 'integerCheckMaxCells'> {
   /** Solve both LPs for every hidden cell (exact bounds for all; slower). Default: exact bounds only where needed. */
   exactBounds?: boolean;
 }
@@ -65,7 +65,7 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
   });
   published.sort((a, b) => a.row - b.row || a.col.localeCompare(b.col));
 
-  const stats = { solves: 0 };
+  const stats: AuditStats = { solves: 0 };
   const cells = new Map<number, AuditCell>();
   for (const comp of hiddenComponents(table, hidden)) {
     const reqs = ruleRequirements(table, comp, settings);
@@ -73,6 +73,7 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
       truth: false,
       full: opts.exactBounds ?? false,
       integerCheck: opts.integerCheck ?? true,
+      integerMaxCells: opts.integerCheckMaxCells ?? INTEGER_CHECK_MAX_CELLS,
     });
     for (const o of outcomes) {
       const c = o.req.cell;
@@ -103,5 +104,12 @@ export async function auditTable(opts: AuditTableOptions): Promise<AuditResult> 
     }
   }
   const list = [...cells.values()].sort((a, b) => a.row - b.row);
-  return { ok: list.every((c) => !c.recoverable) && published.length === 0, minN: settings.minN, cells: list, published, lpSolves: stats.solves };
+  return {
+    ok: list.every((c) => !c.recoverable) && published.length === 0,
+    minN: settings.minN,
+    cells: list,
+    published,
+    integerCheck: { enabled: opts.integerCheck ?? true, components: stats.integerChecked ?? 0, skippedLarge: stats.integerSkipped ?? 0 },
+    lpSolves: stats.solves,
+  };
 }

@@ -7,3 +7,5 @@ export { auditTable, type AuditTableOptions } from './audit.js';
 export { suppressFile, auditFile, readTableCsv, tableCsvText, type SuppressFileOptions, type AuditFileOptions } from './files.js';
 export { formatSuppressSummary, formatAuditSummary } from './summary.js';
 export { getHighs } from './lp.js';
+export { publishedViolations, ruleRequirements, isSensitive, type RuleParams, type PublishedViolation } from './rule.js';
+export { rateVerdict, decideRates, codedBand, impliedNumerator, parseRateBand } from './rates.js';

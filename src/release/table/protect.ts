@@ -70,6 +70,9 @@ export interface ProtectParams {
 
 export interface AuditStats {
   solves: number;
+  /** Components whose LP proof was verified with integer bounds, and those skipped for size (LP proof only). */
+  integerChecked?: number;
+  integerSkipped?: number;
 }
 
 const EPS = 1e-6;

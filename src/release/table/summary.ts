@@ -19,7 +19,13 @@ export function formatSuppressSummary(r: SuppressReport, output?: string): strin
       ? `  cost: ${r.cost.secondaryCells} complementary cell(s) hiding ${r.cost.secondaryTotal} count; ` +
           `${r.cost.hiddenCells} count cell(s) hidden in all (total ${r.cost.hiddenTotal})`
       : `  cost: ${r.cost.secondaryCells} complementary cell(s); ${r.cost.hiddenCells} count cell(s) hidden in all`,
-    `  proof: every hidden cell audited by LP bounds, verified with integer bounds (${r.lpSolves} solves, ${r.components} component(s), ${r.iterations} round(s))`,
+    `  proof: every hidden cell audited by LP bounds${
+      !r.integerCheck?.enabled
+        ? ' (integer check off)'
+        : r.integerCheck.skippedLarge > 0
+          ? `, verified with integer bounds except in ${r.integerCheck.skippedLarge} audit(s) of components above the size limit (LP proof there)`
+          : ', verified with integer bounds'
+    } (${r.lpSolves} solves, ${r.components} component(s), ${r.iterations} round(s))`,
   );
   for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
   if (output) lines.push(`  wrote ${output}`);
@@ -43,6 +49,9 @@ export function formatAuditSummary(a: AuditResult, file: string): string {
       ? 'OK, none recoverable'
       : [bad.length > 0 ? `${bad.length} RECOVERABLE` : '', pub.length > 0 ? `${pub.length} UNSAFE PUBLISHED` : ''].filter((x) => x).join(', ');
   const lines = [`p20link audit-table: ${file}: ${a.cells.length} hidden cell(s), minimum n = ${a.minN}: ${verdict}`];
+  if (a.integerCheck?.enabled && a.integerCheck.skippedLarge > 0) {
+    lines.push(`  note: ${a.integerCheck.skippedLarge} component(s) above the size limit were audited with LP bounds only (no integer check)`);
+  }
   for (const p of pub) lines.push(`  ${file}:${p.line}: ${p.col} published — ${p.why}`);
   for (const c of bad) lines.push(`  ${file}:${c.line}: ${c.col} in [${fmt(c.lower)}, ${fmt(c.upper)}] — ${WHY[c.why ?? ''] ?? c.why ?? 'recoverable'}`);
   return lines.join('\n') + '\n';

@@ -1,4 +1,5 @@
 import type { Highs } from 'highs';
+import { exactSuppress } from './exact.js';
 import { verifyRequirementsInteger } from './integer.js';
 import { getHighs } from './lp.js';
 import { buildCountTable } from './model.js';
@@ -12,6 +13,12 @@ import { P20Error } from '../../errors.js';
 
 export const DEFAULT_MIN_N = 10;
 export const DEFAULT_MARKER = '*';
+/**
+ * Components up to this many hidden cells get the integer check (default; `integerCheckMaxCells`).
+ * Larger ones (a district block of a state table: ~1,400 hidden cells) keep the LP proof:
+ * each MIP there takes seconds to minutes.
+ */
+export const INTEGER_CHECK_MAX_CELLS = 500;
 /** Components up to this many hidden cells get the pruning pass (each try is one component audit). */
 const PRUNE_MAX_COMPONENT = 400;
 
@@ -55,10 +62,16 @@ export function auditWithRule(
   reqs: Requirement[],
   params: ProtectParams,
   stats: AuditStats,
-  opts: { truth: boolean; full: boolean; integerCheck: boolean },
+  opts: { truth: boolean; full: boolean; integerCheck: boolean; integerMaxCells?: number },
 ): ReqOutcome[] {
   const outcomes = auditComponent(highs, table, hidden, comp, reqs, params, stats, { truth: opts.truth, full: opts.full });
   if (!opts.integerCheck) return outcomes;
+  if (comp.length > (opts.integerMaxCells ?? INTEGER_CHECK_MAX_CELLS)) {
+    // MIPs over thousands of hidden cells take minutes each: LP proof only (reported).
+    stats.integerSkipped = (stats.integerSkipped ?? 0) + 1;
+    return outcomes;
+  }
+  stats.integerChecked = (stats.integerChecked ?? 0) + 1;
   // Only what the LP proved with a fractional point needs integer bounds (an integral
   // point is an integer witness); in full mode every cell's exact integer bounds are wanted.
   const open = outcomes.map((o, i) => (o.ok && (!o.integral || (opts.full && o.req.kind === 'cell')) ? i : -1)).filter((i) => i >= 0);
@@ -212,16 +225,24 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     }
   }
 
+  // Exact mode (exact.ts): a minimum-cost pattern under the same rule replaces the greedy rounds.
+  const exact = opts.method === 'exact' ? await exactSuppress(table, { ...rule, integerCheck }) : undefined;
+  if (exact) {
+    for (let i = 0; i < n; i++) {
+      hidden[i] = exact.hidden[i]!;
+      reason[i] = exact.hidden[i] ? (primary.reason[i] ?? 'secondary') : undefined;
+    }
+  }
   const passed = new Set<string>();
   const proven = new Set<string>();
   const reqKey = (r: Requirement): string => `${r.kind}:${r.cell}:${r.constraint ?? ''}`;
   const bounds = new Map<number, ReqOutcome>();
-  const stats = { solves: 0 };
-  const auditOpts = { truth: true, full: false, integerCheck };
+  const stats: AuditStats = { solves: 0 };
+  const auditOpts = { truth: true, full: false, integerCheck, integerMaxCells: opts.integerCheckMaxCells ?? INTEGER_CHECK_MAX_CELLS };
   let iterations = 0;
   let finalComponents = 0;
   let fallbacks = 0;
-  for (;;) {
+  for (; !exact; ) {
     iterations++;
     // The publication rule on what is published (the audit applies the same).
     let changed = false;
@@ -297,7 +318,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
   // Pruning: the greedy rounds may leave complements that later ones made
   // unnecessary. On small components, try to publish each complement again
   // (largest count first) and keep it published if the rule still holds.
-  if (opts.prune !== false) {
+  if (opts.prune !== false && !exact) {
     for (const comp of hiddenComponents(table, hidden)) {
       if (comp.length > PRUNE_MAX_COMPONENT) continue;
       const secs = comp.filter((c) => reason[c] === 'secondary').sort((a, b) => table.counts[b]! - table.counts[a]! || a - b);
@@ -404,9 +425,11 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       ...(withValues ? { hiddenTotal } : {}),
     },
     warnings,
+    integerCheck: { enabled: integerCheck, components: stats.integerChecked ?? 0, skippedLarge: stats.integerSkipped ?? 0 },
     iterations,
     lpSolves: stats.solves,
-    components: finalComponents,
+    components: exact ? hiddenComponents(table, hidden).length : finalComponents,
+    ...(exact ? { method: 'exact' as const, optimal: exact.optimal } : {}),
   };
   return { table: { header: table.header.slice(), rows: outRows }, report };
 }

@@ -1,7 +1,7 @@
 /**
  * Types of the aggregate-table disclosure-control module (`p20link suppress`,
  * `p20link audit-table`). See protocols/table-spec.md for the spec format and
- * .readme/suppress.md for the rules.
+ * docs/suppress.md for the rules.
  */
 
 /** How one dimension's totals are built from its other values. */
@@ -133,6 +133,8 @@ export interface SuppressOptions {
   protectExtremes?: boolean;
   /** Verify LP-proven requirements with exact integer bounds (HiGHS MIP). Default true. */
   integerCheck?: boolean;
+  /** Components with more hidden cells than this keep the LP proof only (default 500: MIPs there take minutes). */
+  integerCheckMaxCells?: number;
   /** Put the true value of each hidden cell in the report (and its totals in `cost`). Default false: the report could undo the suppression. */
   reportHiddenValues?: boolean;
   protection?: ProtectionMode;
@@ -142,6 +144,8 @@ export interface SuppressOptions {
   bottomCode?: number;
   /** Try to publish complements again after the greedy rounds (small components only). Default true. */
   prune?: boolean;
+  /** `heuristic` (default): greedy rounds and pruning; `exact`: a minimum-cost pattern (exact.ts, tables up to a few hundred cells). */
+  method?: 'heuristic' | 'exact';
   /** Progress callback (components audited so far). */
   onProgress?: (done: number, total?: number) => void;
 }
@@ -188,9 +192,14 @@ export interface SuppressReport {
   };
   /** What the rule cannot protect but the publisher should know (e.g. a published denominator column below n). */
   warnings: string[];
+  /** Audits whose LP proof was verified with integer bounds, and those skipped for size (LP proof only). */
+  integerCheck: { enabled: boolean; components: number; skippedLarge: number };
   iterations: number;
   lpSolves: number;
   components: number;
+  /** Present with `method: 'exact'`; `optimal` false when a search limit stopped it. */
+  method?: 'exact';
+  optimal?: boolean;
 }
 
 export interface SuppressResult {
@@ -229,5 +238,7 @@ export interface AuditResult {
   cells: AuditCell[];
   /** Published cells and rates that break the primary rules (the table was not (fully) suppressed). */
   published: AuditPublished[];
+  /** Components whose LP bounds were verified with integer bounds, and those skipped for size. */
+  integerCheck?: { enabled: boolean; components: number; skippedLarge: number };
   lpSolves: number;
 }

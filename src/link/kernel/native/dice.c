@@ -48,11 +48,12 @@ extern napi_status napi_throw_type_error(napi_env env, const char *code, const c
 #define TA_FLOAT64 8 /* napi_float64_array */
 
 /* ---- CPU features ------------------------------------------------------ */
-/* 2 = AVX-512 VPOPCNTDQ, 1 = POPCNT, 0 = portable C */
+/* 3 = AVX-512 VPOPCNTDQ, 2 = AVX2 (+ POPCNT), 1 = POPCNT, 0 = portable C */
 static int detected_level(void) {
 #if defined(P20_X86) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq")) return 2;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq")) return 3;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) return 2;
   if (__builtin_cpu_supports("popcnt")) return 1;
 #endif
   return 0;
@@ -153,8 +154,8 @@ AVX512 static uint32_t inter_avx512(const uint8_t *a, const uint8_t *b, uint32_t
 
 static inline uint32_t inter(int level, const uint8_t *a, const uint8_t *b, uint32_t words) {
 #ifdef P20_X86
-  if (level >= 2) return inter_avx512(a, b, words);
-  if (level == 1) return inter_popcnt(a, b, words);
+  if (level >= 3) return inter_avx512(a, b, words);
+  if (level >= 1) return inter_popcnt(a, b, words);
 #endif
   (void)level;
   return inter_c(a, b, words);
@@ -281,6 +282,81 @@ AVX512 static uint8_t *rect8_avx512(Ctx *c, uint32_t i, const uint8_t *aBase, co
   c->cmp += cmp;
   return out;
 }
+
+/* AVX2 (no vector popcount instruction): four A rows against each B row,
+ * stride a multiple of 32 bytes. Popcount of each byte by a 16-entry table
+ * lookup per nibble (vpshufb), byte counts summed with vpsadbw at most every
+ * 31 chunks (a byte lane holds at most 8 per chunk), the four rows' sums
+ * reduced together. A cheap integer test rules most pairs out before the
+ * exact keep(). */
+#define AVX2 __attribute__((target("avx2,popcnt")))
+AVX2 static inline __m256i pop8_avx2(__m256i v, __m256i lut, __m256i low) {
+  const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, low));
+  const __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+  return _mm256_add_epi8(lo, hi);
+}
+AVX2 static uint8_t *rect4_avx2(Ctx *c, uint32_t i, const uint8_t *aBase, const uint8_t *aPop, int within, const uint8_t *bBase, const uint8_t *bPop, uint32_t js, uint32_t j1, uint8_t *out, uint32_t *n) {
+  uint32_t lo[4], span[4], pa[4];
+  unsigned live = 0;
+  for (int r = 0; r < 4; r++) {
+    pa[r] = rd32(aPop + 4 * (size_t)(i + r));
+    Window w = window_of(pa[r], c->t, c->maxPop);
+    lo[r] = w.lo;
+    span[r] = w.span;
+    live |= (unsigned)(!w.none) << r;
+  }
+  if (!live) return out;
+  const size_t stride = c->stride;
+  const uint8_t *ap = aBase + (size_t)i * stride;
+  const uint32_t chunks = (uint32_t)(stride >> 5);
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+  const uint64_t tI = (uint64_t)floor(c->tLow * 1048576.0);
+  uint64_t cmp = 0;
+  uint64_t x[4];
+  for (uint32_t j = js; j < j1; j++) {
+    const uint32_t pb = rd32(bPop + 4 * (size_t)j);
+    unsigned mask = 0;
+    for (int r = 0; r < 4; r++) mask |= (unsigned)(pb - lo[r] <= span[r]) << r;
+    mask &= live;
+    if (within && j - i < 4) mask &= (1u << (j - i)) - 1; /* rows i + r < j only */
+    if (!mask) continue;
+    cmp += (uint64_t)__builtin_popcount(mask);
+    const uint8_t *bp = bBase + (size_t)j * stride;
+    __m256i s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+    for (uint32_t k0 = 0; k0 < chunks; k0 += 31) {
+      const uint32_t kEnd = k0 + 31 < chunks ? k0 + 31 : chunks;
+      __m256i v0 = zero, v1 = zero, v2 = zero, v3 = zero;
+      for (uint32_t k = k0; k < kEnd; k++) {
+        const size_t o = (size_t)k * 32;
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(bp + o));
+        v0 = _mm256_add_epi8(v0, pop8_avx2(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(ap + o)), b), lut, low));
+        v1 = _mm256_add_epi8(v1, pop8_avx2(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(ap + stride + o)), b), lut, low));
+        v2 = _mm256_add_epi8(v2, pop8_avx2(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(ap + 2 * stride + o)), b), lut, low));
+        v3 = _mm256_add_epi8(v3, pop8_avx2(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(ap + 3 * stride + o)), b), lut, low));
+      }
+      s0 = _mm256_add_epi64(s0, _mm256_sad_epu8(v0, zero));
+      s1 = _mm256_add_epi64(s1, _mm256_sad_epu8(v1, zero));
+      s2 = _mm256_add_epi64(s2, _mm256_sad_epu8(v2, zero));
+      s3 = _mm256_add_epi64(s3, _mm256_sad_epu8(v3, zero));
+    }
+    const __m256i t01 = _mm256_add_epi64(_mm256_unpacklo_epi64(s0, s1), _mm256_unpackhi_epi64(s0, s1));
+    const __m256i t23 = _mm256_add_epi64(_mm256_unpacklo_epi64(s2, s3), _mm256_unpackhi_epi64(s2, s3));
+    _mm256_storeu_si256((__m256i *)x, _mm256_add_epi64(_mm256_permute2x128_si256(t01, t23, 0x20), _mm256_permute2x128_si256(t01, t23, 0x31)));
+    for (int r = 0; r < 4; r++) {
+      if (!((mask >> r) & 1)) continue;
+      const uint32_t xs = (uint32_t)x[r], sm = pa[r] + pb;
+      /* (2x + 1) * 2^20 <= floor(tLow * 2^20) * s: 2x is surely below tLow * s */
+      if (((uint64_t)(2u * xs + 1) << 20) <= tI * (uint64_t)sm) continue;
+      if (keep(xs, sm, c->t, c->tLow)) {
+        out = emit(out, i + (uint32_t)r, j, xs, sm);
+        (*n)++;
+      }
+    }
+  }
+  c->cmp += cmp;
+  return out;
+}
 #endif
 
 /* ---- argument plumbing ------------------------------------------------- */
@@ -380,11 +456,17 @@ static napi_value js_rect(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   uint32_t i = (uint32_t)i0;
 #ifdef P20_X86
-  if (c.level >= 2 && stride % 64 == 0) {
+  if (c.level >= 3 && stride % 64 == 0) {
     for (; i + 8 <= (uint32_t)i1; i += 8) {
       uint32_t js = (uint32_t)j0;
       if (within && js <= i) js = i + 1;
       out = rect8_avx512(&c, i, m + aBase, m + aPop, (int)within, m + bBase, m + bPop, js, (uint32_t)j1, out, &n);
+    }
+  } else if (c.level == 2 && stride % 32 == 0) {
+    for (; i + 4 <= (uint32_t)i1; i += 4) {
+      uint32_t js = (uint32_t)j0;
+      if (within && js <= i) js = i + 1;
+      out = rect4_avx2(&c, i, m + aBase, m + aPop, (int)within, m + bBase, m + bPop, js, (uint32_t)j1, out, &n);
     }
   }
 #endif
@@ -522,7 +604,7 @@ static napi_value js_level(napi_env env, napi_callback_info info) {
 
 static napi_value js_features(napi_env env, napi_callback_info info) {
   (void)info;
-  static const char *names[] = {"c", "popcnt", "avx512-vpopcntdq"};
+  static const char *names[] = {"c", "popcnt", "avx2", "avx512-vpopcntdq"};
   napi_value r;
   napi_create_string_utf8(env, names[detected_level()], NAPI_AUTO_LENGTH, &r);
   return r;

@@ -18,16 +18,11 @@ import {
   loadAllowList,
   packageFile,
   unpackFile,
-  openResultLedger,
   readPassphrase,
   oaepWrap,
   oaepUnwrap,
   pssSign,
   pssVerify,
-  appendAudit,
-  sealAudit,
-  verifyAuditLog,
-  listAudit,
   auditSignerFromKeys,
   auditVerifierFromKeys,
   MIN_CHUNK_SIZE,
@@ -35,15 +30,15 @@ import {
   type PrivateKeys,
   type PublicKeys,
   type AllowList,
-  type ResultLedger,
-} from '../../src/package/index.js';
-import { canonicalJson } from '../../src/package/canonical-json.js';
-import { parseManifest, recordPrefix, sha256, signatureInput, headerBytes, type PackageHeader } from '../../src/package/envelope.js';
-import { createNewFiles } from '../../src/package/secure-file.js';
+} from '../../src/transfer/index.js';
+import { appendAudit, sealAudit, verifyAuditLog, listAudit, openResultLedger, type ResultLedger } from '../../src/store/index.js';
+import { canonicalJson } from '../../src/format/canonical-json.js';
+import { parseManifest, recordPrefix, sha256, signatureInput, headerBytes, type PackageHeader } from '../../src/transfer/envelope.js';
+import { createNewFiles } from '../../src/transfer/secure-file.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import type { Db } from '../../src/store/db.js';
-import { loadSecret, isStrongSecretText } from '../../src/encode/load-secret.js';
-import { newSecretText } from '../../src/package/secret.js';
+import { loadSecret, isStrongSecretText } from '../../src/transfer/secret.js';
+import { newSecretText } from '../../src/transfer/secret.js';
 import { makeEncodedFile } from './helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { fileTempDir } from '../helpers/tmp.js';
@@ -325,8 +320,8 @@ describe('2. audit log rollback', () => {
 
 describe('2b. stores made before seal chaining and signer-keyed replay', () => {
   it('migrate in place: old seals still verify, new seals chain to them, old replay rows still refuse', async () => {
-    const { auditMigrations, sealStatement } = await import('../../src/package/audit-log.js');
-    const { packageMigrations } = await import('../../src/package/replay.js');
+    const { sealStatement } = await import('../../src/store/audit-log.js');
+    const { auditMigrations, packageMigrations } = await import('../../src/store/migrations.js');
     const { openSqliteStore } = await import('../../src/store/db.js');
     const path = fresh('.db');
     const old = openSqliteStore(path, { migrations: [auditMigrations[0]!, packageMigrations[0]!] });
@@ -382,13 +377,15 @@ describe('3. weak linkage secrets', () => {
   });
 
   it('the CLI refuses it with exit 2 and names the flag', async () => {
-    const r = await run(['encode', fresh('.csv'), '-o', fresh('.enc'), '--schema', 'protocols/schemas/p20w-person.json', '--party', 'k12', '--secret-env', 'WEAK_S'], { WEAK_S: 'Summer2024!Agency' });
+    const small = fresh('.csv');
+    writeFileSync(small, readFileSync('examples/data/k12.csv', 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+    const refused = fresh('.enc');
+    const r = await run(['encode', small, '-o', refused, '--schema', 'protocols/schemas/p20w-person.json', '--party', 'k12', '--id-column', 'student_id', '--map', 'sex=gender', '--secret-env', 'WEAK_S'], { WEAK_S: 'Summer2024!Agency' });
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--allow-weak-secret/);
     expect(r.err).not.toContain('Summer2024');
+    expect(existsSync(refused)).toBe(false);
     // with the flag: encoded, with a warning on stderr
-    const small = fresh('.csv');
-    writeFileSync(small, readFileSync('examples/data/k12.csv', 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
     const out = fresh('.enc');
     const ok = await run(['encode', small, '-o', out, '--schema', 'protocols/schemas/p20w-person.json', '--party', 'k12', '--id-column', 'student_id', '--map', 'sex=gender', '--secret-env', 'WEAK_S', '--allow-weak-secret'], { WEAK_S: 'Summer2024!Agency' });
     expect(ok.code).toBe(0);

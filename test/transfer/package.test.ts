@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { openStore, type Db } from '../../src/store/db.js';
-import { auditMigrations, listAudit, verifyAuditLog } from '../../src/package/audit-log.js';
+import { openSqliteStore, type Db } from '../../src/store/db.js';
+import { listAudit, verifyAuditLog } from '../../src/store/audit-log.js';
+import { auditMigrations, packageMigrations } from '../../src/store/migrations.js';
+import { openResultLedger, type ResultLedger } from '../../src/store/result-ledger.js';
 import {
   generateKeyPair,
   loadPublicKeys,
@@ -14,15 +16,12 @@ import {
   loadAllowList,
   packageFile,
   unpackFile,
-  packageMigrations,
   newSecret,
-  openResultLedger,
   MIN_CHUNK_SIZE,
-  type ResultLedger,
   type PrivateKeys,
   type PublicKeys,
   type AllowList,
-} from '../../src/package/index.js';
+} from '../../src/transfer/index.js';
 import { makeEncodedFile } from './helpers.js';
 
 let dir: string;
@@ -58,7 +57,7 @@ function fresh(ext = ''): string {
 }
 
 function newStore(): Db {
-  return openStore(fresh('.db'), [...auditMigrations, ...packageMigrations]);
+  return openSqliteStore(fresh('.db'), { migrations: [...auditMigrations, ...packageMigrations] });
 }
 
 async function pack(input: string, opts: { kind?: 'encoded' | 'result'; from?: string; to?: string; chunkSize?: number; party?: string } = {}) {
@@ -390,15 +389,15 @@ describe('packages: refusals (nothing written, refusal audited)', () => {
     const headerText = bytes.subarray(12, 12 + hlen).toString('utf8');
     const h = JSON.parse(headerText) as { sender: { name: string; fingerprint: string } };
     h.sender = { name: 'hed', fingerprint: keys.hed!.pub.sign.fingerprint };
-    const { canonicalJson } = await import('../../src/package/canonical-json.js');
+    const { canonicalJson } = await import('../../src/format/canonical-json.js');
     const nh = Buffer.from(canonicalJson(h));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(nh.length);
     const sigLen = bytes.readUInt32BE(bytes.length - 256 - 4);
     const rest = bytes.subarray(12 + hlen, bytes.length - 5 - sigLen);
     const signed = Buffer.concat([bytes.subarray(0, 8), len, nh, rest]);
-    const { pssSign } = await import('../../src/package/keys.js');
-    const { signatureInput, sha256, recordPrefix } = await import('../../src/package/envelope.js');
+    const { pssSign } = await import('../../src/transfer/keys.js');
+    const { signatureInput, sha256, recordPrefix } = await import('../../src/transfer/envelope.js');
     const sig = pssSign(keys.hed!.priv.sign.key, signatureInput(sha256(signed)));
     const f = fresh('.p20pkg');
     writeFileSync(f, Buffer.concat([signed, recordPrefix(4, sig.length), sig]));
@@ -487,8 +486,8 @@ describe('interoperability: an independent reader built from protocols/package-f
 
 describe('audit seals with the linker key', () => {
   it('a sealed log detects truncation + head rewind, a forged seal, and a seal by another key', async () => {
-    const { appendAudit, sealAudit } = await import('../../src/package/audit-log.js');
-    const { auditSignerFromKeys, auditVerifierFromKeys } = await import('../../src/package/audit-keys.js');
+    const { appendAudit, sealAudit } = await import('../../src/store/audit-log.js');
+    const { auditSignerFromKeys, auditVerifierFromKeys } = await import('../../src/transfer/audit-keys.js');
     const db = newStore();
     for (let i = 0; i < 3; i++) appendAudit(db, { type: 'link-run', detail: { i } });
     expect(sealAudit(db, auditSignerFromKeys(keys.linker!.priv))).toMatchObject({ seq: 3 });

@@ -1,8 +1,7 @@
-import type { Db, Migration } from '../store/db.js';
-import { openSqliteStore, writeTransaction } from '../store/db.js';
+import { openSqliteStore, writeTransaction, type Db } from './db.js';
+import { RESULT_LEDGER_MIGRATIONS } from './migrations.js';
 import { P20Error } from '../errors.js';
-import { checkPartyName } from './keys.js';
-import type { PackageManifest } from './envelope.js';
+import { checkPartyName } from '../format/party.js';
 
 /**
  * The agency's result ledger: a small SQLite file an agency keeps to accept
@@ -20,28 +19,18 @@ import type { PackageManifest } from './envelope.js';
  * The ledger keeps the linker audit heads it saw: they are the expected
  * heads to give `audit verify --expect-head SEQ:HASH`.
  */
-export const ledgerMigrations: Migration[] = [
-  {
-    name: 'ledger-001',
-    sql: `
-CREATE TABLE ledger_meta (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  party TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE TABLE result_received (
-  signer TEXT NOT NULL,
-  content_id TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  audit_seq INTEGER,
-  audit_hash TEXT,
-  content_sha256 TEXT NOT NULL,
-  received_at TEXT NOT NULL,
-  PRIMARY KEY (signer, content_id)
-);
-`,
-  },
-];
+
+/**
+ * What the ledger needs of a result package's manifest (a subset of
+ * `PackageManifest`, src/transfer/envelope.ts; the store does not depend on
+ * the transfer code).
+ */
+export interface LedgerManifest {
+  party: string | null;
+  createdAt: string;
+  contentSha256: string;
+  auditHead: { seq: number; hash: string } | null;
+}
 
 export interface ResultLedger {
   db: Db;
@@ -56,7 +45,7 @@ export interface ResultLedger {
  */
 export function openResultLedger(path: string, opts: { party?: string; waitMs?: number } = {}): ResultLedger {
   const party = opts.party !== undefined ? checkPartyName(opts.party, 'party') : undefined;
-  const db = openSqliteStore(path, { what: 'result ledger', migrations: ledgerMigrations, ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}) });
+  const db = openSqliteStore(path, { what: 'result ledger', migrations: RESULT_LEDGER_MIGRATIONS, ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}) });
   try {
     const row = db.prepare('SELECT party FROM ledger_meta WHERE id = 1').get() as { party: string } | undefined;
     if (row) {
@@ -84,7 +73,7 @@ interface LastRow {
  * Refuse a result this ledger must not accept (throws P20Error, exit 2).
  * `refuse(code, message)` formats and throws the package refusal.
  */
-export function checkResult(ledger: ResultLedger, signer: string, contentId: string, m: PackageManifest, refuse: (code: string, msg: string) => never): void {
+export function checkResult(ledger: ResultLedger, signer: string, contentId: string, m: LedgerManifest, refuse: (code: string, msg: string) => never): void {
   const db = ledger.db;
   if (m.party !== ledger.party) {
     refuse('PKG_WRONG_PARTY', `the result is addressed to ${m.party === null ? 'no party' : `"${m.party}"`}, this ledger belongs to "${ledger.party}"`);
@@ -110,7 +99,7 @@ export function checkResult(ledger: ResultLedger, signer: string, contentId: str
   }
 }
 
-export function recordResult(ledger: ResultLedger, signer: string, contentId: string, m: PackageManifest, now: Date): void {
+export function recordResult(ledger: ResultLedger, signer: string, contentId: string, m: LedgerManifest, now: Date): void {
   ledger.db
     .prepare('INSERT INTO result_received (signer, content_id, created_at, audit_seq, audit_hash, content_sha256, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
     .run(signer, contentId, m.createdAt, m.auditHead?.seq ?? null, m.auditHead?.hash ?? null, m.contentSha256, now.toISOString());

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { access, constants as fsConstants, stat } from 'node:fs/promises';
 import forge from 'node-forge';
 import { P20Error } from '../errors.js';
+import { checkPartyName } from '../format/party.js';
 import { createNewFiles, fsErrorCode, refuseExisting, readSmallText } from './secure-file.js';
 
 /**
@@ -103,16 +104,6 @@ export function fingerprintSpkiDer(der: Uint8Array): string {
 
 export const FINGERPRINT_RE = /^sha256:[0-9a-f]{64}$/;
 
-export function isValidPartyName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name);
-}
-
-export function checkPartyName(name: unknown, what = 'name'): string {
-  if (typeof name !== 'string' || !isValidPartyName(name)) {
-    throw new P20Error('BAD_NAME', `${what} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit (got ${JSON.stringify(name)})`, { field: what }, 2);
-  }
-  return name;
-}
 
 interface PemBlock {
   label: string;

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { P20Error } from '../errors.js';
-import { canonicalJson } from './canonical-json.js';
-import { FINGERPRINT_RE, isValidPartyName } from './keys.js';
+import { canonicalJson } from '../format/canonical-json.js';
+import { isValidPartyName } from '../format/party.js';
+import { FINGERPRINT_RE } from './keys.js';
 
 /**
  * The package envelope, byte for byte (protocols/package-format.md is the
@@ -106,11 +107,98 @@ export function aadFor(headerHash: Buffer, type: number): Buffer {
   return Buffer.concat([headerHash, Buffer.from([type])]);
 }
 
+/** Bytes of a record's prefix: type u8 | len u32 BE. */
+export const RECORD_PREFIX_BYTES = 5;
+
 export function recordPrefix(type: number, len: number): Buffer {
-  const b = Buffer.alloc(5);
+  const b = Buffer.alloc(RECORD_PREFIX_BYTES);
   b[0] = type;
   b.writeUInt32BE(len, 1);
   return b;
+}
+
+export interface RecordPrefix {
+  type: number;
+  /** Length of the body that follows. */
+  len: number;
+}
+
+export function parseRecordPrefix(b: Buffer): RecordPrefix {
+  return { type: b[0]!, len: b.readUInt32BE(1) };
+}
+
+/** Largest body a record of `type` may have in a package of `chunkSize` (data records: chunkSize + tag). */
+export function maxRecordBody(type: number, chunkSize: number): number {
+  if (type === REC_MANIFEST) return MAX_MANIFEST_BYTES + TAG_BYTES;
+  if (type === REC_SIGNATURE) return MAX_SIGNATURE_BYTES;
+  return chunkSize + TAG_BYTES;
+}
+
+/**
+ * Whether a record of `type` may have a body of `len` bytes: a data chunk
+ * (0x01) is exactly chunkSize + tag, the last chunk (0x02) tag..chunkSize +
+ * tag, the manifest (0x03) tag..65536 + tag, the signature (0x04) 1..2048.
+ */
+export function recordBodyAllowed(type: number, len: number, chunkSize: number): boolean {
+  const max = maxRecordBody(type, chunkSize);
+  if (type === REC_SIGNATURE) return len >= 1 && len <= max;
+  if (type === REC_DATA) return len === max;
+  return len >= TAG_BYTES && len <= max;
+}
+
+/**
+ * Encrypt record `index` (0-based over data, last and manifest records) with
+ * the content key: nonce = noncePrefix || u64 BE index, AAD = H || type.
+ * Returns the whole record: prefix, ciphertext, tag.
+ */
+export function sealRecord(key: Buffer, noncePrefix: Buffer, index: number, headerHash: Buffer, type: number, plain: Buffer): Buffer {
+  const c = createCipheriv('aes-256-gcm', key, nonceFor(noncePrefix, index));
+  c.setAAD(aadFor(headerHash, type));
+  const ct = Buffer.concat([c.update(plain), c.final()]);
+  const tag = c.getAuthTag();
+  return Buffer.concat([recordPrefix(type, ct.length + tag.length), ct, tag]);
+}
+
+/**
+ * Decrypt the body (ciphertext || tag) of record `index`; undefined when it
+ * is shorter than a tag or fails authentication.
+ */
+export function openRecord(key: Buffer, noncePrefix: Buffer, index: number, headerHash: Buffer, type: number, body: Buffer): Buffer | undefined {
+  if (body.length < TAG_BYTES) return undefined;
+  const d = createDecipheriv('aes-256-gcm', key, nonceFor(noncePrefix, index));
+  d.setAAD(aadFor(headerHash, type));
+  d.setAuthTag(body.subarray(body.length - TAG_BYTES));
+  try {
+    return Buffer.concat([d.update(body.subarray(0, body.length - TAG_BYTES)), d.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a package file front to back, feeding every byte read to the given
+ * hashes. A short read (end of file) calls `short(what)`, which throws (the
+ * reader decides the refusal: truncated on the first pass, changed on the
+ * second).
+ */
+export class RecordCursor {
+  constructor(
+    private readonly fh: FileHandle,
+    public pos: number,
+    private readonly short: (what: string) => never,
+  ) {}
+
+  async take(n: number, what: string, hashes: readonly Hash[]): Promise<Buffer> {
+    const b = await readAt(this.fh, n, this.pos);
+    if (b.length < n) this.short(what);
+    this.pos += n;
+    for (const h of hashes) h.update(b);
+    return b;
+  }
+
+  async prefix(what: string, hashes: readonly Hash[]): Promise<RecordPrefix> {
+    return parseRecordPrefix(await this.take(RECORD_PREFIX_BYTES, what, hashes));
+  }
 }
 
 export function signatureInput(digestBeforeSignature: Buffer): Buffer {

@@ -1,7 +1,8 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { P20Error } from '../errors.js';
-import { FINGERPRINT_RE, checkPartyName, loadPublicKeys, type PublicKeyInfo } from './keys.js';
+import { checkPartyName } from '../format/party.js';
+import { FINGERPRINT_RE, loadPublicKeys, type PublicKeyInfo } from './keys.js';
 import { fsErrorText, readSmallText } from './secure-file.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AuditSigner, AuditVerifier } from './audit-log.js';
+import type { AuditSigner, AuditVerifier } from '../store/audit-log.js';
 import { pssSign, pssVerify, type PrivateKeys, type PublicKeys } from './keys.js';
 
 /** Seal the audit log with the linker's signing key (RSASSA-PSS-SHA256, Node crypto). */

@@ -1,11 +1,19 @@
 import { P20Error } from '../errors.js';
 
 /**
- * Canonical JSON: object keys sorted by UTF-16 code units (as RFC 8785 does),
- * no whitespace, only finite numbers. Two parties that hold the same value
- * produce the same bytes, so hashes and signatures over it are reproducible.
- * `undefined`, functions, symbols, bigints and non-finite numbers are refused
- * rather than silently dropped.
+ * Canonical JSON, the one serializer behind every fingerprint and signature
+ * (linkage-schema fingerprints, package manifests and signatures, audit-log
+ * hashes): object keys sorted by UTF-16 code units (as RFC 8785 does), arrays
+ * kept in order, no whitespace, strings and numbers as JSON.stringify writes
+ * them (the same as RFC 8785 for every number a JSON parser can produce). Two
+ * parties that hold the same value produce the same bytes, so hashes and
+ * signatures over it are reproducible; any change of a value changes them.
+ *
+ * `undefined` (also as an object member), functions, symbols, bigints,
+ * non-finite numbers and objects other than plain ones are refused
+ * (CANONICAL_JSON, an internal error) rather than silently dropped: a value
+ * that would vanish from the signed bytes must not vanish unnoticed. A Date is
+ * written as its ISO string.
  */
 export function canonicalJson(value: unknown, path = '$'): string {
   if (value === null) return 'null';

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { openStore, type Db } from '../../src/store/db.js';
-import { auditMigrations, appendAudit, verifyAuditLog, auditEntryHash, AUDIT_GENESIS_HASH, listAudit } from '../../src/package/audit-log.js';
+import { openSqliteStore, type Db } from '../../src/store/db.js';
+import { auditMigrations } from '../../src/store/migrations.js';
+import { appendAudit, verifyAuditLog, auditEntryHash, AUDIT_GENESIS_HASH, listAudit } from '../../src/store/audit-log.js';
 
 let dir: string;
 let db: Db;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'p20-audit-'));
-  db = openStore(join(dir, 'linker.sqlite'), auditMigrations);
+  db = openSqliteStore(join(dir, 'linker.sqlite'), { migrations: auditMigrations });
 });
 afterEach(() => {
   db.close();

@@ -1,3 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { P20Error } from '../errors.js';
+import { createNewFile } from './secure-file.js';
+
+/**
+ * The linkage secret, writer and reader in one place: `p20link secret new`
+ * writes it (newSecret), `p20link encode` reads it (loadSecret). The reader
+ * accepts exactly what the writer produces without --allow-weak-secret.
+ */
+
+/**
+ * The linkage secret the agencies share (the linker never sees it): 32 bytes
+ * from the OS CSPRNG (node:crypto randomBytes), written as base64url (43
+ * characters, no padding) plus "\n", mode 0600, never overwriting. The
+ * encoder reads it with `loadSecret({file})` (content minus the trailing
+ * newline), so the key material is the 43-character text itself.
+ */
+export const SECRET_BYTES = 32;
+
+export function newSecretText(): string {
+  return randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+/** Create a new secret file. Returns nothing: the secret is never handed back for printing. */
+export async function newSecret(path: string): Promise<void> {
+  const text = newSecretText();
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new P20Error('SECRET_GEN', 'internal: secret has an unexpected form', {}, 70);
+  await createNewFile(path, `${text}\n`, 0o600, 'secret file');
+}
+
+// ---- reading the secret ----
+
 /**
  * Load the linkage secret from a file or an environment variable — never
  * from the command line (argv is visible to every user of the machine in
@@ -19,8 +52,6 @@
  * The library's encodeFile({secret: bytes}) takes bytes and does not check
  * strength; this loader (and so the CLI) does.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { P20Error } from '../errors.js';
 
 /** Shortest secret accepted, in characters. */
 export const MIN_SECRET_CHARS = 16;

@@ -1,28 +1,12 @@
 /**
- * Secure hand-off between agencies and the linker: keys, the shared linkage
- * secret, signed + encrypted packages (encoded extracts in, link results
- * out), the allow-list of agency keys, replay protection and the
- * tamper-evident audit log. See protocols/package-format.md.
+ * Transfer, the secure hand-off between agencies and the linker: keys, the
+ * shared linkage secret (writer and reader), signed + encrypted packages
+ * (encoded extracts in, link results out) and the allow-list of agency keys.
+ * Accepting a package records it in a store (src/store/: the linker's replay
+ * table and audit log, an agency's result ledger). See
+ * protocols/package-format.md.
  */
-export {
-  auditMigrations,
-  appendAudit,
-  verifyAuditLog,
-  sealAudit,
-  listAudit,
-  sealStatement,
-  sealStatementV2,
-  auditEntryHash,
-  AUDIT_GENESIS_HASH,
-  type AuditEvent,
-  type AuditEventType,
-  type AuditEntry,
-  type AuditSigner,
-  type AuditVerifier,
-  type AuditVerifyResult,
-  type AuditVerifyOptions,
-} from './audit-log.js';
-export { newSecret, newSecretText, SECRET_BYTES } from './secret.js';
+export { newSecret, newSecretText, SECRET_BYTES, loadSecret, isStrongSecretText, MIN_SECRET_CHARS, MIN_SECRET_BYTES, type SecretSource } from './secret.js';
 export {
   generateKeyPair,
   loadPublicKeys,
@@ -46,8 +30,6 @@ export {
   type PassphraseSource,
 } from './keys.js';
 export { loadAllowList, loadAllowDir, senderForParty, type AllowList, type AllowedSender } from './allow-list.js';
-export { openResultLedger, ledgerAuditHeads, ledgerMigrations, type ResultLedger } from './ledger.js';
-export { packageMigrations, acceptedBefore } from './replay.js';
 export { packageFile, type PackageFileOptions, type PackageFileResult } from './package-file.js';
 export { unpackFile, REFUSAL_CODES, MAX_REFUSAL_MESSAGE, type UnpackFileOptions, type UnpackFileResult } from './unpack-file.js';
 export {
@@ -63,5 +45,3 @@ export {
   type PackageKind,
 } from './envelope.js';
 export { auditSignerFromKeys, auditVerifierFromKeys } from './audit-keys.js';
-export { openPackageStore } from './store.js';
-export { openLinkerStore, type OpenLinkerStoreOptions } from '../store/linker-store.js';

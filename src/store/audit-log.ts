@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { writeTransaction, type Db, type Migration } from '../store/db.js';
+import { writeTransaction, type Db } from './db.js';
 import { P20Error } from '../errors.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../format/canonical-json.js';
 
 /**
  * The linker's tamper-evident audit log (tables prefixed `audit_` in the
@@ -35,54 +35,6 @@ const DOMAIN = 'p20link-audit-v1\n';
 const SEAL_DOMAIN = 'p20link-audit-seal-v1\n';
 const SEAL_DOMAIN_V2 = 'p20link-audit-seal-v2\n';
 
-export const auditMigrations: Migration[] = [
-  {
-    name: 'audit-001-log',
-    sql: `
-CREATE TABLE audit_log (
-  seq INTEGER PRIMARY KEY,
-  time TEXT NOT NULL,
-  type TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE TABLE audit_head (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  seq INTEGER NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE TABLE audit_seal (
-  seq INTEGER PRIMARY KEY,
-  hash TEXT NOT NULL,
-  time TEXT NOT NULL,
-  signer TEXT NOT NULL,
-  signature TEXT NOT NULL
-);
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER audit_log_in_order BEFORE INSERT ON audit_log
-WHEN NEW.seq <> COALESCE((SELECT MAX(seq) FROM audit_log), 0) + 1
-BEGIN SELECT RAISE(ABORT, 'audit_log entries must be appended in sequence'); END;
-CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
-BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
-CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
-WHEN NEW.seq <> OLD.seq + 1
-BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward one entry at a time'); END;
-CREATE TRIGGER audit_seal_no_update BEFORE UPDATE ON audit_seal
-BEGIN SELECT RAISE(ABORT, 'audit_seal is append-only'); END;
-CREATE TRIGGER audit_seal_no_delete BEFORE DELETE ON audit_seal
-BEGIN SELECT RAISE(ABORT, 'audit_seal is append-only'); END;
-`,
-  },
-  {
-    // Seals chain to the previous seal: removing or reordering a seal breaks the chain.
-    name: 'audit-002-seal-chain',
-    sql: `ALTER TABLE audit_seal ADD COLUMN prev TEXT;`,
-  },
-];
 
 export type AuditEventType = 'package-accepted' | 'package-refused' | 'link-run' | 'result-issued' | (string & {});
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { P20Error } from '../errors.js';
@@ -7,10 +7,11 @@ import { openCsv } from '../io/csv.js';
 import { readEncodedHeader } from '../format/encoded-file.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import type { Db } from '../store/db.js';
-import { canonicalJson } from './canonical-json.js';
-import { appendAudit } from './audit-log.js';
+import { canonicalJson } from '../format/canonical-json.js';
+import { appendAudit } from '../store/audit-log.js';
 import { fsErrorText, fsExitCode } from './secure-file.js';
-import { checkPartyName, oaepWrap, pssSign, type PrivateKeys, type PublicKeys } from './keys.js';
+import { checkPartyName } from '../format/party.js';
+import { oaepWrap, pssSign, type PrivateKeys, type PublicKeys } from './keys.js';
 import {
   DEFAULT_CHUNK_SIZE,
   MANIFEST_FORMAT,
@@ -22,12 +23,11 @@ import {
   REC_LAST,
   REC_MANIFEST,
   REC_SIGNATURE,
-  aadFor,
   clip,
   headerBytes,
-  nonceFor,
   readAt,
   recordPrefix,
+  sealRecord,
   sha256,
   signatureInput,
   type PackageHeader,
@@ -148,13 +148,7 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
   };
   let index = 0;
   const seal = async (type: number, plain: Buffer) => {
-    const c = createCipheriv('aes-256-gcm', key, nonceFor(prefix, index));
-    c.setAAD(aadFor(headerHash, type));
-    const ct = Buffer.concat([c.update(plain), c.final()]);
-    const tag = c.getAuthTag();
-    await emit(recordPrefix(type, ct.length + tag.length));
-    await emit(ct);
-    await emit(tag);
+    await emit(sealRecord(key, prefix, index, headerHash, type, plain));
     index++;
   };
   const fh = await open(opts.input, 'r');

@@ -1,4 +1,4 @@
-import type { Db, Migration } from '../store/db.js';
+import type { Db } from './db.js';
 import { auditHasAccepted } from './audit-log.js';
 
 /**
@@ -13,47 +13,6 @@ import { auditHasAccepted } from './audit-log.js';
  * so deleting a row here does not let the package in again (and `audit
  * verify` reports the missing row).
  */
-export const packageMigrations: Migration[] = [
-  {
-    name: 'package-001-accepted',
-    sql: `
-CREATE TABLE package_accepted (
-  content_id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  sender TEXT NOT NULL,
-  signer TEXT NOT NULL,
-  content_sha256 TEXT NOT NULL,
-  accepted_at TEXT NOT NULL
-);
-CREATE TRIGGER package_accepted_no_delete BEFORE DELETE ON package_accepted
-BEGIN SELECT RAISE(ABORT, 'package_accepted is append-only'); END;
-CREATE TRIGGER package_accepted_no_update BEFORE UPDATE ON package_accepted
-BEGIN SELECT RAISE(ABORT, 'package_accepted is append-only'); END;
-`,
-  },
-  {
-    name: 'package-002-keyed-by-signer',
-    sql: `
-CREATE TABLE package_accepted_2 (
-  signer TEXT NOT NULL,
-  content_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  sender TEXT NOT NULL,
-  content_sha256 TEXT NOT NULL,
-  accepted_at TEXT NOT NULL,
-  PRIMARY KEY (signer, content_id)
-);
-INSERT INTO package_accepted_2 (signer, content_id, kind, sender, content_sha256, accepted_at)
-  SELECT signer, content_id, kind, sender, content_sha256, accepted_at FROM package_accepted;
-DROP TABLE package_accepted;
-ALTER TABLE package_accepted_2 RENAME TO package_accepted;
-CREATE TRIGGER package_accepted_no_delete BEFORE DELETE ON package_accepted
-BEGIN SELECT RAISE(ABORT, 'package_accepted is append-only'); END;
-CREATE TRIGGER package_accepted_no_update BEFORE UPDATE ON package_accepted
-BEGIN SELECT RAISE(ABORT, 'package_accepted is append-only'); END;
-`,
-  },
-];
 
 /** The earlier acceptance of (signer, content id), from the replay table or, failing that, the audit log. */
 export function acceptedBefore(db: Db, signer: string, contentId: string): { sender: string; accepted_at: string } | undefined {

@@ -1,0 +1,44 @@
+import { highs as testHighs, type TestConstraint } from './table-helpers.js';
+
+/**
+ * Independent integer attacker: the model in CPLEX LP text with every hidden
+ * cell in a `General` (integer) section, solved by highs.solve. Shares no code
+ * with src/release/table/integer.ts.
+ */
+export async function integerAttack(values: (number | null)[], cons: TestConstraint[], cells: number[], coefs: number[]): Promise<[number, number]> {
+  const h = await testHighs();
+  const rows: string[] = [];
+  cons.forEach((c, i) => {
+    let rhs = 0;
+    const terms: string[] = [];
+    const add = (id: number, coef: number): void => {
+      const v = values[id];
+      if (v === null || v === undefined) terms.push(`${coef > 0 ? '+' : '-'} x${id}`);
+      else rhs -= coef * v;
+    };
+    add(c.total, 1);
+    for (const p of c.parts) add(p, -1);
+    if (terms.length === 0) return;
+    rows.push(` c${i}: ${terms.join(' ')} ${c.complete === false ? '>=' : '='} ${rhs}`);
+  });
+  let constant = 0;
+  const obj: string[] = [];
+  cells.forEach((c, i) => {
+    const v = values[c];
+    if (v === null || v === undefined) obj.push(`${coefs[i]! >= 0 ? '+' : '-'} ${Math.abs(coefs[i]!)} x${c}`);
+    else constant += coefs[i]! * v;
+  });
+  const hiddenIds = values.map((v, i) => (v === null ? i : -1)).filter((i) => i >= 0);
+  const solve = (sense: 'Minimize' | 'Maximize'): number => {
+    if (obj.length === 0) return 0;
+    const lp =
+      `${sense}\n obj: ${obj.join(' ')}\nSubject To\n${rows.length ? rows.join('\n') : ` c_dummy: x${hiddenIds[0]} >= 0`}\n` +
+      `Bounds\n${hiddenIds.map((i) => ` x${i} >= 0`).join('\n')}\nGeneral\n ${hiddenIds.map((i) => `x${i}`).join(' ')}\nEnd`;
+    const r = (h as unknown as { solve: (s: string, o: object) => { Status: string; ObjectiveValue: number } }).solve(lp, { output_flag: false, mip_rel_gap: 0 });
+    if (r.Status === 'Unbounded') return sense === 'Maximize' ? Infinity : -Infinity;
+    if (r.Status !== 'Optimal') throw new Error(`MIP status ${r.Status}`);
+    return r.ObjectiveValue;
+  };
+  return [Math.round(constant + solve('Minimize')), Math.round(constant + solve('Maximize'))];
+}
+
