@@ -150,7 +150,16 @@ async function main(): Promise<void> {
   const refSeed = Number(arg('--ref-seed') ?? 4102);
   const unhardened = join(root, 'protocols/schemas/p20w-person-clkhash.json');
   const shipped = [join(root, 'protocols/schemas/p20w-person.json'), join(root, 'protocols/schemas/p20w-person-hardened.json')];
-  const schemas = arg('--schemas')?.split(',') ?? [unhardened, ...shipped];
+  // schemas that differ only in descriptions are measured once
+  const seen = new Map<string, string>();
+  const schemas = (arg('--schemas')?.split(',') ?? [unhardened, ...shipped]).filter((f) => {
+    const doc = JSON.parse(readFileSync(f, 'utf8'), (k, v) => (k === 'description' ? undefined : v)) as unknown;
+    const key = JSON.stringify(doc);
+    const same = seen.get(key);
+    if (same !== undefined) process.stderr.write(`${basename(f)} is ${basename(same)} but for its descriptions: measured once\n`);
+    else seen.set(key, f);
+    return same === undefined;
+  });
   const keep = arg('--keep');
   const rows = await runPrivacyEval({ root, people, seed, refSeed, schemas, ...(keep ? { workDir: keep } : {}), log: (s) => process.stderr.write(s + '\n') });
   process.stdout.write(`privacy evaluation: ${people} victims (seed ${seed}), disjoint reference of ${people} (seed ${refSeed}); K-12 encodings attacked, K-12 × wages linked\n`);

@@ -12,7 +12,7 @@
  * total must not be known to be in [1, n − 1] (nor 0 in outcome partitions);
  * published counts and complements are 0 or ≥ n.
  *
- * Small tables (≤ P20_BENCH_EXACT_CELLS cells, default 40) are also solved
+ * Small tables (≤ P20_BENCH_EXACT_CELLS cells, default 100) are also solved
  * by the exact mode (`exactSuppress`), the cost reference: the ratio is
  * hidden cells (heuristic) / hidden cells (exact optimum).
  *
@@ -29,7 +29,7 @@ import { mulberry32 } from '../src/synth/prng.js';
 
 const N = 10;
 
-interface BenchCase {
+export interface BenchCase {
   kind: string;
   header: string[];
   rows: string[][];
@@ -42,7 +42,7 @@ interface BenchCase {
   rate?: { column: number; pairs: ({ num: number; den: number } | undefined)[] };
 }
 
-type Rand = () => number;
+export type Rand = () => number;
 
 /** A small count: skewed so that small cells are common. */
 function leaf(rand: Rand, sparse: boolean): number {
@@ -54,7 +54,7 @@ function leaf(rand: Rand, sparse: boolean): number {
 }
 
 /** k-way table with "All" totals along every dimension. */
-function nWay(rand: Rand, sizes: number[], sparse: boolean, kind: string): BenchCase {
+export function nWay(rand: Rand, sizes: number[], sparse: boolean, kind: string): BenchCase {
   const dims = sizes.length;
   const ext = sizes.map((s) => s + 1);
   const total = ext.reduce((a, b) => a * b, 1);
@@ -99,7 +99,7 @@ function nWay(rand: Rand, sizes: number[], sparse: boolean, kind: string): Bench
 }
 
 /** Schools in districts in one state, by grade (with an All-grades total). */
-function hierarchy(rand: Rand): BenchCase {
+export function hierarchy(rand: Rand): BenchCase {
   const districts = 2 + Math.floor(rand() * 2);
   const grades = 2 + Math.floor(rand() * 2);
   const parents: Record<string, string> = {};
@@ -158,7 +158,7 @@ function hierarchy(rand: Rand): BenchCase {
 }
 
 /** Tested and proficient students by school and sex, with a percent-proficient rate on the tested rows. */
-function rateTable(rand: Rand): BenchCase {
+export function rateTable(rand: Rand): BenchCase {
   const schools = 2 + Math.floor(rand() * 3);
   const sexes = ['F', 'M', 'All'];
   const schoolNames = [...Array.from({ length: schools }, (_, s) => `S${s}`), 'All'];
@@ -227,7 +227,7 @@ function attackerHighs(): Promise<HighsSolve> {
 }
 
 /** The independent attacker: exposures in a published table (exact integer bounds). */
-async function attack(c: BenchCase, out: string[][], marker: string): Promise<string[]> {
+export async function attack(c: BenchCase, out: string[][], marker: string): Promise<string[]> {
   const h = await attackerHighs();
   const ci = c.header.indexOf(c.spec.count);
   const pub = out.map((r) => (r[ci] === marker ? null : Number(r[ci])));
@@ -337,7 +337,7 @@ export interface CorrectnessResult {
 export async function benchCorrectness(print = true): Promise<CorrectnessResult> {
   const scale = Number(process.env.P20_BENCH_TABLES ?? 48) / 48;
   const rand = mulberry32(Number(process.env.P20_BENCH_SEED ?? 20261202));
-  const exactMax = Number(process.env.P20_BENCH_EXACT_CELLS ?? 40);
+  const exactMax = Number(process.env.P20_BENCH_EXACT_CELLS ?? 100);
   const count = (k: number): number => Math.max(1, Math.round(k * scale));
   const cases: BenchCase[] = [];
   const pickSize = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));

@@ -6,8 +6,12 @@
  *     (birth year to 2-year bands, ZIP to 3 digits, race to coarser groups).
  *  2. The table-suppression benchmark from bench/release-table.ts
  *     (benchTable), when that module is present.
+ *  3. The correctness section (bench/release-correctness.ts): random tables
+ *     suppressed, then attacked with exact integer bounds; last line
+ *     {"tables", "exposedCells", "refusedProtectable", "costRatioP90"}.
  * Prints seconds and peak RSS; no pass/fail thresholds (figures, not tests).
- * Env: P20_BENCH_ROWS (default 1,000,000), P20_BENCH_RELEASE=kcheck|table.
+ * Env: P20_BENCH_ROWS (default 1,000,000), P20_BENCH_RELEASE=kcheck|table|correctness,
+ * P20_BENCH_TABLES (correctness: number of tables, default 48).
  */
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,7 +136,9 @@ async function benchTables(): Promise<void> {
   await mod.benchTable(true);
 }
 
-// P20_BENCH_RELEASE=kcheck or =table runs one half only (default: both).
+// P20_BENCH_RELEASE=kcheck, =table or =correctness runs one part only (default: all).
+// The correctness section (bench/release-correctness.ts) runs last: its JSON line is the bench's last line.
 const only = process.env.P20_BENCH_RELEASE ?? 'all';
-if (only !== 'table') await benchKcheck();
-if (only !== 'kcheck') await benchTables();
+if (only === 'all' || only === 'kcheck') await benchKcheck();
+if (only === 'all' || only === 'table') await benchTables();
+if (only === 'all' || only === 'correctness') await (await import('./release-correctness.js')).benchCorrectness(true);

@@ -17,6 +17,7 @@ interface AuditTableArgs {
   marker?: string;
   exactBounds?: boolean;
   integerCheck?: boolean;
+  integerCheckMaxCells?: number;
   json?: boolean;
 }
 
@@ -40,6 +41,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       .option('marker', { type: 'string', describe: 'text of hidden values (default "*")' })
       .option('exact-bounds', { type: 'boolean', describe: 'solve min and max for every hidden cell (default: only where needed; other cells get a proven inner range)' })
       .option('integer-check', { type: 'boolean', describe: 'verify LP-proven cells with exact integer bounds (default true)' })
+      .option('integer-check-max-cells', { type: 'number', describe: 'components with more hidden cells keep the LP proof only (default 500)' })
       .option('json', { type: 'boolean', default: false, describe: 'print every hidden cell with its bounds, and every unsafe published value, as JSON' })
       .example('$0 audit-table public.csv --spec table.json --min-n 10', 'exit 1 and list recoverable cells and unsafe published values') as unknown as Argv<AuditTableArgs>,
   handler: (argv: ArgumentsCamelCase<AuditTableArgs>) =>
@@ -57,6 +59,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
           marker: argv.marker,
           exactBounds: argv.exactBounds,
           integerCheck: argv.integerCheck,
+          integerCheckMaxCells: argv.integerCheckMaxCells,
         }),
       });
       const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));

@@ -20,6 +20,7 @@ interface SuppressArgs {
   report?: string;
   reportHiddenValues?: boolean;
   integerCheck?: boolean;
+  integerCheckMaxCells?: number;
   method?: 'heuristic' | 'exact';
   topCode?: number;
   bottomCode?: number;
@@ -62,6 +63,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         describe: 'heuristic (default): greedy rounds and pruning; exact: a minimum-cost pattern (tables up to a few hundred cells; docs/suppress-exact.md)',
       })
       .option('integer-check', { type: 'boolean', describe: 'verify the LP proof with exact integer bounds (default true)' })
+      .option('integer-check-max-cells', { type: 'number', describe: 'components with more hidden cells keep the LP proof only (default 500)' })
       .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95); the band widens with small denominators' })
       .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5); the band widens with small denominators' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of the summary' })
@@ -87,6 +89,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
           protection: argv.protection,
           marker: argv.marker,
           integerCheck: argv.integerCheck,
+          integerCheckMaxCells: argv.integerCheckMaxCells,
           method: argv.method,
           topCode: argv.topCode,
           bottomCode: argv.bottomCode,

@@ -6,10 +6,12 @@
  *
  * 1. Mining. Every token a record holds sets the same keyed positions in
  *    every encoding that holds it, so those positions form a frequent
- *    itemset. Greedily grow itemsets from a seed position, each time adding
- *    the position that keeps the most records (pairwise co-occurrence counts
- *    bound the search; the exact support is checked on bit columns), and
- *    stop when adding a position would lose more than 10% of the records.
+ *    itemset. Pairs of positions that co-occur far above independence
+ *    (z >= 4) seed itemsets; an itemset grows by the position most
+ *    over-represented among its records (lift over the position's base rate)
+ *    that keeps at least 90% of them (while it has fewer than 6 positions,
+ *    any position with lift >= 1.3 that keeps half), and stops when none
+ *    does. An itemset found again from another seed is dropped.
  * 2. Alignment. Patterns are matched to reference tokens (tokenized as the
  *    public schema says, salting included) by frequency, disambiguated by
  *    co-occurrence with the patterns aligned before (the joint frequency of

@@ -427,6 +427,6 @@ export function formatSummary(s: EncodeSummary): string {
   if (missing.length > 0) line += `; bad values encoded as missing: ${missing.map(([f, n]) => `${f} ${n}`).join(', ')}`;
   if (s.absent && s.absent.length > 0) line += `; absent: ${s.absent.join(', ')}`;
   for (const w of s.warnings ?? []) line += `\np20link: warning: ${w}`;
-  if (s.hardened === false) line += '\nwarning: this schema has no p20link.hardening section: the encodings are clkhash-compatible but a linker holding a similar plaintext population can re-identify many names from them (docs/hardening.md; measure with p20link assess)';
+  if (s.hardened === false) line += '\np20link: warning: this schema has no p20link.hardening section: the encodings are clkhash-compatible but a linker holding a similar plaintext population can re-identify many names from them (docs/hardening.md; measure with p20link assess)';
   return line;
 }

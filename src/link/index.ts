@@ -16,5 +16,6 @@ export {
   type RunSummary,
 } from './registry/registry.js';
 export { readTruth, pairQuality, truthEntities, truePairsBetween, type PairQuality } from './truth.js';
-export { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, type LinkRunReport } from './report.js';
+export { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, linkWarnings, type LinkRunReport } from './report.js';
+export { readRunManifest, claimOutDir, type RunManifest } from './out-dir.js';
 export { linksFileName, REVIEW_FILE, REPORT_FILE, LINKS_HEADER, REVIEW_HEADER } from './output.js';

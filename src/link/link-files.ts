@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { EXIT, P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import type { Db } from '../store/db.js';
+import { writeTransaction, type Db } from '../store/db.js';
 import { openLinkerStore } from '../store/linker-store.js';
 import { appendAudit } from '../store/audit-log.js';
 import { TOOL_VERSION } from '../version.js';
@@ -25,7 +25,7 @@ import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, membersOf } from './resolve/cluster.js';
 import { assignIds } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
-import { createdRunLookup, freshIdSource, priorEntities, registerRun } from './registry/registry.js';
+import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun } from './registry/registry.js';
 import { pairQuality, readTruth, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData, TruthRecord } from './types.js';
 
@@ -111,17 +111,16 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
   const truth: TruthRecord[] | undefined = opts.truth ? await readTruth(opts.truth) : undefined;
 
   let db: Db | undefined;
+  let registrySeq = 0;
   const staged: StagedFile[] = [];
   try {
     if (opts.store) {
       db = openLinkerStore(opts.store);
-      // hold the store's write lock for the whole run: what the registry said
-      // before the run stays true until this run's changes are committed
-      try {
-        db.exec('BEGIN IMMEDIATE');
-      } catch (e) {
-        throw new P20Error('STORE_BUSY', `linker store is in use by another run (${(e as Error).message}); try again when it has finished`, { file: opts.store }, EXIT.environment);
-      }
+      // No lock is held while the run works, so readers and small writers
+      // (unpack, package, audit) proceed. The registry state the run builds
+      // on is pinned by the latest run's number, checked again in the short
+      // write transaction that records this run (step 9).
+      registrySeq = lastRunSeq(db);
     }
 
     // the output directory must be new, empty or an earlier output of this store (src/link/out-dir.ts)
@@ -381,10 +380,18 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     await rf.text(JSON.stringify(report, null, 2) + '\n');
     await rf.finish();
 
-    // 9. record the run (registry + audit, one transaction), then publish the files
+    // 9. record the run (registry + audit, one short write transaction), then publish the files
     if (db) {
       const d = db;
-      d.transaction(() => {
+      writeTransaction(d, () => {
+        if (lastRunSeq(d) !== registrySeq) {
+          throw new P20Error(
+            'STORE_CHANGED',
+            'another link run was recorded in this linker store while this run was working, so the linkage IDs of this run could conflict with its; nothing was written: run again',
+            { file: opts.store! },
+            EXIT.environment,
+          );
+        }
         registerRun(d, {
           run: {
             runId,
@@ -411,8 +418,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
             outputs: partyReports.map((p) => ({ party: p.party, file: p.output, sha256: p.outputSha256 })),
           },
         });
-      })();
-      d.exec('COMMIT');
+      });
       lap('registry');
       report.timings = timings;
     }

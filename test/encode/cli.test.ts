@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
-const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person.json');
+const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person-clkhash.json'); // unhardened variant: these tests read keyed blocking columns
 const K12 = resolve(ROOT, 'examples/data/k12.csv');
 // a strong secret in the `secret new` format (43 base64url characters), still a recognisable canary
 const SECRET = 'S3cr3t-Canary-7f3a9c-do-not-print-01234567A';

@@ -19,7 +19,7 @@ import { p20Rejection as refusal } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
-const P20W = resolve(ROOT, 'protocols/schemas/p20w-person.json');
+const P20W = resolve(ROOT, 'protocols/schemas/p20w-person-clkhash.json'); // the unhardened variant: these tests read CLK fill and keyed blocking values
 const FEBRL_SCHEMA = resolve(ROOT, 'protocols/schemas/febrl.json');
 const FEBRL_4A = resolve(ROOT, '../shared/data/febrl/dataset4a.csv');
 const SECRET_TEXT = 'q3Jx0kPz8VfL2mN7tR5wY1bC4dE6gH9jK0lM2nO4pQs'; // the `secret new` format (base64url, 32 bytes)

@@ -6,8 +6,8 @@ import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
 import type { P20Error } from '../../src/errors.js';
 import { p20Thrown } from '../helpers/errors.js';
 
-const base = JSON.parse(readFileSync(resolve(process.cwd(), 'protocols/schemas/p20w-person.json'), 'utf8')) as Record<string, unknown>;
-const schema = parseLinkageSchema(base, 'p20w-person.json');
+const base = JSON.parse(readFileSync(resolve(process.cwd(), 'protocols/schemas/p20w-person-clkhash.json'), 'utf8')) as Record<string, unknown>;
+const schema = parseLinkageSchema(base, 'p20w-person-clkhash.json');
 
 const refusal = (ext: unknown): P20Error => p20Thrown(() => parseExtension(ext, 's.json', schema));
 
@@ -136,8 +136,8 @@ describe('shipped schemas: link hints are sane', () => {
     expect(l.threshold).toBe(0.815);
     expect(l.threshold! - l.reviewThreshold!).toBeLessThanOrEqual(0.02);
   });
-  it('p20w-person.json: a high threshold, no default review band, conjunctive keys', () => {
-    const l = load('protocols/schemas/p20w-person.json').link!;
+  it('p20w-person-clkhash.json: a high threshold, no default review band, conjunctive keys', () => {
+    const l = load('protocols/schemas/p20w-person-clkhash.json').link!;
     expect(l.threshold).toBeGreaterThanOrEqual(0.8);
     expect(l.reviewThreshold).toBeUndefined();
     expect(l.blocking!.every((b) => b.includes(','))).toBe(true);

@@ -16,6 +16,7 @@ import {
   withAtomicFile,
   writeFileAtomic,
 } from '../../src/io/atomic-file.js';
+import { runCli } from '../helpers/cli.js';
 import { p20Rejection } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
@@ -61,6 +62,19 @@ describe('atomic files: modes', () => {
     const d = fresh();
     await writeFileAtomic(join(d, 'table.csv'), 'x\n', PUBLIC_FILE_MODE);
     expect(mode(join(d, 'table.csv'))).toBe(0o644 & ~process.umask());
+  });
+});
+
+describe('public outputs: the suppressed table', () => {
+  it('suppress writes the table meant for publication 0644 and its report 0600', async () => {
+    const d = fresh();
+    const fix = join(process.cwd(), 'test/fixtures/release/table');
+    const out = join(d, 'public.csv');
+    const rep = join(d, 'report.json');
+    const r = await runCli(['suppress', join(fix, 'hierarchy.csv'), '-o', out, '--spec', join(fix, 'hierarchy.spec.json'), '--report', rep]);
+    expect(r.code).toBe(0);
+    expect(mode(out)).toBe(0o644 & ~process.umask());
+    expect(mode(rep)).toBe(0o600);
   });
 });
 

@@ -176,6 +176,16 @@ export interface RunSummary {
   counts: unknown;
 }
 
+/**
+ * Sequence number of the latest run this store recorded (0: none). A link run
+ * reads the registry without holding a lock and records itself only if this
+ * number has not changed meanwhile (src/link/link-files.ts).
+ */
+export function lastRunSeq(db: Db): number {
+  ensureRegistry(db);
+  return db.prepare('SELECT COALESCE(MAX(seq), 0) FROM registry_runs').pluck().get() as number;
+}
+
 /** True when this store recorded a run with this id (used to recognise the store's own earlier output directories). */
 export function hasRun(db: Db, runId: string): boolean {
   ensureRegistry(db);

@@ -68,6 +68,7 @@ export interface AuditFileOptions {
   protectExtremes?: boolean;
   protection?: SuppressOptions['protection'];
   integerCheck?: boolean;
+  integerCheckMaxCells?: number;
   exactBounds?: boolean;
 }
 

@@ -100,6 +100,14 @@ static inline int keep(uint32_t x, uint32_t s, double t, double tLow) {
   return (double)(2u * x) >= tLow * (double)s && (double)(2u * x) / (double)s >= t;
 }
 
+/* tI = floor(tLow * 2^20). (2x + 1) * 2^20 <= tI * s implies 2x + 1 <= tLow * s
+ * in real numbers, so 2x is below the f64 product too and keep() is false.
+ * Sound, not exact: when it says no, keep() decides. */
+static inline uint64_t t_int(double tLow) { return (uint64_t)floor(tLow * 1048576.0); }
+static inline int surely_below(uint32_t x, uint32_t s, uint64_t tI) {
+  return ((uint64_t)(2u * x + 1) << 20) <= tI * (uint64_t)s;
+}
+
 static inline uint8_t *emit(uint8_t *out, uint32_t a, uint32_t b, uint32_t x, uint32_t s) {
   float f = (float)((double)(2u * x) / (double)s);
 #ifdef P20_TEST_WRONG_KERNEL
@@ -164,6 +172,7 @@ static inline uint32_t inter(int level, const uint8_t *a, const uint8_t *b, uint
 typedef struct {
   const uint8_t *m;
   double t, tLow;
+  uint64_t tI;
   uint32_t stride, words, maxPop;
   int level;
   uint64_t cmp;
@@ -178,7 +187,7 @@ static uint8_t *rect_row(Ctx *c, uint32_t i, const uint8_t *ap, uint32_t pa, con
     if (pb - w.lo > w.span) continue;
     c->cmp++;
     uint32_t x = inter(c->level, ap, bBase + (size_t)j * c->stride, c->words);
-    if (keep(x, pa + pb, c->t, c->tLow)) {
+    if (!surely_below(x, pa + pb, c->tI) && keep(x, pa + pb, c->t, c->tLow)) {
       out = emit(out, i, j, x, pa + pb);
       (*n)++;
     }
@@ -311,7 +320,7 @@ AVX2 static uint8_t *rect4_avx2(Ctx *c, uint32_t i, const uint8_t *aBase, const 
   const uint32_t chunks = (uint32_t)(stride >> 5);
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
-  const uint64_t tI = (uint64_t)floor(c->tLow * 1048576.0);
+  const uint64_t tI = t_int(c->tLow);
   uint64_t cmp = 0;
   uint64_t x[4];
   for (uint32_t j = js; j < j1; j++) {
@@ -346,8 +355,7 @@ AVX2 static uint8_t *rect4_avx2(Ctx *c, uint32_t i, const uint8_t *aBase, const 
     for (int r = 0; r < 4; r++) {
       if (!((mask >> r) & 1)) continue;
       const uint32_t xs = (uint32_t)x[r], sm = pa[r] + pb;
-      /* (2x + 1) * 2^20 <= floor(tLow * 2^20) * s: 2x is surely below tLow * s */
-      if (((uint64_t)(2u * xs + 1) << 20) <= tI * (uint64_t)sm) continue;
+      if (surely_below(xs, sm, tI)) continue;
       if (keep(xs, sm, c->t, c->tLow)) {
         out = emit(out, i + (uint32_t)r, j, xs, sm);
         (*n)++;
@@ -446,6 +454,7 @@ static napi_value js_rect(napi_env env, napi_callback_info info) {
   c.m = bd.m;
   c.t = t;
   c.tLow = t * (1 - 1e-9);
+  c.tI = t_int(c.tLow);
   c.stride = (uint32_t)stride;
   c.words = (uint32_t)(stride >> 3);
   c.maxPop = (uint32_t)(stride << 3);
@@ -524,6 +533,7 @@ static napi_value js_buckets(napi_env env, napi_callback_info info) {
   if (within && maxB < maxA) maxA = maxB;
   uint8_t *m = bd.m;
   const double tLow = t * (1 - 1e-9);
+  const uint64_t tI = t_int(tLow);
   const uint32_t words = (uint32_t)(stride >> 3), maxPop = (uint32_t)(stride << 3);
   const int level = level_of(&bd);
   const size_t kstride = (size_t)nb * 4;
@@ -581,7 +591,7 @@ static napi_value js_buckets(napi_env env, napi_callback_info info) {
         if (w.none || pb - w.lo > w.span) continue;
         cmp++;
         const uint32_t x = inter(level, ap, m + bBase + (size_t)j * stride, words);
-        if (keep(x, pa + pb, t, tLow)) {
+        if (!surely_below(x, pa + pb, tI) && keep(x, pa + pb, t, tLow)) {
           const int swap = within && j < i;
           out = emit(out, swap ? j : i, swap ? i : j, x, pa + pb);
           n++;
