@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeFile, prepareEncode } from '../src/encode/index.js';
 import { parseBlockingSpec } from '../src/link/blocking/config.js';
 import { linkFiles } from '../src/link/link-files.js';
-import type { LinkRunReport } from '../src/link/report.js';
+import type { LinkRunReport } from '../src/format/run-report.js';
 
 /** A fixed secret for the synthetic benchmark only. Never use a known secret on real data. */
 export const FEBRL_TEST_SECRET = new TextEncoder().encode('p20link FEBRL evaluation secret (synthetic data only)');

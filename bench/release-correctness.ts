@@ -280,7 +280,8 @@ export async function attack(c: BenchCase, out: string[][], marker: string): Pro
       `${sense}\n obj: ${obj}\nSubject To\n${lines.length ? lines.join('\n') : ` z: + 1 x${hidden[0]} >= 0`}\n` +
       `Bounds\n${hidden.map((i) => ` x${i} >= 0`).join('\n')}\nGeneral\n ${hidden.map((i) => `x${i}`).join(' ')}\nEnd`;
     const r = h.solve(lp, { output_flag: false, mip_rel_gap: 0, time_limit: 60 });
-    if (r.Status === 'Unbounded') return sense === 'Maximize' ? Infinity : -Infinity;
+    // The true table is feasible, so 'infeasible or unbounded' is unbounded.
+    if (r.Status === 'Unbounded' || r.Status === 'Primal infeasible or unbounded') return sense === 'Maximize' ? Infinity : -Infinity;
     if (r.Status !== 'Optimal') throw new Error(`attacker MIP status ${r.Status}`);
     return constant + Math.round(r.ObjectiveValue);
   };

@@ -16,7 +16,7 @@ import { P20Error } from '../src/errors.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
-import { joinResearch, writeOutcomeExtract, type ResearchSummary } from '../src/synth/research.js';
+import { joinResearch, writeOutcomeExtract, type ResearchSummary } from './research.js';
 import { runBiasReport, runQualityReport, type BiasResult } from '../src/report/index.js';
 
 export const DEMO_PARTIES = ['k12', 'college', 'wages'] as const;
@@ -288,7 +288,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // 9. agencies strip their extracts to linkage ID + outcomes
   const outcomes = {} as Record<Party, string>;
   for (const p of DEMO_PARTIES) outcomes[p] = join(agencyDir(p), `${p}.outcomes.csv`);
-  await libraryStep('Agencies: replace record ids by linkage IDs, keep only the agreed outcome columns (no PII)', 'library: src/synth/research.ts writeOutcomeExtract', DEMO_PARTIES.map((p) => outcomes[p]), async () => {
+  await libraryStep('Agencies: replace record ids by linkage IDs, keep only the agreed outcome columns (no PII)', 'library: examples/research.ts writeOutcomeExtract', DEMO_PARTIES.map((p) => outcomes[p]), async () => {
     for (const p of DEMO_PARTIES) {
       await writeOutcomeExtract({ extract: join(data, maps[p].extract), idColumn: maps[p].idColumn, links: received[p], keep: maps[p].outcomes, out: outcomes[p] });
     }
@@ -297,7 +297,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // 10. analyst join
   const researchFile = join(dir.analyst, 'research.csv');
   const tableFile = join(dir.analyst, 'table.csv');
-  const research = await libraryStep('Analyst: join enrollment → college → wages by linkage ID into a research file and a table', 'library: src/synth/research.ts joinResearch', [researchFile, tableFile], () =>
+  const research = await libraryStep('Analyst: join enrollment → college → wages by linkage ID into a research file and a table', 'library: examples/research.ts joinResearch', [researchFile, tableFile], () =>
     joinResearch({ k12: outcomes.k12, college: outcomes.college, wages: outcomes.wages, researchOut: researchFile, tableOut: tableFile }),
   );
   say(`  ${research.students} K-12 students: ${research.collegeMatched} found in college records, ${research.wagesMatched} in wage records; table of ${research.tableRows} rows\n`);

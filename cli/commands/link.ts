@@ -2,9 +2,9 @@ import type { CommandModule } from 'yargs';
 import { EXIT, P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
-import { linkDefaultsFromSchema, linkFiles } from '../../src/link/link-files.js';
+import { linkFiles } from '../../src/link/link-files.js';
 import type { InputSpec } from '../../src/link/load.js';
-import type { LinkRunReport } from '../../src/link/report.js';
+import type { LinkRunReport } from '../../src/format/run-report.js';
 import { defined } from '../options.js';
 import { withBadInputExit } from '../output.js';
 
@@ -98,18 +98,21 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
   handler: async (argv) => {
     const report = await withBadInputExit(EXIT.badInput, async () => {
       const inputs = applyPartyOverrides(argv.inputs, argv.party);
-      const hints = argv.schema !== undefined ? await linkDefaultsFromSchema(argv.schema, inputs) : {};
-      const blocking = parseBlockingSpec(argv.blocking ?? hints.blocking ?? 'lsh');
-      const threshold = argv.threshold ?? hints.threshold ?? 0.8;
-      // the schema's review band applies only with the schema's threshold
-      const review = argv['review-threshold'] ?? (argv.threshold === undefined ? hints.reviewThreshold : undefined);
+      // defaults (schema hints, else built-in) are resolved by the library: src/schema/link-settings.ts
       return linkFiles({
         inputs,
         outDir: argv.out,
-        threshold,
-        blocking,
         maxPerParty: argv['max-per-party'],
-        ...defined({ store: argv.store, reviewThreshold: review, truth: argv.truth, workers: argv.workers, maxPairs: argv['max-pairs'] }),
+        ...defined({
+          schema: argv.schema,
+          threshold: argv.threshold,
+          reviewThreshold: argv['review-threshold'],
+          blocking: argv.blocking !== undefined ? parseBlockingSpec(argv.blocking) : undefined,
+          store: argv.store,
+          truth: argv.truth,
+          workers: argv.workers,
+          maxPairs: argv['max-pairs'],
+        }),
         progress: argv.quiet ? undefined : (label) => terminalProgress(label),
       } as Parameters<typeof linkFiles>[0]);
     });

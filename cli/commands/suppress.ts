@@ -2,6 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { terminalProgress } from '../../src/io/progress.js';
 import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
 import { suppressFile } from '../../src/release/table/files.js';
+import { suppressLinkedFile } from '../../src/release/table/linked.js';
 import { formatSuppressSummary } from '../../src/release/table/summary.js';
 import type { ProtectionMode } from '../../src/release/table/types.js';
 import { defined } from '../options.js';
@@ -22,6 +23,7 @@ interface SuppressArgs {
   integerCheck?: boolean;
   integerCheckMaxCells?: number;
   method?: 'heuristic' | 'exact';
+  linked?: boolean;
   topCode?: number;
   bottomCode?: number;
   json?: boolean;
@@ -62,6 +64,10 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         choices: ['heuristic', 'exact'] as const,
         describe: 'heuristic (default): greedy rounds and pruning; exact: a minimum-cost pattern (tables up to a few hundred cells; docs/suppress-exact.md)',
       })
+      .option('linked', {
+        type: 'boolean',
+        describe: 'INPUT is a linked-tables spec: suppress its tables jointly (exact mode) and write OUTPUT/<name>.csv for each (docs/suppress-linked.md)',
+      })
       .option('integer-check', { type: 'boolean', describe: 'verify the LP proof with exact integer bounds (default true)' })
       .option('integer-check-max-cells', { type: 'number', describe: 'components with more hidden cells keep the LP proof only (default 500)' })
       .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95); the band widens with small denominators' })
@@ -73,6 +79,19 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
     withReleaseExit(async () => {
       if (argv.reportHiddenValues && argv.report === undefined && !argv.json) {
         process.stderr.write('p20link: warning: --report-hidden-values has no effect without --report or --json\n');
+      }
+      if (argv.linked) {
+        const l = await suppressLinkedFile({
+          spec: argv.input,
+          outDir: argv.output,
+          ...defined({ minN: argv.minN, protectZero: argv.protectZero, protectExtremes: argv.protectExtremes, protection: argv.protection, marker: argv.marker, integerCheck: argv.integerCheck, topCode: argv.topCode, bottomCode: argv.bottomCode }),
+        });
+        printResult(argv.json, l, () =>
+          `suppressed ${l.tables.length} linked tables jointly (${l.links} links${l.optimal ? ', minimum pattern' : ''}): ` +
+          l.tables.map((t) => `${t.name} ${t.hiddenCells} hidden`).join(', ') + `; written to ${argv.output}/`,
+        );
+        process.exitCode = SUPPRESS_EXIT.ok;
+        return;
       }
       const progress = terminalProgress('suppress: auditing components');
       const r = await suppressFile({

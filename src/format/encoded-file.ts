@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { P20Error } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 
 /**
@@ -214,9 +214,7 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new P20Error('ENCODED_OPEN', `cannot open: ${e.code ?? e.message}`, { file })),
-    );
+    stream.once('error', (e: NodeJS.ErrnoException) => reject(fsError(e, file, 'cannot open', 'ENCODED_OPEN')));
   });
   await opened;
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -302,7 +300,7 @@ export async function readEncodedHeader(path: string): Promise<EncodedHeader> {
   try {
     fh = await open(path, 'r');
   } catch (e) {
-    throw new P20Error('ENCODED_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    throw fsError(e, path, 'cannot open', 'ENCODED_OPEN');
   }
   try {
     const chunks: Buffer[] = [];

@@ -15,7 +15,11 @@ export {
   type HistoryEvent,
   type RunSummary,
 } from './registry/registry.js';
-export { readTruth, pairQuality, truthEntities, truePairsBetween, type PairQuality } from './truth.js';
-export { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, linkWarnings, type LinkRunReport } from './report.js';
+export { pairQuality, truthEntities, truePairsBetween, type PairQuality } from './truth.js';
+export { readTruth, TRUTH_COLUMNS, type TruthRecord } from '../format/truth.js';
+export { linkWarnings } from './report.js';
+export { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, readRunReport, type LinkRunReport } from '../format/run-report.js';
 export { readRunManifest, claimOutDir, type RunManifest } from './out-dir.js';
-export { linksFileName, REVIEW_FILE, REPORT_FILE, LINKS_HEADER, REVIEW_HEADER } from './output.js';
+export { linksFileName, LINKS_HEADER, readLinksFile } from '../format/links.js';
+export { REVIEW_FILE, REVIEW_HEADER, readReviewFile } from '../format/review.js';
+export { resolveLinkSettings, type LinkSettings } from '../schema/link-settings.js';

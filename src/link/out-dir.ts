@@ -10,13 +10,12 @@
  * Readers (`report quality`) go by the manifest, never by what else lies in
  * the directory. See docs/link.md and docs/files-and-temp-files.md.
  */
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EXIT, P20Error, fsError } from '../errors.js';
 import { cleanStaleTemps, parseTempName } from '../io/atomic-file.js';
 import type { Db } from '../store/db.js';
-import { LINK_REPORT_FORMAT } from './report.js';
-import { REPORT_FILE } from './output.js';
+import { readRunReport, REPORT_FILE } from '../format/run-report.js';
 import { hasRun } from './registry/registry.js';
 
 /** What an output directory's run-report.json says about the files of its run. */
@@ -30,47 +29,22 @@ export interface RunManifest {
   report: string;
 }
 
-const plainName = (n: unknown): n is string => typeof n === 'string' && n.length > 0 && basename(n) === n && n !== '.' && n !== '..';
-
 /**
- * Read and check a run-report.json as a manifest. Returns undefined when the
- * file does not exist; refuses (LINK_MANIFEST, exit 2) a file that is not a
- * link run report.
+ * Read and check a run-report.json as a manifest (strictly, against
+ * protocols/link-report.schema.json: src/format/run-report.ts). Returns
+ * undefined when the file does not exist; refuses (LINK_MANIFEST, exit 2) a
+ * file that is not a link run report.
  */
 export async function readRunManifest(path: string): Promise<RunManifest | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fsError(e, path, 'cannot read the run report', 'LINK_MANIFEST');
-  }
-  const bad = (why: string): never => {
-    throw new P20Error('LINK_MANIFEST', `is not a p20link link run report (${why})`, { file: path }, EXIT.badInput);
+  const r = await readRunReport(path, 'LINK_MANIFEST', true);
+  if (r === undefined) return undefined;
+  return {
+    runId: r.runId,
+    store: r.parameters.store,
+    parties: r.parties.map((p) => ({ party: p.party, output: p.output, outputSha256: p.outputSha256 })),
+    review: r.outputs.review,
+    report: r.outputs.report,
   };
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return bad('not JSON');
-  }
-  if (typeof j !== 'object' || j === null || j.format !== LINK_REPORT_FORMAT) return bad(`format is not "${LINK_REPORT_FORMAT}"`);
-  if (typeof j.runId !== 'string') return bad('no runId');
-  const params = j.parameters as Record<string, unknown> | undefined;
-  const outputs = j.outputs as Record<string, unknown> | undefined;
-  const parties = j.parties as unknown[] | undefined;
-  if (!outputs || !Array.isArray(parties)) return bad('no outputs');
-  const list: RunManifest['parties'] = [];
-  for (const p of parties) {
-    const q = p as Record<string, unknown>;
-    if (typeof q.party !== 'string' || !plainName(q.output) || typeof q.outputSha256 !== 'string') return bad('a party entry lacks party, output or outputSha256');
-    list.push({ party: q.party, output: q.output, outputSha256: q.outputSha256 });
-  }
-  const review = outputs.review === null || outputs.review === undefined ? null : outputs.review;
-  if (review !== null && !plainName(review)) return bad('outputs.review is not a file name');
-  const report = plainName(outputs.report) ? outputs.report : REPORT_FILE;
-  const store = typeof params?.store === 'string' ? params.store : null;
-  return { runId: j.runId, store, parties: list, review, report };
 }
 
 /** Files of a manifest's run, by name (the manifest itself included). */

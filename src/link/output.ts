@@ -4,23 +4,12 @@ import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine } from '../io/csv.js';
 
 /**
- * The linker's per-party result files (format: protocols/link-output.md).
+ * Staging the linker's output files (their contracts: src/format/links.ts,
+ * review.ts, run-report.ts; format: protocols/link-output.md).
  * Files are staged as hidden temp files beside their final names and only
  * renamed into place by `commitAll` after the registry has recorded the run,
  * so a failed run leaves neither outputs nor registry changes behind.
  */
-export const LINKS_HEADER = ['record_id', 'linkage_id', 'score'] as const;
-export const REVIEW_HEADER = ['party_a', 'record_id_a', 'party_b', 'record_id_b', 'score'] as const;
-
-export const linksFileName = (party: string): string => `${party}.links.csv`;
-export const REVIEW_FILE = 'review.csv';
-export const REPORT_FILE = 'run-report.json';
-
-/** Scores in output files: 6 decimals (a CLK pair score is a ratio of small integers; 6 digits separate them). */
-export function formatScore(s: number): string {
-  return Number.isNaN(s) ? '' : s.toFixed(6);
-}
-
 /** An atomic output file that also hashes what it writes. */
 export class StagedFile {
   readonly file: AtomicFile;

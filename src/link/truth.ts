@@ -1,47 +1,13 @@
-import { P20Error } from '../errors.js';
-import { openCsv } from '../io/csv.js';
-import type { PartyData, TruthRecord } from './types.js';
+import type { PairQuality } from '../format/run-report.js';
+import type { TruthRecord } from '../format/truth.js';
+import type { PartyData } from './types.js';
 
 /**
- * Ground truth for evaluation runs (synthetic or clerically reviewed data):
- * a CSV with header `entity_id,party,record_id`, one row per record, records
- * of one real person sharing an entity_id. Records absent from the truth are
- * taken to be people of their own.
+ * Evaluation against ground truth (the truth file, read by
+ * src/format/truth.ts): which records are one entity, the true pairs between
+ * two parties, and pairwise quality of a clustering.
  */
-export const TRUTH_COLUMNS = ['entity_id', 'party', 'record_id'] as const;
-
-export async function readTruth(path: string): Promise<TruthRecord[]> {
-  const t = await openCsv(path, { trim: true });
-  const idx = TRUTH_COLUMNS.map((c) => t.header.indexOf(c));
-  const missing = TRUTH_COLUMNS.filter((_, k) => idx[k]! < 0);
-  if (missing.length > 0) {
-    throw new P20Error('TRUTH_HEADER', `truth file needs columns ${TRUTH_COLUMNS.join(',')}; missing ${missing.join(', ')}`, { file: path, line: 1 });
-  }
-  const out: TruthRecord[] = [];
-  const seen = new Map<string, number>();
-  for await (const batch of t.batches) {
-    for (const r of batch) {
-      const entity = r.fields[idx[0]!]!;
-      const party = r.fields[idx[1]!]!;
-      const id = r.fields[idx[2]!]!;
-      for (const [v, name] of [
-        [entity, 'entity_id'],
-        [party, 'party'],
-        [id, 'record_id'],
-      ] as const) {
-        if (v.length === 0) throw new P20Error('TRUTH_ROW', 'value is empty', { file: path, line: r.line, field: name });
-      }
-      const key = `${party}\u0000${id}`;
-      const prev = seen.get(key);
-      if (prev !== undefined) {
-        throw new P20Error('TRUTH_ROW', `record ${JSON.stringify(id)} of party ${JSON.stringify(party)} is listed twice (first on line ${prev})`, { file: path, line: r.line, field: 'record_id' });
-      }
-      seen.set(key, r.line);
-      out.push({ entity, party, id });
-    }
-  }
-  return out;
-}
+export type { PairQuality };
 
 /** Entity of every record of every party (undefined when the truth does not list it). */
 export function truthEntities(truth: readonly TruthRecord[], parties: readonly Pick<PartyData, 'name' | 'ids'>[]): (string | undefined)[][] {
@@ -68,18 +34,6 @@ export function truePairsBetween(entA: readonly (string | undefined)[], entB: re
     for (const j of inB.get(e) ?? []) out.push([i, j]);
   });
   return out;
-}
-
-export interface PairQuality {
-  /** Record pairs the truth says are the same person (among this run's records). */
-  truePairs: number;
-  /** Record pairs the linkage put into one cluster. */
-  linkedPairs: number;
-  /** Linked pairs that are true pairs. */
-  correctPairs: number;
-  precision: number;
-  recall: number;
-  f1: number;
 }
 
 const choose2 = (k: number): number => (k * (k - 1)) / 2;

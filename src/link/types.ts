@@ -39,9 +39,4 @@ export interface ScoredPairs {
   compared: number;
 }
 
-/** Ground truth: which records (party, id) belong to which real entity. */
-export interface TruthRecord {
-  entity: string;
-  party: string;
-  id: string;
-}
+export type { TruthRecord } from '../format/truth.js';

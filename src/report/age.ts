@@ -1,24 +1,20 @@
 /**
- * Birth dates to ages and age bands for the bias report. Accepts the layouts
- * agencies use: YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD.
+ * Birth dates to ages and age bands for the bias report. Dates are read by
+ * the toolkit's one date parser (src/normalize/dates.ts) with its default
+ * layouts, the ones agencies use: YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD.
  */
+import { DEFAULT_DATE_LAYOUTS, parseDate as parseCalendarDate } from '../normalize/dates.js';
+
 export interface Ymd {
   y: number;
   m: number;
   d: number;
 }
 
+/** A date in one of the default layouts (surrounding spaces ignored), or undefined when it is none or does not exist. */
 export function parseDate(s: string): Ymd | undefined {
-  const t = s.trim();
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
-  let ymd: Ymd | undefined;
-  if (m) ymd = { y: +m[1]!, m: +m[2]!, d: +m[3]! };
-  else if ((m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t))) ymd = { y: +m[3]!, m: +m[1]!, d: +m[2]! };
-  else if ((m = /^(\d{4})(\d{2})(\d{2})$/.exec(t))) ymd = { y: +m[1]!, m: +m[2]!, d: +m[3]! };
-  if (!ymd) return undefined;
-  if (ymd.m < 1 || ymd.m > 12 || ymd.d < 1) return undefined;
-  const dim = new Date(Date.UTC(ymd.y, ymd.m, 0)).getUTCDate();
-  return ymd.d <= dim ? ymd : undefined;
+  const c = parseCalendarDate(s.trim(), DEFAULT_DATE_LAYOUTS);
+  return c === null ? undefined : { y: c.year, m: c.month, d: c.day };
 }
 
 /** Whole years from birth to the reference date (undefined if birth is after it). */

@@ -16,7 +16,8 @@
 import { P20Error } from '../errors.js';
 import { openCsv } from '../io/csv.js';
 import { ageBand, ageBandOrder, ageOn, parseDate, type Ymd } from './age.js';
-import type { LinksFile, TruthRow } from './links-file.js';
+import type { LinksFile } from '../format/links.js';
+import type { TruthRecord } from '../format/truth.js';
 import { wilson, type Interval } from './wilson.js';
 
 export interface GroupSpec {
@@ -97,7 +98,7 @@ export interface BiasOptions {
    * rate can be set beside the rate perfect linkage would give (how many of
    * its records really have a counterpart in another party's file).
    */
-  truth?: readonly TruthRow[];
+  truth?: readonly TruthRecord[];
 }
 
 export function isLinked(links: LinksFile, id: string): boolean {

@@ -1,12 +1,11 @@
 /**
  * Score histograms for the quality report: read from the linker's run report
- * (run-report.json) when one is given, otherwise built from the scores in the
- * links files. The run-report reader is tolerant about shape (bins as
- * {lo,hi,count} objects, or edges + counts, or counts over [0,1]) so the
- * report keeps working as the linker's report evolves.
+ * (run-report.json, through its contract src/format/run-report.ts) when one
+ * is given, otherwise built from the scores in the links files.
  */
 import { readFile } from 'node:fs/promises';
-import { P20Error, fsError } from '../errors.js';
+import { EXIT, P20Error, fsError } from '../errors.js';
+import { LINK_REPORT_FORMAT, parseRunReport, runReportProblem } from '../format/run-report.js';
 
 export interface HistogramBin {
   lo: number;
@@ -82,38 +81,57 @@ export function asBins(h: unknown): HistogramBin[] | undefined {
   return undefined;
 }
 
-function findKey(o: unknown, re: RegExp, depth = 0): unknown {
-  if (depth > 6 || o === null || typeof o !== 'object') return undefined;
-  for (const [k, v] of Object.entries(o as Record<string, unknown>)) if (re.test(k)) return v;
-  for (const v of Object.values(o as Record<string, unknown>)) {
-    const r = findKey(v, re, depth + 1);
-    if (r !== undefined) return r;
-  }
-  return undefined;
-}
-
-/** Read the score histogram (and thresholds) from a linker run report. */
+/**
+ * Read the score histogram (and thresholds) from a linker run report. A
+ * document with `format` "p20link/link-report" is read as a whole run report
+ * (validated against protocols/link-report.schema.json); a partial report
+ * (kept by hand, without `format`) must still carry the run report's own
+ * `scoreHistogram` and may carry `parameters.threshold` and
+ * `parameters.reviewThreshold`, each checked against the same schema's
+ * definitions. No other key names are accepted.
+ */
 export async function readRunReportHistogram(path: string): Promise<Histogram> {
-  let json: unknown;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw fsError(e, path, 'cannot read the run report', 'REPORT_RUN');
   }
+  let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    throw new P20Error('REPORT_RUN', `the run report is not JSON: ${(e as Error).message}`, { file: path });
+  } catch {
+    throw new P20Error('REPORT_RUN', 'the run report is not JSON', { file: path }, EXIT.badInput);
   }
-  const top = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
-  const h = top.scoreHistogram ?? findKey(json, /hist/i);
-  const bins = asBins(h);
-  if (!bins) throw new P20Error('REPORT_RUN', 'no score histogram found in the run report', { file: path, field: 'histogram' });
+  let histogram: unknown;
+  let threshold: unknown;
+  let reviewThreshold: unknown;
+  if (json !== null && typeof json === 'object' && (json as { format?: unknown }).format === LINK_REPORT_FORMAT) {
+    const r = parseRunReport(text, path, 'REPORT_RUN');
+    histogram = r.scoreHistogram;
+    threshold = r.parameters.threshold;
+    reviewThreshold = r.parameters.reviewThreshold;
+  } else {
+    const top = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+    if (top.scoreHistogram === undefined) throw new P20Error('REPORT_RUN', 'no scoreHistogram in the run report', { file: path, field: 'scoreHistogram' }, EXIT.badInput);
+    const params = top.parameters !== null && typeof top.parameters === 'object' ? (top.parameters as Record<string, unknown>) : {};
+    histogram = top.scoreHistogram;
+    threshold = params.threshold;
+    reviewThreshold = params.reviewThreshold;
+    // each piece is checked against the part of the run report's JSON Schema that defines it
+    for (const [field, value, pointer] of [
+      ['scoreHistogram', histogram, '/definitions/histogram'],
+      ['parameters.threshold', threshold, '/properties/parameters/properties/threshold'],
+      ['parameters.reviewThreshold', reviewThreshold, '/properties/parameters/properties/reviewThreshold'],
+    ] as const) {
+      if (value === undefined) continue;
+      const p = runReportProblem(value, pointer);
+      if (p) throw new P20Error('REPORT_RUN', `${field}${p.field === '(spec)' ? '' : `.${p.field}`} ${p.message}`, { file: path, field }, EXIT.badInput);
+    }
+  }
+  const bins = asBins(histogram)!;
   const out: Histogram = { bins, source: path };
-  const t = num(findKey(json, /^(threshold|matchThreshold|match_threshold)$/));
-  if (t !== undefined) out.threshold = t;
-  const r = num(findKey(json, /^(reviewThreshold|review_threshold|lowerThreshold|reviewLower)$/));
-  if (r !== undefined) out.reviewThreshold = r;
+  if (typeof threshold === 'number') out.threshold = threshold;
+  if (typeof reviewThreshold === 'number') out.reviewThreshold = reviewThreshold;
   return out;
 }

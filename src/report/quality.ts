@@ -12,7 +12,8 @@
  *   false   a linked pair of two different people
  *           (or "not-in-truth": a record the truth file does not know)
  */
-import type { LinksFile, TruthRow } from './links-file.js';
+import type { LinksFile } from '../format/links.js';
+import type { TruthRecord } from '../format/truth.js';
 import { histogramOf, type Histogram } from './histogram.js';
 
 export interface PairCounts {
@@ -108,7 +109,7 @@ export interface TroubleRow {
   falsePairs: number;
 }
 
-export function computeQuality(links: readonly LinksFile[], truth: readonly TruthRow[], opts: QualityOptions = {}): QualityResult {
+export function computeQuality(links: readonly LinksFile[], truth: readonly TruthRecord[], opts: QualityOptions = {}): QualityResult {
   const parties = links.map((l) => l.party).sort();
   const partySet = new Set(parties);
   // linked clusters

@@ -62,7 +62,7 @@ export const SCHEMA_LIMITS = {
 const JSON_SCHEMA_FILE = 'protocols/linkage-schema-v3.schema.json';
 
 /** Find protocols/ by walking up from this module (works from src/ and from dist/src/). */
-function findProtocolFile(rel: string): string {
+export function findProtocolFile(rel: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, rel);

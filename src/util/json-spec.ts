@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { P20Error } from '../errors.js';
+import { EXIT, P20Error, fsError, isEnvironmentError } from '../errors.js';
 
 export interface ReadJsonOptions {
   /** Error code when the text is not JSON (and, without `readCode`, when the file cannot be read). */
@@ -26,8 +26,12 @@ export async function readJsonFile(path: string, what: string | undefined, opts:
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new P20Error(opts.readCode ?? opts.code, `cannot read${what ? ` ${what}` : ''}: ${reason}`, { file: path });
+    const action = `cannot read${what ? ` ${what}` : ''}`;
+    // environment trouble (permissions, I/O, too long a name...) is exit 3 in plain words, like every file error
+    if (isEnvironmentError(e)) throw fsError(e, path, action);
+    // a missing or unreadable input is bad input (exit 2); the message keeps its errno name, which callers' users grep for
+    const reason = (e as NodeJS.ErrnoException).code ?? 'operating-system error';
+    throw new P20Error(opts.readCode ?? opts.code, `${action}: ${reason}`, { file: path }, EXIT.badInput);
   }
   if (opts.stripBom && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo, type DemoSummary } from '../../examples/demo.js';
-import { RESEARCH_HEADER } from '../../src/synth/research.js';
+import { RESEARCH_HEADER } from '../../examples/research.js';
 
 /** The whole pipeline on the bundled sample, as `npm run demo` runs it; its outputs are checked below. */
 let out: string;

@@ -84,9 +84,8 @@ describe('kcheck: hand-worked cases', () => {
     expect(r.passed).toBe(true);
   });
 
-  it('an empty file passes with no classes', () => {
-    const r = kcheckRows(H, [], { qi: QI, k: 5 });
-    expect(r).toMatchObject({ rows: 0, classes: 0, k: 0, passed: true });
+  it('an empty file is bad input (exit 2), never a pass with k = 0', () => {
+    expect(() => kcheckRows(H, [], { qi: QI, k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', exitCode: 2 }));
   });
 
   it('file and in-memory checks agree; quoted fields are values like any other', async () => {
@@ -154,7 +153,7 @@ describe('kcheck: properties', () => {
 
   it('is invariant under row order', () => {
     fc.assert(
-      fc.property(fc.array(row, { maxLength: 60 }), fc.integer(), (rows, seed) => {
+      fc.property(fc.array(row, { minLength: 1, maxLength: 60 }), fc.integer(), (rows, seed) => {
         const shuffled = [...rows];
         let s = seed >>> 0;
         for (let i = shuffled.length - 1; i > 0; i--) {

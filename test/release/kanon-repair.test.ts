@@ -150,7 +150,7 @@ describe('repair: properties', () => {
     fc.constantFrom('F', 'M', 'X', ''),
     fc.constantFrom('Y', 'N', 'U'),
   );
-  const data = fc.array(row, { minLength: 0, maxLength: 50 }).map((rs) => rs.map((r, i) => [`r${i}`, ...r]));
+  const data = fc.array(row, { minLength: 1, maxLength: 50 }).map((rs) => rs.map((r, i) => [`r${i}`, ...r])); // an empty file is bad input
   const distinctTuples = (rows: string[][]) => new Set(rows.map((r) => [r[1], r[2], r[3]].join('|'))).size;
 
   it('repaired rows satisfy k (and l), agree with a fresh check, and never add distinct QI tuples', () => {
@@ -179,7 +179,7 @@ describe('repair: properties', () => {
           // the planner never proposes a repair that its own re-check then rejects
           expect(r.reason ?? '').not.toMatch(/re-check/);
           if (!r.written) return;
-          const check = kcheckRows(H, r.rows, settings);
+          const check = kcheckRows(H, r.rows, settings, '<rows>', { allowEmpty: true }); // every record may have been dropped
           expect(check.passed).toBe(true);
           expect({ ...check, seconds: 0, input: '' }).toEqual({ ...r.after!, seconds: 0, input: '' });
           if (r.rows.length > 0) expect(check.k).toBeGreaterThanOrEqual(k);

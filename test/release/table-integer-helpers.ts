@@ -35,7 +35,8 @@ export async function integerAttack(values: (number | null)[], cons: TestConstra
       `${sense}\n obj: ${obj.join(' ')}\nSubject To\n${rows.length ? rows.join('\n') : ` c_dummy: x${hiddenIds[0]} >= 0`}\n` +
       `Bounds\n${hiddenIds.map((i) => ` x${i} >= 0`).join('\n')}\nGeneral\n ${hiddenIds.map((i) => `x${i}`).join(' ')}\nEnd`;
     const r = (h as unknown as { solve: (s: string, o: object) => { Status: string; ObjectiveValue: number } }).solve(lp, { output_flag: false, mip_rel_gap: 0 });
-    if (r.Status === 'Unbounded') return sense === 'Maximize' ? Infinity : -Infinity;
+    // The true table is feasible, so 'infeasible or unbounded' is unbounded.
+    if (r.Status === 'Unbounded' || r.Status === 'Primal infeasible or unbounded') return sense === 'Maximize' ? Infinity : -Infinity;
     if (r.Status !== 'Optimal') throw new Error(`MIP status ${r.Status}`);
     return r.ObjectiveValue;
   };

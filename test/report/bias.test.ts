@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { P20Error } from '../../src/errors.js';
 import { ageBand, ageOn, parseDate } from '../../src/report/age.js';
 import { computeBias, parseGroupSpecs } from '../../src/report/bias.js';
-import { readLinksFile } from '../../src/report/links-file.js';
+import { readLinksFile } from '../../src/format/links.js';
 import { runBiasReport } from '../../src/report/index.js';
 
 let dir: string;

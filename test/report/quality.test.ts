@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { asBins } from '../../src/report/histogram.js';
-import type { LinksFile, TruthRow } from '../../src/report/links-file.js';
+import type { LinksFile } from '../../src/format/links.js';
+import type { TruthRecord as TruthRow } from '../../src/format/truth.js';
 import { computeQuality } from '../../src/report/quality.js';
 
 function links(party: string, rows: [string, string, number?][]): LinksFile {

@@ -21,6 +21,8 @@ export interface KCheckFileOptions extends KSettingsInput {
   progress?: Progress;
   /** Trim spaces around unquoted CSV fields (default false). */
   trim?: boolean;
+  /** Accept a file with no data rows (the re-check of a repair that dropped every record); default: bad input. */
+  allowEmpty?: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function kcheckFile(opts: KCheckFileOptions): Promise<KCheckResult>
     progress.update(acc.rows);
   }
   progress.finish();
-  assertNotEmpty(acc.rows, opts.input);
+  if (!opts.allowEmpty) assertNotEmpty(acc.rows, opts.input);
   return acc.result(opts.input, (performance.now() - start) / 1000, opts.listSmall ?? 0);
 }
 
@@ -94,13 +96,20 @@ export function prepareRows(
   const s = settingsOf(settings);
   const { qiIdx, sensIdx } = resolveColumns(header, s, name);
   checkRowWidths(header, rows, name);
-  assertNotEmpty(rows.length, name);
   return { settings: s, qiIdx, sensIdx };
 }
 
 /** Check rows held in memory (header + rows of strings). Same result as kcheckFile on the same data. */
-export function kcheckRows(header: readonly string[], rows: readonly (readonly string[])[], settings: KSettingsLike, name = '<rows>'): KCheckResult {
+export function kcheckRows(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  settings: KSettingsLike,
+  name = '<rows>',
+  opts: { allowEmpty?: boolean } = {},
+): KCheckResult {
   const start = performance.now();
+  // An input with no rows is bad input; a repaired output may legitimately be empty (every record dropped).
+  if (!opts.allowEmpty) assertNotEmpty(rows.length, name);
   const { settings: s, qiIdx, sensIdx } = prepareRows(header, rows, settings, name);
   const acc = new ClassAccumulator(s, qiIdx, sensIdx, name);
   rows.forEach((r, i) => acc.add(r, i + 2));

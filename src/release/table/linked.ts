@@ -1,6 +1,11 @@
+import { dirname, join, resolve } from 'node:path';
 import { P20Error } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { readJsonFile } from '../../util/json-spec.js';
 import { exactSuppress } from './exact.js';
+import { readTableCsv, tableCsvText } from './files.js';
 import { decideRates } from './rates.js';
+import { parseTableSpec } from './spec.js';
 import { prepareTable } from './suppress.js';
 import type { Constraint, CountTable, SuppressOptions, TableSpec } from './types.js';
 
@@ -62,6 +67,7 @@ export function parseLinkedSpec(obj: unknown, file = '<linked spec>'): LinkedTab
   const names = new Set<string>();
   s.tables!.forEach((t, i) => {
     if (typeof t?.name !== 'string' || t.name === '') bad('each table needs a name', `tables.${i}.name`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(t.name)) bad('a table name is letters, digits, ".", "_" or "-" (it names the output file)', `tables.${i}.name`);
     if (names.has(t.name)) bad(`table name "${t.name}" is used twice`, `tables.${i}.name`);
     names.add(t.name);
   });
@@ -204,4 +210,41 @@ function mergeTables(tables: CountTable[], offsets: number[]): CountTable {
     cellExtraRows,
     rates: [],
   };
+}
+
+export interface SuppressLinkedFileOptions extends SuppressOptions {
+  /** The linked-tables spec (JSON); table inputs and spec files are relative to its folder. */
+  spec: string;
+  /** Output folder: one `<name>.csv` per table. */
+  outDir: string;
+  timeLimit?: number;
+}
+
+/** Suppress the tables of a linked-tables spec jointly; writes `<outDir>/<name>.csv` atomically (never over an input). */
+export async function suppressLinkedFile(o: SuppressLinkedFileOptions): Promise<LinkedResult> {
+  const spec = parseLinkedSpec(await readJsonFile(o.spec, 'linked-tables spec', { code: 'TABLE_SPEC' }), o.spec);
+  const base = dirname(o.spec);
+  const inputs: LinkedTableInput[] = [];
+  const inPaths = new Set<string>();
+  for (const [i, t] of spec.tables.entries()) {
+    if (typeof t.input !== 'string') throw new P20Error('TABLE_SPEC', 'each table needs an input CSV', { file: o.spec, field: `tables.${i}.input` }, 2);
+    const path = resolve(base, t.input);
+    inPaths.add(path);
+    const csv = await readTableCsv(path);
+    const tspec =
+      typeof t.spec === 'string'
+        ? parseTableSpec(await readJsonFile(resolve(base, t.spec), 'table spec', { code: 'TABLE_SPEC' }), resolve(base, t.spec))
+        : t.spec
+          ? parseTableSpec(t.spec, `${o.spec} (tables.${i}.spec)`)
+          : undefined;
+    inputs.push({ name: t.name, file: path, header: csv.header, rows: csv.rows, lines: csv.lines, ...(tspec ? { spec: tspec } : {}) });
+  }
+  const { spec: _s, outDir: _o, ...rest } = o;
+  const res = await suppressLinked(inputs, spec.links, rest);
+  for (const t of res.tables) {
+    const out = join(o.outDir, `${t.name}.csv`);
+    if (inPaths.has(resolve(out))) throw new P20Error('TABLE_OUTPUT', 'output would overwrite an input table; choose another folder', { file: out }, 2);
+  }
+  for (const t of res.tables) await writeFileAtomic(join(o.outDir, `${t.name}.csv`), tableCsvText(t.header, t.rows));
+  return res;
 }

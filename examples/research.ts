@@ -1,5 +1,6 @@
 /**
- * The analyst's side of the example pipeline. After linkage each agency
+ * The analyst's side of the example pipeline (demo code: examples/demo.ts;
+ * not part of the library). After linkage each agency
  * holds its own record → linkage ID map; it strips its extract down to the
  * linkage ID plus the outcome columns a data-sharing agreement allows (no
  * names, birth dates or record ids) and sends that. The analyst joins the
@@ -7,10 +8,10 @@
  * into a record-level research file (one row per K-12 student) and an
  * aggregate table with totals for publication.
  */
-import { P20Error } from '../errors.js';
-import { openAtomic, withAtomicFile } from '../io/atomic-file.js';
-import { csvLine, openCsv } from '../io/csv.js';
-import { readLinksFile } from '../report/links-file.js';
+import { P20Error } from '../src/errors.js';
+import { openAtomic, withAtomicFile } from '../src/io/atomic-file.js';
+import { csvLine, openCsv } from '../src/io/csv.js';
+import { readLinksFile } from '../src/format/links.js';
 
 export interface OutcomeExtractOptions {
   /** The agency's extract (with PII). */

@@ -1,0 +1,227 @@
+/**
+ * The run report contract (`run-report.json`): what the linker did, for the
+ * linker's records and for the agencies' data stewards, and the manifest of
+ * a run's output directory. JSON Schema: protocols/link-report.schema.json.
+ * It holds counts, fingerprints and parameters only: no CLKs, no record ids.
+ * Written by `p20link link` (`runReportText`), read strictly (`readRunReport`:
+ * validated against the JSON Schema) by the out-dir check and `p20link report`.
+ */
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { EXIT, P20Error, fsError } from '../errors.js';
+import { findProtocolFile } from '../schema/linkage-schema.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { firstAjvError } from '../util/json-spec.js';
+
+export const REPORT_FILE = 'run-report.json';
+export const LINK_REPORT_SCHEMA_FILE = 'protocols/link-report.schema.json';
+
+/** Pairwise quality of a clustering against the truth (see src/link/truth.ts pairQuality). */
+export interface PairQuality {
+  /** Record pairs the truth says are the same person (among this run's records). */
+  truePairs: number;
+  /** Record pairs the linkage put into one cluster. */
+  linkedPairs: number;
+  /** Linked pairs that are true pairs. */
+  correctPairs: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export const LINK_REPORT_FORMAT = 'p20link/link-report';
+export const LINK_REPORT_VERSION = 1;
+
+export interface ReportInput {
+  party: string;
+  file: string;
+  sha256: string;
+  schemaFingerprint: string;
+  keyCheckValue: string;
+  l: number;
+  records: number;
+  encodedBy: string;
+  encodedAt: string;
+}
+
+export interface ReportParameters {
+  threshold: number;
+  reviewThreshold: number | null;
+  /** Blocking spec in canonical text form (see --blocking). */
+  blocking: string;
+  maxPerParty: number;
+  workers: number | null;
+  store: string | null;
+  truth: string | null;
+}
+
+export interface ReportParty {
+  party: string;
+  records: number;
+  /** Records linked to at least one record of another party (or, with max-per-party > 1, any other record). */
+  linked: number;
+  singletons: number;
+  output: string;
+  outputSha256: string;
+}
+
+export interface ReportPartyPair {
+  partyA: string;
+  partyB: string;
+  /** Pairs the blocking proposed. */
+  candidates: number;
+  /** Pairs the kernel compared (after the popcount bound). */
+  compared: number;
+  /** Scored pairs at or above the match threshold. */
+  aboveThreshold: number;
+  /** Scored pairs in [reviewThreshold, threshold). */
+  reviewBand: number;
+  /** Pairs that ended in one cluster after resolution. */
+  linked: number;
+  /** Only with --truth: true pairs between the two parties and how many the blocking kept. */
+  blocking?: { truePairs: number; kept: number; recall: number };
+}
+
+export interface ScoreHistogram {
+  binWidth: 0.01;
+  /** counts[k] = pairs with k/100 <= score < (k+1)/100 (k = 100: score 1). */
+  counts: number[];
+}
+
+export interface LinkRunReport {
+  format: typeof LINK_REPORT_FORMAT;
+  version: typeof LINK_REPORT_VERSION;
+  runId: string;
+  tool: string;
+  startedAt: string;
+  finishedAt: string;
+  inputs: ReportInput[];
+  parameters: ReportParameters;
+  counts: {
+    records: number;
+    clusters: number;
+    linkedRecords: number;
+    singletons: number;
+    /** Edges accepted by resolution. */
+    acceptedLinks: number;
+    /** Edges at or above the threshold refused by the max-per-party rule. */
+    refusedLinks: number;
+    candidates: number;
+    compared: number;
+    reviewPairs: number;
+  };
+  parties: ReportParty[];
+  partyPairs: ReportPartyPair[];
+  /** Number of clusters of each size ("1": singletons, "2": pairs, ...). */
+  clusterSizes: Record<string, number>;
+  /** All scored pairs (score >= the lower of the two thresholds). */
+  scoreHistogram: ScoreHistogram;
+  /** Scores of the links resolution accepted. */
+  linkScoreHistogram: ScoreHistogram;
+  registry: {
+    store: string | null;
+    /** Clusters by how their ID came about. */
+    kept: number;
+    new: number;
+    merged: number;
+    split: number;
+    mergeEvents: number;
+    splitEvents: number;
+  };
+  truth?: PairQuality & {
+    file: string;
+    blockingTruePairs: number;
+    blockingKept: number;
+    blockingRecall: number;
+  };
+  outputs: { dir: string; files: string[]; review: string | null; report: string };
+  /**
+   * Plain-language warnings about the run's settings (see linkWarnings): too
+   * many pairs at or above the threshold for the files' sizes, a review band
+   * too large to review. Absent in reports of earlier versions.
+   */
+  warnings?: string[];
+  /**
+   * Wall-clock seconds per stage (load, score:AxB, truth:AxB, resolve, ids,
+   * outputs, registry). The registry commit happens after run-report.json is
+   * written, so the file lacks "registry"; the returned object has it.
+   */
+  timings?: Record<string, number>;
+}
+
+/** The text of run-report.json (the writer: 2-space JSON and a final newline). */
+export function runReportText(report: LinkRunReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+let ajv: Ajv | undefined;
+let schemaId = '';
+const compiled = new Map<string, ValidateFunction>();
+/** A validator for the run report's JSON Schema, or for the part of it at `pointer` (e.g. "/definitions/histogram"). */
+function validator(pointer = ''): ValidateFunction {
+  let v = compiled.get(pointer);
+  if (v === undefined) {
+    if (ajv === undefined) {
+      const schema = JSON.parse(readFileSync(findProtocolFile(LINK_REPORT_SCHEMA_FILE), 'utf8')) as { $id: string };
+      ajv = new Ajv({ allErrors: false, strict: false });
+      ajv.addSchema(schema);
+      schemaId = schema.$id;
+    }
+    v = ajv.compile({ $ref: `${schemaId}#${pointer}` });
+    compiled.set(pointer, v);
+  }
+  return v;
+}
+
+/**
+ * Check a parsed document against protocols/link-report.schema.json (or
+ * against the part of it at the JSON pointer `pointer`); returns the first
+ * problem (dotted field, message) or undefined.
+ */
+export function runReportProblem(doc: unknown, pointer = ''): { field: string; message: string } | undefined {
+  const v = validator(pointer);
+  return v(doc) ? undefined : firstAjvError(v.errors);
+}
+
+/**
+ * Read a run report (strict): it must be JSON, have format
+ * "p20link/link-report" and validate against the JSON Schema. Returns
+ * undefined when the file does not exist and `allowMissing` is set.
+ * Refusals are `code` (exit 2) with file and field.
+ */
+export async function readRunReport(path: string, code: string): Promise<LinkRunReport>;
+export async function readRunReport(path: string, code: string, allowMissing: true): Promise<LinkRunReport | undefined>;
+export async function readRunReport(path: string, code: string, allowMissing = false): Promise<LinkRunReport | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if (allowMissing && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError(e, path, 'cannot read the run report', code);
+  }
+  return parseRunReport(text, path, code);
+}
+
+/** Parse and check run-report.json text (see readRunReport). */
+export function parseRunReport(text: string, path: string, code: string): LinkRunReport {
+  const bad = (why: string, field?: string): never => {
+    throw new P20Error(code, `is not a p20link link run report (${why})`, field === undefined ? { file: path } : { file: path, field }, EXIT.badInput);
+  };
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return bad('not JSON');
+  }
+  if (typeof j !== 'object' || j === null || (j as { format?: unknown }).format !== LINK_REPORT_FORMAT) return bad(`format is not "${LINK_REPORT_FORMAT}"`, 'format');
+  const p = runReportProblem(j);
+  if (p) return bad(`${p.field} ${p.message}`, p.field);
+  const r = j as LinkRunReport;
+  // output names must be plain file names in the run's directory
+  const plain = (n: string): boolean => n.length > 0 && basename(n) === n && n !== '.' && n !== '..';
+  for (const [k, q] of r.parties.entries()) if (!plain(q.output)) bad('a party\'s output is not a plain file name', `parties.${k}.output`);
+  if (r.outputs.review !== null && !plain(r.outputs.review)) bad('outputs.review is not a plain file name', 'outputs.review');
+  if (!plain(r.outputs.report)) bad('outputs.report is not a plain file name', 'outputs.report');
+  return r;
+}
