@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { assessEncodings, formatAssessReport, loadEncodings, readPlainCsv } from '../../src/assess/index.js';
-import { parseMapArgs } from '../../src/encode/extension.js';
+import { parseMapArgs } from '../../src/schema/extension.js';
 import { prepareEncode } from '../../src/encode/pipeline.js';
 import { writeFileAtomic } from '../../src/io/atomic-file.js';
 import { printResult, withBadInputExit } from '../output.js';

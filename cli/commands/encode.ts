@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { encodeFile, formatSummary, type BadFieldPolicy, type BadRowPolicy } from '../../src/encode/pipeline.js';
 import { loadSecret } from '../../src/transfer/secret.js';
-import { parseDateRangeArg, parseMapArgs } from '../../src/encode/extension.js';
+import { parseDateRangeArg, parseMapArgs } from '../../src/schema/extension.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { defined } from '../options.js';
 

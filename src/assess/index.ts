@@ -7,7 +7,7 @@ import { prepareEncode } from '../encode/pipeline.js';
 import { openEncoded } from '../format/encoded-file.js';
 import { schemaFingerprint } from '../schema/linkage-schema.js';
 import type { LinkageSchema } from '../schema/types.js';
-import type { P20linkExtension } from '../encode/extension.js';
+import type { P20linkExtension } from '../schema/extension.js';
 import { blockingFrequencyAttack, encodingFrequencyAttack } from './frequency.js';
 import { graphMatchingAttack } from './graph-matching.js';
 import { patternMiningAttack } from './pattern-mining.js';

@@ -6,7 +6,7 @@
  * that does not normalize is treated as missing.
  */
 import { P20Error } from '../errors.js';
-import type { P20linkExtension } from '../encode/extension.js';
+import type { P20linkExtension } from '../schema/extension.js';
 import { plainBlockValue } from '../encode/blocking-keys.js';
 import { openCsv } from '../io/csv.js';
 import { NormalizeError } from '../normalize/errors.js';

@@ -7,7 +7,7 @@
 import { featureValueRules } from '../encode/feature-value.js';
 import { saltedToken, saltValue } from '../encode/harden.js';
 import { makeTokenizer } from '../encode/tokenize.js';
-import type { P20linkExtension } from '../encode/extension.js';
+import type { P20linkExtension } from '../schema/extension.js';
 import type { HashedFeature, LinkageSchema } from '../schema/types.js';
 import type { PlainRecord } from './types.js';
 

@@ -9,7 +9,7 @@
  * else; the victims' true plaintext is only ever seen by the scorer
  * (score.ts).
  */
-import type { P20linkExtension } from '../encode/extension.js';
+import type { P20linkExtension } from '../schema/extension.js';
 import type { LinkageSchema } from '../schema/types.js';
 
 /** A normalized plaintext person: feature identifier → normalized value ("" = missing). */

@@ -16,22 +16,13 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { foldDiacritics } from '../normalize/text.js';
 import { parseDate, DATE_LAYOUTS } from '../normalize/dates.js';
+import type { BlockingDef } from '../schema/extension.js';
 
 export const BLOCKING_SALT = 'p20link/blocking/v1';
 export const BLOCKING_INFO = 'blocking key';
 
-export type BlockingTransform = 'exact' | 'soundex' | 'year' | 'prefix';
-export const BLOCKING_TRANSFORMS: readonly BlockingTransform[] = ['exact', 'soundex', 'year', 'prefix'];
-
-export interface BlockingDef {
-  /** Name of the key; the encoded file's column is "block:<name>". */
-  name: string;
-  /** Feature whose (normalized) value is used. */
-  feature: string;
-  transform: BlockingTransform;
-  /** Characters kept by "prefix". */
-  length?: number;
-}
+// blocking-key definitions (p20link.blocking) are parsed by the schema
+export type { BlockingDef } from '../schema/extension.js';
 
 const te = new TextEncoder();
 

@@ -85,9 +85,33 @@ export class DoubleHasher {
   }
 }
 
-/** BLAKE2b values of a token: 32 uint16 per call, `calls` calls. */
+/** noble's BLAKE2b internals the fast path uses (checked against the reference at construction). */
+interface Blake2bInternals {
+  compress(msg: Uint32Array, offset: number, isLast: boolean): void;
+  buffer32: Uint32Array;
+  pos: number;
+  length: number;
+  _cloneInto(to?: unknown): unknown;
+  update(data: Uint8Array): unknown;
+  digestInto(out: Uint8Array): void;
+}
+
+/**
+ * BLAKE2b values of a token: 32 uint16 per call, `calls` calls.
+ *
+ * Keyed BLAKE2b hashes the zero-padded key as its first 128-byte block. That
+ * block is the same for every token, so it is compressed once per (key, salt)
+ * here ("pre-keyed" state), and each token clones that state into a reused
+ * work object and compresses only its own block(s): one compression per token
+ * instead of two. An empty token is the one case where the key block is the
+ * final block; it takes the ordinary path. The pre-keyed state is checked
+ * against the reference computation when it is built, and the ordinary path
+ * is used if they ever differ (e.g. a changed @noble/hashes).
+ */
 export class BlakeHasher {
   private readonly bases: ReturnType<typeof blake2b.create>[] = [];
+  private readonly keyed: (Blake2bInternals | null)[] = [];
+  private readonly work: (Blake2bInternals | null)[] = [];
   private readonly out = new Uint8Array(64);
 
   constructor(private readonly key0: Uint8Array) {}
@@ -100,18 +124,52 @@ export class BlakeHasher {
       for (let i = 0; i < s.length && i < 16; i++) salt[i] = s.charCodeAt(i);
       b = blake2b.create({ key: this.key0, salt, dkLen: 64 });
       this.bases[j] = b;
+      this.keyed[j] = this.preKey(b);
+      this.work[j] = this.keyed[j] === null ? null : (b.clone() as unknown as Blake2bInternals);
     }
     return b;
+  }
+
+  /** The state after compressing the key block, or null when the shortcut does not reproduce the reference. */
+  private preKey(b: ReturnType<typeof blake2b.create>): Blake2bInternals | null {
+    try {
+      const k = b.clone() as unknown as Blake2bInternals;
+      if (k.pos !== 128 || k.length !== 128 || typeof k.compress !== 'function') return null;
+      k.compress(k.buffer32, 0, false);
+      k.pos = 0;
+      for (const probe of [new Uint8Array([0x61, 0x62]), new Uint8Array(128).fill(7), new Uint8Array(200).fill(3)]) {
+        const ref = b.clone();
+        ref.update(probe);
+        const want = ref.digest();
+        const t = k._cloneInto() as Blake2bInternals;
+        t.update(probe);
+        const got = new Uint8Array(64);
+        t.digestInto(got);
+        for (let i = 0; i < 64; i++) if (got[i] !== want[i]) return null;
+      }
+      return k;
+    } catch {
+      return null;
+    }
   }
 
   /** 32 x calls little-endian uint16 values. */
   values(tok: Uint8Array, calls: number): Uint16Array {
     const vals = new Uint16Array(32 * calls);
+    const o = this.out;
     for (let j = 0; j < calls; j++) {
-      const h = this.base(j).clone();
-      h.update(tok);
-      h.digestInto(this.out);
-      const o = this.out;
+      const b = this.base(j);
+      const keyed = this.keyed[j];
+      if (keyed !== null && keyed !== undefined && tok.length > 0) {
+        const w = this.work[j]!;
+        keyed._cloneInto(w);
+        w.update(tok);
+        w.digestInto(o);
+      } else {
+        const h = b.clone();
+        h.update(tok);
+        h.digestInto(o);
+      }
       for (let i = 0; i < 32; i++) vals[32 * j + i] = o[2 * i]! | (o[2 * i + 1]! << 8);
     }
     return vals;

@@ -56,7 +56,7 @@ export interface ClkEncoder {
 }
 
 export interface ClkEncoderOptions {
-  /** Max entries per feature cache (value cache and token cache each). Default 100,000. */
+  /** Max entries per feature cache (value cache and token cache each). Default 100,000; 0 turns the caches off (benchmarks). */
   cacheSize?: number;
 }
 
@@ -103,6 +103,9 @@ class FeatureEncoder {
   private readonly doubleCache: BoundedCache<[number, number]>;
   private readonly blakeCache: BoundedCache<Uint16Array>;
   private readonly scratch: number[] = [];
+  /** The last value computed (check() then encode() ask for the same value: one hashing, even with the caches off). */
+  private lastKey: string | undefined;
+  private lastPositions: Positions | undefined;
 
   constructor(
     readonly feature: HashedFeature,
@@ -124,6 +127,7 @@ class FeatureEncoder {
   /** Distinct pre-fold positions a raw value sets (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
   positions(raw: string, salt = ''): Positions {
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
+    if (cacheKey === this.lastKey) return this.lastPositions!;
     const hit = this.valueCache.get(cacheKey);
     if (hit !== undefined) return hit;
     let tokens = this.tokenize(this.rules.format(raw));
@@ -161,6 +165,8 @@ class FeatureEncoder {
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
     const result = sorted.slice(0, n);
     this.valueCache.set(cacheKey, result);
+    this.lastKey = cacheKey;
+    this.lastPositions = result;
     return result;
   }
 }

@@ -17,7 +17,7 @@
  */
 import type { HashedFeature } from '../schema/types.js';
 import { compilePythonPattern } from '../schema/pattern.js';
-import { compileStrptime, formatYmd, type DateParser } from './strptime.js';
+import { compileStrptime, formatYmd, type DateParser } from '../schema/strptime.js';
 import { pythonInt, pythonIntString } from './pynum.js';
 import { encodingProblem } from './tokenize.js';
 

@@ -1,9 +1,10 @@
 /**
  * Hardening of CLKs against cryptanalysis (pattern mining, frequency and
  * graph-matching attacks; see docs/attacks.md). Pure functions over CLK bytes
- * (bit i = byte i>>3, mask 0x80 >> (i & 7), as in clk.ts) plus the parsing of
- * the schema's `p20link.hardening` section. The wire-level definition of every
- * method is protocols/hardening.md; the schema fingerprint covers the section.
+ * (bit i = byte i>>3, mask 0x80 >> (i & 7), as in clk.ts) applying the
+ * schema's `p20link.hardening` section (validated by src/schema/hardening.ts).
+ * The wire-level definition of every method is protocols/hardening.md; the
+ * schema fingerprint covers the section.
  *
  * Order of application (fixed, whatever the order of keys in the JSON):
  *   salt (token level, inside the CLK encoder) → rule90 → eld → xorFold → balance → blip
@@ -17,39 +18,10 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { P20Error } from '../errors.js';
-import { plainBlockValue, type BlockingTransform } from './blocking-keys.js';
+import type { EldConfig, HardeningConfig, SaltConfig } from '../schema/hardening.js';
+import { plainBlockValue } from './blocking-keys.js';
 
 export const HARDENING_SALT = 'p20link/hardening/v1';
-export const HARDENING_VERSION = 1;
-
-/** Attribute salting: tokens of `features` are hashed as salt + "\0" + token, salt = transform(value of `from`). */
-export interface SaltConfig {
-  from: string;
-  transform: Extract<BlockingTransform, 'year' | 'exact' | 'prefix'>;
-  length?: number;
-  features: string[];
-}
-
-export interface EldConfig {
-  /** Output length in bits (multiple of 8). */
-  bits: number;
-  /** Input bits XOR-ed into each output bit. */
-  taps: number;
-}
-
-export interface HardeningConfig {
-  version: 1;
-  salt?: SaltConfig;
-  /** Rounds of the rule-90 cellular automaton (cyclic). */
-  rule90?: number;
-  eld?: EldConfig;
-  /** Number of XOR folds (each halves the length). */
-  xorFold?: number;
-  balance?: boolean;
-  /** BLIP: each bit flipped with probability f, keyed per record. */
-  blip?: { f: number };
-}
 
 const te = new TextEncoder();
 
@@ -230,72 +202,4 @@ export function createHardener(cfg: HardeningConfig | undefined, l: number, secr
     if (blipKey) b = blip(b, n, cfg.blip!.f, blipKey);
     return b;
   };
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * Validate `p20link.hardening`. `features` are the schema's hashed feature
- * identifiers; `l` the CLK length. Refusals are SCHEMA_EXTENSION errors
- * naming the JSON path.
- */
-export function parseHardening(raw: unknown, source: string, features: readonly string[], l: number): HardeningConfig {
-  const fail = (path: string, message: string): never => {
-    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: `p20link.hardening${path}` }, 2);
-  };
-  if (!isObj(raw)) fail('', 'must be an object {"version": 1, "salt", "rule90", "eld", "xorFold", "balance", "blip"}');
-  const h = raw as Obj;
-  const keys = ['version', 'description', 'salt', 'rule90', 'eld', 'xorFold', 'balance', 'blip'];
-  for (const k of Object.keys(h)) if (!keys.includes(k)) fail(`.${k}`, `unknown key (allowed: ${keys.join(', ')})`);
-  if (h.version !== HARDENING_VERSION) fail('.version', `must be ${HARDENING_VERSION}`);
-  const int = (v: unknown, path: string, lo: number, hi: number): number =>
-    typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : fail(path, `must be an integer from ${lo} to ${hi}`);
-  const cfg: HardeningConfig = { version: 1 };
-  if (h.salt !== undefined) {
-    if (!isObj(h.salt)) fail('.salt', 'must be an object {"from": feature, "transform": "year" | "exact" | "prefix", "features": [...]}');
-    const s = h.salt as Obj;
-    for (const k of Object.keys(s)) if (!['from', 'transform', 'length', 'features'].includes(k)) fail(`.salt.${k}`, 'unknown key (allowed: from, transform, length, features)');
-    if (typeof s.from !== 'string' || !features.includes(s.from)) fail('.salt.from', `must name a hashed feature (${features.join(', ')})`);
-    if (s.transform !== 'year' && s.transform !== 'exact' && s.transform !== 'prefix') fail('.salt.transform', 'must be "year", "exact" or "prefix"');
-    if (!Array.isArray(s.features) || s.features.length === 0) fail('.salt.features', 'must be a non-empty array of hashed features');
-    (s.features as unknown[]).forEach((f, i) => {
-      if (typeof f !== 'string' || !features.includes(f)) fail(`.salt.features[${i}]`, `must name a hashed feature (${features.join(', ')})`);
-      if (f === s.from) fail(`.salt.features[${i}]`, 'a feature cannot be salted with its own value');
-    });
-    const salt: SaltConfig = { from: s.from as string, transform: s.transform as SaltConfig['transform'], features: [...(s.features as string[])] };
-    if (s.transform === 'prefix') salt.length = int(s.length, '.salt.length', 1, 64);
-    else if (s.length !== undefined) fail('.salt.length', 'applies only to the "prefix" transform');
-    cfg.salt = salt;
-  }
-  let n = l;
-  if (h.rule90 !== undefined) cfg.rule90 = int(h.rule90, '.rule90', 1, 16);
-  if (h.eld !== undefined) {
-    if (!isObj(h.eld)) fail('.eld', 'must be an object {"bits": N, "taps": T}');
-    const e = h.eld as Obj;
-    for (const k of Object.keys(e)) if (k !== 'bits' && k !== 'taps') fail(`.eld.${k}`, 'unknown key (allowed: bits, taps)');
-    const bits = int(e.bits, '.eld.bits', 64, 16384);
-    if (bits % 64 !== 0) fail('.eld.bits', 'must be a multiple of 64');
-    cfg.eld = { bits, taps: int(e.taps, '.eld.taps', 2, Math.min(16, l)) };
-    n = bits;
-  }
-  if (h.xorFold !== undefined) {
-    cfg.xorFold = int(h.xorFold, '.xorFold', 1, 4);
-    for (let i = 0; i < cfg.xorFold; i++) {
-      if (n % 16 !== 0) fail('.xorFold', `cannot fold ${n} bits into whole bytes`);
-      n /= 2;
-    }
-  }
-  if (h.balance !== undefined) {
-    if (typeof h.balance !== 'boolean') fail('.balance', 'must be true or false');
-    if (h.balance) cfg.balance = true;
-  }
-  if (h.blip !== undefined) {
-    if (!isObj(h.blip) || typeof (h.blip as Obj).f !== 'number') fail('.blip', 'must be an object {"f": flip probability}');
-    const f = (h.blip as Obj).f as number;
-    if (!(f > 0 && f <= 0.25)) fail('.blip.f', 'must be a flip probability greater than 0 and at most 0.25');
-    cfg.blip = { f };
-  }
-  if (l % 8 !== 0 && (cfg.rule90 || cfg.eld || cfg.xorFold || cfg.balance || cfg.blip)) fail('', `post-CLK hardening needs a CLK length that is a multiple of 8 (l = ${l})`);
-  return cfg;
 }

@@ -14,6 +14,6 @@ export {
   type LinkHints,
   type DateRangeSpec,
   type DateCheck,
-} from './extension.js';
+} from '../schema/extension.js';
 export { createBlocker, deriveBlockingKey, keyedBlockValue, plainBlockValue, soundex, type BlockingDef } from './blocking-keys.js';
 export { createRowEncoder, planColumns, FORMULA_START, type RowResult } from './row-encoder.js';

@@ -23,13 +23,14 @@ import { EXIT, fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import { createEncodedWriter, type EncodedWriter } from '../format/encoded-file.js';
+import { createEncodedWriter, type EncodedBody, type EncodedWriter } from '../format/encoded-file.js';
 import { PARTY_NAME } from '../format/party.js';
 import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.js';
 import type { LinkageSchema } from '../schema/types.js';
 import { workerUrl } from '../util/worker-url.js';
 import { TOOL_ID } from '../version.js';
-import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDateChecks, type P20linkExtension } from './extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDateChecks, type P20linkExtension } from '../schema/extension.js';
+import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { createRowEncoder, planColumns, type BadFieldPolicy, type RowEncoderSetup, type RowResult } from './row-encoder.js';
@@ -75,6 +76,10 @@ export interface EncodeOptions {
   dateRange?: { min: string; max: string } | 'none';
   /** Replace an existing output / rejects file (default: refuse). */
   force?: boolean;
+  /** Encoded-file body: "text" (default, version 1, JSON lines) or "binary" (version 2: the linker loads it without JSON or base64 parsing). protocols/encoded-file.md. */
+  body?: EncodedBody;
+  /** Per-feature token/value cache size (default 100,000; 0 = caches off: benchmarks measure the uncached rate). */
+  cacheSize?: number;
 }
 
 export interface EncodeSummary {
@@ -138,6 +143,7 @@ function checkOptions(opts: EncodeOptions): BadRowPolicy {
     throw new P20Error('ENCODE_OPTIONS', '--workers must be an integer from 0 to 64', {}, 2);
   }
   if (opts.secret.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the linkage secret is empty', {}, 2);
+  if (opts.body !== undefined && opts.body !== 'text' && opts.body !== 'binary') throw new P20Error('ENCODE_OPTIONS', '--body must be "text" or "binary"', {}, 2);
   if (opts.onBadField !== undefined && opts.onBadField !== 'row' && opts.onBadField !== 'missing') {
     throw new P20Error('ENCODE_OPTIONS', '--on-bad-field must be "row" or "missing"', {}, 2);
   }
@@ -288,7 +294,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   });
   const header = table.header;
   const plan = planColumns(header, schema, ext, file);
-  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks };
+  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
   const nWorkers = await chooseWorkers(opts);
   const encoder = nWorkers === 0 ? inlineEncoder(setup) : workerPool(setup, nWorkers);
 
@@ -297,7 +303,8 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   let read = 0;
   let encoded = 0;
   let rejected = 0;
-  const seenIds = new Map<string, number>();
+  // Duplicate ids: a compact set of 64-bit id hashes plus a spill file for the exact check (src/encode/id-set.ts).
+  let seenIds: IdSet | undefined;
   const missingCounts = new Array<number>(schema.features.length).fill(0);
   let ones = 0;
   try {
@@ -311,7 +318,8 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       blockColumns: ext.blocking.map((b) => b.name),
       passColumns: ext.passThrough,
       ...(ext.absent && ext.absent.length > 0 ? { absentFeatures: ext.absent } : {}),
-    });
+    }, opts.body !== undefined ? { body: opts.body } : {});
+    seenIds = createIdSet({ near: opts.output });
     if (policy === 'reject') {
       rejects = openAtomic(opts.rejectsFile!, 0o600);
       await rejects.write(csvLine([...REJECT_COLUMNS, ...header]));
@@ -322,7 +330,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
         const r = results[i]!;
         const line = lines[i]!;
         if (r.ok) {
-          const prev = seenIds.get(r.id);
+          const prev = seenIds!.add(r.id, line);
           if (prev !== undefined) {
             throw new P20Error('ENCODE_DUPLICATE_ID', `duplicate record id (same id as line ${prev}); record ids must be unique within a file`, {
               file,
@@ -330,7 +338,6 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
               field: ext.recordId,
             });
           }
-          seenIds.set(r.id, line);
           await writer!.writeRow(r.id, r.clk, r.extras);
           encoded++;
           ones += r.ones;
@@ -379,6 +386,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     await rejects?.abort();
     throw writeError(e, opts.output, opts.rejectsFile);
   } finally {
+    seenIds?.close();
     await encoder.close();
     progress.finish();
   }

@@ -4,7 +4,7 @@
  * dropped, any Unicode decimal digit counts ("٤٢" is 42), single underscores
  * may separate digits ("1_000"), a leading "+" or "-" is allowed.
  */
-import { digitValue } from './strptime.js';
+import { digitValue } from '../schema/strptime.js';
 
 // Characters CPython treats as whitespace (Py_UNICODE_ISSPACE).
 const PY_SPACE = '[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';

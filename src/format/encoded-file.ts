@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { P20Error, fsError } from '../errors.js';
@@ -6,17 +7,26 @@ import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 /**
  * The encoded file: what an agency hands to the linker (inside a package).
  * Documented in protocols/encoded-file.md; this module is its only reader and
- * writer. Line 1 is a JSON header, every further line one JSON array per
- * record whose items follow `header.columns`. No raw PII is ever written:
- * only the record id the agency chose, the CLK, keyed blocking values and
- * columns the schema explicitly marks as pass-through.
+ * writer. Line 1 is a JSON header. Version 1 (text body, the default): every
+ * further line one JSON array per record whose items follow
+ * `header.columns`. Version 2 (binary body): the same header with
+ * `"version":2`, then length-prefixed records with the CLK as raw bytes, so
+ * loading is a memory copy instead of JSON and base64 parsing. No raw PII is
+ * ever written: only the record id the agency chose, the CLK, keyed blocking
+ * values and columns the schema explicitly marks as pass-through.
  */
 export const ENCODED_FORMAT = 'p20link/encoded';
+/** The text body's version (the default). */
 export const ENCODED_FORMAT_VERSION = 1;
+/** The binary body's version. */
+export const ENCODED_BINARY_VERSION = 2;
+/** Body layouts: "text" = version 1, "binary" = version 2. */
+export type EncodedBody = 'text' | 'binary';
 
 export interface EncodedHeader {
   format: typeof ENCODED_FORMAT;
-  version: typeof ENCODED_FORMAT_VERSION;
+  /** 1: text body (JSON lines); 2: binary body. */
+  version: typeof ENCODED_FORMAT_VERSION | typeof ENCODED_BINARY_VERSION;
   /** Producing tool and version, e.g. "p20link 0.1.0". */
   tool: string;
   /** ISO 8601 UTC time the file was started. */
@@ -69,6 +79,8 @@ export interface EncodedWriter {
   readonly header: Omit<EncodedHeader, 'rowCount'>;
   /** Append one record. `clk` is base64 of ceil(l/8) bytes; extras follow header.columns after "clk". */
   writeRow(id: string, clkBase64: string, extras?: readonly string[]): Promise<void>;
+  /** Append one record whose CLK is given as its ceil(l/8) bytes. */
+  writeRowBytes(id: string, clk: Uint8Array, extras?: readonly string[]): Promise<void>;
   /** Patch the row count into the header and rename into place. */
   commit(): Promise<number>;
   abort(): Promise<void>;
@@ -83,10 +95,17 @@ export function buildHeaderColumns(init: Pick<EncodedHeaderInit, 'blockColumns' 
   ];
 }
 
-export function createEncodedWriter(path: string, init: EncodedHeaderInit): EncodedWriter {
+export interface EncodedWriterOptions {
+  /** "text" (default: version 1, JSON lines) or "binary" (version 2). */
+  body?: EncodedBody;
+}
+
+export function createEncodedWriter(path: string, init: EncodedHeaderInit, opts: EncodedWriterOptions = {}): EncodedWriter {
+  const binary = opts.body === 'binary';
+  if (opts.body !== undefined && opts.body !== 'text' && opts.body !== 'binary') throw new RangeError(`encoded-file body must be "text" or "binary"`);
   const header: Omit<EncodedHeader, 'rowCount'> = {
     format: ENCODED_FORMAT,
-    version: ENCODED_FORMAT_VERSION,
+    version: binary ? ENCODED_BINARY_VERSION : ENCODED_FORMAT_VERSION,
     tool: init.tool,
     createdAt: init.createdAt,
     party: init.party,
@@ -102,36 +121,86 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit): Enco
   let rows = 0;
   let started = false;
   const width = header.columns.length;
+  const clkBytes = Math.ceil(init.l / 8);
   let pending: string[] = [];
   let pendingBytes = 0;
+  // Binary body: records are assembled in one growing buffer, written in 256 KiB pieces.
+  let bin = binary ? Buffer.allocUnsafe(1 << 18) : Buffer.alloc(0);
+  let binLen = 0;
+  const ensure = (n: number) => {
+    if (binLen + n <= bin.length) return;
+    const next = Buffer.allocUnsafe(Math.max(bin.length * 2, binLen + n));
+    bin.copy(next, 0, 0, binLen);
+    bin = next;
+  };
   const flush = async () => {
+    if (binary) {
+      if (binLen === 0) return;
+      const out = Buffer.from(bin.subarray(0, binLen));
+      binLen = 0;
+      await file.write(out);
+      return;
+    }
     if (pending.length === 0) return;
     const s = pending.join('');
     pending = [];
     pendingBytes = 0;
     await file.write(s);
   };
+  const start = async () => {
+    if (!started) {
+      started = true;
+      await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
+    }
+  };
+  const writeBinary = async (id: string, clk: Uint8Array, extras: readonly string[]) => {
+    if (clk.length !== clkBytes) throw new Error(`CLK has ${clk.length} bytes, header says l=${init.l} (${clkBytes} bytes)`);
+    const idLen = Buffer.byteLength(id, 'utf8');
+    if (idLen > 0xffff) throw new Error('record id too long for the binary body');
+    let need = 2 + idLen + clkBytes;
+    for (const x of extras) need += 4 + Buffer.byteLength(x, 'utf8');
+    ensure(need);
+    bin.writeUInt16LE(idLen, binLen);
+    binLen += 2;
+    binLen += bin.write(id, binLen, 'utf8');
+    bin.set(clk, binLen);
+    binLen += clkBytes;
+    for (const x of extras) {
+      const n = bin.write(x, binLen + 4, 'utf8');
+      bin.writeUInt32LE(n, binLen);
+      binLen += 4 + n;
+    }
+    rows++;
+    if (binLen > 1 << 18) await flush();
+  };
   return {
     header,
     async writeRow(id, clkBase64, extras = []) {
-      if (!started) {
-        started = true;
-        await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
-      }
+      await start();
       if (2 + extras.length !== width) {
         throw new Error(`encoded row has ${2 + extras.length} items, header declares ${width}`);
       }
+      if (binary) return writeBinary(id, Buffer.from(clkBase64, 'base64'), extras);
       const line = JSON.stringify([id, clkBase64, ...extras]) + '\n';
       pending.push(line);
       pendingBytes += line.length;
       rows++;
       if (pendingBytes > 1 << 16) await flush();
     },
-    async commit() {
-      if (!started) {
-        started = true;
-        await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
+    async writeRowBytes(id, clk, extras = []) {
+      await start();
+      if (2 + extras.length !== width) {
+        throw new Error(`encoded row has ${2 + extras.length} items, header declares ${width}`);
       }
+      if (binary) return writeBinary(id, clk, extras);
+      const line = JSON.stringify([id, Buffer.from(clk.buffer, clk.byteOffset, clk.byteLength).toString('base64'), ...extras]) + '\n';
+      pending.push(line);
+      pendingBytes += line.length;
+      rows++;
+      if (pendingBytes > 1 << 16) await flush();
+    },
+    async commit() {
+      await start();
       await flush();
       const digits = String(rows);
       await file.patch(prefixBytes, Buffer.from(digits, 'utf8'));
@@ -155,8 +224,8 @@ export function validateHeader(h: unknown, file: string): EncodedHeader {
   if (o.format !== ENCODED_FORMAT) {
     throw new P20Error('ENCODED_FORMAT', `not a p20link encoded file (format is ${JSON.stringify(o.format)}, expected "${ENCODED_FORMAT}")`, { file, line: 1 });
   }
-  if (o.version !== ENCODED_FORMAT_VERSION) {
-    throw new P20Error('ENCODED_VERSION', `unsupported encoded-file version ${JSON.stringify(o.version)} (this tool reads version ${ENCODED_FORMAT_VERSION})`, { file, line: 1 });
+  if (o.version !== ENCODED_FORMAT_VERSION && o.version !== ENCODED_BINARY_VERSION) {
+    throw new P20Error('ENCODED_VERSION', `unsupported encoded-file version ${JSON.stringify(o.version)} (this tool reads versions ${ENCODED_FORMAT_VERSION} (text body) and ${ENCODED_BINARY_VERSION} (binary body))`, { file, line: 1 });
   }
   for (const k of ['tool', 'createdAt', 'party', 'schemaFingerprint', 'keyCheckValue'] as const) {
     if (typeof o[k] !== 'string' || (o[k] as string).length === 0) bad(k, `must have a non-empty string "${k}"`);
@@ -230,6 +299,12 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
   const header = validateHeader(parsed, file);
   const batchSize = opts.batchSize ?? 4096;
   const checkDup = opts.checkDuplicates ?? true;
+  if (header.version === ENCODED_BINARY_VERSION) {
+    rl.close();
+    stream.destroy();
+    const { length } = await readHeaderLine(path);
+    return { header, batches: binaryBatches(path, header, length, batchSize, checkDup) };
+  }
   const width = header.columns.length;
   const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
   const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
@@ -295,6 +370,11 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
 
 /** Read only the header (cheap; used to check files agree before linking). */
 export async function readEncodedHeader(path: string): Promise<EncodedHeader> {
+  return (await readHeaderLine(path)).header;
+}
+
+/** The validated header and the byte length of its line, newline included (where the body starts). */
+async function readHeaderLine(path: string): Promise<{ header: EncodedHeader; length: number }> {
   const { open } = await import('node:fs/promises');
   let fh;
   try {
@@ -324,8 +404,111 @@ export async function readEncodedHeader(path: string): Promise<EncodedHeader> {
     } catch {
       throw new P20Error('ENCODED_FORMAT', 'first line is not a JSON header: not a p20link encoded file', { file: path, line: 1 });
     }
-    return validateHeader(parsed, path);
+    return { header: validateHeader(parsed, path), length: nl < 0 ? all.length : nl + 1 };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The binary body (version 2): records back to back after the header line,
+ * each: u16 LE byte length + UTF-8 id; ceil(l/8) CLK bytes; per extra column
+ * u32 LE byte length + UTF-8 value. Record k (from 1) reports line k + 1, the
+ * line it would have in the text body.
+ */
+async function* binaryBatches(path: string, header: EncodedHeader, start: number, batchSize: number, checkDup: boolean): AsyncGenerator<EncodedRow[]> {
+  const file = path;
+  const clkBytes = Math.ceil(header.l / 8);
+  const spare = clkBytes * 8 - header.l;
+  const padMask = spare > 0 ? (1 << spare) - 1 : 0;
+  const extras = header.columns.length - 2;
+  const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
+  const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
+  const seen = checkDup ? new Map<string, number>() : undefined;
+  const stream = createReadStream(path, { start, highWaterMark: 1 << 20 });
+  let buf: Buffer = Buffer.alloc(0);
+  let at = 0;
+  let count = 0;
+  let batch: EncodedRow[] = [];
+  const damaged = (line: number, what: string, field?: string): never => {
+    throw new P20Error('ENCODED_ROW', `binary record ${what} (file damaged)`, { file, line, ...(field ? { field } : {}) });
+  };
+  /** End offset of the record starting at `p`, or -1 when the buffer holds only part of it. */
+  const recordEnd = (p: number): number => {
+    if (p + 2 > buf.length) return -1;
+    let q = p + 2 + buf.readUInt16LE(p) + clkBytes;
+    for (let k = 0; k < extras; k++) {
+      if (q + 4 > buf.length) return -1;
+      q += 4 + buf.readUInt32LE(q);
+    }
+    return q <= buf.length ? q : -1;
+  };
+  const text = (a: number, b: number, line: number, field: string): string => {
+    const part = buf.subarray(a, b);
+    if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
+    return part.toString('utf8');
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      buf = at < buf.length ? Buffer.concat([buf.subarray(at), chunk]) : chunk;
+      at = 0;
+      for (;;) {
+        const end = recordEnd(at);
+        if (end < 0) break;
+        count++;
+        const line = count + 1;
+        if (count > header.rowCount) {
+          throw new P20Error('ENCODED_ROWCOUNT', `more rows than the header's rowCount ${header.rowCount} (file damaged or spliced)`, { file, line });
+        }
+        const idLen = buf.readUInt16LE(at);
+        let p = at + 2;
+        const id = text(p, p + idLen, line, 'id');
+        p += idLen;
+        if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+          throw new P20Error('ENCODED_ROW', `record id must be 1..${MAX_ID_LENGTH} characters`, { file, line, field: 'id' });
+        }
+        if (seen) {
+          const prev = seen.get(id);
+          if (prev !== undefined) {
+            throw new P20Error('ENCODED_DUPLICATE_ID', `duplicate record id ${JSON.stringify(id)} (first on line ${prev})`, { file, line, field: 'id' });
+          }
+          seen.set(id, line);
+        }
+        const clk = new Uint8Array(buf.buffer, buf.byteOffset + p, clkBytes);
+        if (padMask !== 0 && (clk[clkBytes - 1]! & padMask) !== 0) {
+          throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${header.l}`, { file, line, field: 'clk' });
+        }
+        p += clkBytes;
+        const blocks: Record<string, string> = {};
+        const pass: Record<string, string> = {};
+        for (let k = 0; k < extras; k++) {
+          const n = buf.readUInt32LE(p);
+          const isBlock = k < blockNames.length;
+          const name = isBlock ? blockNames[k]! : passNames[k - blockNames.length]!;
+          const v = text(p + 4, p + 4 + n, line, header.columns[2 + k]!);
+          if (isBlock) blocks[name] = v;
+          else pass[name] = v;
+          p += 4 + n;
+        }
+        batch.push({ id, clk, blocks, pass, line });
+        at = end;
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof P20Error) throw e;
+    throw fsError(e, file, 'cannot read', 'ENCODED_OPEN');
+  } finally {
+    stream.destroy();
+  }
+  if (at < buf.length) {
+    throw new P20Error('ENCODED_TRUNCATED', `file ends inside record ${count + 1} (truncated?)`, { file, line: count + 2 });
+  }
+  if (count !== header.rowCount) {
+    throw new P20Error('ENCODED_TRUNCATED', `file ends after ${count} rows but its header says ${header.rowCount} (truncated?)`, { file, line: count + 1 });
+  }
+  if (batch.length > 0) yield batch;
 }

@@ -7,8 +7,7 @@
  * (LINK_SCHEMA_MISMATCH). Used by `linkFiles` (and so by `p20link link`).
  */
 import { P20Error } from '../errors.js';
-// the extension's parser still lives with the encoder; it moves here when its validation does
-import { parseExtension } from '../encode/extension.js';
+import { parseExtension } from './extension.js';
 import { loadLinkageSchema, schemaFingerprint } from './linkage-schema.js';
 
 /** Match threshold when neither the caller nor the schema gives one. */

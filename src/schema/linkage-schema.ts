@@ -20,7 +20,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
 import { readJsonFile } from '../util/json-spec.js';
 import { canonicalJson } from '../format/canonical-json.js';
-import { compileStrptime, StrptimeFormatError } from '../encode/strptime.js';
+import { compileStrptime, StrptimeFormatError } from './strptime.js';
 import { compilePythonPattern } from './pattern.js';
 import type {
   ClkConfig,

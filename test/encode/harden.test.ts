@@ -10,11 +10,11 @@ import {
   eldDiffuse,
   eldTaps,
   hardenedLength,
-  parseHardening,
   rule90,
   saltedToken,
   xorFold,
 } from '../../src/encode/harden.js';
+import { parseHardening } from '../../src/schema/hardening.js';
 import { P20Error } from '../../src/errors.js';
 
 const V = JSON.parse(readFileSync(new URL('./fixtures/harden-vectors.json', import.meta.url), 'utf8')) as {

@@ -2,7 +2,11 @@
  * The "p20link" top-level extension of a linkage schema: everything an agency
  * needs besides clkhash's features to turn its CSV extract into an encoded
  * file. clkhash ignores it; p20link validates it here, so every mistake is
- * reported with the JSON path that causes it.
+ * reported with the JSON path that causes it: first its structure against the
+ * JSON Schema protocols/p20link-extension.schema.json (src/schema/extension-json.ts),
+ * then what a JSON Schema cannot say (features and blocking keys the entries
+ * refer to, normalization step arguments, dates that exist, date formats,
+ * hardening lengths).
  *
  *   "p20link": {
  *     "version": 1,
@@ -20,14 +24,29 @@
 import { P20Error } from '../errors.js';
 import { formattedDateReader, isoDay, parseIsoDay } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
-import type { HashedFeature, LinkageSchema } from '../schema/types.js';
-import { BLOCKING_TRANSFORMS, type BlockingDef, type BlockingTransform } from './blocking-keys.js';
-import { parseHardening, type HardeningConfig } from './harden.js';
+import { checkExtensionJson } from './extension-json.js';
+import { parseHardening, type HardeningConfig } from './hardening.js';
+import type { HashedFeature, LinkageSchema } from './types.js';
 
 export const EXTENSION_VERSION = 1;
 /** Names usable for blocking keys and pass-through columns (they become encoded-file column names). */
 export const COLUMN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const DEFAULT_MAX_VALUE_LENGTH = 256;
+
+export type BlockingTransform = 'exact' | 'soundex' | 'year' | 'prefix';
+/** The transforms of a blocking key (the JSON Schema's enum lists the same). */
+export const BLOCKING_TRANSFORMS: readonly BlockingTransform[] = ['exact', 'soundex', 'year', 'prefix'];
+
+/** One blocking key of p20link.blocking. */
+export interface BlockingDef {
+  /** Name of the key; the encoded file's column is "block:<name>". */
+  name: string;
+  /** Feature whose (normalized) value is used. */
+  feature: string;
+  transform: BlockingTransform;
+  /** Characters kept by "prefix". */
+  length?: number;
+}
 
 export interface LinkHints {
   /** Dice score at or above which a pair is a link. */
@@ -66,7 +85,7 @@ export interface P20linkExtension {
    * the encoded file's header lists them. Set per run, never by the schema.
    */
   absent?: string[];
-  /** Hardening of the encodings (src/encode/harden.ts, protocols/hardening.md); absent = clkhash-compatible CLKs. */
+  /** Hardening of the encodings (src/schema/hardening.ts, applied by src/encode/harden.ts; protocols/hardening.md); absent = clkhash-compatible CLKs. */
   hardening?: HardeningConfig;
 }
 
@@ -91,190 +110,118 @@ export interface DateCheck {
   max: string;
 }
 
-const TOP_KEYS = ['version', 'description', 'recordId', 'csv', 'columns', 'normalize', 'maxValueLength', 'blocking', 'passThrough', 'link', 'plausibleDates', 'hardening'];
-
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseExtension(raw: unknown, source: string, schema: LinkageSchema): P20linkExtension {
   const fail = (path: string, message: string): never => {
     throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path }, 2);
   };
-  const ext: Obj = raw === undefined ? { version: EXTENSION_VERSION } : isObj(raw) ? raw : fail('p20link', 'must be an object');
-  for (const k of Object.keys(ext)) {
-    if (!TOP_KEYS.includes(k)) fail(`p20link.${k}`, `unknown key (allowed: ${TOP_KEYS.join(', ')})`);
-  }
-  if (ext.version !== EXTENSION_VERSION) fail('p20link.version', `must be ${EXTENSION_VERSION} (this tool reads version ${EXTENSION_VERSION} of the p20link extension)`);
+  const ext = (raw === undefined ? { version: EXTENSION_VERSION } : raw) as Obj;
+  // structure: keys, types, ranges, patterns (the JSON Schema)
+  checkExtensionJson(ext, source, 'extension');
 
+  // meaning: what refers to the linkage schema or needs code to check
   const features = schema.features;
   const byId = new Map(features.map((f) => [f.identifier, f]));
-  const str = (v: unknown, path: string, what = 'a non-empty string'): string =>
-    typeof v === 'string' && v.length > 0 ? v : fail(path, `must be ${what}`);
+  const featureList = () => features.map((f) => f.identifier).join(', ');
+  const hashedFeature = (feat: string, path: string, why: string): HashedFeature => {
+    const f = byId.get(feat);
+    if (!f) return fail(path, `is not a feature of the schema (features: ${featureList()})`);
+    if (f.ignored) return fail(path, why);
+    return f;
+  };
 
-  const recordId = ext.recordId === undefined ? 'id' : str(ext.recordId, 'p20link.recordId', 'the name of the CSV column holding the record id');
-
-  let delimiter = ',';
-  let trim = false;
-  if (ext.csv !== undefined) {
-    if (!isObj(ext.csv)) fail('p20link.csv', 'must be an object {"delimiter": ",", "trim": false}');
-    const csv = ext.csv as Obj;
-    for (const k of Object.keys(csv)) if (k !== 'delimiter' && k !== 'trim') fail(`p20link.csv.${k}`, 'unknown key (allowed: delimiter, trim)');
-    if (csv.delimiter !== undefined) {
-      if (!isDelimiter(csv.delimiter)) fail('p20link.csv.delimiter', 'must be a single character other than a quote or line break');
-      delimiter = csv.delimiter as string;
-    }
-    if (csv.trim !== undefined) {
-      if (typeof csv.trim !== 'boolean') fail('p20link.csv.trim', 'must be true or false');
-      trim = csv.trim as boolean;
-    }
-  }
+  const recordId = (ext.recordId as string | undefined) ?? 'id';
+  const csvIn = (ext.csv ?? {}) as { delimiter?: string; trim?: boolean };
+  const csv = { delimiter: csvIn.delimiter ?? ',', trim: csvIn.trim ?? false };
 
   const columns: Record<string, string> = {};
   for (const f of features) columns[f.identifier] = f.identifier;
-  if (ext.columns !== undefined) {
-    if (!isObj(ext.columns)) fail('p20link.columns', 'must be an object mapping feature identifiers to CSV column names');
-    for (const [feat, col] of Object.entries(ext.columns as Obj)) {
-      if (!byId.has(feat)) fail(`p20link.columns.${feat}`, `is not a feature of the schema (features: ${features.map((f) => f.identifier).join(', ')})`);
-      columns[feat] = str(col, `p20link.columns.${feat}`, 'a CSV column name');
-    }
+  for (const [feat, col] of Object.entries((ext.columns ?? {}) as Record<string, string>)) {
+    if (!byId.has(feat)) fail(`p20link.columns.${feat}`, `is not a feature of the schema (features: ${featureList()})`);
+    columns[feat] = col;
   }
 
   const normalize: Record<string, NormalizeStep[]> = {};
-  if (ext.normalize !== undefined) {
-    if (!isObj(ext.normalize)) fail('p20link.normalize', 'must be an object mapping feature identifiers to lists of steps');
-    for (const [feat, steps] of Object.entries(ext.normalize as Obj)) {
-      const f = byId.get(feat);
-      if (!f) fail(`p20link.normalize.${feat}`, `is not a feature of the schema (features: ${features.map((x) => x.identifier).join(', ')})`);
-      if (f!.ignored) fail(`p20link.normalize.${feat}`, 'is an ignored feature: it is not hashed, so it has nothing to normalize');
-      const fmt = f!.ignored ? undefined : f!.format;
-      const parsed = parseSteps(steps, {
-        source,
-        path: `p20link.normalize.${feat}`,
-        ...(fmt?.type === 'date' ? { featureDateFormat: fmt.format } : {}),
-      });
-      if (parsed.length > 0) normalize[feat] = parsed;
-    }
+  for (const [feat, steps] of Object.entries((ext.normalize ?? {}) as Obj)) {
+    const path = `p20link.normalize.${feat}`;
+    const f = hashedFeature(feat, path, 'is an ignored feature: it is not hashed, so it has nothing to normalize');
+    const parsed = parseSteps(steps, { source, path, ...(f.format.type === 'date' ? { featureDateFormat: f.format.format } : {}) });
+    if (parsed.length > 0) normalize[feat] = parsed;
   }
 
-  let maxValueLength = DEFAULT_MAX_VALUE_LENGTH;
-  if (ext.maxValueLength !== undefined) {
-    const m = ext.maxValueLength;
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 65536) fail('p20link.maxValueLength', 'must be an integer from 1 to 65536 (characters)');
-    maxValueLength = m as number;
-  }
+  const maxValueLength = (ext.maxValueLength as number | undefined) ?? DEFAULT_MAX_VALUE_LENGTH;
 
   const blocking: BlockingDef[] = [];
-  if (ext.blocking !== undefined) {
-    if (!isObj(ext.blocking)) fail('p20link.blocking', 'must be an object mapping blocking-key names to {"feature", "transform"}');
-    for (const [name, def] of Object.entries(ext.blocking as Obj)) {
-      const path = `p20link.blocking.${name}`;
-      if (!COLUMN_NAME.test(name)) fail(path, 'blocking-key names may use only letters, digits, "_", "." and "-" (at most 64)');
-      if (!isObj(def)) fail(path, 'must be an object {"feature": identifier, "transform": "exact" | "soundex" | "year" | "prefix"}');
-      const d = def as Obj;
-      for (const k of Object.keys(d)) if (!['feature', 'transform', 'length', 'description'].includes(k)) fail(`${path}.${k}`, 'unknown key (allowed: feature, transform, length, description)');
-      const feature = str(d.feature, `${path}.feature`, 'a feature identifier');
-      const f = byId.get(feature);
-      if (!f) fail(`${path}.feature`, `"${feature}" is not a feature of the schema`);
-      if (f!.ignored) fail(`${path}.feature`, `"${feature}" is an ignored feature; blocking keys must come from hashed features`);
-      const transform = d.transform;
-      if (typeof transform !== 'string' || !(BLOCKING_TRANSFORMS as readonly string[]).includes(transform)) {
-        fail(`${path}.transform`, `must be one of ${BLOCKING_TRANSFORMS.join(', ')}`);
-      }
-      const out: BlockingDef = { name, feature, transform: transform as BlockingTransform };
-      if (transform === 'prefix') {
-        const len = d.length;
-        if (typeof len !== 'number' || !Number.isInteger(len) || len < 1 || len > 64) fail(`${path}.length`, 'is required for "prefix": an integer from 1 to 64');
-        out.length = len as number;
-      } else if (d.length !== undefined) {
-        fail(`${path}.length`, 'applies only to the "prefix" transform');
-      }
-      blocking.push(out);
-    }
+  for (const [name, def] of Object.entries((ext.blocking ?? {}) as Record<string, { feature: string; transform: BlockingTransform; length?: number }>)) {
+    const path = `p20link.blocking.${name}.feature`;
+    const f = byId.get(def.feature);
+    if (!f) fail(path, `"${def.feature}" is not a feature of the schema`);
+    if (f!.ignored) fail(path, `"${def.feature}" is an ignored feature; blocking keys must come from hashed features`);
+    blocking.push({ name, feature: def.feature, transform: def.transform, ...(def.length !== undefined ? { length: def.length } : {}) });
   }
 
   const featureColumns = new Map<string, string>();
   for (const f of features) featureColumns.set(columns[f.identifier]!, f.identifier);
   const passThrough: string[] = [];
-  if (ext.passThrough !== undefined) {
-    if (!Array.isArray(ext.passThrough)) fail('p20link.passThrough', 'must be an array of CSV column names');
-    (ext.passThrough as unknown[]).forEach((c, i) => {
-      const path = `p20link.passThrough[${i}]`;
-      const col = str(c, path, 'a CSV column name');
-      if (!COLUMN_NAME.test(col)) fail(path, 'pass-through column names may use only letters, digits, "_", "." and "-" (at most 64)');
-      const feat = featureColumns.get(col);
-      if (feat !== undefined) {
-        fail(path, `column "${col}" holds the identifier feature "${feat}"; identifiers are never copied into the encoded file`);
-      }
-      if (col === recordId) fail(path, `column "${col}" is the record id, which the encoded file already carries`);
-      if (passThrough.includes(col)) fail(path, `column "${col}" is listed twice`);
-      passThrough.push(col);
-    });
-  }
+  ((ext.passThrough ?? []) as string[]).forEach((col, i) => {
+    const path = `p20link.passThrough[${i}]`;
+    const feat = featureColumns.get(col);
+    if (feat !== undefined) {
+      fail(path, `column "${col}" holds the identifier feature "${feat}"; identifiers are never copied into the encoded file`);
+    }
+    if (col === recordId) fail(path, `column "${col}" is the record id, which the encoded file already carries`);
+    if (passThrough.includes(col)) fail(path, `column "${col}" is listed twice`);
+    passThrough.push(col);
+  });
 
   let link: LinkHints | undefined;
   if (ext.link !== undefined) {
-    if (!isObj(ext.link)) fail('p20link.link', 'must be an object {"threshold", "reviewThreshold", "blocking"}');
-    const l = ext.link as Obj;
+    const l = ext.link as { threshold?: number; reviewThreshold?: number; blocking?: string[]; lsh?: string | false };
     link = {};
-    for (const k of Object.keys(l)) if (!['threshold', 'reviewThreshold', 'blocking', 'lsh', 'description'].includes(k)) fail(`p20link.link.${k}`, 'unknown key (allowed: threshold, reviewThreshold, blocking, lsh, description)');
-    const score = (v: unknown, path: string): number =>
-      typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1 ? v : fail(path, 'must be a Dice score greater than 0 and at most 1');
-    if (l.threshold !== undefined) link.threshold = score(l.threshold, 'p20link.link.threshold');
+    if (l.threshold !== undefined) link.threshold = l.threshold;
     if (l.reviewThreshold !== undefined) {
-      link.reviewThreshold = score(l.reviewThreshold, 'p20link.link.reviewThreshold');
+      link.reviewThreshold = l.reviewThreshold;
       if (link.threshold !== undefined && link.reviewThreshold >= link.threshold) fail('p20link.link.reviewThreshold', 'must be below link.threshold');
     }
     if (l.blocking !== undefined) {
-      if (!Array.isArray(l.blocking)) fail('p20link.link.blocking', 'must be an array of blocking-key names (or "a,b" for keys that must all agree)');
-      link.blocking = (l.blocking as unknown[]).map((b, i) => {
-        const names = typeof b === 'string' ? b.split(',') : [];
-        if (names.length === 0 || !names.every((n) => blocking.some((d) => d.name === n)) || new Set(names).size !== names.length) {
+      link.blocking = l.blocking.map((b, i) => {
+        const names = b.split(',');
+        if (!names.every((n) => blocking.some((d) => d.name === n)) || new Set(names).size !== names.length) {
           fail(`p20link.link.blocking[${i}]`, `must name a key defined in p20link.blocking, or several joined by "," (defined: ${blocking.map((d) => d.name).join(', ') || 'none'})`);
         }
-        return b as string;
+        return b;
       });
     }
-    if (l.lsh !== undefined) {
-      if (l.lsh === false) link.lsh = false;
-      else if (typeof l.lsh === 'string' && /^lsh(:[a-z]+=\d+(,[a-z]+=\d+)*)?$/.test(l.lsh)) link.lsh = l.lsh;
-      else fail('p20link.link.lsh', 'must be false (no LSH) or an LSH blocking spec such as "lsh" or "lsh:bands=64,rows=12"');
-    }
+    if (l.lsh !== undefined) link.lsh = l.lsh;
   }
 
   const plausibleDates: Record<string, DateRangeSpec | false> = {};
-  if (ext.plausibleDates !== undefined) {
-    if (!isObj(ext.plausibleDates)) fail('p20link.plausibleDates', 'must be an object mapping date features to {"min", "max"} (or false to turn the check off)');
-    for (const [feat, spec] of Object.entries(ext.plausibleDates as Obj)) {
-      const path = `p20link.plausibleDates.${feat}`;
-      const f = byId.get(feat);
-      if (!f) fail(path, `is not a feature of the schema (features: ${features.map((x) => x.identifier).join(', ')})`);
-      if (f!.ignored) fail(path, 'is an ignored feature: it is not read, so it has nothing to check');
-      if (spec === false) {
-        plausibleDates[feat] = false;
-        continue;
-      }
-      if (!isObj(spec)) fail(path, 'must be {"min": "YYYY-MM-DD", "max": "YYYY-MM-DD" or "today"} or false');
-      const o = spec as Obj;
-      for (const k of Object.keys(o)) if (!['min', 'max', 'format', 'description'].includes(k)) fail(`${path}.${k}`, 'unknown key (allowed: min, max, format, description)');
-      const bound = (v: unknown, key: 'min' | 'max'): string => {
-        if (v === undefined) return DEFAULT_DATE_RANGE[key];
-        if (v === 'today' || (typeof v === 'string' && parseIsoDay(v) !== null)) return v as string;
-        return fail(`${path}.${key}`, 'must be a date "YYYY-MM-DD" that exists, or "today"');
-      };
-      const out: DateRangeSpec = { min: bound(o.min, 'min'), max: bound(o.max, 'max') };
-      if (out.min !== 'today' && out.max !== 'today' && out.min > out.max) fail(`${path}.min`, 'must not be after max');
-      if (o.format !== undefined) {
-        if (typeof o.format !== 'string' || formattedDateReader(o.format) === null) fail(`${path}.format`, 'must be a date format using %Y, %m and %d (e.g. "%Y%m%d")');
-        out.format = o.format as string;
-      } else if (dateReaderOf(f as HashedFeature, normalize[feat]) === null) {
-        fail(`${path}.format`, 'is required: the feature is neither a date feature nor normalized by a "date" step with %Y, %m and %d, so say how its values are written (e.g. "%Y%m%d")');
-      }
-      plausibleDates[feat] = out;
+  for (const [feat, spec] of Object.entries((ext.plausibleDates ?? {}) as Record<string, { min?: string; max?: string; format?: string } | false>)) {
+    const path = `p20link.plausibleDates.${feat}`;
+    const f = hashedFeature(feat, path, 'is an ignored feature: it is not read, so it has nothing to check');
+    if (spec === false) {
+      plausibleDates[feat] = false;
+      continue;
     }
+    const bound = (v: string | undefined, key: 'min' | 'max'): string => {
+      if (v === undefined) return DEFAULT_DATE_RANGE[key];
+      if (v === 'today' || parseIsoDay(v) !== null) return v;
+      return fail(`${path}.${key}`, 'must be a date "YYYY-MM-DD" that exists, or "today"');
+    };
+    const out: DateRangeSpec = { min: bound(spec.min, 'min'), max: bound(spec.max, 'max') };
+    if (out.min !== 'today' && out.max !== 'today' && out.min > out.max) fail(`${path}.min`, 'must not be after max');
+    if (spec.format !== undefined) {
+      if (formattedDateReader(spec.format) === null) fail(`${path}.format`, 'must be a date format using %Y, %m and %d (e.g. "%Y%m%d")');
+      out.format = spec.format;
+    } else if (dateReaderOf(f, normalize[feat]) === null) {
+      fail(`${path}.format`, 'is required: the feature is neither a date feature nor normalized by a "date" step with %Y, %m and %d, so say how its values are written (e.g. "%Y%m%d")');
+    }
+    plausibleDates[feat] = out;
   }
 
   const hardening = ext.hardening === undefined ? undefined : parseHardening(ext.hardening, source, features.filter((f) => !f.ignored).map((f) => f.identifier), schema.clkConfig.l);
-  return { version: 1, recordId, csv: { delimiter, trim }, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}) };
+  return { version: 1, recordId, csv, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}) };
 }
 
 function isDelimiter(v: unknown): v is string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { applyAbsent, applyColumnMap, applyCsvDialect, parseDateRangeArg, parseExtension, parseMapArgs, resolveDateChecks } from '../../src/encode/extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, parseDateRangeArg, parseExtension, parseMapArgs, resolveDateChecks } from '../../src/schema/extension.js';
 import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
 import type { P20Error } from '../../src/errors.js';
 import { p20Thrown } from '../helpers/errors.js';
