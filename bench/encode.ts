@@ -1,15 +1,27 @@
 /**
- * npm run bench:encode — encode 100,000 synthetic person rows with the default
- * P-20W schema (protocols/schemas/p20w-person.json) and print records/s and
- * peak memory. Rows are generated here, deterministically (fixed seed), and
- * written to a temp CSV first; only the encode is timed.
+ * npm run bench:encode — the encoder's speed per CPU-second with its token
+ * caches on and off, and its peak memory, each measured in a child process
+ * (peak RSS from the kernel, worker threads included; the CSV is generated
+ * by the parent first, so only the encode is timed and measured).
  *
- *   node dist/bench/encode.js [--rows N] [--workers N]
+ *   node dist/bench/encode.js [--rows 100000] [--workers N] [--million] [--body text|binary]
+ *
+ * Runs: P-20W rows (protocols/schemas/p20w-person.json) with caches on and
+ * off; FEBRL-like rows (protocols/schemas/febrl.json, mostly distinct values:
+ * what real data approaches) with caches off; with --million, 1,000,000
+ * P-20W rows for the peak memory. Default workers: 0 (main thread: the
+ * per-CPU-second rate of one thread). Last line: one JSON object of figures.
+ * Exit codes: 0 figures printed; 2 bad option; 3 environment error; 70 internal error.
+ *
+ * Child mode (used here and by bench/anchors.ts):
+ *   node dist/bench/encode.js --child --input F --schema S [--cache on|off] [--workers N] [--body text|binary]
+ * prints {"encoded", "seconds", "cpuSeconds", "perCpuS", "peakMiB"}.
  */
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { realpathSync, createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeFile } from '../src/encode/pipeline.js';
 import { mulberry32 as rng } from '../src/synth/prng.js';
@@ -50,42 +62,168 @@ export function syntheticCsv(rows: number, seed = 20): string {
   return out.join('\n') + '\n';
 }
 
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+const STATES = ['nsw', 'vic', 'qld', 'wa', 'sa', 'tas', 'act', 'nt'];
+
+/**
+ * FEBRL-like rows for protocols/schemas/febrl.json (rec_id, given_name,
+ * surname, street_number, address_1, address_2, suburb, postcode, state,
+ * date_of_birth, soc_sec_id), with mostly distinct random values: the
+ * uncached case that real data with many distinct values approaches.
+ * Written straight to `path` (no whole-file string in memory).
+ */
+export async function writeFebrlCsv(path: string, rows: number, seed = 17): Promise<void> {
+  const r = rng(seed);
+  const word = (min: number, max: number) => {
+    const len = min + Math.floor(r() * (max - min + 1));
+    let w = '';
+    for (let i = 0; i < len; i++) w += LETTERS[Math.floor(r() * 26)]!;
+    return w;
+  };
+  const digits = (k: number) => String(Math.floor(r() * 10 ** k)).padStart(k, '0');
+  const out = createWriteStream(path, { mode: 0o600 });
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
+  await write('rec_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,date_of_birth,soc_sec_id\n');
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const dob = `${1920 + Math.floor(r() * 85)}${String(1 + Math.floor(r() * 12)).padStart(2, '0')}${String(1 + Math.floor(r() * 28)).padStart(2, '0')}`;
+    buf += `rec-${i}-org,${word(4, 9)},${word(5, 10)},${1 + Math.floor(r() * 300)},${word(5, 10)} street,${word(4, 10)},${word(5, 12)},${1000 + Math.floor(r() * 9000)},${STATES[Math.floor(r() * 8)]},${dob},${digits(7)}\n`;
+    if (buf.length > 1 << 16) {
+      await write(buf);
+      buf = '';
+    }
+  }
+  await write(buf);
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+}
+
+/** Write the P-20W synthetic CSV in pieces (no whole-file string for 1M rows). */
+async function writeP20wCsv(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path, { mode: 0o600 });
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
+  const piece = 50_000;
+  // syntheticCsv is deterministic per seed; pieces use seeds 20, 21, ... and renumber ids.
+  for (let done = 0, k = 0; done < rows; done += piece, k++) {
+    const n = Math.min(piece, rows - done);
+    let text = syntheticCsv(n, 20 + k);
+    if (k > 0) text = text.slice(text.indexOf('\n') + 1);
+    text = text.replace(/^S(\d{8})/gm, (_m, d: string) => `S${String(Number(d) + done).padStart(8, '0')}`);
+    await write(text);
+  }
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+}
+
+export interface EncodeRun {
+  encoded: number;
+  seconds: number;
+  cpuSeconds: number;
+  perCpuS: number;
+  peakMiB: number;
+}
+
+/** Encode `input` in a child process of this script; its figures. */
+export function runEncodeChild(input: string, schema: string, opts: { cache: boolean; workers: number; body?: 'text' | 'binary' }): EncodeRun {
+  const self = fileURLToPath(import.meta.url);
+  const args = [self, '--child', '--input', input, '--schema', schema, '--cache', opts.cache ? 'on' : 'off', '--workers', String(opts.workers), '--body', opts.body ?? 'text'];
+  const p = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (p.status !== 0) throw new Error(`encode child failed (status ${p.status}): ${(p.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(p.stdout.trim().split('\n').pop()!) as EncodeRun;
+}
+
+async function child(args: string[]): Promise<void> {
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const input = opt('--input')!;
+  const output = `${input}.${process.pid}.enc`;
+  const secret = new TextEncoder().encode('p20link benchmark secret, not for real data');
+  const cpu0 = process.cpuUsage();
+  const s = await encodeFile({
+    input,
+    output,
+    schema: opt('--schema')!,
+    secret,
+    party: 'bench',
+    workers: Number(opt('--workers') ?? 0),
+    body: (opt('--body') ?? 'text') as 'text' | 'binary',
+    ...(opt('--cache') === 'off' ? { cacheSize: 0 } : {}),
+    force: true,
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  await rm(output, { force: true });
+  const peakMiB = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ encoded: s.encoded, seconds: s.seconds, cpuSeconds, perCpuS: s.encoded / cpuSeconds, peakMiB } satisfies EncodeRun));
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--child')) return child(args);
   const opt = (name: string): string | undefined => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
   const rows = Number(opt('--rows') ?? 100_000);
-  const workers = opt('--workers') !== undefined ? Number(opt('--workers')) : undefined; // default: the pipeline's choice
+  const workers = Number(opt('--workers') ?? 0);
+  const body = (opt('--body') ?? 'text') as 'text' | 'binary';
+  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(workers) || workers < 0 || (body !== 'text' && body !== 'binary')) {
+    process.stderr.write('bench:encode: --rows must be a whole number >= 1, --workers >= 0, --body text|binary\n');
+    process.exit(2);
+  }
+  const million = args.includes('--million');
   const dir = await mkdtemp(join(tmpdir(), 'p20link-bench-'));
   try {
-    const input = join(dir, 'people.csv');
-    await writeFile(input, syntheticCsv(rows));
-    await chmod(input, 0o600);
-    // A fixed, obviously non-production secret: the bench measures speed only.
-    const secret = new TextEncoder().encode('p20link benchmark secret, not for real data');
-    const schema = resolve(process.cwd(), 'protocols/schemas/p20w-person.json');
-    let peak = process.memoryUsage().rss;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
-    const cpu0 = process.cpuUsage();
-    const s = await encodeFile({ input, output: join(dir, 'people.enc'), schema, secret, party: 'bench', ...(workers !== undefined ? { workers } : {}) });
-    clearInterval(timer);
-    const cpu = process.cpuUsage(cpu0);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6; // all threads of the process
-    peak = Math.max(peak, process.memoryUsage().rss);
-    const rate = Math.round(s.encoded / s.seconds);
-    console.log(`encode: ${s.encoded} records in ${s.seconds.toFixed(2)} s = ${rate} records/s ` +
-      `(workers ${s.workers === 0 ? 'none (main thread)' : s.workers}, cores ${availableParallelism()}); ` +
-      `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (whole process, workers included); target ≥ 50000 records/s\n` +
-      `  CPU time ${cpuSeconds.toFixed(2)} s (all threads) = ${Math.round(s.encoded / cpuSeconds)} records per CPU-second; ` +
-      `load average ${loadavg()[0]!.toFixed(1)} (a loaded machine lowers records/s, not records per CPU-second)`);
+    const p20w = join(dir, 'people.csv');
+    await writeP20wCsv(p20w, rows);
+    await chmod(p20w, 0o600);
+    const febrl = join(dir, 'febrl.csv');
+    await writeFebrlCsv(febrl, rows);
+    const schemaP20w = resolve(process.cwd(), 'protocols/schemas/p20w-person.json');
+    const schemaFebrl = resolve(process.cwd(), 'protocols/schemas/febrl.json');
+    const line = (what: string, r: EncodeRun) =>
+      console.log(`${what.padEnd(34)} ${Math.round(r.perCpuS).toLocaleString('en-US').padStart(8)} rows per CPU-second  (${r.encoded} rows, ${r.seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} CPU-s, peak RSS ${r.peakMiB.toFixed(0)} MiB)`);
+    console.log(`bench:encode — ${rows.toLocaleString('en-US')} rows, workers ${workers === 0 ? 'none (main thread)' : workers}, body ${body}, cores ${availableParallelism()}, load ${loadavg()[0]!.toFixed(2)}`);
+    const on = runEncodeChild(p20w, schemaP20w, { cache: true, workers, body });
+    line('P-20W, caches on', on);
+    const off = runEncodeChild(p20w, schemaP20w, { cache: false, workers, body });
+    line('P-20W, caches off', off);
+    const fOff = runEncodeChild(febrl, schemaFebrl, { cache: false, workers, body });
+    line('FEBRL-like, caches off', fOff);
+    let m1: EncodeRun | null = null;
+    if (million) {
+      const big = join(dir, 'people-1m.csv');
+      await writeP20wCsv(big, 1_000_000);
+      m1 = runEncodeChild(big, schemaP20w, { cache: true, workers, body });
+      line('P-20W 1,000,000 rows, caches on', m1);
+      console.log(`peak RSS at 1M rows: ${m1.peakMiB.toFixed(0)} MiB (target < 300 MiB)`);
+    }
+    const r0 = (x: number) => Math.round(x);
+    console.log(
+      JSON.stringify({
+        rows,
+        workers,
+        body,
+        p20wPerCpuS: r0(on.perCpuS),
+        p20wUncachedPerCpuS: r0(off.perCpuS),
+        febrlUncachedPerCpuS: r0(fOff.perCpuS),
+        peakMiB: r0(Math.max(on.peakMiB, off.peakMiB, fOff.peakMiB)),
+        peakMiB1M: m1 ? r0(m1.peakMiB) : null,
+      }),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** Run only as a program (importing the module, e.g. for syntheticCsv, runs nothing). */
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await main();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const env = ['ENOSPC', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'EPERM', 'EMFILE'].includes(code);
+    process.stderr.write(`bench:encode: ${env ? 'environment error' : 'internal error'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = env ? 3 : 70;
+  }
+}

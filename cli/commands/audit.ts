@@ -26,7 +26,7 @@ async function withStore<T>(path: string, write: boolean, use: (db: Db) => T | P
 /** "SEQ:HASH" → {seq, hash}. */
 export function parseExpectHead(s: string): { seq: number; hash: string } {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(s);
-  if (!m || Number(m[1]) < 1) throw new P20Error('AUDIT_EXPECT_HEAD', '--expect-head takes SEQ:HASH, e.g. 12:3fa4… (64 hex digits), as printed by `audit verify` or `unpack` of a result', { field: 'expect-head' }, 2);
+  if (!m || Number(m[1]) < 1) throw new P20Error('AUDIT_EXPECT_HEAD', '--expect-head takes SEQ:HASH, e.g. 12:3fa4… (64 hex digits), as printed by `audit verify` or `unpack` of a result', { field: 'expect-head' });
   return { seq: Number(m[1]), hash: m[2]! };
 }
 
@@ -57,7 +57,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
         process.stdout.write('no store yet: nothing to verify (allowed by --allow-new)\n');
         return;
       }
-      throw new P20Error('AUDIT_MISSING', 'there is no store here, so no audit log to verify (mistyped path, or the store was removed); pass --allow-new only before the linker has accepted anything', { file: argv.store }, 1);
+      throw new P20Error('AUDIT_MISSING', 'there is no store here, so no audit log to verify (mistyped path, or the store was removed); pass --allow-new only before the linker has accepted anything', { file: argv.store });
     }
     await withStore(argv.store, false, (db) => {
       const v = verifyAuditLog(db, {
@@ -68,7 +68,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       });
       if (!v.ok) {
         const at = v.firstBad!.seq > 0 ? ` at entry ${v.firstBad!.seq}` : '';
-        throw new P20Error('AUDIT_BROKEN', `audit log is broken${at}: ${v.firstBad!.reason}`, { file: argv.store }, 1);
+        throw new P20Error('AUDIT_BROKEN', `audit log is broken${at}: ${v.firstBad!.reason}`, { file: argv.store });
       }
       process.stdout.write(
         `audit log intact: ${v.entries} entries` +
@@ -128,7 +128,7 @@ const sealCommand: CommandModule<object, SealArgs> = {
       (db) => {
         // the existing seals must verify with this key and chain, or the new seal would cover a broken log
         const v = verifyAuditLog(db, { allowEmpty: true, sealVerifier: auditVerifierFromKeys(keys) });
-        if (!v.ok) throw new P20Error('AUDIT_BROKEN', `refusing to seal a broken log (entry ${v.firstBad!.seq}: ${v.firstBad!.reason})`, { file: argv.store }, 1);
+        if (!v.ok) throw new P20Error('AUDIT_BROKEN', `refusing to seal a broken log (entry ${v.firstBad!.seq}: ${v.firstBad!.reason})`, { file: argv.store });
         const s = sealAudit(db, auditSignerFromKeys(keys));
         process.stdout.write(s ? `sealed entry ${s.seq} ${s.hash}\n` : 'nothing to seal (log empty or head already sealed)\n');
       },

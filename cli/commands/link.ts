@@ -30,12 +30,12 @@ export function applyPartyOverrides(files: readonly string[], overrides: readonl
   for (const o of overrides) {
     const eq = o.lastIndexOf('=');
     if (eq <= 0 || eq === o.length - 1) {
-      throw new P20Error('LINK_OPTION', `--party wants FILE=NAME, got ${JSON.stringify(o)}`, { field: 'party' }, 2);
+      throw new P20Error('LINK_OPTION', `--party wants FILE=NAME, got ${JSON.stringify(o)}`, { field: 'party' });
     }
     const file = o.slice(0, eq);
     const name = o.slice(eq + 1);
     const hit = specs.filter((s) => s.file === file);
-    if (hit.length === 0) throw new P20Error('LINK_OPTION', `--party names ${JSON.stringify(file)}, which is not one of the input files`, { field: 'party' }, 2);
+    if (hit.length === 0) throw new P20Error('LINK_OPTION', `--party names ${JSON.stringify(file)}, which is not one of the input files`, { field: 'party' });
     for (const s of hit) s.party = name;
   }
   return specs;

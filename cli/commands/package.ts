@@ -42,7 +42,7 @@ export const packageCommand: CommandModule<object, PackageArgs> = {
     const sign = await loadPrivateKeys(argv.sign, await passphraseFrom(argv));
     const to = await loadPublicKeys(argv.to);
     if (argv.kind === 'result' && argv.party === undefined) {
-      throw new P20Error('PKG_PARTY', 'a result package needs --party NAME: the agency the links are for', { field: 'party' }, 2);
+      throw new P20Error('PKG_PARTY', 'a result package needs --party NAME: the agency the links are for', { field: 'party' });
     }
     const store = argv.store !== undefined ? openLinkerStore(argv.store, { waitMs: Math.max(0, argv.storeWait) * 1000 }) : undefined;
     try {

@@ -88,7 +88,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         });
         printResult(argv.json, l, () =>
           `suppressed ${l.tables.length} linked tables jointly (${l.links} links${l.optimal ? ', minimum pattern' : ''}): ` +
-          l.tables.map((t) => `${t.name} ${t.hiddenCells} hidden`).join(', ') + `; written to ${argv.output}/`,
+          l.tables.map((t) => `${t.name} ${t.hiddenCells} hidden`).join(', ') + `; written to ${argv.output}/\n`,
         );
         process.exitCode = SUPPRESS_EXIT.ok;
         return;

@@ -44,13 +44,13 @@ export const unpackCommand: CommandModule<object, UnpackArgs> = {
       .example('$0 unpack k12.result.p20pkg --kind result --key k12.key.pem --allow-dir linker-key/ --ledger k12.ledger.db --party k12 -o k12.links.csv', 'at the agency') as unknown as Argv<UnpackArgs>,
   handler: async (argv: ArgumentsCamelCase<UnpackArgs>) => {
     if ((argv.allow === undefined) === (argv.allowDir === undefined)) {
-      throw new P20Error('ALLOW_MISSING', 'give the senders you accept: --allow FILE or --allow-dir DIR', { field: 'allow' }, 2);
+      throw new P20Error('ALLOW_MISSING', 'give the senders you accept: --allow FILE or --allow-dir DIR', { field: 'allow' });
     }
     if (argv.kind === 'encoded' && argv.store === undefined) {
-      throw new P20Error('PKG_NO_STORE', 'at the linker, --kind encoded needs --store linker.db (replay protection and the audit log)', { field: 'store' }, 2);
+      throw new P20Error('PKG_NO_STORE', 'at the linker, --kind encoded needs --store linker.db (replay protection and the audit log)', { field: 'store' });
     }
     if (argv.kind === 'result' && argv.ledger === undefined) {
-      throw new P20Error('PKG_NO_LEDGER', 'at an agency, --kind result needs --ledger FILE (and --party NAME the first time): it refuses replayed, stale and misaddressed results', { field: 'ledger' }, 2);
+      throw new P20Error('PKG_NO_LEDGER', 'at an agency, --kind result needs --ledger FILE (and --party NAME the first time): it refuses replayed, stale and misaddressed results', { field: 'ledger' });
     }
     const key = await loadPrivateKeys(argv.key, await passphraseFrom(argv));
     const allow = argv.allow !== undefined ? await loadAllowList(argv.allow) : await loadAllowDir(argv.allowDir!);

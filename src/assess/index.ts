@@ -81,9 +81,9 @@ export async function assessEncodings(opts: AssessOptions): Promise<AssessReport
   const fp = schemaFingerprint(schema);
   const enc = opts.encodings;
   if (enc.schemaFingerprint !== fp) {
-    throw new P20Error('ASSESS_SCHEMA_MISMATCH', `the encoded file was made with another schema (fingerprint ${enc.schemaFingerprint}, schema has ${fp})`, { field: 'schema' }, 2);
+    throw new P20Error('ASSESS_SCHEMA_MISMATCH', `the encoded file was made with another schema (fingerprint ${enc.schemaFingerprint}, schema has ${fp})`, { field: 'schema' });
   }
-  if (opts.reference.length === 0) throw new P20Error('ASSESS_REFERENCE', 'the reference population is empty', { field: 'reference' }, 2);
+  if (opts.reference.length === 0) throw new P20Error('ASSESS_REFERENCE', 'the reference population is empty', { field: 'reference' });
   const targets = opts.targets ?? DEFAULT_TARGETS;
   const input: AttackInput = {
     schema,

@@ -73,15 +73,15 @@ export async function readPlainCsv(
   for (const f of norms.keys()) {
     const want = opts.map?.[f];
     const i = want !== undefined ? pos.get(want) : (pos.get(f) ?? pos.get(ext.columns[f] ?? f));
-    if (want !== undefined && i === undefined) throw new P20Error('ASSESS_REFERENCE', `column "${want}" (for ${f}) is not in the header`, { file: path, line: 1 }, 2);
+    if (want !== undefined && i === undefined) throw new P20Error('ASSESS_REFERENCE', `column "${want}" (for ${f}) is not in the header`, { file: path, line: 1 });
     if (i !== undefined) colOf.set(f, i);
   }
   if (colOf.size === 0) {
-    throw new P20Error('ASSESS_REFERENCE', `no column matches a schema feature (${[...norms.keys()].join(', ')}); map them with --ref-map feature=column`, { file: path, line: 1 }, 2);
+    throw new P20Error('ASSESS_REFERENCE', `no column matches a schema feature (${[...norms.keys()].join(', ')}); map them with --ref-map feature=column`, { file: path, line: 1 });
   }
   const countCol = pos.get('count');
   const idCol = opts.idColumn !== undefined ? pos.get(opts.idColumn) : undefined;
-  if (opts.idColumn !== undefined && idCol === undefined) throw new P20Error('ASSESS_TRUTH', `id column "${opts.idColumn}" is not in the header`, { file: path, line: 1 }, 2);
+  if (opts.idColumn !== undefined && idCol === undefined) throw new P20Error('ASSESS_TRUTH', `id column "${opts.idColumn}" is not in the header`, { file: path, line: 1 });
   const max = opts.maxRows ?? Number.MAX_SAFE_INTEGER;
   const records: PlainRecord[] = [];
   const ids: string[] = [];
@@ -93,7 +93,7 @@ export async function readPlainCsv(
       let n = 1;
       if (countCol !== undefined) {
         n = Number(row.fields[countCol]);
-        if (!Number.isInteger(n) || n < 0) throw new P20Error('ASSESS_REFERENCE', 'count must be a whole number', { file: path, line: row.line, field: 'count' }, 2);
+        if (!Number.isInteger(n) || n < 0) throw new P20Error('ASSESS_REFERENCE', 'count must be a whole number', { file: path, line: row.line, field: 'count' });
       }
       for (let k = 0; k < n && records.length < max; k++) {
         records.push(rec);

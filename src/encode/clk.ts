@@ -90,7 +90,7 @@ class BoundedCache<V> {
   }
 }
 
-/** Sorted distinct pre-fold bit positions. */
+/** Distinct pre-fold bit positions (in no particular order). */
 type Positions = Uint16Array | Uint32Array;
 
 class FeatureEncoder {
@@ -102,7 +102,9 @@ class FeatureEncoder {
   private readonly valueCache: BoundedCache<Positions>;
   private readonly doubleCache: BoundedCache<[number, number]>;
   private readonly blakeCache: BoundedCache<Uint16Array>;
-  private readonly scratch: number[] = [];
+  private scratch = new Uint32Array(256);
+  /** One bit per pre-fold position: marks positions already emitted for the current value (all zero between calls). */
+  private readonly mark: Uint8Array;
   /** The last value computed (check() then encode() ask for the same value: one hashing, even with the caches off). */
   private lastKey: string | undefined;
   private lastPositions: Positions | undefined;
@@ -113,6 +115,7 @@ class FeatureEncoder {
     private readonly L: number,
     cacheSize: number,
   ) {
+    this.mark = new Uint8Array(Math.ceil(L / 8));
     this.rules = featureValueRules(feature);
     this.tokenize = makeTokenizer(feature.hashing.comparison);
     this.encodeToken = makeTokenEncoder(feature.format.type === 'string' ? feature.format.encoding : 'utf-8');
@@ -124,7 +127,7 @@ class FeatureEncoder {
     this.blakeCache = new BoundedCache(cacheSize);
   }
 
-  /** Distinct pre-fold positions a raw value sets (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
+  /** Distinct pre-fold positions a raw value sets, unordered (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
   positions(raw: string, salt = ''): Positions {
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
     if (cacheKey === this.lastKey) return this.lastPositions!;
@@ -133,37 +136,62 @@ class FeatureEncoder {
     let tokens = this.tokenize(this.rules.format(raw));
     if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
     const strategy = this.feature.hashing.strategy;
-    const out = this.scratch;
-    out.length = 0;
     const L = this.L;
     const t = tokens.length;
-    for (let i = 0; i < t; i++) {
-      const k = bitsForTokens(strategy, t, i);
-      if (k <= 0) continue;
-      const tok = tokens[i]!;
-      if (this.double !== undefined) {
-        let hh = this.doubleCache.get(tok);
-        if (hh === undefined) {
-          hh = this.double.indices(this.encodeToken(tok));
-          this.doubleCache.set(tok, hh);
+    // Positions go into a reused typed buffer; duplicates are dropped with a
+    // marker bitset (cleared again below) instead of a sort: the order of the
+    // positions does not matter to anyone (they are OR-ed into the filter;
+    // bitsOf sorts its own answer).
+    let total = 0;
+    for (let i = 0; i < t; i++) total += Math.max(0, bitsForTokens(strategy, t, i));
+    if (this.scratch.length < total) this.scratch = new Uint32Array(Math.max(total, 2 * this.scratch.length));
+    const out = this.scratch;
+    const mark = this.mark;
+    let n = 0;
+    try {
+      for (let i = 0; i < t; i++) {
+        const k = bitsForTokens(strategy, t, i);
+        if (k <= 0) continue;
+        const tok = tokens[i]!;
+        if (this.double !== undefined) {
+          let hh = this.doubleCache.get(tok);
+          if (hh === undefined) {
+            hh = this.double.indices(this.encodeToken(tok));
+            this.doubleCache.set(tok, hh);
+          }
+          const h1 = hh[0];
+          const h2 = hh[1];
+          for (let j = 0; j < k; j++) {
+            const b = (h1 + j * h2) % L;
+            const m = 1 << (b & 7);
+            if ((mark[b >>> 3]! & m) === 0) {
+              mark[b >>> 3]! |= m;
+              out[n++] = b;
+            }
+          }
+        } else {
+          const calls = Math.ceil(k / 32);
+          let vals = this.blakeCache.get(tok);
+          if (vals === undefined || vals.length < 32 * calls) {
+            vals = this.blake!.values(this.encodeToken(tok), calls);
+            this.blakeCache.set(tok, vals);
+          }
+          for (let j = 0; j < k; j++) {
+            const b = vals[j]! % L;
+            const m = 1 << (b & 7);
+            if ((mark[b >>> 3]! & m) === 0) {
+              mark[b >>> 3]! |= m;
+              out[n++] = b;
+            }
+          }
         }
-        const [h1, h2] = hh;
-        for (let j = 0; j < k; j++) out.push((h1 + j * h2) % L);
-      } else {
-        const calls = Math.ceil(k / 32);
-        let vals = this.blakeCache.get(tok);
-        if (vals === undefined || vals.length < 32 * calls) {
-          vals = this.blake!.values(this.encodeToken(tok), calls);
-          this.blakeCache.set(tok, vals);
-        }
-        for (let j = 0; j < k; j++) out.push(vals[j]! % L);
       }
+    } finally {
+      // Also after a token that cannot be encoded: the marks must be all zero for the next value.
+      for (let i = 0; i < n; i++) mark[out[i]! >>> 3] = 0;
     }
     // 16-bit entries halve the cache's memory whenever L allows.
-    const sorted = L <= 65536 ? Uint16Array.from(out).sort() : Uint32Array.from(out).sort();
-    let n = 0;
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
-    const result = sorted.slice(0, n);
+    const result: Positions = L <= 65536 ? Uint16Array.from(out.subarray(0, n)) : out.slice(0, n);
     this.valueCache.set(cacheKey, result);
     this.lastKey = cacheKey;
     this.lastPositions = result;

@@ -75,15 +75,28 @@ export class TokenEncodingError extends Error {}
 const utf8 = new TextEncoder();
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** A token's bytes. The result may be a view of a scratch buffer that the next call overwrites: hash it before encoding the next token. */
 export type TokenEncoder = (token: string) => Uint8Array;
 
 export function makeTokenEncoder(encoding: StringEncoding): TokenEncoder {
   switch (encoding) {
-    case 'utf-8':
+    case 'utf-8': {
+      let scratch = new Uint8Array(64);
       return (t) => {
+        // ASCII fast path: no regex, no allocation (the common case for n-grams of names).
+        const n = t.length;
+        if (n > scratch.length) scratch = new Uint8Array(2 * n);
+        let i = 0;
+        for (; i < n; i++) {
+          const c = t.charCodeAt(i);
+          if (c > 0x7f) break;
+          scratch[i] = c;
+        }
+        if (i === n) return scratch.subarray(0, n);
         if (LONE_SURROGATE.test(t)) throw new TokenEncodingError('value holds an unpaired surrogate (not encodable as utf-8)');
         return utf8.encode(t);
       };
+    }
     case 'ascii':
       return (t) => {
         const out = new Uint8Array(t.length);

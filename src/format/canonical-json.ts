@@ -24,7 +24,7 @@ export function canonicalJson(value: unknown, path = '$'): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new P20Error('CANONICAL_JSON', `value at ${path} is not a finite number`, {}, 70);
+        throw new P20Error('CANONICAL_JSON', `value at ${path} is not a finite number`, {});
       }
       return JSON.stringify(value);
     case 'object': {
@@ -34,7 +34,7 @@ export function canonicalJson(value: unknown, path = '$'): string {
       if (value instanceof Date) return JSON.stringify(value.toISOString());
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
-        throw new P20Error('CANONICAL_JSON', `value at ${path} is not a plain object`, {}, 70);
+        throw new P20Error('CANONICAL_JSON', `value at ${path} is not a plain object`, {});
       }
       const o = value as Record<string, unknown>;
       const keys = Object.keys(o).sort();
@@ -43,6 +43,6 @@ export function canonicalJson(value: unknown, path = '$'): string {
       return `{${parts.join(',')}}`;
     }
     default:
-      throw new P20Error('CANONICAL_JSON', `value at ${path} has type ${typeof value}, which JSON cannot carry`, {}, 70);
+      throw new P20Error('CANONICAL_JSON', `value at ${path} has type ${typeof value}, which JSON cannot carry`, {});
   }
 }

@@ -8,7 +8,7 @@
  * refused with file, line and field.
  */
 import { basename } from 'node:path';
-import { P20Error } from '../errors.js';
+import { type ErrorCode, P20Error } from '../errors.js';
 import { openCsv } from '../io/csv.js';
 
 export const LINKS_HEADER = ['record_id', 'linkage_id', 'score'] as const;
@@ -48,7 +48,7 @@ export interface LinksFile {
 }
 
 /** Index of the first of `names` in `header`, or REPORT_COLUMNS naming the file. */
-export function columnIndex(header: readonly string[], names: readonly string[], file: string, what: string, code = 'REPORT_COLUMNS'): number {
+export function columnIndex(header: readonly string[], names: readonly string[], file: string, what: string, code: ErrorCode = 'REPORT_COLUMNS'): number {
   for (const n of names) {
     const i = header.indexOf(n);
     if (i >= 0) return i;
@@ -57,7 +57,7 @@ export function columnIndex(header: readonly string[], names: readonly string[],
 }
 
 /** Parse a score cell: '' -> undefined; otherwise a number in [0, 1] or `code`. */
-export function parseScore(s: string, file: string, line: number, code: string): number | undefined {
+export function parseScore(s: string, file: string, line: number, code: ErrorCode): number | undefined {
   if (s === '') return undefined;
   const score = Number(s);
   if (!Number.isFinite(score) || score < 0 || score > 1 || s.trim() !== s) {

@@ -20,7 +20,7 @@ export function isValidPartyName(name: string): boolean {
 /** Return `name` if it is a valid party name; otherwise BAD_NAME (exit 2) naming `what`. */
 export function checkPartyName(name: unknown, what = 'name'): string {
   if (typeof name !== 'string' || !isValidPartyName(name)) {
-    throw new P20Error('BAD_NAME', `${what} must be ${PARTY_NAME_RULE} (got ${JSON.stringify(name)})`, { field: what }, 2);
+    throw new P20Error('BAD_NAME', `${what} must be ${PARTY_NAME_RULE} (got ${JSON.stringify(name)})`, { field: what });
   }
   return name;
 }

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { EXIT, P20Error, fsError } from '../errors.js';
+import { type ErrorCode, P20Error, fsError } from '../errors.js';
 import { findProtocolFile } from '../schema/linkage-schema.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { firstAjvError } from '../util/json-spec.js';
@@ -190,9 +190,9 @@ export function runReportProblem(doc: unknown, pointer = ''): { field: string; m
  * undefined when the file does not exist and `allowMissing` is set.
  * Refusals are `code` (exit 2) with file and field.
  */
-export async function readRunReport(path: string, code: string): Promise<LinkRunReport>;
-export async function readRunReport(path: string, code: string, allowMissing: true): Promise<LinkRunReport | undefined>;
-export async function readRunReport(path: string, code: string, allowMissing = false): Promise<LinkRunReport | undefined> {
+export async function readRunReport(path: string, code: ErrorCode): Promise<LinkRunReport>;
+export async function readRunReport(path: string, code: ErrorCode, allowMissing: true): Promise<LinkRunReport | undefined>;
+export async function readRunReport(path: string, code: ErrorCode, allowMissing = false): Promise<LinkRunReport | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -204,9 +204,9 @@ export async function readRunReport(path: string, code: string, allowMissing = f
 }
 
 /** Parse and check run-report.json text (see readRunReport). */
-export function parseRunReport(text: string, path: string, code: string): LinkRunReport {
+export function parseRunReport(text: string, path: string, code: ErrorCode): LinkRunReport {
   const bad = (why: string, field?: string): never => {
-    throw new P20Error(code, `is not a p20link link run report (${why})`, field === undefined ? { file: path } : { file: path, field }, EXIT.badInput);
+    throw new P20Error(code, `is not a p20link link run report (${why})`, field === undefined ? { file: path } : { file: path, field });
   };
   let j: unknown;
   try {

@@ -49,8 +49,8 @@ export interface LinkFilesOptions {
   threshold?: number;
   /** Lower bound of the clerical-review band, in (0, threshold). */
   reviewThreshold?: number;
-  /** Blocking (default: the schema's keys plus LSH, else LSH). */
-  blocking?: BlockingConfig;
+  /** Blocking, as a config or as spec text (`lsh`, `keys:birth_year+lsh`, `none`; default: the schema's keys plus LSH, else LSH). */
+  blocking?: BlockingConfig | string;
   /** Most records of one party in one cluster (default 1; raise when a party's file holds duplicates). */
   maxPerParty?: number;
   /** Truth CSV (entity_id,party,record_id): adds quality and blocking recall to the report. */
@@ -72,21 +72,21 @@ interface RunSettings {
 
 function checkOptions(o: LinkFilesOptions): void {
   const bad = (msg: string, field: string): never => {
-    throw new P20Error('LINK_OPTION', msg, { field }, 2);
+    throw new P20Error('LINK_OPTION', msg, { field });
   };
   const m = o.maxPerParty ?? 1;
   if (!Number.isInteger(m) || m < 1 || m > 1000) bad(`max-per-party must be a whole number from 1 to 1000, got ${m}`, 'max-per-party');
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)) bad(`workers must be a whole number from 1 to 256, got ${o.workers}`, 'workers');
   if (o.maxPairs !== undefined && (!Number.isInteger(o.maxPairs) || o.maxPairs < 1)) bad(`max-pairs must be a positive whole number, got ${o.maxPairs}`, 'max-pairs');
   if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
-  if (o.blocking !== undefined) validateBlockingConfig(o.blocking);
+  if (o.blocking !== undefined) validateBlockingConfig(typeof o.blocking === 'string' ? parseBlockingSpec(o.blocking) : o.blocking);
   // thresholds given outright are checked before any file is read (those from a schema once it is read)
   if (o.threshold !== undefined) checkThresholds(o.threshold, o.reviewThreshold);
 }
 
 function checkThresholds(threshold: number, review: number | undefined): void {
   const bad = (msg: string, field: string): never => {
-    throw new P20Error('LINK_OPTION', msg, { field }, 2);
+    throw new P20Error('LINK_OPTION', msg, { field });
   };
   if (!(typeof threshold === 'number' && threshold > 0 && threshold <= 1)) bad(`threshold must be a number in (0, 1], got ${threshold}`, 'threshold');
   if (review !== undefined && !(typeof review === 'number' && review > 0 && review < threshold)) {
@@ -103,7 +103,8 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
     ...(opts.reviewThreshold !== undefined ? { reviewThreshold: opts.reviewThreshold } : {}),
   });
   checkThresholds(s.threshold, s.reviewThreshold);
-  const blocking = opts.blocking ?? parseBlockingSpec(s.blocking);
+  const given = opts.blocking;
+  const blocking = given === undefined ? parseBlockingSpec(s.blocking) : typeof given === 'string' ? parseBlockingSpec(given) : given;
   validateBlockingConfig(blocking);
   return { threshold: s.threshold, reviewThreshold: s.reviewThreshold, blocking, maxPerParty: opts.maxPerParty ?? 1 };
 }
@@ -435,7 +436,6 @@ function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkR
         'STORE_CHANGED',
         'another link run was recorded in this linker store while this run was working, so the linkage IDs of this run could conflict with its; nothing was written: run again',
         { file: storePath },
-        EXIT.environment,
       );
     }
     const inputs = report.inputs;

@@ -69,7 +69,7 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
   } catch (e) {
     throw fsError(e, outDir, 'cannot use the output directory', 'LINK_OUT_DIR');
   }
-  if (!s.isDirectory()) throw new P20Error('LINK_OUT_DIR', '--out must be a directory, and this is a file', { file: outDir }, EXIT.badInput);
+  if (!s.isDirectory()) throw new P20Error('LINK_OUT_DIR', '--out must be a directory, and this is a file', { file: outDir });
   cleanStaleTemps(outDir);
   let names: string[];
   try {
@@ -83,7 +83,6 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
       'LINK_OUT_DIR_BUSY',
       `another run is writing into this directory (temporary file ${live[0]}); wait for it to finish or choose another --out`,
       { file: outDir },
-      EXIT.badInput,
     );
   }
   const own = names.filter((n) => parseTempName(n) === undefined);
@@ -95,7 +94,6 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
       'LINK_OUT_DIR_NOT_OURS',
       `${why}; a link run replaces its whole output directory, so give --out a new or empty directory (or the directory of an earlier run with the same --store)`,
       { file: outDir },
-      EXIT.badInput,
     );
   };
   if (prev === undefined) return refuse(`is not empty (${own.length} file(s), e.g. ${own[0]}) and holds no earlier link output (${REPORT_FILE})`);

@@ -69,7 +69,7 @@ export interface StepContext {
 }
 
 function fail(ctx: StepContext, path: string, message: string): never {
-  throw new P20Error('SCHEMA_EXTENSION', message, { file: ctx.source, field: path }, 2);
+  throw new P20Error('SCHEMA_EXTENSION', message, { file: ctx.source, field: path });
 }
 
 /** Validate a step list from JSON. Errors name the JSON path. */

@@ -101,7 +101,7 @@ export async function readRunReportHistogram(path: string): Promise<Histogram> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new P20Error('REPORT_RUN', 'the run report is not JSON', { file: path }, EXIT.badInput);
+    throw new P20Error('REPORT_RUN', 'the run report is not JSON', { file: path });
   }
   let histogram: unknown;
   let threshold: unknown;
@@ -113,7 +113,7 @@ export async function readRunReportHistogram(path: string): Promise<Histogram> {
     reviewThreshold = r.parameters.reviewThreshold;
   } else {
     const top = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
-    if (top.scoreHistogram === undefined) throw new P20Error('REPORT_RUN', 'no scoreHistogram in the run report', { file: path, field: 'scoreHistogram' }, EXIT.badInput);
+    if (top.scoreHistogram === undefined) throw new P20Error('REPORT_RUN', 'no scoreHistogram in the run report', { file: path, field: 'scoreHistogram' });
     const params = top.parameters !== null && typeof top.parameters === 'object' ? (top.parameters as Record<string, unknown>) : {};
     histogram = top.scoreHistogram;
     threshold = params.threshold;
@@ -126,7 +126,7 @@ export async function readRunReportHistogram(path: string): Promise<Histogram> {
     ] as const) {
       if (value === undefined) continue;
       const p = runReportProblem(value, pointer);
-      if (p) throw new P20Error('REPORT_RUN', `${field}${p.field === '(spec)' ? '' : `.${p.field}`} ${p.message}`, { file: path, field }, EXIT.badInput);
+      if (p) throw new P20Error('REPORT_RUN', `${field}${p.field === '(spec)' ? '' : `.${p.field}`} ${p.message}`, { file: path, field });
     }
   }
   const bins = asBins(histogram)!;

@@ -35,7 +35,6 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
         'REPORT_LINKS',
         '--links wants the linker\'s output directory (the one holding run-report.json and the <party>.links.csv files), or its run-report.json; this is a single file',
         { file: path },
-        EXIT.badInput,
       );
     }
     dir = dirname(path);
@@ -43,7 +42,7 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
   }
   const manifest = await readRunManifest(manifestPath);
   if (manifest !== undefined) {
-    if (manifest.parties.length < 2) throw new P20Error('REPORT_LINKS', `the run report lists ${manifest.parties.length} links file(s); expected at least two`, { file: manifestPath }, EXIT.badInput);
+    if (manifest.parties.length < 2) throw new P20Error('REPORT_LINKS', `the run report lists ${manifest.parties.length} links file(s); expected at least two`, { file: manifestPath });
     const out: LinksFile[] = [];
     for (const p of [...manifest.parties].sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0))) {
       const file = join(dir, p.output);
@@ -55,14 +54,13 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
           'REPORT_LINKS_STALE',
           `does not match ${manifestPath} (its SHA-256 differs): the directory holds files of another run; run link again or point --links at that run's directory`,
           { file },
-          EXIT.badInput,
         );
       }
       out.push(await readLinksFile(file, p.party));
     }
     return out;
   }
-  if (!st.isDirectory()) throw new P20Error('REPORT_LINKS', 'run report not found', { file: path }, EXIT.badInput);
+  if (!st.isDirectory()) throw new P20Error('REPORT_LINKS', 'run report not found', { file: path });
   let names: string[];
   try {
     names = await readdir(dir);

@@ -109,6 +109,6 @@ export interface LinkageSchema {
   source: string;
   /** The parsed JSON document exactly as read (the fingerprint is computed over it). */
   raw: unknown;
-  /** The top-level "p20link" extension object, if any (validated by the encode pipeline). */
+  /** The top-level "p20link" extension object, if any (validated by src/schema/extension.ts). */
   p20link?: Record<string, unknown>;
 }

@@ -64,7 +64,7 @@ function checkDetail(v: unknown, path: string): void {
   }
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (FORBIDDEN_KEY.test(k)) {
-      throw new P20Error('AUDIT_DETAIL', `audit detail may not carry a field named "${k}" (at ${path}): the audit log never holds secrets`, {}, 2);
+      throw new P20Error('AUDIT_DETAIL', `audit detail may not carry a field named "${k}" (at ${path}): the audit log never holds secrets`, {});
     }
     checkDetail(x, `${path}.${k}`);
   }
@@ -89,7 +89,7 @@ interface Row {
 function ensureTables(db: Db): void {
   const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
   if (!t) {
-    throw new P20Error('AUDIT_NO_LOG', 'this store has no audit log (open it with auditMigrations)', { file: db.name }, 2);
+    throw new P20Error('AUDIT_NO_LOG', 'this store has no audit log (open it with auditMigrations)', { file: db.name });
   }
 }
 
@@ -100,10 +100,10 @@ function ensureTables(db: Db): void {
 export function appendAudit(db: Db, event: AuditEvent, now: Date = new Date()): { seq: number; hash: string } {
   ensureTables(db);
   if (typeof event.type !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(event.type)) {
-    throw new P20Error('AUDIT_TYPE', `audit event type must be lower-case words joined by "-" (got ${JSON.stringify(event.type)})`, {}, 2);
+    throw new P20Error('AUDIT_TYPE', `audit event type must be lower-case words joined by "-" (got ${JSON.stringify(event.type)})`, {});
   }
   if (event.detail === null || typeof event.detail !== 'object' || Array.isArray(event.detail)) {
-    throw new P20Error('AUDIT_DETAIL', 'audit event detail must be a JSON object', {}, 2);
+    throw new P20Error('AUDIT_DETAIL', 'audit event detail must be a JSON object', {});
   }
   checkDetail(event.detail, 'detail');
   const detailJson = canonicalJson(event.detail, 'detail');

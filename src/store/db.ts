@@ -71,10 +71,10 @@ export function storeError(e: unknown, file: string, what = 'linker store'): unk
   const code = (e as { code?: unknown }).code;
   if (typeof code !== 'string') return e;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new P20Error('STORE_BUSY', `the ${what} is in use by another process (e.g. a link run) and stayed locked; try again when it has finished`, { file }, EXIT.environment);
+    return new P20Error('STORE_BUSY', `the ${what} is in use by another process (e.g. a link run) and stayed locked; try again when it has finished`, { file });
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
-    return new P20Error('STORE_DAMAGED', `not a p20link ${what} (not an SQLite database, or damaged)`, { file }, EXIT.badInput);
+    return new P20Error('STORE_DAMAGED', `not a p20link ${what} (not an SQLite database, or damaged)`, { file });
   }
   return fsError(e, file, `cannot use the ${what}`, 'STORE_OPEN');
 }
@@ -93,7 +93,7 @@ function prepareFile(path: string, mustExist: boolean, what: string): void {
     if (code !== 'ENOENT') throw storeError(e, path, what);
   }
   if (st) {
-    if (!st.isFile()) throw new P20Error('STORE_OPEN', `the ${what} is not a regular file`, { file: path }, 2);
+    if (!st.isFile()) throw new P20Error('STORE_OPEN', `the ${what} is not a regular file`, { file: path });
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
       try {
         chmodSync(path, st.mode & 0o700);
@@ -103,7 +103,7 @@ function prepareFile(path: string, mustExist: boolean, what: string): void {
     }
     return;
   }
-  if (mustExist) throw new P20Error('STORE_MISSING', `the ${what} does not exist`, { file: path }, 2);
+  if (mustExist) throw new P20Error('STORE_MISSING', `the ${what} does not exist`, { file: path });
   try {
     // an empty file is a valid new SQLite database; creating it here fixes its mode
     closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
@@ -118,10 +118,10 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Db {
   if (readOnly) {
     try {
       const st = statSync(path);
-      if (!st.isFile()) throw new P20Error('STORE_OPEN', `the ${what} is not a regular file`, { file: path }, 2);
+      if (!st.isFile()) throw new P20Error('STORE_OPEN', `the ${what} is not a regular file`, { file: path });
     } catch (e) {
       if (isP20Error(e)) throw e;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new P20Error('STORE_MISSING', `the ${what} does not exist`, { file: path }, 2);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new P20Error('STORE_MISSING', `the ${what} does not exist`, { file: path });
       throw storeError(e, path, what);
     }
   } else {
@@ -133,7 +133,7 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Db {
   } catch (e) {
     const t = storeError(e, path, what);
     if (isP20Error(t)) throw t;
-    throw new P20Error('STORE_OPEN', `cannot open the ${what}: ${(e as Error).message}`, { file: path }, 3);
+    throw new P20Error('STORE_OPEN', `cannot open the ${what}: ${(e as Error).message}`, { file: path });
   }
   meta.set(db, { file: path, what, waitMs: opts.waitMs ?? DEFAULT_STORE_WAIT_MS, onWait: opts.onWait ?? stderrWait });
   try {
@@ -172,7 +172,6 @@ function writeWithWait<T>(db: Db, attempt: () => T): T {
           'STORE_BUSY',
           `the ${m.what} stayed locked by another process (e.g. a link run) for ${Math.round(m.waitMs / 1000)} s; try again when it has finished`,
           { file: m.file },
-          3,
         );
       }
       if (!told) {

@@ -50,11 +50,11 @@ export function openResultLedger(path: string, opts: { party?: string; waitMs?: 
     const row = db.prepare('SELECT party FROM ledger_meta WHERE id = 1').get() as { party: string } | undefined;
     if (row) {
       if (party !== undefined && party !== row.party) {
-        throw new P20Error('LEDGER_PARTY', `this result ledger belongs to "${row.party}", not "${party}"`, { file: path }, 2);
+        throw new P20Error('LEDGER_PARTY', `this result ledger belongs to "${row.party}", not "${party}"`, { file: path });
       }
       return { db, party: row.party, file: path };
     }
-    if (party === undefined) throw new P20Error('LEDGER_PARTY', 'a new result ledger needs the agency\'s name (--party NAME)', { file: path }, 2);
+    if (party === undefined) throw new P20Error('LEDGER_PARTY', 'a new result ledger needs the agency\'s name (--party NAME)', { file: path });
     writeTransaction(db, () => db.prepare('INSERT INTO ledger_meta (id, party, created_at) VALUES (1, ?, ?)').run(party, new Date().toISOString()));
     return { db, party, file: path };
   } catch (e) {

@@ -43,21 +43,21 @@ export interface AllowList {
 function add(list: AllowList, s: AllowedSender): void {
   for (const o of list.senders.keys()) {
     if (o.toLowerCase() === s.name.toLowerCase()) {
-      throw new P20Error('ALLOW_DUPLICATE', o === s.name ? `allow-list names sender "${s.name}" twice` : `senders "${o}" and "${s.name}" differ only in letter case`, { file: list.source }, 2);
+      throw new P20Error('ALLOW_DUPLICATE', o === s.name ? `allow-list names sender "${s.name}" twice` : `senders "${o}" and "${s.name}" differ only in letter case`, { file: list.source });
     }
   }
   for (const o of list.senders.values()) {
     if (o.sign.fingerprint === s.sign.fingerprint) {
-      throw new P20Error('ALLOW_DUPLICATE', `senders "${o.name}" and "${s.name}" have the same signing key`, { file: list.source }, 2);
+      throw new P20Error('ALLOW_DUPLICATE', `senders "${o.name}" and "${s.name}" have the same signing key`, { file: list.source });
     }
   }
   for (const p of s.parties) {
     for (const o of list.senders.values()) {
-      if (o.parties.includes(p)) throw new P20Error('ALLOW_DUPLICATE', `party "${p}" is claimed by both senders "${o.name}" and "${s.name}"; a party may have one sender`, { file: list.source }, 2);
+      if (o.parties.includes(p)) throw new P20Error('ALLOW_DUPLICATE', `party "${p}" is claimed by both senders "${o.name}" and "${s.name}"; a party may have one sender`, { file: list.source });
     }
   }
   if (s.sign.commentName !== undefined && s.sign.commentName !== s.name) {
-    throw new P20Error('ALLOW_KEY_NAME', `the key file for sender "${s.name}" says it is ${JSON.stringify(s.sign.commentName)}'s key (wrong or substituted file)`, { file: s.source }, 2);
+    throw new P20Error('ALLOW_KEY_NAME', `the key file for sender "${s.name}" says it is ${JSON.stringify(s.sign.commentName)}'s key (wrong or substituted file)`, { file: s.source });
   }
   list.senders.set(s.name, s);
 }
@@ -74,37 +74,37 @@ export async function loadAllowList(path: string): Promise<AllowList> {
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new P20Error('ALLOW_PARSE', `allow-list is not valid JSON (${(e as Error).message})`, { file: path }, 2);
+    throw new P20Error('ALLOW_PARSE', `allow-list is not valid JSON (${(e as Error).message})`, { file: path });
   }
   const o = j as Record<string, unknown>;
   if (typeof j !== 'object' || j === null || o.format !== 'p20link/allowlist' || o.version !== 1 || !Array.isArray(o.senders)) {
-    throw new P20Error('ALLOW_PARSE', 'allow-list must be {"format":"p20link/allowlist","version":1,"senders":[…]}', { file: path }, 2);
+    throw new P20Error('ALLOW_PARSE', 'allow-list must be {"format":"p20link/allowlist","version":1,"senders":[…]}', { file: path });
   }
   const list: AllowList = { source: path, senders: new Map() };
   for (const [i, e] of (o.senders as unknown[]).entries()) {
     const field = `senders[${i}]`;
-    if (typeof e !== 'object' || e === null) throw new P20Error('ALLOW_PARSE', 'entry must be an object', { file: path, field }, 2);
+    if (typeof e !== 'object' || e === null) throw new P20Error('ALLOW_PARSE', 'entry must be an object', { file: path, field });
     const s = e as Record<string, unknown>;
     for (const k of Object.keys(s)) {
-      if (!['name', 'publicKey', 'fingerprint', 'parties'].includes(k)) throw new P20Error('ALLOW_PARSE', `unknown field "${k}"`, { file: path, field }, 2);
+      if (!['name', 'publicKey', 'fingerprint', 'parties'].includes(k)) throw new P20Error('ALLOW_PARSE', `unknown field "${k}"`, { file: path, field });
     }
     const name = checkPartyName(s.name, `${field}.name`);
-    if (typeof s.publicKey !== 'string' || s.publicKey.length === 0) throw new P20Error('ALLOW_PARSE', 'publicKey must be a path to the sender\'s NAME.pub.pem', { file: path, field: `${field}.publicKey` }, 2);
+    if (typeof s.publicKey !== 'string' || s.publicKey.length === 0) throw new P20Error('ALLOW_PARSE', 'publicKey must be a path to the sender\'s NAME.pub.pem', { file: path, field: `${field}.publicKey` });
     const keyPath = resolve(dirname(path), s.publicKey);
     const keys = await loadPublicKeys(keyPath);
     if (s.fingerprint !== undefined) {
       if (typeof s.fingerprint !== 'string' || !FINGERPRINT_RE.test(s.fingerprint)) {
-        throw new P20Error('ALLOW_PARSE', 'fingerprint must be "sha256:" + 64 hex digits', { file: path, field: `${field}.fingerprint` }, 2);
+        throw new P20Error('ALLOW_PARSE', 'fingerprint must be "sha256:" + 64 hex digits', { file: path, field: `${field}.fingerprint` });
       }
       if (s.fingerprint !== keys.sign.fingerprint) {
-        throw new P20Error('ALLOW_PIN', `pinned fingerprint ${s.fingerprint} does not match the signing key in ${keyPath} (${keys.sign.fingerprint})`, { file: path, field: `${field}.fingerprint` }, 2);
+        throw new P20Error('ALLOW_PIN', `pinned fingerprint ${s.fingerprint} does not match the signing key in ${keyPath} (${keys.sign.fingerprint})`, { file: path, field: `${field}.fingerprint` });
       }
     }
     let parties = [name];
     if (s.parties !== undefined) {
-      if (!Array.isArray(s.parties) || s.parties.length === 0) throw new P20Error('ALLOW_PARSE', 'parties must be a non-empty list of party names', { file: path, field: `${field}.parties` }, 2);
+      if (!Array.isArray(s.parties) || s.parties.length === 0) throw new P20Error('ALLOW_PARSE', 'parties must be a non-empty list of party names', { file: path, field: `${field}.parties` });
       parties = (s.parties as unknown[]).map((x, j) => checkPartyName(x, `${field}.parties[${j}]`));
-      if (new Set(parties).size !== parties.length) throw new P20Error('ALLOW_PARSE', 'parties lists a name twice', { file: path, field: `${field}.parties` }, 2);
+      if (new Set(parties).size !== parties.length) throw new P20Error('ALLOW_PARSE', 'parties lists a name twice', { file: path, field: `${field}.parties` });
     }
     add(list, { name, sign: keys.sign, source: keyPath, parties });
   }
@@ -116,7 +116,7 @@ export async function loadAllowDir(dir: string): Promise<AllowList> {
   try {
     names = await readdir(dir);
   } catch (e) {
-    throw new P20Error('ALLOW_DIR', `cannot read allow-list directory: ${fsErrorText(e)}`, { file: dir }, 2);
+    throw new P20Error('ALLOW_DIR', `cannot read allow-list directory: ${fsErrorText(e)}`, { file: dir });
   }
   const list: AllowList = { source: dir, senders: new Map() };
   const files: { name: string; path: string }[] = [];
@@ -125,21 +125,21 @@ export async function loadAllowDir(dir: string): Promise<AllowList> {
     if (!/\.pub\.pem$/i.test(f)) continue;
     const p = join(dir, f);
     if (!f.endsWith('.pub.pem')) {
-      throw new P20Error('ALLOW_DIR', `key file name ${JSON.stringify(f)} must end in ".pub.pem" exactly (lower case)`, { file: p }, 2);
+      throw new P20Error('ALLOW_DIR', `key file name ${JSON.stringify(f)} must end in ".pub.pem" exactly (lower case)`, { file: p });
     }
     const name = checkPartyName(f.slice(0, -'.pub.pem'.length), `${f} (sender name)`);
     const prev = lower.get(name.toLowerCase());
-    if (prev !== undefined) throw new P20Error('ALLOW_DUPLICATE', `senders "${prev}" and "${name}" differ only in letter case`, { file: dir }, 2);
+    if (prev !== undefined) throw new P20Error('ALLOW_DUPLICATE', `senders "${prev}" and "${name}" differ only in letter case`, { file: dir });
     lower.set(name.toLowerCase(), name);
     files.push({ name, path: p });
   }
   for (const { name, path: p } of files) {
     const st = await lstat(p);
-    if (st.isSymbolicLink()) throw new P20Error('ALLOW_DIR', 'is a symbolic link; copy the key file into the allow-list directory instead', { file: p }, 2);
-    if (!st.isFile()) throw new P20Error('ALLOW_DIR', 'is not a regular file', { file: p }, 2);
+    if (st.isSymbolicLink()) throw new P20Error('ALLOW_DIR', 'is a symbolic link; copy the key file into the allow-list directory instead', { file: p });
+    if (!st.isFile()) throw new P20Error('ALLOW_DIR', 'is not a regular file', { file: p });
     const keys = await loadPublicKeys(p);
     add(list, { name, sign: keys.sign, source: p, parties: [name] });
   }
-  if (list.senders.size === 0) throw new P20Error('ALLOW_EMPTY', 'allow-list directory has no NAME.pub.pem files', { file: dir }, 2);
+  if (list.senders.size === 0) throw new P20Error('ALLOW_EMPTY', 'allow-list directory has no NAME.pub.pem files', { file: dir });
   return list;
 }

@@ -273,7 +273,7 @@ function exactKeys(o: Record<string, unknown>, keys: string[]): boolean {
 /** Parse and check a header; throws PKG_FORMAT naming what is wrong. */
 export function parseHeader(bytes: Buffer, file: string): PackageHeader {
   const bad = (what: string): never => {
-    throw new P20Error('PKG_FORMAT', `package header ${what} (not a p20link package, or damaged)`, { file }, 2);
+    throw new P20Error('PKG_FORMAT', `package header ${what} (not a p20link package, or damaged)`, { file });
   };
   const parsed = parseCanonical(bytes);
   if ('reason' in parsed) return bad(parsed.reason);
@@ -281,7 +281,7 @@ export function parseHeader(bytes: Buffer, file: string): PackageHeader {
   if (!isObj(h)) return bad('is not a JSON object');
   if (h.format !== PACKAGE_FORMAT) return bad(`has format ${clip(JSON.stringify(h.format) ?? 'undefined')}`);
   if (h.version !== PACKAGE_VERSION) {
-    throw new P20Error('PKG_VERSION', `package version ${clip(JSON.stringify(h.version) ?? 'undefined')} is not supported (this tool reads version ${PACKAGE_VERSION})`, { file }, 2);
+    throw new P20Error('PKG_VERSION', `package version ${clip(JSON.stringify(h.version) ?? 'undefined')} is not supported (this tool reads version ${PACKAGE_VERSION})`, { file });
   }
   if (!exactKeys(h, HEADER_KEYS)) return bad('has missing or unknown fields');
   if (h.kind !== 'encoded' && h.kind !== 'result') return bad('has an unknown kind');
@@ -302,7 +302,7 @@ export function parseHeader(bytes: Buffer, file: string): PackageHeader {
 /** Parse and check a decrypted manifest; throws PKG_MANIFEST. */
 export function parseManifest(bytes: Buffer, file: string): PackageManifest {
   const bad = (what: string): never => {
-    throw new P20Error('PKG_MANIFEST', `manifest ${what}`, { file }, 2);
+    throw new P20Error('PKG_MANIFEST', `manifest ${what}`, { file });
   };
   const parsed = parseCanonical(bytes);
   if ('reason' in parsed) return bad(parsed.reason);

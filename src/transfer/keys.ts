@@ -19,7 +19,7 @@ import { access, constants as fsConstants, stat } from 'node:fs/promises';
 import forge from 'node-forge';
 import { P20Error } from '../errors.js';
 import { checkPartyName } from '../format/party.js';
-import { createNewFiles, fsErrorCode, refuseExisting, readSmallText } from './secure-file.js';
+import { createNewFiles, fsCode, fsErrorCode, refuseExisting, readSmallText } from './secure-file.js';
 
 /**
  * Key pairs for the linker and each agency.
@@ -132,11 +132,11 @@ function pemBlocks(text: string, file: string): PemBlock[] {
       let j = i + 1;
       for (; j < lines.length && !lines[j]!.startsWith('-----'); j++) body.push(lines[j]!.trim());
       if (j >= lines.length || lines[j] !== `-----END ${label}-----`) {
-        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (no matching END line)`, { file, line: i + 1 }, 2);
+        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (no matching END line)`, { file, line: i + 1 });
       }
       const b64 = body.join('');
       if (b64.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (body is not base64)`, { file, line: i + 1 }, 2);
+        throw new P20Error('KEY_PARSE', `malformed PEM block "${label}" at line ${i + 1} (body is not base64)`, { file, line: i + 1 });
       }
       out.push({ label, der: Buffer.from(b64, 'base64'), ...(comment ? { comment } : {}) });
       comment = undefined;
@@ -149,7 +149,7 @@ function pemBlocks(text: string, file: string): PemBlock[] {
       comment = m ? { name: m[1]!, ...(m[2] ? { fingerprint: m[2] } : {}) } : undefined;
       continue;
     }
-    throw new P20Error('KEY_PARSE', `unexpected text at line ${i + 1} (a key file holds only PEM blocks and # comment lines)`, { file, line: i + 1 }, 2);
+    throw new P20Error('KEY_PARSE', `unexpected text at line ${i + 1} (a key file holds only PEM blocks and # comment lines)`, { file, line: i + 1 });
   }
   return out;
 }
@@ -165,9 +165,9 @@ function publicKeyFromDer(der: Buffer, file: string): KeyObject {
   try {
     key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (e) {
-    throw new P20Error('KEY_PARSE', `not a valid public key (${(e as Error).message})`, { file }, 2);
+    throw new P20Error('KEY_PARSE', `not a valid public key (${(e as Error).message})`, { file });
   }
-  if (key.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${key.asymmetricKeyType ?? 'unknown'}, not RSA`, { file }, 2);
+  if (key.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${key.asymmetricKeyType ?? 'unknown'}, not RSA`, { file });
   return key;
 }
 
@@ -176,7 +176,7 @@ function rsaBits(key: KeyObject): number {
 }
 
 function checkBits(bits: number, file: string): void {
-  if (bits < MIN_MODULUS_BITS) throw new P20Error('KEY_WEAK', `RSA key has ${bits} bits; at least ${MIN_MODULUS_BITS} are required`, { file }, 2);
+  if (bits < MIN_MODULUS_BITS) throw new P20Error('KEY_WEAK', `RSA key has ${bits} bits; at least ${MIN_MODULUS_BITS} are required`, { file });
 }
 
 /** A comment line that pins a fingerprint must match the key after it. */
@@ -186,7 +186,6 @@ function checkPinnedComment(b: PemBlock, fingerprint: string, file: string): voi
       'KEY_PIN_MISMATCH',
       `the comment line before a key names fingerprint ${b.comment.fingerprint} but the key is ${fingerprint} (the key was replaced; ask its owner for the real file and compare fingerprints over a second channel)`,
       { file },
-      2,
     );
   }
 }
@@ -196,14 +195,14 @@ export async function loadPublicKeys(path: string): Promise<PublicKeys> {
   const text = await readSmallText(path, 'public key file');
   const all = pemBlocks(text, path);
   if (all.some((b) => /PRIVATE/.test(b.label))) {
-    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file, where a public key (NAME.pub.pem) is needed: --to and the allow-list take the other party\'s public key; your private key goes to --sign / --key', { file: path }, 2);
+    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file, where a public key (NAME.pub.pem) is needed: --to and the allow-list take the other party\'s public key; your private key goes to --sign / --key', { file: path });
   }
   const blocks = all.filter((b) => b.label === 'PUBLIC KEY');
   if (blocks.length !== all.length) {
-    throw new P20Error('KEY_PARSE', `unexpected PEM block "${all.find((b) => b.label !== 'PUBLIC KEY')!.label}" in a public key file`, { file: path }, 2);
+    throw new P20Error('KEY_PARSE', `unexpected PEM block "${all.find((b) => b.label !== 'PUBLIC KEY')!.label}" in a public key file`, { file: path });
   }
   if (blocks.length !== 1 && blocks.length !== 2) {
-    throw new P20Error('KEY_PARSE', `expected 1 or 2 "PUBLIC KEY" PEM blocks, found ${blocks.length}`, { file: path }, 2);
+    throw new P20Error('KEY_PARSE', `expected 1 or 2 "PUBLIC KEY" PEM blocks, found ${blocks.length}`, { file: path });
   }
   const infos = blocks.map((b, i): PublicKeyInfo => {
     const k = publicKeyFromDer(b.der, path);
@@ -248,15 +247,15 @@ export interface PassphraseSource {
  */
 export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (src.env !== undefined && src.file !== undefined) {
-    throw new P20Error('PASSPHRASE', 'give the passphrase either by environment variable or by file, not both', {}, 2);
+    throw new P20Error('PASSPHRASE', 'give the passphrase either by environment variable or by file, not both', {});
   }
   if (src.env !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(src.env)) {
-      throw new P20Error('PASSPHRASE', '--passphrase-env takes the NAME of an environment variable (letters, digits, _), not the passphrase itself', { field: 'passphrase-env' }, 2);
+      throw new P20Error('PASSPHRASE', '--passphrase-env takes the NAME of an environment variable (letters, digits, _), not the passphrase itself', { field: 'passphrase-env' });
     }
     const v = env[src.env];
     if (v === undefined || v.length === 0) {
-      throw new P20Error('PASSPHRASE', 'the environment variable named by --passphrase-env is not set or empty', { field: 'passphrase-env' }, 2);
+      throw new P20Error('PASSPHRASE', 'the environment variable named by --passphrase-env is not set or empty', { field: 'passphrase-env' });
     }
     return v;
   }
@@ -265,19 +264,18 @@ export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessE
     try {
       st = await stat(src.file);
     } catch (e) {
-      throw new P20Error('PASSPHRASE', `cannot read the passphrase file: ${fsErrorCode(e)}`, { file: src.file }, 2);
+      throw new P20Error('PASSPHRASE', `cannot read the passphrase file: ${fsErrorCode(e)}`, { file: src.file });
     }
-    if (!st.isFile()) throw new P20Error('PASSPHRASE', 'the passphrase file is not a regular file', { file: src.file }, 2);
+    if (!st.isFile()) throw new P20Error('PASSPHRASE', 'the passphrase file is not a regular file', { file: src.file });
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
       throw new P20Error(
         'PASSPHRASE_FILE_MODE',
         `the passphrase file is readable by other users (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}); run \`chmod 600 ${src.file}\``,
         { file: src.file },
-        2,
       );
     }
     const v = (await readSmallText(src.file, 'passphrase file', 4096)).replace(/\r?\n$/, '');
-    if (v.length === 0) throw new P20Error('PASSPHRASE', 'passphrase file is empty', { file: src.file }, 2);
+    if (v.length === 0) throw new P20Error('PASSPHRASE', 'passphrase file is empty', { file: src.file });
     return v;
   }
   return undefined;
@@ -286,15 +284,15 @@ export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessE
 function privateKeyObject(block: PemBlock, passphrase: string | undefined, file: string): KeyObject {
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY';
   if (encrypted && passphrase === undefined) {
-    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected; give --passphrase-env VAR or --passphrase-file FILE', { file }, 2);
+    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected; give --passphrase-env VAR or --passphrase-file FILE', { file });
   }
   try {
     if (encrypted) return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: passphrase! });
     const type = block.label === 'RSA PRIVATE KEY' ? 'pkcs1' : 'pkcs8';
     return createPrivateKey({ key: block.der, format: 'der', type });
   } catch (e) {
-    if (encrypted) throw new P20Error('KEY_PASSPHRASE_WRONG', 'cannot decrypt the private key: wrong passphrase (or damaged key file)', { file }, 2);
-    throw new P20Error('KEY_PARSE', `not a valid private key (${(e as Error).message})`, { file }, 2);
+    if (encrypted) throw new P20Error('KEY_PASSPHRASE_WRONG', 'cannot decrypt the private key: wrong passphrase (or damaged key file)', { file });
+    throw new P20Error('KEY_PARSE', `not a valid private key (${(e as Error).message})`, { file });
   }
 }
 
@@ -308,18 +306,18 @@ export async function loadPrivateKeys(path: string, passphrase?: string): Promis
   const blocks = all.filter((b) => /PRIVATE KEY$/.test(b.label));
   // what kind of file it is comes first: "chmod 600" is no advice for a public key given by mistake
   if (blocks.length === 0 && all.some((b) => b.label === 'PUBLIC KEY')) {
-    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a PUBLIC key file, where your private key (NAME.key.pem) is needed: --sign and --key take your own private key; the other party\'s public key goes to --to / the allow-list', { file: path }, 2);
+    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a PUBLIC key file, where your private key (NAME.key.pem) is needed: --sign and --key take your own private key; the other party\'s public key goes to --to / the allow-list', { file: path });
   }
   if (blocks.length !== 1 && blocks.length !== 2) {
-    throw new P20Error('KEY_PARSE', `expected 1 or 2 private-key PEM blocks, found ${blocks.length}`, { file: path }, 2);
+    throw new P20Error('KEY_PARSE', `expected 1 or 2 private-key PEM blocks, found ${blocks.length}`, { file: path });
   }
   const st = await stat(path);
   if ((st.mode & 0o077) !== 0) {
-    throw new P20Error('KEY_PERMISSIONS', `private key file can be read by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`, { file: path }, 2);
+    throw new P20Error('KEY_PERMISSIONS', `private key file can be read by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`, { file: path });
   }
   const infos = blocks.map((b, i): PrivateKeyInfo => {
     const ko = privateKeyObject(b, passphrase, path);
-    if (ko.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${ko.asymmetricKeyType ?? 'unknown'}, not RSA`, { file: path }, 2);
+    if (ko.asymmetricKeyType !== 'rsa') throw new P20Error('KEY_PARSE', `key is ${ko.asymmetricKeyType ?? 'unknown'}, not RSA`, { file: path });
     const bits = rsaBits(ko);
     checkBits(bits, path);
     const spki = createPublicKey(ko).export({ type: 'spki', format: 'der' });
@@ -391,10 +389,10 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<Gen
   const name = checkPartyName(opts.name);
   const bits = opts.bits ?? DEFAULT_MODULUS_BITS;
   if (!Number.isInteger(bits) || bits < MIN_MODULUS_BITS || bits > 8192) {
-    throw new P20Error('KEY_BITS', `key size must be ${MIN_MODULUS_BITS}..8192 bits`, {}, 2);
+    throw new P20Error('KEY_BITS', `key size must be ${MIN_MODULUS_BITS}..8192 bits`, {});
   }
   if (opts.passphrase !== undefined && opts.passphrase.length < 8) {
-    throw new P20Error('PASSPHRASE', 'passphrase must be at least 8 characters', {}, 2);
+    throw new P20Error('PASSPHRASE', 'passphrase must be at least 8 characters', {});
   }
   const privateFile = join(opts.outDir, `${name}.key.pem`);
   const publicFile = join(opts.outDir, `${name}.pub.pem`);
@@ -406,10 +404,9 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<Gen
   } catch (e) {
     const code = fsErrorCode(e);
     throw new P20Error(
-      'KEY_OUT_DIR',
+      code === 'ENOENT' || code === 'ENOTDIR' ? 'KEY_OUT_DIR' : fsCode(e, 'ENV_IO'),
       code === 'ENOENT' ? 'the output directory does not exist (create it first)' : code === 'ENOTDIR' ? 'the output path is not a directory' : `cannot write to the output directory (${code})`,
       { file: opts.outDir },
-      code === 'ENOENT' || code === 'ENOTDIR' ? 2 : 3,
     );
   }
   await refuseExisting(privateFile, 'private key file');

@@ -9,7 +9,7 @@ import { silentProgress, type Progress } from '../io/progress.js';
 import type { Db } from '../store/db.js';
 import { canonicalJson } from '../format/canonical-json.js';
 import { appendAudit } from '../store/audit-log.js';
-import { fsErrorText, fsExitCode } from './secure-file.js';
+import { fsCode, fsErrorText } from './secure-file.js';
 import { checkPartyName } from '../format/party.js';
 import { oaepWrap, pssSign, type PrivateKeys, type PublicKeys } from './keys.js';
 import {
@@ -77,7 +77,7 @@ async function describeContent(input: string, kind: PackageKind): Promise<{ rowC
       h = await readEncodedHeader(input);
     } catch (e) {
       if (e instanceof P20Error && (e.code === 'ENCODED_FORMAT' || e.code === 'ENCODED_EMPTY')) {
-        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location, 2);
+        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location);
       }
       throw e;
     }
@@ -95,31 +95,31 @@ async function describeContent(input: string, kind: PackageKind): Promise<{ rowC
  */
 export async function packageFile(opts: PackageFileOptions): Promise<PackageFileResult> {
   const name = checkPartyName(opts.name, 'name');
-  if (opts.kind !== 'encoded' && opts.kind !== 'result') throw new P20Error('PKG_KIND', `kind must be "encoded" or "result" (got ${JSON.stringify(opts.kind)})`, {}, 2);
+  if (opts.kind !== 'encoded' && opts.kind !== 'result') throw new P20Error('PKG_KIND', `kind must be "encoded" or "result" (got ${JSON.stringify(opts.kind)})`, {});
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) throw new P20Error('PKG_CHUNK', `chunk size must be ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}`, { field: 'chunk-size' }, 2);
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) throw new P20Error('PKG_CHUNK', `chunk size must be ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}`, { field: 'chunk-size' });
   const progress = opts.progress ?? silentProgress;
   const st = await stat(opts.input).catch((e: NodeJS.ErrnoException) => {
-    throw new P20Error('PKG_INPUT', `cannot read input: ${fsErrorText(e)}`, { file: opts.input }, fsExitCode(e));
+    throw new P20Error(fsCode(e, 'PKG_INPUT'), `cannot read input: ${fsErrorText(e)}`, { file: opts.input });
   });
-  if (!st.isFile()) throw new P20Error('PKG_INPUT', 'input is not a regular file', { file: opts.input }, 2);
+  if (!st.isFile()) throw new P20Error('PKG_INPUT', 'input is not a regular file', { file: opts.input });
   const outDir = await stat(dirname(resolve(opts.output))).catch(() => undefined);
-  if (!outDir?.isDirectory()) throw new P20Error('PKG_WRITE', 'the output directory does not exist', { file: opts.output }, 2);
+  if (!outDir?.isDirectory()) throw new P20Error('PKG_WRITE', 'the output directory does not exist', { file: opts.output });
   const desc = await describeContent(opts.input, opts.kind);
   if (opts.party !== undefined) {
     const party = checkPartyName(opts.party, 'party');
     if (opts.kind === 'encoded' && desc.party !== party) {
-      throw new P20Error('PKG_PARTY', `--party ${party} differs from the party "${clip(String(desc.party))}" the encoded file was made for; the linker would refuse the package`, { file: opts.input }, 2);
+      throw new P20Error('PKG_PARTY', `--party ${party} differs from the party "${clip(String(desc.party))}" the encoded file was made for; the linker would refuse the package`, { file: opts.input });
     }
     desc.party = party;
   }
   if (opts.kind === 'result' && desc.party === null) {
-    throw new P20Error('PKG_PARTY', 'a result package must name the agency it is for (--party NAME): the agency refuses results addressed to anyone else', { field: 'party' }, 2);
+    throw new P20Error('PKG_PARTY', 'a result package must name the agency it is for (--party NAME): the agency refuses results addressed to anyone else', { field: 'party' });
   }
 
   const key = randomBytes(32);
   const contentId = opts.contentId ?? randomBytes(16).toString('hex');
-  if (!/^[0-9a-f]{32}$/.test(contentId)) throw new P20Error('PKG_CONTENT_ID', 'content id must be 32 lower-case hex digits', { field: 'contentId' }, 2);
+  if (!/^[0-9a-f]{32}$/.test(contentId)) throw new P20Error('PKG_CONTENT_ID', 'content id must be 32 lower-case hex digits', { field: 'contentId' });
   const prefix = randomBytes(4);
   const header: PackageHeader = {
     format: PACKAGE_FORMAT,

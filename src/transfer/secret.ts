@@ -25,7 +25,7 @@ export function newSecretText(): string {
 /** Create a new secret file. Returns nothing: the secret is never handed back for printing. */
 export async function newSecret(path: string): Promise<void> {
   const text = newSecretText();
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new P20Error('SECRET_GEN', 'internal: secret has an unexpected form', {}, 70);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) throw new P20Error('SECRET_GEN', 'internal: secret has an unexpected form', {});
   await createNewFile(path, `${text}\n`, 0o600, 'secret file');
 }
 
@@ -84,9 +84,9 @@ export function isStrongSecretText(text: string): boolean {
 }
 
 function checkText(text: string, where: { file?: string; field?: string }, src: SecretSource): Uint8Array {
-  if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where, 2);
+  if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where);
   if ([...text].length < MIN_SECRET_CHARS) {
-    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a random secret (p20link secret new --out FILE)`, where, 2);
+    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a random secret (p20link secret new --out FILE)`, where);
   }
   if (!isStrongSecretText(text)) {
     if (!src.allowWeak) {
@@ -94,7 +94,6 @@ function checkText(text: string, where: { file?: string; field?: string }, src: 
         'SECRET_WEAK',
         `the linkage secret is not in the \`p20link secret new\` format (base64url of at least ${MIN_SECRET_BYTES} random bytes), so it may be guessable: anyone holding one encoded file can test guesses offline against its key check value and blocking values. Make one with \`p20link secret new --out FILE\`, or accept this one with --allow-weak-secret`,
         where,
-        2,
       );
     }
     (src.warn ?? ((m: string) => process.stderr.write(`p20link: warning: ${m}\n`)))(
@@ -106,7 +105,7 @@ function checkText(text: string, where: { file?: string; field?: string }, src: 
 
 export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
   if ((src.file === undefined) === (src.env === undefined)) {
-    throw new P20Error('SECRET_SOURCE', 'give the linkage secret with exactly one of --secret-file PATH or --secret-env NAME (never on the command line itself)', {}, 2);
+    throw new P20Error('SECRET_SOURCE', 'give the linkage secret with exactly one of --secret-file PATH or --secret-env NAME (never on the command line itself)', {});
   }
   if (src.file !== undefined) {
     const file = src.file;
@@ -141,7 +140,7 @@ export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = pro
   }
   const name = src.env!;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new P20Error('SECRET_ENV', `--secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself`, {}, 2);
+    throw new P20Error('SECRET_ENV', `--secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself`, {});
   }
   const value = env[name];
   // The name is not repeated: a user who mistakenly passed the secret itself as the name would see it in logs.

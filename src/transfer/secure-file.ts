@@ -1,6 +1,6 @@
 import { open, link, unlink, access, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { EXIT, P20Error, describeErrno, errnoCode, fsError, isEnvironmentError } from '../errors.js';
+import { type ErrorCode, P20Error, describeErrno, environmentCodeOf, errnoCode, fsError } from '../errors.js';
 import { tempPathFor } from '../io/atomic-file.js';
 
 export function fsErrorCode(e: unknown): string {
@@ -13,9 +13,9 @@ export function fsErrorText(e: unknown): string {
   return c ? describeErrno(c) : 'unexpected error';
 }
 
-/** Exit code for a file-system failure: 3 when the environment is at fault (docs/exit-codes.md), else 2. */
-export function fsExitCode(e: unknown): number {
-  return isEnvironmentError(e) ? EXIT.environment : EXIT.badInput;
+/** The error code for a file-system failure: the environment's own code (ENV_DISK_FULL, ...) when it is at fault, else `inputCode`. */
+export function fsCode(e: unknown, inputCode: ErrorCode): ErrorCode {
+  return environmentCodeOf(e) ?? inputCode;
 }
 
 interface NewFile {
@@ -65,10 +65,9 @@ export async function createNewFiles(files: readonly NewFile[]): Promise<void> {
       } catch (e) {
         const code = fsErrorCode(e);
         throw new P20Error(
-          code === 'EEXIST' ? 'FILE_EXISTS' : 'FILE_CREATE',
+          code === 'EEXIST' ? 'FILE_EXISTS' : fsCode(e, 'FILE_CREATE'),
           code === 'EEXIST' ? `${f.what} already exists; refusing to overwrite it` : `cannot create ${f.what}: ${fsErrorText(e)}`,
           { file: f.path },
-          code === 'EEXIST' ? 2 : fsExitCode(e),
         );
       }
       placed.push(f.path);
@@ -92,7 +91,7 @@ export async function refuseExisting(path: string, what: string): Promise<void> 
   } catch {
     return;
   }
-  throw new P20Error('FILE_EXISTS', `${what} already exists; refusing to overwrite it`, { file: path }, 2);
+  throw new P20Error('FILE_EXISTS', `${what} already exists; refusing to overwrite it`, { file: path });
 }
 
 /** Read a small text file, naming it in the error. */
@@ -101,10 +100,10 @@ export async function readSmallText(path: string, what: string, maxBytes = 1 << 
   try {
     st = await stat(path);
   } catch (e) {
-    throw new P20Error('FILE_READ', `cannot read ${what}: ${fsErrorText(e)}`, { file: path }, fsExitCode(e));
+    throw new P20Error(fsCode(e, 'FILE_READ'), `cannot read ${what}: ${fsErrorText(e)}`, { file: path });
   }
-  if (!st.isFile()) throw new P20Error('FILE_READ', `${what} is not a regular file`, { file: path }, 2);
-  if (st.size > maxBytes) throw new P20Error('FILE_READ', `${what} is too large (${st.size} bytes)`, { file: path }, 2);
+  if (!st.isFile()) throw new P20Error('FILE_READ', `${what} is not a regular file`, { file: path });
+  if (st.size > maxBytes) throw new P20Error('FILE_READ', `${what} is too large (${st.size} bytes)`, { file: path });
   return readFile(path, 'utf8');
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants, linkSync, unlinkSync } from 'node:fs';
 import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { P20Error, isP20Error } from '../errors.js';
+import { type ErrorCode, P20Error, isP20Error } from '../errors.js';
 import { tempPathFor } from '../io/atomic-file.js';
 import { readEncodedHeader } from '../format/encoded-file.js';
 import { silentProgress, type Progress } from '../io/progress.js';
@@ -13,7 +13,7 @@ import type { AllowList, AllowedSender } from './allow-list.js';
 import { oaepUnwrap, pssVerify, type PrivateKeys } from './keys.js';
 import { acceptedBefore, recordAccepted } from '../store/replay.js';
 import { checkResult, recordResult, type ResultLedger } from '../store/result-ledger.js';
-import { fsErrorText, fsExitCode } from './secure-file.js';
+import { fsCode, fsErrorText } from './secure-file.js';
 import {
   MAGIC,
   MAX_HEADER_BYTES,
@@ -141,7 +141,7 @@ export async function unpackFile(opts: UnpackFileOptions): Promise<UnpackFileRes
   }
 }
 
-type Refuse = (code: string, msg: string) => never;
+type Refuse = (code: ErrorCode, msg: string) => never;
 
 /** What pass 1 established about the file. */
 interface Verified {
@@ -176,7 +176,7 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
   const file = opts.input;
   const progress = opts.progress ?? silentProgress;
   const refuse: Refuse = (code, msg) => {
-    throw new P20Error(code, `package refused: ${msg}`, { file }, 2);
+    throw new P20Error(code, `package refused: ${msg}`, { file });
   };
   await checkRequest(opts);
   const fh = await openPackage(file);
@@ -200,17 +200,17 @@ async function unpackInner(opts: UnpackFileOptions, seen: Seen): Promise<UnpackF
 async function checkRequest(opts: UnpackFileOptions): Promise<void> {
   const file = opts.input;
   if (opts.expectKind !== 'encoded' && opts.expectKind !== 'result') {
-    throw new P20Error('PKG_KIND', 'say which kind of package you expect: "encoded" at the linker, "result" at an agency', { field: 'kind' }, 2);
+    throw new P20Error('PKG_KIND', 'say which kind of package you expect: "encoded" at the linker, "result" at an agency', { field: 'kind' });
   }
   if (opts.expectKind === 'encoded' && !opts.store) {
-    throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store (--store linker.db) for replay protection and the audit log', { file }, 2);
+    throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store (--store linker.db) for replay protection and the audit log', { file });
   }
   if (opts.expectKind === 'result' && !opts.ledger) {
-    throw new P20Error('PKG_NO_LEDGER', 'a result package can only be accepted with the agency\'s result ledger (--ledger FILE --party NAME), which refuses replayed, stale and misaddressed results', { file }, 2);
+    throw new P20Error('PKG_NO_LEDGER', 'a result package can only be accepted with the agency\'s result ledger (--ledger FILE --party NAME), which refuses replayed, stale and misaddressed results', { file });
   }
   try {
     await stat(opts.output);
-    throw new P20Error('PKG_OUTPUT_EXISTS', 'output already exists; refusing to overwrite it', { file: opts.output }, 2);
+    throw new P20Error('PKG_OUTPUT_EXISTS', 'output already exists; refusing to overwrite it', { file: opts.output });
   } catch (e) {
     if (isP20Error(e)) throw e;
   }
@@ -220,7 +220,7 @@ async function openPackage(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'r');
   } catch (e) {
-    throw new P20Error('PKG_OPEN', `cannot open package: ${fsErrorText(e)}`, { file }, fsExitCode(e));
+    throw new P20Error(fsCode(e, 'PKG_OPEN'), `cannot open package: ${fsErrorText(e)}`, { file });
   }
 }
 
@@ -334,7 +334,7 @@ async function decryptAndRecheck(fh: FileHandle, v: Verified, work: Work, output
   try {
     out = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
-    throw new P20Error('PKG_WRITE', `cannot create the output: ${fsErrorText(e)}`, { file: output }, fsExitCode(e));
+    throw new P20Error(fsCode(e, 'PKG_WRITE'), `cannot create the output: ${fsErrorText(e)}`, { file: output });
   }
   work.temp = temp;
   try {
@@ -482,10 +482,9 @@ function placeOutput(temp: string, output: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new P20Error(
-      code === 'EEXIST' ? 'PKG_OUTPUT_EXISTS' : 'PKG_WRITE',
+      code === 'EEXIST' ? 'PKG_OUTPUT_EXISTS' : fsCode(e, 'PKG_WRITE'),
       code === 'EEXIST' ? 'output already exists; refusing to overwrite it' : `cannot write output: ${fsErrorText(e)}`,
       { file: output },
-      code === 'EEXIST' ? 2 : fsExitCode(e),
     );
   }
 }

@@ -5,13 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { EXIT, P20Error, fsError, isEnvironmentError } from '../errors.js';
+import { type ErrorCode, P20Error, fsError, isEnvironmentError } from '../errors.js';
 
 export interface ReadJsonOptions {
   /** Error code when the text is not JSON (and, without `readCode`, when the file cannot be read). */
-  code: string;
+  code: ErrorCode;
   /** Error code when the file cannot be read (default: `code`). */
-  readCode?: string;
+  readCode?: ErrorCode;
   /** Drop a leading UTF-8 byte-order mark before parsing (default false). */
   stripBom?: boolean;
 }
@@ -31,7 +31,7 @@ export async function readJsonFile(path: string, what: string | undefined, opts:
     if (isEnvironmentError(e)) throw fsError(e, path, action);
     // a missing or unreadable input is bad input (exit 2); the message keeps its errno name, which callers' users grep for
     const reason = (e as NodeJS.ErrnoException).code ?? 'operating-system error';
-    throw new P20Error(opts.readCode ?? opts.code, `${action}: ${reason}`, { file: path }, EXIT.badInput);
+    throw new P20Error(opts.readCode ?? opts.code, `${action}: ${reason}`, { file: path });
   }
   if (opts.stripBom && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {

@@ -157,3 +157,13 @@ describe('band keys', () => {
     expect(code(() => countKeptPairs(p, null, parseBlockingSpec('keys:yob'), []))).toMatch(/k12\.enc.*block column "yob"/);
   });
 });
+
+describe('validateBlockingConfig at the library boundary', () => {
+  it('refuses what is not a blocking configuration (a bare string, an unknown kind, a union without parts) instead of proposing no pairs', async () => {
+    const { validateBlockingConfig } = await import('../../src/link/blocking/config.js');
+    for (const bad of ['none', { kind: 'everything' }, { kind: 'union' }, { kind: 'union', parts: [{ kind: 'nope' }] }, null]) {
+      expect(() => validateBlockingConfig(bad as never)).toThrow(/blocking configuration|union needs/);
+    }
+    expect(() => validateBlockingConfig({ kind: 'none' })).not.toThrow();
+  });
+});

@@ -106,6 +106,17 @@ export function isAllPairs(c: BlockingConfig): boolean {
 
 /** Check a config built in code (not parsed): ranges and non-empty names. */
 export function validateBlockingConfig(c: BlockingConfig): void {
+  const kinds = ['none', 'lsh', 'keys', 'union'];
+  const check = (x: unknown): void => {
+    const k = typeof x === 'object' && x !== null ? (x as { kind?: unknown }).kind : undefined;
+    if (typeof k !== 'string' || !kinds.includes(k)) throw bad(typeof x === 'string' ? x : '', 'not a blocking configuration (expected kind none, lsh, keys or union)');
+    if (k === 'union') {
+      const parts = (x as { parts?: unknown }).parts;
+      if (!Array.isArray(parts)) throw bad('', 'a union needs a list of parts');
+      parts.forEach(check);
+    }
+  };
+  check(c);
   for (const p of leafParts(c)) {
     if (p.kind === 'lsh') {
       if (!Number.isInteger(p.bands) || p.bands < 1 || p.bands > MAX_LSH_BANDS) throw bad(formatBlockingSpec(c), `bands must be 1..${MAX_LSH_BANDS}`);
