@@ -12,11 +12,19 @@
  *
  * The runs are interleaved (p20link, anonlink, limit; repeated) so that a
  * change in machine load hits all of them; the median of the rounds is used.
- * Nothing is fetched from the network. Encode figures are not measured here
- * (npm run bench:encode measures the encoder); their fields are null.
+ * Nothing is fetched from the network.
+ *
+ * Encode: FEBRL-like generated rows with mostly distinct values
+ * (bench/encode.ts writeFebrlCsv), protocols/schemas/febrl.json, encoded by
+ * p20link in a child process with its token caches off, one thread, and by
+ * clkhash's generate_clks (max_workers=1) when the Python can import it;
+ * rows per CPU-second, interleaved, medians; `encodeVsClkhash` is their
+ * ratio. `encodePeakMiB1M` is the peak RSS of a child process encoding
+ * 1,000,000 P-20W rows (skip with --skip-1m).
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
- * Last line: {"encodeVsClkhash": null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": null}
+ *          --encode-rows 20000  --skip-1m
+ * Last line: {"encodeVsClkhash": r|null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": m|null}
  * Exit codes: 0 figures printed; 1 an anchor found a different number of
  * pairs than p20link on the same data (the figures do not verify); 2 bad
  * option; 3 environment error (temporary files); 70 internal error.
@@ -28,6 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeStatus } from '../src/link/kernel/native.js';
 import { randomParty, timeDice } from './dice.js';
+import { runEncodeChild, writeFebrlCsv, writeP20wCsv } from './encode.js';
 
 function arg(name: string, d: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,8 +46,10 @@ function arg(name: string, d: string): string {
 const n = Number(arg('n', '20000'));
 const t = Number(arg('t', '0.8'));
 const rounds = Number(arg('rounds', '3'));
-if (!Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1) {
-  process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds >= 1\n');
+const encodeRows = Number(arg('encode-rows', '20000'));
+const skip1m = process.argv.includes('--skip-1m');
+if (!Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(encodeRows) || encodeRows < 100) {
+  process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds >= 1, --encode-rows >= 100\n');
   process.exit(2);
 }
 let mismatch = false;
@@ -86,6 +97,56 @@ cpu = time.process_time() - t0
 print(json.dumps({"kept": len(res[0]), "cpu": cpu}))
 `;
 
+/** clkhash's generate_clks on the same CSV, one process (max_workers=1), timed by process_time(). */
+const CLKHASH_PY = `
+import json, sys, time, csv
+from clkhash import clk
+from clkhash.schema import from_json_dict
+d = json.load(open(sys.argv[1])); d.pop('p20link', None)
+schema = from_json_dict(d)
+rows = list(csv.reader(open(sys.argv[2], newline='')))[1:]
+t0 = time.process_time()
+out = clk.generate_clks(rows, schema, sys.argv[3], max_workers=1)
+cpu = time.process_time() - t0
+print(json.dumps({"rows": len(out), "cpu": cpu}))
+`;
+
+/** Encode side: p20link (caches off) and clkhash on the same FEBRL-like rows; the 1M-row peak. */
+async function encodeAnchors(dir: string, haveClkhash: boolean): Promise<{ ratio: number | null; peak1M: number | null }> {
+  const csvPath = join(dir, 'febrl-like.csv');
+  await writeFebrlCsv(csvPath, encodeRows);
+  const schema = join(root, 'protocols', 'schemas', 'febrl.json');
+  const secret = 'p20link benchmark secret, not for real data';
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  console.log(`\nencode — ${encodeRows.toLocaleString('en-US')} FEBRL-like rows (mostly distinct values), febrl.json, 1 thread, p20link caches off`);
+  for (let r = 0; r < rounds; r++) {
+    const o = runEncodeChild(csvPath, schema, { cache: false, workers: 0 });
+    ours.push(o.perCpuS);
+    console.log(`  round ${r + 1}: p20link  ${Math.round(o.perCpuS).toLocaleString('en-US')} rows/cpu-s (${o.cpuSeconds.toFixed(2)} cpu-s, peak ${o.peakMiB.toFixed(0)} MiB)`);
+    if (haveClkhash) {
+      const p = spawnSync(python, ['-c', CLKHASH_PY, schema, csvPath, secret], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (p.status === 0) {
+        const res = JSON.parse(p.stdout.trim().split('\n').pop()!) as { rows: number; cpu: number };
+        theirs.push(res.rows / res.cpu);
+        console.log(`  round ${r + 1}: clkhash  ${Math.round(res.rows / res.cpu).toLocaleString('en-US')} rows/cpu-s (${res.cpu.toFixed(2)} cpu-s)`);
+      } else console.log(`  round ${r + 1}: clkhash failed: ${(p.stderr || '').trim().split('\n').pop()}`);
+    }
+  }
+  const ratio = theirs.length ? median(ours) / median(theirs) : null;
+  console.log(`p20link encode, caches off: ${Math.round(median(ours)).toLocaleString('en-US')} rows/cpu-s` + (ratio !== null ? `; clkhash ${Math.round(median(theirs)).toLocaleString('en-US')}; p20link / clkhash = ${ratio.toFixed(2)} (target >= 5)` : ' (clkhash not found)'));
+  let peak1M: number | null = null;
+  if (!skip1m) {
+    const big = join(dir, 'p20w-1m.csv');
+    await writeP20wCsv(big, 1_000_000);
+    const m1 = runEncodeChild(big, join(root, 'protocols', 'schemas', 'p20w-person.json'), { cache: true, workers: 0 });
+    peak1M = m1.peakMiB;
+    console.log(`encode 1,000,000 P-20W rows: peak RSS ${m1.peakMiB.toFixed(0)} MiB (target < 300), ${Math.round(m1.perCpuS).toLocaleString('en-US')} rows/cpu-s`);
+    rmSync(big, { force: true });
+  }
+  return { ratio, peak1M };
+}
+
 async function main(): Promise<void> {
   console.log(`bench:anchors — 1024-bit CLKs, ${n.toLocaleString('en-US')} x ${n.toLocaleString('en-US')} all pairs, threshold ${t}, 1 thread each, ${rounds} interleaved rounds, load ${loadavg()[0]!.toFixed(2)}`);
   const a = randomParty('a', n, 11);
@@ -114,7 +175,7 @@ async function main(): Promise<void> {
         ? `anonlink ${py.anonlink} found (${python})`
         : `anonlink not found (${python}: ${py.error ?? 'cannot import anonlink'}); p20link figures alone — see docs/benchmarks.md to set the anchors up`,
     );
-    console.log(py.clkhash !== undefined ? `clkhash ${py.clkhash} found; encode is compared by npm run bench:encode, not here` : 'clkhash not found; encode figures are not measured here (npm run bench:encode)');
+    console.log(py.clkhash !== undefined ? `clkhash ${py.clkhash} found (${python})` : `clkhash not found (${python}); p20link's encode figures alone — see docs/benchmarks.md`);
 
     let limitBin: string | null = null;
     try {
@@ -167,7 +228,8 @@ async function main(): Promise<void> {
     if (diceVsLimit !== null) console.log(`C ${limitIsa} limit: ${m(median(limit))}; p20link / limit = ${diceVsLimit.toFixed(2)} (target >= 0.5)`);
     const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
     if (mismatch) console.log('MISMATCH: a reference found a different number of pairs than p20link on the same data');
-    console.log(JSON.stringify({ encodeVsClkhash: null, diceVsAnonlink: r2(diceVsAnonlink), diceVsLimit: r2(diceVsLimit), encodePeakMiB1M: null }));
+    const enc = await encodeAnchors(dir, py.clkhash !== undefined);
+    console.log(JSON.stringify({ encodeVsClkhash: r2(enc.ratio), diceVsAnonlink: r2(diceVsAnonlink), diceVsLimit: r2(diceVsLimit), encodePeakMiB1M: enc.peak1M === null ? null : Math.round(enc.peak1M) }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

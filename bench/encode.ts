@@ -98,7 +98,7 @@ export async function writeFebrlCsv(path: string, rows: number, seed = 17): Prom
 }
 
 /** Write the P-20W synthetic CSV in pieces (no whole-file string for 1M rows). */
-async function writeP20wCsv(path: string, rows: number): Promise<void> {
+export async function writeP20wCsv(path: string, rows: number): Promise<void> {
   const out = createWriteStream(path, { mode: 0o600 });
   const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((res) => out.once('drain', () => res())));
   const piece = 50_000;

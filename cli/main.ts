@@ -3,7 +3,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT, errnoCode, fsError, isP20Error } from '../src/errors.js';
+import { errnoCode, fsError, isP20Error } from '../src/errors.js';
+import { EXIT, exitStatusOf } from './exit-status.js';
+import { cliMessage } from './hints.js';
 import { commands } from './commands/index.js';
 import { TOOL_VERSION } from '../src/version.js';
 
@@ -48,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * Print an error as one line and return the exit status (docs/exit-codes.md):
- * a P20Error carries its own; a Node file-system or SQLite error (ENOSPC,
+ * a P20Error's kind decides it (cli/exit-status.ts) and its hint is said as
+ * flag text (cli/hints.ts); a Node file-system or SQLite error (ENOSPC,
  * EACCES, EROFS, ENAMETOOLONG, EMFILE, SQLITE_BUSY, ...) is translated into
  * words with the file it concerns and exits 3 (environment) or 2 (a path that
  * does not exist); anything else is a bug: "internal error", 70.
@@ -56,8 +59,8 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(e: unknown): number {
   const err = errnoCode(e) !== undefined ? fsError(e) : e;
   if (isP20Error(err)) {
-    process.stderr.write(`p20link: error: ${err.message}\n`);
-    return err.exitCode;
+    process.stderr.write(`p20link: error: ${cliMessage(err)}\n`);
+    return exitStatusOf(err);
   }
   const x = err as Error;
   process.stderr.write(`p20link: internal error: ${x?.message ?? String(x)}\n`);

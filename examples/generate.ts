@@ -11,6 +11,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isP20Error } from '../src/errors.js';
+import { exitStatusOf } from '../cli/exit-status.js';
+import { cliMessage } from '../cli/hints.js';
 import { terminalProgress } from '../src/io/progress.js';
 import { generateExtracts } from '../src/synth/generate.js';
 
@@ -66,8 +68,8 @@ export async function generateMain(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (isP20Error(e)) {
-      process.stderr.write(`generate: error: ${e.message}\n`);
-      return e.exitCode;
+      process.stderr.write(`generate: error: ${cliMessage(e)}\n`);
+      return exitStatusOf(e);
     }
     throw e;
   }

@@ -131,8 +131,10 @@ export const ERROR_CODES = {
   LINK_CLK_LENGTH: { kind: 'input', meaning: 'a CLK length is not a positive whole number of bits' },
   LINK_DUPLICATE_INPUT: { kind: 'input', meaning: 'the same encoded file was given twice' },
   LINK_DUPLICATE_PARTY: { kind: 'input', meaning: 'two inputs have the same party label' },
+  LINK_INPUT_READ: { kind: 'input', meaning: 'an encoded input file cannot be read' },
   LINK_KEY_MISMATCH: { kind: 'input', meaning: 'encoded files were made with different secrets' },
   LINK_LENGTH_MISMATCH: { kind: 'input', meaning: 'encoded files have CLKs of different lengths' },
+  LINK_MANIFEST: { kind: 'input', meaning: 'the manifest of an earlier run in the link output directory cannot be read' },
   LINK_MAX_PAIRS: { kind: 'input', meaning: 'the pair cap is not a positive whole number' },
   LINK_MAX_PER_PARTY: { kind: 'input', meaning: 'the per-party cluster cap is not a positive integer' },
   LINK_OPTION: { kind: 'input', meaning: 'a link option is invalid' },
@@ -150,8 +152,11 @@ export const ERROR_CODES = {
   LINK_WORKERS: { kind: 'input', meaning: 'a worker count is not a whole number >= 1' },
   PASSPHRASE: { kind: 'input', meaning: 'the passphrase was given wrongly (both ways, an unset variable, an unreadable file)' },
   PASSPHRASE_FILE_MODE: { kind: 'input', meaning: 'the passphrase file can be read by other users' },
+  PKG_BAD_SIGNATURE: { kind: 'input', meaning: 'a package signature does not verify (forged or damaged)' },
+  PKG_CHANGED: { kind: 'input', meaning: 'a package file changed while it was being read' },
   PKG_CHUNK: { kind: 'input', meaning: 'a package chunk size is out of range' },
   PKG_CONTENT_ID: { kind: 'input', meaning: 'a package content id is not 32 lower-case hex digits' },
+  PKG_CONTENT_MISMATCH: { kind: 'input', meaning: "a package's content does not match its manifest" },
   PKG_FORMAT: { kind: 'input', meaning: 'a file is not a p20link package, or it is damaged' },
   PKG_INPUT: { kind: 'input', meaning: 'the file to package cannot be read or is not of the package kind' },
   PKG_KIND: { kind: 'input', meaning: 'the expected package kind is missing or wrong' },
@@ -161,10 +166,21 @@ export const ERROR_CODES = {
   PKG_OPEN: { kind: 'input', meaning: 'a package path does not exist or is not a file' },
   PKG_OUTPUT_EXISTS: { kind: 'input', meaning: 'an unpack output already exists' },
   PKG_PARTY: { kind: 'input', meaning: 'a package names no party, or another party than its content' },
+  PKG_PARTY_NOT_ALLOWED: { kind: 'input', meaning: "a package's party is not the one its signer may send for" },
+  PKG_REPLAY: { kind: 'input', meaning: 'a package was accepted before (a replay)' },
+  PKG_RESULT_FORK: { kind: 'input', meaning: 'a result package forks from the linker audit log the agency accepted before' },
+  PKG_RESULT_STALE: { kind: 'input', meaning: 'a result package is older than one the agency accepted before' },
+  PKG_TAMPERED: { kind: 'input', meaning: 'a package was changed after it was sealed' },
+  PKG_TRUNCATED: { kind: 'input', meaning: 'a package file is cut short' },
+  PKG_UNKNOWN_SIGNER: { kind: 'input', meaning: 'a package is signed by a key that is not on the allow-list' },
   PKG_VERSION: { kind: 'input', meaning: 'a package has a version this tool does not read' },
   PKG_WRITE: { kind: 'input', meaning: 'an unpack or package output cannot be created at that path' },
+  PKG_WRONG_KIND: { kind: 'input', meaning: 'a package is of another kind than the one expected' },
+  PKG_WRONG_PARTY: { kind: 'input', meaning: 'a result package is addressed to another agency' },
+  PKG_WRONG_RECIPIENT: { kind: 'input', meaning: 'a package is encrypted for another recipient' },
   REGISTRY_DAMAGED: { kind: 'input', meaning: 'the linkage-ID registry in the store is damaged' },
   REGISTRY_MISSING: { kind: 'input', meaning: 'the store has no linkage-ID registry' },
+  REPORT_COLUMNS: { kind: 'input', meaning: 'a links file lacks a column it needs' },
   REPORT_LINKS: { kind: 'input', meaning: 'a links file or link output directory cannot be used' },
   REPORT_LINKS_STALE: { kind: 'input', meaning: 'a links file does not match its run report (files of another run)' },
   REPORT_RUN: { kind: 'input', meaning: 'a run report cannot be read or is not a p20link run report' },
@@ -227,37 +243,40 @@ export interface ErrorHint {
   value?: string;
 }
 
+/**
+ * Which advice a hint gives. Three say where the option goes in the message:
+ * `subject` (the message reads "OPTION VALUE: what is wrong"), `lead` ("OPTION
+ * VALUE what is wrong") and `named-option` (the message says "the OPTION
+ * option"). Every other id is a piece of advice the CLI adds to the message
+ * (cli/hints.ts has one sentence per id; the compiler checks it has them all).
+ */
 export type HintId =
   | 'subject'
+  | 'lead'
+  | 'named-option'
   | 'force-to-replace'
   | 'party-label'
   | 'party-label-for'
   | 'out-busy'
   | 'out-not-ours'
-  | 'out-no-store'
-  | 'links-dir'
+  | 'out-not-ours-no-store'
   | 'links-stale'
-  | 'ref-map'
-  | 'allow-new'
-  | 'ledger-party'
+  | 'map-columns'
+  | 'paren-option'
   | 'need-store'
   | 'need-ledger'
   | 'public-key-roles'
   | 'private-key-roles'
   | 'passphrase-sources'
   | 'kind-result'
-  | 'package-party'
   | 'result-party'
   | 'secret-new'
   | 'secret-weak'
   | 'secret-sources'
   | 'too-many-pairs'
-  | 'too-large'
-  | 'qi'
-  | 'sensitive'
-  | 'strategy'
+  | 'use-option'
   | 'bad-row'
-  | 'on-bad-row-rejects'
+  | 'rejects-needed'
   | 'rejects-only-with-reject'
   | 'header-map'
   | 'header-trim'
@@ -283,7 +302,7 @@ export class P20Error extends Error {
    */
   constructor(code: ErrorCode, message: string, location: ErrorLocation = {}, options: ErrorOptions | number = {}) {
     const hint = typeof options === 'number' ? undefined : options.hint;
-    super(formatLocated(hint?.id === 'subject' ? subjectText(hint, message) : message, location));
+    super(formatLocated(hint === undefined ? message : hintedText(message, hint), location));
     this.name = 'P20Error';
     this.code = code;
     this.kind = kindOfCode(code);
@@ -293,9 +312,17 @@ export class P20Error extends Error {
   }
 }
 
-/** "OPTION VALUE: detail", the message of an error about an option's value (`--` added by the CLI). */
-export function subjectText(hint: ErrorHint, detail: string, prefix = ''): string {
-  return `${prefix}${hint.option}${hint.value !== undefined ? ` ${hint.value}` : ''}: ${detail}`;
+/**
+ * The message of an error with a hint, the option spelled `${flag}${option}`:
+ * the library's own message names the bare option (`flag` empty), the CLI's
+ * its flag (`--`). Advice ids leave the message as it is (the CLI adds them).
+ */
+export function hintedText(detail: string, hint: ErrorHint, flag = ''): string {
+  const opt = `${flag}${hint.option}${hint.value !== undefined ? ` ${hint.value}` : ''}`;
+  if (hint.id === 'subject') return `${opt}: ${detail}`;
+  if (hint.id === 'lead') return `${opt} ${detail}`;
+  if (hint.id === 'named-option') return detail.replace(`the ${hint.option} option`, `${flag === '' ? `the ${hint.option} option` : `${flag}${hint.option}`}`);
+  return detail;
 }
 
 export function formatLocated(message: string, loc: ErrorLocation): string {

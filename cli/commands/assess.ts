@@ -3,7 +3,7 @@ import { assessEncodings, formatAssessReport, loadEncodings, readPlainCsv } from
 import { parseMapArgs } from '../../src/schema/extension.js';
 import { prepareEncode } from '../../src/encode/pipeline.js';
 import { writeFileAtomic } from '../../src/io/atomic-file.js';
-import { printResult, withBadInputExit } from '../output.js';
+import { printResult } from '../output.js';
 
 /** Exit statuses of `p20link assess` (docs/attacks.md): 0 within the bound (or nothing to score), 1 outside it, 2 bad input, 3 environment. */
 export const ASSESS_EXIT = { ok: 0, leaks: 1, badInput: 2 } as const;
@@ -47,20 +47,19 @@ export const assessCommand: CommandModule<object, AssessArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('out', { type: 'string', describe: 'also write the JSON report here (mode 0600)' })
       .strict() as unknown as Argv<AssessArgs>,
-  handler: (a) =>
-    withBadInputExit(ASSESS_EXIT.badInput, async () => {
-      const { schema, ext } = await prepareEncode(a.schema);
-      const encodings = await loadEncodings(a.encoded);
-      const reference = (await readPlainCsv(a.reference, schema, ext, { map: parseMapArgs(a['ref-map'] ?? []) })).records;
-      let truth: (Record<string, string> | undefined)[] | undefined;
-      if (a.truth !== undefined) {
-        const t = await readPlainCsv(a.truth, schema, ext, { map: parseMapArgs(a['truth-map'] ?? []), idColumn: a['truth-id'] ?? ext.recordId });
-        const byId = new Map(t.ids.map((id, i) => [id, t.records[i]!]));
-        truth = encodings.ids.map((id) => byId.get(id));
-      }
-      const report = await assessEncodings({ schema, encodings, reference, ...(truth ? { truth } : {}), seed: a.seed });
-      if (a.out !== undefined) await writeFileAtomic(a.out, JSON.stringify(report, null, 2) + '\n', 0o600);
-      printResult(a.json, report, () => formatAssessReport(report) + '\n');
-      process.exitCode = report.withinBound === false ? ASSESS_EXIT.leaks : ASSESS_EXIT.ok;
-    }),
+  handler: async (a) => {
+    const { schema, ext } = await prepareEncode(a.schema);
+    const encodings = await loadEncodings(a.encoded);
+    const reference = (await readPlainCsv(a.reference, schema, ext, { map: parseMapArgs(a['ref-map'] ?? []) })).records;
+    let truth: (Record<string, string> | undefined)[] | undefined;
+    if (a.truth !== undefined) {
+      const t = await readPlainCsv(a.truth, schema, ext, { map: parseMapArgs(a['truth-map'] ?? []), idColumn: a['truth-id'] ?? ext.recordId });
+      const byId = new Map(t.ids.map((id, i) => [id, t.records[i]!]));
+      truth = encodings.ids.map((id) => byId.get(id));
+    }
+    const report = await assessEncodings({ schema, encodings, reference, ...(truth ? { truth } : {}), seed: a.seed });
+    if (a.out !== undefined) await writeFileAtomic(a.out, JSON.stringify(report, null, 2) + '\n', 0o600);
+    printResult(a.json, report, () => formatAssessReport(report) + '\n');
+    process.exitCode = report.withinBound === false ? ASSESS_EXIT.leaks : ASSESS_EXIT.ok;
+  },
 };

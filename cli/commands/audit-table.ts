@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
+import { EXIT } from '../exit-status.js';
 import { auditFile } from '../../src/release/table/files.js';
 import { formatAuditSummary } from '../../src/release/table/summary.js';
 import type { ProtectionMode } from '../../src/release/table/types.js';
@@ -22,7 +22,7 @@ interface AuditTableArgs {
 }
 
 /** Exit statuses of `p20link audit-table`: 0 safe, 1 a hidden cell is recoverable or a published value breaks the rule, 2 bad input, 3 environment. */
-export const AUDIT_TABLE_EXIT = { pass: RELEASE_EXIT.pass, recoverable: RELEASE_EXIT.failed, badInput: RELEASE_EXIT.badInput } as const;
+export const AUDIT_TABLE_EXIT = { pass: EXIT.ok, recoverable: EXIT.checkFailed, badInput: EXIT.badInput } as const;
 
 export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
   command: 'audit-table <input>',
@@ -44,26 +44,24 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       .option('integer-check-max-cells', { type: 'number', describe: 'components with more hidden cells keep the LP proof only (default 500)' })
       .option('json', { type: 'boolean', default: false, describe: 'print every hidden cell with its bounds, and every unsafe published value, as JSON' })
       .example('$0 audit-table public.csv --spec table.json --min-n 10', 'exit 1 and list recoverable cells and unsafe published values') as unknown as Argv<AuditTableArgs>,
-  handler: (argv: ArgumentsCamelCase<AuditTableArgs>) =>
-    // Bad input must not look like "unsafe" to a release pipeline.
-    withReleaseExit(async () => {
-      const a = await auditFile({
-        input: argv.input,
-        ...defined({
-          spec: argv.spec,
-          countColumn: argv.count,
-          minN: argv.minN,
-          protectZero: argv.protectZero,
-          protectExtremes: argv.protectExtremes,
-          protection: argv.protection,
-          marker: argv.marker,
-          exactBounds: argv.exactBounds,
-          integerCheck: argv.integerCheck,
-          integerCheckMaxCells: argv.integerCheckMaxCells,
-        }),
-      });
-      const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));
-      printResult(argv.json, { ...a, cells }, () => formatAuditSummary(a, argv.input));
-      process.exitCode = a.ok ? AUDIT_TABLE_EXIT.pass : AUDIT_TABLE_EXIT.recoverable;
-    }),
+  handler: async (argv: ArgumentsCamelCase<AuditTableArgs>) => {
+    const a = await auditFile({
+      input: argv.input,
+      ...defined({
+        spec: argv.spec,
+        countColumn: argv.count,
+        minN: argv.minN,
+        protectZero: argv.protectZero,
+        protectExtremes: argv.protectExtremes,
+        protection: argv.protection,
+        marker: argv.marker,
+        exactBounds: argv.exactBounds,
+        integerCheck: argv.integerCheck,
+        integerCheckMaxCells: argv.integerCheckMaxCells,
+      }),
+    });
+    const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));
+    printResult(argv.json, { ...a, cells }, () => formatAuditSummary(a, argv.input));
+    process.exitCode = a.ok ? AUDIT_TABLE_EXIT.pass : AUDIT_TABLE_EXIT.recoverable;
+  },
 };

@@ -68,7 +68,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       });
       if (!v.ok) {
         const at = v.firstBad!.seq > 0 ? ` at entry ${v.firstBad!.seq}` : '';
-        throw new P20Error('AUDIT_BROKEN', `audit log is broken${at}: ${v.firstBad!.reason}`, { file: argv.store });
+        throw new P20Error('AUDIT_BROKEN', `audit log is broken${at}: ${v.firstBad!.reason.replace('pass allowEmpty', 'pass --allow-new')}`, { file: argv.store });
       }
       process.stdout.write(
         `audit log intact: ${v.entries} entries` +

@@ -5,11 +5,11 @@ import { kcheckFile } from '../../src/release/kanon/kcheck.js';
 import { repairFile } from '../../src/release/kanon/repair.js';
 import { resolveSettings } from '../../src/release/kanon/spec.js';
 import type { RepairStrategy, SuppressionMode } from '../../src/release/kanon/types.js';
-import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
+import { EXIT } from '../exit-status.js';
 import { printResult } from '../output.js';
 
 /** Exit statuses of `p20link kcheck` (docs/kcheck.md): 0 pass, 1 fail, 2 bad input (also an empty file), 3 environment. */
-export const KCHECK_EXIT = { pass: RELEASE_EXIT.pass, fail: RELEASE_EXIT.failed, badInput: RELEASE_EXIT.badInput } as const;
+export const KCHECK_EXIT = { pass: EXIT.ok, fail: EXIT.checkFailed, badInput: EXIT.badInput } as const;
 
 interface KcheckArgs {
   input: string;
@@ -58,29 +58,27 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       .option('trim', { type: 'boolean', default: false, describe: 'trim spaces around unquoted CSV fields' })
       .example('$0 kcheck release.csv --qi school,grade,sex,race,birth_year --sensitive frl,sped --k 5 --l 2', 'check; exit 1 if it fails')
       .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
-  handler: (argv: ArgumentsCamelCase<KcheckArgs>) =>
-    // Any refusal of the input is "bad input" (2), never "fails the check" (1).
-    withReleaseExit(async () => {
-      const settings = await resolveSettings({
-        spec: argv.spec,
-        qi: list(argv.qi),
-        sensitive: list(argv.sensitive),
-        k: argv.k,
-        l: argv.l,
-        entropyL: argv.entropyL,
-        strategy: argv.strategy,
-        suppression: argv.suppression,
-        maxSuppressedFraction: argv.maxSuppress,
-      });
-      const progress = terminalProgress(argv.repair ? 'kcheck repair' : 'kcheck');
-      if (argv.repair !== undefined) {
-        const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, trim: argv.trim });
-        printResult(argv.json, r, () => formatRepairReport(r));
-        process.exitCode = r.written && r.after?.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
-        return;
-      }
-      const r = await kcheckFile({ input: argv.input, settings, progress, trim: argv.trim, listSmall: argv.listSmall });
-      printResult(argv.json, r, () => formatKCheckReport(r));
-      process.exitCode = r.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
-    }),
+  handler: async (argv: ArgumentsCamelCase<KcheckArgs>) => {
+    const settings = await resolveSettings({
+      spec: argv.spec,
+      qi: list(argv.qi),
+      sensitive: list(argv.sensitive),
+      k: argv.k,
+      l: argv.l,
+      entropyL: argv.entropyL,
+      strategy: argv.strategy,
+      suppression: argv.suppression,
+      maxSuppressedFraction: argv.maxSuppress,
+    });
+    const progress = terminalProgress(argv.repair ? 'kcheck repair' : 'kcheck');
+    if (argv.repair !== undefined) {
+      const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, trim: argv.trim });
+      printResult(argv.json, r, () => formatRepairReport(r));
+      process.exitCode = r.written && r.after?.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
+      return;
+    }
+    const r = await kcheckFile({ input: argv.input, settings, progress, trim: argv.trim, listSmall: argv.listSmall });
+    printResult(argv.json, r, () => formatKCheckReport(r));
+    process.exitCode = r.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
+  },
 };

@@ -6,7 +6,6 @@ import { linkFiles } from '../../src/link/link-files.js';
 import type { InputSpec } from '../../src/link/load.js';
 import type { LinkRunReport } from '../../src/format/run-report.js';
 import { defined } from '../options.js';
-import { withBadInputExit } from '../output.js';
 
 interface LinkArgs {
   inputs: string[];
@@ -96,26 +95,24 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .example('$0 link k12.enc college.enc wage.enc --out results --store linker.db', 'Link three agencies, keeping stable IDs in linker.db')
       .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review') as never,
   handler: async (argv) => {
-    const report = await withBadInputExit(EXIT.badInput, async () => {
-      const inputs = applyPartyOverrides(argv.inputs, argv.party);
-      // defaults (schema hints, else built-in) are resolved by the library: src/schema/link-settings.ts
-      return linkFiles({
-        inputs,
-        outDir: argv.out,
-        maxPerParty: argv['max-per-party'],
-        ...defined({
-          schema: argv.schema,
-          threshold: argv.threshold,
-          reviewThreshold: argv['review-threshold'],
-          blocking: argv.blocking !== undefined ? parseBlockingSpec(argv.blocking) : undefined,
-          store: argv.store,
-          truth: argv.truth,
-          workers: argv.workers,
-          maxPairs: argv['max-pairs'],
-        }),
-        progress: argv.quiet ? undefined : (label) => terminalProgress(label),
-      } as Parameters<typeof linkFiles>[0]);
-    });
+    const inputs = applyPartyOverrides(argv.inputs, argv.party);
+    // defaults (schema hints, else built-in) are resolved by the library: src/schema/link-settings.ts
+    const report = await linkFiles({
+      inputs,
+      outDir: argv.out,
+      maxPerParty: argv['max-per-party'],
+      ...defined({
+        schema: argv.schema,
+        threshold: argv.threshold,
+        reviewThreshold: argv['review-threshold'],
+        blocking: argv.blocking !== undefined ? parseBlockingSpec(argv.blocking) : undefined,
+        store: argv.store,
+        truth: argv.truth,
+        workers: argv.workers,
+        maxPairs: argv['max-pairs'],
+      }),
+      progress: argv.quiet ? undefined : (label) => terminalProgress(label),
+    } as Parameters<typeof linkFiles>[0]);
     // warnings are printed even with --quiet: they say the results may be wrong
     for (const w of report.warnings ?? []) process.stderr.write(`p20link: warning: ${w}\n`);
     if (argv.quiet) return;

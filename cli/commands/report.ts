@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { runBiasReport, runQualityReport } from '../../src/report/index.js';
 import { EXIT } from '../../src/errors.js';
 import { defined } from '../options.js';
-import { printResult, withBadInputExit } from '../output.js';
+import { printResult } from '../output.js';
 
 /** Say where the HTML report went, when one was asked for. */
 function noteHtml(html: unknown): void {
@@ -29,7 +29,7 @@ const quality: CommandModule = {
       .option('json', { type: 'boolean', default: false, describe: 'print the metrics as JSON instead of the summary' })
       .example('$0 report quality --links results/ --truth examples/data/truth.csv --run-report results/run-report.json --html quality.html', 'evaluate a run on the synthetic sample'),
   handler: async (a) => {
-    const { result, text } = await withBadInputExit(EXIT.badInput, () => runQualityReport({
+    const { result, text } = await runQualityReport({
       linksDir: a.links as string,
       truthFile: a.truth as string,
       ...defined({
@@ -39,7 +39,7 @@ const quality: CommandModule = {
         wrongPairs: a['wrong-pairs'] as string | undefined,
         troubleFile: a.trouble as string | undefined,
       }),
-    }));
+    });
     const { wrong, ...rest } = result;
     printResult(a.json as boolean, { ...rest, wrongListed: wrong.length }, () => text);
     noteHtml(a.html);
@@ -64,7 +64,7 @@ const bias: CommandModule = {
       .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 1 when any group is flagged' })
       .example('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race_ethnicity,gender,age_band:birth_date --html bias.html', 'link rate by race/ethnicity, sex and age band'),
   handler: async (a) => {
-    const { result, text } = await withBadInputExit(EXIT.badInput, () => runBiasReport({
+    const { result, text } = await runBiasReport({
       linksFile: a.links as string,
       dataFile: a.data as string,
       idColumn: a['id-column'] as string,
@@ -72,7 +72,7 @@ const bias: CommandModule = {
       margin: a.margin as number,
       minGroupSize: a['min-group'] as number,
       ...defined({ asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined }),
-    }));
+    });
     process.stdout.write(text);
     noteHtml(a.html);
     // a flagged group is a failed check: exit 1 (docs/exit-codes.md)

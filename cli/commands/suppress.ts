@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { terminalProgress } from '../../src/io/progress.js';
-import { RELEASE_EXIT, withReleaseExit } from '../../src/release/exit-codes.js';
+import { EXIT } from '../exit-status.js';
 import { suppressFile } from '../../src/release/table/files.js';
 import { suppressLinkedFile } from '../../src/release/table/linked.js';
 import { formatSuppressSummary } from '../../src/release/table/summary.js';
@@ -30,7 +30,7 @@ interface SuppressArgs {
 }
 
 /** Exit statuses of `p20link suppress` (docs/suppress.md). */
-export const SUPPRESS_EXIT = { ok: RELEASE_EXIT.pass, unprotectable: RELEASE_EXIT.failed, badInput: RELEASE_EXIT.badInput } as const;
+export const SUPPRESS_EXIT = { ok: EXIT.ok, unprotectable: EXIT.checkFailed, badInput: EXIT.badInput } as const;
 
 export const suppressCommand: CommandModule<object, SuppressArgs> = {
   command: 'suppress <input>',
@@ -75,54 +75,53 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of the summary' })
       .example('$0 suppress counts.csv -o public.csv --spec table.json --report suppress.json', 'suppress with a declared structure')
       .example('$0 suppress counts.csv -o public.csv --min-n 5', 'infer totals from "All" rows, n = 5') as unknown as Argv<SuppressArgs>,
-  handler: (argv: ArgumentsCamelCase<SuppressArgs>) =>
-    withReleaseExit(async () => {
-      if (argv.reportHiddenValues && argv.report === undefined && !argv.json) {
-        process.stderr.write('p20link: warning: --report-hidden-values has no effect without --report or --json\n');
-      }
-      if (argv.linked) {
-        const l = await suppressLinkedFile({
-          spec: argv.input,
-          outDir: argv.output,
-          ...defined({ minN: argv.minN, protectZero: argv.protectZero, protectExtremes: argv.protectExtremes, protection: argv.protection, marker: argv.marker, integerCheck: argv.integerCheck, topCode: argv.topCode, bottomCode: argv.bottomCode }),
-        });
-        printResult(argv.json, l, () =>
-          `suppressed ${l.tables.length} linked tables jointly (${l.links} links${l.optimal ? ', minimum pattern' : ''}): ` +
-          l.tables.map((t) => `${t.name} ${t.hiddenCells} hidden`).join(', ') + `; written to ${argv.output}/\n`,
-        );
-        process.exitCode = SUPPRESS_EXIT.ok;
-        return;
-      }
-      const progress = terminalProgress('suppress: auditing components');
-      const r = await suppressFile({
-        input: argv.input,
-        output: argv.output,
-        reportHiddenValues: argv.reportHiddenValues === true,
-        ...defined({
-          reportPath: argv.report,
-          spec: argv.spec,
-          countColumn: argv.count,
-          minN: argv.minN,
-          protectZero: argv.protectZero,
-          protectExtremes: argv.protectExtremes,
-          protection: argv.protection,
-          marker: argv.marker,
-          integerCheck: argv.integerCheck,
-          integerCheckMaxCells: argv.integerCheckMaxCells,
-          method: argv.method,
-          topCode: argv.topCode,
-          bottomCode: argv.bottomCode,
-        }),
-        onProgress: (d, t) => progress.update(d, t),
+  handler: async (argv: ArgumentsCamelCase<SuppressArgs>) => {
+    if (argv.reportHiddenValues && argv.report === undefined && !argv.json) {
+      process.stderr.write('p20link: warning: --report-hidden-values has no effect without --report or --json\n');
+    }
+    if (argv.linked) {
+      const l = await suppressLinkedFile({
+        spec: argv.input,
+        outDir: argv.output,
+        ...defined({ minN: argv.minN, protectZero: argv.protectZero, protectExtremes: argv.protectExtremes, protection: argv.protection, marker: argv.marker, integerCheck: argv.integerCheck, topCode: argv.topCode, bottomCode: argv.bottomCode }),
       });
-      progress.finish();
-      if (argv.reportHiddenValues) {
-        process.stderr.write(
-          `p20link: warning: ${argv.report ?? 'the JSON output'} holds the true value of every hidden cell; ` +
-            'anyone who sees it can undo the suppression. Keep it private (written with mode 0600) and never publish it beside the table.\n',
-        );
-      }
-      printResult(argv.json, r.report, () => formatSuppressSummary(r.report, argv.output));
+      printResult(argv.json, l, () =>
+        `suppressed ${l.tables.length} linked tables jointly (${l.links} links${l.optimal ? ', minimum pattern' : ''}): ` +
+        l.tables.map((t) => `${t.name} ${t.hiddenCells} hidden`).join(', ') + `; written to ${argv.output}/\n`,
+      );
       process.exitCode = SUPPRESS_EXIT.ok;
-    }),
+      return;
+    }
+    const progress = terminalProgress('suppress: auditing components');
+    const r = await suppressFile({
+      input: argv.input,
+      output: argv.output,
+      reportHiddenValues: argv.reportHiddenValues === true,
+      ...defined({
+        reportPath: argv.report,
+        spec: argv.spec,
+        countColumn: argv.count,
+        minN: argv.minN,
+        protectZero: argv.protectZero,
+        protectExtremes: argv.protectExtremes,
+        protection: argv.protection,
+        marker: argv.marker,
+        integerCheck: argv.integerCheck,
+        integerCheckMaxCells: argv.integerCheckMaxCells,
+        method: argv.method,
+        topCode: argv.topCode,
+        bottomCode: argv.bottomCode,
+      }),
+      onProgress: (d, t) => progress.update(d, t),
+    });
+    progress.finish();
+    if (argv.reportHiddenValues) {
+      process.stderr.write(
+        `p20link: warning: ${argv.report ?? 'the JSON output'} holds the true value of every hidden cell; ` +
+          'anyone who sees it can undo the suppression. Keep it private (written with mode 0600) and never publish it beside the table.\n',
+      );
+    }
+    printResult(argv.json, r.report, () => formatSuppressSummary(r.report, argv.output));
+    process.exitCode = SUPPRESS_EXIT.ok;
+  },
 };

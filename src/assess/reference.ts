@@ -77,7 +77,7 @@ export async function readPlainCsv(
     if (i !== undefined) colOf.set(f, i);
   }
   if (colOf.size === 0) {
-    throw new P20Error('ASSESS_REFERENCE', `no column matches a schema feature (${[...norms.keys()].join(', ')}); map them with --ref-map feature=column`, { file: path, line: 1 });
+    throw new P20Error('ASSESS_REFERENCE', `no column matches a schema feature (${[...norms.keys()].join(', ')})`, { file: path, line: 1 }, { hint: { id: 'map-columns', option: 'ref-map', value: 'feature=column' } });
   }
   const countCol = pos.get('count');
   const idCol = opts.idColumn !== undefined ? pos.get(opts.idColumn) : undefined;

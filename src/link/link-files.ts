@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { EXIT, P20Error } from '../errors.js';
+import { P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { writeTransaction, type Db } from '../store/db.js';
 import { openLinkerStore } from '../store/linker-store.js';

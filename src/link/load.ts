@@ -33,8 +33,9 @@ export function checkPartyName(name: string, file: string): void {
   if (!PARTY_NAME.test(name)) {
     throw new P20Error(
       'LINK_PARTY_NAME',
-      `party name ${JSON.stringify(name)} is not usable as a label (letters, digits, "_", ".", "-"; at most 64; must start with a letter or digit); give one with --party FILE=NAME`,
+      `party name ${JSON.stringify(name)} is not usable as a label (letters, digits, "_", ".", "-"; at most 64; must start with a letter or digit)`,
       { file },
+      { hint: { id: 'party-label', option: 'party', value: 'FILE=NAME' } },
     );
   }
 }
@@ -73,8 +74,9 @@ export function checkCompatible(headers: readonly { file: string; header: Encode
     if (prev !== undefined) {
       throw new P20Error(
         'LINK_DUPLICATE_PARTY',
-        `party name "${party}" is also used by ${prev}; every input needs its own party label: give one with --party ${h.file}=NAME`,
+        `party name "${party}" is also used by ${prev}; every input needs its own party label`,
         { file: h.file },
+        { hint: { id: 'party-label-for', option: 'party', value: `${h.file}=NAME` } },
       );
     }
     seen.set(party, h.file);

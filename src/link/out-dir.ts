@@ -12,7 +12,7 @@
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, P20Error, fsError } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 import { cleanStaleTemps, parseTempName } from '../io/atomic-file.js';
 import type { Db } from '../store/db.js';
 import { readRunReport, REPORT_FILE } from '../format/run-report.js';
@@ -69,7 +69,7 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
   } catch (e) {
     throw fsError(e, outDir, 'cannot use the output directory', 'LINK_OUT_DIR');
   }
-  if (!s.isDirectory()) throw new P20Error('LINK_OUT_DIR', '--out must be a directory, and this is a file', { file: outDir });
+  if (!s.isDirectory()) throw new P20Error('LINK_OUT_DIR', 'must be a directory, and this is a file', { file: outDir }, { hint: { id: 'lead', option: 'out' } });
   cleanStaleTemps(outDir);
   let names: string[];
   try {
@@ -81,20 +81,17 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
   if (live.length > 0) {
     throw new P20Error(
       'LINK_OUT_DIR_BUSY',
-      `another run is writing into this directory (temporary file ${live[0]}); wait for it to finish or choose another --out`,
+      `another run is writing into this directory (temporary file ${live[0]}); wait for it to finish`,
       { file: outDir },
+      { hint: { id: 'out-busy', option: 'out' } },
     );
   }
   const own = names.filter((n) => parseTempName(n) === undefined);
   if (own.length === 0) return undefined;
   const manifestPath = join(outDir, REPORT_FILE);
   const prev = await readRunManifest(manifestPath);
-  const refuse = (why: string): never => {
-    throw new P20Error(
-      'LINK_OUT_DIR_NOT_OURS',
-      `${why}; a link run replaces its whole output directory, so give --out a new or empty directory (or the directory of an earlier run with the same --store)`,
-      { file: outDir },
-    );
+  const refuse = (why: string, noStore = false): never => {
+    throw new P20Error('LINK_OUT_DIR_NOT_OURS', `${why}; a link run replaces its whole output directory`, { file: outDir }, { hint: { id: noStore ? 'out-not-ours-no-store' : 'out-not-ours', option: 'out' } });
   };
   if (prev === undefined) return refuse(`is not empty (${own.length} file(s), e.g. ${own[0]}) and holds no earlier link output (${REPORT_FILE})`);
   if (db !== undefined) {
@@ -102,7 +99,7 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
       return refuse(`holds the output of run ${prev.runId}, which linker store ${storePath ?? ''} has no record of (it was made with another store${prev.store === null ? ', or none' : ''})`);
     }
   } else if (prev.store !== null) {
-    return refuse(`holds the output of run ${prev.runId}, made with linker store ${prev.store}; this run has no --store`);
+    return refuse(`holds the output of run ${prev.runId}, made with linker store ${prev.store}; this run has no linker store`, true);
   }
   return prev;
 }

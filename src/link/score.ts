@@ -48,9 +48,9 @@ function pairBudget(maxPairs: number, threshold: number): (r: TaskResult) => voi
       throw new P20Error(
         'LINK_TOO_MANY_PAIRS',
         `more than ${maxPairs.toLocaleString('en-US')} candidate pairs score at or above ${threshold}; ` +
-          'the blocking and threshold do not separate matches from non-matches at this size. ' +
-          'Raise --threshold (or --review-threshold), tighten --blocking, or raise --max-pairs if the memory is there (about 24 bytes per pair)',
+          'the blocking and threshold do not separate matches from non-matches at this size',
         { field: 'threshold' },
+        { hint: { id: 'too-many-pairs', option: 'threshold' } },
       );
     }
   };

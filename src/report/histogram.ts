@@ -4,7 +4,7 @@
  * is given, otherwise built from the scores in the links files.
  */
 import { readFile } from 'node:fs/promises';
-import { EXIT, P20Error, fsError } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 import { LINK_REPORT_FORMAT, parseRunReport, runReportProblem } from '../format/run-report.js';
 
 export interface HistogramBin {

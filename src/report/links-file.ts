@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EXIT, P20Error, fsError } from '../errors.js';
+import { P20Error, fsError } from '../errors.js';
 import { fileSha256 } from '../link/load.js';
 import { readRunManifest } from '../link/out-dir.js';
 import { openCsv } from '../io/csv.js';
@@ -33,8 +33,9 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
     if (!/\.json$/i.test(path)) {
       throw new P20Error(
         'REPORT_LINKS',
-        '--links wants the linker\'s output directory (the one holding run-report.json and the <party>.links.csv files), or its run-report.json; this is a single file',
+        'wants the linker\'s output directory (the one holding run-report.json and the <party>.links.csv files), or its run-report.json; this is a single file',
         { file: path },
+        { hint: { id: 'lead', option: 'links' } },
       );
     }
     dir = dirname(path);
@@ -52,8 +53,9 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
       if (sha !== p.outputSha256) {
         throw new P20Error(
           'REPORT_LINKS_STALE',
-          `does not match ${manifestPath} (its SHA-256 differs): the directory holds files of another run; run link again or point --links at that run's directory`,
+          `does not match ${manifestPath} (its SHA-256 differs): the directory holds files of another run; run link again`,
           { file },
+          { hint: { id: 'links-stale', option: 'links' } },
         );
       }
       out.push(await readLinksFile(file, p.party));

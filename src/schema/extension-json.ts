@@ -58,7 +58,7 @@ export function checkExtensionJson(raw: unknown, source: string, part: Extension
   const validate = validatorFor(part);
   if (validate(raw)) return;
   const { pointer, message } = describe(validate.errors ?? []);
-  throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: dottedPath(raw, pointer, PREFIX[part]) }, 2);
+  throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: dottedPath(raw, pointer, PREFIX[part]) });
 }
 
 type SchemaObj = Record<string, unknown>;

@@ -114,7 +114,7 @@ type Obj = Record<string, unknown>;
 
 export function parseExtension(raw: unknown, source: string, schema: LinkageSchema): P20linkExtension {
   const fail = (path: string, message: string): never => {
-    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path }, 2);
+    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: path });
   };
   const ext = (raw === undefined ? { version: EXTENSION_VERSION } : raw) as Obj;
   // structure: keys, types, ranges, patterns (the JSON Schema)

@@ -47,7 +47,7 @@ type Obj = Record<string, unknown>;
  */
 export function parseHardening(raw: unknown, source: string, features: readonly string[], l: number): HardeningConfig {
   const fail = (path: string, message: string): never => {
-    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: `p20link.hardening${path}` }, 2);
+    throw new P20Error('SCHEMA_EXTENSION', message, { file: source, field: `p20link.hardening${path}` });
   };
   checkExtensionJson(raw, source, 'hardening');
   const h = raw as Obj;

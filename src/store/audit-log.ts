@@ -284,7 +284,7 @@ export function verifyAuditLog(db: Db, opts: AuditVerifyOptions = {}): AuditVeri
   const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
   if (entries === 0) {
     if (head) return bad(head.seq, `head record says ${head.seq} entries but the log is empty (entries deleted)`);
-    if (!opts.allowEmpty) return bad(0, 'the audit log is empty (a new store, or one replaced by an empty one); pass allowEmpty (--allow-new) only for a store that has not accepted anything yet');
+    if (!opts.allowEmpty) return bad(0, 'the audit log is empty (a new store, or one replaced by an empty one); pass allowEmpty only for a store that has not accepted anything yet');
   } else {
     if (!head) return bad(entries, 'head record is missing (deleted)');
     if (head.seq !== entries) {

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { EXIT, P20Error, fsError, isP20Error } from '../errors.js';
+import { P20Error, fsError, isP20Error } from '../errors.js';
 
 /**
  * The SQLite layer under the project's two stores: the linker's store (one
@@ -133,7 +133,7 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Db {
   } catch (e) {
     const t = storeError(e, path, what);
     if (isP20Error(t)) throw t;
-    throw new P20Error('STORE_OPEN', `cannot open the ${what}: ${(e as Error).message}`, { file: path });
+    throw new P20Error('STORE_UNAVAILABLE', `cannot open the ${what}: ${(e as Error).message}`, { file: path });
   }
   meta.set(db, { file: path, what, waitMs: opts.waitMs ?? DEFAULT_STORE_WAIT_MS, onWait: opts.onWait ?? stderrWait });
   try {

@@ -1,6 +1,6 @@
 import { openSqliteStore, writeTransaction, type Db } from './db.js';
 import { RESULT_LEDGER_MIGRATIONS } from './migrations.js';
-import { P20Error } from '../errors.js';
+import { type ErrorCode, P20Error } from '../errors.js';
 import { checkPartyName } from '../format/party.js';
 
 /**
@@ -54,7 +54,7 @@ export function openResultLedger(path: string, opts: { party?: string; waitMs?: 
       }
       return { db, party: row.party, file: path };
     }
-    if (party === undefined) throw new P20Error('LEDGER_PARTY', 'a new result ledger needs the agency\'s name (--party NAME)', { file: path });
+    if (party === undefined) throw new P20Error('LEDGER_PARTY', 'a new result ledger needs the agency\'s name', { file: path }, { hint: { id: 'paren-option', option: 'party', value: 'NAME' } });
     writeTransaction(db, () => db.prepare('INSERT INTO ledger_meta (id, party, created_at) VALUES (1, ?, ?)').run(party, new Date().toISOString()));
     return { db, party, file: path };
   } catch (e) {
@@ -73,7 +73,7 @@ interface LastRow {
  * Refuse a result this ledger must not accept (throws P20Error, exit 2).
  * `refuse(code, message)` formats and throws the package refusal.
  */
-export function checkResult(ledger: ResultLedger, signer: string, contentId: string, m: LedgerManifest, refuse: (code: string, msg: string) => never): void {
+export function checkResult(ledger: ResultLedger, signer: string, contentId: string, m: LedgerManifest, refuse: (code: ErrorCode, msg: string) => never): void {
   const db = ledger.db;
   if (m.party !== ledger.party) {
     refuse('PKG_WRONG_PARTY', `the result is addressed to ${m.party === null ? 'no party' : `"${m.party}"`}, this ledger belongs to "${ledger.party}"`);

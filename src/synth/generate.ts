@@ -43,7 +43,7 @@ export const MAX_PEOPLE = 50_000_000;
 export async function generateExtracts(opts: GenerateOptions): Promise<GenerateSummary> {
   const { people, seed, outDir } = opts;
   if (!Number.isInteger(people) || people < 1 || people > MAX_PEOPLE) {
-    throw new P20Error('GEN_ARGS', `--people must be an integer from 1 to ${MAX_PEOPLE}`, { field: 'people' });
+    throw new P20Error('GEN_ARGS', `must be an integer from 1 to ${MAX_PEOPLE}`, { field: 'people' }, { hint: { id: 'lead', option: 'people' } });
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new P20Error('GEN_ARGS', 'seed must be an integer from 0 to 4294967295', { field: 'seed' });

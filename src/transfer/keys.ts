@@ -195,7 +195,7 @@ export async function loadPublicKeys(path: string): Promise<PublicKeys> {
   const text = await readSmallText(path, 'public key file');
   const all = pemBlocks(text, path);
   if (all.some((b) => /PRIVATE/.test(b.label))) {
-    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file, where a public key (NAME.pub.pem) is needed: --to and the allow-list take the other party\'s public key; your private key goes to --sign / --key', { file: path });
+    throw new P20Error('KEY_PRIVATE_GIVEN', 'this is a PRIVATE key file, where a public key (NAME.pub.pem) is needed', { file: path }, { hint: { id: 'public-key-roles', option: 'to' } });
   }
   const blocks = all.filter((b) => b.label === 'PUBLIC KEY');
   if (blocks.length !== all.length) {
@@ -251,11 +251,11 @@ export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessE
   }
   if (src.env !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(src.env)) {
-      throw new P20Error('PASSPHRASE', '--passphrase-env takes the NAME of an environment variable (letters, digits, _), not the passphrase itself', { field: 'passphrase-env' });
+      throw new P20Error('PASSPHRASE', 'takes the NAME of an environment variable (letters, digits, _), not the passphrase itself', { field: 'passphrase-env' }, { hint: { id: 'lead', option: 'passphrase-env' } });
     }
     const v = env[src.env];
     if (v === undefined || v.length === 0) {
-      throw new P20Error('PASSPHRASE', 'the environment variable named by --passphrase-env is not set or empty', { field: 'passphrase-env' });
+      throw new P20Error('PASSPHRASE', 'the environment variable named by the passphrase-env option is not set or empty', { field: 'passphrase-env' }, { hint: { id: 'named-option', option: 'passphrase-env' } });
     }
     return v;
   }
@@ -284,7 +284,7 @@ export async function readPassphrase(src: PassphraseSource, env: NodeJS.ProcessE
 function privateKeyObject(block: PemBlock, passphrase: string | undefined, file: string): KeyObject {
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY';
   if (encrypted && passphrase === undefined) {
-    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected; give --passphrase-env VAR or --passphrase-file FILE', { file });
+    throw new P20Error('KEY_PASSPHRASE_NEEDED', 'private key is passphrase-protected', { file }, { hint: { id: 'passphrase-sources', option: 'passphrase-env' } });
   }
   try {
     if (encrypted) return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: passphrase! });
@@ -306,7 +306,7 @@ export async function loadPrivateKeys(path: string, passphrase?: string): Promis
   const blocks = all.filter((b) => /PRIVATE KEY$/.test(b.label));
   // what kind of file it is comes first: "chmod 600" is no advice for a public key given by mistake
   if (blocks.length === 0 && all.some((b) => b.label === 'PUBLIC KEY')) {
-    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a PUBLIC key file, where your private key (NAME.key.pem) is needed: --sign and --key take your own private key; the other party\'s public key goes to --to / the allow-list', { file: path });
+    throw new P20Error('KEY_PUBLIC_GIVEN', 'this is a PUBLIC key file, where your private key (NAME.key.pem) is needed', { file: path }, { hint: { id: 'private-key-roles', option: 'sign' } });
   }
   if (blocks.length !== 1 && blocks.length !== 2) {
     throw new P20Error('KEY_PARSE', `expected 1 or 2 private-key PEM blocks, found ${blocks.length}`, { file: path });

@@ -77,7 +77,7 @@ async function describeContent(input: string, kind: PackageKind): Promise<{ rowC
       h = await readEncodedHeader(input);
     } catch (e) {
       if (e instanceof P20Error && (e.code === 'ENCODED_FORMAT' || e.code === 'ENCODED_EMPTY')) {
-        throw new P20Error(e.code, `${e.message.replace(/^.*?: /, '')} (to send a links CSV, use --kind result)`, e.location);
+        throw new P20Error(e.code, e.detail, e.location, { hint: { id: 'kind-result', option: 'kind', value: 'result' } });
       }
       throw e;
     }
@@ -109,12 +109,12 @@ export async function packageFile(opts: PackageFileOptions): Promise<PackageFile
   if (opts.party !== undefined) {
     const party = checkPartyName(opts.party, 'party');
     if (opts.kind === 'encoded' && desc.party !== party) {
-      throw new P20Error('PKG_PARTY', `--party ${party} differs from the party "${clip(String(desc.party))}" the encoded file was made for; the linker would refuse the package`, { file: opts.input });
+      throw new P20Error('PKG_PARTY', `differs from the party "${clip(String(desc.party))}" the encoded file was made for; the linker would refuse the package`, { file: opts.input }, { hint: { id: 'lead', option: 'party', value: party } });
     }
     desc.party = party;
   }
   if (opts.kind === 'result' && desc.party === null) {
-    throw new P20Error('PKG_PARTY', 'a result package must name the agency it is for (--party NAME): the agency refuses results addressed to anyone else', { field: 'party' });
+    throw new P20Error('PKG_PARTY', 'a result package must name the agency it is for: the agency refuses results addressed to anyone else', { field: 'party' }, { hint: { id: 'result-party', option: 'party', value: 'NAME' } });
   }
 
   const key = randomBytes(32);

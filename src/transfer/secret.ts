@@ -86,18 +86,19 @@ export function isStrongSecretText(text: string): boolean {
 function checkText(text: string, where: { file?: string; field?: string }, src: SecretSource): Uint8Array {
   if (text.length === 0) throw new P20Error('SECRET_EMPTY', 'the linkage secret is empty', where);
   if ([...text].length < MIN_SECRET_CHARS) {
-    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a random secret (p20link secret new --out FILE)`, where);
+    throw new P20Error('SECRET_TOO_SHORT', `the linkage secret is shorter than ${MIN_SECRET_CHARS} characters; use a random secret`, where, { hint: { id: 'secret-new', option: 'out' } });
   }
   if (!isStrongSecretText(text)) {
     if (!src.allowWeak) {
       throw new P20Error(
         'SECRET_WEAK',
-        `the linkage secret is not in the \`p20link secret new\` format (base64url of at least ${MIN_SECRET_BYTES} random bytes), so it may be guessable: anyone holding one encoded file can test guesses offline against its key check value and blocking values. Make one with \`p20link secret new --out FILE\`, or accept this one with --allow-weak-secret`,
+        `the linkage secret is not in the \`secret new\` format (base64url of at least ${MIN_SECRET_BYTES} random bytes), so it may be guessable: anyone holding one encoded file can test guesses offline against its key check value and blocking values`,
         where,
+        { hint: { id: 'secret-weak', option: 'allow-weak-secret' } },
       );
     }
     (src.warn ?? ((m: string) => process.stderr.write(`p20link: warning: ${m}\n`)))(
-      'the linkage secret is not in the `secret new` format (--allow-weak-secret): if it was chosen by a person, anyone with an encoded file may recover it by guessing offline',
+      'the linkage secret is not in the `secret new` format (accepted as weak): if it was chosen by a person, anyone with an encoded file may recover it by guessing offline',
     );
   }
   return new TextEncoder().encode(text);
@@ -105,7 +106,7 @@ function checkText(text: string, where: { file?: string; field?: string }, src: 
 
 export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array> {
   if ((src.file === undefined) === (src.env === undefined)) {
-    throw new P20Error('SECRET_SOURCE', 'give the linkage secret with exactly one of --secret-file PATH or --secret-env NAME (never on the command line itself)', {});
+    throw new P20Error('SECRET_SOURCE', 'give the linkage secret in exactly one way, a file or an environment variable (never on the command line itself)', {}, { hint: { id: 'secret-sources', option: 'secret-file' } });
   }
   if (src.file !== undefined) {
     const file = src.file;
@@ -140,10 +141,10 @@ export async function loadSecret(src: SecretSource, env: NodeJS.ProcessEnv = pro
   }
   const name = src.env!;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new P20Error('SECRET_ENV', `--secret-env takes the NAME of an environment variable (letters, digits, _), not the secret itself`, {});
+    throw new P20Error('SECRET_ENV', 'takes the NAME of an environment variable (letters, digits, _), not the secret itself', {}, { hint: { id: 'lead', option: 'secret-env' } });
   }
   const value = env[name];
   // The name is not repeated: a user who mistakenly passed the secret itself as the name would see it in logs.
-  if (value === undefined) throw new P20Error('SECRET_ENV', 'the environment variable named by --secret-env is not set (or not exported)', {});
-  return checkText(stripOneNewline(value), { field: '--secret-env' }, src);
+  if (value === undefined) throw new P20Error('SECRET_ENV', 'the environment variable named by the secret-env option is not set (or not exported)', {}, { hint: { id: 'named-option', option: 'secret-env' } });
+  return checkText(stripOneNewline(value), { field: 'secret-env' }, src);
 }

@@ -203,10 +203,10 @@ async function checkRequest(opts: UnpackFileOptions): Promise<void> {
     throw new P20Error('PKG_KIND', 'say which kind of package you expect: "encoded" at the linker, "result" at an agency', { field: 'kind' });
   }
   if (opts.expectKind === 'encoded' && !opts.store) {
-    throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store (--store linker.db) for replay protection and the audit log', { file });
+    throw new P20Error('PKG_NO_STORE', 'an encoded-data package can only be accepted with a store for replay protection and the audit log', { file }, { hint: { id: 'need-store', option: 'store', value: 'linker.db' } });
   }
   if (opts.expectKind === 'result' && !opts.ledger) {
-    throw new P20Error('PKG_NO_LEDGER', 'a result package can only be accepted with the agency\'s result ledger (--ledger FILE --party NAME), which refuses replayed, stale and misaddressed results', { file });
+    throw new P20Error('PKG_NO_LEDGER', 'a result package can only be accepted with the agency\'s result ledger, which refuses replayed, stale and misaddressed results', { file }, { hint: { id: 'need-ledger', option: 'ledger' } });
   }
   try {
     await stat(opts.output);

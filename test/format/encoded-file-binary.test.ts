@@ -115,3 +115,30 @@ describe('encoded file, binary body (version 2)', () => {
     expect(e.location).toMatchObject({ line: 2, field: 'id' });
   });
 });
+
+describe('binary body through package / unpack (content checks read the header)', () => {
+  it('a binary-body encoded file packages and unpacks with rowCount, fingerprint and key check value checked', async () => {
+    const { generateKeyPair, loadAllowDir, loadPrivateKeys, loadPublicKeys, packageFile, unpackFile, MIN_CHUNK_SIZE } = await import('../../src/transfer/index.js');
+    const { mkdirSync } = await import('node:fs');
+    const allowDir = join(dir, 'allow');
+    const linkerDir = join(dir, 'linker');
+    mkdirSync(allowDir);
+    mkdirSync(linkerDir);
+    const gk = await generateKeyPair({ name: 'k12', outDir: allowDir, bits: 2048 });
+    const gl = await generateKeyPair({ name: 'linker', outDir: linkerDir, bits: 2048 });
+    const k12 = await loadPrivateKeys(gk.privateFile);
+    const linker = { pub: await loadPublicKeys(gl.publicFile), priv: await loadPrivateKeys(gl.privateFile) };
+    const enc = await write('binary', sample(40));
+    const pkg = join(dir, 'bin.p20pkg');
+    await packageFile({ input: enc, kind: 'encoded', to: linker.pub, sign: k12, name: 'k12', output: pkg, chunkSize: MIN_CHUNK_SIZE });
+    const out = join(dir, 'bin-unpacked.enc');
+    const { openSqliteStore } = await import('../../src/store/db.js');
+    const { auditMigrations, packageMigrations } = await import('../../src/store/migrations.js');
+    const store = openSqliteStore(join(dir, 'store.db'), { migrations: [...auditMigrations, ...packageMigrations] });
+    const r = await unpackFile({ input: pkg, key: linker.priv, allow: await loadAllowDir(allowDir), output: out, store, expectKind: 'encoded' });
+    store.close();
+    expect(r.manifest).toMatchObject({ kind: 'encoded', rowCount: 40, schemaFingerprint: init.schemaFingerprint, keyCheckValue: init.keyCheckValue, party: 'k12' });
+    expect(readFileSync(out).equals(readFileSync(enc))).toBe(true);
+    expect(plain(await readAll(out))).toHaveLength(40);
+  }, 120_000);
+});

@@ -83,11 +83,11 @@ describe('exact mode (exact.ts)', () => {
     expect(s.report.optimal).toBe(true);
   });
 
-  it('the exact pattern is never costlier than the heuristic and resists the independent integer attacker (random 2-, 3- and 4-way tables)', async () => {
+  it('the exact pattern is never costlier than the heuristic and resists the independent integer attacker (random 2- and 3-way tables)', async () => {
     const arb = fc.record({
       sizes: fc.oneof(fc.constant([2, 3]), fc.constant([3, 3]), fc.constant([2, 2, 2])),
       leaves: fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 10, max: 40 })), { minLength: 16, maxLength: 16 }),
-      protection: fc.constantFrom('threshold' as const, 'range' as const),
+      protection: fc.constant('threshold' as const),
     });
     await fc.assert(
       fc.asyncProperty(arb, async ({ sizes, leaves, protection }) => {
@@ -110,7 +110,7 @@ describe('exact mode (exact.ts)', () => {
     );
   }, 600_000);
 
-  it('suppress output resists the bench attacker on random rate tables, 4-way tables and hierarchies (exact integer bounds, rate bands)', async () => {
+  it('suppress output resists the bench attacker on random rate tables and hierarchies (exact integer bounds, rate bands)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.constantFrom('rates', 'hierarchy'), async (seed, kind) => {
         const rand = mulberry32(seed);
@@ -178,11 +178,11 @@ describe('linked tables (linked.ts): one attacker over all of them', () => {
   it('refuses links that select no row or cells that differ, and malformed specs (exit 2)', async () => {
     await expect(suppressLinked([A, B], [{ cells: [{ table: 'by-school', where: { school: 'S9' } }, links[0]!.cells[1]!] }], { minN: N })).rejects.toMatchObject({
       code: 'TABLE_SPEC',
-      exitCode: 2,
+      kind: 'input',
     });
     await expect(suppressLinked([A, B], [{ cells: [{ table: 'by-school', where: { school: 'S1' } }, links[0]!.cells[1]!] }], { minN: N })).rejects.toMatchObject({
       code: 'TABLE_TOTALS',
-      exitCode: 2,
+      kind: 'input',
     });
     expect(() => parseLinkedSpec({ version: 1, tables: [{ name: 'a' }], links: [] })).toThrow(/at least two tables/);
     expect(() => parseLinkedSpec({ version: 1, tables: [{ name: 'a' }, { name: 'b' }], links: [{ cells: [{ table: 'c', where: { x: '1' } }, { table: 'a', where: { x: '1' } }] }] })).toThrow(/unknown table/);

@@ -44,7 +44,7 @@ describe('integer attacker bounds (integer.ts)', () => {
     expect(mip.optimize({ constant: 0, vars: [0], coefs: [1] }, 1)).toMatchObject({ status: 'optimal', value: 0 });
     mip.dispose();
     // 2x0 = 3 has no whole-number solution (the LP has one): inconsistent for the integer attacker.
-    await expect(integerBounds(highs, 1, [row([0], [2], 3)], { constant: 0, vars: [0], coefs: [1] }, 1)).rejects.toMatchObject({ code: 'TABLE_INCONSISTENT', exitCode: 2 });
+    await expect(integerBounds(highs, 1, [row([0], [2], 3)], { constant: 0, vars: [0], coefs: [1] }, 1)).rejects.toMatchObject({ code: 'TABLE_INCONSISTENT', kind: 'input' });
   });
 
   it('caps give witnesses, not bounds; an infeasible capped model yields no point', async () => {

@@ -9,9 +9,10 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { exitStatusOf } from '../../cli/exit-status.js';
 import { P20Error } from '../../src/errors.js';
 import { SIMPLE_STEPS } from '../../src/normalize/steps.js';
-import { BLOCKING_TRANSFORMS, parseExtension } from '../../src/schema/extension.js';
+import { BLOCKING_TRANSFORMS, COLUMN_NAME, parseExtension } from '../../src/schema/extension.js';
 import { EXTENSION_JSON_SCHEMA_FILE } from '../../src/schema/extension-json.js';
 import { parseHardening } from '../../src/schema/hardening.js';
 import { parseLinkageSchema } from '../../src/schema/linkage-schema.js';
@@ -90,6 +91,11 @@ describe('protocols/p20link-extension.schema.json', () => {
     expect(jsonSchema.definitions.step.then['x-message']).toMatch(new RegExp(`; steps: ${steps}$`));
     expect(jsonSchema.definitions.step.else['x-message']).toBe(jsonSchema.definitions.step.then['x-message']);
   });
+
+  it('uses COLUMN_NAME, the rule for encoded-file column names (blocking keys, pass-through columns)', () => {
+    expect(jsonSchema.properties.blocking.propertyNames.pattern).toBe(COLUMN_NAME.source);
+    expect(jsonSchema.properties.passThrough.items.allOf[1].pattern).toBe(COLUMN_NAME.source);
+  });
 });
 
 describe('parseExtension: structural refusals come from the JSON Schema, with the JSON path and its message', () => {
@@ -139,7 +145,7 @@ describe('parseExtension: structural refusals come from the JSON Schema, with th
   it.each(cases)('%s', (_n, ext, field, message) => {
     const e = p20Thrown(() => parseExtension(ext, 's.json', schema));
     expect(e.code).toBe('SCHEMA_EXTENSION');
-    expect(e.exitCode).toBe(2);
+    expect(exitStatusOf(e)).toBe(2);
     expect(e.location).toEqual({ file: 's.json', field });
     expect(e.message).toContain(message);
   });

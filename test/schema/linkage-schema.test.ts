@@ -8,6 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadLinkageSchema, parseLinkageSchema, schemaFingerprint } from '../../src/schema/linkage-schema.js';
+import { exitStatusOf } from '../../cli/exit-status.js';
 import { P20Error } from '../../src/errors.js';
 
 const vectors = path.resolve(process.cwd(), '../shared/vectors/clkhash');
@@ -192,7 +193,7 @@ describe('parseLinkageSchema: resource limits (SCHEMA_LIMITS) refuse what would 
     it(label, () => {
       const err = refusal(mutate(people()));
       expect(err.location.field).toBe(where);
-      expect(err.exitCode).toBe(2);
+      expect(exitStatusOf(err)).toBe(2);
       expect(err.message).toMatch(what);
     });
   }
