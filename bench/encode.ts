@@ -17,7 +17,7 @@
  *   node dist/bench/encode.js --child --input F --schema S [--cache on|off] [--workers N] [--body text|binary]
  * prints {"encoded", "seconds", "cpuSeconds", "perCpuS", "peakMiB"}.
  */
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';

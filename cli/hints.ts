@@ -12,6 +12,14 @@ const flag = (h: ErrorHint): string => `--${h.option}${h.value !== undefined ? `
 /** Replace `from` in `detail` by `to` (the library's neutral words by the flag); `detail` unchanged when absent. */
 const swap = (detail: string, from: string, to: string): string => (detail.includes(from) ? detail.replace(from, to) : `${detail} (${to})`);
 
+const HEADER_ADVICE = ' (rename the columns, map them with --map feature=column, or declare a feature this agency does not collect with --absent feature)';
+
+/** The header advice goes before the library's note on the CSV dialect (". The header ..."), when there is one. */
+function withHeaderAdvice(d: string): string {
+  const i = d.indexOf('. The header');
+  return i < 0 ? `${d}${HEADER_ADVICE}` : `${d.slice(0, i)}${HEADER_ADVICE}${d.slice(i)}`;
+}
+
 /** One wording per hint id: the library's message (without location) in, the CLI's out. */
 const HINTS: Readonly<Record<HintId, (detail: string, h: ErrorHint) => string>> = {
   subject: (d, h) => hintedText(d, h, '--'),
@@ -21,7 +29,7 @@ const HINTS: Readonly<Record<HintId, (detail: string, h: ErrorHint) => string>> 
   'party-label': (d, h) => `${d}; give one with ${flag(h)}`,
   'party-label-for': (d, h) => `${d}: give one with ${flag(h)}`,
   'out-busy': (d, h) => `${d} or choose another ${flag(h)}`,
-  'out-not-ours': (d, h) => `${d}, so give ${flag(h)} a new or empty directory (or the directory of an earlier run with the same --store)`,
+  'out-not-ours': (d, h) => swap(swap(d, 'so give it a new', `so give ${flag(h)} a new`), 'with the same linker store', 'with the same --store'),
   'out-not-ours-no-store': (d, h) => HINTS['out-not-ours'](d.replace('; this run has no linker store;', '; this run has no --store;'), h),
   'links-stale': (d, h) => `${d} or point ${flag(h)} at that run's directory`,
   'map-columns': (d, h) => `${d}; map them with ${flag(h)}`,
@@ -39,11 +47,11 @@ const HINTS: Readonly<Record<HintId, (detail: string, h: ErrorHint) => string>> 
   'too-many-pairs': (d) => `${d}. Raise --threshold (or --review-threshold), tighten --blocking, or raise --max-pairs if the memory is there (about 24 bytes per pair)`,
   'use-option': (d, h) => swap(d, `the ${h.option} option`, flag(h)),
   'bad-row': (d) => `${d} (fix the row, or run with --on-bad-row reject --rejects FILE, or --on-bad-field missing)`,
-  'rejects-needed': (d) => `--on-bad-row reject needs --rejects FILE (${d})`,
-  'rejects-only-with-reject': () => '--rejects is only used with --on-bad-row reject',
-  'header-map': (d) => `${d} (rename the columns, map them with --map feature=column, or declare a feature this agency does not collect with --absent feature)`,
-  'header-trim': (d) => `${d}: read it with --trim`,
-  'header-delimiter': (d, h) => `${d}: read it with ${flag(h)}`,
+  'rejects-needed': (d) => swap(d, 'rejecting bad rows needs a rejects file', '--on-bad-row reject needs --rejects FILE'),
+  'rejects-only-with-reject': (d) => swap(d, 'a rejects file is only used when bad rows are rejected', '--rejects is only used with --on-bad-row reject'),
+  'header-map': (d) => `${d}${HEADER_ADVICE}`,
+  'header-trim': (d, h) => `${withHeaderAdvice(d)}: read it with ${flag(h)}`,
+  'header-delimiter': (d, h) => `${withHeaderAdvice(d)}: read it with ${flag(h)}`,
 };
 
 /** An error's message as the CLI says it: the hint's option as its flag, then the location in front. */

@@ -22,7 +22,8 @@ interface SuppressArgs {
   reportHiddenValues?: boolean;
   integerCheck?: boolean;
   integerCheckMaxCells?: number;
-  method?: 'heuristic' | 'exact';
+  method?: 'auto' | 'heuristic' | 'exact';
+  exactTimeLimit?: number;
   linked?: boolean;
   topCode?: number;
   bottomCode?: number;
@@ -61,9 +62,12 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         describe: 'RISK: also put the true value of every hidden cell in the report (it undoes the suppression if it leaks)',
       })
       .option('method', {
-        choices: ['heuristic', 'exact'] as const,
-        describe: 'heuristic (default): greedy rounds and pruning; exact: a minimum-cost pattern (tables up to a few hundred cells; docs/suppress-exact.md)',
+        choices: ['auto', 'heuristic', 'exact'] as const,
+        describe:
+          'auto (default): greedy rounds and pruning, then on tables of ≤ 200 cells the exact search (10 s) keeping the cheaper pattern; ' +
+          'heuristic: greedy rounds and pruning only; exact: a minimum-cost pattern (tables up to a few hundred cells; docs/suppress-exact.md)',
       })
+      .option('exact-time-limit', { type: 'number', describe: 'seconds for the exact search (default 10 in auto and the fallback, 60 with --method exact)' })
       .option('linked', {
         type: 'boolean',
         describe: 'INPUT is a linked-tables spec: suppress its tables jointly (exact mode) and write OUTPUT/<name>.csv for each (docs/suppress-linked.md)',
@@ -109,6 +113,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         integerCheck: argv.integerCheck,
         integerCheckMaxCells: argv.integerCheckMaxCells,
         method: argv.method,
+        exactTimeLimit: argv.exactTimeLimit,
         topCode: argv.topCode,
         bottomCode: argv.bottomCode,
       }),

@@ -23,7 +23,7 @@ import { EXIT, fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import { createEncodedWriter, type EncodedBody, type EncodedWriter } from '../format/encoded-file.js';
+import { createEncodedWriter, EncodedRecordSerializer, type EncodedBody, type EncodedWriter } from '../format/encoded-file.js';
 import { PARTY_NAME } from '../format/party.js';
 import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.js';
 import type { LinkageSchema } from '../schema/types.js';
@@ -33,8 +33,8 @@ import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDa
 import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
-import { createRowEncoder, planColumns, type BadFieldPolicy, type RowEncoderSetup, type RowResult } from './row-encoder.js';
-import type { WorkerRequest, WorkerResponse } from './worker.js';
+import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
+import type { WorkerRequest, WorkerResponse, WorkerSetup } from './worker.js';
 
 /** Rows per batch handed to a worker. */
 const BATCH_ROWS = 2048;
@@ -164,21 +164,23 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
 
 /** Encodes batches on the main thread or on a pool of workers; results come back in submission order. */
 interface BatchEncoder {
-  submit(rows: string[][]): Promise<RowResult[]>;
+  submit(rows: string[][]): Promise<BatchResult>;
   close(): Promise<void>;
 }
 
-function inlineEncoder(setup: RowEncoderSetup): BatchEncoder {
+function inlineEncoder(setup: RowEncoderSetup, body: EncodedBody): BatchEncoder {
   const enc = createRowEncoder(setup);
+  const ser = new EncodedRecordSerializer(body, enc.l);
+  const features = setup.schema.features.length;
   return {
-    submit: async (rows) => rows.map((r) => enc.encodeRow(r)),
+    submit: async (rows) => encodeBatch(enc, rows, ser, features),
     close: async () => {},
   };
 }
 
-function workerPool(setup: RowEncoderSetup, n: number): BatchEncoder {
+function workerPool(setup: RowEncoderSetup, body: EncodedBody, n: number): BatchEncoder {
   const url = workerUrl(import.meta.url, './worker.js');
-  const pending = new Map<number, { resolve: (r: RowResult[]) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();
   let seq = 0;
   let broken: Error | undefined;
   const failAll = (e: Error) => {
@@ -187,13 +189,13 @@ function workerPool(setup: RowEncoderSetup, n: number): BatchEncoder {
     pending.clear();
   };
   const workers = Array.from({ length: n }, () => {
-    const w = new Worker(url, { workerData: { kind: 'p20link-encode', setup } });
+    const w = new Worker(url, { workerData: { kind: 'p20link-encode', setup, body } satisfies WorkerSetup });
     w.on('message', (m: WorkerResponse) => {
       const p = pending.get(m.seq);
       if (!p) return;
       pending.delete(m.seq);
       if ('error' in m) p.reject(new Error(`encode worker: ${m.error}`));
-      else p.resolve(m.results);
+      else p.resolve(m.result);
     });
     w.on('error', (e) => failAll(new Error(`encode worker failed: ${e.message}`)));
     w.on('exit', (code) => {
@@ -205,7 +207,7 @@ function workerPool(setup: RowEncoderSetup, n: number): BatchEncoder {
     submit(rows) {
       if (broken) return Promise.reject(broken);
       const s = seq++;
-      return new Promise<RowResult[]>((resolvePromise, reject) => {
+      return new Promise<BatchResult>((resolvePromise, reject) => {
         pending.set(s, { resolve: resolvePromise, reject });
         workers[s % n]!.postMessage({ seq: s, rows } satisfies WorkerRequest);
       });
@@ -246,7 +248,8 @@ async function checkNotExisting(path: string, what: string, force: boolean | und
  * the generic status 1 by a shared reader (CSV, JSON) is reported as 2.
  */
 function asBadInput(e: unknown): unknown {
-  if (!(e instanceof P20Error) || e.exitCode !== 1) return e;
+  // (P20Error's kind now follows its code; only an error still carrying a numeric exit status 1 is rewritten.)
+  if (!(e instanceof P20Error) || (e as { exitCode?: number }).exitCode !== 1) return e;
   const x = new P20Error(e.code, '', e.location, EXIT.badInput);
   x.message = e.message;
   return x;
@@ -296,7 +299,8 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const plan = planColumns(header, schema, ext, file);
   const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
   const nWorkers = await chooseWorkers(opts);
-  const encoder = nWorkers === 0 ? inlineEncoder(setup) : workerPool(setup, nWorkers);
+  const body: EncodedBody = opts.body ?? 'text';
+  const encoder = nWorkers === 0 ? inlineEncoder(setup, body) : workerPool(setup, body, nWorkers);
 
   let writer: EncodedWriter | undefined;
   let rejects: AtomicFile | undefined;
@@ -325,12 +329,14 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       await rejects.write(csvLine([...REJECT_COLUMNS, ...header]));
     }
 
-    const handle = async (lines: number[], rows: string[][], results: RowResult[]) => {
-      for (let i = 0; i < results.length; i++) {
-        const r = results[i]!;
+    const handle = async (lines: number[], rows: string[][], res: BatchResult) => {
+      let k = 0;
+      let f = 0;
+      for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!;
-        if (r.ok) {
-          const prev = seenIds!.add(r.id, line);
+        if (res.ok[i] === 1) {
+          const id = res.ids[k++]!;
+          const prev = seenIds!.add(id, line);
           if (prev !== undefined) {
             throw new P20Error('ENCODE_DUPLICATE_ID', `duplicate record id (same id as line ${prev}); record ids must be unique within a file`, {
               file,
@@ -338,21 +344,25 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
               field: ext.recordId,
             });
           }
-          await writer!.writeRow(r.id, r.clk, r.extras);
-          encoded++;
-          ones += r.ones;
-          if (r.missing) for (const k of r.missing) missingCounts[k]!++;
-        } else if (policy === 'reject') {
-          await rejects!.write(csvLine([String(line), r.column, r.reason, ...rows[i]!]));
-          rejected++;
         } else {
-          throw new P20Error('ENCODE_BAD_ROW', `${r.reason} (fix the row, or run with --on-bad-row reject --rejects FILE, or --on-bad-field missing)`, { file, line, field: r.column }, EXIT.badInput);
+          const r = res.failures[f++]!;
+          if (policy === 'reject') {
+            await rejects!.write(csvLine([String(line), r.column, r.reason, ...rows[i]!]));
+            rejected++;
+          } else {
+            throw new P20Error('ENCODE_BAD_ROW', `${r.reason} (fix the row, or run with --on-bad-row reject --rejects FILE, or --on-bad-field missing)`, { file, line, field: r.column }, EXIT.badInput);
+          }
         }
       }
+      // The batch's good rows, already serialized (by a worker or inline), in input order.
+      await writer!.writeEncoded(res.bytes, res.ids.length);
+      encoded += res.ids.length;
+      ones += res.ones;
+      for (let j = 0; j < res.missing.length; j++) missingCounts[j]! += res.missing[j]!;
       progress.update(read);
     };
 
-    const inflight: { lines: number[]; rows: string[][]; results: Promise<RowResult[]> }[] = [];
+    const inflight: { lines: number[]; rows: string[][]; results: Promise<BatchResult> }[] = [];
     const maxInflight = Math.max(2, nWorkers * 3);
     for await (const batch of table.batches) {
       const lines = batch.map((r) => r.line);

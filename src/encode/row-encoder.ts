@@ -14,6 +14,7 @@ import type { DateCheck, P20linkExtension } from '../schema/extension.js';
 import { compileStrptime } from '../schema/strptime.js';
 import { dateNumber, formattedDateReader, parseIsoDay, type CalendarDate } from '../normalize/dates.js';
 import { createHardener, hardenedLength, saltValue } from './harden.js';
+import type { EncodedRecordSerializer } from '../format/encoded-file.js';
 
 /** Longest record id accepted (the encoded-file format's limit). */
 export const MAX_RECORD_ID_LENGTH = 256;
@@ -110,7 +111,10 @@ export type RowResult =
   | {
       ok: true;
       id: string;
+      /** Base64 of the final CLK bytes. */
       clk: string;
+      /** The final CLK bytes. */
+      bytes: Uint8Array;
       extras: string[];
       /** Bits set in the final CLK (for the fill measurement). */
       ones: number;
@@ -265,7 +269,47 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const clk = clkToBase64(final);
       const extras = blocker ? blocker((f) => values[featurePos.get(f)!]!) : [];
       for (const i of plan.passIndex) extras.push(fields[i]!);
-      return { ok: true, id, clk, extras, ones: popcount(final), ...(missing ? { missing } : {}) };
+      return { ok: true, id, clk, bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}) };
     },
   };
+}
+
+/**
+ * A batch of rows encoded and serialized: what a worker hands back (no
+ * per-row objects cross threads). `bytes` holds the encoded-file body of the
+ * batch's good rows, in order; the pipeline checks `ids` for duplicates and
+ * writes `bytes` as they are, so the output is the same whoever encoded it.
+ */
+export interface BatchResult {
+  /** Body bytes (text lines or binary records) of the good rows. */
+  bytes: Uint8Array;
+  /** 1 per good row, 0 per bad row, in input order. */
+  ok: Uint8Array;
+  /** Ids of the good rows, in order. */
+  ids: string[];
+  /** The bad rows, in order. */
+  failures: { index: number; column: string; reason: string }[];
+  /** Bits set over the good rows' CLKs. */
+  ones: number;
+  /** Per feature: good rows whose bad value of it was encoded as missing. */
+  missing: number[];
+}
+
+export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[], ser: EncodedRecordSerializer, features: number): BatchResult {
+  const ok = new Uint8Array(rows.length);
+  const ids: string[] = [];
+  const failures: BatchResult['failures'] = [];
+  const missing = new Array<number>(features).fill(0);
+  let ones = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = enc.encodeRow(rows[i]!);
+    if (r.ok) {
+      ok[i] = 1;
+      ids.push(r.id);
+      ser.add(r.id, r.bytes, r.clk, r.extras);
+      ones += r.ones;
+      if (r.missing) for (const k of r.missing) missing[k]!++;
+    } else failures.push({ index: i, column: r.column, reason: r.reason });
+  }
+  return { bytes: ser.take().bytes, ok, ids, failures, ones, missing };
 }

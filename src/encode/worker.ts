@@ -1,26 +1,40 @@
 /**
  * Worker-thread entry of the encode pipeline. It receives the schema,
  * extension, column plan and secret once (workerData, in-process memory
- * only), then encodes batches of CSV rows and posts back one RowResult per
- * row, in order. The pipeline writes batches in submission order, so the
+ * only), then encodes batches of CSV rows and posts back, per batch, the
+ * finished encoded-file body bytes of its good rows (transferred, not
+ * copied) with their ids and the bad rows (encodeBatch). The pipeline writes batches in submission order, so the
  * output is identical to a single-threaded run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRowEncoder, type RowEncoderSetup, type RowResult } from './row-encoder.js';
+import { EncodedRecordSerializer, type EncodedBody } from '../format/encoded-file.js';
+import { createRowEncoder, encodeBatch, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 
 export interface WorkerRequest {
   seq: number;
   rows: string[][];
 }
 
-export type WorkerResponse = { seq: number; results: RowResult[] } | { seq: number; error: string };
+export type WorkerResponse = { seq: number; result: BatchResult } | { seq: number; error: string };
+
+/** What the pipeline gives each worker once. */
+export interface WorkerSetup {
+  kind: 'p20link-encode';
+  setup: RowEncoderSetup;
+  body: EncodedBody;
+}
 
 if (parentPort && (workerData as { kind?: string } | null)?.kind === 'p20link-encode') {
   const port = parentPort;
   let encoder: ReturnType<typeof createRowEncoder> | undefined;
+  let ser: EncodedRecordSerializer | undefined;
+  let features = 0;
   let setupError: string | undefined;
   try {
-    encoder = createRowEncoder((workerData as { setup: RowEncoderSetup }).setup);
+    const wd = workerData as WorkerSetup;
+    encoder = createRowEncoder(wd.setup);
+    ser = new EncodedRecordSerializer(wd.body, encoder.l);
+    features = wd.setup.schema.features.length;
   } catch (e) {
     setupError = e instanceof Error ? e.message : 'worker setup failed';
   }
@@ -30,8 +44,8 @@ if (parentPort && (workerData as { kind?: string } | null)?.kind === 'p20link-en
       return;
     }
     try {
-      const results = msg.rows.map((r) => encoder!.encodeRow(r));
-      port.postMessage({ seq: msg.seq, results } satisfies WorkerResponse);
+      const result = encodeBatch(encoder, msg.rows, ser!, features);
+      port.postMessage({ seq: msg.seq, result } satisfies WorkerResponse, [result.bytes.buffer as ArrayBuffer]);
     } catch (e) {
       port.postMessage({ seq: msg.seq, error: e instanceof Error ? e.message : 'encoding failed' } satisfies WorkerResponse);
     }

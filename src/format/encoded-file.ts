@@ -81,6 +81,8 @@ export interface EncodedWriter {
   writeRow(id: string, clkBase64: string, extras?: readonly string[]): Promise<void>;
   /** Append one record whose CLK is given as its ceil(l/8) bytes. */
   writeRowBytes(id: string, clk: Uint8Array, extras?: readonly string[]): Promise<void>;
+  /** Append `rows` records already serialized by an EncodedRecordSerializer of the same body and l. */
+  writeEncoded(bytes: Uint8Array, rows: number): Promise<void>;
   /** Patch the row count into the header and rename into place. */
   commit(): Promise<number>;
   abort(): Promise<void>;
@@ -93,6 +95,75 @@ export function buildHeaderColumns(init: Pick<EncodedHeaderInit, 'blockColumns' 
     ...(init.blockColumns ?? []).map((b) => `block:${b}`),
     ...(init.passColumns ?? []).map((p) => `pass:${p}`),
   ];
+}
+
+/**
+ * Serializes records into body bytes exactly as the writer does (text line
+ * or binary record), so worker threads can hand the writer finished bytes
+ * (EncodedWriter.writeEncoded) and the output does not depend on who
+ * serialized it.
+ */
+export class EncodedRecordSerializer {
+  private buf: Buffer = Buffer.allocUnsafe(1 << 16);
+  private len = 0;
+  private rows = 0;
+  private readonly clkBytes: number;
+  constructor(
+    readonly body: EncodedBody,
+    readonly l: number,
+  ) {
+    this.clkBytes = Math.ceil(l / 8);
+  }
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  /** Append one record; `clk` as its bytes, or as base64 text (text body). */
+  add(id: string, clk: Uint8Array, clkBase64: string | undefined, extras: readonly string[]): void {
+    if (this.body === 'binary') {
+      if (clk.length !== this.clkBytes) throw new Error(`CLK has ${clk.length} bytes, header says l=${this.l} (${this.clkBytes} bytes)`);
+      const idLen = Buffer.byteLength(id, 'utf8');
+      if (idLen > 0xffff) throw new Error('record id too long for the binary body');
+      let need = 2 + idLen + this.clkBytes;
+      for (const x of extras) need += 4 + Buffer.byteLength(x, 'utf8');
+      this.ensure(need);
+      const b = this.buf;
+      b.writeUInt16LE(idLen, this.len);
+      this.len += 2;
+      this.len += b.write(id, this.len, 'utf8');
+      b.set(clk, this.len);
+      this.len += this.clkBytes;
+      for (const x of extras) {
+        const n = b.write(x, this.len + 4, 'utf8');
+        b.writeUInt32LE(n, this.len);
+        this.len += 4 + n;
+      }
+    } else {
+      const b64 = clkBase64 ?? Buffer.from(clk.buffer, clk.byteOffset, clk.byteLength).toString('base64');
+      const line = JSON.stringify([id, b64, ...extras]) + '\n';
+      this.ensure(3 * line.length);
+      this.len += this.buf.write(line, this.len, 'utf8');
+    }
+    this.rows++;
+  }
+  /** Records added since the last take(). */
+  get count(): number {
+    return this.rows;
+  }
+  get byteLength(): number {
+    return this.len;
+  }
+  /** The bytes of the records added since the last take() (a fresh copy), and reset. */
+  take(): { bytes: Uint8Array; rows: number } {
+    const bytes = new Uint8Array(this.len);
+    bytes.set(this.buf.subarray(0, this.len));
+    const rows = this.rows;
+    this.len = 0;
+    this.rows = 0;
+    return { bytes, rows };
+  }
 }
 
 export interface EncodedWriterOptions {
@@ -198,6 +269,12 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit, opts:
       pendingBytes += line.length;
       rows++;
       if (pendingBytes > 1 << 16) await flush();
+    },
+    async writeEncoded(bytes, n) {
+      await start();
+      await flush();
+      if (bytes.length > 0) await file.write(bytes);
+      rows += n;
     },
     async commit() {
       await start();

@@ -91,7 +91,7 @@ export async function claimOutDir(outDir: string, db: Db | undefined, storePath:
   const manifestPath = join(outDir, REPORT_FILE);
   const prev = await readRunManifest(manifestPath);
   const refuse = (why: string, noStore = false): never => {
-    throw new P20Error('LINK_OUT_DIR_NOT_OURS', `${why}; a link run replaces its whole output directory`, { file: outDir }, { hint: { id: noStore ? 'out-not-ours-no-store' : 'out-not-ours', option: 'out' } });
+    throw new P20Error('LINK_OUT_DIR_NOT_OURS', `${why}; a link run replaces its whole output directory, so give it a new or empty directory (or the directory of an earlier run with the same linker store)`, { file: outDir }, { hint: { id: noStore ? 'out-not-ours-no-store' : 'out-not-ours', option: 'out' } });
   };
   if (prev === undefined) return refuse(`is not empty (${own.length} file(s), e.g. ${own[0]}) and holds no earlier link output (${REPORT_FILE})`);
   if (db !== undefined) {

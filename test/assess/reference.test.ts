@@ -5,6 +5,7 @@ import { birthYear, readPlainCsv } from '../../src/assess/index.js';
 import { frequencyBaseline, boundViolations, scoreAttack } from '../../src/assess/score.js';
 import { prepareEncode } from '../../src/encode/pipeline.js';
 import { P20Error } from '../../src/errors.js';
+import { exitStatusOf } from '../../cli/exit-status.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const dir = fileTempDir('p20link-assess-ref-');
@@ -31,7 +32,7 @@ describe('reference populations', () => {
     const { schema, ext } = await prepareEncode(SCHEMA);
     const p = join(dir, 'none.csv');
     writeFileSync(p, 'a,b\n1,2\n');
-    await expect(readPlainCsv(p, schema, ext)).rejects.toSatisfy((e: unknown) => e instanceof P20Error && e.exitCode === 2);
+    await expect(readPlainCsv(p, schema, ext)).rejects.toSatisfy((e: unknown) => e instanceof P20Error && exitStatusOf(e) === 2);
   });
 });
 

@@ -155,7 +155,7 @@ describe('parseHardening refuses bad sections with the JSON path', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(P20Error);
         expect((e as P20Error).location.field).toBe(field);
-        expect((e as P20Error).exitCode).toBe(2);
+        expect((e as P20Error).kind).toBe('input'); // exit status 2 (the CLI maps kinds to statuses)
       }
     });
   }

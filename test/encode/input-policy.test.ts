@@ -48,7 +48,7 @@ describe('--on-bad-field missing', () => {
   it('by default a bad date still stops the run (the row is bad)', async () => {
     const e = await refusal(encode(await csvFile(input)));
     expect(e.code).toBe('ENCODE_BAD_ROW');
-    expect(e.exitCode).toBe(2);
+    expect(e.kind).toBe('input'); // exit status 2
     expect(e.message).toMatch(/--on-bad-field missing/);
   });
 
@@ -106,7 +106,7 @@ describe('absent features (--absent, --map feature=)', () => {
   it('without a declaration a file lacking the columns is refused, with a hint at --absent', async () => {
     const e = await refusal(encode(await csvFile(withoutCols)));
     expect(e.code).toBe('ENCODE_HEADER');
-    expect(e.exitCode).toBe(2);
+    expect(e.kind).toBe('input'); // exit status 2
     expect(e.message).toMatch(/missing columns "middle_name" \(feature\), "sex" \(feature\)/);
     expect(e.message).toMatch(/--absent feature/);
   });
@@ -248,7 +248,7 @@ describe('overwrite policy', () => {
     const base = { input, output, schema: P20W, secret, party: 'k12', workers: 0 };
     const e = await refusal(encodeFile(base));
     expect(e.code).toBe('ENCODE_OUTPUT_EXISTS');
-    expect(e.exitCode).toBe(2);
+    expect(e.kind).toBe('input'); // exit status 2
     expect(e.message).toMatch(/--force/);
     expect(await readFile(output, 'utf8')).toBe('keep me');
     const rejectsFile = join(dir, 'exists.rejects.csv');

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
 import { openEncoded, readEncodedHeader } from '../../src/format/encoded-file.js';
 import { readJsonFile } from '../../src/util/json-spec.js';
 import { p20Rejection } from '../helpers/errors.js';
@@ -19,20 +19,20 @@ describe('file errors in src/format and src/util', () => {
   it('encoded file: a name too long is exit 3 in words; a missing file is exit 2 in words', async () => {
     for (const p of [readEncodedHeader(tooLong), openEncoded(tooLong)]) {
       const e = await p20Rejection(p);
-      expect(e.exitCode).toBe(EXIT.environment);
+      expect(exitStatusOf(e)).toBe(EXIT.environment);
       expect(e.message).not.toMatch(/ENAMETOOLONG/);
       expect(e.message).toMatch(/cannot open: file name too long/);
     }
     const m = await p20Rejection(readEncodedHeader(missing));
     expect(m.code).toBe('ENCODED_OPEN');
-    expect(m.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(m)).toBe(EXIT.badInput);
     expect(m.message).toMatch(/cannot open: no such file or directory/);
   });
 
   it('JSON spec: a name too long is exit 3 in words, not the raw errno name', async () => {
-    const e = await p20Rejection(readJsonFile(tooLong, 'spec', { code: 'X_SPEC' }));
-    expect(e.exitCode).toBe(EXIT.environment);
+    const e = await p20Rejection(readJsonFile(tooLong, 'spec', { code: 'KCHECK_SPEC' }));
+    expect(exitStatusOf(e)).toBe(EXIT.environment);
     expect(e.message).not.toMatch(/ENAMETOOLONG/);
-    expect((await p20Rejection(readJsonFile(missing, 'spec', { code: 'X_SPEC' }))).exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(await p20Rejection(readJsonFile(missing, 'spec', { code: 'KCHECK_SPEC' })))).toBe(EXIT.badInput);
   });
 });

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
 import { csvLine } from '../../src/io/csv.js';
 import { formatScore, LINKS_HEADER, linksFileName, linksRow, partyOfLinksFile, readLinksFile } from '../../src/format/links.js';
 import { readReviewFile, REVIEW_HEADER, reviewRow } from '../../src/format/review.js';
@@ -133,7 +133,7 @@ describe('run report', () => {
     const bad = file('bad-report.json', JSON.stringify({ ...good, counts: { ...(good.counts as object), records: -1 } }));
     const e = await p20Rejection(readRunManifest(bad));
     expect(e.code).toBe('LINK_MANIFEST');
-    expect(e.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(e)).toBe(EXIT.badInput);
     expect(e.location.field).toBe('counts.records');
     const extra = file('extra-report.json', JSON.stringify({ ...good, surprise: 1 }));
     expect((await p20Rejection(readRunReportHistogram(extra))).code).toBe('REPORT_RUN');

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT, P20Error, describeErrno, fsError } from '../../src/errors.js';
+import { P20Error, describeErrno, fsError } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
 import {
   NAME_MAX,
   PUBLIC_FILE_MODE,
@@ -104,7 +105,7 @@ describe('atomic files: temp names', () => {
     const p = join(d, 'x'.repeat(300));
     const e = await p20Rejection(writeFileAtomic(p, 'x'));
     expect(e.code).toBe('ENV_NAME_TOO_LONG');
-    expect(e.exitCode).toBe(EXIT.environment);
+    expect(exitStatusOf(e)).toBe(EXIT.environment);
     expect(e.message).toContain(p);
     expect(e.message).toContain('file name too long');
     expect(e.message).not.toMatch(/ENAMETOOLONG/);
@@ -114,7 +115,7 @@ describe('atomic files: temp names', () => {
   it('a missing directory is the user\'s mistake: exit 2, in words', async () => {
     const d = fresh();
     const e = await p20Rejection(writeFileAtomic(join(d, 'missing', 'x.csv'), 'x'));
-    expect(e.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(e)).toBe(EXIT.badInput);
     expect(e.message).toMatch(/missing\/x\.csv: cannot write: no such file or directory/);
   });
 });
@@ -201,7 +202,7 @@ describe('file-system errors in words', () => {
     const e = fsError(raw, '/data/out/k12.links.csv', 'cannot write') as P20Error;
     expect(e).toBeInstanceOf(P20Error);
     expect(e.code).toBe(p20);
-    expect(e.exitCode).toBe(exit);
+    expect(exitStatusOf(e)).toBe(exit);
     expect(e.message).toContain('/data/out/k12.links.csv: cannot write: ');
     expect(e.message).toContain(words);
     expect(e.message).not.toContain(code);

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { reportError } from '../../cli/main.js';
-import { EXIT, P20Error } from '../../src/errors.js';
+import { P20Error } from '../../src/errors.js';
+import { EXIT } from '../../cli/exit-status.js';
 import { runCli } from '../helpers/cli.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
@@ -43,7 +44,7 @@ describe('the CLI maps environment errors to exit 3 with words, never "internal 
   });
 
   it('a P20Error keeps its status; a bug is still an internal error, 70', () => {
-    expect(report(new P20Error('X', 'bad thing', { file: 'f.csv' }, 2))).toEqual({ code: 2, err: 'p20link: error: f.csv: bad thing\n' });
+    expect(report(new P20Error('CSV_HEADER', 'bad thing', { file: 'f.csv' }))).toEqual({ code: 2, err: 'p20link: error: f.csv: bad thing\n' });
     expect(report(new TypeError('x is undefined'))).toEqual({ code: EXIT.internal, err: 'p20link: internal error: x is undefined\n' });
   });
 

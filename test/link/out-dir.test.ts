@@ -6,7 +6,8 @@ import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { listRuns } from '../../src/link/registry/registry.js';
 import { auditMigrations, registryMigrations } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/db.js';
-import { EXIT } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
+import { cliMessage } from '../../cli/hints.js';
 import { readLinksDir } from '../../src/report/links-file.js';
 import { writeEncoded, prng, randomClk, noisy } from '../fixtures/link/make-encoded.js';
 import { p20Rejection } from '../helpers/errors.js';
@@ -56,7 +57,7 @@ describe('a link run owns its output directory', () => {
     const store = join(dir, 'foreign.db');
     const e = await p20Rejection(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: out, store, threshold: 0.8, blocking: none }));
     expect(e.code).toBe('LINK_OUT_DIR_NOT_OURS');
-    expect(e.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(e)).toBe(EXIT.badInput);
     expect(e.message).toMatch(/is not empty .*notes\.txt.*new or empty directory/);
     expect(readdirSync(out)).toEqual(['notes.txt']);
     expect(runs(store)).toBe(0);
@@ -70,7 +71,7 @@ describe('a link run owns its output directory', () => {
     expect(e.code).toBe('LINK_OUT_DIR_NOT_OURS');
     expect(e.message).toMatch(/has no record of/);
     const e2 = await p20Rejection(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: out, threshold: 0.8, blocking: none }));
-    expect(e2.message).toMatch(/this run has no --store/);
+    expect(cliMessage(e2)).toMatch(/this run has no --store/);
     expect(readFileSync(join(out, 'k12.links.csv'), 'utf8')).toBe(before);
     // runs without a store may replace each other's output
     const free = join(dir, 'no-store');
@@ -84,9 +85,9 @@ describe('a link run owns its output directory', () => {
     writeFileSync(f, 'x');
     const e = await p20Rejection(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: f, threshold: 0.8, blocking: none }));
     expect(e.code).toBe('LINK_OUT_DIR');
-    expect(e.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(e)).toBe(EXIT.badInput);
     const e2 = await p20Rejection(linkFiles({ inputs: [{ file: k12 }, { file: college }], outDir: join(f, 'sub'), threshold: 0.8, blocking: none }));
-    expect(e2.exitCode).toBe(EXIT.badInput);
+    expect(exitStatusOf(e2)).toBe(EXIT.badInput);
     expect(e2.message).not.toMatch(/ENOTDIR|EEXIST/);
   });
 

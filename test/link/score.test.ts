@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { P20Error } from '../../src/errors.js';
+import { cliMessage } from '../../cli/hints.js';
 import { parseBlockingSpec, type BlockingConfig } from '../../src/link/blocking/config.js';
 import { diceReference } from '../../src/link/dice.js';
 import { makePartyData, strideFor } from '../../src/link/pack.js';
@@ -145,7 +146,7 @@ describe('scorePairs', () => {
       const err = await scorePairs(p, null, { threshold: 0.9, blocking: { kind: 'none' }, workers, maxPairs: want - 1 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(P20Error);
       expect((err as P20Error).code).toBe('LINK_TOO_MANY_PAIRS');
-      expect((err as P20Error).message).toMatch(/more than .* pairs score at or above 0\.9.*--max-pairs/);
+      expect(cliMessage(err as P20Error)).toMatch(/more than .* pairs score at or above 0\.9.*--max-pairs/);
       const ok = await scorePairs(p, null, { threshold: 0.9, blocking: { kind: 'none' }, workers, maxPairs: want });
       expect(ok.a.length).toBe(want);
     }

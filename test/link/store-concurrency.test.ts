@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
 import { silentProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { linkFiles } from '../../src/link/link-files.js';
@@ -89,7 +89,7 @@ describe('a link run does not hold the linker store while it works', () => {
       }),
     );
     expect(e.code).toBe('STORE_CHANGED');
-    expect(e.exitCode).toBe(EXIT.environment);
+    expect(exitStatusOf(e)).toBe(EXIT.environment);
     expect(e.message).toMatch(/run again/);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     const db = openLinkerStore(store);

@@ -7,6 +7,7 @@ import { linkWarnings } from '../../src/link/report.js';
 import { linkSummary } from '../../cli/commands/link.js';
 import { writeEncoded, prng, randomClk, noisy, FP, KCV } from '../fixtures/link/make-encoded.js';
 import { p20Thrown } from '../helpers/errors.js';
+import { cliMessage } from '../../cli/hints.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const dir = fileTempDir('p20-linkwarn-');
@@ -60,8 +61,8 @@ describe('messages a user can act on', () => {
     const h = { l: 1024, keyCheckValue: KCV, schemaFingerprint: FP, party: 'k12' } as never;
     const e = p20Thrown(() => checkCompatible([{ file: 'one.enc', header: h }, { file: 'two.enc', header: h }]));
     expect(e.code).toBe('LINK_DUPLICATE_PARTY');
-    expect(e.message).toContain('--party two.enc=NAME');
-    expect(e.message).not.toMatch(/party=FILE/);
+    expect(cliMessage(e)).toContain('--party two.enc=NAME');
+    expect(cliMessage(e)).not.toMatch(/party=FILE/);
   });
 
   it('the run summary spells out its counts, with thousands separators', async () => {

@@ -85,7 +85,7 @@ describe('kcheck: hand-worked cases', () => {
   });
 
   it('an empty file is bad input (exit 2), never a pass with k = 0', () => {
-    expect(() => kcheckRows(H, [], { qi: QI, k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', exitCode: 2 }));
+    expect(() => kcheckRows(H, [], { qi: QI, k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', kind: 'input' }));
   });
 
   it('file and in-memory checks agree; quoted fields are values like any other', async () => {
@@ -125,7 +125,7 @@ describe('kcheck: refusals', () => {
     expect((e as P20Error).code).toBe('KCHECK_COLUMN');
     expect((e as P20Error).location).toMatchObject({ file: f, field: 'race' });
     expect((e as P20Error).message).toContain('"race"');
-    expect((e as P20Error).exitCode).toBe(2);
+    expect((e as P20Error).kind).toBe('input');
   });
 
   it('a missing sensitive column, a column both QI and sensitive, no QIs, bad k', () => {

@@ -100,7 +100,7 @@ describe('repair: refusals', () => {
     symlinkSync(input, join(dir, 'sym.csv'));
     linkSync(input, join(dir, 'hard.csv'));
     for (const out of [input, join(dir, '.', 'in.csv'), join(dir, 'sym.csv'), join(dir, 'hard.csv')]) {
-      await expect(repairFile({ input, output: out, qi: ['a'], k: 2 })).rejects.toMatchObject({ code: 'KCHECK_OVERWRITE', exitCode: 2 });
+      await expect(repairFile({ input, output: out, qi: ['a'], k: 2 })).rejects.toMatchObject({ code: 'KCHECK_OVERWRITE', kind: 'input' });
     }
     expect(readFileSync(input, 'utf8')).toBe('a\n1\n1\n');
   });

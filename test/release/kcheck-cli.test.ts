@@ -115,6 +115,6 @@ describe('p20link kcheck (end to end)', () => {
     expect(rr.code).toBe(2);
     expect(existsSync(out)).toBe(false);
     const { kcheckRows } = await import('../../src/release/kanon/kcheck.js');
-    expect(() => kcheckRows(['a', 'b'], [], { qi: ['a'], k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', exitCode: 2 }));
+    expect(() => kcheckRows(['a', 'b'], [], { qi: ['a'], k: 5 })).toThrow(expect.objectContaining({ code: 'KCHECK_EMPTY', kind: 'input' }));
   });
 });

@@ -168,5 +168,5 @@ describe('verifyRequirementsInteger agrees with an independent integer attacker'
       }),
       { numRuns: 6, seed: 20261202 },
     );
-  }, 600_000);
+  });
 });

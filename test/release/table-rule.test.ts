@@ -232,15 +232,13 @@ describe('refusals and the solver', () => {
     expect(a.published.filter((p) => p.line === 2).map((p) => p.rule).sort()).toEqual(['published-complement', 'published-rate']);
   });
 
-  it('TABLE_UNPROTECTABLE keeps exit status 1 (check failed); other refusals become 2; 3 and 70 pass through', async () => {
-    const { withReleaseExit } = await import('../../src/release/exit-codes.js');
+  it('TABLE_UNPROTECTABLE exits 1 (check failed); input refusals 2; the LP stopping is internal (70)', async () => {
+    const { exitStatusOf } = await import('../../cli/exit-status.js');
     const { P20Error } = await import('../../src/errors.js');
-    const status = async (code: string, exit: number): Promise<number> =>
-      withReleaseExit(() => Promise.reject(new P20Error(code, 'x', {}, exit))).catch((e: { exitCode: number }) => e.exitCode);
-    expect(await status('TABLE_UNPROTECTABLE', 1)).toBe(1);
-    expect(await status('TABLE_COUNT', 1)).toBe(2);
-    expect(await status('ENOSPC_LIKE', 3)).toBe(3);
-    expect(await status('TABLE_LP', 70)).toBe(70);
+    expect(exitStatusOf(new P20Error('TABLE_UNPROTECTABLE', 'x'))).toBe(1);
+    expect(exitStatusOf(new P20Error('TABLE_COUNT', 'x'))).toBe(2);
+    expect(exitStatusOf(new P20Error('TABLE_OPTIONS', 'x'))).toBe(2);
+    expect(exitStatusOf(new P20Error('TABLE_LP', 'x'))).toBe(70);
   });
 
   it('HiGHS status "unknown" (15): a witness LP gives no witness, a bound LP is re-solved, nothing crashes', async () => {
@@ -255,7 +253,7 @@ describe('refusals and the solver', () => {
     // always unknown: a capped witness LP is "no witness"; an uncapped bound LP is an internal error (exit 70), not a verdict
     model.getModelStatus = () => 15;
     expect(lp.optimize({ constant: 0, vars: [0, 1], coefs: [1, 1] }, -1, { vars: [0, 1], upper: [5, 5] }).value).toBeNaN();
-    expect(() => lp.optimize({ constant: 0, vars: [0], coefs: [1] }, -1)).toThrow(expect.objectContaining({ code: 'TABLE_LP', exitCode: 70 }));
+    expect(() => lp.optimize({ constant: 0, vars: [0], coefs: [1] }, -1)).toThrow(expect.objectContaining({ code: 'TABLE_LP', kind: 'internal' }));
     lp.dispose();
   });
 

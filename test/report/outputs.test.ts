@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/errors.js';
+import { EXIT, exitStatusOf } from '../../cli/exit-status.js';
+import { cliMessage } from '../../cli/hints.js';
 import { openCsv } from '../../src/io/csv.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
@@ -68,8 +69,8 @@ describe('linker and report outputs', () => {
   it('report quality --links naming a links file gets a clear message, not ENOTDIR', async () => {
     const e = await p20Rejection(readLinksDir(join(out, 'k12.links.csv')));
     expect(e.code).toBe('REPORT_LINKS');
-    expect(e.exitCode).toBe(EXIT.badInput);
-    expect(e.message).toMatch(/k12\.links\.csv: --links wants the linker's output directory .*this is a single file/);
+    expect(exitStatusOf(e)).toBe(EXIT.badInput);
+    expect(cliMessage(e)).toMatch(/k12\.links\.csv: --links wants the linker's output directory .*this is a single file/);
     expect(e.message).not.toMatch(/ENOTDIR/);
   });
 });

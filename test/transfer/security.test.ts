@@ -41,6 +41,7 @@ import { loadSecret, isStrongSecretText } from '../../src/transfer/secret.js';
 import { newSecretText } from '../../src/transfer/secret.js';
 import { makeEncodedFile } from './helpers.js';
 import { runCli } from '../helpers/cli.js';
+import { asCli, p20Thrown } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const dir = fileTempDir('p20-sec-');
@@ -125,7 +126,7 @@ describe('1. party spoofing', () => {
   it('an allow-listed agency cannot submit data for another party; an explicit allow-list mapping can allow it', async () => {
     const spoof = await encodedPackage({ from: 'k12', party: 'college' });
     const db = newStore();
-    await expect(atLinker(spoof, db)).rejects.toMatchObject({ code: 'PKG_PARTY_NOT_ALLOWED', exitCode: 2 });
+    await expect(atLinker(spoof, db).catch(asCli)).resolves.toMatchObject({ code: 'PKG_PARTY_NOT_ALLOWED', exitCode: 2 });
     await expect(atLinker(await encodedPackage({ from: 'k12', party: 'hed' }), db)).rejects.toMatchObject({ code: 'PKG_PARTY_NOT_ALLOWED' });
     // the allow-list maps k12 to the parties it submits for
     const f = join(dir, 'allow-linker', 'map.json');
@@ -358,7 +359,7 @@ describe('3. weak linkage secrets', () => {
   };
 
   it('a human-chosen secret is refused (SECRET_WEAK) unless --allow-weak-secret, which warns', async () => {
-    await expect(loadSecret({ file: file('Summer2024!Agency\n') })).rejects.toMatchObject({ code: 'SECRET_WEAK', exitCode: 2 });
+    await expect(loadSecret({ file: file('Summer2024!Agency\n') }).catch(asCli)).resolves.toMatchObject({ code: 'SECRET_WEAK', exitCode: 2 });
     await expect(loadSecret({ env: 'S' }, { S: 'correct horse battery staple' })).rejects.toMatchObject({ code: 'SECRET_WEAK' });
     const warnings: string[] = [];
     const s = await loadSecret({ file: file('Summer2024!Agency\n'), allowWeak: true, warn: (m) => warnings.push(m) });
@@ -741,7 +742,7 @@ describe('store locking: a link run holding the store does not break the other c
       // a writer waits, says so, then gives up with an environment error
       const said: string[] = [];
       const w = openLinkerStore(path, { waitMs: 600, onWait: (m) => said.push(m) });
-      expect(() => appendAudit(w, { type: 'link-run', detail: { i: 1 } })).toThrow(expect.objectContaining({ code: 'STORE_BUSY', exitCode: 3 }));
+      expect(asCli(p20Thrown(() => appendAudit(w, { type: 'link-run', detail: { i: 1 } })))).toMatchObject({ code: 'STORE_BUSY', exitCode: 3 });
       expect(said.join()).toMatch(/waiting for the linker store/);
       w.close();
       // through the CLI: unpack --store with a short wait

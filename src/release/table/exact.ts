@@ -45,7 +45,11 @@ export interface ExactParams extends RuleParams {
   maxIterations?: number;
   /** Seconds for the whole search (default 60). */
   timeLimit?: number;
-  /** A protecting pattern known in advance (the heuristic's), returned when a limit stops the search. */
+  /**
+   * A protecting pattern known in advance (the heuristic's): the incumbent.
+   * Its cost bounds the master (only patterns no costlier are searched), and it
+   * is returned, flagged not optimal, when a limit stops the search.
+   */
   initial?: Uint8Array;
   onProgress?: (iteration: number) => void;
 }
@@ -135,6 +139,19 @@ export async function exactSuppress(table: CountTable, params: ExactParams): Pro
     }
   }
 
+  // The incumbent (the heuristic's pattern) bounds the master: no costlier pattern is searched.
+  if (params.initial) {
+    const init = params.initial;
+    const vars: number[] = [];
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      if (forced[i]) continue;
+      vars.push(i);
+      if (init[i]) c += weight(i);
+    }
+    addCut({ vars, coefs: vars.map((i) => -weight(i)), rhs: -c - 1e-6 });
+  }
+
   const stats = { solves: 0 };
   const compCache = new Map<string, { failing: number[]; unverified: boolean }>();
   let unverified = false;
@@ -189,6 +206,11 @@ export async function exactSuppress(table: CountTable, params: ExactParams): Pro
     params.onProgress?.(iterations);
     const y = solveMaster(highs, n, forced, weight, cuts, Math.max(1, (deadline - performance.now()) / 1000));
     if (y === 'infeasible') {
+      // With an incumbent the master only looks at patterns no costlier than it: keep the incumbent.
+      if (params.initial) {
+        stopped = true;
+        break;
+      }
       throw new P20Error('TABLE_UNPROTECTABLE', 'no suppression pattern protects this table under the rule (exact search)', { file: table.file }, 1);
     }
     if (y === 'limit') {

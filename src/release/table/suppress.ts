@@ -1,5 +1,5 @@
 import type { Highs } from 'highs';
-import { exactSuppress } from './exact.js';
+import { EXACT_MAX_CELLS, exactSuppress, type ExactResult } from './exact.js';
 import { verifyRequirementsInteger } from './integer.js';
 import { getHighs } from './lp.js';
 import { buildCountTable } from './model.js';
@@ -19,6 +19,14 @@ export const DEFAULT_MARKER = '*';
  * each MIP there takes seconds to minutes.
  */
 export const INTEGER_CHECK_MAX_CELLS = 500;
+/**
+ * Tables up to this many cells get the exact search after the greedy rounds
+ * (method `auto`, the default) and as the fallback before a refusal
+ * (`exactMaxCells`). Larger tables keep the heuristic's pattern.
+ */
+export const EXACT_AUTO_MAX_CELLS = 200;
+/** Seconds the exact search may take in `auto` and in the fallback (`exactTimeLimit`). */
+export const EXACT_AUTO_SECONDS = 10;
 /** Components up to this many hidden cells get the pruning pass (each try is one component audit). */
 const PRUNE_MAX_COMPONENT = 400;
 
@@ -142,6 +150,21 @@ export function prepareTable(
   return { file, settings, table, warnings };
 }
 
+/** Cost of a pattern: hidden cells first, their total as a tie-break (as the exact mode's master). */
+function patternCost(table: CountTable, hidden: Uint8Array): number {
+  let cells = 0;
+  let total = 0;
+  let all = 0;
+  for (let i = 0; i < hidden.length; i++) {
+    const v = table.counts[i]!;
+    if (!Number.isNaN(v)) all += v;
+    if (!hidden[i]) continue;
+    cells++;
+    if (!Number.isNaN(v)) total += v;
+  }
+  return cells + total / (all + 1);
+}
+
 /** Published cost score of hiding cell m next: (zero?, change in singly-hidden constraints, value). */
 function scoreOf(table: CountTable, hiddenInCon: Int32Array, m: number): [number, number, number] {
   let delta = 0;
@@ -225,14 +248,21 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     }
   }
 
-  // Exact mode (exact.ts): a minimum-cost pattern under the same rule replaces the greedy rounds.
-  const exact = opts.method === 'exact' ? await exactSuppress(table, { ...rule, integerCheck }) : undefined;
-  if (exact) {
+  const method = opts.method ?? 'auto';
+  const exactFits = n <= Math.min(opts.exactMaxCells ?? EXACT_AUTO_MAX_CELLS, EXACT_MAX_CELLS);
+  const adopt = (e: ExactResult): void => {
     for (let i = 0; i < n; i++) {
-      hidden[i] = exact.hidden[i]!;
-      reason[i] = exact.hidden[i] ? (primary.reason[i] ?? 'secondary') : undefined;
+      hidden[i] = e.hidden[i]!;
+      reason[i] = e.hidden[i] ? (primary.reason[i] ?? 'secondary') : undefined;
     }
-  }
+  };
+  // Exact mode (exact.ts): a minimum-cost pattern under the same rule replaces the greedy rounds.
+  let exact =
+    method === 'exact'
+      ? await exactSuppress(table, { ...rule, integerCheck, ...(opts.exactTimeLimit !== undefined ? { timeLimit: opts.exactTimeLimit } : {}) })
+      : undefined;
+  let exactFallback = false;
+  if (exact) adopt(exact);
   const passed = new Set<string>();
   const proven = new Set<string>();
   const reqKey = (r: Requirement): string => `${r.kind}:${r.cell}:${r.constraint ?? ''}`;
@@ -306,11 +336,23 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       hiddenThisRound++;
     }
     // Cells hidden in this round may already protect the rest: re-audit before refusing.
-    if (hiddenThisRound > 0) continue;
+    if (hiddenThisRound > 0 && (opts.maxRounds === undefined || iterations < opts.maxRounds)) continue;
+    // The greedy rounds are stuck (or out of rounds): a complete search decides
+    // before refusing, on tables within the exact mode's size limit.
+    if (exactFits) {
+      exact = await exactSuppress(table, { ...rule, integerCheck, timeLimit: opts.exactTimeLimit ?? EXACT_AUTO_SECONDS });
+      exactFallback = true;
+      adopt(exact);
+      bounds.clear();
+      break;
+    }
+    const at = stuck >= 0 ? stuck : Math.min(...failingCells);
     throw new P20Error(
       'TABLE_UNPROTECTABLE',
-      `cannot protect the cell on line ${table.lines[stuck]}: every cell that could widen its interval is already hidden`,
-      { file, line: table.lines[stuck]! },
+      stuck >= 0
+        ? `cannot protect the cell on line ${table.lines[at]}: every cell that could widen its interval is already hidden`
+        : `cannot protect the cell on line ${table.lines[at]} within ${opts.maxRounds} greedy rounds`,
+      { file, line: table.lines[at]! },
       1,
     );
   }
@@ -349,6 +391,26 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     finalComponents = hiddenComponents(table, hidden).length;
   }
   void fallbacks;
+
+  // Auto: on small tables the exact search, with the heuristic's pattern as the
+  // incumbent (its cost bounds the master), may find a cheaper protecting
+  // pattern; both pass the same rule, the cheaper one is published. A time-out
+  // keeps the heuristic's pattern.
+  if (!exact && method === 'auto' && exactFits) {
+    const heur = hidden.slice();
+    let e: ExactResult | undefined;
+    try {
+      e = await exactSuppress(table, { ...rule, integerCheck, timeLimit: opts.exactTimeLimit ?? EXACT_AUTO_SECONDS, initial: heur });
+    } catch (err) {
+      // The heuristic's pattern protects the table, so a refusal here is a limit of the search: keep the pattern.
+      if (!(err instanceof P20Error && err.code === 'TABLE_UNPROTECTABLE')) throw err;
+    }
+    if (e && e.optimal && patternCost(table, e.hidden) < patternCost(table, heur)) {
+      exact = e;
+      adopt(e);
+      bounds.clear();
+    }
+  }
 
   // Rates: hidden with a hidden or small denominator, a hidden numerator, or an implied numerator that is small.
   const rateDecisions = decideRates(table, hidden, rule, marker, opts.topCode, opts.bottomCode);
@@ -430,6 +492,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
     lpSolves: stats.solves,
     components: exact ? hiddenComponents(table, hidden).length : finalComponents,
     ...(exact ? { method: 'exact' as const, optimal: exact.optimal } : {}),
+    ...(exactFallback ? { exactFallback: true } : {}),
   };
   return { table: { header: table.header.slice(), rows: outRows }, report };
 }

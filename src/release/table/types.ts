@@ -144,8 +144,21 @@ export interface SuppressOptions {
   bottomCode?: number;
   /** Try to publish complements again after the greedy rounds (small components only). Default true. */
   prune?: boolean;
-  /** `heuristic` (default): greedy rounds and pruning; `exact`: a minimum-cost pattern (exact.ts, tables up to a few hundred cells). */
-  method?: 'heuristic' | 'exact';
+  /**
+   * `auto` (default): greedy rounds and pruning, then on tables of at most
+   * `exactMaxCells` cells the exact search (exact.ts) with a short time limit,
+   * keeping the cheaper of the two protecting patterns; `heuristic`: greedy
+   * rounds and pruning only; `exact`: the minimum-cost pattern only. In every
+   * method a table the greedy rounds cannot protect goes to the exact search
+   * (tables up to `exactMaxCells` cells) before `TABLE_UNPROTECTABLE`.
+   */
+  method?: 'auto' | 'heuristic' | 'exact';
+  /** Largest table (cells) for the exact step of `auto` and the exact fallback. Default 200 (EXACT_AUTO_MAX_CELLS). */
+  exactMaxCells?: number;
+  /** Seconds for the exact search: default 10 in `auto` and the fallback, 60 with `method: 'exact'`. */
+  exactTimeLimit?: number;
+  /** Greedy rounds before the heuristic gives up and falls back to the exact search (default unlimited; tuning and tests). */
+  maxRounds?: number;
   /** Progress callback (components audited so far). */
   onProgress?: (done: number, total?: number) => void;
 }
@@ -197,9 +210,15 @@ export interface SuppressReport {
   iterations: number;
   lpSolves: number;
   components: number;
-  /** Present with `method: 'exact'`; `optimal` false when a search limit stopped it. */
+  /**
+   * Present when the published pattern comes from the exact search: with
+   * `method: 'exact'`, when `auto` found a cheaper pattern than the greedy
+   * rounds, or as the fallback of a table the greedy rounds could not protect
+   * (`exactFallback: true`). `optimal` false when a search limit stopped it.
+   */
   method?: 'exact';
   optimal?: boolean;
+  exactFallback?: boolean;
 }
 
 export interface SuppressResult {
