@@ -1,4 +1,4 @@
-import { EXIT, isP20Error } from '../errors.js';
+import { EXIT } from '../errors.js';
 
 /**
  * Exit statuses of `p20link suppress`, `audit-table` and `kcheck` (the
@@ -11,21 +11,11 @@ import { EXIT, isP20Error } from '../errors.js';
  */
 export const RELEASE_EXIT = { pass: EXIT.ok, failed: EXIT.checkFailed, badInput: EXIT.badInput, environment: EXIT.environment, internal: EXIT.internal } as const;
 
-/** Error codes that mean "the check failed" (exit 1) rather than bad input. */
-const CHECK_FAILED = new Set(['TABLE_UNPROTECTABLE']);
-
 /**
- * Run a release command so that every refusal of its input exits 2: a
- * P20Error raised with the generic status 1 becomes 2 unless its code is a
- * check failure. Statuses 3 and 70 pass through unchanged.
+ * Run a release command. The exit status of an error follows from its code's
+ * kind (src/errors.ts ERROR_CODES: TABLE_UNPROTECTABLE is a failed check, 1;
+ * every refusal of input is 2), so nothing is remapped here any more.
  */
 export async function withReleaseExit<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    if (isP20Error(e) && e.exitCode === RELEASE_EXIT.failed && !CHECK_FAILED.has(e.code)) {
-      (e as { exitCode: number }).exitCode = RELEASE_EXIT.badInput;
-    }
-    throw e;
-  }
+  return run();
 }

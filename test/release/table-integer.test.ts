@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildCountTable, inferTableSpec } from '../../src/release/table/index.js';
+import { attack, nWay } from '../../bench/release-correctness.js';
+import { auditTable, buildCountTable, inferTableSpec, suppressTable } from '../../src/release/table/index.js';
+import { mulberry32 } from '../../src/synth/prng.js';
 import { ComponentMip, integerBounds, verifyRequirementsInteger, type ModelRow } from '../../src/release/table/integer.js';
 import { ComponentLp, getHighs } from '../../src/release/table/lp.js';
 import { auditComponent, hiddenComponents, verdict, type ProtectParams } from '../../src/release/table/protect.js';
@@ -125,6 +127,37 @@ describe('4-way tables: the LP proof is not enough, the integer check catches it
     // threshold mode does not ask for lower ≤ 0: the same cell passes
     const t = await lpAndInteger(FOUR_WAY_B, 84, { ...params, protection: 'threshold' });
     expect(t.int.ok).toBe(true);
+  });
+
+  // A 2×2×2×2 table with all margins from the bench's seeded generator (seed 31, found by a
+  // seeded search over LP-only suppressions) and the pattern the greedy rounds chose with the
+  // LP proof only (frozen here so that later changes to the heuristic do not move the case).
+  const SEARCH_HIDDEN = [
+    0, 1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25, 26, 27, 29, 30, 31, 32, 33, 34, 36, 37, 38, 39, 40, 41, 42, 43,
+    44, 45, 46, 49, 50, 51, 53, 54, 55, 56, 57, 58, 60, 62, 63, 64, 66, 67, 68, 70, 71, 73, 74, 75, 76, 77, 78, 79,
+  ];
+  it('a hidden 1 the LP places in [0, 12] is in [1, 9] over the integers: the LP-only audit passes, the integer audit fails it, default suppress protects it', async () => {
+    const c = nWay(mulberry32(31), [2, 2, 2, 2], false, '4-way');
+    expect(c.values[39]).toBe(1);
+    const hide = new Set(SEARCH_HIDDEN);
+    const ci = c.header.indexOf('count');
+    const pub = c.rows.map((r, i) => (hide.has(i) ? [...r.slice(0, ci), '*', ...r.slice(ci + 1)] : r));
+    // The independent integer attacker: row 39 is known small, and four complements are in [1, 9].
+    const bad = await attack(c, pub, '*');
+    expect(bad).toContain('row 39: known to be in [1, 9]');
+    expect(bad).toHaveLength(5);
+    // LP bounds only: [0, 12] passes (upper ≥ n).
+    const lp = await auditTable({ header: c.header, rows: pub, spec: c.spec, minN: N, integerCheck: false, exactBounds: true });
+    expect(lp.ok).toBe(true);
+    expect(lp.cells.find((x) => x.row === 39)).toMatchObject({ lower: 0, upper: 12, recoverable: false });
+    // With the integer check (the default): [1, 9], recoverable (known below n), as the attacker found.
+    const int = await auditTable({ header: c.header, rows: pub, spec: c.spec, minN: N, exactBounds: true });
+    expect(int.ok).toBe(false);
+    expect(int.cells.find((x) => x.row === 39)).toMatchObject({ lower: 1, upper: 9, recoverable: true });
+    expect(int.cells.filter((x) => x.recoverable).map((x) => x.row).sort((a, b) => a - b)).toEqual([12, 30, 36, 39, 40]);
+    // suppress with its defaults publishes nothing the attacker can use.
+    const r = await suppressTable({ header: c.header, rows: c.rows, spec: c.spec, minN: N });
+    expect(await attack(c, r.table.rows, r.report.marker)).toEqual([]);
   });
 });
 

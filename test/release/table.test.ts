@@ -75,6 +75,10 @@ describe('suppress: hand-worked cases', () => {
     expect(r.report.counts).toMatchObject({ 'primary-small': 1, secondary: 3 });
     expect(r.report.cost.secondaryTotal).toBe(30 + 18 + 26);
     expect(r.report).toMatchObject({ method: 'exact', optimal: true });
+    // A time-out of the exact search keeps the greedy pattern (it passed the same rule).
+    const t = await suppressFixture('hierarchy.csv', 'hierarchy.spec.json', { exactTimeLimit: 0 });
+    expect(t.table.rows).toEqual(h.table.rows);
+    expect(t.report.method).toBeUndefined();
     const a = await auditTable({ header: r.table.header, rows: r.table.rows, spec: await loadTableSpec(fx('hierarchy.spec.json')) });
     expect(a.ok).toBe(true);
     const s1g3 = a.cells.find((c) => c.row === 0)!;

@@ -405,7 +405,7 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
       // The heuristic's pattern protects the table, so a refusal here is a limit of the search: keep the pattern.
       if (!(err instanceof P20Error && err.code === 'TABLE_UNPROTECTABLE')) throw err;
     }
-    if (e && e.optimal && patternCost(table, e.hidden) < patternCost(table, heur)) {
+    if (e?.optimal && patternCost(table, e.hidden) < patternCost(table, heur)) {
       exact = e;
       adopt(e);
       bounds.clear();
