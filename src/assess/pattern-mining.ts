@@ -311,10 +311,10 @@ interface Candidate {
   tokens: string[];
 }
 
-function candidates(input: AttackInput, feature: string, tokenizer: FeatureTokenizer, k: number, valueOf: (v: string) => string): Candidate[] {
+function candidates(input: AttackInput, feature: string, tokenizer: FeatureTokenizer, k: number, valueFor: (v: string) => string): Candidate[] {
   const counts = new Map<string, number>();
   for (const r of input.reference) {
-    const v = valueOf(r[feature] ?? '');
+    const v = valueFor(r[feature] ?? '');
     if (v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
   }
   return [...counts.entries()]

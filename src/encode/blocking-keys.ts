@@ -92,12 +92,12 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
 }
 
 /** Computes the keyed blocking values of one record (memoized per key on the feature value). */
-export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueOf: (feature: string) => string) => string[] {
+export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueFor: (feature: string) => string) => string[] {
   const kb = deriveBlockingKey(secret);
   const caches = defs.map(() => new Map<string, string>());
-  return (valueOf) =>
+  return (valueFor) =>
     defs.map((def, i) => {
-      const value = valueOf(def.feature);
+      const value = valueFor(def.feature);
       const cache = caches[i]!;
       let out = cache.get(value);
       if (out === undefined) {
