@@ -25,12 +25,6 @@ export interface ErrorLocation {
  *   that stayed busy); nothing is wrong with the input;
  * - `internal`: a bug in p20link.
  */
-/**
- * @deprecated Exit statuses belong to the CLI (cli/exit-status.ts); kept only
- * until the last library callers are converted.
- */
-export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, environment: 3, internal: 70 } as const;
-
 export type ErrorKind = 'input' | 'check' | 'environment' | 'internal';
 
 /**
@@ -296,12 +290,8 @@ export class P20Error extends Error {
   readonly detail: string;
   readonly hint: ErrorHint | undefined;
 
-  /**
-   * `options` may also be a number for callers not yet converted; it is
-   * ignored (the kind, and so the exit status, follows from `code`).
-   */
-  constructor(code: ErrorCode, message: string, location: ErrorLocation = {}, options: ErrorOptions | number = {}) {
-    const hint = typeof options === 'number' ? undefined : options.hint;
+  constructor(code: ErrorCode, message: string, location: ErrorLocation = {}, options: ErrorOptions = {}) {
+    const hint = options.hint;
     super(formatLocated(hint === undefined ? message : hintedText(message, hint), location));
     this.name = 'P20Error';
     this.code = code;

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { EXIT, P20Error } from '../../src/errors.js';
+import { P20Error } from '../../src/errors.js';
 import { terminalProgress } from '../../src/io/progress.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { linkFiles } from '../../src/link/link-files.js';

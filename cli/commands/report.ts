@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runBiasReport, runQualityReport } from '../../src/report/index.js';
-import { EXIT } from '../../src/errors.js';
+import { EXIT } from '../exit-status.js';
 import { defined } from '../options.js';
 import { printResult } from '../output.js';
 

@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { lstat, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { EXIT, fsError, P20Error } from '../errors.js';
+import { fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
@@ -120,8 +120,8 @@ export async function prepareEncode(
   let ext = applyColumnMap(parseExtension(s.p20link, s.source, s), s, map);
   ext = applyCsvDialect(applyAbsent(ext, s, agency.absent), agency.csv);
   if (idColumn !== undefined) {
-    if (idColumn.length === 0) throw new P20Error('ENCODE_OPTIONS', '--id-column: the column name is empty', {}, 2);
-    if (ext.passThrough.includes(idColumn)) throw new P20Error('ENCODE_OPTIONS', `--id-column ${idColumn}: that column is already a pass-through column`, {}, 2);
+    if (idColumn.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the column name is empty', {}, { hint: { id: 'subject', option: 'id-column' } });
+    if (ext.passThrough.includes(idColumn)) throw new P20Error('ENCODE_OPTIONS', 'that column is already a pass-through column', {}, { hint: { id: 'subject', option: 'id-column', value: idColumn } });
     ext = { ...ext, recordId: idColumn };
   }
   return { schema: s, ext };
@@ -129,23 +129,23 @@ export async function prepareEncode(
 
 function checkOptions(opts: EncodeOptions): BadRowPolicy {
   const policy = opts.onBadRow ?? 'fail';
-  if (policy !== 'fail' && policy !== 'reject') throw new P20Error('ENCODE_OPTIONS', `--on-bad-row must be "fail" or "reject"`, {}, 2);
+  if (policy !== 'fail' && policy !== 'reject') throw new P20Error('ENCODE_OPTIONS', 'must be "fail" or "reject"', {}, { hint: { id: 'lead', option: 'on-bad-row' } });
   if (policy === 'reject' && !opts.rejectsFile) {
-    throw new P20Error('ENCODE_OPTIONS', '--on-bad-row reject needs --rejects FILE (bad rows are written there, never dropped silently)', {}, 2);
+    throw new P20Error('ENCODE_OPTIONS', 'rejecting bad rows needs a rejects file (bad rows are written there, never dropped silently)', {}, { hint: { id: 'rejects-needed', option: 'rejects' } });
   }
-  if (policy === 'fail' && opts.rejectsFile) throw new P20Error('ENCODE_OPTIONS', '--rejects is only used with --on-bad-row reject', {}, 2);
+  if (policy === 'fail' && opts.rejectsFile) throw new P20Error('ENCODE_OPTIONS', 'a rejects file is only used when bad rows are rejected', {}, { hint: { id: 'rejects-only-with-reject', option: 'rejects' } });
   if (!PARTY_NAME.test(opts.party)) {
-    throw new P20Error('ENCODE_OPTIONS', `party name ${JSON.stringify(opts.party)} must be letters, digits, "_", "." or "-" (at most 64, starting with a letter or digit)`, {}, 2);
+    throw new P20Error('ENCODE_OPTIONS', `party name ${JSON.stringify(opts.party)} must be letters, digits, "_", "." or "-" (at most 64, starting with a letter or digit)`, {});
   }
   const paths = [opts.input, opts.output, opts.rejectsFile].filter((p): p is string => p !== undefined).map((p) => resolve(p));
-  if (new Set(paths).size !== paths.length) throw new P20Error('ENCODE_OPTIONS', 'input, output and rejects file must be three different files', {}, 2);
+  if (new Set(paths).size !== paths.length) throw new P20Error('ENCODE_OPTIONS', 'input, output and rejects file must be three different files', {});
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 64)) {
-    throw new P20Error('ENCODE_OPTIONS', '--workers must be an integer from 0 to 64', {}, 2);
+    throw new P20Error('ENCODE_OPTIONS', 'must be an integer from 0 to 64', {}, { hint: { id: 'lead', option: 'workers' } });
   }
-  if (opts.secret.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the linkage secret is empty', {}, 2);
-  if (opts.body !== undefined && opts.body !== 'text' && opts.body !== 'binary') throw new P20Error('ENCODE_OPTIONS', '--body must be "text" or "binary"', {}, 2);
+  if (opts.secret.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the linkage secret is empty', {});
+  if (opts.body !== undefined && opts.body !== 'text' && opts.body !== 'binary') throw new P20Error('ENCODE_OPTIONS', 'must be "text" or "binary"', {}, { hint: { id: 'lead', option: 'body' } });
   if (opts.onBadField !== undefined && opts.onBadField !== 'row' && opts.onBadField !== 'missing') {
-    throw new P20Error('ENCODE_OPTIONS', '--on-bad-field must be "row" or "missing"', {}, 2);
+    throw new P20Error('ENCODE_OPTIONS', 'must be "row" or "missing"', {}, { hint: { id: 'lead', option: 'on-bad-field' } });
   }
   return policy;
 }
@@ -226,7 +226,7 @@ async function checkOutputDir(path: string): Promise<void> {
     const st = await stat(dir);
     if (!st.isDirectory()) throw new Error('ENOTDIR');
   } catch {
-    throw new P20Error('ENCODE_OUTPUT', `cannot write here: directory ${dir} does not exist`, { file: path }, EXIT.badInput);
+    throw new P20Error('ENCODE_OUTPUT', `cannot write here: directory ${dir} does not exist`, { file: path });
   }
 }
 
@@ -239,25 +239,12 @@ async function checkNotExisting(path: string, what: string, force: boolean | und
   } catch {
     exists = false;
   }
-  if (exists) throw new P20Error('ENCODE_OUTPUT_EXISTS', `${what} already exists; refusing to overwrite it (use --force to replace it)`, { file: path }, EXIT.badInput);
-}
-
-/**
- * Encode's refusals are all bad input (exit 2) unless the environment failed
- * (exit 3): encode has no "check failed" outcome, so a refusal raised with
- * the generic status 1 by a shared reader (CSV, JSON) is reported as 2.
- */
-function asBadInput(e: unknown): unknown {
-  // (P20Error's kind now follows its code; only an error still carrying a numeric exit status 1 is rewritten.)
-  if (!(e instanceof P20Error) || (e as { exitCode?: number }).exitCode !== 1) return e;
-  const x = new P20Error(e.code, '', e.location, EXIT.badInput);
-  x.message = e.message;
-  return x;
+  if (exists) throw new P20Error('ENCODE_OUTPUT_EXISTS', `${what} already exists; refusing to overwrite it`, { file: path }, { hint: { id: 'force-to-replace', option: 'force' } });
 }
 
 /** A file-system error while writing, as a P20Error naming the file (never a stack trace): environment errors exit 3. */
 function writeError(e: unknown, output: string, rejects: string | undefined): unknown {
-  if (e instanceof P20Error) return asBadInput(e);
+  if (e instanceof P20Error) return e;
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.code === 'string' && typeof err.path === 'string') {
     const file = rejects && err.path.includes(rejects.split('/').pop()!) ? rejects : output;
@@ -266,13 +253,13 @@ function writeError(e: unknown, output: string, rejects: string | undefined): un
   return e;
 }
 
-/** Encode one CSV extract into an encoded file. See the module comment. */
+/**
+ * Encode one CSV extract into an encoded file. See the module comment. Its
+ * refusals are all of kind `input` (encode has no "check failed" outcome)
+ * unless the environment failed.
+ */
 export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
-  try {
-    return await encodeFileInner(opts);
-  } catch (e) {
-    throw asBadInput(e);
-  }
+  return encodeFileInner(opts);
 }
 
 async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
@@ -350,7 +337,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
             await rejects!.write(csvLine([String(line), r.column, r.reason, ...rows[i]!]));
             rejected++;
           } else {
-            throw new P20Error('ENCODE_BAD_ROW', `${r.reason} (fix the row, or run with --on-bad-row reject --rejects FILE, or --on-bad-field missing)`, { file, line, field: r.column }, EXIT.badInput);
+            throw new P20Error('ENCODE_BAD_ROW', r.reason, { file, line, field: r.column }, { hint: { id: 'bad-row', option: 'on-bad-row' } });
           }
         }
       }

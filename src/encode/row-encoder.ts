@@ -4,7 +4,7 @@
  * values, pass-through columns. Pure given its setup, so the main thread and
  * every worker thread produce identical rows.
  */
-import { P20Error } from '../errors.js';
+import { type ErrorHint, P20Error } from '../errors.js';
 import { NormalizeError } from '../normalize/errors.js';
 import { compileSteps, type Normalizer } from '../normalize/steps.js';
 import type { LinkageSchema } from '../schema/types.js';
@@ -65,13 +65,13 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
   });
   const passIndex = ext.passThrough.map((c) => need(c, 'pass-through'));
   if (missing.length > 0) {
+    const dialect = dialectHint(header, ext);
     throw new P20Error(
       'ENCODE_HEADER',
-      `the header does not match the schema: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; header has: ${header.join(', ')}` +
-        ' (rename the columns, map them with --map feature=column, or declare a feature this agency does not collect with --absent feature)' +
-        dialectHint(header, ext),
+      `the header does not match the schema: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; header has: ${header.join(', ')}${dialect?.note ?? ''}`,
       { file, line: 1, field: missing.length === 1 ? (missing[0]!.match(/^"(.*)" \(/)?.[1] ?? undefined) : undefined },
-      2,
+      // the advice (map the columns, declare absent features, fix the dialect) is the caller's to word
+      { hint: dialect?.hint ?? { id: 'header-map', option: 'map', value: 'feature=column' } },
     );
   }
   const checked: { index: number; column: string }[] = [];
@@ -91,20 +91,26 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
 }
 
 /**
- * A hint for a header that does not match because of the CSV dialect: names
- * with surrounding spaces (a ", "-separated file read without trimming), or
- * one single column that contains another likely delimiter.
+ * A note and a hint for a header that does not match because of the CSV
+ * dialect: names with surrounding spaces (a ", "-separated file read without
+ * trimming: the `trim` option), or one single column that contains another
+ * likely delimiter (the `delimiter` option).
  */
-export function dialectHint(header: readonly string[], ext: P20linkExtension): string {
+export function dialectHint(header: readonly string[], ext: P20linkExtension): { note: string; hint: ErrorHint } | undefined {
   if (!ext.csv.trim && header.some((h) => h !== h.trim() && h.trim().length > 0)) {
-    return `. The header's names have surrounding spaces (a file separated by "${ext.csv.delimiter} "?): read it with --trim`;
+    return { note: `. The header's names have surrounding spaces (a file separated by "${ext.csv.delimiter} "?)`, hint: { id: 'header-trim', option: 'trim' } };
   }
   if (header.length === 1) {
     const h = header[0]!;
     const other = [';', '\t', '|', ','].find((d) => d !== ext.csv.delimiter && h.includes(d));
-    if (other !== undefined) return `. The header is one single column containing "${other === '\t' ? '\\t' : other}": read it with --delimiter ${other === '\t' ? 'tab' : `'${other}'`}`;
+    if (other !== undefined) {
+      return {
+        note: `. The header is one single column containing "${other === '\t' ? '\\t' : other}"`,
+        hint: { id: 'header-delimiter', option: 'delimiter', value: other === '\t' ? 'tab' : `'${other}'` },
+      };
+    }
   }
-  return '';
+  return undefined;
 }
 
 export type RowResult =
@@ -249,7 +255,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
           const d = dc.read(values[k]!);
           const n = d === null ? null : dateNumber(d);
           if (n !== null && (n < dc.min || n > dc.max)) {
-            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `date outside the plausible range ${dc.range} (feature ${features[k]!.identifier}; see --date-range)` };
+            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `date outside the plausible range ${dc.range} (feature ${features[k]!.identifier}; see the date-range option)` };
             setMissing(k);
           }
         }

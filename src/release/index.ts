@@ -1,4 +1,3 @@
 /** Disclosure control before release (shared by table suppression and kcheck; additive edits). */
 export * from './kanon/index.js';
 export * from './table/index.js';
-export { RELEASE_EXIT, withReleaseExit } from './exit-codes.js';

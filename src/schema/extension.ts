@@ -243,10 +243,10 @@ export function parseDateRangeArg(arg: string): { min: string; max: string } | '
   const m = /^([^.]*)\.\.([^.]*)$/.exec(arg);
   const ok = (v: string) => v === '' || v === 'today' || parseIsoDay(v) !== null;
   if (!m || !ok(m[1]!) || !ok(m[2]!)) {
-    throw new P20Error('ENCODE_OPTIONS', `--date-range ${arg}: expected MIN..MAX with dates YYYY-MM-DD or "today" (e.g. 1900-01-01..today), or "none"`, {}, 2);
+    throw new P20Error('ENCODE_OPTIONS', 'expected MIN..MAX with dates YYYY-MM-DD or "today" (e.g. 1900-01-01..today), or "none"', {}, { hint: { id: 'subject', option: 'date-range', value: arg } });
   }
   const r = { min: m[1] || DEFAULT_DATE_RANGE.min, max: m[2] || DEFAULT_DATE_RANGE.max };
-  if (r.min !== 'today' && r.max !== 'today' && r.min > r.max) throw new P20Error('ENCODE_OPTIONS', `--date-range ${arg}: MIN is after MAX`, {}, 2);
+  if (r.min !== 'today' && r.max !== 'today' && r.min > r.max) throw new P20Error('ENCODE_OPTIONS', 'MIN is after MAX', {}, { hint: { id: 'subject', option: 'date-range', value: arg } });
   return r;
 }
 
@@ -275,7 +275,7 @@ export function resolveDateChecks(ext: P20linkExtension, schema: LinkageSchema, 
     const min = day(range.min);
     const max = day(range.max);
     if (min > max) {
-      throw new P20Error('ENCODE_OPTIONS', `the plausible range of ${f.identifier} is empty (${min}..${max})`, { file: schema.source, field: `p20link.plausibleDates.${f.identifier}` }, 2);
+      throw new P20Error('ENCODE_OPTIONS', `the plausible range of ${f.identifier} is empty (${min}..${max})`, { file: schema.source, field: `p20link.plausibleDates.${f.identifier}` });
     }
     out.push({ feature: f.identifier, reader, min, max });
   }
@@ -293,7 +293,7 @@ export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: st
   const csv = { ...ext.csv };
   if (dialect.delimiter !== undefined) {
     const d = dialect.delimiter === 'tab' || dialect.delimiter === '\\t' ? '\t' : dialect.delimiter;
-    if (!isDelimiter(d)) throw new P20Error('ENCODE_OPTIONS', `--delimiter ${JSON.stringify(dialect.delimiter)}: expected one character other than a quote or line break (or "tab")`, {}, 2);
+    if (!isDelimiter(d)) throw new P20Error('ENCODE_OPTIONS', 'expected one character other than a quote or line break (or "tab")', {}, { hint: { id: 'subject', option: 'delimiter', value: JSON.stringify(dialect.delimiter) } });
     csv.delimiter = d;
   }
   if (dialect.trim !== undefined) csv.trim = dialect.trim;
@@ -311,13 +311,13 @@ export function applyAbsent(ext: P20linkExtension, schema: LinkageSchema, absent
   for (const feat of absent) {
     const f = schema.features.find((x) => x.identifier === feat);
     if (!f) {
-      throw new P20Error('ENCODE_ABSENT', `--absent ${feat}: "${feat}" is not a feature of the schema (features: ${schema.features.map((x) => x.identifier).join(', ')})`, {}, 2);
+      throw new P20Error('ENCODE_ABSENT', `"${feat}" is not a feature of the schema (features: ${schema.features.map((x) => x.identifier).join(', ')})`, {}, { hint: { id: 'subject', option: 'absent', value: feat } });
     }
-    if (f.ignored) throw new P20Error('ENCODE_ABSENT', `--absent ${feat}: "${feat}" is an ignored feature; it is never read, so it need not be declared absent`, {}, 2);
+    if (f.ignored) throw new P20Error('ENCODE_ABSENT', `"${feat}" is an ignored feature; it is never read, so it need not be declared absent`, {}, { hint: { id: 'subject', option: 'absent', value: feat } });
     all.add(feat);
   }
   if (schema.features.every((f) => f.ignored || all.has(f.identifier))) {
-    throw new P20Error('ENCODE_ABSENT', '--absent: every hashed feature would be absent; nothing would be encoded', {}, 2);
+    throw new P20Error('ENCODE_ABSENT', 'every hashed feature would be absent; nothing would be encoded', {}, { hint: { id: 'subject', option: 'absent' } });
   }
   return { ...ext, absent: schema.features.map((f) => f.identifier).filter((id) => all.has(id)) };
 }
@@ -333,14 +333,14 @@ export function applyColumnMap(ext: P20linkExtension, schema: LinkageSchema, map
   const absent: string[] = [];
   for (const [feat, col] of Object.entries(map)) {
     if (!(feat in columns)) {
-      throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: "${feat}" is not a feature of the schema (features: ${schema.features.map((f) => f.identifier).join(', ')})`, {}, 2);
+      throw new P20Error('ENCODE_MAP', `"${feat}" is not a feature of the schema (features: ${schema.features.map((f) => f.identifier).join(', ')})`, {}, { hint: { id: 'subject', option: 'map', value: `${feat}=${col}` } });
     }
     if (col.length === 0) {
       absent.push(feat);
       continue;
     }
     if (ext.passThrough.includes(col)) {
-      throw new P20Error('ENCODE_MAP', `--map ${feat}=${col}: column "${col}" is a pass-through column; identifiers are never copied into the encoded file`, {}, 2);
+      throw new P20Error('ENCODE_MAP', `column "${col}" is a pass-through column; identifiers are never copied into the encoded file`, {}, { hint: { id: 'subject', option: 'map', value: `${feat}=${col}` } });
     }
     columns[feat] = col;
   }
@@ -352,7 +352,7 @@ export function parseMapArgs(items: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new P20Error('ENCODE_MAP', `--map ${item}: expected feature=column`, {}, 2);
+    if (eq <= 0) throw new P20Error('ENCODE_MAP', 'expected feature=column', {}, { hint: { id: 'subject', option: 'map', value: item } });
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;

@@ -89,7 +89,7 @@ function fail(source: string, path: string, message: string): never {
   throw new P20Error(E_SCHEMA, `invalid linkage schema: ${message}`, {
     file: source,
     field: path || '/',
-  }, 2);
+  });
 }
 
 function describeAjvError(e: ErrorObject): { path: string; message: string } {

@@ -56,7 +56,7 @@ const KIND_WORDS: Record<ErrorKind, string> = {
   internal: 'a bug in p20link',
 };
 
-export function errorsDoc(): string {
+function errorsDoc(): string {
   const lines = [
     '# Error codes',
     '',

@@ -16,6 +16,7 @@ import { loadLinkageSchema } from '../../src/schema/linkage-schema.js';
 import { collectBatches } from '../helpers/batches.js';
 import { runCli } from '../helpers/cli.js';
 import { p20Rejection as refusal } from '../helpers/errors.js';
+import { cliMessage } from '../../cli/hints.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
@@ -49,7 +50,7 @@ describe('--on-bad-field missing', () => {
     const e = await refusal(encode(await csvFile(input)));
     expect(e.code).toBe('ENCODE_BAD_ROW');
     expect(e.kind).toBe('input'); // exit status 2
-    expect(e.message).toMatch(/--on-bad-field missing/);
+    expect(cliMessage(e)).toMatch(/--on-bad-field missing/);
   });
 
   it('encodes the bad field as missing, keeps the row, and counts it per feature', async () => {
@@ -108,7 +109,7 @@ describe('absent features (--absent, --map feature=)', () => {
     expect(e.code).toBe('ENCODE_HEADER');
     expect(e.kind).toBe('input'); // exit status 2
     expect(e.message).toMatch(/missing columns "middle_name" \(feature\), "sex" \(feature\)/);
-    expect(e.message).toMatch(/--absent feature/);
+    expect(cliMessage(e)).toMatch(/--absent feature/);
   });
 
   it('--absent encodes them as missing and records them in the header; --map sex= does the same', async () => {
@@ -163,10 +164,10 @@ describe('CSV dialect from the command line', () => {
   it('--no-trim overrides the schema; --delimiter reads another separator, with a hint when missing', async () => {
     const febrl = await csvFile('rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id\nr1, ann, lee, 8, main street, , suburb, 4223, nsw, 19800101, 1\n');
     expect((await encode(febrl, { schema: FEBRL_SCHEMA })).summary.encoded).toBe(1);
-    expect((await refusal(encode(febrl, { schema: FEBRL_SCHEMA, csv: { trim: false } }))).message).toMatch(/--trim/);
+    expect(cliMessage(await refusal(encode(febrl, { schema: FEBRL_SCHEMA, csv: { trim: false } })))).toMatch(/--trim/);
     const semi = await csvFile(HEADER.replace(/,/g, ';') + '1;Ann;;Lee;2001-02-03;F;97501\n');
     const e = await refusal(encode(semi));
-    expect(e.message).toMatch(/--delimiter ';'/);
+    expect(cliMessage(e)).toMatch(/--delimiter ';'/);
     const ref = await encode(await csvFile(HEADER + '1,Ann,,Lee,2001-02-03,F,97501\n'));
     const r = await encode(semi, { csv: { delimiter: ';' } });
     expect(b64(r.rows[0]!.clk)).toBe(b64(ref.rows[0]!.clk));
@@ -249,7 +250,7 @@ describe('overwrite policy', () => {
     const e = await refusal(encodeFile(base));
     expect(e.code).toBe('ENCODE_OUTPUT_EXISTS');
     expect(e.kind).toBe('input'); // exit status 2
-    expect(e.message).toMatch(/--force/);
+    expect(cliMessage(e)).toMatch(/--force/);
     expect(await readFile(output, 'utf8')).toBe('keep me');
     const rejectsFile = join(dir, 'exists.rejects.csv');
     await writeFile(rejectsFile, 'keep me too');

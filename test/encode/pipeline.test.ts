@@ -9,6 +9,8 @@ import { keyCheckValue } from '../../src/encode/key-check.js';
 import { csvLine } from '../../src/io/csv.js';
 import { collectBatches } from '../helpers/batches.js';
 import { p20Rejection as refusal } from '../helpers/errors.js';
+import { exitStatusOf } from '../../cli/exit-status.js';
+import { cliMessage } from '../../cli/hints.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const FIX = resolve(process.cwd(), 'test/fixtures/encode');
@@ -154,14 +156,14 @@ describe('encodeFile: bad input is refused with file, line and column', () => {
     expect(e.location.file).toBe(input);
     if (want.line !== undefined) expect(e.location.line).toBe(want.line);
     if (want.field !== undefined) expect(e.location.field).toBe(want.field);
-    expect(e.exitCode).not.toBe(0);
+    expect(exitStatusOf(e)).not.toBe(0);
     await expectNoOutput(output);
   });
 
   it('a missing input file and option mistakes are refused', async () => {
     expect((await refusal(encode(join(dir, 'nope.csv')))).code).toBe('CSV_OPEN');
     const input = join(FIX, 'people.csv');
-    expect((await refusal(encode(input, { onBadRow: 'reject' }))).message).toMatch(/--rejects/);
+    expect(cliMessage(await refusal(encode(input, { onBadRow: 'reject' })))).toMatch(/--rejects/);
     expect((await refusal(encode(input, { party: 'bad party/..' }))).message).toMatch(/party name/);
     expect((await refusal(encode(input, { map: { lastname: 'x' } }))).message).toMatch(/"lastname" is not a feature/);
     expect((await refusal(encode(input, { map: { last_name: 'cohort_year' } }))).message).toMatch(/pass-through/);

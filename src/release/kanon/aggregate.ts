@@ -72,7 +72,7 @@ export class Aggregate {
     let id = m.get(v);
     if (id !== undefined) return id;
     if (v.includes('\u0000')) {
-      throw new P20Error('KCHECK_VALUE', 'value contains a NUL character', { file: this.file, line, field: this.settings.qi[q] }, 2);
+      throw new P20Error('KCHECK_VALUE', 'value contains a NUL character', { file: this.file, line, field: this.settings.qi[q] });
     }
     const g = this.generalizers[q]!;
     const levels = this.gen[q]!;
@@ -86,7 +86,7 @@ export class Aggregate {
             file: this.file,
             line,
             field: g.qi,
-          }, 2);
+          });
         }
         throw e;
       }
@@ -113,7 +113,7 @@ export class Aggregate {
       throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (a row not seen in the first pass)', {
         file: this.file,
         line,
-      }, 2);
+      });
     }
     const t = this.tupleCount.length;
     this.tupleIndex.set(key, t);

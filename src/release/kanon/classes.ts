@@ -31,7 +31,7 @@ export function resolveColumns(header: readonly string[], settings: KSettings, f
         file,
         line: 1,
         field: name,
-      }, 2);
+      });
     }
     return i;
   };
@@ -45,7 +45,7 @@ export function resolveColumns(header: readonly string[], settings: KSettings, f
 export function classKey(values: readonly string[], file: string, line: number, qi: readonly string[]): string {
   for (let i = 0; i < values.length; i++) {
     if (values[i]!.includes(KEY_SEP)) {
-      throw new P20Error('KCHECK_VALUE', 'value contains a NUL character', { file, line, field: qi[i] }, 2);
+      throw new P20Error('KCHECK_VALUE', 'value contains a NUL character', { file, line, field: qi[i] });
     }
   }
   return values.length === 1 ? values[0]! : values.join(KEY_SEP);

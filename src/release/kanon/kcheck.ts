@@ -33,10 +33,10 @@ export interface KCheckFileOptions extends KSettingsInput {
 export async function assertInputFile(path: string): Promise<void> {
   try {
     const s = await stat(path);
-    if (s.isDirectory()) throw new P20Error('CSV_OPEN', 'is a directory, not a CSV file', { file: path }, 2);
+    if (s.isDirectory()) throw new P20Error('CSV_OPEN', 'is a directory, not a CSV file', { file: path });
   } catch (e) {
     if (e instanceof P20Error) throw e;
-    throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path }, 2);
+    throw new P20Error('CSV_OPEN', `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
   }
 }
 
@@ -74,14 +74,14 @@ export function settingsOf(s: KSettingsLike): KSettings {
 
 /** A file with a header and no data rows is bad input (exit 2): "k = 0" would otherwise read as a result. */
 export function assertNotEmpty(rows: number, file: string): void {
-  if (rows === 0) throw new P20Error('KCHECK_EMPTY', 'the file has a header but no data rows; nothing to check', { file, line: 2 }, 2);
+  if (rows === 0) throw new P20Error('KCHECK_EMPTY', 'the file has a header but no data rows; nothing to check', { file, line: 2 });
 }
 
 /** Refuse in-memory rows whose width differs from the header (as openCsv does for files). */
 export function checkRowWidths(header: readonly string[], rows: readonly (readonly string[])[], name: string): void {
   rows.forEach((r, i) => {
     if (r.length !== header.length) {
-      throw new P20Error('CSV_ROW_WIDTH', `row has ${r.length} field(s) but the header has ${header.length}`, { file: name, line: i + 2 }, 2);
+      throw new P20Error('CSV_ROW_WIDTH', `row has ${r.length} field(s) but the header has ${header.length}`, { file: name, line: i + 2 });
     }
   });
 }

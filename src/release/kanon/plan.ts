@@ -337,9 +337,9 @@ export function searchRepair(agg: Aggregate): SearchResult {
     if (size > OPTIMAL_LATTICE_MAX) {
       throw new P20Error(
         'KCHECK_SETTINGS',
-        `the hierarchies give ${size} level combinations, too many to search them all; use --strategy greedy or datafly`,
+        `the hierarchies give ${size} level combinations, too many to search them all; use the strategy option greedy or datafly`,
         { field: 'strategy' },
-        2,
+        { hint: { id: 'use-option', option: 'strategy' } },
       );
     }
     return searchOptimal(agg, size);

@@ -32,7 +32,7 @@ export interface RepairFileOptions extends KSettingsInput {
 /** Refuse an output that is (or links to) the input file. */
 export async function assertNotInput(input: string, output: string): Promise<void> {
   const refuse = (): never => {
-    throw new P20Error('KCHECK_OVERWRITE', 'refusing to write the repaired file over its input; name another output file', { file: output }, 2);
+    throw new P20Error('KCHECK_OVERWRITE', 'refusing to write the repaired file over its input; name another output file', { file: output });
   };
   if (resolve(input) === resolve(output)) refuse();
   let a;
@@ -116,7 +116,7 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
     };
     const t2 = await openCsv(opts.input, { trim, batchSize: 4096 });
     if (t2.header.join('\u0000') !== t1.header.join('\u0000')) {
-      throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (header differs)', { file: opts.input, line: 1 }, 2);
+      throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (header differs)', { file: opts.input, line: 1 });
     }
     await write(csvLine(t2.header));
     let n = 0;
@@ -131,7 +131,7 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
       progress.update(n);
     }
     if (n !== agg.rows) {
-      throw new P20Error('KCHECK_CHANGED', `the input changed while it was being repaired (${agg.rows} rows, then ${n})`, { file: opts.input }, 2);
+      throw new P20Error('KCHECK_CHANGED', `the input changed while it was being repaired (${agg.rows} rows, then ${n})`, { file: opts.input });
     }
     out.end();
     await finished(out);

@@ -124,10 +124,7 @@ export function settingsFrom(spec: KCheckSpec, input: Omit<KSettingsInput, 'spec
   const sensitive = input.sensitive ?? spec.sensitive ?? [];
   const where = input.qi ? undefined : specFile;
   if (qi.length === 0) {
-    throw new P20Error('KCHECK_SETTINGS', 'no quasi-identifiers declared (use --qi or "quasiIdentifiers" in the spec)', {
-      file: where,
-      field: 'quasiIdentifiers',
-    });
+    throw new P20Error('KCHECK_SETTINGS', 'no quasi-identifiers declared (use the qi option or "quasiIdentifiers" in the spec)', { file: where, field: 'quasiIdentifiers' }, { hint: { id: 'use-option', option: 'qi' } });
   }
   const seen = new Set<string>();
   for (const c of qi) {
@@ -148,7 +145,7 @@ export function settingsFrom(spec: KCheckSpec, input: Omit<KSettingsInput, 'spec
   const lDefault = sensitive.length > 0 ? DEFAULT_L_WITH_SENSITIVE : 1;
   const l = positiveInt(input.l ?? spec.l ?? lDefault, 'l', input.l === undefined ? specFile : undefined);
   if (l > 1 && sensitive.length === 0) {
-    throw new P20Error('KCHECK_SETTINGS', `l = ${l} needs at least one sensitive attribute (use --sensitive)`, { field: 'l' });
+    throw new P20Error('KCHECK_SETTINGS', `l = ${l} needs at least one sensitive attribute (use the sensitive option)`, { field: 'l' }, { hint: { id: 'use-option', option: 'sensitive' } });
   }
   const hierarchies = spec.hierarchies ?? {};
   for (const name of Object.keys(hierarchies)) {

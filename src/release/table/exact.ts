@@ -89,7 +89,7 @@ interface Cut {
 export async function exactSuppress(table: CountTable, params: ExactParams): Promise<ExactResult> {
   const n = table.rows.length;
   if (n > EXACT_MAX_CELLS) {
-    throw new P20Error('TABLE_OPTIONS', `the exact mode is for tables up to ${EXACT_MAX_CELLS} cells (this one has ${n}); use the default method`, { file: table.file }, 2);
+    throw new P20Error('TABLE_OPTIONS', `the exact mode is for tables up to ${EXACT_MAX_CELLS} cells (this one has ${n}); use the default method`, { file: table.file });
   }
   const highs = await getHighs();
   const integerCheck = params.integerCheck ?? true;
@@ -211,7 +211,7 @@ export async function exactSuppress(table: CountTable, params: ExactParams): Pro
         stopped = true;
         break;
       }
-      throw new P20Error('TABLE_UNPROTECTABLE', 'no suppression pattern protects this table under the rule (exact search)', { file: table.file }, 1);
+      throw new P20Error('TABLE_UNPROTECTABLE', 'no suppression pattern protects this table under the rule (exact search)', { file: table.file });
     }
     if (y === 'limit') {
       stopped = true;
@@ -239,7 +239,7 @@ export async function exactSuppress(table: CountTable, params: ExactParams): Pro
   let optimal = !stopped && !unverified;
   if (!result) {
     if (!params.initial) {
-      throw new P20Error('TABLE_UNPROTECTABLE', `the exact search stopped (${iterations} iterations) before finding a protecting pattern`, { file: table.file }, 1);
+      throw new P20Error('TABLE_UNPROTECTABLE', `the exact search stopped (${iterations} iterations) before finding a protecting pattern`, { file: table.file });
     }
     result = params.initial.slice();
     optimal = false;

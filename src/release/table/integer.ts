@@ -161,7 +161,7 @@ export class ComponentMip {
       return capped ? { status: 'limit', value: v, bound: sense === 1 ? -Infinity : Infinity, point } : { status: 'optimal', value: v, bound: v, point };
     }
     if (st === ms.infeasible) {
-      throw new P20Error('TABLE_INCONSISTENT', 'the published values contradict the table totals (no non-negative whole numbers fit the hidden cells)', {}, 2);
+      throw new P20Error('TABLE_INCONSISTENT', 'the published values contradict the table totals (no non-negative whole numbers fit the hidden cells)', {});
     }
     if (st === ms.unbounded || st === ms.unboundedOrInfeasible) {
       if (st === ms.unboundedOrInfeasible && !this.feasible) {

@@ -57,7 +57,7 @@ export interface LinkedResult {
 /** Validate the shape of a parsed linked-tables spec (names unique, links of ≥ 2 cells naming known tables). */
 export function parseLinkedSpec(obj: unknown, file = '<linked spec>'): LinkedTablesSpec {
   const bad = (message: string, field?: string): never => {
-    throw new P20Error('TABLE_SPEC', message, { file, ...(field ? { field } : {}) }, 2);
+    throw new P20Error('TABLE_SPEC', message, { file, ...(field ? { field } : {}) });
   };
   if (typeof obj !== 'object' || obj === null) bad('the linked-tables spec must be a JSON object');
   const s = obj as Partial<LinkedTablesSpec>;
@@ -117,16 +117,16 @@ export async function suppressLinked(
   links.forEach((l, li) => {
     const ids = l.cells.map((ref, j) => {
       const ti = byName.get(ref.table);
-      if (ti === undefined) throw new P20Error('TABLE_SPEC', `unknown table "${ref.table}"`, { field: `links.${li}.cells.${j}.table` }, 2);
+      if (ti === undefined) throw new P20Error('TABLE_SPEC', `unknown table "${ref.table}"`, { field: `links.${li}.cells.${j}.table` });
       const t = prepared[ti]!.table;
       const cols = Object.entries(ref.where).map(([col, v]) => {
         const ci = t.header.indexOf(col);
-        if (ci < 0) throw new P20Error('TABLE_SPEC', `column "${col}" is not in table "${ref.table}"`, { field: `links.${li}.cells.${j}.where` }, 2);
+        if (ci < 0) throw new P20Error('TABLE_SPEC', `column "${col}" is not in table "${ref.table}"`, { field: `links.${li}.cells.${j}.where` });
         return [ci, v] as const;
       });
       const hits = t.rows.map((r, i) => (cols.every(([ci, v]) => r[ci] === v) ? i : -1)).filter((i) => i >= 0);
       if (hits.length !== 1) {
-        throw new P20Error('TABLE_SPEC', `selects ${hits.length} rows of table "${ref.table}" (exactly one needed)`, { field: `links.${li}.cells.${j}.where` }, 2);
+        throw new P20Error('TABLE_SPEC', `selects ${hits.length} rows of table "${ref.table}" (exactly one needed)`, { field: `links.${li}.cells.${j}.where` });
       }
       return offsets[ti]! + hits[0]!;
     });
@@ -135,7 +135,7 @@ export async function suppressLinked(
       const a = merged.counts[first]!;
       const b = merged.counts[ids[j]!]!;
       if (!Number.isNaN(a) && !Number.isNaN(b) && a !== b) {
-        throw new P20Error('TABLE_TOTALS', `linked cells differ (${a} and ${b}): the tables do not count the same students there`, { field: `links.${li}` }, 2);
+        throw new P20Error('TABLE_TOTALS', `linked cells differ (${a} and ${b}): the tables do not count the same students there`, { field: `links.${li}` });
       }
       const k = merged.constraints.length;
       merged.constraints.push({ total: first, parts: [ids[j]!], dimension: `link ${li}`, complete: true });
@@ -227,7 +227,7 @@ export async function suppressLinkedFile(o: SuppressLinkedFileOptions): Promise<
   const inputs: LinkedTableInput[] = [];
   const inPaths = new Set<string>();
   for (const [i, t] of spec.tables.entries()) {
-    if (typeof t.input !== 'string') throw new P20Error('TABLE_SPEC', 'each table needs an input CSV', { file: o.spec, field: `tables.${i}.input` }, 2);
+    if (typeof t.input !== 'string') throw new P20Error('TABLE_SPEC', 'each table needs an input CSV', { file: o.spec, field: `tables.${i}.input` });
     const path = resolve(base, t.input);
     inPaths.add(path);
     const csv = await readTableCsv(path);
@@ -243,7 +243,7 @@ export async function suppressLinkedFile(o: SuppressLinkedFileOptions): Promise<
   const res = await suppressLinked(inputs, spec.links, rest);
   for (const t of res.tables) {
     const out = join(o.outDir, `${t.name}.csv`);
-    if (inPaths.has(resolve(out))) throw new P20Error('TABLE_OUTPUT', 'output would overwrite an input table; choose another folder', { file: out }, 2);
+    if (inPaths.has(resolve(out))) throw new P20Error('TABLE_OUTPUT', 'output would overwrite an input table; choose another folder', { file: out });
   }
   for (const t of res.tables) await writeFileAtomic(join(o.outDir, `${t.name}.csv`), tableCsvText(t.header, t.rows));
   return res;

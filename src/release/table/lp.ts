@@ -132,7 +132,7 @@ export class ComponentLp {
       throw new P20Error('TABLE_INCONSISTENT', 'the published values contradict the table totals (no non-negative values fit the hidden cells)');
     }
     // Not a verdict on the table: callers that only look for witnesses treat it as "no witness".
-    throw new P20Error('TABLE_LP', `LP solver stopped with status ${String(st)}`, {}, 70);
+    throw new P20Error('TABLE_LP', `LP solver stopped with status ${String(st)}`, {});
   }
 
   dispose(): void {

@@ -38,7 +38,7 @@ function parseCount(v: string, marker: string, file: string, line: number, field
 export function buildCountTable(input: TableInput, spec: TableSpec, marker = '*'): CountTable {
   const { file, header, rows } = input;
   if (rows.length === 0) {
-    throw new P20Error('TABLE_EMPTY', 'the table has a header but no data rows; nothing to suppress or audit', { file, line: 2 }, 2);
+    throw new P20Error('TABLE_EMPTY', 'the table has a header but no data rows; nothing to suppress or audit', { file, line: 2 });
   }
   const lines = input.lines ?? rows.map((_, i) => i + 2);
   const col = (name: string, field: string): number => {

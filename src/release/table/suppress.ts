@@ -353,7 +353,6 @@ export async function suppressTable(opts: SuppressTableOptions): Promise<Suppres
         ? `cannot protect the cell on line ${table.lines[at]}: every cell that could widen its interval is already hidden`
         : `cannot protect the cell on line ${table.lines[at]} within ${opts.maxRounds} greedy rounds`,
       { file, line: table.lines[at]! },
-      1,
     );
   }
 
