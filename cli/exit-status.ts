@@ -1,3 +1,4 @@
+import { type ErrorKind, errnoCode, fsError, isP20Error } from '../src/index.js';
 /**
  * Process exit statuses, the same for every command (docs/exit-codes.md):
  * 0 ok; 1 the input was read fine but the check failed (unsafe table, failed
@@ -9,7 +10,6 @@
  * The library says only what kind of failure an error is (src/errors.ts,
  * docs/errors.md); this file is the one place that turns kinds into statuses.
  */
-import { type ErrorKind, errnoCode, fsError, isP20Error } from '../src/errors.js';
 
 export const EXIT = {
   ok: 0,

@@ -1,3 +1,4 @@
+import { type ErrorHint, type HintId, type P20Error, formatLocated, hintedText } from '../src/index.js';
 /**
  * The command line's wording of the library's hints. A library error names
  * the option to change as data (`err.hint`: an id, the option, a value) and
@@ -5,7 +6,6 @@
  * reads, with the option spelled as its flag. `cliMessage` is what
  * `p20link: error:` prints.
  */
-import { type ErrorHint, type HintId, type P20Error, formatLocated, hintedText } from '../src/errors.js';
 
 const flag = (h: ErrorHint): string => `--${h.option}${h.value !== undefined ? ` ${h.value}` : ''}`;
 

@@ -3,11 +3,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { errnoCode, fsError, isP20Error } from '../src/errors.js';
 import { EXIT, exitStatusOf } from './exit-status.js';
 import { cliMessage } from './hints.js';
 import { commands } from './commands/index.js';
-import { TOOL_VERSION } from '../src/version.js';
+import { TOOL_VERSION, errnoCode, fsError, isP20Error } from '../src/index.js';
 
 /**
  * p20link command line. Thin layer: every command parses its flags and calls

@@ -2,7 +2,7 @@
  * Option blocks and argument helpers several commands share.
  */
 import type { Options } from 'yargs';
-import { readPassphrase } from '../src/transfer/keys.js';
+import { readPassphrase } from '../src/index.js';
 
 export interface PassphraseArgs {
   passphraseEnv?: string;

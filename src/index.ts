@@ -7,25 +7,43 @@
  */
 
 // ── errors and version ──────────────────────────────────────────────────────
-export { P20Error, isP20Error, type ErrorLocation } from './errors.js';
+export {
+  P20Error,
+  isP20Error,
+  ERROR_CODES,
+  errnoCode,
+  formatLocated,
+  fsError,
+  hintedText,
+  type ErrorCode,
+  type ErrorHint,
+  type ErrorKind,
+  type ErrorLocation,
+  type HintId,
+} from './errors.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
+
+// ── io: streaming files ──────────────────────────────────────────────────────
+export { writeFileAtomic } from './io/atomic-file.js';
+export { terminalProgress } from './io/progress.js';
 
 // ── schema: the linkage schema (clkhash v3 + the p20link extension) ─────────
 export { loadLinkageSchema, parseLinkageSchema, schemaFingerprint, type LinkageSchema } from './schema/linkage-schema.js';
-export { parseExtension, parseMapArgs, type P20linkExtension, type LinkHints } from './schema/extension.js';
+export { parseExtension, parseMapArgs, parseDateRangeArg, type P20linkExtension, type LinkHints } from './schema/extension.js';
 export { resolveLinkSettings, type LinkSettings, type LinkSettingsRequest } from './schema/link-settings.js';
 
 // ── encode (agency, on premises) ────────────────────────────────────────────
-export { encodeFile, formatSummary, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './encode/pipeline.js';
+export { encodeFile, prepareEncode, formatSummary, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './encode/pipeline.js';
 
 // ── transfer: keys, the shared secret, signed + encrypted packages ──────────
-export { newSecretText, loadSecret, isStrongSecretText, type SecretSource } from './transfer/secret.js';
+export { newSecret, newSecretText, loadSecret, isStrongSecretText, type SecretSource } from './transfer/secret.js';
 export {
   generateKeyPair,
   loadPublicKeys,
   loadPrivateKeys,
   keyFileFingerprints,
   readPassphrase,
+  DEFAULT_MODULUS_BITS,
   type GenerateKeyPairOptions,
   type GeneratedKeys,
   type PublicKeys,
@@ -35,10 +53,12 @@ export {
 export { loadAllowList, loadAllowDir, type AllowList, type AllowedSender } from './transfer/allow-list.js';
 export { packageFile, type PackageFileOptions, type PackageFileResult } from './transfer/package-file.js';
 export { unpackFile, REFUSAL_CODES, type UnpackFileOptions, type UnpackFileResult } from './transfer/unpack-file.js';
+export type { PackageKind } from './transfer/envelope.js';
 export { auditSignerFromKeys, auditVerifierFromKeys } from './transfer/audit-keys.js';
 
 // ── the linker's store: registry, audit log, replay; an agency's result ledger
 export { openLinkerStore, type OpenLinkerStoreOptions } from './store/linker-store.js';
+export { storeError, type Db } from './store/db.js';
 export {
   verifyAuditLog,
   sealAudit,
@@ -51,10 +71,12 @@ export { openResultLedger, type ResultLedger } from './store/result-ledger.js';
 
 // ── link (neutral linker) ───────────────────────────────────────────────────
 export { linkFiles, type LinkFilesOptions } from './link/link-files.js';
+export type { InputSpec } from './link/load.js';
+export { parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from './link/blocking/config.js';
 export { registryHistory, listRuns, lookupRecord, type HistoryEvent, type RunSummary } from './link/registry/registry.js';
 
 // ── assess: attacks on encodings, run by an agency or the bench ─────────────
-export { assessEncodings, formatAssessReport, type AssessOptions, type AssessReport } from './assess/index.js';
+export { assessEncodings, formatAssessReport, loadEncodings, readPlainCsv, type AssessOptions, type AssessReport } from './assess/index.js';
 
 // ── file formats: the contract between agencies and linker ──────────────────
 export { openEncoded, readEncodedHeader, type EncodedHeader, type EncodedRow } from './format/encoded-file.js';
@@ -76,7 +98,9 @@ export {
   type SuppressFileOptions,
   type AuditFileOptions,
   type TableSpec,
+  type ProtectionMode,
 } from './release/table/index.js';
+export { suppressLinkedFile } from './release/table/linked.js';
 export {
   kcheckFile,
   kcheckRows,
@@ -86,7 +110,10 @@ export {
   parseSpec as parseKCheckSpec,
   formatKCheckReport,
   formatRepairReport,
+  resolveSettings as resolveKCheckSettings,
   type KCheckFileOptions,
+  type RepairStrategy,
+  type SuppressionMode,
   type RepairFileOptions,
 } from './release/kanon/index.js';
 

@@ -1,9 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { assessEncodings, formatAssessReport, loadEncodings, readPlainCsv } from '../../src/assess/index.js';
-import { parseMapArgs } from '../../src/schema/extension.js';
-import { prepareEncode } from '../../src/encode/pipeline.js';
-import { writeFileAtomic } from '../../src/io/atomic-file.js';
 import { printResult } from '../output.js';
+import { assessEncodings, formatAssessReport, loadEncodings, parseMapArgs, prepareEncode, readPlainCsv, writeFileAtomic } from '../../src/index.js';
 
 /** Exit statuses of `p20link assess` (docs/attacks.md): 0 within the bound (or nothing to score), 1 outside it, 2 bad input, 3 environment. */
 export const ASSESS_EXIT = { ok: 0, leaks: 1, badInput: 2 } as const;

@@ -1,10 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-status.js';
-import { auditFile } from '../../src/release/table/files.js';
-import { formatAuditSummary } from '../../src/release/table/summary.js';
-import type { ProtectionMode } from '../../src/release/table/types.js';
 import { defined } from '../options.js';
 import { printResult } from '../output.js';
+import { type ProtectionMode, auditFile, formatAuditSummary } from '../../src/index.js';
 
 interface AuditTableArgs {
   input: string;

@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { P20Error } from '../../src/errors.js';
-import { listAudit, sealAudit, verifyAuditLog } from '../../src/store/audit-log.js';
-import { auditSignerFromKeys, auditVerifierFromKeys } from '../../src/transfer/audit-keys.js';
-import { loadPrivateKeys, loadPublicKeys } from '../../src/transfer/keys.js';
-import { openLinkerStore } from '../../src/store/linker-store.js';
-import { storeError, type Db } from '../../src/store/db.js';
 import { passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
+import { type Db, P20Error, auditSignerFromKeys, auditVerifierFromKeys, listAudit, loadPrivateKeys, loadPublicKeys, openLinkerStore, sealAudit, storeError, verifyAuditLog } from '../../src/index.js';
 
 /** --store, the option every audit subcommand takes. */
 const STORE_OPTION = { type: 'string', demandOption: true, describe: 'the linker\'s store (SQLite)' } as const;

@@ -1,9 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { encodeFile, formatSummary, type BadFieldPolicy, type BadRowPolicy } from '../../src/encode/pipeline.js';
-import { loadSecret } from '../../src/transfer/secret.js';
-import { parseDateRangeArg, parseMapArgs } from '../../src/schema/extension.js';
-import { terminalProgress } from '../../src/io/progress.js';
 import { defined } from '../options.js';
+import { type BadFieldPolicy, type BadRowPolicy, encodeFile, formatSummary, loadSecret, parseDateRangeArg, parseMapArgs, terminalProgress } from '../../src/index.js';
 
 interface EncodeArgs {
   input: string;

@@ -1,12 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { terminalProgress } from '../../src/io/progress.js';
-import { formatKCheckReport, formatRepairReport } from '../../src/release/kanon/report.js';
-import { kcheckFile } from '../../src/release/kanon/kcheck.js';
-import { repairFile } from '../../src/release/kanon/repair.js';
-import { resolveSettings } from '../../src/release/kanon/spec.js';
-import type { RepairStrategy, SuppressionMode } from '../../src/release/kanon/types.js';
 import { EXIT } from '../exit-status.js';
 import { printResult } from '../output.js';
+import { type RepairStrategy, type SuppressionMode, formatKCheckReport, formatRepairReport, kcheckFile, repairFile, resolveKCheckSettings, terminalProgress } from '../../src/index.js';
 
 /** Exit statuses of `p20link kcheck` (docs/kcheck.md): 0 pass, 1 fail, 2 bad input (also an empty file), 3 environment. */
 export const KCHECK_EXIT = { pass: EXIT.ok, fail: EXIT.checkFailed, badInput: EXIT.badInput } as const;
@@ -59,7 +54,7 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       .example('$0 kcheck release.csv --qi school,grade,sex,race,birth_year --sensitive frl,sped --k 5 --l 2', 'check; exit 1 if it fails')
       .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
   handler: async (argv: ArgumentsCamelCase<KcheckArgs>) => {
-    const settings = await resolveSettings({
+    const settings = await resolveKCheckSettings({
       spec: argv.spec,
       qi: list(argv.qi),
       sensitive: list(argv.sensitive),

@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { keyFileFingerprints } from '../../src/transfer/keys.js';
 import { passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
+import { keyFileFingerprints } from '../../src/index.js';
 
 interface FingerprintArgs extends PassphraseArgs {
   file: string;

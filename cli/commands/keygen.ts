@@ -1,6 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { generateKeyPair, DEFAULT_MODULUS_BITS } from '../../src/transfer/keys.js';
 import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
+import { DEFAULT_MODULUS_BITS, generateKeyPair } from '../../src/index.js';
 
 interface KeygenArgs extends PassphraseArgs {
   name: string;

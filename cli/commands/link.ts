@@ -1,11 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { P20Error } from '../../src/errors.js';
-import { terminalProgress } from '../../src/io/progress.js';
-import { parseBlockingSpec } from '../../src/link/blocking/config.js';
-import { linkFiles } from '../../src/link/link-files.js';
-import type { InputSpec } from '../../src/link/load.js';
-import type { LinkRunReport } from '../../src/format/run-report.js';
 import { defined } from '../options.js';
+import { type InputSpec, type LinkRunReport, P20Error, linkFiles, parseBlockingSpec, terminalProgress } from '../../src/index.js';
 
 interface LinkArgs {
   inputs: string[];

@@ -1,11 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { P20Error } from '../../src/errors.js';
-import { terminalProgress } from '../../src/io/progress.js';
-import { loadPrivateKeys, loadPublicKeys } from '../../src/transfer/keys.js';
-import { packageFile } from '../../src/transfer/package-file.js';
-import { openLinkerStore } from '../../src/store/linker-store.js';
-import type { PackageKind } from '../../src/transfer/envelope.js';
 import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
+import { P20Error, type PackageKind, loadPrivateKeys, loadPublicKeys, openLinkerStore, packageFile, terminalProgress } from '../../src/index.js';
 
 interface PackageArgs extends PassphraseArgs {
   input: string;

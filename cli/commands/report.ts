@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { runBiasReport, runQualityReport } from '../../src/report/index.js';
 import { EXIT } from '../exit-status.js';
 import { defined } from '../options.js';
 import { printResult } from '../output.js';
+import { runBiasReport, runQualityReport } from '../../src/index.js';
 
 /** Say where the HTML report went, when one was asked for. */
 function noteHtml(html: unknown): void {

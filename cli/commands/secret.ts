@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { newSecret } from '../../src/transfer/secret.js';
+import { newSecret } from '../../src/index.js';
 
 interface SecretNewArgs {
   out: string;

@@ -1,12 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { terminalProgress } from '../../src/io/progress.js';
 import { EXIT } from '../exit-status.js';
-import { suppressFile } from '../../src/release/table/files.js';
-import { suppressLinkedFile } from '../../src/release/table/linked.js';
-import { formatSuppressSummary } from '../../src/release/table/summary.js';
-import type { ProtectionMode } from '../../src/release/table/types.js';
 import { defined } from '../options.js';
 import { printResult } from '../output.js';
+import { type ProtectionMode, formatSuppressSummary, suppressFile, suppressLinkedFile, terminalProgress } from '../../src/index.js';
 
 interface SuppressArgs {
   input: string;

@@ -1,14 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { P20Error } from '../../src/errors.js';
-import { terminalProgress } from '../../src/io/progress.js';
-import { loadPrivateKeys } from '../../src/transfer/keys.js';
-import { loadAllowDir, loadAllowList } from '../../src/transfer/allow-list.js';
-import { unpackFile } from '../../src/transfer/unpack-file.js';
-import { openResultLedger, type ResultLedger } from '../../src/store/result-ledger.js';
-import { openLinkerStore } from '../../src/store/linker-store.js';
-import type { Db } from '../../src/store/db.js';
-import type { PackageKind } from '../../src/transfer/envelope.js';
 import { defined, passphraseFrom, passphraseOptions, type PassphraseArgs } from '../options.js';
+import { type Db, P20Error, type PackageKind, type ResultLedger, loadAllowDir, loadAllowList, loadPrivateKeys, openLinkerStore, openResultLedger, terminalProgress, unpackFile } from '../../src/index.js';
 
 interface UnpackArgs extends PassphraseArgs {
   input: string;
