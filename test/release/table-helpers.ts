@@ -19,9 +19,8 @@ export interface TestConstraint {
   complete?: boolean;
 }
 
-/** Bounds of cell `target` given values (null = hidden) and constraints. */
-export async function attackerBounds(values: (number | null)[], cons: TestConstraint[], target: number): Promise<[number, number]> {
-  const h = await highs();
+/** The additive constraints as CPLEX LP rows over the hidden cells (x<id>), published values moved to the right. */
+export function constraintRows(values: (number | null)[], cons: TestConstraint[]): string[] {
   const rows: string[] = [];
   cons.forEach((c, i) => {
     let rhs = 0;
@@ -36,6 +35,13 @@ export async function attackerBounds(values: (number | null)[], cons: TestConstr
     if (terms.length === 0) return;
     rows.push(` c${i}: ${terms.join(' ')} ${c.complete === false ? '>=' : '='} ${rhs}`);
   });
+  return rows;
+}
+
+/** Bounds of cell `target` given values (null = hidden) and constraints. */
+export async function attackerBounds(values: (number | null)[], cons: TestConstraint[], target: number): Promise<[number, number]> {
+  const h = await highs();
+  const rows = constraintRows(values, cons);
   const hiddenIds = values.map((v, i) => (v === null ? i : -1)).filter((i) => i >= 0);
   const bounds = hiddenIds.map((i) => ` x${i} >= 0`).join('\n');
   const solve = (sense: 'Minimize' | 'Maximize'): number => {

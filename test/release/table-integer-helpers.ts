@@ -1,4 +1,4 @@
-import { highs as testHighs, type TestConstraint } from './table-helpers.js';
+import { constraintRows, highs as testHighs, type TestConstraint } from './table-helpers.js';
 
 /**
  * Independent integer attacker: the model in CPLEX LP text with every hidden
@@ -7,20 +7,7 @@ import { highs as testHighs, type TestConstraint } from './table-helpers.js';
  */
 export async function integerAttack(values: (number | null)[], cons: TestConstraint[], cells: number[], coefs: number[]): Promise<[number, number]> {
   const h = await testHighs();
-  const rows: string[] = [];
-  cons.forEach((c, i) => {
-    let rhs = 0;
-    const terms: string[] = [];
-    const add = (id: number, coef: number): void => {
-      const v = values[id];
-      if (v === null || v === undefined) terms.push(`${coef > 0 ? '+' : '-'} x${id}`);
-      else rhs -= coef * v;
-    };
-    add(c.total, 1);
-    for (const p of c.parts) add(p, -1);
-    if (terms.length === 0) return;
-    rows.push(` c${i}: ${terms.join(' ')} ${c.complete === false ? '>=' : '='} ${rhs}`);
-  });
+  const rows = constraintRows(values, cons);
   let constant = 0;
   const obj: string[] = [];
   cells.forEach((c, i) => {

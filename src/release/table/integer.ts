@@ -1,7 +1,7 @@
 import type { Highs } from 'highs';
 import { P20Error } from '../../errors.js';
 import type { LinearExpr } from './lp.js';
-import { attackerRows, verdict, type AttackerRow, type ProtectParams, type ReqOutcome, type Requirement } from './protect.js';
+import { attackerRows, requirementExprs, verdict, type AttackerRow, type ProtectParams, type ReqOutcome, type Requirement } from './protect.js';
 import type { CountTable } from './types.js';
 
 /**
@@ -257,23 +257,11 @@ export function verifyRequirementsInteger(
   opts: IntegerVerifyOptions,
 ): ReqOutcome[] {
   if (!outcomes.some((o) => o.ok)) return outcomes;
+  const reqs = outcomes.map((o) => o.req);
   const varOf = new Map<number, number>();
   members.forEach((c, j) => varOf.set(c, j));
   const counts = table.counts;
-  const reqs = outcomes.map((o) => o.req);
-  const toExpr = (r: Requirement): LinearExpr => {
-    const e: LinearExpr = { constant: r.constant ?? 0, vars: [], coefs: [] };
-    r.cells.forEach((c, i) => {
-      const j = varOf.get(c);
-      if (j === undefined) e.constant += r.coefs[i]! * counts[c]!;
-      else {
-        e.vars.push(j);
-        e.coefs.push(r.coefs[i]!);
-      }
-    });
-    return e;
-  };
-  const exprs = reqs.map(toExpr);
+  const exprs = requirementExprs(members, counts, reqs);
   const states: IState[] = reqs.map(() => ({ seenLo: Infinity, seenHi: -Infinity }));
   const see = (point: ArrayLike<number>): void => {
     exprs.forEach((e, i) => {

@@ -243,19 +243,7 @@ export function auditComponent(
   const varOf = new Map<number, number>();
   members.forEach((c, j) => varOf.set(c, j));
   const counts = table.counts;
-  const toExpr = (r: Requirement): LinearExpr => {
-    const e: LinearExpr = { constant: r.constant ?? 0, vars: [], coefs: [] };
-    r.cells.forEach((c, i) => {
-      const j = varOf.get(c);
-      if (j === undefined) e.constant += r.coefs[i]! * counts[c]!;
-      else {
-        e.vars.push(j);
-        e.coefs.push(r.coefs[i]!);
-      }
-    });
-    return e;
-  };
-  const exprs = reqs.map(toExpr);
+  const exprs = requirementExprs(members, counts, reqs);
   const states: State[] = reqs.map(() => ({ seenLo: Infinity, seenHi: -Infinity, intLo: Infinity, intHi: -Infinity }));
   const see = (point: ArrayLike<number>): void => {
     let integral = true;
@@ -456,5 +444,27 @@ export function auditComponent(
       upperExact: s.upper !== undefined,
       ...(why === undefined ? {} : { why }),
     };
+  });
+}
+
+/**
+ * Each requirement as a linear expression over a component's variables
+ * (`members[j]` is variable j): hidden cells become variables, published
+ * cells move into the constant.
+ */
+export function requirementExprs(members: readonly number[], counts: ArrayLike<number>, reqs: readonly Requirement[]): LinearExpr[] {
+  const varOf = new Map<number, number>();
+  members.forEach((c, j) => varOf.set(c, j));
+  return reqs.map((r) => {
+    const e: LinearExpr = { constant: r.constant ?? 0, vars: [], coefs: [] };
+    r.cells.forEach((c, i) => {
+      const j = varOf.get(c);
+      if (j === undefined) e.constant += r.coefs[i]! * counts[c]!;
+      else {
+        e.vars.push(j);
+        e.coefs.push(r.coefs[i]!);
+      }
+    });
+    return e;
   });
 }
