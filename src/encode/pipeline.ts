@@ -18,7 +18,6 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { lstat, stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { csvLine, openCsv } from '../io/csv.js';
@@ -34,7 +33,8 @@ import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
-import type { WorkerRequest, WorkerResponse, WorkerSetup } from './worker.js';
+import type { WorkerSetup } from './worker.js';
+import { WorkerPool } from '../util/worker-pool.js';
 
 /** Rows per batch handed to a worker. */
 const BATCH_ROWS = 2048;
@@ -179,42 +179,13 @@ function inlineEncoder(setup: RowEncoderSetup, body: EncodedBody): BatchEncoder 
 }
 
 function workerPool(setup: RowEncoderSetup, body: EncodedBody, n: number): BatchEncoder {
-  const url = workerUrl(import.meta.url, './worker.js');
-  const pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();
-  let seq = 0;
-  let broken: Error | undefined;
-  const failAll = (e: Error) => {
-    broken ??= e;
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  };
-  const workers = Array.from({ length: n }, () => {
-    const w = new Worker(url, { workerData: { kind: 'p20link-encode', setup, body } satisfies WorkerSetup });
-    w.on('message', (m: WorkerResponse) => {
-      const p = pending.get(m.seq);
-      if (!p) return;
-      pending.delete(m.seq);
-      if ('error' in m) p.reject(new Error(`encode worker: ${m.error}`));
-      else p.resolve(m.result);
-    });
-    w.on('error', (e) => failAll(new Error(`encode worker failed: ${e.message}`)));
-    w.on('exit', (code) => {
-      if (code !== 0) failAll(new Error(`encode worker exited with status ${code}`));
-    });
-    return w;
+  const pool = new WorkerPool<string[][], BatchResult>(workerUrl(import.meta.url, './worker.js'), n, {
+    name: 'encode worker',
+    workerData: { kind: 'p20link-encode', setup, body } satisfies WorkerSetup,
   });
   return {
-    submit(rows) {
-      if (broken) return Promise.reject(broken);
-      const s = seq++;
-      return new Promise<BatchResult>((resolvePromise, reject) => {
-        pending.set(s, { resolve: resolvePromise, reject });
-        workers[s % n]!.postMessage({ seq: s, rows } satisfies WorkerRequest);
-      });
-    },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    submit: (rows) => pool.request(rows),
+    close: () => pool.close(),
   };
 }
 

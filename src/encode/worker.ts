@@ -9,13 +9,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EncodedRecordSerializer, type EncodedBody } from '../format/encoded-file.js';
 import { createRowEncoder, encodeBatch, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
+import type { PoolReply, PoolTaskMessage } from '../util/worker-pool.js';
 
-export interface WorkerRequest {
-  seq: number;
-  rows: string[][];
-}
-
-export type WorkerResponse = { seq: number; result: BatchResult } | { seq: number; error: string };
+/** A task is one batch of CSV rows; the result its encoded bytes (src/util/worker-pool.ts protocol). */
+export type WorkerRequest = PoolTaskMessage<string[][]>;
+export type WorkerResponse = PoolReply<BatchResult>;
 
 /** What the pipeline gives each worker once. */
 export interface WorkerSetup {
@@ -40,14 +38,14 @@ if (parentPort && (workerData as { kind?: string } | null)?.kind === 'p20link-en
   }
   port.on('message', (msg: WorkerRequest) => {
     if (!encoder) {
-      port.postMessage({ seq: msg.seq, error: setupError ?? 'worker setup failed' } satisfies WorkerResponse);
+      port.postMessage({ type: 'error', id: msg.id, message: setupError ?? 'worker setup failed' } satisfies WorkerResponse);
       return;
     }
     try {
-      const result = encodeBatch(encoder, msg.rows, ser!, features);
-      port.postMessage({ seq: msg.seq, result } satisfies WorkerResponse, [result.bytes.buffer as ArrayBuffer]);
+      const result = encodeBatch(encoder, msg.task, ser!, features);
+      port.postMessage({ type: 'result', id: msg.id, result } satisfies WorkerResponse, [result.bytes.buffer as ArrayBuffer]);
     } catch (e) {
-      port.postMessage({ seq: msg.seq, error: e instanceof Error ? e.message : 'encoding failed' } satisfies WorkerResponse);
+      port.postMessage({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : 'encoding failed' } satisfies WorkerResponse);
     }
   });
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../util/worker-pool.js';
 import { P20Error } from '../errors.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { workerUrl } from '../util/worker-url.js';
@@ -168,91 +168,44 @@ function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Ui
   return { a, b, score };
 }
 
-/** Worker threads sharing the kernel memory; tasks are handed out one at a time as workers finish. */
-class WorkerPool {
-  private workers: Worker[] = [];
-  private ready: Promise<void>[] = [];
-  private onMessage: ((w: Worker, m: WorkerReply) => void) | undefined;
-  private onFail: ((e: Error) => void) | undefined;
+/** Worker threads sharing the kernel memory (the one pool, src/util/worker-pool.ts); tasks go to workers as they finish. */
+class ScorePool {
+  private readonly pool: WorkerPool<Task, TaskResult>;
 
   constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[]; kernel: KernelPreference }) {
-    const url = workerUrl(import.meta.url, './score-worker.js');
     const module = kernelModule();
-    for (let s = 0; s < n; s++) {
-      const w = new Worker(url);
-      this.workers.push(w);
-      this.ready.push(
-        new Promise<void>((resolve, reject) => {
-          w.on('message', (m: WorkerReply) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'error') {
-              const e = new Error(`score worker: ${m.message ?? ''}`);
-              reject(e);
-              this.onFail?.(e);
-            } else this.onMessage?.(w, m);
-          });
-          w.on('error', (e) => {
-            reject(e);
-            this.onFail?.(e);
-          });
-          w.on('exit', (code) => {
-            if (code !== 0) {
-              const e = new Error(`score worker exited with code ${code}`);
-              reject(e);
-              this.onFail?.(e);
-            }
-          });
-        }),
-      );
-      w.postMessage({ type: 'init', memory: init.memory, module, layout: init.layout, slot: s, threshold: init.threshold, lsh: init.lsh, kernel: init.kernel });
-    }
+    this.pool = new WorkerPool<Task, TaskResult>(workerUrl(import.meta.url, './score-worker.js'), n, {
+      name: 'score worker',
+      init: (slot) => ({ type: 'init', memory: init.memory, module, layout: init.layout, slot, threshold: init.threshold, lsh: init.lsh, kernel: init.kernel }),
+    });
   }
 
   async run(tasks: Task[], progress: Progress, offset: number, total: number, onResult: (r: TaskResult) => void = () => {}): Promise<TaskResult[]> {
-    await Promise.all(this.ready);
-    const results: TaskResult[] = new Array(tasks.length);
-    if (tasks.length === 0) return results;
-    let next = 0;
+    await this.pool.ready();
     let done = 0;
-    await new Promise<void>((resolve, reject) => {
-      const give = (w: Worker) => {
-        if (next < tasks.length) {
-          const id = next++;
-          w.postMessage({ type: 'task', id, task: tasks[id] });
-        }
-      };
-      this.onFail = reject;
-      this.onMessage = (w, m) => {
-        if (m.type !== 'result') return;
-        results[m.id!] = m.result!;
-        try {
-          onResult(m.result!);
-        } catch (e) {
-          reject(e as Error);
-          return;
-        }
-        done++;
-        progress.update(offset + done, total);
-        if (done === tasks.length) resolve();
-        else give(w);
-      };
-      for (const w of this.workers) give(w);
-    });
-    this.onMessage = undefined;
-    this.onFail = undefined;
+    let stop: Error | undefined;
+    const results = await Promise.all(
+      tasks.map((t) =>
+        this.pool.request(t).then((r) => {
+          if (stop) return r;
+          try {
+            onResult(r);
+          } catch (e) {
+            stop = e as Error;
+            throw e;
+          }
+          done++;
+          progress.update(offset + done, total);
+          return r;
+        }),
+      ),
+    );
     return results;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
-}
-
-interface WorkerReply {
-  type: string;
-  id?: number;
-  result?: TaskResult;
-  message?: string;
 }
 
 /** Record ranges for computing LSH keys in parallel. */
@@ -329,7 +282,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   let results: TaskResult[];
   if (workers > 1 && memory) {
     // workers read the permutations from the shared memory (layout.perms)
-    const pool = new WorkerPool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref });
+    const pool = new ScorePool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref });
     try {
       await pool.run(phase1, progress, 0, total);
       results = await pool.run(phase2, progress, phase1.length, total, budget);

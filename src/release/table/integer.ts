@@ -1,7 +1,7 @@
 import type { Highs } from 'highs';
 import { P20Error } from '../../errors.js';
 import type { LinearExpr } from './lp.js';
-import { attackerRows, requirementExprs, verdict, type AttackerRow, type ProtectParams, type ReqOutcome, type Requirement } from './protect.js';
+import { attackerRows, requirementExprs, verdict, type AttackerRow, type ProtectParams, type ReqOutcome } from './protect.js';
 import type { CountTable } from './types.js';
 
 /**
