@@ -1,6 +1,6 @@
 import type { Highs } from 'highs';
 import { P20Error } from '../../errors.js';
-import type { LinearExpr } from './lp.js';
+import { withColumnCaps, type LinearExpr } from './lp.js';
 import { attackerRows, requirementExprs, verdict, type AttackerRow, type ProtectParams, type ReqOutcome } from './protect.js';
 import type { CountTable } from './types.js';
 
@@ -121,18 +121,11 @@ export class ComponentMip {
    */
   optimize(expr: LinearExpr, sense: 1 | -1, caps?: { vars: number[]; upper: number[] }): MipResult {
     if (!caps || caps.vars.length === 0) return this.optimizeNow(expr, sense);
-    const byCol = new Map<number, number>();
-    caps.vars.forEach((j, i) => byCol.set(j, Math.min(byCol.get(j) ?? Infinity, caps.upper[i]!)));
-    const cols = [...byCol.keys()].sort((a, b) => a - b);
-    const sel = { kind: 'set' as const, indices: Int32Array.from(cols) };
-    this.model.changeColsBounds(sel, new Float64Array(cols.length), Float64Array.from(cols, (j) => byCol.get(j)!));
     try {
-      return this.optimizeNow(expr, sense, true);
+      return withColumnCaps(this.highs, this.model, caps, () => this.optimizeNow(expr, sense, true));
     } catch (e) {
       if (e instanceof P20Error && e.code === 'TABLE_INCONSISTENT') return { status: 'limit', value: Number.NaN, bound: sense === 1 ? -Infinity : Infinity };
       throw e;
-    } finally {
-      this.model.changeColsBounds(sel, new Float64Array(cols.length), new Float64Array(cols.length).fill(this.highs.infinity));
     }
   }
 

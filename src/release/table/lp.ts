@@ -80,21 +80,13 @@ export class ComponentLp {
   optimize(expr: LinearExpr, sense: 1 | -1, caps?: { vars: number[]; upper: number[] }): { value: number; point?: Float64Array } {
     if (!caps || caps.vars.length === 0) return this.optimizeNow(expr, sense);
     // Temporary upper bounds (witness search only; the optimum is then not a bound).
-    // HiGHS wants the selected columns strictly increasing (keep the smallest cap per column).
-    const byCol = new Map<number, number>();
-    caps.vars.forEach((j, i) => byCol.set(j, Math.min(byCol.get(j) ?? Infinity, caps.upper[i]!)));
-    const cols = [...byCol.keys()].sort((a, b) => a - b);
-    const sel = { kind: 'set' as const, indices: Int32Array.from(cols) };
-    this.model.changeColsBounds(sel, new Float64Array(cols.length), Float64Array.from(cols, (j) => byCol.get(j)!));
     try {
-      return this.optimizeNow(expr, sense);
+      return withColumnCaps(this.highs, this.model, caps, () => this.optimizeNow(expr, sense));
     } catch (e) {
       // Caps can make the witness LP infeasible (a hidden cell must exceed its cap), and
       // HiGHS may then stop with status "unknown" instead of "infeasible": no witness.
       if (e instanceof P20Error && (e.code === 'TABLE_INCONSISTENT' || e.code === 'TABLE_LP')) return { value: Number.NaN };
       throw e;
-    } finally {
-      this.model.changeColsBounds(sel, new Float64Array(cols.length), new Float64Array(cols.length).fill(this.highs.infinity));
     }
   }
 
@@ -137,5 +129,28 @@ export class ComponentLp {
 
   dispose(): void {
     this.model.dispose();
+  }
+}
+
+/**
+ * Run `fn` with temporary upper bounds on some columns of a HiGHS model, then
+ * lift them again (witness searches of the LP and integer audits). HiGHS wants
+ * the selected columns strictly increasing: the smallest cap per column is kept.
+ */
+export function withColumnCaps<T>(
+  highs: Highs,
+  model: { changeColsBounds(sel: { kind: 'set'; indices: Int32Array }, lower: Float64Array, upper: Float64Array): void },
+  caps: { vars: number[]; upper: number[] },
+  fn: () => T,
+): T {
+  const byCol = new Map<number, number>();
+  caps.vars.forEach((j, i) => byCol.set(j, Math.min(byCol.get(j) ?? Infinity, caps.upper[i]!)));
+  const cols = [...byCol.keys()].sort((a, b) => a - b);
+  const sel = { kind: 'set' as const, indices: Int32Array.from(cols) };
+  model.changeColsBounds(sel, new Float64Array(cols.length), Float64Array.from(cols, (j) => byCol.get(j)!));
+  try {
+    return fn();
+  } finally {
+    model.changeColsBounds(sel, new Float64Array(cols.length), new Float64Array(cols.length).fill(highs.infinity));
   }
 }
