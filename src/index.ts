@@ -74,6 +74,10 @@ export { linkFiles, type LinkFilesOptions } from './link/link-files.js';
 export type { InputSpec } from './link/load.js';
 export { parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from './link/blocking/config.js';
 export { registryHistory, listRuns, lookupRecord, type HistoryEvent, type RunSummary } from './link/registry/registry.js';
+export { forgetRecords, exportRegistry, rekeyRegistry, type ForgetOptions, type ExportOptions, type RekeyOptions } from './link/registry/maintenance.js';
+export { SqliteRegistryStorage } from './link/registry/sqlite-storage.js';
+export { planIncrement, commitIncrement, type IncrementPlan, type IncrementSettings } from './link/registry/incremental.js';
+export type { RegistryStorage, RegistryConfig, RegistryScoring, StoredRecord, EntityMember, EncodingUpdate, RunWrite, ForgetResult, RekeyResult } from './link/registry/storage.js';
 
 // ── assess: attacks on encodings, run by an agency or the bench ─────────────
 export { assessEncodings, formatAssessReport, loadEncodings, readPlainCsv, type AssessOptions, type AssessReport } from './assess/index.js';

@@ -12,12 +12,14 @@ import { auditCommand } from './audit.js';
 import { reportCommand } from './report.js';
 import { assessCommand } from './assess.js';
 import { keyCommand } from './key.js';
+import { registryCommand } from './registry.js';
 
 /** Every p20link command, in the order --help lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   encodeCommand,
   linkCommand,
+  registryCommand,
   suppressCommand,
   auditTableCommand,
   kcheckCommand,

@@ -16,6 +16,14 @@
  * blakeHash (L a power of two): for j < ceil(k/32), BLAKE2b-512(tok, key=key0,
  * salt = ASCII(str(j)) zero-padded to 16 bytes) read as 32 little-endian
  * uint16; bit value mod L for the first k values.
+ *
+ * Speed: the keyed state (HMAC's inner and outer states, BLAKE2b's state
+ * after the key block) is computed once per feature key and copied per
+ * token. Both hashings run in the WebAssembly kernel (src/encode/hash-kernel.ts)
+ * when it loads and passes its self-check, else in JavaScript
+ * (@noble/hashes); the bytes are the same either way. `kernelBits` computes
+ * the distinct positions of a whole feature value in one kernel call (the
+ * CLK encoder's hot path).
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -23,6 +31,7 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import type { KdfConfig } from '../schema/types.js';
+import { hashKernel, KERNEL_LIMITS, type HashKernel, type SlotRef } from './hash-kernel.js';
 
 export function deriveFeatureKeys(secret: Uint8Array, kdf: KdfConfig, featureCount: number): [Uint8Array, Uint8Array][] {
   const ks = kdf.keySize;
@@ -49,21 +58,48 @@ export class DoubleHasher {
   private readonly md5Work;
   private readonly sha1Out = new Uint8Array(20);
   private readonly md5Out = new Uint8Array(16);
+  /** The WebAssembly kernel (null: JavaScript only) and this key pair's slot in it. */
+  readonly kernel: HashKernel | null;
+  private ref: SlotRef | undefined;
 
   constructor(
-    key0: Uint8Array,
+    private readonly key0: Uint8Array,
     private readonly key1: Uint8Array,
     private readonly L: number,
     private readonly preventSingularity: boolean,
+    useKernel = true,
   ) {
     this.sha1Base = hmac.create(sha1, key0);
     this.md5Base = hmac.create(md5, key1);
     this.sha1Work = this.sha1Base.clone();
     this.md5Work = this.md5Base.clone();
+    this.kernel = useKernel ? hashKernel() : null;
+  }
+
+  private slot(k: HashKernel): number {
+    if (this.ref === undefined || this.ref.gen !== k.gen) this.ref = k.hmacSlot(this.key0, this.key1);
+    return this.ref.slot;
+  }
+
+  /**
+   * The distinct positions (unordered, in kernel.out) of the nTok tokens the
+   * caller laid out in the kernel (tokOff / tokK / tokBytes): their count, or
+   * -1 when the caller must use indices() (no kernel, L beyond the kernel's
+   * marks, or h2 = 0 under preventSingularity).
+   */
+  kernelBits(nTok: number): number {
+    const k = this.kernel;
+    if (k === null || this.L > KERNEL_LIMITS.bits) return -1;
+    return k.doubleBits(this.slot(k), nTok, this.L, this.preventSingularity);
   }
 
   /** [h1, h2] for the token bytes. */
   indices(tok: Uint8Array): [number, number] {
+    const k = this.kernel;
+    if (k !== null && tok.length <= KERNEL_LIMITS.tokenBytes) {
+      const hh = k.doubleIndices(this.slot(k), tok, this.L);
+      if (hh[1] !== 0 || !this.preventSingularity) return hh;
+    }
     this.sha1Base._cloneInto(this.sha1Work);
     this.sha1Work.update(tok);
     this.sha1Work.digestInto(this.sha1Out);
@@ -113,8 +149,39 @@ export class BlakeHasher {
   private readonly keyed: (Blake2bInternals | null)[] = [];
   private readonly work: (Blake2bInternals | null)[] = [];
   private readonly out = new Uint8Array(64);
+  /** The WebAssembly kernel (null: JavaScript only), this key's slots in it and how many salts they cover. */
+  readonly kernel: HashKernel | null;
+  private ref: SlotRef | undefined;
+  private refCalls = 0;
 
-  constructor(private readonly key0: Uint8Array) {}
+  constructor(
+    private readonly key0: Uint8Array,
+    useKernel = true,
+  ) {
+    this.kernel = useKernel && this.key0.length <= 64 ? hashKernel() : null;
+  }
+
+  /** First of `calls` consecutive kernel slots keyed with salts 0, 1, ... */
+  private slots(k: HashKernel, calls: number): number {
+    if (this.ref === undefined || this.ref.gen !== k.gen || this.refCalls < calls) {
+      this.refCalls = Math.max(calls, 8, this.refCalls);
+      this.ref = k.blakeSlots(this.key0, this.refCalls);
+    }
+    return this.ref.slot;
+  }
+
+  /**
+   * The distinct positions (unordered, in kernel.out) of the nTok tokens the
+   * caller laid out in the kernel, at most maxK bits per token, L bits: their
+   * count, or -1 when the caller must use values() (no kernel, L beyond the
+   * kernel's marks, an empty token).
+   */
+  kernelBits(nTok: number, maxK: number, L: number): number {
+    const k = this.kernel;
+    const calls = Math.ceil(maxK / 32);
+    if (k === null || L > KERNEL_LIMITS.bits || calls > 64) return -1;
+    return k.blakeBits(this.slots(k, calls), nTok, L);
+  }
 
   private base(j: number): ReturnType<typeof blake2b.create> {
     let b = this.bases[j];
@@ -157,6 +224,15 @@ export class BlakeHasher {
   values(tok: Uint8Array, calls: number): Uint16Array {
     const vals = new Uint16Array(32 * calls);
     const o = this.out;
+    const k = this.kernel;
+    if (k !== null && tok.length > 0 && tok.length <= KERNEL_LIMITS.tokenBytes && calls <= 64) {
+      const s0 = this.slots(k, calls);
+      for (let j = 0; j < calls; j++) {
+        k.blakeDigest(s0 + j, tok, o);
+        for (let i = 0; i < 32; i++) vals[32 * j + i] = o[2 * i]! | (o[2 * i + 1]! << 8);
+      }
+      return vals;
+    }
     for (let j = 0; j < calls; j++) {
       const b = this.base(j);
       const keyed = this.keyed[j];

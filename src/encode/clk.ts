@@ -18,6 +18,7 @@
 import { P20Error } from '../errors.js';
 import type { HashedFeature, LinkageSchema } from '../schema/types.js';
 import { BlakeHasher, DoubleHasher, deriveFeatureKeys } from './bloom-hash.js';
+import { KERNEL_LIMITS, type HashKernel } from './hash-kernel.js';
 import { featureValueRules, InvalidValueError, type FeatureValueRules } from './feature-value.js';
 import { saltedToken } from './harden.js';
 import {
@@ -58,6 +59,8 @@ export interface ClkEncoder {
 export interface ClkEncoderOptions {
   /** Max entries per feature cache (value cache and token cache each). Default 100,000; 0 turns the caches off (benchmarks). */
   cacheSize?: number;
+  /** Hash in the WebAssembly kernel when it is available (default true); false: JavaScript only (tests compare the two). */
+  wasm?: boolean;
 }
 
 /**
@@ -103,6 +106,10 @@ class FeatureEncoder {
   private readonly doubleCache: BoundedCache<[number, number]>;
   private readonly blakeCache: BoundedCache<Uint16Array>;
   private scratch = new Uint32Array(256);
+  /** The WebAssembly hashing kernel (null: JavaScript path only). */
+  private readonly kernel: HashKernel | null;
+  /** Tokens are hashed as UTF-8. */
+  private readonly utf8: boolean;
   /** One bit per pre-fold position: marks positions already emitted for the current value (all zero between calls). */
   private readonly mark: Uint8Array;
   /** The last value computed (check() then encode() ask for the same value: one hashing, even with the caches off). */
@@ -113,15 +120,18 @@ class FeatureEncoder {
     readonly feature: HashedFeature,
     keys: [Uint8Array, Uint8Array],
     private readonly L: number,
-    cacheSize: number,
+    private readonly cacheSize: number,
+    wasm = true,
   ) {
     this.mark = new Uint8Array(Math.ceil(L / 8));
+    this.utf8 = feature.format.type !== 'string' || feature.format.encoding === 'utf-8';
     this.rules = featureValueRules(feature);
     this.tokenize = makeTokenizer(feature.hashing.comparison);
     this.encodeToken = makeTokenEncoder(feature.format.type === 'string' ? feature.format.encoding : 'utf-8');
     const h = feature.hashing.hash;
-    if (h.type === 'doubleHash') this.double = new DoubleHasher(keys[0], keys[1], L, h.preventSingularity);
-    else this.blake = new BlakeHasher(keys[0]);
+    if (h.type === 'doubleHash') this.double = new DoubleHasher(keys[0], keys[1], L, h.preventSingularity, wasm);
+    else this.blake = new BlakeHasher(keys[0], wasm);
+    this.kernel = (this.double ?? this.blake)!.kernel;
     this.valueCache = new BoundedCache(cacheSize);
     this.doubleCache = new BoundedCache(cacheSize);
     this.blakeCache = new BoundedCache(cacheSize);
@@ -131,17 +141,91 @@ class FeatureEncoder {
   positions(raw: string, salt = ''): Positions {
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
     if (cacheKey === this.lastKey) return this.lastPositions!;
-    const hit = this.valueCache.get(cacheKey);
+    const hit = this.cacheSize > 0 ? this.valueCache.get(cacheKey) : undefined;
     if (hit !== undefined) return hit;
     let tokens = this.tokenize(this.rules.format(raw));
     if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
+    // The positions go into this feature's reused buffer; the value cache
+    // keeps its own copy (16-bit entries whenever L allows). With the caches
+    // off nothing is allocated but the view.
+    let n = this.kernelPositions(tokens);
+    if (n >= 0) {
+      if (this.scratch.length < n) this.scratch = new Uint32Array(Math.max(n, 2 * this.scratch.length));
+      this.scratch.set(this.kernel!.out.subarray(0, n));
+    } else n = this.jsPositions(tokens);
+    const view = this.scratch.subarray(0, n);
+    let result: Positions = view;
+    if (this.cacheSize > 0) {
+      result = this.L <= 65536 ? Uint16Array.from(view) : view.slice();
+      this.valueCache.set(cacheKey, result);
+    }
+    this.lastKey = cacheKey;
+    this.lastPositions = result;
+    return result;
+  }
+
+  /**
+   * The positions of the tokens by the WebAssembly kernel: the tokens' bytes
+   * and bit counts are laid out in the kernel's memory and one call hashes
+   * them all and drops duplicate positions (into kernel.out). Returns the
+   * count, or -1 when the kernel is not there or cannot take this value
+   * (then jsPositions). Throws TokenEncodingError like the JavaScript path.
+   */
+  private kernelPositions(tokens: readonly string[]): number {
+    const kr = this.kernel;
+    const t = tokens.length;
+    if (kr === null || t > KERNEL_LIMITS.tokens) return -1;
+    const strategy = this.feature.hashing.strategy;
+    const tokOff = kr.tokOff;
+    const tokK = kr.tokK;
+    const bytes = kr.tokBytes;
+    const cap = bytes.length;
+    const ascii = this.utf8;
+    let off = 0;
+    let total = 0;
+    let maxK = 0;
+    for (let i = 0; i < t; i++) {
+      const k = bitsForTokens(strategy, t, i);
+      tokOff[i] = off;
+      if (k <= 0) {
+        tokK[i] = 0;
+        continue;
+      }
+      const tok = tokens[i]!;
+      const len = tok.length;
+      let j = 0;
+      if (ascii && off + len <= cap) {
+        // UTF-8 of ASCII text is its code units: write them straight into the kernel.
+        for (; j < len; j++) {
+          const c = tok.charCodeAt(j);
+          if (c > 0x7f) break;
+          bytes[off + j] = c;
+        }
+      }
+      if (j === len) off += len;
+      else {
+        const b = this.encodeToken(tok);
+        if (off + b.length > cap) return -1;
+        bytes.set(b, off);
+        off += b.length;
+      }
+      tokK[i] = k;
+      total += k;
+      if (k > maxK) maxK = k;
+    }
+    tokOff[t] = off;
+    if (total > KERNEL_LIMITS.positions) return -1;
+    return this.double !== undefined ? this.double.kernelBits(t) : this.blake!.kernelBits(t, maxK, this.L);
+  }
+
+  /** The positions of the tokens in JavaScript (token caches), into this.scratch: their count. */
+  private jsPositions(tokens: readonly string[]): number {
     const strategy = this.feature.hashing.strategy;
     const L = this.L;
     const t = tokens.length;
-    // Positions go into a reused typed buffer; duplicates are dropped with a
-    // marker bitset (cleared again below) instead of a sort: the order of the
-    // positions does not matter to anyone (they are OR-ed into the filter;
-    // bitsOf sorts its own answer).
+    // Duplicates are dropped with a marker bitset (cleared again below)
+    // instead of a sort: the order of the positions does not matter to
+    // anyone (they are OR-ed into the filter; bitsOf sorts its own answer).
     let total = 0;
     for (let i = 0; i < t; i++) total += Math.max(0, bitsForTokens(strategy, t, i));
     if (this.scratch.length < total) this.scratch = new Uint32Array(Math.max(total, 2 * this.scratch.length));
@@ -190,12 +274,7 @@ class FeatureEncoder {
       // Also after a token that cannot be encoded: the marks must be all zero for the next value.
       for (let i = 0; i < n; i++) mark[out[i]! >>> 3] = 0;
     }
-    // 16-bit entries halve the cache's memory whenever L allows.
-    const result: Positions = L <= 65536 ? Uint16Array.from(out.subarray(0, n)) : out.slice(0, n);
-    this.valueCache.set(cacheKey, result);
-    this.lastKey = cacheKey;
-    this.lastPositions = result;
-    return result;
+    return n;
   }
 }
 
@@ -221,7 +300,7 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
   const featureNames = schema.features.map((f) => f.identifier);
   const keys = deriveFeatureKeys(secret, kdf, schema.features.length);
   const encoders: (FeatureEncoder | undefined)[] = schema.features.map((f, i) =>
-    f.ignored ? undefined : new FeatureEncoder(f, keys[i]!, L, cacheSize),
+    f.ignored ? undefined : new FeatureEncoder(f, keys[i]!, L, cacheSize, opts.wasm ?? true),
   );
   const active = encoders.map((e, i) => [i, e] as const).filter((x): x is readonly [number, FeatureEncoder] => x[1] !== undefined);
   const n = featureNames.length;

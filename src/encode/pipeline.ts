@@ -32,6 +32,7 @@ import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDa
 import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
+import { evidenceHeader } from './evidence.js';
 import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -280,6 +281,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       blockColumns: ext.blocking.map((b) => b.name),
       passColumns: ext.passThrough,
       ...(ext.absent && ext.absent.length > 0 ? { absentFeatures: ext.absent } : {}),
+      ...evidenceHeader(ext),
     }, opts.body !== undefined ? { body: opts.body } : {});
     seenIds = createIdSet({ near: opts.output });
     if (policy === 'reject') {

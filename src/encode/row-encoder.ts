@@ -1,7 +1,8 @@
 /**
  * One CSV row in, one encoded row (or one refusal) out: column lookup,
- * raw-value checks, normalization, clkhash-compatible CLK, keyed blocking
- * values, pass-through columns. Pure given its setup, so the main thread and
+ * raw-value checks, normalization, clkhash-compatible CLK, evidence filters
+ * and presence byte (src/encode/evidence.ts, when the schema has
+ * p20link.evidence), keyed blocking values, pass-through columns. Pure given its setup, so the main thread and
  * every worker thread produce identical rows.
  */
 import { type ErrorHint, P20Error } from '../errors.js';
@@ -14,7 +15,8 @@ import type { DateCheck, P20linkExtension } from '../schema/extension.js';
 import { compileStrptime } from '../schema/strptime.js';
 import { dateNumber, formattedDateReader, parseIsoDay, type CalendarDate } from '../normalize/dates.js';
 import { createHardener, hardenedLength, saltValue } from './harden.js';
-import type { EncodedRecordSerializer } from '../format/encoded-file.js';
+import type { EncodedRecordSerializer, EvidenceFilterInfo, RecordEvidence } from '../format/encoded-file.js';
+import { createEvidenceEncoder } from './evidence.js';
 
 /** Longest record id accepted (the encoded-file format's limit). */
 export const MAX_RECORD_ID_LENGTH = 256;
@@ -126,11 +128,17 @@ export type RowResult =
       ones: number;
       /** Features whose bad value was encoded as missing (badField "missing"), by index. */
       missing?: number[];
+      /** Evidence filters and presence byte (schema with p20link.evidence). */
+      evidence?: RecordEvidence;
     }
   | { ok: false; column: string; reason: string };
 
 export interface RowEncoder {
   l: number;
+  /** The evidence filters every row carries (header.evidence), when the schema has p20link.evidence. */
+  evidence?: EvidenceFilterInfo[];
+  /** The presence byte's features (header.presence), when the schema declares them. */
+  presence?: string[];
   encodeRow(fields: readonly string[]): RowResult;
 }
 
@@ -199,9 +207,13 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const saltFrom = salt ? featurePos.get(salt.from)! : -1;
   const salted = features.map((f) => salt?.features.includes(f.identifier) ?? false);
   const salts: string[] = new Array<string>(features.length).fill('');
+  const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
+  const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
 
   return {
     l: hardenedLength(ext.hardening, enc.l),
+    ...(evidence ? { evidence: evidence.filters } : {}),
+    ...(evidence?.presence ? { presence: evidence.presence } : {}),
     encodeRow(fields) {
       if (fields.length !== header.length) {
         const n = fields.length;
@@ -273,9 +285,14 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const bits = enc.encode(values, skip, salt ? salts : undefined);
       const final = hardener ? hardener(bits) : bits;
       const clk = clkToBase64(final);
+      let ev: RecordEvidence | undefined;
+      if (evidence) {
+        for (let k = 0; k < features.length; k++) isMissing[k] = absent[k]! || skip[k]! || values[k] === '' || values[k] === sentinel[k];
+        ev = evidence.encode(values, isMissing);
+      }
       const extras = blocker ? blocker((f) => values[featurePos.get(f)!]!) : [];
       for (const i of plan.passIndex) extras.push(fields[i]!);
-      return { ok: true, id, clk, bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}) };
+      return { ok: true, id, clk, bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
     },
   };
 }
@@ -312,7 +329,7 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
     if (r.ok) {
       ok[i] = 1;
       ids.push(r.id);
-      ser.add(r.id, r.bytes, r.clk, r.extras);
+      ser.add(r.id, r.bytes, r.clk, r.extras, r.evidence);
       ones += r.ones;
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });

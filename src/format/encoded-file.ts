@@ -51,9 +51,37 @@ export interface EncodedHeader {
    * disagreement on them is not evidence.
    */
   absentFeatures?: string[];
+  /**
+   * Optional (written only when the schema has a `p20link.evidence` section):
+   * the evidence filters each record carries after its CLK, in order, with
+   * their lengths in bits (protocols/encoded-file.md, "Evidence").
+   */
+  evidence?: EvidenceFilterInfo[];
+  /**
+   * Optional: the features of the presence byte, bit i (value 2^i) = feature
+   * i present in the record. At most 8.
+   */
+  presence?: string[];
   /** Number of data rows that follow. */
   rowCount: number;
 }
+
+/** One evidence filter of the header: name (column "ev:<name>") and length in bits. */
+export interface EvidenceFilterInfo {
+  name: string;
+  l: number;
+}
+
+/** A record's evidence: one filter per header.evidence entry (ceil(l/8) bytes each), and its presence byte when the header has `presence`. */
+export interface RecordEvidence {
+  filters: readonly Uint8Array[];
+  presence?: number;
+}
+
+/** Names usable for evidence filters (the column is "ev:<name>"). */
+export const EVIDENCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Most features a presence byte can describe. */
+export const MAX_PRESENCE_FEATURES = 8;
 
 export type EncodedHeaderInit = Omit<EncodedHeader, 'format' | 'version' | 'rowCount' | 'columns'> & {
   blockColumns?: string[];
@@ -68,6 +96,10 @@ export interface EncodedRow {
   blocks: Record<string, string>;
   /** Pass-through values by name (without the "pass:" prefix). */
   pass: Record<string, string>;
+  /** Evidence filters in header.evidence order (only when the header has `evidence`). */
+  evidence?: Uint8Array[];
+  /** Presence byte (only when the header has `presence`). */
+  presence?: number;
   /** 1-based line in the file. */
   line: number;
 }
@@ -77,10 +109,10 @@ const MAX_ID_LENGTH = 256;
 
 export interface EncodedWriter {
   readonly header: Omit<EncodedHeader, 'rowCount'>;
-  /** Append one record. `clk` is base64 of ceil(l/8) bytes; extras follow header.columns after "clk". */
-  writeRow(id: string, clkBase64: string, extras?: readonly string[]): Promise<void>;
+  /** Append one record. `clk` is base64 of ceil(l/8) bytes; extras are the block: and pass: values in header.columns order; `evidence` is required when the header has evidence or presence. */
+  writeRow(id: string, clkBase64: string, extras?: readonly string[], evidence?: RecordEvidence): Promise<void>;
   /** Append one record whose CLK is given as its ceil(l/8) bytes. */
-  writeRowBytes(id: string, clk: Uint8Array, extras?: readonly string[]): Promise<void>;
+  writeRowBytes(id: string, clk: Uint8Array, extras?: readonly string[], evidence?: RecordEvidence): Promise<void>;
   /** Append `rows` records already serialized by an EncodedRecordSerializer of the same body and l. */
   writeEncoded(bytes: Uint8Array, rows: number): Promise<void>;
   /** Patch the row count into the header and rename into place. */
@@ -88,13 +120,71 @@ export interface EncodedWriter {
   abort(): Promise<void>;
 }
 
-export function buildHeaderColumns(init: Pick<EncodedHeaderInit, 'blockColumns' | 'passColumns'>): string[] {
+export function buildHeaderColumns(init: Pick<EncodedHeaderInit, 'blockColumns' | 'passColumns' | 'evidence' | 'presence'>): string[] {
   return [
     'id',
     'clk',
+    ...(init.evidence ?? []).map((e) => `ev:${e.name}`),
+    ...(init.presence !== undefined ? ['presence'] : []),
     ...(init.blockColumns ?? []).map((b) => `block:${b}`),
     ...(init.passColumns ?? []).map((p) => `pass:${p}`),
   ];
+}
+
+/** One text-body line: id, CLK, evidence filters (base64), presence (decimal), extras. */
+function textRecord(id: string, clkBase64: string, extras: readonly string[], ev: RecordEvidence | undefined): string {
+  if (ev === undefined) return JSON.stringify([id, clkBase64, ...extras]) + '\n';
+  const items = [id, clkBase64, ...ev.filters.map(b64Of)];
+  if (ev.presence !== undefined) items.push(String(ev.presence));
+  return JSON.stringify([...items, ...extras]) + '\n';
+}
+
+/** Write one binary record at `at` (the buffer has room); returns the end offset. */
+function writeBinaryRecord(b: Buffer, at: number, id: string, idLen: number, clk: Uint8Array, extras: readonly string[], ev: RecordEvidence | undefined): number {
+  let p = at;
+  b.writeUInt16LE(idLen, p);
+  p += 2;
+  p += b.write(id, p, 'utf8');
+  b.set(clk, p);
+  p += clk.length;
+  if (ev !== undefined) {
+    for (const f of ev.filters) {
+      b.set(f, p);
+      p += f.length;
+    }
+    if (ev.presence !== undefined) b[p++] = ev.presence;
+  }
+  for (const x of extras) {
+    const n = b.write(x, p + 4, 'utf8');
+    b.writeUInt32LE(n, p);
+    p += 4 + n;
+  }
+  return p;
+}
+
+/** What a record carries besides id, CLK and extras: the header's evidence filters and presence byte. */
+export interface EvidenceLayout {
+  evidence?: readonly EvidenceFilterInfo[];
+  presence?: readonly string[];
+}
+
+const b64Of = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
+/**
+ * Check a record's evidence against the layout (a programming error, not an
+ * input error, when it does not match). Without a layout (`undefined`) any
+ * evidence is accepted as given (the reader checks it).
+ */
+function checkRecordEvidence(ev: RecordEvidence | undefined, layout: EvidenceLayout | undefined): void {
+  if (layout === undefined) return;
+  const want = layout.evidence ?? [];
+  const got = ev?.filters ?? [];
+  if (got.length !== want.length) throw new Error(`record has ${got.length} evidence filters, header declares ${want.length}`);
+  for (let k = 0; k < want.length; k++) {
+    if (got[k]!.length !== Math.ceil(want[k]!.l / 8)) throw new Error(`evidence filter ${want[k]!.name} has ${got[k]!.length} bytes, header says l=${want[k]!.l}`);
+  }
+  if ((layout.presence !== undefined) !== (ev?.presence !== undefined)) throw new Error('record presence byte does not match the header');
+  if (ev?.presence !== undefined && (!Number.isInteger(ev.presence) || ev.presence < 0 || ev.presence > 255)) throw new Error('presence must be a byte');
 }
 
 /**
@@ -108,9 +198,11 @@ export class EncodedRecordSerializer {
   private len = 0;
   private rows = 0;
   private readonly clkBytes: number;
+  /** `layout` (the header's evidence and presence) checks every record's evidence; without it evidence is written as given. */
   constructor(
     readonly body: EncodedBody,
     readonly l: number,
+    readonly layout?: EvidenceLayout,
   ) {
     this.clkBytes = Math.ceil(l / 8);
   }
@@ -120,29 +212,20 @@ export class EncodedRecordSerializer {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
-  /** Append one record; `clk` as its bytes, or as base64 text (text body). */
-  add(id: string, clk: Uint8Array, clkBase64: string | undefined, extras: readonly string[]): void {
+  /** Append one record; `clk` as its bytes, or as base64 text (text body); `evidence` after the CLK (evidence filters, presence byte). */
+  add(id: string, clk: Uint8Array, clkBase64: string | undefined, extras: readonly string[], evidence?: RecordEvidence): void {
+    checkRecordEvidence(evidence, this.layout);
     if (this.body === 'binary') {
       if (clk.length !== this.clkBytes) throw new Error(`CLK has ${clk.length} bytes, header says l=${this.l} (${this.clkBytes} bytes)`);
       const idLen = Buffer.byteLength(id, 'utf8');
       if (idLen > 0xffff) throw new Error('record id too long for the binary body');
-      let need = 2 + idLen + this.clkBytes;
+      let need = 2 + idLen + this.clkBytes + 1;
+      for (const f of evidence?.filters ?? []) need += f.length;
       for (const x of extras) need += 4 + Buffer.byteLength(x, 'utf8');
       this.ensure(need);
-      const b = this.buf;
-      b.writeUInt16LE(idLen, this.len);
-      this.len += 2;
-      this.len += b.write(id, this.len, 'utf8');
-      b.set(clk, this.len);
-      this.len += this.clkBytes;
-      for (const x of extras) {
-        const n = b.write(x, this.len + 4, 'utf8');
-        b.writeUInt32LE(n, this.len);
-        this.len += 4 + n;
-      }
+      this.len = writeBinaryRecord(this.buf, this.len, id, idLen, clk, extras, evidence);
     } else {
-      const b64 = clkBase64 ?? Buffer.from(clk.buffer, clk.byteOffset, clk.byteLength).toString('base64');
-      const line = JSON.stringify([id, b64, ...extras]) + '\n';
+      const line = textRecord(id, clkBase64 ?? b64Of(clk), extras, evidence);
       this.ensure(3 * line.length);
       this.len += this.buf.write(line, this.len, 'utf8');
     }
@@ -185,7 +268,11 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit, opts:
     l: init.l,
     columns: buildHeaderColumns(init),
     ...(init.absentFeatures && init.absentFeatures.length > 0 ? { absentFeatures: [...init.absentFeatures] } : {}),
+    ...(init.evidence !== undefined ? { evidence: init.evidence.map((e) => ({ name: e.name, l: e.l })) } : {}),
+    ...(init.presence !== undefined ? { presence: [...init.presence] } : {}),
   };
+  const layout: EvidenceLayout = { ...(header.evidence ? { evidence: header.evidence } : {}), ...(header.presence ? { presence: header.presence } : {}) };
+  const evidenceItems = (header.evidence?.length ?? 0) + (header.presence ? 1 : 0);
   const prefix = JSON.stringify(header).slice(0, -1) + ',"rowCount":';
   const prefixBytes = Buffer.byteLength(prefix, 'utf8');
   const file: AtomicFile = openAtomic(path);
@@ -224,51 +311,43 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit, opts:
       await file.write(prefix + ' '.repeat(ROWCOUNT_WIDTH) + '}\n');
     }
   };
-  const writeBinary = async (id: string, clk: Uint8Array, extras: readonly string[]) => {
+  const writeBinary = async (id: string, clk: Uint8Array, extras: readonly string[], ev: RecordEvidence | undefined) => {
     if (clk.length !== clkBytes) throw new Error(`CLK has ${clk.length} bytes, header says l=${init.l} (${clkBytes} bytes)`);
     const idLen = Buffer.byteLength(id, 'utf8');
     if (idLen > 0xffff) throw new Error('record id too long for the binary body');
-    let need = 2 + idLen + clkBytes;
+    let need = 2 + idLen + clkBytes + 1;
+    for (const f of ev?.filters ?? []) need += f.length;
     for (const x of extras) need += 4 + Buffer.byteLength(x, 'utf8');
     ensure(need);
-    bin.writeUInt16LE(idLen, binLen);
-    binLen += 2;
-    binLen += bin.write(id, binLen, 'utf8');
-    bin.set(clk, binLen);
-    binLen += clkBytes;
-    for (const x of extras) {
-      const n = bin.write(x, binLen + 4, 'utf8');
-      bin.writeUInt32LE(n, binLen);
-      binLen += 4 + n;
-    }
+    binLen = writeBinaryRecord(bin, binLen, id, idLen, clk, extras, ev);
     rows++;
     if (binLen > 1 << 18) await flush();
   };
+  const checkRow = (extras: readonly string[], ev: RecordEvidence | undefined) => {
+    if (2 + evidenceItems + extras.length !== width) {
+      throw new Error(`encoded row has ${2 + evidenceItems + extras.length} items, header declares ${width}`);
+    }
+    checkRecordEvidence(ev, layout);
+  };
+  const writeText = async (line: string) => {
+    pending.push(line);
+    pendingBytes += line.length;
+    rows++;
+    if (pendingBytes > 1 << 16) await flush();
+  };
   return {
     header,
-    async writeRow(id, clkBase64, extras = []) {
+    async writeRow(id, clkBase64, extras = [], evidence) {
       await start();
-      if (2 + extras.length !== width) {
-        throw new Error(`encoded row has ${2 + extras.length} items, header declares ${width}`);
-      }
-      if (binary) return writeBinary(id, Buffer.from(clkBase64, 'base64'), extras);
-      const line = JSON.stringify([id, clkBase64, ...extras]) + '\n';
-      pending.push(line);
-      pendingBytes += line.length;
-      rows++;
-      if (pendingBytes > 1 << 16) await flush();
+      checkRow(extras, evidence);
+      if (binary) return writeBinary(id, Buffer.from(clkBase64, 'base64'), extras, evidence);
+      return writeText(textRecord(id, clkBase64, extras, evidence));
     },
-    async writeRowBytes(id, clk, extras = []) {
+    async writeRowBytes(id, clk, extras = [], evidence) {
       await start();
-      if (2 + extras.length !== width) {
-        throw new Error(`encoded row has ${2 + extras.length} items, header declares ${width}`);
-      }
-      if (binary) return writeBinary(id, clk, extras);
-      const line = JSON.stringify([id, Buffer.from(clk.buffer, clk.byteOffset, clk.byteLength).toString('base64'), ...extras]) + '\n';
-      pending.push(line);
-      pendingBytes += line.length;
-      rows++;
-      if (pendingBytes > 1 << 16) await flush();
+      checkRow(extras, evidence);
+      if (binary) return writeBinary(id, clk, extras, evidence);
+      return writeText(textRecord(id, b64Of(clk), extras, evidence));
     },
     async writeEncoded(bytes, n) {
       await start();
@@ -312,7 +391,31 @@ export function validateHeader(h: unknown, file: string): EncodedHeader {
   if (!Number.isInteger(o.l) || (o.l as number) < 8 || (o.l as number) > 1 << 20) bad('l', 'l must be an integer number of bits (8..1048576)');
   if (!Array.isArray(o.columns) || o.columns[0] !== 'id' || o.columns[1] !== 'clk') bad('columns', 'columns must start with "id", "clk"');
   const cols = o.columns as unknown[];
-  for (const c of cols.slice(2)) {
+  if (o.evidence !== undefined) {
+    const ev = o.evidence;
+    const ok =
+      Array.isArray(ev) &&
+      ev.length > 0 &&
+      ev.length <= 64 &&
+      ev.every((e) => {
+        if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+        const x = e as Record<string, unknown>;
+        return Object.keys(x).every((k) => k === 'name' || k === 'l') && typeof x.name === 'string' && EVIDENCE_NAME.test(x.name) && Number.isInteger(x.l) && (x.l as number) >= 8 && (x.l as number) <= 1 << 20;
+      }) &&
+      new Set(ev.map((e) => (e as { name: string }).name)).size === ev.length;
+    if (!ok) bad('evidence', 'evidence must be a non-empty array (at most 64) of {"name": [A-Za-z0-9_.-]{1,64}, "l": bits 8..1048576} with distinct names');
+  }
+  if (o.presence !== undefined) {
+    const a = o.presence;
+    if (!Array.isArray(a) || a.length === 0 || a.length > MAX_PRESENCE_FEATURES || !a.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 256) || new Set(a).size !== a.length) {
+      bad('presence', `presence must be an array of 1..${MAX_PRESENCE_FEATURES} distinct feature names`);
+    }
+  }
+  const lead = ['id', 'clk', ...((o.evidence as EvidenceFilterInfo[] | undefined) ?? []).map((e) => `ev:${e.name}`), ...(o.presence !== undefined ? ['presence'] : [])];
+  for (let k = 2; k < lead.length; k++) {
+    if (cols[k] !== lead[k]) bad('columns', `columns must be ${lead.map((c) => `"${c}"`).join(', ')} (evidence filters and presence as the header declares them), then block: and pass: columns`);
+  }
+  for (const c of cols.slice(lead.length)) {
     if (typeof c !== 'string' || !/^(block|pass):[A-Za-z0-9_.-]+$/.test(c)) bad('columns', `has invalid column ${JSON.stringify(c)}`);
   }
   if (new Set(cols).size !== cols.length) bad('columns', 'names a column twice');
@@ -340,19 +443,47 @@ export interface ReadEncodedOptions {
 
 /** Decode a CLK from base64, checking its length and zero padding bits. */
 export function decodeClk(b64: string, l: number, file: string, line: number): Uint8Array {
+  return decodeBits(b64, l, file, line, 'clk');
+}
+
+/** Decode a bit string (CLK, or evidence filter when `field` is "ev:<name>") from base64, checking length and zero padding bits. */
+function decodeBits(b64: string, l: number, file: string, line: number, field: string): Uint8Array {
+  const code = field === 'clk' ? 'ENCODED_CLK' : 'ENCODED_EVIDENCE';
+  const what = field === 'clk' ? 'CLK' : `evidence filter ${field.slice(3)}`;
   const bytes = Math.ceil(l / 8);
   if (!B64.test(b64) || b64.length % 4 !== 0) {
-    throw new P20Error('ENCODED_CLK', 'CLK is not valid base64', { file, line, field: 'clk' });
+    throw new P20Error(code, `${what} is not valid base64`, { file, line, field });
   }
   const buf = Buffer.from(b64, 'base64');
   if (buf.length !== bytes) {
-    throw new P20Error('ENCODED_CLK', `CLK has ${buf.length * 8} bits, header says l=${l} (${bytes} bytes)`, { file, line, field: 'clk' });
+    throw new P20Error(code, `${what} has ${buf.length * 8} bits, header says l=${l} (${bytes} bytes)`, { file, line, field });
   }
-  const spare = bytes * 8 - l;
-  if (spare > 0 && (buf[bytes - 1]! & ((1 << spare) - 1)) !== 0) {
-    throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${l}`, { file, line, field: 'clk' });
-  }
+  checkPadding(buf, l, file, line, field);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/** Bits beyond l in the last byte must be zero. */
+function checkPadding(b: Uint8Array, l: number, file: string, line: number, field: string): void {
+  const bytes = Math.ceil(l / 8);
+  const spare = bytes * 8 - l;
+  if (spare > 0 && (b[bytes - 1]! & ((1 << spare) - 1)) !== 0) {
+    const what = field === 'clk' ? 'CLK' : `evidence filter ${field.slice(3)}`;
+    throw new P20Error(field === 'clk' ? 'ENCODED_CLK' : 'ENCODED_EVIDENCE', `${what} sets bits beyond l=${l}`, { file, line, field });
+  }
+}
+
+/** A presence byte must not set bits beyond the header's presence features. */
+function checkPresence(v: number, features: number, file: string, line: number): number {
+  if (v >= 1 << features) {
+    throw new P20Error('ENCODED_EVIDENCE', `presence ${v} sets bits beyond the header's ${features} presence features (0..${(1 << features) - 1})`, { file, line, field: 'presence' });
+  }
+  return v;
+}
+
+/** The text body's presence item: a decimal byte. */
+function parsePresence(s: string, features: number, file: string, line: number): number {
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(s)) throw new P20Error('ENCODED_EVIDENCE', 'presence must be a decimal number 0..255', { file, line, field: 'presence' });
+  return checkPresence(Number(s), features, file, line);
 }
 
 export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): Promise<EncodedReader> {
@@ -385,8 +516,10 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
   const width = header.columns.length;
   const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
   const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
-  const firstBlock = 2;
-  const firstPass = 2 + blockNames.length;
+  const evidence = header.evidence ?? [];
+  const presenceFeatures = header.presence?.length ?? 0;
+  const firstBlock = 2 + evidence.length + (header.presence ? 1 : 0);
+  const firstPass = firstBlock + blockNames.length;
 
   async function* batches(): AsyncGenerator<EncodedRow[]> {
     const seen = checkDup ? new Map<string, number>() : undefined;
@@ -427,7 +560,10 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
       for (let k = 0; k < blockNames.length; k++) blocks[blockNames[k]!] = items[firstBlock + k]!;
       const pass: Record<string, string> = {};
       for (let k = 0; k < passNames.length; k++) pass[passNames[k]!] = items[firstPass + k]!;
-      batch.push({ id, clk, blocks, pass, line: lineNo });
+      const row: EncodedRow = { id, clk, blocks, pass, line: lineNo };
+      if (header.evidence) row.evidence = evidence.map((e, k) => decodeBits(items[2 + k]!, e.l, file, lineNo, `ev:${e.name}`));
+      if (header.presence) row.presence = parsePresence(items[2 + evidence.length]!, presenceFeatures, file, lineNo);
+      batch.push(row);
       count++;
       if (count > header.rowCount) {
         throw new P20Error('ENCODED_ROWCOUNT', `more rows than the header's rowCount ${header.rowCount} (file damaged or spliced)`, { file, line: lineNo });
@@ -498,7 +634,12 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
   const clkBytes = Math.ceil(header.l / 8);
   const spare = clkBytes * 8 - header.l;
   const padMask = spare > 0 ? (1 << spare) - 1 : 0;
-  const extras = header.columns.length - 2;
+  const evidence = header.evidence ?? [];
+  const evBytes = evidence.map((e) => Math.ceil(e.l / 8));
+  const presenceFeatures = header.presence?.length ?? 0;
+  /** Fixed-size bytes after the CLK: evidence filters, presence byte. */
+  const fixedAfterClk = evBytes.reduce((a, b) => a + b, 0) + (header.presence ? 1 : 0);
+  const extras = header.columns.length - 2 - evidence.length - (header.presence ? 1 : 0);
   const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
   const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
   const seen = checkDup ? new Map<string, number>() : undefined;
@@ -513,7 +654,7 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
   /** End offset of the record starting at `p`, or -1 when the buffer holds only part of it. */
   const recordEnd = (p: number): number => {
     if (p + 2 > buf.length) return -1;
-    let q = p + 2 + buf.readUInt16LE(p) + clkBytes;
+    let q = p + 2 + buf.readUInt16LE(p) + clkBytes + fixedAfterClk;
     for (let k = 0; k < extras; k++) {
       if (q + 4 > buf.length) return -1;
       q += 4 + buf.readUInt32LE(q);
@@ -556,18 +697,33 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
           throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${header.l}`, { file, line, field: 'clk' });
         }
         p += clkBytes;
+        let ev: Uint8Array[] | undefined;
+        if (header.evidence) {
+          ev = [];
+          for (let k = 0; k < evidence.length; k++) {
+            const f = new Uint8Array(buf.buffer, buf.byteOffset + p, evBytes[k]!);
+            checkPadding(f, evidence[k]!.l, file, line, `ev:${evidence[k]!.name}`);
+            ev.push(f);
+            p += evBytes[k]!;
+          }
+        }
+        let presence: number | undefined;
+        if (header.presence) presence = checkPresence(buf[p++]!, presenceFeatures, file, line);
         const blocks: Record<string, string> = {};
         const pass: Record<string, string> = {};
         for (let k = 0; k < extras; k++) {
           const n = buf.readUInt32LE(p);
           const isBlock = k < blockNames.length;
           const name = isBlock ? blockNames[k]! : passNames[k - blockNames.length]!;
-          const v = text(p + 4, p + 4 + n, line, header.columns[2 + k]!);
+          const v = text(p + 4, p + 4 + n, line, header.columns[header.columns.length - extras + k]!);
           if (isBlock) blocks[name] = v;
           else pass[name] = v;
           p += 4 + n;
         }
-        batch.push({ id, clk, blocks, pass, line });
+        const row: EncodedRow = { id, clk, blocks, pass, line };
+        if (ev) row.evidence = ev;
+        if (presence !== undefined) row.presence = presence;
+        batch.push(row);
         at = end;
         if (batch.length >= batchSize) {
           yield batch;

@@ -54,6 +54,12 @@ export interface ReportParameters {
   workers: number | null;
   store: string | null;
   truth: string | null;
+  /** How pairs were scored: 'dice' (CLK Dice against threshold) or 'fs' (match model; docs/match-model.md). Absent in reports of earlier versions (= 'dice'). */
+  model?: 'fs' | 'dice';
+  /** 'fs': the decision point (match probability). */
+  matchProbability?: number;
+  /** 'fs': parties declared deduplicated (kept 1:1). */
+  deduplicated?: string[];
 }
 
 export interface ReportParty {
@@ -87,6 +93,31 @@ export interface ScoreHistogram {
   binWidth: 0.01;
   /** counts[k] = pairs with k/100 <= score < (k+1)/100 (k = 100: score 1). */
   counts: number[];
+}
+
+export interface ModelSummaryLevel {
+  label: string;
+  m: number;
+  u: number;
+  /** log2(m/u): the level's contribution to the match weight. */
+  weight: number;
+}
+
+/** What the run report shows of a fitted model (protocols/link-report.schema.json, `model`). */
+export interface ModelSummary {
+  comparisons: { name: string; levels: ModelSummaryLevel[] }[];
+  lambda: number;
+  /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */
+  decision: { probability: number; weight: number };
+  /** From the model's own probabilities, no truth: expected precision and recall of the links, and the number of links. */
+  expected: { precision: number; recall: number; links: number };
+  /** Per match-probability band [from, to): pairs and their mean match probability (the band's expected precision). */
+  bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
+  /** Match-weight histogram (1-bit bins [lo, hi)). */
+  histogram: { lo: number; hi: number; pairs: number }[];
+  em: { iterations: number; converged: boolean };
+  /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
+  priors?: { partyA: string; partyB: string; lambda: number }[];
 }
 
 export interface LinkRunReport {
@@ -148,6 +179,15 @@ export interface LinkRunReport {
    * written, so the file lacks "registry"; the returned object has it.
    */
   timings?: Record<string, number>;
+  /**
+   * Only with the match model ('fs'): the fitted model (one for the run: m
+   * and u shared by all party pairs, a prior per party pair in `priors`),
+   * the decision point, expected precision and recall from the model's own
+   * probabilities, per-band expected precision, the match-weight histogram.
+   * With 'fs', scores in the histograms, links and review files are match
+   * probabilities.
+   */
+  model?: ModelSummary;
 }
 
 /** The text of run-report.json (the writer: 2-space JSON and a final newline). */

@@ -9,7 +9,7 @@ import { LINKS_HEADER, linksFileName, linksRow } from '../format/links.js';
 import { REVIEW_FILE, REVIEW_HEADER, reviewRow } from '../format/review.js';
 import { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, runReportText, type LinkRunReport, type ReportInput, type ReportPartyPair } from '../format/run-report.js';
 import { readTruth, type TruthRecord } from '../format/truth.js';
-import { resolveLinkSettings } from '../schema/link-settings.js';
+import { DEFAULT_FS_MAX_PER_PARTY, DEFAULT_MATCH_PROBABILITY, resolveLinkSettings } from '../schema/link-settings.js';
 import { formatBlockingSpec, leafParts, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
 import { countKeptPairs } from './blocking/index.js';
 import { scorePairs } from './score.js';
@@ -22,8 +22,14 @@ import { clusterRecords, clusterSizes, indexClusters, membersOf, type ClusterInd
 import { assignIds, type Assignment } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
 import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun } from './registry/registry.js';
+import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './registry/incremental-run.js';
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
+import { candidatePairs, randomPairs } from './model/candidates.js';
+import { compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { fitModel } from './model/em.js';
+import { matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
+import type { ComparisonVectors, ModelSummary } from './model/types.js';
 
 /**
  * `p20link link` as a library call: load N >= 2 encoded files (refusing
@@ -51,8 +57,23 @@ export interface LinkFilesOptions {
   reviewThreshold?: number;
   /** Blocking, as a config or as spec text (`lsh`, `keys:birth_year+lsh`, `none`; default: the schema's keys plus LSH, else LSH). */
   blocking?: BlockingConfig | string;
-  /** Most records of one party in one cluster (default 1; raise when a party's file holds duplicates). */
+  /**
+   * Most records of one party in one cluster. 'dice': default 1 (raise when a
+   * party's file holds duplicates). 'fs': default DEFAULT_FS_MAX_PER_PARTY
+   * for parties not declared deduplicated (1 makes every party 1:1).
+   */
   maxPerParty?: number;
+  /**
+   * 'fs': the Fellegi–Sunter match model over the CLK and the evidence
+   * filters, links decided on match probability (docs/match-model.md);
+   * default when the inputs carry evidence. 'dice': the CLK's Dice score
+   * against a threshold; the default without evidence.
+   */
+  model?: 'fs' | 'dice';
+  /** 'fs': link pairs whose match probability reaches this, in (0, 1) (default DEFAULT_MATCH_PROBABILITY, 0.5). */
+  matchProbability?: number;
+  /** 'fs': parties whose files hold each person at most once: kept 1:1, never linked within their own file. */
+  deduplicated?: string[];
   /** Truth CSV (entity_id,party,record_id): adds quality and blocking recall to the report. */
   truth?: string;
   workers?: number;
@@ -68,6 +89,12 @@ interface RunSettings {
   reviewThreshold: number | undefined;
   blocking: BlockingConfig;
   maxPerParty: number;
+  model: 'fs' | 'dice';
+  /** 'fs' only: the decision probability. */
+  matchProbability: number;
+  /** Cap of records per cluster of each party (input order). */
+  capOf: number[];
+  deduplicated: string[];
 }
 
 function checkOptions(o: LinkFilesOptions): void {
@@ -81,7 +108,11 @@ function checkOptions(o: LinkFilesOptions): void {
   if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
   if (o.blocking !== undefined) validateBlockingConfig(typeof o.blocking === 'string' ? parseBlockingSpec(o.blocking) : o.blocking);
   // thresholds given outright are checked before any file is read (those from a schema once it is read)
-  if (o.threshold !== undefined) checkThresholds(o.threshold, o.reviewThreshold);
+  if (o.threshold !== undefined && o.model !== 'fs') checkThresholds(o.threshold, o.reviewThreshold);
+  if (o.model !== undefined && o.model !== 'fs' && o.model !== 'dice') bad(`model must be fs or dice, got ${String(o.model)}`, 'model');
+  const p = o.matchProbability;
+  if (p !== undefined && !(typeof p === 'number' && p > 0 && p < 1)) bad(`match probability must be a number in (0, 1), got ${p}`, 'match-probability');
+  if (o.deduplicated !== undefined && (!Array.isArray(o.deduplicated) || o.deduplicated.some((d) => typeof d !== 'string' || d === ''))) bad('deduplicated must list party names', 'deduplicated');
 }
 
 function checkThresholds(threshold: number, review: number | undefined): void {
@@ -102,11 +133,34 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
     ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
     ...(opts.reviewThreshold !== undefined ? { reviewThreshold: opts.reviewThreshold } : {}),
   });
-  checkThresholds(s.threshold, s.reviewThreshold);
   const given = opts.blocking;
   const blocking = given === undefined ? parseBlockingSpec(s.blocking) : typeof given === 'string' ? parseBlockingSpec(given) : given;
   validateBlockingConfig(blocking);
-  return { threshold: s.threshold, reviewThreshold: s.reviewThreshold, blocking, maxPerParty: opts.maxPerParty ?? 1 };
+  const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
+  const model = opts.model ?? (evidence ? 'fs' : 'dice');
+  const matchProbability = opts.matchProbability ?? DEFAULT_MATCH_PROBABILITY;
+  const deduplicated = [...new Set(opts.deduplicated ?? [])];
+  for (const d of deduplicated) {
+    if (!headers.some((h) => h.party === d)) {
+      throw new P20Error('LINK_OPTION', `deduplicated names party "${d}", which is not one of the inputs (${headers.map((h) => h.party).join(', ')})`, { field: 'deduplicated' });
+    }
+  }
+  let maxPerParty: number;
+  if (model === 'fs') {
+    // the review band is in match probability, below the decision point
+    const r = opts.reviewThreshold;
+    if (r !== undefined && !(r > 0 && r < matchProbability)) {
+      throw new P20Error('LINK_OPTION', `with the match model the review threshold is a match probability in (0, ${matchProbability}), got ${r}`, { field: 'review-threshold' });
+    }
+    maxPerParty = opts.maxPerParty ?? DEFAULT_FS_MAX_PER_PARTY;
+  } else {
+    checkThresholds(s.threshold, s.reviewThreshold);
+    if (deduplicated.length > 0) throw new P20Error('LINK_OPTION', 'declaring a party deduplicated needs the match model (model fs); with Dice scoring use max-per-party', { field: 'deduplicated' });
+    maxPerParty = opts.maxPerParty ?? 1;
+  }
+  const capOf = headers.map((h) => (deduplicated.includes(h.party) ? 1 : maxPerParty));
+  const reviewThreshold = model === 'fs' ? opts.reviewThreshold : s.reviewThreshold;
+  return { threshold: s.threshold, reviewThreshold, blocking, maxPerParty, model, matchProbability, capOf, deduplicated };
 }
 
 /** Every blocking-key column the blocking names must be in every input. */
@@ -206,6 +260,8 @@ interface Scored {
   pairIndex: Map<string, ReportPartyPair>;
   blockingTrue: number;
   blockingKept: number;
+  /** 'fs' only: the fitted model, as the run report shows it. */
+  model?: ModelSummary;
 }
 
 /** Stage 2 (score): every party pair (and within parties when duplicates are allowed); blocking recall when a truth is given. */
@@ -265,6 +321,135 @@ async function scoreAll(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entit
   return out;
 }
 
+/**
+ * Edge scores in 'fs' mode: the match weight plus this offset, so that the
+ * resolution order (score descending) is the weight order without the
+ * saturation of probabilities near 1, and scores stay non-negative.
+ */
+const WEIGHT_OFFSET = 256;
+/** Random pairs per party pair (and within a party) the model's u is estimated from. */
+export const RANDOM_PAIRS_PER_JOB = 250_000;
+/** Seed of the random-pair sample (job k uses RANDOM_PAIRS_SEED + k). */
+const RANDOM_PAIRS_SEED = 1515;
+
+function edgeScore(weight: number): number {
+  return Math.min(2 * WEIGHT_OFFSET, Math.max(0, weight + WEIGHT_OFFSET));
+}
+
+/** Stage 2, match model: candidates per party pair (and within parties that may hold duplicates), one model fitted over all of them. */
+async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entities: (string | undefined)[][] | undefined, prog: (label: string) => Progress, laps: Laps): Promise<Scored> {
+  const P = L.parties.length;
+  const plan: ComparisonPlan = comparisonPlan(L.parties[0]!);
+  const K = plan.defs.length;
+  const out: Scored = { edges: new EdgeList(), reviewEdges: new EdgeList(), hist: emptyHistogram(), pairStats: [], pairIndex: new Map(), blockingTrue: 0, blockingKept: 0 };
+  const jobs: [number, number][] = [];
+  for (let i = 0; i < P; i++) {
+    if (s.capOf[i]! > 1) jobs.push([i, i]);
+    for (let j = i + 1; j < P; j++) jobs.push([i, j]);
+  }
+  const cands: { a: Uint32Array; b: Uint32Array }[] = [];
+  const vecs: Uint8Array[] = [];
+  const rvecs: Uint8Array[] = [];
+  for (const [k, [i, j]] of jobs.entries()) {
+    const A = L.parties[i]!;
+    const B = i === j ? null : L.parties[j]!;
+    const p = prog(`candidates ${A.name} x ${(B ?? A).name}`);
+    const c = await candidatePairs(A, B, {
+      blocking: s.blocking,
+      ...(opts.workers ? { workers: opts.workers } : {}),
+      ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
+      progress: p,
+    });
+    p.finish();
+    const v = compareCandidates(plan, A, B ?? A, c.a, c.b);
+    const rp = randomPairs(A.count, (B ?? A).count, B === null, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED + k);
+    const rv = compareCandidates(plan, A, B ?? A, rp.a, rp.b);
+    cands.push({ a: c.a, b: c.b });
+    vecs.push(v.levels);
+    rvecs.push(rv.levels);
+    const stat: ReportPartyPair = { partyA: A.name, partyB: (B ?? A).name, candidates: c.a.length, compared: c.a.length, aboveThreshold: 0, reviewBand: 0, linked: 0 };
+    laps.lap(`candidates:${stat.partyA}x${stat.partyB}`);
+    if (entities) {
+      const truePairs = truePairsBetween(entities[i]!, entities[j]!).filter(([x, y]) => B !== null || x < y);
+      const kept = countCandidates(c.a, c.b, (B ?? A).count, truePairs);
+      stat.blocking = { truePairs: truePairs.length, kept, recall: truePairs.length === 0 ? 1 : kept / truePairs.length };
+      if (B) {
+        out.blockingTrue += truePairs.length;
+        out.blockingKept += kept;
+      }
+    }
+    out.pairStats.push(stat);
+    out.pairIndex.set(`${i},${j}`, stat);
+  }
+  // one model: m and u shared, one prior per job (party pair)
+  const concat = (parts: Uint8Array[]): Uint8Array => {
+    const all = new Uint8Array(parts.reduce((t, x) => t + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      all.set(x, at);
+      at += x.length;
+    }
+    return all;
+  };
+  const count = vecs.reduce((t, x) => t + x.length / K, 0);
+  const group = new Uint16Array(count);
+  let at = 0;
+  vecs.forEach((x, k) => {
+    group.fill(k, at, at + x.length / K);
+    at += x.length / K;
+  });
+  const cand: ComparisonVectors = { defs: plan.defs, count, levels: concat(vecs), group, groupCount: jobs.length };
+  vecs.length = 0;
+  const randomLevels = concat(rvecs);
+  const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
+  const model = fitModel(cand, random);
+  const weights = matchWeights(model, cand);
+  laps.lap('model');
+  const decisionW = weightOfProbability(s.matchProbability);
+  const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
+  at = 0;
+  for (const [k, [i, j]] of jobs.entries()) {
+    const c = cands[k]!;
+    const stat = out.pairStats[k]!;
+    const oa = L.offset[i]!;
+    const ob = L.offset[j]!;
+    for (let x = 0; x < c.a.length; x++, at++) {
+      const w = weights[at]!;
+      addToHistogram(out.hist, probabilityOfWeight(w));
+      const u = oa + c.a[x]!;
+      const v = ob + c.b[x]!;
+      if (w >= decisionW) {
+        out.edges.push(u, v, edgeScore(w));
+        stat.aboveThreshold++;
+      } else if (w >= reviewW) {
+        out.reviewEdges.push(u, v, probabilityOfWeight(w));
+        stat.reviewBand++;
+      }
+    }
+  }
+  const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
+  summary.priors = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
+  out.model = summary;
+  return out;
+}
+
+/** How many of the true pairs (a, b) are among the candidates (sorted by a, then b). */
+function countCandidates(ca: Uint32Array, cb: Uint32Array, nB: number, truePairs: readonly [number, number][]): number {
+  let kept = 0;
+  for (const [x, y] of truePairs) {
+    const key = x * nB + y;
+    let lo = 0;
+    let hi = ca.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ca[mid]! * nB + cb[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < ca.length && ca[lo] === x && cb[lo] === y) kept++;
+  }
+  return kept;
+}
+
 interface Resolved {
   clustering: Clustering;
   ci: ClusterIndex;
@@ -273,7 +458,15 @@ interface Resolved {
 
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
-  const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.maxPerParty, phases: [sc.edges] });
+  const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  if (s.model === 'fs') {
+    // edge scores were weights (edgeScore): report match probabilities
+    const toP = (x: number) => (Number.isNaN(x) ? x : probabilityOfWeight(x - WEIGHT_OFFSET));
+    for (let n = 0; n < L.nodeCount; n++) {
+      clustering.best[n] = toP(clustering.best[n]!);
+      clustering.clusterScore[n] = toP(clustering.clusterScore[n]!);
+    }
+  }
   const ci = indexClusters(clustering.label);
   const linkHist = emptyHistogram();
   for (let n = 0; n < L.nodeCount; n++) if (!Number.isNaN(clustering.best[n]!)) addToHistogram(linkHist, clustering.best[n]!);
@@ -382,6 +575,8 @@ function buildReport(
       workers: opts.workers ?? null,
       store: opts.store ?? null,
       truth: opts.truth ?? null,
+      model: s.model,
+      ...(s.model === 'fs' ? { matchProbability: s.matchProbability, deduplicated: s.deduplicated } : {}),
     },
     counts: {
       records: L.nodeCount,
@@ -406,8 +601,10 @@ function buildReport(
       splitEvents: assignment.events.filter((e) => e.event === 'split').length,
     },
     outputs: { dir: opts.outDir, files: files.parties.map((p) => p.output), review: files.review, report: REPORT_FILE },
-    warnings: linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
+    // the threshold warnings concern the Dice threshold; the model's links are checked by its own expected figures
+    warnings: s.model === 'fs' ? [] : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
   };
+  if (sc.model) report.model = sc.model;
   if (x.entities && opts.truth) {
     const flat: (string | undefined)[] = [];
     for (const e of x.entities) for (const v of e) flat.push(v);
@@ -454,6 +651,8 @@ function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkR
       nodeParty: (n) => partyOfNode(L, n).name,
       nodeId: (n) => idOfNode(L, n),
     });
+    // keep the encodings and band keys so later runs can be incremental (src/link/registry/incremental-run.ts)
+    storeFullRunEncodings(db, L.parties, report.parameters);
     const p = report.parameters;
     const { kept, new: fresh, merged, split } = report.registry;
     appendAudit(db, {
@@ -483,6 +682,8 @@ async function prepareRun(opts: LinkFilesOptions): Promise<{ headers: InputHeade
 
 export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> {
   checkOptions(opts);
+  // the store's registry holds encodings (or one file is given): link the files incrementally against it (docs/registry.md)
+  if (isIncrementalRun(opts)) return linkIncremental(opts);
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const prog = opts.progress ?? (() => silentProgress);
@@ -501,7 +702,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     const L = await loadInputs(headers, prog);
     laps.lap('load');
     const entities = truth ? truthEntities(truth, L.parties) : undefined;
-    const sc = await scoreAll(L, s, opts, entities, prog, laps);
+    const sc = s.model === 'fs' ? await scoreModel(L, s, opts, entities, prog, laps) : await scoreAll(L, s, opts, entities, prog, laps);
     const r = resolveClusters(L, sc, s);
     laps.lap('resolve');
     const assignment = assignLinkageIds(L, r, db);

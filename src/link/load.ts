@@ -4,7 +4,7 @@ import { P20Error, fsError } from '../errors.js';
 import { openEncoded, readEncodedHeader, type EncodedHeader } from '../format/encoded-file.js';
 import { PARTY_NAME } from '../format/party.js';
 import { silentProgress, type Progress } from '../io/progress.js';
-import { makePartyData } from './pack.js';
+import { makePartyData, packClks } from './pack.js';
 import type { PartyData } from './types.js';
 
 /**
@@ -96,6 +96,13 @@ export function checkCompatible(headers: readonly { file: string; header: Encode
         { file: h.file },
       );
     }
+    if (evidenceLayout(h.header) !== evidenceLayout(first.header)) {
+      throw new P20Error(
+        'LINK_SCHEMA_MISMATCH',
+        `declares different evidence filters or presence features (${evidenceLayout(h.header) || 'none'}) than ${first.file} (${evidenceLayout(first.header) || 'none'}); refusing to link`,
+        { file: h.file },
+      );
+    }
     if (h.header.l !== first.header.l) {
       throw new P20Error(
         'LINK_LENGTH_MISMATCH',
@@ -104,6 +111,13 @@ export function checkCompatible(headers: readonly { file: string; header: Encode
       );
     }
   }
+}
+
+/** The evidence a file's records carry, as one comparable string ("" = none): filters with lengths, presence features. */
+function evidenceLayout(h: EncodedHeader): string {
+  const ev = (h.evidence ?? []).map((e) => `${e.name}:${e.l}`).join(',');
+  const pr = h.presence ? `presence:${h.presence.join('+')}` : '';
+  return [ev, pr].filter((x) => x !== '').join(' ');
 }
 
 /** Load one encoded file completely, validating every row. */
@@ -117,15 +131,28 @@ export async function loadParty(path: string, name?: string, progress: Progress 
   const clks: Uint8Array[] = [];
   const blocks: Record<string, string[]> = {};
   for (const b of blockNames) blocks[b] = [];
+  const evInfo = header.evidence ?? [];
+  const ev: Uint8Array[][] = evInfo.map(() => []);
+  const presence = header.presence ? new Uint8Array(header.rowCount) : undefined;
   for await (const batch of reader.batches) {
     for (const row of batch) {
+      if (presence) presence[ids.length] = row.presence!;
       ids.push(row.id);
       clks.push(row.clk);
       for (const b of blockNames) blocks[b]!.push(row.blocks[b] ?? '');
+      for (let k = 0; k < ev.length; k++) ev[k]!.push(row.evidence![k]!);
     }
     progress.update(ids.length, header.rowCount);
   }
-  return makePartyData({ name: party, file: path, header, ids, clks, blocks });
+  const data = makePartyData({ name: party, file: path, header, ids, clks, blocks });
+  if (header.evidence) {
+    data.evidence = evInfo.map((e, k) => {
+      const packed = packClks(ev[k]!, e.l, path, ids);
+      return { name: e.name, l: e.l, stride: packed.stride, bytes: packed.clks, popcounts: packed.popcounts };
+    });
+  }
+  if (presence) data.presence = presence;
+  return data;
 }
 
 /** SHA-256 of a file's bytes, "sha256:<hex>" (identifies an input in the run record). */

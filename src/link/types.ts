@@ -23,6 +23,10 @@ export interface PartyData {
   popcounts: Uint32Array;
   /** Keyed blocking values by block name, one string per record ("" = missing). */
   blocks: Record<string, string[]>;
+  /** Evidence filters, same packing as clks (stride per filter), in header order (header.evidence). */
+  evidence?: { name: string; l: number; stride: number; bytes: Uint8Array; popcounts: Uint32Array }[];
+  /** Presence bitmask per record: bit i (value 2^i) = feature header.presence[i] present (default schema: first_name, last_name, birth_date, sex, zip, middle_name). */
+  presence?: Uint8Array;
 }
 
 /** Scored candidate pairs between party A and party B (or within one party), as parallel arrays. */

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { P20Error, fsError } from '../errors.js';
 import { LINK_REPORT_FORMAT, parseRunReport, runReportProblem } from '../format/run-report.js';
+import { modelSectionsOf, type ModelSection } from './model.js';
 
 export interface HistogramBin {
   lo: number;
@@ -81,16 +82,32 @@ export function asBins(h: unknown): HistogramBin[] | undefined {
   return undefined;
 }
 
-/**
- * Read the score histogram (and thresholds) from a linker run report. A
- * document with `format` "p20link/link-report" is read as a whole run report
- * (validated against protocols/link-report.schema.json); a partial report
- * (kept by hand, without `format`) must still carry the run report's own
- * `scoreHistogram` and may carry `parameters.threshold` and
- * `parameters.reviewThreshold`, each checked against the same schema's
- * definitions. No other key names are accepted.
- */
+/** What the quality report takes from a run report: the score histogram and thresholds, and the match model's sections. */
+export interface RunReportForQuality {
+  /** Undefined for a partial report that carries only a model section. */
+  histogram: Histogram | undefined;
+  model: ModelSection[];
+}
+
+/** Read the score histogram (and thresholds) from a linker run report (see readRunReportForQuality). */
 export async function readRunReportHistogram(path: string): Promise<Histogram> {
+  const r = await readRunReportForQuality(path);
+  if (!r.histogram) throw new P20Error('REPORT_RUN', 'no scoreHistogram in the run report', { file: path, field: 'scoreHistogram' });
+  return r.histogram;
+}
+
+/**
+ * Read the score histogram (and thresholds) and the match model's sections
+ * from a linker run report. A document with `format` "p20link/link-report"
+ * is read as a whole run report (validated against
+ * protocols/link-report.schema.json); a partial report (kept by hand,
+ * without `format`) must still carry the run report's own `scoreHistogram`
+ * or `model`, and may carry `parameters.threshold` and
+ * `parameters.reviewThreshold`, each checked against the same schema's
+ * definitions. No other key names are accepted. The model section is read
+ * by modelSectionsOf (every number checked) in both cases.
+ */
+export async function readRunReportForQuality(path: string): Promise<RunReportForQuality> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -113,7 +130,9 @@ export async function readRunReportHistogram(path: string): Promise<Histogram> {
     reviewThreshold = r.parameters.reviewThreshold;
   } else {
     const top = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
-    if (top.scoreHistogram === undefined) throw new P20Error('REPORT_RUN', 'no scoreHistogram in the run report', { file: path, field: 'scoreHistogram' });
+    if (top.scoreHistogram === undefined && top.model === undefined) {
+      throw new P20Error('REPORT_RUN', 'no scoreHistogram and no model in the run report', { file: path, field: 'scoreHistogram' });
+    }
     const params = top.parameters !== null && typeof top.parameters === 'object' ? (top.parameters as Record<string, unknown>) : {};
     histogram = top.scoreHistogram;
     threshold = params.threshold;
@@ -129,9 +148,11 @@ export async function readRunReportHistogram(path: string): Promise<Histogram> {
       if (p) throw new P20Error('REPORT_RUN', `${field}${p.field === '(spec)' ? '' : `.${p.field}`} ${p.message}`, { file: path, field });
     }
   }
+  const model = modelSectionsOf(json, path);
+  if (histogram === undefined) return { histogram: undefined, model };
   const bins = asBins(histogram)!;
   const out: Histogram = { bins, source: path };
   if (typeof threshold === 'number') out.threshold = threshold;
   if (typeof reviewThreshold === 'number') out.reviewThreshold = reviewThreshold;
-  return out;
+  return { histogram: out, model };
 }

@@ -17,6 +17,8 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flag td{background:#fff1e5}
+p.flag{color:#cf222e;font-size:.85rem;font-weight:600}
+h3{font-size:1.05rem;margin-top:1.5rem}h4,h5{font-size:.95rem;margin:1.2rem 0 .3rem}
 .kpi{display:inline-block;margin:.3rem 1.5rem .3rem 0}.kpi b{display:block;font-size:1.6rem}
 .note{color:#57606a;font-size:.85rem}
 svg text{font-family:inherit}
@@ -67,4 +69,9 @@ export function textTable(head: readonly string[], rows: readonly (readonly stri
   const fmt = (r: readonly string[]) =>
     r.map((c, i) => (num.has(i) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   return [fmt(head), w.map((x) => '-'.repeat(x)).join('  ').trimEnd(), ...rows.map(fmt)].join('\n') + '\n';
+}
+
+/** A probability with `digits` decimals, or in scientific notation when it is too small to show that way (u of a rare level). */
+export function prob(x: number, digits = 4): string {
+  return x !== 0 && Math.abs(x) < 10 ** -digits ? x.toExponential(1) : x.toFixed(digits);
 }

@@ -6,21 +6,32 @@
  */
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { computeBias, parseGroupSpecs, type BiasResult } from './bias.js';
-import { readRunReportHistogram } from './histogram.js';
+import { readRunReportForQuality } from './histogram.js';
 import { writeHtml } from './html.js';
 import { readLinksDir, readTrouble } from './links-file.js';
-import { readLinksFile } from '../format/links.js';
+import { readLinksFile, type LinksFile } from '../format/links.js';
 import { readTruth } from '../format/truth.js';
 import { computeQuality, type QualityResult } from './quality.js';
 import { biasHtml, biasText } from './render-bias.js';
-import { qualityHtml, qualityText, wrongPairsCsv } from './render-quality.js';
+import { modelText, qualityHtml, qualityText, wrongPairsCsv } from './render-quality.js';
+import { expectedVsMeasured, type ExpectedVsMeasured, type ModelSection } from './model.js';
+import { REPORT_FILE } from '../format/run-report.js';
+import { P20Error } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export { computeQuality, computeBias, parseGroupSpecs };
-export type { QualityResult, BiasResult };
+export type { QualityResult, BiasResult, ModelSection, ExpectedVsMeasured };
 
 export interface QualityReportOptions {
   linksDir: string;
-  truthFile: string;
+  /**
+   * Ground truth (entity_id,party,record_id). Without it, the report is the
+   * match model's own estimate from the run report's model section (an
+   * error when the run report has none).
+   */
+  truthFile?: string;
+  /** The run report; default: the run-report.json of `linksDir` when there is one. */
   runReport?: string;
   threshold?: number;
   html?: string;
@@ -29,47 +40,119 @@ export interface QualityReportOptions {
   troubleFile?: string;
 }
 
-export async function runQualityReport(o: QualityReportOptions): Promise<{ result: QualityResult; text: string }> {
+export interface QualityReport<Q extends QualityResult | undefined = QualityResult | undefined> {
+  /** Measured against the truth sample (undefined without one). */
+  result: Q;
+  /** The run report's match-model sections (empty when the run had no model). */
+  model: ModelSection[];
+  /** Expected (model) beside measured (truth), per model section; empty without either. */
+  expectedVsMeasured: ExpectedVsMeasured[];
+  text: string;
+}
+
+/** The run report of a links directory (or the links path itself when it is a .json file), when there is one. */
+async function defaultRunReport(linksDir: string): Promise<string | undefined> {
+  const candidate = /\.json$/i.test(linksDir) ? linksDir : join(linksDir, REPORT_FILE);
+  try {
+    return (await stat(candidate)).isFile() ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runQualityReport(o: QualityReportOptions & { truthFile: string }): Promise<QualityReport<QualityResult>>;
+export async function runQualityReport(o: QualityReportOptions): Promise<QualityReport>;
+export async function runQualityReport(o: QualityReportOptions): Promise<QualityReport> {
   const links = await readLinksDir(o.linksDir);
-  const truth = await readTruth(o.truthFile);
-  const histogram = o.runReport !== undefined ? await readRunReportHistogram(o.runReport) : undefined;
-  const trouble = o.troubleFile !== undefined ? await readTrouble(o.troubleFile) : undefined;
-  const result = computeQuality(links, truth, {
-    ...(histogram ? { histogram } : {}),
-    ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
-    ...(trouble ? { trouble } : {}),
-  });
-  if (o.html !== undefined) await writeHtml(o.html, qualityHtml(result, { generated: `Links: ${o.linksDir}; truth: ${o.truthFile}` }));
-  if (o.wrongPairs !== undefined) await writeFileAtomic(o.wrongPairs, wrongPairsCsv(result.wrong));
-  return { result, text: qualityText(result) };
+  const runReportPath = o.runReport ?? (await defaultRunReport(o.linksDir));
+  const run = runReportPath !== undefined ? await readRunReportForQuality(runReportPath) : undefined;
+  const model = run?.model ?? [];
+  if (o.truthFile === undefined && model.length === 0) {
+    throw new P20Error(
+      'REPORT_RUN',
+      runReportPath === undefined
+        ? 'nothing to report: no truth file, and no run report with the match model\'s section'
+        : 'nothing to report: no truth file, and the run report has no model section (the run did not link with the match model)',
+      runReportPath === undefined ? { file: o.linksDir } : { file: runReportPath, field: 'model' },
+      { hint: { id: 'paren-option', option: 'truth' } },
+    );
+  }
+  let result: QualityResult | undefined;
+  let evm: ExpectedVsMeasured[] = [];
+  if (o.truthFile !== undefined) {
+    const truth = await readTruth(o.truthFile);
+    const trouble = o.troubleFile !== undefined ? await readTrouble(o.troubleFile) : undefined;
+    result = computeQuality(links, truth, {
+      ...(run?.histogram ? { histogram: run.histogram } : {}),
+      ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+      ...(trouble ? { trouble } : {}),
+    });
+    evm = expectedVsMeasured(model, result);
+  }
+  if (o.html !== undefined) {
+    const generated = `Links: ${o.linksDir}; ${o.truthFile !== undefined ? `truth: ${o.truthFile}` : 'no ground truth'}${runReportPath !== undefined ? `; run report: ${runReportPath}` : ''}`;
+    await writeHtml(o.html, qualityHtml(result, { generated, model, expectedVsMeasured: evm }));
+  }
+  if (o.wrongPairs !== undefined && result) await writeFileAtomic(o.wrongPairs, wrongPairsCsv(result.wrong));
+  const text = [model.length > 0 ? modelText(model, evm) : '', result ? qualityText(result) : ''].filter((t) => t !== '').join('\n');
+  return { result, model, expectedVsMeasured: evm, text };
 }
 
 export interface BiasReportOptions {
+  /**
+   * The party's links file; or the run's output directory (or its
+   * run-report.json) with `party` naming the party — then, with a truth
+   * file, recall counts only links to a true counterpart.
+   */
   linksFile: string;
   dataFile: string;
-  idColumn: string;
+  /** Record id column of a CSV extract (not used with an encoded file). */
+  idColumn?: string;
   by: string | string[];
   margin?: number;
   minGroupSize?: number;
+  /** Flag a dimension's largest gap between two groups above this (default 0.015: 1.5 points). */
+  maxGap?: number;
   asOf?: string;
   html?: string;
-  /** Party name (default: from the links file name). */
+  /** Party name (default: from the links file name; required with a links directory). */
   party?: string;
-  /** Evaluation only: ground truth CSV, to show each group's true rate beside its link rate. */
+  /** Evaluation only: ground truth CSV, to show each group's true rate and recall beside its link rate. */
   truthFile?: string;
 }
 
+/** The party's links file and, when a run directory was given, the other parties' links files. */
+async function biasLinks(o: BiasReportOptions): Promise<{ links: LinksFile; others?: LinksFile[] }> {
+  let dir = false;
+  try {
+    dir = (await stat(o.linksFile)).isDirectory();
+  } catch {
+    // readLinksFile says what is wrong with the path
+  }
+  if (!dir && !/\.json$/i.test(o.linksFile)) return { links: await readLinksFile(o.linksFile, ...(o.party !== undefined ? [o.party] : [])) };
+  const all = await readLinksDir(o.linksFile);
+  const names = all.map((l) => l.party).join(', ');
+  if (o.party === undefined) {
+    throw new P20Error('BIAS_ARGS', `holds the links files of several parties (${names}): name the party to report on`, { file: o.linksFile }, { hint: { id: 'paren-option', option: 'party' } });
+  }
+  const links = all.find((l) => l.party === o.party);
+  if (!links) throw new P20Error('BIAS_ARGS', `has no links file of party ${JSON.stringify(o.party)} (it has: ${names})`, { file: o.linksFile, field: 'party' });
+  return { links, others: all.filter((l) => l !== links) };
+}
+
 export async function runBiasReport(o: BiasReportOptions): Promise<{ result: BiasResult; text: string }> {
-  const links = await readLinksFile(o.linksFile, ...(o.party !== undefined ? [o.party] : []));
+  const { links, others } = await biasLinks(o);
   const result = await computeBias({
     links,
     dataFile: o.dataFile,
-    idColumn: o.idColumn,
+    ...(o.idColumn !== undefined ? { idColumn: o.idColumn } : {}),
     by: parseGroupSpecs(o.by),
     ...(o.margin !== undefined ? { margin: o.margin } : {}),
     ...(o.minGroupSize !== undefined ? { minGroupSize: o.minGroupSize } : {}),
+    ...(o.maxGap !== undefined ? { maxGap: o.maxGap } : {}),
     ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
     ...(o.truthFile !== undefined ? { truth: await readTruth(o.truthFile) } : {}),
+    ...(others ? { otherLinks: others } : {}),
   });
   if (o.html !== undefined) await writeHtml(o.html, biasHtml(result));
   return { result, text: biasText(result) };

@@ -1,8 +1,9 @@
 /** Terminal summary and HTML page for the quality report. */
 import type { QualityResult, WrongPair } from './quality.js';
-import { escapeHtml, htmlPage, htmlTable, pct, textTable } from './html.js';
-import { histogramSvg } from './svg.js';
+import { escapeHtml, htmlPage, htmlTable, pct, prob, textTable } from './html.js';
+import { bandsSvg, histogramSvg, matchWeightsSvg, weightHistogramSvg } from './svg.js';
 import { csvLine } from '../io/csv.js';
+import { priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
 
@@ -39,9 +40,31 @@ export function wrongPairsCsv(wrong: readonly WrongPair[]): string {
   return s;
 }
 
-export function qualityHtml(q: QualityResult, opts: { title?: string; maxListed?: number; generated?: string } = {}): string {
+export interface QualityHtmlOptions {
+  title?: string;
+  maxListed?: number;
+  generated?: string;
+  /** The run report's model sections, shown before the truth-based figures. */
+  model?: readonly ModelSection[];
+  /** Expected (model) beside measured (truth), per model section. */
+  expectedVsMeasured?: readonly ExpectedVsMeasured[];
+}
+
+/**
+ * The quality report page: the match model's own estimate when the run
+ * report has one, then (with a truth sample) the measured quality. `q` is
+ * undefined when there is no truth sample.
+ */
+export function qualityHtml(q: QualityResult | undefined, opts: QualityHtmlOptions = {}): string {
+  const model = opts.model ?? [];
+  const title = opts.title ?? 'p20link linkage quality report';
+  if (!q) return htmlPage(title, modelHtml(model), opts.generated ?? 'No ground truth: the match model\'s own estimate');
   const max = opts.maxListed ?? 200;
   const body: string[] = [];
+  if (model.length > 0) {
+    body.push(modelHtml(model, opts.expectedVsMeasured ?? []));
+    body.push('<h2>Measured against the truth sample</h2>');
+  }
   body.push(
     `<div>${[
       ['precision', f3(q.precision)],
@@ -95,5 +118,133 @@ export function qualityHtml(q: QualityResult, opts: { title?: string; maxListed?
     ),
   );
   if (q.wrong.length > listed.length) body.push(`<p class="note">First ${listed.length} of ${q.wrong.length} wrong pairs shown (use --wrong-pairs FILE.csv for all).</p>`);
-  return htmlPage(opts.title ?? 'p20link linkage quality report', body.join('\n'), opts.generated ?? `Parties: ${q.parties.join(', ')}`);
+  return htmlPage(title, body.join('\n'), opts.generated ?? `Parties: ${q.parties.join(', ')}`);
+}
+
+// ── the match model's account (run report's model section) ─────────────────
+
+const sgn = (x: number, d = 2) => `${x > 0 ? '+' : x < 0 ? '-' : ''}${Math.abs(x).toFixed(d)}`;
+const pts = (x: number) => `${sgn(x * 100, 1)} pt`;
+
+/**
+ * The match-weight histogram as terminal rows: bins merged to at most
+ * `maxRows` rows (never across the decision point), one marker line at the
+ * decision weight, bars on a log scale when the counts span more than a
+ * factor 100 (non-matches usually outnumber matches by far).
+ */
+export function asciiWeightHistogram(bins: readonly { lo: number; hi: number; pairs: number }[], decisionWeight: number, decisionProbability: number, maxRows = 24, barWidth = 40): string[] {
+  const below = bins.filter((b) => b.lo < decisionWeight - 1e-9);
+  const above = bins.filter((b) => b.lo >= decisionWeight - 1e-9);
+  const k = Math.max(1, Math.ceil(bins.length / maxRows));
+  const merge = (bs: typeof bins) => {
+    const rows: { lo: number; hi: number; pairs: number }[] = [];
+    for (let i = 0; i < bs.length; i += k) {
+      const g = bs.slice(i, i + k);
+      rows.push({ lo: g[0]!.lo, hi: g[g.length - 1]!.hi, pairs: g.reduce((s, b) => s + b.pairs, 0) });
+    }
+    return rows;
+  };
+  const rb = merge(below);
+  const ra = merge(above);
+  const all = [...rb, ...ra];
+  const max = Math.max(1, ...all.map((r) => r.pairs));
+  const minNz = Math.min(max, ...all.filter((r) => r.pairs > 0).map((r) => r.pairs));
+  const log = max / minNz > 100;
+  const len = (c: number) => (c === 0 ? 0 : Math.max(1, Math.round((log ? Math.log10(1 + c) / Math.log10(1 + max) : c / max) * barWidth)));
+  const lab = all.map((r) => `${sgn(r.lo, 1)} to ${sgn(r.hi, 1)}`);
+  const lw = Math.max(...lab.map((s) => s.length), 5);
+  const cw = Math.max(...all.map((r) => String(r.pairs).length), 5);
+  const line = (r: { pairs: number }, i: number) => `  ${lab[i]!.padStart(lw)}  ${String(r.pairs).padStart(cw)}  ${'#'.repeat(len(r.pairs))}`.trimEnd();
+  const out = [`  ${'weight'.padStart(lw)}  ${'pairs'.padStart(cw)}${log ? '  (bars on a log scale)' : ''}`];
+  rb.forEach((r, i) => out.push(line(r, i)));
+  const nAbove = ra.reduce((s, r) => s + r.pairs, 0);
+  out.push(`  ${'-'.repeat(lw)}  decision weight ${sgn(decisionWeight)} (match probability ${decisionProbability}): ${nAbove} pairs at or above ${'-'.repeat(6)}`);
+  ra.forEach((r, i) => out.push(line(r, rb.length + i)));
+  return out;
+}
+
+/** Terminal text of the model sections, with the measured figures beside the expected ones when there is a truth sample. */
+export function modelText(sections: readonly ModelSection[], evm: readonly ExpectedVsMeasured[] = []): string {
+  const lines: string[] = [];
+  for (const s of sections) {
+    const m = s.summary;
+    lines.push(`Match model, ${s.label} (Fellegi-Sunter, m and u fitted by EM on this run's pairs; no ground truth used)`);
+    lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
+    lines.push(`  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
+    lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
+    lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}`);
+    const e = evm.find((x) => x.label === s.label);
+    if (e) {
+      lines.push(`  measured precision ${f3(e.measured.precision)}  recall ${f3(e.measured.recall)}  links ${e.measured.links}  (truth sample; measured - expected: precision ${pts(e.measured.precision - e.expected.precision)}, recall ${pts(e.measured.recall - e.expected.recall)})`);
+    }
+    lines.push('');
+    lines.push('  Expected precision by match-probability band:');
+    lines.push(indent(textTable(['band', 'pairs', 'expected precision'], m.bands.map((b) => [`${b.from}-${b.to}`, String(b.pairs), f3(b.expectedPrecision)]), [1, 2])));
+    lines.push('  Comparison levels (a missing value adds 0):');
+    lines.push(indent(textTable(['comparison', 'level', 'm', 'u', 'weight'], m.comparisons.flatMap((c) => c.levels.map((l, i) => [i === 0 ? c.name : '', l.label, prob(l.m), prob(l.u), sgn(l.weight)])), [2, 3, 4])));
+    lines.push('  Match-weight histogram of the candidate pairs:');
+    lines.push(...asciiWeightHistogram(m.histogram, m.decision.weight, m.decision.probability));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
+
+/** HTML of the model sections: KPIs, expected vs measured, bands, a match-weights chart and table per comparison, the weight histogram. */
+export function modelHtml(sections: readonly ModelSection[], evm: readonly ExpectedVsMeasured[] = []): string {
+  const body: string[] = [];
+  let seq = 0;
+  const id = () => `model-chart-${++seq}`;
+  body.push('<h2>The match model\'s own estimate (no ground truth)</h2>');
+  body.push(
+    '<p class="note">The linker fits a Fellegi–Sunter model to this run\'s candidate pairs: for every comparison level, m is its share among matches and u among non-matches (u estimated from random pairs), found by EM without any truth. ' +
+      'A pair\'s match weight is the prior weight plus the weights of its levels; its match probability follows from the weight. Expected precision is the mean match probability of the linked pairs; expected recall is the sum of the linked pairs\' probabilities over the sum of all candidate pairs\' probabilities. Both hold only as far as the model fits: see docs/report.md.</p>',
+  );
+  if (evm.length > 0) {
+    body.push('<h3>Expected (model) and measured (truth sample)</h3>');
+    body.push(
+      htmlTable(
+        ['model', 'expected precision', 'measured precision', 'difference', 'expected recall', 'measured recall', 'difference', 'expected links', 'linked pairs'],
+        evm.map((e) => [e.label, f3(e.expected.precision), f3(e.measured.precision), pts(e.measured.precision - e.expected.precision), f3(e.expected.recall), f3(e.measured.recall), pts(e.measured.recall - e.expected.recall), String(Math.round(e.expected.links)), String(e.measured.links)]),
+        { numeric: [1, 2, 3, 4, 5, 6, 7, 8] },
+      ),
+    );
+    body.push('<p class="note">Measured over linked clusters (every two records of different parties in one cluster); the model\'s expectation is over the pairs it scored above the decision point, before clusters were resolved.</p>');
+  }
+  for (const s of sections) {
+    const m = s.summary;
+    if (sections.length > 1) body.push(`<h3>${escapeHtml(s.label)}</h3>`);
+    body.push(
+      `<div>${[
+        ['expected precision', f3(m.expected.precision)],
+        ['expected recall', f3(m.expected.recall)],
+        ['expected links', String(Math.round(m.expected.links))],
+        ['prior λ', m.lambda.toPrecision(4)],
+        ['EM iterations', `${m.em.iterations}${m.em.converged ? '' : ' (not converged)'}`],
+      ]
+        .map(([k, v]) => `<span class="kpi"><b>${escapeHtml(v!)}</b>${escapeHtml(k!)}</span>`)
+        .join('')}</div>`,
+    );
+    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. EM ${m.em.converged ? `converged in ${m.em.iterations} iterations` : `stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.</p>`);
+    body.push('<h4>Match-weight histogram</h4>');
+    body.push(weightHistogramSvg(m.histogram, m.decision.weight, m.decision.probability, id()));
+    body.push('<h4>Expected precision by match-probability band</h4>');
+    body.push(bandsSvg(m.bands, id()));
+    body.push(htmlTable(['match probability', 'pairs', 'expected precision'], m.bands.map((b) => [`${b.from}–${b.to}`, String(b.pairs), f3(b.expectedPrecision)]), { numeric: [1, 2] }));
+    body.push('<h4>Match weights by comparison</h4>');
+    body.push(`<p class="note">Prior weight log2(λ/(1−λ)) = ${escapeHtml(sgn(priorWeight(m.lambda)))}; a pair's total weight adds one level of each comparison to it. A missing value (either side) is no evidence and adds 0.</p>`);
+    for (const c of m.comparisons) {
+      body.push(`<h5>${escapeHtml(c.name)}</h5>`);
+      body.push(matchWeightsSvg(c.name, c.levels, id()));
+      body.push(htmlTable(['level', 'm', 'u', 'match weight', 'Bayes factor m/u'], c.levels.map((l) => [l.label, prob(l.m), prob(l.u), sgn(l.weight), bayes(l.weight)]), { numeric: [1, 2, 3, 4] }));
+    }
+  }
+  return body.join('\n');
+}
+
+/** 2^w as a readable factor ("1 : 250" for weights below zero). */
+function bayes(w: number): string {
+  const b = 2 ** w;
+  return b >= 1 ? `${b < 100 ? b.toFixed(1) : Math.round(b)} : 1` : `1 : ${1 / b < 100 ? (1 / b).toFixed(1) : Math.round(1 / b)}`;
 }

@@ -18,13 +18,16 @@
  *     "blocking": { "birth_year": { "feature": "dob", "transform": "year" } },
  *     "passThrough": ["cohort_year"],             // copied verbatim: only what is listed
  *     "plausibleDates": { "birth_date": { "min": "1900-01-01", "max": "today" } },
- *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year,last_soundex"], "lsh": "lsh:bands=64,rows=12" }
+ *     "link": { "threshold": 0.8, "reviewThreshold": 0.7, "blocking": ["birth_year,last_soundex"], "lsh": "lsh:bands=64,rows=12" },
+ *     "hardening": { "version": 1, "eld": { "bits": 1024, "taps": 2 } },  // src/schema/hardening.ts
+ *     "evidence": { "version": 1, "templates": [...], "filters": [...], "presence": [...] }  // src/schema/evidence.ts
  *   }
  */
 import { P20Error } from '../errors.js';
 import { formattedDateReader, isoDay, parseIsoDay } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
 import { checkExtensionJson } from './extension-json.js';
+import { parseEvidence, type EvidenceConfig } from './evidence.js';
 import { parseHardening, type HardeningConfig } from './hardening.js';
 import type { HashedFeature, LinkageSchema } from './types.js';
 
@@ -87,6 +90,8 @@ export interface P20linkExtension {
   absent?: string[];
   /** Hardening of the encodings (src/schema/hardening.ts, applied by src/encode/harden.ts; protocols/hardening.md); absent = clkhash-compatible CLKs. */
   hardening?: HardeningConfig;
+  /** Evidence filters and presence byte sent beside the CLK (src/schema/evidence.ts, computed by src/encode/evidence.ts); absent = CLK only. */
+  evidence?: EvidenceConfig;
 }
 
 /** A plausibility range of a date feature: bounds are "YYYY-MM-DD" or "today" (the day the encoding runs, UTC). */
@@ -221,7 +226,8 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
   }
 
   const hardening = ext.hardening === undefined ? undefined : parseHardening(ext.hardening, source, features.filter((f) => !f.ignored).map((f) => f.identifier), schema.clkConfig.l);
-  return { version: 1, recordId, csv, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}) };
+  const evidence = ext.evidence === undefined ? undefined : parseEvidence(ext.evidence, source, schema);
+  return { version: 1, recordId, csv, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}), ...(evidence ? { evidence } : {}) };
 }
 
 function isDelimiter(v: unknown): v is string {

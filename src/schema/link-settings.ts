@@ -14,6 +14,19 @@ import { loadLinkageSchema, schemaFingerprint } from './linkage-schema.js';
 export const DEFAULT_LINK_THRESHOLD = 0.8;
 /** Blocking spec when neither the caller nor the schema gives one. */
 export const DEFAULT_LINK_BLOCKING = 'lsh';
+/**
+ * Match model ('fs') decision point: a candidate pair is a link when its
+ * match probability reaches this. 0.5 is the Bayes decision (a link is more
+ * likely right than wrong); it does not depend on file sizes, because the
+ * model's prior is estimated on each run's own data (docs/match-model.md).
+ */
+export const DEFAULT_MATCH_PROBABILITY = 0.5;
+/**
+ * Match model ('fs'): most records of one party in one entity when the party
+ * is not declared deduplicated and no max-per-party is given (a person may
+ * appear a few times in one extract; the cap stops chains of weak links).
+ */
+export const DEFAULT_FS_MAX_PER_PARTY = 5;
 
 export interface LinkSettingsRequest {
   /** Linkage schema file the inputs were encoded with (its link hints become the defaults). */

@@ -57,6 +57,51 @@ CREATE INDEX registry_history_old ON registry_history(old_id);
 CREATE INDEX registry_history_new ON registry_history(new_id);
 `,
   },
+  {
+    // The longitudinal registry (src/link/registry/storage.ts, docs/registry.md):
+    // encodings and persistent blocking keys of every registered record, the
+    // linkage configuration they were made under, retired entities and merge
+    // candidates. rid is AUTOINCREMENT so a forgotten record's number is never reused.
+    name: 'registry-002-encodings',
+    sql: `
+CREATE TABLE registry_config (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key_check_value TEXT NOT NULL,
+  schema_fingerprint TEXT NOT NULL,
+  l INTEGER NOT NULL,
+  blocking TEXT NOT NULL,
+  scoring TEXT NOT NULL
+);
+CREATE TABLE registry_records (
+  rid INTEGER PRIMARY KEY AUTOINCREMENT,
+  party TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  clk BLOB NOT NULL,
+  evidence BLOB,
+  presence INTEGER,
+  block_keys BLOB,
+  run INTEGER NOT NULL REFERENCES registry_runs(seq),
+  UNIQUE (party, record_id)
+);
+CREATE TABLE registry_band_keys (
+  key INTEGER NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (key, rid)
+) WITHOUT ROWID;
+CREATE TABLE registry_retired (
+  id TEXT PRIMARY KEY REFERENCES registry_entities(id),
+  retired_at TEXT NOT NULL,
+  reason TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE registry_merge_candidates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run INTEGER NOT NULL REFERENCES registry_runs(seq),
+  entity_a TEXT NOT NULL REFERENCES registry_entities(id),
+  entity_b TEXT NOT NULL REFERENCES registry_entities(id),
+  score REAL NOT NULL
+);
+`,
+  },
 ];
 
 /** The audit log: a hash chain of entries, a head row, and signed seals (src/store/audit-log.ts). */

@@ -17,7 +17,7 @@
 import { NAMES, NICKNAMES } from './names.js';
 import type { Group } from './names.js';
 import { Rng, affinePermutation, mixSeed } from './prng.js';
-import { WAGE_YEAR, type Person } from './population.js';
+import { WAGE_YEAR, type Person, type Realism } from './population.js';
 
 export const PARTIES = ['k12', 'college', 'wages'] as const;
 export type Party = (typeof PARTIES)[number];
@@ -43,7 +43,9 @@ export const ID_COLUMN: Record<Party, string> = { k12: 'student_id', college: 'c
 export type Trouble =
   | 'typo' | 'nickname' | 'middle_missing' | 'middle_initial' | 'married_name' | 'compound_hyphenated'
   | 'compound_first_only' | 'diacritics_dropped' | 'day_month_swap' | 'dob_typo' | 'zip_moved' | 'name_order_swapped'
-  | 'particle_squeezed';
+  | 'particle_squeezed'
+  // `full` realism only
+  | 'dob_missing' | 'duplicate_record' | 'adopted_name';
 
 export interface AgencyRow {
   party: Party;
@@ -66,17 +68,56 @@ export interface IdMaker {
   k12(index: number): string;
   college(index: number): string;
   wages(index: number): string;
+  /**
+   * Id of a second record of a person in one party's file (`full` realism):
+   * the party's id of index people, people + 1, ... in the order asked
+   * (distinct from every person's own id, since those use indexes below people).
+   */
+  duplicate(party: Party): string;
 }
 
-export function idMaker(seed: number): IdMaker {
+/** `people`: size of the population (needed only for duplicate-record ids; default the generator's maximum). */
+export function idMaker(seed: number, people = 50_000_000): IdMaker {
   const k = affinePermutation(900_000_000, mixSeed(seed, 0x4b12));
   const c = affinePermutation(90_000_000, mixSeed(seed, 0xcc));
   const w = affinePermutation(2_000_000_000, mixSeed(seed, 0x3a6e5));
-  return {
+  const next: Record<Party, number> = { k12: people, college: people, wages: people };
+  const m: IdMaker = {
     k12: (i) => String(100_000_000 + k(i)),
     college: (i) => `C${String(10_000_000 + c(i))}`,
     wages: (i) => `W${String(w(i)).padStart(10, '0')}`,
+    duplicate: (party) => m[party](next[party]++),
   };
+  return m;
+}
+
+/** `full` realism: share of records whose birth date is missing, per party. */
+export const DOB_MISSING: Record<Party, number> = { k12: 0.005, college: 0.02, wages: 0.03 };
+/** `full` realism: share of a party's people who appear twice in its file (a second record, own id, own trouble). */
+export const DUPLICATE_SHARE: Record<Party, number> = { k12: 0.008, college: 0.02, wages: 0.015 };
+/** `full` realism: of people with an adopted English name, share of records that use it. */
+export const ADOPTED_NAME_USE: Record<Party, number> = { k12: 0, college: 0.6, wages: 0.75 };
+/** `full` realism: college given/family order swaps, as a share of the group's wage-record risk. */
+export const COLLEGE_ORDER_SWAP = 0.6;
+
+/**
+ * How one record is drawn: `variant` 0 is the person's record; 1 a second
+ * record of the same person in the same file (other draws); `realism`
+ * `full` adds the extra trouble from substreams of its own.
+ */
+export interface RowOptions {
+  realism?: Realism;
+  variant?: number;
+  /** Record id (default: the party's id of the person's index). */
+  id?: string;
+}
+
+/** The record's main random stream (unchanged for variant 0) and the stream for `full` trouble. */
+function streams(seed: number, p: Person, salt: number, o: RowOptions): { rng: Rng; extra: Rng | undefined } {
+  const v = o.variant ?? 0;
+  const rng = new Rng(v === 0 ? mixSeed(seed, p.index, salt) : mixSeed(seed, p.index, salt, v));
+  const extra = o.realism === 'full' ? new Rng(mixSeed(seed, p.index, salt, 0xf0117, v)) : undefined;
+  return { rng, extra };
 }
 
 export function foldDiacritics(s: string): string {
@@ -171,8 +212,8 @@ function ageIn(p: Person, year: number): number {
   return year - p.birth.y;
 }
 
-export function k12Row(seed: number, p: Person, ids: IdMaker): AgencyRow {
-  const rng = new Rng(mixSeed(seed, p.index, 0x12));
+export function k12Row(seed: number, p: Person, ids: IdMaker, o: RowOptions = {}): AgencyRow {
+  const { rng, extra } = streams(seed, p, 0x12, o);
   const trouble: Trouble[] = [];
   let first = p.first;
   let last = p.surnameParts.join(' ');
@@ -187,16 +228,17 @@ export function k12Row(seed: number, p: Person, ids: IdMaker): AgencyRow {
     trouble.push('typo');
   }
   const dob = recordedDob(rng, p, 0.003, 0.004, trouble);
+  const dobText = dobMissing(extra, 'k12', trouble) ? '' : `${pad2(dob.m)}/${pad2(dob.d)}/${dob.y}`;
   const fields = [
-    ids.k12(p.index), last, first, middle, `${pad2(dob.m)}/${pad2(dob.d)}/${dob.y}`, p.sex, K12_RACE[p.group],
+    o.id ?? ids.k12(p.index), last, first, middle, dobText, p.sex, K12_RACE[p.group],
     p.district.name, p.school, String(p.lastGrade), String(p.gradYear), p.diploma ? 'Y' : 'N', p.frl ? 'Y' : 'N',
     p.ell ? 'Y' : 'N', p.sped ? 'Y' : 'N', p.zip,
   ];
   return { party: 'k12', id: fields[0]!, fields, trouble };
 }
 
-export function collegeRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
-  const rng = new Rng(mixSeed(seed, p.index, 0xc011e6e));
+export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = {}): AgencyRow {
+  const { rng, extra } = streams(seed, p, 0xc011e6e, o);
   const trouble: Trouble[] = [];
   let first = p.first;
   const nick = nicknameOf(rng, first);
@@ -204,6 +246,7 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
     first = nick;
     trouble.push('nickname');
   }
+  first = adoptedName(extra, p, 'college', first, trouble);
   let middle = p.middle;
   if (middle !== '') {
     const r = rng.next();
@@ -247,7 +290,16 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
     else last = typo(rng, last);
     trouble.push('typo');
   }
+  // students typing their name into a form that asks "family name" first (full realism)
+  if (extra) {
+    const risk = p.group === 'Two or more' ? 0.005 : NAMES[p.group].nameOrderRisk;
+    if (extra.chance(risk * COLLEGE_ORDER_SWAP)) {
+      [first, last] = [last, first];
+      trouble.push('name_order_swapped');
+    }
+  }
   const dob = recordedDob(rng, p, 0.015, 0.006, trouble);
+  const dobText = dobMissing(extra, 'college', trouble) ? '' : `${dob.y}-${pad2(dob.m)}-${pad2(dob.d)}`;
   let zip = p.zip;
   if (p.laterZip !== p.zip && rng.chance(0.5)) {
     zip = p.laterZip;
@@ -255,14 +307,14 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
   }
   const credential = { NONE: '', CERT: 'Certificate', AAS: 'AAS', AA: 'AA' }[p.award];
   const fields = [
-    ids.college(p.index), first, middle, last, `${dob.y}-${pad2(dob.m)}-${pad2(dob.d)}`, p.sex, COLLEGE_RACE[p.group],
+    o.id ?? ids.college(p.index), first, middle, last, dobText, p.sex, COLLEGE_RACE[p.group],
     p.campus, p.program, p.entryTerm, String(p.credits), credential, zip,
   ];
   return { party: 'college', id: fields[0]!, fields, trouble };
 }
 
-export function wagesRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
-  const rng = new Rng(mixSeed(seed, p.index, 0x3a6e5));
+export function wagesRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = {}): AgencyRow {
+  const { rng, extra } = streams(seed, p, 0x3a6e5, o);
   const trouble: Trouble[] = [];
   let first = p.first;
   const nick = nicknameOf(rng, first);
@@ -270,6 +322,7 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
     first = nick;
     trouble.push('nickname');
   }
+  first = adoptedName(extra, p, 'wages', first, trouble);
   let last = p.surnameParts.join(' ');
   if (p.surnameParts.length > 1) {
     // payroll systems keep the first surname far more often than both
@@ -316,11 +369,12 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker): AgencyRow {
     trouble.push('name_order_swapped');
   }
   const dob = recordedDob(rng, p, 0.02, 0.01, trouble);
+  const dobText = dobMissing(extra, 'wages', trouble) ? '' : `${dob.y}${pad2(dob.m)}${pad2(dob.d)}`;
   const zip = p.laterZip;
   if (zip !== p.zip) trouble.push('zip_moved');
   const q = quarterWages(rng, p);
   const fields = [
-    ids.wages(p.index), last, first, middle, `${dob.y}${pad2(dob.m)}${pad2(dob.d)}`, p.sex, zip, String(WAGE_YEAR),
+    o.id ?? ids.wages(p.index), last, first, middle, dobText, p.sex, zip, String(WAGE_YEAR),
     ...q.map(String), p.naics,
   ];
   return { party: 'wages', id: fields[0]!, fields, trouble };
@@ -340,11 +394,39 @@ function quarterWages(rng: Rng, p: Person): number[] {
   return out;
 }
 
-/** Every record of a person across the three agencies (only where the person is present). */
-export function rowsFor(seed: number, p: Person, ids: IdMaker): AgencyRow[] {
+/** `full` realism: the birth date left out of this record? */
+function dobMissing(extra: Rng | undefined, party: Party, trouble: Trouble[]): boolean {
+  if (!extra?.chance(DOB_MISSING[party])) return false;
+  trouble.push('dob_missing');
+  return true;
+}
+
+/** `full` realism: the adopted English given name, when the person has one and this record uses it. */
+function adoptedName(extra: Rng | undefined, p: Person, party: Party, first: string, trouble: Trouble[]): string {
+  if (!extra || p.englishName === undefined || !extra.chance(ADOPTED_NAME_USE[party])) return first;
+  trouble.push('adopted_name');
+  return p.englishName;
+}
+
+const ROW: Record<Party, (seed: number, p: Person, ids: IdMaker, o?: RowOptions) => AgencyRow> = { k12: k12Row, college: collegeRow, wages: wagesRow };
+const PARTY_SALT: Record<Party, number> = { k12: 0xd0b12, college: 0xd0bcc, wages: 0xd0b3a };
+
+/**
+ * Every record of a person across the three agencies (only where the person
+ * is present). With `full` realism a person may also have a second record in
+ * a party's file (DUPLICATE_SHARE), with an id of its own and its own trouble.
+ */
+export function rowsFor(seed: number, p: Person, ids: IdMaker, realism: Realism = 'basic'): AgencyRow[] {
   const rows: AgencyRow[] = [];
-  if (p.presence.k12) rows.push(k12Row(seed, p, ids));
-  if (p.presence.college) rows.push(collegeRow(seed, p, ids));
-  if (p.presence.wages) rows.push(wagesRow(seed, p, ids));
+  const o: RowOptions = realism === 'full' ? { realism } : {};
+  for (const party of PARTIES) {
+    if (!p.presence[party]) continue;
+    rows.push(ROW[party](seed, p, ids, o));
+    if (realism === 'full' && new Rng(mixSeed(seed, p.index, PARTY_SALT[party])).chance(DUPLICATE_SHARE[party])) {
+      const dup = ROW[party](seed, p, ids, { realism, variant: 1, id: ids.duplicate(party) });
+      dup.trouble.push('duplicate_record');
+      rows.push(dup);
+    }
+  }
   return rows;
 }

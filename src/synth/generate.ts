@@ -8,6 +8,9 @@
  *   truth.csv                          entity_id,party,record_id
  *   trouble.csv                        party,record_id,trouble (records with any; kinds joined by ";")
  *   generation.json                    seed, people, row counts, trouble counts
+ *   people.csv                         entity_id,group,sex,family,family_of (realism `full`
+ *                                      only: the groups a bench measures recall by, and
+ *                                      twins/siblings: family twin|sibling of entity family_of)
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +19,7 @@ import { openAtomic, writeFileAtomic, type AtomicFile } from '../io/atomic-file.
 import { csvLine } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { HEADERS, PARTIES, idMaker, rowsFor, type Party, type Trouble } from './agencies.js';
-import { makePerson } from './population.js';
+import { makePerson, type Realism } from './population.js';
 import { Rng, mixSeed } from './prng.js';
 
 export interface GenerateOptions {
@@ -26,6 +29,13 @@ export interface GenerateOptions {
   /** Rows buffered and shuffled per file before writing (so file order does not follow person order). Default 4096. */
   shuffleBlock?: number;
   progress?: Progress;
+  /**
+   * `basic` (default): the original generator, whose output per seed is pinned.
+   * `full`: also twins and siblings, adopted English given names, missing
+   * birth dates, a person twice in one file, college name-order swaps
+   * (docs/example.md), and people.csv.
+   */
+  realism?: Realism;
 }
 
 export interface GenerateSummary {
@@ -35,7 +45,10 @@ export interface GenerateSummary {
   /** Entities present in 1, 2 and 3 files. */
   presentIn: { one: number; two: number; three: number };
   trouble: Record<Party, Partial<Record<Trouble, number>>>;
-  files: Record<Party | 'truth' | 'trouble' | 'summary', string>;
+  /** `full` realism only: the realism, and how many people are a younger twin or sibling of another. */
+  realism?: Realism;
+  family?: { twins: number; siblings: number };
+  files: Record<Party | 'truth' | 'trouble' | 'summary', string> & { people?: string };
 }
 
 export const MAX_PEOPLE = 50_000_000;
@@ -49,6 +62,11 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     throw new P20Error('GEN_ARGS', 'seed must be an integer from 0 to 4294967295', { field: 'seed' });
   }
   const block = opts.shuffleBlock ?? 4096;
+  const realism: Realism = opts.realism ?? 'basic';
+  if (realism !== 'basic' && realism !== 'full') {
+    throw new P20Error('GEN_ARGS', 'realism must be basic or full', { field: 'realism' });
+  }
+  const full = realism === 'full';
   const progress = opts.progress ?? silentProgress;
   await mkdir(outDir, { recursive: true });
   const files = {
@@ -58,6 +76,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     truth: join(outDir, 'truth.csv'),
     trouble: join(outDir, 'trouble.csv'),
     summary: join(outDir, 'generation.json'),
+    ...(full ? { people: join(outDir, 'people.csv') } : {}),
   };
   const out: Record<Party, AtomicFile> = {
     k12: openAtomic(files.k12),
@@ -66,19 +85,22 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
   };
   const truth = openAtomic(files.truth);
   const troubleFile = openAtomic(files.trouble);
-  const all = [...Object.values(out), truth, troubleFile];
+  const peopleFile = files.people !== undefined ? openAtomic(files.people) : undefined;
+  const all = [...Object.values(out), truth, troubleFile, ...(peopleFile ? [peopleFile] : [])];
   const summary: GenerateSummary = {
     seed,
     people,
     rows: { k12: 0, college: 0, wages: 0 },
     presentIn: { one: 0, two: 0, three: 0 },
     trouble: { k12: {}, college: {}, wages: {} },
+    ...(full ? { realism, family: { twins: 0, siblings: 0 } } : {}),
     files,
   };
   try {
     for (const p of PARTIES) await out[p].write(csvLine(HEADERS[p]));
     await truth.write('entity_id,party,record_id\n');
     await troubleFile.write('party,record_id,trouble\n');
+    await peopleFile?.write('entity_id,group,sex,family,family_of\n');
     const buffers: Record<Party, string[]> = { k12: [], college: [], wages: [] };
     const shuffleRng = new Rng(mixSeed(seed, 0x5f1e));
     const flush = async (party: Party) => {
@@ -90,15 +112,22 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
       if (buf.length > 0) await out[party].write(buf.join(''));
       buffers[party] = [];
     };
-    const ids = idMaker(seed);
+    const ids = idMaker(seed, people);
     let truthChunk = '';
     let troubleChunk = '';
+    let peopleChunk = '';
     for (let i = 0; i < people; i++) {
-      const person = makePerson(seed, i);
-      const rows = rowsFor(seed, person, ids);
-      if (rows.length === 1) summary.presentIn.one++;
-      else if (rows.length === 2) summary.presentIn.two++;
+      const person = makePerson(seed, i, realism);
+      const rows = rowsFor(seed, person, ids, realism);
+      const nParties = new Set(rows.map((r) => r.party)).size;
+      if (nParties === 1) summary.presentIn.one++;
+      else if (nParties === 2) summary.presentIn.two++;
       else summary.presentIn.three++;
+      if (peopleFile) {
+        const fam = person.family;
+        peopleChunk += csvLine([person.entityId, person.group, person.sex, fam?.kind ?? '', fam ? `E${fam.of + 1}` : '']);
+        if (person.family) summary.family![person.family.kind === 'twin' ? 'twins' : 'siblings']++;
+      }
       for (const r of rows) {
         summary.rows[r.party]++;
         const t = summary.trouble[r.party];
@@ -114,12 +143,15 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
         truthChunk = '';
         await troubleFile.write(troubleChunk);
         troubleChunk = '';
+        await peopleFile?.write(peopleChunk);
+        peopleChunk = '';
       }
       if ((i & 4095) === 0) progress.update(i, people);
     }
     for (const p of PARTIES) await flush(p);
     await truth.write(truthChunk);
     await troubleFile.write(troubleChunk);
+    await peopleFile?.write(peopleChunk);
     for (const f of all) await f.commit();
     progress.finish();
   } catch (e) {

@@ -51,6 +51,23 @@ export interface BirthDate {
   d: number;
 }
 
+/**
+ * How much trouble the generator puts in. `basic` is the original generator
+ * (its output for a seed is pinned by tests and the bundled sample); `full`
+ * adds, from RNG substreams of their own (so every basic draw is unchanged):
+ * twins and siblings, adopted English given names, birth dates missing on one
+ * side, the same person twice in one agency's file, and given/family order
+ * swaps in the college file (docs/example.md lists the rates).
+ */
+export type Realism = 'basic' | 'full';
+
+/** Family ties of a `full` population: a person may be the twin or younger sibling of the person just before. */
+export interface Family {
+  kind: 'twin' | 'sibling';
+  /** Index of the older sibling (always index - 1). */
+  of: number;
+}
+
 export interface Person {
   index: number;
   entityId: string;
@@ -73,6 +90,10 @@ export interface Person {
   marriedSurname?: string;
   /** How the married name is written: replaced, hyphenated with the birth name, or both words. */
   marriedStyle?: 'replace' | 'hyphen' | 'both';
+  /** `full` only: an English given name the person goes by in later records (college, wages). */
+  englishName?: string;
+  /** `full` only: the person is the twin or younger sibling of person `of`. */
+  family?: Family;
   // K-12 outcomes
   gradYear: number;
   diploma: boolean;
@@ -156,7 +177,69 @@ function daysInMonth(y: number, m: number): number {
 }
 
 /** Build person `index` of the population made with `seed`. Pure: same inputs, same person. */
-export function makePerson(seed: number, index: number): Person {
+export function makePerson(seed: number, index: number, realism: Realism = 'basic'): Person {
+  return realism === 'full' ? fullPerson(seed, index, 0) : basicPerson(seed, index);
+}
+
+/** Share of people who are the younger twin of the person before (about 3% of births are twins: 1.5% of people are a second twin). */
+export const TWIN_SHARE = 0.015;
+/** Share of people who are a younger sibling (same family name, home and ZIP, another birth year) of the person before. */
+export const SIBLING_SHARE = 0.18;
+/** Share of people of each group with a heritage given name who go by an adopted English name in later records. */
+export const ADOPTED_NAME_SHARE: Partial<Record<Group, number>> = { Asian: 0.35, Hispanic: 0.04, 'Two or more': 0.03 };
+/** Longest chain of siblings followed back (keeps makePerson cheap and bounded). */
+const MAX_FAMILY_DEPTH = 4;
+
+const englishFirst = new Set([...NAMES.White.first.M, ...NAMES.White.first.F].map((e) => e[0]));
+
+/** The `full` person: the basic person, then family ties and an adopted name from substreams of their own. */
+function fullPerson(seed: number, index: number, depth: number): Person {
+  const p = basicPerson(seed, index);
+  const fr = new Rng(mixSeed(seed, index, 0xfa311));
+  const r = fr.next();
+  if (index > 0 && depth < MAX_FAMILY_DEPTH && r < TWIN_SHARE + SIBLING_SHARE) {
+    const older = fullPerson(seed, index - 1, depth + 1);
+    const twin = r < TWIN_SHARE;
+    p.family = { kind: twin ? 'twin' : 'sibling', of: older.index };
+    p.group = older.group;
+    p.surnameParts = [...older.surnameParts];
+    p.particle = older.particle;
+    p.district = older.district;
+    p.school = older.school;
+    p.zip = older.zip;
+    if (fr.chance(0.6)) p.laterZip = older.laterZip;
+    // another given name from the family's naming tradition
+    const src = namesFor(fr, older.group);
+    let first = firstTable(src, p.sex).draw(fr);
+    for (let k = 0; k < 8 && (first === older.first || first === p.middle); k++) first = firstTable(src, p.sex).draw(fr);
+    if (first === older.first) first = rng2Pick(fr, p.sex, older.first);
+    p.first = first;
+    if (twin) {
+      p.birth = { ...older.birth };
+      p.gradYear = older.gradYear;
+    } else if (p.birth.y === older.birth.y) {
+      // siblings who are not twins are born in different years
+      const dy = fr.chance(0.5) ? 1 : -1;
+      const y = p.birth.y + dy;
+      p.birth = { y, m: p.birth.m, d: Math.min(p.birth.d, daysInMonth(y, p.birth.m)) };
+      p.gradYear += dy;
+    }
+  }
+  const share = ADOPTED_NAME_SHARE[p.group] ?? 0;
+  if (share > 0 && !englishFirst.has(p.first) && fr.chance(share)) {
+    p.englishName = firstTable('White', p.sex).draw(fr);
+  }
+  return p;
+}
+
+function rng2Pick(rng: Rng, sex: Sex, not: string): string {
+  for (;;) {
+    const f = firstTable('White', sex).draw(rng);
+    if (f !== not) return f;
+  }
+}
+
+function basicPerson(seed: number, index: number): Person {
   const rng = new Rng(mixSeed(seed, index, 0x9e01));
   const district = districtTable.draw(rng);
   const group = drawGroupForDistrict(rng, district);

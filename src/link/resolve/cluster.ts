@@ -14,7 +14,9 @@ import type { EdgeList } from './edges.js';
  *    score descending, then smaller endpoint, then larger endpoint (a total
  *    order, so the result is deterministic). An edge joins the clusters of
  *    its endpoints unless the joined cluster would then hold more than
- *    `maxPerParty` records of some party; such an edge is refused.
+ *    `maxPerParty` records of some party (one cap for all parties, or one
+ *    per party: a party declared deduplicated has cap 1); such an edge is
+ *    refused.
  *
  * This is union-find with a per-cluster count of records per party
  * (allocated only for clusters of two or more records, so millions of
@@ -29,8 +31,8 @@ export interface ClusterProblem {
   /** Party index (0..partyCount-1) of every node. */
   nodeParty: Uint32Array;
   partyCount: number;
-  /** Most records of one party allowed in one cluster (default 1). */
-  maxPerParty?: number;
+  /** Most records of one party allowed in one cluster (default 1): one number for every party, or one per party index. */
+  maxPerParty?: number | readonly number[];
   /** Node groups united unconditionally before any edge. */
   groups?: readonly (readonly number[])[];
   /** Edge lists, processed one after the other. */
@@ -55,9 +57,13 @@ export interface Clustering {
 export function clusterRecords(p: ClusterProblem): Clustering {
   const n = p.nodeCount;
   const P = p.partyCount;
-  const max = p.maxPerParty ?? 1;
-  if (!Number.isInteger(max) || max < 1) {
-    throw new P20Error('LINK_MAX_PER_PARTY', `max-per-party must be a positive integer, got ${max}`);
+  const given = p.maxPerParty ?? 1;
+  const maxOf = typeof given === 'number' ? new Array<number>(P).fill(given) : [...given];
+  if (maxOf.length !== P) throw new Error('clusterRecords: maxPerParty has a length other than partyCount');
+  for (const max of maxOf) {
+    if (!Number.isInteger(max) || max < 1) {
+      throw new P20Error('LINK_MAX_PER_PARTY', `max-per-party must be a positive integer, got ${max}`);
+    }
   }
   if (p.nodeParty.length !== n) throw new Error('clusterRecords: nodeParty length differs from nodeCount');
   const parent = new Uint32Array(n);
@@ -86,10 +92,10 @@ export function clusterRecords(p: ClusterProblem): Clustering {
   const conflict = (ra: number, rb: number): boolean => {
     const ca = counts[ra];
     const cb = counts[rb];
-    if (!ca && !cb) return np[ra] === np[rb] && max < 2;
-    if (!ca) return cb![np[ra]!]! + 1 > max;
-    if (!cb) return ca[np[rb]!]! + 1 > max;
-    for (let k = 0; k < P; k++) if (ca[k]! + cb[k]! > max) return true;
+    if (!ca && !cb) return np[ra] === np[rb] && maxOf[np[ra]!]! < 2;
+    if (!ca) return cb![np[ra]!]! + 1 > maxOf[np[ra]!]!;
+    if (!cb) return ca[np[rb]!]! + 1 > maxOf[np[rb]!]!;
+    for (let k = 0; k < P; k++) if (ca[k]! + cb[k]! > maxOf[k]!) return true;
     return false;
   };
   const union = (ra: number, rb: number, score: number): void => {

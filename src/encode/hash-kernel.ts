@@ -1,0 +1,210 @@
+/**
+ * The CLK encoder's keyed hashing kernel (WebAssembly, compiled from
+ * src/link/kernel/assembly/clk-hash.ts by `npm run build:wasm`): clkhash's keyed
+ * BLAKE2b and HMAC-SHA1 / HMAC-MD5 with the keyed state computed once per
+ * feature key ("slots") and the bit positions of a whole feature value
+ * computed in one call. One instance per thread, created on first use; its
+ * memory is its own (about 7 MiB) and never grows.
+ *
+ * The kernel checks itself against @noble/hashes when it is loaded (keyed
+ * BLAKE2b with a salt, HMAC-SHA1, HMAC-MD5, one- and multi-block messages);
+ * if anything differs, or WebAssembly is unavailable, or P20LINK_HASH_WASM=0
+ * is set, `hashKernel()` returns null and the callers use their JavaScript
+ * path (same bytes, slower).
+ */
+import { blake2b } from '@noble/hashes/blake2.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { md5, sha1 } from '@noble/hashes/legacy.js';
+import { HASH_WASM_BASE64 } from './hash-wasm-bytes.js';
+
+interface HashExports {
+  memory: { buffer: ArrayBuffer };
+  tokOff(): number;
+  tokK(): number;
+  tokBytes(): number;
+  out(): number;
+  keyArea(): number;
+  state(): number;
+  blakeKey(slot: number, key: number, keyLen: number, salt: number): void;
+  hmacKey(slot: number, key0: number, len0: number, key1: number, len1: number): void;
+  doubleIndices(slot: number, len: number, L: number): void;
+  h1(): number;
+  h2(): number;
+  blakeDigest(slot: number, len: number): void;
+  doubleBits(slot: number, nTok: number, L: number, prevent: number): number;
+  blakeBits(slot0: number, nTok: number, L: number): number;
+}
+
+/** Minimal typings (the project's lib settings carry no WebAssembly declarations). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => unknown;
+  Instance: new (module: unknown, imports: object) => { exports: unknown };
+}
+
+/** Limits of the kernel's fixed areas (src/link/kernel/assembly/clk-hash.ts). */
+export const KERNEL_LIMITS = {
+  slots: 1024,
+  tokens: 16383,
+  tokenBytes: 0x40000,
+  /** Largest pre-fold filter length (bits) the kernel's marks cover. */
+  bits: 1 << 24,
+  positions: 1 << 20,
+} as const;
+
+/** A keyed state in the kernel. `gen` changes when the kernel recycles its slots: the holder must key again. */
+export interface SlotRef {
+  slot: number;
+  gen: number;
+}
+
+export class HashKernel {
+  /** Token i's bytes are tokBytes[tokOff[i] .. tokOff[i+1]). */
+  readonly tokOff: Uint32Array;
+  /** Bits of token i (0: the token adds none and is not hashed). */
+  readonly tokK: Uint32Array;
+  readonly tokBytes: Uint8Array;
+  /** Distinct positions of the last doubleBits / blakeBits call. */
+  readonly out: Uint32Array;
+  private readonly mem: Uint8Array;
+  private readonly keyArea: number;
+  private readonly statePtr: number;
+  private nextSlot = 0;
+  /** Incremented when every slot is recycled (all holders key again). */
+  gen = 0;
+
+  constructor(private readonly x: HashExports) {
+    const buf = x.memory.buffer;
+    this.mem = new Uint8Array(buf);
+    this.tokOff = new Uint32Array(buf, x.tokOff(), KERNEL_LIMITS.tokens + 1);
+    this.tokK = new Uint32Array(buf, x.tokK(), KERNEL_LIMITS.tokens);
+    this.tokBytes = new Uint8Array(buf, x.tokBytes(), KERNEL_LIMITS.tokenBytes);
+    this.out = new Uint32Array(buf, x.out(), KERNEL_LIMITS.positions);
+    this.keyArea = x.keyArea();
+    this.statePtr = x.state();
+  }
+
+  /** `n` consecutive free slots (recycling all slots, gen + 1, when they run out). */
+  private alloc(n: number): number {
+    if (n > KERNEL_LIMITS.slots) throw new RangeError('too many kernel slots');
+    if (this.nextSlot + n > KERNEL_LIMITS.slots) {
+      this.nextSlot = 0;
+      this.gen++;
+    }
+    const s = this.nextSlot;
+    this.nextSlot += n;
+    return s;
+  }
+
+  /** Slots s, s+1, ... keyed with BLAKE2b key `key` (<= 64 bytes) and salts str(0), str(1), ... */
+  blakeSlots(key: Uint8Array, calls: number): SlotRef {
+    const s = this.alloc(calls);
+    const ka = this.keyArea;
+    this.mem.set(key, ka);
+    for (let j = 0; j < calls; j++) {
+      const salt = this.mem.subarray(ka + 128, ka + 144);
+      salt.fill(0);
+      const t = String(j);
+      for (let i = 0; i < t.length && i < 16; i++) salt[i] = t.charCodeAt(i);
+      this.x.blakeKey(s + j, ka, key.length, ka + 128);
+    }
+    return { slot: s, gen: this.gen };
+  }
+
+  /** A slot keyed with HMAC-SHA1 key0 and HMAC-MD5 key1 (keys longer than 64 bytes are hashed first, as HMAC does). */
+  hmacSlot(key0: Uint8Array, key1: Uint8Array): SlotRef {
+    const k0 = key0.length > 64 ? sha1(key0) : key0;
+    const k1 = key1.length > 64 ? md5(key1) : key1;
+    const s = this.alloc(1);
+    const ka = this.keyArea;
+    this.mem.set(k0, ka);
+    this.mem.set(k1, ka + 64);
+    this.x.hmacKey(s, ka, k0.length, ka + 64, k1.length);
+    return { slot: s, gen: this.gen };
+  }
+
+  /** [h1, h2] of one token (its bytes at most tokenBytes long). */
+  doubleIndices(slot: number, tok: Uint8Array, L: number): [number, number] {
+    this.tokBytes.set(tok, 0);
+    this.x.doubleIndices(slot, tok.length, L);
+    return [this.x.h1(), this.x.h2()];
+  }
+
+  /** The 64-byte keyed BLAKE2b digest of one non-empty token, written into `out`. */
+  blakeDigest(slot: number, tok: Uint8Array, out: Uint8Array): void {
+    this.tokBytes.set(tok, 0);
+    this.x.blakeDigest(slot, tok.length);
+    out.set(this.mem.subarray(this.statePtr, this.statePtr + 64));
+  }
+
+  /** doubleHash positions of the tokens laid out in tokOff / tokK / tokBytes: count in `out`, or -1 (h2 = 0 with preventSingularity: use the JavaScript path). */
+  doubleBits(slot: number, nTok: number, L: number, prevent: boolean): number {
+    return this.x.doubleBits(slot, nTok, L, prevent ? 1 : 0);
+  }
+
+  /** blakeHash positions (slots from blakeSlots with enough calls): count in `out`, or -1 (an empty token: use the JavaScript path). */
+  blakeBits(slot0: number, nTok: number, L: number): number {
+    return this.x.blakeBits(slot0, nTok, L);
+  }
+}
+
+let cached: HashKernel | null | undefined;
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function beBytesMod(bytes: Uint8Array, L: number): number {
+  let r = 0;
+  for (let i = 0; i < bytes.length; i++) r = (r * 256 + bytes[i]!) % L;
+  return r;
+}
+
+/** Compare the kernel with @noble/hashes on a few keys and messages (one and several blocks). */
+function selfTest(k: HashKernel): boolean {
+  const key0 = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+  const key1 = new Uint8Array(64).map((_, i) => (i * 91 + 3) & 0xff);
+  const short = new Uint8Array(37).map((_, i) => (i * 53 + 1) & 0xff);
+  const msgs = [new Uint8Array([0x61]), new Uint8Array(55).fill(7), new Uint8Array(56).fill(8), new Uint8Array(64).fill(9), new Uint8Array(128).fill(3), new Uint8Array(300).map((_, i) => i & 0xff)];
+  for (const [ka, kb] of [
+    [key0, key1],
+    [short, new Uint8Array(100).fill(5)],
+  ] as const) {
+    const b = k.blakeSlots(ka, 2);
+    const h = k.hmacSlot(ka, kb);
+    for (const m of msgs) {
+      for (let j = 0; j < 2; j++) {
+        const salt = new Uint8Array(16);
+        salt[0] = 0x30 + j;
+        const want = blake2b(m, { key: ka, salt, dkLen: 64 });
+        const got = new Uint8Array(64);
+        k.blakeDigest(b.slot + j, m, got);
+        if (!same(got, want)) return false;
+      }
+      for (const L of [1024, 1000, 2 ** 40 + 3]) {
+        const [h1, h2] = k.doubleIndices(h.slot, m, L);
+        if (h1 !== beBytesMod(hmac(sha1, ka, m), L) || h2 !== beBytesMod(hmac(md5, kb, m), L)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** This thread's kernel, or null (no WebAssembly, P20LINK_HASH_WASM=0, or the self-check failed): use the JavaScript path. */
+export function hashKernel(): HashKernel | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (process.env.P20LINK_HASH_WASM === '0') return null;
+  const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (WA === undefined) return null;
+  try {
+    const mod = new WA.Module(Buffer.from(HASH_WASM_BASE64, 'base64'));
+    const inst = new WA.Instance(mod, {});
+    const k = new HashKernel(inst.exports as HashExports);
+    if (selfTest(k)) cached = k;
+  } catch {
+    cached = null;
+  }
+  return cached;
+}

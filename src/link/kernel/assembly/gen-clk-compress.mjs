@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Writes clk-compress.ts (AssemblyScript) next to this file: the CLK encoder's keyed
+// hashing kernel. The BLAKE2b, SHA-1 and MD5 compression functions are fully
+// unrolled (every state word a local), which AssemblyScript cannot express
+// without a generator. Run by hand after editing (node gen-clk-compress.mjs); the
+// generated clk-compress.ts is committed and compiled by src/link/kernel/build-wasm.mjs.
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const L = [];
+const emit = (s) => L.push(s);
+
+// ---- BLAKE2b compression (RFC 7693) -------------------------------------------
+const SIGMA = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+  [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
+  [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
+  [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
+  [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
+  [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
+  [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
+  [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
+  [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
+  [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
+];
+const B_IV = ['0x6a09e667f3bcc908', '0xbb67ae8584caa73b', '0x3c6ef372fe94f82b', '0xa54ff53a5f1d36f1', '0x510e527fade682d1', '0x9b05688c2b3e6c1f', '0x1f83d9abfb41bd6b', '0x5be0cd19137e2179'];
+
+emit('// BLAKE2b compression of the 128-byte block at m into the 8 x u64 state at h; t = bytes so far (< 2^64), last = final block.');
+emit('export function blakeCompress(h: usize, m: usize, t: u64, last: bool): void {');
+for (let i = 0; i < 16; i++) emit(`  const m${i} = load<u64>(m, ${8 * i});`);
+for (let i = 0; i < 8; i++) emit(`  let v${i} = load<u64>(h, ${8 * i});`);
+for (let i = 0; i < 4; i++) emit(`  let v${8 + i}: u64 = ${B_IV[i]};`);
+emit(`  let v12: u64 = ${B_IV[4]} ^ t;`);
+emit(`  let v13: u64 = ${B_IV[5]};`);
+emit(`  let v14: u64 = last ? ~(<u64>${B_IV[6]}) : <u64>${B_IV[6]};`);
+emit(`  let v15: u64 = ${B_IV[7]};`);
+const G = (a, b, c, d, x, y) => {
+  emit(`  v${a} = v${a} + v${b} + m${x}; v${d} = rotr<u64>(v${d} ^ v${a}, 32); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 24);`);
+  emit(`  v${a} = v${a} + v${b} + m${y}; v${d} = rotr<u64>(v${d} ^ v${a}, 16); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 63);`);
+};
+for (let r = 0; r < 12; r++) {
+  const s = SIGMA[r % 10];
+  G(0, 4, 8, 12, s[0], s[1]);
+  G(1, 5, 9, 13, s[2], s[3]);
+  G(2, 6, 10, 14, s[4], s[5]);
+  G(3, 7, 11, 15, s[6], s[7]);
+  G(0, 5, 10, 15, s[8], s[9]);
+  G(1, 6, 11, 12, s[10], s[11]);
+  G(2, 7, 8, 13, s[12], s[13]);
+  G(3, 4, 9, 14, s[14], s[15]);
+}
+for (let i = 0; i < 8; i++) emit(`  store<u64>(h, load<u64>(h, ${8 * i}) ^ v${i} ^ v${i + 8}, ${8 * i});`);
+emit('}');
+emit('');
+
+// ---- SHA-1 compression (FIPS 180-4) -------------------------------------------
+emit('// SHA-1 compression of the 64-byte block at m into the 5 x u32 state at s.');
+emit('export function sha1Compress(s: usize, m: usize): void {');
+for (let i = 0; i < 16; i++) emit(`  let w${i} = bswap<u32>(load<u32>(m, ${4 * i}));`);
+emit('  let a = load<u32>(s, 0); let b = load<u32>(s, 4); let c = load<u32>(s, 8); let d = load<u32>(s, 12); let e = load<u32>(s, 16);');
+emit('  let t: u32 = 0;');
+for (let i = 0; i < 80; i++) {
+  const w = `w${i % 16}`;
+  if (i >= 16) emit(`  ${w} = rotl<u32>(w${(i + 13) % 16} ^ w${(i + 8) % 16} ^ w${(i + 2) % 16} ^ ${w}, 1);`);
+  let f;
+  let k;
+  if (i < 20) { f = '((b & c) | (~b & d))'; k = '0x5a827999'; }
+  else if (i < 40) { f = '(b ^ c ^ d)'; k = '0x6ed9eba1'; }
+  else if (i < 60) { f = '((b & c) | (b & d) | (c & d))'; k = '0x8f1bbcdc'; }
+  else { f = '(b ^ c ^ d)'; k = '0xca62c1d6'; }
+  emit(`  t = rotl<u32>(a, 5) + ${f} + e + ${k} + ${w}; e = d; d = c; c = rotl<u32>(b, 30); b = a; a = t;`);
+}
+emit('  store<u32>(s, load<u32>(s, 0) + a, 0); store<u32>(s, load<u32>(s, 4) + b, 4); store<u32>(s, load<u32>(s, 8) + c, 8);');
+emit('  store<u32>(s, load<u32>(s, 12) + d, 12); store<u32>(s, load<u32>(s, 16) + e, 16);');
+emit('}');
+emit('');
+
+// ---- MD5 compression (RFC 1321) ----------------------------------------------
+const MD5_S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+const MD5_K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0);
+emit('// MD5 compression of the 64-byte block at m into the 4 x u32 state at s.');
+emit('export function md5Compress(s: usize, m: usize): void {');
+for (let i = 0; i < 16; i++) emit(`  const x${i} = load<u32>(m, ${4 * i});`);
+emit('  let a = load<u32>(s, 0); let b = load<u32>(s, 4); let c = load<u32>(s, 8); let d = load<u32>(s, 12);');
+emit('  let t: u32 = 0;');
+for (let i = 0; i < 64; i++) {
+  let f;
+  let g;
+  if (i < 16) { f = '((b & c) | (~b & d))'; g = i; }
+  else if (i < 32) { f = '((d & b) | (~d & c))'; g = (5 * i + 1) % 16; }
+  else if (i < 48) { f = '(b ^ c ^ d)'; g = (3 * i + 5) % 16; }
+  else { f = '(c ^ (b | ~d))'; g = (7 * i) % 16; }
+  const sh = MD5_S[(i >> 4) * 4 + (i % 4)];
+  emit(`  t = b + rotl<u32>(a + ${f} + 0x${MD5_K[i].toString(16)} + x${g}, ${sh}); a = d; d = c; c = b; b = t;`);
+}
+emit('  store<u32>(s, load<u32>(s, 0) + a, 0); store<u32>(s, load<u32>(s, 4) + b, 4);');
+emit('  store<u32>(s, load<u32>(s, 8) + c, 8); store<u32>(s, load<u32>(s, 12) + d, 12);');
+emit('}');
+
+const head = `// GENERATED by src/link/kernel/assembly/gen-clk-compress.mjs: the unrolled
+// compression functions of clk-hash.ts. Do not edit.
+`;
+writeFileSync(join(here, 'clk-compress.ts'), head + L.join('\n') + '\n');

@@ -1,0 +1,123 @@
+import { silentProgress, type Progress } from '../../io/progress.js';
+import { splitmix32Stream } from '../../util/prng.js';
+import { leafParts, type BlockingConfig } from '../blocking/config.js';
+import { scorePairs } from '../score.js';
+import type { PartyData } from '../types.js';
+
+/**
+ * Candidate pairs for the match model (docs/match-model.md, "Candidates"):
+ * the union, each pair once, of the pairs proposed on the CLK (the run's
+ * blocking) and on each evidence filter (LSH on that filter, the same
+ * MinHash construction as on the CLK), each pass keeping the pairs whose
+ * Dice on the blocked filter reaches its floor. So a married name (first_dob
+ * still agrees), a nickname (last_dob agrees), a missing birth date or a
+ * first/last swap (names agrees: it is order-free) still make a candidate
+ * even when the CLK as a whole drifted apart, while the floors keep the
+ * number of candidates per record bounded.
+ */
+
+/** Dice floor of a pass: the CLK pass, and each evidence pass. */
+export const CLK_CANDIDATE_FLOOR = 0.6;
+export const EVIDENCE_CANDIDATE_FLOOR = 0.7;
+
+export interface CandidateOptions {
+  blocking: BlockingConfig;
+  workers?: number;
+  maxPairs?: number;
+  progress?: Progress;
+  clkFloor?: number;
+  evidenceFloor?: number;
+}
+
+export interface Candidates {
+  a: Uint32Array;
+  b: Uint32Array;
+  /** Distinct pairs proposed by all passes' blocking (before the Dice floors). */
+  proposed: number;
+  /** Pairs kept by each pass (clk, then evidence in header order), before the union. */
+  perPass: { filter: string; kept: number }[];
+}
+
+/** A party seen through one evidence filter as its "CLK", so the scoring and blocking machinery runs on it unchanged. */
+function viaFilter(p: PartyData, x: number): PartyData {
+  const e = p.evidence![x]!;
+  return { ...p, clks: e.bytes, popcounts: e.popcounts, stride: e.stride, header: { ...p.header, l: e.l } };
+}
+
+/** The evidence passes' blocking: the run's LSH or all-pairs parts (keys name CLK-side block columns), else the default LSH. */
+function evidenceBlocking(c: BlockingConfig): BlockingConfig {
+  const parts = leafParts(c).filter((p) => p.kind === 'lsh' || p.kind === 'none');
+  if (parts.length === 0) return { kind: 'lsh', bands: 64, rows: 8 };
+  return parts.length === 1 ? parts[0]! : { kind: 'union', parts };
+}
+
+export async function candidatePairs(A: PartyData, B: PartyData | null, opts: CandidateOptions): Promise<Candidates> {
+  const progress = opts.progress ?? silentProgress;
+  const nB = (B ?? A).count;
+  const passes: { filter: string; a: PartyData; b: PartyData | null; blocking: BlockingConfig; floor: number }[] = [
+    { filter: 'clk', a: A, b: B, blocking: opts.blocking, floor: opts.clkFloor ?? CLK_CANDIDATE_FLOOR },
+  ];
+  const evB = evidenceBlocking(opts.blocking);
+  (A.evidence ?? []).forEach((e, x) => passes.push({ filter: e.name, a: viaFilter(A, x), b: B ? viaFilter(B, x) : null, blocking: evB, floor: opts.evidenceFloor ?? EVIDENCE_CANDIDATE_FLOOR }));
+  const keys: Float64Array[] = [];
+  const perPass: Candidates['perPass'] = [];
+  let proposed = 0;
+  for (const [k, p] of passes.entries()) {
+    const sp = await scorePairs(p.a, p.b, {
+      threshold: p.floor,
+      blocking: p.blocking,
+      ...(opts.workers ? { workers: opts.workers } : {}),
+      ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
+    });
+    proposed += sp.candidates;
+    const kk = new Float64Array(sp.a.length);
+    for (let x = 0; x < sp.a.length; x++) kk[x] = sp.a[x]! * nB + sp.b[x]!;
+    keys.push(kk);
+    perPass.push({ filter: p.filter, kept: sp.a.length });
+    progress.update(k + 1, passes.length);
+  }
+  // union: sort the pair keys (a * nB + b, exact in a double) and drop repeats
+  let total = 0;
+  for (const k of keys) total += k.length;
+  const all = new Float64Array(total);
+  let at = 0;
+  for (const k of keys) {
+    all.set(k, at);
+    at += k.length;
+  }
+  keys.length = 0;
+  all.sort();
+  let n = 0;
+  for (let x = 0; x < total; x++) if (x === 0 || all[x] !== all[x - 1]) all[n++] = all[x]!;
+  const a = new Uint32Array(n);
+  const b = new Uint32Array(n);
+  for (let x = 0; x < n; x++) {
+    const v = all[x]!;
+    const j = v % nB;
+    a[x] = (v - j) / nB;
+    b[x] = j;
+  }
+  progress.finish();
+  return { a, b, proposed, perPass };
+}
+
+/**
+ * `count` random pairs (a, b) with a from A and b from B (a ≠ b within one
+ * party), from a seeded splitmix32 stream: the sample u is estimated from.
+ * Pairs may repeat (sampling with replacement).
+ */
+export function randomPairs(nA: number, nB: number, within: boolean, count: number, seed: number): { a: Uint32Array; b: Uint32Array } {
+  const rnd = splitmix32Stream(seed);
+  const ok = within ? nA >= 2 : nA >= 1 && nB >= 1;
+  const n = ok ? count : 0;
+  const a = new Uint32Array(n);
+  const b = new Uint32Array(n);
+  for (let x = 0; x < n; x++) {
+    const i = Math.floor((rnd() / 2 ** 32) * nA);
+    let j = Math.floor((rnd() / 2 ** 32) * nB);
+    if (within && j === i) j = (j + 1) % nA;
+    a[x] = i;
+    b[x] = j;
+  }
+  return { a, b };
+}

@@ -1,0 +1,212 @@
+import type { PartyData } from '../types.js';
+import { bandLabels, DICE_BANDS, diceLevel } from './levels.js';
+import { matchWeights, probabilityOfWeight } from './predict.js';
+import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
+
+/**
+ * Comparison vectors of candidate pairs from the encodings (docs/match-model.md):
+ * one comparison per evidence the inputs carry, each a Dice coefficient in
+ * bands (levels.ts), null when the presence byte says a field it rests on is
+ * missing on either side.
+ *
+ *   clk        Dice of the CLKs (every field; never null)
+ *   names      Dice of the `names` filters (order-free first+last bigrams, sex); null if first or last name is missing
+ *   first_dob  Dice of the `first_dob` filters; null if first name or birth date is missing
+ *   last_dob   Dice of the `last_dob` filters; null if last name or birth date is missing
+ *   <other>    Dice of any other evidence filter (never null)
+ *
+ * Name-order swap: first_dob and last_dob share their keys, so the pair is
+ * also compared crosswise (first_dob(A) with last_dob(B) and last_dob(A)
+ * with first_dob(B)); the orientation with the higher sum of the two Dice
+ * coefficients gives both levels.
+ *
+ * Dice coefficients are computed here with popcounts over the packed filters
+ * (the same arithmetic as the kernel: 2|A∧B| / (|A| + |B|), 0 when both are
+ * empty), so any caller with two PartyData and a list of pairs (the linker,
+ * incremental linking) gets the same vectors.
+ */
+
+/** Bands of the CLK comparison (more agreement levels: the CLK carries every field). */
+export const CLK_BANDS: readonly number[] = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6];
+
+/** Presence features each known comparison rests on. */
+const NEEDS: Record<string, readonly string[]> = {
+  names: ['first_name', 'last_name'],
+  first_dob: ['first_name', 'birth_date'],
+  last_dob: ['last_name', 'birth_date'],
+};
+
+/** How the comparisons of a set of inputs are computed. */
+export interface ComparisonPlan {
+  defs: ComparisonDef[];
+  /** Per comparison: which filter ('clk' or evidence index), its bands, and the presence mask it needs (0 = never null). */
+  parts: { source: number | 'clk'; bands: readonly number[]; needs: number }[];
+  /** Evidence indices of first_dob and last_dob when both exist (swap-aware comparison), and their comparison indices. */
+  swap?: { fd: number; ld: number; kFd: number; kLd: number };
+}
+
+/** The comparison plan of a party's layout (all inputs of a run share it: checkCompatible). */
+export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean } = {}): ComparisonPlan {
+  const defs: ComparisonDef[] = [];
+  const parts: ComparisonPlan['parts'] = [];
+  const features = p.header.presence ?? [];
+  const mask = (names: readonly string[] | undefined): number => {
+    let m = 0;
+    for (const n of names ?? []) {
+      const bit = features.indexOf(n);
+      if (bit >= 0) m |= 1 << bit;
+    }
+    return m;
+  };
+  if (opts.clk !== false) {
+    defs.push({ name: 'clk', levels: bandLabels(CLK_BANDS) });
+    parts.push({ source: 'clk', bands: CLK_BANDS, needs: 0 });
+  }
+  const ev = p.evidence ?? [];
+  ev.forEach((e, x) => {
+    defs.push({ name: e.name, levels: bandLabels(DICE_BANDS) });
+    parts.push({ source: x, bands: DICE_BANDS, needs: mask(NEEDS[e.name]) });
+  });
+  const plan: ComparisonPlan = { defs, parts };
+  const fd = ev.findIndex((e) => e.name === 'first_dob');
+  const ld = ev.findIndex((e) => e.name === 'last_dob');
+  if (fd >= 0 && ld >= 0 && ev[fd]!.l === ev[ld]!.l) {
+    plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
+  }
+  return plan;
+}
+
+function pop32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** A packed filter matrix as 32-bit words. */
+interface Words {
+  w: Uint32Array;
+  /** Words per record. */
+  n: number;
+  pop: Uint32Array;
+}
+
+function words(bytes: Uint8Array, stride: number, pop: Uint32Array): Words {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return { w: new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2), n: stride >>> 2, pop };
+}
+
+function dice(A: Words, i: number, B: Words, j: number): number {
+  const s = A.pop[i]! + B.pop[j]!;
+  if (s === 0) return 0;
+  let inter = 0;
+  const n = A.n;
+  let a = i * n;
+  let b = j * n;
+  for (let x = 0; x < n; x++) inter += pop32(A.w[a++]! & B.w[b++]!);
+  // float32 like the kernel, so a level never depends on which path computed the coefficient
+  return Math.fround((2 * inter) / s);
+}
+
+/** Filter matrices of a party in plan order (evidence by index, 'clk'). */
+interface PartyWords {
+  clk: Words;
+  ev: Words[];
+  presence: Uint8Array | undefined;
+}
+
+const cache = new WeakMap<PartyData, PartyWords>();
+function partyWords(p: PartyData): PartyWords {
+  let w = cache.get(p);
+  if (!w) {
+    w = {
+      clk: words(p.clks, p.stride, p.popcounts),
+      ev: (p.evidence ?? []).map((e) => words(e.bytes, e.stride, e.popcounts)),
+      presence: p.presence,
+    };
+    cache.set(p, w);
+  }
+  return w;
+}
+
+/**
+ * Comparison vectors of pairs (a[x] of A, b[x] of B); B = A for pairs within
+ * one party. `out` (count * defs.length) may be given to fill in place.
+ */
+export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyData, a: ArrayLike<number>, b: ArrayLike<number>, out?: Uint8Array): ComparisonVectors {
+  const K = plan.defs.length;
+  const n = a.length;
+  const levels = out ?? new Uint8Array(n * K);
+  const wa = partyWords(A);
+  const wb = partyWords(B);
+  const sw = plan.swap;
+  for (let x = 0; x < n; x++) {
+    const i = a[x]!;
+    const j = b[x]!;
+    const have = wa.presence && wb.presence ? wa.presence[i]! & wb.presence[j]! : 0xff;
+    const o = x * K;
+    for (let k = 0; k < K; k++) {
+      const part = plan.parts[k]!;
+      if (sw && (k === sw.kFd || k === sw.kLd)) continue;
+      if ((have & part.needs) !== part.needs) {
+        levels[o + k] = NULL_LEVEL;
+        continue;
+      }
+      const d = part.source === 'clk' ? dice(wa.clk, i, wb.clk, j) : dice(wa.ev[part.source]!, i, wb.ev[part.source]!, j);
+      levels[o + k] = diceLevel(d, part.bands);
+    }
+    if (sw) {
+      const FA = wa.ev[sw.fd]!;
+      const LA = wa.ev[sw.ld]!;
+      const FB = wb.ev[sw.fd]!;
+      const LB = wb.ev[sw.ld]!;
+      let f = dice(FA, i, FB, j);
+      let l = dice(LA, i, LB, j);
+      const fx = dice(FA, i, LB, j);
+      const lx = dice(LA, i, FB, j);
+      // the swapped orientation also swaps which presence bits the comparisons need
+      let needF = plan.parts[sw.kFd]!.needs;
+      let needL = plan.parts[sw.kLd]!.needs;
+      if (fx + lx > f + l) {
+        f = fx;
+        l = lx;
+        const t = needF;
+        needF = needL;
+        needL = t;
+      }
+      const pf = plan.parts[sw.kFd]!;
+      const pl = plan.parts[sw.kLd]!;
+      // A's first name sits in B's last-name field when swapped: presence checks A's own fields and B's swapped ones
+      levels[o + sw.kFd] = presentFor(wa.presence, wb.presence, i, j, pf.needs, needF) ? diceLevel(f, pf.bands) : NULL_LEVEL;
+      levels[o + sw.kLd] = presentFor(wa.presence, wb.presence, i, j, pl.needs, needL) ? diceLevel(l, pl.bands) : NULL_LEVEL;
+    }
+  }
+  return { defs: plan.defs, count: n, levels };
+}
+
+function presentFor(pa: Uint8Array | undefined, pb: Uint8Array | undefined, i: number, j: number, needA: number, needB: number): boolean {
+  if (!pa || !pb) return true;
+  return (pa[i]! & needA) === needA && (pb[j]! & needB) === needB;
+}
+
+/**
+ * The per-candidate-pair scoring, for any caller (the linker, incremental
+ * linking): the comparison vectors of pairs (a[x] of A, b[x] of B) and their
+ * match weights (log2 posterior odds, prior included; `group` picks the
+ * model's per-group prior) and match probabilities.
+ */
+export function scoreCandidates(
+  model: FittedModel,
+  plan: ComparisonPlan,
+  A: PartyData,
+  B: PartyData,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  group?: number,
+): { vectors: ComparisonVectors; weight: Float64Array; probability: Float64Array } {
+  const vectors = compareCandidates(plan, A, B, a, b);
+  const v: ComparisonVectors = group === undefined ? vectors : { ...vectors, group: new Uint16Array(vectors.count).fill(group), groupCount: (model.lambdas ?? [0]).length };
+  const weight = matchWeights(model, v);
+  const probability = Float64Array.from(weight, probabilityOfWeight);
+  return { vectors, weight, probability };
+}

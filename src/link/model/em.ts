@@ -1,0 +1,232 @@
+import { P20Error } from '../../errors.js';
+import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
+
+/**
+ * Fitting the Fellegi–Sunter model (docs/match-model.md):
+ *
+ * - u (level frequencies among non-matches) from random pairs: almost every
+ *   random pair is a non-match, so u[k][l] is the share of level l among the
+ *   random pairs where comparison k is not null (plus a half-count pseudo
+ *   count, so a level never seen among random pairs has a small u, not 0).
+ * - m (level frequencies among matches) and the prior λ (share of matches
+ *   among the candidate pairs, per group when the candidates carry groups)
+ *   by expectation–maximization on the candidate pairs, u held fixed.
+ *   Null levels are left out of both m and u: they carry no evidence.
+ * - EM runs on the distinct comparison patterns with their counts (a few
+ *   thousand at most), so its cost does not grow with the number of pairs.
+ * - Afterwards the weights log2(m/u) are made monotone (more agreement never
+ *   weighs less) by pooling adjacent violating levels (see enforceMonotone).
+ */
+export interface FitOptions {
+  maxIterations?: number;
+  /** Stop when no m, u or λ moves by more than this (default 1e-7). */
+  tolerance?: number;
+  /**
+   * 'random' (default): u from random pairs, fixed. 'em': u re-estimated
+   * by EM among the candidates too (starting from the random pairs' u).
+   */
+  u?: 'random' | 'em';
+  /** Starting prior (default 0.1). */
+  initialLambda?: number;
+}
+
+/** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
+const U_PSEUDO = 0.5;
+const M_PSEUDO = 1e-3;
+
+function checkVectors(v: ComparisonVectors, defs: ComparisonDef[], what: string): void {
+  const K = defs.length;
+  if (v.levels.length !== v.count * K) throw new P20Error('MODEL_INPUT', `${what}: ${v.levels.length} levels for ${v.count} pairs of ${K} comparisons`);
+  if (v.defs.length !== K || v.defs.some((d, k) => d.name !== defs[k]!.name || d.levels.length !== defs[k]!.levels.length)) {
+    throw new P20Error('MODEL_INPUT', `${what}: comparisons differ from the candidates'`);
+  }
+  for (const d of defs) if (d.levels.length < 1 || d.levels.length > 254) throw new P20Error('MODEL_INPUT', `comparison ${d.name}: 1 to 254 levels allowed`);
+  for (let x = 0; x < v.levels.length; x++) {
+    const l = v.levels[x]!;
+    if (l !== NULL_LEVEL && l >= defs[x % K]!.levels.length) throw new P20Error('MODEL_INPUT', `${what}: pair ${Math.floor(x / K)} has level ${l} for comparison ${defs[x % K]!.name}, which has ${defs[x % K]!.levels.length} levels`);
+  }
+}
+
+/** Level frequencies per comparison among the given vectors (non-null only), with a pseudo count per level. */
+export function levelFrequencies(v: ComparisonVectors, pseudo: number): number[][] {
+  const K = v.defs.length;
+  const counts = v.defs.map((d) => new Float64Array(d.levels.length));
+  for (let p = 0; p < v.count; p++) {
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[p * K + k]!;
+      if (l !== NULL_LEVEL) counts[k]![l]!++;
+    }
+  }
+  return counts.map((c) => {
+    let t = 0;
+    for (const x of c) t += x + pseudo;
+    return Array.from(c, (x) => (t > 0 ? (x + pseudo) / t : 1 / c.length));
+  });
+}
+
+/** Distinct (pattern, group) combinations with counts. */
+interface Patterns {
+  /** n * K levels. */
+  levels: Uint8Array;
+  group: Uint16Array;
+  count: Float64Array;
+  n: number;
+}
+
+function compress(v: ComparisonVectors): Patterns {
+  const K = v.defs.length;
+  const map = new Map<string, number>();
+  const lv: number[] = [];
+  const gr: number[] = [];
+  const ct: number[] = [];
+  const key = new Array<number>(K + 1);
+  for (let p = 0; p < v.count; p++) {
+    const g = v.group ? v.group[p]! : 0;
+    key[0] = g;
+    for (let k = 0; k < K; k++) key[k + 1] = v.levels[p * K + k]!;
+    const s = key.join(',');
+    const at = map.get(s);
+    if (at !== undefined) ct[at]!++;
+    else {
+      map.set(s, ct.length);
+      ct.push(1);
+      gr.push(g);
+      for (let k = 0; k < K; k++) lv.push(key[k + 1]!);
+    }
+  }
+  return { levels: Uint8Array.from(lv), group: Uint16Array.from(gr), count: Float64Array.from(ct), n: ct.length };
+}
+
+export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opts: FitOptions = {}): FittedModel {
+  const defs = cand.defs;
+  const K = defs.length;
+  checkVectors(cand, defs, 'candidate pairs');
+  checkVectors(random, defs, 'random pairs');
+  const G = cand.group ? Math.max(1, cand.groupCount ?? 1) : 1;
+  if (cand.group) {
+    if (cand.group.length !== cand.count) throw new P20Error('MODEL_INPUT', `candidate pairs: ${cand.group.length} groups for ${cand.count} pairs`);
+    for (const g of cand.group) if (g >= G) throw new P20Error('MODEL_INPUT', `candidate pairs: group ${g} out of range (groupCount ${G})`);
+  }
+  const maxIt = opts.maxIterations ?? 200;
+  const tol = opts.tolerance ?? 1e-7;
+  const emU = opts.u === 'em';
+  const u = levelFrequencies(random, U_PSEUDO);
+  // start: m falls off with each level (quarter per step); λ small
+  const m = defs.map((d) => {
+    const w = d.levels.map((_, l) => 4 ** -l);
+    const t = w.reduce((a, b) => a + b, 0);
+    return w.map((x) => x / t);
+  });
+  const lam = new Array<number>(G).fill(opts.initialLambda ?? 0.1);
+  const pat = compress(cand);
+  const groupTotal = new Float64Array(G);
+  for (let p = 0; p < pat.n; p++) groupTotal[pat.group[p]!]! += pat.count[p]!;
+  let iterations = 0;
+  let converged = cand.count === 0;
+  const mNum = defs.map((d) => new Float64Array(d.levels.length));
+  const uNum = defs.map((d) => new Float64Array(d.levels.length));
+  const lamNum = new Float64Array(G);
+  while (!converged && iterations < maxIt) {
+    iterations++;
+    for (const a of mNum) a.fill(0);
+    for (const a of uNum) a.fill(0);
+    lamNum.fill(0);
+    // E step: posterior match probability of each pattern; M step sums
+    for (let p = 0; p < pat.n; p++) {
+      const g = pat.group[p]!;
+      let pm = lam[g]!;
+      let pu = 1 - lam[g]!;
+      for (let k = 0; k < K; k++) {
+        const l = pat.levels[p * K + k]!;
+        if (l === NULL_LEVEL) continue;
+        pm *= m[k]![l]!;
+        pu *= u[k]![l]!;
+      }
+      const post = pm + pu > 0 ? pm / (pm + pu) : 0;
+      const c = pat.count[p]!;
+      lamNum[g]! += c * post;
+      for (let k = 0; k < K; k++) {
+        const l = pat.levels[p * K + k]!;
+        if (l === NULL_LEVEL) continue;
+        mNum[k]![l]! += c * post;
+        uNum[k]![l]! += c * (1 - post);
+      }
+    }
+    let delta = 0;
+    for (let k = 0; k < K; k++) {
+      const L = defs[k]!.levels.length;
+      let t = 0;
+      for (let l = 0; l < L; l++) t += mNum[k]![l]! + M_PSEUDO;
+      for (let l = 0; l < L; l++) {
+        const nv = (mNum[k]![l]! + M_PSEUDO) / t;
+        delta = Math.max(delta, Math.abs(nv - m[k]![l]!));
+        m[k]![l] = nv;
+      }
+      if (emU) {
+        let tu = 0;
+        for (let l = 0; l < L; l++) tu += uNum[k]![l]! + U_PSEUDO;
+        for (let l = 0; l < L; l++) {
+          const nv = (uNum[k]![l]! + U_PSEUDO) / tu;
+          delta = Math.max(delta, Math.abs(nv - u[k]![l]!));
+          u[k]![l] = nv;
+        }
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      const nv = groupTotal[g]! > 0 ? Math.min(1 - 1e-12, Math.max(1e-12, lamNum[g]! / groupTotal[g]!)) : lam[g]!;
+      delta = Math.max(delta, Math.abs(nv - lam[g]!));
+      lam[g] = nv;
+    }
+    if (delta < tol) converged = true;
+  }
+  let all = 0;
+  let matches = 0;
+  for (let g = 0; g < G; g++) {
+    all += groupTotal[g]!;
+    matches += lam[g]! * groupTotal[g]!;
+  }
+  const model: FittedModel = { defs, lambda: all > 0 ? matches / all : lam[0]!, m, u, iterations, converged };
+  if (cand.group) model.lambdas = lam;
+  return enforceMonotone(model);
+}
+
+/**
+ * Make every comparison's weights log2(m/u) non-increasing from the level of
+ * most agreement to the least (pool-adjacent-violators on the ratio m/u):
+ * a run of levels whose weights rise where they should fall is pooled into
+ * one ratio M/U (sums over the run), keeping each level's u and setting
+ * m_l = u_l·M/U, so the sum of m over the run is unchanged. EM on data that
+ * fit the model gives monotone weights already; this guards small samples and
+ * correlated comparisons. The pooled runs are recorded in `pooled`.
+ */
+export function enforceMonotone(model: FittedModel): FittedModel {
+  const pooled: NonNullable<FittedModel['pooled']> = [];
+  const m = model.m.map((row, k) => {
+    const u = model.u[k]!;
+    // blocks of [from, to] with summed m and u; merge while a block's ratio exceeds the previous block's
+    const blocks: { from: number; to: number; M: number; U: number }[] = [];
+    for (let l = 0; l < row.length; l++) {
+      blocks.push({ from: l, to: l, M: row[l]!, U: u[l]! });
+      while (blocks.length > 1) {
+        const b = blocks[blocks.length - 1]!;
+        const a = blocks[blocks.length - 2]!;
+        if (b.M * a.U <= a.M * b.U) break;
+        blocks.pop();
+        a.to = b.to;
+        a.M += b.M;
+        a.U += b.U;
+      }
+    }
+    const out = row.slice();
+    for (const b of blocks) {
+      if (b.from === b.to) continue;
+      pooled.push({ comparison: model.defs[k]!.name, from: b.from, to: b.to });
+      for (let l = b.from; l <= b.to; l++) out[l] = (u[l]! * b.M) / b.U;
+    }
+    return out;
+  });
+  const res: FittedModel = { ...model, m };
+  if (pooled.length > 0) res.pooled = pooled;
+  else delete res.pooled;
+  return res;
+}

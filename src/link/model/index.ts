@@ -1,0 +1,12 @@
+/**
+ * The Fellegi–Sunter match model over comparison levels (docs/match-model.md):
+ * fit m and u per level (u from random pairs, m and the prior by EM), turn
+ * comparison vectors into match weights and probabilities, summarize for the
+ * run report. Pure functions over comparison vectors, so the linker, the
+ * plaintext reference of the quality evaluation and incremental linking all
+ * use the same model.
+ */
+export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary, type ModelSummaryLevel } from './types.js';
+export { enforceMonotone, fitModel, levelFrequencies, type FitOptions } from './em.js';
+export { levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability } from './predict.js';
+export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';

@@ -1,0 +1,116 @@
+import { NULL_LEVEL, type ComparisonVectors, type FittedModel, type ModelSummary } from './types.js';
+
+/**
+ * Match weights and probabilities (docs/match-model.md).
+ *
+ * The match weight of a pair is its log2 posterior odds of being a match,
+ * prior included:
+ *
+ *   w = log2(λ / (1 − λ)) + Σ_k log2(m[k][l_k] / u[k][l_k])     (null levels add 0)
+ *
+ * so the match probability is p = 2^w / (1 + 2^w) = λ∏m / (λ∏m + (1−λ)∏u),
+ * monotone in w. λ is the pair's group prior when the model has per-group
+ * priors and the vectors carry groups, else model.lambda.
+ */
+
+/** log2(p / (1 − p)), the weight at match probability p. */
+export function weightOfProbability(p: number): number {
+  return Math.log2(p / (1 - p));
+}
+
+/** 1 / (1 + 2^−w), the match probability at weight w. */
+export function probabilityOfWeight(w: number): number {
+  return 1 / (1 + 2 ** -w);
+}
+
+/** Per comparison and level, log2(m/u). */
+export function levelWeights(model: FittedModel): number[][] {
+  return model.m.map((row, k) => row.map((m, l) => Math.log2(m / model.u[k]![l]!)));
+}
+
+/** Match weight of each pair (log2 posterior odds, prior included). */
+export function matchWeights(model: FittedModel, v: ComparisonVectors): Float64Array {
+  const K = model.defs.length;
+  const lw = levelWeights(model);
+  const prior = (model.lambdas ?? [model.lambda]).map(weightOfProbability);
+  const out = new Float64Array(v.count);
+  for (let p = 0; p < v.count; p++) {
+    let w = v.group && model.lambdas ? prior[v.group[p]!]! : weightOfProbability(model.lambda);
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[p * K + k]!;
+      if (l !== NULL_LEVEL) w += lw[k]![l]!;
+    }
+    out[p] = w;
+  }
+  return out;
+}
+
+/** Match probability of each pair, in [0, 1]. */
+export function matchProbabilities(model: FittedModel, v: ComparisonVectors): Float64Array {
+  const w = matchWeights(model, v);
+  for (let p = 0; p < w.length; p++) w[p] = probabilityOfWeight(w[p]!);
+  return w;
+}
+
+/** Match-probability bands of the summary. */
+export const PROBABILITY_BANDS: readonly number[] = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1];
+
+/**
+ * The run report's view of a model and the weights of the pairs it scored
+ * (matchWeights). Expected figures use the model's own probabilities, no
+ * truth: expected correct links = Σ p over the links (pairs with p ≥ the
+ * decision probability), expected matches = Σ p over all scored pairs, so
+ * precision = Σ_links p / links and recall = Σ_links p / Σ_all p (recall
+ * among the candidate pairs: matches the blocking never proposed are not
+ * counted).
+ */
+export function modelSummary(model: FittedModel, weights: Float64Array, decisionProbability: number): ModelSummary {
+  const lw = levelWeights(model);
+  const decisionWeight = weightOfProbability(decisionProbability);
+  let links = 0;
+  let sumLinks = 0;
+  let sumAll = 0;
+  const nb = PROBABILITY_BANDS.length - 1;
+  const bandPairs = new Float64Array(nb);
+  const bandSum = new Float64Array(nb);
+  const HMIN = -64;
+  const HMAX = 64;
+  const hist = new Float64Array(HMAX - HMIN);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const w of weights) {
+    const p = probabilityOfWeight(w);
+    sumAll += p;
+    if (w >= decisionWeight) {
+      links++;
+      sumLinks += p;
+    }
+    let b = 0;
+    while (b < nb - 1 && p >= PROBABILITY_BANDS[b + 1]!) b++;
+    bandPairs[b]!++;
+    bandSum[b]! += p;
+    const h = Math.min(HMAX - 1, Math.max(HMIN, Math.floor(w))) - HMIN;
+    hist[h]!++;
+    if (h < lo) lo = h;
+    if (h > hi) hi = h;
+  }
+  const histogram: ModelSummary['histogram'] = [];
+  for (let h = lo; h <= hi; h++) histogram.push({ lo: h + HMIN, hi: h + HMIN + 1, pairs: hist[h]! });
+  return {
+    comparisons: model.defs.map((d, k) => ({
+      name: d.name,
+      levels: d.levels.map((label, l) => ({ label, m: model.m[k]![l]!, u: model.u[k]![l]!, weight: lw[k]![l]! })),
+    })),
+    lambda: model.lambda,
+    decision: { probability: decisionProbability, weight: decisionWeight },
+    expected: { precision: links > 0 ? sumLinks / links : 1, recall: sumAll > 0 ? sumLinks / sumAll : 1, links },
+    bands: Array.from({ length: nb }, (_, b) => ({
+      from: PROBABILITY_BANDS[b]!,
+      to: PROBABILITY_BANDS[b + 1]!,
+      pairs: bandPairs[b]!,
+      expectedPrecision: bandPairs[b]! > 0 ? bandSum[b]! / bandPairs[b]! : 0,
+    })),
+    histogram,
+    em: { iterations: model.iterations, converged: model.converged },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Types of the Fellegi–Sunter match model (docs/match-model.md).
+ *
+ * A comparison (e.g. `names`) has agreement levels, most agreement first;
+ * every candidate pair gets one level per comparison, or NULL_LEVEL when the
+ * comparison has no evidence for that pair (a field missing on either side),
+ * which contributes nothing to the match weight.
+ */
+
+/** Level index meaning "no evidence" (a field missing on either side). */
+export const NULL_LEVEL = 255;
+
+export interface ComparisonDef {
+  name: string;
+  /** Level labels, most agreement first (last = lowest agreement); the null level is handled separately. */
+  levels: string[];
+}
+
+export interface ComparisonVectors {
+  defs: ComparisonDef[];
+  /** Number of pairs. */
+  count: number;
+  /** count * defs.length level indices, pair-major (pair p, comparison k at p*defs.length + k); NULL_LEVEL = no evidence. */
+  levels: Uint8Array;
+  /**
+   * Optional group of each pair (e.g. the party pair it comes from): the model
+   * then fits one prior λ per group (m and u are shared). Values < groupCount.
+   */
+  group?: Uint16Array;
+  groupCount?: number;
+}
+
+export interface FittedModel {
+  defs: ComparisonDef[];
+  /** Prior probability that a candidate pair is a match (over all groups' candidates). */
+  lambda: number;
+  /** Per-group prior when the candidates carried groups (same order as the group numbers). */
+  lambdas?: number[];
+  /** m[k][l] = P(level l of comparison k | match, comparison not null). */
+  m: number[][];
+  /** u[k][l] = P(level l of comparison k | non-match, comparison not null), from random pairs (or EM, see FitOptions.u). */
+  u: number[][];
+  iterations: number;
+  converged: boolean;
+  /** Levels pooled to make the weights monotone (comparison name → pooled level ranges), when EM did not give it. */
+  pooled?: { comparison: string; from: number; to: number }[];
+}
+
+/** The run report's view of a fitted model: defined with the run-report contract (src/format/run-report.ts). */
+export type { ModelSummary, ModelSummaryLevel } from '../../format/run-report.js';

@@ -1,0 +1,136 @@
+import { DEFAULT_LSH_SEED, leafParts, type BlockingConfig } from '../blocking/config.js';
+import { fillLshKeys, lshPermutations } from '../blocking/keys.js';
+import { strideFor } from '../pack.js';
+import type { PartyData } from '../types.js';
+
+/**
+ * Band keys of the persistent blocking index (docs/registry.md "Blocking
+ * index"): the same banding as a full run (src/link/blocking/keys.ts), but
+ * each key made global so it can be stored and looked up later:
+ *
+ *   key = band number × 2^32 + the band's 32-bit key
+ *
+ * - lsh parts: the MinHash band keys of the CLK, exactly as a full run
+ *   computes them (same seeded permutations); an empty CLK gets no key.
+ * - keys parts: a full run numbers the compound block values of its inputs
+ *   densely; a registry cannot, so the key is a 32-bit FNV-1a hash of the
+ *   compound value (already a keyed HMAC value: nothing to reverse). A
+ *   record with any of the named values missing gets no key. A hash
+ *   collision only adds candidates, which scoring then rejects.
+ * An "all pairs" part (none) cannot be indexed: the registry refuses it.
+ */
+
+const TWO32 = 2 ** 32;
+
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h >>> 0;
+}
+
+interface Plan {
+  nb: number;
+  lsh: { perms: Uint16Array; bands: number; rows: number; bandOffset: number }[];
+  keys: { names: string[]; band: number }[];
+}
+
+const plans = new Map<string, Plan>();
+
+function planOf(cfg: BlockingConfig, l: number): Plan {
+  const id = `${JSON.stringify(cfg)}|${l}`;
+  let p = plans.get(id);
+  if (p) return p;
+  p = { nb: 0, lsh: [], keys: [] };
+  for (const part of leafParts(cfg)) {
+    if (part.kind === 'lsh') {
+      p.lsh.push({ perms: lshPermutations(part.bands, part.rows, l, part.seed ?? DEFAULT_LSH_SEED), bands: part.bands, rows: part.rows, bandOffset: p.nb });
+      p.nb += part.bands;
+    } else if (part.kind === 'keys') {
+      p.keys.push({ names: part.names, band: p.nb });
+      p.nb += 1;
+    }
+  }
+  plans.set(id, p);
+  return p;
+}
+
+/** Number of bands of a blocking config (0 for all-pairs only). */
+export function persistentBandCount(cfg: BlockingConfig, l: number): number {
+  return planOf(cfg, l).nb;
+}
+
+/** The keys-part values of record i of a party (0 = missing), one per keys part. */
+export function blockKeysOf(cfg: BlockingConfig, l: number, p: PartyData, i: number): Uint32Array | null {
+  const plan = planOf(cfg, l);
+  if (plan.keys.length === 0) return null;
+  const out = new Uint32Array(plan.keys.length);
+  plan.keys.forEach((k, x) => {
+    const vals: string[] = [];
+    for (const n of k.names) {
+      const v = p.blocks[n]?.[i] ?? '';
+      if (v === '') return;
+      vals.push(v);
+    }
+    out[x] = fnv1a32(vals.join('\u0000')) || 1;
+  });
+  return out;
+}
+
+/**
+ * Band keys of records [from, to) of a packed party, record-major into
+ * `out` (nb numbers per record; NaN = no key in that band).
+ */
+export function partyBandKeys(cfg: BlockingConfig, p: PartyData, from: number, to: number, out: Float64Array): void {
+  const l = p.header.l;
+  const plan = planOf(cfg, l);
+  const nb = plan.nb;
+  const n = to - from;
+  const u32 = new Uint32Array(n * nb);
+  for (const part of plan.lsh) {
+    fillLshKeys(p.clks.subarray(from * p.stride, to * p.stride), p.stride, 0, n, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
+  }
+  for (let i = 0; i < n; i++) {
+    const empty = p.popcounts[from + i] === 0;
+    for (const part of plan.lsh) {
+      for (let k = 0; k < part.bands; k++) {
+        const b = part.bandOffset + k;
+        out[i * nb + b] = empty ? NaN : b * TWO32 + u32[i * nb + b]!;
+      }
+    }
+    const bk = blockKeysOf(cfg, l, p, from + i);
+    plan.keys.forEach((k, x) => {
+      const v = bk![x]!;
+      out[i * nb + k.band] = v === 0 ? NaN : k.band * TWO32 + v;
+    });
+  }
+}
+
+/** Band keys of one stored record (unpadded CLK + stored keys-part values), e.g. to remove it from the index. */
+export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, blockKeys: Uint32Array | null): number[] {
+  const plan = planOf(cfg, l);
+  const nb = plan.nb;
+  const stride = strideFor(l);
+  const packed = new Uint8Array(stride);
+  packed.set(clk.subarray(0, Math.min(clk.length, stride)));
+  let any = 0;
+  for (const b of packed) any |= b;
+  const u32 = new Uint32Array(nb);
+  const out: number[] = [];
+  if (any !== 0) {
+    for (const part of plan.lsh) {
+      fillLshKeys(packed, stride, 0, 1, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
+      for (let k = 0; k < part.bands; k++) out.push((part.bandOffset + k) * TWO32 + u32[part.bandOffset + k]!);
+    }
+  }
+  plan.keys.forEach((k, x) => {
+    const v = blockKeys?.[x] ?? 0;
+    if (v !== 0) out.push(k.band * TWO32 + v);
+  });
+  return out;
+}

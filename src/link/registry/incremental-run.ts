@@ -1,0 +1,269 @@
+import { basename } from 'node:path';
+import { P20Error } from '../../errors.js';
+import { silentProgress, type Progress } from '../../io/progress.js';
+import { openLinkerStore } from '../../store/linker-store.js';
+import type { Db } from '../../store/db.js';
+import { TOOL_VERSION } from '../../version.js';
+import { linksFileName, linksRow } from '../../format/links.js';
+import { LINKS_HEADER } from '../../format/links.js';
+import { REVIEW_FILE, REVIEW_HEADER, reviewRow } from '../../format/review.js';
+import { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, runReportText, type LinkRunReport, type ReportInput } from '../../format/run-report.js';
+import { resolveLinkSettings } from '../../schema/link-settings.js';
+import { isAllPairs, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from '../blocking/config.js';
+import { fileSha256, loadParty, readInputHeaders } from '../load.js';
+import type { LinkFilesOptions } from '../link-files.js';
+import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
+import { abortAll, commitAll, StagedFile } from '../output.js';
+import { addToHistogram, emptyHistogram } from '../report.js';
+import type { PartyData } from '../types.js';
+import { newRunId } from './ids.js';
+import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, type IncrementPlan, type IncrementSettings } from './incremental.js';
+import { SqliteRegistryStorage } from './sqlite-storage.js';
+import type { RegistryConfig } from './storage.js';
+
+/**
+ * `p20link link --store S FILE...` when the store's registry holds
+ * encodings (or a single file is given): link the files incrementally
+ * against the registry (src/link/registry/incremental.ts) and write the same
+ * outputs as a full run (`<party>.links.csv` per input, review.csv,
+ * run-report.json), published only after the registry and the audit log
+ * recorded the run in one transaction.
+ */
+
+/** True when a link run with these options goes the incremental way. */
+export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'>): boolean {
+  if (opts.store === undefined) return false;
+  if (opts.inputs.length === 1) return true;
+  let db: Db | undefined;
+  try {
+    db = openLinkerStore(opts.store);
+    return db.prepare('SELECT EXISTS (SELECT 1 FROM registry_records)').pluck().get() === 1;
+  } catch {
+    return false; // the full run reports the store's problem itself
+  } finally {
+    db?.close();
+  }
+}
+
+function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkFilesOptions): LinkRunReport['parameters'] {
+  return {
+    threshold: s.threshold,
+    reviewThreshold: s.reviewThreshold ?? null,
+    blocking: cfg.blocking,
+    maxPerParty: s.maxPerParty,
+    workers: opts.workers ?? null,
+    store: opts.store ?? null,
+    truth: opts.truth ?? null,
+  };
+}
+
+async function stageOutputs(plan: IncrementPlan, outDir: string, s: IncrementSettings, staged: StagedFile[]): Promise<{ parties: LinkRunReport['parties']; review: string | null }> {
+  const parties: LinkRunReport['parties'] = [];
+  for (const [k, p] of plan.parties.entries()) {
+    const f = new StagedFile(outDir, linksFileName(p.name));
+    staged.push(f);
+    await f.line([...LINKS_HEADER]);
+    for (let i = 0; i < p.count; i++) {
+      const node = plan.offset[k]! + i;
+      await f.row(linksRow(p.ids[i]!, plan.ids[node]!, plan.best[node]!));
+    }
+    const sha = await f.finish();
+    const linked = plan.linkedPerParty[k]!;
+    parties.push({ party: p.name, records: p.count, linked, singletons: p.count - linked, output: f.name, outputSha256: sha });
+  }
+  if (s.reviewThreshold === undefined) return { parties, review: null };
+  const f = new StagedFile(outDir, REVIEW_FILE);
+  staged.push(f);
+  await f.line([...REVIEW_HEADER]);
+  const rows = [...plan.reviewPairs].sort((x, y) => y.score - x.score || (x.partyA + x.idA < y.partyA + y.idA ? -1 : 1));
+  for (const r of rows) await f.row(reviewRow(r));
+  await f.finish();
+  return { parties, review: f.name };
+}
+
+/** The settings of an increment: the registry's when it has them (a different blocking is refused), else the options / schema hints / defaults. */
+async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | undefined, headers: { file: string; header: { schemaFingerprint: string } }[]): Promise<IncrementSettings> {
+  const given = opts.blocking === undefined ? undefined : typeof opts.blocking === 'string' ? parseBlockingSpec(opts.blocking) : opts.blocking;
+  if (given) validateBlockingConfig(given);
+  let blocking: BlockingConfig;
+  let threshold: number;
+  let reviewThreshold: number | undefined;
+  if (cfg) {
+    blocking = parseBlockingSpec(cfg.blocking);
+    threshold = opts.threshold ?? cfg.scoring.threshold;
+    reviewThreshold = opts.reviewThreshold ?? (opts.threshold === undefined ? (cfg.scoring.reviewThreshold ?? undefined) : undefined);
+  } else {
+    const st = await resolveLinkSettings({
+      inputs: headers.map((h) => ({ file: h.file, schemaFingerprint: h.header.schemaFingerprint })),
+      ...(opts.schema !== undefined ? { schema: opts.schema } : {}),
+      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      ...(opts.reviewThreshold !== undefined ? { reviewThreshold: opts.reviewThreshold } : {}),
+    });
+    blocking = given ?? parseBlockingSpec(st.blocking);
+    threshold = st.threshold;
+    reviewThreshold = st.reviewThreshold;
+  }
+  if (!(threshold > 0 && threshold <= 1)) throw new P20Error('LINK_OPTION', `threshold must be a number in (0, 1], got ${threshold}`, { field: 'threshold' });
+  if (reviewThreshold !== undefined && !(reviewThreshold > 0 && reviewThreshold < threshold)) {
+    throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
+  }
+  if (given && cfg) checkAgainstRegistry(cfg, [], given);
+  if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
+  return {
+    blocking,
+    threshold,
+    reviewThreshold,
+    maxPerParty: opts.maxPerParty ?? (cfg ? cfg.scoring.maxPerParty : 1),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    ...(opts.maxPairs !== undefined ? { maxPairs: opts.maxPairs } : {}),
+  };
+}
+
+/** Link new files against the registry in opts.store (see isIncrementalRun). */
+export async function linkIncremental(opts: LinkFilesOptions): Promise<LinkRunReport> {
+  const startedAt = new Date();
+  const runId = newRunId(startedAt);
+  const prog = opts.progress ?? ((): Progress => silentProgress);
+  const storePath = opts.store!;
+  const headers = await readInputHeaders(opts.inputs);
+  const db = openLinkerStore(storePath);
+  const storage = new SqliteRegistryStorage(db);
+  const staged: StagedFile[] = [];
+  try {
+    const cfg = storage.config();
+    checkAgainstRegistry(cfg, headers);
+    const s = await incrementSettings(opts, cfg, headers);
+    const prevOutput = await claimOutDir(opts.outDir, db, storePath);
+    const timings: Record<string, number> = {};
+    let t0 = performance.now();
+    const lap = (k: string): void => {
+      const t = performance.now();
+      timings[k] = Math.round(t - t0) / 1000;
+      t0 = t;
+    };
+    const seenHash = new Map<string, string>();
+    const parties: PartyData[] = [];
+    const inputs: ReportInput[] = [];
+    for (const h of headers) {
+      const sha256 = await fileSha256(h.file);
+      const prev = seenHash.get(sha256);
+      if (prev !== undefined) throw new P20Error('LINK_DUPLICATE_INPUT', `has the same content as ${prev}; each party's file must be given once`, { file: h.file });
+      seenHash.set(sha256, h.file);
+      const p = prog(`load ${h.party}`);
+      const party = await loadParty(h.file, h.party, p);
+      p.finish();
+      parties.push(party);
+      inputs.push({
+        party: h.party,
+        file: h.file,
+        sha256,
+        schemaFingerprint: h.header.schemaFingerprint,
+        keyCheckValue: h.header.keyCheckValue,
+        l: h.header.l,
+        records: party.count,
+        encodedBy: h.header.tool,
+        encodedAt: h.header.createdAt,
+      });
+    }
+    lap('load');
+    const p = prog('link against the registry');
+    const plan = await planIncrement(storage, parties, s);
+    p.finish();
+    lap('increment');
+    const files = await stageOutputs(plan, opts.outDir, s, staged);
+    lap('outputs');
+    const hist = emptyHistogram();
+    for (const sc of plan.scores) addToHistogram(hist, sc);
+    const linkHist = emptyHistogram();
+    for (const b of plan.best) if (!Number.isNaN(b)) addToHistogram(linkHist, b);
+    const registry = plan.status;
+    const report: LinkRunReport = {
+      format: LINK_REPORT_FORMAT,
+      version: LINK_REPORT_VERSION,
+      runId,
+      tool: `p20link ${TOOL_VERSION}`,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      inputs,
+      parameters: reportParameters(plan.config, s, opts),
+      counts: {
+        records: plan.newCount,
+        clusters: Object.values(plan.clusterSizes).reduce((t, x) => t + x, 0),
+        linkedRecords: plan.linkedRecords,
+        singletons: plan.newCount - plan.linkedRecords,
+        acceptedLinks: plan.clustering.accepted,
+        refusedLinks: plan.clustering.refused,
+        candidates: plan.pairStats.reduce((t, x) => t + x.candidates, 0),
+        compared: plan.pairStats.reduce((t, x) => t + x.compared, 0),
+        reviewPairs: plan.reviewPairs.length,
+      },
+      parties: files.parties,
+      partyPairs: plan.pairStats,
+      clusterSizes: plan.clusterSizes,
+      scoreHistogram: hist,
+      linkScoreHistogram: linkHist,
+      registry: {
+        store: storePath,
+        ...registry,
+        mergeEvents: plan.assignment.events.filter((e) => e.event === 'merge').length,
+        splitEvents: plan.assignment.events.filter((e) => e.event === 'split').length,
+      },
+      outputs: { dir: opts.outDir, files: files.parties.map((x) => x.output), review: files.review, report: REPORT_FILE },
+      warnings: plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : [],
+      timings,
+    };
+    const rf = new StagedFile(opts.outDir, REPORT_FILE);
+    staged.push(rf);
+    await rf.text(runReportText(report));
+    await rf.finish();
+    commitIncrement(
+      storage,
+      plan,
+      {
+        runId,
+        startedAt: report.startedAt,
+        finishedAt: report.finishedAt,
+        tool: report.tool,
+        inputs: inputs.map((x) => ({ party: x.party, file: basename(x.file), sha256: x.sha256, schemaFingerprint: x.schemaFingerprint, keyCheckValue: x.keyCheckValue, l: x.l, records: x.records })),
+        parameters: { ...report.parameters, mode: 'incremental' },
+        counts: report.counts,
+      },
+      {
+        runId,
+        mode: 'incremental',
+        inputs: inputs.map((x) => ({ party: x.party, sha256: x.sha256, schemaFingerprint: x.schemaFingerprint, records: x.records })),
+        parameters: { threshold: s.threshold, reviewThreshold: s.reviewThreshold ?? null, maxPerParty: s.maxPerParty, blocking: plan.config.blocking },
+        counts: { ...report.counts, candidateEntities: plan.candidateEntities, registeredCompared: plan.registeredCompared, mergeCandidates: plan.mergeCandidates.length },
+        registry: { ...registry },
+        outputs: report.parties.map((x) => ({ party: x.party, file: x.output, sha256: x.outputSha256 })),
+      },
+    );
+    lap('registry');
+    await commitAll(staged);
+    await removeStaleOutputs(opts.outDir, prevOutput, staged.map((f) => f.name));
+    return report;
+  } catch (e) {
+    await abortAll(staged);
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * After a full run with a store (inside its registry transaction): keep the
+ * run's encodings and band keys, and the configuration they were made under,
+ * so later runs can be incremental. A full run with all-pairs blocking keeps
+ * none (it cannot be indexed).
+ */
+export function storeFullRunEncodings(db: Db, parties: readonly PartyData[], parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number }): void {
+  const blocking = parseBlockingSpec(parameters.blocking);
+  if (isAllPairs(blocking) || parties.length === 0) return;
+  const storage = new SqliteRegistryStorage(db);
+  const s: IncrementSettings = { blocking, threshold: parameters.threshold, reviewThreshold: parameters.reviewThreshold ?? undefined, maxPerParty: parameters.maxPerParty };
+  const cfg = storage.config() ?? registryConfigFor(parties[0]!.header, s);
+  checkAgainstRegistry(storage.config(), parties.map((p) => ({ file: p.file, header: p.header })), blocking);
+  const seq = storage.lastRunSeq();
+  storage.storeEncodings(seq, cfg, parties.flatMap((p) => encodingUpdates(p, blocking)));
+}

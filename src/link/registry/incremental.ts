@@ -1,0 +1,507 @@
+import { P20Error } from '../../errors.js';
+import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from '../blocking/config.js';
+import { popcount32 } from '../dice.js';
+import { EdgeList } from '../resolve/edges.js';
+import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering } from '../resolve/cluster.js';
+import { scorePairs } from '../score.js';
+import { strideFor } from '../pack.js';
+import type { PartyData } from '../types.js';
+import { assignIds, type Assignment } from './assign.js';
+import { blockKeysOf, partyBandKeys, persistentBandCount } from './band-keys.js';
+import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
+
+/**
+ * Incremental linking against the longitudinal registry (docs/registry.md):
+ * new records (one or more files) are linked against every registered
+ * entity and among themselves, without any earlier file.
+ *
+ * 1. Candidates: the new records' band keys (same banding as a full run,
+ *    src/link/registry/band-keys.ts) are looked up in the persistent
+ *    blocking index; every record hit names a candidate entity. A record
+ *    already registered (same party and record id) also has its own entity
+ *    as a candidate. Cost: the new records and their hits, never a scan.
+ * 2. Entity-level comparison: each new record is compared with EVERY stored
+ *    record of each of its candidate entities (not a representative), with
+ *    the run's scoring (Dice of the CLKs at the registry's threshold);
+ *    new records of two new files are scored with the full run's
+ *    `scorePairs` (same blocking).
+ * 3. Decision: the full run's constrained greedy clustering
+ *    (src/link/resolve/cluster.ts) with each candidate entity's records
+ *    united beforehand (registered links are not re-decided), at most
+ *    maxPerParty records of one party per cluster. A registered record given
+ *    again replaces its old version (updated, not duplicated).
+ * 4. IDs: the same assignment rules as a full run (src/link/registry/assign.ts):
+ *    kept, new, merged (a new record joining two entities merges them, the
+ *    older survives, history recorded), split (an updated record that left
+ *    its entity). A record that matched two entities which could not be
+ *    merged (both hold a record of one party) is recorded as a merge
+ *    candidate for review.
+ */
+
+export interface IncrementSettings {
+  blocking: BlockingConfig;
+  threshold: number;
+  reviewThreshold: number | undefined;
+  maxPerParty: number;
+  workers?: number;
+  maxPairs?: number;
+}
+
+/** One new record's outcome. */
+export interface IncrementRecord {
+  party: number;
+  index: number;
+  linkageId: string;
+  /** Score of its strongest accepted link (NaN: not linked). */
+  score: number;
+}
+
+export interface IncrementPairStat {
+  partyA: string;
+  partyB: string;
+  candidates: number;
+  compared: number;
+  aboveThreshold: number;
+  reviewBand: number;
+  linked: number;
+}
+
+export interface IncrementPlan {
+  config: RegistryConfig;
+  /** True when this increment sets the registry configuration (first encodings stored). */
+  newConfig: boolean;
+  basedOn: number;
+  parties: PartyData[];
+  /** Node numbering: new records first (party by party), then registered records of candidate entities. */
+  nodeCount: number;
+  newCount: number;
+  offset: number[];
+  clusters: ClusterIndex;
+  clustering: Clustering;
+  assignment: Assignment;
+  /** Linkage ID and best score of every new record, node order. */
+  ids: string[];
+  best: Float32Array;
+  members: { party: string; recordId: string; entity: string }[];
+  encodings: EncodingUpdate[];
+  mergeCandidates: { a: string; b: string; score: number }[];
+  reviewPairs: { partyA: string; idA: string; partyB: string; idB: string; score: number }[];
+  pairStats: IncrementPairStat[];
+  status: { kept: number; new: number; merged: number; split: number };
+  clusterSizes: Record<string, number>;
+  /** Dice of every scored pair (for the report's histograms). */
+  scores: number[];
+  linkedRecords: number;
+  linkedPerParty: number[];
+  /** Registered records compared against (for the report). */
+  registeredCompared: number;
+  candidateEntities: number;
+}
+
+/** The configuration a first increment (or full run) stores. */
+export function registryConfigFor(header: { keyCheckValue: string; schemaFingerprint: string; l: number }, s: IncrementSettings): RegistryConfig {
+  const scoring: RegistryScoring = { kind: 'dice', threshold: s.threshold, reviewThreshold: s.reviewThreshold ?? null, maxPerParty: s.maxPerParty };
+  return { keyCheckValue: header.keyCheckValue, schemaFingerprint: header.schemaFingerprint, l: header.l, blocking: formatBlockingSpec(s.blocking), scoring };
+}
+
+/**
+ * Refuse files that cannot join this registry: another secret (key check
+ * value: rotate with `registry rekey`), another schema or CLK length, a
+ * blocking that cannot be indexed or differs from the registry's.
+ */
+export function checkAgainstRegistry(cfg: RegistryConfig | undefined, files: readonly { file: string; header: { keyCheckValue: string; schemaFingerprint: string; l: number } }[], blocking?: BlockingConfig): void {
+  for (const f of files) {
+    if (cfg && f.header.keyCheckValue !== cfg.keyCheckValue) {
+      throw new P20Error(
+        'REGISTRY_KEY_MISMATCH',
+        'was encoded with a different secret than the encodings this registry holds (key check values differ); refusing to mix them. After a key rotation, re-encode every registered record under the new secret and map them in with a registry rekey first',
+        { file: f.file },
+      );
+    }
+    if (cfg && (f.header.schemaFingerprint !== cfg.schemaFingerprint || f.header.l !== cfg.l)) {
+      throw new P20Error(
+        'REGISTRY_SCHEMA_MISMATCH',
+        `was encoded with another linkage schema or CLK length (${f.header.schemaFingerprint}, ${f.header.l} bits) than the registry's encodings (${cfg.schemaFingerprint}, ${cfg.l} bits); refusing to link`,
+        { file: f.file },
+      );
+    }
+  }
+  if (blocking && isAllPairs(blocking)) {
+    throw new P20Error('REGISTRY_BLOCKING', 'a registry keeps a persistent blocking index, which all-pairs blocking ("none") cannot give; use lsh and/or keyed blocks', { field: 'blocking' });
+  }
+  if (cfg && blocking && formatBlockingSpec(blocking) !== formatBlockingSpec(parseBlockingSpec(cfg.blocking))) {
+    throw new P20Error('REGISTRY_BLOCKING', `blocking ${formatBlockingSpec(blocking)} differs from ${cfg.blocking}, the blocking this registry's index was built with`, { field: 'blocking' });
+  }
+}
+
+/** Unpadded CLK bytes of record i. */
+function clkOf(p: PartyData, i: number): Uint8Array {
+  return p.clks.slice(i * p.stride, i * p.stride + Math.ceil(p.header.l / 8));
+}
+
+/** Evidence filters of record i back to back, or null. */
+function evidenceOf(p: PartyData, i: number): Uint8Array | null {
+  const ev = (p as PartyData & { evidence?: { l: number; stride: number; bytes: Uint8Array }[] }).evidence;
+  if (!ev || ev.length === 0) return null;
+  const parts = ev.map((f) => f.bytes.subarray(i * f.stride, i * f.stride + Math.ceil(f.l / 8)));
+  const out = new Uint8Array(parts.reduce((t, x) => t + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
+function presenceOf(p: PartyData, i: number): number | null {
+  const pr = (p as PartyData & { presence?: Uint8Array }).presence;
+  return pr ? pr[i]! : null;
+}
+
+/** The stored encodings (with band keys) of every record of one party. */
+export function encodingUpdates(p: PartyData, blocking: BlockingConfig): EncodingUpdate[] {
+  const nb = persistentBandCount(blocking, p.header.l);
+  const keys = new Float64Array(p.count * nb);
+  partyBandKeys(blocking, p, 0, p.count, keys);
+  const out: EncodingUpdate[] = [];
+  for (let i = 0; i < p.count; i++) {
+    const bandKeys: number[] = [];
+    for (let b = 0; b < nb; b++) {
+      const k = keys[i * nb + b]!;
+      if (!Number.isNaN(k)) bandKeys.push(k);
+    }
+    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence: evidenceOf(p, i), presence: presenceOf(p, i), blockKeys: blockKeysOf(blocking, p.header.l, p, i), bandKeys });
+  }
+  return out;
+}
+
+/** Dice of a packed CLK (word view) against a stored unpadded CLK. */
+function dice(a32: Uint32Array, aOff: number, popA: number, b: Uint32Array, popB: number, words: number): number {
+  let inter = 0;
+  for (let w = 0; w < words; w++) inter += popcount32(a32[aOff + w]! & b[w]!);
+  const s = popA + popB;
+  return s === 0 ? 0 : (2 * inter) / s;
+}
+
+function packStored(clk: Uint8Array, stride: number): { words: Uint32Array; pop: number } {
+  const buf = new Uint8Array(stride);
+  buf.set(clk.subarray(0, stride));
+  const words = new Uint32Array(buf.buffer);
+  let pop = 0;
+  for (const w of words) pop += popcount32(w);
+  return { words, pop };
+}
+
+/**
+ * Plan one increment: candidates, scores, clusters and IDs; nothing is
+ * written (commit with `commitIncrement`). The registry state it builds on
+ * is pinned by `basedOn` (the latest run's number).
+ */
+export async function planIncrement(storage: RegistryStorage, parties: PartyData[], s: IncrementSettings): Promise<IncrementPlan> {
+  if (parties.length === 0) throw new P20Error('LINK_TOO_FEW_INPUTS', 'an increment needs at least one encoded file');
+  const seenParty = new Map<string, string>();
+  for (const p of parties) {
+    const prev = seenParty.get(p.name);
+    if (prev !== undefined) throw new P20Error('REGISTRY_DUPLICATE_PARTY', `party name "${p.name}" is also used by ${prev}; give each party's records in one file per run`, { file: p.file });
+    seenParty.set(p.name, p.file);
+  }
+  const basedOn = storage.lastRunSeq();
+  const stored = storage.config();
+  checkAgainstRegistry(stored, parties.map((p) => ({ file: p.file, header: p.header })), s.blocking);
+  const first = parties[0]!;
+  for (const p of parties.slice(1)) checkAgainstRegistry(registryConfigFor(first.header, s), [{ file: p.file, header: p.header }]);
+  const config = stored ?? registryConfigFor(first.header, s);
+  const blocking = parseBlockingSpec(config.blocking);
+  const l = config.l;
+  const stride = strideFor(l);
+  const words = stride >>> 2;
+  const tHigh = Math.fround(s.threshold);
+  const tLow = Math.fround(s.reviewThreshold ?? s.threshold);
+
+  // new records: nodes 0..newCount-1
+  const offset: number[] = [];
+  let newCount = 0;
+  for (const p of parties) {
+    offset.push(newCount);
+    newCount += p.count;
+  }
+  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+
+  // 1. candidates from the persistent index
+  let nKeys = 0;
+  for (const e of encodings) nKeys += e.bandKeys.length;
+  const allKeys = new Float64Array(nKeys);
+  let at = 0;
+  for (const e of encodings) for (const k of e.bandKeys) allKeys[at++] = k;
+  allKeys.sort();
+  const hits = new Map<number, number[]>();
+  storage.lookupBandKeys(allKeys, (key, rid) => {
+    let list = hits.get(key);
+    if (!list) {
+      list = [];
+      hits.set(key, list);
+    }
+    list.push(rid);
+  });
+  const candRids = new Set<number>();
+  const nodeRids: number[][] = encodings.map((e) => {
+    const set = new Set<number>();
+    for (const k of e.bandKeys) for (const rid of hits.get(k) ?? []) set.add(rid);
+    for (const rid of set) candRids.add(rid);
+    return [...set];
+  });
+  const ridEntity = new Map<number, string>();
+  for (const r of storage.recordsByRid([...candRids].sort((a, b) => a - b))) ridEntity.set(r.rid, r.entity);
+  const nodeEntities: Set<string>[] = encodings.map((e, node) => {
+    const set = new Set<string>();
+    for (const rid of nodeRids[node]!) {
+      const ent = ridEntity.get(rid);
+      if (ent) set.add(ent);
+    }
+    return set;
+  });
+  // prior entity of every new record (an update keeps its membership unless it leaves)
+  const priorNew: (string | undefined)[] = encodings.map((e) => storage.entityOf(e.party, e.recordId));
+  priorNew.forEach((e, node) => {
+    if (e !== undefined) nodeEntities[node]!.add(e);
+  });
+  const entities = new Set<string>();
+  for (const set of nodeEntities) for (const e of set) entities.add(e);
+  const entityList = [...entities].sort();
+
+  // registered records of the candidate entities: nodes newCount.. (old versions of updated records left out)
+  const replaced = new Set(encodings.map((e) => `${e.party}\u0000${e.recordId}`));
+  const members = storage.membersOfEntities(entityList).filter((m) => !replaced.has(`${m.party}\u0000${m.recordId}`));
+  const partyIndex = new Map<string, number>();
+  parties.forEach((p, k) => partyIndex.set(p.name, k));
+  for (const m of members) if (!partyIndex.has(m.party)) partyIndex.set(m.party, partyIndex.size);
+  const nodeCount = newCount + members.length;
+  const nodeParty = new Uint32Array(nodeCount);
+  parties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
+  members.forEach((m, x) => (nodeParty[newCount + x] = partyIndex.get(m.party)!));
+  const entityNodes = new Map<string, number[]>();
+  members.forEach((m, x) => {
+    let list = entityNodes.get(m.entity);
+    if (!list) {
+      list = [];
+      entityNodes.set(m.entity, list);
+    }
+    list.push(newCount + x);
+  });
+  const packedMember: ({ words: Uint32Array; pop: number } | null)[] = members.map((m) => (m.record ? packStored(m.record.clk, stride) : null));
+
+  // 2. scores: new x registered (entity level), new x new (the full run's scorer)
+  const edges = new EdgeList();
+  const scores: number[] = [];
+  const reviewPairs: IncrementPlan['reviewPairs'] = [];
+  const nodeName = (node: number): { party: string; id: string } => {
+    if (node < newCount) {
+      const k = parties.findIndex((_, j) => node < offset[j]! + parties[j]!.count);
+      return { party: parties[k]!.name, id: parties[k]!.ids[node - offset[k]!]! };
+    }
+    const m = members[node - newCount]!;
+    return { party: m.party, id: m.recordId };
+  };
+  const pairStats = new Map<string, IncrementPairStat>();
+  const statOf = (a: string, b: string): IncrementPairStat => {
+    const key = `${a}\u0000${b}`;
+    let st = pairStats.get(key);
+    if (!st) {
+      st = { partyA: a, partyB: b, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
+      pairStats.set(key, st);
+    }
+    return st;
+  };
+  /** Per new record: entity -> best score (to spot records matching two entities). */
+  const entityBest: Map<string, number>[] = encodings.map(() => new Map());
+  let registeredCompared = 0;
+  for (const [k, p] of parties.entries()) {
+    const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
+    for (let i = 0; i < p.count; i++) {
+      const node = offset[k]! + i;
+      for (const ent of nodeEntities[node]!) {
+        for (const m of entityNodes.get(ent) ?? []) {
+          const pm = packedMember[m - newCount];
+          const st = statOf(p.name, members[m - newCount]!.party);
+          st.candidates++;
+          if (!pm) continue;
+          st.compared++;
+          registeredCompared++;
+          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, p.popcounts[i]!, pm.words, pm.pop, words));
+          if (sc < tLow) continue;
+          scores.push(sc);
+          if (sc >= tHigh) {
+            edges.push(node, m, sc);
+            st.aboveThreshold++;
+            const prev = entityBest[node]!.get(ent);
+            if (prev === undefined || sc > prev) entityBest[node]!.set(ent, sc);
+          } else {
+            st.reviewBand++;
+            const mm = members[m - newCount]!;
+            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: mm.party, idB: mm.recordId, score: sc });
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < parties.length; i++) {
+    for (let j = i; j < parties.length; j++) {
+      if (i === j && s.maxPerParty <= 1) continue;
+      const A = parties[i]!;
+      const B = i === j ? null : parties[j]!;
+      const sp = await scorePairs(A, B, { threshold: s.reviewThreshold ?? s.threshold, blocking, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
+      const st = statOf(A.name, (B ?? A).name);
+      st.candidates += sp.candidates;
+      st.compared += sp.compared;
+      for (let x = 0; x < sp.a.length; x++) {
+        const u = offset[i]! + sp.a[x]!;
+        const v = offset[j]! + sp.b[x]!;
+        if (u === v) continue;
+        const sc = sp.score[x]!;
+        scores.push(sc);
+        if (sc >= tHigh) {
+          edges.push(u, v, sc);
+          st.aboveThreshold++;
+        } else {
+          st.reviewBand++;
+          reviewPairs.push({ partyA: A.name, idA: A.ids[sp.a[x]!]!, partyB: (B ?? A).name, idB: (B ?? A).ids[sp.b[x]!]!, score: sc });
+        }
+      }
+    }
+  }
+
+  // 3. decide: registered entities united first, then the new links strongest first
+  const groups = [...entityNodes.values()].filter((g) => g.length > 1);
+  const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, phases: [edges] });
+  const clusters = indexClusters(clustering.label);
+
+  // 4. IDs
+  const prior: (string | undefined)[] = new Array<string | undefined>(nodeCount);
+  for (let n = 0; n < newCount; n++) prior[n] = priorNew[n];
+  members.forEach((m, x) => (prior[newCount + x] = m.entity));
+  const assignment = assignIds({
+    clusters,
+    prior,
+    createdRun: (id) => storage.createdRun(id),
+    nodeKey: (n) => {
+      const x = nodeName(n);
+      return `${x.party}\u0000${x.id}`;
+    },
+    newId: () => storage.newId(),
+  });
+
+  const ids: string[] = new Array<string>(newCount);
+  const best = new Float32Array(newCount);
+  const outMembers: IncrementPlan['members'] = [];
+  for (let n = 0; n < newCount; n++) {
+    ids[n] = assignment.clusterId[clusters.of[n]!]!;
+    best[n] = clustering.best[n]!;
+    outMembers.push({ party: encodings[n]!.party, recordId: encodings[n]!.recordId, entity: ids[n]! });
+  }
+  // merge candidates: a new record matched two entities that stayed apart
+  const finalId = (ent: string): string | undefined => {
+    const nodes = entityNodes.get(ent);
+    if (nodes && nodes.length > 0) return assignment.clusterId[clusters.of[nodes[0]!]!];
+    return assignment.mergedInto.get(ent) ?? ent;
+  };
+  const mc = new Map<string, { a: string; b: string; score: number }>();
+  for (let n = 0; n < newCount; n++) {
+    const eb = [...entityBest[n]!.entries()];
+    if (eb.length < 2) continue;
+    for (let x = 0; x < eb.length; x++) {
+      for (let y = x + 1; y < eb.length; y++) {
+        const fa = finalId(eb[x]![0]);
+        const fb = finalId(eb[y]![0]);
+        if (!fa || !fb || fa === fb) continue;
+        const [a, b] = fa < fb ? [fa, fb] : [fb, fa];
+        const score = Math.min(eb[x]![1], eb[y]![1]);
+        const key = `${a} ${b}`;
+        const prev = mc.get(key);
+        if (!prev || score > prev.score) mc.set(key, { a, b, score });
+      }
+    }
+  }
+
+  // report figures: clusters holding a new record
+  const status = { kept: 0, new: 0, merged: 0, split: 0 };
+  const clusterSizes: Record<string, number> = {};
+  const linkedPerParty = new Array<number>(parties.length).fill(0);
+  let linkedRecords = 0;
+  const seenCluster = new Set<number>();
+  for (let n = 0; n < newCount; n++) {
+    const c = clusters.of[n]!;
+    if (seenCluster.has(c)) continue;
+    seenCluster.add(c);
+    status[assignment.status[c]!]++;
+    const size = membersOf(clusters, c).length;
+    clusterSizes[String(size)] = (clusterSizes[String(size)] ?? 0) + 1;
+  }
+  for (const [k, p] of parties.entries()) {
+    for (let i = 0; i < p.count; i++) {
+      if (!Number.isNaN(best[offset[k]! + i]!)) {
+        linkedPerParty[k]!++;
+        linkedRecords++;
+      }
+    }
+  }
+  for (const c of seenCluster) {
+    const m = membersOf(clusters, c);
+    for (const u of m) {
+      if (u >= newCount) continue;
+      for (const v of m) {
+        if (v === u || (v < newCount && v < u)) continue;
+        const pu = nodeName(u).party;
+        const pv = nodeName(v).party;
+        const st = pairStats.get(`${pu}\u0000${pv}`) ?? pairStats.get(`${pv}\u0000${pu}`);
+        if (st) st.linked++;
+      }
+    }
+  }
+
+  return {
+    config,
+    newConfig: stored === undefined,
+    basedOn,
+    parties,
+    nodeCount,
+    newCount,
+    offset,
+    clusters,
+    clustering,
+    assignment,
+    ids,
+    best,
+    members: outMembers,
+    encodings,
+    mergeCandidates: [...mc.values()],
+    reviewPairs,
+    pairStats: [...pairStats.values()],
+    status,
+    clusterSizes,
+    scores,
+    linkedRecords,
+    linkedPerParty,
+    registeredCompared,
+    candidateEntities: entityList.length,
+  };
+}
+
+/** Write a planned increment (registry + audit entry, one transaction). Returns the run's number. */
+export function commitIncrement(
+  storage: RegistryStorage,
+  plan: IncrementPlan,
+  run: { runId: string; startedAt: string; finishedAt: string; tool: string; inputs: unknown; parameters: unknown; counts: unknown },
+  auditDetail: Record<string, unknown>,
+): number {
+  return storage.writeRun(plan.basedOn, {
+    run,
+    assignment: plan.assignment,
+    members: plan.members,
+    encodings: plan.encodings,
+    mergeCandidates: plan.mergeCandidates,
+    ...(plan.newConfig ? { config: plan.config } : {}),
+    audit: { type: 'link-run', detail: auditDetail },
+  });
+}
+
+export type { StoredRecord };

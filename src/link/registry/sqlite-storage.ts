@@ -1,0 +1,409 @@
+import { P20Error } from '../../errors.js';
+import { appendAudit } from '../../store/audit-log.js';
+import { writeTransaction, type Db } from '../../store/db.js';
+import { parseBlockingSpec } from '../blocking/config.js';
+import { LINKAGE_ID } from './ids.js';
+import { storedBandKeys } from './band-keys.js';
+import { createdRunLookup, entityResolver, freshIdSource, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
+import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
+
+/**
+ * The SQLite implementation of RegistryStorage (src/link/registry/storage.ts)
+ * on the linker's store (`openLinkerStore`): tables `registry_*` from
+ * src/store/migrations.ts (registry-001-tables, registry-002-encodings).
+ * Writes go through `writeTransaction` (waits for another writer, then
+ * STORE_BUSY). Forgetting turns on SQLite's secure_delete and truncates the
+ * WAL afterwards, so a forgotten encoding's bytes do not linger in free pages.
+ */
+
+interface RecordRow {
+  rid: number;
+  party: string;
+  record_id: string;
+  clk: Buffer;
+  evidence: Buffer | null;
+  presence: number | null;
+  block_keys: Buffer | null;
+  entity_id: string | null;
+}
+
+const TWO32 = 2 ** 32;
+
+function u32Blob(a: Uint32Array | null): Buffer | null {
+  return a === null ? null : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function blobU32(b: Buffer | null): Uint32Array | null {
+  if (b === null) return null;
+  const copy = new Uint8Array(b);
+  return new Uint32Array(copy.buffer, 0, copy.byteLength >>> 2);
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+function toStored(r: RecordRow, entity: string): StoredRecord {
+  return {
+    rid: r.rid,
+    party: r.party,
+    recordId: r.record_id,
+    clk: new Uint8Array(r.clk),
+    evidence: r.evidence === null ? null : new Uint8Array(r.evidence),
+    presence: r.presence,
+    blockKeys: blobU32(r.block_keys),
+    entity,
+  };
+}
+
+export class SqliteRegistryStorage implements RegistryStorage {
+  readonly location: string;
+  private readonly resolve: (id: string) => string;
+  private readonly created: (id: string) => number;
+  private readonly fresh: () => string;
+
+  constructor(
+    readonly db: Db,
+    opts: { ownsDb?: boolean; cacheMiB?: number } = {},
+  ) {
+    this.location = db.name;
+    const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'registry_records'").get();
+    if (!t) throw new P20Error('REGISTRY_MISSING', 'this store has no registry of encodings (open it with openLinkerStore, which adds it)', { file: db.name });
+    // the blocking index is large: give SQLite a page cache that holds its hot part
+    db.pragma(`cache_size = -${Math.round((opts.cacheMiB ?? 256) * 1024)}`);
+    this.owns = opts.ownsDb ?? false;
+    this.resolve = entityResolver(db);
+    this.created = createdRunLookup(db);
+    this.fresh = freshIdSource(db);
+  }
+
+  private readonly owns: boolean;
+
+  config(): RegistryConfig | undefined {
+    const r = this.db.prepare('SELECT key_check_value, schema_fingerprint, l, blocking, scoring FROM registry_config WHERE id = 1').get() as
+      | { key_check_value: string; schema_fingerprint: string; l: number; blocking: string; scoring: string }
+      | undefined;
+    if (!r) return undefined;
+    return { keyCheckValue: r.key_check_value, schemaFingerprint: r.schema_fingerprint, l: r.l, blocking: r.blocking, scoring: JSON.parse(r.scoring) as RegistryConfig['scoring'] };
+  }
+
+  encodingCount(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM registry_records').pluck().get() as number;
+  }
+
+  encodedRecordCount(party: string): number {
+    return this.db.prepare('SELECT COUNT(*) FROM registry_records WHERE party = ?').pluck().get(party) as number;
+  }
+
+  lastRunSeq(): number {
+    return lastRunSeq(this.db);
+  }
+
+  entityOf(party: string, recordId: string): string | undefined {
+    const e = this.db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck().get(party, recordId) as string | undefined;
+    return e === undefined ? undefined : this.resolve(e);
+  }
+
+  encodingOf(party: string, recordId: string): StoredRecord | undefined {
+    const r = this.db
+      .prepare(
+        'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.block_keys, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.party = ? AND r.record_id = ?',
+      )
+      .get(party, recordId) as RecordRow | undefined;
+    return r ? toStored(r, r.entity_id === null ? '' : this.resolve(r.entity_id)) : undefined;
+  }
+
+  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void {
+    const q = this.db.prepare('SELECT rid FROM registry_band_keys WHERE key = ?').pluck();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (Number.isNaN(k) || (i > 0 && keys[i - 1] === k)) continue;
+      for (const rid of q.iterate(k) as IterableIterator<number>) onHit(k, rid);
+    }
+  }
+
+  recordsByRid(rids: readonly number[]): StoredRecord[] {
+    const q = this.db.prepare(
+      'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.block_keys, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.rid = ?',
+    );
+    const out: StoredRecord[] = [];
+    for (const rid of rids) {
+      const r = q.get(rid) as RecordRow | undefined;
+      if (r) out.push(toStored(r, r.entity_id === null ? '' : this.resolve(r.entity_id)));
+    }
+    return out;
+  }
+
+  membersOfEntities(entities: readonly string[]): EntityMember[] {
+    const q = this.db.prepare(
+      'SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.block_keys FROM registry_members m LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY m.party, m.record_id',
+    );
+    const out: EntityMember[] = [];
+    for (const e of entities) {
+      for (const r of q.all(e) as (RecordRow & { rid: number | null })[]) {
+        out.push({ entity: e, party: r.party, recordId: r.record_id, record: r.rid === null ? null : toStored(r, e) });
+      }
+    }
+    return out;
+  }
+
+  createdRun(entity: string): number {
+    return this.created(entity);
+  }
+
+  newId(): string {
+    return this.fresh();
+  }
+
+  parties(): string[] {
+    return this.db.prepare('SELECT DISTINCT party FROM registry_members ORDER BY party').pluck().all() as string[];
+  }
+
+  isRetired(entity: string): boolean {
+    return this.db.prepare('SELECT 1 FROM registry_retired WHERE id = ?').get(entity) !== undefined;
+  }
+
+  private setConfig(c: RegistryConfig): void {
+    this.db
+      .prepare(
+        `INSERT INTO registry_config (id, key_check_value, schema_fingerprint, l, blocking, scoring) VALUES (1, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET key_check_value = excluded.key_check_value, schema_fingerprint = excluded.schema_fingerprint,
+           l = excluded.l, blocking = excluded.blocking, scoring = excluded.scoring`,
+      )
+      .run(c.keyCheckValue, c.schemaFingerprint, c.l, c.blocking, JSON.stringify(c.scoring));
+  }
+
+  /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random). */
+  private insertBandKeys(pairs: { keys: readonly number[]; rid: number }[]): void {
+    const ins = this.db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
+    const byBand = new Map<number, bigint[]>();
+    for (const { keys, rid } of pairs) {
+      for (const k of keys) {
+        const band = Math.floor(k / TWO32);
+        const low = k - band * TWO32;
+        let list = byBand.get(band);
+        if (!list) {
+          list = [];
+          byBand.set(band, list);
+        }
+        list.push((BigInt(low) << 32n) | BigInt(rid));
+      }
+    }
+    for (const band of [...byBand.keys()].sort((a, b) => a - b)) {
+      const arr = BigUint64Array.from(byBand.get(band)!);
+      arr.sort();
+      const base = band * TWO32;
+      for (const v of arr) ins.run(base + Number(v >> 32n), Number(v & 0xffffffffn));
+    }
+  }
+
+  private deleteBandKeys(rid: number, clk: Uint8Array, blockKeys: Uint32Array | null, cfg: RegistryConfig): void {
+    const del = this.db.prepare('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
+    for (const k of storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, clk, blockKeys)) del.run(k, rid);
+  }
+
+  /** Insert or replace encodings (unchanged ones are left alone). Inside a transaction. */
+  private upsertEncodings(encodings: readonly EncodingUpdate[], run: number, cfg: RegistryConfig): void {
+    const get = this.db.prepare('SELECT rid, clk, evidence, presence, block_keys FROM registry_records WHERE party = ? AND record_id = ?');
+    const upd = this.db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, block_keys = ?, run = ? WHERE rid = ?');
+    const ins = this.db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, block_keys, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const pending: { keys: readonly number[]; rid: number }[] = [];
+    for (const e of encodings) {
+      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'block_keys'> | undefined;
+      const bk = u32Blob(e.blockKeys);
+      if (old) {
+        if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && sameBytes(old.block_keys, bk)) continue;
+        this.deleteBandKeys(old.rid, new Uint8Array(old.clk), blobU32(old.block_keys), cfg);
+        upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
+        pending.push({ keys: e.bandKeys, rid: old.rid });
+      } else {
+        const rid = Number(ins.run(e.party, e.recordId, Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run).lastInsertRowid);
+        pending.push({ keys: e.bandKeys, rid });
+      }
+    }
+    this.insertBandKeys(pending);
+  }
+
+  writeRun(basedOn: number, w: RunWrite): number {
+    const db = this.db;
+    return writeTransaction(db, () => {
+      if (lastRunSeq(db) !== basedOn) {
+        throw new P20Error(
+          'STORE_CHANGED',
+          'another link run was recorded in this linker store while this run was working, so the linkage IDs of this run could conflict with its; nothing was written: run again',
+          { file: this.location },
+        );
+      }
+      const { run, assignment } = w;
+      const seq = Number(
+        db
+          .prepare('INSERT INTO registry_runs (run_id, started_at, finished_at, tool, inputs, parameters, counts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(run.runId, run.startedAt, run.finishedAt, run.tool, JSON.stringify(run.inputs), JSON.stringify(run.parameters), JSON.stringify(run.counts)).lastInsertRowid,
+      );
+      const insEntity = db.prepare('INSERT INTO registry_entities (id, created_run, last_run) VALUES (?, ?, ?)');
+      for (const id of assignment.created) {
+        if (!LINKAGE_ID.test(id)) throw new Error(`not a linkage ID: ${id}`);
+        insEntity.run(id, seq, seq);
+      }
+      const markMerged = db.prepare('UPDATE registry_entities SET merged_into = ?, merged_run = ? WHERE id = ?');
+      const moveMembers = db.prepare('UPDATE registry_members SET entity_id = ? WHERE entity_id = ?');
+      for (const [old, survivor] of assignment.mergedInto) {
+        markMerged.run(survivor, seq, old);
+        moveMembers.run(survivor, old);
+      }
+      const upsert = db.prepare(
+        `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
+      );
+      const touch = db.prepare('UPDATE registry_entities SET last_run = ? WHERE id = ?');
+      const touched = new Set<string>();
+      for (const m of w.members) {
+        upsert.run(m.party, m.recordId, m.entity, seq, seq);
+        touched.add(m.entity);
+      }
+      for (const e of touched) touch.run(seq, e);
+      const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
+      for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
+      const cand = db.prepare('INSERT INTO registry_merge_candidates (run, entity_a, entity_b, score) VALUES (?, ?, ?, ?)');
+      for (const c of w.mergeCandidates ?? []) cand.run(seq, c.a, c.b, c.score);
+      if (w.config) this.setConfig(w.config);
+      const cfg = w.config ?? this.config();
+      if (w.encodings.length > 0) {
+        if (!cfg) throw new P20Error('REGISTRY_DAMAGED', 'encodings to store but no registry configuration', { file: this.location });
+        this.upsertEncodings(w.encodings, seq, cfg);
+      }
+      appendAudit(db, w.audit);
+      return seq;
+    });
+  }
+
+  storeEncodings(run: number, config: RegistryConfig, encodings: readonly EncodingUpdate[]): void {
+    writeTransaction(this.db, () => {
+      const cfg = this.config();
+      if (!cfg) this.setConfig(config);
+      this.upsertEncodings(encodings, run, cfg ?? config);
+    });
+  }
+
+  forget(party: string, recordIds: readonly string[], audit: { fileSha256: string }): ForgetResult {
+    const db = this.db;
+    db.pragma('secure_delete = ON');
+    let result: ForgetResult;
+    try {
+      result = writeTransaction(db, () => {
+        const cfg = this.config();
+        const getRec = db.prepare('SELECT rid, clk, block_keys FROM registry_records WHERE party = ? AND record_id = ?');
+        const delRec = db.prepare('DELETE FROM registry_records WHERE rid = ?');
+        const getMem = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
+        const delMem = db.prepare('DELETE FROM registry_members WHERE party = ? AND record_id = ?');
+        const left = db.prepare('SELECT 1 FROM registry_members WHERE entity_id = ? LIMIT 1');
+        const retire = db.prepare("INSERT OR IGNORE INTO registry_retired (id, retired_at, reason) VALUES (?, ?, 'forgotten')");
+        const affected = new Set<string>();
+        let removed = 0;
+        let unknown = 0;
+        for (const id of new Set(recordIds)) {
+          const rec = getRec.get(party, id) as { rid: number; clk: Buffer; block_keys: Buffer | null } | undefined;
+          const ent = getMem.get(party, id) as string | undefined;
+          if (!rec && ent === undefined) {
+            unknown++;
+            continue;
+          }
+          if (rec) {
+            if (cfg) this.deleteBandKeys(rec.rid, new Uint8Array(rec.clk), blobU32(rec.block_keys), cfg);
+            delRec.run(rec.rid);
+          }
+          if (ent !== undefined) {
+            delMem.run(party, id);
+            affected.add(ent);
+          }
+          removed++;
+        }
+        const retired: string[] = [];
+        const now = new Date().toISOString();
+        for (const e of [...affected].sort()) {
+          if (left.get(e)) continue;
+          retire.run(e, now);
+          retired.push(e);
+        }
+        appendAudit(db, { type: 'registry-forget', detail: { party, records: removed, unknown, file: audit.fileSha256, retiredEntities: retired.length } });
+        return { removed, unknown, retired };
+      });
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+    // the old page images live on in the WAL until a checkpoint: write them back (zeroed) and truncate it
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  *exportParty(party: string): Iterable<{ recordId: string; entity: string }> {
+    for (const r of this.db.prepare('SELECT record_id, entity_id FROM registry_members WHERE party = ? ORDER BY record_id').iterate(party) as IterableIterator<{ record_id: string; entity_id: string }>) {
+      yield { recordId: r.record_id, entity: this.resolve(r.entity_id) };
+    }
+  }
+
+  rekey(config: RegistryConfig, encodings: readonly EncodingUpdate[], audit: { type: string; detail: Record<string, unknown> }): RekeyResult {
+    const db = this.db;
+    return writeTransaction(db, () => {
+      const member = db.prepare('SELECT 1 FROM registry_members WHERE party = ? AND record_id = ?');
+      const unknown = encodings.filter((e) => !member.get(e.party, e.recordId));
+      if (unknown.length > 0) {
+        throw new P20Error(
+          'REGISTRY_REKEY_UNKNOWN',
+          `${unknown.length} record(s) of party "${unknown[0]!.party}" are not registered; a key rotation re-encodes registered records only (link new records after it)`,
+          { file: this.location },
+        );
+      }
+      db.exec('DELETE FROM registry_band_keys');
+      const upd = db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, block_keys = ? WHERE party = ? AND record_id = ?');
+      const ins = db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, block_keys, run) VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM registry_runs))');
+      const ridOf = db.prepare('SELECT rid FROM registry_records WHERE party = ? AND record_id = ?').pluck();
+      const pending: { keys: readonly number[]; rid: number }[] = [];
+      const seen = new Set<string>();
+      for (const e of encodings) {
+        const k = `${e.party}\u0000${e.recordId}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const bk = u32Blob(e.blockKeys);
+        const ev = e.evidence ? Buffer.from(e.evidence) : null;
+        const changed = upd.run(Buffer.from(e.clk), ev, e.presence, bk, e.party, e.recordId).changes;
+        if (changed === 0) ins.run(e.party, e.recordId, Buffer.from(e.clk), ev, e.presence, bk);
+        pending.push({ keys: e.bandKeys, rid: ridOf.get(e.party, e.recordId) as number });
+      }
+      const stored = db.prepare('SELECT COUNT(*) FROM registry_records').pluck().get() as number;
+      if (stored !== seen.size) {
+        const missing = db.prepare('SELECT party, COUNT(*) AS n FROM registry_records GROUP BY party').all() as { party: string; n: number }[];
+        const given = new Map<string, number>();
+        for (const k of seen) {
+          const p = k.slice(0, k.indexOf('\u0000'));
+          given.set(p, (given.get(p) ?? 0) + 1);
+        }
+        const short = missing.filter((m) => (given.get(m.party) ?? 0) < m.n).map((m) => `${m.party}: ${m.n - (given.get(m.party) ?? 0)} of ${m.n}`);
+        throw new P20Error(
+          'REGISTRY_REKEY_INCOMPLETE',
+          `a key rotation must re-encode every registered record, but some were not given (${short.join('; ')}); nothing was changed (forget withdrawn records first)`,
+          { file: this.location },
+        );
+      }
+      this.setConfig(config);
+      this.insertBandKeys(pending);
+      appendAudit(db, audit);
+      return { records: seen.size, parties: [...new Set(encodings.map((e) => e.party))].sort() };
+    });
+  }
+
+  history(entity?: string): HistoryEvent[] {
+    return registryHistory(this.db, entity);
+  }
+
+  mergeCandidates(): { runId: string; a: string; b: string; score: number }[] {
+    return this.db
+      .prepare('SELECT r.run_id AS runId, c.entity_a AS a, c.entity_b AS b, c.score AS score FROM registry_merge_candidates c JOIN registry_runs r ON r.seq = c.run ORDER BY c.id')
+      .all() as { runId: string; a: string; b: string; score: number }[];
+  }
+
+  close(): void {
+    if (this.owns) this.db.close();
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The match model's own account of a link run, for the quality report: the
+ * run report's optional `model` section (what `p20link link` writes when it
+ * links with the Fellegi–Sunter model: m and u per comparison level, the
+ * prior, the decision point, the expected precision and recall computed
+ * from the model's own match probabilities, the match-weight histogram and
+ * EM's convergence). No ground truth goes into any of it, so it is there for
+ * every real run; with a truth sample the report sets the measured figures
+ * beside it (`expectedVsMeasured`).
+ *
+ * The section is read structurally (every number checked) so that a
+ * hand-kept partial run report is held to the same shape as the linker's.
+ * The linker may write one model for the whole run or one per party pair;
+ * both are read into a list of `ModelSection`s.
+ */
+import { P20Error } from '../errors.js';
+import type { PairCounts, QualityResult } from './quality.js';
+
+export interface ModelLevel {
+  label: string;
+  /** P(level | match) */
+  m: number;
+  /** P(level | non-match) */
+  u: number;
+  /** log2(m/u): the level's match weight. */
+  weight: number;
+}
+
+export interface ModelComparison {
+  name: string;
+  levels: ModelLevel[];
+}
+
+/** The run report's model section (one model), as protocols/link-report.schema.json defines it. */
+export interface ModelSummary {
+  comparisons: ModelComparison[];
+  /** Prior: the share of candidate pairs that are matches. */
+  lambda: number;
+  decision: { probability: number; weight: number };
+  /** From the model's own probabilities, no truth. */
+  expected: { precision: number; recall: number; links: number };
+  /** Per match-probability band [from, to). */
+  bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
+  /** Match-weight histogram: pairs with lo <= weight < hi. */
+  histogram: { lo: number; hi: number; pairs: number }[];
+  em: { iterations: number; converged: boolean };
+}
+
+/** One fitted model of a run: global, or for one party pair. */
+export interface ModelSection {
+  /** "all parties" or "k12 ~ wages". */
+  label: string;
+  /** Set for a per-party-pair model. */
+  parties?: [string, string];
+  summary: ModelSummary;
+}
+
+/** Prior match weight: log2(λ / (1 − λ)), the weight a pair starts from before any comparison. */
+export function priorWeight(lambda: number): number {
+  return Math.log2(lambda / (1 - lambda));
+}
+
+/** Match probability of a total match weight w (prior included): 2^w / (1 + 2^w). */
+export function probabilityOfWeight(w: number): number {
+  return 1 / (1 + 2 ** -w);
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+class Reader {
+  constructor(readonly file: string) {}
+  fail(field: string, what: string): never {
+    throw new P20Error('REPORT_RUN', `${field} ${what}`, { file: this.file, field });
+  }
+  obj(v: unknown, field: string): Obj {
+    return isObj(v) ? v : this.fail(field, 'must be an object');
+  }
+  arr(v: unknown, field: string): unknown[] {
+    return Array.isArray(v) ? v : this.fail(field, 'must be an array');
+  }
+  num(v: unknown, field: string, lo = -Infinity, hi = Infinity): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return this.fail(field, 'must be a finite number');
+    if (v < lo || v > hi) return this.fail(field, `must be between ${lo} and ${hi}`);
+    return v;
+  }
+  count(v: unknown, field: string): number {
+    const n = this.num(v, field, 0);
+    return Number.isInteger(n) ? n : this.fail(field, 'must be a whole number');
+  }
+  str(v: unknown, field: string): string {
+    return typeof v === 'string' ? v : this.fail(field, 'must be a string');
+  }
+  bool(v: unknown, field: string): boolean {
+    return typeof v === 'boolean' ? v : this.fail(field, 'must be true or false');
+  }
+}
+
+function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
+  const o = r.obj(v, at);
+  const comparisons = r.arr(o.comparisons, `${at}.comparisons`).map((c, i) => {
+    const co = r.obj(c, `${at}.comparisons.${i}`);
+    const name = r.str(co.name, `${at}.comparisons.${i}.name`);
+    const levels = r.arr(co.levels, `${at}.comparisons.${i}.levels`).map((l, j) => {
+      const f = `${at}.comparisons.${i}.levels.${j}`;
+      const lo = r.obj(l, f);
+      const m = r.num(lo.m, `${f}.m`, 0, 1);
+      const u = r.num(lo.u, `${f}.u`, 0, 1);
+      const weight = lo.weight === undefined && m > 0 && u > 0 ? Math.log2(m / u) : r.num(lo.weight, `${f}.weight`);
+      return { label: r.str(lo.label, `${f}.label`), m, u, weight };
+    });
+    return { name, levels };
+  });
+  const dec = r.obj(o.decision, `${at}.decision`);
+  const exp = r.obj(o.expected, `${at}.expected`);
+  const em = r.obj(o.em, `${at}.em`);
+  return {
+    comparisons,
+    lambda: r.num(o.lambda, `${at}.lambda`, 0, 1),
+    decision: { probability: r.num(dec.probability, `${at}.decision.probability`, 0, 1), weight: r.num(dec.weight, `${at}.decision.weight`) },
+    expected: {
+      precision: r.num(exp.precision, `${at}.expected.precision`, 0, 1),
+      recall: r.num(exp.recall, `${at}.expected.recall`, 0, 1),
+      links: r.num(exp.links, `${at}.expected.links`, 0),
+    },
+    bands: r.arr(o.bands, `${at}.bands`).map((b, i) => {
+      const f = `${at}.bands.${i}`;
+      const bo = r.obj(b, f);
+      return { from: r.num(bo.from, `${f}.from`, 0, 1), to: r.num(bo.to, `${f}.to`, 0, 1), pairs: r.count(bo.pairs, `${f}.pairs`), expectedPrecision: r.num(bo.expectedPrecision, `${f}.expectedPrecision`, 0, 1) };
+    }),
+    histogram: r.arr(o.histogram, `${at}.histogram`).map((b, i) => {
+      const f = `${at}.histogram.${i}`;
+      const bo = r.obj(b, f);
+      return { lo: r.num(bo.lo, `${f}.lo`), hi: r.num(bo.hi, `${f}.hi`), pairs: r.count(bo.pairs, `${f}.pairs`) };
+    }),
+    em: { iterations: r.count(em.iterations, `${at}.em.iterations`), converged: r.bool(em.converged, `${at}.em.converged`) },
+  };
+}
+
+/** The two parties of a per-pair model entry, under any of the names a run report may use. */
+function partiesOf(o: Obj): [string, string] | undefined {
+  if (typeof o.partyA === 'string' && typeof o.partyB === 'string') return [o.partyA, o.partyB];
+  if (Array.isArray(o.parties) && o.parties.length === 2 && o.parties.every((p) => typeof p === 'string')) return o.parties as [string, string];
+  return undefined;
+}
+
+function section(r: Reader, v: unknown, at: string): ModelSection {
+  const o = r.obj(v, at);
+  // a per-pair entry may hold the summary itself or under "model"/"summary"
+  const inner = isObj(o.model) ? o.model : isObj(o.summary) ? o.summary : o;
+  const innerAt = inner === o ? at : `${at}.${isObj(o.model) ? 'model' : 'summary'}`;
+  const parties = partiesOf(o);
+  const summary = readSummary(r, inner, innerAt);
+  return parties ? { label: `${parties[0]} ~ ${parties[1]}`, parties, summary } : { label: 'all parties', summary };
+}
+
+/**
+ * The model sections of a parsed run report (or hand-kept partial report):
+ * none when it has no `model` key. One model for the run (`model` is a
+ * ModelSummary), one per party pair (`model` is a list of entries naming
+ * their parties as partyA/partyB), or both (`model.global` / `model.overall`
+ * beside `model.partyPairs` / `model.byPartyPair` / `model.pairs`).
+ * Refused with REPORT_RUN, file and field when a number is missing or out of range.
+ */
+export function modelSectionsOf(report: unknown, file: string): ModelSection[] {
+  if (!isObj(report) || report.model === undefined || report.model === null) return [];
+  const r = new Reader(file);
+  const m = report.model;
+  if (Array.isArray(m)) return m.map((e, i) => section(r, e, `model.${i}`));
+  const o = r.obj(m, 'model');
+  if (o.comparisons !== undefined) return [section(r, o, 'model')];
+  const out: ModelSection[] = [];
+  for (const k of ['global', 'overall', 'all']) if (o[k] !== undefined) out.push({ ...section(r, o[k], `model.${k}`), label: 'all parties' });
+  for (const k of ['partyPairs', 'byPartyPair', 'pairs']) {
+    if (o[k] !== undefined) out.push(...r.arr(o[k], `model.${k}`).map((e, i) => section(r, e, `model.${k}.${i}`)));
+  }
+  if (out.length === 0) r.fail('model', 'holds no model (expected comparisons, or a list of per-party-pair models)');
+  return out;
+}
+
+/** The model's expectation beside what the truth sample measured, for one model section. */
+export interface ExpectedVsMeasured {
+  label: string;
+  expected: { precision: number; recall: number; links: number };
+  /** Measured against the truth sample over the same party pair(s). */
+  measured: { precision: number; recall: number; links: number; truePairs: number };
+}
+
+/** Match each model section with the measured quality of its party pair (a global model: all pairs). */
+export function expectedVsMeasured(sections: readonly ModelSection[], q: QualityResult): ExpectedVsMeasured[] {
+  const out: ExpectedVsMeasured[] = [];
+  const m = (c: PairCounts) => ({ precision: c.precision, recall: c.recall, links: c.linkedPairs, truePairs: c.truePairs });
+  for (const s of sections) {
+    let c: PairCounts | undefined = q;
+    if (s.parties) {
+      const [a, b] = [...s.parties].sort() as [string, string];
+      c = q.byPartyPair.find((p) => p.parties[0] === a && p.parties[1] === b);
+    }
+    if (c) out.push({ label: s.label, expected: s.summary.expected, measured: m(c) });
+  }
+  return out;
+}

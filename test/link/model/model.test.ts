@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { splitmix32Stream } from '../../../src/util/prng.js';
+import {
+  NULL_LEVEL,
+  enforceMonotone,
+  fitModel,
+  matchProbabilities,
+  matchWeights,
+  modelSummary,
+  diceLevel,
+  type ComparisonDef,
+  type ComparisonVectors,
+  type FittedModel,
+} from '../../../src/link/model/index.js';
+
+const defs: ComparisonDef[] = [
+  { name: 'a', levels: ['hi', 'mid', 'lo'] },
+  { name: 'b', levels: ['hi', 'mid', 'lo'] },
+  { name: 'c', levels: ['hi', 'mid', 'mid2', 'lo'] },
+  { name: 'd', levels: ['hi', 'lo'] },
+];
+const M = [
+  [0.85, 0.1, 0.05],
+  [0.7, 0.2, 0.1],
+  [0.6, 0.25, 0.1, 0.05],
+  [0.9, 0.1],
+];
+const U = [
+  [0.02, 0.08, 0.9],
+  [0.05, 0.15, 0.8],
+  [0.01, 0.04, 0.15, 0.8],
+  [0.2, 0.8],
+];
+
+function draw(rnd: () => number, p: number[]): number {
+  let x = rnd() / 2 ** 32;
+  for (let l = 0; l < p.length; l++) {
+    x -= p[l]!;
+    if (x < 0) return l;
+  }
+  return p.length - 1;
+}
+
+/** n pairs, a share lambda of matches, levels drawn independently from M (matches) or U; nulls with probability pNull. */
+function simulate(seed: number, n: number, lambda: number, pNull = 0): { v: ComparisonVectors; truth: Uint8Array } {
+  const rnd = splitmix32Stream(seed);
+  const K = defs.length;
+  const levels = new Uint8Array(n * K);
+  const truth = new Uint8Array(n);
+  for (let p = 0; p < n; p++) {
+    const match = rnd() / 2 ** 32 < lambda;
+    truth[p] = match ? 1 : 0;
+    for (let k = 0; k < K; k++) {
+      levels[p * K + k] = pNull > 0 && rnd() / 2 ** 32 < pNull ? NULL_LEVEL : draw(rnd, (match ? M : U)[k]!);
+    }
+  }
+  return { v: { defs, count: n, levels }, truth };
+}
+
+describe('fitModel (EM with u from random pairs)', () => {
+  it('recovers known m, u and λ from simulated comparison vectors', () => {
+    const cand = simulate(1, 60_000, 0.3, 0.1).v;
+    const random = simulate(2, 200_000, 0).v;
+    const model = fitModel(cand, random);
+    expect(model.converged).toBe(true);
+    expect(model.lambda).toBeGreaterThan(0.28);
+    expect(model.lambda).toBeLessThan(0.32);
+    for (let k = 0; k < defs.length; k++) {
+      for (let l = 0; l < defs[k]!.levels.length; l++) {
+        expect(Math.abs(model.m[k]![l]! - M[k]![l]!)).toBeLessThan(0.02);
+        expect(Math.abs(model.u[k]![l]! - U[k]![l]!)).toBeLessThan(0.01);
+      }
+    }
+    expect(model.pooled).toBeUndefined();
+  });
+
+  it('fits one prior per group when the pairs carry groups (m and u shared)', () => {
+    const a = simulate(3, 30_000, 0.5).v;
+    const b = simulate(4, 30_000, 0.05).v;
+    const cand: ComparisonVectors = {
+      defs,
+      count: a.count + b.count,
+      levels: new Uint8Array([...a.levels, ...b.levels]),
+      group: Uint16Array.from({ length: a.count + b.count }, (_, p) => (p < a.count ? 0 : 1)),
+      groupCount: 2,
+    };
+    const model = fitModel(cand, simulate(5, 200_000, 0).v);
+    expect(model.lambdas![0]!).toBeGreaterThan(0.47);
+    expect(model.lambdas![0]!).toBeLessThan(0.53);
+    expect(model.lambdas![1]!).toBeGreaterThan(0.04);
+    expect(model.lambdas![1]!).toBeLessThan(0.065);
+    expect(model.lambda).toBeCloseTo((model.lambdas![0]! + model.lambdas![1]!) / 2, 6);
+  });
+
+  it('classifies the simulated pairs well (the model separates matches)', () => {
+    const { v, truth } = simulate(6, 20_000, 0.2);
+    const model = fitModel(v, simulate(7, 100_000, 0).v);
+    const p = matchProbabilities(model, v);
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < v.count; i++) {
+      if (p[i]! >= 0.5 && truth[i]) tp++;
+      else if (p[i]! >= 0.5) fp++;
+      else if (truth[i]) fn++;
+    }
+    expect(tp / (tp + fp)).toBeGreaterThan(0.9);
+    expect(tp / (tp + fn)).toBeGreaterThan(0.9);
+  });
+
+  it('refuses inconsistent vectors', () => {
+    const v = simulate(8, 10, 0.5).v;
+    expect(() => fitModel({ ...v, count: 11 }, v)).toThrow(/levels for 11 pairs/);
+    const bad = { ...v, levels: v.levels.slice() };
+    bad.levels[3] = 7;
+    expect(() => fitModel(bad, v)).toThrow(/level 7/);
+  });
+});
+
+const modelArb = fc
+  .array(fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: 2, maxLength: 6 }), { minLength: 1, maxLength: 4 })
+  .chain((rows) =>
+    fc.record({
+      rows: fc.constant(rows),
+      urows: fc.tuple(...rows.map((r) => fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: r.length, maxLength: r.length }))),
+      lambda: fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+    }),
+  )
+  .map(({ rows, urows, lambda }): FittedModel => {
+    const norm = (r: number[]) => {
+      const t = r.reduce((a, b) => a + b, 0);
+      return r.map((x) => x / t);
+    };
+    return {
+      defs: rows.map((r, k) => ({ name: `c${k}`, levels: r.map((_, l) => `l${l}`) })),
+      lambda,
+      m: rows.map(norm),
+      u: (urows as number[][]).map(norm),
+      iterations: 1,
+      converged: true,
+    };
+  });
+
+describe('weights', () => {
+  it('enforceMonotone: weights never rise as agreement falls; sums of m unchanged', () => {
+    fc.assert(
+      fc.property(modelArb, (raw) => {
+        const model = enforceMonotone(raw);
+        for (let k = 0; k < model.m.length; k++) {
+          const w = model.m[k]!.map((m, l) => Math.log2(m / model.u[k]![l]!));
+          for (let l = 1; l < w.length; l++) expect(w[l]!).toBeLessThanOrEqual(w[l - 1]! + 1e-9);
+          expect(model.m[k]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+        }
+      }),
+    );
+  });
+
+  it('EM weights are monotone in the agreement level', () => {
+    const model = fitModel(simulate(9, 5_000, 0.1, 0.2).v, simulate(10, 20_000, 0).v);
+    for (let k = 0; k < defs.length; k++) {
+      for (let l = 1; l < defs[k]!.levels.length; l++) {
+        expect(Math.log2(model.m[k]![l]! / model.u[k]![l]!)).toBeLessThanOrEqual(Math.log2(model.m[k]![l - 1]! / model.u[k]![l - 1]!));
+      }
+    }
+  });
+
+  it('a null level contributes zero weight', () => {
+    fc.assert(
+      fc.property(modelArb, fc.nat(), (raw, pick) => {
+        const model = enforceMonotone(raw);
+        const K = model.defs.length;
+        const levels = new Uint8Array(2 * K);
+        for (let k = 0; k < K; k++) levels[k] = levels[K + k] = (pick + k) % model.defs[k]!.levels.length;
+        const k0 = pick % K;
+        levels[K + k0] = NULL_LEVEL;
+        const w = matchWeights(model, { defs: model.defs, count: 2, levels });
+        const l0 = levels[k0]!;
+        expect(w[0]! - w[1]!).toBeCloseTo(Math.log2(model.m[k0]![l0]! / model.u[k0]![l0]!), 9);
+        // all null: the prior alone
+        const none = matchWeights(model, { defs: model.defs, count: 1, levels: new Uint8Array(K).fill(NULL_LEVEL) });
+        expect(none[0]!).toBeCloseTo(Math.log2(model.lambda / (1 - model.lambda)), 9);
+      }),
+    );
+  });
+
+  it('probabilities are in [0, 1] and monotone in the weight', () => {
+    fc.assert(
+      fc.property(modelArb, fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (raw, seeds) => {
+        const model = enforceMonotone(raw);
+        const K = model.defs.length;
+        const levels = new Uint8Array(seeds.length * K);
+        seeds.forEach((s, p) => {
+          for (let k = 0; k < K; k++) levels[p * K + k] = (s >> (k * 3)) % (model.defs[k]!.levels.length + 1) === model.defs[k]!.levels.length ? NULL_LEVEL : (s >> (k * 3)) % model.defs[k]!.levels.length;
+        });
+        const v = { defs: model.defs, count: seeds.length, levels };
+        const w = matchWeights(model, v);
+        const p = matchProbabilities(model, v);
+        const order = [...w.keys()].sort((a, b) => w[a]! - w[b]!);
+        for (let x = 0; x < order.length; x++) {
+          expect(p[order[x]!]!).toBeGreaterThanOrEqual(0);
+          expect(p[order[x]!]!).toBeLessThanOrEqual(1);
+          if (x > 0) expect(p[order[x]!]!).toBeGreaterThanOrEqual(p[order[x - 1]!]!);
+        }
+      }),
+    );
+  });
+});
+
+describe('modelSummary', () => {
+  it('expected precision, recall and links from the probabilities; bands and histogram count every pair', () => {
+    const model: FittedModel = { defs: [{ name: 'x', levels: ['hi', 'lo'] }], lambda: 0.5, m: [[0.9, 0.1]], u: [[0.1, 0.9]], iterations: 3, converged: true };
+    // weights: 3 pairs at +3 (p = 8/9), 1 at -3 (p = 1/9)
+    const weights = Float64Array.from([3, 3, 3, -3]);
+    const s = modelSummary(model, weights, 0.5);
+    expect(s.expected.links).toBe(3);
+    expect(s.expected.precision).toBeCloseTo(8 / 9, 9);
+    expect(s.expected.recall).toBeCloseTo((3 * 8) / 9 / ((3 * 8) / 9 + 1 / 9), 9);
+    expect(s.decision.weight).toBe(0);
+    expect(s.bands.reduce((t, b) => t + b.pairs, 0)).toBe(4);
+    expect(s.histogram.reduce((t, b) => t + b.pairs, 0)).toBe(4);
+    expect(s.histogram[0]).toEqual({ lo: -3, hi: -2, pairs: 1 });
+    expect(s.histogram[s.histogram.length - 1]).toEqual({ lo: 3, hi: 4, pairs: 3 });
+    expect(s.comparisons[0]!.levels[0]!.weight).toBeCloseTo(Math.log2(9), 9);
+    expect(s.em).toEqual({ iterations: 3, converged: true });
+  });
+
+  it('diceLevel bands', () => {
+    expect([1, 0.95, 0.9, 0.88, 0.8, 0.6, 0.59, 0].map((d) => diceLevel(d))).toEqual([0, 0, 1, 1, 2, 3, 4, 4]);
+  });
+});
