@@ -775,9 +775,10 @@ async function stepPlain(dir: string): Promise<StepResult> {
   }
   const candV: ComparisonVectors = { defs: PLAIN_DEFS, count: total, levels, group, groupCount: PARTY_PAIRS.length };
   const randV: ComparisonVectors = { defs: PLAIN_DEFS, count: rn, levels: rl.subarray(0, rn * K) };
-  const model = fitModel(candV, randV);
+  const model = fitModel(candV, randV, process.env.P20_QUALITY_PLAIN_U === "em" ? { u: "em" } : {});
   const prob = matchProbabilities(model, candV);
-  // resolve: pairs at match probability >= 0.5, most probable first, at most 2 records of a party per cluster
+  if (process.env.P20_QUALITY_DEBUG) process.stderr.write(`${JSON.stringify({ lambdas: model.lambdas, m: model.m, u: model.u, pooled: model.pooled }, null, 1)}\n`);
+  // resolve: pairs at match probability >= 0.5, most probable first (one-to-one across parties, duplicates joined by their own links)
   const offsets = [0, parties[0]!.n, parties[0]!.n + parties[1]!.n];
   const N = offsets[2]! + parties[2]!.n;
   const accepted: number[] = [];
@@ -814,8 +815,13 @@ async function stepPlain(dir: string): Promise<StepResult> {
     const ra = find(offsets[p]! + a);
     const rb = find(offsets[q]! + b);
     if (ra === rb) continue;
+    // two records of one party join a cluster only through a link between them (a duplicate), and at most two
     let ok = true;
-    for (let k = 0; k < 3; k++) if (count[ra * 3 + k]! + count[rb * 3 + k]! > 2) ok = false;
+    for (let k = 0; k < 3; k++) {
+      const ca = count[ra * 3 + k]!;
+      const cb = count[rb * 3 + k]!;
+      if (ca + cb > 2 || (ca > 0 && cb > 0 && !(p === k && q === k))) ok = false;
+    }
     if (!ok) continue;
     parent[rb] = ra;
     for (let k = 0; k < 3; k++) count[ra * 3 + k]! += count[rb * 3 + k]!;

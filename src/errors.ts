@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   CSV_ROW_WIDTH: { kind: 'input', meaning: 'a CSV row has more or fewer fields than the header' },
   CSV_UNTERMINATED_QUOTE: { kind: 'input', meaning: 'a quoted CSV field is never closed' },
   DEMO_OUT: { kind: 'input', meaning: 'the demo output directory is not the demo\'s own' },
+  ENCODE_UNHARDENED: { kind: 'input', meaning: 'the schema has no p20link.hardening section and unhardened (clkhash-compatible) encoding was not opted into' },
   ENCODED_CLK: { kind: 'input', meaning: 'an encoded record\'s CLK is not valid base64 or has the wrong length' },
   ENCODED_DUPLICATE_ID: { kind: 'input', meaning: 'an encoded file has the same record id twice' },
   ENCODED_EMPTY: { kind: 'input', meaning: 'an encoded file is empty' },

@@ -21,6 +21,7 @@ interface EncodeArgs {
   trim?: boolean;
   'date-range'?: string;
   force?: boolean;
+  'allow-unhardened'?: boolean;
 }
 
 /** p20link encode: thin layer over src/encode/pipeline.ts encodeFile(). */
@@ -55,6 +56,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('trim', { type: 'boolean', describe: 'trim spaces around unquoted values and header names (for ", "-separated files); --no-trim turns the schema\'s trimming off' })
       .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing output / rejects file (default: refuse)' })
+      .option('allow-unhardened', { type: 'boolean', default: false, describe: 'encode with a schema that has no p20link.hardening section (clkhash-compatible; a linker can re-identify many names: docs/hardening.md; warns)' })
       .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else cores - 1, from 1 to 8)' })
       .strict() as unknown as Argv<EncodeArgs>,
   handler: async (a) => {
@@ -69,6 +71,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       onBadRow: a['on-bad-row'],
       onBadField: a['on-bad-field'],
       force: a.force === true,
+      allowUnhardened: a['allow-unhardened'] === true,
       ...(a.absent ? { absent: a.absent.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...(a.delimiter !== undefined || a.trim !== undefined ? { csv: defined({ delimiter: a.delimiter, trim: a.trim }) } : {}),
       ...(a['date-range'] !== undefined ? { dateRange: parseDateRangeArg(a['date-range']) } : {}),

@@ -10,7 +10,10 @@ interface LinkArgs {
   'review-threshold'?: number;
   blocking?: string;
   schema?: string;
-  'max-per-party': number;
+  'max-per-party'?: number;
+  model?: 'fs' | 'dice';
+  'match-probability'?: number;
+  deduplicated?: string[];
   truth?: string;
   workers?: number;
   'max-pairs'?: number;
@@ -42,19 +45,26 @@ export function linkSummary(report: LinkRunReport): string {
   const c = report.counts;
   const p = report.parameters;
   const above = report.partyPairs.reduce((s, x) => s + x.aboveThreshold, 0);
+  const fs = p.model === 'fs';
   const lines = [
     `run ${report.runId}: ${num(c.records)} records from ${report.parties.length} parties`,
     ...report.parties.map((x) => `  ${x.party}: ${num(x.records)} records, ${num(x.linked)} linked, ${num(x.singletons)} unlinked -> ${x.output}`),
     `  clusters: ${num(c.clusters)} (${Object.entries(report.clusterSizes)
       .map(([k, v]) => `${num(v)} of size ${k}`)
       .join(', ')})`,
-    `  pairs proposed by blocking: ${num(c.candidates)}; compared: ${num(c.compared)}`,
-    `  pairs scoring at or above the threshold ${p.threshold}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`,
+    fs ? `  candidate pairs (CLK and evidence blocking): ${num(c.candidates)}` : `  pairs proposed by blocking: ${num(c.candidates)}; compared: ${num(c.compared)}`,
+    fs
+      ? `  pairs with match probability at or above ${p.matchProbability}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`
+      : `  pairs scoring at or above the threshold ${p.threshold}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`,
     p.maxPerParty === 1
       ? `  pairs not linked because one of the records already had a better link: ${num(c.refusedLinks)}`
       : `  pairs not linked because the cluster would hold more than ${p.maxPerParty} records of one party: ${num(c.refusedLinks)}`,
   ];
-  if (p.reviewThreshold !== null) lines.push(`  review band [${p.reviewThreshold}, ${p.threshold}): ${num(c.reviewPairs)} pairs -> review.csv`);
+  if (p.reviewThreshold !== null) lines.push(`  review band [${p.reviewThreshold}, ${fs ? p.matchProbability : p.threshold})${fs ? ' (match probability)' : ''}: ${num(c.reviewPairs)} pairs -> review.csv`);
+  if (report.model) {
+    const e = report.model.expected;
+    lines.push(`  model: expected precision ${e.precision.toFixed(4)}, expected recall ${e.recall.toFixed(4)} (from its own probabilities, no truth)`);
+  }
   if (report.registry.store) {
     const r = report.registry;
     lines.push(`  registry ${r.store}: ${num(r.kept)} kept, ${num(r.new)} new, ${num(r.merged)} merged, ${num(r.split)} split`);
@@ -81,22 +91,29 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('threshold', { type: 'number', describe: 'Match threshold on the Dice score (0, 1] [default: schema hint, else 0.8]' })
       .option('review-threshold', { type: 'number', describe: 'List pairs scoring in [this, threshold) in review.csv for clerical review' })
       .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
-      .option('max-per-party', { type: 'number', default: 1, describe: 'Most records of one party in one cluster (raise if a file holds duplicates)' })
+      .option('max-per-party', { type: 'number', describe: 'Most records of one party in one cluster [default: 1 with --model dice; 5 with --model fs for parties not declared --deduplicated]' })
+      .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: fs when the inputs carry evidence, else dice]' })
+      .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability reaches this, in (0, 1) [default: 0.5]' })
+      .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
       .option('max-pairs', { type: 'number', describe: 'Refuse the run when more pairs than this reach the (review) threshold in one pair of files, rather than run out of memory (default 100,000,000; ~24 bytes each)' })
       .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
       .example('$0 link k12.enc college.enc wage.enc --out results --store linker.db', 'Link three agencies, keeping stable IDs in linker.db')
-      .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review') as never,
+      .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review')
+      .example('$0 link k12.enc college.enc wage.enc --out r --deduplicated wage', 'Match model; the wage file is known to hold each person once') as never,
   handler: async (argv) => {
     const inputs = applyPartyOverrides(argv.inputs, argv.party);
     // defaults (schema hints, else built-in) are resolved by the library: src/schema/link-settings.ts
     const report = await linkFiles({
       inputs,
       outDir: argv.out,
-      maxPerParty: argv['max-per-party'],
       ...defined({
+        maxPerParty: argv['max-per-party'],
+        model: argv.model,
+        matchProbability: argv['match-probability'],
+        deduplicated: argv.deduplicated,
         schema: argv.schema,
         threshold: argv.threshold,
         reviewThreshold: argv['review-threshold'],

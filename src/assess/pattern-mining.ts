@@ -59,7 +59,8 @@ const PURE = 0.9;
 /** Soft closure: a record holds the itemset with this share of its positions set. */
 const SOFT_HAS = 0.85;
 const MIN_PATTERN = 4;
-const MAX_PATTERN = 120;
+/** Greedy steps before an itemset must be pure. */
+const MAX_GROW = 30;
 const MAX_PATTERNS = 500;
 const MAX_SEEDS = 4000;
 /** A victim "has" an aligned token with this share of its positions set. */
@@ -191,7 +192,7 @@ export function minePatterns(clks: readonly Uint8Array[], l: number, minCount: n
     for (let i = 0; i < W; i++) R[i] = cols[eligible[a]! * W + i]! & cols[eligible[b]! * W + i]!;
     let r = popAll(R);
     let pure = false;
-    while (P.length < MAX_PATTERN && r >= minCount) {
+    while (P.length < MAX_GROW && r >= minCount) {
       countIn(R, r);
       let best = -1;
       let bestZ = -Infinity;
@@ -211,11 +212,12 @@ export function minePatterns(clks: readonly Uint8Array[], l: number, minCount: n
           best = k;
         }
       }
-      if (bestKeep >= 0 && bestKeepC >= PURE * r && (pure || bestKeepC / r > (p[bestKeep]! + 1) / 2)) {
-        // pure: take the positions every record keeps
+      if (bestKeep >= 0 && bestKeepC >= PURE * r && bestKeepC / r > (p[bestKeep]! + 1) / 2) {
+        // pure: the soft closure below takes the positions its records keep
         pure = true;
-        best = bestKeep;
-      } else if (pure || best < 0 || bestZ < Z_GROW) break;
+        break;
+      }
+      if (best < 0 || bestZ < Z_GROW) break;
       P.push(best);
       inP[best] = 1;
       const col = eligible[best]! * W;

@@ -17,6 +17,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { foldDiacritics } from '../normalize/text.js';
 import { parseDate, DATE_LAYOUTS } from '../normalize/dates.js';
 import type { BlockingDef } from '../schema/extension.js';
+import { createBlockMac } from './bloom-hash.js';
 
 export const BLOCKING_SALT = 'p20link/blocking/v1';
 export const BLOCKING_INFO = 'blocking key';
@@ -94,6 +95,7 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
 /** Computes the keyed blocking values of one record (memoized per key on the feature value). */
 export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueFor: (feature: string) => string) => string[] {
   const kb = deriveBlockingKey(secret);
+  const mac = createBlockMac(kb); // keyedBlockValue with the key state computed once
   const caches = defs.map(() => new Map<string, string>());
   return (valueFor) =>
     defs.map((def, i) => {
@@ -101,7 +103,7 @@ export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]):
       const cache = caches[i]!;
       let out = cache.get(value);
       if (out === undefined) {
-        out = keyedBlockValue(kb, def.name, plainBlockValue(def, value));
+        out = mac(def.name, plainBlockValue(def, value));
         if (cache.size >= 1 << 16) cache.clear();
         cache.set(value, out);
       }

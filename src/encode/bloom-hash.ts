@@ -251,3 +251,38 @@ export class BlakeHasher {
     return vals;
   }
 }
+
+const utf8 = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * hex(first 16 bytes of HMAC-SHA256(key, UTF-8(name + "\0" + plain))), the
+ * keyed blocking value (src/encode/blocking-keys.ts defines it); "" for an
+ * empty plain value. The HMAC key state is computed once (kernel slot, or a
+ * @noble/hashes HMAC cloned per call), not per value.
+ */
+export function createBlockMac(key: Uint8Array, useKernel = true): (name: string, plain: string) => string {
+  const k = useKernel ? hashKernel() : null;
+  const base = hmac.create(sha256, key);
+  const work = base.clone();
+  const digest = new Uint8Array(32);
+  let ref: SlotRef | undefined;
+  const hex = (d: Uint8Array): string => {
+    let s = '';
+    for (let i = 0; i < 16; i++) s += HEX[d[i]!];
+    return s;
+  };
+  return (name, plain) => {
+    if (plain === '') return '';
+    const msg = `${name}\0${plain}`;
+    if (k !== null && 3 * msg.length <= KERNEL_LIMITS.tokenBytes) {
+      if (ref === undefined || ref.gen !== k.gen) ref = k.hmacSha256Slot(key);
+      const { written } = utf8.encodeInto(msg, k.tokBytes);
+      return hex(k.hmacSha256(ref.slot, written));
+    }
+    base._cloneInto(work);
+    work.update(utf8.encode(msg));
+    work.digestInto(digest);
+    return hex(digest);
+  };
+}

@@ -1,7 +1,8 @@
 /**
  * The CLK encoder's keyed hashing kernel (WebAssembly, compiled from
  * src/link/kernel/assembly/clk-hash.ts by `npm run build:wasm`): clkhash's keyed
- * BLAKE2b and HMAC-SHA1 / HMAC-MD5 with the keyed state computed once per
+ * BLAKE2b and HMAC-SHA1 / HMAC-MD5 (and HMAC-SHA256 for the keyed blocking
+ * values) with the keyed state computed once per
  * feature key ("slots") and the bit positions of a whole feature value
  * computed in one call. One instance per thread, created on first use; its
  * memory is its own (about 7 MiB) and never grows.
@@ -15,6 +16,7 @@
 import { blake2b } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { HASH_WASM_BASE64 } from './hash-wasm-bytes.js';
 
 interface HashExports {
@@ -33,6 +35,8 @@ interface HashExports {
   blakeDigest(slot: number, len: number): void;
   doubleBits(slot: number, nTok: number, L: number, prevent: number): number;
   blakeBits(slot0: number, nTok: number, L: number): number;
+  hmacSha256Key(slot: number, key: number, len: number): void;
+  hmacSha256(slot: number, len: number): void;
 }
 
 /** Minimal typings (the project's lib settings carry no WebAssembly declarations). */
@@ -122,6 +126,21 @@ export class HashKernel {
     return { slot: s, gen: this.gen };
   }
 
+  /** A slot keyed with HMAC-SHA256 key `key` (longer than 64 bytes: hashed first, as HMAC does). */
+  hmacSha256Slot(key: Uint8Array): SlotRef {
+    const k = key.length > 64 ? sha256(key) : key;
+    const s = this.alloc(1);
+    this.mem.set(k, this.keyArea);
+    this.x.hmacSha256Key(s, this.keyArea, k.length);
+    return { slot: s, gen: this.gen };
+  }
+
+  /** HMAC-SHA256 of the first `len` bytes of tokBytes (the caller wrote them): a view of the 32-byte digest, valid until the next kernel call. */
+  hmacSha256(slot: number, len: number): Uint8Array {
+    this.x.hmacSha256(slot, len);
+    return this.mem.subarray(this.statePtr, this.statePtr + 32);
+  }
+
   /** [h1, h2] of one token (its bytes at most tokenBytes long). */
   doubleIndices(slot: number, tok: Uint8Array, L: number): [number, number] {
     this.tokBytes.set(tok, 0);
@@ -173,7 +192,10 @@ function selfTest(k: HashKernel): boolean {
   ] as const) {
     const b = k.blakeSlots(ka, 2);
     const h = k.hmacSlot(ka, kb);
+    const h256 = k.hmacSha256Slot(kb);
     for (const m of msgs) {
+      k.tokBytes.set(m, 0);
+      if (!same(k.hmacSha256(h256.slot, m.length), hmac(sha256, kb, m))) return false;
       for (let j = 0; j < 2; j++) {
         const salt = new Uint8Array(16);
         salt[0] = 0x30 + j;

@@ -5,9 +5,13 @@
  *   extension), clkhash-compatible CLK, keyed blocking values → encoded file
  *   (temp file, renamed on success).
  *
- * Rows are encoded in batches, by worker threads when there is more than one
- * worker; batches are written strictly in input order, so the output does not
- * depend on the number of workers. A bad row stops the run (default) or goes
+ * On the main thread (workers 0) the CSV is streamed and encoded in batches.
+ * With workers, the main thread only finds split points (record boundaries,
+ * src/io/csv.ts csvSplitPoints) and each worker reads, parses, normalizes and
+ * encodes its own byte range of the file and hands back finished output
+ * bytes; ranges are written strictly in input order and their relative line
+ * numbers made the file's, so the output (and every message) does not depend
+ * on the number of workers. A bad row stops the run (default) or goes
  * to a rejects file; nothing is dropped silently, and the summary counts
  * read / encoded / rejected rows. With badField "missing" a bad value of a
  * feature is encoded as missing instead (counted per feature). Features the
@@ -20,7 +24,7 @@ import { dirname, resolve } from 'node:path';
 import { lstat, stat } from 'node:fs/promises';
 import { fsError, P20Error } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
-import { csvLine, openCsv } from '../io/csv.js';
+import { csvLine, csvSplitPoints, openCsv } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { createEncodedWriter, EncodedRecordSerializer, type EncodedBody, type EncodedWriter } from '../format/encoded-file.js';
 import { PARTY_NAME } from '../format/party.js';
@@ -34,7 +38,8 @@ import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
 import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
-import type { WorkerSetup } from './worker.js';
+import type { ErrorCode, ErrorHint } from '../errors.js';
+import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
 
 /** Rows per batch handed to a worker. */
@@ -77,6 +82,8 @@ export interface EncodeOptions {
   dateRange?: { min: string; max: string } | 'none';
   /** Replace an existing output / rejects file (default: refuse). */
   force?: boolean;
+  /** Encode with a schema that has no p20link.hardening section (clkhash-compatible, open to the attacks of docs/attacks.md; CLI --allow-unhardened). Default: refuse. */
+  allowUnhardened?: boolean;
   /** Encoded-file body: "text" (default, version 1, JSON lines) or "binary" (version 2: the linker loads it without JSON or base64 parsing). protocols/encoded-file.md. */
   body?: EncodedBody;
   /** Per-feature token/value cache size (default 100,000; 0 = caches off: benchmarks measure the uncached rate). */
@@ -159,35 +166,13 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
   } catch {
     return 0; // openCsv reports the problem
   }
-  // The main thread parses the CSV and writes the output: leave it a core.
-  return Math.max(1, Math.min(availableParallelism() - 1, 8));
+  // Workers parse their own byte ranges; the main thread only splits, checks ids and writes.
+  return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-/** Encodes batches on the main thread or on a pool of workers; results come back in submission order. */
-interface BatchEncoder {
-  submit(rows: string[][]): Promise<BatchResult>;
-  close(): Promise<void>;
-}
-
-function inlineEncoder(setup: RowEncoderSetup, body: EncodedBody): BatchEncoder {
-  const enc = createRowEncoder(setup);
-  const ser = new EncodedRecordSerializer(body, enc.l);
-  const features = setup.schema.features.length;
-  return {
-    submit: async (rows) => encodeBatch(enc, rows, ser, features),
-    close: async () => {},
-  };
-}
-
-function workerPool(setup: RowEncoderSetup, body: EncodedBody, n: number): BatchEncoder {
-  const pool = new WorkerPool<string[][], BatchResult>(workerUrl(import.meta.url, './worker.js'), n, {
-    name: 'encode worker',
-    workerData: { kind: 'p20link-encode', setup, body } satisfies WorkerSetup,
-  });
-  return {
-    submit: (rows) => pool.request(rows),
-    close: () => pool.close(),
-  };
+/** Bytes per worker range: about 8 ranges per worker, 256 KiB to 4 MiB. */
+function rangeTarget(size: number, workers: number): number {
+  return Math.max(256 << 10, Math.min(4 << 20, Math.ceil(size / (8 * workers))));
 }
 
 const REJECT_COLUMNS = ['rejected_line', 'rejected_column', 'rejected_reason'];
@@ -238,6 +223,14 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const policy = checkOptions(opts);
   const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, { ...(opts.absent ? { absent: opts.absent } : {}), ...(opts.csv ? { csv: opts.csv } : {}) });
+  if (ext.hardening === undefined && opts.allowUnhardened !== true) {
+    throw new P20Error(
+      'ENCODE_UNHARDENED',
+      'the schema has no p20link.hardening section: its encodings are clkhash-compatible, and a linker holding a similar plaintext population can re-identify many names from them (docs/hardening.md); encode with it only with the allow-unhardened option',
+      { ...(typeof opts.schema === 'string' ? { file: opts.schema } : {}), field: 'p20link.hardening' },
+      { hint: { id: 'use-option', option: 'allow-unhardened' } },
+    );
+  }
   const dateChecks = resolveDateChecks(ext, schema, opts.dateRange, opts.createdAt);
   const file = opts.input;
   const progress = opts.progress ?? silentProgress;
@@ -259,10 +252,10 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
   const nWorkers = await chooseWorkers(opts);
   const body: EncodedBody = opts.body ?? 'text';
-  const encoder = nWorkers === 0 ? inlineEncoder(setup, body) : workerPool(setup, body, nWorkers);
 
   let writer: EncodedWriter | undefined;
   let rejects: AtomicFile | undefined;
+  let pool: WorkerPool<RangeTask, RangeResult> | undefined;
   let read = 0;
   let encoded = 0;
   let rejected = 0;
@@ -281,7 +274,6 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       blockColumns: ext.blocking.map((b) => b.name),
       passColumns: ext.passThrough,
       ...(ext.absent && ext.absent.length > 0 ? { absentFeatures: ext.absent } : {}),
-      ...evidenceHeader(ext),
     }, opts.body !== undefined ? { body: opts.body } : {});
     seenIds = createIdSet({ near: opts.output });
     if (policy === 'reject') {
@@ -289,11 +281,12 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       await rejects.write(csvLine([...REJECT_COLUMNS, ...header]));
     }
 
-    const handle = async (lines: number[], rows: string[][], res: BatchResult) => {
+    /** One batch or range of rows, in input order: `lineOf(i)` the file line of row i, `fieldsOf(f)` the fields of the f-th bad row. */
+    const handle = async (lineOf: (i: number) => number, fieldsOf: (f: number) => readonly string[], n: number, res: BatchResult) => {
       let k = 0;
       let f = 0;
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i]!;
+      for (let i = 0; i < n; i++) {
+        const line = lineOf(i);
         if (res.ok[i] === 1) {
           const id = res.ids[k++]!;
           const prev = seenIds!.add(id, line);
@@ -305,16 +298,17 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
             });
           }
         } else {
-          const r = res.failures[f++]!;
+          const r = res.failures[f]!;
           if (policy === 'reject') {
-            await rejects!.write(csvLine([String(line), r.column, r.reason, ...rows[i]!]));
+            await rejects!.write(csvLine([String(line), r.column, r.reason, ...fieldsOf(f)]));
             rejected++;
           } else {
             throw new P20Error('ENCODE_BAD_ROW', r.reason, { file, line, field: r.column }, { hint: { id: 'bad-row', option: 'on-bad-row' } });
           }
+          f++;
         }
       }
-      // The batch's good rows, already serialized (by a worker or inline), in input order.
+      // The good rows, already serialized (by a worker or inline), in input order.
       await writer!.writeEncoded(res.bytes, res.ids.length);
       encoded += res.ids.length;
       ones += res.ones;
@@ -322,23 +316,45 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       progress.update(read);
     };
 
-    const inflight: { lines: number[]; rows: string[][]; results: Promise<BatchResult> }[] = [];
-    const maxInflight = Math.max(2, nWorkers * 3);
-    for await (const batch of table.batches) {
-      const lines = batch.map((r) => r.line);
-      const rows = batch.map((r) => r.fields);
-      read += batch.length;
-      const results = encoder.submit(rows);
-      results.catch(() => {}); // awaited in order below
-      inflight.push({ lines, rows, results });
-      while (inflight.length >= maxInflight) {
-        const b = inflight.shift()!;
-        await handle(b.lines, b.rows, await b.results);
+    if (nWorkers === 0) {
+      // Main thread: stream the CSV, encode batch by batch.
+      const enc = createRowEncoder(setup);
+      const ser = new EncodedRecordSerializer(body, enc.l);
+      const features = setup.schema.features.length;
+      for await (const batch of table.batches) {
+        read += batch.length;
+        const rows = batch.map((r) => r.fields);
+        const res = encodeBatch(enc, rows, ser, features);
+        await handle((i) => batch[i]!.line, (f) => rows[res.failures[f]!.index]!, batch.length, res);
       }
-    }
-    while (inflight.length > 0) {
-      const b = inflight.shift()!;
-      await handle(b.lines, b.rows, await b.results);
+    } else {
+      // Workers: each parses and encodes its own byte range; results are handled in order.
+      table.close();
+      const size = (await stat(file)).size;
+      pool = new WorkerPool<RangeTask, RangeResult>(workerUrl(import.meta.url, './worker.js'), nWorkers, {
+        name: 'encode worker',
+        workerData: { kind: 'p20link-encode', setup, body, input: resolve(file), file, csv: { delimiter: ext.csv.delimiter, trim: ext.csv.trim } } satisfies WorkerSetup,
+      });
+      let lineBase = 0; // file line = relative line + lineBase
+      const handleRange = async (res: RangeResult) => {
+        read += res.rows;
+        const base = lineBase;
+        await handle((i) => res.lines[i]! + base, (f) => res.badFields[f]!, res.rows, res);
+        if (res.error) {
+          const loc = res.error.location;
+          throw new P20Error(res.error.code as ErrorCode, res.error.detail, { ...loc, ...(loc.line !== undefined ? { line: loc.line + base } : {}) }, res.error.hint !== undefined ? { hint: res.error.hint as ErrorHint } : {});
+        }
+        lineBase += res.nextLine - 1;
+      };
+      const inflight: Promise<RangeResult>[] = [];
+      const maxInflight = 2 * nWorkers + 1;
+      for (const [start, end] of csvSplitPoints(file, rangeTarget(size, nWorkers))) {
+        const p = pool.request({ start, end, header: start === 0 });
+        p.catch(() => {}); // awaited in order below
+        inflight.push(p);
+        while (inflight.length >= maxInflight) await handleRange(await inflight.shift()!);
+      }
+      while (inflight.length > 0) await handleRange(await inflight.shift()!);
     }
     if (read === 0) {
       throw new P20Error('ENCODE_NO_ROWS', 'the file has a header but no data rows; nothing to encode', { file, line: 2 });
@@ -357,7 +373,8 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     throw writeError(e, opts.output, opts.rejectsFile);
   } finally {
     seenIds?.close();
-    await encoder.close();
+    table.close();
+    await pool?.close();
     progress.finish();
   }
   return {

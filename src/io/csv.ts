@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { P20Error, fsError } from '../errors.js';
 
@@ -49,12 +49,23 @@ export interface CsvOptions {
    * take for a formula (see neutraliseFormula). Default true.
    */
   formulaPrefix?: boolean;
+  /**
+   * The text is the start of the file: a leading BOM is skipped (default
+   * true). False for a byte range that starts mid-file (openCsvRange).
+   */
+  fileStart?: boolean;
+  /** Physical line number of the first character (default 1). */
+  startLine?: number;
+  /** Called once the input is exhausted, with the line number after the last record. */
+  onEnd?: (nextLine: number) => void;
 }
 
 export interface CsvTable {
   header: string[];
   /** Batches of data records (header excluded). */
   batches: AsyncIterable<CsvRecord[]>;
+  /** Stop reading: closes the file without reading the rest (after the header, e.g. when workers read byte ranges). */
+  close(): void;
 }
 
 const UTF8_BOM = '\uFEFF';
@@ -113,9 +124,9 @@ function countNewlines(buf: Uint8Array, end: number): number {
 }
 
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
-async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace = false): AsyncGenerator<string> {
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace = false, fileStart = true): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
-  let first = true;
+  let first = fileStart;
   let linesBefore = 0;
   for await (const chunk of source) {
     if (typeof chunk === 'string') {
@@ -162,8 +173,8 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
 
   let buf = '';
   let pos = 0;
-  let line = 1; // physical line of buf[pos]
-  let firstChunk = true;
+  let line = opts.startLine ?? 1; // physical line of buf[pos]
+  let firstChunk = opts.fileStart ?? true;
   let batch: CsvRecord[] = [];
   let eof = false;
   // Position of the next '"' in buf at or after the current record (-1: none in buf, -2: unknown).
@@ -343,6 +354,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
     }
     if (pos >= buf.length && eof) break;
   }
+  opts.onEnd?.(line);
   if (batch.length > 0) yield batch;
 }
 
@@ -378,7 +390,7 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
   // Opened only after the stat above succeeded (a stream on a missing file would raise an unhandled error).
   const source: AsyncIterable<Buffer | string> =
     typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
-  const gen = parseCsv(decodeUtf8(source, file, opts.invalidUtf8 === 'replace'), { ...opts, file });
+  const gen = parseCsv(decodeUtf8(source, file, opts.invalidUtf8 === 'replace'), { ...opts, file, fileStart: true, startLine: 1 });
   const it = gen[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || first.value.length === 0) {
@@ -416,7 +428,96 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
       yield check(n.value);
     }
   }
-  return { header, batches: batches() };
+  return {
+    header,
+    batches: batches(),
+    close: () => {
+      if (typeof input === 'string') (source as ReturnType<typeof createReadStream>).destroy();
+    },
+  };
+}
+
+/**
+ * Parse the records of bytes [start, end) of a CSV file, which must begin at
+ * a record boundary (0, or a split point from csvSplitPoints). Line numbers
+ * count from `opts.startLine` (default 1) at `start`; `onEnd` receives the
+ * line after the range, so a caller that parses consecutive ranges (the
+ * encoder's workers) turns relative lines into the file's. The range at 0
+ * skips a BOM; the header is the caller's to drop. Streams (bounded memory).
+ */
+export function openCsvRange(path: string, start: number, end: number, opts: Omit<CsvOptions, 'fileStart'>): AsyncGenerator<CsvRecord[]> {
+  const source: AsyncIterable<Buffer> =
+    end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }) : (async function* () {})();
+  return parseCsv(decodeUtf8(source, opts.file, opts.invalidUtf8 === 'replace', start === 0), { ...opts, fileStart: start === 0 });
+}
+
+/**
+ * Split points of a CSV file for parallel parsing: byte offsets just after a
+ * line feed that ends a record, about `target` bytes apart, yielded as
+ * consecutive ranges [start, end) covering the whole file. A line feed ends
+ * a record when an even number of quote bytes precede it in the range (RFC
+ * 4180: a quoted field's line break sits after an odd number, and "" inside
+ * a quoted field counts twice), so quoted line breaks never split a record.
+ * Quote and line-feed bytes never occur inside UTF-8 multi-byte sequences.
+ * A malformed file (a quote inside an unquoted field) can misplace later
+ * split points only after the record the parser refuses anyway; a range
+ * without any even split point grows to the end of the file. Reads the file
+ * with native byte searches in 1 MiB windows; holds one window in memory.
+ */
+export function* csvSplitPoints(path: string, target: number): Generator<[number, number]> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const W = 1 << 20;
+    const buf = Buffer.allocUnsafe(W);
+    const quotes: number[] = [];
+    let start = 0;
+    while (start < size) {
+      let from = Math.min(size, start + Math.max(1, target)); // look for a split at or after here
+      if (from >= size) {
+        yield [start, size];
+        return;
+      }
+      // Quote parity from `start` up to `from`.
+      let parity = 0;
+      for (let p = start; p < from; ) {
+        const n = readSync(fd, buf, 0, Math.min(W, from - p), p);
+        if (n <= 0) break;
+        for (let i = buf.indexOf(0x22, 0); i >= 0 && i < n; i = buf.indexOf(0x22, i + 1)) parity ^= 1;
+        p += n;
+      }
+      // The first line feed at or after `from` with even parity.
+      let end = size;
+      while (from < size) {
+        const n = readSync(fd, buf, 0, Math.min(W, size - from), from);
+        if (n <= 0) break;
+        quotes.length = 0;
+        for (let i = buf.indexOf(0x22, 0); i >= 0 && i < n; i = buf.indexOf(0x22, i + 1)) quotes.push(i);
+        let q = 0;
+        let found = -1;
+        for (let i = buf.indexOf(0x0a, 0); i >= 0 && i < n; i = buf.indexOf(0x0a, i + 1)) {
+          while (q < quotes.length && quotes[q]! < i) {
+            parity ^= 1;
+            q++;
+          }
+          if (parity === 0) {
+            found = i;
+            break;
+          }
+        }
+        if (found >= 0) {
+          end = from + found + 1;
+          break;
+        }
+        parity ^= (quotes.length - q) & 1;
+        from += n;
+      }
+      yield [start, end];
+      start = end;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

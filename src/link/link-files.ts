@@ -25,8 +25,8 @@ import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun
 import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './registry/incremental-run.js';
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
-import { candidatePairs, randomPairs } from './model/candidates.js';
-import { compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
+import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
 import { matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
@@ -142,7 +142,7 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
   const deduplicated = [...new Set(opts.deduplicated ?? [])];
   for (const d of deduplicated) {
     if (!headers.some((h) => h.party === d)) {
-      throw new P20Error('LINK_OPTION', `deduplicated names party "${d}", which is not one of the inputs (${headers.map((h) => h.party).join(', ')})`, { field: 'deduplicated' });
+      throw new P20Error('LINK_OPTION', `the deduplicated option names party "${d}", which is not one of the inputs (${headers.map((h) => h.party).join(', ')})`, { field: 'deduplicated' }, { hint: { id: 'use-option', option: 'deduplicated' } });
     }
   }
   let maxPerParty: number;
@@ -155,7 +155,9 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
     maxPerParty = opts.maxPerParty ?? DEFAULT_FS_MAX_PER_PARTY;
   } else {
     checkThresholds(s.threshold, s.reviewThreshold);
-    if (deduplicated.length > 0) throw new P20Error('LINK_OPTION', 'declaring a party deduplicated needs the match model (model fs); with Dice scoring use max-per-party', { field: 'deduplicated' });
+    if (deduplicated.length > 0) {
+      throw new P20Error('LINK_OPTION', 'the deduplicated option needs the match model (fs); Dice scoring keeps every party 1:1 unless max-per-party is raised', { field: 'deduplicated' }, { hint: { id: 'use-option', option: 'deduplicated' } });
+    }
     maxPerParty = opts.maxPerParty ?? 1;
   }
   const capOf = headers.map((h) => (deduplicated.includes(h.party) ? 1 : maxPerParty));
@@ -339,8 +341,14 @@ function edgeScore(weight: number): number {
 /** Stage 2, match model: candidates per party pair (and within parties that may hold duplicates), one model fitted over all of them. */
 async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entities: (string | undefined)[][] | undefined, prog: (label: string) => Progress, laps: Laps): Promise<Scored> {
   const P = L.parties.length;
-  const plan: ComparisonPlan = comparisonPlan(L.parties[0]!);
+  // levels and candidate floors relative to what unrelated records share (the first two parties' random pairs)
+  const rp0 = randomPairs(L.parties[0]!.count, L.parties[1]!.count, false, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED - 1);
+  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
   const K = plan.defs.length;
+  const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
+  const floors = [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...(L.parties[0]!.evidence ?? []).map((_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];
+  // the CLK pass uses the blocking asked for; without one, the model's LSH (the schema's hint is tuned for Dice scoring)
+  const clkBlocking = opts.blocking !== undefined ? s.blocking : MODEL_LSH;
   const out: Scored = { edges: new EdgeList(), reviewEdges: new EdgeList(), hist: emptyHistogram(), pairStats: [], pairIndex: new Map(), blockingTrue: 0, blockingKept: 0 };
   const jobs: [number, number][] = [];
   for (let i = 0; i < P; i++) {
@@ -355,7 +363,8 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     const B = i === j ? null : L.parties[j]!;
     const p = prog(`candidates ${A.name} x ${(B ?? A).name}`);
     const c = await candidatePairs(A, B, {
-      blocking: s.blocking,
+      blocking: clkBlocking,
+      floors,
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
       progress: p,
@@ -402,7 +411,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   vecs.length = 0;
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
-  const model = fitModel(cand, random);
+  const model = fitModel(cand, random, { u: process.env.P20LINK_MODEL_U === 'random' ? 'random' : 'em' });
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);

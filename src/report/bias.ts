@@ -257,7 +257,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
   // evaluation only: which of this party's records have a true counterpart in another party, and which were linked to one
   let hasCounterpart: Set<string> | undefined;
   let recalled: ((id: string) => boolean) | undefined;
-  const exact = opts.otherLinks !== undefined && opts.otherLinks.some((l) => l.party !== opts.links.party);
+  const exact = opts.otherLinks?.some((l) => l.party !== opts.links.party) ?? false;
   if (opts.truth) {
     const members = new Map<string, { party: string; id: string }[]>();
     for (const t of opts.truth) {

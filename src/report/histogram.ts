@@ -68,7 +68,7 @@ export function asBins(h: unknown): HistogramBin[] | undefined {
   if (h !== null && typeof h === 'object') {
     const o = h as Record<string, unknown>;
     const counts = Array.isArray(o.counts) ? (o.counts as unknown[]) : undefined;
-    if (counts && counts.every((c) => num(c) !== undefined)) {
+    if (counts?.every((c) => num(c) !== undefined)) {
       const edges = (Array.isArray(o.edges) ? o.edges : Array.isArray(o.bounds) ? o.bounds : undefined) as unknown[] | undefined;
       if (edges && edges.length === counts.length + 1 && edges.every((e) => num(e) !== undefined)) {
         return counts.map((c, i) => ({ lo: edges[i] as number, hi: edges[i + 1] as number, count: c as number }));

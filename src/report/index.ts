@@ -73,7 +73,7 @@ export async function runQualityReport(o: QualityReportOptions): Promise<Quality
       runReportPath === undefined
         ? 'nothing to report: no truth file, and no run report with the match model\'s section'
         : 'nothing to report: no truth file, and the run report has no model section (the run did not link with the match model)',
-      runReportPath === undefined ? { file: o.linksDir } : { file: runReportPath, field: 'model' },
+      { file: runReportPath ?? o.linksDir },
       { hint: { id: 'paren-option', option: 'truth' } },
     );
   }

@@ -10,41 +10,17 @@
  *
  * The section is read structurally (every number checked) so that a
  * hand-kept partial run report is held to the same shape as the linker's.
- * The linker may write one model for the whole run or one per party pair;
- * both are read into a list of `ModelSection`s.
+ * The linker writes one model for the whole run (m and u shared, a prior per
+ * party pair in `priors`); a list of per-party-pair models is read too.
+ * Either way the result is a list of `ModelSection`s.
  */
 import { P20Error } from '../errors.js';
 import type { PairCounts, QualityResult } from './quality.js';
+import type { ModelSummary } from '../format/run-report.js';
 
-export interface ModelLevel {
-  label: string;
-  /** P(level | match) */
-  m: number;
-  /** P(level | non-match) */
-  u: number;
-  /** log2(m/u): the level's match weight. */
-  weight: number;
-}
-
-export interface ModelComparison {
-  name: string;
-  levels: ModelLevel[];
-}
-
-/** The run report's model section (one model), as protocols/link-report.schema.json defines it. */
-export interface ModelSummary {
-  comparisons: ModelComparison[];
-  /** Prior: the share of candidate pairs that are matches. */
-  lambda: number;
-  decision: { probability: number; weight: number };
-  /** From the model's own probabilities, no truth. */
-  expected: { precision: number; recall: number; links: number };
-  /** Per match-probability band [from, to). */
-  bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
-  /** Match-weight histogram: pairs with lo <= weight < hi. */
-  histogram: { lo: number; hi: number; pairs: number }[];
-  em: { iterations: number; converged: boolean };
-}
+export type { ModelSummary };
+export type ModelComparison = ModelSummary['comparisons'][number];
+export type ModelLevel = ModelComparison['levels'][number];
 
 /** One fitted model of a run: global, or for one party pair. */
 export interface ModelSection {
@@ -134,6 +110,15 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       return { lo: r.num(bo.lo, `${f}.lo`), hi: r.num(bo.hi, `${f}.hi`), pairs: r.count(bo.pairs, `${f}.pairs`) };
     }),
     em: { iterations: r.count(em.iterations, `${at}.em.iterations`), converged: r.bool(em.converged, `${at}.em.converged`) },
+    ...(o.priors === undefined
+      ? {}
+      : {
+          priors: r.arr(o.priors, `${at}.priors`).map((p, i) => {
+            const f = `${at}.priors.${i}`;
+            const po = r.obj(p, f);
+            return { partyA: r.str(po.partyA, `${f}.partyA`), partyB: r.str(po.partyB, `${f}.partyB`), lambda: r.num(po.lambda, `${f}.lambda`, 0, 1) };
+          }),
+        }),
   };
 }
 

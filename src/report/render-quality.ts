@@ -170,6 +170,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     const m = s.summary;
     lines.push(`Match model, ${s.label} (Fellegi-Sunter, m and u fitted by EM on this run's pairs; no ground truth used)`);
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
+    if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(`  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
     lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
     lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}`);
@@ -188,6 +189,9 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
   }
   return lines.join('\n');
 }
+
+/** "k12 ~ wages", or "wages (within the file)" for a party's pairs with itself. */
+const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.partyB ? `${p.partyA} (within the file)` : `${p.partyA} ~ ${p.partyB}`);
 
 const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
 
@@ -227,6 +231,10 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         .join('')}</div>`,
     );
     body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. EM ${m.em.converged ? `converged in ${m.em.iterations} iterations` : `stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.</p>`);
+    if (m.priors && m.priors.length > 0) {
+      body.push('<h4>Prior by party pair</h4>');
+      body.push(htmlTable(['party pair', 'prior λ (share of candidate pairs that match)', 'prior weight'], m.priors.map((p) => [pairLabel(p), p.lambda.toPrecision(4), sgn(priorWeight(p.lambda))]), { numeric: [1, 2] }));
+    }
     body.push('<h4>Match-weight histogram</h4>');
     body.push(weightHistogramSvg(m.histogram, m.decision.weight, m.decision.probability, id()));
     body.push('<h4>Expected precision by match-probability band</h4>');

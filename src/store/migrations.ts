@@ -79,7 +79,7 @@ CREATE TABLE registry_records (
   clk BLOB NOT NULL,
   evidence BLOB,
   presence INTEGER,
-  block_keys BLOB,
+  blocks TEXT,
   run INTEGER NOT NULL REFERENCES registry_runs(seq),
   UNIQUE (party, record_id)
 );

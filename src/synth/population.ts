@@ -187,6 +187,8 @@ export const TWIN_SHARE = 0.015;
 export const SIBLING_SHARE = 0.18;
 /** Share of people of each group with a heritage given name who go by an adopted English name in later records. */
 export const ADOPTED_NAME_SHARE: Partial<Record<Group, number>> = { Asian: 0.35, Hispanic: 0.04, 'Two or more': 0.03 };
+/** `full` realism: share of women with a married surname by their age in the wage year (22-24, 25-27, 28 and over). */
+export const MARRIED_SHARE = { from22: 0.15, from25: 0.32, from28: 0.45 };
 /** Longest chain of siblings followed back (keeps makePerson cheap and bounded). */
 const MAX_FAMILY_DEPTH = 4;
 
@@ -223,6 +225,18 @@ function fullPerson(seed: number, index: number, depth: number): Person {
       const y = p.birth.y + dy;
       p.birth = { y, m: p.birth.m, d: Math.min(p.birth.d, daysInMonth(y, p.birth.m)) };
       p.gradYear += dy;
+    }
+  }
+  // married names: a large share of adult women by the wage year (the basic draw gives 20% from 25, 7% below)
+  if (p.sex === 'F' && p.marriedSurname === undefined) {
+    const age = WAGE_YEAR - p.birth.y;
+    const target = age >= 28 ? MARRIED_SHARE.from28 : age >= 25 ? MARRIED_SHARE.from25 : age >= 22 ? MARRIED_SHARE.from22 : 0.07;
+    const base = age >= 25 ? 0.2 : 0.07;
+    if (target > base && fr.chance((target - base) / (1 - base))) {
+      const src = namesFor(fr, p.group);
+      p.marriedSurname = fr.chance(0.65) ? surnameTable(src).draw(fr) : allSurnames.draw(fr);
+      const r2 = fr.next();
+      p.marriedStyle = r2 < 0.72 ? 'replace' : r2 < 0.94 ? 'hyphen' : 'both';
     }
   }
   const share = ADOPTED_NAME_SHARE[p.group] ?? 0;

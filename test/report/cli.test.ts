@@ -55,6 +55,48 @@ describe('p20link report (CLI)', () => {
     expect((await readdir(dir)).filter((f) => f.includes('p20link-tmp'))).toEqual([]);
   });
 
+  it('report quality without ground truth shows the match model\'s own estimate (text, JSON, HTML)', async () => {
+    const model = resolve(process.cwd(), 'test/fixtures/report/model-run-report.json');
+    const html = join(dir, 'model.html');
+    const r = await run(['report', 'quality', '--links', dir, '--run-report', model, '--html', html]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('expected precision 0.9912  recall 0.9734  links 18362');
+    expect(r.out).toMatch(/decision weight 0\.00 \(match probability 0\.5\): 19830 pairs at or above/);
+    expect(r.out).not.toMatch(/measured|wrong pairs/);
+    const h = await readFile(html, 'utf8');
+    expect(h).toContain('Match-weight histogram with the decision point');
+    expect(h).not.toMatch(/<script|https?:/i);
+    const j = await run(['report', 'quality', '--links', dir, '--run-report', model, '--json']);
+    const parsed = JSON.parse(j.out) as { model: { summary: { expected: { precision: number } } }[]; precision?: number };
+    expect(parsed.model[0]!.summary.expected.precision).toBe(0.9912);
+    expect(parsed.precision).toBeUndefined();
+    // with the truth sample too: measured beside expected
+    const both = await run(['report', 'quality', '--links', dir, '--run-report', model, '--truth', truth]);
+    expect(both.code).toBe(0);
+    expect(both.out).toMatch(/measured precision 1\.0000 +recall 0\.99\d\d/);
+    expect(both.out).toMatch(/precision 1\.0000 {2}recall/);
+  });
+
+  it('report quality with neither ground truth nor a model says what is missing', async () => {
+    const r = await run(['report', 'quality', '--links', dir]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/nothing to report: no truth file, and no run report with the match model's section \(--truth\)/);
+    const r2 = await run(['report', 'quality', '--links', dir, '--run-report', join(dir, 'partial-report.json')]);
+    expect(r2.code).toBe(2);
+    expect(r2.out).toMatch(/partial-report\.json: nothing to report: .*the run report has no model section/);
+  });
+
+  it('report bias --max-gap flags the largest gap between two groups', async () => {
+    const data = resolve(process.cwd(), 'examples/data/k12.csv');
+    const args = ['report', 'bias', '--links', join(dir, 'k12.links.csv'), '--data', data, '--id-column', 'student_id', '--by', 'gender', '--margin', '0.5', '--fail-on-flag'];
+    const strict = await run([...args, '--max-gap', '0']);
+    expect(strict.out).toMatch(/largest link-rate gap: \d+\.\d pt/);
+    const loose = await run([...args, '--max-gap', '0.99']);
+    expect(loose.out).toContain('No gap between two groups above 99.0 pt.');
+    expect(loose.code).toBe(0);
+    expect(strict.code).toBe(strict.out.includes('GAP FLAG') ? 1 : 0);
+  });
+
   it('report bias groups by the named columns and can gate on flags', async () => {
     const data = resolve(process.cwd(), 'examples/data/k12.csv');
     const r = await run(['report', 'bias', '--links', join(dir, 'k12.links.csv'), '--data', data, '--id-column', 'student_id', '--by', 'race_ethnicity,gender', '--by', 'age_band:birth_date', '--as-of', '2026-01-01', '--margin', '0.001', '--fail-on-flag']);

@@ -16,17 +16,36 @@ import type { PartyData } from '../types.js';
  * number of candidates per record bounded.
  */
 
-/** Dice floor of a pass: the CLK pass, and each evidence pass. */
-export const CLK_CANDIDATE_FLOOR = 0.6;
-export const EVIDENCE_CANDIDATE_FLOOR = 0.7;
+/**
+ * Dice floors of the passes, relative to the random-pair baseline b of the
+ * filter (compare.ts, calibratePlan): a pass keeps pairs with Dice ≥
+ * b + floor·(1 − b). The CLK pass takes pairs closer to the baseline (it
+ * carries every field); an evidence pass only pairs where at least that
+ * field pair mostly agrees.
+ */
+export const CLK_CANDIDATE_FLOOR = 0.4;
+export const EVIDENCE_CANDIDATE_FLOOR = 0.5;
+
+/**
+ * LSH of the model's passes when no blocking is given: 64 bands of 16
+ * MinHashes. On diffused filters unrelated records agree on about a third
+ * of their set bits (Jaccard ≈ 0.33), so 16 rows make a chance collision
+ * rare (≈ 1.4·10⁻⁶ of all pairs), while a pair whose filter agrees at Dice
+ * 0.9 (Jaccard 0.82) is proposed with probability ≈ 0.93 and identical
+ * filters always.
+ */
+export const MODEL_LSH: BlockingConfig = { kind: 'lsh', bands: 64, rows: 16 };
 
 export interface CandidateOptions {
+  /** Blocking of the CLK pass. */
   blocking: BlockingConfig;
+  /** Blocking of the evidence passes (default: the LSH or all-pairs parts of `blocking`, else MODEL_LSH). */
+  evidenceBlocking?: BlockingConfig;
+  /** Absolute Dice floor of each pass: the CLK first, then each evidence filter in header order. */
+  floors: readonly number[];
   workers?: number;
   maxPairs?: number;
   progress?: Progress;
-  clkFloor?: number;
-  evidenceFloor?: number;
 }
 
 export interface Candidates {
@@ -47,7 +66,7 @@ function viaFilter(p: PartyData, x: number): PartyData {
 /** The evidence passes' blocking: the run's LSH or all-pairs parts (keys name CLK-side block columns), else the default LSH. */
 function evidenceBlocking(c: BlockingConfig): BlockingConfig {
   const parts = leafParts(c).filter((p) => p.kind === 'lsh' || p.kind === 'none');
-  if (parts.length === 0) return { kind: 'lsh', bands: 64, rows: 8 };
+  if (parts.length === 0) return MODEL_LSH;
   return parts.length === 1 ? parts[0]! : { kind: 'union', parts };
 }
 
@@ -55,10 +74,10 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
   const progress = opts.progress ?? silentProgress;
   const nB = (B ?? A).count;
   const passes: { filter: string; a: PartyData; b: PartyData | null; blocking: BlockingConfig; floor: number }[] = [
-    { filter: 'clk', a: A, b: B, blocking: opts.blocking, floor: opts.clkFloor ?? CLK_CANDIDATE_FLOOR },
+    { filter: 'clk', a: A, b: B, blocking: opts.blocking, floor: opts.floors[0]! },
   ];
-  const evB = evidenceBlocking(opts.blocking);
-  (A.evidence ?? []).forEach((e, x) => passes.push({ filter: e.name, a: viaFilter(A, x), b: B ? viaFilter(B, x) : null, blocking: evB, floor: opts.evidenceFloor ?? EVIDENCE_CANDIDATE_FLOOR }));
+  const evB = opts.evidenceBlocking ?? evidenceBlocking(opts.blocking);
+  (A.evidence ?? []).forEach((e, x) => passes.push({ filter: e.name, a: viaFilter(A, x), b: B ? viaFilter(B, x) : null, blocking: evB, floor: opts.floors[x + 1]! }));
   const keys: Float64Array[] = [];
   const perPass: Candidates['perPass'] = [];
   let proposed = 0;

@@ -1,5 +1,5 @@
 import type { PartyData } from '../types.js';
-import { bandLabels, DICE_BANDS, diceLevel } from './levels.js';
+import { bandLabels, diceLevel } from './levels.js';
 import { matchWeights, probabilityOfWeight } from './predict.js';
 import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
 
@@ -26,8 +26,18 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  * incremental linking) gets the same vectors.
  */
 
-/** Bands of the CLK comparison (more agreement levels: the CLK carries every field). */
-export const CLK_BANDS: readonly number[] = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6];
+/**
+ * Bands are relative to the baseline: the median Dice of random pairs
+ * (unrelated records), measured on each run's own data (calibratePlan). A
+ * band x is the absolute Dice b + x·(1 − b): x = 1 is identical filters,
+ * x = 0 is what unrelated records share. Diffused filters (ELD) sit near
+ * half full, so unrelated records already agree on about half their bits;
+ * relative bands keep the levels meaningful for any filter density, without
+ * re-tuning per schema.
+ */
+export const CLK_BANDS: readonly number[] = [0.94, 0.84, 0.72, 0.6, 0.44, 0.28];
+/** Relative bands of an evidence comparison (see CLK_BANDS). */
+export const EVIDENCE_BANDS: readonly number[] = [0.94, 0.8, 0.6, 0.4, 0.2];
 
 /** Presence features each known comparison rests on. */
 const NEEDS: Record<string, readonly string[]> = {
@@ -39,8 +49,12 @@ const NEEDS: Record<string, readonly string[]> = {
 /** How the comparisons of a set of inputs are computed. */
 export interface ComparisonPlan {
   defs: ComparisonDef[];
-  /** Per comparison: which filter ('clk' or evidence index), its bands, and the presence mask it needs (0 = never null). */
-  parts: { source: number | 'clk'; bands: readonly number[]; needs: number }[];
+  /**
+   * Per comparison: which filter ('clk' or evidence index), its relative
+   * bands, its absolute bands (Dice lower bounds, set by calibratePlan from
+   * the baseline), the baseline, and the presence mask it needs (0 = never null).
+   */
+  parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number }[];
   /** Evidence indices of first_dob and last_dob when both exist (swap-aware comparison), and their comparison indices. */
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
 }
@@ -59,13 +73,13 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     return m;
   };
   if (opts.clk !== false) {
-    defs.push({ name: 'clk', levels: bandLabels(CLK_BANDS) });
-    parts.push({ source: 'clk', bands: CLK_BANDS, needs: 0 });
+    defs.push({ name: 'clk', levels: relLabels(CLK_BANDS) });
+    parts.push({ source: 'clk', rel: CLK_BANDS, bands: CLK_BANDS, baseline: 0, needs: 0 });
   }
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
-    defs.push({ name: e.name, levels: bandLabels(DICE_BANDS) });
-    parts.push({ source: x, bands: DICE_BANDS, needs: mask(NEEDS[e.name]) });
+    defs.push({ name: e.name, levels: relLabels(EVIDENCE_BANDS) });
+    parts.push({ source: x, rel: EVIDENCE_BANDS, bands: EVIDENCE_BANDS, baseline: 0, needs: mask(NEEDS[e.name]) });
   });
   const plan: ComparisonPlan = { defs, parts };
   const fd = ev.findIndex((e) => e.name === 'first_dob');
@@ -74,6 +88,37 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
   }
   return plan;
+}
+
+/** Level labels of relative bands: "≥0.94", …, "<0.2" (fractions of the way from the random-pair baseline to identical). */
+function relLabels(rel: readonly number[]): string[] {
+  return bandLabels(rel);
+}
+
+/**
+ * Set the plan's absolute bands from the baseline of each comparison: the
+ * median Dice over the given random pairs (a[x] of A, b[x] of B). Returns a
+ * new plan; its baselines are part of what a caller must keep to score more
+ * pairs the same way later.
+ */
+export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, a: ArrayLike<number>, b: ArrayLike<number>): ComparisonPlan {
+  const wa = partyWords(A);
+  const wb = partyWords(B);
+  const n = Math.min(a.length, 20_001);
+  const parts = plan.parts.map((part) => {
+    const d = new Float64Array(n);
+    for (let x = 0; x < n; x++) d[x] = part.source === 'clk' ? dice(wa.clk, a[x]!, wb.clk, b[x]!) : dice(wa.ev[part.source]!, a[x]!, wb.ev[part.source]!, b[x]!);
+    d.sort();
+    const base = n > 0 ? d[n >> 1]! : 0;
+    return { ...part, baseline: base, bands: part.rel.map((r) => absoluteDice(base, r)) };
+  });
+  const defs = plan.defs.map((d, k) => ({ name: d.name, levels: bandLabels(parts[k]!.bands.map((x) => Math.round(x * 1000) / 1000)) }));
+  return { ...plan, defs, parts };
+}
+
+/** The absolute Dice of relative level r of a comparison with baseline `base`. */
+export function absoluteDice(base: number, r: number): number {
+  return base + r * (1 - base);
 }
 
 function pop32(x: number): number {

@@ -15,8 +15,11 @@ import type { PartyData } from '../types.js';
  * - keys parts: a full run numbers the compound block values of its inputs
  *   densely; a registry cannot, so the key is a 32-bit FNV-1a hash of the
  *   compound value (already a keyed HMAC value: nothing to reverse). A
- *   record with any of the named values missing gets no key. A hash
- *   collision only adds candidates, which scoring then rejects.
+ *   record with any of the named values missing (or a stored record whose
+ *   file lacked the column) gets no key. A hash collision only adds
+ *   candidates, which scoring then rejects. The registry stores each
+ *   record's keyed block values, so the index can be rebuilt under another
+ *   blocking.
  * An "all pairs" part (none) cannot be indexed: the registry refuses it.
  */
 
@@ -65,20 +68,23 @@ export function persistentBandCount(cfg: BlockingConfig, l: number): number {
   return planOf(cfg, l).nb;
 }
 
-/** The keys-part values of record i of a party (0 = missing), one per keys part. */
-export function blockKeysOf(cfg: BlockingConfig, l: number, p: PartyData, i: number): Uint32Array | null {
-  const plan = planOf(cfg, l);
-  if (plan.keys.length === 0) return null;
-  const out = new Uint32Array(plan.keys.length);
-  plan.keys.forEach((k, x) => {
-    const vals: string[] = [];
-    for (const n of k.names) {
-      const v = p.blocks[n]?.[i] ?? '';
-      if (v === '') return;
-      vals.push(v);
-    }
-    out[x] = fnv1a32(vals.join('\u0000')) || 1;
-  });
+/** Hash of one keys part's compound value (0 = a named value is missing). */
+function keysPartHash(names: readonly string[], get: (name: string) => string): number {
+  const vals: string[] = [];
+  for (const n of names) {
+    const v = get(n);
+    if (v === '') return 0;
+    vals.push(v);
+  }
+  return fnv1a32(vals.join('\u0000')) || 1;
+}
+
+/** The keyed block values of record i (all block columns of its file), or null when the file has none. */
+export function blockValuesOf(p: PartyData, i: number): Record<string, string> | null {
+  const names = Object.keys(p.blocks);
+  if (names.length === 0) return null;
+  const out: Record<string, string> = {};
+  for (const n of names) out[n] = p.blocks[n]![i] ?? '';
   return out;
 }
 
@@ -103,16 +109,15 @@ export function partyBandKeys(cfg: BlockingConfig, p: PartyData, from: number, t
         out[i * nb + b] = empty ? NaN : b * TWO32 + u32[i * nb + b]!;
       }
     }
-    const bk = blockKeysOf(cfg, l, p, from + i);
-    plan.keys.forEach((k, x) => {
-      const v = bk![x]!;
+    for (const k of plan.keys) {
+      const v = keysPartHash(k.names, (name) => p.blocks[name]?.[from + i] ?? '');
       out[i * nb + k.band] = v === 0 ? NaN : k.band * TWO32 + v;
-    });
+    }
   }
 }
 
-/** Band keys of one stored record (unpadded CLK + stored keys-part values), e.g. to remove it from the index. */
-export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, blockKeys: Uint32Array | null): number[] {
+/** Band keys of one stored record (unpadded CLK + keyed block values), e.g. to remove it from the index or to re-index. */
+export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, blocks: Record<string, string> | null): number[] {
   const plan = planOf(cfg, l);
   const nb = plan.nb;
   const stride = strideFor(l);
@@ -128,9 +133,9 @@ export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, 
       for (let k = 0; k < part.bands; k++) out.push((part.bandOffset + k) * TWO32 + u32[part.bandOffset + k]!);
     }
   }
-  plan.keys.forEach((k, x) => {
-    const v = blockKeys?.[x] ?? 0;
+  for (const k of plan.keys) {
+    const v = keysPartHash(k.names, (name) => blocks?.[name] ?? '');
     if (v !== 0) out.push(k.band * TWO32 + v);
-  });
+  }
   return out;
 }

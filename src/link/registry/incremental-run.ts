@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { P20Error } from '../../errors.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
@@ -9,7 +10,7 @@ import { LINKS_HEADER } from '../../format/links.js';
 import { REVIEW_FILE, REVIEW_HEADER, reviewRow } from '../../format/review.js';
 import { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, runReportText, type LinkRunReport, type ReportInput } from '../../format/run-report.js';
 import { resolveLinkSettings } from '../../schema/link-settings.js';
-import { isAllPairs, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from '../blocking/config.js';
+import { formatBlockingSpec, isAllPairs, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from '../blocking/config.js';
 import { fileSha256, loadParty, readInputHeaders } from '../load.js';
 import type { LinkFilesOptions } from '../link-files.js';
 import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
@@ -34,9 +35,10 @@ import type { RegistryConfig } from './storage.js';
 export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'>): boolean {
   if (opts.store === undefined) return false;
   if (opts.inputs.length === 1) return true;
+  if (!existsSync(opts.store)) return false;
   let db: Db | undefined;
   try {
-    db = openLinkerStore(opts.store);
+    db = openLinkerStore(opts.store, { readOnly: true });
     return db.prepare('SELECT EXISTS (SELECT 1 FROM registry_records)').pluck().get() === 1;
   } catch {
     return false; // the full run reports the store's problem itself
@@ -81,15 +83,21 @@ async function stageOutputs(plan: IncrementPlan, outDir: string, s: IncrementSet
   return { parties, review: f.name };
 }
 
-/** The settings of an increment: the registry's when it has them (a different blocking is refused), else the options / schema hints / defaults. */
+/**
+ * The settings of an increment. Without a schema or explicit options the
+ * registry's stored settings apply; options given (or a schema's link hints,
+ * with --schema) override them, as in a full run. A blocking other than the
+ * one the index was built with is applied by rebuilding the index first
+ * (docs/registry.md).
+ */
 async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | undefined, headers: { file: string; header: { schemaFingerprint: string } }[]): Promise<IncrementSettings> {
   const given = opts.blocking === undefined ? undefined : typeof opts.blocking === 'string' ? parseBlockingSpec(opts.blocking) : opts.blocking;
   if (given) validateBlockingConfig(given);
   let blocking: BlockingConfig;
   let threshold: number;
   let reviewThreshold: number | undefined;
-  if (cfg) {
-    blocking = parseBlockingSpec(cfg.blocking);
+  if (cfg && opts.schema === undefined) {
+    blocking = given ?? parseBlockingSpec(cfg.blocking);
     threshold = opts.threshold ?? cfg.scoring.threshold;
     reviewThreshold = opts.reviewThreshold ?? (opts.threshold === undefined ? (cfg.scoring.reviewThreshold ?? undefined) : undefined);
   } else {
@@ -107,7 +115,6 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
   if (reviewThreshold !== undefined && !(reviewThreshold > 0 && reviewThreshold < threshold)) {
     throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
   }
-  if (given && cfg) checkAgainstRegistry(cfg, [], given);
   if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
   return {
     blocking,
@@ -133,6 +140,11 @@ export async function linkIncremental(opts: LinkFilesOptions): Promise<LinkRunRe
     const cfg = storage.config();
     checkAgainstRegistry(cfg, headers);
     const s = await incrementSettings(opts, cfg, headers);
+    if (cfg && formatBlockingSpec(s.blocking) !== cfg.blocking) {
+      const p = prog('rebuild the blocking index');
+      storage.reindex({ ...cfg, blocking: formatBlockingSpec(s.blocking) });
+      p.finish();
+    }
     const prevOutput = await claimOutDir(opts.outDir, db, storePath);
     const timings: Record<string, number> = {};
     let t0 = performance.now();

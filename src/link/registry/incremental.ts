@@ -7,7 +7,7 @@ import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
 import { assignIds, type Assignment } from './assign.js';
-import { blockKeysOf, partyBandKeys, persistentBandCount } from './band-keys.js';
+import { blockValuesOf, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 
 /**
@@ -68,7 +68,7 @@ export interface IncrementPairStat {
 
 export interface IncrementPlan {
   config: RegistryConfig;
-  /** True when this increment sets the registry configuration (first encodings stored). */
+  /** True when this increment sets the registry configuration (first encodings stored, or other scoring settings). */
   newConfig: boolean;
   basedOn: number;
   parties: PartyData[];
@@ -170,7 +170,7 @@ export function encodingUpdates(p: PartyData, blocking: BlockingConfig): Encodin
       const k = keys[i * nb + b]!;
       if (!Number.isNaN(k)) bandKeys.push(k);
     }
-    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence: evidenceOf(p, i), presence: presenceOf(p, i), blockKeys: blockKeysOf(blocking, p.header.l, p, i), bandKeys });
+    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence: evidenceOf(p, i), presence: presenceOf(p, i), blocks: blockValuesOf(p, i), bandKeys });
   }
   return out;
 }
@@ -210,7 +210,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   checkAgainstRegistry(stored, parties.map((p) => ({ file: p.file, header: p.header })), s.blocking);
   const first = parties[0]!;
   for (const p of parties.slice(1)) checkAgainstRegistry(registryConfigFor(first.header, s), [{ file: p.file, header: p.header }]);
-  const config = stored ?? registryConfigFor(first.header, s);
+  const config = stored ? { ...stored, scoring: registryConfigFor(stored, s).scoring } : registryConfigFor(first.header, s);
   const blocking = parseBlockingSpec(config.blocking);
   const l = config.l;
   const stride = strideFor(l);
@@ -460,7 +460,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   return {
     config,
-    newConfig: stored === undefined,
+    newConfig: stored === undefined || JSON.stringify(stored.scoring) !== JSON.stringify(config.scoring),
     basedOn,
     parties,
     nodeCount,

@@ -23,20 +23,18 @@ interface RecordRow {
   clk: Buffer;
   evidence: Buffer | null;
   presence: number | null;
-  block_keys: Buffer | null;
+  blocks: string | null;
   entity_id: string | null;
 }
 
 const TWO32 = 2 ** 32;
 
-function u32Blob(a: Uint32Array | null): Buffer | null {
-  return a === null ? null : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-function blobU32(b: Buffer | null): Uint32Array | null {
+/** Block values as stored: JSON with sorted keys (so equal values compare equal as text). */
+function blocksText(b: Record<string, string> | null): string | null {
   if (b === null) return null;
-  const copy = new Uint8Array(b);
-  return new Uint32Array(copy.buffer, 0, copy.byteLength >>> 2);
+  const o: Record<string, string> = {};
+  for (const k of Object.keys(b).sort()) o[k] = b[k]!;
+  return JSON.stringify(o);
 }
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
@@ -52,7 +50,7 @@ function toStored(r: RecordRow, entity: string): StoredRecord {
     clk: new Uint8Array(r.clk),
     evidence: r.evidence === null ? null : new Uint8Array(r.evidence),
     presence: r.presence,
-    blockKeys: blobU32(r.block_keys),
+    blocks: r.blocks === null ? null : (JSON.parse(r.blocks) as Record<string, string>),
     entity,
   };
 }
@@ -72,6 +70,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
     if (!t) throw new P20Error('REGISTRY_MISSING', 'this store has no registry of encodings (open it with openLinkerStore, which adds it)', { file: db.name });
     // the blocking index is large: give SQLite a page cache that holds its hot part
     db.pragma(`cache_size = -${Math.round((opts.cacheMiB ?? 256) * 1024)}`);
+    // deleted or moved encodings are overwritten with zeros, never left in free space (forget must leave no trace)
+    db.pragma('secure_delete = ON');
     this.owns = opts.ownsDb ?? false;
     this.resolve = entityResolver(db);
     this.created = createdRunLookup(db);
@@ -108,7 +108,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
   encodingOf(party: string, recordId: string): StoredRecord | undefined {
     const r = this.db
       .prepare(
-        'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.block_keys, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.party = ? AND r.record_id = ?',
+        'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.blocks, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.party = ? AND r.record_id = ?',
       )
       .get(party, recordId) as RecordRow | undefined;
     return r ? toStored(r, r.entity_id === null ? '' : this.resolve(r.entity_id)) : undefined;
@@ -125,7 +125,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   recordsByRid(rids: readonly number[]): StoredRecord[] {
     const q = this.db.prepare(
-      'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.block_keys, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.rid = ?',
+      'SELECT r.rid, r.party, r.record_id, r.clk, r.evidence, r.presence, r.blocks, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.rid = ?',
     );
     const out: StoredRecord[] = [];
     for (const rid of rids) {
@@ -137,7 +137,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   membersOfEntities(entities: readonly string[]): EntityMember[] {
     const q = this.db.prepare(
-      'SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.block_keys FROM registry_members m LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY m.party, m.record_id',
+      'SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM registry_members m LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY m.party, m.record_id',
     );
     const out: EntityMember[] = [];
     for (const e of entities) {
@@ -198,23 +198,23 @@ export class SqliteRegistryStorage implements RegistryStorage {
     }
   }
 
-  private deleteBandKeys(rid: number, clk: Uint8Array, blockKeys: Uint32Array | null, cfg: RegistryConfig): void {
+  private deleteBandKeys(rid: number, clk: Uint8Array, blocks: string | null, cfg: RegistryConfig): void {
     const del = this.db.prepare('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
-    for (const k of storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, clk, blockKeys)) del.run(k, rid);
+    for (const k of storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, clk, blocks === null ? null : (JSON.parse(blocks) as Record<string, string>))) del.run(k, rid);
   }
 
   /** Insert or replace encodings (unchanged ones are left alone). Inside a transaction. */
   private upsertEncodings(encodings: readonly EncodingUpdate[], run: number, cfg: RegistryConfig): void {
-    const get = this.db.prepare('SELECT rid, clk, evidence, presence, block_keys FROM registry_records WHERE party = ? AND record_id = ?');
-    const upd = this.db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, block_keys = ?, run = ? WHERE rid = ?');
-    const ins = this.db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, block_keys, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const get = this.db.prepare('SELECT rid, clk, evidence, presence, blocks FROM registry_records WHERE party = ? AND record_id = ?');
+    const upd = this.db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ?, run = ? WHERE rid = ?');
+    const ins = this.db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const pending: { keys: readonly number[]; rid: number }[] = [];
     for (const e of encodings) {
-      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'block_keys'> | undefined;
-      const bk = u32Blob(e.blockKeys);
+      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'blocks'> | undefined;
+      const bk = blocksText(e.blocks);
       if (old) {
-        if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && sameBytes(old.block_keys, bk)) continue;
-        this.deleteBandKeys(old.rid, new Uint8Array(old.clk), blobU32(old.block_keys), cfg);
+        if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && old.blocks === bk) continue;
+        this.deleteBandKeys(old.rid, new Uint8Array(old.clk), old.blocks, cfg);
         upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
         pending.push({ keys: e.bandKeys, rid: old.rid });
       } else {
@@ -278,6 +278,27 @@ export class SqliteRegistryStorage implements RegistryStorage {
     });
   }
 
+  updateConfig(config: RegistryConfig): void {
+    writeTransaction(this.db, () => this.setConfig(config));
+  }
+
+  reindex(config: RegistryConfig): void {
+    const db = this.db;
+    const blocking = parseBlockingSpec(config.blocking);
+    writeTransaction(db, () => {
+      db.exec('DELETE FROM registry_band_keys');
+      const page = db.prepare('SELECT rid, clk, blocks FROM registry_records WHERE rid > ? ORDER BY rid LIMIT 50000');
+      let after = 0;
+      for (;;) {
+        const rows = page.all(after) as { rid: number; clk: Buffer; blocks: string | null }[];
+        if (rows.length === 0) break;
+        this.insertBandKeys(rows.map((r) => ({ rid: r.rid, keys: storedBandKeys(blocking, config.l, new Uint8Array(r.clk), r.blocks === null ? null : (JSON.parse(r.blocks) as Record<string, string>)) })));
+        after = rows[rows.length - 1]!.rid;
+      }
+      this.setConfig(config);
+    });
+  }
+
   storeEncodings(run: number, config: RegistryConfig, encodings: readonly EncodingUpdate[]): void {
     writeTransaction(this.db, () => {
       const cfg = this.config();
@@ -288,12 +309,9 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   forget(party: string, recordIds: readonly string[], audit: { fileSha256: string }): ForgetResult {
     const db = this.db;
-    db.pragma('secure_delete = ON');
-    let result: ForgetResult;
-    try {
-      result = writeTransaction(db, () => {
+    const result = writeTransaction(db, (): ForgetResult => {
         const cfg = this.config();
-        const getRec = db.prepare('SELECT rid, clk, block_keys FROM registry_records WHERE party = ? AND record_id = ?');
+        const getRec = db.prepare('SELECT rid, clk, blocks FROM registry_records WHERE party = ? AND record_id = ?');
         const delRec = db.prepare('DELETE FROM registry_records WHERE rid = ?');
         const getMem = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
         const delMem = db.prepare('DELETE FROM registry_members WHERE party = ? AND record_id = ?');
@@ -303,14 +321,14 @@ export class SqliteRegistryStorage implements RegistryStorage {
         let removed = 0;
         let unknown = 0;
         for (const id of new Set(recordIds)) {
-          const rec = getRec.get(party, id) as { rid: number; clk: Buffer; block_keys: Buffer | null } | undefined;
+          const rec = getRec.get(party, id) as { rid: number; clk: Buffer; blocks: string | null } | undefined;
           const ent = getMem.get(party, id) as string | undefined;
           if (!rec && ent === undefined) {
             unknown++;
             continue;
           }
           if (rec) {
-            if (cfg) this.deleteBandKeys(rec.rid, new Uint8Array(rec.clk), blobU32(rec.block_keys), cfg);
+            if (cfg) this.deleteBandKeys(rec.rid, new Uint8Array(rec.clk), rec.blocks, cfg);
             delRec.run(rec.rid);
           }
           if (ent !== undefined) {
@@ -329,9 +347,6 @@ export class SqliteRegistryStorage implements RegistryStorage {
         appendAudit(db, { type: 'registry-forget', detail: { party, records: removed, unknown, file: audit.fileSha256, retiredEntities: retired.length } });
         return { removed, unknown, retired };
       });
-    } finally {
-      db.pragma('secure_delete = OFF');
-    }
     // the old page images live on in the WAL until a checkpoint: write them back (zeroed) and truncate it
     db.pragma('wal_checkpoint(TRUNCATE)');
     return result;
@@ -356,8 +371,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
         );
       }
       db.exec('DELETE FROM registry_band_keys');
-      const upd = db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, block_keys = ? WHERE party = ? AND record_id = ?');
-      const ins = db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, block_keys, run) VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM registry_runs))');
+      const upd = db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ? WHERE party = ? AND record_id = ?');
+      const ins = db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM registry_runs))');
       const ridOf = db.prepare('SELECT rid FROM registry_records WHERE party = ? AND record_id = ?').pluck();
       const pending: { keys: readonly number[]; rid: number }[] = [];
       const seen = new Set<string>();
@@ -365,7 +380,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
         const k = `${e.party}\u0000${e.recordId}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        const bk = u32Blob(e.blockKeys);
+        const bk = blocksText(e.blocks);
         const ev = e.evidence ? Buffer.from(e.evidence) : null;
         const changed = upd.run(Buffer.from(e.clk), ev, e.presence, bk, e.party, e.recordId).changes;
         if (changed === 0) ins.run(e.party, e.recordId, Buffer.from(e.clk), ev, e.presence, bk);

@@ -49,8 +49,8 @@ export interface RecordEncoding {
   evidence: Uint8Array | null;
   /** Presence bitmask (null when the file had none). */
   presence: number | null;
-  /** Keyed-blocking band keys of the record (keys parts), 0 = missing (null when the blocking has none). */
-  blockKeys: Uint32Array | null;
+  /** The record's keyed blocking values by block name (HMAC values, never plaintext; null when the file had none). */
+  blocks: Record<string, string> | null;
 }
 
 /** A registered record with its internal number and its (surviving) entity. */
@@ -138,6 +138,14 @@ export interface RegistryStorage {
   parties(): string[];
   /** Replace every stored encoding (key rotation): all-or-nothing, sets the new configuration, audit entry. */
   rekey(config: RegistryConfig, encodings: readonly EncodingUpdate[], audit: { type: string; detail: Record<string, unknown> }): RekeyResult;
+  /**
+   * Rebuild the blocking index under another blocking (every stored record's
+   * band keys recomputed from its CLK and keyed block values; cost grows with
+   * the registry, once) and store the new configuration.
+   */
+  reindex(config: RegistryConfig): void;
+  /** Store a new configuration (same secret, schema and blocking; e.g. another threshold). */
+  updateConfig(config: RegistryConfig): void;
   /** (party, record id) of every record that has a stored encoding, per party (for a rotation's completeness check). */
   encodedRecordCount(party: string): number;
   /** Merge/split history, oldest first. */

@@ -6,6 +6,8 @@
 //   blakeBits:  BLAKE2b-512(token, key = key0, salt = str(j)) per 32 values;
 //   doubleBits: HMAC-SHA1(key0, token), HMAC-MD5(key1, token) -> h1, h2.
 //
+// and HMAC-SHA256 for the keyed blocking values (src/encode/blocking-keys.ts).
+//
 // Keyed state is computed once per feature key ("slots"): BLAKE2b's state
 // after the key block, HMAC's inner and outer states after the padded key
 // block. A token then costs one compression (BLAKE2b) or two + two (HMAC).
@@ -21,7 +23,7 @@
 //   TOKBYTES the tokens' bytes
 //   MARK    one bit per pre-fold position (all zero between calls)
 //   OUT     u32 distinct positions of the last call
-import { blakeCompress, md5Compress, sha1Compress } from './clk-compress';
+import { blakeCompress, md5Compress, sha1Compress, sha256Compress } from './clk-compress';
 
 const SLOTS: usize = 0x10000;
 const SCRATCH: usize = 0x30000;
@@ -312,4 +314,56 @@ export function blakeBits(s0: u32, nTok: u32, L: u32): i32 {
   }
   clearMarks(n);
   return n;
+}
+
+function sha256Init(s: usize): void {
+  store<u32>(s, 0x6a09e667, 0);
+  store<u32>(s, 0xbb67ae85, 4);
+  store<u32>(s, 0x3c6ef372, 8);
+  store<u32>(s, 0xa54ff53a, 12);
+  store<u32>(s, 0x510e527f, 16);
+  store<u32>(s, 0x9b05688c, 20);
+  store<u32>(s, 0x1f83d9ab, 24);
+  store<u32>(s, 0x5be0cd19, 28);
+}
+
+/** HMAC-SHA256 inner (at 0) and outer (at 32) states of key (<= 64 bytes: longer keys are hashed by the caller). */
+export function hmacSha256Key(s: u32, key: usize, len: u32): void {
+  const h = slot(s);
+  sha256Init(h);
+  padKey(key, len, 0x36);
+  sha256Compress(h, BLOCK);
+  sha256Init(h + 32);
+  padKey(key, len, 0x5c);
+  sha256Compress(h + 32, BLOCK);
+}
+
+/** HMAC-SHA256 of the len bytes at TOKBYTES with slot s: the 32-byte digest at STATE (see state()). */
+export function hmacSha256(s: u32, len: u32): void {
+  const h = slot(s);
+  memory.copy(STATE, h, 32);
+  let p = TOKBYTES;
+  let rem = len;
+  while (rem >= 64) {
+    sha256Compress(STATE, p);
+    p += 64;
+    rem -= 64;
+  }
+  memory.fill(BLOCK, 0, 64);
+  memory.copy(BLOCK, p, rem);
+  store<u8>(BLOCK + rem, 0x80);
+  if (rem >= 56) {
+    sha256Compress(STATE, BLOCK);
+    memory.fill(BLOCK, 0, 64);
+  }
+  store<u64>(BLOCK, bswap<u64>((<u64>len + 64) << 3), 56);
+  sha256Compress(STATE, BLOCK);
+  // outer over the inner digest (big-endian words)
+  memory.copy(STATE2, h + 32, 32);
+  memory.fill(BLOCK, 0, 64);
+  for (let i: usize = 0; i < 32; i += 4) store<u32>(BLOCK + i, bswap<u32>(load<u32>(STATE + i)));
+  store<u8>(BLOCK + 32, 0x80);
+  store<u64>(BLOCK, bswap<u64>(<u64>(64 + 32) << 3), 56);
+  sha256Compress(STATE2, BLOCK);
+  for (let i: usize = 0; i < 32; i += 4) store<u32>(STATE + i, bswap<u32>(load<u32>(STATE2 + i)));
 }

@@ -1,0 +1,77 @@
+/**
+ * End to end through the CLI: the three bundled agencies encoded with the
+ * default schema (evidence filters included), linked with the match model,
+ * then `report quality` without ground truth (the model's own estimate),
+ * with it (expected beside measured), and `report bias` with recall per group.
+ */
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { fileTempDir } from '../helpers/tmp.js';
+import { expectSelfContained } from './html-checks.js';
+
+const dir = fileTempDir('p20-report-e2e-');
+const root = process.cwd();
+const data = (f: string) => resolve(root, 'examples/data', f);
+const schema = resolve(root, 'protocols/schemas/p20w-person.json');
+const truth = data('truth.csv');
+const out = join(dir, 'results');
+const agencies = ['k12', 'college', 'wages'] as const;
+let linkOut = '';
+
+beforeAll(async () => {
+  const secret = join(dir, 'linkage.secret');
+  await writeFile(secret, 'e2e-report-secret-0123456789abcdef-ABCDEFGH\n');
+  await chmod(secret, 0o600);
+  for (const p of agencies) {
+    const m = JSON.parse(await readFile(resolve(root, 'examples/agencies', `${p}.json`), 'utf8')) as { extract: string; idColumn: string; map: Record<string, string> };
+    const maps = Object.entries(m.map).filter(([f, c]) => f !== c).flatMap(([f, c]) => ['--map', `${f}=${c}`]);
+    const r = await runCli(['encode', data(m.extract), '-o', join(dir, `${p}.enc`), '--schema', schema, '--party', p, '--id-column', m.idColumn, '--secret-file', secret, '--workers', '0', ...maps]);
+    if (r.code !== 0) throw new Error(`encode ${p}: ${r.all}`);
+  }
+  const l = await runCli(['link', ...agencies.map((p) => join(dir, `${p}.enc`)), '--out', out, '--workers', '0']);
+  linkOut = l.all;
+  if (l.code !== 0) throw new Error(`link: ${l.all}`);
+}, 240_000);
+
+describe('report on a run linked with the match model (CLI, end to end)', () => {
+  it('the run report carries the model section', async () => {
+    const rr = JSON.parse(await readFile(join(out, 'run-report.json'), 'utf8')) as { model?: { expected: { precision: number } }; parameters: { model?: string } };
+    expect(rr.parameters.model, linkOut).toBe('fs');
+    expect(rr.model).toBeDefined();
+  });
+
+  it('report quality without truth: the model\'s expectations, m/u and weights, histogram with the decision point', async () => {
+    const html = join(dir, 'model.html');
+    const r = await runCli(['report', 'quality', '--links', out, '--html', html]);
+    expect(r.code, r.all).toBe(0);
+    expect(r.out).toMatch(/expected precision 0\.\d{4}|expected precision 1\.0000/);
+    expect(r.out).toMatch(/EM: \d+ iterations/);
+    expect(r.out).toMatch(/decision weight [-+]?\d+\.\d\d \(match probability 0\.5\): \d+ pairs at or above/);
+    expect(r.out).toMatch(/^\s+clk\s/m);
+    const h = await readFile(html, 'utf8');
+    expectSelfContained(h);
+    expect(h).toContain('class="decision"');
+    expect((h.match(/Match weights of comparison /g) ?? []).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with the truth sample, the measured quality stands beside the expected', async () => {
+    const r = await runCli(['report', 'quality', '--links', out, '--truth', truth, '--json']);
+    expect(r.code, r.all).toBe(0);
+    const j = JSON.parse(r.out) as { precision: number; recall: number; expectedVsMeasured: { expected: { precision: number }; measured: { precision: number; recall: number } }[] };
+    expect(j.expectedVsMeasured).toHaveLength(1);
+    expect(j.expectedVsMeasured[0]!.measured.precision).toBe(j.precision);
+    expect(j.expectedVsMeasured[0]!.measured.recall).toBe(j.recall);
+    // the model is not wildly off on the bundled sample
+    expect(Math.abs(j.expectedVsMeasured[0]!.expected.precision - j.precision)).toBeLessThan(0.1);
+  });
+
+  it('report bias on the run directory: link rate and recall per group, largest gaps', async () => {
+    const r = await runCli(['report', 'bias', '--links', out, '--party', 'k12', '--data', data('k12.csv'), '--id-column', 'student_id', '--by', 'race_ethnicity,gender', '--truth', truth, '--as-of', '2026-01-01']);
+    expect([0, 1]).toContain(r.code);
+    expect(r.out).toContain('share linked to a true counterpart');
+    expect(r.out).toMatch(/largest recall gap: +\d+\.\d pt/);
+    expect(r.out).toMatch(/largest link-rate gap: \d+\.\d pt/);
+  });
+});

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRunReportForQuality } from '../../src/report/histogram.js';
+import { expectedVsMeasured, modelSectionsOf, priorWeight, probabilityOfWeight, type ModelSummary } from '../../src/report/model.js';
+import { asciiWeightHistogram, modelText, qualityHtml } from '../../src/report/render-quality.js';
+import { matchWeightsSvg, weightHistogramSvg } from '../../src/report/svg.js';
+import type { QualityResult } from '../../src/report/quality.js';
+import { p20Rejection } from '../helpers/errors.js';
+import { fileTempDir } from '../helpers/tmp.js';
+import { expectSelfContained } from './html-checks.js';
+
+const FIXTURE = 'test/fixtures/report/model-run-report.json';
+const fixture = (): { model: ModelSummary } => JSON.parse(readFileSync(FIXTURE, 'utf8')) as { model: ModelSummary };
+const dir = fileTempDir('p20-report-model-');
+
+/** x of the tick carrying `data-value="v"` (the axis the chart drew). */
+function tickX(svg: string, v: number): number {
+  const m = new RegExp(`class="tick" data-value="${v}" x1="([-0-9.]+)"`).exec(svg);
+  if (!m) throw new Error(`no tick at ${v}`);
+  return Number(m[1]);
+}
+
+describe('model section of the run report', () => {
+  it('reads one model for the run, every number checked', async () => {
+    const r = await readRunReportForQuality(FIXTURE);
+    expect(r.histogram).toBeUndefined();
+    expect(r.model).toHaveLength(1);
+    const s = r.model[0]!;
+    expect(s.label).toBe('all parties');
+    expect(s.summary.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'first_dob', 'last_dob']);
+    expect(s.summary.decision).toEqual({ probability: 0.5, weight: 0 });
+    expect(s.summary.priors).toHaveLength(3);
+    expect(s.summary.em).toEqual({ iterations: 17, converged: true });
+  });
+
+  it('reads per-party-pair models (a list naming partyA/partyB, or global + partyPairs)', () => {
+    const m = fixture().model;
+    const list = modelSectionsOf({ model: [{ partyA: 'k12', partyB: 'wages', ...m }, { partyA: 'college', partyB: 'k12', model: m }] }, 'r.json');
+    expect(list.map((s) => s.label)).toEqual(['k12 ~ wages', 'college ~ k12']);
+    expect(list[1]!.parties).toEqual(['college', 'k12']);
+    const both = modelSectionsOf({ model: { global: m, partyPairs: [{ parties: ['a', 'b'], summary: m }] } }, 'r.json');
+    expect(both.map((s) => s.label)).toEqual(['all parties', 'a ~ b']);
+    expect(modelSectionsOf({ scoreHistogram: {} }, 'r.json')).toEqual([]);
+  });
+
+  it('computes a missing level weight as log2(m/u)', () => {
+    const m = fixture().model;
+    const { weight: _w, ...noWeight } = m.comparisons[0]!.levels[0]!;
+    const s = modelSectionsOf({ model: { ...m, comparisons: [{ name: 'clk', levels: [noWeight] }] } }, 'r.json');
+    expect(s[0]!.summary.comparisons[0]!.levels[0]!.weight).toBeCloseTo(Math.log2(0.62 / 0.0004), 12);
+  });
+
+  it('refuses a malformed model with the file and the field', async () => {
+    const m = fixture().model;
+    const bad = structuredClone(m);
+    bad.comparisons[1]!.levels[2]!.m = 1.5;
+    const f = join(dir, 'bad.json');
+    await writeFile(f, JSON.stringify({ model: bad }));
+    const e = await p20Rejection(readRunReportForQuality(f));
+    expect(e.code).toBe('REPORT_RUN');
+    expect(e.message).toContain('bad.json');
+    expect(e.message).toContain('model.comparisons.1.levels.2.m must be between 0 and 1');
+    const noEm = structuredClone(m) as Partial<ModelSummary>;
+    delete noEm.em;
+    expect(() => modelSectionsOf({ model: noEm }, 'r.json')).toThrow(/model\.em must be an object/);
+    expect(() => modelSectionsOf({ model: { pairs: 3 } }, 'r.json')).toThrow(/model\.pairs must be an array/);
+  });
+
+  it('prior weight and probability of a weight are inverse views of the odds', () => {
+    expect(priorWeight(0.5)).toBe(0);
+    expect(priorWeight(0.2)).toBeCloseTo(-2, 12);
+    expect(probabilityOfWeight(0)).toBe(0.5);
+    expect(probabilityOfWeight(priorWeight(0.004))).toBeCloseTo(0.004, 12);
+  });
+});
+
+describe('model rendering', () => {
+  const sections = modelSectionsOf(fixture(), FIXTURE);
+
+  it('the text report gives expectations, m/u/weights, bands, EM and the histogram with the decision line', () => {
+    const t = modelText(sections);
+    expect(t).toContain('expected precision 0.9912  recall 0.9734  links 18362');
+    expect(t).toContain('prior by party pair: college ~ k12 0.005100, k12 ~ wages 0.003200, wages (within the file) 0.0004000');
+    expect(t).toContain('EM: 17 iterations, converged');
+    expect(t).toContain('decision: match probability >= 0.5 (total match weight >= 0.00)');
+    expect(t).toMatch(/clk\s+>=0\.95\s+0\.6200\s+0\.0004\s+\+10\.60/);
+    expect(t).toMatch(/<0\.6\s+0\.0100\s+0\.8566\s+-6\.42/);
+    expect(t).toMatch(/0\.999-1\s+15870\s+0\.9998/);
+    // the decision line sits between the last row starting below the decision weight and the first at or above it
+    const rows = t.split('\n');
+    const i = rows.findIndex((l) => l.includes('decision weight 0.00'));
+    expect(rows[i - 1]).toMatch(/^\s+-1\.0 to 0\.0\s+99 /);
+    expect(rows[i + 1]).toMatch(/^\s+0\.0 to \+3\.0\s+50 /);
+    expect(rows[i]).toContain('19830 pairs at or above');
+  });
+
+  it('the ASCII histogram never merges bins across the decision point', () => {
+    const bins = Array.from({ length: 60 }, (_, k) => ({ lo: k - 30, hi: k - 29, pairs: k }));
+    const rows = asciiWeightHistogram(bins, 0.5, 0.5, 10);
+    const i = rows.findIndex((l) => l.includes('decision weight'));
+    // 60 bins into rows of 6: the bin [0,1) starts below 0.5, so it stays on the lower side
+    expect(rows[i - 1]).toMatch(/\s0\.0 to \+1\.0\s/);
+    expect(rows[i + 1]).toMatch(/^\s+\+1\.0 to \+7\.0/);
+    const total = rows.slice(1).filter((l) => / to /.test(l)).reduce((s, l) => s + Number(/\s(\d+)(\s|$)/.exec(l.replace(/^.*? to \S+/, ''))![1]), 0);
+    expect(total).toBe(bins.reduce((s, b) => s + b.pairs, 0));
+  });
+
+  it('the histogram chart draws the decision marker at the decision weight on its own axis', () => {
+    for (const dw of [7.96, -3.25, 0]) {
+      const bins = fixture().model.histogram;
+      const svg = weightHistogramSvg(bins, dw, 0.5, 'h');
+      const m = /class="decision" data-weight="([-0-9.]+)" x1="([-0-9.]+)"/.exec(svg)!;
+      expect(Number(m[1])).toBe(dw);
+      const x0 = tickX(svg, 0);
+      const x10 = tickX(svg, 10);
+      expect(Number(m[2])).toBeCloseTo(x0 + ((x10 - x0) * dw) / 10, 0);
+      // bins at or above the decision are the linked colour, the others grey
+      expect(svg).toContain('weight 1.00 to 2.00: 11 pairs');
+    }
+  });
+
+  it('match-weight bars start at zero and point the sign\'s way; numbers are printed; labels are escaped', () => {
+    const svg = matchWeightsSvg('names <b>&"x"', [
+      { label: 'agree <script>', m: 0.9, u: 0.01, weight: Math.log2(90) },
+      { label: "disagree 'x'", m: 0.05, u: 0.8, weight: Math.log2(0.05 / 0.8) },
+    ], 'w');
+    expect(svg).not.toContain('<script>');
+    expect(svg).not.toContain('<b>');
+    expect(svg).toContain('agree &lt;script&gt;');
+    expect(svg).toContain('disagree &#39;x&#39;');
+    expect(svg).toContain('Match weights of comparison names &lt;b&gt;&amp;&quot;x&quot;');
+    expect(svg).toContain('+6.49');
+    expect(svg).toContain('−4.00');
+    const x0 = tickX(svg, 0);
+    const bars = [...svg.matchAll(/<rect x="([-0-9.]+)" y="[-0-9.]+" width="([-0-9.]+)" height="16" fill="(#1a7f37|#cf222e)"/g)];
+    expect(bars).toHaveLength(2);
+    expect(Number(bars[0]![1])).toBeCloseTo(x0, 0); // positive: from zero to the right
+    expect(bars[0]![3]).toBe('#1a7f37');
+    expect(Number(bars[1]![1]) + Number(bars[1]![2])).toBeCloseTo(x0, 0); // negative: ends at zero
+    expect(bars[1]![3]).toBe('#cf222e');
+    // the bar lengths are proportional to the weights
+    const x5 = tickX(svg, 5);
+    expect(Number(bars[0]![2])).toBeCloseTo(((x5 - x0) * Math.log2(90)) / 5, 0);
+  });
+
+  it('the page without ground truth is self-contained, has no script, and every chart is labelled', () => {
+    const evil = structuredClone(fixture().model);
+    evil.comparisons[0]!.name = '<img src=x onerror=alert(1)>';
+    const html = qualityHtml(undefined, { model: modelSectionsOf({ model: evil }, 'r.json') });
+    expectSelfContained(html);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    const svgs = html.match(/<svg[\s\S]*?<\/svg>/g)!;
+    expect(svgs).toHaveLength(2 + 4); // histogram, bands, one per comparison
+    for (const s of svgs) {
+      const ids = /aria-labelledby="([^"]+)"/.exec(s)![1]!.split(' ');
+      for (const id of ids) expect(s).toContain(`id="${id}"`);
+      expect(s).toMatch(/<title id="[^"]+">[^<]+<\/title><desc id="[^"]+">[^<]+<\/desc>/);
+    }
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    // numbers are in the page as text too (tables), not only as shapes
+    expect(html).toContain('<td class="num">0.9998</td>');
+    expect(html).toContain('<td>wages (within the file)</td><td class="num">0.0004000</td>');
+    expect(html).toContain('<td class="num">+10.60</td>');
+  });
+
+  it('with a truth sample, expected and measured stand side by side per model', () => {
+    const m = fixture().model;
+    const sections2 = modelSectionsOf({ model: [{ partyA: 'wages', partyB: 'k12', ...m }] }, 'r.json');
+    const q = {
+      precision: 0.9, recall: 0.8, linkedPairs: 100, truePairs: 112, tp: 90, fp: 10, fn: 22, f1: 0.85,
+      byPartyPair: [{ parties: ['k12', 'wages'], precision: 0.95, recall: 0.96, linkedPairs: 50, truePairs: 49, tp: 47, fp: 3, fn: 2, f1: 0.955 }],
+    } as unknown as QualityResult;
+    const e = expectedVsMeasured(sections2, q);
+    expect(e).toEqual([{ label: 'wages ~ k12', expected: m.expected, measured: { precision: 0.95, recall: 0.96, links: 50, truePairs: 49 } }]);
+    const g = expectedVsMeasured(sections, q);
+    expect(g[0]!.measured.precision).toBe(0.9);
+    const t = modelText(sections, g);
+    expect(t).toContain('measured precision 0.9000  recall 0.8000  links 100');
+    expect(t).toContain('precision -9.1 pt, recall -17.3 pt');
+  });
+});
+
+describe('fixture', () => {
+  it('is the shape the run report\'s model section has', async () => {
+    expect(JSON.parse(await readFile(FIXTURE, 'utf8'))).toHaveProperty('model.comparisons');
+  });
+});

@@ -1,0 +1,154 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluate, jaroWinkler, quality, readClusters, readTruthCompact, recordOf, type Truth } from '../../bench/eval-quality.js';
+import { parseCsvText } from '../../src/io/csv.js';
+import { PARTIES } from '../../src/synth/agencies.js';
+import { generateExtracts } from '../../src/synth/generate.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** A hand-made truth: records 0..n-1 with their party, entity, group, sex and family root. */
+function handTruth(party: number[], entity: number[], opts: { group?: number[]; sex?: number[]; family?: number[] } = {}): Truth {
+  const n = party.length;
+  const people = Math.max(...entity) + 1;
+  return {
+    n,
+    offset: [0, 0, 0],
+    ids: [new Float64Array(), new Float64Array(), new Float64Array()],
+    entity: Int32Array.from(entity),
+    party: Uint8Array.from(party),
+    trouble: new Uint32Array(n),
+    troubleKinds: [],
+    group: Uint8Array.from(opts.group ?? new Array(people).fill(0)),
+    sex: Uint8Array.from(opts.sex ?? new Array(people).fill(0)),
+    family: Int32Array.from(opts.family ?? Array.from({ length: people }, (_, i) => i)),
+  };
+}
+
+describe('eval:quality pairwise measures', () => {
+  it('counts true, linked and correct pairs across and within files (known answer)', () => {
+    // entity 0: k12, college, wages, and a second wages record; entity 1: k12, wages; entity 2: college
+    const t = handTruth([0, 1, 2, 2, 0, 2, 1], [0, 0, 0, 0, 1, 1, 2]);
+    // clusters: {0,1,2} (entity 0 without its duplicate), {3} alone, {4,5,6} (entity 1 plus entity 2's college record)
+    const e = evaluate(t, Float64Array.from([10, 10, 10, 11, 12, 12, 12]));
+    // true pairs: entity 0 has 4 records -> 6 pairs; entity 1 -> 1 pair
+    expect(e.truePairs).toBe(7);
+    // linked pairs: 3 + 0 + 3
+    expect(e.linkedPairs).toBe(6);
+    // correct: 3 (entity 0) + 1 (entity 1)
+    expect(e.tp).toBe(4);
+    expect(e.precision).toBeCloseTo(4 / 6);
+    expect(e.recall).toBeCloseTo(4 / 7);
+    const within = e.byPartyPair.find((x) => x.pair === 'within wages')!;
+    expect(within.truePairs).toBe(1);
+    expect(within.tp).toBe(0);
+    const kw = e.byPartyPair.find((x) => x.pair === 'k12×wages')!;
+    // k12×wages true: (0,2), (0,3), (4,5); linked: (0,2), (4,5); correct both
+    expect([kw.truePairs, kw.linkedPairs, kw.tp]).toEqual([3, 2, 2]);
+  });
+
+  it('recall by group and sex, and the gap only over groups with enough pairs', () => {
+    // 120 people of group 0 (all linked), 120 of group 1 (half linked), 5 of group 2 (none linked): pairs k12-wages
+    const party: number[] = [];
+    const entity: number[] = [];
+    const cluster: number[] = [];
+    const group: number[] = [];
+    const sex: number[] = [];
+    for (let p = 0; p < 245; p++) {
+      const g = p < 120 ? 0 : p < 240 ? 1 : 2;
+      group.push(g);
+      sex.push(p % 2);
+      const linked = g === 0 || (g === 1 && p % 2 === 0);
+      party.push(0, 2);
+      entity.push(p, p);
+      cluster.push(2 * p, linked ? 2 * p : 2 * p + 1);
+    }
+    const e = evaluate(handTruth(party, entity, { group, sex }), Float64Array.from(cluster));
+    expect(e.byGroup[0]!.recall).toBe(1);
+    expect(e.byGroup[1]!.recall).toBe(0.5);
+    expect(e.byGroup[2]!.recall).toBe(0);
+    // group 2 has 5 pairs: left out of the gap
+    expect(e.raceGap).toBeCloseTo(50);
+    // men are the odd people: linked in group 0 only
+    expect(e.bySex[1]!.recall).toBeCloseTo(60 / 122);
+    expect(e.sexGap).toBeGreaterThan(0);
+    expect(e.precision).toBe(1);
+  });
+
+  it('counts false pairs between members of one family', () => {
+    // entities 0 and 1 are twins (family root 0), linked together; entity 2 wrongly linked to 3 (no family)
+    const t = handTruth([0, 2, 0, 2], [0, 1, 2, 3], { family: [0, 0, 2, 3] });
+    const e = evaluate(t, Float64Array.from([1, 1, 2, 2]));
+    expect(e.linkedPairs).toBe(2);
+    expect(e.tp).toBe(0);
+    expect(e.falseFamily).toBe(1);
+  });
+
+  it('quality of no pairs is precision 1, recall 1', () => {
+    expect(quality({ truePairs: 0, linkedPairs: 0, tp: 0 })).toMatchObject({ precision: 1, recall: 1, f1: 1 });
+  });
+
+  it('Jaro–Winkler known values', () => {
+    expect(jaroWinkler('MARTHA', 'MARHTA')).toBeCloseTo(0.9611, 4);
+    expect(jaroWinkler('DWAYNE', 'DUANE')).toBeCloseTo(0.84, 2);
+    expect(jaroWinkler('DIXON', 'DICKSONX')).toBeCloseTo(0.8133, 4);
+    expect(jaroWinkler('SAME', 'SAME')).toBe(1);
+    expect(jaroWinkler('ABC', '')).toBe(0);
+  });
+});
+
+describe('eval:quality on generated data', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p20-evalq-'));
+    dirs.push(dir);
+    await generateExtracts({ people: 1500, seed: 44, outDir: dir, realism: 'full' });
+  });
+
+  async function writeLinks(out: string, linkage: (party: string, id: string, entity: string) => string): Promise<void> {
+    await mkdir(out, { recursive: true });
+    const truth = (await parseCsvText(await readFile(join(dir, 'truth.csv'), 'utf8'), { file: 'truth.csv' })).slice(1).map((r) => r.fields);
+    for (const p of PARTIES) {
+      const lines = ['record_id,linkage_id,score'];
+      for (const [e, party, id] of truth) if (party === p) lines.push(`${id},${linkage(p, id!, e!)},`);
+      await writeFile(join(out, `${p}.links.csv`), `${lines.join('\n')}\n`);
+    }
+  }
+
+  it('a clustering equal to the truth scores 1, every record alone scores recall 0', async () => {
+    const t = await readTruthCompact(dir);
+    expect(t.n).toBeGreaterThan(3000);
+    expect(t.troubleKinds).toContain('duplicate_record');
+    const perfect = join(dir, 'perfect');
+    await writeLinks(perfect, (_p, _id, e) => `L-${e}`);
+    const e = evaluate(t, await readClusters(t, perfect));
+    expect([e.precision, e.recall, e.f1]).toEqual([1, 1, 1]);
+    expect(e.raceGap).toBe(0);
+    expect(e.byPartyPair.find((x) => x.pair === 'within college')!.truePairs).toBeGreaterThan(0);
+    const alone = join(dir, 'alone');
+    await writeLinks(alone, (p, id) => `${p}-${id}`);
+    const a = evaluate(t, await readClusters(t, alone));
+    expect(a.recall).toBe(0);
+    expect(a.linkedPairs).toBe(0);
+    expect(a.truePairs).toBe(e.truePairs);
+  });
+
+  it('finds every record of the truth by party and id', async () => {
+    const t = await readTruthCompact(dir);
+    const truth = (await parseCsvText(await readFile(join(dir, 'truth.csv'), 'utf8'), { file: 'truth.csv' })).slice(1).map((r) => r.fields);
+    const seen = new Set<number>();
+    for (const [e, p, id] of truth) {
+      const r = recordOf(t, PARTIES.indexOf(p as (typeof PARTIES)[number]), id!);
+      expect(r).toBeGreaterThanOrEqual(0);
+      expect(t.entity[r]).toBe(Number(e!.slice(1)) - 1);
+      seen.add(r);
+    }
+    expect(seen.size).toBe(t.n);
+    expect(recordOf(t, 0, '999')).toBe(-1);
+  });
+});

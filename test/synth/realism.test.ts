@@ -1,0 +1,175 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsvText } from '../../src/io/csv.js';
+import { DOB_MISSING, DUPLICATE_SHARE, HEADERS, ID_COLUMN, PARTIES, collegeRow, idMaker, k12Row, wagesRow } from '../../src/synth/agencies.js';
+import { generateExtracts, type GenerateSummary } from '../../src/synth/generate.js';
+import { SIBLING_SHARE, TWIN_SHARE, makePerson } from '../../src/synth/population.js';
+import { NAMES } from '../../src/synth/names.js';
+
+const dirs: string[] = [];
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'p20-realism-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function rows(path: string) {
+  const recs = await parseCsvText(await readFile(path, 'utf8'), { file: path });
+  const [head, ...data] = recs;
+  return { header: head!.fields, data: data.map((r) => r.fields) };
+}
+
+const PEOPLE = 8000;
+let dir = '';
+let summary: GenerateSummary;
+
+beforeAll(async () => {
+  dir = await tmp();
+  summary = await generateExtracts({ people: PEOPLE, seed: 31, outDir: dir, realism: 'full' });
+});
+
+describe("generator, realism 'full'", () => {
+  it('is deterministic and differs from the basic generator only by the added trouble', async () => {
+    const again = await tmp();
+    await generateExtracts({ people: 1200, seed: 31, outDir: again, realism: 'full' });
+    const first = await tmp();
+    await generateExtracts({ people: 1200, seed: 31, outDir: first, realism: 'full' });
+    for (const f of ['k12.csv', 'college.csv', 'wages.csv', 'truth.csv', 'trouble.csv', 'people.csv', 'generation.json']) {
+      expect((await readFile(join(again, f))).equals(await readFile(join(first, f))), f).toBe(true);
+    }
+    // a person with no family tie and no adopted name, and a record without full-only trouble, is the basic one
+    const ids = idMaker(31, 1200);
+    let same = 0;
+    for (let i = 0; i < 400; i++) {
+      const full = makePerson(31, i, 'full');
+      const basic = makePerson(31, i);
+      if (full.family || full.englishName !== undefined || full.marriedSurname !== basic.marriedSurname) continue;
+      expect(full).toEqual(basic);
+      for (const row of [k12Row, collegeRow, wagesRow]) {
+        const f = row(31, full, ids, { realism: 'full' });
+        const b = row(31, basic, ids);
+        if (f.trouble.some((t) => t === 'dob_missing' || t === 'name_order_swapped')) continue;
+        expect(f).toEqual(b);
+        same++;
+      }
+    }
+    expect(same).toBeGreaterThan(500);
+  });
+
+  it('writes people.csv with every person once, and the K-12 race code agrees with the group', async () => {
+    const people = await rows(join(dir, 'people.csv'));
+    expect(people.header).toEqual(['entity_id', 'group', 'sex', 'family', 'family_of']);
+    expect(people.data.length).toBe(PEOPLE);
+    const byEntity = new Map(people.data.map((r) => [r[0]!, r]));
+    const truth = await rows(join(dir, 'truth.csv'));
+    const entityOf = new Map(truth.data.map(([e, p, r]) => [`${p}/${r}`, e!]));
+    const k12 = await rows(join(dir, 'k12.csv'));
+    const code: Record<string, string> = { HI: 'Hispanic', WH: 'White', BL: 'Black', AS: 'Asian', AI: 'American Indian', PI: 'Pacific Islander', MR: 'Two or more' };
+    for (const r of k12.data) {
+      const e = entityOf.get(`k12/${r[0]}`)!;
+      expect(byEntity.get(e)![1]).toBe(code[r[6]!]);
+      expect(byEntity.get(e)![2]).toBe(r[5]);
+    }
+  });
+
+  it('has birth dates missing and second records at about the documented rates, per party', async () => {
+    for (const p of PARTIES) {
+      const missing = summary.trouble[p].dob_missing ?? 0;
+      const expected = DOB_MISSING[p] * summary.rows[p];
+      expect(missing, p).toBeGreaterThan(expected * 0.6);
+      expect(missing, p).toBeLessThan(expected * 1.5 + 5);
+      const dups = summary.trouble[p].duplicate_record ?? 0;
+      const people = summary.rows[p] - dups;
+      expect(dups, p).toBeGreaterThan(DUPLICATE_SHARE[p] * people * 0.6);
+      expect(dups, p).toBeLessThan(DUPLICATE_SHARE[p] * people * 1.5 + 5);
+    }
+    const f = summary.family!;
+    expect(f.twins).toBeGreaterThan(TWIN_SHARE * PEOPLE * 0.6);
+    expect(f.twins).toBeLessThan(TWIN_SHARE * PEOPLE * 1.5);
+    expect(f.siblings).toBeGreaterThan(SIBLING_SHARE * PEOPLE * 0.7);
+    expect(summary.trouble.college.name_order_swapped ?? 0).toBeGreaterThan(0);
+    expect(summary.trouble.college.adopted_name ?? 0).toBeGreaterThan(0);
+    expect(summary.trouble.wages.adopted_name ?? 0).toBeGreaterThan(0);
+    expect(summary.trouble.k12.adopted_name ?? 0).toBe(0);
+  });
+
+  it('a second record in one file is the same entity in the truth, with an id of its own; a missing birth date is an empty field', async () => {
+    const truth = await rows(join(dir, 'truth.csv'));
+    const trouble = await rows(join(dir, 'trouble.csv'));
+    const troubleOf = new Map(trouble.data.map(([p, r, t]) => [`${p}/${r}`, t!.split(';')]));
+    const perEntityParty = new Map<string, number>();
+    const allIds = new Set<string>();
+    for (const [e, p, r] of truth.data) {
+      const k = `${e}/${p}`;
+      perEntityParty.set(k, (perEntityParty.get(k) ?? 0) + 1);
+      expect(allIds.has(r!)).toBe(false);
+      allIds.add(r!);
+    }
+    const twice = [...perEntityParty.values()].filter((n) => n === 2).length;
+    expect([...perEntityParty.values()].every((n) => n <= 2)).toBe(true);
+    const dupRecords = truth.data.filter(([, p, r]) => troubleOf.get(`${p}/${r}`)?.includes('duplicate_record')).length;
+    expect(twice).toBe(dupRecords);
+    for (const p of PARTIES) {
+      const f = await rows(join(dir, `${p}.csv`));
+      expect(f.header).toEqual([...HEADERS[p]]);
+      const idIdx = f.header.indexOf(ID_COLUMN[p]);
+      const dobIdx = 4;
+      for (const r of f.data) {
+        const t = troubleOf.get(`${p}/${r[idIdx]}`) ?? [];
+        expect(r[dobIdx] === '', `${p}/${r[idIdx]}`).toBe(t.includes('dob_missing'));
+      }
+    }
+  });
+
+  it('twins share surname, birth date and ZIP with other first names; siblings share surname and ZIP, not the birth year', () => {
+    let twins = 0;
+    let siblings = 0;
+    for (let i = 0; i < 3000; i++) {
+      const p = makePerson(7, i, 'full');
+      if (!p.family) continue;
+      const o = makePerson(7, p.family.of, 'full');
+      expect(p.family.of).toBe(i - 1);
+      expect(p.surnameParts).toEqual(o.surnameParts);
+      expect(p.zip).toBe(o.zip);
+      expect(p.group).toBe(o.group);
+      expect(p.first).not.toBe(o.first);
+      if (p.family.kind === 'twin') {
+        twins++;
+        expect(p.birth).toEqual(o.birth);
+      } else {
+        siblings++;
+        expect(p.birth.y).not.toBe(o.birth.y);
+      }
+    }
+    expect(twins).toBeGreaterThan(10);
+    expect(siblings).toBeGreaterThan(200);
+  });
+
+  it('adopted English names go to people with a heritage given name, and show in college and wage records only', () => {
+    const english = new Set([...NAMES.White.first.M, ...NAMES.White.first.F].map((e) => e[0]));
+    const ids = idMaker(3);
+    let seen = 0;
+    for (let i = 0; i < 4000; i++) {
+      const p = makePerson(3, i, 'full');
+      if (p.englishName === undefined) continue;
+      expect(english.has(p.first)).toBe(false);
+      expect(english.has(p.englishName)).toBe(true);
+      const w = wagesRow(3, p, ids, { realism: 'full' });
+      if (w.trouble.includes('adopted_name') && !w.trouble.includes('typo') && !w.trouble.includes('name_order_swapped')) {
+        expect(w.fields[2]).toBe(p.englishName.toUpperCase());
+        seen++;
+      }
+      expect(k12Row(3, p, ids, { realism: 'full' }).trouble).not.toContain('adopted_name');
+    }
+    expect(seen).toBeGreaterThan(10);
+  });
+
+  it('refuses an unknown realism', async () => {
+    await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), realism: 'extreme' as 'full' })).rejects.toThrow(/realism/);
+  });
+});
