@@ -15,7 +15,7 @@
  * Nothing is fetched from the network.
  *
  * Encode: FEBRL-like generated rows with mostly distinct values
- * (bench/encode.ts writeFebrlCsv), protocols/schemas/febrl.json, encoded by
+ * (bench/encode.ts writeFebrlCsv), protocols/compat/febrl-clkhash.json (clkhash's FEBRL schema), encoded by
  * p20link in a child process with its token caches off, one thread, and by
  * clkhash's generate_clks (max_workers=1) when the Python can import it;
  * rows per CPU-second, interleaved, medians; `encodeVsClkhash` is their
@@ -115,11 +115,11 @@ print(json.dumps({"rows": len(out), "cpu": cpu}))
 async function encodeAnchors(dir: string, haveClkhash: boolean): Promise<{ ratio: number | null; peak1M: number | null }> {
   const csvPath = join(dir, 'febrl-like.csv');
   await writeFebrlCsv(csvPath, encodeRows);
-  const schema = join(root, 'protocols', 'schemas', 'febrl.json');
+  const schema = join(root, 'protocols', 'compat', 'febrl-clkhash.json');
   const secret = 'p20link benchmark secret, not for real data';
   const ours: number[] = [];
   const theirs: number[] = [];
-  console.log(`\nencode — ${encodeRows.toLocaleString('en-US')} FEBRL-like rows (mostly distinct values), febrl.json, 1 thread, p20link caches off`);
+  console.log(`\nencode — ${encodeRows.toLocaleString('en-US')} FEBRL-like rows (mostly distinct values), febrl-clkhash.json, 1 thread, p20link caches off`);
   for (let r = 0; r < rounds; r++) {
     const o = runEncodeChild(csvPath, schema, { cache: false, workers: 0 });
     ours.push(o.perCpuS);

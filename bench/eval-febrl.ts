@@ -5,6 +5,8 @@
  * synthetic), link the two encoded files with linkFiles, and compare with
  * the truth (rec-N-org and rec-N-dup-K are the same person).
  *
+ * Blocking defaults to the schema's link hints (keys and LSH).
+ *
  *   node dist/bench/eval-febrl.js [--blocking SPEC] [--threshold T] [--keep DIR]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -68,7 +70,8 @@ export async function runFebrlEval(o: FebrlEvalOptions = {}): Promise<FebrlEvalR
     const { ext } = await prepareEncode(schema);
     const threshold = o.threshold ?? ext.link?.threshold ?? 0.8;
     const keyParts = (ext.link?.blocking ?? []).map((k) => `keys:${k}`);
-    const spec = o.blocking ?? [...keyParts, 'lsh'].join('+');
+    const lsh = ext.link?.lsh === false ? [] : [ext.link?.lsh ?? 'lsh'];
+    const spec = o.blocking ?? [...keyParts, ...lsh].join('+');
     const t0 = performance.now();
     const encA = join(work, 'febrl4a.enc');
     const encB = join(work, 'febrl4b.enc');

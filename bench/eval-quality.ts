@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { plainNormalizers } from '../src/assess/index.js';
 import { encodeFile, linkFiles, loadSecret, newSecret, prepareEncode, writeFileAtomic, type LinkFilesOptions } from '../src/index.js';
 import { openCsv } from '../src/io/csv.js';
-import { fitModel, matchProbabilities, NULL_LEVEL, type ComparisonDef, type ComparisonVectors } from '../src/link/model/index.js';
+import { fitModel, matchProbabilities, matchWeights, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
 import { generateExtracts } from '../src/synth/generate.js';
 import { GROUPS } from '../src/synth/names.js';
@@ -637,8 +637,13 @@ function comparePlain(names: string[], A: Plain, a: number, B: Plain, b: number,
   out[o + 5] = ma < 0 || mb < 0 ? NULL_LEVEL : ma === mb ? 0 : 1;
 }
 
-/** Blocking keys of one party's records: sorted (hash, record) lists. */
-function blockingKeys(P: Plain, names: string[]): { hash: Float64Array; rec: Uint32Array } {
+/**
+ * Blocking keys of one party's records: sorted (hash, record) lists.
+ * `all`: the candidates to link; `names`: both names agree (order-free), to
+ * train the birth-date comparison; `dob`: the birth date agrees, to train the
+ * name comparisons.
+ */
+function blockingKeys(P: Plain, names: string[], mode: 'all' | 'names' | 'dob' = 'all'): { hash: Float64Array; rec: Uint32Array } {
   const h = new F64();
   const r = new F64();
   const add = (x: number, i: number) => {
@@ -650,6 +655,14 @@ function blockingKeys(P: Plain, names: string[]): { hash: Float64Array; rec: Uin
     const f = P.first[i]!;
     const l = P.last[i]!;
     const d = P.dob[i]!;
+    if (mode === 'dob') {
+      if (d !== 0) add(hashInts(6, d), i);
+      continue;
+    }
+    if (mode === 'names') {
+      if (f >= 0 && l >= 0) add(hashInts(5, Math.min(f, l), Math.max(f, l)), i);
+      continue;
+    }
     if (d !== 0) {
       // order-free birth date (a day/month swap keeps it)
       const y = Math.floor(d / 10000);
@@ -679,11 +692,12 @@ function blockingKeys(P: Plain, names: string[]): { hash: Float64Array; rec: Uin
 const MAX_BLOCK_PAIRS = 250_000;
 
 /** Distinct candidate pairs (a*nB + b; a < b within one party) from shared blocking keys. */
-function candidatePairs(ka: ReturnType<typeof blockingKeys>, kb: ReturnType<typeof blockingKeys>, nB: number, self: boolean): Float64Array {
+function candidatePairs(ka: ReturnType<typeof blockingKeys>, kb: ReturnType<typeof blockingKeys>, nB: number, self: boolean, maxPairs = Number.POSITIVE_INFINITY): Float64Array {
   const out = new F64();
   let i = 0;
   let j = 0;
-  while (i < ka.hash.length && j < kb.hash.length) {
+  // blocks come in hash order, so stopping at maxPairs keeps a random sample of blocks
+  while (i < ka.hash.length && j < kb.hash.length && out.n < maxPairs) {
     const x = ka.hash[i]!;
     const y = kb.hash[j]!;
     if (x < y) i++;
@@ -733,30 +747,31 @@ async function stepPlain(dir: string): Promise<StepResult> {
   const parties: Plain[] = [];
   for (const p of PARTIES) parties.push(await readPlain(dir, p, interner));
   const names = interner.strings;
-  const keys = parties.map((P) => blockingKeys(P, names));
   const K = PLAIN_DEFS.length;
-  // candidates of every party pair, and random pairs for u
-  const cand: { pp: number; pairs: Float64Array }[] = [];
-  let total = 0;
-  for (const [k, [p, q]] of PARTY_PAIRS.entries()) {
-    const pairs = candidatePairs(keys[p]!, keys[q]!, parties[q]!.n, p === q);
-    cand.push({ pp: k, pairs });
-    total += pairs.length;
-  }
-  const levels = new Uint8Array(total * K);
-  const group = new Uint16Array(total);
-  let at = 0;
-  for (const { pp, pairs } of cand) {
-    const [p, q] = PARTY_PAIRS[pp]!;
-    const A = parties[p]!;
-    const B = parties[q]!;
-    for (let x = 0; x < pairs.length; x++) {
-      const code = pairs[x]!;
-      const a = Math.floor(code / B.n);
-      comparePlain(names, A, a, B, code - a * B.n, levels, at * K);
-      group[at++] = pp;
+  const vectors = (cand: { pp: number; pairs: Float64Array }[], nulls: number[] = []): ComparisonVectors => {
+    const total = cand.reduce((t, c) => t + c.pairs.length, 0);
+    const levels = new Uint8Array(total * K);
+    const group = new Uint16Array(total);
+    let at = 0;
+    for (const { pp, pairs } of cand) {
+      const [p, q] = PARTY_PAIRS[pp]!;
+      const A = parties[p]!;
+      const B = parties[q]!;
+      for (let x = 0; x < pairs.length; x++) {
+        const code = pairs[x]!;
+        const a = Math.floor(code / B.n);
+        comparePlain(names, A, a, B, code - a * B.n, levels, at * K);
+        for (const k of nulls) levels[at * K + k] = NULL_LEVEL;
+        group[at++] = pp;
+      }
     }
-  }
+    return { defs: PLAIN_DEFS, count: total, levels, group, groupCount: PARTY_PAIRS.length };
+  };
+  const pairsFor = (mode: 'all' | 'names' | 'dob', maxPairs?: number) => {
+    const keys = parties.map((P) => blockingKeys(P, names, mode));
+    return PARTY_PAIRS.map(([p, q], pp) => ({ pp, pairs: candidatePairs(keys[p]!, keys[q]!, parties[q]!.n, p === q, maxPairs) }));
+  };
+  // random pairs: u
   const RANDOM_PER_PAIR = 50_000;
   const rnd = rand32(0x5eed);
   const rl = new Uint8Array(PARTY_PAIRS.length * RANDOM_PER_PAIR * K);
@@ -773,11 +788,45 @@ async function stepPlain(dir: string): Promise<StepResult> {
       rn++;
     }
   }
-  const candV: ComparisonVectors = { defs: PLAIN_DEFS, count: total, levels, group, groupCount: PARTY_PAIRS.length };
   const randV: ComparisonVectors = { defs: PLAIN_DEFS, count: rn, levels: rl.subarray(0, rn * K) };
-  const model = fitModel(candV, randV, process.env.P20_QUALITY_PLAIN_U === "em" ? { u: "em" } : {});
+  // m by EM in two training passes, each on pairs blocked on some fields with those fields left out
+  // (they agree by construction there): names agree -> m of the birth date; birth date agrees -> m of the names
+  const FIRST = 0;
+  const LAST = 1;
+  const DOB = 2;
+  const SEX = 3;
+  // (sex follows the given name, so it is left out with the names)
+  const onNames = fitModel(vectors(pairsFor('names', 2_000_000), [FIRST, LAST, SEX]), randV);
+  const onDob = fitModel(vectors(pairsFor('dob', 2_000_000), [DOB]), randV);
+  const m = onDob.m.map((row, k) => (k === DOB ? onNames.m[k]! : row));
+  // the candidates to link, and their priors (EM on λ alone, m and u fixed)
+  const cand = pairsFor('all');
+  const candV = vectors(cand);
+  const total = candV.count;
+  const group = candV.group!;
+  const bf = matchWeights({ defs: PLAIN_DEFS, lambda: 0.5, m, u: onDob.u, iterations: 0, converged: true }, candV);
+  // λ is the prior of a RANDOM pair (u is measured on random pairs, so the Bayes factor of any pair is
+  // against that population): expected matches among the candidates / all pairs of the party pair
+  const allPairs = PARTY_PAIRS.map(([p, q]) => (p === q ? (parties[p]!.n * (parties[p]!.n - 1)) / 2 : parties[p]!.n * parties[q]!.n));
+  const lambdas = allPairs.map((n) => (n > 0 ? Math.min(0.5, 1 / Math.sqrt(n)) : 0.5));
+  for (let it = 0; it < 200; it++) {
+    const num = new Float64Array(PARTY_PAIRS.length);
+    for (let x = 0; x < total; x++) {
+      const g = group[x]!;
+      const odds = (lambdas[g]! / (1 - lambdas[g]!)) * 2 ** bf[x]!;
+      num[g]! += odds / (1 + odds);
+    }
+    let delta = 0;
+    for (let g = 0; g < lambdas.length; g++) {
+      const nv = allPairs[g]! > 0 ? Math.min(0.5, Math.max(1e-15, num[g]! / allPairs[g]!)) : 0.5;
+      delta = Math.max(delta, Math.abs(Math.log(nv / lambdas[g]!)));
+      lambdas[g] = nv;
+    }
+    if (delta < 1e-6) break;
+  }
+  const model: FittedModel = { defs: PLAIN_DEFS, lambda: lambdas.reduce((a, b) => a + b, 0) / lambdas.length, lambdas, m, u: onDob.u, iterations: onNames.iterations + onDob.iterations, converged: onNames.converged && onDob.converged };
   const prob = matchProbabilities(model, candV);
-  if (process.env.P20_QUALITY_DEBUG) process.stderr.write(`${JSON.stringify({ lambdas: model.lambdas, m: model.m, u: model.u, pooled: model.pooled }, null, 1)}\n`);
+  if (process.env.P20_QUALITY_DEBUG) process.stderr.write(`${JSON.stringify({ lambdas: model.lambdas, m: model.m, u: model.u }, null, 1)}\n`);
   // resolve: pairs at match probability >= 0.5, most probable first (one-to-one across parties, duplicates joined by their own links)
   const offsets = [0, parties[0]!.n, parties[0]!.n + parties[1]!.n];
   const N = offsets[2]! + parties[2]!.n;
@@ -833,7 +882,7 @@ async function stepPlain(dir: string): Promise<StepResult> {
     for (let i = 0; i < P.n; i++) lines.push(`${P.ids[i]},P${find(offsets[k]! + i)},\n`);
     await writeFileAtomic(join(outDir, `${party}.links.csv`), lines.join(''));
   }
-  return { seconds: 0, peakMiB: 0, note: `plaintext model: ${total} candidate pairs, λ ${model.lambda.toExponential(2)}, EM ${model.iterations} iterations${model.converged ? '' : ' (not converged)'}, ${links} links` };
+  return { seconds: 0, peakMiB: 0, note: `plaintext model: ${total} candidate pairs, ${links} links, mean λ ${model.lambda.toExponential(2)}, EM ${model.iterations} iterations${model.converged ? '' : ' (not converged)'}` };
 }
 
 async function runChildStep(argv: string[]): Promise<void> {

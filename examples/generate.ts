@@ -25,6 +25,9 @@ the same synthetic population, each in its own layout), DIR/truth.csv
   --people N   number of synthetic people (default 2000)
   --seed S     integer seed, 0..4294967295 (default 20)
   --out DIR    output directory (created if missing; files are replaced atomically)
+  --realism R  basic (default; what the bundled sample is) or full: also twins and
+               siblings, adopted names, missing birth dates, a person twice in one
+               file, more married names, and DIR/people.csv (docs/example.md)
   --help       this text
 `;
 
@@ -37,6 +40,7 @@ export async function generateMain(argv: string[]): Promise<number> {
         people: { type: 'string', default: '2000' },
         seed: { type: 'string', default: '20' },
         out: { type: 'string' },
+        realism: { type: 'string', default: 'basic' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -57,7 +61,8 @@ export async function generateMain(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   try {
     const t0 = Date.now();
-    const s = await generateExtracts({ people, seed, outDir: values.out, progress: terminalProgress('generating') });
+    const realism = values.realism as 'basic' | 'full';
+    const s = await generateExtracts({ people, seed, outDir: values.out, realism, progress: terminalProgress('generating') });
     const secs = (Date.now() - t0) / 1000;
     process.stdout.write(
       `generated ${s.people} people (seed ${s.seed}) in ${secs.toFixed(1)} s: ` +

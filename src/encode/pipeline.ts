@@ -88,6 +88,8 @@ export interface EncodeOptions {
   body?: EncodedBody;
   /** Per-feature token/value cache size (default 100,000; 0 = caches off: benchmarks measure the uncached rate). */
   cacheSize?: number;
+  /** Bytes per worker range (default: about 8 ranges per worker, 256 KiB to 4 MiB; tests use small ranges). */
+  rangeBytes?: number;
 }
 
 export interface EncodeSummary {
@@ -274,6 +276,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       blockColumns: ext.blocking.map((b) => b.name),
       passColumns: ext.passThrough,
       ...(ext.absent && ext.absent.length > 0 ? { absentFeatures: ext.absent } : {}),
+      ...evidenceHeader(ext), // evidence filters + presence byte (src/encode/evidence.ts): the header must declare what every record carries
     }, opts.body !== undefined ? { body: opts.body } : {});
     seenIds = createIdSet({ near: opts.output });
     if (policy === 'reject') {
@@ -348,7 +351,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       };
       const inflight: Promise<RangeResult>[] = [];
       const maxInflight = 2 * nWorkers + 1;
-      for (const [start, end] of csvSplitPoints(file, rangeTarget(size, nWorkers))) {
+      for (const [start, end] of csvSplitPoints(file, opts.rangeBytes ?? rangeTarget(size, nWorkers))) {
         const p = pool.request({ start, end, header: start === 0 });
         p.catch(() => {}); // awaited in order below
         inflight.push(p);

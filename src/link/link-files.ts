@@ -26,7 +26,7 @@ import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './regi
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
-import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, selectionLevels, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
 import { matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
@@ -343,7 +343,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const P = L.parties.length;
   // levels and candidate floors relative to what unrelated records share (the first two parties' random pairs)
   const rp0 = randomPairs(L.parties[0]!.count, L.parties[1]!.count, false, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED - 1);
-  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
+  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!, { clk: process.env.P20LINK_NO_CLK !== '1', namesOnlyWithoutDob: process.env.P20LINK_NAMES_NODOB === '1' }), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
   const K = plan.defs.length;
   const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
   const floors = [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...(L.parties[0]!.evidence ?? []).map((_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];
@@ -411,7 +411,8 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   vecs.length = 0;
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
-  const model = fitModel(cand, random, { u: process.env.P20LINK_MODEL_U === 'random' ? 'random' : 'em' });
+  const selection = selectionLevels(plan, (source) => (source === 'clk' ? CLK_CANDIDATE_FLOOR : EVIDENCE_CANDIDATE_FLOOR));
+  const model = fitModel(cand, random, { u: process.env.P20LINK_MODEL_U === 'em' ? 'em' : 'random', ...(process.env.P20LINK_NOSEL === '1' ? {} : { selection }) });
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);

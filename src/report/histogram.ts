@@ -21,6 +21,8 @@ export interface Histogram {
   /** Lower (review) threshold, when known. */
   reviewThreshold?: number;
   source: string;
+  /** What the scores are (x-axis label): "similarity score" unless the run says otherwise. */
+  axis?: string;
 }
 
 /** Equal-width histogram of values in [lo, hi]. */
@@ -123,11 +125,14 @@ export async function readRunReportForQuality(path: string): Promise<RunReportFo
   let histogram: unknown;
   let threshold: unknown;
   let reviewThreshold: unknown;
+  let axis: string | undefined;
   if (json !== null && typeof json === 'object' && (json as { format?: unknown }).format === LINK_REPORT_FORMAT) {
     const r = parseRunReport(text, path, 'REPORT_RUN');
     histogram = r.scoreHistogram;
     threshold = r.parameters.threshold;
     reviewThreshold = r.parameters.reviewThreshold;
+    // with the match model, the scores are match probabilities
+    if (r.parameters.model === 'fs') axis = 'match probability';
   } else {
     const top = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
     if (top.scoreHistogram === undefined && top.model === undefined) {
@@ -151,7 +156,7 @@ export async function readRunReportForQuality(path: string): Promise<RunReportFo
   const model = modelSectionsOf(json, path);
   if (histogram === undefined) return { histogram: undefined, model };
   const bins = asBins(histogram)!;
-  const out: Histogram = { bins, source: path };
+  const out: Histogram = { bins, source: path, ...(axis !== undefined ? { axis } : {}) };
   if (typeof threshold === 'number') out.threshold = threshold;
   if (typeof reviewThreshold === 'number') out.reviewThreshold = reviewThreshold;
   return { histogram: out, model };

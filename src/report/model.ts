@@ -185,3 +185,43 @@ export function expectedVsMeasured(sections: readonly ModelSection[], q: Quality
   }
   return out;
 }
+
+/** One match-probability band with what follows from it: its expected matches, and linking from it upwards. */
+export interface BandRow {
+  from: number;
+  to: number;
+  pairs: number;
+  expectedPrecision: number;
+  /** pairs × expectedPrecision: the band's expected true matches (Σ p). */
+  expectedMatches: number;
+  /** The band's share of all expected matches among the candidate pairs. */
+  shareOfMatches: number;
+  /** Linking every pair of this band and the bands above: expected precision and recall. */
+  fromHere: { links: number; precision: number; recall: number };
+}
+
+/**
+ * The bands with their expected matches (Σ p = pairs × mean p) and, for
+ * each, what linking from its lower edge upwards would give by the model's
+ * own account: a threshold trade-off without ground truth.
+ */
+export function bandRows(m: ModelSummary): BandRow[] {
+  const matches = m.bands.map((b) => b.pairs * b.expectedPrecision);
+  const total = matches.reduce((s, x) => s + x, 0);
+  return m.bands.map((b, i) => {
+    let links = 0;
+    let hits = 0;
+    for (let j = 0; j < m.bands.length; j++) {
+      if (m.bands[j]!.from >= b.from) {
+        links += m.bands[j]!.pairs;
+        hits += matches[j]!;
+      }
+    }
+    return {
+      ...b,
+      expectedMatches: matches[i]!,
+      shareOfMatches: total > 0 ? matches[i]! / total : 0,
+      fromHere: { links, precision: links > 0 ? hits / links : 1, recall: total > 0 ? hits / total : 1 },
+    };
+  });
+}

@@ -3,7 +3,7 @@ import type { QualityResult, WrongPair } from './quality.js';
 import { escapeHtml, htmlPage, htmlTable, pct, prob, textTable } from './html.js';
 import { bandsSvg, histogramSvg, matchWeightsSvg, weightHistogramSvg } from './svg.js';
 import { csvLine } from '../io/csv.js';
-import { priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
+import { bandRows, priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
 
@@ -179,8 +179,16 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
       lines.push(`  measured precision ${f3(e.measured.precision)}  recall ${f3(e.measured.recall)}  links ${e.measured.links}  (truth sample; measured - expected: precision ${pts(e.measured.precision - e.expected.precision)}, recall ${pts(e.measured.recall - e.expected.recall)})`);
     }
     lines.push('');
-    lines.push('  Expected precision by match-probability band:');
-    lines.push(indent(textTable(['band', 'pairs', 'expected precision'], m.bands.map((b) => [`${b.from}-${b.to}`, String(b.pairs), f3(b.expectedPrecision)]), [1, 2])));
+    lines.push('  By match-probability band (expected matches = sum of the pairs\' probabilities; "from here up": linking every pair of the band and above):');
+    lines.push(
+      indent(
+        textTable(
+          ['band', 'pairs', 'expected precision', 'expected matches', 'share', 'from here up: links', 'precision', 'recall'],
+          bandRows(m).map((b) => [`${b.from}-${b.to}`, String(b.pairs), f3(b.expectedPrecision), b.expectedMatches.toFixed(1), pct(b.shareOfMatches), String(b.fromHere.links), f3(b.fromHere.precision), f3(b.fromHere.recall)]),
+          [1, 2, 3, 4, 5, 6, 7],
+        ),
+      ),
+    );
     lines.push('  Comparison levels (a missing value adds 0):');
     lines.push(indent(textTable(['comparison', 'level', 'm', 'u', 'weight'], m.comparisons.flatMap((c) => c.levels.map((l, i) => [i === 0 ? c.name : '', l.label, prob(l.m), prob(l.u), sgn(l.weight)])), [2, 3, 4])));
     lines.push('  Match-weight histogram of the candidate pairs:');
@@ -209,7 +217,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
     body.push('<h3>Expected (model) and measured (truth sample)</h3>');
     body.push(
       htmlTable(
-        ['model', 'expected precision', 'measured precision', 'difference', 'expected recall', 'measured recall', 'difference', 'expected links', 'linked pairs'],
+        ['model', 'expected precision', 'measured precision', 'difference', 'expected recall', 'measured recall', 'difference', 'model links (pairs at or above the decision)', 'linked pairs (measured)'],
         evm.map((e) => [e.label, f3(e.expected.precision), f3(e.measured.precision), pts(e.measured.precision - e.expected.precision), f3(e.expected.recall), f3(e.measured.recall), pts(e.measured.recall - e.expected.recall), String(Math.round(e.expected.links)), String(e.measured.links)]),
         { numeric: [1, 2, 3, 4, 5, 6, 7, 8] },
       ),
@@ -223,7 +231,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
       `<div>${[
         ['expected precision', f3(m.expected.precision)],
         ['expected recall', f3(m.expected.recall)],
-        ['expected links', String(Math.round(m.expected.links))],
+        ['links (pairs at or above the decision)', String(Math.round(m.expected.links))],
         ['prior λ', m.lambda.toPrecision(4)],
         ['EM iterations', `${m.em.iterations}${m.em.converged ? '' : ' (not converged)'}`],
       ]
@@ -239,7 +247,14 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
     body.push(weightHistogramSvg(m.histogram, m.decision.weight, m.decision.probability, id()));
     body.push('<h4>Expected precision by match-probability band</h4>');
     body.push(bandsSvg(m.bands, id()));
-    body.push(htmlTable(['match probability', 'pairs', 'expected precision'], m.bands.map((b) => [`${b.from}–${b.to}`, String(b.pairs), f3(b.expectedPrecision)]), { numeric: [1, 2] }));
+    body.push(
+      htmlTable(
+        ['match probability', 'pairs', 'expected precision', 'expected matches', 'share of expected matches', 'linking from here up: links', 'expected precision', 'expected recall'],
+        bandRows(m).map((b) => [`${b.from}–${b.to}`, String(b.pairs), f3(b.expectedPrecision), b.expectedMatches.toFixed(1), pct(b.shareOfMatches), String(b.fromHere.links), f3(b.fromHere.precision), f3(b.fromHere.recall)]),
+        { numeric: [1, 2, 3, 4, 5, 6, 7] },
+      ),
+    );
+    body.push('<p class="note">Expected matches of a band: the sum of its pairs\' match probabilities. "Linking from here up": what linking every pair of the band and the bands above would give by the model\'s own account — a threshold trade-off without ground truth, with the same caveats.</p>');
     body.push('<h4>Match weights by comparison</h4>');
     body.push(`<p class="note">Prior weight log2(λ/(1−λ)) = ${escapeHtml(sgn(priorWeight(m.lambda)))}; a pair's total weight adds one level of each comparison to it. A missing value (either side) is no evidence and adds 0.</p>`);
     for (const c of m.comparisons) {

@@ -45,7 +45,7 @@ export function histogramSvg(h: Histogram, width = 640, height = 260): string {
     const c = (max * i) / 4;
     parts.push(`<text x="${m.l - 6}" y="${f(y(c) + 4)}" font-size="11" text-anchor="end">${Math.round(c)}</text>`);
   }
-  parts.push(`<text x="${m.l + W / 2}" y="${height - 6}" font-size="12" text-anchor="middle">similarity score</text>`);
+  parts.push(`<text x="${m.l + W / 2}" y="${height - 6}" font-size="12" text-anchor="middle">${escapeHtml(h.axis ?? 'similarity score')}</text>`);
   const vline = (t: number, label: string, color: string) => {
     if (t < lo || t > hi) return;
     parts.push(`<line x1="${f(x(t))}" y1="${m.t}" x2="${f(x(t))}" y2="${m.t + H}" stroke="${color}" stroke-width="2" stroke-dasharray="5,4"/>`);
@@ -287,7 +287,7 @@ export function bandsSvg(bands: readonly BandBar[], id: string, width = 680, hei
     const x0 = m.l + i * bw;
     const cx = x0 + bw / 2;
     parts.push(`<rect x="${f(x0 + 2)}" y="${f(y(b.expectedPrecision))}" width="${f(Math.max(0.5, bw - 4))}" height="${f(b.expectedPrecision * H)}" fill="${b.pairs === 0 ? '#d0d7de' : '#2f81f7'}"><title>probability ${b.from}–${b.to}: ${b.pairs} pairs, expected precision ${b.expectedPrecision.toFixed(4)}</title></rect>`);
-    parts.push(`<text x="${f(cx)}" y="${f(y(b.expectedPrecision) - 3)}" font-size="9" text-anchor="middle">${b.pairs === 0 ? '' : b.expectedPrecision.toFixed(2)}</text>`);
+    parts.push(`<text x="${f(cx)}" y="${f(y(b.expectedPrecision) - 3)}" font-size="9" text-anchor="middle">${b.pairs === 0 ? '' : b.expectedPrecision.toFixed(3)}</text>`);
     parts.push(`<text x="${f(cx)}" y="${m.t + H + 14}" font-size="9" text-anchor="middle">${b.from}–${b.to}</text>`);
     parts.push(`<text x="${f(cx)}" y="${m.t + H + 26}" font-size="9" text-anchor="middle" fill="#57606a">${b.pairs}</text>`);
   });

@@ -15,8 +15,8 @@ import { fileTempDir } from '../helpers/tmp.js';
 const ROOT = process.cwd();
 const K12 = resolve(ROOT, 'examples/data/k12.csv');
 const WEAK = resolve(ROOT, 'test/assess/fixtures/weak-first-name.json');
-const CLKHASH = resolve(ROOT, 'protocols/schemas/p20w-person-clkhash.json');
-const HARD = resolve(ROOT, 'protocols/schemas/p20w-person-hardened.json');
+const CLKHASH = resolve(ROOT, 'protocols/compat/p20w-person-clkhash.json');
+const HARD = resolve(ROOT, 'protocols/schemas/p20w-person.json');
 const dir = fileTempDir('p20link-cli-assess-');
 
 async function secretFile(): Promise<string> {

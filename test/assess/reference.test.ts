@@ -9,7 +9,7 @@ import { exitStatusOf } from '../../cli/exit-status.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const dir = fileTempDir('p20link-assess-ref-');
-const SCHEMA = 'protocols/schemas/p20w-person-clkhash.json';
+const SCHEMA = 'protocols/compat/p20w-person-clkhash.json';
 const T = { first: 'first_name', last: 'last_name', birth: 'birth_date' };
 
 describe('reference populations', () => {

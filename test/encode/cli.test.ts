@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
-const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person-clkhash.json'); // unhardened variant: these tests read keyed blocking columns
+const SCHEMA = resolve(ROOT, 'protocols/compat/p20w-person-clkhash.json'); // unhardened variant: these tests read keyed blocking columns
 const K12 = resolve(ROOT, 'examples/data/k12.csv');
 // a strong secret in the `secret new` format (43 base64url characters), still a recognisable canary
 const SECRET = 'S3cr3t-Canary-7f3a9c-do-not-print-01234567A';
@@ -23,7 +23,7 @@ async function secretFile(text: string, mode = 0o600): Promise<string> {
   return p;
 }
 
-const k12Args = (out: string, ...more: string[]) => ['encode', K12, '-o', out, '--schema', SCHEMA, '--party', 'k12', '--id-column', 'student_id', '--map', 'sex=gender', ...more];
+const k12Args = (out: string, ...more: string[]) => ['encode', K12, '-o', out, '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--id-column', 'student_id', '--map', 'sex=gender', ...more];
 
 describe('p20link encode (CLI)', () => {
   it('encodes the bundled K-12 example end to end and prints a one-line summary', async () => {
@@ -52,7 +52,7 @@ describe('p20link encode (CLI)', () => {
     const input = join(dir, 'bad.csv');
     await writeFile(input, 'id,first_name,middle_name,last_name,birth_date,sex,zip\n1,Ann,,Lee,2001-02-03,F,97501\n2,Bo,,Kim,13/45/2001,M,97501\n');
     const out = join(dir, 'bad.enc');
-    const r = await run(['encode', input, '-o', out, '--schema', SCHEMA, '--party', 'k12', '--secret-file', await secretFile(SECRET)]);
+    const r = await run(['encode', input, '-o', out, '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-file', await secretFile(SECRET)]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain(`p20link: error: ${input}, line 3, field "birth_date": `);
     expect(r.err).toMatch(/not a valid date/);
@@ -61,10 +61,10 @@ describe('p20link encode (CLI)', () => {
 
   it('usage mistakes exit 2 and run nothing', async () => {
     const out = join(dir, 'usage.enc');
-    const secretArg = await run(['encode', K12, '-o', out, '--schema', SCHEMA, '--party', 'k12', '--secret', SECRET]);
+    const secretArg = await run(['encode', K12, '-o', out, '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret', SECRET]);
     expect(secretArg.code).toBe(2);
     expect(secretArg.err).toMatch(/Unknown argument: secret/);
-    const none = await run(['encode', K12, '-o', out, '--schema', SCHEMA, '--party', 'k12']);
+    const none = await run(['encode', K12, '-o', out, '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12']);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/--secret-file PATH or --secret-env NAME/);
     const rejectsMissing = await run(k12Args(out, '--secret-file', await secretFile(SECRET), '--on-bad-row', 'reject'));
@@ -93,16 +93,16 @@ describe('p20link encode (CLI)', () => {
     const collect = (r: { out: string; err: string }) => texts.push(r.out, r.err);
     const sf = await secretFile(SECRET + '\n');
     // success with rejects, through the environment
-    collect(await run(['encode', input, '-o', join(dir, 'm.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-env', 'P20_TEST_SECRET', '--on-bad-row', 'reject', '--rejects', join(dir, 'm.rejects.csv')], { P20_TEST_SECRET: SECRET }));
+    collect(await run(['encode', input, '-o', join(dir, 'm.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-env', 'P20_TEST_SECRET', '--on-bad-row', 'reject', '--rejects', join(dir, 'm.rejects.csv')], { P20_TEST_SECRET: SECRET }));
     // failure on a bad row, through a file
-    collect(await run(['encode', input, '-o', join(dir, 'm2.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-file', sf]));
+    collect(await run(['encode', input, '-o', join(dir, 'm2.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-file', sf]));
     // the secret mistakenly given where a NAME or PATH belongs
-    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-env', SECRET]));
-    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-env', 'P20_TEST_UNSET_VAR_X']));
-    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret', SECRET]));
+    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-env', SECRET]));
+    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-env', 'P20_TEST_UNSET_VAR_X']));
+    collect(await run(['encode', input, '-o', join(dir, 'm3.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret', SECRET]));
     // a bad secret file: wrong mode
     await chmod(sf, 0o640);
-    collect(await run(['encode', input, '-o', join(dir, 'm4.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-file', sf]));
+    collect(await run(['encode', input, '-o', join(dir, 'm4.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-file', sf]));
     for (const f of await readdir(dir)) {
       if (f.startsWith('secret-')) continue;
       texts.push(await readFile(join(dir, f), 'latin1'));
@@ -115,7 +115,7 @@ describe('p20link encode (CLI)', () => {
 
 describe('p20link encode (installed launcher)', () => {
   it('bin/p20link.js exits non-zero with the error on stderr', () => {
-    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/p20link.js'), 'encode', join(ROOT, 'no-such.csv'), '-o', join(dir, 'x.enc'), '--schema', SCHEMA, '--party', 'k12', '--secret-env', 'P20_TEST_SECRET'], {
+    const r = spawnSync(process.execPath, [resolve(ROOT, 'bin/p20link.js'), 'encode', join(ROOT, 'no-such.csv'), '-o', join(dir, 'x.enc'), '--schema', SCHEMA, '--allow-unhardened', '--party', 'k12', '--secret-env', 'P20_TEST_SECRET'], {
       env: { ...process.env, P20_TEST_SECRET: SECRET },
       encoding: 'utf8',
     });

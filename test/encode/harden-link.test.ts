@@ -27,7 +27,7 @@ async function f1With(schema: string): Promise<number> {
   for (const party of ['k12', 'wages']) {
     const m = JSON.parse(readFileSync(join(root, 'examples/agencies', `${party}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
     const out = join(dir, `${party}-${schema.split('/').pop()}.enc`);
-    await encodeFile({ input: join(root, 'examples/data', `${party}.csv`), output: out, schema, secret, party, map: m.map, idColumn: m.idColumn, workers: 0 });
+    await encodeFile({ input: join(root, 'examples/data', `${party}.csv`), output: out, schema, secret, party, map: m.map, idColumn: m.idColumn, workers: 0, allowUnhardened: true });
     files.push(out);
   }
   const h = ext.link ?? {};
@@ -37,12 +37,12 @@ async function f1With(schema: string): Promise<number> {
 }
 
 describe('hardened encodings still link on the examples', () => {
-  it('p20w-person-hardened.json links K-12 × wages within 0.5 point of F1 of the clkhash-compatible schema', async () => {
-    const plain = await f1With(join(root, 'protocols/schemas/p20w-person-clkhash.json'));
-    const hard = await f1With(join(root, 'protocols/schemas/p20w-person-hardened.json'));
+  it('p20w-person.json links K-12 × wages within 0.5 point of F1 of the clkhash-compatible schema', async () => {
+    const plain = await f1With(join(root, 'protocols/compat/p20w-person-clkhash.json'));
+    const hard = await f1With(join(root, 'protocols/schemas/p20w-person.json'));
     expect(plain).toBeGreaterThan(0.9);
     expect(hard).toBeGreaterThan(plain - 0.005);
-    const h = await readEncodedHeader(join(dir, 'k12-p20w-person-hardened.json.enc'));
+    const h = await readEncodedHeader(join(dir, 'k12-p20w-person.json.enc'));
     expect(h.l).toBe(1024);
     expect(h.columns).toEqual(['id', 'clk']); // no keyed blocking values to count
   }, 300_000);
@@ -50,7 +50,7 @@ describe('hardened encodings still link on the examples', () => {
 
 describe('attribute salting', () => {
   it('salts name tokens with the birth year: same name and year → same bits, another year → other bits', async () => {
-    const base = JSON.parse(readFileSync(join(root, 'protocols/schemas/p20w-person-clkhash.json'), 'utf8')) as Record<string, unknown> & { p20link: Record<string, unknown> };
+    const base = JSON.parse(readFileSync(join(root, 'protocols/compat/p20w-person-clkhash.json'), 'utf8')) as Record<string, unknown> & { p20link: Record<string, unknown> };
     const salted = { ...base, p20link: { ...base.p20link, hardening: { version: 1, salt: { from: 'birth_date', transform: 'year', features: ['first_name', 'last_name'] } } } };
     const { loadLinkageSchemaFromObject } = await import('./harden-schema-helper.js');
     const encFor = async (doc: unknown) => {

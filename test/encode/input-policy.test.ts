@@ -20,8 +20,8 @@ import { cliMessage } from '../../cli/hints.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const ROOT = process.cwd();
-const P20W = resolve(ROOT, 'protocols/schemas/p20w-person-clkhash.json'); // the unhardened variant: these tests read CLK fill and keyed blocking values
-const FEBRL_SCHEMA = resolve(ROOT, 'protocols/schemas/febrl.json');
+const P20W = resolve(ROOT, 'protocols/compat/p20w-person-clkhash.json'); // the unhardened variant: these tests read CLK fill and keyed blocking values
+const FEBRL_SCHEMA = resolve(ROOT, 'protocols/compat/febrl-clkhash.json'); // compares with the plain CLK encoder
 const FEBRL_4A = resolve(ROOT, '../shared/data/febrl/dataset4a.csv');
 const SECRET_TEXT = 'q3Jx0kPz8VfL2mN7tR5wY1bC4dE6gH9jK0lM2nO4pQs'; // the `secret new` format (base64url, 32 bytes)
 const secret = new TextEncoder().encode(SECRET_TEXT);
@@ -37,7 +37,7 @@ async function csvFile(text: string): Promise<string> {
 }
 async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
   const output = join(dir, `out-${++n}.enc`);
-  const summary = await encodeFile({ input, output, schema: P20W, secret, party: 'k12', workers: 0, createdAt: NOW, ...extra });
+  const summary = await encodeFile({ input, output, schema: P20W, secret, party: 'k12', workers: 0, createdAt: NOW, allowUnhardened: true, ...extra });
   const r = await openEncoded(output);
   return { output, summary, header: r.header, rows: await collectBatches(r.batches) };
 }
@@ -65,7 +65,7 @@ describe('--on-bad-field missing', () => {
   });
 
   it('a feature without a missingValue sentinel adds no bits at all', async () => {
-    // febrl.json: postcode is an integer 50..9999 without missingValue.
+    // febrl-clkhash.json: postcode is an integer 50..9999 without missingValue.
     const febrl = 'rec_id, given_name, surname, street_number, address_1, address_2, suburb, postcode, state, date_of_birth, soc_sec_id\n' +
       'r1, ann, lee, 8, main street, , suburb, 12, nsw, 19800101, 1\n';
     const input2 = await csvFile(febrl);
@@ -146,7 +146,7 @@ describe('CSV dialect from the command line', () => {
     await writeFile(sf, SECRET_TEXT);
     await chmod(sf, 0o600);
     const out = join(dir, 'febrl-p20w.enc');
-    const base = ['encode', FEBRL_4A, '-o', out, '--schema', P20W, '--party', 'febrl', '--secret-file', sf, '--workers', '0'];
+    const base = ['encode', FEBRL_4A, '-o', out, '--schema', P20W, '--allow-unhardened', '--party', 'febrl', '--secret-file', sf, '--workers', '0'];
     const maps = ['--id-column', 'rec_id', '--map', 'first_name=given_name', '--map', 'last_name=surname', '--map', 'birth_date=date_of_birth', '--map', 'zip=postcode', '--absent', 'middle_name,sex'];
     const bad = await runCli([...base, ...maps]);
     expect(bad.code).toBe(2);
@@ -246,7 +246,7 @@ describe('overwrite policy', () => {
     const input = await csvFile(HEADER + '1,Ann,,Lee,2001-02-03,F,97501\n2,Bo,,Kim,2001-02-30,M,97501\n');
     const output = join(dir, 'exists.enc');
     await writeFile(output, 'keep me');
-    const base = { input, output, schema: P20W, secret, party: 'k12', workers: 0 };
+    const base = { input, output, schema: P20W, secret, party: 'k12', workers: 0, allowUnhardened: true };
     const e = await refusal(encodeFile(base));
     expect(e.code).toBe('ENCODE_OUTPUT_EXISTS');
     expect(e.kind).toBe('input'); // exit status 2
@@ -272,7 +272,7 @@ describe('overwrite policy', () => {
     const input = await csvFile(HEADER + '1,Ann,,Lee,2001-02-03,F,97501\n');
     const output = join(dir, 'cli-exists.enc');
     await writeFile(output, 'old');
-    const args = ['encode', input, '-o', output, '--schema', P20W, '--party', 'k12', '--secret-file', sf];
+    const args = ['encode', input, '-o', output, '--schema', P20W, '--allow-unhardened', '--party', 'k12', '--secret-file', sf];
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/already exists; refusing to overwrite it/);

@@ -44,7 +44,7 @@ describe('canonicalJson (the one serializer for fingerprints and signatures)', (
     );
   });
 
-  it.each(['protocols/schemas/p20w-person.json', 'protocols/schemas/p20w-person-hardened.json', 'protocols/schemas/p20w-person-clkhash.json', 'protocols/schemas/febrl.json'])(
+  it.each(['protocols/schemas/p20w-person.json', 'protocols/compat/p20w-person-clkhash.json', 'protocols/compat/febrl-clkhash.json', 'protocols/schemas/febrl.json'])(
     'the fingerprint of the shipped %s is what the former serializer gave',
     async (file) => {
       const schema = await loadLinkageSchema(file);

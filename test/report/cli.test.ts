@@ -60,15 +60,15 @@ describe('p20link report (CLI)', () => {
     const html = join(dir, 'model.html');
     const r = await run(['report', 'quality', '--links', dir, '--run-report', model, '--html', html]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('expected precision 0.9912  recall 0.9734  links 18362');
-    expect(r.out).toMatch(/decision weight 0\.00 \(match probability 0\.5\): 19830 pairs at or above/);
+    expect(r.out).toContain('expected precision 0.9953  recall 0.9459  links 18574');
+    expect(r.out).toMatch(/decision weight 0\.00 \(match probability 0\.5\): 18574 pairs at or above/);
     expect(r.out).not.toMatch(/measured|wrong pairs/);
     const h = await readFile(html, 'utf8');
     expect(h).toContain('Match-weight histogram with the decision point');
     expect(h).not.toMatch(/<script|https?:/i);
     const j = await run(['report', 'quality', '--links', dir, '--run-report', model, '--json']);
     const parsed = JSON.parse(j.out) as { model: { summary: { expected: { precision: number } } }[]; precision?: number };
-    expect(parsed.model[0]!.summary.expected.precision).toBe(0.9912);
+    expect(parsed.model[0]!.summary.expected.precision).toBe(0.9953);
     expect(parsed.precision).toBeUndefined();
     // with the truth sample too: measured beside expected
     const both = await run(['report', 'quality', '--links', dir, '--run-report', model, '--truth', truth]);

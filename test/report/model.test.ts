@@ -3,12 +3,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRunReportForQuality } from '../../src/report/histogram.js';
-import { expectedVsMeasured, modelSectionsOf, priorWeight, probabilityOfWeight, type ModelSummary } from '../../src/report/model.js';
+import { runReportProblem } from '../../src/format/run-report.js';
+import { bandRows, expectedVsMeasured, modelSectionsOf, priorWeight, probabilityOfWeight, type ModelSummary } from '../../src/report/model.js';
 import { asciiWeightHistogram, modelText, qualityHtml } from '../../src/report/render-quality.js';
 import { matchWeightsSvg, weightHistogramSvg } from '../../src/report/svg.js';
 import type { QualityResult } from '../../src/report/quality.js';
 import { p20Rejection } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
+import { linkFiles } from '../../src/link/link-files.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { noisy, prng, randomClk, writeEncoded } from '../fixtures/link/make-encoded.js';
 import { expectSelfContained } from './html-checks.js';
 
 const FIXTURE = 'test/fixtures/report/model-run-report.json';
@@ -68,6 +72,21 @@ describe('model section of the run report', () => {
     expect(() => modelSectionsOf({ model: { pairs: 3 } }, 'r.json')).toThrow(/model\.pairs must be an array/);
   });
 
+  it('band rows: expected matches per band and linking from each band upwards (a case worked by hand)', () => {
+    const m = { ...fixture().model, bands: [
+      { from: 0, to: 0.5, pairs: 1000, expectedPrecision: 0.01 },
+      { from: 0.5, to: 0.9, pairs: 20, expectedPrecision: 0.5 },
+      { from: 0.9, to: 1, pairs: 80, expectedPrecision: 0.975 },
+    ] };
+    // expected matches 10, 10, 78: total 98
+    const r = bandRows(m);
+    expect(r.map((b) => b.expectedMatches)).toEqual([10, 10, 78]);
+    expect(r[2]!.shareOfMatches).toBeCloseTo(78 / 98, 12);
+    expect(r[1]!.fromHere).toEqual({ links: 100, precision: 0.88, recall: 88 / 98 });
+    expect(r[0]!.fromHere.recall).toBe(1);
+    expect(r[2]!.fromHere.links).toBe(80);
+  });
+
   it('prior weight and probability of a weight are inverse views of the odds', () => {
     expect(priorWeight(0.5)).toBe(0);
     expect(priorWeight(0.2)).toBeCloseTo(-2, 12);
@@ -81,7 +100,7 @@ describe('model rendering', () => {
 
   it('the text report gives expectations, m/u/weights, bands, EM and the histogram with the decision line', () => {
     const t = modelText(sections);
-    expect(t).toContain('expected precision 0.9912  recall 0.9734  links 18362');
+    expect(t).toContain('expected precision 0.9953  recall 0.9459  links 18574');
     expect(t).toContain('prior by party pair: college ~ k12 0.005100, k12 ~ wages 0.003200, wages (within the file) 0.0004000');
     expect(t).toContain('EM: 17 iterations, converged');
     expect(t).toContain('decision: match probability >= 0.5 (total match weight >= 0.00)');
@@ -92,8 +111,8 @@ describe('model rendering', () => {
     const rows = t.split('\n');
     const i = rows.findIndex((l) => l.includes('decision weight 0.00'));
     expect(rows[i - 1]).toMatch(/^\s+-1\.0 to 0\.0\s+99 /);
-    expect(rows[i + 1]).toMatch(/^\s+0\.0 to \+3\.0\s+50 /);
-    expect(rows[i]).toContain('19830 pairs at or above');
+    expect(rows[i + 1]).toMatch(/^\s+0\.0 to \+3\.0\s+47 /);
+    expect(rows[i]).toContain('18574 pairs at or above');
   });
 
   it('the ASCII histogram never merges bins across the decision point', () => {
@@ -117,7 +136,7 @@ describe('model rendering', () => {
       const x10 = tickX(svg, 10);
       expect(Number(m[2])).toBeCloseTo(x0 + ((x10 - x0) * dw) / 10, 0);
       // bins at or above the decision are the linked colour, the others grey
-      expect(svg).toContain('weight 1.00 to 2.00: 11 pairs');
+      expect(svg).toContain('weight 1.00 to 2.00: 10 pairs');
     }
   });
 
@@ -179,12 +198,36 @@ describe('model rendering', () => {
     expect(g[0]!.measured.precision).toBe(0.9);
     const t = modelText(sections, g);
     expect(t).toContain('measured precision 0.9000  recall 0.8000  links 100');
-    expect(t).toContain('precision -9.1 pt, recall -17.3 pt');
+    expect(t).toContain('precision -9.5 pt, recall -14.6 pt');
+  });
+});
+
+describe('a whole run report with a model section', () => {
+  it('is validated against the schema, and its histogram axis says match probability', async () => {
+    const rnd = prng(5);
+    const people = Array.from({ length: 6 }, () => randomClk(rnd));
+    const a = await writeEncoded(join(dir, 'a.enc'), { party: 'k12', rows: people.map((c, i) => ({ id: `a${i}`, clk: noisy(rnd, c) })) });
+    const b = await writeEncoded(join(dir, 'b.enc'), { party: 'wages', rows: people.map((c, i) => ({ id: `b${i}`, clk: noisy(rnd, c) })) });
+    const out = join(dir, 'run');
+    await linkFiles({ inputs: [{ file: a }, { file: b }], outDir: out, threshold: 0.8, blocking: parseBlockingSpec('none') });
+    const rr = JSON.parse(await readFile(join(out, 'run-report.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    rr.parameters!.model = 'fs';
+    const withModel = join(dir, 'with-model.json');
+    await writeFile(withModel, JSON.stringify({ ...rr, model: fixture().model }));
+    const r = await readRunReportForQuality(withModel);
+    expect(r.model[0]!.summary.expected.links).toBe(18574);
+    expect(r.histogram!.axis).toBe('match probability');
+    // a bad model section in a whole report is refused too
+    await writeFile(withModel, JSON.stringify({ ...rr, model: { ...fixture().model, lambda: -1 } }));
+    expect((await p20Rejection(readRunReportForQuality(withModel))).code).toBe('REPORT_RUN');
   });
 });
 
 describe('fixture', () => {
-  it('is the shape the run report\'s model section has', async () => {
-    expect(JSON.parse(await readFile(FIXTURE, 'utf8'))).toHaveProperty('model.comparisons');
+  it('is the shape the run report\'s model section has (its JSON Schema definition)', async () => {
+    const j = JSON.parse(await readFile(FIXTURE, 'utf8')) as { model: unknown };
+    expect(runReportProblem(j.model, '/definitions/modelSummary')).toBeUndefined();
+    // and the check can fail
+    expect(runReportProblem({ ...(j.model as object), lambda: 2 }, '/definitions/modelSummary')).toBeDefined();
   });
 });

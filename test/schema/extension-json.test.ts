@@ -20,9 +20,10 @@ import { p20Thrown } from '../helpers/errors.js';
 
 const ROOT = process.cwd();
 const jsonSchema = JSON.parse(readFileSync(resolve(ROOT, EXTENSION_JSON_SCHEMA_FILE), 'utf8')) as Record<string, any>;
-const SHIPPED = resolve(ROOT, 'protocols/schemas');
-const shipped = readdirSync(SHIPPED).filter((f) => f.endsWith('.json'));
-const base = JSON.parse(readFileSync(join(SHIPPED, 'p20w-person-clkhash.json'), 'utf8')) as Record<string, unknown>;
+// the shipped schemas and the clkhash-compatible ones kept beside them (protocols/compat/)
+const SHIPPED = resolve(ROOT, 'protocols');
+const shipped = ['schemas', 'compat'].flatMap((d) => readdirSync(join(SHIPPED, d)).filter((f) => f.endsWith('.json')).map((f) => `${d}/${f}`));
+const base = JSON.parse(readFileSync(resolve(ROOT, 'protocols/compat/p20w-person-clkhash.json'), 'utf8')) as Record<string, unknown>;
 const schema = parseLinkageSchema(base, 'p20w-person-clkhash.json');
 
 describe('src/schema/ stands below the pipeline', () => {

@@ -22,9 +22,9 @@ describe('resolveLinkSettings', () => {
   it('with the schema the inputs were encoded with: its hints are the defaults; its review band only with its threshold', async () => {
     const inputs = [{ file: 'a.enc', schemaFingerprint: await fp(FEBRL) }];
     const s = await resolveLinkSettings({ schema: FEBRL, inputs });
-    expect(s.threshold).toBe(0.815);
-    expect(s.reviewThreshold).toBe(0.8);
-    expect(s.blocking).toBe('keys:birth_year+keys:surname_soundex+keys:given_soundex+keys:postcode+keys:date_of_birth+lsh');
+    expect(s.threshold).toBe(0.565);
+    expect(s.reviewThreshold).toBe(0.55);
+    expect(s.blocking).toBe('lsh:bands=200,rows=5');
     // an explicit threshold drops the schema's review band (it was chosen for the schema's threshold)
     const t = await resolveLinkSettings({ schema: FEBRL, inputs, threshold: 0.9 });
     expect(t).toEqual({ threshold: 0.9, blocking: s.blocking });

@@ -21,9 +21,11 @@ import type { PartyData } from '../types.js';
  * filter (compare.ts, calibratePlan): a pass keeps pairs with Dice ≥
  * b + floor·(1 − b). The CLK pass takes pairs closer to the baseline (it
  * carries every field); an evidence pass only pairs where at least that
- * field pair mostly agrees.
+ * field pair mostly agrees. Each floor is a band boundary of its comparison
+ * (compare.ts), so the selection is a function of the comparison levels,
+ * which the model corrects for.
  */
-export const CLK_CANDIDATE_FLOOR = 0.4;
+export const CLK_CANDIDATE_FLOOR = 0.44;
 export const EVIDENCE_CANDIDATE_FLOOR = 0.5;
 
 /**

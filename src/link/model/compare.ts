@@ -37,7 +37,24 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  */
 export const CLK_BANDS: readonly number[] = [0.94, 0.84, 0.72, 0.6, 0.44, 0.28];
 /** Relative bands of an evidence comparison (see CLK_BANDS). */
-export const EVIDENCE_BANDS: readonly number[] = [0.94, 0.8, 0.6, 0.4, 0.2];
+export const EVIDENCE_BANDS: readonly number[] = [0.94, 0.8, 0.65, 0.5, 0.3];
+
+/**
+ * The deepest level of each comparison that a blocking floor (relative, as
+ * the bands) lets through: the candidate selection the model corrects for
+ * (FitOptions.selection). -1 when the floor is above every band.
+ */
+export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number | 'clk') => number | undefined): number[] {
+  return plan.parts.map((p) => {
+    const f = floorOf(p.source);
+    if (f === undefined) return -1;
+    let deep = -1;
+    p.rel.forEach((r, l) => {
+      if (r >= f - 1e-12) deep = l;
+    });
+    return deep;
+  });
+}
 
 /** Presence features each known comparison rests on. */
 const NEEDS: Record<string, readonly string[]> = {
@@ -54,13 +71,13 @@ export interface ComparisonPlan {
    * bands, its absolute bands (Dice lower bounds, set by calibratePlan from
    * the baseline), the baseline, and the presence mask it needs (0 = never null).
    */
-  parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number }[];
+  parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number; onlyWithout?: number }[];
   /** Evidence indices of first_dob and last_dob when both exist (swap-aware comparison), and their comparison indices. */
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
 }
 
 /** The comparison plan of a party's layout (all inputs of a run share it: checkCompatible). */
-export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean } = {}): ComparisonPlan {
+export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean } = {}): ComparisonPlan {
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
   const features = p.header.presence ?? [];
@@ -79,7 +96,9 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
     defs.push({ name: e.name, levels: relLabels(EVIDENCE_BANDS) });
-    parts.push({ source: x, rel: EVIDENCE_BANDS, bands: EVIDENCE_BANDS, baseline: 0, needs: mask(NEEDS[e.name]) });
+    const part: ComparisonPlan['parts'][number] = { source: x, rel: EVIDENCE_BANDS, bands: EVIDENCE_BANDS, baseline: 0, needs: mask(NEEDS[e.name]) };
+    if (e.name === 'names' && opts.namesOnlyWithoutDob) part.onlyWithout = mask(['birth_date']);
+    parts.push(part);
   });
   const plan: ComparisonPlan = { defs, parts };
   const fd = ev.findIndex((e) => e.name === 'first_dob');
@@ -193,7 +212,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
     for (let k = 0; k < K; k++) {
       const part = plan.parts[k]!;
       if (sw && (k === sw.kFd || k === sw.kLd)) continue;
-      if ((have & part.needs) !== part.needs) {
+      if ((have & part.needs) !== part.needs || (part.onlyWithout !== undefined && (have & part.onlyWithout) === part.onlyWithout)) {
         levels[o + k] = NULL_LEVEL;
         continue;
       }

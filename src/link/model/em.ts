@@ -16,6 +16,16 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  *   thousand at most), so its cost does not grow with the number of pairs.
  * - Afterwards the weights log2(m/u) are made monotone (more agreement never
  *   weighs less) by pooling adjacent violating levels (see enforceMonotone).
+ *
+ * Selection (FitOptions.selection): candidates are not random pairs, they
+ * are the pairs whose comparisons reached a blocking floor. A non-match
+ * among them follows u restricted to the selected patterns, u(γ)/u(S); a
+ * mixture λ·m + (1 − λ)·u fitted to the candidates without that correction
+ * would call every candidate a match (u puts almost all its mass on
+ * patterns that were never selected). With it, EM estimates the share of
+ * matches among the candidates λ_c, and the prior of the weight formula is
+ * the effective λ with odds λ_c/(1 − λ_c)·u(S): the same posterior, written
+ * with the untruncated u. (Matches are nearly all selected: m(S) ≈ 1.)
  */
 export interface FitOptions {
   maxIterations?: number;
@@ -28,6 +38,14 @@ export interface FitOptions {
   u?: 'random' | 'em';
   /** Starting prior (default 0.1). */
   initialLambda?: number;
+  /**
+   * How the candidates were selected, per comparison: the pair is a
+   * candidate when for some comparison k its level is ≤ selection[k] (−1:
+   * comparison k selects nothing). Non-matches among the candidates are then
+   * modelled as random pairs conditioned on being selected, u(γ)/u(S), with
+   * u(S) = 1 − ∏_k (1 − P_u(level_k ≤ selection[k])); see the note below.
+   */
+  selection?: readonly number[];
 }
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
@@ -62,6 +80,14 @@ export function levelFrequencies(v: ComparisonVectors, pseudo: number): number[]
     for (const x of c) t += x + pseudo;
     return Array.from(c, (x) => (t > 0 ? (x + pseudo) / t : 1 / c.length));
   });
+}
+
+/** Share of null levels per comparison. */
+function nullRates(v: ComparisonVectors): number[] {
+  const K = v.defs.length;
+  const n = new Float64Array(K);
+  for (let p = 0; p < v.count; p++) for (let k = 0; k < K; k++) if (v.levels[p * K + k] === NULL_LEVEL) n[k]!++;
+  return Array.from(n, (x) => (v.count > 0 ? x / v.count : 0));
 }
 
 /** Distinct (pattern, group) combinations with counts. */
@@ -118,6 +144,19 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
     return w.map((x) => x / t);
   });
   const lam = new Array<number>(G).fill(opts.initialLambda ?? 0.1);
+  // u(S): probability that a random pair is selected (1 without selection)
+  let uS = 1;
+  if (opts.selection) {
+    const nullRate = nullRates(random);
+    let none = 1;
+    opts.selection.forEach((deep, k) => {
+      if (deep < 0) return;
+      let t = 0;
+      for (let l = 0; l <= deep && l < u[k]!.length; l++) t += u[k]![l]!;
+      none *= 1 - t * (1 - nullRate[k]!);
+    });
+    uS = Math.min(1, Math.max(1e-300, 1 - none));
+  }
   const pat = compress(cand);
   const groupTotal = new Float64Array(G);
   for (let p = 0; p < pat.n; p++) groupTotal[pat.group[p]!]! += pat.count[p]!;
@@ -135,7 +174,7 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
     for (let p = 0; p < pat.n; p++) {
       const g = pat.group[p]!;
       let pm = lam[g]!;
-      let pu = 1 - lam[g]!;
+      let pu = (1 - lam[g]!) / uS;
       for (let k = 0; k < K; k++) {
         const l = pat.levels[p * K + k]!;
         if (l === NULL_LEVEL) continue;
@@ -185,8 +224,17 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
     all += groupTotal[g]!;
     matches += lam[g]! * groupTotal[g]!;
   }
-  const model: FittedModel = { defs, lambda: all > 0 ? matches / all : lam[0]!, m, u, iterations, converged };
-  if (cand.group) model.lambdas = lam;
+  // the weight formula's prior: odds of a match among candidates times u(S)
+  const effective = (lc: number): number => {
+    const odds = (lc / (1 - lc)) * uS;
+    return odds / (1 + odds);
+  };
+  const model: FittedModel = { defs, lambda: effective(all > 0 ? matches / all : lam[0]!), m, u, iterations, converged };
+  if (cand.group) model.lambdas = lam.map(effective);
+  if (opts.selection) {
+    model.candidateShare = all > 0 ? matches / all : lam[0]!;
+    model.selected = uS;
+  }
   return enforceMonotone(model);
 }
 

@@ -32,10 +32,19 @@ export interface ComparisonVectors {
 
 export interface FittedModel {
   defs: ComparisonDef[];
-  /** Prior probability that a candidate pair is a match (over all groups' candidates). */
+  /**
+   * The prior of the weight formula (probability = λ∏m / (λ∏m + (1−λ)∏u)):
+   * the share of matches among the candidates, or with a selection
+   * (FitOptions.selection) the effective prior that gives the same posterior
+   * with the untruncated u (see em.ts).
+   */
   lambda: number;
   /** Per-group prior when the candidates carried groups (same order as the group numbers). */
   lambdas?: number[];
+  /** With a selection: the share of matches among the candidates (all groups). */
+  candidateShare?: number;
+  /** With a selection: u(S), the probability that a random pair would have been selected. */
+  selected?: number;
   /** m[k][l] = P(level l of comparison k | match, comparison not null). */
   m: number[][];
   /** u[k][l] = P(level l of comparison k | non-match, comparison not null), from random pairs (or EM, see FitOptions.u). */

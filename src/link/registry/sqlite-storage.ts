@@ -115,12 +115,22 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void {
-    const q = this.db.prepare('SELECT rid FROM registry_band_keys WHERE key = ?').pluck();
+    // distinct keys in ascending order, looked up in chunks (one statement per chunk: the per-call cost dominates otherwise)
+    const q = this.db.prepare('SELECT b.key, b.rid FROM json_each(?) j JOIN registry_band_keys b ON b.key = j.value').raw();
+    const CHUNK = 4096;
+    let chunk: number[] = [];
+    const flush = (): void => {
+      if (chunk.length === 0) return;
+      for (const row of q.iterate(JSON.stringify(chunk)) as IterableIterator<[number, number]>) onHit(row[0], row[1]);
+      chunk = [];
+    };
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       if (Number.isNaN(k) || (i > 0 && keys[i - 1] === k)) continue;
-      for (const rid of q.iterate(k) as IterableIterator<number>) onHit(k, rid);
+      chunk.push(k);
+      if (chunk.length >= CHUNK) flush();
     }
+    flush();
   }
 
   recordsByRid(rids: readonly number[]): StoredRecord[] {

@@ -1,0 +1,374 @@
+/**
+ * npm run bench:registry [-- --people N] [--years 10] [--large] [--threshold 0.8] [--blocking lsh] [--seed S]
+ *
+ * The longitudinal registry over ten yearly increments on a synthetic
+ * population that ages (bench-local generator; CLK-like 1024-bit Bloom
+ * filters from fake people, FNV hashing instead of keyed HMAC):
+ * - a new kindergarten cohort every year, K-12 from age 5 to 17;
+ * - graduates moving on to college (ages 18-22, 40 % of people) and wages
+ *   (age 18 on, 70 % employed in a given year);
+ * - movers (10 % a year change zip), name changes (2 % of adults a year
+ *   take a new last name), in-migrants, typos and date slips in each year's
+ *   recorded values.
+ * Each year's three files (party labels k12-YYYY, college-YYYY, wages-YYYY;
+ * agency record ids stable across years) are linked ALONE against the
+ * registry (src/link/registry/incremental.ts), never with earlier files.
+ *
+ * Prints per increment: records, time, peak RSS, store size, candidate
+ * entities, kept/new/merged/split, merge and split events; at the end:
+ * ID stability (share of people seen in two or more years whose records
+ * were handed one linkage ID in every year's output), pairwise
+ * precision/recall/F1 of the registry against the truth, and the same for a
+ * full re-link of all years' files at once (scorePairs over every party
+ * pair + the same clustering), on the same data.
+ * Last line: {"incrementSeconds", "peakMiB", "idStability", "f1DiffVsFull"}.
+ *
+ * --large: about 200,000 records a year, ~2M registered by the last year
+ * (the target: an increment in under 2 minutes and 3 GiB on 2 cores). The
+ * full re-link is skipped at that size unless --full is given.
+ */
+import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EncodedHeader } from '../src/format/encoded-file.js';
+import { formatBlockingSpec, parseBlockingSpec } from '../src/link/blocking/config.js';
+import { makePackedPartyData } from '../src/link/pack.js';
+import { commitIncrement, planIncrement, type IncrementSettings } from '../src/link/registry/incremental.js';
+import { newRunId } from '../src/link/registry/ids.js';
+import { SqliteRegistryStorage } from '../src/link/registry/sqlite-storage.js';
+import { clusterRecords, indexClusters } from '../src/link/resolve/cluster.js';
+import { EdgeList } from '../src/link/resolve/edges.js';
+import { scorePairs } from '../src/link/score.js';
+import type { PartyData } from '../src/link/types.js';
+import { openLinkerStore } from '../src/store/linker-store.js';
+import { mulberry32 } from '../src/synth/prng.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
+sampler.unref();
+const mib = (b: number): number => Math.round(b / 2 ** 20);
+
+const large = flag('large');
+const people0 = Number(arg('people', large ? '300000' : '4000'));
+const years = Number(arg('years', '10'));
+const threshold = Number(arg('threshold', '0.8'));
+const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
+const seed = Number(arg('seed', '2027'));
+const doFull = !large || flag('full');
+
+// ---------- the population ----------
+const L = 1024;
+const STRIDE = 128;
+
+function fnv1a(s: string, salt: number): number {
+  let h = (0x811c9dc5 ^ salt) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+const tokenCache = new Map<string, Uint16Array>();
+function tokenBits(token: string, k: number): Uint16Array {
+  const key = `${k}|${token}`;
+  let v = tokenCache.get(key);
+  if (!v) {
+    const h1 = fnv1a(token, 1);
+    const h2 = fnv1a(token, 2) | 1;
+    v = new Uint16Array(k);
+    for (let i = 0; i < k; i++) v[i] = ((h1 + Math.imul(i, h2)) >>> 0) & (L - 1);
+    if (tokenCache.size < 400_000) tokenCache.set(key, v);
+  }
+  return v;
+}
+
+const r = mulberry32(seed);
+const SYL = ['ka', 'ma', 'ri', 'an', 'el', 'jo', 'li', 'sa', 'to', 'ne', 'ro', 'be', 'da', 'mi', 'ch', 'ar', 'en', 'is', 'ha', 'le', 'na', 'ta', 'vi', 'ol', 'us', 'ty', 'er', 'wi', 'ph', 'st', 'gr', 'br', 'co', 'nd', 'ly', 'ce', 'th', 'mo', 'ia', 'ck'];
+function vocab(n: number, minSyl: number, maxSyl: number): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  while (out.length < n) {
+    const k = minSyl + Math.floor(r() * (maxSyl - minSyl + 1));
+    let s = '';
+    for (let i = 0; i < k; i++) s += SYL[Math.floor(r() * SYL.length)]!;
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
+function zipf(n: number, s: number): () => number {
+  const cdf = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += 1 / Math.pow(i + 10, s);
+    cdf[i] = acc;
+  }
+  return () => {
+    const x = r() * acc;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+const FIRSTS = vocab(3000, 2, 3);
+const LASTS = vocab(30000, 2, 4);
+const pickFirst = zipf(FIRSTS.length, 1.1);
+const pickLast = zipf(LASTS.length, 0.9);
+
+interface Person {
+  pid: number;
+  first: string;
+  last: string;
+  y: number;
+  m: number;
+  d: number;
+  sex: number;
+  zip: number;
+  college: boolean;
+}
+const START_YEAR = 2027;
+const population: Person[] = [];
+function newPerson(age: number, year: number): Person {
+  const p: Person = {
+    pid: population.length,
+    first: FIRSTS[pickFirst()]!,
+    last: LASTS[pickLast()]!,
+    y: year - age,
+    m: 1 + Math.floor(r() * 12),
+    d: 1 + Math.floor(r() * 28),
+    sex: r() < 0.5 ? 0 : 1,
+    zip: Math.floor(r() * 1000),
+    college: r() < 0.4,
+  };
+  population.push(p);
+  return p;
+}
+for (let i = 0; i < people0; i++) newPerson(5 + Math.floor(r() * 36), START_YEAR);
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+function typo(s: string): string {
+  const i = Math.floor(r() * s.length);
+  const c = LETTERS[Math.floor(r() * 26)]!;
+  const kind = r();
+  if (kind < 0.4) return s.slice(0, i) + c + s.slice(i + 1);
+  if (kind < 0.7 && s.length > 3) return s.slice(0, i) + s.slice(i + 1);
+  return s.slice(0, i) + c + s.slice(i);
+}
+
+/** One recorded version of a person (this year's noise) into clks at `at`. */
+function writeClk(p: Person, clks: Uint8Array, at: number): void {
+  let { first, last, y, m, d } = p;
+  if (r() < 0.05) first = typo(first);
+  if (r() < 0.05) last = typo(last);
+  if (r() < 0.01) [d, m] = d <= 12 ? [m, d] : [d, m];
+  if (r() < 0.01) y += r() < 0.5 ? 1 : -1;
+  const set = (bits: Uint16Array): void => {
+    for (let x = 0; x < bits.length; x++) clks[at + (bits[x]! >>> 3)]! |= 1 << (bits[x]! & 7);
+  };
+  for (const [f, v] of [['f', first], ['l', last]] as const) {
+    const padded = `_${v}_`;
+    for (let i = 0; i + 2 <= padded.length; i++) set(tokenBits(`${f}|${padded.slice(i, i + 2)}`, 15));
+  }
+  set(tokenBits(`y|${y}`, 30));
+  set(tokenBits(`m|${m}`, 20));
+  set(tokenBits(`d|${d}`, 20));
+  set(tokenBits(`s|${p.sex}`, 10));
+  set(tokenBits(`z|${p.zip}`, 25));
+}
+
+function header(party: string): EncodedHeader {
+  return { format: 'p20link/encoded', version: 1, tool: 'bench', createdAt: new Date().toISOString(), party, schemaFingerprint: `sha256:${'be'.repeat(32)}`, keyCheckValue: 'b'.repeat(32), l: L, columns: ['id', 'clk'], rowCount: 0 } as EncodedHeader;
+}
+
+/** The three files of one year, with the person behind every record. */
+function yearFiles(year: number): { parties: PartyData[]; truth: number[][] } {
+  const agencies: Record<'k12' | 'college' | 'wages', Person[]> = { k12: [], college: [], wages: [] };
+  for (const p of population) {
+    const age = year - p.y;
+    if (age >= 5 && age <= 17 && r() < 0.97) agencies.k12.push(p);
+    if (p.college && age >= 18 && age <= 22 && r() < 0.9) agencies.college.push(p);
+    if (age >= 18 && age <= 66 && r() < (agencies.college.at(-1) === p ? 0.3 : 0.7)) agencies.wages.push(p);
+  }
+  const parties: PartyData[] = [];
+  const truth: number[][] = [];
+  for (const [agency, list] of Object.entries(agencies)) {
+    const name = `${agency}-${year}`;
+    const clks = new Uint8Array(list.length * STRIDE);
+    list.forEach((p, i) => writeClk(p, clks, i * STRIDE));
+    const prefix = agency === 'k12' ? 'K' : agency === 'college' ? 'C' : 'W';
+    parties.push(makePackedPartyData({ name, file: `synthetic-${name}`, header: header(name), ids: list.map((p) => `${prefix}${p.pid}`), clks, blocks: {} }));
+    truth.push(list.map((p) => p.pid));
+  }
+  return { parties, truth };
+}
+
+/** Life goes on: a year older, a kindergarten cohort, in-migrants, movers, name changes. */
+function age(year: number): void {
+  for (const p of population) {
+    if (r() < 0.1) p.zip = Math.floor(r() * 1000);
+    if (year - p.y >= 20 && r() < 0.02) p.last = LASTS[pickLast()]!;
+  }
+  const cohort = Math.round(people0 / 36);
+  for (let i = 0; i < cohort; i++) newPerson(5, year);
+  for (let i = 0; i < Math.round(people0 / 100); i++) newPerson(18 + Math.floor(r() * 23), year);
+}
+
+// ---------- pairwise quality ----------
+/** Pairwise precision/recall of a clustering (cluster label per record) against the person per record. */
+function pairQuality(label: ArrayLike<string | number>, person: ArrayLike<number>): { precision: number; recall: number; f1: number } {
+  const byCluster = new Map<string | number, number>();
+  const byPerson = new Map<number, number>();
+  const byBoth = new Map<string, number>();
+  for (let i = 0; i < label.length; i++) {
+    byCluster.set(label[i]!, (byCluster.get(label[i]!) ?? 0) + 1);
+    byPerson.set(person[i]!, (byPerson.get(person[i]!) ?? 0) + 1);
+    const k = `${label[i]}|${person[i]}`;
+    byBoth.set(k, (byBoth.get(k) ?? 0) + 1);
+  }
+  const pairs = (m: Map<unknown, number>): number => {
+    let t = 0;
+    for (const n of m.values()) t += (n * (n - 1)) / 2;
+    return t;
+  };
+  const linked = pairs(byCluster);
+  const trueP = pairs(byPerson);
+  const correct = pairs(byBoth);
+  const precision = linked === 0 ? 1 : correct / linked;
+  const recall = trueP === 0 ? 1 : correct / trueP;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+// ---------- the run ----------
+const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-'));
+const storePath = join(dir, 'linker.db');
+const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true, cacheMiB: large ? 1024 : 256 });
+const settings: IncrementSettings = { blocking, threshold, reviewThreshold: undefined, maxPerParty: 1 };
+const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) => t + (existsSync(f) ? statSync(f).size : 0), 0);
+
+console.log(
+  `bench:registry — ${years} yearly increments, ${people0.toLocaleString('en-US')} people at the start, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, node ${process.version}`,
+);
+console.log('year  records  registered  seconds  peakMiB  storeMiB  candEntities  kept    new  merged  split  mergeEv  splitEv');
+
+const allParties: PartyData[] = [];
+const allTruth: number[][] = [];
+/** Linkage IDs each person was handed in the years' outputs. */
+const handed = new Map<number, Set<string>>();
+const personYears = new Map<number, number>();
+let worst = 0;
+for (let k = 0; k < years; k++) {
+  const year = START_YEAR + k;
+  if (k > 0) age(year);
+  const { parties, truth } = yearFiles(year);
+  const records = parties.reduce((t, p) => t + p.count, 0);
+  const t0 = performance.now();
+  const plan = await planIncrement(storage, parties, settings);
+  const t1 = new Date().toISOString();
+  commitIncrement(storage, plan, { runId: newRunId(), startedAt: t1, finishedAt: t1, tool: 'bench', inputs: parties.map((p) => p.name), parameters: {}, counts: { records } }, { bench: true, records });
+  const secs = (performance.now() - t0) / 1000;
+  worst = Math.max(worst, secs);
+  const seen = new Set<number>();
+  parties.forEach((p, j) => {
+    for (let i = 0; i < p.count; i++) {
+      const pid = truth[j]![i]!;
+      let s = handed.get(pid);
+      if (!s) {
+        s = new Set();
+        handed.set(pid, s);
+      }
+      s.add(plan.ids[plan.offset[j]! + i]!);
+      seen.add(pid);
+    }
+  });
+  for (const pid of seen) personYears.set(pid, (personYears.get(pid) ?? 0) + 1);
+  allParties.push(...parties);
+  allTruth.push(...truth);
+  const st = plan.status;
+  const ev = plan.assignment.events;
+  console.log(
+    [
+      String(year).padEnd(5),
+      String(records).padStart(7),
+      String(storage.encodingCount()).padStart(11),
+      secs.toFixed(2).padStart(8),
+      String(mib(peakRss)).padStart(8),
+      String(mib(storeBytes())).padStart(9),
+      String(plan.candidateEntities).padStart(13),
+      String(st.kept).padStart(5),
+      String(st.new).padStart(6),
+      String(st.merged).padStart(7),
+      String(st.split).padStart(6),
+      String(ev.filter((e) => e.event === 'merge').length).padStart(8),
+      String(ev.filter((e) => e.event === 'split').length).padStart(8),
+    ].join(' '),
+  );
+}
+
+// ID stability: people seen in two or more years, handed one ID every time
+let multi = 0;
+let stable = 0;
+for (const [pid, n] of personYears) {
+  if (n < 2) continue;
+  multi++;
+  if (handed.get(pid)!.size === 1) stable++;
+}
+const idStability = multi === 0 ? 1 : stable / multi;
+
+// final registry vs truth
+const labels: string[] = [];
+const persons: number[] = [];
+allParties.forEach((p, j) => {
+  for (let i = 0; i < p.count; i++) {
+    labels.push(storage.entityOf(p.name, p.ids[i]!)!);
+    persons.push(allTruth[j]![i]!);
+  }
+});
+const inc = pairQuality(labels, persons);
+console.log(`incremental: precision ${inc.precision.toFixed(4)}, recall ${inc.recall.toFixed(4)}, F1 ${inc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people seen in 2+ years`);
+storage.close();
+
+let f1Diff: number | null = null;
+if (doFull) {
+  // full re-link of all years at once: every party pair scored, the same clustering
+  const t0 = performance.now();
+  const offset: number[] = [];
+  let nodes = 0;
+  for (const p of allParties) {
+    offset.push(nodes);
+    nodes += p.count;
+  }
+  const edges = new EdgeList();
+  for (let i = 0; i < allParties.length; i++) {
+    for (let j = i + 1; j < allParties.length; j++) {
+      const sp = await scorePairs(allParties[i]!, allParties[j]!, { threshold, blocking, workers: 1 });
+      for (let x = 0; x < sp.a.length; x++) edges.push(offset[i]! + sp.a[x]!, offset[j]! + sp.b[x]!, sp.score[x]!);
+    }
+  }
+  const nodeParty = new Uint32Array(nodes);
+  allParties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
+  const c = clusterRecords({ nodeCount: nodes, nodeParty, partyCount: allParties.length, maxPerParty: 1, phases: [edges] });
+  const ci = indexClusters(c.label);
+  const full = pairQuality(ci.of, persons);
+  f1Diff = Math.round((inc.f1 - full.f1) * 1e4) / 1e4;
+  console.log(`full re-link (${allParties.length} files, ${nodes.toLocaleString('en-US')} records, ${((performance.now() - t0) / 1000).toFixed(1)} s): precision ${full.precision.toFixed(4)}, recall ${full.recall.toFixed(4)}, F1 ${full.f1.toFixed(4)}`);
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ incrementSeconds: Math.round(worst * 100) / 100, peakMiB: mib(peakRss), idStability: Math.round(idStability * 1e4) / 1e4, f1DiffVsFull: f1Diff }));

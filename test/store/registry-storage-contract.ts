@@ -1,0 +1,244 @@
+/**
+ * The contract every RegistryStorage implementation must meet
+ * (src/link/registry/storage.ts). A backend's test calls
+ * `registryStorageContract(name, open)` with a function that opens a fresh,
+ * empty registry; test/store/registry-storage.test.ts runs it on SQLite.
+ */
+import { describe, it, expect } from 'vitest';
+import type { Assignment } from '../../src/link/registry/assign.js';
+import { storedBandKeys } from '../../src/link/registry/band-keys.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import type { EncodingUpdate, RegistryConfig, RegistryStorage } from '../../src/link/registry/storage.js';
+import { isP20Error } from '../../src/errors.js';
+
+const BLOCKING = 'keys:yob+lsh:bands=8,rows=4';
+const CONFIG: RegistryConfig = {
+  keyCheckValue: '0123456789abcdef0123456789abcdef',
+  schemaFingerprint: `sha256:${'ab'.repeat(32)}`,
+  l: 64,
+  blocking: BLOCKING,
+  scoring: { kind: 'dice', threshold: 0.8, reviewThreshold: null, maxPerParty: 1 },
+};
+
+function clk(seed: number): Uint8Array {
+  const out = new Uint8Array(8);
+  let x = seed * 2654435761;
+  for (let i = 0; i < 8; i++) {
+    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + i) | 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function enc(party: string, recordId: string, seed: number, yob = '1990', cfg = CONFIG): EncodingUpdate {
+  const c = clk(seed);
+  const blocks = { yob };
+  return { party, recordId, clk: c, evidence: Uint8Array.of(seed & 0xff, 1, 2), presence: 0b101, blocks, bandKeys: storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, c, blocks) };
+}
+
+function assignment(created: string[], mergedInto: [string, string][] = [], events: Assignment['events'] = []): Assignment {
+  return { clusterId: [], status: [], created, events, mergedInto: new Map(mergedInto) };
+}
+
+let runNo = 0;
+function run() {
+  runNo++;
+  const t = new Date(Date.UTC(2026, 0, 1, 0, 0, runNo)).toISOString();
+  return { runId: `run-20260101T0000${String(runNo % 60).padStart(2, '0')}Z-${runNo.toString(16).padStart(8, '0')}`, startedAt: t, finishedAt: t, tool: 'contract', inputs: [], parameters: {}, counts: {} };
+}
+
+function sorted(keys: readonly number[]): Float64Array {
+  return Float64Array.from(keys).sort();
+}
+
+function hitsOf(s: RegistryStorage, keys: readonly number[]): Set<number> {
+  const out = new Set<number>();
+  s.lookupBandKeys(sorted(keys), (_k, rid) => out.add(rid));
+  return out;
+}
+
+export function registryStorageContract(name: string, open: () => RegistryStorage): void {
+  describe(`RegistryStorage contract: ${name}`, () => {
+    /** A registry with two entities: E1 = {k12:a, college:b}, E2 = {k12:c}. */
+    function seeded(): { s: RegistryStorage; e1: string; e2: string } {
+      const s = open();
+      const e1 = s.newId();
+      const e2 = s.newId();
+      s.writeRun(0, {
+        run: run(),
+        assignment: assignment([e1, e2]),
+        members: [
+          { party: 'k12', recordId: 'a', entity: e1 },
+          { party: 'college', recordId: 'b', entity: e1 },
+          { party: 'k12', recordId: 'c', entity: e2 },
+        ],
+        encodings: [enc('k12', 'a', 1), enc('college', 'b', 2), enc('k12', 'c', 3, '2001')],
+        config: CONFIG,
+        audit: { type: 'link-run', detail: { contract: true } },
+      });
+      return { s, e1, e2 };
+    }
+
+    it('starts empty', () => {
+      const s = open();
+      try {
+        expect(s.config()).toBeUndefined();
+        expect(s.encodingCount()).toBe(0);
+        expect(s.lastRunSeq()).toBe(0);
+        expect(s.entityOf('k12', 'a')).toBeUndefined();
+        expect(s.encodingOf('k12', 'a')).toBeUndefined();
+        expect(s.parties()).toEqual([]);
+        expect(s.newId()).toMatch(/^L[0-9A-HJKMNP-TV-Z]{16}$/);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('stores a run: configuration, memberships, encodings and their band keys', () => {
+      const { s, e1, e2 } = seeded();
+      try {
+        expect(s.config()).toEqual(CONFIG);
+        expect(s.lastRunSeq()).toBe(1);
+        expect(s.encodingCount()).toBe(3);
+        expect(s.encodedRecordCount('k12')).toBe(2);
+        expect(s.entityOf('k12', 'a')).toBe(e1);
+        expect(s.entityOf('college', 'b')).toBe(e1);
+        expect(s.entityOf('k12', 'c')).toBe(e2);
+        const a = s.encodingOf('k12', 'a')!;
+        expect(a).toMatchObject({ party: 'k12', recordId: 'a', presence: 0b101, blocks: { yob: '1990' }, entity: e1 });
+        expect([...a.clk]).toEqual([...clk(1)]);
+        expect([...a.evidence!]).toEqual([1, 1, 2]);
+        expect(hitsOf(s, enc('k12', 'a', 1).bandKeys)).toContain(a.rid);
+        // the keys part: every 1990 record shares its band key
+        const yobKey = enc('x', 'y', 99).bandKeys.slice(-1); // the keys part's band key comes last
+        expect(hitsOf(s, yobKey)).toEqual(new Set([a.rid, s.encodingOf('college', 'b')!.rid]));
+        expect(s.recordsByRid([a.rid]).map((r) => r.recordId)).toEqual(['a']);
+        expect(s.membersOfEntities([e1]).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:a']);
+        expect(s.createdRun(e1)).toBe(1);
+        expect([...s.exportParty('k12')]).toEqual([
+          { recordId: 'a', entity: e1 },
+          { recordId: 'c', entity: e2 },
+        ]);
+        expect(s.parties()).toEqual(['college', 'k12']);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('refuses a run built on a registry state that changed, writing nothing', () => {
+      const { s } = seeded();
+      try {
+        let err: unknown;
+        try {
+          s.writeRun(0, { run: run(), assignment: assignment([]), members: [], encodings: [enc('k12', 'z', 9)], audit: { type: 'link-run', detail: {} } });
+        } catch (e) {
+          err = e;
+        }
+        expect(isP20Error(err) && err.code).toBe('STORE_CHANGED');
+        expect(s.encodingOf('k12', 'z')).toBeUndefined();
+        expect(s.lastRunSeq()).toBe(1);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('an updated encoding replaces the old one and its band keys; an unchanged one is left alone', () => {
+      const { s, e1 } = seeded();
+      try {
+        const old = s.encodingOf('k12', 'a')!;
+        s.writeRun(1, { run: run(), assignment: assignment([]), members: [{ party: 'k12', recordId: 'a', entity: e1 }], encodings: [enc('k12', 'a', 77, '1985'), enc('college', 'b', 2)], audit: { type: 'link-run', detail: {} } });
+        const now = s.encodingOf('k12', 'a')!;
+        expect(now.rid).toBe(old.rid);
+        expect([...now.clk]).toEqual([...clk(77)]);
+        expect(s.encodingCount()).toBe(3);
+        expect(hitsOf(s, enc('k12', 'a', 77, '1985').bandKeys)).toContain(now.rid);
+        const stale = enc('k12', 'a', 1).bandKeys.filter((k) => !enc('k12', 'a', 77, '1985').bandKeys.includes(k));
+        expect(hitsOf(s, stale).has(now.rid)).toBe(false);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('merges move members to the survivor, with history; merge candidates are kept', () => {
+      const { s, e1, e2 } = seeded();
+      try {
+        s.writeRun(1, {
+          run: run(),
+          assignment: assignment([], [[e2, e1]], [{ event: 'merge', oldId: e2, newId: e1, records: 1 }]),
+          members: [],
+          encodings: [],
+          mergeCandidates: [{ a: e1, b: e2, score: 0.9 }],
+          audit: { type: 'link-run', detail: {} },
+        });
+        expect(s.entityOf('k12', 'c')).toBe(e1);
+        expect(s.history().map((h) => [h.event, h.oldId, h.newId])).toEqual([['merge', e2, e1]]);
+        expect(s.history(e2)).toHaveLength(1);
+        expect(s.mergeCandidates().map((c) => [c.a, c.b, c.score])).toEqual([[e1, e2, 0.9]]);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('forget removes encodings, band keys and memberships, retires emptied entities', () => {
+      const { s, e1, e2 } = seeded();
+      try {
+        const c = s.encodingOf('k12', 'c')!;
+        const r = s.forget('k12', ['c', 'a', 'nobody'], { fileSha256: `sha256:${'0'.repeat(64)}` });
+        expect(r.removed).toBe(2);
+        expect(r.unknown).toBe(1);
+        expect(r.retired).toEqual([e2]);
+        expect(s.isRetired(e2)).toBe(true);
+        expect(s.isRetired(e1)).toBe(false);
+        expect(s.entityOf('k12', 'c')).toBeUndefined();
+        expect(s.encodingOf('k12', 'a')).toBeUndefined();
+        expect(hitsOf(s, enc('k12', 'c', 3, '2001').bandKeys).has(c.rid)).toBe(false);
+        expect(s.encodingCount()).toBe(1);
+        expect([...s.exportParty('k12')]).toEqual([]);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('rekey replaces every encoding all-or-nothing and refuses unknown records', () => {
+      const { s, e1 } = seeded();
+      try {
+        const NEW = { ...CONFIG, keyCheckValue: 'f'.repeat(32) };
+        const expectCode = (f: () => unknown, code: string) => {
+          let err: unknown;
+          try {
+            f();
+          } catch (e) {
+            err = e;
+          }
+          expect(isP20Error(err) && err.code).toBe(code);
+        };
+        expectCode(() => s.rekey(NEW, [enc('k12', 'a', 11)], { type: 'registry-rekey', detail: {} }), 'REGISTRY_REKEY_INCOMPLETE');
+        expect(s.config()!.keyCheckValue).toBe(CONFIG.keyCheckValue);
+        expectCode(() => s.rekey(NEW, [enc('k12', 'zz', 11)], { type: 'registry-rekey', detail: {} }), 'REGISTRY_REKEY_UNKNOWN');
+        const r = s.rekey(NEW, [enc('k12', 'a', 11), enc('college', 'b', 12), enc('k12', 'c', 13)], { type: 'registry-rekey', detail: {} });
+        expect(r).toEqual({ records: 3, parties: ['college', 'k12'] });
+        expect(s.config()!.keyCheckValue).toBe('f'.repeat(32));
+        expect(s.entityOf('k12', 'a')).toBe(e1);
+        expect([...s.encodingOf('k12', 'a')!.clk]).toEqual([...clk(11)]);
+        expect(hitsOf(s, enc('k12', 'a', 11).bandKeys)).toContain(s.encodingOf('k12', 'a')!.rid);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('reindex rebuilds the blocking index under another blocking', () => {
+      const { s } = seeded();
+      try {
+        const other = { ...CONFIG, blocking: 'lsh:bands=4,rows=2' };
+        s.reindex(other);
+        expect(s.config()!.blocking).toBe('lsh:bands=4,rows=2');
+        const a = s.encodingOf('k12', 'a')!;
+        expect(hitsOf(s, enc('k12', 'a', 1, '1990', other).bandKeys)).toContain(a.rid);
+        // the keys part is gone: no record is indexed under the 1990 key any more
+        expect(hitsOf(s, enc('x', 'y', 99).bandKeys.slice(-1)).size).toBe(0);
+      } finally {
+        s.close();
+      }
+    });
+  });
+}
