@@ -6,11 +6,15 @@
  *
  *   node dist/bench/encode.js [--rows 100000] [--workers N] [--million] [--body text|binary]
  *
- * Runs: P-20W rows (protocols/schemas/p20w-person.json) with caches on and
- * off; FEBRL-like rows (protocols/compat/febrl-clkhash.json, clkhash's FEBRL schema; mostly distinct values:
- * what real data approaches) with caches off; with --million, 1,000,000
- * P-20W rows for the peak memory. Default workers: 0 (main thread: the
- * per-CPU-second rate of one thread). Last line: one JSON object of figures.
+ * Runs: P-20W rows (protocols/schemas/p20w-person.json, the shipped schema:
+ * hardening and evidence filters included) with caches on and off;
+ * FEBRL-like rows (protocols/compat/febrl-clkhash.json, clkhash's FEBRL
+ * schema; mostly distinct values: what real data approaches) with caches off
+ * and on; the FEBRL-like rows, caches off, with 1 and with 2 workers (workers
+ * parse their own byte ranges; wall-clock rows per second and the ratio);
+ * with --million, 1,000,000 P-20W rows for the peak memory. Default
+ * --workers 0 for the first runs (main thread: the per-CPU-second rate of
+ * one thread). Last line: one JSON object of figures.
  * Exit codes: 0 figures printed; 2 bad option; 3 environment error; 70 internal error.
  *
  * Child mode (used here and by bench/anchors.ts):
@@ -191,6 +195,15 @@ async function main(): Promise<void> {
     line('P-20W, caches off', off);
     const fOff = runEncodeChild(febrl, schemaFebrl, { cache: false, workers, body });
     line('FEBRL-like, caches off', fOff);
+    const fOn = runEncodeChild(febrl, schemaFebrl, { cache: true, workers, body });
+    line('FEBRL-like, caches on', fOn);
+    // Workers parse their own byte ranges: 1 worker vs 2 (wall-clock rows per second is what workers buy).
+    const w1 = runEncodeChild(febrl, schemaFebrl, { cache: false, workers: 1, body });
+    line('FEBRL-like, caches off, 1 worker', w1);
+    const w2 = runEncodeChild(febrl, schemaFebrl, { cache: false, workers: 2, body });
+    line('FEBRL-like, caches off, 2 workers', w2);
+    const perS = (r: EncodeRun) => r.encoded / r.seconds;
+    console.log(`workers: 1 worker ${Math.round(perS(w1)).toLocaleString('en-US')} rows/s (${w1.seconds.toFixed(2)} s), 2 workers ${Math.round(perS(w2)).toLocaleString('en-US')} rows/s (${w2.seconds.toFixed(2)} s): 2 / 1 = ${(perS(w2) / perS(w1)).toFixed(2)}`);
     let m1: EncodeRun | null = null;
     if (million) {
       const big = join(dir, 'people-1m.csv');
@@ -208,7 +221,13 @@ async function main(): Promise<void> {
         p20wPerCpuS: r0(on.perCpuS),
         p20wUncachedPerCpuS: r0(off.perCpuS),
         febrlUncachedPerCpuS: r0(fOff.perCpuS),
-        peakMiB: r0(Math.max(on.peakMiB, off.peakMiB, fOff.peakMiB)),
+        febrlPerCpuS: r0(fOn.perCpuS),
+        febrlUncached1WorkerPerCpuS: r0(w1.perCpuS),
+        febrlUncached2WorkersPerCpuS: r0(w2.perCpuS),
+        febrlUncached1WorkerRowsPerS: r0(perS(w1)),
+        febrlUncached2WorkersRowsPerS: r0(perS(w2)),
+        twoWorkersVsOne: Math.round((100 * perS(w2)) / perS(w1)) / 100,
+        peakMiB: r0(Math.max(on.peakMiB, off.peakMiB, fOff.peakMiB, fOn.peakMiB, w1.peakMiB, w2.peakMiB)),
         peakMiB1M: m1 ? r0(m1.peakMiB) : null,
       }),
     );

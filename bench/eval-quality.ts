@@ -567,7 +567,7 @@ async function readPlain(dir: string, party: string, names: Interner): Promise<P
   const cols = { first: col('first_name'), last: col('last_name'), middle: col('middle_name'), dob: col('birth_date'), sex: col('sex'), zip: col('zip'), id: t.header.indexOf(m.idColumn) };
   const norm = (f: string, v: string | undefined) => (v === undefined ? '' : (norms.get(f)?.(v) ?? v));
   const ids: string[] = [];
-  const rows: number[][] = [];
+  const cols6 = [new F64(), new F64(), new F64(), new F64(), new F64(), new F64()];
   for await (const batch of t.batches) {
     for (const r of batch) {
       const f = r.fields;
@@ -576,12 +576,12 @@ async function readPlain(dir: string, party: string, names: Interner): Promise<P
       const z = norm('zip', f[cols.zip]);
       const s = norm('sex', f[cols.sex]);
       const mid = norm('middle_name', f[cols.middle]);
-      rows.push([names.id(norm('first_name', f[cols.first])), names.id(norm('last_name', f[cols.last])), mid === '' ? -1 : mid.charCodeAt(0), d === '' ? 0 : Number(d), s === '' ? 0 : s.charCodeAt(0), z === '' ? -1 : Number(z)]);
+      const v = [names.id(norm('first_name', f[cols.first])), names.id(norm('last_name', f[cols.last])), mid === '' ? -1 : mid.charCodeAt(0), d === '' ? 0 : Number(d), s === '' ? 0 : s.charCodeAt(0), z === '' ? -1 : Number(z)];
+      for (let k = 0; k < 6; k++) cols6[k]!.push(v[k]!);
     }
   }
-  const n = rows.length;
-  const col6 = (k: number) => Int32Array.from(rows, (r) => r[k]!);
-  return { ids, n, first: col6(0), last: col6(1), middle: col6(2), dob: col6(3), sex: col6(4), zip: col6(5) };
+  const column = (k: number) => Int32Array.from(cols6[k]!.view());
+  return { ids, n: ids.length, first: column(0), last: column(1), middle: column(2), dob: column(3), sex: column(4), zip: column(5) };
 }
 
 function nameLevel(names: string[], a: number, b: number): number {

@@ -62,7 +62,7 @@ const years = Number(arg('years', '10'));
 const threshold = Number(arg('threshold', '0.8'));
 const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
 const seed = Number(arg('seed', '2027'));
-const doFull = !large || flag('full');
+const doFull = (!large || flag('full')) && !flag('no-full');
 
 // ---------- the population ----------
 const L = 1024;

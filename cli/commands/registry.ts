@@ -1,6 +1,18 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { exportRegistry, forgetRecords, rekeyRegistry } from '../../src/index.js';
+import { type Db, exportRegistry, forgetRecords, openLinkerStore, rekeyRegistry, storeError } from '../../src/index.js';
 import { applyPartyOverrides } from './link.js';
+
+/** Open an existing store for writing, run `use` on it, close it. */
+async function withStore<T>(path: string, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = openLinkerStore(path, { mustExist: true });
+  try {
+    return await use(db);
+  } catch (e) {
+    throw storeError(e, path);
+  } finally {
+    db.close();
+  }
+}
 
 /** --store, the option every registry subcommand takes (the store must exist). */
 const STORE_OPTION = { type: 'string', demandOption: true, describe: "the linker's store (SQLite) holding the registry" } as const;
@@ -21,7 +33,7 @@ const forgetCommand: CommandModule<object, ForgetArgs> = {
       .option('records', { type: 'string', demandOption: true, describe: 'CSV with a record_id column: the records to withdraw' })
       .example('$0 registry forget --store linker.db --party k12 --records withdrawn.csv', '') as unknown as Argv<ForgetArgs>,
   handler: async (argv: ArgumentsCamelCase<ForgetArgs>) => {
-    const r = await forgetRecords({ store: argv.store, party: argv.party, records: argv.records });
+    const r = await withStore(argv.store, (db) => forgetRecords(db, { party: argv.party, records: argv.records }));
     process.stdout.write(
       `forgot ${r.removed.toLocaleString('en-US')} record(s) of ${argv.party}` +
         (r.unknown > 0 ? `; ${r.unknown.toLocaleString('en-US')} listed record(s) were not registered` : '') +
@@ -46,7 +58,7 @@ const exportCommand: CommandModule<object, ExportArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output CSV' })
       .example('$0 registry export --store linker.db --party k12 --out k12.ids.csv', '') as unknown as Argv<ExportArgs>,
   handler: async (argv: ArgumentsCamelCase<ExportArgs>) => {
-    const n = await exportRegistry({ store: argv.store, party: argv.party, out: argv.out });
+    const n = await withStore(argv.store, (db) => exportRegistry(db, { party: argv.party, out: argv.out }));
     process.stdout.write(`wrote ${n.toLocaleString('en-US')} record(s) of ${argv.party} to ${argv.out}\n`);
   },
 };
@@ -67,7 +79,7 @@ const rekeyCommand: CommandModule<object, RekeyArgs> = {
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .example('$0 registry rekey --store linker.db k12-new.enc college-new.enc', '') as unknown as Argv<RekeyArgs>,
   handler: async (argv: ArgumentsCamelCase<RekeyArgs>) => {
-    const r = await rekeyRegistry({ store: argv.store, inputs: applyPartyOverrides(argv.inputs, argv.party) });
+    const r = await withStore(argv.store, (db) => rekeyRegistry(db, { inputs: applyPartyOverrides(argv.inputs, argv.party) }));
     process.stdout.write(`re-keyed ${r.records.toLocaleString('en-US')} registered record(s) of ${r.parties.join(', ')}; the registry now holds encodings under the new secret only\n`);
   },
 };

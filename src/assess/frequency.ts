@@ -13,10 +13,21 @@
  *
  * A rank is read while both values occur at least 5 times and the encoded
  * and the reference frequency agree within 30%.
+ *
+ * Cluster frequency (the attack that defeats a filter of a single field,
+ * Kuzu et al. 2011 applied to clusters): encodings of the same plaintext are
+ * identical (the CLK and ELD are deterministic), so clustering a column's
+ * identical encodings and ranking the clusters by size aligns them with the
+ * reference's most frequent values of whatever the column encodes. The
+ * attacker does not need to know which fields those are: it tries each
+ * plaintext key (first name; last name; first + last, also order-free;
+ * either name with the birth date; all three; the birth date) and keeps the
+ * key whose frequency ranks align with the most encodings (a choice it can
+ * make without the truth).
  */
 import { plainBlockValue } from '../encode/blocking-keys.js';
 import { birthYear } from './reference.js';
-import type { Attack, AttackInput, AttackResult, Guess, PlainRecord } from './types.js';
+import type { Attack, AttackInput, AttackResult, ClusterKey, Guess, PlainRecord, Targets } from './types.js';
 
 const MAX_RANKS = 500;
 const MIN_COUNT = 5;
@@ -125,5 +136,70 @@ export const blockingFrequencyAttack: Attack = {
       out.push({ attack: 'frequency-blocking', detail: `block:${def.name}`, guesses, notes: { distinctValues: new Set(encVals).size, alignedRanks: map.size, guessed } });
     }
     return out;
+  },
+};
+
+/** The plaintext keys the cluster-frequency attack tries by default. */
+export function defaultClusterKeys(t: Targets): ClusterKey[] {
+  return [
+    { name: 'first', features: [t.first] },
+    { name: 'last', features: [t.last] },
+    { name: 'birth', features: [t.birth] },
+    { name: 'first+last', features: [t.first, t.last] },
+    { name: '{first,last}', features: [t.first, t.last], orderFree: true },
+    { name: 'first+birth', features: [t.first, t.birth] },
+    { name: 'last+birth', features: [t.last, t.birth] },
+    { name: 'first+last+birth', features: [t.first, t.last, t.birth] },
+  ];
+}
+
+function clusterKeyOf(k: ClusterKey): (r: PlainRecord) => string {
+  return (r) => {
+    const v = k.features.map((f) => r[f] ?? '');
+    if (v.some((x) => x === '')) return '';
+    if (k.orderFree) v.sort();
+    return v.join('\u0001');
+  };
+}
+
+export const clusterFrequencyAttack: Attack = {
+  name: 'cluster-frequency',
+  run(input: AttackInput): AttackResult[] {
+    const { targets } = input;
+    const keyOf = (c: Uint8Array) => Buffer.from(c).toString('base64');
+    const encKeys = input.clks.map(keyOf);
+    const enc = ranked(encKeys);
+    let best: { key: ClusterKey; guesses: (Guess | undefined)[]; guessed: number; aligned: number } | undefined;
+    for (const key of input.clusterKeys ?? defaultClusterKeys(targets)) {
+      const kf = clusterKeyOf(key);
+      const plain = ranked(input.reference.map(kf).filter((v) => v !== ''));
+      const nPlain = plain.reduce((a, [, c]) => a + c, 0);
+      if (nPlain === 0) continue;
+      const map = alignRanks(enc, plain, input.clks.length, nPlain);
+      if (map.size === 0) continue;
+      // what a plain key tells: the most frequent reference person with that key
+      const rep = mostFrequentBy(input.reference, kf, (r) => [r[targets.first] ?? '', r[targets.last] ?? '', birthYear(r[targets.birth])].join('\u0001'));
+      const has = new Set(key.features);
+      const guesses: (Guess | undefined)[] = new Array(input.clks.length);
+      let guessed = 0;
+      encKeys.forEach((k, i) => {
+        const p = map.get(k);
+        if (p === undefined) return;
+        const r = rep.get(p);
+        if (r === undefined) return;
+        const [first, last, year] = r.split('\u0001') as [string, string, string];
+        const g: Guess = {};
+        if (has.has(targets.first) && first) g.first = first;
+        if (has.has(targets.last) && last) g.last = last;
+        if (has.has(targets.birth) && year) g.year = year;
+        if (Object.keys(g).length === 0) return;
+        guesses[i] = g;
+        guessed++;
+      });
+      if (!best || guessed > best.guessed) best = { key, guesses, guessed, aligned: map.size };
+    }
+    const detail = input.column ?? 'clk';
+    if (!best) return [{ attack: 'cluster-frequency', detail, guesses: new Array(input.clks.length), notes: { clusters: enc.length, key: 'none aligned', guessed: 0 } }];
+    return [{ attack: 'cluster-frequency', detail, guesses: best.guesses, notes: { clusters: enc.length, key: best.key.name, alignedRanks: best.aligned, guessed: best.guessed } }];
   },
 };

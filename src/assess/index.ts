@@ -8,7 +8,8 @@ import { openEncoded } from '../format/encoded-file.js';
 import { schemaFingerprint } from '../schema/linkage-schema.js';
 import type { LinkageSchema } from '../schema/types.js';
 import type { P20linkExtension } from '../schema/extension.js';
-import { blockingFrequencyAttack, encodingFrequencyAttack } from './frequency.js';
+import { evidenceAttackInput, type EvidenceColumn } from './evidence.js';
+import { blockingFrequencyAttack, clusterFrequencyAttack, defaultClusterKeys, encodingFrequencyAttack } from './frequency.js';
 import { graphMatchingAttack } from './graph-matching.js';
 import { patternMiningAttack } from './pattern-mining.js';
 import { boundViolations, frequencyBaseline, scoreAttack, type AttackScore, type Baseline } from './score.js';
@@ -17,9 +18,11 @@ import { DEFAULT_TARGETS, type Attack, type AttackInput, type AttackLimits, type
 export * from './types.js';
 export { readPlainCsv, plainNormalizers, normalizePlain, birthYear } from './reference.js';
 export { scoreAttack, frequencyBaseline, boundViolations, BOUND, type AttackScore, type Baseline, type Rate } from './score.js';
-export { patternMiningAttack, encodingFrequencyAttack, blockingFrequencyAttack, graphMatchingAttack };
+export { patternMiningAttack, encodingFrequencyAttack, blockingFrequencyAttack, graphMatchingAttack, clusterFrequencyAttack, defaultClusterKeys };
+export { evidenceAttackInput, templateRecord, type EvidenceColumn } from './evidence.js';
 
-export const ATTACKS: readonly Attack[] = [encodingFrequencyAttack, blockingFrequencyAttack, patternMiningAttack, graphMatchingAttack];
+/** Every attack; each runs on the CLK and on every evidence filter column (blocking values: the CLK's file only). */
+export const ATTACKS: readonly Attack[] = [encodingFrequencyAttack, clusterFrequencyAttack, blockingFrequencyAttack, patternMiningAttack, graphMatchingAttack];
 export const ASSESS_REPORT_FORMAT = 'p20link/assess-report';
 
 export interface LoadedEncodings {
@@ -28,6 +31,8 @@ export interface LoadedEncodings {
   clks: Uint8Array[];
   blocks: Record<string, string[]>;
   schemaFingerprint: string;
+  /** Evidence filter columns (ev:<name>), in header order. */
+  evidence?: EvidenceColumn[];
 }
 
 /** Read an encoded file into memory for the attacks. */
@@ -37,14 +42,16 @@ export async function loadEncodings(path: string): Promise<LoadedEncodings> {
   const blocks: Record<string, string[]> = Object.fromEntries(blockNames.map((b) => [b, [] as string[]]));
   const ids: string[] = [];
   const clks: Uint8Array[] = [];
+  const evidence: EvidenceColumn[] = (r.header.evidence ?? []).map((e) => ({ name: e.name, l: e.l, rows: [] }));
   for await (const batch of r.batches) {
     for (const row of batch) {
       ids.push(row.id);
       clks.push(row.clk);
       for (const b of blockNames) blocks[b]!.push(row.blocks[b] ?? '');
+      evidence.forEach((e, i) => e.rows.push(row.evidence![i]!));
     }
   }
-  return { l: r.header.l, ids, clks, blocks, schemaFingerprint: r.header.schemaFingerprint };
+  return { l: r.header.l, ids, clks, blocks, schemaFingerprint: r.header.schemaFingerprint, ...(evidence.length > 0 ? { evidence } : {}) };
 }
 
 export interface AssessOptions {
@@ -68,6 +75,8 @@ export interface AssessReport {
   hardening: P20linkExtension['hardening'] | null;
   victims: number;
   referenceSize: number;
+  /** Columns attacked: "clk" and every evidence filter ("ev:<name>"). */
+  columns: string[];
   /** Victims with plaintext to score against (0 = no truth given: shares are not computed). */
   scored: number;
   baseline: Baseline | null;
@@ -102,15 +111,26 @@ export async function assessEncodings(opts: AssessOptions): Promise<AssessReport
   const truth = scoredIdx.map((i) => opts.truth![i]!);
   const baseline = truth.length > 0 ? frequencyBaseline(opts.reference, truth, targets) : null;
   const attacks: AssessReport['attacks'] = [];
-  for (const a of opts.attacks ?? ATTACKS) {
-    const t0 = Date.now();
-    const results = a.run(input);
-    const secs = (Date.now() - t0) / 1000;
-    opts.onAttack?.(a.name, secs);
-    for (const r of results) {
-      const sub = { ...r, guesses: scoredIdx.map((i) => r.guesses[i]) };
-      const s = scoreAttack(sub, truth, targets);
-      attacks.push({ ...s, seconds: secs, violations: baseline ? boundViolations(s, baseline) : [] });
+  // the CLK, then every evidence filter column
+  const inputs: AttackInput[] = [{ ...input, column: 'clk' }];
+  for (const col of enc.evidence ?? []) {
+    const ev = evidenceAttackInput(input, ext, col);
+    if (ev) inputs.push(ev);
+  }
+  for (const inp of inputs) {
+    for (const a of opts.attacks ?? ATTACKS) {
+      if (inp.column !== 'clk' && a.name === 'frequency-blocking') continue;
+      const t0 = Date.now();
+      const results = a.run(inp);
+      const secs = (Date.now() - t0) / 1000;
+      opts.onAttack?.(inp.column === 'clk' ? a.name : `${a.name} ${inp.column}`, secs);
+      for (const r of results) {
+        // the report names the column of every attack on an evidence filter
+        const detail = inp.column === 'clk' || r.detail?.startsWith(inp.column!) ? r.detail : [inp.column, r.detail].filter((x) => x).join(' ');
+        const sub = { ...r, ...(detail !== undefined ? { detail } : {}), guesses: scoredIdx.map((i) => r.guesses[i]) };
+        const s = scoreAttack(sub, truth, targets);
+        attacks.push({ ...s, seconds: secs, violations: baseline ? boundViolations(s, baseline) : [] });
+      }
     }
   }
   const worst = baseline
@@ -127,6 +147,7 @@ export async function assessEncodings(opts: AssessOptions): Promise<AssessReport
     hardening: ext.hardening ?? null,
     victims: enc.clks.length,
     referenceSize: opts.reference.length,
+    columns: inputs.map((i) => i.column!),
     scored: truth.length,
     baseline,
     attacks,

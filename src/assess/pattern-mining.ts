@@ -491,7 +491,10 @@ export const patternMiningAttack: Attack = {
     const guesses: (Guess | undefined)[] = new Array(N);
     const inferIdx = sampleIndexes(N, lim.inferSample, input.seed ^ 0x1f);
     const has = new Uint8Array(alignedKeys.length);
-    const birthF = feats.find((f) => f.identifier === targets.birth);
+    // the feature whose tokens stand for an attribute (an evidence filter hashes first and last name as one slot)
+    const tf = (a: 'first' | 'last' | 'birth'): string | undefined => (input.tokenFeatures ? input.tokenFeatures[a] : targets[a]);
+    const birthTok = tf('birth');
+    const birthF = birthTok === undefined ? undefined : feats.find((f) => f.identifier === birthTok);
     const yearTok = birthF ? tokenizers.get(birthF.identifier)! : undefined;
     // year candidates: tokens shared by the first and last day of the year
     const yearCands: Candidate[] = [];
@@ -503,26 +506,27 @@ export const patternMiningAttack: Attack = {
         yearCands.push({ value: y.value, freq: y.freq, tokens: b.filter((t) => a.has(t)) });
       }
     }
-    const yearTokenSet = new Set(yearCands.flatMap((c) => c.tokens.map((t) => tokenKey(targets.birth, t))));
+    const yearTokenSet = new Set(birthF ? yearCands.flatMap((c) => c.tokens.map((t) => tokenKey(birthF.identifier, t))) : []);
     const nameCands = new Map<string, Candidate[]>();
-    for (const f of [targets.first, targets.last]) {
-      const tz = tokenizers.get(f);
-      if (tz) nameCands.set(f, candidates(input, f, tz, lim.candidates, (v) => v));
+    for (const a of ['first', 'last'] as const) {
+      const feature = tf(a);
+      const tz = feature === undefined ? undefined : tokenizers.get(feature);
+      if (tz) nameCands.set(a, candidates(input, targets[a], tz, lim.candidates, (v) => v));
     }
-    // per (feature, salt): candidate token indexes (-1 unknown), and the attribute's aligned-token list
+    // per (attribute, salt): candidate token indexes (-1 unknown), and the attribute's aligned-token list
     const plan = new Map<string, { idx: number[][]; universe: number[] }>();
-    const planFor = (feature: string, salt: string) => {
-      const key = `${feature}\u0001${salt}`;
+    const planFor = (attr: 'first' | 'last' | 'birth', feature: string, salt: string) => {
+      const key = `${attr}\u0001${salt}`;
       let p = plan.get(key);
       if (!p) {
-        const cands = feature === targets.birth ? yearCands : (nameCands.get(feature) ?? []);
+        const cands = attr === 'birth' ? yearCands : (nameCands.get(attr) ?? []);
         const idx = cands.map((c) =>
           c.tokens.map((t) => keyIndex.get(tokenKey(feature, salt === '' ? t : `${salt}\u0000${t}`)) ?? -1).filter((i) => i >= 0),
         );
         const universe: number[] = [];
         for (let i = 0; i < alignedKeys.length; i++) {
           if (featureOfKey[i] !== feature || saltOfKey[i] !== salt) continue;
-          if (feature === targets.birth && !yearTokenSet.has(alignedKeys[i]!)) continue;
+          if (attr === 'birth' && !yearTokenSet.has(alignedKeys[i]!)) continue;
           universe.push(i);
         }
         p = { idx, universe };
@@ -531,9 +535,10 @@ export const patternMiningAttack: Attack = {
       return p;
     };
     const saltCfg = input.ext.hardening?.salt;
-    const run = (feature: string, salt: string, cands: Candidate[]): string | undefined => {
-      if (cands.length === 0) return undefined;
-      const p = planFor(feature, salt);
+    const run = (attr: 'first' | 'last' | 'birth', salt: string, cands: Candidate[]): string | undefined => {
+      const feature = tf(attr);
+      if (cands.length === 0 || feature === undefined) return undefined;
+      const p = planFor(attr, feature, salt);
       if (p.universe.length === 0) return undefined;
       let H = 0;
       for (const i of p.universe) H += has[i]!;
@@ -564,18 +569,16 @@ export const patternMiningAttack: Attack = {
       }
       const g: Guess = {};
       const birthSalt = recordSalt(input.ext, targets.birth, {});
-      const year = birthF ? run(targets.birth, birthSalt, yearCands) : undefined;
+      const year = birthF ? run('birth', birthSalt, yearCands) : undefined;
       if (year !== undefined) g.year = year;
-      for (const [f, slot] of [
-        [targets.first, 'first'],
-        [targets.last, 'last'],
-      ] as const) {
+      for (const slot of ['first', 'last'] as const) {
+        const f = targets[slot];
         let salt = '';
         if (saltCfg && saltCfg.features.includes(f)) {
           if (saltCfg.from !== targets.birth || saltCfg.transform !== 'year' || year === undefined) continue;
           salt = year;
         }
-        const val = run(f, salt, nameCands.get(f) ?? []);
+        const val = run(slot, salt, nameCands.get(slot) ?? []);
         if (val !== undefined) g[slot] = val;
       }
       if (g.first !== undefined || g.last !== undefined || g.year !== undefined) {

@@ -41,6 +41,25 @@ export interface AttackInput {
   seed: number;
   /** Work limits (defaults suit 50k–200k victims in minutes). */
   limits?: Partial<AttackLimits>;
+  /**
+   * The column of the encoded file under attack: "clk" (default) or
+   * "ev:<name>" for an evidence filter (then `schema` is the filter's
+   * template as a linkage schema, and `reference` carries the template's
+   * slot values beside the plain features: evidence.ts).
+   */
+  column?: string;
+  /** Schema feature whose tokens stand for a target attribute when it is not the target's own feature (evidence filters). */
+  tokenFeatures?: Partial<Record<keyof Targets, string>>;
+  /** Plaintext keys the cluster-frequency attack aligns cluster sizes with (default: every combination it knows). */
+  clusterKeys?: readonly ClusterKey[];
+}
+
+/** A plaintext key of the cluster-frequency attack: the features (of a reference record) whose values together identify a cluster. */
+export interface ClusterKey {
+  name: string;
+  features: string[];
+  /** The values' order does not matter (a filter that hashes them with one key). */
+  orderFree?: boolean;
 }
 
 export interface AttackLimits {

@@ -106,6 +106,8 @@ class FeatureEncoder {
   private readonly doubleCache: BoundedCache<[number, number]>;
   private readonly blakeCache: BoundedCache<Uint16Array>;
   private scratch = new Uint32Array(256);
+  /** The padded value of kernelAsciiNgrams. */
+  private padBuf = new Uint8Array(256);
   /** The WebAssembly hashing kernel (null: JavaScript path only). */
   private readonly kernel: HashKernel | null;
   /** Tokens are hashed as UTF-8. */
@@ -143,16 +145,22 @@ class FeatureEncoder {
     if (cacheKey === this.lastKey) return this.lastPositions!;
     const hit = this.cacheSize > 0 ? this.valueCache.get(cacheKey) : undefined;
     if (hit !== undefined) return hit;
-    let tokens = this.tokenize(this.rules.format(raw));
-    if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
+    const formatted = this.rules.format(raw);
     // The positions go into this feature's reused buffer; the value cache
     // keeps its own copy (16-bit entries whenever L allows). With the caches
-    // off nothing is allocated but the view.
-    let n = this.kernelPositions(tokens);
+    // off nothing is allocated but the view. ASCII n-grams go straight from
+    // the value into the kernel (no token strings).
+    let n = salt === '' ? this.kernelAsciiNgrams(formatted) : -1;
+    let tokens: string[] | undefined;
+    if (n < 0) {
+      tokens = this.tokenize(formatted);
+      if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
+      n = this.kernelPositions(tokens);
+    }
     if (n >= 0) {
       if (this.scratch.length < n) this.scratch = new Uint32Array(Math.max(n, 2 * this.scratch.length));
       this.scratch.set(this.kernel!.out.subarray(0, n));
-    } else n = this.jsPositions(tokens);
+    } else n = this.jsPositions(tokens!);
     const view = this.scratch.subarray(0, n);
     let result: Positions = view;
     if (this.cacheSize > 0) {
@@ -162,6 +170,72 @@ class FeatureEncoder {
     this.lastKey = cacheKey;
     this.lastPositions = result;
     return result;
+  }
+
+  /**
+   * kernelPositions for an n-gram comparison of a value that is all ASCII
+   * (UTF-8 encoding): the n-grams' bytes are written straight from the value
+   * into the kernel, exactly the bytes the tokenizer's strings would encode
+   * to (makeTokenizer: n - 1 spaces of padding on both sides, positional
+   * n-grams prefixed "<1-based index> "). -1 when not applicable.
+   */
+  private kernelAsciiNgrams(value: string): number {
+    const kr = this.kernel;
+    const c = this.feature.hashing.comparison;
+    if (kr === null || c.type !== 'ngram' || !this.utf8) return -1;
+    const len = value.length;
+    if (len === 0) return this.kernelPositions([]);
+    const ng = c.n;
+    const padded = len + 2 * (ng - 1);
+    const t = padded - ng + 1;
+    if (t > KERNEL_LIMITS.tokens || t * (ng + 7) > KERNEL_LIMITS.tokenBytes) return -1;
+    const pv = this.padBuf.length >= padded ? this.padBuf : (this.padBuf = new Uint8Array(2 * padded));
+    const pad = ng - 1;
+    for (let i = 0; i < pad; i++) {
+      pv[i] = 32;
+      pv[pad + len + i] = 32;
+    }
+    for (let i = 0; i < len; i++) {
+      const ch = value.charCodeAt(i);
+      if (ch > 0x7f) return -1;
+      pv[pad + i] = ch;
+    }
+    const strategy = this.feature.hashing.strategy;
+    const perToken = strategy.type === 'bitsPerToken' ? strategy.bitsPerToken : -1;
+    const b = strategy.type === 'bitsPerFeature' ? strategy.bitsPerFeature : 0;
+    const kLow = Math.floor(b / t);
+    const extra = b % t;
+    const positional = c.positional;
+    const tokOff = kr.tokOff;
+    const tokK = kr.tokK;
+    const bytes = kr.tokBytes;
+    let off = 0;
+    let total = 0;
+    let maxK = 0;
+    for (let i = 0; i < t; i++) {
+      const k = perToken >= 0 ? perToken : i < extra ? kLow + 1 : kLow;
+      tokOff[i] = off;
+      if (k <= 0) {
+        tokK[i] = 0;
+        continue;
+      }
+      if (positional) {
+        const idx = i + 1;
+        if (idx < 10) bytes[off++] = 48 + idx;
+        else {
+          const d = String(idx);
+          for (let j = 0; j < d.length; j++) bytes[off++] = d.charCodeAt(j);
+        }
+        bytes[off++] = 32;
+      }
+      for (let j = 0; j < ng; j++) bytes[off++] = pv[i + j]!;
+      tokK[i] = k;
+      total += k;
+      if (k > maxK) maxK = k;
+    }
+    tokOff[t] = off;
+    if (total > KERNEL_LIMITS.positions) return -1;
+    return this.double !== undefined ? this.double.kernelBits(t) : this.blake!.kernelBits(t, maxK, this.L);
   }
 
   /**

@@ -67,7 +67,7 @@ export interface EncodeOptions {
   onBadRow?: BadRowPolicy;
   /** Required with onBadRow 'reject'. Holds PII: keep it on premises. */
   rejectsFile?: string;
-  /** Worker threads; 0 = encode on the main thread. Default: 0 for inputs under 4 MiB, else one per core but one (1..8). */
+  /** Worker threads; 0 = encode on the main thread. Default: 0 for inputs under 4 MiB, else one per core (1..8). */
   workers?: number;
   progress?: Progress;
   /** Creation time written into the header (tests pin it; default now). */

@@ -352,7 +352,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const out: Scored = { edges: new EdgeList(), reviewEdges: new EdgeList(), hist: emptyHistogram(), pairStats: [], pairIndex: new Map(), blockingTrue: 0, blockingKept: 0 };
   const jobs: [number, number][] = [];
   for (let i = 0; i < P; i++) {
-    if (s.capOf[i]! > 1) jobs.push([i, i]);
+    if (s.capOf[i]! > 1 && process.env.P20LINK_NO_WITHIN !== '1') jobs.push([i, i]);
     for (let j = i + 1; j < P; j++) jobs.push([i, j]);
   }
   const cands: { a: Uint32Array; b: Uint32Array }[] = [];
@@ -418,6 +418,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const decisionW = weightOfProbability(s.matchProbability);
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
   at = 0;
+  const dumpLines: string[] = [];
   for (const [k, [i, j]] of jobs.entries()) {
     const c = cands[k]!;
     const stat = out.pairStats[k]!;
@@ -429,6 +430,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       const u = oa + c.a[x]!;
       const v = ob + c.b[x]!;
       if (w >= decisionW) {
+        if (process.env.P20LINK_DUMP && i === j) dumpLines.push(`${L.parties[i]!.ids[c.a[x]!]},${L.parties[j]!.ids[c.b[x]!]},${w.toFixed(2)},${Array.from(cand.levels.subarray(at * K, at * K + K)).join(' ')}`);
         out.edges.push(u, v, edgeScore(w));
         stat.aboveThreshold++;
       } else if (w >= reviewW) {
@@ -437,6 +439,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       }
     }
   }
+  if (process.env.P20LINK_DUMP) (await import('node:fs')).writeFileSync(process.env.P20LINK_DUMP, dumpLines.join('\n'));
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
   out.model = summary;
@@ -693,7 +696,7 @@ async function prepareRun(opts: LinkFilesOptions): Promise<{ headers: InputHeade
 export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> {
   checkOptions(opts);
   // the store's registry holds encodings (or one file is given): link the files incrementally against it (docs/registry.md)
-  if (isIncrementalRun(opts)) return linkIncremental(opts);
+  if (isIncrementalRun(opts, openLinkerStore)) return linkIncremental(opts, openLinkerStore);
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const prog = opts.progress ?? (() => silentProgress);

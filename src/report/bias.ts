@@ -122,6 +122,13 @@ export interface BiasResult {
   maxGap: number;
   /** Number of flagged gaps (link rate and recall) over all dimensions. */
   gapFlaggedCount: number;
+  /**
+   * True when the other parties' links files were given, so a record counts
+   * as linked only when another party's record shares its linkage ID; with
+   * the party's own file alone, a record linked only to a duplicate in the
+   * same file counts as linked too.
+   */
+  crossPartyChecked: boolean;
   /** With truth: overall recall (see GroupRate.recall) and how it was measured. */
   recall?: { hits: number; of: number; rate: number; ci: Interval; exact: boolean };
 }
@@ -287,6 +294,17 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
       };
     } else recalled = (id) => isLinked(opts.links, id);
   }
+  // with the other parties' links files, "linked" means linked to a record of another party
+  // (not only to a duplicate in the party's own file)
+  let otherLinkageIds: Set<string> | undefined;
+  if (exact) {
+    otherLinkageIds = new Set();
+    for (const lf of opts.otherLinks!) {
+      if (lf.party === opts.links.party) continue;
+      for (const [id, e] of lf.records) if (isLinked(lf, id)) otherLinkageIds.add(e.linkageId);
+    }
+  }
+  const linkedOut = (id: string) => isLinked(opts.links, id) && (otherLinkageIds === undefined || otherLinkageIds.has(opts.links.records.get(id)!.linkageId));
   const seen = new Set<string>();
   let records = 0;
   let linked = 0;
@@ -297,7 +315,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
       const id = r.id;
       if (seen.has(id)) throw new P20Error('BIAS_DATA', `duplicate record id ${JSON.stringify(id)}`, { file: opts.dataFile, line: r.line, field: opts.idColumn ?? 'id' });
       seen.add(id);
-      const l = isLinked(opts.links, id);
+      const l = linkedOut(id);
       const isPresent = hasCounterpart?.has(id) ?? false;
       const hit = isPresent && recalled!(id);
       records++;
@@ -361,6 +379,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
     flaggedCount,
     maxGap,
     gapFlaggedCount,
+    crossPartyChecked: exact,
     ...(hasCounterpart ? { recall: { hits, of: present, rate: present === 0 ? 0 : hits / present, ci: wilson(hits, present), exact } } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface Histogram {
   source: string;
   /** What the scores are (x-axis label): "similarity score" unless the run says otherwise. */
   axis?: string;
+  /** What the threshold line is called ("threshold"; "decision" with the match model). */
+  thresholdLabel?: string;
 }
 
 /** Equal-width histogram of values in [lo, hi]. */
@@ -155,8 +157,11 @@ export async function readRunReportForQuality(path: string): Promise<RunReportFo
   }
   const model = modelSectionsOf(json, path);
   if (histogram === undefined) return { histogram: undefined, model };
+  // with the match model, pairs are linked at the decision probability (parameters.threshold is the unused Dice threshold)
+  const decision = axis !== undefined && model.length === 1 ? model[0]!.summary.decision.probability : undefined;
+  if (decision !== undefined) threshold = decision;
   const bins = asBins(histogram)!;
-  const out: Histogram = { bins, source: path, ...(axis !== undefined ? { axis } : {}) };
+  const out: Histogram = { bins, source: path, ...(axis !== undefined ? { axis } : {}), ...(decision !== undefined ? { thresholdLabel: 'decision' } : {}) };
   if (typeof threshold === 'number') out.threshold = threshold;
   if (typeof reviewThreshold === 'number') out.reviewThreshold = reviewThreshold;
   return { histogram: out, model };

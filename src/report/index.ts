@@ -82,8 +82,11 @@ export async function runQualityReport(o: QualityReportOptions): Promise<Quality
   if (o.truthFile !== undefined) {
     const truth = await readTruth(o.truthFile);
     const trouble = o.troubleFile !== undefined ? await readTrouble(o.troubleFile) : undefined;
+    // with the match model the links files' scores are its probabilities: count linked pairs in its bands too
+    const fs = run?.histogram?.axis === 'match probability' && model.length === 1;
     result = computeQuality(links, truth, {
       ...(run?.histogram ? { histogram: run.histogram } : {}),
+      ...(fs ? { scoreBands: model[0]!.summary.bands } : {}),
       ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
       ...(trouble ? { trouble } : {}),
     });

@@ -17,6 +17,7 @@
 import { P20Error } from '../errors.js';
 import type { PairCounts, QualityResult } from './quality.js';
 import type { ModelSummary } from '../format/run-report.js';
+import { weightOfProbability } from '../link/model/predict.js';
 
 export type { ModelSummary };
 export type ModelComparison = ModelSummary['comparisons'][number];
@@ -31,15 +32,8 @@ export interface ModelSection {
   summary: ModelSummary;
 }
 
-/** Prior match weight: log2(λ / (1 − λ)), the weight a pair starts from before any comparison. */
-export function priorWeight(lambda: number): number {
-  return Math.log2(lambda / (1 - lambda));
-}
-
-/** Match probability of a total match weight w (prior included): 2^w / (1 + 2^w). */
-export function probabilityOfWeight(w: number): number {
-  return 1 / (1 + 2 ** -w);
-}
+/** Prior match weight log2(λ / (1 − λ)): the weight a pair starts from before any comparison (the model's own weightOfProbability). */
+export const priorWeight = weightOfProbability;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -169,6 +163,13 @@ export interface ExpectedVsMeasured {
   expected: { precision: number; recall: number; links: number };
   /** Measured against the truth sample over the same party pair(s). */
   measured: { precision: number; recall: number; links: number; truePairs: number };
+  /**
+   * Per match-probability band with linked pairs: the model's expected
+   * precision beside the measured precision of the linked pairs whose lower
+   * link score falls in the band (a calibration check; only when the links
+   * files' scores are the model's probabilities).
+   */
+  bands?: { from: number; to: number; expectedPrecision: number; linked: number; correct: number; precision: number }[];
 }
 
 /** Match each model section with the measured quality of its party pair (a global model: all pairs). */
@@ -181,7 +182,15 @@ export function expectedVsMeasured(sections: readonly ModelSection[], q: Quality
       const [a, b] = [...s.parties].sort() as [string, string];
       c = q.byPartyPair.find((p) => p.parties[0] === a && p.parties[1] === b);
     }
-    if (c) out.push({ label: s.label, expected: s.summary.expected, measured: m(c) });
+    if (!c) continue;
+    const bands =
+      q.byScoreBand && !s.parties
+        ? s.summary.bands.flatMap((b) => {
+            const r = q.byScoreBand!.find((x) => x.from === b.from && x.to === b.to);
+            return r && r.linked > 0 ? [{ from: b.from, to: b.to, expectedPrecision: b.expectedPrecision, linked: r.linked, correct: r.correct, precision: r.precision }] : [];
+          })
+        : undefined;
+    out.push({ label: s.label, expected: s.summary.expected, measured: m(c), ...(bands && bands.length > 0 ? { bands } : {}) });
   }
   return out;
 }

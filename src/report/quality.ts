@@ -61,6 +61,8 @@ export interface QualityResult extends PairCounts {
   histogram: Histogram;
   /** With trouble labels: true, missed and false pairs by kind of trouble, worst miss rate first. */
   byTrouble?: TroubleRow[];
+  /** With score bands: linked pairs by the lower of their two records' link scores (pairs without a score are not counted). */
+  byScoreBand?: ScoreBandRow[];
 }
 
 function ratios(truePairs: number, linkedPairs: number, tp: number): PairCounts {
@@ -98,6 +100,21 @@ export interface QualityOptions {
   threshold?: number;
   /** Synthetic data only: kinds of trouble each record carries, keyed by party + "\u0000" + record id (see readTrouble). */
   trouble?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Score bands [from, to) (the last band includes its upper end) to count
+   * linked pairs and their precision in, by the lower of the two records'
+   * link scores (with the match model: match probabilities).
+   */
+  scoreBands?: readonly { from: number; to: number }[];
+}
+
+/** Linked pairs in one score band and how many were right (measured against the truth). */
+export interface ScoreBandRow {
+  from: number;
+  to: number;
+  linked: number;
+  correct: number;
+  precision: number;
 }
 
 /** How pairs touched by one kind of trouble fared (a pair carries the union of its two records' kinds). */
@@ -175,15 +192,23 @@ export function computeQuality(links: readonly LinksFile[], truth: readonly Trut
     const y = scoreOf(b);
     return x === undefined ? y : y === undefined ? x : Math.min(x, y);
   };
+  const bands = opts.scoreBands?.map((b) => ({ ...b, linked: 0, correct: 0 }));
+  const bandOf = (score: number | undefined) => {
+    if (!bands || score === undefined) return undefined;
+    return bands.find((b, i) => score >= b.from && (score < b.to || (i === bands.length - 1 && score <= b.to)));
+  };
   for (const members of clusters.values()) {
     for (const [a, b] of crossPairs(members)) {
       const k = pairKey(a, b);
       linkedPairs++;
       linkedSet.add(k);
       bump(ppKey(a, b), 'l');
+      const band = bandOf(bands ? minScore(a, b) : undefined);
+      if (band) band.linked++;
       if (truePairs.has(k)) {
         tp++;
         bump(ppKey(a, b), 'tp');
+        if (band) band.correct++;
       } else {
         const ea = entityOf.get(refKey(a));
         const eb = entityOf.get(refKey(b));
@@ -269,5 +294,6 @@ export function computeQuality(links: readonly LinksFile[], truth: readonly Trut
     wrong,
     histogram,
     ...(byTrouble ? { byTrouble } : {}),
+    ...(bands ? { byScoreBand: bands.map((b) => ({ ...b, precision: b.linked === 0 ? 0 : b.correct / b.linked })) } : {}),
   };
 }

@@ -28,6 +28,7 @@ export function biasText(b: BiasResult): string {
   lines.push(`  overall: ${b.linked} of ${b.records} records linked = ${pct(b.overall.rate)} (95% CI ${pct(b.overall.ci.lo)}–${pct(b.overall.ci.hi)})`);
   lines.push(`  flag: |group rate - overall| > ${pct(b.margin)}; signif.: the group's 95% Wilson interval excludes the overall rate; small: n < ${b.minGroupSize}`);
   if (b.linksNotInData > 0) lines.push(`  note: ${b.linksNotInData} record(s) of the links file are not in the extract`);
+  lines.push(b.crossPartyChecked ? '  linked: shares its linkage ID with a record of another party' : '  linked: has a linkage ID and a score in the links file (a record linked only to a duplicate in its own file counts too; give the run\'s directory with the party name to count only links to other parties)');
   if (b.dimensions.some((d) => d.groups.some((g) => g.trueRate !== undefined))) {
     lines.push('  true rate (evaluation only): share of the group\'s records that really have a counterpart in another file, i.e. the rate perfect linkage would give');
   }

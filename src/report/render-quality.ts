@@ -96,7 +96,7 @@ export function qualityHtml(q: QualityResult | undefined, opts: QualityHtmlOptio
   }
   body.push('<h2>Score histogram</h2>');
   body.push(histogramSvg(q.histogram));
-  body.push(`<p class="note">Source: ${escapeHtml(q.histogram.source)}${q.histogram.threshold !== undefined ? `; match threshold ${q.histogram.threshold}` : ''}.</p>`);
+  body.push(`<p class="note">Source: ${escapeHtml(q.histogram.source)}${q.histogram.threshold !== undefined ? `; ${q.histogram.thresholdLabel === 'decision' ? 'decision (match probability)' : 'match threshold'} ${q.histogram.threshold}` : ''}.</p>`);
   body.push('<h2>Pairs that went wrong</h2>');
   body.push(
     htmlTable(
@@ -127,7 +127,8 @@ const sgn = (x: number, d = 2) => `${x > 0 ? '+' : x < 0 ? '-' : ''}${Math.abs(x
 const pts = (x: number) => `${sgn(x * 100, 1)} pt`;
 
 /**
- * The match-weight histogram as terminal rows: bins merged to at most
+ * The match-weight histogram as terminal rows (the first and last bins hold
+ * everything beyond them, as the run report's histogram does): bins merged to at most
  * `maxRows` rows (never across the decision point), one marker line at the
  * decision weight, bars on a log scale when the counts span more than a
  * factor 100 (non-matches usually outnumber matches by far).
@@ -151,7 +152,8 @@ export function asciiWeightHistogram(bins: readonly { lo: number; hi: number; pa
   const minNz = Math.min(max, ...all.filter((r) => r.pairs > 0).map((r) => r.pairs));
   const log = max / minNz > 100;
   const len = (c: number) => (c === 0 ? 0 : Math.max(1, Math.round((log ? Math.log10(1 + c) / Math.log10(1 + max) : c / max) * barWidth)));
-  const lab = all.map((r) => `${sgn(r.lo, 1)} to ${sgn(r.hi, 1)}`);
+  // the end bins also hold everything beyond them
+  const lab = all.map((r, i) => (i === 0 && all.length > 1 ? `below ${sgn(r.hi, 1)}` : i === all.length - 1 && all.length > 1 ? `${sgn(r.lo, 1)} or more` : `${sgn(r.lo, 1)} to ${sgn(r.hi, 1)}`));
   const lw = Math.max(...lab.map((s) => s.length), 5);
   const cw = Math.max(...all.map((r) => String(r.pairs).length), 5);
   const line = (r: { pairs: number }, i: number) => `  ${lab[i]!.padStart(lw)}  ${String(r.pairs).padStart(cw)}  ${'#'.repeat(len(r.pairs))}`.trimEnd();
@@ -177,6 +179,10 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     const e = evm.find((x) => x.label === s.label);
     if (e) {
       lines.push(`  measured precision ${f3(e.measured.precision)}  recall ${f3(e.measured.recall)}  links ${e.measured.links}  (truth sample; measured - expected: precision ${pts(e.measured.precision - e.expected.precision)}, recall ${pts(e.measured.recall - e.expected.recall)})`);
+      if (e.bands) {
+        lines.push('  Calibration: linked pairs by match-probability band (the lower of the two records\' link probabilities), expected and measured precision:');
+        lines.push(indent(textTable(['band', 'expected precision', 'linked pairs', 'correct', 'measured precision', 'difference'], e.bands.map((b) => [`${b.from}-${b.to}`, f3(b.expectedPrecision), String(b.linked), String(b.correct), f3(b.precision), pts(b.precision - b.expectedPrecision)]), [1, 2, 3, 4, 5])));
+      }
     }
     lines.push('');
     lines.push('  By match-probability band (expected matches = sum of the pairs\' probabilities; "from here up": linking every pair of the band and above):');
@@ -223,6 +229,12 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
       ),
     );
     body.push('<p class="note">Measured over linked clusters (every two records of different parties in one cluster); the model\'s expectation is over the pairs it scored above the decision point, before clusters were resolved.</p>');
+    for (const e of evm) {
+      if (!e.bands) continue;
+      body.push(`<h4>Calibration${evm.length > 1 ? `: ${escapeHtml(e.label)}` : ''}</h4>`);
+      body.push(htmlTable(['match-probability band', 'expected precision (model)', 'linked pairs', 'correct', 'measured precision', 'difference'], e.bands.map((b) => [`${b.from}–${b.to}`, f3(b.expectedPrecision), String(b.linked), String(b.correct), f3(b.precision), pts(b.precision - b.expectedPrecision)]), { numeric: [1, 2, 3, 4, 5] }));
+      body.push('<p class="note">Linked pairs counted in the band of the lower of their two records\' link probabilities (a record\'s link probability is that of its best link, so pairs in clusters of three or more are placed approximately). A calibrated model has measured precision close to expected in every band.</p>');
+    }
   }
   for (const s of sections) {
     const m = s.summary;

@@ -52,7 +52,7 @@ export function histogramSvg(h: Histogram, width = 640, height = 260): string {
     parts.push(`<text x="${f(x(t) - 4)}" y="${m.t + 12}" font-size="11" text-anchor="end" fill="${color}">${escapeHtml(label)} ${t.toFixed(2)}</text>`);
   };
   if (h.reviewThreshold !== undefined) vline(h.reviewThreshold, 'review', '#bf8700');
-  if (h.threshold !== undefined) vline(h.threshold, 'threshold', '#cf222e');
+  if (h.threshold !== undefined) vline(h.threshold, h.thresholdLabel ?? 'threshold', '#cf222e');
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -238,12 +238,14 @@ export function weightHistogramSvg(bins: readonly WeightBin[], decisionWeight: n
   const parts: string[] = [svgOpen(id, width, height, 'Match-weight histogram with the decision point', desc)];
   parts.push(`<line x1="${m.l}" y1="${m.t + H}" x2="${m.l + W}" y2="${m.t + H}" stroke="#57606a"/>`);
   parts.push(`<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + H}" stroke="#57606a"/>`);
-  for (const b of bins) {
+  bins.forEach((b, i) => {
     const x0 = x(b.lo);
     const x1 = x(b.hi);
     const linked = b.lo >= decisionWeight - 1e-9;
-    parts.push(`<rect x="${f(x0 + 0.5)}" y="${f(y(b.pairs))}" width="${f(Math.max(0.5, x1 - x0 - 1))}" height="${f(m.t + H - y(b.pairs))}" fill="${linked ? '#2f81f7' : '#8c959f'}"><title>weight ${b.lo.toFixed(2)} to ${b.hi.toFixed(2)}: ${b.pairs} pairs</title></rect>`);
-  }
+    // the end bins also hold everything beyond them
+    const range = i === 0 && bins.length > 1 ? `below ${b.hi.toFixed(2)}` : i === bins.length - 1 && bins.length > 1 ? `${b.lo.toFixed(2)} or more` : `${b.lo.toFixed(2)} to ${b.hi.toFixed(2)}`;
+    parts.push(`<rect x="${f(x0 + 0.5)}" y="${f(y(b.pairs))}" width="${f(Math.max(0.5, x1 - x0 - 1))}" height="${f(m.t + H - y(b.pairs))}" fill="${linked ? '#2f81f7' : '#8c959f'}"><title>weight ${range}: ${b.pairs} pairs</title></rect>`);
+  });
   const step = niceStep(hi - lo, 8);
   for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
     const t = +v.toFixed(6);

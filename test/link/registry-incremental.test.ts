@@ -6,6 +6,7 @@ import { linkFiles } from '../../src/link/link-files.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import { forgetRecords, exportRegistry, rekeyRegistry } from '../../src/link/registry/maintenance.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
+import type { Db } from '../../src/store/db.js';
 import { listAudit, verifyAuditLog } from '../../src/store/audit-log.js';
 import { writeEncoded, prng, randomClk, noisy, type SynthRow } from '../fixtures/link/make-encoded.js';
 import { p20Rejection } from '../helpers/errors.js';
@@ -32,6 +33,15 @@ async function agencyFiles(tag: string) {
   const college = await writeEncoded(join(dir, `${tag}-college.enc`), { party: 'college', rows: rows(2, range(15, 45), 'c') });
   const wage = await writeEncoded(join(dir, `${tag}-wage.enc`), { party: 'wage', rows: rows(3, range(10, 50), 'w') });
   return { k12, college, wage };
+}
+
+async function withDb<T>(path: string, use: (db: Db) => Promise<T>): Promise<T> {
+  const db = openLinkerStore(path, { mustExist: true });
+  try {
+    return await use(db);
+  } finally {
+    db.close();
+  }
 }
 
 /** Partition of (party, record id) by linkage ID, as a canonical string. */
@@ -180,7 +190,7 @@ describe('forget, export, rekey', () => {
     s0.close();
     const list = join(dir, 'withdraw.csv');
     writeFileSync(list, 'record_id\nk3\nk4\nk20\nnobody\n');
-    const r = await forgetRecords({ store, party: 'k12', records: list });
+    const r = await withDb(store, (db) => forgetRecords(db, { party: 'k12', records: list }));
     expect(r).toMatchObject({ removed: 3, unknown: 1 });
     expect(r.retired).toContain(lonely);
     expect(r.retired).not.toContain(shared);
@@ -224,7 +234,7 @@ describe('forget, export, rekey', () => {
     const store = fresh('export.db');
     await linkFiles({ inputs: [{ file: f.k12 }, { file: f.college }], outDir: fresh('out'), store });
     const out = join(dir, 'k12-ids.csv');
-    expect(await exportRegistry({ store, party: 'college', out })).toBe(30);
+    expect(await withDb(store, (db) => exportRegistry(db, { party: 'college', out }))).toBe(30);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('linkage_id,party,record_id');
     expect(lines.slice(1).every((l) => /^L[0-9A-Z]{16},college,c\d+$/.test(l))).toBe(true);
@@ -238,13 +248,13 @@ describe('forget, export, rekey', () => {
     const before = partitionOf(store);
     const NEW = 'e'.repeat(32);
     // "re-encoded under the new secret": other CLKs altogether (a permutation of bits stands in for a new key)
-    const perm = (c: Uint8Array) => Uint8Array.from(c, (b, i) => c[(i * 37) % c.length]! ^ (i & 1 ? 0 : 0));
+    const perm = (c: Uint8Array) => Uint8Array.from(c, (_b, i) => c[(i * 37) % c.length]!);
     const rk12 = await writeEncoded(join(dir, 'rekey-k12.enc'), { party: 'k12', kcv: NEW, rows: rows(1, range(0, 30), 'k').map((r) => ({ ...r, clk: perm(r.clk) })) });
     const rcol = await writeEncoded(join(dir, 'rekey-college.enc'), { party: 'college', kcv: NEW, rows: rows(2, range(15, 45), 'c').map((r) => ({ ...r, clk: perm(r.clk) })) });
     // incomplete: refused, nothing changed
-    const inc = await p20Rejection(rekeyRegistry({ store, inputs: [{ file: rk12 }] }));
+    const inc = await p20Rejection(withDb(store, (db) => rekeyRegistry(db, { inputs: [{ file: rk12 }] })));
     expect(inc.code).toBe('REGISTRY_REKEY_INCOMPLETE');
-    const res = await rekeyRegistry({ store, inputs: [{ file: rk12 }, { file: rcol }] });
+    const res = await withDb(store, (db) => rekeyRegistry(db, { inputs: [{ file: rk12 }, { file: rcol }] }));
     expect(res).toEqual({ records: 60, parties: ['college', 'k12'] });
     expect(partitionOf(store)).toBe(before);
     // an old-key file is now refused; a new-key wage file links onto the same IDs
@@ -260,7 +270,7 @@ describe('forget, export, rekey', () => {
       s.close();
     }
     const unknown = await writeEncoded(join(dir, 'rekey-unknown.enc'), { party: 'k12', kcv: 'd'.repeat(32), rows: rows(1, range(0, 31), 'k') });
-    expect((await p20Rejection(rekeyRegistry({ store, inputs: [{ file: unknown }] }))).code).toBe('REGISTRY_REKEY_UNKNOWN');
+    expect((await p20Rejection(withDb(store, (db) => rekeyRegistry(db, { inputs: [{ file: unknown }] })))).code).toBe('REGISTRY_REKEY_UNKNOWN');
   });
 });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRunReportForQuality } from '../../src/report/histogram.js';
 import { runReportProblem } from '../../src/format/run-report.js';
-import { bandRows, expectedVsMeasured, modelSectionsOf, priorWeight, probabilityOfWeight, type ModelSummary } from '../../src/report/model.js';
+import { bandRows, expectedVsMeasured, modelSectionsOf, priorWeight, type ModelSummary } from '../../src/report/model.js';
+import { probabilityOfWeight } from '../../src/link/model/predict.js';
 import { asciiWeightHistogram, modelText, qualityHtml } from '../../src/report/render-quality.js';
 import { matchWeightsSvg, weightHistogramSvg } from '../../src/report/svg.js';
 import type { QualityResult } from '../../src/report/quality.js';
@@ -122,8 +123,11 @@ describe('model rendering', () => {
     // 60 bins into rows of 6: the bin [0,1) starts below 0.5, so it stays on the lower side
     expect(rows[i - 1]).toMatch(/\s0\.0 to \+1\.0\s/);
     expect(rows[i + 1]).toMatch(/^\s+\+1\.0 to \+7\.0/);
-    const total = rows.slice(1).filter((l) => / to /.test(l)).reduce((s, l) => s + Number(/\s(\d+)(\s|$)/.exec(l.replace(/^.*? to \S+/, ''))![1]), 0);
-    expect(total).toBe(bins.reduce((s, b) => s + b.pairs, 0));
+    const counts = rows.slice(1).filter((l) => !l.includes('decision weight')).map((l) => Number(/^\s+\S.*?\S {2,}(\d+)(\s|$)/.exec(l)![1]));
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(bins.reduce((x, b) => x + b.pairs, 0));
+    // the end rows are open: they hold everything beyond
+    expect(rows[1]).toMatch(/^\s+below -24\.0\s/);
+    expect(rows.at(-1)).toMatch(/^\s+\+25\.0 or more\s/);
   });
 
   it('the histogram chart draws the decision marker at the decision weight on its own axis', () => {
@@ -194,6 +198,13 @@ describe('model rendering', () => {
     } as unknown as QualityResult;
     const e = expectedVsMeasured(sections2, q);
     expect(e).toEqual([{ label: 'wages ~ k12', expected: m.expected, measured: { precision: 0.95, recall: 0.96, links: 50, truePairs: 49 } }]);
+    const q2 = { ...q, byScoreBand: [{ from: 0.5, to: 0.9, linked: 10, correct: 6, precision: 0.6 }, { from: 0.999, to: 1, linked: 0, correct: 0, precision: 0 }] } as QualityResult;
+    const cal = expectedVsMeasured(sections, q2)[0]!.bands!;
+    // only bands with linked pairs, the model's expectation beside the measured precision
+    expect(cal).toEqual([{ from: 0.5, to: 0.9, expectedPrecision: 0.7104, linked: 10, correct: 6, precision: 0.6 }]);
+    expect(modelText(sections, expectedVsMeasured(sections, q2))).toMatch(/0\.5-0\.9\s+0\.7104\s+10\s+6\s+0\.6000\s+-11\.0 pt/);
+    // a per-pair model gets no calibration (its bands mix with other pairs' scores)
+    expect(expectedVsMeasured(sections2, q2)[0]!.bands).toBeUndefined();
     const g = expectedVsMeasured(sections, q);
     expect(g[0]!.measured.precision).toBe(0.9);
     const t = modelText(sections, g);
@@ -217,6 +228,9 @@ describe('a whole run report with a model section', () => {
     const r = await readRunReportForQuality(withModel);
     expect(r.model[0]!.summary.expected.links).toBe(18574);
     expect(r.histogram!.axis).toBe('match probability');
+    // the line is drawn at the model's decision, not at the (unused) Dice threshold
+    expect(r.histogram!.threshold).toBe(0.5);
+    expect(r.histogram!.thresholdLabel).toBe('decision');
     // a bad model section in a whole report is refused too
     await writeFile(withModel, JSON.stringify({ ...rr, model: { ...fixture().model, lambda: -1 } }));
     expect((await p20Rejection(readRunReportForQuality(withModel))).code).toBe('REPORT_RUN');

@@ -83,6 +83,17 @@ describe('quality over pairs: a case worked by hand', () => {
     expect(qt.byTrouble![0]!.missRate).toBe(1);
   });
 
+  it('counts linked pairs by score band (the lower of the two records\' scores), with their precision', () => {
+    // linked pairs: a1b1 (0.95, 0.95), a2b2 (0.9, 0.9) right; a2c2 and b2c2 (lower score 0.81) wrong
+    const qb = computeQuality(L, T, { scoreBands: [{ from: 0, to: 0.5 }, { from: 0.5, to: 0.9 }, { from: 0.9, to: 1 }] });
+    expect(qb.byScoreBand).toEqual([
+      { from: 0, to: 0.5, linked: 0, correct: 0, precision: 0 },
+      { from: 0.5, to: 0.9, linked: 2, correct: 0, precision: 0 },
+      { from: 0.9, to: 1, linked: 2, correct: 2, precision: 1 },
+    ]);
+    expect(q.byScoreBand).toBeUndefined();
+  });
+
   it('ignores truth records of parties that were not linked', () => {
     const q3 = computeQuality([L[0]!, L[1]!], T);
     expect(q3.truePairs).toBe(2);

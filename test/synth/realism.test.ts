@@ -7,6 +7,8 @@ import { DOB_MISSING, DUPLICATE_SHARE, HEADERS, ID_COLUMN, PARTIES, collegeRow, 
 import { generateExtracts, type GenerateSummary } from '../../src/synth/generate.js';
 import { SIBLING_SHARE, TWIN_SHARE, makePerson } from '../../src/synth/population.js';
 import { NAMES } from '../../src/synth/names.js';
+import { generateMain } from '../../examples/generate.js';
+import { runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -24,7 +26,7 @@ async function rows(path: string) {
   return { header: head!.fields, data: data.map((r) => r.fields) };
 }
 
-const PEOPLE = 8000;
+const PEOPLE = 5000;
 let dir = '';
 let summary: GenerateSummary;
 
@@ -171,5 +173,18 @@ describe("generator, realism 'full'", () => {
 
   it('refuses an unknown realism', async () => {
     await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), realism: 'extreme' as 'full' })).rejects.toThrow(/realism/);
+  });
+
+  it('the generator command takes --realism full (and refuses another value with exit 2)', async () => {
+    const out = await tmp();
+    const ok = await runCli(['--people', '300', '--seed', '5', '--out', out, '--realism', 'full'], { entry: generateMain });
+    expect(ok.code).toBe(0);
+    const people = await rows(join(out, 'people.csv'));
+    expect(people.data.length).toBe(300);
+    const gen = JSON.parse(await readFile(join(out, 'generation.json'), 'utf8')) as { realism?: string };
+    expect(gen.realism).toBe('full');
+    const bad = await runCli(['--people', '300', '--out', await tmp(), '--realism', 'extreme'], { entry: generateMain });
+    expect(bad.code).toBe(2);
+    expect(bad.all).toMatch(/realism/);
   });
 });

@@ -139,3 +139,82 @@ export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, 
   }
   return out;
 }
+
+/** Most entries (records) one BandSorted can number: key32 × 2^21 + entry must stay exact in a double. */
+export const MAX_SORTED_ENTRIES = 2 ** 21;
+
+/**
+ * Band keys of many records, sorted per band: for band b, `bands.get(b)` is
+ * a sorted Float64Array of key32 × 2^21 + entry (entry = the record's index
+ * in the list given), so every band's keys can be walked in order (index
+ * B-tree friendly) and the entries holding a key found by binary search.
+ * Native typed-array sorts, no BigInt: cheap for millions of keys.
+ */
+export class BandSorted {
+  readonly bands = new Map<number, Float64Array>();
+
+  constructor(keysOf: readonly (readonly number[])[]) {
+    if (keysOf.length > MAX_SORTED_ENTRIES) throw new RangeError(`at most ${MAX_SORTED_ENTRIES} records per sort`);
+    const counts = new Map<number, number>();
+    for (const keys of keysOf) for (const k of keys) {
+      const b = Math.floor(k / TWO32);
+      counts.set(b, (counts.get(b) ?? 0) + 1);
+    }
+    const fill = new Map<number, number>();
+    for (const [b, n] of counts) {
+      this.bands.set(b, new Float64Array(n));
+      fill.set(b, 0);
+    }
+    keysOf.forEach((keys, e) => {
+      for (const k of keys) {
+        const b = Math.floor(k / TWO32);
+        const at = fill.get(b)!;
+        this.bands.get(b)![at] = (k - b * TWO32) * MAX_SORTED_ENTRIES + e;
+        fill.set(b, at + 1);
+      }
+    });
+    for (const arr of this.bands.values()) arr.sort();
+  }
+
+  /** Every (global key, entry), band by band, keys ascending. */
+  *entries(): Generator<[number, number]> {
+    for (const b of [...this.bands.keys()].sort((x, y) => x - y)) {
+      const arr = this.bands.get(b)!;
+      for (let i = 0; i < arr.length; i++) {
+        const v = arr[i]!;
+        const e = v % MAX_SORTED_ENTRIES;
+        yield [b * TWO32 + (v - e) / MAX_SORTED_ENTRIES, e];
+      }
+    }
+  }
+
+  /** Distinct global keys, ascending. */
+  distinctKeys(): Float64Array {
+    let n = 0;
+    for (const arr of this.bands.values()) n += arr.length;
+    const out = new Float64Array(n);
+    let at = 0;
+    let prev = NaN;
+    for (const [k] of this.entries()) {
+      if (k !== prev) out[at++] = k;
+      prev = k;
+    }
+    return out.subarray(0, at);
+  }
+
+  /** Entries holding a global key. */
+  holders(key: number, out: number[]): void {
+    const b = Math.floor(key / TWO32);
+    const arr = this.bands.get(b);
+    if (!arr) return;
+    const lo0 = (key - b * TWO32) * MAX_SORTED_ENTRIES;
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (arr[mid]! < lo0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < arr.length && arr[i]! < lo0 + MAX_SORTED_ENTRIES; i++) out.push(arr[i]! - lo0);
+  }
+}

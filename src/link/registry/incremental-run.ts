@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { P20Error } from '../../errors.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
-import { openLinkerStore } from '../../store/linker-store.js';
 import type { Db } from '../../store/db.js';
 import { TOOL_VERSION } from '../../version.js';
 import { linksFileName, linksRow } from '../../format/links.js';
@@ -31,14 +30,17 @@ import type { RegistryConfig } from './storage.js';
  * recorded the run in one transaction.
  */
 
+/** Opens the linker store (link-files.ts passes `openLinkerStore`: the store is opened in one place). */
+export type StoreOpener = (path: string, opts?: { readOnly?: boolean }) => Db;
+
 /** True when a link run with these options goes the incremental way. */
-export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'>): boolean {
+export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'>, open: StoreOpener): boolean {
   if (opts.store === undefined) return false;
   if (opts.inputs.length === 1) return true;
   if (!existsSync(opts.store)) return false;
   let db: Db | undefined;
   try {
-    db = openLinkerStore(opts.store, { readOnly: true });
+    db = open(opts.store, { readOnly: true });
     return db.prepare('SELECT EXISTS (SELECT 1 FROM registry_records)').pluck().get() === 1;
   } catch {
     return false; // the full run reports the store's problem itself
@@ -127,13 +129,13 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
 }
 
 /** Link new files against the registry in opts.store (see isIncrementalRun). */
-export async function linkIncremental(opts: LinkFilesOptions): Promise<LinkRunReport> {
+export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener): Promise<LinkRunReport> {
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const prog = opts.progress ?? ((): Progress => silentProgress);
   const storePath = opts.store!;
   const headers = await readInputHeaders(opts.inputs);
-  const db = openLinkerStore(storePath);
+  const db = open(storePath);
   const storage = new SqliteRegistryStorage(db);
   const staged: StagedFile[] = [];
   try {

@@ -7,7 +7,7 @@ import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
 import { assignIds, type Assignment } from './assign.js';
-import { blockValuesOf, partyBandKeys, persistentBandCount } from './band-keys.js';
+import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 
 /**
@@ -227,29 +227,23 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   }
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
 
-  // 1. candidates from the persistent index
-  let nKeys = 0;
-  for (const e of encodings) nKeys += e.bandKeys.length;
-  const allKeys = new Float64Array(nKeys);
-  let at = 0;
-  for (const e of encodings) for (const k of e.bandKeys) allKeys[at++] = k;
-  allKeys.sort();
-  const hits = new Map<number, number[]>();
-  storage.lookupBandKeys(allKeys, (key, rid) => {
-    let list = hits.get(key);
-    if (!list) {
-      list = [];
-      hits.set(key, list);
-    }
-    list.push(rid);
-  });
+  // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding the key
+  const nodeRids: number[][] = encodings.map(() => []);
   const candRids = new Set<number>();
-  const nodeRids: number[][] = encodings.map((e) => {
-    const set = new Set<number>();
-    for (const k of e.bandKeys) for (const rid of hits.get(k) ?? []) set.add(rid);
-    for (const rid of set) candRids.add(rid);
-    return [...set];
-  });
+  const holders: number[] = [];
+  for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
+    const part = encodings.slice(from, from + MAX_SORTED_ENTRIES);
+    const sorted = new BandSorted(part.map((e) => e.bandKeys));
+    storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
+      holders.length = 0;
+      sorted.holders(key, holders);
+      for (const e of holders) {
+        const list = nodeRids[from + e]!;
+        if (list[list.length - 1] !== rid) list.push(rid);
+      }
+      candRids.add(rid);
+    });
+  }
   const ridEntity = new Map<number, string>();
   for (const r of storage.recordsByRid([...candRids].sort((a, b) => a - b))) ridEntity.set(r.rid, r.entity);
   const nodeEntities: Set<string>[] = encodings.map((e, node) => {

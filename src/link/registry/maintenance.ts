@@ -1,7 +1,7 @@
 import { P20Error } from '../../errors.js';
 import { openAtomic } from '../../io/atomic-file.js';
 import { openCsv, csvLine } from '../../io/csv.js';
-import { openLinkerStore } from '../../store/linker-store.js';
+import type { Db } from '../../store/db.js';
 import { parseBlockingSpec } from '../blocking/config.js';
 import { checkPartyName, fileSha256, loadParty, readInputHeaders, type InputSpec } from '../load.js';
 import { encodingUpdates } from './incremental.js';
@@ -11,11 +11,11 @@ import type { EncodingUpdate, ForgetResult, RekeyResult } from './storage.js';
 /**
  * Registry upkeep (`p20link registry forget | export | rekey`,
  * docs/registry.md): withdrawing records, an agency's export of its own
- * records' linkage IDs, and key rotation.
+ * records' linkage IDs, and key rotation. Each takes the linker store opened
+ * by the caller (`openLinkerStore`, the one way to open it).
  */
 
 export interface ForgetOptions {
-  store: string;
   party: string;
   /** CSV with a `record_id` column: the records to withdraw. */
   records: string;
@@ -45,28 +45,22 @@ async function readRecordIds(file: string): Promise<string[]> {
  * and the audit log records the count, the party and the list's SHA-256
  * (never the ids).
  */
-export async function forgetRecords(o: ForgetOptions): Promise<ForgetResult> {
+export async function forgetRecords(db: Db, o: ForgetOptions): Promise<ForgetResult> {
   checkPartyName(o.party, o.records);
   const ids = await readRecordIds(o.records);
   const digest = await fileSha256(o.records);
-  const storage = new SqliteRegistryStorage(openLinkerStore(o.store, { mustExist: true }), { ownsDb: true });
-  try {
-    return storage.forget(o.party, ids, { fileSha256: digest });
-  } finally {
-    storage.close();
-  }
+  return new SqliteRegistryStorage(db).forget(o.party, ids, { fileSha256: digest });
 }
 
 export interface ExportOptions {
-  store: string;
   party: string;
   out: string;
 }
 
 /** Write `linkage_id,party,record_id` for one party's records only (sorted by record id; 0600, atomic). Returns the row count. */
-export async function exportRegistry(o: ExportOptions): Promise<number> {
-  checkPartyName(o.party, o.store);
-  const storage = new SqliteRegistryStorage(openLinkerStore(o.store, { mustExist: true }), { ownsDb: true });
+export async function exportRegistry(db: Db, o: ExportOptions): Promise<number> {
+  checkPartyName(o.party, o.out);
+  const storage = new SqliteRegistryStorage(db);
   const f = openAtomic(o.out);
   let n = 0;
   try {
@@ -86,13 +80,10 @@ export async function exportRegistry(o: ExportOptions): Promise<number> {
   } catch (e) {
     await f.abort().catch(() => undefined);
     throw e;
-  } finally {
-    storage.close();
   }
 }
 
 export interface RekeyOptions {
-  store: string;
   /** Every registered record re-encoded under the new secret, one file per party. */
   inputs: InputSpec[];
 }
@@ -105,38 +96,34 @@ export interface RekeyOptions {
  * the registry does not know, and a rotation that leaves any stored
  * encoding under the old secret.
  */
-export async function rekeyRegistry(o: RekeyOptions): Promise<RekeyResult> {
+export async function rekeyRegistry(db: Db, o: RekeyOptions): Promise<RekeyResult> {
   const headers = await readInputHeaders(o.inputs);
-  const storage = new SqliteRegistryStorage(openLinkerStore(o.store, { mustExist: true }), { ownsDb: true });
-  try {
-    const cfg = storage.config();
-    if (!cfg) throw new P20Error('REGISTRY_MISSING', 'this store holds no registered encodings to re-key', { file: o.store });
-    const first = headers[0];
-    if (!first) throw new P20Error('LINK_TOO_FEW_INPUTS', 'a key rotation needs the re-encoded files');
-    const parties = new Set<string>();
-    for (const h of headers) {
-      if (parties.has(h.party)) throw new P20Error('REGISTRY_DUPLICATE_PARTY', `party name "${h.party}" is given twice; one file per party`, { file: h.file });
-      parties.add(h.party);
-      if (h.header.keyCheckValue !== first.header.keyCheckValue) {
-        throw new P20Error('REGISTRY_KEY_MISMATCH', `was encoded with a different secret than ${first.file}; every file of a key rotation must use the one new secret`, { file: h.file });
-      }
-      if (h.header.schemaFingerprint !== cfg.schemaFingerprint || h.header.l !== cfg.l) {
-        throw new P20Error('REGISTRY_SCHEMA_MISMATCH', `was encoded with another linkage schema or CLK length than the registry's encodings (${cfg.schemaFingerprint}, ${cfg.l} bits)`, { file: h.file });
-      }
+  const storage = new SqliteRegistryStorage(db);
+  const cfg = storage.config();
+  if (!cfg) throw new P20Error('REGISTRY_MISSING', 'this store holds no registered encodings to re-key', { file: db.name });
+  const first = headers[0];
+  if (!first) throw new P20Error('LINK_TOO_FEW_INPUTS', 'a key rotation needs the re-encoded files');
+  const parties = new Set<string>();
+  for (const h of headers) {
+    if (parties.has(h.party)) throw new P20Error('REGISTRY_DUPLICATE_PARTY', `party name "${h.party}" is given twice; one file per party`, { file: h.file });
+    parties.add(h.party);
+    if (h.header.keyCheckValue !== first.header.keyCheckValue) {
+      throw new P20Error('REGISTRY_KEY_MISMATCH', `was encoded with a different secret than ${first.file}; every file of a key rotation must use the one new secret`, { file: h.file });
     }
-    const blocking = parseBlockingSpec(cfg.blocking);
-    const encodings: EncodingUpdate[] = [];
-    const digests: { party: string; sha256: string; records: number }[] = [];
-    for (const h of headers) {
-      const p = await loadParty(h.file, h.party);
-      encodings.push(...encodingUpdates(p, blocking));
-      digests.push({ party: h.party, sha256: await fileSha256(h.file), records: p.count });
+    if (h.header.schemaFingerprint !== cfg.schemaFingerprint || h.header.l !== cfg.l) {
+      throw new P20Error('REGISTRY_SCHEMA_MISMATCH', `was encoded with another linkage schema or CLK length than the registry's encodings (${cfg.schemaFingerprint}, ${cfg.l} bits)`, { file: h.file });
     }
-    return storage.rekey({ ...cfg, keyCheckValue: first.header.keyCheckValue }, encodings, {
-      type: 'registry-rekey',
-      detail: { inputs: digests, records: encodings.length, schemaFingerprint: cfg.schemaFingerprint },
-    });
-  } finally {
-    storage.close();
   }
+  const blocking = parseBlockingSpec(cfg.blocking);
+  const encodings: EncodingUpdate[] = [];
+  const digests: { party: string; sha256: string; records: number }[] = [];
+  for (const h of headers) {
+    const p = await loadParty(h.file, h.party);
+    encodings.push(...encodingUpdates(p, blocking));
+    digests.push({ party: h.party, sha256: await fileSha256(h.file), records: p.count });
+  }
+  return storage.rekey({ ...cfg, keyCheckValue: first.header.keyCheckValue }, encodings, {
+    type: 'registry-rekey',
+    detail: { inputs: digests, records: encodings.length, schemaFingerprint: cfg.schemaFingerprint },
+  });
 }

@@ -3,7 +3,7 @@ import { appendAudit } from '../../store/audit-log.js';
 import { writeTransaction, type Db } from '../../store/db.js';
 import { parseBlockingSpec } from '../blocking/config.js';
 import { LINKAGE_ID } from './ids.js';
-import { storedBandKeys } from './band-keys.js';
+import { BandSorted, MAX_SORTED_ENTRIES, storedBandKeys } from './band-keys.js';
 import { createdRunLookup, entityResolver, freshIdSource, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
 import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
 
@@ -27,7 +27,6 @@ interface RecordRow {
   entity_id: string | null;
 }
 
-const TWO32 = 2 ** 32;
 
 /** Block values as stored: JSON with sorted keys (so equal values compare equal as text). */
 function blocksText(b: Record<string, string> | null): string | null {
@@ -187,24 +186,9 @@ export class SqliteRegistryStorage implements RegistryStorage {
   /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random). */
   private insertBandKeys(pairs: { keys: readonly number[]; rid: number }[]): void {
     const ins = this.db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
-    const byBand = new Map<number, bigint[]>();
-    for (const { keys, rid } of pairs) {
-      for (const k of keys) {
-        const band = Math.floor(k / TWO32);
-        const low = k - band * TWO32;
-        let list = byBand.get(band);
-        if (!list) {
-          list = [];
-          byBand.set(band, list);
-        }
-        list.push((BigInt(low) << 32n) | BigInt(rid));
-      }
-    }
-    for (const band of [...byBand.keys()].sort((a, b) => a - b)) {
-      const arr = BigUint64Array.from(byBand.get(band)!);
-      arr.sort();
-      const base = band * TWO32;
-      for (const v of arr) ins.run(base + Number(v >> 32n), Number(v & 0xffffffffn));
+    for (let from = 0; from < pairs.length; from += MAX_SORTED_ENTRIES) {
+      const part = pairs.slice(from, from + MAX_SORTED_ENTRIES);
+      for (const [key, e] of new BandSorted(part.map((p) => p.keys)).entries()) ins.run(key, part[e]!.rid);
     }
   }
 
