@@ -24,7 +24,7 @@
  * per-pair objects), so it stays small at millions of records.
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
- *        [--methods dice,model,plain] [--workers N] [--max-per-party N] [--keep DIR]
+ *        [--methods dice,model,plain] [--workers N] [--max-per-party N] [--keep DIR [--reuse]]
  *
  * Seeds: TUNING_SEEDS may be looked at while choosing methods and settings;
  * EVALUATION_SEEDS (the default) are for measuring only — never tune on them.
@@ -33,7 +33,7 @@
  *   {"sizes": [{"people": n, "precision": x, "recall": x, "f1": x, "raceGap": points, "sexGap": points, "seconds": s, "peakMiB": m}]}
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -952,7 +952,17 @@ export interface QualityEvalOptions {
   workers?: number;
   maxPerParty?: number;
   workDir?: string;
+  /** With workDir: reuse the generated data and encodings an earlier run left there (same people, seed). */
+  reuse?: boolean;
   log?: (s: string) => void;
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[]> {
@@ -964,14 +974,26 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
   try {
     for (const people of o.sizes) {
       const dir = join(work, `p${people}-s${o.seed}`);
-      log(`generating ${people} people (seed ${o.seed}, realism full)`);
-      const g = await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full' });
+      // --reuse: data and encodings of an earlier run in the same --keep directory (same people, seed, realism)
+      const stepsFile = join(dir, 'steps.json');
+      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string }>(join(dir, 'generation.json')) : undefined;
+      let rows: Record<string, number>;
+      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && earlier.rows) {
+        log(`reusing the ${people} people (seed ${o.seed}) generated in ${dir}`);
+        rows = earlier.rows;
+      } else {
+        log(`generating ${people} people (seed ${o.seed}, realism full)`);
+        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full' })).rows };
+        rmSync(stepsFile, { force: true });
+      }
       const truth = await readTruthCompact(dir);
-      const res: SizeResult = { people, seed: o.seed, rows: { ...g.rows }, methods: [] };
-      let enc: StepResult | undefined;
-      if (o.methods.some((m) => m !== 'plain')) {
+      const res: SizeResult = { people, seed: o.seed, rows, methods: [] };
+      let enc: StepResult | undefined = o.reuse ? readJson<{ encode?: StepResult }>(stepsFile)?.encode : undefined;
+      if (enc && PARTIES.every((p) => existsSync(join(dir, `${p}.enc`)))) log(`reusing the encodings (encoded in ${enc.seconds.toFixed(1)} s, peak ${enc.peakMiB} MiB)`);
+      else if (o.methods.some((m) => m !== 'plain')) {
         log('encoding the three files (default schema, fresh secret)');
         enc = await child(['--child', 'encode', '--dir', dir, ...common]);
+        writeFileSync(stepsFile, JSON.stringify({ encode: enc }));
         log(`  encoded in ${enc.seconds.toFixed(1)} s, peak ${enc.peakMiB} MiB`);
       }
       for (const method of o.methods) {
@@ -1065,7 +1087,7 @@ async function main(): Promise<void> {
     methods,
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
-    ...(keep !== undefined ? { workDir: keep } : {}),
+    ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
   process.stdout.write('linkage quality: three agencies (K-12, college, wages), realism full, default schema, pairwise against the truth\n');

@@ -266,7 +266,7 @@ const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) =
 console.log(
   `bench:registry — ${years} yearly increments, ${people0.toLocaleString('en-US')} people at the start, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, node ${process.version}`,
 );
-console.log('year  records  registered  seconds  peakMiB  storeMiB  candEntities  kept    new  merged  split  mergeEv  splitEv');
+console.log('year  records  registered  seconds  cpuSec  peakMiB  storeMiB  candEntities  kept    new  merged  split  mergeEv  splitEv');
 
 const allParties: PartyData[] = [];
 const allTruth: number[][] = [];
@@ -280,10 +280,12 @@ for (let k = 0; k < years; k++) {
   const { parties, truth } = yearFiles(year);
   const records = parties.reduce((t, p) => t + p.count, 0);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const plan = await planIncrement(storage, parties, settings);
   const t1 = new Date().toISOString();
   commitIncrement(storage, plan, { runId: newRunId(), startedAt: t1, finishedAt: t1, tool: 'bench', inputs: parties.map((p) => p.name), parameters: {}, counts: { records } }, { bench: true, records });
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
   worst = Math.max(worst, secs);
   const seen = new Set<number>();
   parties.forEach((p, j) => {
@@ -309,6 +311,7 @@ for (let k = 0; k < years; k++) {
       String(records).padStart(7),
       String(storage.encodingCount()).padStart(11),
       secs.toFixed(2).padStart(8),
+      ((cpu.user + cpu.system) / 1e6).toFixed(2).padStart(7),
       String(mib(peakRss)).padStart(8),
       String(mib(storeBytes())).padStart(9),
       String(plan.candidateEntities).padStart(13),

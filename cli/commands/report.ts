@@ -58,7 +58,7 @@ const bias: CommandModule = {
   builder: (y: Argv) =>
     y
       .usage('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race,sex[,age_band:dob] [--margin 0.05] [--max-gap 0.015] [--html OUT.html]')
-      .option('links', { type: 'string', demandOption: true, describe: 'your <party>.links.csv from the linker (or, for an evaluation with --truth, the run\'s output directory with --party)' })
+      .option('links', { type: 'string', demandOption: true, describe: 'your <party>.links.csv from the linker, or the run\'s output directory with --party (then only links to other parties count, and with --truth only links to a true counterpart)' })
       .option('party', { type: 'string', describe: 'the party to report on, when --links is a run\'s output directory' })
       .option('data', { type: 'string', demandOption: true, describe: 'your extract with the demographic columns, or your encoded file (groups by its pass-through columns)' })
       .option('id-column', { type: 'string', describe: 'record id column of the extract (not needed with an encoded file)' })

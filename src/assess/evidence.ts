@@ -25,7 +25,11 @@ export interface EvidenceColumn {
 export function templateRecord(t: EvidenceTemplate, f: EvidenceFilter, r: PlainRecord): PlainRecord {
   const out: PlainRecord = { ...r };
   for (const s of t.slots) {
-    const values = (f.fill[s.slot] ?? []).map((x) => r[x] ?? '').filter((v) => v !== '');
+    // sorted: a slot hashes its features' values with one key, so their order does not matter
+    const values = (f.fill[s.slot] ?? [])
+      .map((x) => r[x] ?? '')
+      .filter((v) => v !== '')
+      .sort();
     for (const kind of s.tokens) {
       let v = '';
       if (values.length > 0) {
@@ -52,16 +56,16 @@ export function evidenceAttackInput(base: AttackInput, ext: P20linkExtension, co
     const s = slotOf(targets[a]);
     if (s !== undefined) tokenFeatures[a] = `${s}:bigrams`;
   }
-  // cluster keys: the features the filter holds, as the attacker reads the template
+  // cluster keys: first what makes two filters identical (every slot value of the template), then the target fields it holds
+  const schema = templateSchema(t);
   const held = [targets.first, targets.last, targets.birth].filter((x) => Object.values(f.fill).some((v) => v.includes(x)));
-  const names = held.filter((x) => x !== targets.birth);
   const clusterKeys: ClusterKey[] = [
-    { name: held.join('+'), features: held, orderFree: names.length > 1 && slotOf(targets.first) === slotOf(targets.last) },
+    { name: `template(${schema.features.map((x) => x.identifier).join(',')})`, features: schema.features.map((x) => x.identifier) },
     ...held.map((x) => ({ name: x, features: [x] })),
   ];
   return {
     ...base,
-    schema: templateSchema(t),
+    schema,
     ext: { ...ext, blocking: [], hardening: { version: 1, eld: t.eld } },
     l: col.l,
     clks: col.rows,

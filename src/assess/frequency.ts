@@ -22,8 +22,8 @@
  * attacker does not need to know which fields those are: it tries each
  * plaintext key (first name; last name; first + last, also order-free;
  * either name with the birth date; all three; the birth date) and keeps the
- * key whose frequency ranks align with the most encodings (a choice it can
- * make without the truth).
+ * key whose frequency ranks align best (most ranks within 30%; a choice it
+ * can make without the truth).
  */
 import { plainBlockValue } from '../encode/blocking-keys.js';
 import { birthYear } from './reference.js';
@@ -196,7 +196,8 @@ export const clusterFrequencyAttack: Attack = {
         guesses[i] = g;
         guessed++;
       });
-      if (!best || guessed > best.guessed) best = { key, guesses, guessed, aligned: map.size };
+      // the key whose frequency ranks fit the clusters best (an attacker's choice without the truth)
+      if (!best || map.size > best.aligned || (map.size === best.aligned && guessed > best.guessed)) best = { key, guesses, guessed, aligned: map.size };
     }
     const detail = input.column ?? 'clk';
     if (!best) return [{ attack: 'cluster-frequency', detail, guesses: new Array(input.clks.length), notes: { clusters: enc.length, key: 'none aligned', guessed: 0 } }];

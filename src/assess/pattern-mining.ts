@@ -1,47 +1,28 @@
 /**
  * Pattern-mining attack on Bloom-filter encodings, after Christen, Schnell,
  * Vatsalan & Ranbaduge (PAKDD 2017, "Efficient cryptanalysis of Bloom
- * filters for PPRL"), Christen, Ranbaduge, Vatsalan & Schnell (TKDD 2018,
- * "Precise and fast cryptanalysis for Bloom filter based PPRL") and
- * Vidanage, Christen, Ranbaduge & Schnell (2020, pattern-mining based
- * cryptanalysis).
+ * filters for PPRL") and Christen, Ranbaduge, Vatsalan & Schnell (TKDD
+ * 2018, "Precise and fast cryptanalysis for Bloom filter based PPRL").
  *
- * Every token a record holds sets the same keyed positions in every encoding
- * that holds it, so those positions form a frequent itemset whose support is
- * the token's frequency. In a dense encoding (about half the bits set) a
- * pair of a token's positions co-occurs only slightly more than chance, but
- * every further position of the token that a candidate itemset requires
- * roughly halves the records that have it by chance and keeps the ones that
- * hold the token, so the itemset purifies geometrically.
- *
- * 1. Mining. Position pairs are ranked by the z-score of their
- *    co-occurrence against independence. From each strong pair not yet
- *    explained, an itemset grows by the position whose count among the
- *    itemset's records is most above its base rate (z-score), until the
- *    records are pure (the best position keeps 90% of them) and no further
- *    position keeps 90%. A soft closure then re-reads the itemset: its
- *    records are those with nearly all its positions set, and its positions
- *    those set in nearly all its records (this drops a wrong early pick and
- *    adds positions the greedy search skipped). Itemsets found again from
- *    another seed are dropped.
- * 2. Alignment. The attacker tokenizes its reference plaintext as the public
- *    schema says (salting included) and knows each token's frequency, its
- *    co-occurrence with every other token and about how many bits it sets.
- *    Itemsets are aligned to tokens most frequent first by a chi-square
- *    distance over the itemset's frequency and its joint frequency with every
- *    itemset aligned so far (anchors); then every alignment is re-decided
- *    twice with all the others as anchors, which repairs early mistakes.
+ * 1. Mining. Every token a record holds sets the same keyed positions in
+ *    every encoding that holds it, so those positions form a frequent
+ *    itemset. Pairs of positions that co-occur far above independence
+ *    (z >= 4) seed itemsets; an itemset grows by the position most
+ *    over-represented among its records (lift over the position's base rate)
+ *    that keeps at least 90% of them (while it has fewer than 6 positions,
+ *    any position with lift >= 1.3 that keeps half), and stops when none
+ *    does. An itemset found again from another seed is dropped.
+ * 2. Alignment. Patterns are matched to reference tokens (tokenized as the
+ *    public schema says, salting included) by frequency, disambiguated by
+ *    co-occurrence with the patterns aligned before (the joint frequency of
+ *    two patterns must match that of their tokens in the reference).
  * 3. Re-identification. A victim "has" an aligned token when (nearly) all
- *    its positions are set; a victim that lacks several of a token's
- *    positions cannot hold it. For birth year, then first and last name, every
+ *    its positions are set. For birth year, then first and last name, every
  *    candidate reference value is scored: +1 per aligned token it has and
  *    the victim has, -3 per aligned token it has and the victim lacks, -1
  *    per aligned token of that attribute the victim has and the value does
  *    not explain. The best value is guessed when it is supported by at least
  *    two tokens, contradicted by none and beats the runner-up.
- *
- * Work is bounded by AttackLimits (types.ts): mineSample encodings are
- * mined, inferSample victims are re-identified.
  */
 import { popcount32 } from '../link/dice.js';
 import { bitsForTokens } from '../encode/tokenize.js';
@@ -50,28 +31,14 @@ import { birthYear } from './reference.js';
 import { featureTokenizer, recordSalt, referenceFeatures, tokenKey, type FeatureTokenizer } from './tokens.js';
 import { DEFAULT_LIMITS, type Attack, type AttackInput, type AttackResult, type Guess } from './types.js';
 
-/** Seeds: position pairs co-occurring at least this many standard deviations above chance. */
-const Z_SEED = 5;
-/** While impure, a position joins the itemset when its excess is at least this many standard deviations. */
-const Z_GROW = 6;
-/** An itemset's records are pure when the best next position keeps this share of them. */
-const PURE = 0.9;
-/** Soft closure: a record holds the itemset with this share of its positions set. */
-const SOFT_HAS = 0.85;
+const RETAIN = 0.9;
 const MIN_PATTERN = 4;
-/** Greedy steps before an itemset must be pure. */
-const MAX_GROW = 30;
-const MAX_PATTERNS = 500;
-const MAX_SEEDS = 4000;
-/** A victim "has" an aligned token with this share of its positions set. */
-const HAS_FRACTION = 0.85;
-/** Anchors used to align one itemset. */
-const MAX_ANCHORS = 60;
+const MAX_PATTERNS = 600;
+const HAS_FRACTION = 0.8;
+const Z_MIN = 4;
 
-export interface Pattern {
-  /** Bit positions of the itemset. */
+interface Pattern {
   pos: number[];
-  /** Records (of the mined sample) holding it, as a bitset. */
   rec: Uint32Array;
   support: number;
 }
@@ -103,19 +70,7 @@ function andCount(a: Uint32Array, ao: number, b: Uint32Array, bo: number, w: num
   return c;
 }
 
-function popAnd(a: Uint32Array, b: Uint32Array): number {
-  let c = 0;
-  for (let i = 0; i < a.length; i++) c += popcount32(a[i]! & b[i]!);
-  return c;
-}
-
-function popAll(a: Uint32Array): number {
-  let c = 0;
-  for (let i = 0; i < a.length; i++) c += popcount32(a[i]!);
-  return c;
-}
-
-/** Mine frequent position itemsets from the encodings of the sample (see the module comment). */
+/** Mine frequent position itemsets from the encodings of the sample. */
 export function minePatterns(clks: readonly Uint8Array[], l: number, minCount: number): Pattern[] {
   const n = clks.length;
   const W = Math.ceil(n / 32);
@@ -132,9 +87,8 @@ export function minePatterns(clks: readonly Uint8Array[], l: number, minCount: n
       }
     }
   }
-  // positions that can tell records apart
   const eligible: number[] = [];
-  for (let j = 0; j < l; j++) if (count[j]! >= minCount && count[j]! <= 0.98 * n) eligible.push(j);
+  for (let j = 0; j < l; j++) if (count[j]! >= minCount && count[j]! <= 0.97 * n) eligible.push(j);
   const E = eligible.length;
   const eIndex = new Int32Array(l).fill(-1);
   eligible.forEach((j, k) => (eIndex[j] = k));
@@ -143,144 +97,116 @@ export function minePatterns(clks: readonly Uint8Array[], l: number, minCount: n
     for (let j = 0; j < l; j++) if (eIndex[j]! >= 0 && bit(c, j)) out.push(eIndex[j]!);
     return Uint16Array.from(out);
   });
-  const p = Float64Array.from(eligible, (j) => count[j]! / n);
-  // seeds: pairs co-occurring far above independence
-  const seeds: { a: number; b: number; z: number }[] = [];
+  const avgBits = rows.reduce((a, r) => a + r.length, 0) / Math.max(1, n);
+  // pairwise co-occurrence among eligible positions
+  const C = new Int32Array(E * E);
   for (let a = 0; a < E; a++) {
     const ja = eligible[a]!;
+    C[a * E + a] = count[ja]!;
     for (let b = a + 1; b < E; b++) {
-      const e = n * p[a]! * p[b]!;
-      const v = e * (1 - p[a]! * p[b]!);
-      const c = andCount(cols, ja * W, cols, eligible[b]! * W, W);
-      const z = (c - e) / Math.sqrt(Math.max(v, 1e-9));
-      if (z >= Z_SEED) seeds.push({ a, b, z });
+      const v = andCount(cols, ja * W, cols, eligible[b]! * W, W);
+      C[a * E + b] = v;
+      C[b * E + a] = v;
     }
   }
-  seeds.sort((x, y) => y.z - x.z);
-
+  // excess co-occurrence of two positions, as a z-score against independence
+  const Z = new Float32Array(E * E);
+  const pairs: number[] = [];
+  for (let a = 0; a < E; a++) {
+    const ca = count[eligible[a]!]!;
+    for (let b = a + 1; b < E; b++) {
+      const cb = count[eligible[b]!]!;
+      const e = (ca * cb) / n;
+      const v = e * (1 - ca / n) * (1 - cb / n);
+      const z = (C[a * E + b]! - e) / Math.sqrt(Math.max(v, 1e-9));
+      Z[a * E + b] = z;
+      Z[b * E + a] = z;
+      if (z >= Z_MIN) pairs.push(a * E + b);
+    }
+  }
+  pairs.sort((x, y) => Z[y]! - Z[x]!);
+  const seeded = new Uint8Array(E);
   const patterns: Pattern[] = [];
-  const member: number[][] = Array.from({ length: E }, () => []);
   const R = new Uint32Array(W);
   const inter = new Int32Array(E);
-  const inP = new Uint8Array(E);
-  let tried = 0;
-  // count, for every eligible position, the records of R that set it
-  const countIn = (rec: Uint32Array, r: number) => {
-    inter.fill(0);
-    if (r * 500 < E * W * 4) {
-      for (let w = 0; w < W; w++) {
-        let x = rec[w]!;
-        while (x !== 0) {
-          const low = x & -x;
-          const row = rows[(w << 5) + (31 - Math.clz32(low))]!;
-          x ^= low;
-          for (let q = 0; q < row.length; q++) inter[row[q]!]!++;
+  for (const pr of pairs) {
+    if (patterns.length >= MAX_PATTERNS) break;
+    const a0 = Math.floor(pr / E);
+    const b0 = pr % E;
+    if (seeded[a0] || seeded[b0]) continue;
+    const P = [a0, b0];
+    const inP = new Uint8Array(E);
+    inP[a0] = 1;
+    inP[b0] = 1;
+    for (let i = 0; i < W; i++) R[i] = cols[eligible[a0]! * W + i]! & cols[eligible[b0]! * W + i]!;
+    let r = C[a0 * E + b0]!;
+    for (;;) {
+      // support of R ∩ column k for every k: by bit columns, or from R's records when fewer
+      if (r * avgBits < E * W) {
+        inter.fill(0);
+        for (let w = 0; w < W; w++) {
+          let x = R[w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            const rec = (w << 5) + (31 - Math.clz32(low));
+            x ^= low;
+            const list = rows[rec]!;
+            for (let q = 0; q < list.length; q++) inter[list[q]!]!++;
+          }
         }
+      } else {
+        for (let k = 0; k < E; k++) inter[k] = inP[k] ? 0 : andCount(R, 0, cols, eligible[k]! * W, W);
       }
-    } else {
-      for (let k = 0; k < E; k++) inter[k] = andCount(rec, 0, cols, eligible[k]! * W, W);
-    }
-  };
-  for (const { a, b } of seeds) {
-    if (patterns.length >= MAX_PATTERNS || tried >= MAX_SEEDS) break;
-    // a pair both inside one itemset already found is explained
-    if (member[a]!.some((x) => member[b]!.includes(x))) continue;
-    const P = [a, b];
-    inP.fill(0);
-    inP[a] = 1;
-    inP[b] = 1;
-    for (let i = 0; i < W; i++) R[i] = cols[eligible[a]! * W + i]! & cols[eligible[b]! * W + i]!;
-    let r = popAll(R);
-    let pure = false;
-    while (P.length < MAX_GROW && r >= minCount) {
-      countIn(R, r);
+      // the position most over-represented among the pattern's records (lift over its base
+      // rate) among those that keep RETAIN of them; early on, any with lift >= 1.3
       let best = -1;
-      let bestZ = -Infinity;
-      let bestKeep = -1;
-      let bestKeepC = 0;
+      let bestLift = 0;
+      let loose = -1;
+      let looseLift = 0;
       for (let k = 0; k < E; k++) {
         if (inP[k]) continue;
         const c = inter[k]!;
-        if (c > bestKeepC) {
-          bestKeepC = c;
-          bestKeep = k;
-        }
-        const e = r * p[k]!;
-        const z = (c - e) / Math.sqrt(Math.max(e * (1 - p[k]!), 1e-9));
-        if (z > bestZ) {
-          bestZ = z;
+        if (c < minCount) continue;
+        const lift = c / r / (count[eligible[k]!]! / n);
+        if (c >= RETAIN * r && lift > bestLift) {
+          bestLift = lift;
           best = k;
         }
+        if (c >= 0.5 * r && lift > looseLift) {
+          looseLift = lift;
+          loose = k;
+        }
       }
-      if (bestKeep >= 0 && bestKeepC >= PURE * r && bestKeepC / r > (p[bestKeep]! + 1) / 2) {
-        // pure: the soft closure below takes the positions its records keep
-        pure = true;
-        break;
+      if (best < 0 || (bestLift < 1.05 && P.length < 6)) {
+        if (P.length < 6 && loose >= 0 && looseLift >= 1.3) best = loose;
+        else break;
       }
-      if (best < 0 || bestZ < Z_GROW) break;
+      if (best < 0) break;
       P.push(best);
       inP[best] = 1;
-      const col = eligible[best]! * W;
-      for (let i = 0; i < W; i++) R[i]! &= cols[col + i]!;
+      for (let i = 0; i < W; i++) R[i]! &= cols[eligible[best]! * W + i]!;
       r = inter[best]!;
     }
-    if (!pure || P.length < MIN_PATTERN) {
-      tried++;
+    if (P.length < MIN_PATTERN || r < minCount) {
+      seeded[a0] = 1;
       continue;
     }
-    // soft closure, twice
-    let pos = P.slice();
-    let rec = R.slice();
-    let support = r;
-    for (let round = 0; round < 2; round++) {
-      const need = Math.ceil(SOFT_HAS * pos.length);
-      const soft = new Uint32Array(W);
-      let s = 0;
-      for (let v = 0; v < n; v++) {
-        const row = rows[v]!;
-        let h = 0;
-        let q = 0;
-        // rows and pos are both sorted
-        for (const x of pos) {
-          while (q < row.length && row[q]! < x) q++;
-          if (q < row.length && row[q] === x) h++;
-        }
-        if (h >= need) {
-          soft[v >>> 5]! |= 1 << (v & 31);
-          s++;
-        }
-      }
-      if (s < minCount) break;
-      countIn(soft, s);
-      const next: number[] = [];
-      for (let k = 0; k < E; k++) if (inter[k]! >= PURE * s && inter[k]! / s > (p[k]! + 1) / 2) next.push(k);
-      if (next.length < MIN_PATTERN) break;
-      pos = next;
-      rec = soft;
-      support = s;
-      pos.sort((x, y) => x - y);
-    }
-    pos.sort((x, y) => x - y);
-    if (pos.length < MIN_PATTERN || support < minCount) continue;
+    for (const p of P) seeded[p] = 1;
+    // the same itemset found from another seed
     let dup = false;
     for (const q of patterns) {
-      const both = popAnd(q.rec, rec);
-      if (both >= 0.8 * Math.max(q.support, support) && both >= 0.8 * Math.min(q.support, support)) {
+      const both = andCount(q.rec, 0, R, 0, W);
+      if (both >= 0.8 * Math.max(q.support, r)) {
         dup = true;
         break;
       }
     }
-    // positions of P stay "explained" even when the itemset was a duplicate
-    const id = tried++;
-    for (const x of P) member[x]!.push(id);
-    if (!dup) for (const x of pos) if (!P.includes(x)) member[x]!.push(id);
-    if (dup) continue;
-    patterns.push({ pos: pos.map((k) => eligible[k]!), rec, support });
+    if (!dup) patterns.push({ pos: P.map((p) => eligible[p]!), rec: R.slice(), support: r });
   }
-  return patterns.sort((x, y) => y.support - x.support);
+  return patterns.sort((a, b) => b.support - a.support);
 }
 
-export interface RefTokens {
+interface RefTokens {
   keys: string[];
   freq: number[];
   bits: Uint32Array[];
@@ -330,89 +256,53 @@ export function referenceTokens(input: AttackInput, feats: HashedFeature[], toke
   return { keys, freq, bits, kAvg, M };
 }
 
+function popAnd(a: Uint32Array, b: Uint32Array): number {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) c += popcount32(a[i]! & b[i]!);
+  return c;
+}
+
 /**
- * Align mined itemsets to reference tokens (see the module comment).
+ * Align mined patterns to reference tokens, most frequent pattern first:
+ * candidates are the unaligned tokens of about the pattern's frequency; the
+ * joint frequency with the patterns aligned before (anchors) must match the
+ * candidate's joint frequency with the anchors' tokens in the reference.
  * Returns token key → positions.
  */
 export function alignPatterns(patterns: Pattern[], n: number, ref: RefTokens): Map<string, number[]> {
-  const P = patterns.length;
-  const T = ref.keys.length;
-  // observed joint counts between itemsets
-  const O = new Float64Array(P * P);
-  for (let a = 0; a < P; a++) {
-    O[a * P + a] = patterns[a]!.support;
-    for (let b = a + 1; b < P; b++) {
-      const v = popAnd(patterns[a]!.rec, patterns[b]!.rec);
-      O[a * P + b] = v;
-      O[b * P + a] = v;
-    }
-  }
-  const joint = new Map<number, number>();
-  const refJoint = (t: number, u: number): number => {
-    const key = t < u ? t * T + u : u * T + t;
-    let v = joint.get(key);
-    if (v === undefined) joint.set(key, (v = popAnd(ref.bits[t]!, ref.bits[u]!) / ref.M));
-    return v;
-  };
-  // variance inflation: the victims' sample and the reference's are both samples
-  const infl = 1 + n / ref.M;
-  const chi = (o: number, f: number) => {
-    const e = n * f;
-    return (o - e) ** 2 / (Math.max(e, 3) * infl + (0.03 * e) ** 2);
-  };
-  const tokOf = new Int32Array(P).fill(-1);
-  const patOf = new Int32Array(T).fill(-1);
-  const sizeOk = (p: Pattern, t: number) => p.pos.length <= 2.5 * ref.kAvg[t]! + 3 && p.pos.length >= 0.3 * ref.kAvg[t]!;
-  const decideOne = (a: number, anchors: number[]): { t: number; score: number } => {
-    const pa = patterns[a]!;
-    const s = pa.support / n;
+  const assigned = new Map<string, number[]>();
+  const used = new Uint8Array(ref.keys.length);
+  const anchors: { p: Pattern; t: number }[] = [];
+  for (const p of patterns) {
+    const s = p.support / n;
     let best = -1;
     let bestScore = Infinity;
-    for (let t = 0; t < T; t++) {
-      if (patOf[t]! >= 0 && patOf[t] !== a) continue;
+    for (let t = 0; t < ref.keys.length; t++) {
+      if (used[t]) continue;
       const f = ref.freq[t]!;
-      if (f < 0.5 * s || f > 2 * s) continue;
-      if (!sizeOk(pa, t)) continue;
-      let score = chi(pa.support, f);
-      for (const b of anchors) score += chi(O[a * P + b]!, refJoint(t, tokOf[b]!));
-      score /= 1 + anchors.length;
+      if (f < 0.7 * s || f > 1.15 * s) continue;
+      if (p.pos.length > 1.3 * ref.kAvg[t]! + 2) continue;
+      let score = Math.abs(s - f) / s;
+      if (anchors.length > 0) {
+        let dev = 0;
+        for (const a of anchors) {
+          const o = popAnd(p.rec, a.p.rec) / n;
+          const e = popAnd(ref.bits[t]!, ref.bits[a.t]!) / ref.M;
+          dev += Math.abs(o - e) / Math.max(o, e, 0.05 * s);
+        }
+        score += dev / anchors.length;
+      }
       if (score < bestScore) {
         bestScore = score;
         best = t;
       }
     }
-    return { t: best, score: bestScore };
-  };
-  const order = patterns.map((_, i) => i); // most supported first
-  const assign = (a: number, t: number) => {
-    if (tokOf[a]! >= 0) patOf[tokOf[a]!] = -1;
-    tokOf[a] = t;
-    if (t >= 0) patOf[t] = a;
-  };
-  const pickAnchors = (a: number): number[] => {
-    const out: number[] = [];
-    for (const b of order) {
-      if (b === a || tokOf[b]! < 0) continue;
-      out.push(b);
-      if (out.length >= MAX_ANCHORS) break;
-    }
-    return out;
-  };
-  const LIMIT = 4;
-  for (const a of order) {
-    const d = decideOne(a, pickAnchors(a));
-    if (d.t >= 0 && d.score <= LIMIT) assign(a, d.t);
+    if (best < 0 || bestScore > (anchors.length > 0 ? 0.6 : 0.15)) continue;
+    used[best] = 1;
+    assigned.set(ref.keys[best]!, p.pos);
+    if (anchors.length < 40) anchors.push({ p, t: best });
   }
-  for (let round = 0; round < 2; round++) {
-    for (const a of order) {
-      assign(a, -1);
-      const d = decideOne(a, pickAnchors(a));
-      if (d.t >= 0 && d.score <= LIMIT) assign(a, d.t);
-    }
-  }
-  const out = new Map<string, number[]>();
-  for (let a = 0; a < P; a++) if (tokOf[a]! >= 0) out.set(ref.keys[tokOf[a]!]!, patterns[a]!.pos);
-  return out;
+  return assigned;
 }
 
 interface Candidate {
@@ -433,7 +323,7 @@ function candidates(input: AttackInput, feature: string, tokenizer: FeatureToken
     .map(([value, c]) => ({ value, freq: c, tokens: [...new Set(tokenizer(value, ''))] }));
 }
 
-/** Pick the best-scoring value, or undefined. `known` returns [support, contradictions]. */
+/** Pick the best-scoring value, or undefined. `score` returns [support, contradictions]. */
 function decide(cands: Candidate[], known: (tokens: string[]) => [number, number], explainedOutOf: number): string | undefined {
   let best: Candidate | undefined;
   let bestS = -Infinity;
@@ -470,11 +360,11 @@ export const patternMiningAttack: Attack = {
     const mineIdx = sampleIndexes(N, lim.mineSample, input.seed);
     const mine = mineIdx.map((i) => clks[i]!);
     const n = mine.length;
-    const minCount = Math.max(10, Math.floor(0.002 * n));
+    const minCount = Math.max(15, Math.floor(0.003 * n));
     const patterns = minePatterns(mine, l, minCount);
     const feats = referenceFeatures(input.schema, input.reference);
     const tokenizers = new Map(feats.map((f) => [f.identifier, featureTokenizer(f)]));
-    const ref = referenceTokens(input, feats, tokenizers, (0.5 * minCount) / n, Math.min(input.reference.length, Math.max(20000, n)));
+    const ref = referenceTokens(input, feats, tokenizers, (0.6 * minCount) / n, 12000);
     const aligned = alignPatterns(patterns, n, ref);
 
     // per attribute: the aligned tokens, indexed

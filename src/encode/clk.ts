@@ -10,10 +10,15 @@
  * second half). Bit i is byte i>>3, mask 0x80>>(i&7) (clkhash's bitarray,
  * most significant bit first); trailing bits of a partial last byte are 0.
  *
- * Speed: the same value of a feature recurs a lot (first names, birth dates),
- * and the same token even more. Each feature keeps two bounded caches: raw
- * value -> bit positions, and token -> keyed hash output. A cache holds at
- * most `cacheSize` entries; when full, its oldest eighth is dropped.
+ * Speed: tokens are hashed by the WebAssembly kernel (src/encode/hash-kernel.ts),
+ * a whole feature value per call, ASCII n-grams written straight from the
+ * value; the JavaScript path (no kernel) is the fallback, same bytes. The
+ * same value of a feature recurs a lot (first names, birth dates), and the
+ * same token even more. Each feature keeps bounded caches: raw value -> bit
+ * positions, and (JavaScript path) token -> keyed hash output. A cache holds at
+ * most `cacheSize` entries; when full, its oldest eighth is dropped. A
+ * feature whose values mostly do not recur admits only a sample of new
+ * values (FeatureEncoder.admit).
  */
 import { P20Error } from '../errors.js';
 import type { HashedFeature, LinkageSchema } from '../schema/types.js';
@@ -106,6 +111,10 @@ class FeatureEncoder {
   private readonly doubleCache: BoundedCache<[number, number]>;
   private readonly blakeCache: BoundedCache<Uint16Array>;
   private scratch = new Uint32Array(256);
+  /** Value-cache hits and misses in the current window, and whether every miss is admitted (admit()). */
+  private hits = 0;
+  private misses = 0;
+  private admitAll = true;
   /** The padded value of kernelAsciiNgrams. */
   private padBuf = new Uint8Array(256);
   /** The WebAssembly hashing kernel (null: JavaScript path only). */
@@ -144,7 +153,10 @@ class FeatureEncoder {
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
     if (cacheKey === this.lastKey) return this.lastPositions!;
     const hit = this.cacheSize > 0 ? this.valueCache.get(cacheKey) : undefined;
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.hits++;
+      return hit;
+    }
     const formatted = this.rules.format(raw);
     // The positions go into this feature's reused buffer; the value cache
     // keeps its own copy (16-bit entries whenever L allows). With the caches
@@ -163,13 +175,30 @@ class FeatureEncoder {
     } else n = this.jsPositions(tokens!);
     const view = this.scratch.subarray(0, n);
     let result: Positions = view;
-    if (this.cacheSize > 0) {
+    if (this.cacheSize > 0 && this.admit()) {
       result = this.L <= 65536 ? Uint16Array.from(view) : view.slice();
       this.valueCache.set(cacheKey, result);
     }
     this.lastKey = cacheKey;
     this.lastPositions = result;
     return result;
+  }
+
+  /**
+   * Whether a computed value goes into the value cache. Values that mostly
+   * do not recur (street names, ids, dates of birth over a century) only
+   * cost memory and copies, while the kernel recomputes a value in a few
+   * microseconds: every 8,192 misses the share of hits is looked at, and
+   * below 1 hit per 4 lookups only 1 miss in 16 is admitted (so values that
+   * start recurring later still get in). Never changes a result.
+   */
+  private admit(): boolean {
+    if (++this.misses >= 8192) {
+      this.admitAll = this.hits * 3 >= this.misses;
+      this.hits = 0;
+      this.misses = 0;
+    }
+    return this.admitAll || (this.misses & 15) === 0;
   }
 
   /**

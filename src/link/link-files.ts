@@ -28,7 +28,7 @@ import type { PartyData } from './types.js';
 import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, selectionLevels, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
-import { matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
+import { levelWeights, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
 
 /**
@@ -264,6 +264,8 @@ interface Scored {
   blockingKept: number;
   /** 'fs' only: the fitted model, as the run report shows it. */
   model?: ModelSummary;
+  /** 'fs' only: edges strong enough to join a second record of one party (a duplicate) to an entity. */
+  dupEdges?: EdgeList;
 }
 
 /** Stage 2 (score): every party pair (and within parties when duplicates are allowed); blocking recall when a truth is given. */
@@ -333,6 +335,14 @@ const WEIGHT_OFFSET = 256;
 export const RANDOM_PAIRS_PER_JOB = 250_000;
 /** Seed of the random-pair sample (job k uses RANDOM_PAIRS_SEED + k). */
 const RANDOM_PAIRS_SEED = 1515;
+
+/**
+ * A second record of one party joins an entity only through an edge whose
+ * weight reaches this share of the full-agreement weight (prior plus every
+ * comparison's top level): duplicates inside one file are near copies, and
+ * a one-to-one first pass keeps weaker links from chaining records together.
+ */
+export const DUPLICATE_SHARE = 0.6;
 
 function edgeScore(weight: number): number {
   return Math.min(2 * WEIGHT_OFFSET, Math.max(0, weight + WEIGHT_OFFSET));
@@ -416,6 +426,11 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);
+  // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
+  const lw = levelWeights(model);
+  const fullW = weightOfProbability(model.lambda) + lw.reduce((t, row) => t + row[0]!, 0);
+  const dupW = Math.max(decisionW, Number(process.env.P20LINK_DUPSHARE ?? DUPLICATE_SHARE) * fullW);
+  out.dupEdges = new EdgeList();
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
   at = 0;
   const dumpLines: string[] = [];
@@ -432,6 +447,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       if (w >= decisionW) {
         if (process.env.P20LINK_DUMP && i === j) dumpLines.push(`${L.parties[i]!.ids[c.a[x]!]},${L.parties[j]!.ids[c.b[x]!]},${w.toFixed(2)},${Array.from(cand.levels.subarray(at * K, at * K + K)).join(' ')}`);
         out.edges.push(u, v, edgeScore(w));
+        if (w >= dupW) out.dupEdges.push(u, v, edgeScore(w));
         stat.aboveThreshold++;
       } else if (w >= reviewW) {
         out.reviewEdges.push(u, v, probabilityOfWeight(w));
@@ -471,7 +487,9 @@ interface Resolved {
 
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
-  const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
+  const phases = s.model === 'fs' && sc.dupEdges ? { phases: [sc.edges, sc.dupEdges], phaseCaps: [1, s.capOf] } : { phases: [sc.edges] };
+  const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, ...phases });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = (x: number) => (Number.isNaN(x) ? x : probabilityOfWeight(x - WEIGHT_OFFSET));

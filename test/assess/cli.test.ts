@@ -5,8 +5,8 @@
  * hardened schema, exit 2 for a schema that is not the file's, a JSON
  * report written mode 0600.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, stat, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -26,11 +26,19 @@ async function secretFile(): Promise<string> {
   return p;
 }
 
-async function encode(schema: string, out: string, map: string[]): Promise<{ code: number; err: string }> {
-  return runCli(['encode', K12, '-o', out, '--schema', schema, '--party', 'k12', '--id-column', 'student_id', '--secret-file', await secretFile(), ...map.flatMap((m) => ['--map', m])]);
+async function encode(schema: string, out: string, map: string[], more: string[] = ['--allow-unhardened']): Promise<{ code: number; err: string }> {
+  return runCli(['encode', K12, '-o', out, '--schema', schema, '--party', 'k12', '--id-column', 'student_id', '--secret-file', await secretFile(), ...map.flatMap((m) => ['--map', m]), ...more]);
 }
 
 describe('p20link assess (CLI)', () => {
+  it('encoding without a hardening section is refused unless opted into (exit 2, the flag named)', async () => {
+    const r = await encode(CLKHASH, join(dir, 'refused.enc'), ['sex=gender'], []);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no p20link.hardening section/);
+    expect(r.err).toMatch(/--allow-unhardened/);
+    expect(existsSync(join(dir, 'refused.enc'))).toBe(false);
+  });
+
   it('encoding without a hardening section prints a warning; with one, none', async () => {
     const a = await encode(CLKHASH, join(dir, 'plain.enc'), ['sex=gender']);
     expect(a.code).toBe(0);

@@ -81,6 +81,16 @@ describe('CLK hashing: WebAssembly kernel = JavaScript', () => {
     );
   });
 
+  it('the value cache admitting only a sample of mostly-distinct values never changes a CLK', () => {
+    const schema = schemaOf([{ comparison: { type: 'ngram', n: 2, positional: false }, strategy: { bitsPerToken: 20 }, hash: { type: 'blakeHash' }, encoding: 'utf-8' }], 1024, 0);
+    const secret = te.encode('admission');
+    const cached = createClkEncoder(schema, secret, { cacheSize: 50_000 });
+    const plain = createClkEncoder(schema, secret, { cacheSize: 0 });
+    // 20,000 distinct values (admission drops to a sample), then recurring ones (it comes back)
+    const values = [...Array.from({ length: 20_000 }, (_, i) => `v${i}`), ...Array.from({ length: 30_000 }, (_, i) => `r${i % 50}`), ...Array.from({ length: 2_000 }, (_, i) => `v${i * 7}`)];
+    for (const v of values) expect(clkToBase64(cached.encode([v]))).toBe(clkToBase64(plain.encode([v])));
+  });
+
   it('keyed blocking values: the kernel path equals keyedBlockValue', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 80 }), (key, name, plain) => {

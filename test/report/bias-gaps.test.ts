@@ -39,8 +39,16 @@ for (const [g, n] of Object.entries(ids)) {
       truth.push({ entity: `E${id}`, party: 'y', id: `Y${id}` });
       const wrong = id === 'A18' || id === 'A19';
       yl += linkedX(g, i) && !wrong ? `Y${id},L${id},0.95\n` : `Y${id},W${id},${wrong ? '0.9' : ''}\n`;
+      // ...A18 and A19 are linked to someone else in y
+      if (wrong) yl += `Z${id},L${id},0.9\n`;
     }
   }
+}
+// group D (5 records, under the small-group size): D0 and D1 are linked to each other only (duplicates in x's own file)
+for (let i = 0; i < 5; i++) {
+  csv += `D${i},D\n`;
+  xl += i < 2 ? `D${i},DUP,0.97\n` : `D${i},SD${i},\n`;
+  truth.push({ entity: i < 2 ? 'ED' : `ED${i}`, party: 'x', id: `D${i}` });
 }
 const run = join(dir, 'run');
 mkdirSync(run);
@@ -130,22 +138,40 @@ describe('link rate and recall per group on a tiny run with known answers', () =
     expect(rg.gap).toBeCloseTo(0.9 - 20 / 30, 12);
     expect(rg.ci).toEqual(newcombe(18, 20, 20, 30));
     expect(rg.flagged).toBe(true);
-    expect(exact.gapFlaggedCount).toBe(2);
+    expect(exact.gapFlaggedCount).toBe(1); // link rates A 20/40 and B 20/40: no gap
     // with only x's own file, a link to the wrong person counts as recalled
     const any = await computeBias(base);
     const h = Object.fromEntries(any.dimensions[0]!.groups.map((z) => [z.value, z]));
     expect(h.A!.recall!.hits).toBe(20);
     expect(any.recall).toMatchObject({ hits: 45, of: 55, exact: false });
     const t = biasText(exact);
-    expect(t).toMatch(/A\s+40\s+36\s+90\.0%.*18\/20\s+90\.0%/);
-    expect(t).toContain('largest link-rate gap: 15.0 pt (A 90.0% vs B 75.0%; 95% CI');
+    // with y's file, A's records linked to no one in y are not linked to another party: 20 of 40
+    expect(t).toMatch(/A\s+40\s+20\s+50\.0%.*18\/20\s+90\.0%/);
+    expect(biasText(any)).toContain('largest link-rate gap: 15.0 pt (A 90.0% vs B 75.0%; 95% CI');
     expect(t).toContain('largest recall gap:    23.3 pt (A 90.0% vs B 66.7%');
     expect(t).toContain('GAP FLAG: above 1.5 pt');
-    expect(t).toContain('2 gap(s) between two groups above 1.5 pt.');
+    expect(t).toContain('1 gap(s) between two groups above 1.5 pt.');
     const html = biasHtml(exact);
     expectSelfContained(html);
     expect(html).toContain('aria-label="recall by group"');
     expect(html).toContain('<p class="flag">Largest recall gap: 23.3 pt');
+  });
+
+  it('a record linked only to a duplicate in its own file counts as linked only when the other files are not given', async () => {
+    const [x, y] = await load();
+    const base = { links: x, dataFile: join(dir, 'x.csv'), idColumn: 'sid', by: parseGroupSpecs('grp'), minGroupSize: 10, asOf: '2026-01-01' };
+    const own = await computeBias(base);
+    const all = await computeBias({ ...base, otherLinks: [y] });
+    const d = (r: typeof own) => r.dimensions[0]!.groups.find((g) => g.value === 'D')!;
+    expect(d(own).linked).toBe(2);
+    expect(own.crossPartyChecked).toBe(false);
+    expect(d(all).linked).toBe(0);
+    expect(all.crossPartyChecked).toBe(true);
+    // linked to y: A0..A19 (A18 and A19 to the wrong people), B0..B19, C0..C4
+    expect(own.linked).toBe(36 + 30 + 5 + 2);
+    expect(all.linked).toBe(20 + 20 + 5);
+    expect(biasText(all)).toContain('linked: shares its linkage ID with a record of another party');
+    expect(biasText(own)).toContain('a record linked only to a duplicate in its own file counts too');
   });
 
   it('the run\'s directory with a party name gives exact recall; without the name it is refused', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readRunReportForQuality } from '../../src/report/histogram.js';
 import { runReportProblem } from '../../src/format/run-report.js';
@@ -88,6 +89,26 @@ describe('model section of the run report', () => {
     expect(r[2]!.fromHere.links).toBe(80);
   });
 
+  it('band rows: linking from a higher band never gives more links or recall; shares add up to 1', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 8 }), (rows) => {
+        const edges = rows.map((_, i) => i / rows.length);
+        const bands = rows.map(([pairs, p], i) => ({ from: edges[i]!, to: i + 1 < rows.length ? edges[i + 1]! : 1, pairs, expectedPrecision: p }));
+        const r = bandRows({ ...fixture().model, bands });
+        for (let i = 1; i < r.length; i++) {
+          expect(r[i]!.fromHere.links).toBeLessThanOrEqual(r[i - 1]!.fromHere.links);
+          expect(r[i]!.fromHere.recall).toBeLessThanOrEqual(r[i - 1]!.fromHere.recall + 1e-12);
+        }
+        const total = r.reduce((x, b) => x + b.expectedMatches, 0);
+        if (total > 0) {
+          expect(r.reduce((x, b) => x + b.shareOfMatches, 0)).toBeCloseTo(1, 9);
+          expect(r[0]!.fromHere.recall).toBeCloseTo(1, 12);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('prior weight and probability of a weight are inverse views of the odds', () => {
     expect(priorWeight(0.5)).toBe(0);
     expect(priorWeight(0.2)).toBeCloseTo(-2, 12);
@@ -114,6 +135,13 @@ describe('model rendering', () => {
     expect(rows[i - 1]).toMatch(/^\s+-1\.0 to 0\.0\s+99 /);
     expect(rows[i + 1]).toMatch(/^\s+0\.0 to \+3\.0\s+47 /);
     expect(rows[i]).toContain('18574 pairs at or above');
+  });
+
+  it('says in words when EM did not converge', () => {
+    const m = { ...fixture().model, em: { iterations: 200, converged: false } };
+    const sec = modelSectionsOf({ model: m }, 'r.json');
+    expect(modelText(sec)).toContain('EM: 200 iterations, NOT converged: m, u and the expectations below may be unreliable');
+    expect(qualityHtml(undefined, { model: sec })).toContain('stopped after 200 iterations without converging');
   });
 
   it('the ASCII histogram never merges bins across the decision point', () => {

@@ -113,6 +113,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         const yobKey = enc('x', 'y', 99).bandKeys.slice(-1); // the keys part's band key comes last
         expect(hitsOf(s, yobKey)).toEqual(new Set([a.rid, s.encodingOf('college', 'b')!.rid]));
         expect(s.recordsByRid([a.rid]).map((r) => r.recordId)).toEqual(['a']);
+        expect(s.entitiesOfRecords([a.rid, s.encodingOf('k12', 'c')!.rid, 999999])).toEqual(new Map([[a.rid, e1], [s.encodingOf('k12', 'c')!.rid, e2]]));
         expect(s.membersOfEntities([e1]).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:a']);
         expect(s.createdRun(e1)).toBe(1);
         expect([...s.exportParty('k12')]).toEqual([

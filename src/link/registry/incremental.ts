@@ -229,6 +229,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding the key
   const nodeRids: number[][] = encodings.map(() => []);
+  /** Per new record: the key of each hit, parallel to nodeRids (to leave out keys its entity already carries). */
+  const nodeHitKeys: number[][] = encodings.map(() => []);
   const candRids = new Set<number>();
   const holders: number[] = [];
   for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
@@ -238,15 +240,14 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       holders.length = 0;
       sorted.holders(key, holders);
       for (const e of holders) {
-        const list = nodeRids[from + e]!;
-        if (list[list.length - 1] !== rid) list.push(rid);
+        nodeRids[from + e]!.push(rid);
+        nodeHitKeys[from + e]!.push(key);
       }
       candRids.add(rid);
     });
   }
-  const ridEntity = new Map<number, string>();
-  for (const r of storage.recordsByRid([...candRids].sort((a, b) => a - b))) ridEntity.set(r.rid, r.entity);
-  const nodeEntities: Set<string>[] = encodings.map((e, node) => {
+  const ridEntity = storage.entitiesOfRecords([...candRids].sort((a, b) => a - b));
+  const nodeEntities: Set<string>[] = encodings.map((_e, node) => {
     const set = new Set<string>();
     for (const rid of nodeRids[node]!) {
       const ent = ridEntity.get(rid);
@@ -265,7 +266,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   // registered records of the candidate entities: nodes newCount.. (old versions of updated records left out)
   const replaced = new Set(encodings.map((e) => `${e.party}\u0000${e.recordId}`));
-  const members = storage.membersOfEntities(entityList).filter((m) => !replaced.has(`${m.party}\u0000${m.recordId}`));
+  const allMembers = storage.membersOfEntities(entityList);
+  const members = allMembers.filter((m) => !replaced.has(`${m.party}\u0000${m.recordId}`));
+  /** Old versions of records given again: their band keys go, so they cover nothing. */
+  const replacedRids = new Set(allMembers.filter((m) => m.record && replaced.has(`${m.party}\u0000${m.recordId}`)).map((m) => m.record!.rid));
   const partyIndex = new Map<string, number>();
   parties.forEach((p, k) => partyIndex.set(p.name, k));
   for (const m of members) if (!partyIndex.has(m.party)) partyIndex.set(m.party, partyIndex.size);
@@ -392,12 +396,47 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     best[n] = clustering.best[n]!;
     outMembers.push({ party: encodings[n]!.party, recordId: encodings[n]!.recordId, entity: ids[n]! });
   }
-  // merge candidates: a new record matched two entities that stayed apart
   const finalId = (ent: string): string | undefined => {
     const nodes = entityNodes.get(ent);
     if (nodes && nodes.length > 0) return assignment.clusterId[clusters.of[nodes[0]!]!];
     return assignment.mergedInto.get(ent) ?? ent;
   };
+  // the index is kept per entity: a new record's band key already carried by another record of its entity is not stored again
+  // (lookups then return about one row per entity and key, however long a person's history; src/link/registry/storage.ts)
+  const newPerEntity = new Map<string, number>();
+  for (const id of ids) newPerEntity.set(id, (newPerEntity.get(id) ?? 0) + 1);
+  const takenInRun = new Map<string, Set<number>>();
+  for (let n = 0; n < newCount; n++) {
+    const F = ids[n]!;
+    const covered = new Set<number>();
+    const rids = nodeRids[n]!;
+    const keys = nodeHitKeys[n]!;
+    for (let x = 0; x < rids.length; x++) {
+      const rid = rids[x]!;
+      if (replacedRids.has(rid)) continue;
+      const ent = ridEntity.get(rid);
+      if (ent !== undefined && finalId(ent) === F) covered.add(keys[x]!);
+    }
+    let taken: Set<number> | undefined;
+    if (newPerEntity.get(F)! > 1) {
+      taken = takenInRun.get(F);
+      if (!taken) {
+        taken = new Set();
+        takenInRun.set(F, taken);
+      }
+    }
+    const e = encodings[n]!;
+    if (covered.size === 0 && !taken) continue;
+    const keep: number[] = [];
+    for (const k of e.bandKeys) {
+      if (covered.has(k) || taken?.has(k)) continue;
+      keep.push(k);
+      taken?.add(k);
+    }
+    e.bandKeys = keep;
+  }
+
+  // merge candidates: a new record matched two entities that stayed apart
   const mc = new Map<string, { a: string; b: string; score: number }>();
   for (let n = 0; n < newCount; n++) {
     const eb = [...entityBest[n]!.entries()];

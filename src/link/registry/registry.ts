@@ -76,7 +76,7 @@ export function freshIdSource(db: Db | undefined): () => string {
     for (;;) {
       const id = newLinkageId();
       if (used.has(id)) continue;
-      if (q && q.get(id)) continue;
+      if (q?.get(id)) continue;
       used.add(id);
       return id;
     }

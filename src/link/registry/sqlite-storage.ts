@@ -1,5 +1,6 @@
 import { P20Error } from '../../errors.js';
 import { appendAudit } from '../../store/audit-log.js';
+import type { Statement } from 'better-sqlite3';
 import { writeTransaction, type Db } from '../../store/db.js';
 import { parseBlockingSpec } from '../blocking/config.js';
 import { LINKAGE_ID } from './ids.js';
@@ -56,7 +57,7 @@ function toStored(r: RecordRow, entity: string): StoredRecord {
 
 export class SqliteRegistryStorage implements RegistryStorage {
   readonly location: string;
-  private readonly resolve: (id: string) => string;
+  private resolve: (id: string) => string;
   private readonly created: (id: string) => number;
   private readonly fresh: () => string;
 
@@ -78,6 +79,17 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   private readonly owns: boolean;
+  private readonly statements = new Map<string, Statement>();
+
+  /** A prepared statement, prepared once per storage. */
+  private st(sql: string): Statement {
+    let q = this.statements.get(sql);
+    if (!q) {
+      q = this.db.prepare(sql);
+      this.statements.set(sql, q);
+    }
+    return q;
+  }
 
   config(): RegistryConfig | undefined {
     const r = this.db.prepare('SELECT key_check_value, schema_fingerprint, l, blocking, scoring FROM registry_config WHERE id = 1').get() as
@@ -144,6 +156,17 @@ export class SqliteRegistryStorage implements RegistryStorage {
     return out;
   }
 
+  entitiesOfRecords(rids: readonly number[]): Map<number, string> {
+    const q = this.db
+      .prepare('SELECT j.value, m.entity_id FROM json_each(?) j JOIN registry_records r ON r.rid = j.value JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id')
+      .raw();
+    const out = new Map<number, string>();
+    for (let from = 0; from < rids.length; from += 4096) {
+      for (const [rid, e] of q.iterate(JSON.stringify(rids.slice(from, from + 4096))) as IterableIterator<[number, string]>) out.set(rid, this.resolve(e));
+    }
+    return out;
+  }
+
   membersOfEntities(entities: readonly string[]): EntityMember[] {
     const q = this.db.prepare(
       'SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM registry_members m LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY m.party, m.record_id',
@@ -183,32 +206,81 @@ export class SqliteRegistryStorage implements RegistryStorage {
       .run(c.keyCheckValue, c.schemaFingerprint, c.l, c.blocking, JSON.stringify(c.scoring));
   }
 
-  /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random). */
+  /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random), 128 rows a statement. */
   private insertBandKeys(pairs: { keys: readonly number[]; rid: number }[]): void {
-    const ins = this.db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
+    const ROWS = 128;
+    const many = this.st(`INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`);
+    const one = this.st('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
+    const buf: number[] = [];
     for (let from = 0; from < pairs.length; from += MAX_SORTED_ENTRIES) {
       const part = pairs.slice(from, from + MAX_SORTED_ENTRIES);
-      for (const [key, e] of new BandSorted(part.map((p) => p.keys)).entries()) ins.run(key, part[e]!.rid);
+      for (const [key, e] of new BandSorted(part.map((p) => p.keys)).entries()) {
+        buf.push(key, part[e]!.rid);
+        if (buf.length === 2 * ROWS) {
+          many.run(buf);
+          buf.length = 0;
+        }
+      }
     }
+    for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
+  }
+
+  private keysOfStored(cfg: RegistryConfig, clk: Uint8Array | Buffer, blocks: string | null): number[] {
+    return storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, new Uint8Array(clk), blocks === null ? null : (JSON.parse(blocks) as Record<string, string>));
   }
 
   private deleteBandKeys(rid: number, clk: Uint8Array, blocks: string | null, cfg: RegistryConfig): void {
-    const del = this.db.prepare('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
-    for (const k of storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, clk, blocks === null ? null : (JSON.parse(blocks) as Record<string, string>))) del.run(k, rid);
+    const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
+    for (const k of this.keysOfStored(cfg, clk, blocks)) del.run(k, rid);
   }
 
-  /** Insert or replace encodings (unchanged ones are left alone). Inside a transaction. */
-  private upsertEncodings(encodings: readonly EncodingUpdate[], run: number, cfg: RegistryConfig): void {
-    const get = this.db.prepare('SELECT rid, clk, evidence, presence, blocks FROM registry_records WHERE party = ? AND record_id = ?');
+  /**
+   * Make the index cover an entity again after one of its records left or
+   * changed: every band key of its stored records is indexed under one of
+   * them (the first by record number). Cost grows with the entity's records.
+   */
+  private rebuildCoverage(entity: string, cfg: RegistryConfig): void {
+    const rows = this.st(
+      'SELECT r.rid, r.clk, r.blocks FROM registry_members m JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY r.rid',
+    ).all(entity) as { rid: number; clk: Buffer; blocks: string | null }[];
+    const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
+    const seen = new Set<number>();
+    const pending: { keys: number[]; rid: number }[] = [];
+    for (const r of rows) {
+      const keys = this.keysOfStored(cfg, r.clk, r.blocks);
+      const keep: number[] = [];
+      for (const k of keys) {
+        if (seen.has(k)) del.run(k, r.rid);
+        else {
+          seen.add(k);
+          keep.push(k);
+        }
+      }
+      pending.push({ keys: keep, rid: r.rid });
+    }
+    this.insertBandKeys(pending);
+  }
+
+  /**
+   * Insert or replace encodings (unchanged ones are left alone). Inside a
+   * transaction. Returns the entities that lost an old version's keys (their
+   * coverage is rebuilt once memberships are written).
+   */
+  private upsertEncodings(encodings: readonly EncodingUpdate[], run: number, cfg: RegistryConfig): Set<string> {
+    const touched = new Set<string>();
+    const get = this.st(
+      'SELECT r.rid, r.clk, r.evidence, r.presence, r.blocks, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.party = ? AND r.record_id = ?',
+    );
     const upd = this.db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ?, run = ? WHERE rid = ?');
     const ins = this.db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const pending: { keys: readonly number[]; rid: number }[] = [];
     for (const e of encodings) {
-      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'blocks'> | undefined;
+      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'blocks' | 'entity_id'> | undefined;
       const bk = blocksText(e.blocks);
       if (old) {
         if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && old.blocks === bk) continue;
         this.deleteBandKeys(old.rid, new Uint8Array(old.clk), old.blocks, cfg);
+        if (old.entity_id !== null) touched.add(old.entity_id);
         upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
         pending.push({ keys: e.bandKeys, rid: old.rid });
       } else {
@@ -217,9 +289,19 @@ export class SqliteRegistryStorage implements RegistryStorage {
       }
     }
     this.insertBandKeys(pending);
+    return touched;
   }
 
   writeRun(basedOn: number, w: RunWrite): number {
+    try {
+      return this.writeRunInner(basedOn, w);
+    } finally {
+      // merges change where IDs resolve to: forget what was cached
+      this.resolve = entityResolver(this.db);
+    }
+  }
+
+  private writeRunInner(basedOn: number, w: RunWrite): number {
     const db = this.db;
     return writeTransaction(db, () => {
       if (lastRunSeq(db) !== basedOn) {
@@ -246,27 +328,29 @@ export class SqliteRegistryStorage implements RegistryStorage {
         markMerged.run(survivor, seq, old);
         moveMembers.run(survivor, old);
       }
+      if (w.config) this.setConfig(w.config);
+      const cfg = w.config ?? this.config();
+      let touched = new Set<string>();
+      if (w.encodings.length > 0) {
+        if (!cfg) throw new P20Error('REGISTRY_DAMAGED', 'encodings to store but no registry configuration', { file: this.location });
+        touched = this.upsertEncodings(w.encodings, seq, cfg);
+      }
       const upsert = db.prepare(
         `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
       );
       const touch = db.prepare('UPDATE registry_entities SET last_run = ? WHERE id = ?');
-      const touched = new Set<string>();
+      const memberEntities = new Set<string>();
       for (const m of w.members) {
         upsert.run(m.party, m.recordId, m.entity, seq, seq);
-        touched.add(m.entity);
+        memberEntities.add(m.entity);
       }
-      for (const e of touched) touch.run(seq, e);
+      for (const e of memberEntities) touch.run(seq, e);
       const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
       for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
       const cand = db.prepare('INSERT INTO registry_merge_candidates (run, entity_a, entity_b, score) VALUES (?, ?, ?, ?)');
       for (const c of w.mergeCandidates ?? []) cand.run(seq, c.a, c.b, c.score);
-      if (w.config) this.setConfig(w.config);
-      const cfg = w.config ?? this.config();
-      if (w.encodings.length > 0) {
-        if (!cfg) throw new P20Error('REGISTRY_DAMAGED', 'encodings to store but no registry configuration', { file: this.location });
-        this.upsertEncodings(w.encodings, seq, cfg);
-      }
+      for (const e of touched) this.rebuildCoverage(e, cfg!);
       appendAudit(db, w.audit);
       return seq;
     });
@@ -277,27 +361,51 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   reindex(config: RegistryConfig): void {
-    const db = this.db;
-    const blocking = parseBlockingSpec(config.blocking);
-    writeTransaction(db, () => {
-      db.exec('DELETE FROM registry_band_keys');
-      const page = db.prepare('SELECT rid, clk, blocks FROM registry_records WHERE rid > ? ORDER BY rid LIMIT 50000');
-      let after = 0;
-      for (;;) {
-        const rows = page.all(after) as { rid: number; clk: Buffer; blocks: string | null }[];
-        if (rows.length === 0) break;
-        this.insertBandKeys(rows.map((r) => ({ rid: r.rid, keys: storedBandKeys(blocking, config.l, new Uint8Array(r.clk), r.blocks === null ? null : (JSON.parse(r.blocks) as Record<string, string>)) })));
-        after = rows[rows.length - 1]!.rid;
-      }
+    writeTransaction(this.db, () => {
+      this.rebuildIndex(config);
       this.setConfig(config);
     });
+  }
+
+  /** Rebuild the whole index under a configuration, entity by entity (each key once per entity). Inside a transaction. */
+  private rebuildIndex(config: RegistryConfig): void {
+    const db = this.db;
+    db.exec('DELETE FROM registry_band_keys');
+    const page = db.prepare(
+      `SELECT r.rid, r.clk, r.blocks, COALESCE(m.entity_id, '') AS entity FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id
+       WHERE (COALESCE(m.entity_id, ''), r.rid) > (?, ?) ORDER BY COALESCE(m.entity_id, ''), r.rid LIMIT 50000`,
+    );
+    let after: [string, number] = ['', 0];
+    let entity: string | undefined;
+    let seen = new Set<number>();
+    for (;;) {
+      const rows = page.all(after[0], after[1]) as { rid: number; clk: Buffer; blocks: string | null; entity: string }[];
+      if (rows.length === 0) break;
+      const pending: { keys: number[]; rid: number }[] = [];
+      for (const r of rows) {
+        if (r.entity !== entity || r.entity === '') {
+          entity = r.entity;
+          seen = new Set();
+        }
+        const keep: number[] = [];
+        for (const k of this.keysOfStored(config, r.clk, r.blocks)) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+          keep.push(k);
+        }
+        pending.push({ keys: keep, rid: r.rid });
+      }
+      this.insertBandKeys(pending);
+      const last = rows[rows.length - 1]!;
+      after = [last.entity, last.rid];
+    }
   }
 
   storeEncodings(run: number, config: RegistryConfig, encodings: readonly EncodingUpdate[]): void {
     writeTransaction(this.db, () => {
       const cfg = this.config();
       if (!cfg) this.setConfig(config);
-      this.upsertEncodings(encodings, run, cfg ?? config);
+      for (const e of this.upsertEncodings(encodings, run, cfg ?? config)) this.rebuildCoverage(e, cfg ?? config);
     });
   }
 
@@ -334,7 +442,10 @@ export class SqliteRegistryStorage implements RegistryStorage {
         const retired: string[] = [];
         const now = new Date().toISOString();
         for (const e of [...affected].sort()) {
-          if (left.get(e)) continue;
+          if (left.get(e)) {
+            if (cfg) this.rebuildCoverage(e, cfg);
+            continue;
+          }
           retire.run(e, now);
           retired.push(e);
         }
@@ -396,7 +507,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
         );
       }
       this.setConfig(config);
-      this.insertBandKeys(pending);
+      this.rebuildIndex(config);
       appendAudit(db, audit);
       return { records: seen.size, parties: [...new Set(encodings.map((e) => e.party))].sort() };
     });

@@ -68,9 +68,16 @@ export interface EntityMember {
   record: StoredRecord | null;
 }
 
-/** An encoding to store, with the band keys it is indexed under. */
+/**
+ * An encoding to store, with the band keys it is indexed under. The index is
+ * kept per entity: a key that another stored record of the same entity
+ * already carries may be left out (the index then returns about one row per
+ * entity and key, however many records the entity holds). Storage keeps that
+ * true when records leave: after a record's keys are removed (update,
+ * forget, split), the keys the entity's other records carry are put back.
+ */
 export interface EncodingUpdate extends RecordEncoding {
-  /** Band keys (band × 2^32 + key) of the record. */
+  /** Band keys (band × 2^32 + key) to index the record under. */
   bandKeys: readonly number[];
 }
 
@@ -120,6 +127,8 @@ export interface RegistryStorage {
   lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void;
   /** Stored records by internal number (with their entity). */
   recordsByRid(rids: readonly number[]): StoredRecord[];
+  /** Current entity of each stored record (by internal number; records without membership left out). */
+  entitiesOfRecords(rids: readonly number[]): Map<number, string>;
   /** Every member of the given entities (records without a stored encoding have record null). */
   membersOfEntities(entities: readonly string[]): EntityMember[];
   /** Run number an entity was created in (older entities survive merges). */

@@ -37,6 +37,8 @@ export interface ClusterProblem {
   groups?: readonly (readonly number[])[];
   /** Edge lists, processed one after the other. */
   phases: readonly EdgeList[];
+  /** Per phase, a cap replacing maxPerParty in that phase (e.g. 1:1 first, duplicates later). */
+  phaseCaps?: readonly (number | readonly number[] | undefined)[];
 }
 
 export interface Clustering {
@@ -57,14 +59,18 @@ export interface Clustering {
 export function clusterRecords(p: ClusterProblem): Clustering {
   const n = p.nodeCount;
   const P = p.partyCount;
-  const given = p.maxPerParty ?? 1;
-  const maxOf = typeof given === 'number' ? new Array<number>(P).fill(given) : [...given];
-  if (maxOf.length !== P) throw new Error('clusterRecords: maxPerParty has a length other than partyCount');
-  for (const max of maxOf) {
-    if (!Number.isInteger(max) || max < 1) {
-      throw new P20Error('LINK_MAX_PER_PARTY', `max-per-party must be a positive integer, got ${max}`);
+  const capsOf = (given: number | readonly number[]): number[] => {
+    const caps = typeof given === 'number' ? new Array<number>(P).fill(given) : [...given];
+    if (caps.length !== P) throw new Error('clusterRecords: maxPerParty has a length other than partyCount');
+    for (const max of caps) {
+      if (!Number.isInteger(max) || max < 1) {
+        throw new P20Error('LINK_MAX_PER_PARTY', `max-per-party must be a positive integer, got ${max}`);
+      }
     }
-  }
+    return caps;
+  };
+  const baseCaps = capsOf(p.maxPerParty ?? 1);
+  let maxOf = baseCaps;
   if (p.nodeParty.length !== n) throw new Error('clusterRecords: nodeParty length differs from nodeCount');
   const parent = new Uint32Array(n);
   const size = new Uint32Array(n);
@@ -134,7 +140,9 @@ export function clusterRecords(p: ClusterProblem): Clustering {
   let accepted = 0;
   let refused = 0;
   let redundant = 0;
-  for (const edges of p.phases) {
+  for (const [ph, edges] of p.phases.entries()) {
+    const pc = p.phaseCaps?.[ph];
+    maxOf = pc === undefined ? baseCaps : capsOf(pc);
     const sorted = edges.sorted();
     for (let e = 0; e < sorted.u.length; e++) {
       const u = sorted.u[e]!;
