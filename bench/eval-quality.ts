@@ -33,6 +33,7 @@
  *   {"sizes": [{"people": n, "precision": x, "recall": x, "f1": x, "raceGap": points, "sexGap": points, "seconds": s, "peakMiB": m}]}
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -590,7 +591,8 @@ function nameLevel(names: string[], a: number, b: number): number {
   return j >= 0.92 ? 1 : j >= 0.8 ? 2 : 3;
 }
 
-function dobLevel(a: number, b: number): number {
+/** Birth-date comparison level (PLAIN_DEFS birth_date) of two dates written y*10000 + m*100 + d. */
+export function dobLevel(a: number, b: number): number {
   if (a === b) return 0;
   const ya = Math.floor(a / 10000);
   const yb = Math.floor(b / 10000);
@@ -943,6 +945,8 @@ export interface SizeResult {
   seed: number;
   rows: Record<string, number>;
   methods: MethodResult[];
+  /** Methods whose step failed (message on stderr). */
+  failed: Method[];
 }
 
 export interface QualityEvalOptions {
@@ -987,18 +991,29 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
         rmSync(stepsFile, { force: true });
       }
       const truth = await readTruthCompact(dir);
-      const res: SizeResult = { people, seed: o.seed, rows, methods: [] };
-      let enc: StepResult | undefined = o.reuse ? readJson<{ encode?: StepResult }>(stepsFile)?.encode : undefined;
+      const res: SizeResult = { people, seed: o.seed, rows, methods: [], failed: [] };
+      // encodings are reused only when the schema file is still the one they were made with
+      const schemaSha = createHash('sha256').update(readFileSync(SCHEMA)).digest('hex');
+      const done = o.reuse ? readJson<{ encode?: StepResult; schemaSha256?: string }>(stepsFile) : undefined;
+      let enc: StepResult | undefined = done?.schemaSha256 === schemaSha ? done.encode : undefined;
       if (enc && PARTIES.every((p) => existsSync(join(dir, `${p}.enc`)))) log(`reusing the encodings (encoded in ${enc.seconds.toFixed(1)} s, peak ${enc.peakMiB} MiB)`);
       else if (o.methods.some((m) => m !== 'plain')) {
         log('encoding the three files (default schema, fresh secret)');
         enc = await child(['--child', 'encode', '--dir', dir, ...common]);
-        writeFileSync(stepsFile, JSON.stringify({ encode: enc }));
+        writeFileSync(stepsFile, JSON.stringify({ encode: enc, schemaSha256: schemaSha }));
         log(`  encoded in ${enc.seconds.toFixed(1)} s, peak ${enc.peakMiB} MiB`);
       }
       for (const method of o.methods) {
         log(`${method}: ${method === 'plain' ? 'plaintext reference' : 'linking'}`);
-        const r = await child(['--child', method, '--dir', dir, ...common]);
+        let r: StepResult;
+        try {
+          r = await child(['--child', method, '--dir', dir, ...common]);
+        } catch (e) {
+          // one method failing (e.g. out of memory) does not lose the others' figures
+          log(`  ${method} failed: ${(e as Error).message}`);
+          res.failed.push(method);
+          continue;
+        }
         const cluster = await readClusters(truth, join(dir, `out-${method}`));
         const ev = evaluate(truth, cluster);
         const encodeSeconds = method === 'plain' ? 0 : enc!.seconds;
@@ -1033,6 +1048,7 @@ export function formatSize(s: SizeResult): string {
     const e = m.eval;
     L.push(`${m.method.padEnd(6)}  ${f4(e.precision).padStart(9)}  ${f4(e.recall).padStart(6)}  ${f4(e.f1).padStart(6)}  ${pts(e.raceGap).padStart(7)}  ${pts(e.sexGap).padStart(6)}  ${m.encodeSeconds.toFixed(1).padStart(8)}  ${m.linkSeconds.toFixed(1).padStart(6)}  ${m.seconds.toFixed(1).padStart(7)}  ${String(m.peakMiB).padStart(8)}${m.note ? `   ${m.note}` : ''}`);
   }
+  for (const f of s.failed) L.push(`${f.padEnd(6)}  failed (see the messages above)`);
   const ms = s.methods;
   L.push(`per party pair (precision / recall; true pairs):`);
   for (let k = 0; k < PARTY_PAIRS.length; k++) {
@@ -1092,11 +1108,26 @@ async function main(): Promise<void> {
   });
   process.stdout.write('linkage quality: three agencies (K-12, college, wages), realism full, default schema, pairwise against the truth\n');
   for (const s of results) process.stdout.write(`${formatSize(s)}\n`);
-  const pick = (s: SizeResult) => s.methods.find((m) => m.method === 'model') ?? s.methods[0]!;
+  // the model's figures; when --methods left it out, the first method's (named); when it failed, nulls (exit 1)
   const round = (x: number, d: number) => Number(x.toFixed(d));
   const sizesOut = results.map((s) => {
-    const m = pick(s);
-    return { people: s.people, precision: round(m.eval.precision, 4), recall: round(m.eval.recall, 4), f1: round(m.eval.f1, 4), raceGap: round(m.eval.raceGap, 2), sexGap: round(m.eval.sexGap, 2), seconds: round(m.seconds, 1), peakMiB: m.peakMiB };
+    const ranModel = methods.includes('model');
+    const m = ranModel ? s.methods.find((x) => x.method === 'model') : s.methods[0];
+    if (!m) {
+      process.exitCode = 1;
+      return { people: s.people, precision: null, recall: null, f1: null, raceGap: null, sexGap: null, seconds: null, peakMiB: null };
+    }
+    return {
+      people: s.people,
+      ...(ranModel ? {} : { method: m.method }),
+      precision: round(m.eval.precision, 4),
+      recall: round(m.eval.recall, 4),
+      f1: round(m.eval.f1, 4),
+      raceGap: round(m.eval.raceGap, 2),
+      sexGap: round(m.eval.sexGap, 2),
+      seconds: round(m.seconds, 1),
+      peakMiB: m.peakMiB,
+    };
   });
   process.stdout.write(`${JSON.stringify({ sizes: sizesOut })}\n`);
 }

@@ -185,7 +185,8 @@ function selfTest(k: HashKernel): boolean {
   const key0 = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
   const key1 = new Uint8Array(64).map((_, i) => (i * 91 + 3) & 0xff);
   const short = new Uint8Array(37).map((_, i) => (i * 53 + 1) & 0xff);
-  const msgs = [new Uint8Array([0x61]), new Uint8Array(55).fill(7), new Uint8Array(56).fill(8), new Uint8Array(64).fill(9), new Uint8Array(128).fill(3), new Uint8Array(300).map((_, i) => i & 0xff)];
+  // one block, the padding spilling into a second block, several blocks (test/encode/hash-kernel.test.ts tries many more)
+  const msgs = [new Uint8Array([0x61]), new Uint8Array(56).fill(8), new Uint8Array(200).map((_, i) => i & 0xff)];
   for (const [ka, kb] of [
     [key0, key1],
     [short, new Uint8Array(100).fill(5)],
@@ -204,7 +205,7 @@ function selfTest(k: HashKernel): boolean {
         k.blakeDigest(b.slot + j, m, got);
         if (!same(got, want)) return false;
       }
-      for (const L of [1024, 1000, 2 ** 40 + 3]) {
+      for (const L of [1024, 2 ** 40 + 3]) {
         const [h1, h2] = k.doubleIndices(h.slot, m, L);
         if (h1 !== beBytesMod(hmac(sha1, ka, m), L) || h2 !== beBytesMod(hmac(md5, kb, m), L)) return false;
       }

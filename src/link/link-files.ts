@@ -445,7 +445,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       const u = oa + c.a[x]!;
       const v = ob + c.b[x]!;
       if (w >= decisionW) {
-        if (process.env.P20LINK_DUMP && i === j) dumpLines.push(`${L.parties[i]!.ids[c.a[x]!]},${L.parties[j]!.ids[c.b[x]!]},${w.toFixed(2)},${Array.from(cand.levels.subarray(at * K, at * K + K)).join(' ')}`);
+        if (process.env.P20LINK_DUMP) dumpLines.push(`${L.parties[i]!.ids[c.a[x]!]},${L.parties[j]!.ids[c.b[x]!]},${w.toFixed(2)},${Array.from(cand.levels.subarray(at * K, at * K + K)).join(' ')}`);
         out.edges.push(u, v, edgeScore(w));
         if (w >= dupW) out.dupEdges.push(u, v, edgeScore(w));
         stat.aboveThreshold++;

@@ -6,7 +6,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 
 function markdownFiles(): string[] {
   const out = [join(ROOT, 'README.md')];
-  for (const dir of ['docs', 'protocols', 'protocols/schemas']) {
+  for (const dir of ['docs', 'protocols', 'protocols/schemas', 'protocols/compat']) {
     const d = join(ROOT, dir);
     if (!existsSync(d)) continue;
     for (const f of readdirSync(d)) if (f.endsWith('.md')) out.push(join(d, f));

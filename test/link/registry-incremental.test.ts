@@ -4,6 +4,8 @@ import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkFiles } from '../../src/link/link-files.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
+import { storedBandKeys } from '../../src/link/registry/band-keys.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { forgetRecords, exportRegistry, rekeyRegistry } from '../../src/link/registry/maintenance.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import type { Db } from '../../src/store/db.js';
@@ -61,6 +63,35 @@ function partitionOf(storePath: string): string {
   }
 }
 
+/**
+ * The index covers every entity: each band key of each stored record is
+ * indexed under some record of the same entity (keys are stored once per entity).
+ */
+function expectCoverage(storePath: string): void {
+  const db = openLinkerStore(storePath);
+  try {
+    const cfg = db.prepare('SELECT l, blocking FROM registry_config').get() as { l: number; blocking: string };
+    const blocking = parseBlockingSpec(cfg.blocking);
+    const rows = db
+      .prepare('SELECT r.rid, r.clk, r.blocks, m.entity_id AS entity FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id')
+      .all() as { rid: number; clk: Buffer; blocks: string | null; entity: string }[];
+    const entityOfRid = new Map(rows.map((r) => [r.rid, r.entity]));
+    const indexed = new Set((db.prepare('SELECT key, rid FROM registry_band_keys').all() as { key: number; rid: number }[]).map((r) => `${r.key}|${entityOfRid.get(r.rid)}`));
+    let checked = 0;
+    for (const r of rows) {
+      for (const k of storedBandKeys(blocking, cfg.l, new Uint8Array(r.clk), r.blocks === null ? null : JSON.parse(r.blocks))) {
+        expect(indexed.has(`${k}|${r.entity}`)).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+    // and no key row points to a record that is gone
+    expect(db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE rid NOT IN (SELECT rid FROM registry_records)').pluck().get()).toBe(0);
+  } finally {
+    db.close();
+  }
+}
+
 function personOf(recordId: string): number {
   return Number(recordId.slice(1));
 }
@@ -79,6 +110,7 @@ describe('incremental linking against the registry', () => {
         const all = [f.k12, f.college, f.wage];
         for (const k of order) await linkFiles({ inputs: [{ file: all[k]! }], outDir: fresh('out'), store });
         expect(partitionOf(store)).toBe(want);
+        expectCoverage(store);
       }),
       { numRuns: 3 },
     );
@@ -115,6 +147,7 @@ describe('incremental linking against the registry', () => {
     expect(r2.registry.merged).toBe(0);
     const c2 = count();
     expect(c2.records).toBe((c0.records as number) + 5);
+    expectCoverage(store);
     const storage = new SqliteRegistryStorage(openLinkerStore(store), { ownsDb: true });
     try {
       for (let p = 0; p < 35; p++) {
@@ -175,6 +208,7 @@ describe('incremental linking against the registry', () => {
     // w2 joins one of them, and the other pair (both hold a college record) is a merge candidate
     expect(s3.mergeCandidates().length).toBe(1);
     s3.close();
+    expectCoverage(store);
   });
 });
 
@@ -217,6 +251,7 @@ describe('forget, export, rekey', () => {
     } finally {
       db.close();
     }
+    expectCoverage(store);
     // the store file itself no longer holds the forgotten CLK's bytes (secure delete, WAL truncated)
     const bytes = readFileSync(store);
     expect(bytes.includes(Buffer.from(clk))).toBe(false);
@@ -269,6 +304,7 @@ describe('forget, export, rekey', () => {
     } finally {
       s.close();
     }
+    expectCoverage(store);
     const unknown = await writeEncoded(join(dir, 'rekey-unknown.enc'), { party: 'k12', kcv: 'd'.repeat(32), rows: rows(1, range(0, 31), 'k') });
     expect((await p20Rejection(withDb(store, (db) => rekeyRegistry(db, { inputs: [{ file: unknown }] })))).code).toBe('REGISTRY_REKEY_UNKNOWN');
   });

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, jaroWinkler, quality, readClusters, readTruthCompact, recordOf, type Truth } from '../../bench/eval-quality.js';
+import { dobLevel, evaluate, jaroWinkler, quality, readClusters, readTruthCompact, recordOf, type Truth } from '../../bench/eval-quality.js';
 import { parseCsvText } from '../../src/io/csv.js';
 import { PARTIES } from '../../src/synth/agencies.js';
 import { generateExtracts } from '../../src/synth/generate.js';
@@ -91,6 +91,15 @@ describe('eval:quality pairwise measures', () => {
 
   it('quality of no pairs is precision 1, recall 1', () => {
     expect(quality({ truePairs: 0, linkedPairs: 0, tp: 0 })).toMatchObject({ precision: 1, recall: 1, f1: 1 });
+  });
+
+  it('birth-date levels of the plaintext reference: exact, day/month swapped, one part off, year only, other', () => {
+    expect(dobLevel(20030415, 20030415)).toBe(0);
+    expect(dobLevel(20030405, 20030504)).toBe(1);
+    expect(dobLevel(20030415, 20040415)).toBe(2);
+    expect(dobLevel(20030415, 20030416)).toBe(2);
+    expect(dobLevel(20030415, 20031116)).toBe(3);
+    expect(dobLevel(20030415, 20041116)).toBe(4);
   });
 
   it('Jaro–Winkler known values', () => {

@@ -74,10 +74,38 @@ export interface ComparisonPlan {
   parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number; onlyWithout?: number }[];
   /** Evidence indices of first_dob and last_dob when both exist (swap-aware comparison), and their comparison indices. */
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
+  /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one. */
+  joint?: boolean;
 }
 
 /** The comparison plan of a party's layout (all inputs of a run share it: checkCompatible). */
-export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean } = {}): ComparisonPlan {
+/**
+ * Levels of the joint comparison of first_dob and last_dob (f, l = their
+ * evidence levels, 0 = most agreement; "≤1" = one of the two top bands,
+ * "≤3" = at least halfway from the baseline): the pair of levels, not each
+ * alone, tells "the birth date differs" (both low) from "one name changed"
+ * (one high, one low: marriage, nickname, or a twin) and from "a typo"
+ * (both partial). One comparison, so the model does not count the birth
+ * date twice.
+ */
+export const JOINT_LABELS = ['both>=top', 'both<=2nd', 'one<=2nd,other<=4th', 'both<=4th', 'one<=2nd,other low', 'one<=4th,other low', 'both low'] as const;
+
+function jointLevel(f: number, l: number): number {
+  if (f === NULL_LEVEL) f = l;
+  if (l === NULL_LEVEL) l = f;
+  if (f === NULL_LEVEL) return NULL_LEVEL;
+  const hi = Math.min(f, l);
+  const lo = Math.max(f, l);
+  if (lo === 0) return 0;
+  if (lo <= 1) return 1;
+  if (hi <= 1 && lo <= 3) return 2;
+  if (lo <= 3) return 3;
+  if (hi <= 1) return 4;
+  if (hi <= 3) return 5;
+  return 6;
+}
+
+export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean } = {}): ComparisonPlan {
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
   const features = p.header.presence ?? [];
@@ -105,6 +133,12 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   const ld = ev.findIndex((e) => e.name === 'last_dob');
   if (fd >= 0 && ld >= 0 && ev[fd]!.l === ev[ld]!.l) {
     plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
+    if (opts.joint !== false) {
+      plan.joint = true;
+      const kf = plan.swap.kFd;
+      const kl = plan.swap.kLd;
+      plan.defs = defs.flatMap((d, k) => (k === kl ? [] : k === kf ? [{ name: 'name_dob', levels: [...JOINT_LABELS] }] : [d]));
+    }
   }
   return plan;
 }
@@ -131,7 +165,9 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
     const base = n > 0 ? d[n >> 1]! : 0;
     return { ...part, baseline: base, bands: part.rel.map((r) => absoluteDice(base, r)) };
   });
-  const defs = plan.defs.map((d, k) => ({ name: d.name, levels: bandLabels(parts[k]!.bands.map((x) => Math.round(x * 1000) / 1000)) }));
+  // output comparison t is internal part t, except after a joint comparison (which replaces first_dob and drops last_dob)
+  const internal = plan.parts.map((_, k) => k).filter((k) => !(plan.joint && plan.swap && k === plan.swap.kLd));
+  const defs = plan.defs.map((d, t) => (d.name === 'name_dob' ? d : { name: d.name, levels: bandLabels(parts[internal[t]!]!.bands.map((x) => Math.round(x * 1000) / 1000)) }));
   return { ...plan, defs, parts };
 }
 
@@ -198,9 +234,11 @@ function partyWords(p: PartyData): PartyWords {
  * one party. `out` (count * defs.length) may be given to fill in place.
  */
 export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyData, a: ArrayLike<number>, b: ArrayLike<number>, out?: Uint8Array): ComparisonVectors {
-  const K = plan.defs.length;
+  const KO = plan.defs.length;
+  const K = plan.parts.length;
   const n = a.length;
-  const levels = out ?? new Uint8Array(n * K);
+  const result = out ?? new Uint8Array(n * KO);
+  const levels = new Uint8Array(K);
   const wa = partyWords(A);
   const wb = partyWords(B);
   const sw = plan.swap;
@@ -208,7 +246,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
     const i = a[x]!;
     const j = b[x]!;
     const have = wa.presence && wb.presence ? wa.presence[i]! & wb.presence[j]! : 0xff;
-    const o = x * K;
+    const o = 0;
     for (let k = 0; k < K; k++) {
       const part = plan.parts[k]!;
       if (sw && (k === sw.kFd || k === sw.kLd)) continue;
@@ -244,8 +282,16 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       levels[o + sw.kFd] = presentFor(wa.presence, wb.presence, i, j, pf.needs, needF) ? diceLevel(f, pf.bands) : NULL_LEVEL;
       levels[o + sw.kLd] = presentFor(wa.presence, wb.presence, i, j, pl.needs, needL) ? diceLevel(l, pl.bands) : NULL_LEVEL;
     }
+    const r = x * KO;
+    if (plan.joint && sw) {
+      let t = 0;
+      for (let k = 0; k < K; k++) {
+        if (k === sw.kLd) continue;
+        result[r + t++] = k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!) : levels[k]!;
+      }
+    } else result.set(levels, r);
   }
-  return { defs: plan.defs, count: n, levels };
+  return { defs: plan.defs, count: n, levels: result };
 }
 
 function presentFor(pa: Uint8Array | undefined, pb: Uint8Array | undefined, i: number, j: number, needA: number, needB: number): boolean {

@@ -176,14 +176,15 @@ export class BandSorted {
     for (const arr of this.bands.values()) arr.sort();
   }
 
-  /** Every (global key, entry), band by band, keys ascending. */
-  *entries(): Generator<[number, number]> {
+  /** Calls fn(global key, entry) for every entry, band by band, keys ascending. */
+  forEach(fn: (key: number, entry: number) => void): void {
     for (const b of [...this.bands.keys()].sort((x, y) => x - y)) {
       const arr = this.bands.get(b)!;
+      const base = b * TWO32;
       for (let i = 0; i < arr.length; i++) {
         const v = arr[i]!;
         const e = v % MAX_SORTED_ENTRIES;
-        yield [b * TWO32 + (v - e) / MAX_SORTED_ENTRIES, e];
+        fn(base + (v - e) / MAX_SORTED_ENTRIES, e);
       }
     }
   }
@@ -194,10 +195,15 @@ export class BandSorted {
     for (const arr of this.bands.values()) n += arr.length;
     const out = new Float64Array(n);
     let at = 0;
-    let prev = NaN;
-    for (const [k] of this.entries()) {
-      if (k !== prev) out[at++] = k;
-      prev = k;
+    for (const b of [...this.bands.keys()].sort((x, y) => x - y)) {
+      const arr = this.bands.get(b)!;
+      const base = b * TWO32;
+      let prev = -1;
+      for (let i = 0; i < arr.length; i++) {
+        const low = Math.floor(arr[i]! / MAX_SORTED_ENTRIES);
+        if (low !== prev) out[at++] = base + low;
+        prev = low;
+      }
     }
     return out.subarray(0, at);
   }

@@ -58,6 +58,7 @@ function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkF
     workers: opts.workers ?? null,
     store: opts.store ?? null,
     truth: opts.truth ?? null,
+    model: 'dice',
   };
 }
 
@@ -223,7 +224,10 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
         splitEvents: plan.assignment.events.filter((e) => e.event === 'split').length,
       },
       outputs: { dir: opts.outDir, files: files.parties.map((x) => x.output), review: files.review, report: REPORT_FILE },
-      warnings: plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : [],
+      warnings: [
+        ...(plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : []),
+        ...(cfg?.scoring.kind === 'model' ? [`the registry was built by a run with the match model; this increment scored CLK Dice at threshold ${s.threshold} (increments do not apply the match model yet)`] : []),
+      ],
       timings,
     };
     const rf = new StagedFile(opts.outDir, REPORT_FILE);
@@ -271,13 +275,40 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
  * so later runs can be incremental. A full run with all-pairs blocking keeps
  * none (it cannot be indexed).
  */
-export function storeFullRunEncodings(db: Db, parties: readonly PartyData[], parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number }): void {
+export function storeFullRunEncodings(
+  db: Db,
+  parties: readonly PartyData[],
+  parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number; model?: 'fs' | 'dice'; matchProbability?: number },
+): void {
   const blocking = parseBlockingSpec(parameters.blocking);
   if (isAllPairs(blocking) || parties.length === 0) return;
   const storage = new SqliteRegistryStorage(db);
   const s: IncrementSettings = { blocking, threshold: parameters.threshold, reviewThreshold: parameters.reviewThreshold ?? undefined, maxPerParty: parameters.maxPerParty };
-  const cfg = storage.config() ?? registryConfigFor(parties[0]!.header, s);
+  const fresh = registryConfigFor(parties[0]!.header, s);
+  if (parameters.model === 'fs') {
+    // the match model's fitted parameters are not applied by increments yet: they score Dice at the threshold and say so (docs/registry.md)
+    fresh.scoring = { kind: 'model', threshold: s.threshold, reviewThreshold: null, maxPerParty: s.maxPerParty, model: { matchProbability: parameters.matchProbability ?? null } };
+  }
+  const cfg = storage.config() ?? fresh;
   checkAgainstRegistry(storage.config(), parties.map((p) => ({ file: p.file, header: p.header })), blocking);
   const seq = storage.lastRunSeq();
-  storage.storeEncodings(seq, cfg, parties.flatMap((p) => encodingUpdates(p, blocking)));
+  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+  // each band key once per entity (the index is kept per entity: src/link/registry/storage.ts)
+  const seen = new Map<string, Set<number>>();
+  for (const e of encodings) {
+    const ent = storage.entityOf(e.party, e.recordId) ?? '';
+    let keys = seen.get(ent);
+    if (!keys) {
+      keys = new Set();
+      seen.set(ent, keys);
+    }
+    const keep: number[] = [];
+    for (const k of e.bandKeys) {
+      if (keys.has(k)) continue;
+      keys.add(k);
+      keep.push(k);
+    }
+    e.bandKeys = keep;
+  }
+  storage.storeEncodings(seq, cfg, encodings);
 }

@@ -210,7 +210,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   checkAgainstRegistry(stored, parties.map((p) => ({ file: p.file, header: p.header })), s.blocking);
   const first = parties[0]!;
   for (const p of parties.slice(1)) checkAgainstRegistry(registryConfigFor(first.header, s), [{ file: p.file, header: p.header }]);
-  const config = stored ? { ...stored, scoring: registryConfigFor(stored, s).scoring } : registryConfigFor(first.header, s);
+  const config = stored ? (stored.scoring.kind === 'model' ? stored : { ...stored, scoring: registryConfigFor(stored, s).scoring }) : registryConfigFor(first.header, s);
   const blocking = parseBlockingSpec(config.blocking);
   const l = config.l;
   const stride = strideFor(l);

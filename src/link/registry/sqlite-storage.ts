@@ -112,7 +112,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   entityOf(party: string, recordId: string): string | undefined {
-    const e = this.db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck().get(party, recordId) as string | undefined;
+    const e = this.st('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck().get(party, recordId) as string | undefined;
     return e === undefined ? undefined : this.resolve(e);
   }
 
@@ -214,13 +214,13 @@ export class SqliteRegistryStorage implements RegistryStorage {
     const buf: number[] = [];
     for (let from = 0; from < pairs.length; from += MAX_SORTED_ENTRIES) {
       const part = pairs.slice(from, from + MAX_SORTED_ENTRIES);
-      for (const [key, e] of new BandSorted(part.map((p) => p.keys)).entries()) {
+      new BandSorted(part.map((p) => p.keys)).forEach((key, e) => {
         buf.push(key, part[e]!.rid);
         if (buf.length === 2 * ROWS) {
           many.run(buf);
           buf.length = 0;
         }
-      }
+      });
     }
     for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
   }
