@@ -87,12 +87,30 @@ export function eldDiffuse(bytes: Uint8Array, l: number, taps: Uint32Array, t: n
   checkLength(bytes, l, 'eld');
   const m = taps.length / t;
   const out = new Uint8Array(Math.ceil(m / 8));
-  for (let j = 0; j < m; j++) {
+  const { index, shift } = tapLayout(taps);
+  for (let j = 0, p = 0; j < m; j++) {
     let x = 0;
-    for (let k = 0; k < t; k++) x ^= getBit(bytes, taps[j * t + k]!);
-    if (x) setBit(out, j);
+    for (let k = 0; k < t; k++, p++) x ^= bytes[index[p]!]! >> shift[p]!;
+    if (x & 1) out[j >> 3]! |= 0x80 >> (j & 7);
   }
   return out;
+}
+
+/** Byte index and right shift of every tap (bit i is byte i >> 3, most significant first), computed once per tap table. */
+const tapLayouts = new WeakMap<Uint32Array, { index: Uint32Array; shift: Uint8Array }>();
+function tapLayout(taps: Uint32Array): { index: Uint32Array; shift: Uint8Array } {
+  let layout = tapLayouts.get(taps);
+  if (!layout) {
+    const index = new Uint32Array(taps.length);
+    const shift = new Uint8Array(taps.length);
+    for (let p = 0; p < taps.length; p++) {
+      index[p] = taps[p]! >> 3;
+      shift[p] = 7 - (taps[p]! & 7);
+    }
+    layout = { index, shift };
+    tapLayouts.set(taps, layout);
+  }
+  return layout;
 }
 
 /**

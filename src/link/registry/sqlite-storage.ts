@@ -1,7 +1,8 @@
 import { P20Error } from '../../errors.js';
 import { appendAudit } from '../../store/audit-log.js';
-import type { Statement } from 'better-sqlite3';
 import { writeTransaction, type Db } from '../../store/db.js';
+
+type Statement = ReturnType<Db['prepare']>;
 import { parseBlockingSpec } from '../blocking/config.js';
 import { LINKAGE_ID } from './ids.js';
 import { BandSorted, MAX_SORTED_ENTRIES, storedBandKeys } from './band-keys.js';
