@@ -40,7 +40,9 @@ interface Mapping {
 export interface SchemaRow {
   schema: string;
   hardened: boolean;
-  linkage: { precision: number; recall: number; f1: number; blocking: string; threshold: number };
+  linkage: { precision: number; recall: number; f1: number; blocking: string; threshold: number; model?: string };
+  /** With evidence filters: the CLK's Dice alone at the schema's threshold (the linker's default there is the match model). */
+  linkageDice?: { precision: number; recall: number; f1: number };
   assess: AssessReport;
 }
 
@@ -113,7 +115,12 @@ export async function runPrivacyEval(o: PrivacyEvalOptions): Promise<SchemaRow[]
         truth: join(vdir, 'truth.csv'),
       });
       const q = report.truth!;
-      rows.push({ schema, hardened: ext.hardening !== undefined, linkage: { precision: q.precision, recall: q.recall, f1: q.f1, blocking, threshold }, assess });
+      const row: SchemaRow = { schema, hardened: ext.hardening !== undefined, linkage: { precision: q.precision, recall: q.recall, f1: q.f1, blocking, threshold, model: report.parameters.model ?? 'dice' }, assess };
+      if (ext.evidence) {
+        const d = await linkFiles({ inputs: [{ file: encK }, { file: encW }], outDir: join(work, `out-dice-${basename(schema)}`), threshold, blocking: parseBlockingSpec(blocking), truth: join(vdir, 'truth.csv'), model: 'dice' });
+        row.linkageDice = { precision: d.truth!.precision, recall: d.truth!.recall, f1: d.truth!.f1 };
+      }
+      rows.push(row);
       log(`  ${basename(schema)} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
     return rows;
@@ -128,7 +135,8 @@ export function formatRows(rows: SchemaRow[]): string {
   const out: string[] = [];
   for (const r of rows) {
     const l = r.linkage;
-    out.push(`${basename(r.schema)}${r.hardened ? '' : ' (unhardened)'}: linkage P ${l.precision.toFixed(4)} R ${l.recall.toFixed(4)} F1 ${l.f1.toFixed(4)} (threshold ${l.threshold}, blocking ${l.blocking})`);
+    out.push(`${basename(r.schema)}${r.hardened ? '' : ' (unhardened)'}: linkage P ${l.precision.toFixed(4)} R ${l.recall.toFixed(4)} F1 ${l.f1.toFixed(4)} (model ${l.model ?? 'dice'}, threshold ${l.threshold}, blocking ${l.blocking})`);
+    if (r.linkageDice) out.push(`  CLK Dice alone at the same threshold: P ${r.linkageDice.precision.toFixed(4)} R ${r.linkageDice.recall.toFixed(4)} F1 ${r.linkageDice.f1.toFixed(4)}`);
     const b = r.assess.baseline!;
     out.push(`  frequency-guess baseline: first ${pct(b.first)}, last ${pct(b.last)}, first+last ${pct(b.both)}, year ${pct(b.year)}`);
     for (const a of r.assess.attacks) {

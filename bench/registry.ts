@@ -21,7 +21,9 @@
  * precision/recall/F1 of the registry against the truth, and the same for a
  * full re-link of all years' files at once (scorePairs over every party
  * pair + the same clustering), on the same data.
- * Last line: {"incrementSeconds", "peakMiB", "idStability", "f1DiffVsFull"}.
+ * Last line: {"incrementSeconds" (worst increment, wall clock), "peakMiB" (peak RSS
+ * while the increments ran), "idStability", "f1DiffVsFull" (incremental F1 minus
+ * the full re-link's; null when the full re-link is skipped)}.
  *
  * --large: about 200,000 records a year, ~2M registered by the last year
  * (the target: an increment in under 2 minutes and 3 GiB on 2 cores). The
@@ -348,6 +350,8 @@ const inc = pairQuality(labels, persons);
 console.log(`incremental: precision ${inc.precision.toFixed(4)}, recall ${inc.recall.toFixed(4)}, F1 ${inc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people seen in 2+ years`);
 storage.close();
 
+/** Peak RSS of the increments (the full re-link below needs more: it is reported on its own line). */
+const peakIncrements = peakRss;
 let f1Diff: number | null = null;
 if (doFull) {
   // full re-link of all years at once: every party pair scored, the same clustering
@@ -371,7 +375,7 @@ if (doFull) {
   const ci = indexClusters(c.label);
   const full = pairQuality(ci.of, persons);
   f1Diff = Math.round((inc.f1 - full.f1) * 1e4) / 1e4;
-  console.log(`full re-link (${allParties.length} files, ${nodes.toLocaleString('en-US')} records, ${((performance.now() - t0) / 1000).toFixed(1)} s): precision ${full.precision.toFixed(4)}, recall ${full.recall.toFixed(4)}, F1 ${full.f1.toFixed(4)}`);
+  console.log(`full re-link (${allParties.length} files, ${nodes.toLocaleString('en-US')} records, ${((performance.now() - t0) / 1000).toFixed(1)} s, peak ${mib(peakRss)} MiB): precision ${full.precision.toFixed(4)}, recall ${full.recall.toFixed(4)}, F1 ${full.f1.toFixed(4)}`);
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ incrementSeconds: Math.round(worst * 100) / 100, peakMiB: mib(peakRss), idStability: Math.round(idStability * 1e4) / 1e4, f1DiffVsFull: f1Diff }));
+console.log(JSON.stringify({ incrementSeconds: Math.round(worst * 100) / 100, peakMiB: mib(peakIncrements), idStability: Math.round(idStability * 1e4) / 1e4, f1DiffVsFull: f1Diff }));

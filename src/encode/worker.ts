@@ -72,11 +72,32 @@ export async function encodeRange(
   task: RangeTask,
 ): Promise<RangeResult> {
   const features = wd.setup.schema.features.length;
-  const rows: string[][] = [];
+  // Encoded batch by batch as the parser yields them (rows die young), then joined.
+  const bytes: Uint8Array[] = [];
+  const ok: Uint8Array[] = [];
+  const ids: string[] = [];
+  const failures: RangeResult['failures'] = [];
+  const badFields: string[][] = [];
+  const missing = new Array<number>(features).fill(0);
   const lines: number[] = [];
+  let ones = 0;
+  let rows = 0;
   let nextLine = 1;
   let error: RangeParseError | undefined;
   let header = task.header;
+  const encode = (batch: readonly string[][]) => {
+    const res = encodeBatch(enc, batch, ser, features);
+    bytes.push(res.bytes);
+    ok.push(res.ok);
+    for (const id of res.ids) ids.push(id);
+    for (const f of res.failures) {
+      failures.push({ ...f, index: f.index + rows });
+      badFields.push(batch[f.index]!);
+    }
+    for (let j = 0; j < features; j++) missing[j]! += res.missing[j]!;
+    ones += res.ones;
+    rows += batch.length;
+  };
   try {
     const batches = openCsvRange(wd.input, task.start, task.end, {
       file: wd.file,
@@ -90,22 +111,47 @@ export async function encodeRange(
       },
     });
     for await (const batch of batches) {
+      const fields: string[][] = [];
       for (const r of batch) {
         if (header) {
           header = false;
           continue;
         }
-        rows.push(r.fields);
+        fields.push(r.fields);
         lines.push(r.line);
       }
+      encode(fields);
     }
   } catch (e) {
     if (!(e instanceof P20Error)) throw e;
     error = { code: e.code, detail: e.detail, location: { ...e.location }, ...(e.hint !== undefined ? { hint: e.hint } : {}) };
   }
-  const res = encodeBatch(enc, rows, ser, features);
-  const badFields = res.failures.map((f) => rows[f.index]!);
-  return { ...res, rows: rows.length, lines: Uint32Array.from(lines), badFields, nextLine, ...(error ? { error } : {}) };
+  return {
+    bytes: join(bytes),
+    ok: join(ok),
+    ids,
+    failures,
+    ones,
+    missing,
+    rows,
+    lines: Uint32Array.from(lines),
+    badFields,
+    nextLine,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The arrays one after the other, in a fresh buffer (transferable). */
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 if (parentPort && (workerData as { kind?: string } | null)?.kind === 'p20link-encode') {

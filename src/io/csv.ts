@@ -13,6 +13,10 @@ import { P20Error, fsError } from '../errors.js';
  *   longer than `maxFieldLength` is refused (a runaway quote would otherwise
  *   swallow the rest of the file).
  * - Every record carries the 1-based physical line it starts on.
+ * - Parallel parsing: csvSplitPoints cuts a file into byte ranges at record
+ *   boundaries and openCsvRange parses one range with line numbers relative
+ *   to it (the encoder's workers; the ranges together give exactly the
+ *   records and lines of one whole-file parse).
  */
 export interface CsvRecord {
   fields: string[];
@@ -461,7 +465,8 @@ export function openCsvRange(path: string, start: number, end: number, opts: Omi
  * Quote and line-feed bytes never occur inside UTF-8 multi-byte sequences.
  * A malformed file (a quote inside an unquoted field) can misplace later
  * split points only after the record the parser refuses anyway; a range
- * without any even split point grows to the end of the file. Reads the file
+ * without any even split point grows to the end of the file (so does a file
+ * whose lines end in a bare carriage return: one range). Reads the file
  * with native byte searches in 1 MiB windows; holds one window in memory.
  */
 export function* csvSplitPoints(path: string, target: number): Generator<[number, number]> {

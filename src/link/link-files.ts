@@ -26,7 +26,7 @@ import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './regi
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
-import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, selectionLevels, type ComparisonPlan } from './model/compare.js';
+import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
 import { levelWeights, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
@@ -342,7 +342,7 @@ const RANDOM_PAIRS_SEED = 1515;
  * comparison's top level): duplicates inside one file are near copies, and
  * a one-to-one first pass keeps weaker links from chaining records together.
  */
-export const DUPLICATE_SHARE = 0.6;
+export const DUPLICATE_SHARE = 0.7;
 
 function edgeScore(weight: number): number {
   return Math.min(2 * WEIGHT_OFFSET, Math.max(0, weight + WEIGHT_OFFSET));
@@ -353,7 +353,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const P = L.parties.length;
   // levels and candidate floors relative to what unrelated records share (the first two parties' random pairs)
   const rp0 = randomPairs(L.parties[0]!.count, L.parties[1]!.count, false, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED - 1);
-  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!, { clk: process.env.P20LINK_NO_CLK !== '1', namesOnlyWithoutDob: process.env.P20LINK_NAMES_NODOB === '1' }), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
+  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
   const K = plan.defs.length;
   const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
   const floors = [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...(L.parties[0]!.evidence ?? []).map((_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];
@@ -362,7 +362,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const out: Scored = { edges: new EdgeList(), reviewEdges: new EdgeList(), hist: emptyHistogram(), pairStats: [], pairIndex: new Map(), blockingTrue: 0, blockingKept: 0 };
   const jobs: [number, number][] = [];
   for (let i = 0; i < P; i++) {
-    if (s.capOf[i]! > 1 && process.env.P20LINK_NO_WITHIN !== '1') jobs.push([i, i]);
+    if (s.capOf[i]! > 1) jobs.push([i, i]);
     for (let j = i + 1; j < P; j++) jobs.push([i, j]);
   }
   const cands: { a: Uint32Array; b: Uint32Array }[] = [];
@@ -421,19 +421,18 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   vecs.length = 0;
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
-  const selection = selectionLevels(plan, (source) => (source === 'clk' ? CLK_CANDIDATE_FLOOR : EVIDENCE_CANDIDATE_FLOOR));
-  const model = fitModel(cand, random, { u: process.env.P20LINK_MODEL_U === 'em' ? 'em' : 'random', ...(process.env.P20LINK_NOSEL === '1' ? {} : { selection }) });
+  // u re-estimated among the candidates, starting from the random pairs' u (docs/match-model.md, "Why u is re-estimated")
+  const model = fitModel(cand, random, { u: 'em' });
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const lw = levelWeights(model);
   const fullW = weightOfProbability(model.lambda) + lw.reduce((t, row) => t + row[0]!, 0);
-  const dupW = Math.max(decisionW, Number(process.env.P20LINK_DUPSHARE ?? DUPLICATE_SHARE) * fullW);
+  const dupW = Math.max(decisionW, DUPLICATE_SHARE * fullW);
   out.dupEdges = new EdgeList();
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
   at = 0;
-  const dumpLines: string[] = [];
   for (const [k, [i, j]] of jobs.entries()) {
     const c = cands[k]!;
     const stat = out.pairStats[k]!;
@@ -445,7 +444,6 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       const u = oa + c.a[x]!;
       const v = ob + c.b[x]!;
       if (w >= decisionW) {
-        if (process.env.P20LINK_DUMP) dumpLines.push(`${L.parties[i]!.ids[c.a[x]!]},${L.parties[j]!.ids[c.b[x]!]},${w.toFixed(2)},${Array.from(cand.levels.subarray(at * K, at * K + K)).join(' ')}`);
         out.edges.push(u, v, edgeScore(w));
         if (w >= dupW) out.dupEdges.push(u, v, edgeScore(w));
         stat.aboveThreshold++;
@@ -455,7 +453,6 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       }
     }
   }
-  if (process.env.P20LINK_DUMP) (await import('node:fs')).writeFileSync(process.env.P20LINK_DUMP, dumpLines.join('\n'));
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
   out.model = summary;

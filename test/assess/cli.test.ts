@@ -69,8 +69,13 @@ describe('p20link assess (CLI)', () => {
       '--ref-map', 'first_name=given_name', '--ref-map', 'last_name=family_name', '--ref-map', 'birth_date=date_of_birth',
       '--truth', K12, '--truth-id', 'student_id', '--truth-map', 'sex=gender', '--json',
     ]);
-    const report = JSON.parse(r.out) as { withinBound: boolean; attacks: { attack: string }[] };
-    expect(report.attacks.map((a) => a.attack)).toEqual(['frequency-encoding', 'pattern-mining', 'graph-matching']);
+    const report = JSON.parse(r.out) as { withinBound: boolean; columns: string[]; attacks: { attack: string; detail?: string }[] };
+    // the CLK and every evidence filter column, each under every attack but the blocking one (no keyed blocking values)
+    expect(report.columns).toEqual(['clk', 'ev:names', 'ev:first_dob', 'ev:last_dob']);
+    for (const col of report.columns) {
+      const rows = report.attacks.filter((a) => (col === 'clk' ? !(a.detail ?? '').startsWith('ev:') : (a.detail ?? '').startsWith(col)));
+      expect(rows.map((a) => a.attack)).toEqual(['frequency-encoding', 'cluster-frequency', 'pattern-mining', 'graph-matching']);
+    }
     expect(report.withinBound).toBe(true);
     expect(r.code).toBe(0);
   }, 120_000);

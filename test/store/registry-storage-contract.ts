@@ -200,6 +200,48 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
+    it('keeps the index covering an entity when the record carrying a shared key leaves', () => {
+      const s = open();
+      try {
+        const e = s.newId();
+        const first = enc('k12', 'a', 5);
+        const second = enc('college', 'b', 5); // the same CLK and block values: every key shared
+        s.writeRun(0, {
+          run: run(),
+          assignment: assignment([e]),
+          members: [
+            { party: 'k12', recordId: 'a', entity: e },
+            { party: 'college', recordId: 'b', entity: e },
+          ],
+          // the index is kept per entity: the second record's keys are already carried by the first
+          encodings: [first, { ...second, bandKeys: [] }],
+          config: CONFIG,
+          audit: { type: 'link-run', detail: {} },
+        });
+        const b = s.encodingOf('college', 'b')!.rid;
+        expect(hitsOf(s, first.bandKeys).has(b)).toBe(false);
+        s.forget('k12', ['a'], { fileSha256: `sha256:${'1'.repeat(64)}` });
+        expect(hitsOf(s, first.bandKeys)).toEqual(new Set([b]));
+        // an update that changes the carrying record hands its keys over too
+        const c = s.newId();
+        s.writeRun(1, {
+          run: run(),
+          assignment: assignment([c]),
+          members: [{ party: 'wage', recordId: 'w', entity: e }],
+          encodings: [{ ...enc('wage', 'w', 5), bandKeys: [] }],
+          audit: { type: 'link-run', detail: {} },
+        });
+        s.writeRun(2, { run: run(), assignment: assignment([]), members: [{ party: 'college', recordId: 'b', entity: e }], encodings: [enc('college', 'b', 6, '1970')], audit: { type: 'link-run', detail: {} } });
+        const w = s.encodingOf('wage', 'w')!.rid;
+        for (const k of first.bandKeys) {
+          const hits = hitsOf(s, [k]);
+          expect(hits.has(w) || hits.has(s.encodingOf('college', 'b')!.rid)).toBe(true);
+        }
+      } finally {
+        s.close();
+      }
+    });
+
     it('rekey replaces every encoding all-or-nothing and refuses unknown records', () => {
       const { s, e1 } = seeded();
       try {

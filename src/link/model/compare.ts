@@ -45,7 +45,7 @@ export const EVIDENCE_BANDS: readonly number[] = [0.94, 0.8, 0.65, 0.5, 0.3];
  * (FitOptions.selection). -1 when the floor is above every band.
  */
 export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number | 'clk') => number | undefined): number[] {
-  return plan.parts.map((p) => {
+  const deepOf = plan.parts.map((p) => {
     const f = floorOf(p.source);
     if (f === undefined) return -1;
     let deep = -1;
@@ -54,6 +54,11 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
     });
     return deep;
   });
+  const sw = plan.swap;
+  if (!plan.joint || !sw) return deepOf;
+  // joint name_dob: selected when either filter reached its floor (at most the 4th band): levels up to "one<=4th,other low"
+  const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 5 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 4 : -1;
+  return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : [d]));
 }
 
 /** Presence features each known comparison rests on. */

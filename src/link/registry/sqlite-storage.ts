@@ -2,7 +2,8 @@ import { P20Error } from '../../errors.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { writeTransaction, type Db } from '../../store/db.js';
 
-type Statement = ReturnType<Db['prepare']>;
+const prepare = (db: Db, sql: string) => db.prepare(sql);
+type Statement = ReturnType<typeof prepare>;
 import { parseBlockingSpec } from '../blocking/config.js';
 import { LINKAGE_ID } from './ids.js';
 import { BandSorted, MAX_SORTED_ENTRIES, storedBandKeys } from './band-keys.js';
@@ -86,7 +87,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private st(sql: string): Statement {
     let q = this.statements.get(sql);
     if (!q) {
-      q = this.db.prepare(sql);
+      q = prepare(this.db, sql);
       this.statements.set(sql, q);
     }
     return q;

@@ -1,0 +1,122 @@
+/**
+ * The match model in the linker, end to end on the bundled example data
+ * (examples/data: K-12, college, wages with realistic trouble), encoded with
+ * the default schema (which carries evidence filters): the model is the
+ * default, its summary is in the run report (schema-valid), a deduplicated
+ * party stays 1:1, model 'dice' is the old Dice path, and the CLI flags work.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFile } from '../../../src/encode/index.js';
+import { runReportProblem } from '../../../src/format/run-report.js';
+import { linkFiles } from '../../../src/link/link-files.js';
+import { runCli } from '../../helpers/cli.js';
+
+const root = join(import.meta.dirname, '../../..');
+const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
+const secret = new TextEncoder().encode('p20link match model test secret (synthetic data only)');
+const dir = mkdtempSync(join(tmpdir(), 'p20-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const PARTIES = ['k12', 'college', 'wages'] as const;
+const enc = (p: string) => join(dir, `${p}.enc`);
+const TRUTH = join(root, 'examples/data/truth.csv');
+
+beforeAll(async () => {
+  for (const p of PARTIES) {
+    const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
+  }
+}, 120_000);
+
+/** linkage id -> records per party, from the links files of a run. */
+function entities(out: string): Map<string, Record<string, number>> {
+  const m = new Map<string, Record<string, number>>();
+  for (const p of PARTIES) {
+    const lines = readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1);
+    for (const l of lines) {
+      const id = l.split(',')[1]!;
+      const e = m.get(id) ?? {};
+      e[p] = (e[p] ?? 0) + 1;
+      m.set(id, e);
+    }
+  }
+  return m;
+}
+
+describe('linkFiles with the match model (default when the inputs carry evidence)', () => {
+  it('fits the model, links on match probability, reports the model; quality on the example data', async () => {
+    const out = join(dir, 'fs');
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, truth: TRUTH, workers: 1 });
+    expect(r.parameters.model).toBe('fs');
+    expect(r.parameters.matchProbability).toBe(0.5);
+    const m = r.model!;
+    expect(m).toBeDefined();
+    expect(m.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'name_dob']);
+    for (const c of m.comparisons) {
+      // weights monotone in agreement
+      for (let l = 1; l < c.levels.length; l++) expect(c.levels[l]!.weight).toBeLessThanOrEqual(c.levels[l - 1]!.weight + 1e-9);
+    }
+    expect(m.bands.reduce((t, b) => t + b.pairs, 0)).toBe(r.counts.candidates);
+    expect(m.histogram.reduce((t, b) => t + b.pairs, 0)).toBe(r.counts.candidates);
+    expect(m.priors!.length).toBe(6); // three cross pairs and three within-file
+    // the report on disk validates against protocols/link-report.schema.json
+    const doc = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as unknown;
+    expect(runReportProblem(doc)).toBeUndefined();
+    // links files carry match probabilities in [0, 1]
+    for (const p of PARTIES) {
+      for (const l of readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1)) {
+        const s = l.split(',')[2]!;
+        if (s !== '') expect(Number(s)).toBeGreaterThanOrEqual(0.5 - 1e-6);
+      }
+    }
+    // the bundled data is small and full of trouble; the model must do clearly better than chance and than nothing
+    expect(r.truth!.precision).toBeGreaterThan(0.9);
+    expect(r.truth!.recall).toBeGreaterThan(0.9);
+  }, 120_000);
+
+  it('a party declared deduplicated never has two records in one entity; others may', async () => {
+    const out = join(dir, 'dedup');
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, deduplicated: ['college'], workers: 1 });
+    expect(r.parameters.deduplicated).toEqual(['college']);
+    const ents = entities(out);
+    for (const e of ents.values()) expect(e.college ?? 0).toBeLessThanOrEqual(1);
+    // no within-college comparison was made
+    expect(r.partyPairs.some((p) => p.partyA === 'college' && p.partyB === 'college')).toBe(false);
+    expect(r.partyPairs.some((p) => p.partyA === 'k12' && p.partyB === 'k12')).toBe(true);
+  }, 120_000);
+
+  it("model 'dice' is the Dice path: no model section, threshold decides", async () => {
+    const out = join(dir, 'dice');
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, model: 'dice', workers: 1 });
+    expect(r.parameters.model).toBe('dice');
+    expect(r.model).toBeUndefined();
+    expect(r.parameters.maxPerParty).toBe(1);
+    for (const e of entities(out).values()) for (const p of PARTIES) expect(e[p] ?? 0).toBeLessThanOrEqual(1);
+    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'dice2'), model: 'dice', deduplicated: ['k12'] })).rejects.toThrow(/needs the match model/);
+  }, 120_000);
+
+  it('refuses a deduplicated party that is not an input and a match probability outside (0, 1)', async () => {
+    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x1'), deduplicated: ['nope'] })).rejects.toThrow(/names party "nope"/);
+    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x2'), matchProbability: 1 })).rejects.toThrow(/match probability/);
+  });
+});
+
+describe('p20link link with the model flags', () => {
+  it('--deduplicated and --match-probability reach the run; the summary shows the model', async () => {
+    const out = join(dir, 'cli');
+    const r = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', out, '--deduplicated', 'wages', '--match-probability', '0.6', '--workers', '1', '--quiet']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { parameters: { deduplicated: string[]; matchProbability: number; model: string } };
+    expect(rep.parameters).toMatchObject({ model: 'fs', deduplicated: ['wages'], matchProbability: 0.6 });
+    const bad = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli2'), '--deduplicated', 'nobody']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--deduplicated names party "nobody"/);
+    const sum = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli3'), '--workers', '1']);
+    expect(sum.code).toBe(0);
+    expect(sum.out).toMatch(/match probability at or above 0\.5/);
+    expect(sum.out).toMatch(/model: expected precision/);
+  }, 120_000);
+});
