@@ -274,9 +274,11 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
     }
     hasCounterpart = new Set();
     const counterparts = new Map<string, { party: string; id: string }[]>();
+    // with the run's links files, only counterparts in the run's parties count
+    const runParties = exact ? new Set(opts.otherLinks!.map((l) => l.party)) : undefined;
     for (const t of opts.truth) {
       if (t.party !== opts.links.party) continue;
-      const others = members.get(t.entity)!.filter((m) => m.party !== t.party);
+      const others = members.get(t.entity)!.filter((m) => m.party !== t.party && (runParties === undefined || runParties.has(m.party)));
       if (others.length > 0) {
         hasCounterpart.add(t.id);
         counterparts.set(t.id, others);

@@ -133,6 +133,10 @@ describe('link rate and recall per group on a tiny run with known answers', () =
     expect(g.B!.recall).toEqual({ hits: 20, of: 30, rate: 20 / 30, ci: wilson(20, 30) });
     expect(g.C!.recall!.hits).toBe(5);
     expect(exact.recall).toMatchObject({ hits: 43, of: 55, exact: true });
+    // a counterpart in a party that was not in the run does not count (A39 is only in z)
+    const withZ = await computeBias({ ...base, truth: [...truth, { entity: 'EA39', party: 'z', id: 'ZA39' }], otherLinks: [y] });
+    expect(withZ.recall).toMatchObject({ hits: 43, of: 55 });
+    expect((await computeBias({ ...base, truth: [...truth, { entity: 'EA39', party: 'z', id: 'ZA39' }] })).recall).toMatchObject({ of: 56 });
     const rg = exact.dimensions[0]!.recallGap!;
     expect([rg.high, rg.low]).toEqual(['A', 'B']);
     expect(rg.gap).toBeCloseTo(0.9 - 20 / 30, 12);

@@ -170,13 +170,16 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   membersOfEntities(entities: readonly string[]): EntityMember[] {
-    const q = this.db.prepare(
-      'SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM registry_members m LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY m.party, m.record_id',
+    // in chunks (one statement per 2,048 entities), ordered by entity, party, record id
+    const q = this.st(
+      `SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM json_each(?) j
+       JOIN registry_members m ON m.entity_id = j.value LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id
+       ORDER BY j.key, m.party, m.record_id`,
     );
     const out: EntityMember[] = [];
-    for (const e of entities) {
-      for (const r of q.all(e) as (RecordRow & { rid: number | null })[]) {
-        out.push({ entity: e, party: r.party, recordId: r.record_id, record: r.rid === null ? null : toStored(r, e) });
+    for (let from = 0; from < entities.length; from += 2048) {
+      for (const r of q.all(JSON.stringify(entities.slice(from, from + 2048))) as (RecordRow & { rid: number | null; entity_id: string })[]) {
+        out.push({ entity: r.entity_id, party: r.party, recordId: r.record_id, record: r.rid === null ? null : toStored(r, r.entity_id) });
       }
     }
     return out;
