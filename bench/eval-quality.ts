@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { plainNormalizers } from '../src/assess/index.js';
 import { encodeFile, linkFiles, loadSecret, newSecret, prepareEncode, writeFileAtomic, type LinkFilesOptions } from '../src/index.js';
 import { openCsv } from '../src/io/csv.js';
-import { fitModel, matchProbabilities, matchWeights, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from '../src/link/model/index.js';
+import { fitModel, matchWeights, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
 import { generateExtracts } from '../src/synth/generate.js';
 import { GROUPS } from '../src/synth/names.js';
@@ -585,6 +585,21 @@ async function readPlain(dir: string, party: string, names: Interner): Promise<P
   return { ids, n: ids.length, first: column(0), last: column(1), middle: column(2), dob: column(3), sex: column(4), zip: column(5) };
 }
 
+/** Share of each name among the non-missing given (or family) names of all parties' records. */
+function nameShares(parties: Plain[], nNames: number, which: 'first' | 'last'): Float64Array {
+  const count = new Float64Array(nNames);
+  let total = 0;
+  for (const P of parties) {
+    for (const v of P[which]) {
+      if (v < 0) continue;
+      count[v]!++;
+      total++;
+    }
+  }
+  for (let i = 0; i < nNames; i++) count[i] = total > 0 ? count[i]! / total : 0;
+  return count;
+}
+
 function nameLevel(names: string[], a: number, b: number): number {
   if (a === b) return 0;
   const j = jaroWinkler(names[a]!, names[b]!);
@@ -807,6 +822,22 @@ async function stepPlain(dir: string): Promise<StepResult> {
   const total = candV.count;
   const group = candV.group!;
   const bf = matchWeights({ defs: PLAIN_DEFS, lambda: 0.5, m, u: onDob.u, iterations: 0, converged: true }, candV);
+  // term-frequency adjustment of exact name agreement: u of agreeing on this name is its frequency, not the average
+  const firstFreq = nameShares(parties, names.length, 'first');
+  const lastFreq = nameShares(parties, names.length, 'last');
+  {
+    let x = 0;
+    for (const { pp, pairs } of cand) {
+      const [p, q] = PARTY_PAIRS[pp]!;
+      const A = parties[p]!;
+      const nB = parties[q]!.n;
+      for (let i = 0; i < pairs.length; i++, x++) {
+        const a = Math.floor(pairs[i]! / nB);
+        if (candV.levels[x * K + FIRST] === 0) bf[x]! += Math.log2(onDob.u[FIRST]![0]! / Math.max(firstFreq[A.first[a]!]!, 1e-9));
+        if (candV.levels[x * K + LAST] === 0) bf[x]! += Math.log2(onDob.u[LAST]![0]! / Math.max(lastFreq[A.last[a]!]!, 1e-9));
+      }
+    }
+  }
   // λ is the prior of a RANDOM pair (u is measured on random pairs, so the Bayes factor of any pair is
   // against that population): expected matches among the candidates / all pairs of the party pair
   const allPairs = PARTY_PAIRS.map(([p, q]) => (p === q ? (parties[p]!.n * (parties[p]!.n - 1)) / 2 : parties[p]!.n * parties[q]!.n));
@@ -827,7 +858,11 @@ async function stepPlain(dir: string): Promise<StepResult> {
     if (delta < 1e-6) break;
   }
   const model: FittedModel = { defs: PLAIN_DEFS, lambda: lambdas.reduce((a, b) => a + b, 0) / lambdas.length, lambdas, m, u: onDob.u, iterations: onNames.iterations + onDob.iterations, converged: onNames.converged && onDob.converged };
-  const prob = matchProbabilities(model, candV);
+  const prob = new Float64Array(total);
+  for (let x = 0; x < total; x++) {
+    const l = lambdas[group[x]!]!;
+    prob[x] = 1 / (1 + 2 ** -(bf[x]! + Math.log2(l / (1 - l))));
+  }
   if (process.env.P20_QUALITY_DEBUG) process.stderr.write(`${JSON.stringify({ lambdas: model.lambdas, m: model.m, u: model.u }, null, 1)}\n`);
   // resolve: pairs at match probability >= 0.5, most probable first (one-to-one across parties, duplicates joined by their own links)
   const offsets = [0, parties[0]!.n, parties[0]!.n + parties[1]!.n];

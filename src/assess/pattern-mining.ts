@@ -464,7 +464,7 @@ export const patternMiningAttack: Attack = {
       for (const slot of ['first', 'last'] as const) {
         const f = targets[slot];
         let salt = '';
-        if (saltCfg && saltCfg.features.includes(f)) {
+        if (saltCfg?.features.includes(f)) {
           if (saltCfg.from !== targets.birth || saltCfg.transform !== 'year' || year === undefined) continue;
           salt = year;
         }

@@ -42,7 +42,7 @@ export function referenceFeatures(schema: LinkageSchema, reference: readonly Pla
 /** The salt a record's feature is hashed with ("" if none), from a plaintext record. */
 export function recordSalt(ext: P20linkExtension, feature: string, rec: PlainRecord): string {
   const s = ext.hardening?.salt;
-  if (!s || !s.features.includes(feature)) return '';
+  if (!s?.features.includes(feature)) return '';
   return saltValue(s, rec[s.from] ?? '');
 }
 

@@ -61,6 +61,9 @@ export interface ClkEncoder {
   bitsOf(featureIndex: number, value: string): number[];
 }
 
+/** Entries per feature cache unless ClkEncoderOptions.cacheSize says otherwise. */
+export const DEFAULT_CACHE_SIZE = 100_000;
+
 export interface ClkEncoderOptions {
   /** Max entries per feature cache (value cache and token cache each). Default 100,000; 0 turns the caches off (benchmarks). */
   cacheSize?: number;
@@ -397,7 +400,7 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
   if (!(secret instanceof Uint8Array) || secret.length === 0) {
     throw new P20Error('E_SECRET', 'the linkage secret is empty');
   }
-  const cacheSize = opts.cacheSize ?? 100_000;
+  const cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
   const { l, xorFolds, kdf } = schema.clkConfig;
   const L = l * 2 ** xorFolds;
   const featureNames = schema.features.map((f) => f.identifier);

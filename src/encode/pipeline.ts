@@ -39,10 +39,11 @@ import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
 import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { ErrorCode, ErrorHint } from '../errors.js';
+import { DEFAULT_CACHE_SIZE } from './clk.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
 
-/** Rows per batch handed to a worker. */
+/** Rows per batch on the main thread. */
 const BATCH_ROWS = 2048;
 /** Inputs smaller than this are encoded on the main thread when `workers` is not given. */
 const SMALL_INPUT_BYTES = 4 << 20;
@@ -172,9 +173,31 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-/** Bytes per worker range: about 8 ranges per worker, 256 KiB to 4 MiB. */
-function rangeTarget(size: number, workers: number): number {
-  return Math.max(256 << 10, Math.min(4 << 20, Math.ceil(size / (8 * workers))));
+/**
+ * Input bytes per worker range. A range's result (its encoded bytes) is held
+ * until it is written, and an encoded row can be 25 times its CSV row (CLK
+ * and evidence filters in base64 against a short row), so ranges are sized
+ * by their output: about 2 MiB of output each once the first ranges have
+ * shown the ratio (64 KiB of input until then), at most 4 MiB of input,
+ * and about 8 ranges per worker on small inputs. With 2 x workers + 1 ranges
+ * in flight that bounds the results held to a few MiB per worker.
+ */
+class RangeSizer {
+  private inBytes = 0;
+  private outBytes = 0;
+  constructor(
+    private readonly size: number,
+    private readonly workers: number,
+  ) {}
+  seen(input: number, output: number): void {
+    this.inBytes += input;
+    this.outBytes += output;
+  }
+  target(): number {
+    const spread = Math.ceil(this.size / (8 * this.workers));
+    const byOutput = this.inBytes > 0 && this.outBytes > 0 ? Math.floor(((2 << 20) * this.inBytes) / this.outBytes) : 64 << 10;
+    return Math.max(16 << 10, Math.min(4 << 20, spread, byOutput));
+  }
 }
 
 const REJECT_COLUMNS = ['rejected_line', 'rejected_column', 'rejected_reason'];
@@ -251,8 +274,10 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   });
   const header = table.header;
   const plan = planColumns(header, schema, ext, file);
-  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) };
   const nWorkers = await chooseWorkers(opts);
+  // Workers share the default cache budget (each keeps its own caches: memory must not grow with the number of workers).
+  const cacheSize = opts.cacheSize ?? (nWorkers > 1 ? Math.ceil(DEFAULT_CACHE_SIZE / nWorkers) : undefined);
+  const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(cacheSize !== undefined ? { cacheSize } : {}) };
   const body: EncodedBody = opts.body ?? 'text';
 
   let writer: EncodedWriter | undefined;
@@ -349,15 +374,22 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
         }
         lineBase += res.nextLine - 1;
       };
-      const inflight: Promise<RangeResult>[] = [];
+      const inflight: { p: Promise<RangeResult>; bytes: number }[] = [];
       const maxInflight = 2 * nWorkers + 1;
-      for (const [start, end] of csvSplitPoints(file, opts.rangeBytes ?? rangeTarget(size, nWorkers))) {
+      const sizer = new RangeSizer(size, nWorkers);
+      const next = async () => {
+        const r = inflight.shift()!;
+        const res = await r.p;
+        sizer.seen(r.bytes, res.bytes.length);
+        await handleRange(res);
+      };
+      for (const [start, end] of csvSplitPoints(file, opts.rangeBytes ?? (() => sizer.target()))) {
         const p = pool.request({ start, end, header: start === 0 });
         p.catch(() => {}); // awaited in order below
-        inflight.push(p);
-        while (inflight.length >= maxInflight) await handleRange(await inflight.shift()!);
+        inflight.push({ p, bytes: end - start });
+        while (inflight.length >= maxInflight) await next();
       }
-      while (inflight.length > 0) await handleRange(await inflight.shift()!);
+      while (inflight.length > 0) await next();
     }
     if (read === 0) {
       throw new P20Error('ENCODE_NO_ROWS', 'the file has a header but no data rows; nothing to encode', { file, line: 2 });

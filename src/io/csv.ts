@@ -457,7 +457,8 @@ export function openCsvRange(path: string, start: number, end: number, opts: Omi
 
 /**
  * Split points of a CSV file for parallel parsing: byte offsets just after a
- * line feed that ends a record, about `target` bytes apart, yielded as
+ * line feed that ends a record, about `target` bytes apart (a function is
+ * asked again before each range), yielded as
  * consecutive ranges [start, end) covering the whole file. A line feed ends
  * a record when an even number of quote bytes precede it in the range (RFC
  * 4180: a quoted field's line break sits after an odd number, and "" inside
@@ -469,7 +470,7 @@ export function openCsvRange(path: string, start: number, end: number, opts: Omi
  * whose lines end in a bare carriage return: one range). Reads the file
  * with native byte searches in 1 MiB windows; holds one window in memory.
  */
-export function* csvSplitPoints(path: string, target: number): Generator<[number, number]> {
+export function* csvSplitPoints(path: string, target: number | (() => number)): Generator<[number, number]> {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -478,7 +479,8 @@ export function* csvSplitPoints(path: string, target: number): Generator<[number
     const quotes: number[] = [];
     let start = 0;
     while (start < size) {
-      let from = Math.min(size, start + Math.max(1, target)); // look for a split at or after here
+      const want = typeof target === 'number' ? target : target();
+      let from = Math.min(size, start + Math.max(1, want)); // look for a split at or after here
       if (from >= size) {
         yield [start, size];
         return;

@@ -353,7 +353,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const P = L.parties.length;
   // levels and candidate floors relative to what unrelated records share (the first two parties' random pairs)
   const rp0 = randomPairs(L.parties[0]!.count, L.parties[1]!.count, false, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED - 1);
-  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!, { namesOnlyWithoutDob: process.env.TMP_NODOB === '1' }), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
+  const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
   const K = plan.defs.length;
   const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
   const floors = [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...(L.parties[0]!.evidence ?? []).map((_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];

@@ -97,7 +97,7 @@ describe('encodeFile: duplicate ids through the compact set', () => {
     rows.push('S17,Lee,Bo,,2001-02-03,M,97501,2019');
     writeFileSync(input, rows.join('\n') + '\n');
     const e = await refusal(
-      encodeFile({ input, output: join(sub, 'out.enc'), schema: join(process.cwd(), 'test/fixtures/encode/person.schema.json'), secret: new TextEncoder().encode('s3cret for the id set test'), party: 'k12', workers: 0 }),
+      encodeFile({ input, output: join(sub, 'out.enc'), schema: join(process.cwd(), 'test/fixtures/encode/person.schema.json'), secret: new TextEncoder().encode('s3cret for the id set test'), party: 'k12', workers: 0, allowUnhardened: true }),
     );
     expect(e.code).toBe('ENCODE_DUPLICATE_ID');
     expect(e.message).toContain('line 19');

@@ -14,7 +14,7 @@ let n = 0;
 
 async function encode(input: string, extra: Partial<EncodeOptions>) {
   const output = join(dir, `out-${++n}.enc`);
-  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', createdAt: new Date('2026-01-02T03:04:05Z'), ...extra });
+  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', createdAt: new Date('2026-01-02T03:04:05Z'), allowUnhardened: true, ...extra });
   return { output, summary };
 }
 

@@ -31,7 +31,7 @@ async function csvFile(text: string | Buffer): Promise<string> {
 
 async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
   const output = join(dir, `out-${++n}.enc`);
-  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: FIXED_TIME, ...extra });
+  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: FIXED_TIME, allowUnhardened: true, ...extra });
   return { output, summary };
 }
 
@@ -60,7 +60,7 @@ describe('encodeFile: clkhash compatibility (no normalize steps)', () => {
     const text = csvLine(['__rowid', ...v.header]) + v.rows.map((r, i) => csvLine([`r${i}`, ...r])).join('');
     const input = await csvFile(text);
     const output = join(dir, `vec-${++n}.enc`);
-    const s = await encodeFile({ input, output, schema, secret: new TextEncoder().encode(v.secret), party: 'p', idColumn: '__rowid', workers: 0 });
+    const s = await encodeFile({ input, output, schema, secret: new TextEncoder().encode(v.secret), party: 'p', idColumn: '__rowid', workers: 0, allowUnhardened: true });
     expect(s).toMatchObject({ read: v.rows.length, encoded: v.rows.length, rejected: 0 });
     const { header, rows } = await readRows(output);
     expect(header.schemaFingerprint).toBe(schemaFingerprint(schema));
@@ -150,7 +150,7 @@ describe('encodeFile: bad input is refused with file, line and column', () => {
   it.each(cases)('%s', async (_name, content, want) => {
     const input = await csvFile(content);
     const output = join(dir, `bad-${++n}.enc`);
-    const e = await refusal(encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0 }));
+    const e = await refusal(encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, allowUnhardened: true }));
     expect(e.code).toBe(want.code);
     expect(e.message).toMatch(want.msg);
     expect(e.location.file).toBe(input);
@@ -167,8 +167,8 @@ describe('encodeFile: bad input is refused with file, line and column', () => {
     expect((await refusal(encode(input, { party: 'bad party/..' }))).message).toMatch(/party name/);
     expect((await refusal(encode(input, { map: { lastname: 'x' } }))).message).toMatch(/"lastname" is not a feature/);
     expect((await refusal(encode(input, { map: { last_name: 'cohort_year' } }))).message).toMatch(/pass-through/);
-    expect((await refusal(encodeFile({ input, output: input, schema: SCHEMA, secret, party: 'k12' }))).message).toMatch(/different files/);
-    const noDir = await refusal(encodeFile({ input, output: join(dir, 'no-such-dir', 'x.enc'), schema: SCHEMA, secret, party: 'k12' }));
+    expect((await refusal(encodeFile({ input, output: input, schema: SCHEMA, secret, party: 'k12', allowUnhardened: true }))).message).toMatch(/different files/);
+    const noDir = await refusal(encodeFile({ input, output: join(dir, 'no-such-dir', 'x.enc'), schema: SCHEMA, secret, party: 'k12', allowUnhardened: true }));
     expect(noDir.code).toBe('ENCODE_OUTPUT');
     expect(noDir.location.file).toBe(join(dir, 'no-such-dir', 'x.enc'));
   });
@@ -203,7 +203,7 @@ describe('encodeFile: reject policy', () => {
     const input = await csvFile(HEADER + 'S2,Lee,Bo,,02/30/2001,M,97501,2019\n');
     const rejectsFile = join(dir, `rejects-${++n}.csv`);
     const output = join(dir, `none-${++n}.enc`);
-    const e = await refusal(encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', onBadRow: 'reject', rejectsFile, workers: 0 }));
+    const e = await refusal(encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', onBadRow: 'reject', rejectsFile, workers: 0, allowUnhardened: true }));
     expect(e.code).toBe('ENCODE_ALL_REJECTED');
     await expectNoOutput(output);
     expect(await readFile(rejectsFile, 'utf8')).toMatch(/^rejected_line,.*\n2,birth_date,/);

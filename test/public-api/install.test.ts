@@ -62,14 +62,14 @@ describe('the packed package', () => {
       const schema = ${JSON.stringify(join(fixture, 'person.schema.json'))};
       const input = ${JSON.stringify(join(fixture, 'people.csv'))};
       for (const party of ['a', 'b']) {
-        await encodeFile({ input, output: party + '.enc', schema, secret, party, workers: 0 });
+        await encodeFile({ input, output: party + '.enc', schema, secret, party, workers: 0, allowUnhardened: true });
       }
       const report = await linkFiles({ inputs: [{ file: 'a.enc' }, { file: 'b.enc' }], outDir: 'out', threshold: 0.95, blocking: 'none' });
       const links = await readLinksFile(join('out', linksFileName('a')));
       let deep = 'allowed';
       try { await import('p20link/dist/src/encode/pipeline.js'); } catch (e) { deep = e.code; }
       let refused = '';
-      try { await encodeFile({ input, output: 'a.enc', schema, secret, party: 'a', workers: 0 }); } catch (e) { refused = isP20Error(e) && e instanceof P20Error ? e.code : String(e); }
+      try { await encodeFile({ input, output: 'a.enc', schema, secret, party: 'a', workers: 0, allowUnhardened: true }); } catch (e) { refused = isP20Error(e) && e instanceof P20Error ? e.code : String(e); }
       console.log(JSON.stringify({ version: TOOL_VERSION, rows: links.records.size, linked: [...links.records.values()].filter((e) => e.score !== undefined).length, parties: report.parties?.length ?? null, deep, refused }));
     `;
     const r = runNode(script);

@@ -115,6 +115,8 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.recordsByRid([a.rid]).map((r) => r.recordId)).toEqual(['a']);
         expect(s.entitiesOfRecords([a.rid, s.encodingOf('k12', 'c')!.rid, 999999])).toEqual(new Map([[a.rid, e1], [s.encodingOf('k12', 'c')!.rid, e2]]));
         expect(s.membersOfEntities([e1]).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:a']);
+        // capped: every member, the encoding of the latest registered only
+        expect(s.membersOfEntities([e1, e2], { encodingsPerEntity: 1 }).map((m) => `${m.party}:${m.recordId}:${m.record ? 'enc' : '-'}`)).toEqual(['college:b:enc', 'k12:a:-', 'k12:c:enc']);
         expect(s.createdRun(e1)).toBe(1);
         expect([...s.exportParty('k12')]).toEqual([
           { recordId: 'a', entity: e1 },

@@ -10,7 +10,10 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  * missing on either side.
  *
  *   clk        Dice of the CLKs (every field; never null)
- *   names      Dice of the `names` filters (order-free first+last bigrams, sex); null if first or last name is missing
+ *   names      Dice of the `names` filters (order-free first+last bigrams, sex); null if first or last name is
+ *              missing, and (namesOnlyWithoutDob, the default) when both birth dates are present: then the
+ *              joint name_dob comparison already carries the names, and counting them twice made the model
+ *              overconfident (measured: precision 0.974 -> 0.986 at 20,000 people)
  *   first_dob  Dice of the `first_dob` filters; null if first name or birth date is missing
  *   last_dob   Dice of the `last_dob` filters; null if last name or birth date is missing
  *   <other>    Dice of any other evidence filter (never null)
@@ -130,7 +133,8 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   ev.forEach((e, x) => {
     defs.push({ name: e.name, levels: relLabels(EVIDENCE_BANDS) });
     const part: ComparisonPlan['parts'][number] = { source: x, rel: EVIDENCE_BANDS, bands: EVIDENCE_BANDS, baseline: 0, needs: mask(NEEDS[e.name]) };
-    if (e.name === 'names' && opts.namesOnlyWithoutDob) part.onlyWithout = mask(['birth_date']);
+    // names overlaps name_dob wholly when both birth dates are there: it counts only when one is missing
+    if (e.name === 'names' && (opts.namesOnlyWithoutDob ?? true) && features.includes('birth_date')) part.onlyWithout = mask(['birth_date']);
     parts.push(part);
   });
   const plan: ComparisonPlan = { defs, parts };

@@ -10,3 +10,4 @@ export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
 export { enforceMonotone, fitModel, levelFrequencies, type FitOptions } from './em.js';
 export { levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
+export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, type ComparisonPlan } from './compare.js';

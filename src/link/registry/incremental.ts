@@ -20,9 +20,10 @@ import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, 
  *    blocking index; every record hit names a candidate entity. A record
  *    already registered (same party and record id) also has its own entity
  *    as a candidate. Cost: the new records and their hits, never a scan.
- * 2. Entity-level comparison: each new record is compared with EVERY stored
- *    record of each of its candidate entities (not a representative), with
- *    the run's scoring (Dice of the CLKs at the registry's threshold);
+ * 2. Entity-level comparison: each new record is compared with the stored
+ *    records of each of its candidate entities (the most recent
+ *    DEFAULT_REPRESENTATIVES of them), with the run's scoring (Dice of the
+ *    CLKs at the registry's threshold);
  *    new records of two new files are scored with the full run's
  *    `scorePairs` (same blocking).
  * 3. Decision: the full run's constrained greedy clustering
@@ -38,7 +39,18 @@ import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, 
  *    candidate for review.
  */
 
+/**
+ * A new record is compared with the encodings of the most recently
+ * registered records of each candidate entity, at most this many (the
+ * representative set: a long history does not make every later increment
+ * slower; older versions are usually represented by newer ones). Every
+ * member still counts for the limit of records per party.
+ */
+export const DEFAULT_REPRESENTATIVES = 12;
+
 export interface IncrementSettings {
+  /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
+  representatives?: number;
   blocking: BlockingConfig;
   threshold: number;
   reviewThreshold: number | undefined;
@@ -266,7 +278,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   // registered records of the candidate entities: nodes newCount.. (old versions of updated records left out)
   const replaced = new Set(encodings.map((e) => `${e.party}\u0000${e.recordId}`));
-  const allMembers = storage.membersOfEntities(entityList);
+  const allMembers = storage.membersOfEntities(entityList, { encodingsPerEntity: s.representatives ?? DEFAULT_REPRESENTATIVES });
   const members = allMembers.filter((m) => !replaced.has(`${m.party}\u0000${m.recordId}`));
   /** Old versions of records given again: their band keys go, so they cover nothing. */
   const replacedRids = new Set(allMembers.filter((m) => m.record && replaced.has(`${m.party}\u0000${m.recordId}`)).map((m) => m.record!.rid));

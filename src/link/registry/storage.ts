@@ -129,8 +129,13 @@ export interface RegistryStorage {
   recordsByRid(rids: readonly number[]): StoredRecord[];
   /** Current entity of each stored record (by internal number; records without membership left out). */
   entitiesOfRecords(rids: readonly number[]): Map<number, string>;
-  /** Every member of the given entities (records without a stored encoding have record null). */
-  membersOfEntities(entities: readonly string[]): EntityMember[];
+  /**
+   * Every member of the given entities (records without a stored encoding
+   * have record null). With encodingsPerEntity, only the encodings of each
+   * entity's most recently registered records (highest internal numbers)
+   * are returned; the other members come with record null.
+   */
+  membersOfEntities(entities: readonly string[], opts?: { encodingsPerEntity?: number }): EntityMember[];
   /** Run number an entity was created in (older entities survive merges). */
   createdRun(entity: string): number;
   /** A fresh linkage ID never used in this registry (retired IDs included). */

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS } from '../../../src/link/model/compare.js';
+import { NULL_LEVEL } from '../../../src/link/model/types.js';
+import type { PartyData } from '../../../src/link/types.js';
+import type { EncodedHeader } from '../../../src/format/encoded-file.js';
+
+const L = 256;
+const STRIDE = L / 8;
+const FEATURES = ['first_name', 'last_name', 'birth_date', 'sex', 'zip', 'middle_name'];
+const ALL = 0b111111;
+
+/** A filter with bits [from, from + n) set. */
+function bits(from: number, n: number): Uint8Array {
+  const f = new Uint8Array(STRIDE);
+  for (let i = from; i < from + n; i++) f[i >>> 3]! |= 1 << (i & 7);
+  return f;
+}
+const pop = (f: Uint8Array) => f.reduce((t, b) => t + b.toString(2).replaceAll('0', '').length, 0);
+
+function party(name: string, recs: { clk: Uint8Array; names: Uint8Array; fd: Uint8Array; ld: Uint8Array; presence: number }[]): PartyData {
+  const pack = (xs: Uint8Array[]) => {
+    const bytes = new Uint8Array(xs.length * STRIDE);
+    xs.forEach((x, i) => bytes.set(x, i * STRIDE));
+    return { bytes, popcounts: Uint32Array.from(xs.map(pop)) };
+  };
+  const c = pack(recs.map((r) => r.clk));
+  const ev = (['names', 'first_dob', 'last_dob'] as const).map((n, k) => ({ name: n, l: L, stride: STRIDE, ...pack(recs.map((r) => [r.names, r.fd, r.ld][k]!)) }));
+  return {
+    name,
+    file: `${name}.enc`,
+    header: { l: L, presence: FEATURES, evidence: ev.map((e) => ({ name: e.name, l: L })) } as unknown as EncodedHeader,
+    ids: recs.map((_, i) => `${name}${i}`),
+    count: recs.length,
+    stride: STRIDE,
+    clks: c.bytes,
+    popcounts: c.popcounts,
+    blocks: {},
+    evidence: ev,
+    presence: Uint8Array.from(recs.map((r) => r.presence)),
+  };
+}
+
+// unrelated filters: disjoint bit ranges give Dice 0; identical give 1
+const F = bits(0, 40);
+const LAST = bits(60, 40);
+const OTHER = bits(120, 40);
+const rec = (o: Partial<{ clk: Uint8Array; names: Uint8Array; fd: Uint8Array; ld: Uint8Array; presence: number }> = {}) => ({ clk: F, names: F, fd: F, ld: LAST, presence: ALL, ...o });
+
+describe('comparison vectors from evidence filters', () => {
+  const A = party('a', [rec(), rec(), rec({ presence: ALL & ~0b100 }), rec()]);
+  const B = party('b', [
+    rec(), // identical
+    rec({ fd: LAST, ld: F }), // first/last swapped
+    rec(), // A's birth date missing
+    rec({ ld: OTHER, names: OTHER, clk: OTHER }), // last name changed
+  ]);
+  // baselines from pairs of unrelated records: 0 here (disjoint filters), so absolute bands = relative bands
+  const plan = calibratePlan(comparisonPlan(A), A, B, [3], [0]);
+
+  it('plan: clk, names and the joint name_dob', () => {
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob']);
+    expect(plan.defs[2]!.levels).toEqual([...JOINT_LABELS]);
+  });
+
+  it('levels: identical, swap-aware, names only without a birth date, one name changed', () => {
+    const v = compareCandidates(plan, A, B, [0, 1, 2, 3], [0, 1, 2, 3]);
+    const row = (p: number) => Array.from(v.levels.subarray(p * 3, p * 3 + 3));
+    expect(row(0)).toEqual([0, NULL_LEVEL, 0]); // names left out when both birth dates are there
+    expect(row(1)).toEqual([0, NULL_LEVEL, 0]); // the crosswise comparison sees the swap
+    expect(row(2)).toEqual([0, 0, NULL_LEVEL]); // birth date missing: names counts, name_dob is null
+    expect(row(3)[2]).toBe(4); // one name+dob agrees, the other does not
+    expect(row(3)[0]).toBe(6); // CLK unrelated
+  });
+});
