@@ -585,6 +585,13 @@ async function readPlain(dir: string, party: string, names: Interner): Promise<P
   return { ids, n: ids.length, first: column(0), last: column(1), middle: column(2), dob: column(3), sex: column(4), zip: column(5) };
 }
 
+/**
+ * Term-frequency adjustment of family names too? No: family names are shared
+ * within families, so a rare one shared by twins or siblings weighed far too
+ * much (measured at 200,000 people: precision 0.974 with it, 0.984 without).
+ */
+const TF_LAST = false;
+
 /** Share of each name among the non-missing given (or family) names of all parties' records. */
 function nameShares(parties: Plain[], nNames: number, which: 'first' | 'last'): Float64Array {
   const count = new Float64Array(nNames);
@@ -834,7 +841,7 @@ async function stepPlain(dir: string): Promise<StepResult> {
       for (let i = 0; i < pairs.length; i++, x++) {
         const a = Math.floor(pairs[i]! / nB);
         if (candV.levels[x * K + FIRST] === 0) bf[x]! += Math.log2(onDob.u[FIRST]![0]! / Math.max(firstFreq[A.first[a]!]!, 1e-9));
-        if (candV.levels[x * K + LAST] === 0) bf[x]! += Math.log2(onDob.u[LAST]![0]! / Math.max(lastFreq[A.last[a]!]!, 1e-9));
+        if (TF_LAST && candV.levels[x * K + LAST] === 0) bf[x]! += Math.log2(onDob.u[LAST]![0]! / Math.max(lastFreq[A.last[a]!]!, 1e-9));
       }
     }
   }

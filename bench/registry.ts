@@ -1,5 +1,5 @@
 /**
- * npm run bench:registry [-- --people N] [--years 10] [--large] [--threshold 0.8] [--blocking lsh] [--seed S]
+ * npm run bench:registry [-- --people N] [--years 10] [--large] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S]
  *
  * The longitudinal registry over ten yearly increments on a synthetic
  * population that ages (bench-local generator; CLK-like 1024-bit Bloom
@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import type { EncodedHeader } from '../src/format/encoded-file.js';
 import { formatBlockingSpec, parseBlockingSpec } from '../src/link/blocking/config.js';
 import { makePackedPartyData } from '../src/link/pack.js';
-import { commitIncrement, planIncrement, type IncrementSettings } from '../src/link/registry/incremental.js';
+import { commitIncrement, DEFAULT_REPRESENTATIVES, planIncrement, type IncrementSettings } from '../src/link/registry/incremental.js';
 import { newRunId } from '../src/link/registry/ids.js';
 import { SqliteRegistryStorage } from '../src/link/registry/sqlite-storage.js';
 import { clusterRecords, indexClusters } from '../src/link/resolve/cluster.js';
@@ -262,11 +262,12 @@ function pairQuality(label: ArrayLike<string | number>, person: ArrayLike<number
 const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-'));
 const storePath = join(dir, 'linker.db');
 const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true, cacheMiB: large ? 1024 : 256 });
-const settings: IncrementSettings = { blocking, threshold, reviewThreshold: undefined, maxPerParty: 1 };
+const representatives = Number(arg('representatives', String(DEFAULT_REPRESENTATIVES)));
+const settings: IncrementSettings = { blocking, threshold, reviewThreshold: undefined, maxPerParty: 1, representatives };
 const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) => t + (existsSync(f) ? statSync(f).size : 0), 0);
 
 console.log(
-  `bench:registry — ${years} yearly increments, ${people0.toLocaleString('en-US')} people at the start, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, node ${process.version}`,
+  `bench:registry — ${years} yearly increments, ${people0.toLocaleString('en-US')} people at the start, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, ${representatives} representatives per entity, node ${process.version}`,
 );
 console.log('year  records  registered  seconds  cpuSec  peakMiB  storeMiB  candEntities  kept    new  merged  split  mergeEv  splitEv');
 

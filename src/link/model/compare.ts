@@ -9,7 +9,9 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  * bands (levels.ts), null when the presence byte says a field it rests on is
  * missing on either side.
  *
- *   clk        Dice of the CLKs (every field; never null)
+ *   clk        Dice of the CLKs (every field); null if first name, last name or birth date is missing on
+ *              either side, or when the names are swapped (a missing or swapped field moves the whole
+ *              CLK, so its Dice would count a missing field as disagreement)
  *   names      Dice of the `names` filters (order-free first+last bigrams, sex); null if first or last name is
  *              missing, and (namesOnlyWithoutDob, the default) when both birth dates are present: then the
  *              joint name_dob comparison already carries the names, and counting them twice made the model
@@ -64,8 +66,9 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
   return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : [d]));
 }
 
-/** Presence features each known comparison rests on. */
+/** Presence features each known comparison rests on (clk: the fields whose absence moves a CLK the most). */
 const NEEDS: Record<string, readonly string[]> = {
+  clk: ['first_name', 'last_name', 'birth_date'],
   names: ['first_name', 'last_name'],
   first_dob: ['first_name', 'birth_date'],
   last_dob: ['last_name', 'birth_date'],
@@ -96,7 +99,7 @@ export interface ComparisonPlan {
  * (both partial). One comparison, so the model does not count the birth
  * date twice.
  */
-export const JOINT_LABELS = ['both>=top', 'both<=2nd', 'one<=2nd,other<=4th', 'both<=4th', 'one<=2nd,other low', 'one<=4th,other low', 'both low'] as const;
+export const JOINT_LABELS = ['both>=top', 'both<=2nd', 'one<=2nd,other<=4th', 'both<=4th', 'one<=2nd,other low', 'one<=4th,other low', 'both weak', 'both low'] as const;
 
 function jointLevel(f: number, l: number): number {
   if (f === NULL_LEVEL) f = l;
@@ -110,7 +113,9 @@ function jointLevel(f: number, l: number): number {
   if (lo <= 3) return 3;
   if (hi <= 1) return 4;
   if (hi <= 3) return 5;
-  return 6;
+  // both in the 5th band: the birth date partly agrees in both (a day/month swap, a year typo)
+  if (lo <= 4) return 6;
+  return 7;
 }
 
 export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean } = {}): ComparisonPlan {
@@ -127,7 +132,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   };
   if (opts.clk !== false) {
     defs.push({ name: 'clk', levels: relLabels(CLK_BANDS) });
-    parts.push({ source: 'clk', rel: CLK_BANDS, bands: CLK_BANDS, baseline: 0, needs: 0 });
+    parts.push({ source: 'clk', rel: CLK_BANDS, bands: CLK_BANDS, baseline: 0, needs: mask(NEEDS.clk) });
   }
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
@@ -251,6 +256,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
   const wa = partyWords(A);
   const wb = partyWords(B);
   const sw = plan.swap;
+  const kClk = plan.parts.findIndex((p) => p.source === 'clk');
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
@@ -281,6 +287,8 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       if (fx + lx > f + l) {
         f = fx;
         l = lx;
+        // the CLK is order-sensitive: after a first/last swap its Dice says nothing
+        if (kClk >= 0) levels[kClk] = NULL_LEVEL;
         const t = needF;
         needF = needL;
         needL = t;

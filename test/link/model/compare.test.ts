@@ -66,8 +66,8 @@ describe('comparison vectors from evidence filters', () => {
     const v = compareCandidates(plan, A, B, [0, 1, 2, 3], [0, 1, 2, 3]);
     const row = (p: number) => Array.from(v.levels.subarray(p * 3, p * 3 + 3));
     expect(row(0)).toEqual([0, NULL_LEVEL, 0]); // names left out when both birth dates are there
-    expect(row(1)).toEqual([0, NULL_LEVEL, 0]); // the crosswise comparison sees the swap
-    expect(row(2)).toEqual([0, 0, NULL_LEVEL]); // birth date missing: names counts, name_dob is null
+    expect(row(1)).toEqual([NULL_LEVEL, NULL_LEVEL, 0]); // the crosswise comparison sees the swap; the order-sensitive CLK says nothing
+    expect(row(2)).toEqual([NULL_LEVEL, 0, NULL_LEVEL]); // birth date missing: names counts, name_dob and the CLK are null
     expect(row(3)[2]).toBe(4); // one name+dob agrees, the other does not
     expect(row(3)[0]).toBe(6); // CLK unrelated
   });
