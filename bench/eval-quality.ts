@@ -1130,6 +1130,11 @@ async function main(): Promise<void> {
     return;
   }
   const seed = Number(arg('--seed') ?? (process.argv.includes('--tuning') ? TUNING_SEEDS[0] : EVALUATION_SEEDS[0]));
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    process.stderr.write('eval:quality: --seed takes a whole number from 0 to 4294967295\n');
+    process.exitCode = 2;
+    return;
+  }
   const methods = (arg('--methods') ?? METHODS.join(',')).split(',') as Method[];
   if (methods.some((m) => !METHODS.includes(m))) {
     process.stderr.write(`eval:quality: --methods takes ${METHODS.join(', ')}\n`);
