@@ -38,6 +38,15 @@ export const EVIDENCE_CANDIDATE_FLOOR = 0.5;
  */
 export const MODEL_LSH: BlockingConfig = { kind: 'lsh', bands: 64, rows: 16 };
 
+/**
+ * Most candidates a record keeps from one pass, on each side: the pass's
+ * pairs are kept when they are among the best PER_RECORD (by that pass's
+ * Dice) of their A record or of their B record. Same-name or same-birth-date
+ * crowds grow with the square of the file sizes; a true partner is nearly
+ * always among a record's best few in at least one pass.
+ */
+export const PER_RECORD = 20;
+
 export interface CandidateOptions {
   /** Blocking of the CLK pass. */
   blocking: BlockingConfig;
@@ -48,6 +57,41 @@ export interface CandidateOptions {
   workers?: number;
   maxPairs?: number;
   progress?: Progress;
+  /** Per-record bound of each pass (default PER_RECORD). */
+  perRecord?: number;
+}
+
+/** Indices of the pairs among the best k (score descending, then index) of their a or of their b. */
+function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number): Uint32Array {
+  const n = a.length;
+  const keep = new Uint8Array(n);
+  const mark = (order: Uint32Array, key: (x: number) => number) => {
+    let start = 0;
+    while (start < n) {
+      let end = start + 1;
+      while (end < n && key(order[end]!) === key(order[start]!)) end++;
+      if (end - start <= k) for (let y = start; y < end; y++) keep[order[y]!] = 1;
+      else {
+        const group = Array.from(order.subarray(start, end)).sort((x, z) => score[z]! - score[x]! || x - z);
+        for (let y = 0; y < k; y++) keep[group[y]!] = 1;
+      }
+      start = end;
+    }
+  };
+  // pairs come sorted by a: groups by a directly; by b through a counting sort
+  mark(Uint32Array.from({ length: n }, (_, x) => x), (x) => a[x]!);
+  const count = new Uint32Array(nB + 1);
+  for (let x = 0; x < n; x++) count[b[x]! + 1]!++;
+  for (let j = 0; j < nB; j++) count[j + 1]! += count[j]!;
+  const byB = new Uint32Array(n);
+  for (let x = 0; x < n; x++) byB[count[b[x]!]!++] = x;
+  mark(byB, (x) => b[x]!);
+  let m = 0;
+  for (let x = 0; x < n; x++) if (keep[x]) m++;
+  const out = new Uint32Array(m);
+  m = 0;
+  for (let x = 0; x < n; x++) if (keep[x]) out[m++] = x;
+  return out;
 }
 
 export interface Candidates {
@@ -91,10 +135,14 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
     });
     proposed += sp.candidates;
-    const kk = new Float64Array(sp.a.length);
-    for (let x = 0; x < sp.a.length; x++) kk[x] = sp.a[x]! * nB + sp.b[x]!;
+    const keep = bestPerRecord(sp.a, sp.b, sp.score, (p.b ?? p.a).count, opts.perRecord ?? PER_RECORD);
+    const kk = new Float64Array(keep.length);
+    for (let y = 0; y < keep.length; y++) {
+      const x = keep[y]!;
+      kk[y] = sp.a[x]! * nB + sp.b[x]!;
+    }
     keys.push(kk);
-    perPass.push({ filter: p.filter, kept: sp.a.length });
+    perPass.push({ filter: p.filter, kept: keep.length });
     progress.update(k + 1, passes.length);
   }
   // union: sort the pair keys (a * nB + b, exact in a double) and drop repeats
