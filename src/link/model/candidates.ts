@@ -62,7 +62,7 @@ export interface CandidateOptions {
 }
 
 /** Indices of the pairs among the best k (score descending, then index) of their a or of their b. */
-function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number): Uint32Array {
+export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number): Uint32Array {
   const n = a.length;
   const keep = new Uint8Array(n);
   const mark = (order: Uint32Array, key: (x: number) => number) => {
