@@ -477,6 +477,8 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
     ...(workers !== undefined ? { workers } : {}),
     ...(maxPerParty !== undefined ? { maxPerParty } : {}),
     ...choice,
+    ...(process.env.P20_EVAL_DEDUPLICATED ? { deduplicated: process.env.P20_EVAL_DEDUPLICATED.split(',') } : {}),
+    ...(process.env.P20_EVAL_MATCH_P ? { matchProbability: Number(process.env.P20_EVAL_MATCH_P) } : {}),
   } satisfies LinkFilesOptions;
   const report = (await linkFiles(opts)) as unknown as Record<string, unknown>;
   const usedModel = report.model !== undefined && report.model !== null;

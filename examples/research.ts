@@ -24,8 +24,14 @@ export interface OutcomeExtractOptions {
   out: string;
 }
 
-/** Write linkage_id + the kept columns for every record that has a linkage ID. Returns rows written and rows without an ID. */
-export async function writeOutcomeExtract(o: OutcomeExtractOptions): Promise<{ rows: number; withoutId: number }> {
+/**
+ * Write linkage_id + the kept columns for every record that has a linkage ID,
+ * one row per linkage ID: when the linker put two of the agency's records in
+ * one entity (a duplicate in its own file), the first in file order is kept
+ * and the others are counted. Returns rows written, rows without an ID and
+ * duplicate rows left out.
+ */
+export async function writeOutcomeExtract(o: OutcomeExtractOptions): Promise<{ rows: number; withoutId: number; duplicates: number }> {
   const links = await readLinksFile(o.links);
   const t = await openCsv(o.extract);
   const iId = t.header.indexOf(o.idColumn);
@@ -40,6 +46,8 @@ export async function writeOutcomeExtract(o: OutcomeExtractOptions): Promise<{ r
   });
   let rows = 0;
   let withoutId = 0;
+  let duplicates = 0;
+  const written = new Set<string>();
   await withAtomicFile(o.out, async (f) => {
     await f.write(csvLine(['linkage_id', ...keep.map((k) => k.name)]));
     for await (const batch of t.batches) {
@@ -50,13 +58,18 @@ export async function writeOutcomeExtract(o: OutcomeExtractOptions): Promise<{ r
           withoutId++;
           continue;
         }
+        if (written.has(e.linkageId)) {
+          duplicates++;
+          continue;
+        }
+        written.add(e.linkageId);
         chunk += csvLine([e.linkageId, ...keep.map((k) => r.fields[k.i]!)]);
         rows++;
       }
       await f.write(chunk);
     }
   });
-  return { rows, withoutId };
+  return { rows, withoutId, duplicates };
 }
 
 async function loadByLinkage(path: string): Promise<{ header: string[]; rows: Map<string, string[]> }> {

@@ -92,7 +92,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('review-threshold', { type: 'number', describe: 'List pairs scoring in [this, threshold) in review.csv for clerical review' })
       .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
       .option('max-per-party', { type: 'number', describe: 'Most records of one party in one cluster [default: 1 with --model dice; 5 with --model fs for parties not declared --deduplicated]' })
-      .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: fs when the inputs carry evidence, else dice]' })
+      .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: dice; fs is measured in docs/match-model.md]' })
       .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability reaches this, in (0, 1) [default: 0.5]' })
       .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })

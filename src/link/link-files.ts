@@ -137,7 +137,12 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
   const blocking = given === undefined ? parseBlockingSpec(s.blocking) : typeof given === 'string' ? parseBlockingSpec(given) : given;
   validateBlockingConfig(blocking);
   const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
-  const model = opts.model ?? (evidence ? 'fs' : 'dice');
+  // CLK + Dice stays the default: at 200,000 people the match model still loses
+  // precision (docs/match-model.md "Measured"); 'fs' is chosen explicitly.
+  const model = opts.model ?? 'dice';
+  if (model === 'fs' && !evidence) {
+    throw new P20Error('LINK_OPTION', 'the match model needs evidence filters in every input (encode with a schema that has p20link.evidence)', { field: 'model' });
+  }
   const matchProbability = opts.matchProbability ?? DEFAULT_MATCH_PROBABILITY;
   const deduplicated = [...new Set(opts.deduplicated ?? [])];
   for (const d of deduplicated) {

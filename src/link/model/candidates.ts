@@ -45,7 +45,7 @@ export const MODEL_LSH: BlockingConfig = { kind: 'lsh', bands: 64, rows: 16 };
  * crowds grow with the square of the file sizes; a true partner is nearly
  * always among a record's best few in at least one pass.
  */
-export const PER_RECORD = 20;
+export const PER_RECORD = 5;
 
 export interface CandidateOptions {
   /** Blocking of the CLK pass. */
