@@ -25,6 +25,8 @@
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
  *        [--methods dice,model,plain] [--workers N] [--max-per-party N] [--keep DIR [--reuse]]
+ *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
+ *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability.
  *
  * Seeds: TUNING_SEEDS may be looked at while choosing methods and settings;
  * EVALUATION_SEEDS (the default) are for measuring only — never tune on them.

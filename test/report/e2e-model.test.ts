@@ -67,7 +67,7 @@ describe('report on a run linked with the match model (CLI, end to end)', () => 
       const r = await runCli(['encode', files[p], '-o', join(dir, `${p}.enc`), '--schema', schema, '--party', p, '--id-column', m.idColumn, '--secret-file', secret, '--workers', '0', ...maps]);
       if (r.code !== 0) throw new Error(`encode ${p}: ${r.all}`);
     }
-    const l = await runCli(['link', ...agencies.map((p) => join(dir, `${p}.enc`)), '--out', out, '--workers', '1']);
+    const l = await runCli(['link', ...agencies.map((p) => join(dir, `${p}.enc`)), '--out', out, '--model', 'fs', '--workers', '1']);
     linkOut = l.all;
     if (l.code !== 0) throw new Error(`link: ${l.all}`);
   }, 240_000);

@@ -1,8 +1,8 @@
 /**
  * The match model in the linker, end to end on the bundled example data
  * (examples/data: K-12, college, wages with realistic trouble), encoded with
- * the default schema (which carries evidence filters): the model is the
- * default, its summary is in the run report (schema-valid), a deduplicated
+ * the default schema (which carries evidence filters): the model is chosen
+ * with model 'fs' (Dice stays the default), its summary is in the run report (schema-valid), a deduplicated
  * party stays 1:1, model 'dice' is the old Dice path, and the CLI flags work.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,10 +45,10 @@ function entities(out: string): Map<string, Record<string, number>> {
   return m;
 }
 
-describe('linkFiles with the match model (default when the inputs carry evidence)', () => {
+describe('linkFiles with the match model (model: fs)', () => {
   it('fits the model, links on match probability, reports the model; quality on the example data', async () => {
     const out = join(dir, 'fs');
-    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, truth: TRUTH, workers: 1 });
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, truth: TRUTH, workers: 1, model: 'fs' });
     expect(r.parameters.model).toBe('fs');
     expect(r.parameters.matchProbability).toBe(0.5);
     const m = r.model!;
@@ -78,7 +78,7 @@ describe('linkFiles with the match model (default when the inputs carry evidence
 
   it('a party declared deduplicated never has two records in one entity; others may', async () => {
     const out = join(dir, 'dedup');
-    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, deduplicated: ['college'], workers: 1 });
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, deduplicated: ['college'], workers: 1, model: 'fs' });
     expect(r.parameters.deduplicated).toEqual(['college']);
     const ents = entities(out);
     for (const e of ents.values()) expect(e.college ?? 0).toBeLessThanOrEqual(1);
@@ -97,24 +97,31 @@ describe('linkFiles with the match model (default when the inputs carry evidence
     await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'dice2'), model: 'dice', deduplicated: ['k12'] })).rejects.toThrow(/needs the match model/);
   }, 120_000);
 
+  it('without model the linker uses CLK + Dice even when the inputs carry evidence', async () => {
+    const out = join(dir, 'default');
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, workers: 1 });
+    expect(r.parameters.model).toBe('dice');
+    expect(r.model).toBeUndefined();
+  }, 120_000);
+
   it('refuses a deduplicated party that is not an input and a match probability outside (0, 1)', async () => {
-    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x1'), deduplicated: ['nope'] })).rejects.toThrow(/names party "nope"/);
-    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x2'), matchProbability: 1 })).rejects.toThrow(/match probability/);
+    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x1'), model: 'fs', deduplicated: ['nope'] })).rejects.toThrow(/names party "nope"/);
+    await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x2'), model: 'fs', matchProbability: 1 })).rejects.toThrow(/match probability/);
   });
 });
 
 describe('p20link link with the model flags', () => {
   it('--deduplicated and --match-probability reach the run; the summary shows the model', async () => {
     const out = join(dir, 'cli');
-    const r = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', out, '--deduplicated', 'wages', '--match-probability', '0.6', '--workers', '1', '--quiet']);
+    const r = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', out, '--model', 'fs', '--deduplicated', 'wages', '--match-probability', '0.6', '--workers', '1', '--quiet']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { parameters: { deduplicated: string[]; matchProbability: number; model: string } };
     expect(rep.parameters).toMatchObject({ model: 'fs', deduplicated: ['wages'], matchProbability: 0.6 });
-    const bad = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli2'), '--deduplicated', 'nobody']);
+    const bad = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli2'), '--model', 'fs', '--deduplicated', 'nobody']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--deduplicated names party "nobody"/);
-    const sum = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli3'), '--workers', '1']);
+    const sum = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli3'), '--model', 'fs', '--workers', '1']);
     expect(sum.code).toBe(0);
     expect(sum.out).toMatch(/match probability at or above 0\.5/);
     expect(sum.out).toMatch(/model: expected precision/);
