@@ -46,6 +46,7 @@ import { openCsv } from '../src/io/csv.js';
 import { fitModel, matchWeights, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
 import { generateExtracts } from '../src/synth/generate.js';
+import { mulberry32 } from '../src/synth/prng.js';
 import { GROUPS } from '../src/synth/names.js';
 
 /** Seeds one may tune on (look at results, choose levels, bands, defaults). */
@@ -755,18 +756,6 @@ function candidatePairs(ka: ReturnType<typeof blockingKeys>, kb: ReturnType<type
   return v.slice(0, u);
 }
 
-/** Deterministic small PRNG for the random pairs. */
-function rand32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function stepPlain(dir: string): Promise<StepResult> {
   const outDir = join(dir, 'out-plain');
   rmSync(outDir, { recursive: true, force: true });
@@ -801,7 +790,7 @@ async function stepPlain(dir: string): Promise<StepResult> {
   };
   // random pairs: u
   const RANDOM_PER_PAIR = 50_000;
-  const rnd = rand32(0x5eed);
+  const rnd = mulberry32(0x5eed);
   const rl = new Uint8Array(PARTY_PAIRS.length * RANDOM_PER_PAIR * K);
   let rn = 0;
   for (const [p, q] of PARTY_PAIRS) {

@@ -58,7 +58,7 @@ function makeVocab(n: number, r: () => number, minSyl: number, maxSyl: number): 
 }
 
 /** Zipf-like sampler over [0, n): P(i) ~ 1/(i+10)^s. */
-function zipf(n: number, s: number, r: () => number): () => number {
+export function zipf(n: number, s: number, r: () => number): () => number {
   const cdf = new Float64Array(n);
   let acc = 0;
   for (let i = 0; i < n; i++) {

@@ -44,6 +44,7 @@ import { scorePairs } from '../src/link/score.js';
 import type { PartyData } from '../src/link/types.js';
 import { openLinkerStore } from '../src/store/linker-store.js';
 import { mulberry32 } from '../src/synth/prng.js';
+import { zipf } from './link-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -111,29 +112,10 @@ function vocab(n: number, minSyl: number, maxSyl: number): string[] {
   }
   return out;
 }
-function zipf(n: number, s: number): () => number {
-  const cdf = new Float64Array(n);
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    acc += 1 / Math.pow(i + 10, s);
-    cdf[i] = acc;
-  }
-  return () => {
-    const x = r() * acc;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
 const FIRSTS = vocab(3000, 2, 3);
 const LASTS = vocab(30000, 2, 4);
-const pickFirst = zipf(FIRSTS.length, 1.1);
-const pickLast = zipf(LASTS.length, 0.9);
+const pickFirst = zipf(FIRSTS.length, 1.1, r);
+const pickLast = zipf(LASTS.length, 0.9, r);
 
 interface Person {
   pid: number;

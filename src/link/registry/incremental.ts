@@ -1,3 +1,4 @@
+import type { ReportPartyPair } from '../../format/run-report.js';
 import { P20Error } from '../../errors.js';
 import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from '../blocking/config.js';
 import { popcount32 } from '../dice.js';
@@ -68,15 +69,8 @@ export interface IncrementRecord {
   score: number;
 }
 
-export interface IncrementPairStat {
-  partyA: string;
-  partyB: string;
-  candidates: number;
-  compared: number;
-  aboveThreshold: number;
-  reviewBand: number;
-  linked: number;
-}
+/** Per party pair counts of an increment: the run report's, without the truth-only blocking recall. */
+export type IncrementPairStat = Omit<ReportPartyPair, 'blocking'>;
 
 export interface IncrementPlan {
   config: RegistryConfig;

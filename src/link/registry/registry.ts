@@ -102,14 +102,11 @@ export interface RegisterInput {
 }
 
 /**
- * Persist one run: the run row, new entities, merges (old entity marked
- * merged into the survivor, its members moved), every record's membership,
- * and the merge/split history. Call inside a transaction (linkFiles does,
- * together with the audit entry). Returns the run's sequence number.
+ * The run row, the run's new entities, and its merges (old entity marked
+ * merged into the survivor, its members moved). Returns the run's sequence
+ * number. Shared by the full run (registerRun) and the registry storage.
  */
-export function registerRun(db: Db, inp: RegisterInput): number {
-  ensureRegistry(db);
-  const { run, clusters, assignment } = inp;
+export function insertRunEntities(db: Db, run: RunRecord, assignment: Pick<Assignment, 'created' | 'mergedInto'>): number {
   const seq = Number(
     db
       .prepare('INSERT INTO registry_runs (run_id, started_at, finished_at, tool, inputs, parameters, counts) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -127,6 +124,19 @@ export function registerRun(db: Db, inp: RegisterInput): number {
     markMerged.run(survivor, seq, old);
     moveMembers.run(survivor, old);
   }
+  return seq;
+}
+
+/**
+ * Persist one run: the run row, new entities, merges (old entity marked
+ * merged into the survivor, its members moved), every record's membership,
+ * and the merge/split history. Call inside a transaction (linkFiles does,
+ * together with the audit entry). Returns the run's sequence number.
+ */
+export function registerRun(db: Db, inp: RegisterInput): number {
+  ensureRegistry(db);
+  const { run, clusters, assignment } = inp;
+  const seq = insertRunEntities(db, run, assignment);
   const upsert = db.prepare(
     `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,

@@ -5,9 +5,8 @@ import { writeTransaction, type Db } from '../../store/db.js';
 const prepare = (db: Db, sql: string) => db.prepare(sql);
 type Statement = ReturnType<typeof prepare>;
 import { parseBlockingSpec } from '../blocking/config.js';
-import { LINKAGE_ID } from './ids.js';
 import { BandSorted, MAX_SORTED_ENTRIES, storedBandKeys } from './band-keys.js';
-import { createdRunLookup, entityResolver, freshIdSource, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
+import { createdRunLookup, entityResolver, freshIdSource, insertRunEntities, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
 import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
 
 /**
@@ -321,22 +320,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
         );
       }
       const { run, assignment } = w;
-      const seq = Number(
-        db
-          .prepare('INSERT INTO registry_runs (run_id, started_at, finished_at, tool, inputs, parameters, counts) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(run.runId, run.startedAt, run.finishedAt, run.tool, JSON.stringify(run.inputs), JSON.stringify(run.parameters), JSON.stringify(run.counts)).lastInsertRowid,
-      );
-      const insEntity = db.prepare('INSERT INTO registry_entities (id, created_run, last_run) VALUES (?, ?, ?)');
-      for (const id of assignment.created) {
-        if (!LINKAGE_ID.test(id)) throw new Error(`not a linkage ID: ${id}`);
-        insEntity.run(id, seq, seq);
-      }
-      const markMerged = db.prepare('UPDATE registry_entities SET merged_into = ?, merged_run = ? WHERE id = ?');
-      const moveMembers = db.prepare('UPDATE registry_members SET entity_id = ? WHERE entity_id = ?');
-      for (const [old, survivor] of assignment.mergedInto) {
-        markMerged.run(survivor, seq, old);
-        moveMembers.run(survivor, old);
-      }
+      const seq = insertRunEntities(db, run, assignment);
       if (w.config) this.setConfig(w.config);
       const cfg = w.config ?? this.config();
       let touched = new Set<string>();
