@@ -1159,7 +1159,7 @@ async function main(): Promise<void> {
     }
     return {
       people: s.people,
-      ...(ranModel ? {} : { method: m.method }),
+      method: m.method,
       precision: round(m.eval.precision, 4),
       recall: round(m.eval.recall, 4),
       f1: round(m.eval.f1, 4),

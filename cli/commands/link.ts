@@ -81,7 +81,7 @@ export function linkSummary(report: LinkRunReport): string {
 
 export const linkCommand: CommandModule<object, LinkArgs> = {
   command: 'link <inputs..>',
-  describe: 'Link two or more encoded files; write each party its record -> linkage ID map',
+  describe: 'Link two or more encoded files (or, with a --store that holds a registry, new files against it); write each party its record -> linkage ID map',
   builder: (y) =>
     y
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Encoded files (.enc), one per party, all made with one secret and schema' })

@@ -2,7 +2,7 @@ import { Worker, type Transferable } from 'node:worker_threads';
 
 /**
  * The one worker-thread pool of the toolkit (the linker's scoring and the
- * encoder's batches). Tasks go to whichever worker is free, in submission
+ * encoder's byte ranges). Tasks go to whichever worker is free, in submission
  * order; each `request` resolves with that task's result, so a caller that
  * needs ordered output awaits its requests in order.
  *
