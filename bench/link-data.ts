@@ -17,9 +17,9 @@ import type { PartyData } from '../src/link/types.js';
 import { mulberry32 } from '../src/synth/prng.js';
 
 export const L = 1024;
-const STRIDE = 128;
+export const STRIDE = 128;
 
-function fnv1a(s: string, seed: number): number {
+export function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

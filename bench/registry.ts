@@ -44,7 +44,7 @@ import { scorePairs } from '../src/link/score.js';
 import type { PartyData } from '../src/link/types.js';
 import { openLinkerStore } from '../src/store/linker-store.js';
 import { mulberry32 } from '../src/synth/prng.js';
-import { zipf } from './link-data.js';
+import { fnv1a, L, STRIDE, zipf } from './link-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,20 +68,6 @@ const seed = Number(arg('seed', '2027'));
 const doFull = (!large || flag('full')) && !flag('no-full');
 
 // ---------- the population ----------
-const L = 1024;
-const STRIDE = 128;
-
-function fnv1a(s: string, salt: number): number {
-  let h = (0x811c9dc5 ^ salt) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h >>> 0;
-}
 const tokenCache = new Map<string, Uint16Array>();
 function tokenBits(token: string, k: number): Uint16Array {
   const key = `${k}|${token}`;
