@@ -42,7 +42,7 @@ function tokenBits(token: string, k: number): number[] {
 
 const SYL = ['ka', 'ma', 'ri', 'an', 'el', 'jo', 'li', 'sa', 'to', 'ne', 'ro', 'be', 'da', 'mi', 'ch', 'ar', 'en', 'is', 'ha', 'le', 'na', 'ta', 'vi', 'ol', 'us', 'ty', 'er', 'wi', 'ph', 'st', 'gr', 'br', 'co', 'nd', 'ly', 'ce', 'th', 'mo', 'ia', 'ck'];
 
-function makeVocab(n: number, r: () => number, minSyl: number, maxSyl: number): string[] {
+export function makeVocab(n: number, r: () => number, minSyl: number, maxSyl: number): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   while (out.length < n) {

@@ -44,7 +44,7 @@ import { scorePairs } from '../src/link/score.js';
 import type { PartyData } from '../src/link/types.js';
 import { openLinkerStore } from '../src/store/linker-store.js';
 import { mulberry32 } from '../src/synth/prng.js';
-import { fnv1a, L, STRIDE, zipf } from './link-data.js';
+import { fnv1a, L, makeVocab, STRIDE, zipf } from './link-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,23 +83,8 @@ function tokenBits(token: string, k: number): Uint16Array {
 }
 
 const r = mulberry32(seed);
-const SYL = ['ka', 'ma', 'ri', 'an', 'el', 'jo', 'li', 'sa', 'to', 'ne', 'ro', 'be', 'da', 'mi', 'ch', 'ar', 'en', 'is', 'ha', 'le', 'na', 'ta', 'vi', 'ol', 'us', 'ty', 'er', 'wi', 'ph', 'st', 'gr', 'br', 'co', 'nd', 'ly', 'ce', 'th', 'mo', 'ia', 'ck'];
-function vocab(n: number, minSyl: number, maxSyl: number): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  while (out.length < n) {
-    const k = minSyl + Math.floor(r() * (maxSyl - minSyl + 1));
-    let s = '';
-    for (let i = 0; i < k; i++) s += SYL[Math.floor(r() * SYL.length)]!;
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push(s);
-    }
-  }
-  return out;
-}
-const FIRSTS = vocab(3000, 2, 3);
-const LASTS = vocab(30000, 2, 4);
+const FIRSTS = makeVocab(3000, r, 2, 3);
+const LASTS = makeVocab(30000, r, 2, 4);
 const pickFirst = zipf(FIRSTS.length, 1.1, r);
 const pickLast = zipf(LASTS.length, 0.9, r);
 

@@ -16,7 +16,7 @@ import { scorePairs } from './score.js';
 import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputHeader, type InputSpec } from './load.js';
 import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, StagedFile } from './output.js';
-import { addToHistogram, emptyHistogram, linkWarnings } from './report.js';
+import { addToHistogram, emptyHistogram, linkWarnings, reportCounts } from './report.js';
 import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, membersOf, type ClusterIndex, type Clustering } from './resolve/cluster.js';
 import { assignIds, type Assignment } from './registry/assign.js';
@@ -611,17 +611,7 @@ function buildReport(
       model: s.model,
       ...(s.model === 'fs' ? { matchProbability: s.matchProbability, deduplicated: s.deduplicated } : {}),
     },
-    counts: {
-      records: L.nodeCount,
-      clusters: r.ci.count,
-      linkedRecords: sum.linkedRecords,
-      singletons: L.nodeCount - sum.linkedRecords,
-      acceptedLinks: r.clustering.accepted,
-      refusedLinks: r.clustering.refused,
-      candidates: sc.pairStats.reduce((t, p) => t + p.candidates, 0),
-      compared: sc.pairStats.reduce((t, p) => t + p.compared, 0),
-      reviewPairs: sc.reviewEdges.length,
-    },
+    counts: reportCounts({ records: L.nodeCount, clusters: r.ci.count, linkedRecords: sum.linkedRecords, clustering: r.clustering, pairStats: sc.pairStats, reviewPairs: sc.reviewEdges.length }),
     parties: files.parties,
     partyPairs: sc.pairStats,
     clusterSizes: clusterSizes(r.ci),

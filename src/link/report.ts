@@ -3,7 +3,29 @@
  * plain-language warnings. The report's types, writer and strict reader are
  * the run-report contract in src/format/run-report.ts.
  */
-import type { ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
+import type { LinkRunReport, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
+
+/** The run report's counts, from what a full run and an incremental run both know. */
+export function reportCounts(c: {
+  records: number;
+  clusters: number;
+  linkedRecords: number;
+  clustering: { accepted: number; refused: number };
+  pairStats: readonly Pick<ReportPartyPair, 'candidates' | 'compared'>[];
+  reviewPairs: number;
+}): LinkRunReport['counts'] {
+  return {
+    records: c.records,
+    clusters: c.clusters,
+    linkedRecords: c.linkedRecords,
+    singletons: c.records - c.linkedRecords,
+    acceptedLinks: c.clustering.accepted,
+    refusedLinks: c.clustering.refused,
+    candidates: c.pairStats.reduce((t, p) => t + p.candidates, 0),
+    compared: c.pairStats.reduce((t, p) => t + p.compared, 0),
+    reviewPairs: c.reviewPairs,
+  };
+}
 
 export function emptyHistogram(): ScoreHistogram {
   return { binWidth: 0.01, counts: new Array<number>(101).fill(0) };

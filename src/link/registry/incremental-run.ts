@@ -14,7 +14,7 @@ import { fileSha256, loadParty, readInputHeaders } from '../load.js';
 import type { LinkFilesOptions } from '../link-files.js';
 import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
 import { abortAll, commitAll, StagedFile } from '../output.js';
-import { addToHistogram, emptyHistogram } from '../report.js';
+import { addToHistogram, emptyHistogram, reportCounts } from '../report.js';
 import type { PartyData } from '../types.js';
 import { newRunId } from './ids.js';
 import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, type IncrementPlan, type IncrementSettings } from './incremental.js';
@@ -201,17 +201,14 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
       finishedAt: new Date().toISOString(),
       inputs,
       parameters: reportParameters(plan.config, s, opts),
-      counts: {
+      counts: reportCounts({
         records: plan.newCount,
         clusters: Object.values(plan.clusterSizes).reduce((t, x) => t + x, 0),
         linkedRecords: plan.linkedRecords,
-        singletons: plan.newCount - plan.linkedRecords,
-        acceptedLinks: plan.clustering.accepted,
-        refusedLinks: plan.clustering.refused,
-        candidates: plan.pairStats.reduce((t, x) => t + x.candidates, 0),
-        compared: plan.pairStats.reduce((t, x) => t + x.compared, 0),
+        clustering: plan.clustering,
+        pairStats: plan.pairStats,
         reviewPairs: plan.reviewPairs.length,
-      },
+      }),
       parties: files.parties,
       partyPairs: plan.pairStats,
       clusterSizes: plan.clusterSizes,
