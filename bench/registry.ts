@@ -1,5 +1,5 @@
 /**
- * npm run bench:registry [-- --people N] [--years 10] [--large] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S]
+ * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep]
  *
  * The longitudinal registry over ten yearly increments on a synthetic
  * population that ages (bench-local generator; CLK-like 1024-bit Bloom
@@ -28,6 +28,17 @@
  * --large: about 200,000 records a year, ~2M registered by the last year
  * (the target: an increment in under 2 minutes and 3 GiB on 2 cores). The
  * full re-link is skipped at that size unless --full is given.
+ *
+ * --bulk-years K (default 0; --large: years - 1): the first K years are
+ * registered in bulk, through the same storage call an increment commits
+ * with (RegistryStorage.writeRun: encodings, band keys, memberships), with
+ * each person's records under one linkage ID (the truth) and no linking;
+ * only the later years are linked as increments and timed. A fast way to a
+ * registry of millions; the index it builds is kept per entity like an
+ * increment's, except that a person's band keys are left out only when
+ * their previous bulk year's records carried them (slightly more rows than
+ * linked increments store: a conservative registry for timing). ID stability
+ * then counts the people seen in two or more linked years (null with fewer).
  */
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +46,7 @@ import { join } from 'node:path';
 import type { EncodedHeader } from '../src/format/encoded-file.js';
 import { formatBlockingSpec, parseBlockingSpec } from '../src/link/blocking/config.js';
 import { makePackedPartyData } from '../src/link/pack.js';
-import { commitIncrement, DEFAULT_REPRESENTATIVES, planIncrement, type IncrementSettings } from '../src/link/registry/incremental.js';
+import { commitIncrement, DEFAULT_REPRESENTATIVES, encodingUpdates, planIncrement, registryConfigFor, type IncrementSettings } from '../src/link/registry/incremental.js';
 import { newRunId } from '../src/link/registry/ids.js';
 import { SqliteRegistryStorage } from '../src/link/registry/sqlite-storage.js';
 import { clusterRecords, indexClusters } from '../src/link/resolve/cluster.js';
@@ -65,7 +76,8 @@ const years = Number(arg('years', '10'));
 const threshold = Number(arg('threshold', '0.8'));
 const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
 const seed = Number(arg('seed', '2027'));
-const doFull = (!large || flag('full')) && !flag('no-full');
+const bulkYears = Number(arg('bulk-years', large ? String(years - 1) : '0'));
+const doFull = (!large || flag('full')) && !flag('no-full') && bulkYears === 0;
 
 // ---------- the population ----------
 const tokenCache = new Map<string, Uint16Array>();
@@ -222,7 +234,54 @@ const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) =
 console.log(
   `bench:registry — ${years} yearly increments, ${people0.toLocaleString('en-US')} people at the start, blocking ${formatBlockingSpec(blocking)}, threshold ${threshold}, ${representatives} representatives per entity, node ${process.version}`,
 );
-console.log('year  records  registered  seconds  cpuSec  peakMiB  storeMiB  candEntities  kept    new  merged  split  mergeEv  splitEv');
+console.log('year  records  registered  seconds  cpuSec  peakMiB  storeMiB  candEntities  compared  kept    new  merged  split  mergeEv  splitEv');
+
+/** Bulk registration of one year (--bulk-years): the truth's entities, one writeRun, no linking. */
+const bulkId = new Map<number, string>();
+const bulkKeys = new Map<number, Float64Array>();
+function registerBulk(year: number, parties: PartyData[], truth: number[][]): void {
+  const created: string[] = [];
+  const members: { party: string; recordId: string; entity: string }[] = [];
+  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+  const thisYear = new Map<number, Set<number>>();
+  let at = 0;
+  parties.forEach((p, j) => {
+    for (let i = 0; i < p.count; i++, at++) {
+      const pid = truth[j]![i]!;
+      let id = bulkId.get(pid);
+      if (id === undefined) {
+        id = storage.newId();
+        bulkId.set(pid, id);
+        created.push(id);
+      }
+      members.push({ party: p.name, recordId: p.ids[i]!, entity: id });
+      let mine = thisYear.get(pid);
+      if (!mine) {
+        mine = new Set();
+        thisYear.set(pid, mine);
+      }
+      const before = bulkKeys.get(pid);
+      const had = before ? new Set(before) : undefined;
+      const e = encodings[at]!;
+      const keep: number[] = [];
+      for (const k of e.bandKeys) {
+        if (!had?.has(k) && !mine.has(k)) keep.push(k);
+        mine.add(k);
+      }
+      e.bandKeys = keep;
+    }
+  });
+  for (const [pid, keys] of thisYear) bulkKeys.set(pid, Float64Array.from(keys));
+  const t = new Date().toISOString();
+  storage.writeRun(storage.lastRunSeq(), {
+    run: { runId: newRunId(), startedAt: t, finishedAt: t, tool: 'bench-bulk', inputs: parties.map((p) => p.name), parameters: {}, counts: {} },
+    assignment: { clusterId: [], status: [], events: [], created, mergedInto: new Map() },
+    members,
+    encodings,
+    ...(storage.config() ? {} : { config: registryConfigFor(parties[0]!.header, settings) }),
+    audit: { type: 'link-run', detail: { bench: 'bulk', year } },
+  });
+}
 
 const allParties: PartyData[] = [];
 const allTruth: number[][] = [];
@@ -235,11 +294,24 @@ for (let k = 0; k < years; k++) {
   if (k > 0) age(year);
   const { parties, truth } = yearFiles(year);
   const records = parties.reduce((t, p) => t + p.count, 0);
+  if (k < bulkYears) {
+    const t0 = performance.now();
+    registerBulk(year, parties, truth);
+    console.log(`${String(year).padEnd(5)} ${String(records).padStart(7)} ${String(storage.encodingCount()).padStart(11)} ${((performance.now() - t0) / 1000).toFixed(2).padStart(8)}  (registered in bulk, store ${mib(storeBytes())} MiB)`);
+    if (k === bulkYears - 1) {
+      bulkKeys.clear();
+      (globalThis as { gc?: () => void }).gc?.();
+      peakRss = 0;
+    }
+    continue;
+  }
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const plan = await planIncrement(storage, parties, settings);
   const t1 = new Date().toISOString();
+  const tc = performance.now();
   commitIncrement(storage, plan, { runId: newRunId(), startedAt: t1, finishedAt: t1, tool: 'bench', inputs: parties.map((p) => p.name), parameters: {}, counts: { records } }, { bench: true, records });
+  const commitSecs = (performance.now() - tc) / 1000;
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   worst = Math.max(worst, secs);
@@ -271,6 +343,7 @@ for (let k = 0; k < years; k++) {
       String(mib(peakRss)).padStart(8),
       String(mib(storeBytes())).padStart(9),
       String(plan.candidateEntities).padStart(13),
+      String(plan.registeredCompared).padStart(9),
       String(st.kept).padStart(5),
       String(st.new).padStart(6),
       String(st.merged).padStart(7),
@@ -279,6 +352,7 @@ for (let k = 0; k < years; k++) {
       String(ev.filter((e) => e.event === 'split').length).padStart(8),
     ].join(' '),
   );
+  console.log(`      steps (s): ${Object.entries({ ...plan.timings, commit: Math.round(commitSecs * 1000) / 1000 }).map(([x, v]) => `${x} ${v}`).join(', ')}`);
 }
 
 // ID stability: people seen in two or more years, handed one ID every time
@@ -289,7 +363,7 @@ for (const [pid, n] of personYears) {
   multi++;
   if (handed.get(pid)!.size === 1) stable++;
 }
-const idStability = multi === 0 ? 1 : stable / multi;
+const idStability = years - bulkYears < 2 ? null : multi === 0 ? 1 : stable / multi;
 
 // final registry vs truth
 const labels: string[] = [];
@@ -301,7 +375,7 @@ allParties.forEach((p, j) => {
   }
 });
 const inc = pairQuality(labels, persons);
-console.log(`incremental: precision ${inc.precision.toFixed(4)}, recall ${inc.recall.toFixed(4)}, F1 ${inc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people seen in 2+ years`);
+console.log(`incremental: precision ${inc.precision.toFixed(4)}, recall ${inc.recall.toFixed(4)}, F1 ${inc.f1.toFixed(4)}; ID stability ${idStability === null ? '-' : (idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people seen in 2+ years`);
 storage.close();
 
 /** Peak RSS of the increments (the full re-link below needs more: it is reported on its own line). */
@@ -331,5 +405,6 @@ if (doFull) {
   f1Diff = Math.round((inc.f1 - full.f1) * 1e4) / 1e4;
   console.log(`full re-link (${allParties.length} files, ${nodes.toLocaleString('en-US')} records, ${((performance.now() - t0) / 1000).toFixed(1)} s, peak ${mib(peakRss)} MiB): precision ${full.precision.toFixed(4)}, recall ${full.recall.toFixed(4)}, F1 ${full.f1.toFixed(4)}`);
 }
-rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ incrementSeconds: Math.round(worst * 100) / 100, peakMiB: mib(peakIncrements), idStability: Math.round(idStability * 1e4) / 1e4, f1DiffVsFull: f1Diff }));
+if (flag('keep')) console.log(`store kept: ${storePath}`);
+else rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ incrementSeconds: Math.round(worst * 100) / 100, peakMiB: mib(peakIncrements), idStability: idStability === null ? null : Math.round(idStability * 1e4) / 1e4, f1DiffVsFull: f1Diff }));

@@ -168,7 +168,7 @@ export class HashKernel {
 
 let cached: HashKernel | null | undefined;
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
+function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -210,6 +210,55 @@ function selfTest(k: HashKernel): boolean {
         if (h1 !== beBytesMod(hmac(sha1, ka, m), L) || h2 !== beBytesMod(hmac(md5, kb, m), L)) return false;
       }
     }
+    if (!lanesAgree(k, b.slot, h.slot)) return false;
+  }
+  return true;
+}
+
+/**
+ * The multi-token calls (doubleBits 4 tokens and blakeBits 2 tokens per SIMD
+ * step) against the one-token digests: tokens of 1 to 130 bytes (one-block
+ * lanes and the longer ones between them), a power-of-two L and not.
+ */
+function lanesAgree(k: HashKernel, blakeSlot: number, hmacSlot: number): boolean {
+  const lens = [1, 3, 55, 56, 2, 7, 130, 128, 4, 9, 1];
+  const toks = lens.map((n, t) => new Uint8Array(n).map((_, i) => (i * 29 + t * 7 + 1) & 0xff));
+  const layout = (bits: number) => {
+    let off = 0;
+    toks.forEach((t, i) => {
+      k.tokOff[i] = off;
+      k.tokK[i] = i === 5 ? 0 : bits + i;
+      k.tokBytes.set(t, off);
+      off += t.length;
+    });
+    k.tokOff[toks.length] = off;
+  };
+  const distinct = (xs: number[]) => [...new Set(xs)];
+  for (const L of [1024, 1000]) {
+    const want: number[] = [];
+    toks.forEach((t, i) => {
+      if (i === 5) return;
+      const [h1, h2] = k.doubleIndices(hmacSlot, t, L);
+      for (let j = 0; j < 3 + i; j++) want.push((h1 + j * h2) % L);
+    });
+    layout(3);
+    const n = k.doubleBits(hmacSlot, toks.length, L, false);
+    if (!same(distinct(want), k.out.subarray(0, n))) return false;
+  }
+  for (const L of [1024, 1000]) {
+    const want: number[] = [];
+    const d = new Uint8Array(64);
+    toks.forEach((t, i) => {
+      if (i === 5) return;
+      const bits = 30 + i;
+      for (let j = 0; j * 32 < bits; j++) {
+        k.blakeDigest(blakeSlot + j, t, d);
+        for (let m = 0; m < Math.min(32, bits - 32 * j); m++) want.push((d[2 * m]! | (d[2 * m + 1]! << 8)) % L);
+      }
+    });
+    layout(30);
+    const n = k.blakeBits(blakeSlot, toks.length, L);
+    if (!same(distinct(want), k.out.subarray(0, n))) return false;
   }
   return true;
 }

@@ -59,7 +59,7 @@ try {
     const out = join(tmp, 'hash.wasm');
     execFileSync(process.execPath, [
       asc, join(here, 'assembly', 'clk-hash.ts'), '--outFile', out,
-      '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '107',
+      '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '107', '--enable', 'simd',
     ], { stdio: 'inherit' });
     const lines = readFileSync(out).toString('base64').match(/.{1,100}/g) ?? [];
     const text =

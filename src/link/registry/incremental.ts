@@ -102,6 +102,8 @@ export interface IncrementPlan {
   /** Registered records compared against (for the report). */
   registeredCompared: number;
   candidateEntities: number;
+  /** Seconds per step of the plan (candidates, members, score, pairs, decide), for reports and benches. */
+  timings: Record<string, number>;
 }
 
 /** The configuration a first increment (or full run) stores. */
@@ -211,6 +213,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     if (prev !== undefined) throw new P20Error('REGISTRY_DUPLICATE_PARTY', `party name "${p.name}" is also used by ${prev}; give each party's records in one file per run`, { file: p.file });
     seenParty.set(p.name, p.file);
   }
+  const timings: Record<string, number> = {};
+  let lapAt = performance.now();
+  const lap = (k: string): void => {
+    const t = performance.now();
+    timings[k] = Math.round(t - lapAt) / 1000;
+    lapAt = t;
+  };
   const basedOn = storage.lastRunSeq();
   const stored = storage.config();
   checkAgainstRegistry(stored, parties.map((p) => ({ file: p.file, header: p.header })), s.blocking);
@@ -232,6 +241,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     newCount += p.count;
   }
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+  lap('bandKeys');
 
   // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding the key
   const nodeRids: number[][] = encodings.map(() => []);
@@ -252,6 +262,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       candRids.add(rid);
     });
   }
+  lap('lookup');
   const ridEntity = storage.entitiesOfRecords([...candRids].sort((a, b) => a - b));
   const nodeEntities: Set<string>[] = encodings.map((_e, node) => {
     const set = new Set<string>();
@@ -269,6 +280,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const entities = new Set<string>();
   for (const set of nodeEntities) for (const e of set) entities.add(e);
   const entityList = [...entities].sort();
+  lap('candidates');
 
   // registered records of the candidate entities: nodes newCount.. (old versions of updated records left out)
   const replaced = new Set(encodings.map((e) => `${e.party}\u0000${e.recordId}`));
@@ -293,6 +305,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     list.push(newCount + x);
   });
   const packedMember: ({ words: Uint32Array; pop: number } | null)[] = members.map((m) => (m.record ? packStored(m.record.clk, stride) : null));
+  lap('members');
 
   // 2. scores: new x registered (entity level), new x new (the full run's scorer)
   const edges = new EdgeList();
@@ -306,12 +319,16 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const m = members[node - newCount]!;
     return { party: m.party, id: m.recordId };
   };
-  const pairStats = new Map<string, IncrementPairStat>();
-  const statOf = (a: string, b: string): IncrementPairStat => {
-    const key = `${a}\u0000${b}`;
+  /** Party pair counts, by party numbers (partyIndex): a × partyCount + b. */
+  const partyNames: string[] = [];
+  for (const [name, k] of partyIndex) partyNames[k] = name;
+  const partyCount = partyIndex.size;
+  const pairStats = new Map<number, IncrementPairStat>();
+  const statOf = (a: number, b: number): IncrementPairStat => {
+    const key = a * partyCount + b;
     let st = pairStats.get(key);
     if (!st) {
-      st = { partyA: a, partyB: b, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
+      st = { partyA: partyNames[a]!, partyB: partyNames[b]!, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
       pairStats.set(key, st);
     }
     return st;
@@ -326,7 +343,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       for (const ent of nodeEntities[node]!) {
         for (const m of entityNodes.get(ent) ?? []) {
           const pm = packedMember[m - newCount];
-          const st = statOf(p.name, members[m - newCount]!.party);
+          const st = statOf(k, nodeParty[m]!);
           st.candidates++;
           if (!pm) continue;
           st.compared++;
@@ -348,13 +365,14 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       }
     }
   }
+  lap('score');
   for (let i = 0; i < parties.length; i++) {
     for (let j = i; j < parties.length; j++) {
       if (i === j && s.maxPerParty <= 1) continue;
       const A = parties[i]!;
       const B = i === j ? null : parties[j]!;
       const sp = await scorePairs(A, B, { threshold: s.reviewThreshold ?? s.threshold, blocking, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
-      const st = statOf(A.name, (B ?? A).name);
+      const st = statOf(i, j);
       st.candidates += sp.candidates;
       st.compared += sp.compared;
       for (let x = 0; x < sp.a.length; x++) {
@@ -374,6 +392,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
   }
 
+  lap('newPairs');
   // 3. decide: registered entities united first, then the new links strongest first
   const groups = [...entityNodes.values()].filter((g) => g.length > 1);
   const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, phases: [edges] });
@@ -489,15 +508,17 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       if (u >= newCount) continue;
       for (const v of m) {
         if (v === u || (v < newCount && v < u)) continue;
-        const pu = nodeName(u).party;
-        const pv = nodeName(v).party;
-        const st = pairStats.get(`${pu}\u0000${pv}`) ?? pairStats.get(`${pv}\u0000${pu}`);
+        const pu = nodeParty[u]!;
+        const pv = nodeParty[v]!;
+        const st = pairStats.get(pu * partyCount + pv) ?? pairStats.get(pv * partyCount + pu);
         if (st) st.linked++;
       }
     }
   }
 
+  lap('decide');
   return {
+    timings,
     config,
     newConfig: stored === undefined || JSON.stringify(stored.scoring) !== JSON.stringify(config.scoring),
     basedOn,

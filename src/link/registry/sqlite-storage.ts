@@ -170,18 +170,20 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number } = {}): EntityMember[] {
     // in chunks (one statement per 2,048 entities), ordered by entity, party, record id; encodings of the latest records only when capped
+    // the window runs over (party, record id, rid) from covering indexes; encodings are read for the representatives only
     const q = this.st(
-      `SELECT party, record_id, entity_id, rid, CASE WHEN rn <= ? THEN clk END AS clk, evidence, presence, blocks FROM (
-         SELECT m.party, m.record_id, m.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks, j.key AS jk,
-                ROW_NUMBER() OVER (PARTITION BY m.entity_id ORDER BY r.rid IS NULL, r.rid DESC) AS rn
+      `SELECT x.party, x.record_id, x.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM (
+         SELECT m.party, m.record_id, m.entity_id, r0.rid AS xrid, j.key AS jk,
+                ROW_NUMBER() OVER (PARTITION BY m.entity_id ORDER BY r0.rid IS NULL, r0.rid DESC) AS rn
          FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
-         LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id)
-       ORDER BY jk, party, record_id`,
+         LEFT JOIN registry_records r0 ON r0.party = m.party AND r0.record_id = m.record_id) x
+       LEFT JOIN registry_records r ON r.rid = x.xrid AND x.rn <= ?
+       ORDER BY x.jk, x.party, x.record_id`,
     );
     const cap = opts.encodingsPerEntity ?? Number.MAX_SAFE_INTEGER;
     const out: EntityMember[] = [];
     for (let from = 0; from < entities.length; from += 2048) {
-      for (const r of q.all(cap, JSON.stringify(entities.slice(from, from + 2048))) as (Omit<RecordRow, 'clk'> & { clk: Buffer | null; rid: number | null; entity_id: string })[]) {
+      for (const r of q.all(JSON.stringify(entities.slice(from, from + 2048)), cap) as (Omit<RecordRow, 'clk'> & { clk: Buffer | null; rid: number | null; entity_id: string })[]) {
         out.push({ entity: r.entity_id, party: r.party, recordId: r.record_id, record: r.rid === null || r.clk === null ? null : toStored(r as RecordRow, r.entity_id) });
       }
     }

@@ -23,13 +23,25 @@
 //   TOKBYTES the tokens' bytes
 //   MARK    one bit per pre-fold position (all zero between calls)
 //   OUT     u32 distinct positions of the last call
-import { blakeCompress, md5Compress, sha1Compress, sha256Compress } from './clk-compress';
+import { blakeCompress, blakeCompress2, md5Compress, md5Compress4, sha1Compress, sha1Compress4, sha256Compress } from './clk-compress';
 
 const SLOTS: usize = 0x10000;
 const SCRATCH: usize = 0x30000;
 const STATE: usize = SCRATCH; // 64 bytes
 const STATE2: usize = SCRATCH + 64; // 64 bytes
 const BLOCK: usize = SCRATCH + 128; // 128 bytes
+// Multi-lane (SIMD) areas, transposed: word i of lane j at 16 * i + 4 * j (8 * j for BLAKE2b).
+const SH4: usize = SCRATCH + 1024; // SHA-1 inner states, 4 lanes (80 bytes)
+const SH4O: usize = SCRATCH + 1152; // SHA-1 outer states (80 bytes)
+const MD4: usize = SCRATCH + 1280; // MD5 inner states (64 bytes)
+const MD4O: usize = SCRATCH + 1344; // MD5 outer states (64 bytes)
+const WSHA: usize = SCRATCH + 1408; // SHA-1 inner blocks (256 bytes), then WMD5 right after
+const WMD5: usize = SCRATCH + 1664; // MD5 inner blocks (256 bytes)
+const OSHA: usize = SCRATCH + 1920; // SHA-1 outer blocks (256 bytes)
+const OMD5: usize = SCRATCH + 2176; // MD5 outer blocks (256 bytes)
+const BH2: usize = SCRATCH + 2432; // BLAKE2b states, 2 lanes (128 bytes)
+const BM2: usize = SCRATCH + 2560; // BLAKE2b blocks, 2 lanes (256 bytes)
+const LANES: usize = SCRATCH + 2816; // per lane: token index (u32) and, for BLAKE2b, values wanted (u32 at +16)
 const TOKOFF: usize = 0x31000;
 const TOKK: usize = 0x42000;
 const TOKBYTES: usize = 0x60000;
@@ -225,41 +237,134 @@ function clearMarks(n: u32): void {
   for (let i: u32 = 0; i < n; i++) store<u8>(MARK + (<usize>load<u32>(OUT + (<usize>i << 2)) >>> 3), 0);
 }
 
+/** Emit the k positions h1 + j * h2 (mod L) of one token; n positions so far. */
+@inline
+function emitDouble(a: u64, b: u64, k: u32, L: u64, pow2: bool, n: u32): u32 {
+  if (pow2) {
+    const m = <u32>L - 1;
+    let p = <u32>a;
+    const q = <u32>b;
+    for (let j: u32 = 0; j < k; j++) {
+      n = emit(p & m, n);
+      p += q;
+    }
+  } else for (let j: u32 = 0; j < k; j++) n = emit(<u32>((a + <u64>j * b) % L), n);
+  return n;
+}
+
+/** Lay token p (len <= 55 bytes) into lane g of the SHA-1 (big-endian words) and MD5 (little-endian words) inner blocks, padded. */
+function laneDouble(g: u32, p: usize, len: u32): void {
+  const lane = <usize>g << 2;
+  for (let b: u32 = 0; b <= len; b++) {
+    const x: u8 = b < len ? load<u8>(p + b) : 0x80;
+    const w = (<usize>(b >>> 2) << 4) + lane;
+    store<u8>(WSHA + w + (3 - (b & 3)), x);
+    store<u8>(WMD5 + w + (b & 3), x);
+  }
+  const bits = (len + 64) << 3;
+  store<u32>(WSHA + 240 + lane, bits);
+  store<u32>(WMD5 + 224 + lane, bits);
+}
+
+let gSingular = false;
+
+/** HMAC-SHA1 and HMAC-MD5 of the g (1..4) tokens laid into the lanes, with the states of slot h; emits their positions. */
+function flushDouble(h: usize, g: u32, L: u64, pow2: bool, prevent: bool, n: u32): u32 {
+  for (let i: usize = 0; i < 5; i++) {
+    v128.store(SH4 + (i << 4), i32x4.splat(load<i32>(h + (i << 2))));
+    v128.store(SH4O + (i << 4), i32x4.splat(load<i32>(h + 32 + (i << 2))));
+  }
+  for (let i: usize = 0; i < 4; i++) {
+    v128.store(MD4 + (i << 4), i32x4.splat(load<i32>(h + 64 + (i << 2))));
+    v128.store(MD4O + (i << 4), i32x4.splat(load<i32>(h + 96 + (i << 2))));
+  }
+  sha1Compress4(SH4, WSHA);
+  md5Compress4(MD4, WMD5);
+  // Outer blocks: the inner digests (words), then padding and length (set in prepOuter).
+  memory.copy(OSHA, SH4, 80);
+  memory.copy(OMD5, MD4, 64);
+  sha1Compress4(SH4O, OSHA);
+  md5Compress4(MD4O, OMD5);
+  const small = L <= 0x100000000;
+  for (let j: u32 = 0; j < g; j++) {
+    const lane = <usize>j << 2;
+    let a: u64 = 0;
+    let b: u64 = 0;
+    if (pow2 && small) {
+      a = <u64>load<u32>(SH4O + 64 + lane) & (L - 1);
+      b = <u64>bswap<u32>(load<u32>(MD4O + 48 + lane)) & (L - 1);
+    } else {
+      for (let i: usize = 0; i < 5; i++) a = modStep(a, load<u32>(SH4O + (i << 4) + lane), L);
+      for (let i: usize = 0; i < 4; i++) b = modStep(b, bswap<u32>(load<u32>(MD4O + (i << 4) + lane)), L);
+    }
+    if (b == 0 && prevent) {
+      gSingular = true;
+      return n;
+    }
+    const k = load<u32>(TOKK + (<usize>load<u32>(LANES + lane) << 2));
+    n = emitDouble(a, b, k, L, pow2, n);
+  }
+  return n;
+}
+
+/** The fixed words of the outer blocks (after the digests): padding and the length of key block + digest. */
+function prepOuter(): void {
+  memory.fill(OSHA + 80, 0, 176);
+  v128.store(OSHA + 80, i32x4.splat(<i32>0x80000000));
+  v128.store(OSHA + 240, i32x4.splat((64 + 20) << 3));
+  memory.fill(OMD5 + 64, 0, 192);
+  v128.store(OMD5 + 64, i32x4.splat(0x80));
+  v128.store(OMD5 + 224, i32x4.splat((64 + 16) << 3));
+}
+
 /**
  * doubleHash positions of the nTok tokens (TOKOFF / TOKK / TOKBYTES) with
  * slot s, L bits: the number of distinct positions written to OUT, or -1
  * when a token has h2 = 0 and preventSingularity asks for the re-hash
- * (the caller computes that value the slow way).
+ * (the caller computes that value the slow way). Tokens of up to 55 bytes
+ * are hashed 4 at a time (SIMD lanes), longer ones one by one; positions
+ * come out in token order either way.
  */
 export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool): i32 {
   const h = slot(s);
   const L = <u64>L32;
   const pow2 = (L32 & (L32 - 1)) == 0;
   let n: u32 = 0;
+  let g: u32 = 0;
+  gSingular = false;
+  prepOuter();
   for (let i: u32 = 0; i < nTok; i++) {
     const k = load<u32>(TOKK + (<usize>i << 2));
     if (k == 0) continue;
     const start = load<u32>(TOKOFF + (<usize>i << 2));
     const end = load<u32>(TOKOFF + (<usize>(i + 1) << 2));
-    doubleOne(h, TOKBYTES + start, end - start, L);
-    const a = gH1;
-    const b = gH2;
-    if (b == 0 && prevent) {
-      clearMarks(n);
-      return -1;
-    }
-    if (pow2) {
-      const m = <u32>L - 1;
-      let p = <u32>a;
-      const q = <u32>b;
-      for (let j: u32 = 0; j < k; j++) {
-        n = emit(p & m, n);
-        p += q;
+    const len = end - start;
+    if (len <= 55) {
+      if (g == 0) memory.fill(WSHA, 0, 512);
+      laneDouble(g, TOKBYTES + start, len);
+      store<u32>(LANES + (<usize>g << 2), i);
+      if (++g == 4) {
+        n = flushDouble(h, g, L, pow2, prevent, n);
+        g = 0;
+        if (gSingular) break;
       }
-    } else for (let j: u32 = 0; j < k; j++) n = emit(<u32>((a + <u64>j * b) % L), n);
+      continue;
+    }
+    if (g > 0) {
+      n = flushDouble(h, g, L, pow2, prevent, n);
+      g = 0;
+      if (gSingular) break;
+    }
+    doubleOne(h, TOKBYTES + start, len, L);
+    if (gH2 == 0 && prevent) {
+      gSingular = true;
+      break;
+    }
+    n = emitDouble(gH1, gH2, k, L, pow2, n);
   }
+  if (g > 0 && !gSingular) n = flushDouble(h, g, L, pow2, prevent, n);
   clearMarks(n);
-  return n;
+  return gSingular ? -1 : n;
 }
 
 /** BLAKE2b-512 of the token at p (len >= 1 bytes) from pre-keyed state h, into STATE. */
@@ -286,32 +391,72 @@ export function state(): usize {
   return STATE;
 }
 
+/** Emit the first cnt 16-bit values of a BLAKE2b digest (at d, every stride bytes per 8 bytes) mod L. */
+@inline
+function emitBlake(d: usize, stride: usize, cnt: u32, L: u32, pow2: bool, n: u32): u32 {
+  const mask = L - 1;
+  for (let m: u32 = 0; m < cnt; m++) {
+    const v = <u32>load<u16>(d + (<usize>(m >>> 2) * stride) + (<usize>(m & 3) << 1));
+    n = emit(pow2 ? v & mask : v % L, n);
+  }
+  return n;
+}
+
+/** BLAKE2b of the g (1..2) tokens laid into the lanes; emits their values. */
+function flushBlake(g: u32, L: u32, pow2: bool, n: u32): u32 {
+  blakeCompress2(BH2, BM2, load<u64>(LANES + 32), load<u64>(LANES + 40));
+  for (let j: u32 = 0; j < g; j++) n = emitBlake(BH2 + (<usize>j << 3), 16, load<u32>(LANES + 16 + (<usize>j << 2)), L, pow2, n);
+  return n;
+}
+
 /**
  * blakeHash positions of the nTok tokens with slots s0, s0 + 1, ... (salt
  * j for values 32j..32j+31), L bits (a power of two): the number of distinct
  * positions written to OUT, or -1 for an empty token (the caller's path).
+ * Tokens of up to 128 bytes are hashed 2 at a time (SIMD lanes), longer ones
+ * one by one; positions come out in token order either way.
  */
 export function blakeBits(s0: u32, nTok: u32, L: u32): i32 {
   let n: u32 = 0;
   const pow2 = (L & (L - 1)) == 0;
-  const mask = L - 1;
+  let g: u32 = 0;
   for (let i: u32 = 0; i < nTok; i++) {
     const k = load<u32>(TOKK + (<usize>i << 2));
     if (k == 0) continue;
     const start = load<u32>(TOKOFF + (<usize>i << 2));
     const end = load<u32>(TOKOFF + (<usize>(i + 1) << 2));
-    if (end == start) {
+    const len = end - start;
+    if (len == 0) {
       clearMarks(n);
       return -1;
     }
     const calls = (k + 31) >>> 5;
     for (let j: u32 = 0; j < calls; j++) {
-      blakeOne(slot(s0 + j), TOKBYTES + start, end - start);
       const cnt = min<u32>(32, k - (j << 5));
-      if (pow2) for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) & mask, n);
-      else for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) % L, n);
+      const p = TOKBYTES + start;
+      if (len <= 128) {
+        if (g == 0) memory.fill(BM2, 0, 256);
+        const lane = <usize>g << 3;
+        for (let b: u32 = 0; b < len; b++) store<u8>(BM2 + (<usize>(b >>> 3) << 4) + lane + (b & 7), load<u8>(p + b));
+        const h = slot(s0 + j);
+        for (let w: usize = 0; w < 8; w++) store<u64>(BH2 + (w << 4) + lane, load<u64>(h + (w << 3)));
+        store<u32>(LANES + 16 + (<usize>g << 2), cnt);
+        store<u64>(LANES + 32 + lane, <u64>(128 + len));
+        if (++g == 2) {
+          n = flushBlake(g, L, pow2, n);
+          g = 0;
+        }
+        continue;
+      }
+      if (g > 0) {
+        n = flushBlake(g, L, pow2, n);
+        g = 0;
+      }
+      blakeOne(slot(s0 + j), p, len);
+      n = emitBlake(STATE, 8, cnt, L, pow2, n);
     }
   }
+  if (g > 0) n = flushBlake(g, L, pow2, n);
   clearMarks(n);
   return n;
 }

@@ -131,6 +131,88 @@ emit('  store<u32>(s, load<u32>(s, 0) + a, 0); store<u32>(s, load<u32>(s, 4) + b
 emit('  store<u32>(s, load<u32>(s, 16) + e, 16); store<u32>(s, load<u32>(s, 20) + f, 20); store<u32>(s, load<u32>(s, 24) + g, 24); store<u32>(s, load<u32>(s, 28) + h, 28);');
 emit('}');
 
+
+// ---- Multi-lane (WebAssembly SIMD) versions -------------------------------------
+// The same compressions over several tokens at once: lane j of every v128
+// holds token j's word. States and message blocks are stored transposed
+// (word i of lane j at 16 * i + lane bytes * j). Used by clk-hash.ts for
+// tokens that fit one block (n-grams): 4 tokens per SHA-1 / MD5 call, 2 per
+// BLAKE2b call, with bit-identical results.
+emit('');
+emit('@inline function rotl4(x: v128, n: i32): v128 {');
+emit('  return v128.or(i32x4.shl(x, n), i32x4.shr_u(x, 32 - n));');
+emit('}');
+emit('');
+emit('// SHA-1 compression of 4 lanes: 5 x v128 state at s, 16 x v128 message words (already big-endian values) at m.');
+emit('export function sha1Compress4(s: usize, m: usize): void {');
+for (let i = 0; i < 16; i++) emit(`  let w${i} = v128.load(m, ${16 * i});`);
+emit('  let a = v128.load(s, 0); let b = v128.load(s, 16); let c = v128.load(s, 32); let d = v128.load(s, 48); let e = v128.load(s, 64);');
+emit('  let t = a;');
+emit('  const k0 = i32x4.splat(0x5a827999); const k1 = i32x4.splat(0x6ed9eba1); const k2 = i32x4.splat(<i32>0x8f1bbcdc); const k3 = i32x4.splat(<i32>0xca62c1d6);');
+for (let i = 0; i < 80; i++) {
+  const w = `w${i % 16}`;
+  if (i >= 16) emit(`  ${w} = rotl4(v128.xor(v128.xor(w${(i + 13) % 16}, w${(i + 8) % 16}), v128.xor(w${(i + 2) % 16}, ${w})), 1);`);
+  let f;
+  let k;
+  if (i < 20) { f = 'v128.bitselect(c, d, b)'; k = 'k0'; }
+  else if (i < 40) { f = 'v128.xor(v128.xor(b, c), d)'; k = 'k1'; }
+  else if (i < 60) { f = 'v128.bitselect(d, b, v128.xor(b, c))'; k = 'k2'; }
+  else { f = 'v128.xor(v128.xor(b, c), d)'; k = 'k3'; }
+  emit(`  t = i32x4.add(i32x4.add(rotl4(a, 5), ${f}), i32x4.add(i32x4.add(e, ${k}), ${w})); e = d; d = c; c = rotl4(b, 30); b = a; a = t;`);
+}
+emit('  v128.store(s, i32x4.add(v128.load(s, 0), a), 0); v128.store(s, i32x4.add(v128.load(s, 16), b), 16); v128.store(s, i32x4.add(v128.load(s, 32), c), 32);');
+emit('  v128.store(s, i32x4.add(v128.load(s, 48), d), 48); v128.store(s, i32x4.add(v128.load(s, 64), e), 64);');
+emit('}');
+emit('');
+emit('// MD5 compression of 4 lanes: 4 x v128 state at s, 16 x v128 message words at m.');
+emit('export function md5Compress4(s: usize, m: usize): void {');
+for (let i = 0; i < 16; i++) emit(`  const x${i} = v128.load(m, ${16 * i});`);
+emit('  let a = v128.load(s, 0); let b = v128.load(s, 16); let c = v128.load(s, 32); let d = v128.load(s, 48);');
+emit('  let t = a;');
+for (let i = 0; i < 64; i++) {
+  let f;
+  let g;
+  if (i < 16) { f = 'v128.bitselect(c, d, b)'; g = i; }
+  else if (i < 32) { f = 'v128.bitselect(b, c, d)'; g = (5 * i + 1) % 16; }
+  else if (i < 48) { f = 'v128.xor(v128.xor(b, c), d)'; g = (3 * i + 5) % 16; }
+  else { f = 'v128.xor(c, v128.or(b, v128.not(d)))'; g = (7 * i) % 16; }
+  const sh = MD5_S[(i >> 4) * 4 + (i % 4)];
+  emit(`  t = i32x4.add(b, rotl4(i32x4.add(i32x4.add(a, ${f}), i32x4.add(i32x4.splat(<i32>0x${MD5_K[i].toString(16)}), x${g})), ${sh})); a = d; d = c; c = b; b = t;`);
+}
+emit('  v128.store(s, i32x4.add(v128.load(s, 0), a), 0); v128.store(s, i32x4.add(v128.load(s, 16), b), 16);');
+emit('  v128.store(s, i32x4.add(v128.load(s, 32), c), 32); v128.store(s, i32x4.add(v128.load(s, 48), d), 48);');
+emit('}');
+emit('');
+emit('// BLAKE2b final-block compression of 2 lanes: 8 x v128 state at h, 16 x v128 message words at m; tA, tB = bytes so far per lane.');
+emit('export function blakeCompress2(h: usize, m: usize, tA: u64, tB: u64): void {');
+for (let i = 0; i < 8; i++) emit(`  let v${i} = v128.load(h, ${16 * i});`);
+for (let i = 0; i < 4; i++) emit(`  let v${8 + i} = i64x2.splat(${B_IV[i]});`);
+emit(`  let v12 = i64x2.replace_lane(i64x2.splat(${B_IV[4]} ^ tA), 1, ${B_IV[4]} ^ tB);`);
+emit(`  let v13 = i64x2.splat(${B_IV[5]});`);
+emit(`  let v14 = i64x2.splat(~(<u64>${B_IV[6]}));`);
+emit(`  let v15 = i64x2.splat(${B_IV[7]});`);
+const R32 = 'i8x16.shuffle(VV, VV, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)';
+const R24 = 'i8x16.shuffle(VV, VV, 3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10)';
+const R16 = 'i8x16.shuffle(VV, VV, 2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9)';
+const rot = (tpl, x) => tpl.replaceAll('VV', x);
+const G2 = (a, b, c, d, x, y) => {
+  emit(`  v${a} = i64x2.add(i64x2.add(v${a}, v${b}), v128.load(m, ${16 * x})); v${d} = v128.xor(v${d}, v${a}); v${d} = ${rot(R32, `v${d}`)}; v${c} = i64x2.add(v${c}, v${d}); v${b} = v128.xor(v${b}, v${c}); v${b} = ${rot(R24, `v${b}`)};`);
+  emit(`  v${a} = i64x2.add(i64x2.add(v${a}, v${b}), v128.load(m, ${16 * y})); v${d} = v128.xor(v${d}, v${a}); v${d} = ${rot(R16, `v${d}`)}; v${c} = i64x2.add(v${c}, v${d}); v${b} = v128.xor(v${b}, v${c}); v${b} = v128.or(i64x2.add(v${b}, v${b}), i64x2.shr_u(v${b}, 63));`);
+};
+for (let r = 0; r < 12; r++) {
+  const s = SIGMA[r % 10];
+  G2(0, 4, 8, 12, s[0], s[1]);
+  G2(1, 5, 9, 13, s[2], s[3]);
+  G2(2, 6, 10, 14, s[4], s[5]);
+  G2(3, 7, 11, 15, s[6], s[7]);
+  G2(0, 5, 10, 15, s[8], s[9]);
+  G2(1, 6, 11, 12, s[10], s[11]);
+  G2(2, 7, 8, 13, s[12], s[13]);
+  G2(3, 4, 9, 14, s[14], s[15]);
+}
+for (let i = 0; i < 8; i++) emit(`  v128.store(h, v128.xor(v128.xor(v128.load(h, ${16 * i}), v${i}), v${i + 8}), ${16 * i});`);
+emit('}');
+
 const head = `// GENERATED by src/link/kernel/assembly/gen-clk-compress.mjs: the unrolled
 // compression functions of clk-hash.ts. Do not edit.
 `;
