@@ -1,5 +1,5 @@
 /**
- * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep]
+ * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX]
  *
  * The longitudinal registry over ten yearly increments on a synthetic
  * population that ages (bench-local generator; CLK-like 1024-bit Bloom
@@ -40,7 +40,8 @@
  * linked increments store: a conservative registry for timing). ID stability
  * then counts the people seen in two or more linked years (null with fewer).
  */
-import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodedHeader } from '../src/format/encoded-file.js';
@@ -63,6 +64,12 @@ function arg(name: string, dflt: string): string {
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
+/** --profile PREFIX: a CPU profile of each linked increment (PREFIX-YEAR.cpuprofile, for Chrome DevTools). */
+const profileOut = process.argv.includes('--profile') ? arg('profile', 'registry') : undefined;
+const session = profileOut ? new Session() : undefined;
+session?.connect();
+const post = (method: string): Promise<unknown> => new Promise((ok, fail) => session!.post(method, (e, r) => (e ? fail(e) : ok(r))));
+
 let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -71,7 +78,7 @@ sampler.unref();
 const mib = (b: number): number => Math.round(b / 2 ** 20);
 
 const large = flag('large');
-const people0 = Number(arg('people', large ? '300000' : '4000'));
+const people0 = Number(arg('people', large ? '200000' : '4000'));
 const years = Number(arg('years', '10'));
 const threshold = Number(arg('threshold', '0.8'));
 const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
@@ -110,6 +117,8 @@ interface Person {
   sex: number;
   zip: number;
   college: boolean;
+  /** Last-name changes so far (for the ID stability breakdown). */
+  renamed?: number;
 }
 const START_YEAR = 2027;
 const population: Person[] = [];
@@ -191,7 +200,10 @@ function yearFiles(year: number): { parties: PartyData[]; truth: number[][] } {
 function age(year: number): void {
   for (const p of population) {
     if (r() < 0.1) p.zip = Math.floor(r() * 1000);
-    if (year - p.y >= 20 && r() < 0.02) p.last = LASTS[pickLast()]!;
+    if (year - p.y >= 20 && r() < 0.02) {
+      p.last = LASTS[pickLast()]!;
+      p.renamed = (p.renamed ?? 0) + 1;
+    }
   }
   const cohort = Math.round(people0 / 36);
   for (let i = 0; i < cohort; i++) newPerson(5, year);
@@ -305,6 +317,7 @@ for (let k = 0; k < years; k++) {
     }
     continue;
   }
+  if (profileOut) await post('Profiler.enable').then(() => post('Profiler.start'));
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const plan = await planIncrement(storage, parties, settings);
@@ -312,6 +325,10 @@ for (let k = 0; k < years; k++) {
   const tc = performance.now();
   commitIncrement(storage, plan, { runId: newRunId(), startedAt: t1, finishedAt: t1, tool: 'bench', inputs: parties.map((p) => p.name), parameters: {}, counts: { records } }, { bench: true, records });
   const commitSecs = (performance.now() - tc) / 1000;
+  if (profileOut) {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(`${profileOut}-${year}.cpuprofile`, JSON.stringify(profile));
+  }
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   worst = Math.max(worst, secs);
@@ -364,6 +381,34 @@ for (const [pid, n] of personYears) {
   if (handed.get(pid)!.size === 1) stable++;
 }
 const idStability = years - bulkYears < 2 ? null : multi === 0 ? 1 : stable / multi;
+// why people were handed more than one ID: their records still in two or more entities at the end (a missed link), or
+// brought together later by a merge; and how many of them changed their last name
+const unstable = { total: 0, apartAtEnd: 0, mergedLater: 0, renamed: 0, renamedApart: 0 };
+{
+  const finalIds = new Map<number, Set<string>>();
+  allParties.forEach((p, j) => {
+    for (let i = 0; i < p.count; i++) {
+      const pid = allTruth[j]![i]!;
+      let set = finalIds.get(pid);
+      if (!set) {
+        set = new Set();
+        finalIds.set(pid, set);
+      }
+      set.add(storage.entityOf(p.name, p.ids[i]!)!);
+    }
+  });
+  for (const [pid, n] of personYears) {
+    if (n < 2 || handed.get(pid)!.size === 1) continue;
+    unstable.total++;
+    const apart = finalIds.get(pid)!.size > 1;
+    if (apart) unstable.apartAtEnd++;
+    else unstable.mergedLater++;
+    if (population[pid]!.renamed) {
+      unstable.renamed++;
+      if (apart) unstable.renamedApart++;
+    }
+  }
+}
 
 // final registry vs truth
 const labels: string[] = [];
@@ -376,6 +421,9 @@ allParties.forEach((p, j) => {
 });
 const inc = pairQuality(labels, persons);
 console.log(`incremental: precision ${inc.precision.toFixed(4)}, recall ${inc.recall.toFixed(4)}, F1 ${inc.f1.toFixed(4)}; ID stability ${idStability === null ? '-' : (idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people seen in 2+ years`);
+console.log(
+  `  not one ID: ${unstable.total} people; ${unstable.apartAtEnd} still in two or more entities at the end (missed links), ${unstable.mergedLater} brought together by a later merge; ${unstable.renamed} of them changed their last name (${unstable.renamedApart} of those still apart)`,
+);
 storage.close();
 
 /** Peak RSS of the increments (the full re-link below needs more: it is reported on its own line). */

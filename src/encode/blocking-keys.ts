@@ -56,6 +56,8 @@ const SOUNDEX_CODES: Record<string, string> = {
  * codes, vowels do. "" when the value has no letter.
  */
 export function soundex(value: string): string {
+  const fast = soundexAscii(value);
+  if (fast !== null) return fast;
   const letters = foldDiacritics(value).toUpperCase().replace(/[^A-Z]/g, '');
   if (letters.length === 0) return '';
   const first = letters[0]!;
@@ -74,6 +76,47 @@ export function soundex(value: string): string {
   return out.padEnd(4, '0');
 }
 
+/** Per letter A..Z: its Soundex digit 1..6, 0 for vowels and Y (they separate equal codes), 7 for H and W (they do not). */
+const SOUNDEX_ASCII = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ', (c) => (c === 'H' || c === 'W' ? 7 : Number(SOUNDEX_CODES[c] ?? 0)));
+
+/** soundex() of an all-ASCII value without building the letters string (null when the value is not ASCII). */
+function soundexAscii(value: string): string | null {
+  let out = '';
+  let n = 0;
+  let prev = 0;
+  for (let i = 0; i < value.length; i++) {
+    let c = value.charCodeAt(i);
+    if (c > 0x7f) return null;
+    if (c >= 97 && c <= 122) c -= 32;
+    if (c < 65 || c > 90 || n >= 4) continue;
+    const code = SOUNDEX_ASCII[c - 65]!;
+    if (n === 0) {
+      out = String.fromCharCode(c);
+      n = 1;
+      prev = code === 7 ? 0 : code;
+    } else if (code === 0) prev = 0;
+    else if (code !== 7) {
+      if (code !== prev) {
+        out += String.fromCharCode(48 + code);
+        n++;
+      }
+      prev = code;
+    }
+  }
+  if (n === 0) return '';
+  return n === 4 ? out : out.padEnd(4, '0');
+}
+
+/** The first `n` code points of `v` (a plain slice when they hold no surrogate pair). */
+function prefix(v: string, n: number): string {
+  const end = Math.min(n, v.length);
+  for (let i = 0; i < end; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return [...v].slice(0, n).join('');
+  }
+  return v.slice(0, end);
+}
+
 /** The plain blocking value of a normalized feature value ("" = missing). */
 export function plainBlockValue(def: BlockingDef, value: string): string {
   const v = value.trim();
@@ -84,7 +127,7 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
     case 'soundex':
       return soundex(v);
     case 'prefix':
-      return [...v].slice(0, def.length ?? 1).join('');
+      return prefix(v, def.length ?? 1);
     case 'year': {
       const d = parseDate(v, DATE_LAYOUTS.filter((l) => l !== 'DD/MM/YYYY'));
       return d === null ? '' : String(d.year).padStart(4, '0');
@@ -92,21 +135,33 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
   }
 }
 
-/** Computes the keyed blocking values of one record (memoized per key on the feature value). */
+/**
+ * Computes the keyed blocking values of one record. The keyed values are
+ * memoized per key on the plain value (a year, a Soundex code, a postcode
+ * recur far more often than the feature values they come from); the "year"
+ * transform, which parses a date, on the feature value.
+ */
 export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueFor: (feature: string) => string) => string[] {
   const kb = deriveBlockingKey(secret);
   const mac = createBlockMac(kb); // keyedBlockValue with the key state computed once
   const caches = defs.map(() => new Map<string, string>());
-  return (valueFor) =>
-    defs.map((def, i) => {
+  const byRaw = defs.map((d) => d.transform === 'year');
+  return (valueFor) => {
+    const res = new Array<string>(defs.length);
+    for (let i = 0; i < defs.length; i++) {
+      const def = defs[i]!;
       const value = valueFor(def.feature);
+      const raw = byRaw[i]!;
+      const plain = raw ? value : plainBlockValue(def, value);
       const cache = caches[i]!;
-      let out = cache.get(value);
+      let out = cache.get(plain);
       if (out === undefined) {
-        out = mac(def.name, plainBlockValue(def, value));
-        if (cache.size >= 1 << 16) cache.clear();
-        cache.set(value, out);
+        out = mac(def.name, raw ? plainBlockValue(def, value) : plain);
+        if (cache.size >= 1 << 12) cache.clear();
+        cache.set(plain, out);
       }
-      return out;
-    });
+      res[i] = out;
+    }
+    return res;
+  };
 }

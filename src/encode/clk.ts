@@ -121,14 +121,21 @@ class FeatureEncoder {
   /** The padded value of kernelAsciiNgrams. */
   private padBuf = new Uint8Array(256);
   /** The WebAssembly hashing kernel (null: JavaScript path only). */
-  private readonly kernel: HashKernel | null;
+  readonly kernel: HashKernel | null;
+  /** quiet(): 2 = any valid value, 1 = ASCII values, 0 = never. */
+  private readonly quietKind: 0 | 1 | 2;
   /** Tokens are hashed as UTF-8. */
   private readonly utf8: boolean;
   /** One bit per pre-fold position: marks positions already emitted for the current value (all zero between calls). */
   private readonly mark: Uint8Array;
   /** The last value computed (check() then encode() ask for the same value: one hashing, even with the caches off). */
   private lastKey: string | undefined;
-  private lastPositions: Positions | undefined;
+  private lastArr: Positions = this.scratch;
+  private lastN = 0;
+  /** Where the last positionsOf() answer is (its first n entries). */
+  posArr: Positions = this.scratch;
+  /** The last positionsOf() answer is also in the kernel's `out` (computed there by that call, keep = false): the caller may OR it in with orFilter. */
+  inKernel = false;
 
   constructor(
     readonly feature: HashedFeature,
@@ -146,25 +153,69 @@ class FeatureEncoder {
     if (h.type === 'doubleHash') this.double = new DoubleHasher(keys[0], keys[1], L, h.preventSingularity, wasm);
     else this.blake = new BlakeHasher(keys[0], wasm);
     this.kernel = (this.double ?? this.blake)!.kernel;
+    const fmt = feature.format;
+    const cmp = feature.hashing.comparison.type;
+    this.quietKind =
+      cmp !== 'ngram' && cmp !== 'exact'
+        ? 0
+        : fmt.type === 'integer' || fmt.type === 'date'
+          ? 2
+          : fmt.type === 'enum' || fmt.encoding === 'utf-8' || fmt.encoding === 'ascii'
+            ? 1
+            : 0;
     this.valueCache = new BoundedCache(cacheSize);
     this.doubleCache = new BoundedCache(cacheSize);
     this.blakeCache = new BoundedCache(cacheSize);
   }
 
-  /** Distinct pre-fold positions a raw value sets, unordered (cached). Throws InvalidValueError / NumericValueError / TokenEncodingError. */
+  /**
+   * Whether hashing `raw` cannot throw once rules.problem(raw) is null, so
+   * check() can leave the hashing to encode(): an n-gram or exact comparison
+   * of a value other than the missing-value sentinel that formats to ASCII
+   * (integers, dates) or is ASCII text in a UTF-8 or ASCII format.
+   */
+  quiet(raw: string): boolean {
+    const kind = this.quietKind;
+    if (kind === 0) return false;
+    const mv = this.feature.hashing.missingValue;
+    if (mv !== undefined && raw === mv.sentinel) return false;
+    if (kind === 2) return true;
+    for (let i = 0; i < raw.length; i++) if (raw.charCodeAt(i) > 0x7f) return false;
+    return true;
+  }
+
+  /** Distinct pre-fold positions a raw value sets, unordered (cached): a view of positionsOf's answer. Throws like positionsOf. */
   positions(raw: string, salt = ''): Positions {
+    const n = this.positionsOf(raw, salt);
+    return this.posArr.subarray(0, n);
+  }
+
+  /**
+   * Distinct pre-fold positions a raw value sets, unordered (cached): their
+   * count; they are the first entries of `posArr` (valid until this
+   * feature's next call). `keep` false (encode): the positions computed by
+   * the kernel are left in kernel.out for the caller (inKernel) and not
+   * copied unless the value cache takes them. Throws InvalidValueError /
+   * NumericValueError / TokenEncodingError.
+   */
+  positionsOf(raw: string, salt = '', keep = true): number {
+    this.inKernel = false;
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
-    if (cacheKey === this.lastKey) return this.lastPositions!;
+    if (cacheKey === this.lastKey) {
+      this.posArr = this.lastArr;
+      return this.lastN;
+    }
     const hit = this.cacheSize > 0 ? this.valueCache.get(cacheKey) : undefined;
     if (hit !== undefined) {
       this.hits++;
-      return hit;
+      this.posArr = hit;
+      return hit.length;
     }
     const formatted = this.rules.format(raw);
     // The positions go into this feature's reused buffer; the value cache
     // keeps its own copy (16-bit entries whenever L allows). With the caches
-    // off nothing is allocated but the view. ASCII n-grams go straight from
-    // the value into the kernel (no token strings).
+    // off nothing is allocated. ASCII n-grams go straight from the value
+    // into the kernel (no token strings).
     let n = salt === '' ? this.kernelAsciiNgrams(formatted) : -1;
     let tokens: string[] | undefined;
     if (n < 0) {
@@ -172,19 +223,34 @@ class FeatureEncoder {
       if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
       n = this.kernelPositions(tokens);
     }
+    let admitted: boolean | undefined;
     if (n >= 0) {
+      const src = this.kernel!.out;
+      if (!keep) {
+        // The caller reads the positions from the kernel (encode: orFilter); they are kept only for the value cache.
+        this.inKernel = true;
+        admitted = this.cacheSize > 0 && this.admit();
+        if (!admitted) {
+          this.posArr = src;
+          this.lastKey = undefined;
+          return n;
+        }
+      }
       if (this.scratch.length < n) this.scratch = new Uint32Array(Math.max(n, 2 * this.scratch.length));
-      this.scratch.set(this.kernel!.out.subarray(0, n));
+      const dst = this.scratch;
+      for (let i = 0; i < n; i++) dst[i] = src[i]!;
     } else n = this.jsPositions(tokens!);
-    const view = this.scratch.subarray(0, n);
-    let result: Positions = view;
-    if (this.cacheSize > 0 && this.admit()) {
+    let result: Positions = this.scratch;
+    if (this.cacheSize > 0 && (admitted ?? this.admit())) {
+      const view = this.scratch.subarray(0, n);
       result = this.L <= 65536 ? Uint16Array.from(view) : view.slice();
       this.valueCache.set(cacheKey, result);
     }
     this.lastKey = cacheKey;
-    this.lastPositions = result;
-    return result;
+    this.lastArr = result;
+    this.lastN = n;
+    this.posArr = result;
+    return n;
   }
 
   /**
@@ -412,6 +478,8 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
   const n = featureNames.length;
   const filter = new Uint8Array(Math.ceil(L / 8));
   const outBytes = Math.ceil(l / 8);
+  // Positions the kernel has just computed are OR-ed into its own record filter (no copy, no JavaScript loop).
+  const kernel = L <= KERNEL_LIMITS.filterBits ? (active.find(([, fe]) => fe.kernel !== null)?.[1].kernel ?? null) : null;
 
   function checkArity(values: readonly string[]): void {
     if (values.length !== n) {
@@ -442,19 +510,30 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
     encode(values, skip, salts) {
       checkArity(values);
       filter.fill(0);
+      const nb = filter.length;
+      if (kernel !== null) kernel.filt.fill(0, 0, nb);
       for (let a = 0; a < active.length; a++) {
         const [i, fe] = active[a]!;
         if (skip?.[i] === true) continue;
-        let pos: Positions;
+        let n: number;
         try {
-          pos = fe.positions(values[i]!, salts?.[i] ?? '');
+          n = fe.positionsOf(values[i]!, salts?.[i] ?? '', kernel === null);
         } catch (e) {
           throw valueError(featureNames[i]!, e);
         }
-        for (let p = 0; p < pos.length; p++) {
+        if (fe.inKernel && fe.kernel === kernel) {
+          kernel!.orFilter(n);
+          continue;
+        }
+        const pos = fe.posArr;
+        for (let p = 0; p < n; p++) {
           const b = pos[p]!;
           filter[b >>> 3]! |= 0x80 >>> (b & 7);
         }
+      }
+      if (kernel !== null) {
+        const kf = kernel.filt;
+        for (let b = 0; b < nb; b++) filter[b]! |= kf[b]!;
       }
       fold();
       const out = filter.slice(0, outBytes);
@@ -470,9 +549,9 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
         if (skip?.[i] === true) continue;
         const v = values[i]!;
         let message = fe.rules.problem(v);
-        if (message === null) {
+        if (message === null && !fe.quiet(v)) {
           try {
-            fe.positions(v);
+            fe.positionsOf(v);
           } catch (e) {
             valueError(featureNames[i]!, e); // rethrows anything that is not a value problem
             message = (e as Error).message;

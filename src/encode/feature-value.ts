@@ -48,6 +48,7 @@ export function featureValueRules(f: HashedFeature): FeatureValueRules {
         return s;
       };
       validateRegular = (raw) => {
+        if (min === undefined && max === undefined) return pythonIntString(raw) === null ? 'expected an integer' : null;
         const v = pythonInt(raw);
         if (v === null) return 'expected an integer';
         if (min !== undefined && v < min) return `expected an integer of at least ${fmt.minimum}`;

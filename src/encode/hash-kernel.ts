@@ -37,6 +37,8 @@ interface HashExports {
   blakeBits(slot0: number, nTok: number, L: number): number;
   hmacSha256Key(slot: number, key: number, len: number): void;
   hmacSha256(slot: number, len: number): void;
+  filt(): number;
+  orFilter(n: number): void;
 }
 
 /** Minimal typings (the project's lib settings carry no WebAssembly declarations). */
@@ -53,6 +55,8 @@ export const KERNEL_LIMITS = {
   /** Largest pre-fold filter length (bits) the kernel's marks cover. */
   bits: 1 << 24,
   positions: 1 << 20,
+  /** Longest pre-fold filter (bits) of the kernel's record filter (filt / orFilter). */
+  filterBits: 1 << 19,
 } as const;
 
 /** A keyed state in the kernel. `gen` changes when the kernel recycles its slots: the holder must key again. */
@@ -69,6 +73,8 @@ export class HashKernel {
   readonly tokBytes: Uint8Array;
   /** Distinct positions of the last doubleBits / blakeBits call. */
   readonly out: Uint32Array;
+  /** A record's pre-fold filter (bit i = byte i >> 3, mask 0x80 >> (i & 7)): orFilter ORs positions into it; the caller zeroes it. */
+  readonly filt: Uint8Array;
   private readonly mem: Uint8Array;
   private readonly keyArea: number;
   private readonly statePtr: number;
@@ -83,6 +89,7 @@ export class HashKernel {
     this.tokK = new Uint32Array(buf, x.tokK(), KERNEL_LIMITS.tokens);
     this.tokBytes = new Uint8Array(buf, x.tokBytes(), KERNEL_LIMITS.tokenBytes);
     this.out = new Uint32Array(buf, x.out(), KERNEL_LIMITS.positions);
+    this.filt = new Uint8Array(buf, x.filt(), KERNEL_LIMITS.filterBits / 8);
     this.keyArea = x.keyArea();
     this.statePtr = x.state();
   }
@@ -158,6 +165,11 @@ export class HashKernel {
   /** doubleHash positions of the tokens laid out in tokOff / tokK / tokBytes: count in `out`, or -1 (h2 = 0 with preventSingularity: use the JavaScript path). */
   doubleBits(slot: number, nTok: number, L: number, prevent: boolean): number {
     return this.x.doubleBits(slot, nTok, L, prevent ? 1 : 0);
+  }
+
+  /** OR the first n positions of `out` (each below KERNEL_LIMITS.filterBits) into `filt`. */
+  orFilter(n: number): void {
+    this.x.orFilter(n);
   }
 
   /** blakeHash positions (slots from blakeSlots with enough calls): count in `out`, or -1 (an empty token: use the JavaScript path). */

@@ -115,6 +115,13 @@ export function dialectHint(header: readonly string[], ext: P20linkExtension): {
   return undefined;
 }
 
+/** Why a row is bad: the column and the reason. */
+export interface RowFailure {
+  ok: false;
+  column: string;
+  reason: string;
+}
+
 export type RowResult =
   | {
       ok: true;
@@ -131,7 +138,7 @@ export type RowResult =
       /** Evidence filters and presence byte (schema with p20link.evidence). */
       evidence?: RecordEvidence;
     }
-  | { ok: false; column: string; reason: string };
+  | RowFailure;
 
 export interface RowEncoder {
   l: number;
@@ -140,6 +147,8 @@ export interface RowEncoder {
   /** The presence byte's features (header.presence), when the schema declares them. */
   presence?: string[];
   encodeRow(fields: readonly string[]): RowResult;
+  /** encodeRow, with the good row appended to `ser` (no base64 text or result object in between): the same bytes ser.add would write from encodeRow's result. */
+  encodeInto(fields: readonly string[], ser: EncodedRecordSerializer): RowFailure | { ok: true; id: string; ones: number; missing: number[] | undefined };
 }
 
 export interface RowEncoderSetup {
@@ -210,89 +219,109 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
 
+  // The row being encoded (run() fills these; encodeRow and encodeInto read them).
+  let id = '';
+  let final: Uint8Array = new Uint8Array(0);
+  let extras: string[] = [];
+  let ev: RecordEvidence | undefined;
+  let missing: number[] | undefined;
+  const setMissing = (k: number) => {
+    values[k] = sentinel[k] ?? '';
+    skip[k] = sentinel[k] === undefined;
+    if (!absent[k]) (missing ??= []).push(k);
+  };
+  const valueOf = (f: string) => values[featurePos.get(f)!]!;
+
+  /** Encode one row into the variables above: null, or why the row is bad. */
+  const run = (fields: readonly string[]): RowFailure | null => {
+    if (fields.length !== header.length) {
+      const n = fields.length;
+      return n < header.length
+        ? { ok: false, column: header[n]!, reason: `row has ${n} field(s) but the header has ${header.length}: missing column "${header[n]}"` }
+        : { ok: false, column: header[header.length - 1]!, reason: `row has ${n} fields but the header has ${header.length} (unquoted delimiter in a value?)` };
+    }
+    missing = undefined;
+    for (let k = 0; k < features.length; k++) skip[k] = false;
+    for (const { index, column } of plan.checked) {
+      const v = fields[index]!;
+      let reason: string | undefined;
+      if (v.length > max) reason = `value is longer than ${max} characters`;
+      else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)';
+      if (reason === undefined) continue;
+      if (!toMissing || rowLevel.has(index)) return { ok: false, column, reason };
+      for (const k of featuresAt.get(index) ?? []) skip[k] = true; // marked here, made missing below
+    }
+    id = fields[plan.idIndex]!.trim();
+    const idColumn = header[plan.idIndex]!;
+    if (id.length === 0) return { ok: false, column: idColumn, reason: 'record id is empty' };
+    if (id.length > MAX_RECORD_ID_LENGTH) return { ok: false, column: idColumn, reason: `record id is longer than ${MAX_RECORD_ID_LENGTH} characters` };
+    if (FORMULA_START.test(id)) {
+      return { ok: false, column: idColumn, reason: `record id starts with "${id[0] === '\t' ? '\\t' : id[0]}", which spreadsheets run as a formula; record ids must not start with =, +, -, @` };
+    }
+    for (let k = 0; k < features.length; k++) {
+      if (absent[k] || skip[k]) {
+        setMissing(k);
+        continue;
+      }
+      const idx = plan.featureIndex[k]!;
+      const raw = idx >= 0 ? fields[idx]! : '';
+      const norm = normalizers[k];
+      if (norm) {
+        try {
+          values[k] = norm(raw);
+        } catch (e) {
+          if (!(e instanceof NormalizeError)) throw e;
+          if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
+          setMissing(k);
+          continue;
+        }
+      } else values[k] = raw;
+      const dc = dateChecks[k];
+      if (dc && values[k] !== '' && values[k] !== sentinel[k]) {
+        const d = dc.read(values[k]!);
+        const n = d === null ? null : dateNumber(d);
+        if (n !== null && (n < dc.min || n > dc.max)) {
+          if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `date outside the plausible range ${dc.range} (feature ${features[k]!.identifier}; see the date-range option)` };
+          setMissing(k);
+        }
+      }
+    }
+    for (;;) {
+      const bad = enc.check(values, skip);
+      if (!bad) break;
+      if (!toMissing || absent[bad.index]) return { ok: false, column: columnOfFeature[bad.index] ?? bad.feature, reason: bad.message };
+      setMissing(bad.index); // a sentinel skips validation; a feature without one is skipped: the loop ends
+    }
+    if (salt) {
+      const sv = saltValue(salt, values[saltFrom]!);
+      for (let k = 0; k < features.length; k++) salts[k] = salted[k] ? sv : '';
+    }
+    const bits = enc.encode(values, skip, salt ? salts : undefined);
+    final = hardener ? hardener(bits) : bits;
+    ev = undefined;
+    if (evidence) {
+      for (let k = 0; k < features.length; k++) isMissing[k] = absent[k]! || skip[k]! || values[k] === '' || values[k] === sentinel[k];
+      ev = evidence.encode(values, isMissing);
+    }
+    extras = blocker ? blocker(valueOf) : [];
+    for (const i of plan.passIndex) extras.push(fields[i]!);
+    return null;
+  };
+
   return {
     l: hardenedLength(ext.hardening, enc.l),
     ...(evidence ? { evidence: evidence.filters } : {}),
     ...(evidence?.presence ? { presence: evidence.presence } : {}),
     encodeRow(fields) {
-      if (fields.length !== header.length) {
-        const n = fields.length;
-        return n < header.length
-          ? { ok: false, column: header[n]!, reason: `row has ${n} field(s) but the header has ${header.length}: missing column "${header[n]}"` }
-          : { ok: false, column: header[header.length - 1]!, reason: `row has ${n} fields but the header has ${header.length} (unquoted delimiter in a value?)` };
-      }
-      let missing: number[] | undefined;
-      const setMissing = (k: number) => {
-        values[k] = sentinel[k] ?? '';
-        skip[k] = sentinel[k] === undefined;
-        if (!absent[k]) (missing ??= []).push(k);
-      };
-      for (let k = 0; k < features.length; k++) skip[k] = false;
-      for (const { index, column } of plan.checked) {
-        const v = fields[index]!;
-        let reason: string | undefined;
-        if (v.length > max) reason = `value is longer than ${max} characters`;
-        else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)';
-        if (reason === undefined) continue;
-        if (!toMissing || rowLevel.has(index)) return { ok: false, column, reason };
-        for (const k of featuresAt.get(index) ?? []) skip[k] = true; // marked here, made missing below
-      }
-      const id = fields[plan.idIndex]!.trim();
-      const idColumn = header[plan.idIndex]!;
-      if (id.length === 0) return { ok: false, column: idColumn, reason: 'record id is empty' };
-      if (id.length > MAX_RECORD_ID_LENGTH) return { ok: false, column: idColumn, reason: `record id is longer than ${MAX_RECORD_ID_LENGTH} characters` };
-      if (FORMULA_START.test(id)) {
-        return { ok: false, column: idColumn, reason: `record id starts with "${id[0] === '\t' ? '\\t' : id[0]}", which spreadsheets run as a formula; record ids must not start with =, +, -, @` };
-      }
-      for (let k = 0; k < features.length; k++) {
-        if (absent[k] || skip[k]) {
-          setMissing(k);
-          continue;
-        }
-        const idx = plan.featureIndex[k]!;
-        const raw = idx >= 0 ? fields[idx]! : '';
-        const norm = normalizers[k];
-        if (norm) {
-          try {
-            values[k] = norm(raw);
-          } catch (e) {
-            if (!(e instanceof NormalizeError)) throw e;
-            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
-            setMissing(k);
-            continue;
-          }
-        } else values[k] = raw;
-        const dc = dateChecks[k];
-        if (dc && values[k] !== '' && values[k] !== sentinel[k]) {
-          const d = dc.read(values[k]!);
-          const n = d === null ? null : dateNumber(d);
-          if (n !== null && (n < dc.min || n > dc.max)) {
-            if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `date outside the plausible range ${dc.range} (feature ${features[k]!.identifier}; see the date-range option)` };
-            setMissing(k);
-          }
-        }
-      }
-      for (;;) {
-        const bad = enc.check(values, skip);
-        if (!bad) break;
-        if (!toMissing || absent[bad.index]) return { ok: false, column: columnOfFeature[bad.index] ?? bad.feature, reason: bad.message };
-        setMissing(bad.index); // a sentinel skips validation; a feature without one is skipped: the loop ends
-      }
-      if (salt) {
-        const sv = saltValue(salt, values[saltFrom]!);
-        for (let k = 0; k < features.length; k++) salts[k] = salted[k] ? sv : '';
-      }
-      const bits = enc.encode(values, skip, salt ? salts : undefined);
-      const final = hardener ? hardener(bits) : bits;
-      const clk = clkToBase64(final);
-      let ev: RecordEvidence | undefined;
-      if (evidence) {
-        for (let k = 0; k < features.length; k++) isMissing[k] = absent[k]! || skip[k]! || values[k] === '' || values[k] === sentinel[k];
-        ev = evidence.encode(values, isMissing);
-      }
-      const extras = blocker ? blocker((f) => values[featurePos.get(f)!]!) : [];
-      for (const i of plan.passIndex) extras.push(fields[i]!);
-      return { ok: true, id, clk, bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
+      const bad = run(fields);
+      if (bad) return bad;
+      return { ok: true, id, clk: clkToBase64(final), bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
+    },
+    encodeInto(fields, ser) {
+      const bad = run(fields);
+      if (bad) return bad;
+      ser.add(id, final, undefined, extras, ev);
+      return { ok: true, id, ones: popcount(final), missing };
     },
   };
 }
@@ -325,11 +354,10 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
   const missing = new Array<number>(features).fill(0);
   let ones = 0;
   for (let i = 0; i < rows.length; i++) {
-    const r = enc.encodeRow(rows[i]!);
+    const r = enc.encodeInto(rows[i]!, ser);
     if (r.ok) {
       ok[i] = 1;
       ids.push(r.id);
-      ser.add(r.id, r.bytes, r.clk, r.extras, r.evidence);
       ones += r.ones;
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });

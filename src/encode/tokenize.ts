@@ -146,6 +146,10 @@ export function encodingProblem(value: string, encoding: StringEncoding): string
     }
     return null;
   }
+  // A surrogate-free value (the usual case) needs no regular expression.
+  let i = 0;
+  while (i < value.length && (value.charCodeAt(i) & 0xf800) !== 0xd800) i++;
+  if (i === value.length) return null;
   return LONE_SURROGATE.test(value) ? `expected text encodable as ${encoding}; found an unpaired surrogate` : null;
 }
 

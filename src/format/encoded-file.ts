@@ -170,6 +170,38 @@ export interface EvidenceLayout {
 
 const b64Of = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
+const B64_CHARS = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
+/** Length of the quoted base64 text of n bytes. */
+const clkB64Length = (n: number): number => 4 * Math.ceil(n / 3) + 2;
+
+/** Write `src` as a quoted base64 JSON string (padded, as Buffer's "base64") at `at`; returns the end offset. */
+function putBase64(b: Uint8Array, at: number, src: Uint8Array): number {
+  let p = at;
+  b[p++] = 0x22;
+  const n = src.length;
+  const whole = n - (n % 3);
+  let i = 0;
+  for (; i < whole; i += 3) {
+    const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+    b[p] = B64_CHARS[v >>> 18]!;
+    b[p + 1] = B64_CHARS[(v >>> 12) & 63]!;
+    b[p + 2] = B64_CHARS[(v >>> 6) & 63]!;
+    b[p + 3] = B64_CHARS[v & 63]!;
+    p += 4;
+  }
+  if (i < n) {
+    const two = i + 1 < n;
+    const v = (src[i]! << 16) | (two ? src[i + 1]! << 8 : 0);
+    b[p] = B64_CHARS[v >>> 18]!;
+    b[p + 1] = B64_CHARS[(v >>> 12) & 63]!;
+    b[p + 2] = two ? B64_CHARS[(v >>> 6) & 63]! : 0x3d;
+    b[p + 3] = 0x3d;
+    p += 4;
+  }
+  b[p++] = 0x22;
+  return p;
+}
+
 /**
  * Check a record's evidence against the layout (a programming error, not an
  * input error, when it does not match). Without a layout (`undefined`) any
@@ -224,12 +256,62 @@ export class EncodedRecordSerializer {
       for (const x of extras) need += 4 + Buffer.byteLength(x, 'utf8');
       this.ensure(need);
       this.len = writeBinaryRecord(this.buf, this.len, id, idLen, clk, extras, evidence);
-    } else {
-      const line = textRecord(id, clkBase64 ?? b64Of(clk), extras, evidence);
-      this.ensure(3 * line.length);
-      this.len += this.buf.write(line, this.len, 'utf8');
-    }
+    } else this.addText(id, clk, clkBase64, extras, evidence);
     this.rows++;
+  }
+  /**
+   * One text-body line written straight into the buffer: the bytes of
+   * textRecord (JSON.stringify of the items) without building the line:
+   * base64 from the bytes, strings of printable ASCII copied as they are,
+   * any other string through JSON.stringify.
+   */
+  private addText(id: string, clk: Uint8Array, clkBase64: string | undefined, extras: readonly string[], ev: RecordEvidence | undefined): void {
+    let need = 6 + clkB64Length(clk.length) + 6 * id.length + (clkBase64?.length ?? 0);
+    if (ev !== undefined) {
+      for (const f of ev.filters) need += 3 + clkB64Length(f.length);
+      need += 6;
+    }
+    for (const x of extras) need += 3 + 6 * x.length;
+    this.ensure(need);
+    const b = this.buf;
+    b[this.len++] = 0x5b; // [
+    this.putString(id);
+    b[this.len++] = 0x2c;
+    if (clkBase64 !== undefined) this.putString(clkBase64);
+    else this.len = putBase64(b, this.len, clk);
+    if (ev !== undefined) {
+      for (const f of ev.filters) {
+        b[this.len++] = 0x2c;
+        this.len = putBase64(b, this.len, f);
+      }
+      if (ev.presence !== undefined) {
+        b[this.len++] = 0x2c;
+        this.putString(String(ev.presence));
+      }
+    }
+    for (const x of extras) {
+      b[this.len++] = 0x2c;
+      this.putString(x);
+    }
+    b[this.len++] = 0x5d; // ]
+    b[this.len++] = 0x0a;
+  }
+  /** A JSON string (room for 6 bytes per UTF-16 unit + 2 is ensured by the caller). */
+  private putString(s: string): void {
+    const b = this.buf;
+    const at = this.len;
+    let p = at + 1;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.len = at + b.write(JSON.stringify(s), at, 'utf8');
+        return;
+      }
+      b[p++] = c;
+    }
+    b[at] = 0x22;
+    b[p++] = 0x22;
+    this.len = p;
   }
   /** Records added since the last take(). */
   get count(): number {

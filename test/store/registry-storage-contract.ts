@@ -104,6 +104,16 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.entityOf('k12', 'a')).toBe(e1);
         expect(s.entityOf('college', 'b')).toBe(e1);
         expect(s.entityOf('k12', 'c')).toBe(e2);
+        // many at once, in the order given, unknown ones undefined
+        expect(
+          s.entitiesOf([
+            { party: 'k12', recordId: 'c' },
+            { party: 'k12', recordId: 'zz' },
+            { party: 'college', recordId: 'b' },
+            { party: 'k12', recordId: 'a' },
+          ]),
+        ).toEqual([e2, undefined, e1, e1]);
+        expect(s.entitiesOf([])).toEqual([]);
         const a = s.encodingOf('k12', 'a')!;
         expect(a).toMatchObject({ party: 'k12', recordId: 'a', presence: 0b101, blocks: { yob: '1990' }, entity: e1 });
         expect([...a.clk]).toEqual([...clk(1)]);
@@ -117,6 +127,12 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.membersOfEntities([e1]).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:a']);
         // capped: every member, the encoding of the latest registered only
         expect(s.membersOfEntities([e1, e2], { encodingsPerEntity: 1 }).map((m) => `${m.party}:${m.recordId}:${m.record ? 'enc' : '-'}`)).toEqual(['college:b:enc', 'k12:a:-', 'k12:c:enc']);
+        // in the order of the entities given; a member's encoding is the stored one, whole
+        expect(s.membersOfEntities([e2, e1]).map((m) => `${m.entity === e1 ? 'E1' : 'E2'}:${m.party}:${m.recordId}`)).toEqual(['E2:k12:c', 'E1:college:b', 'E1:k12:a']);
+        const ma = s.membersOfEntities([e1]).find((m) => m.recordId === 'a')!.record!;
+        expect(ma).toMatchObject({ rid: a.rid, party: 'k12', recordId: 'a', presence: 0b101, blocks: { yob: '1990' }, entity: e1 });
+        expect([...ma.clk]).toEqual([...clk(1)]);
+        expect([...ma.evidence!]).toEqual([1, 1, 2]);
         expect(s.createdRun(e1)).toBe(1);
         expect([...s.exportParty('k12')]).toEqual([
           { recordId: 'a', entity: e1 },
@@ -174,6 +190,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
           audit: { type: 'link-run', detail: {} },
         });
         expect(s.entityOf('k12', 'c')).toBe(e1);
+        expect(s.entitiesOf([{ party: 'k12', recordId: 'c' }])).toEqual([e1]);
         expect(s.history().map((h) => [h.event, h.oldId, h.newId])).toEqual([['merge', e2, e1]]);
         expect(s.history(e2)).toHaveLength(1);
         expect(s.mergeCandidates().map((c) => [c.a, c.b, c.score])).toEqual([[e1, e2, 0.9]]);

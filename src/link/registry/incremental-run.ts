@@ -292,8 +292,9 @@ export function storeFullRunEncodings(
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
   // each band key once per entity (the index is kept per entity: src/link/registry/storage.ts)
   const seen = new Map<string, Set<number>>();
-  for (const e of encodings) {
-    const ent = storage.entityOf(e.party, e.recordId) ?? '';
+  const entityOf = storage.entitiesOf(encodings);
+  for (const [x, e] of encodings.entries()) {
+    const ent = entityOf[x] ?? '';
     let keys = seen.get(ent);
     if (!keys) {
       keys = new Set();

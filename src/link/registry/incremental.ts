@@ -273,7 +273,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     return set;
   });
   // prior entity of every new record (an update keeps its membership unless it leaves)
-  const priorNew: (string | undefined)[] = encodings.map((e) => storage.entityOf(e.party, e.recordId));
+  const priorNew: (string | undefined)[] = storage.entitiesOf(encodings);
   priorNew.forEach((e, node) => {
     if (e !== undefined) nodeEntities[node]!.add(e);
   });
@@ -348,7 +348,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           if (!pm) continue;
           st.compared++;
           registeredCompared++;
-          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, p.popcounts[i]!, pm.words, pm.pop, words));
+          // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
+          const pa = p.popcounts[i]!;
+          if (Math.fround((2 * Math.min(pa, pm.pop)) / (pa + pm.pop)) < tLow) continue;
+          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, pa, pm.words, pm.pop, words));
           if (sc < tLow) continue;
           scores.push(sc);
           if (sc >= tHigh) {
@@ -421,10 +424,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     best[n] = clustering.best[n]!;
     outMembers.push({ party: encodings[n]!.party, recordId: encodings[n]!.recordId, entity: ids[n]! });
   }
+  const finalIds = new Map<string, string | undefined>();
   const finalId = (ent: string): string | undefined => {
+    if (finalIds.has(ent)) return finalIds.get(ent);
     const nodes = entityNodes.get(ent);
-    if (nodes && nodes.length > 0) return assignment.clusterId[clusters.of[nodes[0]!]!];
-    return assignment.mergedInto.get(ent) ?? ent;
+    const id = nodes && nodes.length > 0 ? assignment.clusterId[clusters.of[nodes[0]!]!] : (assignment.mergedInto.get(ent) ?? ent);
+    finalIds.set(ent, id);
+    return id;
   };
   // the index is kept per entity: a new record's band key already carried by another record of its entity is not stored again
   // (lookups then return about one row per entity and key, however long a person's history; src/link/registry/storage.ts)

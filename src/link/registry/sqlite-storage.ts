@@ -117,6 +117,19 @@ export class SqliteRegistryStorage implements RegistryStorage {
     return e === undefined ? undefined : this.resolve(e);
   }
 
+  entitiesOf(records: readonly { party: string; recordId: string }[]): (string | undefined)[] {
+    const q = this.st(
+      `SELECT j.key, m.entity_id FROM json_each(?) j JOIN registry_members m ON m.party = json_extract(j.value, '$[0]') AND m.record_id = json_extract(j.value, '$[1]')`,
+    ).raw();
+    const out = new Array<string | undefined>(records.length).fill(undefined);
+    const CHUNK = 4096;
+    for (let from = 0; from < records.length; from += CHUNK) {
+      const part = records.slice(from, from + CHUNK).map((r) => [r.party, r.recordId]);
+      for (const [k, e] of q.all(JSON.stringify(part)) as [number, string][]) out[from + k] = this.resolve(e);
+    }
+    return out;
+  }
+
   encodingOf(party: string, recordId: string): StoredRecord | undefined {
     const r = this.db
       .prepare(
@@ -169,23 +182,52 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number } = {}): EntityMember[] {
-    // in chunks (one statement per 2,048 entities), ordered by entity, party, record id; encodings of the latest records only when capped
-    // the window runs over (party, record id, rid) from covering indexes; encodings are read for the representatives only
+    // 1. memberships with their record numbers, from covering indexes only (no encoding is read), 2,048 entities a statement
     const q = this.st(
-      `SELECT x.party, x.record_id, x.entity_id, r.rid, r.clk, r.evidence, r.presence, r.blocks FROM (
-         SELECT m.party, m.record_id, m.entity_id, r0.rid AS xrid, j.key AS jk,
-                ROW_NUMBER() OVER (PARTITION BY m.entity_id ORDER BY r0.rid IS NULL, r0.rid DESC) AS rn
-         FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
-         LEFT JOIN registry_records r0 ON r0.party = m.party AND r0.record_id = m.record_id) x
-       LEFT JOIN registry_records r ON r.rid = x.xrid AND x.rn <= ?
-       ORDER BY x.jk, x.party, x.record_id`,
-    );
+      `SELECT m.entity_id, m.party, m.record_id, r.rid FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
+       LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id ORDER BY j.key, m.party, m.record_id`,
+    ).raw();
     const cap = opts.encodingsPerEntity ?? Number.MAX_SAFE_INTEGER;
-    const out: EntityMember[] = [];
+    const rows: [string, string, string, number | null][] = [];
     for (let from = 0; from < entities.length; from += 2048) {
-      for (const r of q.all(JSON.stringify(entities.slice(from, from + 2048)), cap) as (Omit<RecordRow, 'clk'> & { clk: Buffer | null; rid: number | null; entity_id: string })[]) {
-        out.push({ entity: r.entity_id, party: r.party, recordId: r.record_id, record: r.rid === null || r.clk === null ? null : toStored(r as RecordRow, r.entity_id) });
-      }
+      for (const row of q.all(JSON.stringify(entities.slice(from, from + 2048))) as [string, string, string, number | null][]) rows.push(row);
+    }
+    // 2. the representatives: each entity's most recently registered records (highest numbers); their encodings read in record order
+    const want: number[] = [];
+    for (let i = 0; i < rows.length; ) {
+      let j = i;
+      const rids: number[] = [];
+      for (; j < rows.length && rows[j]![0] === rows[i]![0]; j++) if (rows[j]![3] !== null) rids.push(rows[j]![3]!);
+      if (rids.length > cap) rids.sort((x, y) => y - x).length = cap;
+      for (const rid of rids) want.push(rid);
+      i = j;
+    }
+    want.sort((x, y) => x - y);
+    const enc = new Map<number, [number, Buffer, Buffer | null, number | null, string | null]>();
+    const qe = this.st('SELECT r.rid, r.clk, r.evidence, r.presence, r.blocks FROM json_each(?) j JOIN registry_records r ON r.rid = j.value').raw();
+    for (let from = 0; from < want.length; from += 4096) {
+      for (const r of qe.all(JSON.stringify(want.slice(from, from + 4096))) as [number, Buffer, Buffer | null, number | null, string | null][]) enc.set(r[0], r);
+    }
+    const out: EntityMember[] = [];
+    for (const [entity, party, recordId, rid] of rows) {
+      const r = rid === null ? undefined : enc.get(rid);
+      out.push({
+        entity,
+        party,
+        recordId,
+        record: r
+          ? {
+              rid: r[0],
+              party,
+              recordId,
+              clk: new Uint8Array(r[1]),
+              evidence: r[2] === null ? null : new Uint8Array(r[2]),
+              presence: r[3],
+              blocks: r[4] === null ? null : (JSON.parse(r[4]) as Record<string, string>),
+              entity,
+            }
+          : null,
+      });
     }
     return out;
   }
@@ -278,24 +320,41 @@ export class SqliteRegistryStorage implements RegistryStorage {
    */
   private upsertEncodings(encodings: readonly EncodingUpdate[], run: number, cfg: RegistryConfig): Set<string> {
     const touched = new Set<string>();
+    type Old = Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'blocks' | 'entity_id'>;
+    // the stored versions of every record given, a batch a statement (not one round trip per record)
+    const batch = this.st(
+      `SELECT j.key AS k, r.rid, r.clk, r.evidence, r.presence, r.blocks, m.entity_id FROM json_each(?) j
+       JOIN registry_records r ON r.party = json_extract(j.value, '$[0]') AND r.record_id = json_extract(j.value, '$[1]')
+       LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id`,
+    );
     const get = this.st(
       'SELECT r.rid, r.clk, r.evidence, r.presence, r.blocks, m.entity_id FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id WHERE r.party = ? AND r.record_id = ?',
     );
-    const upd = this.db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ?, run = ? WHERE rid = ?');
-    const ins = this.db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const upd = this.st('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ?, run = ? WHERE rid = ?');
+    const ins = this.st('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const pending: { keys: readonly number[]; rid: number }[] = [];
-    for (const e of encodings) {
-      const old = get.get(e.party, e.recordId) as Pick<RecordRow, 'rid' | 'clk' | 'evidence' | 'presence' | 'blocks' | 'entity_id'> | undefined;
-      const bk = blocksText(e.blocks);
-      if (old) {
-        if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && old.blocks === bk) continue;
-        this.deleteBandKeys(old.rid, new Uint8Array(old.clk), old.blocks, cfg);
-        if (old.entity_id !== null) touched.add(old.entity_id);
-        upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
-        pending.push({ keys: e.bandKeys, rid: old.rid });
-      } else {
-        const rid = Number(ins.run(e.party, e.recordId, Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run).lastInsertRowid);
-        pending.push({ keys: e.bandKeys, rid });
+    const CHUNK = 4096;
+    const given = new Set<string>();
+    for (let from = 0; from < encodings.length; from += CHUNK) {
+      const part = encodings.slice(from, from + CHUNK);
+      const olds = new Array<Old | undefined>(part.length);
+      for (const row of batch.all(JSON.stringify(part.map((e) => [e.party, e.recordId]))) as (Old & { k: number })[]) olds[row.k] = row;
+      for (const [x, e] of part.entries()) {
+        const key = `${e.party}\u0000${e.recordId}`;
+        // a record given twice in one call: its second version sees the first
+        const old = given.has(key) ? (get.get(e.party, e.recordId) as Old | undefined) : olds[x];
+        given.add(key);
+        const bk = blocksText(e.blocks);
+        if (old) {
+          if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && old.blocks === bk) continue;
+          this.deleteBandKeys(old.rid, new Uint8Array(old.clk), old.blocks, cfg);
+          if (old.entity_id !== null) touched.add(old.entity_id);
+          upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
+          pending.push({ keys: e.bandKeys, rid: old.rid });
+        } else {
+          const rid = Number(ins.run(e.party, e.recordId, Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run).lastInsertRowid);
+          pending.push({ keys: e.bandKeys, rid });
+        }
       }
     }
     this.insertBandKeys(pending);

@@ -121,6 +121,8 @@ export interface RegistryStorage {
   lastRunSeq(): number;
   /** Current entity of (party, record id), following merges; undefined when not registered. */
   entityOf(party: string, recordId: string): string | undefined;
+  /** Current entity of many (party, record id) at once, in the order given (undefined: not registered); one round trip per batch, not per record. */
+  entitiesOf(records: readonly { party: string; recordId: string }[]): (string | undefined)[];
   /** Stored encoding of (party, record id), or undefined. */
   encodingOf(party: string, recordId: string): StoredRecord | undefined;
   /** Records carrying each band key (keys sorted ascending for locality): callback per (key, rid). */

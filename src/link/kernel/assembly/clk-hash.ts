@@ -23,14 +23,15 @@
 //   TOKBYTES the tokens' bytes
 //   MARK    one bit per pre-fold position (all zero between calls)
 //   OUT     u32 distinct positions of the last call
-import { blakeCompress, blakeCompress2, md5Compress, md5Compress4, sha1Compress, sha1Compress4, sha256Compress } from './clk-compress';
+//   FILT    a record's pre-fold filter (orFilter)
+import { blakeCompress, md5Compress, md5Compress4, sha1Compress, sha1Compress4, sha256Compress } from './clk-compress';
 
 const SLOTS: usize = 0x10000;
 const SCRATCH: usize = 0x30000;
 const STATE: usize = SCRATCH; // 64 bytes
 const STATE2: usize = SCRATCH + 64; // 64 bytes
 const BLOCK: usize = SCRATCH + 128; // 128 bytes
-// Multi-lane (SIMD) areas, transposed: word i of lane j at 16 * i + 4 * j (8 * j for BLAKE2b).
+// Multi-lane (SIMD) areas, transposed: word i of lane j at 16 * i + 4 * j.
 const SH4: usize = SCRATCH + 1024; // SHA-1 inner states, 4 lanes (80 bytes)
 const SH4O: usize = SCRATCH + 1152; // SHA-1 outer states (80 bytes)
 const MD4: usize = SCRATCH + 1280; // MD5 inner states (64 bytes)
@@ -39,20 +40,20 @@ const WSHA: usize = SCRATCH + 1408; // SHA-1 inner blocks (256 bytes), then WMD5
 const WMD5: usize = SCRATCH + 1664; // MD5 inner blocks (256 bytes)
 const OSHA: usize = SCRATCH + 1920; // SHA-1 outer blocks (256 bytes)
 const OMD5: usize = SCRATCH + 2176; // MD5 outer blocks (256 bytes)
-const BH2: usize = SCRATCH + 2432; // BLAKE2b states, 2 lanes (128 bytes)
-const BM2: usize = SCRATCH + 2560; // BLAKE2b blocks, 2 lanes (256 bytes)
-const LANES: usize = SCRATCH + 2816; // per lane: token index (u32) and, for BLAKE2b, values wanted (u32 at +16)
+const LANES: usize = SCRATCH + 2432; // per lane: token index (u32)
 const TOKOFF: usize = 0x31000;
 const TOKK: usize = 0x42000;
 const TOKBYTES: usize = 0x60000;
 const MARK: usize = 0xa0000;
 const OUT: usize = 0x2a0000;
+const FILT: usize = 0x6a0000; // 64 KiB (to the end of the initial memory): a record's pre-fold filter
 
 export const MAX_SLOTS: u32 = 1024;
 export const MAX_TOKENS: u32 = 16383;
 export const MAX_TOKEN_BYTES: u32 = 0x40000;
 export const MAX_L: u32 = 1 << 24;
 export const MAX_OUT: u32 = 1 << 20;
+export const MAX_FILTER_BITS: u32 = 1 << 19;
 
 export function tokOff(): usize {
   return TOKOFF;
@@ -65,6 +66,19 @@ export function tokBytes(): usize {
 }
 export function out(): usize {
   return OUT;
+}
+/** The record filter orFilter writes into (MAX_FILTER_BITS bits, bit i = byte i >> 3, mask 0x80 >> (i & 7)); JavaScript zeroes it. */
+export function filt(): usize {
+  return FILT;
+}
+
+/** OR the first n positions of OUT (all below MAX_FILTER_BITS) into the record filter. */
+export function orFilter(n: u32): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const b = load<u32>(OUT + (<usize>i << 2));
+    const q = FILT + (<usize>b >>> 3);
+    store<u8>(q, <u8>(<u32>load<u8>(q) | (0x80 >>> (b & 7))));
+  }
 }
 /** Where JavaScript writes keys and salts for blakeKey / hmacKey (256 bytes). */
 export function keyArea(): usize {
@@ -391,72 +405,32 @@ export function state(): usize {
   return STATE;
 }
 
-/** Emit the first cnt 16-bit values of a BLAKE2b digest (at d, every stride bytes per 8 bytes) mod L. */
-@inline
-function emitBlake(d: usize, stride: usize, cnt: u32, L: u32, pow2: bool, n: u32): u32 {
-  const mask = L - 1;
-  for (let m: u32 = 0; m < cnt; m++) {
-    const v = <u32>load<u16>(d + (<usize>(m >>> 2) * stride) + (<usize>(m & 3) << 1));
-    n = emit(pow2 ? v & mask : v % L, n);
-  }
-  return n;
-}
-
-/** BLAKE2b of the g (1..2) tokens laid into the lanes; emits their values. */
-function flushBlake(g: u32, L: u32, pow2: bool, n: u32): u32 {
-  blakeCompress2(BH2, BM2, load<u64>(LANES + 32), load<u64>(LANES + 40));
-  for (let j: u32 = 0; j < g; j++) n = emitBlake(BH2 + (<usize>j << 3), 16, load<u32>(LANES + 16 + (<usize>j << 2)), L, pow2, n);
-  return n;
-}
-
 /**
  * blakeHash positions of the nTok tokens with slots s0, s0 + 1, ... (salt
  * j for values 32j..32j+31), L bits (a power of two): the number of distinct
  * positions written to OUT, or -1 for an empty token (the caller's path).
- * Tokens of up to 128 bytes are hashed 2 at a time (SIMD lanes), longer ones
- * one by one; positions come out in token order either way.
  */
 export function blakeBits(s0: u32, nTok: u32, L: u32): i32 {
   let n: u32 = 0;
   const pow2 = (L & (L - 1)) == 0;
-  let g: u32 = 0;
+  const mask = L - 1;
   for (let i: u32 = 0; i < nTok; i++) {
     const k = load<u32>(TOKK + (<usize>i << 2));
     if (k == 0) continue;
     const start = load<u32>(TOKOFF + (<usize>i << 2));
     const end = load<u32>(TOKOFF + (<usize>(i + 1) << 2));
-    const len = end - start;
-    if (len == 0) {
+    if (end == start) {
       clearMarks(n);
       return -1;
     }
     const calls = (k + 31) >>> 5;
     for (let j: u32 = 0; j < calls; j++) {
+      blakeOne(slot(s0 + j), TOKBYTES + start, end - start);
       const cnt = min<u32>(32, k - (j << 5));
-      const p = TOKBYTES + start;
-      if (len <= 128) {
-        if (g == 0) memory.fill(BM2, 0, 256);
-        const lane = <usize>g << 3;
-        for (let b: u32 = 0; b < len; b++) store<u8>(BM2 + (<usize>(b >>> 3) << 4) + lane + (b & 7), load<u8>(p + b));
-        const h = slot(s0 + j);
-        for (let w: usize = 0; w < 8; w++) store<u64>(BH2 + (w << 4) + lane, load<u64>(h + (w << 3)));
-        store<u32>(LANES + 16 + (<usize>g << 2), cnt);
-        store<u64>(LANES + 32 + lane, <u64>(128 + len));
-        if (++g == 2) {
-          n = flushBlake(g, L, pow2, n);
-          g = 0;
-        }
-        continue;
-      }
-      if (g > 0) {
-        n = flushBlake(g, L, pow2, n);
-        g = 0;
-      }
-      blakeOne(slot(s0 + j), p, len);
-      n = emitBlake(STATE, 8, cnt, L, pow2, n);
+      if (pow2) for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) & mask, n);
+      else for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) % L, n);
     }
   }
-  if (g > 0) n = flushBlake(g, L, pow2, n);
   clearMarks(n);
   return n;
 }
