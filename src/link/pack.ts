@@ -26,7 +26,8 @@ export function packClks(clks: readonly Uint8Array[], l: number, file = '', ids?
   const bytes = Math.ceil(l / 8);
   const out = new Uint8Array(clks.length * stride);
   const pops = new Uint32Array(clks.length);
-  const tailMask = l % 8 === 0 ? 0 : 0xff & ~((1 << (l % 8)) - 1);
+  // bit i is byte i >> 3, mask 0x80 >> (i & 7) (clkhash's big-endian order): the bits beyond l are the LOW bits of the last byte
+  const tailMask = l % 8 === 0 ? 0 : (1 << (8 - (l % 8))) - 1;
   for (let i = 0; i < clks.length; i++) {
     const c = clks[i]!;
     const where = ids?.[i] !== undefined ? `record ${JSON.stringify(ids[i])}` : `record ${i + 1}`;

@@ -170,18 +170,21 @@ describe('makePartyData', () => {
     expect(strideFor(64)).toBe(8);
     expect(strideFor(65)).toBe(16);
     expect(strideFor(1024)).toBe(128);
-    const p = makePartyData({ name: 'a', file: 'a.enc', header: h, ids: ['x', 'y'], clks: [Uint8Array.of(0xff, 1, 0x0f), Uint8Array.of(0, 0, 0)], blocks: {} });
+    const p = makePartyData({ name: 'a', file: 'a.enc', header: h, ids: ['x', 'y'], clks: [Uint8Array.of(0xff, 1, 0xf0), Uint8Array.of(0, 0, 0)], blocks: {} });
     expect(p.stride).toBe(8);
     expect(p.count).toBe(2);
-    expect(Array.from(p.clks)).toEqual([0xff, 1, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(p.clks)).toEqual([0xff, 1, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(p.popcounts)).toEqual([13, 0]);
   });
   it('refuses misaligned inputs', () => {
     const mk = (o: Partial<Parameters<typeof makePartyData>[0]>) => () =>
-      makePartyData({ name: 'a', file: 'a.enc', header: h, ids: ['x'], clks: [Uint8Array.of(1, 2, 3)], blocks: {}, ...o });
+      makePartyData({ name: 'a', file: 'a.enc', header: h, ids: ['x'], clks: [Uint8Array.of(1, 2, 0x30)], blocks: {}, ...o });
     expect(mk({ ids: ['x', 'y'] })).toThrow(/2 ids but 1 CLKs/);
     expect(mk({ clks: [Uint8Array.of(1, 2)] })).toThrow(/record "x": CLK has 2 bytes, expected 3/);
-    expect(mk({ clks: [Uint8Array.of(1, 2, 0x10)] })).toThrow(/bits set beyond bit 20/);
+    // l = 20: bits 16..19 are the high nibble of the last byte (big-endian bit order); its low nibble is padding
+    expect(mk({ clks: [Uint8Array.of(1, 2, 0x01)] })).toThrow(/bits set beyond bit 20/);
+    expect(mk({ clks: [Uint8Array.of(1, 2, 0x08)] })).toThrow(/bits set beyond bit 20/);
+    expect(mk({ clks: [Uint8Array.of(1, 2, 0xf0)] })).not.toThrow();
     expect(mk({ blocks: { yob: [] } })).toThrow(/block "yob" has 0 values for 1 records/);
   });
 });
