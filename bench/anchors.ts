@@ -23,7 +23,7 @@
  * 1,000,000 P-20W rows (skip with --skip-1m).
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
- *          --encode-rows 20000  --skip-1m
+ *          --encode-rows 100000  --skip-1m
  * Last line: {"encodeVsClkhash": r|null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": m|null, "encodePerCpuS": p20link's uncached encode rate}
  * Without clkhash, the encode rate is also compared with the reference
  * figures of an earlier run (CLKHASH_REFERENCE; printed, not in the ratio).
@@ -48,7 +48,7 @@ function arg(name: string, d: string): string {
 const n = Number(arg('n', '20000'));
 const t = Number(arg('t', '0.8'));
 const rounds = Number(arg('rounds', '3'));
-const encodeRows = Number(arg('encode-rows', '20000'));
+const encodeRows = Number(arg('encode-rows', '100000'));
 const skip1m = process.argv.includes('--skip-1m');
 if (!Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(encodeRows) || encodeRows < 100) {
   process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds >= 1, --encode-rows >= 100\n');

@@ -14,20 +14,24 @@
  * agency record ids stable across years) are linked ALONE against the
  * registry (src/link/registry/incremental.ts), never with earlier files.
  *
- * Prints per increment: records, time, peak RSS, store size, candidate
- * entities, kept/new/merged/split, merge and split events; at the end:
+ * Prints per increment: records, time (wall and CPU), peak RSS, store size,
+ * candidate entities, registered records compared, kept/new/merged/split,
+ * merge and split events, and the seconds of each step of the plan and the
+ * commit; at the end:
  * ID stability (share of people seen in two or more years whose records
  * were handed one linkage ID in every year's output), pairwise
  * precision/recall/F1 of the registry against the truth, and the same for a
  * full re-link of all years' files at once (scorePairs over every party
- * pair + the same clustering), on the same data.
+ * pair + the same clustering), on the same data; and why people were handed
+ * more than one ID (still apart at the end or merged later; name changes).
  * Last line: {"incrementSeconds" (worst increment, wall clock), "peakMiB" (peak RSS
  * while the increments ran), "idStability", "f1DiffVsFull" (incremental F1 minus
  * the full re-link's; null when the full re-link is skipped)}.
  *
- * --large: about 200,000 records a year, ~2M registered by the last year
- * (the target: an increment in under 2 minutes and 3 GiB on 2 cores). The
- * full re-link is skipped at that size unless --full is given.
+ * --large: 200,000 people at the start (about 165,000-213,000 records a
+ * year, ~1.9M registered by the last year; the target: an increment in under
+ * 2 minutes and 3 GiB on 2 cores), the first nine years registered in bulk.
+ * The full re-link needs every year linked: it is skipped with --bulk-years.
  *
  * --bulk-years K (default 0; --large: years - 1): the first K years are
  * registered in bulk, through the same storage call an increment commits

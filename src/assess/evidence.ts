@@ -18,7 +18,7 @@ import type { AttackInput, ClusterKey, PlainRecord, Targets } from './types.js';
 export interface EvidenceColumn {
   name: string;
   l: number;
-  rows: Uint8Array[];
+  rows: readonly Uint8Array[];
 }
 
 /** The reference person's values of a template's slots (features "<slot>:<kind>"), beside its plain features. */

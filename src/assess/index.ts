@@ -42,7 +42,7 @@ export async function loadEncodings(path: string): Promise<LoadedEncodings> {
   const blocks: Record<string, string[]> = Object.fromEntries(blockNames.map((b) => [b, [] as string[]]));
   const ids: string[] = [];
   const clks: Uint8Array[] = [];
-  const evidence: EvidenceColumn[] = (r.header.evidence ?? []).map((e) => ({ name: e.name, l: e.l, rows: [] }));
+  const evidence = (r.header.evidence ?? []).map((e) => ({ name: e.name, l: e.l, rows: [] as Uint8Array[] }));
   for await (const batch of r.batches) {
     for (const row of batch) {
       ids.push(row.id);

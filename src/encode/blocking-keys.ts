@@ -79,9 +79,12 @@ export function soundex(value: string): string {
 /** Per letter A..Z: its Soundex digit 1..6, 0 for vowels and Y (they separate equal codes), 7 for H and W (they do not). */
 const SOUNDEX_ASCII = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ', (c) => (c === 'H' || c === 'W' ? 7 : Number(SOUNDEX_CODES[c] ?? 0)));
 
-/** soundex() of an all-ASCII value without building the letters string (null when the value is not ASCII). */
+/** soundex() of an all-ASCII value without building the letters string (null when the value is not ASCII); one flat string. */
 function soundexAscii(value: string): string | null {
-  let out = '';
+  let c0 = 0;
+  let c1 = 48;
+  let c2 = 48;
+  let c3 = 48;
   let n = 0;
   let prev = 0;
   for (let i = 0; i < value.length; i++) {
@@ -91,20 +94,21 @@ function soundexAscii(value: string): string | null {
     if (c < 65 || c > 90 || n >= 4) continue;
     const code = SOUNDEX_ASCII[c - 65]!;
     if (n === 0) {
-      out = String.fromCharCode(c);
+      c0 = c;
       n = 1;
       prev = code === 7 ? 0 : code;
     } else if (code === 0) prev = 0;
     else if (code !== 7) {
       if (code !== prev) {
-        out += String.fromCharCode(48 + code);
+        if (n === 1) c1 = 48 + code;
+        else if (n === 2) c2 = 48 + code;
+        else c3 = 48 + code;
         n++;
       }
       prev = code;
     }
   }
-  if (n === 0) return '';
-  return n === 4 ? out : out.padEnd(4, '0');
+  return n === 0 ? '' : String.fromCharCode(c0, c1, c2, c3);
 }
 
 /** The first `n` code points of `v` (a plain slice when they hold no surrogate pair). */
@@ -136,29 +140,95 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
 }
 
 /**
+ * A direct-mapped cache of string → keyed value: 2^bits slots, the slot from
+ * a hash of the string (FNV-1a), one entry per slot (a colliding string
+ * replaces it). The keys are kept inline, 16 bytes a slot (length, then up
+ * to 15 characters below U+0100), so a lookup reads one small piece of
+ * memory: cheaper than a Map for fresh key strings. Longer keys, or keys
+ * with other characters, are not cached (slot -1).
+ */
+class DirectCache {
+  private readonly keys: Uint8Array;
+  private readonly vals: string[];
+  private readonly shift: number;
+  constructor(bits: number) {
+    this.keys = new Uint8Array(16 << bits);
+    this.vals = new Array<string>(1 << bits).fill('');
+    this.shift = 32 - bits;
+  }
+  /** The slot of `s`, or -1 when it cannot be cached. */
+  slot(s: string): number {
+    const n = s.length;
+    if (n > 15) return -1;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff) return -1;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return h >>> this.shift;
+  }
+  /** The value cached for `s` at its slot, or undefined. */
+  get(slot: number, s: string): string | undefined {
+    const k = this.keys;
+    const at = slot << 4;
+    const n = s.length;
+    if (k[at] !== n + 1) return undefined;
+    for (let i = 0; i < n; i++) if (k[at + 1 + i] !== s.charCodeAt(i)) return undefined;
+    return this.vals[slot];
+  }
+  set(slot: number, s: string, v: string): void {
+    const k = this.keys;
+    const at = slot << 4;
+    k[at] = s.length + 1;
+    for (let i = 0; i < s.length; i++) k[at + 1 + i] = s.charCodeAt(i);
+    this.vals[slot] = v;
+  }
+}
+
+/**
  * Computes the keyed blocking values of one record. The keyed values are
  * memoized per key on the plain value (a year, a Soundex code, a postcode
  * recur far more often than the feature values they come from); the "year"
  * transform, which parses a date, on the feature value.
  */
 export function createBlocker(secret: Uint8Array, defs: readonly BlockingDef[]): (valueFor: (feature: string) => string) => string[] {
+  const names = [...new Set(defs.map((d) => d.feature))];
+  const values = new Array<string>(names.length).fill('');
+  const blocks = createIndexedBlocker(
+    secret,
+    defs,
+    defs.map((d) => names.indexOf(d.feature)),
+  );
+  return (valueFor) => {
+    for (let i = 0; i < names.length; i++) values[i] = valueFor(names[i]!);
+    return blocks(values);
+  };
+}
+
+/** createBlocker with each key's feature given as an index into the values array the returned function takes (the row encoder's hot path). */
+export function createIndexedBlocker(secret: Uint8Array, defs: readonly BlockingDef[], featureIndex: readonly number[]): (values: readonly string[]) => string[] {
   const kb = deriveBlockingKey(secret);
   const mac = createBlockMac(kb); // keyedBlockValue with the key state computed once
-  const caches = defs.map(() => new Map<string, string>());
+  const caches = defs.map(() => new DirectCache(15));
   const byRaw = defs.map((d) => d.transform === 'year');
-  return (valueFor) => {
+  return (values) => {
     const res = new Array<string>(defs.length);
     for (let i = 0; i < defs.length; i++) {
       const def = defs[i]!;
-      const value = valueFor(def.feature);
+      const value = values[featureIndex[i]!]!;
       const raw = byRaw[i]!;
       const plain = raw ? value : plainBlockValue(def, value);
+      if (plain === '') {
+        res[i] = '';
+        continue;
+      }
       const cache = caches[i]!;
-      let out = cache.get(plain);
+      const slot = cache.slot(plain);
+      let out = slot < 0 ? undefined : cache.get(slot, plain);
       if (out === undefined) {
         out = mac(def.name, raw ? plainBlockValue(def, value) : plain);
-        if (cache.size >= 1 << 12) cache.clear();
-        cache.set(plain, out);
+        if (slot >= 0) cache.set(slot, plain, out);
       }
       res[i] = out;
     }

@@ -85,12 +85,13 @@ export class DoubleHasher {
    * The distinct positions (unordered, in kernel.out) of the nTok tokens the
    * caller laid out in the kernel (tokOff / tokK / tokBytes): their count, or
    * -1 when the caller must use indices() (no kernel, L beyond the kernel's
-   * marks, or h2 = 0 under preventSingularity).
+   * marks, or h2 = 0 under preventSingularity). `direct`: OR-ed into the
+   * kernel's record filter instead (count 0; L <= KERNEL_LIMITS.filterBits).
    */
-  kernelBits(nTok: number): number {
+  kernelBits(nTok: number, direct = false): number {
     const k = this.kernel;
     if (k === null || this.L > KERNEL_LIMITS.bits) return -1;
-    return k.doubleBits(this.slot(k), nTok, this.L, this.preventSingularity);
+    return k.doubleBits(this.slot(k), nTok, this.L, this.preventSingularity, direct);
   }
 
   /** [h1, h2] for the token bytes. */
@@ -174,13 +175,14 @@ export class BlakeHasher {
    * The distinct positions (unordered, in kernel.out) of the nTok tokens the
    * caller laid out in the kernel, at most maxK bits per token, L bits: their
    * count, or -1 when the caller must use values() (no kernel, L beyond the
-   * kernel's marks, an empty token).
+   * kernel's marks, an empty token). `direct`: OR-ed into the kernel's
+   * record filter instead (count 0; L <= KERNEL_LIMITS.filterBits).
    */
-  kernelBits(nTok: number, maxK: number, L: number): number {
+  kernelBits(nTok: number, maxK: number, L: number, direct = false): number {
     const k = this.kernel;
     const calls = Math.ceil(maxK / 32);
     if (k === null || L > KERNEL_LIMITS.bits || calls > 64) return -1;
-    return k.blakeBits(this.slots(k, calls), nTok, L);
+    return k.blakeBits(this.slots(k, calls), nTok, L, direct);
   }
 
   private base(j: number): ReturnType<typeof blake2b.create> {

@@ -53,8 +53,9 @@ export interface ClkEncoder {
    * The CLK bytes (ceil(l/8)) of one record. Does not validate (call check() first); throws P20Error E_VALUE when a value cannot be hashed at all.
    * `salts[i]` (hardening, src/encode/harden.ts): "" or the salt feature i's tokens are hashed with.
    * `skip[i]` true: feature i adds no bits (encoded as missing: a bad field under --on-bad-field missing, or a feature the agency declared absent).
+   * `into` (ceil(l/8) bytes): written and returned instead of a new array.
    */
-  encode(values: readonly string[], skip?: readonly boolean[], salts?: readonly string[]): Uint8Array;
+  encode(values: readonly string[], skip?: readonly boolean[], salts?: readonly string[], into?: Uint8Array): Uint8Array;
   /** clkhash's validation of a record: the first bad feature (features with `skip[i]` true are not checked), or null. After null, encode() does not throw. */
   check(values: readonly string[], skip?: readonly boolean[]): ClkProblem | null;
   /** Sorted distinct positions in the final CLK (0..l-1) that this one feature value sets before folding cancels any. */
@@ -134,8 +135,14 @@ class FeatureEncoder {
   private lastN = 0;
   /** Where the last positionsOf() answer is (its first n entries). */
   posArr: Positions = this.scratch;
-  /** The last positionsOf() answer is also in the kernel's `out` (computed there by that call, keep = false): the caller may OR it in with orFilter. */
-  inKernel = false;
+  /**
+   * Where the kernel left the last positionsOf() answer (keep = false): 0
+   * nowhere, 1 also in the kernel's `out` (the caller ORs it in with
+   * orFilter), 2 already OR-ed into the kernel's record filter (count 0).
+   */
+  inKernel: 0 | 1 | 2 = 0;
+  /** The last positionsOf() call made a direct kernel call (the record filter may hold bits, even when it fell back to JavaScript). */
+  filtTouched = false;
 
   constructor(
     readonly feature: HashedFeature,
@@ -193,13 +200,14 @@ class FeatureEncoder {
   /**
    * Distinct pre-fold positions a raw value sets, unordered (cached): their
    * count; they are the first entries of `posArr` (valid until this
-   * feature's next call). `keep` false (encode): the positions computed by
-   * the kernel are left in kernel.out for the caller (inKernel) and not
-   * copied unless the value cache takes them. Throws InvalidValueError /
+   * feature's next call). `keep` false (encode, with the kernel's record
+   * filter zeroed): see inKernel; the positions are not copied unless the
+   * value cache takes them. Throws InvalidValueError /
    * NumericValueError / TokenEncodingError.
    */
   positionsOf(raw: string, salt = '', keep = true): number {
-    this.inKernel = false;
+    this.inKernel = 0;
+    this.filtTouched = false;
     const cacheKey = salt === '' ? raw : `${salt}\u0000${raw}`;
     if (cacheKey === this.lastKey) {
       this.posArr = this.lastArr;
@@ -213,30 +221,36 @@ class FeatureEncoder {
     }
     const formatted = this.rules.format(raw);
     // The positions go into this feature's reused buffer; the value cache
-    // keeps its own copy (16-bit entries whenever L allows). With the caches
-    // off nothing is allocated. ASCII n-grams go straight from the value
-    // into the kernel (no token strings).
-    let n = salt === '' ? this.kernelAsciiNgrams(formatted) : -1;
+    // keeps its own copy (16-bit entries whenever L allows). With keep false
+    // (encode) and the value not going into the cache, the kernel ORs them
+    // straight into its record filter (direct: nothing copied or kept).
+    // ASCII n-grams go straight from the value into the kernel (no token
+    // strings).
+    let admitted: boolean | undefined;
+    let direct = false;
+    if (!keep) {
+      admitted = this.cacheSize > 0 && this.admit();
+      direct = !admitted;
+    }
+    let n = salt === '' ? this.kernelAsciiNgrams(formatted, direct) : -1;
     let tokens: string[] | undefined;
     if (n < 0) {
       tokens = this.tokenize(formatted);
       if (salt !== '') tokens = tokens.map((t) => saltedToken(salt, t));
-      n = this.kernelPositions(tokens);
+      n = this.kernelPositions(tokens, direct);
     }
-    let admitted: boolean | undefined;
+    // A direct call that gave up (-1: the JavaScript path below) may have OR-ed the positions of its first tokens already (a subset of the answer).
+    if (direct) this.filtTouched = true;
     if (n >= 0) {
-      const src = this.kernel!.out;
-      if (!keep) {
-        // The caller reads the positions from the kernel (encode: orFilter); they are kept only for the value cache.
-        this.inKernel = true;
-        admitted = this.cacheSize > 0 && this.admit();
-        if (!admitted) {
-          this.posArr = src;
-          this.lastKey = undefined;
-          return n;
-        }
+      if (direct) {
+        this.inKernel = 2;
+        this.posArr = this.scratch;
+        this.lastKey = undefined;
+        return 0;
       }
+      if (!keep) this.inKernel = 1;
       if (this.scratch.length < n) this.scratch = new Uint32Array(Math.max(n, 2 * this.scratch.length));
+      const src = this.kernel!.out;
       const dst = this.scratch;
       for (let i = 0; i < n; i++) dst[i] = src[i]!;
     } else n = this.jsPositions(tokens!);
@@ -277,12 +291,12 @@ class FeatureEncoder {
    * to (makeTokenizer: n - 1 spaces of padding on both sides, positional
    * n-grams prefixed "<1-based index> "). -1 when not applicable.
    */
-  private kernelAsciiNgrams(value: string): number {
+  private kernelAsciiNgrams(value: string, direct: boolean): number {
     const kr = this.kernel;
     const c = this.feature.hashing.comparison;
     if (kr === null || c.type !== 'ngram' || !this.utf8) return -1;
     const len = value.length;
-    if (len === 0) return this.kernelPositions([]);
+    if (len === 0) return this.kernelPositions([], direct);
     const ng = c.n;
     const padded = len + 2 * (ng - 1);
     const t = padded - ng + 1;
@@ -333,7 +347,7 @@ class FeatureEncoder {
     }
     tokOff[t] = off;
     if (total > KERNEL_LIMITS.positions) return -1;
-    return this.double !== undefined ? this.double.kernelBits(t) : this.blake!.kernelBits(t, maxK, this.L);
+    return this.double !== undefined ? this.double.kernelBits(t, direct) : this.blake!.kernelBits(t, maxK, this.L, direct);
   }
 
   /**
@@ -343,7 +357,7 @@ class FeatureEncoder {
    * count, or -1 when the kernel is not there or cannot take this value
    * (then jsPositions). Throws TokenEncodingError like the JavaScript path.
    */
-  private kernelPositions(tokens: readonly string[]): number {
+  private kernelPositions(tokens: readonly string[], direct: boolean): number {
     const kr = this.kernel;
     const t = tokens.length;
     if (kr === null || t > KERNEL_LIMITS.tokens) return -1;
@@ -387,7 +401,7 @@ class FeatureEncoder {
     }
     tokOff[t] = off;
     if (total > KERNEL_LIMITS.positions) return -1;
-    return this.double !== undefined ? this.double.kernelBits(t) : this.blake!.kernelBits(t, maxK, this.L);
+    return this.double !== undefined ? this.double.kernelBits(t, direct) : this.blake!.kernelBits(t, maxK, this.L, direct);
   }
 
   /** The positions of the tokens in JavaScript (token caches), into this.scratch: their count. */
@@ -507,36 +521,51 @@ export function createClkEncoder(schema: LinkageSchema, secret: Uint8Array, opts
   return {
     l,
     featureNames,
-    encode(values, skip, salts) {
+    encode(values, skip, salts, into) {
       checkArity(values);
       filter.fill(0);
       const nb = filter.length;
-      if (kernel !== null) kernel.filt.fill(0, 0, nb);
-      for (let a = 0; a < active.length; a++) {
-        const [i, fe] = active[a]!;
-        if (skip?.[i] === true) continue;
-        let n: number;
-        try {
-          n = fe.positionsOf(values[i]!, salts?.[i] ?? '', kernel === null);
-        } catch (e) {
-          throw valueError(featureNames[i]!, e);
+      // The kernel's record filter is all zero between calls (every encoder sharing the kernel leaves it so).
+      let used = false;
+      let done = false;
+      try {
+        for (let a = 0; a < active.length; a++) {
+          const [i, fe] = active[a]!;
+          if (skip?.[i] === true) continue;
+          let n: number;
+          try {
+            n = fe.positionsOf(values[i]!, salts?.[i] ?? '', kernel === null);
+          } catch (e) {
+            throw valueError(featureNames[i]!, e);
+          }
+          if (fe.filtTouched) used = true;
+          if (fe.inKernel === 2) continue;
+          if (fe.inKernel === 1) {
+            used = true;
+            kernel!.orFilter(n);
+            continue;
+          }
+          const pos = fe.posArr;
+          for (let p = 0; p < n; p++) {
+            const b = pos[p]!;
+            filter[b >>> 3]! |= 0x80 >>> (b & 7);
+          }
         }
-        if (fe.inKernel && fe.kernel === kernel) {
-          kernel!.orFilter(n);
-          continue;
+        if (used) {
+          const kf = kernel!.filt;
+          for (let b = 0; b < nb; b++) {
+            filter[b]! |= kf[b]!;
+            kf[b] = 0;
+          }
         }
-        const pos = fe.posArr;
-        for (let p = 0; p < n; p++) {
-          const b = pos[p]!;
-          filter[b >>> 3]! |= 0x80 >>> (b & 7);
-        }
-      }
-      if (kernel !== null) {
-        const kf = kernel.filt;
-        for (let b = 0; b < nb; b++) filter[b]! |= kf[b]!;
+        done = true;
+      } finally {
+        // After a value that could not be hashed: a direct call may have set bits before failing.
+        if (!done && kernel !== null) kernel.filt.fill(0, 0, nb);
       }
       fold();
-      const out = filter.slice(0, outBytes);
+      const out = into ?? new Uint8Array(outBytes);
+      for (let b = 0; b < outBytes; b++) out[b] = filter[b]!;
       if (l % 8 !== 0) out[outBytes - 1]! &= (0xff << (8 - (l % 8))) & 0xff;
       return out;
     },

@@ -33,8 +33,8 @@ interface HashExports {
   h1(): number;
   h2(): number;
   blakeDigest(slot: number, len: number): void;
-  doubleBits(slot: number, nTok: number, L: number, prevent: number): number;
-  blakeBits(slot0: number, nTok: number, L: number): number;
+  doubleBits(slot: number, nTok: number, L: number, prevent: number, direct: number): number;
+  blakeBits(slot0: number, nTok: number, L: number, direct: number): number;
   hmacSha256Key(slot: number, key: number, len: number): void;
   hmacSha256(slot: number, len: number): void;
   filt(): number;
@@ -73,7 +73,7 @@ export class HashKernel {
   readonly tokBytes: Uint8Array;
   /** Distinct positions of the last doubleBits / blakeBits call. */
   readonly out: Uint32Array;
-  /** A record's pre-fold filter (bit i = byte i >> 3, mask 0x80 >> (i & 7)): orFilter ORs positions into it; the caller zeroes it. */
+  /** A record's pre-fold filter (bit i = byte i >> 3, mask 0x80 >> (i & 7)): orFilter and direct calls OR positions into it; whoever uses it leaves it all zero. */
   readonly filt: Uint8Array;
   private readonly mem: Uint8Array;
   private readonly keyArea: number;
@@ -162,9 +162,9 @@ export class HashKernel {
     out.set(this.mem.subarray(this.statePtr, this.statePtr + 64));
   }
 
-  /** doubleHash positions of the tokens laid out in tokOff / tokK / tokBytes: count in `out`, or -1 (h2 = 0 with preventSingularity: use the JavaScript path). */
-  doubleBits(slot: number, nTok: number, L: number, prevent: boolean): number {
-    return this.x.doubleBits(slot, nTok, L, prevent ? 1 : 0);
+  /** doubleHash positions of the tokens laid out in tokOff / tokK / tokBytes: count in `out`, or -1 (h2 = 0 with preventSingularity: use the JavaScript path). `direct` (L <= filterBits): OR-ed into `filt` instead, count 0. */
+  doubleBits(slot: number, nTok: number, L: number, prevent: boolean, direct = false): number {
+    return this.x.doubleBits(slot, nTok, L, prevent ? 1 : 0, direct ? 1 : 0);
   }
 
   /** OR the first n positions of `out` (each below KERNEL_LIMITS.filterBits) into `filt`. */
@@ -172,9 +172,9 @@ export class HashKernel {
     this.x.orFilter(n);
   }
 
-  /** blakeHash positions (slots from blakeSlots with enough calls): count in `out`, or -1 (an empty token: use the JavaScript path). */
-  blakeBits(slot0: number, nTok: number, L: number): number {
-    return this.x.blakeBits(slot0, nTok, L);
+  /** blakeHash positions (slots from blakeSlots with enough calls): count in `out`, or -1 (an empty token: use the JavaScript path). `direct` (L <= filterBits): OR-ed into `filt` instead, count 0. */
+  blakeBits(slot0: number, nTok: number, L: number, direct = false): number {
+    return this.x.blakeBits(slot0, nTok, L, direct ? 1 : 0);
   }
 }
 
@@ -228,8 +228,9 @@ function selfTest(k: HashKernel): boolean {
 }
 
 /**
- * The multi-token calls (doubleBits 4 tokens and blakeBits 2 tokens per SIMD
- * step) against the one-token digests: tokens of 1 to 130 bytes (one-block
+ * The multi-token calls (doubleBits 4 tokens per SIMD step; blakeBits)
+ * against the one-token digests, with positions listed and OR-ed straight
+ * into the record filter (direct): tokens of 1 to 130 bytes (one-block
  * lanes and the longer ones between them), a power-of-two L and not.
  */
 function lanesAgree(k: HashKernel, blakeSlot: number, hmacSlot: number): boolean {
@@ -246,6 +247,11 @@ function lanesAgree(k: HashKernel, blakeSlot: number, hmacSlot: number): boolean
     k.tokOff[toks.length] = off;
   };
   const distinct = (xs: number[]) => [...new Set(xs)];
+  const filterOf = (xs: number[]) => {
+    const f = new Uint8Array(128);
+    for (const b of xs) f[b >>> 3]! |= 0x80 >>> (b & 7);
+    return f;
+  };
   for (const L of [1024, 1000]) {
     const want: number[] = [];
     toks.forEach((t, i) => {
@@ -256,6 +262,8 @@ function lanesAgree(k: HashKernel, blakeSlot: number, hmacSlot: number): boolean
     layout(3);
     const n = k.doubleBits(hmacSlot, toks.length, L, false);
     if (!same(distinct(want), k.out.subarray(0, n))) return false;
+    k.filt.fill(0, 0, 128);
+    if (k.doubleBits(hmacSlot, toks.length, L, false, true) !== 0 || !same(k.filt.subarray(0, 128), filterOf(want))) return false;
   }
   for (const L of [1024, 1000]) {
     const want: number[] = [];
@@ -271,7 +279,10 @@ function lanesAgree(k: HashKernel, blakeSlot: number, hmacSlot: number): boolean
     layout(30);
     const n = k.blakeBits(blakeSlot, toks.length, L);
     if (!same(distinct(want), k.out.subarray(0, n))) return false;
+    k.filt.fill(0, 0, 128);
+    if (k.blakeBits(blakeSlot, toks.length, L, true) !== 0 || !same(k.filt.subarray(0, 128), filterOf(want))) return false;
   }
+  k.filt.fill(0, 0, 128); // all zero between calls (the encoders rely on it)
   return true;
 }
 

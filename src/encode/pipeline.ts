@@ -352,7 +352,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       for await (const batch of table.batches) {
         read += batch.length;
         const rows = batch.map((r) => r.fields);
-        const res = encodeBatch(enc, rows, ser, features);
+        const res = encodeBatch(enc, rows, ser, features, true); // the writer keeps the bytes: no copy
         await handle((i) => batch[i]!.line, (f) => rows[res.failures[f]!.index]!, batch.length, res);
       }
     } else {

@@ -9,7 +9,7 @@ import { type ErrorHint, P20Error } from '../errors.js';
 import { NormalizeError } from '../normalize/errors.js';
 import { compileSteps, type Normalizer } from '../normalize/steps.js';
 import type { LinkageSchema } from '../schema/types.js';
-import { createBlocker } from './blocking-keys.js';
+import { createIndexedBlocker } from './blocking-keys.js';
 import { clkToBase64, createClkEncoder } from './clk.js';
 import type { DateCheck, P20linkExtension } from '../schema/extension.js';
 import { compileStrptime } from '../schema/strptime.js';
@@ -165,14 +165,16 @@ export interface RowEncoderSetup {
   cacheSize?: number;
 }
 
+/** Bits set in each byte value. */
+const POPCOUNT8 = Uint8Array.from({ length: 256 }, (_, v) => {
+  let n = 0;
+  for (let x = v; x !== 0; x &= x - 1) n++;
+  return n;
+});
+
 function popcount(b: Uint8Array): number {
   let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    let v = b[i]!;
-    v = v - ((v >>> 1) & 0x55);
-    v = (v & 0x33) + ((v >>> 2) & 0x33);
-    n += (v + (v >>> 4)) & 0x0f;
-  }
+  for (let i = 0; i < b.length; i++) n += POPCOUNT8[b[i]!]!;
   return n;
 }
 
@@ -187,7 +189,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     return steps ? compileSteps(steps) : null;
   });
   const featurePos = new Map(features.map((f, i) => [f.identifier, i]));
-  const blocker = ext.blocking.length > 0 ? createBlocker(secret, ext.blocking) : null;
+  const blocker = ext.blocking.length > 0 ? createIndexedBlocker(secret, ext.blocking, ext.blocking.map((b) => featurePos.get(b.feature)!)) : null;
   const max = ext.maxValueLength;
   const columnOfFeature = features.map((f) => ext.columns[f.identifier]!);
   const values: string[] = new Array<string>(features.length).fill('');
@@ -230,10 +232,10 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     skip[k] = sentinel[k] === undefined;
     if (!absent[k]) (missing ??= []).push(k);
   };
-  const valueOf = (f: string) => values[featurePos.get(f)!]!;
 
-  /** Encode one row into the variables above: null, or why the row is bad. */
-  const run = (fields: readonly string[]): RowFailure | null => {
+  /** Encode one row into the variables above: null, or why the row is bad. `reuse`: the CLK bytes may be a buffer the next row overwrites. */
+  const clkBuf = new Uint8Array(Math.ceil(enc.l / 8));
+  const run = (fields: readonly string[], reuse: boolean): RowFailure | null => {
     if (fields.length !== header.length) {
       const n = fields.length;
       return n < header.length
@@ -296,14 +298,14 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const sv = saltValue(salt, values[saltFrom]!);
       for (let k = 0; k < features.length; k++) salts[k] = salted[k] ? sv : '';
     }
-    const bits = enc.encode(values, skip, salt ? salts : undefined);
+    const bits = enc.encode(values, skip, salt ? salts : undefined, reuse ? clkBuf : undefined); // reuse: the bytes are serialized before the next row
     final = hardener ? hardener(bits) : bits;
     ev = undefined;
     if (evidence) {
       for (let k = 0; k < features.length; k++) isMissing[k] = absent[k]! || skip[k]! || values[k] === '' || values[k] === sentinel[k];
       ev = evidence.encode(values, isMissing);
     }
-    extras = blocker ? blocker(valueOf) : [];
+    extras = blocker ? blocker(values) : [];
     for (const i of plan.passIndex) extras.push(fields[i]!);
     return null;
   };
@@ -313,12 +315,12 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     ...(evidence ? { evidence: evidence.filters } : {}),
     ...(evidence?.presence ? { presence: evidence.presence } : {}),
     encodeRow(fields) {
-      const bad = run(fields);
+      const bad = run(fields, false);
       if (bad) return bad;
       return { ok: true, id, clk: clkToBase64(final), bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
     },
     encodeInto(fields, ser) {
-      const bad = run(fields);
+      const bad = run(fields, true);
       if (bad) return bad;
       ser.add(id, final, undefined, extras, ev);
       return { ok: true, id, ones: popcount(final), missing };
@@ -347,7 +349,8 @@ export interface BatchResult {
   missing: number[];
 }
 
-export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[], ser: EncodedRecordSerializer, features: number): BatchResult {
+/** `detach`: BatchResult.bytes is the serializer's own buffer (EncodedRecordSerializer.take), not a copy. */
+export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[], ser: EncodedRecordSerializer, features: number, detach = false): BatchResult {
   const ok = new Uint8Array(rows.length);
   const ids: string[] = [];
   const failures: BatchResult['failures'] = [];
@@ -362,5 +365,5 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });
   }
-  return { bytes: ser.take().bytes, ok, ids, failures, ones, missing };
+  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing };
 }

@@ -320,10 +320,21 @@ export class EncodedRecordSerializer {
   get byteLength(): number {
     return this.len;
   }
-  /** The bytes of the records added since the last take() (a fresh copy), and reset. */
-  take(): { bytes: Uint8Array; rows: number } {
-    const bytes = new Uint8Array(this.len);
-    bytes.set(this.buf.subarray(0, this.len));
+  /**
+   * The bytes of the records added since the last take(), and reset: a
+   * fresh copy, or with `detach` the buffer they were written into (the
+   * serializer continues in a new one; no copy, for a caller that writes
+   * them to a stream right away).
+   */
+  take(detach = false): { bytes: Uint8Array; rows: number } {
+    let bytes: Uint8Array;
+    if (detach) {
+      bytes = this.buf.subarray(0, this.len);
+      this.buf = Buffer.allocUnsafe(this.buf.length);
+    } else {
+      bytes = new Uint8Array(this.len);
+      bytes.set(this.buf.subarray(0, this.len));
+    }
     const rows = this.rows;
     this.len = 0;
     this.rows = 0;

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { P20Error, fsError } from '../errors.js';
@@ -127,11 +128,31 @@ function countNewlines(buf: Uint8Array, end: number): number {
   return c;
 }
 
+/**
+ * Whether a decoder fed the bytes ending in `tail` (the stream's last bytes,
+ * oldest first) may be holding the start of an incomplete UTF-8 sequence.
+ * Errs towards true (then the caller keeps using the decoder).
+ */
+function mayBePending(tail: Uint8Array, n: number): boolean {
+  for (let k = 0; k < Math.min(n, 4); k++) {
+    const b = tail[n - 1 - k]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte
+    if (b < 0xc0) return false; // ASCII: complete
+    const need = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : 1;
+    return k < need;
+  }
+  return false;
+}
+
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
 async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace = false, fileStart = true): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
   let first = fileStart;
   let linesBefore = 0;
+  // An all-ASCII chunk is its own text (one byte per character, no decoder)
+  // unless the decoder holds part of a sequence from the chunk before.
+  let pending = false;
+  const tail = new Uint8Array(4);
   for await (const chunk of source) {
     if (typeof chunk === 'string') {
       yield chunk;
@@ -142,14 +163,27 @@ async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string,
       first = false;
     }
     let text: string;
-    try {
-      text = decoder.decode(chunk, { stream: true });
-    } catch {
-      const bad = firstInvalidUtf8(chunk);
-      const line = linesBefore + countNewlines(chunk, bad < 0 ? 0 : bad) + 1;
-      throw new P20Error('CSV_ENCODING', 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)', { file, line });
+    if (!pending && isAscii(chunk)) {
+      text = chunk.toString('latin1');
+      tail.fill(0x20); // the stream now ends in ASCII
+    } else {
+      try {
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        // Continuation bytes at the start finish a character begun in the chunk before.
+        let from = 0;
+        if (pending) while (from < 3 && from < chunk.length && (chunk[from]! & 0xc0) === 0x80) from++;
+        const bad = firstInvalidUtf8(chunk.subarray(from));
+        const line = linesBefore + countNewlines(chunk, bad < 0 ? 0 : from + bad) + 1;
+        throw new P20Error('CSV_ENCODING', 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)', { file, line });
+      }
+      // The stream's last (up to) 4 bytes: this chunk's, after the ones kept from before.
+      const keep = Math.max(0, 4 - chunk.length);
+      tail.copyWithin(0, 4 - keep, 4);
+      tail.set(chunk.subarray(Math.max(0, chunk.length - 4)), keep);
+      pending = mayBePending(tail, 4);
     }
-    linesBefore += countNewlines(chunk, chunk.length);
+    if (!replace) linesBefore += countNewlines(chunk, chunk.length); // only the errors of the fatal decoder name a line
     if (text.length > 0) yield text;
   }
   try {
@@ -211,7 +245,6 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
   // Parse one record starting at pos. Returns null if more input is needed.
   const parseRecord = (): CsvRecord | null | 'blank' => {
     const startLine = line;
-    const fields: string[] = [];
     let i = pos;
     let lines = 0;
     const n = buf.length;
@@ -227,14 +260,16 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
         pos = nl + 1;
         line += 1;
         if (raw.length === 0 || (trim && raw.trim().length === 0)) return 'blank';
+        // The split array becomes the record's fields (no second array).
         const parts = raw.split(delim);
-        for (const p of parts) {
+        for (let k = 0; k < parts.length; k++) {
+          const p = parts[k]!;
           if (p.length > maxField) {
             throw new P20Error('CSV_FIELD_TOO_LONG', `field longer than ${maxField} characters`, { file, line: startLine });
           }
-          fields.push(fin(p));
+          parts[k] = fin(p);
         }
-        return { fields, line: startLine };
+        return { fields: parts, line: startLine };
       }
     } else if (!eof) {
       if (n - i > maxField * 4 + 65536) {
@@ -243,6 +278,7 @@ export async function* parseCsv(chunks: AsyncIterable<string>, opts: CsvOptions)
       return null;
     }
     // General path: state machine.
+    const fields: string[] = [];
     let field = '';
     let fieldStart = i;
     let quoted = false;

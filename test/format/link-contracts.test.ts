@@ -123,7 +123,7 @@ describe('truth file: one reader, one trimming rule (none)', () => {
 
 describe('run report', () => {
   it('what the linker writes reads back strictly, as report and as manifest', async () => {
-    const r = await readRunReport(join(out, REPORT_FILE), 'X');
+    const r = await readRunReport(join(out, REPORT_FILE), 'REPORT_RUN');
     expect(r.parties.map((p) => p.output)).toEqual(['k12.links.csv', 'wages.links.csv']);
     expect((await readRunManifest(join(out, REPORT_FILE)))!.runId).toBe(r.runId);
   });
@@ -137,7 +137,7 @@ describe('run report', () => {
     expect(e.location.field).toBe('counts.records');
     const extra = file('extra-report.json', JSON.stringify({ ...good, surprise: 1 }));
     expect((await p20Rejection(readRunReportHistogram(extra))).code).toBe('REPORT_RUN');
-    expect(() => parseRunReport(JSON.stringify({ ...good, outputs: { ...(good.outputs as object), report: '../x.json' } }), 'r.json', 'X')).toThrow(/outputs.report/);
+    expect(() => parseRunReport(JSON.stringify({ ...good, outputs: { ...(good.outputs as object), report: '../x.json' } }), 'r.json', 'REPORT_RUN')).toThrow(/outputs.report/);
   });
 
   it('the quality report reads the histogram by its own key names, never by guessing', async () => {

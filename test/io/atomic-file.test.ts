@@ -210,7 +210,7 @@ describe('file-system errors in words', () => {
   });
 
   it('leaves P20Errors and errors without an errno code alone', () => {
-    const p = new P20Error('X', 'y');
+    const p = new P20Error('LINK_OPTION', 'y');
     expect(fsError(p, 'f')).toBe(p);
     const bug = new TypeError('undefined is not a function');
     expect(fsError(bug, 'f')).toBe(bug);

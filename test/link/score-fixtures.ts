@@ -24,14 +24,14 @@ export const rng = mulberry32;
 
 export function randomClk(l: number, fill: number, r: () => number): Uint8Array {
   const c = new Uint8Array(Math.ceil(l / 8));
-  for (let i = 0; i < l; i++) if (r() < fill) c[i >> 3]! |= 1 << (i & 7);
+  for (let i = 0; i < l; i++) if (r() < fill) c[i >> 3]! |= 0x80 >> (i & 7); // big-endian bit order, as the encoded-file format
   return c;
 }
 
 /** Copy of c with each bit flipped with probability p (bits < l only). */
 export function corrupt(c: Uint8Array, l: number, p: number, r: () => number): Uint8Array {
   const d = Uint8Array.from(c);
-  for (let i = 0; i < l; i++) if (r() < p) d[i >> 3]! ^= 1 << (i & 7);
+  for (let i = 0; i < l; i++) if (r() < p) d[i >> 3]! ^= 0x80 >> (i & 7);
   return d;
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exactSuppress } from '../../src/release/table/exact.js';
-import { parseLinkedSpec, suppressLinked } from '../../src/release/table/linked.js';
+import { parseLinkedSpec, suppressLinked, type LinkedCellRef } from '../../src/release/table/linked.js';
 import { suppressTable } from '../../src/release/table/index.js';
 import { verdict, type Requirement } from '../../src/release/table/protect.js';
 import { prepareTable } from '../../src/release/table/suppress.js';
@@ -146,9 +146,9 @@ describe('exact mode (exact.ts)', () => {
     );
   });
 
-  it('suppress output resists the bench attacker on random rate tables and hierarchies (exact integer bounds, rate bands)', async () => {
+  it('suppress output resists the bench attacker on random rate tables, hierarchies and 4-way tables (exact integer bounds, rate bands)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.constantFrom('rates', 'hierarchy'), async (seed, kind) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.constantFrom('rates', 'hierarchy', '4-way'), async (seed, kind) => {
         const rand = mulberry32(seed);
         const c = kind === 'rates' ? rateTable(rand) : kind === '4-way' ? nWay(rand, [2, 2, 2, 2], false, '4-way') : hierarchy(rand);
         const r = await suppressTable({ header: c.header, rows: c.rows, spec: c.spec, minN: N });
@@ -172,7 +172,7 @@ describe('linked tables (linked.ts): one attacker over all of them', () => {
       ['All', 'P', '56'], ['All', 'Q', '42'], ['All', 'All', '98'],
     ],
   };
-  const links = ['S0', 'S1', 'S2', 'All'].map((s) => ({
+  const links = ['S0', 'S1', 'S2', 'All'].map((s): { cells: LinkedCellRef[] } => ({
     cells: [
       { table: 'by-school', where: { school: s } },
       { table: 'by-program', where: { school: s, program: 'All' } },

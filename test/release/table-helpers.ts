@@ -55,7 +55,7 @@ export async function attackerBounds(values: (number | null)[], cons: TestConstr
 }
 
 /** A random additive table with "All" totals along every dimension, in long format. */
-export function additiveTable(sizes: number[], leaves: number[]): { header: string[]; rows: string[][]; cons: TestConstraint[]; values: number[] } {
+export function additiveTable(sizes: readonly number[], leaves: number[]): { header: string[]; rows: string[][]; cons: TestConstraint[]; values: number[] } {
   const dims = sizes.length;
   const ext = sizes.map((s) => s + 1); // last index = All
   const total = ext.reduce((a, b) => a * b, 1);

@@ -129,6 +129,12 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.membersOfEntities([e1, e2], { encodingsPerEntity: 1 }).map((m) => `${m.party}:${m.recordId}:${m.record ? 'enc' : '-'}`)).toEqual(['college:b:enc', 'k12:a:-', 'k12:c:enc']);
         // in the order of the entities given; a member's encoding is the stored one, whole
         expect(s.membersOfEntities([e2, e1]).map((m) => `${m.entity === e1 ? 'E1' : 'E2'}:${m.party}:${m.recordId}`)).toEqual(['E2:k12:c', 'E1:college:b', 'E1:k12:a']);
+        // every member carries its record number, returned encoding or not; encodedOnly leaves out the others
+        expect(s.membersOfEntities([e1], { encodingsPerEntity: 0 }).map((m) => [m.recordId, m.rid, m.record])).toEqual([
+          ['b', s.encodingOf('college', 'b')!.rid, null],
+          ['a', a.rid, null],
+        ]);
+        expect(s.membersOfEntities([e1, e2], { encodingsPerEntity: 1, encodedOnly: true }).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:c']);
         const ma = s.membersOfEntities([e1]).find((m) => m.recordId === 'a')!.record!;
         expect(ma).toMatchObject({ rid: a.rid, party: 'k12', recordId: 'a', presence: 0b101, blocks: { yob: '1990' }, entity: e1 });
         expect([...ma.clk]).toEqual([...clk(1)]);

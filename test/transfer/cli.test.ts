@@ -88,7 +88,7 @@ describe('p20link keygen / secret / package / unpack / audit, end to end', () =>
     expect(existsSync(p('out', 'again.enc'))).toBe(false);
     // tampered
     const bad = readFileSync(p('k12', 'k12.p20pkg'));
-    bad[bad.length - 100] ^= 0x40;
+    bad[bad.length - 100]! ^= 0x40;
     writeFileSync(p('k12', 'bad.p20pkg'), bad);
     r = await run(['unpack', p('k12', 'bad.p20pkg'), '--key', p('linker', 'linker.key.pem'), '--allow-dir', p('agencies'), '--store', store, '--kind', 'encoded', '-o', p('out', 'bad.enc')]);
     expect(r.code).not.toBe(0);

@@ -195,7 +195,7 @@ describe('packages: round trip', () => {
     writeFileSync(csv, 'record_id,linkage_id\nr1,L1\nr2,L2\n');
     const db = newStore();
     const pkg = fresh('.p20pkg');
-    const res = await packageFile({ input: csv, kind: 'result', to: keys.k12!.pub, sign: keys.linker!.priv, name: 'linker', output: pkg, party: 'k12', store: db, expectKind: 'encoded' });
+    const res = await packageFile({ input: csv, kind: 'result', to: keys.k12!.pub, sign: keys.linker!.priv, name: 'linker', output: pkg, party: 'k12', store: db });
     expect(res.manifest.rowCount).toBe(2);
     expect([...listAudit(db)].map((e) => e.type)).toEqual(['result-issued']);
     const out = fresh('.csv');

@@ -65,6 +65,7 @@ export function fillLshKeys(
   perms: Uint16Array, l: number, bands: number, rows: number,
   keys: Uint32Array, nb: number, bandOffset: number, emptyBase: number,
 ): void {
+  const full = l & ~7;
   for (let i = from; i < to; i++) {
     const base = i * stride;
     const ko = i * nb + bandOffset;
@@ -78,10 +79,13 @@ export function fillLshKeys(
     for (let k = 0; k < bands; k++) {
       let h = 0x9747b28c ^ k;
       for (let r = 0; r < rows; r++, p += l) {
+        // a whole byte is read from its low bit (any fixed order is a MinHash), the partial last byte of
+        // an l that is not a multiple of 8 from its high bit, where the format keeps its bits (big-endian);
+        // bounded by l so that no input can keep the loop going
         let q = 0;
-        for (;;) {
+        while (q < l) {
           const bit = perms[p + q]!;
-          if ((clks[base + (bit >>> 3)]! >>> (bit & 7)) & 1) break;
+          if ((clks[base + (bit >>> 3)]! >>> (bit < full ? bit & 7 : 7 - (bit & 7))) & 1) break;
           q++;
         }
         let v = Math.imul(q, 0xcc9e2d51);

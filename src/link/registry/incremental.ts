@@ -47,7 +47,7 @@ import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, 
  * slower; older versions are usually represented by newer ones). Every
  * member still counts for the limit of records per party.
  */
-export const DEFAULT_REPRESENTATIVES = 12;
+export const DEFAULT_REPRESENTATIVES = 4;
 
 export interface IncrementSettings {
   /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
@@ -183,22 +183,46 @@ export function encodingUpdates(p: PartyData, blocking: BlockingConfig): Encodin
   return out;
 }
 
-/** Dice of a packed CLK (word view) against a stored unpadded CLK. */
-function dice(a32: Uint32Array, aOff: number, popA: number, b: Uint32Array, popB: number, words: number): number {
+/** Dice of a packed CLK (word view) against another packed CLK (word view at bOff). */
+function dice(a32: Uint32Array, aOff: number, popA: number, b: Uint32Array, bOff: number, popB: number, words: number): number {
   let inter = 0;
-  for (let w = 0; w < words; w++) inter += popcount32(a32[aOff + w]! & b[w]!);
+  for (let w = 0; w < words; w++) inter += popcount32(a32[aOff + w]! & b[bOff + w]!);
   const s = popA + popB;
   return s === 0 ? 0 : (2 * inter) / s;
 }
 
-function packStored(clk: Uint8Array, stride: number): { words: Uint32Array; pop: number } {
-  const buf = new Uint8Array(stride);
-  buf.set(clk.subarray(0, stride));
-  const words = new Uint32Array(buf.buffer);
-  let pop = 0;
-  for (const w of words) pop += popcount32(w);
-  return { words, pop };
+/**
+ * The representatives' CLKs, packed back to back (stride bytes each, read
+ * as words like a party's packed CLKs), with their popcounts: one buffer
+ * instead of an object per stored record.
+ */
+class PackedClks {
+  words: Uint32Array;
+  readonly pop: number[] = [];
+  count = 0;
+  constructor(private readonly stride: number) {
+    this.words = new Uint32Array((1024 * stride) >>> 2);
+  }
+  /** Packs an unpadded CLK; returns its slot. */
+  add(clk: Uint8Array): number {
+    const need = ((this.count + 1) * this.stride) >>> 2;
+    if (need > this.words.length) {
+      const grown = new Uint32Array(Math.max(need, this.words.length * 2));
+      grown.set(this.words);
+      this.words = grown;
+    }
+    const bytes = new Uint8Array(this.words.buffer, this.count * this.stride, this.stride);
+    bytes.set(clk.subarray(0, this.stride));
+    let pop = 0;
+    const at = (this.count * this.stride) >>> 2;
+    for (let w = 0; w < this.stride >>> 2; w++) pop += popcount32(this.words[at + w]!);
+    this.pop.push(pop);
+    return this.count++;
+  }
 }
+
+/** Candidate entities read per storage call (bounds the stored records held as objects at once). */
+const ENTITY_BATCH = 16_384;
 
 /**
  * Plan one increment: candidates, scores, clusters and IDs; nothing is
@@ -252,9 +276,14 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
     const part = encodings.slice(from, from + MAX_SORTED_ENTRIES);
     const sorted = new BandSorted(part.map((e) => e.bandKeys));
+    let holdersOf = Number.NaN;
     storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
-      holders.length = 0;
-      sorted.holders(key, holders);
+      // a key's rows come together: its holders are searched once
+      if (key !== holdersOf) {
+        holders.length = 0;
+        sorted.holders(key, holders);
+        holdersOf = key;
+      }
       for (const e of holders) {
         nodeRids[from + e]!.push(rid);
         nodeHitKeys[from + e]!.push(key);
@@ -282,19 +311,134 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const entityList = [...entities].sort();
   lap('candidates');
 
-  // registered records of the candidate entities: nodes newCount.. (old versions of updated records left out)
-  const replaced = new Set(encodings.map((e) => `${e.party}\u0000${e.recordId}`));
-  const allMembers = storage.membersOfEntities(entityList, { encodingsPerEntity: s.representatives ?? DEFAULT_REPRESENTATIVES });
-  const members = allMembers.filter((m) => !replaced.has(`${m.party}\u0000${m.recordId}`));
+  // registered records of the candidate entities, in two looks (old versions of updated records left out):
+  // (a) the representatives of every candidate entity, scored; (b) the whole membership of the entities that
+  // matter to the decision (a link above the threshold, or the prior entity of a record given again): their
+  // members are the registered nodes newCount.. of the clustering. A candidate entity nothing links to takes
+  // no part in the decision, so its membership is never read (with many spurious candidates, most are such).
+  // (only records registered before can be among the members: the others are not looked for)
+  const replaced = new Set(encodings.filter((_e, n) => priorNew[n] !== undefined).map((e) => `${e.party}\u0000${e.recordId}`));
+  const isReplaced = (m: { party: string; recordId: string }): boolean => replaced.size > 0 && replaced.has(`${m.party}\u0000${m.recordId}`);
   /** Old versions of records given again: their band keys go, so they cover nothing. */
-  const replacedRids = new Set(allMembers.filter((m) => m.record && replaced.has(`${m.party}\u0000${m.recordId}`)).map((m) => m.record!.rid));
+  const replacedRids = new Set<number>();
+  const repList: { entity: string; party: string; recordId: string; slot: number }[] = [];
+  const entityReps = new Map<string, number[]>();
+  const packed = new PackedClks(stride);
+  const reps = s.representatives ?? DEFAULT_REPRESENTATIVES;
+  for (let from = 0; from < entityList.length; from += ENTITY_BATCH) {
+    for (const m of storage.membersOfEntities(entityList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: reps, encodedOnly: true })) {
+      if (isReplaced(m)) {
+        if (m.rid !== null) replacedRids.add(m.rid);
+        continue;
+      }
+      let list = entityReps.get(m.entity);
+      if (!list) {
+        list = [];
+        entityReps.set(m.entity, list);
+      }
+      list.push(repList.length);
+      repList.push({ entity: m.entity, party: m.party, recordId: m.recordId, slot: packed.add(m.record!.clk) });
+    }
+  }
   const partyIndex = new Map<string, number>();
   parties.forEach((p, k) => partyIndex.set(p.name, k));
-  for (const m of members) if (!partyIndex.has(m.party)) partyIndex.set(m.party, partyIndex.size);
+  const partyOf = (name: string): number => {
+    let k = partyIndex.get(name);
+    if (k === undefined) {
+      k = partyIndex.size;
+      partyIndex.set(name, k);
+    }
+    return k;
+  };
+  const repParty = Uint32Array.from(repList, (r) => partyOf(r.party));
+  lap('members');
+
+  // 2. scores: new x registered (entity level: the representatives), new x new (the full run's scorer)
+  const edges = new EdgeList();
+  const scores: number[] = [];
+  const reviewPairs: IncrementPlan['reviewPairs'] = [];
+  /** Party pair counts, by party numbers (partyIndex). */
+  const partyNames: string[] = [];
+  const pairStats = new Map<number, IncrementPairStat>();
+  const statOf = (a: number, b: number): IncrementPairStat => {
+    const key = a * 2 ** 21 + b;
+    let st = pairStats.get(key);
+    if (!st) {
+      for (const [name, x] of partyIndex) partyNames[x] = name;
+      st = { partyA: partyNames[a]!, partyB: partyNames[b]!, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
+      pairStats.set(key, st);
+    }
+    return st;
+  };
+  const statFor = (a: number, b: number): IncrementPairStat | undefined => pairStats.get(a * 2 ** 21 + b);
+  /** Per new record: entity -> best score (to spot records matching two entities). */
+  const entityBest: Map<string, number>[] = encodings.map(() => new Map());
+  /** Links to representatives (new record, representative, score), made nodes once the memberships are read. */
+  const repEdges: { node: number; rep: number; score: number }[] = [];
+  const active = new Set<string>();
+  for (const e of priorNew) if (e !== undefined) active.add(e);
+  let registeredCompared = 0;
+  // compared pairs per (new party, registered party), counted in a grid and put into the stats afterwards
+  const partiesSoFar = partyIndex.size;
+  const comparedGrid = new Float64Array(parties.length * partiesSoFar);
+  for (const [k, p] of parties.entries()) {
+    const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
+    for (let i = 0; i < p.count; i++) {
+      const node = offset[k]! + i;
+      const pa = p.popcounts[i]!;
+      for (const ent of nodeEntities[node]!) {
+        const list = entityReps.get(ent);
+        if (!list) continue;
+        registeredCompared += list.length;
+        for (const r of list) {
+          comparedGrid[k * partiesSoFar + repParty[r]!]!++;
+          const rep = repList[r]!;
+          // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
+          const pb = packed.pop[rep.slot]!;
+          if (Math.fround((2 * Math.min(pa, pb)) / (pa + pb)) < tLow) continue;
+          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, pa, packed.words, rep.slot * words, pb, words));
+          if (sc < tLow) continue;
+          const st = statOf(k, repParty[r]!);
+          scores.push(sc);
+          if (sc >= tHigh) {
+            repEdges.push({ node, rep: r, score: sc });
+            active.add(ent);
+            st.aboveThreshold++;
+            const prev = entityBest[node]!.get(ent);
+            if (prev === undefined || sc > prev) entityBest[node]!.set(ent, sc);
+          } else {
+            st.reviewBand++;
+            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: rep.party, idB: rep.recordId, score: sc });
+          }
+        }
+      }
+    }
+  }
+  for (let k = 0; k < parties.length; k++) {
+    for (let b = 0; b < partiesSoFar; b++) {
+      const c = comparedGrid[k * partiesSoFar + b]!;
+      if (c === 0) continue;
+      const st = statOf(k, b);
+      st.candidates += c;
+      st.compared += c;
+    }
+  }
+  // (b) every member of the entities that matter: nodes newCount.. (each counts for the limit of records per party)
+  const activeList = [...active].sort();
+  const members: { entity: string; party: string; recordId: string }[] = [];
+  for (let from = 0; from < activeList.length; from += ENTITY_BATCH) {
+    for (const m of storage.membersOfEntities(activeList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: 0 })) {
+      if (isReplaced(m)) {
+        if (m.rid !== null) replacedRids.add(m.rid);
+        continue;
+      }
+      members.push({ entity: m.entity, party: m.party, recordId: m.recordId });
+    }
+  }
   const nodeCount = newCount + members.length;
   const nodeParty = new Uint32Array(nodeCount);
   parties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
-  members.forEach((m, x) => (nodeParty[newCount + x] = partyIndex.get(m.party)!));
+  members.forEach((m, x) => (nodeParty[newCount + x] = partyOf(m.party)));
   const entityNodes = new Map<string, number[]>();
   members.forEach((m, x) => {
     let list = entityNodes.get(m.entity);
@@ -304,13 +448,17 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
     list.push(newCount + x);
   });
-  const packedMember: ({ words: Uint32Array; pop: number } | null)[] = members.map((m) => (m.record ? packStored(m.record.clk, stride) : null));
-  lap('members');
-
-  // 2. scores: new x registered (entity level), new x new (the full run's scorer)
-  const edges = new EdgeList();
-  const scores: number[] = [];
-  const reviewPairs: IncrementPlan['reviewPairs'] = [];
+  /** Node of a representative: found among its own entity's members (no key per member). */
+  const repNode = new Map<number, number>();
+  for (const e of repEdges) {
+    let m = repNode.get(e.rep);
+    if (m === undefined) {
+      const rep = repList[e.rep]!;
+      m = (entityNodes.get(rep.entity) ?? []).find((u) => members[u - newCount]!.party === rep.party && members[u - newCount]!.recordId === rep.recordId) ?? -1;
+      repNode.set(e.rep, m);
+    }
+    if (m >= 0) edges.push(e.node, m, e.score);
+  }
   const nodeName = (node: number): { party: string; id: string } => {
     if (node < newCount) {
       const k = parties.findIndex((_, j) => node < offset[j]! + parties[j]!.count);
@@ -319,55 +467,6 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const m = members[node - newCount]!;
     return { party: m.party, id: m.recordId };
   };
-  /** Party pair counts, by party numbers (partyIndex): a × partyCount + b. */
-  const partyNames: string[] = [];
-  for (const [name, k] of partyIndex) partyNames[k] = name;
-  const partyCount = partyIndex.size;
-  const pairStats = new Map<number, IncrementPairStat>();
-  const statOf = (a: number, b: number): IncrementPairStat => {
-    const key = a * partyCount + b;
-    let st = pairStats.get(key);
-    if (!st) {
-      st = { partyA: partyNames[a]!, partyB: partyNames[b]!, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
-      pairStats.set(key, st);
-    }
-    return st;
-  };
-  /** Per new record: entity -> best score (to spot records matching two entities). */
-  const entityBest: Map<string, number>[] = encodings.map(() => new Map());
-  let registeredCompared = 0;
-  for (const [k, p] of parties.entries()) {
-    const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
-    for (let i = 0; i < p.count; i++) {
-      const node = offset[k]! + i;
-      for (const ent of nodeEntities[node]!) {
-        for (const m of entityNodes.get(ent) ?? []) {
-          const pm = packedMember[m - newCount];
-          const st = statOf(k, nodeParty[m]!);
-          st.candidates++;
-          if (!pm) continue;
-          st.compared++;
-          registeredCompared++;
-          // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
-          const pa = p.popcounts[i]!;
-          if (Math.fround((2 * Math.min(pa, pm.pop)) / (pa + pm.pop)) < tLow) continue;
-          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, pa, pm.words, pm.pop, words));
-          if (sc < tLow) continue;
-          scores.push(sc);
-          if (sc >= tHigh) {
-            edges.push(node, m, sc);
-            st.aboveThreshold++;
-            const prev = entityBest[node]!.get(ent);
-            if (prev === undefined || sc > prev) entityBest[node]!.set(ent, sc);
-          } else {
-            st.reviewBand++;
-            const mm = members[m - newCount]!;
-            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: mm.party, idB: mm.recordId, score: sc });
-          }
-        }
-      }
-    }
-  }
   lap('score');
   for (let i = 0; i < parties.length; i++) {
     for (let j = i; j < parties.length; j++) {
@@ -516,7 +615,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         if (v === u || (v < newCount && v < u)) continue;
         const pu = nodeParty[u]!;
         const pv = nodeParty[v]!;
-        const st = pairStats.get(pu * partyCount + pv) ?? pairStats.get(pv * partyCount + pu);
+        const st = statFor(pu, pv) ?? statFor(pv, pu);
         if (st) st.linked++;
       }
     }

@@ -146,7 +146,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
     let chunk: number[] = [];
     const flush = (): void => {
       if (chunk.length === 0) return;
-      for (const row of q.iterate(JSON.stringify(chunk)) as IterableIterator<[number, number]>) onHit(row[0], row[1]);
+      // all() rather than iterate(): one call per chunk, not one per row (about a third faster)
+      for (const row of q.all(JSON.stringify(chunk)) as [number, number][]) onHit(row[0], row[1]);
       chunk = [];
     };
     for (let i = 0; i < keys.length; i++) {
@@ -176,12 +177,12 @@ export class SqliteRegistryStorage implements RegistryStorage {
       .raw();
     const out = new Map<number, string>();
     for (let from = 0; from < rids.length; from += 4096) {
-      for (const [rid, e] of q.iterate(JSON.stringify(rids.slice(from, from + 4096))) as IterableIterator<[number, string]>) out.set(rid, this.resolve(e));
+      for (const [rid, e] of q.all(JSON.stringify(rids.slice(from, from + 4096))) as [number, string][]) out.set(rid, this.resolve(e));
     }
     return out;
   }
 
-  membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number } = {}): EntityMember[] {
+  membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number; encodedOnly?: boolean } = {}): EntityMember[] {
     // 1. memberships with their record numbers, from covering indexes only (no encoding is read), 2,048 entities a statement
     const q = this.st(
       `SELECT m.entity_id, m.party, m.record_id, r.rid FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
@@ -208,20 +209,32 @@ export class SqliteRegistryStorage implements RegistryStorage {
     for (let from = 0; from < want.length; from += 4096) {
       for (const r of qe.all(JSON.stringify(want.slice(from, from + 4096))) as [number, Buffer, Buffer | null, number | null, string | null][]) enc.set(r[0], r);
     }
+    // one string per entity and party label, not one per row (a candidate set can hold millions of members)
+    const interned = new Map<string, string>();
+    const intern = (x: string): string => {
+      const got = interned.get(x);
+      if (got !== undefined) return got;
+      interned.set(x, x);
+      return x;
+    };
     const out: EntityMember[] = [];
-    for (const [entity, party, recordId, rid] of rows) {
+    for (const [entity0, party0, recordId, rid] of rows) {
+      const entity = intern(entity0);
+      const party = intern(party0);
       const r = rid === null ? undefined : enc.get(rid);
+      if (!r && opts.encodedOnly) continue;
       out.push({
         entity,
         party,
         recordId,
+        rid,
         record: r
           ? {
               rid: r[0],
               party,
               recordId,
-              clk: new Uint8Array(r[1]),
-              evidence: r[2] === null ? null : new Uint8Array(r[2]),
+              clk: r[1],
+              evidence: r[2],
               presence: r[3],
               blocks: r[4] === null ? null : (JSON.parse(r[4]) as Record<string, string>),
               entity,

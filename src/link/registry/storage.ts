@@ -65,6 +65,8 @@ export interface EntityMember {
   entity: string;
   party: string;
   recordId: string;
+  /** Internal number of its stored encoding (null: the registry holds none), whether or not the encoding is returned. */
+  rid: number | null;
   record: StoredRecord | null;
 }
 
@@ -135,9 +137,12 @@ export interface RegistryStorage {
    * Every member of the given entities (records without a stored encoding
    * have record null). With encodingsPerEntity, only the encodings of each
    * entity's most recently registered records (highest internal numbers)
-   * are returned; the other members come with record null.
+   * are returned; the other members come with record null. With
+   * encodedOnly, only the members whose encoding is returned (an
+   * increment's first look at its candidate entities: their
+   * representatives, not their whole membership).
    */
-  membersOfEntities(entities: readonly string[], opts?: { encodingsPerEntity?: number }): EntityMember[];
+  membersOfEntities(entities: readonly string[], opts?: { encodingsPerEntity?: number; encodedOnly?: boolean }): EntityMember[];
   /** Run number an entity was created in (older entities survive merges). */
   createdRun(entity: string): number;
   /** A fresh linkage ID never used in this registry (retired IDs included). */

@@ -24,7 +24,7 @@
 //   MARK    one bit per pre-fold position (all zero between calls)
 //   OUT     u32 distinct positions of the last call
 //   FILT    a record's pre-fold filter (orFilter)
-import { blakeCompress, md5Compress, md5Compress4, sha1Compress, sha1Compress4, sha256Compress } from './clk-compress';
+import { blakeCompress, blakeCompressShort, md5Compress, md5Compress4, sha1Compress, sha1Compress4, sha256Compress } from './clk-compress';
 
 const SLOTS: usize = 0x10000;
 const SCRATCH: usize = 0x30000;
@@ -234,8 +234,14 @@ export function h2(): f64 {
   return <f64>gH2;
 }
 
+/** Emit position b: into OUT once (MARK drops repeats), or, direct, straight into the record filter FILT (no OUT, count stays 0). */
 @inline
-function emit(b: u32, n: u32): u32 {
+function emit(b: u32, n: u32, direct: bool): u32 {
+  if (direct) {
+    const f = FILT + (<usize>b >>> 3);
+    store<u8>(f, <u8>(<u32>load<u8>(f) | (0x80 >>> (b & 7))));
+    return n;
+  }
   const q = MARK + (<usize>b >>> 3);
   const m: u32 = 1 << (b & 7);
   const x: u32 = load<u8>(q);
@@ -253,16 +259,16 @@ function clearMarks(n: u32): void {
 
 /** Emit the k positions h1 + j * h2 (mod L) of one token; n positions so far. */
 @inline
-function emitDouble(a: u64, b: u64, k: u32, L: u64, pow2: bool, n: u32): u32 {
+function emitDouble(a: u64, b: u64, k: u32, L: u64, pow2: bool, n: u32, direct: bool): u32 {
   if (pow2) {
     const m = <u32>L - 1;
     let p = <u32>a;
     const q = <u32>b;
     for (let j: u32 = 0; j < k; j++) {
-      n = emit(p & m, n);
+      n = emit(p & m, n, direct);
       p += q;
     }
-  } else for (let j: u32 = 0; j < k; j++) n = emit(<u32>((a + <u64>j * b) % L), n);
+  } else for (let j: u32 = 0; j < k; j++) n = emit(<u32>((a + <u64>j * b) % L), n, direct);
   return n;
 }
 
@@ -283,7 +289,7 @@ function laneDouble(g: u32, p: usize, len: u32): void {
 let gSingular = false;
 
 /** HMAC-SHA1 and HMAC-MD5 of the g (1..4) tokens laid into the lanes, with the states of slot h; emits their positions. */
-function flushDouble(h: usize, g: u32, L: u64, pow2: bool, prevent: bool, n: u32): u32 {
+function flushDouble(h: usize, g: u32, L: u64, pow2: bool, prevent: bool, n: u32, direct: bool): u32 {
   for (let i: usize = 0; i < 5; i++) {
     v128.store(SH4 + (i << 4), i32x4.splat(load<i32>(h + (i << 2))));
     v128.store(SH4O + (i << 4), i32x4.splat(load<i32>(h + 32 + (i << 2))));
@@ -316,7 +322,7 @@ function flushDouble(h: usize, g: u32, L: u64, pow2: bool, prevent: bool, n: u32
       return n;
     }
     const k = load<u32>(TOKK + (<usize>load<u32>(LANES + lane) << 2));
-    n = emitDouble(a, b, k, L, pow2, n);
+    n = emitDouble(a, b, k, L, pow2, n, direct);
   }
   return n;
 }
@@ -337,9 +343,10 @@ function prepOuter(): void {
  * when a token has h2 = 0 and preventSingularity asks for the re-hash
  * (the caller computes that value the slow way). Tokens of up to 55 bytes
  * are hashed 4 at a time (SIMD lanes), longer ones one by one; positions
- * come out in token order either way.
+ * come out in token order either way. `direct`: the positions are OR-ed
+ * into the record filter FILT instead (L <= MAX_FILTER_BITS; count 0).
  */
-export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool): i32 {
+export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool, direct: bool): i32 {
   const h = slot(s);
   const L = <u64>L32;
   const pow2 = (L32 & (L32 - 1)) == 0;
@@ -358,14 +365,14 @@ export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool): i32 {
       laneDouble(g, TOKBYTES + start, len);
       store<u32>(LANES + (<usize>g << 2), i);
       if (++g == 4) {
-        n = flushDouble(h, g, L, pow2, prevent, n);
+        n = flushDouble(h, g, L, pow2, prevent, n, direct);
         g = 0;
         if (gSingular) break;
       }
       continue;
     }
     if (g > 0) {
-      n = flushDouble(h, g, L, pow2, prevent, n);
+      n = flushDouble(h, g, L, pow2, prevent, n, direct);
       g = 0;
       if (gSingular) break;
     }
@@ -374,9 +381,9 @@ export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool): i32 {
       gSingular = true;
       break;
     }
-    n = emitDouble(gH1, gH2, k, L, pow2, n);
+    n = emitDouble(gH1, gH2, k, L, pow2, n, direct);
   }
-  if (g > 0 && !gSingular) n = flushDouble(h, g, L, pow2, prevent, n);
+  if (g > 0 && !gSingular) n = flushDouble(h, g, L, pow2, prevent, n, direct);
   clearMarks(n);
   return gSingular ? -1 : n;
 }
@@ -384,6 +391,13 @@ export function doubleBits(s: u32, nTok: u32, L32: u32, prevent: bool): i32 {
 /** BLAKE2b-512 of the token at p (len >= 1 bytes) from pre-keyed state h, into STATE. */
 function blakeOne(h: usize, p: usize, len: u32): void {
   memory.copy(STATE, h, 64);
+  if (len <= 8) {
+    // One final block whose only non-zero word is the token's bytes (little endian, zero-padded).
+    let m0: u64 = 0;
+    for (let i: u32 = 0; i < len; i++) m0 |= <u64>load<u8>(p + i) << (<u64>i << 3);
+    blakeCompressShort(STATE, m0, 128 + <u64>len);
+    return;
+  }
   let t: u64 = 128;
   let rem = len;
   while (rem > 128) {
@@ -409,8 +423,10 @@ export function state(): usize {
  * blakeHash positions of the nTok tokens with slots s0, s0 + 1, ... (salt
  * j for values 32j..32j+31), L bits (a power of two): the number of distinct
  * positions written to OUT, or -1 for an empty token (the caller's path).
+ * `direct`: the positions are OR-ed into the record filter FILT instead
+ * (L <= MAX_FILTER_BITS; count 0).
  */
-export function blakeBits(s0: u32, nTok: u32, L: u32): i32 {
+export function blakeBits(s0: u32, nTok: u32, L: u32, direct: bool): i32 {
   let n: u32 = 0;
   const pow2 = (L & (L - 1)) == 0;
   const mask = L - 1;
@@ -427,8 +443,8 @@ export function blakeBits(s0: u32, nTok: u32, L: u32): i32 {
     for (let j: u32 = 0; j < calls; j++) {
       blakeOne(slot(s0 + j), TOKBYTES + start, end - start);
       const cnt = min<u32>(32, k - (j << 5));
-      if (pow2) for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) & mask, n);
-      else for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) % L, n);
+      if (pow2) for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) & mask, n, direct);
+      else for (let m: u32 = 0; m < cnt; m++) n = emit(<u32>load<u16>(STATE + (<usize>m << 1)) % L, n, direct);
     }
   }
   clearMarks(n);

@@ -491,6 +491,7 @@ export function minhash(
 ): void {
   const words = stride >> 3;
   const permBytes = <usize>l << 1;
+  const full: u32 = l & ~7;
   for (let i = from; i < to; i++) {
     const base = clks + <usize>i * <usize>stride;
     const ko = keys + ((<usize>i * <usize>nb + <usize>bandOffset) << 2);
@@ -504,10 +505,11 @@ export function minhash(
     for (let k: u32 = 0; k < bands; k++) {
       let h: u32 = 0x9747b28c ^ k;
       for (let r: u32 = 0; r < rows; r++) {
+        // as fillLshKeys (src/link/blocking/keys.ts): whole bytes from the low bit, a partial last byte from the high bit; bounded by l
         let q: u32 = 0;
-        while (true) {
+        while (q < l) {
           const bit = <u32>load<u16>(p + (<usize>q << 1));
-          if (((load<u8>(base + <usize>(bit >> 3)) >> (bit & 7)) & 1) != 0) break;
+          if (((load<u8>(base + <usize>(bit >> 3)) >> (bit < full ? bit & 7 : 7 - (bit & 7))) & 1) != 0) break;
           q++;
         }
         p += permBytes;

@@ -1,0 +1,136 @@
+/**
+ * planIncrement at the level of its counts (src/link/registry/incremental.ts):
+ * the representative set, the per-party limit over every member, the
+ * scored pairs against brute-force Dice, and batched lookups of prior
+ * entities. Small in-memory data (packed parties, a temporary store).
+ */
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import type { EncodedHeader } from '../../src/format/encoded-file.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { makePackedPartyData, strideFor } from '../../src/link/pack.js';
+import { commitIncrement, planIncrement, type IncrementSettings } from '../../src/link/registry/incremental.js';
+import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
+import type { PartyData } from '../../src/link/types.js';
+import { openLinkerStore } from '../../src/store/linker-store.js';
+import { FP, KCV, noisy, prng, randomClk } from '../fixtures/link/make-encoded.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const dir = tempDir('p20-incremental-plan-');
+let n = 0;
+const L = 1024;
+const stride = strideFor(L);
+
+function party(name: string, rows: { id: string; clk: Uint8Array }[]): PartyData {
+  const clks = new Uint8Array(rows.length * stride);
+  rows.forEach((r, i) => clks.set(r.clk, i * stride));
+  const header = { format: 'p20link/encoded', version: 1, tool: 'test', createdAt: '2026-01-01T00:00:00Z', party: name, schemaFingerprint: FP, keyCheckValue: KCV, l: L, columns: ['id', 'clk'], rowCount: rows.length } as EncodedHeader;
+  return makePackedPartyData({ name, file: `${name}.enc`, header, ids: rows.map((r) => r.id), clks, blocks: {} });
+}
+
+function dice(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let pa = 0;
+  let pb = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const x = (a[i]! >> bit) & 1;
+      const y = (b[i]! >> bit) & 1;
+      inter += x & y;
+      pa += x;
+      pb += y;
+    }
+  }
+  return pa + pb === 0 ? 0 : (2 * inter) / (pa + pb);
+}
+
+const settings = (over: Partial<IncrementSettings> = {}): IncrementSettings => ({ blocking: parseBlockingSpec('lsh'), threshold: 0.8, reviewThreshold: 0.5, maxPerParty: 1, ...over });
+
+async function link(storage: SqliteRegistryStorage, parties: PartyData[], s: IncrementSettings) {
+  const plan = await planIncrement(storage, parties, s);
+  const t = new Date().toISOString();
+  commitIncrement(storage, plan, { runId: `run-${++n}`, startedAt: t, finishedAt: t, tool: 'test', inputs: [], parameters: {}, counts: {} }, {});
+  return plan;
+}
+
+describe('planIncrement', () => {
+  it('compares a new record with the representative set only, while every member counts for the per-party limit', async () => {
+    const rnd = prng(11);
+    const person = randomClk(rnd, L);
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `reps-${++n}.db`)), { ownsDb: true });
+    try {
+      // one person registered yearly under six labels
+      for (let y = 0; y < 6; y++) await link(storage, [party(`k12-${y}`, [{ id: 'k1', clk: noisy(rnd, person, 0.01, L) }])], settings({ representatives: 2 }));
+      expect(storage.encodingCount()).toBe(6);
+      const one = storage.entityOf('k12-0', 'k1')!;
+      for (let y = 1; y < 6; y++) expect(storage.entityOf(`k12-${y}`, 'k1')).toBe(one);
+      // a new label: compared with the two most recent records only (k12-4, k12-5)
+      const plan = await planIncrement(storage, [party('k12-6', [{ id: 'k1', clk: noisy(rnd, person, 0.01, L) }])], settings({ representatives: 2 }));
+      expect(plan.registeredCompared).toBe(2);
+      expect(plan.pairStats.map((p) => p.partyB).sort()).toEqual(['k12-4', 'k12-5']);
+      expect(plan.ids[0]).toBe(one);
+      expect(plan.status).toEqual({ kept: 1, new: 0, merged: 0, split: 0 });
+      // a second record of a label the entity already holds (k12-0, not a representative) cannot join it, though it matches:
+      // the whole membership of an entity a record links to counts for the limit of records per party
+      const again = await planIncrement(storage, [party('k12-0', [{ id: 'k2', clk: noisy(rnd, person, 0.01, L) }])], settings({ representatives: 2 }));
+      expect(again.registeredCompared).toBe(2);
+      expect(again.pairStats.reduce((t, p) => t + p.aboveThreshold, 0)).toBe(2);
+      expect(again.ids[0]).not.toBe(one);
+      expect(again.status.new).toBe(1);
+      // the same record under a label the entity lacks joins it
+      const other = await planIncrement(storage, [party('wages-0', [{ id: 'w2', clk: noisy(rnd, person, 0.01, L) }])], settings({ representatives: 2 }));
+      expect(other.ids[0]).toBe(one);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('scores every compared pair exactly as Dice (pairs that cannot reach the review band are skipped, none lost)', async () => {
+    const rnd = prng(5);
+    // people of different densities (so popcounts differ widely), one block value for all: every pair is a candidate
+    const people = Array.from({ length: 40 }, (_v, i) => randomClk(rnd, L, 0.05 + (i % 8) * 0.08));
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `dice-${++n}.db`)), { ownsDb: true });
+    const all = (rows: { id: string; clk: Uint8Array }[], name: string) => ({ ...party(name, rows), blocks: { all: rows.map(() => 'x') } });
+    // a low review threshold: dense unrelated people land in the band, while sparse against dense cannot reach it
+    const s = settings({ blocking: parseBlockingSpec('keys:all'), reviewThreshold: 0.3 });
+    try {
+      const first = people.map((p, i) => ({ id: `a${i}`, clk: noisy(rnd, p, 0.02, L) }));
+      await link(storage, [all(first, 'a')], s);
+      expect(storage.encodingCount()).toBe(40);
+      // noisier copies: some links, some in the review band, some below it
+      const second = people.map((p, i) => ({ id: `b${i}`, clk: noisy(rnd, p, 0.02 + (i % 5) * 0.05, L) }));
+      const plan = await planIncrement(storage, [all(second, 'b')], s);
+      expect(plan.registeredCompared).toBe(40 * 40);
+      const want: number[] = [];
+      for (const rec of second) for (const reg of first) {
+        const d = Math.fround(dice(rec.clk, reg.clk));
+        if (d >= Math.fround(0.3)) want.push(d);
+      }
+      expect(want.length).toBeGreaterThan(100);
+      expect(want.length).toBeLessThan(1600);
+      expect([...plan.scores].sort()).toEqual(want.sort());
+      for (const r of plan.reviewPairs) expect(r.score).toBe(Math.fround(dice(second[Number(r.idA.slice(1))]!.clk, first[Number(r.idB.slice(1))]!.clk)));
+      expect(plan.pairStats.reduce((t, p) => t + p.aboveThreshold + p.reviewBand, 0)).toBe(plan.scores.length);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('finds the prior entity of every registered record given again, in one batch', async () => {
+    const rnd = prng(3);
+    const people = Array.from({ length: 12 }, () => randomClk(rnd, L));
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `prior-${++n}.db`)), { ownsDb: true });
+    try {
+      const rows = people.map((p, i) => ({ id: `r${i}`, clk: noisy(rnd, p, 0.01, L) }));
+      const plan1 = await link(storage, [party('p', rows)], settings());
+      expect(storage.entitiesOf(rows.map((r) => ({ party: 'p', recordId: r.id })))).toEqual(plan1.ids);
+      // given again (re-encoded): updates, each keeps its ID
+      const plan2 = await link(storage, [party('p', people.map((p, i) => ({ id: `r${i}`, clk: noisy(rnd, p, 0.01, L) })))], settings());
+      expect(plan2.ids).toEqual(plan1.ids);
+      expect(plan2.status.kept).toBe(12);
+      expect(storage.encodingCount()).toBe(12);
+    } finally {
+      storage.close();
+    }
+  });
+});
