@@ -30,6 +30,7 @@ import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type Co
 import { fitModel } from './model/em.js';
 import { levelWeights, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
+import { Laps } from '../util/laps.js';
 
 /**
  * `p20link link` as a library call: load N >= 2 encoded files (refusing
@@ -186,17 +187,6 @@ function checkBlockColumns(blocking: BlockingConfig, headers: readonly InputHead
         }
       }
     }
-  }
-}
-
-/** Stage timings in seconds (run-report.json `timings`). */
-class Laps {
-  readonly timings: Record<string, number> = {};
-  private start = performance.now();
-  lap(stage: string): void {
-    const now = performance.now();
-    this.timings[stage] = Math.round(now - this.start) / 1000;
-    this.start = now;
   }
 }
 

@@ -20,6 +20,7 @@ import { newRunId } from './ids.js';
 import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, type IncrementPlan, type IncrementSettings } from './incremental.js';
 import { SqliteRegistryStorage } from './sqlite-storage.js';
 import type { RegistryConfig } from './storage.js';
+import { Laps } from '../../util/laps.js';
 
 /**
  * `p20link link --store S FILE...` when the store's registry holds
@@ -149,13 +150,8 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
       p.finish();
     }
     const prevOutput = await claimOutDir(opts.outDir, db, storePath);
-    const timings: Record<string, number> = {};
-    let t0 = performance.now();
-    const lap = (k: string): void => {
-      const t = performance.now();
-      timings[k] = Math.round(t - t0) / 1000;
-      t0 = t;
-    };
+    const laps = new Laps();
+    const lap = (k: string): void => laps.lap(k);
     const seenHash = new Map<string, string>();
     const parties: PartyData[] = [];
     const inputs: ReportInput[] = [];
@@ -225,7 +221,7 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
         ...(plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : []),
         ...(cfg?.scoring.kind === 'model' ? [`the registry was built by a run with the match model; this increment scored CLK Dice at threshold ${s.threshold} (increments do not apply the match model yet)`] : []),
       ],
-      timings,
+      timings: laps.timings,
     };
     const rf = new StagedFile(opts.outDir, REPORT_FILE);
     staged.push(rf);

@@ -7,6 +7,7 @@ import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clust
 import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
+import { Laps } from '../../util/laps.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
@@ -237,13 +238,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     if (prev !== undefined) throw new P20Error('REGISTRY_DUPLICATE_PARTY', `party name "${p.name}" is also used by ${prev}; give each party's records in one file per run`, { file: p.file });
     seenParty.set(p.name, p.file);
   }
-  const timings: Record<string, number> = {};
-  let lapAt = performance.now();
-  const lap = (k: string): void => {
-    const t = performance.now();
-    timings[k] = Math.round(t - lapAt) / 1000;
-    lapAt = t;
-  };
+  const laps = new Laps();
+  const lap = (k: string): void => laps.lap(k);
   const basedOn = storage.lastRunSeq();
   const stored = storage.config();
   checkAgainstRegistry(stored, parties.map((p) => ({ file: p.file, header: p.header })), s.blocking);
@@ -623,7 +619,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   lap('decide');
   return {
-    timings,
+    timings: laps.timings,
     config,
     newConfig: stored === undefined || JSON.stringify(stored.scoring) !== JSON.stringify(config.scoring),
     basedOn,

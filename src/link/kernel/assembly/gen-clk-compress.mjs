@@ -40,17 +40,21 @@ const G = (a, b, c, d, x, y) => {
   emit(`  v${a} = v${a} + v${b} + m${x}; v${d} = rotr<u64>(v${d} ^ v${a}, 32); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 24);`);
   emit(`  v${a} = v${a} + v${b} + m${y}; v${d} = rotr<u64>(v${d} ^ v${a}, 16); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 63);`);
 };
-for (let r = 0; r < 12; r++) {
-  const s = SIGMA[r % 10];
-  G(0, 4, 8, 12, s[0], s[1]);
-  G(1, 5, 9, 13, s[2], s[3]);
-  G(2, 6, 10, 14, s[4], s[5]);
-  G(3, 7, 11, 15, s[6], s[7]);
-  G(0, 5, 10, 15, s[8], s[9]);
-  G(1, 6, 11, 12, s[10], s[11]);
-  G(2, 7, 8, 13, s[12], s[13]);
-  G(3, 4, 9, 14, s[14], s[15]);
-}
+// the 12 rounds of BLAKE2b, each mixing columns then diagonals with the round's message schedule
+const rounds = (g) => {
+  for (let r = 0; r < 12; r++) {
+    const s = SIGMA[r % 10];
+    g(0, 4, 8, 12, s[0], s[1]);
+    g(1, 5, 9, 13, s[2], s[3]);
+    g(2, 6, 10, 14, s[4], s[5]);
+    g(3, 7, 11, 15, s[6], s[7]);
+    g(0, 5, 10, 15, s[8], s[9]);
+    g(1, 6, 11, 12, s[10], s[11]);
+    g(2, 7, 8, 13, s[12], s[13]);
+    g(3, 4, 9, 14, s[14], s[15]);
+  }
+};
+rounds(G);
 for (let i = 0; i < 8; i++) emit(`  store<u64>(h, load<u64>(h, ${8 * i}) ^ v${i} ^ v${i + 8}, ${8 * i});`);
 emit('}');
 emit('');
@@ -71,17 +75,7 @@ const GS = (a, b, c, d, x, y) => {
   emit(`  v${a} = v${a} + v${b}${mx}; v${d} = rotr<u64>(v${d} ^ v${a}, 32); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 24);`);
   emit(`  v${a} = v${a} + v${b}${my}; v${d} = rotr<u64>(v${d} ^ v${a}, 16); v${c} = v${c} + v${d}; v${b} = rotr<u64>(v${b} ^ v${c}, 63);`);
 };
-for (let r = 0; r < 12; r++) {
-  const s = SIGMA[r % 10];
-  GS(0, 4, 8, 12, s[0], s[1]);
-  GS(1, 5, 9, 13, s[2], s[3]);
-  GS(2, 6, 10, 14, s[4], s[5]);
-  GS(3, 7, 11, 15, s[6], s[7]);
-  GS(0, 5, 10, 15, s[8], s[9]);
-  GS(1, 6, 11, 12, s[10], s[11]);
-  GS(2, 7, 8, 13, s[12], s[13]);
-  GS(3, 4, 9, 14, s[14], s[15]);
-}
+rounds(GS);
 for (let i = 0; i < 8; i++) emit(`  store<u64>(h, load<u64>(h, ${8 * i}) ^ v${i} ^ v${i + 8}, ${8 * i});`);
 emit('}');
 emit('');
