@@ -17,6 +17,7 @@ import { openCsvRange } from '../io/csv.js';
 import { EncodedRecordSerializer, type EncodedBody } from '../format/encoded-file.js';
 import { createRowEncoder, encodeBatch, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { PoolReply, PoolTaskMessage } from '../util/worker-pool.js';
+import { concatTyped } from '../util/typed-arrays.js';
 
 /** One byte range of the input: [start, end); `header` when it holds the header record (dropped). */
 export interface RangeTask {
@@ -143,15 +144,7 @@ export async function encodeRange(
 
 /** The arrays one after the other, in a fresh buffer (transferable). */
 function join(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatTyped(parts, (n) => new Uint8Array(n));
 }
 
 if (parentPort && (workerData as { kind?: string } | null)?.kind === 'p20link-encode') {

@@ -31,6 +31,7 @@ import { fitModel } from './model/em.js';
 import { levelWeights, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
+import { concatTyped } from '../util/typed-arrays.js';
 
 /**
  * `p20link link` as a library call: load N >= 2 encoded files (refusing
@@ -396,15 +397,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     out.pairIndex.set(`${i},${j}`, stat);
   }
   // one model: m and u shared, one prior per job (party pair)
-  const concat = (parts: Uint8Array[]): Uint8Array => {
-    const all = new Uint8Array(parts.reduce((t, x) => t + x.length, 0));
-    let at = 0;
-    for (const x of parts) {
-      all.set(x, at);
-      at += x.length;
-    }
-    return all;
-  };
+  const concat = (parts: Uint8Array[]): Uint8Array => concatTyped(parts, (n) => new Uint8Array(n));
   const count = vecs.reduce((t, x) => t + x.length / K, 0);
   const group = new Uint16Array(count);
   let at = 0;

@@ -3,6 +3,7 @@ import { splitmix32Stream } from '../../util/prng.js';
 import { leafParts, type BlockingConfig } from '../blocking/config.js';
 import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
+import { concatTyped } from '../../util/typed-arrays.js';
 
 /**
  * Candidate pairs for the match model (docs/match-model.md, "Candidates"):
@@ -146,14 +147,8 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
     progress.update(k + 1, passes.length);
   }
   // union: sort the pair keys (a * nB + b, exact in a double) and drop repeats
-  let total = 0;
-  for (const k of keys) total += k.length;
-  const all = new Float64Array(total);
-  let at = 0;
-  for (const k of keys) {
-    all.set(k, at);
-    at += k.length;
-  }
+  const all = concatTyped(keys, (n) => new Float64Array(n));
+  const total = all.length;
   keys.length = 0;
   all.sort();
   let n = 0;
