@@ -17,6 +17,7 @@ import { dateNumber, formattedDateReader, parseIsoDay, type CalendarDate } from 
 import { createHardener, hardenedLength, saltValue } from './harden.js';
 import type { EncodedRecordSerializer, EvidenceFilterInfo, RecordEvidence } from '../format/encoded-file.js';
 import { createEvidenceEncoder } from './evidence.js';
+import { popcountBytes } from '../util/popcount.js';
 
 /** Longest record id accepted (the encoded-file format's limit). */
 export const MAX_RECORD_ID_LENGTH = 256;
@@ -165,19 +166,6 @@ export interface RowEncoderSetup {
   cacheSize?: number;
 }
 
-/** Bits set in each byte value. */
-const POPCOUNT8 = Uint8Array.from({ length: 256 }, (_, v) => {
-  let n = 0;
-  for (let x = v; x !== 0; x &= x - 1) n++;
-  return n;
-});
-
-function popcount(b: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < b.length; i++) n += POPCOUNT8[b[i]!]!;
-  return n;
-}
-
 const REPLACEMENT = '\uFFFD';
 
 export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
@@ -317,13 +305,13 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     encodeRow(fields) {
       const bad = run(fields, false);
       if (bad) return bad;
-      return { ok: true, id, clk: clkToBase64(final), bytes: final, extras, ones: popcount(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
+      return { ok: true, id, clk: clkToBase64(final), bytes: final, extras, ones: popcountBytes(final), ...(missing ? { missing } : {}), ...(ev ? { evidence: ev } : {}) };
     },
     encodeInto(fields, ser) {
       const bad = run(fields, true);
       if (bad) return bad;
       ser.add(id, final, undefined, extras, ev);
-      return { ok: true, id, ones: popcount(final), missing };
+      return { ok: true, id, ones: popcountBytes(final), missing };
     },
   };
 }

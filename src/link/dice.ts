@@ -4,23 +4,9 @@
  * carries no evidence, so it must never count as a match.
  */
 
-const POP8 = new Uint8Array(256);
-for (let i = 1; i < 256; i++) POP8[i] = (i & 1) + POP8[i >> 1]!;
+import { popcount32, popcountBytes } from '../util/popcount.js';
 
-/** Number of set bits in a byte array. */
-export function popcountBytes(a: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) n += POP8[a[i]!]!;
-  return n;
-}
-
-/** Number of set bits in a 32-bit integer. */
-export function popcount32(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
+export { popcount32, popcountBytes };
 
 /**
  * Plain reference Dice on two byte arrays (the shorter is treated as
@@ -29,7 +15,7 @@ export function popcount32(x: number): number {
 export function diceReference(a: Uint8Array, b: Uint8Array): number {
   let inter = 0;
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) inter += POP8[a[i]! & b[i]!]!;
+  for (let i = 0; i < n; i++) inter += popcount32(a[i]! & b[i]!);
   const pa = popcountBytes(a);
   const pb = popcountBytes(b);
   return pa + pb === 0 ? 0 : (2 * inter) / (pa + pb);

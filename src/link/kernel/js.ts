@@ -1,18 +1,12 @@
 import { fillLshKeys } from '../blocking/keys.js';
 import type { KernelOps } from './ops.js';
+import { popcount32 as pop32 } from '../../util/popcount.js';
 
 /**
  * The Dice kernel in plain JavaScript over 32-bit words: the fallback when
  * WebAssembly is not wanted, and an independent implementation the tests
  * compare the WebAssembly kernel with. Same semantics as assembly/kernel.ts.
  */
-function pop32(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
-
 function passes(pa: number, pb: number, t: number): boolean {
   const s = pa + pb;
   if (s === 0) return false;

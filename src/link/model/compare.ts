@@ -2,6 +2,7 @@ import type { PartyData } from '../types.js';
 import { bandLabels, diceLevel } from './levels.js';
 import { matchWeights, probabilityOfWeight } from './predict.js';
 import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
+import { popcount32 as pop32 } from '../../util/popcount.js';
 
 /**
  * Comparison vectors of candidate pairs from the encodings (docs/match-model.md):
@@ -188,13 +189,6 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
 /** The absolute Dice of relative level r of a comparison with baseline `base`. */
 export function absoluteDice(base: number, r: number): number {
   return base + r * (1 - base);
-}
-
-function pop32(x: number): number {
-  x = x - ((x >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /** A packed filter matrix as 32-bit words. */
