@@ -20,7 +20,8 @@
  * clkhash's generate_clks (max_workers=1) when the Python can import it;
  * rows per CPU-second, interleaved, medians; `encodeVsClkhash` is their
  * ratio. `encodePeakMiB1M` is the peak RSS of a child process encoding
- * 1,000,000 P-20W rows (skip with --skip-1m).
+ * 1,000,000 P-20W rows, the larger of the main thread and the default
+ * workers (one per core) (skip with --skip-1m).
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
  *          --encode-rows 100000  --skip-1m
@@ -32,13 +33,15 @@
  * option; 3 environment error (temporary files); 70 internal error.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeStatus } from '../src/link/kernel/native.js';
 import { randomParty, timeDice } from './dice.js';
 import { runEncodeChild, writeFebrlCsv, writeP20wCsv } from './encode.js';
+import { encodeFile } from '../src/encode/index.js';
+import { openEncoded } from '../src/format/encoded-file.js';
 
 function arg(name: string, d: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,6 +116,95 @@ cpu = time.process_time() - t0
 print(json.dumps({"rows": len(out), "cpu": cpu}))
 `;
 
+/**
+ * anonlink's whole link of two clkhash-format CLK files ({"clks": [base64, ...]}, what clkhash writes):
+ * load, candidate pairs at Dice >= t, its greedy 1:1 solver, write the links. Timed as a whole process
+ * (wall clock, start-up included), as p20link's CLI is.
+ */
+const ANONLINK_LINK_PY = `
+import json, sys, base64
+from bitarray import bitarray
+import anonlink
+def load(path):
+    out = []
+    for s in json.load(open(path))['clks']:
+        b = bitarray(endian='big')
+        b.frombytes(base64.b64decode(s))
+        out.append(b)
+    return out
+A = load(sys.argv[1]); B = load(sys.argv[2]); t = float(sys.argv[3])
+cands = anonlink.candidate_generation.find_candidate_pairs([A, B], anonlink.similarities.dice_coefficient_accelerated, t)
+groups = anonlink.solving.greedy_solve(cands)
+links = 0
+with open(sys.argv[4], 'w') as f:
+    for g in groups:
+        if len(g) == 2:
+            (da, ia), (db, ib) = sorted(g)
+            f.write('%d,%d\\n' % (ia, ib))
+            links += 1
+print(json.dumps({"links": links}))
+`;
+
+/**
+ * Whole link of FEBRL dataset4a x dataset4b (../shared/data/febrl), the same CLKs on both sides:
+ * p20link encodes them with clkhash's FEBRL schema (untimed); then, interleaved, `p20link link`
+ * (one process: start-up, loading, Dice over all pairs at t, 1:1 resolution, outputs; one scoring
+ * worker, no blocking) and anonlink's whole link (above). Wall seconds, medians; the ratio is
+ * anonlink / p20link (above 1: p20link is faster). Null when the data or anonlink is missing.
+ */
+async function wholeLinkAnchors(dir: string, haveAnonlink: boolean): Promise<{ ratio: number | null; ours: number | null; theirs: number | null }> {
+  const data = join(root, '..', 'shared', 'data', 'febrl');
+  if (!existsSync(join(data, 'dataset4a.csv')) || !existsSync(join(data, 'dataset4b.csv'))) {
+    console.log('\nwhole link FEBRL 4a x 4b skipped: ../shared/data/febrl not found');
+    return { ratio: null, ours: null, theirs: null };
+  }
+  const schema = join(root, 'protocols', 'compat', 'febrl-clkhash.json');
+  const secret = new TextEncoder().encode('p20link benchmark secret, not for real data');
+  const encs: string[] = [];
+  const clkFiles: string[] = [];
+  for (const part of ['4a', '4b']) {
+    const enc = join(dir, `febrl${part}.enc`);
+    await encodeFile({ input: join(data, `dataset${part}.csv`), output: enc, schema, secret, party: `febrl${part}`, csv: { trim: true }, allowUnhardened: true, force: true });
+    encs.push(enc);
+    const clks: string[] = [];
+    const r = await openEncoded(enc);
+    for await (const batch of r.batches) for (const row of batch) clks.push(Buffer.from(row.clk).toString('base64'));
+    const f = join(dir, `febrl${part}.clks.json`);
+    writeFileSync(f, JSON.stringify({ clks }));
+    clkFiles.push(f);
+  }
+  const cli = join(root, 'bin', 'p20link.js');
+  console.log(`\nwhole link FEBRL 4a x 4b (5,000 x 5,000, same CLKs), threshold ${t}, wall seconds, start-up included`);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const out = join(dir, `link-${r}`);
+    const t0 = performance.now();
+    const p = spawnSync(process.execPath, [cli, 'link', ...encs, '--out', out, '--threshold', String(t), '--blocking', 'none', '--model', 'dice', '--workers', '1', '--quiet'], { encoding: 'utf8' });
+    const s = (performance.now() - t0) / 1000;
+    if (p.status !== 0) throw new Error(`p20link link failed (status ${p.status}): ${(p.stderr || '').trim().split('\n').slice(-2).join(' | ')}`);
+    ours.push(s);
+    const links = readFileSync(join(out, 'febrl4a.links.csv'), 'utf8').trim().split('\n').length - 1;
+    console.log(`  round ${r + 1}: p20link  ${s.toFixed(2)} s (${links} links)`);
+    rmSync(out, { recursive: true, force: true });
+    if (haveAnonlink) {
+      const t1 = performance.now();
+      const q = spawnSync(python, ['-c', ANONLINK_LINK_PY, clkFiles[0]!, clkFiles[1]!, String(t), join(dir, 'anonlink-links.csv')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const s2 = (performance.now() - t1) / 1000;
+      if (q.status === 0) {
+        theirs.push(s2);
+        const res = JSON.parse(q.stdout.trim().split('\n').pop()!) as { links: number };
+        console.log(`  round ${r + 1}: anonlink ${s2.toFixed(2)} s (${res.links} links, greedy solver)`);
+      } else console.log(`  round ${r + 1}: anonlink failed: ${(q.stderr || '').trim().split('\n').pop()}`);
+    }
+  }
+  const o = median(ours);
+  const a = theirs.length ? median(theirs) : null;
+  const ratio = a !== null ? a / o : null;
+  console.log(`whole link: p20link ${o.toFixed(2)} s` + (a !== null && ratio !== null ? `; anonlink ${a.toFixed(2)} s; anonlink / p20link = ${ratio.toFixed(2)} (target > 1)` : ' (anonlink not found)'));
+  return { ratio, ours: o, theirs: a };
+}
+
 /** Encode side: p20link (caches off) and clkhash on the same FEBRL-like rows; the 1M-row peak. */
 /** clkhash 0.18.3 on these rows, measured on this machine by an earlier run of this bench (rows per CPU-second): the reference when clkhash is not installed. */
 const CLKHASH_REFERENCE = [4_800, 6_600] as const;
@@ -148,9 +240,13 @@ async function encodeAnchors(dir: string, haveClkhash: boolean): Promise<{ ratio
   if (!skip1m) {
     const big = join(dir, 'p20w-1m.csv');
     await writeP20wCsv(big, 1_000_000);
-    const m1 = runEncodeChild(big, join(root, 'protocols', 'schemas', 'p20w-person.json'), { cache: true, workers: 0 });
-    peak1M = m1.peakMiB;
-    console.log(`encode 1,000,000 P-20W rows: peak RSS ${m1.peakMiB.toFixed(0)} MiB (target < 300), ${Math.round(m1.perCpuS).toLocaleString('en-US')} rows/cpu-s`);
+    // What a user runs: the main thread, and the default (a worker per core); the figure is the larger peak.
+    const schemaP20w = join(root, 'protocols', 'schemas', 'p20w-person.json');
+    for (const workers of [0, 'default'] as const) {
+      const m1 = runEncodeChild(big, schemaP20w, { cache: true, workers });
+      peak1M = Math.max(peak1M ?? 0, m1.peakMiB);
+      console.log(`encode 1,000,000 P-20W rows, ${workers === 0 ? 'main thread' : 'default workers'}: peak RSS ${m1.peakMiB.toFixed(0)} MiB (target < 300), ${Math.round(m1.perCpuS).toLocaleString('en-US')} rows/cpu-s`);
+    }
     rmSync(big, { force: true });
   }
   return { ratio, peak1M, perCpuS: median(ours) };
@@ -237,8 +333,19 @@ async function main(): Promise<void> {
     if (diceVsLimit !== null) console.log(`C ${limitIsa} limit: ${m(median(limit))}; p20link / limit = ${diceVsLimit.toFixed(2)} (target >= 0.5)`);
     const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
     if (mismatch) console.log('MISMATCH: a reference found a different number of pairs than p20link on the same data');
+    const whole = await wholeLinkAnchors(dir, haveAnonlink);
     const enc = await encodeAnchors(dir, py.clkhash !== undefined);
-    console.log(JSON.stringify({ encodeVsClkhash: r2(enc.ratio), diceVsAnonlink: r2(diceVsAnonlink), diceVsLimit: r2(diceVsLimit), encodePeakMiB1M: enc.peak1M === null ? null : Math.round(enc.peak1M), encodePerCpuS: Math.round(enc.perCpuS) }));
+    console.log(
+      JSON.stringify({
+        encodeVsClkhash: r2(enc.ratio),
+        diceVsAnonlink: r2(diceVsAnonlink),
+        diceVsLimit: r2(diceVsLimit),
+        encodePeakMiB1M: enc.peak1M === null ? null : Math.round(enc.peak1M),
+        encodePerCpuS: Math.round(enc.perCpuS),
+        wholeLinkVsAnonlink: r2(whole.ratio),
+        wholeLinkSeconds: whole.ours === null ? null : r2(whole.ours),
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,8 @@
  * schema; mostly distinct values: what real data approaches) with caches off
  * and on; the FEBRL-like rows, caches off, with 1 and with 2 workers (workers
  * parse their own byte ranges; wall-clock rows per second and the ratio);
- * with --million, 1,000,000 P-20W rows for the peak memory. Default
+ * with --million, 1,000,000 P-20W rows for the peak memory (main thread and
+ * the default workers, one per core; peakMiB1M is the larger). Default
  * --workers 0 for the first runs (main thread: the per-CPU-second rate of
  * one thread). Last line: one JSON object of figures.
  * Exit codes: 0 figures printed; 2 bad option; 3 environment error; 70 internal error.
@@ -125,8 +126,8 @@ export interface EncodeRun {
   peakMiB: number;
 }
 
-/** Encode `input` in a child process of this script; its figures. */
-export function runEncodeChild(input: string, schema: string, opts: { cache: boolean; workers: number; body?: 'text' | 'binary' }): EncodeRun {
+/** Encode `input` in a child process of this script; its figures. workers 'default': what `p20link encode` chooses (one per core for a large input). */
+export function runEncodeChild(input: string, schema: string, opts: { cache: boolean; workers: number | 'default'; body?: 'text' | 'binary' }): EncodeRun {
   const self = fileURLToPath(import.meta.url);
   const args = [self, '--child', '--input', input, '--schema', schema, '--cache', opts.cache ? 'on' : 'off', '--workers', String(opts.workers), '--body', opts.body ?? 'text'];
   const p = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -149,7 +150,7 @@ async function child(args: string[]): Promise<void> {
     schema: opt('--schema')!,
     secret,
     party: 'bench',
-    workers: Number(opt('--workers') ?? 0),
+    ...(opt('--workers') === 'default' ? {} : { workers: Number(opt('--workers') ?? 0) }),
     body: (opt('--body') ?? 'text') as 'text' | 'binary',
     ...(opt('--cache') === 'off' ? { cacheSize: 0 } : {}),
     allowUnhardened: true, // febrl-clkhash.json is clkhash's own schema, as the comparison needs
@@ -208,9 +209,13 @@ async function main(): Promise<void> {
     if (million) {
       const big = join(dir, 'people-1m.csv');
       await writeP20wCsv(big, 1_000_000);
-      m1 = runEncodeChild(big, schemaP20w, { cache: true, workers, body });
-      line('P-20W 1,000,000 rows, caches on', m1);
-      console.log(`peak RSS at 1M rows: ${m1.peakMiB.toFixed(0)} MiB (target < 300 MiB)`);
+      // The target holds for what a user runs: the main thread (--workers 0) and the default (a worker per core).
+      const main0 = runEncodeChild(big, schemaP20w, { cache: true, workers, body });
+      line(`P-20W 1,000,000 rows, caches on, ${workers === 0 ? 'main thread' : `${workers} workers`}`, main0);
+      const dflt = runEncodeChild(big, schemaP20w, { cache: true, workers: 'default', body });
+      line(`P-20W 1,000,000 rows, caches on, default workers (${availableParallelism()} cores)`, dflt);
+      m1 = main0.peakMiB >= dflt.peakMiB ? main0 : dflt;
+      console.log(`peak RSS at 1M rows: ${main0.peakMiB.toFixed(0)} / ${dflt.peakMiB.toFixed(0)} MiB (target < 300 MiB)`);
     }
     const r0 = (x: number) => Math.round(x);
     console.log(

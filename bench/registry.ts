@@ -242,7 +242,8 @@ function pairQuality(label: ArrayLike<string | number>, person: ArrayLike<number
 // ---------- the run ----------
 const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-'));
 const storePath = join(dir, 'linker.db');
-const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true, cacheMiB: large ? 1024 : 256 });
+// the page cache a link run uses (SqliteRegistryStorage's default), at every size
+const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true });
 const representatives = Number(arg('representatives', String(DEFAULT_REPRESENTATIVES)));
 const settings: IncrementSettings = { blocking, threshold, reviewThreshold: undefined, maxPerParty: 1, representatives };
 const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) => t + (existsSync(f) ? statSync(f).size : 0), 0);
@@ -373,7 +374,7 @@ for (let k = 0; k < years; k++) {
       String(ev.filter((e) => e.event === 'split').length).padStart(8),
     ].join(' '),
   );
-  console.log(`      steps (s): ${Object.entries({ ...plan.timings, commit: Math.round(commitSecs * 1000) / 1000 }).map(([x, v]) => `${x} ${v}`).join(', ')}`);
+  console.log(`      steps (s): ${Object.entries({ ...plan.timings, commit: Math.round(commitSecs * 1000) / 1000 }).map(([x, v]) => `${x} ${v}`).join(', ')}; index hits ${plan.indexHits}`);
 }
 
 // ID stability: people seen in two or more years, handed one ID every time

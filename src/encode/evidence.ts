@@ -21,13 +21,14 @@
  * Token kinds of a value (missing values contribute no tokens):
  *   bigrams        the value's bigrams, padded (clkhash ngram n=2)
  *   exact          the value itself
+ *   prefix-3       the value's first three characters (the whole value when shorter): ZIP3 of a ZIP5
  *   date-bigrams   positional bigrams of YYYYMMDD (clkhash ngram n=2, positional)
  *   year           YYYY
  *   month-day      MMDD
  *   day-month-set  the two of MM and DD in ascending order ("0305" for 03-05 and 05-03)
  */
 import type { EvidenceFilterInfo, RecordEvidence } from '../format/encoded-file.js';
-import type { EvidenceConfig, EvidenceTemplate, EvidenceTokenKind } from '../schema/evidence.js';
+import { DATE_TOKEN_KINDS, type EvidenceConfig, type EvidenceTemplate, type EvidenceTokenKind } from '../schema/evidence.js';
 import type { P20linkExtension } from '../schema/extension.js';
 import type { Comparison, HashedFeature, LinkageSchema } from '../schema/types.js';
 import { deriveFeatureKeys } from './bloom-hash.js';
@@ -41,6 +42,7 @@ const te = new TextEncoder();
 const COMPARISON: Record<EvidenceTokenKind, Comparison> = {
   bigrams: { type: 'ngram', n: 2, positional: false },
   exact: { type: 'exact' },
+  'prefix-3': { type: 'exact' },
   'date-bigrams': { type: 'ngram', n: 2, positional: true },
   year: { type: 'exact' },
   'month-day': { type: 'exact' },
@@ -84,6 +86,8 @@ export function tokenValue(kind: EvidenceTokenKind, value: string, ymd: string):
     case 'bigrams':
     case 'exact':
       return value;
+    case 'prefix-3':
+      return value.slice(0, 3);
     case 'date-bigrams':
       return ymd;
     case 'year':
@@ -185,7 +189,7 @@ export function createEvidenceEncoder(schema: LinkageSchema, cfg: EvidenceConfig
               continue;
             }
             const kind = rt.features[j]!.kind;
-            vals[j] = tokenValue(kind, values[k]!, kind === 'bigrams' || kind === 'exact' ? '' : ymdAt(k));
+            vals[j] = tokenValue(kind, values[k]!, DATE_TOKEN_KINDS.includes(kind) ? ymdAt(k) : '');
             if (vals[j] !== '') any = true;
           }
           if (!any) continue;

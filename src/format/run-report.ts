@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type ErrorCode, P20Error, fsError } from '../errors.js';
 import { findProtocolFile } from '../schema/linkage-schema.js';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { newAjv } from '../util/lazy-deps.js';
 import { firstAjvError } from '../util/json-spec.js';
 
 export const REPORT_FILE = 'run-report.json';
@@ -204,7 +205,7 @@ function validator(pointer = ''): ValidateFunction {
   if (v === undefined) {
     if (ajv === undefined) {
       const schema = JSON.parse(readFileSync(findProtocolFile(LINK_REPORT_SCHEMA_FILE), 'utf8')) as { $id: string };
-      ajv = new Ajv({ allErrors: false, strict: false });
+      ajv = newAjv({ allErrors: false, strict: false });
       ajv.addSchema(schema);
       schemaId = schema.$id;
     }

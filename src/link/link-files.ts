@@ -28,7 +28,8 @@ import type { PartyData } from './types.js';
 import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
-import { levelWeights, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
+import { anchoredM } from './model/anchors.js';
+import { fullAgreementWeight, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
@@ -410,13 +411,13 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
   // u re-estimated among the candidates, starting from the random pairs' u (docs/match-model.md, "Why u is re-estimated")
-  const model = fitModel(cand, random, { u: 'em' });
+  const fixedM = anchoredM(cand);
+  const model = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
-  const lw = levelWeights(model);
-  const fullW = weightOfProbability(model.lambda) + lw.reduce((t, row) => t + row[0]!, 0);
+  const fullW = fullAgreementWeight(model);
   const dupW = Math.max(decisionW, DUPLICATE_SHARE * fullW);
   out.dupEdges = new EdgeList();
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;

@@ -18,7 +18,8 @@
  * src/schema/extension.ts and src/schema/hardening.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../util/lazy-deps.js';
 import { P20Error } from '../errors.js';
 import { findProtocolFile } from './linkage-schema.js';
 
@@ -38,7 +39,7 @@ function validatorFor(part: ExtensionPart): ValidateFunction {
   let v = validators.get(part);
   if (v === undefined) {
     if (ajv === undefined) {
-      ajv = new Ajv({ allErrors: false, verbose: true, strict: false });
+      ajv = newAjv({ allErrors: false, verbose: true, strict: false });
       ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
       ajv.addKeyword({ keyword: 'x-missing', schemaType: 'object' });
       ajv.addSchema(JSON.parse(readFileSync(findProtocolFile(EXTENSION_JSON_SCHEMA_FILE), 'utf8')) as object);

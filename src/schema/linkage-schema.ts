@@ -14,7 +14,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../util/lazy-deps.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
@@ -78,7 +79,7 @@ let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (validator === undefined) {
     const schema = JSON.parse(readFileSync(findProtocolFile(JSON_SCHEMA_FILE), 'utf8')) as object;
-    const ajv = new Ajv({ allErrors: false, verbose: true, strict: false });
+    const ajv = newAjv({ allErrors: false, verbose: true, strict: false });
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     validator = ajv.compile(schema);
   }

@@ -16,7 +16,8 @@ import {
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { access, constants as fsConstants, stat } from 'node:fs/promises';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from '../util/lazy-deps.js';
 import { P20Error } from '../errors.js';
 import { checkPartyName } from '../format/party.js';
 import { createNewFiles, fsCode, fsErrorCode, refuseExisting, readSmallText } from './secure-file.js';
@@ -348,7 +349,7 @@ export function encryptPkcs8Der(pkcs8Der: Buffer, passphrase: string, iterations
   const c = createCipheriv('aes-256-cbc', key, iv);
   const enc = Buffer.concat([c.update(pkcs8Der), c.final()]);
   key.fill(0);
-  const a = forge.asn1;
+  const a = nodeForge().asn1;
   const bin = (b: Buffer) => b.toString('binary');
   const oid = (o: string) => a.create(a.Class.UNIVERSAL, a.Type.OID, false, a.oidToDer(o).getBytes());
   const seq = (v: forge.asn1.Asn1[]) => a.create(a.Class.UNIVERSAL, a.Type.SEQUENCE, true, v);

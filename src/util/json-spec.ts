@@ -4,7 +4,8 @@
  * lazily compiled ajv validator whose first error names the dotted JSON path.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from './lazy-deps.js';
 import { type ErrorCode, P20Error, fsError, isEnvironmentError } from '../errors.js';
 
 export interface ReadJsonOptions {
@@ -44,7 +45,7 @@ export async function readJsonFile(path: string, what: string | undefined, opts:
 /** A validator for `schema`, compiled on first use. */
 export function lazyValidator(schema: object): () => ValidateFunction {
   let validator: ValidateFunction | undefined;
-  return () => (validator ??= new Ajv({ allErrors: false, strict: false }).compile(schema));
+  return () => (validator ??= newAjv({ allErrors: false, strict: false }).compile(schema));
 }
 
 /**

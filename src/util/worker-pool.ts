@@ -1,4 +1,4 @@
-import { Worker, type Transferable } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
 
 /**
  * The one worker-thread pool of the toolkit (the linker's scoring and the
@@ -27,6 +27,8 @@ export interface WorkerPoolOptions {
   workerData?: unknown;
   /** A per-worker init message; the pool then waits for each worker's `ready`. */
   init?: (slot: number) => unknown;
+  /** V8 heap limits of each worker (the encoder caps the young generation: see src/encode/pipeline.ts). */
+  resourceLimits?: ResourceLimits;
 }
 
 interface Job<T> {
@@ -49,7 +51,7 @@ export class WorkerPool<T, R> {
   constructor(url: URL, n: number, opts: WorkerPoolOptions) {
     const readies: Promise<void>[] = [];
     for (let slot = 0; slot < n; slot++) {
-      const w = new Worker(url, opts.workerData !== undefined ? { workerData: opts.workerData } : {});
+      const w = new Worker(url, { ...(opts.workerData !== undefined ? { workerData: opts.workerData } : {}), ...(opts.resourceLimits !== undefined ? { resourceLimits: opts.resourceLimits } : {}) });
       this.workers.push(w);
       let markReady: () => void = () => {};
       let failReady: (e: Error) => void = () => {};

@@ -55,16 +55,17 @@ function withoutEvidence(): string {
 }
 
 describe('evidence through encode and load', () => {
-  it('the default schema writes three 1024-bit filters and the presence byte; main thread, workers and both bodies agree', async () => {
+  it('the default schema writes four 1024-bit filters and the presence byte; main thread, workers and both bodies agree', async () => {
     const main = await encode('main');
     const h = await readEncodedHeader(main);
     expect(h.evidence).toEqual([
       { name: 'names', l: 1024 },
       { name: 'first_dob', l: 1024 },
       { name: 'last_dob', l: 1024 },
+      { name: 'place', l: 1024 },
     ]);
     expect(h.presence).toEqual(['first_name', 'last_name', 'birth_date', 'sex', 'zip', 'middle_name']);
-    expect(h.columns.slice(0, 6)).toEqual(['id', 'clk', 'ev:names', 'ev:first_dob', 'ev:last_dob', 'presence']);
+    expect(h.columns.slice(0, 7)).toEqual(['id', 'clk', 'ev:names', 'ev:first_dob', 'ev:last_dob', 'ev:place', 'presence']);
     const workers = await encode('workers', { workers: 2 });
     expect(readFileSync(workers).equals(readFileSync(main))).toBe(true);
     const bin = await encode('binary', { body: 'binary', workers: 2 });
@@ -96,6 +97,7 @@ describe('evidence through encode and load', () => {
       ['names', 128],
       ['first_dob', 128],
       ['last_dob', 128],
+      ['place', 128],
     ]);
     expect(p.presence!.length).toBe(p.count);
     const e = p.evidence![0]!;

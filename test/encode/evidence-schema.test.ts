@@ -28,17 +28,19 @@ function withEvidence(edit: (e: EvJson) => void): Record<string, unknown> {
 }
 
 describe('p20link.evidence in the schema', () => {
-  it('the default schema parses to three filters over two templates and a six-feature presence byte', () => {
+  it('the default schema parses to four filters over three templates and a six-feature presence byte', () => {
     const ext = parseExtension(schema.p20link, schema.source, schema);
     const ev = ext.evidence!;
     expect(ev.templates.map((t) => [t.name, t.l, t.eld])).toEqual([
       ['names', 1024, { bits: 1024, taps: 2 }],
       ['name_dob', 1024, { bits: 1024, taps: 2 }],
+      ['place', 1024, { bits: 1024, taps: 2 }],
     ]);
     expect(ev.filters.map((f) => [f.name, f.template])).toEqual([
       ['names', 'names'],
       ['first_dob', 'name_dob'],
       ['last_dob', 'name_dob'],
+      ['place', 'place'],
     ]);
     expect(ev.presence).toEqual(['first_name', 'last_name', 'birth_date', 'sex', 'zip', 'middle_name']);
   });

@@ -161,6 +161,32 @@ describe('incremental linking against the registry', () => {
     }
   });
 
+  it('keeps one index row per band key and entity: keys an entity already carries are not stored again', async () => {
+    const store = fresh('perentity.db');
+    await linkFiles({ inputs: [{ file: await writeEncoded(join(dir, 'pe-k12.enc'), { party: 'k12', rows: rows(1, range(0, 30), 'k') }) }], outDir: fresh('out'), store });
+    const keyRows = () => withDb(store, async (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys').pluck().get() as number);
+    const k0 = await keyRows();
+    // the same encodings again under next year's label: every key is carried by the entity already
+    await linkFiles({ inputs: [{ file: await writeEncoded(join(dir, 'pe-k12-2028.enc'), { party: 'k12-2028', rows: rows(1, range(0, 30), 'k') }) }], outDir: fresh('out'), store });
+    expect(await keyRows()).toBe(k0);
+    // new noise and two records of one new person in one file: only the keys their entity lacks are added, once
+    const extra = rows(11, range(0, 32), 'k');
+    extra.push({ id: 'k31b', clk: extra[extra.length - 1]!.clk });
+    await linkFiles({ inputs: [{ file: await writeEncoded(join(dir, 'pe-k12-2029.enc'), { party: 'k12-2029', rows: extra }) }], outDir: fresh('out'), store, maxPerParty: 2 });
+    expectCoverage(store);
+    await withDb(store, async (db) => {
+      const cfg = db.prepare('SELECT l, blocking FROM registry_config').get() as { l: number; blocking: string };
+      const recs = db
+        .prepare('SELECT r.clk, r.blocks, m.entity_id AS entity FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id')
+        .all() as { clk: Buffer; blocks: string | null; entity: string }[];
+      expect(recs).toHaveLength(30 + 30 + 33);
+      expect(new Set(recs.map((r) => r.entity)).size).toBe(32);
+      const pairs = new Set<string>();
+      for (const r of recs) for (const k of storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, new Uint8Array(r.clk), null)) pairs.add(`${k}|${r.entity}`);
+      expect(db.prepare('SELECT COUNT(*) FROM registry_band_keys').pluck().get()).toBe(pairs.size);
+    });
+  });
+
   it('refuses a file encoded under another secret than the registry holds', async () => {
     const f = await agencyFiles('kcv');
     const store = fresh('kcv.db');

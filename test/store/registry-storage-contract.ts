@@ -51,9 +51,9 @@ function sorted(keys: readonly number[]): Float64Array {
   return Float64Array.from(keys).sort();
 }
 
-function hitsOf(s: RegistryStorage, keys: readonly number[]): Set<number> {
+async function hitsOf(s: RegistryStorage, keys: readonly number[]): Promise<Set<number>> {
   const out = new Set<number>();
-  s.lookupBandKeys(sorted(keys), (_k, rid) => out.add(rid));
+  await s.lookupBandKeys(sorted(keys), (_k, rid) => out.add(rid));
   return out;
 }
 
@@ -94,7 +94,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
-    it('stores a run: configuration, memberships, encodings and their band keys', () => {
+    it('stores a run: configuration, memberships, encodings and their band keys', async () => {
       const { s, e1, e2 } = seeded();
       try {
         expect(s.config()).toEqual(CONFIG);
@@ -118,10 +118,10 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(a).toMatchObject({ party: 'k12', recordId: 'a', presence: 0b101, blocks: { yob: '1990' }, entity: e1 });
         expect([...a.clk]).toEqual([...clk(1)]);
         expect([...a.evidence!]).toEqual([1, 1, 2]);
-        expect(hitsOf(s, enc('k12', 'a', 1).bandKeys)).toContain(a.rid);
+        expect(await hitsOf(s, enc('k12', 'a', 1).bandKeys)).toContain(a.rid);
         // the keys part: every 1990 record shares its band key
         const yobKey = enc('x', 'y', 99).bandKeys.slice(-1); // the keys part's band key comes last
-        expect(hitsOf(s, yobKey)).toEqual(new Set([a.rid, s.encodingOf('college', 'b')!.rid]));
+        expect(await hitsOf(s, yobKey)).toEqual(new Set([a.rid, s.encodingOf('college', 'b')!.rid]));
         expect(s.recordsByRid([a.rid]).map((r) => r.recordId)).toEqual(['a']);
         expect(s.entitiesOfRecords([a.rid, s.encodingOf('k12', 'c')!.rid, 999999])).toEqual(new Map([[a.rid, e1], [s.encodingOf('k12', 'c')!.rid, e2]]));
         expect(s.membersOfEntities([e1]).map((m) => `${m.party}:${m.recordId}`)).toEqual(['college:b', 'k12:a']);
@@ -167,7 +167,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
-    it('an updated encoding replaces the old one and its band keys; an unchanged one is left alone', () => {
+    it('an updated encoding replaces the old one and its band keys; an unchanged one is left alone', async () => {
       const { s, e1 } = seeded();
       try {
         const old = s.encodingOf('k12', 'a')!;
@@ -176,9 +176,9 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(now.rid).toBe(old.rid);
         expect([...now.clk]).toEqual([...clk(77)]);
         expect(s.encodingCount()).toBe(3);
-        expect(hitsOf(s, enc('k12', 'a', 77, '1985').bandKeys)).toContain(now.rid);
+        expect(await hitsOf(s, enc('k12', 'a', 77, '1985').bandKeys)).toContain(now.rid);
         const stale = enc('k12', 'a', 1).bandKeys.filter((k) => !enc('k12', 'a', 77, '1985').bandKeys.includes(k));
-        expect(hitsOf(s, stale).has(now.rid)).toBe(false);
+        expect((await hitsOf(s, stale)).has(now.rid)).toBe(false);
       } finally {
         s.close();
       }
@@ -205,7 +205,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
-    it('forget removes encodings, band keys and memberships, retires emptied entities', () => {
+    it('forget removes encodings, band keys and memberships, retires emptied entities', async () => {
       const { s, e1, e2 } = seeded();
       try {
         const c = s.encodingOf('k12', 'c')!;
@@ -217,7 +217,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.isRetired(e1)).toBe(false);
         expect(s.entityOf('k12', 'c')).toBeUndefined();
         expect(s.encodingOf('k12', 'a')).toBeUndefined();
-        expect(hitsOf(s, enc('k12', 'c', 3, '2001').bandKeys).has(c.rid)).toBe(false);
+        expect((await hitsOf(s, enc('k12', 'c', 3, '2001').bandKeys)).has(c.rid)).toBe(false);
         expect(s.encodingCount()).toBe(1);
         expect([...s.exportParty('k12')]).toEqual([]);
       } finally {
@@ -225,7 +225,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
-    it('keeps the index covering an entity when the record carrying a shared key leaves', () => {
+    it('keeps the index covering an entity when the record carrying a shared key leaves', async () => {
       const s = open();
       try {
         const e = s.newId();
@@ -244,9 +244,9 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
           audit: { type: 'link-run', detail: {} },
         });
         const b = s.encodingOf('college', 'b')!.rid;
-        expect(hitsOf(s, first.bandKeys).has(b)).toBe(false);
+        expect((await hitsOf(s, first.bandKeys)).has(b)).toBe(false);
         s.forget('k12', ['a'], { fileSha256: `sha256:${'1'.repeat(64)}` });
-        expect(hitsOf(s, first.bandKeys)).toEqual(new Set([b]));
+        expect(await hitsOf(s, first.bandKeys)).toEqual(new Set([b]));
         // an update that changes the carrying record hands its keys over too
         const c = s.newId();
         s.writeRun(1, {
@@ -259,7 +259,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         s.writeRun(2, { run: run(), assignment: assignment([]), members: [{ party: 'college', recordId: 'b', entity: e }], encodings: [enc('college', 'b', 6, '1970')], audit: { type: 'link-run', detail: {} } });
         const w = s.encodingOf('wage', 'w')!.rid;
         for (const k of first.bandKeys) {
-          const hits = hitsOf(s, [k]);
+          const hits = await hitsOf(s, [k]);
           expect(hits.has(w) || hits.has(s.encodingOf('college', 'b')!.rid)).toBe(true);
         }
       } finally {
@@ -267,7 +267,7 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
       }
     });
 
-    it('rekey replaces every encoding all-or-nothing and refuses unknown records', () => {
+    it('rekey replaces every encoding all-or-nothing and refuses unknown records', async () => {
       const { s, e1 } = seeded();
       try {
         const NEW = { ...CONFIG, keyCheckValue: 'f'.repeat(32) };
@@ -288,22 +288,22 @@ export function registryStorageContract(name: string, open: () => RegistryStorag
         expect(s.config()!.keyCheckValue).toBe('f'.repeat(32));
         expect(s.entityOf('k12', 'a')).toBe(e1);
         expect([...s.encodingOf('k12', 'a')!.clk]).toEqual([...clk(11)]);
-        expect(hitsOf(s, enc('k12', 'a', 11).bandKeys)).toContain(s.encodingOf('k12', 'a')!.rid);
+        expect(await hitsOf(s, enc('k12', 'a', 11).bandKeys)).toContain(s.encodingOf('k12', 'a')!.rid);
       } finally {
         s.close();
       }
     });
 
-    it('reindex rebuilds the blocking index under another blocking', () => {
+    it('reindex rebuilds the blocking index under another blocking', async () => {
       const { s } = seeded();
       try {
         const other = { ...CONFIG, blocking: 'lsh:bands=4,rows=2' };
         s.reindex(other);
         expect(s.config()!.blocking).toBe('lsh:bands=4,rows=2');
         const a = s.encodingOf('k12', 'a')!;
-        expect(hitsOf(s, enc('k12', 'a', 1, '1990', other).bandKeys)).toContain(a.rid);
+        expect(await hitsOf(s, enc('k12', 'a', 1, '1990', other).bandKeys)).toContain(a.rid);
         // the keys part is gone: no record is indexed under the 1990 key any more
-        expect(hitsOf(s, enc('x', 'y', 99).bandKeys.slice(-1)).size).toBe(0);
+        expect((await hitsOf(s, enc('x', 'y', 99).bandKeys.slice(-1))).size).toBe(0);
       } finally {
         s.close();
       }

@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { storedBandKeys } from '../../src/link/registry/band-keys.js';
+import type { EncodingUpdate, RegistryConfig } from '../../src/link/registry/storage.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -7,3 +11,53 @@ import { registryStorageContract } from './registry-storage-contract.js';
 const dir = tempDir('p20-registry-storage-');
 let n = 0;
 registryStorageContract('SQLite (linker store)', () => new SqliteRegistryStorage(openLinkerStore(join(dir, `r${++n}.db`)), { ownsDb: true }));
+
+describe('SqliteRegistryStorage: parallel index lookups', () => {
+  it('a worker connection looking up half the keys returns exactly the hits of one connection, each key’s rows together', async () => {
+    const cfg: RegistryConfig = {
+      keyCheckValue: '0123456789abcdef0123456789abcdef',
+      schemaFingerprint: `sha256:${'ab'.repeat(32)}`,
+      l: 64,
+      blocking: 'lsh:bands=8,rows=2',
+      scoring: { kind: 'dice', threshold: 0.8, reviewThreshold: null, maxPerParty: 1 },
+    };
+    const path = join(dir, 'parallel.db');
+    const s = new SqliteRegistryStorage(openLinkerStore(path), { ownsDb: true, parallelLookupKeys: 1 });
+    try {
+      const blocking = parseBlockingSpec(cfg.blocking);
+      const encodings: EncodingUpdate[] = [];
+      const members: { party: string; recordId: string; entity: string }[] = [];
+      const created: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const clk = new Uint8Array(8);
+        for (let b = 0; b < 8; b++) clk[b] = (Math.imul(i + 1, 2654435761 + b * 97) >>> (b + 3)) & 0xff;
+        const id = s.newId();
+        created.push(id);
+        members.push({ party: 'k12', recordId: `r${i}`, entity: id });
+        encodings.push({ party: 'k12', recordId: `r${i}`, clk, evidence: null, presence: null, blocks: null, bandKeys: storedBandKeys(blocking, cfg.l, clk, null) });
+      }
+      const t = new Date().toISOString();
+      s.writeRun(0, {
+        run: { runId: 'run-20260101T000000Z-00000001', startedAt: t, finishedAt: t, tool: 'test', inputs: [], parameters: {}, counts: {} },
+        assignment: { clusterId: [], status: [], created, events: [], mergedInto: new Map() },
+        members,
+        encodings,
+        config: cfg,
+        audit: { type: 'link-run', detail: {} },
+      });
+      const keys = Float64Array.from(new Set(encodings.flatMap((e) => e.bandKeys))).sort();
+      const one: [number, number][] = [];
+      s.lookupBandKeysSync(keys, (k, rid) => one.push([k, rid]));
+      const two: [number, number][] = [];
+      await s.lookupBandKeys(keys, (k, rid) => two.push([k, rid]));
+      expect(s.parallelLookups).toBe(1);
+      expect(two.length).toBeGreaterThan(400);
+      const byKey = (x: [number, number], y: [number, number]) => x[0] - y[0] || x[1] - y[1];
+      expect([...two].sort(byKey)).toEqual([...one].sort(byKey));
+      // each key's rows come together, keys ascending
+      for (let i = 1; i < two.length; i++) expect(two[i]![0]).toBeGreaterThanOrEqual(two[i - 1]![0]);
+    } finally {
+      s.close();
+    }
+  });
+});

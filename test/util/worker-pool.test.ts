@@ -12,11 +12,12 @@ function workerFile(withInit: boolean): URL {
   const file = join(dir, withInit ? 'init-worker.mjs' : 'worker.mjs');
   writeFileSync(
     file,
-    `import { parentPort, workerData } from 'node:worker_threads';
+    `import { parentPort, workerData, resourceLimits } from 'node:worker_threads';
 let offset = ${withInit ? 'undefined' : '(workerData && workerData.offset) || 0'};
 parentPort.on('message', (m) => {
   if (m.type === 'init') { offset = m.offset + m.slot * 0; parentPort.postMessage({ type: 'ready' }); return; }
   if (m.task === 13) process.exit(3);
+  if (m.task === 'limits') { parentPort.postMessage({ type: 'result', id: m.id, result: resourceLimits.maxYoungGenerationSizeMb }); return; }
   if (m.task < 0) { parentPort.postMessage({ type: 'error', id: m.id, message: 'negative' }); return; }
   setTimeout(() => parentPort.postMessage({ type: 'result', id: m.id, result: m.task * m.task + offset }), (m.task * 7) % 5);
 });
@@ -53,6 +54,15 @@ describe('WorkerPool (the one worker pool of encode and link)', () => {
       expect(await pool.request(4)).toBe(16);
       await expect(pool.request(13)).rejects.toThrow(/exited with status 3/);
       await expect(pool.request(2)).rejects.toThrow(/exited with status 3/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives each worker the V8 heap limits it is asked for (the encoder caps the young generation)', async () => {
+    const pool = new WorkerPool<number | string, number>(workerFile(false), 2, { name: 'test worker', resourceLimits: { maxYoungGenerationSizeMb: 12 } });
+    try {
+      expect(await Promise.all([pool.request('limits'), pool.request('limits')])).toEqual([12, 12]);
     } finally {
       await pool.close();
     }

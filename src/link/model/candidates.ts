@@ -48,6 +48,13 @@ export const MODEL_LSH: BlockingConfig = { kind: 'lsh', bands: 64, rows: 16 };
  */
 export const PER_RECORD = 5;
 
+/**
+ * Evidence filters that make no candidate pass: `place` (ZIP, middle
+ * initial, birth date) only re-scores pairs the name and date passes
+ * proposed; on its own it would propose neighbours born the same day.
+ */
+export const NO_PASS: ReadonlySet<string> = new Set(['place']);
+
 export interface CandidateOptions {
   /** Blocking of the CLK pass. */
   blocking: BlockingConfig;
@@ -124,7 +131,9 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
     { filter: 'clk', a: A, b: B, blocking: opts.blocking, floor: opts.floors[0]! },
   ];
   const evB = opts.evidenceBlocking ?? evidenceBlocking(opts.blocking);
-  (A.evidence ?? []).forEach((e, x) => passes.push({ filter: e.name, a: viaFilter(A, x), b: B ? viaFilter(B, x) : null, blocking: evB, floor: opts.floors[x + 1]! }));
+  (A.evidence ?? []).forEach((e, x) => {
+    if (!NO_PASS.has(e.name)) passes.push({ filter: e.name, a: viaFilter(A, x), b: B ? viaFilter(B, x) : null, blocking: evB, floor: opts.floors[x + 1]! });
+  });
   const keys: Float64Array[] = [];
   const perPass: Candidates['perPass'] = [];
   let proposed = 0;

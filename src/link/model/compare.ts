@@ -19,6 +19,9 @@ import { popcount32 as pop32 } from '../../util/popcount.js';
  *              overconfident (measured: precision 0.974 -> 0.986 at 20,000 people)
  *   first_dob  Dice of the `first_dob` filters; null if first name or birth date is missing
  *   last_dob   Dice of the `last_dob` filters; null if last name or birth date is missing
+ *   place, place_nodob  Dice of the `place` filters (ZIP5, ZIP3, middle initial, mixed with the birth
+ *              date) in bands that say which of them agree, when the birth dates agree (place) or one is
+ *              missing (place_nodob); null otherwise and when ZIP is missing (see PLACE_BANDS)
  *   <other>    Dice of any other evidence filter (never null)
  *
  * Name-order swap: first_dob and last_dob share their keys, so the pair is
@@ -46,6 +49,43 @@ export const CLK_BANDS: readonly number[] = [0.94, 0.84, 0.72, 0.6, 0.44, 0.28];
 export const EVIDENCE_BANDS: readonly number[] = [0.94, 0.8, 0.65, 0.5, 0.3];
 
 /**
+ * The `place` filter (ZIP5, ZIP3, middle initial, mixed with the birth date)
+ * gives two comparisons, for the two cases in which the rest of the filter's
+ * agreement can be read as place and middle initial:
+ *
+ *   place        both birth dates present and agreeing (first_dob or last_dob
+ *                in its top band): levels by the filter's relative Dice,
+ *                PLACE_BANDS when both middle initials are present,
+ *                PLACE_BANDS_NO_MI when one is missing
+ *   place_nodob  the birth date missing on exactly one side (the names-only
+ *                case, where namesakes crowd): PLACE_NODOB_BANDS
+ *
+ * Both are null when ZIP is missing on either side; `place` also when the
+ * birth dates disagree (then the date's share of the filter is unknown).
+ *
+ * The default schema's `place` template hashes ZIP5 (150 bits per token),
+ * ZIP3 (60), the middle initial (100) and the twelve birth-date tokens (25
+ * each); the bands are the midpoints between the relative Dice each state
+ * gives (measured on encoded records, each ± about 0.04): with the date
+ * agreeing 1, 0.64, 0.49, 0.35, 0.27, 0.17 (both initials present) and 0.78,
+ * 0.33, 0.21 (one missing); with one birth date missing 0.30 (ZIP5 and
+ * initial agree) against 0.02 or less, and 0.02 (ZIP5, one initial missing)
+ * against −0.25. Level names say what each level means under that template;
+ * another template keeps the order (more agreement first), not the names.
+ */
+export const PLACE_BANDS: readonly number[] = [0.82, 0.56, 0.42, 0.31, 0.22];
+export const PLACE_BANDS_NO_MI: readonly number[] = [0.55, 0.27];
+export const PLACE_NODOB_BANDS = { mi: 0.15, noMi: -0.12 } as const;
+/** Levels of `place`: both initials present, or (mi ?) one missing, merged in order of agreement. */
+export const PLACE_LABELS = ['zip5+mi', 'zip5,mi ?', 'zip5,mi differs', 'zip3+mi', 'mi only', 'zip3,mi ?', 'zip3,mi differs', 'neither,mi ?', 'neither'] as const;
+/** PLACE_BANDS level -> PLACE_LABELS level, and PLACE_BANDS_NO_MI level -> PLACE_LABELS level. */
+const PLACE_LEVEL_MI = [0, 2, 3, 4, 6, 8];
+const PLACE_LEVEL_NO_MI = [1, 5, 7];
+export const PLACE_NODOB_LABELS = ['zip5+mi', 'zip5,mi ?', 'other,mi ?', 'other'] as const;
+/** The name_dob levels (of first_dob or last_dob) at which the birth date counts as agreeing for `place`. */
+const DATE_AGREES = 0;
+
+/**
  * The deepest level of each comparison that a blocking floor (relative, as
  * the bands) lets through: the candidate selection the model corrects for
  * (FitOptions.selection). -1 when the floor is above every band.
@@ -61,10 +101,10 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
     return deep;
   });
   const sw = plan.swap;
-  if (!plan.joint || !sw) return deepOf;
+  if (!plan.joint || !sw) return deepOf.flatMap((d, k) => (plan.parts[k]!.place ? [-1, -1] : [d]));
   // joint name_dob: selected when either filter reached its floor (at most the 4th band): levels up to "one<=4th,other low"
   const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 5 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 4 : -1;
-  return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : [d]));
+  return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : plan.parts[k]!.place ? [-1, -1] : [d]));
 }
 
 /** Presence features each known comparison rests on (clk: the fields whose absence moves a CLK the most). */
@@ -73,6 +113,7 @@ const NEEDS: Record<string, readonly string[]> = {
   names: ['first_name', 'last_name'],
   first_dob: ['first_name', 'birth_date'],
   last_dob: ['last_name', 'birth_date'],
+  place: ['zip'],
 };
 
 /** How the comparisons of a set of inputs are computed. */
@@ -83,10 +124,10 @@ export interface ComparisonPlan {
    * bands, its absolute bands (Dice lower bounds, set by calibratePlan from
    * the baseline), the baseline, and the presence mask it needs (0 = never null).
    */
-  parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number; onlyWithout?: number }[];
+  parts: { source: number | 'clk'; rel: readonly number[]; bands: readonly number[]; baseline: number; needs: number; onlyWithout?: number; place?: { dob: number; mi: number } }[];
   /** Evidence indices of first_dob and last_dob when both exist (swap-aware comparison), and their comparison indices. */
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
-  /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one. */
+  /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one (and a place part gives two outputs: outputParts). */
   joint?: boolean;
 }
 
@@ -137,6 +178,11 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   }
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
+    if (e.name === 'place') {
+      defs.push({ name: 'place', levels: [...PLACE_LABELS] }, { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS] });
+      parts.push({ source: x, rel: PLACE_BANDS, bands: PLACE_BANDS, baseline: 0, needs: mask(NEEDS.place), place: { dob: mask(['birth_date']), mi: mask(['middle_name']) } });
+      return;
+    }
     defs.push({ name: e.name, levels: relLabels(EVIDENCE_BANDS) });
     const part: ComparisonPlan['parts'][number] = { source: x, rel: EVIDENCE_BANDS, bands: EVIDENCE_BANDS, baseline: 0, needs: mask(NEEDS[e.name]) };
     // names overlaps name_dob wholly when both birth dates are there: it counts only when one is missing
@@ -150,9 +196,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
     if (opts.joint !== false) {
       plan.joint = true;
-      const kf = plan.swap.kFd;
-      const kl = plan.swap.kLd;
-      plan.defs = defs.flatMap((d, k) => (k === kl ? [] : k === kf ? [{ name: 'name_dob', levels: [...JOINT_LABELS] }] : [d]));
+      plan.defs = defs.filter((d) => d.name !== 'last_dob').map((d) => (d.name === 'first_dob' ? { name: 'name_dob', levels: [...JOINT_LABELS] } : d));
     }
   }
   return plan;
@@ -180,10 +224,14 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
     const base = n > 0 ? d[n >> 1]! : 0;
     return { ...part, baseline: base, bands: part.rel.map((r) => absoluteDice(base, r)) };
   });
-  // output comparison t is internal part t, except after a joint comparison (which replaces first_dob and drops last_dob)
-  const internal = plan.parts.map((_, k) => k).filter((k) => !(plan.joint && plan.swap && k === plan.swap.kLd));
-  const defs = plan.defs.map((d, t) => (d.name === 'name_dob' ? d : { name: d.name, levels: bandLabels(parts[internal[t]!]!.bands.map((x) => Math.round(x * 1000) / 1000)) }));
+  const internal = outputParts(plan);
+  const defs = plan.defs.map((d, t) => (d.name === 'name_dob' || parts[internal[t]!]!.place ? d : { name: d.name, levels: bandLabels(parts[internal[t]!]!.bands.map((x) => Math.round(x * 1000) / 1000)) }));
   return { ...plan, defs, parts };
+}
+
+/** The internal part of each output comparison: a joint comparison replaces first_dob and drops last_dob; place gives two. */
+function outputParts(plan: ComparisonPlan): number[] {
+  return plan.parts.flatMap((p, k) => (plan.joint && plan.swap && k === plan.swap.kLd ? [] : p.place ? [k, k] : [k]));
 }
 
 /** The absolute Dice of relative level r of a comparison with baseline `base`. */
@@ -251,6 +299,8 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
   const wb = partyWords(B);
   const sw = plan.swap;
   const kClk = plan.parts.findIndex((p) => p.source === 'clk');
+  const kPlace = plan.parts.findIndex((p) => p.place !== undefined);
+  const place = kPlace >= 0 ? placeBands(plan.parts[kPlace]!) : undefined;
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
@@ -258,7 +308,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
     const o = 0;
     for (let k = 0; k < K; k++) {
       const part = plan.parts[k]!;
-      if (sw && (k === sw.kFd || k === sw.kLd)) continue;
+      if ((sw && (k === sw.kFd || k === sw.kLd)) || k === kPlace) continue;
       if ((have & part.needs) !== part.needs || (part.onlyWithout !== undefined && (have & part.onlyWithout) === part.onlyWithout)) {
         levels[o + k] = NULL_LEVEL;
         continue;
@@ -293,16 +343,37 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       levels[o + sw.kFd] = presentFor(wa.presence, wb.presence, i, j, pf.needs, needF) ? diceLevel(f, pf.bands) : NULL_LEVEL;
       levels[o + sw.kLd] = presentFor(wa.presence, wb.presence, i, j, pl.needs, needL) ? diceLevel(l, pl.bands) : NULL_LEVEL;
     }
+    let nodob = NULL_LEVEL;
+    if (place) {
+      const pp = plan.parts[kPlace]!;
+      levels[kPlace] = NULL_LEVEL;
+      const dobs = (wa.presence ? (wa.presence[i]! & place.dob ? 1 : 0) : 1) + (wb.presence ? (wb.presence[j]! & place.dob ? 1 : 0) : 1);
+      // the birth date agrees when one name + date filter is near identical: then the rest of the place filter is ZIP and middle initial
+      const dateAgrees = dobs === 2 && (!sw || Math.min(levels[sw.kFd]!, levels[sw.kLd]!) <= DATE_AGREES);
+      if ((have & pp.needs) === pp.needs && (dateAgrees || dobs === 1)) {
+        const d = dice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j);
+        const mi = (have & place.mi) === place.mi;
+        if (dobs === 2) levels[kPlace] = mi ? PLACE_LEVEL_MI[diceLevel(d, place.mi2)]! : PLACE_LEVEL_NO_MI[diceLevel(d, place.mi1)]!;
+        else nodob = mi ? (d >= place.nodobMi ? 0 : 3) : d >= place.nodobNoMi ? 1 : 2;
+      }
+    }
     const r = x * KO;
-    if (plan.joint && sw) {
+    if ((plan.joint && sw) || place) {
       let t = 0;
       for (let k = 0; k < K; k++) {
-        if (k === sw.kLd) continue;
-        result[r + t++] = k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!) : levels[k]!;
+        if (plan.joint && sw && k === sw.kLd) continue;
+        result[r + t++] = plan.joint && sw && k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!) : levels[k]!;
+        if (k === kPlace) result[r + t++] = nodob;
       }
     } else result.set(levels, r);
   }
   return { defs: plan.defs, count: n, levels: result };
+}
+
+/** Absolute Dice bounds of the place comparisons from the place filter's baseline. */
+function placeBands(p: ComparisonPlan['parts'][number]): { dob: number; mi: number; mi2: number[]; mi1: number[]; nodobMi: number; nodobNoMi: number } {
+  const abs = (r: number) => absoluteDice(p.baseline, r);
+  return { ...p.place!, mi2: PLACE_BANDS.map(abs), mi1: PLACE_BANDS_NO_MI.map(abs), nodobMi: abs(PLACE_NODOB_BANDS.mi), nodobNoMi: abs(PLACE_NODOB_BANDS.noMi) };
 }
 
 function presentFor(pa: Uint8Array | undefined, pb: Uint8Array | undefined, i: number, j: number, needA: number, needB: number): boolean {

@@ -46,6 +46,18 @@ export interface FitOptions {
    * u(S) = 1 − ∏_k (1 − P_u(level_k ≤ selection[k])); see the note below.
    */
   selection?: readonly number[];
+  /**
+   * m of some comparisons held fixed (by comparison index; undefined = fit
+   * by EM): m estimated outside EM, on pairs that other evidence makes near
+   * certain matches (anchors, docs/match-model.md). A comparison nearly
+   * independent of the others given the match status and with known m pins
+   * EM's match class to "same person". A NaN entry leaves that level to EM
+   * (a level the anchors cannot reach); the fixed levels then share the rest
+   * of the mass in their fixed proportions.
+   */
+  fixedM?: readonly (readonly number[] | undefined)[];
+  /** u of some comparisons held at the random pairs' values even with u: 'em' (by comparison index). */
+  fixedU?: readonly boolean[];
 }
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
@@ -138,7 +150,16 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
   const emU = opts.u === 'em';
   const u = levelFrequencies(random, U_PSEUDO);
   // start: m falls off with each level (quarter per step); λ small
-  const m = defs.map((d) => {
+  const m = defs.map((d, k) => {
+    const fixed = opts.fixedM?.[k];
+    if (fixed) {
+      if (fixed.length !== d.levels.length) throw new P20Error('MODEL_INPUT', `fixed m of comparison ${d.name}: ${fixed.length} levels for ${d.levels.length}`);
+      // free levels start small; fixed ones keep their proportions
+      const free = fixed.filter((x) => Number.isNaN(x)).length;
+      const start = fixed.map((x) => (Number.isNaN(x) ? 0.01 : x));
+      const t = start.reduce((a, b) => a + b, 0);
+      return free === fixed.length ? start.map(() => 1 / free) : start.map((x) => x / t);
+    }
     const w = d.levels.map((_, l) => 4 ** -l);
     const t = w.reduce((a, b) => a + b, 0);
     return w.map((x) => x / t);
@@ -196,12 +217,23 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
       const L = defs[k]!.levels.length;
       let t = 0;
       for (let l = 0; l < L; l++) t += mNum[k]![l]! + M_PSEUDO;
+      const fixed = opts.fixedM?.[k];
+      // fixed levels: their share of EM's mass, split in the fixed proportions
+      let fixedMass = 0;
+      let fixedSum = 0;
+      if (fixed) {
+        for (let l = 0; l < L; l++) {
+          if (Number.isNaN(fixed[l]!)) continue;
+          fixedMass += (mNum[k]![l]! + M_PSEUDO) / t;
+          fixedSum += fixed[l]!;
+        }
+      }
       for (let l = 0; l < L; l++) {
-        const nv = (mNum[k]![l]! + M_PSEUDO) / t;
+        const nv = !fixed || Number.isNaN(fixed[l]!) ? (mNum[k]![l]! + M_PSEUDO) / t : fixedSum > 0 ? (fixedMass * fixed[l]!) / fixedSum : 0;
         delta = Math.max(delta, Math.abs(nv - m[k]![l]!));
         m[k]![l] = nv;
       }
-      if (emU) {
+      if (emU && !opts.fixedU?.[k]) {
         let tu = 0;
         for (let l = 0; l < L; l++) tu += uNum[k]![l]! + U_PSEUDO;
         for (let l = 0; l < L; l++) {

@@ -28,6 +28,32 @@ export function levelWeights(model: FittedModel): number[][] {
   return model.m.map((row, k) => row.map((m, l) => Math.log2(m / model.u[k]![l]!)));
 }
 
+/**
+ * Comparisons of which at most one is non-null for any pair (compare.ts:
+ * `place` needs both birth dates, `place_nodob` exactly one).
+ */
+const EXCLUSIVE: readonly (readonly string[])[] = [['place', 'place_nodob']];
+
+/**
+ * The weight of a pair agreeing fully on everything: the prior plus each
+ * comparison's top-level weight, counting only the larger of comparisons
+ * that are never non-null together (EXCLUSIVE).
+ */
+export function fullAgreementWeight(model: FittedModel): number {
+  const top = levelWeights(model).map((row) => row[0]!);
+  const names = model.defs.map((d) => d.name);
+  const counted = new Set<number>();
+  let w = weightOfProbability(model.lambda);
+  top.forEach((_, k) => {
+    if (counted.has(k)) return;
+    const group = EXCLUSIVE.find((g) => g.includes(names[k]!));
+    const members = group ? names.flatMap((n, j) => (group.includes(n) ? [j] : [])) : [k];
+    for (const j of members) counted.add(j);
+    w += Math.max(...members.map((j) => top[j]!));
+  });
+  return w;
+}
+
 /** Match weight of each pair (log2 posterior odds, prior included). */
 export function matchWeights(model: FittedModel, v: ComparisonVectors): Float64Array {
   const K = model.defs.length;

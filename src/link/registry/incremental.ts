@@ -103,6 +103,8 @@ export interface IncrementPlan {
   /** Registered records compared against (for the report). */
   registeredCompared: number;
   candidateEntities: number;
+  /** (New record, registered record) pairs returned by the blocking index lookups (one per shared band key). */
+  indexHits: number;
   /** Seconds per step of the plan (candidates, members, score, pairs, decide), for reports and benches. */
   timings: Record<string, number>;
 }
@@ -199,7 +201,7 @@ function dice(a32: Uint32Array, aOff: number, popA: number, b: Uint32Array, bOff
  */
 class PackedClks {
   words: Uint32Array;
-  readonly pop: number[] = [];
+  readonly pop = new GrowList(Int32Array);
   count = 0;
   constructor(private readonly stride: number) {
     this.words = new Uint32Array((1024 * stride) >>> 2);
@@ -221,6 +223,49 @@ class PackedClks {
     return this.count++;
   }
 }
+
+type TypedCtor = Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Float32ArrayConstructor;
+
+/** An append-only list of numbers in a typed array that doubles when full (no object or boxed number per item). */
+class GrowList<C extends TypedCtor> {
+  array: InstanceType<C>;
+  length = 0;
+  constructor(
+    private readonly ctor: C,
+    capacity = 1024,
+  ) {
+    this.array = new ctor(capacity) as InstanceType<C>;
+  }
+  push(x: number): void {
+    if (this.length === this.array.length) {
+      const grown = new this.ctor(Math.ceil(this.array.length * 1.5)) as InstanceType<C>;
+      grown.set(this.array as never);
+      this.array = grown;
+    }
+    this.array[this.length++] = x;
+  }
+  /** Let go of the buffer (the list is empty afterwards). */
+  release(): void {
+    this.array = new this.ctor(0) as InstanceType<C>;
+    this.length = 0;
+  }
+}
+
+/**
+ * Items 0..n-1 grouped by their key (0..k-1), in item order within a group
+ * (a counting sort): group g is items[start[g]..start[g+1]).
+ */
+export function groupBy(keys: ArrayLike<number>, n: number, k: number): { start: Int32Array; items: Int32Array } {
+  const start = new Int32Array(k + 1);
+  for (let x = 0; x < n; x++) start[keys[x]! + 1]!++;
+  for (let g = 0; g < k; g++) start[g + 1]! += start[g]!;
+  const at = start.slice(0, k);
+  const items = new Int32Array(n);
+  for (let x = 0; x < n; x++) items[at[keys[x]!]!++] = x;
+  return { start, items };
+}
+
+const TWO32 = 2 ** 32;
 
 /** Candidate entities read per storage call (bounds the stored records held as objects at once). */
 const ENTITY_BATCH = 16_384;
@@ -263,79 +308,131 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
   lap('bandKeys');
 
-  // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding the key
-  const nodeRids: number[][] = encodings.map(() => []);
-  /** Per new record: the key of each hit, parallel to nodeRids (to leave out keys its entity already carries). */
-  const nodeHitKeys: number[][] = encodings.map(() => []);
-  const candRids = new Set<number>();
+  // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding
+  // the key. Hits are kept in typed arrays (new record, registered record, band), not an array per record: with spurious LSH
+  // candidates a large increment has tens of millions of hits.
+  const hitNode = new GrowList(Int32Array);
+  const hitRid = new GrowList(Uint32Array);
+  const hitBand = new GrowList(Uint16Array);
   const holders: number[] = [];
   for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
     const part = encodings.slice(from, from + MAX_SORTED_ENTRIES);
     const sorted = new BandSorted(part.map((e) => e.bandKeys));
     let holdersOf = Number.NaN;
-    storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
+    let band = 0;
+    await storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
       // a key's rows come together: its holders are searched once
       if (key !== holdersOf) {
         holders.length = 0;
         sorted.holders(key, holders);
         holdersOf = key;
+        band = Math.floor(key / TWO32);
       }
+      if (rid > 0xffffffff) throw new P20Error('REGISTRY_DAMAGED', `record number ${rid} is beyond what an increment can address (2^32)`, { file: storage.location });
       for (const e of holders) {
-        nodeRids[from + e]!.push(rid);
-        nodeHitKeys[from + e]!.push(key);
+        hitNode.push(from + e);
+        hitRid.push(rid);
+        hitBand.push(band);
       }
-      candRids.add(rid);
     });
   }
   lap('lookup');
-  const ridEntity = storage.entitiesOfRecords([...candRids].sort((a, b) => a - b));
-  const nodeEntities: Set<string>[] = encodings.map((_e, node) => {
-    const set = new Set<string>();
-    for (const rid of nodeRids[node]!) {
-      const ent = ridEntity.get(rid);
-      if (ent) set.add(ent);
+  const H = hitNode.length;
+  // entities numbered densely (entity index), so the per-pair work below does no string lookups
+  const entIdx = new Map<string, number>();
+  const entName: string[] = [];
+  const internEntity = (e: string): number => {
+    let x = entIdx.get(e);
+    if (x === undefined) {
+      x = entName.length;
+      entIdx.set(e, x);
+      entName.push(e);
     }
-    return set;
-  });
+    return x;
+  };
+  let hitEnt = new Int32Array(H);
+  {
+    // distinct registered records hit (far fewer than the hits: a returning person's record is hit in most bands), numbered
+    // by a table addressed by record number (4 bytes per registered record number; a Map of doubles costs seconds here)
+    const rids = hitRid.array;
+    let maxRid = 0;
+    for (let h = 0; h < H; h++) if (rids[h]! > maxRid) maxRid = rids[h]!;
+    const ridEnt = new Int32Array(maxRid + 1).fill(-2);
+    const distinct: number[] = [];
+    for (let h = 0; h < H; h++) {
+      const rid = rids[h]!;
+      if (ridEnt[rid] === -2) {
+        ridEnt[rid] = -1;
+        distinct.push(rid);
+      }
+    }
+    distinct.sort((a, b) => a - b);
+    for (const [rid, e] of storage.entitiesOfRecords(distinct)) ridEnt[rid] = internEntity(e);
+    for (let h = 0; h < H; h++) hitEnt[h] = ridEnt[rids[h]!]!;
+  }
   // prior entity of every new record (an update keeps its membership unless it leaves)
   const priorNew: (string | undefined)[] = storage.entitiesOf(encodings);
-  priorNew.forEach((e, node) => {
-    if (e !== undefined) nodeEntities[node]!.add(e);
-  });
-  const entities = new Set<string>();
-  for (const set of nodeEntities) for (const e of set) entities.add(e);
-  const entityList = [...entities].sort();
+  const priorEnt = Int32Array.from(priorNew, (e) => (e === undefined ? -1 : internEntity(e)));
+  const E = entName.length;
+  // hits grouped by new record (a stable counting sort: each record's hits keep their lookup order)
+  // hits put in new-record order (a stable counting sort: each record's hits keep their lookup order), keeping only what
+  // is needed later: the entity and band of each hit (and its record number when records are given again)
+  const hitStart = new Int32Array(newCount + 1);
+  const keepRids = priorNew.some((e) => e !== undefined);
+  const nodeHitEnt = new Int32Array(H);
+  const nodeHitBand = new Uint16Array(H);
+  const nodeHitRid = keepRids ? new Uint32Array(H) : undefined;
+  {
+    const nodes = hitNode.array;
+    for (let h = 0; h < H; h++) hitStart[nodes[h]! + 1]!++;
+    for (let n = 0; n < newCount; n++) hitStart[n + 1]! += hitStart[n]!;
+    const at = hitStart.slice(0, newCount);
+    const bands = hitBand.array;
+    const rids = hitRid.array;
+    for (let h = 0; h < H; h++) {
+      const x = at[nodes[h]!]!++;
+      nodeHitEnt[x] = hitEnt[h]!;
+      nodeHitBand[x] = bands[h]!;
+      if (nodeHitRid) nodeHitRid[x] = rids[h]!;
+    }
+  }
+  hitNode.release();
+  hitRid.release();
+  hitBand.release();
+  hitEnt = new Int32Array(0);
+  // candidate entities of every new record, each once (in order of first hit, then the prior entity)
+  const candStart = new Int32Array(newCount + 1);
+  const candEnt = new GrowList(Int32Array);
+  {
+    const stamp = new Int32Array(E).fill(-1);
+    for (let n = 0; n < newCount; n++) {
+      for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
+        const ei = nodeHitEnt[x]!;
+        if (ei < 0 || stamp[ei] === n) continue;
+        stamp[ei] = n;
+        candEnt.push(ei);
+      }
+      const pe = priorEnt[n]!;
+      if (pe >= 0 && stamp[pe] !== n) {
+        stamp[pe] = n;
+        candEnt.push(pe);
+      }
+      candStart[n + 1] = candEnt.length;
+    }
+  }
+  const entityList = [...entName].sort();
   lap('candidates');
 
-  // registered records of the candidate entities, in two looks (old versions of updated records left out):
-  // (a) the representatives of every candidate entity, scored; (b) the whole membership of the entities that
-  // matter to the decision (a link above the threshold, or the prior entity of a record given again): their
-  // members are the registered nodes newCount.. of the clustering. A candidate entity nothing links to takes
-  // no part in the decision, so its membership is never read (with many spurious candidates, most are such).
+  // registered records of the candidate entities, in one look (old versions of updated records left out): every
+  // member of every candidate entity (party and record id: from covering indexes, no encoding read), with the encodings
+  // of its representatives, which are scored. Only the entities that matter to the decision (a link above the threshold,
+  // or the prior entity of a record given again) become nodes newCount.. of the clustering: a candidate entity nothing
+  // links to takes no part in it (with many spurious candidates, most are such).
   // (only records registered before can be among the members: the others are not looked for)
   const replaced = new Set(encodings.filter((_e, n) => priorNew[n] !== undefined).map((e) => `${e.party}\u0000${e.recordId}`));
   const isReplaced = (m: { party: string; recordId: string }): boolean => replaced.size > 0 && replaced.has(`${m.party}\u0000${m.recordId}`);
   /** Old versions of records given again: their band keys go, so they cover nothing. */
   const replacedRids = new Set<number>();
-  const repList: { entity: string; party: string; recordId: string; slot: number }[] = [];
-  const entityReps = new Map<string, number[]>();
-  const packed = new PackedClks(stride);
-  const reps = s.representatives ?? DEFAULT_REPRESENTATIVES;
-  for (let from = 0; from < entityList.length; from += ENTITY_BATCH) {
-    for (const m of storage.membersOfEntities(entityList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: reps, encodedOnly: true })) {
-      if (isReplaced(m)) {
-        if (m.rid !== null) replacedRids.add(m.rid);
-        continue;
-      }
-      let list = entityReps.get(m.entity);
-      if (!list) {
-        list = [];
-        entityReps.set(m.entity, list);
-      }
-      list.push(repList.length);
-      repList.push({ entity: m.entity, party: m.party, recordId: m.recordId, slot: packed.add(m.record!.clk) });
-    }
-  }
   const partyIndex = new Map<string, number>();
   parties.forEach((p, k) => partyIndex.set(p.name, k));
   const partyOf = (name: string): number => {
@@ -346,7 +443,39 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
     return k;
   };
-  const repParty = Uint32Array.from(repList, (r) => partyOf(r.party));
+  // member u: entity allEnt[u], party allParty[u], record id allRecordId[u] (in entity order, then party and record id)
+  const allEnt = new GrowList(Int32Array);
+  const allParty = new GrowList(Int32Array);
+  const allRecordId: string[] = [];
+  // representative r: member repMember[r], CLK in packed slot r
+  const repMember = new GrowList(Int32Array);
+  const repEntL = new GrowList(Int32Array);
+  const packed = new PackedClks(stride);
+  const reps = s.representatives ?? DEFAULT_REPRESENTATIVES;
+  for (let from = 0; from < entityList.length; from += ENTITY_BATCH) {
+    for (const m of storage.membersOfEntities(entityList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: reps })) {
+      if (isReplaced(m)) {
+        if (m.rid !== null) replacedRids.add(m.rid);
+        continue;
+      }
+      const ei = entIdx.get(m.entity);
+      if (ei === undefined) continue;
+      if (m.record) {
+        repMember.push(allRecordId.length);
+        repEntL.push(ei);
+        packed.add(m.record.clk);
+      }
+      allEnt.push(ei);
+      allParty.push(partyOf(m.party));
+      allRecordId.push(m.recordId);
+    }
+  }
+  const repEnt = repEntL.array;
+  const repCount = repEntL.length;
+  const repParty = Int32Array.from(repMember.array.subarray(0, repCount), (u) => allParty.array[u]!);
+  const repRecordId = (r: number): string => allRecordId[repMember.array[r]!]!;
+  // representatives by entity (CSR)
+  const { start: entRepStart, items: repByEnt } = groupBy(repEnt, repCount, E);
   lap('members');
 
   // 2. scores: new x registered (entity level: the representatives), new x new (the full run's scorer)
@@ -355,56 +484,62 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const reviewPairs: IncrementPlan['reviewPairs'] = [];
   /** Party pair counts, by party numbers (partyIndex). */
   const partyNames: string[] = [];
+  for (const [name, x] of partyIndex) partyNames[x] = name;
   const pairStats = new Map<number, IncrementPairStat>();
   const statOf = (a: number, b: number): IncrementPairStat => {
     const key = a * 2 ** 21 + b;
     let st = pairStats.get(key);
     if (!st) {
-      for (const [name, x] of partyIndex) partyNames[x] = name;
       st = { partyA: partyNames[a]!, partyB: partyNames[b]!, candidates: 0, compared: 0, aboveThreshold: 0, reviewBand: 0, linked: 0 };
       pairStats.set(key, st);
     }
     return st;
   };
   const statFor = (a: number, b: number): IncrementPairStat | undefined => pairStats.get(a * 2 ** 21 + b);
-  /** Per new record: entity -> best score (to spot records matching two entities). */
-  const entityBest: Map<string, number>[] = encodings.map(() => new Map());
-  /** Links to representatives (new record, representative, score), made nodes once the memberships are read. */
-  const repEdges: { node: number; rep: number; score: number }[] = [];
-  const active = new Set<string>();
-  for (const e of priorNew) if (e !== undefined) active.add(e);
+  /** Links to representatives (new record, representative, score), node-major; made edges once the members are numbered. */
+  const repEdgeNode = new GrowList(Int32Array);
+  const repEdgeRep = new GrowList(Int32Array);
+  const repEdgeScore = new GrowList(Float32Array);
+  /** Entities that matter to the decision: linked to, or the prior entity of a record given again. */
+  const active = new Uint8Array(E);
+  for (const pe of priorEnt) if (pe >= 0) active[pe] = 1;
   let registeredCompared = 0;
   // compared pairs per (new party, registered party), counted in a grid and put into the stats afterwards
   const partiesSoFar = partyIndex.size;
   const comparedGrid = new Float64Array(parties.length * partiesSoFar);
+  const cand = candEnt.array;
+  const pop = packed.pop.array;
   for (const [k, p] of parties.entries()) {
     const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
+    const gridRow = k * partiesSoFar;
     for (let i = 0; i < p.count; i++) {
       const node = offset[k]! + i;
       const pa = p.popcounts[i]!;
-      for (const ent of nodeEntities[node]!) {
-        const list = entityReps.get(ent);
-        if (!list) continue;
-        registeredCompared += list.length;
-        for (const r of list) {
-          comparedGrid[k * partiesSoFar + repParty[r]!]!++;
-          const rep = repList[r]!;
+      const aOff = (i * p.stride) >>> 2;
+      for (let c = candStart[node]!; c < candStart[node + 1]!; c++) {
+        const ei = cand[c]!;
+        const r0 = entRepStart[ei]!;
+        const r1 = entRepStart[ei + 1]!;
+        registeredCompared += r1 - r0;
+        for (let x = r0; x < r1; x++) {
+          const r = repByEnt[x]!;
+          comparedGrid[gridRow + repParty[r]!]!++;
           // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
-          const pb = packed.pop[rep.slot]!;
+          const pb = pop[r]!;
           if (Math.fround((2 * Math.min(pa, pb)) / (pa + pb)) < tLow) continue;
-          const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, pa, packed.words, rep.slot * words, pb, words));
+          const sc = Math.fround(dice(a32, aOff, pa, packed.words, r * words, pb, words));
           if (sc < tLow) continue;
           const st = statOf(k, repParty[r]!);
           scores.push(sc);
           if (sc >= tHigh) {
-            repEdges.push({ node, rep: r, score: sc });
-            active.add(ent);
+            repEdgeNode.push(node);
+            repEdgeRep.push(r);
+            repEdgeScore.push(sc);
+            active[ei] = 1;
             st.aboveThreshold++;
-            const prev = entityBest[node]!.get(ent);
-            if (prev === undefined || sc > prev) entityBest[node]!.set(ent, sc);
           } else {
             st.reviewBand++;
-            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: rep.party, idB: rep.recordId, score: sc });
+            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[repParty[r]!]!, idB: repRecordId(r), score: sc });
           }
         }
       }
@@ -419,49 +554,37 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       st.compared += c;
     }
   }
-  // (b) every member of the entities that matter: nodes newCount.. (each counts for the limit of records per party)
-  const activeList = [...active].sort();
-  const members: { entity: string; party: string; recordId: string }[] = [];
-  for (let from = 0; from < activeList.length; from += ENTITY_BATCH) {
-    for (const m of storage.membersOfEntities(activeList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: 0 })) {
-      if (isReplaced(m)) {
-        if (m.rid !== null) replacedRids.add(m.rid);
-        continue;
-      }
-      members.push({ entity: m.entity, party: m.party, recordId: m.recordId });
-    }
+  // the members of the entities that matter are nodes newCount.. (each counts for the limit of records per party)
+  const memberNode = new Int32Array(allRecordId.length).fill(-1);
+  const memEnt = new GrowList(Int32Array);
+  const memParty = new GrowList(Int32Array);
+  const memRecordId: string[] = [];
+  for (let u = 0; u < allRecordId.length; u++) {
+    const ei = allEnt.array[u]!;
+    if (!active[ei]) continue;
+    memberNode[u] = newCount + memRecordId.length;
+    memEnt.push(ei);
+    memParty.push(allParty.array[u]!);
+    memRecordId.push(allRecordId[u]!);
   }
-  const nodeCount = newCount + members.length;
+  const memberCount = memRecordId.length;
+  const nodeCount = newCount + memberCount;
   const nodeParty = new Uint32Array(nodeCount);
   parties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
-  members.forEach((m, x) => (nodeParty[newCount + x] = partyOf(m.party)));
-  const entityNodes = new Map<string, number[]>();
-  members.forEach((m, x) => {
-    let list = entityNodes.get(m.entity);
-    if (!list) {
-      list = [];
-      entityNodes.set(m.entity, list);
-    }
-    list.push(newCount + x);
-  });
-  /** Node of a representative: found among its own entity's members (no key per member). */
-  const repNode = new Map<number, number>();
-  for (const e of repEdges) {
-    let m = repNode.get(e.rep);
-    if (m === undefined) {
-      const rep = repList[e.rep]!;
-      m = (entityNodes.get(rep.entity) ?? []).find((u) => members[u - newCount]!.party === rep.party && members[u - newCount]!.recordId === rep.recordId) ?? -1;
-      repNode.set(e.rep, m);
-    }
-    if (m >= 0) edges.push(e.node, m, e.score);
+  nodeParty.set(memParty.array.subarray(0, memberCount), newCount);
+  // members by entity (CSR, member numbers; node = newCount + member)
+  const { start: entMemStart, items: memByEnt } = groupBy(memEnt.array, memberCount, E);
+  for (let x = 0; x < repEdgeNode.length; x++) {
+    const m = memberNode[repMember.array[repEdgeRep.array[x]!]!]!;
+    if (m >= 0) edges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
   }
   const nodeName = (node: number): { party: string; id: string } => {
     if (node < newCount) {
       const k = parties.findIndex((_, j) => node < offset[j]! + parties[j]!.count);
       return { party: parties[k]!.name, id: parties[k]!.ids[node - offset[k]!]! };
     }
-    const m = members[node - newCount]!;
-    return { party: m.party, id: m.recordId };
+    const u = node - newCount;
+    return { party: partyNames[memParty.array[u]!]!, id: memRecordId[u]! };
   };
   lap('score');
   for (let i = 0; i < parties.length; i++) {
@@ -492,14 +615,22 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 
   lap('newPairs');
   // 3. decide: registered entities united first, then the new links strongest first
-  const groups = [...entityNodes.values()].filter((g) => g.length > 1);
+  const groups: number[][] = [];
+  for (let ei = 0; ei < E; ei++) {
+    const a = entMemStart[ei]!;
+    const b = entMemStart[ei + 1]!;
+    if (b - a < 2) continue;
+    const g: number[] = [];
+    for (let y = a; y < b; y++) g.push(newCount + memByEnt[y]!);
+    groups.push(g);
+  }
   const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, phases: [edges] });
   const clusters = indexClusters(clustering.label);
 
   // 4. IDs
   const prior: (string | undefined)[] = new Array<string | undefined>(nodeCount);
   for (let n = 0; n < newCount; n++) prior[n] = priorNew[n];
-  members.forEach((m, x) => (prior[newCount + x] = m.entity));
+  for (let u = 0; u < memberCount; u++) prior[newCount + u] = entName[memEnt.array[u]!];
   const assignment = assignIds({
     clusters,
     prior,
@@ -519,29 +650,35 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     best[n] = clustering.best[n]!;
     outMembers.push({ party: encodings[n]!.party, recordId: encodings[n]!.recordId, entity: ids[n]! });
   }
-  const finalIds = new Map<string, string | undefined>();
-  const finalId = (ent: string): string | undefined => {
-    if (finalIds.has(ent)) return finalIds.get(ent);
-    const nodes = entityNodes.get(ent);
-    const id = nodes && nodes.length > 0 ? assignment.clusterId[clusters.of[nodes[0]!]!] : (assignment.mergedInto.get(ent) ?? ent);
-    finalIds.set(ent, id);
+  /** Final linkage ID of each entity index (its first member's cluster; an entity without member nodes: where it was merged, or itself). */
+  const finalIds = new Array<string | undefined | null>(entName.length).fill(null);
+  const finalId = (ei: number): string | undefined => {
+    const got = finalIds[ei];
+    if (got !== null) return got;
+    const a = entMemStart[ei]!;
+    const ent = entName[ei]!;
+    const id = a < entMemStart[ei + 1]! ? assignment.clusterId[clusters.of[newCount + memByEnt[a]!]!] : (assignment.mergedInto.get(ent) ?? ent);
+    finalIds[ei] = id;
     return id;
   };
   // the index is kept per entity: a new record's band key already carried by another record of its entity is not stored again
-  // (lookups then return about one row per entity and key, however long a person's history; src/link/registry/storage.ts)
+  // (lookups then return about one row per entity and key, however long a person's history; src/link/registry/storage.ts).
+  // A record has one key per band, so its keys covered by a hit are marked by band.
   const newPerEntity = new Map<string, number>();
   for (const id of ids) newPerEntity.set(id, (newPerEntity.get(id) ?? 0) + 1);
   const takenInRun = new Map<string, Set<number>>();
+  const coveredBand = new Int32Array(persistentBandCount(blocking, l)).fill(-1);
   for (let n = 0; n < newCount; n++) {
     const F = ids[n]!;
-    const covered = new Set<number>();
-    const rids = nodeRids[n]!;
-    const keys = nodeHitKeys[n]!;
-    for (let x = 0; x < rids.length; x++) {
-      const rid = rids[x]!;
-      if (replacedRids.has(rid)) continue;
-      const ent = ridEntity.get(rid);
-      if (ent !== undefined && finalId(ent) === F) covered.add(keys[x]!);
+    let anyCovered = false;
+    for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
+      const ei = nodeHitEnt[x]!;
+      if (ei < 0) continue;
+      if (nodeHitRid && replacedRids.size > 0 && replacedRids.has(nodeHitRid[x]!)) continue;
+      if (finalId(ei) === F) {
+        coveredBand[nodeHitBand[x]!] = n;
+        anyCovered = true;
+      }
     }
     let taken: Set<number> | undefined;
     if (newPerEntity.get(F)! > 1) {
@@ -552,20 +689,30 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       }
     }
     const e = encodings[n]!;
-    if (covered.size === 0 && !taken) continue;
+    if (!anyCovered && !taken) continue;
     const keep: number[] = [];
     for (const k of e.bandKeys) {
-      if (covered.has(k) || taken?.has(k)) continue;
+      if (coveredBand[Math.floor(k / TWO32)] === n || taken?.has(k)) continue;
       keep.push(k);
       taken?.add(k);
     }
     e.bandKeys = keep;
   }
 
-  // merge candidates: a new record matched two entities that stayed apart
+  // merge candidates: a new record matched two entities that stayed apart (its links are node-major, entity by entity)
   const mc = new Map<string, { a: string; b: string; score: number }>();
-  for (let n = 0; n < newCount; n++) {
-    const eb = [...entityBest[n]!.entries()];
+  for (let x0 = 0; x0 < repEdgeNode.length; ) {
+    const node = repEdgeNode.array[x0]!;
+    let x1 = x0;
+    const eb: [number, number][] = [];
+    for (; x1 < repEdgeNode.length && repEdgeNode.array[x1] === node; x1++) {
+      const ei = repEnt[repEdgeRep.array[x1]!]!;
+      const sc = repEdgeScore.array[x1]!;
+      const last = eb.find((t) => t[0] === ei);
+      if (!last) eb.push([ei, sc]);
+      else if (sc > last[1]) last[1] = sc;
+    }
+    x0 = x1;
     if (eb.length < 2) continue;
     for (let x = 0; x < eb.length; x++) {
       for (let y = x + 1; y < eb.length; y++) {
@@ -643,7 +790,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     linkedRecords,
     linkedPerParty,
     registeredCompared,
-    candidateEntities: entityList.length,
+    candidateEntities: E,
+    indexHits: H,
   };
 }
 

@@ -1,4 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import { P20Error } from '../../errors.js';
+import { workerUrl } from '../../util/worker-url.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { writeTransaction, type Db } from '../../store/db.js';
 
@@ -62,15 +64,22 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private readonly created: (id: string) => number;
   private readonly fresh: () => string;
 
+  /** SQLite page cache of this connection, MiB. */
+  private readonly cacheMiB: number;
+  /** Key sets at least this large are looked up by two connections at once (lookupBandKeys). */
+  private readonly parallelLookupKeys: number;
+
   constructor(
     readonly db: Db,
-    opts: { ownsDb?: boolean; cacheMiB?: number } = {},
+    opts: { ownsDb?: boolean; cacheMiB?: number; parallelLookupKeys?: number } = {},
   ) {
     this.location = db.name;
+    this.cacheMiB = opts.cacheMiB ?? 256;
+    this.parallelLookupKeys = opts.parallelLookupKeys ?? 200_000;
     const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'registry_records'").get();
     if (!t) throw new P20Error('REGISTRY_MISSING', 'this store has no registry of encodings (open it with openLinkerStore, which adds it)', { file: db.name });
     // the blocking index is large: give SQLite a page cache that holds its hot part
-    db.pragma(`cache_size = -${Math.round((opts.cacheMiB ?? 256) * 1024)}`);
+    db.pragma(`cache_size = -${Math.round(this.cacheMiB * 1024)}`);
     // deleted or moved encodings are overwritten with zeros, never left in free space (forget must leave no trace)
     db.pragma('secure_delete = ON');
     this.owns = opts.ownsDb ?? false;
@@ -139,15 +148,69 @@ export class SqliteRegistryStorage implements RegistryStorage {
     return r ? toStored(r, r.entity_id === null ? '' : this.resolve(r.entity_id)) : undefined;
   }
 
-  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void {
-    // distinct keys in ascending order, looked up in chunks (one statement per chunk: the per-call cost dominates otherwise)
-    const q = this.db.prepare('SELECT b.key, b.rid FROM json_each(?) j JOIN registry_band_keys b ON b.key = j.value').raw();
+  /**
+   * With many keys (a large increment against a store on disk), a worker
+   * thread with its own read-only connection looks up the upper half of the
+   * keys while this connection looks up the lower half (the B-tree searches
+   * are most of an increment's index cost; two cores halve their wall time).
+   * Each key's hits still come together. Should the worker fail, its half is
+   * looked up here.
+   */
+  async lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): Promise<void> {
+    if (keys.length < this.parallelLookupKeys || this.db.memory) return this.lookupBandKeysSync(keys, onHit);
+    let mid = keys.length >>> 1;
+    while (mid < keys.length && keys[mid] === keys[mid - 1]) mid++;
+    const upper = keys.slice(mid);
+    let worker: Worker | undefined;
+    let answer: Promise<Float64Array> | undefined;
+    try {
+      const w = new Worker(workerUrl(import.meta.url, './lookup-worker.js'), { workerData: { path: this.db.name, cacheMiB: Math.max(16, this.cacheMiB >>> 1) } });
+      worker = w;
+      answer = new Promise<Float64Array>((ok, fail) => {
+        w.once('message', (m: { hits: Float64Array }) => ok(m.hits));
+        w.once('error', fail);
+        w.once('exit', (code) => fail(new Error(`lookup worker exited (${code})`)));
+      });
+      answer.catch(() => undefined);
+      w.postMessage({ keys: upper }, [upper.buffer]);
+    } catch {
+      answer = undefined;
+    }
+    this.lookupBandKeysSync(keys.subarray(0, mid), onHit);
+    let hits: Float64Array | undefined;
+    try {
+      hits = answer ? await answer : undefined;
+    } catch {
+      hits = undefined;
+    } finally {
+      await worker?.terminate();
+    }
+    if (!hits) {
+      this.lookupBandKeysSync(keys.subarray(mid), onHit);
+      return;
+    }
+    this.parallelLookups++;
+    for (let i = 0; i < hits.length; i += 2) onHit(hits[i]!, hits[i + 1]!);
+  }
+
+  /** Lookups answered in part by the worker's connection (for tests and benches). */
+  parallelLookups = 0;
+
+  /** lookupBandKeys on this connection alone. */
+  lookupBandKeysSync(keys: Float64Array, onHit: (key: number, rid: number) => void): void {
+    // distinct keys in ascending order, looked up in chunks (one statement per chunk: the per-call cost dominates otherwise);
+    // each hit comes back as one number, (position in the chunk) × 2^40 + rid, not as an array per row (millions of rows)
+    const q = this.st('SELECT j.key * 1099511627776 + b.rid FROM json_each(?) j JOIN registry_band_keys b ON b.key = j.value').pluck();
     const CHUNK = 4096;
+    const TWO40 = 1099511627776;
     let chunk: number[] = [];
     const flush = (): void => {
       if (chunk.length === 0) return;
       // all() rather than iterate(): one call per chunk, not one per row (about a third faster)
-      for (const row of q.all(JSON.stringify(chunk)) as [number, number][]) onHit(row[0], row[1]);
+      for (const v of q.all(JSON.stringify(chunk)) as number[]) {
+        const rid = v % TWO40;
+        onHit(chunk[(v - rid) / TWO40]!, rid);
+      }
       chunk = [];
     };
     for (let i = 0; i < keys.length; i++) {
@@ -185,13 +248,17 @@ export class SqliteRegistryStorage implements RegistryStorage {
   membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number; encodedOnly?: boolean } = {}): EntityMember[] {
     // 1. memberships with their record numbers, from covering indexes only (no encoding is read), 2,048 entities a statement
     const q = this.st(
-      `SELECT m.entity_id, m.party, m.record_id, r.rid FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
+      `SELECT j.key, m.party, m.record_id, r.rid FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
        LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id ORDER BY j.key, m.party, m.record_id`,
     ).raw();
     const cap = opts.encodingsPerEntity ?? Number.MAX_SAFE_INTEGER;
-    const rows: [string, string, string, number | null][] = [];
+    // rows by the entity's position in the list given (its string is not read back once per member)
+    const rows: [number, string, string, number | null][] = [];
     for (let from = 0; from < entities.length; from += 2048) {
-      for (const row of q.all(JSON.stringify(entities.slice(from, from + 2048))) as [string, string, string, number | null][]) rows.push(row);
+      for (const row of q.all(JSON.stringify(entities.slice(from, from + 2048))) as [number, string, string, number | null][]) {
+        row[0] += from;
+        rows.push(row);
+      }
     }
     // 2. the representatives: each entity's most recently registered records (highest numbers); their encodings read in record order
     const want: number[] = [];
@@ -218,8 +285,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
       return x;
     };
     const out: EntityMember[] = [];
-    for (const [entity0, party0, recordId, rid] of rows) {
-      const entity = intern(entity0);
+    for (const [pos, party0, recordId, rid] of rows) {
+      const entity = entities[pos]!;
       const party = intern(party0);
       const r = rid === null ? undefined : enc.get(rid);
       if (!r && opts.encodedOnly) continue;
@@ -407,12 +474,15 @@ export class SqliteRegistryStorage implements RegistryStorage {
          ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
       );
       const touch = db.prepare('UPDATE registry_entities SET last_run = ? WHERE id = ?');
-      const memberEntities = new Set<string>();
-      for (const m of w.members) {
+      // memberships written in linkage ID order, entities touched in ID order: the entity index and the entities table
+      // are then walked once in key order, not at random (a large increment touches most of their pages)
+      const byEntity = [...w.members].sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0));
+      let prev: string | undefined;
+      for (const m of byEntity) {
         upsert.run(m.party, m.recordId, m.entity, seq, seq);
-        memberEntities.add(m.entity);
+        if (m.entity !== prev) touch.run(seq, m.entity);
+        prev = m.entity;
       }
-      for (const e of memberEntities) touch.run(seq, e);
       const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
       for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
       const cand = db.prepare('INSERT INTO registry_merge_candidates (run, entity_a, entity_b, score) VALUES (?, ?, ?, ?)');

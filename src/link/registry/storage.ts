@@ -127,8 +127,11 @@ export interface RegistryStorage {
   entitiesOf(records: readonly { party: string; recordId: string }[]): (string | undefined)[];
   /** Stored encoding of (party, record id), or undefined. */
   encodingOf(party: string, recordId: string): StoredRecord | undefined;
-  /** Records carrying each band key (keys sorted ascending for locality): callback per (key, rid). */
-  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void;
+  /**
+   * Records carrying each band key (keys sorted ascending for locality): callback per (key, rid), a key's rows one after
+   * the other. May answer asynchronously (await it); keys may be looked up in parallel.
+   */
+  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void | Promise<void>;
   /** Stored records by internal number (with their entity). */
   recordsByRid(rids: readonly number[]): StoredRecord[];
   /** Current entity of each stored record (by internal number; records without membership left out). */

@@ -53,7 +53,7 @@ describe('linkFiles with the match model (model: fs)', () => {
     expect(r.parameters.matchProbability).toBe(0.5);
     const m = r.model!;
     expect(m).toBeDefined();
-    expect(m.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'name_dob']);
+    expect(m.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
     for (const c of m.comparisons) {
       // weights monotone in agreement
       for (let l = 1; l < c.levels.length; l++) expect(c.levels[l]!.weight).toBeLessThanOrEqual(c.levels[l - 1]!.weight + 1e-9);

@@ -1,0 +1,72 @@
+import { PLACE_LABELS, PLACE_NODOB_LABELS } from './compare.js';
+import { NULL_LEVEL, type ComparisonVectors } from './types.js';
+
+/**
+ * Anchored m (docs/match-model.md, "Fitting"): m of each comparison counted
+ * on the candidate pairs that *other*, nearly independent evidence makes
+ * near-certain matches, instead of EM's free m. EM with free m on the
+ * encodings settles on a "match" class of "shares a name or a birth date"
+ * once namesakes crowd the candidates (200,000 people: m of the CLK's weak
+ * levels 0.3–0.5, precision 0.86); with m held at the anchored values EM only
+ * estimates u and the priors.
+ *
+ *   place        on pairs whose names and birth date all agree (name_dob at
+ *                its top level): ZIP and middle initial are independent of
+ *                the names given the person
+ *   place_nodob  from place's anchored m (the same ZIP / initial states,
+ *                PLACE_NODOB_OF)
+ *   clk, name_dob  on pairs whose ZIP5, middle initial and birth date agree
+ *                (place at its top level)
+ *   names        on pairs whose ZIP5 and middle initial agree with one birth
+ *                date missing (place_nodob at its top level)
+ *
+ * Levels an anchor cannot reach (name_dob levels where neither name + date
+ * filter is near identical: the anchor needs the date to agree) get m from
+ * the half pseudo count alone: a day/month swap then counts against a match
+ * unless the rest agrees. Comparisons with fewer than MIN_ANCHORS anchors,
+ * and comparisons not listed, are left to EM.
+ */
+export const MIN_ANCHORS = 50;
+/** Pseudo count per level of an anchored m. */
+const PSEUDO = 0.5;
+
+/** place_nodob level of each place level (PLACE_LABELS -> PLACE_NODOB_LABELS: ZIP5 + initial, ZIP5 with an initial missing, other with one missing, other). */
+const PLACE_NODOB_OF = PLACE_LABELS.map((l) => (l === 'zip5+mi' ? 0 : l === 'zip5,mi ?' ? 1 : l.endsWith('mi ?') ? 2 : 3));
+
+/** FitOptions.fixedM for the comparisons of `cand`, or undefined when it has no place comparison. */
+export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | undefined {
+  const names = cand.defs.map((d) => d.name);
+  const K = names.length;
+  const kPlace = names.indexOf('place');
+  const kNodob = names.indexOf('place_nodob');
+  const kJoint = names.indexOf('name_dob');
+  if (kPlace < 0 || kJoint < 0) return undefined;
+  const counts = (k: number, anchor: number, level: number): number[] | undefined => {
+    const c = new Float64Array(cand.defs[k]!.levels.length);
+    let n = 0;
+    for (let p = 0; p < cand.count; p++) {
+      const l = cand.levels[p * K + k]!;
+      if (l === NULL_LEVEL || cand.levels[p * K + anchor] !== level) continue;
+      c[l]!++;
+      n++;
+    }
+    if (n < MIN_ANCHORS) return undefined;
+    const t = n + PSEUDO * c.length;
+    return Array.from(c, (x) => (x + PSEUDO) / t);
+  };
+  const out: (number[] | undefined)[] = names.map(() => undefined);
+  const place = counts(kPlace, kJoint, 0);
+  out[kPlace] = place;
+  if (place && kNodob >= 0 && cand.defs[kNodob]!.levels.length === PLACE_NODOB_LABELS.length && cand.defs[kPlace]!.levels.length === PLACE_LABELS.length) {
+    const m = new Array<number>(PLACE_NODOB_LABELS.length).fill(0);
+    place.forEach((x, l) => (m[PLACE_NODOB_OF[l]!]! += x));
+    out[kNodob] = m;
+  }
+  for (const name of ['clk', 'name_dob']) {
+    const k = names.indexOf(name);
+    if (k >= 0) out[k] = counts(k, kPlace, 0);
+  }
+  const kNames = names.indexOf('names');
+  if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, 0);
+  return out;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
+import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
+import { splitmix32Stream } from '../../../src/util/prng.js';
+
+/**
+ * Anchored m (src/link/model/anchors.ts) and EM with fixed m
+ * (FitOptions.fixedM) on simulated comparison vectors whose matches and
+ * non-matches draw every level independently from known m and u.
+ */
+
+const defs: ComparisonDef[] = [
+  { name: 'clk', levels: ['hi', 'mid', 'lo'] },
+  { name: 'name_dob', levels: [...JOINT_LABELS] },
+  { name: 'place', levels: [...PLACE_LABELS] },
+  { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS] },
+];
+const M = [
+  [0.8, 0.15, 0.05],
+  [0.75, 0.02, 0.1, 0.02, 0.08, 0.01, 0.01, 0.01],
+  [0.35, 0.38, 0.01, 0.05, 0.06, 0.07, 0.01, 0.06, 0.01],
+  [0.35, 0.38, 0.13, 0.14],
+];
+const U = [
+  [0.001, 0.05, 0.949],
+  [0.0005, 0.001, 0.01, 0.02, 0.1, 0.1, 0.1, 0.6685],
+  [0.002, 0.05, 0.058, 0.02, 0.04, 0.1, 0.13, 0.3, 0.3],
+  [0.01, 0.1, 0.4, 0.49],
+];
+
+function draw(rnd: () => number, p: number[]): number {
+  let x = rnd() / 2 ** 32;
+  for (let l = 0; l < p.length; l++) {
+    x -= p[l]!;
+    if (x < 0) return l;
+  }
+  return p.length - 1;
+}
+
+/** Pairs with a share lambda of matches; place and place_nodob are never both non-null (as in compare.ts). */
+function simulate(seed: number, n: number, lambda: number): ComparisonVectors {
+  const rnd = splitmix32Stream(seed);
+  const K = defs.length;
+  const levels = new Uint8Array(n * K);
+  for (let p = 0; p < n; p++) {
+    const t = rnd() / 2 ** 32 < lambda ? M : U;
+    for (let k = 0; k < K; k++) levels[p * K + k] = draw(rnd, t[k]!);
+    // one birth date missing in a fifth of the pairs: place null, name_dob null; else place_nodob null
+    if (rnd() / 2 ** 32 < 0.2) levels[p * K + 1] = levels[p * K + 2] = NULL_LEVEL;
+    else levels[p * K + 3] = NULL_LEVEL;
+  }
+  return { defs, count: n, levels };
+}
+
+describe('anchoredM', () => {
+  const cand = simulate(1, 60_000, 0.3);
+  const fixed = anchoredM(cand)!;
+
+  it("recovers place's m on pairs whose names and date agree (nearly all matches), and place_nodob's from it", () => {
+    expect(fixed).toBeDefined();
+    fixed[2]!.forEach((m, l) => expect(Math.abs(m - M[2]![l]!)).toBeLessThan(0.02));
+    const nodob = [0, 1, 2, 3].map((q) => PLACE_LABELS.reduce((t, lab, l) => t + (q === (lab === 'zip5+mi' ? 0 : lab === 'zip5,mi ?' ? 1 : lab.endsWith('mi ?') ? 2 : 3) ? fixed[2]![l]! : 0), 0));
+    expect(fixed[3]).toEqual(nodob);
+    expect(fixed[3]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('clk and name_dob from pairs at the top place level', () => {
+    fixed[0]!.forEach((m, l) => expect(Math.abs(m - M[0]![l]!)).toBeLessThan(0.03));
+    expect(fixed[1]![0]!).toBeGreaterThan(0.7);
+  });
+
+  it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
+    expect(anchoredM({ ...cand, defs: defs.map((d) => (d.name === 'place' ? { ...d, name: 'zip' } : d)) })).toBeUndefined();
+    const few = simulate(2, MIN_ANCHORS, 0.3);
+    expect(anchoredM(few)!.every((x) => x === undefined)).toBe(true);
+  });
+
+  it('EM with m fixed keeps it (up to monotone pooling) and still finds the prior; NaN levels are fitted', () => {
+    const random = simulate(3, 40_000, 0);
+    const model = fitModel(cand, random, { u: 'em', fixedM: fixed });
+    expect(model.lambda).toBeGreaterThan(0.25);
+    expect(model.lambda).toBeLessThan(0.35);
+    if (!model.pooled?.some((p) => p.comparison === 'place')) fixed[2]!.forEach((m, l) => expect(model.m[2]![l]!).toBeCloseTo(m, 9));
+    const half = fixed.map((r, k) => (k === 0 ? r!.map((x, l) => (l === 2 ? Number.NaN : x)) : r));
+    const m2 = fitModel(cand, random, { u: 'em', fixedM: half });
+    // the fixed levels keep their proportions, the free one gets EM's share
+    expect(m2.m[0]![0]! / m2.m[0]![1]!).toBeCloseTo(fixed[0]![0]! / fixed[0]![1]!, 6);
+    expect(m2.m[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(m2.m[0]![2]!).toBeGreaterThan(0);
+  });
+});

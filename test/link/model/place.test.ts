@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { createEvidenceEncoder } from '../../../src/encode/evidence.js';
+import { candidatePairs } from '../../../src/link/model/candidates.js';
+import type { EncodedHeader } from '../../../src/format/encoded-file.js';
+import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
+import { fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
+import type { PartyData } from '../../../src/link/types.js';
+import { loadLinkageSchema } from '../../../src/schema/linkage-schema.js';
+import { popcountBytes } from '../../../src/util/popcount.js';
+import { splitmix32Stream } from '../../../src/util/prng.js';
+
+/**
+ * The `place` and `place_nodob` comparisons (src/link/model/compare.ts) on
+ * records encoded with the default schema's evidence filters: the levels
+ * say same ZIP5 / ZIP3 / middle initial given that the birth date agrees,
+ * they are null when ZIP is missing or the birth dates disagree, and the
+ * fitted weights are monotone with a null level weighing zero.
+ */
+
+const schema = await loadLinkageSchema(resolve(import.meta.dirname, '../../../protocols/schemas/p20w-person.json'));
+const cfg = schema.p20link!.evidence!;
+const FEATURES = schema.features.map((f) => f.identifier);
+const enc = createEvidenceEncoder(schema, cfg, new TextEncoder().encode('place comparison test secret'), { cacheSize: 0 });
+
+type Rec = Partial<Record<'first_name' | 'middle_name' | 'last_name' | 'birth_date' | 'sex' | 'zip', string>>;
+
+/** A party of encoded records (evidence filters and presence byte; the CLK is left empty: not compared here). */
+function party(name: string, recs: Rec[]): PartyData {
+  const rows = recs.map((r) => enc.encode(
+    FEATURES.map((f) => r[f as keyof Rec] ?? ''),
+    FEATURES.map((f) => r[f as keyof Rec] === undefined),
+  ));
+  const evidence = enc.filters.map((f, k) => {
+    const stride = f.l / 8;
+    const bytes = new Uint8Array(recs.length * stride);
+    rows.forEach((ev, i) => bytes.set(ev.filters[k]!, i * stride));
+    return { name: f.name, l: f.l, stride, bytes, popcounts: Uint32Array.from(rows, (ev) => popcountBytes(ev.filters[k]!)) };
+  });
+  return {
+    name,
+    file: `${name}.enc`,
+    header: { l: 1024, presence: enc.presence, evidence: enc.filters } as unknown as EncodedHeader,
+    ids: recs.map((_, i) => `${name}${i}`),
+    count: recs.length,
+    stride: 128,
+    clks: new Uint8Array(recs.length * 128),
+    popcounts: new Uint32Array(recs.length),
+    blocks: {},
+    evidence,
+    presence: Uint8Array.from(rows, (ev) => ev.presence!),
+  };
+}
+
+const rnd = splitmix32Stream(4242);
+const pick = (n: number) => Math.floor((rnd() / 2 ** 32) * n);
+const LETTERS = 'ABCDEFGHIJKLMNOPRSTW';
+const FIRST = ['MARIA', 'JOHN', 'ANNA', 'LUIS', 'MEI', 'DAVID', 'FATIMA', 'OLGA'];
+const LAST = ['GARCIA', 'SMITH', 'NGUYEN', 'JOHNSON', 'KOWALSKI', 'OKAFOR', 'LEE', 'BROWN'];
+function person(): Required<Rec> {
+  const p2 = (x: number) => String(x).padStart(2, '0');
+  return {
+    first_name: FIRST[pick(FIRST.length)]!,
+    last_name: LAST[pick(LAST.length)]!,
+    middle_name: LETTERS[pick(LETTERS.length)]!,
+    birth_date: `${1960 + pick(50)}-${p2(1 + pick(12))}-${p2(1 + pick(28))}`,
+    sex: pick(2) ? 'F' : 'M',
+    zip: String(10000 + pick(89000)),
+  };
+}
+const otherZip3 = (z: string) => String(((Number(z.slice(0, 3)) + 1 + pick(800)) % 890) + 100) + z.slice(3);
+const sameZip3 = (z: string) => z.slice(0, 3) + String((Number(z.slice(3)) + 1 + pick(98)) % 100).padStart(2, '0');
+const otherMi = (m: string) => LETTERS[(LETTERS.indexOf(m) + 1 + pick(LETTERS.length - 1)) % LETTERS.length]!;
+const without = (r: Rec, ...keys: (keyof Rec)[]): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => !keys.includes(k as keyof Rec)));
+
+/** The second record of each case, from the first; and the expected `place` / `place_nodob` level names (null = NULL_LEVEL). */
+const CASES: { name: string; make: (p: Required<Rec>) => [Rec, Rec]; place: string | null; nodob: string | null }[] = [
+  { name: 'identical', make: (p) => [p, p], place: 'zip5+mi', nodob: null },
+  { name: 'initial differs', make: (p) => [p, { ...p, middle_name: otherMi(p.middle_name) }], place: 'zip5,mi differs', nodob: null },
+  { name: 'same ZIP3', make: (p) => [p, { ...p, zip: sameZip3(p.zip) }], place: 'zip3+mi', nodob: null },
+  { name: 'moved away, same initial', make: (p) => [p, { ...p, zip: otherZip3(p.zip) }], place: 'mi only', nodob: null },
+  { name: 'moved away, other initial', make: (p) => [p, { ...p, zip: otherZip3(p.zip), middle_name: otherMi(p.middle_name) }], place: 'neither', nodob: null },
+  { name: 'one initial missing', make: (p) => [p, without(p, 'middle_name')], place: 'zip5,mi ?', nodob: null },
+  { name: 'one initial missing, moved', make: (p) => [without(p, 'middle_name'), { ...p, zip: otherZip3(p.zip) }], place: 'neither,mi ?', nodob: null },
+  { name: 'one birth date missing', make: (p) => [p, without(p, 'birth_date')], place: null, nodob: 'zip5+mi' },
+  { name: 'one birth date missing, moved', make: (p) => [p, { ...without(p, 'birth_date'), zip: otherZip3(p.zip) }], place: null, nodob: 'other' },
+  { name: 'one birth date and initial missing', make: (p) => [without(p, 'middle_name'), without(p, 'birth_date')], place: null, nodob: 'zip5,mi ?' },
+  { name: 'one ZIP missing', make: (p) => [p, without(p, 'zip')], place: null, nodob: null },
+  { name: 'birth dates differ', make: (p) => [p, { ...p, birth_date: person().birth_date }], place: null, nodob: null },
+];
+
+describe('place comparisons on encoded records (default schema)', () => {
+  const N = 40;
+  const pairs = CASES.flatMap((c) => Array.from({ length: N }, () => c.make(person())));
+  const A = party('a', pairs.map((p) => p[0]));
+  const B = party('b', pairs.map((p) => p[1]));
+  // the baseline from unrelated records
+  const U = 300;
+  const RA = party('ra', Array.from({ length: U }, person));
+  const RB = party('rb', Array.from({ length: U }, person));
+  const plan = calibratePlan(comparisonPlan(RA), RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 7 + 3) % U));
+  const idx = Array.from({ length: pairs.length }, (_, i) => i);
+  const v = compareCandidates(plan, A, B, idx, idx);
+  const K = plan.defs.length;
+  const kp = plan.defs.findIndex((d) => d.name === 'place');
+  const kn = plan.defs.findIndex((d) => d.name === 'place_nodob');
+
+  it('the plan has place and place_nodob after the joint name_dob', () => {
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
+    expect(plan.defs[kp]!.levels).toEqual([...PLACE_LABELS]);
+    expect(plan.defs[kn]!.levels).toEqual([...PLACE_NODOB_LABELS]);
+    // one selection level per output comparison; place makes no candidate pass
+    const sel = selectionLevels(plan, () => 0.5);
+    expect(sel.length).toBe(plan.defs.length);
+    expect([sel[kp], sel[kn]]).toEqual([-1, -1]);
+  });
+
+  // adjacent levels are about 0.1 of relative Dice apart with noise of ± 0.04, so a few pairs land one level off
+  it.each(CASES.map((c, i) => [c.name, i] as const))('%s: at least 80%% of the pairs at the expected level', (_, i) => {
+    const c = CASES[i]!;
+    const want = (labels: readonly string[], name: string | null) => (name === null ? NULL_LEVEL : labels.indexOf(name));
+    let hits = 0;
+    for (let x = i * N; x < (i + 1) * N; x++) {
+      const got = [v.levels[x * K + kp], v.levels[x * K + kn]];
+      if (got[0] === want(PLACE_LABELS, c.place) && got[1] === want(PLACE_NODOB_LABELS, c.nodob)) hits++;
+    }
+    expect(hits / N).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('place makes no candidate pass; the name and date passes do', async () => {
+    const c = await candidatePairs(A, B, { blocking: { kind: 'none' }, floors: [0.5, 0.5, 0.5, 0.5, 0.5], workers: 1 });
+    expect(c.perPass.map((p) => p.filter)).toEqual(['clk', 'names', 'first_dob', 'last_dob']);
+  });
+
+  it('fitted on these vectors: weights monotone in the place levels, a null place weighs zero', () => {
+    // matches: the agreeing cases; non-matches: random pairs (their place is mostly null: dates differ)
+    const R = compareCandidates(plan, RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 11 + 5) % U));
+    const model = fitModel(v, R);
+    for (const k of [kp, kn]) {
+      const w = model.m[k]!.map((m, l) => Math.log2(m / model.u[k]![l]!));
+      for (let l = 1; l < w.length; l++) expect(w[l]!).toBeLessThanOrEqual(w[l - 1]! + 1e-9);
+    }
+    // the same pair with place null and with place at level l differs by exactly log2(m/u) of that level
+    const row = Uint8Array.from(v.levels.subarray(0, K));
+    const two = new Uint8Array(2 * K);
+    two.set(row, 0);
+    two.set(row, K);
+    two[K + kp] = NULL_LEVEL;
+    const w = matchWeights(model, { defs: plan.defs, count: 2, levels: two } as ComparisonVectors);
+    const l = row[kp]!;
+    expect(l).not.toBe(NULL_LEVEL);
+    expect(w[0]! - w[1]!).toBeCloseTo(Math.log2(model.m[kp]![l]! / model.u[kp]![l]!), 9);
+  });
+});
+
+describe('fullAgreementWeight', () => {
+  it('the prior plus every top weight, place and place_nodob (never both non-null) counting once', () => {
+    const model = {
+      defs: [
+        { name: 'clk', levels: ['a', 'b'] },
+        { name: 'place', levels: ['a', 'b'] },
+        { name: 'place_nodob', levels: ['a', 'b'] },
+      ],
+      lambda: 0.5,
+      m: [
+        [0.8, 0.2],
+        [0.5, 0.5],
+        [0.9, 0.1],
+      ],
+      u: [
+        [0.1, 0.9],
+        [0.25, 0.75],
+        [0.3, 0.7],
+      ],
+      iterations: 1,
+      converged: true,
+    };
+    // prior 0, clk log2(8) = 3, place log2(2) = 1, place_nodob log2(3): the larger of the last two
+    expect(fullAgreementWeight(model)).toBeCloseTo(3 + Math.log2(3), 12);
+    expect(fullAgreementWeight({ ...model, defs: model.defs.map((d, k) => (k === 2 ? { ...d, name: 'other' } : d)) })).toBeCloseTo(3 + 1 + Math.log2(3), 12);
+  });
+});
