@@ -25,7 +25,7 @@
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
  *          --encode-rows 100000  --skip-1m
- * Last line: {"encodeVsClkhash": r|null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": m|null, "encodePerCpuS": p20link's uncached encode rate}
+ * Last line: {"encodeVsClkhash": r|null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": m|null, "encodePerCpuS": p20link's uncached encode rate, "wholeLinkVsAnonlink": anonlink / p20link wall seconds|null, "wholeLinkSeconds": p20link's}
  * Without clkhash, the encode rate is also compared with the reference
  * figures of an earlier run (CLKHASH_REFERENCE; printed, not in the ratio).
  * Exit codes: 0 figures printed; 1 an anchor found a different number of
@@ -147,7 +147,8 @@ print(json.dumps({"links": links}))
 
 /**
  * Whole link of FEBRL dataset4a x dataset4b (../shared/data/febrl), the same CLKs on both sides:
- * p20link encodes them with clkhash's FEBRL schema (untimed); then, interleaved, `p20link link`
+ * p20link encodes them with clkhash's FEBRL schema and the binary body (untimed; each tool reads
+ * its own file format: p20link's binary body, anonlink the JSON clkhash writes); then, interleaved, `p20link link`
  * (one process: start-up, loading, Dice over all pairs at t, 1:1 resolution, outputs; one scoring
  * worker, no blocking) and anonlink's whole link (above). Wall seconds, medians; the ratio is
  * anonlink / p20link (above 1: p20link is faster). Null when the data or anonlink is missing.
@@ -164,7 +165,7 @@ async function wholeLinkAnchors(dir: string, haveAnonlink: boolean): Promise<{ r
   const clkFiles: string[] = [];
   for (const part of ['4a', '4b']) {
     const enc = join(dir, `febrl${part}.enc`);
-    await encodeFile({ input: join(data, `dataset${part}.csv`), output: enc, schema, secret, party: `febrl${part}`, csv: { trim: true }, allowUnhardened: true, force: true });
+    await encodeFile({ input: join(data, `dataset${part}.csv`), output: enc, schema, secret, party: `febrl${part}`, csv: { trim: true }, allowUnhardened: true, force: true, body: 'binary' });
     encs.push(enc);
     const clks: string[] = [];
     const r = await openEncoded(enc);
@@ -184,7 +185,7 @@ async function wholeLinkAnchors(dir: string, haveAnonlink: boolean): Promise<{ r
     const s = (performance.now() - t0) / 1000;
     if (p.status !== 0) throw new Error(`p20link link failed (status ${p.status}): ${(p.stderr || '').trim().split('\n').slice(-2).join(' | ')}`);
     ours.push(s);
-    const links = readFileSync(join(out, 'febrl4a.links.csv'), 'utf8').trim().split('\n').length - 1;
+    const links = (JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { counts: { acceptedLinks: number } }).counts.acceptedLinks;
     console.log(`  round ${r + 1}: p20link  ${s.toFixed(2)} s (${links} links)`);
     rmSync(out, { recursive: true, force: true });
     if (haveAnonlink) {

@@ -581,7 +581,12 @@ function parsePresence(s: string, features: number, file: string, line: number):
 
 export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): Promise<EncodedReader> {
   const file = path;
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  // The header line is read as bytes: a binary body is never decoded as text.
+  const { header, length } = await readHeaderLine(path);
+  const batchSize = opts.batchSize ?? 4096;
+  const checkDup = opts.checkDuplicates ?? true;
+  if (header.version === ENCODED_BINARY_VERSION) return { header, batches: binaryBatches(path, header, length, batchSize, checkDup) };
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, start: length });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (e: NodeJS.ErrnoException) => reject(fsError(e, file, 'cannot open', 'ENCODED_OPEN')));
@@ -589,23 +594,6 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
   await opened;
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   const it = rl[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) throw new P20Error('ENCODED_EMPTY', 'file is empty (expected a p20link encoded-file header)', { file, line: 1 });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(first.value);
-  } catch {
-    throw new P20Error('ENCODED_FORMAT', 'first line is not a JSON header: not a p20link encoded file', { file, line: 1 });
-  }
-  const header = validateHeader(parsed, file);
-  const batchSize = opts.batchSize ?? 4096;
-  const checkDup = opts.checkDuplicates ?? true;
-  if (header.version === ENCODED_BINARY_VERSION) {
-    rl.close();
-    stream.destroy();
-    const { length } = await readHeaderLine(path);
-    return { header, batches: binaryBatches(path, header, length, batchSize, checkDup) };
-  }
   const width = header.columns.length;
   const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
   const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
@@ -693,7 +681,12 @@ async function readHeaderLine(path: string): Promise<{ header: EncodedHeader; le
     let total = 0;
     while (total < 1 << 20) {
       const buf = Buffer.alloc(65536);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, total);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(buf, 0, buf.length, total));
+      } catch (e) {
+        throw fsError(e, path, 'cannot read', 'ENCODED_OPEN');
+      }
       if (bytesRead === 0) break;
       const part = buf.subarray(0, bytesRead);
       chunks.push(part);

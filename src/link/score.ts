@@ -9,7 +9,7 @@ import { jsKernel } from './kernel/js.js';
 import { planLayout, type Layout } from './kernel/layout.js';
 import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './kernel/tasks.js';
 import type { KernelPreference } from './kernel/ops.js';
-import { memoryKernel } from './kernel/select.js';
+import { memoryKernel, resolveKernel } from './kernel/select.js';
 import { createSharedMemory, kernelModule, MAX_WASM_BYTES, type WasmMemory } from './kernel/wasm.js';
 import type { PartyData, ScoredPairs } from './types.js';
 
@@ -56,8 +56,15 @@ function pairBudget(maxPairs: number, threshold: number): (r: TaskResult) => voi
   };
 }
 
-/** Below this many all-pairs comparisons (or records, when blocking) the default is one thread. */
-const SMALL_ALL_PAIRS = 20_000_000;
+/**
+ * Below this many all-pairs comparisons (or records, when blocking) the default is one thread.
+ * A scoring worker costs about 0.2–0.3 CPU-s to start (it loads its modules and
+ * kernel), so it pays only when the comparisons take longer than that on one
+ * thread: the native kernel compares about 10^9 pairs per CPU-second, the
+ * WebAssembly kernel about 1.7 x 10^8.
+ */
+const SMALL_ALL_PAIRS_NATIVE = 400_000_000;
+const SMALL_ALL_PAIRS = 50_000_000;
 const SMALL_BLOCKED = 50_000;
 /** Each worker needs its own scratch (~36 bytes per record); cap the automatic count. */
 const MAX_AUTO_WORKERS = 16;
@@ -240,7 +247,8 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   const cores = Math.max(1, availableParallelism());
   let workers = opts.workers ?? 0;
   if (workers === 0) {
-    const small = allPairs ? a.count * B.count < SMALL_ALL_PAIRS : a.count + B.count < SMALL_BLOCKED;
+    const smallAllPairs = kernelKind === 'wasm' && resolveKernel(kernelPref) === 'native' ? SMALL_ALL_PAIRS_NATIVE : SMALL_ALL_PAIRS;
+    const small = allPairs ? a.count * B.count < smallAllPairs : a.count + B.count < SMALL_BLOCKED;
     workers = small ? 1 : Math.min(cores, MAX_AUTO_WORKERS);
   }
   if (kernelKind === 'js') workers = 1;

@@ -5,11 +5,12 @@
  * entities. Small in-memory data (packed parties, a temporary store).
  */
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import type { EncodedHeader } from '../../src/format/encoded-file.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { makePackedPartyData, strideFor } from '../../src/link/pack.js';
-import { commitIncrement, planIncrement, type IncrementSettings } from '../../src/link/registry/incremental.js';
+import { commitIncrement, groupBy, planIncrement, type IncrementSettings } from '../../src/link/registry/incremental.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import type { PartyData } from '../../src/link/types.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
@@ -132,5 +133,22 @@ describe('planIncrement', () => {
     } finally {
       storage.close();
     }
+  });
+});
+
+describe('groupBy (the increment\'s typed-array grouping of hits, representatives and members)', () => {
+  it('lists every item once, under its key, in item order within a key', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }).chain((k) => fc.tuple(fc.constant(k), fc.array(fc.integer({ min: 0, max: k - 1 }), { maxLength: 200 }))), ([k, keys]) => {
+        const { start, items } = groupBy(Int32Array.from(keys), keys.length, k);
+        expect(start[0]).toBe(0);
+        expect(start[k]).toBe(keys.length);
+        for (let g = 0; g < k; g++) {
+          const want = keys.flatMap((x, i) => (x === g ? [i] : []));
+          expect(Array.from(items.subarray(start[g]!, start[g + 1]!))).toEqual(want);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -14,6 +14,9 @@ import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
  *   Null levels are left out of both m and u: they carry no evidence.
  * - EM runs on the distinct comparison patterns with their counts (a few
  *   thousand at most), so its cost does not grow with the number of pairs.
+ * - m of some comparisons may be held fixed (FitOptions.fixedM): the linker
+ *   passes m counted on anchor pairs (anchors.ts), so EM fits only u and
+ *   the priors there.
  * - Afterwards the weights log2(m/u) are made monotone (more agreement never
  *   weighs less) by pooling adjacent violating levels (see enforceMonotone).
  *
@@ -56,8 +59,6 @@ export interface FitOptions {
    * of the mass in their fixed proportions.
    */
   fixedM?: readonly (readonly number[] | undefined)[];
-  /** u of some comparisons held at the random pairs' values even with u: 'em' (by comparison index). */
-  fixedU?: readonly boolean[];
 }
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
@@ -233,7 +234,7 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
         delta = Math.max(delta, Math.abs(nv - m[k]![l]!));
         m[k]![l] = nv;
       }
-      if (emU && !opts.fixedU?.[k]) {
+      if (emU) {
         let tu = 0;
         for (let l = 0; l < L; l++) tu += uNum[k]![l]! + U_PSEUDO;
         for (let l = 0; l < L; l++) {
