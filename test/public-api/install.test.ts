@@ -5,6 +5,7 @@
  * public entry point, `import … from 'p20link'`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,7 @@ describe('the packed package', () => {
     expect(files).toContain('dist/src/index.js');
     expect(files).toContain('dist/src/index.d.ts');
     expect(files).toContain('bin/p20link.js');
+    expect(files).toContain('dist/cli/p20link.mjs'); // the bundled CLI the launcher runs
     expect(files).toContain('protocols/schemas/p20w-person.json');
     expect(files.filter((f) => /^(src|test|bench|examples)\//.test(f) || f.startsWith('dist/test/') || f.startsWith('dist/bench/'))).toEqual([]);
   });
@@ -89,5 +91,21 @@ describe('the packed package', () => {
     const r = spawnSync(process.execPath, [bin, '--version'], { cwd: app, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('its bundled command line encodes and links with worker threads (modules found from the bundle)', () => {
+    const bin = join(app, 'node_modules', 'p20link', 'bin', 'p20link.js');
+    const fixture = join(ROOT, 'test', 'fixtures', 'encode');
+    const env = { ...process.env, P20_BUNDLE_SECRET: randomBytes(32).toString('base64url') };
+    for (const party of ['c', 'd']) {
+      const r = spawnSync(process.execPath, [bin, 'encode', join(fixture, 'people.csv'), '-o', `${party}.enc`, '--schema', join(fixture, 'person.schema.json'), '--party', party, '--secret-env', 'P20_BUNDLE_SECRET', '--allow-unhardened', '--workers', '2'], { cwd: app, encoding: 'utf8', env });
+      expect(r.stderr).not.toMatch(/internal error|not found/);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const r = spawnSync(process.execPath, [bin, 'link', 'c.enc', 'd.enc', '--out', 'out-bundle', '--threshold', '0.95', '--blocking', 'none', '--workers', '2', '--quiet'], { cwd: app, encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/internal error|not found/);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(readFileSync(join(app, 'out-bundle', 'run-report.json'), 'utf8')) as { counts: { acceptedLinks: number; records: number } };
+    expect(report.counts.acceptedLinks).toBe(report.counts.records / 2);
   });
 });
