@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { newAjv } from '../util/lazy-deps.js';
+import { precompiledValidators } from './precompiled.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
@@ -78,7 +79,11 @@ export function findProtocolFile(rel: string): string {
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(findProtocolFile(JSON_SCHEMA_FILE), 'utf8')) as object;
+    const text = readFileSync(findProtocolFile(JSON_SCHEMA_FILE));
+    validator = precompiledValidators('linkage-schema-v3', text)?.validate;
+    if (validator !== undefined) return validator;
+    const schema = JSON.parse(text.toString('utf8')) as object;
+    // The same options and keywords as src/schema/build-validators.mjs.
     const ajv = newAjv({ allErrors: false, verbose: true, strict: false });
     ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
     validator = ajv.compile(schema);
