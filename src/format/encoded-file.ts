@@ -748,9 +748,15 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
     return q <= buf.length ? q : -1;
   };
   const text = (a: number, b: number, line: number, field: string): string => {
-    const part = buf.subarray(a, b);
-    if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
-    return part.toString('utf8');
+    // ids and keyed blocking values are nearly always ASCII: then latin1 decodes the same bytes without a view or a UTF-8 check
+    for (let i = a; i < b; i++) {
+      if (buf[i]! >= 0x80) {
+        const part = buf.subarray(a, b);
+        if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
+        return part.toString('utf8');
+      }
+    }
+    return buf.toString('latin1', a, b);
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -1,7 +1,7 @@
 import { P20Error } from '../errors.js';
 import type { EncodedHeader } from '../format/encoded-file.js';
 import type { PartyData } from './types.js';
-import { popcountBytes } from './dice.js';
+import { popcountBytes, popcountWords } from '../util/popcount.js';
 
 /**
  * Packing: one party's CLKs laid out back to back, each padded with zero
@@ -28,17 +28,20 @@ export function packClks(clks: readonly Uint8Array[], l: number, file = '', ids?
   const pops = new Uint32Array(clks.length);
   // bit i is byte i >> 3, mask 0x80 >> (i & 7) (clkhash's big-endian order): the bits beyond l are the LOW bits of the last byte
   const tailMask = l % 8 === 0 ? 0 : (1 << (8 - (l % 8))) - 1;
+  const where = (i: number) => (ids?.[i] !== undefined ? `record ${JSON.stringify(ids[i])}` : `record ${i + 1}`);
+  // the stride is a multiple of 8 bytes and the padding is zero: popcounts by 32-bit words of the packed copy
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2);
+  const wordsPer = stride >>> 2;
   for (let i = 0; i < clks.length; i++) {
     const c = clks[i]!;
-    const where = ids?.[i] !== undefined ? `record ${JSON.stringify(ids[i])}` : `record ${i + 1}`;
     if (c.length !== bytes) {
-      throw new P20Error('LINK_CLK_LENGTH', `${where}: CLK has ${c.length} bytes, expected ${bytes} for l=${l}`, file ? { file } : {});
+      throw new P20Error('LINK_CLK_LENGTH', `${where(i)}: CLK has ${c.length} bytes, expected ${bytes} for l=${l}`, file ? { file } : {});
     }
     if (tailMask !== 0 && (c[bytes - 1]! & tailMask) !== 0) {
-      throw new P20Error('LINK_CLK_LENGTH', `${where}: CLK has bits set beyond bit ${l}`, file ? { file } : {});
+      throw new P20Error('LINK_CLK_LENGTH', `${where(i)}: CLK has bits set beyond bit ${l}`, file ? { file } : {});
     }
     out.set(c, i * stride);
-    pops[i] = popcountBytes(c);
+    pops[i] = popcountWords(words, i * wordsPer, (i + 1) * wordsPer);
   }
   return { stride, clks: out, popcounts: pops };
 }

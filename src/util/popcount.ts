@@ -17,3 +17,10 @@ export function popcount32(x: number): number {
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
 }
+
+/** Number of set bits in words[start, end). */
+export function popcountWords(words: Uint32Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n += popcount32(words[i]!);
+  return n;
+}
