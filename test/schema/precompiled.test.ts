@@ -10,7 +10,7 @@ const LINKAGE = join(ROOT, 'protocols', 'linkage-schema-v3.schema.json');
 const EXTENSION = join(ROOT, 'protocols', 'p20link-extension.schema.json');
 
 /** The run-time fallback's compilation (src/schema/linkage-schema.ts, extension-json.ts). */
-function ajvCompiled(file: string, keywords: [string, string][], ref: string): ValidateFunction {
+function ajvCompiled(file: string, keywords: [string, 'string' | 'object'][], ref: string): ValidateFunction {
   const ajv = new Ajv({ allErrors: false, verbose: true, strict: false });
   for (const [keyword, schemaType] of keywords) ajv.addKeyword({ keyword, schemaType });
   const schema = JSON.parse(readFileSync(file, 'utf8')) as { $id: string };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { createEvidenceEncoder } from '../../../src/encode/evidence.js';
+import type { EvidenceConfig } from '../../../src/schema/evidence.js';
 import { candidatePairs } from '../../../src/link/model/candidates.js';
 import type { EncodedHeader } from '../../../src/format/encoded-file.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
@@ -19,7 +20,7 @@ import { splitmix32Stream } from '../../../src/util/prng.js';
  */
 
 const schema = await loadLinkageSchema(resolve(import.meta.dirname, '../../../protocols/schemas/p20w-person.json'));
-const cfg = schema.p20link!.evidence!;
+const cfg = schema.p20link!.evidence! as unknown as EvidenceConfig;
 const FEATURES = schema.features.map((f) => f.identifier);
 const enc = createEvidenceEncoder(schema, cfg, new TextEncoder().encode('place comparison test secret'), { cacheSize: 0 });
 
