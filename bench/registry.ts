@@ -375,6 +375,7 @@ for (let k = 0; k < years; k++) {
     ].join(' '),
   );
   console.log(`      steps (s): ${Object.entries({ ...plan.timings, commit: Math.round(commitSecs * 1000) / 1000 }).map(([x, v]) => `${x} ${v}`).join(', ')}; index hits ${plan.indexHits}`);
+  console.log(`      commit (s): ${Object.entries(storage.commitTimings).map(([x, v]) => `${x} ${v}`).join(', ')}`);
 }
 
 // ID stability: people seen in two or more years, handed one ID every time

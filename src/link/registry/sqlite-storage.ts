@@ -3,6 +3,7 @@ import { P20Error } from '../../errors.js';
 import { workerUrl } from '../../util/worker-url.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { writeTransaction, type Db } from '../../store/db.js';
+import { Laps } from '../../util/laps.js';
 
 const prepare = (db: Db, sql: string) => db.prepare(sql);
 type Statement = ReturnType<typeof prepare>;
@@ -437,14 +438,24 @@ export class SqliteRegistryStorage implements RegistryStorage {
         }
       }
     }
+    this.laps?.lap('records');
     this.insertBandKeys(pending);
     return touched;
   }
 
+  /** Seconds per part of the last writeRun (entities, records, band keys, members, coverage, commit), for benches. */
+  commitTimings: Record<string, number> = {};
+  private laps: Laps | undefined;
+
   writeRun(basedOn: number, w: RunWrite): number {
+    this.laps = new Laps();
     try {
-      return this.writeRunInner(basedOn, w);
+      const seq = this.writeRunInner(basedOn, w);
+      this.laps.lap('commit');
+      return seq;
     } finally {
+      this.commitTimings = this.laps.timings;
+      this.laps = undefined;
       // merges change where IDs resolve to: forget what was cached
       this.resolve = entityResolver(this.db);
     }
@@ -462,6 +473,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
       }
       const { run, assignment } = w;
       const seq = insertRunEntities(db, run, assignment);
+      this.laps?.lap('entities');
       if (w.config) this.setConfig(w.config);
       const cfg = w.config ?? this.config();
       let touched = new Set<string>();
@@ -469,6 +481,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
         if (!cfg) throw new P20Error('REGISTRY_DAMAGED', 'encodings to store but no registry configuration', { file: this.location });
         touched = this.upsertEncodings(w.encodings, seq, cfg);
       }
+      this.laps?.lap('bandKeys');
       const upsert = db.prepare(
         `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
@@ -483,12 +496,14 @@ export class SqliteRegistryStorage implements RegistryStorage {
         if (m.entity !== prev) touch.run(seq, m.entity);
         prev = m.entity;
       }
+      this.laps?.lap('members');
       const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
       for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
       const cand = db.prepare('INSERT INTO registry_merge_candidates (run, entity_a, entity_b, score) VALUES (?, ?, ?, ?)');
       for (const c of w.mergeCandidates ?? []) cand.run(seq, c.a, c.b, c.score);
       for (const e of touched) this.rebuildCoverage(e, cfg!);
       appendAudit(db, w.audit);
+      this.laps?.lap('coverage');
       return seq;
     });
   }

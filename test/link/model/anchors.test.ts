@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
+import { draw } from './sim.js';
 
 /**
  * Anchored m (src/link/model/anchors.ts) and EM with fixed m
@@ -28,14 +29,6 @@ const U = [
   [0.01, 0.1, 0.4, 0.49],
 ];
 
-function draw(rnd: () => number, p: number[]): number {
-  let x = rnd() / 2 ** 32;
-  for (let l = 0; l < p.length; l++) {
-    x -= p[l]!;
-    if (x < 0) return l;
-  }
-  return p.length - 1;
-}
 
 /** Pairs with a share lambda of matches; place and place_nodob are never both non-null (as in compare.ts). */
 function simulate(seed: number, n: number, lambda: number): ComparisonVectors {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { splitmix32Stream } from '../../../src/util/prng.js';
+import { draw } from './sim.js';
 import {
   NULL_LEVEL,
   enforceMonotone,
@@ -33,14 +34,6 @@ const U = [
   [0.2, 0.8],
 ];
 
-function draw(rnd: () => number, p: number[]): number {
-  let x = rnd() / 2 ** 32;
-  for (let l = 0; l < p.length; l++) {
-    x -= p[l]!;
-    if (x < 0) return l;
-  }
-  return p.length - 1;
-}
 
 /** n pairs, a share lambda of matches, levels drawn independently from M (matches) or U; nulls with probability pNull. */
 function simulate(seed: number, n: number, lambda: number, pNull = 0): { v: ComparisonVectors; truth: Uint8Array } {
