@@ -243,7 +243,7 @@ function pairQuality(label: ArrayLike<string | number>, person: ArrayLike<number
 const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-'));
 const storePath = join(dir, 'linker.db');
 // the page cache a link run uses (SqliteRegistryStorage's default), at every size
-const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true });
+const storage = new SqliteRegistryStorage(openLinkerStore(storePath), { ownsDb: true, ...(arg('commit-cache', '') ? { commitCacheMiB: Number(arg('commit-cache', '0')) } : {}) });
 const representatives = Number(arg('representatives', String(DEFAULT_REPRESENTATIVES)));
 const settings: IncrementSettings = { blocking, threshold, reviewThreshold: undefined, maxPerParty: 1, representatives };
 const storeBytes = (): number => [storePath, `${storePath}-wal`].reduce((t, f) => t + (existsSync(f) ? statSync(f).size : 0), 0);

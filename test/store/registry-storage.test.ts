@@ -61,3 +61,62 @@ describe('SqliteRegistryStorage: parallel index lookups', () => {
     }
   });
 });
+
+describe('SqliteRegistryStorage: large reads and writes', () => {
+  it('membersOfEntities over more entities than one statement reads, given out of order: each entity’s members together, in the order given, (party, record id) within', () => {
+    const cfg: RegistryConfig = {
+      keyCheckValue: '0123456789abcdef0123456789abcdef',
+      schemaFingerprint: `sha256:${'ab'.repeat(32)}`,
+      l: 64,
+      blocking: 'lsh:bands=4,rows=4',
+      scoring: { kind: 'dice', threshold: 0.8, reviewThreshold: null, maxPerParty: 1 },
+    };
+    const s = new SqliteRegistryStorage(openLinkerStore(join(dir, 'many.db')), { ownsDb: true, cacheMiB: 8, commitCacheMiB: 32 });
+    try {
+      const blocking = parseBlockingSpec(cfg.blocking);
+      const created: string[] = [];
+      const members: { party: string; recordId: string; entity: string }[] = [];
+      const encodings: EncodingUpdate[] = [];
+      for (let i = 0; i < 2500; i++) {
+        const id = s.newId();
+        created.push(id);
+        // two or three records per entity, written in an order unlike the entity order
+        for (const party of i % 3 === 0 ? ['wages', 'college', 'k12'] : ['wages', 'k12']) {
+          const clk = new Uint8Array(8);
+          for (let b = 0; b < 8; b++) clk[b] = (Math.imul(i + 1 + party.length * 7919, 2654435761 + b * 97) >>> (b + 3)) & 0xff;
+          members.push({ party, recordId: `r${2500 - i}`, entity: id });
+          encodings.push({ party, recordId: `r${2500 - i}`, clk, evidence: null, presence: null, blocks: null, bandKeys: storedBandKeys(blocking, cfg.l, clk, null) });
+        }
+      }
+      const t = new Date().toISOString();
+      s.writeRun(0, {
+        run: { runId: 'run-20260101T000000Z-00000002', startedAt: t, finishedAt: t, tool: 'test', inputs: [], parameters: {}, counts: {} },
+        assignment: { clusterId: [], status: [], created, events: [], mergedInto: new Map() },
+        members,
+        encodings,
+        config: cfg,
+        audit: { type: 'link-run', detail: {} },
+      });
+      // the page cache of a large write is given back afterwards; the write's parts are timed
+      expect(s.db.pragma('cache_size', { simple: true })).toBe(-8 * 1024);
+      expect(Object.keys(s.commitTimings)).toEqual(['entities', 'records', 'bandKeys', 'members', 'coverage', 'commit']);
+      const order = [...created].sort().reverse();
+      const got = s.membersOfEntities(order, { encodingsPerEntity: 2 });
+      expect(got.length).toBe(members.length);
+      const want: string[] = [];
+      for (const e of order) {
+        const mine = members.filter((m) => m.entity === e).map((m) => `${m.party}:${m.recordId}`);
+        want.push(...mine.sort().map((x) => `${e}:${x}`));
+      }
+      expect(got.map((m) => `${m.entity}:${m.party}:${m.recordId}`)).toEqual(want);
+      // the representatives: the two most recently registered records of each entity
+      for (const e of order.slice(0, 50)) {
+        const mine = got.filter((m) => m.entity === e);
+        const rids = mine.map((m) => m.rid!).sort((a, b) => b - a);
+        expect(mine.filter((m) => m.record !== null).map((m) => m.rid).sort((a, b) => b! - a!)).toEqual(rids.slice(0, 2));
+      }
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -244,6 +244,15 @@ class GrowList<C extends TypedCtor> {
     }
     this.array[this.length++] = x;
   }
+  /** Room for n more items (then write array[length++] directly: no call per item in hot loops). */
+  reserve(n: number): InstanceType<C> {
+    if (this.length + n > this.array.length) {
+      const grown = new this.ctor(Math.max(this.length + n, Math.ceil(this.array.length * 1.5))) as InstanceType<C>;
+      grown.set(this.array as never);
+      this.array = grown;
+    }
+    return this.array;
+  }
   /** Let go of the buffer (the list is empty afterwards). */
   release(): void {
     this.array = new this.ctor(0) as InstanceType<C>;
@@ -329,11 +338,18 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         band = Math.floor(key / TWO32);
       }
       if (rid > 0xffffffff) throw new P20Error('REGISTRY_DAMAGED', `record number ${rid} is beyond what an increment can address (2^32)`, { file: storage.location });
-      for (const e of holders) {
-        hitNode.push(from + e);
-        hitRid.push(rid);
-        hitBand.push(band);
+      // the three lists grow together: room made once per hit, written directly
+      const nh = holders.length;
+      const nodes = hitNode.reserve(nh);
+      const rs = hitRid.reserve(nh);
+      const bs = hitBand.reserve(nh);
+      let at = hitNode.length;
+      for (let x = 0; x < nh; x++, at++) {
+        nodes[at] = from + holders[x]!;
+        rs[at] = rid;
+        bs[at] = band;
       }
+      hitNode.length = hitRid.length = hitBand.length = at;
     });
   }
   lap('lookup');

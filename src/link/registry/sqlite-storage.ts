@@ -69,13 +69,16 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private readonly cacheMiB: number;
   /** Key sets at least this large are looked up by two connections at once (lookupBandKeys). */
   private readonly parallelLookupKeys: number;
+  /** SQLite page cache during a large writeRun, MiB (0: the connection's own). */
+  private readonly commitCacheMiB: number;
 
   constructor(
     readonly db: Db,
-    opts: { ownsDb?: boolean; cacheMiB?: number; parallelLookupKeys?: number } = {},
+    opts: { ownsDb?: boolean; cacheMiB?: number; parallelLookupKeys?: number; commitCacheMiB?: number } = {},
   ) {
     this.location = db.name;
     this.cacheMiB = opts.cacheMiB ?? 256;
+    this.commitCacheMiB = opts.commitCacheMiB ?? 0;
     this.parallelLookupKeys = opts.parallelLookupKeys ?? 200_000;
     const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'registry_records'").get();
     if (!t) throw new P20Error('REGISTRY_MISSING', 'this store has no registry of encodings (open it with openLinkerStore, which adds it)', { file: db.name });
@@ -247,20 +250,26 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   membersOfEntities(entities: readonly string[], opts: { encodingsPerEntity?: number; encodedOnly?: boolean } = {}): EntityMember[] {
-    // 1. memberships with their record numbers, from covering indexes only (no encoding is read), 2,048 entities a statement
+    // 1. memberships with their record numbers, from covering indexes only (no encoding is read), 2,048 entities a statement.
+    // No ORDER BY: the plan walks the list given in order and each entity's members in the entity index's order (party,
+    // record id), which is the order wanted; sorting in SQL cost a temporary B-tree of every member row. Should a plan
+    // ever return the entities out of order, they are put back in order below (stable: members keep the index's order).
     const q = this.st(
       `SELECT j.key, m.party, m.record_id, r.rid FROM json_each(?) j JOIN registry_members m ON m.entity_id = j.value
-       LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id ORDER BY j.key, m.party, m.record_id`,
+       LEFT JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id`,
     ).raw();
     const cap = opts.encodingsPerEntity ?? Number.MAX_SAFE_INTEGER;
     // rows by the entity's position in the list given (its string is not read back once per member)
     const rows: [number, string, string, number | null][] = [];
+    let inOrder = true;
     for (let from = 0; from < entities.length; from += 2048) {
       for (const row of q.all(JSON.stringify(entities.slice(from, from + 2048))) as [number, string, string, number | null][]) {
         row[0] += from;
+        if (rows.length > 0 && row[0] < rows[rows.length - 1]![0]) inOrder = false;
         rows.push(row);
       }
     }
+    if (!inOrder) rows.sort((a, b) => a[0] - b[0]);
     // 2. the representatives: each entity's most recently registered records (highest numbers); their encodings read in record order
     const want: number[] = [];
     for (let i = 0; i < rows.length; ) {
@@ -449,11 +458,17 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   writeRun(basedOn: number, w: RunWrite): number {
     this.laps = new Laps();
+    const bigger = this.commitCacheMiB > this.cacheMiB;
+    if (bigger) this.db.pragma(`cache_size = -${Math.round(this.commitCacheMiB * 1024)}`);
     try {
       const seq = this.writeRunInner(basedOn, w);
       this.laps.lap('commit');
       return seq;
     } finally {
+      if (bigger) {
+        this.db.pragma(`cache_size = -${Math.round(this.cacheMiB * 1024)}`);
+        this.db.pragma('shrink_memory');
+      }
       this.commitTimings = this.laps.timings;
       this.laps = undefined;
       // merges change where IDs resolve to: forget what was cached
@@ -482,20 +497,24 @@ export class SqliteRegistryStorage implements RegistryStorage {
         touched = this.upsertEncodings(w.encodings, seq, cfg);
       }
       this.laps?.lap('bandKeys');
-      const upsert = db.prepare(
-        `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run) VALUES (?, ?, ?, ?, ?)
+      // memberships written in linkage ID order, entities touched in ID order: the entity index and the entities table
+      // are then walked once in key order, not at random (a large increment touches most of their pages); 4,096 rows a
+      // statement (rows applied in the order given, as one statement per row would)
+      const upsert = this.st(
+        `INSERT INTO registry_members (party, record_id, entity_id, first_run, last_run)
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?, ? FROM json_each(?) WHERE true
          ON CONFLICT (party, record_id) DO UPDATE SET entity_id = excluded.entity_id, last_run = excluded.last_run`,
       );
-      const touch = db.prepare('UPDATE registry_entities SET last_run = ? WHERE id = ?');
-      // memberships written in linkage ID order, entities touched in ID order: the entity index and the entities table
-      // are then walked once in key order, not at random (a large increment touches most of their pages)
+      const touch = this.st('UPDATE registry_entities SET last_run = ? WHERE id IN (SELECT value FROM json_each(?))');
       const byEntity = [...w.members].sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0));
-      let prev: string | undefined;
-      for (const m of byEntity) {
-        upsert.run(m.party, m.recordId, m.entity, seq, seq);
-        if (m.entity !== prev) touch.run(seq, m.entity);
-        prev = m.entity;
+      const ROWS = 4096;
+      const entities: string[] = [];
+      for (let from = 0; from < byEntity.length; from += ROWS) {
+        const part = byEntity.slice(from, from + ROWS);
+        upsert.run(seq, seq, JSON.stringify(part.map((m) => [m.party, m.recordId, m.entity])));
+        for (const m of part) if (entities[entities.length - 1] !== m.entity) entities.push(m.entity);
       }
+      for (let from = 0; from < entities.length; from += ROWS) touch.run(seq, JSON.stringify(entities.slice(from, from + ROWS)));
       this.laps?.lap('members');
       const hist = db.prepare('INSERT INTO registry_history (run, event, old_id, new_id, records) VALUES (?, ?, ?, ?, ?)');
       for (const e of assignment.events) hist.run(seq, e.event, e.oldId, e.newId, e.records);
