@@ -1,5 +1,8 @@
 /**
- * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX]
+ * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX] [--commit-cache MiB]
+ *
+ * --commit-cache MiB: the SQLite page cache during each write (SqliteRegistryStorage's commitCacheMiB; default: the
+ * connection's 256 MiB). Every linked increment prints its steps' seconds and its commit's parts'.
  *
  * The longitudinal registry over ten yearly increments on a synthetic
  * population that ages (bench-local generator; CLK-like 1024-bit Bloom

@@ -709,6 +709,9 @@ async function readHeaderLine(path: string): Promise<{ header: EncodedHeader; le
   }
 }
 
+/** A character outside ASCII (a latin1 decoding of bytes that are not all ASCII). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /**
  * The binary body (version 2): records back to back after the header line,
  * each: u16 LE byte length + UTF-8 id; ceil(l/8) CLK bytes; per extra column
@@ -749,14 +752,11 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
   };
   const text = (a: number, b: number, line: number, field: string): string => {
     // ids and keyed blocking values are nearly always ASCII: then latin1 decodes the same bytes without a view or a UTF-8 check
-    for (let i = a; i < b; i++) {
-      if (buf[i]! >= 0x80) {
-        const part = buf.subarray(a, b);
-        if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
-        return part.toString('utf8');
-      }
-    }
-    return buf.toString('latin1', a, b);
+    const s = buf.toString('latin1', a, b);
+    if (!NON_ASCII.test(s)) return s;
+    const part = buf.subarray(a, b);
+    if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
+    return part.toString('utf8');
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
