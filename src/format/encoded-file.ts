@@ -710,7 +710,7 @@ async function readHeaderLine(path: string): Promise<{ header: EncodedHeader; le
 }
 
 /** A character outside ASCII (a latin1 decoding of bytes that are not all ASCII). */
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\u00ff]/;
 
 /**
  * The binary body (version 2): records back to back after the header line,

@@ -71,7 +71,7 @@ describe('p20link assess (CLI)', () => {
     ]);
     const report = JSON.parse(r.out) as { withinBound: boolean; columns: string[]; attacks: { attack: string; detail?: string }[] };
     // the CLK and every evidence filter column, each under every attack but the blocking one (no keyed blocking values)
-    expect(report.columns).toEqual(['clk', 'ev:names', 'ev:first_dob', 'ev:last_dob']);
+    expect(report.columns).toEqual(['clk', 'ev:names', 'ev:first_dob', 'ev:last_dob', 'ev:place']);
     for (const col of report.columns) {
       const rows = report.attacks.filter((a) => (col === 'clk' ? !(a.detail ?? '').startsWith('ev:') : (a.detail ?? '').startsWith(col)));
       expect(rows.map((a) => a.attack)).toEqual(['frequency-encoding', 'cluster-frequency', 'pattern-mining', 'graph-matching']);
