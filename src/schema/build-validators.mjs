@@ -10,41 +10,28 @@
  * file is unchanged and otherwise compiles with ajv as before, so a stale
  * build can never validate against an old schema.
  *
- * The options and keywords here must match the run-time fallback's
- * (src/schema/linkage-schema.ts, src/schema/extension-json.ts); the test
+ * The specs, ajv options and keywords come from src/schema/precompiled.ts,
+ * the same the run-time fallback compiles with; the test
  * test/schema/precompiled.test.ts checks both agree on valid and invalid
  * documents.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The specs, options and keywords are the run time's own (compiled by tsc just before this step).
+const { AJV_OPTIONS, VALIDATOR_SPECS, configureAjv } = await import(pathToFileURL(join(root, 'dist', 'src', 'schema', 'precompiled.js')).href);
 const outDir = join(root, 'dist', 'src', 'schema', 'validators');
 
-/** name, schema file, annotation keywords, exported validators (export name -> schema ref; the file's $id when ref is ''). */
-export const SPECS = [
-  { name: 'linkage-schema-v3', file: 'protocols/linkage-schema-v3.schema.json', keywords: [['x-expected', 'string']], exports: { validate: '' } },
-  {
-    name: 'p20link-extension',
-    file: 'protocols/p20link-extension.schema.json',
-    keywords: [['x-message', 'string'], ['x-missing', 'object']],
-    exports: { extension: '', hardening: '#/definitions/hardening' },
-  },
-];
-
 mkdirSync(outDir, { recursive: true });
-for (const spec of SPECS) {
+for (const spec of VALIDATOR_SPECS) {
   const text = readFileSync(join(root, spec.file));
-  const schema = JSON.parse(text.toString('utf8'));
-  const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, code: { source: true } });
-  for (const [keyword, schemaType] of spec.keywords) ajv.addKeyword({ keyword, schemaType });
-  const id = schema.$id ?? spec.name;
-  ajv.addSchema(schema, id);
-  const refs = Object.fromEntries(Object.entries(spec.exports).map(([k, ref]) => [k, `${id}${ref}`]));
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  const refs = configureAjv(ajv, spec, JSON.parse(text.toString('utf8')));
   const code = standaloneCode.default(ajv, refs);
   const sha = createHash('sha256').update(text).digest('hex');
   const out = join(outDir, `${spec.name}.cjs`);

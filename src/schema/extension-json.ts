@@ -18,49 +18,25 @@
  * src/schema/extension.ts and src/schema/hardening.ts.
  */
 import { readFileSync } from 'node:fs';
-import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { newAjv } from '../util/lazy-deps.js';
-import { precompiledValidators } from './precompiled.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { EXTENSION_SPEC, specValidators } from './precompiled.js';
 import { P20Error } from '../errors.js';
 import { findProtocolFile } from './linkage-schema.js';
 
 /** The extension's JSON Schema, relative to the package root. */
-export const EXTENSION_JSON_SCHEMA_FILE = 'protocols/p20link-extension.schema.json';
-const SCHEMA_ID = 'https://p20link.example/protocols/p20link-extension.schema.json';
+export const EXTENSION_JSON_SCHEMA_FILE = EXTENSION_SPEC.file;
 
 /** Which part of the extension to validate: the whole object, or its `hardening` section alone. */
 export type ExtensionPart = 'extension' | 'hardening';
 
 const PREFIX: Record<ExtensionPart, string> = { extension: 'p20link', hardening: 'p20link.hardening' };
 
-let ajv: Ajv | undefined;
-/** The build's compiled validators (null: none usable, ajv compiles). */
-let precompiled: Record<string, ValidateFunction> | null | undefined;
-const validators = new Map<ExtensionPart, ValidateFunction>();
+let validators: Record<string, ValidateFunction> | undefined;
 
 function validatorFor(part: ExtensionPart): ValidateFunction {
-  let v = validators.get(part);
-  if (v === undefined) {
-    if (precompiled === undefined) {
-      const text = readFileSync(findProtocolFile(EXTENSION_JSON_SCHEMA_FILE));
-      precompiled = precompiledValidators('p20link-extension', text) ?? null;
-      if (precompiled === null) {
-        // The same options and keywords as src/schema/build-validators.mjs.
-        ajv = newAjv({ allErrors: false, verbose: true, strict: false });
-        ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-        ajv.addKeyword({ keyword: 'x-missing', schemaType: 'object' });
-        ajv.addSchema(JSON.parse(text.toString('utf8')) as object);
-      }
-    }
-    v = precompiled?.[part];
-    if (v !== undefined) {
-      validators.set(part, v);
-      return v;
-    }
-    v = ajv?.getSchema(part === 'extension' ? SCHEMA_ID : `${SCHEMA_ID}#/definitions/hardening`);
-    if (v === undefined) throw new Error(`${EXTENSION_JSON_SCHEMA_FILE}: no schema for ${part}`);
-    validators.set(part, v);
-  }
+  validators ??= specValidators(EXTENSION_SPEC, readFileSync(findProtocolFile(EXTENSION_JSON_SCHEMA_FILE)));
+  const v = validators[part];
+  if (v === undefined) throw new Error(`${EXTENSION_JSON_SCHEMA_FILE}: no schema for ${part}`);
   return v;
 }
 

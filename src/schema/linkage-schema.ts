@@ -15,8 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { newAjv } from '../util/lazy-deps.js';
-import { precompiledValidators } from './precompiled.js';
+import { LINKAGE_SCHEMA_SPEC, specValidators } from './precompiled.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { P20Error } from '../errors.js';
@@ -61,7 +60,6 @@ export const SCHEMA_LIMITS = {
   maxResolution: 64,
 } as const;
 
-const JSON_SCHEMA_FILE = 'protocols/linkage-schema-v3.schema.json';
 
 /** Find protocols/ by walking up from this module (works from src/ and from dist/src/). */
 export function findProtocolFile(rel: string): string {
@@ -78,16 +76,7 @@ export function findProtocolFile(rel: string): string {
 
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
-  if (validator === undefined) {
-    const text = readFileSync(findProtocolFile(JSON_SCHEMA_FILE));
-    validator = precompiledValidators('linkage-schema-v3', text)?.validate;
-    if (validator !== undefined) return validator;
-    const schema = JSON.parse(text.toString('utf8')) as object;
-    // The same options and keywords as src/schema/build-validators.mjs.
-    const ajv = newAjv({ allErrors: false, verbose: true, strict: false });
-    ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
-    validator = ajv.compile(schema);
-  }
+  validator ??= specValidators(LINKAGE_SCHEMA_SPEC, readFileSync(findProtocolFile(LINKAGE_SCHEMA_SPEC.file))).validate!;
   return validator;
 }
 

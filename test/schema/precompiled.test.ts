@@ -3,19 +3,17 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { precompiledValidators } from '../../src/schema/precompiled.js';
+import { AJV_OPTIONS, EXTENSION_SPEC, LINKAGE_SCHEMA_SPEC, configureAjv, precompiledValidators, type ValidatorSpec } from '../../src/schema/precompiled.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LINKAGE = join(ROOT, 'protocols', 'linkage-schema-v3.schema.json');
 const EXTENSION = join(ROOT, 'protocols', 'p20link-extension.schema.json');
 
-/** The run-time fallback's compilation (src/schema/linkage-schema.ts, extension-json.ts). */
-function ajvCompiled(file: string, keywords: [string, 'string' | 'object'][], ref: string): ValidateFunction {
-  const ajv = new Ajv({ allErrors: false, verbose: true, strict: false });
-  for (const [keyword, schemaType] of keywords) ajv.addKeyword({ keyword, schemaType });
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as { $id: string };
-  ajv.addSchema(schema);
-  return ajv.getSchema(`${schema.$id}${ref}`)!;
+/** The run-time fallback's compilation (src/schema/precompiled.ts specValidators without the build's modules). */
+function ajvCompiled(spec: ValidatorSpec, validator: string): ValidateFunction {
+  const ajv = new Ajv(AJV_OPTIONS);
+  const refs = configureAjv(ajv, spec, JSON.parse(readFileSync(join(ROOT, spec.file), 'utf8')) as { $id?: string });
+  return ajv.getSchema(refs[validator]!)!;
 }
 
 /** What a caller reads of a validation: the verdict and the first error (with the schema the message comes from). */
@@ -68,8 +66,8 @@ describe('validators compiled at build time (src/schema/build-validators.mjs)', 
   });
 
   it('decide every shipped schema as ajv compiling at run time does', () => {
-    const runtimeLinkage = ajvCompiled(LINKAGE, [['x-expected', 'string']], '');
-    const runtimeExtension = ajvCompiled(EXTENSION, [['x-message', 'string'], ['x-missing', 'object']], '');
+    const runtimeLinkage = ajvCompiled(LINKAGE_SCHEMA_SPEC, 'validate');
+    const runtimeExtension = ajvCompiled(EXTENSION_SPEC, 'extension');
     for (const doc of shipped) {
       expect(outcome(linkage!.validate!, doc)).toEqual(outcome(runtimeLinkage, doc));
       if (doc.p20link !== undefined) expect(outcome(extension!.extension!, doc.p20link)).toEqual(outcome(runtimeExtension, doc.p20link));
@@ -77,9 +75,9 @@ describe('validators compiled at build time (src/schema/build-validators.mjs)', 
   });
 
   it('give the same verdict and first error as ajv at run time on damaged schemas (property)', () => {
-    const runtimeLinkage = ajvCompiled(LINKAGE, [['x-expected', 'string']], '');
-    const runtimeExtension = ajvCompiled(EXTENSION, [['x-message', 'string'], ['x-missing', 'object']], '');
-    const runtimeHardening = ajvCompiled(EXTENSION, [['x-message', 'string'], ['x-missing', 'object']], '#/definitions/hardening');
+    const runtimeLinkage = ajvCompiled(LINKAGE_SCHEMA_SPEC, 'validate');
+    const runtimeExtension = ajvCompiled(EXTENSION_SPEC, 'extension');
+    const runtimeHardening = ajvCompiled(EXTENSION_SPEC, 'hardening');
     let invalid = 0;
     fc.assert(
       fc.property(mutated, (doc) => {
