@@ -39,7 +39,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeStatus } from '../src/link/kernel/native.js';
 import { randomParty, timeDice } from './dice.js';
-import { runEncodeChild, writeFebrlCsv, writeP20wCsv } from './encode.js';
+import { encodeMillion, runEncodeChild, writeFebrlCsv } from './encode.js';
 import { encodeFile } from '../src/encode/index.js';
 import { openEncoded } from '../src/format/encoded-file.js';
 
@@ -239,16 +239,10 @@ async function encodeAnchors(dir: string, haveClkhash: boolean): Promise<{ ratio
   }
   let peak1M: number | null = null;
   if (!skip1m) {
-    const big = join(dir, 'p20w-1m.csv');
-    await writeP20wCsv(big, 1_000_000);
-    // What a user runs: the main thread, and the default (a worker per core); the figure is the larger peak.
-    const schemaP20w = join(root, 'protocols', 'schemas', 'p20w-person.json');
-    for (const workers of [0, 'default'] as const) {
-      const m1 = runEncodeChild(big, schemaP20w, { cache: true, workers });
-      peak1M = Math.max(peak1M ?? 0, m1.peakMiB);
-      console.log(`encode 1,000,000 P-20W rows, ${workers === 0 ? 'main thread' : 'default workers'}: peak RSS ${m1.peakMiB.toFixed(0)} MiB (target < 300), ${Math.round(m1.perCpuS).toLocaleString('en-US')} rows/cpu-s`);
-    }
-    rmSync(big, { force: true });
+    // What a user runs: the main thread, and the default workers; the figure is the larger peak.
+    const m = await encodeMillion(dir, join(root, 'protocols', 'schemas', 'p20w-person.json'));
+    peak1M = m.peak.peakMiB;
+    for (const r of m.runs) console.log(`encode 1,000,000 P-20W rows, ${r.label}: peak RSS ${r.run.peakMiB.toFixed(0)} MiB (target < 300), ${Math.round(r.run.perCpuS).toLocaleString('en-US')} rows/cpu-s`);
   }
   return { ratio, peak1M, perCpuS: median(ours) };
 }
