@@ -106,7 +106,8 @@ export interface ModelSummaryLevel {
 
 /** What the run report shows of a fitted model (protocols/link-report.schema.json, `model`). */
 export interface ModelSummary {
-  comparisons: { name: string; levels: ModelSummaryLevel[] }[];
+  /** ordered false: the levels are categories of a joint comparison (name_dob), their weights need not fall level by level. */
+  comparisons: { name: string; ordered?: false; levels: ModelSummaryLevel[] }[];
   lambda: number;
   /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */
   decision: { probability: number; weight: number };

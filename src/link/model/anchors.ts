@@ -22,11 +22,17 @@ import { NULL_LEVEL, type ComparisonVectors } from './types.js';
  *
  * Levels an anchor cannot reach (name_dob levels where neither name + date
  * filter is near identical: the anchor needs the date to agree) get m from
- * the half pseudo count alone: a day/month swap then counts against a match
- * unless the rest agrees. Comparisons with fewer than MIN_ANCHORS anchors,
- * and comparisons not listed, are left to EM.
+ * the half pseudo count alone — a day/month swap then counts against a match
+ * unless the rest agrees — except "both<=4th" (EM_JOINT_LEVEL: both names
+ * agree with a partly agreeing date, most often a birth-date typo), whose m
+ * EM estimates with the CLK as the other evidence (on generated data, 20,000
+ * people, before resolution: recall 0.933 → 0.941, precision 0.982 → 0.974).
+ * Comparisons with fewer than MIN_ANCHORS anchors, and comparisons not
+ * listed, are left to EM.
  */
 export const MIN_ANCHORS = 50;
+/** The name_dob level whose m EM estimates (the anchors cannot reach it). */
+export const EM_JOINT_LEVEL = 'both<=4th';
 /** Pseudo count per level of an anchored m. */
 const PSEUDO = 0.5;
 
@@ -66,6 +72,11 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
     const k = names.indexOf(name);
     if (k >= 0) out[k] = counts(k, kPlace, 0);
   }
+  // name_dob "both<=4th" (both names with the date only partly agree: a birth-date typo) is out of the anchors' reach
+  // (place needs the date to agree): EM estimates it, with the CLK as the other evidence (FitOptions.fixedM NaN)
+  const jm = out[kJoint];
+  const partly = cand.defs[kJoint]!.levels.indexOf(EM_JOINT_LEVEL);
+  if (jm && partly >= 0) jm[partly] = Number.NaN;
   const kNames = names.indexOf('names');
   if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, 0);
   return out;

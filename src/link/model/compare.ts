@@ -103,7 +103,7 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
   const sw = plan.swap;
   if (!plan.joint || !sw) return deepOf.flatMap((d, k) => (plan.parts[k]!.place ? [-1, -1] : [d]));
   // joint name_dob: selected when either filter reached its floor (at most the 4th band): levels up to "one<=4th,other low"
-  const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 5 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 4 : -1;
+  const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 8 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 7 : -1;
   return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : plan.parts[k]!.place ? [-1, -1] : [d]));
 }
 
@@ -141,9 +141,35 @@ export interface ComparisonPlan {
  * (both partial). One comparison, so the model does not count the birth
  * date twice.
  */
-export const JOINT_LABELS = ['both>=top', 'both<=2nd', 'one<=2nd,other<=4th', 'both<=4th', 'one<=2nd,other low', 'one<=4th,other low', 'both weak', 'both low'] as const;
+export const JOINT_LABELS = [
+  'both>=top',
+  'both<=2nd',
+  'one<=2nd,other<=4th',
+  'both<=4th',
+  'first+dob unique,last low',
+  'last+dob unique,first low',
+  'first+dob,last low',
+  'last+dob,first low',
+  'one<=4th,other low',
+  'both weak',
+  'both low',
+] as const;
 
-function jointLevel(f: number, l: number): number {
+/**
+ * Joint level of the first_dob and last_dob levels f and l. When exactly
+ * one of the two names agrees with the date (one in the top two bands, the
+ * other low: a married name, a nickname — or a twin, a sibling, a stranger
+ * with the same first name and birthday), the level also says which name
+ * agrees (`first` / `last`: a changed surname is far more often the same
+ * person than a changed first name with the same surname and birthday) and
+ * whether the agreeing name + date filter is identical and occurs once in
+ * each file (`unique`, from `uniqueOf`): a first name + birth date that no
+ * other record of either file shares is strong evidence, one shared by
+ * several records is a crowd. This is the term-frequency adjustment the
+ * linker can make without any material beyond the filters it already holds
+ * (it counts identical filters).
+ */
+function jointLevel(f: number, l: number, unique: boolean): number {
   if (f === NULL_LEVEL) f = l;
   if (l === NULL_LEVEL) l = f;
   if (f === NULL_LEVEL) return NULL_LEVEL;
@@ -153,11 +179,17 @@ function jointLevel(f: number, l: number): number {
   if (lo <= 1) return 1;
   if (hi <= 1 && lo <= 3) return 2;
   if (lo <= 3) return 3;
-  if (hi <= 1) return 4;
-  if (hi <= 3) return 5;
+  if (hi <= 1) return (unique ? 4 : 6) + (f <= 1 ? 0 : 1);
+  if (hi <= 3) return 8;
   // both in the 5th band: the birth date partly agrees in both (a day/month swap, a year typo)
-  if (lo <= 4) return 6;
-  return 7;
+  if (lo <= 4) return 9;
+  return 10;
+}
+
+/** Joint level when exactly one name agrees with the date (`jointLevel` levels 4-7): the unique levels need the identical-filter check. */
+function oneNameAgrees(f: number, l: number): boolean {
+  if (f === NULL_LEVEL || l === NULL_LEVEL) return false;
+  return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
 export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean } = {}): ComparisonPlan {
@@ -196,7 +228,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
     if (opts.joint !== false) {
       plan.joint = true;
-      plan.defs = defs.filter((d) => d.name !== 'last_dob').map((d) => (d.name === 'first_dob' ? { name: 'name_dob', levels: [...JOINT_LABELS] } : d));
+      plan.defs = defs.filter((d) => d.name !== 'last_dob').map((d) => (d.name === 'first_dob' ? { name: 'name_dob', levels: [...JOINT_LABELS], ordered: false } : d));
     }
   }
   return plan;
@@ -269,6 +301,63 @@ interface PartyWords {
   clk: Words;
   ev: Words[];
   presence: Uint8Array | undefined;
+  /** Per evidence index (computed on first use): a 52-bit hash of each record's filter, and the hashes sorted (to count identical filters). */
+  counts: ({ hash: Float64Array; sorted: Float64Array } | undefined)[];
+}
+
+/** A 52-bit hash of record r's filter (two 32-bit multiply-xor passes; equal filters, equal hashes). */
+function filterHash(W: Words, r: number): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9e3779b9;
+  const n = W.n;
+  for (let x = r * n, e = x + n; x < e; x++) {
+    const v = W.w[x]!;
+    h1 = Math.imul(h1 ^ v, 0x01000193);
+    h2 = Math.imul(h2 ^ v, 0x85ebca6b) ^ (h2 >>> 13);
+  }
+  return (h1 >>> 0) * 0x100000 + ((h2 >>> 0) & 0xfffff);
+}
+
+/** Hashes of a party's evidence filter x and their sorted copy (cached). */
+function filterCounts(p: PartyWords, x: number): { hash: Float64Array; sorted: Float64Array } {
+  let c = p.counts[x];
+  if (!c) {
+    const W = p.ev[x]!;
+    const n = W.pop.length;
+    const hash = new Float64Array(n);
+    for (let r = 0; r < n; r++) hash[r] = filterHash(W, r);
+    c = { hash, sorted: hash.slice().sort() };
+    p.counts[x] = c;
+  }
+  return c;
+}
+
+/** How many records of the party have a filter with hash h (binary search in the sorted hashes). */
+function countOf(sorted: Float64Array, h: number): number {
+  const bound = (strict: boolean): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < h || (strict && sorted[mid] === h)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return bound(true) - bound(false);
+}
+
+/**
+ * Whether record i's filter xa (of A) and record j's filter xb (of B), known
+ * identical, hold a value that occurs once in each file (within one party
+ * and one filter: twice, the pair itself).
+ */
+function uniquePair(wa: PartyWords, xa: number, i: number, wb: PartyWords, xb: number, j: number): boolean {
+  const ca = filterCounts(wa, xa);
+  const h = ca.hash[i]!;
+  if (wa === wb && xa === xb) return countOf(ca.sorted, h) === 2;
+  if (countOf(ca.sorted, h) !== 1) return false;
+  return countOf(filterCounts(wb, xb).sorted, h) === 1;
 }
 
 const cache = new WeakMap<PartyData, PartyWords>();
@@ -279,6 +368,7 @@ function partyWords(p: PartyData): PartyWords {
       clk: words(p.clks, p.stride, p.popcounts),
       ev: (p.evidence ?? []).map((e) => words(e.bytes, e.stride, e.popcounts)),
       presence: p.presence,
+      counts: [],
     };
     cache.set(p, w);
   }
@@ -301,6 +391,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
   const kClk = plan.parts.findIndex((p) => p.source === 'clk');
   const kPlace = plan.parts.findIndex((p) => p.place !== undefined);
   const place = kPlace >= 0 ? placeBands(plan.parts[kPlace]!) : undefined;
+  let unique = false;
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
@@ -328,7 +419,8 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       // the swapped orientation also swaps which presence bits the comparisons need
       let needF = plan.parts[sw.kFd]!.needs;
       let needL = plan.parts[sw.kLd]!.needs;
-      if (fx + lx > f + l) {
+      const crossed = fx + lx > f + l;
+      if (crossed) {
         f = fx;
         l = lx;
         // the CLK is order-sensitive: after a first/last swap its Dice says nothing
@@ -342,6 +434,16 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       // A's first name sits in B's last-name field when swapped: presence checks A's own fields and B's swapped ones
       levels[o + sw.kFd] = presentFor(wa.presence, wb.presence, i, j, pf.needs, needF) ? diceLevel(f, pf.bands) : NULL_LEVEL;
       levels[o + sw.kLd] = presentFor(wa.presence, wb.presence, i, j, pl.needs, needL) ? diceLevel(l, pl.bands) : NULL_LEVEL;
+      unique = false;
+      if (plan.joint && oneNameAgrees(levels[o + sw.kFd]!, levels[o + sw.kLd]!)) {
+        // the agreeing name + date filter: identical (Dice exactly 1) and its value once in each file
+        const firstAgrees = levels[o + sw.kFd]! <= 1;
+        if ((firstAgrees ? f : l) === 1) {
+          const xa = firstAgrees ? sw.fd : sw.ld;
+          const xb = crossed ? (firstAgrees ? sw.ld : sw.fd) : xa;
+          unique = uniquePair(wa, xa, i, wb, xb, j);
+        }
+      }
     }
     let nodob = NULL_LEVEL;
     if (place) {
@@ -362,7 +464,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       let t = 0;
       for (let k = 0; k < K; k++) {
         if (plan.joint && sw && k === sw.kLd) continue;
-        result[r + t++] = plan.joint && sw && k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!) : levels[k]!;
+        result[r + t++] = plan.joint && sw && k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique) : levels[k]!;
         if (k === kPlace) result[r + t++] = nodob;
       }
     } else result.set(levels, r);

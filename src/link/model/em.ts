@@ -279,10 +279,16 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
  * m_l = u_l·M/U, so the sum of m over the run is unchanged. EM on data that
  * fit the model gives monotone weights already; this guards small samples and
  * correlated comparisons. The pooled runs are recorded in `pooled`.
+ * Comparisons whose levels are categories (ComparisonDef.ordered false) are
+ * left as fitted: pooling a joint comparison's categories along an order
+ * they do not have erased what told them apart (name_dob's "first name and
+ * date agree, the value unique in both files" pooled with "both names and
+ * the date partly agree": m 0.042 → 0.024 on generated data).
  */
 export function enforceMonotone(model: FittedModel): FittedModel {
   const pooled: NonNullable<FittedModel['pooled']> = [];
   const m = model.m.map((row, k) => {
+    if (model.defs[k]!.ordered === false) return row.slice();
     const u = model.u[k]!;
     // blocks of [from, to] with summed m and u; merge while a block's ratio exceeds the previous block's
     const blocks: { from: number; to: number; M: number; U: number }[] = [];

@@ -125,6 +125,7 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
   return {
     comparisons: model.defs.map((d, k) => ({
       name: d.name,
+      ...(d.ordered === false ? { ordered: false as const } : {}),
       levels: d.levels.map((label, l) => ({ label, m: model.m[k]![l]!, u: model.u[k]![l]!, weight: lw[k]![l]! })),
     })),
     lambda: model.lambda,

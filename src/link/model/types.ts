@@ -14,6 +14,13 @@ export interface ComparisonDef {
   name: string;
   /** Level labels, most agreement first (last = lowest agreement); the null level is handled separately. */
   levels: string[];
+  /**
+   * false: the levels are categories of a joint comparison (name_dob: which
+   * name agrees, whether its value is unique), not one scale of agreement,
+   * so their weights are not made monotone (em.ts enforceMonotone). Default:
+   * ordered.
+   */
+  ordered?: false;
 }
 
 export interface ComparisonVectors {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
+import { EM_JOINT_LEVEL } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -18,13 +19,13 @@ const defs: ComparisonDef[] = [
 ];
 const M = [
   [0.8, 0.15, 0.05],
-  [0.75, 0.02, 0.1, 0.02, 0.08, 0.01, 0.01, 0.01],
+  [0.75, 0.02, 0.1, 0.02, 0.04, 0.03, 0.005, 0.005, 0.01, 0.01, 0.01],
   [0.35, 0.38, 0.01, 0.05, 0.06, 0.07, 0.01, 0.06, 0.01],
   [0.35, 0.38, 0.13, 0.14],
 ];
 const U = [
   [0.001, 0.05, 0.949],
-  [0.0005, 0.001, 0.01, 0.02, 0.1, 0.1, 0.1, 0.6685],
+  [0.0005, 0.001, 0.01, 0.02, 0.01, 0.01, 0.04, 0.04, 0.1, 0.1, 0.6685],
   [0.002, 0.05, 0.058, 0.02, 0.04, 0.1, 0.13, 0.3, 0.3],
   [0.01, 0.1, 0.4, 0.49],
 ];
@@ -60,6 +61,8 @@ describe('anchoredM', () => {
   it('clk and name_dob from pairs at the top place level', () => {
     fixed[0]!.forEach((m, l) => expect(Math.abs(m - M[0]![l]!)).toBeLessThan(0.03));
     expect(fixed[1]![0]!).toBeGreaterThan(0.7);
+    // both names with a partly agreeing date: out of the anchors' reach, left to EM
+    fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(l === JOINT_LABELS.indexOf(EM_JOINT_LEVEL)));
   });
 
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {

@@ -68,7 +68,47 @@ describe('comparison vectors from evidence filters', () => {
     expect(row(0)).toEqual([0, NULL_LEVEL, 0]); // names left out when both birth dates are there
     expect(row(1)).toEqual([NULL_LEVEL, NULL_LEVEL, 0]); // the crosswise comparison sees the swap; the order-sensitive CLK says nothing
     expect(row(2)).toEqual([NULL_LEVEL, 0, NULL_LEVEL]); // birth date missing: names counts, name_dob and the CLK are null
-    expect(row(3)[2]).toBe(4); // one name+dob agrees, the other does not
+    // one name+dob agrees, the other does not; A's first name + date filter is shared by three of its records: not unique
+    expect(row(3)[2]).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
     expect(row(3)[0]).toBe(6); // CLK unrelated
+    expect(plan.defs[2]!.ordered).toBe(false);
+  });
+});
+
+describe('name_dob: which name agrees, and whether its value is unique in both files', () => {
+  // distinct name + date filters per record (disjoint bit ranges), so identical means the same value
+  const V = (k: number) => bits(k * 12, 12);
+  const X = (k: number) => bits(130 + k * 12, 12);
+  const r = (fd: Uint8Array, ld: Uint8Array) => rec({ fd, ld, clk: fd, names: fd });
+  const A = party('a', [r(V(0), V(1)), r(V(2), V(3)), r(V(4), V(5)), r(V(4), V(6)), r(V(7), V(8))]);
+  const B = party('b', [
+    r(V(0), X(0)), // A0's first name + date, unique in both; surname changed
+    r(X(1), V(3)), // A1's surname + date, unique in both; first name changed
+    r(V(4), X(2)), // A2's first name + date, which A3 shares: not unique in A
+    r(V(7), X(3)), // A4's first name + date, but B4 has it too: not unique in B
+    r(V(7), X(4)),
+    r(V(8), X(5)), // swapped order: A4's surname in B's first-name filter, unique
+  ]);
+  const plan = calibratePlan(comparisonPlan(A), A, B, [0], [1]);
+  const level = (i: number, j: number, P = B) => compareCandidates(plan, A, P, [i], [j]).levels[2]!;
+  it('unique first name + date, unique surname + date, and crowds', () => {
+    expect(level(0, 0)).toBe(JOINT_LABELS.indexOf('first+dob unique,last low'));
+    expect(level(1, 1)).toBe(JOINT_LABELS.indexOf('last+dob unique,first low'));
+    expect(level(2, 2)).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
+    expect(level(4, 3)).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
+    expect(level(0, 1)).toBe(JOINT_LABELS.indexOf('both low'));
+    // first/last swapped: A4's surname + date sits in B5's first-name filter, once in each
+    expect(level(4, 5)).toBe(JOINT_LABELS.indexOf('last+dob unique,first low'));
+  });
+  it('a near-identical (not identical) filter is not unique', () => {
+    const C = party('c', [r(bits(0, 11), X(0))]); // A0's first name + date with one bit less: top band, not identical
+    expect(level(0, 0, C)).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
+  });
+  it('within one file: the pair itself holds the value twice', () => {
+    const D = party('d', [r(V(0), V(1)), r(V(0), X(0)), r(V(2), V(3)), r(V(2), X(1)), r(V(2), X(2))]);
+    const dplan = calibratePlan(comparisonPlan(D), D, D, [0], [2]);
+    const lv = (i: number, j: number) => compareCandidates(dplan, D, D, [i], [j]).levels[2]!;
+    expect(lv(0, 1)).toBe(JOINT_LABELS.indexOf('first+dob unique,last low'));
+    expect(lv(2, 3)).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
   });
 });

@@ -149,6 +149,18 @@ describe('weights', () => {
     );
   });
 
+  it('enforceMonotone leaves a comparison of categories (ordered: false) as fitted', () => {
+    fc.assert(
+      fc.property(modelArb, fc.nat(), (raw, pick) => {
+        const k0 = pick % raw.defs.length;
+        const cat = { ...raw, defs: raw.defs.map((d, k) => (k === k0 ? { ...d, ordered: false as const } : d)) };
+        const model = enforceMonotone(cat);
+        expect(model.m[k0]).toEqual(raw.m[k0]);
+        expect(model.pooled?.some((p) => p.comparison === raw.defs[k0]!.name) ?? false).toBe(false);
+      }),
+    );
+  });
+
   it('EM weights are monotone in the agreement level', () => {
     const model = fitModel(simulate(9, 5_000, 0.1, 0.2).v, simulate(10, 20_000, 0).v);
     for (let k = 0; k < defs.length; k++) {
