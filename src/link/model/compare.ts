@@ -308,7 +308,7 @@ interface PartyWords {
 /** A 52-bit hash of record r's filter (two 32-bit multiply-xor passes; equal filters, equal hashes). */
 function filterHash(W: Words, r: number): number {
   let h1 = 0x811c9dc5;
-  let h2 = 0x9e3779b9;
+  let h2 = 0x27d4eb2f;
   const n = W.n;
   for (let x = r * n, e = x + n; x < e; x++) {
     const v = W.w[x]!;
