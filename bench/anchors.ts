@@ -185,8 +185,13 @@ async function wholeLinkAnchors(dir: string, haveAnonlink: boolean): Promise<{ r
     const s = (performance.now() - t0) / 1000;
     if (p.status !== 0) throw new Error(`p20link link failed (status ${p.status}): ${(p.stderr || '').trim().split('\n').slice(-2).join(' | ')}`);
     ours.push(s);
-    const links = (JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { counts: { acceptedLinks: number } }).counts.acceptedLinks;
-    console.log(`  round ${r + 1}: p20link  ${s.toFixed(2)} s (${links} links)`);
+    const rep = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { counts: { acceptedLinks: number }; timings?: Record<string, number> };
+    const links = rep.counts.acceptedLinks;
+    // where the process's time went: the run's own stages (run-report.json timings), the rest is start-up, option parsing, header checks and the run report
+    const stages = Object.entries(rep.timings ?? {});
+    const inStages = stages.reduce((a, [, v]) => a + v, 0);
+    const breakdown = stages.map(([k, v]) => `${k.replace(/:.*/, '')} ${v.toFixed(2)}`).join(', ');
+    console.log(`  round ${r + 1}: p20link  ${s.toFixed(2)} s (${links} links; ${breakdown}; start-up and the rest ${(s - inStages).toFixed(2)})`);
     rmSync(out, { recursive: true, force: true });
     if (haveAnonlink) {
       const t1 = performance.now();

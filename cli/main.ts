@@ -5,7 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitStatusOf } from './exit-status.js';
 import { cliMessage } from './hints.js';
-import { commands } from './commands/index.js';
+import { type AnyCommand, commandsFor } from './commands/index.js';
 import { TOOL_VERSION, errnoCode, fsError, isP20Error } from '../src/index.js';
 
 /**
@@ -18,12 +18,34 @@ function wantsHelp(argv: string[]): boolean {
   return argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
 }
 
+/**
+ * yargs lays out the complete help text of the command it runs before the
+ * handler continues (its "cached help message", for a handler that calls
+ * showHelp; about 0.03 s for `link`'s options). No p20link handler shows
+ * help, and usage errors print one line (the fail handler below), so a run
+ * that asks for no help skips it. Without that yargs internal (another yargs
+ * version) nothing changes.
+ */
+function skipHelpLayout(cli: unknown): void {
+  const internals = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
 /** Thrown by the usage-failure handler to stop yargs from running the command anyway. */
 const USAGE_ABORT = Symbol('p20link usage error');
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   process.exitCode = 0;
+  const help = wantsHelp(argv);
+  let commands: AnyCommand[];
+  try {
+    // only the command this run names is loaded (with help, or no command named first, all of them)
+    commands = await commandsFor(argv, help);
+  } catch (e) {
+    return reportError(e);
+  }
   const cli = yargs(argv)
     .scriptName('p20link')
     .usage('$0 <command> [options]\n\nPrivacy-preserving record linkage and disclosure control for P-20W data systems.')
@@ -34,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     // yargs lays out the help text before every command runs (about 0.1 s with these descriptions);
     // wrapping only when help is asked for keeps that off a command's start-up.
-    .wrap(wantsHelp(argv) ? Math.min(100, process.stdout.columns || 100) : null)
+    .wrap(help ? Math.min(100, process.stdout.columns || 100) : null)
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`p20link: ${msg}\nRun with --help for usage.\n`);
@@ -43,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       throw USAGE_ABORT;
     });
   for (const c of commands) cli.command(c);
+  if (!help) skipHelpLayout(cli);
   try {
     const result = await cli.parseAsync();
     void result;

@@ -22,6 +22,7 @@ export {
   type HintId,
 } from './errors.js';
 export { TOOL_NAME, TOOL_VERSION } from './version.js';
+export { formatCount } from './util/format-count.js';
 
 // ── io: streaming files ──────────────────────────────────────────────────────
 export { writeFileAtomic } from './io/atomic-file.js';

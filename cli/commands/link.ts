@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { defined } from '../options.js';
-import { type InputSpec, type LinkRunReport, P20Error, linkFiles, parseBlockingSpec, terminalProgress } from '../../src/index.js';
+import { type InputSpec, type LinkRunReport, P20Error, formatCount, linkFiles, parseBlockingSpec, terminalProgress } from '../../src/index.js';
 
 interface LinkArgs {
   inputs: string[];
@@ -38,7 +38,7 @@ export function applyPartyOverrides(files: readonly string[], overrides: readonl
   return specs;
 }
 
-const num = (x: number): string => x.toLocaleString('en-US');
+const num = formatCount;
 
 /** The run summary `p20link link` prints: counts with thousands separators and labels a reader understands. */
 export function linkSummary(report: LinkRunReport): string {

@@ -1,6 +1,5 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { P20Error, fsError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 
@@ -586,6 +585,8 @@ export async function openEncoded(path: string, opts: ReadEncodedOptions = {}): 
   const batchSize = opts.batchSize ?? 4096;
   const checkDup = opts.checkDuplicates ?? true;
   if (header.version === ENCODED_BINARY_VERSION) return { header, batches: binaryBatches(path, header, length, batchSize, checkDup) };
+  // loaded here: a run that reads only binary bodies never needs readline
+  const { createInterface } = await import('node:readline');
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, start: length });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
@@ -709,112 +710,252 @@ async function readHeaderLine(path: string): Promise<{ header: EncodedHeader; le
   }
 }
 
-/** A character outside ASCII (a latin1 decoding of bytes that are not all ASCII). */
-const NON_ASCII = /[\u0080-\u00ff]/;
+/** UTF-8 text of a binary record, refusing invalid UTF-8 (as Buffer's isUtf8 does); a leading BOM is kept, as Buffer's toString keeps it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The binary body (version 2): records back to back after the header line,
- * each: u16 LE byte length + UTF-8 id; ceil(l/8) CLK bytes; per extra column
+ * each: u16 LE byte length + UTF-8 id; ceil(l/8) CLK bytes; the evidence
+ * filters and presence byte when the header declares them; per extra column
  * u32 LE byte length + UTF-8 value. Record k (from 1) reports line k + 1, the
  * line it would have in the text body.
+ *
+ * The parser validates one record at a time (row count, id text and length,
+ * duplicate ids, padding bits, presence, UTF-8 of every value) and leaves its
+ * parts in its fields, so that its readers build what they need and nothing
+ * else: openEncoded row objects, the linker's loader packed columns
+ * (src/link/load.ts). `finish` checks that the body ended where it should.
  */
+export class BinaryRecordParser {
+  /** The last record's id, its line, and where its CLK, evidence filters and presence byte start in the buffer. */
+  id = '';
+  line = 1;
+  clkAt = 0;
+  readonly evidenceAt: number[];
+  presence: number | undefined = undefined;
+  /** The last record's extra columns (block: then pass:, header order); reused from record to record. Left empty with `extrasAsText` false. */
+  readonly extras: string[];
+  /** Where the last record's extra columns start in the buffer (their u32 length + UTF-8 bytes run to the record's end). */
+  extrasAt = 0;
+  /** Records parsed so far. */
+  count = 0;
+  readonly clkBytes: number;
+  readonly evidenceBytes: readonly number[];
+  /** Number of extra columns (block: and pass:). */
+  readonly extraCount: number;
+  readonly blockNames: readonly string[];
+  readonly passNames: readonly string[];
+  private readonly padMask: number;
+  private readonly presenceFeatures: number;
+  /** Fixed-size bytes after the CLK: evidence filters, presence byte. */
+  private readonly fixedAfterClk: number;
+  private readonly seen: Map<string, number> | undefined;
+  private buf: Buffer = Buffer.alloc(0);
+  /** `buf` as a plain Uint8Array (its views cost less than a Buffer's). */
+  private u8: Uint8Array = new Uint8Array(0);
+
+  /**
+   * `extrasAsText` false: the extra columns are checked (UTF-8) but not
+   * decoded; their bytes stay at `extrasAt` for the caller to keep (the
+   * linker decodes blocking values only when a run uses them).
+   */
+  constructor(
+    readonly file: string,
+    readonly header: EncodedHeader,
+    checkDuplicates = true,
+    readonly extrasAsText = true,
+  ) {
+    this.clkBytes = Math.ceil(header.l / 8);
+    const spare = this.clkBytes * 8 - header.l;
+    this.padMask = spare > 0 ? (1 << spare) - 1 : 0;
+    const evidence = header.evidence ?? [];
+    this.evidenceBytes = evidence.map((e) => Math.ceil(e.l / 8));
+    this.evidenceAt = evidence.map(() => 0);
+    this.presenceFeatures = header.presence?.length ?? 0;
+    this.fixedAfterClk = this.evidenceBytes.reduce((a, b) => a + b, 0) + (header.presence ? 1 : 0);
+    this.extraCount = header.columns.length - 2 - evidence.length - (header.presence ? 1 : 0);
+    this.extras = new Array<string>(this.extraCount).fill('');
+    this.blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
+    this.passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
+    this.seen = checkDuplicates ? new Map<string, number>() : undefined;
+  }
+
+  /** The fewest bytes a record can take (an id of one byte, every extra empty). */
+  get minRecordBytes(): number {
+    return 2 + 1 + this.clkBytes + this.fixedAfterClk + 4 * this.extraCount;
+  }
+
+  private damaged(line: number, what: string, field?: string): never {
+    throw new P20Error('ENCODED_ROW', `binary record ${what} (file damaged)`, { file: this.file, line, ...(field ? { field } : {}) });
+  }
+
+  /** Little-endian u16 / u32 at `p` (inline: Buffer's readers cost a call each, per record and column). */
+  private u16(p: number): number {
+    const u8 = this.u8;
+    return u8[p]! | (u8[p + 1]! << 8);
+  }
+  private u32(p: number): number {
+    const u8 = this.u8;
+    return (u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16)) + u8[p + 3]! * 0x1000000;
+  }
+
+  /** End offset of the record starting at `p`, or -1 when the buffer holds only part of it. */
+  private recordEnd(p: number): number {
+    const len = this.u8.length;
+    if (p + 2 > len) return -1;
+    let q = p + 2 + this.u16(p) + this.clkBytes + this.fixedAfterClk;
+    for (let k = 0; k < this.extraCount; k++) {
+      if (q + 4 > len) return -1;
+      q += 4 + this.u32(q);
+    }
+    return q <= len ? q : -1;
+  }
+
+  private text(a: number, b: number, line: number, field: string): string {
+    try {
+      return UTF8.decode(this.u8.subarray(a, b));
+    } catch {
+      return this.damaged(line, 'holds invalid UTF-8', field);
+    }
+  }
+
+  /**
+   * Parse and check the record at `at` of `buf`: its end offset (its parts
+   * are in this parser's fields, offsets into `buf`), or -1 when `buf` holds
+   * only part of it (read more, and call again with the rest and more).
+   */
+  next(buf: Buffer, at: number): number {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+    }
+    const end = this.recordEnd(at);
+    if (end < 0) return -1;
+    const file = this.file;
+    const header = this.header;
+    this.count++;
+    const line = this.count + 1;
+    this.line = line;
+    if (this.count > header.rowCount) {
+      throw new P20Error('ENCODED_ROWCOUNT', `more rows than the header's rowCount ${header.rowCount} (file damaged or spliced)`, { file, line });
+    }
+    const idLen = this.u16(at);
+    let p = at + 2;
+    const id = this.text(p, p + idLen, line, 'id');
+    p += idLen;
+    if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new P20Error('ENCODED_ROW', `record id must be 1..${MAX_ID_LENGTH} characters`, { file, line, field: 'id' });
+    }
+    if (this.seen) {
+      const prev = this.seen.get(id);
+      if (prev !== undefined) {
+        throw new P20Error('ENCODED_DUPLICATE_ID', `duplicate record id ${JSON.stringify(id)} (first on line ${prev})`, { file, line, field: 'id' });
+      }
+      this.seen.set(id, line);
+    }
+    this.id = id;
+    if (this.padMask !== 0 && (buf[p + this.clkBytes - 1]! & this.padMask) !== 0) {
+      throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${header.l}`, { file, line, field: 'clk' });
+    }
+    this.clkAt = p;
+    p += this.clkBytes;
+    const evidence = header.evidence;
+    if (evidence) {
+      for (let k = 0; k < evidence.length; k++) {
+        const n = this.evidenceBytes[k]!;
+        checkPadding(buf.subarray(p, p + n), evidence[k]!.l, file, line, `ev:${evidence[k]!.name}`);
+        this.evidenceAt[k] = p;
+        p += n;
+      }
+    }
+    this.presence = header.presence ? checkPresence(buf[p++]!, this.presenceFeatures, file, line) : undefined;
+    this.extrasAt = p;
+    if (this.extraCount === 0) return end;
+    const ascii = isAscii(this.u8.subarray(p, end));
+    if (!this.extrasAsText) {
+      // checked, not decoded: all ASCII (the usual case), or else every value valid UTF-8
+      if (!ascii) this.checkExtras(p, line);
+      return end;
+    }
+    if (ascii) {
+      // the usual case (keyed blocking values are hex): every value, and every length byte, is ASCII: one decoding for all of them
+      const all = buf.toString('latin1', p, end);
+      const base = p;
+      for (let k = 0; k < this.extraCount; k++) {
+        const n = this.u32(p);
+        this.extras[k] = all.slice(p + 4 - base, p + 4 + n - base);
+        p += 4 + n;
+      }
+      return end;
+    }
+    const firstExtra = header.columns.length - this.extraCount;
+    for (let k = 0; k < this.extraCount; k++) {
+      const n = this.u32(p);
+      this.extras[k] = this.text(p + 4, p + 4 + n, line, header.columns[firstExtra + k]!);
+      p += 4 + n;
+    }
+    return end;
+  }
+
+  /** Where the last record's first `k` extra columns end (its block: columns, with k = blockNames.length). */
+  extrasEnd(k: number): number {
+    let p = this.extrasAt;
+    for (let j = 0; j < k; j++) p += 4 + this.u32(p);
+    return p;
+  }
+
+  /** Refuse the first extra column from `p` on that is not valid UTF-8 (as decoding it would). */
+  private checkExtras(p: number, line: number): void {
+    const firstExtra = this.header.columns.length - this.extraCount;
+    for (let k = 0; k < this.extraCount; k++) {
+      const n = this.u32(p);
+      if (!isUtf8(this.u8.subarray(p + 4, p + 4 + n))) this.damaged(line, 'holds invalid UTF-8', this.header.columns[firstExtra + k]!);
+      p += 4 + n;
+    }
+  }
+
+  /** After the last byte of the file: refuse a body that ends inside a record (`rest` bytes left over) or holds another number of rows than the header says. */
+  finish(rest: number): void {
+    if (rest > 0) {
+      throw new P20Error('ENCODED_TRUNCATED', `file ends inside record ${this.count + 1} (truncated?)`, { file: this.file, line: this.count + 2 });
+    }
+    if (this.count !== this.header.rowCount) {
+      throw new P20Error('ENCODED_TRUNCATED', `file ends after ${this.count} rows but its header says ${this.header.rowCount} (truncated?)`, { file: this.file, line: this.count + 1 });
+    }
+  }
+}
+
+/** Where the body of an encoded file starts (the byte after its header line), with the validated header. */
+export async function readEncodedHeaderLine(path: string): Promise<{ header: EncodedHeader; bodyStart: number }> {
+  const { header, length } = await readHeaderLine(path);
+  return { header, bodyStart: length };
+}
+
+/** The binary body as batches of row objects (openEncoded). */
 async function* binaryBatches(path: string, header: EncodedHeader, start: number, batchSize: number, checkDup: boolean): AsyncGenerator<EncodedRow[]> {
   const file = path;
-  const clkBytes = Math.ceil(header.l / 8);
-  const spare = clkBytes * 8 - header.l;
-  const padMask = spare > 0 ? (1 << spare) - 1 : 0;
-  const evidence = header.evidence ?? [];
-  const evBytes = evidence.map((e) => Math.ceil(e.l / 8));
-  const presenceFeatures = header.presence?.length ?? 0;
-  /** Fixed-size bytes after the CLK: evidence filters, presence byte. */
-  const fixedAfterClk = evBytes.reduce((a, b) => a + b, 0) + (header.presence ? 1 : 0);
-  const extras = header.columns.length - 2 - evidence.length - (header.presence ? 1 : 0);
-  const blockNames = header.columns.filter((c) => c.startsWith('block:')).map((c) => c.slice(6));
-  const passNames = header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
-  const seen = checkDup ? new Map<string, number>() : undefined;
+  const parser = new BinaryRecordParser(file, header, checkDup);
+  const { blockNames, passNames, clkBytes, evidenceBytes } = parser;
   const stream = createReadStream(path, { start, highWaterMark: 1 << 20 });
   let buf: Buffer = Buffer.alloc(0);
   let at = 0;
-  let count = 0;
   let batch: EncodedRow[] = [];
-  const damaged = (line: number, what: string, field?: string): never => {
-    throw new P20Error('ENCODED_ROW', `binary record ${what} (file damaged)`, { file, line, ...(field ? { field } : {}) });
-  };
-  /** End offset of the record starting at `p`, or -1 when the buffer holds only part of it. */
-  const recordEnd = (p: number): number => {
-    if (p + 2 > buf.length) return -1;
-    let q = p + 2 + buf.readUInt16LE(p) + clkBytes + fixedAfterClk;
-    for (let k = 0; k < extras; k++) {
-      if (q + 4 > buf.length) return -1;
-      q += 4 + buf.readUInt32LE(q);
-    }
-    return q <= buf.length ? q : -1;
-  };
-  const text = (a: number, b: number, line: number, field: string): string => {
-    // ids and keyed blocking values are nearly always ASCII: then latin1 decodes the same bytes without a view or a UTF-8 check
-    const s = buf.toString('latin1', a, b);
-    if (!NON_ASCII.test(s)) return s;
-    const part = buf.subarray(a, b);
-    if (!isUtf8(part)) damaged(line, 'holds invalid UTF-8', field);
-    return part.toString('utf8');
-  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       buf = at < buf.length ? Buffer.concat([buf.subarray(at), chunk]) : chunk;
       at = 0;
       for (;;) {
-        const end = recordEnd(at);
+        const end = parser.next(buf, at);
         if (end < 0) break;
-        count++;
-        const line = count + 1;
-        if (count > header.rowCount) {
-          throw new P20Error('ENCODED_ROWCOUNT', `more rows than the header's rowCount ${header.rowCount} (file damaged or spliced)`, { file, line });
-        }
-        const idLen = buf.readUInt16LE(at);
-        let p = at + 2;
-        const id = text(p, p + idLen, line, 'id');
-        p += idLen;
-        if (id.length === 0 || id.length > MAX_ID_LENGTH) {
-          throw new P20Error('ENCODED_ROW', `record id must be 1..${MAX_ID_LENGTH} characters`, { file, line, field: 'id' });
-        }
-        if (seen) {
-          const prev = seen.get(id);
-          if (prev !== undefined) {
-            throw new P20Error('ENCODED_DUPLICATE_ID', `duplicate record id ${JSON.stringify(id)} (first on line ${prev})`, { file, line, field: 'id' });
-          }
-          seen.set(id, line);
-        }
-        const clk = new Uint8Array(buf.buffer, buf.byteOffset + p, clkBytes);
-        if (padMask !== 0 && (clk[clkBytes - 1]! & padMask) !== 0) {
-          throw new P20Error('ENCODED_CLK', `CLK sets bits beyond l=${header.l}`, { file, line, field: 'clk' });
-        }
-        p += clkBytes;
-        let ev: Uint8Array[] | undefined;
-        if (header.evidence) {
-          ev = [];
-          for (let k = 0; k < evidence.length; k++) {
-            const f = new Uint8Array(buf.buffer, buf.byteOffset + p, evBytes[k]!);
-            checkPadding(f, evidence[k]!.l, file, line, `ev:${evidence[k]!.name}`);
-            ev.push(f);
-            p += evBytes[k]!;
-          }
-        }
-        let presence: number | undefined;
-        if (header.presence) presence = checkPresence(buf[p++]!, presenceFeatures, file, line);
         const blocks: Record<string, string> = {};
         const pass: Record<string, string> = {};
-        for (let k = 0; k < extras; k++) {
-          const n = buf.readUInt32LE(p);
-          const isBlock = k < blockNames.length;
-          const name = isBlock ? blockNames[k]! : passNames[k - blockNames.length]!;
-          const v = text(p + 4, p + 4 + n, line, header.columns[header.columns.length - extras + k]!);
-          if (isBlock) blocks[name] = v;
-          else pass[name] = v;
-          p += 4 + n;
+        for (let k = 0; k < parser.extraCount; k++) {
+          if (k < blockNames.length) blocks[blockNames[k]!] = parser.extras[k]!;
+          else pass[passNames[k - blockNames.length]!] = parser.extras[k]!;
         }
-        const row: EncodedRow = { id, clk, blocks, pass, line };
-        if (ev) row.evidence = ev;
-        if (presence !== undefined) row.presence = presence;
+        const row: EncodedRow = { id: parser.id, clk: new Uint8Array(buf.buffer, buf.byteOffset + parser.clkAt, clkBytes), blocks, pass, line: parser.line };
+        if (header.evidence) row.evidence = evidenceBytes.map((n, k) => new Uint8Array(buf.buffer, buf.byteOffset + parser.evidenceAt[k]!, n));
+        if (parser.presence !== undefined) row.presence = parser.presence;
         batch.push(row);
         at = end;
         if (batch.length >= batchSize) {
@@ -829,11 +970,6 @@ async function* binaryBatches(path: string, header: EncodedHeader, start: number
   } finally {
     stream.destroy();
   }
-  if (at < buf.length) {
-    throw new P20Error('ENCODED_TRUNCATED', `file ends inside record ${count + 1} (truncated?)`, { file, line: count + 2 });
-  }
-  if (count !== header.rowCount) {
-    throw new P20Error('ENCODED_TRUNCATED', `file ends after ${count} rows but its header says ${header.rowCount} (truncated?)`, { file, line: count + 1 });
-  }
+  parser.finish(buf.length - at);
   if (batch.length > 0) yield batch;
 }

@@ -16,6 +16,7 @@ import { scorePairs } from './score.js';
 import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputHeader, type InputSpec } from './load.js';
 import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, StagedFile } from './output.js';
+import { csvLine } from '../io/csv.js';
 import { addToHistogram, emptyHistogram, linkWarnings, reportCounts } from './report.js';
 import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, membersOf, type ClusterIndex, type Clustering } from './resolve/cluster.js';
@@ -531,6 +532,9 @@ function summarize(L: Loaded, r: Resolved, sc: Scored): Summary {
   return { linkedRecords, linkedPerParty };
 }
 
+/** Links-file rows written at a time. */
+const OUTPUT_PIECE = 8192;
+
 /** Stage 6a (stage outputs): the links files and review.csv, as hidden temp files (pushed onto `staged`). */
 async function stageResultFiles(
   L: Loaded,
@@ -546,11 +550,17 @@ async function stageResultFiles(
   for (const [k, party] of L.parties.entries()) {
     const f = new StagedFile(outDir, linksFileName(party.name));
     staged.push(f);
-    await f.line([...LINKS_HEADER]);
+    // rows in pieces of OUTPUT_PIECE lines, one write each (not one awaited call per row): the same bytes
+    let piece: string[] = [csvLine([...LINKS_HEADER])];
     for (let i = 0; i < party.count; i++) {
       const node = L.offset[k]! + i;
-      await f.row(linksRow(party.ids[i]!, assignment.clusterId[r.ci.of[node]!]!, r.clustering.best[node]!));
+      piece.push(csvLine(linksRow(party.ids[i]!, assignment.clusterId[r.ci.of[node]!]!, r.clustering.best[node]!)));
+      if (piece.length >= OUTPUT_PIECE) {
+        await f.text(piece.join(''));
+        piece = [];
+      }
     }
+    if (piece.length > 0) await f.text(piece.join(''));
     const sha = await f.finish();
     const linked = sum.linkedPerParty[k]!;
     parties.push({ party: party.name, records: party.count, linked, singletons: party.count - linked, output: f.name, outputSha256: sha });

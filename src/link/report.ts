@@ -4,6 +4,7 @@
  * the run-report contract in src/format/run-report.ts.
  */
 import type { LinkRunReport, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
+import { formatCount } from '../util/format-count.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -58,7 +59,7 @@ export const REVIEW_BAND_WARN_FACTOR = 10;
  */
 export function linkWarnings(pairs: readonly ReportPartyPair[], records: ReadonlyMap<string, number>, maxPerParty: number, threshold: number, reviewThreshold: number | undefined): string[] {
   const out: string[] = [];
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = formatCount;
   for (const p of pairs) {
     if (p.partyA === p.partyB) continue;
     const a = records.get(p.partyA) ?? 0;

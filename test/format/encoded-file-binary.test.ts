@@ -137,6 +137,93 @@ describe('encoded file, binary body (version 2)', () => {
   });
 });
 
+describe("the linker's loader of binary bodies (packed columns, no row objects)", () => {
+  /** What the reader (openEncoded) makes of a file, as the loader must: the same rows, or the same refusal. */
+  const viaReader = async (p: string) => {
+    try {
+      const rows = await readAll(p);
+      return { rows };
+    } catch (e) {
+      return { error: e };
+    }
+  };
+  const sameAsReader = async (p: string) => {
+    const want = await viaReader(p);
+    if (want.error) {
+      const got = await codeOf(loadParty(p));
+      const w = want.error as { code: string; message: string; location: unknown };
+      expect({ code: got.code, message: got.message, location: got.location }).toEqual({ code: w.code, message: w.message, location: w.location });
+      return got.code;
+    }
+    const party = await loadParty(p);
+    const rows = want.rows!;
+    expect(party.ids).toEqual(rows.map((r) => r.id));
+    expect(party.blocks).toEqual({ birth_year: rows.map((r) => r.blocks.birth_year) });
+    for (const [i, r] of rows.entries()) {
+      const at = i * party.stride;
+      expect(Buffer.from(party.clks.subarray(at, at + r.clk.length)).equals(Buffer.from(r.clk))).toBe(true);
+      expect(party.clks.subarray(at + r.clk.length, at + party.stride).every((x) => x === 0)).toBe(true);
+      expect(party.popcounts[i]).toBe([...r.clk].reduce((a, x) => a + x.toString(2).replace(/0/g, '').length, 0));
+    }
+    return 'ok';
+  };
+
+  it('refuses every damaged body with the code, message and location the reader gives', async () => {
+    const b = await write('binary', sample(10));
+    const bytes = readFileSync(b);
+    const body = bytes.indexOf(10) + 1;
+    const variant = (name: string, data: Uint8Array) => {
+      const f = join(dir, `ld-${name}-${++n}.enc`);
+      writeFileSync(f, data);
+      return f;
+    };
+    const utf8Id = Buffer.from(bytes);
+    utf8Id[body + 2] = 0xff; // first byte of the first id
+    const utf8Extra = Buffer.from(bytes);
+    // record 1: u16 + "rëc-0" (6 bytes) + 2 CLK bytes + u32 + "" + u32 + "c0": damage the "c" of "c0"
+    utf8Extra[body + 2 + 6 + 2 + 4 + 0 + 4] = 0xc3;
+    const codes = [];
+    for (const f of [
+      variant('cut', bytes.subarray(0, bytes.length - 3)),
+      variant('extra', Buffer.concat([bytes, bytes.subarray(body, body + 40)])),
+      variant('dropped', bytes.subarray(0, bytes.length - 14)),
+      await write('binary', [{ id: 'a', clk: new Uint8Array([1, 0x0f]), extras: ['', ''] }]),
+      await write('binary', [sample(2)[1]!, sample(2)[1]!]),
+      variant('utf8-id', utf8Id),
+      variant('utf8-extra', utf8Extra),
+      variant('empty-body', bytes.subarray(0, body)),
+    ]) {
+      codes.push(await sameAsReader(f));
+    }
+    expect(codes).toEqual(['ENCODED_TRUNCATED', expect.stringMatching(/^ENCODED_(ROWCOUNT|TRUNCATED)$/), 'ENCODED_TRUNCATED', 'ENCODED_CLK', 'ENCODED_DUPLICATE_ID', 'ENCODED_ROW', 'ENCODED_ROW', 'ENCODED_TRUNCATED']);
+  });
+
+  it('loads bodies larger than one read, records split between reads and a record larger than a read, as the reader does', async () => {
+    // about 2.6 MB: every 1 MiB read ends inside some record
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ id: `rec-${i}-${'x'.repeat(i % 37)}`, clk: new Uint8Array([i & 0xff, (i * 16) & 0xf0]), extras: [`y${i % 97}`, 'c'.repeat(i % 101)] }));
+    expect(await sameAsReader(await write('binary', many))).toBe('ok');
+    // one pass-through value of 2.5 MB: the record outgrows the read buffer
+    const big = [many[0]!, { id: 'big', clk: new Uint8Array([7, 0x10]), extras: ['1999', 'ë'.repeat(1_250_000)] }, many[1]!];
+    expect(await sameAsReader(await write('binary', big))).toBe('ok');
+  }, 60_000);
+
+  it('keeps a leading byte-order mark in ids and values (as the text body does)', async () => {
+    const recs = [{ id: '\uFEFFa', clk: new Uint8Array([1, 0]), extras: ['\uFEFF1999', ''] }];
+    const rows = await readAll(await write('binary', recs));
+    expect(rows.map((r) => [r.id, r.blocks.birth_year])).toEqual([['\uFEFFa', '\uFEFF1999']]);
+    expect(plain(rows)).toEqual(plain(await readAll(await write('text', recs))));
+    expect(await sameAsReader(await write('binary', recs))).toBe('ok');
+  });
+
+  it('loads an empty file (no records) as an empty party', async () => {
+    const p = await write('binary', []);
+    expect(await sameAsReader(p)).toBe('ok');
+    const party = await loadParty(p);
+    expect(party.count).toBe(0);
+    expect(party.clks.length).toBe(0);
+  });
+});
+
 describe('binary body through package / unpack (content checks read the header)', () => {
   it('a binary-body encoded file packages and unpacks with rowCount, fingerprint and key check value checked', async () => {
     const { generateKeyPair, loadAllowDir, loadPrivateKeys, loadPublicKeys, packageFile, unpackFile, MIN_CHUNK_SIZE } = await import('../../src/transfer/index.js');
