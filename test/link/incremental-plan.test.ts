@@ -136,6 +136,75 @@ describe('planIncrement', () => {
   });
 });
 
+/**
+ * A look-alike of a CLK: each set bit kept with probability `keep`, clear bits set so the popcount stays about the same
+ * (Jaccard about keep / (2 - keep) to the original, Dice about keep: below the threshold, never linked).
+ */
+function lookAlike(rnd: () => number, clk: Uint8Array, keep: number, density = 0.3): Uint8Array {
+  const out = new Uint8Array(clk.length);
+  const add = ((1 - keep) * density) / (1 - density);
+  for (let i = 0; i < clk.length * 8; i++) {
+    const set = (clk[i >> 3]! & (0x80 >> (i & 7))) !== 0;
+    if (set ? rnd() < keep : rnd() < add) out[i >> 3]! |= 0x80 >> (i & 7);
+  }
+  return out;
+}
+
+describe('candidate entities from the persistent index (DEFAULT_MIN_BAND_HITS)', () => {
+  it('stay about one a record while the registry grows with look-alikes and the true matches stay fixed', async () => {
+    const rnd = prng(23);
+    const people = Array.from({ length: 20 }, () => randomClk(rnd, L));
+    const perStage: Record<number, number[]> = { 1: [], 2: [] };
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `growth-${++n}.db`)), { ownsDb: true });
+    const s = settings({ reviewThreshold: undefined });
+    try {
+      const truth = people.map((p, i) => ({ id: `t${i}`, clk: noisy(rnd, p, 0.01, L) }));
+      const plan0 = await link(storage, [party('truth', truth)], s);
+      // three stages, each adding 60 look-alikes of every person (Jaccard about 0.4, Dice about 0.57): 1,200 more
+      // registered entities a stage, none of which is a match
+      for (let stage = 0; stage < 3; stage++) {
+        const rows = people.flatMap((p, i) => Array.from({ length: 60 }, (_v, j) => ({ id: `s${stage}-${i}-${j}`, clk: lookAlike(rnd, p, 0.57) })));
+        await link(storage, [party(`look-${stage}`, rows)], s);
+        const fresh = party('new', people.map((p, i) => ({ id: `n${i}`, clk: noisy(rnd, p, 0.01, L) })));
+        for (const m of [1, 2]) {
+          const plan = await planIncrement(storage, [fresh], settings({ reviewThreshold: undefined, minBandHits: m }));
+          // the true matches are found either way
+          expect(plan.ids).toEqual(plan0.ids);
+          perStage[m]!.push(plan.candidates / people.length);
+        }
+      }
+      expect(storage.encodingCount()).toBe(20 + 3 * 1200);
+      // two shared bands: about one candidate a record (its own entity) at every size
+      for (const c of perStage[2]!) expect(c).toBeLessThanOrEqual(1.5);
+      expect(Math.max(...perStage[2]!) - Math.min(...perStage[2]!)).toBeLessThanOrEqual(0.5);
+      // one shared band (a full run's LSH rule): the spurious candidates grow with the registry
+      expect(perStage[1]![2]!).toBeGreaterThan(perStage[1]![0]! + 2);
+      expect(perStage[1]![2]!).toBeGreaterThan(3 * perStage[2]![2]!);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('need no more bands than the blocking has, and a keys part\'s value is enough alone', async () => {
+    const rnd = prng(29);
+    const people = Array.from({ length: 10 }, () => randomClk(rnd, L));
+    for (const spec of ['lsh:bands=1,rows=2', 'keys:yob']) {
+      const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `one-band-${++n}.db`)), { ownsDb: true });
+      const withYob = (p: PartyData) => ({ ...p, blocks: { yob: p.ids.map((id) => `y${id.slice(1)}`) } });
+      const s = settings({ blocking: parseBlockingSpec(spec), reviewThreshold: undefined, minBandHits: 2 });
+      try {
+        const first = await link(storage, [withYob(party('a', people.map((p, i) => ({ id: `a${i}`, clk: p }))))], s);
+        const plan = await planIncrement(storage, [withYob(party('b', people.map((p, i) => ({ id: `b${i}`, clk: p }))))], s);
+        // the same CLKs again: one shared band (or block value) each, which is all the blocking can give
+        expect(plan.candidates).toBe(10);
+        expect(plan.ids).toEqual(first.ids);
+      } finally {
+        storage.close();
+      }
+    }
+  });
+});
+
 describe('groupBy (the increment\'s typed-array grouping of hits, representatives and members)', () => {
   it('lists every item once, under its key, in item order within a key', () => {
     fc.assert(

@@ -68,6 +68,14 @@ export function persistentBandCount(cfg: BlockingConfig, l: number): number {
   return planOf(cfg, l).nb;
 }
 
+/** Per band of a blocking config: 1 for an LSH band, 0 for a keys part's band. */
+export function lshBandMask(cfg: BlockingConfig, l: number): Uint8Array {
+  const plan = planOf(cfg, l);
+  const mask = new Uint8Array(plan.nb);
+  for (const part of plan.lsh) mask.fill(1, part.bandOffset, part.bandOffset + part.bands);
+  return mask;
+}
+
 /** Hash of one keys part's compound value (0 = a named value is missing). */
 function keysPartHash(names: readonly string[], get: (name: string) => string): number {
   const vals: string[] = [];

@@ -9,7 +9,7 @@ import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, partyBandKeys, persistentBandCount } from './band-keys.js';
+import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 
 /**
@@ -19,9 +19,11 @@ import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, 
  *
  * 1. Candidates: the new records' band keys (same banding as a full run,
  *    src/link/registry/band-keys.ts) are looked up in the persistent
- *    blocking index; every record hit names a candidate entity. A record
- *    already registered (same party and record id) also has its own entity
- *    as a candidate. Cost: the new records and their hits, never a scan.
+ *    blocking index; a registered record hit in at least two bands
+ *    (DEFAULT_MIN_BAND_HITS; or by a keys part's value) names a candidate
+ *    entity. A record already registered (same party and record id) also
+ *    has its own entity as a candidate. Cost: the new records and their
+ *    hits, never a scan.
  * 2. Entity-level comparison: each new record is compared with the stored
  *    records of each of its candidate entities (the most recent
  *    DEFAULT_REPRESENTATIVES of them), with the run's scoring (Dice of the
@@ -50,6 +52,16 @@ import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, 
  */
 export const DEFAULT_REPRESENTATIVES = 4;
 
+/**
+ * A registered record makes its entity a candidate for a new record when
+ * it shares at least this many LSH band keys with it (docs/registry.md
+ * "Blocking index"), or the value of a keys part. One shared band is what
+ * most spurious hits have, and their number grows with the registry; two
+ * keep them few, at a small cost in recall near the threshold. (1: a full
+ * run's rule.)
+ */
+export const DEFAULT_MIN_BAND_HITS = 2;
+
 export interface IncrementSettings {
   /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
   representatives?: number;
@@ -57,6 +69,8 @@ export interface IncrementSettings {
   threshold: number;
   reviewThreshold: number | undefined;
   maxPerParty: number;
+  /** LSH bands a registered record must share with a new record to make its entity a candidate (default DEFAULT_MIN_BAND_HITS). */
+  minBandHits?: number;
   workers?: number;
   maxPairs?: number;
 }
@@ -102,7 +116,10 @@ export interface IncrementPlan {
   linkedPerParty: number[];
   /** Registered records compared against (for the report). */
   registeredCompared: number;
+  /** Distinct candidate entities (whose representatives were read and scored). */
   candidateEntities: number;
+  /** (New record, candidate entity) pairs: each scored against the entity's representatives. */
+  candidates: number;
   /** (New record, registered record) pairs returned by the blocking index lookups (one per shared band key). */
   indexHits: number;
   /** Seconds per step of the plan (candidates, members, score, pairs, decide), for reports and benches. */
@@ -366,38 +383,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
     return x;
   };
-  let hitEnt = new Int32Array(H);
-  {
-    // distinct registered records hit (far fewer than the hits: a returning person's record is hit in most bands), numbered
-    // by a table addressed by record number (4 bytes per registered record number; a Map of doubles costs seconds here)
-    const rids = hitRid.array;
-    let maxRid = 0;
-    for (let h = 0; h < H; h++) if (rids[h]! > maxRid) maxRid = rids[h]!;
-    const ridEnt = new Int32Array(maxRid + 1).fill(-2);
-    const distinct: number[] = [];
-    for (let h = 0; h < H; h++) {
-      const rid = rids[h]!;
-      if (ridEnt[rid] === -2) {
-        ridEnt[rid] = -1;
-        distinct.push(rid);
-      }
-    }
-    distinct.sort((a, b) => a - b);
-    for (const [rid, e] of storage.entitiesOfRecords(distinct)) ridEnt[rid] = internEntity(e);
-    for (let h = 0; h < H; h++) hitEnt[h] = ridEnt[rids[h]!]!;
-  }
-  // prior entity of every new record (an update keeps its membership unless it leaves)
-  const priorNew: (string | undefined)[] = storage.entitiesOf(encodings);
-  const priorEnt = Int32Array.from(priorNew, (e) => (e === undefined ? -1 : internEntity(e)));
-  const E = entName.length;
-  // hits grouped by new record (a stable counting sort: each record's hits keep their lookup order)
-  // hits put in new-record order (a stable counting sort: each record's hits keep their lookup order), keeping only what
-  // is needed later: the entity and band of each hit (and its record number when records are given again)
+  // hits put in new-record order (a stable counting sort: each record's hits keep their lookup order), keeping the
+  // registered record and band of each hit
   const hitStart = new Int32Array(newCount + 1);
-  const keepRids = priorNew.some((e) => e !== undefined);
-  const nodeHitEnt = new Int32Array(H);
+  const nodeHitRid = new Uint32Array(H);
   const nodeHitBand = new Uint16Array(H);
-  const nodeHitRid = keepRids ? new Uint32Array(H) : undefined;
+  let maxRid = 0;
   {
     const nodes = hitNode.array;
     for (let h = 0; h < H; h++) hitStart[nodes[h]! + 1]!++;
@@ -407,36 +398,93 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const rids = hitRid.array;
     for (let h = 0; h < H; h++) {
       const x = at[nodes[h]!]!++;
-      nodeHitEnt[x] = hitEnt[h]!;
+      const rid = rids[h]!;
+      nodeHitRid[x] = rid;
       nodeHitBand[x] = bands[h]!;
-      if (nodeHitRid) nodeHitRid[x] = rids[h]!;
+      if (rid > maxRid) maxRid = rid;
     }
   }
   hitNode.release();
   hitRid.release();
   hitBand.release();
-  hitEnt = new Int32Array(0);
-  // candidate entities of every new record, each once (in order of first hit, then the prior entity)
-  const candStart = new Int32Array(newCount + 1);
-  const candEnt = new GrowList(Int32Array);
+  // Candidates: a registered record is a candidate of a new record when it shares at least `need` LSH bands with it (or a
+  // keys part's value, enough alone; docs/registry.md "Blocking index"); its entity is then a candidate entity. Most hits
+  // are registered records sharing one band by chance, and their number grows with the registry: they are dropped here,
+  // before their entities are looked up. A record has one key per band and a key's rows come together, so a new
+  // record's hits in one band are contiguous: a registered record's distinct bands are counted by remembering the last
+  // band it was hit in. (record number: a table addressed by it, 4 bytes per registered record number; a Map of doubles
+  // costs seconds here)
+  const lshBand = lshBandMask(blocking, l);
+  let lshBands = 0;
+  for (const x of lshBand) lshBands += x;
+  const need = Math.max(1, Math.min(s.minBandHits ?? DEFAULT_MIN_BAND_HITS, lshBands));
+  /** (new record, registered record) candidates, new-record order; then the entity of each registered record. */
+  const strongNode = new GrowList(Int32Array);
+  const strongRid = new GrowList(Uint32Array);
+  const ridEnt = new Int32Array(maxRid + 1).fill(-2);
   {
-    const stamp = new Int32Array(E).fill(-1);
+    const stamp = new Int32Array(maxRid + 1).fill(-1);
+    const lastBand = new Int32Array(maxRid + 1);
+    const shared = new Int32Array(maxRid + 1);
     for (let n = 0; n < newCount; n++) {
       for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
-        const ei = nodeHitEnt[x]!;
+        const rid = nodeHitRid[x]!;
+        const b = nodeHitBand[x]!;
+        if (stamp[rid] !== n) {
+          stamp[rid] = n;
+          shared[rid] = 0;
+          lastBand[rid] = -1;
+        }
+        if (lastBand[rid] === b) continue;
+        lastBand[rid] = b;
+        const was = shared[rid]!;
+        const now = was + (lshBand[b] ? 1 : need);
+        shared[rid] = now;
+        if (was < need && now >= need) {
+          strongNode.push(n);
+          strongRid.push(rid);
+          ridEnt[rid] = -1;
+        }
+      }
+    }
+  }
+  {
+    const distinct: number[] = [];
+    for (let rid = 0; rid <= maxRid; rid++) if (ridEnt[rid] === -1) distinct.push(rid);
+    for (const [rid, e] of storage.entitiesOfRecords(distinct)) ridEnt[rid] = internEntity(e);
+  }
+  // prior entity of every new record (an update keeps its membership unless it leaves)
+  const priorNew: (string | undefined)[] = storage.entitiesOf(encodings);
+  const priorEnt = Int32Array.from(priorNew, (e) => (e === undefined ? -1 : internEntity(e)));
+  const E = entName.length;
+  // candidate entities of every new record, each once (in order of its candidate records, then the prior entity)
+  const candStart = new Int32Array(newCount + 1);
+  const candEnt = new GrowList(Int32Array);
+  const isCand = new Uint8Array(E);
+  {
+    const stamp = new Int32Array(E).fill(-1);
+    let y = 0;
+    for (let n = 0; n < newCount; n++) {
+      for (; y < strongNode.length && strongNode.array[y] === n; y++) {
+        const ei = ridEnt[strongRid.array[y]!]!;
         if (ei < 0 || stamp[ei] === n) continue;
         stamp[ei] = n;
         candEnt.push(ei);
+        isCand[ei] = 1;
       }
       const pe = priorEnt[n]!;
       if (pe >= 0 && stamp[pe] !== n) {
         stamp[pe] = n;
         candEnt.push(pe);
+        isCand[pe] = 1;
       }
       candStart[n + 1] = candEnt.length;
     }
   }
-  const entityList = [...entName].sort();
+  strongNode.release();
+  strongRid.release();
+  // only the candidates' registered records are read (an entity hit in fewer bands than needed is not)
+  const entityList = entName.filter((_e, ei) => isCand[ei] === 1).sort();
   lap('candidates');
 
   // registered records of the candidate entities, in one look (old versions of updated records left out): every
@@ -447,8 +495,6 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   // (only records registered before can be among the members: the others are not looked for)
   const replaced = new Set(encodings.filter((_e, n) => priorNew[n] !== undefined).map((e) => `${e.party}\u0000${e.recordId}`));
   const isReplaced = (m: { party: string; recordId: string }): boolean => replaced.size > 0 && replaced.has(`${m.party}\u0000${m.recordId}`);
-  /** Old versions of records given again: their band keys go, so they cover nothing. */
-  const replacedRids = new Set<number>();
   const partyIndex = new Map<string, number>();
   parties.forEach((p, k) => partyIndex.set(p.name, k));
   const partyOf = (name: string): number => {
@@ -471,11 +517,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   for (let from = 0; from < entityList.length; from += ENTITY_BATCH) {
     for (const m of storage.membersOfEntities(entityList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: reps })) {
       if (isReplaced(m)) {
-        if (m.rid !== null) replacedRids.add(m.rid);
+        if (m.rid !== null && m.rid <= maxRid) ridEnt[m.rid] = -1;
         continue;
       }
       const ei = entIdx.get(m.entity);
       if (ei === undefined) continue;
+      if (m.rid !== null && m.rid <= maxRid) ridEnt[m.rid] = ei;
       if (m.record) {
         repMember.push(allRecordId.length);
         repEntL.push(ei);
@@ -492,6 +539,14 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repRecordId = (r: number): string => allRecordId[repMember.array[r]!]!;
   // representatives by entity (CSR)
   const { start: entRepStart, items: repByEnt } = groupBy(repEnt, repCount, E);
+  // the entity of every hit, where it is known (every member of a candidate entity; an old version of a record given
+  // again has none: its band keys go, so it covers nothing), for the index's per-entity coverage below; in place of the
+  // record numbers, which are not needed any more
+  const nodeHitEnt = new Int32Array(nodeHitRid.buffer, nodeHitRid.byteOffset, H);
+  for (let x = 0; x < H; x++) {
+    const ei = ridEnt[nodeHitRid[x]!]!;
+    nodeHitEnt[x] = ei < 0 ? -1 : ei;
+  }
   lap('members');
 
   // 2. scores: new x registered (entity level: the representatives), new x new (the full run's scorer)
@@ -690,7 +745,6 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
       const ei = nodeHitEnt[x]!;
       if (ei < 0) continue;
-      if (nodeHitRid && replacedRids.size > 0 && replacedRids.has(nodeHitRid[x]!)) continue;
       if (finalId(ei) === F) {
         coveredBand[nodeHitBand[x]!] = n;
         anyCovered = true;
@@ -806,7 +860,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     linkedRecords,
     linkedPerParty,
     registeredCompared,
-    candidateEntities: E,
+    candidateEntities: entityList.length,
+    candidates: candEnt.length,
     indexHits: H,
   };
 }
