@@ -30,6 +30,12 @@ export interface AtomicFile {
   write(chunk: string | Uint8Array): Promise<void>;
   /** Overwrite bytes at an absolute offset after all writes (used to patch headers). */
   patch(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Finish the temp file and make it durable (close the stream, apply the
+   * patches, fsync) without renaming it: commit() then only renames. Lets a
+   * writer of several files sync them all at once before publishing any.
+   */
+  prepare(): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -176,6 +182,7 @@ export function openAtomic(path: string, mode = PRIVATE_FILE_MODE): AtomicFile {
   const fail = (e: unknown): Error => fsError(e, path, 'cannot write');
   const patches: { offset: number; data: Uint8Array }[] = [];
   let done = false;
+  let prepared: Promise<void> | undefined;
   const self: AtomicFile = {
     path,
     tempPath,
@@ -200,20 +207,32 @@ export function openAtomic(path: string, mode = PRIVATE_FILE_MODE): AtomicFile {
     async patch(offset, data) {
       patches.push({ offset, data });
     },
+    prepare() {
+      prepared ??= (async () => {
+        try {
+          stream.end();
+          await finished(stream);
+          if (error) throw error;
+          const fh = await open(tempPath, 'r+');
+          try {
+            for (const p of patches) await fh.write(p.data, 0, p.data.length, p.offset);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        } catch (e) {
+          done = true;
+          await rm(tempPath, { force: true }).catch(() => undefined);
+          throw fail(e);
+        }
+      })();
+      return prepared;
+    },
     async commit() {
       if (done) return;
+      await self.prepare();
       done = true;
       try {
-        stream.end();
-        await finished(stream);
-        if (error) throw error;
-        const fh = await open(tempPath, 'r+');
-        try {
-          for (const p of patches) await fh.write(p.data, 0, p.data.length, p.offset);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
         await rename(tempPath, path);
       } catch (e) {
         await rm(tempPath, { force: true }).catch(() => undefined);

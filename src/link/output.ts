@@ -60,6 +60,8 @@ export class StagedFile {
 
 /** Rename every staged file into place (after the registry commit). */
 export async function commitAll(files: readonly StagedFile[]): Promise<void> {
+  // all made durable together (the fsyncs overlap), then renamed: none is published unless every one was written
+  await Promise.all(files.map((f) => f.file.prepare()));
   for (const f of files) await f.file.commit();
 }
 

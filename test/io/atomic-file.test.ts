@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   withAtomicFile,
   writeFileAtomic,
 } from '../../src/io/atomic-file.js';
+import { abortAll, commitAll, StagedFile } from '../../src/link/output.js';
 import { runCli } from '../helpers/cli.js';
 import { p20Rejection } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
@@ -214,5 +215,42 @@ describe('file-system errors in words', () => {
     expect(fsError(p, 'f')).toBe(p);
     const bug = new TypeError('undefined is not a function');
     expect(fsError(bug, 'f')).toBe(bug);
+  });
+});
+
+describe('atomic files: prepare, then commit (several files published together)', () => {
+  it('prepare makes the temp file whole and durable but publishes nothing; commit only renames', async () => {
+    const d = fresh();
+    const f = openAtomic(join(d, 'a.csv'));
+    await f.write('x,y\n');
+    await f.patch(0, new TextEncoder().encode('X'));
+    await f.prepare();
+    await f.prepare(); // idempotent
+    expect(existsSync(join(d, 'a.csv'))).toBe(false);
+    expect(temps(d)).toHaveLength(1);
+    await f.commit();
+    expect(readFileSync(join(d, 'a.csv'), 'utf8')).toBe('X,y\n');
+    expect(temps(d)).toEqual([]);
+  });
+
+  it('commitAll publishes no file when one of them cannot be made whole, and abortAll leaves no temp file', async () => {
+    const d = fresh();
+    const good = new StagedFile(d, 'good.csv');
+    const bad = new StagedFile(d, 'bad.csv');
+    await good.text('a\n');
+    await bad.text('b\n');
+    bad.file.stream.destroy(new Error('disk gone'));
+    await expect(commitAll([good, bad])).rejects.toThrow();
+    await abortAll([good, bad]);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('an aborted prepared file leaves nothing behind', async () => {
+    const d = fresh();
+    const f = openAtomic(join(d, 'c.csv'));
+    await f.write('c\n');
+    await f.prepare();
+    await f.abort();
+    expect(readdirSync(d)).toEqual([]);
   });
 });
