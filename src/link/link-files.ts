@@ -29,6 +29,7 @@ import type { PartyData } from './types.js';
 import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
+import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
 import { fullAgreementWeight, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
@@ -365,6 +366,9 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   }
   const cands: { a: Uint32Array; b: Uint32Array }[] = [];
   const vecs: Uint8Array[] = [];
+  // each party's LSH keys serve every job it takes part in, and are let go after its last
+  const keyCache = new LshKeyCache();
+  const lastJob = L.parties.map((_, p) => jobs.reduce((last, [i, j], k) => (i === p || j === p ? k : last), -1));
   const rvecs: Uint8Array[] = [];
   for (const [k, [i, j]] of jobs.entries()) {
     const A = L.parties[i]!;
@@ -375,9 +379,15 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       floors,
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
+      keyCache,
       progress: p,
     });
     p.finish();
+    L.parties.forEach((q, x) => {
+      if (lastJob[x] !== k) return;
+      keyCache.release(q.clks);
+      for (const e of q.evidence ?? []) keyCache.release(e.bytes);
+    });
     const v = compareCandidates(plan, A, B ?? A, c.a, c.b);
     const rp = randomPairs(A.count, (B ?? A).count, B === null, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED + k);
     const rv = compareCandidates(plan, A, B ?? A, rp.a, rp.b);

@@ -12,6 +12,7 @@ import type { KernelPreference } from './kernel/ops.js';
 import { memoryKernel, resolveKernel } from './kernel/select.js';
 import { createSharedMemory, kernelModule, MAX_WASM_BYTES, type WasmMemory } from './kernel/wasm.js';
 import type { PartyData, ScoredPairs } from './types.js';
+import type { LshKeyCache } from './lsh-key-cache.js';
 
 export interface ScoreOptions {
   /** Keep pairs with Dice >= threshold; in (0, 1]. */
@@ -34,6 +35,12 @@ export interface ScoreOptions {
    * about 24 bytes until resolution. Default DEFAULT_MAX_PAIRS.
    */
   maxPairs?: number;
+  /**
+   * LSH keys of earlier passes over the same filter matrices (same byte
+   * arrays, same LSH configuration) to reuse, and to add this pass's keys to.
+   * Used only when every band is an LSH band. Results are unchanged.
+   */
+  keyCache?: LshKeyCache;
 }
 
 /** Default cap on pairs at or above the threshold (≈ 2.4 GB while scoring and merging). */
@@ -278,7 +285,20 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     const keysB = within ? null : u32.subarray(layout.keysB >>> 2, (layout.keysB >>> 2) + B.count * nb);
     fillBandKeys(opts.blocking, a, within ? null : B, keysA, keysB, false);
   }
-  const phase1: Task[] = lsh.length > 0 ? keyTasks(a.count, B.count, within, workers) : [];
+  // LSH keys of an earlier pass over the same matrices (keyCache): copied in, their key tasks skipped
+  const cache = opts.keyCache && lsh.length > 0 && lsh.reduce((t, p) => t + p.bands, 0) === nb ? opts.keyCache : undefined;
+  const config = cache ? `${a.header.l}:${JSON.stringify(opts.blocking)}` : '';
+  const keysOf = (base: number, n: number) => u32.subarray(base >>> 2, (base >>> 2) + n * nb);
+  const hitA = cache?.get(a.clks, config);
+  const hitB = cache && !within ? cache.get(B.clks, config) : undefined;
+  if (hitA) keysOf(layout.keysA, a.count).set(hitA);
+  if (hitB) keysOf(layout.keysB, B.count).set(hitB);
+  const remember = (): void => {
+    if (!cache) return;
+    if (!hitA) cache.put(a.clks, config, keysOf(layout.keysA, a.count));
+    if (!within && !hitB) cache.put(B.clks, config, keysOf(layout.keysB, B.count));
+  };
+  const phase1: Task[] = lsh.length > 0 ? keyTasks(hitA ? 0 : a.count, hitB ? 0 : B.count, within, workers) : [];
   const phase2: Task[] = allPairs
     ? rectTasks(a.count, B.count, within, workers)
     : Array.from({ length: nb }, (_, band) => ({ kind: 'band' as const, band }));
@@ -293,6 +313,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     const pool = new ScorePool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref });
     try {
       await pool.run(phase1, progress, 0, total);
+      remember();
       results = await pool.run(phase2, progress, phase1.length, total, budget);
     } finally {
       await pool.close();
@@ -303,6 +324,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     results = [];
     const all = [...phase1, ...phase2];
     for (let x = 0; x < all.length; x++) {
+      if (x === phase1.length) remember();
       const r = runTask(all[x]!, env);
       if (x >= phase1.length) {
         budget(r);

@@ -4,6 +4,7 @@ import { leafParts, type BlockingConfig } from '../blocking/config.js';
 import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped } from '../../util/typed-arrays.js';
+import type { LshKeyCache } from '../lsh-key-cache.js';
 
 /**
  * Candidate pairs for the match model (docs/match-model.md, "Candidates"):
@@ -67,6 +68,8 @@ export interface CandidateOptions {
   progress?: Progress;
   /** Per-record bound of each pass (default PER_RECORD). */
   perRecord?: number;
+  /** LSH keys shared between the passes of several jobs (ScoreOptions.keyCache). */
+  keyCache?: LshKeyCache;
 }
 
 /** Indices of the pairs among the best k (score descending, then index) of their a or of their b. */
@@ -143,6 +146,7 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
       blocking: p.blocking,
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
+      ...(opts.keyCache ? { keyCache: opts.keyCache } : {}),
     });
     proposed += sp.candidates;
     const keep = bestPerRecord(sp.a, sp.b, sp.score, (p.b ?? p.a).count, opts.perRecord ?? PER_RECORD);
