@@ -24,7 +24,8 @@
  * workers (one per core but one) (skip with --skip-1m).
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
- *          --encode-rows 100000  --skip-1m
+ *          --encode-rows 100000  --skip-1m  --whole-rounds 9 (whole-link rounds)
+ *          --only whole-link (only the whole link; the other figures null)
  * Last line: {"encodeVsClkhash": r|null, "diceVsAnonlink": r|null, "diceVsLimit": s|null, "encodePeakMiB1M": m|null, "encodePerCpuS": p20link's uncached encode rate, "wholeLinkVsAnonlink": anonlink / p20link wall seconds|null, "wholeLinkSeconds": p20link's}
  * Without clkhash, the encode rate is also compared with the reference
  * figures of an earlier run (CLKHASH_REFERENCE; printed, not in the ratio).
@@ -53,8 +54,14 @@ const t = Number(arg('t', '0.8'));
 const rounds = Number(arg('rounds', '3'));
 const encodeRows = Number(arg('encode-rows', '100000'));
 const skip1m = process.argv.includes('--skip-1m');
-if (!Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(encodeRows) || encodeRows < 100) {
-  process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds >= 1, --encode-rows >= 100\n');
+/** Rounds of the whole link (about a second each): more than the others, its figure is one process's wall clock. */
+const wholeRounds = Number(arg('whole-rounds', '9'));
+const only = arg('only', '');
+if (
+  !Number.isInteger(n) || n < 8 || !(t > 0 && t <= 1) || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(encodeRows) || encodeRows < 100 ||
+  !Number.isInteger(wholeRounds) || wholeRounds < 1 || (only !== '' && only !== 'whole-link')
+) {
+  process.stderr.write('bench:anchors: --n must be a whole number >= 8, --t in (0, 1], --rounds and --whole-rounds >= 1, --encode-rows >= 100, --only whole-link or nothing\n');
   process.exit(2);
 }
 let mismatch = false;
@@ -175,10 +182,10 @@ async function wholeLinkAnchors(dir: string, haveAnonlink: boolean): Promise<{ r
     clkFiles.push(f);
   }
   const cli = join(root, 'bin', 'p20link.js');
-  console.log(`\nwhole link FEBRL 4a x 4b (5,000 x 5,000, same CLKs), threshold ${t}, wall seconds, start-up included`);
+  console.log(`\nwhole link FEBRL 4a x 4b (5,000 x 5,000, same CLKs), threshold ${t}, ${wholeRounds} interleaved rounds, wall seconds, start-up included`);
   const ours: number[] = [];
   const theirs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < wholeRounds; r++) {
     const out = join(dir, `link-${r}`);
     const t0 = performance.now();
     const p = spawnSync(process.execPath, [cli, 'link', ...encs, '--out', out, '--threshold', String(t), '--blocking', 'none', '--model', 'dice', '--workers', '1', '--quiet'], { encoding: 'utf8' });
@@ -281,6 +288,12 @@ async function main(): Promise<void> {
         : `anonlink not found (${python}: ${py.error ?? 'cannot import anonlink'}); p20link figures alone — see docs/benchmarks.md to set the anchors up`,
     );
     console.log(py.clkhash !== undefined ? `clkhash ${py.clkhash} found (${python})` : `clkhash not found (${python}); p20link's encode figures alone — see docs/benchmarks.md`);
+    if (only === 'whole-link') {
+      const whole = await wholeLinkAnchors(dir, haveAnonlink);
+      const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+      console.log(JSON.stringify({ encodeVsClkhash: null, diceVsAnonlink: null, diceVsLimit: null, encodePeakMiB1M: null, encodePerCpuS: null, wholeLinkVsAnonlink: r2(whole.ratio), wholeLinkSeconds: whole.ours === null ? null : r2(whole.ours) }));
+      return;
+    }
 
     let limitBin: string | null = null;
     try {

@@ -588,8 +588,18 @@ export function restoreFormula(f: string): string {
   return f.charCodeAt(0) === 39 && NEUTRALISED.test(f) ? f.slice(1) : f;
 }
 
+/**
+ * A value csvEscape leaves as it is, with the comma delimiter (most values:
+ * ids, linkage IDs, scores), found by one regular expression: no formula
+ * start (= + - @, or an apostrophe, which may lead to one), no quote, comma
+ * or white space anywhere (line breaks, tabs, CR included). Anything else
+ * takes the full path.
+ */
+const PLAIN_COMMA_FIELD = /^(?:[^=+\-@'",\s\u0085][^",\s\u0085]*)?$/;
+
 /** Quote a value for CSV output when needed (RFC 4180), neutralising spreadsheet formulas. */
 export function csvEscape(v: string, delimiter = ','): string {
+  if (delimiter === ',' && PLAIN_COMMA_FIELD.test(v)) return v;
   v = neutraliseFormula(v);
   if (v.includes('"') || v.includes(delimiter) || v.includes('\n') || v.includes('\r') || /^\s|\s$/.test(v)) {
     return `"${v.replace(/"/g, '""')}"`;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsvText, openCsv, csvLine, firstInvalidUtf8, neutraliseFormula, restoreFormula } from '../../src/io/csv.js';
+import { parseCsvText, openCsv, csvEscape, csvLine, firstInvalidUtf8, neutraliseFormula, restoreFormula } from '../../src/io/csv.js';
 import { collectBatches } from '../helpers/batches.js';
 import { p20Rejection as errorOf } from '../helpers/errors.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -129,5 +129,22 @@ describe('CSV reader', () => {
     expect(firstInvalidUtf8(Buffer.from([0x61, 0xff, 0x62]))).toBe(1);
     expect(firstInvalidUtf8(Buffer.from([0x61, 0xc3]))).toBe(-1); // incomplete at the end: wait for more
     expect(firstInvalidUtf8(Buffer.from([0xc0, 0x80]))).toBe(0); // overlong
+  });
+});
+
+describe('csvEscape: the quick check for plain values', () => {
+  // what csvEscape wrote before it had the quick check: the output must be the same for every value
+  const reference = (v: string, delimiter = ','): string => {
+    v = neutraliseFormula(v);
+    if (v.includes('"') || v.includes(delimiter) || v.includes('\n') || v.includes('\r') || /^\s|\s$/.test(v)) return `"${v.replace(/"/g, '""')}"`;
+    return v;
+  };
+  const tricky = ['', 'abc', 'L0123456789abcdef', '0.9531', '-3', '+1.5e-3', '=SUM(A1)', "'=x", "''+1", '@x', '-x', 'a,b', 'a"b', 'a\tb', ' a', 'a ',
+    'a\u00a0', '\u3000x', 'x\u2028', '\ufeffx', '\u1680', 'é', '日本', 'a b', 'a;b', "it's", 'x\u0085', '\t-1'];
+  it('gives what the full path gives, for tricky values and delimiters', () => {
+    for (const d of [',', ';', '\t', '|']) for (const v of tricky) expect(csvEscape(v, d)).toBe(reference(v, d));
+  });
+  it('gives what the full path gives, for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.constantFrom(',', ';', '\t'), (v, d) => csvEscape(v, d) === reference(v, d)), { numRuns: 2000 });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jsKernel } from '../../src/link/kernel/js.js';
-import { load, NATIVE_FILE, nativeKernel, nativeStatus, resetNativeStatus, type NativeAddon } from '../../src/link/kernel/native.js';
+import { load, NATIVE_FILE, nativeKernel, nativeStatus, resetNativeStatus, SELF_TEST_EXPECTED, selfTestRuns, type NativeAddon } from '../../src/link/kernel/native.js';
 import type { KernelOps } from '../../src/link/kernel/ops.js';
 import { memoryKernel, resolveKernel } from '../../src/link/kernel/select.js';
 import { createSharedMemory, wasmKernel } from '../../src/link/kernel/wasm.js';
@@ -330,6 +330,28 @@ describe('the half-way bound of the 1024-bit kernels never drops a pair', () => 
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('the native self-test answers', () => {
+  // the self-test holds the native kernel to recorded answers of the JavaScript kernel: they must still be its answers
+  it('are what the JavaScript kernel gives on the self-test runs', () => {
+    const got: string[] = [];
+    expect(selfTestRuns((buf) => jsKernel(buf), (g) => (got.push(g), ''))).toBe('');
+    expect(got).toEqual([...SELF_TEST_EXPECTED]);
+    // the runs find pairs, and scores differ by length: a kernel that found nothing would not pass
+    expect(SELF_TEST_EXPECTED.filter((x) => x.length > 20).length).toBe(6);
+    expect(new Set(SELF_TEST_EXPECTED).size).toBe(7);
+  });
+
+  it('report the first run that differs', () => {
+    const failAt = (bad: number) => {
+      let k = 0;
+      return selfTestRuns((buf) => jsKernel(buf), (g, what) => (k++ === bad || g !== SELF_TEST_EXPECTED[k - 1] ? what : ''));
+    };
+    expect(failAt(-1)).toBe('');
+    expect(failAt(2)).toBe('buckets l=1024');
+    expect(failAt(7)).toBe('rect l=2048 within=1');
   });
 });
 

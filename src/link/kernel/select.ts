@@ -22,8 +22,10 @@ export function resolveKernel(pref: KernelPreference = 'auto'): KernelKind {
 export function memoryKernel(memory: WasmMemory, module: WasmModule | undefined, pref: KernelPreference = 'auto'): KernelOps {
   const kind = resolveKernel(pref);
   if (kind === 'js') return jsKernel(memory.buffer);
-  const wasm = wasmKernel(memory, module);
-  if (kind !== 'native') return wasm;
-  const addon = nativeStatus().addon;
-  return addon ? nativeKernel(addon, memory.buffer, wasm.minhash) : wasm;
+  const addon = kind === 'native' ? nativeStatus().addon : null;
+  if (!addon) return wasmKernel(memory, module);
+  // the WebAssembly module is compiled and instantiated on the first MinHash call only: a run without LSH never makes one
+  let wasm: KernelOps | undefined;
+  const minhash: KernelOps['minhash'] = (...args) => (wasm ??= wasmKernel(memory, module)).minhash(...args);
+  return nativeKernel(addon, memory.buffer, minhash);
 }

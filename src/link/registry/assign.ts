@@ -1,4 +1,4 @@
-import { membersOf, type ClusterIndex } from '../resolve/cluster.js';
+import type { ClusterIndex } from '../resolve/cluster.js';
 
 /**
  * Linkage-ID assignment: turns this run's clusters plus what the registry
@@ -59,8 +59,11 @@ export function assignIds(inp: AssignInput): Assignment {
   const { clusters } = inp;
   // count nodes of each prior entity per cluster
   const perEntity = new Map<string, Map<number, { n: number; minKey: string }>>();
+  // members by index (ci.nodes from start[c] to start[c + 1]), in membersOf's order: no view per cluster
+  const { start, nodes } = clusters;
   for (let c = 0; c < clusters.count; c++) {
-    for (const node of membersOf(clusters, c)) {
+    for (let k = start[c]!; k < start[c + 1]!; k++) {
+      const node = nodes[k]!;
       const e = inp.prior[node];
       if (e === undefined) continue;
       let m = perEntity.get(e);
@@ -110,7 +113,7 @@ export function assignIds(inp: AssignInput): Assignment {
       created.push(id);
       clusterId[c] = id;
       let hadPrior = false;
-      for (const node of membersOf(clusters, c)) if (inp.prior[node] !== undefined) hadPrior = true;
+      if (perEntity.size > 0) for (let k = start[c]!; k < start[c + 1]! && !hadPrior; k++) if (inp.prior[nodes[k]!] !== undefined) hadPrior = true;
       status[c] = hadPrior ? 'split' : 'new';
     } else if (mine.length === 1) {
       clusterId[c] = mine[0]!;
