@@ -1,5 +1,7 @@
 /**
- * npm run bench:registry [-- --people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--min-band-hits N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX] [--commit-cache MiB]
+ * npm run bench:registry [-- --model fs] [--people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--min-band-hits N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX] [--commit-cache MiB]
+ * (--model fs: the registry with the match model, bench/registry-model.ts: a full fs run over K-12 and college builds it,
+ * wages is linked as an increment with the stored model; --people, --seed; last line JSON)
  *
  * --min-band-hits N: LSH bands a registered record must share with a new record to make its entity a candidate
  * (IncrementSettings.minBandHits; default DEFAULT_MIN_BAND_HITS, 2; 1 is a full run's rule). Every linked increment
@@ -98,6 +100,13 @@ const blocking = parseBlockingSpec(arg('blocking', 'lsh'));
 const seed = Number(arg('seed', '2027'));
 const bulkYears = Number(arg('bulk-years', large ? String(years - 1) : '0'));
 const doFull = (!large || flag('full')) && !flag('no-full') && bulkYears === 0;
+
+// --model fs: the registry with the match model (a full fs run builds it, an increment applies it): bench/registry-model.ts
+if (arg('model', 'dice') === 'fs') {
+  const { registryModelBench } = await import('./registry-model.js');
+  await registryModelBench({ people: people0, seed, ...(flag('min-band-hits') ? { minBandHits: Number(arg('min-band-hits', '2')) } : {}) });
+  process.exit(0);
+}
 
 // ---------- the population ----------
 const tokenCache = new Map<string, Uint16Array>();

@@ -17,6 +17,7 @@ interface LinkArgs {
   truth?: string;
   workers?: number;
   'max-pairs'?: number;
+  'min-band-hits'?: number;
   party?: string[];
   quiet?: boolean;
 }
@@ -97,6 +98,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
       .option('max-pairs', { type: 'number', describe: 'Refuse the run when more pairs than this reach the (review) threshold in one pair of files, rather than run out of memory (default 100,000,000; ~24 bytes each)' })
+      .option('min-band-hits', { type: 'number', describe: 'Increments against a --store registry: LSH bands a registered record must share with a new record to be compared (whole number >= 1) [default: 2; 1 is a full run\'s rule]' })
       .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
@@ -122,6 +124,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
         truth: argv.truth,
         workers: argv.workers,
         maxPairs: argv['max-pairs'],
+        minBandHits: argv['min-band-hits'],
       }),
       progress: argv.quiet ? undefined : (label) => terminalProgress(label),
     } as Parameters<typeof linkFiles>[0]);

@@ -19,19 +19,20 @@ import { abortAll, commitAll, StagedFile } from './output.js';
 import { csvLine } from '../io/csv.js';
 import { addToHistogram, emptyHistogram, linkWarnings, reportCounts } from './report.js';
 import { EdgeList } from './resolve/edges.js';
-import { clusterRecords, clusterSizes, indexClusters, membersOf, type ClusterIndex, type Clustering } from './resolve/cluster.js';
+import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering } from './resolve/cluster.js';
 import { assignIds, type Assignment } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
 import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun } from './registry/registry.js';
 import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './registry/incremental-run.js';
+import { storedMatchModel, type StoredMatchModel } from './registry/match-model.js';
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
-import { candidatePairs, CLK_CANDIDATE_FLOOR, EVIDENCE_CANDIDATE_FLOOR, MODEL_LSH, randomPairs } from './model/candidates.js';
-import { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { candidateFloors, candidatePairs, MODEL_LSH, randomPairs } from './model/candidates.js';
+import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { fitModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
-import { fullAgreementWeight, matchWeights, modelSummary, probabilityOfWeight, weightOfProbability } from './model/predict.js';
+import { edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
@@ -84,6 +85,8 @@ export interface LinkFilesOptions {
   workers?: number;
   /** Refuse the run when more pairs than this reach the (review) threshold in one party pair (default DEFAULT_MAX_PAIRS, 100 million). */
   maxPairs?: number;
+  /** Increments only: LSH bands a registered record must share with a new record to be a candidate (default 2; docs/registry.md). */
+  minBandHits?: number;
   /** Progress display per stage (default: none). */
   progress?: (label: string) => Progress;
 }
@@ -111,6 +114,7 @@ function checkOptions(o: LinkFilesOptions): void {
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 256)) bad(`workers must be a whole number from 1 to 256, got ${o.workers}`, 'workers');
   if (o.maxPairs !== undefined && (!Number.isInteger(o.maxPairs) || o.maxPairs < 1)) bad(`max-pairs must be a positive whole number, got ${o.maxPairs}`, 'max-pairs');
   if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
+  if (o.minBandHits !== undefined && (!Number.isInteger(o.minBandHits) || o.minBandHits < 1)) bad(`min-band-hits must be a whole number of at least 1, got ${o.minBandHits}`, 'min-band-hits');
   if (o.blocking !== undefined) validateBlockingConfig(typeof o.blocking === 'string' ? parseBlockingSpec(o.blocking) : o.blocking);
   // thresholds given outright are checked before any file is read (those from a schema once it is read)
   if (o.threshold !== undefined && o.model !== 'fs') checkThresholds(o.threshold, o.reviewThreshold);
@@ -265,6 +269,8 @@ interface Scored {
   model?: ModelSummary;
   /** 'fs' only: edges strong enough to join a second record of one party (a duplicate) to an entity. */
   dupEdges?: EdgeList;
+  /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
+  registryModel?: StoredMatchModel;
 }
 
 /** Stage 2 (score): every party pair (and within parties when duplicates are allowed); blocking recall when a truth is given. */
@@ -324,12 +330,6 @@ async function scoreAll(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entit
   return out;
 }
 
-/**
- * Edge scores in 'fs' mode: the match weight plus this offset, so that the
- * resolution order (score descending) is the weight order without the
- * saturation of probabilities near 1, and scores stay non-negative.
- */
-const WEIGHT_OFFSET = 256;
 /** Random pairs per party pair (and within a party) the model's u is estimated from. */
 export const RANDOM_PAIRS_PER_JOB = 250_000;
 /** Seed of the random-pair sample (job k uses RANDOM_PAIRS_SEED + k). */
@@ -343,9 +343,6 @@ const RANDOM_PAIRS_SEED = 1515;
  */
 export const DUPLICATE_SHARE = 0.7;
 
-function edgeScore(weight: number): number {
-  return Math.min(2 * WEIGHT_OFFSET, Math.max(0, weight + WEIGHT_OFFSET));
-}
 
 /** Stage 2, match model: candidates per party pair (and within parties that may hold duplicates), one model fitted over all of them. */
 async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entities: (string | undefined)[][] | undefined, prog: (label: string) => Progress, laps: Laps): Promise<Scored> {
@@ -354,8 +351,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const rp0 = randomPairs(L.parties[0]!.count, L.parties[1]!.count, false, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED - 1);
   const plan: ComparisonPlan = calibratePlan(comparisonPlan(L.parties[0]!), L.parties[0]!, L.parties[1]!, rp0.a, rp0.b);
   const K = plan.defs.length;
-  const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
-  const floors = [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...(L.parties[0]!.evidence ?? []).map((_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];
+  const floors = candidateFloors(plan, (L.parties[0]!.evidence ?? []).length);
   // the CLK pass uses the blocking asked for; without one, the model's LSH (the schema's hint is tuned for Dice scoring)
   const clkBlocking = opts.blocking !== undefined ? s.blocking : MODEL_LSH;
   const out: Scored = { edges: new EdgeList(), reviewEdges: new EdgeList(), hist: emptyHistogram(), pairStats: [], pairIndex: new Map(), blockingTrue: 0, blockingKept: 0 };
@@ -456,6 +452,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
   out.model = summary;
+  out.registryModel = storedMatchModel({ header: L.parties[0]!.header, plan, model, priors: summary.priors ?? [], matchProbability: s.matchProbability, reviewProbability: s.reviewThreshold, duplicateShare: DUPLICATE_SHARE });
   return out;
 }
 
@@ -489,7 +486,7 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, ...phases });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
-    const toP = (x: number) => (Number.isNaN(x) ? x : probabilityOfWeight(x - WEIGHT_OFFSET));
+    const toP = probabilityOfEdgeScore;
     for (let n = 0; n < L.nodeCount; n++) {
       clustering.best[n] = toP(clustering.best[n]!);
       clustering.clusterScore[n] = toP(clustering.clusterScore[n]!);
@@ -524,16 +521,23 @@ function summarize(L: Loaded, r: Resolved, sc: Scored): Summary {
   const perParty = new Uint32Array(P);
   const linkedPerParty = new Array<number>(P).fill(0);
   let linkedRecords = 0;
+  // each party pair's statistics looked up once (not a string key per cluster), members by index (no view per cluster)
+  const stats = new Map<number, ReportPartyPair>();
+  for (const [key, st] of sc.pairIndex) {
+    const [i, j] = key.split(',').map(Number) as [number, number];
+    stats.set(i * P + j, st);
+  }
+  const { start, nodes } = r.ci;
   for (let c = 0; c < r.ci.count; c++) {
-    const m = membersOf(r.ci, c);
-    if (m.length < 2) continue;
-    linkedRecords += m.length;
+    const size = start[c + 1]! - start[c]!;
+    if (size < 2) continue;
+    linkedRecords += size;
     perParty.fill(0);
-    for (const node of m) perParty[L.nodeParty[node]!]!++;
+    for (let k = start[c]!; k < start[c + 1]!; k++) perParty[L.nodeParty[nodes[k]!]!]!++;
     for (let i = 0; i < P; i++) {
       linkedPerParty[i]! += perParty[i]!;
       for (let j = i; j < P; j++) {
-        const st = sc.pairIndex.get(`${i},${j}`);
+        const st = stats.get(i * P + j);
         if (!st) continue;
         st.linked += i === j ? (perParty[i]! * (perParty[i]! - 1)) / 2 : perParty[i]! * perParty[j]!;
       }
@@ -653,7 +657,7 @@ function buildReport(
  * run was recorded meanwhile this one is refused (STORE_CHANGED) with nothing
  * written.
  */
-function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkRunReport, L: Loaded, r: Resolved, assignment: Assignment): void {
+function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkRunReport, L: Loaded, r: Resolved, assignment: Assignment, registryModel?: StoredMatchModel): void {
   writeTransaction(db, () => {
     if (lastRunSeq(db) !== registrySeq) {
       throw new P20Error(
@@ -679,7 +683,7 @@ function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkR
       nodeId: (n) => idOfNode(L, n),
     });
     // keep the encodings and band keys so later runs can be incremental (src/link/registry/incremental-run.ts)
-    storeFullRunEncodings(db, L.parties, report.parameters);
+    storeFullRunEncodings(db, L.parties, report.parameters, registryModel);
     const p = report.parameters;
     const { kept, new: fresh, merged, split } = report.registry;
     appendAudit(db, {
@@ -745,7 +749,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     await rf.finish();
 
     if (db) {
-      recordRun(db, opts.store!, registrySeq, report, L, r, assignment);
+      recordRun(db, opts.store!, registrySeq, report, L, r, assignment, sc.registryModel);
       laps.lap('registry');
     }
     // publish the files only after the run is recorded

@@ -5,6 +5,7 @@ import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
+import { absoluteDice, type ComparisonPlan } from './compare.js';
 
 /**
  * Candidate pairs for the match model (docs/match-model.md, "Candidates"):
@@ -29,6 +30,12 @@ import type { LshKeyCache } from '../lsh-key-cache.js';
  */
 export const CLK_CANDIDATE_FLOOR = 0.44;
 export const EVIDENCE_CANDIDATE_FLOOR = 0.5;
+
+/** Absolute Dice floors of the passes (CandidateOptions.floors) from a calibrated plan's baselines: the CLK, then each evidence filter. */
+export function candidateFloors(plan: ComparisonPlan, evidenceCount: number): number[] {
+  const baseOf = (source: number | 'clk'): number => plan.parts.find((p) => p.source === source)?.baseline ?? 0;
+  return [absoluteDice(baseOf('clk'), CLK_CANDIDATE_FLOOR), ...Array.from({ length: evidenceCount }, (_, x) => absoluteDice(baseOf(x), EVIDENCE_CANDIDATE_FLOOR))];
+}
 
 /**
  * LSH of the model's passes when no blocking is given: 64 bands of 16

@@ -23,6 +23,24 @@ export function probabilityOfWeight(w: number): number {
   return 1 / (1 + 2 ** -w);
 }
 
+/**
+ * Edge scores of the match model's resolution: the match weight plus this
+ * offset, so that the resolution order (score descending) is the weight
+ * order without the saturation of probabilities near 1, and scores stay
+ * non-negative.
+ */
+export const WEIGHT_OFFSET = 256;
+
+/** The resolution's edge score of a match weight (WEIGHT_OFFSET). */
+export function edgeScoreOfWeight(weight: number): number {
+  return Math.min(2 * WEIGHT_OFFSET, Math.max(0, weight + WEIGHT_OFFSET));
+}
+
+/** The match probability of an edge score (NaN stays NaN: no link). */
+export function probabilityOfEdgeScore(score: number): number {
+  return Number.isNaN(score) ? score : probabilityOfWeight(score - WEIGHT_OFFSET);
+}
+
 /** Per comparison and level, log2(m/u). */
 export function levelWeights(model: FittedModel): number[][] {
   return model.m.map((row, k) => row.map((m, l) => Math.log2(m / model.u[k]![l]!)));

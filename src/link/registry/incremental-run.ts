@@ -19,6 +19,7 @@ import type { PartyData } from '../types.js';
 import { newRunId } from './ids.js';
 import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, type IncrementPlan, type IncrementSettings } from './incremental.js';
 import { SqliteRegistryStorage } from './sqlite-storage.js';
+import { loadMatchModel, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import type { RegistryConfig } from './storage.js';
 import { Laps } from '../../util/laps.js';
 
@@ -53,13 +54,13 @@ export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'
 function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkFilesOptions): LinkRunReport['parameters'] {
   return {
     threshold: s.threshold,
-    reviewThreshold: s.reviewThreshold ?? null,
+    reviewThreshold: s.model ? (s.model.reviewProbability ?? null) : (s.reviewThreshold ?? null),
     blocking: cfg.blocking,
     maxPerParty: s.maxPerParty,
     workers: opts.workers ?? null,
     store: opts.store ?? null,
     truth: opts.truth ?? null,
-    model: 'dice',
+    ...(s.model ? { model: 'fs' as const, matchProbability: s.model.matchProbability, deduplicated: [] } : { model: 'dice' as const }),
   };
 }
 
@@ -77,7 +78,7 @@ async function stageOutputs(plan: IncrementPlan, outDir: string, s: IncrementSet
     const linked = plan.linkedPerParty[k]!;
     parties.push({ party: p.name, records: p.count, linked, singletons: p.count - linked, output: f.name, outputSha256: sha });
   }
-  if (s.reviewThreshold === undefined) return { parties, review: null };
+  if ((s.model ? s.model.reviewProbability : s.reviewThreshold) === undefined) return { parties, review: null };
   const f = new StagedFile(outDir, REVIEW_FILE);
   staged.push(f);
   await f.line([...REVIEW_HEADER]);
@@ -94,7 +95,7 @@ async function stageOutputs(plan: IncrementPlan, outDir: string, s: IncrementSet
  * one the index was built with is applied by rebuilding the index first
  * (docs/registry.md).
  */
-async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | undefined, headers: { file: string; header: { schemaFingerprint: string } }[]): Promise<IncrementSettings> {
+async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | undefined, headers: { file: string; header: { schemaFingerprint: string } }[], storePath: string): Promise<IncrementSettings> {
   const given = opts.blocking === undefined ? undefined : typeof opts.blocking === 'string' ? parseBlockingSpec(opts.blocking) : opts.blocking;
   if (given) validateBlockingConfig(given);
   let blocking: BlockingConfig;
@@ -116,11 +117,34 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     reviewThreshold = st.reviewThreshold;
   }
   if (!(threshold > 0 && threshold <= 1)) throw new P20Error('LINK_OPTION', `threshold must be a number in (0, 1], got ${threshold}`, { field: 'threshold' });
+  // with the match model the review threshold is a match probability (checked with the model below)
+  if (cfg?.scoring.kind === 'model') reviewThreshold = undefined;
   if (reviewThreshold !== undefined && !(reviewThreshold > 0 && reviewThreshold < threshold)) {
     throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
   }
   if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
+  if (opts.minBandHits !== undefined && (!Number.isInteger(opts.minBandHits) || opts.minBandHits < 1)) {
+    throw new P20Error('LINK_OPTION', `min-band-hits must be a whole number of at least 1, got ${opts.minBandHits}`, { field: 'min-band-hits' });
+  }
+  // a registry built by a full run with the match model: its increments score with that model (src/link/registry/match-model.ts)
+  let model: LoadedMatchModel | undefined;
+  if (cfg?.scoring.kind === 'model') {
+    for (const h of headers) {
+      model = loadMatchModel(cfg.scoring.model, h.header as never, h.file, storePath, {
+        ...(opts.matchProbability !== undefined ? { matchProbability: opts.matchProbability } : {}),
+        ...(opts.reviewThreshold !== undefined ? { reviewProbability: opts.reviewThreshold } : {}),
+      });
+    }
+    const r = model?.reviewProbability;
+    if (model && r !== undefined && !(r > 0 && r < model.matchProbability)) {
+      throw new P20Error('LINK_OPTION', `with the match model the review threshold is a match probability in (0, ${model.matchProbability}), got ${r}`, { field: 'review-threshold' });
+    }
+  } else if (opts.model === 'fs') {
+    throw new P20Error('LINK_OPTION', 'this registry was built with CLK Dice scoring: its increments score Dice; link all files again in a full run with the match model (fs) to build a registry with it', { field: 'model' });
+  }
   return {
+    ...(model ? { model } : {}),
+    ...(opts.minBandHits !== undefined ? { minBandHits: opts.minBandHits } : {}),
     blocking,
     threshold,
     reviewThreshold,
@@ -143,7 +167,7 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
   try {
     const cfg = storage.config();
     checkAgainstRegistry(cfg, headers);
-    const s = await incrementSettings(opts, cfg, headers);
+    const s = await incrementSettings(opts, cfg, headers, storePath);
     if (cfg && formatBlockingSpec(s.blocking) !== cfg.blocking) {
       const p = prog('rebuild the blocking index');
       storage.reindex({ ...cfg, blocking: formatBlockingSpec(s.blocking) });
@@ -219,7 +243,6 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
       outputs: { dir: opts.outDir, files: files.parties.map((x) => x.output), review: files.review, report: REPORT_FILE },
       warnings: [
         ...(plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : []),
-        ...(cfg?.scoring.kind === 'model' ? [`the registry was built by a run with the match model; this increment scored CLK Dice at threshold ${s.threshold} (increments do not apply the match model yet)`] : []),
       ],
       timings: laps.timings,
     };
@@ -272,17 +295,18 @@ export function storeFullRunEncodings(
   db: Db,
   parties: readonly PartyData[],
   parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number; model?: 'fs' | 'dice'; matchProbability?: number },
+  registryModel?: StoredMatchModel,
 ): void {
   const blocking = parseBlockingSpec(parameters.blocking);
   if (isAllPairs(blocking) || parties.length === 0) return;
   const storage = new SqliteRegistryStorage(db);
   const s: IncrementSettings = { blocking, threshold: parameters.threshold, reviewThreshold: parameters.reviewThreshold ?? undefined, maxPerParty: parameters.maxPerParty };
   const fresh = registryConfigFor(parties[0]!.header, s);
-  if (parameters.model === 'fs') {
-    // the match model's fitted parameters are not applied by increments yet: they score Dice at the threshold and say so (docs/registry.md)
-    fresh.scoring = { kind: 'model', threshold: s.threshold, reviewThreshold: null, maxPerParty: s.maxPerParty, model: { matchProbability: parameters.matchProbability ?? null } };
+  let cfg = storage.config() ?? fresh;
+  if (parameters.model === 'fs' && registryModel) {
+    // the calibrated plan and fitted model, so increments score with them (src/link/registry/match-model.ts); a full run refits
+    cfg = { ...cfg, scoring: { kind: 'model', threshold: s.threshold, reviewThreshold: null, maxPerParty: s.maxPerParty, model: registryModel } };
   }
-  const cfg = storage.config() ?? fresh;
   checkAgainstRegistry(storage.config(), parties.map((p) => ({ file: p.file, header: p.header })), blocking);
   const seq = storage.lastRunSeq();
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));

@@ -11,6 +11,10 @@ import { Laps } from '../../util/laps.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
+import { downgradeUniqueLevels, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
+import { compareCandidates } from '../model/compare.js';
+import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
+import { edgeScoreOfWeight as edgeScore, matchWeights, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
 
 /**
  * Incremental linking against the longitudinal registry (docs/registry.md):
@@ -73,7 +77,14 @@ export interface IncrementSettings {
   minBandHits?: number;
   workers?: number;
   maxPairs?: number;
+  /**
+   * The registry's stored match model (a registry built by a full --model fs run): pairs are then scored with it and
+   * decided on match probability like the full run (src/link/registry/match-model.ts); threshold and reviewThreshold
+   * (Dice) are not used.
+   */
+  model?: LoadedMatchModel;
 }
+
 
 /** One new record's outcome. */
 export interface IncrementRecord {
@@ -160,6 +171,12 @@ export function checkAgainstRegistry(cfg: RegistryConfig | undefined, files: rea
   if (cfg && blocking && formatBlockingSpec(blocking) !== formatBlockingSpec(parseBlockingSpec(cfg.blocking))) {
     throw new P20Error('REGISTRY_BLOCKING', `blocking ${formatBlockingSpec(blocking)} differs from ${cfg.blocking}, the blocking this registry's index was built with`, { field: 'blocking' });
   }
+}
+
+/** Refuse a registry's stored match model (src/link/registry/match-model.ts): damaged, or fitted on another evidence layout than the file's. */
+export function refuseStoredModel(why: 'damaged' | 'layout', message: string, file: string): never {
+  if (why === 'damaged') throw new P20Error('REGISTRY_DAMAGED', message, { file });
+  throw new P20Error('REGISTRY_SCHEMA_MISMATCH', message, { file });
 }
 
 /** Unpadded CLK bytes of record i. */
@@ -513,6 +530,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repMember = new GrowList(Int32Array);
   const repEntL = new GrowList(Int32Array);
   const packed = new PackedClks(stride);
+  const M = s.model;
+  const storedReps = M ? new StoredParty(first.header) : undefined;
   const reps = s.representatives ?? DEFAULT_REPRESENTATIVES;
   for (let from = 0; from < entityList.length; from += ENTITY_BATCH) {
     for (const m of storage.membersOfEntities(entityList.slice(from, from + ENTITY_BATCH), { encodingsPerEntity: reps })) {
@@ -527,6 +546,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         repMember.push(allRecordId.length);
         repEntL.push(ei);
         packed.add(m.record.clk);
+        storedReps?.add(m.record.clk, m.record.evidence, m.record.presence);
       }
       allEnt.push(ei);
       allParty.push(partyOf(m.party));
@@ -571,6 +591,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repEdgeNode = new GrowList(Int32Array);
   const repEdgeRep = new GrowList(Int32Array);
   const repEdgeScore = new GrowList(Float32Array);
+  /** With the match model: 1 when the link is strong enough for a second record of one party (DUPLICATE_SHARE). */
+  const repEdgeDup = new GrowList(Uint16Array);
+  const dupEdges = new EdgeList();
   /** Entities that matter to the decision: linked to, or the prior entity of a record given again. */
   const active = new Uint8Array(E);
   for (const pe of priorEnt) if (pe >= 0) active[pe] = 1;
@@ -580,7 +603,61 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const comparedGrid = new Float64Array(parties.length * partiesSoFar);
   const cand = candEnt.array;
   const pop = packed.pop.array;
+  const repData = storedReps?.party();
   for (const [k, p] of parties.entries()) {
+    if (M && repData) {
+      // the match model: every (new record, representative) pair of a candidate entity is compared and weighed
+      const pa = new GrowList(Uint32Array);
+      const pr = new GrowList(Uint32Array);
+      const gridRow = k * partiesSoFar;
+      for (let i = 0; i < p.count; i++) {
+        const node = offset[k]! + i;
+        for (let c = candStart[node]!; c < candStart[node + 1]!; c++) {
+          const ei = cand[c]!;
+          const r0 = entRepStart[ei]!;
+          const r1 = entRepStart[ei + 1]!;
+          registeredCompared += r1 - r0;
+          for (let x = r0; x < r1; x++) {
+            const r = repByEnt[x]!;
+            comparedGrid[gridRow + repParty[r]!]!++;
+            pa.push(i);
+            pr.push(r);
+          }
+        }
+      }
+      const a = pa.array.subarray(0, pa.length);
+      const b = pr.array.subarray(0, pr.length);
+      const v = compareCandidates(M.plan, p, repData, a, b);
+      downgradeUniqueLevels(v);
+      const w = matchWeights(M.model, v);
+      // each party pair's prior (the full run's for that pair, else the overall prior)
+      const priorShift = partyNames.map((name) => {
+        const pm = modelForPair(M, p.name, name);
+        return weightOfProbability(pm.lambda) - weightOfProbability(M.model.lambda);
+      });
+      for (let x = 0; x < a.length; x++) {
+        const i = a[x]!;
+        const r = b[x]!;
+        const rp = repParty[r]!;
+        const wx = w[x]! + priorShift[rp]!;
+        const prob = probabilityOfWeight(wx);
+        scores.push(prob);
+        if (wx < M.reviewW && wx < M.decisionW) continue;
+        const st = statOf(k, rp);
+        if (wx >= M.decisionW) {
+          repEdgeNode.push(offset[k]! + i);
+          repEdgeRep.push(r);
+          repEdgeScore.push(edgeScore(wx));
+          repEdgeDup.push(wx >= M.dupW ? 1 : 0);
+          active[repEnt[r]!] = 1;
+          st.aboveThreshold++;
+        } else {
+          st.reviewBand++;
+          reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[rp]!, idB: repRecordId(r), score: prob });
+        }
+      }
+      continue;
+    }
     const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
     const gridRow = k * partiesSoFar;
     for (let i = 0; i < p.count; i++) {
@@ -647,7 +724,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const { start: entMemStart, items: memByEnt } = groupBy(memEnt.array, memberCount, E);
   for (let x = 0; x < repEdgeNode.length; x++) {
     const m = memberNode[repMember.array[repEdgeRep.array[x]!]!]!;
-    if (m >= 0) edges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
+    if (m < 0) continue;
+    edges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
+    if (M && repEdgeDup.array[x]) dupEdges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
   }
   const nodeName = (node: number): { party: string; id: string } => {
     if (node < newCount) {
@@ -663,6 +742,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       if (i === j && s.maxPerParty <= 1) continue;
       const A = parties[i]!;
       const B = i === j ? null : parties[j]!;
+      if (M) {
+        await modelPairs(M, A, B, i, j);
+        continue;
+      }
       const sp = await scorePairs(A, B, { threshold: s.reviewThreshold ?? s.threshold, blocking, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
       const st = statOf(i, j);
       st.candidates += sp.candidates;
@@ -684,6 +767,34 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
   }
 
+  /** New x new pairs with the match model: the full run's candidate passes (CLK and evidence, floors from the stored baselines). */
+  async function modelPairs(m: LoadedMatchModel, A: PartyData, B: PartyData | null, i: number, j: number): Promise<void> {
+    const floors = candidateFloors(m.plan, (A.evidence ?? []).length);
+    const c = await candidatePairs(A, B, { blocking: MODEL_LSH, floors, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
+    const v = compareCandidates(m.plan, A, B ?? A, c.a, c.b);
+    downgradeUniqueLevels(v);
+    const w = matchWeights(modelForPair(m, A.name, (B ?? A).name), v);
+    const st = statOf(i, j);
+    st.candidates += c.a.length;
+    st.compared += c.a.length;
+    for (let x = 0; x < c.a.length; x++) {
+      const u = offset[i]! + c.a[x]!;
+      const vv = offset[j]! + c.b[x]!;
+      if (u === vv) continue;
+      const wx = w[x]!;
+      const prob = probabilityOfWeight(wx);
+      scores.push(prob);
+      if (wx >= m.decisionW) {
+        edges.push(u, vv, edgeScore(wx));
+        if (wx >= m.dupW) dupEdges.push(u, vv, edgeScore(wx));
+        st.aboveThreshold++;
+      } else if (wx >= m.reviewW) {
+        st.reviewBand++;
+        reviewPairs.push({ partyA: A.name, idA: A.ids[c.a[x]!]!, partyB: (B ?? A).name, idB: (B ?? A).ids[c.b[x]!]!, score: prob });
+      }
+    }
+  }
+
   lap('newPairs');
   // 3. decide: registered entities united first, then the new links strongest first
   const groups: number[][] = [];
@@ -695,7 +806,15 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     for (let y = a; y < b; y++) g.push(newCount + memByEnt[y]!);
     groups.push(g);
   }
-  const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, phases: [edges] });
+  // the match model: one record of a party per entity first, then a second one only through a strong link (as a full run)
+  const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, ...(M ? { phases: [edges, dupEdges], phaseCaps: [1, s.maxPerParty] } : { phases: [edges] }) });
+  if (M) {
+    // edge scores were weights: report match probabilities
+    for (let n = 0; n < nodeCount; n++) {
+      clustering.best[n] = scoreProbability(clustering.best[n]!);
+      clustering.clusterScore[n] = scoreProbability(clustering.clusterScore[n]!);
+    }
+  }
   const clusters = indexClusters(clustering.label);
 
   // 4. IDs
@@ -777,7 +896,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const eb: [number, number][] = [];
     for (; x1 < repEdgeNode.length && repEdgeNode.array[x1] === node; x1++) {
       const ei = repEnt[repEdgeRep.array[x1]!]!;
-      const sc = repEdgeScore.array[x1]!;
+      const sc = M ? scoreProbability(repEdgeScore.array[x1]!) : repEdgeScore.array[x1]!;
       const last = eb.find((t) => t[0] === ei);
       if (!last) eb.push([ei, sc]);
       else if (sc > last[1]) last[1] = sc;

@@ -576,6 +576,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
     writeTransaction(this.db, () => {
       const cfg = this.config();
       if (!cfg) this.setConfig(config);
+      // a full run with the match model stores its fitted model (a later full run refits: its model replaces the earlier one)
+      else if (config.scoring.kind === 'model') this.setConfig({ ...cfg, scoring: config.scoring });
       for (const e of this.upsertEncodings(encodings, run, cfg ?? config)) this.rebuildCoverage(e, cfg ?? config);
     });
   }

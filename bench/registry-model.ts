@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:registry -- --model fs`: the registry with the match model
+ * (docs/registry.md "Increments with the match model"). Synthetic K-12,
+ * college and wages extracts (src/synth, realism full; --people, --seed),
+ * encoded with the default schema (evidence filters). Full re-link: one
+ * `--model fs` run over the three files. Registry: a full `--model fs` run
+ * over K-12 and college builds it (the model is fitted there and stored),
+ * then wages is linked as an increment (timed), scored with the stored model.
+ * Quality: pairwise against the truth over every record; ID stability: the
+ * share of people with records in two or more files whose records all carry
+ * one linkage ID. Last line: one JSON object.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeFile, linkFiles, loadSecret, newSecret, prepareEncode } from '../src/index.js';
+import { PARTIES } from '../src/synth/agencies.js';
+import { generateExtracts } from '../src/synth/generate.js';
+import { openLinkerStore } from '../src/store/linker-store.js';
+
+const ROOT = process.cwd();
+const SCHEMA = join(ROOT, 'protocols/schemas/p20w-person.json');
+
+function pairsOf(groups: Iterable<string[]>): number {
+  let t = 0;
+  for (const g of groups) t += (g.length * (g.length - 1)) / 2;
+  return t;
+}
+
+/** Pairwise precision, recall, F1 of a clustering (key per record) against the truth (entity per record). */
+function quality(cluster: Map<string, string>, truth: Map<string, string>): { precision: number; recall: number; f1: number } {
+  const byC = new Map<string, string[]>();
+  const byT = new Map<string, string[]>();
+  const byBoth = new Map<string, string[]>();
+  for (const [rec, e] of truth) {
+    const c = cluster.get(rec) ?? `single:${rec}`;
+    (byC.get(c) ?? byC.set(c, []).get(c)!).push(rec);
+    (byT.get(e) ?? byT.set(e, []).get(e)!).push(rec);
+    const k = `${c}|${e}`;
+    (byBoth.get(k) ?? byBoth.set(k, []).get(k)!).push(rec);
+  }
+  const linked = pairsOf(byC.values());
+  const trueP = pairsOf(byT.values());
+  const correct = pairsOf(byBoth.values());
+  const precision = linked === 0 ? 1 : correct / linked;
+  const recall = trueP === 0 ? 1 : correct / trueP;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+function linksOf(out: string, parties: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const p of parties) {
+    for (const l of readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1)) {
+      const [rid, id] = l.split(',');
+      m.set(`${p}:${rid}`, id!);
+    }
+  }
+  return m;
+}
+
+export async function registryModelBench(o: { people: number; seed: number; minBandHits?: number }): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-model-'));
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  sampler.unref();
+  try {
+    await generateExtracts({ people: o.people, seed: o.seed, outDir: dir, realism: 'full' });
+    const secretFile = join(dir, 'linkage.secret');
+    await newSecret(secretFile);
+    const secret = await loadSecret({ file: secretFile });
+    const { ext } = await prepareEncode(SCHEMA);
+    for (const party of PARTIES) {
+      const m = JSON.parse(readFileSync(join(ROOT, 'examples/agencies', `${party}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+      const map = Object.fromEntries(Object.entries(m.map).filter(([f]) => f in ext.columns));
+      await encodeFile({ input: join(dir, `${party}.csv`), output: join(dir, `${party}.enc`), schema: SCHEMA, secret, party, map, idColumn: m.idColumn, force: true });
+    }
+    rmSync(secretFile, { force: true });
+    const truth = new Map<string, string>();
+    for (const l of readFileSync(join(dir, 'truth.csv'), 'utf8').trim().split('\n').slice(1)) {
+      const [e, p, r] = l.split(',');
+      truth.set(`${p}:${r}`, e!);
+    }
+    const enc = (p: string) => ({ file: join(dir, `${p}.enc`) });
+    console.log(`bench:registry --model fs — ${o.people.toLocaleString('en-US')} people (seed ${o.seed}), ${truth.size.toLocaleString('en-US')} records, node ${process.version}`);
+    let t0 = performance.now();
+    await linkFiles({ inputs: PARTIES.map(enc), outDir: join(dir, 'full'), model: 'fs' });
+    const fullSeconds = (performance.now() - t0) / 1000;
+    const qFull = quality(linksOf(join(dir, 'full'), PARTIES), truth);
+    console.log(`full re-link (fs, 3 files, ${fullSeconds.toFixed(1)} s): precision ${qFull.precision.toFixed(4)}, recall ${qFull.recall.toFixed(4)}, F1 ${qFull.f1.toFixed(4)}`);
+    const store = join(dir, 'linker.db');
+    t0 = performance.now();
+    await linkFiles({ inputs: [enc('k12'), enc('college')], outDir: join(dir, 'built'), store, model: 'fs' });
+    console.log(`registry built by a full fs run over k12, college: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    peak = 0;
+    t0 = performance.now();
+    const inc = await linkFiles({ inputs: [enc('wages')], outDir: join(dir, 'inc'), store, ...(o.minBandHits !== undefined ? { minBandHits: o.minBandHits } : {}) });
+    const incrementSeconds = (performance.now() - t0) / 1000;
+    if (inc.parameters.model !== 'fs') throw new Error('the increment did not apply the match model');
+    const db = openLinkerStore(store);
+    const cluster = new Map<string, string>();
+    for (const r of db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]) cluster.set(`${r.party}:${r.record_id}`, r.entity_id);
+    db.close();
+    const qInc = quality(cluster, truth);
+    // recall of the true pairs by party pair: where the two differ
+    const full = linksOf(join(dir, 'full'), PARTIES);
+    const byEnt = new Map<string, string[]>();
+    for (const [rec, e] of truth) (byEnt.get(e) ?? byEnt.set(e, []).get(e)!).push(rec);
+    const found: Record<string, [number, number, number]> = {};
+    for (const recs of byEnt.values()) {
+      for (let i = 0; i < recs.length; i++) {
+        for (let j = i + 1; j < recs.length; j++) {
+          const a = recs[i]!;
+          const b = recs[j]!;
+          const k = [a.split(':')[0], b.split(':')[0]].sort().join('x');
+          const f = (found[k] ??= [0, 0, 0]);
+          f[0]++;
+          if (full.get(a) === full.get(b)) f[1]++;
+          if (cluster.get(a) !== undefined && cluster.get(a) === cluster.get(b)) f[2]++;
+        }
+      }
+    }
+    console.log(`recall by party pair (true pairs: full re-link, registry + increment): ${Object.entries(found).map(([k, [t, f, i]]) => `${k} ${t}: ${(f / t).toFixed(4)}, ${(i / t).toFixed(4)}`).join('; ')}`);
+    // ID stability: people with records in 2+ files whose records all got one ID
+    const idsOf = new Map<string, { files: Set<string>; ids: Set<string> }>();
+    for (const [rec, e] of truth) {
+      const x = idsOf.get(e) ?? idsOf.set(e, { files: new Set(), ids: new Set() }).get(e)!;
+      x.files.add(rec.split(':')[0]!);
+      x.ids.add(cluster.get(rec) ?? `single:${rec}`);
+    }
+    let multi = 0;
+    let stable = 0;
+    for (const x of idsOf.values()) {
+      if (x.files.size < 2) continue;
+      multi++;
+      if (x.ids.size === 1) stable++;
+    }
+    const idStability = multi === 0 ? 1 : stable / multi;
+    console.log(
+      `increment (wages against the registry, ${incrementSeconds.toFixed(2)} s, peak ${Math.round(peak / 2 ** 20)} MiB): precision ${qInc.precision.toFixed(4)}, recall ${qInc.recall.toFixed(4)}, F1 ${qInc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people in 2+ files`,
+    );
+    console.log(
+      JSON.stringify({ incrementSeconds: Math.round(incrementSeconds * 100) / 100, peakMiB: Math.round(peak / 2 ** 20), idStability: Math.round(idStability * 10000) / 10000, f1DiffVsFull: Math.round((qInc.f1 - qFull.f1) * 10000) / 10000 }),
+    );
+  } finally {
+    clearInterval(sampler);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Increments of a registry built by a full `--model fs` run apply the stored
+ * match model (docs/registry.md "Increments with the match model"): the
+ * model is stored versioned and checked on read, an increment's links are
+ * close to a full fs run over every file, no Dice warning, and
+ * `--min-band-hits` works through the CLI. Data: the bundled example files
+ * (K-12, college, wages), encoded with the default schema (evidence filters).
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFile } from '../../src/encode/index.js';
+import { linkFiles } from '../../src/link/link-files.js';
+import { runReportProblem } from '../../src/format/run-report.js';
+import { downgradeUniqueLevels, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, StoredParty } from '../../src/link/registry/match-model.js';
+import { encodingUpdates } from '../../src/link/registry/incremental.js';
+import { loadParty } from '../../src/link/load.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { compareCandidates, comparisonPlan, JOINT_LABELS } from '../../src/link/model/compare.js';
+import { openLinkerStore } from '../../src/store/linker-store.js';
+import { p20Rejection } from '../helpers/errors.js';
+import { runCli } from '../helpers/cli.js';
+
+const root = join(import.meta.dirname, '../..');
+const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
+const secret = new TextEncoder().encode('p20link registry model test secret (synthetic data only)');
+const dir = mkdtempSync(join(tmpdir(), 'p20-registry-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const PARTIES = ['k12', 'college', 'wages'] as const;
+const enc = (p: string) => join(dir, `${p}.enc`);
+let n = 0;
+const fresh = (what: string) => join(dir, `${what}-${++n}`);
+
+beforeAll(async () => {
+  for (const p of PARTIES) {
+    const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
+  }
+}, 120_000);
+
+/** Pairs of (party:record) that share a linkage ID in a run's links files. */
+function linkedPairs(out: string, parties: readonly string[]): Set<string> {
+  const by = new Map<string, string[]>();
+  for (const p of parties) {
+    for (const l of readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1)) {
+      const [rid, id] = l.split(',');
+      const m = by.get(id!) ?? [];
+      m.push(`${p}:${rid}`);
+      by.set(id!, m);
+    }
+  }
+  const pairs = new Set<string>();
+  for (const m of by.values()) {
+    m.sort();
+    for (let i = 0; i < m.length; i++) for (let j = i + 1; j < m.length; j++) pairs.add(`${m[i]} ${m[j]}`);
+  }
+  return pairs;
+}
+
+function storedScoring(store: string): { kind: string; model: Record<string, unknown> } {
+  const db = openLinkerStore(store);
+  try {
+    return JSON.parse(db.prepare('SELECT scoring FROM registry_config WHERE id = 1').pluck().get() as string) as { kind: string; model: Record<string, unknown> };
+  } finally {
+    db.close();
+  }
+}
+
+function setScoring(store: string, scoring: unknown): void {
+  const db = openLinkerStore(store);
+  try {
+    db.prepare('UPDATE registry_config SET scoring = ? WHERE id = 1').run(JSON.stringify(scoring));
+  } finally {
+    db.close();
+  }
+}
+
+/** A registry built by a full fs run over K-12 and college (built once, copied per test). */
+let built = '';
+async function modelRegistry(): Promise<string> {
+  if (!built) {
+    built = fresh('built.db');
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }], outDir: fresh('full2'), store: built, workers: 1, model: 'fs' });
+  }
+  const copy = fresh('store.db');
+  copyFileSync(built, copy);
+  return copy;
+}
+
+describe('a registry built with the match model', () => {
+  it('stores the calibrated plan and fitted model, versioned', async () => {
+    const store = await modelRegistry();
+    const sc = storedScoring(store);
+    expect(sc.kind).toBe('model');
+    expect(sc.model).toMatchObject({ format: REGISTRY_MODEL_FORMAT, version: REGISTRY_MODEL_VERSION, matchProbability: 0.5, duplicateShare: 0.7 });
+    const plan = sc.model.plan as { defs: { name: string }[]; parts: { baseline: number }[] };
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
+    // calibrated: baselines measured on the run's random pairs, not the uncalibrated 0
+    expect(plan.parts.some((p) => p.baseline > 0)).toBe(true);
+    const model = sc.model.model as { m: number[][]; u: number[][] };
+    expect(model.m.length).toBe(plan.defs.length);
+    expect((sc.model.priors as unknown[]).length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('an increment scores with the stored model: links close to a full fs run over every file, no Dice warning', async () => {
+    const store = await modelRegistry();
+    const outInc = fresh('inc');
+    const rep = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: outInc, store, workers: 1 });
+    expect(rep.parameters.model).toBe('fs');
+    expect(rep.parameters.matchProbability).toBe(0.5);
+    expect((rep.warnings ?? []).join('\n')).not.toMatch(/Dice|match model yet/);
+    expect(rep.registry.kept).toBeGreaterThan(0);
+    expect(runReportProblem(JSON.parse(readFileSync(join(outInc, 'run-report.json'), 'utf8')))).toBeUndefined();
+    // the registry's K-12 x college links come from the full run over those two; compare the wages links with a full fs
+    // run over all three files (which refits, so small differences are expected: docs/registry.md)
+    const outFull = fresh('full3');
+    await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: outFull, workers: 1, model: 'fs' });
+    const wagePairs = (s: Set<string>) => new Set([...s].filter((x) => x.includes('wages:')));
+    const inc = wagePairs(registryPairs(store));
+    const full = wagePairs(linkedPairs(outFull, PARTIES));
+    const both = [...inc].filter((x) => full.has(x)).length;
+    const precision = both / inc.size;
+    const recall = both / full.size;
+    expect(full.size).toBeGreaterThan(500);
+    expect(precision).toBeGreaterThan(0.97);
+    expect(recall).toBeGreaterThan(0.92);
+    console.log(JSON.stringify({ wagePairsIncrement: inc.size, wagePairsFull: full.size, agree: both, precision: +precision.toFixed(4), recall: +recall.toFixed(4) }));
+  }, 120_000);
+
+  it('refuses a stored model of an unknown version or unreadable, with REGISTRY_DAMAGED', async () => {
+    const store = await modelRegistry();
+    const sc = storedScoring(store);
+    setScoring(store, { ...sc, model: { ...sc.model, version: 99 } });
+    const e1 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad1'), store, workers: 1 }));
+    expect(e1.code).toBe('REGISTRY_DAMAGED');
+    expect(e1.message).toMatch(/version 99/);
+    setScoring(store, { ...sc, model: 'not a model' });
+    const e2 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad2'), store, workers: 1 }));
+    expect(e2.code).toBe('REGISTRY_DAMAGED');
+    const m = sc.model.model as { m: number[][] };
+    setScoring(store, { ...sc, model: { ...sc.model, model: { ...(sc.model.model as object), m: m.m.slice(1) } } });
+    const e3 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad3'), store, workers: 1 }));
+    expect(e3.code).toBe('REGISTRY_DAMAGED');
+    // a stored layout other than the new file's evidence filters
+    setScoring(store, { ...sc, model: { ...sc.model, evidence: [{ name: 'names', l: 1 }] } });
+    const e4 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad4'), store, workers: 1 }));
+    expect(e4.code).toBe('REGISTRY_SCHEMA_MISMATCH');
+  }, 60_000);
+});
+
+/** Linked pairs from the registry's memberships (every registered record, after the increment). */
+function registryPairs(store: string): Set<string> {
+  const db = openLinkerStore(store);
+  try {
+    const rows = db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[];
+    const by = new Map<string, string[]>();
+    for (const r of rows) {
+      const m = by.get(r.entity_id) ?? [];
+      m.push(`${r.party}:${r.record_id}`);
+      by.set(r.entity_id, m);
+    }
+    const pairs = new Set<string>();
+    for (const m of by.values()) {
+      m.sort();
+      for (let i = 0; i < m.length; i++) for (let j = i + 1; j < m.length; j++) pairs.add(`${m[i]} ${m[j]}`);
+    }
+    return pairs;
+  } finally {
+    db.close();
+  }
+}
+
+describe('--min-band-hits', () => {
+  it('is passed to increments through the CLI and validated', async () => {
+    const store = await modelRegistry();
+    const bad = await runCli(['link', '--store', store, enc('wages'), '--out', fresh('mbh0'), '--min-band-hits', '0', '--quiet']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/min-band-hits must be a whole number of at least 1/);
+    const frac = await runCli(['link', '--store', store, enc('wages'), '--out', fresh('mbh1'), '--min-band-hits', '1.5', '--quiet']);
+    expect(frac.code).not.toBe(0);
+    expect(frac.err).toMatch(/min-band-hits/);
+    // a blocking rule so strict nothing is a candidate (more bands than the blocking has: capped at all of them) still
+    // runs; 1 and the default give links
+    const one = await runCli(['link', '--store', store, enc('wages'), '--out', fresh('mbh2'), '--min-band-hits', '1']);
+    expect(one.code).toBe(0);
+    expect(one.err).not.toMatch(/warning/);
+  }, 60_000);
+
+  it('changes the candidates of an increment (library option)', async () => {
+    const loose = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('l1'), store: await modelRegistry(), workers: 1, minBandHits: 1 });
+    const strict = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('l64'), store: await modelRegistry(), workers: 1, minBandHits: 64 });
+    const cand = (r: typeof loose) => r.partyPairs.filter((p) => p.partyA === 'wages' && p.partyB !== 'wages').reduce((t, p) => t + p.candidates, 0);
+    expect(cand(loose)).toBeGreaterThan(cand(strict));
+  }, 60_000);
+});
+
+describe('scoring stored records', () => {
+  it('stored encodings compare like the file they came from (StoredParty), unique levels downgraded', async () => {
+    const p = await loadParty(enc('k12'), 'k12');
+    const ups = encodingUpdates(p, parseBlockingSpec('lsh'));
+    const sp = new StoredParty(p.header);
+    const N = Math.min(300, p.count);
+    for (let i = 0; i < N; i++) sp.add(ups[i]!.clk, ups[i]!.evidence, ups[i]!.presence);
+    const stored = sp.party();
+    const plan = comparisonPlan(p);
+    // every record against its own stored copy and against a shifted one
+    const a = Uint32Array.from({ length: 2 * N }, (_, x) => x % N);
+    const b = Uint32Array.from({ length: 2 * N }, (_, x) => (x < N ? x : (x + 7) % N));
+    const want = compareCandidates(plan, p, p, a, b);
+    const got = compareCandidates(plan, p, stored, a, b);
+    downgradeUniqueLevels(want);
+    downgradeUniqueLevels(got);
+    expect(Array.from(got.levels)).toEqual(Array.from(want.levels));
+    expect(got.levels.some((l) => l !== 0 && l !== 255)).toBe(true);
+  }, 30_000);
+
+  it('downgrades the name_dob unique levels to their non-unique counterparts, nothing else', () => {
+    const defs = [{ name: 'clk', levels: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }, { name: 'name_dob', levels: [...JOINT_LABELS] }];
+    const levels = Uint8Array.from([4, 4, 4, 5, 5, 6, 0, 255]);
+    const v = { defs, count: 4, levels };
+    downgradeUniqueLevels(v);
+    expect(Array.from(v.levels)).toEqual([4, 6, 4, 7, 5, 6, 0, 255]);
+    expect(JOINT_LABELS[6]).toBe('first+dob,last low');
+    expect(JOINT_LABELS[7]).toBe('last+dob,first low');
+  });
+
+  it('a Dice registry keeps Dice: --model fs on its increment is refused', async () => {
+    const store = fresh('dice.db');
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }], outDir: fresh('dice2'), store, workers: 1 });
+    expect(storedScoring(store).kind).toBe('dice');
+    const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice3'), store, workers: 1, model: 'fs' }));
+    expect(e.code).toBe('LINK_OPTION');
+    const r = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice4'), store, workers: 1 });
+    expect(r.parameters.model).toBe('dice');
+  }, 60_000);
+});
