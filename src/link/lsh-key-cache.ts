@@ -1,7 +1,7 @@
 /**
  * LSH keys already computed for a filter matrix, kept for the next scoring
  * pass over the same matrix with the same LSH configuration. The match
- * model's candidate passes (src/link/model/candidates.ts) score every party
+ * model's candidate passes (candidatePairs in src/link/model) score every party
  * against itself and against each other party, on the CLK and on each
  * evidence filter: without the cache each party's MinHash keys (the largest
  * single cost of those passes) are computed once per job the party takes
