@@ -604,27 +604,33 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const cand = candEnt.array;
   const pop = packed.pop.array;
   const repData = storedReps?.party();
+  /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
+  const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
+    const gridRow = k * partiesSoFar;
+    for (let i = 0; i < count; i++) {
+      const node = offset[k]! + i;
+      for (let c = candStart[node]!; c < candStart[node + 1]!; c++) {
+        const ei = cand[c]!;
+        const r0 = entRepStart[ei]!;
+        const r1 = entRepStart[ei + 1]!;
+        registeredCompared += r1 - r0;
+        for (let x = r0; x < r1; x++) {
+          const r = repByEnt[x]!;
+          comparedGrid[gridRow + repParty[r]!]!++;
+          visit(i, node, ei, r);
+        }
+      }
+    }
+  };
   for (const [k, p] of parties.entries()) {
     if (M && repData) {
       // the match model: every (new record, representative) pair of a candidate entity is compared and weighed
       const pa = new GrowList(Uint32Array);
       const pr = new GrowList(Uint32Array);
-      const gridRow = k * partiesSoFar;
-      for (let i = 0; i < p.count; i++) {
-        const node = offset[k]! + i;
-        for (let c = candStart[node]!; c < candStart[node + 1]!; c++) {
-          const ei = cand[c]!;
-          const r0 = entRepStart[ei]!;
-          const r1 = entRepStart[ei + 1]!;
-          registeredCompared += r1 - r0;
-          for (let x = r0; x < r1; x++) {
-            const r = repByEnt[x]!;
-            comparedGrid[gridRow + repParty[r]!]!++;
-            pa.push(i);
-            pr.push(r);
-          }
-        }
-      }
+      forEachRepPair(k, p.count, (i, _node, _ei, r) => {
+        pa.push(i);
+        pr.push(r);
+      });
       const a = pa.array.subarray(0, pa.length);
       const b = pr.array.subarray(0, pr.length);
       const v = compareCandidates(M.plan, p, repData, a, b);
@@ -659,39 +665,26 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       continue;
     }
     const a32 = new Uint32Array(p.clks.buffer, p.clks.byteOffset, p.clks.byteLength >>> 2);
-    const gridRow = k * partiesSoFar;
-    for (let i = 0; i < p.count; i++) {
-      const node = offset[k]! + i;
+    forEachRepPair(k, p.count, (i, node, ei, r) => {
       const pa = p.popcounts[i]!;
-      const aOff = (i * p.stride) >>> 2;
-      for (let c = candStart[node]!; c < candStart[node + 1]!; c++) {
-        const ei = cand[c]!;
-        const r0 = entRepStart[ei]!;
-        const r1 = entRepStart[ei + 1]!;
-        registeredCompared += r1 - r0;
-        for (let x = r0; x < r1; x++) {
-          const r = repByEnt[x]!;
-          comparedGrid[gridRow + repParty[r]!]!++;
-          // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
-          const pb = pop[r]!;
-          if (Math.fround((2 * Math.min(pa, pb)) / (pa + pb)) < tLow) continue;
-          const sc = Math.fround(dice(a32, aOff, pa, packed.words, r * words, pb, words));
-          if (sc < tLow) continue;
-          const st = statOf(k, repParty[r]!);
-          scores.push(sc);
-          if (sc >= tHigh) {
-            repEdgeNode.push(node);
-            repEdgeRep.push(r);
-            repEdgeScore.push(sc);
-            active[ei] = 1;
-            st.aboveThreshold++;
-          } else {
-            st.reviewBand++;
-            reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[repParty[r]!]!, idB: repRecordId(r), score: sc });
-          }
-        }
+      // the Dice coefficient is at most 2·min/(sum) of the popcounts: skip pairs that cannot reach the review band
+      const pb = pop[r]!;
+      if (Math.fround((2 * Math.min(pa, pb)) / (pa + pb)) < tLow) return;
+      const sc = Math.fround(dice(a32, (i * p.stride) >>> 2, pa, packed.words, r * words, pb, words));
+      if (sc < tLow) return;
+      const st = statOf(k, repParty[r]!);
+      scores.push(sc);
+      if (sc >= tHigh) {
+        repEdgeNode.push(node);
+        repEdgeRep.push(r);
+        repEdgeScore.push(sc);
+        active[ei] = 1;
+        st.aboveThreshold++;
+      } else {
+        st.reviewBand++;
+        reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[repParty[r]!]!, idB: repRecordId(r), score: sc });
       }
-    }
+    });
   }
   for (let k = 0; k < parties.length; k++) {
     for (let b = 0; b < partiesSoFar; b++) {
