@@ -123,9 +123,6 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
   }
   if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
-  if (opts.minBandHits !== undefined && (!Number.isInteger(opts.minBandHits) || opts.minBandHits < 1)) {
-    throw new P20Error('LINK_OPTION', `min-band-hits must be a whole number of at least 1, got ${opts.minBandHits}`, { field: 'min-band-hits' });
-  }
   // a registry built by a full run with the match model: its increments score with that model (src/link/registry/match-model.ts)
   let model: LoadedMatchModel | undefined;
   if (cfg?.scoring.kind === 'model') {
