@@ -261,8 +261,8 @@ interface Scored {
   reviewEdges: EdgeList;
   hist: LinkRunReport['scoreHistogram'];
   pairStats: ReportPartyPair[];
-  /** "i,j" -> that party pair's statistics. */
-  pairIndex: Map<string, ReportPartyPair>;
+  /** i * (number of parties) + j -> the statistics of party pair (i, j), i <= j. */
+  pairIndex: Map<number, ReportPartyPair>;
   blockingTrue: number;
   blockingKept: number;
   /** 'fs' only: the fitted model, as the run report shows it. */
@@ -324,7 +324,7 @@ async function scoreAll(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entit
       out.blockingKept += kept.kept;
     }
     out.pairStats.push(stat);
-    out.pairIndex.set(`${i},${j}`, stat);
+    out.pairIndex.set(i * L.parties.length + j, stat);
     if (entities && B) laps.lap(`truth:${stat.partyA}x${stat.partyB}`);
   }
   return out;
@@ -402,7 +402,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       }
     }
     out.pairStats.push(stat);
-    out.pairIndex.set(`${i},${j}`, stat);
+    out.pairIndex.set(i * L.parties.length + j, stat);
   }
   // one model: m and u shared, one prior per job (party pair)
   const concat = (parts: Uint8Array[]): Uint8Array => concatTyped(parts, (n) => new Uint8Array(n));
@@ -521,12 +521,7 @@ function summarize(L: Loaded, r: Resolved, sc: Scored): Summary {
   const perParty = new Uint32Array(P);
   const linkedPerParty = new Array<number>(P).fill(0);
   let linkedRecords = 0;
-  // each party pair's statistics looked up once (not a string key per cluster), members by index (no view per cluster)
-  const stats = new Map<number, ReportPartyPair>();
-  for (const [key, st] of sc.pairIndex) {
-    const [i, j] = key.split(',').map(Number) as [number, number];
-    stats.set(i * P + j, st);
-  }
+  // members by index (no view per cluster)
   const { start, nodes } = r.ci;
   for (let c = 0; c < r.ci.count; c++) {
     const size = start[c + 1]! - start[c]!;
@@ -537,7 +532,7 @@ function summarize(L: Loaded, r: Resolved, sc: Scored): Summary {
     for (let i = 0; i < P; i++) {
       linkedPerParty[i]! += perParty[i]!;
       for (let j = i; j < P; j++) {
-        const st = stats.get(i * P + j);
+        const st = sc.pairIndex.get(i * P + j);
         if (!st) continue;
         st.linked += i === j ? (perParty[i]! * (perParty[i]! - 1)) / 2 : perParty[i]! * perParty[j]!;
       }
