@@ -95,7 +95,7 @@ describe('a registry built with the match model', () => {
     expect(sc.kind).toBe('model');
     expect(sc.model).toMatchObject({ format: REGISTRY_MODEL_FORMAT, version: REGISTRY_MODEL_VERSION, matchProbability: 0.5, duplicateShare: 0.7 });
     const plan = sc.model.plan as { defs: { name: string }[]; parts: { baseline: number }[] };
-    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob', 'place_partdate', 'clk_one_name']);
     // calibrated: baselines measured on the run's random pairs, not the uncalibrated 0
     expect(plan.parts.some((p) => p.baseline > 0)).toBe(true);
     const model = sc.model.model as { m: number[][]; u: number[][] };
@@ -184,7 +184,8 @@ describe('--min-band-hits', () => {
     // runs; 1 and the default give links
     const one = await runCli(['link', '--store', store, enc('wages'), '--out', fresh('mbh2'), '--min-band-hits', '1']);
     expect(one.code).toBe(0);
-    expect(one.err).not.toMatch(/warning/);
+    // no Dice warning (a merge candidate for review may be reported: that depends on the data)
+    expect(one.err).not.toMatch(/Dice|match model yet/);
   }, 60_000);
 
   it('changes the candidates of an increment (library option)', async () => {

@@ -1,5 +1,5 @@
 import { PLACE_LABELS, PLACE_NODOB_LABELS } from './compare.js';
-import { NULL_LEVEL, type ComparisonVectors } from './types.js';
+import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
 
 /**
  * Anchored m (docs/match-model.md, "Fitting"): m of each comparison counted
@@ -15,8 +15,11 @@ import { NULL_LEVEL, type ComparisonVectors } from './types.js';
  *                the names given the person
  *   place_nodob  from place's anchored m (the same ZIP / initial states,
  *                PLACE_NODOB_OF)
- *   clk, name_dob  on pairs whose ZIP5, middle initial and birth date agree
- *                (place at its top level)
+ *   clk, clk_one_name, name_dob  on pairs whose ZIP5, middle initial and
+ *                birth date agree (place at its top level)
+ *   place_partdate  on pairs whose names agree and whose birth date nearly
+ *                agrees (name_dob "both<=2nd" or "one<=2nd,other<=4th": a
+ *                typo; siblings and twins differ in the first name)
  *   names        on pairs whose ZIP5 and middle initial agree with one birth
  *                date missing (place_nodob at its top level)
  *
@@ -33,6 +36,8 @@ import { NULL_LEVEL, type ComparisonVectors } from './types.js';
 export const MIN_ANCHORS = 50;
 /** The name_dob level whose m EM estimates (the anchors cannot reach it). */
 export const EM_JOINT_LEVEL = 'both<=4th';
+/** The name_dob levels on which place_partdate's m is counted. */
+const PARTDATE_ANCHORS = ['both<=2nd', 'one<=2nd,other<=4th'] as const;
 /** Pseudo count per level of an anchored m. */
 const PSEUDO = 0.5;
 
@@ -47,12 +52,13 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const kNodob = names.indexOf('place_nodob');
   const kJoint = names.indexOf('name_dob');
   if (kPlace < 0 || kJoint < 0) return undefined;
-  const counts = (k: number, anchor: number, level: number): number[] | undefined => {
+  // m of comparison k counted on the pairs at one of `levels` of comparison `anchor`
+  const counts = (k: number, anchor: number, ...levels: number[]): number[] | undefined => {
     const c = new Float64Array(cand.defs[k]!.levels.length);
     let n = 0;
     for (let p = 0; p < cand.count; p++) {
       const l = cand.levels[p * K + k]!;
-      if (l === NULL_LEVEL || cand.levels[p * K + anchor] !== level) continue;
+      if (l === NULL_LEVEL || !levels.includes(cand.levels[p * K + anchor]!)) continue;
       c[l]!++;
       n++;
     }
@@ -68,7 +74,8 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
     place.forEach((x, l) => (m[PLACE_NODOB_OF[l]!]! += x));
     out[kNodob] = m;
   }
-  for (const name of ['clk', 'name_dob']) {
+  const kPart = names.indexOf('place_partdate');
+  for (const name of ['clk', CLK_ONE_NAME, 'name_dob']) {
     const k = names.indexOf(name);
     if (k >= 0) out[k] = counts(k, kPlace, 0);
   }
@@ -77,6 +84,9 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const jm = out[kJoint];
   const partly = cand.defs[kJoint]!.levels.indexOf(EM_JOINT_LEVEL);
   if (jm && partly >= 0) jm[partly] = Number.NaN;
+  // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
+  // siblings and twins differ in the first name), PARTDATE_ANCHORS
+  if (kPart >= 0) out[kPart] = counts(kPart, kJoint, ...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n)));
   const kNames = names.indexOf('names');
   if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, 0);
   return out;

@@ -1,7 +1,7 @@
 import type { PartyData } from '../types.js';
 import { bandLabels, diceLevel } from './levels.js';
 import { matchWeights, probabilityOfWeight } from './predict.js';
-import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
+import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
 import { popcount32 as pop32 } from '../../util/popcount.js';
 
 /**
@@ -82,6 +82,16 @@ export const PLACE_LABELS = ['zip5+mi', 'zip5,mi ?', 'zip5,mi differs', 'zip3+mi
 const PLACE_LEVEL_MI = [0, 2, 3, 4, 6, 8];
 const PLACE_LEVEL_NO_MI = [1, 5, 7];
 export const PLACE_NODOB_LABELS = ['zip5+mi', 'zip5,mi ?', 'other,mi ?', 'other'] as const;
+/**
+ * `place_partdate`: the same filter when both birth dates are present but
+ * only partly agree (neither name + date filter in its top band: a day/month
+ * swap, a typo in the date, or another person's date). The date's share of
+ * the filter then varies with how much of it agrees, so the levels are plain
+ * relative Dice bands; under the default template ZIP5, ZIP3 and the initial
+ * agreeing with a third of the date tokens give about 0.45 and more, one of
+ * ZIP5 or the initial less.
+ */
+export const PLACE_PARTDATE_BANDS: readonly number[] = [0.6, 0.45, 0.3, 0.15];
 /** The name_dob levels (of first_dob or last_dob) at which the birth date counts as agreeing for `place`. */
 const DATE_AGREES = 0;
 
@@ -101,10 +111,13 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
     return deep;
   });
   const sw = plan.swap;
-  if (!plan.joint || !sw) return deepOf.flatMap((d, k) => (plan.parts[k]!.place ? [-1, -1] : [d]));
+  if (!plan.joint || !sw) return deepOf.flatMap((d, k) => (plan.parts[k]!.place ? [-1, -1, -1] : [d]));
   // joint name_dob: selected when either filter reached its floor (at most the 4th band): levels up to "one<=4th,other low"
   const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 8 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 7 : -1;
-  return deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : plan.parts[k]!.place ? [-1, -1] : [d]));
+  const out = deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : plan.parts[k]!.place ? [-1, -1, -1] : [d]));
+  // the CLK's strata are the CLK's pass too
+  if (plan.clkStrata) for (const _ of CLK_STRATA) out.push(deepOf[plan.parts.findIndex((p) => p.source === 'clk')] ?? -1);
+  return out;
 }
 
 /** Presence features each known comparison rests on (clk: the fields whose absence moves a CLK the most). */
@@ -129,7 +142,36 @@ export interface ComparisonPlan {
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
   /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one (and a place part gives two outputs: outputParts). */
   joint?: boolean;
+  /**
+   * The CLK split by the `name_dob` state (CLK_STRATA): in each stratum the
+   * CLK is its own comparison (the last outputs, in CLK_STRATA order) and
+   * `clk` is null there.
+   */
+  clkStrata?: boolean;
 }
+
+/**
+ * The CLK given the `name_dob` state. The CLK holds both names and the
+ * date, so when `name_dob` already says one name changed, or the date only
+ * partly agrees, the CLK's Dice is low for every such pair, match or not:
+ * counted with the unconditional m and u of `clk` it charged the change twice
+ * (once in `name_dob`, once in the CLK; 200,000 people: "first name + date
+ * unique, surname low, ZIP5 agrees" was 1,166 true against 36 false pairs and
+ * still weighed below the decision). In these states the CLK is a comparison
+ * of its own, with its own m (anchored, anchors.ts) and u, which say what the
+ * CLK adds given the state (a typo in the other name against another name):
+ *
+ *   clk_one_name   exactly one name agrees with the date (JOINT_LABELS 4-7:
+ *                  a married name, a nickname, or a coincidence)
+ *
+ * (A stratum for a partly agreeing date, "both<=4th", "one<=4th,other low"
+ * and "both weak", was measured and not kept: no anchor reaches those
+ * levels — ZIP, initial and a partly agreeing date also join siblings — and
+ * EM's free m there took the crowds for matches; docs/match-model.md.)
+ */
+export const CLK_STRATA: readonly { name: string; levels: readonly number[] }[] = [
+  { name: CLK_ONE_NAME, levels: [4, 5, 6, 7] },
+];
 
 /** The comparison plan of a party's layout (all inputs of a run share it: checkCompatible). */
 /**
@@ -192,7 +234,7 @@ function oneNameAgrees(f: number, l: number): boolean {
   return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
-export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean } = {}): ComparisonPlan {
+export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean; clkStrata?: boolean } = {}): ComparisonPlan {
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
   const features = p.header.presence ?? [];
@@ -211,7 +253,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
     if (e.name === 'place') {
-      defs.push({ name: 'place', levels: [...PLACE_LABELS] }, { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS] });
+      defs.push({ name: 'place', levels: [...PLACE_LABELS] }, { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS] }, { name: 'place_partdate', levels: relLabels(PLACE_PARTDATE_BANDS) });
       parts.push({ source: x, rel: PLACE_BANDS, bands: PLACE_BANDS, baseline: 0, needs: mask(NEEDS.place), place: { dob: mask(['birth_date']), mi: mask(['middle_name']) } });
       return;
     }
@@ -229,6 +271,10 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     if (opts.joint !== false) {
       plan.joint = true;
       plan.defs = defs.filter((d) => d.name !== 'last_dob').map((d) => (d.name === 'first_dob' ? { name: 'name_dob', levels: [...JOINT_LABELS], ordered: false } : d));
+      if (opts.clk !== false && (opts.clkStrata ?? true)) {
+        plan.clkStrata = true;
+        for (const st of CLK_STRATA) plan.defs.push({ name: st.name, levels: relLabels(CLK_BANDS) });
+      }
     }
   }
   return plan;
@@ -263,7 +309,9 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
 
 /** The internal part of each output comparison: a joint comparison replaces first_dob and drops last_dob; place gives two. */
 function outputParts(plan: ComparisonPlan): number[] {
-  return plan.parts.flatMap((p, k) => (plan.joint && plan.swap && k === plan.swap.kLd ? [] : p.place ? [k, k] : [k]));
+  const out = plan.parts.flatMap((p, k) => (plan.joint && plan.swap && k === plan.swap.kLd ? [] : p.place ? [k, k, k] : [k]));
+  if (plan.clkStrata) for (const _ of CLK_STRATA) out.push(plan.parts.findIndex((p) => p.source === 'clk'));
+  return out;
 }
 
 /** The absolute Dice of relative level r of a comparison with baseline `base`. */
@@ -392,6 +440,13 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
   const kPlace = plan.parts.findIndex((p) => p.place !== undefined);
   const place = kPlace >= 0 ? placeBands(plan.parts[kPlace]!) : undefined;
   let unique = false;
+  // output indices of clk and name_dob, the CLK's strata (last outputs) and the stratum of each name_dob level
+  const outOf = plan.clkStrata ? outputParts(plan) : [];
+  const oClk = plan.clkStrata ? outOf.indexOf(kClk) : -1;
+  const oJoint = plan.clkStrata && sw ? outOf.indexOf(sw.kFd) : -1;
+  const oStrata = KO - CLK_STRATA.length;
+  const stratumOf = new Int8Array(256).fill(-1);
+  CLK_STRATA.forEach((st, q) => st.levels.forEach((l) => (stratumOf[l] = q)));
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
@@ -446,6 +501,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       }
     }
     let nodob = NULL_LEVEL;
+    let partdate = NULL_LEVEL;
     if (place) {
       const pp = plan.parts[kPlace]!;
       levels[kPlace] = NULL_LEVEL;
@@ -457,6 +513,8 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
         const mi = (have & place.mi) === place.mi;
         if (dobs === 2) levels[kPlace] = mi ? PLACE_LEVEL_MI[diceLevel(d, place.mi2)]! : PLACE_LEVEL_NO_MI[diceLevel(d, place.mi1)]!;
         else nodob = mi ? (d >= place.nodobMi ? 0 : 3) : d >= place.nodobNoMi ? 1 : 2;
+      } else if ((have & pp.needs) === pp.needs && dobs === 2 && sw) {
+        partdate = diceLevel(dice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j), place.partdate);
       }
     }
     const r = x * KO;
@@ -465,7 +523,15 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       for (let k = 0; k < K; k++) {
         if (plan.joint && sw && k === sw.kLd) continue;
         result[r + t++] = plan.joint && sw && k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique) : levels[k]!;
-        if (k === kPlace) result[r + t++] = nodob;
+        if (k === kPlace) {
+          result[r + t++] = nodob;
+          result[r + t++] = partdate;
+        }
+      }
+      if (oClk >= 0) {
+        const q = stratumOf[result[r + oJoint]!]!;
+        for (let z = 0; z < CLK_STRATA.length; z++) result[r + oStrata + z] = z === q ? result[r + oClk]! : NULL_LEVEL;
+        if (q >= 0) result[r + oClk] = NULL_LEVEL;
       }
     } else result.set(levels, r);
   }
@@ -473,9 +539,9 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
 }
 
 /** Absolute Dice bounds of the place comparisons from the place filter's baseline. */
-function placeBands(p: ComparisonPlan['parts'][number]): { dob: number; mi: number; mi2: number[]; mi1: number[]; nodobMi: number; nodobNoMi: number } {
+function placeBands(p: ComparisonPlan['parts'][number]): { dob: number; mi: number; mi2: number[]; mi1: number[]; nodobMi: number; nodobNoMi: number; partdate: number[] } {
   const abs = (r: number) => absoluteDice(p.baseline, r);
-  return { ...p.place!, mi2: PLACE_BANDS.map(abs), mi1: PLACE_BANDS_NO_MI.map(abs), nodobMi: abs(PLACE_NODOB_BANDS.mi), nodobNoMi: abs(PLACE_NODOB_BANDS.noMi) };
+  return { ...p.place!, mi2: PLACE_BANDS.map(abs), mi1: PLACE_BANDS_NO_MI.map(abs), nodobMi: abs(PLACE_NODOB_BANDS.mi), nodobNoMi: abs(PLACE_NODOB_BANDS.noMi), partdate: PLACE_PARTDATE_BANDS.map(abs) };
 }
 
 function presentFor(pa: Uint8Array | undefined, pb: Uint8Array | undefined, i: number, j: number, needA: number, needB: number): boolean {

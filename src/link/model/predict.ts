@@ -1,4 +1,4 @@
-import { NULL_LEVEL, type ComparisonVectors, type FittedModel, type ModelSummary } from './types.js';
+import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors, type FittedModel, type ModelSummary } from './types.js';
 
 /**
  * Match weights and probabilities (docs/match-model.md).
@@ -48,9 +48,13 @@ export function levelWeights(model: FittedModel): number[][] {
 
 /**
  * Comparisons of which at most one is non-null for any pair (compare.ts:
- * `place` needs both birth dates, `place_nodob` exactly one).
+ * `place` needs both birth dates, `place_nodob` exactly one; `clk_one_name`
+ * is the CLK where `clk` is null).
  */
-const EXCLUSIVE: readonly (readonly string[])[] = [['place', 'place_nodob']];
+const EXCLUSIVE: readonly (readonly string[])[] = [
+  ['place', 'place_nodob', 'place_partdate'],
+  ['clk', CLK_ONE_NAME],
+];
 
 /**
  * The weight of a pair agreeing fully on everything: the prior plus each

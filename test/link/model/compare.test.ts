@@ -57,20 +57,27 @@ describe('comparison vectors from evidence filters', () => {
   // baselines from pairs of unrelated records: 0 here (disjoint filters), so absolute bands = relative bands
   const plan = calibratePlan(comparisonPlan(A), A, B, [3], [0]);
 
-  it('plan: clk, names and the joint name_dob', () => {
-    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob']);
+  it('plan: clk, names, the joint name_dob and the CLK given one name changed', () => {
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'clk_one_name']);
+    expect(plan.defs[3]!.levels).toEqual(plan.defs[0]!.levels);
     expect(plan.defs[2]!.levels).toEqual([...JOINT_LABELS]);
   });
 
   it('levels: identical, swap-aware, names only without a birth date, one name changed', () => {
     const v = compareCandidates(plan, A, B, [0, 1, 2, 3], [0, 1, 2, 3]);
-    const row = (p: number) => Array.from(v.levels.subarray(p * 3, p * 3 + 3));
-    expect(row(0)).toEqual([0, NULL_LEVEL, 0]); // names left out when both birth dates are there
-    expect(row(1)).toEqual([NULL_LEVEL, NULL_LEVEL, 0]); // the crosswise comparison sees the swap; the order-sensitive CLK says nothing
-    expect(row(2)).toEqual([NULL_LEVEL, 0, NULL_LEVEL]); // birth date missing: names counts, name_dob and the CLK are null
+    const row = (p: number) => Array.from(v.levels.subarray(p * 4, p * 4 + 4));
+    expect(row(0)).toEqual([0, NULL_LEVEL, 0, NULL_LEVEL]); // names left out when both birth dates are there
+    expect(row(1)).toEqual([NULL_LEVEL, NULL_LEVEL, 0, NULL_LEVEL]); // the crosswise comparison sees the swap; the order-sensitive CLK says nothing
+    expect(row(2)).toEqual([NULL_LEVEL, 0, NULL_LEVEL, NULL_LEVEL]); // birth date missing: names counts, name_dob and the CLK are null
     // one name+dob agrees, the other does not; A's first name + date filter is shared by three of its records: not unique
     expect(row(3)[2]).toBe(JOINT_LABELS.indexOf('first+dob,last low'));
-    expect(row(3)[0]).toBe(6); // CLK unrelated
+    // the CLK (unrelated) counts as clk_one_name there, not as clk
+    expect(row(3)[0]).toBe(NULL_LEVEL);
+    expect(row(3)[3]).toBe(6);
+    // without the split the CLK is one comparison
+    const plain = calibratePlan(comparisonPlan(A, { clkStrata: false }), A, B, [3], [0]);
+    expect(plain.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob']);
+    expect(compareCandidates(plain, A, B, [3], [3]).levels[0]).toBe(6);
     expect(plan.defs[2]!.ordered).toBe(false);
   });
 });

@@ -53,7 +53,7 @@ describe('linkFiles with the match model (model: fs)', () => {
     expect(r.parameters.matchProbability).toBe(0.5);
     const m = r.model!;
     expect(m).toBeDefined();
-    expect(m.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
+    expect(m.comparisons.map((c) => c.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob', 'place_partdate', 'clk_one_name']);
     for (const c of m.comparisons) {
       // weights monotone in agreement, except a joint comparison's categories
       expect(c.ordered).toBe(c.name === 'name_dob' ? false : undefined);

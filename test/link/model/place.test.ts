@@ -107,7 +107,7 @@ describe('place comparisons on encoded records (default schema)', () => {
   const kn = plan.defs.findIndex((d) => d.name === 'place_nodob');
 
   it('the plan has place and place_nodob after the joint name_dob', () => {
-    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob']);
+    expect(plan.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob', 'place', 'place_nodob', 'place_partdate', 'clk_one_name']);
     expect(plan.defs[kp]!.levels).toEqual([...PLACE_LABELS]);
     expect(plan.defs[kn]!.levels).toEqual([...PLACE_NODOB_LABELS]);
     // one selection level per output comparison; place makes no candidate pass
@@ -179,5 +179,53 @@ describe('fullAgreementWeight', () => {
     // prior 0, clk log2(8) = 3, place log2(2) = 1, place_nodob log2(3): the larger of the last two
     expect(fullAgreementWeight(model)).toBeCloseTo(3 + Math.log2(3), 12);
     expect(fullAgreementWeight({ ...model, defs: model.defs.map((d, k) => (k === 2 ? { ...d, name: 'other' } : d)) })).toBeCloseTo(3 + 1 + Math.log2(3), 12);
+  });
+});
+
+describe('place_partdate: ZIP and initial when the birth date only partly agrees', () => {
+  const N = 40;
+  const swap = (d: string) => `${d.slice(0, 4)}-${d.slice(8, 10)}-${d.slice(5, 7)}`;
+  // days 13-28 never swap into a valid month, so a swap is made from a date with day <= 12
+  const swappable = () => {
+    const p = person();
+    return { ...p, birth_date: `${p.birth_date.slice(0, 8)}${String(1 + pick(12)).padStart(2, '0')}` };
+  };
+  const make = (f: (p: Required<Rec>) => Rec) => Array.from({ length: N }, () => {
+    let p = swappable();
+    while (swap(p.birth_date) === p.birth_date) p = swappable();
+    return [p, f(p)] as const;
+  });
+  const cases = {
+    same: make((p) => ({ ...p, birth_date: swap(p.birth_date) })),
+    moved: make((p) => ({ ...p, birth_date: swap(p.birth_date), zip: otherZip3(p.zip), middle_name: otherMi(p.middle_name) })),
+    agree: make((p) => p),
+  };
+  const U = 300;
+  const RA = party('ra', Array.from({ length: U }, person));
+  const RB = party('rb', Array.from({ length: U }, person));
+  const plan = calibratePlan(comparisonPlan(RA), RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 7 + 3) % U));
+  const K = plan.defs.length;
+  const kd = plan.defs.findIndex((d) => d.name === 'place_partdate');
+  const kp = plan.defs.findIndex((d) => d.name === 'place');
+  const levelsOf = (pairs: readonly (readonly [Rec, Rec])[]) => {
+    const A = party('a', pairs.map((p) => p[0]));
+    const B = party('b', pairs.map((p) => p[1]));
+    const idx = pairs.map((_, i) => i);
+    const v = compareCandidates(plan, A, B, idx, idx);
+    return idx.map((x) => [v.levels[x * K + kd]!, v.levels[x * K + kp]!] as const);
+  };
+
+  it('a day/month swap at the same ZIP5 and initial sits in the top two levels; moved with another initial, below', () => {
+    const same = levelsOf(cases.same);
+    const moved = levelsOf(cases.moved);
+    expect(same.every(([d, p]) => d !== NULL_LEVEL && p === NULL_LEVEL)).toBe(true);
+    expect(same.filter(([d]) => d <= 1).length / N).toBeGreaterThanOrEqual(0.8);
+    expect(moved.filter(([d]) => d >= 3).length / N).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('null when the date agrees (place says it) and when a birth date is missing', () => {
+    expect(levelsOf(cases.agree).every(([d, p]) => d === NULL_LEVEL && p === 0)).toBe(true);
+    const missing = levelsOf(cases.same.map(([a, b]) => [a, without(b, 'birth_date')] as const));
+    expect(missing.every(([d]) => d === NULL_LEVEL)).toBe(true);
   });
 });
