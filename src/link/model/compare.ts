@@ -115,8 +115,8 @@ export function selectionLevels(plan: ComparisonPlan, floorOf: (source: number |
   // joint name_dob: selected when either filter reached its floor (at most the 4th band): levels up to "one<=4th,other low"
   const jointDeep = Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 3 ? 8 : Math.min(deepOf[sw.kFd]!, deepOf[sw.kLd]!) >= 1 ? 7 : -1;
   const out = deepOf.flatMap((d, k) => (k === sw.kLd ? [] : k === sw.kFd ? [jointDeep] : plan.parts[k]!.place ? [-1, -1, -1] : [d]));
-  // the CLK's strata are the CLK's pass too
-  if (plan.clkStrata) for (const _ of CLK_STRATA) out.push(deepOf[plan.parts.findIndex((p) => p.source === 'clk')] ?? -1);
+  // a stratum is selected like the comparison it splits
+  for (const st of plan.strata ?? []) out.push(out[plan.defs.findIndex((d) => d.name === st.of)]!);
   return out;
 }
 
@@ -143,15 +143,15 @@ export interface ComparisonPlan {
   /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one (and a place part gives two outputs: outputParts). */
   joint?: boolean;
   /**
-   * The CLK split by the `name_dob` state (CLK_STRATA): in each stratum the
-   * CLK is its own comparison (the last outputs, in CLK_STRATA order) and
-   * `clk` is null there.
+   * Comparisons split by the `name_dob` state (STRATA): in its stratum the
+   * comparison `of` counts as the comparison `name` (the last outputs, in
+   * this order) and `of` is null there.
    */
-  clkStrata?: boolean;
+  strata?: { of: string; name: string; levels: readonly number[] }[];
 }
 
 /**
- * The CLK given the `name_dob` state. The CLK holds both names and the
+ * Comparisons given the `name_dob` state. The CLK holds both names and the
  * date, so when `name_dob` already says one name changed, or the date only
  * partly agrees, the CLK's Dice is low for every such pair, match or not:
  * counted with the unconditional m and u of `clk` it charged the change twice
@@ -167,10 +167,12 @@ export interface ComparisonPlan {
  * (A stratum for a partly agreeing date, "both<=4th", "one<=4th,other low"
  * and "both weak", was measured and not kept: no anchor reaches those
  * levels — ZIP, initial and a partly agreeing date also join siblings — and
- * EM's free m there took the crowds for matches; docs/match-model.md.)
+ * EM's free m there took the crowds for matches; nor was `place` given one
+ * name changed, with place's m and its own u: EM's u there took the married
+ * names for non-matches; docs/match-model.md.)
  */
-export const CLK_STRATA: readonly { name: string; levels: readonly number[] }[] = [
-  { name: CLK_ONE_NAME, levels: [4, 5, 6, 7] },
+export const STRATA: readonly { of: string; name: string; levels: readonly number[] }[] = [
+  { of: 'clk', name: CLK_ONE_NAME, levels: [4, 5, 6, 7] },
 ];
 
 /** The comparison plan of a party's layout (all inputs of a run share it: checkCompatible). */
@@ -234,7 +236,7 @@ function oneNameAgrees(f: number, l: number): boolean {
   return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
-export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean; clkStrata?: boolean } = {}): ComparisonPlan {
+export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean; strata?: boolean } = {}): ComparisonPlan {
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
   const features = p.header.presence ?? [];
@@ -271,9 +273,9 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     if (opts.joint !== false) {
       plan.joint = true;
       plan.defs = defs.filter((d) => d.name !== 'last_dob').map((d) => (d.name === 'first_dob' ? { name: 'name_dob', levels: [...JOINT_LABELS], ordered: false } : d));
-      if (opts.clk !== false && (opts.clkStrata ?? true)) {
-        plan.clkStrata = true;
-        for (const st of CLK_STRATA) plan.defs.push({ name: st.name, levels: relLabels(CLK_BANDS) });
+      if (opts.strata ?? true) {
+        plan.strata = STRATA.filter((st) => plan.defs.some((d) => d.name === st.of)).map((st) => ({ ...st }));
+        for (const st of plan.strata) plan.defs.push({ ...plan.defs.find((d) => d.name === st.of)!, name: st.name });
       }
     }
   }
@@ -310,7 +312,7 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
 /** The internal part of each output comparison: a joint comparison replaces first_dob and drops last_dob; place gives two. */
 function outputParts(plan: ComparisonPlan): number[] {
   const out = plan.parts.flatMap((p, k) => (plan.joint && plan.swap && k === plan.swap.kLd ? [] : p.place ? [k, k, k] : [k]));
-  if (plan.clkStrata) for (const _ of CLK_STRATA) out.push(plan.parts.findIndex((p) => p.source === 'clk'));
+  for (const st of plan.strata ?? []) out.push(out[plan.defs.findIndex((d) => d.name === st.of)]!);
   return out;
 }
 
@@ -440,13 +442,16 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
   const kPlace = plan.parts.findIndex((p) => p.place !== undefined);
   const place = kPlace >= 0 ? placeBands(plan.parts[kPlace]!) : undefined;
   let unique = false;
-  // output indices of clk and name_dob, the CLK's strata (last outputs) and the stratum of each name_dob level
-  const outOf = plan.clkStrata ? outputParts(plan) : [];
-  const oClk = plan.clkStrata ? outOf.indexOf(kClk) : -1;
-  const oJoint = plan.clkStrata && sw ? outOf.indexOf(sw.kFd) : -1;
-  const oStrata = KO - CLK_STRATA.length;
-  const stratumOf = new Int8Array(256).fill(-1);
-  CLK_STRATA.forEach((st, q) => st.levels.forEach((l) => (stratumOf[l] = q)));
+  // strata (the last outputs): the output each splits, and whether each name_dob level is in it
+  const strata = plan.strata ?? [];
+  const oJoint = plan.defs.findIndex((d) => d.name === 'name_dob');
+  const oStrata = KO - strata.length;
+  const oOf = strata.map((st) => plan.defs.findIndex((d) => d.name === st.of));
+  const inStratum = strata.map((st) => {
+    const m = new Uint8Array(256);
+    for (const l of st.levels) m[l] = 1;
+    return m;
+  });
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
@@ -528,10 +533,12 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
           result[r + t++] = partdate;
         }
       }
-      if (oClk >= 0) {
-        const q = stratumOf[result[r + oJoint]!]!;
-        for (let z = 0; z < CLK_STRATA.length; z++) result[r + oStrata + z] = z === q ? result[r + oClk]! : NULL_LEVEL;
-        if (q >= 0) result[r + oClk] = NULL_LEVEL;
+      for (let z = 0; z < strata.length; z++) {
+        const o = r + oOf[z]!;
+        if (inStratum[z]![result[r + oJoint]!]) {
+          result[r + oStrata + z] = result[o]!;
+          result[o] = NULL_LEVEL;
+        } else result[r + oStrata + z] = NULL_LEVEL;
       }
     } else result.set(levels, r);
   }

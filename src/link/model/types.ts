@@ -65,5 +65,5 @@ export interface FittedModel {
 /** The run report's view of a fitted model: defined with the run-report contract (src/format/run-report.ts). */
 export type { ModelSummary, ModelSummaryLevel } from '../../format/run-report.js';
 
-/** The CLK given that exactly one name changed (compare.ts, CLK_STRATA): never non-null together with `clk`. */
+/** The CLK given that exactly one name changed (compare.ts, STRATA): never non-null together with `clk`. */
 export const CLK_ONE_NAME = 'clk_one_name';

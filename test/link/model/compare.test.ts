@@ -75,7 +75,7 @@ describe('comparison vectors from evidence filters', () => {
     expect(row(3)[0]).toBe(NULL_LEVEL);
     expect(row(3)[3]).toBe(6);
     // without the split the CLK is one comparison
-    const plain = calibratePlan(comparisonPlan(A, { clkStrata: false }), A, B, [3], [0]);
+    const plain = calibratePlan(comparisonPlan(A, { strata: false }), A, B, [3], [0]);
     expect(plain.defs.map((d) => d.name)).toEqual(['clk', 'names', 'name_dob']);
     expect(compareCandidates(plain, A, B, [3], [3]).levels[0]).toBe(6);
     expect(plan.defs[2]!.ordered).toBe(false);
