@@ -18,7 +18,8 @@ import { popcount32 } from '../dice.js';
  * full run does.
  */
 export const REGISTRY_MODEL_FORMAT = 'p20link-registry-model';
-export const REGISTRY_MODEL_VERSION = 1;
+/** 2: the plan's comparisons split by the name_dob state (`strata`: clk_one_name) and place_partdate; version 1 models are refused, a full run rebuilds. */
+export const REGISTRY_MODEL_VERSION = 2;
 
 export interface StoredMatchModel {
   format: typeof REGISTRY_MODEL_FORMAT;
