@@ -106,7 +106,7 @@ export interface ModelSummaryLevel {
 
 /** What the run report shows of a fitted model (protocols/link-report.schema.json, `model`). */
 export interface ModelSummary {
-  /** ordered false: the levels are categories of a joint comparison (name_dob), their weights need not fall level by level. */
+  /** ordered false: the levels are categories (the joint name_dob; place: which of ZIP and middle initial agree), their weights need not fall level by level. */
   comparisons: { name: string; ordered?: false; levels: ModelSummaryLevel[] }[];
   lambda: number;
   /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */

@@ -15,8 +15,9 @@ export interface ComparisonDef {
   /** Level labels, most agreement first (last = lowest agreement); the null level is handled separately. */
   levels: string[];
   /**
-   * false: the levels are categories of a joint comparison (name_dob: which
-   * name agrees, whether its value is unique), not one scale of agreement,
+   * false: the levels are categories, not one scale of agreement (name_dob:
+   * which name agrees, whether its value is unique; place: which of ZIP5,
+   * ZIP3 and the middle initial agree),
    * so their weights are not made monotone (em.ts enforceMonotone). Default:
    * ordered.
    */

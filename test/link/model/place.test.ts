@@ -133,14 +133,17 @@ describe('place comparisons on encoded records (default schema)', () => {
     expect(c.perPass.map((p) => p.filter)).toEqual(['clk', 'names', 'first_dob', 'last_dob']);
   });
 
-  it('fitted on these vectors: weights monotone in the place levels, a null place weighs zero', () => {
+  it('fitted on these vectors: place_nodob monotone, place categories never pooled (ZIP5 + initial weighs most), a null place weighs zero', () => {
     // matches: the agreeing cases; non-matches: random pairs (their place is mostly null: dates differ)
     const R = compareCandidates(plan, RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 11 + 5) % U));
     const model = fitModel(v, R);
-    for (const k of [kp, kn]) {
-      const w = model.m[k]!.map((m, l) => Math.log2(m / model.u[k]![l]!));
-      for (let l = 1; l < w.length; l++) expect(w[l]!).toBeLessThanOrEqual(w[l - 1]! + 1e-9);
-    }
+    const wn = model.m[kn]!.map((m, l) => Math.log2(m / model.u[kn]![l]!));
+    for (let l = 1; l < wn.length; l++) expect(wn[l]!).toBeLessThanOrEqual(wn[l - 1]! + 1e-9);
+    // place's levels are categories (an initial that differs at the same ZIP5 is a sibling's mark, not "less ZIP"): not pooled
+    expect(plan.defs[kp]!.ordered).toBe(false);
+    expect(model.pooled?.some((p) => p.comparison === 'place') ?? false).toBe(false);
+    const wp = model.m[kp]!.map((m, l) => Math.log2(m / model.u[kp]![l]!));
+    expect(Math.max(...wp)).toBe(wp[0]);
     // the same pair with place null and with place at level l differs by exactly log2(m/u) of that level
     const row = Uint8Array.from(v.levels.subarray(0, K));
     const two = new Uint8Array(2 * K);
