@@ -63,6 +63,21 @@ export const PER_RECORD = 5;
  */
 export const NO_PASS: ReadonlySet<string> = new Set(['place']);
 
+/**
+ * Passes that also keep, per record, the best PER_RECORD among the pairs
+ * where the named field is missing on exactly one side (pass filter → field).
+ * The `names` pass is the one that finds a record whose birth date is
+ * missing (its partner's name + date filters cannot agree), but it ranks
+ * that partner below every namesake with the same birth year: the `names`
+ * filter holds the year, which the record without a date lacks. At 1,000,000
+ * people the top PER_RECORD of a common name are all namesakes, and the
+ * partner was never a candidate (30,062 true pairs with a missing date,
+ * tuning seed). Ranked among the pairs with a date missing on one side, it
+ * competes only with the other records without a date: few, since a missing
+ * date is rare.
+ */
+export const MISSING_SIDE_CAP: Readonly<Record<string, string>> = { names: 'birth_date' };
+
 export interface CandidateOptions {
   /** Blocking of the CLK pass. */
   blocking: BlockingConfig;
@@ -112,6 +127,61 @@ export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Arra
   return out;
 }
 
+/** Presence arrays and bit of MISSING_SIDE_CAP's field for a pass, when the pass has one and both parties carry presence. */
+function missingSideMasks(filter: string, A: PartyData, B: PartyData): MissingSide | undefined {
+  const field = MISSING_SIDE_CAP[filter];
+  if (!field || !A.presence || !B.presence) return undefined;
+  const bitA = (A.header.presence ?? []).indexOf(field);
+  const bitB = (B.header.presence ?? []).indexOf(field);
+  if (bitA < 0 || bitA !== bitB) return undefined;
+  return { pa: A.presence, pb: B.presence, bit: 1 << bitA };
+}
+
+/** Presence of one field on each side (MISSING_SIDE_CAP): bit `bit` of pa[a] and pb[b]. */
+export interface MissingSide {
+  pa: Uint8Array;
+  pb: Uint8Array;
+  bit: number;
+}
+
+/**
+ * Indices (ascending) of the pairs a pass keeps: among the best k of their
+ * a or of their b (bestPerRecord), and with `side`, also among the best k of
+ * their a or b within the pairs whose field is missing on exactly one side.
+ */
+export function passKeep(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number, side?: MissingSide): Uint32Array {
+  const keep = bestPerRecord(a, b, score, nB, k);
+  return side ? unionSorted(keep, missingSideKeep(a, b, score, nB, k, side)) : keep;
+}
+
+/** Indices (ascending) of the pairs, among those with the field missing on exactly one side, that are among the best k of their a or b there. */
+function missingSideKeep(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number, m: MissingSide): Uint32Array {
+  const idx: number[] = [];
+  for (let x = 0; x < a.length; x++) if (((m.pa[a[x]!]! & m.bit) === 0) !== ((m.pb[b[x]!]! & m.bit) === 0)) idx.push(x);
+  const sub = Uint32Array.from(idx);
+  const kept = bestPerRecord(
+    Uint32Array.from(sub, (x) => a[x]!),
+    Uint32Array.from(sub, (x) => b[x]!),
+    Float32Array.from(sub, (x) => score[x]!),
+    nB,
+    k,
+  );
+  return Uint32Array.from(kept, (y) => sub[y]!);
+}
+
+/** The union of two ascending index lists, ascending. */
+function unionSorted(x: Uint32Array, y: Uint32Array): Uint32Array {
+  const out = new Uint32Array(x.length + y.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < x.length || j < y.length) {
+    const v = j >= y.length || (i < x.length && x[i]! <= y[j]!) ? x[i++]! : y[j++]!;
+    if (n === 0 || out[n - 1] !== v) out[n++] = v;
+  }
+  return out.subarray(0, n);
+}
+
 export interface Candidates {
   a: Uint32Array;
   b: Uint32Array;
@@ -156,7 +226,7 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
       ...(opts.keyCache ? { keyCache: opts.keyCache } : {}),
     });
     proposed += sp.candidates;
-    const keep = bestPerRecord(sp.a, sp.b, sp.score, (p.b ?? p.a).count, opts.perRecord ?? PER_RECORD);
+    const keep = passKeep(sp.a, sp.b, sp.score, nB, opts.perRecord ?? PER_RECORD, missingSideMasks(p.filter, A, B ?? A));
     const kk = new Float64Array(keep.length);
     for (let y = 0; y < keep.length; y++) {
       const x = keep[y]!;

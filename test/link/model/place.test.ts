@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { createEvidenceEncoder } from '../../../src/encode/evidence.js';
 import type { EvidenceConfig } from '../../../src/schema/evidence.js';
-import { candidatePairs } from '../../../src/link/model/candidates.js';
+import { candidatePairs, PER_RECORD } from '../../../src/link/model/candidates.js';
 import type { EncodedHeader } from '../../../src/format/encoded-file.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
 import { fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
@@ -230,5 +230,28 @@ describe('place_partdate: ZIP and initial when the birth date only partly agrees
     expect(levelsOf(cases.agree).every(([d, p]) => d === NULL_LEVEL && p === 0)).toBe(true);
     const missing = levelsOf(cases.same.map(([a, b]) => [a, without(b, 'birth_date')] as const));
     expect(missing.every(([d]) => d === NULL_LEVEL)).toBe(true);
+  });
+});
+
+describe('the names pass finds a partner whose birth date is missing among namesakes (MISSING_SIDE_CAP)', () => {
+  // X has no birth date; its partner X' and eight namesakes on each side share name, sex and birth year,
+  // so the `names` filters of the namesakes agree with X' more than X does (X lacks the year)
+  const x = person();
+  const year = x.birth_date.slice(0, 4);
+  const namesake = (): Rec => ({ ...person(), first_name: x.first_name, last_name: x.last_name, sex: x.sex, birth_date: `${year}-${String(1 + pick(12)).padStart(2, '0')}-${String(1 + pick(28)).padStart(2, '0')}` });
+  const A = party('a', [...Array.from({ length: 8 }, namesake), without(x, 'birth_date')]);
+  const B = party('b', [...Array.from({ length: 8 }, namesake), x]);
+  // only the names pass (the CLK and the other filters' floors are out of reach)
+  const floors = [1, 0.5, 1, 1, 1];
+  const hasPair = (c: { a: Uint32Array; b: Uint32Array }) => Array.from(c.a).some((i, y) => i === 8 && c.b[y] === 8);
+
+  it('the pair is a candidate: ranked among the pairs with a date missing on one side', async () => {
+    const c = await candidatePairs(A, B, { blocking: { kind: 'none' }, floors, workers: 1 });
+    expect(hasPair(c)).toBe(true);
+    // X' ranks X below its namesakes, and X ranks X' last among equal ties: the plain per-record bound drops it
+    const bare = await candidatePairs({ ...A, presence: undefined }, { ...B, presence: undefined }, { blocking: { kind: 'none' }, floors, workers: 1 });
+    expect(hasPair(bare)).toBe(false);
+    // the second bound adds pairs only where a date is missing on one side
+    expect(c.a.length - bare.a.length).toBeLessThanOrEqual(2 * PER_RECORD);
   });
 });
