@@ -26,6 +26,8 @@
  *   year           YYYY
  *   month-day      MMDD
  *   day-month-set  the two of MM and DD in ascending order ("0305" for 03-05 and 05-03)
+ *   unordered-date YYYY, then the two of MM and DD in ascending order ("19990305" for 1999-03-05
+ *                  and 1999-05-03): the whole date up to a day/month swap, in one token
  */
 import type { EvidenceFilterInfo, RecordEvidence } from '../format/encoded-file.js';
 import { DATE_TOKEN_KINDS, type EvidenceConfig, type EvidenceTemplate, type EvidenceTokenKind } from '../schema/evidence.js';
@@ -47,6 +49,7 @@ const COMPARISON: Record<EvidenceTokenKind, Comparison> = {
   year: { type: 'exact' },
   'month-day': { type: 'exact' },
   'day-month-set': { type: 'exact' },
+  'unordered-date': { type: 'exact' },
 };
 
 /** The derived features of a template, in key order: one per (slot, token kind). */
@@ -94,12 +97,18 @@ export function tokenValue(kind: EvidenceTokenKind, value: string, ymd: string):
       return ymd.slice(0, 4);
     case 'month-day':
       return ymd.slice(4, 8);
-    case 'day-month-set': {
-      const m = ymd.slice(4, 6);
-      const d = ymd.slice(6, 8);
-      return m <= d ? m + d : d + m;
-    }
+    case 'day-month-set':
+      return dayMonthSet(ymd);
+    case 'unordered-date':
+      return ymd === '' ? '' : ymd.slice(0, 4) + dayMonthSet(ymd);
   }
+}
+
+/** MM and DD of YYYYMMDD in ascending order ("" for no date). */
+function dayMonthSet(ymd: string): string {
+  const m = ymd.slice(4, 6);
+  const d = ymd.slice(6, 8);
+  return m <= d ? m + d : d + m;
 }
 
 /** The tokens (as hashed, before keying) one value gives in a slot: for tests and the known-answer vectors. */
@@ -113,7 +122,12 @@ export function evidenceHeader(ext: Pick<P20linkExtension, 'evidence'>): { evide
   if (!cfg) return {};
   const byName = new Map(cfg.templates.map((t) => [t.name, t]));
   return {
-    evidence: cfg.filters.map((f) => ({ name: f.name, l: byName.get(f.template)!.eld.bits })),
+    evidence: cfg.filters.map((f) => {
+      const t = byName.get(f.template)!;
+      const used = new Set(t.slots.flatMap((s) => s.tokens));
+      const dates = DATE_TOKEN_KINDS.filter((k) => used.has(k));
+      return { name: f.name, l: t.eld.bits, ...(dates.length > 0 ? { dates: [...dates] } : {}) };
+    }),
     ...(cfg.presence ? { presence: [...cfg.presence] } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { P20Error, fsError } from '../errors.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
+import { DATE_TOKEN_KINDS, type EvidenceTokenKind } from '../schema/evidence.js';
 
 /**
  * The encoded file: what an agency hands to the linker (inside a package).
@@ -65,11 +66,21 @@ export interface EncodedHeader {
   rowCount: number;
 }
 
-/** One evidence filter of the header: name (column "ev:<name>") and length in bits. */
+/** One evidence filter of the header: name (column "ev:<name>"), length in bits, and the birth-date token kinds it hashes. */
 export interface EvidenceFilterInfo {
   name: string;
   l: number;
+  /**
+   * The date token kinds the filter's template hashes (DATE_TOKEN_KINDS
+   * order), when it hashes any: what the linker needs to read a filter's
+   * agreement (e.g. `names` with `year` and `day-month-set` is identical
+   * for two records whose day and month are swapped). Not key material; the
+   * schema fingerprint covers it.
+   */
+  dates?: EvidenceTokenKind[];
 }
+
+
 
 /** A record's evidence: one filter per header.evidence entry (ceil(l/8) bytes each), and its presence byte when the header has `presence`. */
 export interface RecordEvidence {
@@ -79,6 +90,18 @@ export interface RecordEvidence {
 
 /** Names usable for evidence filters (the column is "ev:<name>"). */
 export const EVIDENCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A header's `dates`: a non-empty list of distinct DATE_TOKEN_KINDS in their canonical order. */
+function validDates(d: unknown): boolean {
+  if (!Array.isArray(d) || d.length === 0) return false;
+  let last = -1;
+  for (const k of d) {
+    const at = typeof k === 'string' ? DATE_TOKEN_KINDS.indexOf(k as EvidenceTokenKind) : -1;
+    if (at <= last) return false;
+    last = at;
+  }
+  return true;
+}
 /** Most features a presence byte can describe. */
 export const MAX_PRESENCE_FEATURES = 8;
 
@@ -360,7 +383,7 @@ export function createEncodedWriter(path: string, init: EncodedHeaderInit, opts:
     l: init.l,
     columns: buildHeaderColumns(init),
     ...(init.absentFeatures && init.absentFeatures.length > 0 ? { absentFeatures: [...init.absentFeatures] } : {}),
-    ...(init.evidence !== undefined ? { evidence: init.evidence.map((e) => ({ name: e.name, l: e.l })) } : {}),
+    ...(init.evidence !== undefined ? { evidence: init.evidence.map((e) => ({ name: e.name, l: e.l, ...(e.dates && e.dates.length > 0 ? { dates: [...e.dates] } : {}) })) } : {}),
     ...(init.presence !== undefined ? { presence: [...init.presence] } : {}),
   };
   const layout: EvidenceLayout = { ...(header.evidence ? { evidence: header.evidence } : {}), ...(header.presence ? { presence: header.presence } : {}) };
@@ -492,10 +515,18 @@ export function validateHeader(h: unknown, file: string): EncodedHeader {
       ev.every((e) => {
         if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
         const x = e as Record<string, unknown>;
-        return Object.keys(x).every((k) => k === 'name' || k === 'l') && typeof x.name === 'string' && EVIDENCE_NAME.test(x.name) && Number.isInteger(x.l) && (x.l as number) >= 8 && (x.l as number) <= 1 << 20;
+        return (
+          Object.keys(x).every((k) => k === 'name' || k === 'l' || k === 'dates') &&
+          typeof x.name === 'string' &&
+          EVIDENCE_NAME.test(x.name) &&
+          Number.isInteger(x.l) &&
+          (x.l as number) >= 8 &&
+          (x.l as number) <= 1 << 20 &&
+          (x.dates === undefined || validDates(x.dates))
+        );
       }) &&
       new Set(ev.map((e) => (e as { name: string }).name)).size === ev.length;
-    if (!ok) bad('evidence', 'evidence must be a non-empty array (at most 64) of {"name": [A-Za-z0-9_.-]{1,64}, "l": bits 8..1048576} with distinct names');
+    if (!ok) bad('evidence', `evidence must be a non-empty array (at most 64) of {"name": [A-Za-z0-9_.-]{1,64}, "l": bits 8..1048576, optional "dates": distinct kinds of ${DATE_TOKEN_KINDS.join(', ')} in that order} with distinct names`);
   }
   if (o.presence !== undefined) {
     const a = o.presence;

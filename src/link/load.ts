@@ -117,7 +117,7 @@ export function checkCompatible(headers: readonly { file: string; header: Encode
 
 /** The evidence a file's records carry, as one comparable string ("" = none): filters with lengths, presence features. */
 function evidenceLayout(h: EncodedHeader): string {
-  const ev = (h.evidence ?? []).map((e) => `${e.name}:${e.l}`).join(',');
+  const ev = (h.evidence ?? []).map((e) => `${e.name}:${e.l}${e.dates ? `(${e.dates.join('+')})` : ''}`).join(',');
   const pr = h.presence ? `presence:${h.presence.join('+')}` : '';
   return [ev, pr].filter((x) => x !== '').join(' ');
 }

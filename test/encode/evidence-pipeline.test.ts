@@ -58,11 +58,13 @@ describe('evidence through encode and load', () => {
   it('the default schema writes four 1024-bit filters and the presence byte; main thread, workers and both bodies agree', async () => {
     const main = await encode('main');
     const h = await readEncodedHeader(main);
+    // each filter's date token kinds (header `dates`): names hashes the date with day and month unordered
+    const DOB = ['date-bigrams', 'year', 'month-day', 'day-month-set'];
     expect(h.evidence).toEqual([
-      { name: 'names', l: 1024 },
-      { name: 'first_dob', l: 1024 },
-      { name: 'last_dob', l: 1024 },
-      { name: 'place', l: 1024 },
+      { name: 'names', l: 1024, dates: ['unordered-date'] },
+      { name: 'first_dob', l: 1024, dates: DOB },
+      { name: 'last_dob', l: 1024, dates: DOB },
+      { name: 'place', l: 1024, dates: DOB },
     ]);
     expect(h.presence).toEqual(['first_name', 'last_name', 'birth_date', 'sex', 'zip', 'middle_name']);
     expect(h.columns.slice(0, 7)).toEqual(['id', 'clk', 'ev:names', 'ev:first_dob', 'ev:last_dob', 'ev:place', 'presence']);

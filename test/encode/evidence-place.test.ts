@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { blake2b } from '@noble/hashes/blake2.js';
 import { createEvidenceEncoder, EVIDENCE_SALT, evidenceEldKey, slotTokens, templateFeatures, tokenValue } from '../../src/encode/evidence.js';
 import { eldDiffuse, eldTaps } from '../../src/encode/harden.js';
 import { parseEvidence, type EvidenceConfig } from '../../src/schema/evidence.js';
 import { loadLinkageSchema } from '../../src/schema/linkage-schema.js';
+import { setBlakeToken } from '../helpers/blake-token.js';
 
 /**
  * The `place` evidence filter: the `prefix-3` token kind (ZIP3 of a ZIP5)
@@ -102,17 +102,7 @@ describe('place evidence filter', () => {
     const te = new TextEncoder();
     const okm = hkdf(sha256, secret, te.encode(EVIDENCE_SALT), te.encode('template:place'), 2 * 7 * 64);
     const bits = new Uint8Array(128);
-    const setToken = (key: Uint8Array, tok: string, k: number) => {
-      for (let j = 0; j < Math.ceil(k / 32); j++) {
-        const salt = new Uint8Array(16);
-        salt[0] = 0x30 + j;
-        const d = blake2b(te.encode(tok), { key, salt, dkLen: 64 });
-        for (let i = 0; i < 32 && 32 * j + i < k; i++) {
-          const b = (d[2 * i]! | (d[2 * i + 1]! << 8)) % 1024;
-          bits[b >>> 3]! |= 0x80 >>> (b & 7);
-        }
-      }
-    };
+    const setToken = (key: Uint8Array, tok: string, k: number) => setBlakeToken(bits, 1024, key, tok, k);
     // derived features in order: zip5:exact (key pair 0), zip3:prefix-3 (pair 1), mi:exact, dob:...
     setToken(okm.slice(0, 64), '60614', 150);
     setToken(okm.slice(128, 192), '606', 60);

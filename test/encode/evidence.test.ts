@@ -4,12 +4,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { blake2b } from '@noble/hashes/blake2.js';
 import { createEvidenceEncoder, EVIDENCE_SALT, evidenceEldKey, slotTokens, templateFeatures } from '../../src/encode/evidence.js';
 import { eldDiffuse, eldTaps } from '../../src/encode/harden.js';
 import { parseEvidence, type EvidenceConfig, type EvidenceTokenKind } from '../../src/schema/evidence.js';
 import { loadLinkageSchema } from '../../src/schema/linkage-schema.js';
 import type { LinkageSchema } from '../../src/schema/types.js';
+import { setBlakeToken } from '../helpers/blake-token.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const VECTORS = new URL('./fixtures/evidence-vectors.json', import.meta.url);
@@ -140,17 +140,7 @@ describe('evidence known-answer vectors (test/encode/fixtures/evidence-vectors.j
     const nameKey = okm.slice(0, 64);
     const sexKey = okm.slice(128, 192);
     const bits = new Uint8Array(128);
-    const setToken = (key: Uint8Array, tok: string, k: number) => {
-      for (let j = 0; j < Math.ceil(k / 32); j++) {
-        const salt = new Uint8Array(16);
-        salt[0] = 0x30 + j;
-        const d = blake2b(te.encode(tok), { key, salt, dkLen: 64 });
-        for (let i = 0; i < 32 && 32 * j + i < k; i++) {
-          const b = (d[2 * i]! | (d[2 * i + 1]! << 8)) % 1024;
-          bits[b >>> 3]! |= 0x80 >>> (b & 7);
-        }
-      }
-    };
+    const setToken = (key: Uint8Array, tok: string, k: number) => setBlakeToken(bits, 1024, key, tok, k);
     const bigrams = (v: string) => Array.from({ length: v.length + 1 }, (_, i) => ` ${v} `.slice(i, i + 2));
     for (const tok of [...bigrams('MARIA'), ...bigrams('GARCIA')]) setToken(nameKey, tok, 44);
     setToken(sexKey, 'F', 44);

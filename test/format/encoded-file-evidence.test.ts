@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { createEncodedWriter, EncodedRecordSerializer, openEncoded, readEncodedHeader, type EncodedRow, type RecordEvidence } from '../../src/format/encoded-file.js';
 import { checkCompatible, loadParty } from '../../src/link/load.js';
+import type { EvidenceTokenKind } from '../../src/schema/evidence.js';
 import { collectBatches } from '../helpers/batches.js';
 import { p20Rejection as codeOf, p20Thrown } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
@@ -23,7 +24,7 @@ const init = {
   // 12 bits (2 bytes, 4 padding bits) and 72 bits (9 bytes: the packed stride becomes 16)
   evidence: [
     { name: 'names', l: 12 },
-    { name: 'first_dob', l: 72 },
+    { name: 'first_dob', l: 72, dates: ['date-bigrams', 'year'] as EvidenceTokenKind[] },
   ],
   presence: PRESENCE,
 };
@@ -181,6 +182,13 @@ describe('encoded file: evidence filters and presence byte', () => {
       [{ ...h, evidence: [{ name: 'names', l: 12 }, { name: 'names', l: 72 }] }, 'evidence'],
       [{ ...h, evidence: [{ name: 'a b', l: 12 }, { name: 'first_dob', l: 72 }] }, 'evidence'],
       [{ ...h, evidence: [{ name: 'names', l: 0 }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      // dates: known kinds, distinct, in their canonical order, non-empty; no other keys
+      [{ ...h, evidence: [{ name: 'names', l: 12, dates: ['day-month-set', 'year'] }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      [{ ...h, evidence: [{ name: 'names', l: 12, dates: ['year', 'year'] }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      [{ ...h, evidence: [{ name: 'names', l: 12, dates: ['week'] }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      [{ ...h, evidence: [{ name: 'names', l: 12, dates: [] }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      [{ ...h, evidence: [{ name: 'names', l: 12, dates: 'year' }, { name: 'first_dob', l: 72 }] }, 'evidence'],
+      [{ ...h, evidence: [{ name: 'names', l: 12, tokens: ['year'] }, { name: 'first_dob', l: 72 }] }, 'evidence'],
       [{ ...h, presence: [...PRESENCE, 'a', 'b', 'c'] }, 'presence'],
       [{ ...h, evidence: undefined, presence: undefined }, 'columns'],
     ];
@@ -222,8 +230,10 @@ describe('encoded file: evidence filters and presence byte', () => {
     const a = await readEncodedHeader(await write('text', [rec(1)]));
     const b = { ...a, party: 'wages', evidence: [{ name: 'names', l: 12 }] };
     const c = { ...a, party: 'college', presence: undefined };
+    // the same filters with other date tokens: the linker would read their agreement differently
+    const d = { ...a, party: 'aid', evidence: a.evidence!.map((e) => (e.name === 'first_dob' ? { ...e, dates: ['year' as const] } : e)) };
     expect(() => checkCompatible([{ file: 'a', header: a }, { file: 'a2', header: { ...a, party: 'x' } }])).not.toThrow();
-    for (const other of [b, c]) {
+    for (const other of [b, c, d]) {
       const e = p20Thrown(() => checkCompatible([{ file: 'a', header: a }, { file: 'b', header: other }]));
       expect(e.code).toBe('LINK_SCHEMA_MISMATCH');
       expect(e.location.file).toBe('b');

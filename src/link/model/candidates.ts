@@ -68,8 +68,8 @@ export const NO_PASS: ReadonlySet<string> = new Set(['place']);
  * where the named field is missing on exactly one side (pass filter → field).
  * The `names` pass is the one that finds a record whose birth date is
  * missing (its partner's name + date filters cannot agree), but it ranks
- * that partner below every namesake with the same birth year: the `names`
- * filter holds the year, which the record without a date lacks. At 1,000,000
+ * that partner below every namesake with a birth date: the `names` filter
+ * holds birth-date tokens, which the record without a date lacks. At 1,000,000
  * people the top PER_RECORD of a common name are all namesakes, and the
  * partner was never a candidate (30,062 true pairs with a missing date,
  * tuning seed). Ranked among the pairs with a date missing on one side, it

@@ -1,3 +1,4 @@
+import type { EvidenceTokenKind } from '../../schema/evidence.js';
 import type { PartyData } from '../types.js';
 import { bandLabels, diceLevel } from './levels.js';
 import { matchWeights, probabilityOfWeight } from './predict.js';
@@ -104,6 +105,29 @@ export const PLACE_PARTDATE_BANDS: readonly number[] = [0.6, 0.45, 0.3, 0.15];
 const DATE_AGREES = 0;
 
 /**
+ * A day/month swap made visible: when the `names` filter's date tokens
+ * (header `dates`) are invariant under a swap of day and month and together
+ * give the whole date up to that swap (`unordered-date`, or `year` with
+ * `day-month-set`: swapDatesOnly), two records with both names, sex and
+ * birth date present whose `names` filters are identical while their name +
+ * date filters only partly agree have the same names and the same date up to
+ * a swap of day and month (or a hash collision: the default hashes the date
+ * as one 12-bit token, so a different date leaves the filter identical only
+ * when all of its bits fall on bits the names already set, about 2^-24 per
+ * pair). Such a pair counts as `name_dob` "both>=top": a stranger with the
+ * same names and the swapped date is as unlikely as one with the same date.
+ * Its CLK (which hashes the date in order) is left out, like after a
+ * first/last swap, and `place` is read as for a partly agreeing date
+ * (place_partdate).
+ */
+export const SWAP_FREE_DATES: readonly EvidenceTokenKind[] = ['year', 'day-month-set', 'unordered-date'];
+
+/** Whether a filter with these date token kinds is identical for two dates exactly when they are equal up to a day/month swap. */
+export function swapDatesOnly(dates: readonly EvidenceTokenKind[]): boolean {
+  return dates.length > 0 && dates.every((k) => SWAP_FREE_DATES.includes(k)) && (dates.includes('unordered-date') || (dates.includes('year') && dates.includes('day-month-set')));
+}
+
+/**
  * The deepest level of each comparison that a blocking floor (relative, as
  * the bands) lets through: the candidate selection the model corrects for
  * (FitOptions.selection). -1 when the floor is above every band.
@@ -150,6 +174,13 @@ export interface ComparisonPlan {
   swap?: { fd: number; ld: number; kFd: number; kLd: number };
   /** first_dob and last_dob as one joint comparison `name_dob` (JOINT_LABELS) at output index kFd; outputs after kLd shift down by one (and a place part gives two outputs: outputParts). */
   joint?: boolean;
+  /**
+   * Day/month swap detection (swapDatesOnly): the evidence index of a
+   * `names` filter whose date tokens give the date up to a day/month swap
+   * (header `dates`), and the presence mask it needs (both names and the
+   * birth date on both sides).
+   */
+  daySwap?: { x: number; needs: number };
   /**
    * Comparisons split by the `name_dob` state (STRATA): in its stratum the
    * comparison `of` counts as the comparison `name` (the last outputs, in
@@ -274,6 +305,11 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
     parts.push(part);
   });
   const plan: ComparisonPlan = { defs, parts };
+  const xn = ev.findIndex((e) => e.name === 'names');
+  const namesDates = xn >= 0 ? (p.header.evidence?.[xn]?.dates ?? []) : [];
+  if (swapDatesOnly(namesDates) && features.includes('birth_date')) {
+    plan.daySwap = { x: xn, needs: mask(['first_name', 'last_name', 'birth_date']) };
+  }
   const fd = ev.findIndex((e) => e.name === 'first_dob');
   const ld = ev.findIndex((e) => e.name === 'last_dob');
   if (fd >= 0 && ld >= 0 && ev[fd]!.l === ev[ld]!.l) {
@@ -513,6 +549,15 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
         }
       }
     }
+    // a day/month swap (swapDatesOnly): names identical, the date only partly agrees
+    let daySwapped = false;
+    const ds = plan.daySwap;
+    if (ds && sw && (have & ds.needs) === ds.needs && jointLevel(levels[o + sw.kFd]!, levels[o + sw.kLd]!, false) > 1 && dice(wa.ev[ds.x]!, i, wb.ev[ds.x]!, j) === 1) {
+      daySwapped = true;
+      levels[o + sw.kFd] = 0;
+      levels[o + sw.kLd] = 0;
+      if (kClk >= 0) levels[kClk] = NULL_LEVEL;
+    }
     let nodob = NULL_LEVEL;
     let partdate = NULL_LEVEL;
     if (place) {
@@ -520,7 +565,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       levels[kPlace] = NULL_LEVEL;
       const dobs = (wa.presence ? (wa.presence[i]! & place.dob ? 1 : 0) : 1) + (wb.presence ? (wb.presence[j]! & place.dob ? 1 : 0) : 1);
       // the birth date agrees when one name + date filter is near identical: then the rest of the place filter is ZIP and middle initial
-      const dateAgrees = dobs === 2 && (!sw || Math.min(levels[sw.kFd]!, levels[sw.kLd]!) <= DATE_AGREES);
+      const dateAgrees = dobs === 2 && !daySwapped && (!sw || Math.min(levels[sw.kFd]!, levels[sw.kLd]!) <= DATE_AGREES);
       if ((have & pp.needs) === pp.needs && (dateAgrees || dobs === 1)) {
         const d = dice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j);
         const mi = (have & place.mi) === place.mi;

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
-import { createEvidenceEncoder } from '../../../src/encode/evidence.js';
-import type { EvidenceConfig } from '../../../src/schema/evidence.js';
 import { candidatePairs, PER_RECORD } from '../../../src/link/model/candidates.js';
-import type { EncodedHeader } from '../../../src/format/encoded-file.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
 import { fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
-import type { PartyData } from '../../../src/link/types.js';
-import { loadLinkageSchema } from '../../../src/schema/linkage-schema.js';
-import { popcountBytes } from '../../../src/util/popcount.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
+import { encodedParties, type Rec } from './encoded-party.js';
 
 /**
  * The `place` and `place_nodob` comparisons (src/link/model/compare.ts) on
@@ -19,39 +13,7 @@ import { splitmix32Stream } from '../../../src/util/prng.js';
  * fitted weights are monotone with a null level weighing zero.
  */
 
-const schema = await loadLinkageSchema(resolve(import.meta.dirname, '../../../protocols/schemas/p20w-person.json'));
-const cfg = schema.p20link!.evidence! as unknown as EvidenceConfig;
-const FEATURES = schema.features.map((f) => f.identifier);
-const enc = createEvidenceEncoder(schema, cfg, new TextEncoder().encode('place comparison test secret'), { cacheSize: 0 });
-
-type Rec = Partial<Record<'first_name' | 'middle_name' | 'last_name' | 'birth_date' | 'sex' | 'zip', string>>;
-
-/** A party of encoded records (evidence filters and presence byte; the CLK is left empty: not compared here). */
-function party(name: string, recs: Rec[]): PartyData {
-  const rows = recs.map((r) => enc.encode(
-    FEATURES.map((f) => r[f as keyof Rec] ?? ''),
-    FEATURES.map((f) => r[f as keyof Rec] === undefined),
-  ));
-  const evidence = enc.filters.map((f, k) => {
-    const stride = f.l / 8;
-    const bytes = new Uint8Array(recs.length * stride);
-    rows.forEach((ev, i) => bytes.set(ev.filters[k]!, i * stride));
-    return { name: f.name, l: f.l, stride, bytes, popcounts: Uint32Array.from(rows, (ev) => popcountBytes(ev.filters[k]!)) };
-  });
-  return {
-    name,
-    file: `${name}.enc`,
-    header: { l: 1024, presence: enc.presence, evidence: enc.filters } as unknown as EncodedHeader,
-    ids: recs.map((_, i) => `${name}${i}`),
-    count: recs.length,
-    stride: 128,
-    clks: new Uint8Array(recs.length * 128),
-    popcounts: new Uint32Array(recs.length),
-    blocks: {},
-    evidence,
-    presence: Uint8Array.from(rows, (ev) => ev.presence!),
-  };
-}
+const party = encodedParties('place comparison test secret');
 
 const rnd = splitmix32Stream(4242);
 const pick = (n: number) => Math.floor((rnd() / 2 ** 32) * n);
@@ -234,11 +196,11 @@ describe('place_partdate: ZIP and initial when the birth date only partly agrees
 });
 
 describe('the names pass finds a partner whose birth date is missing among namesakes (MISSING_SIDE_CAP)', () => {
-  // X has no birth date; its partner X' and eight namesakes on each side share name, sex and birth year,
-  // so the `names` filters of the namesakes agree with X' more than X does (X lacks the year)
+  // X has no birth date; its partner X' and eight namesakes on each side share name, sex and birth date
+  // (the `names` filter's date token), so the `names` filters of the namesakes agree with X' more than X
+  // does (X lacks the date): the crowd a common name with a common birthday makes at a million people
   const x = person();
-  const year = x.birth_date.slice(0, 4);
-  const namesake = (): Rec => ({ ...person(), first_name: x.first_name, last_name: x.last_name, sex: x.sex, birth_date: `${year}-${String(1 + pick(12)).padStart(2, '0')}-${String(1 + pick(28)).padStart(2, '0')}` });
+  const namesake = (): Rec => ({ ...person(), first_name: x.first_name, last_name: x.last_name, sex: x.sex, birth_date: x.birth_date });
   const A = party('a', [...Array.from({ length: 8 }, namesake), without(x, 'birth_date')]);
   const B = party('b', [...Array.from({ length: 8 }, namesake), x]);
   // only the names pass (the CLK and the other filters' floors are out of reach)
