@@ -27,7 +27,8 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  * filter is near identical: the anchor needs the date to agree) get m from
  * the half pseudo count alone — a day/month swap with a name changed or
  * misspelt then counts against a match unless the rest agrees (with both
- * names identical it is "both>=top": compare.ts, swapDatesOnly) — except
+ * names identical it is "both,day/month swapped", EM_SWAP_LEVEL, whose m EM
+ * estimates: compare.ts, swapDatesOnly) — except
  * "both<=4th" (EM_JOINT_LEVEL: both names
  * agree with a partly agreeing date, most often a birth-date typo), whose m
  * EM estimates with the CLK as the other evidence (on generated data, 20,000
@@ -38,6 +39,8 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
 export const MIN_ANCHORS = 50;
 /** The name_dob level whose m EM estimates (the anchors cannot reach it). */
 export const EM_JOINT_LEVEL = 'both<=4th';
+/** The name_dob level of a day/month swap with both names identical, whose m EM also estimates. */
+export const EM_SWAP_LEVEL = 'both,day/month swapped';
 /** The name_dob levels on which place_partdate's m is counted. */
 const PARTDATE_ANCHORS = ['both<=2nd', 'one<=2nd,other<=4th'] as const;
 /** Pseudo count per level of an anchored m. */
@@ -86,6 +89,9 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const jm = out[kJoint];
   const partly = cand.defs[kJoint]!.levels.indexOf(EM_JOINT_LEVEL);
   if (jm && partly >= 0) jm[partly] = Number.NaN;
+  // name_dob "both,day/month swapped" (compare.ts, swapDatesOnly): out of the anchors' reach too (the date does not agree in order)
+  const swapped = cand.defs[kJoint]!.levels.indexOf(EM_SWAP_LEVEL);
+  if (jm && swapped >= 0) jm[swapped] = Number.NaN;
   // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
   if (kPart >= 0) out[kPart] = counts(kPart, kJoint, ...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n)));

@@ -114,11 +114,13 @@ const DATE_AGREES = 0;
  * a swap of day and month (or a hash collision: the default hashes the date
  * as one 12-bit token, so a different date leaves the filter identical only
  * when all of its bits fall on bits the names already set, about 2^-24 per
- * pair). Such a pair counts as `name_dob` "both>=top": a stranger with the
- * same names and the swapped date is as unlikely as one with the same date.
- * Its CLK (which hashes the date in order) is left out, like after a
- * first/last swap, and `place` is read as for a partly agreeing date
- * (place_partdate).
+ * pair). Such a pair is `name_dob` "both,day/month swapped", a level of its
+ * own whose m EM estimates (anchors.ts, EM_SWAP_LEVEL): counted as "both>=top"
+ * it scored the same at 200,000 people and less well at 20,000, and a level of
+ * its own lets u follow the crowd of namesakes born on the swapped date, which
+ * grows with file size. Its CLK (which hashes the date in order) is left out,
+ * like after a first/last swap, and `place` is read as for a partly agreeing
+ * date (place_partdate).
  */
 export const SWAP_FREE_DATES: readonly EvidenceTokenKind[] = ['year', 'day-month-set', 'unordered-date'];
 
@@ -236,7 +238,10 @@ export const JOINT_LABELS = [
   'one<=4th,other low',
   'both weak',
   'both low',
+  'both,day/month swapped',
 ] as const;
+/** The joint level of a day/month swap with both names identical (swapDatesOnly). */
+const JOINT_DAY_SWAP = JOINT_LABELS.indexOf('both,day/month swapped');
 
 /**
  * Joint level of the first_dob and last_dob levels f and l. When exactly
@@ -554,8 +559,6 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
     const ds = plan.daySwap;
     if (ds && sw && (have & ds.needs) === ds.needs && jointLevel(levels[o + sw.kFd]!, levels[o + sw.kLd]!, false) > 1 && dice(wa.ev[ds.x]!, i, wb.ev[ds.x]!, j) === 1) {
       daySwapped = true;
-      levels[o + sw.kFd] = 0;
-      levels[o + sw.kLd] = 0;
       if (kClk >= 0) levels[kClk] = NULL_LEVEL;
     }
     let nodob = NULL_LEVEL;
@@ -580,7 +583,7 @@ export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyDa
       let t = 0;
       for (let k = 0; k < K; k++) {
         if (plan.joint && sw && k === sw.kLd) continue;
-        result[r + t++] = plan.joint && sw && k === sw.kFd ? jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique) : levels[k]!;
+        result[r + t++] = plan.joint && sw && k === sw.kFd ? (daySwapped ? JOINT_DAY_SWAP : jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique)) : levels[k]!;
         if (k === kPlace) {
           result[r + t++] = nodob;
           result[r + t++] = partdate;

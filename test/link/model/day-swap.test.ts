@@ -11,7 +11,7 @@ import { DEFAULT_SCHEMA, encodedParties, type Rec } from './encoded-party.js';
  * schema's `names` filter hashes the birth date with day and month as an
  * unordered pair (`unordered-date`), so a pair whose names filters are identical while the name
  * + date filters only partly agree has its day and month swapped. Such a pair
- * is `name_dob` "both>=top" with the CLK left out and `place` read as for a
+ * is `name_dob` "both,day/month swapped" with the CLK left out and `place` read as for a
  * partly agreeing date; another date in the same year is not; and a `names`
  * filter with the year alone (older encodings) never triggers it.
  */
@@ -83,7 +83,7 @@ describe('day/month swap (default schema)', () => {
   ];
   const { plan, col } = levelsOf(party, pairs);
   const joint = col('name_dob');
-  const top = JOINT_LABELS.indexOf('both>=top');
+  const top = JOINT_LABELS.indexOf('both,day/month swapped');
 
   it('the header says which date tokens `names` hashes; the plan detects swaps only with exactly the year and the unordered day and month', () => {
     const names = party('x', [base[0]!]).header.evidence!.find((e) => e.name === 'names')!;
@@ -100,7 +100,7 @@ describe('day/month swap (default schema)', () => {
     expect(comparisonPlan(old).daySwap).toBeUndefined();
   });
 
-  it('names identical with day and month swapped: name_dob "both>=top", CLK left out, place read as a partly agreeing date', () => {
+  it('names identical with day and month swapped: name_dob "both,day/month swapped", CLK left out, place read as a partly agreeing date', () => {
     for (let x = 0; x < N; x++) {
       expect(joint[x]).toBe(top);
       expect(col('clk')[x]).toBe(NULL_LEVEL);
@@ -109,7 +109,7 @@ describe('day/month swap (default schema)', () => {
     }
   });
 
-  it('another date in the same year, or a swap with another first name, is never "both>=top" and keeps its CLK', () => {
+  it('another date in the same year, or a swap with another first name, is never the swap level and keeps its CLK', () => {
     for (let x = N; x < 3 * N; x++) {
       expect(joint[x]).not.toBe(top);
       expect(col('clk')[x]).not.toBe(NULL_LEVEL);
