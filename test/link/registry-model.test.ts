@@ -146,6 +146,12 @@ describe('a registry built with the match model', () => {
     setScoring(store, { ...sc, model: { ...sc.model, evidence: [{ name: 'names', l: 1 }] } });
     const e4 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad4'), store, workers: 1 }));
     expect(e4.code).toBe('REGISTRY_SCHEMA_MISMATCH');
+    // a stored plan that read day/month swaps otherwise than the new file's names filter allows
+    const plan = sc.model.plan as { daySwap?: unknown };
+    expect(plan.daySwap).toBeDefined();
+    setScoring(store, { ...sc, model: { ...sc.model, plan: { ...plan, daySwap: undefined } } });
+    const e5 = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bad5'), store, workers: 1 }));
+    expect(e5.code).toBe('REGISTRY_SCHEMA_MISMATCH');
   }, 60_000);
 });
 

@@ -18,8 +18,13 @@ import { popcount32 } from '../dice.js';
  * full run does.
  */
 export const REGISTRY_MODEL_FORMAT = 'p20link-registry-model';
-/** 2: the plan's comparisons split by the name_dob state (`strata`: clk_one_name) and place_partdate; version 1 models are refused, a full run rebuilds. */
-export const REGISTRY_MODEL_VERSION = 2;
+/**
+ * 3: name_dob has the level "both,day/month swapped" and the plan may read
+ * day/month swaps from `names` (`daySwap`); 2: the plan's comparisons split
+ * by the name_dob state (`strata`: clk_one_name) and place_partdate. Models
+ * of other versions are refused; a full run rebuilds.
+ */
+export const REGISTRY_MODEL_VERSION = 3;
 
 export interface StoredMatchModel {
   format: typeof REGISTRY_MODEL_FORMAT;
@@ -129,6 +134,7 @@ export function loadMatchModel(
     JSON.stringify(fresh.defs.map((d) => [d.name, d.levels.length])) === JSON.stringify(plan.defs.map((d) => [d.name, d.levels.length])) &&
     JSON.stringify(fresh.parts.map((p) => [p.source, p.needs, p.onlyWithout ?? null, p.place ?? null])) === JSON.stringify(plan.parts.map((p) => [p.source, p.needs, p.onlyWithout ?? null, p.place ?? null])) &&
     JSON.stringify(fresh.swap ?? null) === JSON.stringify(plan.swap ?? null) &&
+    JSON.stringify(fresh.daySwap ?? null) === JSON.stringify(plan.daySwap ?? null) &&
     (fresh.joint ?? false) === (plan.joint ?? false);
   if (!sameLayout) {
     refuseStoredModel('layout', "carries other evidence filters than the ones the registry's match model was fitted on; refusing to score it with that model", file);
