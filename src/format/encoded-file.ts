@@ -73,14 +73,12 @@ export interface EvidenceFilterInfo {
   /**
    * The date token kinds the filter's template hashes (DATE_TOKEN_KINDS
    * order), when it hashes any: what the linker needs to read a filter's
-   * agreement (e.g. `names` with `year` and `day-month-set` is identical
-   * for two records whose day and month are swapped). Not key material; the
-   * schema fingerprint covers it.
+   * agreement (e.g. `names` with `unordered-date` is identical for two
+   * records whose day and month are swapped). Not key material; the schema
+   * fingerprint covers it.
    */
   dates?: EvidenceTokenKind[];
 }
-
-
 
 /** A record's evidence: one filter per header.evidence entry (ceil(l/8) bytes each), and its presence byte when the header has `presence`. */
 export interface RecordEvidence {
@@ -102,6 +100,7 @@ function validDates(d: unknown): boolean {
   }
   return true;
 }
+
 /** Most features a presence byte can describe. */
 export const MAX_PRESENCE_FEATURES = 8;
 

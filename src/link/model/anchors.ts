@@ -26,13 +26,13 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  * Levels an anchor cannot reach (name_dob levels where neither name + date
  * filter is near identical: the anchor needs the date to agree) get m from
  * the half pseudo count alone — a day/month swap with a name changed or
- * misspelt then counts against a match unless the rest agrees (with both
- * names identical it is "both,day/month swapped", EM_SWAP_LEVEL, whose m EM
- * estimates: compare.ts, swapDatesOnly) — except
- * "both<=4th" (EM_JOINT_LEVEL: both names
- * agree with a partly agreeing date, most often a birth-date typo), whose m
- * EM estimates with the CLK as the other evidence (on generated data, 20,000
- * people, before resolution: recall 0.933 → 0.941, precision 0.982 → 0.974).
+ * misspelt then counts against a match unless the rest agrees — except two,
+ * whose m EM estimates: "both<=4th" (EM_JOINT_LEVEL: both names agree with a
+ * partly agreeing date, most often a birth-date typo; the CLK is the other
+ * evidence; on generated data, 20,000 people, before resolution: recall
+ * 0.933 → 0.941, precision 0.982 → 0.974), and "both,day/month swapped"
+ * (EM_SWAP_LEVEL: both names identical, day and month swapped; compare.ts,
+ * swapDatesOnly).
  * Comparisons with fewer than MIN_ANCHORS anchors, and comparisons not
  * listed, are left to EM.
  */
