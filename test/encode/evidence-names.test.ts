@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createEvidenceEncoder, EVIDENCE_SALT, evidenceHeader, slotTokens, templateFeatures, tokenValue } from '../../src/encode/evidence.js';
 import { eldDiffuse, eldTaps } from '../../src/encode/harden.js';
 import type { EvidenceConfig } from '../../src/schema/evidence.js';
-import { loadLinkageSchema } from '../../src/schema/linkage-schema.js';
 import { setBlakeToken } from '../helpers/blake-token.js';
+import { DEFAULT_SCHEMA, type Rec } from '../link/model/encoded-party.js';
 
 /**
  * The `unordered-date` token kind (src/encode/evidence.ts) and the default
@@ -16,11 +15,10 @@ import { setBlakeToken } from '../helpers/blake-token.js';
  * identical (the linker's day/month swap evidence, docs/match-model.md).
  */
 
-const schema = await loadLinkageSchema(resolve(import.meta.dirname, '../../protocols/schemas/p20w-person.json'));
+const schema = DEFAULT_SCHEMA;
 const FEATURES = schema.features.map((f) => f.identifier);
 const cfg = schema.p20link!.evidence! as unknown as EvidenceConfig;
 const SECRET = 'p20link evidence known-answer secret';
-type Rec = Partial<Record<'first_name' | 'middle_name' | 'last_name' | 'birth_date' | 'sex' | 'zip', string>>;
 const row = (r: Rec) => ({ values: FEATURES.map((f) => r[f as keyof Rec] ?? ''), missing: FEATURES.map((f) => r[f as keyof Rec] === undefined) });
 const enc = createEvidenceEncoder(schema, cfg, new TextEncoder().encode(SECRET), { cacheSize: 0 });
 const xNames = enc.filters.findIndex((f) => f.name === 'names');

@@ -4,7 +4,7 @@ import { NULL_LEVEL } from '../../../src/link/model/index.js';
 import type { PartyData } from '../../../src/link/types.js';
 import type { LinkageSchema } from '../../../src/schema/types.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
-import { DEFAULT_SCHEMA, encodedParties, type Rec } from './encoded-party.js';
+import { DEFAULT_SCHEMA, encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
 
 /**
  * A day/month swap made visible (compare.ts, swapDatesOnly): the default
@@ -19,8 +19,6 @@ import { DEFAULT_SCHEMA, encodedParties, type Rec } from './encoded-party.js';
 const SECRET = 'day/month swap test secret';
 const rnd = splitmix32Stream(9051);
 const pick = (n: number) => Math.floor((rnd() / 2 ** 32) * n);
-const FIRST = ['MARIA', 'JOHN', 'ANNA', 'LUIS', 'MEI', 'DAVID', 'FATIMA', 'OLGA'];
-const LAST = ['GARCIA', 'SMITH', 'NGUYEN', 'JOHNSON', 'KOWALSKI', 'OKAFOR', 'LEE', 'BROWN'];
 const p2 = (x: number) => String(x).padStart(2, '0');
 
 /** A person whose day and month differ and are both at most 12 (so the swapped date is a date). */

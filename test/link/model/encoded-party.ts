@@ -10,6 +10,10 @@ import { popcountBytes } from '../../../src/util/popcount.js';
 /** Fields of a test record (missing = undefined). */
 export type Rec = Partial<Record<'first_name' | 'middle_name' | 'last_name' | 'birth_date' | 'sex' | 'zip', string>>;
 
+/** Name pools of the model tests' generated records. */
+export const FIRST = ['MARIA', 'JOHN', 'ANNA', 'LUIS', 'MEI', 'DAVID', 'FATIMA', 'OLGA'];
+export const LAST = ['GARCIA', 'SMITH', 'NGUYEN', 'JOHNSON', 'KOWALSKI', 'OKAFOR', 'LEE', 'BROWN'];
+
 /** The default schema (protocols/schemas/p20w-person.json), loaded once. */
 export const DEFAULT_SCHEMA = await loadLinkageSchema(resolve(import.meta.dirname, '../../../protocols/schemas/p20w-person.json'));
 

@@ -3,7 +3,7 @@ import { candidatePairs, PER_RECORD } from '../../../src/link/model/candidates.j
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
 import { fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
-import { encodedParties, type Rec } from './encoded-party.js';
+import { encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
 
 /**
  * The `place` and `place_nodob` comparisons (src/link/model/compare.ts) on
@@ -18,8 +18,6 @@ const party = encodedParties('place comparison test secret');
 const rnd = splitmix32Stream(4242);
 const pick = (n: number) => Math.floor((rnd() / 2 ** 32) * n);
 const LETTERS = 'ABCDEFGHIJKLMNOPRSTW';
-const FIRST = ['MARIA', 'JOHN', 'ANNA', 'LUIS', 'MEI', 'DAVID', 'FATIMA', 'OLGA'];
-const LAST = ['GARCIA', 'SMITH', 'NGUYEN', 'JOHNSON', 'KOWALSKI', 'OKAFOR', 'LEE', 'BROWN'];
 function person(): Required<Rec> {
   const p2 = (x: number) => String(x).padStart(2, '0');
   return {
