@@ -32,7 +32,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan }
 import { fitModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
-import { edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability } from './model/predict.js';
+import { duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
@@ -340,6 +340,7 @@ const RANDOM_PAIRS_SEED = 1515;
  * weight reaches this share of the full-agreement weight (prior plus every
  * comparison's top level): duplicates inside one file are near copies, and
  * a one-to-one first pass keeps weaker links from chaining records together.
+ * A within-file pair's bar is lower by its file's prior (`duplicateBar`).
  */
 export const DUPLICATE_SHARE = 0.7;
 
@@ -426,6 +427,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const fullW = fullAgreementWeight(model);
   const dupW = Math.max(decisionW, DUPLICATE_SHARE * fullW);
+  const priors: PairPrior[] = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
   out.dupEdges = new EdgeList();
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
   at = 0;
@@ -434,6 +436,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     const stat = out.pairStats[k]!;
     const oa = L.offset[i]!;
     const ob = L.offset[j]!;
+    const barW = duplicateBar(priors, L.parties[i]!.name, L.parties[j]!.name, dupW, decisionW);
     for (let x = 0; x < c.a.length; x++, at++) {
       const w = weights[at]!;
       addToHistogram(out.hist, probabilityOfWeight(w));
@@ -441,7 +444,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       const v = ob + c.b[x]!;
       if (w >= decisionW) {
         out.edges.push(u, v, edgeScore(w));
-        if (w >= dupW) out.dupEdges.push(u, v, edgeScore(w));
+        if (w >= barW) out.dupEdges.push(u, v, edgeScore(w));
         stat.aboveThreshold++;
       } else if (w >= reviewW) {
         out.reviewEdges.push(u, v, probabilityOfWeight(w));
@@ -450,7 +453,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     }
   }
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
-  summary.priors = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
+  summary.priors = priors;
   out.model = summary;
   out.registryModel = storedMatchModel({ header: L.parties[0]!.header, plan, model, priors: summary.priors ?? [], matchProbability: s.matchProbability, reviewProbability: s.reviewThreshold, duplicateShare: DUPLICATE_SHARE });
   return out;

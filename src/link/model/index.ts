@@ -8,7 +8,7 @@
  */
 export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary, type ModelSummaryLevel } from './types.js';
 export { enforceMonotone, fitModel, levelFrequencies, type FitOptions } from './em.js';
-export { fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability } from './predict.js';
+export { duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
 export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, type ComparisonPlan } from './compare.js';
 export { anchoredM, MIN_ANCHORS } from './anchors.js';

@@ -76,6 +76,35 @@ export function fullAgreementWeight(model: FittedModel): number {
   return w;
 }
 
+/** The prior of one party pair (a within-file pair: partyA = partyB), as the run report and the registry keep it. */
+export interface PairPrior {
+  partyA: string;
+  partyB: string;
+  lambda: number;
+}
+
+/**
+ * The weight an edge between records of parties a and b needs to add a
+ * second record of one party to an entity (a duplicate inside one file).
+ * `crossBar` is the bar of an edge between two parties (the caller's share
+ * of the full-agreement weight, never below the decision): such a weight
+ * carries the prior of a party pair whose records are mostly one-to-one,
+ * so it says nothing of how rare a second record of the same person is.
+ * A within-file pair's weight already carries its file's own prior, far
+ * lower because few records are duplicates; its bar is lower by the
+ * difference of the two priors' log-odds (the file's cross-party priors
+ * averaged), never below the decision. Without a within-file prior or a
+ * cross-party prior for the party, the bar is `crossBar`.
+ */
+export function duplicateBar(priors: readonly PairPrior[], a: string, b: string, crossBar: number, decisionW: number): number {
+  if (a !== b) return crossBar;
+  const within = priors.find((p) => p.partyA === a && p.partyB === a);
+  const cross = priors.filter((p) => (p.partyA === a) !== (p.partyB === a));
+  if (!within || cross.length === 0) return crossBar;
+  const shift = cross.reduce((t, p) => t + weightOfProbability(p.lambda), 0) / cross.length - weightOfProbability(within.lambda);
+  return Number.isFinite(shift) ? Math.max(decisionW, crossBar - Math.max(0, shift)) : crossBar;
+}
+
 /** Match weight of each pair (log2 posterior odds, prior included). */
 export function matchWeights(model: FittedModel, v: ComparisonVectors): Float64Array {
   const K = model.defs.length;

@@ -11,7 +11,7 @@ import { Laps } from '../../util/laps.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
+import { downgradeUniqueLevels, duplicateWeight, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
@@ -768,6 +768,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     downgradeUniqueLevels(v);
     const w = matchWeights(modelForPair(m, A.name, (B ?? A).name), v);
     const st = statOf(i, j);
+    // within the new file (B null) its own within-file prior is in the weight (duplicateBar)
+    const barW = B === null ? duplicateWeight(m, A.name, A.name) : m.dupW;
     st.candidates += c.a.length;
     st.compared += c.a.length;
     for (let x = 0; x < c.a.length; x++) {
@@ -779,7 +781,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       scores.push(prob);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
-        if (wx >= m.dupW) dupEdges.push(u, vv, edgeScore(wx));
+        if (wx >= barW) dupEdges.push(u, vv, edgeScore(wx));
         st.aboveThreshold++;
       } else if (wx >= m.reviewW) {
         st.reviewBand++;

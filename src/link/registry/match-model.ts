@@ -1,7 +1,7 @@
 import { refuseStoredModel } from './incremental.js';
 import type { EncodedHeader } from '../../format/encoded-file.js';
 import { comparisonPlan, type ComparisonPlan } from '../model/compare.js';
-import { fullAgreementWeight, weightOfProbability } from '../model/predict.js';
+import { duplicateBar, fullAgreementWeight, weightOfProbability } from '../model/predict.js';
 import type { ComparisonVectors, FittedModel } from '../model/types.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
@@ -154,6 +154,11 @@ export function loadMatchModel(
     matchProbability,
     reviewProbability,
   };
+}
+
+/** The weight an edge between records of parties a and b needs to add a second record of one party (`duplicateBar` on the full run's priors). */
+export function duplicateWeight(m: LoadedMatchModel, a: string, b: string): number {
+  return duplicateBar(m.stored.priors, a, b, m.dupW, m.decisionW);
 }
 
 /** The model with the prior of one party pair (the full run's prior of that pair, else the overall prior). */

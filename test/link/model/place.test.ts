@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { candidatePairs, PER_RECORD } from '../../../src/link/model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
-import { fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
+import { duplicateBar, fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
 
@@ -213,5 +213,29 @@ describe('the names pass finds a partner whose birth date is missing among names
     expect(hasPair(bare)).toBe(false);
     // the second bound adds pairs only where a date is missing on one side
     expect(c.a.length - bare.a.length).toBeLessThanOrEqual(2 * PER_RECORD);
+  });
+});
+
+describe('duplicateBar', () => {
+  const lo = (l: number) => Math.log2(l / (1 - l));
+  const priors = [
+    { partyA: 'k12', partyB: 'k12', lambda: 0.003 },
+    { partyA: 'k12', partyB: 'wages', lambda: 0.09 },
+    { partyA: 'college', partyB: 'k12', lambda: 0.07 },
+    { partyA: 'wages', partyB: 'wages', lambda: 0.2 },
+    { partyA: 'college', partyB: 'wages', lambda: 0.08 },
+  ];
+  it('a cross-party edge keeps the bar; a within-file edge is lower by the log-odds between its file prior and the mean of its cross priors', () => {
+    expect(duplicateBar(priors, 'k12', 'wages', 40, 0)).toBe(40);
+    const shift = (lo(0.09) + lo(0.07)) / 2 - lo(0.003);
+    expect(shift).toBeGreaterThan(4);
+    expect(duplicateBar(priors, 'k12', 'k12', 40, 0)).toBeCloseTo(40 - shift, 12);
+  });
+  it('never raises the bar, never goes below the decision, and falls back without the priors it needs', () => {
+    // a within-file prior above the cross priors: no shift
+    expect(duplicateBar(priors, 'wages', 'wages', 40, 0)).toBe(40);
+    expect(duplicateBar(priors, 'k12', 'k12', 3, 1)).toBe(1);
+    expect(duplicateBar(priors, 'college', 'college', 40, 0)).toBe(40);
+    expect(duplicateBar([{ partyA: 'k12', partyB: 'k12', lambda: 0.003 }], 'k12', 'k12', 40, 0)).toBe(40);
   });
 });
