@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { runReportProblem } from '../../src/format/run-report.js';
-import { downgradeUniqueLevels, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, StoredParty } from '../../src/link/registry/match-model.js';
+import { downgradeUniqueLevels, duplicateWeight, loadMatchModel, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, StoredParty } from '../../src/link/registry/match-model.js';
 import { encodingUpdates } from '../../src/link/registry/incremental.js';
 import { loadParty } from '../../src/link/load.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
@@ -101,6 +101,18 @@ describe('a registry built with the match model', () => {
     const model = sc.model.model as { m: number[][]; u: number[][] };
     expect(model.m.length).toBe(plan.defs.length);
     expect((sc.model.priors as unknown[]).length).toBeGreaterThan(0);
+    // a second record within one new file needs less than one across parties: its weight carries the file's own, lower prior
+    const k12 = await loadParty(enc('k12'), 'k12');
+    const loaded = loadMatchModel(sc.model, k12.header, 'k12.enc', 'registry');
+    const priors = sc.model.priors as { partyA: string; partyB: string; lambda: number }[];
+    const parties = new Set(priors.flatMap((p) => [p.partyA, p.partyB]));
+    expect(parties.size).toBeGreaterThan(1);
+    for (const a of parties) {
+      expect(priors.some((p) => p.partyA === a && p.partyB === a)).toBe(true);
+      expect(duplicateWeight(loaded, a, a)).toBeLessThan(loaded.dupW);
+      expect(duplicateWeight(loaded, a, a)).toBeGreaterThanOrEqual(loaded.decisionW);
+      for (const b of parties) if (b !== a) expect(duplicateWeight(loaded, a, b)).toBe(loaded.dupW);
+    }
   }, 60_000);
 
   it('an increment scores with the stored model: links close to a full fs run over every file, no Dice warning', async () => {
