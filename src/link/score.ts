@@ -41,6 +41,28 @@ export interface ScoreOptions {
    * Used only when every band is an LSH band. Results are unchanged.
    */
   keyCache?: LshKeyCache;
+  /**
+   * Applied in this thread to each task's pairs as they arrive (before the
+   * maxPairs count): the indices, ascending, of the pairs to keep, or
+   * undefined to keep them all. For callers that keep only some pairs per
+   * record (candidates.ts, `taskKeep`), so the rest is never held: it must
+   * keep every pair the caller's own selection could take.
+   */
+  prefilter?: (a: Uint32Array, b: Uint32Array, score: Float32Array) => Uint32Array | undefined;
+}
+
+/** The pairs of a task result at the indices `keep` (ascending). */
+function pickPairs(r: TaskResult, keep: Uint32Array): TaskResult {
+  const a = new Uint32Array(keep.length);
+  const b = new Uint32Array(keep.length);
+  const s = new Float32Array(keep.length);
+  for (let y = 0; y < keep.length; y++) {
+    const x = keep[y]!;
+    a[y] = r.a[x]!;
+    b[y] = r.b[x]!;
+    s[y] = r.s[x]!;
+  }
+  return { ...r, a, b, s };
 }
 
 /** Default cap on pairs at or above the threshold (≈ 2.4 GB while scoring and merging). */
@@ -194,7 +216,8 @@ class ScorePool {
     });
   }
 
-  async run(tasks: Task[], progress: Progress, offset: number, total: number, onResult: (r: TaskResult) => void = () => {}): Promise<TaskResult[]> {
+  /** Runs the tasks; each result passes through `onResult`, which may throw or return the result to keep. */
+  async run(tasks: Task[], progress: Progress, offset: number, total: number, onResult: (r: TaskResult) => TaskResult = (r) => r): Promise<TaskResult[]> {
     await this.pool.ready();
     let done = 0;
     let stop: Error | undefined;
@@ -202,15 +225,16 @@ class ScorePool {
       tasks.map((t) =>
         this.pool.request(t).then((r) => {
           if (stop) return r;
+          let kept: TaskResult;
           try {
-            onResult(r);
+            kept = onResult(r);
           } catch (e) {
             stop = e as Error;
             throw e;
           }
           done++;
           progress.update(offset + done, total);
-          return r;
+          return kept;
         }),
       ),
     );
@@ -307,6 +331,12 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   const maxPairs = opts.maxPairs ?? DEFAULT_MAX_PAIRS;
   if (!Number.isInteger(maxPairs) || maxPairs < 1) throw new P20Error('LINK_MAX_PAIRS', `maxPairs must be a positive whole number, got ${String(maxPairs)}`, { field: 'maxPairs' });
   const budget = pairBudget(maxPairs, opts.threshold);
+  const take = (r: TaskResult): TaskResult => {
+    const keep = opts.prefilter?.(r.a, r.b, r.s);
+    const kept = keep ? pickPairs(r, keep) : r;
+    budget(kept);
+    return kept;
+  };
   let results: TaskResult[];
   if (workers > 1 && memory) {
     // workers read the permutations from the shared memory (layout.perms)
@@ -314,7 +344,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     try {
       await pool.run(phase1, progress, 0, total);
       remember();
-      results = await pool.run(phase2, progress, phase1.length, total, budget);
+      results = await pool.run(phase2, progress, phase1.length, total, take);
     } finally {
       await pool.close();
     }
@@ -326,10 +356,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     for (let x = 0; x < all.length; x++) {
       if (x === phase1.length) remember();
       const r = runTask(all[x]!, env);
-      if (x >= phase1.length) {
-        budget(r);
-        results.push(r);
-      }
+      if (x >= phase1.length) results.push(take(r));
       progress.update(x + 1, total);
       if ((x & 7) === 7) await new Promise((res) => setImmediate(res));
     }

@@ -127,6 +127,82 @@ export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Arra
   return out;
 }
 
+/** The k best scores of each record seen so far (descending), for `taskKeep`. */
+class TopScores {
+  private readonly top: Float32Array;
+  private readonly count: Uint8Array;
+  constructor(
+    n: number,
+    private readonly k: number,
+  ) {
+    this.top = new Float32Array(n * k);
+    this.count = new Uint8Array(n);
+  }
+  add(r: number, v: number): void {
+    const k = this.k;
+    const base = r * k;
+    const c = this.count[r]!;
+    let y = c < k ? c : k - 1;
+    if (c >= k && v <= this.top[base + y]!) return;
+    while (y > 0 && this.top[base + y - 1]! < v) {
+      this.top[base + y] = this.top[base + y - 1]!;
+      y--;
+    }
+    this.top[base + y] = v;
+    if (c < k) this.count[r] = c + 1;
+  }
+  /** The k-th best score of r, or -Infinity when r has fewer than k. */
+  kth(r: number): number {
+    return this.count[r]! >= this.k ? this.top[r * this.k + this.k - 1]! : Number.NEGATIVE_INFINITY;
+  }
+  reset(keys: Uint32Array): void {
+    for (let x = 0; x < keys.length; x++) this.count[keys[x]!] = 0;
+  }
+}
+
+/**
+ * ScoreOptions.prefilter for a pass: of each task's pairs, those whose score
+ * reaches the k-th best of their a or of their b within the task (ties
+ * kept), and with `side` the same within the pairs whose field is missing on
+ * exactly one side. passKeep over what it keeps equals passKeep over all the
+ * pairs: a pair passKeep keeps ranks no worse within its task than overall,
+ * and a pair dropped here is outscored by k kept pairs of its task on each of
+ * its records, so it outranks nothing that could have been kept. It keeps
+ * the memory of a pass near k pairs per record instead of every pair above
+ * the floor (at 1,000,000 people the `names` pass puts every namesake pair
+ * above it).
+ */
+export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide): (a: Uint32Array, b: Uint32Array, s: Float32Array) => Uint32Array | undefined {
+  let tops: { a: TopScores; b: TopScores; sa?: TopScores; sb?: TopScores } | undefined;
+  return (a, b, s) => {
+    const n = a.length;
+    if (n <= k) return undefined;
+    tops ??= { a: new TopScores(nA, k), b: new TopScores(nB, k), ...(side ? { sa: new TopScores(nA, k), sb: new TopScores(nB, k) } : {}) };
+    const T = tops;
+    const miss = side ? new Uint8Array(n) : undefined;
+    for (let x = 0; x < n; x++) {
+      T.a.add(a[x]!, s[x]!);
+      T.b.add(b[x]!, s[x]!);
+      if (side && ((side.pa[a[x]!]! & side.bit) === 0) !== ((side.pb[b[x]!]! & side.bit) === 0)) {
+        miss![x] = 1;
+        T.sa!.add(a[x]!, s[x]!);
+        T.sb!.add(b[x]!, s[x]!);
+      }
+    }
+    const out = new Uint32Array(n);
+    let m = 0;
+    for (let x = 0; x < n; x++) {
+      const v = s[x]!;
+      if (v >= T.a.kth(a[x]!) || v >= T.b.kth(b[x]!) || (miss?.[x] && (v >= T.sa!.kth(a[x]!) || v >= T.sb!.kth(b[x]!)))) out[m++] = x;
+    }
+    T.a.reset(a);
+    T.b.reset(b);
+    T.sa?.reset(a);
+    T.sb?.reset(b);
+    return m === n ? undefined : out.subarray(0, m);
+  };
+}
+
 /** Presence arrays and bit of MISSING_SIDE_CAP's field for a pass, when the pass has one and both parties carry presence. */
 function missingSideMasks(filter: string, A: PartyData, B: PartyData): MissingSide | undefined {
   const field = MISSING_SIDE_CAP[filter];
@@ -217,16 +293,19 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
   const keys: Float64Array[] = [];
   const perPass: Candidates['perPass'] = [];
   let proposed = 0;
+  const perRecord = opts.perRecord ?? PER_RECORD;
   for (const [k, p] of passes.entries()) {
+    const side = missingSideMasks(p.filter, A, B ?? A);
     const sp = await scorePairs(p.a, p.b, {
       threshold: p.floor,
+      prefilter: taskKeep(A.count, nB, perRecord, side),
       blocking: p.blocking,
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
       ...(opts.keyCache ? { keyCache: opts.keyCache } : {}),
     });
     proposed += sp.candidates;
-    const keep = passKeep(sp.a, sp.b, sp.score, nB, opts.perRecord ?? PER_RECORD, missingSideMasks(p.filter, A, B ?? A));
+    const keep = passKeep(sp.a, sp.b, sp.score, nB, perRecord, side);
     const kk = new Float64Array(keep.length);
     for (let y = 0; y < keep.length; y++) {
       const x = keep[y]!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bestPerRecord, passKeep, randomPairs } from '../../../src/link/model/candidates.js';
+import { bestPerRecord, passKeep, randomPairs, taskKeep } from '../../../src/link/model/candidates.js';
 
 describe('candidate bounds', () => {
   it('bestPerRecord keeps exactly the pairs among the best k of their A record or of their B record', () => {
@@ -60,6 +60,44 @@ describe('candidate bounds', () => {
         },
       ),
     );
+  });
+
+  it('taskKeep (the per-task prefilter) changes nothing passKeep keeps, and drops pairs when records have more than k', () => {
+    let dropped = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 6 }), task: fc.nat(3) }), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.boolean(),
+        (raw, k, hasA, hasB, withSide) => {
+          // each pair in one task (as LSH bands report a pair once), tasks in any order within
+          const m = new Map<string, { a: number; b: number; s: number; task: number }>();
+          for (const p of raw) m.set(`${p.a},${p.b}`, p);
+          const all = [...m.values()];
+          const side = withSide ? { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4 } : undefined;
+          const filter = taskKeep(10, 10, k, side);
+          const kept: typeof all = [];
+          for (let t = 0; t < 4; t++) {
+            const ps = all.filter((p) => p.task === t).reverse();
+            const keep = filter(Uint32Array.from(ps.map((p) => p.a)), Uint32Array.from(ps.map((p) => p.b)), Float32Array.from(ps.map((p) => p.s)));
+            const idx = keep ? Array.from(keep) : ps.map((_, x) => x);
+            for (let y = 1; y < idx.length; y++) expect(idx[y]!).toBeGreaterThan(idx[y - 1]!);
+            for (const x of idx) kept.push(ps[x]!);
+          }
+          dropped += all.length - kept.length;
+          const select = (ps: typeof all) => {
+            const sorted = [...ps].sort((x, y) => x.a - y.a || x.b - y.b);
+            const keep = passKeep(Uint32Array.from(sorted.map((p) => p.a)), Uint32Array.from(sorted.map((p) => p.b)), Float32Array.from(sorted.map((p) => p.s)), 10, k, side);
+            return Array.from(keep, (x) => `${sorted[x]!.a},${sorted[x]!.b}`);
+          };
+          expect(select(kept)).toEqual(select(all));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(dropped).toBeGreaterThan(0);
   });
 
   it('randomPairs is seeded and never pairs a record with itself within one party', () => {
