@@ -66,7 +66,7 @@ describe('candidate bounds', () => {
     let dropped = 0;
     fc.assert(
       fc.property(
-        fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 6 }), task: fc.nat(3) }), { maxLength: 120 }),
+        fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 6 }), task: fc.nat(3) }), { minLength: 30, maxLength: 120 }),
         fc.integer({ min: 1, max: 3 }),
         fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
         fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
