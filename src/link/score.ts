@@ -45,8 +45,8 @@ export interface ScoreOptions {
    * Applied in this thread to each task's pairs as they arrive (before the
    * maxPairs count): the indices, ascending, of the pairs to keep, or
    * undefined to keep them all. For callers that keep only some pairs per
-   * record (the match model's candidate passes, `taskKeep`), so the rest is never held: it must
-   * keep every pair the caller's own selection could take.
+   * record (the match model's candidate passes, `taskKeep`), so the rest is
+   * never held: it must keep every pair the caller's own selection could take.
    */
   prefilter?: (a: Uint32Array, b: Uint32Array, score: Float32Array) => Uint32Array | undefined;
 }

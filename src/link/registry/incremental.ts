@@ -769,7 +769,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const w = matchWeights(modelForPair(m, A.name, (B ?? A).name), v);
     const st = statOf(i, j);
     // within the new file (B null) its own within-file prior is in the weight (duplicateBar)
-    const barW = B === null ? duplicateWeight(m, A.name, A.name) : m.dupW;
+    const barW = duplicateWeight(m, A.name, (B ?? A).name);
     st.candidates += c.a.length;
     st.compared += c.a.length;
     for (let x = 0; x < c.a.length; x++) {
