@@ -280,6 +280,17 @@ function oneNameAgrees(f: number, l: number): boolean {
   return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
+/**
+ * Evidence indices of `first_dob` and `last_dob` when both exist with one
+ * length: one template, one key, so a name + date filter of one side can be
+ * compared with the other name's filter of the other side (a first/last swap).
+ */
+export function swapFilters(ev: readonly { name: string; l: number }[]): { fd: number; ld: number } | undefined {
+  const fd = ev.findIndex((e) => e.name === 'first_dob');
+  const ld = ev.findIndex((e) => e.name === 'last_dob');
+  return fd >= 0 && ld >= 0 && ev[fd]!.l === ev[ld]!.l ? { fd, ld } : undefined;
+}
+
 export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: { clk?: boolean; namesOnlyWithoutDob?: boolean; joint?: boolean; strata?: boolean } = {}): ComparisonPlan {
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
@@ -315,9 +326,9 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   if (swapDatesOnly(namesDates) && features.includes('birth_date')) {
     plan.daySwap = { x: xn, needs: mask(['first_name', 'last_name', 'birth_date']) };
   }
-  const fd = ev.findIndex((e) => e.name === 'first_dob');
-  const ld = ev.findIndex((e) => e.name === 'last_dob');
-  if (fd >= 0 && ld >= 0 && ev[fd]!.l === ev[ld]!.l) {
+  const sf = swapFilters(ev);
+  if (sf) {
+    const { fd, ld } = sf;
     plan.swap = { fd, ld, kFd: parts.findIndex((q) => q.source === fd), kLd: parts.findIndex((q) => q.source === ld) };
     if (opts.joint !== false) {
       plan.joint = true;
@@ -417,14 +428,24 @@ function filterHash(W: Words, r: number): number {
   return (h1 >>> 0) * 0x100000 + ((h2 >>> 0) & 0xfffff);
 }
 
+/** filterHash of every record's filter (equal filters, equal hashes). */
+function hashesOf(W: Words, count: number): Float64Array {
+  const hash = new Float64Array(count);
+  for (let r = 0; r < count; r++) hash[r] = filterHash(W, r);
+  return hash;
+}
+
+/** A 52-bit hash of each of `count` filters of `stride` bytes (equal filters, equal hashes; the crosswise candidate pass joins identical filters on it). */
+export function filterHashes(bytes: Uint8Array, stride: number, count: number): Float64Array {
+  return hashesOf(words(bytes, stride, new Uint32Array(count)), count);
+}
+
 /** Hashes of a party's evidence filter x and their sorted copy (cached). */
 function filterCounts(p: PartyWords, x: number): { hash: Float64Array; sorted: Float64Array } {
   let c = p.counts[x];
   if (!c) {
     const W = p.ev[x]!;
-    const n = W.pop.length;
-    const hash = new Float64Array(n);
-    for (let r = 0; r < n; r++) hash[r] = filterHash(W, r);
+    const hash = hashesOf(W, W.pop.length);
     c = { hash, sorted: hash.slice().sort() };
     p.counts[x] = c;
   }

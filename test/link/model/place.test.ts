@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidatePairs, PER_RECORD } from '../../../src/link/model/candidates.js';
+import { candidatePairs, CROSSWISE_PASS, PER_RECORD } from '../../../src/link/model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
 import { duplicateBar, fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
@@ -90,7 +90,7 @@ describe('place comparisons on encoded records (default schema)', () => {
 
   it('place makes no candidate pass; the name and date passes do', async () => {
     const c = await candidatePairs(A, B, { blocking: { kind: 'none' }, floors: [0.5, 0.5, 0.5, 0.5, 0.5], workers: 1 });
-    expect(c.perPass.map((p) => p.filter)).toEqual(['clk', 'names', 'first_dob', 'last_dob']);
+    expect(c.perPass.map((p) => p.filter)).toEqual(['clk', 'names', 'first_dob', 'last_dob', CROSSWISE_PASS]);
   });
 
   it('fitted on these vectors: place_nodob monotone, place categories never pooled (ZIP5 + initial weighs most), a null place weighs zero', () => {
