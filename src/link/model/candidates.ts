@@ -5,7 +5,7 @@ import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
-import { absoluteDice, filterHashes, swapFilters, type ComparisonPlan } from './compare.js';
+import { absoluteDice, filterHashes, presenceMask, swapFilters, type ComparisonPlan } from './compare.js';
 
 /**
  * Candidate pairs for the match model (docs/match-model.md, "Candidates"):
@@ -358,17 +358,6 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
   return { a, b, proposed, perPass };
 }
 
-/** Bit mask of the named features in a party's presence header (0 when the header has none of them). */
-function presenceMask(p: PartyData, names: readonly string[]): number {
-  const features = p.header.presence ?? [];
-  let m = 0;
-  for (const n of names) {
-    const bit = features.indexOf(n);
-    if (bit >= 0) m |= 1 << bit;
-  }
-  return m;
-}
-
 /**
  * Hash of each record's evidence filter x, NaN where the fields it holds are
  * not all present (a filter of the date alone would join every record
@@ -377,7 +366,7 @@ function presenceMask(p: PartyData, names: readonly string[]): number {
 function presentHashes(p: PartyData, x: number, fields: readonly string[]): Float64Array {
   const e = p.evidence![x]!;
   const h = filterHashes(e.bytes, e.stride, p.count);
-  const need = presenceMask(p, fields);
+  const need = presenceMask(p.header.presence ?? [], fields);
   if (p.presence && need !== 0) for (let r = 0; r < p.count; r++) if ((p.presence[r]! & need) !== need) h[r] = Number.NaN;
   return h;
 }

@@ -280,6 +280,16 @@ function oneNameAgrees(f: number, l: number): boolean {
   return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
+/** Bit mask of the named features in a presence header's feature list (header.presence); names it lacks add nothing. */
+export function presenceMask(features: readonly string[], names: readonly string[]): number {
+  let m = 0;
+  for (const n of names) {
+    const bit = features.indexOf(n);
+    if (bit >= 0) m |= 1 << bit;
+  }
+  return m;
+}
+
 /**
  * Evidence indices of `first_dob` and `last_dob` when both exist with one
  * length: one template, one key, so a name + date filter of one side can be
@@ -295,14 +305,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   const defs: ComparisonDef[] = [];
   const parts: ComparisonPlan['parts'] = [];
   const features = p.header.presence ?? [];
-  const mask = (names: readonly string[] | undefined): number => {
-    let m = 0;
-    for (const n of names ?? []) {
-      const bit = features.indexOf(n);
-      if (bit >= 0) m |= 1 << bit;
-    }
-    return m;
-  };
+  const mask = (names: readonly string[] | undefined): number => presenceMask(features, names ?? []);
   if (opts.clk !== false) {
     defs.push({ name: 'clk', levels: relLabels(CLK_BANDS) });
     parts.push({ source: 'clk', rel: CLK_BANDS, bands: CLK_BANDS, baseline: 0, needs: mask(NEEDS.clk) });
