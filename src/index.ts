@@ -71,7 +71,7 @@ export {
 export { openResultLedger, type ResultLedger } from './store/result-ledger.js';
 
 // ── link (neutral linker) ───────────────────────────────────────────────────
-export { linkFiles, type LinkFilesOptions } from './link/link-files.js';
+export { linkFiles, type LinkFilesOptions, type ModelFit } from './link/link-files.js';
 export type { InputSpec } from './link/load.js';
 export { parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from './link/blocking/config.js';
 export { registryHistory, listRuns, lookupRecord, type HistoryEvent, type RunSummary } from './link/registry/registry.js';

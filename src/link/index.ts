@@ -1,5 +1,5 @@
 /** The neutral linker's public library surface (what `p20link link` calls). */
-export { linkFiles, type LinkFilesOptions } from './link-files.js';
+export { linkFiles, type LinkFilesOptions, type ModelFit } from './link-files.js';
 export { checkCompatible, readInputHeaders, loadParty, fileSha256, type InputSpec, type InputHeader } from './load.js';
 export { greedyOneToOne, type Matching } from './resolve/one-to-one.js';
 export { clusterRecords, indexClusters, membersOf, clusterSizes, type ClusterProblem, type Clustering, type ClusterIndex } from './resolve/cluster.js';

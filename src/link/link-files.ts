@@ -33,7 +33,7 @@ import { fitModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
 import { duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
-import type { ComparisonVectors, ModelSummary } from './model/types.js';
+import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
 
@@ -71,9 +71,9 @@ export interface LinkFilesOptions {
   maxPerParty?: number;
   /**
    * 'fs': the Fellegi–Sunter match model over the CLK and the evidence
-   * filters, links decided on match probability (docs/match-model.md);
-   * default when the inputs carry evidence. 'dice': the CLK's Dice score
-   * against a threshold; the default without evidence.
+   * filters, links decided on match probability (docs/match-model.md;
+   * needs inputs with evidence filters). 'dice' (the default): the CLK's
+   * Dice score against a threshold.
    */
   model?: 'fs' | 'dice';
   /** 'fs': link pairs whose match probability reaches this, in (0, 1) (default DEFAULT_MATCH_PROBABILITY, 0.5). */
@@ -87,6 +87,13 @@ export interface LinkFilesOptions {
   maxPairs?: number;
   /** Increments only: LSH bands a registered record must share with a new record to be a candidate (default 2; docs/registry.md). */
   minBandHits?: number;
+  /**
+   * 'fs', for measurement tools (bench/model-ceiling.ts): called once the
+   * model is fitted, before resolution, with the candidates, their comparison
+   * vectors and weights, and the run's own resolution to replay with other
+   * weights. Record ids and comparison levels only, no PII.
+   */
+  onModelFit?: (fit: ModelFit) => void;
   /** Progress display per stage (default: none). */
   progress?: (label: string) => Progress;
 }
@@ -330,6 +337,73 @@ async function scoreAll(L: Loaded, s: RunSettings, opts: LinkFilesOptions, entit
   return out;
 }
 
+/** What a `model: 'fs'` run shows a measurement tool (LinkFilesOptions.onModelFit). */
+export interface ModelFit {
+  plan: ComparisonPlan;
+  /** The party pair [i, j] of each job, in the order of the vectors' groups (i = j: pairs within one file). */
+  jobs: readonly (readonly [number, number])[];
+  /** Each party's name, record ids, and the offset of its records among all (the labels' index). */
+  parties: readonly { name: string; ids: readonly string[]; offset: number }[];
+  /** Candidate pairs of each job: record a[x] of party i with record b[x] of party j. */
+  candidates: readonly { a: Uint32Array; b: Uint32Array }[];
+  /** The candidates' comparison vectors (all jobs, job order; group = job). */
+  vectors: ComparisonVectors;
+  /** The random pairs' comparison vectors u starts from. */
+  random: ComparisonVectors;
+  model: FittedModel;
+  weights: Float64Array;
+  /** The weight of the decision point. */
+  decisionW: number;
+  /** Each job's duplicate bar (jobBars). */
+  bars: readonly number[];
+  /**
+   * The run's resolution with other weights (one per candidate, in the
+   * vectors' order) and, optionally, other duplicate bars: the cluster
+   * label of every record (index = party offset + record).
+   */
+  resolve: (weights: Float64Array, bars?: readonly number[]) => Uint32Array;
+}
+
+/**
+ * Each job's duplicate bar: the weight an edge needs to add a second record
+ * of one party (DUPLICATE_SHARE of the full-agreement weight, never below
+ * the decision; a within-file job's bar lower by its file's prior,
+ * `duplicateBar`).
+ */
+export function jobBars(model: FittedModel, jobs: readonly (readonly [number, number])[], names: readonly string[], decisionW: number): number[] {
+  const dupW = Math.max(decisionW, DUPLICATE_SHARE * fullAgreementWeight(model));
+  const priors = jobPriors(model, jobs, names);
+  return jobs.map(([i, j]) => duplicateBar(priors, names[i]!, names[j]!, dupW, decisionW));
+}
+
+function jobPriors(model: FittedModel, jobs: readonly (readonly [number, number])[], names: readonly string[]): PairPrior[] {
+  return jobs.map(([i, j], k) => ({ partyA: names[i]!, partyB: names[j]!, lambda: model.lambdas?.[k] ?? model.lambda }));
+}
+
+/** The model's edges: candidates at or above the decision, and (dupEdges) at or above their job's duplicate bar. */
+function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[]): { edges: EdgeList; dupEdges: EdgeList } {
+  const edges = new EdgeList();
+  const dupEdges = new EdgeList();
+  let at = 0;
+  for (const [k, [i, j]] of jobs.entries()) {
+    const c = cands[k]!;
+    const oa = L.offset[i]!;
+    const ob = L.offset[j]!;
+    for (let x = 0; x < c.a.length; x++, at++) {
+      const w = weights[at]!;
+      if (w < decisionW) continue;
+      edges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+      if (w >= bars[k]!) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+    }
+  }
+  return { edges, dupEdges };
+}
+
+/** fs resolution: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md). */
+function modelClusters(L: Loaded, edges: EdgeList, dupEdges: EdgeList, capOf: number[]): Clustering {
+  return clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: capOf, phases: [edges, dupEdges], phaseCaps: [1, capOf] });
+}
+
 /** Random pairs per party pair (and within a party) the model's u is estimated from. */
 export const RANDOM_PAIRS_PER_JOB = 250_000;
 /** Seed of the random-pair sample (job k uses RANDOM_PAIRS_SEED + k). */
@@ -424,11 +498,29 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);
+  const partyNames = L.parties.map((p) => p.name);
+  const priors = jobPriors(model, jobs, partyNames);
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
-  const fullW = fullAgreementWeight(model);
-  const dupW = Math.max(decisionW, DUPLICATE_SHARE * fullW);
-  const priors: PairPrior[] = jobs.map(([i, j], k) => ({ partyA: L.parties[i]!.name, partyB: L.parties[j]!.name, lambda: model.lambdas?.[k] ?? model.lambda }));
-  out.dupEdges = new EdgeList();
+  const bars = jobBars(model, jobs, partyNames, decisionW);
+  const { edges, dupEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars);
+  out.edges = edges;
+  out.dupEdges = dupEdges;
+  opts.onModelFit?.({
+    plan,
+    jobs,
+    parties: L.parties.map((p, x) => ({ name: p.name, ids: p.ids, offset: L.offset[x]! })),
+    candidates: cands,
+    vectors: cand,
+    random,
+    model,
+    weights,
+    decisionW,
+    bars,
+    resolve: (w, b = bars) => {
+      const e = modelEdges(L, jobs, cands, w, decisionW, b);
+      return modelClusters(L, e.edges, e.dupEdges, s.capOf).label;
+    },
+  });
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
   at = 0;
   for (const [k, [i, j]] of jobs.entries()) {
@@ -436,18 +528,12 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     const stat = out.pairStats[k]!;
     const oa = L.offset[i]!;
     const ob = L.offset[j]!;
-    const barW = duplicateBar(priors, L.parties[i]!.name, L.parties[j]!.name, dupW, decisionW);
     for (let x = 0; x < c.a.length; x++, at++) {
       const w = weights[at]!;
       addToHistogram(out.hist, probabilityOfWeight(w));
-      const u = oa + c.a[x]!;
-      const v = ob + c.b[x]!;
-      if (w >= decisionW) {
-        out.edges.push(u, v, edgeScore(w));
-        if (w >= barW) out.dupEdges.push(u, v, edgeScore(w));
-        stat.aboveThreshold++;
-      } else if (w >= reviewW) {
-        out.reviewEdges.push(u, v, probabilityOfWeight(w));
+      if (w >= decisionW) stat.aboveThreshold++;
+      else if (w >= reviewW) {
+        out.reviewEdges.push(oa + c.a[x]!, ob + c.b[x]!, probabilityOfWeight(w));
         stat.reviewBand++;
       }
     }
@@ -485,8 +571,7 @@ interface Resolved {
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
-  const phases = s.model === 'fs' && sc.dupEdges ? { phases: [sc.edges, sc.dupEdges], phaseCaps: [1, s.capOf] } : { phases: [sc.edges] };
-  const clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, ...phases });
+  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, s.capOf) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = probabilityOfEdgeScore;

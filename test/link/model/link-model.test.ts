@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../../src/encode/index.js';
 import { runReportProblem } from '../../../src/format/run-report.js';
-import { linkFiles } from '../../../src/link/link-files.js';
+import { linkFiles, type ModelFit } from '../../../src/link/link-files.js';
 import { runCli } from '../../helpers/cli.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -104,6 +104,54 @@ describe('linkFiles with the match model (model: fs)', () => {
     const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, workers: 1 });
     expect(r.parameters.model).toBe('dice');
     expect(r.model).toBeUndefined();
+  }, 120_000);
+
+  it('shows a measurement tool its fit (onModelFit): the fit replayed with its own weights gives the run\'s entities', async () => {
+    const out = join(dir, 'fit');
+    const fits: ModelFit[] = [];
+    await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, workers: 1, model: 'fs', onModelFit: (f) => fits.push(f) });
+    expect(fits.length).toBe(1);
+    const f = fits[0]!;
+    expect(f.candidates.length).toBe(f.jobs.length);
+    expect(f.vectors.count).toBe(f.candidates.reduce((t, c) => t + c.a.length, 0));
+    expect(f.weights.length).toBe(f.vectors.count);
+    expect(f.bars.length).toBe(f.jobs.length);
+    for (const b of f.bars) expect(b).toBeGreaterThanOrEqual(f.decisionW);
+    // pairs of records ("party:id") in one entity, from the links files and from the replayed labels
+    const pairsOf = (groups: Map<unknown, string[]>) => {
+      const s = new Set<string>();
+      for (const g of groups.values()) {
+        g.sort();
+        for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) s.add(`${g[i]} ${g[j]}`);
+      }
+      return s;
+    };
+    const byId = new Map<string, string[]>();
+    for (const p of PARTIES) {
+      for (const l of readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1)) {
+        const [rid, id] = l.split(',');
+        byId.set(id!, [...(byId.get(id!) ?? []), `${p}:${rid}`]);
+      }
+    }
+    const byLabel = (label: Uint32Array) => {
+      const m = new Map<number, string[]>();
+      for (const p of f.parties) p.ids.forEach((id, r) => m.set(label[p.offset + r]!, [...(m.get(label[p.offset + r]!) ?? []), `${p.name}:${id}`]));
+      return m;
+    };
+    const linked = pairsOf(byId);
+    expect(linked.size).toBeGreaterThan(1000);
+    expect(pairsOf(byLabel(f.resolve(f.weights)))).toEqual(linked);
+    // weights below the decision link nothing; bars out of reach keep every entity to one record per party
+    expect(pairsOf(byLabel(f.resolve(new Float64Array(f.weights.length).fill(f.decisionW - 1)))).size).toBe(0);
+    const noDup = byLabel(f.resolve(f.weights, f.bars.map(() => Number.POSITIVE_INFINITY)));
+    for (const g of noDup.values()) expect(new Set(g.map((r) => r.split(':')[0])).size).toBe(g.length);
+    expect(pairsOf(noDup).size).toBeLessThanOrEqual(linked.size);
+    // bars at the decision let any edge add a second record: a within-file pair above the decision then joins
+    const loose = byLabel(f.resolve(f.weights, f.bars.map(() => f.decisionW)));
+    expect([...loose.values()].some((g) => new Set(g.map((r) => r.split(':')[0])).size < g.length)).toBe(true);
+    // the Dice path fits no model
+    await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'fit-dice'), workers: 1, model: 'dice', onModelFit: (x) => fits.push(x) });
+    expect(fits.length).toBe(1);
   }, 120_000);
 
   it('refuses a deduplicated party that is not an input and a match probability outside (0, 1)', async () => {

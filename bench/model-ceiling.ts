@@ -1,0 +1,200 @@
+/**
+ * `npm run eval:ceiling -- --dir DIR`: how much of what the match model's
+ * comparison levels can tell does the model use? (docs/match-model.md,
+ * "session 15"). DIR is one size of `npm run eval:quality -- --keep`
+ * (generated extracts, their encodings and the truth: `<keep>/p200000-s1501`).
+ *
+ * One `--model fs` link of the three encoded files; then the same
+ * candidates and the same resolution (`ModelFit.resolve`) with three sets of
+ * weights, each scored pairwise against the truth:
+ *
+ *   model            the run's own weights (what the linker writes)
+ *   level oracle     m, u and the priors counted on the truth, level by
+ *                    level (the best a perfectly calibrated model with these
+ *                    comparisons, independent given the class, can do)
+ *   pattern ceiling  log odds of each whole comparison vector, counted on the
+ *                    truth (within-file and cross-file pairs apart; counted
+ *                    on one half of the candidates and applied to the other,
+ *                    so a rare vector does not learn its own answer), within-file
+ *                    pairs linked at even odds, no second record through a
+ *                    cross-file edge: what the levels carry, whatever the model
+ *
+ * plus candidate recall (true pairs among the candidates). Bench only: it
+ * needs the truth. Last line: one JSON object of the figures.
+ */
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { linkFiles, type ModelFit } from '../src/index.js';
+import { jobBars } from '../src/link/link-files.js';
+import { matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
+import { PARTIES } from '../src/synth/agencies.js';
+import { evaluate, readTruthCompact, recordOf, type Evaluation, type Truth } from './eval-quality.js';
+
+const SCHEMA = join(process.cwd(), 'protocols/schemas/p20w-person.json');
+
+/** Pseudo counts of the pattern ceiling's log odds: a vector seen on neither half is a non-match. */
+const PATTERN_PSEUDO_TRUE = 0.1;
+const PATTERN_PSEUDO_FALSE = 1;
+
+export interface CeilingRow {
+  precision: number;
+  recall: number;
+  f1: number;
+  raceGap: number;
+  sexGap: number;
+}
+
+/** Truth record of every linker record (index = party offset + record), -1 when the truth does not know it. */
+export function truthRecords(fit: ModelFit, t: Truth): Int32Array {
+  const n = fit.parties.reduce((s, p) => Math.max(s, p.offset + p.ids.length), 0);
+  const rec = new Int32Array(n).fill(-1);
+  for (const p of fit.parties) {
+    const k = (PARTIES as readonly string[]).indexOf(p.name);
+    if (k < 0) continue;
+    p.ids.forEach((id, r) => (rec[p.offset + r] = recordOf(t, k, id)));
+  }
+  return rec;
+}
+
+/** 1 for each candidate pair whose two records are one person. */
+export function candidateTruth(fit: ModelFit, t: Truth, rec: Int32Array): Uint8Array {
+  const out = new Uint8Array(fit.vectors.count);
+  let at = 0;
+  fit.jobs.forEach(([i, j], k) => {
+    const c = fit.candidates[k]!;
+    const oa = fit.parties[i]!.offset;
+    const ob = fit.parties[j]!.offset;
+    for (let x = 0; x < c.a.length; x++, at++) {
+      const ra = rec[oa + c.a[x]!]!;
+      const rb = rec[ob + c.b[x]!]!;
+      out[at] = ra >= 0 && rb >= 0 && t.entity[ra] === t.entity[rb] ? 1 : 0;
+    }
+  });
+  return out;
+}
+
+/** m, u (per level, half a pseudo count) and one prior per job, counted on the truth. */
+export function levelOracle(fit: ModelFit, truth: Uint8Array): FittedModel {
+  const v = fit.vectors;
+  const K = v.defs.length;
+  const m = v.defs.map((d) => new Float64Array(d.levels.length).fill(0.5));
+  const u = v.defs.map((d) => new Float64Array(d.levels.length).fill(0.5));
+  const matches = new Float64Array(fit.jobs.length);
+  const pairs = new Float64Array(fit.jobs.length);
+  for (let p = 0; p < v.count; p++) {
+    const g = v.group![p]!;
+    pairs[g]!++;
+    if (truth[p]) matches[g]!++;
+    const side = truth[p] ? m : u;
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[p * K + k]!;
+      if (l !== NULL_LEVEL) side[k]![l]!++;
+    }
+  }
+  const norm = (a: Float64Array): number[] => {
+    const s = a.reduce((x, y) => x + y, 0);
+    return Array.from(a, (x) => x / s);
+  };
+  const lambdas = Array.from(matches, (x, g) => Math.min(1 - 1e-9, Math.max(1e-9, x / Math.max(1, pairs[g]!))));
+  return { defs: v.defs, m: m.map(norm), u: u.map(norm), lambdas, lambda: matches.reduce((a, b) => a + b, 0) / Math.max(1, pairs.reduce((a, b) => a + b, 0)), iterations: 0, converged: true };
+}
+
+/**
+ * Log odds of each candidate's whole comparison vector (within-file and
+ * cross-file apart), counted on the other half of the candidates.
+ */
+export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
+  const v = fit.vectors;
+  const K = v.defs.length;
+  // a vector as one number: 4 bits per level (NULL_LEVEL as 15), then within-file or not
+  if (K > 12 || v.defs.some((d) => d.levels.length > 15)) throw new Error('pattern ceiling: more comparisons or levels than a pattern key holds');
+  const keys = new Float64Array(v.count);
+  const counts = [new Map<number, [number, number]>(), new Map<number, [number, number]>()];
+  const half = (p: number) => (Math.imul(p, 0x9e3779b1) >>> 31) & 1;
+  for (let p = 0; p < v.count; p++) {
+    const [i, j] = fit.jobs[v.group![p]!]!;
+    let key = i === j ? 1 : 0;
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[p * K + k]!;
+      key = key * 16 + (l === NULL_LEVEL ? 15 : l);
+    }
+    keys[p] = key;
+    const m = counts[half(p)]!;
+    const c = m.get(key) ?? [0, 0];
+    c[truth[p] ? 0 : 1]++;
+    m.set(key, c);
+  }
+  const w = new Float64Array(v.count);
+  for (let p = 0; p < v.count; p++) {
+    const c = counts[1 - half(p)]!.get(keys[p]!) ?? [0, 0];
+    w[p] = Math.log2((c[0] + PATTERN_PSEUDO_TRUE) / (c[1] + PATTERN_PSEUDO_FALSE));
+  }
+  return w;
+}
+
+function scoreLabels(t: Truth, rec: Int32Array, label: Uint32Array): Evaluation {
+  const cluster = new Float64Array(t.n);
+  for (let r = 0; r < t.n; r++) cluster[r] = -(r + 1);
+  for (let x = 0; x < rec.length; x++) if (rec[x]! >= 0) cluster[rec[x]!] = label[x]!;
+  return evaluate(t, cluster);
+}
+
+const row = (e: Evaluation): CeilingRow => ({ precision: e.precision, recall: e.recall, f1: e.f1, raceGap: e.raceGap, sexGap: e.sexGap });
+
+export interface CeilingResult {
+  records: number;
+  candidates: number;
+  candidateRecall: number;
+  model: CeilingRow;
+  levelOracle: CeilingRow;
+  patternCeiling: CeilingRow;
+}
+
+/** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
+export async function runCeiling(dir: string, workers?: number): Promise<CeilingResult> {
+  const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
+  let fit: ModelFit | undefined;
+  try {
+    await linkFiles({ inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })), outDir: out, schema: SCHEMA, model: 'fs', onModelFit: (f) => (fit = f), ...(workers !== undefined ? { workers } : {}) });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  if (!fit) throw new Error('the link did not fit a match model');
+  const t = await readTruthCompact(dir);
+  const rec = truthRecords(fit, t);
+  const truth = candidateTruth(fit, t, rec);
+  const model = scoreLabels(t, rec, fit.resolve(fit.weights));
+  const oracle = levelOracle(fit, truth);
+  const names = fit.parties.map((p) => p.name);
+  const oracleW = matchWeights(oracle, fit.vectors);
+  const level = scoreLabels(t, rec, fit.resolve(oracleW, jobBars(oracle, fit.jobs, names, fit.decisionW)));
+  const patBars = fit.jobs.map(([i, j]) => (i === j ? fit!.decisionW : Number.POSITIVE_INFINITY));
+  const pattern = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth), patBars));
+  const trueCandidates = truth.reduce((s, x) => s + x, 0);
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern) };
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const dir = arg('--dir');
+  if (!dir) {
+    process.stderr.write('usage: eval:ceiling -- --dir <eval:quality --keep directory of one size, e.g. keep/p200000-s1501> [--workers N]\n');
+    process.exit(2);
+  }
+  const workers = arg('--workers');
+  const r = await runCeiling(dir, workers !== undefined ? Number(workers) : undefined);
+  const f = (x: number) => x.toFixed(4);
+  process.stdout.write(`${dir}: ${r.records} records, ${r.candidates} candidate pairs, candidate recall ${f(r.candidateRecall)}\n`);
+  process.stdout.write('weights           precision  recall      F1  raceGap  sexGap\n');
+  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling]] as const) {
+    process.stdout.write(`${name.padEnd(16)}  ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
+  }
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,0 +1,57 @@
+/**
+ * The model-ceiling bench's counting (bench/model-ceiling.ts): m, u and the
+ * priors of the level oracle are the truth's own shares, and the pattern
+ * ceiling's log odds of a comparison vector come from the other half of the
+ * candidates only (a vector seen once cannot learn its own answer).
+ */
+import { describe, expect, it } from 'vitest';
+import { levelOracle, patternWeights } from '../../../bench/model-ceiling.js';
+import type { ModelFit } from '../../../src/link/link-files.js';
+import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
+
+/** A fit of one comparison (levels 0, 1, 2) over the given levels, one job across two parties (or, `within`, inside one). */
+function fitOf(levels: number[], within = false): ModelFit {
+  const vectors: ComparisonVectors = { defs: [{ name: 'c', levels: ['top', 'mid', 'low'] }], count: levels.length, levels: Uint8Array.from(levels), group: new Uint16Array(levels.length), groupCount: 1 };
+  return { jobs: [within ? [0, 0] : [0, 1]], vectors } as unknown as ModelFit;
+}
+
+describe('level oracle', () => {
+  it('counts m on the true pairs and u on the others (half a pseudo count per level), the prior as the true share', () => {
+    // 4 true pairs: 3 top, 1 mid; 6 false: 1 mid, 4 low, 1 null
+    const f = fitOf([0, 0, 0, 1, 1, 2, 2, 2, 2, NULL_LEVEL]);
+    const truth = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    const m = levelOracle(f, truth);
+    expect(m.m[0]![0]).toBeCloseTo(3.5 / 5.5, 12);
+    expect(m.m[0]![1]).toBeCloseTo(1.5 / 5.5, 12);
+    expect(m.m[0]![2]).toBeCloseTo(0.5 / 5.5, 12);
+    expect(m.u[0]![0]).toBeCloseTo(0.5 / 6.5, 12);
+    expect(m.u[0]![2]).toBeCloseTo(4.5 / 6.5, 12);
+    expect(m.lambdas).toEqual([0.4]);
+  });
+});
+
+describe('pattern ceiling', () => {
+  it('gives a vector the log odds counted on the other half; unseen there, it is a non-match', () => {
+    // 400 pairs at "top", all true; 400 at "low", all false; one at "mid" (true)
+    const levels = [...new Array<number>(400).fill(0), ...new Array<number>(400).fill(2), 1];
+    const truth = Uint8Array.from([...new Array<number>(400).fill(1), ...new Array<number>(400).fill(0), 1]);
+    const w = patternWeights(fitOf(levels), truth);
+    for (let p = 0; p < 400; p++) expect(w[p]).toBeGreaterThan(5);
+    for (let p = 400; p < 800; p++) expect(w[p]).toBeLessThan(-5);
+    // the single "mid" pair is on one half only: the other half never saw it
+    expect(w[800]).toBeCloseTo(Math.log2(0.1 / 1), 12);
+    // both halves are used: each half's counts are about half of the pairs
+    const top = w.slice(0, 400);
+    expect(Math.min(...top)).toBeGreaterThan(Math.log2(150));
+    expect(Math.max(...top)).toBeLessThan(Math.log2(251));
+  });
+
+  it('keeps within-file and cross-file vectors apart', () => {
+    // the same vector in both jobs: true across files, false within one
+    const vectors: ComparisonVectors = { defs: [{ name: 'c', levels: ['top', 'mid', 'low'] }], count: 400, levels: new Uint8Array(400), group: Uint16Array.from({ length: 400 }, (_, p) => (p < 200 ? 0 : 1)), groupCount: 2 };
+    const f = { jobs: [[0, 1], [0, 0]], vectors } as unknown as ModelFit;
+    const w = patternWeights(f, Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 0)));
+    for (let p = 0; p < 200; p++) expect(w[p]).toBeGreaterThan(5);
+    for (let p = 200; p < 400; p++) expect(w[p]).toBeLessThan(-5);
+  });
+});
