@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkFiles, type ModelFit } from '../src/index.js';
 import { jobBars } from '../src/link/link-files.js';
-import { matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
+import { levelWeights, matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
 import { evaluate, readTruthCompact, recordOf, type Evaluation, type Truth } from './eval-quality.js';
 
@@ -150,6 +150,30 @@ export interface CeilingResult {
   model: CeilingRow;
   levelOracle: CeilingRow;
   patternCeiling: CeilingRow;
+  /**
+   * The levels whose weight the model misses most: |level oracle's weight −
+   * the model's| times the smaller of the level's true and false candidates
+   * (a level of one class only decides nothing), worst first.
+   */
+  missWeighted: { comparison: string; level: string; truePairs: number; falsePairs: number; model: number; oracle: number }[];
+}
+
+/** The `top` levels by |oracle weight − model weight| × min(true, false candidates at the level). */
+export function missWeightedLevels(fit: ModelFit, oracle: FittedModel, truth: Uint8Array, top = 12): CeilingResult['missWeighted'] {
+  const v = fit.vectors;
+  const K = v.defs.length;
+  const n = v.defs.map((d) => [new Float64Array(d.levels.length), new Float64Array(d.levels.length)] as const);
+  for (let p = 0; p < v.count; p++) {
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[p * K + k]!;
+      if (l !== NULL_LEVEL) n[k]![truth[p] ? 0 : 1]![l]!++;
+    }
+  }
+  const mw = levelWeights(fit.model);
+  const ow = levelWeights(oracle);
+  const rows = v.defs.flatMap((d, k) => d.levels.map((level, l) => ({ comparison: d.name, level, truePairs: n[k]![0]![l]!, falsePairs: n[k]![1]![l]!, model: mw[k]![l]!, oracle: ow[k]![l]! })));
+  const impact = (r: (typeof rows)[number]) => Math.abs(r.oracle - r.model) * Math.min(r.truePairs, r.falsePairs);
+  return rows.sort((a, b) => impact(b) - impact(a)).slice(0, top);
 }
 
 /** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
@@ -173,7 +197,7 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const patBars = fit.jobs.map(([i, j]) => (i === j ? fit!.decisionW : Number.POSITIVE_INFINITY));
   const pattern = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth), patBars));
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern) };
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), missWeighted: missWeightedLevels(fit, oracle, truth) };
 }
 
 async function main(): Promise<void> {
@@ -194,7 +218,10 @@ async function main(): Promise<void> {
   for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling]] as const) {
     process.stdout.write(`${name.padEnd(16)}  ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
   }
-  process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.stdout.write('levels the model weighs furthest from the truth (bits; by the smaller of their true and false candidates):\n');
+  for (const m of r.missWeighted) process.stdout.write(`  ${`${m.comparison} ${m.level}`.padEnd(40)} true ${String(m.truePairs).padStart(9)}  false ${String(m.falsePairs).padStart(10)}  model ${m.model.toFixed(1).padStart(6)}  truth ${m.oracle.toFixed(1).padStart(6)}\n`);
+  const { missWeighted: _m, ...figures } = r;
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

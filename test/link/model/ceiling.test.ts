@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { levelOracle, patternWeights } from '../../../bench/model-ceiling.js';
+import { levelOracle, missWeightedLevels, patternWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -53,5 +53,26 @@ describe('pattern ceiling', () => {
     const w = patternWeights(f, Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 0)));
     for (let p = 0; p < 200; p++) expect(w[p]).toBeGreaterThan(5);
     for (let p = 200; p < 400; p++) expect(w[p]).toBeLessThan(-5);
+  });
+});
+
+describe('levels weighed furthest from the truth', () => {
+  it('ranks by the weight error times the smaller class at the level: a one-class level decides nothing', () => {
+    // "top": 300 true, 100 false; "mid": 100 true, 100 false; "low": 400 false only
+    const levels = [...new Array<number>(400).fill(0), ...new Array<number>(200).fill(1), ...new Array<number>(400).fill(2)];
+    const truth = Uint8Array.from([...new Array<number>(300).fill(1), ...new Array<number>(100).fill(0), ...new Array<number>(100).fill(1), ...new Array<number>(500).fill(0)]);
+    const f = fitOf(levels);
+    const oracle = levelOracle(f, truth);
+    // a model 3 bits off at "top" and at "low" (one class only there), 1 bit off at "mid"
+    const m = [...oracle.m[0]!];
+    m[0] = m[0]! * 2 ** 3;
+    m[1] = m[1]! * 2;
+    m[2] = m[2]! * 2 ** 3;
+    const rows = missWeightedLevels({ ...f, model: { ...oracle, m: [m] } } as ModelFit, oracle, truth);
+    expect(rows.map((r) => r.level)).toEqual(['top', 'mid', 'low']);
+    expect(rows[0]).toMatchObject({ comparison: 'c', truePairs: 300, falsePairs: 100 });
+    expect(rows[0]!.model - rows[0]!.oracle).toBeCloseTo(3, 9);
+    expect(rows[1]!.model - rows[1]!.oracle).toBeCloseTo(1, 9);
+    expect(rows[2]).toMatchObject({ truePairs: 0, falsePairs: 400 });
   });
 });
