@@ -58,7 +58,8 @@ export const METHODS = ['dice', 'model', 'plain'] as const;
 export type Method = (typeof METHODS)[number];
 
 const ROOT = process.cwd();
-const SCHEMA = join(ROOT, 'protocols/schemas/p20w-person.json');
+/** The default schema every eval encodes with. */
+export const SCHEMA = join(ROOT, 'protocols/schemas/p20w-person.json');
 /** Groups with fewer true pairs than this are shown but left out of the gaps (too noisy). */
 export const MIN_GROUP_PAIRS = 100;
 

@@ -30,9 +30,8 @@ import { linkFiles, type ModelFit } from '../src/index.js';
 import { jobBars } from '../src/link/link-files.js';
 import { levelWeights, matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
-import { evaluate, readTruthCompact, recordOf, type Evaluation, type Truth } from './eval-quality.js';
+import { evaluate, readTruthCompact, recordOf, SCHEMA, type Evaluation, type Truth } from './eval-quality.js';
 
-const SCHEMA = join(process.cwd(), 'protocols/schemas/p20w-person.json');
 
 /** Pseudo counts of the pattern ceiling's log odds: a vector seen on neither half is a non-match. */
 const PATTERN_PSEUDO_TRUE = 0.1;
