@@ -8,7 +8,8 @@
  * fresh random secret through the library, then, side by side on the same
  * encodings and data:
  *   dice   the CLK + Dice linkage (link option model: 'dice')
- *   model  the linker's default (the Fellegi–Sunter match model once built)
+ *   model  the linker's default, no model option given (the Fellegi–Sunter
+ *          match model, as these inputs carry evidence filters)
  *   plain  the same model core (src/link/model) on PLAINTEXT fields: an upper
  *          reference, bench only (Jaro–Winkler name levels, exact / swapped /
  *          one-part-off dates, sex, ZIP, middle initial; plaintext blocking)
@@ -472,8 +473,9 @@ async function stepEncode(dir: string, workers: number | undefined): Promise<Ste
 async function stepLink(dir: string, method: 'dice' | 'model', workers: number | undefined, maxPerParty: number | undefined): Promise<StepResult> {
   const outDir = join(dir, `out-${method}`);
   rmSync(outDir, { recursive: true, force: true });
-  // the linker's scoring: 'dice' (CLK + Dice, the former behaviour) or 'fs' (the match model)
-  const choice: Pick<LinkFilesOptions, 'model'> = { model: method === 'dice' ? 'dice' : 'fs' };
+  // 'dice': CLK + Dice, asked for; 'model': no model option, the linker's default (the match model for
+  // these inputs, which carry the default schema's evidence filters; the note below says if it was not)
+  const choice: Pick<LinkFilesOptions, 'model'> = method === 'dice' ? { model: 'dice' } : {};
   const opts = {
     inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })),
     outDir,

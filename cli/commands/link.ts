@@ -89,11 +89,11 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory, owned by the run: new, empty, or an earlier output of the same --store (whose files it replaces): <party>.links.csv, review.csv, run-report.json' })
       .option('store', { type: 'string', describe: 'Linker store (SQLite): linkage-ID registry + audit log. Without it, IDs are fresh every run' })
       .option('schema', { type: 'string', describe: 'Linkage schema the inputs were encoded with: its p20link.link hints become the defaults (fingerprint must match)' })
-      .option('threshold', { type: 'number', describe: 'Match threshold on the Dice score (0, 1] [default: schema hint, else 0.8]' })
-      .option('review-threshold', { type: 'number', describe: 'List pairs scoring in [this, threshold) in review.csv for clerical review' })
+      .option('threshold', { type: 'number', describe: 'With --model dice: match threshold on the Dice score (0, 1] [default: schema hint, else 0.8]' })
+      .option('review-threshold', { type: 'number', describe: 'List pairs in [this, decision) in review.csv for clerical review: a match probability below --match-probability (fs), a Dice score below --threshold (dice)' })
       .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
       .option('max-per-party', { type: 'number', describe: 'Most records of one party in one cluster [default: 1 with --model dice; 5 with --model fs for parties not declared --deduplicated]' })
-      .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: dice; fs is measured in docs/match-model.md]' })
+      .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: fs when every input carries evidence filters (the default schema), else dice]' })
       .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability reaches this, in (0, 1) [default: 0.5]' })
       .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
@@ -103,7 +103,8 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
       .example('$0 link k12.enc college.enc wage.enc --out results --store linker.db', 'Link three agencies, keeping stable IDs in linker.db')
-      .example('$0 link a.enc b.enc --out r --threshold 0.85 --review-threshold 0.75', 'Also list borderline pairs for review')
+      .example('$0 link a.enc b.enc --out r --review-threshold 0.1', 'Also list pairs with match probability in [0.1, 0.5) for clerical review')
+      .example('$0 link a.enc b.enc --out r --model dice --threshold 0.85', 'CLK + Dice scoring against a threshold (clkhash-compatible inputs use it by default)')
       .example('$0 link k12.enc college.enc wage.enc --out r --deduplicated wage', 'Match model; the wage file is known to hold each person once') as never,
   handler: async (argv) => {
     const inputs = applyPartyOverrides(argv.inputs, argv.party);

@@ -72,8 +72,10 @@ export interface LinkFilesOptions {
   /**
    * 'fs': the Fellegi–Sunter match model over the CLK and the evidence
    * filters, links decided on match probability (docs/match-model.md;
-   * needs inputs with evidence filters). 'dice' (the default): the CLK's
-   * Dice score against a threshold.
+   * needs inputs with evidence filters). 'dice': the CLK's Dice score
+   * against a threshold. Default: 'fs' when every input carries evidence
+   * filters (the default schema's do), else 'dice'; a threshold given
+   * without a model is refused when that default is 'fs'.
    */
   model?: 'fs' | 'dice';
   /** 'fs': link pairs whose match probability reaches this, in (0, 1) (default DEFAULT_MATCH_PROBABILITY, 0.5). */
@@ -153,9 +155,17 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
   const blocking = given === undefined ? parseBlockingSpec(s.blocking) : typeof given === 'string' ? parseBlockingSpec(given) : given;
   validateBlockingConfig(blocking);
   const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
-  // CLK + Dice stays the default: at 200,000 people the match model still loses
-  // precision (docs/match-model.md "Measured"); 'fs' is chosen explicitly.
-  const model = opts.model ?? 'dice';
+  // the match model is the default whenever every input carries evidence filters
+  // (the default schema does); CLK + Dice otherwise (clkhash-compatible inputs)
+  const model = opts.model ?? (evidence ? 'fs' : 'dice');
+  if (opts.model === undefined && model === 'fs' && opts.threshold !== undefined) {
+    throw new P20Error(
+      'LINK_OPTION',
+      'a threshold is a Dice score, but these inputs carry evidence filters, so the match model (fs) decides links on match probability by default; choose dice with the model option to link on a Dice threshold',
+      { field: 'threshold' },
+      { hint: { id: 'use-option', option: 'model' } },
+    );
+  }
   if (model === 'fs' && !evidence) {
     throw new P20Error('LINK_OPTION', 'the match model needs evidence filters in every input (encode with a schema that has p20link.evidence)', { field: 'model' });
   }

@@ -82,8 +82,9 @@ describe('three agencies: encode -> p20link link', () => {
     // second run, same files, settings from the schema's link hints: every ID is kept
     const r2 = await run(['link', ...enc, '--out', join(dir, 'out2'), '--store', store, '--schema', schema]);
     expect(r2.code).toBe(0);
-    const p2 = JSON.parse(readFileSync(join(dir, 'out2', 'run-report.json'), 'utf8')) as { parameters: { threshold: number; reviewThreshold: number; blocking: string } };
-    expect(p2.parameters).toMatchObject({ threshold: 0.85, reviewThreshold: null });
+    const p2 = JSON.parse(readFileSync(join(dir, 'out2', 'run-report.json'), 'utf8')) as { parameters: { threshold: number; reviewThreshold: number; blocking: string; model: string } };
+    // inputs without evidence filters (clkhash-compatible) are linked on the CLK's Dice score by default
+    expect(p2.parameters).toMatchObject({ threshold: 0.85, reviewThreshold: null, model: 'dice' });
     expect(p2.parameters.blocking).toBe('keys:birth_year,first_soundex+keys:birth_year,last_soundex+lsh:bands=64,rows=12');
     expect(r2.out).toMatch(/8 kept, 0 new, 0 merged, 0 split/);
     expect(links(join(dir, 'out2', 'k12.links.csv'))).toEqual(K);

@@ -246,7 +246,7 @@ describe('scoring stored records', () => {
 
   it('a Dice registry keeps Dice: --model fs on its increment is refused', async () => {
     const store = fresh('dice.db');
-    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }], outDir: fresh('dice2'), store, workers: 1 });
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }], outDir: fresh('dice2'), store, workers: 1, model: 'dice' });
     expect(storedScoring(store).kind).toBe('dice');
     const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice3'), store, workers: 1, model: 'fs' }));
     expect(e.code).toBe('LINK_OPTION');

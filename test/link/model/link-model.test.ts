@@ -1,11 +1,11 @@
 /**
  * The match model in the linker, end to end on the bundled example data
  * (examples/data: K-12, college, wages with realistic trouble), encoded with
- * the default schema (which carries evidence filters): the model is chosen
- * with model 'fs' (Dice stays the default), its summary is in the run report (schema-valid), a deduplicated
- * party stays 1:1, model 'dice' is the old Dice path, and the CLI flags work.
+ * the default schema (which carries evidence filters): the model is the
+ * default for such inputs (model 'fs'), its summary is in the run report (schema-valid), a deduplicated
+ * party stays 1:1, model 'dice' is the CLK + Dice path, and the CLI flags work.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { encodeFile } from '../../../src/encode/index.js';
 import { runReportProblem } from '../../../src/format/run-report.js';
 import { linkFiles, type ModelFit } from '../../../src/link/link-files.js';
 import { runCli } from '../../helpers/cli.js';
+import { p20Rejection } from '../../helpers/errors.js';
 
 const root = join(import.meta.dirname, '../../..');
 const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
@@ -99,11 +100,22 @@ describe('linkFiles with the match model (model: fs)', () => {
     await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'dice2'), model: 'dice', deduplicated: ['k12'] })).rejects.toThrow(/needs the match model/);
   }, 120_000);
 
-  it('without model the linker uses CLK + Dice even when the inputs carry evidence', async () => {
-    const out = join(dir, 'default');
-    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: out, workers: 1 });
-    expect(r.parameters.model).toBe('dice');
-    expect(r.model).toBeUndefined();
+  it('without a model option the linker uses the match model when every input carries evidence, and refuses a Dice threshold', async () => {
+    const inputs = PARTIES.map((p) => ({ file: enc(p) }));
+    const r = await linkFiles({ inputs, outDir: join(dir, 'default'), workers: 1 });
+    expect(r.parameters.model).toBe('fs');
+    expect(r.model).toBeDefined();
+    // a Dice threshold means nothing to the model: refused, not ignored, before any output
+    const e = await p20Rejection(linkFiles({ inputs, outDir: join(dir, 'default-threshold'), workers: 1, threshold: 0.8 }));
+    expect(e.code).toBe('LINK_OPTION');
+    expect(e.location.field).toBe('threshold');
+    expect(existsSync(join(dir, 'default-threshold', 'run-report.json'))).toBe(false);
+    const cli = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'default-threshold-cli'), '--threshold', '0.8']);
+    expect(cli.code).toBe(2);
+    expect(cli.err).toMatch(/choose dice with --model/);
+    // with the model given, the threshold is the Dice path's
+    const d = await linkFiles({ inputs, outDir: join(dir, 'default-dice'), workers: 1, model: 'dice', threshold: 0.8 });
+    expect(d.parameters.model).toBe('dice');
   }, 120_000);
 
   it('shows a measurement tool its fit (onModelFit): the fit replayed with its own weights gives the run\'s entities', async () => {
