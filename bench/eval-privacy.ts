@@ -110,7 +110,8 @@ export async function runPrivacyEval(o: PrivacyEvalOptions): Promise<SchemaRow[]
       const report = await linkFiles({
         inputs: [{ file: encK }, { file: encW }],
         outDir: join(work, `out-${basename(schema)}`),
-        threshold,
+        // the linker's default: the match model where the schema has evidence (a Dice threshold is then refused)
+        ...(ext.evidence ? {} : { threshold }),
         blocking: parseBlockingSpec(blocking),
         truth: join(vdir, 'truth.csv'),
       });

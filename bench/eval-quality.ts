@@ -488,7 +488,9 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
   } satisfies LinkFilesOptions;
   const report = (await linkFiles(opts)) as unknown as Record<string, unknown>;
   const usedModel = report.model !== undefined && report.model !== null;
-  return { seconds: 0, peakMiB: 0, note: method === 'model' && !usedModel ? 'the linker wrote no model section: this is the Dice linkage' : usedModel ? 'match model' : 'Dice' };
+  // the default is what this method measures: a run that fell back to Dice would be mislabelled
+  if (method === 'model' && !usedModel) throw new Error(`${dir}: the linker's default wrote no model section (Dice linkage), so the 'model' method would be mislabelled`);
+  return { seconds: 0, peakMiB: 0, note: usedModel ? 'match model' : 'Dice' };
 }
 
 // ── the plaintext reference ──
