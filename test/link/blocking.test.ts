@@ -90,9 +90,14 @@ describe('band keys', () => {
     const p = lshPermutations(5, 3, 100, 3);
     expect(Array.from(p)).toEqual(Array.from(lshPermutations(5, 3, 100, 3)));
     expect(Array.from(p)).not.toEqual(Array.from(lshPermutations(5, 3, 100, 4)));
+    // head-major: permutation h is its LSH_HEAD positions at h*16, then its other 84 at 15*16 + h*84
     for (let h = 0; h < 15; h++) {
-      expect(Array.from(p.subarray(h * 100, (h + 1) * 100)).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      const whole = [...p.subarray(h * 16, (h + 1) * 16), ...p.subarray(15 * 16 + h * 84, 15 * 16 + (h + 1) * 84)];
+      expect(whole.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     }
+    // shorter than a head: stored whole, one after the other
+    const short = lshPermutations(2, 2, 10, 3);
+    for (let h = 0; h < 4; h++) expect(Array.from(short.subarray(h * 10, (h + 1) * 10)).sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 
   it('one-row MinHash bands agree with probability close to the Jaccard index', () => {

@@ -32,23 +32,39 @@ export function bandCount(cfg: BlockingConfig): number {
 
 
 /**
+ * Positions of each permutation stored in its head (lshPermutations). On
+ * filters about half full the scan for the first set bit nearly always ends
+ * within the first few positions, so the heads of all bands*rows
+ * permutations, 16 positions each (32 KiB for 64 x 16), are what a record's
+ * keys read: they stay in the CPU's first-level cache, where whole
+ * permutations (2 MiB for l = 1024) did not.
+ */
+export const LSH_HEAD = 16;
+
+/**
  * The permutations of an LSH part: bands*rows random permutations of the
- * bit positions [0, l), each stored as the positions in permuted order.
- * Seeded, so every party (and every run) uses the same ones.
+ * bit positions [0, l), each the positions in permuted order. Seeded, so
+ * every party (and every run) uses the same ones. Stored head-major:
+ * permutation h's first H = min(LSH_HEAD, l) positions at h*H, its other
+ * l - H at bands*rows*H + h*(l - H) (fillLshKeys, the kernel's minhash).
  */
 export function lshPermutations(bands: number, rows: number, l: number, seed = DEFAULT_LSH_SEED): Uint16Array {
   if (l > 65536) throw new P20Error('LINK_BLOCKING_SPEC', `lsh supports CLKs up to 65536 bits, got ${l}`, { field: 'blocking' });
   const rnd = splitmix32Stream(seed);
-  const perms = new Uint16Array(bands * rows * l);
-  for (let h = 0; h < bands * rows; h++) {
-    const o = h * l;
-    for (let i = 0; i < l; i++) perms[o + i] = i;
+  const n = bands * rows;
+  const H = Math.min(LSH_HEAD, l);
+  const perms = new Uint16Array(n * l);
+  const one = new Uint16Array(l);
+  for (let h = 0; h < n; h++) {
+    for (let i = 0; i < l; i++) one[i] = i;
     for (let i = l - 1; i > 0; i--) {
       const x = rnd() % (i + 1);
-      const t = perms[o + i]!;
-      perms[o + i] = perms[o + x]!;
-      perms[o + x] = t;
+      const t = one[i]!;
+      one[i] = one[x]!;
+      one[x] = t;
     }
+    perms.set(one.subarray(0, H), h * H);
+    perms.set(one.subarray(H), n * H + h * (l - H));
   }
   return perms;
 }
@@ -75,15 +91,20 @@ export function fillLshKeys(
       for (let k = 0; k < bands; k++) keys[ko + k] = (emptyBase + i) >>> 0;
       continue;
     }
-    let p = 0;
+    // permutation h: its head at h*H, its tail at tails + h*(l - H) (lshPermutations)
+    const H = Math.min(LSH_HEAD, l);
+    const tails = bands * rows * H;
+    let g = 0;
     for (let k = 0; k < bands; k++) {
       let h = 0x9747b28c ^ k;
-      for (let r = 0; r < rows; r++, p += l) {
+      for (let r = 0; r < rows; r++, g++) {
         // a whole byte is read from its low bit (any fixed order is a MinHash), the partial last byte of
         // an l that is not a multiple of 8 from its high bit, where the format keeps its bits (big-endian);
         // bounded by l so that no input can keep the loop going
         let q = 0;
+        let p = g * H;
         while (q < l) {
+          if (q === H) p = tails + g * (l - H) - H;
           const bit = perms[p + q]!;
           if ((clks[base + (bit >>> 3)]! >>> (bit < full ? bit & 7 : 7 - (bit & 7))) & 1) break;
           q++;
