@@ -260,7 +260,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
   // 7. link
   await step(
-    'Linker: link the three files (match model fitted on their own data, the schema\'s blocking), assign stable linkage IDs (no key, no PII)',
+    'Linker: link the three files (match model fitted on their own data, no threshold to set), assign stable linkage IDs (no key, no PII)',
     [['link', ...DEMO_PARTIES.map(inboxEnc), '--out', dir.results, '--store', store, '--schema', schema]],
     [...DEMO_PARTIES.map((p) => join(dir.results, `${p}.links.csv`)), join(dir.results, 'run-report.json')],
   );
