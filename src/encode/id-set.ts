@@ -20,6 +20,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fmix32 } from '../util/murmur.js';
 
 /** Two 32-bit halves of a 64-bit hash of an id. */
 export type IdHash = (id: string) => [number, number];
@@ -34,17 +35,9 @@ export const defaultIdHash: IdHash = (id) => {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  return [fmix(a ^ id.length), fmix(b + Math.imul(a, 0x85ebca6b))];
+  return [fmix32(a ^ id.length), fmix32(b + Math.imul(a, 0x85ebca6b))];
 };
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export interface IdSet {
   /** Record `id` seen on `line`; returns the line of an earlier identical id, or undefined. */

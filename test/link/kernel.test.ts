@@ -4,6 +4,7 @@ import { diceReference } from '../../src/link/dice.js';
 import { scorePairs } from '../../src/link/score.js';
 import type { PartyData, ScoredPairs } from '../../src/link/types.js';
 import { LSH_HEAD, fillLshKeys, lshPermutations } from '../../src/link/blocking/keys.js';
+import { fmix32, murmurStep } from '../../src/util/murmur.js';
 import { splitmix32Stream } from '../../src/util/prng.js';
 import { createSharedMemory, wasmKernel } from '../../src/link/kernel/wasm.js';
 import { party, randomClk, corrupt, rng } from './score-fixtures.js';
@@ -142,22 +143,7 @@ describe('Dice kernels agree with the reference', () => {
   it('MinHash keys are the MinHash as defined: the rank of the first set bit in each whole seeded permutation (head-major storage changes no key)', () => {
     // an independent reference: each permutation built and walked whole, in one piece, as before the
     // head-major layout; sparse filters (fill 1-10%) reach past the LSH_HEAD positions of the head
-    const murmurBand = (k: number, qs: number[]): number => {
-      let h = 0x9747b28c ^ k;
-      for (const q of qs) {
-        let v = Math.imul(q, 0xcc9e2d51);
-        v = (v << 15) | (v >>> 17);
-        h ^= Math.imul(v, 0x1b873593);
-        h = (h << 13) | (h >>> 19);
-        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-      }
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
-      return h >>> 0;
-    };
+    const murmurBand = (k: number, qs: number[]): number => fmix32(qs.reduce(murmurStep, 0x9747b28c ^ k));
     let pastHead = 0;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.integer(), (l, n, bands, rows, seed) => {

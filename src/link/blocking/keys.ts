@@ -1,4 +1,5 @@
 import { P20Error } from '../../errors.js';
+import { fmix32, murmurStep } from '../../util/murmur.js';
 import { splitmix32Stream } from '../../util/prng.js';
 import type { PartyData } from '../types.js';
 import { DEFAULT_LSH_SEED, leafParts, type BlockingConfig } from './config.js';
@@ -109,18 +110,9 @@ export function fillLshKeys(
           if ((clks[base + (bit >>> 3)]! >>> (bit < full ? bit & 7 : 7 - (bit & 7))) & 1) break;
           q++;
         }
-        let v = Math.imul(q, 0xcc9e2d51);
-        v = (v << 15) | (v >>> 17);
-        h ^= Math.imul(v, 0x1b873593);
-        h = (h << 13) | (h >>> 19);
-        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+        h = murmurStep(h, q);
       }
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
-      keys[ko + k] = h >>> 0;
+      keys[ko + k] = fmix32(h);
     }
   }
 }
