@@ -17,8 +17,9 @@ const missing = join(tmpdir(), 'p20-no-such-file-h9.enc');
 
 describe('file errors in src/format and src/util', () => {
   it('encoded file: a name too long is exit 3 in words; a missing file is exit 2 in words', async () => {
-    for (const p of [readEncodedHeader(tooLong), openEncoded(tooLong)]) {
-      const e = await p20Rejection(p);
+    // each call made when it is awaited: a second promise made up front rejects unhandled while the first is awaited
+    for (const call of [() => readEncodedHeader(tooLong), () => openEncoded(tooLong)]) {
+      const e = await p20Rejection(call());
       expect(exitStatusOf(e)).toBe(EXIT.environment);
       expect(e.message).not.toMatch(/ENAMETOOLONG/);
       expect(e.message).toMatch(/cannot open: file name too long/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { splitmix32, splitmix32Stream } from '../../src/util/prng.js';
-import { lshPermutations } from '../../src/link/blocking/keys.js';
+import { LSH_HEAD, lshPermutations } from '../../src/link/blocking/keys.js';
 import { Rng, mixSeed } from '../../src/synth/prng.js';
 
 /** The linker's former private copy (src/link/blocking/keys.ts), kept here as the reference. */
@@ -59,16 +59,20 @@ describe('splitmix32, one copy for the generator and the LSH permutations', () =
     const l = 40;
     const seed = 12345;
     const rnd = formerLinkStream(seed);
-    const want = new Uint16Array(bands * rows * l);
-    for (let h = 0; h < bands * rows; h++) {
-      const o = h * l;
-      for (let i = 0; i < l; i++) want[o + i] = i;
+    const n = bands * rows;
+    const H = LSH_HEAD;
+    const want = new Uint16Array(n * l);
+    for (let h = 0; h < n; h++) {
+      const one = Array.from({ length: l }, (_, i) => i);
       for (let i = l - 1; i > 0; i--) {
         const x = rnd() % (i + 1);
-        const t = want[o + i]!;
-        want[o + i] = want[o + x]!;
-        want[o + x] = t;
+        const t = one[i]!;
+        one[i] = one[x]!;
+        one[x] = t;
       }
+      // stored head-major (lshPermutations): the first H positions of every permutation, then the rest
+      want.set(one.slice(0, H), h * H);
+      want.set(one.slice(H), n * H + h * (l - H));
     }
     expect(Array.from(lshPermutations(bands, rows, l, seed))).toEqual(Array.from(want));
   });
