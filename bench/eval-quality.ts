@@ -474,7 +474,7 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
   const outDir = join(dir, `out-${method}`);
   rmSync(outDir, { recursive: true, force: true });
   // 'dice': CLK + Dice, asked for; 'model': no model option, the linker's default (the match model for
-  // these inputs, which carry the default schema's evidence filters; the note below says if it was not)
+  // these inputs, which carry the default schema's evidence filters; checked below)
   const choice: Pick<LinkFilesOptions, 'model'> = method === 'dice' ? { model: 'dice' } : {};
   const opts = {
     inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })),

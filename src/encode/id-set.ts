@@ -38,7 +38,6 @@ export const defaultIdHash: IdHash = (id) => {
   return [fmix32(a ^ id.length), fmix32(b + Math.imul(a, 0x85ebca6b))];
 };
 
-
 export interface IdSet {
   /** Record `id` seen on `line`; returns the line of an earlier identical id, or undefined. */
   add(id: string, line: number): number | undefined;

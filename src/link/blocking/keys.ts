@@ -36,9 +36,9 @@ export function bandCount(cfg: BlockingConfig): number {
  * Positions of each permutation stored in its head (lshPermutations). On
  * filters about half full the scan for the first set bit nearly always ends
  * within the first few positions, so the heads of all bands*rows
- * permutations, 16 positions each (32 KiB for 64 x 16), are what a record's
- * keys read: they stay in the CPU's first-level cache, where whole
- * permutations (2 MiB for l = 1024) did not.
+ * permutations, 16 positions each (32 KiB for 64 x 16), hold nearly all a
+ * record's keys read, side by side instead of one per 2 KiB permutation;
+ * the kernel reads the first of them without a branch (kernel.ts minhash).
  */
 export const LSH_HEAD = 16;
 
@@ -83,6 +83,9 @@ export function fillLshKeys(
   keys: Uint32Array, nb: number, bandOffset: number, emptyBase: number,
 ): void {
   const full = l & ~7;
+  // permutation g: its head at g*H, its tail at tails + g*(l - H) (lshPermutations)
+  const H = Math.min(LSH_HEAD, l);
+  const tails = bands * rows * H;
   for (let i = from; i < to; i++) {
     const base = i * stride;
     const ko = i * nb + bandOffset;
@@ -92,9 +95,6 @@ export function fillLshKeys(
       for (let k = 0; k < bands; k++) keys[ko + k] = (emptyBase + i) >>> 0;
       continue;
     }
-    // permutation h: its head at h*H, its tail at tails + h*(l - H) (lshPermutations)
-    const H = Math.min(LSH_HEAD, l);
-    const tails = bands * rows * H;
     let g = 0;
     for (let k = 0; k < bands; k++) {
       let h = 0x9747b28c ^ k;
