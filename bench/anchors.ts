@@ -21,7 +21,7 @@
  * rows per CPU-second, interleaved, medians; `encodeVsClkhash` is their
  * ratio. `encodePeakMiB1M` is the peak RSS of a child process encoding
  * 1,000,000 P-20W rows, the larger of the main thread and the default
- * workers (one per core but one) (skip with --skip-1m).
+ * workers (one per core) (skip with --skip-1m).
  *
  * Options: --n 20000 (rows per party)  --t 0.8  --rounds 3  --python python3
  *          --encode-rows 100000  --skip-1m  --whole-rounds 9 (whole-link rounds)

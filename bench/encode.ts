@@ -13,7 +13,7 @@
  * and on; the FEBRL-like rows, caches off, with 1 and with 2 workers (workers
  * parse their own byte ranges; wall-clock rows per second and the ratio);
  * with --million, 1,000,000 P-20W rows for the peak memory (main thread and
- * the default workers, one per core but one; peakMiB1M is the larger). Default
+ * the default workers, one per core; peakMiB1M is the larger). Default
  * --workers 0 for the first runs (main thread: the per-CPU-second rate of
  * one thread). Last line: one JSON object of figures.
  * Exit codes: 0 figures printed; 2 bad option; 3 environment error; 70 internal error.
@@ -126,7 +126,7 @@ export interface EncodeRun {
   peakMiB: number;
 }
 
-/** Encode `input` in a child process of this script; its figures. workers 'default': what `p20link encode` chooses (one per core but one for a large input). */
+/** Encode `input` in a child process of this script; its figures. workers 'default': what `p20link encode` chooses (one per core for a large input). */
 export function runEncodeChild(input: string, schema: string, opts: { cache: boolean; workers: number | 'default'; body?: 'text' | 'binary' }): EncodeRun {
   const self = fileURLToPath(import.meta.url);
   const args = [self, '--child', '--input', input, '--schema', schema, '--cache', opts.cache ? 'on' : 'off', '--workers', String(opts.workers), '--body', opts.body ?? 'text'];

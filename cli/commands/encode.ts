@@ -57,7 +57,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing output / rejects file (default: refuse)' })
       .option('allow-unhardened', { type: 'boolean', default: false, describe: 'encode with a schema that has no p20link.hardening section (clkhash-compatible; a linker can re-identify many names: docs/hardening.md; warns)' })
-      .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else one per core but one, from 1 to 8)' })
+      .option('workers', { type: 'number', describe: 'worker threads (0 = encode on the main thread; default: 0 below 4 MiB of input, else one per core, from 1 to 8)' })
       .strict() as unknown as Argv<EncodeArgs>,
   handler: async (a) => {
     const secret = await loadSecret({ ...defined({ file: a['secret-file'], env: a['secret-env'] }), allowWeak: a['allow-weak-secret'] ?? false });

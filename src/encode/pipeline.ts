@@ -39,7 +39,6 @@ import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
 import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { ErrorCode, ErrorHint } from '../errors.js';
-import { DEFAULT_CACHE_SIZE } from './clk.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
 
@@ -51,9 +50,20 @@ const BATCH_ROWS = 2048;
  * on one thread; with several workers it is paid once per worker and was
  * most of the peak above the main thread's (1,000,000 P-20W rows, 2 workers:
  * 314 MiB with the default, 255 MiB at 12 MiB, 274 MiB at 24 MiB, CPU within
- * the machine's noise).
+ * the machine's noise). Session 17, two workers without token caches
+ * (WORKER_CACHE_SIZE): 8 MiB 287-293 MiB, 39-42 s; 12 MiB 287-292 MiB,
+ * 39-41 s; 16 MiB 305 MiB, 35 s.
  */
-export const ENCODE_WORKER_YOUNG_GEN_MB = 16;
+export const ENCODE_WORKER_YOUNG_GEN_MB = 12;
+/**
+ * Token-cache entries of each encode worker when the caller sets none: 0.
+ * With the WebAssembly hashing kernel the caches buy nothing (100,000 P-20W
+ * rows on the main thread: 8,492 rows per CPU-second with them, 8,648
+ * without; FEBRL-like rows 26,767 with, 36,085 without; 1,000,000 P-20W rows
+ * with two workers 36.8 s with, 36.5 s without) and cost two workers about
+ * 80 MiB (392 against 311 MiB peak at 1,000,000 rows).
+ */
+export const WORKER_CACHE_SIZE = 0;
 /** Inputs smaller than this are encoded on the main thread when `workers` is not given. */
 const SMALL_INPUT_BYTES = 4 << 20;
 
@@ -77,7 +87,7 @@ export interface EncodeOptions {
   onBadRow?: BadRowPolicy;
   /** Required with onBadRow 'reject'. Holds PII: keep it on premises. */
   rejectsFile?: string;
-  /** Worker threads; 0 = encode on the main thread. Default: 0 for inputs under 4 MiB, else one per core but one (1..8). */
+  /** Worker threads; 0 = encode on the main thread. Default: 0 for inputs under 4 MiB, else one per core (1..8). */
   workers?: number;
   progress?: Progress;
   /** Creation time written into the header (tests pin it; default now). */
@@ -96,7 +106,7 @@ export interface EncodeOptions {
   allowUnhardened?: boolean;
   /** Encoded-file body: "text" (default, version 1, JSON lines) or "binary" (version 2: the linker loads it without JSON or base64 parsing). protocols/encoded-file.md. */
   body?: EncodedBody;
-  /** Per-feature token/value cache size (default 100,000; 0 = caches off: benchmarks measure the uncached rate). */
+  /** Per-feature token/value cache size, per thread (default 100,000 on the main thread, WORKER_CACHE_SIZE = 0 in workers; 0 = caches off). */
   cacheSize?: number;
   /** Bytes per worker range (default: about 8 ranges per worker, 256 KiB to 4 MiB; tests use small ranges). */
   rangeBytes?: number;
@@ -178,10 +188,10 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
   } catch {
     return 0; // openCsv reports the problem
   }
-  // Workers parse their own byte ranges; the main thread splits, checks ids and writes, and takes a core of its own:
-  // one worker per core but one (2 cores: 1 worker). A second worker on 2 cores bought 0-22 % more rows per second
-  // for about 60 MiB more peak memory (1,000,000 P-20W rows: 243 vs 281-314 MiB against the 300 MiB target).
-  return Math.max(1, Math.min(availableParallelism() - 1, 8));
+  // Workers parse their own byte ranges; the main thread only splits, checks ids and writes (about 5 % of the CPU):
+  // one worker per core (1..8). On an idle 2-core machine a second worker took a 181,539-row K-12 file from 21.6 to
+  // 13.6 s (session 17); the earlier "one per core but one" had been measured on a machine busy with other work.
+  return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
 /**
@@ -286,8 +296,8 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const header = table.header;
   const plan = planColumns(header, schema, ext, file);
   const nWorkers = await chooseWorkers(opts);
-  // Workers share the default cache budget (each keeps its own caches: memory must not grow with the number of workers).
-  const cacheSize = opts.cacheSize ?? (nWorkers > 1 ? Math.ceil(DEFAULT_CACHE_SIZE / nWorkers) : undefined);
+  // Workers hash without token caches unless asked (WORKER_CACHE_SIZE: they bought no speed and cost memory per worker).
+  const cacheSize = opts.cacheSize ?? (nWorkers > 0 ? WORKER_CACHE_SIZE : undefined);
   const setup: RowEncoderSetup = { schema, ext, header, plan, secret: opts.secret, badField: opts.onBadField ?? 'row', dateChecks, ...(cacheSize !== undefined ? { cacheSize } : {}) };
   const body: EncodedBody = opts.body ?? 'text';
 
