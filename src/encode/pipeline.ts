@@ -57,11 +57,11 @@ const BATCH_ROWS = 2048;
 export const ENCODE_WORKER_YOUNG_GEN_MB = 12;
 /**
  * Token-cache entries of each encode worker when the caller sets none: 0.
- * With the WebAssembly hashing kernel the caches buy nothing (100,000 P-20W
- * rows on the main thread: 8,492 rows per CPU-second with them, 8,648
- * without; FEBRL-like rows 26,767 with, 36,085 without; 1,000,000 P-20W rows
- * with two workers 36.8 s with, 36.5 s without) and cost two workers about
- * 80 MiB (392 against 311 MiB peak at 1,000,000 rows).
+ * In workers the caches bought no wall time and cost memory per worker
+ * (1,000,000 P-20W rows, two workers, 16 MiB young generations: 36.8 s and
+ * 392 MiB with half the default budget each, 35.5 s and 305-311 MiB
+ * without). On the main thread they pay (100,000 rows: 13,003 rows per
+ * CPU-second with, 10,119 without), and it keeps them.
  */
 export const WORKER_CACHE_SIZE = 0;
 /** Inputs smaller than this are encoded on the main thread when `workers` is not given. */
