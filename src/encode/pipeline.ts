@@ -188,7 +188,7 @@ async function chooseWorkers(opts: EncodeOptions): Promise<number> {
   } catch {
     return 0; // openCsv reports the problem
   }
-  // Workers parse their own byte ranges; the main thread only splits, checks ids and writes (about 5 % of the CPU):
+  // Workers parse their own byte ranges; the main thread only splits, checks ids and writes (a small share of the CPU):
   // one worker per core (1..8). On an idle 2-core machine a second worker took a 181,539-row K-12 file from 21.6 to
   // 13.6 s (session 17); the earlier "one per core but one" had been measured on a machine busy with other work.
   return Math.max(1, Math.min(availableParallelism(), 8));
