@@ -133,8 +133,8 @@ describe('hardening properties', () => {
         ({ l, bits, taps: t, input: raw }, bigFirst) => {
           const x = raw.slice();
           if (l % 8 !== 0) x[x.length - 1]! &= (0xff << (8 - (l % 8))) & 0xff;
-          const taps = eldTaps(deriveHardeningKey(secret, 'eld'), l, { bits, taps: Math.min(t, l) });
           const tt = Math.min(t, l);
+          const taps = eldTaps(deriveHardeningKey(secret, 'eld'), l, { bits, taps: tt });
           // a larger input first, so stale scratch from an earlier call would show
           if (bigFirst) eldDiffuse(new Uint8Array(512).fill(0xff), 4096, eldTaps(deriveHardeningKey(secret, 'eld'), 4096, { bits: 64, taps: 2 }), 2);
           const expected = new Uint8Array(Math.ceil(bits / 8));
