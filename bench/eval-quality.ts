@@ -25,7 +25,10 @@
  * per-pair objects), so it stays small at millions of records.
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
- *        [--methods dice,model,plain] [--workers N] [--max-per-party N] [--keep DIR [--reuse]]
+ *        [--methods dice,model,plain] [--names short|long-tail] [--workers N] [--max-per-party N] [--keep DIR [--reuse]]
+ *   --names long-tail: the generator's names with a long tail of synthetic names beyond its short lists
+ *   (NameModel, src/synth/names.ts; fewer namesakes, as in a real state); the default, short, keeps the
+ *   figures comparable with earlier runs. Its directories under --keep end in `-lt`.
  *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
  *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability.
  *
@@ -48,7 +51,7 @@ import { fitModel, matchWeights, NULL_LEVEL, type ComparisonDef, type Comparison
 import { PARTIES } from '../src/synth/agencies.js';
 import { generateExtracts } from '../src/synth/generate.js';
 import { mulberry32 } from '../src/synth/prng.js';
-import { GROUPS } from '../src/synth/names.js';
+import { GROUPS, NAME_MODELS, type NameModel } from '../src/synth/names.js';
 
 /** Seeds one may tune on (look at results, choose levels, bands, defaults). */
 export const TUNING_SEEDS = [1501, 1502, 1503] as const;
@@ -998,6 +1001,8 @@ export interface QualityEvalOptions {
   workDir?: string;
   /** With workDir: reuse the generated data and encodings an earlier run left there (same people, seed). */
   reuse?: boolean;
+  /** The generator's names (default short). */
+  names?: NameModel;
   log?: (s: string) => void;
 }
 
@@ -1017,17 +1022,18 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
   const out: SizeResult[] = [];
   try {
     for (const people of o.sizes) {
-      const dir = join(work, `p${people}-s${o.seed}`);
+      const names = o.names ?? 'short';
+      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}`);
       // --reuse: data and encodings of an earlier run in the same --keep directory (same people, seed, realism)
       const stepsFile = join(dir, 'steps.json');
-      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string }>(join(dir, 'generation.json')) : undefined;
+      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string }>(join(dir, 'generation.json')) : undefined;
       let rows: Record<string, number>;
-      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && earlier.rows) {
+      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && (earlier.names ?? 'short') === names && earlier.rows) {
         log(`reusing the ${people} people (seed ${o.seed}) generated in ${dir}`);
         rows = earlier.rows;
       } else {
-        log(`generating ${people} people (seed ${o.seed}, realism full)`);
-        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full' })).rows };
+        log(`generating ${people} people (seed ${o.seed}, realism full, names ${names})`);
+        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full', names })).rows };
         rmSync(stepsFile, { force: true });
       }
       const truth = await readTruthCompact(dir);
@@ -1139,6 +1145,12 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const names = (arg('--names') ?? 'short') as NameModel;
+  if (!NAME_MODELS.includes(names)) {
+    process.stderr.write(`eval:quality: --names takes ${NAME_MODELS.join(' or ')}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const workers = arg('--workers');
   const mpp = arg('--max-per-party');
   const keep = arg('--keep');
@@ -1146,12 +1158,13 @@ async function main(): Promise<void> {
     sizes,
     seed,
     methods,
+    names,
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
     ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
-  process.stdout.write('linkage quality: three agencies (K-12, college, wages), realism full, default schema, pairwise against the truth\n');
+  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full, names ${names}, default schema, pairwise against the truth\n`);
   for (const s of results) process.stdout.write(`${formatSize(s)}\n`);
   // the model's figures; when --methods left it out, the first method's (named); when it failed, nulls (exit 1)
   const round = (x: number, d: number) => Number(x.toFixed(d));

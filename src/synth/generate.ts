@@ -20,6 +20,7 @@ import { csvLine } from '../io/csv.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { HEADERS, PARTIES, idMaker, rowsFor, type Party, type Trouble } from './agencies.js';
 import { makePerson, type Realism } from './population.js';
+import { NAME_MODELS, type NameModel } from './names.js';
 import { Rng, mixSeed } from './prng.js';
 
 export interface GenerateOptions {
@@ -36,6 +37,8 @@ export interface GenerateOptions {
    * (docs/example.md), and people.csv.
    */
   realism?: Realism;
+  /** `short` (default): the listed names only; `long-tail`: a long tail of synthetic names beyond them (NameModel, src/synth/names.ts). */
+  names?: NameModel;
 }
 
 export interface GenerateSummary {
@@ -48,6 +51,8 @@ export interface GenerateSummary {
   /** `full` realism only: the realism, and how many people are a younger twin or sibling of another. */
   realism?: Realism;
   family?: { twins: number; siblings: number };
+  /** Present when the names were drawn with a long tail. */
+  names?: NameModel;
   files: Record<Party | 'truth' | 'trouble' | 'summary', string> & { people?: string };
 }
 
@@ -67,6 +72,10 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     throw new P20Error('GEN_ARGS', 'realism must be basic or full', { field: 'realism' });
   }
   const full = realism === 'full';
+  const names: NameModel = opts.names ?? 'short';
+  if (!NAME_MODELS.includes(names)) {
+    throw new P20Error('GEN_ARGS', `names must be ${NAME_MODELS.join(' or ')}`, { field: 'names' });
+  }
   const progress = opts.progress ?? silentProgress;
   await mkdir(outDir, { recursive: true });
   const files = {
@@ -94,6 +103,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     presentIn: { one: 0, two: 0, three: 0 },
     trouble: { k12: {}, college: {}, wages: {} },
     ...(full ? { realism, family: { twins: 0, siblings: 0 } } : {}),
+    ...(names !== 'short' ? { names } : {}),
     files,
   };
   try {
@@ -117,7 +127,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     let troubleChunk = '';
     let peopleChunk = '';
     for (let i = 0; i < people; i++) {
-      const person = makePerson(seed, i, realism);
+      const person = makePerson(seed, i, realism, names);
       const rows = rowsFor(seed, person, ids, realism);
       const nParties = new Set(rows.map((r) => r.party)).size;
       if (nParties === 1) summary.presentIn.one++;

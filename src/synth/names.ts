@@ -9,6 +9,8 @@
  * agency's system then mangles them in its own way (see agencies.ts).
  */
 
+import { mixSeed, Weighted, type Rng } from './prng.js';
+
 export type Group = 'Hispanic' | 'White' | 'Black' | 'Asian' | 'American Indian' | 'Pacific Islander' | 'Two or more';
 export type Sex = 'M' | 'F';
 
@@ -207,4 +209,173 @@ export const MIDDLE_EXTRA: Record<Sex, readonly string[]> = {
 
 export function groupNames(g: Exclude<Group, 'Two or more'>): GroupNames {
   return NAMES[g];
+}
+
+/**
+ * How the generator draws names (GenerateOptions.names):
+ *
+ *   short      (default) only the names listed above: a few dozen given
+ *              names per sex and surnames per group. Common names collide far
+ *              more than in a real state (at 1,000,000 people a White surname
+ *              is shared by about 8,000 people on average), which makes the
+ *              generator a stress test for namesakes; its output per seed is
+ *              pinned.
+ *   long-tail  the listed names are the head of each table, drawn with the
+ *              shares in HEAD_SHARE; the rest of the draws come from a long
+ *              tail of synthetic names built from the group's own name parts
+ *              (tailName), with Zipf frequencies that continue the head
+ *              (rank r of the tail, after the head's n names, weighs
+ *              1/(n + r)), as census surname and birth-name tables do: most
+ *              people share their surname with many others, and a large share
+ *              with few. A name draw consumes one random number under either
+ *              model, so a person's group, sex, birth date, place and trouble
+ *              are those of `short` (but for the few whose draws already
+ *              depend on a name: a middle name redrawn when it equals the
+ *              given name, a compound surname's second part when it equals
+ *              the first).
+ */
+export type NameModel = 'short' | 'long-tail';
+export const NAME_MODELS: readonly NameModel[] = ['short', 'long-tail'];
+
+/**
+ * `long-tail`: share of given names and of surnames drawn from the listed
+ * names, per group. Surnames are far more concentrated among Hispanic and
+ * Asian people than among White and Black people (in US census tables the
+ * most common few dozen Hispanic or Vietnamese/Korean surnames cover about
+ * half of those groups, the most common few dozen White surnames a tenth to
+ * a fifth), which is a real source of namesakes and so of differences in
+ * linkage by group. Rough figures written for this project, not fitted to
+ * any table.
+ */
+export const HEAD_SHARE: Record<Exclude<Group, 'Two or more'>, { first: number; surname: number }> = {
+  White: { first: 0.5, surname: 0.2 },
+  Hispanic: { first: 0.55, surname: 0.5 },
+  Black: { first: 0.45, surname: 0.3 },
+  Asian: { first: 0.45, surname: 0.6 },
+  'American Indian': { first: 0.5, surname: 0.3 },
+  'Pacific Islander': { first: 0.5, surname: 0.35 },
+};
+/** `long-tail`: distinct synthetic names per table (given names per group and sex, surnames per group). */
+export const TAIL_SIZE = { first: 5_000, surname: 50_000 } as const;
+
+const VOWEL = /[aeiouy]/;
+const isVowel = (c: string): boolean => VOWEL.test(c.normalize('NFD')[0]!.toLowerCase());
+
+/** Syllable-like chunks of a one-word name: a break before each consonant that is followed by a vowel ("Anderson" -> An, der, son). */
+export function nameChunks(name: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  const ch = [...name];
+  for (let i = 0; i < ch.length; i++) {
+    const c = ch[i]!;
+    if (cur !== '' && !isVowel(c) && i + 1 < ch.length && isVowel(ch[i + 1]!) && [...cur].some(isVowel)) {
+      out.push(cur);
+      cur = '';
+    }
+    cur += c;
+  }
+  if (cur !== '') out.push(cur);
+  return out;
+}
+
+interface TailParts {
+  onsets: string[];
+  middles: string[];
+  codas: string[];
+}
+
+/** Name parts of a list: first chunks, inner chunks and last chunks of its one-word names of two or more chunks. */
+function tailParts(list: W): TailParts {
+  const onsets = new Set<string>();
+  const middles = new Set<string>();
+  const codas = new Set<string>();
+  for (const [n] of list) {
+    if (!/^\p{L}+$/u.test(n)) continue;
+    const c = nameChunks(n);
+    if (c.length < 2) continue;
+    onsets.add(c[0]!);
+    for (const x of c.slice(1, -1)) middles.add(x.toLowerCase());
+    codas.add(c[c.length - 1]!.toLowerCase());
+  }
+  return { onsets: [...onsets], middles: [...middles], codas: [...codas] };
+}
+
+/** FNV-1a of a string: a stable salt per table. */
+function salt(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The synthetic name of tail rank r: an onset, sometimes an inner chunk, and a coda of the table's own names. */
+export function tailName(parts: TailParts, tableSalt: number, r: number): string {
+  const h1 = mixSeed(tableSalt, r, 1);
+  const h2 = mixSeed(tableSalt, r, 2);
+  const h3 = mixSeed(tableSalt, r, 3);
+  const mid = parts.middles.length > 0 && h2 % 3 === 0 ? parts.middles[(h2 >>> 2) % parts.middles.length]! : '';
+  return parts.onsets[h1 % parts.onsets.length]! + mid + parts.codas[h3 % parts.codas.length]!;
+}
+
+/** A name table: one uniform draw in [0, 1) gives one name. */
+export interface NameTable {
+  at(u: number): string;
+  draw(rng: Rng): string;
+}
+
+/** `long-tail` table: the listed names with probability headShare, else tail rank r with weight 1/(n + r) (n: listed names). */
+export class LongTailTable implements NameTable {
+  private readonly head: Weighted<string>;
+  private readonly parts: TailParts;
+  private readonly salt: number;
+  private readonly n: number;
+  private readonly span: number;
+
+  constructor(
+    list: W,
+    private readonly headShare: number,
+    private readonly size: number,
+    name: string,
+  ) {
+    this.head = new Weighted(list);
+    this.parts = tailParts(list);
+    if (this.parts.onsets.length === 0 || this.parts.codas.length === 0) throw new RangeError(`name table ${name}: no name of two or more parts to build a tail from`);
+    this.salt = salt(name);
+    this.n = list.length;
+    this.span = Math.log((this.n + size) / this.n);
+  }
+
+  at(u: number): string {
+    if (u < this.headShare) return this.head.at(u / this.headShare);
+    const v = (u - this.headShare) / (1 - this.headShare);
+    const r = Math.min(this.size - 1, Math.floor(this.n * Math.exp(v * this.span) - this.n));
+    return tailName(this.parts, this.salt, r);
+  }
+
+  draw(rng: Rng): string {
+    return this.at(rng.next());
+  }
+}
+
+/** Several tables mixed with weights, still one uniform draw per name (the draw picks a table and is rescaled within it). */
+export class MixedTable implements NameTable {
+  private readonly cumulative: number[] = [];
+  private readonly total: number;
+
+  constructor(private readonly tables: readonly (readonly [NameTable, number])[]) {
+    let t = 0;
+    for (const [, w] of tables) this.cumulative.push((t += w));
+    this.total = t;
+  }
+
+  at(u: number): string {
+    const x = u * this.total;
+    let k = 0;
+    while (k < this.tables.length - 1 && this.cumulative[k]! <= x) k++;
+    const lo = k === 0 ? 0 : this.cumulative[k - 1]!;
+    return this.tables[k]![0].at(Math.min(1 - Number.EPSILON, (x - lo) / this.tables[k]![1]));
+  }
+
+  draw(rng: Rng): string {
+    return this.at(rng.next());
+  }
 }

@@ -5,7 +5,7 @@
  * their outcomes. How each agency's records of that person come out — with
  * that agency's typos, formats and habits — is decided in agencies.ts.
  */
-import { GROUP_WEIGHTS, MIDDLE_EXTRA, NAMES, type Group, type Sex } from './names.js';
+import { GROUP_WEIGHTS, HEAD_SHARE, LongTailTable, MIDDLE_EXTRA, MixedTable, NAMES, TAIL_SIZE, type Group, type NameModel, type NameTable, type Sex } from './names.js';
 import { Rng, Weighted, mixSeed } from './prng.js';
 
 export interface District {
@@ -118,32 +118,48 @@ export const WAGE_YEAR = 2024;
 const groupTable = new Weighted(GROUP_WEIGHTS);
 const districtTable = new Weighted(DISTRICTS.map((d) => [d, d.weight] as const));
 const naicsTable = new Weighted(NAICS.map((n) => [n, n[1]] as const));
-const firstTables = new Map<string, Weighted<string>>();
-const surnameTables = new Map<string, Weighted<string>>();
-const allSurnames = new Weighted(
-  (Object.keys(NAMES) as (keyof typeof NAMES)[]).flatMap((g) => {
-    const share = GROUP_WEIGHTS.find((x) => x[0] === g)?.[1] ?? 1;
-    const list = NAMES[g].surnames;
-    const total = list.reduce((s, e) => s + e[1], 0);
-    return list.map(([n, w]) => [n, (w / total) * share] as const);
-  }),
-);
+const firstTables = new Map<string, NameTable>();
+const surnameTables = new Map<string, NameTable>();
+const allSurnameTables = new Map<NameModel, NameTable>();
+type NameSource = keyof typeof NAMES;
 
-function firstTable(g: keyof typeof NAMES, sex: Sex): Weighted<string> {
-  const k = `${g}|${sex}`;
+function firstTable(g: NameSource, sex: Sex, names: NameModel): NameTable {
+  const k = `${names}|${g}|${sex}`;
   let t = firstTables.get(k);
   if (!t) {
-    t = new Weighted(NAMES[g].first[sex]);
+    t = names === 'long-tail' ? new LongTailTable(NAMES[g].first[sex], HEAD_SHARE[g].first, TAIL_SIZE.first, `first|${g}|${sex}`) : new Weighted(NAMES[g].first[sex]);
     firstTables.set(k, t);
   }
   return t;
 }
 
-function surnameTable(g: keyof typeof NAMES): Weighted<string> {
-  let t = surnameTables.get(g);
+function surnameTable(g: NameSource, names: NameModel): NameTable {
+  const k = `${names}|${g}`;
+  let t = surnameTables.get(k);
   if (!t) {
-    t = new Weighted(NAMES[g].surnames);
-    surnameTables.set(g, t);
+    t = names === 'long-tail' ? new LongTailTable(NAMES[g].surnames, HEAD_SHARE[g].surname, TAIL_SIZE.surname, `surname|${g}`) : new Weighted(NAMES[g].surnames);
+    surnameTables.set(k, t);
+  }
+  return t;
+}
+
+/** Surnames of every group, each group by its share of the population (a spouse's surname from anywhere). */
+function allSurnames(names: NameModel): NameTable {
+  let t = allSurnameTables.get(names);
+  if (!t) {
+    const groups = Object.keys(NAMES) as NameSource[];
+    const share = (g: NameSource): number => GROUP_WEIGHTS.find((x) => x[0] === g)?.[1] ?? 1;
+    t =
+      names === 'long-tail'
+        ? new MixedTable(groups.map((g) => [surnameTable(g, names), share(g)] as const))
+        : new Weighted(
+            groups.flatMap((g) => {
+              const list = NAMES[g].surnames;
+              const total = list.reduce((s, e) => s + e[1], 0);
+              return list.map(([n, w]) => [n, (w / total) * share(g)] as const);
+            }),
+          );
+    allSurnameTables.set(names, t);
   }
   return t;
 }
@@ -176,9 +192,14 @@ function daysInMonth(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-/** Build person `index` of the population made with `seed`. Pure: same inputs, same person. */
-export function makePerson(seed: number, index: number, realism: Realism = 'basic'): Person {
-  return realism === 'full' ? fullPerson(seed, index, 0) : basicPerson(seed, index);
+/**
+ * Build person `index` of the population made with `seed`. Pure: same inputs,
+ * same person. `names` (NameModel): the listed names only (default), or a
+ * long tail of synthetic names beyond them; everything but the names is the
+ * same either way.
+ */
+export function makePerson(seed: number, index: number, realism: Realism = 'basic', names: NameModel = 'short'): Person {
+  return realism === 'full' ? fullPerson(seed, index, 0, names) : basicPerson(seed, index, names);
 }
 
 /** Share of people who are the younger twin of the person before (about 3% of births are twins: 1.5% of people are a second twin). */
@@ -195,12 +216,12 @@ const MAX_FAMILY_DEPTH = 4;
 const englishFirst = new Set([...NAMES.White.first.M, ...NAMES.White.first.F].map((e) => e[0]));
 
 /** The `full` person: the basic person, then family ties and an adopted name from substreams of their own. */
-function fullPerson(seed: number, index: number, depth: number): Person {
-  const p = basicPerson(seed, index);
+function fullPerson(seed: number, index: number, depth: number, names: NameModel): Person {
+  const p = basicPerson(seed, index, names);
   const fr = new Rng(mixSeed(seed, index, 0xfa311));
   const r = fr.next();
   if (index > 0 && depth < MAX_FAMILY_DEPTH && r < TWIN_SHARE + SIBLING_SHARE) {
-    const older = fullPerson(seed, index - 1, depth + 1);
+    const older = fullPerson(seed, index - 1, depth + 1, names);
     const twin = r < TWIN_SHARE;
     p.family = { kind: twin ? 'twin' : 'sibling', of: older.index };
     p.group = older.group;
@@ -212,9 +233,9 @@ function fullPerson(seed: number, index: number, depth: number): Person {
     if (fr.chance(0.6)) p.laterZip = older.laterZip;
     // another given name from the family's naming tradition
     const src = namesFor(fr, older.group);
-    let first = firstTable(src, p.sex).draw(fr);
-    for (let k = 0; k < 8 && (first === older.first || first === p.middle); k++) first = firstTable(src, p.sex).draw(fr);
-    if (first === older.first) first = rng2Pick(fr, p.sex, older.first);
+    let first = firstTable(src, p.sex, names).draw(fr);
+    for (let k = 0; k < 8 && (first === older.first || first === p.middle); k++) first = firstTable(src, p.sex, names).draw(fr);
+    if (first === older.first) first = rng2Pick(fr, p.sex, older.first, names);
     p.first = first;
     if (twin) {
       p.birth = { ...older.birth };
@@ -234,43 +255,43 @@ function fullPerson(seed: number, index: number, depth: number): Person {
     const base = age >= 25 ? 0.2 : 0.07;
     if (target > base && fr.chance((target - base) / (1 - base))) {
       const src = namesFor(fr, p.group);
-      p.marriedSurname = fr.chance(0.65) ? surnameTable(src).draw(fr) : allSurnames.draw(fr);
+      p.marriedSurname = fr.chance(0.65) ? surnameTable(src, names).draw(fr) : allSurnames(names).draw(fr);
       const r2 = fr.next();
       p.marriedStyle = r2 < 0.72 ? 'replace' : r2 < 0.94 ? 'hyphen' : 'both';
     }
   }
   const share = ADOPTED_NAME_SHARE[p.group] ?? 0;
   if (share > 0 && !englishFirst.has(p.first) && fr.chance(share)) {
-    p.englishName = firstTable('White', p.sex).draw(fr);
+    p.englishName = firstTable('White', p.sex, names).draw(fr);
   }
   return p;
 }
 
-function rng2Pick(rng: Rng, sex: Sex, not: string): string {
+function rng2Pick(rng: Rng, sex: Sex, not: string, names: NameModel): string {
   for (;;) {
-    const f = firstTable('White', sex).draw(rng);
+    const f = firstTable('White', sex, names).draw(rng);
     if (f !== not) return f;
   }
 }
 
-function basicPerson(seed: number, index: number): Person {
+function basicPerson(seed: number, index: number, names: NameModel): Person {
   const rng = new Rng(mixSeed(seed, index, 0x9e01));
   const district = districtTable.draw(rng);
   const group = drawGroupForDistrict(rng, district);
   const sex: Sex = rng.chance(0.505) ? 'F' : 'M';
   const firstSrc = namesFor(rng, group);
   const surSrc = namesFor(rng, group);
-  const first = firstTable(firstSrc, sex).draw(rng);
+  const first = firstTable(firstSrc, sex, names).draw(rng);
   let middle = '';
   if (rng.chance(group === 'Hispanic' ? 0.7 : 0.82)) {
-    middle = rng.chance(0.6) ? firstTable(firstSrc, sex).draw(rng) : rng.pick(MIDDLE_EXTRA[sex]);
+    middle = rng.chance(0.6) ? firstTable(firstSrc, sex, names).draw(rng) : rng.pick(MIDDLE_EXTRA[sex]);
     if (middle === first) middle = rng.pick(MIDDLE_EXTRA[sex]);
   }
-  const surnameParts = [surnameTable(surSrc).draw(rng)];
+  const surnameParts = [surnameTable(surSrc, names).draw(rng)];
   const compoundShare = group === 'Two or more' ? 0.08 : NAMES[surSrc].compoundShare;
   if (rng.chance(compoundShare)) {
-    let second = surnameTable(surSrc).draw(rng);
-    if (second === surnameParts[0]) second = surnameTable(surSrc).draw(rng);
+    let second = surnameTable(surSrc, names).draw(rng);
+    if (second === surnameParts[0]) second = surnameTable(surSrc, names).draw(rng);
     if (second !== surnameParts[0]) surnameParts.push(second);
   }
   const particle = surnameParts.some(isParticleName);
@@ -315,7 +336,7 @@ function basicPerson(seed: number, index: number): Person {
   let marriedStyle: Person['marriedStyle'];
   const ageAtWages = WAGE_YEAR - by;
   if (sex === 'F' && rng.chance(ageAtWages >= 25 ? 0.2 : 0.07)) {
-    marriedSurname = rng.chance(0.65) ? surnameTable(surSrc).draw(rng) : allSurnames.draw(rng);
+    marriedSurname = rng.chance(0.65) ? surnameTable(surSrc, names).draw(rng) : allSurnames(names).draw(rng);
     const r = rng.next();
     marriedStyle = r < 0.72 ? 'replace' : r < 0.94 ? 'hyphen' : 'both';
   }

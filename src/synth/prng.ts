@@ -109,7 +109,12 @@ export class Weighted<T> {
   }
 
   draw(rng: Rng): T {
-    const x = rng.next() * this.total;
+    return this.at(rng.next());
+  }
+
+  /** The value at the uniform draw x in [0, 1) (draw(rng) is at(rng.next())). */
+  at(u: number): T {
+    const x = u * this.total;
     let lo = 0;
     let hi = this.cumulative.length - 1;
     while (lo < hi) {
