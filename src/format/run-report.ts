@@ -117,7 +117,12 @@ export interface ModelSummary {
   bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
   /** Match-weight histogram (1-bit bins [lo, hi)). */
   histogram: { lo: number; hi: number; pairs: number }[];
-  em: { iterations: number; converged: boolean };
+  em: {
+    iterations: number;
+    converged: boolean;
+    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, and per party pair (the priors' order) its expected matches against the one-to-one bound (null: within one file, no bound). */
+    refinement?: { accepted: boolean; iterations: number; converged: boolean; expectedMatches: number[]; maxMatches: (number | null)[] };
+  };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];
 }

@@ -29,7 +29,7 @@ import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
-import { fitModel } from './model/em.js';
+import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
 import { duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
@@ -504,7 +504,9 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
   // u re-estimated among the candidates, starting from the random pairs' u (docs/match-model.md, "Why u is re-estimated")
   const fixedM = anchoredM(cand);
-  const model = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
+  const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
+  // then every m free from there, kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
+  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))) }) : anchored;
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);

@@ -1,5 +1,5 @@
 import { P20Error } from '../../errors.js';
-import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
+import { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type Refinement } from './types.js';
 
 /**
  * Fitting the Fellegi–Sunter model (docs/match-model.md):
@@ -136,54 +136,43 @@ function compress(v: ComparisonVectors): Patterns {
   return { levels: Uint8Array.from(lv), group: Uint16Array.from(gr), count: Float64Array.from(ct), n: ct.length };
 }
 
-export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opts: FitOptions = {}): FittedModel {
-  const defs = cand.defs;
-  const K = defs.length;
-  checkVectors(cand, defs, 'candidate pairs');
-  checkVectors(random, defs, 'random pairs');
+/** Number of groups (priors) of the candidates, checked. */
+function groupCountOf(cand: ComparisonVectors): number {
   const G = cand.group ? Math.max(1, cand.groupCount ?? 1) : 1;
   if (cand.group) {
     if (cand.group.length !== cand.count) throw new P20Error('MODEL_INPUT', `candidate pairs: ${cand.group.length} groups for ${cand.count} pairs`);
     for (const g of cand.group) if (g >= G) throw new P20Error('MODEL_INPUT', `candidate pairs: group ${g} out of range (groupCount ${G})`);
   }
-  const maxIt = opts.maxIterations ?? 200;
-  const tol = opts.tolerance ?? 1e-7;
-  const emU = opts.u === 'em';
-  const u = levelFrequencies(random, U_PSEUDO);
-  // start: m falls off with each level (quarter per step); λ small
-  const m = defs.map((d, k) => {
-    const fixed = opts.fixedM?.[k];
-    if (fixed) {
-      if (fixed.length !== d.levels.length) throw new P20Error('MODEL_INPUT', `fixed m of comparison ${d.name}: ${fixed.length} levels for ${d.levels.length}`);
-      // free levels start small; fixed ones keep their proportions
-      const free = fixed.filter((x) => Number.isNaN(x)).length;
-      const start = fixed.map((x) => (Number.isNaN(x) ? 0.01 : x));
-      const t = start.reduce((a, b) => a + b, 0);
-      return free === fixed.length ? start.map(() => 1 / free) : start.map((x) => x / t);
-    }
-    const w = d.levels.map((_, l) => 4 ** -l);
-    const t = w.reduce((a, b) => a + b, 0);
-    return w.map((x) => x / t);
-  });
-  const lam = new Array<number>(G).fill(opts.initialLambda ?? 0.1);
-  // u(S): probability that a random pair is selected (1 without selection)
-  let uS = 1;
-  if (opts.selection) {
-    const nullRate = nullRates(random);
-    let none = 1;
-    opts.selection.forEach((deep, k) => {
-      if (deep < 0) return;
-      let t = 0;
-      for (let l = 0; l <= deep && l < u[k]!.length; l++) t += u[k]![l]!;
-      none *= 1 - t * (1 - nullRate[k]!);
-    });
-    uS = Math.min(1, Math.max(1e-300, 1 - none));
-  }
-  const pat = compress(cand);
-  const groupTotal = new Float64Array(G);
-  for (let p = 0; p < pat.n; p++) groupTotal[pat.group[p]!]! += pat.count[p]!;
+  return G;
+}
+
+function totals(pat: Patterns, G: number): Float64Array {
+  const t = new Float64Array(G);
+  for (let p = 0; p < pat.n; p++) t[pat.group[p]!]! += pat.count[p]!;
+  return t;
+}
+
+/** EM's parameters, updated in place. */
+interface EmState {
+  m: number[][];
+  u: number[][];
+  lam: number[];
+}
+
+/**
+ * Expectation–maximization on the distinct patterns, from the state given
+ * (updated in place) until no m, u or λ moves by more than `tol` or `maxIt`
+ * iterations: m (but the fixed levels), u when `emU`, one λ per group.
+ */
+function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM'] }): { iterations: number; converged: boolean } {
+  const K = defs.length;
+  const G = s.lam.length;
+  const { m, u, lam } = s;
+  const { maxIt, tol, emU, uS } = o;
+  // relative: a change counts against the old value (the weights are log ratios, so a u of 1e-6 that doubles matters as much as one of 0.1)
+  const moved = o.relative ? (nv: number, old: number): number => Math.abs(nv - old) / Math.max(old, 1e-300) : (nv: number, old: number): number => Math.abs(nv - old);
   let iterations = 0;
-  let converged = cand.count === 0;
+  let converged = false;
   const mNum = defs.map((d) => new Float64Array(d.levels.length));
   const uNum = defs.map((d) => new Float64Array(d.levels.length));
   const lamNum = new Float64Array(G);
@@ -218,7 +207,7 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
       const L = defs[k]!.levels.length;
       let t = 0;
       for (let l = 0; l < L; l++) t += mNum[k]![l]! + M_PSEUDO;
-      const fixed = opts.fixedM?.[k];
+      const fixed = o.fixedM?.[k];
       // fixed levels: their share of EM's mass, split in the fixed proportions
       let fixedMass = 0;
       let fixedSum = 0;
@@ -231,7 +220,7 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
       }
       for (let l = 0; l < L; l++) {
         const nv = !fixed || Number.isNaN(fixed[l]!) ? (mNum[k]![l]! + M_PSEUDO) / t : fixedSum > 0 ? (fixedMass * fixed[l]!) / fixedSum : 0;
-        delta = Math.max(delta, Math.abs(nv - m[k]![l]!));
+        delta = Math.max(delta, moved(nv, m[k]![l]!));
         m[k]![l] = nv;
       }
       if (emU) {
@@ -239,18 +228,64 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
         for (let l = 0; l < L; l++) tu += uNum[k]![l]! + U_PSEUDO;
         for (let l = 0; l < L; l++) {
           const nv = (uNum[k]![l]! + U_PSEUDO) / tu;
-          delta = Math.max(delta, Math.abs(nv - u[k]![l]!));
+          delta = Math.max(delta, moved(nv, u[k]![l]!));
           u[k]![l] = nv;
         }
       }
     }
     for (let g = 0; g < G; g++) {
       const nv = groupTotal[g]! > 0 ? Math.min(1 - 1e-12, Math.max(1e-12, lamNum[g]! / groupTotal[g]!)) : lam[g]!;
-      delta = Math.max(delta, Math.abs(nv - lam[g]!));
+      delta = Math.max(delta, moved(nv, lam[g]!));
       lam[g] = nv;
     }
     if (delta < tol) converged = true;
   }
+  return { iterations, converged };
+}
+
+export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opts: FitOptions = {}): FittedModel {
+  const defs = cand.defs;
+  const K = defs.length;
+  checkVectors(cand, defs, 'candidate pairs');
+  checkVectors(random, defs, 'random pairs');
+  const G = groupCountOf(cand);
+  const maxIt = opts.maxIterations ?? 200;
+  const tol = opts.tolerance ?? 1e-7;
+  const emU = opts.u === 'em';
+  const u = levelFrequencies(random, U_PSEUDO);
+  // start: m falls off with each level (quarter per step); λ small
+  const m = defs.map((d, k) => {
+    const fixed = opts.fixedM?.[k];
+    if (fixed) {
+      if (fixed.length !== d.levels.length) throw new P20Error('MODEL_INPUT', `fixed m of comparison ${d.name}: ${fixed.length} levels for ${d.levels.length}`);
+      // free levels start small; fixed ones keep their proportions
+      const free = fixed.filter((x) => Number.isNaN(x)).length;
+      const start = fixed.map((x) => (Number.isNaN(x) ? 0.01 : x));
+      const t = start.reduce((a, b) => a + b, 0);
+      return free === fixed.length ? start.map(() => 1 / free) : start.map((x) => x / t);
+    }
+    const w = d.levels.map((_, l) => 4 ** -l);
+    const t = w.reduce((a, b) => a + b, 0);
+    return w.map((x) => x / t);
+  });
+  const lam = new Array<number>(G).fill(opts.initialLambda ?? 0.1);
+  // u(S): probability that a random pair is selected (1 without selection)
+  let uS = 1;
+  if (opts.selection) {
+    const nullRate = nullRates(random);
+    let none = 1;
+    opts.selection.forEach((deep, k) => {
+      if (deep < 0) return;
+      let t = 0;
+      for (let l = 0; l <= deep && l < u[k]!.length; l++) t += u[k]![l]!;
+      none *= 1 - t * (1 - nullRate[k]!);
+    });
+    uS = Math.min(1, Math.max(1e-300, 1 - none));
+  }
+  const pat = compress(cand);
+  const groupTotal = totals(pat, G);
+  const run = cand.count === 0 ? { iterations: 0, converged: true } : runEm(pat, defs, { m, u, lam }, groupTotal, { maxIt, tol, emU, uS, ...(opts.fixedM ? { fixedM: opts.fixedM } : {}) });
+  const { iterations, converged } = run;
   let all = 0;
   let matches = 0;
   for (let g = 0; g < G; g++) {
@@ -316,4 +351,57 @@ export function enforceMonotone(model: FittedModel): FittedModel {
   if (pooled.length > 0) res.pooled = pooled;
   else delete res.pooled;
   return res;
+}
+
+export interface RefineOptions {
+  /**
+   * Per group (party pair): the most matches its candidates can hold. Two
+   * files whose records are each one person hold at most as many cross-file
+   * matches as the smaller file has records; Infinity: no bound (within one
+   * file).
+   */
+  maxMatches: readonly number[];
+  /** Default 1000. */
+  maxIterations?: number;
+  /** Stop when no m, u or λ moves by more than this share of its value (default 1e-5). */
+  tolerance?: number;
+}
+
+/**
+ * Refine a fit made with anchored m (FitOptions.fixedM): EM from that fit's
+ * m, u and priors with every m free, u re-estimated among the candidates
+ * (docs/match-model.md, "Refined m"). Anchors pin EM's match class to
+ * "same person" but count m only on pairs whose other evidence agrees,
+ * so levels that come with a change elsewhere (a moved ZIP lowers the CLK
+ * too, a typo in a name lowers both the name + date filter and the CLK)
+ * get too little m. Free EM started there finds those levels' m, unless the
+ * files hold so many namesakes that its match class grows to take them in
+ * (then the candidates hold more "matches" than one-to-one files can).
+ * The refined fit is kept only when its expected matches stay within
+ * `maxMatches` in every group; otherwise the start is returned unchanged.
+ * Either way the result carries `refinement`.
+ */
+export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
+  const defs = cand.defs;
+  checkVectors(cand, defs, 'candidate pairs');
+  if (defs.length !== start.defs.length || defs.some((d, k) => d.name !== start.defs[k]!.name || d.levels.length !== start.defs[k]!.levels.length)) {
+    throw new P20Error('MODEL_INPUT', 'refining a model: its comparisons differ from the candidates\'');
+  }
+  if (start.selected !== undefined) throw new P20Error('MODEL_INPUT', 'refining a model fitted with a selection is not supported');
+  const G = groupCountOf(cand);
+  if (opts.maxMatches.length !== G) throw new P20Error('MODEL_INPUT', `refining a model: ${opts.maxMatches.length} bounds for ${G} groups`);
+  const state: EmState = { m: start.m.map((r) => r.slice()), u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
+  const pat = compress(cand);
+  const groupTotal = totals(pat, G);
+  const run = cand.count === 0 ? { iterations: 0, converged: true } : runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1 });
+  const expectedMatches = state.lam.map((l, g) => l * groupTotal[g]!);
+  const accepted = cand.count > 0 && expectedMatches.every((e, g) => e <= opts.maxMatches[g]!);
+  const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, expectedMatches, maxMatches: [...opts.maxMatches] };
+  if (!accepted) return { ...start, refinement };
+  // without groups the one prior is refined; with groups each party pair's is, and the overall prior stays the
+  // start's: it only sets the scale of the full-agreement weight and so the duplicate bars (link-files.ts jobBars),
+  // which were chosen on anchored fits
+  const model: FittedModel = { ...start, m: state.m, u: state.u, lambda: cand.group ? start.lambda : state.lam[0]!, refinement };
+  if (cand.group) model.lambdas = state.lam;
+  return enforceMonotone(model);
 }

@@ -6,8 +6,8 @@
  * plaintext reference of the quality evaluation and incremental linking all
  * use the same model.
  */
-export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary, type ModelSummaryLevel } from './types.js';
-export { enforceMonotone, fitModel, levelFrequencies, type FitOptions } from './em.js';
+export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary, type ModelSummaryLevel, type Refinement } from './types.js';
+export { enforceMonotone, fitModel, levelFrequencies, refineModel, type FitOptions, type RefineOptions } from './em.js';
 export { duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
 export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, type ComparisonPlan } from './compare.js';

@@ -189,6 +189,20 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
       expectedPrecision: bandPairs[b]! > 0 ? bandSum[b]! / bandPairs[b]! : 0,
     })),
     histogram,
-    em: { iterations: model.iterations, converged: model.converged },
+    em: {
+      iterations: model.iterations,
+      converged: model.converged,
+      ...(model.refinement
+        ? {
+            refinement: {
+              accepted: model.refinement.accepted,
+              iterations: model.refinement.iterations,
+              converged: model.refinement.converged,
+              expectedMatches: model.refinement.expectedMatches,
+              maxMatches: model.refinement.maxMatches.map((x) => (Number.isFinite(x) ? x : null)),
+            },
+          }
+        : {}),
+    },
   };
 }

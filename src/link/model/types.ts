@@ -59,8 +59,21 @@ export interface FittedModel {
   u: number[][];
   iterations: number;
   converged: boolean;
+  /** When the fit was refined by free EM (em.ts refineModel): what it did, kept or not. */
+  refinement?: Refinement;
   /** Levels pooled to make the weights monotone (comparison name → pooled level ranges), when EM did not give it. */
   pooled?: { comparison: string; from: number; to: number }[];
+}
+
+/** What refineModel did (FittedModel.refinement, the run report's `em.refinement`). */
+export interface Refinement {
+  /** Whether the refined fit was kept (it held every group within its bound). */
+  accepted: boolean;
+  iterations: number;
+  converged: boolean;
+  /** The refined fit's expected matches per group (Σ of its match probabilities), and the bounds. */
+  expectedMatches: number[];
+  maxMatches: number[];
 }
 
 /** The run report's view of a fitted model: defined with the run-report contract (src/format/run-report.ts). */

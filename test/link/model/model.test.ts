@@ -6,6 +6,7 @@ import {
   NULL_LEVEL,
   enforceMonotone,
   fitModel,
+  refineModel,
   matchProbabilities,
   matchWeights,
   modelSummary,
@@ -100,6 +101,39 @@ describe('fitModel (EM with u from random pairs)', () => {
     }
     expect(tp / (tp + fp)).toBeGreaterThan(0.9);
     expect(tp / (tp + fn)).toBeGreaterThan(0.9);
+  });
+
+  it('refineModel: free EM from a fit with wrongly fixed m recovers the true m, kept while within the bound', () => {
+    const cand = simulate(21, 60_000, 0.3, 0.1).v;
+    const random = simulate(22, 200_000, 0).v;
+    // m of comparison a held at a biased value, as anchors that see only pairs agreeing elsewhere give
+    const biased = [0.97, 0.02, 0.01];
+    const start = fitModel(cand, random, { u: 'em', fixedM: [biased, undefined, undefined, undefined] });
+    expect(Math.abs(start.m[0]![0]! - M[0]![0]!)).toBeGreaterThan(0.1);
+    const refined = refineModel(cand, start, { maxMatches: [cand.count * 0.35] });
+    expect(refined.refinement?.accepted).toBe(true);
+    expect(refined.refinement?.converged).toBe(true);
+    for (let k = 0; k < defs.length; k++) {
+      for (let l = 0; l < defs[k]!.levels.length; l++) expect(Math.abs(refined.m[k]![l]! - M[k]![l]!)).toBeLessThan(0.03);
+    }
+    expect(refined.lambda).toBeGreaterThan(0.28);
+    expect(refined.lambda).toBeLessThan(0.32);
+    expect(refined.refinement!.expectedMatches[0]!).toBeCloseTo(refined.lambda * cand.count, 0);
+  });
+
+  it('refineModel keeps the start when the refined fit holds more matches than the bound', () => {
+    const cand = simulate(23, 20_000, 0.3).v;
+    const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+    const kept = refineModel(cand, start, { maxMatches: [cand.count * 0.2] });
+    expect(kept.refinement?.accepted).toBe(false);
+    expect(kept.refinement!.expectedMatches[0]!).toBeGreaterThan(cand.count * 0.2);
+    expect(kept.m).toEqual(start.m);
+    expect(kept.u).toEqual(start.u);
+    expect(kept.lambda).toBe(start.lambda);
+    // an unbounded group (within one file) never refuses
+    expect(refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] }).refinement?.accepted).toBe(true);
+    expect(() => refineModel(cand, start, { maxMatches: [1, 2] })).toThrow(/bounds/);
+    expect(() => refineModel({ ...cand, defs: defs.slice(1) , levels: new Uint8Array(0), count: 0 }, start, { maxMatches: [1] })).toThrow(/comparisons differ/);
   });
 
   it('refuses inconsistent vectors', () => {
