@@ -15,6 +15,7 @@ import { exitStatusOf } from '../cli/exit-status.js';
 import { cliMessage } from '../cli/hints.js';
 import { terminalProgress } from '../src/io/progress.js';
 import { generateExtracts } from '../src/synth/generate.js';
+import type { NameModel } from '../src/synth/names.js';
 
 const USAGE = `usage: node dist/examples/generate.js --people N --seed S --out DIR
 
@@ -28,6 +29,9 @@ the same synthetic population, each in its own layout), DIR/truth.csv
   --realism R  basic (default; what the bundled sample is) or full: also twins and
                siblings, adopted names, missing birth dates, a person twice in one
                file, more married names, and DIR/people.csv (docs/example.md)
+  --names M    short (default; what the bundled sample is): the generator's short name
+               lists, so common names collide far more than in a state; long-tail: those
+               lists and a long tail of synthetic names beyond them (docs/example.md)
   --help       this text
 `;
 
@@ -41,6 +45,7 @@ export async function generateMain(argv: string[]): Promise<number> {
         seed: { type: 'string', default: '20' },
         out: { type: 'string' },
         realism: { type: 'string', default: 'basic' },
+        names: { type: 'string', default: 'short' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -62,7 +67,8 @@ export async function generateMain(argv: string[]): Promise<number> {
   try {
     const t0 = Date.now();
     const realism = values.realism as 'basic' | 'full';
-    const s = await generateExtracts({ people, seed, outDir: values.out, realism, progress: terminalProgress('generating') });
+    const names = values.names as NameModel;
+    const s = await generateExtracts({ people, seed, outDir: values.out, realism, names, progress: terminalProgress('generating') });
     const secs = (Date.now() - t0) / 1000;
     process.stdout.write(
       `generated ${s.people} people (seed ${s.seed}) in ${secs.toFixed(1)} s: ` +

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateExtracts } from '../../src/synth/generate.js';
 import { HEAD_SHARE, LongTailTable, MixedTable, NAMES, TAIL_SIZE, nameChunks, tailName } from '../../src/synth/names.js';
 import { makePerson } from '../../src/synth/population.js';
+import { generateMain } from '../../examples/generate.js';
+import { runCli } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -101,5 +103,16 @@ describe('long-tail names', () => {
     expect(sum.names).toBe('long-tail');
     expect(JSON.parse(await readFile(join(dir, 'generation.json'), 'utf8')).names).toBe('long-tail');
     await expect(generateExtracts({ people: 10, seed: 5, outDir: dir, names: 'tiny' as never })).rejects.toMatchObject({ code: 'GEN_ARGS', location: { field: 'names' } });
+  });
+
+  it('the generator command takes --names long-tail (and refuses another value with exit 2, naming the field)', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'p20-names-cli-'));
+    dirs.push(out);
+    const ok = await runCli(['--people', '200', '--seed', '5', '--out', out, '--names', 'long-tail'], { entry: generateMain });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'generation.json'), 'utf8')).names).toBe('long-tail');
+    const bad = await runCli(['--people', '200', '--out', out, '--names', 'huge'], { entry: generateMain });
+    expect(bad.code).toBe(2);
+    expect(bad.all).toMatch(/names/);
   });
 });

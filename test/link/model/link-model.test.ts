@@ -64,6 +64,12 @@ describe('linkFiles with the match model (model: fs)', () => {
     expect(m.bands.reduce((t, b) => t + b.pairs, 0)).toBe(r.counts.candidates);
     expect(m.histogram.reduce((t, b) => t + b.pairs, 0)).toBe(r.counts.candidates);
     expect(m.priors!.length).toBe(6); // three cross pairs and three within-file
+    // the anchored fit was refined by free EM; the report says whether it was kept, against the one-to-one bound
+    const ref = m.em.refinement!;
+    expect(ref).toBeDefined();
+    expect(ref.expectedMatches.length).toBe(6);
+    expect(ref.maxMatches.map((x, k) => (x === null ? m.priors![k]!.partyA === m.priors![k]!.partyB : x > 0))).toEqual([true, true, true, true, true, true]);
+    expect(ref.accepted).toBe(ref.expectedMatches.every((e, k) => ref.maxMatches[k] === null || e <= ref.maxMatches[k]!));
     // the report on disk validates against protocols/link-report.schema.json
     const doc = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as unknown;
     expect(runReportProblem(doc)).toBeUndefined();
