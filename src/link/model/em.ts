@@ -245,7 +245,6 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
 
 export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opts: FitOptions = {}): FittedModel {
   const defs = cand.defs;
-  const K = defs.length;
   checkVectors(cand, defs, 'candidate pairs');
   checkVectors(random, defs, 'random pairs');
   const G = groupCountOf(cand);
