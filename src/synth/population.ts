@@ -195,8 +195,8 @@ function daysInMonth(y: number, m: number): number {
 /**
  * Build person `index` of the population made with `seed`. Pure: same inputs,
  * same person. `names` (NameModel): the listed names only (default), or a
- * long tail of synthetic names beyond them; everything but the names is the
- * same either way.
+ * long tail of synthetic names beyond them; the rest of the person is the
+ * same either way but for the few whose draws depend on a name (names.ts).
  */
 export function makePerson(seed: number, index: number, realism: Realism = 'basic', names: NameModel = 'short'): Person {
   return realism === 'full' ? fullPerson(seed, index, 0, names) : basicPerson(seed, index, names);
