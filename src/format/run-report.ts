@@ -120,8 +120,8 @@ export interface ModelSummary {
   em: {
     iterations: number;
     converged: boolean;
-    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, and per party pair (the priors' order) its expected matches against the one-to-one bound (null: within one file, no bound). */
-    refinement?: { accepted: boolean; iterations: number; converged: boolean; expectedMatches: number[]; maxMatches: (number | null)[] };
+    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, and per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound). */
+    refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[] };
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];

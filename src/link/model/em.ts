@@ -163,8 +163,10 @@ interface EmState {
  * Expectation–maximization on the distinct patterns, from the state given
  * (updated in place) until no m, u or λ moves by more than `tol` or `maxIt`
  * iterations: m (but the fixed levels), u when `emU`, one λ per group.
+ * With `bound` (per group), EM stops at the last state whose expected
+ * matches (Σ of the posteriors, its E step) stay within it in every group.
  */
-function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM'] }): { iterations: number; converged: boolean } {
+function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; bound?: readonly number[] }): EmRun {
   const K = defs.length;
   const G = s.lam.length;
   const { m, u, lam } = s;
@@ -176,8 +178,9 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
   const mNum = defs.map((d) => new Float64Array(d.levels.length));
   const uNum = defs.map((d) => new Float64Array(d.levels.length));
   const lamNum = new Float64Array(G);
-  while (!converged && iterations < maxIt) {
-    iterations++;
+  // with a bound: the state before the last M step and its expected matches, to step back to
+  let prev: { state: EmState; expected: Float64Array } | undefined;
+  for (;;) {
     for (const a of mNum) a.fill(0);
     for (const a of uNum) a.fill(0);
     lamNum.fill(0);
@@ -202,6 +205,19 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
         uNum[k]![l]! += c * (1 - post);
       }
     }
+    // lamNum[g]: group g's expected matches under the current state
+    if (o.bound && lamNum.some((e, g) => e > o.bound![g]!)) {
+      if (!prev) return { iterations: 0, converged: false, atBound: true, expected: lamNum.slice() };
+      for (let k = 0; k < K; k++) {
+        m[k] = prev.state.m[k]!;
+        u[k] = prev.state.u[k]!;
+      }
+      for (let g = 0; g < G; g++) lam[g] = prev.state.lam[g]!;
+      return { iterations: iterations - 1, converged: false, atBound: true, expected: prev.expected };
+    }
+    if (converged || iterations >= maxIt) break;
+    if (o.bound) prev = { state: { m: m.map((r) => r.slice()), u: u.map((r) => r.slice()), lam: lam.slice() }, expected: lamNum.slice() };
+    iterations++;
     let delta = 0;
     for (let k = 0; k < K; k++) {
       const L = defs[k]!.levels.length;
@@ -240,7 +256,17 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
     }
     if (delta < tol) converged = true;
   }
-  return { iterations, converged };
+  return { iterations, converged, atBound: false, expected: lamNum.slice() };
+}
+
+interface EmRun {
+  /** M steps taken (and kept). */
+  iterations: number;
+  converged: boolean;
+  /** Stopped at the bound: the state is the last one within it (none within: the start, 0 iterations). */
+  atBound: boolean;
+  /** Each group's expected matches under the final state. */
+  expected: Float64Array;
 }
 
 export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opts: FitOptions = {}): FittedModel {
@@ -373,12 +399,13 @@ export interface RefineOptions {
  * "same person" but count m only on pairs whose other evidence agrees,
  * so levels that come with a change elsewhere (a moved ZIP lowers the CLK
  * too, a typo in a name lowers both the name + date filter and the CLK)
- * get too little m. Free EM started there finds those levels' m, unless the
- * files hold so many namesakes that its match class grows to take them in
- * (then the candidates hold more "matches" than one-to-one files can).
- * The refined fit is kept only when its expected matches stay within
- * `maxMatches` in every group; otherwise the start is returned unchanged.
- * Either way the result carries `refinement`.
+ * get too little m. Free EM started there finds those levels' m, but where
+ * the files hold many namesakes its match class grows to take them in (the
+ * candidates then hold more "matches" than one-to-one files can). So EM
+ * stops at its last step whose expected matches stay within `maxMatches` in
+ * every group (`refinement.atBound`); when not one step does, the start is
+ * returned unchanged (`refinement.accepted` false). Either way the result
+ * carries `refinement`.
  */
 export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
   const defs = cand.defs;
@@ -392,10 +419,11 @@ export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: R
   const state: EmState = { m: start.m.map((r) => r.slice()), u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
-  const run = cand.count === 0 ? { iterations: 0, converged: true } : runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1 });
-  const expectedMatches = state.lam.map((l, g) => l * groupTotal[g]!);
-  const accepted = cand.count > 0 && expectedMatches.every((e, g) => e <= opts.maxMatches[g]!);
-  const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, expectedMatches, maxMatches: [...opts.maxMatches] };
+  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches] } };
+  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches });
+  // refused when not one step stays within the bound (the start itself, or its first step, holds more matches)
+  const accepted = run.iterations > 0 || !run.atBound;
+  const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, atBound: run.atBound, expectedMatches: Array.from(run.expected), maxMatches: [...opts.maxMatches] };
   if (!accepted) return { ...start, refinement };
   // without groups the one prior is refined; with groups each party pair's is, and the overall prior stays the
   // start's: it only sets the scale of the full-agreement weight and so the duplicate bars (link-files.ts jobBars),

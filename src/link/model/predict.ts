@@ -198,6 +198,7 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
               accepted: model.refinement.accepted,
               iterations: model.refinement.iterations,
               converged: model.refinement.converged,
+              atBound: model.refinement.atBound,
               expectedMatches: model.refinement.expectedMatches,
               maxMatches: model.refinement.maxMatches.map((x) => (Number.isFinite(x) ? x : null)),
             },

@@ -67,11 +67,14 @@ export interface FittedModel {
 
 /** What refineModel did (FittedModel.refinement, the run report's `em.refinement`). */
 export interface Refinement {
-  /** Whether the refined fit was kept (it held every group within its bound). */
+  /** Whether the refined fit was kept: false when not one EM step stayed within the bounds (the start is kept). */
   accepted: boolean;
+  /** EM steps kept. */
   iterations: number;
   converged: boolean;
-  /** The refined fit's expected matches per group (Σ of its match probabilities), and the bounds. */
+  /** EM stopped at its last step within the bounds (the next one would have held more matches than a bound). */
+  atBound: boolean;
+  /** The kept fit's expected matches per group (Σ of its match probabilities; refused: the start's), and the bounds. */
   expectedMatches: number[];
   maxMatches: number[];
 }

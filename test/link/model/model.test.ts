@@ -111,8 +111,7 @@ describe('fitModel (EM with u from random pairs)', () => {
     const start = fitModel(cand, random, { u: 'em', fixedM: [biased, undefined, undefined, undefined] });
     expect(Math.abs(start.m[0]![0]! - M[0]![0]!)).toBeGreaterThan(0.1);
     const refined = refineModel(cand, start, { maxMatches: [cand.count * 0.35] });
-    expect(refined.refinement?.accepted).toBe(true);
-    expect(refined.refinement?.converged).toBe(true);
+    expect(refined.refinement).toMatchObject({ accepted: true, converged: true, atBound: false });
     for (let k = 0; k < defs.length; k++) {
       for (let l = 0; l < defs[k]!.levels.length; l++) expect(Math.abs(refined.m[k]![l]! - M[k]![l]!)).toBeLessThan(0.03);
     }
@@ -121,17 +120,51 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(refined.refinement!.expectedMatches[0]!).toBeCloseTo(refined.lambda * cand.count, 0);
   });
 
-  it('refineModel keeps the start when the refined fit holds more matches than the bound', () => {
+  it('refineModel stops at the last EM step within the bound', () => {
     const cand = simulate(23, 20_000, 0.3).v;
     const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-    const kept = refineModel(cand, start, { maxMatches: [cand.count * 0.2] });
-    expect(kept.refinement?.accepted).toBe(false);
-    expect(kept.refinement!.expectedMatches[0]!).toBeGreaterThan(cand.count * 0.2);
-    expect(kept.m).toEqual(start.m);
-    expect(kept.u).toEqual(start.u);
-    expect(kept.lambda).toBe(start.lambda);
-    // an unbounded group (within one file) never refuses
-    expect(refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] }).refinement?.accepted).toBe(true);
+    // expected matches along free EM's path: 5,712 at the start, then 5,834, 5,884, 5,906, … 5,925
+    const eAfter = (steps: number): number => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: steps }).refinement!.expectedMatches[0]!;
+    const e2 = eAfter(2);
+    const e3 = eAfter(3);
+    expect(e3).toBeGreaterThan(e2 + 5);
+    expect(eAfter(1000)).toBeGreaterThan(e3);
+    const bound = (e2 + e3) / 2;
+    const stopped = refineModel(cand, start, { maxMatches: [bound] });
+    const r = stopped.refinement!;
+    expect(r.accepted).toBe(true);
+    expect(r.atBound).toBe(true);
+    expect(r.converged).toBe(false);
+    expect(r.iterations).toBe(2);
+    expect(r.expectedMatches[0]!).toBeCloseTo(e2, 6);
+    expect(r.maxMatches).toEqual([bound]);
+    // the state kept is EM's after that many steps, and one step more would have left the bound
+    const same = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: r.iterations });
+    expect(stopped.m).toEqual(same.m);
+    expect(stopped.u).toEqual(same.u);
+    expect(same.refinement!.expectedMatches[0]!).toBeCloseTo(r.expectedMatches[0]!, 6);
+    const next = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: r.iterations + 1 });
+    expect(next.refinement!.expectedMatches[0]!).toBeGreaterThan(bound);
+  });
+
+  it('refineModel keeps the start when not one EM step stays within the bound', () => {
+    const cand = simulate(23, 20_000, 0.3).v;
+    const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+    const eAfter = (steps: number): number => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: steps }).refinement!.expectedMatches[0]!;
+    const e0 = eAfter(0);
+    const e1 = eAfter(1);
+    expect(e1).toBeGreaterThan(e0 + 5);
+    // the start over the bound, or its first step
+    for (const bound of [e0 - 1, (e0 + e1) / 2]) {
+      const kept = refineModel(cand, start, { maxMatches: [bound] });
+      expect(kept.refinement).toMatchObject({ accepted: false, iterations: 0, atBound: true });
+      expect(kept.refinement!.expectedMatches[0]!).toBeCloseTo(e0, 6);
+      expect(kept.m).toEqual(start.m);
+      expect(kept.u).toEqual(start.u);
+      expect(kept.lambda).toBe(start.lambda);
+    }
+    // an unbounded group (within one file) never stops EM
+    expect(refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] }).refinement).toMatchObject({ accepted: true, atBound: false, converged: true });
     expect(() => refineModel(cand, start, { maxMatches: [1, 2] })).toThrow(/bounds/);
     expect(() => refineModel({ ...cand, defs: defs.slice(1) , levels: new Uint8Array(0), count: 0 }, start, { maxMatches: [1] })).toThrow(/comparisons differ/);
   });
