@@ -52,6 +52,18 @@ function simulate(seed: number, n: number, lambda: number, pNull = 0): { v: Comp
   return { v: { defs, count: n, levels }, truth };
 }
 
+/**
+ * A start whose m of comparison a is held at a biased value (as anchors that see only pairs agreeing elsewhere
+ * give), and the expected matches after a number of free EM steps from it: 5,712 at the start, then 5,834, 5,884,
+ * 5,906, … 5,925.
+ */
+function driftingStart(): { cand: ComparisonVectors; start: FittedModel; eAfter: (steps: number) => number } {
+  const cand = simulate(23, 20_000, 0.3).v;
+  const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+  const eAfter = (steps: number): number => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: steps }).refinement!.expectedMatches[0]!;
+  return { cand, start, eAfter };
+}
+
 describe('fitModel (EM with u from random pairs)', () => {
   it('recovers known m, u and λ from simulated comparison vectors', () => {
     const cand = simulate(1, 60_000, 0.3, 0.1).v;
@@ -121,10 +133,7 @@ describe('fitModel (EM with u from random pairs)', () => {
   });
 
   it('refineModel stops at the last EM step within the bound', () => {
-    const cand = simulate(23, 20_000, 0.3).v;
-    const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-    // expected matches along free EM's path: 5,712 at the start, then 5,834, 5,884, 5,906, … 5,925
-    const eAfter = (steps: number): number => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: steps }).refinement!.expectedMatches[0]!;
+    const { cand, start, eAfter } = driftingStart();
     const e2 = eAfter(2);
     const e3 = eAfter(3);
     expect(e3).toBeGreaterThan(e2 + 5);
@@ -148,9 +157,7 @@ describe('fitModel (EM with u from random pairs)', () => {
   });
 
   it('refineModel keeps the start when not one EM step stays within the bound', () => {
-    const cand = simulate(23, 20_000, 0.3).v;
-    const start = fitModel(cand, simulate(24, 100_000, 0).v, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-    const eAfter = (steps: number): number => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: steps }).refinement!.expectedMatches[0]!;
+    const { cand, start, eAfter } = driftingStart();
     const e0 = eAfter(0);
     const e1 = eAfter(1);
     expect(e1).toBeGreaterThan(e0 + 5);
