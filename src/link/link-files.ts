@@ -29,6 +29,7 @@ import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
@@ -451,43 +452,48 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const keyCache = new LshKeyCache();
   const lastJob = L.parties.map((_, p) => jobs.reduce((last, [i, j], k) => (i === p || j === p ? k : last), -1));
   const rvecs: Uint8Array[] = [];
-  for (const [k, [i, j]] of jobs.entries()) {
-    const A = L.parties[i]!;
-    const B = i === j ? null : L.parties[j]!;
-    const p = prog(`candidates ${A.name} x ${(B ?? A).name}`);
-    const c = await candidatePairs(A, B, {
-      blocking: clkBlocking,
-      floors,
-      ...(opts.workers ? { workers: opts.workers } : {}),
-      ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
-      keyCache,
-      progress: p,
-    });
-    p.finish();
-    L.parties.forEach((q, x) => {
-      if (lastJob[x] !== k) return;
-      keyCache.release(q.clks);
-      for (const e of q.evidence ?? []) keyCache.release(e.bytes);
-    });
-    const v = compareCandidates(plan, A, B ?? A, c.a, c.b);
-    const rp = randomPairs(A.count, (B ?? A).count, B === null, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED + k);
-    const rv = compareCandidates(plan, A, B ?? A, rp.a, rp.b);
-    cands.push({ a: c.a, b: c.b });
-    vecs.push(v.levels);
-    rvecs.push(rv.levels);
-    const stat: ReportPartyPair = { partyA: A.name, partyB: (B ?? A).name, candidates: c.a.length, compared: c.a.length, aboveThreshold: 0, reviewBand: 0, linked: 0 };
-    laps.lap(`candidates:${stat.partyA}x${stat.partyB}`);
-    if (entities) {
-      const truePairs = truePairsBetween(entities[i]!, entities[j]!).filter(([x, y]) => B !== null || x < y);
-      const kept = countCandidates(c.a, c.b, (B ?? A).count, truePairs);
-      stat.blocking = { truePairs: truePairs.length, kept, recall: truePairs.length === 0 ? 1 : kept / truePairs.length };
-      if (B) {
-        out.blockingTrue += truePairs.length;
-        out.blockingKept += kept;
+  // the comparisons of large jobs on worker threads (the same levels: compare-pool.ts)
+  const comparePool = ComparePool.open(plan, L.parties, opts.workers);
+  try {
+    for (const [k, [i, j]] of jobs.entries()) {
+      const A = L.parties[i]!;
+      const B = i === j ? null : L.parties[j]!;
+      const p = prog(`candidates ${A.name} x ${(B ?? A).name}`);
+      const c = await candidatePairs(A, B, {
+        blocking: clkBlocking,
+        floors,
+        ...(opts.workers ? { workers: opts.workers } : {}),
+        ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),
+        keyCache,
+        progress: p,
+      });
+      p.finish();
+      L.parties.forEach((q, x) => {
+        if (lastJob[x] !== k) return;
+        keyCache.release(q.clks);
+        for (const e of q.evidence ?? []) keyCache.release(e.bytes);
+      });
+      const rp = randomPairs(A.count, (B ?? A).count, B === null, RANDOM_PAIRS_PER_JOB, RANDOM_PAIRS_SEED + k);
+      const compare = (a: Uint32Array, b: Uint32Array): Promise<Uint8Array> | Uint8Array => (comparePool ? comparePool.compare(i, j, a, b) : compareCandidates(plan, A, B ?? A, a, b).levels);
+      cands.push({ a: c.a, b: c.b });
+      vecs.push(await compare(c.a, c.b));
+      rvecs.push(await compare(rp.a, rp.b));
+      const stat: ReportPartyPair = { partyA: A.name, partyB: (B ?? A).name, candidates: c.a.length, compared: c.a.length, aboveThreshold: 0, reviewBand: 0, linked: 0 };
+      laps.lap(`candidates:${stat.partyA}x${stat.partyB}`);
+      if (entities) {
+        const truePairs = truePairsBetween(entities[i]!, entities[j]!).filter(([x, y]) => B !== null || x < y);
+        const kept = countCandidates(c.a, c.b, (B ?? A).count, truePairs);
+        stat.blocking = { truePairs: truePairs.length, kept, recall: truePairs.length === 0 ? 1 : kept / truePairs.length };
+        if (B) {
+          out.blockingTrue += truePairs.length;
+          out.blockingKept += kept;
+        }
       }
+      out.pairStats.push(stat);
+      out.pairIndex.set(i * L.parties.length + j, stat);
     }
-    out.pairStats.push(stat);
-    out.pairIndex.set(i * L.parties.length + j, stat);
+  } finally {
+    await comparePool?.close();
   }
   // one model: m and u shared, one prior per job (party pair)
   const concat = (parts: Uint8Array[]): Uint8Array => concatTyped(parts, (n) => new Uint8Array(n));

@@ -7,6 +7,7 @@ import { PARTY_NAME } from '../format/party.js';
 import { silentProgress, type Progress } from '../io/progress.js';
 import { makePartyData, packClks, strideFor } from './pack.js';
 import { popcountWords } from '../util/popcount.js';
+import { sharedBytes, sharedU32 } from '../util/typed-arrays.js';
 import type { PartyData } from './types.js';
 
 /**
@@ -140,7 +141,7 @@ export async function loadParty(path: string, name?: string, progress: Progress 
   for (const b of blockNames) blocks[b] = [];
   const evInfo = header.evidence ?? [];
   const ev: Uint8Array[][] = evInfo.map(() => []);
-  const presence = header.presence ? new Uint8Array(header.rowCount) : undefined;
+  const presence = header.presence ? sharedBytes(header.rowCount) : undefined;
   for await (const batch of reader.batches) {
     for (const row of batch) {
       if (presence) presence[ids.length] = row.presence!;
@@ -195,14 +196,15 @@ async function loadBinaryParty(path: string, party: string, header: EncodedHeade
     }
     // room for the header's rows, but never more than the body can hold (a damaged header must not allocate much)
     let cap = Math.min(header.rowCount, Math.floor(Math.max(0, size - bodyStart) / parser.minRecordBytes));
-    let clks: Uint8Array = new Uint8Array(cap * stride);
+    // filter matrices, popcounts and presence in shared memory: the match model's compare workers read them in place
+    let clks: Uint8Array = sharedBytes(cap * stride);
     const ids: string[] = [];
     // every record's block: columns as written (u32 length + UTF-8 each), back to back; record i from extraAt[i]
     let extraBytes: Uint8Array = new Uint8Array(blockNames.length > 0 ? Math.max(1024, Math.min(size - bodyStart, 1 << 24)) : 0);
     let extraLen = 0;
     let extraAt: Uint32Array = new Uint32Array(blockNames.length > 0 ? cap + 1 : 0);
-    let ev: Uint8Array[] = evInfo.map((_, k) => new Uint8Array(cap * evStride[k]!));
-    const presence = header.presence ? new Uint8Array(header.rowCount) : undefined;
+    let ev: Uint8Array[] = evInfo.map((_, k) => sharedBytes(cap * evStride[k]!));
+    const presence = header.presence ? sharedBytes(header.rowCount) : undefined;
     let buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, size - bodyStart)));
     let len = 0;
     let pos = bodyStart;
@@ -258,8 +260,8 @@ async function loadBinaryParty(path: string, party: string, header: EncodedHeade
     parser.finish(len);
     const count = ids.length;
     if (clks.length !== count * stride) {
-      clks = clks.slice(0, count * stride);
-      ev = ev.map((a, k) => a.slice(0, count * evStride[k]!));
+      clks = grown(clks.subarray(0, count * stride), count * stride);
+      ev = ev.map((a, k) => grown(a.subarray(0, count * evStride[k]!), count * evStride[k]!));
     }
     if (extraBytes.length > extraLen + (extraLen >>> 2)) extraBytes = extraBytes.slice(0, extraLen);
     const blocks = lazyColumns(blockNames, (k) => decodeColumn(extraBytes, extraAt, count, k));
@@ -318,9 +320,9 @@ function grownU32(a: Uint32Array, n: number): Uint32Array {
   return b;
 }
 
-/** A copy of `a` with room for `n` bytes. */
+/** A copy of `a` with room for `n` bytes (in shared memory, like the matrices it grows). */
 function grown(a: Uint8Array, n: number): Uint8Array {
-  const b = new Uint8Array(n);
+  const b = sharedBytes(n);
   b.set(a);
   return b;
 }
@@ -329,7 +331,7 @@ function grown(a: Uint8Array, n: number): Uint8Array {
 function popcountsOf(packed: Uint8Array, stride: number, count: number): Uint32Array {
   const words = new Uint32Array(packed.buffer, packed.byteOffset, packed.length >>> 2);
   const per = stride >>> 2;
-  const pops = new Uint32Array(count);
+  const pops = sharedU32(count);
   for (let i = 0; i < count; i++) pops[i] = popcountWords(words, i * per, (i + 1) * per);
   return pops;
 }

@@ -2,6 +2,7 @@ import { P20Error } from '../errors.js';
 import type { EncodedHeader } from '../format/encoded-file.js';
 import type { PartyData } from './types.js';
 import { popcountBytes, popcountWords } from '../util/popcount.js';
+import { sharedBytes, sharedU32 } from '../util/typed-arrays.js';
 
 /**
  * Packing: one party's CLKs laid out back to back, each padded with zero
@@ -24,8 +25,9 @@ export function strideFor(l: number): number {
 export function packClks(clks: readonly Uint8Array[], l: number, file = '', ids?: readonly string[]): { stride: number; clks: Uint8Array; popcounts: Uint32Array } {
   const stride = strideFor(l);
   const bytes = Math.ceil(l / 8);
-  const out = new Uint8Array(clks.length * stride);
-  const pops = new Uint32Array(clks.length);
+  // shared memory: the match model's compare workers read the matrices in place (src/link/model/compare-pool.ts)
+  const out = sharedBytes(clks.length * stride);
+  const pops = sharedU32(clks.length);
   // bit i is byte i >> 3, mask 0x80 >> (i & 7) (clkhash's big-endian order): the bits beyond l are the LOW bits of the last byte
   const tailMask = l % 8 === 0 ? 0 : (1 << (8 - (l % 8))) - 1;
   const where = (i: number) => (ids?.[i] !== undefined ? `record ${JSON.stringify(ids[i])}` : `record ${i + 1}`);

@@ -3,7 +3,7 @@ import { splitmix32Stream } from '../../util/prng.js';
 import { leafParts, type BlockingConfig } from '../blocking/config.js';
 import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
-import { concatTyped } from '../../util/typed-arrays.js';
+import { concatTyped, sharedU32 } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
 import { absoluteDice, filterHashes, presenceMask, swapFilters, type ComparisonPlan } from './compare.js';
 
@@ -116,6 +116,7 @@ export interface CandidateOptions {
 export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number): Uint32Array {
   const n = a.length;
   const keep = new Uint8Array(n);
+  const top = new Uint32Array(k);
   const mark = (order: Uint32Array, key: (x: number) => number) => {
     let start = 0;
     while (start < n) {
@@ -123,8 +124,23 @@ export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Arra
       while (end < n && key(order[end]!) === key(order[start]!)) end++;
       if (end - start <= k) for (let y = start; y < end; y++) keep[order[y]!] = 1;
       else {
-        const group = Array.from(order.subarray(start, end)).sort((x, z) => score[z]! - score[x]! || x - z);
-        for (let y = 0; y < k; y++) keep[group[y]!] = 1;
+        // the k first by (score descending, index ascending): insertion into a sorted top k, no sort of the group
+        let m = 0;
+        for (let y = start; y < end; y++) {
+          const x = order[y]!;
+          const v = score[x]!;
+          if (m === k) {
+            const w = top[k - 1]!;
+            if (v < score[w]! || (v === score[w]! && x > w)) continue;
+          } else m++;
+          let z = m - 1;
+          while (z > 0 && (score[top[z - 1]!]! < v || (score[top[z - 1]!]! === v && top[z - 1]! > x))) {
+            top[z] = top[z - 1]!;
+            z--;
+          }
+          top[z] = x;
+        }
+        for (let y = 0; y < k; y++) keep[top[y]!] = 1;
       }
       start = end;
     }
@@ -346,8 +362,9 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
   all.sort();
   let n = 0;
   for (let x = 0; x < total; x++) if (x === 0 || all[x] !== all[x - 1]) all[n++] = all[x]!;
-  const a = new Uint32Array(n);
-  const b = new Uint32Array(n);
+  // in shared memory: the compare workers read the pairs in place (compare-pool.ts)
+  const a = sharedU32(n);
+  const b = sharedU32(n);
   for (let x = 0; x < n; x++) {
     const v = all[x]!;
     const j = v % nB;

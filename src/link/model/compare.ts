@@ -483,8 +483,11 @@ function uniquePair(wa: PartyWords, xa: number, i: number, wb: PartyWords, xb: n
   return countOf(filterCounts(wb, xb).sorted, h) === 1;
 }
 
-const cache = new WeakMap<PartyData, PartyWords>();
-function partyWords(p: PartyData): PartyWords {
+/** What comparing needs of a party: its filter matrices and presence (a PartyData, or the same arrays seen from a compare worker). */
+export type ComparedParty = Pick<PartyData, 'clks' | 'stride' | 'popcounts' | 'evidence' | 'presence'>;
+
+const cache = new WeakMap<ComparedParty, PartyWords>();
+function partyWords(p: ComparedParty): PartyWords {
   let w = cache.get(p);
   if (!w) {
     w = {
@@ -502,7 +505,7 @@ function partyWords(p: PartyData): PartyWords {
  * Comparison vectors of pairs (a[x] of A, b[x] of B); B = A for pairs within
  * one party. `out` (count * defs.length) may be given to fill in place.
  */
-export function compareCandidates(plan: ComparisonPlan, A: PartyData, B: PartyData, a: ArrayLike<number>, b: ArrayLike<number>, out?: Uint8Array): ComparisonVectors {
+export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: ComparedParty, a: ArrayLike<number>, b: ArrayLike<number>, out?: Uint8Array): ComparisonVectors {
   const KO = plan.defs.length;
   const K = plan.parts.length;
   const n = a.length;

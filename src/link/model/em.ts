@@ -114,6 +114,46 @@ interface Patterns {
 
 function compress(v: ComparisonVectors): Patterns {
   const K = v.defs.length;
+  // a pattern as one number (mixed radix: group, then each comparison's level or null), when it fits a double exactly
+  let span = 1;
+  for (let p = 0; v.group && p < v.count; p++) span = Math.max(span, v.group[p]! + 1);
+  for (const d of v.defs) span *= d.levels.length + 1;
+  return span <= Number.MAX_SAFE_INTEGER ? compressNumeric(v) : compressByText(v);
+}
+
+/** compress with a pattern's number as its key (the same patterns in the same first-seen order as compressByText). */
+export function compressNumeric(v: ComparisonVectors): Patterns {
+  const K = v.defs.length;
+  const radix = v.defs.map((d) => d.levels.length + 1);
+  // level digits: a level as itself, null as the comparison's level count (levels are checked before: checkVectors)
+  const nullDigit = v.defs.map((d) => d.levels.length);
+  const map = new Map<number, number>();
+  const lv: number[] = [];
+  const gr: number[] = [];
+  const ct: number[] = [];
+  for (let p = 0; p < v.count; p++) {
+    const g = v.group ? v.group[p]! : 0;
+    let key = g;
+    const o = p * K;
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[o + k]!;
+      key = key * radix[k]! + (l === NULL_LEVEL ? nullDigit[k]! : l);
+    }
+    const at = map.get(key);
+    if (at !== undefined) ct[at]!++;
+    else {
+      map.set(key, ct.length);
+      ct.push(1);
+      gr.push(g);
+      for (let k = 0; k < K; k++) lv.push(v.levels[o + k]!);
+    }
+  }
+  return { levels: Uint8Array.from(lv), group: Uint16Array.from(gr), count: Float64Array.from(ct), n: ct.length };
+}
+
+/** compress with a pattern's text as its key (any number of comparisons and levels). */
+export function compressByText(v: ComparisonVectors): Patterns {
+  const K = v.defs.length;
   const map = new Map<string, number>();
   const lv: number[] = [];
   const gr: number[] = [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
+import { compressByText, compressNumeric } from '../../../src/link/model/em.js';
 import {
   NULL_LEVEL,
   enforceMonotone,
@@ -306,5 +307,30 @@ describe('modelSummary', () => {
 
   it('diceLevel bands', () => {
     expect([1, 0.95, 0.9, 0.88, 0.8, 0.6, 0.59, 0].map((d) => diceLevel(d))).toEqual([0, 0, 1, 1, 2, 3, 4, 4]);
+  });
+});
+
+describe('comparison patterns (EM runs on distinct patterns with their counts)', () => {
+  it('the numeric pattern key gives the text key\'s patterns, counts and order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.nat(), { minLength: 0, maxLength: 300 }),
+        (sizes, G, seeds) => {
+          const K = sizes.length;
+          const defs = sizes.map((n, k) => ({ name: `c${k}`, levels: Array.from({ length: n }, (_, l) => `l${l}`) }));
+          const levels = new Uint8Array(seeds.length * K);
+          const group = new Uint16Array(seeds.length);
+          seeds.forEach((s, p) => {
+            group[p] = s % G;
+            // few distinct values so that patterns repeat; null among them
+            for (let k = 0; k < K; k++) levels[p * K + k] = (s >>> k) % 3 === 0 ? NULL_LEVEL : (s >>> (2 * k)) % sizes[k]!;
+          });
+          const v = { defs, count: seeds.length, levels, group, groupCount: G };
+          expect(compressNumeric(v)).toEqual(compressByText(v));
+        },
+      ),
+    );
   });
 });
