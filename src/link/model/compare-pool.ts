@@ -58,34 +58,39 @@ function sharedView(p: ComparedParty): ComparedParty | undefined {
 }
 
 export class ComparePool {
+  /** The workers, started by the first job large enough to need them. */
+  private pool: WorkerPool<CompareTask, number> | undefined;
+
   private constructor(
-    private readonly pool: WorkerPool<CompareTask, number>,
-    private readonly plan: ComparisonPlan,
+    private readonly workers: number,
+    private readonly init: CompareInit,
     private readonly parties: readonly ComparedParty[],
   ) {}
 
   /**
    * A pool over these parties, or undefined when comparing in workers cannot
-   * help or cannot be done (one core, `workers` 1, a party not in shared memory).
+   * help or cannot be done (one core, `workers` 1, a party not in shared
+   * memory). No thread starts until a job has enough pairs.
    */
   static open(plan: ComparisonPlan, parties: readonly ComparedParty[], workers?: number): ComparePool | undefined {
     const n = Math.min(workers ?? availableParallelism(), MAX_COMPARE_WORKERS);
     if (n < 2) return undefined;
     const views = parties.map(sharedView);
     if (views.some((v) => v === undefined)) return undefined;
-    const init: CompareInit = { plan, parties: views as ComparedParty[] };
-    const pool = new WorkerPool<CompareTask, number>(workerUrl(import.meta.url, './compare-worker.js'), n, {
-      name: 'compare worker',
-      init: () => ({ type: 'init', ...init }),
-    });
-    return new ComparePool(pool, plan, parties);
+    return new ComparePool(n, { plan, parties: views as ComparedParty[] }, parties);
   }
 
   /** compareCandidates(plan, parties[i], parties[j], a, b).levels, in slices on the workers. */
   async compare(i: number, j: number, a: Uint32Array, b: Uint32Array, inThread = COMPARE_IN_THREAD): Promise<Uint8Array> {
     const n = a.length;
-    const K = this.plan.defs.length;
-    if (n < inThread) return compareCandidates(this.plan, this.parties[i]!, this.parties[j]!, a, b).levels;
+    const plan = this.init.plan;
+    const K = plan.defs.length;
+    if (n < inThread) return compareCandidates(plan, this.parties[i]!, this.parties[j]!, a, b).levels;
+    const init = this.init;
+    this.pool ??= new WorkerPool<CompareTask, number>(workerUrl(import.meta.url, './compare-worker.js'), this.workers, {
+      name: 'compare worker',
+      init: () => ({ type: 'init', ...init }),
+    });
     const sa = isShared(a) ? a : sharedU32(n);
     const sb = isShared(b) ? b : sharedU32(n);
     if (sa !== a) sa.set(a);
@@ -101,7 +106,12 @@ export class ComparePool {
     return out;
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /** True once a job started the workers. */
+  get started(): boolean {
+    return this.pool !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 }

@@ -113,7 +113,6 @@ interface Patterns {
 }
 
 function compress(v: ComparisonVectors): Patterns {
-  const K = v.defs.length;
   // a pattern as one number (mixed radix: group, then each comparison's level or null), when it fits a double exactly
   let span = 1;
   for (let p = 0; v.group && p < v.count; p++) span = Math.max(span, v.group[p]! + 1);

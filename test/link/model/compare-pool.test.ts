@@ -75,8 +75,10 @@ describe('compare pool', () => {
     const x = all(400, 300); // 120,000 pairs: two tasks
     expect(x.a.length).toBeGreaterThan(COMPARE_TASK_PAIRS);
     const want = compareCandidates(plan, A, B, x.a, x.b).levels;
+    expect(pool!.started).toBe(false); // no thread before a job needs one
     expect(new Set(want).size).toBeGreaterThan(8); // many levels of many comparisons, nulls among them
     const got = await pool!.compare(0, 1, x.a, x.b, 0);
+    expect(pool!.started).toBe(true);
     expect(got.length).toBe(want.length);
     expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
     // within party A (pairs i < j), some of them across the unique-value rule's identical filters
