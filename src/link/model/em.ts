@@ -126,18 +126,38 @@ export function compressNumeric(v: ComparisonVectors): Patterns {
   const radix = v.defs.map((d) => d.levels.length + 1);
   // level digits: a level as itself, null as the comparison's level count (levels are checked before: checkVectors)
   const nullDigit = v.defs.map((d) => d.levels.length);
-  const map = new Map<number, number>();
+  return compressBy(v, (g, o) => {
+    let key = g;
+    for (let k = 0; k < K; k++) {
+      const l = v.levels[o + k]!;
+      key = key * radix[k]! + (l === NULL_LEVEL ? nullDigit[k]! : l);
+    }
+    return key;
+  });
+}
+
+/** compress with a pattern's text as its key (any number of comparisons and levels). */
+export function compressByText(v: ComparisonVectors): Patterns {
+  const K = v.defs.length;
+  const key = new Array<number>(K + 1);
+  return compressBy(v, (g, o) => {
+    key[0] = g;
+    for (let k = 0; k < K; k++) key[k + 1] = v.levels[o + k]!;
+    return key.join(',');
+  });
+}
+
+/** The distinct (group, levels) patterns in first-seen order with their counts; `keyOf(group, offset of the pair's levels)` names a pattern. */
+function compressBy(v: ComparisonVectors, keyOf: (g: number, o: number) => number | string): Patterns {
+  const K = v.defs.length;
+  const map = new Map<number | string, number>();
   const lv: number[] = [];
   const gr: number[] = [];
   const ct: number[] = [];
   for (let p = 0; p < v.count; p++) {
     const g = v.group ? v.group[p]! : 0;
-    let key = g;
     const o = p * K;
-    for (let k = 0; k < K; k++) {
-      const l = v.levels[o + k]!;
-      key = key * radix[k]! + (l === NULL_LEVEL ? nullDigit[k]! : l);
-    }
+    const key = keyOf(g, o);
     const at = map.get(key);
     if (at !== undefined) ct[at]!++;
     else {
@@ -145,31 +165,6 @@ export function compressNumeric(v: ComparisonVectors): Patterns {
       ct.push(1);
       gr.push(g);
       for (let k = 0; k < K; k++) lv.push(v.levels[o + k]!);
-    }
-  }
-  return { levels: Uint8Array.from(lv), group: Uint16Array.from(gr), count: Float64Array.from(ct), n: ct.length };
-}
-
-/** compress with a pattern's text as its key (any number of comparisons and levels). */
-export function compressByText(v: ComparisonVectors): Patterns {
-  const K = v.defs.length;
-  const map = new Map<string, number>();
-  const lv: number[] = [];
-  const gr: number[] = [];
-  const ct: number[] = [];
-  const key = new Array<number>(K + 1);
-  for (let p = 0; p < v.count; p++) {
-    const g = v.group ? v.group[p]! : 0;
-    key[0] = g;
-    for (let k = 0; k < K; k++) key[k + 1] = v.levels[p * K + k]!;
-    const s = key.join(',');
-    const at = map.get(s);
-    if (at !== undefined) ct[at]!++;
-    else {
-      map.set(s, ct.length);
-      ct.push(1);
-      gr.push(g);
-      for (let k = 0; k < K; k++) lv.push(key[k + 1]!);
     }
   }
   return { levels: Uint8Array.from(lv), group: Uint16Array.from(gr), count: Float64Array.from(ct), n: ct.length };
