@@ -3,7 +3,10 @@ import type { EncodedHeader } from '../format/encoded-file.js';
 /**
  * One party's encodings loaded for linking, packed for the similarity kernel.
  * Produced by src/link/load.ts, consumed by src/link/score.ts (kernel +
- * blocking) and the resolution steps.
+ * blocking) and the resolution steps. The loader puts the filter matrices,
+ * popcounts and presence bytes in shared memory (SharedArrayBuffer), so the
+ * match model's compare workers read them in place; arrays in ordinary
+ * memory work too, compared in the calling thread.
  */
 export interface PartyData {
   /** Party label (from the header, or overridden on the command line). */

@@ -9,7 +9,7 @@ import { compareCandidates, type ComparedParty, type ComparisonPlan } from './co
  * (docs/match-model.md, "Candidates"): at a million people the model's
  * candidates number in the tens of millions per party pair, and comparing
  * them (up to eight Dice coefficients per pair, memory-bound reads of
- * filters at random) took a quarter of the link, on one core while the
+ * filters at random) took about a fifth of the link, on one core while the
  * others waited. The pool's workers run the same `compareCandidates` on
  * slices of the pairs and write their levels straight into one shared
  * array; the parties' filter matrices are read where the loader put them
