@@ -19,8 +19,11 @@
  *                    pairs linked at even odds, no second record through a
  *                    cross-file edge: what the levels carry, whatever the model
  *
- * plus candidate recall (true pairs among the candidates). Bench only: it
- * needs the truth. Last line: one JSON object of the figures.
+ * plus candidate recall (true pairs among the candidates) and where the
+ * true pairs the model misses are lost (`lossStages`: never a candidate,
+ * below the decision, or kept apart by resolution; overall and per kind of
+ * trouble). Bench only: it needs the truth. Last line: one JSON object of
+ * the figures.
  */
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,6 +158,8 @@ export interface CeilingResult {
    * (a level of one class only decides nothing), worst first.
    */
   missWeighted: { comparison: string; level: string; truePairs: number; falsePairs: number; model: number; oracle: number }[];
+  /** Where the model's missed true pairs are lost (lossStages), overall and per trouble kind. */
+  losses: LossRow[];
 }
 
 /** The `top` levels by |oracle weight − model weight| × min(true, false candidates at the level). */
@@ -175,6 +180,78 @@ export function missWeightedLevels(fit: ModelFit, oracle: FittedModel, truth: Ui
   return rows.sort((a, b) => impact(b) - impact(a)).slice(0, top);
 }
 
+/** Where the true pairs of one kind of trouble (or all of them) end up. */
+export interface LossRow {
+  /** A trouble kind (either record has it), or 'all'. */
+  trouble: string;
+  truePairs: number;
+  linked: number;
+  /** Not linked, and never proposed by a candidate pass. */
+  neverCandidate: number;
+  /** Not linked: a candidate whose weight is below the decision. */
+  belowDecision: number;
+  /** Not linked although its weight reaches the decision: resolution kept the records apart (one record per party, the duplicate bar). */
+  apartAboveDecision: number;
+}
+
+/**
+ * Every true pair (two records of one entity, across parties or within one)
+ * in exactly one stage: linked (the same cluster, directly or through other
+ * records), never a candidate, a candidate below the decision, or a
+ * candidate at or above it that resolution kept apart. One row for all
+ * pairs, then one per trouble kind of either record, most missed first.
+ */
+export function lossStages(
+  fit: Pick<ModelFit, 'jobs' | 'parties' | 'candidates' | 'weights' | 'decisionW'>,
+  entityOf: Int32Array,
+  troubleOf: Uint32Array,
+  kinds: readonly string[],
+  label: Uint32Array,
+): LossRow[] {
+  const n = entityOf.length;
+  // weight of each candidate pair between two records of one entity (key: lower record * n + higher)
+  const weightOf = new Map<number, number>();
+  let at = 0;
+  fit.jobs.forEach(([i, j], k) => {
+    const c = fit.candidates[k]!;
+    const oa = fit.parties[i]!.offset;
+    const ob = fit.parties[j]!.offset;
+    for (let x = 0; x < c.a.length; x++, at++) {
+      const ga = oa + c.a[x]!;
+      const gb = ob + c.b[x]!;
+      if (entityOf[ga]! < 0 || entityOf[ga] !== entityOf[gb]) continue;
+      weightOf.set(Math.min(ga, gb) * n + Math.max(ga, gb), fit.weights[at]!);
+    }
+  });
+  const rows: LossRow[] = ['all', ...kinds].map((trouble) => ({ trouble, truePairs: 0, linked: 0, neverCandidate: 0, belowDecision: 0, apartAboveDecision: 0 }));
+  const byEntity = new Map<number, number[]>();
+  for (let g = 0; g < n; g++) {
+    const e = entityOf[g]!;
+    if (e < 0) continue;
+    const l = byEntity.get(e);
+    if (l) l.push(g);
+    else byEntity.set(e, [g]);
+  }
+  for (const recs of byEntity.values()) {
+    for (let x = 0; x < recs.length; x++) {
+      for (let y = x + 1; y < recs.length; y++) {
+        const ga = recs[x]!;
+        const gb = recs[y]!;
+        const w = weightOf.get(ga * n + gb);
+        const stage: Exclude<keyof LossRow, 'trouble' | 'truePairs'> = label[ga] === label[gb] ? 'linked' : w === undefined ? 'neverCandidate' : w < fit.decisionW ? 'belowDecision' : 'apartAboveDecision';
+        const bits = troubleOf[ga]! | troubleOf[gb]!;
+        for (let r = 0; r < rows.length; r++) {
+          if (r > 0 && (bits & (1 << (r - 1))) === 0) continue;
+          rows[r]!.truePairs++;
+          rows[r]![stage]++;
+        }
+      }
+    }
+  }
+  const missed = (r: LossRow) => r.truePairs - r.linked;
+  return [rows[0]!, ...rows.slice(1).filter((r) => r.truePairs > 0).sort((a, b) => missed(b) - missed(a))];
+}
+
 /** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
 export async function runCeiling(dir: string, workers?: number): Promise<CeilingResult> {
   const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
@@ -188,7 +265,8 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const t = await readTruthCompact(dir);
   const rec = truthRecords(fit, t);
   const truth = candidateTruth(fit, t, rec);
-  const model = scoreLabels(t, rec, fit.resolve(fit.weights));
+  const modelLabel = fit.resolve(fit.weights);
+  const model = scoreLabels(t, rec, modelLabel);
   const oracle = levelOracle(fit, truth);
   const names = fit.parties.map((p) => p.name);
   const oracleW = matchWeights(oracle, fit.vectors);
@@ -196,7 +274,9 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const patBars = fit.jobs.map(([i, j]) => (i === j ? fit!.decisionW : Number.POSITIVE_INFINITY));
   const pattern = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth), patBars));
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), missWeighted: missWeightedLevels(fit, oracle, truth) };
+  const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
+  const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
 }
 
 async function main(): Promise<void> {
@@ -219,7 +299,12 @@ async function main(): Promise<void> {
   }
   process.stdout.write('levels the model weighs furthest from the truth (bits; by the smaller of their true and false candidates):\n');
   for (const m of r.missWeighted) process.stdout.write(`  ${`${m.comparison} ${m.level}`.padEnd(40)} true ${String(m.truePairs).padStart(9)}  false ${String(m.falsePairs).padStart(10)}  model ${m.model.toFixed(1).padStart(6)}  truth ${m.oracle.toFixed(1).padStart(6)}\n`);
-  const { missWeighted: _m, ...figures } = r;
+  process.stdout.write('where the true pairs the model misses are lost (pairs; either record with the trouble):\n');
+  process.stdout.write(`  ${'trouble'.padEnd(22)} ${'true pairs'.padStart(10)} ${'missed'.padStart(8)} ${'never cand.'.padStart(11)} ${'below dec.'.padStart(10)} ${'kept apart'.padStart(10)}\n`);
+  for (const l of r.losses) process.stdout.write(`  ${l.trouble.padEnd(22)} ${String(l.truePairs).padStart(10)} ${String(l.truePairs - l.linked).padStart(8)} ${String(l.neverCandidate).padStart(11)} ${String(l.belowDecision).padStart(10)} ${String(l.apartAboveDecision).padStart(10)}\n`);
+  const { missWeighted: _m, losses, ...rest } = r;
+  const all = losses[0]!;
+  const figures = { ...rest, neverCandidate: all.neverCandidate, belowDecision: all.belowDecision, apartAboveDecision: all.apartAboveDecision };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { levelOracle, missWeightedLevels, patternWeights } from '../../../bench/model-ceiling.js';
+import { levelOracle, lossStages, missWeightedLevels, patternWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -74,5 +74,33 @@ describe('levels weighed furthest from the truth', () => {
     expect(rows[0]!.model - rows[0]!.oracle).toBeCloseTo(3, 9);
     expect(rows[1]!.model - rows[1]!.oracle).toBeCloseTo(1, 9);
     expect(rows[2]).toMatchObject({ truePairs: 0, falsePairs: 400 });
+  });
+});
+
+describe('where the true pairs are lost', () => {
+  it('puts every true pair in one stage: linked (also through other records), never a candidate, below the decision, kept apart above it', () => {
+    // party 0: records 0-4 (global 0-4), party 1: records 0-6 (global 5-11); entity per global record, -1 unknown
+    const entityOf = Int32Array.from([0, 1, 3, 4, -1, 0, 1, 2, 2, 3, 4, 4]);
+    const troubleOf = Uint32Array.from([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0]);
+    const fit = {
+      jobs: [[0, 1], [1, 1]],
+      parties: [{ name: 'p0', ids: [], offset: 0 }, { name: 'p1', ids: [], offset: 5 }],
+      candidates: [
+        { a: Uint32Array.from([0, 1, 2, 3, 4]), b: Uint32Array.from([0, 1, 4, 5, 2]) },
+        { a: Uint32Array.from([5]), b: Uint32Array.from([6]) },
+      ],
+      weights: Float64Array.from([5, -3, 4, 6, 9, 2]),
+      decisionW: 0,
+    } as unknown as ModelFit;
+    // clusters: {0, 5}, {3, 10, 11}; every other record alone
+    const label = Uint32Array.from([0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 3, 3]);
+    const rows = lossStages(fit, entityOf, troubleOf, ['k0', 'k1', 'k2'], label);
+    // entity 4 (records 3, 10, 11): 3 pairs, 3-11 never a candidate but linked through 10; entity 3 above the decision, kept apart
+    expect(rows[0]).toEqual({ trouble: 'all', truePairs: 7, linked: 4, neverCandidate: 1, belowDecision: 1, apartAboveDecision: 1 });
+    // trouble on either record; a kind no true pair has is left out
+    expect(rows.slice(1)).toEqual([
+      { trouble: 'k0', truePairs: 1, linked: 0, neverCandidate: 0, belowDecision: 1, apartAboveDecision: 0 },
+      { trouble: 'k1', truePairs: 1, linked: 0, neverCandidate: 1, belowDecision: 0, apartAboveDecision: 0 },
+    ]);
   });
 });
