@@ -60,19 +60,24 @@ export function truthRecords(fit: ModelFit, t: Truth): Int32Array {
   return rec;
 }
 
-/** 1 for each candidate pair whose two records are one person. */
-export function candidateTruth(fit: ModelFit, t: Truth, rec: Int32Array): Uint8Array {
-  const out = new Uint8Array(fit.vectors.count);
+/** Every candidate pair in the vectors' order: its index and its two records (party offset + record). */
+function forEachCandidate(fit: Pick<ModelFit, 'jobs' | 'parties' | 'candidates'>, f: (at: number, ga: number, gb: number) => void): void {
   let at = 0;
   fit.jobs.forEach(([i, j], k) => {
     const c = fit.candidates[k]!;
     const oa = fit.parties[i]!.offset;
     const ob = fit.parties[j]!.offset;
-    for (let x = 0; x < c.a.length; x++, at++) {
-      const ra = rec[oa + c.a[x]!]!;
-      const rb = rec[ob + c.b[x]!]!;
-      out[at] = ra >= 0 && rb >= 0 && t.entity[ra] === t.entity[rb] ? 1 : 0;
-    }
+    for (let x = 0; x < c.a.length; x++, at++) f(at, oa + c.a[x]!, ob + c.b[x]!);
+  });
+}
+
+/** 1 for each candidate pair whose two records are one person. */
+export function candidateTruth(fit: ModelFit, t: Truth, rec: Int32Array): Uint8Array {
+  const out = new Uint8Array(fit.vectors.count);
+  forEachCandidate(fit, (at, ga, gb) => {
+    const ra = rec[ga]!;
+    const rb = rec[gb]!;
+    out[at] = ra >= 0 && rb >= 0 && t.entity[ra] === t.entity[rb] ? 1 : 0;
   });
   return out;
 }
@@ -211,17 +216,8 @@ export function lossStages(
   const n = entityOf.length;
   // weight of each candidate pair between two records of one entity (key: lower record * n + higher)
   const weightOf = new Map<number, number>();
-  let at = 0;
-  fit.jobs.forEach(([i, j], k) => {
-    const c = fit.candidates[k]!;
-    const oa = fit.parties[i]!.offset;
-    const ob = fit.parties[j]!.offset;
-    for (let x = 0; x < c.a.length; x++, at++) {
-      const ga = oa + c.a[x]!;
-      const gb = ob + c.b[x]!;
-      if (entityOf[ga]! < 0 || entityOf[ga] !== entityOf[gb]) continue;
-      weightOf.set(Math.min(ga, gb) * n + Math.max(ga, gb), fit.weights[at]!);
-    }
+  forEachCandidate(fit, (at, ga, gb) => {
+    if (entityOf[ga]! >= 0 && entityOf[ga] === entityOf[gb]) weightOf.set(Math.min(ga, gb) * n + Math.max(ga, gb), fit.weights[at]!);
   });
   const rows: LossRow[] = ['all', ...kinds].map((trouble) => ({ trouble, truePairs: 0, linked: 0, neverCandidate: 0, belowDecision: 0, apartAboveDecision: 0 }));
   const byEntity = new Map<number, number[]>();
