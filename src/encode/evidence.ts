@@ -20,6 +20,11 @@
  *
  * Token kinds of a value (missing values contribute no tokens):
  *   bigrams        the value's bigrams, padded (clkhash ngram n=2)
+ *   first-word-bigrams
+ *                  the bigrams of the value's first word (up to its first space; the
+ *                  'name' step turns hyphens into spaces): "MARIA JOSE", "MARIA-JOSE"
+ *                  and "MARIA" give the same tokens, a compound name cut to its first part
+ *                  agrees
  *   exact          the value itself
  *   prefix-3       the value's first three characters (the whole value when shorter): ZIP3 of a ZIP5
  *   date-bigrams   positional bigrams of YYYYMMDD (clkhash ngram n=2, positional)
@@ -43,6 +48,7 @@ const te = new TextEncoder();
 
 const COMPARISON: Record<EvidenceTokenKind, Comparison> = {
   bigrams: { type: 'ngram', n: 2, positional: false },
+  'first-word-bigrams': { type: 'ngram', n: 2, positional: false },
   exact: { type: 'exact' },
   'prefix-3': { type: 'exact' },
   'date-bigrams': { type: 'ngram', n: 2, positional: true },
@@ -89,6 +95,8 @@ export function tokenValue(kind: EvidenceTokenKind, value: string, ymd: string):
     case 'bigrams':
     case 'exact':
       return value;
+    case 'first-word-bigrams':
+      return firstWord(value);
     case 'prefix-3':
       return value.slice(0, 3);
     case 'date-bigrams':
@@ -102,6 +110,13 @@ export function tokenValue(kind: EvidenceTokenKind, value: string, ymd: string):
     case 'unordered-date':
       return ymd === '' ? '' : ymd.slice(0, 4) + dayMonthSet(ymd);
   }
+}
+
+/** The value up to its first space (leading spaces skipped; "" for none). */
+function firstWord(value: string): string {
+  const v = value.trimStart();
+  const at = v.indexOf(' ');
+  return at < 0 ? v : v.slice(0, at);
 }
 
 /** MM and DD of YYYYMMDD in ascending order ("" for no date). */

@@ -133,6 +133,17 @@ describe('evidence known-answer vectors (test/encode/fixtures/evidence-vectors.j
     ]);
   });
 
+  it('first-word-bigrams: the bigrams of the value up to its first space (a compound name and its first part agree)', () => {
+    expect(slotTokens(['first-word-bigrams'], 'MARIA JOSE', '')).toEqual([{ kind: 'first-word-bigrams', value: 'MARIA' }]);
+    expect(slotTokens(['first-word-bigrams'], 'MARIA', '')).toEqual([{ kind: 'first-word-bigrams', value: 'MARIA' }]);
+    expect(slotTokens(['first-word-bigrams'], 'GARCIA LOPEZ', '')).toEqual([{ kind: 'first-word-bigrams', value: 'GARCIA' }]);
+    expect(slotTokens(['first-word-bigrams', 'bigrams'], 'ANA MARIA', '')).toEqual([
+      { kind: 'first-word-bigrams', value: 'ANA' },
+      { kind: 'bigrams', value: 'ANA MARIA' },
+    ]);
+    expect(slotTokens(['first-word-bigrams'], '', '')).toEqual([]);
+  });
+
   it('the names filter is clkhash blakeHash under the template keys, then ELD (checked independently)', () => {
     const secret = new TextEncoder().encode(SECRET);
     const te = new TextEncoder();
@@ -257,5 +268,26 @@ describe('evidence properties', () => {
       expect(pop(a.filters[k]!) / 1024).toBeLessThan(0.6);
       expect(hexOf(a.filters[k]!)).not.toBe(hexOf(b.filters[k]!));
     }
+  });
+});
+
+describe('the default schema: first_dob and last_dob hold the first word of the name', () => {
+  it('a compound given name or surname and its first part give identical name + date filters; names and the whole name still differ', async () => {
+    const { encodedParties } = await import('../link/model/encoded-party.js');
+    const p = encodedParties('first word test secret')('p', [
+      { first_name: 'MARIA JOSE', last_name: 'GARCIA LOPEZ', birth_date: '2001-03-04', sex: 'F' },
+      { first_name: 'MARIA', last_name: 'GARCIA', birth_date: '2001-03-04', sex: 'F' },
+      { first_name: 'MARIANA', last_name: 'GARCIAS', birth_date: '2001-03-04', sex: 'F' },
+    ]);
+    const filter = (name: string, r: number) => {
+      const e = p.evidence!.find((x) => x.name === name)!;
+      return Array.from(e.bytes.subarray(r * e.stride, (r + 1) * e.stride));
+    };
+    expect(filter('first_dob', 0)).toEqual(filter('first_dob', 1));
+    expect(filter('last_dob', 0)).toEqual(filter('last_dob', 1));
+    expect(filter('names', 0)).not.toEqual(filter('names', 1));
+    // another name that starts the same is another first word
+    expect(filter('first_dob', 2)).not.toEqual(filter('first_dob', 1));
+    expect(filter('last_dob', 2)).not.toEqual(filter('last_dob', 1));
   });
 });
