@@ -125,6 +125,13 @@ export interface ModelSummary {
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];
+  /**
+   * The residual pass (docs/match-model.md, "Decision and resolution"): per
+   * party pair the shares of each party's records left free of the other's
+   * party by the first phases, the bits a pair of two free records gains,
+   * the pairs it proposed; and how many of them joined two clusters.
+   */
+  residual?: { pairs: { partyA: string; partyB: string; freeA: number; freeB: number; shift: number; proposed: number }[]; accepted: number };
 }
 
 export interface LinkRunReport {

@@ -19,7 +19,8 @@ import { abortAll, commitAll, StagedFile } from './output.js';
 import { csvLine } from '../io/csv.js';
 import { addToHistogram, emptyHistogram, linkWarnings, reportCounts } from './report.js';
 import { EdgeList } from './resolve/edges.js';
-import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering } from './resolve/cluster.js';
+import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering, type ClusterView } from './resolve/cluster.js';
+import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from './resolve/residual.js';
 import { assignIds, type Assignment } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
 import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun } from './registry/registry.js';
@@ -33,7 +34,7 @@ import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
-import { duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
+import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
@@ -287,6 +288,12 @@ interface Scored {
   model?: ModelSummary;
   /** 'fs' only: edges strong enough to join a second record of one party (a duplicate) to an entity. */
   dupEdges?: EdgeList;
+  /** 'fs' only: cross-party pairs within RESIDUAL_MAX_SHIFT of the decision or above, score = match weight (the residual pass's input). */
+  nearEdges?: EdgeList;
+  /** 'fs' only: the decision weight. */
+  decisionW?: number;
+  /** 'fs' only: what the residual pass did (the run report's `model.residual`). */
+  residual?: ResidualPass;
   /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
   registryModel?: StoredMatchModel;
 }
@@ -391,10 +398,23 @@ function jobPriors(model: FittedModel, jobs: readonly (readonly [number, number]
   return jobs.map(([i, j], k) => ({ partyA: names[i]!, partyB: names[j]!, lambda: model.lambdas?.[k] ?? model.lambda }));
 }
 
-/** The model's edges: candidates at or above the decision, and (dupEdges) at or above their job's duplicate bar. */
-function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[]): { edges: EdgeList; dupEdges: EdgeList } {
+/** What lowers one pair's duplicate bar (`pairBar`): the relief per comparison and level, and the candidates' levels. */
+interface BarRelief {
+  relief: readonly Float64Array[];
+  vectors: ComparisonVectors;
+}
+
+/**
+ * The model's edges: candidates at or above the decision, and (dupEdges) at
+ * or above their duplicate bar: their job's, lowered by DUPLICATE_SHARE of
+ * what a field recorded on one side keeps them from showing (`pairBar`).
+ */
+function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[], relief?: BarRelief): { edges: EdgeList; dupEdges: EdgeList; nearEdges: EdgeList } {
   const edges = new EdgeList();
   const dupEdges = new EdgeList();
+  const nearEdges = new EdgeList();
+  const nearW = decisionW - RESIDUAL_MAX_SHIFT;
+  const K = relief ? relief.vectors.defs.length : 0;
   let at = 0;
   for (const [k, [i, j]] of jobs.entries()) {
     const c = cands[k]!;
@@ -402,17 +422,27 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
     const ob = L.offset[j]!;
     for (let x = 0; x < c.a.length; x++, at++) {
       const w = weights[at]!;
+      if (i !== j && w >= nearW) nearEdges.push(oa + c.a[x]!, ob + c.b[x]!, w);
       if (w < decisionW) continue;
       edges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
-      if (w >= bars[k]!) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+      const bar = relief ? pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW) : bars[k]!;
+      if (w >= bar) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
     }
   }
-  return { edges, dupEdges };
+  return { edges, dupEdges, nearEdges };
 }
 
-/** fs resolution: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md). */
-function modelClusters(L: Loaded, edges: EdgeList, dupEdges: EdgeList, capOf: number[]): Clustering {
-  return clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: capOf, phases: [edges, dupEdges], phaseCaps: [1, capOf] });
+/**
+ * fs resolution (docs/match-model.md, "Decision and resolution"): one-to-one
+ * links first, then a second record of a party (a duplicate) only through a
+ * strong edge, then the residual pass between records still free of each
+ * other's party (one to one).
+ */
+function modelClusters(L: Loaded, edges: EdgeList, dupEdges: EdgeList, nearEdges: EdgeList, decisionW: number, capOf: number[], report?: ResidualPass): Clustering {
+  const residual = (view: ClusterView): EdgeList => residualEdges(L.parties, L.nodeParty, nearEdges, decisionW, view, report);
+  const c = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: capOf, phases: [edges, dupEdges, residual], phaseCaps: [1, capOf, 1] });
+  if (report) report.accepted = c.acceptedPerPhase[2]!;
+  return c;
 }
 
 /** Random pairs per party pair (and within a party) the model's u is estimated from. */
@@ -520,9 +550,12 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const priors = jobPriors(model, jobs, partyNames);
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const bars = jobBars(model, jobs, partyNames, decisionW);
-  const { edges, dupEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars);
+  const relief: BarRelief = { relief: barRelief(model, plan.defs), vectors: cand };
+  const { edges, dupEdges, nearEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief);
   out.edges = edges;
   out.dupEdges = dupEdges;
+  out.nearEdges = nearEdges;
+  out.decisionW = decisionW;
   opts.onModelFit?.({
     plan,
     jobs,
@@ -535,8 +568,8 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     decisionW,
     bars,
     resolve: (w, b = bars) => {
-      const e = modelEdges(L, jobs, cands, w, decisionW, b);
-      return modelClusters(L, e.edges, e.dupEdges, s.capOf).label;
+      const e = modelEdges(L, jobs, cands, w, decisionW, b, relief);
+      return modelClusters(L, e.edges, e.dupEdges, e.nearEdges, decisionW, s.capOf).label;
     },
   });
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
@@ -589,7 +622,8 @@ interface Resolved {
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
-  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, s.capOf) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  if (s.model === 'fs' && sc.dupEdges) sc.residual = { pairs: [], accepted: 0 };
+  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, sc.nearEdges!, sc.decisionW!, s.capOf, sc.residual) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = probabilityOfEdgeScore;
@@ -736,7 +770,7 @@ function buildReport(
     // the threshold warnings concern the Dice threshold; the model's links are checked by its own expected figures
     warnings: s.model === 'fs' ? [] : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
   };
-  if (sc.model) report.model = sc.model;
+  if (sc.model) report.model = sc.residual ? { ...sc.model, residual: sc.residual } : sc.model;
   if (x.entities && opts.truth) {
     const flat: (string | undefined)[] = [];
     for (const e of x.entities) for (const v of e) flat.push(v);

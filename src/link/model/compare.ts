@@ -92,6 +92,14 @@ const PLACE_LEVEL_MI = [0, 2, 3, 4, 6, 8];
 const PLACE_LEVEL_NO_MI = [1, 5, 7];
 export const PLACE_NODOB_LABELS = ['zip5+mi', 'zip5,mi ?', 'other,mi ?', 'other'] as const;
 /**
+ * ComparisonDef.reach of the place levels: with the middle initial recorded
+ * on one side only (`… mi ?`), the best a pair can show is `zip5,mi ?`.
+ */
+function reachOf(labels: readonly string[]): number[] {
+  const best = labels.indexOf('zip5,mi ?');
+  return labels.map((l) => (l.endsWith('mi ?') ? best : 0));
+}
+/**
  * `place_partdate`: the same filter when both birth dates are present but
  * only partly agree (neither name + date filter in its top band: a day/month
  * swap, a typo in the date, or another person's date). The date's share of
@@ -313,7 +321,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   const ev = p.evidence ?? [];
   ev.forEach((e, x) => {
     if (e.name === 'place') {
-      defs.push({ name: 'place', levels: [...PLACE_LABELS], ordered: false }, { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS] }, { name: 'place_partdate', levels: relLabels(PLACE_PARTDATE_BANDS) });
+      defs.push({ name: 'place', levels: [...PLACE_LABELS], ordered: false, reach: reachOf(PLACE_LABELS) }, { name: 'place_nodob', levels: [...PLACE_NODOB_LABELS], reach: reachOf(PLACE_NODOB_LABELS) }, { name: 'place_partdate', levels: relLabels(PLACE_PARTDATE_BANDS) });
       parts.push({ source: x, rel: PLACE_BANDS, bands: PLACE_BANDS, baseline: 0, needs: mask(NEEDS.place), place: { dob: mask(['birth_date']), mi: mask(['middle_name']) } });
       return;
     }

@@ -8,7 +8,7 @@
  */
 export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary, type ModelSummaryLevel, type Refinement } from './types.js';
 export { enforceMonotone, fitModel, levelFrequencies, refineModel, type FitOptions, type RefineOptions } from './em.js';
-export { duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
+export { barRelief, duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, pairBar, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
 export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, type ComparisonPlan } from './compare.js';
 export { anchoredM, MIN_ANCHORS } from './anchors.js';

@@ -1,4 +1,4 @@
-import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors, type FittedModel, type ModelSummary } from './types.js';
+import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel, type ModelSummary } from './types.js';
 
 /**
  * Match weights and probabilities (docs/match-model.md).
@@ -103,6 +103,38 @@ export function duplicateBar(priors: readonly PairPrior[], a: string, b: string,
   if (!within || cross.length === 0) return crossBar;
   const shift = cross.reduce((t, p) => t + weightOfProbability(p.lambda), 0) / cross.length - weightOfProbability(within.lambda);
   return Number.isFinite(shift) ? Math.max(decisionW, crossBar - Math.max(0, shift)) : crossBar;
+}
+
+/**
+ * What a duplicate's bar forgives a pair: per comparison and level, the
+ * weight that level's pair lacks of its comparison's top level only because
+ * a field is recorded on one side (`ComparisonDef.reach`; 0 elsewhere).
+ * `defs` are the plan's (they carry `reach`), in the model's order.
+ */
+export function barRelief(model: FittedModel, defs: readonly ComparisonDef[]): Float64Array[] {
+  const lw = levelWeights(model);
+  return lw.map((row, k) => {
+    const reach = defs[k]?.reach;
+    const out = new Float64Array(row.length);
+    if (reach) for (let l = 0; l < row.length; l++) out[l] = Math.max(0, row[0]! - row[reach[l] ?? 0]!);
+    return out;
+  });
+}
+
+/**
+ * The duplicate bar of one pair (its `K` levels at `levels[at..]`): `bar`
+ * lowered by `share` of the pair's relief (`barRelief`), never below
+ * `floor` (the decision). A duplicate whose middle initial is recorded on
+ * one side only needs the same share of what it could show as one with
+ * both initials (docs/match-model.md, "Decision and resolution").
+ */
+export function pairBar(bar: number, share: number, relief: readonly Float64Array[], levels: Uint8Array, at: number, floor: number): number {
+  let r = 0;
+  for (let k = 0; k < relief.length; k++) {
+    const l = levels[at + k]!;
+    if (l !== NULL_LEVEL) r += relief[k]![l]!;
+  }
+  return r > 0 ? Math.min(bar, Math.max(floor, bar - share * r)) : bar;
 }
 
 /** Match weight of each pair (log2 posterior odds, prior included). */

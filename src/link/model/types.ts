@@ -22,6 +22,15 @@ export interface ComparisonDef {
    * ordered.
    */
   ordered?: false;
+  /**
+   * Per level, the best level a pair at that level could reach with the
+   * fields both records hold: the top (0), unless the level says a field is
+   * recorded on one side only (`place`'s `… mi ?` levels reach at most
+   * `zip5,mi ?`). Absent: every level can reach the top. Used by the
+   * duplicate bar (predict.ts `barRelief`): a field missing on one side is no
+   * evidence, for or against.
+   */
+  reach?: number[];
 }
 
 export interface ComparisonVectors {

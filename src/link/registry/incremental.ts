@@ -11,7 +11,7 @@ import { Laps } from '../../util/laps.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, duplicateWeight, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
+import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
@@ -654,7 +654,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           repEdgeNode.push(offset[k]! + i);
           repEdgeRep.push(r);
           repEdgeScore.push(edgeScore(wx));
-          repEdgeDup.push(wx >= M.dupW ? 1 : 0);
+          repEdgeDup.push(wx >= duplicatePairBar(M, M.dupW, v, x) ? 1 : 0);
           active[repEnt[r]!] = 1;
           st.aboveThreshold++;
         } else {
@@ -781,7 +781,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       scores.push(prob);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
-        if (wx >= barW) dupEdges.push(u, vv, edgeScore(wx));
+        if (wx >= duplicatePairBar(m, barW, v, x)) dupEdges.push(u, vv, edgeScore(wx));
         st.aboveThreshold++;
       } else if (wx >= m.reviewW) {
         st.reviewBand++;

@@ -1,7 +1,7 @@
 import { refuseStoredModel } from './incremental.js';
 import type { EncodedHeader } from '../../format/encoded-file.js';
 import { comparisonPlan, type ComparisonPlan } from '../model/compare.js';
-import { duplicateBar, fullAgreementWeight, weightOfProbability } from '../model/predict.js';
+import { barRelief, duplicateBar, fullAgreementWeight, pairBar, weightOfProbability } from '../model/predict.js';
 import type { ComparisonVectors, FittedModel } from '../model/types.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
@@ -50,6 +50,8 @@ export interface LoadedMatchModel {
   decisionW: number;
   reviewW: number;
   dupW: number;
+  /** What lowers one pair's duplicate bar (`pairBar`, `duplicatePairBar`): per comparison and level. */
+  relief: Float64Array[];
   matchProbability: number;
   reviewProbability: number | undefined;
 }
@@ -151,6 +153,7 @@ export function loadMatchModel(
     decisionW,
     reviewW: reviewProbability !== undefined ? weightOfProbability(reviewProbability) : Number.POSITIVE_INFINITY,
     dupW: Math.max(decisionW, s.duplicateShare! * fullAgreementWeight(fitted)),
+    relief: barRelief(fitted, plan.defs),
     matchProbability,
     reviewProbability,
   };
@@ -159,6 +162,11 @@ export function loadMatchModel(
 /** The weight an edge between records of parties a and b needs to add a second record of one party (`duplicateBar` on the full run's priors). */
 export function duplicateWeight(m: LoadedMatchModel, a: string, b: string): number {
   return duplicateBar(m.stored.priors, a, b, m.dupW, m.decisionW);
+}
+
+/** The duplicate bar of one compared pair (levels `v.levels[x·K..]`): `bar` (`duplicateWeight`, or `dupW`) lowered as a full run lowers it (`pairBar`). */
+export function duplicatePairBar(m: LoadedMatchModel, bar: number, v: ComparisonVectors, x: number): number {
+  return pairBar(bar, m.stored.duplicateShare, m.relief, v.levels, x * v.defs.length, m.decisionW);
 }
 
 /** The model with the prior of one party pair (the full run's prior of that pair, else the overall prior). */

@@ -35,10 +35,22 @@ export interface ClusterProblem {
   maxPerParty?: number | readonly number[];
   /** Node groups united unconditionally before any edge. */
   groups?: readonly (readonly number[])[];
-  /** Edge lists, processed one after the other. */
-  phases: readonly EdgeList[];
+  /**
+   * Edge lists, processed one after the other. A function is called when its
+   * phase begins, with the clusters as the earlier phases left them, and
+   * returns that phase's edges (the match model's residual pass).
+   */
+  phases: readonly (EdgeList | ((view: ClusterView) => EdgeList))[];
   /** Per phase, a cap replacing maxPerParty in that phase (e.g. 1:1 first, duplicates later). */
   phaseCaps?: readonly (number | readonly number[] | undefined)[];
+}
+
+/** The clusters as the earlier phases left them (ClusterProblem.phases). */
+export interface ClusterView {
+  /** Whether the cluster of `node` holds a record of `party`. */
+  holds(node: number, party: number): boolean;
+  /** Whether two nodes are in one cluster. */
+  together(u: number, v: number): boolean;
 }
 
 export interface Clustering {
@@ -50,6 +62,8 @@ export interface Clustering {
   best: Float32Array;
   /** Edges that joined two clusters. */
   accepted: number;
+  /** The same, per phase. */
+  acceptedPerPhase: number[];
   /** Edges refused because the joined cluster would exceed maxPerParty for some party. */
   refused: number;
   /** Edges whose endpoints were already in one cluster. */
@@ -138,11 +152,22 @@ export function clusterRecords(p: ClusterProblem): Clustering {
     }
   }
   let accepted = 0;
+  const acceptedPerPhase: number[] = [];
   let refused = 0;
   let redundant = 0;
-  for (const [ph, edges] of p.phases.entries()) {
+  const view: ClusterView = {
+    holds: (node, party) => {
+      const r = find(node);
+      const c = counts[r];
+      return c ? c[party]! > 0 : np[r] === party;
+    },
+    together: (u, v) => find(u) === find(v),
+  };
+  for (const [ph, given] of p.phases.entries()) {
     const pc = p.phaseCaps?.[ph];
     maxOf = pc === undefined ? baseCaps : capsOf(pc);
+    const edges = typeof given === 'function' ? given(view) : given;
+    acceptedPerPhase[ph] = 0;
     const sorted = edges.sorted();
     for (let e = 0; e < sorted.u.length; e++) {
       const u = sorted.u[e]!;
@@ -160,6 +185,7 @@ export function clusterRecords(p: ClusterProblem): Clustering {
       }
       union(ra, rb, s);
       accepted++;
+      acceptedPerPhase[ph] = (acceptedPerPhase[ph] ?? 0) + 1;
       if (!(best[u]! >= s)) best[u] = s;
       if (!(best[v]! >= s)) best[v] = s;
     }
@@ -171,7 +197,7 @@ export function clusterRecords(p: ClusterProblem): Clustering {
     label[i] = r;
     clusterScore[i] = minScore[r]!;
   }
-  return { label, clusterScore, best, accepted, refused, redundant };
+  return { label, clusterScore, best, accepted, acceptedPerPhase, refused, redundant };
 }
 
 /**

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { candidatePairs, CROSSWISE_PASS, PER_RECORD } from '../../../src/link/model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, PLACE_LABELS, PLACE_NODOB_LABELS, selectionLevels } from '../../../src/link/model/compare.js';
-import { duplicateBar, fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
+import { barRelief, duplicateBar, fitModel, fullAgreementWeight, matchWeights, NULL_LEVEL, pairBar, type ComparisonVectors, type FittedModel } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
 
@@ -237,5 +238,56 @@ describe('duplicateBar', () => {
     expect(duplicateBar(priors, 'k12', 'k12', 3, 1)).toBe(1);
     expect(duplicateBar(priors, 'college', 'college', 40, 0)).toBe(40);
     expect(duplicateBar([{ partyA: 'k12', partyB: 'k12', lambda: 0.003 }], 'k12', 'k12', 40, 0)).toBe(40);
+  });
+});
+
+describe('barRelief and pairBar: a middle initial recorded on one side is no evidence against a duplicate', () => {
+  it("the default plan's place levels with one initial missing reach at most 'zip5,mi ?'; every other level the top", () => {
+    const defs = comparisonPlan(party('r', [person()])).defs;
+    for (const name of ['place', 'place_nodob']) {
+      const d = defs.find((x) => x.name === name)!;
+      const best = d.levels.indexOf('zip5,mi ?');
+      expect(best, name).toBe(1);
+      expect(d.reach, name).toEqual(d.levels.map((l) => (l.endsWith('mi ?') ? best : 0)));
+    }
+    expect(defs.filter((d) => d.reach).map((d) => d.name)).toEqual(['place', 'place_nodob']);
+  });
+  // known answers: weights log2(m/u) = 3, 1, -1, -2 for a comparison with reach, and 5, 0 for one without
+  const model: FittedModel = {
+    defs: [{ name: 'p', levels: ['a+mi', 'a,mi ?', 'b,mi ?', 'b'] }, { name: 'c', levels: ['hi', 'lo'] }],
+    lambda: 0.1,
+    m: [[0.8, 0.1, 0.05, 0.05], [0.96875, 0.03125]],
+    u: [[0.1, 0.05, 0.1, 0.2], [0.03027343750, 0.96972656250]],
+    iterations: 1,
+    converged: true,
+  };
+  const defs = [{ ...model.defs[0]!, reach: [0, 1, 1, 0] }, model.defs[1]!];
+  it('per level: the top weight minus the weight of the level it can reach, only where a field is missing on one side', () => {
+    const r = barRelief(model, defs);
+    expect(Array.from(r[0]!)).toEqual([0, 2, 2, 0]);
+    expect(Array.from(r[1]!)).toEqual([0, 0]);
+    // without reach (defs of a stored model) nothing is relieved
+    expect(barRelief(model, model.defs).flatMap((x) => Array.from(x))).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+  it("a pair's bar is lowered by the share of its relief, a null level relieves nothing, the decision is the floor", () => {
+    const r = barRelief(model, defs);
+    const lv = Uint8Array.from([1, 0, 2, 1, NULL_LEVEL, 0, 3, 0]);
+    expect(pairBar(30, 0.7, r, lv, 0, 0)).toBeCloseTo(30 - 1.4, 12);
+    expect(pairBar(30, 0.7, r, lv, 2, 0)).toBeCloseTo(30 - 1.4, 12);
+    expect(pairBar(30, 0.7, r, lv, 4, 0)).toBe(30);
+    expect(pairBar(30, 0.7, r, lv, 6, 0)).toBe(30);
+    expect(pairBar(1, 0.7, r, lv, 0, 0.5)).toBe(0.5);
+  });
+  it('property: the bar never rises and never falls below the smaller of the bar and the floor', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -20, max: 60, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: -20, max: 20, noNaN: true }), fc.array(fc.double({ min: 0, max: 30, noNaN: true }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 0, max: 3 }), (bar, share, floor, rel, l) => {
+        const relief = [Float64Array.from([0, ...rel])];
+        const lv = Uint8Array.from([l]);
+        const b = pairBar(bar, share, relief, lv, 0, floor);
+        expect(b).toBeLessThanOrEqual(bar);
+        expect(b).toBeGreaterThanOrEqual(Math.min(bar, floor));
+        if (l === 0) expect(b).toBe(bar);
+      }),
+    );
   });
 });

@@ -1,0 +1,67 @@
+import { edgeScoreOfWeight as edgeScore } from '../model/predict.js';
+import type { ClusterView } from './cluster.js';
+import { EdgeList } from './edges.js';
+
+/**
+ * The match model's residual pass (docs/match-model.md, "Decision and
+ * resolution"): the last phase of fs resolution, between records the
+ * one-to-one and duplicate phases left free of each other's party.
+ */
+
+/**
+ * The residual pass weighs a pair again with at most this many bits: the
+ * shift −log2(f_ij · f_ji) for free shares down to a product of 1/1024 (a
+ * run whose parties are nearly all linked to each other). Pairs further
+ * below the decision are not kept for it.
+ */
+export const RESIDUAL_MAX_SHIFT = 10;
+
+/** What the residual pass did, per party pair (i < j): the free shares, the shift in bits, the edges it proposed and how many joined. */
+export interface ResidualPass {
+  pairs: { partyA: string; partyB: string; freeA: number; freeB: number; shift: number; proposed: number }[];
+  accepted: number;
+}
+
+/**
+ * The residual pass's edges (docs/match-model.md, "Decision and resolution"),
+ * built on the clusters the one-to-one and duplicate phases left: a pair of
+ * records of parties i and j whose clusters hold no record of the other's
+ * party. A true pair left apart keeps both its records free; two unrelated
+ * records are both free only as often as the records of their parties are,
+ * f_ij · f_ji (f_ij: the share of party i's records whose cluster holds no
+ * record of party j, measured on this run). `near`: candidate pairs of two
+ * parties, score = match weight (the caller keeps those within
+ * RESIDUAL_MAX_SHIFT of the decision). So the pair's weight gains
+ * −log2(f_ij · f_ji) bits (at most RESIDUAL_MAX_SHIFT), and it links, one to
+ * one, when that reaches the decision.
+ */
+export function residualEdges(parties: readonly { name: string; count: number }[], nodeParty: Uint32Array, near: EdgeList, decisionW: number, view: ClusterView, out?: ResidualPass): EdgeList {
+  const P = parties.length;
+  const free = new Float64Array(P * P);
+  for (let n = 0; n < nodeParty.length; n++) {
+    const i = nodeParty[n]!;
+    for (let j = 0; j < P; j++) if (j !== i && !view.holds(n, j)) free[i * P + j]!++;
+  }
+  const share = (i: number, j: number): number => free[i * P + j]! / parties[i]!.count;
+  const shift = new Float64Array(P * P);
+  for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) if (i !== j) shift[i * P + j] = Math.min(RESIDUAL_MAX_SHIFT, -Math.log2(share(i, j) * share(j, i)));
+  const proposed = new Float64Array(P * P);
+  const edges = new EdgeList();
+  for (let e = 0; e < near.length; e++) {
+    const u = near.u[e]!;
+    const v = near.v[e]!;
+    const i = nodeParty[u]!;
+    const j = nodeParty[v]!;
+    if (view.together(u, v) || view.holds(u, j) || view.holds(v, i)) continue;
+    const w = near.score[e]! + shift[i * P + j]!;
+    if (!(w >= decisionW)) continue;
+    edges.push(u, v, edgeScore(w));
+    proposed[Math.min(i, j) * P + Math.max(i, j)]!++;
+  }
+  if (out) {
+    out.pairs = [];
+    for (let i = 0; i < P; i++) for (let j = i + 1; j < P; j++) out.pairs.push({ partyA: parties[i]!.name, partyB: parties[j]!.name, freeA: share(i, j), freeB: share(j, i), shift: shift[i * P + j]!, proposed: proposed[i * P + j]! });
+  }
+  return edges;
+}
+
