@@ -72,6 +72,15 @@ describe('linkFiles with the match model (model: fs)', () => {
     // EM stops at its last step within the bound: a kept fit is always within it
     if (ref.accepted) expect(ref.expectedMatches.every((e, k) => ref.maxMatches[k] === null || e <= ref.maxMatches[k]!)).toBe(true);
     else expect(ref.atBound).toBe(true);
+    // the residual pass: per cross party pair the free shares, the shift they give, the pairs it proposed; the joined ones among them
+    const res = m.residual!;
+    expect(res.pairs.map((p) => `${p.partyA}|${p.partyB}`)).toEqual(['k12|college', 'k12|wages', 'college|wages']);
+    for (const p of res.pairs) {
+      expect(p.freeA).toBeGreaterThan(0);
+      expect(p.freeA).toBeLessThan(1);
+      expect(p.shift).toBeCloseTo(Math.min(10, -Math.log2(p.freeA * p.freeB)), 9);
+    }
+    expect(res.accepted).toBeLessThanOrEqual(res.pairs.reduce((t, p) => t + p.proposed, 0));
     // the report on disk validates against protocols/link-report.schema.json
     const doc = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as unknown;
     expect(runReportProblem(doc)).toBeUndefined();
