@@ -60,10 +60,15 @@ describe('residualEdges', () => {
     expect(c.best[2]).toBeCloseTo(edgeScoreOfWeight(0.5), 5);
   });
 
-  it('one to one among the free records: the stronger pair wins', () => {
-    const c = run([[2, 6, -1], [3, 6, -0.5]]);
-    expect(c.label[3]).toBe(c.label[6]);
-    expect(c.label[2]).not.toBe(c.label[6]);
+  it('a record has at most one partner: each pair is set against the other free candidates of its records (known answers)', () => {
+    // weights 1 and 1.5 given both free: 1.5 - log2(1 + 2) < 0 and 1 - log2(1 + 2^1.5) < 0, neither links
+    const crowd = run([[2, 6, -1], [3, 6, -0.5]]);
+    expect(crowd.acceptedPerPhase[1]).toBe(0);
+    // weights 2.5 and -1: the first links at 2.5 - log2(1 + 0.5), the second stays apart
+    const c = run([[2, 6, 0.5], [3, 6, -3]]);
+    expect(c.label[2]).toBe(c.label[6]);
+    expect(c.label[3]).not.toBe(c.label[6]);
+    expect(c.best[2]).toBeCloseTo(edgeScoreOfWeight(2.5 - Math.log2(1.5)), 5);
   });
 
   it('property: the shift is -log2 of the free shares, at most RESIDUAL_MAX_SHIFT, and never links a record already holding the other party', () => {

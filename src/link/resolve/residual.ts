@@ -32,8 +32,11 @@ export interface ResidualPass {
  * record of party j, measured on this run). `near`: candidate pairs of two
  * parties, score = match weight (the caller keeps those within
  * RESIDUAL_MAX_SHIFT of the decision). So the pair's weight gains
- * −log2(f_ij · f_ji) bits (at most RESIDUAL_MAX_SHIFT), and it links, one to
- * one, when that reaches the decision.
+ * −log2(f_ij · f_ji) bits (at most RESIDUAL_MAX_SHIFT). A record has at most
+ * one partner in the other party, so the pair's odds o are then set against
+ * "no partner, or another of the free candidates of either record": weight
+ * log2(o / (1 + Σ the others' odds)) (the pair alone: unchanged). It links,
+ * one to one, when that reaches the decision.
  */
 export function residualEdges(parties: readonly { name: string; count: number }[], nodeParty: Uint32Array, near: EdgeList, decisionW: number, view: ClusterView, out?: ResidualPass): EdgeList {
   const P = parties.length;
@@ -45,8 +48,9 @@ export function residualEdges(parties: readonly { name: string; count: number }[
   const share = (i: number, j: number): number => free[i * P + j]! / parties[i]!.count;
   const shift = new Float64Array(P * P);
   for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) if (i !== j) shift[i * P + j] = Math.min(RESIDUAL_MAX_SHIFT, -Math.log2(share(i, j) * share(j, i)));
-  const proposed = new Float64Array(P * P);
-  const edges = new EdgeList();
+  // the free pairs and their weights given both records free
+  const fu = new EdgeList(Math.max(16, near.length >>> 4));
+  const odds = new Float64Array(nodeParty.length * P);
   for (let e = 0; e < near.length; e++) {
     const u = near.u[e]!;
     const v = near.v[e]!;
@@ -54,8 +58,25 @@ export function residualEdges(parties: readonly { name: string; count: number }[
     const j = nodeParty[v]!;
     if (view.together(u, v) || view.holds(u, j) || view.holds(v, i)) continue;
     const w = near.score[e]! + shift[i * P + j]!;
-    if (!(w >= decisionW)) continue;
-    edges.push(u, v, edgeScore(w));
+    fu.push(u, v, w);
+    const o = 2 ** w;
+    odds[u * P + j]! += o;
+    odds[v * P + i]! += o;
+  }
+  // a record has at most one partner in the other party: the pair against "none, or another of its free candidates"
+  const proposed = new Float64Array(P * P);
+  const edges = new EdgeList();
+  for (let e = 0; e < fu.length; e++) {
+    const u = fu.u[e]!;
+    const v = fu.v[e]!;
+    const i = nodeParty[u]!;
+    const j = nodeParty[v]!;
+    const w = fu.score[e]!;
+    const o = 2 ** w;
+    const others = Math.max(0, odds[u * P + j]! - o) + Math.max(0, odds[v * P + i]! - o);
+    const wn = w - Math.log2(1 + others);
+    if (!(wn >= decisionW)) continue;
+    edges.push(u, v, edgeScore(wn));
     proposed[Math.min(i, j) * P + Math.max(i, j)]!++;
   }
   if (out) {
