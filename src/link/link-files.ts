@@ -290,8 +290,6 @@ interface Scored {
   dupEdges?: EdgeList;
   /** 'fs' only: cross-party pairs within RESIDUAL_MAX_SHIFT of the decision or above, score = match weight (the residual pass's input). */
   nearEdges?: EdgeList;
-  /** 'fs' only: the decision weight. */
-  decisionW?: number;
   /** 'fs' only: what the residual pass did (the run report's `model.residual`). */
   residual?: ResidualPass;
   /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
@@ -409,12 +407,12 @@ interface BarRelief {
  * or above their duplicate bar: their job's, lowered by DUPLICATE_SHARE of
  * what a field recorded on one side keeps them from showing (`pairBar`).
  */
-function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[], relief?: BarRelief): { edges: EdgeList; dupEdges: EdgeList; nearEdges: EdgeList } {
+function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[], relief: BarRelief): { edges: EdgeList; dupEdges: EdgeList; nearEdges: EdgeList } {
   const edges = new EdgeList();
   const dupEdges = new EdgeList();
   const nearEdges = new EdgeList();
   const nearW = decisionW - RESIDUAL_MAX_SHIFT;
-  const K = relief ? relief.vectors.defs.length : 0;
+  const K = relief.vectors.defs.length;
   let at = 0;
   for (const [k, [i, j]] of jobs.entries()) {
     const c = cands[k]!;
@@ -425,8 +423,7 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
       if (i !== j && w >= nearW) nearEdges.push(oa + c.a[x]!, ob + c.b[x]!, w);
       if (w < decisionW) continue;
       edges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
-      const bar = relief ? pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW) : bars[k]!;
-      if (w >= bar) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+      if (w >= pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW)) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
     }
   }
   return { edges, dupEdges, nearEdges };
@@ -555,7 +552,6 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   out.edges = edges;
   out.dupEdges = dupEdges;
   out.nearEdges = nearEdges;
-  out.decisionW = decisionW;
   opts.onModelFit?.({
     plan,
     jobs,
@@ -623,7 +619,7 @@ interface Resolved {
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
   if (s.model === 'fs' && sc.dupEdges) sc.residual = { pairs: [], accepted: 0 };
-  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, sc.nearEdges!, sc.decisionW!, s.capOf, sc.residual) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, sc.nearEdges!, weightOfProbability(s.matchProbability), s.capOf, sc.residual) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = probabilityOfEdgeScore;

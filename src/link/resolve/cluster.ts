@@ -185,7 +185,7 @@ export function clusterRecords(p: ClusterProblem): Clustering {
       }
       union(ra, rb, s);
       accepted++;
-      acceptedPerPhase[ph] = (acceptedPerPhase[ph] ?? 0) + 1;
+      acceptedPerPhase[ph]!++;
       if (!(best[u]! >= s)) best[u] = s;
       if (!(best[v]! >= s)) best[v] = s;
     }
