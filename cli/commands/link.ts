@@ -14,6 +14,7 @@ interface LinkArgs {
   model?: 'fs' | 'dice';
   'match-probability'?: number;
   deduplicated?: string[];
+  'residual-pass'?: boolean;
   truth?: string;
   workers?: number;
   'max-pairs'?: number;
@@ -96,6 +97,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: fs when every input carries evidence filters (the default schema), else dice]' })
       .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability reaches this, in (0, 1) [default: 0.5]' })
       .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
+      .option('residual-pass', { type: 'boolean', describe: 'With --model fs: end resolution with the residual pass, which links records the first phases left free of each other\'s party; --no-residual-pass puts precision before recall [default: on]' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
       .option('max-pairs', { type: 'number', describe: 'Refuse the run when more pairs than this reach the (review) threshold in one pair of files, rather than run out of memory (default 100,000,000; ~24 bytes each)' })
       .option('min-band-hits', { type: 'number', describe: 'Increments against a --store registry: LSH bands a registered record must share with a new record to be compared (whole number >= 1) [default: 2; 1 is a full run\'s rule]' })
@@ -117,6 +119,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
         model: argv.model,
         matchProbability: argv['match-probability'],
         deduplicated: argv.deduplicated,
+        residualPass: argv['residual-pass'],
         schema: argv.schema,
         threshold: argv.threshold,
         reviewThreshold: argv['review-threshold'],

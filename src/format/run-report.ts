@@ -61,6 +61,8 @@ export interface ReportParameters {
   matchProbability?: number;
   /** 'fs': parties declared deduplicated (kept 1:1). */
   deduplicated?: string[];
+  /** 'fs': whether resolution ran the residual pass (absent in earlier reports = true). */
+  residualPass?: boolean;
 }
 
 export interface ReportParty {

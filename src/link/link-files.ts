@@ -84,6 +84,13 @@ export interface LinkFilesOptions {
   matchProbability?: number;
   /** 'fs': parties whose files hold each person at most once: kept 1:1, never linked within their own file. */
   deduplicated?: string[];
+  /**
+   * 'fs': run the residual pass, resolution's last phase (docs/match-model.md,
+   * "Decision and resolution"; default true). false: only the one-to-one and
+   * duplicate phases, for a state that puts precision before recall (the
+   * pass's links are the model's least certain).
+   */
+  residualPass?: boolean;
   /** Truth CSV (entity_id,party,record_id): adds quality and blocking recall to the report. */
   truth?: string;
   workers?: number;
@@ -114,6 +121,8 @@ interface RunSettings {
   /** Cap of records per cluster of each party (input order). */
   capOf: number[];
   deduplicated: string[];
+  /** 'fs' only: resolution runs the residual pass. */
+  residualPass: boolean;
 }
 
 function checkOptions(o: LinkFilesOptions): void {
@@ -133,6 +142,7 @@ function checkOptions(o: LinkFilesOptions): void {
   const p = o.matchProbability;
   if (p !== undefined && !(typeof p === 'number' && p > 0 && p < 1)) bad(`match probability must be a number in (0, 1), got ${p}`, 'match-probability');
   if (o.deduplicated !== undefined && (!Array.isArray(o.deduplicated) || o.deduplicated.some((d) => typeof d !== 'string' || d === ''))) bad('deduplicated must list party names', 'deduplicated');
+  if (o.residualPass !== undefined && typeof o.residualPass !== 'boolean') bad(`residual-pass must be true or false, got ${String(o.residualPass)}`, 'residual-pass');
 }
 
 function checkThresholds(threshold: number, review: number | undefined): void {
@@ -192,10 +202,13 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
       throw new P20Error('LINK_OPTION', 'the deduplicated option needs the match model (fs); Dice scoring keeps every party 1:1 unless max-per-party is raised', { field: 'deduplicated' }, { hint: { id: 'use-option', option: 'deduplicated' } });
     }
     maxPerParty = opts.maxPerParty ?? 1;
+    if (opts.residualPass !== undefined) {
+      throw new P20Error('LINK_OPTION', 'the residual pass is a phase of the match model (fs); Dice scoring has one phase', { field: 'residual-pass' }, { hint: { id: 'use-option', option: 'model' } });
+    }
   }
   const capOf = headers.map((h) => (deduplicated.includes(h.party) ? 1 : maxPerParty));
   const reviewThreshold = model === 'fs' ? opts.reviewThreshold : s.reviewThreshold;
-  return { threshold: s.threshold, reviewThreshold, blocking, maxPerParty, model, matchProbability, capOf, deduplicated };
+  return { threshold: s.threshold, reviewThreshold, blocking, maxPerParty, model, matchProbability, capOf, deduplicated, residualPass: model === 'fs' && opts.residualPass !== false };
 }
 
 /** Every blocking-key column the blocking names must be in every input. */
@@ -402,16 +415,25 @@ interface BarRelief {
   vectors: ComparisonVectors;
 }
 
+/** The fs model's edge lists, one per resolution phase (modelEdges). */
+interface ModelEdges {
+  edges: EdgeList;
+  dupEdges: EdgeList;
+  /** Cross-party pairs within RESIDUAL_MAX_SHIFT of the decision or above (empty when the residual pass is off). */
+  nearEdges: EdgeList;
+}
+
 /**
  * The model's edges: candidates at or above the decision, and (dupEdges) at
  * or above their duplicate bar: their job's, lowered by DUPLICATE_SHARE of
- * what a field recorded on one side keeps them from showing (`pairBar`).
+ * what a field recorded on one side keeps them from showing (`pairBar`);
+ * with the residual pass, the cross-party pairs it weighs (nearEdges).
  */
-function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[], relief: BarRelief): { edges: EdgeList; dupEdges: EdgeList; nearEdges: EdgeList } {
+function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number, bars: readonly number[], relief: BarRelief, residualPass: boolean): ModelEdges {
   const edges = new EdgeList();
   const dupEdges = new EdgeList();
   const nearEdges = new EdgeList();
-  const nearW = decisionW - RESIDUAL_MAX_SHIFT;
+  const nearW = residualPass ? decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY;
   const K = relief.vectors.defs.length;
   let at = 0;
   for (const [k, [i, j]] of jobs.entries()) {
@@ -432,12 +454,15 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
 /**
  * fs resolution (docs/match-model.md, "Decision and resolution"): one-to-one
  * links first, then a second record of a party (a duplicate) only through a
- * strong edge, then the residual pass between records still free of each
- * other's party (one to one).
+ * strong edge, then (unless the run turned it off) the residual pass between
+ * records still free of each other's party (one to one).
  */
-function modelClusters(L: Loaded, edges: EdgeList, dupEdges: EdgeList, nearEdges: EdgeList, decisionW: number, capOf: number[], report?: ResidualPass): Clustering {
-  const residual = (view: ClusterView): EdgeList => residualEdges(L.parties, L.nodeParty, nearEdges, decisionW, view, report);
-  const c = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: capOf, phases: [edges, dupEdges, residual], phaseCaps: [1, capOf, 1] });
+function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass): Clustering {
+  const decisionW = weightOfProbability(s.matchProbability);
+  const residual = (view: ClusterView): EdgeList => residualEdges(L.parties, L.nodeParty, e.nearEdges, decisionW, view, report);
+  const base = { nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf };
+  if (!s.residualPass) return clusterRecords({ ...base, phases: [e.edges, e.dupEdges], phaseCaps: [1, s.capOf] });
+  const c = clusterRecords({ ...base, phases: [e.edges, e.dupEdges, residual], phaseCaps: [1, s.capOf, 1] });
   if (report) report.accepted = c.acceptedPerPhase[2]!;
   return c;
 }
@@ -548,7 +573,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const bars = jobBars(model, jobs, partyNames, decisionW);
   const relief: BarRelief = { relief: barRelief(model, plan.defs), vectors: cand };
-  const { edges, dupEdges, nearEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief);
+  const { edges, dupEdges, nearEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief, s.residualPass);
   out.edges = edges;
   out.dupEdges = dupEdges;
   out.nearEdges = nearEdges;
@@ -564,8 +589,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     decisionW,
     bars,
     resolve: (w, b = bars) => {
-      const e = modelEdges(L, jobs, cands, w, decisionW, b, relief);
-      return modelClusters(L, e.edges, e.dupEdges, e.nearEdges, decisionW, s.capOf).label;
+      return modelClusters(L, modelEdges(L, jobs, cands, w, decisionW, b, relief, s.residualPass), s).label;
     },
   });
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
@@ -618,8 +642,11 @@ interface Resolved {
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
-  if (s.model === 'fs' && sc.dupEdges) sc.residual = { pairs: [], accepted: 0 };
-  const clustering = s.model === 'fs' && sc.dupEdges ? modelClusters(L, sc.edges, sc.dupEdges, sc.nearEdges!, weightOfProbability(s.matchProbability), s.capOf, sc.residual) : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  if (s.model === 'fs' && sc.dupEdges && s.residualPass) sc.residual = { pairs: [], accepted: 0 };
+  const clustering =
+    s.model === 'fs' && sc.dupEdges && sc.nearEdges
+      ? modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual)
+      : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = probabilityOfEdgeScore;
@@ -748,7 +775,7 @@ function buildReport(
       store: opts.store ?? null,
       truth: opts.truth ?? null,
       model: s.model,
-      ...(s.model === 'fs' ? { matchProbability: s.matchProbability, deduplicated: s.deduplicated } : {}),
+      ...(s.model === 'fs' ? { matchProbability: s.matchProbability, deduplicated: s.deduplicated, residualPass: s.residualPass } : {}),
     },
     counts: reportCounts({ records: L.nodeCount, clusters: r.ci.count, linkedRecords: sum.linkedRecords, clustering: r.clustering, pairStats: sc.pairStats, reviewPairs: sc.reviewEdges.length }),
     parties: files.parties,

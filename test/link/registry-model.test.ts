@@ -121,6 +121,12 @@ describe('a registry built with the match model', () => {
     const rep = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: outInc, store, workers: 1 });
     expect(rep.parameters.model).toBe('fs');
     expect(rep.parameters.matchProbability).toBe(0.5);
+    // increments run the first two phases of resolution only, and say so; asking for the residual pass is refused
+    expect(rep.parameters.residualPass).toBe(false);
+    expect(rep.model).toBeUndefined();
+    const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('inc-res'), store, workers: 1, residualPass: true }));
+    expect(e.code).toBe('LINK_OPTION');
+    expect(e.location.field).toBe('residual-pass');
     expect((rep.warnings ?? []).join('\n')).not.toMatch(/Dice|match model yet/);
     expect(rep.registry.kept).toBeGreaterThan(0);
     expect(runReportProblem(JSON.parse(readFileSync(join(outInc, 'run-report.json'), 'utf8')))).toBeUndefined();

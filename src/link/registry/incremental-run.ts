@@ -60,7 +60,8 @@ function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkF
     workers: opts.workers ?? null,
     store: opts.store ?? null,
     truth: opts.truth ?? null,
-    ...(s.model ? { model: 'fs' as const, matchProbability: s.model.matchProbability, deduplicated: [] } : { model: 'dice' as const }),
+    // increments do not run the residual pass (docs/registry.md)
+    ...(s.model ? { model: 'fs' as const, matchProbability: s.model.matchProbability, deduplicated: [], residualPass: false } : { model: 'dice' as const }),
   };
 }
 
@@ -123,6 +124,9 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
   }
   if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
+  if (opts.residualPass === true) {
+    throw new P20Error('LINK_OPTION', 'increments on a registry do not run the residual pass (docs/registry.md): link every file again in a full run for it, or leave the residual pass unset', { field: 'residual-pass' });
+  }
   // a registry built by a full run with the match model: its increments score with that model (src/link/registry/match-model.ts)
   let model: LoadedMatchModel | undefined;
   if (cfg?.scoring.kind === 'model') {

@@ -183,6 +183,40 @@ describe('linkFiles with the match model (model: fs)', () => {
     expect(fits.length).toBe(1);
   }, 120_000);
 
+  it('the residual pass turned off: the first phases\' entities, which the pass only joins (one join per accepted edge)', async () => {
+    const inputs = PARTIES.map((p) => ({ file: enc(p) }));
+    const on = await linkFiles({ inputs, outDir: join(dir, 'res-on'), workers: 1, model: 'fs' });
+    const off = await linkFiles({ inputs, outDir: join(dir, 'res-off'), workers: 1, model: 'fs', residualPass: false });
+    expect(on.parameters.residualPass).toBe(true);
+    expect(off.parameters.residualPass).toBe(false);
+    expect(off.model!.residual).toBeUndefined();
+    const accepted = on.model!.residual!.accepted;
+    expect(accepted).toBeGreaterThan(0);
+    // the same candidates, model and first phases: each edge the pass accepts joins two of the off run's entities
+    expect(off.counts.candidates).toBe(on.counts.candidates);
+    expect(off.counts.clusters - on.counts.clusters).toBe(accepted);
+    // records together without the pass stay together with it
+    const members = (out: string) => {
+      const m = new Map<string, string>();
+      for (const p of PARTIES) for (const l of readFileSync(join(out, `${p}.links.csv`), 'utf8').trim().split('\n').slice(1)) m.set(`${p}:${l.split(',')[0]}`, l.split(',')[1]!);
+      return m;
+    };
+    const a = members(join(dir, 'res-off'));
+    const b = members(join(dir, 'res-on'));
+    const firstOf = new Map<string, string>();
+    for (const [rec, id] of a) {
+      const f = firstOf.get(id);
+      if (f === undefined) firstOf.set(id, rec);
+      else expect(b.get(rec)).toBe(b.get(f));
+    }
+    expect(runReportProblem(JSON.parse(readFileSync(join(dir, 'res-off', 'run-report.json'), 'utf8')) as unknown)).toBeUndefined();
+    // a phase of the match model only: refused with Dice scoring, before any output
+    const e = await p20Rejection(linkFiles({ inputs, outDir: join(dir, 'res-dice'), workers: 1, model: 'dice', residualPass: false }));
+    expect(e.code).toBe('LINK_OPTION');
+    expect(e.location.field).toBe('residual-pass');
+    expect(existsSync(join(dir, 'res-dice', 'run-report.json'))).toBe(false);
+  }, 120_000);
+
   it('refuses a deduplicated party that is not an input and a match probability outside (0, 1)', async () => {
     await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x1'), model: 'fs', deduplicated: ['nope'] })).rejects.toThrow(/names party "nope"/);
     await expect(linkFiles({ inputs: PARTIES.map((p) => ({ file: enc(p) })), outDir: join(dir, 'x2'), model: 'fs', matchProbability: 1 })).rejects.toThrow(/match probability/);
@@ -204,5 +238,11 @@ describe('p20link link with the model flags', () => {
     expect(sum.code).toBe(0);
     expect(sum.out).toMatch(/match probability at or above 0\.5/);
     expect(sum.out).toMatch(/model: expected precision/);
+    // --no-residual-pass reaches the run and its report
+    const nr = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', join(dir, 'cli4'), '--no-residual-pass', '--workers', '1', '--quiet']);
+    expect(nr.code).toBe(0);
+    const rep4 = JSON.parse(readFileSync(join(dir, 'cli4', 'run-report.json'), 'utf8')) as { parameters: { residualPass: boolean }; model: { residual?: unknown } };
+    expect(rep4.parameters.residualPass).toBe(false);
+    expect(rep4.model.residual).toBeUndefined();
   }, 120_000);
 });
