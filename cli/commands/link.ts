@@ -66,7 +66,10 @@ export function linkSummary(report: LinkRunReport): string {
   if (report.model) {
     const e = report.model.expected;
     lines.push(`  model: expected precision ${e.precision.toFixed(4)}, expected recall ${e.recall.toFixed(4)} (from its own probabilities, no truth)`);
+    const res = report.model.residual;
+    if (res) lines.push(`  residual pass: ${num(res.accepted)} links between records the first phases left free of each other's party (the least certain; --no-residual-pass leaves them out)`);
   }
+  if (fs && p.residualPass === false) lines.push('  residual pass: off');
   if (report.registry.store) {
     const r = report.registry;
     lines.push(`  registry ${r.store}: ${num(r.kept)} kept, ${num(r.new)} new, ${num(r.merged)} merged, ${num(r.split)} split`);

@@ -238,11 +238,16 @@ describe('p20link link with the model flags', () => {
     expect(sum.code).toBe(0);
     expect(sum.out).toMatch(/match probability at or above 0\.5/);
     expect(sum.out).toMatch(/model: expected precision/);
+    expect(sum.out).toMatch(/residual pass: [\d,]+ links between records the first phases left free/);
     // --no-residual-pass reaches the run and its report
     const nr = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', join(dir, 'cli4'), '--no-residual-pass', '--workers', '1', '--quiet']);
     expect(nr.code).toBe(0);
     const rep4 = JSON.parse(readFileSync(join(dir, 'cli4', 'run-report.json'), 'utf8')) as { parameters: { residualPass: boolean }; model: { residual?: unknown } };
     expect(rep4.parameters.residualPass).toBe(false);
     expect(rep4.model.residual).toBeUndefined();
+    const off = await runCli(['link', enc('k12'), enc('college'), '--out', join(dir, 'cli5'), '--no-residual-pass', '--workers', '1']);
+    expect(off.code).toBe(0);
+    expect(off.out).toContain('  residual pass: off\n');
+    expect(off.out).not.toMatch(/residual pass: [\d,]+ links/);
   }, 120_000);
 });
