@@ -256,6 +256,10 @@ describe('scoring stored records', () => {
     expect(storedScoring(store).kind).toBe('dice');
     const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice3'), store, workers: 1, model: 'fs' }));
     expect(e.code).toBe('LINK_OPTION');
+    // the residual pass, on or off, means nothing to Dice scoring: refused as in a full run
+    const rp = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice5'), store, workers: 1, residualPass: false }));
+    expect(rp.code).toBe('LINK_OPTION');
+    expect(rp.location.field).toBe('residual-pass');
     const r = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice4'), store, workers: 1 });
     expect(r.parameters.model).toBe('dice');
   }, 60_000);

@@ -142,6 +142,9 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     }
   } else if (opts.model === 'fs') {
     throw new P20Error('LINK_OPTION', 'this registry was built with CLK Dice scoring: its increments score Dice; link all files again in a full run with the match model (fs) to build a registry with it', { field: 'model' });
+  } else if (opts.residualPass !== undefined) {
+    // as a full run refuses it with Dice scoring (link-files.ts settingsOf)
+    throw new P20Error('LINK_OPTION', 'the residual pass is a phase of the match model (fs); this registry scores Dice, which has one phase', { field: 'residual-pass' });
   }
   return {
     ...(model ? { model } : {}),
