@@ -460,10 +460,15 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
 function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass): Clustering {
   const decisionW = weightOfProbability(s.matchProbability);
   const residual = (view: ClusterView): EdgeList => residualEdges(L.parties, L.nodeParty, e.nearEdges, decisionW, view, report);
-  const base = { nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf };
-  if (!s.residualPass) return clusterRecords({ ...base, phases: [e.edges, e.dupEdges], phaseCaps: [1, s.capOf] });
-  const c = clusterRecords({ ...base, phases: [e.edges, e.dupEdges, residual], phaseCaps: [1, s.capOf, 1] });
-  if (report) report.accepted = c.acceptedPerPhase[2]!;
+  const c = clusterRecords({
+    nodeCount: L.nodeCount,
+    nodeParty: L.nodeParty,
+    partyCount: L.parties.length,
+    maxPerParty: s.capOf,
+    phases: s.residualPass ? [e.edges, e.dupEdges, residual] : [e.edges, e.dupEdges],
+    phaseCaps: [1, s.capOf, 1],
+  });
+  if (report) report.accepted = c.acceptedPerPhase[2] ?? 0;
   return c;
 }
 
@@ -641,7 +646,7 @@ interface Resolved {
 
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
-  // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge (docs/match-model.md)
+  // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge, then the residual pass (modelClusters)
   if (s.model === 'fs' && sc.dupEdges && s.residualPass) sc.residual = { pairs: [], accepted: 0 };
   const clustering =
     s.model === 'fs' && sc.dupEdges && sc.nearEdges
