@@ -113,8 +113,16 @@ export interface ModelSummary {
   lambda: number;
   /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */
   decision: { probability: number; weight: number };
-  /** From the model's own probabilities, no truth: expected precision and recall of the links, and the number of links. */
-  expected: { precision: number; recall: number; links: number };
+  /**
+   * From the model's own probabilities, no truth (docs/match-model.md, "What
+   * the run report shows"). After a run's resolution: precision and recall of
+   * the candidate pairs it weighed and put in one entity (`links`), against
+   * the expected matches among the candidates with one partner per record
+   * and party (`matches`). Without `matches` (the model alone, before any
+   * resolution): over the pairs at or above the decision, recall against
+   * Σ p of every candidate.
+   */
+  expected: { precision: number; recall: number; links: number; matches?: number };
   /** Per match-probability band [from, to): pairs and their mean match probability (the band's expected precision). */
   bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
   /** Match-weight histogram (1-bit bins [lo, hi)). */

@@ -34,6 +34,7 @@ import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
+import { CandidateOdds, expectedQuality } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
@@ -307,6 +308,8 @@ interface Scored {
   residual?: ResidualPass;
   /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
   registryModel?: StoredMatchModel;
+  /** 'fs' only: every candidate's odds per record and party, and the expected matches among the candidates (the report's expected quality). */
+  odds?: { odds: CandidateOdds; matches: number };
 }
 
 /** Stage 2 (score): every party pair (and within parties when duplicates are allowed); blocking recall when a truth is given. */
@@ -457,9 +460,10 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
  * strong edge, then (unless the run turned it off) the residual pass between
  * records still free of each other's party (one to one).
  */
-function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass): Clustering {
+function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass): Clustering & { residual: EdgeList | null } {
   const decisionW = weightOfProbability(s.matchProbability);
-  const residual = (view: ClusterView): EdgeList => residualEdges(L.parties, L.nodeParty, e.nearEdges, decisionW, view, report);
+  let proposed: EdgeList | null = null;
+  const residual = (view: ClusterView): EdgeList => (proposed = residualEdges(L.parties, L.nodeParty, e.nearEdges, decisionW, view, report));
   const c = clusterRecords({
     nodeCount: L.nodeCount,
     nodeParty: L.nodeParty,
@@ -469,7 +473,7 @@ function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: Residu
     phaseCaps: [1, s.capOf, 1],
   });
   if (report) report.accepted = c.acceptedPerPhase[2] ?? 0;
-  return c;
+  return { ...c, residual: proposed };
 }
 
 /** Random pairs per party pair (and within a party) the model's u is estimated from. */
@@ -616,9 +620,28 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   }
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = priors;
+  out.odds = candidateOdds(L, jobs, cands, weights);
   out.model = summary;
   out.registryModel = storedMatchModel({ header: L.parties[0]!.header, plan, model, priors: summary.priors ?? [], matchProbability: s.matchProbability, reviewProbability: s.reviewThreshold, duplicateShare: DUPLICATE_SHARE });
   return out;
+}
+
+/** Every candidate's odds per record and party, then the expected matches among the candidates (expected.ts). */
+function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array): { odds: CandidateOdds; matches: number } {
+  const odds = new CandidateOdds(L.nodeParty, L.parties.length);
+  const each = (f: (u: number, v: number, w: number) => void): void => {
+    let at = 0;
+    for (const [k, [i, j]] of jobs.entries()) {
+      const c = cands[k]!;
+      for (let x = 0; x < c.a.length; x++, at++) f(L.offset[i]! + c.a[x]!, L.offset[j]! + c.b[x]!, weights[at]!);
+    }
+  };
+  each((u, v, w) => odds.add(u, v, w));
+  let matches = 0;
+  each((u, v, w) => {
+    matches += odds.probability(u, v, w);
+  });
+  return { odds, matches };
 }
 
 /** How many of the true pairs (a, b) are among the candidates (sorted by a, then b). */
@@ -648,10 +671,17 @@ interface Resolved {
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge, then the residual pass (modelClusters)
   if (s.model === 'fs' && sc.dupEdges && s.residualPass) sc.residual = { pairs: [], accepted: 0 };
-  const clustering =
-    s.model === 'fs' && sc.dupEdges && sc.nearEdges
-      ? modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual)
-      : clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
+  let clustering: Clustering;
+  if (s.model === 'fs' && sc.dupEdges && sc.nearEdges) {
+    const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual);
+    // the report's expected quality is that of the links the resolution made
+    if (sc.model && sc.odds) {
+      const { links, precision, recall, matches } = expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches);
+      sc.model.expected = { precision, recall, links, matches };
+    }
+    sc.odds = undefined;
+    clustering = c;
+  } else clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
   if (s.model === 'fs') {
     // edge scores were weights (edgeScore): report match probabilities
     const toP = probabilityOfEdgeScore;

@@ -92,6 +92,7 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       precision: r.num(exp.precision, `${at}.expected.precision`, 0, 1),
       recall: r.num(exp.recall, `${at}.expected.recall`, 0, 1),
       links: r.num(exp.links, `${at}.expected.links`, 0),
+      ...(exp.matches !== undefined ? { matches: r.num(exp.matches, `${at}.expected.matches`, 0) } : {}),
     },
     bands: r.arr(o.bands, `${at}.bands`).map((b, i) => {
       const f = `${at}.bands.${i}`;

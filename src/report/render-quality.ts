@@ -6,6 +6,8 @@ import { csvLine } from '../io/csv.js';
 import { bandRows, priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
+/** What the model's expected `links` counts: a run's resolved links (with `matches`), or an earlier report's pairs at or above the decision. */
+const linksLabel = (e: { matches?: number }): string => (e.matches !== undefined ? 'links (candidate pairs the resolution put in one entity)' : 'links (pairs at or above the decision)');
 
 export function qualityText(q: QualityResult): string {
   const lines: string[] = [];
@@ -175,7 +177,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(`  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
     lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
-    lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}`);
+    lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}${m.expected.matches !== undefined ? `  (candidate pairs put in one entity; expected matches among the candidates ${Math.round(m.expected.matches)})` : ''}`);
     const e = evm.find((x) => x.label === s.label);
     if (e) {
       lines.push(`  measured precision ${f3(e.measured.precision)}  recall ${f3(e.measured.recall)}  links ${e.measured.links}  (truth sample; measured - expected: precision ${pts(e.measured.precision - e.expected.precision)}, recall ${pts(e.measured.recall - e.expected.recall)})`);
@@ -243,7 +245,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
       `<div>${[
         ['expected precision', f3(m.expected.precision)],
         ['expected recall', f3(m.expected.recall)],
-        ['links (pairs at or above the decision)', String(Math.round(m.expected.links))],
+        [linksLabel(m.expected), String(Math.round(m.expected.links))],
         ['prior λ', m.lambda.toPrecision(4)],
         ['EM iterations', `${m.em.iterations}${m.em.converged ? '' : ' (not converged)'}`],
       ]

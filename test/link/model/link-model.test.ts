@@ -81,6 +81,15 @@ describe('linkFiles with the match model (model: fs)', () => {
       expect(p.shift).toBeCloseTo(Math.min(10, -Math.log2(p.freeA * p.freeB)), 9);
     }
     expect(res.accepted).toBeLessThanOrEqual(res.pairs.reduce((t, p) => t + p.proposed, 0));
+    // expected quality of the resolved links: every accepted edge is a linked pair; one partner per record and
+    // party keeps the expected matches below the sum of every candidate's probability
+    const e = m.expected;
+    expect(e.links).toBeGreaterThanOrEqual(r.counts.acceptedLinks);
+    expect(e.matches!).toBeGreaterThan(0);
+    expect(e.matches!).toBeLessThan(m.bands.reduce((t, b) => t + b.pairs * b.expectedPrecision, 0));
+    // and close to what the truth sample measures here (before, Σ p of every candidate made recall 5-10 points low at scale)
+    expect(Math.abs(e.precision - r.truth!.precision)).toBeLessThan(0.02);
+    expect(Math.abs(e.recall - r.truth!.recall)).toBeLessThan(0.02);
     // the report on disk validates against protocols/link-report.schema.json
     const doc = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as unknown;
     expect(runReportProblem(doc)).toBeUndefined();
@@ -195,6 +204,9 @@ describe('linkFiles with the match model (model: fs)', () => {
     // the same candidates, model and first phases: each edge the pass accepts joins two of the off run's entities
     expect(off.counts.candidates).toBe(on.counts.candidates);
     expect(off.counts.clusters - on.counts.clusters).toBe(accepted);
+    // the expected quality counts the pass's links too: every accepted edge is a linked pair the pass weighed
+    expect(on.model!.expected.links - off.model!.expected.links).toBeGreaterThanOrEqual(accepted);
+    expect(on.model!.expected.matches).toBeCloseTo(off.model!.expected.matches!, 6);
     // records together without the pass stay together with it
     const members = (out: string) => {
       const m = new Map<string, string>();

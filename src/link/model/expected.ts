@@ -1,0 +1,95 @@
+import type { EdgeList } from '../resolve/edges.js';
+import { probabilityOfEdgeScore, probabilityOfWeight, WEIGHT_OFFSET } from './predict.js';
+
+/**
+ * The run report's expected quality of the links (docs/match-model.md, "What
+ * the run report shows"), from the model's own probabilities, no truth.
+ *
+ * A candidate's match probability is its odds among all candidates. Summed
+ * over a crowd of namesakes those probabilities promise a record several
+ * partners in one other file, so Σ p over the candidates counts far more
+ * matches than there can be (tuning seed, 200,000 people: 288,000 against
+ * 261,000 true candidate pairs, and an expected recall of 0.86 where the
+ * truth measured 0.96). A record has at most one partner in another party,
+ * and rarely more than one duplicate in its own file: weighed so, a pair's
+ * odds o are set against "no partner, or another candidate of either
+ * record" (the residual pass's reading), o / (1 + o + the others' odds).
+ */
+
+/** Odds above 2^this are counted as 2^this (a sum of many would overflow to Infinity). */
+const MAX_ODDS_BITS = 500;
+
+const oddsOf = (w: number): number => 2 ** Math.min(w, MAX_ODDS_BITS);
+
+/** Per record and party, the summed odds of its candidates in that party (its own party: its within-file candidates). */
+export class CandidateOdds {
+  private readonly odds: Float64Array;
+
+  constructor(
+    private readonly nodeParty: Uint32Array,
+    private readonly partyCount: number,
+  ) {
+    this.odds = new Float64Array(nodeParty.length * partyCount);
+  }
+
+  /** Count the candidate pair of nodes u and v at match weight w. */
+  add(u: number, v: number, w: number): void {
+    const o = oddsOf(w);
+    this.odds[u * this.partyCount + this.nodeParty[v]!]! += o;
+    this.odds[v * this.partyCount + this.nodeParty[u]!]! += o;
+  }
+
+  /** The pair's match probability with one partner per record and party: o / (1 + o + the odds of every other candidate of u in v's party and of v in u's). */
+  probability(u: number, v: number, w: number): number {
+    const o = oddsOf(w);
+    const others = Math.max(0, this.odds[u * this.partyCount + this.nodeParty[v]!]! - o) + Math.max(0, this.odds[v * this.partyCount + this.nodeParty[u]!]! - o);
+    const p = o / (1 + o + others);
+    return Number.isFinite(p) ? p : o === Number.POSITIVE_INFINITY ? 1 : 0;
+  }
+}
+
+/** The expected quality of the links (the run report's `model.expected`). */
+export interface ExpectedQuality {
+  /** Σ of the linked pairs' match probabilities / linked pairs. */
+  precision: number;
+  /** Σ of the linked pairs' one-to-one probabilities / expected matches. */
+  recall: number;
+  /** Candidate pairs the resolution weighed and put in one entity. */
+  links: number;
+  /** Expected matches among the candidates: Σ of every candidate's one-to-one probability. */
+  matches: number;
+}
+
+/**
+ * The expected quality of a resolution (no truth). `edges`: the pairs at or
+ * above the decision (score: edge score of the weight); `near`: the
+ * cross-party pairs the residual pass weighed (score: the weight; those at
+ * or above the decision are in `edges` too); `residual`: the pass's
+ * proposals (score: edge score of the pass's weight), or null; `label`: the
+ * entities. A linked pair counts with its match probability, or the pass's
+ * when the pass proposed it and that is higher; towards recall with its
+ * one-to-one probability (`odds`), against `matches`.
+ */
+export function expectedQuality(label: Uint32Array, edges: EdgeList, near: EdgeList, residual: EdgeList | null, decisionW: number, odds: CandidateOdds, matches: number): ExpectedQuality {
+  const n = label.length;
+  const pass = new Map<number, number>();
+  if (residual) for (let e = 0; e < residual.length; e++) pass.set(residual.u[e]! * n + residual.v[e]!, probabilityOfEdgeScore(residual.score[e]!));
+  let links = 0;
+  let sumP = 0;
+  let sumOne = 0;
+  const count = (u: number, v: number, w: number, p: number): void => {
+    if (label[u] !== label[v]) return;
+    links++;
+    sumP += p;
+    sumOne += odds.probability(u, v, w);
+  };
+  for (let e = 0; e < edges.length; e++) count(edges.u[e]!, edges.v[e]!, edges.score[e]! - WEIGHT_OFFSET, probabilityOfEdgeScore(edges.score[e]!));
+  for (let e = 0; e < near.length; e++) {
+    const w = near.score[e]!;
+    if (w >= decisionW) continue;
+    const u = near.u[e]!;
+    const v = near.v[e]!;
+    count(u, v, w, Math.max(probabilityOfWeight(w), pass.get(u * n + v) ?? 0));
+  }
+  return { precision: links > 0 ? sumP / links : 1, recall: matches > 0 ? Math.min(1, sumOne / matches) : 1, links, matches };
+}

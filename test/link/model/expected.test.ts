@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { CandidateOdds, expectedQuality } from '../../../src/link/model/expected.js';
+import { edgeScoreOfWeight, probabilityOfWeight } from '../../../src/link/model/predict.js';
+import { EdgeList } from '../../../src/link/resolve/edges.js';
+
+// nodes 0-2 party 0, 3-5 party 1, 6 party 2
+const nodeParty = Uint32Array.from([0, 0, 0, 1, 1, 1, 2]);
+
+describe('CandidateOdds', () => {
+  it('a pair alone keeps its match probability; a crowd shares one partner', () => {
+    const o = new CandidateOdds(nodeParty, 3);
+    o.add(0, 3, 2);
+    expect(o.probability(0, 3, 2)).toBeCloseTo(probabilityOfWeight(2), 12);
+    // node 1 has two candidates in party 1 at odds 4 and 2: 4 / (1 + 4 + 2)
+    o.add(1, 4, 2);
+    o.add(1, 5, 1);
+    expect(o.probability(1, 4, 2)).toBeCloseTo(4 / 7, 12);
+    expect(o.probability(1, 5, 1)).toBeCloseTo(2 / 7, 12);
+    // the competitor of the other record counts too: node 4 also meets node 2 at odds 8
+    o.add(2, 4, 3);
+    expect(o.probability(1, 4, 2)).toBeCloseTo(4 / (1 + 4 + 2 + 8), 12);
+    // candidates in another party do not compete (a record has one partner per party)
+    o.add(0, 6, 5);
+    expect(o.probability(0, 3, 2)).toBeCloseTo(probabilityOfWeight(2), 12);
+  });
+
+  it('within one file the record competes with its other within-file candidates', () => {
+    const o = new CandidateOdds(nodeParty, 3);
+    o.add(0, 1, 1);
+    o.add(0, 2, 1);
+    expect(o.probability(0, 1, 1)).toBeCloseTo(2 / (1 + 2 + 2), 12);
+  });
+
+  it('huge weights give 1 and never NaN', () => {
+    const o = new CandidateOdds(nodeParty, 3);
+    o.add(0, 3, 1e6);
+    o.add(0, 4, 1e6);
+    o.add(1, 5, -1e6);
+    expect(o.probability(1, 5, -1e6)).toBe(0);
+    const p = o.probability(0, 3, 1e6);
+    expect(Number.isFinite(p)).toBe(true);
+    expect(p).toBeCloseTo(0.5, 12);
+  });
+
+  it('the expected matches never exceed one partner per record and party, and equal Σ p without crowds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 3, max: 5 }), fc.double({ min: -20, max: 20, noNaN: true })), { minLength: 1, maxLength: 12 }), (pairs) => {
+        const seen = new Set<number>();
+        const uniq = pairs.filter(([u, v]) => !seen.has(u * 8 + v) && seen.add(u * 8 + v));
+        const o = new CandidateOdds(nodeParty, 3);
+        for (const [u, v, w] of uniq) o.add(u, v, w);
+        const perRecord = new Float64Array(7);
+        for (const [u, v, w] of uniq) {
+          const p = o.probability(u, v, w);
+          perRecord[u]! += p;
+          perRecord[v]! += p;
+        }
+        for (const s of perRecord) expect(s).toBeLessThanOrEqual(1 + 1e-9);
+        const lone = uniq.every(([u, v]) => uniq.filter(([a, b]) => a === u || b === v).length === 1);
+        if (lone) for (const [u, v, w] of uniq) expect(o.probability(u, v, w)).toBeCloseTo(probabilityOfWeight(w), 9);
+      }),
+    );
+  });
+});
+
+describe('expectedQuality', () => {
+  it('counts the linked pairs the resolution weighed, a residual pair at the pass probability', () => {
+    const o = new CandidateOdds(nodeParty, 3);
+    // 0-3 strong, 1-4 strong, 2-5 below the decision, linked by the residual pass; 0-4 a namesake not linked
+    const cands: [number, number, number][] = [
+      [0, 3, 10],
+      [1, 4, 3],
+      [2, 5, -2],
+      [0, 4, 1],
+    ];
+    for (const [u, v, w] of cands) o.add(u, v, w);
+    let matches = 0;
+    for (const [u, v, w] of cands) matches += o.probability(u, v, w);
+    const edges = new EdgeList();
+    const near = new EdgeList();
+    for (const [u, v, w] of cands) {
+      if (w >= 0) edges.push(u, v, edgeScoreOfWeight(w));
+      near.push(u, v, w);
+    }
+    const residual = new EdgeList();
+    residual.push(2, 5, edgeScoreOfWeight(1.5));
+    // entities {0,3}, {1,4}, {2,5}, {6}
+    const label = Uint32Array.from([0, 1, 2, 0, 1, 2, 6]);
+    const q = expectedQuality(label, edges, near, residual, 0, o, matches);
+    expect(q.links).toBe(3);
+    expect(q.matches).toBeCloseTo(matches, 12);
+    const f = (w: number) => Math.fround(edgeScoreOfWeight(w)) - 256;
+    const pLinks = probabilityOfWeight(f(10)) + probabilityOfWeight(f(3)) + probabilityOfWeight(1.5);
+    expect(q.precision).toBeCloseTo(pLinks / 3, 5);
+    const one = o.probability(0, 3, f(10)) + o.probability(1, 4, f(3)) + o.probability(2, 5, -2);
+    expect(q.recall).toBeCloseTo(one / matches, 5);
+    // without the pass's proposal, the pair counts at its own probability
+    const q2 = expectedQuality(label, edges, near, null, 0, o, matches);
+    expect(q2.precision).toBeCloseTo((probabilityOfWeight(f(10)) + probabilityOfWeight(f(3)) + probabilityOfWeight(-2)) / 3, 5);
+    // nothing linked: precision 1 by convention, recall 0
+    const apart = Uint32Array.from([0, 1, 2, 3, 4, 5, 6]);
+    expect(expectedQuality(apart, edges, near, residual, 0, o, matches)).toEqual({ precision: 1, recall: 0, links: 0, matches });
+  });
+});
