@@ -123,8 +123,12 @@ export interface ModelSummary {
    * Σ p of every candidate.
    */
   expected: { precision: number; recall: number; links: number; matches?: number };
-  /** Per match-probability band [from, to): pairs and their mean match probability (the band's expected precision). */
-  bands: { from: number; to: number; pairs: number; expectedPrecision: number }[];
+  /**
+   * Per match-probability band [from, to): pairs and their mean match
+   * probability (the band's expected precision), and (a run's report) the
+   * band's share of `expected.matches`: its pairs' one-to-one probabilities summed.
+   */
+  bands: { from: number; to: number; pairs: number; expectedPrecision: number; matches?: number }[];
   /** Match-weight histogram (1-bit bins [lo, hi)). */
   histogram: { lo: number; hi: number; pairs: number }[];
   em: {

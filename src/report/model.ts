@@ -97,7 +97,13 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
     bands: r.arr(o.bands, `${at}.bands`).map((b, i) => {
       const f = `${at}.bands.${i}`;
       const bo = r.obj(b, f);
-      return { from: r.num(bo.from, `${f}.from`, 0, 1), to: r.num(bo.to, `${f}.to`, 0, 1), pairs: r.count(bo.pairs, `${f}.pairs`), expectedPrecision: r.num(bo.expectedPrecision, `${f}.expectedPrecision`, 0, 1) };
+      return {
+        from: r.num(bo.from, `${f}.from`, 0, 1),
+        to: r.num(bo.to, `${f}.to`, 0, 1),
+        pairs: r.count(bo.pairs, `${f}.pairs`),
+        expectedPrecision: r.num(bo.expectedPrecision, `${f}.expectedPrecision`, 0, 1),
+        ...(bo.matches !== undefined ? { matches: r.num(bo.matches, `${f}.matches`, 0) } : {}),
+      };
     }),
     histogram: r.arr(o.histogram, `${at}.histogram`).map((b, i) => {
       const f = `${at}.histogram.${i}`;
@@ -202,7 +208,7 @@ export interface BandRow {
   to: number;
   pairs: number;
   expectedPrecision: number;
-  /** pairs × expectedPrecision: the band's expected true matches (Σ p). */
+  /** The band's expected matches: with one partner per record and party (`matches`, a run's report), else pairs × expectedPrecision (Σ p). */
   expectedMatches: number;
   /** The band's share of all expected matches among the candidate pairs. */
   shareOfMatches: number;
@@ -211,27 +217,33 @@ export interface BandRow {
 }
 
 /**
- * The bands with their expected matches (Σ p = pairs × mean p) and, for
+ * The bands with their expected matches (a run's report: one partner per
+ * record and party, `bands[].matches`; earlier reports: Σ p = pairs × mean p) and, for
  * each, what linking from its lower edge upwards would give by the model's
  * own account: a threshold trade-off without ground truth.
  */
 export function bandRows(m: ModelSummary): BandRow[] {
-  const matches = m.bands.map((b) => b.pairs * b.expectedPrecision);
+  const sumP = m.bands.map((b) => b.pairs * b.expectedPrecision);
+  // a run's report: the bands' one-to-one expected matches (docs/match-model.md, "What the run report shows"); earlier reports: Σ p
+  const oneToOne = m.bands.every((b) => b.matches !== undefined);
+  const matches = oneToOne ? m.bands.map((b) => b.matches!) : sumP;
   const total = matches.reduce((s, x) => s + x, 0);
   return m.bands.map((b, i) => {
     let links = 0;
     let hits = 0;
+    let found = 0;
     for (let j = 0; j < m.bands.length; j++) {
       if (m.bands[j]!.from >= b.from) {
         links += m.bands[j]!.pairs;
-        hits += matches[j]!;
+        hits += sumP[j]!;
+        found += matches[j]!;
       }
     }
     return {
       ...b,
       expectedMatches: matches[i]!,
       shareOfMatches: total > 0 ? matches[i]! / total : 0,
-      fromHere: { links, precision: links > 0 ? hits / links : 1, recall: total > 0 ? hits / total : 1 },
+      fromHere: { links, precision: links > 0 ? hits / links : 1, recall: total > 0 ? found / total : 1 },
     };
   });
 }

@@ -89,6 +89,23 @@ describe('model section of the run report', () => {
     expect(r[2]!.fromHere.links).toBe(80);
   });
 
+  it("band rows of a run's report: expected matches one to one (bands[].matches), precision still from the pairs' probabilities", () => {
+    const m = { ...fixture().model, bands: [
+      { from: 0, to: 0.5, pairs: 1000, expectedPrecision: 0.01, matches: 4 },
+      { from: 0.5, to: 0.9, pairs: 20, expectedPrecision: 0.5, matches: 6 },
+      { from: 0.9, to: 1, pairs: 80, expectedPrecision: 0.975, matches: 70 },
+    ] };
+    // one-to-one matches 4, 6, 70: total 80 (Σ p would say 98)
+    const r = bandRows(m);
+    expect(r.map((b) => b.expectedMatches)).toEqual([4, 6, 70]);
+    expect(r[2]!.shareOfMatches).toBeCloseTo(70 / 80, 12);
+    expect(r[1]!.fromHere).toEqual({ links: 100, precision: 0.88, recall: 76 / 80 });
+    expect(r[0]!.fromHere.recall).toBe(1);
+    // one band without it (a mixed report): every band falls back to Σ p
+    const mixed = bandRows({ ...m, bands: m.bands.map((b, i) => (i === 0 ? { from: b.from, to: b.to, pairs: b.pairs, expectedPrecision: b.expectedPrecision } : b)) });
+    expect(mixed.map((b) => b.expectedMatches)).toEqual([10, 10, 78]);
+  });
+
   it('band rows: linking from a higher band never gives more links or recall; shares add up to 1', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 8 }), (rows) => {

@@ -164,6 +164,14 @@ export function matchProbabilities(model: FittedModel, v: ComparisonVectors): Fl
 /** Match-probability bands of the summary. */
 export const PROBABILITY_BANDS: readonly number[] = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1];
 
+/** The PROBABILITY_BANDS band [from, to) of a match probability (1 in the last). */
+export function probabilityBand(p: number): number {
+  const nb = PROBABILITY_BANDS.length - 1;
+  let b = 0;
+  while (b < nb - 1 && p >= PROBABILITY_BANDS[b + 1]!) b++;
+  return b;
+}
+
 /**
  * The run report's view of a model and the weights of the pairs it scored
  * (matchWeights). Expected figures use the model's own probabilities, no
@@ -194,8 +202,7 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
       links++;
       sumLinks += p;
     }
-    let b = 0;
-    while (b < nb - 1 && p >= PROBABILITY_BANDS[b + 1]!) b++;
+    const b = probabilityBand(p);
     bandPairs[b]!++;
     bandSum[b]! += p;
     const h = Math.min(HMAX - 1, Math.max(HMIN, Math.floor(w))) - HMIN;

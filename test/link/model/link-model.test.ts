@@ -87,6 +87,9 @@ describe('linkFiles with the match model (model: fs)', () => {
     expect(e.links).toBeGreaterThanOrEqual(r.counts.acceptedLinks);
     expect(e.matches!).toBeGreaterThan(0);
     expect(e.matches!).toBeLessThan(m.bands.reduce((t, b) => t + b.pairs * b.expectedPrecision, 0));
+    // the bands split the same expected matches; no band's exceeds its Σ p
+    expect(m.bands.reduce((t, b) => t + b.matches!, 0)).toBeCloseTo(e.matches!, 6);
+    for (const b of m.bands) expect(b.matches!).toBeLessThanOrEqual(b.pairs * b.expectedPrecision + 1e-9);
     // and close to what the truth sample measures here (before, Σ p of every candidate made recall 5-10 points low at scale)
     expect(Math.abs(e.precision - r.truth!.precision)).toBeLessThan(0.02);
     expect(Math.abs(e.recall - r.truth!.recall)).toBeLessThan(0.02);
