@@ -6,6 +6,9 @@ import { csvLine } from '../io/csv.js';
 import { bandRows, priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
+/** How a band's expected matches are counted: one partner per record and party (a run's report with `bands[].matches`), or Σ p. */
+const bandMatchesMeaning = (m: { bands: readonly { matches?: number }[] }): string =>
+  m.bands.every((b) => b.matches !== undefined) ? "its pairs' match probabilities with one partner per record and party, summed" : "the sum of its pairs' match probabilities";
 /** What the model's expected `links` counts: a run's resolved links (with `matches`), or an earlier report's pairs at or above the decision. */
 const linksLabel = (e: { matches?: number }): string => (e.matches !== undefined ? 'links (candidate pairs the resolution put in one entity)' : 'links (pairs at or above the decision)');
 
@@ -187,7 +190,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
       }
     }
     lines.push('');
-    lines.push('  By match-probability band (expected matches = sum of the pairs\' probabilities; "from here up": linking every pair of the band and above):');
+    lines.push(`  By match-probability band (expected matches: ${bandMatchesMeaning(m)}; "from here up": linking every pair of the band and above):`);
     lines.push(
       indent(
         textTable(
@@ -268,7 +271,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         { numeric: [1, 2, 3, 4, 5, 6, 7] },
       ),
     );
-    body.push('<p class="note">Expected matches of a band: the sum of its pairs\' match probabilities. "Linking from here up": what linking every pair of the band and the bands above would give by the model\'s own account — a threshold trade-off without ground truth, with the same caveats.</p>');
+    body.push(`<p class="note">Expected matches of a band: ${escapeHtml(bandMatchesMeaning(m))}. "Linking from here up": what linking every pair of the band and the bands above would give by the model's own account — a threshold trade-off without ground truth, with the same caveats.</p>`);
     body.push('<h4>Match weights by comparison</h4>');
     body.push(`<p class="note">Prior weight log2(λ/(1−λ)) = ${escapeHtml(sgn(priorWeight(m.lambda)))}; a pair's total weight adds one level of each comparison to it. A missing value (either side) is no evidence and adds 0.</p>`);
     for (const c of m.comparisons) {

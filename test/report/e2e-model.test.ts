@@ -85,12 +85,16 @@ describe('report on a run linked with the match model (CLI, end to end)', () => 
     const rr = JSON.parse(await readFile(join(out, 'run-report.json'), 'utf8')) as { model: { expected: { precision: number; recall: number; links: number }; decision: { weight: number } } };
     const e = rr.model.expected;
     expect(r.out).toContain(`expected precision ${e.precision.toFixed(4)}  recall ${e.recall.toFixed(4)}  links ${e.links}`);
+    // a run's report: links are the resolved ones, and the bands' expected matches count one partner per record and party
+    expect(r.out).toContain('(candidate pairs put in one entity; expected matches among the candidates');
+    expect(r.out).toContain("expected matches: its pairs' match probabilities with one partner per record and party, summed");
     expect(r.out).toMatch(/EM: \d+ iterations/);
     expect(r.out).toMatch(/decision weight [-+]?\d+\.\d\d \(match probability 0\.5\): \d+ pairs at or above/);
     expect(r.out).toMatch(/^\s+clk\s/m);
     const h = await readFile(html, 'utf8');
     expectSelfContained(h);
     expect(h).toContain(`class="decision" data-weight="${rr.model.decision.weight}"`);
+    expect(h).toContain('links (candidate pairs the resolution put in one entity)');
     expect((h.match(/Match weights of comparison /g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
