@@ -981,6 +981,8 @@ export interface MethodResult {
   seconds: number;
   peakMiB: number;
   note?: string;
+  /** The match model's own estimate from the run report (`model.expected`, no truth), beside the truth's figures. */
+  expected?: { precision: number; recall: number };
 }
 
 export interface SizeResult {
@@ -990,6 +992,14 @@ export interface SizeResult {
   methods: MethodResult[];
   /** Methods whose step failed (message on stderr). */
   failed: Method[];
+}
+
+/** The run report's `model.expected` precision and recall in a link output directory (none: no report or no model). */
+function modelExpectation(outDir: string): { precision: number; recall: number } | undefined {
+  const f = join(outDir, 'run-report.json');
+  if (!existsSync(f)) return undefined;
+  const e = (JSON.parse(readFileSync(f, 'utf8')) as { model?: { expected?: { precision: number; recall: number } } }).model?.expected;
+  return e ? { precision: e.precision, recall: e.recall } : undefined;
 }
 
 export interface QualityEvalOptions {
@@ -1063,6 +1073,7 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
         const cluster = await readClusters(truth, join(dir, `out-${method}`));
         const ev = evaluate(truth, cluster);
         const encodeSeconds = method === 'plain' ? 0 : enc!.seconds;
+        const expected = modelExpectation(join(dir, `out-${method}`));
         res.methods.push({
           method,
           eval: ev,
@@ -1071,8 +1082,10 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
           seconds: encodeSeconds + r.seconds,
           peakMiB: Math.max(r.peakMiB, method === 'plain' ? 0 : enc!.peakMiB),
           ...(r.note !== undefined ? { note: r.note } : {}),
+          ...(expected ? { expected } : {}),
         });
         log(`  ${method}: ${r.seconds.toFixed(1)} s, peak ${r.peakMiB} MiB; P ${ev.precision.toFixed(4)} R ${ev.recall.toFixed(4)} F1 ${ev.f1.toFixed(4)}${r.note ? ` (${r.note})` : ''}`);
+        if (expected) log(`  ${method}: the model's own estimate (run report, no truth): P ${expected.precision.toFixed(4)} R ${expected.recall.toFixed(4)}`);
       }
       out.push(res);
     }
