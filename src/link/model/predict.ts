@@ -179,7 +179,8 @@ export function probabilityBand(p: number): number {
  * decision probability), expected matches = Σ p over all scored pairs, so
  * precision = Σ_links p / links and recall = Σ_links p / Σ_all p (recall
  * among the candidate pairs: matches the blocking never proposed are not
- * counted).
+ * counted). A linker run replaces `expected` with that of its resolved links
+ * and adds each band's one-to-one expected matches (expected.ts).
  */
 export function modelSummary(model: FittedModel, weights: Float64Array, decisionProbability: number): ModelSummary {
   const lw = levelWeights(model);
