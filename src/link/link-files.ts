@@ -681,10 +681,7 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   if (s.model === 'fs' && sc.dupEdges && sc.nearEdges) {
     const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual);
     // the report's expected quality is that of the links the resolution made
-    if (sc.model && sc.odds) {
-      const { links, precision, recall, matches } = expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches);
-      sc.model.expected = { precision, recall, links, matches };
-    }
+    if (sc.model && sc.odds) sc.model.expected = expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches);
     sc.odds = undefined;
     clustering = c;
   } else clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });
