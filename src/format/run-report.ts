@@ -110,6 +110,14 @@ export interface ModelSummaryLevel {
 export interface ModelSummary {
   /** ordered false: the levels are categories (the joint name_dob; place: which of ZIP and middle initial agree), their weights need not fall level by level. */
   comparisons: { name: string; ordered?: false; levels: ModelSummaryLevel[] }[];
+  /**
+   * 'registry': an increment's report (docs/registry.md): m, u, the priors
+   * and `em` are the registry's stored model, fitted by the full run that
+   * built it (an increment does not refit; `em` then counts nothing); the
+   * bands, histogram and expected quality are the increment's own pairs.
+   * Absent: the run fitted the model itself.
+   */
+  source?: 'registry';
   lambda: number;
   /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */
   decision: { probability: number; weight: number };

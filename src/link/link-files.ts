@@ -34,8 +34,8 @@ import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM } from './model/anchors.js';
-import { CandidateOdds, expectedQuality } from './model/expected.js';
-import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, PROBABILITY_BANDS, probabilityBand, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
+import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
+import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
 import { Laps } from '../util/laps.js';
 import { concatTyped } from '../util/typed-arrays.js';
@@ -309,7 +309,7 @@ interface Scored {
   /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
   registryModel?: StoredMatchModel;
   /** 'fs' only: every candidate's odds per record and party, and the expected matches among the candidates (the report's expected quality). */
-  odds?: { odds: CandidateOdds; matches: number; bandMatches: Float64Array };
+  odds?: OneToOneMatches;
 }
 
 /** Stage 2 (score): every party pair (and within parties when duplicates are allowed); blocking recall when a truth is given. */
@@ -630,24 +630,14 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
 }
 
 /** Every candidate's odds per record and party, then the expected matches among the candidates, in all and per match-probability band (expected.ts). */
-function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array): { odds: CandidateOdds; matches: number; bandMatches: Float64Array } {
-  const odds = new CandidateOdds(L.nodeParty, L.parties.length);
-  const each = (f: (u: number, v: number, w: number) => void): void => {
+function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array): OneToOneMatches {
+  return oneToOneMatches(L.nodeParty, L.parties.length, (f) => {
     let at = 0;
     for (const [k, [i, j]] of jobs.entries()) {
       const c = cands[k]!;
       for (let x = 0; x < c.a.length; x++, at++) f(L.offset[i]! + c.a[x]!, L.offset[j]! + c.b[x]!, weights[at]!);
     }
-  };
-  each((u, v, w) => odds.add(u, v, w));
-  let matches = 0;
-  const bandMatches = new Float64Array(PROBABILITY_BANDS.length - 1);
-  each((u, v, w) => {
-    const q = odds.probability(u, v, w);
-    matches += q;
-    bandMatches[probabilityBand(probabilityOfWeight(w))]! += q;
   });
-  return { odds, matches, bandMatches };
 }
 
 /** How many of the true pairs (a, b) are among the candidates (sorted by a, then b). */

@@ -63,7 +63,6 @@ async function defaultRunReport(linksDir: string): Promise<string | undefined> {
 export async function runQualityReport(o: QualityReportOptions & { truthFile: string }): Promise<QualityReport<QualityResult>>;
 export async function runQualityReport(o: QualityReportOptions): Promise<QualityReport>;
 export async function runQualityReport(o: QualityReportOptions): Promise<QualityReport> {
-  const links = await readLinksDir(o.linksDir);
   const runReportPath = o.runReport ?? (await defaultRunReport(o.linksDir));
   const run = runReportPath !== undefined ? await readRunReportForQuality(runReportPath) : undefined;
   const model = run?.model ?? [];
@@ -80,6 +79,8 @@ export async function runQualityReport(o: QualityReportOptions): Promise<Quality
   let result: QualityResult | undefined;
   let evm: ExpectedVsMeasured[] = [];
   if (o.truthFile !== undefined) {
+    // the links files are read for the truth's pairs only: the model section is the run report's (an increment of one file has one links file)
+    const links = await readLinksDir(o.linksDir);
     const truth = await readTruth(o.truthFile);
     const trouble = o.troubleFile !== undefined ? await readTrouble(o.troubleFile) : undefined;
     // with the match model the links files' scores are its probabilities: count linked pairs in its bands too

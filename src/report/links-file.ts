@@ -43,7 +43,11 @@ export async function readLinksDir(path: string): Promise<LinksFile[]> {
   }
   const manifest = await readRunManifest(manifestPath);
   if (manifest !== undefined) {
-    if (manifest.parties.length < 2) throw new P20Error('REPORT_LINKS', `the run report lists ${manifest.parties.length} links file(s); expected at least two`, { file: manifestPath });
+    if (manifest.parties.length < 2) {
+      // an increment of one file: its links to registered records are in the registry, not in this directory
+      const why = manifest.store !== null ? ' (an increment writes the links of its new files only; their pairs with registered records are kept in the registry)' : '';
+      throw new P20Error('REPORT_LINKS', `the run report lists ${manifest.parties.length} links file(s)${why}; pairs against a truth need at least two`, { file: manifestPath });
+    }
     const out: LinksFile[] = [];
     for (const p of [...manifest.parties].sort((a, b) => (a.output < b.output ? -1 : a.output > b.output ? 1 : 0))) {
       const file = join(dir, p.output);

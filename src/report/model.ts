@@ -84,8 +84,10 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
   const dec = r.obj(o.decision, `${at}.decision`);
   const exp = r.obj(o.expected, `${at}.expected`);
   const em = r.obj(o.em, `${at}.em`);
+  if (o.source !== undefined && o.source !== 'registry') r.fail(`${at}.source`, 'must be "registry"');
   return {
     comparisons,
+    ...(o.source === 'registry' ? { source: 'registry' as const } : {}),
     lambda: r.num(o.lambda, `${at}.lambda`, 0, 1),
     decision: { probability: r.num(dec.probability, `${at}.decision.probability`, 0, 1), weight: r.num(dec.weight, `${at}.decision.weight`) },
     expected: {

@@ -1,5 +1,5 @@
 /** Typed arrays of one kind, one after the other, in a fresh buffer of its own (so it can be transferred to or from a worker). */
-export function concatTyped<T extends Uint8Array | Float64Array>(parts: readonly T[], make: (length: number) => T): T {
+export function concatTyped<T extends Uint8Array | Uint32Array | Float64Array>(parts: readonly T[], make: (length: number) => T): T {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = make(n);

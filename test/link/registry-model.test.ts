@@ -123,7 +123,8 @@ describe('a registry built with the match model', () => {
     expect(rep.parameters.matchProbability).toBe(0.5);
     // increments run the first two phases of resolution only, and say so; asking for the residual pass is refused
     expect(rep.parameters.residualPass).toBe(false);
-    expect(rep.model).toBeUndefined();
+    // the report's model section: the stored model, this increment's pairs (the next test checks its expected quality)
+    expect(rep.model?.source).toBe('registry');
     const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('inc-res'), store, workers: 1, residualPass: true }));
     expect(e.code).toBe('LINK_OPTION');
     expect(e.location.field).toBe('residual-pass');
@@ -144,6 +145,61 @@ describe('a registry built with the match model', () => {
     expect(precision).toBeGreaterThan(0.97);
     expect(recall).toBeGreaterThan(0.92);
     console.log(JSON.stringify({ wagePairsIncrement: inc.size, wagePairsFull: full.size, agree: both, precision: +precision.toFixed(4), recall: +recall.toFixed(4) }));
+  }, 120_000);
+
+  it("an increment's run report shows the stored model and the expected quality of its own links, close to the truth", async () => {
+    const store = await modelRegistry();
+    const sc = storedScoring(store);
+    const outInc = fresh('inc-model');
+    const rep = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: outInc, store, workers: 1 });
+    const m = rep.model!;
+    expect(m.source).toBe('registry');
+    // m, u and the priors are the stored ones: an increment does not refit
+    const stored = sc.model.model as { m: number[][]; u: number[][]; lambda: number };
+    expect(m.comparisons.map((c) => c.levels.map((l) => l.m))).toEqual(stored.m);
+    expect(m.comparisons.map((c) => c.levels.map((l) => l.u))).toEqual(stored.u);
+    expect(m.lambda).toBe(stored.lambda);
+    expect(m.priors).toEqual(sc.model.priors);
+    // bands and histogram count the increment's scored pairs; the bands' one-to-one matches sum to the expected matches
+    const scored = m.bands.reduce((t, b) => t + b.pairs, 0);
+    expect(m.histogram.reduce((t, b) => t + b.pairs, 0)).toBe(scored);
+    expect(scored).toBe(rep.counts.compared);
+    expect(m.bands.reduce((t, b) => t + b.matches!, 0)).toBeCloseTo(m.expected.matches!, 6);
+    for (const b of m.bands) expect(b.matches!).toBeLessThanOrEqual(b.pairs * Math.max(b.expectedPrecision, 1e-12) + 1e-9);
+    // the links: pairs with a wages record the increment put in one entity (the registry's K-12 x college pairs are not its own)
+    const truth = new Map<string, string>();
+    for (const l of readFileSync(join(root, 'examples/data/truth.csv'), 'utf8').trim().split('\n').slice(1)) {
+      const [entity, party, record] = l.split(',');
+      truth.set(`${party}:${record}`, entity!);
+    }
+    const wages = [...registryPairs(store)].filter((x) => x.includes('wages:'));
+    expect(m.expected.links).toBeGreaterThan(0.9 * wages.length);
+    expect(m.expected.links).toBeLessThanOrEqual(wages.length);
+    const correct = wages.filter((x) => {
+      const [a, b] = x.split(' ');
+      return truth.get(a!) !== undefined && truth.get(a!) === truth.get(b!);
+    }).length;
+    // every true pair with a wages record (the truth's recall also counts pairs the increment never proposed)
+    const byEntity = new Map<string, string[]>();
+    for (const [rec, e] of truth) byEntity.set(e, [...(byEntity.get(e) ?? []), rec]);
+    let truePairs = 0;
+    for (const recs of byEntity.values()) for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if (recs[i]!.startsWith('wages:') || recs[j]!.startsWith('wages:')) truePairs++;
+    const measured = { precision: correct / wages.length, recall: correct / truePairs };
+    console.log(JSON.stringify({ expected: m.expected, measured }));
+    expect(Math.abs(m.expected.precision - measured.precision)).toBeLessThan(0.03);
+    expect(m.expected.recall).toBeGreaterThanOrEqual(measured.recall - 0.01);
+    expect(m.expected.recall - measured.recall).toBeLessThan(0.08);
+    // what report quality reads and prints of it
+    expect(runReportProblem(JSON.parse(readFileSync(join(outInc, 'run-report.json'), 'utf8')))).toBeUndefined();
+    const cli = await runCli(['report', 'quality', '--links', outInc]);
+    expect(cli.code, cli.err).toBe(0);
+    expect(cli.out).toContain("the registry's stored m and u applied to this increment's pairs");
+    expect(cli.out).toContain("m, u and the priors: the registry's stored model");
+    expect(cli.out).not.toMatch(/EM: |EM converged/);
+    // against a truth the pairs need two links files: an increment of one file has one, and the message says why
+    const withTruth = await runCli(['report', 'quality', '--links', outInc, '--truth', join(root, 'examples/data/truth.csv')]);
+    expect(withTruth.code).toBe(2);
+    expect(withTruth.all).toMatch(/lists 1 links file\(s\) \(an increment writes the links of its new files only; their pairs with registered records are kept in the registry\)/);
   }, 120_000);
 
   it('refuses a stored model of an unknown version or unreadable, with REGISTRY_DAMAGED', async () => {

@@ -1,5 +1,5 @@
 import type { EdgeList } from '../resolve/edges.js';
-import { probabilityOfEdgeScore, probabilityOfWeight, WEIGHT_OFFSET } from './predict.js';
+import { PROBABILITY_BANDS, probabilityBand, probabilityOfEdgeScore, probabilityOfWeight, WEIGHT_OFFSET } from './predict.js';
 
 /**
  * The run report's expected quality of the links (docs/match-model.md, "What
@@ -45,6 +45,30 @@ export class CandidateOdds {
     const others = Math.max(0, this.odds[u * this.partyCount + this.nodeParty[v]!]! - o) + Math.max(0, this.odds[v * this.partyCount + this.nodeParty[u]!]! - o);
     return o / (1 + o + others);
   }
+}
+
+/** Visits every candidate pair once: nodes u and v, match weight w. */
+export type CandidateVisit = (f: (u: number, v: number, w: number) => void) => void;
+
+/** The candidates' odds per record and party, and the expected matches among them (Σ of the one-to-one probabilities), in all and per match-probability band. */
+export interface OneToOneMatches {
+  odds: CandidateOdds;
+  matches: number;
+  bandMatches: Float64Array;
+}
+
+/** Every candidate's odds per record and party (`nodeParty`: each node's party), then the expected matches among the candidates, in all and per match-probability band (`probabilityBand`). */
+export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit): OneToOneMatches {
+  const odds = new CandidateOdds(nodeParty, partyCount);
+  each((u, v, w) => odds.add(u, v, w));
+  let matches = 0;
+  const bandMatches = new Float64Array(PROBABILITY_BANDS.length - 1);
+  each((u, v, w) => {
+    const q = odds.probability(u, v, w);
+    matches += q;
+    bandMatches[probabilityBand(probabilityOfWeight(w))]! += q;
+  });
+  return { odds, matches, bandMatches };
 }
 
 /** The expected quality of the links (the run report's `model.expected`). */

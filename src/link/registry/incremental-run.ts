@@ -249,6 +249,7 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
         ...(plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : []),
       ],
       timings: laps.timings,
+      ...(plan.model ? { model: plan.model } : {}),
     };
     const rf = new StagedFile(opts.outDir, REPORT_FILE);
     staged.push(rf);

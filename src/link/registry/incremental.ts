@@ -1,4 +1,4 @@
-import type { ReportPartyPair } from '../../format/run-report.js';
+import type { ModelSummary, ReportPartyPair } from '../../format/run-report.js';
 import { P20Error } from '../../errors.js';
 import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from '../blocking/config.js';
 import { popcount32 } from '../dice.js';
@@ -8,13 +8,15 @@ import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
+import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
-import { edgeScoreOfWeight as edgeScore, matchWeights, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
+import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
+import { expectedQuality, oneToOneMatches } from '../model/expected.js';
 
 /**
  * Incremental linking against the longitudinal registry (docs/registry.md):
@@ -121,8 +123,10 @@ export interface IncrementPlan {
   pairStats: IncrementPairStat[];
   status: { kept: number; new: number; merged: number; split: number };
   clusterSizes: Record<string, number>;
-  /** Dice of every scored pair (for the report's histograms). */
+  /** Dice of every scored pair (for the report's histograms); with the match model its match probability. */
   scores: number[];
+  /** With the match model: the run report's model section (`incrementModel`). */
+  model?: ModelSummary;
   linkedRecords: number;
   linkedPerParty: number[];
   /** Registered records compared against (for the report). */
@@ -258,7 +262,7 @@ class PackedClks {
   }
 }
 
-type TypedCtor = Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Float32ArrayConstructor;
+type TypedCtor = Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
 
 /** An append-only list of numbers in a typed array that doubles when full (no object or boxed number per item). */
 class GrowList<C extends TypedCtor> {
@@ -604,6 +608,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const cand = candEnt.array;
   const pop = packed.pop.array;
   const repData = storedReps?.party();
+  /** With the match model: every scored pair, new records as nodes 0.., representative r as node newCount + r (incrementModel). */
+  const scored = M ? { u: new GrowList(Uint32Array), v: new GrowList(Uint32Array), w: new GrowList(Float64Array) } : undefined;
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
     const gridRow = k * partiesSoFar;
@@ -648,6 +654,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         const wx = w[x]! + priorShift[rp]!;
         const prob = probabilityOfWeight(wx);
         scores.push(prob);
+        scored?.u.push(offset[k]! + i);
+        scored?.v.push(newCount + r);
+        scored?.w.push(wx);
         if (wx < M.reviewW && wx < M.decisionW) continue;
         const st = statOf(k, rp);
         if (wx >= M.decisionW) {
@@ -779,6 +788,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       const wx = w[x]!;
       const prob = probabilityOfWeight(wx);
       scores.push(prob);
+      scored?.u.push(u);
+      scored?.v.push(vv);
+      scored?.w.push(wx);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
         if (wx >= duplicatePairBar(m, barW, v, x)) dupEdges.push(u, vv, edgeScore(wx));
@@ -811,6 +823,23 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
   }
   const clusters = indexClusters(clustering.label);
+  let model: ModelSummary | undefined;
+  if (M && scored) {
+    // representative r as node newCount + r: its party, and the entity label of its record (a record outside the clustering: a label of its own)
+    const repLabel = Uint32Array.from({ length: repCount }, (_, r) => {
+      const m = memberNode[repMember.array[r]!]!;
+      return m >= 0 ? clustering.label[m]! : nodeCount + r;
+    });
+    const n = (a: GrowList<Uint32ArrayConstructor>): Uint32Array => a.array.subarray(0, a.length);
+    model = incrementModel(M, {
+      nodeParty: concatTyped([nodeParty.subarray(0, newCount), Uint32Array.from(repParty)], (x) => new Uint32Array(x)),
+      partyCount: partyIndex.size,
+      label: concatTyped([clustering.label.subarray(0, newCount), repLabel], (x) => new Uint32Array(x)),
+      u: n(scored.u),
+      v: n(scored.v),
+      w: scored.w.array.subarray(0, scored.w.length),
+    });
+  }
 
   // 4. IDs
   const prior: (string | undefined)[] = new Array<string | undefined>(nodeCount);
@@ -971,6 +1000,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     status,
     clusterSizes,
     scores,
+    ...(model ? { model } : {}),
     linkedRecords,
     linkedPerParty,
     registeredCompared,
@@ -978,6 +1008,33 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     candidates: candEnt.length,
     indexHits: H,
   };
+}
+
+/**
+ * The run report's model section of an increment (docs/registry.md): the
+ * stored model's m, u and priors (an increment does not refit), the weights
+ * of the pairs it scored (new x representative, new x new), and the expected
+ * quality of the links it made, as a full run reports its own
+ * (expected.ts): a pair counts as linked when the increment put its two
+ * records in one entity; the one-to-one odds are those among the
+ * increment's candidates (a registered record's candidates from earlier
+ * runs are not weighed again).
+ */
+export function incrementModel(M: LoadedMatchModel, pairs: { nodeParty: Uint32Array; partyCount: number; label: Uint32Array; u: Uint32Array; v: Uint32Array; w: Float64Array }): ModelSummary {
+  const { u, v, w } = pairs;
+  const summary = modelSummary(M.model, w, M.matchProbability);
+  summary.source = 'registry';
+  summary.priors = M.stored.priors.map((p) => ({ ...p }));
+  const one = oneToOneMatches(pairs.nodeParty, pairs.partyCount, (f) => {
+    for (let x = 0; x < w.length; x++) f(u[x]!, v[x]!, w[x]!);
+  });
+  one.bandMatches.forEach((x, b) => {
+    summary.bands[b]!.matches = x;
+  });
+  const links = new EdgeList();
+  for (let x = 0; x < w.length; x++) if (w[x]! >= M.decisionW) links.push(u[x]!, v[x]!, edgeScore(w[x]!));
+  summary.expected = expectedQuality(pairs.label, links, new EdgeList(), null, M.decisionW, one.odds, one.matches);
+  return summary;
 }
 
 /** Write a planned increment (registry + audit entry, one transaction). Returns the run's number. */
