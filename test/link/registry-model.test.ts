@@ -129,6 +129,16 @@ describe('a registry built with the match model', () => {
     expect(e.code).toBe('LINK_OPTION');
     expect(e.location.field).toBe('residual-pass');
     expect((rep.warnings ?? []).join('\n')).not.toMatch(/Dice|match model yet/);
+    // wages is new to the stored model (fitted on K-12 x college): the report says so, naming the pairs
+    const unfitted = (rep.warnings ?? []).filter((w) => w.includes('were not in the full run that fitted'));
+    expect(unfitted).toHaveLength(1);
+    expect(unfitted[0]).toMatch(/wages x k12/);
+    expect(unfitted[0]).toMatch(/wages x college/);
+    expect(unfitted[0]).not.toMatch(/k12 x college|college x k12/);
+    // parties the model was fitted on: no such warning (college given again, against K-12 and college records)
+    const again = await linkFiles({ inputs: [{ file: enc('college') }], outDir: fresh('inc-known'), store: await modelRegistry(), workers: 1 });
+    expect(again.model?.source).toBe('registry');
+    expect((again.warnings ?? []).filter((w) => w.includes('were not in the full run'))).toEqual([]);
     expect(rep.registry.kept).toBeGreaterThan(0);
     expect(runReportProblem(JSON.parse(readFileSync(join(outInc, 'run-report.json'), 'utf8')))).toBeUndefined();
     // the registry's K-12 x college links come from the full run over those two; compare the wages links with a full fs

@@ -246,6 +246,11 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
       },
       outputs: { dir: opts.outDir, files: files.parties.map((x) => x.output), review: files.review, report: REPORT_FILE },
       warnings: [
+        ...(plan.unfittedPairs && plan.unfittedPairs.length > 0
+          ? [
+              `party pair(s) ${plan.unfittedPairs.join(', ')} were not in the full run that fitted the registry's match model: their pairs are scored with m and u fitted on the other party pairs and the overall prior, and the model's expected quality of them is untested (a new agency's records may differ: married names in wage records, say); a full run over all files refits the model (docs/registry.md)`,
+            ]
+          : []),
         ...(plan.mergeCandidates.length > 0 ? [`${plan.mergeCandidates.length} record(s) matched two registered entities that could not be merged (each holds a record of one party); they are recorded as merge candidates for review`] : []),
       ],
       timings: laps.timings,

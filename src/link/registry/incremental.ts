@@ -12,7 +12,7 @@ import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, StoredParty, type LoadedMatchModel } from './match-model.js';
+import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
@@ -127,6 +127,8 @@ export interface IncrementPlan {
   scores: number[];
   /** With the match model: the run report's model section (`incrementModel`). */
   model?: ModelSummary;
+  /** With the match model: party pairs this increment scored that the full run which fitted the model did not have ("a x b"). */
+  unfittedPairs?: string[];
   linkedRecords: number;
   linkedPerParty: number[];
   /** Registered records compared against (for the report). */
@@ -610,6 +612,11 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repData = storedReps?.party();
   /** With the match model: every scored pair, new records as nodes 0.., representative r as node newCount + r (incrementModel). */
   const scored = M ? { u: new GrowList(Uint32Array), v: new GrowList(Uint32Array), w: new GrowList(Float64Array) } : undefined;
+  /** With the match model: party pairs scored that the stored model was not fitted on (no prior of theirs stored). */
+  const unfitted = new Set<string>();
+  const noteUnfitted = (m: LoadedMatchModel, a: string, b: string): void => {
+    if (storedPrior(m, a, b) === undefined) unfitted.add(`${a} x ${b}`);
+  };
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
     const gridRow = k * partiesSoFar;
@@ -647,10 +654,15 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         const pm = modelForPair(M, p.name, name);
         return weightOfProbability(pm.lambda) - weightOfProbability(M.model.lambda);
       });
+      const pairSeen = new Uint8Array(partyNames.length);
       for (let x = 0; x < a.length; x++) {
         const i = a[x]!;
         const r = b[x]!;
         const rp = repParty[r]!;
+        if (!pairSeen[rp]) {
+          pairSeen[rp] = 1;
+          noteUnfitted(M, p.name, partyNames[rp]!);
+        }
         const wx = w[x]! + priorShift[rp]!;
         const prob = probabilityOfWeight(wx);
         scores.push(prob);
@@ -776,6 +788,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const v = compareCandidates(m.plan, A, B ?? A, c.a, c.b);
     downgradeUniqueLevels(v);
     const w = matchWeights(modelForPair(m, A.name, (B ?? A).name), v);
+    if (c.a.length > 0) noteUnfitted(m, A.name, (B ?? A).name);
     const st = statOf(i, j);
     // within the new file (B null) its own within-file prior is in the weight (duplicateBar)
     const barW = duplicateWeight(m, A.name, (B ?? A).name);
@@ -1000,7 +1013,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     status,
     clusterSizes,
     scores,
-    ...(model ? { model } : {}),
+    ...(model ? { model, unfittedPairs: [...unfitted] } : {}),
     linkedRecords,
     linkedPerParty,
     registeredCompared,

@@ -169,10 +169,14 @@ export function duplicatePairBar(m: LoadedMatchModel, bar: number, v: Comparison
   return pairBar(bar, m.stored.duplicateShare, m.relief, v.levels, x * v.defs.length, m.decisionW);
 }
 
+/** The full run's prior of one party pair, when that run had the pair (else undefined: the model never saw its pairs). */
+export function storedPrior(m: LoadedMatchModel, a: string, b: string): number | undefined {
+  return m.stored.priors.find((p) => (p.partyA === a && p.partyB === b) || (p.partyA === b && p.partyB === a))?.lambda;
+}
+
 /** The model with the prior of one party pair (the full run's prior of that pair, else the overall prior). */
 export function modelForPair(m: LoadedMatchModel, a: string, b: string): FittedModel {
-  const hit = m.stored.priors.find((p) => (p.partyA === a && p.partyB === b) || (p.partyA === b && p.partyB === a));
-  const lambda = hit ? hit.lambda : m.model.lambda;
+  const lambda = storedPrior(m, a, b) ?? m.model.lambda;
   const { lambdas: _l, ...rest } = m.model;
   return { ...rest, lambda };
 }
