@@ -170,11 +170,8 @@ export function asciiWeightHistogram(bins: readonly { lo: number; hi: number; pa
   return out;
 }
 
-/** How the section's m and u were come by: this run's EM (converged or not), or the registry's stored model (an increment). */
-function fitSentence(m: ModelSection['summary']): string {
-  if (m.source === 'registry') return "m, u and the priors: the registry's stored model, fitted by the full run that built it (an increment does not refit)";
-  return m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`;
-}
+/** An increment's section (`source` 'registry'): where its m and u come from, in place of EM's steps. */
+const STORED_FIT = "m, u and the priors: the registry's stored model, fitted by the full run that built it (an increment does not refit)";
 
 /** Terminal text of the model sections, with the measured figures beside the expected ones when there is a truth sample. */
 export function modelText(sections: readonly ModelSection[], evm: readonly ExpectedVsMeasured[] = []): string {
@@ -184,7 +181,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     lines.push(`Match model, ${s.label} (Fellegi-Sunter, ${m.source === 'registry' ? "the registry's stored m and u applied to this increment's pairs" : "m and u fitted by EM on this run's pairs"}; no ground truth used)`);
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
-    lines.push(`  ${fitSentence(m)}`);
+    lines.push(m.source === 'registry' ? `  ${STORED_FIT}` : `  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
     lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
     lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}${m.expected.matches !== undefined ? `  (candidate pairs put in one entity; expected matches among the candidates ${Math.round(m.expected.matches)})` : ''}`);
     const e = evm.find((x) => x.label === s.label);
@@ -261,7 +258,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         .map(([k, v]) => `<span class="kpi"><b>${escapeHtml(v!)}</b>${escapeHtml(k!)}</span>`)
         .join('')}</div>`,
     );
-    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${escapeHtml(fitSentence(m))}.</p>`);
+    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.</p>`);
     if (m.priors && m.priors.length > 0) {
       body.push('<h4>Prior by party pair</h4>');
       body.push(htmlTable(['party pair', 'prior λ (share of candidate pairs that match)', 'prior weight'], m.priors.map((p) => [pairLabel(p), p.lambda.toPrecision(4), sgn(priorWeight(p.lambda))]), { numeric: [1, 2] }));

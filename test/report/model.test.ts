@@ -161,6 +161,24 @@ describe('model rendering', () => {
     expect(qualityHtml(undefined, { model: sec })).toContain('stopped after 200 iterations without converging');
   });
 
+  it("an increment's section (source: registry) says its m and u are the registry's stored model, not EM's; another source is refused", async () => {
+    const m = { ...fixture().model, source: 'registry' as const, em: { iterations: 0, converged: true } };
+    const sec = modelSectionsOf({ model: m }, 'r.json');
+    expect(sec[0]!.summary.source).toBe('registry');
+    const t = modelText(sec);
+    expect(t).toContain("the registry's stored m and u applied to this increment's pairs");
+    expect(t).toContain("m, u and the priors: the registry's stored model, fitted by the full run that built it (an increment does not refit)");
+    expect(t).not.toMatch(/EM: \d+ iterations|fitted by EM on this run/);
+    const html = qualityHtml(undefined, { model: sec });
+    expect(html).toContain('<b>stored</b>m and u');
+    expect(html).toContain('the registry&#39;s stored model, fitted by the full run that built it');
+    expect(html).not.toMatch(/EM iterations|EM converged/);
+    // a run that fitted its model has no source
+    expect(modelSectionsOf({ model: fixture().model }, 'r.json')[0]!.summary.source).toBeUndefined();
+    const e = await p20Rejection(Promise.resolve().then(() => modelSectionsOf({ model: { ...fixture().model, source: 'elsewhere' } }, 'r.json')));
+    expect(e.location.field).toBe('model.source');
+  });
+
   it('the ASCII histogram never merges bins across the decision point', () => {
     const bins = Array.from({ length: 60 }, (_, k) => ({ lo: k - 30, hi: k - 29, pairs: k }));
     const rows = asciiWeightHistogram(bins, 0.5, 0.5, 10);
