@@ -5,12 +5,17 @@
  * encoded with the default schema (evidence filters). Full re-link: one
  * `--model fs` run over the three files. Registry: a full `--model fs` run
  * over K-12 and college builds it (the model is fitted there and stored),
- * then wages is linked as an increment (timed), scored with the stored model.
+ * then wages is linked as an increment (timed), scored with the stored model
+ * (`--scenario new-agency`, the default: a party the model was never fitted
+ * on). `--scenario next-year`: the full run that builds the registry has
+ * every agency, with every other wage record (the model is fitted on all
+ * three files), and the increment is the other wage records, as next year's
+ * file of a known agency would be.
  * Quality: pairwise against the truth over every record; ID stability: the
  * share of people with records in two or more files whose records all carry
  * one linkage ID. Last line: one JSON object.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFile, linkFiles, loadSecret, newSecret, prepareEncode } from '../src/index.js';
@@ -58,7 +63,11 @@ function linksOf(out: string, parties: readonly string[]): Map<string, string> {
   return m;
 }
 
-export async function registryModelBench(o: { people: number; seed: number; minBandHits?: number }): Promise<void> {
+/** How the registry is built before the timed increment (see the file's comment). */
+export type RegistryModelScenario = 'new-agency' | 'next-year';
+
+export async function registryModelBench(o: { people: number; seed: number; minBandHits?: number; scenario?: RegistryModelScenario }): Promise<void> {
+  const scenario = o.scenario ?? 'new-agency';
   const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-model-'));
   let peak = 0;
   const sampler = setInterval(() => {
@@ -67,14 +76,21 @@ export async function registryModelBench(o: { people: number; seed: number; minB
   sampler.unref();
   try {
     await generateExtracts({ people: o.people, seed: o.seed, outDir: dir, realism: 'full' });
+    // next-year: the wage records split in two files, alternate rows (the first in the registry's full run, the second the increment)
+    const wageHalves = ['wages-a', 'wages-b'] as const;
+    if (scenario === 'next-year') {
+      const [head, ...rows] = readFileSync(join(dir, 'wages.csv'), 'utf8').trimEnd().split('\n');
+      wageHalves.forEach((f, h) => writeFileSync(join(dir, `${f}.csv`), `${[head, ...rows.filter((_, i) => i % 2 === h)].join('\n')}\n`));
+    }
     const secretFile = join(dir, 'linkage.secret');
     await newSecret(secretFile);
     const secret = await loadSecret({ file: secretFile });
     const { ext } = await prepareEncode(SCHEMA);
-    for (const party of PARTIES) {
+    const files: [string, string][] = [...PARTIES.map((p): [string, string] => [p, p]), ...(scenario === 'next-year' ? wageHalves.map((f): [string, string] => [f, 'wages']) : [])];
+    for (const [file, party] of files) {
       const m = JSON.parse(readFileSync(join(ROOT, 'examples/agencies', `${party}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
       const map = Object.fromEntries(Object.entries(m.map).filter(([f]) => f in ext.columns));
-      await encodeFile({ input: join(dir, `${party}.csv`), output: join(dir, `${party}.enc`), schema: SCHEMA, secret, party, map, idColumn: m.idColumn, force: true });
+      await encodeFile({ input: join(dir, `${file}.csv`), output: join(dir, `${file}.enc`), schema: SCHEMA, secret, party, map, idColumn: m.idColumn, force: true });
     }
     rmSync(secretFile, { force: true });
     const truth = new Map<string, string>();
@@ -83,7 +99,7 @@ export async function registryModelBench(o: { people: number; seed: number; minB
       truth.set(`${p}:${r}`, e!);
     }
     const enc = (p: string) => ({ file: join(dir, `${p}.enc`) });
-    console.log(`bench:registry --model fs — ${o.people.toLocaleString('en-US')} people (seed ${o.seed}), ${truth.size.toLocaleString('en-US')} records, node ${process.version}`);
+    console.log(`bench:registry --model fs --scenario ${scenario} — ${o.people.toLocaleString('en-US')} people (seed ${o.seed}), ${truth.size.toLocaleString('en-US')} records, node ${process.version}`);
     let t0 = performance.now();
     await linkFiles({ inputs: PARTIES.map(enc), outDir: join(dir, 'full'), model: 'fs' });
     const fullSeconds = (performance.now() - t0) / 1000;
@@ -91,11 +107,18 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     console.log(`full re-link (fs, 3 files, ${fullSeconds.toFixed(1)} s): precision ${qFull.precision.toFixed(4)}, recall ${qFull.recall.toFixed(4)}, F1 ${qFull.f1.toFixed(4)}`);
     const store = join(dir, 'linker.db');
     t0 = performance.now();
-    await linkFiles({ inputs: [enc('k12'), enc('college')], outDir: join(dir, 'built'), store, model: 'fs' });
-    console.log(`registry built by a full fs run over k12, college: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const built = scenario === 'next-year' ? ['k12', 'college', 'wages-a'] : ['k12', 'college'];
+    const incFile = scenario === 'next-year' ? 'wages-b' : 'wages';
+    await linkFiles({ inputs: built.map(enc), outDir: join(dir, 'built'), store, model: 'fs' });
+    console.log(`registry built by a full fs run over ${built.join(', ')}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // the increment's records (party:record id), for the figures of its own links
+    const [incHead, ...incRows] = readFileSync(join(dir, `${incFile}.csv`), 'utf8').trimEnd().split('\n');
+    const idAt = incHead!.split(',').indexOf((JSON.parse(readFileSync(join(ROOT, 'examples/agencies/wages.json'), 'utf8')) as { idColumn: string }).idColumn);
+    if (idAt < 0 || incRows.length === 0) throw new Error(`${incFile}.csv: no id column or no records`);
+    const incRecords = new Set(incRows.map((l) => `wages:${l.split(',')[idAt]!}`));
     peak = 0;
     t0 = performance.now();
-    const inc = await linkFiles({ inputs: [enc('wages')], outDir: join(dir, 'inc'), store, ...(o.minBandHits !== undefined ? { minBandHits: o.minBandHits } : {}) });
+    const inc = await linkFiles({ inputs: [enc(incFile)], outDir: join(dir, 'inc'), store, ...(o.minBandHits !== undefined ? { minBandHits: o.minBandHits } : {}) });
     const incrementSeconds = (performance.now() - t0) / 1000;
     if (inc.parameters.model !== 'fs') throw new Error('the increment did not apply the match model');
     const db = openLinkerStore(store);
@@ -122,7 +145,7 @@ export async function registryModelBench(o: { people: number; seed: number; minB
       }
     }
     console.log(`recall by party pair (true pairs: full re-link, registry + increment): ${Object.entries(found).map(([k, [t, f, i]]) => `${k} ${t}: ${(f / t).toFixed(4)}, ${(i / t).toFixed(4)}`).join('; ')}`);
-    // the increment's own estimate (its run report's model section, no truth) beside the truth over the pairs it links (those with a wages record)
+    // the increment's own estimate (its run report's model section, no truth) beside the truth over the pairs it links (those with one of its records)
     const byCluster = new Map<string, string[]>();
     for (const [rec, c] of cluster) (byCluster.get(c) ?? byCluster.set(c, []).get(c)!).push(rec);
     let wageLinks = 0;
@@ -130,17 +153,20 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     for (const recs of byCluster.values()) {
       for (let i = 0; i < recs.length; i++) {
         for (let j = i + 1; j < recs.length; j++) {
-          if (!recs[i]!.startsWith('wages:') && !recs[j]!.startsWith('wages:')) continue;
+          if (!incRecords.has(recs[i]!) && !incRecords.has(recs[j]!)) continue;
           wageLinks++;
           if (truth.get(recs[i]!) === truth.get(recs[j]!)) wageCorrect++;
         }
       }
     }
-    const wageTrue = Object.entries(found).reduce((t, [k, [n]]) => t + (k.includes('wages') ? n : 0), 0);
+    let wageTrue = 0;
+    for (const recs of byEnt.values()) {
+      for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if (incRecords.has(recs[i]!) || incRecords.has(recs[j]!)) wageTrue++;
+    }
     const expected = inc.model?.expected;
     if (!expected) throw new Error('the increment wrote no model section');
     console.log(
-      `the increment's own estimate (run report, no truth): precision ${expected.precision.toFixed(4)}, recall ${expected.recall.toFixed(4)} over ${expected.links} links; the truth over its links (pairs with a wages record): precision ${(wageCorrect / wageLinks).toFixed(4)}, recall ${(wageCorrect / wageTrue).toFixed(4)} of every true pair with a wages record`,
+      `the increment's own estimate (run report, no truth): precision ${expected.precision.toFixed(4)}, recall ${expected.recall.toFixed(4)} over ${expected.links} links; the truth over its links (pairs with one of its records): precision ${(wageCorrect / wageLinks).toFixed(4)}, recall ${(wageCorrect / wageTrue).toFixed(4)} of every true pair with one of its records`,
     );
     // ID stability: people with records in 2+ files whose records all got one ID
     const idsOf = new Map<string, { files: Set<string>; ids: Set<string> }>();
@@ -158,7 +184,7 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     }
     const idStability = multi === 0 ? 1 : stable / multi;
     console.log(
-      `increment (wages against the registry, ${incrementSeconds.toFixed(2)} s, peak ${Math.round(peak / 2 ** 20)} MiB): precision ${qInc.precision.toFixed(4)}, recall ${qInc.recall.toFixed(4)}, F1 ${qInc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people in 2+ files`,
+      `increment (${incFile} against the registry, ${incrementSeconds.toFixed(2)} s, peak ${Math.round(peak / 2 ** 20)} MiB): precision ${qInc.precision.toFixed(4)}, recall ${qInc.recall.toFixed(4)}, F1 ${qInc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people in 2+ files`,
     );
     console.log(
       JSON.stringify({ incrementSeconds: Math.round(incrementSeconds * 100) / 100, peakMiB: Math.round(peak / 2 ** 20), idStability: Math.round(idStability * 10000) / 10000, f1DiffVsFull: Math.round((qInc.f1 - qFull.f1) * 10000) / 10000, expectedPrecision: Math.round(expected.precision * 10000) / 10000, expectedRecall: Math.round(expected.recall * 10000) / 10000 }),
