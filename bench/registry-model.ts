@@ -148,25 +148,25 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     // the increment's own estimate (its run report's model section, no truth) beside the truth over the pairs it links (those with one of its records)
     const byCluster = new Map<string, string[]>();
     for (const [rec, c] of cluster) (byCluster.get(c) ?? byCluster.set(c, []).get(c)!).push(rec);
-    let wageLinks = 0;
-    let wageCorrect = 0;
+    let incLinks = 0;
+    let incCorrect = 0;
     for (const recs of byCluster.values()) {
       for (let i = 0; i < recs.length; i++) {
         for (let j = i + 1; j < recs.length; j++) {
           if (!incRecords.has(recs[i]!) && !incRecords.has(recs[j]!)) continue;
-          wageLinks++;
-          if (truth.get(recs[i]!) === truth.get(recs[j]!)) wageCorrect++;
+          incLinks++;
+          if (truth.get(recs[i]!) === truth.get(recs[j]!)) incCorrect++;
         }
       }
     }
-    let wageTrue = 0;
+    let incTrue = 0;
     for (const recs of byEnt.values()) {
-      for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if (incRecords.has(recs[i]!) || incRecords.has(recs[j]!)) wageTrue++;
+      for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if (incRecords.has(recs[i]!) || incRecords.has(recs[j]!)) incTrue++;
     }
     const expected = inc.model?.expected;
     if (!expected) throw new Error('the increment wrote no model section');
     console.log(
-      `the increment's own estimate (run report, no truth): precision ${expected.precision.toFixed(4)}, recall ${expected.recall.toFixed(4)} over ${expected.links} links; the truth over its links (pairs with one of its records): precision ${(wageCorrect / wageLinks).toFixed(4)}, recall ${(wageCorrect / wageTrue).toFixed(4)} of every true pair with one of its records`,
+      `the increment's own estimate (run report, no truth): precision ${expected.precision.toFixed(4)}, recall ${expected.recall.toFixed(4)} over ${expected.links} links; the truth over its links (pairs with one of its records): precision ${(incCorrect / incLinks).toFixed(4)}, recall ${(incCorrect / incTrue).toFixed(4)} of every true pair with one of its records`,
     );
     // ID stability: people with records in 2+ files whose records all got one ID
     const idsOf = new Map<string, { files: Set<string>; ids: Set<string> }>();
