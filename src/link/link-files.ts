@@ -672,6 +672,8 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
     const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual);
     // the report's expected quality is that of the links the resolution made
     if (sc.model && sc.odds) sc.model.expected = expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches);
+    // a registry keeps the free shares its increments' residual pass weighs with (match-model.ts residualShare)
+    if (sc.registryModel && sc.residual) sc.registryModel.freeShares = sc.residual.pairs.map(({ partyA, partyB, freeA, freeB }) => ({ partyA, partyB, freeA, freeB }));
     sc.odds = undefined;
     clustering = c;
   } else clustering = clusterRecords({ nodeCount: L.nodeCount, nodeParty: L.nodeParty, partyCount: L.parties.length, maxPerParty: s.capOf, phases: [sc.edges] });

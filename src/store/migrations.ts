@@ -102,6 +102,11 @@ CREATE TABLE registry_merge_candidates (
 );
 `,
   },
+  {
+    // the evidence keys the blocking index also holds (src/link/registry/band-keys.ts EvidenceIndex, JSON; NULL: none)
+    name: 'registry-003-index-evidence',
+    sql: 'ALTER TABLE registry_config ADD COLUMN index_evidence TEXT;',
+  },
 ];
 
 /** The audit log: a hash chain of entries, a head row, and signed seals (src/store/audit-log.ts). */

@@ -60,6 +60,27 @@ describe('residualEdges', () => {
     expect(c.best[2]).toBeCloseTo(edgeScoreOfWeight(0.5), 5);
   });
 
+  it("given shares (an increment's, stored by the full run) replace the measured ones; a party pair without them takes no part", () => {
+    // three parties: a (0-3), b (4-7), c (8); the measured shares would be 1/2 and 1/2 (2 bits)
+    const np = Uint32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2]);
+    const ps = [{ name: 'a', count: 0 }, { name: 'b', count: 0 }, { name: 'c', count: 0 }];
+    const given = (i: number, j: number): number | undefined => (i < 2 && j < 2 ? 0.25 : undefined);
+    const report: ResidualPass = { pairs: [], accepted: 0 };
+    // -3.5 links only with the given 4 bits (0.5 given both free), -4.5 not; the pair with c (no shares) stays apart at any weight below the decision
+    const c = clusterRecords({
+      nodeCount: 9,
+      nodeParty: np,
+      partyCount: 3,
+      phases: [edges([[0, 4, 1], [1, 5, 1]]), (v) => residualEdges(ps, np, edges([[2, 6, -3.5], [3, 7, -4.5], [3, 8, -0.1]]), 0, v, report, given)],
+      phaseCaps: [1, 1],
+    });
+    expect(report.pairs).toEqual([{ partyA: 'a', partyB: 'b', freeA: 0.25, freeB: 0.25, shift: 4, proposed: 1 }]);
+    expect(c.label[2]).toBe(c.label[6]);
+    expect(c.label[3]).not.toBe(c.label[7]);
+    expect(c.label[3]).not.toBe(c.label[8]);
+    expect(c.best[2]).toBeCloseTo(edgeScoreOfWeight(0.5), 5);
+  });
+
   it('a record has at most one partner: each pair is set against the other free candidates of its records (known answers)', () => {
     // weights 1 and 1.5 given both free: 1.5 - log2(1 + 2) < 0 and 1 - log2(1 + 2^1.5) < 0, neither links
     const crowd = run([[2, 6, -1], [3, 6, -0.5]]);

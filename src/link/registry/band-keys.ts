@@ -1,7 +1,9 @@
 import { DEFAULT_LSH_SEED, leafParts, type BlockingConfig } from '../blocking/config.js';
 import { fillLshKeys, lshPermutations } from '../blocking/keys.js';
+import { presenceMask, swapFilters } from '../model/compare.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
+import type { EncodedHeader } from '../../format/encoded-file.js';
 
 /**
  * Band keys of the persistent blocking index (docs/registry.md "Blocking
@@ -31,6 +33,11 @@ export function fnv1a32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return fnvFinish(h);
+}
+
+/** The final mix of fnv1a32 and bytesHash32. */
+function fnvFinish(h: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
@@ -144,6 +151,97 @@ export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, 
   for (const k of plan.keys) {
     const v = keysPartHash(k.names, (name) => blocks?.[name] ?? '');
     if (v !== 0) out.push(k.band * TWO32 + v);
+  }
+  return out;
+}
+
+/**
+ * Evidence keys (docs/registry.md "Evidence keys"): a registry built with the
+ * match model also indexes, per record, a 32-bit hash of its `first_dob` and
+ * of its `last_dob` evidence filter (name + birth date), both in one band,
+ * EVIDENCE_BAND, after every blocking band. The two filters share their keys
+ * (compare.ts swapFilters), so one band holds both: a new record's key meets
+ * a registered record whose same filter is identical (a married name keeps
+ * `first_dob`, a nickname keeps `last_dob`, a move keeps both) and one whose
+ * other filter is (a first/last swap), which the CLK's bands miss when the
+ * rest of the record changed. These are the full run's evidence and
+ * crosswise candidates an increment can find without reading the registry.
+ * A filter gets a key only when its name and the birth date are both
+ * recorded (a filter of the date alone would join everyone born that day).
+ * The key is of an HMAC-keyed Bloom filter the linker already holds: it
+ * adds no material, only an index row.
+ */
+export const EVIDENCE_BAND = 0xffff;
+
+/** The evidence filters indexed (EVIDENCE_BAND) and the presence features each needs. */
+export const EVIDENCE_KEY_FILTERS: readonly { name: string; fields: readonly string[] }[] = [
+  { name: 'first_dob', fields: ['first_name', 'birth_date'] },
+  { name: 'last_dob', fields: ['last_name', 'birth_date'] },
+];
+
+/**
+ * Where each indexed filter lies in a stored record's evidence (the filters
+ * back to back in header order, ceil(l/8) bytes each) and the presence bits
+ * it needs. Kept in the registry configuration (`indexEvidence`): the index
+ * is rebuilt when it changes.
+ */
+export interface EvidenceIndex {
+  filters: { name: string; offset: number; bytes: number; need: number }[];
+}
+
+/** The evidence index for files with this header, or undefined when they lack a filter or presence feature it needs. */
+export function evidenceIndexFor(header: Pick<EncodedHeader, 'evidence' | 'presence'>): EvidenceIndex | undefined {
+  const ev = header.evidence ?? [];
+  const features = header.presence ?? [];
+  if (!swapFilters(ev)) return undefined;
+  const filters: EvidenceIndex['filters'] = [];
+  for (const f of EVIDENCE_KEY_FILTERS) {
+    const x = ev.findIndex((e) => e.name === f.name);
+    if (x < 0 || !f.fields.every((n) => features.includes(n))) return undefined;
+    let offset = 0;
+    for (const e of ev.slice(0, x)) offset += Math.ceil(e.l / 8);
+    filters.push({ name: f.name, offset, bytes: Math.ceil(ev[x]!.l / 8), need: presenceMask(features, f.fields) });
+  }
+  return { filters };
+}
+
+/** Whether two evidence indexes (either absent) are the same. */
+export function sameEvidenceIndex(a: EvidenceIndex | undefined, b: EvidenceIndex | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Check an evidence index read from a store (fail closed on anything else); returns it, or undefined for none. */
+export function readEvidenceIndex(raw: unknown): EvidenceIndex | undefined | 'bad' {
+  if (raw === null || raw === undefined) return undefined;
+  if (typeof raw !== 'object' || !Array.isArray((raw as EvidenceIndex).filters)) return 'bad';
+  const fs = (raw as EvidenceIndex).filters;
+  const int = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  if (fs.length === 0 || !fs.every((f) => typeof f?.name === 'string' && int(f.offset, 0) && int(f.bytes, 1) && int(f.need, 1))) return 'bad';
+  return { filters: fs.map((f) => ({ name: f.name, offset: f.offset, bytes: f.bytes, need: f.need })) };
+}
+
+/** 32-bit FNV-1a of bytes, mixed as fnv1a32. */
+function bytesHash32(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) {
+    h ^= b[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return fnvFinish(h);
+}
+
+/** Evidence keys of one record (its stored evidence and presence): EVIDENCE_BAND × 2^32 + the filter's hash, each distinct key once. */
+export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null): number[] {
+  if (!spec || !evidence || presence === null) return [];
+  const out: number[] = [];
+  for (const f of spec.filters) {
+    if ((presence & f.need) !== f.need || f.offset + f.bytes > evidence.length) continue;
+    const bytes = evidence.subarray(f.offset, f.offset + f.bytes);
+    let any = 0;
+    for (const v of bytes) any |= v;
+    if (any === 0) continue;
+    const k = EVIDENCE_BAND * TWO32 + bytesHash32(bytes);
+    if (!out.includes(k)) out.push(k);
   }
   return out;
 }

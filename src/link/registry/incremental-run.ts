@@ -17,7 +17,8 @@ import { abortAll, commitAll, StagedFile } from '../output.js';
 import { addToHistogram, emptyHistogram, reportCounts } from '../report.js';
 import type { PartyData } from '../types.js';
 import { newRunId } from './ids.js';
-import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, type IncrementPlan, type IncrementSettings } from './incremental.js';
+import { sameEvidenceIndex } from './band-keys.js';
+import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, incrementResidual, withEvidenceIndex, type IncrementPlan, type IncrementSettings } from './incremental.js';
 import { SqliteRegistryStorage } from './sqlite-storage.js';
 import { loadMatchModel, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import type { RegistryConfig } from './storage.js';
@@ -60,8 +61,8 @@ function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkF
     workers: opts.workers ?? null,
     store: opts.store ?? null,
     truth: opts.truth ?? null,
-    // increments do not run the residual pass (docs/registry.md)
-    ...(s.model ? { model: 'fs' as const, matchProbability: s.model.matchProbability, deduplicated: [], residualPass: false } : { model: 'dice' as const }),
+    // the residual pass on the full run's stored free shares (docs/registry.md)
+    ...(s.model ? { model: 'fs' as const, matchProbability: s.model.matchProbability, deduplicated: [], residualPass: incrementResidual(s) } : { model: 'dice' as const }),
   };
 }
 
@@ -124,9 +125,6 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     throw new P20Error('LINK_OPTION', `review threshold must be a number in (0, threshold=${threshold}), got ${reviewThreshold}`, { field: 'review-threshold' });
   }
   if (isAllPairs(blocking)) checkAgainstRegistry(undefined, [], blocking);
-  if (opts.residualPass === true) {
-    throw new P20Error('LINK_OPTION', 'increments on a registry do not run the residual pass (docs/registry.md): link every file again in a full run for it, or leave the residual pass unset', { field: 'residual-pass' });
-  }
   // a registry built by a full run with the match model: its increments score with that model (src/link/registry/match-model.ts)
   let model: LoadedMatchModel | undefined;
   if (cfg?.scoring.kind === 'model') {
@@ -140,6 +138,13 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     if (model && r !== undefined && !(r > 0 && r < model.matchProbability)) {
       throw new P20Error('LINK_OPTION', `with the match model the review threshold is a match probability in (0, ${model.matchProbability}), got ${r}`, { field: 'review-threshold' });
     }
+    if (model && opts.residualPass === true && !(model.stored.freeShares && model.stored.freeShares.length > 0)) {
+      throw new P20Error(
+        'LINK_OPTION',
+        "this registry's stored model has no free shares for the residual pass (its full run ran without the pass, or before increments kept them): link every file again in a full run with it, or leave the residual pass unset",
+        { field: 'residual-pass' },
+      );
+    }
   } else if (opts.model === 'fs') {
     throw new P20Error('LINK_OPTION', 'this registry was built with CLK Dice scoring: its increments score Dice; link all files again in a full run with the match model (fs) to build a registry with it', { field: 'model' });
   } else if (opts.residualPass !== undefined) {
@@ -149,6 +154,7 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
   return {
     ...(model ? { model } : {}),
     ...(opts.minBandHits !== undefined ? { minBandHits: opts.minBandHits } : {}),
+    ...(opts.residualPass !== undefined ? { residualPass: opts.residualPass } : {}),
     blocking,
     threshold,
     reviewThreshold,
@@ -172,9 +178,11 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
     const cfg = storage.config();
     checkAgainstRegistry(cfg, headers);
     const s = await incrementSettings(opts, cfg, headers, storePath);
-    if (cfg && formatBlockingSpec(s.blocking) !== cfg.blocking) {
+    // another blocking, or a model registry whose index lacks the evidence keys (built before them): rebuild the index first
+    const indexed = cfg && withEvidenceIndex({ ...cfg, blocking: formatBlockingSpec(s.blocking) }, headers[0]!.header);
+    if (cfg && indexed && (indexed.blocking !== cfg.blocking || !sameEvidenceIndex(cfg.indexEvidence, indexed.indexEvidence))) {
       const p = prog('rebuild the blocking index');
-      storage.reindex({ ...cfg, blocking: formatBlockingSpec(s.blocking) });
+      storage.reindex(indexed);
       p.finish();
     }
     const prevOutput = await claimOutDir(opts.outDir, db, storePath);
@@ -318,8 +326,10 @@ export function storeFullRunEncodings(
     cfg = { ...cfg, scoring: { kind: 'model', threshold: s.threshold, reviewThreshold: null, maxPerParty: s.maxPerParty, model: registryModel } };
   }
   checkAgainstRegistry(storage.config(), parties.map((p) => ({ file: p.file, header: p.header })), blocking);
+  // a registry scored by the match model also indexes evidence keys (band-keys.ts EVIDENCE_BAND)
+  cfg = withEvidenceIndex(cfg, parties[0]!.header);
   const seq = storage.lastRunSeq();
-  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking, cfg.indexEvidence));
   // each band key once per entity (the index is kept per entity: src/link/registry/storage.ts)
   const seen = new Map<string, Set<number>>();
   const entityOf = storage.entitiesOf(encodings);

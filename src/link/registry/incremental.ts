@@ -1,20 +1,22 @@
+import type { EncodedHeader } from '../../format/encoded-file.js';
 import type { ModelSummary, ReportPartyPair } from '../../format/run-report.js';
 import { P20Error } from '../../errors.js';
 import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig } from '../blocking/config.js';
 import { popcount32 } from '../dice.js';
 import { EdgeList } from '../resolve/edges.js';
-import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering } from '../resolve/cluster.js';
+import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from '../resolve/residual.js';
+import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering, type ClusterView } from '../resolve/cluster.js';
 import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
 import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, MAX_SORTED_ENTRIES, blockValuesOf, lshBandMask, partyBandKeys, persistentBandCount } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND, MAX_SORTED_ENTRIES, blockValuesOf, evidenceIndexFor, evidenceKeys, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
+import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
-import { candidateFloors, candidatePairs, MODEL_LSH } from '../model/candidates.js';
+import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
 import { expectedQuality, oneToOneMatches } from '../model/expected.js';
 
@@ -68,6 +70,14 @@ export const DEFAULT_REPRESENTATIVES = 4;
  */
 export const DEFAULT_MIN_BAND_HITS = 2;
 
+/**
+ * Most index rows an evidence key (band-keys.ts EVIDENCE_BAND) may have to
+ * propose its holders (about one row per entity): the full run's crosswise
+ * bound (candidates.ts PER_RECORD). A larger crowd is a common name shared by
+ * several people born the same day, which the CLK's bands sort out.
+ */
+export const EVIDENCE_CROWD = PER_RECORD;
+
 export interface IncrementSettings {
   /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
   representatives?: number;
@@ -85,8 +95,18 @@ export interface IncrementSettings {
    * (Dice) are not used.
    */
   model?: LoadedMatchModel;
+  /**
+   * With the model: run the residual pass (a third phase, as a full run's) on the stored free shares
+   * (match-model.ts residualShare). Default: on when the stored model has them.
+   */
+  residualPass?: boolean;
 }
 
+
+/** Whether an increment runs the residual pass: with the stored model, unless turned off, when that model kept the full run's free shares. */
+export function incrementResidual(s: Pick<IncrementSettings, 'model' | 'residualPass'>): boolean {
+  return s.model !== undefined && s.residualPass !== false && (s.model.stored.freeShares?.length ?? 0) > 0;
+}
 
 /** One new record's outcome. */
 export interface IncrementRecord {
@@ -149,6 +169,15 @@ export function registryConfigFor(header: { keyCheckValue: string; schemaFingerp
   return { keyCheckValue: header.keyCheckValue, schemaFingerprint: header.schemaFingerprint, l: header.l, blocking: formatBlockingSpec(s.blocking), scoring };
 }
 
+/** The configuration with the evidence index its scoring calls for: a registry scored by the match model indexes evidence keys (band-keys.ts EVIDENCE_BAND) when the files carry the filters; Dice, none. */
+export function withEvidenceIndex(cfg: RegistryConfig, header: Pick<EncodedHeader, 'evidence' | 'presence'>): RegistryConfig {
+  const out = { ...cfg };
+  delete out.indexEvidence;
+  const ev = cfg.scoring.kind === 'model' ? evidenceIndexFor(header) : undefined;
+  if (ev) out.indexEvidence = ev;
+  return out;
+}
+
 /**
  * Refuse files that cannot join this registry: another secret (key check
  * value: rotate with `registry rekey`), another schema or CLK length, a
@@ -209,8 +238,8 @@ function presenceOf(p: PartyData, i: number): number | null {
   return pr ? pr[i]! : null;
 }
 
-/** The stored encodings (with band keys) of every record of one party. */
-export function encodingUpdates(p: PartyData, blocking: BlockingConfig): EncodingUpdate[] {
+/** The stored encodings (with band keys, and evidence keys under an evidence index) of every record of one party. */
+export function encodingUpdates(p: PartyData, blocking: BlockingConfig, evidenceIndex?: EvidenceIndex): EncodingUpdate[] {
   const nb = persistentBandCount(blocking, p.header.l);
   const keys = new Float64Array(p.count * nb);
   partyBandKeys(blocking, p, 0, p.count, keys);
@@ -221,7 +250,10 @@ export function encodingUpdates(p: PartyData, blocking: BlockingConfig): Encodin
       const k = keys[i * nb + b]!;
       if (!Number.isNaN(k)) bandKeys.push(k);
     }
-    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence: evidenceOf(p, i), presence: presenceOf(p, i), blocks: blockValuesOf(p, i), bandKeys });
+    const evidence = evidenceOf(p, i);
+    const presence = presenceOf(p, i);
+    bandKeys.push(...evidenceKeys(evidenceIndex, evidence, presence));
+    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence, presence, blocks: blockValuesOf(p, i), bandKeys });
   }
   return out;
 }
@@ -354,7 +386,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     offset.push(newCount);
     newCount += p.count;
   }
-  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking));
+  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking, config.indexEvidence));
   lap('bandKeys');
 
   // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding
@@ -369,14 +401,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const sorted = new BandSorted(part.map((e) => e.bandKeys));
     let holdersOf = Number.NaN;
     let band = 0;
-    await storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
-      // a key's rows come together: its holders are searched once
-      if (key !== holdersOf) {
-        holders.length = 0;
-        sorted.holders(key, holders);
-        holdersOf = key;
-        band = Math.floor(key / TWO32);
-      }
+    const hit = (rid: number): void => {
       if (rid > 0xffffffff) throw new P20Error('REGISTRY_DAMAGED', `record number ${rid} is beyond what an increment can address (2^32)`, { file: storage.location });
       // the three lists grow together: room made once per hit, written directly
       const nh = holders.length;
@@ -390,7 +415,27 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         bs[at] = band;
       }
       hitNode.length = hitRid.length = hitBand.length = at;
+    };
+    // an evidence key's rows are held back until the key's last: a key held by more than EVIDENCE_CROWD records (a common
+    // name born the same day, the full run's crosswise bound) is a crowd, not evidence, and proposes none of them
+    const crowd: number[] = [];
+    const flushCrowd = (): void => {
+      if (crowd.length <= EVIDENCE_CROWD) for (const rid of crowd) hit(rid);
+      crowd.length = 0;
+    };
+    await storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
+      // a key's rows come together: its holders are searched once
+      if (key !== holdersOf) {
+        flushCrowd();
+        holders.length = 0;
+        sorted.holders(key, holders);
+        holdersOf = key;
+        band = Math.floor(key / TWO32);
+      }
+      if (band === EVIDENCE_BAND) crowd.push(rid);
+      else hit(rid);
     });
+    flushCrowd();
   }
   lap('lookup');
   const H = hitNode.length;
@@ -461,7 +506,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         if (lastBand[rid] === b) continue;
         lastBand[rid] = b;
         const was = shared[rid]!;
-        const now = was + (lshBand[b] ? 1 : need);
+        // an LSH band counts one; a keys part's value or an evidence key (EVIDENCE_BAND, beyond the blocking's bands) is enough alone
+        const now = was + (b < lshBand.length && lshBand[b] ? 1 : need);
         shared[rid] = now;
         if (was < need && now >= need) {
           strongNode.push(n);
@@ -610,6 +656,14 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const cand = candEnt.array;
   const pop = packed.pop.array;
   const repData = storedReps?.party();
+  /**
+   * With the residual pass: the pairs it weighs (within RESIDUAL_MAX_SHIFT of the decision or above, score = weight);
+   * new x registered as (new record, representative) until the members are numbered, new x new as nodes.
+   */
+  const residualOn = incrementResidual(s);
+  const nearW = residualOn ? M!.decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY;
+  const nearRep = { u: new GrowList(Uint32Array), r: new GrowList(Uint32Array), w: new GrowList(Float64Array) };
+  const near = new EdgeList();
   /** With the match model: every scored pair, new records as nodes 0.., representative r as node newCount + r (incrementModel). */
   const scored = M ? { u: new GrowList(Uint32Array), v: new GrowList(Uint32Array), w: new GrowList(Float64Array) } : undefined;
   /** With the match model: party pairs scored that the stored model was not fitted on (no prior of theirs stored). */
@@ -669,6 +723,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         scored?.u.push(offset[k]! + i);
         scored?.v.push(newCount + r);
         scored?.w.push(wx);
+        if (wx >= nearW) {
+          // the residual pass may join it: its entity takes part in the clustering
+          nearRep.u.push(offset[k]! + i);
+          nearRep.r.push(r);
+          nearRep.w.push(wx);
+          active[repEnt[r]!] = 1;
+        }
         if (wx < M.reviewW && wx < M.decisionW) continue;
         const st = statOf(k, rp);
         if (wx >= M.decisionW) {
@@ -742,6 +803,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     edges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
     if (M && repEdgeDup.array[x]) dupEdges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
   }
+  for (let x = 0; x < nearRep.u.length; x++) near.push(nearRep.u.array[x]!, memberNode[repMember.array[nearRep.r.array[x]!]!]!, nearRep.w.array[x]!);
   const nodeName = (node: number): { party: string; id: string } => {
     if (node < newCount) {
       const k = parties.findIndex((_, j) => node < offset[j]! + parties[j]!.count);
@@ -804,6 +866,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       scored?.u.push(u);
       scored?.v.push(vv);
       scored?.w.push(wx);
+      if (B && wx >= nearW) near.push(u, vv, wx);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
         if (wx >= duplicatePairBar(m, barW, v, x)) dupEdges.push(u, vv, edgeScore(wx));
@@ -827,7 +890,21 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     groups.push(g);
   }
   // the match model: one record of a party per entity first, then a second one only through a strong link (as a full run)
-  const clustering = clusterRecords({ nodeCount, nodeParty, partyCount: partyIndex.size, maxPerParty: s.maxPerParty, groups, ...(M ? { phases: [edges, dupEdges], phaseCaps: [1, s.maxPerParty] } : { phases: [edges] }) });
+  // then the residual pass between records left free of each other's party, on the full run's free shares (one to one)
+  const residualReport: ResidualPass | undefined = residualOn ? { pairs: [], accepted: 0 } : undefined;
+  let proposed: EdgeList | null = null;
+  const partyList = partyNames.map((name) => ({ name, count: 0 }));
+  const residual = (view: ClusterView): EdgeList =>
+    (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, (i, j) => residualShare(M!, partyNames[i]!, partyNames[j]!)));
+  const clustering = clusterRecords({
+    nodeCount,
+    nodeParty,
+    partyCount: partyIndex.size,
+    maxPerParty: s.maxPerParty,
+    groups,
+    ...(M ? { phases: residualOn ? [edges, dupEdges, residual] : [edges, dupEdges], phaseCaps: [1, s.maxPerParty, 1] } : { phases: [edges] }),
+  });
+  if (residualReport) residualReport.accepted = clustering.acceptedPerPhase[2] ?? 0;
   if (M) {
     // edge scores were weights: report match probabilities
     for (let n = 0; n < nodeCount; n++) {
@@ -836,6 +913,22 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
   }
   const clusters = indexClusters(clustering.label);
+  /** The residual pass's pairs and proposals with representative r as node newCount + r (incrementModel's nodes). */
+  const repSpace = (pass: ResidualPass): { near: EdgeList; proposed: EdgeList | null; pass: ResidualPass } => {
+    const repOf = new Int32Array(memberCount).fill(-1);
+    for (let r = 0; r < repCount; r++) {
+      const m = memberNode[repMember.array[r]!]!;
+      if (m >= 0) repOf[m - newCount] = r;
+    }
+    const to = (node: number): number => (node < newCount ? node : newCount + repOf[node - newCount]!);
+    const map = (e: EdgeList): EdgeList => {
+      const out = new EdgeList();
+      for (let x = 0; x < e.length; x++) out.push(to(e.u[x]!), to(e.v[x]!), e.score[x]!);
+      return out;
+    };
+    const got = proposed as EdgeList | null;
+    return { near: map(near), proposed: got ? map(got) : null, pass };
+  };
   let model: ModelSummary | undefined;
   if (M && scored) {
     // representative r as node newCount + r: its party, and the entity label of its record (a record outside the clustering: a label of its own)
@@ -851,7 +944,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       u: n(scored.u),
       v: n(scored.v),
       w: scored.w.array.subarray(0, scored.w.length),
-    });
+    }, residualReport && repSpace(residualReport));
   }
 
   // 4. IDs
@@ -901,7 +994,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
       const ei = nodeHitEnt[x]!;
       if (ei < 0) continue;
-      if (finalId(ei) === F) {
+      // (an evidence key is never covered by band: a record has two in EVIDENCE_BAND, and a hit may be on either)
+      if (finalId(ei) === F && nodeHitBand[x]! < coveredBand.length) {
         coveredBand[nodeHitBand[x]!] = n;
         anyCovered = true;
       }
@@ -918,7 +1012,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     if (!anyCovered && !taken) continue;
     const keep: number[] = [];
     for (const k of e.bandKeys) {
-      if (coveredBand[Math.floor(k / TWO32)] === n || taken?.has(k)) continue;
+      const kb = Math.floor(k / TWO32);
+      if ((kb < coveredBand.length && coveredBand[kb] === n) || taken?.has(k)) continue;
       keep.push(k);
       taken?.add(k);
     }
@@ -1033,7 +1128,11 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
  * increment's candidates (a registered record's candidates from earlier
  * runs are not weighed again).
  */
-export function incrementModel(M: LoadedMatchModel, pairs: { nodeParty: Uint32Array; partyCount: number; label: Uint32Array; u: Uint32Array; v: Uint32Array; w: Float64Array }): ModelSummary {
+export function incrementModel(
+  M: LoadedMatchModel,
+  pairs: { nodeParty: Uint32Array; partyCount: number; label: Uint32Array; u: Uint32Array; v: Uint32Array; w: Float64Array },
+  residual?: { near: EdgeList; proposed: EdgeList | null; pass: ResidualPass },
+): ModelSummary {
   const { u, v, w } = pairs;
   const summary = modelSummary(M.model, w, M.matchProbability);
   summary.source = 'registry';
@@ -1046,7 +1145,8 @@ export function incrementModel(M: LoadedMatchModel, pairs: { nodeParty: Uint32Ar
   });
   const links = new EdgeList();
   for (let x = 0; x < w.length; x++) if (w[x]! >= M.decisionW) links.push(u[x]!, v[x]!, edgeScore(w[x]!));
-  summary.expected = expectedQuality(pairs.label, links, new EdgeList(), null, M.decisionW, one.odds, one.matches);
+  summary.expected = expectedQuality(pairs.label, links, residual?.near ?? new EdgeList(), residual?.proposed ?? null, M.decisionW, one.odds, one.matches);
+  if (residual) summary.residual = residual.pass;
   return summary;
 }
 

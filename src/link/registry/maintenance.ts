@@ -119,7 +119,7 @@ export async function rekeyRegistry(db: Db, o: RekeyOptions): Promise<RekeyResul
   const digests: { party: string; sha256: string; records: number }[] = [];
   for (const h of headers) {
     const p = await loadParty(h.file, h.party);
-    encodings.push(...encodingUpdates(p, blocking));
+    encodings.push(...encodingUpdates(p, blocking, cfg.indexEvidence));
     digests.push({ party: h.party, sha256: await fileSha256(h.file), records: p.count });
   }
   return storage.rekey({ ...cfg, keyCheckValue: first.header.keyCheckValue }, encodings, {

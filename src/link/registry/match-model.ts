@@ -40,6 +40,12 @@ export interface StoredMatchModel {
   reviewProbability: number | null;
   /** A second record of one party joins an entity only through an edge reaching this share of the full-agreement weight. */
   duplicateShare: number;
+  /**
+   * The full run's residual-pass free shares per party pair (freeA: the share of partyA's records whose entity held no
+   * record of partyB), which an increment's residual pass uses (`residualShare`); absent when that run had no residual
+   * pass (or predates them): its increments run none.
+   */
+  freeShares?: { partyA: string; partyB: string; freeA: number; freeB: number }[];
 }
 
 /** The stored model made ready to score: weights of the decision, review and duplicate points. */
@@ -113,6 +119,8 @@ export function loadMatchModel(
   if (!isNum(s.matchProbability) || !(s.matchProbability > 0 && s.matchProbability < 1)) bad('decision probability');
   if (s.reviewProbability !== null && !(isNum(s.reviewProbability) && s.reviewProbability > 0 && s.reviewProbability < s.matchProbability!)) bad('review probability');
   if (!isNum(s.duplicateShare)) bad('duplicate share');
+  const share = (v: unknown): boolean => isNum(v) && v >= 0 && v <= 1;
+  if (s.freeShares !== undefined && !(Array.isArray(s.freeShares) && s.freeShares.every((f) => typeof f?.partyA === 'string' && typeof f.partyB === 'string' && share(f.freeA) && share(f.freeB)))) bad('free shares');
   if (!isNum(model.lambda) || !(model.lambda > 0 && model.lambda < 1)) bad('prior');
   if (model.lambdas !== undefined && !isNumArr(model.lambdas)) bad('priors');
   const K = plan.defs.length;
@@ -262,4 +270,13 @@ export class StoredParty {
       ...(presence ? { presence } : {}),
     };
   }
+}
+
+/** The full run's free share of party a towards party b (its residual pass), or undefined when it had none for that pair. */
+export function residualShare(m: LoadedMatchModel, a: string, b: string): number | undefined {
+  for (const f of m.stored.freeShares ?? []) {
+    if (f.partyA === a && f.partyB === b) return f.freeA;
+    if (f.partyA === b && f.partyB === a) return f.freeB;
+  }
+  return undefined;
 }

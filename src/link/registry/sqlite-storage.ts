@@ -8,7 +8,7 @@ import { Laps } from '../../util/laps.js';
 const prepare = (db: Db, sql: string) => db.prepare(sql);
 type Statement = ReturnType<typeof prepare>;
 import { parseBlockingSpec } from '../blocking/config.js';
-import { BandSorted, MAX_SORTED_ENTRIES, storedBandKeys } from './band-keys.js';
+import { BandSorted, MAX_SORTED_ENTRIES, evidenceKeys, readEvidenceIndex, sameEvidenceIndex, storedBandKeys } from './band-keys.js';
 import { createdRunLookup, entityResolver, freshIdSource, insertRunEntities, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
 import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
 
@@ -59,6 +59,14 @@ function toStored(r: RecordRow, entity: string): StoredRecord {
   };
 }
 
+/** The stored columns a record's index keys come from. */
+interface StoredKeySource {
+  clk: Uint8Array | Buffer;
+  blocks: string | null;
+  evidence: Uint8Array | Buffer | null;
+  presence: number | null;
+}
+
 export class SqliteRegistryStorage implements RegistryStorage {
   readonly location: string;
   private resolve: (id: string) => string;
@@ -106,11 +114,18 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   config(): RegistryConfig | undefined {
-    const r = this.db.prepare('SELECT key_check_value, schema_fingerprint, l, blocking, scoring FROM registry_config WHERE id = 1').get() as
-      | { key_check_value: string; schema_fingerprint: string; l: number; blocking: string; scoring: string }
+    const r = this.db.prepare('SELECT key_check_value, schema_fingerprint, l, blocking, scoring, index_evidence FROM registry_config WHERE id = 1').get() as
+      | { key_check_value: string; schema_fingerprint: string; l: number; blocking: string; scoring: string; index_evidence: string | null }
       | undefined;
     if (!r) return undefined;
-    return { keyCheckValue: r.key_check_value, schemaFingerprint: r.schema_fingerprint, l: r.l, blocking: r.blocking, scoring: JSON.parse(r.scoring) as RegistryConfig['scoring'] };
+    const cfg: RegistryConfig = { keyCheckValue: r.key_check_value, schemaFingerprint: r.schema_fingerprint, l: r.l, blocking: r.blocking, scoring: JSON.parse(r.scoring) as RegistryConfig['scoring'] };
+    let ev: ReturnType<typeof readEvidenceIndex> = 'bad';
+    try {
+      ev = readEvidenceIndex(r.index_evidence === null ? null : JSON.parse(r.index_evidence));
+    } catch {}
+    if (ev === 'bad') throw new P20Error('REGISTRY_DAMAGED', "the registry's index configuration (index_evidence) cannot be read", { file: this.location });
+    if (ev) cfg.indexEvidence = ev;
+    return cfg;
   }
 
   encodingCount(): number {
@@ -341,11 +356,11 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private setConfig(c: RegistryConfig): void {
     this.db
       .prepare(
-        `INSERT INTO registry_config (id, key_check_value, schema_fingerprint, l, blocking, scoring) VALUES (1, ?, ?, ?, ?, ?)
+        `INSERT INTO registry_config (id, key_check_value, schema_fingerprint, l, blocking, scoring, index_evidence) VALUES (1, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET key_check_value = excluded.key_check_value, schema_fingerprint = excluded.schema_fingerprint,
-           l = excluded.l, blocking = excluded.blocking, scoring = excluded.scoring`,
+           l = excluded.l, blocking = excluded.blocking, scoring = excluded.scoring, index_evidence = excluded.index_evidence`,
       )
-      .run(c.keyCheckValue, c.schemaFingerprint, c.l, c.blocking, JSON.stringify(c.scoring));
+      .run(c.keyCheckValue, c.schemaFingerprint, c.l, c.blocking, JSON.stringify(c.scoring), c.indexEvidence ? JSON.stringify(c.indexEvidence) : null);
   }
 
   /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random), 128 rows a statement. */
@@ -367,13 +382,16 @@ export class SqliteRegistryStorage implements RegistryStorage {
     for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
   }
 
-  private keysOfStored(cfg: RegistryConfig, clk: Uint8Array | Buffer, blocks: string | null): number[] {
-    return storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, new Uint8Array(clk), blocks === null ? null : (JSON.parse(blocks) as Record<string, string>));
+  /** Every index key of a stored record: its band keys and, with `indexEvidence`, its evidence keys. */
+  private keysOfStored(cfg: RegistryConfig, r: StoredKeySource): number[] {
+    const keys = storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, new Uint8Array(r.clk), r.blocks === null ? null : (JSON.parse(r.blocks) as Record<string, string>));
+    if (cfg.indexEvidence) keys.push(...evidenceKeys(cfg.indexEvidence, r.evidence === null ? null : new Uint8Array(r.evidence), r.presence));
+    return keys;
   }
 
-  private deleteBandKeys(rid: number, clk: Uint8Array, blocks: string | null, cfg: RegistryConfig): void {
+  private deleteBandKeys(r: StoredKeySource & { rid: number }, cfg: RegistryConfig): void {
     const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
-    for (const k of this.keysOfStored(cfg, clk, blocks)) del.run(k, rid);
+    for (const k of this.keysOfStored(cfg, r)) del.run(k, r.rid);
   }
 
   /**
@@ -383,13 +401,13 @@ export class SqliteRegistryStorage implements RegistryStorage {
    */
   private rebuildCoverage(entity: string, cfg: RegistryConfig): void {
     const rows = this.st(
-      'SELECT r.rid, r.clk, r.blocks FROM registry_members m JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY r.rid',
-    ).all(entity) as { rid: number; clk: Buffer; blocks: string | null }[];
+      'SELECT r.rid, r.clk, r.blocks, r.evidence, r.presence FROM registry_members m JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY r.rid',
+    ).all(entity) as (StoredKeySource & { rid: number })[];
     const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
     const seen = new Set<number>();
     const pending: { keys: number[]; rid: number }[] = [];
     for (const r of rows) {
-      const keys = this.keysOfStored(cfg, r.clk, r.blocks);
+      const keys = this.keysOfStored(cfg, r);
       const keep: number[] = [];
       for (const k of keys) {
         if (seen.has(k)) del.run(k, r.rid);
@@ -437,7 +455,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
         const bk = blocksText(e.blocks);
         if (old) {
           if (sameBytes(old.clk, e.clk) && sameBytes(old.evidence, e.evidence) && old.presence === e.presence && old.blocks === bk) continue;
-          this.deleteBandKeys(old.rid, new Uint8Array(old.clk), old.blocks, cfg);
+          this.deleteBandKeys(old, cfg);
           if (old.entity_id !== null) touched.add(old.entity_id);
           upd.run(Buffer.from(e.clk), e.evidence ? Buffer.from(e.evidence) : null, e.presence, bk, run, old.rid);
           pending.push({ keys: e.bandKeys, rid: old.rid });
@@ -543,14 +561,14 @@ export class SqliteRegistryStorage implements RegistryStorage {
     const db = this.db;
     db.exec('DELETE FROM registry_band_keys');
     const page = db.prepare(
-      `SELECT r.rid, r.clk, r.blocks, COALESCE(m.entity_id, '') AS entity FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id
+      `SELECT r.rid, r.clk, r.blocks, r.evidence, r.presence, COALESCE(m.entity_id, '') AS entity FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id
        WHERE (COALESCE(m.entity_id, ''), r.rid) > (?, ?) ORDER BY COALESCE(m.entity_id, ''), r.rid LIMIT 50000`,
     );
     let after: [string, number] = ['', 0];
     let entity: string | undefined;
     let seen = new Set<number>();
     for (;;) {
-      const rows = page.all(after[0], after[1]) as { rid: number; clk: Buffer; blocks: string | null; entity: string }[];
+      const rows = page.all(after[0], after[1]) as (StoredKeySource & { rid: number; entity: string })[];
       if (rows.length === 0) break;
       const pending: { keys: number[]; rid: number }[] = [];
       for (const r of rows) {
@@ -559,7 +577,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
           seen = new Set();
         }
         const keep: number[] = [];
-        for (const k of this.keysOfStored(config, r.clk, r.blocks)) {
+        for (const k of this.keysOfStored(config, r)) {
           if (seen.has(k)) continue;
           seen.add(k);
           keep.push(k);
@@ -574,11 +592,19 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   storeEncodings(run: number, config: RegistryConfig, encodings: readonly EncodingUpdate[]): void {
     writeTransaction(this.db, () => {
-      const cfg = this.config();
-      if (!cfg) this.setConfig(config);
-      // a full run with the match model stores its fitted model (a later full run refits: its model replaces the earlier one)
-      else if (config.scoring.kind === 'model') this.setConfig({ ...cfg, scoring: config.scoring });
-      for (const e of this.upsertEncodings(encodings, run, cfg ?? config)) this.rebuildCoverage(e, cfg ?? config);
+      const stored = this.config();
+      let cfg = config;
+      if (!stored) this.setConfig(config);
+      else {
+        // a full run with the match model stores its fitted model (a later full run refits: its model replaces the earlier one)
+        cfg = { ...stored, ...(config.scoring.kind === 'model' ? { scoring: config.scoring } : {}) };
+        delete cfg.indexEvidence;
+        if (config.indexEvidence) cfg.indexEvidence = config.indexEvidence;
+        // the index's evidence keys follow the registry's scoring (the encodings given were keyed for `config`)
+        if (!sameEvidenceIndex(stored.indexEvidence, cfg.indexEvidence)) this.rebuildIndex(cfg);
+        if (config.scoring.kind === 'model' || !sameEvidenceIndex(stored.indexEvidence, cfg.indexEvidence)) this.setConfig(cfg);
+      }
+      for (const e of this.upsertEncodings(encodings, run, cfg)) this.rebuildCoverage(e, cfg);
     });
   }
 
@@ -586,7 +612,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
     const db = this.db;
     const result = writeTransaction(db, (): ForgetResult => {
         const cfg = this.config();
-        const getRec = db.prepare('SELECT rid, clk, blocks FROM registry_records WHERE party = ? AND record_id = ?');
+        const getRec = db.prepare('SELECT rid, clk, blocks, evidence, presence FROM registry_records WHERE party = ? AND record_id = ?');
         const delRec = db.prepare('DELETE FROM registry_records WHERE rid = ?');
         const getMem = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
         const delMem = db.prepare('DELETE FROM registry_members WHERE party = ? AND record_id = ?');
@@ -596,14 +622,14 @@ export class SqliteRegistryStorage implements RegistryStorage {
         let removed = 0;
         let unknown = 0;
         for (const id of new Set(recordIds)) {
-          const rec = getRec.get(party, id) as { rid: number; clk: Buffer; blocks: string | null } | undefined;
+          const rec = getRec.get(party, id) as (StoredKeySource & { rid: number }) | undefined;
           const ent = getMem.get(party, id) as string | undefined;
           if (!rec && ent === undefined) {
             unknown++;
             continue;
           }
           if (rec) {
-            if (cfg) this.deleteBandKeys(rec.rid, new Uint8Array(rec.clk), rec.blocks, cfg);
+            if (cfg) this.deleteBandKeys(rec, cfg);
             delRec.run(rec.rid);
           }
           if (ent !== undefined) {

@@ -16,10 +16,12 @@
  * merge candidates and the runs. No plaintext, ever.
  *
  * The persistent blocking index maps a band key (band number × 2^32 + the
- * band's 32-bit key, the same banding as a full run) to the records carrying
- * it, so an increment looks up only the keys of its new records.
+ * band's 32-bit key, the same banding as a full run; with the match model
+ * also the evidence keys, `indexEvidence`) to the records carrying it, so an
+ * increment looks up only the keys of its new records.
  */
 import type { Assignment } from './assign.js';
+import type { EvidenceIndex } from './band-keys.js';
 import type { HistoryEvent, RunRecord } from './registry.js';
 
 /** How pairs were scored when the registry was built (increments score the same way). */
@@ -37,6 +39,8 @@ export interface RegistryConfig {
   /** Blocking spec (formatBlockingSpec) the band keys were computed with. */
   blocking: string;
   scoring: RegistryScoring;
+  /** The evidence keys the index also holds (band-keys.ts EVIDENCE_BAND; a registry with the match model); absent: none. */
+  indexEvidence?: EvidenceIndex;
 }
 
 /** One record's encoding as stored. */
@@ -152,7 +156,11 @@ export interface RegistryStorage {
   newId(): string;
   /** Write one run atomically, refusing (STORE_CHANGED) when the latest run is no longer `basedOn`. Returns the run's number. */
   writeRun(basedOn: number, w: RunWrite): number;
-  /** Inside a run's transaction (a full run): set the configuration when absent, insert or replace encodings. */
+  /**
+   * Inside a run's transaction (a full run): set the configuration when absent (else keep it, taking a model
+   * scoring and the evidence index given: the index is rebuilt when the latter changes), insert or replace encodings
+   * (their band keys made for `config`).
+   */
   storeEncodings(run: number, config: RegistryConfig, encodings: readonly EncodingUpdate[]): void;
   /** Remove these records of one party: encodings, band keys, memberships; retire emptied entities; audit entry (count, party, digest). */
   forget(party: string, recordIds: readonly string[], audit: { fileSha256: string }): ForgetResult;

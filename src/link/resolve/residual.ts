@@ -36,18 +36,39 @@ export interface ResidualPass {
  * one partner in the other party, so the pair's odds o are then set against
  * "no partner, or another of the free candidates of either record": weight
  * log2(o / (1 + Σ the others' odds)) (the pair alone: unchanged). It links,
- * one to one, when that reaches the decision.
+ * one to one, when that reaches the decision. `given`: the free shares to use
+ * instead of measuring them on the nodes (an increment, whose nodes are a
+ * few entities of the registry, takes the full run's stored shares; a pair
+ * without one takes no part).
  */
-export function residualEdges(parties: readonly { name: string; count: number }[], nodeParty: Uint32Array, near: EdgeList, decisionW: number, view: ClusterView, out?: ResidualPass): EdgeList {
+export function residualEdges(
+  parties: readonly { name: string; count: number }[],
+  nodeParty: Uint32Array,
+  near: EdgeList,
+  decisionW: number,
+  view: ClusterView,
+  out?: ResidualPass,
+  given?: (i: number, j: number) => number | undefined,
+): EdgeList {
   const P = parties.length;
-  const free = new Float64Array(P * P);
-  for (let n = 0; n < nodeParty.length; n++) {
-    const i = nodeParty[n]!;
-    for (let j = 0; j < P; j++) if (j !== i && !view.holds(n, j)) free[i * P + j]!++;
+  let share: (i: number, j: number) => number | undefined = given ?? ((): undefined => undefined);
+  if (!given) {
+    const free = new Float64Array(P * P);
+    for (let n = 0; n < nodeParty.length; n++) {
+      const i = nodeParty[n]!;
+      for (let j = 0; j < P; j++) if (j !== i && !view.holds(n, j)) free[i * P + j]!++;
+    }
+    share = (i, j) => free[i * P + j]! / parties[i]!.count;
   }
-  const share = (i: number, j: number): number => free[i * P + j]! / parties[i]!.count;
-  const shift = new Float64Array(P * P);
-  for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) if (i !== j) shift[i * P + j] = Math.min(RESIDUAL_MAX_SHIFT, -Math.log2(share(i, j) * share(j, i)));
+  // a party pair without both shares (an increment's pair the full run never had) takes no part: NaN
+  const shift = new Float64Array(P * P).fill(Number.NaN);
+  for (let i = 0; i < P; i++) {
+    for (let j = 0; j < P; j++) {
+      const fi = share(i, j);
+      const fj = share(j, i);
+      if (i !== j && fi !== undefined && fj !== undefined) shift[i * P + j] = Math.min(RESIDUAL_MAX_SHIFT, -Math.log2(fi * fj));
+    }
+  }
   // the free pairs and their weights given both records free
   const fu = new EdgeList(Math.max(16, near.length >>> 4));
   const odds = new Float64Array(nodeParty.length * P);
@@ -58,6 +79,7 @@ export function residualEdges(parties: readonly { name: string; count: number }[
     const j = nodeParty[v]!;
     if (view.together(u, v) || view.holds(u, j) || view.holds(v, i)) continue;
     const w = near.score[e]! + shift[i * P + j]!;
+    if (Number.isNaN(w)) continue;
     fu.push(u, v, w);
     const o = 2 ** w;
     odds[u * P + j]! += o;
@@ -81,7 +103,13 @@ export function residualEdges(parties: readonly { name: string; count: number }[
   }
   if (out) {
     out.pairs = [];
-    for (let i = 0; i < P; i++) for (let j = i + 1; j < P; j++) out.pairs.push({ partyA: parties[i]!.name, partyB: parties[j]!.name, freeA: share(i, j), freeB: share(j, i), shift: shift[i * P + j]!, proposed: proposed[i * P + j]! });
+    for (let i = 0; i < P; i++) {
+      for (let j = i + 1; j < P; j++) {
+        const freeA = share(i, j);
+        const freeB = share(j, i);
+        if (freeA !== undefined && freeB !== undefined) out.pairs.push({ partyA: parties[i]!.name, partyB: parties[j]!.name, freeA, freeB, shift: shift[i * P + j]!, proposed: proposed[i * P + j]! });
+      }
+    }
   }
   return edges;
 }
