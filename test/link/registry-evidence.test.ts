@@ -1,0 +1,289 @@
+/**
+ * What an increment on a match-model registry finds beyond the CLK's bands
+ * (docs/registry.md "Evidence keys" and "The residual pass in increments"):
+ * the `first_dob` / `last_dob` evidence keys in the persistent index (kept
+ * through every index path, crowds left out), and the residual pass on the
+ * full run's stored free shares. Data: the bundled example files, encoded
+ * with the default schema; "next year" splits the wage records in two.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFile } from '../../src/encode/index.js';
+import { linkFiles } from '../../src/link/link-files.js';
+import { parseBlockingSpec } from '../../src/link/blocking/config.js';
+import { loadParty } from '../../src/link/load.js';
+import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, storedBandKeys } from '../../src/link/registry/band-keys.js';
+import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
+import { forgetRecords } from '../../src/link/registry/maintenance.js';
+import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
+import type { Db } from '../../src/store/db.js';
+import { openLinkerStore } from '../../src/store/linker-store.js';
+import { p20Rejection } from '../helpers/errors.js';
+
+const root = join(import.meta.dirname, '../..');
+const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
+const secret = new TextEncoder().encode('p20link registry evidence test secret (synthetic data only)');
+const dir = mkdtempSync(join(tmpdir(), 'p20-registry-evidence-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const enc = (f: string) => join(dir, `${f}.enc`);
+let n = 0;
+const fresh = (what: string) => join(dir, `${what}-${++n}`);
+const TWO32 = 2 ** 32;
+
+const agency = (p: string) => JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+async function encodeCsv(csv: string, party: string, out: string): Promise<void> {
+  const a = agency(party);
+  await encodeFile({ input: csv, output: out, schema: SCHEMA, secret, party, map: a.map, idColumn: a.idColumn, workers: 0, onBadField: 'missing' });
+}
+
+const truth = new Map<string, string>();
+const wageLines = readFileSync(join(root, 'examples/data/wages.csv'), 'utf8').trim().split('\n');
+beforeAll(async () => {
+  for (const p of ['k12', 'college', 'wages']) await encodeCsv(join(root, `examples/data/${p}.csv`), p, enc(p));
+  // next year: every other wage record now, the rest later (one party, "wages", in both)
+  for (const half of [0, 1]) {
+    const csv = join(dir, `wages${half + 1}.csv`);
+    writeFileSync(csv, `${[wageLines[0], ...wageLines.slice(1).filter((_l, i) => i % 2 === half)].join('\n')}\n`);
+    await encodeCsv(csv, 'wages', enc(`wages${half + 1}`));
+  }
+  for (const l of readFileSync(join(root, 'examples/data/truth.csv'), 'utf8').trim().split('\n').slice(1)) {
+    const [entity, party, record] = l.split(',');
+    truth.set(`${party}:${record}`, entity!);
+  }
+}, 120_000);
+
+function withDb<T>(store: string, f: (db: Db) => T): T {
+  const db = openLinkerStore(store);
+  try {
+    return f(db);
+  } finally {
+    db.close();
+  }
+}
+
+const cache = new Map<string, string>();
+/** A registry built once by a full run (copied per test). */
+async function registry(files: string[], opts: { model?: 'fs' | 'dice'; residualPass?: boolean } = {}): Promise<string> {
+  const id = JSON.stringify([files, opts]);
+  let built = cache.get(id);
+  if (!built) {
+    built = fresh('built.db');
+    await linkFiles({ inputs: files.map((f) => ({ file: enc(f) })), outDir: fresh('full'), store: built, workers: 1, model: opts.model ?? 'fs', ...(opts.residualPass !== undefined ? { residualPass: opts.residualPass } : {}) });
+    cache.set(id, built);
+  }
+  const copy = fresh('store.db');
+  copyFileSync(built, copy);
+  return copy;
+}
+
+/** Every index key of every stored record (band keys and, under the stored evidence index, evidence keys) is indexed under a record of its entity. Returns the evidence keys checked. */
+function expectCoverage(store: string): number {
+  return withDb(store, (db) => {
+    const cfg = new SqliteRegistryStorage(db).config()!;
+    const rows = db
+      .prepare('SELECT r.rid, r.clk, r.blocks, r.evidence, r.presence, m.entity_id AS entity FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id')
+      .all() as { rid: number; clk: Buffer; blocks: string | null; evidence: Buffer | null; presence: number | null; entity: string }[];
+    const entityOfRid = new Map(rows.map((r) => [r.rid, r.entity]));
+    const indexed = new Set((db.prepare('SELECT key, rid FROM registry_band_keys').all() as { key: number; rid: number }[]).map((r) => `${r.key}|${entityOfRid.get(r.rid)}`));
+    let evidence = 0;
+    const missing: string[] = [];
+    for (const r of rows) {
+      const ev = evidenceKeys(cfg.indexEvidence, r.evidence === null ? null : new Uint8Array(r.evidence), r.presence);
+      evidence += ev.length;
+      for (const k of [...storedBandKeys(parseBlockingSpec(cfg.blocking), cfg.l, new Uint8Array(r.clk), null), ...ev]) if (!indexed.has(`${k}|${r.entity}`)) missing.push(`${k}|${r.rid}`);
+    }
+    expect(missing).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE rid NOT IN (SELECT rid FROM registry_records)').pluck().get()).toBe(0);
+    return evidence;
+  });
+}
+
+const evidenceRows = (store: string): number => withDb(store, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key >= ?').pluck().get(EVIDENCE_BAND * TWO32) as number);
+
+/** Pairwise precision and recall of the registry's entities over the true pairs with a record of `file` (truth: the example data's). */
+function quality(store: string, inFile: Set<string>): { precision: number; recall: number; links: number } {
+  const by = new Map<string, string[]>();
+  withDb(store, (db) => {
+    for (const r of db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]) {
+      by.set(r.entity_id, [...(by.get(r.entity_id) ?? []), `${r.party}:${r.record_id}`]);
+    }
+  });
+  const pairs = (groups: Iterable<string[]>): string[][] => {
+    const out: string[][] = [];
+    for (const m of groups) for (let i = 0; i < m.length; i++) for (let j = i + 1; j < m.length; j++) if (inFile.has(m[i]!) || inFile.has(m[j]!)) out.push([m[i]!, m[j]!]);
+    return out;
+  };
+  const links = pairs(by.values());
+  const correct = links.filter(([a, b]) => truth.get(a!) === truth.get(b!)).length;
+  const byTrue = new Map<string, string[]>();
+  for (const [rec, e] of truth) byTrue.set(e, [...(byTrue.get(e) ?? []), rec]);
+  return { precision: correct / links.length, recall: correct / pairs(byTrue.values()).length, links: links.length };
+}
+
+describe('evidence keys (band-keys.ts)', () => {
+  const header = { evidence: [{ name: 'names', l: 16 }, { name: 'first_dob', l: 64 }, { name: 'last_dob', l: 64 }], presence: ['first_name', 'last_name', 'birth_date'] };
+
+  it('where the filters lie in a stored record and what each needs; none without both filters or a presence feature', () => {
+    expect(evidenceIndexFor(header)).toEqual({
+      filters: [
+        { name: 'first_dob', offset: 2, bytes: 8, need: 0b101 },
+        { name: 'last_dob', offset: 10, bytes: 8, need: 0b110 },
+      ],
+    });
+    expect(evidenceIndexFor({ ...header, evidence: header.evidence.slice(0, 2) })).toBeUndefined();
+    expect(evidenceIndexFor({ ...header, presence: ['first_name', 'last_name'] })).toBeUndefined();
+  });
+
+  it('known answers: 65535 × 2^32 + FNV-1a (mixed) of the filter bytes; a filter whose name or birth date is missing, or empty, has none; equal filters one key', () => {
+    const spec = evidenceIndexFor(header)!;
+    const ev = new Uint8Array(18);
+    ev.set([1, 2, 3, 4, 5, 6, 7, 8], 2);
+    ev.set([0x80, 0, 0, 0, 0, 0, 0, 0], 10);
+    // (vectors computed outside the project: FNV-1a 32, then h ^= h >>> 15; h *= 0x2c1b3c6d; h ^= h >>> 12)
+    expect(evidenceKeys(spec, ev, 0b111)).toEqual([281473867191037, 281471628810247]);
+    expect(evidenceKeys(spec, ev, 0b011)).toEqual([]);
+    expect(evidenceKeys(spec, ev, 0b101)).toEqual([281473867191037]);
+    expect(evidenceKeys(spec, ev, 0b110)).toEqual([281471628810247]);
+    const swapped = ev.slice();
+    swapped.set(ev.subarray(2, 10), 10);
+    expect(evidenceKeys(spec, swapped, 0b111)).toEqual([281473867191037]);
+    const empty = ev.slice();
+    empty.fill(0, 10);
+    expect(evidenceKeys(spec, empty, 0b111)).toEqual([281473867191037]);
+    expect(evidenceKeys(undefined, ev, 0b111)).toEqual([]);
+    expect(evidenceKeys(spec, null, null)).toEqual([]);
+  });
+});
+
+describe('a match-model registry indexes evidence keys', () => {
+  it('kept through a full run, an increment and a withdrawal (each key findable in its entity); a Dice registry has none', async () => {
+    const store = await registry(['k12', 'college']);
+    const cfg = withDb(store, (db) => new SqliteRegistryStorage(db).config()!);
+    expect(cfg.indexEvidence?.filters.map((f) => f.name)).toEqual(['first_dob', 'last_dob']);
+    const keys = expectCoverage(store);
+    expect(keys).toBeGreaterThan(1000);
+    expect(evidenceRows(store)).toBeGreaterThan(0.5 * keys);
+    await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('inc'), store, workers: 1 });
+    expect(expectCoverage(store)).toBeGreaterThan(keys);
+    const list = join(dir, 'withdraw.csv');
+    const ids = readFileSync(join(root, 'examples/data/k12.csv'), 'utf8').trim().split('\n').slice(1, 40).map((l) => l.split(',')[0]);
+    writeFileSync(list, `record_id\n${ids.join('\n')}\n`);
+    const db = openLinkerStore(store);
+    const r = await forgetRecords(db, { party: 'k12', records: list }).finally(() => db.close());
+    expect(r.removed).toBe(39);
+    expectCoverage(store);
+
+    const dice = await registry(['k12', 'college'], { model: 'dice' });
+    expect(withDb(dice, (db) => new SqliteRegistryStorage(db).config()!.indexEvidence)).toBeUndefined();
+    expect(evidenceRows(dice)).toBe(0);
+    // a full run's store step that gives a registry the model gives its index the evidence keys (rebuilt first)
+    withDb(dice, (db) => {
+      const st = new SqliteRegistryStorage(db);
+      const d = st.config()!;
+      st.storeEncodings(st.lastRunSeq(), { ...d, scoring: cfg.scoring, indexEvidence: cfg.indexEvidence! }, []);
+      expect(st.config()!.indexEvidence).toEqual(cfg.indexEvidence);
+      expect(st.config()!.scoring.kind).toBe('model');
+    });
+    expect(expectCoverage(dice)).toBe(keys);
+    expect(evidenceRows(dice)).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a registry indexed before them gets them on its next increment (the index rebuilt first); an unreadable index configuration is refused', async () => {
+    const store = await registry(['k12', 'college']);
+    const withKeys = evidenceRows(store);
+    withDb(store, (db) => {
+      db.prepare('DELETE FROM registry_band_keys WHERE key >= ?').run(EVIDENCE_BAND * TWO32);
+      db.prepare('UPDATE registry_config SET index_evidence = NULL').run();
+    });
+    expect(evidenceRows(store)).toBe(0);
+    await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('inc'), store, workers: 1 });
+    expect(withDb(store, (db) => new SqliteRegistryStorage(db).config()!.indexEvidence?.filters.length)).toBe(2);
+    expect(evidenceRows(store)).toBeGreaterThan(withKeys);
+    expectCoverage(store);
+    for (const bad of ['{"filters": "x"}', 'not json', '{"filters": [{"name": "first_dob", "offset": -1, "bytes": 8, "need": 5}]}']) {
+      withDb(store, (db) => db.prepare('UPDATE registry_config SET index_evidence = ?').run(bad));
+      const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('college') }], outDir: fresh('bad'), store, workers: 1 }));
+      expect(e.code).toBe('REGISTRY_DAMAGED');
+      expect(e.message).not.toContain(bad);
+    }
+  }, 120_000);
+
+  it(`a key held by more than EVIDENCE_CROWD (${EVIDENCE_CROWD}) entities proposes none of them`, async () => {
+    // one wage record linked alone; its first_dob key given to other entities' records, up to the bound and one beyond
+    const base = await registry(['k12', 'college']);
+    const cfg = withDb(base, (db) => new SqliteRegistryStorage(db).config()!);
+    const all = encodingUpdates(await loadParty(enc('wages')), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
+    const u = all.find((e) => e.bandKeys.some((k) => k >= EVIDENCE_BAND * TWO32))!;
+    const key = u.bandKeys.find((k) => k >= EVIDENCE_BAND * TWO32)!;
+    const csv = join(dir, 'one.csv');
+    writeFileSync(csv, `${wageLines[0]}\n${wageLines.find((l) => l.split(',')[0] === u.recordId)}\n`);
+    await encodeCsv(csv, 'wages', enc('one'));
+    const holders = withDb(base, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key = ?').pluck().get(key) as number);
+    const run = async (extra: number): Promise<number> => {
+      const store = fresh('crowd.db');
+      copyFileSync(base, store);
+      withDb(store, (db) => {
+        // records of entities far from the wage record (the last registered ones), one per entity
+        const rids = db
+          .prepare('SELECT MAX(r.rid) AS rid FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY m.entity_id ORDER BY rid DESC LIMIT ?')
+          .pluck()
+          .all(extra) as number[];
+        for (const rid of rids) db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)').run(key, rid);
+      });
+      // pairs compared: the record against the representatives of its candidate entities
+      return (await linkFiles({ inputs: [{ file: enc('one') }], outDir: fresh('crowd-out'), store, workers: 1 })).counts.compared;
+    };
+    const alone = await run(0);
+    const atBound = await run(EVIDENCE_CROWD - holders);
+    const beyond = await run(EVIDENCE_CROWD - holders + 1);
+    expect(holders).toBeLessThan(EVIDENCE_CROWD);
+    expect(atBound).toBeGreaterThanOrEqual(alone + (EVIDENCE_CROWD - holders));
+    expect(beyond).toBeLessThanOrEqual(alone);
+  }, 120_000);
+});
+
+describe('the residual pass in increments', () => {
+  const wages2 = new Set(wageLines.slice(1).filter((_l, i) => i % 2 === 1).map((l) => `wages:${l.split(',')[0]}`));
+
+  it("a full run stores its free shares; next year's wage records gain recall through them at a full run's precision", async () => {
+    const outFull = fresh('full-next');
+    const store = fresh('next.db');
+    const full = await linkFiles({ inputs: ['k12', 'college', 'wages1'].map((f) => ({ file: enc(f) })), outDir: outFull, store, workers: 1, model: 'fs' });
+    const stored = withDb(store, (db) => JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: { freeShares: unknown } });
+    expect(stored.model.freeShares).toEqual(full.model!.residual!.pairs.map(({ partyA, partyB, freeA, freeB }) => ({ partyA, partyB, freeA, freeB })));
+    const off = fresh('off.db');
+    copyFileSync(store, off);
+    const on = await linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc-off'), store: off, workers: 1, residualPass: false });
+    expect(on.parameters.residualPass).toBe(true);
+    expect(no.parameters.residualPass).toBe(false);
+    expect(no.model!.residual).toBeUndefined();
+    const pass = on.model!.residual!;
+    expect(pass.accepted).toBeGreaterThan(0);
+    const names = (ps: { partyA: string; partyB: string }[]) => ps.map((p) => [p.partyA, p.partyB].sort().join(' x ')).sort();
+    expect(names(pass.pairs)).toEqual(names(full.model!.residual!.pairs));
+    const qOn = quality(store, wages2);
+    const qOff = quality(off, wages2);
+    console.log(JSON.stringify({ residualOn: qOn, residualOff: qOff, accepted: pass.accepted, expected: on.model!.expected }));
+    expect(qOn.recall).toBeGreaterThan(qOff.recall);
+    expect(qOn.precision).toBeGreaterThan(0.99);
+    expect(on.model!.expected.links).toBeGreaterThan(no.model!.expected.links);
+  }, 120_000);
+
+  it('a registry whose full run ran without it: none, and asking for it is refused; damaged shares are refused', async () => {
+    const store = await registry(['k12', 'college', 'wages1'], { residualPass: false });
+    const stored = withDb(store, (db) => JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: Record<string, unknown> });
+    expect(stored.model.freeShares).toBeUndefined();
+    const r = await linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc'), store: await registry(['k12', 'college', 'wages1'], { residualPass: false }), workers: 1 });
+    expect(r.parameters.residualPass).toBe(false);
+    const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc-res'), store, workers: 1, residualPass: true }));
+    expect(e.code).toBe('LINK_OPTION');
+    expect(e.location.field).toBe('residual-pass');
+    withDb(store, (db) => db.prepare('UPDATE registry_config SET scoring = ?').run(JSON.stringify({ ...stored, model: { ...stored.model, freeShares: [{ partyA: 'k12', partyB: 'wages', freeA: 2, freeB: 0.5 }] } })));
+    const d = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc-bad'), store, workers: 1 }));
+    expect(d.code).toBe('REGISTRY_DAMAGED');
+    expect(d.message).toMatch(/free shares/);
+  }, 120_000);
+});
