@@ -14,7 +14,7 @@ import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { loadParty } from '../../src/link/load.js';
-import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, storedBandKeys } from '../../src/link/registry/band-keys.js';
+import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, storedBandKeys } from '../../src/link/registry/band-keys.js';
 import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
 import { forgetRecords } from '../../src/link/registry/maintenance.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
@@ -100,7 +100,7 @@ function expectCoverage(store: string): number {
   });
 }
 
-const evidenceRows = (store: string): number => withDb(store, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key >= ?').pluck().get(EVIDENCE_BAND * TWO32) as number);
+const evidenceRows = (store: string): number => withDb(store, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key >= ?').pluck().get(NAMES_BAND0 * TWO32) as number);
 
 /** Pairwise precision and recall of the registry's entities over the true pairs with a record of `file` (truth: the example data's). */
 function quality(store: string, inFile: Set<string>): { precision: number; recall: number; links: number } {
@@ -131,6 +131,7 @@ describe('evidence keys (band-keys.ts)', () => {
         { name: 'first_dob', offset: 2, bytes: 8, need: 0b101 },
         { name: 'last_dob', offset: 10, bytes: 8, need: 0b110 },
       ],
+      names: { offset: 0, bytes: 2, l: 16, need: 0b011, dob: 0b100 },
     });
     expect(evidenceIndexFor({ ...header, evidence: header.evidence.slice(0, 2) })).toBeUndefined();
     expect(evidenceIndexFor({ ...header, presence: ['first_name', 'last_name'] })).toBeUndefined();
@@ -154,6 +155,30 @@ describe('evidence keys (band-keys.ts)', () => {
     expect(evidenceKeys(spec, empty, 0b111)).toEqual([281473867191037]);
     expect(evidenceKeys(undefined, ev, 0b111)).toEqual([]);
     expect(evidenceKeys(spec, null, null)).toEqual([]);
+  });
+
+  it("names keys: NAMES_BANDS MinHash bands of `names`, stored in the group of the birth date's presence, looked up in the other", () => {
+    const spec = evidenceIndexFor(header)!;
+    const ev = new Uint8Array(18);
+    ev.set([0b10110010, 0b01101001], 0);
+    const inBand = (k: number) => Math.floor(k / TWO32);
+    const names = (keys: number[]) => keys.filter(isNamesKey);
+    const withDob = names(evidenceKeys(spec, ev, 0b111));
+    const without = names(evidenceKeys(spec, ev, 0b011));
+    expect(withDob.map(inBand)).toEqual(Array.from({ length: NAMES_BANDS }, (_, b) => NAMES_BAND0 + b));
+    expect(without.map(inBand)).toEqual(Array.from({ length: NAMES_BANDS }, (_, b) => NAMES_BAND0 + NAMES_BANDS + b));
+    // the same names filter: a record without a date looks up exactly the keys one with the date is stored under, and back
+    expect(evidenceProbeKeys(spec, ev, 0b011)).toEqual(withDob);
+    expect(evidenceProbeKeys(spec, ev, 0b111)).toEqual(without);
+    // no key without both names, or with an empty filter
+    expect(names(evidenceKeys(spec, ev, 0b101))).toEqual([]);
+    expect(evidenceProbeKeys(spec, ev, 0b110)).toEqual([]);
+    expect(evidenceProbeKeys(spec, new Uint8Array(18), 0b111)).toEqual([]);
+    // another names filter, other keys (16 rows a band)
+    const other = ev.slice();
+    other[0] = 0b01001101;
+    expect(names(evidenceKeys(spec, other, 0b111)).filter((k) => withDob.includes(k))).toEqual([]);
+    expect(withDob.every((k) => k < EVIDENCE_BAND * TWO32)).toBe(true);
   });
 });
 
@@ -194,7 +219,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const store = await registry(['k12', 'college']);
     const withKeys = evidenceRows(store);
     withDb(store, (db) => {
-      db.prepare('DELETE FROM registry_band_keys WHERE key >= ?').run(EVIDENCE_BAND * TWO32);
+      db.prepare('DELETE FROM registry_band_keys WHERE key >= ?').run(NAMES_BAND0 * TWO32);
       db.prepare('UPDATE registry_config SET index_evidence = NULL').run();
     });
     expect(evidenceRows(store)).toBe(0);
@@ -208,6 +233,34 @@ describe('a match-model registry indexes evidence keys', () => {
       expect(e.code).toBe('REGISTRY_DAMAGED');
       expect(e.message).not.toContain(bad);
     }
+  }, 120_000);
+
+  it('a record without its birth date finds its registered partner through the names bands', async () => {
+    // every wage record with its birth date blanked (the DOB column emptied), linked against K-12 and college
+    const head = wageLines[0]!.split(',');
+    const dob = head.indexOf(agency('wages').map.birth_date!);
+    const csv = join(dir, 'wages-nodob.csv');
+    writeFileSync(csv, `${[wageLines[0], ...wageLines.slice(1).map((l) => l.split(',').map((v, i) => (i === dob ? '' : v)).join(','))].join('\n')}\n`);
+    await encodeCsv(csv, 'wages', enc('wages-nodob'));
+    const wages = new Set(wageLines.slice(1).map((l) => `wages:${l.split(',')[0]}`));
+    const withNames = await registry(['k12', 'college']);
+    const without = await registry(['k12', 'college']);
+    withDb(without, (db) => db.prepare('DELETE FROM registry_band_keys WHERE key >= ? AND key < ?').run(NAMES_BAND0 * TWO32, EVIDENCE_BAND * TWO32));
+    await linkFiles({ inputs: [{ file: enc('wages-nodob') }], outDir: fresh('nodob'), store: withNames, workers: 1 });
+    await linkFiles({ inputs: [{ file: enc('wages-nodob') }], outDir: fresh('nodob-off'), store: without, workers: 1 });
+    const on = quality(withNames, wages);
+    const off = quality(without, wages);
+    // the reference: a full run over the three files, which finds such pairs through its names pass (with no birth date on
+    // any wage record the model's links are far less certain, the full run's too: measured 0.69 / 0.82 for it, 0.86 / 0.71
+    // for the increment, 0.38 / 0.006 without the names bands)
+    const full = fresh('full-nodob.db');
+    await linkFiles({ inputs: ['k12', 'college', 'wages-nodob'].map((f) => ({ file: enc(f) })), outDir: fresh('full-nodob'), store: full, workers: 1, model: 'fs' });
+    const ref = quality(full, wages);
+    console.log(JSON.stringify({ namesBands: on, withoutThem: off, fullRun: ref }));
+    expect(off.recall).toBeLessThan(0.1);
+    expect(on.recall).toBeGreaterThan(off.recall + 0.5);
+    expect(on.recall).toBeGreaterThan(ref.recall - 0.15);
+    expect(on.precision).toBeGreaterThan(ref.precision);
   }, 120_000);
 
   it(`a key held by more than EVIDENCE_CROWD (${EVIDENCE_CROWD}) entities proposes none of them`, async () => {

@@ -187,7 +187,30 @@ export const EVIDENCE_KEY_FILTERS: readonly { name: string; fields: readonly str
  */
 export interface EvidenceIndex {
   filters: { name: string; offset: number; bytes: number; need: number }[];
+  /** The `names` filter (NAMES_BANDS MinHash bands): where it lies, its bits, the presence bits of both names and of the birth date. */
+  names?: { offset: number; bytes: number; l: number; need: number; dob: number };
 }
+
+/**
+ * The names bands (docs/registry.md "Evidence keys"): a record whose birth
+ * date is missing has no `first_dob` / `last_dob` key (both hold the date),
+ * and its `names` filter (names, sex, one light date token) differs from its
+ * partner's by that token only. So the index also holds NAMES_BANDS MinHash
+ * bands of NAMES_ROWS rows over `names`, in two groups: a record with its
+ * birth date in bands NAMES_BAND0.., one without it in the next
+ * NAMES_BANDS. A new record looks its names keys up in the other group only
+ * (the full run's missing-side rule, candidates.ts MISSING_SIDE_CAP): a pair
+ * with the date missing on exactly one side, competing only with the few
+ * records missing a date, or with the namesakes of a record missing one —
+ * a crowd beyond EVIDENCE_CROWD proposes none. 16 rows make a chance
+ * collision of unrelated names rare (Jaccard ≈ 0.33: 2·10⁻⁸ a band).
+ */
+export const NAMES_BANDS = 8;
+export const NAMES_ROWS = 16;
+const NAMES_LSH_SEED = 0x6e616d65;
+export const NAMES_BAND0 = EVIDENCE_BAND - 2 * NAMES_BANDS;
+/** Bands at or above this hold evidence keys: enough alone, crowd-bounded, never dropped as covered by the entity's band. */
+export const EVIDENCE_BAND_MIN = NAMES_BAND0;
 
 /** The evidence index for files with this header, or undefined when they lack a filter or presence feature it needs. */
 export function evidenceIndexFor(header: Pick<EncodedHeader, 'evidence' | 'presence'>): EvidenceIndex | undefined {
@@ -202,7 +225,12 @@ export function evidenceIndexFor(header: Pick<EncodedHeader, 'evidence' | 'prese
     for (const e of ev.slice(0, x)) offset += Math.ceil(e.l / 8);
     filters.push({ name: f.name, offset, bytes: Math.ceil(ev[x]!.l / 8), need: presenceMask(features, f.fields) });
   }
-  return { filters };
+  const nx = ev.findIndex((e) => e.name === 'names');
+  if (nx < 0) return { filters };
+  let offset = 0;
+  for (const e of ev.slice(0, nx)) offset += Math.ceil(e.l / 8);
+  const l = ev[nx]!.l;
+  return { filters, names: { offset, bytes: Math.ceil(l / 8), l, need: presenceMask(features, ['first_name', 'last_name']), dob: presenceMask(features, ['birth_date']) } };
 }
 
 /** Whether two evidence indexes (either absent) are the same. */
@@ -217,7 +245,13 @@ export function readEvidenceIndex(raw: unknown): EvidenceIndex | undefined | 'ba
   const fs = (raw as EvidenceIndex).filters;
   const int = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min;
   if (fs.length === 0 || !fs.every((f) => typeof f?.name === 'string' && int(f.offset, 0) && int(f.bytes, 1) && int(f.need, 1))) return 'bad';
-  return { filters: fs.map((f) => ({ name: f.name, offset: f.offset, bytes: f.bytes, need: f.need })) };
+  const out: EvidenceIndex = { filters: fs.map((f) => ({ name: f.name, offset: f.offset, bytes: f.bytes, need: f.need })) };
+  const nm = (raw as EvidenceIndex).names;
+  if (nm !== undefined) {
+    if (typeof nm !== 'object' || nm === null || !int(nm.offset, 0) || !int(nm.l, 8) || nm.l > 65536 || nm.bytes !== Math.ceil(nm.l / 8) || !int(nm.need, 1) || !int(nm.dob, 1)) return 'bad';
+    out.names = { offset: nm.offset, bytes: nm.bytes, l: nm.l, need: nm.need, dob: nm.dob };
+  }
+  return out;
 }
 
 /** 32-bit FNV-1a of bytes, mixed as fnv1a32. */
@@ -230,7 +264,51 @@ function bytesHash32(b: Uint8Array): number {
   return fnvFinish(h);
 }
 
-/** Evidence keys of one record (its stored evidence and presence): EVIDENCE_BAND × 2^32 + the filter's hash, each distinct key once. */
+const namesPerms = new Map<number, Uint16Array>();
+
+/**
+ * The names bands' keys of one record: NAMES_BANDS MinHash band keys of its
+ * `names` filter, in the group of its own birth-date presence (`probe`
+ * false: the keys it is stored under) or of the other (`probe` true: the
+ * keys a new record looks up). None without both names or the filter.
+ */
+function namesKeys(spec: EvidenceIndex, evidence: Uint8Array, presence: number, probe: boolean): number[] {
+  const nm = spec.names;
+  if (!nm || (presence & nm.need) !== nm.need || nm.offset + nm.bytes > evidence.length) return [];
+  const stride = strideFor(nm.l);
+  const packed = new Uint8Array(stride);
+  packed.set(evidence.subarray(nm.offset, nm.offset + nm.bytes));
+  let any = 0;
+  for (const v of packed) any |= v;
+  if (any === 0) return [];
+  let perms = namesPerms.get(nm.l);
+  if (!perms) {
+    perms = lshPermutations(NAMES_BANDS, NAMES_ROWS, nm.l, NAMES_LSH_SEED);
+    namesPerms.set(nm.l, perms);
+  }
+  const u32 = new Uint32Array(NAMES_BANDS);
+  fillLshKeys(packed, stride, 0, 1, perms, nm.l, NAMES_BANDS, NAMES_ROWS, u32, NAMES_BANDS, 0, 0);
+  const withDob = (presence & nm.dob) === nm.dob;
+  const group = NAMES_BAND0 + (withDob !== probe ? 0 : NAMES_BANDS);
+  return Array.from(u32, (k, b) => (group + b) * TWO32 + k);
+}
+
+/** The keys a new record looks up beyond the ones it is stored under: its names keys in the other birth-date group (namesKeys). */
+export function evidenceProbeKeys(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null): number[] {
+  if (!spec || !evidence || presence === null) return [];
+  return namesKeys(spec, evidence, presence, true);
+}
+
+/** Whether a key is of the names bands (stored, not looked up: a new record looks up its probe keys there instead). */
+export function isNamesKey(k: number): boolean {
+  const b = Math.floor(k / TWO32);
+  return b >= NAMES_BAND0 && b < EVIDENCE_BAND;
+}
+
+/**
+ * Evidence keys of one record (its stored evidence and presence): EVIDENCE_BAND × 2^32 + the hash of its `first_dob`
+ * and of its `last_dob` filter, each distinct key once, then its names keys (namesKeys).
+ */
 export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null): number[] {
   if (!spec || !evidence || presence === null) return [];
   const out: number[] = [];
@@ -243,6 +321,7 @@ export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Arr
     const k = EVIDENCE_BAND * TWO32 + bytesHash32(bytes);
     if (!out.includes(k)) out.push(k);
   }
+  out.push(...namesKeys(spec, evidence, presence, false));
   return out;
 }
 

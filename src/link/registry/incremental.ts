@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND, MAX_SORTED_ENTRIES, blockValuesOf, evidenceIndexFor, evidenceKeys, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND_MIN, MAX_SORTED_ENTRIES, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
@@ -398,7 +398,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const holders: number[] = [];
   for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
     const part = encodings.slice(from, from + MAX_SORTED_ENTRIES);
-    const sorted = new BandSorted(part.map((e) => e.bandKeys));
+    // what a record looks up: its band and evidence keys, its names keys in the other birth-date group (band-keys.ts namesKeys)
+    const sorted = new BandSorted(part.map((e) => (config.indexEvidence ? [...e.bandKeys.filter((k) => !isNamesKey(k)), ...evidenceProbeKeys(config.indexEvidence, e.evidence, e.presence)] : e.bandKeys)));
     let holdersOf = Number.NaN;
     let band = 0;
     const hit = (rid: number): void => {
@@ -417,7 +418,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       hitNode.length = hitRid.length = hitBand.length = at;
     };
     // an evidence key's rows are held back until the key's last: a key held by more than EVIDENCE_CROWD records (a common
-    // name born the same day, the full run's crosswise bound) is a crowd, not evidence, and proposes none of them
+    // name born the same day, namesakes of a record without a birth date) is a crowd, not evidence, and proposes none of them
     const crowd: number[] = [];
     const flushCrowd = (): void => {
       if (crowd.length <= EVIDENCE_CROWD) for (const rid of crowd) hit(rid);
@@ -432,7 +433,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         holdersOf = key;
         band = Math.floor(key / TWO32);
       }
-      if (band === EVIDENCE_BAND) crowd.push(rid);
+      if (band >= EVIDENCE_BAND_MIN) crowd.push(rid);
       else hit(rid);
     });
     flushCrowd();
@@ -506,7 +507,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         if (lastBand[rid] === b) continue;
         lastBand[rid] = b;
         const was = shared[rid]!;
-        // an LSH band counts one; a keys part's value or an evidence key (EVIDENCE_BAND, beyond the blocking's bands) is enough alone
+        // an LSH band counts one; a keys part's value or an evidence key (EVIDENCE_BAND_MIN.., beyond the blocking's bands) is enough alone
         const now = was + (b < lshBand.length && lshBand[b] ? 1 : need);
         shared[rid] = now;
         if (was < need && now >= need) {
@@ -994,7 +995,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
       const ei = nodeHitEnt[x]!;
       if (ei < 0) continue;
-      // (an evidence key is never covered by band: a record has two in EVIDENCE_BAND, and a hit may be on either)
+      // (an evidence key is never covered by band: a record has two in EVIDENCE_BAND, and a names hit is on a probe key)
       if (finalId(ei) === F && nodeHitBand[x]! < coveredBand.length) {
         coveredBand[nodeHitBand[x]!] = n;
         anyCovered = true;
