@@ -199,7 +199,7 @@ export interface EvidenceIndex {
  * bands of NAMES_ROWS rows over `names`, in two groups: a record with its
  * birth date in bands NAMES_BAND0.., one without it in the next
  * NAMES_BANDS. A new record looks its names keys up in the other group only
- * (the full run's missing-side rule, candidates.ts MISSING_SIDE_CAP): a pair
+ * (the full run's missing-side rule, src/link/model MISSING_SIDE_CAP): a pair
  * with the date missing on exactly one side, competing only with the few
  * records missing a date, or with the namesakes of a record missing one —
  * a crowd beyond EVIDENCE_CROWD proposes none. 16 rows make a chance

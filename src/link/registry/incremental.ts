@@ -73,7 +73,7 @@ export const DEFAULT_MIN_BAND_HITS = 2;
 /**
  * Most index rows an evidence key (band-keys.ts EVIDENCE_BAND) may have to
  * propose its holders (about one row per entity): the full run's crosswise
- * bound (candidates.ts PER_RECORD). A larger crowd is a common name shared by
+ * bound (PER_RECORD of the model's candidate passes). A larger crowd is a common name shared by
  * several people born the same day, which the CLK's bands sort out.
  */
 export const EVIDENCE_CROWD = PER_RECORD;
