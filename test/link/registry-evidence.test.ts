@@ -16,7 +16,7 @@ import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { loadParty } from '../../src/link/load.js';
 import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, storedBandKeys } from '../../src/link/registry/band-keys.js';
 import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
-import { forgetRecords } from '../../src/link/registry/maintenance.js';
+import { forgetRecords, rekeyRegistry } from '../../src/link/registry/maintenance.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import type { Db } from '../../src/store/db.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
@@ -183,7 +183,7 @@ describe('evidence keys (band-keys.ts)', () => {
 });
 
 describe('a match-model registry indexes evidence keys', () => {
-  it('kept through a full run, an increment and a withdrawal (each key findable in its entity); a Dice registry has none', async () => {
+  it('kept through a full run, an increment, a withdrawal and a key rotation (each key findable in its entity); a Dice registry has none', async () => {
     const store = await registry(['k12', 'college']);
     const cfg = withDb(store, (db) => new SqliteRegistryStorage(db).config()!);
     expect(cfg.indexEvidence?.filters.map((f) => f.name)).toEqual(['first_dob', 'last_dob']);
@@ -199,6 +199,25 @@ describe('a match-model registry indexes evidence keys', () => {
     const r = await forgetRecords(db, { party: 'k12', records: list }).finally(() => db.close());
     expect(r.removed).toBe(39);
     expectCoverage(store);
+    // a key rotation re-keys every record's evidence keys too (every registered record re-encoded under a new secret)
+    const before = new Set(withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(NAMES_BAND0 * TWO32) as number[]));
+    const newSecret = new TextEncoder().encode('p20link registry evidence test: the rotated secret');
+    const rotated: { file: string }[] = [];
+    for (const party of ['k12', 'college', 'wages']) {
+      const a = agency(party);
+      const kept = new Set(withDb(store, (db) => db.prepare('SELECT record_id FROM registry_records WHERE party = ?').pluck().all(party) as string[]));
+      const lines = readFileSync(join(root, `examples/data/${party}.csv`), 'utf8').trim().split('\n');
+      const csv = join(dir, `rekey-${party}.csv`);
+      writeFileSync(csv, `${[lines[0], ...lines.slice(1).filter((l) => kept.has(l.split(',')[0]!))].join('\n')}\n`);
+      const out = join(dir, `rekey-${party}.enc`);
+      await encodeFile({ input: csv, output: out, schema: SCHEMA, secret: newSecret, party, map: a.map, idColumn: a.idColumn, workers: 0, onBadField: 'missing' });
+      rotated.push({ file: out });
+    }
+    const rdb = openLinkerStore(store);
+    await rekeyRegistry(rdb, { inputs: rotated }).finally(() => rdb.close());
+    expect(expectCoverage(store)).toBeGreaterThan(keys);
+    const after = withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(NAMES_BAND0 * TWO32) as number[]);
+    expect(after.filter((k) => before.has(k)).length).toBeLessThan(0.01 * after.length);
 
     const dice = await registry(['k12', 'college'], { model: 'dice' });
     expect(withDb(dice, (db) => new SqliteRegistryStorage(db).config()!.indexEvidence)).toBeUndefined();
