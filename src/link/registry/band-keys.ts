@@ -131,20 +131,31 @@ export function partyBandKeys(cfg: BlockingConfig, p: PartyData, from: number, t
   }
 }
 
+/** Whether no bit is set (an empty filter has no MinHash and no key). */
+function allZero(b: Uint8Array): boolean {
+  let any = 0;
+  for (const v of b) any |= v;
+  return any === 0;
+}
+
+/** One stored filter of l bits (unpadded) packed as a party's are (strideFor(l) bytes, zero padded), for fillLshKeys. */
+function packedOne(bytes: Uint8Array, l: number): Uint8Array {
+  const stride = strideFor(l);
+  const packed = new Uint8Array(stride);
+  packed.set(bytes.subarray(0, Math.min(bytes.length, stride)));
+  return packed;
+}
+
 /** Band keys of one stored record (unpadded CLK + keyed block values), e.g. to remove it from the index or to re-index. */
 export function storedBandKeys(cfg: BlockingConfig, l: number, clk: Uint8Array, blocks: Record<string, string> | null): number[] {
   const plan = planOf(cfg, l);
   const nb = plan.nb;
-  const stride = strideFor(l);
-  const packed = new Uint8Array(stride);
-  packed.set(clk.subarray(0, Math.min(clk.length, stride)));
-  let any = 0;
-  for (const b of packed) any |= b;
+  const packed = packedOne(clk, l);
   const u32 = new Uint32Array(nb);
   const out: number[] = [];
-  if (any !== 0) {
+  if (!allZero(packed)) {
     for (const part of plan.lsh) {
-      fillLshKeys(packed, stride, 0, 1, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
+      fillLshKeys(packed, packed.length, 0, 1, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
       for (let k = 0; k < part.bands; k++) out.push((part.bandOffset + k) * TWO32 + u32[part.bandOffset + k]!);
     }
   }
@@ -275,19 +286,15 @@ const namesPerms = new Map<number, Uint16Array>();
 function namesKeys(spec: EvidenceIndex, evidence: Uint8Array, presence: number, probe: boolean): number[] {
   const nm = spec.names;
   if (!nm || (presence & nm.need) !== nm.need || nm.offset + nm.bytes > evidence.length) return [];
-  const stride = strideFor(nm.l);
-  const packed = new Uint8Array(stride);
-  packed.set(evidence.subarray(nm.offset, nm.offset + nm.bytes));
-  let any = 0;
-  for (const v of packed) any |= v;
-  if (any === 0) return [];
+  const packed = packedOne(evidence.subarray(nm.offset, nm.offset + nm.bytes), nm.l);
+  if (allZero(packed)) return [];
   let perms = namesPerms.get(nm.l);
   if (!perms) {
     perms = lshPermutations(NAMES_BANDS, NAMES_ROWS, nm.l, NAMES_LSH_SEED);
     namesPerms.set(nm.l, perms);
   }
   const u32 = new Uint32Array(NAMES_BANDS);
-  fillLshKeys(packed, stride, 0, 1, perms, nm.l, NAMES_BANDS, NAMES_ROWS, u32, NAMES_BANDS, 0, 0);
+  fillLshKeys(packed, packed.length, 0, 1, perms, nm.l, NAMES_BANDS, NAMES_ROWS, u32, NAMES_BANDS, 0, 0);
   const withDob = (presence & nm.dob) === nm.dob;
   const group = NAMES_BAND0 + (withDob !== probe ? 0 : NAMES_BANDS);
   return Array.from(u32, (k, b) => (group + b) * TWO32 + k);
@@ -315,9 +322,7 @@ export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Arr
   for (const f of spec.filters) {
     if ((presence & f.need) !== f.need || f.offset + f.bytes > evidence.length) continue;
     const bytes = evidence.subarray(f.offset, f.offset + f.bytes);
-    let any = 0;
-    for (const v of bytes) any |= v;
-    if (any === 0) continue;
+    if (allZero(bytes)) continue;
     const k = EVIDENCE_BAND * TWO32 + bytesHash32(bytes);
     if (!out.includes(k)) out.push(k);
   }
