@@ -138,7 +138,7 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
     if (model && r !== undefined && !(r > 0 && r < model.matchProbability)) {
       throw new P20Error('LINK_OPTION', `with the match model the review threshold is a match probability in (0, ${model.matchProbability}), got ${r}`, { field: 'review-threshold' });
     }
-    if (model && opts.residualPass === true && !(model.stored.freeShares && model.stored.freeShares.length > 0)) {
+    if (model && opts.residualPass === true && !incrementResidual({ model })) {
       throw new P20Error(
         'LINK_OPTION',
         "this registry's stored model has no free shares for the residual pass (its full run ran without the pass, or before increments kept them): link every file again in a full run with it, or leave the residual pass unset",
