@@ -19,6 +19,7 @@ interface LinkArgs {
   workers?: number;
   'max-pairs'?: number;
   'min-band-hits'?: number;
+  'band-crowd'?: number;
   party?: string[];
   quiet?: boolean;
 }
@@ -104,6 +105,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })
       .option('max-pairs', { type: 'number', describe: 'Refuse the run when more pairs than this reach the (review) threshold in one pair of files, rather than run out of memory (default 100,000,000; ~24 bytes each)' })
       .option('min-band-hits', { type: 'number', describe: 'Increments against a --store registry: LSH bands a registered record must share with a new record to be compared (whole number >= 1) [default: 2; 1 is a full run\'s rule]' })
+      .option('band-crowd', { type: 'number', describe: 'Increments against a --store registry: an LSH band key held by more registered records than this proposes none of them (a pattern common names share; whole number >= 1) [default: 256]' })
       .option('workers', { type: 'number', describe: 'Worker threads for scoring (default: all cores)' })
       .option('party', { type: 'string', array: true, describe: 'Override a party label: FILE=NAME (repeatable)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'Print nothing but errors' })
@@ -132,6 +134,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
         workers: argv.workers,
         maxPairs: argv['max-pairs'],
         minBandHits: argv['min-band-hits'],
+        bandCrowd: argv['band-crowd'],
       }),
       progress: argv.quiet ? undefined : (label) => terminalProgress(label),
     } as Parameters<typeof linkFiles>[0]);

@@ -99,6 +99,8 @@ export interface LinkFilesOptions {
   maxPairs?: number;
   /** Increments only: LSH bands a registered record must share with a new record to be a candidate (default 2; docs/registry.md). */
   minBandHits?: number;
+  /** Increments only: most index rows an LSH band key may have and still propose its holders (default 256; docs/registry.md). */
+  bandCrowd?: number;
   /**
    * 'fs', for measurement tools (bench/model-ceiling.ts): called once the
    * model is fitted, before resolution, with the candidates, their comparison
@@ -136,6 +138,7 @@ function checkOptions(o: LinkFilesOptions): void {
   if (o.maxPairs !== undefined && (!Number.isInteger(o.maxPairs) || o.maxPairs < 1)) bad(`max-pairs must be a positive whole number, got ${o.maxPairs}`, 'max-pairs');
   if (typeof o.outDir !== 'string' || o.outDir.length === 0) bad('an output directory is required', 'out');
   if (o.minBandHits !== undefined && (!Number.isInteger(o.minBandHits) || o.minBandHits < 1)) bad(`min-band-hits must be a whole number of at least 1, got ${o.minBandHits}`, 'min-band-hits');
+  if (o.bandCrowd !== undefined && (!Number.isInteger(o.bandCrowd) || o.bandCrowd < 1)) bad(`band-crowd must be a whole number of at least 1, got ${o.bandCrowd}`, 'band-crowd');
   if (o.blocking !== undefined) validateBlockingConfig(typeof o.blocking === 'string' ? parseBlockingSpec(o.blocking) : o.blocking);
   // thresholds given outright are checked before any file is read (those from a schema once it is read)
   if (o.threshold !== undefined && o.model !== 'fs') checkThresholds(o.threshold, o.reviewThreshold);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { EncodedHeader } from '../../src/format/encoded-file.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { makePackedPartyData, strideFor } from '../../src/link/pack.js';
-import { commitIncrement, groupBy, planIncrement, type IncrementSettings } from '../../src/link/registry/incremental.js';
+import { BAND_CROWD, commitIncrement, groupBy, planIncrement, type IncrementSettings } from '../../src/link/registry/incremental.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import type { PartyData } from '../../src/link/types.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
@@ -202,6 +202,38 @@ describe('candidate entities from the persistent index (DEFAULT_MIN_BAND_HITS)',
         storage.close();
       }
     }
+  });
+});
+
+describe('crowded band keys (BAND_CROWD)', () => {
+  // k registered records of one party with one CLK: k entities (one record of a party each), every LSH key held by all k
+  async function crowdOf(k: number, spec: string, over: Partial<IncrementSettings>): Promise<number> {
+    const rnd = prng(31);
+    const clk = randomClk(rnd, L);
+    const withYob = (p: PartyData) => ({ ...p, blocks: { yob: p.ids.map(() => 'y1990') } });
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `crowd-${++n}.db`)), { ownsDb: true });
+    const s = settings({ blocking: parseBlockingSpec(spec), reviewThreshold: undefined });
+    try {
+      const reg = await link(storage, [withYob(party('reg', Array.from({ length: k }, (_v, i) => ({ id: `r${i}`, clk }))))], s);
+      expect(new Set(reg.ids).size).toBe(k);
+      const plan = await planIncrement(storage, [withYob(party('new', [{ id: 'n0', clk }]))], { ...s, ...over });
+      return plan.candidates;
+    } finally {
+      storage.close();
+    }
+  }
+
+  it('a band key held by up to the bound proposes its holders, one more and it proposes none', async () => {
+    expect(await crowdOf(4, 'lsh', { bandCrowd: 4 })).toBe(4);
+    expect(await crowdOf(4, 'lsh', { bandCrowd: 3 })).toBe(0);
+    expect(await crowdOf(4, 'lsh', {})).toBe(4);
+    expect(BAND_CROWD).toBeGreaterThanOrEqual(4);
+  });
+
+  it("does not bound a keys part's values (blocks by design)", async () => {
+    expect(await crowdOf(4, 'keys:yob', { bandCrowd: 1 })).toBe(4);
+    // with LSH beside them, the LSH bands are bounded and the block still proposes
+    expect(await crowdOf(4, 'keys:yob+lsh', { bandCrowd: 1 })).toBe(4);
   });
 });
 

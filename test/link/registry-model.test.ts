@@ -275,6 +275,20 @@ describe('--min-band-hits', () => {
     expect(one.err).not.toMatch(/Dice|match model yet/);
   }, 60_000);
 
+  it('--band-crowd is validated like it', async () => {
+    const store = await modelRegistry();
+    for (const v of ['0', '2.5']) {
+      const bad = await runCli(['link', '--store', store, enc('wages'), '--out', fresh(`bc${v}`), '--band-crowd', v, '--quiet']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toMatch(/band-crowd must be a whole number of at least 1/);
+    }
+    // a bound of one row a key: only keys no other entity holds propose, so fewer candidates than the default
+    const tight = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bc1'), store: await modelRegistry(), workers: 1, bandCrowd: 1 });
+    const dflt = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('bcd'), store: await modelRegistry(), workers: 1 });
+    const cand = (r: typeof tight) => r.partyPairs.filter((p) => p.partyA === 'wages' && p.partyB !== 'wages').reduce((t, p) => t + p.candidates, 0);
+    expect(cand(tight)).toBeLessThan(cand(dflt));
+  }, 60_000);
+
   it('changes the candidates of an increment (library option)', async () => {
     const loose = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('l1'), store: await modelRegistry(), workers: 1, minBandHits: 1 });
     const strict = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('l64'), store: await modelRegistry(), workers: 1, minBandHits: 64 });

@@ -154,6 +154,7 @@ async function incrementSettings(opts: LinkFilesOptions, cfg: RegistryConfig | u
   return {
     ...(model ? { model } : {}),
     ...(opts.minBandHits !== undefined ? { minBandHits: opts.minBandHits } : {}),
+    ...(opts.bandCrowd !== undefined ? { bandCrowd: opts.bandCrowd } : {}),
     ...(opts.residualPass !== undefined ? { residualPass: opts.residualPass } : {}),
     blocking,
     threshold,

@@ -77,6 +77,13 @@ export const DEFAULT_MIN_BAND_HITS = 2;
  * several people born the same day, which the CLK's bands sort out.
  */
 export const EVIDENCE_CROWD = PER_RECORD;
+/**
+ * Most index rows an LSH band key may have and still propose its holders (default of IncrementSettings.bandCrowd): a key
+ * held by more registered records is a pattern many people share (common names), not evidence of one; a true partner
+ * shares other, rarer bands too. Bounds an increment's index hits per record as the registry grows (docs/registry.md
+ * "Crowded band keys"). Keys parts of a blocking (keys:NAME) are not bounded: their values are blocks by design.
+ */
+export const BAND_CROWD = 256;
 
 export interface IncrementSettings {
   /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
@@ -87,6 +94,8 @@ export interface IncrementSettings {
   maxPerParty: number;
   /** LSH bands a registered record must share with a new record to make its entity a candidate (default DEFAULT_MIN_BAND_HITS). */
   minBandHits?: number;
+  /** Most index rows an LSH band key may have and still propose its holders (default BAND_CROWD). */
+  bandCrowd?: number;
   workers?: number;
   maxPairs?: number;
   /**
@@ -388,6 +397,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   }
   const encodings = parties.flatMap((p) => encodingUpdates(p, blocking, config.indexEvidence));
   lap('bandKeys');
+  /** Bands of the index that are LSH bands (bounded by the band crowd; the others are keys parts and evidence). */
+  const lshBand = lshBandMask(blocking, l);
+  const bandCrowd = s.bandCrowd ?? BAND_CROWD;
 
   // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding
   // the key. Hits are kept in typed arrays (new record, registered record, band), not an array per record: with spurious LSH
@@ -417,11 +429,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       }
       hitNode.length = hitRid.length = hitBand.length = at;
     };
-    // an evidence key's rows are held back until the key's last: a key held by more than EVIDENCE_CROWD records (a common
-    // name born the same day, namesakes of a record without a birth date) is a crowd, not evidence, and proposes none of them
+    // an evidence key's or LSH band key's rows are held back until the key's last: an evidence key held by more than
+    // EVIDENCE_CROWD records (a common name born the same day, namesakes of a record without a birth date), a band key by
+    // more than the band crowd (a pattern common names share), is a crowd, not evidence, and proposes none of them
     const crowd: number[] = [];
     const flushCrowd = (): void => {
-      if (crowd.length <= EVIDENCE_CROWD) for (const rid of crowd) hit(rid);
+      if (crowd.length <= (band >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : bandCrowd)) for (const rid of crowd) hit(rid);
       crowd.length = 0;
     };
     await storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
@@ -433,7 +446,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         holdersOf = key;
         band = Math.floor(key / TWO32);
       }
-      if (band >= EVIDENCE_BAND_MIN) crowd.push(rid);
+      if (band >= EVIDENCE_BAND_MIN || (band < lshBand.length && lshBand[band])) crowd.push(rid);
       else hit(rid);
     });
     flushCrowd();
@@ -483,7 +496,6 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   // record's hits in one band are contiguous: a registered record's distinct bands are counted by remembering the last
   // band it was hit in. (record number: a table addressed by it, 4 bytes per registered record number; a Map of doubles
   // costs seconds here)
-  const lshBand = lshBandMask(blocking, l);
   let lshBands = 0;
   for (const x of lshBand) lshBands += x;
   const need = Math.max(1, Math.min(s.minBandHits ?? DEFAULT_MIN_BAND_HITS, lshBands));
