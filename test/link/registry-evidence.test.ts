@@ -344,6 +344,50 @@ describe('the residual pass in increments', () => {
     expect(on.model!.expected.links).toBeGreaterThan(no.model!.expected.links);
   }, 120_000);
 
+  it("a new agency's pairs: free shares measured on the increment as a full run measures them; recall gained", async () => {
+    const allWages = new Set(wageLines.slice(1).map((l) => `wages:${l.split(',')[0]}`));
+    const store = await registry(['k12', 'college']);
+    const off = await registry(['k12', 'college']);
+    const on = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('new-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('new-off'), store: off, workers: 1, residualPass: false });
+    const pass = on.model!.residual!;
+    // known answer: the first two phases are the same in both runs, so a party's share towards the other is read off the
+    // run without the pass: 1 − (its records whose entity holds a record of the other) / (its records)
+    const entities = withDb(off, (db) => {
+      const by = new Map<string, Set<string>>();
+      const of = new Map<string, string>();
+      for (const r of db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]) {
+        (by.get(r.entity_id) ?? by.set(r.entity_id, new Set()).get(r.entity_id)!).add(r.party);
+        of.set(`${r.party}:${r.record_id}`, r.entity_id);
+      }
+      return { by, of };
+    });
+    const shareOf = (a: string, b: string): number => {
+      const recs = [...entities.of].filter(([rec]) => rec.startsWith(`${a}:`));
+      return 1 - recs.filter(([, e]) => entities.by.get(e)!.has(b)).length / recs.length;
+    };
+    for (const other of ['k12', 'college']) {
+      const got = pass.pairs.find((p) => [p.partyA, p.partyB].sort().join() === [other, 'wages'].sort().join())!;
+      expect(got).toBeDefined();
+      const [fa, fb] = got.partyA === 'wages' ? [shareOf('wages', other), shareOf(other, 'wages')] : [shareOf(other, 'wages'), shareOf('wages', other)];
+      expect(got.freeA).toBeCloseTo(fa, 12);
+      expect(got.freeB).toBeCloseTo(fb, 12);
+      expect(got.proposed).toBeGreaterThan(0);
+    }
+    // the stored pair keeps the full run's shares
+    const stored = pass.pairs.find((p) => [p.partyA, p.partyB].sort().join() === 'college,k12')!;
+    const full = withDb(store, (db) => JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: { freeShares: { partyA: string; freeA: number; freeB: number }[] } });
+    const sf = full.model.freeShares[0]!;
+    expect(stored.partyA === sf.partyA ? [stored.freeA, stored.freeB] : [stored.freeB, stored.freeA]).toEqual([sf.freeA, sf.freeB]);
+    expect(pass.accepted).toBeGreaterThan(0);
+    const qOn = quality(store, allWages);
+    const qOff = quality(off, allWages);
+    console.log(JSON.stringify({ newAgency: { residualOn: qOn, residualOff: qOff, accepted: pass.accepted } }));
+    expect(qOn.recall).toBeGreaterThan(qOff.recall);
+    expect(qOn.precision).toBeGreaterThan(0.99);
+    expect(no.model!.residual).toBeUndefined();
+  }, 120_000);
+
   it('a registry whose full run ran without it: none, and asking for it is refused; damaged shares are refused', async () => {
     const store = await registry(['k12', 'college', 'wages1'], { residualPass: false });
     const stored = withDb(store, (db) => JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: Record<string, unknown> });

@@ -112,6 +112,32 @@ export interface IncrementSettings {
 }
 
 
+/**
+ * Free shares (the residual pass's f_ij: the share of party i's records whose entity holds no record of party j after the
+ * first phases) of the pairs with a party new to the registry, measured on this increment's clustering: every record of a
+ * new party is a node, and a registered party's record can hold one of the new party's only through a node of its entity
+ * (an entity no new record links to holds none), so f of the registered party j towards the new party i is 1 − (its
+ * member nodes holding a record of i) / (its registered records). Undefined for a pair without a new party.
+ */
+function newPartyShares(storage: RegistryStorage, parties: readonly PartyData[], partyNames: readonly string[], nodeParty: Uint32Array, newCount: number, view: ClusterView): (i: number, j: number) => number | undefined {
+  const P = partyNames.length;
+  const isNew = partyNames.map((name, k) => k < parties.length && storage.encodedRecordCount(name) === 0);
+  if (!isNew.some(Boolean)) return () => undefined;
+  const registered = partyNames.map((name, k) => (k < parties.length ? 0 : storage.encodedRecordCount(name)));
+  // records of party i holding a record of party j: new records of a new party i, member nodes of a registered party i
+  const holding = new Float64Array(P * P);
+  for (let n = 0; n < nodeParty.length; n++) {
+    const i = nodeParty[n]!;
+    if (n < newCount ? !isNew[i] : i < parties.length) continue;
+    for (let j = 0; j < P; j++) if (j !== i && (isNew[i] || isNew[j]) && view.holds(n, j)) holding[i * P + j]!++;
+  }
+  return (i, j) => {
+    if (!isNew[i] && !isNew[j]) return undefined;
+    const count = isNew[i] ? parties[i]!.count : registered[i]!;
+    return count === 0 ? undefined : 1 - holding[i * P + j]! / count;
+  };
+}
+
 /** Whether an increment runs the residual pass: with the stored model, unless turned off, when that model kept the full run's free shares. */
 export function incrementResidual(s: Pick<IncrementSettings, 'model' | 'residualPass'>): boolean {
   return s.model !== undefined && s.residualPass !== false && (s.model.stored.freeShares?.length ?? 0) > 0;
@@ -907,8 +933,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const residualReport: ResidualPass | undefined = residualOn ? { pairs: [], accepted: 0 } : undefined;
   let proposed: EdgeList | null = null;
   const partyList = partyNames.map((name) => ({ name, count: 0 }));
-  const residual = (view: ClusterView): EdgeList =>
-    (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, (i, j) => residualShare(M!, partyNames[i]!, partyNames[j]!)));
+  const residual = (view: ClusterView): EdgeList => {
+    // a party new to the registry (every record of it in this increment) has no stored shares: its pairs' shares are
+    // measured here, as a full run measures them (newPartyShares)
+    const live = newPartyShares(storage, parties, partyNames, nodeParty, newCount, view);
+    const share = (i: number, j: number): number | undefined => residualShare(M!, partyNames[i]!, partyNames[j]!) ?? live(i, j);
+    return (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, share));
+  };
   const clustering = clusterRecords({
     nodeCount,
     nodeParty,
