@@ -205,6 +205,42 @@ describe('candidate entities from the persistent index (DEFAULT_MIN_BAND_HITS)',
   });
 });
 
+describe('the lookup in parts (LOOKUP_RECORDS)', () => {
+  it('gives the same plan whatever the part size: candidates, hits, comparisons, links and the band keys kept', async () => {
+    const rnd = prng(37);
+    const people = Array.from({ length: 30 }, () => randomClk(rnd, L));
+    const storage = new SqliteRegistryStorage(openLinkerStore(join(dir, `parts-${++n}.db`)), { ownsDb: true });
+    const s = settings();
+    try {
+      // registered: the people, and look-alikes of them (spurious hits across parts)
+      await link(storage, [party('reg', people.map((p, i) => ({ id: `r${i}`, clk: p })))], s);
+      await link(storage, [party('look', people.flatMap((p, i) => Array.from({ length: 4 }, (_v, j) => ({ id: `l${i}-${j}`, clk: lookAlike(rnd, p, 0.7) }))))], s);
+      const registered = new Set((await planIncrement(storage, [party('reg', people.map((p, i) => ({ id: `r${i}`, clk: p })))], s)).ids);
+      // new: noisy copies of most people (two records of some), and strangers
+      const rows = [...people.slice(0, 25).map((p, i) => ({ id: `n${i}`, clk: noisy(rnd, p, 0.02, L) })), ...people.slice(0, 5).map((p, i) => ({ id: `d${i}`, clk: noisy(rnd, p, 0.03, L) })), ...Array.from({ length: 6 }, (_v, i) => ({ id: `x${i}`, clk: randomClk(rnd, L) }))];
+      const fresh = party('new', rows);
+      const shape = (plan: Awaited<ReturnType<typeof planIncrement>>) => {
+        const first = new Map<string, number>();
+        return {
+          ids: plan.ids.map((id) => (registered.has(id) ? id : `new${first.get(id) ?? first.set(id, first.size).get(id)}`)),
+          candidates: plan.candidates,
+          indexHits: plan.indexHits,
+          compared: plan.registeredCompared,
+          scores: plan.scores,
+          kept: plan.encodings.map((e) => e.bandKeys),
+        };
+      };
+      const whole = shape(await planIncrement(storage, [fresh], s));
+      // hits well beyond the candidates (look-alikes sharing one band), and the people found again
+      expect(whole.indexHits).toBeGreaterThan(10 * whole.candidates);
+      expect(whole.ids.filter((id) => registered.has(id)).length).toBeGreaterThanOrEqual(25);
+      for (const size of [1, 4, 7]) expect(shape(await planIncrement(storage, [fresh], { ...s, lookupRecords: size }))).toEqual(whole);
+    } finally {
+      storage.close();
+    }
+  });
+});
+
 describe('crowded band keys (BAND_CROWD)', () => {
   // k registered records of one party with one CLK: k entities (one record of a party each), every LSH key held by all k
   async function crowdOf(k: number, spec: string, over: Partial<IncrementSettings>): Promise<number> {

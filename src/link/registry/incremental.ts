@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND_MIN, MAX_SORTED_ENTRIES, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
@@ -84,6 +84,12 @@ export const EVIDENCE_CROWD = PER_RECORD;
  * "Crowded band keys"). Keys parts of a blocking (keys:NAME) are not bounded: their values are blocks by design.
  */
 export const BAND_CROWD = 256;
+/**
+ * New records looked up in the index at a time: their hits are counted into candidate pairs and let go before the next
+ * part's lookup, so an increment's memory grows with its candidates, not with its index hits (hundreds of millions for a
+ * large increment on realistic names).
+ */
+export const LOOKUP_RECORDS = 16_384;
 
 export interface IncrementSettings {
   /** Representative set per entity (default DEFAULT_REPRESENTATIVES). */
@@ -96,6 +102,8 @@ export interface IncrementSettings {
   minBandHits?: number;
   /** Most index rows an LSH band key may have and still propose its holders (default BAND_CROWD). */
   bandCrowd?: number;
+  /** New records looked up at a time (default LOOKUP_RECORDS; tests set a small one to cross parts). */
+  lookupRecords?: number;
   workers?: number;
   maxPairs?: number;
   /**
@@ -427,29 +435,58 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const lshBand = lshBandMask(blocking, l);
   const bandCrowd = s.bandCrowd ?? BAND_CROWD;
 
-  // 1. candidates from the persistent index: every distinct band key once, ascending; hits mapped back to the records holding
-  // the key. Hits are kept in typed arrays (new record, registered record, band), not an array per record: with spurious LSH
-  // candidates a large increment has tens of millions of hits.
+  // 1. candidates from the persistent index, LOOKUP_RECORDS new records at a time (memory bounded by a part's hits, not the
+  // increment's): every distinct band key of the part once, ascending; hits mapped back to the records holding the key, kept
+  // in typed arrays (new record, registered record, band), not an array per record: with spurious LSH candidates a part has
+  // millions of hits.
+  //
+  // Candidates: a registered record is a candidate of a new record when it shares at least `need` LSH bands with it (or a
+  // keys part's value or an evidence key, enough alone; docs/registry.md "Blocking index"); its entity is then a candidate
+  // entity. Most hits are registered records sharing one band by chance, and their number grows with the registry: they
+  // are dropped with their part, before their entities are looked up. A record has one key per band and a key's rows come
+  // together, so a new record's hits in one band are contiguous: a registered record's distinct bands are counted by
+  // remembering the last band it was hit in (tables addressed by record number, 4 bytes each; a Map of doubles costs
+  // seconds here). What a part keeps: its candidate pairs, and for the index's per-entity coverage (step 4) the blocking
+  // bands in which each candidate pair met.
+  let lshBands = 0;
+  for (const x of lshBand) lshBands += x;
+  const need = Math.max(1, Math.min(s.minBandHits ?? DEFAULT_MIN_BAND_HITS, lshBands));
+  const persistentBands = persistentBandCount(blocking, l);
+  /** (new record, registered record) candidates, new-record order. */
+  const strongNode = new GrowList(Int32Array);
+  const strongRid = new GrowList(Uint32Array);
+  /** Blocking bands (not evidence) each new record shares with its candidate records: covStart[n]..covStart[n+1] (CSR). */
+  const covStart = new Int32Array(newCount + 1);
+  const covRid = new GrowList(Uint32Array);
+  const covBand = new GrowList(Uint16Array);
   const hitNode = new GrowList(Int32Array);
   const hitRid = new GrowList(Uint32Array);
   const hitBand = new GrowList(Uint16Array);
+  let stamp = new Int32Array(0);
+  let lastBand = new Int32Array(0);
+  let shared = new Int32Array(0);
+  let H = 0;
+  let maxRid = 0;
   const holders: number[] = [];
-  for (let from = 0; from < encodings.length; from += MAX_SORTED_ENTRIES) {
-    const part = encodings.slice(from, from + MAX_SORTED_ENTRIES);
+  const partSize = s.lookupRecords ?? LOOKUP_RECORDS;
+  for (let from = 0; from < newCount; from += partSize) {
+    const to = Math.min(newCount, from + partSize);
     // what a record looks up: its band and evidence keys, its names keys in the other birth-date group (band-keys.ts namesKeys)
-    const sorted = new BandSorted(part.map((e) => (config.indexEvidence ? [...e.bandKeys.filter((k) => !isNamesKey(k)), ...evidenceProbeKeys(config.indexEvidence, e.evidence, e.presence)] : e.bandKeys)));
+    const sorted = new BandSorted(encodings.slice(from, to).map((e) => (config.indexEvidence ? [...e.bandKeys.filter((k) => !isNamesKey(k)), ...evidenceProbeKeys(config.indexEvidence, e.evidence, e.presence)] : e.bandKeys)));
     let holdersOf = Number.NaN;
     let band = 0;
+    let partMaxRid = 0;
     const hit = (rid: number): void => {
       if (rid > 0xffffffff) throw new P20Error('REGISTRY_DAMAGED', `record number ${rid} is beyond what an increment can address (2^32)`, { file: storage.location });
-      // the three lists grow together: room made once per hit, written directly
+      if (rid > partMaxRid) partMaxRid = rid;
+      // the three lists grow together: room made once per hit, written directly (nodes relative to the part)
       const nh = holders.length;
       const nodes = hitNode.reserve(nh);
       const rs = hitRid.reserve(nh);
       const bs = hitBand.reserve(nh);
       let at = hitNode.length;
       for (let x = 0; x < nh; x++, at++) {
-        nodes[at] = from + holders[x]!;
+        nodes[at] = holders[x]!;
         rs[at] = rid;
         bs[at] = band;
       }
@@ -476,67 +513,40 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       else hit(rid);
     });
     flushCrowd();
-  }
-  lap('lookup');
-  const H = hitNode.length;
-  // entities numbered densely (entity index), so the per-pair work below does no string lookups
-  const entIdx = new Map<string, number>();
-  const entName: string[] = [];
-  const internEntity = (e: string): number => {
-    let x = entIdx.get(e);
-    if (x === undefined) {
-      x = entName.length;
-      entIdx.set(e, x);
-      entName.push(e);
+    const P = hitNode.length;
+    H += P;
+    if (partMaxRid > maxRid) maxRid = partMaxRid;
+    // the part's hits in new-record order (a stable counting sort: each record's hits keep their lookup order)
+    const start = new Int32Array(to - from + 1);
+    const byRid = new Uint32Array(P);
+    const byBand = new Uint16Array(P);
+    {
+      const nodes = hitNode.array;
+      for (let h = 0; h < P; h++) start[nodes[h]! + 1]!++;
+      for (let i = 0; i < to - from; i++) start[i + 1]! += start[i]!;
+      const at = start.slice(0, to - from);
+      const rids = hitRid.array;
+      const bands = hitBand.array;
+      for (let h = 0; h < P; h++) {
+        const x = at[nodes[h]!]!++;
+        byRid[x] = rids[h]!;
+        byBand[x] = bands[h]!;
+      }
     }
-    return x;
-  };
-  // hits put in new-record order (a stable counting sort: each record's hits keep their lookup order), keeping the
-  // registered record and band of each hit
-  const hitStart = new Int32Array(newCount + 1);
-  const nodeHitRid = new Uint32Array(H);
-  const nodeHitBand = new Uint16Array(H);
-  let maxRid = 0;
-  {
-    const nodes = hitNode.array;
-    for (let h = 0; h < H; h++) hitStart[nodes[h]! + 1]!++;
-    for (let n = 0; n < newCount; n++) hitStart[n + 1]! += hitStart[n]!;
-    const at = hitStart.slice(0, newCount);
-    const bands = hitBand.array;
-    const rids = hitRid.array;
-    for (let h = 0; h < H; h++) {
-      const x = at[nodes[h]!]!++;
-      const rid = rids[h]!;
-      nodeHitRid[x] = rid;
-      nodeHitBand[x] = bands[h]!;
-      if (rid > maxRid) maxRid = rid;
+    hitNode.length = hitRid.length = hitBand.length = 0;
+    if (partMaxRid >= stamp.length) {
+      // record-number tables: grown, never shrunk (a stamp is a new record's number, so earlier parts' entries are stale)
+      const size = Math.max(partMaxRid + 1, Math.ceil(stamp.length * 1.5));
+      stamp = new Int32Array(size).fill(-1);
+      lastBand = new Int32Array(size);
+      shared = new Int32Array(size);
     }
-  }
-  hitNode.release();
-  hitRid.release();
-  hitBand.release();
-  // Candidates: a registered record is a candidate of a new record when it shares at least `need` LSH bands with it (or a
-  // keys part's value, enough alone; docs/registry.md "Blocking index"); its entity is then a candidate entity. Most hits
-  // are registered records sharing one band by chance, and their number grows with the registry: they are dropped here,
-  // before their entities are looked up. A record has one key per band and a key's rows come together, so a new
-  // record's hits in one band are contiguous: a registered record's distinct bands are counted by remembering the last
-  // band it was hit in. (record number: a table addressed by it, 4 bytes per registered record number; a Map of doubles
-  // costs seconds here)
-  let lshBands = 0;
-  for (const x of lshBand) lshBands += x;
-  const need = Math.max(1, Math.min(s.minBandHits ?? DEFAULT_MIN_BAND_HITS, lshBands));
-  /** (new record, registered record) candidates, new-record order; then the entity of each registered record. */
-  const strongNode = new GrowList(Int32Array);
-  const strongRid = new GrowList(Uint32Array);
-  const ridEnt = new Int32Array(maxRid + 1).fill(-2);
-  {
-    const stamp = new Int32Array(maxRid + 1).fill(-1);
-    const lastBand = new Int32Array(maxRid + 1);
-    const shared = new Int32Array(maxRid + 1);
-    for (let n = 0; n < newCount; n++) {
-      for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
-        const rid = nodeHitRid[x]!;
-        const b = nodeHitBand[x]!;
+    for (let n = from; n < to; n++) {
+      const x0 = start[n - from]!;
+      const x1 = start[n - from + 1]!;
+      for (let x = x0; x < x1; x++) {
+        const rid = byRid[x]!;
+        const b = byBand[x]!;
         if (stamp[rid] !== n) {
           stamp[rid] = n;
           shared[rid] = 0;
@@ -551,11 +561,39 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         if (was < need && now >= need) {
           strongNode.push(n);
           strongRid.push(rid);
-          ridEnt[rid] = -1;
         }
       }
+      // the blocking bands of its candidate pairs (every hit of a candidate record, also those before it reached `need`)
+      for (let x = x0; x < x1; x++) {
+        const b = byBand[x]!;
+        if (b < persistentBands && shared[byRid[x]!]! >= need) {
+          covRid.push(byRid[x]!);
+          covBand.push(b);
+        }
+      }
+      covStart[n + 1] = covRid.length;
     }
   }
+  hitNode.release();
+  hitRid.release();
+  hitBand.release();
+  stamp = lastBand = shared = new Int32Array(0);
+  lap('lookup');
+  // entities numbered densely (entity index), so the per-pair work below does no string lookups
+  const entIdx = new Map<string, number>();
+  const entName: string[] = [];
+  const internEntity = (e: string): number => {
+    let x = entIdx.get(e);
+    if (x === undefined) {
+      x = entName.length;
+      entIdx.set(e, x);
+      entName.push(e);
+    }
+    return x;
+  };
+  /** The entity of each registered record: -2 unknown, -1 to be looked up (a candidate), else its entity index. */
+  const ridEnt = new Int32Array(maxRid + 1).fill(-2);
+  for (let y = 0; y < strongRid.length; y++) ridEnt[strongRid.array[y]!] = -1;
   {
     const distinct: number[] = [];
     for (let rid = 0; rid <= maxRid; rid++) if (ridEnt[rid] === -1) distinct.push(rid);
@@ -650,13 +688,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repRecordId = (r: number): string => allRecordId[repMember.array[r]!]!;
   // representatives by entity (CSR)
   const { start: entRepStart, items: repByEnt } = groupBy(repEnt, repCount, E);
-  // the entity of every hit, where it is known (every member of a candidate entity; an old version of a record given
-  // again has none: its band keys go, so it covers nothing), for the index's per-entity coverage below; in place of the
-  // record numbers, which are not needed any more
-  const nodeHitEnt = new Int32Array(nodeHitRid.buffer, nodeHitRid.byteOffset, H);
-  for (let x = 0; x < H; x++) {
-    const ei = ridEnt[nodeHitRid[x]!]!;
-    nodeHitEnt[x] = ei < 0 ? -1 : ei;
+  // the entity of each candidate pair's registered record, where it is known (an old version of a record given again has
+  // none: its band keys go, so it covers nothing), for the index's per-entity coverage below; in place of the record
+  // numbers, which are not needed any more
+  const covEnt = new Int32Array(covRid.array.buffer, covRid.array.byteOffset, covRid.length);
+  for (let x = 0; x < covEnt.length; x++) {
+    const ei = ridEnt[covRid.array[x]!]!;
+    covEnt[x] = ei < 0 ? -1 : ei;
   }
   lap('members');
 
@@ -1031,16 +1069,16 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const newPerEntity = new Map<string, number>();
   for (const id of ids) newPerEntity.set(id, (newPerEntity.get(id) ?? 0) + 1);
   const takenInRun = new Map<string, Set<number>>();
-  const coveredBand = new Int32Array(persistentBandCount(blocking, l)).fill(-1);
+  const coveredBand = new Int32Array(persistentBands).fill(-1);
   for (let n = 0; n < newCount; n++) {
     const F = ids[n]!;
     let anyCovered = false;
-    for (let x = hitStart[n]!; x < hitStart[n + 1]!; x++) {
-      const ei = nodeHitEnt[x]!;
+    for (let x = covStart[n]!; x < covStart[n + 1]!; x++) {
+      const ei = covEnt[x]!;
       if (ei < 0) continue;
       // (an evidence key is never covered by band: a record has two in EVIDENCE_BAND, and a names hit is on a probe key)
-      if (finalId(ei) === F && nodeHitBand[x]! < coveredBand.length) {
-        coveredBand[nodeHitBand[x]!] = n;
+      if (finalId(ei) === F) {
+        coveredBand[covBand.array[x]!] = n;
         anyCovered = true;
       }
     }
