@@ -17,6 +17,7 @@ import { loadParty } from '../../src/link/load.js';
 import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, storedBandKeys } from '../../src/link/registry/band-keys.js';
 import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
 import { forgetRecords, rekeyRegistry } from '../../src/link/registry/maintenance.js';
+import { storeFullRunEncodings } from '../../src/link/registry/incremental-run.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
 import type { Db } from '../../src/store/db.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
@@ -313,6 +314,33 @@ describe('a match-model registry indexes evidence keys', () => {
     expect(holders).toBeLessThan(EVIDENCE_CROWD);
     expect(atBound).toBeGreaterThanOrEqual(alone + (EVIDENCE_CROWD - holders));
     expect(beyond).toBeLessThanOrEqual(alone);
+  }, 120_000);
+});
+
+describe("a full run's store step in parts (STORE_RECORDS)", () => {
+  it('stores the same records and the same index, each key once per entity, whatever the part size', async () => {
+    const whole = fresh('parts-whole.db');
+    const report = await linkFiles({ inputs: ['k12', 'college', 'wages'].map((f) => ({ file: enc(f) })), outDir: fresh('parts-full'), store: whole, workers: 1, model: 'fs' });
+    const parties = await Promise.all(['k12', 'college', 'wages'].map((f) => loadParty(enc(f), f)));
+    const content = (store: string) =>
+      withDb(store, (db) => ({
+        records: db.prepare('SELECT party, record_id, hex(clk) AS clk, hex(evidence) AS ev, presence FROM registry_records ORDER BY party, record_id').all(),
+        keys: db.prepare('SELECT b.key, r.party, r.record_id FROM registry_band_keys b JOIN registry_records r USING (rid) ORDER BY 1, 2, 3').raw().all(),
+        // a key held twice by one entity: none
+        twice: db.prepare('SELECT COUNT(*) FROM (SELECT b.key, m.entity_id FROM registry_band_keys b JOIN registry_records r USING (rid) JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY 1, 2 HAVING COUNT(*) > 1)').pluck().get(),
+      }));
+    const want = content(whole);
+    expect(want.keys.length).toBeGreaterThan(parties.reduce((t, p) => t + p.count, 0) * 10);
+    expect(want.twice).toBe(0);
+    for (const size of [1, 7, 500]) {
+      const store = fresh(`parts-${size}.db`);
+      copyFileSync(whole, store);
+      withDb(store, (db) => {
+        db.exec('DELETE FROM registry_band_keys; DELETE FROM registry_records');
+        storeFullRunEncodings(db, parties, report.parameters, undefined, size);
+      });
+      expect(content(store)).toEqual(want);
+    }
   }, 120_000);
 });
 

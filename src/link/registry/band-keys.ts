@@ -108,16 +108,30 @@ export function blockValuesOf(p: PartyData, i: number): Record<string, string> |
  * `out` (nb numbers per record; NaN = no key in that band).
  */
 export function partyBandKeys(cfg: BlockingConfig, p: PartyData, from: number, to: number, out: Float64Array): void {
+  fillBandKeys(cfg, p, p.clks.subarray(from * p.stride, to * p.stride), (i) => from + i, to - from, out);
+}
+
+/** Band keys of the records of a packed party at the given positions (any order), record-major into `out` as partyBandKeys. */
+export function partyBandKeysAt(cfg: BlockingConfig, p: PartyData, at: ArrayLike<number>, out: Float64Array): void {
+  const n = at.length;
+  // their CLKs gathered into one packed run, so MinHash runs once over them
+  const clks = new Uint8Array(n * p.stride);
+  for (let i = 0; i < n; i++) clks.set(p.clks.subarray(at[i]! * p.stride, (at[i]! + 1) * p.stride), i * p.stride);
+  fillBandKeys(cfg, p, clks, (i) => at[i]!, n, out);
+}
+
+/** Band keys of n records whose packed CLKs are `clks` (the party's stride), record i being the party's record `record(i)`. */
+function fillBandKeys(cfg: BlockingConfig, p: PartyData, clks: Uint8Array, record: (i: number) => number, n: number, out: Float64Array): void {
   const l = p.header.l;
   const plan = planOf(cfg, l);
   const nb = plan.nb;
-  const n = to - from;
   const u32 = new Uint32Array(n * nb);
   for (const part of plan.lsh) {
-    fillLshKeys(p.clks.subarray(from * p.stride, to * p.stride), p.stride, 0, n, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
+    fillLshKeys(clks, p.stride, 0, n, part.perms, l, part.bands, part.rows, u32, nb, part.bandOffset, 0);
   }
   for (let i = 0; i < n; i++) {
-    const empty = p.popcounts[from + i] === 0;
+    const r = record(i);
+    const empty = p.popcounts[r] === 0;
     for (const part of plan.lsh) {
       for (let k = 0; k < part.bands; k++) {
         const b = part.bandOffset + k;
@@ -125,7 +139,7 @@ export function partyBandKeys(cfg: BlockingConfig, p: PartyData, from: number, t
       }
     }
     for (const k of plan.keys) {
-      const v = keysPartHash(k.names, (name) => p.blocks[name]?.[from + i] ?? '');
+      const v = keysPartHash(k.names, (name) => p.blocks[name]?.[r] ?? '');
       out[i * nb + k.band] = v === 0 ? NaN : k.band * TWO32 + v;
     }
   }

@@ -18,10 +18,10 @@ import { addToHistogram, emptyHistogram, reportCounts } from '../report.js';
 import type { PartyData } from '../types.js';
 import { newRunId } from './ids.js';
 import { sameEvidenceIndex } from './band-keys.js';
-import { checkAgainstRegistry, commitIncrement, encodingUpdates, planIncrement, registryConfigFor, incrementResidual, withEvidenceIndex, type IncrementPlan, type IncrementSettings } from './incremental.js';
+import { checkAgainstRegistry, commitIncrement, encodingUpdates, groupBy, planIncrement, registryConfigFor, incrementResidual, withEvidenceIndex, type IncrementPlan, type IncrementSettings } from './incremental.js';
 import { SqliteRegistryStorage } from './sqlite-storage.js';
 import { loadMatchModel, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
-import type { RegistryConfig } from './storage.js';
+import type { EncodingUpdate, RegistryConfig } from './storage.js';
 import { Laps } from '../../util/laps.js';
 
 /**
@@ -304,6 +304,9 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
   }
 }
 
+/** Records stored at a time by a full run's store step (storeFullRunEncodings). */
+export const STORE_RECORDS = 16_384;
+
 /**
  * After a full run with a store (inside its registry transaction): keep the
  * run's encodings and band keys, and the configuration they were made under,
@@ -315,6 +318,7 @@ export function storeFullRunEncodings(
   parties: readonly PartyData[],
   parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number; model?: 'fs' | 'dice'; matchProbability?: number },
   registryModel?: StoredMatchModel,
+  partSize = STORE_RECORDS,
 ): void {
   const blocking = parseBlockingSpec(parameters.blocking);
   if (isAllPairs(blocking) || parties.length === 0) return;
@@ -330,24 +334,66 @@ export function storeFullRunEncodings(
   // a registry scored by the match model also indexes evidence keys (band-keys.ts EVIDENCE_BAND)
   cfg = withEvidenceIndex(cfg, parties[0]!.header);
   const seq = storage.lastRunSeq();
-  const encodings = parties.flatMap((p) => encodingUpdates(p, blocking, cfg.indexEvidence));
-  // each band key once per entity (the index is kept per entity: src/link/registry/storage.ts)
-  const seen = new Map<string, Set<number>>();
-  const entityOf = storage.entitiesOf(encodings);
-  for (const [x, e] of encodings.entries()) {
-    const ent = entityOf[x] ?? '';
-    let keys = seen.get(ent);
-    if (!keys) {
-      keys = new Set();
-      seen.set(ent, keys);
-    }
-    const keep: number[] = [];
-    for (const k of e.bandKeys) {
-      if (keys.has(k)) continue;
-      keys.add(k);
-      keep.push(k);
-    }
-    e.bandKeys = keep;
+  // Each band key once per entity (the index is kept per entity: src/link/registry/storage.ts). The records are stored
+  // entity by entity, STORE_RECORDS at a time (an entity's records in one part), so memory holds a part's encodings, not
+  // every record's with a key set per entity (at a million people that was more than the heap).
+  const offset: number[] = [];
+  let total = 0;
+  for (const p of parties) {
+    offset.push(total);
+    total += p.count;
   }
-  storage.storeEncodings(seq, cfg, encodings);
+  const entNum = new Map<string, number>();
+  const recEnt = new Int32Array(total);
+  for (const [k, p] of parties.entries()) {
+    for (let from = 0; from < p.count; from += partSize) {
+      const ents = storage.entitiesOf(p.ids.slice(from, from + partSize).map((recordId) => ({ party: p.name, recordId })));
+      ents.forEach((e, x) => {
+        // (every record has an entity once the run is registered; one without is a group of its own)
+        const key = e ?? `\u0000${k}:${from + x}`;
+        let v = entNum.get(key);
+        if (v === undefined) {
+          v = entNum.size;
+          entNum.set(key, v);
+        }
+        recEnt[offset[k]! + from + x] = v;
+      });
+    }
+  }
+  const { items: order } = groupBy(recEnt, total, entNum.size);
+  const partyAt = (g: number): number => {
+    let k = parties.length - 1;
+    while (offset[k]! > g) k--;
+    return k;
+  };
+  const keys = new Set<number>();
+  for (let from = 0; from < total; ) {
+    let to = Math.min(total, from + partSize);
+    while (to < total && recEnt[order[to]!] === recEnt[order[to - 1]!]) to++;
+    // the part's encodings, computed party by party, then put back in entity order
+    const byParty = parties.map((): number[] => []);
+    for (let x = from; x < to; x++) {
+      const k = partyAt(order[x]!);
+      byParty[k]!.push(order[x]! - offset[k]!);
+    }
+    const made = byParty.map((at, k) => encodingUpdates(parties[k]!, blocking, cfg.indexEvidence, at));
+    const next = made.map(() => 0);
+    const part: EncodingUpdate[] = [];
+    for (let x = from; x < to; x++) {
+      if (x > from && recEnt[order[x]!] !== recEnt[order[x - 1]!]) keys.clear();
+      const k = partyAt(order[x]!);
+      const e = made[k]![next[k]!++]!;
+      const keep: number[] = [];
+      for (const key of e.bandKeys) {
+        if (keys.has(key)) continue;
+        keys.add(key);
+        keep.push(key);
+      }
+      e.bandKeys = keep;
+      part.push(e);
+    }
+    keys.clear();
+    storage.storeEncodings(seq, cfg, part);
+    from = to;
+  }
 }

@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
@@ -281,16 +281,22 @@ function presenceOf(p: PartyData, i: number): number | null {
   return pr ? pr[i]! : null;
 }
 
-/** The stored encodings (with band keys, and evidence keys under an evidence index) of every record of one party. */
-export function encodingUpdates(p: PartyData, blocking: BlockingConfig, evidenceIndex?: EvidenceIndex): EncodingUpdate[] {
+/**
+ * The stored encodings (with band keys, and evidence keys under an evidence index) of every record of one party, or of
+ * its records at the positions `at`, in that order.
+ */
+export function encodingUpdates(p: PartyData, blocking: BlockingConfig, evidenceIndex?: EvidenceIndex, at?: ArrayLike<number>): EncodingUpdate[] {
   const nb = persistentBandCount(blocking, p.header.l);
-  const keys = new Float64Array(p.count * nb);
-  partyBandKeys(blocking, p, 0, p.count, keys);
+  const n = at ? at.length : p.count;
+  const keys = new Float64Array(n * nb);
+  if (at) partyBandKeysAt(blocking, p, at, keys);
+  else partyBandKeys(blocking, p, 0, p.count, keys);
   const out: EncodingUpdate[] = [];
-  for (let i = 0; i < p.count; i++) {
+  for (let x = 0; x < n; x++) {
+    const i = at ? at[x]! : x;
     const bandKeys: number[] = [];
     for (let b = 0; b < nb; b++) {
-      const k = keys[i * nb + b]!;
+      const k = keys[x * nb + b]!;
       if (!Number.isNaN(k)) bandKeys.push(k);
     }
     const evidence = evidenceOf(p, i);
