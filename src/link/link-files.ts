@@ -848,7 +848,17 @@ function buildReport(
  * run was recorded meanwhile this one is refused (STORE_CHANGED) with nothing
  * written.
  */
-function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkRunReport, L: Loaded, r: Resolved, assignment: Assignment, registryModel?: StoredMatchModel): void {
+function recordRun(
+  db: Db,
+  storePath: string,
+  registrySeq: number,
+  report: LinkRunReport,
+  L: Loaded,
+  r: Resolved,
+  assignment: Assignment,
+  registryModel: StoredMatchModel | undefined,
+  progress: (label: string) => Progress,
+): void {
   writeTransaction(db, () => {
     if (lastRunSeq(db) !== registrySeq) {
       throw new P20Error(
@@ -874,7 +884,7 @@ function recordRun(db: Db, storePath: string, registrySeq: number, report: LinkR
       nodeId: (n) => idOfNode(L, n),
     });
     // keep the encodings and band keys so later runs can be incremental (src/link/registry/incremental-run.ts)
-    storeFullRunEncodings(db, L.parties, report.parameters, registryModel);
+    storeFullRunEncodings(db, L.parties, report.parameters, { registryModel, progress });
     const p = report.parameters;
     const { kept, new: fresh, merged, split } = report.registry;
     appendAudit(db, {
@@ -940,7 +950,7 @@ export async function linkFiles(opts: LinkFilesOptions): Promise<LinkRunReport> 
     await rf.finish();
 
     if (db) {
-      recordRun(db, opts.store!, registrySeq, report, L, r, assignment, sc.registryModel);
+      recordRun(db, opts.store!, registrySeq, report, L, r, assignment, sc.registryModel, prog);
       laps.lap('registry');
     }
     // publish the files only after the run is recorded

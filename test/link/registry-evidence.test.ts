@@ -6,7 +6,7 @@
  * full run's stored free shares. Data: the bundled example files, encoded
  * with the default schema; "next year" splits the wage records in two.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -337,10 +337,43 @@ describe("a full run's store step in parts (STORE_RECORDS)", () => {
       copyFileSync(whole, store);
       withDb(store, (db) => {
         db.exec('DELETE FROM registry_band_keys; DELETE FROM registry_records');
-        storeFullRunEncodings(db, parties, report.parameters, undefined, size);
+        storeFullRunEncodings(db, parties, report.parameters, { partSize: size });
       });
       expect(content(store)).toEqual(want);
     }
+  }, 120_000);
+
+  it('an index written with its rows held back (withDeferredIndex) is the one written row by row, re-stored records too', async () => {
+    const whole = fresh('defer-whole.db');
+    await linkFiles({ inputs: ['k12', 'college', 'wages'].map((f) => ({ file: enc(f) })), outDir: fresh('defer-full'), store: whole, workers: 1, model: 'fs' });
+    const parties = await Promise.all(['k12', 'college', 'wages'].map((f) => loadParty(enc(f), f)));
+    const write = (deferred: boolean) => {
+      const store = fresh(`defer-${deferred}.db`);
+      copyFileSync(whole, store);
+      return withDb(store, (db) => {
+        db.exec('DELETE FROM registry_band_keys; DELETE FROM registry_records');
+        const storage = new SqliteRegistryStorage(db);
+        const cfg = storage.config()!;
+        const updates = parties.flatMap((p) => encodingUpdates(p, parseBlockingSpec(cfg.blocking), cfg.indexEvidence));
+        // every tenth record stored again with another record's encoding: its old keys are deleted (rows held back are written first)
+        const again = updates.filter((_u, i) => i % 10 === 3).map((u, i, all) => ({ ...all[(i + 1) % all.length]!, party: u.party, recordId: u.recordId }));
+        const run = () => {
+          for (let from = 0; from < updates.length; from += 97) storage.storeEncodings(storage.lastRunSeq(), cfg, updates.slice(from, from + 97));
+          storage.storeEncodings(storage.lastRunSeq(), cfg, again);
+          storage.storeEncodings(storage.lastRunSeq(), cfg, updates.slice(0, 50));
+        };
+        db.transaction(() => (deferred ? storage.withDeferredIndex(run) : run()))();
+        return {
+          rows: db.prepare('SELECT COUNT(*) FROM registry_band_keys').pluck().get() as number,
+          keys: db.prepare('SELECT b.key, r.party, r.record_id FROM registry_band_keys b JOIN registry_records r USING (rid) ORDER BY 1, 2, 3').raw().all(),
+        };
+      });
+    };
+    const plain = write(false);
+    expect(plain.rows).toBeGreaterThan(10_000);
+    expect(write(true)).toEqual(plain);
+    // nothing left beside the store
+    expect(readdirSync(dir).filter((f) => f.includes('p20link-tmp'))).toEqual([]);
   }, 120_000);
 });
 

@@ -317,9 +317,9 @@ export function storeFullRunEncodings(
   db: Db,
   parties: readonly PartyData[],
   parameters: { threshold: number; reviewThreshold: number | null; blocking: string; maxPerParty: number; model?: 'fs' | 'dice'; matchProbability?: number },
-  registryModel?: StoredMatchModel,
-  partSize = STORE_RECORDS,
+  opts: { registryModel?: StoredMatchModel; partSize?: number; progress?: (label: string) => Progress } = {},
 ): void {
+  const { registryModel, partSize = STORE_RECORDS } = opts;
   const blocking = parseBlockingSpec(parameters.blocking);
   if (isAllPairs(blocking) || parties.length === 0) return;
   const storage = new SqliteRegistryStorage(db);
@@ -367,33 +367,39 @@ export function storeFullRunEncodings(
     return k;
   };
   const keys = new Set<number>();
-  for (let from = 0; from < total; ) {
-    let to = Math.min(total, from + partSize);
-    while (to < total && recEnt[order[to]!] === recEnt[order[to - 1]!]) to++;
-    // the part's encodings, computed party by party, then put back in entity order
-    const byParty = parties.map((): number[] => []);
-    for (let x = from; x < to; x++) {
-      const k = partyAt(order[x]!);
-      byParty[k]!.push(order[x]! - offset[k]!);
-    }
-    const made = byParty.map((at, k) => encodingUpdates(parties[k]!, blocking, cfg.indexEvidence, at));
-    const next = made.map(() => 0);
-    const part: EncodingUpdate[] = [];
-    for (let x = from; x < to; x++) {
-      if (x > from && recEnt[order[x]!] !== recEnt[order[x - 1]!]) keys.clear();
-      const k = partyAt(order[x]!);
-      const e = made[k]![next[k]!++]!;
-      const keep: number[] = [];
-      for (const key of e.bandKeys) {
-        if (keys.has(key)) continue;
-        keys.add(key);
-        keep.push(key);
+  // the parts' index rows are written at the end in key order (withDeferredIndex), not part by part at random
+  const prog = opts.progress?.('store encodings');
+  storage.withDeferredIndex(() => {
+    for (let from = 0; from < total; ) {
+      let to = Math.min(total, from + partSize);
+      while (to < total && recEnt[order[to]!] === recEnt[order[to - 1]!]) to++;
+      // the part's encodings, computed party by party, then put back in entity order
+      const byParty = parties.map((): number[] => []);
+      for (let x = from; x < to; x++) {
+        const k = partyAt(order[x]!);
+        byParty[k]!.push(order[x]! - offset[k]!);
       }
-      e.bandKeys = keep;
-      part.push(e);
+      const made = byParty.map((at, k) => encodingUpdates(parties[k]!, blocking, cfg.indexEvidence, at));
+      const next = made.map(() => 0);
+      const part: EncodingUpdate[] = [];
+      for (let x = from; x < to; x++) {
+        if (x > from && recEnt[order[x]!] !== recEnt[order[x - 1]!]) keys.clear();
+        const k = partyAt(order[x]!);
+        const e = made[k]![next[k]!++]!;
+        const keep: number[] = [];
+        for (const key of e.bandKeys) {
+          if (keys.has(key)) continue;
+          keys.add(key);
+          keep.push(key);
+        }
+        e.bandKeys = keep;
+        part.push(e);
+      }
+      keys.clear();
+      storage.storeEncodings(seq, cfg, part);
+      from = to;
+      prog?.update(from, total);
     }
-    keys.clear();
-    storage.storeEncodings(seq, cfg, part);
-    from = to;
-  }
+    prog?.finish();
+  }, opts.progress?.('store index'));
 }

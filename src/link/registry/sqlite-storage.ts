@@ -4,10 +4,12 @@ import { workerUrl } from '../../util/worker-url.js';
 import { appendAudit } from '../../store/audit-log.js';
 import { writeTransaction, type Db } from '../../store/db.js';
 import { Laps } from '../../util/laps.js';
+import type { Progress } from '../../io/progress.js';
 
 const prepare = (db: Db, sql: string) => db.prepare(sql);
 type Statement = ReturnType<typeof prepare>;
 import { parseBlockingSpec } from '../blocking/config.js';
+import { KeySpill } from './key-spill.js';
 import { BandSorted, MAX_SORTED_ENTRIES, evidenceKeys, readEvidenceIndex, sameEvidenceIndex, storedBandKeys } from './band-keys.js';
 import { createdRunLookup, entityResolver, freshIdSource, insertRunEntities, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
 import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
@@ -363,9 +365,64 @@ export class SqliteRegistryStorage implements RegistryStorage {
       .run(c.keyCheckValue, c.schemaFingerprint, c.l, c.blocking, JSON.stringify(c.scoring), c.indexEvidence ? JSON.stringify(c.indexEvidence) : null);
   }
 
+  /** Index rows held back by withDeferredIndex (undefined: none are). */
+  private deferred: KeySpill | undefined;
+
+  /**
+   * Run `fn` with the index's new rows held back (KeySpill: spilled to files
+   * beside the store by key range) and written into the index at the end in
+   * key order, in one walk of its B-tree. Many calls of insertBandKeys (a
+   * full run's store step in parts, a rebuild) otherwise each walk the whole
+   * index at random: at 200,000 people it is 17.7 million rows, and its
+   * pages were written to the WAL again and again. Rows deleted meanwhile
+   * (deleteBandKeys, rebuildCoverage) are written first, so the index's
+   * content is what it would be without the deferral. Inside a transaction.
+   */
+  withDeferredIndex<T>(fn: () => T, progress?: Progress): T {
+    if (this.deferred) return fn();
+    this.deferred = new KeySpill(this.db.memory ? undefined : this.location);
+    try {
+      const r = fn();
+      this.flushDeferred(progress);
+      progress?.finish();
+      return r;
+    } finally {
+      this.deferred.close();
+      this.deferred = undefined;
+    }
+  }
+
+  /** Write the rows held back by withDeferredIndex into the index, in key order. */
+  private flushDeferred(progress?: Progress): void {
+    if (!this.deferred || this.deferred.rows === 0) return;
+    const total = this.deferred.rows;
+    let done = 0;
+    const ROWS = 128;
+    const many = this.st(`INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`);
+    const one = this.st('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
+    const buf: number[] = [];
+    this.deferred.forEachSorted((keys, rids, n) => {
+      for (let i = 0; i < n; i++) {
+        buf.push(keys[i]!, rids[i]!);
+        if (buf.length === 2 * ROWS) {
+          many.run(buf);
+          buf.length = 0;
+        }
+      }
+      done += n;
+      progress?.update(done, total);
+    });
+    for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
+  }
+
   /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random), 128 rows a statement. */
   private insertBandKeys(pairs: { keys: readonly number[]; rid: number }[]): void {
     const ROWS = 128;
+    if (this.deferred) {
+      // held back; flushDeferred writes them in key order
+      for (const p of pairs) for (const key of p.keys) this.deferred.add(key, p.rid);
+      return;
+    }
     const many = this.st(`INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`);
     const one = this.st('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
     const buf: number[] = [];
@@ -390,6 +447,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
   }
 
   private deleteBandKeys(r: StoredKeySource & { rid: number }, cfg: RegistryConfig): void {
+    this.flushDeferred();
     const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
     for (const k of this.keysOfStored(cfg, r)) del.run(k, r.rid);
   }
@@ -403,6 +461,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
     const rows = this.st(
       'SELECT r.rid, r.clk, r.blocks, r.evidence, r.presence FROM registry_members m JOIN registry_records r ON r.party = m.party AND r.record_id = m.record_id WHERE m.entity_id = ? ORDER BY r.rid',
     ).all(entity) as (StoredKeySource & { rid: number })[];
+    this.flushDeferred();
     const del = this.st('DELETE FROM registry_band_keys WHERE key = ? AND rid = ?');
     const seen = new Set<number>();
     const pending: { keys: number[]; rid: number }[] = [];
@@ -558,8 +617,13 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   /** Rebuild the whole index under a configuration, entity by entity (each key once per entity). Inside a transaction. */
   private rebuildIndex(config: RegistryConfig): void {
+    this.flushDeferred();
+    this.db.exec('DELETE FROM registry_band_keys');
+    this.withDeferredIndex(() => this.rebuildIndexRows(config));
+  }
+
+  private rebuildIndexRows(config: RegistryConfig): void {
     const db = this.db;
-    db.exec('DELETE FROM registry_band_keys');
     const page = db.prepare(
       `SELECT r.rid, r.clk, r.blocks, r.evidence, r.presence, COALESCE(m.entity_id, '') AS entity FROM registry_records r LEFT JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id
        WHERE (COALESCE(m.entity_id, ''), r.rid) > (?, ?) ORDER BY COALESCE(m.entity_id, ''), r.rid LIMIT 50000`,
