@@ -13,7 +13,7 @@ import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
-import type { EncodingUpdate, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
+import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
@@ -281,6 +281,11 @@ function presenceOf(p: PartyData, i: number): number | null {
   return pr ? pr[i]! : null;
 }
 
+/** Record i of a party as stored (no index keys). */
+export function recordEncoding(p: PartyData, i: number): RecordEncoding {
+  return { party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence: evidenceOf(p, i), presence: presenceOf(p, i), blocks: blockValuesOf(p, i) };
+}
+
 /**
  * The stored encodings (with band keys, and evidence keys under an evidence index) of every record of one party, or of
  * its records at the positions `at`, in that order.
@@ -299,10 +304,9 @@ export function encodingUpdates(p: PartyData, blocking: BlockingConfig, evidence
       const k = keys[x * nb + b]!;
       if (!Number.isNaN(k)) bandKeys.push(k);
     }
-    const evidence = evidenceOf(p, i);
-    const presence = presenceOf(p, i);
-    bandKeys.push(...evidenceKeys(evidenceIndex, evidence, presence));
-    out.push({ party: p.name, recordId: p.ids[i]!, clk: clkOf(p, i), evidence, presence, blocks: blockValuesOf(p, i), bandKeys });
+    const r = recordEncoding(p, i);
+    bandKeys.push(...evidenceKeys(evidenceIndex, r.evidence, r.presence));
+    out.push({ ...r, bandKeys });
   }
   return out;
 }

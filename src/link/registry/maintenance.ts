@@ -2,11 +2,11 @@ import { P20Error } from '../../errors.js';
 import { openAtomic } from '../../io/atomic-file.js';
 import { openCsv, csvLine } from '../../io/csv.js';
 import type { Db } from '../../store/db.js';
-import { parseBlockingSpec } from '../blocking/config.js';
 import { checkPartyName, fileSha256, loadParty, readInputHeaders, type InputSpec } from '../load.js';
-import { encodingUpdates } from './incremental.js';
+import { recordEncoding } from './incremental.js';
 import { SqliteRegistryStorage } from './sqlite-storage.js';
-import type { EncodingUpdate, ForgetResult, RekeyResult } from './storage.js';
+import type { PartyData } from '../types.js';
+import type { ForgetResult, RecordEncoding, RekeyResult } from './storage.js';
 
 /**
  * Registry upkeep (`p20link registry forget | export | rekey`,
@@ -114,16 +114,19 @@ export async function rekeyRegistry(db: Db, o: RekeyOptions): Promise<RekeyResul
       throw new P20Error('REGISTRY_SCHEMA_MISMATCH', `was encoded with another linkage schema or CLK length than the registry's encodings (${cfg.schemaFingerprint}, ${cfg.l} bits)`, { file: h.file });
     }
   }
-  const blocking = parseBlockingSpec(cfg.blocking);
-  const encodings: EncodingUpdate[] = [];
+  // the files as loaded (packed); their records are handed to the store one at a time (the index is rebuilt from what is stored)
+  const loaded: PartyData[] = [];
   const digests: { party: string; sha256: string; records: number }[] = [];
   for (const h of headers) {
     const p = await loadParty(h.file, h.party);
-    encodings.push(...encodingUpdates(p, blocking, cfg.indexEvidence));
+    loaded.push(p);
     digests.push({ party: h.party, sha256: await fileSha256(h.file), records: p.count });
   }
-  return storage.rekey({ ...cfg, keyCheckValue: first.header.keyCheckValue }, encodings, {
+  function* records(): Generator<RecordEncoding> {
+    for (const p of loaded) for (let i = 0; i < p.count; i++) yield recordEncoding(p, i);
+  }
+  return storage.rekey({ ...cfg, keyCheckValue: first.header.keyCheckValue }, records(), {
     type: 'registry-rekey',
-    detail: { inputs: digests, records: encodings.length, schemaFingerprint: cfg.schemaFingerprint },
+    detail: { inputs: digests, records: digests.reduce((t, d) => t + d.records, 0), schemaFingerprint: cfg.schemaFingerprint },
   });
 }

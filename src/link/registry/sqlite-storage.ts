@@ -12,7 +12,7 @@ import { parseBlockingSpec } from '../blocking/config.js';
 import { KeySpill } from './key-spill.js';
 import { BandSorted, MAX_SORTED_ENTRIES, evidenceKeys, readEvidenceIndex, sameEvidenceIndex, storedBandKeys } from './band-keys.js';
 import { createdRunLookup, entityResolver, freshIdSource, insertRunEntities, lastRunSeq, registryHistory, type HistoryEvent } from './registry.js';
-import type { EncodingUpdate, EntityMember, ForgetResult, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
+import type { EncodingUpdate, EntityMember, ForgetResult, RecordEncoding, RegistryConfig, RegistryStorage, RekeyResult, RunWrite, StoredRecord } from './storage.js';
 
 /**
  * The SQLite implementation of RegistryStorage (src/link/registry/storage.ts)
@@ -726,25 +726,23 @@ export class SqliteRegistryStorage implements RegistryStorage {
     }
   }
 
-  rekey(config: RegistryConfig, encodings: readonly EncodingUpdate[], audit: { type: string; detail: Record<string, unknown> }): RekeyResult {
+  rekey(config: RegistryConfig, encodings: Iterable<RecordEncoding>, audit: { type: string; detail: Record<string, unknown> }): RekeyResult {
     const db = this.db;
     return writeTransaction(db, () => {
       const member = db.prepare('SELECT 1 FROM registry_members WHERE party = ? AND record_id = ?');
-      const unknown = encodings.filter((e) => !member.get(e.party, e.recordId));
-      if (unknown.length > 0) {
-        throw new P20Error(
-          'REGISTRY_REKEY_UNKNOWN',
-          `${unknown.length} record(s) of party "${unknown[0]!.party}" are not registered; a key rotation re-encodes registered records only (link new records after it)`,
-          { file: this.location },
-        );
-      }
       db.exec('DELETE FROM registry_band_keys');
       const upd = db.prepare('UPDATE registry_records SET clk = ?, evidence = ?, presence = ?, blocks = ? WHERE party = ? AND record_id = ?');
       const ins = db.prepare('INSERT INTO registry_records (party, record_id, clk, evidence, presence, blocks, run) VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM registry_runs))');
-      const ridOf = db.prepare('SELECT rid FROM registry_records WHERE party = ? AND record_id = ?').pluck();
-      const pending: { keys: readonly number[]; rid: number }[] = [];
       const seen = new Set<string>();
+      const parties = new Set<string>();
+      let unknown: { n: number; party: string } | undefined;
+      // one pass over the encodings given (nothing changed survives a refusal: the transaction is rolled back)
       for (const e of encodings) {
+        parties.add(e.party);
+        if (!member.get(e.party, e.recordId)) {
+          unknown = { n: (unknown?.n ?? 0) + 1, party: unknown?.party ?? e.party };
+          continue;
+        }
         const k = `${e.party}\u0000${e.recordId}`;
         if (seen.has(k)) continue;
         seen.add(k);
@@ -752,7 +750,13 @@ export class SqliteRegistryStorage implements RegistryStorage {
         const ev = e.evidence ? Buffer.from(e.evidence) : null;
         const changed = upd.run(Buffer.from(e.clk), ev, e.presence, bk, e.party, e.recordId).changes;
         if (changed === 0) ins.run(e.party, e.recordId, Buffer.from(e.clk), ev, e.presence, bk);
-        pending.push({ keys: e.bandKeys, rid: ridOf.get(e.party, e.recordId) as number });
+      }
+      if (unknown) {
+        throw new P20Error(
+          'REGISTRY_REKEY_UNKNOWN',
+          `${unknown.n} record(s) of party "${unknown.party}" are not registered; a key rotation re-encodes registered records only (link new records after it)`,
+          { file: this.location },
+        );
       }
       const stored = db.prepare('SELECT COUNT(*) FROM registry_records').pluck().get() as number;
       if (stored !== seen.size) {
@@ -772,7 +776,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
       this.setConfig(config);
       this.rebuildIndex(config);
       appendAudit(db, audit);
-      return { records: seen.size, parties: [...new Set(encodings.map((e) => e.party))].sort() };
+      return { records: seen.size, parties: [...parties].sort() };
     });
   }
 

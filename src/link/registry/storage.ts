@@ -168,8 +168,11 @@ export interface RegistryStorage {
   exportParty(party: string): Iterable<{ recordId: string; entity: string }>;
   /** Parties with registered records. */
   parties(): string[];
-  /** Replace every stored encoding (key rotation): all-or-nothing, sets the new configuration, audit entry. */
-  rekey(config: RegistryConfig, encodings: readonly EncodingUpdate[], audit: { type: string; detail: Record<string, unknown> }): RekeyResult;
+  /**
+   * Replace every stored encoding (key rotation): all-or-nothing, sets the new configuration, rebuilds the index from
+   * the stored encodings, audit entry. `encodings` is read once, in order (a generator: memory holds one at a time).
+   */
+  rekey(config: RegistryConfig, encodings: Iterable<RecordEncoding>, audit: { type: string; detail: Record<string, unknown> }): RekeyResult;
   /**
    * Rebuild the blocking index under another blocking (every stored record's
    * band keys recomputed from its CLK and keyed block values; cost grows with
