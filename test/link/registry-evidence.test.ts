@@ -318,10 +318,17 @@ describe('a match-model registry indexes evidence keys', () => {
 });
 
 describe("a full run's store step in parts (STORE_RECORDS)", () => {
+  // one full run of the three files with a store, shared by the tests below (they work on copies)
+  let shared: Promise<{ whole: string; report: Awaited<ReturnType<typeof linkFiles>>; parties: Awaited<ReturnType<typeof loadParty>>[] }> | undefined;
+  const fullRun = () =>
+    (shared ??= (async () => {
+      const whole = fresh('parts-whole.db');
+      const report = await linkFiles({ inputs: ['k12', 'college', 'wages'].map((f) => ({ file: enc(f) })), outDir: fresh('parts-full'), store: whole, workers: 1, model: 'fs' });
+      return { whole, report, parties: await Promise.all(['k12', 'college', 'wages'].map((f) => loadParty(enc(f), f))) };
+    })());
+
   it('stores the same records and the same index, each key once per entity, whatever the part size', async () => {
-    const whole = fresh('parts-whole.db');
-    const report = await linkFiles({ inputs: ['k12', 'college', 'wages'].map((f) => ({ file: enc(f) })), outDir: fresh('parts-full'), store: whole, workers: 1, model: 'fs' });
-    const parties = await Promise.all(['k12', 'college', 'wages'].map((f) => loadParty(enc(f), f)));
+    const { whole, report, parties } = await fullRun();
     const content = (store: string) =>
       withDb(store, (db) => ({
         records: db.prepare('SELECT party, record_id, hex(clk) AS clk, hex(evidence) AS ev, presence FROM registry_records ORDER BY party, record_id').all(),
@@ -344,9 +351,7 @@ describe("a full run's store step in parts (STORE_RECORDS)", () => {
   }, 120_000);
 
   it('an index written with its rows held back (withDeferredIndex) is the one written row by row, re-stored records too', async () => {
-    const whole = fresh('defer-whole.db');
-    await linkFiles({ inputs: ['k12', 'college', 'wages'].map((f) => ({ file: enc(f) })), outDir: fresh('defer-full'), store: whole, workers: 1, model: 'fs' });
-    const parties = await Promise.all(['k12', 'college', 'wages'].map((f) => loadParty(enc(f), f)));
+    const { whole, parties } = await fullRun();
     const write = (deferred: boolean) => {
       const store = fresh(`defer-${deferred}.db`);
       copyFileSync(whole, store);
@@ -362,6 +367,19 @@ describe("a full run's store step in parts (STORE_RECORDS)", () => {
           storage.storeEncodings(storage.lastRunSeq(), cfg, again);
           storage.storeEncodings(storage.lastRunSeq(), cfg, updates.slice(0, 50));
         };
+        if (deferred) {
+          // a step that fails midway: its rows held back go with the rolled-back transaction, their directory with the step
+          const failing = db.transaction(() =>
+            storage.withDeferredIndex(() => {
+              storage.storeEncodings(storage.lastRunSeq(), cfg, updates.slice(0, 500));
+              expect(readdirSync(dir).filter((f) => f.includes('p20link-tmp'))).toHaveLength(1);
+              throw new Error('disk full');
+            }),
+          );
+          expect(failing).toThrow('disk full');
+          expect(readdirSync(dir).filter((f) => f.includes('p20link-tmp'))).toEqual([]);
+          expect(db.prepare('SELECT COUNT(*) FROM registry_band_keys').pluck().get()).toBe(0);
+        }
         db.transaction(() => (deferred ? storage.withDeferredIndex(run) : run()))();
         return {
           rows: db.prepare('SELECT COUNT(*) FROM registry_band_keys').pluck().get() as number,
