@@ -25,7 +25,9 @@
  * per-pair objects), so it stays small at millions of records.
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
- *        [--methods dice,model,plain] [--names short|long-tail] [--workers N] [--max-per-party N] [--keep DIR [--reuse]]
+ *        [--methods dice,model,plain] [--names short|long-tail] [--workers N] [--max-per-party N] [--store] [--keep DIR [--reuse]]
+ *   --store: the links keep a registry (`link --store`, a fresh store each run): their seconds and peaks include the
+ *   store step (the registry's encodings and index; docs/registry.md "Full or incremental"), and the log says how long it took.
  *   --names long-tail: the generator's names with a long tail of synthetic names beyond its short lists
  *   (NameModel, src/synth/names.ts; fewer namesakes, as in a real state); the default, short, keeps the
  *   figures comparable with earlier runs. Its directories under --keep end in `-lt`.
@@ -473,9 +475,11 @@ async function stepEncode(dir: string, workers: number | undefined): Promise<Ste
   return { seconds: 0, peakMiB: 0 };
 }
 
-async function stepLink(dir: string, method: 'dice' | 'model', workers: number | undefined, maxPerParty: number | undefined): Promise<StepResult> {
+async function stepLink(dir: string, method: 'dice' | 'model', workers: number | undefined, maxPerParty: number | undefined, withStore: boolean): Promise<StepResult> {
   const outDir = join(dir, `out-${method}`);
   rmSync(outDir, { recursive: true, force: true });
+  const store = join(dir, `store-${method}.db`);
+  for (const x of ['', '-wal', '-shm']) rmSync(store + x, { force: true });
   // 'dice': CLK + Dice, asked for; 'model': no model option, the linker's default (the match model for
   // these inputs, which carry the default schema's evidence filters; checked below)
   const choice: Pick<LinkFilesOptions, 'model'> = method === 'dice' ? { model: 'dice' } : {};
@@ -485,6 +489,7 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
     schema: SCHEMA,
     ...(workers !== undefined ? { workers } : {}),
     ...(maxPerParty !== undefined ? { maxPerParty } : {}),
+    ...(withStore ? { store } : {}),
     ...choice,
     ...(process.env.P20_EVAL_DEDUPLICATED ? { deduplicated: process.env.P20_EVAL_DEDUPLICATED.split(',') } : {}),
     ...(process.env.P20_EVAL_MATCH_P ? { matchProbability: Number(process.env.P20_EVAL_MATCH_P) } : {}),
@@ -493,7 +498,9 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
   const usedModel = report.model !== undefined && report.model !== null;
   // the default is what this method measures: a run that fell back to Dice would be mislabelled
   if (method === 'model' && !usedModel) throw new Error(`${dir}: the linker's default wrote no model section (Dice linkage), so the 'model' method would be mislabelled`);
-  return { seconds: 0, peakMiB: 0, note: usedModel ? 'match model' : 'Dice' };
+  const registry = (report.timings as Record<string, number> | undefined)?.registry;
+  for (const x of ['', '-wal', '-shm']) rmSync(store + x, { force: true });
+  return { seconds: 0, peakMiB: 0, note: `${usedModel ? 'match model' : 'Dice'}${withStore && registry !== undefined ? `; store step ${registry.toFixed(1)} s` : ''}` };
 }
 
 // ── the plaintext reference ──
@@ -943,7 +950,7 @@ async function runChildStep(argv: string[]): Promise<void> {
   const t0 = performance.now();
   let r: StepResult;
   if (kind === 'encode') r = await stepEncode(dir, workers);
-  else if (kind === 'dice' || kind === 'model') r = await stepLink(dir, kind, workers, maxPerParty);
+  else if (kind === 'dice' || kind === 'model') r = await stepLink(dir, kind, workers, maxPerParty, argv.includes('--store'));
   else if (kind === 'plain') r = await stepPlain(dir);
   else throw new Error(`unknown step ${kind}`);
   r.seconds = (performance.now() - t0) / 1000;
@@ -1008,6 +1015,8 @@ export interface QualityEvalOptions {
   methods: Method[];
   workers?: number;
   maxPerParty?: number;
+  /** The links keep a registry (a fresh store each run): their seconds include the store step. */
+  store?: boolean;
   workDir?: string;
   /** With workDir: reuse the generated data and encodings an earlier run left there (same people, seed). */
   reuse?: boolean;
@@ -1028,7 +1037,11 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
   const log = o.log ?? (() => {});
   const work = o.workDir ?? mkdtempSync(join(tmpdir(), 'p20-quality-'));
   mkdirSync(work, { recursive: true });
-  const common = [...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.maxPerParty !== undefined ? ['--max-per-party', String(o.maxPerParty)] : [])];
+  const common = [
+    ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []),
+    ...(o.maxPerParty !== undefined ? ['--max-per-party', String(o.maxPerParty)] : []),
+    ...(o.store ? ['--store'] : []),
+  ];
   const out: SizeResult[] = [];
   try {
     for (const people of o.sizes) {
@@ -1174,6 +1187,7 @@ async function main(): Promise<void> {
     names,
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
+    ...(process.argv.includes('--store') ? { store: true } : {}),
     ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
