@@ -467,6 +467,39 @@ describe('the residual pass in increments', () => {
     expect(no.model!.residual).toBeUndefined();
   }, 120_000);
 
+  it("a new agency's measured shares are stored with the model; the agency's next file takes part in the residual pass through them", async () => {
+    const wages2 = new Set(wageLines.slice(1).filter((_l, i) => i % 2 === 1).map((l) => `wages:${l.split(',')[0]}`));
+    const store = await registry(['k12', 'college']);
+    const joined = await linkFiles({ inputs: [{ file: enc('wages1') }], outDir: fresh('join'), store, workers: 1 });
+    type Share = { partyA: string; partyB: string; freeA: number; freeB: number };
+    const sharesOf = (st: string) => withDb(st, (db) => (JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: { freeShares: Share[] } }).model.freeShares);
+    const key = (f: { partyA: string; partyB: string }) => [f.partyA, f.partyB].sort().join(' x ');
+    // the full run's pair first, then the pairs measured by the increment, as its report gave them
+    const shares = sharesOf(store);
+    expect(shares.map(key)).toEqual(['college x k12', ...['college x wages', 'k12 x wages'].filter((k) => joined.model!.residual!.pairs.some((p) => key(p) === k))]);
+    expect(shares.length).toBe(3);
+    for (const f of shares.slice(1)) {
+      const p = joined.model!.residual!.pairs.find((x) => key(x) === key(f))!;
+      expect(p.partyA === f.partyA ? [p.freeA, p.freeB] : [p.freeB, p.freeA]).toEqual([f.freeA, f.freeB]);
+    }
+    // next year's file of the agency: its pairs are in the residual pass (before, with no stored shares, they were not)
+    const off = fresh('join-off.db');
+    copyFileSync(store, off);
+    const on = await linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('join-next-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('join-next-off'), store: off, workers: 1, residualPass: false });
+    const pass = on.model!.residual!;
+    expect(pass.pairs.map(key).sort()).toEqual(['college x k12', 'college x wages', 'k12 x wages']);
+    expect(pass.accepted).toBeGreaterThan(0);
+    // the shares are kept, not measured again
+    expect(sharesOf(store)).toEqual(shares);
+    const qOn = quality(store, wages2);
+    const qOff = quality(off, wages2);
+    console.log(JSON.stringify({ agencyNextYear: { residualOn: qOn, residualOff: qOff, accepted: pass.accepted } }));
+    expect(qOn.recall).toBeGreaterThan(qOff.recall);
+    expect(qOn.precision).toBeGreaterThan(0.99);
+    expect(no.model!.residual).toBeUndefined();
+  }, 120_000);
+
   it('a registry whose full run ran without it: none, and asking for it is refused; damaged shares are refused', async () => {
     const store = await registry(['k12', 'college', 'wages1'], { residualPass: false });
     const stored = withDb(store, (db) => JSON.parse(db.prepare('SELECT scoring FROM registry_config').pluck().get() as string) as { model: Record<string, unknown> });

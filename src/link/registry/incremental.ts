@@ -14,7 +14,7 @@ import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel } from './match-model.js';
+import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import { compareCandidates } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
@@ -981,10 +981,21 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const residualReport: ResidualPass | undefined = residualOn ? { pairs: [], accepted: 0 } : undefined;
   let proposed: EdgeList | null = null;
   const partyList = partyNames.map((name) => ({ name, count: 0 }));
+  /** Free shares measured for the pairs with a party new to the registry: stored with the model, for later increments. */
+  let learnedShares: NonNullable<StoredMatchModel['freeShares']> = [];
   const residual = (view: ClusterView): EdgeList => {
     // a party new to the registry (every record of it in this increment) has no stored shares: its pairs' shares are
-    // measured here, as a full run measures them (newPartyShares)
+    // measured here, as a full run measures them (newPartyShares), and kept for the increments after it
     const live = newPartyShares(storage, parties, partyNames, nodeParty, newCount, view);
+    learnedShares = [];
+    for (let i = 0; i < partyNames.length; i++) {
+      for (let j = i + 1; j < partyNames.length; j++) {
+        if (residualShare(M!, partyNames[i]!, partyNames[j]!) !== undefined) continue;
+        const freeA = live(i, j);
+        const freeB = live(j, i);
+        if (freeA !== undefined && freeB !== undefined) learnedShares.push({ partyA: partyNames[i]!, partyB: partyNames[j]!, freeA, freeB });
+      }
+    }
     const share = (i: number, j: number): number | undefined => residualShare(M!, partyNames[i]!, partyNames[j]!) ?? live(i, j);
     return (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, share));
   };
@@ -1178,10 +1189,15 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   }
 
   lap('decide');
+  // a new party's measured free shares join the stored model's (its pairs then take part in later increments' residual passes)
+  const planned: RegistryConfig =
+    learnedShares.length > 0 && M && config.scoring.kind === 'model'
+      ? { ...config, scoring: { ...config.scoring, model: { ...M.stored, freeShares: [...(M.stored.freeShares ?? []), ...learnedShares] } satisfies StoredMatchModel } }
+      : config;
   return {
     timings: laps.timings,
-    config,
-    newConfig: stored === undefined || JSON.stringify(stored.scoring) !== JSON.stringify(config.scoring),
+    config: planned,
+    newConfig: stored === undefined || JSON.stringify(stored.scoring) !== JSON.stringify(planned.scoring),
     basedOn,
     parties,
     nodeCount,
