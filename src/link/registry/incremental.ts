@@ -993,9 +993,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         if (residualShare(M!, partyNames[i]!, partyNames[j]!) !== undefined) continue;
         const freeA = live(i, j);
         const freeB = live(j, i);
-        if (freeA !== undefined && freeB !== undefined) learnedShares.push({ partyA: partyNames[i]!, partyB: partyNames[j]!, freeA, freeB });
+        if (freeA === undefined || freeB === undefined) continue;
+        // named in order (the parties' order here follows the candidates)
+        const [a, b] = [partyNames[i]!, partyNames[j]!];
+        learnedShares.push(a < b ? { partyA: a, partyB: b, freeA, freeB } : { partyA: b, partyB: a, freeA: freeB, freeB: freeA });
       }
     }
+    learnedShares.sort((x, y) => (x.partyA < y.partyA ? -1 : x.partyA > y.partyA ? 1 : x.partyB < y.partyB ? -1 : x.partyB > y.partyB ? 1 : 0));
     const share = (i: number, j: number): number | undefined => residualShare(M!, partyNames[i]!, partyNames[j]!) ?? live(i, j);
     return (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, share));
   };
