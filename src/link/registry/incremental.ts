@@ -510,7 +510,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       if (crowd.length <= (band >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : bandCrowd)) for (const rid of crowd) hit(rid);
       crowd.length = 0;
     };
-    await storage.lookupBandKeys(sorted.distinctKeys(), (key, rid) => {
+    const onHit = (key: number, rid: number): void => {
       // a key's rows come together: its holders are searched once
       if (key !== holdersOf) {
         flushCrowd();
@@ -521,7 +521,20 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       }
       if (band >= EVIDENCE_BAND_MIN || (band < lshBand.length && lshBand[band])) crowd.push(rid);
       else hit(rid);
-    });
+    };
+    // looked up run by run of bands with one bound, in ascending key order, so the index leaves a crowd's rows unread
+    const distinct = sorted.distinctKeys();
+    const boundOf = (key: number): number | undefined => {
+      const b = Math.floor(key / TWO32);
+      return b >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : b < lshBand.length && lshBand[b] ? bandCrowd : undefined;
+    };
+    for (let a = 0; a < distinct.length; ) {
+      const bound = boundOf(distinct[a]!);
+      let z = a + 1;
+      while (z < distinct.length && boundOf(distinct[z]!) === bound) z++;
+      await storage.lookupBandKeys(distinct.subarray(a, z), onHit, bound);
+      a = z;
+    }
     flushCrowd();
     const P = hitNode.length;
     H += P;

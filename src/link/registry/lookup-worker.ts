@@ -10,7 +10,7 @@ import { SqliteRegistryStorage } from './sqlite-storage.js';
  */
 const { path, cacheMiB } = workerData as { path: string; cacheMiB: number };
 const storage = new SqliteRegistryStorage(openLinkerStore(path, { readOnly: true }), { ownsDb: true, cacheMiB });
-parentPort!.on('message', (msg: { keys: Float64Array }) => {
+parentPort!.on('message', (msg: { keys: Float64Array; maxRows?: number }) => {
   let out = new Float64Array(1 << 16);
   let n = 0;
   storage.lookupBandKeysSync(msg.keys, (key, rid) => {
@@ -21,7 +21,7 @@ parentPort!.on('message', (msg: { keys: Float64Array }) => {
     }
     out[n++] = key;
     out[n++] = rid;
-  });
+  }, msg.maxRows);
   const hits = out.slice(0, n);
   storage.close();
   parentPort!.postMessage({ hits }, [hits.buffer]);

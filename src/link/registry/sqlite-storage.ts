@@ -177,8 +177,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
    * Each key's hits still come together. Should the worker fail, its half is
    * looked up here.
    */
-  async lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): Promise<void> {
-    if (keys.length < this.parallelLookupKeys || this.db.memory) return this.lookupBandKeysSync(keys, onHit);
+  async lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void, maxRows?: number): Promise<void> {
+    if (keys.length < this.parallelLookupKeys || this.db.memory) return this.lookupBandKeysSync(keys, onHit, maxRows);
     let mid = keys.length >>> 1;
     while (mid < keys.length && keys[mid] === keys[mid - 1]) mid++;
     const upper = keys.slice(mid);
@@ -193,11 +193,11 @@ export class SqliteRegistryStorage implements RegistryStorage {
         w.once('exit', (code) => fail(new Error(`lookup worker exited (${code})`)));
       });
       answer.catch(() => undefined);
-      w.postMessage({ keys: upper }, [upper.buffer]);
+      w.postMessage({ keys: upper, maxRows }, [upper.buffer]);
     } catch {
       answer = undefined;
     }
-    this.lookupBandKeysSync(keys.subarray(0, mid), onHit);
+    this.lookupBandKeysSync(keys.subarray(0, mid), onHit, maxRows);
     let hits: Float64Array | undefined;
     try {
       hits = answer ? await answer : undefined;
@@ -207,7 +207,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
       await worker?.terminate();
     }
     if (!hits) {
-      this.lookupBandKeysSync(keys.subarray(mid), onHit);
+      this.lookupBandKeysSync(keys.subarray(mid), onHit, maxRows);
       return;
     }
     this.parallelLookups++;
@@ -218,17 +218,26 @@ export class SqliteRegistryStorage implements RegistryStorage {
   parallelLookups = 0;
 
   /** lookupBandKeys on this connection alone. */
-  lookupBandKeysSync(keys: Float64Array, onHit: (key: number, rid: number) => void): void {
+  lookupBandKeysSync(keys: Float64Array, onHit: (key: number, rid: number) => void, maxRows?: number): void {
     // distinct keys in ascending order, looked up in chunks (one statement per chunk: the per-call cost dominates otherwise);
-    // each hit comes back as one number, (position in the chunk) × 2^40 + rid, not as an array per row (millions of rows)
-    const q = this.st('SELECT j.key * 1099511627776 + b.rid FROM json_each(?) j JOIN registry_band_keys b ON b.key = j.value').pluck();
+    // each hit comes back as one number, (position in the chunk) × 2^40 + rid, not as an array per row (millions of rows).
+    // With maxRows, a crowded key's rows are counted in SQLite (at most maxRows + 1 index entries) and never handed over:
+    // at a million people the few crowded keys carried most of an increment's rows.
+    const q =
+      maxRows === undefined
+        ? this.st('SELECT j.key * 1099511627776 + b.rid FROM json_each(?) j JOIN registry_band_keys b ON b.key = j.value').pluck()
+        : this.st(
+            `SELECT j.key * 1099511627776 + b.rid FROM json_each(@keys) j JOIN registry_band_keys b ON b.key = j.value
+             WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM registry_band_keys c WHERE c.key = j.value LIMIT @max + 1)) <= @max`,
+          ).pluck();
+    const args = (chunk: number[]): unknown[] => (maxRows === undefined ? [JSON.stringify(chunk)] : [{ keys: JSON.stringify(chunk), max: maxRows }]);
     const CHUNK = 4096;
     const TWO40 = 1099511627776;
     let chunk: number[] = [];
     const flush = (): void => {
       if (chunk.length === 0) return;
       // all() rather than iterate(): one call per chunk, not one per row (about a third faster)
-      for (const v of q.all(JSON.stringify(chunk)) as number[]) {
+      for (const v of q.all(...args(chunk)) as number[]) {
         const rid = v % TWO40;
         onHit(chunk[(v - rid) / TWO40]!, rid);
       }

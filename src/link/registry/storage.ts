@@ -133,9 +133,10 @@ export interface RegistryStorage {
   encodingOf(party: string, recordId: string): StoredRecord | undefined;
   /**
    * Records carrying each band key (keys sorted ascending for locality): callback per (key, rid), a key's rows one after
-   * the other. May answer asynchronously (await it); keys may be looked up in parallel.
+   * the other. May answer asynchronously (await it); keys may be looked up in parallel. With `maxRows`, a key held by
+   * more records than that is a crowd: none of its rows is given (nor read past maxRows + 1).
    */
-  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void): void | Promise<void>;
+  lookupBandKeys(keys: Float64Array, onHit: (key: number, rid: number) => void, maxRows?: number): void | Promise<void>;
   /** Stored records by internal number (with their entity). */
   recordsByRid(rids: readonly number[]): StoredRecord[];
   /** Current entity of each stored record (by internal number; records without membership left out). */
