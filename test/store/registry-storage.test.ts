@@ -56,6 +56,22 @@ describe('SqliteRegistryStorage: parallel index lookups', () => {
       expect([...two].sort(byKey)).toEqual([...one].sort(byKey));
       // each key's rows come together, keys ascending
       for (let i = 1; i < two.length; i++) expect(two[i]![0]).toBeGreaterThanOrEqual(two[i - 1]![0]);
+      // maxRows: exactly the rows of the keys held by at most that many records, on either path
+      const rowsOf = new Map<number, number>();
+      for (const [k] of one) rowsOf.set(k, (rowsOf.get(k) ?? 0) + 1);
+      const counts = [...new Set(rowsOf.values())].sort((a, b) => a - b);
+      expect(counts.length).toBeGreaterThan(2);
+      for (const max of [counts[0]!, counts[1]!, counts[counts.length - 1]! - 1]) {
+        const want = one.filter(([k]) => rowsOf.get(k)! <= max).sort(byKey);
+        const sync: [number, number][] = [];
+        s.lookupBandKeysSync(keys, (k, rid) => sync.push([k, rid]), max);
+        const par: [number, number][] = [];
+        await s.lookupBandKeys(keys, (k, rid) => par.push([k, rid]), max);
+        expect(sync.sort(byKey)).toEqual(want);
+        expect(par.sort(byKey)).toEqual(want);
+        expect(want.length).toBeLessThan(one.length);
+      }
+      expect(s.parallelLookups).toBe(4);
     } finally {
       s.close();
     }
