@@ -403,48 +403,47 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   /** Write the rows held back by withDeferredIndex into the index, in key order. */
   private flushDeferred(progress?: Progress): void {
-    if (!this.deferred || this.deferred.rows === 0) return;
-    const total = this.deferred.rows;
+    const held = this.deferred;
+    if (!held || held.rows === 0) return;
+    const total = held.rows;
     let done = 0;
-    const ROWS = 128;
-    const many = this.st(`INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`);
-    const one = this.st('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
-    const buf: number[] = [];
-    this.deferred.forEachSorted((keys, rids, n) => {
-      for (let i = 0; i < n; i++) {
-        buf.push(keys[i]!, rids[i]!);
-        if (buf.length === 2 * ROWS) {
-          many.run(buf);
-          buf.length = 0;
-        }
-      }
-      done += n;
-      progress?.update(done, total);
-    });
-    for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
+    this.insertRows((row) =>
+      held.forEachSorted((keys, rids, n) => {
+        for (let i = 0; i < n; i++) row(keys[i]!, rids[i]!);
+        done += n;
+        progress?.update(done, total);
+      }),
+    );
   }
 
-  /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random), 128 rows a statement. */
+  /** Insert band keys sorted by key (each band's keys in order: the index B-tree is walked once, not at random). */
   private insertBandKeys(pairs: { keys: readonly number[]; rid: number }[]): void {
-    const ROWS = 128;
     if (this.deferred) {
       // held back; flushDeferred writes them in key order
       for (const p of pairs) for (const key of p.keys) this.deferred.add(key, p.rid);
       return;
     }
+    this.insertRows((row) => {
+      for (let from = 0; from < pairs.length; from += MAX_SORTED_ENTRIES) {
+        const part = pairs.slice(from, from + MAX_SORTED_ENTRIES);
+        new BandSorted(part.map((p) => p.keys)).forEach((key, e) => row(key, part[e]!.rid));
+      }
+    });
+  }
+
+  /** Insert the index rows `feed` gives, in its order, 128 rows a statement (duplicates ignored). */
+  private insertRows(feed: (row: (key: number, rid: number) => void) => void): void {
+    const ROWS = 128;
     const many = this.st(`INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`);
     const one = this.st('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)');
     const buf: number[] = [];
-    for (let from = 0; from < pairs.length; from += MAX_SORTED_ENTRIES) {
-      const part = pairs.slice(from, from + MAX_SORTED_ENTRIES);
-      new BandSorted(part.map((p) => p.keys)).forEach((key, e) => {
-        buf.push(key, part[e]!.rid);
-        if (buf.length === 2 * ROWS) {
-          many.run(buf);
-          buf.length = 0;
-        }
-      });
-    }
+    feed((key, rid) => {
+      buf.push(key, rid);
+      if (buf.length === 2 * ROWS) {
+        many.run(buf);
+        buf.length = 0;
+      }
+    });
     for (let i = 0; i < buf.length; i += 2) one.run(buf[i], buf[i + 1]);
   }
 
