@@ -505,9 +505,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     // an evidence key's or LSH band key's rows are held back until the key's last: an evidence key held by more than
     // EVIDENCE_CROWD records (a common name born the same day, namesakes of a record without a birth date), a band key by
     // more than the band crowd (a pattern common names share), is a crowd, not evidence, and proposes none of them
+    const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
     const crowd: number[] = [];
     const flushCrowd = (): void => {
-      if (crowd.length <= (band >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : bandCrowd)) for (const rid of crowd) hit(rid);
+      if (crowd.length <= crowdBound(band)!) for (const rid of crowd) hit(rid);
       crowd.length = 0;
     };
     const onHit = (key: number, rid: number): void => {
@@ -519,15 +520,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         holdersOf = key;
         band = Math.floor(key / TWO32);
       }
-      if (band >= EVIDENCE_BAND_MIN || (band < lshBand.length && lshBand[band])) crowd.push(rid);
-      else hit(rid);
+      if (crowdBound(band) === undefined) hit(rid);
+      else crowd.push(rid);
     };
     // looked up run by run of bands with one bound, in ascending key order, so the index leaves a crowd's rows unread
     const distinct = sorted.distinctKeys();
-    const boundOf = (key: number): number | undefined => {
-      const b = Math.floor(key / TWO32);
-      return b >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : b < lshBand.length && lshBand[b] ? bandCrowd : undefined;
-    };
+    const boundOf = (key: number): number | undefined => crowdBound(Math.floor(key / TWO32));
     for (let a = 0; a < distinct.length; ) {
       const bound = boundOf(distinct[a]!);
       let z = a + 1;
