@@ -354,7 +354,16 @@ describe("a full run's store step in parts (STORE_RECORDS)", () => {
       copyFileSync(whole, store);
       withDb(store, (db) => {
         db.exec('DELETE FROM registry_band_keys; DELETE FROM registry_records');
-        storeFullRunEncodings(db, parties, report.parameters, { partSize: size });
+        const shown: string[] = [];
+        storeFullRunEncodings(db, parties, report.parameters, {
+          partSize: size,
+          progress: (label) => {
+            shown.push(`start ${label}`);
+            return { update: () => undefined, finish: () => void shown.push(`end ${label}`) };
+          },
+        });
+        // the index's progress starts when the encodings' ends
+        expect(shown).toEqual(['start store encodings', 'end store encodings', 'start store index', 'end store index']);
       });
       expect(content(store)).toEqual(want);
     }

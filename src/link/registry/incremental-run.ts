@@ -401,5 +401,5 @@ export function storeFullRunEncodings(
       prog?.update(from, total);
     }
     prog?.finish();
-  }, opts.progress?.('store index'));
+  }, opts.progress && (() => opts.progress!('store index')));
 }

@@ -387,13 +387,15 @@ export class SqliteRegistryStorage implements RegistryStorage {
    * (deleteBandKeys, rebuildCoverage) are written first, so the index's
    * content is what it would be without the deferral. Inside a transaction.
    */
-  withDeferredIndex<T>(fn: () => T, progress?: Progress): T {
+  withDeferredIndex<T>(fn: () => T, progress?: () => Progress): T {
     if (this.deferred) return fn();
     this.deferred = new KeySpill(this.db.memory ? undefined : this.location);
     try {
       const r = fn();
-      this.flushDeferred(progress);
-      progress?.finish();
+      // the flush's progress starts with the flush
+      const shown = progress?.();
+      this.flushDeferred(shown);
+      shown?.finish();
       return r;
     } finally {
       this.deferred.close();
