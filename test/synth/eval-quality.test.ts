@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvRows } from '../helpers/csv-rows.js';
 import { dobLevel, evaluate, jaroWinkler, quality, readClusters, readTruthCompact, recordOf, type Truth } from '../../bench/eval-quality.js';
-import { parseCsvText } from '../../src/io/csv.js';
 import { PARTIES } from '../../src/synth/agencies.js';
 import { generateExtracts } from '../../src/synth/generate.js';
 
@@ -121,7 +121,7 @@ describe('eval:quality on generated data', () => {
 
   async function writeLinks(out: string, linkage: (party: string, id: string, entity: string) => string): Promise<void> {
     await mkdir(out, { recursive: true });
-    const truth = (await parseCsvText(await readFile(join(dir, 'truth.csv'), 'utf8'), { file: 'truth.csv' })).slice(1).map((r) => r.fields);
+    const truth = (await csvRows(join(dir, 'truth.csv'))).data;
     for (const p of PARTIES) {
       const lines = ['record_id,linkage_id,score'];
       for (const [e, party, id] of truth) if (party === p) lines.push(`${id},${linkage(p, id!, e!)},`);
@@ -149,7 +149,7 @@ describe('eval:quality on generated data', () => {
 
   it('finds every record of the truth by party and id', async () => {
     const t = await readTruthCompact(dir);
-    const truth = (await parseCsvText(await readFile(join(dir, 'truth.csv'), 'utf8'), { file: 'truth.csv' })).slice(1).map((r) => r.fields);
+    const truth = (await csvRows(join(dir, 'truth.csv'))).data;
     const seen = new Set<number>();
     for (const [e, p, id] of truth) {
       const r = recordOf(t, PARTIES.indexOf(p as (typeof PARTIES)[number]), id!);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsvText } from '../../src/io/csv.js';
+import { describe, expect, it } from 'vitest';
+import { csvRows } from '../helpers/csv-rows.js';
+import { tempDir } from '../helpers/tmp.js';
 import { generateExtracts } from '../../src/synth/generate.js';
 import { HEADERS, ID_COLUMN, PARTIES, collegeRow, foldDiacritics, idMaker, k12Row, recordedDob, typo, wagesRow } from '../../src/synth/agencies.js';
 import fc from 'fast-check';
@@ -10,21 +10,8 @@ import { makePerson } from '../../src/synth/population.js';
 import { NICKNAMES } from '../../src/synth/names.js';
 import { Rng } from '../../src/synth/prng.js';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'p20-synth-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function rows(path: string) {
-  const recs = await parseCsvText(await readFile(path, 'utf8'), { file: path });
-  const [head, ...data] = recs;
-  return { header: head!.fields, data: data.map((r) => r.fields) };
-}
+const tmp = (): string => tempDir('p20-synth-');
+const rows = csvRows;
 
 const FILES = ['k12.csv', 'college.csv', 'wages.csv', 'truth.csv', 'trouble.csv', 'generation.json'];
 

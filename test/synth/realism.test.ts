@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsvText } from '../../src/io/csv.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { csvRows } from '../helpers/csv-rows.js';
+import { tempDir } from '../helpers/tmp.js';
 import { DOB_MISSING, DUPLICATE_SHARE, HEADERS, ID_COLUMN, PARTIES, collegeRow, idMaker, k12Row, wagesRow } from '../../src/synth/agencies.js';
 import { generateExtracts, type GenerateSummary } from '../../src/synth/generate.js';
 import { SIBLING_SHARE, TWIN_SHARE, makePerson } from '../../src/synth/population.js';
@@ -10,21 +10,8 @@ import { NAMES } from '../../src/synth/names.js';
 import { generateMain } from '../../examples/generate.js';
 import { runCli } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'p20-realism-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function rows(path: string) {
-  const recs = await parseCsvText(await readFile(path, 'utf8'), { file: path });
-  const [head, ...data] = recs;
-  return { header: head!.fields, data: data.map((r) => r.fields) };
-}
+const tmp = (): string => tempDir('p20-realism-');
+const rows = csvRows;
 
 const PEOPLE = 5000;
 let dir = '';
