@@ -5,7 +5,7 @@
  * (generated extracts, their encodings and the truth: `<keep>/p200000-s1501`).
  *
  * One `--model fs` link of the three encoded files; then the same
- * candidates and the same resolution (`ModelFit.resolve`) with three sets of
+ * candidates and the same resolution (`ModelFit.resolve`) with four sets of
  * weights, each scored pairwise against the truth:
  *
  *   model            the run's own weights (what the linker writes)
@@ -18,6 +18,10 @@
  *                    so a rare vector does not learn its own answer), within-file
  *                    pairs linked at even odds, no second record through a
  *                    cross-file edge: what the levels carry, whatever the model
+ *   model + sex      the run's weights plus what each record's sex would add
+ *                    to `name_dob` (sexSplitWeights, counted on the truth),
+ *                    on its one-name levels (1) or on all (all): what sex
+ *                    seen by the linker could gain at most there
  *
  * plus candidate recall (true pairs among the candidates) and where the
  * true pairs the model misses are lost (`lossStages`: never a candidate,
@@ -141,6 +145,52 @@ export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
   return w;
 }
 
+/**
+ * The model's weights plus what the records' sex would add to `name_dob`
+ * (`levels`: at its one-name levels `first+dob…` and `last+dob…` only, or at
+ * every level): for each such candidate, log2 of its sex class's share
+ * (both F, both M, mixed) among the level's true pairs over its share among
+ * the level's false pairs, counted on the other half of the candidates.
+ * What a comparison stratified by sex could gain at most, if the linker saw
+ * each record's sex (it does not: sex is only hashed, with the names).
+ */
+export function sexSplitWeights(fit: ModelFit, truth: Uint8Array, sexOf: Uint8Array, levels: 'one-name' | 'all' = 'one-name'): Float64Array {
+  const v = fit.vectors;
+  const K = v.defs.length;
+  const k = v.defs.findIndex((d) => d.name === 'name_dob');
+  const w = Float64Array.from(fit.weights);
+  if (k < 0) return w;
+  const oneName = v.defs[k]!.levels.map((l) => levels === 'all' || l.startsWith('first+dob') || l.startsWith('last+dob'));
+  const L = oneName.length;
+  const half = (p: number) => (Math.imul(p, 0x9e3779b1) >>> 31) & 1;
+  // counts[half][(level * 3 + class) * 2 + truth]
+  const counts = [new Float64Array(L * 6), new Float64Array(L * 6)];
+  const cls = new Uint8Array(v.count).fill(255);
+  forEachCandidate(fit, (p, ga, gb) => {
+    const l = v.levels[p * K + k]!;
+    if (l === NULL_LEVEL || !oneName[l]) return;
+    const a = sexOf[ga]!;
+    const b = sexOf[gb]!;
+    cls[p] = a === b && a < 2 ? a : 2;
+    counts[half(p)]![(l * 3 + cls[p]!) * 2 + truth[p]!]!++;
+  });
+  for (let p = 0; p < v.count; p++) {
+    if (cls[p] === 255) continue;
+    const c = counts[1 - half(p)]!;
+    const l = v.levels[p * K + k]!;
+    let t = 0;
+    let f = 0;
+    for (let x = 0; x < 3; x++) {
+      t += c[(l * 3 + x) * 2 + 1]!;
+      f += c[(l * 3 + x) * 2]!;
+    }
+    const ts = c[(l * 3 + cls[p]!) * 2 + 1]!;
+    const fs = c[(l * 3 + cls[p]!) * 2]!;
+    w[p] = w[p]! + Math.log2(((ts + 0.5) / (t + 1.5)) / ((fs + 0.5) / (f + 1.5)));
+  }
+  return w;
+}
+
 function scoreLabels(t: Truth, rec: Int32Array, label: Uint32Array): Evaluation {
   const cluster = new Float64Array(t.n);
   for (let r = 0; r < t.n; r++) cluster[r] = -(r + 1);
@@ -157,6 +207,10 @@ export interface CeilingResult {
   model: CeilingRow;
   levelOracle: CeilingRow;
   patternCeiling: CeilingRow;
+  /** The model's weights with the records' sex on name_dob's one-name levels (sexSplitWeights, counted on the truth). */
+  sexSplit: CeilingRow;
+  /** The same at every level of name_dob (sex agreeing or not, and which). */
+  sexSplitAll: CeilingRow;
   /**
    * The levels whose weight the model misses most: |level oracle's weight −
    * the model's| times the smaller of the level's true and false candidates
@@ -269,10 +323,13 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const level = scoreLabels(t, rec, fit.resolve(oracleW, jobBars(oracle, fit.jobs, names, fit.decisionW)));
   const patBars = fit.jobs.map(([i, j]) => (i === j ? fit!.decisionW : Number.POSITIVE_INFINITY));
   const pattern = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth), patBars));
+  const sexOf = Uint8Array.from(rec, (r) => (r >= 0 ? t.sex[t.entity[r]!]! : 3));
+  const sexSplit = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf)));
+  const sexSplitAll = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf, 'all')));
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
   const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
   const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
 }
 
 async function main(): Promise<void> {
@@ -290,8 +347,8 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(4);
   process.stdout.write(`${dir}: ${r.records} records, ${r.candidates} candidate pairs, candidate recall ${f(r.candidateRecall)}\n`);
   process.stdout.write('weights           precision  recall      F1  raceGap  sexGap\n');
-  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling]] as const) {
-    process.stdout.write(`${name.padEnd(16)}  ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
+  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll]] as const) {
+    process.stdout.write(`${name.padEnd(17)} ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
   }
   process.stdout.write('levels the model weighs furthest from the truth (bits; by the smaller of their true and false candidates):\n');
   for (const m of r.missWeighted) process.stdout.write(`  ${`${m.comparison} ${m.level}`.padEnd(40)} true ${String(m.truePairs).padStart(9)}  false ${String(m.falsePairs).padStart(10)}  model ${m.model.toFixed(1).padStart(6)}  truth ${m.oracle.toFixed(1).padStart(6)}\n`);

@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { levelOracle, lossStages, missWeightedLevels, patternWeights } from '../../../bench/model-ceiling.js';
+import { levelOracle, lossStages, missWeightedLevels, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -53,6 +53,39 @@ describe('pattern ceiling', () => {
     const w = patternWeights(f, Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 0)));
     for (let p = 0; p < 200; p++) expect(w[p]).toBeGreaterThan(5);
     for (let p = 200; p < 400; p++) expect(w[p]).toBeLessThan(-5);
+  });
+});
+
+describe('the model with sex on the one-name levels', () => {
+  it('adds the log odds of the pair\'s sex class at a one-name level, counted on the other half, and nothing elsewhere', () => {
+    // 800 pairs at "first+dob,last low": the true ones are all women (both F), the false ones half both F, half both M;
+    // 200 pairs at "both>=top" (not a one-name level): left as they were
+    const n = 1000;
+    const levels = Uint8Array.from({ length: n }, (_, p) => (p < 800 ? 1 : 0));
+    const truth = Uint8Array.from({ length: n }, (_, p) => (p < 200 || p >= 800 ? 1 : 0));
+    // record a of pair p is record p of party 0, b record p of party 1; sex of both records: F for p < 500 (200 true + 300 false), else M
+    const sexOf = new Uint8Array(2 * n);
+    for (let p = 0; p < n; p++) sexOf[p] = sexOf[n + p] = p < 500 ? 0 : 1;
+    sexOf[n + 900] = 0; // one mixed pair at the top level
+    const fit = {
+      jobs: [[0, 1]],
+      parties: [{ offset: 0 }, { offset: n }],
+      candidates: [{ a: Uint32Array.from({ length: n }, (_, p) => p), b: Uint32Array.from({ length: n }, (_, p) => p) }],
+      vectors: { defs: [{ name: 'name_dob', levels: ['both>=top', 'first+dob,last low'] }], count: n, levels, group: new Uint16Array(n), groupCount: 1 },
+      weights: new Float64Array(n).fill(1),
+    } as unknown as ModelFit;
+    const w = sexSplitWeights(fit, truth, sexOf);
+    // both F: about (200/200) / (300/600) = 2, one bit; both M: (0 true) / (300/600), far below
+    for (let p = 0; p < 500; p++) expect(w[p]! - 1).toBeCloseTo(1, 0);
+    for (let p = 500; p < 800; p++) expect(w[p]! - 1).toBeLessThan(-5);
+    for (let p = 800; p < n; p++) expect(w[p]).toBe(1);
+    // at every level: the top level's single mixed pair (false on its half, or unseen) weighs less than its both-M pairs (all true)
+    const all = sexSplitWeights(fit, truth, sexOf, 'all');
+    for (let p = 0; p < 800; p++) expect(all[p]).toBe(w[p]);
+    expect(all[900]).toBeLessThan(all[901]! - 3);
+    // without name_dob the weights are the model's
+    const other = { ...fit, vectors: { ...fit.vectors, defs: [{ name: 'c', levels: ['top', 'mid'] }] } } as ModelFit;
+    expect(Array.from(sexSplitWeights(other, truth, sexOf))).toEqual(Array.from(fit.weights));
   });
 });
 
