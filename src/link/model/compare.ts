@@ -463,8 +463,8 @@ function filterCounts(p: PartyWords, x: number): { hash: Float64Array; sorted: F
   return c;
 }
 
-/** How many records of the party have a filter with hash h (binary search in the sorted hashes). */
-function countOf(sorted: Float64Array, h: number): number {
+/** How many entries of a sorted array equal h (binary search): records of a party with a filter of hash h, evidence keys of an increment's records. */
+export function countOf(sorted: Float64Array, h: number): number {
   const bound = (strict: boolean): number => {
     let lo = 0;
     let hi = sorted.length;

@@ -334,14 +334,24 @@ export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Arr
   if (!spec || !evidence || presence === null) return [];
   const out: number[] = [];
   for (const f of spec.filters) {
-    if ((presence & f.need) !== f.need || f.offset + f.bytes > evidence.length) continue;
-    const bytes = evidence.subarray(f.offset, f.offset + f.bytes);
-    if (allZero(bytes)) continue;
-    const k = EVIDENCE_BAND * TWO32 + bytesHash32(bytes);
-    if (!out.includes(k)) out.push(k);
+    const k = filterKey(f, evidence, presence);
+    if (k !== undefined && !out.includes(k)) out.push(k);
   }
   out.push(...namesKeys(spec, evidence, presence, false));
   return out;
+}
+
+/** The evidence key of one indexed filter of a record (EVIDENCE_BAND × 2^32 + the filter's hash), or undefined when it has none. */
+function filterKey(f: EvidenceIndex['filters'][number], evidence: Uint8Array, presence: number): number | undefined {
+  if ((presence & f.need) !== f.need || f.offset + f.bytes > evidence.length) return undefined;
+  const bytes = evidence.subarray(f.offset, f.offset + f.bytes);
+  return allZero(bytes) ? undefined : EVIDENCE_BAND * TWO32 + bytesHash32(bytes);
+}
+
+/** The evidence key of a record's filter `name` (`first_dob`, `last_dob`), or undefined when the index or the record has none. */
+export function evidenceFilterKey(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null, name: string): number | undefined {
+  const f = spec?.filters.find((x) => x.name === name);
+  return f && evidence && presence !== null ? filterKey(f, evidence, presence) : undefined;
 }
 
 /** Most entries (records) one BandSorted can number: key32 × 2^21 + entry must stay exact in a double. */

@@ -12,10 +12,10 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND_MIN, blockValuesOf, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKey, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
-import { compareCandidates } from '../model/compare.js';
+import { compareCandidates, countOf } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
 import { expectedQuality, oneToOneMatches } from '../model/expected.js';
@@ -479,6 +479,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   let maxRid = 0;
   const holders: number[] = [];
   const partSize = s.lookupRecords ?? LOOKUP_RECORDS;
+  /** Evidence keys (first_dob, last_dob) the index holds for exactly one registered entity: the record its one row names. */
+  const evidenceSingle = new Map<number, number>();
   for (let from = 0; from < newCount; from += partSize) {
     const to = Math.min(newCount, from + partSize);
     // what a record looks up: its band and evidence keys, its names keys in the other birth-date group (band-keys.ts namesKeys)
@@ -508,7 +510,11 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
     const crowd: number[] = [];
     const flushCrowd = (): void => {
-      if (crowd.length <= crowdBound(band)!) for (const rid of crowd) hit(rid);
+      if (crowd.length <= crowdBound(band)!) {
+        // a name + date filter's key held by one registered person (registryUnique)
+        if (band === EVIDENCE_BAND && crowd.length === 1) evidenceSingle.set(holdersOf, crowd[0]!);
+        for (const rid of crowd) hit(rid);
+      }
       crowd.length = 0;
     };
     const onHit = (key: number, rid: number): void => {
@@ -769,6 +775,23 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const noteUnfitted = (m: LoadedMatchModel, a: string, b: string): void => {
     if (storedPrior(m, a, b) === undefined) unfitted.add(`${a} x ${b}`);
   };
+  /**
+   * Whether a (new record, registered entity) pair at a unique level of name_dob (4: `first+dob unique`, 5: `last+dob
+   * unique`) is unique as a full run counts it, or stricter: the new record's agreeing name + date filter (its evidence
+   * key) is held by no other record of this increment (either filter) and, in the index, by exactly one registered
+   * person, the candidate entity (a key held by more than EVIDENCE_CROWD is never read, so never unique).
+   */
+  const newEvidence = new GrowList(Float64Array);
+  for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
+  const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
+  newEvidence.release();
+  const registryUnique = (node: number, level: number, ei: number): boolean => {
+    const e = encodings[node]!;
+    const key = evidenceFilterKey(config.indexEvidence, e.evidence, e.presence, level === 4 ? 'first_dob' : 'last_dob');
+    if (key === undefined || countOf(newEvidenceSorted, key) !== 1) return false;
+    const rid = evidenceSingle.get(key);
+    return rid !== undefined && rid <= maxRid && ridEnt[rid] === ei;
+  };
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
     const gridRow = k * partiesSoFar;
@@ -799,7 +822,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       const a = pa.array.subarray(0, pa.length);
       const b = pr.array.subarray(0, pr.length);
       const v = compareCandidates(M.plan, p, repData, a, b);
-      downgradeUniqueLevels(v);
+      downgradeUniqueLevels(v, (x, level) => registryUnique(offset[k]! + a[x]!, level, repEnt[b[x]!]!));
       const w = matchWeights(M.model, v);
       // each party pair's prior (the full run's for that pair, else the overall prior)
       const priorShift = partyNames.map((name) => {

@@ -192,16 +192,18 @@ export function modelForPair(m: LoadedMatchModel, a: string, b: string): FittedM
 /**
  * The unique-value levels of `name_dob` ("first+dob unique, last low", "last+dob
  * unique, first low") need how often the agreeing filter occurs in each whole
- * file; an increment sees the registry only through candidates, so it uses
- * their non-unique counterparts ("first+dob, last low", "last+dob, first low").
+ * file; an increment sees the registry only through its index, so a pair keeps
+ * such a level only when `keep` confirms it (the registry's count of the
+ * filter's evidence key: registryUnique in incremental.ts) and otherwise takes
+ * its non-unique counterpart ("first+dob, last low", "last+dob, first low").
  */
-export function downgradeUniqueLevels(v: ComparisonVectors): void {
+export function downgradeUniqueLevels(v: ComparisonVectors, keep?: (pair: number, level: number) => boolean): void {
   const k = v.defs.findIndex((d) => d.name === 'name_dob');
   if (k < 0) return;
   const K = v.defs.length;
   for (let p = 0; p < v.count; p++) {
     const l = v.levels[p * K + k]!;
-    if (l === 4 || l === 5) v.levels[p * K + k] = l + 2;
+    if ((l === 4 || l === 5) && !keep?.(p, l)) v.levels[p * K + k] = l + 2;
   }
 }
 
