@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { runReportProblem } from '../../src/format/run-report.js';
-import { downgradeUniqueLevels, duplicateWeight, loadMatchModel, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, StoredParty } from '../../src/link/registry/match-model.js';
-import { encodingUpdates } from '../../src/link/registry/incremental.js';
+import { duplicateWeight, loadMatchModel, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, setUniqueLevels, StoredParty } from '../../src/link/registry/match-model.js';
+import { encodingUpdates, uniqueInRegistry } from '../../src/link/registry/incremental.js';
 import { loadParty } from '../../src/link/load.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { compareCandidates, comparisonPlan, JOINT_LABELS } from '../../src/link/model/compare.js';
@@ -311,20 +311,54 @@ describe('scoring stored records', () => {
     const b = Uint32Array.from({ length: 2 * N }, (_, x) => (x < N ? x : (x + 7) % N));
     const want = compareCandidates(plan, p, p, a, b);
     const got = compareCandidates(plan, p, stored, a, b);
-    downgradeUniqueLevels(want);
-    downgradeUniqueLevels(got);
+    setUniqueLevels(want);
+    setUniqueLevels(got);
     expect(Array.from(got.levels)).toEqual(Array.from(want.levels));
     expect(got.levels.some((l) => l !== 0 && l !== 255)).toBe(true);
   }, 30_000);
 
-  it('downgrades the name_dob unique levels to their non-unique counterparts, nothing else', () => {
+  it('sets the name_dob one-name levels to unique where the registry confirms it, else to their non-unique counterparts, nothing else', () => {
     const defs = [{ name: 'clk', levels: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }, { name: 'name_dob', levels: [...JOINT_LABELS] }];
-    const levels = Uint8Array.from([4, 4, 4, 5, 5, 6, 0, 255]);
-    const v = { defs, count: 4, levels };
-    downgradeUniqueLevels(v);
-    expect(Array.from(v.levels)).toEqual([4, 6, 4, 7, 5, 6, 0, 255]);
+    const levels = Uint8Array.from([4, 4, 4, 5, 5, 6, 0, 255, 1, 7, 2, 0]);
+    const v = { defs, count: 6, levels };
+    setUniqueLevels(v);
+    expect(Array.from(v.levels)).toEqual([4, 6, 4, 7, 5, 6, 0, 255, 1, 7, 2, 0]);
+    // confirmed: pairs 0 and 2 (first name + date agree) and 4 (surname + date); asked only for the one-name levels, with which name agrees
+    const asked: [number, boolean][] = [];
+    const w = { defs, count: 6, levels: levels.slice() };
+    setUniqueLevels(w, (p, first) => {
+      asked.push([p, first]);
+      return p !== 1;
+    });
+    expect(Array.from(w.levels)).toEqual([4, 4, 4, 7, 5, 4, 0, 255, 1, 5, 2, 0]);
+    expect(asked).toEqual([
+      [0, true],
+      [1, false],
+      [2, true],
+      [4, false],
+    ]);
     expect(JOINT_LABELS[6]).toBe('first+dob,last low');
     expect(JOINT_LABELS[7]).toBe('last+dob,first low');
+  });
+
+  it('a name + date filter is unique in the registry when no other new record and exactly one registered entity, the candidate, hold its key', () => {
+    const newKeys = Float64Array.from([5, 7, 7, 9]);
+    // keys the index returned one row for: key 5 -> record 50, key 9 -> record 90; key 7 held by two new records
+    const single = new Map([
+      [5, 50],
+      [9, 90],
+      [7, 70],
+    ]);
+    const entityOf = (rid: number) => (rid === 50 ? 3 : rid === 90 ? 4 : rid === 70 ? 3 : -2);
+    expect(uniqueInRegistry(5, newKeys, single, entityOf, 3)).toBe(true);
+    // the one registered holder is another entity
+    expect(uniqueInRegistry(9, newKeys, single, entityOf, 3)).toBe(false);
+    expect(uniqueInRegistry(9, newKeys, single, entityOf, 4)).toBe(true);
+    // another new record holds it too
+    expect(uniqueInRegistry(7, newKeys, single, entityOf, 3)).toBe(false);
+    // no row returned (none, several, or a crowd the index left unread), or no key
+    expect(uniqueInRegistry(11, Float64Array.from([11]), single, entityOf, 3)).toBe(false);
+    expect(uniqueInRegistry(undefined, newKeys, single, entityOf, 3)).toBe(false);
   });
 
   it('a Dice registry keeps Dice: --model fs on its increment is refused', async () => {

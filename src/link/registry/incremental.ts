@@ -14,7 +14,7 @@ import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKey, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
-import { downgradeUniqueLevels, duplicatePairBar, duplicateWeight, modelForPair, residualShare, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
+import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniqueLevels, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import { compareCandidates, countOf } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
@@ -409,6 +409,19 @@ const ENTITY_BATCH = 16_384;
  * written (commit with `commitIncrement`). The registry state it builds on
  * is pinned by `basedOn` (the latest run's number).
  */
+/**
+ * Whether a new record's name + date filter with evidence key `key` holds a value as unique as a full run's unique
+ * levels need, or more so: no other of the increment's records has the key (`newKeys`: every new record's evidence
+ * keys, sorted; the record's own once) and exactly one registered entity does, `entity` (`single`: keys the index
+ * returned one row for, and that row's record; `entityOf`: a record's entity). Undefined key: the record has no such
+ * filter.
+ */
+export function uniqueInRegistry(key: number | undefined, newKeys: Float64Array, single: ReadonlyMap<number, number>, entityOf: (rid: number) => number, entity: number): boolean {
+  if (key === undefined || countOf(newKeys, key) !== 1) return false;
+  const rid = single.get(key);
+  return rid !== undefined && entityOf(rid) === entity;
+}
+
 export async function planIncrement(storage: RegistryStorage, parties: PartyData[], s: IncrementSettings): Promise<IncrementPlan> {
   if (parties.length === 0) throw new P20Error('LINK_TOO_FEW_INPUTS', 'an increment needs at least one encoded file');
   const seenParty = new Map<string, string>();
@@ -785,12 +798,15 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
   const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
   newEvidence.release();
-  const registryUnique = (node: number, level: number, ei: number): boolean => {
+  const registryUnique = (node: number, firstAgrees: boolean, r: number): boolean => {
+    const spec = config.indexEvidence;
     const e = encodings[node]!;
-    const key = evidenceFilterKey(config.indexEvidence, e.evidence, e.presence, level === 4 ? 'first_dob' : 'last_dob');
-    if (key === undefined || countOf(newEvidenceSorted, key) !== 1) return false;
-    const rid = evidenceSingle.get(key);
-    return rid !== undefined && rid <= maxRid && ridEnt[rid] === ei;
+    const key = evidenceFilterKey(spec, e.evidence, e.presence, firstAgrees ? 'first_dob' : 'last_dob');
+    if (key === undefined || !storedReps) return false;
+    // the representative's filter is identical (either of its name + date filters: a first/last swap compares them crosswise)
+    const re = storedReps.encoding(r);
+    if (key !== evidenceFilterKey(spec, re.evidence, re.presence, 'first_dob') && key !== evidenceFilterKey(spec, re.evidence, re.presence, 'last_dob')) return false;
+    return uniqueInRegistry(key, newEvidenceSorted, evidenceSingle, (rid) => (rid <= maxRid ? ridEnt[rid]! : -2), repEnt[r]!);
   };
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
@@ -822,7 +838,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       const a = pa.array.subarray(0, pa.length);
       const b = pr.array.subarray(0, pr.length);
       const v = compareCandidates(M.plan, p, repData, a, b);
-      downgradeUniqueLevels(v, (x, level) => registryUnique(offset[k]! + a[x]!, level, repEnt[b[x]!]!));
+      setUniqueLevels(v, (x, firstAgrees) => registryUnique(offset[k]! + a[x]!, firstAgrees, b[x]!));
       const w = matchWeights(M.model, v);
       // each party pair's prior (the full run's for that pair, else the overall prior)
       const priorShift = partyNames.map((name) => {
@@ -969,7 +985,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const floors = candidateFloors(m.plan, (A.evidence ?? []).length);
     const c = await candidatePairs(A, B, { blocking: MODEL_LSH, floors, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
     const v = compareCandidates(m.plan, A, B ?? A, c.a, c.b);
-    downgradeUniqueLevels(v);
+    setUniqueLevels(v);
     const w = matchWeights(modelForPair(m, A.name, (B ?? A).name), v);
     if (c.a.length > 0) noteUnfitted(m, A.name, (B ?? A).name);
     const st = statOf(i, j);

@@ -190,20 +190,25 @@ export function modelForPair(m: LoadedMatchModel, a: string, b: string): FittedM
 }
 
 /**
- * The unique-value levels of `name_dob` ("first+dob unique, last low", "last+dob
- * unique, first low") need how often the agreeing filter occurs in each whole
- * file; an increment sees the registry only through its index, so a pair keeps
- * such a level only when `keep` confirms it (the registry's count of the
- * filter's evidence key: registryUnique in incremental.ts) and otherwise takes
- * its non-unique counterpart ("first+dob, last low", "last+dob, first low").
+ * The one-name levels of `name_dob` in an increment. Whether the agreeing
+ * filter is "unique" ("first+dob unique, last low", "last+dob unique, first
+ * low") needs how often it occurs in each whole file, and compareCandidates
+ * counts it among the representatives it is given, not the registry; so every
+ * pair at a one-name level (4–7) is set here: to its unique level when
+ * `unique(pair, firstAgrees)` says so (the registry's count of the filter's
+ * evidence key: `uniqueInRegistry`, incremental.ts), else to the non-unique one
+ * ("first+dob, last low", "last+dob, first low"). Without `unique`, all of them
+ * non-unique.
  */
-export function downgradeUniqueLevels(v: ComparisonVectors, keep?: (pair: number, level: number) => boolean): void {
+export function setUniqueLevels(v: ComparisonVectors, unique?: (pair: number, firstAgrees: boolean) => boolean): void {
   const k = v.defs.findIndex((d) => d.name === 'name_dob');
   if (k < 0) return;
   const K = v.defs.length;
   for (let p = 0; p < v.count; p++) {
     const l = v.levels[p * K + k]!;
-    if ((l === 4 || l === 5) && !keep?.(p, l)) v.levels[p * K + k] = l + 2;
+    if (l < 4 || l > 7) continue;
+    const first = l === 4 || l === 6;
+    v.levels[p * K + k] = (unique?.(p, first) ? 4 : 6) + (first ? 0 : 1);
   }
 }
 
@@ -226,6 +231,10 @@ export class StoredParty {
   }
   get count(): number {
     return this.clks.length;
+  }
+  /** Stored record r's evidence (back to back, as stored) and presence byte. */
+  encoding(r: number): { evidence: Uint8Array | null; presence: number | null } {
+    return { evidence: this.ev[r] ?? null, presence: this.pres[r] ?? null };
   }
   party(): PartyData {
     const n = this.clks.length;
