@@ -405,11 +405,6 @@ const TWO32 = 2 ** 32;
 const ENTITY_BATCH = 16_384;
 
 /**
- * Plan one increment: candidates, scores, clusters and IDs; nothing is
- * written (commit with `commitIncrement`). The registry state it builds on
- * is pinned by `basedOn` (the latest run's number).
- */
-/**
  * Whether a new record's name + date filter with evidence key `key` holds a value as unique as a full run's unique
  * levels need, or more so: no other of the increment's records has the key (`newKeys`: every new record's evidence
  * keys, sorted; the record's own once) and exactly one registered entity does, `entity` (`single`: keys the index
@@ -422,6 +417,11 @@ export function uniqueInRegistry(key: number | undefined, newKeys: Float64Array,
   return rid !== undefined && entityOf(rid) === entity;
 }
 
+/**
+ * Plan one increment: candidates, scores, clusters and IDs; nothing is
+ * written (commit with `commitIncrement`). The registry state it builds on
+ * is pinned by `basedOn` (the latest run's number).
+ */
 export async function planIncrement(storage: RegistryStorage, parties: PartyData[], s: IncrementSettings): Promise<IncrementPlan> {
   if (parties.length === 0) throw new P20Error('LINK_TOO_FEW_INPUTS', 'an increment needs at least one encoded file');
   const seenParty = new Map<string, string>();
@@ -789,10 +789,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     if (storedPrior(m, a, b) === undefined) unfitted.add(`${a} x ${b}`);
   };
   /**
-   * Whether a (new record, registered entity) pair at a unique level of name_dob (4: `first+dob unique`, 5: `last+dob
-   * unique`) is unique as a full run counts it, or stricter: the new record's agreeing name + date filter (its evidence
-   * key) is held by no other record of this increment (either filter) and, in the index, by exactly one registered
-   * person, the candidate entity (a key held by more than EVIDENCE_CROWD is never read, so never unique).
+   * Whether a (new record, representative r) pair at a one-name level of name_dob (setUniqueLevels) takes the unique
+   * level: the agreeing name + date filter (the first name's when `firstAgrees`) is identical on both sides, and its
+   * value is as unique as a full run's unique levels need, or more so (uniqueInRegistry: no other new record holds its
+   * evidence key, one registered person does, r's entity).
    */
   const newEvidence = new GrowList(Float64Array);
   for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
