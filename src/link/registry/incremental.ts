@@ -794,19 +794,22 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
    * value is as unique as a full run's unique levels need, or more so (uniqueInRegistry: no other new record holds its
    * evidence key, one registered person does, r's entity).
    */
+  const spec = config.indexEvidence;
   const newEvidence = new GrowList(Float64Array);
   for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
   const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
   newEvidence.release();
+  // each new record's first_dob and last_dob keys (NaN: none), computed once: the check runs for millions of pairs
+  const newFilterKey = (name: string): Float64Array => Float64Array.from(encodings, (e) => evidenceFilterKey(spec, e.evidence, e.presence, name) ?? Number.NaN);
+  const newFirstKey = M && spec ? newFilterKey('first_dob') : new Float64Array(0);
+  const newLastKey = M && spec ? newFilterKey('last_dob') : new Float64Array(0);
   const registryUnique = (node: number, firstAgrees: boolean, r: number): boolean => {
-    const spec = config.indexEvidence;
-    const e = encodings[node]!;
-    const key = evidenceFilterKey(spec, e.evidence, e.presence, firstAgrees ? 'first_dob' : 'last_dob');
-    if (key === undefined || !storedReps) return false;
+    const key = (firstAgrees ? newFirstKey : newLastKey)[node];
+    if (key === undefined || Number.isNaN(key) || !storedReps) return false;
+    if (!uniqueInRegistry(key, newEvidenceSorted, evidenceSingle, (rid) => (rid <= maxRid ? ridEnt[rid]! : -2), repEnt[r]!)) return false;
     // the representative's filter is identical (either of its name + date filters: a first/last swap compares them crosswise)
     const re = storedReps.encoding(r);
-    if (key !== evidenceFilterKey(spec, re.evidence, re.presence, 'first_dob') && key !== evidenceFilterKey(spec, re.evidence, re.presence, 'last_dob')) return false;
-    return uniqueInRegistry(key, newEvidenceSorted, evidenceSingle, (rid) => (rid <= maxRid ? ridEnt[rid]! : -2), repEnt[r]!);
+    return key === evidenceFilterKey(spec, re.evidence, re.presence, 'first_dob') || key === evidenceFilterKey(spec, re.evidence, re.presence, 'last_dob');
   };
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {
