@@ -773,6 +773,11 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const cand = candEnt.array;
   const pop = packed.pop.array;
   const repData = storedReps?.party();
+  // each representative's first_dob and last_dob keys (NaN: none) for the unique levels (registryUnique); computed here so
+  // that nothing holds the stored records themselves past this point (at a million people they are about a GiB)
+  const spec = config.indexEvidence;
+  const repFirstKey = M && spec && storedReps ? storedReps.evidenceKeys(spec, 'first_dob') : new Float64Array(0);
+  const repLastKey = M && spec && storedReps ? storedReps.evidenceKeys(spec, 'last_dob') : new Float64Array(0);
   /**
    * With the residual pass: the pairs it weighs (within RESIDUAL_MAX_SHIFT of the decision or above, score = weight);
    * new x registered as (new record, representative) until the members are numbered, new x new as nodes.
@@ -794,7 +799,6 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
    * value is as unique as a full run's unique levels need, or more so (uniqueInRegistry: no other new record holds its
    * evidence key, one registered person does, r's entity).
    */
-  const spec = config.indexEvidence;
   const newEvidence = new GrowList(Float64Array);
   for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
   const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
@@ -803,13 +807,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const newFilterKey = (name: string): Float64Array => Float64Array.from(encodings, (e) => evidenceFilterKey(spec, e.evidence, e.presence, name) ?? Number.NaN);
   const newFirstKey = M && spec ? newFilterKey('first_dob') : new Float64Array(0);
   const newLastKey = M && spec ? newFilterKey('last_dob') : new Float64Array(0);
+  const entityOfRid = (rid: number): number => (rid <= maxRid ? ridEnt[rid]! : -2);
   const registryUnique = (node: number, firstAgrees: boolean, r: number): boolean => {
     const key = (firstAgrees ? newFirstKey : newLastKey)[node];
-    if (key === undefined || Number.isNaN(key) || !storedReps) return false;
-    if (!uniqueInRegistry(key, newEvidenceSorted, evidenceSingle, (rid) => (rid <= maxRid ? ridEnt[rid]! : -2), repEnt[r]!)) return false;
+    if (key === undefined || Number.isNaN(key)) return false;
     // the representative's filter is identical (either of its name + date filters: a first/last swap compares them crosswise)
-    const re = storedReps.encoding(r);
-    return key === evidenceFilterKey(spec, re.evidence, re.presence, 'first_dob') || key === evidenceFilterKey(spec, re.evidence, re.presence, 'last_dob');
+    if (key !== repFirstKey[r] && key !== repLastKey[r]) return false;
+    return uniqueInRegistry(key, newEvidenceSorted, evidenceSingle, entityOfRid, repEnt[r]!);
   };
   /** Every pair (new record i of party k, representative r of its candidate entity ei), counted as compared. */
   const forEachRepPair = (k: number, count: number, visit: (i: number, node: number, ei: number, r: number) => void): void => {

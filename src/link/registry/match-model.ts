@@ -1,4 +1,5 @@
 import { refuseStoredModel } from './incremental.js';
+import { evidenceFilterKey, type EvidenceIndex } from './band-keys.js';
 import type { EncodedHeader } from '../../format/encoded-file.js';
 import { comparisonPlan, type ComparisonPlan } from '../model/compare.js';
 import { barRelief, duplicateBar, fullAgreementWeight, pairBar, weightOfProbability } from '../model/predict.js';
@@ -232,9 +233,9 @@ export class StoredParty {
   get count(): number {
     return this.clks.length;
   }
-  /** Stored record r's evidence (back to back, as stored) and presence byte. */
-  encoding(r: number): { evidence: Uint8Array | null; presence: number | null } {
-    return { evidence: this.ev[r] ?? null, presence: this.pres[r] ?? null };
+  /** The evidence key of filter `name` of every stored record (evidenceFilterKey; NaN: none). */
+  evidenceKeys(spec: EvidenceIndex, name: string): Float64Array {
+    return Float64Array.from(this.ev, (e, r) => evidenceFilterKey(spec, e, this.pres[r] ?? null, name) ?? Number.NaN);
   }
   party(): PartyData {
     const n = this.clks.length;
