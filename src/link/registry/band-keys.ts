@@ -349,9 +349,19 @@ function filterKey(f: EvidenceIndex['filters'][number], evidence: Uint8Array, pr
 }
 
 /** The evidence key of a record's filter `name` (`first_dob`, `last_dob`), or undefined when the index or the record has none. */
-export function evidenceFilterKey(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null, name: string): number | undefined {
+function evidenceFilterKey(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null, name: string): number | undefined {
   const f = spec?.filters.find((x) => x.name === name);
   return f && evidence && presence !== null ? filterKey(f, evidence, presence) : undefined;
+}
+
+/** evidenceFilterKey of filter `name` of each of `n` records (NaN: none); record i's stored evidence and presence from `record(i)`. */
+export function evidenceFilterKeys(spec: EvidenceIndex, name: string, n: number, record: (i: number) => { evidence: Uint8Array | null; presence: number | null }): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = record(i);
+    out[i] = evidenceFilterKey(spec, r.evidence, r.presence, name) ?? Number.NaN;
+  }
+  return out;
 }
 
 /** Most entries (records) one BandSorted can number: key32 × 2^21 + entry must stay exact in a double. */

@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKey, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniqueLevels, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import { compareCandidates, countOf } from '../model/compare.js';
@@ -793,21 +793,25 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const noteUnfitted = (m: LoadedMatchModel, a: string, b: string): void => {
     if (storedPrior(m, a, b) === undefined) unfitted.add(`${a} x ${b}`);
   };
+  // each new record's first_dob and last_dob keys (NaN: none), computed once: the check runs for millions of pairs; and
+  // all of them sorted, each record's distinct keys once (as evidenceKeys gives them), to count a key's new holders
+  const newFirstKey = M && spec ? evidenceFilterKeys(spec, 'first_dob', encodings.length, (i) => encodings[i]!) : new Float64Array(0);
+  const newLastKey = M && spec ? evidenceFilterKeys(spec, 'last_dob', encodings.length, (i) => encodings[i]!) : new Float64Array(0);
+  const newEvidence = new GrowList(Float64Array);
+  newFirstKey.forEach((f, i) => {
+    const l = newLastKey[i]!;
+    if (!Number.isNaN(f)) newEvidence.push(f);
+    if (!Number.isNaN(l) && l !== f) newEvidence.push(l);
+  });
+  const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
+  newEvidence.release();
+  const entityOfRid = (rid: number): number => (rid <= maxRid ? ridEnt[rid]! : -2);
   /**
    * Whether a (new record, representative r) pair at a one-name level of name_dob (setUniqueLevels) takes the unique
    * level: the agreeing name + date filter (the first name's when `firstAgrees`) is identical on both sides, and its
    * value is as unique as a full run's unique levels need, or more so (uniqueInRegistry: no other new record holds its
    * evidence key, one registered person does, r's entity).
    */
-  const newEvidence = new GrowList(Float64Array);
-  for (const e of encodings) for (const key of e.bandKeys) if (Math.floor(key / TWO32) === EVIDENCE_BAND) newEvidence.push(key);
-  const newEvidenceSorted = newEvidence.array.slice(0, newEvidence.length).sort();
-  newEvidence.release();
-  // each new record's first_dob and last_dob keys (NaN: none), computed once: the check runs for millions of pairs
-  const newFilterKey = (name: string): Float64Array => Float64Array.from(encodings, (e) => evidenceFilterKey(spec, e.evidence, e.presence, name) ?? Number.NaN);
-  const newFirstKey = M && spec ? newFilterKey('first_dob') : new Float64Array(0);
-  const newLastKey = M && spec ? newFilterKey('last_dob') : new Float64Array(0);
-  const entityOfRid = (rid: number): number => (rid <= maxRid ? ridEnt[rid]! : -2);
   const registryUnique = (node: number, firstAgrees: boolean, r: number): boolean => {
     const key = (firstAgrees ? newFirstKey : newLastKey)[node];
     if (key === undefined || Number.isNaN(key)) return false;

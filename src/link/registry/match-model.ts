@@ -1,5 +1,5 @@
 import { refuseStoredModel } from './incremental.js';
-import { evidenceFilterKey, type EvidenceIndex } from './band-keys.js';
+import { evidenceFilterKeys, type EvidenceIndex } from './band-keys.js';
 import type { EncodedHeader } from '../../format/encoded-file.js';
 import { comparisonPlan, type ComparisonPlan } from '../model/compare.js';
 import { barRelief, duplicateBar, fullAgreementWeight, pairBar, weightOfProbability } from '../model/predict.js';
@@ -235,7 +235,7 @@ export class StoredParty {
   }
   /** The evidence key of filter `name` of every stored record (evidenceFilterKey; NaN: none). */
   evidenceKeys(spec: EvidenceIndex, name: string): Float64Array {
-    return Float64Array.from(this.ev, (e, r) => evidenceFilterKey(spec, e, this.pres[r] ?? null, name) ?? Number.NaN);
+    return evidenceFilterKeys(spec, name, this.ev.length, (r) => ({ evidence: this.ev[r] ?? null, presence: this.pres[r] ?? null }));
   }
   party(): PartyData {
     const n = this.clks.length;
