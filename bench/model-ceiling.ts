@@ -40,6 +40,9 @@ import { PARTIES } from '../src/synth/agencies.js';
 import { evaluate, readTruthCompact, recordOf, SCHEMA, type Evaluation, type Truth } from './eval-quality.js';
 
 
+/** Which half of the candidates pair p is in (the counted-on-the-other-half weights: patternWeights, sexSplitWeights). */
+const half = (p: number): number => (Math.imul(p, 0x9e3779b1) >>> 31) & 1;
+
 /** Pseudo counts of the pattern ceiling's log odds: a vector seen on neither half is a non-match. */
 const PATTERN_PSEUDO_TRUE = 0.1;
 const PATTERN_PSEUDO_FALSE = 1;
@@ -123,7 +126,6 @@ export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
   if (K > 12 || v.defs.some((d) => d.levels.length > 15)) throw new Error('pattern ceiling: more comparisons or levels than a pattern key holds');
   const keys = new Float64Array(v.count);
   const counts = [new Map<number, [number, number]>(), new Map<number, [number, number]>()];
-  const half = (p: number) => (Math.imul(p, 0x9e3779b1) >>> 31) & 1;
   for (let p = 0; p < v.count; p++) {
     const [i, j] = fit.jobs[v.group![p]!]!;
     let key = i === j ? 1 : 0;
@@ -162,7 +164,6 @@ export function sexSplitWeights(fit: ModelFit, truth: Uint8Array, sexOf: Uint8Ar
   if (k < 0) return w;
   const oneName = v.defs[k]!.levels.map((l) => levels === 'all' || l.startsWith('first+dob') || l.startsWith('last+dob'));
   const L = oneName.length;
-  const half = (p: number) => (Math.imul(p, 0x9e3779b1) >>> 31) & 1;
   // counts[half][(level * 3 + class) * 2 + truth]
   const counts = [new Float64Array(L * 6), new Float64Array(L * 6)];
   const cls = new Uint8Array(v.count).fill(255);
