@@ -34,6 +34,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkFiles, type ModelFit } from '../src/index.js';
+import { loadParty } from '../src/link/load.js';
+import { filterHashes } from '../src/link/model/compare.js';
 import { jobBars } from '../src/link/link-files.js';
 import { levelWeights, matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
@@ -119,10 +121,10 @@ export function levelOracle(fit: ModelFit, truth: Uint8Array): FittedModel {
  * Log odds of each candidate's whole comparison vector (within-file and
  * cross-file apart), counted on the other half of the candidates.
  */
-export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
+export function patternWeights(fit: ModelFit, truth: Uint8Array, extra?: Uint8Array): Float64Array {
   const v = fit.vectors;
   const K = v.defs.length;
-  // a vector as one number: 4 bits per level (NULL_LEVEL as 15), then within-file or not
+  // a vector as one number: 4 bits per level (NULL_LEVEL as 15), then within-file or not, then the extra class (< 8)
   if (K > 12 || v.defs.some((d) => d.levels.length > 15)) throw new Error('pattern ceiling: more comparisons or levels than a pattern key holds');
   const keys = new Float64Array(v.count);
   const counts = [new Map<number, [number, number]>(), new Map<number, [number, number]>()];
@@ -133,6 +135,7 @@ export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
       const l = v.levels[p * K + k]!;
       key = key * 16 + (l === NULL_LEVEL ? 15 : l);
     }
+    if (extra) key = key * 8 + extra[p]!;
     keys[p] = key;
     const m = counts[half(p)]!;
     const c = m.get(key) ?? [0, 0];
@@ -145,6 +148,69 @@ export function patternWeights(fit: ModelFit, truth: Uint8Array): Float64Array {
     w[p] = Math.log2((c[0] + PATTERN_PSEUDO_TRUE) / (c[1] + PATTERN_PSEUDO_FALSE));
   }
   return w;
+}
+
+/** Classes of `nameCrowdClasses`: how many records hold a candidate's identical first name + date and surname + date. */
+export const CROWD_LABELS = ['not identical', 'unique in both files', 'twice in one file', 'twice in both', '3-5 in a file', 'more than 5 in a file'] as const;
+
+/** Class of a value held by ca records of one file and cb of the other (ca, cb >= 1). */
+export function crowdClass(ca: number, cb: number): number {
+  const hi = Math.max(ca, cb);
+  if (hi === 1) return 1;
+  if (hi === 2) return Math.min(ca, cb) === 2 ? 3 : 2;
+  return hi <= 5 ? 4 : 5;
+}
+
+/** True and false candidates of each crowd class. */
+export function crowdCounts(crowd: Uint8Array, truth: Uint8Array): CeilingResult['crowdCounts'] {
+  const out = CROWD_LABELS.map((c) => ({ crowd: c, truePairs: 0, falsePairs: 0 }));
+  for (let p = 0; p < crowd.length; p++) {
+    const o = out[crowd[p]!]!;
+    if (truth[p]) o.truePairs++;
+    else o.falsePairs++;
+  }
+  return out;
+}
+
+/**
+ * For each candidate whose first_dob filters and last_dob filters are both
+ * identical (the same first word + date and surname + date), how many records
+ * of each file hold that pair of values (CROWD_LABELS): the term frequency of
+ * a name and birth date the linker can count from the filters it holds.
+ * Within one file, the pair itself counts as its two records (a value held by
+ * the two alone is "unique in both files"). Others: class 0. `hashes`: per
+ * party (fit.parties order), each record's first_dob and last_dob filter hash
+ * (filterHashes).
+ */
+export function nameCrowdClasses(fit: Pick<ModelFit, 'jobs' | 'parties' | 'candidates' | 'vectors'>, hashes: readonly { fd: Float64Array; ld: Float64Array }[]): Uint8Array {
+  const key = (h: { fd: Float64Array; ld: Float64Array }, r: number): string => `${h.fd[r]}:${h.ld[r]}`;
+  const counts = hashes.map((h) => {
+    const c = new Map<string, number>();
+    for (let r = 0; r < h.fd.length; r++) {
+      const k = key(h, r);
+      c.set(k, (c.get(k) ?? 0) + 1);
+    }
+    return c;
+  });
+  const out = new Uint8Array(fit.vectors.count);
+  // a name or the date missing (name_dob null): no value to count
+  const K = fit.vectors.defs.length;
+  const nd = fit.vectors.defs.findIndex((d) => d.name === 'name_dob');
+  let at = 0;
+  fit.jobs.forEach(([i, j], g) => {
+    const c = fit.candidates[g]!;
+    const A = hashes[i]!;
+    const B = hashes[j]!;
+    for (let x = 0; x < c.a.length; x++, at++) {
+      const a = c.a[x]!;
+      const b = c.b[x]!;
+      if (nd >= 0 && fit.vectors.levels[at * K + nd] === NULL_LEVEL) continue;
+      if (A.fd[a] !== B.fd[b] || A.ld[a] !== B.ld[b]) continue;
+      const k = key(A, a);
+      out[at] = i === j ? crowdClass(counts[i]!.get(k)! - 1, counts[i]!.get(k)! - 1) : crowdClass(counts[i]!.get(k)!, counts[j]!.get(k)!);
+    }
+  });
+  return out;
 }
 
 /**
@@ -208,6 +274,10 @@ export interface CeilingResult {
   model: CeilingRow;
   levelOracle: CeilingRow;
   patternCeiling: CeilingRow;
+  /** The pattern ceiling with each candidate's name crowd class beside its vector (nameCrowdClasses): what term frequency of the name + date values could add. */
+  patternCrowd: CeilingRow;
+  /** True and false candidates per name crowd class (CROWD_LABELS order). */
+  crowdCounts: { crowd: string; truePairs: number; falsePairs: number }[];
   /** The model's weights with the records' sex on name_dob's one-name levels (sexSplitWeights, counted on the truth). */
   sexSplit: CeilingRow;
   /** The same at every level of name_dob (sex agreeing or not, and which). */
@@ -324,13 +394,25 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const level = scoreLabels(t, rec, fit.resolve(oracleW, jobBars(oracle, fit.jobs, names, fit.decisionW)));
   const patBars = fit.jobs.map(([i, j]) => (i === j ? fit!.decisionW : Number.POSITIVE_INFINITY));
   const pattern = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth), patBars));
+  const hashes = [];
+  for (const p of fit.parties) {
+    const d = await loadParty(join(dir, `${p.name}.enc`));
+    const f = (name: string): Float64Array => {
+      const e = d.evidence?.find((x) => x.name === name);
+      if (!e) throw new Error(`${p.name}.enc: no ${name} filter`);
+      return filterHashes(e.bytes, e.stride, d.ids.length);
+    };
+    hashes.push({ fd: f('first_dob'), ld: f('last_dob') });
+  }
+  const crowd = nameCrowdClasses(fit, hashes);
+  const patternCrowd = scoreLabels(t, rec, fit.resolve(patternWeights(fit, truth, crowd), patBars));
   const sexOf = Uint8Array.from(rec, (r) => (r >= 0 ? t.sex[t.entity[r]!]! : 3));
   const sexSplit = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf)));
   const sexSplitAll = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf, 'all')));
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
   const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
   const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
 }
 
 async function main(): Promise<void> {
@@ -348,7 +430,7 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(4);
   process.stdout.write(`${dir}: ${r.records} records, ${r.candidates} candidate pairs, candidate recall ${f(r.candidateRecall)}\n`);
   process.stdout.write('weights           precision  recall      F1  raceGap  sexGap\n');
-  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll]] as const) {
+  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['pattern + crowd', r.patternCrowd], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll]] as const) {
     process.stdout.write(`${name.padEnd(17)} ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
   }
   process.stdout.write('levels the model weighs furthest from the truth (bits; by the smaller of their true and false candidates):\n');
@@ -356,7 +438,9 @@ async function main(): Promise<void> {
   process.stdout.write('where the true pairs the model misses are lost (pairs; either record with the trouble):\n');
   process.stdout.write(`  ${'trouble'.padEnd(22)} ${'true pairs'.padStart(10)} ${'missed'.padStart(8)} ${'never cand.'.padStart(11)} ${'below dec.'.padStart(10)} ${'kept apart'.padStart(10)}\n`);
   for (const l of r.losses) process.stdout.write(`  ${l.trouble.padEnd(22)} ${String(l.truePairs).padStart(10)} ${String(l.truePairs - l.linked).padStart(8)} ${String(l.neverCandidate).padStart(11)} ${String(l.belowDecision).padStart(10)} ${String(l.apartAboveDecision).padStart(10)}\n`);
-  const { missWeighted: _m, losses, ...rest } = r;
+  process.stdout.write('candidates by name crowd (identical first name + date and surname + date: records holding the value in each file):\n');
+  for (const c of r.crowdCounts) process.stdout.write(`  ${c.crowd.padEnd(22)} true ${String(c.truePairs).padStart(9)}  false ${String(c.falsePairs).padStart(10)}\n`);
+  const { missWeighted: _m, losses, crowdCounts: _c, ...rest } = r;
   const all = losses[0]!;
   const figures = { ...rest, neverCandidate: all.neverCandidate, belowDecision: all.belowDecision, apartAboveDecision: all.apartAboveDecision };
   process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -10,7 +10,13 @@
  * on). `--scenario next-year`: the full run that builds the registry has
  * every agency, with every other wage record (the model is fitted on all
  * three files), and the increment is the other wage records, as next year's
- * file of a known agency would be.
+ * file of a known agency would be. `--scenario yearly --years N` (default 4):
+ * the wage records in N files (row i in file i mod N); the full run that
+ * builds the registry has K-12, college and the first, and the others are
+ * linked one after another, each an increment on the registry the previous
+ * left (timed, scored over its own pairs, the index's size after it): does
+ * an increment keep its quality as the registry grows away from the run
+ * that fitted the model?
  * Quality: pairwise against the truth over every record; ID stability: the
  * share of people with records in two or more files whose records all carry
  * one linkage ID. Last line: one JSON object.
@@ -64,10 +70,31 @@ function linksOf(out: string, parties: readonly string[]): Map<string, string> {
 }
 
 /** How the registry is built before the timed increment (see the file's comment). */
-export type RegistryModelScenario = 'new-agency' | 'next-year';
+export type RegistryModelScenario = 'new-agency' | 'next-year' | 'yearly';
 
-export async function registryModelBench(o: { people: number; seed: number; minBandHits?: number; scenario?: RegistryModelScenario }): Promise<void> {
+/** Pairs of records of one cluster (or one entity) with at least one record in `of`, and how many of them are one person. */
+function pairsWith(cluster: ReadonlyMap<string, string>, truth: ReadonlyMap<string, string>, of: ReadonlySet<string>): { pairs: number; correct: number } {
+  const by = new Map<string, string[]>();
+  for (const [rec, c] of cluster) (by.get(c) ?? by.set(c, []).get(c)!).push(rec);
+  let pairs = 0;
+  let correct = 0;
+  for (const recs of by.values()) {
+    for (let i = 0; i < recs.length; i++) {
+      for (let j = i + 1; j < recs.length; j++) {
+        if (!of.has(recs[i]!) && !of.has(recs[j]!)) continue;
+        pairs++;
+        if (truth.get(recs[i]!) === truth.get(recs[j]!)) correct++;
+      }
+    }
+  }
+  return { pairs, correct };
+}
+
+export async function registryModelBench(o: { people: number; seed: number; minBandHits?: number; scenario?: RegistryModelScenario; years?: number }): Promise<void> {
   const scenario = o.scenario ?? 'new-agency';
+  // the wage records' files: next-year two, yearly one a year, new-agency the one file
+  const slices = scenario === 'next-year' ? 2 : scenario === 'yearly' ? (o.years ?? 4) : 1;
+  if (!Number.isInteger(slices) || (scenario === 'yearly' && slices < 2)) throw new Error(`--years: 2 or more, got ${o.years}`);
   const dir = mkdtempSync(join(tmpdir(), 'p20-bench-registry-model-'));
   let peak = 0;
   const sampler = setInterval(() => {
@@ -76,17 +103,17 @@ export async function registryModelBench(o: { people: number; seed: number; minB
   sampler.unref();
   try {
     await generateExtracts({ people: o.people, seed: o.seed, outDir: dir, realism: 'full' });
-    // next-year: the wage records split in two files, alternate rows (the first in the registry's full run, the second the increment)
-    const wageHalves = ['wages-a', 'wages-b'] as const;
-    if (scenario === 'next-year') {
+    // next-year, yearly: the wage records split in files, row i in file i mod slices (the first in the registry's full run, the others increments)
+    const wageSlices = slices > 1 ? Array.from({ length: slices }, (_, k) => `wages-${k}`) : [];
+    if (slices > 1) {
       const [head, ...rows] = readFileSync(join(dir, 'wages.csv'), 'utf8').trimEnd().split('\n');
-      wageHalves.forEach((f, h) => writeFileSync(join(dir, `${f}.csv`), `${[head, ...rows.filter((_, i) => i % 2 === h)].join('\n')}\n`));
+      wageSlices.forEach((f, h) => writeFileSync(join(dir, `${f}.csv`), `${[head, ...rows.filter((_, i) => i % slices === h)].join('\n')}\n`));
     }
     const secretFile = join(dir, 'linkage.secret');
     await newSecret(secretFile);
     const secret = await loadSecret({ file: secretFile });
     const { ext } = await prepareEncode(SCHEMA);
-    const files: [string, string][] = [...PARTIES.map((p): [string, string] => [p, p]), ...(scenario === 'next-year' ? wageHalves.map((f): [string, string] => [f, 'wages']) : [])];
+    const files: [string, string][] = [...PARTIES.map((p): [string, string] => [p, p]), ...wageSlices.map((f): [string, string] => [f, 'wages'])];
     for (const [file, party] of files) {
       const m = JSON.parse(readFileSync(join(ROOT, 'examples/agencies', `${party}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
       const map = Object.fromEntries(Object.entries(m.map).filter(([f]) => f in ext.columns));
@@ -103,33 +130,58 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     let t0 = performance.now();
     await linkFiles({ inputs: PARTIES.map(enc), outDir: join(dir, 'full'), model: 'fs' });
     const fullSeconds = (performance.now() - t0) / 1000;
-    const qFull = quality(linksOf(join(dir, 'full'), PARTIES), truth);
+    const full = linksOf(join(dir, 'full'), PARTIES);
+    const qFull = quality(full, truth);
     console.log(`full re-link (fs, 3 files, ${fullSeconds.toFixed(1)} s): precision ${qFull.precision.toFixed(4)}, recall ${qFull.recall.toFixed(4)}, F1 ${qFull.f1.toFixed(4)}`);
     const store = join(dir, 'linker.db');
     t0 = performance.now();
-    const built = scenario === 'next-year' ? ['k12', 'college', 'wages-a'] : ['k12', 'college'];
-    const incFile = scenario === 'next-year' ? 'wages-b' : 'wages';
+    const built = slices > 1 ? ['k12', 'college', wageSlices[0]!] : ['k12', 'college'];
+    const incFiles = slices > 1 ? wageSlices.slice(1) : ['wages'];
     await linkFiles({ inputs: built.map(enc), outDir: join(dir, 'built'), store, model: 'fs' });
     console.log(`registry built by a full fs run over ${built.join(', ')}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    // the increment's records (party:record id), for the figures of its own links
-    const [incHead, ...incRows] = readFileSync(join(dir, `${incFile}.csv`), 'utf8').trimEnd().split('\n');
-    const idAt = incHead!.split(',').indexOf((JSON.parse(readFileSync(join(ROOT, 'examples/agencies/wages.json'), 'utf8')) as { idColumn: string }).idColumn);
-    if (idAt < 0 || incRows.length === 0) throw new Error(`${incFile}.csv: no id column or no records`);
-    const incRecords = new Set(incRows.map((l) => `wages:${l.split(',')[idAt]!}`));
-    peak = 0;
-    t0 = performance.now();
-    const inc = await linkFiles({ inputs: [enc(incFile)], outDir: join(dir, 'inc'), store, ...(o.minBandHits !== undefined ? { minBandHits: o.minBandHits } : {}) });
-    const incrementSeconds = (performance.now() - t0) / 1000;
-    if (inc.parameters.model !== 'fs') throw new Error('the increment did not apply the match model');
-    const db = openLinkerStore(store);
-    const cluster = new Map<string, string>();
-    for (const r of db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]) cluster.set(`${r.party}:${r.record_id}`, r.entity_id);
-    db.close();
-    const qInc = quality(cluster, truth);
-    // recall of the true pairs by party pair: where the two differ
-    const full = linksOf(join(dir, 'full'), PARTIES);
     const byEnt = new Map<string, string[]>();
     for (const [rec, e] of truth) (byEnt.get(e) ?? byEnt.set(e, []).get(e)!).push(rec);
+    const wagesId = (JSON.parse(readFileSync(join(ROOT, 'examples/agencies/wages.json'), 'utf8')) as { idColumn: string }).idColumn;
+    let cluster = new Map<string, string>();
+    let inc: Awaited<ReturnType<typeof linkFiles>> | undefined;
+    let incrementSeconds = 0;
+    let incCorrect = 0;
+    let incLinks = 0;
+    let incTrue = 0;
+    const increments: { seconds: number; peakMiB: number; precision: number; recall: number; indexRows: number }[] = [];
+    for (const incFile of incFiles) {
+      // the increment's records (party:record id), for the figures of its own links
+      const [incHead, ...incRows] = readFileSync(join(dir, `${incFile}.csv`), 'utf8').trimEnd().split('\n');
+      const idAt = incHead!.split(',').indexOf(wagesId);
+      if (idAt < 0 || incRows.length === 0) throw new Error(`${incFile}.csv: no id column or no records`);
+      const incRecords = new Set(incRows.map((l) => `wages:${l.split(',')[idAt]!}`));
+      peak = 0;
+      t0 = performance.now();
+      inc = await linkFiles({ inputs: [enc(incFile)], outDir: join(dir, `inc-${incFile}`), store, ...(o.minBandHits !== undefined ? { minBandHits: o.minBandHits } : {}) });
+      incrementSeconds = (performance.now() - t0) / 1000;
+      if (inc.parameters.model !== 'fs') throw new Error('the increment did not apply the match model');
+      const db = openLinkerStore(store);
+      cluster = new Map<string, string>();
+      for (const r of db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]) cluster.set(`${r.party}:${r.record_id}`, r.entity_id);
+      const indexRows = db.prepare('SELECT count(*) FROM registry_band_keys').pluck().get() as number;
+      db.close();
+      // the truth over this increment's links (pairs with one of its records) and over its true pairs
+      ({ pairs: incLinks, correct: incCorrect } = pairsWith(cluster, truth, incRecords));
+      incTrue = 0;
+      for (const recs of byEnt.values()) {
+        // pairs of records registered so far (a later year's records are not yet there to link)
+        for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if ((incRecords.has(recs[i]!) || incRecords.has(recs[j]!)) && cluster.has(recs[i]!) && cluster.has(recs[j]!)) incTrue++;
+      }
+      // the full re-link over the same pairs: its links among the records registered so far
+      const fullHere = pairsWith(new Map([...full].filter(([rec]) => cluster.has(rec))), truth, incRecords);
+      const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+      const row = { seconds: Math.round(incrementSeconds * 100) / 100, peakMiB: Math.round(peak / 2 ** 20), precision: r4(incCorrect / incLinks), recall: r4(incCorrect / incTrue), fullPrecision: r4(fullHere.correct / fullHere.pairs), fullRecall: r4(fullHere.correct / incTrue), indexRows };
+      increments.push(row);
+      if (incFiles.length > 1) console.log(`increment ${incFile} (${incRecords.size.toLocaleString('en-US')} records, ${row.seconds} s, peak ${row.peakMiB} MiB): the truth over its links precision ${row.precision.toFixed(4)}, recall ${row.recall.toFixed(4)} (the full re-link over the same pairs ${row.fullPrecision.toFixed(4)} / ${row.fullRecall.toFixed(4)}); index ${indexRows.toLocaleString('en-US')} rows`);
+    }
+    if (!inc) throw new Error('no increment');
+    const qInc = quality(cluster, truth);
+    // recall of the true pairs by party pair: where the two differ
     const found: Record<string, [number, number, number]> = {};
     for (const recs of byEnt.values()) {
       for (let i = 0; i < recs.length; i++) {
@@ -145,24 +197,7 @@ export async function registryModelBench(o: { people: number; seed: number; minB
       }
     }
     console.log(`recall by party pair (true pairs: full re-link, registry + increment): ${Object.entries(found).map(([k, [t, f, i]]) => `${k} ${t}: ${(f / t).toFixed(4)}, ${(i / t).toFixed(4)}`).join('; ')}`);
-    // the increment's own estimate (its run report's model section, no truth) beside the truth over the pairs it links (those with one of its records)
-    const byCluster = new Map<string, string[]>();
-    for (const [rec, c] of cluster) (byCluster.get(c) ?? byCluster.set(c, []).get(c)!).push(rec);
-    let incLinks = 0;
-    let incCorrect = 0;
-    for (const recs of byCluster.values()) {
-      for (let i = 0; i < recs.length; i++) {
-        for (let j = i + 1; j < recs.length; j++) {
-          if (!incRecords.has(recs[i]!) && !incRecords.has(recs[j]!)) continue;
-          incLinks++;
-          if (truth.get(recs[i]!) === truth.get(recs[j]!)) incCorrect++;
-        }
-      }
-    }
-    let incTrue = 0;
-    for (const recs of byEnt.values()) {
-      for (let i = 0; i < recs.length; i++) for (let j = i + 1; j < recs.length; j++) if (incRecords.has(recs[i]!) || incRecords.has(recs[j]!)) incTrue++;
-    }
+    // the (last) increment's own estimate (its run report's model section, no truth) beside the truth over the pairs it links (those with one of its records)
     const expected = inc.model?.expected;
     if (!expected) throw new Error('the increment wrote no model section');
     console.log(
@@ -184,10 +219,10 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     }
     const idStability = multi === 0 ? 1 : stable / multi;
     console.log(
-      `increment (${incFile} against the registry, ${incrementSeconds.toFixed(2)} s, peak ${Math.round(peak / 2 ** 20)} MiB): precision ${qInc.precision.toFixed(4)}, recall ${qInc.recall.toFixed(4)}, F1 ${qInc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people in 2+ files`,
+      `${incFiles.length > 1 ? `after ${incFiles.length} increments (the last` : `increment (${incFiles[0]} against the registry,`} ${incrementSeconds.toFixed(2)} s, peak ${Math.round(peak / 2 ** 20)} MiB): precision ${qInc.precision.toFixed(4)}, recall ${qInc.recall.toFixed(4)}, F1 ${qInc.f1.toFixed(4)}; ID stability ${(idStability * 100).toFixed(2)}% of ${multi.toLocaleString('en-US')} people in 2+ files`,
     );
     console.log(
-      JSON.stringify({ incrementSeconds: Math.round(incrementSeconds * 100) / 100, peakMiB: Math.round(peak / 2 ** 20), idStability: Math.round(idStability * 10000) / 10000, f1DiffVsFull: Math.round((qInc.f1 - qFull.f1) * 10000) / 10000, expectedPrecision: Math.round(expected.precision * 10000) / 10000, expectedRecall: Math.round(expected.recall * 10000) / 10000 }),
+      JSON.stringify({ incrementSeconds: Math.round(incrementSeconds * 100) / 100, peakMiB: Math.round(peak / 2 ** 20), idStability: Math.round(idStability * 10000) / 10000, f1DiffVsFull: Math.round((qInc.f1 - qFull.f1) * 10000) / 10000, expectedPrecision: Math.round(expected.precision * 10000) / 10000, expectedRecall: Math.round(expected.recall * 10000) / 10000, ...(incFiles.length > 1 ? { increments } : {}) }),
     );
   } finally {
     clearInterval(sampler);

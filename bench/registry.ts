@@ -1,5 +1,5 @@
 /**
- * npm run bench:registry [-- --model fs [--scenario new-agency|next-year]] [--people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--min-band-hits N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX] [--commit-cache MiB]
+ * npm run bench:registry [-- --model fs [--scenario new-agency|next-year|yearly [--years N]]] [--people N] [--years 10] [--large] [--bulk-years K] [--full | --no-full] [--representatives N] [--min-band-hits N] [--threshold 0.8] [--blocking lsh] [--seed S] [--keep] [--profile PREFIX] [--commit-cache MiB]
  * (--model fs: the registry with the match model, bench/registry-model.ts: a full fs run over K-12 and college builds it,
  * wages is linked as an increment with the stored model; --people, --seed; last line JSON)
  *
@@ -105,8 +105,8 @@ const doFull = (!large || flag('full')) && !flag('no-full') && bulkYears === 0;
 if (arg('model', 'dice') === 'fs') {
   const { registryModelBench } = await import('./registry-model.js');
   const scenario = arg('scenario', 'new-agency');
-  if (scenario !== 'new-agency' && scenario !== 'next-year') throw new Error(`--scenario: new-agency or next-year, got ${scenario}`);
-  await registryModelBench({ people: people0, seed, scenario, ...(flag('min-band-hits') ? { minBandHits: Number(arg('min-band-hits', '2')) } : {}) });
+  if (scenario !== 'new-agency' && scenario !== 'next-year' && scenario !== 'yearly') throw new Error(`--scenario: new-agency, next-year or yearly, got ${scenario}`);
+  await registryModelBench({ people: people0, seed, scenario, ...(flag('years') ? { years: Number(arg('years', '4')) } : {}), ...(flag('min-band-hits') ? { minBandHits: Number(arg('min-band-hits', '2')) } : {}) });
   process.exit(0);
 }
 

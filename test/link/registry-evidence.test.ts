@@ -14,7 +14,7 @@ import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { loadParty } from '../../src/link/load.js';
-import { EVIDENCE_BAND, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, storedBandKeys } from '../../src/link/registry/band-keys.js';
+import { EVIDENCE_BAND, EVIDENCE_BAND_MIN, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, NAMES_IDENTICAL_BAND, readEvidenceIndex, storedBandKeys } from '../../src/link/registry/band-keys.js';
 import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
 import { forgetRecords, rekeyRegistry } from '../../src/link/registry/maintenance.js';
 import { storeFullRunEncodings } from '../../src/link/registry/incremental-run.js';
@@ -101,7 +101,7 @@ function expectCoverage(store: string): number {
   });
 }
 
-const evidenceRows = (store: string): number => withDb(store, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key >= ?').pluck().get(NAMES_BAND0 * TWO32) as number);
+const evidenceRows = (store: string): number => withDb(store, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key >= ?').pluck().get(EVIDENCE_BAND_MIN * TWO32) as number);
 
 /** Pairwise precision and recall of the registry's entities over the true pairs with a record of `file` (truth: the example data's). */
 /** The residual pass on (`on`) against off (`off`, linked with `withoutPass`) over the pairs with a record of `inFile`: recall gained at precision above 0.99. */
@@ -142,7 +142,7 @@ describe('evidence keys (band-keys.ts)', () => {
         { name: 'first_dob', offset: 2, bytes: 8, need: 0b101 },
         { name: 'last_dob', offset: 10, bytes: 8, need: 0b110 },
       ],
-      names: { offset: 0, bytes: 2, l: 16, need: 0b011, dob: 0b100 },
+      names: { offset: 0, bytes: 2, l: 16, need: 0b011, dob: 0b100, identical: true },
     });
     expect(evidenceIndexFor({ ...header, evidence: header.evidence.slice(0, 2) })).toBeUndefined();
     expect(evidenceIndexFor({ ...header, presence: ['first_name', 'last_name'] })).toBeUndefined();
@@ -191,6 +191,28 @@ describe('evidence keys (band-keys.ts)', () => {
     expect(names(evidenceKeys(spec, other, 0b111)).filter((k) => withDob.includes(k))).toEqual([]);
     expect(withDob.every((k) => k < EVIDENCE_BAND * TWO32)).toBe(true);
   });
+
+  it('the identical-names key: NAMES_IDENTICAL_BAND × 2^32 + FNV-1a (mixed) of the `names` filter, only with both names and the birth date; not in an index configured before it', () => {
+    const spec = evidenceIndexFor(header)!;
+    const ev = new Uint8Array(18);
+    ev.set([0b10110010, 0b01101001], 0);
+    const identical = (keys: number[]) => keys.filter((k) => Math.floor(k / TWO32) === NAMES_IDENTICAL_BAND);
+    // (computed outside the project, as the vectors above: FNV-1a 32 of the two bytes b2 69, then the mix)
+    expect(identical(evidenceKeys(spec, ev, 0b111))).toEqual([NAMES_IDENTICAL_BAND * TWO32 + 0x31d5a6ad]);
+    for (const presence of [0b011, 0b101, 0b110]) expect(identical(evidenceKeys(spec, ev, presence))).toEqual([]);
+    expect(identical(evidenceKeys(spec, new Uint8Array(18), 0b111))).toEqual([]);
+    // never looked up in the other birth-date group, never a names key
+    expect(identical(evidenceProbeKeys(spec, ev, 0b111))).toEqual([]);
+    expect(isNamesKey(NAMES_IDENTICAL_BAND * TWO32 + 1)).toBe(false);
+    expect(NAMES_IDENTICAL_BAND).toBeGreaterThanOrEqual(EVIDENCE_BAND_MIN);
+    // an index configured before the key (no `identical`) has none, and reads as another configuration (rebuilt on its next run)
+    const { identical: _i, ...oldNames } = spec.names!;
+    const old = readEvidenceIndex({ ...spec, names: oldNames });
+    expect(old).toEqual({ ...spec, names: oldNames });
+    expect(identical(evidenceKeys(old as typeof spec, ev, 0b111))).toEqual([]);
+    expect(readEvidenceIndex(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
+    expect(readEvidenceIndex({ ...spec, names: { ...spec.names, identical: 'yes' } })).toBe('bad');
+  });
 });
 
 describe('a match-model registry indexes evidence keys', () => {
@@ -211,7 +233,7 @@ describe('a match-model registry indexes evidence keys', () => {
     expect(r.removed).toBe(39);
     expectCoverage(store);
     // a key rotation re-keys every record's evidence keys too (every registered record re-encoded under a new secret)
-    const before = new Set(withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(NAMES_BAND0 * TWO32) as number[]));
+    const before = new Set(withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(EVIDENCE_BAND_MIN * TWO32) as number[]));
     const newSecret = new TextEncoder().encode('p20link registry evidence test: the rotated secret');
     const rotated: { file: string }[] = [];
     for (const party of ['k12', 'college', 'wages']) {
@@ -227,7 +249,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const rdb = openLinkerStore(store);
     await rekeyRegistry(rdb, { inputs: rotated }).finally(() => rdb.close());
     expect(expectCoverage(store)).toBeGreaterThan(keys);
-    const after = withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(NAMES_BAND0 * TWO32) as number[]);
+    const after = withDb(store, (db) => db.prepare('SELECT key FROM registry_band_keys WHERE key >= ?').pluck().all(EVIDENCE_BAND_MIN * TWO32) as number[]);
     expect(after.filter((k) => before.has(k)).length).toBeLessThan(0.01 * after.length);
 
     const dice = await registry(['k12', 'college'], { model: 'dice' });
@@ -249,7 +271,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const store = await registry(['k12', 'college']);
     const withKeys = evidenceRows(store);
     withDb(store, (db) => {
-      db.prepare('DELETE FROM registry_band_keys WHERE key >= ?').run(NAMES_BAND0 * TWO32);
+      db.prepare('DELETE FROM registry_band_keys WHERE key >= ?').run(EVIDENCE_BAND_MIN * TWO32);
       db.prepare('UPDATE registry_config SET index_evidence = NULL').run();
     });
     expect(evidenceRows(store)).toBe(0);
@@ -291,6 +313,35 @@ describe('a match-model registry indexes evidence keys', () => {
     expect(on.recall).toBeGreaterThan(off.recall + 0.5);
     expect(on.recall).toBeGreaterThan(ref.recall - 0.15);
     expect(on.precision).toBeGreaterThan(ref.precision);
+  }, 120_000);
+
+  it('a record whose birth day and month are swapped finds its registered partner through the identical-names key', async () => {
+    // the wage records whose day could be a month (and is not the month), with day and month swapped, linked against K-12 and college
+    const head = wageLines[0]!.split(',');
+    const dob = head.indexOf(agency('wages').map.birth_date!);
+    const swapped = new Set<string>();
+    const rows = wageLines.slice(1).map((l) => {
+      const f = l.split(',');
+      const d = f[dob]!;
+      if (!/^\d{8}$/.test(d) || Number(d.slice(6)) > 12 || d.slice(4, 6) === d.slice(6)) return l;
+      f[dob] = d.slice(0, 4) + d.slice(6) + d.slice(4, 6);
+      swapped.add(`wages:${f[0]}`);
+      return f.join(',');
+    });
+    const csv = join(dir, 'wages-swap.csv');
+    writeFileSync(csv, `${[wageLines[0], ...rows].join('\n')}\n`);
+    await encodeCsv(csv, 'wages', enc('wages-swap'));
+    const withKey = await registry(['k12', 'college']);
+    const without = await registry(['k12', 'college']);
+    withDb(without, (db) => db.prepare('DELETE FROM registry_band_keys WHERE key >= ? AND key < ?').run(NAMES_IDENTICAL_BAND * TWO32, NAMES_BAND0 * TWO32));
+    await linkFiles({ inputs: [{ file: enc('wages-swap') }], outDir: fresh('swap'), store: withKey, workers: 1 });
+    await linkFiles({ inputs: [{ file: enc('wages-swap') }], outDir: fresh('swap-off'), store: without, workers: 1 });
+    const on = quality(withKey, swapped);
+    const off = quality(without, swapped);
+    console.log(JSON.stringify({ swapped: swapped.size, identicalNamesKey: on, withoutIt: off }));
+    expect(swapped.size).toBeGreaterThan(300);
+    expect(on.recall).toBeGreaterThan(off.recall + 0.2);
+    expect(on.precision).toBeGreaterThan(0.99);
   }, 120_000);
 
   it(`a key held by more than EVIDENCE_CROWD (${EVIDENCE_CROWD}) entities proposes none of them`, async () => {

@@ -212,8 +212,11 @@ export const EVIDENCE_KEY_FILTERS: readonly { name: string; fields: readonly str
  */
 export interface EvidenceIndex {
   filters: { name: string; offset: number; bytes: number; need: number }[];
-  /** The `names` filter (NAMES_BANDS MinHash bands): where it lies, its bits, the presence bits of both names and of the birth date. */
-  names?: { offset: number; bytes: number; l: number; need: number; dob: number };
+  /**
+   * The `names` filter (NAMES_BANDS MinHash bands): where it lies, its bits, the presence bits of both names and of the
+   * birth date; `identical`: its hash is indexed too (NAMES_IDENTICAL_BAND), when both names and the date are there.
+   */
+  names?: { offset: number; bytes: number; l: number; need: number; dob: number; identical?: true };
 }
 
 /**
@@ -234,8 +237,20 @@ export const NAMES_BANDS = 8;
 export const NAMES_ROWS = 16;
 const NAMES_LSH_SEED = 0x6e616d65;
 export const NAMES_BAND0 = EVIDENCE_BAND - 2 * NAMES_BANDS;
+
+/**
+ * The identical-`names` key (docs/registry.md "Evidence keys"): a 32-bit hash
+ * of a record's `names` filter when both names and the birth date are
+ * recorded. The default `names` filter holds the date with day and month
+ * unordered (protocols/linkage-schema.md, `unordered-date`), so two records
+ * of one person whose day and month are swapped have identical `names`
+ * filters while their `first_dob` and `last_dob` filters and their CLKs
+ * differ: no other key of the index finds that pair. The full run finds it
+ * by its `names` pass and reads it as `both,day/month swapped`.
+ */
+export const NAMES_IDENTICAL_BAND = NAMES_BAND0 - 1;
 /** Bands at or above this hold evidence keys: enough alone, crowd-bounded, never dropped as covered by the entity's band. */
-export const EVIDENCE_BAND_MIN = NAMES_BAND0;
+export const EVIDENCE_BAND_MIN = NAMES_IDENTICAL_BAND;
 
 /** The evidence index for files with this header, or undefined when they lack a filter or presence feature it needs. */
 export function evidenceIndexFor(header: Pick<EncodedHeader, 'evidence' | 'presence'>): EvidenceIndex | undefined {
@@ -255,7 +270,7 @@ export function evidenceIndexFor(header: Pick<EncodedHeader, 'evidence' | 'prese
   let offset = 0;
   for (const e of ev.slice(0, nx)) offset += Math.ceil(e.l / 8);
   const l = ev[nx]!.l;
-  return { filters, names: { offset, bytes: Math.ceil(l / 8), l, need: presenceMask(features, ['first_name', 'last_name']), dob: presenceMask(features, ['birth_date']) } };
+  return { filters, names: { offset, bytes: Math.ceil(l / 8), l, need: presenceMask(features, ['first_name', 'last_name']), dob: presenceMask(features, ['birth_date']), identical: true } };
 }
 
 /** Whether two evidence indexes (either absent) are the same. */
@@ -274,7 +289,8 @@ export function readEvidenceIndex(raw: unknown): EvidenceIndex | undefined | 'ba
   const nm = (raw as EvidenceIndex).names;
   if (nm !== undefined) {
     if (typeof nm !== 'object' || nm === null || !int(nm.offset, 0) || !int(nm.l, 8) || nm.l > 65536 || nm.bytes !== Math.ceil(nm.l / 8) || !int(nm.need, 1) || !int(nm.dob, 1)) return 'bad';
-    out.names = { offset: nm.offset, bytes: nm.bytes, l: nm.l, need: nm.need, dob: nm.dob };
+    if (nm.identical !== undefined && nm.identical !== true) return 'bad';
+    out.names = { offset: nm.offset, bytes: nm.bytes, l: nm.l, need: nm.need, dob: nm.dob, ...(nm.identical ? { identical: true as const } : {}) };
   }
   return out;
 }
@@ -326,9 +342,18 @@ export function isNamesKey(k: number): boolean {
   return b >= NAMES_BAND0 && b < EVIDENCE_BAND;
 }
 
+/** The identical-`names` key of a record (NAMES_IDENTICAL_BAND × 2^32 + the filter's hash), or undefined: not indexed, a name or the date missing. */
+function namesIdenticalKey(spec: EvidenceIndex, evidence: Uint8Array, presence: number): number | undefined {
+  const nm = spec.names;
+  if (!nm?.identical || (presence & (nm.need | nm.dob)) !== (nm.need | nm.dob) || nm.offset + nm.bytes > evidence.length) return undefined;
+  const bytes = evidence.subarray(nm.offset, nm.offset + nm.bytes);
+  return allZero(bytes) ? undefined : NAMES_IDENTICAL_BAND * TWO32 + bytesHash32(bytes);
+}
+
 /**
  * Evidence keys of one record (its stored evidence and presence): EVIDENCE_BAND × 2^32 + the hash of its `first_dob`
- * and of its `last_dob` filter, each distinct key once, then its names keys (namesKeys).
+ * and of its `last_dob` filter, each distinct key once, then its identical-`names` key (namesIdenticalKey) and its
+ * names keys (namesKeys).
  */
 export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Array | null, presence: number | null): number[] {
   if (!spec || !evidence || presence === null) return [];
@@ -337,6 +362,8 @@ export function evidenceKeys(spec: EvidenceIndex | undefined, evidence: Uint8Arr
     const k = filterKey(f, evidence, presence);
     if (k !== undefined && !out.includes(k)) out.push(k);
   }
+  const same = namesIdenticalKey(spec, evidence, presence);
+  if (same !== undefined) out.push(same);
   out.push(...namesKeys(spec, evidence, presence, false));
   return out;
 }
