@@ -5,7 +5,7 @@
  * (generated extracts, their encodings and the truth: `<keep>/p200000-s1501`).
  *
  * One `--model fs` link of the three encoded files; then the same
- * candidates and the same resolution (`ModelFit.resolve`) with four sets of
+ * candidates and the same resolution (`ModelFit.resolve`) with six sets of
  * weights, each scored pairwise against the truth:
  *
  *   model            the run's own weights (what the linker writes)
@@ -22,6 +22,11 @@
  *                    to `name_dob` (sexSplitWeights, counted on the truth),
  *                    on its one-name levels (1) or on all (all): what sex
  *                    seen by the linker could gain at most there
+ *   pattern + crowd  the pattern ceiling with each candidate's name crowd
+ *                    (nameCrowdClasses: how many records of each file hold
+ *                    its identical first_dob and last_dob filters) beside
+ *                    its vector: what term frequency of the name + date
+ *                    could add at most
  *
  * plus candidate recall (true pairs among the candidates) and where the
  * true pairs the model misses are lost (`lossStages`: never a candidate,

@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { levelOracle, lossStages, missWeightedLevels, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
+import { crowdClass, crowdCounts, CROWD_LABELS, levelOracle, lossStages, missWeightedLevels, nameCrowdClasses, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -53,6 +53,54 @@ describe('pattern ceiling', () => {
     const w = patternWeights(f, Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 0)));
     for (let p = 0; p < 200; p++) expect(w[p]).toBeGreaterThan(5);
     for (let p = 200; p < 400; p++) expect(w[p]).toBeLessThan(-5);
+  });
+});
+
+describe('the name crowd (term frequency of the name + date)', () => {
+  it('classes a value by how many records of each file hold it', () => {
+    expect([crowdClass(1, 1), crowdClass(2, 1), crowdClass(1, 2), crowdClass(2, 2), crowdClass(3, 1), crowdClass(5, 5), crowdClass(1, 6)].map((c) => CROWD_LABELS[c])).toEqual([
+      'unique in both files',
+      'twice in one file',
+      'twice in one file',
+      'twice in both',
+      '3-5 in a file',
+      '3-5 in a file',
+      'more than 5 in a file',
+    ]);
+  });
+
+  it('counts the pair of first_dob and last_dob filters in each file, only for candidates with both identical and name_dob known', () => {
+    // party 0: records 0, 1 hold (1, 10), record 2 (2, 20), record 3 (3, 30); party 1: record 0 (1, 10), record 1 (2, 20), record 2 (2, 21), record 3 (3, 30)
+    const hashes = [
+      { fd: Float64Array.from([1, 1, 2, 3]), ld: Float64Array.from([10, 10, 20, 30]) },
+      { fd: Float64Array.from([1, 2, 2, 3]), ld: Float64Array.from([10, 20, 21, 30]) },
+    ];
+    // job 0 across (0, 1): (0, 0) a crowd of two in party 0, (2, 1) unique in both, (2, 2) first_dob alone identical, (3, 3) name_dob null;
+    // job 1 within party 0: (0, 1) the value held by the two records alone
+    const a = [Uint32Array.from([0, 2, 2, 3]), Uint32Array.from([0])];
+    const b = [Uint32Array.from([0, 1, 2, 3]), Uint32Array.from([1])];
+    const levels = Uint8Array.from([0, 0, 6, NULL_LEVEL, 0]);
+    const vectors: ComparisonVectors = { defs: [{ name: 'name_dob', levels: [] }], count: 5, levels, group: Uint16Array.from([0, 0, 0, 0, 1]), groupCount: 2 };
+    const f = { jobs: [[0, 1], [0, 0]], vectors, candidates: a.map((x, k) => ({ a: x, b: b[k]! })), parties: [{ offset: 0 }, { offset: 4 }] } as unknown as ModelFit;
+    const c = nameCrowdClasses(f, hashes);
+    expect(Array.from(c, (x) => CROWD_LABELS[x])).toEqual(['twice in one file', 'unique in both files', 'not identical', 'not identical', 'unique in both files']);
+    expect(crowdCounts(c, Uint8Array.from([1, 1, 0, 0, 1])).slice(0, 3)).toEqual([
+      { crowd: 'not identical', truePairs: 0, falsePairs: 2 },
+      { crowd: 'unique in both files', truePairs: 2, falsePairs: 0 },
+      { crowd: 'twice in one file', truePairs: 1, falsePairs: 0 },
+    ]);
+  });
+
+  it('the pattern ceiling keeps the crowd classes of one vector apart', () => {
+    // one vector: true in class 1, false in class 2
+    const levels = new Array<number>(400).fill(0);
+    const extra = Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 2));
+    const truth = Uint8Array.from({ length: 400 }, (_, p) => (p < 200 ? 1 : 0));
+    const w = patternWeights(fitOf(levels), truth, extra);
+    for (let p = 0; p < 200; p++) expect(w[p]).toBeGreaterThan(5);
+    for (let p = 200; p < 400; p++) expect(w[p]).toBeLessThan(-5);
+    // without the classes, one vector: even odds for all
+    expect(Math.abs(patternWeights(fitOf(levels), truth)[0]!)).toBeLessThan(1);
   });
 });
 
