@@ -15,7 +15,7 @@ import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { loadParty } from '../../src/link/load.js';
 import { EVIDENCE_BAND, EVIDENCE_BAND_MIN, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, NAMES_BAND0, NAMES_BANDS, NAMES_IDENTICAL_BAND, readEvidenceIndex, storedBandKeys } from '../../src/link/registry/band-keys.js';
-import { encodingUpdates, EVIDENCE_CROWD } from '../../src/link/registry/incremental.js';
+import { encodingUpdates, EVIDENCE_CROWD, NAMES_CROWD } from '../../src/link/registry/incremental.js';
 import { forgetRecords, rekeyRegistry } from '../../src/link/registry/maintenance.js';
 import { storeFullRunEncodings } from '../../src/link/registry/incremental-run.js';
 import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js';
@@ -376,6 +376,40 @@ describe('a match-model registry indexes evidence keys', () => {
     expect(atBound).toBeGreaterThanOrEqual(alone + (EVIDENCE_CROWD - holders));
     expect(beyond).toBeLessThanOrEqual(alone);
   }, 120_000);
+
+  it(`a names key proposes a crowd of namesakes up to NAMES_CROWD (${NAMES_CROWD}) entities, none beyond`, async () => {
+    // one wage record with its birth date blanked, linked alone; one of its names probe keys given to other entities' records
+    const base = await registry(['k12', 'college']);
+    const cfg = withDb(base, (db) => new SqliteRegistryStorage(db).config()!);
+    const head = wageLines[0]!.split(',');
+    const dob = head.indexOf(agency('wages').map.birth_date!);
+    const csv = join(dir, 'one-nodob.csv');
+    writeFileSync(csv, `${wageLines[0]}\n${wageLines[1]!.split(',').map((v, i) => (i === dob ? '' : v)).join(',')}\n`);
+    await encodeCsv(csv, 'wages', enc('one-nodob'));
+    const [u] = encodingUpdates(await loadParty(enc('one-nodob')), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
+    const key = evidenceProbeKeys(cfg.indexEvidence, u!.evidence, u!.presence)[0]!;
+    const holders = withDb(base, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key = ?').pluck().get(key) as number);
+    const run = async (extra: number): Promise<number> => {
+      const store = fresh('names-crowd.db');
+      copyFileSync(base, store);
+      withDb(store, (db) => {
+        const rids = db
+          .prepare('SELECT MAX(r.rid) AS rid FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY m.entity_id ORDER BY rid DESC LIMIT ?')
+          .pluck()
+          .all(extra) as number[];
+        for (const rid of rids) db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)').run(key, rid);
+      });
+      return (await linkFiles({ inputs: [{ file: enc('one-nodob') }], outDir: fresh('names-crowd-out'), store, workers: 1 })).counts.compared;
+    };
+    const alone = await run(0);
+    const atBound = await run(NAMES_CROWD - holders);
+    const beyond = await run(NAMES_CROWD - holders + 1);
+    expect(holders).toBeLessThan(NAMES_CROWD);
+    // a crowd of EVIDENCE_CROWD and more is still proposed: the names bands' bound is their own
+    expect(NAMES_CROWD).toBeGreaterThan(EVIDENCE_CROWD);
+    expect(atBound).toBeGreaterThanOrEqual(alone + (NAMES_CROWD - holders));
+    expect(beyond).toBeLessThanOrEqual(alone);
+  }, 120_000);
 });
 
 describe("a full run's store step in parts (STORE_RECORDS)", () => {
@@ -573,6 +607,53 @@ describe('the residual pass in increments', () => {
     const d = await p20Rejection(linkFiles({ inputs: [{ file: enc('wages2') }], outDir: fresh('inc-bad'), store, workers: 1 }));
     expect(d.code).toBe('REGISTRY_DAMAGED');
     expect(d.message).toMatch(/free shares/);
+  }, 120_000);
+});
+
+describe('a second record of a party in an increment', () => {
+  it("is held to the full run's within-file bar against a registered record of its own party, not the cross-party bar", async () => {
+    // wage records of people also in K-12 or college, repeated under new record ids with their first name's last letter
+    // changed and the middle initial left out (a second record of one person, with a typo): 80 in this year's wage file,
+    // which builds the registry with K-12 and college (so its fit knows such records), 80 others in next year's file
+    const wages1 = wageLines.slice(1).filter((_l, i) => i % 2 === 0);
+    const inOther = new Set([...truth].filter(([rec]) => !rec.startsWith('wages:')).map(([, e]) => e));
+    const head = wageLines[0]!.split(',');
+    const first = head.indexOf(agency('wages').map.first_name!);
+    const mi = head.indexOf(agency('wages').map.middle_name!);
+    const originals = wages1.filter((l) => inOther.has(truth.get(`wages:${l.split(',')[0]}`)!)).slice(0, 160);
+    const copy = (l: string): string => {
+      const f = l.split(',');
+      f[0] = `D${f[0]}`;
+      f[first] = f[first]!.slice(0, -1) + (f[first]!.endsWith('A') ? 'E' : 'A');
+      f[mi] = '';
+      return f.join(',');
+    };
+    const csv = async (name: string, rows: string[]): Promise<string> => {
+      writeFileSync(join(dir, `${name}.csv`), `${[wageLines[0], ...rows].join('\n')}\n`);
+      await encodeCsv(join(dir, `${name}.csv`), 'wages', enc(name));
+      return enc(name);
+    };
+    const thisYear = await csv('wages1-dup', [...wages1, ...originals.slice(0, 80).map(copy)]);
+    const nextYear = await csv('wages2-dup', originals.slice(80).map(copy));
+    const store = fresh('dup.db');
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }, { file: thisYear }], outDir: fresh('dup-full'), store, workers: 1, model: 'fs' });
+    await linkFiles({ inputs: [{ file: nextYear }], outDir: fresh('dup-inc'), store, workers: 1 });
+    // the reference: a full run over K-12, college and both years' wage records
+    const full = fresh('dup-all.db');
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }, { file: await csv('wages-all-dup', [...wages1, ...originals.map(copy)]) }], outDir: fresh('dup-all'), store: full, workers: 1, model: 'fs' });
+    const joined = (db: Db): number => {
+      const entity = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
+      return originals.slice(80).filter((l) => {
+        const id = l.split(',')[0]!;
+        return entity.get('wages', `D${id}`) === entity.get('wages', id);
+      }).length;
+    };
+    const inc = withDb(store, joined);
+    const ref = withDb(full, joined);
+    console.log(JSON.stringify({ secondRecords: 80, increment: inc, fullRun: ref }));
+    expect(originals.length).toBe(160);
+    expect(ref).toBeGreaterThan(70);
+    expect(inc).toBeGreaterThanOrEqual(ref - 3);
   }, 120_000);
 });
 

@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, NAMES_BAND0, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniqueLevels, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import { compareCandidates, countOf } from '../model/compare.js';
@@ -77,6 +77,14 @@ export const DEFAULT_MIN_BAND_HITS = 2;
  * several people born the same day, which the CLK's bands sort out.
  */
 export const EVIDENCE_CROWD = PER_RECORD;
+/**
+ * Most index rows a names band key (band-keys.ts NAMES_BAND0..) may have to propose its holders. A record without its
+ * birth date finds its partner only there, and its `names` filter differs from every namesake's of its sex by their date
+ * token alone: the namesakes tie, and a full run keeps the tie (the missing-side bound, MISSING_SIDE_CAP, ties kept) and
+ * lets `place_nodob` choose. A crowd of namesakes is proposed up to this size; records without a birth date are few, so
+ * the candidates it adds are few (docs/registry.md "Evidence keys").
+ */
+export const NAMES_CROWD = 256;
 /**
  * Most index rows an LSH band key may have and still propose its holders (default of IncrementSettings.bandCrowd): a key
  * held by more registered records is a pattern many people share (common names), not evidence of one; a true partner
@@ -520,7 +528,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     // an evidence key's or LSH band key's rows are held back until the key's last: an evidence key held by more than
     // EVIDENCE_CROWD records (a common name born the same day, namesakes of a record without a birth date), a band key by
     // more than the band crowd (a pattern common names share), is a crowd, not evidence, and proposes none of them
-    const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? EVIDENCE_CROWD : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
+    const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? (b >= NAMES_BAND0 && b < EVIDENCE_BAND ? NAMES_CROWD : EVIDENCE_CROWD) : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
     const crowd: number[] = [];
     const flushCrowd = (): void => {
       if (crowd.length <= crowdBound(band)!) {
@@ -856,6 +864,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         const pm = modelForPair(M, p.name, name);
         return weightOfProbability(pm.lambda) - weightOfProbability(M.model.lambda);
       });
+      // the duplicate bar of an edge to a representative of the new record's own party is the full run's within-file bar
+      // (duplicateWeight: lower by that file's prior, which the edge's weight already carries), else the cross-party bar
+      const dupBar = partyNames.map((name) => duplicateWeight(M, p.name, name));
       const pairSeen = new Uint8Array(partyNames.length);
       for (let x = 0; x < a.length; x++) {
         const i = a[x]!;
@@ -884,7 +895,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           repEdgeNode.push(offset[k]! + i);
           repEdgeRep.push(r);
           repEdgeScore.push(edgeScore(wx));
-          repEdgeDup.push(wx >= duplicatePairBar(M, M.dupW, v, x) ? 1 : 0);
+          repEdgeDup.push(wx >= duplicatePairBar(M, dupBar[rp]!, v, x) ? 1 : 0);
           active[repEnt[r]!] = 1;
           st.aboveThreshold++;
         } else {
