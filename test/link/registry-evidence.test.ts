@@ -133,6 +133,41 @@ function quality(store: string, inFile: Set<string>): { precision: number; recal
   return { precision: correct / links.length, recall: correct / pairs(byTrue.values()).length, links: links.length };
 }
 
+/**
+ * `input` linked alone against the registry of K-12 and college as it is (`on`) and with its index keys of bands
+ * [from, to) deleted (`off`): quality over the true pairs with a record of `records`.
+ */
+async function withAndWithoutBands(input: string, from: number, to: number, records: Set<string>): Promise<{ on: ReturnType<typeof quality>; off: ReturnType<typeof quality> }> {
+  const withKeys = await registry(['k12', 'college']);
+  const without = await registry(['k12', 'college']);
+  withDb(without, (db) => db.prepare('DELETE FROM registry_band_keys WHERE key >= ? AND key < ?').run(from * TWO32, to * TWO32));
+  await linkFiles({ inputs: [{ file: input }], outDir: fresh('bands-on'), store: withKeys, workers: 1 });
+  await linkFiles({ inputs: [{ file: input }], outDir: fresh('bands-off'), store: without, workers: 1 });
+  return { on: quality(withKeys, records), off: quality(without, records) };
+}
+
+/**
+ * An index key's crowd: how many index rows `key` has in registry `base`, and `run(extra)`, which links `input` alone
+ * against a copy of `base` whose key is also given to `extra` other entities (their last registered records, far from
+ * the input's) and returns the pairs compared (the input against the representatives of its candidate entities).
+ */
+function keyCrowd(base: string, key: number, input: string): { holders: number; run: (extra: number) => Promise<number> } {
+  const holders = withDb(base, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key = ?').pluck().get(key) as number);
+  const run = async (extra: number): Promise<number> => {
+    const store = fresh('crowd.db');
+    copyFileSync(base, store);
+    withDb(store, (db) => {
+      const rids = db
+        .prepare('SELECT MAX(r.rid) AS rid FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY m.entity_id ORDER BY rid DESC LIMIT ?')
+        .pluck()
+        .all(extra) as number[];
+      for (const rid of rids) db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)').run(key, rid);
+    });
+    return (await linkFiles({ inputs: [{ file: input }], outDir: fresh('crowd-out'), store, workers: 1 })).counts.compared;
+  };
+  return { holders, run };
+}
+
 describe('evidence keys (band-keys.ts)', () => {
   const header = { evidence: [{ name: 'names', l: 16 }, { name: 'first_dob', l: 64 }, { name: 'last_dob', l: 64 }], presence: ['first_name', 'last_name', 'birth_date'] };
 
@@ -295,13 +330,7 @@ describe('a match-model registry indexes evidence keys', () => {
     writeFileSync(csv, `${[wageLines[0], ...wageLines.slice(1).map((l) => l.split(',').map((v, i) => (i === dob ? '' : v)).join(','))].join('\n')}\n`);
     await encodeCsv(csv, 'wages', enc('wages-nodob'));
     const wages = new Set(wageLines.slice(1).map((l) => `wages:${l.split(',')[0]}`));
-    const withNames = await registry(['k12', 'college']);
-    const without = await registry(['k12', 'college']);
-    withDb(without, (db) => db.prepare('DELETE FROM registry_band_keys WHERE key >= ? AND key < ?').run(NAMES_BAND0 * TWO32, EVIDENCE_BAND * TWO32));
-    await linkFiles({ inputs: [{ file: enc('wages-nodob') }], outDir: fresh('nodob'), store: withNames, workers: 1 });
-    await linkFiles({ inputs: [{ file: enc('wages-nodob') }], outDir: fresh('nodob-off'), store: without, workers: 1 });
-    const on = quality(withNames, wages);
-    const off = quality(without, wages);
+    const { on, off } = await withAndWithoutBands(enc('wages-nodob'), NAMES_BAND0, EVIDENCE_BAND, wages);
     // the reference: a full run over the three files, which finds such pairs through its names pass (with no birth date on
     // any wage record the model's links are far less certain, the full run's too: measured 0.69 / 0.82 for it, 0.86 / 0.71
     // for the increment, 0.38 / 0.006 without the names bands)
@@ -331,13 +360,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const csv = join(dir, 'wages-swap.csv');
     writeFileSync(csv, `${[wageLines[0], ...rows].join('\n')}\n`);
     await encodeCsv(csv, 'wages', enc('wages-swap'));
-    const withKey = await registry(['k12', 'college']);
-    const without = await registry(['k12', 'college']);
-    withDb(without, (db) => db.prepare('DELETE FROM registry_band_keys WHERE key >= ? AND key < ?').run(NAMES_IDENTICAL_BAND * TWO32, NAMES_BAND0 * TWO32));
-    await linkFiles({ inputs: [{ file: enc('wages-swap') }], outDir: fresh('swap'), store: withKey, workers: 1 });
-    await linkFiles({ inputs: [{ file: enc('wages-swap') }], outDir: fresh('swap-off'), store: without, workers: 1 });
-    const on = quality(withKey, swapped);
-    const off = quality(without, swapped);
+    const { on, off } = await withAndWithoutBands(enc('wages-swap'), NAMES_IDENTICAL_BAND, NAMES_BAND0, swapped);
     console.log(JSON.stringify({ swapped: swapped.size, identicalNamesKey: on, withoutIt: off }));
     expect(swapped.size).toBeGreaterThan(300);
     expect(on.recall).toBeGreaterThan(off.recall + 0.2);
@@ -354,21 +377,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const csv = join(dir, 'one.csv');
     writeFileSync(csv, `${wageLines[0]}\n${wageLines.find((l) => l.split(',')[0] === u.recordId)}\n`);
     await encodeCsv(csv, 'wages', enc('one'));
-    const holders = withDb(base, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key = ?').pluck().get(key) as number);
-    const run = async (extra: number): Promise<number> => {
-      const store = fresh('crowd.db');
-      copyFileSync(base, store);
-      withDb(store, (db) => {
-        // records of entities far from the wage record (the last registered ones), one per entity
-        const rids = db
-          .prepare('SELECT MAX(r.rid) AS rid FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY m.entity_id ORDER BY rid DESC LIMIT ?')
-          .pluck()
-          .all(extra) as number[];
-        for (const rid of rids) db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)').run(key, rid);
-      });
-      // pairs compared: the record against the representatives of its candidate entities
-      return (await linkFiles({ inputs: [{ file: enc('one') }], outDir: fresh('crowd-out'), store, workers: 1 })).counts.compared;
-    };
+    const { holders, run } = keyCrowd(base, key, enc('one'));
     const alone = await run(0);
     const atBound = await run(EVIDENCE_CROWD - holders);
     const beyond = await run(EVIDENCE_CROWD - holders + 1);
@@ -388,19 +397,7 @@ describe('a match-model registry indexes evidence keys', () => {
     await encodeCsv(csv, 'wages', enc('one-nodob'));
     const [u] = encodingUpdates(await loadParty(enc('one-nodob')), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
     const key = evidenceProbeKeys(cfg.indexEvidence, u!.evidence, u!.presence)[0]!;
-    const holders = withDb(base, (db) => db.prepare('SELECT COUNT(*) FROM registry_band_keys WHERE key = ?').pluck().get(key) as number);
-    const run = async (extra: number): Promise<number> => {
-      const store = fresh('names-crowd.db');
-      copyFileSync(base, store);
-      withDb(store, (db) => {
-        const rids = db
-          .prepare('SELECT MAX(r.rid) AS rid FROM registry_records r JOIN registry_members m ON m.party = r.party AND m.record_id = r.record_id GROUP BY m.entity_id ORDER BY rid DESC LIMIT ?')
-          .pluck()
-          .all(extra) as number[];
-        for (const rid of rids) db.prepare('INSERT OR IGNORE INTO registry_band_keys (key, rid) VALUES (?, ?)').run(key, rid);
-      });
-      return (await linkFiles({ inputs: [{ file: enc('one-nodob') }], outDir: fresh('names-crowd-out'), store, workers: 1 })).counts.compared;
-    };
+    const { holders, run } = keyCrowd(base, key, enc('one-nodob'));
     const alone = await run(0);
     const atBound = await run(NAMES_CROWD - holders);
     const beyond = await run(NAMES_CROWD - holders + 1);
