@@ -148,7 +148,7 @@ export async function registryModelBench(o: { people: number; seed: number; minB
     let incCorrect = 0;
     let incLinks = 0;
     let incTrue = 0;
-    const increments: { seconds: number; peakMiB: number; precision: number; recall: number; indexRows: number }[] = [];
+    const increments: { seconds: number; peakMiB: number; precision: number; recall: number; fullPrecision: number; fullRecall: number; indexRows: number }[] = [];
     for (const incFile of incFiles) {
       // the increment's records (party:record id), for the figures of its own links
       const [incHead, ...incRows] = readFileSync(join(dir, `${incFile}.csv`), 'utf8').trimEnd().split('\n');

@@ -336,10 +336,14 @@ export function evidenceProbeKeys(spec: EvidenceIndex | undefined, evidence: Uin
   return namesKeys(spec, evidence, presence, true);
 }
 
+/** Whether band b is one of the names bands (both birth-date groups). */
+export function isNamesBand(b: number): boolean {
+  return b >= NAMES_BAND0 && b < EVIDENCE_BAND;
+}
+
 /** Whether a key is of the names bands (stored, not looked up: a new record looks up its probe keys there instead). */
 export function isNamesKey(k: number): boolean {
-  const b = Math.floor(k / TWO32);
-  return b >= NAMES_BAND0 && b < EVIDENCE_BAND;
+  return isNamesBand(Math.floor(k / TWO32));
 }
 
 /** The identical-`names` key of a record (NAMES_IDENTICAL_BAND × 2^32 + the filter's hash), or undefined: not indexed, a name or the date missing. */

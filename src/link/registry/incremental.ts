@@ -12,7 +12,7 @@ import type { PartyData } from '../types.js';
 import { Laps } from '../../util/laps.js';
 import { concatTyped } from '../../util/typed-arrays.js';
 import { assignIds, type Assignment } from './assign.js';
-import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, NAMES_BAND0, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
+import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesBand, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniqueLevels, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
 import { compareCandidates, countOf } from '../model/compare.js';
@@ -526,9 +526,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       hitNode.length = hitRid.length = hitBand.length = at;
     };
     // an evidence key's or LSH band key's rows are held back until the key's last: an evidence key held by more than
-    // EVIDENCE_CROWD records (a common name born the same day, namesakes of a record without a birth date), a band key by
-    // more than the band crowd (a pattern common names share), is a crowd, not evidence, and proposes none of them
-    const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? (b >= NAMES_BAND0 && b < EVIDENCE_BAND ? NAMES_CROWD : EVIDENCE_CROWD) : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
+    // EVIDENCE_CROWD records (a common name born the same day), a names band key by more than NAMES_CROWD (more namesakes of
+    // a record without a birth date than a full run would weigh), a band key by more than the band crowd (a pattern common
+    // names share), is a crowd, not evidence, and proposes none of them
+    const crowdBound = (b: number): number | undefined => (b >= EVIDENCE_BAND_MIN ? (isNamesBand(b) ? NAMES_CROWD : EVIDENCE_CROWD) : b < lshBand.length && lshBand[b] ? bandCrowd : undefined);
     const crowd: number[] = [];
     const flushCrowd = (): void => {
       if (crowd.length <= crowdBound(band)!) {
