@@ -41,14 +41,21 @@ async function encodeCsv(csv: string, party: string, out: string): Promise<void>
 
 const truth = new Map<string, string>();
 const wageLines = readFileSync(join(root, 'examples/data/wages.csv'), 'utf8').trim().split('\n');
+/** Wage records (lines under the wage file's header) written as `name`.csv and encoded as party wages: the encoded file. */
+async function wageFile(name: string, rows: readonly string[]): Promise<string> {
+  const csv = join(dir, `${name}.csv`);
+  writeFileSync(csv, `${[wageLines[0], ...rows].join('\n')}\n`);
+  await encodeCsv(csv, 'wages', enc(name));
+  return enc(name);
+}
+/** The wage file's column of a hashed feature (the agency's map). */
+const wageColumn = (feature: string): number => wageLines[0]!.split(',').indexOf(agency('wages').map[feature]!);
+/** A wage record with its birth date left out. */
+const withoutDob = (line: string): string => line.split(',').map((v, i) => (i === wageColumn('birth_date') ? '' : v)).join(',');
 beforeAll(async () => {
   for (const p of ['k12', 'college', 'wages']) await encodeCsv(join(root, `examples/data/${p}.csv`), p, enc(p));
   // next year: every other wage record now, the rest later (one party, "wages", in both)
-  for (const half of [0, 1]) {
-    const csv = join(dir, `wages${half + 1}.csv`);
-    writeFileSync(csv, `${[wageLines[0], ...wageLines.slice(1).filter((_l, i) => i % 2 === half)].join('\n')}\n`);
-    await encodeCsv(csv, 'wages', enc(`wages${half + 1}`));
-  }
+  for (const half of [0, 1]) await wageFile(`wages${half + 1}`, wageLines.slice(1).filter((_l, i) => i % 2 === half));
   for (const l of readFileSync(join(root, 'examples/data/truth.csv'), 'utf8').trim().split('\n').slice(1)) {
     const [entity, party, record] = l.split(',');
     truth.set(`${party}:${record}`, entity!);
@@ -324,11 +331,7 @@ describe('a match-model registry indexes evidence keys', () => {
 
   it('a record without its birth date finds its registered partner through the names bands', async () => {
     // every wage record with its birth date blanked (the DOB column emptied), linked against K-12 and college
-    const head = wageLines[0]!.split(',');
-    const dob = head.indexOf(agency('wages').map.birth_date!);
-    const csv = join(dir, 'wages-nodob.csv');
-    writeFileSync(csv, `${[wageLines[0], ...wageLines.slice(1).map((l) => l.split(',').map((v, i) => (i === dob ? '' : v)).join(','))].join('\n')}\n`);
-    await encodeCsv(csv, 'wages', enc('wages-nodob'));
+    await wageFile('wages-nodob', wageLines.slice(1).map(withoutDob));
     const wages = new Set(wageLines.slice(1).map((l) => `wages:${l.split(',')[0]}`));
     const { on, off } = await withAndWithoutBands(enc('wages-nodob'), NAMES_BAND0, EVIDENCE_BAND, wages);
     // the reference: a full run over the three files, which finds such pairs through its names pass (with no birth date on
@@ -346,8 +349,7 @@ describe('a match-model registry indexes evidence keys', () => {
 
   it('a record whose birth day and month are swapped finds its registered partner through the identical-names key', async () => {
     // the wage records whose day could be a month (and is not the month), with day and month swapped, linked against K-12 and college
-    const head = wageLines[0]!.split(',');
-    const dob = head.indexOf(agency('wages').map.birth_date!);
+    const dob = wageColumn('birth_date');
     const swapped = new Set<string>();
     const rows = wageLines.slice(1).map((l) => {
       const f = l.split(',');
@@ -357,10 +359,7 @@ describe('a match-model registry indexes evidence keys', () => {
       swapped.add(`wages:${f[0]}`);
       return f.join(',');
     });
-    const csv = join(dir, 'wages-swap.csv');
-    writeFileSync(csv, `${[wageLines[0], ...rows].join('\n')}\n`);
-    await encodeCsv(csv, 'wages', enc('wages-swap'));
-    const { on, off } = await withAndWithoutBands(enc('wages-swap'), NAMES_IDENTICAL_BAND, NAMES_BAND0, swapped);
+    const { on, off } = await withAndWithoutBands(await wageFile('wages-swap', rows), NAMES_IDENTICAL_BAND, NAMES_BAND0, swapped);
     console.log(JSON.stringify({ swapped: swapped.size, identicalNamesKey: on, withoutIt: off }));
     expect(swapped.size).toBeGreaterThan(300);
     expect(on.recall).toBeGreaterThan(off.recall + 0.2);
@@ -374,10 +373,7 @@ describe('a match-model registry indexes evidence keys', () => {
     const all = encodingUpdates(await loadParty(enc('wages')), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
     const u = all.find((e) => e.bandKeys.some((k) => k >= EVIDENCE_BAND * TWO32))!;
     const key = u.bandKeys.find((k) => k >= EVIDENCE_BAND * TWO32)!;
-    const csv = join(dir, 'one.csv');
-    writeFileSync(csv, `${wageLines[0]}\n${wageLines.find((l) => l.split(',')[0] === u.recordId)}\n`);
-    await encodeCsv(csv, 'wages', enc('one'));
-    const { holders, run } = keyCrowd(base, key, enc('one'));
+    const { holders, run } = keyCrowd(base, key, await wageFile('one', [wageLines.find((l) => l.split(',')[0] === u.recordId)!]));
     const alone = await run(0);
     const atBound = await run(EVIDENCE_CROWD - holders);
     const beyond = await run(EVIDENCE_CROWD - holders + 1);
@@ -390,14 +386,10 @@ describe('a match-model registry indexes evidence keys', () => {
     // one wage record with its birth date blanked, linked alone; one of its names probe keys given to other entities' records
     const base = await registry(['k12', 'college']);
     const cfg = withDb(base, (db) => new SqliteRegistryStorage(db).config()!);
-    const head = wageLines[0]!.split(',');
-    const dob = head.indexOf(agency('wages').map.birth_date!);
-    const csv = join(dir, 'one-nodob.csv');
-    writeFileSync(csv, `${wageLines[0]}\n${wageLines[1]!.split(',').map((v, i) => (i === dob ? '' : v)).join(',')}\n`);
-    await encodeCsv(csv, 'wages', enc('one-nodob'));
-    const [u] = encodingUpdates(await loadParty(enc('one-nodob')), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
+    const one = await wageFile('one-nodob', [withoutDob(wageLines[1]!)]);
+    const [u] = encodingUpdates(await loadParty(one), parseBlockingSpec(cfg.blocking), cfg.indexEvidence);
     const key = evidenceProbeKeys(cfg.indexEvidence, u!.evidence, u!.presence)[0]!;
-    const { holders, run } = keyCrowd(base, key, enc('one-nodob'));
+    const { holders, run } = keyCrowd(base, key, one);
     const alone = await run(0);
     const atBound = await run(NAMES_CROWD - holders);
     const beyond = await run(NAMES_CROWD - holders + 1);
@@ -614,9 +606,8 @@ describe('a second record of a party in an increment', () => {
     // which builds the registry with K-12 and college (so its fit knows such records), 80 others in next year's file
     const wages1 = wageLines.slice(1).filter((_l, i) => i % 2 === 0);
     const inOther = new Set([...truth].filter(([rec]) => !rec.startsWith('wages:')).map(([, e]) => e));
-    const head = wageLines[0]!.split(',');
-    const first = head.indexOf(agency('wages').map.first_name!);
-    const mi = head.indexOf(agency('wages').map.middle_name!);
+    const first = wageColumn('first_name');
+    const mi = wageColumn('middle_name');
     const originals = wages1.filter((l) => inOther.has(truth.get(`wages:${l.split(',')[0]}`)!)).slice(0, 160);
     const copy = (l: string): string => {
       const f = l.split(',');
@@ -625,19 +616,14 @@ describe('a second record of a party in an increment', () => {
       f[mi] = '';
       return f.join(',');
     };
-    const csv = async (name: string, rows: string[]): Promise<string> => {
-      writeFileSync(join(dir, `${name}.csv`), `${[wageLines[0], ...rows].join('\n')}\n`);
-      await encodeCsv(join(dir, `${name}.csv`), 'wages', enc(name));
-      return enc(name);
-    };
-    const thisYear = await csv('wages1-dup', [...wages1, ...originals.slice(0, 80).map(copy)]);
-    const nextYear = await csv('wages2-dup', originals.slice(80).map(copy));
+    const thisYear = await wageFile('wages1-dup', [...wages1, ...originals.slice(0, 80).map(copy)]);
+    const nextYear = await wageFile('wages2-dup', originals.slice(80).map(copy));
     const store = fresh('dup.db');
     await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }, { file: thisYear }], outDir: fresh('dup-full'), store, workers: 1, model: 'fs' });
     await linkFiles({ inputs: [{ file: nextYear }], outDir: fresh('dup-inc'), store, workers: 1 });
     // the reference: a full run over K-12, college and both years' wage records
     const full = fresh('dup-all.db');
-    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }, { file: await csv('wages-all-dup', [...wages1, ...originals.map(copy)]) }], outDir: fresh('dup-all'), store: full, workers: 1, model: 'fs' });
+    await linkFiles({ inputs: [{ file: enc('k12') }, { file: enc('college') }, { file: await wageFile('wages-all-dup', [...wages1, ...originals.map(copy)]) }], outDir: fresh('dup-all'), store: full, workers: 1, model: 'fs' });
     const joined = (db: Db): number => {
       const entity = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
       return originals.slice(80).filter((l) => {
@@ -687,10 +673,7 @@ describe("name_dob's unique levels in an increment", () => {
     expect(picked.length).toBeGreaterThan(20);
     const ids = picked.map((l) => l.split(',')[iId]!);
     const scoresOf = async (lines: string[]): Promise<Map<string, number>> => {
-      const csv = fresh('wages.csv');
-      writeFileSync(csv, `${[wageLines[0], ...lines].join('\n')}\n`);
-      const file = fresh('wages.enc');
-      await encodeCsv(csv, 'wages', file);
+      const file = await wageFile(`wages-scores-${++n}`, lines);
       const out = fresh('inc');
       await linkFiles({ inputs: [{ file }], outDir: out, store: await registry(['k12', 'college', 'wages1'], { residualPass: false }), workers: 1 });
       const score = new Map<string, number>();
