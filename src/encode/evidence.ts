@@ -25,6 +25,10 @@
  *                  'name' step turns hyphens into spaces): "MARIA JOSE", "MARIA-JOSE"
  *                  and "MARIA" give the same tokens, a compound name cut to its first part
  *                  agrees
+ *   given-name-class-bigrams
+ *                  the same first word, a short form replaced by its formal given name
+ *                  (src/normalize/given-names.ts, table version 1): "BOB", "ROBBIE" and
+ *                  "ROBERT" give the tokens of "ROBERT"
  *   exact          the value itself
  *   prefix-3       the value's first three characters (the whole value when shorter): ZIP3 of a ZIP5
  *   date-bigrams   positional bigrams of YYYYMMDD (clkhash ngram n=2, positional)
@@ -42,6 +46,7 @@ import { deriveFeatureKeys } from './bloom-hash.js';
 import { createClkEncoder, type ClkEncoder } from './clk.js';
 import { featureValueRules } from './feature-value.js';
 import { eldDiffuse, eldTaps } from './harden.js';
+import { givenNameClass } from '../normalize/given-names.js';
 
 export const EVIDENCE_SALT = 'p20link/evidence/v1';
 const te = new TextEncoder();
@@ -49,6 +54,7 @@ const te = new TextEncoder();
 const COMPARISON: Record<EvidenceTokenKind, Comparison> = {
   bigrams: { type: 'ngram', n: 2, positional: false },
   'first-word-bigrams': { type: 'ngram', n: 2, positional: false },
+  'given-name-class-bigrams': { type: 'ngram', n: 2, positional: false },
   exact: { type: 'exact' },
   'prefix-3': { type: 'exact' },
   'date-bigrams': { type: 'ngram', n: 2, positional: true },
@@ -97,6 +103,8 @@ export function tokenValue(kind: EvidenceTokenKind, value: string, ymd: string):
       return value;
     case 'first-word-bigrams':
       return firstWord(value);
+    case 'given-name-class-bigrams':
+      return givenNameClass(firstWord(value));
     case 'prefix-3':
       return value.slice(0, 3);
     case 'date-bigrams':

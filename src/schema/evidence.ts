@@ -26,9 +26,9 @@ import type { LinkageSchema } from './types.js';
 export const EVIDENCE_VERSION = 1;
 
 /** What a slot's value becomes: tokens of one kind each (every kind has its own key). */
-export type EvidenceTokenKind = 'bigrams' | 'first-word-bigrams' | 'exact' | 'prefix-3' | 'date-bigrams' | 'year' | 'month-day' | 'day-month-set' | 'unordered-date';
+export type EvidenceTokenKind = 'bigrams' | 'first-word-bigrams' | 'given-name-class-bigrams' | 'exact' | 'prefix-3' | 'date-bigrams' | 'year' | 'month-day' | 'day-month-set' | 'unordered-date';
 /** Token kinds (the JSON Schema's enum lists the same). */
-export const EVIDENCE_TOKEN_KINDS: readonly EvidenceTokenKind[] = ['bigrams', 'first-word-bigrams', 'exact', 'prefix-3', 'date-bigrams', 'year', 'month-day', 'day-month-set', 'unordered-date'];
+export const EVIDENCE_TOKEN_KINDS: readonly EvidenceTokenKind[] = ['bigrams', 'first-word-bigrams', 'given-name-class-bigrams', 'exact', 'prefix-3', 'date-bigrams', 'year', 'month-day', 'day-month-set', 'unordered-date'];
 /** Kinds that read the value as a date (the slot's features must be date features). */
 export const DATE_TOKEN_KINDS: readonly EvidenceTokenKind[] = ['date-bigrams', 'year', 'month-day', 'day-month-set', 'unordered-date'];
 

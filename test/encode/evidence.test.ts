@@ -144,6 +144,14 @@ describe('evidence known-answer vectors (test/encode/fixtures/evidence-vectors.j
     expect(slotTokens(['first-word-bigrams'], '', '')).toEqual([]);
   });
 
+  it('given-name-class-bigrams: the first word, a short form in the table replaced by its formal name', () => {
+    expect(slotTokens(['given-name-class-bigrams'], 'BOBBY JOE', '')).toEqual([{ kind: 'given-name-class-bigrams', value: 'ROBERT' }]);
+    expect(slotTokens(['given-name-class-bigrams'], 'ROBERT', '')).toEqual([{ kind: 'given-name-class-bigrams', value: 'ROBERT' }]);
+    expect(slotTokens(['given-name-class-bigrams'], 'ALEX', '')).toEqual([{ kind: 'given-name-class-bigrams', value: 'ALEX' }]);
+    expect(slotTokens(['given-name-class-bigrams'], 'GARCIA LOPEZ', '')).toEqual([{ kind: 'given-name-class-bigrams', value: 'GARCIA' }]);
+    expect(slotTokens(['given-name-class-bigrams'], '', '')).toEqual([]);
+  });
+
   it('the names filter is clkhash blakeHash under the template keys, then ELD (checked independently)', () => {
     const secret = new TextEncoder().encode(SECRET);
     const te = new TextEncoder();
@@ -289,5 +297,39 @@ describe('the default schema: first_dob and last_dob hold the first word of the 
     // another name that starts the same is another first word
     expect(filter('first_dob', 2)).not.toEqual(filter('first_dob', 1));
     expect(filter('last_dob', 2)).not.toEqual(filter('last_dob', 1));
+  });
+});
+
+describe('the default schema\'s name + date filters', () => {
+  const defCfg = parseEvidence(schema.p20link!.evidence, 'p20w-person.json', schema);
+  const def = createEvidenceEncoder(schema, defCfg, secret);
+  const at = (n: string) => defCfg.filters.findIndex((f) => f.name === n);
+  const fd = at('first_dob');
+  const ld = at('last_dob');
+  const encode = (r: Rec) => {
+    const { values, missing } = row(r);
+    return def.encode(values, missing);
+  };
+
+  it('hash a short given name as its formal name: BOB and ROBERT agree on first_dob, the names filter and the CLK still tell them apart', () => {
+    const bob = encode({ first_name: 'BOB', last_name: 'SMITH', sex: 'M', birth_date: '1999-04-05' });
+    const robert = encode({ first_name: 'ROBERT', last_name: 'SMITH', sex: 'M', birth_date: '1999-04-05' });
+    expect(hexOf(bob.filters[fd]!)).toBe(hexOf(robert.filters[fd]!));
+    expect(hexOf(bob.filters[ld]!)).toBe(hexOf(robert.filters[ld]!));
+    expect(hexOf(bob.filters[at('names')]!)).not.toBe(hexOf(robert.filters[at('names')]!));
+    const alex = encode({ first_name: 'ALEX', last_name: 'SMITH', sex: 'M', birth_date: '1999-04-05' });
+    const alexander = encode({ first_name: 'ALEXANDER', last_name: 'SMITH', sex: 'M', birth_date: '1999-04-05' });
+    expect(hexOf(alex.filters[fd]!)).not.toBe(hexOf(alexander.filters[fd]!));
+  });
+
+  it('a first/last swap still agrees crosswise with a short form in either field', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('BOB', 'ROBERT', 'LUPE', 'JIM', 'ALEX', 'NGUYEN'), name, name, date, (x, o1, o2, d) => {
+        const a = encode({ first_name: x, last_name: o1, birth_date: iso(d) });
+        const b = encode({ first_name: o2, last_name: x, birth_date: iso(d) });
+        expect(hexOf(b.filters[ld]!)).toBe(hexOf(a.filters[fd]!));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
