@@ -50,8 +50,10 @@ async function wageFile(name: string, rows: readonly string[]): Promise<string> 
 }
 /** The wage file's column of a hashed feature (the agency's map). */
 const wageColumn = (feature: string): number => wageLines[0]!.split(',').indexOf(agency('wages').map[feature]!);
+/** A wage record with one hashed feature's column set to `value`. */
+const withField = (line: string, feature: string, value: string): string => line.split(',').map((v, i) => (i === wageColumn(feature) ? value : v)).join(',');
 /** A wage record with its birth date left out. */
-const withoutDob = (line: string): string => line.split(',').map((v, i) => (i === wageColumn('birth_date') ? '' : v)).join(',');
+const withoutDob = (line: string): string => withField(line, 'birth_date', '');
 beforeAll(async () => {
   for (const p of ['k12', 'college', 'wages']) await encodeCsv(join(root, `examples/data/${p}.csv`), p, enc(p));
   // next year: every other wage record now, the rest later (one party, "wages", in both)
@@ -497,10 +499,9 @@ describe('the residual pass in increments', () => {
    * are free). The bundled sample's own nicknames agree through the
    * given-name classes, so it holds few such pairs.
    */
-  let wages2Sparse = '';
+  let wages2Renamed = '';
   beforeAll(async () => {
-    const renamed = (line: string): string => line.split(',').map((v, i) => (i === wageColumn('first_name') ? 'ZEPHYRINE' : v)).join(',');
-    wages2Sparse = await wageFile('wages2-renamed', wageLines.slice(1).filter((_l, i) => i % 2 === 1).map((l, i) => (i % 3 === 0 ? renamed(l) : l)));
+    wages2Renamed = await wageFile('wages2-renamed', wageLines.slice(1).filter((_l, i) => i % 2 === 1).map((l, i) => (i % 3 === 0 ? withField(l, 'first_name', 'ZEPHYRINE') : l)));
   }, 120_000);
 
   it("a full run stores its free shares; next year's wage records gain recall through them at a full run's precision", async () => {
@@ -511,8 +512,8 @@ describe('the residual pass in increments', () => {
     expect(stored.model.freeShares).toEqual(full.model!.residual!.pairs.map(({ partyA, partyB, freeA, freeB }) => ({ partyA, partyB, freeA, freeB })));
     const off = fresh('off.db');
     copyFileSync(store, off);
-    const on = await linkFiles({ inputs: [{ file: wages2Sparse }], outDir: fresh('inc-on'), store, workers: 1 });
-    const no = await linkFiles({ inputs: [{ file: wages2Sparse }], outDir: fresh('inc-off'), store: off, workers: 1, residualPass: false });
+    const on = await linkFiles({ inputs: [{ file: wages2Renamed }], outDir: fresh('inc-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: wages2Renamed }], outDir: fresh('inc-off'), store: off, workers: 1, residualPass: false });
     expect(on.parameters.residualPass).toBe(true);
     expect(no.parameters.residualPass).toBe(false);
     expect(no.model!.residual).toBeUndefined();
@@ -585,8 +586,8 @@ describe('the residual pass in increments', () => {
     // next year's file of the agency: its pairs are in the residual pass (before, with no stored shares, they were not)
     const off = fresh('join-off.db');
     copyFileSync(store, off);
-    const on = await linkFiles({ inputs: [{ file: wages2Sparse }], outDir: fresh('join-next-on'), store, workers: 1 });
-    const no = await linkFiles({ inputs: [{ file: wages2Sparse }], outDir: fresh('join-next-off'), store: off, workers: 1, residualPass: false });
+    const on = await linkFiles({ inputs: [{ file: wages2Renamed }], outDir: fresh('join-next-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: wages2Renamed }], outDir: fresh('join-next-off'), store: off, workers: 1, residualPass: false });
     const pass = on.model!.residual!;
     expect(pass.pairs.map(key).sort()).toEqual(['college x k12', 'college x wages', 'k12 x wages']);
     expect(pass.accepted).toBeGreaterThan(0);
