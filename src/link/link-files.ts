@@ -33,7 +33,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan }
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
-import { anchoredM } from './model/anchors.js';
+import { anchoredM, refineHold } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
@@ -576,7 +576,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const fixedM = anchoredM(cand);
   const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   // then every m free from there, kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
-  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))) }) : anchored;
+  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))), heldM: refineHold(cand, fixedM) }) : anchored;
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);

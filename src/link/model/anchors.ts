@@ -99,3 +99,32 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, 0);
   return out;
 }
+
+/**
+ * `name_dob`'s levels where the first name and the birth date agree and the
+ * surname does not: where a married name lands (and a namesake born the
+ * same day).
+ */
+export const FIRST_NAME_DATE_LEVELS = ['first+dob unique,last low', 'first+dob,last low'] as const;
+
+/**
+ * RefineOptions.heldM (docs/match-model.md, "Refined m"): the levels whose
+ * anchored m the free-EM refinement keeps — `name_dob`'s
+ * FIRST_NAME_DATE_LEVELS. Free EM cannot tell a twin or sibling (the same
+ * surname and birth date, another first name, often the same ZIP) from one
+ * person whose first name changed, takes them into its match class at
+ * "last+dob,first low" and pays for it with the other one-name levels: on
+ * generated data with realistic names m of "first+dob unique,last low" fell
+ * from its anchored 0.035 to 0.029 (0.038 among the true pairs), so married
+ * names weighed too little. NaN for every other level (free); undefined
+ * without anchored `name_dob` m.
+ */
+export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly number[] | undefined)[]): (number[] | undefined)[] {
+  const k = cand.defs.findIndex((d) => d.name === 'name_dob');
+  const out: (number[] | undefined)[] = cand.defs.map(() => undefined);
+  const anchored = k >= 0 ? fixedM[k] : undefined;
+  if (!anchored) return out;
+  const levels: readonly string[] = cand.defs[k]!.levels;
+  out[k] = anchored.map((m, l) => ((FIRST_NAME_DATE_LEVELS as readonly string[]).includes(levels[l]!) && Number.isFinite(m) ? m : Number.NaN));
+  return out;
+}

@@ -200,7 +200,7 @@ interface EmState {
  * With `bound` (per group), EM stops at the last state whose expected
  * matches (Σ of the posteriors, its E step) stay within it in every group.
  */
-function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; bound?: readonly number[] }): EmRun {
+function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; heldM?: RefineOptions['heldM']; bound?: readonly number[] }): EmRun {
   const K = defs.length;
   const G = s.lam.length;
   const { m, u, lam } = s;
@@ -268,10 +268,11 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
           fixedSum += fixed[l]!;
         }
       }
+      const next = Array.from({ length: L }, (_, l) => (!fixed || Number.isNaN(fixed[l]!) ? (mNum[k]![l]! + M_PSEUDO) / t : fixedSum > 0 ? (fixedMass * fixed[l]!) / fixedSum : 0));
+      const held = holdLevels(next, o.heldM?.[k]);
       for (let l = 0; l < L; l++) {
-        const nv = !fixed || Number.isNaN(fixed[l]!) ? (mNum[k]![l]! + M_PSEUDO) / t : fixedSum > 0 ? (fixedMass * fixed[l]!) / fixedSum : 0;
-        delta = Math.max(delta, moved(nv, m[k]![l]!));
-        m[k]![l] = nv;
+        delta = Math.max(delta, moved(held[l]!, m[k]![l]!));
+        m[k]![l] = held[l]!;
       }
       if (emU) {
         let tu = 0;
@@ -291,6 +292,18 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
     if (delta < tol) converged = true;
   }
   return { iterations, converged, atBound: false, expected: lamNum.slice() };
+}
+
+/** m with the held levels at their values and the free ones scaled to share the rest (RefineOptions.heldM); a copy. */
+function holdLevels(m: readonly number[], held: readonly number[] | undefined): number[] {
+  if (!held) return m.slice();
+  let heldSum = 0;
+  let freeSum = 0;
+  m.forEach((x, l) => {
+    if (Number.isNaN(held[l]!)) freeSum += x;
+    else heldSum += held[l]!;
+  });
+  return m.map((x, l) => (Number.isNaN(held[l]!) ? (freeSum > 0 ? (x * (1 - heldSum)) / freeSum : 0) : held[l]!));
 }
 
 interface EmRun {
@@ -424,6 +437,12 @@ export interface RefineOptions {
   maxIterations?: number;
   /** Stop when no m, u or λ moves by more than this share of its value (default 1e-5). */
   tolerance?: number;
+  /**
+   * Levels whose m stays at the given value while EM refines (NaN, or a
+   * comparison left undefined, is free; the free levels of a comparison
+   * share what the held ones leave); anchors.ts `refineHold`.
+   */
+  heldM?: readonly (readonly number[] | undefined)[];
 }
 
 /**
@@ -450,11 +469,19 @@ export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: R
   if (start.selected !== undefined) throw new P20Error('MODEL_INPUT', 'refining a model fitted with a selection is not supported');
   const G = groupCountOf(cand);
   if (opts.maxMatches.length !== G) throw new P20Error('MODEL_INPUT', `refining a model: ${opts.maxMatches.length} bounds for ${G} groups`);
-  const state: EmState = { m: start.m.map((r) => r.slice()), u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
+  opts.heldM?.forEach((h, k) => {
+    if (!h) return;
+    if (h.length !== defs[k]!.levels.length) throw new P20Error('MODEL_INPUT', `refining a model: held m of comparison ${defs[k]!.name}: ${h.length} levels for ${defs[k]!.levels.length}`);
+    const held = h.filter((x) => !Number.isNaN(x));
+    if (held.some((x) => !(x > 0)) || held.reduce((a, b) => a + b, 0) >= 1 || held.length === h.length) throw new P20Error('MODEL_INPUT', `refining a model: held m of comparison ${defs[k]!.name} must be positive, sum below 1 and leave a level free`);
+  });
+  // the start's m of the held levels set to the held values (the free ones scaled to the rest)
+  const m0 = start.m.map((r, k) => holdLevels(r, opts.heldM?.[k]));
+  const state: EmState = { m: m0, u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
   if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches] } };
-  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches });
+  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.heldM ? { heldM: opts.heldM } : {}) });
   // refused when not one step stays within the bound (the start itself, or its first step, holds more matches)
   const accepted = run.iterations > 0 || !run.atBound;
   const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, atBound: run.atBound, expectedMatches: Array.from(run.expected), maxMatches: [...opts.maxMatches] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL } from '../../../src/link/model/anchors.js';
-import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
+import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, FIRST_NAME_DATE_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
+import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
 
@@ -31,13 +31,22 @@ const U = [
 ];
 
 
-/** Pairs with a share lambda of matches; place and place_nodob are never both non-null (as in compare.ts). */
-function simulate(seed: number, n: number, lambda: number): ComparisonVectors {
+/**
+ * Pairs with a share lambda of matches; place and place_nodob are never both non-null (as in compare.ts).
+ * A share `twins` are non-matches that look like one person whose first name changed: CLK high, surname and
+ * date agree and the first name does not (name_dob "last+dob,first low"), same ZIP5 with one initial missing.
+ */
+function simulate(seed: number, n: number, lambda: number, twins = 0): ComparisonVectors {
   const rnd = splitmix32Stream(seed);
   const K = defs.length;
   const levels = new Uint8Array(n * K);
   for (let p = 0; p < n; p++) {
-    const t = rnd() / 2 ** 32 < lambda ? M : U;
+    const r = rnd() / 2 ** 32;
+    if (r < twins) {
+      levels.set([0, JOINT_LABELS.indexOf('last+dob,first low'), PLACE_LABELS.indexOf('zip5,mi ?'), NULL_LEVEL], p * K);
+      continue;
+    }
+    const t = r < twins + lambda ? M : U;
     for (let k = 0; k < K; k++) levels[p * K + k] = draw(rnd, t[k]!);
     // one birth date missing in a fifth of the pairs: place null, name_dob null; else place_nodob null
     if (rnd() / 2 ** 32 < 0.2) levels[p * K + 1] = levels[p * K + 2] = NULL_LEVEL;
@@ -83,5 +92,41 @@ describe('anchoredM', () => {
     expect(m2.m[0]![0]! / m2.m[0]![1]!).toBeCloseTo(fixed[0]![0]! / fixed[0]![1]!, 6);
     expect(m2.m[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
     expect(m2.m[0]![2]!).toBeGreaterThan(0);
+  });
+});
+
+describe('refineHold', () => {
+  const held = FIRST_NAME_DATE_LEVELS.map((l) => JOINT_LABELS.indexOf(l));
+  const lastOnly = JOINT_LABELS.indexOf('last+dob,first low');
+
+  it("holds name_dob's first name + date levels at their anchored m and leaves every other level and comparison free", () => {
+    const cand = simulate(1, 60_000, 0.3);
+    const fixed = anchoredM(cand)!;
+    const hold = refineHold(cand, fixed);
+    expect(hold.map((h) => h !== undefined)).toEqual([false, true, false, false]);
+    expect(held).toEqual([JOINT_LABELS.indexOf('first+dob unique,last low'), JOINT_LABELS.indexOf('first+dob,last low')]);
+    hold[1]!.forEach((m, l) => (held.includes(l) ? expect(m).toBe(fixed[1]![l]) : expect(m).toBeNaN()));
+    expect(refineHold(cand, fixed.map((f, k) => (k === 1 ? undefined : f))).every((h) => h === undefined)).toBe(true);
+  });
+
+  it('twins enter free EM\'s match class at "last+dob,first low"; the held levels keep their anchored m', () => {
+    // 1% of the candidates are twins; the anchors (place top: ZIP5, initial and date agree) leave them out.
+    // name_dob's levels are categories, as in compare.ts (no monotone pooling)
+    const sim = simulate(1, 60_000, 0.3, 0.01);
+    const cand = { ...sim, defs: sim.defs.map((d) => (d.name === 'name_dob' ? { ...d, ordered: false as const } : d)) };
+    const fixed = anchoredM(cand)!;
+    const start = fitModel(cand, { ...simulate(3, 40_000, 0), defs: cand.defs }, { u: 'em', fixedM: fixed });
+    const free = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
+    const kept = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], heldM: refineHold(cand, fixed) });
+    expect(free.refinement!.accepted && kept.refinement!.accepted).toBe(true);
+    // free EM takes the twins for one person whose first name changed: m of "last+dob,first low" several times the truth
+    expect(free.m[1]![lastOnly]!).toBeGreaterThan(3 * M[1]![lastOnly]!);
+    expect(Math.abs(fixed[1]![lastOnly]! - M[1]![lastOnly]!)).toBeLessThan(0.002);
+    for (const l of held) {
+      expect(kept.m[1]![l]).toBe(fixed[1]![l]);
+      expect(Math.abs(kept.m[1]![l]! - M[1]![l]!)).toBeLessThan(0.005);
+    }
+    expect(kept.m[1]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(kept.m[0]).not.toEqual(start.m[0]);
   });
 });

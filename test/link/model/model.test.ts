@@ -133,6 +133,26 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(refined.refinement!.expectedMatches[0]!).toBeCloseTo(refined.lambda * cand.count, 0);
   });
 
+  it('refineModel keeps held levels at their m; the free levels share the rest and every other m is EM\'s', () => {
+    const cand = simulate(21, 60_000, 0.3, 0.1).v;
+    const random = simulate(22, 200_000, 0).v;
+    const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+    // c's two middle levels held at the truth
+    const heldM = [undefined, undefined, [Number.NaN, M[2]![1]!, M[2]![2]!, Number.NaN], undefined];
+    const held = refineModel(cand, start, { maxMatches: [cand.count * 0.35], heldM });
+    expect(held.refinement).toMatchObject({ accepted: true, converged: true });
+    expect(held.m[2]![1]).toBe(M[2]![1]);
+    expect(held.m[2]![2]).toBe(M[2]![2]);
+    expect(held.m[2]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    for (let k = 0; k < defs.length; k++) for (let l = 0; l < defs[k]!.levels.length; l++) expect(Math.abs(held.m[k]![l]! - M[k]![l]!)).toBeLessThan(0.03);
+    // held wrongly (1 : 1 in place of 0.25 : 0.1), they stay so, and EM does not move them
+    const wrong = refineModel(cand, start, { maxMatches: [cand.count * 0.35], heldM: [undefined, undefined, [Number.NaN, 0.175, 0.175, Number.NaN], undefined] });
+    expect([wrong.m[2]![1], wrong.m[2]![2]]).toEqual([0.175, 0.175]);
+    expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.5]] })).toThrow(/held m of comparison a: 2 levels for 3/);
+    expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.6, Number.NaN]] })).toThrow(/must be positive, sum below 1/);
+    expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.2, 0.1]] })).toThrow(/leave a level free/);
+  });
+
   it('refineModel stops at the last EM step within the bound', () => {
     const { cand, start, eAfter } = driftingStart();
     const e2 = eAfter(2);
