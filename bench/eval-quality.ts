@@ -542,7 +542,8 @@ export function jaroWinkler(s: string, t: string): number {
 }
 
 /** One party's normalized plaintext, compactly (names interned; -1 / 0 = missing). */
-interface Plain {
+/** A party's generated records, normalized as the schema does (bench only: the plaintext reference, eval:ceiling's false links). */
+export interface Plain {
   ids: string[];
   n: number;
   first: Int32Array;
@@ -564,7 +565,7 @@ export const PLAIN_DEFS: ComparisonDef[] = [
   { name: 'middle_initial', levels: ['same', 'different'] },
 ];
 
-class Interner {
+export class Interner {
   readonly strings: string[] = [];
   private readonly map = new Map<string, number>();
   id(s: string): number {
@@ -579,7 +580,7 @@ class Interner {
   }
 }
 
-async function readPlain(dir: string, party: string, names: Interner): Promise<Plain> {
+export async function readPlain(dir: string, party: string, names: Interner): Promise<Plain> {
   const { schema, ext } = await prepareEncode(SCHEMA);
   const norms = plainNormalizers(schema, ext);
   const m = mapping(party);

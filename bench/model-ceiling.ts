@@ -28,10 +28,11 @@
  *                    its vector: what term frequency of the name + date
  *                    could add at most
  *
- * plus candidate recall (true pairs among the candidates) and where the
+ * plus candidate recall (true pairs among the candidates), where the
  * true pairs the model misses are lost (`lossStages`: never a candidate,
  * below the decision, or kept apart by resolution; overall and per kind of
- * trouble). Bench only: it needs the truth. Last line: one JSON object of
+ * trouble), and what the two generated records of each of the model's false
+ * links share (`falseLinkFields`). Bench only: it needs the truth. Last line: one JSON object of
  * the figures.
  */
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -44,7 +45,7 @@ import { filterHashes } from '../src/link/model/compare.js';
 import { jobBars } from '../src/link/link-files.js';
 import { levelWeights, matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
-import { evaluate, readTruthCompact, recordOf, SCHEMA, type Evaluation, type Truth } from './eval-quality.js';
+import { evaluate, Interner, readPlain, readTruthCompact, recordOf, SCHEMA, type Evaluation, type Plain, type Truth } from './eval-quality.js';
 
 
 /** Which half of the candidates pair p is in (the counted-on-the-other-half weights: patternWeights, sexSplitWeights). */
@@ -295,6 +296,8 @@ export interface CeilingResult {
   missWeighted: { comparison: string; level: string; truePairs: number; falsePairs: number; model: number; oracle: number }[];
   /** Where the model's missed true pairs are lost (lossStages), overall and per trouble kind. */
   losses: LossRow[];
+  /** The model's false links by what their records share (falseLinkFields). */
+  falseLinks: FalseLinkRow[];
 }
 
 /** The `top` levels by |oracle weight − model weight| × min(true, false candidates at the level). */
@@ -378,6 +381,77 @@ export function lossStages(
   return [rows[0]!, ...rows.slice(1).filter((r) => r.truePairs > 0).sort((a, b) => missed(b) - missed(a))];
 }
 
+/** Fields of the false-link table (falseLinkFields), in the order of their letters. */
+export const SHARED_FIELDS = ['F first name', 'L surname', 'D birth date', 'S sex', 'Z ZIP', 'M middle initial'] as const;
+
+export interface FalseLinkRow {
+  /** Per field of SHARED_FIELDS: its letter when both records hold it and agree, lower case when either lacks it, left out when they differ. */
+  shared: string;
+  pairs: number;
+  /** Of them, pairs of two people of one family (twins, siblings). */
+  family: number;
+}
+
+/**
+ * The model's false links by what their two records share: every pair of
+ * records of different people (entityOf; -1, unknown to the truth, is
+ * nobody else) that `label` puts in one cluster, counted by its row of
+ * SHARED_FIELDS (`value(g, f)`: field f of record g, -1 or 0 missing),
+ * most pairs first, then by the row's text.
+ */
+export function falseLinkFields(label: Uint32Array, entityOf: Int32Array, familyOf: Int32Array, value: (g: number, f: number) => number): FalseLinkRow[] {
+  const n = label.length;
+  const order = Uint32Array.from({ length: n }, (_, g) => g).sort((x, y) => label[x]! - label[y]! || x - y);
+  const rows = new Map<string, FalseLinkRow>();
+  const letters = SHARED_FIELDS.map((f) => f[0]!);
+  for (let s = 0; s < n; ) {
+    let e = s + 1;
+    while (e < n && label[order[e]!] === label[order[s]!]) e++;
+    for (let x = s; x < e; x++) {
+      for (let y = x + 1; y < e; y++) {
+        const ga = order[x]!;
+        const gb = order[y]!;
+        const ea = entityOf[ga]!;
+        const eb = entityOf[gb]!;
+        if (ea >= 0 && ea === eb) continue;
+        let shared = '';
+        letters.forEach((l, f) => {
+          const va = value(ga, f);
+          const vb = value(gb, f);
+          if (va <= 0 || vb <= 0) shared += l.toLowerCase();
+          else if (va === vb) shared += l;
+        });
+        const row = rows.get(shared) ?? { shared, pairs: 0, family: 0 };
+        row.pairs++;
+        if (ea >= 0 && eb >= 0 && familyOf[ea] === familyOf[eb]) row.family++;
+        rows.set(shared, row);
+      }
+    }
+    s = e;
+  }
+  return [...rows.values()].sort((a, b) => b.pairs - a.pairs || (a.shared < b.shared ? -1 : a.shared > b.shared ? 1 : 0));
+}
+
+/** Each linker record's generated fields (SHARED_FIELDS order; -1 or 0 missing), read from the directory's CSVs. */
+async function recordFields(dir: string, fit: ModelFit): Promise<(g: number, f: number) => number> {
+  const names = new Interner();
+  const n = fit.parties.reduce((s, p) => Math.max(s, p.offset + p.ids.length), 0);
+  const cols = SHARED_FIELDS.map(() => new Int32Array(n).fill(-1));
+  for (const p of fit.parties) {
+    const plain: Plain = await readPlain(dir, p.name, names);
+    const row = new Map<string, number>();
+    plain.ids.forEach((id, r) => row.set(id, r));
+    p.ids.forEach((id, r) => {
+      const x = row.get(id);
+      if (x === undefined) return;
+      const g = p.offset + r;
+      // names interned from 0: shifted so that 0 and below mean missing
+      [plain.first[x]! + 1, plain.last[x]! + 1, plain.dob[x]!, plain.sex[x]!, plain.zip[x]!, plain.middle[x]!].forEach((v, f) => (cols[f]![g] = v));
+    });
+  }
+  return (g, f) => cols[f]![g]!;
+}
+
 /** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
 export async function runCeiling(dir: string, workers?: number): Promise<CeilingResult> {
   const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
@@ -417,8 +491,12 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
   const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
   const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel) };
+  const falseLinks = falseLinkFields(modelLabel, entityOf, t.family, await recordFields(dir, fit));
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel), falseLinks };
 }
+
+/** Rows of the false-link table printed (the most frequent). */
+const FALSE_LINK_ROWS = 12;
 
 async function main(): Promise<void> {
   const arg = (name: string): string | undefined => {
@@ -445,9 +523,12 @@ async function main(): Promise<void> {
   for (const l of r.losses) process.stdout.write(`  ${l.trouble.padEnd(22)} ${String(l.truePairs).padStart(10)} ${String(l.truePairs - l.linked).padStart(8)} ${String(l.neverCandidate).padStart(11)} ${String(l.belowDecision).padStart(10)} ${String(l.apartAboveDecision).padStart(10)}\n`);
   process.stdout.write('candidates by name crowd (identical first name + date and surname + date: records holding the value in each file):\n');
   for (const c of r.crowdCounts) process.stdout.write(`  ${c.crowd.padEnd(22)} true ${String(c.truePairs).padStart(9)}  false ${String(c.falsePairs).padStart(10)}\n`);
-  const { missWeighted: _m, losses, crowdCounts: _c, ...rest } = r;
+  const falseTotal = r.falseLinks.reduce((s, x) => s + x.pairs, 0);
+  process.stdout.write(`the model's false links (${falseTotal} pairs) by what the two records share (${SHARED_FIELDS.join(', ')}: agree; lower case: missing on one side; left out: differ):\n`);
+  for (const x of r.falseLinks.slice(0, FALSE_LINK_ROWS)) process.stdout.write(`  ${x.shared.padEnd(8)} ${String(x.pairs).padStart(8)}  (${x.family} in one family)\n`);
+  const { missWeighted: _m, losses, crowdCounts: _c, falseLinks, ...rest } = r;
   const all = losses[0]!;
-  const figures = { ...rest, neverCandidate: all.neverCandidate, belowDecision: all.belowDecision, apartAboveDecision: all.apartAboveDecision };
+  const figures = { ...rest, neverCandidate: all.neverCandidate, belowDecision: all.belowDecision, apartAboveDecision: all.apartAboveDecision, falseLinks: falseLinks.slice(0, FALSE_LINK_ROWS) };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

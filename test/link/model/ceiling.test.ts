@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { crowdClass, crowdCounts, CROWD_LABELS, levelOracle, lossStages, missWeightedLevels, nameCrowdClasses, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
+import { crowdClass, crowdCounts, CROWD_LABELS, falseLinkFields, levelOracle, lossStages, missWeightedLevels, nameCrowdClasses, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -183,5 +183,36 @@ describe('where the true pairs are lost', () => {
       { trouble: 'k0', truePairs: 1, linked: 0, neverCandidate: 0, belowDecision: 1, apartAboveDecision: 0 },
       { trouble: 'k1', truePairs: 1, linked: 0, neverCandidate: 1, belowDecision: 0, apartAboveDecision: 0 },
     ]);
+  });
+});
+
+describe('what the false links share', () => {
+  it('counts each pair of two people in one cluster by the fields they share, missing as lower case, families apart', () => {
+    // records 0-6; clusters {0, 1, 2}, {3, 4}, {5, 6}; entities: 0 and 1 one person, 2 another; 3, 4 twins (one family); 5, 6 one person
+    const label = Uint32Array.from([0, 0, 0, 3, 3, 5, 5]);
+    const entityOf = Int32Array.from([10, 10, 11, 12, 13, 14, 14]);
+    const familyOf = new Int32Array(20).map((_, e) => (e === 13 ? 12 : e));
+    // fields F L D S Z M per record (0 or -1: missing)
+    const rows = [
+      [1, 2, 20010203, 70, 97000, 65],
+      [1, 2, 20010203, 70, 97001, -1],
+      [1, 9, 20010203, 70, 97000, 66],
+      [3, 4, 19990101, 77, 97100, 67],
+      [5, 4, 19990101, 70, 97100, 68],
+      [6, 7, 0, 70, 97200, 69],
+      [6, 8, 20000101, 70, 97200, 69],
+    ];
+    const out = falseLinkFields(label, entityOf, familyOf, (g, f) => rows[g]![f]!);
+    // 0-2: first, date, sex, ZIP, initial differs; 1-2: first, date, sex, initial missing on 1, ZIP differs; 3-4: surname, date, ZIP (twins)
+    expect(out).toEqual([
+      { shared: 'FDSZ', pairs: 1, family: 0 },
+      { shared: 'FDSm', pairs: 1, family: 0 },
+      { shared: 'LDZ', pairs: 1, family: 1 },
+    ]);
+  });
+
+  it('counts nothing when every cluster holds one person', () => {
+    const label = Uint32Array.from([0, 0, 2]);
+    expect(falseLinkFields(label, Int32Array.from([1, 1, 2]), Int32Array.from([0, 1, 2]), () => 1)).toEqual([]);
   });
 });
