@@ -541,8 +541,7 @@ export function jaroWinkler(s: string, t: string): number {
   return jaro + prefix * 0.1 * (1 - jaro);
 }
 
-/** One party's normalized plaintext, compactly (names interned; -1 / 0 = missing). */
-/** A party's generated records, normalized as the schema does (bench only: the plaintext reference, eval:ceiling's false links). */
+/** One party's normalized plaintext, compactly (names interned; -1 / 0 = missing): the plaintext reference, eval:ceiling's false links. */
 export interface Plain {
   ids: string[];
   n: number;

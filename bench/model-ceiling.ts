@@ -31,9 +31,9 @@
  * plus candidate recall (true pairs among the candidates), where the
  * true pairs the model misses are lost (`lossStages`: never a candidate,
  * below the decision, or kept apart by resolution; overall and per kind of
- * trouble), and what the two generated records of each of the model's false
- * links share (`falseLinkFields`). Bench only: it needs the truth. Last line: one JSON object of
- * the figures.
+ * trouble), and what the two generated records of each of the model's
+ * false links share (`falseLinkFields`). Bench only: it needs the truth.
+ * Last line: one JSON object of the figures.
  */
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ import { linkFiles, type ModelFit } from '../src/index.js';
 import { loadParty } from '../src/link/load.js';
 import { filterHashes } from '../src/link/model/compare.js';
 import { jobBars } from '../src/link/link-files.js';
+import { indexClusters, membersOf } from '../src/link/resolve/cluster.js';
 import { levelWeights, matchWeights, NULL_LEVEL, type FittedModel } from '../src/link/model/index.js';
 import { PARTIES } from '../src/synth/agencies.js';
 import { evaluate, Interner, readPlain, readTruthCompact, recordOf, SCHEMA, type Evaluation, type Plain, type Truth } from './eval-quality.js';
@@ -400,17 +401,15 @@ export interface FalseLinkRow {
  * most pairs first, then by the row's text.
  */
 export function falseLinkFields(label: Uint32Array, entityOf: Int32Array, familyOf: Int32Array, value: (g: number, f: number) => number): FalseLinkRow[] {
-  const n = label.length;
-  const order = Uint32Array.from({ length: n }, (_, g) => g).sort((x, y) => label[x]! - label[y]! || x - y);
+  const ci = indexClusters(label);
   const rows = new Map<string, FalseLinkRow>();
   const letters = SHARED_FIELDS.map((f) => f[0]!);
-  for (let s = 0; s < n; ) {
-    let e = s + 1;
-    while (e < n && label[order[e]!] === label[order[s]!]) e++;
-    for (let x = s; x < e; x++) {
-      for (let y = x + 1; y < e; y++) {
-        const ga = order[x]!;
-        const gb = order[y]!;
+  for (let c = 0; c < ci.count; c++) {
+    const members = membersOf(ci, c);
+    for (let x = 0; x < members.length; x++) {
+      for (let y = x + 1; y < members.length; y++) {
+        const ga = members[x]!;
+        const gb = members[y]!;
         const ea = entityOf[ga]!;
         const eb = entityOf[gb]!;
         if (ea >= 0 && ea === eb) continue;
@@ -427,7 +426,6 @@ export function falseLinkFields(label: Uint32Array, entityOf: Int32Array, family
         rows.set(shared, row);
       }
     }
-    s = e;
   }
   return [...rows.values()].sort((a, b) => b.pairs - a.pairs || (a.shared < b.shared ? -1 : a.shared > b.shared ? 1 : 0));
 }
