@@ -28,6 +28,11 @@
  *                    its vector: what term frequency of the name + date
  *                    could add at most
  *
+ * With `--swaps`, also the run's model with one comparison's m and u
+ * counted on the truth, for each comparison, and with every m counted on
+ * the truth (`oracleSwaps`), resolved with the run's duplicate bars: where
+ * the model's own estimates lose precision or recall.
+ *
  * plus candidate recall (true pairs among the candidates), where the
  * true pairs the model misses are lost (`lossStages`: never a candidate,
  * below the decision, or kept apart by resolution; overall and per kind of
@@ -297,6 +302,8 @@ export interface CeilingResult {
   missWeighted: { comparison: string; level: string; truePairs: number; falsePairs: number; model: number; oracle: number }[];
   /** Where the model's missed true pairs are lost (lossStages), overall and per trouble kind. */
   losses: LossRow[];
+  /** With `swaps`: the run's model with one comparison's m and u, or every m, counted on the truth (oracleSwaps). */
+  swaps?: ({ swap: string } & CeilingRow)[];
   /** The model's false links by what their records share (falseLinkFields). */
   falseLinks: FalseLinkRow[];
 }
@@ -451,7 +458,20 @@ async function recordFields(dir: string, fit: ModelFit): Promise<(g: number, f: 
 }
 
 /** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
-export async function runCeiling(dir: string, workers?: number): Promise<CeilingResult> {
+/**
+ * The run's model with the level oracle's m and u for one comparison at a
+ * time (named by the comparison), then with every m the oracle's and the
+ * model's u ("every m"); priors and everything else the model's.
+ */
+export function oracleSwaps(model: FittedModel, oracle: FittedModel): { swap: string; model: FittedModel }[] {
+  const one = model.defs.map((d, k) => ({
+    swap: d.name,
+    model: { ...model, m: model.m.map((x, j) => (j === k ? oracle.m[k]! : x)), u: model.u.map((x, j) => (j === k ? oracle.u[k]! : x)) },
+  }));
+  return [...one, { swap: 'every m', model: { ...model, m: oracle.m } }];
+}
+
+export async function runCeiling(dir: string, workers?: number, swaps = false): Promise<CeilingResult> {
   const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
   let fit: ModelFit | undefined;
   try {
@@ -490,7 +510,8 @@ export async function runCeiling(dir: string, workers?: number): Promise<Ceiling
   const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
   const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
   const falseLinks = falseLinkFields(modelLabel, entityOf, t.family, await recordFields(dir, fit));
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel), falseLinks };
+  const swapRows = swaps ? oracleSwaps(fit.model, oracle).map((x) => ({ swap: x.swap, ...row(scoreLabels(t, rec, fit!.resolve(matchWeights(x.model, fit!.vectors), fit!.bars))) })) : undefined;
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel), falseLinks, ...(swapRows ? { swaps: swapRows } : {}) };
 }
 
 /** Rows of the false-link table printed (the most frequent). */
@@ -503,16 +524,20 @@ async function main(): Promise<void> {
   };
   const dir = arg('--dir');
   if (!dir) {
-    process.stderr.write('usage: eval:ceiling -- --dir <eval:quality --keep directory of one size, e.g. keep/p200000-s1501> [--workers N]\n');
+    process.stderr.write('usage: eval:ceiling -- --dir <eval:quality --keep directory of one size, e.g. keep/p200000-s1501> [--workers N] [--swaps]\n');
     process.exit(2);
   }
   const workers = arg('--workers');
-  const r = await runCeiling(dir, workers !== undefined ? Number(workers) : undefined);
+  const r = await runCeiling(dir, workers !== undefined ? Number(workers) : undefined, process.argv.includes('--swaps'));
   const f = (x: number) => x.toFixed(4);
   process.stdout.write(`${dir}: ${r.records} records, ${r.candidates} candidate pairs, candidate recall ${f(r.candidateRecall)}\n`);
   process.stdout.write('weights           precision  recall      F1  raceGap  sexGap\n');
   for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['pattern + crowd', r.patternCrowd], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll]] as const) {
     process.stdout.write(`${name.padEnd(17)} ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
+  }
+  if (r.swaps) {
+    process.stdout.write("the model with one comparison's m and u (or every m) counted on the truth, the run's duplicate bars:\n");
+    for (const q of r.swaps) process.stdout.write(`  ${q.swap.padEnd(15)} ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
   }
   process.stdout.write('levels the model weighs furthest from the truth (bits; by the smaller of their true and false candidates):\n');
   for (const m of r.missWeighted) process.stdout.write(`  ${`${m.comparison} ${m.level}`.padEnd(40)} true ${String(m.truePairs).padStart(9)}  false ${String(m.falsePairs).padStart(10)}  model ${m.model.toFixed(1).padStart(6)}  truth ${m.oracle.toFixed(1).padStart(6)}\n`);

@@ -5,7 +5,7 @@
  * candidates only (a vector seen once cannot learn its own answer).
  */
 import { describe, expect, it } from 'vitest';
-import { crowdClass, crowdCounts, CROWD_LABELS, falseLinkFields, levelOracle, lossStages, missWeightedLevels, nameCrowdClasses, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
+import { crowdClass, crowdCounts, CROWD_LABELS, falseLinkFields, levelOracle, lossStages, missWeightedLevels, nameCrowdClasses, oracleSwaps, patternWeights, sexSplitWeights } from '../../../bench/model-ceiling.js';
 import type { ModelFit } from '../../../src/link/link-files.js';
 import { NULL_LEVEL, type ComparisonVectors } from '../../../src/link/model/index.js';
 
@@ -27,6 +27,24 @@ describe('level oracle', () => {
     expect(m.u[0]![0]).toBeCloseTo(0.5 / 6.5, 12);
     expect(m.u[0]![2]).toBeCloseTo(4.5 / 6.5, 12);
     expect(m.lambdas).toEqual([0.4]);
+  });
+});
+
+describe("the model with the oracle's m and u, one comparison at a time", () => {
+  it('swaps m and u of exactly one comparison per row, then every m with the model\'s u; priors stay the model\'s', () => {
+    const defs = [{ name: 'a', levels: ['top', 'low'] }, { name: 'b', levels: ['top', 'low'] }];
+    const model = { defs, m: [[0.9, 0.1], [0.8, 0.2]], u: [[0.1, 0.9], [0.2, 0.8]], lambda: 0.3, lambdas: [0.3], iterations: 5, converged: true };
+    const oracle = { defs, m: [[0.7, 0.3], [0.6, 0.4]], u: [[0.01, 0.99], [0.02, 0.98]], lambda: 0.5, lambdas: [0.5], iterations: 0, converged: true };
+    const rows = oracleSwaps(model, oracle);
+    expect(rows.map((r) => r.swap)).toEqual(['a', 'b', 'every m']);
+    expect(rows[0]!.model.m).toEqual([[0.7, 0.3], [0.8, 0.2]]);
+    expect(rows[0]!.model.u).toEqual([[0.01, 0.99], [0.2, 0.8]]);
+    expect(rows[1]!.model.m).toEqual([[0.9, 0.1], [0.6, 0.4]]);
+    expect(rows[1]!.model.u).toEqual([[0.1, 0.9], [0.02, 0.98]]);
+    expect(rows[2]!.model.m).toEqual(oracle.m);
+    expect(rows[2]!.model.u).toEqual(model.u);
+    for (const r of rows) expect(r.model.lambdas).toEqual([0.3]);
+    expect(model.m).toEqual([[0.9, 0.1], [0.8, 0.2]]);
   });
 });
 
