@@ -128,9 +128,12 @@ export interface ModelSummary {
    * the expected matches among the candidates with one partner per record
    * and party (`matches`). Without `matches` (the model alone, before any
    * resolution): over the pairs at or above the decision, recall against
-   * Σ p of every candidate.
+   * Σ p of every candidate. `missingDate` (a run's report): the part of
+   * `matches` that the records without a birth date are expected to have
+   * beyond their candidates (as many partners per record as the records
+   * with one; `missingFieldMatches` in src/link/model/expected.ts).
    */
-  expected: { precision: number; recall: number; links: number; matches?: number };
+  expected: { precision: number; recall: number; links: number; matches?: number; missingDate?: number };
   /**
    * Per match-probability band [from, to): pairs and their mean match
    * probability (the band's expected precision), and (a run's report) the

@@ -28,7 +28,7 @@ import { isIncrementalRun, linkIncremental, storeFullRunEncodings } from './regi
 import { storedMatchModel, type StoredMatchModel } from './registry/match-model.js';
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
-import { candidateFloors, candidatePairs, MODEL_LSH, randomPairs } from './model/candidates.js';
+import { candidateFloors, candidatePairs, MISSING_SIDE_CAP, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
@@ -632,15 +632,36 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   return out;
 }
 
-/** Every candidate's odds per record and party, then the expected matches among the candidates, in all and per match-probability band (expected.ts). */
+/**
+ * Every candidate's odds per record and party, then the expected matches
+ * among the candidates, in all and per match-probability band, with the
+ * matches the records without a birth date miss beyond their candidates
+ * (expected.ts, missingFieldMatches; the field MISSING_SIDE_CAP names).
+ */
 function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array): OneToOneMatches {
-  return oneToOneMatches(L.nodeParty, L.parties.length, (f) => {
-    let at = 0;
-    for (const [k, [i, j]] of jobs.entries()) {
-      const c = cands[k]!;
-      for (let x = 0; x < c.a.length; x++, at++) f(L.offset[i]! + c.a[x]!, L.offset[j]! + c.b[x]!, weights[at]!);
-    }
-  });
+  return oneToOneMatches(
+    L.nodeParty,
+    L.parties.length,
+    (f) => {
+      let at = 0;
+      for (const [k, [i, j]] of jobs.entries()) {
+        const c = cands[k]!;
+        for (let x = 0; x < c.a.length; x++, at++) f(L.offset[i]! + c.a[x]!, L.offset[j]! + c.b[x]!, weights[at]!);
+      }
+    },
+    missingOf(L, MISSING_SIDE_CAP.names!),
+  );
+}
+
+/** Per node: 1 when its record lacks `field`, 0 when it holds it, 2 when its file carries no presence of it. */
+function missingOf(L: Loaded, field: string): Uint8Array {
+  const out = new Uint8Array(L.nodeCount).fill(2);
+  for (const [i, p] of L.parties.entries()) {
+    const bit = (p.header.presence ?? []).indexOf(field);
+    if (bit < 0 || !p.presence) continue;
+    for (let r = 0; r < p.count; r++) out[L.offset[i]! + r] = (p.presence[r]! >> bit) & 1 ? 0 : 1;
+  }
+  return out;
 }
 
 /** How many of the true pairs (a, b) are among the candidates (sorted by a, then b). */
@@ -674,7 +695,7 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   if (s.model === 'fs' && sc.dupEdges && sc.nearEdges) {
     const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual);
     // the report's expected quality is that of the links the resolution made
-    if (sc.model && sc.odds) sc.model.expected = expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches);
+    if (sc.model && sc.odds) sc.model.expected = { ...expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches), missingDate: sc.odds.missingField };
     // a registry keeps the free shares its increments' residual pass weighs with (match-model.ts residualShare)
     if (sc.registryModel && sc.residual) sc.registryModel.freeShares = sc.residual.pairs.map(({ partyA, partyB, freeA, freeB }) => ({ partyA, partyB, freeA, freeB }));
     sc.odds = undefined;

@@ -95,6 +95,7 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       recall: r.num(exp.recall, `${at}.expected.recall`, 0, 1),
       links: r.num(exp.links, `${at}.expected.links`, 0),
       ...(exp.matches !== undefined ? { matches: r.num(exp.matches, `${at}.expected.matches`, 0) } : {}),
+      ...(exp.missingDate !== undefined ? { missingDate: r.num(exp.missingDate, `${at}.expected.missingDate`, 0) } : {}),
     },
     bands: r.arr(o.bands, `${at}.bands`).map((b, i) => {
       const f = `${at}.bands.${i}`;
@@ -214,7 +215,7 @@ export interface BandRow {
   expectedMatches: number;
   /** The band's share of all expected matches among the candidate pairs. */
   shareOfMatches: number;
-  /** Linking every pair of this band and the bands above: expected precision and recall. */
+  /** Linking every pair of this band and the bands above: expected precision and recall (against every expected match, `expected.missingDate` included). */
   fromHere: { links: number; precision: number; recall: number };
 }
 
@@ -230,6 +231,8 @@ export function bandRows(m: ModelSummary): BandRow[] {
   const oneToOne = m.bands.every((b) => b.matches !== undefined);
   const matches = oneToOne ? m.bands.map((b) => b.matches!) : sumP;
   const total = matches.reduce((s, x) => s + x, 0);
+  // recall counts the matches no candidate holds too (expected.missingDate): linking every band does not find them
+  const all = total + (m.expected.missingDate ?? 0);
   return m.bands.map((b, i) => {
     let links = 0;
     let hits = 0;
@@ -245,7 +248,7 @@ export function bandRows(m: ModelSummary): BandRow[] {
       ...b,
       expectedMatches: matches[i]!,
       shareOfMatches: total > 0 ? matches[i]! / total : 0,
-      fromHere: { links, precision: links > 0 ? hits / links : 1, recall: total > 0 ? found / total : 1 },
+      fromHere: { links, precision: links > 0 ? hits / links : 1, recall: all > 0 ? found / all : 1 },
     };
   });
 }

@@ -73,9 +73,13 @@ describe('report on a run linked with the match model (CLI, end to end)', () => 
   }, 240_000);
 
   it('the run report carries the model section', async () => {
-    const rr = JSON.parse(await readFile(join(out, 'run-report.json'), 'utf8')) as { model?: { expected: { precision: number } }; parameters: { model?: string } };
+    const rr = JSON.parse(await readFile(join(out, 'run-report.json'), 'utf8')) as { model?: { expected: { precision: number; matches?: number; missingDate?: number } }; parameters: { model?: string } };
     expect(rr.parameters.model, linkOut).toBe('fs');
     expect(rr.model).toBeDefined();
+    // the matches of records without a birth date beyond their candidates: part of the expected matches
+    const { matches, missingDate } = rr.model!.expected;
+    expect(missingDate).toBeGreaterThanOrEqual(0);
+    expect(missingDate).toBeLessThan(matches!);
   });
 
   it('report quality without truth: the model\'s expectations, m/u and weights, histogram with the decision point', async () => {

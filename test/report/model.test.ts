@@ -101,6 +101,11 @@ describe('model section of the run report', () => {
     expect(r[2]!.shareOfMatches).toBeCloseTo(70 / 80, 12);
     expect(r[1]!.fromHere).toEqual({ links: 100, precision: 0.88, recall: 76 / 80 });
     expect(r[0]!.fromHere.recall).toBe(1);
+    // matches no candidate holds (records without a birth date): in every band's recall, not in the shares
+    const beyond = bandRows({ ...m, expected: { ...m.expected, matches: 100, missingDate: 20 } });
+    expect(beyond[2]!.shareOfMatches).toBeCloseTo(70 / 80, 12);
+    expect(beyond[1]!.fromHere.recall).toBeCloseTo(76 / 100, 12);
+    expect(beyond[0]!.fromHere.recall).toBeCloseTo(80 / 100, 12);
     // one band without it (a mixed report): every band falls back to Σ p
     const mixed = bandRows({ ...m, bands: m.bands.map((b, i) => (i === 0 ? { from: b.from, to: b.to, pairs: b.pairs, expectedPrecision: b.expectedPrecision } : b)) });
     expect(mixed.map((b) => b.expectedMatches)).toEqual([10, 10, 78]);

@@ -53,22 +53,73 @@ export type CandidateVisit = (f: (u: number, v: number, w: number) => void) => v
 /** The candidates' odds per record and party, and the expected matches among them (Σ of the one-to-one probabilities), in all and per match-probability band. */
 export interface OneToOneMatches {
   odds: CandidateOdds;
+  /** The expected matches: Σ of every candidate's one-to-one probability, plus `missingField`. */
   matches: number;
   bandMatches: Float64Array;
+  /** The matches expected of the records without the field beyond what their candidates hold (`missingFieldMatches`); 0 without `missing`. */
+  missingField: number;
 }
 
-/** Every candidate's odds per record and party (`nodeParty`: each node's party), then the expected matches among the candidates, in all and per match-probability band (`probabilityBand`). */
-export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit): OneToOneMatches {
+/**
+ * Every candidate's odds per record and party (`nodeParty`: each node's
+ * party), then the expected matches among the candidates, in all and per
+ * match-probability band (`probabilityBand`). With `missing` (per node: 1
+ * the record lacks the field, 0 it holds it, 2 unknown), the matches the
+ * candidates of the records without it miss are added (`missingFieldMatches`).
+ */
+export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit, missing?: Uint8Array): OneToOneMatches {
   const odds = new CandidateOdds(nodeParty, partyCount);
   each((u, v, w) => odds.add(u, v, w));
   let matches = 0;
   const bandMatches = new Float64Array(PROBABILITY_BANDS.length - 1);
+  // Σ of one-to-one probabilities per (record's party, other party, record lacks the field)
+  const partners = new Float64Array(partyCount * partyCount * 2);
   each((u, v, w) => {
     const q = odds.probability(u, v, w);
     matches += q;
     bandMatches[probabilityBand(probabilityOfWeight(w))]! += q;
+    if (missing) {
+      const a = nodeParty[u]!;
+      const b = nodeParty[v]!;
+      if (a !== b && missing[u]! < 2) partners[(a * partyCount + b) * 2 + missing[u]!]! += q;
+      if (a !== b && missing[v]! < 2) partners[(b * partyCount + a) * 2 + missing[v]!]! += q;
+    }
   });
-  return { odds, matches, bandMatches };
+  const missingField = missing ? missingFieldMatches(nodeParty, partyCount, partners, missing) : 0;
+  return { odds, matches: matches + missingField, bandMatches, missingField };
+}
+
+/**
+ * The matches the candidates miss because a record lacks a field the
+ * candidate passes need (docs/match-model.md, "What the run report shows").
+ * Every pass but `names` holds the birth date, so a record without one is
+ * proposed by one pass only, and its partner often by none (about half the
+ * true pairs no pass proposes): the model cannot count what it never
+ * weighed. Whether a record's date was recorded says nothing of whether
+ * its person is in another agency's file, so per ordered party pair (A, B),
+ * A ≠ B, the records of A without the field are expected to have as many
+ * partners in B per record as those with it: n₀ · S₁ / n₁, where S₁ is the
+ * one-to-one probabilities of the candidates of A's n₁ records with the
+ * field summed; what their own candidates hold less (S₀) is added, never
+ * less than 0. Within one file nothing is added (a duplicate is rare either
+ * way). `partners`: S per (party A, party B, 0 with / 1 without), index
+ * (A · partyCount + B) · 2 + class; `missing` per node as in oneToOneMatches.
+ */
+export function missingFieldMatches(nodeParty: Uint32Array, partyCount: number, partners: Float64Array, missing: Uint8Array): number {
+  const n = new Float64Array(partyCount * 2);
+  for (let x = 0; x < nodeParty.length; x++) if (missing[x]! < 2) n[nodeParty[x]! * 2 + missing[x]!]!++;
+  let add = 0;
+  for (let a = 0; a < partyCount; a++) {
+    const n1 = n[a * 2]!;
+    const n0 = n[a * 2 + 1]!;
+    if (n1 === 0 || n0 === 0) continue;
+    for (let b = 0; b < partyCount; b++) {
+      if (b === a) continue;
+      const at = (a * partyCount + b) * 2;
+      add += Math.max(0, (n0 * partners[at]!) / n1 - partners[at + 1]!);
+    }
+  }
+  return add;
 }
 
 /** The expected quality of the links (the run report's `model.expected`). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CandidateOdds, expectedQuality } from '../../../src/link/model/expected.js';
+import { CandidateOdds, expectedQuality, missingFieldMatches, oneToOneMatches } from '../../../src/link/model/expected.js';
 import { edgeScoreOfWeight, probabilityOfWeight } from '../../../src/link/model/predict.js';
 import { EdgeList } from '../../../src/link/resolve/edges.js';
 
@@ -101,5 +101,56 @@ describe('expectedQuality', () => {
     // nothing linked: precision 1 by convention, recall 0
     const apart = Uint32Array.from([0, 1, 2, 3, 4, 5, 6]);
     expect(expectedQuality(apart, edges, near, residual, 0, o, matches)).toEqual({ precision: 1, recall: 0, links: 0, matches });
+  });
+});
+
+describe('matches of records without a birth date beyond their candidates', () => {
+  // party 0: nodes 0-3 with the date, 4-5 without; party 1: nodes 6-9, all with it; node 10 (party 1) unknown
+  const parties = Uint32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  const missing = Uint8Array.from([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 2]);
+
+  it('expects as many partners per record of the records without it as of those with it, per ordered party pair', () => {
+    // S per (A, B, class): party 0 towards 1, with the date 3 over 4 records, without 0.5 over 2 records
+    const partners = new Float64Array(2 * 2 * 2);
+    partners[(0 * 2 + 1) * 2] = 3;
+    partners[(0 * 2 + 1) * 2 + 1] = 0.5;
+    // party 1 has no record without the date: nothing to add there
+    partners[(1 * 2 + 0) * 2] = 3.5;
+    expect(missingFieldMatches(parties, 2, partners, missing)).toBeCloseTo((2 * 3) / 4 - 0.5, 12);
+    // records without the date that hold more than their share add nothing (never below 0)
+    partners[(0 * 2 + 1) * 2 + 1] = 2;
+    expect(missingFieldMatches(parties, 2, partners, missing)).toBe(0);
+  });
+
+  it('oneToOneMatches adds them to the expected matches, and only across files', () => {
+    const pairs: [number, number, number][] = [
+      [0, 6, 30],
+      [1, 7, 30],
+      [2, 8, 30],
+      [3, 9, 30],
+      [4, 10, 30], // a record without the date meets the unknown one: counted for party 0's records without it
+      [0, 1, -30], // within one file: never a deficit
+    ];
+    const each = (f: (u: number, v: number, w: number) => void) => {
+      for (const [u, v, w] of pairs) f(u, v, w);
+    };
+    const plain = oneToOneMatches(parties, 2, each);
+    const withMissing = oneToOneMatches(parties, 2, each, missing);
+    expect(plain.missingField).toBe(0);
+    // party 0 with the date: 4 partners over 4 records; without: node 4 holds 1, node 5 none -> 2 · 1 − 1 = 1
+    expect(withMissing.missingField).toBeCloseTo(1, 6);
+    expect(withMissing.matches).toBeCloseTo(plain.matches + 1, 6);
+    expect(withMissing.bandMatches).toEqual(plain.bandMatches);
+  });
+
+  it('is never negative and is 0 when no record lacks the field', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 8, maxLength: 8 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 11, maxLength: 11 }), (s, m) => {
+        const partners = Float64Array.from(s);
+        const miss = Uint8Array.from(m);
+        expect(missingFieldMatches(parties, 2, partners, miss)).toBeGreaterThanOrEqual(0);
+        expect(missingFieldMatches(parties, 2, partners, miss.map((x) => (x === 1 ? 0 : x)))).toBe(0);
+      }),
+    );
   });
 });
