@@ -457,7 +457,6 @@ async function recordFields(dir: string, fit: ModelFit): Promise<(g: number, f: 
   return (g, f) => cols[f]![g]!;
 }
 
-/** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
 /**
  * The run's model with the level oracle's m and u for one comparison at a
  * time (named by the comparison), then with every m the oracle's and the
@@ -471,6 +470,7 @@ export function oracleSwaps(model: FittedModel, oracle: FittedModel): { swap: st
   return [...one, { swap: 'every m', model: { ...model, m: oracle.m } }];
 }
 
+/** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
 export async function runCeiling(dir: string, workers?: number, swaps = false): Promise<CeilingResult> {
   const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
   let fit: ModelFit | undefined;

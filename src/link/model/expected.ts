@@ -95,8 +95,8 @@ export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each
  * Every pass but `names` holds the birth date, so a record without one is
  * proposed by one pass only, and its partner often by none (about half the
  * true pairs no pass proposes): the model cannot count what it never
- * weighed. Whether a record's date was recorded says nothing of whether
- * its person is in another agency's file, so per ordered party pair (A, B),
+ * weighed. Whether a record's date was recorded is taken to say nothing of
+ * whether its person is in another agency's file, so per ordered party pair (A, B),
  * A ≠ B, the records of A without the field are expected to have as many
  * partners in B per record as those with it: n₀ · S₁ / n₁, where S₁ is the
  * one-to-one probabilities of the candidates of A's n₁ records with the
