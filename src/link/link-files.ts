@@ -29,7 +29,7 @@ import { storedMatchModel, type StoredMatchModel } from './registry/match-model.
 import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { candidateFloors, candidatePairs, MISSING_SIDE_CAP, MODEL_LSH, randomPairs } from './model/candidates.js';
-import { calibratePlan, compareCandidates, comparisonPlan, type ComparisonPlan } from './model/compare.js';
+import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type ComparisonPlan } from './model/compare.js';
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
@@ -657,9 +657,9 @@ function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], 
 function missingOf(L: Loaded, field: string): Uint8Array {
   const out = new Uint8Array(L.nodeCount).fill(2);
   for (const [i, p] of L.parties.entries()) {
-    const bit = (p.header.presence ?? []).indexOf(field);
-    if (bit < 0 || !p.presence) continue;
-    for (let r = 0; r < p.count; r++) out[L.offset[i]! + r] = (p.presence[r]! >> bit) & 1 ? 0 : 1;
+    const mask = presenceMask(p.header.presence ?? [], [field]);
+    if (mask === 0 || !p.presence) continue;
+    for (let r = 0; r < p.count; r++) out[L.offset[i]! + r] = p.presence[r]! & mask ? 0 : 1;
   }
   return out;
 }
