@@ -470,7 +470,7 @@ export function oracleSwaps(model: FittedModel, oracle: FittedModel): { swap: st
   return [...one, { swap: 'every m', model: { ...model, m: oracle.m } }];
 }
 
-/** Link the encoded files of an eval:quality directory with the model and score the three weightings. */
+/** Link the encoded files of an eval:quality directory with the model and score the weightings of this module's header (`swaps`: also oracleSwaps). */
 export async function runCeiling(dir: string, workers?: number, swaps = false): Promise<CeilingResult> {
   const out = mkdtempSync(join(tmpdir(), 'p20-ceiling-'));
   let fit: ModelFit | undefined;
