@@ -62,7 +62,7 @@ export interface FitOptions {
 }
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
-const U_PSEUDO = 0.5;
+export const U_PSEUDO = 0.5;
 const M_PSEUDO = 1e-3;
 
 function checkVectors(v: ComparisonVectors, defs: ComparisonDef[], what: string): void {
@@ -443,6 +443,13 @@ export interface RefineOptions {
    * share what the held ones leave); anchors.ts `refineHold`.
    */
   heldM?: readonly (readonly number[] | undefined)[];
+  /**
+   * The random pairs' u (`levelFrequencies`): the refinement first starts
+   * from the start's m and priors with these u, and keeps that run when it
+   * converges within the bounds; otherwise it starts from the start's u
+   * (`refinement.start`; docs/match-model.md, "Refined m").
+   */
+  randomU?: readonly (readonly number[])[];
 }
 
 /**
@@ -459,8 +466,28 @@ export interface RefineOptions {
  * every group (`refinement.atBound`); when not one step does, the start is
  * returned unchanged (`refinement.accepted` false). Either way the result
  * carries `refinement`.
+ *
+ * With `opts.randomU`, EM first starts from the random pairs' u instead of
+ * the start's: where the candidates are mostly true pairs (small files),
+ * the start's u was fitted against the anchors' m, which hold the CLK at
+ * its cleanest, and its non-match class has taken in the true pairs that m
+ * cannot explain; EM from there stays there. That run is kept when it
+ * converges within the bounds (`refinement.start` 'random-u'); where it
+ * does not (many non-matches among the candidates, whose u the random pairs
+ * do not describe), EM starts from the start's u (`start` 'anchored').
  */
 export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
+  if (opts.randomU) {
+    const { randomU, ...rest } = opts;
+    if (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length)) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
+    const fresh = refineOnce(cand, { ...start, u: randomU.map((r) => r.slice()) }, rest);
+    if (fresh.refinement!.accepted && fresh.refinement!.converged && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
+  }
+  const r = refineOnce(cand, start, opts);
+  return opts.randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
+}
+
+function refineOnce(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
   const defs = cand.defs;
   checkVectors(cand, defs, 'candidate pairs');
   if (defs.length !== start.defs.length || defs.some((d, k) => d.name !== start.defs[k]!.name || d.levels.length !== start.defs[k]!.levels.length)) {

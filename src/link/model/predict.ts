@@ -241,6 +241,7 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
               atBound: model.refinement.atBound,
               expectedMatches: model.refinement.expectedMatches,
               maxMatches: model.refinement.maxMatches.map((x) => (Number.isFinite(x) ? x : null)),
+              ...(model.refinement.start ? { start: model.refinement.start } : {}),
             },
           }
         : {}),

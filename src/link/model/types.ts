@@ -86,6 +86,8 @@ export interface Refinement {
   /** The kept fit's expected matches per group (Σ of its match probabilities; refused: the start's), and the bounds. */
   expectedMatches: number[];
   maxMatches: number[];
+  /** Where EM started (RefineOptions.randomU): from the random pairs' u, or the start's (anchored) u; absent without randomU. */
+  start?: 'random-u' | 'anchored';
 }
 
 /** The run report's view of a fitted model: defined with the run-report contract (src/format/run-report.ts). */

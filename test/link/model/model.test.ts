@@ -8,6 +8,7 @@ import {
   enforceMonotone,
   fitModel,
   refineModel,
+  levelFrequencies,
   matchProbabilities,
   matchWeights,
   modelSummary,
@@ -151,6 +152,40 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.5]] })).toThrow(/held m of comparison a: 2 levels for 3/);
     expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.6, Number.NaN]] })).toThrow(/must be positive, sum below 1/);
     expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.2, 0.1]] })).toThrow(/leave a level free/);
+  });
+
+  it("refineModel with the random pairs' u: that start kept when it converges within the bound; else the start's u, as without it", () => {
+    // non-matches among the candidates far closer than random pairs (as candidates are): started from the random
+    // pairs' u, EM's first step takes most candidates for matches (8,674 of 20,000), then settles where the
+    // anchored start settles (6,079)
+    const UC = [[0.1, 0.3, 0.6], [0.15, 0.35, 0.5], [0.05, 0.2, 0.35, 0.4], [0.4, 0.6]];
+    const UR = [[0.001, 0.02, 0.979], [0.005, 0.05, 0.945], [0.001, 0.01, 0.1, 0.889], [0.2, 0.8]];
+    const sim = (seed: number, n: number, lambda: number, u: number[][]): ComparisonVectors => {
+      const rnd = splitmix32Stream(seed);
+      const levels = new Uint8Array(n * defs.length);
+      for (let p = 0; p < n; p++) {
+        const match = rnd() / 2 ** 32 < lambda;
+        for (let k = 0; k < defs.length; k++) levels[p * defs.length + k] = draw(rnd, (match ? M : u)[k]!);
+      }
+      return { defs, count: n, levels };
+    };
+    const cand = sim(25, 20_000, 0.3, UC);
+    const random = sim(26, 100_000, 0, UR);
+    const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+    const randomU = levelFrequencies(random, 0.5);
+    const plain = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
+    expect(plain.refinement!.start).toBeUndefined();
+    const fresh = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
+    expect(fresh.refinement).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'random-u' });
+    expect(fresh.refinement!.expectedMatches[0]!).toBeCloseTo(plain.refinement!.expectedMatches[0]!, 0);
+    // the first step from the random pairs' u crosses a bound of 7,000: EM starts from the start's u instead
+    const firstStep = refineModel(cand, { ...start, u: randomU }, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: 1 }).refinement!.expectedMatches[0]!;
+    expect(firstStep).toBeGreaterThan(7000);
+    const bounded = refineModel(cand, start, { maxMatches: [7000], randomU });
+    const without = refineModel(cand, start, { maxMatches: [7000] });
+    expect(bounded.refinement).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'anchored' });
+    expect([bounded.m, bounded.u, bounded.lambda]).toEqual([without.m, without.u, without.lambda]);
+    expect(() => refineModel(cand, start, { maxMatches: [7000], randomU: randomU.slice(1) })).toThrow(/random pairs' u differ/);
   });
 
   it('refineModel stops at the last EM step within the bound', () => {
