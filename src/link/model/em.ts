@@ -445,8 +445,8 @@ export interface RefineOptions {
   heldM?: readonly (readonly number[] | undefined)[];
   /**
    * The random pairs' u (`levelFrequencies`): the refinement first starts
-   * from the start's m and priors with these u, and keeps that run when it
-   * converges within the bounds; otherwise it starts from the start's u
+   * from the start's m and priors with these u, and keeps that run when no
+   * step of it reached a bound; otherwise it starts from the start's u
    * (`refinement.start`; docs/match-model.md, "Refined m").
    */
   randomU?: readonly (readonly number[])[];
@@ -471,17 +471,18 @@ export interface RefineOptions {
  * the start's: where the candidates are mostly true pairs (small files),
  * the start's u was fitted against the anchors' m, which hold the CLK at
  * its cleanest, and its non-match class has taken in the true pairs that m
- * cannot explain; EM from there stays there. That run is kept when it
- * converges within the bounds (`refinement.start` 'random-u'); where it
- * does not (many non-matches among the candidates, whose u the random pairs
- * do not describe), EM starts from the start's u (`start` 'anchored').
+ * cannot explain; EM from there stays there. That run is kept when none
+ * of its steps reaches a bound (`refinement.start` 'random-u'; converged
+ * or stopped at `maxIterations`, as either start may be); where one does
+ * (many non-matches among the candidates, whose u the random pairs do not
+ * describe), EM starts from the start's u (`start` 'anchored').
  */
 export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
   if (opts.randomU) {
     const { randomU, ...rest } = opts;
     if (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length)) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
     const fresh = refineOnce(cand, { ...start, u: randomU.map((r) => r.slice()) }, rest);
-    if (fresh.refinement!.accepted && fresh.refinement!.converged && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
+    if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
   }
   const r = refineOnce(cand, start, opts);
   return opts.randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;

@@ -154,7 +154,7 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(() => refineModel(cand, start, { maxMatches: [cand.count], heldM: [[0.5, 0.2, 0.1]] })).toThrow(/leave a level free/);
   });
 
-  it("refineModel with the random pairs' u: that start kept when it converges within the bound; else the start's u, as without it", () => {
+  it("refineModel with the random pairs' u: that start kept when no step reaches the bound; else the start's u, as without it", () => {
     // non-matches among the candidates far closer than random pairs (as candidates are): started from the random
     // pairs' u, EM's first step takes most candidates for matches (8,674 of 20,000), then settles where the
     // anchored start settles (6,079)
