@@ -108,9 +108,22 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
 export const FIRST_NAME_DATE_LEVELS = ['first+dob unique,last low', 'first+dob,last low'] as const;
 
 /**
+ * The levels refineHold keeps at their anchored m: FIRST_NAME_DATE_LEVELS,
+ * and "last+dob unique,first low" (the surname and birth date agree, each
+ * value held once in its file, the first name does not: an adopted given
+ * name). In small files the non-match class among the candidates is a few
+ * hundred pairs, mostly twins and siblings at that level, and free EM gave
+ * the level an m of 0 (0.023 among the true pairs): 2,000 people, 2 of 8
+ * generated seeds, recall 0.93–0.96 and a race gap of 20–25 points
+ * (docs/match-model.md, session 35). "last+dob,first low", where the value
+ * is not unique, stays free (session 32).
+ */
+export const REFINE_HELD_LEVELS = [...FIRST_NAME_DATE_LEVELS, 'last+dob unique,first low'] as const;
+
+/**
  * RefineOptions.heldM (docs/match-model.md, "Refined m"): the levels whose
  * anchored m the free-EM refinement keeps — `name_dob`'s
- * FIRST_NAME_DATE_LEVELS. Free EM cannot tell a twin or sibling (the same
+ * REFINE_HELD_LEVELS. Free EM cannot tell a twin or sibling (the same
  * surname and birth date, another first name, often the same ZIP) from one
  * person whose first name changed, takes them into its match class at
  * "last+dob,first low" and pays for it with the other one-name levels: on
@@ -125,6 +138,6 @@ export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly n
   const anchored = k >= 0 ? fixedM[k] : undefined;
   if (!anchored) return out;
   const levels: readonly string[] = cand.defs[k]!.levels;
-  out[k] = anchored.map((m, l) => ((FIRST_NAME_DATE_LEVELS as readonly string[]).includes(levels[l]!) && Number.isFinite(m) ? m : Number.NaN));
+  out[k] = anchored.map((m, l) => ((REFINE_HELD_LEVELS as readonly string[]).includes(levels[l]!) && Number.isFinite(m) ? m : Number.NaN));
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, FIRST_NAME_DATE_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
+import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, REFINE_HELD_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -96,15 +96,16 @@ describe('anchoredM', () => {
 });
 
 describe('refineHold', () => {
-  const held = FIRST_NAME_DATE_LEVELS.map((l) => JOINT_LABELS.indexOf(l));
+  const held = REFINE_HELD_LEVELS.map((l) => JOINT_LABELS.indexOf(l));
   const lastOnly = JOINT_LABELS.indexOf('last+dob,first low');
 
-  it("holds name_dob's first name + date levels at their anchored m and leaves every other level and comparison free", () => {
+  it("holds name_dob's first name + date levels and the unique surname + date one at their anchored m, every other level and comparison free", () => {
     const cand = simulate(1, 60_000, 0.3);
     const fixed = anchoredM(cand)!;
     const hold = refineHold(cand, fixed);
     expect(hold.map((h) => h !== undefined)).toEqual([false, true, false, false]);
-    expect(held).toEqual([JOINT_LABELS.indexOf('first+dob unique,last low'), JOINT_LABELS.indexOf('first+dob,last low')]);
+    expect(held).toEqual([JOINT_LABELS.indexOf('first+dob unique,last low'), JOINT_LABELS.indexOf('first+dob,last low'), JOINT_LABELS.indexOf('last+dob unique,first low')]);
+    expect(held).not.toContain(lastOnly);
     hold[1]!.forEach((m, l) => (held.includes(l) ? expect(m).toBe(fixed[1]![l]) : expect(m).toBeNaN()));
     expect(refineHold(cand, fixed.map((f, k) => (k === 1 ? undefined : f))).every((h) => h === undefined)).toBe(true);
   });
