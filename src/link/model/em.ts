@@ -478,17 +478,6 @@ export interface RefineOptions {
  * describe), EM starts from the start's u (`start` 'anchored').
  */
 export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
-  if (opts.randomU) {
-    const { randomU, ...rest } = opts;
-    if (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length)) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
-    const fresh = refineOnce(cand, { ...start, u: randomU.map((r) => r.slice()) }, rest);
-    if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
-  }
-  const r = refineOnce(cand, start, opts);
-  return opts.randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
-}
-
-function refineOnce(cand: ComparisonVectors, start: FittedModel, opts: RefineOptions): FittedModel {
   const defs = cand.defs;
   checkVectors(cand, defs, 'candidate pairs');
   if (defs.length !== start.defs.length || defs.some((d, k) => d.name !== start.defs[k]!.name || d.levels.length !== start.defs[k]!.levels.length)) {
@@ -503,12 +492,26 @@ function refineOnce(cand: ComparisonVectors, start: FittedModel, opts: RefineOpt
     const held = h.filter((x) => !Number.isNaN(x));
     if (held.some((x) => !(x > 0)) || held.reduce((a, b) => a + b, 0) >= 1 || held.length === h.length) throw new P20Error('MODEL_INPUT', `refining a model: held m of comparison ${defs[k]!.name} must be positive, sum below 1 and leave a level free`);
   });
+  const { randomU } = opts;
+  if (randomU && (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length))) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
+  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches] } };
+  // the candidates' patterns once, for one or both starts
+  const pat = compress(cand);
+  const groupTotal = totals(pat, G);
+  if (randomU) {
+    const fresh = refineFrom(pat, groupTotal, defs, { ...start, u: randomU.map((r) => r.slice()) }, opts, Boolean(cand.group));
+    if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
+  }
+  const r = refineFrom(pat, groupTotal, defs, start, opts, Boolean(cand.group));
+  return randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
+}
+
+/** refineModel's EM from one start, over the candidates' patterns (`grouped`: one prior per group). */
+function refineFrom(pat: Patterns, groupTotal: Float64Array, defs: readonly ComparisonDef[], start: FittedModel, opts: RefineOptions, grouped: boolean): FittedModel {
+  const G = groupTotal.length;
   // the start's m of the held levels set to the held values (the free ones scaled to the rest)
   const m0 = start.m.map((r, k) => holdLevels(r, opts.heldM?.[k]));
   const state: EmState = { m: m0, u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
-  const pat = compress(cand);
-  const groupTotal = totals(pat, G);
-  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches] } };
   const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.heldM ? { heldM: opts.heldM } : {}) });
   // refused when not one step stays within the bound (the start itself, or its first step, holds more matches)
   const accepted = run.iterations > 0 || !run.atBound;
@@ -517,7 +520,7 @@ function refineOnce(cand: ComparisonVectors, start: FittedModel, opts: RefineOpt
   // without groups the one prior is refined; with groups each party pair's is, and the overall prior stays the
   // start's: it only sets the scale of the full-agreement weight and so the duplicate bars (link-files.ts jobBars),
   // which were chosen on anchored fits
-  const model: FittedModel = { ...start, m: state.m, u: state.u, lambda: cand.group ? start.lambda : state.lam[0]!, refinement };
-  if (cand.group) model.lambdas = state.lam;
+  const model: FittedModel = { ...start, m: state.m, u: state.u, lambda: grouped ? start.lambda : state.lam[0]!, refinement };
+  if (grouped) model.lambdas = state.lam;
   return enforceMonotone(model);
 }
