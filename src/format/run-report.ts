@@ -145,7 +145,7 @@ export interface ModelSummary {
   em: {
     iterations: number;
     converged: boolean;
-    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, and per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound). */
+    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), and where EM started (`start`: the random pairs' u or the anchored fit's). */
     refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored' };
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */

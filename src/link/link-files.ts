@@ -31,7 +31,7 @@ import type { PartyData } from './types.js';
 import { candidateFloors, candidatePairs, MISSING_SIDE_CAP, MODEL_LSH, randomPairs } from './model/candidates.js';
 import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type ComparisonPlan } from './model/compare.js';
 import { ComparePool } from './model/compare-pool.js';
-import { fitModel, levelFrequencies, refineModel, U_PSEUDO } from './model/em.js';
+import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
 import { anchoredM, refineHold } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
@@ -576,7 +576,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const fixedM = anchoredM(cand);
   const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   // then every m free from there (first with the random pairs' u), kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
-  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))), heldM: refineHold(cand, fixedM), randomU: levelFrequencies(random, U_PSEUDO) }) : anchored;
+  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))), heldM: refineHold(cand, fixedM), randomU: randomPairsU(random) }) : anchored;
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);

@@ -62,7 +62,7 @@ export interface FitOptions {
 }
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
-export const U_PSEUDO = 0.5;
+const U_PSEUDO = 0.5;
 const M_PSEUDO = 1e-3;
 
 function checkVectors(v: ComparisonVectors, defs: ComparisonDef[], what: string): void {
@@ -76,6 +76,11 @@ function checkVectors(v: ComparisonVectors, defs: ComparisonDef[], what: string)
     const l = v.levels[x]!;
     if (l !== NULL_LEVEL && l >= defs[x % K]!.levels.length) throw new P20Error('MODEL_INPUT', `${what}: pair ${Math.floor(x / K)} has level ${l} for comparison ${defs[x % K]!.name}, which has ${defs[x % K]!.levels.length} levels`);
   }
+}
+
+/** The random pairs' u: what fitModel starts u from (fixed with u 'random'), and RefineOptions.randomU. */
+export function randomPairsU(random: ComparisonVectors): number[][] {
+  return levelFrequencies(random, U_PSEUDO);
 }
 
 /** Level frequencies per comparison among the given vectors (non-null only), with a pseudo count per level. */
@@ -324,7 +329,7 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
   const maxIt = opts.maxIterations ?? 200;
   const tol = opts.tolerance ?? 1e-7;
   const emU = opts.u === 'em';
-  const u = levelFrequencies(random, U_PSEUDO);
+  const u = randomPairsU(random);
   // start: m falls off with each level (quarter per step); λ small
   const m = defs.map((d, k) => {
     const fixed = opts.fixedM?.[k];
@@ -444,7 +449,7 @@ export interface RefineOptions {
    */
   heldM?: readonly (readonly number[] | undefined)[];
   /**
-   * The random pairs' u (`levelFrequencies`): the refinement first starts
+   * The random pairs' u (`randomPairsU`): the refinement first starts
    * from the start's m and priors with these u, and keeps that run when no
    * step of it reached a bound; otherwise it starts from the start's u
    * (`refinement.start`; docs/match-model.md, "Refined m").
