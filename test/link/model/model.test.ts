@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
-import { compressByText, compressNumeric } from '../../../src/link/model/em.js';
+import { compressByText, compressNumeric, randomPairsU } from '../../../src/link/model/em.js';
 import {
   NULL_LEVEL,
   enforceMonotone,
   fitModel,
   refineModel,
-  levelFrequencies,
   matchProbabilities,
   matchWeights,
   modelSummary,
@@ -172,7 +171,7 @@ describe('fitModel (EM with u from random pairs)', () => {
     const cand = sim(25, 20_000, 0.3, UC);
     const random = sim(26, 100_000, 0, UR);
     const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-    const randomU = levelFrequencies(random, 0.5);
+    const randomU = randomPairsU(random);
     const plain = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
     expect(plain.refinement!.start).toBeUndefined();
     const fresh = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
