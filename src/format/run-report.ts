@@ -145,8 +145,8 @@ export interface ModelSummary {
   em: {
     iterations: number;
     converged: boolean;
-    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), and where EM started (`start`: the random pairs' u or the anchored fit's). */
-    refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored' };
+    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), where EM started (`start`: the random pairs' u or the anchored fit's), and the fewest matches a fit should hold (`minMatches`, anchors.ts matchFloor; `belowFloor` when the kept fit holds fewer in some party pair). */
+    refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; belowFloor?: boolean };
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];
@@ -209,7 +209,9 @@ export interface LinkRunReport {
   /**
    * Plain-language warnings about the run's settings (see linkWarnings): too
    * many pairs at or above the threshold for the files' sizes, a review band
-   * too large to review. Absent in reports of earlier versions.
+   * too large to review; with the match model (modelWarnings), a party
+   * pair whose fit expects fewer matches than its floor. Absent in reports
+   * of earlier versions.
    */
   warnings?: string[];
   /**

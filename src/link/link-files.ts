@@ -17,7 +17,7 @@ import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputHea
 import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, StagedFile } from './output.js';
 import { csvLine } from '../io/csv.js';
-import { addToHistogram, emptyHistogram, linkWarnings, reportCounts } from './report.js';
+import { addToHistogram, emptyHistogram, linkWarnings, modelWarnings, reportCounts } from './report.js';
 import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering, type ClusterView } from './resolve/cluster.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from './resolve/residual.js';
@@ -33,7 +33,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type Co
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
-import { anchoredM, refineHold } from './model/anchors.js';
+import { anchoredM, matchFloor, refineHold } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
@@ -576,7 +576,15 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const fixedM = anchoredM(cand);
   const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   // then every m free from there (first with the random pairs' u), kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
-  const model = fixedM ? refineModel(cand, anchored, { maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))), heldM: refineHold(cand, fixedM), randomU: randomPairsU(random) }) : anchored;
+  // and never below the pairs nearly sure to be one person (a fit under that floor is flagged in the report)
+  const model = fixedM
+    ? refineModel(cand, anchored, {
+        maxMatches: jobs.map(([i, j]) => (i === j ? Number.POSITIVE_INFINITY : Math.min(L.parties[i]!.count, L.parties[j]!.count))),
+        minMatches: matchFloor(cand, cands, jobs.map(([i, j]) => i !== j)),
+        heldM: refineHold(cand, fixedM),
+        randomU: randomPairsU(random),
+      })
+    : anchored;
   const weights = matchWeights(model, cand);
   laps.lap('model');
   const decisionW = weightOfProbability(s.matchProbability);
@@ -844,8 +852,8 @@ function buildReport(
       splitEvents: assignment.events.filter((e) => e.event === 'split').length,
     },
     outputs: { dir: opts.outDir, files: files.parties.map((p) => p.output), review: files.review, report: REPORT_FILE },
-    // the threshold warnings concern the Dice threshold; the model's links are checked by its own expected figures
-    warnings: s.model === 'fs' ? [] : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
+    // the threshold warnings concern the Dice threshold; the model's fit is checked against its floor of sure pairs
+    warnings: s.model === 'fs' ? (sc.model ? modelWarnings(sc.model) : []) : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
   };
   if (sc.model) report.model = sc.residual ? { ...sc.model, residual: sc.residual } : sc.model;
   if (x.entities && opts.truth) {

@@ -3,7 +3,7 @@
  * plain-language warnings. The report's types, writer and strict reader are
  * the run-report contract in src/format/run-report.ts.
  */
-import type { LinkRunReport, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
+import type { LinkRunReport, ModelSummary, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
 import { formatCount } from '../util/format-count.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
@@ -80,5 +80,29 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
       );
     }
   }
+  return out;
+}
+
+/**
+ * Plain-language warnings about a match model's fit: a party pair whose
+ * fit expects fewer matches than its floor (`em.refinement.minMatches`,
+ * model/anchors.ts matchFloor: nearly every pair whose names and birth date
+ * all agree, each the only such candidate of its two records, is one
+ * person). Such a fit has counted true pairs as non-matches: its links are
+ * few and its own recall estimate is too high.
+ */
+export function modelWarnings(model: ModelSummary): string[] {
+  const r = model.em.refinement;
+  if (!r?.minMatches || !model.priors) return [];
+  const n = formatCount;
+  const out: string[] = [];
+  model.priors.forEach((p, g) => {
+    const floor = r.minMatches![g] ?? 0;
+    const expected = r.expectedMatches[g] ?? 0;
+    if (expected >= floor) return;
+    out.push(
+      `${p.partyA} x ${p.partyB}: the match model expects ${n(Math.round(expected))} matches among the candidates, fewer than ${n(Math.ceil(floor))} (90 % of the pairs whose names and birth date all agree, each the only such candidate of its two records, nearly all one person); the fit has likely counted true pairs as non-matches, so links are missing and the report's recall estimate is too high: check the links against a truth sample or a clerical review`,
+    );
+  });
   return out;
 }

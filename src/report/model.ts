@@ -113,7 +113,7 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       const bo = r.obj(b, f);
       return { lo: r.num(bo.lo, `${f}.lo`), hi: r.num(bo.hi, `${f}.hi`), pairs: r.count(bo.pairs, `${f}.pairs`) };
     }),
-    em: { iterations: r.count(em.iterations, `${at}.em.iterations`), converged: r.bool(em.converged, `${at}.em.converged`) },
+    em: { iterations: r.count(em.iterations, `${at}.em.iterations`), converged: r.bool(em.converged, `${at}.em.converged`), ...(em.refinement === undefined ? {} : { refinement: readRefinement(r, em.refinement, `${at}.em.refinement`) }) },
     ...(o.priors === undefined
       ? {}
       : {
@@ -123,6 +123,25 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
             return { partyA: r.str(po.partyA, `${f}.partyA`), partyB: r.str(po.partyB, `${f}.partyB`), lambda: r.num(po.lambda, `${f}.lambda`, 0, 1) };
           }),
         }),
+  };
+}
+
+type ReportRefinement = NonNullable<ModelSummary['em']['refinement']>;
+
+function readRefinement(r: Reader, v: unknown, at: string): ReportRefinement {
+  const o = r.obj(v, at);
+  const nums = (x: unknown, f: string): number[] => r.arr(x, f).map((y, i) => r.num(y, `${f}.${i}`, 0));
+  if (o.start !== undefined && o.start !== 'random-u' && o.start !== 'anchored') r.fail(`${at}.start`, 'must be "random-u" or "anchored"');
+  return {
+    accepted: r.bool(o.accepted, `${at}.accepted`),
+    iterations: r.count(o.iterations, `${at}.iterations`),
+    converged: r.bool(o.converged, `${at}.converged`),
+    ...(o.atBound === undefined ? {} : { atBound: r.bool(o.atBound, `${at}.atBound`) }),
+    expectedMatches: nums(o.expectedMatches, `${at}.expectedMatches`),
+    maxMatches: r.arr(o.maxMatches, `${at}.maxMatches`).map((y, i) => (y === null ? null : r.num(y, `${at}.maxMatches.${i}`, 0))),
+    ...(o.start === undefined ? {} : { start: o.start as ReportRefinement['start'] }),
+    ...(o.minMatches === undefined ? {} : { minMatches: nums(o.minMatches, `${at}.minMatches`) }),
+    ...(o.belowFloor === undefined ? {} : { belowFloor: r.bool(o.belowFloor, `${at}.belowFloor`) }),
   };
 }
 

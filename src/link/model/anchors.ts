@@ -141,3 +141,51 @@ export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly n
   out[k] = anchored.map((m, l) => ((REFINE_HELD_LEVELS as readonly string[]).includes(levels[l]!) && Number.isFinite(m) ? m : Number.NaN));
   return out;
 }
+
+/** The `name_dob` level of matchFloor's sure pairs: both names agree with the birth date. */
+export const SURE_LEVEL = 'both>=top';
+/**
+ * Share of the sure pairs (matchFloor) a fit must hold as matches. Two
+ * people with the same first word, surname word and birth date, each the
+ * other's only such candidate, exist (at 1,000,000 people with short name
+ * lists 3.7 % of the pairs whose two filters are identical and unique in
+ * their files); a fit that put true pairs in its non-match class held
+ * 0.51–0.81 of them (docs/match-model.md, session 36).
+ */
+export const MATCH_FLOOR_SHARE = 0.9;
+
+/**
+ * RefineOptions.minMatches (docs/match-model.md, "Refined m"): per job (the
+ * groups of `cand`, in order, with the record numbers of its candidates in
+ * `pairs`), the fewest matches a fit should hold — MATCH_FLOOR_SHARE of its
+ * *sure pairs*: candidates at `name_dob`'s top level (both names agree with
+ * the birth date) that are the only such candidate of both their records.
+ * Nearly all are one person, whatever the files' size, so a fit whose
+ * expected matches fall below the floor has put true pairs in its
+ * non-match class. 0 within one file (`cross` false) and without a
+ * `name_dob` comparison.
+ */
+export function matchFloor(cand: ComparisonVectors, pairs: readonly { a: Uint32Array; b: Uint32Array }[], cross: readonly boolean[]): number[] {
+  const K = cand.defs.length;
+  const k = cand.defs.findIndex((d) => d.name === 'name_dob');
+  const top = k >= 0 ? cand.defs[k]!.levels.indexOf(SURE_LEVEL) : -1;
+  let at = 0;
+  return pairs.map(({ a, b }, g) => {
+    const from = at;
+    at += a.length;
+    if (!cross[g] || top < 0) return 0;
+    // top-level candidates per record on each side, saturating at 2
+    const count = (ids: Uint32Array): Uint8Array => {
+      let n = 0;
+      for (let x = 0; x < ids.length; x++) n = Math.max(n, ids[x]! + 1);
+      const c = new Uint8Array(n);
+      for (let x = 0; x < ids.length; x++) if (cand.levels[(from + x) * K + k] === top && c[ids[x]!]! < 2) c[ids[x]!]!++;
+      return c;
+    };
+    const ca = count(a);
+    const cb = count(b);
+    let sure = 0;
+    for (let x = 0; x < a.length; x++) if (cand.levels[(from + x) * K + k] === top && ca[a[x]!] === 1 && cb[b[x]!] === 1) sure++;
+    return MATCH_FLOOR_SHARE * sure;
+  });
+}

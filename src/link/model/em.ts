@@ -455,6 +455,14 @@ export interface RefineOptions {
    * (`refinement.start`; docs/match-model.md, "Refined m").
    */
   randomU?: readonly (readonly number[])[];
+  /**
+   * Per group: the fewest matches a fit should hold (anchors.ts
+   * `matchFloor`; 0: no floor). The run from the random pairs' u is kept
+   * only when it holds at least these; either way `refinement.belowFloor`
+   * says whether the kept fit falls short in some group (it has likely put
+   * true pairs in its non-match class; the run report warns).
+   */
+  minMatches?: readonly number[];
 }
 
 /**
@@ -497,15 +505,16 @@ export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: R
     const held = h.filter((x) => !Number.isNaN(x));
     if (held.some((x) => !(x > 0)) || held.reduce((a, b) => a + b, 0) >= 1 || held.length === h.length) throw new P20Error('MODEL_INPUT', `refining a model: held m of comparison ${defs[k]!.name} must be positive, sum below 1 and leave a level free`);
   });
-  const { randomU } = opts;
+  const { randomU, minMatches } = opts;
+  if (minMatches && (minMatches.length !== G || minMatches.some((x) => !(x >= 0 && Number.isFinite(x))))) throw new P20Error('MODEL_INPUT', `refining a model: ${minMatches.length} floors for ${G} groups, each finite and not negative`);
   if (randomU && (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length))) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
-  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches] } };
+  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches], ...(minMatches ? { minMatches: [...minMatches], belowFloor: false } : {}) } };
   // the candidates' patterns once, for one or both starts
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
   if (randomU) {
     const fresh = refineFrom(pat, groupTotal, defs, { ...start, u: randomU.map((r) => r.slice()) }, opts, Boolean(cand.group));
-    if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
+    if (fresh.refinement!.accepted && !fresh.refinement!.atBound && !fresh.refinement!.belowFloor) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
   }
   const r = refineFrom(pat, groupTotal, defs, start, opts, Boolean(cand.group));
   return randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
@@ -520,7 +529,12 @@ function refineFrom(pat: Patterns, groupTotal: Float64Array, defs: readonly Comp
   const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.heldM ? { heldM: opts.heldM } : {}) });
   // refused when not one step stays within the bound (the start itself, or its first step, holds more matches)
   const accepted = run.iterations > 0 || !run.atBound;
-  const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, atBound: run.atBound, expectedMatches: Array.from(run.expected), maxMatches: [...opts.maxMatches] };
+  const expectedMatches = Array.from(run.expected);
+  const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, atBound: run.atBound, expectedMatches, maxMatches: [...opts.maxMatches] };
+  if (opts.minMatches) {
+    refinement.minMatches = [...opts.minMatches];
+    refinement.belowFloor = expectedMatches.some((e, g) => e < opts.minMatches![g]!);
+  }
   if (!accepted) return { ...start, refinement };
   // without groups the one prior is refined; with groups each party pair's is, and the overall prior stays the
   // start's: it only sets the scale of the full-agreement weight and so the duplicate bars (link-files.ts jobBars),

@@ -88,6 +88,9 @@ export interface Refinement {
   maxMatches: number[];
   /** Where EM started (RefineOptions.randomU): from the random pairs' u, or the start's (anchored) u; absent without randomU. */
   start?: 'random-u' | 'anchored';
+  /** RefineOptions.minMatches per group (anchors.ts matchFloor), and whether the kept fit's expected matches fall below it in some group; absent without a floor. */
+  minMatches?: number[];
+  belowFloor?: boolean;
 }
 
 /** The run report's view of a fitted model: defined with the run-report contract (src/format/run-report.ts). */

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, REFINE_HELD_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
+import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, MATCH_FLOOR_SHARE, matchFloor, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -129,5 +130,52 @@ describe('refineHold', () => {
     }
     expect(kept.m[1]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(kept.m[0]).not.toEqual(start.m[0]);
+  });
+});
+
+describe('matchFloor (the fewest matches a fit should hold)', () => {
+  const K = defs.length;
+  const TOP = JOINT_LABELS.indexOf(SURE_LEVEL);
+  /** Vectors of `pairs` in job order: name_dob at `top` or another level, every other comparison null. */
+  const vectorsOf = (jobs: { a: number[]; b: number[]; top: boolean[] }[]): { cand: ComparisonVectors; pairs: { a: Uint32Array; b: Uint32Array }[] } => {
+    const n = jobs.reduce((t, j) => t + j.a.length, 0);
+    const levels = new Uint8Array(n * K).fill(NULL_LEVEL);
+    const group = new Uint16Array(n);
+    let at = 0;
+    jobs.forEach((j, g) => {
+      j.top.forEach((t, x) => {
+        levels[(at + x) * K + 1] = t ? TOP : JOINT_LABELS.indexOf('both<=2nd');
+        group[at + x] = g;
+      });
+      at += j.a.length;
+    });
+    return { cand: { defs, count: n, levels, group, groupCount: jobs.length }, pairs: jobs.map((j) => ({ a: Uint32Array.from(j.a), b: Uint32Array.from(j.b) })) };
+  };
+
+  it('counts the top-level pairs that are the only top-level candidate of both records, times the share; 0 within a file', () => {
+    // job 0 (across files): (0,0) sure; (1,1) and (1,2) share record 1 of A; (2,3) top but (3,3) too shares B's 3;
+    // (4,4) not top; (5,5) sure, and (5,6) below the top does not count against it. Job 1: within one file
+    const { cand, pairs } = vectorsOf([
+      { a: [0, 1, 1, 2, 3, 4, 5, 5], b: [0, 1, 2, 3, 3, 4, 5, 6], top: [true, true, true, true, true, false, true, false] },
+      { a: [0, 1], b: [1, 2], top: [true, true] },
+    ]);
+    expect(MATCH_FLOOR_SHARE).toBe(0.9);
+    expect(matchFloor(cand, pairs, [true, false])).toEqual([2 * MATCH_FLOOR_SHARE, 0]);
+    expect(matchFloor(cand, pairs, [true, true])).toEqual([2 * MATCH_FLOOR_SHARE, 2 * MATCH_FLOOR_SHARE]);
+    // without a name_dob comparison: no floor
+    expect(matchFloor({ ...cand, defs: defs.map((d) => (d.name === 'name_dob' ? { ...d, name: 'other' } : d)) }, pairs, [true, true])).toEqual([0, 0]);
+  });
+
+  it('never more than the share of the top-level pairs, and one-to-one top pairs all count (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(9), fc.nat(9), fc.boolean()), { maxLength: 60 }), (rows) => {
+        const { cand, pairs } = vectorsOf([{ a: rows.map((r) => r[0]), b: rows.map((r) => r[1]), top: rows.map((r) => r[2]) }]);
+        const floor = matchFloor(cand, pairs, [true])[0]!;
+        const tops = rows.filter((r) => r[2]);
+        expect(floor).toBeLessThanOrEqual(MATCH_FLOOR_SHARE * tops.length + 1e-9);
+        const once = (side: 0 | 1, v: number) => tops.filter((r) => r[side] === v).length === 1;
+        expect(floor).toBeCloseTo(MATCH_FLOOR_SHARE * tops.filter((r) => once(0, r[0]) && once(1, r[1])).length, 9);
+      }),
+    );
   });
 });

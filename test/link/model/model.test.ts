@@ -65,6 +65,29 @@ function driftingStart(): { cand: ComparisonVectors; start: FittedModel; eAfter:
   return { cand, start, eAfter };
 }
 
+/**
+ * Candidates whose non-matches are far closer than random pairs (as candidates
+ * are; 20,000 pairs, 30 % matches), the random pairs, the anchored start and
+ * the random pairs' u.
+ */
+function closeCandidates(): { cand: ComparisonVectors; start: FittedModel; randomU: number[][] } {
+  const UC = [[0.1, 0.3, 0.6], [0.15, 0.35, 0.5], [0.05, 0.2, 0.35, 0.4], [0.4, 0.6]];
+  const UR = [[0.001, 0.02, 0.979], [0.005, 0.05, 0.945], [0.001, 0.01, 0.1, 0.889], [0.2, 0.8]];
+  const sim = (seed: number, n: number, lambda: number, u: number[][]): ComparisonVectors => {
+    const rnd = splitmix32Stream(seed);
+    const levels = new Uint8Array(n * defs.length);
+    for (let p = 0; p < n; p++) {
+      const match = rnd() / 2 ** 32 < lambda;
+      for (let k = 0; k < defs.length; k++) levels[p * defs.length + k] = draw(rnd, (match ? M : u)[k]!);
+    }
+    return { defs, count: n, levels };
+  };
+  const cand = sim(25, 20_000, 0.3, UC);
+  const random = sim(26, 100_000, 0, UR);
+  const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
+  return { cand, start, randomU: randomPairsU(random) };
+}
+
 describe('fitModel (EM with u from random pairs)', () => {
   it('recovers known m, u and λ from simulated comparison vectors', () => {
     const cand = simulate(1, 60_000, 0.3, 0.1).v;
@@ -154,24 +177,9 @@ describe('fitModel (EM with u from random pairs)', () => {
   });
 
   it("refineModel with the random pairs' u: that start kept when no step reaches the bound; else the start's u, as without it", () => {
-    // non-matches among the candidates far closer than random pairs (as candidates are): started from the random
-    // pairs' u, EM's first step takes most candidates for matches (8,674 of 20,000), then settles where the
-    // anchored start settles (6,079)
-    const UC = [[0.1, 0.3, 0.6], [0.15, 0.35, 0.5], [0.05, 0.2, 0.35, 0.4], [0.4, 0.6]];
-    const UR = [[0.001, 0.02, 0.979], [0.005, 0.05, 0.945], [0.001, 0.01, 0.1, 0.889], [0.2, 0.8]];
-    const sim = (seed: number, n: number, lambda: number, u: number[][]): ComparisonVectors => {
-      const rnd = splitmix32Stream(seed);
-      const levels = new Uint8Array(n * defs.length);
-      for (let p = 0; p < n; p++) {
-        const match = rnd() / 2 ** 32 < lambda;
-        for (let k = 0; k < defs.length; k++) levels[p * defs.length + k] = draw(rnd, (match ? M : u)[k]!);
-      }
-      return { defs, count: n, levels };
-    };
-    const cand = sim(25, 20_000, 0.3, UC);
-    const random = sim(26, 100_000, 0, UR);
-    const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-    const randomU = randomPairsU(random);
+    // started from the random pairs' u, EM's first step takes most candidates for matches (8,674 of 20,000), then
+    // settles where the anchored start settles (6,079)
+    const { cand, start, randomU } = closeCandidates();
     const plain = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
     expect(plain.refinement!.start).toBeUndefined();
     const fresh = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
@@ -185,6 +193,26 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(bounded.refinement).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'anchored' });
     expect([bounded.m, bounded.u, bounded.lambda]).toEqual([without.m, without.u, without.lambda]);
     expect(() => refineModel(cand, start, { maxMatches: [7000], randomU: randomU.slice(1) })).toThrow(/random pairs' u differ/);
+  });
+
+  it("refineModel's floor: the random pairs' start kept only at or above it; the kept fit says whether it falls short", () => {
+    const { cand, start, randomU } = closeCandidates();
+    const free = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
+    const e = free.refinement!.expectedMatches[0]!;
+    // a floor the random-u run holds: kept, not below
+    const low = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [e - 50] });
+    expect(low.refinement).toMatchObject({ start: 'random-u', minMatches: [e - 50], belowFloor: false });
+    expect(low.m).toEqual(free.m);
+    // a floor above it: EM starts from the start's u instead, and the kept fit is flagged when it falls short too
+    const high = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [e + 50] });
+    const anchoredRun = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
+    expect(high.refinement).toMatchObject({ start: 'anchored', minMatches: [e + 50] });
+    expect(high.m).toEqual(anchoredRun.m);
+    expect(high.refinement!.belowFloor).toBe(anchoredRun.refinement!.expectedMatches[0]! < e + 50);
+    expect(free.refinement!.belowFloor).toBeUndefined();
+    expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [1, 2] })).toThrow(/2 floors for 1 groups/);
+    expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [-1] })).toThrow(/not negative/);
+    expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [Number.NaN] })).toThrow(/finite/);
   });
 
   it('refineModel stops at the last EM step within the bound', () => {

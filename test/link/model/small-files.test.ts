@@ -3,8 +3,9 @@
  * candidates are mostly true pairs, and a refinement started from the
  * anchored fit's u could keep a non-match class made of true pairs (recall
  * 0.60–0.70 with the long tail of names in 6 of 8 generated seeds). The
- * refinement now starts from the random pairs' u first. Generated data, a
- * fixed secret under which the old start fails, end to end.
+ * refinement now starts from the random pairs' u first, and a fit whose
+ * expected matches fall below the sure pairs' floor is flagged. Generated
+ * data, a fixed secret under which the old start fails, end to end.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../../src/encode/index.js';
 import { linkFiles } from '../../../src/link/link-files.js';
+import { anchoredM, matchFloor, refineHold } from '../../../src/link/model/anchors.js';
+import { fitModel, refineModel } from '../../../src/link/model/em.js';
+import { modelWarnings } from '../../../src/link/report.js';
+import type { ModelFit } from '../../../src/index.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
 
@@ -31,13 +36,28 @@ beforeAll(async () => {
 
 describe('the match model on small files', () => {
   it('2,000 people with realistic names: EM keeps the true pairs in its match class', async () => {
-    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })), outDir: join(dir, 'out'), truth: join(dir, 'truth.csv'), workers: 1, model: 'fs' });
+    let fit: ModelFit | undefined;
+    const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })), outDir: join(dir, 'out'), truth: join(dir, 'truth.csv'), workers: 1, model: 'fs', onModelFit: (f) => (fit = f) });
     expect(r.truth!.recall).toBeGreaterThan(0.95);
     expect(r.truth!.precision).toBeGreaterThan(0.99);
     // most K-12 x college candidates are the same person: EM's expected matches say so
     const ref = r.model!.em.refinement!;
     const kc = r.model!.priors!.findIndex((p) => p.partyA === 'k12' && p.partyB === 'college');
     expect(ref.expectedMatches[kc]!).toBeGreaterThan(0.9 * r.partyPairs.find((x) => x.partyA === 'k12' && x.partyB === 'college')!.blocking!.truePairs);
-    expect(ref).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'random-u' });
+    expect(ref).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'random-u', belowFloor: false });
+    expect(r.warnings).toEqual([]);
+    // the floor: across files 0.9 of the sure pairs, below EM's expected matches
+    const cross = fit!.jobs.map(([i, j]) => i !== j);
+    expect(ref.minMatches).toEqual(matchFloor(fit!.vectors, fit!.candidates, cross));
+    ref.minMatches!.forEach((f, g) => (cross[g] ? expect(f).toBeGreaterThan(0.5 * ref.expectedMatches[g]!) : expect(f).toBe(0)));
+    // EM from the anchored fit alone (the refinement before session 35) keeps true pairs in its non-match class
+    // here: its expected matches fall below the floor, and the report would say so
+    const fixedM = anchoredM(fit!.vectors)!;
+    const anchored = fitModel(fit!.vectors, fit!.random, { u: 'em', fixedM });
+    const old = refineModel(fit!.vectors, anchored, { maxMatches: ref.maxMatches.map((x) => x ?? Number.POSITIVE_INFINITY), minMatches: ref.minMatches!, heldM: refineHold(fit!.vectors, fixedM) });
+    expect(old.refinement!.belowFloor).toBe(true);
+    const warnings = modelWarnings({ ...r.model!, em: { ...r.model!.em, refinement: { ...ref, expectedMatches: old.refinement!.expectedMatches, belowFloor: true } } });
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.join('\n')).toMatch(/^k12 x wages: the match model expects [\d,]+ matches among the candidates, fewer than [\d,]+ \(90 % of the pairs whose names and birth date all agree/m);
   }, 120_000);
 });
