@@ -990,6 +990,8 @@ export interface MethodResult {
   note?: string;
   /** The match model's own estimate from the run report (`model.expected`, no truth), beside the truth's figures. */
   expected?: { precision: number; recall: number };
+  /** The run report's warnings (with the model: a party pair whose fit falls below its floor of sure pairs). */
+  warnings?: string[];
 }
 
 export interface SizeResult {
@@ -1001,12 +1003,13 @@ export interface SizeResult {
   failed: Method[];
 }
 
-/** The run report's `model.expected` precision and recall in a link output directory (none: no report or no model). */
-function modelExpectation(outDir: string): { precision: number; recall: number } | undefined {
+/** The run report's `model.expected` precision and recall (none: no model) and its warnings, in a link output directory (none: no report). */
+function modelExpectation(outDir: string): { expected?: { precision: number; recall: number }; warnings: string[] } {
   const f = join(outDir, 'run-report.json');
-  if (!existsSync(f)) return undefined;
-  const e = (JSON.parse(readFileSync(f, 'utf8')) as { model?: { expected?: { precision: number; recall: number } } }).model?.expected;
-  return e ? { precision: e.precision, recall: e.recall } : undefined;
+  if (!existsSync(f)) return { warnings: [] };
+  const r = JSON.parse(readFileSync(f, 'utf8')) as { model?: { expected?: { precision: number; recall: number } }; warnings?: string[] };
+  const e = r.model?.expected;
+  return { ...(e ? { expected: { precision: e.precision, recall: e.recall } } : {}), warnings: r.warnings ?? [] };
 }
 
 export interface QualityEvalOptions {
@@ -1086,7 +1089,7 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
         const cluster = await readClusters(truth, join(dir, `out-${method}`));
         const ev = evaluate(truth, cluster);
         const encodeSeconds = method === 'plain' ? 0 : enc!.seconds;
-        const expected = modelExpectation(join(dir, `out-${method}`));
+        const { expected, warnings } = modelExpectation(join(dir, `out-${method}`));
         res.methods.push({
           method,
           eval: ev,
@@ -1096,9 +1099,11 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
           peakMiB: Math.max(r.peakMiB, method === 'plain' ? 0 : enc!.peakMiB),
           ...(r.note !== undefined ? { note: r.note } : {}),
           ...(expected ? { expected } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
         });
         log(`  ${method}: ${r.seconds.toFixed(1)} s, peak ${r.peakMiB} MiB; P ${ev.precision.toFixed(4)} R ${ev.recall.toFixed(4)} F1 ${ev.f1.toFixed(4)}${r.note ? ` (${r.note})` : ''}`);
         if (expected) log(`  ${method}: the model's own estimate (run report, no truth): P ${expected.precision.toFixed(4)} R ${expected.recall.toFixed(4)}`);
+        for (const w of warnings) log(`  ${method}: run report warning: ${w}`);
       }
       out.push(res);
     }
