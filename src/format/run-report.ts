@@ -145,8 +145,8 @@ export interface ModelSummary {
   em: {
     iterations: number;
     converged: boolean;
-    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), where EM started (`start`: the random pairs' u or the anchored fit's), and the fewest matches a fit should hold (`minMatches`, anchors.ts matchFloor; `belowFloor` when the kept fit holds fewer in some party pair). */
-    refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; belowFloor?: boolean };
+    /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), where EM started (`start`: the random pairs' u or the anchored fit's), and the fewest matches a fit should hold (`minMatches`, anchors.ts matchFloor; `atFloor` when EM stopped there, `belowFloor` when the kept fit holds fewer in some party pair). */
+    refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; atFloor?: boolean; belowFloor?: boolean };
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];

@@ -101,7 +101,7 @@ export function modelWarnings(model: ModelSummary): string[] {
     const expected = r.expectedMatches[g] ?? 0;
     if (expected >= floor) return;
     out.push(
-      `${p.partyA} x ${p.partyB}: the match model expects ${n(Math.round(expected))} matches among the candidates, fewer than ${n(Math.ceil(floor))} (90 % of the pairs whose names and birth date all agree, each the only such candidate of its two records, nearly all one person); the fit has likely counted true pairs as non-matches, so links are missing and the report's recall estimate is too high: check the links against a truth sample or a clerical review`,
+      `${p.partyA} x ${p.partyB}: the match model expects ${n(Math.floor(expected))} matches among the candidates, fewer than the ${n(floor)} pairs whose names and birth date all agree, each the only such candidate of its two records (nearly all one person); the fit has likely counted true pairs as non-matches, so links are missing and the report's recall estimate is too high: check the links against a truth sample or a clerical review`,
     );
   });
   return out;

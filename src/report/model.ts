@@ -141,6 +141,7 @@ function readRefinement(r: Reader, v: unknown, at: string): ReportRefinement {
     maxMatches: r.arr(o.maxMatches, `${at}.maxMatches`).map((y, i) => (y === null ? null : r.num(y, `${at}.maxMatches.${i}`, 0))),
     ...(o.start === undefined ? {} : { start: o.start as ReportRefinement['start'] }),
     ...(o.minMatches === undefined ? {} : { minMatches: nums(o.minMatches, `${at}.minMatches`) }),
+    ...(o.atFloor === undefined ? {} : { atFloor: r.bool(o.atFloor, `${at}.atFloor`) }),
     ...(o.belowFloor === undefined ? {} : { belowFloor: r.bool(o.belowFloor, `${at}.belowFloor`) }),
   };
 }

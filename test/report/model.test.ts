@@ -167,20 +167,20 @@ describe('model rendering', () => {
   });
 
   it('warns in the text and on the page when the fit expects fewer matches than its floor; reads the refinement, checked', () => {
-    const refinement = { accepted: true, iterations: 12, converged: true, atBound: false, expectedMatches: [6000, 700, 40], maxMatches: [8000, 9000, null], start: 'random-u' as const, minMatches: [5400, 900, 0], belowFloor: true };
+    const refinement = { accepted: false, iterations: 0, converged: false, atBound: false, expectedMatches: [6000, 700.6, 40], maxMatches: [8000, 9000, null], start: 'anchored' as const, minMatches: [5400, 900, 0], atFloor: true, belowFloor: true };
     const m = { ...fixture().model, em: { iterations: 17, converged: true, refinement } };
     const sec = modelSectionsOf({ model: m }, 'r.json');
     expect(sec[0]!.summary.em.refinement).toEqual(refinement);
     const t = modelText(sec);
     const warned = t.split('\n').filter((l) => l.includes('WARNING'));
     expect(warned).toHaveLength(1);
-    expect(warned[0]).toMatch(/^ {2}WARNING: k12 x wages: the match model expects 700 matches among the candidates, fewer than 900 \(90 % of the pairs/);
+    expect(warned[0]).toMatch(/^ {2}WARNING: k12 x wages: the match model expects 700 matches among the candidates, fewer than the 900 pairs whose names and birth date all agree, each the only such candidate of its two records/);
     const html = qualityHtml(undefined, { model: sec });
     expect(html).toContain('<p class="flag">Warning: k12 x wages: the match model expects 700 matches');
     // at or above every floor, or without one (earlier reports): no warning
-    const fine = { ...refinement, expectedMatches: [6000, 900, 40], belowFloor: false };
+    const fine = { ...refinement, expectedMatches: [6000, 900, 40], atFloor: false, belowFloor: false };
     expect(modelText(modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: fine } } }, 'r.json'))).not.toContain('WARNING');
-    const { minMatches: _, belowFloor: __, ...older } = refinement;
+    const { minMatches: _, atFloor: ___, belowFloor: __, ...older } = refinement;
     expect(modelText(modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: older } } }, 'r.json'))).not.toContain('WARNING');
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: { ...refinement, minMatches: [1, -2, 0] } } } }, 'r.json')).toThrow(/model\.em\.refinement\.minMatches\.1 must be between 0 and Infinity/);
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: { ...refinement, start: 'elsewhere' } } } }, 'r.json')).toThrow(/model\.em\.refinement\.start must be "random-u" or "anchored"/);

@@ -144,26 +144,20 @@ export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly n
 
 /** The `name_dob` level of matchFloor's sure pairs: both names agree with the birth date. */
 export const SURE_LEVEL = 'both>=top';
-/**
- * Share of the sure pairs (matchFloor) a fit must hold as matches. Two
- * people with the same first word, surname word and birth date, each the
- * other's only such candidate, exist (at 1,000,000 people with short name
- * lists 3.7 % of the pairs whose two filters are identical and unique in
- * their files); a fit that put true pairs in its non-match class held
- * 0.51–0.81 of them (docs/match-model.md, session 36).
- */
-export const MATCH_FLOOR_SHARE = 0.9;
 
 /**
  * RefineOptions.minMatches (docs/match-model.md, "Refined m"): per job (the
  * groups of `cand`, in order, with the record numbers of its candidates in
- * `pairs`), the fewest matches a fit should hold — MATCH_FLOOR_SHARE of its
- * *sure pairs*: candidates at `name_dob`'s top level (both names agree with
- * the birth date) that are the only such candidate of both their records.
- * Nearly all are one person, whatever the files' size, so a fit whose
- * expected matches fall below the floor has put true pairs in its
- * non-match class. 0 within one file (`cross` false) and without a
- * `name_dob` comparison.
+ * `pairs`), the fewest matches a fit should hold — its *sure pairs*:
+ * candidates at `name_dob`'s top level (both names agree with the birth
+ * date) that are the only such candidate of both their records. Nearly all
+ * are one person whatever the files' size (at 1,000,000 people with short
+ * name lists 3.7 % of the pairs whose name + date filters are identical and
+ * unique in their files are two people, while the fit holds 1.6–1.9 times
+ * as many matches as there are sure pairs), and they are three quarters or
+ * more of the true candidate pairs, so a fit holding fewer matches has put
+ * true pairs in its non-match class (docs/match-model.md, session 36). 0
+ * within one file (`cross` false) and without a `name_dob` comparison.
  */
 export function matchFloor(cand: ComparisonVectors, pairs: readonly { a: Uint32Array; b: Uint32Array }[], cross: readonly boolean[]): number[] {
   const K = cand.defs.length;
@@ -186,6 +180,6 @@ export function matchFloor(cand: ComparisonVectors, pairs: readonly { a: Uint32A
     const cb = count(b);
     let sure = 0;
     for (let x = 0; x < a.length; x++) if (cand.levels[(from + x) * K + k] === top && ca[a[x]!] === 1 && cb[b[x]!] === 1) sure++;
-    return MATCH_FLOOR_SHARE * sure;
+    return sure;
   });
 }

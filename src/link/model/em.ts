@@ -203,9 +203,10 @@ interface EmState {
  * (updated in place) until no m, u or λ moves by more than `tol` or `maxIt`
  * iterations: m (but the fixed levels), u when `emU`, one λ per group.
  * With `bound` (per group), EM stops at the last state whose expected
- * matches (Σ of the posteriors, its E step) stay within it in every group.
+ * matches (Σ of the posteriors, its E step) stay within it in every group;
+ * with `floor`, the same from below.
  */
-function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; heldM?: RefineOptions['heldM']; bound?: readonly number[] }): EmRun {
+function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; heldM?: RefineOptions['heldM']; bound?: readonly number[]; floor?: readonly number[] }): EmRun {
   const K = defs.length;
   const G = s.lam.length;
   const { m, u, lam } = s;
@@ -245,14 +246,16 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
       }
     }
     // lamNum[g]: group g's expected matches under the current state
-    if (o.bound && lamNum.some((e, g) => e > o.bound![g]!)) {
-      if (!prev) return { iterations: 0, converged: false, atBound: true, expected: lamNum.slice() };
+    const over = o.bound !== undefined && lamNum.some((e, g) => e > o.bound![g]!);
+    const under = !over && o.floor !== undefined && lamNum.some((e, g) => e < o.floor![g]!);
+    if (over || under) {
+      if (!prev) return { iterations: 0, converged: false, atBound: over, atFloor: under, expected: lamNum.slice() };
       for (let k = 0; k < K; k++) {
         m[k] = prev.state.m[k]!;
         u[k] = prev.state.u[k]!;
       }
       for (let g = 0; g < G; g++) lam[g] = prev.state.lam[g]!;
-      return { iterations: iterations - 1, converged: false, atBound: true, expected: prev.expected };
+      return { iterations: iterations - 1, converged: false, atBound: over, atFloor: under, expected: prev.expected };
     }
     if (converged || iterations >= maxIt) break;
     if (o.bound) prev = { state: { m: m.map((r) => r.slice()), u: u.map((r) => r.slice()), lam: lam.slice() }, expected: lamNum.slice() };
@@ -296,7 +299,7 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
     }
     if (delta < tol) converged = true;
   }
-  return { iterations, converged, atBound: false, expected: lamNum.slice() };
+  return { iterations, converged, atBound: false, atFloor: false, expected: lamNum.slice() };
 }
 
 /** m with the held levels at their values and the free ones scaled to share the rest (RefineOptions.heldM); a copy. */
@@ -317,6 +320,8 @@ interface EmRun {
   converged: boolean;
   /** Stopped at the bound: the state is the last one within it (none within: the start, 0 iterations). */
   atBound: boolean;
+  /** Stopped at the floor: the same from below. */
+  atFloor: boolean;
   /** Each group's expected matches under the final state. */
   expected: Float64Array;
 }
@@ -457,10 +462,12 @@ export interface RefineOptions {
   randomU?: readonly (readonly number[])[];
   /**
    * Per group: the fewest matches a fit should hold (anchors.ts
-   * `matchFloor`; 0: no floor). The run from the random pairs' u is kept
-   * only when it holds at least these; either way `refinement.belowFloor`
-   * says whether the kept fit falls short in some group (it has likely put
-   * true pairs in its non-match class; the run report warns).
+   * `matchFloor`; 0: no floor). EM stops at its last step whose expected
+   * matches stay at or above it in every group, as it does below
+   * `maxMatches` (`refinement.atFloor`; a start already below is refused).
+   * `refinement.belowFloor` says whether the kept fit falls short in some
+   * group (then it has likely put true pairs in its non-match class; the
+   * run report warns).
    */
   minMatches?: readonly number[];
 }
@@ -476,17 +483,20 @@ export interface RefineOptions {
  * the files hold many namesakes its match class grows to take them in (the
  * candidates then hold more "matches" than one-to-one files can). So EM
  * stops at its last step whose expected matches stay within `maxMatches` in
- * every group (`refinement.atBound`); when not one step does, the start is
- * returned unchanged (`refinement.accepted` false). Either way the result
- * carries `refinement`.
+ * every group (`refinement.atBound`), and with `minMatches` at or above
+ * that floor (`refinement.atFloor`: too few matches, the non-match class
+ * has taken in true pairs); when not one step does, the start is returned
+ * unchanged (`refinement.accepted` false). Either way the result carries
+ * `refinement`.
  *
  * With `opts.randomU`, EM first starts from the random pairs' u instead of
  * the start's: where the candidates are mostly true pairs (small files),
  * the start's u was fitted against the anchors' m, which hold the CLK at
  * its cleanest, and its non-match class has taken in the true pairs that m
- * cannot explain; EM from there stays there. That run is kept when none
- * of its steps reaches a bound (`refinement.start` 'random-u'; converged
- * or stopped at `maxIterations`, as either start may be); where one does
+ * cannot explain; EM from there stays there. That run is kept unless one
+ * of its steps reaches the one-to-one bound (`refinement.start`
+ * 'random-u'; converged, stopped at `maxIterations` or at the floor); where
+ * one does
  * (many non-matches among the candidates, whose u the random pairs do not
  * describe), EM starts from the start's u (`start` 'anchored').
  */
@@ -508,13 +518,13 @@ export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: R
   const { randomU, minMatches } = opts;
   if (minMatches && (minMatches.length !== G || minMatches.some((x) => !(x >= 0 && Number.isFinite(x))))) throw new P20Error('MODEL_INPUT', `refining a model: ${minMatches.length} floors for ${G} groups, each finite and not negative`);
   if (randomU && (randomU.length !== start.u.length || randomU.some((r, k) => r.length !== start.u[k]!.length))) throw new P20Error('MODEL_INPUT', 'refining a model: the random pairs\' u differ from the start\'s levels');
-  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches], ...(minMatches ? { minMatches: [...minMatches], belowFloor: false } : {}) } };
+  if (cand.count === 0) return { ...start, refinement: { accepted: false, iterations: 0, converged: true, atBound: false, expectedMatches: Array.from({ length: G }, () => 0), maxMatches: [...opts.maxMatches], ...(minMatches ? { minMatches: [...minMatches], atFloor: false, belowFloor: false } : {}) } };
   // the candidates' patterns once, for one or both starts
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
   if (randomU) {
     const fresh = refineFrom(pat, groupTotal, defs, { ...start, u: randomU.map((r) => r.slice()) }, opts, Boolean(cand.group));
-    if (fresh.refinement!.accepted && !fresh.refinement!.atBound && !fresh.refinement!.belowFloor) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
+    if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
   }
   const r = refineFrom(pat, groupTotal, defs, start, opts, Boolean(cand.group));
   return randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
@@ -526,13 +536,14 @@ function refineFrom(pat: Patterns, groupTotal: Float64Array, defs: readonly Comp
   // the start's m of the held levels set to the held values (the free ones scaled to the rest)
   const m0 = start.m.map((r, k) => holdLevels(r, opts.heldM?.[k]));
   const state: EmState = { m: m0, u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
-  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.heldM ? { heldM: opts.heldM } : {}) });
-  // refused when not one step stays within the bound (the start itself, or its first step, holds more matches)
-  const accepted = run.iterations > 0 || !run.atBound;
+  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.minMatches ? { floor: opts.minMatches } : {}), ...(opts.heldM ? { heldM: opts.heldM } : {}) });
+  // refused when not one step stays within the bounds (the start itself, or its first step, holds more matches, or fewer than the floor)
+  const accepted = run.iterations > 0 || !(run.atBound || run.atFloor);
   const expectedMatches = Array.from(run.expected);
   const refinement: Refinement = { accepted, iterations: run.iterations, converged: run.converged, atBound: run.atBound, expectedMatches, maxMatches: [...opts.maxMatches] };
   if (opts.minMatches) {
     refinement.minMatches = [...opts.minMatches];
+    refinement.atFloor = run.atFloor;
     refinement.belowFloor = expectedMatches.some((e, g) => e < opts.minMatches![g]!);
   }
   if (!accepted) return { ...start, refinement };

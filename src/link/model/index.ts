@@ -11,4 +11,4 @@ export { enforceMonotone, fitModel, levelFrequencies, refineModel, type FitOptio
 export { barRelief, duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, pairBar, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
 export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, type ComparisonPlan } from './compare.js';
-export { anchoredM, MATCH_FLOOR_SHARE, matchFloor, MIN_ANCHORS } from './anchors.js';
+export { anchoredM, matchFloor, MIN_ANCHORS } from './anchors.js';

@@ -242,7 +242,7 @@ export function modelSummary(model: FittedModel, weights: Float64Array, decision
               expectedMatches: model.refinement.expectedMatches,
               maxMatches: model.refinement.maxMatches.map((x) => (Number.isFinite(x) ? x : null)),
               ...(model.refinement.start ? { start: model.refinement.start } : {}),
-              ...(model.refinement.minMatches ? { minMatches: model.refinement.minMatches, belowFloor: model.refinement.belowFloor ?? false } : {}),
+              ...(model.refinement.minMatches ? { minMatches: model.refinement.minMatches, atFloor: model.refinement.atFloor ?? false, belowFloor: model.refinement.belowFloor ?? false } : {}),
             },
           }
         : {}),

@@ -88,8 +88,15 @@ export interface Refinement {
   maxMatches: number[];
   /** Where EM started (RefineOptions.randomU): from the random pairs' u, or the start's (anchored) u; absent without randomU. */
   start?: 'random-u' | 'anchored';
-  /** RefineOptions.minMatches per group (anchors.ts matchFloor), and whether the kept fit's expected matches fall below it in some group; absent without a floor. */
+  /**
+   * RefineOptions.minMatches per group (anchors.ts matchFloor), whether EM
+   * stopped at its last step at or above it (`atFloor`), and whether the
+   * kept fit's expected matches fall below it in some group (`belowFloor`:
+   * the refinement was refused and the start is below); absent without a
+   * floor.
+   */
   minMatches?: number[];
+  atFloor?: boolean;
   belowFloor?: boolean;
 }
 

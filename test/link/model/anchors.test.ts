@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, MATCH_FLOOR_SHARE, matchFloor, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
+import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -152,29 +152,28 @@ describe('matchFloor (the fewest matches a fit should hold)', () => {
     return { cand: { defs, count: n, levels, group, groupCount: jobs.length }, pairs: jobs.map((j) => ({ a: Uint32Array.from(j.a), b: Uint32Array.from(j.b) })) };
   };
 
-  it('counts the top-level pairs that are the only top-level candidate of both records, times the share; 0 within a file', () => {
+  it('counts the top-level pairs that are the only top-level candidate of both records; 0 within a file', () => {
     // job 0 (across files): (0,0) sure; (1,1) and (1,2) share record 1 of A; (2,3) top but (3,3) too shares B's 3;
     // (4,4) not top; (5,5) sure, and (5,6) below the top does not count against it. Job 1: within one file
     const { cand, pairs } = vectorsOf([
       { a: [0, 1, 1, 2, 3, 4, 5, 5], b: [0, 1, 2, 3, 3, 4, 5, 6], top: [true, true, true, true, true, false, true, false] },
       { a: [0, 1], b: [1, 2], top: [true, true] },
     ]);
-    expect(MATCH_FLOOR_SHARE).toBe(0.9);
-    expect(matchFloor(cand, pairs, [true, false])).toEqual([2 * MATCH_FLOOR_SHARE, 0]);
-    expect(matchFloor(cand, pairs, [true, true])).toEqual([2 * MATCH_FLOOR_SHARE, 2 * MATCH_FLOOR_SHARE]);
+    expect(matchFloor(cand, pairs, [true, false])).toEqual([2, 0]);
+    expect(matchFloor(cand, pairs, [true, true])).toEqual([2, 2]);
     // without a name_dob comparison: no floor
     expect(matchFloor({ ...cand, defs: defs.map((d) => (d.name === 'name_dob' ? { ...d, name: 'other' } : d)) }, pairs, [true, true])).toEqual([0, 0]);
   });
 
-  it('never more than the share of the top-level pairs, and one-to-one top pairs all count (property)', () => {
+  it('never more than the top-level pairs, and one-to-one top pairs all count (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(9), fc.nat(9), fc.boolean()), { maxLength: 60 }), (rows) => {
         const { cand, pairs } = vectorsOf([{ a: rows.map((r) => r[0]), b: rows.map((r) => r[1]), top: rows.map((r) => r[2]) }]);
         const floor = matchFloor(cand, pairs, [true])[0]!;
         const tops = rows.filter((r) => r[2]);
-        expect(floor).toBeLessThanOrEqual(MATCH_FLOOR_SHARE * tops.length + 1e-9);
+        expect(floor).toBeLessThanOrEqual(tops.length);
         const once = (side: 0 | 1, v: number) => tops.filter((r) => r[side] === v).length === 1;
-        expect(floor).toBeCloseTo(MATCH_FLOOR_SHARE * tops.filter((r) => once(0, r[0]) && once(1, r[1])).length, 9);
+        expect(floor).toBe(tops.filter((r) => once(0, r[0]) && once(1, r[1])).length);
       }),
     );
   });

@@ -195,21 +195,30 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(() => refineModel(cand, start, { maxMatches: [7000], randomU: randomU.slice(1) })).toThrow(/random pairs' u differ/);
   });
 
-  it("refineModel's floor: the random pairs' start kept only at or above it; the kept fit says whether it falls short", () => {
+  it("refineModel's floor: EM stops at its last step at or above it, and a start below it is refused", () => {
     const { cand, start, randomU } = closeCandidates();
     const free = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
     const e = free.refinement!.expectedMatches[0]!;
-    // a floor the random-u run holds: kept, not below
+    // a floor the run stays above: the same fit
     const low = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [e - 50] });
-    expect(low.refinement).toMatchObject({ start: 'random-u', minMatches: [e - 50], belowFloor: false });
-    expect(low.m).toEqual(free.m);
-    // a floor above it: EM starts from the start's u instead, and the kept fit is flagged when it falls short too
-    const high = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [e + 50] });
-    const anchoredRun = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
-    expect(high.refinement).toMatchObject({ start: 'anchored', minMatches: [e + 50] });
-    expect(high.m).toEqual(anchoredRun.m);
-    expect(high.refinement!.belowFloor).toBe(anchoredRun.refinement!.expectedMatches[0]! < e + 50);
+    expect(low.refinement).toMatchObject({ start: 'random-u', minMatches: [e - 50], atFloor: false, belowFloor: false });
+    expect([low.m, low.u, low.lambdas]).toEqual([free.m, free.u, free.lambdas]);
     expect(free.refinement!.belowFloor).toBeUndefined();
+    // a floor above where EM settles but below where the random pairs' u starts it: EM stops at its last step at or
+    // above the floor, and that run is kept
+    const firstStep = refineModel(cand, { ...start, u: randomU }, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: 1 }).refinement!.expectedMatches[0]!;
+    const mid = (e + firstStep) / 2;
+    const stopped = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [mid] });
+    expect(stopped.refinement).toMatchObject({ accepted: true, start: 'random-u', converged: false, atBound: false, atFloor: true, belowFloor: false });
+    expect(stopped.refinement!.expectedMatches[0]!).toBeGreaterThanOrEqual(mid);
+    expect(stopped.refinement!.iterations).toBeGreaterThan(0);
+    // one more step would fall below the floor
+    const next = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, maxIterations: stopped.refinement!.iterations + 1 });
+    expect(next.refinement!.expectedMatches[0]!).toBeLessThan(mid);
+    // a floor no start reaches: both runs refused, the start kept as it is and flagged below its floor
+    const high = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [cand.count + 1] });
+    expect(high.refinement).toMatchObject({ accepted: false, iterations: 0, start: 'anchored', atFloor: true, belowFloor: true });
+    expect([high.m, high.u, high.lambda]).toEqual([start.m, start.u, start.lambda]);
     expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [1, 2] })).toThrow(/2 floors for 1 groups/);
     expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [-1] })).toThrow(/not negative/);
     expect(() => refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], minMatches: [Number.NaN] })).toThrow(/finite/);
