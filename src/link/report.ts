@@ -89,7 +89,9 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
  * model/anchors.ts matchFloor: nearly every pair whose names and birth date
  * all agree, each the only such candidate of its two records, is one
  * person). Such a fit has counted true pairs as non-matches: its links are
- * few and its own recall estimate is too high.
+ * few and its own recall estimate is too high. And a fit EM was stopped at
+ * on its way below the floor (`atFloor`): better than where EM was going,
+ * but its estimates are not to be trusted either.
  */
 export function modelWarnings(model: ModelSummary): string[] {
   const r = model.em.refinement;
@@ -104,5 +106,10 @@ export function modelWarnings(model: ModelSummary): string[] {
       `${p.partyA} x ${p.partyB}: the match model expects ${n(Math.floor(expected))} matches among the candidates, fewer than the ${n(floor)} pairs whose names and birth date all agree, each the only such candidate of its two records (nearly all one person); the fit has likely counted true pairs as non-matches, so links are missing and the report's recall estimate is too high: check the links against a truth sample or a clerical review`,
     );
   });
+  if (r.accepted && r.atFloor) {
+    out.push(
+      "the match model's fit was stopped at its floor (EM was moving to fewer matches than the pairs whose names and birth date all agree, each the only such candidate of its two records): it may still count true pairs as non-matches, so links may be missing and the report's estimates are unreliable: check the links against a truth sample or a clerical review",
+    );
+  }
   return out;
 }

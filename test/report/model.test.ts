@@ -180,6 +180,10 @@ describe('model rendering', () => {
     // at or above every floor, or without one (earlier reports): no warning
     const fine = { ...refinement, expectedMatches: [6000, 900, 40], atFloor: false, belowFloor: false };
     expect(modelText(modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: fine } } }, 'r.json'))).not.toContain('WARNING');
+    // EM stopped at its floor: one warning for the fit
+    const stopped = { ...fine, accepted: true, iterations: 40, start: 'random-u' as const, atFloor: true };
+    const w = modelText(modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: stopped } } }, 'r.json')).split('\n').filter((l) => l.includes('WARNING'));
+    expect(w).toEqual([expect.stringMatching(/^ {2}WARNING: the match model's fit was stopped at its floor \(EM was moving to fewer matches than the pairs whose names and birth date all agree/)]);
     const { minMatches: _, atFloor: ___, belowFloor: __, ...older } = refinement;
     expect(modelText(modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: older } } }, 'r.json'))).not.toContain('WARNING');
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: { ...refinement, minMatches: [1, -2, 0] } } } }, 'r.json')).toThrow(/model\.em\.refinement\.minMatches\.1 must be between 0 and Infinity/);
