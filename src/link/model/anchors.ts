@@ -153,7 +153,7 @@ export const SURE_LEVEL = 'both>=top';
  * date) that are the only such candidate of both their records. Nearly all
  * are one person whatever the files' size (at 1,000,000 people with short
  * name lists 3.7 % of the pairs whose name + date filters are identical and
- * unique in their files are two people, while the fit holds 1.6–1.9 times
+ * unique in their files are two people, while the fit holds 1.6–1.8 times
  * as many matches as there are sure pairs), and they are three quarters or
  * more of the true candidate pairs, so a fit holding fewer matches has put
  * true pairs in its non-match class (docs/match-model.md, session 36). 0

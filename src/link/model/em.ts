@@ -218,7 +218,7 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
   const mNum = defs.map((d) => new Float64Array(d.levels.length));
   const uNum = defs.map((d) => new Float64Array(d.levels.length));
   const lamNum = new Float64Array(G);
-  // with a bound: the state before the last M step and its expected matches, to step back to
+  // with a bound or a floor: the state before the last M step and its expected matches, to step back to
   let prev: { state: EmState; expected: Float64Array } | undefined;
   for (;;) {
     for (const a of mNum) a.fill(0);
@@ -258,7 +258,7 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
       return { iterations: iterations - 1, converged: false, atBound: over, atFloor: under, expected: prev.expected };
     }
     if (converged || iterations >= maxIt) break;
-    if (o.bound) prev = { state: { m: m.map((r) => r.slice()), u: u.map((r) => r.slice()), lam: lam.slice() }, expected: lamNum.slice() };
+    if (o.bound || o.floor) prev = { state: { m: m.map((r) => r.slice()), u: u.map((r) => r.slice()), lam: lam.slice() }, expected: lamNum.slice() };
     iterations++;
     let delta = 0;
     for (let k = 0; k < K; k++) {
