@@ -67,10 +67,10 @@ function driftingStart(): { cand: ComparisonVectors; start: FittedModel; eAfter:
 
 /**
  * Candidates whose non-matches are far closer than random pairs (as candidates
- * are; 20,000 pairs, 30 % matches), the random pairs, the anchored start and
- * the random pairs' u.
+ * are; 20,000 pairs, 30 % matches), the anchored start, the random pairs' u,
+ * and the expected matches after EM's first step from the start with that u.
  */
-function closeCandidates(): { cand: ComparisonVectors; start: FittedModel; randomU: number[][] } {
+function closeCandidates(): { cand: ComparisonVectors; start: FittedModel; randomU: number[][]; firstStep: number } {
   const UC = [[0.1, 0.3, 0.6], [0.15, 0.35, 0.5], [0.05, 0.2, 0.35, 0.4], [0.4, 0.6]];
   const UR = [[0.001, 0.02, 0.979], [0.005, 0.05, 0.945], [0.001, 0.01, 0.1, 0.889], [0.2, 0.8]];
   const sim = (seed: number, n: number, lambda: number, u: number[][]): ComparisonVectors => {
@@ -85,7 +85,9 @@ function closeCandidates(): { cand: ComparisonVectors; start: FittedModel; rando
   const cand = sim(25, 20_000, 0.3, UC);
   const random = sim(26, 100_000, 0, UR);
   const start = fitModel(cand, random, { u: 'em', fixedM: [[0.97, 0.02, 0.01], undefined, undefined, undefined] });
-  return { cand, start, randomU: randomPairsU(random) };
+  const randomU = randomPairsU(random);
+  const firstStep = refineModel(cand, { ...start, u: randomU }, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: 1 }).refinement!.expectedMatches[0]!;
+  return { cand, start, randomU, firstStep };
 }
 
 describe('fitModel (EM with u from random pairs)', () => {
@@ -179,14 +181,13 @@ describe('fitModel (EM with u from random pairs)', () => {
   it("refineModel with the random pairs' u: that start kept when no step reaches the bound; else the start's u, as without it", () => {
     // started from the random pairs' u, EM's first step takes most candidates for matches (8,674 of 20,000), then
     // settles where the anchored start settles (6,079)
-    const { cand, start, randomU } = closeCandidates();
+    const { cand, start, randomU, firstStep } = closeCandidates();
     const plain = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] });
     expect(plain.refinement!.start).toBeUndefined();
     const fresh = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
     expect(fresh.refinement).toMatchObject({ accepted: true, converged: true, atBound: false, start: 'random-u' });
     expect(fresh.refinement!.expectedMatches[0]!).toBeCloseTo(plain.refinement!.expectedMatches[0]!, 0);
     // the first step from the random pairs' u crosses a bound of 7,000: EM starts from the start's u instead
-    const firstStep = refineModel(cand, { ...start, u: randomU }, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: 1 }).refinement!.expectedMatches[0]!;
     expect(firstStep).toBeGreaterThan(7000);
     const bounded = refineModel(cand, start, { maxMatches: [7000], randomU });
     const without = refineModel(cand, start, { maxMatches: [7000] });
@@ -196,7 +197,7 @@ describe('fitModel (EM with u from random pairs)', () => {
   });
 
   it("refineModel's floor: EM stops at its last step at or above it, and a start below it is refused", () => {
-    const { cand, start, randomU } = closeCandidates();
+    const { cand, start, randomU, firstStep } = closeCandidates();
     const free = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU });
     const e = free.refinement!.expectedMatches[0]!;
     // a floor the run stays above: the same fit
@@ -206,7 +207,6 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(free.refinement!.belowFloor).toBeUndefined();
     // a floor above where EM settles but below where the random pairs' u starts it: EM stops at its last step at or
     // above the floor, and that run is kept
-    const firstStep = refineModel(cand, { ...start, u: randomU }, { maxMatches: [Number.POSITIVE_INFINITY], maxIterations: 1 }).refinement!.expectedMatches[0]!;
     const mid = (e + firstStep) / 2;
     const stopped = refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY], randomU, minMatches: [mid] });
     expect(stopped.refinement).toMatchObject({ accepted: true, start: 'random-u', converged: false, atBound: false, atFloor: true, belowFloor: false });

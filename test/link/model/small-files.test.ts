@@ -3,8 +3,9 @@
  * candidates are mostly true pairs, and a refinement started from the
  * anchored fit's u could keep a non-match class made of true pairs (recall
  * 0.60–0.70 with the long tail of names in 6 of 8 generated seeds). The
- * refinement now starts from the random pairs' u first, and a fit whose
- * expected matches fall below the sure pairs' floor is flagged. Generated
+ * refinement now starts from the random pairs' u first, and no fit may
+ * hold fewer matches than the sure pairs (a start below is refused and
+ * flagged). Generated
  * data, a fixed secret under which the old start fails, end to end.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
