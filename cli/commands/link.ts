@@ -67,6 +67,8 @@ export function linkSummary(report: LinkRunReport): string {
   if (report.model) {
     const e = report.model.expected;
     lines.push(`  model: expected precision ${e.precision.toFixed(4)}, expected recall ${e.recall.toFixed(4)} (from its own probabilities, no truth)`);
+    const cor = report.model.corroborated;
+    if (cor) lines.push(`  corroborated duplicates: ${num(cor.accepted)} records joined a cluster as a second record of their party, by links that together reach the duplicate bar`);
     const res = report.model.residual;
     if (res) lines.push(`  residual pass: ${num(res.accepted)} links between records the first phases left free of each other's party (the least certain; --no-residual-pass leaves them out)`);
   }

@@ -157,6 +157,13 @@ export interface ModelSummary {
    * the pairs it proposed; and how many of them joined two clusters.
    */
   residual?: { pairs: { partyA: string; partyB: string; freeA: number; freeB: number; shift: number; proposed: number }[]; accepted: number };
+  /**
+   * The corroborated duplicates (docs/match-model.md, "Decision and
+   * resolution"): records left alone by the one-to-one and duplicate phases
+   * whose links into one cluster, summed, reach the duplicate bar (proposed),
+   * the links summed for them, and how many joined (accepted).
+   */
+  corroborated?: { proposed: number; links: number; accepted: number };
 }
 
 export interface LinkRunReport {

@@ -21,6 +21,7 @@ import { addToHistogram, emptyHistogram, linkWarnings, modelWarnings, reportCoun
 import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering, type ClusterView } from './resolve/cluster.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from './resolve/residual.js';
+import { BarredEdges, corroboratedEdges, type CorroboratedPass } from './resolve/corroborated.js';
 import { assignIds, type Assignment } from './registry/assign.js';
 import { newRunId } from './registry/ids.js';
 import { createdRunLookup, freshIdSource, lastRunSeq, priorEntities, registerRun } from './registry/registry.js';
@@ -33,7 +34,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type Co
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
-import { anchoredM, matchFloor, refineHold } from './model/anchors.js';
+import { anchoredM, matchFloor, refineHold, sureLevel } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
@@ -307,8 +308,12 @@ interface Scored {
   dupEdges?: EdgeList;
   /** 'fs' only: cross-party pairs within RESIDUAL_MAX_SHIFT of the decision or above, score = match weight (the residual pass's input). */
   nearEdges?: EdgeList;
+  /** 'fs' only: the pairs at or above the decision with their duplicate bars (the corroborated duplicates' phase). */
+  links?: BarredEdges;
   /** 'fs' only: what the residual pass did (the run report's `model.residual`). */
   residual?: ResidualPass;
+  /** 'fs' only: what the corroborated duplicates' phase did (the run report's `model.corroborated`). */
+  corroborated?: CorroboratedPass;
   /** 'fs' only: what a registry keeps so its increments apply the same model (src/link/registry/match-model.ts). */
   registryModel?: StoredMatchModel;
   /** 'fs' only: every candidate's odds per record and party, and the expected matches among the candidates (the report's expected quality). */
@@ -427,6 +432,8 @@ interface ModelEdges {
   dupEdges: EdgeList;
   /** Cross-party pairs within RESIDUAL_MAX_SHIFT of the decision or above (empty when the residual pass is off). */
   nearEdges: EdgeList;
+  /** The pairs at or above the decision with their weights and duplicate bars (the corroborated duplicates' phase). */
+  links: BarredEdges;
 }
 
 /**
@@ -439,8 +446,10 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
   const edges = new EdgeList();
   const dupEdges = new EdgeList();
   const nearEdges = new EdgeList();
+  const links = new BarredEdges();
   const nearW = residualPass ? decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY;
   const K = relief.vectors.defs.length;
+  const sure = sureLevel(relief.vectors.defs);
   let at = 0;
   for (const [k, [i, j]] of jobs.entries()) {
     const c = cands[k]!;
@@ -451,10 +460,12 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
       if (i !== j && w >= nearW) nearEdges.push(oa + c.a[x]!, ob + c.b[x]!, w);
       if (w < decisionW) continue;
       edges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
-      if (w >= pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW)) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+      const bar = pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW);
+      if (w >= bar) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
+      links.push(oa + c.a[x]!, ob + c.b[x]!, w, bar, sure.top >= 0 && relief.vectors.levels[at * K + sure.k] === sure.top);
     }
   }
-  return { edges, dupEdges, nearEdges };
+  return { edges, dupEdges, nearEdges, links };
 }
 
 /**
@@ -463,19 +474,21 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
  * strong edge, then (unless the run turned it off) the residual pass between
  * records still free of each other's party (one to one).
  */
-function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass): Clustering & { residual: EdgeList | null } {
+function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass, corroboratedReport?: CorroboratedPass): Clustering & { residual: EdgeList | null } {
   const decisionW = weightOfProbability(s.matchProbability);
   let proposed: EdgeList | null = null;
   const residual = (view: ClusterView): EdgeList => (proposed = residualEdges(L.parties, L.nodeParty, e.nearEdges, decisionW, view, report));
+  const corroborated = (view: ClusterView): EdgeList => corroboratedEdges(e.links, view, edgeScore, corroboratedReport);
   const c = clusterRecords({
     nodeCount: L.nodeCount,
     nodeParty: L.nodeParty,
     partyCount: L.parties.length,
     maxPerParty: s.capOf,
-    phases: s.residualPass ? [e.edges, e.dupEdges, residual] : [e.edges, e.dupEdges],
-    phaseCaps: [1, s.capOf, 1],
+    phases: s.residualPass ? [e.edges, e.dupEdges, corroborated, residual] : [e.edges, e.dupEdges, corroborated],
+    phaseCaps: [1, s.capOf, s.capOf, 1],
   });
-  if (report) report.accepted = c.acceptedPerPhase[2] ?? 0;
+  if (report) report.accepted = c.acceptedPerPhase[3] ?? 0;
+  if (corroboratedReport) corroboratedReport.accepted = c.acceptedPerPhase[2] ?? 0;
   return { ...c, residual: proposed };
 }
 
@@ -593,10 +606,11 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const bars = jobBars(model, jobs, partyNames, decisionW);
   const relief: BarRelief = { relief: barRelief(model, plan.defs), vectors: cand };
-  const { edges, dupEdges, nearEdges } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief, s.residualPass);
+  const { edges, dupEdges, nearEdges, links } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief, s.residualPass);
   out.edges = edges;
   out.dupEdges = dupEdges;
   out.nearEdges = nearEdges;
+  out.links = links;
   opts.onModelFit?.({
     plan,
     jobs,
@@ -700,8 +714,9 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
   // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge, then the residual pass (modelClusters)
   if (s.model === 'fs' && sc.dupEdges && s.residualPass) sc.residual = { pairs: [], accepted: 0 };
   let clustering: Clustering;
-  if (s.model === 'fs' && sc.dupEdges && sc.nearEdges) {
-    const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges }, s, sc.residual);
+  if (s.model === 'fs' && sc.dupEdges && sc.nearEdges && sc.links) {
+    sc.corroborated = { proposed: 0, links: 0, accepted: 0 };
+    const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges, links: sc.links }, s, sc.residual, sc.corroborated);
     // the report's expected quality is that of the links the resolution made
     if (sc.model && sc.odds) sc.model.expected = { ...expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches), missingDate: sc.odds.missingField };
     // a registry keeps the free shares its increments' residual pass weighs with (match-model.ts residualShare)
@@ -855,7 +870,7 @@ function buildReport(
     // the threshold warnings concern the Dice threshold; the model's fit is checked against its floor of sure pairs
     warnings: s.model === 'fs' ? (sc.model ? modelWarnings(sc.model) : []) : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
   };
-  if (sc.model) report.model = sc.residual ? { ...sc.model, residual: sc.residual } : sc.model;
+  if (sc.model) report.model = { ...sc.model, ...(sc.residual ? { residual: sc.residual } : {}), ...(sc.corroborated ? { corroborated: sc.corroborated } : {}) };
   if (x.entities && opts.truth) {
     const flat: (string | undefined)[] = [];
     for (const e of x.entities) for (const v of e) flat.push(v);

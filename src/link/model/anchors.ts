@@ -145,6 +145,12 @@ export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly n
 /** The `name_dob` level of matchFloor's sure pairs: both names agree with the birth date. */
 export const SURE_LEVEL = 'both>=top';
 
+/** Where SURE_LEVEL is in comparisons `defs`: the comparison's index and the level's (both -1 without a `name_dob` comparison). */
+export function sureLevel(defs: readonly { name: string; levels: readonly string[] }[]): { k: number; top: number } {
+  const k = defs.findIndex((d) => d.name === 'name_dob');
+  return k >= 0 ? { k, top: defs[k]!.levels.indexOf(SURE_LEVEL) } : { k: -1, top: -1 };
+}
+
 /**
  * RefineOptions.minMatches (docs/match-model.md, "Refined m"): per job (the
  * groups of `cand`, in order, with the record numbers of its candidates in
@@ -161,8 +167,7 @@ export const SURE_LEVEL = 'both>=top';
  */
 export function matchFloor(cand: ComparisonVectors, pairs: readonly { a: Uint32Array; b: Uint32Array }[], cross: readonly boolean[]): number[] {
   const K = cand.defs.length;
-  const k = cand.defs.findIndex((d) => d.name === 'name_dob');
-  const top = k >= 0 ? cand.defs[k]!.levels.indexOf(SURE_LEVEL) : -1;
+  const { k, top } = sureLevel(cand.defs);
   let at = 0;
   return pairs.map(({ a, b }, g) => {
     const from = at;

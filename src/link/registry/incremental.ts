@@ -5,6 +5,9 @@ import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig 
 import { popcount32 } from '../dice.js';
 import { EdgeList } from '../resolve/edges.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from '../resolve/residual.js';
+import { BarredEdges, corroboratedEdges } from '../resolve/corroborated.js';
+import { sureLevel } from '../model/anchors.js';
+import type { ComparisonVectors } from '../model/types.js';
 import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering, type ClusterView } from '../resolve/cluster.js';
 import { scorePairs } from '../score.js';
 import { strideFor } from '../pack.js';
@@ -121,7 +124,7 @@ export interface IncrementSettings {
    */
   model?: LoadedMatchModel;
   /**
-   * With the model: run the residual pass (a third phase, as a full run's) on the stored free shares
+   * With the model: run the residual pass (the last phase, as a full run's) on the stored free shares
    * (match-model.ts residualShare). Default: on when the stored model has them.
    */
   residualPass?: boolean;
@@ -355,6 +358,12 @@ class PackedClks {
     this.pop.push(pop);
     return this.count++;
   }
+}
+
+/** Whether candidate x of `v` has both names agreeing with the birth date (`name_dob` at SURE_LEVEL: the corroborated phase's `exact`). */
+function isSure(v: ComparisonVectors, x: number): boolean {
+  const { k, top } = sureLevel(v.defs);
+  return top >= 0 && v.levels[x * v.defs.length + k] === top;
 }
 
 type TypedCtor = Int32ArrayConstructor | Uint32ArrayConstructor | Uint16ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
@@ -769,9 +778,13 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const repEdgeNode = new GrowList(Int32Array);
   const repEdgeRep = new GrowList(Int32Array);
   const repEdgeScore = new GrowList(Float32Array);
-  /** With the match model: 1 when the link is strong enough for a second record of one party (DUPLICATE_SHARE). */
-  const repEdgeDup = new GrowList(Uint16Array);
+  /** With the match model: the link's weight and its duplicate bar (a second record of one party: DUPLICATE_SHARE). */
+  const repEdgeW = new GrowList(Float64Array);
+  const repEdgeBar = new GrowList(Float64Array);
+  const repEdgeExact = new GrowList(Uint16Array);
   const dupEdges = new EdgeList();
+  /** With the match model: the links at or above the decision with their bars (the corroborated duplicates' phase). */
+  const links = new BarredEdges();
   /** Entities that matter to the decision: linked to, or the prior entity of a record given again. */
   const active = new Uint8Array(E);
   for (const pe of priorEnt) if (pe >= 0) active[pe] = 1;
@@ -896,7 +909,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           repEdgeNode.push(offset[k]! + i);
           repEdgeRep.push(r);
           repEdgeScore.push(edgeScore(wx));
-          repEdgeDup.push(wx >= duplicatePairBar(M, dupBar[rp]!, v, x) ? 1 : 0);
+          repEdgeW.push(wx);
+          repEdgeBar.push(duplicatePairBar(M, dupBar[rp]!, v, x));
+          repEdgeExact.push(isSure(v, x) ? 1 : 0);
           active[repEnt[r]!] = 1;
           st.aboveThreshold++;
         } else {
@@ -961,7 +976,11 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const m = memberNode[repMember.array[repEdgeRep.array[x]!]!]!;
     if (m < 0) continue;
     edges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
-    if (M && repEdgeDup.array[x]) dupEdges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
+    if (!M) continue;
+    const wx = repEdgeW.array[x]!;
+    const bar = repEdgeBar.array[x]!;
+    if (wx >= bar) dupEdges.push(repEdgeNode.array[x]!, m, repEdgeScore.array[x]!);
+    links.push(repEdgeNode.array[x]!, m, wx, bar, repEdgeExact.array[x] === 1);
   }
   for (let x = 0; x < nearRep.u.length; x++) near.push(nearRep.u.array[x]!, memberNode[repMember.array[nearRep.r.array[x]!]!]!, nearRep.w.array[x]!);
   const nodeName = (node: number): { party: string; id: string } => {
@@ -1029,7 +1048,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       if (B && wx >= nearW) near.push(u, vv, wx);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
-        if (wx >= duplicatePairBar(m, barW, v, x)) dupEdges.push(u, vv, edgeScore(wx));
+        const bar = duplicatePairBar(m, barW, v, x);
+        if (wx >= bar) dupEdges.push(u, vv, edgeScore(wx));
+        links.push(u, vv, wx, bar, isSure(v, x));
         st.aboveThreshold++;
       } else if (wx >= m.reviewW) {
         st.reviewBand++;
@@ -1076,15 +1097,16 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const share = (i: number, j: number): number | undefined => residualShare(M!, partyNames[i]!, partyNames[j]!) ?? live(i, j);
     return (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, share));
   };
+  const corroborated = (view: ClusterView): EdgeList => corroboratedEdges(links, view, edgeScore);
   const clustering = clusterRecords({
     nodeCount,
     nodeParty,
     partyCount: partyIndex.size,
     maxPerParty: s.maxPerParty,
     groups,
-    ...(M ? { phases: residualOn ? [edges, dupEdges, residual] : [edges, dupEdges], phaseCaps: [1, s.maxPerParty, 1] } : { phases: [edges] }),
+    ...(M ? { phases: residualOn ? [edges, dupEdges, corroborated, residual] : [edges, dupEdges, corroborated], phaseCaps: [1, s.maxPerParty, s.maxPerParty, 1] } : { phases: [edges] }),
   });
-  if (residualReport) residualReport.accepted = clustering.acceptedPerPhase[2] ?? 0;
+  if (residualReport) residualReport.accepted = clustering.acceptedPerPhase[3] ?? 0;
   if (M) {
     // edge scores were weights: report match probabilities
     for (let n = 0; n < nodeCount; n++) {

@@ -51,6 +51,10 @@ export interface ClusterView {
   holds(node: number, party: number): boolean;
   /** Whether two nodes are in one cluster. */
   together(u: number, v: number): boolean;
+  /** Whether `node` is alone in its cluster (no record joined it). */
+  alone(node: number): boolean;
+  /** The node that represents the cluster of `node` (while the phase's edges are made). */
+  root(node: number): number;
 }
 
 export interface Clustering {
@@ -162,6 +166,8 @@ export function clusterRecords(p: ClusterProblem): Clustering {
       return c ? c[party]! > 0 : np[r] === party;
     },
     together: (u, v) => find(u) === find(v),
+    alone: (node) => size[find(node)] === 1,
+    root: (node) => find(node),
   };
   for (const [ph, given] of p.phases.entries()) {
     const pc = p.phaseCaps?.[ph];

@@ -81,6 +81,10 @@ describe('linkFiles with the match model (model: fs)', () => {
       expect(p.shift).toBeCloseTo(Math.min(10, -Math.log2(p.freeA * p.freeB)), 9);
     }
     expect(res.accepted).toBeLessThanOrEqual(res.pairs.reduce((t, p) => t + p.proposed, 0));
+    // the corroborated duplicates: records left alone whose links into one cluster sum to the bar (two or more each)
+    const cor = m.corroborated!;
+    expect(cor.accepted).toBeLessThanOrEqual(cor.proposed);
+    expect(cor.links).toBeGreaterThanOrEqual(2 * cor.proposed);
     // expected quality of the resolved links: every accepted edge is a linked pair; one partner per record and
     // party keeps the expected matches below the sum of every candidate's probability
     const e = m.expected;
@@ -254,6 +258,7 @@ describe('p20link link with the model flags', () => {
     expect(sum.out).toMatch(/match probability at or above 0\.5/);
     expect(sum.out).toMatch(/model: expected precision/);
     expect(sum.out).toMatch(/residual pass: [\d,]+ links between records the first phases left free/);
+    expect(sum.out).toMatch(/corroborated duplicates: [\d,]+ records joined a cluster as a second record of their party/);
     // --no-residual-pass reaches the run and its report
     const nr = await runCli(['link', enc('k12'), enc('college'), enc('wages'), '--out', join(dir, 'cli4'), '--no-residual-pass', '--workers', '1', '--quiet']);
     expect(nr.code).toBe(0);
