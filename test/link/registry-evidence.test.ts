@@ -651,6 +651,46 @@ describe('a second record of a party in an increment', () => {
     expect(ref).toBeGreaterThan(70);
     expect(inc).toBeGreaterThanOrEqual(ref - 3);
   }, 120_000);
+
+  it('joins its person through links that together reach the duplicate bar (corroborated duplicates), as a full run does', async () => {
+    // wage records of people with a K-12 and a college record, repeated next year under new ids with two letters of the
+    // surname swapped and another ZIP: no single link reaches the bar, the links to the person's records together do
+    const parties = new Map<string, Set<string>>();
+    for (const [rec, e] of truth) (parties.get(e) ?? parties.set(e, new Set()).get(e)!).add(rec.split(':')[0]!);
+    const last = wageColumn('last_name');
+    const zip = wageColumn('zip');
+    const originals = wageLines
+      .slice(1)
+      .filter((l) => {
+        const ps = parties.get(truth.get(`wages:${l.split(',')[0]}`)!);
+        return ps?.has('k12') && ps.has('college') && l.split(',')[last]!.length > 3;
+      })
+      .slice(0, 40);
+    const copy = (l: string): string => {
+      const f = l.split(',');
+      const name = f[last]!;
+      f[0] = `C${f[0]}`;
+      f[last] = name[0]! + name[2]! + name[1]! + name.slice(3);
+      f[zip] = '97999';
+      return f.join(',');
+    };
+    const store = await registry(['k12', 'college', 'wages']);
+    const r = await linkFiles({ inputs: [{ file: await wageFile('wages-corroborated', originals.map(copy)) }], outDir: fresh('corroborated-inc'), store, workers: 1 });
+    const joined = withDb(store, (db) => {
+      const entity = db.prepare('SELECT entity_id FROM registry_members WHERE party = ? AND record_id = ?').pluck();
+      return originals.filter((l) => {
+        const id = l.split(',')[0]!;
+        return entity.get('wages', `C${id}`) === entity.get('wages', id);
+      }).length;
+    });
+    const cor = r.model!.corroborated!;
+    expect(originals.length).toBe(40);
+    // nearly all join their person, through this phase (a single link, the duplicate phase's, joins at most a few)
+    expect(joined).toBeGreaterThanOrEqual(28);
+    expect(cor.accepted).toBeGreaterThanOrEqual(joined - 4);
+    expect(cor.accepted).toBeLessThanOrEqual(cor.proposed);
+    expect(cor.links).toBeGreaterThanOrEqual(2 * cor.proposed);
+  }, 120_000);
 });
 
 describe("name_dob's unique levels in an increment", () => {

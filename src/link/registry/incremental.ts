@@ -5,7 +5,7 @@ import { isAllPairs, parseBlockingSpec, formatBlockingSpec, type BlockingConfig 
 import { popcount32 } from '../dice.js';
 import { EdgeList } from '../resolve/edges.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from '../resolve/residual.js';
-import { BarredEdges, corroboratedEdges } from '../resolve/corroborated.js';
+import { BarredEdges, corroboratedEdges, type CorroboratedPass } from '../resolve/corroborated.js';
 import { sureLevel } from '../model/anchors.js';
 import type { ComparisonVectors } from '../model/types.js';
 import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering, type ClusterView } from '../resolve/cluster.js';
@@ -1097,7 +1097,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     const share = (i: number, j: number): number | undefined => residualShare(M!, partyNames[i]!, partyNames[j]!) ?? live(i, j);
     return (proposed = residualEdges(partyList, nodeParty, near, M!.decisionW, view, residualReport, share));
   };
-  const corroborated = (view: ClusterView): EdgeList => corroboratedEdges(links, view, edgeScore);
+  const corroboratedReport: CorroboratedPass = { proposed: 0, links: 0, accepted: 0 };
+  const corroborated = (view: ClusterView): EdgeList => corroboratedEdges(links, view, edgeScore, corroboratedReport);
   const clustering = clusterRecords({
     nodeCount,
     nodeParty,
@@ -1107,6 +1108,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     ...(M ? { phases: residualOn ? [edges, dupEdges, corroborated, residual] : [edges, dupEdges, corroborated], phaseCaps: [1, s.maxPerParty, s.maxPerParty, 1] } : { phases: [edges] }),
   });
   if (residualReport) residualReport.accepted = clustering.acceptedPerPhase[3] ?? 0;
+  corroboratedReport.accepted = clustering.acceptedPerPhase[2] ?? 0;
   if (M) {
     // edge scores were weights: report match probabilities
     for (let n = 0; n < nodeCount; n++) {
@@ -1147,6 +1149,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       v: n(scored.v),
       w: scored.w.array.subarray(0, scored.w.length),
     }, residualReport && repSpace(residualReport));
+    model.corroborated = corroboratedReport;
   }
 
   // 4. IDs
