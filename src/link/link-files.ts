@@ -471,8 +471,10 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
 /**
  * fs resolution (docs/match-model.md, "Decision and resolution"): one-to-one
  * links first, then a second record of a party (a duplicate) only through a
- * strong edge, then (unless the run turned it off) the residual pass between
- * records still free of each other's party (one to one).
+ * strong edge, then a record still alone through edges into one cluster that
+ * together reach the bar (corroborated duplicates), then (unless the run
+ * turned it off) the residual pass between records still free of each
+ * other's party (one to one).
  */
 function modelClusters(L: Loaded, e: ModelEdges, s: RunSettings, report?: ResidualPass, corroboratedReport?: CorroboratedPass): Clustering & { residual: EdgeList | null } {
   const decisionW = weightOfProbability(s.matchProbability);
@@ -711,7 +713,7 @@ interface Resolved {
 
 /** Stage 3 (resolve): clusters from the edges at or above the threshold, at most maxPerParty records of a party each. */
 function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
-  // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge, then the residual pass (modelClusters)
+  // fs: one-to-one links first, then a second record of a party (a duplicate) only through a strong edge or corroborating edges, then the residual pass (modelClusters)
   if (s.model === 'fs' && sc.dupEdges && s.residualPass) sc.residual = { pairs: [], accepted: 0 };
   let clustering: Clustering;
   if (s.model === 'fs' && sc.dupEdges && sc.nearEdges && sc.links) {

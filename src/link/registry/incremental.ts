@@ -1070,8 +1070,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     for (let y = a; y < b; y++) g.push(newCount + memByEnt[y]!);
     groups.push(g);
   }
-  // the match model: one record of a party per entity first, then a second one only through a strong link (as a full run)
-  // then the residual pass between records left free of each other's party, on the full run's free shares (one to one)
+  // the match model: one record of a party per entity first, then a second one only through a strong link or links that
+  // together reach its bar (corroborated duplicates, as a full run), then the residual pass between records left free of each other's party, on the full run's free shares (one to one)
   const residualReport: ResidualPass | undefined = residualOn ? { pairs: [], accepted: 0 } : undefined;
   let proposed: EdgeList | null = null;
   const partyList = partyNames.map((name) => ({ name, count: 0 }));
