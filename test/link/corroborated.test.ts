@@ -201,9 +201,7 @@ describe('the corroborated duplicates on generated data', () => {
     const ent: string[] = [];
     f.parties.forEach((p, i) => p.ids.forEach((id, x) => ((nodeParty[p.offset + x] = i), (ent[p.offset + x] = entity.get(`${p.name}:${id}`)!))));
     // the phase on the run's links (the job's duplicate bar; the run lowers it a little where an initial is missing)
-    const edges = new EdgeList();
-    const dup = new EdgeList();
-    const links = new BarredEdges();
+    const runLinks: Link[] = [];
     const K = f.vectors.defs.length;
     const sure = sureLevel(f.vectors.defs);
     let at = 0;
@@ -211,18 +209,11 @@ describe('the corroborated duplicates on generated data', () => {
       const c = f.candidates[k]!;
       for (let x = 0; x < c.a.length; x++, at++) {
         const w = f.weights[at]!;
-        if (w < f.decisionW) continue;
-        const u = f.parties[i]!.offset + c.a[x]!;
-        const v = f.parties[j]!.offset + c.b[x]!;
-        edges.push(u, v, edgeScoreOfWeight(w));
-        if (w >= f.bars[k]!) dup.push(u, v, edgeScoreOfWeight(w));
-        links.push(u, v, w, f.bars[k]!, f.vectors.levels[at * K + sure.k] === sure.top);
+        if (w >= f.decisionW) runLinks.push([f.parties[i]!.offset + c.a[x]!, f.parties[j]!.offset + c.b[x]!, w, f.bars[k]!, f.vectors.levels[at * K + sure.k] === sure.top]);
       }
     });
-    const report: CorroboratedPass = { proposed: 0, links: 0, accepted: 0 };
-    const base = { nodeCount: n, nodeParty, partyCount: f.parties.length, maxPerParty: 5 };
-    const before = clusterRecords({ ...base, phases: [edges, dup], phaseCaps: [1, 5] }).label;
-    const after = clusterRecords({ ...base, phases: [edges, dup, (view) => corroboratedEdges(links, view, edgeScoreOfWeight, report)], phaseCaps: [1, 5, 5] }).label;
+    const before = resolve(nodeParty, f.parties.length, runLinks, 5, false).label;
+    const after = resolve(nodeParty, f.parties.length, runLinks, 5, true).label;
     const sizes = (label: Uint32Array) => {
       const m = new Map<number, number[]>();
       label.forEach((l, x) => (m.get(l) ?? m.set(l, []).get(l)!).push(x));
