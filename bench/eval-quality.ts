@@ -25,12 +25,16 @@
  * per-pair objects), so it stays small at millions of records.
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
- *        [--methods dice,model,plain] [--names short|long-tail] [--workers N] [--max-per-party N] [--store] [--keep DIR [--reuse]]
+ *        [--methods dice,model,plain] [--names short|long-tail] [--extra-errors] [--workers N] [--max-per-party N] [--store] [--keep DIR [--reuse]]
  *   --store: the links keep a registry (`link --store`, a fresh store each run): their seconds and peaks include the
  *   store step (the registry's encodings and index; docs/registry.md "Full or incremental"), and the log says how long it took.
  *   --names long-tail: the generator's names with a long tail of synthetic names beyond its short lists
  *   (NameModel, src/synth/names.ts; fewer namesakes, as in a real state); the default, short, keeps the
  *   figures comparable with earlier runs. Its directories under --keep end in `-lt`.
+ *   --extra-errors: the generator's recording errors no choice of the model was made on on top of the realistic
+ *   ones (EXTRA_ERRORS, src/synth/agencies.ts: another middle initial, sex miscoded, an unrelated birth date, a ZIP
+ *   typo, wage names cut to fixed widths): does the model hold up on kinds of error it was never tuned on? Its
+ *   directories under --keep end in `-x`.
  *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
  *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability.
  *
@@ -1025,6 +1029,8 @@ export interface QualityEvalOptions {
   reuse?: boolean;
   /** The generator's names (default short). */
   names?: NameModel;
+  /** The generator's extra errors (generateExtracts `extraErrors`). */
+  extraErrors?: boolean;
   log?: (s: string) => void;
 }
 
@@ -1049,17 +1055,18 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
   try {
     for (const people of o.sizes) {
       const names = o.names ?? 'short';
-      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}`);
+      const extraErrors = o.extraErrors === true;
+      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}${extraErrors ? '-x' : ''}`);
       // --reuse: data and encodings of an earlier run in the same --keep directory (same people, seed, realism)
       const stepsFile = join(dir, 'steps.json');
-      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string }>(join(dir, 'generation.json')) : undefined;
+      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string; extraErrors?: boolean }>(join(dir, 'generation.json')) : undefined;
       let rows: Record<string, number>;
-      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && (earlier.names ?? 'short') === names && earlier.rows) {
+      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && (earlier.names ?? 'short') === names && (earlier.extraErrors === true) === extraErrors && earlier.rows) {
         log(`reusing the ${people} people (seed ${o.seed}) generated in ${dir}`);
         rows = earlier.rows;
       } else {
-        log(`generating ${people} people (seed ${o.seed}, realism full, names ${names})`);
-        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full', names })).rows };
+        log(`generating ${people} people (seed ${o.seed}, realism full${extraErrors ? ' with extra errors' : ''}, names ${names})`);
+        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full', names, ...(extraErrors ? { extraErrors } : {}) })).rows };
         rmSync(stepsFile, { force: true });
       }
       const truth = await readTruthCompact(dir);
@@ -1190,13 +1197,14 @@ async function main(): Promise<void> {
     seed,
     methods,
     names,
+    ...(process.argv.includes('--extra-errors') ? { extraErrors: true } : {}),
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
     ...(process.argv.includes('--store') ? { store: true } : {}),
     ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
-  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full, names ${names}, default schema, pairwise against the truth\n`);
+  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full${process.argv.includes('--extra-errors') ? ' with extra errors' : ''}, names ${names}, default schema, pairwise against the truth\n`);
   for (const s of results) process.stdout.write(`${formatSize(s)}\n`);
   // the model's figures; when --methods left it out, the first method's (named); when it failed, nulls (exit 1)
   const round = (x: number, d: number) => Number(x.toFixed(d));

@@ -45,7 +45,9 @@ export type Trouble =
   | 'compound_first_only' | 'diacritics_dropped' | 'day_month_swap' | 'dob_typo' | 'zip_moved' | 'name_order_swapped'
   | 'particle_squeezed'
   // `full` realism only
-  | 'dob_missing' | 'duplicate_record' | 'adopted_name';
+  | 'dob_missing' | 'duplicate_record' | 'adopted_name'
+  // `extraErrors` only (EXTRA_ERRORS)
+  | 'mi_differs' | 'sex_miscoded' | 'dob_wrong' | 'zip_typo' | 'name_truncated';
 
 export interface AgencyRow {
   party: Party;
@@ -99,6 +101,73 @@ export const DUPLICATE_SHARE: Record<Party, number> = { k12: 0.008, college: 0.0
 export const ADOPTED_NAME_USE: Record<Party, number> = { k12: 0, college: 0.6, wages: 0.75 };
 /** `full` realism: college given/family order swaps, as a share of the group's wage-record risk. */
 export const COLLEGE_ORDER_SWAP = 0.6;
+
+/**
+ * `extraErrors` (on top of `full` realism): recording errors no choice of the
+ * match model was made on, each a share of the records that can have it — a
+ * middle name or initial recorded as another one (`mi_differs`, records
+ * with one), sex coded the other way (`sex_miscoded`), an unrelated birth
+ * date (`dob_wrong`: another day and month, the year within two, records
+ * with a date), one digit of the ZIP mistyped (`zip_typo`). Wage records
+ * also cut names to the payroll's fixed widths (`name_truncated`,
+ * WAGE_NAME_WIDTH), every record whose name is longer.
+ */
+export const EXTRA_ERRORS = { mi_differs: 0.02, sex_miscoded: 0.005, dob_wrong: 0.004, zip_typo: 0.01 } as const;
+/** `extraErrors`: the wage records' fixed-width name fields (characters). */
+export const WAGE_NAME_WIDTH = { first: 12, last: 15 } as const;
+
+/** Where each party's row holds the fields `extraErrors` touches, and how it writes a date. */
+const ERROR_FIELDS: Record<Party, { first: number; last: number; middle: number; dob: number; sex: number; zip: number; date: (y: number, m: number, d: number) => string }> = {
+  k12: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 15, date: (y, m, d) => `${pad2(m)}/${pad2(d)}/${y}` },
+  college: { first: 1, last: 3, middle: 2, dob: 4, sex: 5, zip: 12, date: (y, m, d) => `${y}-${pad2(m)}-${pad2(d)}` },
+  wages: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 6, date: (y, m, d) => `${y}${pad2(m)}${pad2(d)}` },
+};
+
+/** Middle names a record may hold instead of the person's (`mi_differs` on a full middle name). */
+const OTHER_MIDDLE_NAMES = ['Ann', 'Lee', 'Marie', 'James', 'Lynn', 'Michael', 'Rose', 'Grace', 'Jay', 'Nicole', 'David', 'Elena'];
+
+/** Add the `extraErrors` to one row (its own random stream: the rest of the row is the `full` one). */
+export function addExtraErrors(seed: number, p: Person, row: AgencyRow, variant = 0): AgencyRow {
+  const rng = new Rng(mixSeed(seed, p.index, PARTY_SALT[row.party], 0xe4404, variant));
+  const f = ERROR_FIELDS[row.party];
+  const v = row.fields;
+  const mi = v[f.middle]!;
+  if (mi !== '' && rng.chance(EXTRA_ERRORS.mi_differs)) {
+    const initial = [...mi][0]!.toUpperCase();
+    if ([...mi].length === 1) {
+      const letters = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'].filter((c) => c !== initial);
+      v[f.middle] = rng.pick(letters);
+    } else {
+      const other = rng.pick(OTHER_MIDDLE_NAMES.filter((n) => n[0] !== initial));
+      v[f.middle] = row.party === 'wages' ? other.toUpperCase() : other;
+    }
+    row.trouble.push('mi_differs');
+  }
+  if ((v[f.sex] === 'M' || v[f.sex] === 'F') && rng.chance(EXTRA_ERRORS.sex_miscoded)) {
+    v[f.sex] = v[f.sex] === 'M' ? 'F' : 'M';
+    row.trouble.push('sex_miscoded');
+  }
+  if (v[f.dob] !== '' && rng.chance(EXTRA_ERRORS.dob_wrong)) {
+    const m = rng.int(1, 12);
+    let d = rng.int(1, 28);
+    if (m === p.birth.m && d === p.birth.d) d = (d % 28) + 1;
+    v[f.dob] = f.date(p.birth.y + rng.int(-2, 2), m, d);
+    row.trouble.push('dob_wrong');
+  }
+  if (/^\d{5}$/.test(v[f.zip]!) && rng.chance(EXTRA_ERRORS.zip_typo)) {
+    const z = [...v[f.zip]!];
+    const at = rng.int(0, 4);
+    z[at] = rng.pick([...'0123456789'].filter((c) => c !== z[at]));
+    v[f.zip] = z.join('');
+    row.trouble.push('zip_typo');
+  }
+  if (row.party === 'wages' && (v[f.first]!.length > WAGE_NAME_WIDTH.first || v[f.last]!.length > WAGE_NAME_WIDTH.last)) {
+    v[f.first] = v[f.first]!.slice(0, WAGE_NAME_WIDTH.first).trimEnd();
+    v[f.last] = v[f.last]!.slice(0, WAGE_NAME_WIDTH.last).trimEnd();
+    row.trouble.push('name_truncated');
+  }
+  return row;
+}
 
 /**
  * How one record is drawn: `variant` 0 is the person's record; 1 a second
@@ -414,18 +483,20 @@ const PARTY_SALT: Record<Party, number> = { k12: 0xd0b12, college: 0xd0bcc, wage
 /**
  * Every record of a person across the three agencies (only where the person
  * is present). With `full` realism a person may also have a second record in
- * a party's file (DUPLICATE_SHARE), with an id of its own and its own trouble.
+ * a party's file (DUPLICATE_SHARE), with an id of its own and its own trouble;
+ * `extraErrors` adds the EXTRA_ERRORS to every row (`full` realism only).
  */
-export function rowsFor(seed: number, p: Person, ids: IdMaker, realism: Realism = 'basic'): AgencyRow[] {
+export function rowsFor(seed: number, p: Person, ids: IdMaker, realism: Realism = 'basic', extraErrors = false): AgencyRow[] {
   const rows: AgencyRow[] = [];
   const o: RowOptions = realism === 'full' ? { realism } : {};
+  const errors = (row: AgencyRow, variant: number): AgencyRow => (extraErrors ? addExtraErrors(seed, p, row, variant) : row);
   for (const party of PARTIES) {
     if (!p.presence[party]) continue;
-    rows.push(ROW[party](seed, p, ids, o));
+    rows.push(errors(ROW[party](seed, p, ids, o), 0));
     if (realism === 'full' && new Rng(mixSeed(seed, p.index, PARTY_SALT[party])).chance(DUPLICATE_SHARE[party])) {
       const dup = ROW[party](seed, p, ids, { realism, variant: 1, id: ids.duplicate(party) });
       dup.trouble.push('duplicate_record');
-      rows.push(dup);
+      rows.push(errors(dup, 1));
     }
   }
   return rows;

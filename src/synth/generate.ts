@@ -39,6 +39,13 @@ export interface GenerateOptions {
   realism?: Realism;
   /** `short` (default): the listed names only; `long-tail`: a long tail of synthetic names beyond them (NameModel, src/synth/names.ts). */
   names?: NameModel;
+  /**
+   * `full` realism only: also recording errors no choice of the match model
+   * was made on (EXTRA_ERRORS, src/synth/agencies.ts: another middle initial,
+   * sex miscoded, an unrelated birth date, a ZIP typo, wage names cut to fixed
+   * widths). The rows are otherwise the `full` ones.
+   */
+  extraErrors?: boolean;
 }
 
 export interface GenerateSummary {
@@ -51,6 +58,8 @@ export interface GenerateSummary {
   /** `full` realism only: the realism, and how many people are a younger twin or sibling of another. */
   realism?: Realism;
   family?: { twins: number; siblings: number };
+  /** Present (true) when the rows carry the extra errors. */
+  extraErrors?: boolean;
   /** Present when the names were drawn with a long tail. */
   names?: NameModel;
   files: Record<Party | 'truth' | 'trouble' | 'summary', string> & { people?: string };
@@ -72,6 +81,10 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     throw new P20Error('GEN_ARGS', 'realism must be basic or full', { field: 'realism' });
   }
   const full = realism === 'full';
+  const extraErrors = opts.extraErrors === true;
+  if (extraErrors && !full) {
+    throw new P20Error('GEN_ARGS', 'extra errors need realism full', { field: 'extraErrors' });
+  }
   const names: NameModel = opts.names ?? 'short';
   if (!NAME_MODELS.includes(names)) {
     throw new P20Error('GEN_ARGS', `names must be ${NAME_MODELS.join(' or ')}`, { field: 'names' });
@@ -103,6 +116,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     presentIn: { one: 0, two: 0, three: 0 },
     trouble: { k12: {}, college: {}, wages: {} },
     ...(full ? { realism, family: { twins: 0, siblings: 0 } } : {}),
+    ...(extraErrors ? { extraErrors } : {}),
     ...(names !== 'short' ? { names } : {}),
     files,
   };
@@ -128,7 +142,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     let peopleChunk = '';
     for (let i = 0; i < people; i++) {
       const person = makePerson(seed, i, realism, names);
-      const rows = rowsFor(seed, person, ids, realism);
+      const rows = rowsFor(seed, person, ids, realism, extraErrors);
       const nParties = new Set(rows.map((r) => r.party)).size;
       if (nParties === 1) summary.presentIn.one++;
       else if (nParties === 2) summary.presentIn.two++;

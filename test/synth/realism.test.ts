@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { csvRows } from '../helpers/csv-rows.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DOB_MISSING, DUPLICATE_SHARE, HEADERS, ID_COLUMN, PARTIES, collegeRow, idMaker, k12Row, wagesRow } from '../../src/synth/agencies.js';
+import { DOB_MISSING, DUPLICATE_SHARE, EXTRA_ERRORS, HEADERS, ID_COLUMN, PARTIES, collegeRow, idMaker, k12Row, wagesRow } from '../../src/synth/agencies.js';
 import { generateExtracts, type GenerateSummary } from '../../src/synth/generate.js';
 import { SIBLING_SHARE, TWIN_SHARE, makePerson } from '../../src/synth/population.js';
 import { NAMES } from '../../src/synth/names.js';
@@ -173,5 +173,91 @@ describe("generator, realism 'full'", () => {
     const bad = await runCli(['--people', '300', '--out', await tmp(), '--realism', 'extreme'], { entry: generateMain });
     expect(bad.code).toBe(2);
     expect(bad.all).toMatch(/realism/);
+  });
+});
+
+describe('generator, extra errors (kinds no choice of the model was made on)', () => {
+  const N = 4000;
+  let plain = '';
+  let extra = '';
+  let sum: GenerateSummary;
+  const FIELDS = { k12: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 15 }, college: { first: 1, last: 3, middle: 2, dob: 4, sex: 5, zip: 12 }, wages: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 6 } } as const;
+  const KINDS = ['mi_differs', 'sex_miscoded', 'dob_wrong', 'zip_typo', 'name_truncated'];
+
+  beforeAll(async () => {
+    plain = await tmp();
+    extra = await tmp();
+    await generateExtracts({ people: N, seed: 77, outDir: plain, realism: 'full', names: 'long-tail' });
+    sum = await generateExtracts({ people: N, seed: 77, outDir: extra, realism: 'full', names: 'long-tail', extraErrors: true });
+  });
+
+  it('changes only the fields of the errors it records, each the way its kind says', async () => {
+    expect(sum.extraErrors).toBe(true);
+    const troubles = async (d: string) => new Map((await rows(join(d, 'trouble.csv'))).data.map(([p, r, t]) => [`${p}/${r}`, t!.split(';')]));
+    const tp = await troubles(plain);
+    const tx = await troubles(extra);
+    const seen = new Map<string, number>();
+    for (const p of PARTIES) {
+      const a = await rows(join(plain, `${p}.csv`));
+      const b = await rows(join(extra, `${p}.csv`));
+      const byId = new Map(a.data.map((r) => [r[0]!, r]));
+      expect(b.data.length).toBe(a.data.length);
+      const f = FIELDS[p];
+      for (const r of b.data) {
+        const o = byId.get(r[0]!)!;
+        const key = `${p}/${r[0]}`;
+        const before = tp.get(key) ?? [];
+        const after = tx.get(key) ?? [];
+        const added = after.filter((t) => KINDS.includes(t));
+        expect(after.filter((t) => !KINDS.includes(t)), key).toEqual(before);
+        for (const t of added) seen.set(`${p}/${t}`, (seen.get(`${p}/${t}`) ?? 0) + 1);
+        const changed = new Set(r.map((v, i) => (v !== o[i] ? i : -1)).filter((i) => i >= 0));
+        const allowed = new Set<number>();
+        if (added.includes('mi_differs')) {
+          allowed.add(f.middle);
+          expect(o[f.middle]).not.toBe('');
+          expect(r[f.middle]![0]!.toUpperCase()).not.toBe(o[f.middle]![0]!.toUpperCase());
+        }
+        if (added.includes('sex_miscoded')) {
+          allowed.add(f.sex);
+          expect(`${o[f.sex]}${r[f.sex]}`).toMatch(/^(MF|FM)$/);
+        }
+        if (added.includes('dob_wrong')) {
+          allowed.add(f.dob);
+          expect(o[f.dob]).not.toBe('');
+          expect(r[f.dob]).not.toBe(o[f.dob]);
+          const year = (s: string) => Number(p === 'k12' ? s.slice(6) : s.slice(0, 4));
+          expect(Math.abs(year(r[f.dob]!) - year(o[f.dob]!))).toBeLessThanOrEqual(4);
+        }
+        if (added.includes('zip_typo')) {
+          allowed.add(f.zip);
+          expect([...r[f.zip]!].filter((c, i) => c !== o[f.zip]![i]).length).toBe(1);
+        }
+        if (added.includes('name_truncated')) {
+          allowed.add(f.first).add(f.last);
+          expect(o[f.first]!.startsWith(r[f.first]!) && o[f.last]!.startsWith(r[f.last]!)).toBe(true);
+          expect(o[f.first]!.length > 12 || o[f.last]!.length > 15).toBe(true);
+        }
+        if (p === 'wages') expect(r[f.first]!.length <= 12 && r[f.last]!.length <= 15, key).toBe(true);
+        for (const i of changed) expect(allowed.has(i), `${key} field ${i}`).toBe(true);
+      }
+    }
+    // every kind happens, at about its rate (of all records: a loose band)
+    for (const [k, rate] of Object.entries(EXTRA_ERRORS)) {
+      const n = PARTIES.reduce((s, p) => s + (seen.get(`${p}/${k}`) ?? 0), 0);
+      const rowsAll = PARTIES.reduce((s, p) => s + sum.rows[p], 0);
+      expect(n, k).toBeGreaterThan(rate * rowsAll * 0.3);
+      expect(n, k).toBeLessThan(rate * rowsAll * 1.5 + 5);
+    }
+    expect(seen.get('wages/name_truncated') ?? 0).toBeGreaterThan(0);
+    expect(seen.get('k12/name_truncated') ?? 0).toBe(0);
+  });
+
+  it('the truth and the people are those of the same full-realism run', async () => {
+    for (const f of ['truth.csv', 'people.csv']) expect((await readFile(join(extra, f))).equals(await readFile(join(plain, f))), f).toBe(true);
+  });
+
+  it('refuses extra errors without realism full', async () => {
+    await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), extraErrors: true })).rejects.toThrow(/realism full/);
   });
 });
