@@ -37,7 +37,7 @@ import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
-import { createRowEncoder, encodeBatch, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
+import { createRowEncoder, encodeBatch, mergeValueCounts, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { ErrorCode, ErrorHint } from '../errors.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -310,6 +310,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   // Duplicate ids: a compact set of 64-bit id hashes plus a spill file for the exact check (src/encode/id-set.ts).
   let seenIds: IdSet | undefined;
   const missingCounts = new Array<number>(schema.features.length).fill(0);
+  const valueCounts: BatchResult['valueCounts'] = [];
   let ones = 0;
   try {
     writer = createEncodedWriter(opts.output, {
@@ -362,6 +363,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       encoded += res.ids.length;
       ones += res.ones;
       for (let j = 0; j < res.missing.length; j++) missingCounts[j]! += res.missing[j]!;
+      mergeValueCounts(valueCounts, res.valueCounts);
       progress.update(read);
     };
 
@@ -442,7 +444,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     ...(opts.rejectsFile ? { rejectsFile: opts.rejectsFile } : {}),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     workers: nWorkers,
-    ...fillAndMissing(schema, ext, missingCounts, ones, encoded, hardenedLength(ext.hardening, schema.clkConfig.l)),
+    ...fillAndMissing(schema, ext, missingCounts, ones, encoded, hardenedLength(ext.hardening, schema.clkConfig.l), valueCounts),
     hardened: ext.hardening !== undefined,
   };
 }
@@ -454,6 +456,7 @@ function fillAndMissing(
   ones: number,
   encoded: number,
   l: number,
+  valueCounts: readonly (Map<string, number> | undefined)[] = [],
 ): Pick<EncodeSummary, 'missingFields' | 'absent' | 'meanFill' | 'warnings'> {
   const missingFields: Record<string, number> = {};
   counts.forEach((n, k) => {
@@ -467,7 +470,34 @@ function fillAndMissing(
         'lower bitsPerToken / bitsPerFeature or raise clkConfig.l in the schema',
     );
   }
+  valueCounts.forEach((m, k) => {
+    const f = m ? frequentValue(m) : undefined;
+    if (!f) return;
+    warnings.push(
+      `${schema.features[k]!.identifier}: one value is held by ${f.count} of the ${f.records} records that have one (${((100 * f.count) / f.records).toFixed(1)} %, ` +
+        `${f.ratio >= 1000 ? 'over 1,000' : Math.round(f.ratio)} times the average of the others): if it stands for an unknown date, declare it missing in the schema ` +
+        '(a "missing" normalize step before "date"): a placeholder links as a wrong date, which the match model takes as two people (docs/limits.md)',
+    );
+  });
   return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
+}
+
+/** A value held by at least FREQUENT_MIN records and FREQUENT_FACTOR times the average count of the feature's other values is named in the summary's warnings (a placeholder date). */
+export const FREQUENT_MIN = 20;
+export const FREQUENT_FACTOR = 10;
+
+/** The most frequent value of `counts` when it stands out (FREQUENT_MIN, FREQUENT_FACTOR): its count, the records counted and its count over the others' average (Infinity: the only value). */
+export function frequentValue(counts: ReadonlyMap<string, number>): { count: number; records: number; ratio: number } | undefined {
+  let top = 0;
+  let records = 0;
+  for (const n of counts.values()) {
+    records += n;
+    if (n > top) top = n;
+  }
+  if (top < FREQUENT_MIN) return undefined;
+  const others = counts.size > 1 ? (records - top) / (counts.size - 1) : 0;
+  const ratio = others > 0 ? top / others : Number.POSITIVE_INFINITY;
+  return ratio >= FREQUENT_FACTOR ? { count: top, records, ratio } : undefined;
 }
 
 /** The summary the CLI prints on stderr: one line, then one "p20link: warning: ..." line per warning. */

@@ -150,6 +150,8 @@ export interface RowEncoder {
   encodeRow(fields: readonly string[]): RowResult;
   /** encodeRow, with the good row appended to `ser` (no base64 text or result object in between): the same bytes ser.add would write from encodeRow's result. */
   encodeInto(fields: readonly string[], ser: EncodedRecordSerializer): RowFailure | { ok: true; id: string; ones: number; missing: number[] | undefined };
+  /** The good rows' values of the counted features (a `date` normalize step) since the last call, per feature (undefined: not counted); the counts restart. */
+  takeValueCounts(): (Map<string, number> | undefined)[];
 }
 
 export interface RowEncoderSetup {
@@ -208,6 +210,9 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const salts: string[] = new Array<string>(features.length).fill('');
   const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
+  // Values of the features with a `date` step, counted over the good rows: the summary's frequent-value warning (a placeholder date)
+  const counted = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
+  let valueCounts: (Map<string, number> | undefined)[] = counted.map((c) => (c ? new Map() : undefined));
 
   // The row being encoded (run() fills these; encodeRow and encodeInto read them).
   let id = '';
@@ -295,6 +300,11 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     }
     extras = blocker ? blocker(values) : [];
     for (const i of plan.passIndex) extras.push(fields[i]!);
+    for (let k = 0; k < features.length; k++) {
+      const m = valueCounts[k];
+      const v = values[k]!;
+      if (m && !skip[k] && !absent[k] && v !== '' && v !== sentinel[k]) m.set(v, (m.get(v) ?? 0) + 1);
+    }
     return null;
   };
 
@@ -313,7 +323,21 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       ser.add(id, final, undefined, extras, ev);
       return { ok: true, id, ones: popcountBytes(final), missing };
     },
+    takeValueCounts() {
+      const out = valueCounts;
+      valueCounts = counted.map((c) => (c ? new Map() : undefined));
+      return out;
+    },
   };
+}
+
+/** Add the value counts `add` (takeValueCounts) into `into`, feature by feature. */
+export function mergeValueCounts(into: (Map<string, number> | undefined)[], add: readonly (Map<string, number> | undefined)[]): void {
+  add.forEach((m, k) => {
+    if (!m) return;
+    const t = (into[k] ??= new Map());
+    for (const [v, n] of m) t.set(v, (t.get(v) ?? 0) + n);
+  });
 }
 
 /**
@@ -335,6 +359,8 @@ export interface BatchResult {
   ones: number;
   /** Per feature: good rows whose bad value of it was encoded as missing. */
   missing: number[];
+  /** Per feature with a `date` step: the good rows' values counted (RowEncoder.takeValueCounts). */
+  valueCounts: (Map<string, number> | undefined)[];
 }
 
 /** `detach`: BatchResult.bytes is the serializer's own buffer (EncodedRecordSerializer.take), not a copy. */
@@ -353,5 +379,5 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });
   }
-  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing };
+  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing, valueCounts: enc.takeValueCounts() };
 }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { encodeFile, formatSummary, type EncodeOptions } from '../../src/encode/pipeline.js';
+import { encodeFile, formatSummary, FREQUENT_MIN, frequentValue, type EncodeOptions } from '../../src/encode/pipeline.js';
 import { createClkEncoder, clkToBase64 } from '../../src/encode/clk.js';
 import { openEncoded, readEncodedHeader } from '../../src/format/encoded-file.js';
 import { loadLinkageSchema } from '../../src/schema/linkage-schema.js';
@@ -238,6 +238,52 @@ describe('dense filters', () => {
     expect(d.summary.meanFill).toBeGreaterThan(0.6);
     expect(d.summary.warnings.join()).toMatch(/dense/);
     expect(formatSummary(d.summary)).toMatch(/\np20link: warning: the CLKs are dense/);
+  });
+});
+
+describe('a frequent birth date (a placeholder)', () => {
+  // 200 people born on different days of 1999-2004, and a placeholder for the unknown dates of some of them
+  const people = (placeholders: number, value = '1900-01-01') =>
+    HEADER +
+    Array.from({ length: 200 }, (_, i) => {
+      const d = i < placeholders ? value : new Date(Date.UTC(1999, 0, 1) + i * 9 * 86_400_000).toISOString().slice(0, 10);
+      return `${i},Ann${i},Q,Lee${i},${d},F,97501\n`;
+    }).join('');
+
+  it('warns of a value held by far more records than the others, without naming it; not of ordinary dates', async () => {
+    const plain = await encode(await csvFile(people(0)));
+    expect(plain.summary.warnings).toEqual([]);
+    const few = await encode(await csvFile(people(FREQUENT_MIN - 1)));
+    expect(few.summary.warnings).toEqual([]);
+    const r = await encode(await csvFile(people(25)));
+    expect(r.summary.warnings).toHaveLength(1);
+    expect(r.summary.warnings[0]).toMatch(/^birth_date: one value is held by 25 of the 200 records that have one \(12\.5 %/);
+    expect(r.summary.warnings[0]).not.toMatch(/1900/);
+    expect(formatSummary(r.summary)).toMatch(/\np20link: warning: birth_date: one value .* declare it missing in the schema/);
+    // the same run on two workers and small ranges counts the same
+    const w = await encode(await csvFile(people(25)), { workers: 2, rangeBytes: 512 });
+    expect(w.summary.warnings).toEqual(r.summary.warnings);
+  });
+
+  it('a placeholder declared missing in the schema is no date, and no warning', async () => {
+    const raw = JSON.parse(await readFile(P20W, 'utf8'));
+    raw.p20link.normalize.birth_date = [{ step: 'missing', values: ['1900-01-01'] }, ...raw.p20link.normalize.birth_date];
+    const schema = join(dir, 'placeholder.json');
+    await writeFile(schema, JSON.stringify(raw));
+    const declared = await encode(await csvFile(people(25)), { schema });
+    expect(declared.summary.warnings).toEqual([]);
+    // row 0 (the placeholder) is encoded as the same row with an empty birth date
+    const empty = await encode(await csvFile(HEADER + '0,Ann0,Q,Lee0,,F,97501\n'), { schema });
+    expect(b64(declared.rows.find((x) => x.id === '0')!.clk)).toBe(b64(empty.rows[0]!.clk));
+  });
+
+  it('frequentValue: known answers', () => {
+    const counts = (top: number, others: number, each: number) => new Map<string, number>([['x', top], ...Array.from({ length: others }, (_, i) => [`v${i}`, each] as [string, number])]);
+    expect(frequentValue(counts(FREQUENT_MIN - 1, 50, 1))).toBeUndefined();
+    expect(frequentValue(counts(20, 50, 1))).toEqual({ count: 20, records: 70, ratio: 20 });
+    expect(frequentValue(counts(20, 50, 3))).toBeUndefined(); // 6.7 times the others
+    expect(frequentValue(counts(30, 10, 3))).toEqual({ count: 30, records: 60, ratio: 10 });
+    expect(frequentValue(counts(25, 0, 0))).toEqual({ count: 25, records: 25, ratio: Number.POSITIVE_INFINITY });
   });
 });
 
