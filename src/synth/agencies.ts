@@ -116,11 +116,18 @@ export const EXTRA_ERRORS = { mi_differs: 0.02, sex_miscoded: 0.005, dob_wrong: 
 /** `extraErrors`: the wage records' fixed-width name fields (characters). */
 export const WAGE_NAME_WIDTH = { first: 12, last: 15 } as const;
 
-/** Where each party's row holds the fields `extraErrors` touches, and how it writes a date. */
-const ERROR_FIELDS: Record<Party, { first: number; last: number; middle: number; dob: number; sex: number; zip: number; date: (y: number, m: number, d: number) => string }> = {
-  k12: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 15, date: (y, m, d) => `${pad2(m)}/${pad2(d)}/${y}` },
-  college: { first: 1, last: 3, middle: 2, dob: 4, sex: 5, zip: 12, date: (y, m, d) => `${y}-${pad2(m)}-${pad2(d)}` },
-  wages: { first: 2, last: 1, middle: 3, dob: 4, sex: 5, zip: 6, date: (y, m, d) => `${y}${pad2(m)}${pad2(d)}` },
+/** How each party writes a birth date. */
+const DATE_TEXT: Record<Party, (d: Ymd) => string> = {
+  k12: (d) => `${pad2(d.m)}/${pad2(d.d)}/${d.y}`,
+  college: (d) => `${d.y}-${pad2(d.m)}-${pad2(d.d)}`,
+  wages: (d) => `${d.y}${pad2(d.m)}${pad2(d.d)}`,
+};
+
+/** The columns of each party's row that `extraErrors` touches (names of HEADERS). */
+const ERROR_COLUMNS: Record<Party, Record<'first' | 'last' | 'middle' | 'dob' | 'sex' | 'zip', string>> = {
+  k12: { first: 'first_name', last: 'last_name', middle: 'middle_name', dob: 'birth_date', sex: 'gender', zip: 'zip' },
+  college: { first: 'given_name', last: 'family_name', middle: 'middle', dob: 'date_of_birth', sex: 'sex_code', zip: 'home_zip' },
+  wages: { first: 'FIRST_NAME', last: 'LAST_NAME', middle: 'MI', dob: 'DOB', sex: 'GENDER', zip: 'ZIP5' },
 };
 
 /** Middle names a record may hold instead of the person's (`mi_differs` on a full middle name). */
@@ -129,7 +136,9 @@ const OTHER_MIDDLE_NAMES = ['Ann', 'Lee', 'Marie', 'James', 'Lynn', 'Michael', '
 /** Add the `extraErrors` to one row (its own random stream: the rest of the row is the `full` one). */
 export function addExtraErrors(seed: number, p: Person, row: AgencyRow, variant = 0): AgencyRow {
   const rng = new Rng(mixSeed(seed, p.index, PARTY_SALT[row.party], 0xe4404, variant));
-  const f = ERROR_FIELDS[row.party];
+  const c = ERROR_COLUMNS[row.party];
+  const at = (name: string): number => HEADERS[row.party].indexOf(name);
+  const f = { first: at(c.first), last: at(c.last), middle: at(c.middle), dob: at(c.dob), sex: at(c.sex), zip: at(c.zip) };
   const v = row.fields;
   const mi = v[f.middle]!;
   if (mi !== '' && rng.chance(EXTRA_ERRORS.mi_differs)) {
@@ -151,13 +160,13 @@ export function addExtraErrors(seed: number, p: Person, row: AgencyRow, variant 
     const m = rng.int(1, 12);
     let d = rng.int(1, 28);
     if (m === p.birth.m && d === p.birth.d) d = (d % 28) + 1;
-    v[f.dob] = f.date(p.birth.y + rng.int(-2, 2), m, d);
+    v[f.dob] = DATE_TEXT[row.party]({ y: p.birth.y + rng.int(-2, 2), m, d });
     row.trouble.push('dob_wrong');
   }
   if (/^\d{5}$/.test(v[f.zip]!) && rng.chance(EXTRA_ERRORS.zip_typo)) {
     const z = [...v[f.zip]!];
-    const at = rng.int(0, 4);
-    z[at] = rng.pick([...'0123456789'].filter((c) => c !== z[at]));
+    const i = rng.int(0, 4);
+    z[i] = rng.pick([...'0123456789'].filter((x) => x !== z[i]));
     v[f.zip] = z.join('');
     row.trouble.push('zip_typo');
   }
@@ -297,7 +306,7 @@ export function k12Row(seed: number, p: Person, ids: IdMaker, o: RowOptions = {}
     trouble.push('typo');
   }
   const dob = recordedDob(rng, p, 0.003, 0.004, trouble);
-  const dobText = dobMissing(extra, 'k12', trouble) ? '' : `${pad2(dob.m)}/${pad2(dob.d)}/${dob.y}`;
+  const dobText = dobMissing(extra, 'k12', trouble) ? '' : DATE_TEXT.k12(dob);
   const fields = [
     o.id ?? ids.k12(p.index), last, first, middle, dobText, p.sex, K12_RACE[p.group],
     p.district.name, p.school, String(p.lastGrade), String(p.gradYear), p.diploma ? 'Y' : 'N', p.frl ? 'Y' : 'N',
@@ -368,7 +377,7 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions 
     }
   }
   const dob = recordedDob(rng, p, 0.015, 0.006, trouble);
-  const dobText = dobMissing(extra, 'college', trouble) ? '' : `${dob.y}-${pad2(dob.m)}-${pad2(dob.d)}`;
+  const dobText = dobMissing(extra, 'college', trouble) ? '' : DATE_TEXT.college(dob);
   let zip = p.zip;
   if (p.laterZip !== p.zip && rng.chance(0.5)) {
     zip = p.laterZip;
@@ -438,7 +447,7 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = 
     trouble.push('name_order_swapped');
   }
   const dob = recordedDob(rng, p, 0.02, 0.01, trouble);
-  const dobText = dobMissing(extra, 'wages', trouble) ? '' : `${dob.y}${pad2(dob.m)}${pad2(dob.d)}`;
+  const dobText = dobMissing(extra, 'wages', trouble) ? '' : DATE_TEXT.wages(dob);
   const zip = p.laterZip;
   if (zip !== p.zip) trouble.push('zip_moved');
   const q = quarterWages(rng, p);
