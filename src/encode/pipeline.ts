@@ -456,7 +456,7 @@ function fillAndMissing(
   ones: number,
   encoded: number,
   l: number,
-  valueCounts: readonly (Map<string, number> | undefined)[] = [],
+  valueCounts: readonly (Map<number, number> | undefined)[] = [],
 ): Pick<EncodeSummary, 'missingFields' | 'absent' | 'meanFill' | 'warnings'> {
   const missingFields: Record<string, number> = {};
   counts.forEach((n, k) => {
@@ -487,7 +487,7 @@ export const FREQUENT_MIN = 20;
 export const FREQUENT_FACTOR = 10;
 
 /** The most frequent value of `counts` when it stands out (FREQUENT_MIN, FREQUENT_FACTOR): its count, the records counted and its count over the others' average (Infinity: the only value). */
-export function frequentValue(counts: ReadonlyMap<string, number>): { count: number; records: number; ratio: number } | undefined {
+export function frequentValue(counts: ReadonlyMap<unknown, number>): { count: number; records: number; ratio: number } | undefined {
   let top = 0;
   let records = 0;
   for (const n of counts.values()) {

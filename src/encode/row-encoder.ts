@@ -18,6 +18,7 @@ import { createHardener, hardenedLength, saltValue } from './harden.js';
 import type { EncodedRecordSerializer, EvidenceFilterInfo, RecordEvidence } from '../format/encoded-file.js';
 import { createEvidenceEncoder } from './evidence.js';
 import { popcountBytes } from '../util/popcount.js';
+import { fmix32, murmurStep } from '../util/murmur.js';
 
 /** Longest record id accepted (the encoded-file format's limit). */
 export const MAX_RECORD_ID_LENGTH = 256;
@@ -150,8 +151,8 @@ export interface RowEncoder {
   encodeRow(fields: readonly string[]): RowResult;
   /** encodeRow, with the good row appended to `ser` (no base64 text or result object in between): the same bytes ser.add would write from encodeRow's result. */
   encodeInto(fields: readonly string[], ser: EncodedRecordSerializer): RowFailure | { ok: true; id: string; ones: number; missing: number[] | undefined };
-  /** The good rows' values of the counted features (a `date` normalize step) since the last call, per feature (undefined: not counted); the counts restart. */
-  takeValueCounts(): (Map<string, number> | undefined)[];
+  /** The good rows' values of the counted features (a `date` normalize step) since the last call, per feature (undefined: not counted), keyed by valueKey; the counts restart. */
+  takeValueCounts(): (Map<number, number> | undefined)[];
 }
 
 export interface RowEncoderSetup {
@@ -212,7 +213,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
   // Values of the features with a `date` step, counted over the good rows: the summary's frequent-value warning (a placeholder date)
   const counted = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
-  let valueCounts: (Map<string, number> | undefined)[] = counted.map((c) => (c ? new Map() : undefined));
+  let valueCounts: (Map<number, number> | undefined)[] = counted.map((c) => (c ? new Map() : undefined));
 
   // The row being encoded (run() fills these; encodeRow and encodeInto read them).
   let id = '';
@@ -303,7 +304,9 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     for (let k = 0; k < features.length; k++) {
       const m = valueCounts[k];
       const v = values[k]!;
-      if (m && !skip[k] && !absent[k] && v !== '' && v !== sentinel[k]) m.set(v, (m.get(v) ?? 0) + 1);
+      if (!m || skip[k] || absent[k] || v === '' || v === sentinel[k]) continue;
+      const key = valueKey(v);
+      m.set(key, (m.get(key) ?? 0) + 1);
     }
     return null;
   };
@@ -331,8 +334,19 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   };
 }
 
+/**
+ * A counted value's key: a 31-bit hash (small integers stay unboxed in a
+ * Map, and no value is kept). Two values sharing a key add up; for the one
+ * use, a value held 10 times as often as the others, that never matters.
+ */
+export function valueKey(v: string): number {
+  let h = v.length;
+  for (let i = 0; i < v.length; i++) h = murmurStep(h, v.charCodeAt(i));
+  return fmix32(h) >>> 1;
+}
+
 /** Add the value counts `add` (takeValueCounts) into `into`, feature by feature. */
-export function mergeValueCounts(into: (Map<string, number> | undefined)[], add: readonly (Map<string, number> | undefined)[]): void {
+export function mergeValueCounts(into: (Map<number, number> | undefined)[], add: readonly (Map<number, number> | undefined)[]): void {
   add.forEach((m, k) => {
     if (!m) return;
     const t = (into[k] ??= new Map());
@@ -360,7 +374,7 @@ export interface BatchResult {
   /** Per feature: good rows whose bad value of it was encoded as missing. */
   missing: number[];
   /** Per feature with a `date` step: the good rows' values counted (RowEncoder.takeValueCounts). */
-  valueCounts: (Map<string, number> | undefined)[];
+  valueCounts: (Map<number, number> | undefined)[];
 }
 
 /** `detach`: BatchResult.bytes is the serializer's own buffer (EncodedRecordSerializer.take), not a copy. */

@@ -1,4 +1,4 @@
-/** MurmurHash3 (32-bit) pieces, one of each for the project (LSH band keys, record-id sets). */
+/** MurmurHash3 (32-bit) pieces, one of each for the project (LSH band keys, record-id sets, the encoder's value counts). */
 
 /** One 32-bit block k mixed into the running hash h (MurmurHash3's body step). */
 export function murmurStep(h: number, k: number): number {
