@@ -33,6 +33,9 @@ export { loadLinkageSchema, parseLinkageSchema, schemaFingerprint, type LinkageS
 export { parseExtension, parseMapArgs, parseDateRangeArg, type P20linkExtension, type LinkHints } from './schema/extension.js';
 export { resolveLinkSettings, type LinkSettings, type LinkSettingsRequest } from './schema/link-settings.js';
 
+// ── normalize: how an agency's values are read ──────────────────────────────
+export { DATE_LAYOUTS, type DateLayout } from './normalize/dates.js';
+
 // ── encode (agency, on premises) ────────────────────────────────────────────
 export { encodeFile, prepareEncode, formatSummary, type EncodeOptions, type EncodeSummary, type BadRowPolicy, type BadFieldPolicy } from './encode/pipeline.js';
 

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { defined } from '../options.js';
-import { type BadFieldPolicy, type BadRowPolicy, encodeFile, formatSummary, loadSecret, parseDateRangeArg, parseMapArgs, terminalProgress } from '../../src/index.js';
+import { type BadFieldPolicy, type BadRowPolicy, DATE_LAYOUTS, encodeFile, formatSummary, loadSecret, parseDateRangeArg, parseMapArgs, terminalProgress } from '../../src/index.js';
 
 interface EncodeArgs {
   input: string;
@@ -20,6 +20,7 @@ interface EncodeArgs {
   delimiter?: string;
   trim?: boolean;
   'date-range'?: string;
+  'date-layout'?: string[];
   force?: boolean;
   'allow-unhardened'?: boolean;
 }
@@ -54,6 +55,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('absent', { type: 'string', array: true, describe: 'features this agency does not collect (comma-separated or repeated, e.g. --absent sex,middle_name): encoded as missing, listed in the encoded file\'s header; --map feature= does the same' })
       .option('delimiter', { type: 'string', describe: 'CSV delimiter of this file, over the schema\'s (one character, or "tab")' })
       .option('trim', { type: 'boolean', describe: 'trim spaces around unquoted values and header names (for ", "-separated files); --no-trim turns the schema\'s trimming off' })
+      .option('date-layout', { type: 'string', array: true, describe: `how this file writes its dates, in place of the schema's input layouts (comma-separated or repeated, e.g. --date-layout DDMONYYYY for SAS's 14MAR1998): ${DATE_LAYOUTS.join(', ')}; never MM/DD and DD/MM together; not part of the schema fingerprint` })
       .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing output / rejects file (default: refuse)' })
       .option('allow-unhardened', { type: 'boolean', default: false, describe: 'encode with a schema that has no p20link.hardening section (clkhash-compatible; a linker can re-identify many names: docs/hardening.md; warns)' })
@@ -74,6 +76,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       allowUnhardened: a['allow-unhardened'] === true,
       ...(a.absent ? { absent: a.absent.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...(a.delimiter !== undefined || a.trim !== undefined ? { csv: defined({ delimiter: a.delimiter, trim: a.trim }) } : {}),
+      ...(a['date-layout'] ? { dateLayouts: a['date-layout'].flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...(a['date-range'] !== undefined ? { dateRange: parseDateRangeArg(a['date-range']) } : {}),
       ...defined({ idColumn: a['id-column'], rejectsFile: a.rejects, workers: a.workers }),
       progress: terminalProgress('encoding'),

@@ -15,7 +15,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { foldDiacritics } from '../normalize/text.js';
-import { parseDate, DATE_LAYOUTS } from '../normalize/dates.js';
+import { parseDate, type DateLayout } from '../normalize/dates.js';
 import type { BlockingDef } from '../schema/extension.js';
 import { createBlockMac } from './bloom-hash.js';
 
@@ -121,6 +121,14 @@ function prefix(v: string, n: number): string {
   return v.slice(0, end);
 }
 
+/**
+ * The layouts a `year` transform reads (blocking values and the hardening
+ * salt: they must not change when layouts are added; never DD/MM). Only ISO
+ * dates may carry a time of day here, as before the slash layouts took one.
+ */
+const YEAR_LAYOUTS: readonly DateLayout[] = ['YYYY-MM-DD', 'MM/DD/YYYY', 'YYYYMMDD', 'YYYY/MM/DD'];
+const yearOf = (v: string) => (/^\d{4}-/.test(v) || !/[ T:]/.test(v) ? parseDate(v, YEAR_LAYOUTS) : null);
+
 /** The plain blocking value of a normalized feature value ("" = missing). */
 export function plainBlockValue(def: BlockingDef, value: string): string {
   const v = value.trim();
@@ -133,7 +141,7 @@ export function plainBlockValue(def: BlockingDef, value: string): string {
     case 'prefix':
       return prefix(v, def.length ?? 1);
     case 'year': {
-      const d = parseDate(v, DATE_LAYOUTS.filter((l) => l !== 'DD/MM/YYYY'));
+      const d = yearOf(v);
       return d === null ? '' : String(d.year).padStart(4, '0');
     }
   }

@@ -6,6 +6,7 @@ export {
   applyColumnMap,
   applyAbsent,
   applyCsvDialect,
+  applyDateLayouts,
   parseMapArgs,
   parseDateRangeArg,
   resolveDateChecks,

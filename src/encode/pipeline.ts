@@ -32,7 +32,7 @@ import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.j
 import type { LinkageSchema } from '../schema/types.js';
 import { workerUrl } from '../util/worker-url.js';
 import { TOOL_ID } from '../version.js';
-import { applyAbsent, applyColumnMap, applyCsvDialect, parseExtension, resolveDateChecks, type P20linkExtension } from '../schema/extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, applyDateLayouts, parseExtension, resolveDateChecks, type P20linkExtension } from '../schema/extension.js';
 import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
@@ -98,6 +98,12 @@ export interface EncodeOptions {
   absent?: string[];
   /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim). */
   csv?: { delimiter?: string; trim?: boolean };
+  /**
+   * How the agency's file writes its dates (CLI --date-layout): these layouts
+   * in place of the schema's `from` for every `date` step (src/normalize/dates.ts
+   * DATE_LAYOUTS). Not part of the schema fingerprint: the dates hash the same.
+   */
+  dateLayouts?: string[];
   /** Plausible range of date features (CLI --date-range), over the schema's; "none" turns the checks off. */
   dateRange?: { min: string; max: string } | 'none';
   /** Replace an existing output / rejects file (default: refuse). */
@@ -139,16 +145,21 @@ export interface PreparedEncode {
   ext: P20linkExtension;
 }
 
-/** Load the schema and its p20link extension, apply --map overrides, absent features and the CSV dialect. */
-export async function prepareEncode(
-  schema: LinkageSchema | string,
-  map?: Record<string, string>,
-  idColumn?: string,
-  agency: { absent?: string[]; csv?: { delimiter?: string; trim?: boolean } } = {},
-): Promise<PreparedEncode> {
+/** What describes one agency's file rather than the shared encoding (none of it is in the schema fingerprint). */
+export interface AgencyFile {
+  absent?: string[];
+  csv?: { delimiter?: string; trim?: boolean };
+  dateLayouts?: string[];
+  /** The year two-digit years are read up to (default: the current year, UTC). */
+  pivotYear?: number;
+}
+
+/** Load the schema and its p20link extension, apply --map overrides, absent features, the CSV dialect and the date layouts. */
+export async function prepareEncode(schema: LinkageSchema | string, map?: Record<string, string>, idColumn?: string, agency: AgencyFile = {}): Promise<PreparedEncode> {
   const s = typeof schema === 'string' ? await loadLinkageSchema(schema) : schema;
   let ext = applyColumnMap(parseExtension(s.p20link, s.source, s), s, map);
   ext = applyCsvDialect(applyAbsent(ext, s, agency.absent), agency.csv);
+  ext = applyDateLayouts(ext, agency.dateLayouts, agency.pivotYear ?? new Date().getUTCFullYear());
   if (idColumn !== undefined) {
     if (idColumn.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the column name is empty', {}, { hint: { id: 'subject', option: 'id-column' } });
     if (ext.passThrough.includes(idColumn)) throw new P20Error('ENCODE_OPTIONS', 'that column is already a pass-through column', {}, { hint: { id: 'subject', option: 'id-column', value: idColumn } });
@@ -268,7 +279,12 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
 async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const policy = checkOptions(opts);
-  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, { ...(opts.absent ? { absent: opts.absent } : {}), ...(opts.csv ? { csv: opts.csv } : {}) });
+  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, {
+    ...(opts.absent ? { absent: opts.absent } : {}),
+    ...(opts.csv ? { csv: opts.csv } : {}),
+    ...(opts.dateLayouts ? { dateLayouts: opts.dateLayouts } : {}),
+    pivotYear: (opts.createdAt ?? new Date()).getUTCFullYear(),
+  });
   if (ext.hardening === undefined && opts.allowUnhardened !== true) {
     throw new P20Error(
       'ENCODE_UNHARDENED',

@@ -12,26 +12,85 @@ export interface CalendarDate {
 }
 
 /**
- * Input layouts. M and D accept one or two digits, Y exactly four.
+ * Input layouts. M and D accept one or two digits, Y exactly four, YY
+ * exactly two, MON a month's English name or its three-letter abbreviation
+ * (any case, an optional dot; SEPT too).
  * - "YYYY-MM-DD": ISO 8601 (an optional time part "T..." or " hh:mm[:ss]" after it is ignored).
  * - "MM/DD/YYYY": US order (also with "-" or "." as separator).
  * - "DD/MM/YYYY": day-first order (also "-" or "."); never combined with MM/DD/YYYY.
  * - "YYYYMMDD": eight digits (the FEBRL form, and clkhash's own "%Y%m%d").
  * - "YYYY/MM/DD": year first with slashes.
+ * - "DDMONYYYY": day, month name, year: SAS's DATE9 ("14MAR1998"), Oracle's
+ *   "14-MAR-1998", "14 March 1998" (separators "-", " ", "/", "." or none).
+ * - "MON DD YYYY": "Mar 14, 1998", "March 14 1998" (the comma optional).
+ * - "MM/DD/YY", "DD/MM/YY", "DDMONYY": the same with a two-digit year, read
+ *   as the latest year ending in those digits that is not after the pivot
+ *   year (the year the encoding runs: in 2026, 26 → 2026, 27 → 1927).
+ * The slash layouts and DDMONYYYY / DDMONYY also take a time of day after
+ * the date (" 00:00:00", " 12:00:00 AM", SAS's ":00:00:00"), ignored.
  */
-export const DATE_LAYOUTS = ['YYYY-MM-DD', 'MM/DD/YYYY', 'DD/MM/YYYY', 'YYYYMMDD', 'YYYY/MM/DD'] as const;
+export const DATE_LAYOUTS = [
+  'YYYY-MM-DD',
+  'MM/DD/YYYY',
+  'DD/MM/YYYY',
+  'YYYYMMDD',
+  'YYYY/MM/DD',
+  'DDMONYYYY',
+  'MON DD YYYY',
+  'MM/DD/YY',
+  'DD/MM/YY',
+  'DDMONYY',
+] as const;
 export type DateLayout = (typeof DATE_LAYOUTS)[number];
 
 /** Default input layouts of the `date` step: ISO, US and compact. */
 export const DEFAULT_DATE_LAYOUTS: readonly DateLayout[] = ['YYYY-MM-DD', 'MM/DD/YYYY', 'YYYYMMDD'];
 
-const PATTERNS: Record<DateLayout, { re: RegExp; y: number; m: number; d: number }> = {
+/** Layouts that read the month first in digits, and those that read the day first: never accepted together (03/04/2001). */
+export const MONTH_FIRST_LAYOUTS: readonly DateLayout[] = ['MM/DD/YYYY', 'MM/DD/YY'];
+export const DAY_FIRST_LAYOUTS: readonly DateLayout[] = ['DD/MM/YYYY', 'DD/MM/YY'];
+
+/** A time of day after a date (ignored): " hh:mm[:ss[.fff]] [AM|PM]", "Thh:mm…", or SAS's ":hh:mm:ss". */
+const TIME = String.raw`(?:(?:[T ]+|:)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AaPp]\.?[Mm]\.?)?)?`;
+const MON = String.raw`([A-Za-z]{3,9})\.?`;
+
+/** Group numbers of year, month, day; `named`: the month group is a name; `yy`: a two-digit year. */
+interface Pattern {
+  re: RegExp;
+  y: number;
+  m: number;
+  d: number;
+  named?: true;
+  yy?: true;
+}
+
+const PATTERNS: Record<DateLayout, Pattern> = {
   'YYYY-MM-DD': { re: /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/, y: 1, m: 2, d: 3 },
-  'MM/DD/YYYY': { re: /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/, y: 4, m: 1, d: 3 },
-  'DD/MM/YYYY': { re: /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$/, y: 4, m: 3, d: 1 },
+  'MM/DD/YYYY': { re: new RegExp(String.raw`^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})${TIME}$`), y: 4, m: 1, d: 3 },
+  'DD/MM/YYYY': { re: new RegExp(String.raw`^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})${TIME}$`), y: 4, m: 3, d: 1 },
   YYYYMMDD: { re: /^(\d{4})(\d{2})(\d{2})$/, y: 1, m: 2, d: 3 },
-  'YYYY/MM/DD': { re: /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/, y: 1, m: 2, d: 3 },
+  'YYYY/MM/DD': { re: new RegExp(String.raw`^(\d{4})\/(\d{1,2})\/(\d{1,2})${TIME}$`), y: 1, m: 2, d: 3 },
+  DDMONYYYY: { re: new RegExp(String.raw`^(\d{1,2})[-/. ]?${MON}[-/., ]? ?(\d{4})${TIME}$`), y: 3, m: 2, d: 1, named: true },
+  'MON DD YYYY': { re: new RegExp(String.raw`^${MON} +(\d{1,2}),? +(\d{4})${TIME}$`), y: 3, m: 1, d: 2, named: true },
+  'MM/DD/YY': { re: new RegExp(String.raw`^(\d{1,2})([/.-])(\d{1,2})\2(\d{2})${TIME}$`), y: 4, m: 1, d: 3, yy: true },
+  'DD/MM/YY': { re: new RegExp(String.raw`^(\d{1,2})([/.-])(\d{1,2})\2(\d{2})${TIME}$`), y: 4, m: 3, d: 1, yy: true },
+  DDMONYY: { re: new RegExp(String.raw`^(\d{1,2})[-/. ]?${MON}[-/. ]?(\d{2})${TIME}$`), y: 3, m: 2, d: 1, named: true, yy: true },
 };
+
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+
+/** A month's name or abbreviation (JAN, SEPT, March; any case) → 1..12, or 0. */
+export function monthOfName(s: string): number {
+  const u = s.toUpperCase();
+  if (u === 'SEPT') return 9;
+  const k = MONTHS.findIndex((m) => (u.length === 3 ? m.startsWith(u) : m === u));
+  return k + 1;
+}
+
+/** The latest year ending in the two digits `yy` that is not after `pivot`. */
+export function fullYear(yy: number, pivot: number): number {
+  return pivot - ((((pivot - yy) % 100) + 100) % 100);
+}
 
 export function isDateLayout(s: unknown): s is DateLayout {
   return typeof s === 'string' && (DATE_LAYOUTS as readonly string[]).includes(s);
@@ -53,16 +112,42 @@ export function isValidDate(d: CalendarDate): boolean {
   );
 }
 
-/** Parse `value` (already trimmed) with the first layout that matches; null if none matches or the date does not exist. */
-export function parseDate(value: string, layouts: readonly DateLayout[] = DEFAULT_DATE_LAYOUTS): CalendarDate | null {
+/** `value` read in one layout: the date; null if the date does not exist; undefined if the value does not match the layout. */
+function readLayout(value: string, layout: DateLayout, pivotYear: number): CalendarDate | null | undefined {
+  const p = PATTERNS[layout];
+  const m = p.re.exec(value);
+  if (!m) return undefined;
+  const month = p.named ? monthOfName(m[p.m]!) : Number(m[p.m]);
+  const year = p.yy ? fullYear(Number(m[p.y]), pivotYear) : Number(m[p.y]);
+  const d = { year, month, day: Number(m[p.d]) };
+  return isValidDate(d) ? d : null;
+}
+
+/**
+ * Parse `value` (already trimmed) with the first layout that matches; null if
+ * none matches or the date does not exist. `pivotYear` reads two-digit years
+ * (default: the current year, UTC).
+ */
+export function parseDate(value: string, layouts: readonly DateLayout[] = DEFAULT_DATE_LAYOUTS, pivotYear?: number): CalendarDate | null {
+  const pivot = pivotYear ?? new Date().getUTCFullYear();
   for (const layout of layouts) {
-    const p = PATTERNS[layout];
-    const m = p.re.exec(value);
-    if (!m) continue;
-    const d = { year: Number(m[p.y]), month: Number(m[p.m]), day: Number(m[p.d]) };
-    return isValidDate(d) ? d : null;
+    const d = readLayout(value, layout, pivot);
+    if (d !== undefined) return d;
   }
   return null;
+}
+
+/** The layouts other than `tried` that read `value` as a date that exists (for an error's hint: the file's layout may be another). */
+export function layoutsReading(value: string, tried: readonly DateLayout[], pivotYear?: number): DateLayout[] {
+  const pivot = pivotYear ?? new Date().getUTCFullYear();
+  return DATE_LAYOUTS.filter((l) => !tried.includes(l) && readLayout(value, l, pivot));
+}
+
+/** Why a set of input layouts is refused (month-first and day-first digits together), or null. */
+export function checkDateLayouts(layouts: readonly DateLayout[]): string | null {
+  const mf = layouts.find((l) => MONTH_FIRST_LAYOUTS.includes(l));
+  const df = layouts.find((l) => DAY_FIRST_LAYOUTS.includes(l));
+  return mf && df ? `cannot accept both ${mf} and ${df} (03/04/2001 would be ambiguous); pick one` : null;
 }
 
 /** Output directives: %Y (4 digits), %m, %d (2 digits), %y (2 digits), %%; anything else is literal. */

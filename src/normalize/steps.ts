@@ -11,9 +11,11 @@ import { normalizeSex, normalizeZip5 } from './codes.js';
 import {
   DEFAULT_DATE_LAYOUTS,
   DATE_LAYOUTS,
+  checkDateLayouts,
   checkDateOutputFormat,
   formatDate,
   isDateLayout,
+  layoutsReading,
   parseDate,
   type DateLayout,
 } from './dates.js';
@@ -37,7 +39,13 @@ export type SimpleStepName =
 
 export type NormalizeStep =
   | { step: SimpleStepName }
-  | { step: 'date'; from: DateLayout[]; to: string }
+  | {
+      step: 'date';
+      from: DateLayout[];
+      to: string;
+      /** The year two-digit years are read up to (never from the schema: the encode run sets it, `applyDateLayouts`; default the current year). */
+      pivotYear?: number;
+    }
   | { step: 'missing'; values: string[] };
 
 /** What each simple step does (shown in errors and docs). */
@@ -100,9 +108,8 @@ function parseStep(item: unknown, ctx: StepContext, path: string): NormalizeStep
         if (!isDateLayout(l)) fail(ctx, `${path}.from[${j}]`, `must be one of ${DATE_LAYOUTS.join(', ')}`);
         return l;
       });
-      if (from.includes('MM/DD/YYYY') && from.includes('DD/MM/YYYY')) {
-        fail(ctx, `${path}.from`, 'cannot accept both MM/DD/YYYY and DD/MM/YYYY (03/04/2001 would be ambiguous); pick one');
-      }
+      const ambiguous = checkDateLayouts(from);
+      if (ambiguous) fail(ctx, `${path}.from`, ambiguous);
     }
     let to = opts.to;
     if (to === undefined) {
@@ -164,17 +171,28 @@ function compileStep(s: NormalizeStep): Normalizer {
       return (v) => (set.has(v.trim().toUpperCase()) ? '' : v);
     }
     case 'date': {
-      const { from, to } = s;
+      const { from, to, pivotYear } = s;
       const layouts = from.join(', ');
       return (v) => {
         const t = v.trim();
         if (t === '') return '';
-        const d = parseDate(t, from);
-        if (d === null) throw new NormalizeError(`is not a valid date in any accepted layout (${layouts})`);
+        const d = parseDate(t, from, pivotYear);
+        if (d === null) throw new NormalizeError(`is not a valid date in any accepted layout (${layouts})${otherLayouts(t, from, pivotYear)}`);
         return formatDate(d, to);
       };
     }
   }
+}
+
+/**
+ * The hint of a date that no accepted layout reads: the layouts that would
+ * read it (the file may write its dates in one of them). Names layouts only,
+ * never the value.
+ */
+function otherLayouts(value: string, tried: readonly DateLayout[], pivotYear: number | undefined): string {
+  const other = layoutsReading(value, tried, pivotYear);
+  if (other.length === 0) return '';
+  return `; it reads as ${other.join(' or ')}: if the file writes its dates so, name that layout with the date-layout option`;
 }
 
 /** One function applying all steps in order; the identity when there are none. Memoizes up to 65,536 distinct inputs (then starts over). */

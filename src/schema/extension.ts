@@ -24,7 +24,7 @@
  *   }
  */
 import { P20Error } from '../errors.js';
-import { formattedDateReader, isoDay, parseIsoDay } from '../normalize/dates.js';
+import { DATE_LAYOUTS, checkDateLayouts, formattedDateReader, isDateLayout, isoDay, parseIsoDay, type DateLayout } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
 import { checkExtensionJson } from './extension-json.js';
 import { parseEvidence, type EvidenceConfig } from './evidence.js';
@@ -304,6 +304,38 @@ export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: st
   }
   if (dialect.trim !== undefined) csv.trim = dialect.trim;
   return { ...ext, csv };
+}
+
+/**
+ * The agency's date layouts (CLI --date-layout) in place of the schema's
+ * `from` for every `date` step, and the year two-digit years are read up to
+ * (`pivotYear`: the year the encoding runs) on every one. Like the CSV
+ * dialect, the layouts describe how the agency's file writes its dates, not
+ * the shared encoding: the step's output (`to`) is the schema's, so a date
+ * read in another layout hashes the same, and the schema fingerprint is
+ * unchanged. Refused: an unknown layout, month-first and day-first digits
+ * together, or layouts for a schema without a `date` step (they would be
+ * ignored).
+ */
+export function applyDateLayouts(ext: P20linkExtension, layouts: readonly string[] | undefined, pivotYear: number): P20linkExtension {
+  const hint = (value?: string) => ({ hint: { id: 'subject' as const, option: 'date-layout', ...(value !== undefined ? { value } : {}) } });
+  let from: DateLayout[] | undefined;
+  if (layouts !== undefined) {
+    if (layouts.length === 0) throw new P20Error('ENCODE_OPTIONS', `expected one or more date layouts (${DATE_LAYOUTS.join(', ')})`, {}, hint());
+    from = layouts.map((l) => {
+      if (!isDateLayout(l)) throw new P20Error('ENCODE_OPTIONS', `is not a date layout (layouts: ${DATE_LAYOUTS.join(', ')})`, {}, hint(JSON.stringify(l)));
+      return l;
+    });
+    const ambiguous = checkDateLayouts(from);
+    if (ambiguous) throw new P20Error('ENCODE_OPTIONS', ambiguous, {}, hint());
+    const dated = Object.entries(ext.normalize).some(([feat, steps]) => !(ext.absent ?? []).includes(feat) && steps.some((st) => st.step === 'date'));
+    if (!dated) throw new P20Error('ENCODE_OPTIONS', 'the schema reads no feature with a "date" normalization step, so there are no dates to read in these layouts', {}, hint());
+  }
+  const normalize: Record<string, NormalizeStep[]> = {};
+  for (const [feat, steps] of Object.entries(ext.normalize)) {
+    normalize[feat] = steps.map((st) => (st.step === 'date' ? { ...st, ...(from ? { from: [...new Set(from)] } : {}), pivotYear } : st));
+  }
+  return { ...ext, normalize };
 }
 
 /**
