@@ -37,7 +37,10 @@ import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
-import { createRowEncoder, encodeBatch, mergeValueCounts, planColumns, type BadFieldPolicy, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
+import { createRowEncoder, encodeBatch, mergeDateCounts, planColumns, type BadFieldPolicy, type BatchResult, type DateCounts, type RowEncoderSetup } from './row-encoder.js';
+import { DAY_FIRST_LAYOUTS, MONTH_FIRST_LAYOUTS, type DateLayout } from '../normalize/dates.js';
+import type { NormalizeStep } from '../normalize/steps.js';
+import { formatCount } from '../util/format-count.js';
 import type { ErrorCode, ErrorHint } from '../errors.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -326,7 +329,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   // Duplicate ids: a compact set of 64-bit id hashes plus a spill file for the exact check (src/encode/id-set.ts).
   let seenIds: IdSet | undefined;
   const missingCounts = new Array<number>(schema.features.length).fill(0);
-  const valueCounts: BatchResult['valueCounts'] = [];
+  const dateCounts: BatchResult['dateCounts'] = [];
   let ones = 0;
   try {
     writer = createEncodedWriter(opts.output, {
@@ -379,7 +382,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       encoded += res.ids.length;
       ones += res.ones;
       for (let j = 0; j < res.missing.length; j++) missingCounts[j]! += res.missing[j]!;
-      mergeValueCounts(valueCounts, res.valueCounts);
+      mergeDateCounts(dateCounts, res.dateCounts);
       progress.update(read);
     };
 
@@ -460,22 +463,21 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     ...(opts.rejectsFile ? { rejectsFile: opts.rejectsFile } : {}),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     workers: nWorkers,
-    ...fillAndMissing(schema, ext, missingCounts, ones, encoded, hardenedLength(ext.hardening, schema.clkConfig.l), valueCounts),
+    ...summaryFigures(schema, ext, { missing: missingCounts, ones, read, encoded, dates: dateCounts }),
     hardened: ext.hardening !== undefined,
   };
 }
 
-function fillAndMissing(
+/** What the summary says of a run's counts: fields encoded as missing, the CLKs' fill, and the warnings (dense filters, a frequent date, dates in another layout). */
+function summaryFigures(
   schema: LinkageSchema,
   ext: P20linkExtension,
-  counts: number[],
-  ones: number,
-  encoded: number,
-  l: number,
-  valueCounts: readonly (Map<number, number> | undefined)[] = [],
+  c: { missing: number[]; ones: number; read: number; encoded: number; dates: readonly (DateCounts | undefined)[] },
 ): Pick<EncodeSummary, 'missingFields' | 'absent' | 'meanFill' | 'warnings'> {
+  const { ones, encoded } = c;
+  const l = hardenedLength(ext.hardening, schema.clkConfig.l);
   const missingFields: Record<string, number> = {};
-  counts.forEach((n, k) => {
+  c.missing.forEach((n, k) => {
     if (n > 0) missingFields[schema.features[k]!.identifier] = n;
   });
   const meanFill = encoded > 0 && l > 0 ? ones / encoded / l : 0;
@@ -486,8 +488,10 @@ function fillAndMissing(
         'lower bitsPerToken / bitsPerFeature or raise clkConfig.l in the schema',
     );
   }
-  valueCounts.forEach((m, k) => {
-    const f = m ? frequentValue(m) : undefined;
+  c.dates.forEach((d, k) => {
+    const w = d ? otherLayoutWarning(schema.features[k]!.identifier, ext.normalize[schema.features[k]!.identifier] ?? [], d.layouts, c.read) : undefined;
+    if (w) warnings.push(w);
+    const f = d ? frequentValue(d.values) : undefined;
     if (!f) return;
     warnings.push(
       `${schema.features[k]!.identifier}: one value is held by ${f.count} of the ${f.records} records that have one (${((100 * f.count) / f.records).toFixed(1)} %, ` +
@@ -496,6 +500,30 @@ function fillAndMissing(
     );
   });
   return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
+}
+
+/** Refused dates that one other layout reads, in at least LAYOUT_MIN rows and LAYOUT_SHARE of the rows read, are named in the summary's warnings (a file in another layout, read under the error policies that go on). */
+export const LAYOUT_MIN = 5;
+export const LAYOUT_SHARE = 0.01;
+
+/**
+ * The warning of a feature whose refused dates another layout reads (the
+ * most frequent such layout), or undefined. When that layout reads the
+ * day first and the accepted ones the month first (or the reverse), the
+ * dates that were accepted are likely wrong too: day and month swapped.
+ */
+export function otherLayoutWarning(feature: string, steps: readonly NormalizeStep[], layouts: ReadonlyMap<string, number>, read: number): string | undefined {
+  let top: string | undefined;
+  let n = 0;
+  for (const [l, c] of layouts) if (c > n) [top, n] = [l, c];
+  if (top === undefined || n < LAYOUT_MIN || n < LAYOUT_SHARE * read) return undefined;
+  const from = steps.flatMap((st) => (st.step === 'date' ? st.from : []));
+  const crossed = (a: readonly DateLayout[], b: readonly DateLayout[]) => a.includes(top as DateLayout) && from.some((l) => b.includes(l));
+  const swapped = crossed(DAY_FIRST_LAYOUTS, MONTH_FIRST_LAYOUTS) || crossed(MONTH_FIRST_LAYOUTS, DAY_FIRST_LAYOUTS);
+  return (
+    `${feature}: ${formatCount(n)} dates (${((100 * n) / read).toFixed(1)} % of the rows) were refused, and ${top} reads them: if the file writes its dates so, name that layout with the date-layout option and encode again` +
+    (swapped ? ' (then the dates this run accepted, those whose day is 12 or less, were read with day and month swapped)' : '')
+  );
 }
 
 /** A value held by at least FREQUENT_MIN records and FREQUENT_FACTOR times the average count of the feature's other values is named in the summary's warnings (a placeholder date). */

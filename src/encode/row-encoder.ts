@@ -151,8 +151,8 @@ export interface RowEncoder {
   encodeRow(fields: readonly string[]): RowResult;
   /** encodeRow, with the good row appended to `ser` (no base64 text or result object in between): the same bytes ser.add would write from encodeRow's result. */
   encodeInto(fields: readonly string[], ser: EncodedRecordSerializer): RowFailure | { ok: true; id: string; ones: number; missing: number[] | undefined };
-  /** The good rows' values of the counted features (a `date` normalize step) since the last call, per feature (undefined: not counted), keyed by valueKey; the counts restart. */
-  takeValueCounts(): (Map<number, number> | undefined)[];
+  /** The counts of the features with a `date` normalize step since the last call, per feature (undefined: not counted); the counts restart. */
+  takeDateCounts(): (DateCounts | undefined)[];
 }
 
 export interface RowEncoderSetup {
@@ -211,9 +211,10 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const salts: string[] = new Array<string>(features.length).fill('');
   const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
-  // Values of the features with a `date` step, counted over the good rows: the summary's frequent-value warning (a placeholder date)
+  // The features with a `date` step: their good rows' values (the summary's frequent-value warning: a placeholder date) and the other layouts of refused dates
   const counted = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
-  let valueCounts: (Map<number, number> | undefined)[] = counted.map((c) => (c ? new Map() : undefined));
+  const freshCounts = () => counted.map((c) => (c ? { values: new Map<number, number>(), layouts: new Map<string, number>() } : undefined));
+  let dateCounts: (DateCounts | undefined)[] = freshCounts();
 
   // The row being encoded (run() fills these; encodeRow and encodeInto read them).
   let id = '';
@@ -267,6 +268,8 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
           values[k] = norm(raw);
         } catch (e) {
           if (!(e instanceof NormalizeError)) throw e;
+          const t = dateCounts[k];
+          if (t && e.layouts) for (const l of e.layouts) t.layouts.set(l, (t.layouts.get(l) ?? 0) + 1);
           if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
           setMissing(k);
           continue;
@@ -302,7 +305,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     extras = blocker ? blocker(values) : [];
     for (const i of plan.passIndex) extras.push(fields[i]!);
     for (let k = 0; k < features.length; k++) {
-      const m = valueCounts[k];
+      const m = dateCounts[k]?.values;
       const v = values[k]!;
       if (!m || skip[k] || absent[k] || v === '' || v === sentinel[k]) continue;
       const key = valueKey(v);
@@ -326,9 +329,9 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       ser.add(id, final, undefined, extras, ev);
       return { ok: true, id, ones: popcountBytes(final), missing };
     },
-    takeValueCounts() {
-      const out = valueCounts;
-      valueCounts = counted.map((c) => (c ? new Map() : undefined));
+    takeDateCounts() {
+      const out = dateCounts;
+      dateCounts = freshCounts();
       return out;
     },
   };
@@ -345,12 +348,26 @@ export function valueKey(v: string): number {
   return fmix32(h) >>> 1;
 }
 
-/** Add the value counts `add` (takeValueCounts) into `into`, feature by feature. */
-export function mergeValueCounts(into: (Map<number, number> | undefined)[], add: readonly (Map<number, number> | undefined)[]): void {
-  add.forEach((m, k) => {
-    if (!m) return;
-    const t = (into[k] ??= new Map());
-    for (const [v, n] of m) t.set(v, (t.get(v) ?? 0) + n);
+/**
+ * What the encoder counts of a feature with a `date` step: its good rows'
+ * values (keyed by valueKey: no value kept) and, of the dates no accepted
+ * layout reads, the other layouts that read them.
+ */
+export interface DateCounts {
+  values: Map<number, number>;
+  layouts: Map<string, number>;
+}
+
+/** Add the date counts `add` (takeDateCounts) into `into`, feature by feature. */
+export function mergeDateCounts(into: (DateCounts | undefined)[], add: readonly (DateCounts | undefined)[]): void {
+  const sum = <K>(to: Map<K, number>, from: ReadonlyMap<K, number>) => {
+    for (const [v, n] of from) to.set(v, (to.get(v) ?? 0) + n);
+  };
+  add.forEach((c, k) => {
+    if (!c) return;
+    const t = (into[k] ??= { values: new Map(), layouts: new Map() });
+    sum(t.values, c.values);
+    sum(t.layouts, c.layouts);
   });
 }
 
@@ -373,8 +390,8 @@ export interface BatchResult {
   ones: number;
   /** Per feature: good rows whose bad value of it was encoded as missing. */
   missing: number[];
-  /** Per feature with a `date` step: the good rows' values counted (RowEncoder.takeValueCounts). */
-  valueCounts: (Map<number, number> | undefined)[];
+  /** Per feature with a `date` step: its counts (RowEncoder.takeDateCounts). */
+  dateCounts: (DateCounts | undefined)[];
 }
 
 /** `detach`: BatchResult.bytes is the serializer's own buffer (EncodedRecordSerializer.take), not a copy. */
@@ -393,5 +410,5 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });
   }
-  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing, valueCounts: enc.takeValueCounts() };
+  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing, dateCounts: enc.takeDateCounts() };
 }

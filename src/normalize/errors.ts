@@ -4,8 +4,11 @@
  * adds the file, line and column.
  */
 export class NormalizeError extends Error {
-  constructor(message: string) {
+  /** A date no accepted layout reads: the other layouts that read it (the encode summary tallies them). */
+  readonly layouts?: readonly string[];
+  constructor(message: string, layouts?: readonly string[]) {
     super(message);
     this.name = 'NormalizeError';
+    if (layouts && layouts.length > 0) this.layouts = layouts;
   }
 }

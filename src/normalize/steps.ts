@@ -177,7 +177,10 @@ function compileStep(s: NormalizeStep): Normalizer {
         const t = v.trim();
         if (t === '') return '';
         const d = parseDate(t, from, pivotYear);
-        if (d === null) throw new NormalizeError(`is not a valid date in any accepted layout (${layouts})${otherLayouts(t, from, pivotYear)}`);
+        if (d === null) {
+          const other = layoutsReading(t, from, pivotYear);
+          throw new NormalizeError(`is not a valid date in any accepted layout (${layouts})${otherLayoutsHint(other)}`, other);
+        }
         return formatDate(d, to);
       };
     }
@@ -189,8 +192,7 @@ function compileStep(s: NormalizeStep): Normalizer {
  * read it (the file may write its dates in one of them). Names layouts only,
  * never the value.
  */
-function otherLayouts(value: string, tried: readonly DateLayout[], pivotYear: number | undefined): string {
-  const other = layoutsReading(value, tried, pivotYear);
+function otherLayoutsHint(other: readonly DateLayout[]): string {
   if (other.length === 0) return '';
   return `; it reads as ${other.join(' or ')}: if the file writes its dates so, name that layout with the date-layout option`;
 }

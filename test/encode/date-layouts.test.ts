@@ -5,11 +5,11 @@
  * the same people written in ISO dates (CLK, evidence filters, presence), on
  * the main thread and on workers, under the same schema fingerprint.
  */
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliMessage } from '../../cli/hints.js';
-import { encodeFile, type EncodeOptions } from '../../src/encode/pipeline.js';
+import { encodeFile, otherLayoutWarning, type EncodeOptions } from '../../src/encode/pipeline.js';
 import { openEncoded } from '../../src/format/encoded-file.js';
 import { collectBatches } from '../helpers/batches.js';
 import { runCli } from '../helpers/cli.js';
@@ -45,11 +45,11 @@ async function extract(write: (y: number, m: number, d: number) => string): Prom
 
 async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
   const output = join(dir, `out-${++n}.enc`);
-  await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: NOW, ...extra });
+  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: NOW, ...extra });
   const r = await openEncoded(output);
   const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
   const rows = (await collectBatches(r.batches)).map((x) => `${x.id} ${b64(x.clk)} ${(x.evidence ?? []).map(b64).join(' ')} ${x.presence}`);
-  return { header: r.header, rows };
+  return { header: r.header, rows, summary };
 }
 
 const p2 = (x: number) => String(x).padStart(2, '0');
@@ -57,6 +57,7 @@ const iso = (y: number, m: number, d: number) => `${y}-${p2(m)}-${p2(d)}`;
 const sas = (y: number, m: number, d: number) => `${p2(d)}${MON[m - 1]}${y}`;
 const usShort = (y: number, m: number, d: number) => `${m}/${d}/${p2(y % 100)}`;
 const yearFirst = (y: number, m: number, d: number) => `${y}/${p2(m)}/${p2(d)} 00:00:00`;
+const dayFirst = (y: number, m: number, d: number) => `${p2(d)}/${p2(m)}/${y}`;
 
 describe('date layouts of an agency file', () => {
   it('the default schema refuses SAS dates, naming the layout that reads them and the option, never the value', async () => {
@@ -117,5 +118,33 @@ describe('date layouts of an agency file', () => {
     const ok = await runCli([...base, '-o', join(dir, 'cli-ok.enc'), '--date-layout', 'DDMONYYYY,YYYY-MM-DD']);
     expect(ok.err).toMatch(/read 400, encoded 400, rejected 0/);
     expect(ok.code).toBe(0);
+  });
+
+  it('a day-first file read as month-first under the policies that go on: the summary warns that the accepted dates are swapped', async () => {
+    const input = await extract(dayFirst);
+    for (const extra of [{ onBadField: 'missing' }, { onBadField: 'missing', workers: 2, rangeBytes: 4096 }, { onBadRow: 'reject', rejectsFile: join(dir, `rejects-${n}.csv`) }] as Partial<EncodeOptions>[]) {
+      const { summary } = await encode(input, extra);
+      const w = summary.warnings.filter((x) => x.startsWith('birth_date:'));
+      expect(w, JSON.stringify(extra)).toHaveLength(1);
+      expect(w[0]).toMatch(/^birth_date: \d+ dates \(\d+\.\d % of the rows\) were refused, and DD\/MM\/YYYY reads them: .*date-layout option.*day and month swapped/);
+    }
+    // The same people in US dates with two day/month typos: no warning.
+    const typos = (await readFile(await extract((y, m, d) => `${m}/${d}/${y}`), 'utf8')).split('\n');
+    typos[5] = typos[5]!.replace(/,(\d+)\/(\d+)\/(\d{4}),/, ',25/$1/$3,');
+    typos[9] = typos[9]!.replace(/,(\d+)\/(\d+)\/(\d{4}),/, ',28/$1/$3,');
+    const us = join(dir, 'us-typos.csv');
+    await writeFile(us, typos.join('\n'));
+    const ok = await encode(us, { onBadField: 'missing' });
+    expect(ok.summary.missingFields).toEqual({ birth_date: 2 });
+    expect(ok.summary.warnings.filter((x) => x.startsWith('birth_date:'))).toEqual([]);
+  });
+
+  it('the other-layout warning: thresholds and the swap clause', () => {
+    const steps = [{ step: 'date' as const, from: ['YYYY-MM-DD', 'MM/DD/YYYY'] as ('YYYY-MM-DD' | 'MM/DD/YYYY')[], to: '%Y-%m-%d' }];
+    const tally = (pairs: [string, number][]) => new Map(pairs);
+    expect(otherLayoutWarning('dob', steps, tally([['DD/MM/YYYY', 4]]), 100)).toBeUndefined(); // under 5
+    expect(otherLayoutWarning('dob', steps, tally([['DD/MM/YYYY', 9]]), 1000)).toBeUndefined(); // under 1 %
+    expect(otherLayoutWarning('dob', steps, tally([['DD/MM/YYYY', 10], ['DD/MM/YY', 3]]), 1000)).toMatch(/^dob: 10 dates \(1\.0 % of the rows\) were refused, and DD\/MM\/YYYY reads them.*swapped\)$/);
+    expect(otherLayoutWarning('dob', steps, tally([['DDMONYYYY', 1200]]), 1200)).toMatch(/^dob: 1,200 dates \(100\.0 % .*DDMONYYYY reads them: .*encode again$/);
   });
 });
