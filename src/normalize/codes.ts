@@ -27,10 +27,12 @@ export function normalizeSex(value: string): string {
 /**
  * US ZIP code → five digits. Accepts "12345", "12345-6789", "12345 6789",
  * "123456789" (ZIP+4 dropped), and 3–4 digits whose leading zeros a
- * spreadsheet dropped ("2134" → "02134"). Empty stays empty (missing).
+ * spreadsheet dropped ("2134" → "02134"), each also as a number a data
+ * frame wrote with a zero fraction ("2134.0": a column with blanks read as
+ * floats). Empty stays empty (missing).
  */
 export function normalizeZip5(value: string): string {
-  const v = value.trim();
+  const v = value.trim().replace(/^(\d{3,9})\.0+$/, '$1');
   if (v === '') return '';
   let m = /^(\d{5})(?:[- ]?\d{4})?$/.exec(v);
   if (m) return m[1]!;

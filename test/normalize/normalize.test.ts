@@ -114,6 +114,8 @@ describe('codes', () => {
     expect(normalizeZip5('97501-1234')).toBe('97501');
     expect(normalizeZip5('975011234')).toBe('97501');
     expect(normalizeZip5(' 2134 ')).toBe('02134');
+    expect([normalizeZip5('97501.0'), normalizeZip5('2134.00'), normalizeZip5('975011234.0')]).toEqual(['97501', '02134', '97501']);
+    for (const v of ['97501.5', '97501.', '.0', '97501-1234.0']) expect(() => normalizeZip5(v), v).toThrow(NormalizeError);
     expect(normalizeZip5('')).toBe('');
     expect(() => normalizeZip5('9750')).not.toThrow();
     expect(() => normalizeZip5('ABCDE')).toThrow(NormalizeError);
