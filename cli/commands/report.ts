@@ -67,6 +67,7 @@ const bias: CommandModule = {
       .option('min-group', { type: 'number', default: 30, describe: 'groups smaller than this are marked small and left out of the gaps' })
       .option('max-gap', { type: 'number', default: 0.015, describe: 'flag a dimension whose largest gap between two groups (link rate, or recall with --truth) exceeds this' })
       .option('as-of', { type: 'string', describe: 'reference date for ages, YYYY-MM-DD (default: today)' })
+      .option('date-layout', { type: 'string', array: true, describe: 'how the extract writes the birth dates of age_band (comma-separated or repeated; the layouts of `p20link encode --date-layout`; default YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD)' })
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('truth', { type: 'string', describe: 'evaluation only (synthetic data): truth CSV, to show per group the rate perfect linkage would give and the recall' })
       .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 1 when any group or gap is flagged' })
@@ -79,6 +80,7 @@ const bias: CommandModule = {
       margin: a.margin as number,
       minGroupSize: a['min-group'] as number,
       maxGap: a['max-gap'] as number,
+      ...(a['date-layout'] ? { dateLayouts: (a['date-layout'] as string[]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...defined({ idColumn: a['id-column'] as string | undefined, asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined, party: a.party as string | undefined }),
     });
     process.stdout.write(text);

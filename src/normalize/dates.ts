@@ -143,6 +143,20 @@ export function layoutsReading(value: string, tried: readonly DateLayout[], pivo
   return DATE_LAYOUTS.filter((l) => !tried.includes(l) && readLayout(value, l, pivot));
 }
 
+/**
+ * Layout names given by a user (an option) as layouts, or why not: none
+ * given, a name that is not a layout (`name`), month-first and day-first
+ * together.
+ */
+export function readDateLayouts(names: readonly string[]): { layouts: DateLayout[] } | { error: string; name?: string } {
+  if (names.length === 0) return { error: `expected one or more date layouts (${DATE_LAYOUTS.join(', ')})` };
+  const bad = names.find((l) => !isDateLayout(l));
+  if (bad !== undefined) return { error: `is not a date layout (layouts: ${DATE_LAYOUTS.join(', ')})`, name: bad };
+  const layouts = [...new Set(names as DateLayout[])];
+  const ambiguous = checkDateLayouts(layouts);
+  return ambiguous ? { error: ambiguous } : { layouts };
+}
+
 /** Why a set of input layouts is refused (month-first and day-first digits together), or null. */
 export function checkDateLayouts(layouts: readonly DateLayout[]): string | null {
   const mf = layouts.find((l) => MONTH_FIRST_LAYOUTS.includes(l));

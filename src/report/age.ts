@@ -1,9 +1,10 @@
 /**
  * Birth dates to ages and age bands for the bias report. Dates are read by
- * the toolkit's one date parser (src/normalize/dates.ts) with its default
- * layouts, the ones agencies use: YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD.
+ * the toolkit's one date parser (src/normalize/dates.ts), by default in the
+ * layouts agencies use most (YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD), or in the
+ * agency's own (the bias report's date layouts, as `encode` takes them).
  */
-import { DEFAULT_DATE_LAYOUTS, parseDate as parseCalendarDate } from '../normalize/dates.js';
+import { DEFAULT_DATE_LAYOUTS, parseDate as parseCalendarDate, type DateLayout } from '../normalize/dates.js';
 
 export interface Ymd {
   y: number;
@@ -11,9 +12,9 @@ export interface Ymd {
   d: number;
 }
 
-/** A date in one of the default layouts (surrounding spaces ignored), or undefined when it is none or does not exist. */
-export function parseDate(s: string): Ymd | undefined {
-  const c = parseCalendarDate(s.trim(), DEFAULT_DATE_LAYOUTS);
+/** A date in one of `layouts` (surrounding spaces ignored; two-digit years up to `pivotYear`), or undefined when it is none or does not exist. */
+export function parseDate(s: string, layouts: readonly DateLayout[] = DEFAULT_DATE_LAYOUTS, pivotYear?: number): Ymd | undefined {
+  const c = parseCalendarDate(s.trim(), layouts, pivotYear);
   return c === null ? undefined : { y: c.year, m: c.month, d: c.day };
 }
 

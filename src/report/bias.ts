@@ -27,6 +27,7 @@
 import { P20Error } from '../errors.js';
 import { openCsv } from '../io/csv.js';
 import { ageBand, ageBandOrder, ageOn, parseDate, type Ymd } from './age.js';
+import { DEFAULT_DATE_LAYOUTS, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import type { LinksFile } from '../format/links.js';
 import type { TruthRecord } from '../format/truth.js';
 import { newcombe, wilson, type Interval } from './wilson.js';
@@ -146,6 +147,8 @@ export interface BiasOptions {
   minGroupSize?: number;
   /** Reference date for ages (YYYY-MM-DD). Default: today (UTC). */
   asOf?: string;
+  /** How the extract writes the birth dates of age bands (src/normalize/dates.ts DATE_LAYOUTS; two-digit years up to the as-of year). Default: YYYY-MM-DD, MM/DD/YYYY, YYYYMMDD. */
+  dateLayouts?: readonly string[];
   /**
    * Evaluation only (synthetic data): the ground truth, so each group's link
    * rate can be set beside the rate perfect linkage would give (how many of
@@ -243,6 +246,14 @@ export function isLinked(links: LinksFile, id: string): boolean {
   return links.hasScore ? e.score !== undefined : true;
 }
 
+/** The layouts of the age bands' birth dates: the defaults, or the caller's (each a layout, never month-first and day-first together). */
+function biasDateLayouts(layouts: readonly string[] | undefined): readonly DateLayout[] {
+  if (layouts === undefined) return DEFAULT_DATE_LAYOUTS;
+  const r = readDateLayouts(layouts);
+  if ('error' in r) throw new P20Error('BIAS_ARGS', r.name !== undefined ? `${JSON.stringify(r.name)} ${r.error}` : r.error, { field: 'date-layout' });
+  return r.layouts;
+}
+
 export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
   const margin = opts.margin ?? 0.05;
   if (!(margin > 0 && margin < 1)) throw new P20Error('BIAS_ARGS', 'margin must be between 0 and 1', { field: 'margin' });
@@ -257,6 +268,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
     const now = new Date();
     asOf = { y: now.getUTCFullYear(), m: now.getUTCMonth() + 1, d: now.getUTCDate() };
   }
+  const layouts = biasDateLayouts(opts.dateLayouts);
   const maxGap = opts.maxGap ?? 0.015;
   if (!(maxGap >= 0 && maxGap < 1)) throw new P20Error('BIAS_ARGS', 'max-gap must be at least 0 and below 1', { field: 'max-gap' });
   const rows = await openGroupRows(opts.dataFile, opts.idColumn, opts.by.map((s) => s.column));
@@ -328,7 +340,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
         const raw = r.values[k]!.trim();
         let value: string;
         if (spec.kind === 'age_band') {
-          const b = parseDate(raw);
+          const b = parseDate(raw, layouts, asOf.y);
           const a = b ? ageOn(b, asOf) : undefined;
           value = a === undefined ? '(unknown)' : ageBand(a);
         } else value = raw === '' ? '(blank)' : raw;

@@ -118,6 +118,8 @@ export interface BiasReportOptions {
   /** Flag a dimension's largest gap between two groups above this (default 0.015: 1.5 points). */
   maxGap?: number;
   asOf?: string;
+  /** How the extract writes the birth dates of age bands (BiasOptions.dateLayouts). */
+  dateLayouts?: string[];
   html?: string;
   /** Party name (default: from the links file name; required with a links directory). */
   party?: string;
@@ -155,6 +157,7 @@ export async function runBiasReport(o: BiasReportOptions): Promise<{ result: Bia
     ...(o.minGroupSize !== undefined ? { minGroupSize: o.minGroupSize } : {}),
     ...(o.maxGap !== undefined ? { maxGap: o.maxGap } : {}),
     ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
+    ...(o.dateLayouts !== undefined ? { dateLayouts: o.dateLayouts } : {}),
     ...(o.truthFile !== undefined ? { truth: await readTruth(o.truthFile) } : {}),
     ...(others ? { otherLinks: others } : {}),
   });

@@ -24,7 +24,7 @@
  *   }
  */
 import { P20Error } from '../errors.js';
-import { DATE_LAYOUTS, checkDateLayouts, formattedDateReader, isDateLayout, isoDay, parseIsoDay, type DateLayout } from '../normalize/dates.js';
+import { formattedDateReader, isoDay, parseIsoDay, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
 import { checkExtensionJson } from './extension-json.js';
 import { parseEvidence, type EvidenceConfig } from './evidence.js';
@@ -321,19 +321,15 @@ export function applyDateLayouts(ext: P20linkExtension, layouts: readonly string
   const hint = (value?: string) => ({ hint: { id: 'subject' as const, option: 'date-layout', ...(value !== undefined ? { value } : {}) } });
   let from: DateLayout[] | undefined;
   if (layouts !== undefined) {
-    if (layouts.length === 0) throw new P20Error('ENCODE_OPTIONS', `expected one or more date layouts (${DATE_LAYOUTS.join(', ')})`, {}, hint());
-    from = layouts.map((l) => {
-      if (!isDateLayout(l)) throw new P20Error('ENCODE_OPTIONS', `is not a date layout (layouts: ${DATE_LAYOUTS.join(', ')})`, {}, hint(JSON.stringify(l)));
-      return l;
-    });
-    const ambiguous = checkDateLayouts(from);
-    if (ambiguous) throw new P20Error('ENCODE_OPTIONS', ambiguous, {}, hint());
+    const r = readDateLayouts(layouts);
+    if ('error' in r) throw new P20Error('ENCODE_OPTIONS', r.error, {}, hint(r.name !== undefined ? JSON.stringify(r.name) : undefined));
+    from = r.layouts;
     const dated = Object.entries(ext.normalize).some(([feat, steps]) => !(ext.absent ?? []).includes(feat) && steps.some((st) => st.step === 'date'));
     if (!dated) throw new P20Error('ENCODE_OPTIONS', 'the schema reads no feature with a "date" normalization step, so there are no dates to read in these layouts', {}, hint());
   }
   const normalize: Record<string, NormalizeStep[]> = {};
   for (const [feat, steps] of Object.entries(ext.normalize)) {
-    normalize[feat] = steps.map((st) => (st.step === 'date' ? { ...st, ...(from ? { from: [...new Set(from)] } : {}), pivotYear } : st));
+    normalize[feat] = steps.map((st) => (st.step === 'date' ? { ...st, ...(from ? { from } : {}), pivotYear } : st));
   }
   return { ...ext, normalize };
 }

@@ -72,6 +72,20 @@ describe('bias report', () => {
     expect(text).toContain('FLAG');
   });
 
+  it('reads the age bands\' birth dates in the extract\'s own layout (SAS dates), and refuses a bad layout list', async () => {
+    const sas = (await readFile(join(dir, 'data.csv'), 'utf8')).replaceAll('01/01/2008', '01JAN2008').replaceAll('06/15/2000', '15JUN2000');
+    await writeFile(join(dir, 'data-sas.csv'), sas);
+    const run = (dateLayouts?: string[]) =>
+      runBiasReport({ linksFile: join(dir, 'x.links.csv'), dataFile: join(dir, 'data-sas.csv'), idColumn: 'sid', by: ['age_band:dob'], asOf: '2026-11-24', ...(dateLayouts ? { dateLayouts } : {}) });
+    expect((await run()).result.dimensions[0]!.groups.map((a) => [a.value, a.n])).toEqual([['(unknown)', 210]]);
+    expect((await run(['DDMONYYYY'])).result.dimensions[0]!.groups.map((a) => [a.value, a.n])).toEqual([['18-20', 53], ['25-29', 157]]);
+    for (const bad of [['DD-MON'], ['MM/DD/YYYY', 'DD/MM/YYYY'], []]) {
+      const e = await run(bad).then(() => undefined, (x: unknown) => x as P20Error);
+      expect(e?.code).toBe('BIAS_ARGS');
+      expect(e?.location.field).toBe('date-layout');
+    }
+  });
+
   it('with ground truth, sets each group\'s true rate beside its link rate', async () => {
     const links = await readLinksFile(join(dir, 'x.links.csv'));
     // S0..S4 (group A) and S100 (group B) really are in another party's file; S5 is only in x
