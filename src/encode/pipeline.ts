@@ -99,8 +99,8 @@ export interface EncodeOptions {
   onBadField?: BadFieldPolicy;
   /** Features this agency does not collect: encoded as missing in every record, listed in the header (CLI --absent; --map feature= does the same). */
   absent?: string[];
-  /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim). */
-  csv?: { delimiter?: string; trim?: boolean };
+  /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim), and its character encoding (CLI --encoding: utf-8, the default, or windows-1252). */
+  csv?: { delimiter?: string; trim?: boolean; encoding?: string };
   /**
    * How the agency's file writes its dates (CLI --date-layout): these layouts
    * in place of the schema's `from` for every `date` step (src/normalize/dates.ts
@@ -151,7 +151,7 @@ export interface PreparedEncode {
 /** What describes one agency's file rather than the shared encoding (none of it is in the schema fingerprint). */
 export interface AgencyFile {
   absent?: string[];
-  csv?: { delimiter?: string; trim?: boolean };
+  csv?: { delimiter?: string; trim?: boolean; encoding?: string };
   dateLayouts?: string[];
   /** The year two-digit years are read up to (default: the current year, UTC). */
   pivotYear?: number;
@@ -308,6 +308,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     file,
     delimiter: ext.csv.delimiter,
     trim: ext.csv.trim,
+    ...(ext.csv.encoding ? { encoding: ext.csv.encoding } : {}),
     invalidUtf8: 'replace',
     allowRaggedRows: true,
     batchSize: BATCH_ROWS,
@@ -404,7 +405,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       pool = new WorkerPool<RangeTask, RangeResult>(workerUrl(import.meta.url, './worker.js'), nWorkers, {
         name: 'encode worker',
         resourceLimits: { maxYoungGenerationSizeMb: ENCODE_WORKER_YOUNG_GEN_MB },
-        workerData: { kind: 'p20link-encode', setup, body, input: resolve(file), file, csv: { delimiter: ext.csv.delimiter, trim: ext.csv.trim } } satisfies WorkerSetup,
+        workerData: { kind: 'p20link-encode', setup, body, input: resolve(file), file, csv: ext.csv } satisfies WorkerSetup,
       });
       let lineBase = 0; // file line = relative line + lineBase
       const handleRange = async (res: RangeResult) => {

@@ -243,7 +243,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const v = fields[index]!;
       let reason: string | undefined;
       if (v.length > max) reason = `value is longer than ${max} characters`;
-      else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)';
+      else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded; a file a Windows program saved as ANSI or Latin-1 is read as windows-1252 with the encoding option)';
       if (reason === undefined) continue;
       if (!toMissing || rowLevel.has(index)) return { ok: false, column, reason };
       for (const k of featuresAt.get(index) ?? []) skip[k] = true; // marked here, made missing below

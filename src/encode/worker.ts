@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { P20Error } from '../errors.js';
-import { openCsvRange } from '../io/csv.js';
+import { openCsvRange, type CsvEncoding } from '../io/csv.js';
 import { EncodedRecordSerializer, type EncodedBody } from '../format/encoded-file.js';
 import { createRowEncoder, encodeBatch, mergeDateCounts, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { PoolReply, PoolTaskMessage } from '../util/worker-pool.js';
@@ -59,7 +59,7 @@ export interface WorkerSetup {
   input: string;
   /** Name used in messages (the input path as given). */
   file: string;
-  csv: { delimiter: string; trim: boolean };
+  csv: { delimiter: string; trim: boolean; encoding?: CsvEncoding };
 }
 
 /** Records per parser batch inside a range. */
@@ -106,6 +106,7 @@ export async function encodeRange(
       file: wd.file,
       delimiter: wd.csv.delimiter,
       trim: wd.csv.trim,
+      ...(wd.csv.encoding ? { encoding: wd.csv.encoding } : {}),
       invalidUtf8: 'replace',
       batchSize: PARSE_BATCH,
       startLine: 1,

@@ -44,6 +44,14 @@ export interface CsvOptions {
    */
   invalidUtf8?: 'error' | 'replace';
   /**
+   * The file's character encoding: 'utf-8' (default) or 'windows-1252' (a
+   * file saved by Windows programs as "ANSI" / Latin-1: one byte a
+   * character). A windows-1252 file whose accented letters read as UTF-8
+   * sequences, or that starts with a UTF-8 byte-order mark, is refused: it
+   * is UTF-8, and read as windows-1252 its names would change silently.
+   */
+  encoding?: CsvEncoding;
+  /**
    * openCsv only: pass rows whose field count differs from the header's
    * through instead of refusing the file (the caller reports them as bad
    * rows). Default false.
@@ -74,6 +82,53 @@ export interface CsvTable {
 }
 
 const UTF8_BOM = '\uFEFF';
+
+/** Character encodings a CSV file may be read in (CsvOptions.encoding). */
+export const CSV_ENCODINGS = ['utf-8', 'windows-1252'] as const;
+export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
+
+/** The bytes → text step of a CSV file in its encoding; its errors name lines from `opts.startLine` (default 1) at the first byte. */
+function decodeText(source: AsyncIterable<Buffer | string>, file: string, opts: { invalidUtf8?: 'error' | 'replace'; encoding?: CsvEncoding; startLine?: number }, fileStart: boolean): AsyncGenerator<string> {
+  const linesBefore = (opts.startLine ?? 1) - 1;
+  return opts.encoding === 'windows-1252' ? decodeWindows1252(source, file, fileStart, linesBefore) : decodeUtf8(source, file, opts.invalidUtf8 === 'replace', fileStart, linesBefore);
+}
+
+/**
+ * Decode a windows-1252 byte stream (one byte a character: chunks decode
+ * alone, and byte offsets of line feeds and quotes are those of the text).
+ * Refuses a UTF-8 byte-order mark, and a chunk that is valid UTF-8 with
+ * characters beyond ASCII: such a file is UTF-8 (in windows-1252 text an
+ * accented letter is one byte, nearly never followed by the continuation
+ * bytes UTF-8 needs).
+ */
+async function* decodeWindows1252(source: AsyncIterable<Buffer | string>, file: string, fileStart: boolean, linesBefore: number): AsyncGenerator<string> {
+  const decoder = new TextDecoder('windows-1252');
+  let first = fileStart;
+  for await (const chunk of source) {
+    if (typeof chunk === 'string') {
+      yield chunk;
+      continue;
+    }
+    if (first) {
+      checkForeignBom(chunk, file);
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        throw new P20Error('CSV_ENCODING', 'file starts with a UTF-8 byte-order mark: it is UTF-8, not windows-1252', { file, line: 1 });
+      }
+      first = false;
+    }
+    if (isAscii(chunk)) {
+      yield chunk.toString('latin1');
+    } else {
+      if (firstInvalidUtf8(chunk) < 0) {
+        let at = 0;
+        while (chunk[at]! < 0x80) at++;
+        throw new P20Error('CSV_ENCODING', 'its letters beyond ASCII are UTF-8 sequences: the file is UTF-8, not windows-1252', { file, line: linesBefore + countNewlines(chunk, at) + 1 });
+      }
+      yield decoder.decode(chunk);
+    }
+    linesBefore += countNewlines(chunk, chunk.length);
+  }
+}
 
 function checkForeignBom(buf: Uint8Array, file: string): void {
   const b0 = buf[0];
@@ -145,10 +200,9 @@ function mayBePending(tail: Uint8Array, n: number): boolean {
 }
 
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
-async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace = false, fileStart = true): AsyncGenerator<string> {
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace: boolean, fileStart: boolean, linesBefore: number): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
   let first = fileStart;
-  let linesBefore = 0;
   // An all-ASCII chunk is its own text (one byte per character, no decoder)
   // unless the decoder holds part of a sequence from the chunk before.
   let pending = false;
@@ -430,7 +484,7 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
   // Opened only after the stat above succeeded (a stream on a missing file would raise an unhandled error).
   const source: AsyncIterable<Buffer | string> =
     typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
-  const gen = parseCsv(decodeUtf8(source, file, opts.invalidUtf8 === 'replace'), { ...opts, file, fileStart: true, startLine: 1 });
+  const gen = parseCsv(decodeText(source, file, { ...opts, startLine: 1 }, true), { ...opts, file, fileStart: true, startLine: 1 });
   const it = gen[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || first.value.length === 0) {
@@ -488,7 +542,7 @@ export async function openCsv(input: string | Readable, opts: Partial<CsvOptions
 export function openCsvRange(path: string, start: number, end: number, opts: Omit<CsvOptions, 'fileStart'>): AsyncGenerator<CsvRecord[]> {
   const source: AsyncIterable<Buffer> =
     end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 }) : (async function* () {})();
-  return parseCsv(decodeUtf8(source, opts.file, opts.invalidUtf8 === 'replace', start === 0), { ...opts, fileStart: start === 0 });
+  return parseCsv(decodeText(source, opts.file, opts, start === 0), { ...opts, fileStart: start === 0 });
 }
 
 /**

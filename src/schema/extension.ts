@@ -24,6 +24,7 @@
  *   }
  */
 import { P20Error } from '../errors.js';
+import { CSV_ENCODINGS, type CsvEncoding } from '../io/csv.js';
 import { formattedDateReader, isoDay, parseIsoDay, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
 import { checkExtensionJson } from './extension-json.js';
@@ -70,7 +71,8 @@ export interface P20linkExtension {
   version: 1;
   /** CSV column holding the record id. */
   recordId: string;
-  csv: { delimiter: string; trim: boolean };
+  /** How to read the extract: delimiter and trimming from the schema (or the agency's run), the character encoding only from the agency's run (default UTF-8). */
+  csv: { delimiter: string; trim: boolean; encoding?: CsvEncoding };
   /** Feature identifier -> CSV column, for every feature (defaults filled in). */
   columns: Record<string, string>;
   /** Feature identifier -> normalization steps (features without steps are absent). */
@@ -288,14 +290,18 @@ export function resolveDateChecks(ext: P20linkExtension, schema: LinkageSchema, 
   return out;
 }
 
+/** Names of the CSV encodings (CsvEncoding), lower case. */
+const ENCODING_NAMES: Readonly<Record<string, CsvEncoding>> = { 'utf-8': 'utf-8', utf8: 'utf-8', 'windows-1252': 'windows-1252', cp1252: 'windows-1252', latin1: 'windows-1252', 'iso-8859-1': 'windows-1252' };
+
 /**
  * Apply the agency's CSV dialect from the command line (--delimiter,
- * --trim / --no-trim) over the schema's p20link.csv. The dialect describes
- * the agency's file, not the shared encoding: nothing the linker compares
- * depends on it. "tab" or "\t" (backslash, t) means a tab.
+ * --trim / --no-trim, --encoding) over the schema's p20link.csv. The dialect
+ * describes the agency's file, not the shared encoding: nothing the linker
+ * compares depends on it. "tab" or "\t" (backslash, t) means a tab;
+ * "latin1" and "cp1252" mean windows-1252, "utf8" UTF-8.
  */
-export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: string; trim?: boolean } | undefined): P20linkExtension {
-  if (!dialect || (dialect.delimiter === undefined && dialect.trim === undefined)) return ext;
+export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: string; trim?: boolean; encoding?: string } | undefined): P20linkExtension {
+  if (!dialect || (dialect.delimiter === undefined && dialect.trim === undefined && dialect.encoding === undefined)) return ext;
   const csv = { ...ext.csv };
   if (dialect.delimiter !== undefined) {
     const d = dialect.delimiter === 'tab' || dialect.delimiter === '\\t' ? '\t' : dialect.delimiter;
@@ -303,6 +309,11 @@ export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: st
     csv.delimiter = d;
   }
   if (dialect.trim !== undefined) csv.trim = dialect.trim;
+  if (dialect.encoding !== undefined) {
+    const e = ENCODING_NAMES[dialect.encoding.toLowerCase()];
+    if (e === undefined) throw new P20Error('ENCODE_OPTIONS', `is not a character encoding this reads (${CSV_ENCODINGS.join(', ')}; latin1 and cp1252 are windows-1252)`, {}, { hint: { id: 'subject', option: 'encoding', value: JSON.stringify(dialect.encoding) } });
+    csv.encoding = e;
+  }
   return { ...ext, csv };
 }
 
