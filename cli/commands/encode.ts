@@ -22,6 +22,7 @@ interface EncodeArgs {
   encoding?: string;
   'date-range'?: string;
   'date-layout'?: string[];
+  'missing-values'?: string[];
   force?: boolean;
   'allow-unhardened'?: boolean;
 }
@@ -58,6 +59,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('encoding', { type: 'string', describe: 'character encoding of this file: utf-8 (default) or windows-1252 (a file a Windows program saved as ANSI / Latin-1; latin1 and cp1252 mean the same)' })
       .option('trim', { type: 'boolean', describe: 'trim spaces around unquoted values and header names (for ", "-separated files); --no-trim turns the schema\'s trimming off' })
       .option('date-layout', { type: 'string', array: true, describe: `how this file writes its dates, in place of the schema's input layouts (comma-separated or repeated, e.g. --date-layout DDMONYYYY for SAS's 14MAR1998): ${DATE_LAYOUTS.join(', ')}; never MM/DD and DD/MM together; not part of the schema fingerprint` })
+      .option('missing-values', { type: 'string', array: true, describe: 'values this file writes for "no value" in any identifier column (comma-separated or repeated, e.g. --missing-values NULL,.,NMN): read as empty fields; not part of the schema fingerprint' })
       .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing output / rejects file (default: refuse)' })
       .option('allow-unhardened', { type: 'boolean', default: false, describe: 'encode with a schema that has no p20link.hardening section (clkhash-compatible; a linker can re-identify many names: docs/hardening.md; warns)' })
@@ -79,6 +81,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       ...(a.absent ? { absent: a.absent.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...(a.delimiter !== undefined || a.trim !== undefined || a.encoding !== undefined ? { csv: defined({ delimiter: a.delimiter, trim: a.trim, encoding: a.encoding }) } : {}),
       ...(a['date-layout'] ? { dateLayouts: a['date-layout'].flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
+      ...(a['missing-values'] ? { missingValues: a['missing-values'].flatMap((x) => x.split(',')).filter((x) => x.trim().length > 0) } : {}),
       ...(a['date-range'] !== undefined ? { dateRange: parseDateRangeArg(a['date-range']) } : {}),
       ...defined({ idColumn: a['id-column'], rejectsFile: a.rejects, workers: a.workers }),
       progress: terminalProgress('encoding'),

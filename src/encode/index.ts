@@ -7,6 +7,7 @@ export {
   applyAbsent,
   applyCsvDialect,
   applyDateLayouts,
+  applyMissingValues,
   parseMapArgs,
   parseDateRangeArg,
   resolveDateChecks,

@@ -32,12 +32,12 @@ import { loadLinkageSchema, schemaFingerprint } from '../schema/linkage-schema.j
 import type { LinkageSchema } from '../schema/types.js';
 import { workerUrl } from '../util/worker-url.js';
 import { TOOL_ID } from '../version.js';
-import { applyAbsent, applyColumnMap, applyCsvDialect, applyDateLayouts, parseExtension, resolveDateChecks, type P20linkExtension } from '../schema/extension.js';
+import { applyAbsent, applyColumnMap, applyCsvDialect, applyDateLayouts, applyMissingValues, parseExtension, resolveDateChecks, type P20linkExtension } from '../schema/extension.js';
 import { createIdSet, type IdSet } from './id-set.js';
 import { keyCheckValue } from './key-check.js';
 import { hardenedLength } from './harden.js';
 import { evidenceHeader } from './evidence.js';
-import { createRowEncoder, encodeBatch, mergeDateCounts, planColumns, type BadFieldPolicy, type BatchResult, type DateCounts, type RowEncoderSetup } from './row-encoder.js';
+import { createRowEncoder, encodeBatch, mergeFeatureCounts, planColumns, type BadFieldPolicy, type BatchResult, type FeatureCounts, type RowEncoderSetup } from './row-encoder.js';
 import { DAY_FIRST_LAYOUTS, MONTH_FIRST_LAYOUTS, type DateLayout } from '../normalize/dates.js';
 import type { NormalizeStep } from '../normalize/steps.js';
 import { formatCount } from '../util/format-count.js';
@@ -107,6 +107,8 @@ export interface EncodeOptions {
    * DATE_LAYOUTS). Not part of the schema fingerprint: the dates hash the same.
    */
   dateLayouts?: string[];
+  /** Values that stand for a missing value in the agency's file (CLI --missing-values: NULL, . …): read as empty fields. Not part of the schema fingerprint. */
+  missingValues?: string[];
   /** Plausible range of date features (CLI --date-range), over the schema's; "none" turns the checks off. */
   dateRange?: { min: string; max: string } | 'none';
   /** Replace an existing output / rejects file (default: refuse). */
@@ -153,6 +155,7 @@ export interface AgencyFile {
   absent?: string[];
   csv?: { delimiter?: string; trim?: boolean; encoding?: string };
   dateLayouts?: string[];
+  missingValues?: string[];
   /** The year two-digit years are read up to (default: the current year, UTC). */
   pivotYear?: number;
 }
@@ -163,6 +166,7 @@ export async function prepareEncode(schema: LinkageSchema | string, map?: Record
   let ext = applyColumnMap(parseExtension(s.p20link, s.source, s), s, map);
   ext = applyCsvDialect(applyAbsent(ext, s, agency.absent), agency.csv);
   ext = applyDateLayouts(ext, agency.dateLayouts, agency.pivotYear ?? new Date().getUTCFullYear());
+  ext = applyMissingValues(ext, agency.missingValues);
   if (idColumn !== undefined) {
     if (idColumn.length === 0) throw new P20Error('ENCODE_OPTIONS', 'the column name is empty', {}, { hint: { id: 'subject', option: 'id-column' } });
     if (ext.passThrough.includes(idColumn)) throw new P20Error('ENCODE_OPTIONS', 'that column is already a pass-through column', {}, { hint: { id: 'subject', option: 'id-column', value: idColumn } });
@@ -286,6 +290,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     ...(opts.absent ? { absent: opts.absent } : {}),
     ...(opts.csv ? { csv: opts.csv } : {}),
     ...(opts.dateLayouts ? { dateLayouts: opts.dateLayouts } : {}),
+    ...(opts.missingValues ? { missingValues: opts.missingValues } : {}),
     pivotYear: (opts.createdAt ?? new Date()).getUTCFullYear(),
   });
   if (ext.hardening === undefined && opts.allowUnhardened !== true) {
@@ -330,7 +335,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   // Duplicate ids: a compact set of 64-bit id hashes plus a spill file for the exact check (src/encode/id-set.ts).
   let seenIds: IdSet | undefined;
   const missingCounts = new Array<number>(schema.features.length).fill(0);
-  const dateCounts: BatchResult['dateCounts'] = [];
+  const featureCounts: BatchResult['featureCounts'] = [];
   let ones = 0;
   try {
     writer = createEncodedWriter(opts.output, {
@@ -383,7 +388,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
       encoded += res.ids.length;
       ones += res.ones;
       for (let j = 0; j < res.missing.length; j++) missingCounts[j]! += res.missing[j]!;
-      mergeDateCounts(dateCounts, res.dateCounts);
+      mergeFeatureCounts(featureCounts, res.featureCounts);
       progress.update(read);
     };
 
@@ -464,7 +469,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
     ...(opts.rejectsFile ? { rejectsFile: opts.rejectsFile } : {}),
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
     workers: nWorkers,
-    ...summaryFigures(schema, ext, { missing: missingCounts, ones, read, encoded, dates: dateCounts }),
+    ...summaryFigures(schema, ext, { missing: missingCounts, ones, read, encoded, features: featureCounts }),
     hardened: ext.hardening !== undefined,
   };
 }
@@ -473,7 +478,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
 function summaryFigures(
   schema: LinkageSchema,
   ext: P20linkExtension,
-  c: { missing: number[]; ones: number; read: number; encoded: number; dates: readonly (DateCounts | undefined)[] },
+  c: { missing: number[]; ones: number; read: number; encoded: number; features: readonly (FeatureCounts | undefined)[] },
 ): Pick<EncodeSummary, 'missingFields' | 'absent' | 'meanFill' | 'warnings'> {
   const { ones, encoded } = c;
   const l = hardenedLength(ext.hardening, schema.clkConfig.l);
@@ -489,18 +494,38 @@ function summaryFigures(
         'lower bitsPerToken / bitsPerFeature or raise clkConfig.l in the schema',
     );
   }
-  c.dates.forEach((d, k) => {
-    const w = d ? otherLayoutWarning(schema.features[k]!.identifier, ext.normalize[schema.features[k]!.identifier] ?? [], d.layouts, c.read) : undefined;
+  c.features.forEach((d, k) => {
+    if (!d) return;
+    const feature = schema.features[k]!.identifier;
+    const p = placeholderWarning(feature, d.placeholders, c.read);
+    if (p) warnings.push(p);
+    const w = otherLayoutWarning(feature, ext.normalize[feature] ?? [], d.layouts, c.read);
     if (w) warnings.push(w);
-    const f = d ? frequentValue(d.values) : undefined;
+    const f = d.values ? frequentValue(d.values) : undefined;
     if (!f) return;
     warnings.push(
-      `${schema.features[k]!.identifier}: one value is held by ${f.count} of the ${f.records} records that have one (${((100 * f.count) / f.records).toFixed(1)} %, ` +
-        `${f.ratio >= 1000 ? 'over 1,000' : Math.round(f.ratio)} times the average of the others): if it stands for an unknown date, declare it missing in the schema ` +
-        '(a "missing" normalize step before "date"): a placeholder links as a wrong date, which the match model takes as two people (docs/limits.md)',
+      `${feature}: one value is held by ${f.count} of the ${f.records} records that have one (${((100 * f.count) / f.records).toFixed(1)} %, ` +
+        `${f.ratio >= 1000 ? 'over 1,000' : Math.round(f.ratio)} times the average of the others): if it stands for an unknown date, declare it with the missing-values option ` +
+        '(or in the schema, a "missing" normalize step before "date"): a placeholder links as a wrong date, which the match model takes as two people (docs/limits.md)',
     );
   });
   return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
+}
+
+/** A known placeholder of a missing value (PLACEHOLDERS) hashed as a value or refused in at least PLACEHOLDER_MIN rows and PLACEHOLDER_SHARE of the rows read is named in the summary's warnings. */
+export const PLACEHOLDER_MIN = 20;
+export const PLACEHOLDER_SHARE = 0.005;
+
+/** The warning of a feature whose most frequent known placeholder passes the bounds, or undefined. It names the placeholder (one of a fixed list, never data). */
+export function placeholderWarning(feature: string, placeholders: ReadonlyMap<string, number>, read: number): string | undefined {
+  let top: string | undefined;
+  let n = 0;
+  for (const [p, c] of placeholders) if (c > n) [top, n] = [p, c];
+  if (top === undefined || n < PLACEHOLDER_MIN || n < PLACEHOLDER_SHARE * read) return undefined;
+  return (
+    `${feature}: ${formatCount(n)} values (${((100 * n) / read).toFixed(1)} % of the rows) are ${JSON.stringify(top)}, which files write for a missing value; ` +
+    'read as a value it is hashed as one (records of different people then agree on it) or refused: if it means "no value" here, declare it with the missing-values option'
+  );
 }
 
 /** Refused dates that one other layout reads, in at least LAYOUT_MIN rows and LAYOUT_SHARE of the rows read, are named in the summary's warnings (a file in another layout, read under the error policies that go on). */

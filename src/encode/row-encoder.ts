@@ -7,6 +7,7 @@
  */
 import { type ErrorHint, P20Error } from '../errors.js';
 import { NormalizeError } from '../normalize/errors.js';
+import { PLACEHOLDERS, PLACEHOLDER_LENGTH, placeholderKey } from '../normalize/placeholders.js';
 import { compileSteps, type Normalizer } from '../normalize/steps.js';
 import type { LinkageSchema } from '../schema/types.js';
 import { createIndexedBlocker } from './blocking-keys.js';
@@ -151,8 +152,8 @@ export interface RowEncoder {
   encodeRow(fields: readonly string[]): RowResult;
   /** encodeRow, with the good row appended to `ser` (no base64 text or result object in between): the same bytes ser.add would write from encodeRow's result. */
   encodeInto(fields: readonly string[], ser: EncodedRecordSerializer): RowFailure | { ok: true; id: string; ones: number; missing: number[] | undefined };
-  /** The counts of the features with a `date` normalize step since the last call, per feature (undefined: not counted); the counts restart. */
-  takeDateCounts(): (DateCounts | undefined)[];
+  /** The counts of each feature read (FeatureCounts) since the last call, per feature (undefined: absent or ignored); the counts restart. */
+  takeFeatureCounts(): (FeatureCounts | undefined)[];
 }
 
 export interface RowEncoderSetup {
@@ -211,10 +212,13 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const salts: string[] = new Array<string>(features.length).fill('');
   const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
-  // The features with a `date` step: their good rows' values (the summary's frequent-value warning: a placeholder date) and the other layouts of refused dates
-  const counted = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
-  const freshCounts = () => counted.map((c) => (c ? { values: new Map<number, number>(), layouts: new Map<string, number>() } : undefined));
-  let dateCounts: (DateCounts | undefined)[] = freshCounts();
+  // Counted per feature read (FeatureCounts): placeholders of a missing value; with a `date` step also its good rows' values (the summary's frequent-value warning: a placeholder date) and the other layouts of refused dates
+  const dated = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
+  const freshCounts = (): (FeatureCounts | undefined)[] =>
+    features.map((f, k) => (f.ignored || absent[k] ? undefined : { ...(dated[k] ? { values: new Map<number, number>() } : {}), layouts: new Map<string, number>(), placeholders: new Map<string, number>() }));
+  // The agency's own placeholders of a missing value (the missing-values option): read as an empty field
+  const declared = new Set((ext.missingValues ?? []).map(placeholderKey));
+  let featureCounts: (FeatureCounts | undefined)[] = freshCounts();
 
   // The row being encoded (run() fills these; encodeRow and encodeInto read them).
   let id = '';
@@ -261,20 +265,32 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
         continue;
       }
       const idx = plan.featureIndex[k]!;
-      const raw = idx >= 0 ? fields[idx]! : '';
+      let raw = idx >= 0 ? fields[idx]! : '';
+      // A known placeholder (not declared) is counted when it is hashed as a value or refused: the summary's warning
+      const ph = raw.length <= PLACEHOLDER_LENGTH && raw !== '' ? placeholderKey(raw) : undefined;
+      if (ph !== undefined && declared.has(ph)) raw = '';
+      const known = ph !== undefined && raw !== '' && PLACEHOLDERS.has(ph) ? ph : undefined;
       const norm = normalizers[k];
       if (norm) {
         try {
           values[k] = norm(raw);
         } catch (e) {
           if (!(e instanceof NormalizeError)) throw e;
-          const t = dateCounts[k];
+          const t = featureCounts[k];
           if (t && e.layouts) for (const l of e.layouts) t.layouts.set(l, (t.layouts.get(l) ?? 0) + 1);
-          if (!toMissing) return { ok: false, column: columnOfFeature[k]!, reason: `${e.message} (feature ${features[k]!.identifier})` };
+          if (t && known !== undefined) t.placeholders.set(known, (t.placeholders.get(known) ?? 0) + 1);
+          if (!toMissing) {
+            const hint = known !== undefined ? ` (${JSON.stringify(known)} is what many files write for a missing value: if it is here, declare it with the missing-values option)` : '';
+            return { ok: false, column: columnOfFeature[k]!, reason: `${e.message}${hint} (feature ${features[k]!.identifier})` };
+          }
           setMissing(k);
           continue;
         }
       } else values[k] = raw;
+      if (known !== undefined && values[k] !== '' && values[k] !== sentinel[k]) {
+        const t = featureCounts[k]!.placeholders;
+        t.set(known, (t.get(known) ?? 0) + 1);
+      }
       const dc = dateChecks[k];
       if (dc && values[k] !== '' && values[k] !== sentinel[k]) {
         const d = dc.read(values[k]!);
@@ -305,7 +321,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     extras = blocker ? blocker(values) : [];
     for (const i of plan.passIndex) extras.push(fields[i]!);
     for (let k = 0; k < features.length; k++) {
-      const m = dateCounts[k]?.values;
+      const m = featureCounts[k]?.values;
       const v = values[k]!;
       if (!m || skip[k] || absent[k] || v === '' || v === sentinel[k]) continue;
       const key = valueKey(v);
@@ -329,9 +345,9 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       ser.add(id, final, undefined, extras, ev);
       return { ok: true, id, ones: popcountBytes(final), missing };
     },
-    takeDateCounts() {
-      const out = dateCounts;
-      dateCounts = freshCounts();
+    takeFeatureCounts() {
+      const out = featureCounts;
+      featureCounts = freshCounts();
       return out;
     },
   };
@@ -349,25 +365,29 @@ export function valueKey(v: string): number {
 }
 
 /**
- * What the encoder counts of a feature with a `date` step: its good rows'
- * values (keyed by valueKey: no value kept) and, of the dates no accepted
- * layout reads, the other layouts that read them.
+ * What the encoder counts of a feature it reads: the known placeholders of a
+ * missing value (PLACEHOLDERS) it hashed as a value or refused; with a
+ * `date` step also its good rows' values (keyed by valueKey: no value kept)
+ * and, of the dates no accepted layout reads, the other layouts that read
+ * them.
  */
-export interface DateCounts {
-  values: Map<number, number>;
+export interface FeatureCounts {
+  values?: Map<number, number>;
   layouts: Map<string, number>;
+  placeholders: Map<string, number>;
 }
 
-/** Add the date counts `add` (takeDateCounts) into `into`, feature by feature. */
-export function mergeDateCounts(into: (DateCounts | undefined)[], add: readonly (DateCounts | undefined)[]): void {
+/** Add the feature counts `add` (takeFeatureCounts) into `into`, feature by feature. */
+export function mergeFeatureCounts(into: (FeatureCounts | undefined)[], add: readonly (FeatureCounts | undefined)[]): void {
   const sum = <K>(to: Map<K, number>, from: ReadonlyMap<K, number>) => {
     for (const [v, n] of from) to.set(v, (to.get(v) ?? 0) + n);
   };
   add.forEach((c, k) => {
     if (!c) return;
-    const t = (into[k] ??= { values: new Map(), layouts: new Map() });
-    sum(t.values, c.values);
+    const t = (into[k] ??= { ...(c.values ? { values: new Map() } : {}), layouts: new Map(), placeholders: new Map() });
+    if (c.values) sum((t.values ??= new Map()), c.values);
     sum(t.layouts, c.layouts);
+    sum(t.placeholders, c.placeholders);
   });
 }
 
@@ -390,8 +410,8 @@ export interface BatchResult {
   ones: number;
   /** Per feature: good rows whose bad value of it was encoded as missing. */
   missing: number[];
-  /** Per feature with a `date` step: its counts (RowEncoder.takeDateCounts). */
-  dateCounts: (DateCounts | undefined)[];
+  /** Per feature read: its counts (RowEncoder.takeFeatureCounts). */
+  featureCounts: (FeatureCounts | undefined)[];
 }
 
 /** `detach`: BatchResult.bytes is the serializer's own buffer (EncodedRecordSerializer.take), not a copy. */
@@ -410,5 +430,5 @@ export function encodeBatch(enc: RowEncoder, rows: readonly (readonly string[])[
       if (r.missing) for (const k of r.missing) missing[k]!++;
     } else failures.push({ index: i, column: r.column, reason: r.reason });
   }
-  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing, dateCounts: enc.takeDateCounts() };
+  return { bytes: ser.take(detach).bytes, ok, ids, failures, ones, missing, featureCounts: enc.takeFeatureCounts() };
 }

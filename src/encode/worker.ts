@@ -15,7 +15,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { P20Error } from '../errors.js';
 import { openCsvRange, type CsvEncoding } from '../io/csv.js';
 import { EncodedRecordSerializer, type EncodedBody } from '../format/encoded-file.js';
-import { createRowEncoder, encodeBatch, mergeDateCounts, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
+import { createRowEncoder, encodeBatch, mergeFeatureCounts, type BatchResult, type RowEncoderSetup } from './row-encoder.js';
 import type { PoolReply, PoolTaskMessage } from '../util/worker-pool.js';
 import { concatTyped } from '../util/typed-arrays.js';
 
@@ -80,7 +80,7 @@ export async function encodeRange(
   const failures: RangeResult['failures'] = [];
   const badFields: string[][] = [];
   const missing = new Array<number>(features).fill(0);
-  const dateCounts: RangeResult['dateCounts'] = [];
+  const featureCounts: RangeResult['featureCounts'] = [];
   const lines: number[] = [];
   let ones = 0;
   let rows = 0;
@@ -97,7 +97,7 @@ export async function encodeRange(
       badFields.push(batch[f.index]!);
     }
     for (let j = 0; j < features; j++) missing[j]! += res.missing[j]!;
-    mergeDateCounts(dateCounts, res.dateCounts);
+    mergeFeatureCounts(featureCounts, res.featureCounts);
     ones += res.ones;
     rows += batch.length;
   };
@@ -137,7 +137,7 @@ export async function encodeRange(
     failures,
     ones,
     missing,
-    dateCounts,
+    featureCounts,
     rows,
     lines: Uint32Array.from(lines),
     badFields,

@@ -4,3 +4,4 @@ export * from './dates.js';
 export * from './codes.js';
 export * from './errors.js';
 export * from './steps.js';
+export * from './placeholders.js';

@@ -25,6 +25,7 @@
  */
 import { P20Error } from '../errors.js';
 import { CSV_ENCODINGS, type CsvEncoding } from '../io/csv.js';
+import { PLACEHOLDER_LENGTH } from '../normalize/placeholders.js';
 import { formattedDateReader, isoDay, parseIsoDay, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
 import { checkExtensionJson } from './extension-json.js';
@@ -90,6 +91,13 @@ export interface P20linkExtension {
    * the encoded file's header lists them. Set per run, never by the schema.
    */
   absent?: string[];
+  /**
+   * Values that stand for "no value" in this agency's file (CLI
+   * --missing-values: NULL, ., N/A …), compared trimmed and case-insensitively
+   * with every feature's raw value and read as an empty field. Set per run,
+   * never by the schema: not part of the fingerprint.
+   */
+  missingValues?: string[];
   /** Hardening of the encodings (src/schema/hardening.ts, applied by src/encode/harden.ts; protocols/hardening.md); absent = clkhash-compatible CLKs. */
   hardening?: HardeningConfig;
   /** Evidence filters and presence byte sent beside the CLK (src/schema/evidence.ts, computed by src/encode/evidence.ts); absent = CLK only. */
@@ -343,6 +351,24 @@ export function applyDateLayouts(ext: P20linkExtension, layouts: readonly string
     normalize[feat] = steps.map((st) => (st.step === 'date' ? { ...st, ...(from ? { from } : {}), pivotYear } : st));
   }
   return { ...ext, normalize };
+}
+
+/**
+ * The agency's placeholders of a missing value (CLI --missing-values): each
+ * non-empty, at most PLACEHOLDER_LENGTH characters, with no comma (the
+ * option's separator).
+ */
+export function applyMissingValues(ext: P20linkExtension, values: readonly string[] | undefined): P20linkExtension {
+  if (values === undefined) return ext;
+  const fail = (message: string, value?: string): never => {
+    throw new P20Error('ENCODE_OPTIONS', message, {}, { hint: { id: 'subject', option: 'missing-values', ...(value !== undefined ? { value: JSON.stringify(value) } : {}) } });
+  };
+  if (values.length === 0) fail('expected one or more values that stand for a missing value (e.g. NULL,.)');
+  for (const v of values) {
+    if (v.trim() === '') fail('an empty value is missing already; give the placeholders the file writes (e.g. NULL,.)');
+    if (v.trim().length > PLACEHOLDER_LENGTH) fail(`a placeholder is at most ${PLACEHOLDER_LENGTH} characters`, v.slice(0, 20));
+  }
+  return { ...ext, missingValues: [...new Set(values.map((v) => v.trim()))] };
 }
 
 /**
