@@ -218,6 +218,16 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     features.map((f, k) => (f.ignored || absent[k] ? undefined : { ...(dated[k] ? { values: new Map<number, number>() } : {}), layouts: new Map<string, number>(), placeholders: new Map<string, number>() }));
   // The agency's own placeholders of a missing value (the missing-values option): read as an empty field
   const declared = new Set((ext.missingValues ?? []).map(placeholderKey));
+  // A raw value is looked up only when its first character may start one (most names, every date and ZIP skip the lookup)
+  const firstChars = new Uint8Array(128);
+  for (const p of [...PLACEHOLDERS, ...declared]) {
+    for (const ch of [p[0]!, p[0]!.toLowerCase()]) if (ch.charCodeAt(0) < 128) firstChars[ch.charCodeAt(0)] = 1;
+  }
+  firstChars[0x20] = firstChars[0x09] = 1; // surrounding spaces
+  const mayBePlaceholder = (raw: string) => {
+    const c = raw.charCodeAt(0);
+    return raw.length <= PLACEHOLDER_LENGTH && (c >= 128 || firstChars[c] === 1);
+  };
   let featureCounts: (FeatureCounts | undefined)[] = freshCounts();
 
   // The row being encoded (run() fills these; encodeRow and encodeInto read them).
@@ -267,7 +277,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const idx = plan.featureIndex[k]!;
       let raw = idx >= 0 ? fields[idx]! : '';
       // A known placeholder (not declared) is counted when it is hashed as a value or refused: the summary's warning
-      const ph = raw.length <= PLACEHOLDER_LENGTH && raw !== '' ? placeholderKey(raw) : undefined;
+      const ph = raw !== '' && mayBePlaceholder(raw) ? placeholderKey(raw) : undefined;
       if (ph !== undefined && declared.has(ph)) raw = '';
       const known = ph !== undefined && raw !== '' && PLACEHOLDERS.has(ph) ? ph : undefined;
       const norm = normalizers[k];

@@ -76,6 +76,10 @@ describe('placeholders of a missing value', () => {
       expect(main.summary.warnings).toEqual([]);
       expect((await encode(input, { missingValues: ['null', '.'], workers: 2, rangeBytes: 4096 })).rows).toEqual(blanks.rows);
     }
+    // a placeholder date of the agency's own (the frequent-date warning's advice), in a file that writes US dates
+    const placeholderDate = await extract('', '01/01/1900');
+    expect((await encode(placeholderDate, { missingValues: ['01/01/1900'] })).rows).toEqual(blanks.rows);
+    expect((await encode(placeholderDate)).rows).not.toEqual(blanks.rows);
   });
 
   it('a placeholder that is also a name (the surname Na) is not declared missing, nor named below the bounds', async () => {
