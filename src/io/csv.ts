@@ -90,31 +90,44 @@ export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 /** The bytes → text step of a CSV file in its encoding; its errors name lines from `opts.startLine` (default 1) at the first byte. */
 function decodeText(source: AsyncIterable<Buffer | string>, file: string, opts: { invalidUtf8?: 'error' | 'replace'; encoding?: CsvEncoding; startLine?: number }, fileStart: boolean): AsyncGenerator<string> {
   const linesBefore = (opts.startLine ?? 1) - 1;
-  return opts.encoding === 'windows-1252' ? decodeWindows1252(source, file, fileStart, linesBefore) : decodeUtf8(source, file, opts.invalidUtf8 === 'replace', fileStart, linesBefore);
+  return opts.encoding === 'windows-1252'
+    ? decodeWindows1252(startChecked(source, file, fileStart, noUtf8Bom), file, linesBefore)
+    : decodeUtf8(startChecked(source, file, fileStart), file, opts.invalidUtf8 === 'replace', linesBefore);
+}
+
+/** The source's chunks; at a file's start the first byte chunk is checked for a foreign byte-order mark (and by `also`). */
+async function* startChecked(source: AsyncIterable<Buffer | string>, file: string, fileStart: boolean, also?: (chunk: Buffer, file: string) => void): AsyncGenerator<Buffer | string> {
+  let first = fileStart;
+  for await (const chunk of source) {
+    if (first && typeof chunk !== 'string') {
+      checkForeignBom(chunk, file);
+      also?.(chunk, file);
+      first = false;
+    }
+    yield chunk;
+  }
+}
+
+function noUtf8Bom(chunk: Buffer, file: string): void {
+  if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+    throw new P20Error('CSV_ENCODING', 'file starts with a UTF-8 byte-order mark: it is UTF-8, not windows-1252', { file, line: 1 });
+  }
 }
 
 /**
  * Decode a windows-1252 byte stream (one byte a character: chunks decode
  * alone, and byte offsets of line feeds and quotes are those of the text).
- * Refuses a UTF-8 byte-order mark, and a chunk that is valid UTF-8 with
+ * Refuses (with `noUtf8Bom` at the file's start) a UTF-8 byte-order mark, and a chunk that is valid UTF-8 with
  * characters beyond ASCII: such a file is UTF-8 (in windows-1252 text an
  * accented letter is one byte, nearly never followed by the continuation
  * bytes UTF-8 needs).
  */
-async function* decodeWindows1252(source: AsyncIterable<Buffer | string>, file: string, fileStart: boolean, linesBefore: number): AsyncGenerator<string> {
+async function* decodeWindows1252(source: AsyncIterable<Buffer | string>, file: string, linesBefore: number): AsyncGenerator<string> {
   const decoder = new TextDecoder('windows-1252');
-  let first = fileStart;
   for await (const chunk of source) {
     if (typeof chunk === 'string') {
       yield chunk;
       continue;
-    }
-    if (first) {
-      checkForeignBom(chunk, file);
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        throw new P20Error('CSV_ENCODING', 'file starts with a UTF-8 byte-order mark: it is UTF-8, not windows-1252', { file, line: 1 });
-      }
-      first = false;
     }
     if (isAscii(chunk)) {
       yield chunk.toString('latin1');
@@ -200,9 +213,8 @@ function mayBePending(tail: Uint8Array, n: number): boolean {
 }
 
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
-async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace: boolean, fileStart: boolean, linesBefore: number): AsyncGenerator<string> {
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace: boolean, linesBefore: number): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
-  let first = fileStart;
   // An all-ASCII chunk is its own text (one byte per character, no decoder)
   // unless the decoder holds part of a sequence from the chunk before.
   let pending = false;
@@ -211,10 +223,6 @@ async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string,
     if (typeof chunk === 'string') {
       yield chunk;
       continue;
-    }
-    if (first) {
-      checkForeignBom(chunk, file);
-      first = false;
     }
     let text: string;
     if (!pending && isAscii(chunk)) {

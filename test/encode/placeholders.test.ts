@@ -7,21 +7,15 @@
  * same schema fingerprint.
  */
 import { chmod, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliMessage } from '../../cli/hints.js';
-import { encodeFile, placeholderWarning, type EncodeOptions } from '../../src/encode/pipeline.js';
-import { openEncoded } from '../../src/format/encoded-file.js';
-import { collectBatches } from '../helpers/batches.js';
+import { placeholderWarning, type EncodeOptions } from '../../src/encode/pipeline.js';
 import { runCli } from '../helpers/cli.js';
+import { DEFAULT_SCHEMA as SCHEMA, SECRET_TEXT, encodeRows } from '../helpers/encode-rows.js';
 import { p20Rejection as refusal } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
-const ROOT = process.cwd();
-const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person.json');
-const SECRET_TEXT = 'q3Jx0kPz8VfL2mN7tR5wY1bC4dE6gH9jK0lM2nO4pQs';
-const secret = new TextEncoder().encode(SECRET_TEXT);
-const NOW = new Date('2026-06-15T12:00:00Z');
 const FIRST = ['Ann', 'Bo', 'Cy', 'Dee', 'Eli', 'Fay', 'Gus', 'Hal'];
 const LAST = ['Lee', 'Kim', 'Park', 'Ortiz', 'Smith', 'Brown', 'Nguyen', 'Diaz'];
 
@@ -41,12 +35,8 @@ async function extract(none: string, noDate: string): Promise<string> {
 }
 
 async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
-  const output = join(dir, `out-${++n}.enc`);
-  const summary = await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: NOW, ...extra });
-  const r = await openEncoded(output);
-  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
-  const rows = (await collectBatches(r.batches)).map((x) => `${x.id} ${b64(x.clk)} ${(x.evidence ?? []).map(b64).join(' ')} ${x.presence}`);
-  return { rows, summary, fingerprint: r.header.schemaFingerprint };
+  const { rows, summary, header } = await encodeRows(input, join(dir, `out-${++n}.enc`), extra);
+  return { rows, summary, fingerprint: header.schemaFingerprint };
 }
 
 describe('placeholders of a missing value', () => {

@@ -8,22 +8,17 @@
  * turned into other names.
  */
 import { chmod, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliMessage } from '../../cli/hints.js';
-import { encodeFile, type EncodeOptions } from '../../src/encode/pipeline.js';
-import { openEncoded } from '../../src/format/encoded-file.js';
+import type { EncodeOptions } from '../../src/encode/pipeline.js';
 import { openCsvRange } from '../../src/io/csv.js';
 import { collectBatches } from '../helpers/batches.js';
 import { runCli } from '../helpers/cli.js';
+import { DEFAULT_SCHEMA as SCHEMA, SECRET_TEXT, encodeRows } from '../helpers/encode-rows.js';
 import { p20Rejection as refusal } from '../helpers/errors.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
-const ROOT = process.cwd();
-const SCHEMA = resolve(ROOT, 'protocols/schemas/p20w-person.json');
-const SECRET_TEXT = 'q3Jx0kPz8VfL2mN7tR5wY1bC4dE6gH9jK0lM2nO4pQs';
-const secret = new TextEncoder().encode(SECRET_TEXT);
-const NOW = new Date('2026-06-15T12:00:00Z');
 const FIRST = ['José', 'Zoë', 'Ann', 'Inés', 'Łucja', 'Bo', 'François', 'Ñico'];
 const LAST = ['García', 'Muñoz', 'Lee', 'Núñez', 'Smith', "O'Brien", 'Peña', 'Ibáñez'];
 
@@ -57,13 +52,7 @@ async function file(bytes: Buffer | string): Promise<string> {
   return p;
 }
 
-async function encode(input: string, extra: Partial<EncodeOptions> = {}) {
-  const output = join(dir, `out-${++n}.enc`);
-  await encodeFile({ input, output, schema: SCHEMA, secret, party: 'k12', workers: 0, createdAt: NOW, ...extra });
-  const r = await openEncoded(output);
-  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
-  return (await collectBatches(r.batches)).map((x) => `${x.id} ${b64(x.clk)} ${(x.evidence ?? []).map(b64).join(' ')} ${x.presence}`);
-}
+const encode = async (input: string, extra: Partial<EncodeOptions> = {}) => (await encodeRows(input, join(dir, `out-${++n}.enc`), extra)).rows;
 
 describe('an extract saved as windows-1252', () => {
   it('read as UTF-8 it is refused at its first accented name, with the option in the hint', async () => {
