@@ -160,7 +160,7 @@ export interface AgencyFile {
   pivotYear?: number;
 }
 
-/** Load the schema and its p20link extension, apply --map overrides, absent features, the CSV dialect and the date layouts. */
+/** Load the schema and its p20link extension, apply --map overrides and what describes the agency's file (AgencyFile). */
 export async function prepareEncode(schema: LinkageSchema | string, map?: Record<string, string>, idColumn?: string, agency: AgencyFile = {}): Promise<PreparedEncode> {
   const s = typeof schema === 'string' ? await loadLinkageSchema(schema) : schema;
   let ext = applyColumnMap(parseExtension(s.p20link, s.source, s), s, map);
@@ -474,7 +474,7 @@ async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   };
 }
 
-/** What the summary says of a run's counts: fields encoded as missing, the CLKs' fill, and the warnings (dense filters, a frequent date, dates in another layout). */
+/** What the summary says of a run's counts: fields encoded as missing, the CLKs' fill, and the warnings (dense filters, a frequent placeholder, dates in another layout, a frequent date). */
 function summaryFigures(
   schema: LinkageSchema,
   ext: P20linkExtension,
@@ -512,16 +512,22 @@ function summaryFigures(
   return { missingFields, absent: ext.absent ?? [], meanFill, warnings };
 }
 
+/** The most frequent key of `counts` with its count, when that count is at least `min` and `atLeast`; else undefined. */
+function frequentEnough<K>(counts: ReadonlyMap<K, number>, min: number, atLeast: number): [K, number] | undefined {
+  let top: [K, number] | undefined;
+  for (const [k, c] of counts) if (top === undefined || c > top[1]) top = [k, c];
+  return top !== undefined && top[1] >= min && top[1] >= atLeast ? top : undefined;
+}
+
 /** A known placeholder of a missing value (PLACEHOLDERS) hashed as a value or refused in at least PLACEHOLDER_MIN rows and PLACEHOLDER_SHARE of the rows read is named in the summary's warnings. */
 export const PLACEHOLDER_MIN = 20;
 export const PLACEHOLDER_SHARE = 0.005;
 
 /** The warning of a feature whose most frequent known placeholder passes the bounds, or undefined. It names the placeholder (one of a fixed list, never data). */
 export function placeholderWarning(feature: string, placeholders: ReadonlyMap<string, number>, read: number): string | undefined {
-  let top: string | undefined;
-  let n = 0;
-  for (const [p, c] of placeholders) if (c > n) [top, n] = [p, c];
-  if (top === undefined || n < PLACEHOLDER_MIN || n < PLACEHOLDER_SHARE * read) return undefined;
+  const f = frequentEnough(placeholders, PLACEHOLDER_MIN, PLACEHOLDER_SHARE * read);
+  if (!f) return undefined;
+  const [top, n] = f;
   return (
     `${feature}: ${formatCount(n)} values (${((100 * n) / read).toFixed(1)} % of the rows) are ${JSON.stringify(top)}, which files write for a missing value; ` +
     'read as a value it is hashed as one (records of different people then agree on it) or refused: if it means "no value" here, declare it with the missing-values option'
@@ -539,10 +545,9 @@ export const LAYOUT_SHARE = 0.01;
  * dates that were accepted are likely wrong too: day and month swapped.
  */
 export function otherLayoutWarning(feature: string, steps: readonly NormalizeStep[], layouts: ReadonlyMap<string, number>, read: number): string | undefined {
-  let top: string | undefined;
-  let n = 0;
-  for (const [l, c] of layouts) if (c > n) [top, n] = [l, c];
-  if (top === undefined || n < LAYOUT_MIN || n < LAYOUT_SHARE * read) return undefined;
+  const f = frequentEnough(layouts, LAYOUT_MIN, LAYOUT_SHARE * read);
+  if (!f) return undefined;
+  const [top, n] = f;
   const from = steps.flatMap((st) => (st.step === 'date' ? st.from : []));
   const crossed = (a: readonly DateLayout[], b: readonly DateLayout[]) => a.includes(top as DateLayout) && from.some((l) => b.includes(l));
   const swapped = crossed(DAY_FIRST_LAYOUTS, MONTH_FIRST_LAYOUTS) || crossed(MONTH_FIRST_LAYOUTS, DAY_FIRST_LAYOUTS);
