@@ -76,7 +76,7 @@ export type { BadFieldPolicy };
 /** Mean share of the l bits set per CLK above which the summary warns (a dense filter makes unrelated records look alike). */
 export const FILL_WARNING = 0.6;
 
-export interface EncodeOptions {
+export interface EncodeOptions extends Omit<AgencyFile, 'pivotYear'> {
   input: string;
   output: string;
   /** A loaded schema or the path of a schema file. */
@@ -97,18 +97,6 @@ export interface EncodeOptions {
   createdAt?: Date;
   /** A feature value that fails normalization or validation: "row" (default) makes the row bad (onBadRow decides); "missing" encodes the feature as missing and counts it. */
   onBadField?: BadFieldPolicy;
-  /** Features this agency does not collect: encoded as missing in every record, listed in the header (CLI --absent; --map feature= does the same). */
-  absent?: string[];
-  /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim), and its character encoding (CLI --encoding: utf-8, the default, or windows-1252). */
-  csv?: { delimiter?: string; trim?: boolean; encoding?: string };
-  /**
-   * How the agency's file writes its dates (CLI --date-layout): these layouts
-   * in place of the schema's `from` for every `date` step (src/normalize/dates.ts
-   * DATE_LAYOUTS). Not part of the schema fingerprint: the dates hash the same.
-   */
-  dateLayouts?: string[];
-  /** Values that stand for a missing value in the agency's file (CLI --missing-values: NULL, . …): read as empty fields. Not part of the schema fingerprint. */
-  missingValues?: string[];
   /** Plausible range of date features (CLI --date-range), over the schema's; "none" turns the checks off. */
   dateRange?: { min: string; max: string } | 'none';
   /** Replace an existing output / rejects file (default: refuse). */
@@ -152,11 +140,19 @@ export interface PreparedEncode {
 
 /** What describes one agency's file rather than the shared encoding (none of it is in the schema fingerprint). */
 export interface AgencyFile {
+  /** Features this agency does not collect: encoded as missing in every record, listed in the header (CLI --absent; --map feature= does the same). */
   absent?: string[];
+  /** The agency's CSV dialect, over the schema's p20link.csv (CLI --delimiter, --trim / --no-trim), and its character encoding (CLI --encoding: utf-8, the default, or windows-1252). */
   csv?: { delimiter?: string; trim?: boolean; encoding?: string };
+  /**
+   * How the agency's file writes its dates (CLI --date-layout): these layouts
+   * in place of the schema's `from` for every `date` step (src/normalize/dates.ts
+   * DATE_LAYOUTS). The dates hash the same.
+   */
   dateLayouts?: string[];
+  /** Values that stand for a missing value in the agency's file (CLI --missing-values: NULL, . …): read as empty fields. */
   missingValues?: string[];
-  /** The year two-digit years are read up to (default: the current year, UTC). */
+  /** The year two-digit years are read up to (default: the current year, UTC; encodeFile: the year of createdAt). */
   pivotYear?: number;
 }
 
@@ -286,13 +282,7 @@ export async function encodeFile(opts: EncodeOptions): Promise<EncodeSummary> {
 async function encodeFileInner(opts: EncodeOptions): Promise<EncodeSummary> {
   const started = process.hrtime.bigint();
   const policy = checkOptions(opts);
-  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, {
-    ...(opts.absent ? { absent: opts.absent } : {}),
-    ...(opts.csv ? { csv: opts.csv } : {}),
-    ...(opts.dateLayouts ? { dateLayouts: opts.dateLayouts } : {}),
-    ...(opts.missingValues ? { missingValues: opts.missingValues } : {}),
-    pivotYear: (opts.createdAt ?? new Date()).getUTCFullYear(),
-  });
+  const { schema, ext } = await prepareEncode(opts.schema, opts.map, opts.idColumn, { ...opts, pivotYear: (opts.createdAt ?? new Date()).getUTCFullYear() });
   if (ext.hardening === undefined && opts.allowUnhardened !== true) {
     throw new P20Error(
       'ENCODE_UNHARDENED',
