@@ -77,13 +77,14 @@ const PATTERNS: Record<DateLayout, Pattern> = {
   DDMONYY: { re: new RegExp(String.raw`^(\d{1,2})[-/. ]?${MON}[-/. ]?(\d{2})${TIME}$`), y: 3, m: 2, d: 1, named: true, yy: true },
 };
 
-const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+/** The months' English names, lower case (also strptime's %B / %b, src/schema/strptime.ts). */
+export const MONTH_NAMES: readonly string[] = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** A month's name or abbreviation (JAN, SEPT, March; any case) → 1..12, or 0. */
 export function monthOfName(s: string): number {
-  const u = s.toUpperCase();
-  if (u === 'SEPT') return 9;
-  const k = MONTHS.findIndex((m) => (u.length === 3 ? m.startsWith(u) : m === u));
+  const u = s.toLowerCase();
+  if (u === 'sept') return 9;
+  const k = MONTH_NAMES.findIndex((m) => (u.length === 3 ? m.startsWith(u) : m === u));
   return k + 1;
 }
 

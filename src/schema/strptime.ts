@@ -15,16 +15,15 @@
  * never guessed at encode time.
  */
 
+import { MONTH_NAMES } from '../normalize/dates.js';
+
 export const SUPPORTED_DIRECTIVES = 'YymdjbBaAHIMSfp%';
 
 const DIGIT = '\\p{Nd}';
-const MONTHS = [
-  'january', 'february', 'march', 'april', 'may', 'june',
-  'july', 'august', 'september', 'october', 'november', 'december',
-];
+const MONTHS = MONTH_NAMES;
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
-function alternation(words: string[]): string {
+function alternation(words: readonly string[]): string {
   // CPython sorts by length, longest first, so "june" wins over "jun".
   const sorted = [...words].sort((a, b) => b.length - a.length);
   return sorted.join('|');
