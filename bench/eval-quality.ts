@@ -1031,6 +1031,8 @@ export interface QualityEvalOptions {
   names?: NameModel;
   /** The generator's extra errors (generateExtracts `extraErrors`). */
   extraErrors?: boolean;
+  /** A multiplier of the generator's recording-error rates (generateExtracts `troubleScale`; default 1). */
+  troubleScale?: number;
   log?: (s: string) => void;
 }
 
@@ -1056,17 +1058,20 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
     for (const people of o.sizes) {
       const names = o.names ?? 'short';
       const extraErrors = o.extraErrors === true;
-      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}${extraErrors ? '-x' : ''}`);
+      const scale = o.troubleScale ?? 1;
+      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}${extraErrors ? '-x' : ''}${scale === 1 ? '' : `-t${scale}`}`);
       // --reuse: data and encodings of an earlier run in the same --keep directory (same people, seed, realism)
       const stepsFile = join(dir, 'steps.json');
-      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string; extraErrors?: boolean }>(join(dir, 'generation.json')) : undefined;
+      const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string; extraErrors?: boolean; troubleScale?: number }>(join(dir, 'generation.json')) : undefined;
       let rows: Record<string, number>;
-      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && (earlier.names ?? 'short') === names && (earlier.extraErrors === true) === extraErrors && earlier.rows) {
+      if (earlier?.people === people && earlier.seed === o.seed && earlier.realism === 'full' && (earlier.names ?? 'short') === names && (earlier.extraErrors === true) === extraErrors && (earlier.troubleScale ?? 1) === scale && earlier.rows) {
         log(`reusing the ${people} people (seed ${o.seed}) generated in ${dir}`);
         rows = earlier.rows;
       } else {
-        log(`generating ${people} people (seed ${o.seed}, realism full${extraErrors ? ' with extra errors' : ''}, names ${names})`);
-        rows = { ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full', names, ...(extraErrors ? { extraErrors } : {}) })).rows };
+        log(`generating ${people} people (seed ${o.seed}, realism full${extraErrors ? ' with extra errors' : ''}${scale === 1 ? '' : `, recording errors ×${scale}`}, names ${names})`);
+        rows = {
+          ...(await generateExtracts({ people, seed: o.seed, outDir: dir, realism: 'full', names, ...(extraErrors ? { extraErrors } : {}), ...(scale === 1 ? {} : { troubleScale: scale }) })).rows,
+        };
         rmSync(stepsFile, { force: true });
       }
       const truth = await readTruthCompact(dir);
@@ -1192,19 +1197,26 @@ async function main(): Promise<void> {
   const workers = arg('--workers');
   const mpp = arg('--max-per-party');
   const keep = arg('--keep');
+  const troubleScale = Number(arg('--trouble-scale') ?? '1');
+  if (!(Number.isFinite(troubleScale) && troubleScale > 0 && troubleScale <= 100)) {
+    process.stderr.write('eval:quality: --trouble-scale takes a number above 0 and at most 100\n');
+    process.exitCode = 2;
+    return;
+  }
   const results = await runQualityEval({
     sizes,
     seed,
     methods,
     names,
     ...(process.argv.includes('--extra-errors') ? { extraErrors: true } : {}),
+    ...(troubleScale !== 1 ? { troubleScale } : {}),
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
     ...(process.argv.includes('--store') ? { store: true } : {}),
     ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
-  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full${process.argv.includes('--extra-errors') ? ' with extra errors' : ''}, names ${names}, default schema, pairwise against the truth\n`);
+  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full${process.argv.includes('--extra-errors') ? ' with extra errors' : ''}${troubleScale !== 1 ? `, recording errors ×${troubleScale}` : ''}, names ${names}, default schema, pairwise against the truth\n`);
   for (const s of results) process.stdout.write(`${formatSize(s)}\n`);
   // the model's figures; when --methods left it out, the first method's (named); when it failed, nulls (exit 1)
   const round = (x: number, d: number) => Number(x.toFixed(d));

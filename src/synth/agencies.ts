@@ -188,6 +188,20 @@ export interface RowOptions {
   variant?: number;
   /** Record id (default: the party's id of the person's index). */
   id?: string;
+  /**
+   * Multiplier of the recording errors' rates (`full` realism; default 1):
+   * typos, nicknames, a middle name left out, day/month swaps and date typos,
+   * a birth date missing, name-order swaps, a person twice in a file. Life
+   * events (marriage, a move, an adopted name) and each system's habits
+   * (hyphens, accents, initials) keep their rates. Rates are capped at 1; at
+   * 1 the rows are the `full` ones, draw for draw.
+   */
+  troubleScale?: number;
+}
+
+/** A recording error's rate under the row's `troubleScale`. */
+function rate(o: RowOptions, p: number): number {
+  return Math.min(1, p * (o.troubleScale ?? 1));
 }
 
 /** The record's main random stream (unchanged for variant 0) and the stream for `full` trouble. */
@@ -296,17 +310,17 @@ export function k12Row(seed: number, p: Person, ids: IdMaker, o: RowOptions = {}
   let first = p.first;
   let last = p.surnameParts.join(' ');
   let middle = p.middle;
-  if (middle !== '' && rng.chance(0.04)) {
+  if (middle !== '' && rng.chance(rate(o, 0.04))) {
     middle = '';
     trouble.push('middle_missing');
   }
-  if (rng.chance(0.012)) {
+  if (rng.chance(rate(o, 0.012))) {
     if (rng.chance(0.5)) first = typo(rng, first);
     else last = typo(rng, last);
     trouble.push('typo');
   }
-  const dob = recordedDob(rng, p, 0.003, 0.004, trouble);
-  const dobText = dobMissing(extra, 'k12', trouble) ? '' : DATE_TEXT.k12(dob);
+  const dob = recordedDob(rng, p, rate(o, 0.003), rate(o, 0.004), trouble);
+  const dobText = dobMissing(extra, 'k12', trouble, o) ? '' : DATE_TEXT.k12(dob);
   const fields = [
     o.id ?? ids.k12(p.index), last, first, middle, dobText, p.sex, K12_RACE[p.group],
     p.district.name, p.school, String(p.lastGrade), String(p.gradYear), p.diploma ? 'Y' : 'N', p.frl ? 'Y' : 'N',
@@ -320,7 +334,7 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions 
   const trouble: Trouble[] = [];
   let first = p.first;
   const nick = nicknameOf(rng, first);
-  if (nick && rng.chance(0.12)) {
+  if (nick && rng.chance(rate(o, 0.12))) {
     first = nick;
     trouble.push('nickname');
   }
@@ -328,10 +342,10 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions 
   let middle = p.middle;
   if (middle !== '') {
     const r = rng.next();
-    if (r < 0.3) {
+    if (r < rate(o, 0.3)) {
       middle = '';
       trouble.push('middle_missing');
-    } else if (r < 0.55) {
+    } else if (r < rate(o, 0.3) + 0.25) {
       middle = [...middle][0]!;
       trouble.push('middle_initial');
     }
@@ -363,7 +377,7 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions 
     last = l;
     middle = m;
   }
-  if (rng.chance(0.03)) {
+  if (rng.chance(rate(o, 0.03))) {
     if (rng.chance(0.5)) first = typo(rng, first);
     else last = typo(rng, last);
     trouble.push('typo');
@@ -371,13 +385,13 @@ export function collegeRow(seed: number, p: Person, ids: IdMaker, o: RowOptions 
   // students typing their name into a form that asks "family name" first (full realism)
   if (extra) {
     const risk = p.group === 'Two or more' ? 0.005 : NAMES[p.group].nameOrderRisk;
-    if (extra.chance(risk * COLLEGE_ORDER_SWAP)) {
+    if (extra.chance(rate(o, risk * COLLEGE_ORDER_SWAP))) {
       [first, last] = [last, first];
       trouble.push('name_order_swapped');
     }
   }
-  const dob = recordedDob(rng, p, 0.015, 0.006, trouble);
-  const dobText = dobMissing(extra, 'college', trouble) ? '' : DATE_TEXT.college(dob);
+  const dob = recordedDob(rng, p, rate(o, 0.015), rate(o, 0.006), trouble);
+  const dobText = dobMissing(extra, 'college', trouble, o) ? '' : DATE_TEXT.college(dob);
   let zip = p.zip;
   if (p.laterZip !== p.zip && rng.chance(0.5)) {
     zip = p.laterZip;
@@ -396,7 +410,7 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = 
   const trouble: Trouble[] = [];
   let first = p.first;
   const nick = nicknameOf(rng, first);
-  if (nick && rng.chance(0.15)) {
+  if (nick && rng.chance(rate(o, 0.15))) {
     first = nick;
     trouble.push('nickname');
   }
@@ -419,7 +433,7 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = 
   let middle = p.middle === '' ? '' : [...p.middle][0]!;
   if (middle === '') {
     if (p.middle !== '') trouble.push('middle_missing');
-  } else if (rng.chance(0.35)) {
+  } else if (rng.chance(rate(o, 0.35))) {
     middle = '';
     trouble.push('middle_missing');
   } else trouble.push('middle_initial');
@@ -435,19 +449,19 @@ export function wagesRow(seed: number, p: Person, ids: IdMaker, o: RowOptions = 
     last = last.replace(/[ .]/g, '');
     trouble.push('particle_squeezed');
   }
-  if (rng.chance(0.035)) {
+  if (rng.chance(rate(o, 0.035))) {
     if (rng.chance(0.5)) first = typo(rng, first);
     else last = typo(rng, last);
     trouble.push('typo');
   }
   // payroll systems fed from forms that put the family name first (more common for East Asian names)
   const orderRisk = p.group === 'Two or more' ? 0.005 : NAMES[p.group].nameOrderRisk;
-  if (rng.chance(orderRisk)) {
+  if (rng.chance(rate(o, orderRisk))) {
     [first, last] = [last, first];
     trouble.push('name_order_swapped');
   }
-  const dob = recordedDob(rng, p, 0.02, 0.01, trouble);
-  const dobText = dobMissing(extra, 'wages', trouble) ? '' : DATE_TEXT.wages(dob);
+  const dob = recordedDob(rng, p, rate(o, 0.02), rate(o, 0.01), trouble);
+  const dobText = dobMissing(extra, 'wages', trouble, o) ? '' : DATE_TEXT.wages(dob);
   const zip = p.laterZip;
   if (zip !== p.zip) trouble.push('zip_moved');
   const q = quarterWages(rng, p);
@@ -473,8 +487,8 @@ function quarterWages(rng: Rng, p: Person): number[] {
 }
 
 /** `full` realism: the birth date left out of this record? */
-function dobMissing(extra: Rng | undefined, party: Party, trouble: Trouble[]): boolean {
-  if (!extra?.chance(DOB_MISSING[party])) return false;
+function dobMissing(extra: Rng | undefined, party: Party, trouble: Trouble[], o: RowOptions): boolean {
+  if (!extra?.chance(rate(o, DOB_MISSING[party]))) return false;
   trouble.push('dob_missing');
   return true;
 }
@@ -493,17 +507,25 @@ const PARTY_SALT: Record<Party, number> = { k12: 0xd0b12, college: 0xd0bcc, wage
  * Every record of a person across the three agencies (only where the person
  * is present). With `full` realism a person may also have a second record in
  * a party's file (DUPLICATE_SHARE), with an id of its own and its own trouble;
- * `extraErrors` adds the EXTRA_ERRORS to every row (`full` realism only).
+ * `extraErrors` adds the EXTRA_ERRORS to every row and `troubleScale`
+ * multiplies the recording errors' rates (RowOptions; `full` realism only).
  */
-export function rowsFor(seed: number, p: Person, ids: IdMaker, realism: Realism = 'basic', extraErrors = false): AgencyRow[] {
+export function rowsFor(
+  seed: number,
+  p: Person,
+  ids: IdMaker,
+  realism: Realism = 'basic',
+  more: { extraErrors?: boolean; troubleScale?: number } = {},
+): AgencyRow[] {
   const rows: AgencyRow[] = [];
-  const o: RowOptions = realism === 'full' ? { realism } : {};
-  const errors = (row: AgencyRow, variant: number): AgencyRow => (extraErrors ? addExtraErrors(seed, p, row, variant) : row);
+  const scale = realism === 'full' && more.troubleScale !== undefined ? { troubleScale: more.troubleScale } : {};
+  const o: RowOptions = realism === 'full' ? { realism, ...scale } : {};
+  const errors = (row: AgencyRow, variant: number): AgencyRow => (more.extraErrors === true ? addExtraErrors(seed, p, row, variant) : row);
   for (const party of PARTIES) {
     if (!p.presence[party]) continue;
     rows.push(errors(ROW[party](seed, p, ids, o), 0));
-    if (realism === 'full' && new Rng(mixSeed(seed, p.index, PARTY_SALT[party])).chance(DUPLICATE_SHARE[party])) {
-      const dup = ROW[party](seed, p, ids, { realism, variant: 1, id: ids.duplicate(party) });
+    if (realism === 'full' && new Rng(mixSeed(seed, p.index, PARTY_SALT[party])).chance(rate(o, DUPLICATE_SHARE[party]))) {
+      const dup = ROW[party](seed, p, ids, { ...o, variant: 1, id: ids.duplicate(party) });
       dup.trouble.push('duplicate_record');
       rows.push(errors(dup, 1));
     }

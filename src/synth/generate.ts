@@ -46,6 +46,15 @@ export interface GenerateOptions {
    * widths). The rows are otherwise the `full` ones.
    */
   extraErrors?: boolean;
+  /**
+   * `full` realism only: a multiplier of the recording errors' rates (typos,
+   * nicknames, a middle name left out, day/month swaps and date typos, a
+   * birth date missing, name-order swaps, a person twice in a file;
+   * RowOptions.troubleScale in src/synth/agencies.ts), > 0, default 1 (the
+   * `full` rows, draw for draw). For measuring a linker on files kept
+   * better or worse than the generator's own.
+   */
+  troubleScale?: number;
 }
 
 export interface GenerateSummary {
@@ -60,6 +69,8 @@ export interface GenerateSummary {
   family?: { twins: number; siblings: number };
   /** Present (true) when the rows carry the extra errors. */
   extraErrors?: boolean;
+  /** Present when the recording errors' rates were scaled (GenerateOptions.troubleScale). */
+  troubleScale?: number;
   /** Present when the names were drawn with a long tail. */
   names?: NameModel;
   files: Record<Party | 'truth' | 'trouble' | 'summary', string> & { people?: string };
@@ -85,6 +96,14 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
   if (extraErrors && !full) {
     throw new P20Error('GEN_ARGS', 'extra errors need realism full', { field: 'extraErrors' });
   }
+  const troubleScale = opts.troubleScale;
+  if (troubleScale !== undefined && !(Number.isFinite(troubleScale) && troubleScale > 0 && troubleScale <= 100)) {
+    throw new P20Error('GEN_ARGS', 'trouble scale must be a number above 0 and at most 100', { field: 'troubleScale' });
+  }
+  if (troubleScale !== undefined && troubleScale !== 1 && !full) {
+    throw new P20Error('GEN_ARGS', 'a trouble scale needs realism full', { field: 'troubleScale' });
+  }
+  const scaled = troubleScale !== undefined && troubleScale !== 1 ? { troubleScale } : {};
   const names: NameModel = opts.names ?? 'short';
   if (!NAME_MODELS.includes(names)) {
     throw new P20Error('GEN_ARGS', `names must be ${NAME_MODELS.join(' or ')}`, { field: 'names' });
@@ -117,6 +136,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     trouble: { k12: {}, college: {}, wages: {} },
     ...(full ? { realism, family: { twins: 0, siblings: 0 } } : {}),
     ...(extraErrors ? { extraErrors } : {}),
+    ...scaled,
     ...(names !== 'short' ? { names } : {}),
     files,
   };
@@ -142,7 +162,7 @@ export async function generateExtracts(opts: GenerateOptions): Promise<GenerateS
     let peopleChunk = '';
     for (let i = 0; i < people; i++) {
       const person = makePerson(seed, i, realism, names);
-      const rows = rowsFor(seed, person, ids, realism, extraErrors);
+      const rows = rowsFor(seed, person, ids, realism, { extraErrors, ...scaled });
       const nParties = new Set(rows.map((r) => r.party)).size;
       if (nParties === 1) summary.presentIn.one++;
       else if (nParties === 2) summary.presentIn.two++;

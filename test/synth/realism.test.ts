@@ -261,3 +261,61 @@ describe('generator, extra errors (kinds no choice of the model was made on)', (
     await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), extraErrors: true })).rejects.toThrow(/realism full/);
   });
 });
+
+describe('generator, recording errors scaled (troubleScale)', () => {
+  const N = 8000;
+  const SCALED = ['typo', 'nickname', 'day_month_swap', 'dob_typo', 'dob_missing', 'name_order_swapped', 'duplicate_record'];
+  const KEPT = ['married_name', 'zip_moved', 'adopted_name', 'compound_hyphenated', 'diacritics_dropped'];
+  let plain: GenerateSummary;
+  let plainDir = '';
+  const scaled = new Map<number, { dir: string; sum: GenerateSummary }>();
+
+  beforeAll(async () => {
+    plainDir = await tmp();
+    plain = await generateExtracts({ people: N, seed: 77, outDir: plainDir, realism: 'full', names: 'long-tail' });
+    for (const s of [1, 0.5, 2]) {
+      const d = await tmp();
+      scaled.set(s, { dir: d, sum: await generateExtracts({ people: N, seed: 77, outDir: d, realism: 'full', names: 'long-tail', troubleScale: s }) });
+    }
+  });
+
+  const total = (sum: GenerateSummary, kind: string): number => PARTIES.reduce((a, p) => a + ((sum.trouble[p] as Record<string, number>)[kind] ?? 0), 0);
+
+  it('at 1 writes the full rows byte for byte', async () => {
+    const one = scaled.get(1)!;
+    expect(one.sum.troubleScale).toBeUndefined();
+    for (const f of ['k12.csv', 'college.csv', 'wages.csv', 'truth.csv', 'trouble.csv', 'people.csv']) {
+      expect((await readFile(join(one.dir, f))).equals(await readFile(join(plainDir, f))), f).toBe(true);
+    }
+  });
+
+  it('multiplies the rate of each recording error and leaves life events and habits as they were', async () => {
+    for (const s of [0.5, 2]) {
+      const { sum, dir: d } = scaled.get(s)!;
+      expect(sum.troubleScale).toBe(s);
+      for (const k of SCALED) {
+        const before = total(plain, k);
+        expect(before, k).toBeGreaterThan(40);
+        const ratio = total(sum, k) / before;
+        expect(ratio, `${k} ×${s}`).toBeGreaterThan(s * 0.7);
+        expect(ratio, `${k} ×${s}`).toBeLessThan(s * 1.35);
+      }
+      for (const k of KEPT) {
+        const ratio = total(sum, k) / total(plain, k);
+        expect(ratio, `${k} ×${s}`).toBeGreaterThan(0.85);
+        expect(ratio, `${k} ×${s}`).toBeLessThan(1.15);
+      }
+      // the people are the same; a second record in a file is the only new entity row
+      expect((await readFile(join(d, 'people.csv'))).equals(await readFile(join(plainDir, 'people.csv')))).toBe(true);
+      const people = (x: GenerateSummary) => PARTIES.reduce((a, p) => a + x.rows[p] - ((x.trouble[p] as Record<string, number>)['duplicate_record'] ?? 0), 0);
+      expect(people(sum)).toBe(people(plain));
+    }
+  });
+
+  it('refuses a scale that is not a positive number, and one without realism full', async () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 101]) {
+      await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), realism: 'full', troubleScale: bad })).rejects.toThrow(/trouble scale/);
+    }
+    await expect(generateExtracts({ people: 10, seed: 1, outDir: await tmp(), troubleScale: 2 })).rejects.toThrow(/realism full/);
+  });
+});
