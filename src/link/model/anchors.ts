@@ -71,6 +71,12 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
     const t = n + PSEUDO * c.length;
     return Array.from(c, (x) => (x + PSEUDO) / t);
   };
+  // the levels of a place comparison at the top of what a pair can show (ComparisonDef.reach): ZIP5 and the date
+  // agree, and the initial where both records hold one ('zip5+mi', 'zip5,mi ?')
+  const tops = (k: number): number[] => {
+    const reach = cand.defs[k]!.reach;
+    return reach ? reach.flatMap((r, l) => (r === l ? [l] : [])) : [0];
+  };
   const out: (number[] | undefined)[] = names.map(() => undefined);
   const place = counts(kPlace, kJoint, 0);
   out[kPlace] = place;
@@ -82,7 +88,7 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const kPart = names.indexOf('place_partdate');
   for (const name of ['clk', CLK_ONE_NAME, 'name_dob']) {
     const k = names.indexOf(name);
-    if (k >= 0) out[k] = counts(k, kPlace, 0);
+    if (k >= 0) out[k] = counts(k, kPlace, ...tops(kPlace));
   }
   // name_dob "both<=4th" (both names with the date only partly agree: a birth-date typo) is out of the anchors' reach
   // (place needs the date to agree): EM estimates it, with the CLK as the other evidence (FitOptions.fixedM NaN)
@@ -96,7 +102,7 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
   if (kPart >= 0) out[kPart] = counts(kPart, kJoint, ...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n)));
   const kNames = names.indexOf('names');
-  if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, 0);
+  if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, ...tops(kNodob));
   return out;
 }
 

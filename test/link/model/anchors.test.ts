@@ -75,6 +75,45 @@ describe('anchoredM', () => {
     fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(l === JOINT_LABELS.indexOf(EM_JOINT_LEVEL) || l === JOINT_LABELS.indexOf(EM_SWAP_LEVEL)));
   });
 
+  it("counts clk and name_dob where the initial is recorded on one side only too (place's reach): a file without initials keeps its married names", () => {
+    // Two party pairs: in the first both files record the initial and nobody changed surname; the second's file records
+    // no initial (its pairs reach at most 'zip5,mi ?') and a third of its matches carry a married name ("first+dob
+    // unique,last low"). With the reach of compare.ts, the anchors are the pairs at the top of what they can show.
+    const married = JOINT_LABELS.indexOf('first+dob unique,last low');
+    const top = JOINT_LABELS.indexOf('both>=top');
+    const reach = PLACE_LABELS.map((l) => (l.endsWith('mi ?') ? PLACE_LABELS.indexOf('zip5,mi ?') : 0));
+    const noInitial = [PLACE_LABELS.indexOf('zip5,mi ?'), PLACE_LABELS.indexOf('zip3,mi ?'), PLACE_LABELS.indexOf('neither,mi ?')];
+    const rnd = splitmix32Stream(11);
+    const n = 40_000;
+    const K = defs.length;
+    const levels = new Uint8Array(n * K);
+    let matchesB = 0;
+    let marriedB = 0;
+    for (let p = 0; p < n; p++) {
+      const second = p % 2 === 1;
+      const match = rnd() / 2 ** 32 < 0.4;
+      const t = match ? M : U;
+      const row = [draw(rnd, t[0]!), draw(rnd, t[1]!), draw(rnd, t[2]!), NULL_LEVEL];
+      if (match) row[1] = second && rnd() / 2 ** 32 < 1 / 3 ? married : top;
+      if (second) row[2] = match ? noInitial[draw(rnd, [0.8, 0.1, 0.1])]! : noInitial[draw(rnd, [0.05, 0.25, 0.7])]!;
+      else if (match) row[2] = PLACE_LABELS.indexOf('zip5+mi');
+      if (second && match) {
+        matchesB++;
+        if (row[1] === married) marriedB++;
+      }
+      levels.set(row, p * K);
+    }
+    const reached = { defs: defs.map((d) => (d.name === 'place' ? { ...d, reach } : d)), count: n, levels };
+    const m = anchoredM(reached)![1]![married]!;
+    // the anchors of the second party pair hold its married names: m near their share among all matches
+    const truth = marriedB / (2 * matchesB);
+    // (a little below it: a fifth of the second pair's matches show another ZIP, and a few non-matches reach 'zip5,mi ?')
+    expect(m).toBeGreaterThan(0.75 * truth);
+    expect(m).toBeLessThan(1.1 * truth);
+    // read at 'zip5+mi' alone (no reach), only the first party pair anchors: the married names are not seen
+    expect(anchoredM({ ...reached, defs })![1]![married]!).toBeLessThan(truth / 20);
+  });
+
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
     expect(anchoredM({ ...cand, defs: defs.map((d) => (d.name === 'place' ? { ...d, name: 'zip' } : d)) })).toBeUndefined();
     const few = simulate(2, MIN_ANCHORS, 0.3);
