@@ -147,6 +147,8 @@ export interface ModelSummary {
     converged: boolean;
     /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), where EM started (`start`: the random pairs' u or the anchored fit's), and the fewest matches a fit should hold (`minMatches`, anchors.ts matchFloor; `atFloor` when EM stopped there, `belowFloor` when the kept fit holds fewer in some party pair). */
     refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; atFloor?: boolean; belowFloor?: boolean };
+    /** Per party pair (the priors' order), the anchors of `name_dob`'s m among its candidates: ZIP5 and birth date agree, and the initial where both hold one (anchors.ts anchorPairs). A full run only. */
+    anchors?: number[];
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];

@@ -34,7 +34,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type Co
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
-import { anchoredM, matchFloor, refineHold, sureLevel } from './model/anchors.js';
+import { anchoredM, anchorPairs, matchFloor, refineHold, sureLevel } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
@@ -647,6 +647,8 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   }
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = priors;
+  const anchors = anchorPairs(cand);
+  if (anchors) summary.em.anchors = anchors;
   out.odds = candidateOdds(L, jobs, cands, weights);
   out.odds.bandMatches.forEach((x, b) => {
     summary.bands[b]!.matches = x;

@@ -5,6 +5,7 @@
  */
 import type { LinkRunReport, ModelSummary, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
 import { formatCount } from '../util/format-count.js';
+import { MIN_ANCHORS } from './model/anchors.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -84,6 +85,12 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
 }
 
 /**
+ * A cross-file party pair whose anchors of `name_dob`'s m (`em.anchors`)
+ * are fewer than this share of its sure pairs is warned of (modelWarnings).
+ */
+export const ANCHOR_WARN_SHARE = 0.05;
+
+/**
  * Plain-language warnings about a match model's fit: a party pair whose
  * fit expects fewer matches than its floor (`em.refinement.minMatches`,
  * model/anchors.ts matchFloor: nearly every pair whose names and birth date
@@ -91,7 +98,12 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
  * person). Such a fit has counted true pairs as non-matches: its links are
  * few and its own recall estimate is too high. And a fit EM was stopped at
  * on its way below the floor (`atFloor`): better than where EM was going,
- * but its estimates are not to be trusted either.
+ * but its estimates are not to be trusted either. And a cross-file party
+ * pair with hardly any anchors of `name_dob`'s m (`em.anchors` below
+ * ANCHOR_WARN_SHARE of its sure pairs: a file without ZIPs): its name
+ * changes are weighed by the other party pairs' anchors alone, and on
+ * generated files whose wage records hold no ZIP the married names there
+ * went unlinked (docs/match-model.md, session 40).
  */
 export function modelWarnings(model: ModelSummary): string[] {
   const r = model.em.refinement;
@@ -104,6 +116,15 @@ export function modelWarnings(model: ModelSummary): string[] {
     if (expected >= floor) return;
     out.push(
       `${p.partyA} x ${p.partyB}: the match model expects ${n(Math.floor(expected))} matches among the candidates, fewer than the ${n(floor)} pairs whose names and birth date all agree, each the only such candidate of its two records (nearly all one person); the fit has likely counted true pairs as non-matches, so links are missing and the report's recall estimate is too high: check the links against a truth sample or a clerical review`,
+    );
+  });
+  const anchors = model.em.anchors;
+  model.priors.forEach((p, g) => {
+    const floor = r.minMatches![g] ?? 0;
+    const a = anchors?.[g];
+    if (p.partyA === p.partyB || a === undefined || floor < MIN_ANCHORS || a >= ANCHOR_WARN_SHARE * floor) return;
+    out.push(
+      `${p.partyA} x ${p.partyB}: only ${n(a)} of its candidate pairs show the ZIP and birth date agreeing, against ${n(floor)} whose names and birth date all agree (a file without ZIPs, or with few that agree); the match model then learns what a changed surname or given name looks like from the other party pairs alone, so such people may be left unlinked here without the report's recall estimate showing it: check the links against a truth sample or a clerical review`,
     );
   });
   if (r.accepted && r.atFloor) {

@@ -113,7 +113,12 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       const bo = r.obj(b, f);
       return { lo: r.num(bo.lo, `${f}.lo`), hi: r.num(bo.hi, `${f}.hi`), pairs: r.count(bo.pairs, `${f}.pairs`) };
     }),
-    em: { iterations: r.count(em.iterations, `${at}.em.iterations`), converged: r.bool(em.converged, `${at}.em.converged`), ...(em.refinement === undefined ? {} : { refinement: readRefinement(r, em.refinement, `${at}.em.refinement`) }) },
+    em: {
+      iterations: r.count(em.iterations, `${at}.em.iterations`),
+      converged: r.bool(em.converged, `${at}.em.converged`),
+      ...(em.refinement === undefined ? {} : { refinement: readRefinement(r, em.refinement, `${at}.em.refinement`) }),
+      ...(em.anchors === undefined ? {} : { anchors: r.arr(em.anchors, `${at}.em.anchors`).map((y, i) => r.count(y, `${at}.em.anchors.${i}`)) }),
+    },
     ...(o.priors === undefined
       ? {}
       : {

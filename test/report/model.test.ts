@@ -190,6 +190,22 @@ describe('model rendering', () => {
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: { ...refinement, start: 'elsewhere' } } } }, 'r.json')).toThrow(/model\.em\.refinement\.start must be "random-u" or "anchored"/);
   });
 
+  it('warns of a cross-file party pair with almost no anchors (a file without ZIPs), in the text and on the page; reads the anchors, checked', () => {
+    const refinement = { accepted: true, iterations: 60, converged: true, atBound: false, expectedMatches: [6000, 900, 40], maxMatches: [8000, 9000, null], start: 'random-u' as const, minMatches: [5400, 800, 0], atFloor: false, belowFloor: false };
+    const m = { ...fixture().model, em: { iterations: 17, converged: true, refinement, anchors: [4000, 39, 3] } };
+    const sec = modelSectionsOf({ model: m }, 'r.json');
+    expect(sec[0]!.summary.em.anchors).toEqual([4000, 39, 3]);
+    const warned = modelText(sec).split('\n').filter((l) => l.includes('WARNING'));
+    expect(warned).toEqual([expect.stringMatching(/^ {2}WARNING: k12 x wages: only 39 of its candidate pairs show the ZIP and birth date agreeing, against 800 whose names and birth date all agree \(a file without ZIPs/)]);
+    expect(qualityHtml(undefined, { model: sec })).toContain('<p class="flag">Warning: k12 x wages: only 39 of its candidate pairs show the ZIP');
+    // 5 % of the sure pairs or more, a party pair with too few sure pairs to tell, within one file (wages x wages), or
+    // no counts (earlier reports): no warning
+    for (const em of [{ anchors: [4000, 40, 0] }, { anchors: [4000, 2, 0], refinement: { ...refinement, minMatches: [5400, 49, 0] } }, {}]) {
+      expect(modelText(modelSectionsOf({ model: { ...m, em: { iterations: 17, converged: true, refinement, ...em } } }, 'r.json')), JSON.stringify(em)).not.toContain('WARNING');
+    }
+    expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, anchors: [1, -2, 0] } } }, 'r.json')).toThrow(/model\.em\.anchors\.1/);
+  });
+
   it("an increment's section (source: registry) says its m and u are the registry's stored model, not EM's; another source is refused", async () => {
     const m = { ...fixture().model, source: 'registry' as const, em: { iterations: 0, converged: true } };
     const sec = modelSectionsOf({ model: m }, 'r.json');

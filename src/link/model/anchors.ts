@@ -57,13 +57,13 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const kNodob = names.indexOf('place_nodob');
   const kJoint = names.indexOf('name_dob');
   if (kPlace < 0 || kJoint < 0) return undefined;
-  // m of comparison k counted on the pairs at one of `levels` of comparison `anchor`
-  const counts = (k: number, anchor: number, ...levels: number[]): number[] | undefined => {
+  // m of comparison k counted on the pairs at an anchor level of comparison `anchor` (per group: AnchorLevels)
+  const counts = (k: number, anchor: number, isAnchor: AnchorLevels): number[] | undefined => {
     const c = new Float64Array(cand.defs[k]!.levels.length);
     let n = 0;
     for (let p = 0; p < cand.count; p++) {
       const l = cand.levels[p * K + k]!;
-      if (l === NULL_LEVEL || !levels.includes(cand.levels[p * K + anchor]!)) continue;
+      if (l === NULL_LEVEL || !isAnchor(cand.levels[p * K + anchor]!, cand.group?.[p] ?? 0)) continue;
       c[l]!++;
       n++;
     }
@@ -71,14 +71,9 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
     const t = n + PSEUDO * c.length;
     return Array.from(c, (x) => (x + PSEUDO) / t);
   };
-  // the levels of a place comparison at the top of what a pair can show (ComparisonDef.reach): ZIP5 and the date
-  // agree, and the initial where both records hold one ('zip5+mi', 'zip5,mi ?')
-  const tops = (k: number): number[] => {
-    const reach = cand.defs[k]!.reach;
-    return reach ? reach.flatMap((r, l) => (r === l ? [l] : [])) : [0];
-  };
+  const at = (...levels: number[]): AnchorLevels => (l) => levels.includes(l);
   const out: (number[] | undefined)[] = names.map(() => undefined);
-  const place = counts(kPlace, kJoint, 0);
+  const place = counts(kPlace, kJoint, at(0));
   out[kPlace] = place;
   if (place && kNodob >= 0 && cand.defs[kNodob]!.levels.length === PLACE_NODOB_LABELS.length && cand.defs[kPlace]!.levels.length === PLACE_LABELS.length) {
     const m = new Array<number>(PLACE_NODOB_LABELS.length).fill(0);
@@ -88,7 +83,7 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   const kPart = names.indexOf('place_partdate');
   for (const name of ['clk', CLK_ONE_NAME, 'name_dob']) {
     const k = names.indexOf(name);
-    if (k >= 0) out[k] = counts(k, kPlace, ...tops(kPlace));
+    if (k >= 0) out[k] = counts(k, kPlace, placeAnchors(cand, kPlace));
   }
   // name_dob "both<=4th" (both names with the date only partly agree: a birth-date typo) is out of the anchors' reach
   // (place needs the date to agree): EM estimates it, with the CLK as the other evidence (FitOptions.fixedM NaN)
@@ -100,9 +95,72 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   if (jm && swapped >= 0) jm[swapped] = Number.NaN;
   // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
-  if (kPart >= 0) out[kPart] = counts(kPart, kJoint, ...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n)));
+  if (kPart >= 0) out[kPart] = counts(kPart, kJoint, at(...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n))));
   const kNames = names.indexOf('names');
-  if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, ...tops(kNodob));
+  if (kNames >= 0 && kNodob >= 0) out[kNames] = counts(kNames, kNodob, placeAnchors(cand, kNodob));
+  return out;
+}
+
+/** Whether a pair at this level of the anchoring comparison, in this group (party pair), is an anchor. */
+type AnchorLevels = (level: number, group: number) => boolean;
+
+/**
+ * Below this share of its pairs at the top of what they can show (`place`
+ * ComparisonDef.reach: `zip5+mi` and `zip5,mi ?`) being at `zip5+mi`, a
+ * party pair's files hardly ever both record the middle initial (one of
+ * them holds none), and its anchors are the pairs at `zip5,mi ?` too.
+ * Where both files record it (about half of those pairs or more on
+ * generated data) the initial keeps twins out of the anchors.
+ */
+export const INITIAL_RECORDED_SHARE = 0.1;
+
+/**
+ * The anchors read from a place comparison (`place` or `place_nodob`, index
+ * k) for clk, clk_one_name and name_dob (`names`): pairs where ZIP5, the
+ * birth date and the middle initial agree (the top level); in a party pair
+ * whose files hardly ever both hold an initial (INITIAL_RECORDED_SHARE),
+ * those where ZIP5 and the date agree, the initial missing on one side —
+ * the top of what its pairs can show. Without that file the party pair had
+ * no anchors, and the m of a name change it holds more of than the others
+ * (the married names of a wage file) was counted on the others alone.
+ */
+function placeAnchors(cand: ComparisonVectors, k: number): AnchorLevels {
+  const reach = cand.defs[k]!.reach;
+  const G = cand.groupCount ?? 1;
+  if (!reach) return (l) => l === 0;
+  const below = reach.flatMap((r, l) => (r === l && l !== 0 ? [l] : []));
+  const K = cand.defs.length;
+  const top = new Float64Array(G);
+  const all = new Float64Array(G);
+  for (let p = 0; p < cand.count; p++) {
+    const l = cand.levels[p * K + k]!;
+    const g = cand.group?.[p] ?? 0;
+    if (l === 0) top[g]!++;
+    if (l === 0 || below.includes(l)) all[g]!++;
+  }
+  const wide = Array.from(top, (t, g) => all[g]! > 0 && t < INITIAL_RECORDED_SHARE * all[g]!);
+  return (l, g) => l === 0 || (wide[g]! && below.includes(l));
+}
+
+/**
+ * Per group (party pair) of `cand`, the anchors of `name_dob`'s m: its
+ * candidate pairs with the names and date compared and `place` at an anchor
+ * level (placeAnchors). A party pair with none (a file without ZIPs) has
+ * its name changes weighed by the other party pairs' anchors alone
+ * (report.ts modelWarnings). Undefined without groups or without `place`
+ * and `name_dob`.
+ */
+export function anchorPairs(cand: ComparisonVectors): number[] | undefined {
+  const K = cand.defs.length;
+  const kPlace = cand.defs.findIndex((d) => d.name === 'place');
+  const kJoint = cand.defs.findIndex((d) => d.name === 'name_dob');
+  if (kPlace < 0 || kJoint < 0 || !cand.group || cand.groupCount === undefined) return undefined;
+  const isAnchor = placeAnchors(cand, kPlace);
+  const out = new Array<number>(cand.groupCount).fill(0);
+  for (let p = 0; p < cand.count; p++) {
+    const g = cand.group[p]!;
+    if (cand.levels[p * K + kJoint] !== NULL_LEVEL && isAnchor(cand.levels[p * K + kPlace]!, g)) out[g]!++;
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
+import { anchorPairs, EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -75,7 +75,7 @@ describe('anchoredM', () => {
     fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(l === JOINT_LABELS.indexOf(EM_JOINT_LEVEL) || l === JOINT_LABELS.indexOf(EM_SWAP_LEVEL)));
   });
 
-  it("counts clk and name_dob where the initial is recorded on one side only too (place's reach): a file without initials keeps its married names", () => {
+  it("counts clk and name_dob where the initial is recorded on one side only too (place's reach) in a party pair whose file records none: its married names are seen", () => {
     // Two party pairs: in the first both files record the initial and nobody changed surname; the second's file records
     // no initial (its pairs reach at most 'zip5,mi ?') and a third of its matches carry a married name ("first+dob
     // unique,last low"). With the reach of compare.ts, the anchors are the pairs at the top of what they can show.
@@ -87,6 +87,7 @@ describe('anchoredM', () => {
     const n = 40_000;
     const K = defs.length;
     const levels = new Uint8Array(n * K);
+    const group = new Uint16Array(n);
     let matchesB = 0;
     let marriedB = 0;
     for (let p = 0; p < n; p++) {
@@ -102,8 +103,9 @@ describe('anchoredM', () => {
         if (row[1] === married) marriedB++;
       }
       levels.set(row, p * K);
+      group[p] = second ? 1 : 0;
     }
-    const reached = { defs: defs.map((d) => (d.name === 'place' ? { ...d, reach } : d)), count: n, levels };
+    const reached = { defs: defs.map((d) => (d.name === 'place' ? { ...d, reach } : d)), count: n, levels, group, groupCount: 2 };
     const m = anchoredM(reached)![1]![married]!;
     // the anchors of the second party pair hold its married names: m near their share among all matches
     const truth = marriedB / (2 * matchesB);
@@ -112,6 +114,18 @@ describe('anchoredM', () => {
     expect(m).toBeLessThan(1.1 * truth);
     // read at 'zip5+mi' alone (no reach), only the first party pair anchors: the married names are not seen
     expect(anchoredM({ ...reached, defs })![1]![married]!).toBeLessThan(truth / 20);
+    // so too when the second pair's file records the initial (a tenth of its top pairs at 'zip5+mi' or more): then
+    // the initial keeps twins out of its anchors, which are the 'zip5+mi' pairs alone
+    const some = new Uint8Array(levels);
+    let moved = 0;
+    for (let p = 1; p < n && moved < 0.15 * matchesB; p += 2) {
+      if (some[p * K + 2] !== PLACE_LABELS.indexOf('zip5,mi ?') || some[p * K + 1] === married) continue;
+      some[p * K + 2] = PLACE_LABELS.indexOf('zip5+mi');
+      moved++;
+    }
+    expect(anchoredM({ ...reached, levels: some })![1]![married]!).toBeLessThan(truth / 20);
+    expect(anchorPairs(reached)![1]!).toBeGreaterThan(0.7 * matchesB);
+    expect(anchorPairs({ ...reached, levels: some })![1]!).toBe(moved);
   });
 
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
