@@ -118,25 +118,32 @@ export const INITIAL_RECORDED_SHARE = 0.1;
  * The anchors read from a place comparison (`place` or `place_nodob`, index
  * k) for clk, clk_one_name and name_dob (`names`): pairs where ZIP5, the
  * birth date and the middle initial agree (the top level); in a party pair
- * whose files hardly ever both hold an initial (INITIAL_RECORDED_SHARE),
- * those where ZIP5 and the date agree, the initial missing on one side —
- * the top of what its pairs can show. Without that file the party pair had
- * no anchors, and the m of a name change it holds more of than the others
- * (the married names of a wage file) was counted on the others alone.
+ * whose files hardly ever both hold an initial (INITIAL_RECORDED_SHARE,
+ * read on `place`, which holds far more pairs than `place_nodob`: within
+ * one file a record without a date is most often a copy whose initial was
+ * left out), those where ZIP5 and the date agree, the initial missing on
+ * one side — the top of what its pairs can show. Without that file the
+ * party pair had no anchors, and the m of a name change it holds more of
+ * than the others (the married names of a wage file) was counted on the
+ * others alone.
  */
 function placeAnchors(cand: ComparisonVectors, k: number): AnchorLevels {
+  const kPlace = cand.defs.findIndex((d) => d.name === 'place');
   const reach = cand.defs[k]!.reach;
+  const placeReach = cand.defs[kPlace]?.reach;
+  if (!reach || !placeReach) return (l) => l === 0;
+  const widened = (r: readonly number[]): number[] => r.flatMap((x, l) => (x === l && l !== 0 ? [l] : []));
+  const below = widened(reach);
+  const placeBelow = widened(placeReach);
   const G = cand.groupCount ?? 1;
-  if (!reach) return (l) => l === 0;
-  const below = reach.flatMap((r, l) => (r === l && l !== 0 ? [l] : []));
   const K = cand.defs.length;
   const top = new Float64Array(G);
   const all = new Float64Array(G);
   for (let p = 0; p < cand.count; p++) {
-    const l = cand.levels[p * K + k]!;
+    const l = cand.levels[p * K + kPlace]!;
     const g = cand.group?.[p] ?? 0;
     if (l === 0) top[g]!++;
-    if (l === 0 || below.includes(l)) all[g]!++;
+    if (l === 0 || placeBelow.includes(l)) all[g]!++;
   }
   const wide = Array.from(top, (t, g) => all[g]! > 0 && t < INITIAL_RECORDED_SHARE * all[g]!);
   return (l, g) => l === 0 || (wide[g]! && below.includes(l));
