@@ -16,12 +16,15 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  *   place_nodob  from place's anchored m (the same ZIP / initial states,
  *                PLACE_NODOB_OF)
  *   clk, clk_one_name, name_dob  on pairs whose ZIP5, middle initial and
- *                birth date agree (place at its top level)
+ *                birth date agree (place at its top level); in a party
+ *                pair whose files hardly ever both hold an initial, also
+ *                those whose ZIP5 and date agree with the initial missing
+ *                on one side (placeAnchors)
  *   place_partdate  on pairs whose names agree and whose birth date nearly
  *                agrees (name_dob "both<=2nd" or "one<=2nd,other<=4th": a
  *                typo; siblings and twins differ in the first name)
  *   names        on pairs whose ZIP5 and middle initial agree with one birth
- *                date missing (place_nodob at its top level)
+ *                date missing (place_nodob at its top level; placeAnchors)
  *
  * Levels an anchor cannot reach (name_dob levels where neither name + date
  * filter is near identical: the anchor needs the date to agree) get m from
@@ -81,9 +84,10 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
     out[kNodob] = m;
   }
   const kPart = names.indexOf('place_partdate');
+  const byPlace = placeAnchors(cand, kPlace);
   for (const name of ['clk', CLK_ONE_NAME, 'name_dob']) {
     const k = names.indexOf(name);
-    if (k >= 0) out[k] = counts(k, kPlace, placeAnchors(cand, kPlace));
+    if (k >= 0) out[k] = counts(k, kPlace, byPlace);
   }
   // name_dob "both<=4th" (both names with the date only partly agree: a birth-date typo) is out of the anchors' reach
   // (place needs the date to agree): EM estimates it, with the CLK as the other evidence (FitOptions.fixedM NaN)
