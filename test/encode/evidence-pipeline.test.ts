@@ -15,13 +15,14 @@ import { openEncoded, readEncodedHeader, type EncodedRow } from '../../src/forma
 import { checkCompatible, loadParty } from '../../src/link/load.js';
 import { loadLinkageSchema, schemaFingerprint } from '../../src/schema/linkage-schema.js';
 import { collectBatches } from '../helpers/batches.js';
+import { agencySettings } from '../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../..');
 const DEFAULT = join(root, 'protocols/schemas/p20w-person.json');
 const secret = new TextEncoder().encode('p20link evidence pipeline test secret (synthetic)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-ev-pipe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const agency = JSON.parse(readFileSync(join(root, 'examples/agencies/k12.json'), 'utf8')) as { idColumn: string; map: Record<string, string> };
+const agency = agencySettings('k12');
 const NOW = new Date('2026-01-01T00:00:00Z');
 
 async function encode(name: string, opts: { schema?: string; workers?: number; body?: 'text' | 'binary' } = {}): Promise<string> {

@@ -15,6 +15,7 @@ import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { createRowEncoder, planColumns } from '../../src/encode/row-encoder.js';
 import type { LinkageSchema } from '../../src/schema/types.js';
+import { agencySettings } from '../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../..');
 const secret = new TextEncoder().encode('p20link hardened link test secret (synthetic)');
@@ -25,7 +26,7 @@ async function f1With(schema: string): Promise<number> {
   const { ext } = await prepareEncode(schema);
   const files: string[] = [];
   for (const party of ['k12', 'wages']) {
-    const m = JSON.parse(readFileSync(join(root, 'examples/agencies', `${party}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    const m = agencySettings(party);
     const out = join(dir, `${party}-${schema.split('/').pop()}.enc`);
     await encodeFile({ input: join(root, 'examples/data', `${party}.csv`), output: out, schema, secret, party, map: m.map, idColumn: m.idColumn, workers: 0, allowUnhardened: true });
     files.push(out);

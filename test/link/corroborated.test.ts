@@ -12,6 +12,7 @@ import { clusterRecords, type ClusterView } from '../../src/link/resolve/cluster
 import { BarredEdges, corroboratedEdges, type CorroboratedPass } from '../../src/link/resolve/corroborated.js';
 import { EdgeList } from '../../src/link/resolve/edges.js';
 import { edgeScoreOfWeight } from '../../src/link/model/predict.js';
+import { agencySettings } from '../helpers/agency.js';
 
 /**
  * The corroborated duplicates (src/link/resolve/corroborated.ts): a record
@@ -184,7 +185,7 @@ describe('the corroborated duplicates on generated data', () => {
     await generateExtracts({ people: 10_000, seed: 9002, outDir: dir, realism: 'full', names: 'long-tail' });
     const secret = new TextEncoder().encode('p20link corroborated test secret (synthetic data only)');
     for (const p of PARTIES) {
-      const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+      const agency = agencySettings(p);
       await encodeFile({ input: join(dir, `${p}.csv`), output: join(dir, `${p}.enc`), schema: join(root, 'protocols/schemas/p20w-person.json'), secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0 });
     }
     let fit: ModelFit | undefined;

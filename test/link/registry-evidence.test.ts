@@ -22,6 +22,7 @@ import { SqliteRegistryStorage } from '../../src/link/registry/sqlite-storage.js
 import type { Db } from '../../src/store/db.js';
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import { p20Rejection } from '../helpers/errors.js';
+import { agencySettings } from '../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../..');
 const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
@@ -33,7 +34,7 @@ let n = 0;
 const fresh = (what: string) => join(dir, `${what}-${++n}`);
 const TWO32 = 2 ** 32;
 
-const agency = (p: string) => JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+const agency = agencySettings;
 async function encodeCsv(csv: string, party: string, out: string): Promise<void> {
   const a = agency(party);
   await encodeFile({ input: csv, output: out, schema: SCHEMA, secret, party, map: a.map, idColumn: a.idColumn, workers: 0, onBadField: 'missing' });

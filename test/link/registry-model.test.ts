@@ -21,6 +21,7 @@ import { compareCandidates, comparisonPlan, JOINT_LABELS } from '../../src/link/
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import { p20Rejection } from '../helpers/errors.js';
 import { runCli } from '../helpers/cli.js';
+import { agencySettings } from '../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../..');
 const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
@@ -34,7 +35,7 @@ const fresh = (what: string) => join(dir, `${what}-${++n}`);
 
 beforeAll(async () => {
   for (const p of PARTIES) {
-    const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    const agency = agencySettings(p);
     await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
   }
 }, 120_000);

@@ -11,7 +11,7 @@
  * - Without ZIPs, no pair with a wage record can be an anchor: the report
  *   counts the anchors per party pair and warns of those without.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { linkFiles } from '../../../src/link/link-files.js';
 import { ANCHOR_WARN_SHARE } from '../../../src/link/report.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
+import { agencySettings } from '../../helpers/agency.js';
 import { csvRows } from '../../helpers/csv-rows.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -35,12 +36,8 @@ const runs = new Map<Variant, Awaited<ReturnType<typeof linkFiles>>>();
 /** Per variant: the recall of the true cross-file pairs with a married name on either record. */
 const marriedRecall = new Map<Variant, number>();
 
-function agency(p: string): { idColumn: string; map: Record<string, string> } {
-  return JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
-}
-
 async function encode(party: string, input: string, output: string): Promise<void> {
-  const a = agency(party);
+  const a = agencySettings(party);
   await encodeFile({ input, output, schema: SCHEMA, secret: SECRET, party, map: a.map, idColumn: a.idColumn, workers: 0 });
 }
 

@@ -14,6 +14,7 @@ import { runReportProblem } from '../../../src/format/run-report.js';
 import { linkFiles, type ModelFit } from '../../../src/link/link-files.js';
 import { runCli } from '../../helpers/cli.js';
 import { p20Rejection } from '../../helpers/errors.js';
+import { agencySettings } from '../../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../../..');
 const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
@@ -26,7 +27,7 @@ const TRUTH = join(root, 'examples/data/truth.csv');
 
 beforeAll(async () => {
   for (const p of PARTIES) {
-    const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    const agency = agencySettings(p);
     await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
   }
 }, 120_000);

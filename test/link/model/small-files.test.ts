@@ -8,7 +8,7 @@
  * flagged). Generated
  * data, a fixed secret under which the old start fails, end to end.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { modelWarnings } from '../../../src/link/report.js';
 import type { ModelFit } from '../../../src/index.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
+import { agencySettings } from '../../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../../..');
 const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
@@ -30,7 +31,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   await generateExtracts({ people: 2000, seed: 9002, outDir: dir, realism: 'full', names: 'long-tail' });
   for (const p of PARTIES) {
-    const agency = JSON.parse(readFileSync(join(root, `examples/agencies/${p}.json`), 'utf8')) as { idColumn: string; map: Record<string, string> };
+    const agency = agencySettings(p);
     await encodeFile({ input: join(dir, `${p}.csv`), output: join(dir, `${p}.enc`), schema: SCHEMA, secret: SECRET, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0 });
   }
 }, 120_000);
