@@ -588,7 +588,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
   // u re-estimated among the candidates, starting from the random pairs' u (docs/match-model.md, "Why u is re-estimated")
-  const fixedM = anchoredM(cand);
+  const fixedM = anchoredM(cand, { pairs: jobs, records: L.parties.map((p) => p.count) });
   const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   // then every m free from there (first with the random pairs' u), kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
   // and never below the pairs nearly sure to be one person (a fit under that floor is flagged in the report)

@@ -5,7 +5,7 @@
  */
 import type { LinkRunReport, ModelSummary, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
 import { formatCount } from '../util/format-count.js';
-import { MIN_ANCHORS } from './model/anchors.js';
+import { ANCHOR_WARN_SHARE, MIN_ANCHORS } from './model/anchors.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -84,11 +84,6 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
   return out;
 }
 
-/**
- * A cross-file party pair whose anchors of `name_dob`'s m (`em.anchors`)
- * are fewer than this share of its sure pairs is warned of (modelWarnings).
- */
-export const ANCHOR_WARN_SHARE = 0.05;
 
 /**
  * Plain-language warnings about a match model's fit: a party pair whose
@@ -100,10 +95,10 @@ export const ANCHOR_WARN_SHARE = 0.05;
  * on its way below the floor (`atFloor`): better than where EM was going,
  * but its estimates are not to be trusted either. And a cross-file party
  * pair with hardly any anchors of `name_dob`'s m (`em.anchors` below
- * ANCHOR_WARN_SHARE of its sure pairs: a file without ZIPs): its name
- * changes are weighed by the other party pairs' anchors alone, and on
- * generated files whose wage records hold no ZIP the married names there
- * went unlinked (docs/match-model.md, session 40).
+ * ANCHOR_WARN_SHARE of its sure pairs: a file without ZIPs): its married
+ * names are counted by chance coincidences (model/anchors.ts
+ * nameChangesByChance), its other name changes weighed by the other party
+ * pairs' anchors (docs/match-model.md, sessions 40 and 41).
  */
 export function modelWarnings(model: ModelSummary): string[] {
   const r = model.em.refinement;
@@ -124,7 +119,7 @@ export function modelWarnings(model: ModelSummary): string[] {
     const a = anchors?.[g];
     if (p.partyA === p.partyB || a === undefined || floor < MIN_ANCHORS || a >= ANCHOR_WARN_SHARE * floor) return;
     out.push(
-      `${p.partyA} x ${p.partyB}: only ${n(a)} of its candidate pairs show the ZIP and birth date agreeing, against ${n(floor)} whose names and birth date all agree (a file without ZIPs, or with few that agree); the match model then learns what a changed surname or given name looks like from the other party pairs alone, so such people may be left unlinked here without the report's recall estimate showing it: check the links against a truth sample or a clerical review`,
+      `${p.partyA} x ${p.partyB}: only ${n(a)} of its candidate pairs show the ZIP and birth date agreeing, against ${n(floor)} whose names and birth date all agree (a file without ZIPs, or with few that agree); the match model then counts its married names by the chance coincidences of its files and learns what another given name looks like from the other party pairs, so its links and the report's estimates rest on that count: check the links against a truth sample or a clerical review`,
     );
   });
   if (r.accepted && r.atFloor) {

@@ -52,8 +52,20 @@ const PSEUDO = 0.5;
 /** place_nodob level of each place level (PLACE_LABELS -> PLACE_NODOB_LABELS: ZIP5 + initial, ZIP5 with an initial missing, other with one missing, other). */
 const PLACE_NODOB_OF = PLACE_LABELS.map((l) => (l === 'zip5+mi' ? 0 : l === 'zip5,mi ?' ? 1 : l.endsWith('mi ?') ? 2 : 3));
 
-/** FitOptions.fixedM for the comparisons of `cand`, or undefined when it has no place comparison. */
-export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | undefined {
+/** The jobs of a fit (the groups of its candidates, in order): their party pairs and each party's records (anchoredM). */
+export interface AnchorJobs {
+  /** Per group, its two parties (i = j: pairs within one file). */
+  pairs: readonly (readonly [number, number])[];
+  /** Records per party, by the pairs' party numbers. */
+  records: readonly number[];
+}
+
+/**
+ * FitOptions.fixedM for the comparisons of `cand`, or undefined when it has
+ * no place comparison. With `jobs`, a cross-file party pair without anchors
+ * has its married names counted by chance coincidences (nameChangesByChance).
+ */
+export function anchoredM(cand: ComparisonVectors, jobs?: AnchorJobs): (number[] | undefined)[] | undefined {
   const names = cand.defs.map((d) => d.name);
   const K = names.length;
   const kPlace = names.indexOf('place');
@@ -97,6 +109,7 @@ export function anchoredM(cand: ComparisonVectors): (number[] | undefined)[] | u
   // name_dob "both,day/month swapped" (compare.ts, swapDatesOnly): out of the anchors' reach too (the date does not agree in order)
   const swapped = cand.defs[kJoint]!.levels.indexOf(EM_SWAP_LEVEL);
   if (jm && swapped >= 0) jm[swapped] = Number.NaN;
+  if (jm && jobs) nameChangesByChance(cand, kJoint, jm, byPlace, kPlace, jobs);
   // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
   if (kPart >= 0) out[kPart] = counts(kPart, kJoint, at(...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n))));
@@ -151,6 +164,104 @@ function placeAnchors(cand: ComparisonVectors, k: number): AnchorLevels {
   }
   const wide = Array.from(top, (t, g) => all[g]! > 0 && t < INITIAL_RECORDED_SHARE * all[g]!);
   return (l, g) => l === 0 || (wide[g]! && below.includes(l));
+}
+
+/**
+ * A cross-file party pair whose anchors of `name_dob`'s m (anchorPairs) are
+ * fewer than this share of its candidates whose names and birth date all
+ * agree has no anchors of its own (a file without ZIPs): its married names
+ * are counted by chance coincidences (nameChangesByChance), and the run
+ * report warns of it (report.ts modelWarnings, on the sure pairs).
+ */
+export const ANCHOR_WARN_SHARE = 0.05;
+
+/**
+ * The m of `name_dob`'s FIRST_NAME_DATE_LEVELS (the first name and the date
+ * agree, the surname does not: a married name, or a namesake born the same
+ * day) where a cross-file party pair has no anchors (ANCHOR_WARN_SHARE): its
+ * pairs at those levels are counted instead. The namesakes among them come
+ * by chance, so their number follows from how often two records of one
+ * file meet at those levels (the file's within-file candidates there, per
+ * pair of its records, nearly all two people): a party pair of files with
+ * NA and NB records holds about NA·NB·√(rA·rB) of them, split between the
+ * level whose value is unique and the shared one as the chance pairs of the
+ * anchored party pairs split (their pairs there beyond the married names
+ * their anchors count; without 50 of them, out of the shared level first).
+ * The rest are its married names. Its matches are
+ * its pairs at SURE_LEVEL over that level's anchored m. The levels' m is
+ * then the anchored party pairs' m and these counts together, weighed by
+ * each party pair's matches; `jm` changes in place (the other anchored
+ * levels scaled to keep their sum). Without a within-file job for both
+ * files the party pair is left out; without such a party pair nothing
+ * changes. On generated files whose wage records hold no ZIP (20,000
+ * people) the count was within 2 % of the truth (docs/match-model.md,
+ * session 41).
+ */
+function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number[], isAnchor: AnchorLevels, kPlace: number, jobs: AnchorJobs): void {
+  const levels = cand.defs[kJoint]!.levels;
+  const top = levels.indexOf(SURE_LEVEL);
+  const [uni, shared] = FIRST_NAME_DATE_LEVELS.map((x) => levels.indexOf(x)) as [number, number];
+  if (top < 0 || uni < 0 || shared < 0 || !cand.group || !(jm[top]! > 0)) return;
+  const G = jobs.pairs.length;
+  const K = cand.defs.length;
+  // per group: pairs at SURE_LEVEL, at the two levels, and anchors
+  const n = Array.from({ length: G }, () => ({ top: 0, uni: 0, shared: 0, anchors: 0 }));
+  for (let p = 0; p < cand.count; p++) {
+    const l = cand.levels[p * K + kJoint]!;
+    if (l === NULL_LEVEL) continue;
+    const c = n[cand.group[p]!]!;
+    if (l === top) c.top++;
+    else if (l === uni) c.uni++;
+    else if (l === shared) c.shared++;
+    if (isAnchor(cand.levels[p * K + kPlace]!, cand.group[p]!)) c.anchors++;
+  }
+  // per party: its records' pairs at the two levels within its own file, per pair of records
+  const rate = new Map<number, number>();
+  jobs.pairs.forEach(([i, j], g) => {
+    const r = jobs.records[i]!;
+    if (i === j && r > 1) rate.set(i, (n[g]!.uni + n[g]!.shared) / ((r * (r - 1)) / 2));
+  });
+  const unanchored = jobs.pairs.map(([i, j], g) => i !== j && n[g]!.top >= MIN_ANCHORS && n[g]!.anchors < ANCHOR_WARN_SHARE * n[g]!.top);
+  if (!unanchored.some((u, g) => u && rate.has(jobs.pairs[g]![0]) && rate.has(jobs.pairs[g]![1]))) return;
+  // the anchored cross-file party pairs: their matches and married names by their anchors, and what is left at the
+  // two levels, chance: how chance pairs split between the unique level and the shared one
+  let matches = 0;
+  let married = [0, 0];
+  let chanceUni = 0;
+  let chanceAll = 0;
+  jobs.pairs.forEach(([i, j], g) => {
+    if (i === j || unanchored[g]) return;
+    const c = n[g]!;
+    const M = c.top / jm[top]!;
+    matches += M;
+    married = [married[0]! + M * jm[uni]!, married[1]! + M * jm[shared]!];
+    chanceUni += Math.max(0, c.uni - M * jm[uni]!);
+    chanceAll += Math.max(0, c.uni - M * jm[uni]!) + Math.max(0, c.shared - M * jm[shared]!);
+  });
+  // without enough of them, chance pairs are taken from the shared level first (a value held once in each file is
+  // rarely two people's)
+  const uniShare = chanceAll >= MIN_ANCHORS ? chanceUni / chanceAll : undefined;
+  jobs.pairs.forEach(([i, j], g) => {
+    const ri = rate.get(i);
+    const rj = rate.get(j);
+    if (!unanchored[g] || ri === undefined || rj === undefined) return;
+    const c = n[g]!;
+    const chance = jobs.records[i]! * jobs.records[j]! * Math.sqrt(ri * rj);
+    const atUni = uniShare === undefined ? Math.max(0, chance - c.shared) : uniShare * chance;
+    const cu = Math.min(c.uni, atUni);
+    const cs = Math.min(c.shared, chance - cu);
+    matches += c.top / jm[top]!;
+    married = [married[0]! + c.uni - cu, married[1]! + c.shared - cs];
+  });
+  const before = jm.reduce((t, x) => (Number.isFinite(x) ? t + x : t), 0);
+  const rest = jm.reduce((t, x, l) => (Number.isFinite(x) && l !== uni && l !== shared ? t + x : t), 0);
+  const mUni = married[0]! / matches;
+  const mShared = married[1]! / matches;
+  if (!(matches > 0 && rest > 0 && mUni + mShared < before)) return;
+  const scale = (before - mUni - mShared) / rest;
+  for (let l = 0; l < jm.length; l++) if (Number.isFinite(jm[l]!) && l !== uni && l !== shared) jm[l] = jm[l]! * scale;
+  jm[uni] = mUni;
+  jm[shared] = mShared;
 }
 
 /**

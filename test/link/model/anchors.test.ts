@@ -128,6 +128,63 @@ describe('anchoredM', () => {
     expect(anchorPairs({ ...reached, levels: some })![1]!).toBe(moved);
   });
 
+  it("a party pair without anchors (a file without ZIPs): its married names counted by chance coincidences, from the files' own pairs", () => {
+    // Parties A (10,000 records), B (6,000), C (8,000); jobs A×A, A×B, A×C, C×C. A×B's files record ZIP and initial
+    // (its matches anchor at 'zip5+mi'), and its married names are rare (college students); C records no ZIP, so A×C
+    // has place null everywhere, and a tenth of its matches carry a married name. Two records of one person's age born
+    // the same day with the same first name meet by chance at rate R per pair of records, in each file alike.
+    const uni = JOINT_LABELS.indexOf('first+dob unique,last low');
+    const shared = JOINT_LABELS.indexOf('first+dob,last low');
+    const top = JOINT_LABELS.indexOf('both>=top');
+    const low = JOINT_LABELS.indexOf('both low');
+    const records = [10_000, 6_000, 8_000];
+    const pairs = [[0, 0], [0, 1], [0, 2], [2, 2]] as const;
+    const R = 2e-6;
+    const rnd = splitmix32Stream(21);
+    const K = defs.length;
+    const rows: number[][] = [];
+    const group: number[] = [];
+    const push = (g: number, row: number[]): void => {
+      rows.push(row);
+      group.push(g);
+    };
+    // chance pairs at the first name + date levels: a quarter of them unique values
+    const chance = (g: number, n: number): void => {
+      for (let x = 0; x < n; x++) push(g, [draw(rnd, U[0]!), x % 4 === 0 ? uni : shared, NULL_LEVEL, NULL_LEVEL]);
+    };
+    const matches = [0, 4_000, 6_000, 0];
+    const marriedShare = [0, 0.002, 0.1, 0];
+    let married = 0;
+    pairs.forEach(([i, j], g) => {
+      const n = i === j ? (records[i]! * (records[i]! - 1)) / 2 : records[i]! * records[j]!;
+      chance(g, Math.round(R * n));
+      for (let x = 0; x < 3 * matches[g]!; x++) push(g, [draw(rnd, U[0]!), low, g === 2 ? NULL_LEVEL : draw(rnd, U[2]!), NULL_LEVEL]);
+      for (let x = 0; x < matches[g]!; x++) {
+        const l = rnd() / 2 ** 32 < marriedShare[g]! ? uni : rnd() / 2 ** 32 < 0.85 ? top : draw(rnd, M[1]!);
+        if (l === uni || l === shared) married++;
+        push(g, [draw(rnd, M[0]!), l, g === 2 ? NULL_LEVEL : PLACE_LABELS.indexOf('zip5+mi'), NULL_LEVEL]);
+      }
+    });
+    const levels = Uint8Array.from(rows.flat());
+    const cand: ComparisonVectors = { defs, count: rows.length, levels, group: Uint16Array.from(group), groupCount: pairs.length };
+    const jobs = { pairs, records };
+    const truth = married / (matches[1]! + matches[2]!);
+    const counted = anchoredM(cand, jobs)![1]!;
+    expect(Math.abs(counted[uni]! + counted[shared]! - truth) / truth).toBeLessThan(0.15);
+    // the other anchored levels keep their proportions and the levels their sum
+    const plain = anchoredM(cand)![1]!;
+    expect(plain[uni]! + plain[shared]!).toBeLessThan(truth / 5);
+    expect(counted[top]! / counted[low]!).toBeCloseTo(plain[top]! / plain[low]!, 9);
+    const sum = (m: number[]): number => m.reduce((t, x) => (Number.isNaN(x) ? t : t + x), 0);
+    expect(sum(counted)).toBeCloseTo(sum(plain), 12);
+    expect(anchorPairs(cand)![2]).toBe(0);
+    // with its ZIPs (anchors of its own) or without the within-file jobs to count chance by, nothing changes
+    const withZip = new Uint8Array(levels);
+    for (let p = 0; p < cand.count; p++) if (group[p] === 2 && withZip[p * K + 1] !== low) withZip[p * K + 2] = PLACE_LABELS.indexOf('zip5+mi');
+    expect(anchoredM({ ...cand, levels: withZip }, jobs)).toEqual(anchoredM({ ...cand, levels: withZip }));
+    expect(anchoredM(cand, { pairs: pairs.map(([i, j]) => [i, j === 2 && i === 2 ? 1 : j] as const), records })).toEqual(anchoredM(cand));
+  });
+
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
     expect(anchoredM({ ...cand, defs: defs.map((d) => (d.name === 'place' ? { ...d, name: 'zip' } : d)) })).toBeUndefined();
     const few = simulate(2, MIN_ANCHORS, 0.3);

@@ -9,7 +9,10 @@
  *   married names of the wage file (a name change it holds far more of than
  *   the college file) still link.
  * - Without ZIPs, no pair with a wage record can be an anchor: the report
- *   counts the anchors per party pair and warns of those without.
+ *   counts the anchors per party pair and warns of those without, and the
+ *   married names of such a party pair are counted by chance coincidences
+ *   (how often two records of one file meet at those levels), so they still
+ *   link.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../../src/encode/index.js';
 import { csvLine } from '../../../src/io/csv.js';
 import { linkFiles } from '../../../src/link/link-files.js';
-import { ANCHOR_WARN_SHARE } from '../../../src/link/report.js';
+import { ANCHOR_WARN_SHARE } from '../../../src/link/model/anchors.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
 import { agencySettings } from '../../helpers/agency.js';
@@ -101,7 +104,7 @@ describe('the match model on a file without a field its anchors read', () => {
     expect(r.warnings).toEqual([]);
   });
 
-  it('a wage file without ZIPs: no anchors with it, and the report warns of both its party pairs', () => {
+  it('a wage file without ZIPs: no anchors with it, the report warns of both its party pairs, and its married names still link', () => {
     const r = runs.get('noZip')!;
     const priors = r.model!.priors!;
     const floors = r.model!.em.refinement!.minMatches!;
@@ -114,7 +117,10 @@ describe('the match model on a file without a field its anchors read', () => {
     const kc = priors.findIndex((p) => p.partyA === 'k12' && p.partyB === 'college');
     expect(r.model!.em.anchors![kc]!).toBeGreaterThan(ANCHOR_WARN_SHARE * floors[kc]!);
     expect((r.warnings ?? []).filter((w) => /only 0 of its candidate pairs show the ZIP and birth date agreeing/.test(w)).map((w) => w.split(':')[0])).toEqual(['k12 x wages', 'college x wages']);
-    // what it warns of: the married names of the wage file go unlinked
-    expect(marriedRecall.get('noZip')!).toBeLessThan(marriedRecall.get('full')! - 0.1);
+    // its married names are counted by chance coincidences (anchors.ts nameChangesByChance) and link nearly as with
+    // ZIPs (before they were counted on the other party pairs' anchors alone: a married-name recall 0.1 and more below)
+    expect(marriedRecall.get('noZip')!).toBeGreaterThan(marriedRecall.get('full')! - 0.05);
+    expect(r.truth!.recall).toBeGreaterThan(runs.get('full')!.truth!.recall - 0.01);
+    expect(r.truth!.precision).toBeGreaterThan(runs.get('full')!.truth!.precision - 0.01);
   });
 });
