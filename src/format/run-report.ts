@@ -149,6 +149,8 @@ export interface ModelSummary {
     refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; atFloor?: boolean; belowFloor?: boolean };
     /** Per party pair (the priors' order), the anchors of `name_dob`'s m among its candidates: ZIP5 and birth date agree, and the initial where both hold one (anchors.ts anchorPairs). A full run only. */
     anchors?: number[];
+    /** Per party pair (the priors' order), where it had no anchors of its own (a file without ZIPs) and its married names were counted by chance coincidences: its candidates sharing the first name and birth date under another surname (`pairs`) and the namesakes among them expected by chance (`chance`); null elsewhere (anchors.ts nameChangesByChance). Absent when no party pair was counted so. */
+    marriedByChance?: ({ pairs: number; chance: number } | null)[];
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];

@@ -34,7 +34,7 @@ import { calibratePlan, compareCandidates, comparisonPlan, presenceMask, type Co
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
-import { anchoredM, anchorPairs, matchFloor, refineHold, sureLevel } from './model/anchors.js';
+import { anchoredM, matchFloor, nameDateCounts, refineHold, sureLevel } from './model/anchors.js';
 import { expectedQuality, oneToOneMatches, type OneToOneMatches } from './model/expected.js';
 import { barRelief, duplicateBar, edgeScoreOfWeight as edgeScore, fullAgreementWeight, matchWeights, modelSummary, pairBar, probabilityOfEdgeScore, probabilityOfWeight, weightOfProbability, type PairPrior } from './model/predict.js';
 import type { ComparisonVectors, FittedModel, ModelSummary } from './model/types.js';
@@ -588,7 +588,8 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const randomLevels = concat(rvecs);
   const random: ComparisonVectors = { defs: plan.defs, count: randomLevels.length / K, levels: randomLevels };
   // u re-estimated among the candidates, starting from the random pairs' u (docs/match-model.md, "Why u is re-estimated")
-  const fixedM = anchoredM(cand, { pairs: jobs, records: L.parties.map((p) => p.count) });
+  const anchorJobs = { pairs: jobs, records: L.parties.map((p) => p.count) };
+  const fixedM = anchoredM(cand, anchorJobs);
   const anchored = fitModel(cand, random, { u: 'em', ...(fixedM ? { fixedM } : {}) });
   // then every m free from there (first with the random pairs' u), kept only while one-to-one files can hold its matches (docs/match-model.md, "Refined m")
   // and never below the pairs nearly sure to be one person (a fit under that floor is flagged in the report)
@@ -647,8 +648,11 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   }
   const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
   summary.priors = priors;
-  const anchors = anchorPairs(cand);
-  if (anchors) summary.em.anchors = anchors;
+  const counts = nameDateCounts(cand, anchorJobs);
+  if (counts) {
+    summary.em.anchors = counts.map((c) => c.anchors);
+    if (fixedM?.[plan.defs.findIndex((d) => d.name === 'name_dob')] && counts.some((c) => c.chance !== undefined)) summary.em.marriedByChance = counts.map((c) => (c.chance === undefined ? null : { pairs: c.unique + c.shared, chance: Math.round(c.chance) }));
+  }
   out.odds = candidateOdds(L, jobs, cands, weights);
   out.odds.bandMatches.forEach((x, b) => {
     summary.bands[b]!.matches = x;

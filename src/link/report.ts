@@ -118,9 +118,11 @@ export function modelWarnings(model: ModelSummary): string[] {
     const floor = r.minMatches![g] ?? 0;
     const a = anchors?.[g];
     if (p.partyA === p.partyB || a === undefined || floor < MIN_ANCHORS || a >= ANCHOR_WARN_SHARE * floor) return;
-    out.push(
-      `${p.partyA} x ${p.partyB}: only ${n(a)} of its candidate pairs show the ZIP and birth date agreeing, against ${n(floor)} whose names and birth date all agree (a file without ZIPs, or with few that agree); the match model then counts its married names by the chance coincidences of its files and learns what another given name looks like from the other party pairs, so its links and the report's estimates rest on that count: check the links against a truth sample or a clerical review`,
-    );
+    const chance = model.em.marriedByChance?.[g];
+    const married = chance
+      ? `the match model counted its married names by chance coincidences instead (${n(chance.pairs)} of its candidate pairs share the first name and birth date under another surname, ${n(chance.chance)} of them expected to be namesakes by chance) and learns what another given name looks like from the other party pairs, so its links and the report's estimates rest on that count`
+      : 'the match model then learns what a changed surname or given name looks like from the other party pairs alone, so such people may be left unlinked here without the report\'s recall estimate showing it';
+    out.push(`${p.partyA} x ${p.partyB}: only ${n(a)} of its candidate pairs show the ZIP and birth date agreeing, against ${n(floor)} whose names and birth date all agree (a file without ZIPs, or with few that agree); ${married}: check the links against a truth sample or a clerical review`);
   });
   if (r.accepted && r.atFloor) {
     out.push(

@@ -118,6 +118,16 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
       converged: r.bool(em.converged, `${at}.em.converged`),
       ...(em.refinement === undefined ? {} : { refinement: readRefinement(r, em.refinement, `${at}.em.refinement`) }),
       ...(em.anchors === undefined ? {} : { anchors: r.arr(em.anchors, `${at}.em.anchors`).map((y, i) => r.count(y, `${at}.em.anchors.${i}`)) }),
+      ...(em.marriedByChance === undefined
+        ? {}
+        : {
+            marriedByChance: r.arr(em.marriedByChance, `${at}.em.marriedByChance`).map((y, i) => {
+              const f = `${at}.em.marriedByChance.${i}`;
+              if (y === null) return null;
+              const yo = r.obj(y, f);
+              return { pairs: r.count(yo.pairs, `${f}.pairs`), chance: r.num(yo.chance, `${f}.chance`, 0) };
+            }),
+          }),
     },
     ...(o.priors === undefined
       ? {}

@@ -204,6 +204,12 @@ describe('model rendering', () => {
       expect(modelText(modelSectionsOf({ model: { ...m, em: { iterations: 17, converged: true, refinement, ...em } } }, 'r.json')), JSON.stringify(em)).not.toContain('WARNING');
     }
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, anchors: [1, -2, 0] } } }, 'r.json')).toThrow(/model\.em\.anchors\.1/);
+    // its married names counted by chance coincidences (a report of session 41 on): the warning says how
+    const counted = modelSectionsOf({ model: { ...m, em: { ...m.em, marriedByChance: [null, { pairs: 1200, chance: 310 }, null] } } }, 'r.json');
+    expect(counted[0]!.summary.em.marriedByChance).toEqual([null, { pairs: 1200, chance: 310 }, null]);
+    expect(modelText(counted).split('\n').filter((l) => l.includes('WARNING'))).toEqual([expect.stringMatching(/k12 x wages: only 39 .* counted its married names by chance coincidences instead \(1,200 of its candidate pairs share the first name and birth date under another surname, 310 of them expected to be namesakes by chance\)/)]);
+    expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, marriedByChance: [null, { pairs: 1200, chance: -1 }, null] } } }, 'r.json')).toThrow(/model\.em\.marriedByChance\.1\.chance/);
+    expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, marriedByChance: [null, { pairs: 1.5, chance: 1 }, null] } } }, 'r.json')).toThrow(/model\.em\.marriedByChance\.1\.pairs/);
   });
 
   it("an increment's section (source: registry) says its m and u are the registry's stored model, not EM's; another source is refused", async () => {

@@ -109,7 +109,7 @@ export function anchoredM(cand: ComparisonVectors, jobs?: AnchorJobs): (number[]
   // name_dob "both,day/month swapped" (compare.ts, swapDatesOnly): out of the anchors' reach too (the date does not agree in order)
   const swapped = cand.defs[kJoint]!.levels.indexOf(EM_SWAP_LEVEL);
   if (jm && swapped >= 0) jm[swapped] = Number.NaN;
-  if (jm && jobs) nameChangesByChance(cand, kJoint, jm, byPlace, kPlace, jobs);
+  if (jm && jobs && cand.group) nameChangesByChance(cand, kJoint, jm, groupCounts(cand, kJoint, kPlace, byPlace, jobs.pairs.length, jobs), jobs);
   // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
   if (kPart >= 0) out[kPart] = counts(kPart, kJoint, at(...PARTDATE_ANCHORS.map((n) => cand.defs[kJoint]!.levels.indexOf(n))));
@@ -197,32 +197,11 @@ export const ANCHOR_WARN_SHARE = 0.05;
  * people) the count was within 2 % of the truth (docs/match-model.md,
  * session 41).
  */
-function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number[], isAnchor: AnchorLevels, kPlace: number, jobs: AnchorJobs): void {
+function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number[], counts: readonly NameDateCounts[], jobs: AnchorJobs): void {
   const levels = cand.defs[kJoint]!.levels;
   const top = levels.indexOf(SURE_LEVEL);
   const [uni, shared] = FIRST_NAME_DATE_LEVELS.map((x) => levels.indexOf(x)) as [number, number];
-  if (top < 0 || uni < 0 || shared < 0 || !cand.group || !(jm[top]! > 0)) return;
-  const G = jobs.pairs.length;
-  const K = cand.defs.length;
-  // per group: pairs at SURE_LEVEL, at the two levels, and anchors
-  const n = Array.from({ length: G }, () => ({ top: 0, uni: 0, shared: 0, anchors: 0 }));
-  for (let p = 0; p < cand.count; p++) {
-    const l = cand.levels[p * K + kJoint]!;
-    if (l === NULL_LEVEL) continue;
-    const c = n[cand.group[p]!]!;
-    if (l === top) c.top++;
-    else if (l === uni) c.uni++;
-    else if (l === shared) c.shared++;
-    if (isAnchor(cand.levels[p * K + kPlace]!, cand.group[p]!)) c.anchors++;
-  }
-  // per party: its records' pairs at the two levels within its own file, per pair of records
-  const rate = new Map<number, number>();
-  jobs.pairs.forEach(([i, j], g) => {
-    const r = jobs.records[i]!;
-    if (i === j && r > 1) rate.set(i, (n[g]!.uni + n[g]!.shared) / ((r * (r - 1)) / 2));
-  });
-  const unanchored = jobs.pairs.map(([i, j], g) => i !== j && n[g]!.top >= MIN_ANCHORS && n[g]!.anchors < ANCHOR_WARN_SHARE * n[g]!.top);
-  if (!unanchored.some((u, g) => u && rate.has(jobs.pairs[g]![0]) && rate.has(jobs.pairs[g]![1]))) return;
+  if (top < 0 || uni < 0 || shared < 0 || !(jm[top]! > 0) || !counts.some((c) => c.chance !== undefined)) return;
   // the anchored cross-file party pairs: their matches and married names by their anchors, and what is left at the
   // two levels, chance: how chance pairs split between the unique level and the shared one
   let matches = 0;
@@ -230,29 +209,25 @@ function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number
   let chanceUni = 0;
   let chanceAll = 0;
   jobs.pairs.forEach(([i, j], g) => {
-    if (i === j || unanchored[g]) return;
-    const c = n[g]!;
+    const c = counts[g]!;
+    if (i === j || c.unanchored) return;
     const M = c.top / jm[top]!;
     matches += M;
     married = [married[0]! + M * jm[uni]!, married[1]! + M * jm[shared]!];
-    chanceUni += Math.max(0, c.uni - M * jm[uni]!);
-    chanceAll += Math.max(0, c.uni - M * jm[uni]!) + Math.max(0, c.shared - M * jm[shared]!);
+    chanceUni += Math.max(0, c.unique - M * jm[uni]!);
+    chanceAll += Math.max(0, c.unique - M * jm[uni]!) + Math.max(0, c.shared - M * jm[shared]!);
   });
   // without enough of them, chance pairs are taken from the shared level first (a value held once in each file is
   // rarely two people's)
   const uniShare = chanceAll >= MIN_ANCHORS ? chanceUni / chanceAll : undefined;
-  jobs.pairs.forEach(([i, j], g) => {
-    const ri = rate.get(i);
-    const rj = rate.get(j);
-    if (!unanchored[g] || ri === undefined || rj === undefined) return;
-    const c = n[g]!;
-    const chance = jobs.records[i]! * jobs.records[j]! * Math.sqrt(ri * rj);
-    const atUni = uniShare === undefined ? Math.max(0, chance - c.shared) : uniShare * chance;
-    const cu = Math.min(c.uni, atUni);
-    const cs = Math.min(c.shared, chance - cu);
+  for (const c of counts) {
+    if (c.chance === undefined) continue;
+    const atUni = uniShare === undefined ? Math.max(0, c.chance - c.shared) : uniShare * c.chance;
+    const cu = Math.min(c.unique, atUni);
+    const cs = Math.min(c.shared, c.chance - cu);
     matches += c.top / jm[top]!;
-    married = [married[0]! + c.uni - cu, married[1]! + c.shared - cs];
-  });
+    married = [married[0]! + c.unique - cu, married[1]! + c.shared - cs];
+  }
   const before = jm.reduce((t, x) => (Number.isFinite(x) ? t + x : t), 0);
   const rest = jm.reduce((t, x, l) => (Number.isFinite(x) && l !== uni && l !== shared ? t + x : t), 0);
   const mUni = married[0]! / matches;
@@ -265,25 +240,81 @@ function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number
 }
 
 /**
- * Per group (party pair) of `cand`, the anchors of `name_dob`'s m: its
- * candidate pairs with the names and date compared and `place` at an anchor
- * level (placeAnchors). A party pair with none (a file without ZIPs) has
- * its name changes weighed by the other party pairs' anchors alone
- * (report.ts modelWarnings). Undefined without groups or without `place`
- * and `name_dob`.
+ * A party pair's candidates at `name_dob`'s SURE_LEVEL (`top`) and
+ * FIRST_NAME_DATE_LEVELS (`unique`, `shared`), its anchors (placeAnchors,
+ * the names and date compared), whether it is a cross-file party pair
+ * without anchors of its own (`unanchored`: fewer than ANCHOR_WARN_SHARE of
+ * its `top` pairs, and at least MIN_ANCHORS of those), and for such a pair
+ * whose two files have within-file candidates, the namesakes expected by
+ * chance among its `unique` + `shared` pairs (`chance`,
+ * nameChangesByChance).
  */
-export function anchorPairs(cand: ComparisonVectors): number[] | undefined {
+export interface NameDateCounts {
+  top: number;
+  unique: number;
+  shared: number;
+  anchors: number;
+  unanchored: boolean;
+  chance?: number;
+}
+
+/** NameDateCounts per group of `cand` (its jobs), read with the anchors `isAnchor` of comparison kPlace; without `jobs`, no `unanchored` nor `chance`. */
+function groupCounts(cand: ComparisonVectors, kJoint: number, kPlace: number, isAnchor: AnchorLevels, G: number, jobs?: AnchorJobs): NameDateCounts[] {
+  const levels = cand.defs[kJoint]!.levels;
+  const top = levels.indexOf(SURE_LEVEL);
+  const [uni, shared] = FIRST_NAME_DATE_LEVELS.map((x) => levels.indexOf(x));
   const K = cand.defs.length;
+  const n: NameDateCounts[] = Array.from({ length: G }, () => ({ top: 0, unique: 0, shared: 0, anchors: 0, unanchored: false }));
+  for (let p = 0; p < cand.count; p++) {
+    const l = cand.levels[p * K + kJoint]!;
+    if (l === NULL_LEVEL) continue;
+    const g = cand.group?.[p] ?? 0;
+    const c = n[g]!;
+    if (l === top) c.top++;
+    else if (l === uni) c.unique++;
+    else if (l === shared) c.shared++;
+    if (isAnchor(cand.levels[p * K + kPlace]!, g)) c.anchors++;
+  }
+  if (!jobs) return n;
+  // per party: its records' pairs at the two levels within its own file, per pair of its records
+  const rate = new Map<number, number>();
+  jobs.pairs.forEach(([i, j], g) => {
+    const r = jobs.records[i]!;
+    if (i === j && r > 1) rate.set(i, (n[g]!.unique + n[g]!.shared) / ((r * (r - 1)) / 2));
+  });
+  jobs.pairs.forEach(([i, j], g) => {
+    const c = n[g]!;
+    c.unanchored = i !== j && c.top >= MIN_ANCHORS && c.anchors < ANCHOR_WARN_SHARE * c.top;
+    const ri = rate.get(i);
+    const rj = rate.get(j);
+    if (c.unanchored && ri !== undefined && rj !== undefined) c.chance = jobs.records[i]! * jobs.records[j]! * Math.sqrt(ri * rj);
+  });
+  return n;
+}
+
+/**
+ * NameDateCounts of each job of `cand` (the run report's `em.anchors` and
+ * `em.marriedByChance`); undefined without groups or without `place` and
+ * `name_dob`.
+ */
+export function nameDateCounts(cand: ComparisonVectors, jobs?: AnchorJobs): NameDateCounts[] | undefined {
   const kPlace = cand.defs.findIndex((d) => d.name === 'place');
   const kJoint = cand.defs.findIndex((d) => d.name === 'name_dob');
   if (kPlace < 0 || kJoint < 0 || !cand.group || cand.groupCount === undefined) return undefined;
-  const isAnchor = placeAnchors(cand, kPlace);
-  const out = new Array<number>(cand.groupCount).fill(0);
-  for (let p = 0; p < cand.count; p++) {
-    const g = cand.group[p]!;
-    if (cand.levels[p * K + kJoint] !== NULL_LEVEL && isAnchor(cand.levels[p * K + kPlace]!, g)) out[g]!++;
-  }
-  return out;
+  return groupCounts(cand, kJoint, kPlace, placeAnchors(cand, kPlace), cand.groupCount, jobs);
+}
+
+/**
+ * Per group (party pair) of `cand`, the anchors of `name_dob`'s m: its
+ * candidate pairs with the names and date compared and `place` at an anchor
+ * level (placeAnchors). A party pair with none (a file without ZIPs) has
+ * its married names counted by chance coincidences (nameChangesByChance)
+ * and the rest weighed by the other party pairs' anchors (report.ts
+ * modelWarnings). Undefined without groups or without `place` and
+ * `name_dob`.
+ */
+export function anchorPairs(cand: ComparisonVectors): number[] | undefined {
+  return nameDateCounts(cand)?.map((c) => c.anchors);
 }
 
 /**

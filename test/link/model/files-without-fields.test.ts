@@ -14,9 +14,10 @@
  *   (how often two records of one file meet at those levels), so they still
  *   link.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../../src/encode/index.js';
 import { csvLine } from '../../../src/io/csv.js';
@@ -117,6 +118,13 @@ describe('the match model on a file without a field its anchors read', () => {
     const kc = priors.findIndex((p) => p.partyA === 'k12' && p.partyB === 'college');
     expect(r.model!.em.anchors![kc]!).toBeGreaterThan(ANCHOR_WARN_SHARE * floors[kc]!);
     expect((r.warnings ?? []).filter((w) => /only 0 of its candidate pairs show the ZIP and birth date agreeing/.test(w)).map((w) => w.split(':')[0])).toEqual(['k12 x wages', 'college x wages']);
+    // the report says what was counted: for both (and only) those party pairs, namesakes expected among their pairs
+    const counted = r.model!.em.marriedByChance!;
+    priors.forEach((_, g) => (wagePairs.includes(g) ? expect(counted[g]!.chance).toBeLessThan(counted[g]!.pairs) : expect(counted[g]).toBeNull()));
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(root, 'protocols/link-report.schema.json'), 'utf8')) as object);
+    expect(validate(JSON.parse(readFileSync(join(dir, 'out-noZip', 'run-report.json'), 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+    expect(runs.get('full')!.model!.em.marriedByChance).toBeUndefined();
+    expect(runs.get('noInitial')!.model!.em.marriedByChance).toBeUndefined();
     // its married names are counted by chance coincidences (anchors.ts nameChangesByChance) and link nearly as with
     // ZIPs (before they were counted on the other party pairs' anchors alone: a married-name recall 0.1 and more below)
     expect(marriedRecall.get('noZip')!).toBeGreaterThan(marriedRecall.get('full')! - 0.05);
