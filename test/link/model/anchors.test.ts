@@ -128,11 +128,15 @@ describe('anchoredM', () => {
     expect(anchorPairs({ ...reached, levels: some })![1]!).toBe(moved);
   });
 
-  it("a party pair without anchors (a file without ZIPs): its married names counted by chance coincidences, from the files' own pairs", () => {
+  it.each([
+    ['few', 0.002],
+    ['enough to split them by', 0.04],
+  ])("a party pair without anchors (a file without ZIPs): its married names counted by chance coincidences, from the files' own pairs (anchored married names: %s)", (_, marriedAB) => {
     // Parties A (10,000 records), B (6,000), C (8,000); jobs A×A, A×B, A×C, C×C. A×B's files record ZIP and initial
-    // (its matches anchor at 'zip5+mi'), and its married names are rare (college students); C records no ZIP, so A×C
-    // has place null everywhere, and a tenth of its matches carry a married name. Two records of one person's age born
-    // the same day with the same first name meet by chance at rate R per pair of records, in each file alike.
+    // (its matches anchor at 'zip5+mi'), and its married names are few (college students) or enough to tell how they
+    // split between a unique value and a shared one; C records no ZIP, so A×C has place null everywhere, and a tenth
+    // of its matches carry a married name (two thirds of them unique in both variants). Two records born the same day
+    // with the same first name meet by chance at rate R per pair of records, in each file alike.
     const uni = JOINT_LABELS.indexOf('first+dob unique,last low');
     const shared = JOINT_LABELS.indexOf('first+dob,last low');
     const top = JOINT_LABELS.indexOf('both>=top');
@@ -153,27 +157,30 @@ describe('anchoredM', () => {
       for (let x = 0; x < n; x++) push(g, [draw(rnd, U[0]!), x % 4 === 0 ? uni : shared, NULL_LEVEL, NULL_LEVEL]);
     };
     const matches = [0, 4_000, 6_000, 0];
-    const marriedShare = [0, 0.002, 0.1, 0];
-    let married = 0;
+    const marriedShare = [0, marriedAB, 0.1, 0];
+    const married = [0, 0];
     pairs.forEach(([i, j], g) => {
       const n = i === j ? (records[i]! * (records[i]! - 1)) / 2 : records[i]! * records[j]!;
       chance(g, Math.round(R * n));
       for (let x = 0; x < 3 * matches[g]!; x++) push(g, [draw(rnd, U[0]!), low, g === 2 ? NULL_LEVEL : draw(rnd, U[2]!), NULL_LEVEL]);
       for (let x = 0; x < matches[g]!; x++) {
-        const l = rnd() / 2 ** 32 < marriedShare[g]! ? uni : rnd() / 2 ** 32 < 0.85 ? top : draw(rnd, M[1]!);
-        if (l === uni || l === shared) married++;
+        const l = rnd() / 2 ** 32 < marriedShare[g]! ? (rnd() / 2 ** 32 < 2 / 3 ? uni : shared) : rnd() / 2 ** 32 < 0.85 ? top : draw(rnd, M[1]!);
+        if (l === uni) married[0]!++;
+        if (l === shared) married[1]!++;
         push(g, [draw(rnd, M[0]!), l, g === 2 ? NULL_LEVEL : PLACE_LABELS.indexOf('zip5+mi'), NULL_LEVEL]);
       }
     });
     const levels = Uint8Array.from(rows.flat());
     const cand: ComparisonVectors = { defs, count: rows.length, levels, group: Uint16Array.from(group), groupCount: pairs.length };
     const jobs = { pairs, records };
-    const truth = married / (matches[1]! + matches[2]!);
+    const truth = (married[0]! + married[1]!) / (matches[1]! + matches[2]!);
     const counted = anchoredM(cand, jobs)![1]!;
     expect(Math.abs(counted[uni]! + counted[shared]! - truth) / truth).toBeLessThan(0.15);
+    expect(Math.abs(counted[uni]! / (counted[uni]! + counted[shared]!) - married[0]! / (married[0]! + married[1]!))).toBeLessThan(0.1);
     // the other anchored levels keep their proportions and the levels their sum
     const plain = anchoredM(cand)![1]!;
-    expect(plain[uni]! + plain[shared]!).toBeLessThan(truth / 5);
+    // (counted on the anchors alone, m is A×B's share: far below the truth)
+    expect(Math.abs(plain[uni]! + plain[shared]! - truth)).toBeGreaterThan(4 * Math.abs(counted[uni]! + counted[shared]! - truth));
     expect(counted[top]! / counted[low]!).toBeCloseTo(plain[top]! / plain[low]!, 9);
     const sum = (m: number[]): number => m.reduce((t, x) => (Number.isNaN(x) ? t : t + x), 0);
     expect(sum(counted)).toBeCloseTo(sum(plain), 12);
