@@ -217,21 +217,14 @@ function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number
     chanceUni += Math.max(0, c.unique - M * jm[uni]!);
     chanceAll += Math.max(0, c.unique - M * jm[uni]!) + Math.max(0, c.shared - M * jm[shared]!);
   });
-  // The married names of a party pair without anchors are its pairs at the two levels beyond chance; between the
-  // two they split as the anchors' married names do (a value's uniqueness is the files' crowding, the same in every
-  // party pair: at 1,000,000 people 64-65 % unique in each of them, 85 % at 200,000), given MIN_ANCHORS of them;
-  // else the chance pairs split as the anchored party pairs' (without MIN_ANCHORS of those, the shared level first)
-  const anchoredUni = counts.reduce((t, c) => t + c.anchorsUnique, 0);
-  const anchoredMarried = anchoredUni + counts.reduce((t, c) => t + c.anchorsShared, 0);
+  // the chance pairs of a party pair without anchors split between the two levels as the anchored party pairs' do
+  // (without MIN_ANCHORS of those, the shared level first: a value held once in each file is rarely two people's);
+  // what one level cannot hold goes to the other
   const uniShare = chanceAll >= MIN_ANCHORS ? chanceUni / chanceAll : undefined;
   for (const c of counts) {
     if (c.chance === undefined) continue;
-    const beyond = Math.max(0, c.unique + c.shared - c.chance);
-    let cu: number;
-    if (anchoredMarried >= MIN_ANCHORS) cu = c.unique - Math.min(c.unique, (beyond * anchoredUni) / anchoredMarried);
-    else cu = Math.min(c.unique, uniShare === undefined ? Math.max(0, c.chance - c.shared) : uniShare * c.chance);
-    const cs = Math.min(c.shared, c.chance - cu);
-    cu = Math.min(c.unique, c.chance - cs);
+    const cs = Math.min(c.shared, c.chance - Math.min(c.unique, uniShare === undefined ? Math.max(0, c.chance - c.shared) : uniShare * c.chance));
+    const cu = Math.min(c.unique, c.chance - cs);
     matches += c.top / jm[top]!;
     married = [married[0]! + c.unique - cu, married[1]! + c.shared - cs];
   }
@@ -261,9 +254,6 @@ export interface NameDateCounts {
   unique: number;
   shared: number;
   anchors: number;
-  /** Its anchors at the `unique` and at the `shared` level. */
-  anchorsUnique: number;
-  anchorsShared: number;
   unanchored: boolean;
   chance?: number;
 }
@@ -274,7 +264,7 @@ function groupCounts(cand: ComparisonVectors, kJoint: number, kPlace: number, is
   const top = levels.indexOf(SURE_LEVEL);
   const [uni, shared] = FIRST_NAME_DATE_LEVELS.map((x) => levels.indexOf(x));
   const K = cand.defs.length;
-  const n: NameDateCounts[] = Array.from({ length: G }, () => ({ top: 0, unique: 0, shared: 0, anchors: 0, anchorsUnique: 0, anchorsShared: 0, unanchored: false }));
+  const n: NameDateCounts[] = Array.from({ length: G }, () => ({ top: 0, unique: 0, shared: 0, anchors: 0, unanchored: false }));
   for (let p = 0; p < cand.count; p++) {
     const l = cand.levels[p * K + kJoint]!;
     if (l === NULL_LEVEL) continue;
@@ -283,10 +273,7 @@ function groupCounts(cand: ComparisonVectors, kJoint: number, kPlace: number, is
     if (l === top) c.top++;
     else if (l === uni) c.unique++;
     else if (l === shared) c.shared++;
-    if (!isAnchor(cand.levels[p * K + kPlace]!, g)) continue;
-    c.anchors++;
-    if (l === uni) c.anchorsUnique++;
-    else if (l === shared) c.anchorsShared++;
+    if (isAnchor(cand.levels[p * K + kPlace]!, g)) c.anchors++;
   }
   if (!jobs) return n;
   // per party: its records' pairs at the two levels within its own file, per pair of its records

@@ -130,13 +130,13 @@ describe('anchoredM', () => {
 
   it.each([
     ['few', 0.002],
-    ['enough to split them by', 0.04],
-  ])("a party pair without anchors (a file without ZIPs): its married names counted by chance coincidences, from the files' own pairs (anchored married names: %s)", (_, marriedAB) => {
+    ['more', 0.04],
+  ])("a party pair without anchors (a file without ZIPs): its married names counted by chance coincidences, from the files' own pairs (married names where the files are anchored: %s)", (_, marriedAB) => {
     // Parties A (10,000 records), B (6,000), C (8,000); jobs A×A, A×B, A×C, C×C. A×B's files record ZIP and initial
-    // (its matches anchor at 'zip5+mi'), and its married names are few (college students) or enough to tell how they
-    // split between a unique value and a shared one; C records no ZIP, so A×C has place null everywhere, and a tenth
-    // of its matches carry a married name (two thirds of them unique in both variants). Two records born the same day
-    // with the same first name meet by chance at rate R per pair of records, in each file alike.
+    // (its matches anchor at 'zip5+mi'), and its married names are few (college students) or more; C records no ZIP,
+    // so A×C has place null everywhere, and a tenth of its matches carry a married name (two thirds of them a value
+    // unique in both files). Two records born the same day with the same first name meet by chance at rate R per
+    // pair of records, in each file alike; a quarter of those chance pairs hold a unique value.
     const uni = JOINT_LABELS.indexOf('first+dob unique,last low');
     const shared = JOINT_LABELS.indexOf('first+dob,last low');
     const top = JOINT_LABELS.indexOf('both>=top');
