@@ -147,7 +147,7 @@ export interface ModelSummary {
     converged: boolean;
     /** Free EM from the anchored fit (docs/match-model.md, "Refined m"): kept or not, its iterations, whether it stopped at the one-to-one bound, per party pair (the priors' order) the kept fit's expected matches against that bound (null: within one file, no bound), where EM started (`start`: the random pairs' u or the anchored fit's), and the fewest matches a fit should hold (`minMatches`, anchors.ts matchFloor; `atFloor` when EM stopped there, `belowFloor` when the kept fit holds fewer in some party pair). */
     refinement?: { accepted: boolean; iterations: number; converged: boolean; atBound?: boolean; expectedMatches: number[]; maxMatches: (number | null)[]; start?: 'random-u' | 'anchored'; minMatches?: number[]; atFloor?: boolean; belowFloor?: boolean };
-    /** Per party pair (the priors' order), the anchors of `name_dob`'s m among its candidates: ZIP5 and birth date agree, and the initial where both hold one (anchors.ts anchorPairs). A full run only. */
+    /** Per party pair (the priors' order), the anchors of `name_dob`'s m among its candidates: ZIP5 and birth date agree, and the initial where both hold one (anchors.ts nameDateCounts). A full run only. */
     anchors?: number[];
     /** Per party pair (the priors' order), where it had no anchors of its own (a file without ZIPs) and its married names were counted by chance coincidences: its candidates sharing the first name and birth date under another surname (`pairs`) and the namesakes among them expected by chance (`chance`); null elsewhere (anchors.ts nameChangesByChance). Absent when no party pair was counted so. */
     marriedByChance?: ({ pairs: number; chance: number } | null)[];

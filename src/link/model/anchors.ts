@@ -167,7 +167,7 @@ function placeAnchors(cand: ComparisonVectors, k: number): AnchorLevels {
 }
 
 /**
- * A cross-file party pair whose anchors of `name_dob`'s m (anchorPairs) are
+ * A cross-file party pair whose anchors of `name_dob`'s m (nameDateCounts) are
  * fewer than this share of its candidates whose names and birth date all
  * agree has no anchors of its own (a file without ZIPs): its married names
  * are counted by chance coincidences (nameChangesByChance), and the run
@@ -186,16 +186,18 @@ export const ANCHOR_WARN_SHARE = 0.05;
  * NA and NB records holds about NA·NB·√(rA·rB) of them, split between the
  * level whose value is unique and the shared one as the chance pairs of the
  * anchored party pairs split (their pairs there beyond the married names
- * their anchors count; without 50 of them, out of the shared level first).
- * The rest are its married names. Its matches are
- * its pairs at SURE_LEVEL over that level's anchored m. The levels' m is
- * then the anchored party pairs' m and these counts together, weighed by
- * each party pair's matches; `jm` changes in place (the other anchored
- * levels scaled to keep their sum). Without a within-file job for both
- * files the party pair is left out; without such a party pair nothing
- * changes. On generated files whose wage records hold no ZIP (20,000
- * people) the count was within 2 % of the truth (docs/match-model.md,
- * session 41).
+ * their anchors count; without 50 of them, out of the shared level first;
+ * what one level cannot hold goes to the other). The rest are its married
+ * names. Its matches are its pairs at SURE_LEVEL over that level's anchored
+ * m. The levels' m is then the anchored party pairs' m and these counts
+ * together, weighed by each party pair's matches; `jm` changes in place
+ * (the other anchored levels scaled to keep their sum). Without a
+ * within-file job for both files (a file declared deduplicated) the party
+ * pair is left out; without such a party pair nothing changes. On
+ * generated files whose wage records hold no ZIP the married names counted
+ * were within 1 % of the truth at 20,000 and 200,000 people, 6–10 % below
+ * it at a million, where namesakes outnumber them ten to one
+ * (docs/match-model.md, session 41).
  */
 function nameChangesByChance(cand: ComparisonVectors, kJoint: number, jm: number[], counts: readonly NameDateCounts[], jobs: AnchorJobs): void {
   const levels = cand.defs[kJoint]!.levels;
@@ -293,28 +295,18 @@ function groupCounts(cand: ComparisonVectors, kJoint: number, kPlace: number, is
 }
 
 /**
- * NameDateCounts of each job of `cand` (the run report's `em.anchors` and
- * `em.marriedByChance`); undefined without groups or without `place` and
- * `name_dob`.
+ * NameDateCounts of each job of `cand` (the run report's `em.anchors`: the
+ * anchors of `name_dob`'s m per party pair, and `em.marriedByChance`);
+ * undefined without groups or without `place` and `name_dob`. A party pair
+ * without anchors (a file without ZIPs) has its married names counted by
+ * chance coincidences (nameChangesByChance) and its other name changes
+ * weighed by the other party pairs' anchors (report.ts modelWarnings).
  */
 export function nameDateCounts(cand: ComparisonVectors, jobs?: AnchorJobs): NameDateCounts[] | undefined {
   const kPlace = cand.defs.findIndex((d) => d.name === 'place');
   const kJoint = cand.defs.findIndex((d) => d.name === 'name_dob');
   if (kPlace < 0 || kJoint < 0 || !cand.group || cand.groupCount === undefined) return undefined;
   return groupCounts(cand, kJoint, kPlace, placeAnchors(cand, kPlace), cand.groupCount, jobs);
-}
-
-/**
- * Per group (party pair) of `cand`, the anchors of `name_dob`'s m: its
- * candidate pairs with the names and date compared and `place` at an anchor
- * level (placeAnchors). A party pair with none (a file without ZIPs) has
- * its married names counted by chance coincidences (nameChangesByChance)
- * and the rest weighed by the other party pairs' anchors (report.ts
- * modelWarnings). Undefined without groups or without `place` and
- * `name_dob`.
- */
-export function anchorPairs(cand: ComparisonVectors): number[] | undefined {
-  return nameDateCounts(cand)?.map((c) => c.anchors);
 }
 
 /**
