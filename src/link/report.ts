@@ -84,7 +84,6 @@ export function linkWarnings(pairs: readonly ReportPartyPair[], records: Readonl
   return out;
 }
 
-
 /**
  * Plain-language warnings about a match model's fit: a party pair whose
  * fit expects fewer matches than its floor (`em.refinement.minMatches`,
