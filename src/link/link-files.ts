@@ -651,7 +651,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const counts = nameDateCounts(cand, anchorJobs);
   if (counts) {
     summary.em.anchors = counts.map((c) => c.anchors);
-    if (fixedM?.[plan.defs.findIndex((d) => d.name === 'name_dob')] && counts.some((c) => c.chance !== undefined)) summary.em.marriedByChance = counts.map((c) => (c.chance === undefined ? null : { pairs: c.unique + c.shared, chance: Math.round(c.chance) }));
+    if (fixedM?.[sureLevel(plan.defs).k] && counts.some((c) => c.chance !== undefined)) summary.em.marriedByChance = counts.map((c) => (c.chance === undefined ? null : { pairs: c.unique + c.shared, chance: Math.round(c.chance) }));
   }
   out.odds = candidateOdds(L, jobs, cands, weights);
   out.odds.bandMatches.forEach((x, b) => {
