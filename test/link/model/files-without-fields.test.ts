@@ -17,9 +17,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFile } from '../../../src/encode/index.js';
+import { runReportProblem } from '../../../src/format/run-report.js';
 import { csvLine } from '../../../src/io/csv.js';
 import { linkFiles } from '../../../src/link/link-files.js';
 import { ANCHOR_WARN_SHARE } from '../../../src/link/model/anchors.js';
@@ -121,8 +121,7 @@ describe('the match model on a file without a field its anchors read', () => {
     // the report says what was counted: for both (and only) those party pairs, namesakes expected among their pairs
     const counted = r.model!.em.marriedByChance!;
     priors.forEach((_, g) => (wagePairs.includes(g) ? expect(counted[g]!.chance).toBeLessThan(counted[g]!.pairs) : expect(counted[g]).toBeNull()));
-    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(root, 'protocols/link-report.schema.json'), 'utf8')) as object);
-    expect(validate(JSON.parse(readFileSync(join(dir, 'out-noZip', 'run-report.json'), 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+    expect(runReportProblem(JSON.parse(readFileSync(join(dir, 'out-noZip', 'run-report.json'), 'utf8')) as unknown)).toBeUndefined();
     expect(runs.get('full')!.model!.em.marriedByChance).toBeUndefined();
     expect(runs.get('noInitial')!.model!.em.marriedByChance).toBeUndefined();
     // its married names are counted by chance coincidences (anchors.ts nameChangesByChance) and link nearly as with
