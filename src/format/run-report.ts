@@ -73,6 +73,11 @@ export interface ReportParty {
   singletons: number;
   output: string;
   outputSha256: string;
+  /**
+   * Per presence feature of the party's encoded file (header.presence), the
+   * records without it; absent when the file carries no presence.
+   */
+  missing?: Record<string, number>;
 }
 
 export interface ReportPartyPair {

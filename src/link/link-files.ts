@@ -17,7 +17,7 @@ import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputHea
 import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, StagedFile } from './output.js';
 import { csvLine } from '../io/csv.js';
-import { addToHistogram, emptyHistogram, linkWarnings, modelWarnings, reportCounts } from './report.js';
+import { addToHistogram, emptyHistogram, linkWarnings, missingDateWarnings, modelWarnings, reportCounts, reportParty } from './report.js';
 import { EdgeList } from './resolve/edges.js';
 import { clusterRecords, clusterSizes, indexClusters, type ClusterIndex, type Clustering, type ClusterView } from './resolve/cluster.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from './resolve/residual.js';
@@ -820,7 +820,7 @@ async function stageResultFiles(
     if (piece.length > 0) await f.text(piece.join(''));
     const sha = await f.finish();
     const linked = sum.linkedPerParty[k]!;
-    parties.push({ party: party.name, records: party.count, linked, singletons: party.count - linked, output: f.name, outputSha256: sha });
+    parties.push(reportParty(party, linked, f.name, sha));
   }
   if (s.reviewThreshold === undefined) return { parties, review: null };
   const f = new StagedFile(outDir, REVIEW_FILE);
@@ -876,7 +876,10 @@ function buildReport(
     },
     outputs: { dir: opts.outDir, files: files.parties.map((p) => p.output), review: files.review, report: REPORT_FILE },
     // the threshold warnings concern the Dice threshold; the model's fit is checked against its floor of sure pairs
-    warnings: s.model === 'fs' ? (sc.model ? modelWarnings(sc.model) : []) : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold),
+    warnings: [
+      ...missingDateWarnings(files.parties),
+      ...(s.model === 'fs' ? (sc.model ? modelWarnings(sc.model) : []) : linkWarnings(sc.pairStats, new Map(L.parties.map((p) => [p.name, p.count])), s.maxPerParty, s.threshold, s.reviewThreshold)),
+    ],
   };
   if (sc.model) report.model = { ...sc.model, ...(sc.residual ? { residual: sc.residual } : {}), ...(sc.corroborated ? { corroborated: sc.corroborated } : {}) };
   if (x.entities && opts.truth) {

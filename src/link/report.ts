@@ -3,9 +3,10 @@
  * plain-language warnings. The report's types, writer and strict reader are
  * the run-report contract in src/format/run-report.ts.
  */
-import type { LinkRunReport, ModelSummary, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
+import type { LinkRunReport, ModelSummary, ReportParty, ReportPartyPair, ScoreHistogram } from '../format/run-report.js';
 import { formatCount } from '../util/format-count.js';
 import { ANCHOR_WARN_SHARE, MIN_ANCHORS } from './model/anchors.js';
+import type { PartyData } from './types.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -27,6 +28,46 @@ export function reportCounts(c: {
     compared: c.pairStats.reduce((t, p) => t + p.compared, 0),
     reviewPairs: c.reviewPairs,
   };
+}
+
+/** A party's line of the run report (`parties`), with the records that lack each presence feature of its file. */
+export function reportParty(p: Pick<PartyData, 'name' | 'count' | 'header' | 'presence'>, linked: number, output: string, outputSha256: string): ReportParty {
+  const missing = missingFeatures(p);
+  return { party: p.name, records: p.count, linked, singletons: p.count - linked, output, outputSha256, ...(missing ? { missing } : {}) };
+}
+
+/** Per presence feature of a party's file, its records without it; undefined when the file carries no presence. */
+export function missingFeatures(p: Pick<PartyData, 'count' | 'header' | 'presence'>): Record<string, number> | undefined {
+  const features = p.header.presence;
+  if (!features || !p.presence) return undefined;
+  const held = new Float64Array(features.length);
+  for (let r = 0; r < p.count; r++) {
+    const bits = p.presence[r]!;
+    for (let f = 0; f < features.length; f++) if (bits & (1 << f)) held[f]!++;
+  }
+  return Object.fromEntries(features.map((f, k) => [f, p.count - held[k]!]));
+}
+
+/**
+ * From this share of a party's records without a birth date the run warns
+ * (missingDateWarnings): the candidate passes and the comparisons that hold
+ * the date say nothing of those records, and the report's recall estimate
+ * cannot count what no pass proposed.
+ */
+export const MISSING_DATE_WARN_SHARE = 0.2;
+
+/** Warnings for the parties with many records without a birth date (MISSING_DATE_WARN_SHARE; `parties[].missing`). */
+export function missingDateWarnings(parties: readonly ReportParty[]): string[] {
+  const n = formatCount;
+  const out: string[] = [];
+  for (const p of parties) {
+    const missing = p.missing?.birth_date;
+    if (missing === undefined || p.records === 0 || missing < MISSING_DATE_WARN_SHARE * p.records) continue;
+    out.push(
+      `${p.party}: ${n(missing)} of its ${n(p.records)} records (${Math.round((100 * missing) / p.records)} %) hold no birth date; their links rest on the names, sex, ZIP and middle initial alone, so people whose name changed or was misspelt are seldom linked, namesakes are told apart by ZIP and initial only, and the report's recall estimate cannot count the pairs no candidate pass proposed: include the birth date if the agency holds it, or check the links against a truth sample or a clerical review`,
+    );
+  }
+  return out;
 }
 
 export function emptyHistogram(): ScoreHistogram {

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { checkCompatible } from '../../src/link/load.js';
-import { linkWarnings } from '../../src/link/report.js';
+import fc from 'fast-check';
+import type { EncodedHeader } from '../../src/format/encoded-file.js';
+import { linkWarnings, MISSING_DATE_WARN_SHARE, missingDateWarnings, missingFeatures } from '../../src/link/report.js';
 import { linkSummary } from '../../cli/commands/link.js';
 import { writeEncoded, prng, randomClk, noisy, FP, KCV } from '../fixtures/link/make-encoded.js';
 import { p20Thrown } from '../helpers/errors.js';
@@ -75,5 +77,38 @@ describe('messages a user can act on', () => {
     expect(s).not.toMatch(/max-per-party\)/);
     const many = linkSummary({ ...big, parameters: { ...big.parameters, maxPerParty: 3 } });
     expect(many).toContain('pairs not linked because the cluster would hold more than 3 records of one party: 9,234,810');
+  });
+});
+
+describe('a party with many records without a birth date', () => {
+  const party = (records: number, missing?: number) => ({
+    party: 'wages',
+    records,
+    linked: 0,
+    singletons: records,
+    output: 'wages.links.csv',
+    outputSha256: `sha256:${'0'.repeat(64)}`,
+    ...(missing === undefined ? {} : { missing: { birth_date: missing, zip: records } }),
+  });
+
+  it('is warned of from a fifth of its records, with the party and the count', () => {
+    expect(MISSING_DATE_WARN_SHARE).toBe(0.2);
+    expect(missingDateWarnings([party(1000, 199)])).toEqual([]);
+    expect(missingDateWarnings([party(1000, 200), party(10, 0)])).toEqual([expect.stringMatching(/^wages: 200 of its 1,000 records \(20 %\) hold no birth date; .*include the birth date if the agency holds it/)]);
+    // a file without presence, or without records, says nothing
+    expect(missingDateWarnings([party(1000), party(0, 0)])).toEqual([]);
+  });
+
+  it('missingFeatures counts, per presence feature of the file, the records without it', () => {
+    const header = { presence: ['first_name', 'birth_date'] } as unknown as EncodedHeader;
+    expect(missingFeatures({ count: 4, header, presence: Uint8Array.from([3, 1, 0, 2]) })).toEqual({ first_name: 2, birth_date: 2 });
+    expect(missingFeatures({ count: 4, header: {} as EncodedHeader })).toBeUndefined();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (presence) => {
+        const features = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+        const got = missingFeatures({ count: presence.length, header: { presence: features } as unknown as EncodedHeader, presence })!;
+        features.forEach((f, k) => expect(got[f]).toBe(presence.filter((x) => (x & (1 << k)) === 0).length));
+      }),
+    );
   });
 });

@@ -14,7 +14,7 @@ import { fileSha256, loadParty, readInputHeaders } from '../load.js';
 import type { LinkFilesOptions } from '../link-files.js';
 import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
 import { abortAll, commitAll, StagedFile } from '../output.js';
-import { addToHistogram, emptyHistogram, reportCounts } from '../report.js';
+import { addToHistogram, emptyHistogram, missingDateWarnings, reportCounts, reportParty } from '../report.js';
 import type { PartyData } from '../types.js';
 import { newRunId } from './ids.js';
 import { sameEvidenceIndex } from './band-keys.js';
@@ -78,7 +78,7 @@ async function stageOutputs(plan: IncrementPlan, outDir: string, s: IncrementSet
     }
     const sha = await f.finish();
     const linked = plan.linkedPerParty[k]!;
-    parties.push({ party: p.name, records: p.count, linked, singletons: p.count - linked, output: f.name, outputSha256: sha });
+    parties.push(reportParty(p, linked, f.name, sha));
   }
   if ((s.model ? s.model.reviewProbability : s.reviewThreshold) === undefined) return { parties, review: null };
   const f = new StagedFile(outDir, REVIEW_FILE);
@@ -255,6 +255,7 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
       },
       outputs: { dir: opts.outDir, files: files.parties.map((x) => x.output), review: files.review, report: REPORT_FILE },
       warnings: [
+        ...missingDateWarnings(files.parties),
         ...(plan.unfittedPairs && plan.unfittedPairs.length > 0
           ? [
               `party pair(s) ${plan.unfittedPairs.join(', ')} were not in the full run that fitted the registry's match model: their pairs are scored with m and u fitted on the other party pairs and the overall prior, and the model's expected quality of them is untested (a new agency's records may differ: married names in wage records, say); a full run over all files refits the model (docs/registry.md)`,
