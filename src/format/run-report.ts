@@ -225,9 +225,11 @@ export interface LinkRunReport {
   /**
    * Plain-language warnings about the run's settings (see linkWarnings): too
    * many pairs at or above the threshold for the files' sizes, a review band
-   * too large to review; with the match model (modelWarnings), a party
-   * pair whose fit expects fewer matches than its floor, or a fit EM was
-   * stopped at that floor. Absent in reports of earlier versions.
+   * too large to review; a party whose records lack the birth date from a
+   * fifth of them on (missingDateWarnings); with the match model
+   * (modelWarnings), a party pair whose fit expects fewer matches than its
+   * floor or with almost no anchors, or a fit EM was stopped at that floor.
+   * Absent in reports of earlier versions.
    */
   warnings?: string[];
   /**

@@ -57,7 +57,7 @@ export function missingFeatures(p: Pick<PartyData, 'count' | 'header' | 'presenc
 export const MISSING_DATE_WARN_SHARE = 0.2;
 
 /** Warnings for the parties with many records without a birth date (MISSING_DATE_WARN_SHARE; `parties[].missing`). */
-export function missingDateWarnings(parties: readonly ReportParty[]): string[] {
+export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' | 'records' | 'missing'>[]): string[] {
   const n = formatCount;
   const out: string[] = [];
   for (const p of parties) {

@@ -18,6 +18,7 @@ import { P20Error } from '../errors.js';
 import type { PairCounts, QualityResult } from './quality.js';
 import type { ModelSummary } from '../format/run-report.js';
 import { weightOfProbability } from '../link/model/predict.js';
+import { missingDateWarnings, modelWarnings } from '../link/report.js';
 
 export type { ModelSummary };
 export type ModelComparison = ModelSummary['comparisons'][number];
@@ -30,6 +31,13 @@ export interface ModelSection {
   /** Set for a per-party-pair model. */
   parties?: [string, string];
   summary: ModelSummary;
+  /** The run's warnings about its parties' files that concern this section's parties (`parties[].missing`: missingDateWarnings). */
+  fileWarnings?: string[];
+}
+
+/** Everything the report warns of beside a model section's estimates: its parties' files, then the fit (modelWarnings). */
+export function sectionWarnings(s: ModelSection): string[] {
+  return [...(s.fileWarnings ?? []), ...modelWarnings(s.summary)];
 }
 
 /** Prior match weight log2(λ / (1 − λ)): the weight a pair starts from before any comparison (the model's own weightOfProbability). */
@@ -189,7 +197,25 @@ function section(r: Reader, v: unknown, at: string): ModelSection {
 export function modelSectionsOf(report: unknown, file: string): ModelSection[] {
   if (!isObj(report) || report.model === undefined || report.model === null) return [];
   const r = new Reader(file);
-  const m = report.model;
+  return withFileWarnings(r, report, sectionsOf(r, report.model));
+}
+
+/** The sections with the warnings about the files of their parties (a run report's `parties[].missing`). */
+function withFileWarnings(r: Reader, report: Obj, sections: ModelSection[]): ModelSection[] {
+  if (report.parties === undefined) return sections;
+  const parties = r.arr(report.parties, 'parties').map((v, k) => {
+    const o = r.obj(v, `parties.${k}`);
+    if (typeof o.party !== 'string') return r.fail(`parties.${k}.party`, 'must be a string');
+    const missing = o.missing === undefined ? undefined : Object.fromEntries(Object.entries(r.obj(o.missing, `parties.${k}.missing`)).map(([f, n]) => [f, r.count(n, `parties.${k}.missing.${f}`)]));
+    return { party: o.party, records: r.count(o.records, `parties.${k}.records`), ...(missing ? { missing } : {}) };
+  });
+  return sections.map((s) => {
+    const w = missingDateWarnings(parties.filter((p) => !s.parties || s.parties.includes(p.party)));
+    return w.length > 0 ? { ...s, fileWarnings: w } : s;
+  });
+}
+
+function sectionsOf(r: Reader, m: unknown): ModelSection[] {
   if (Array.isArray(m)) return m.map((e, i) => section(r, e, `model.${i}`));
   const o = r.obj(m, 'model');
   if (o.comparisons !== undefined) return [section(r, o, 'model')];

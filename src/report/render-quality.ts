@@ -3,8 +3,7 @@ import type { QualityResult, WrongPair } from './quality.js';
 import { escapeHtml, htmlPage, htmlTable, pct, prob, textTable } from './html.js';
 import { bandsSvg, histogramSvg, matchWeightsSvg, weightHistogramSvg } from './svg.js';
 import { csvLine } from '../io/csv.js';
-import { bandRows, priorWeight, type ExpectedVsMeasured, type ModelSection } from './model.js';
-import { modelWarnings } from '../link/report.js';
+import { bandRows, priorWeight, sectionWarnings, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
 /** How a band's expected matches are counted: one partner per record and party (a run's report with `bands[].matches`), or Σ p. */
@@ -183,7 +182,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(m.source === 'registry' ? `  ${STORED_FIT}` : `  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
-    for (const w of modelWarnings(m)) lines.push(`  WARNING: ${w}`);
+    for (const w of sectionWarnings(s)) lines.push(`  WARNING: ${w}`);
     lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
     lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}${m.expected.matches !== undefined ? `  (candidate pairs put in one entity; expected matches among the candidates ${Math.round(m.expected.matches - (m.expected.missingDate ?? 0))}${m.expected.missingDate ? `, beyond them ${Math.round(m.expected.missingDate)} of records without a birth date` : ''})` : ''}`);
     const e = evm.find((x) => x.label === s.label);
@@ -260,7 +259,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         .map(([k, v]) => `<span class="kpi"><b>${escapeHtml(v!)}</b>${escapeHtml(k!)}</span>`)
         .join('')}</div>`,
     );
-    for (const w of modelWarnings(m)) body.push(`<p class="flag">Warning: ${escapeHtml(w)}</p>`);
+    for (const w of sectionWarnings(s)) body.push(`<p class="flag">Warning: ${escapeHtml(w)}</p>`);
     body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.</p>`);
     if (m.priors && m.priors.length > 0) {
       body.push('<h4>Prior by party pair</h4>');

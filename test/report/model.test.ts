@@ -212,6 +212,26 @@ describe('model rendering', () => {
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, marriedByChance: [null, { pairs: 1.5, chance: 1 }, null] } } }, 'r.json')).toThrow(/model\.em\.marriedByChance\.1\.pairs/);
   });
 
+  it('warns beside the estimates of a party whose records lack the birth date (parties[].missing), for the sections it concerns; reads the counts, checked', () => {
+    const m = fixture().model;
+    const parties = [
+      { party: 'k12', records: 1000, missing: { birth_date: 10, zip: 0 } },
+      { party: 'wages', records: 800, missing: { birth_date: 800, zip: 3 } },
+      { party: 'college', records: 500 },
+    ];
+    const sec = modelSectionsOf({ model: m, parties }, 'r.json');
+    expect(sec[0]!.fileWarnings).toEqual([expect.stringMatching(/^wages: 800 of its 800 records \(100 %\) hold no birth date; .*the report's recall estimate cannot count the pairs no candidate pass proposed/)]);
+    expect(modelText(sec).split('\n').filter((l) => l.includes('WARNING'))).toEqual([expect.stringMatching(/^ {2}WARNING: wages: 800 of its 800 records/)]);
+    expect(qualityHtml(undefined, { model: sec })).toContain('<p class="flag">Warning: wages: 800 of its 800 records (100 %) hold no birth date');
+    // per-party-pair models: only the pairs with that party
+    const pairs = modelSectionsOf({ model: [{ partyA: 'k12', partyB: 'wages', model: m }, { partyA: 'k12', partyB: 'college', model: m }], parties }, 'r.json');
+    expect(pairs.map((s) => (s.fileWarnings ?? []).length)).toEqual([1, 0]);
+    // no counts (earlier reports, a hand-kept report): nothing; malformed counts: refused with the field
+    expect(modelSectionsOf({ model: m }, 'r.json')[0]!.fileWarnings).toBeUndefined();
+    expect(() => modelSectionsOf({ model: m, parties: [{ party: 'wages', records: 800, missing: { birth_date: -1 } }] }, 'r.json')).toThrow(/parties\.0\.missing\.birth_date/);
+    expect(() => modelSectionsOf({ model: m, parties: [{ party: 'wages', records: 'x' }] }, 'r.json')).toThrow(/parties\.0\.records/);
+  });
+
   it("an increment's section (source: registry) says its m and u are the registry's stored model, not EM's; another source is refused", async () => {
     const m = { ...fixture().model, source: 'registry' as const, em: { iterations: 0, converged: true } };
     const sec = modelSectionsOf({ model: m }, 'r.json');
