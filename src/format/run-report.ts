@@ -226,7 +226,7 @@ export interface LinkRunReport {
    * Plain-language warnings about the run's settings (see linkWarnings): too
    * many pairs at or above the threshold for the files' sizes, a review band
    * too large to review; a party whose records lack the birth date from a
-   * fifth of them on (missingDateWarnings); with the match model
+   * tenth of them on (missingDateWarnings); with the match model
    * (modelWarnings), a party pair whose fit expects fewer matches than its
    * floor or with almost no anchors, or a fit EM was stopped at that floor.
    * Absent in reports of earlier versions.
