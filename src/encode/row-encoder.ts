@@ -212,10 +212,10 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
   const salts: string[] = new Array<string>(features.length).fill('');
   const evidence = ext.evidence ? createEvidenceEncoder(schema, ext.evidence, secret, setup.cacheSize !== undefined ? { cacheSize: setup.cacheSize } : {}) : null;
   const isMissing: boolean[] = new Array<boolean>(features.length).fill(false);
-  // Counted per feature read (FeatureCounts): placeholders of a missing value; with a `date` step also its good rows' values (the summary's frequent-value warning: a placeholder date) and the other layouts of refused dates
+  // Counted per feature read (FeatureCounts): the good rows without a value; placeholders of a missing value; with a `date` step also its good rows' values (the summary's frequent-value warning: a placeholder date) and the other layouts of refused dates
   const dated = features.map((f) => !f.ignored && (ext.normalize[f.identifier] ?? []).some((st) => st.step === 'date'));
   const freshCounts = (): (FeatureCounts | undefined)[] =>
-    features.map((f, k) => (f.ignored || absent[k] ? undefined : { ...(dated[k] ? { values: new Map<number, number>() } : {}), layouts: new Map<string, number>(), placeholders: new Map<string, number>() }));
+    features.map((f, k) => (f.ignored || absent[k] ? undefined : { empty: 0, ...(dated[k] ? { values: new Map<number, number>() } : {}), layouts: new Map<string, number>(), placeholders: new Map<string, number>() }));
   // The agency's own placeholders of a missing value (the missing-values option): read as an empty field
   const declared = new Set((ext.missingValues ?? []).map(placeholderKey));
   // A raw value is looked up only when its first character may start one (most names, every date and ZIP skip the lookup)
@@ -331,11 +331,14 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
     extras = blocker ? blocker(values) : [];
     for (const i of plan.passIndex) extras.push(fields[i]!);
     for (let k = 0; k < features.length; k++) {
-      const m = featureCounts[k]?.values;
+      const c = featureCounts[k];
+      if (!c) continue;
       const v = values[k]!;
-      if (!m || skip[k] || absent[k] || v === '' || v === sentinel[k]) continue;
-      const key = valueKey(v);
-      m.set(key, (m.get(key) ?? 0) + 1);
+      if (skip[k] || v === '' || v === sentinel[k]) c.empty++;
+      else if (c.values) {
+        const key = valueKey(v);
+        c.values.set(key, (c.values.get(key) ?? 0) + 1);
+      }
     }
     return null;
   };
@@ -382,6 +385,8 @@ export function valueKey(v: string): number {
  * them.
  */
 export interface FeatureCounts {
+  /** Good rows encoded without a value of the feature (empty, its sentinel, or made missing). */
+  empty: number;
   values?: Map<number, number>;
   layouts: Map<string, number>;
   placeholders: Map<string, number>;
@@ -394,7 +399,8 @@ export function mergeFeatureCounts(into: (FeatureCounts | undefined)[], add: rea
   };
   add.forEach((c, k) => {
     if (!c) return;
-    const t = (into[k] ??= { ...(c.values ? { values: new Map() } : {}), layouts: new Map(), placeholders: new Map() });
+    const t = (into[k] ??= { empty: 0, ...(c.values ? { values: new Map() } : {}), layouts: new Map(), placeholders: new Map() });
+    t.empty += c.empty;
     if (c.values) sum((t.values ??= new Map()), c.values);
     sum(t.layouts, c.layouts);
     sum(t.placeholders, c.placeholders);

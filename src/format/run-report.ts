@@ -225,8 +225,8 @@ export interface LinkRunReport {
   /**
    * Plain-language warnings about the run's settings (see linkWarnings): too
    * many pairs at or above the threshold for the files' sizes, a review band
-   * too large to review; a party whose records lack the birth date from a
-   * tenth of them on (missingDateWarnings); with the match model
+   * too large to review; a party more than a tenth of whose records lack
+   * the birth date (missingDateWarnings); with the match model
    * (modelWarnings), a party pair whose fit expects fewer matches than its
    * floor or with almost no anchors, or a fit EM was stopped at that floor.
    * Absent in reports of earlier versions.

@@ -7,6 +7,7 @@ import type { LinkRunReport, ModelSummary, ReportParty, ReportPartyPair, ScoreHi
 import { formatCount } from '../util/format-count.js';
 import { ANCHOR_WARN_SHARE, MIN_ANCHORS } from './model/anchors.js';
 import type { PartyData } from './types.js';
+import { DATE_FEATURE, MISSING_DATE_WARN_SHARE } from '../schema/evidence.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -49,13 +50,6 @@ export function missingFeatures(p: Pick<PartyData, 'count' | 'header' | 'presenc
 }
 
 /**
- * From this share of a party's records without a birth date the run warns
- * (missingDateWarnings): the candidate passes and the comparisons that hold
- * the date say nothing of those records (on generated data a wage file
- * with a tenth more of its dates left out lost about 2 points of recall).
- */
-export const MISSING_DATE_WARN_SHARE = 0.1;
-/**
  * Below this share of a party's records with a birth date the report's
  * recall estimate has too few to estimate from what the records without
  * one miss beyond their candidates (expected.ts missingFieldMatches), and
@@ -63,13 +57,13 @@ export const MISSING_DATE_WARN_SHARE = 0.1;
  */
 export const DATE_BASIS_SHARE = 0.05;
 
-/** Warnings for the parties with many records without a birth date (MISSING_DATE_WARN_SHARE; `parties[].missing`). */
+/** Warnings for the parties with more than MISSING_DATE_WARN_SHARE of their records without a birth date (`parties[].missing`). */
 export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' | 'records' | 'missing'>[]): string[] {
   const n = formatCount;
   const out: string[] = [];
   for (const p of parties) {
-    const missing = p.missing?.birth_date;
-    if (missing === undefined || p.records === 0 || missing < MISSING_DATE_WARN_SHARE * p.records) continue;
+    const missing = p.missing?.[DATE_FEATURE];
+    if (missing === undefined || missing <= MISSING_DATE_WARN_SHARE * p.records) continue;
     const blind =
       p.records - missing < DATE_BASIS_SHARE * p.records
         ? ", and the report's recall estimate cannot count the pairs no candidate pass proposed (it estimates them from the file's records with a birth date, which are too few)"

@@ -25,6 +25,16 @@ import type { LinkageSchema } from './types.js';
 
 export const EVIDENCE_VERSION = 1;
 
+/** The feature of the birth date, which every candidate pass of the linker but the names' and every comparison but `names` and `place_nodob` need. */
+export const DATE_FEATURE = 'birth_date';
+/**
+ * Above this share of a file's records without the birth date (DATE_FEATURE)
+ * the encoder and the linker warn: those records link on names, sex, ZIP and
+ * initial alone (on generated data a wage file with a tenth more of its
+ * dates left out lost about 2 points of recall; docs/link.md, "Warnings").
+ */
+export const MISSING_DATE_WARN_SHARE = 0.1;
+
 /** What a slot's value becomes: tokens of one kind each (every kind has its own key). */
 export type EvidenceTokenKind = 'bigrams' | 'first-word-bigrams' | 'given-name-class-bigrams' | 'exact' | 'prefix-3' | 'date-bigrams' | 'year' | 'month-day' | 'day-month-set' | 'unordered-date';
 /** Token kinds (the JSON Schema's enum lists the same). */

@@ -26,7 +26,7 @@ import { runReportProblem } from '../../../src/format/run-report.js';
 import { csvLine } from '../../../src/io/csv.js';
 import { linkFiles } from '../../../src/link/link-files.js';
 import { ANCHOR_WARN_SHARE } from '../../../src/link/model/anchors.js';
-import { MISSING_DATE_WARN_SHARE } from '../../../src/link/report.js';
+import { MISSING_DATE_WARN_SHARE } from '../../../src/schema/evidence.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
 import { agencySettings } from '../../helpers/agency.js';
@@ -44,9 +44,12 @@ const runs = new Map<Variant, Awaited<ReturnType<typeof linkFiles>>>();
 /** Per variant: the recall of the true cross-file pairs with a married name on either record. */
 const marriedRecall = new Map<Variant, number>();
 
-async function encode(party: string, input: string, output: string): Promise<void> {
+/** The encoder's warnings of each wage file (by variant). */
+const encodeWarnings = new Map<Variant, string[]>();
+
+async function encode(party: string, input: string, output: string, absent?: string[]): Promise<string[]> {
   const a = agencySettings(party);
-  await encodeFile({ input, output, schema: SCHEMA, secret: SECRET, party, map: a.map, idColumn: a.idColumn, workers: 0 });
+  return (await encodeFile({ input, output, schema: SCHEMA, secret: SECRET, party, map: a.map, idColumn: a.idColumn, workers: 0, ...(absent ? { absent } : {}) })).warnings;
 }
 
 async function recallOfMarried(out: string): Promise<number> {
@@ -73,13 +76,16 @@ async function recallOfMarried(out: string): Promise<number> {
 
 beforeAll(async () => {
   await generateExtracts({ people: 5000, seed: 4401, outDir: dir, realism: 'full', names: 'long-tail' });
-  for (const p of PARTIES) await encode(p, join(dir, `${p}.csv`), join(dir, `${p}.enc`));
+  for (const p of PARTIES) {
+    const w = await encode(p, join(dir, `${p}.csv`), join(dir, `${p}.enc`));
+    if (p === 'wages') encodeWarnings.set('full', w);
+  }
   const wages = await csvRows(join(dir, 'wages.csv'));
   for (const [variant, column] of Object.entries(WAGE_COLUMN) as [Variant, string][]) {
     const c = wages.header.indexOf(column);
     const body = wages.data.map((r) => csvLine(r.map((v, i) => (i === c ? '' : v)))).join('');
     writeFileSync(join(dir, `wages-${variant}.csv`), csvLine(wages.header) + body);
-    await encode('wages', join(dir, `wages-${variant}.csv`), join(dir, `wages-${variant}.enc`));
+    encodeWarnings.set(variant, await encode('wages', join(dir, `wages-${variant}.csv`), join(dir, `wages-${variant}.enc`)));
   }
   for (const variant of ['full', 'noInitial', 'noZip', 'noDate'] as Variant[]) {
     const out = join(dir, `out-${variant}`);
@@ -149,8 +155,17 @@ describe('the match model on a file without a field its anchors read', () => {
     const said = (r.warnings ?? []).filter((w) => /hold no birth date/.test(w));
     expect(said).toEqual([expect.stringMatching(new RegExp(`^wages: ${wages.records.toLocaleString('en-US')} of its ${wages.records.toLocaleString('en-US')} records \\(100 %\\) hold no birth date; .*the report's recall estimate cannot count`))]);
     expect(runReportProblem(JSON.parse(readFileSync(join(dir, 'out-noDate', 'run-report.json'), 'utf8')) as unknown)).toBeUndefined();
+    // the encoder said so first, where the birth date can still be added; not when the agency declares it absent
+    const encoderSaid = (v: Variant) => (encodeWarnings.get(v) ?? []).filter((w) => /^birth_date: [\d,]+ of the [\d,]+ records \(\d+ %\) hold none/.test(w)).length;
+    expect((['full', 'noInitial', 'noZip', 'noDate'] as Variant[]).map(encoderSaid)).toEqual([0, 0, 0, 1]);
+    expect(encodeWarnings.get('noDate')!.find((w) => w.startsWith('birth_date:'))).toMatch(new RegExp(`^birth_date: ${wages.records.toLocaleString('en-US')} of the ${wages.records.toLocaleString('en-US')} records \\(100 %\\) hold none`));
     // why it warns: the links with that file are far fewer, and the report's own recall estimate does not see it
     expect(r.truth!.recall).toBeLessThan(full.truth!.recall - 0.05);
     expect(r.model!.expected.recall).toBeGreaterThan(r.truth!.recall + 0.05);
+  });
+
+  it('the encoder does not warn of a birth date the agency declares absent (--absent): it knows; the linker still does', async () => {
+    const w = await encode('wages', join(dir, 'wages-noDate.csv'), join(dir, 'wages-absent.enc'), ['birth_date']);
+    expect(w.filter((x) => x.startsWith('birth_date:'))).toEqual([]);
   });
 });
