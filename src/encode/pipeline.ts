@@ -41,7 +41,7 @@ import { createRowEncoder, encodeBatch, mergeFeatureCounts, planColumns, type Ba
 import { DAY_FIRST_LAYOUTS, MONTH_FIRST_LAYOUTS, type DateLayout } from '../normalize/dates.js';
 import type { NormalizeStep } from '../normalize/steps.js';
 import { formatCount } from '../util/format-count.js';
-import { DATE_FEATURE, MISSING_DATE_WARN_SHARE } from '../schema/evidence.js';
+import { DATE_FEATURE, manyWithoutDate } from '../schema/evidence.js';
 import type { ErrorCode, ErrorHint } from '../errors.js';
 import type { RangeResult, RangeTask, WorkerSetup } from './worker.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -487,7 +487,7 @@ function summaryFigures(
   }
   // the birth date read and left empty in more than a tenth of the records (a feature declared absent is not read: the agency knows)
   const noDate = c.features[schema.features.findIndex((f) => f.identifier === DATE_FEATURE)]?.empty ?? 0;
-  if (noDate > MISSING_DATE_WARN_SHARE * encoded) {
+  if (manyWithoutDate(noDate, encoded)) {
     warnings.push(
       `${DATE_FEATURE}: ${formatCount(noDate)} of the ${formatCount(encoded)} records (${Math.round((100 * noDate) / encoded)} %) hold none: the linker links those records on names, sex, ZIP and middle initial alone, so a changed or misspelt name among them is seldom linked; ` +
         'if the file holds birth dates, check the column (--map) and its date layouts',

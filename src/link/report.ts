@@ -7,7 +7,7 @@ import type { LinkRunReport, ModelSummary, ReportParty, ReportPartyPair, ScoreHi
 import { formatCount } from '../util/format-count.js';
 import { ANCHOR_WARN_SHARE, MIN_ANCHORS } from './model/anchors.js';
 import type { PartyData } from './types.js';
-import { DATE_FEATURE, MISSING_DATE_WARN_SHARE } from '../schema/evidence.js';
+import { DATE_FEATURE, manyWithoutDate } from '../schema/evidence.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -57,13 +57,13 @@ export function missingFeatures(p: Pick<PartyData, 'count' | 'header' | 'presenc
  */
 export const DATE_BASIS_SHARE = 0.05;
 
-/** Warnings for the parties with more than MISSING_DATE_WARN_SHARE of their records without a birth date (`parties[].missing`). */
+/** Warnings for the parties with many records without a birth date (manyWithoutDate; `parties[].missing`). */
 export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' | 'records' | 'missing'>[]): string[] {
   const n = formatCount;
   const out: string[] = [];
   for (const p of parties) {
     const missing = p.missing?.[DATE_FEATURE];
-    if (missing === undefined || missing <= MISSING_DATE_WARN_SHARE * p.records) continue;
+    if (missing === undefined || !manyWithoutDate(missing, p.records)) continue;
     const blind =
       p.records - missing < DATE_BASIS_SHARE * p.records
         ? ", and the report's recall estimate cannot count the pairs no candidate pass proposed (it estimates them from the file's records with a birth date, which are too few)"

@@ -35,6 +35,11 @@ export const DATE_FEATURE = 'birth_date';
  */
 export const MISSING_DATE_WARN_SHARE = 0.1;
 
+/** Whether `missing` of a file's `records` without the birth date are more than MISSING_DATE_WARN_SHARE (the encoder's and the linker's warning). */
+export function manyWithoutDate(missing: number, records: number): boolean {
+  return missing > MISSING_DATE_WARN_SHARE * records;
+}
+
 /** What a slot's value becomes: tokens of one kind each (every kind has its own key). */
 export type EvidenceTokenKind = 'bigrams' | 'first-word-bigrams' | 'given-name-class-bigrams' | 'exact' | 'prefix-3' | 'date-bigrams' | 'year' | 'month-day' | 'day-month-set' | 'unordered-date';
 /** Token kinds (the JSON Schema's enum lists the same). */
