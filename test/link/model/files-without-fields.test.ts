@@ -164,7 +164,7 @@ describe('the match model on a file without a field its anchors read', () => {
     expect(r.model!.expected.recall).toBeGreaterThan(r.truth!.recall + 0.05);
   });
 
-  it('the encoder does not warn of a birth date the agency declares absent (--absent): it knows; the linker still does', async () => {
+  it('the encoder does not warn of a birth date the agency declares absent (--absent): it knows', async () => {
     const w = await encode('wages', join(dir, 'wages-noDate.csv'), join(dir, 'wages-absent.enc'), ['birth_date']);
     expect(w.filter((x) => x.startsWith('birth_date:'))).toEqual([]);
   });
