@@ -156,6 +156,8 @@ export interface ModelSummary {
     anchors?: number[];
     /** Per party pair (the priors' order), where it had no anchors of its own (a file without ZIPs) and its married names were counted by chance coincidences: its candidates sharing the first name and birth date under another surname (`pairs`) and the namesakes among them expected by chance (`chance`); null elsewhere (anchors.ts nameChangesByChance). Absent when no party pair was counted so. */
     marriedByChance?: ({ pairs: number; chance: number } | null)[];
+    /** Per party pair (the priors' order), whether its candidates taught m and u: not those of a file with a birth date in fewer than 5 % of its records, whose candidates its names alone proposed (link-files.ts teachingJobs); their priors are fitted all the same. Absent when every party pair's did. */
+    taught?: boolean[];
   };
   /** The prior (share of matches among the candidate pairs) of each party pair, when the linker fitted one per pair. */
   priors?: { partyA: string; partyB: string; lambda: number }[];

@@ -7,7 +7,7 @@ import type { LinkRunReport, ModelSummary, ReportParty, ReportPartyPair, ScoreHi
 import { formatCount } from '../util/format-count.js';
 import { ANCHOR_WARN_SHARE, MIN_ANCHORS } from './model/anchors.js';
 import type { PartyData } from './types.js';
-import { DATE_FEATURE, manyWithoutDate } from '../schema/evidence.js';
+import { DATE_FEATURE, fewWithDate, manyWithoutDate } from '../schema/evidence.js';
 
 /** The run report's counts, from what a full run and an incremental run both know. */
 export function reportCounts(c: {
@@ -49,14 +49,6 @@ export function missingFeatures(p: Pick<PartyData, 'count' | 'header' | 'presenc
   return Object.fromEntries(features.map((f, k) => [f, p.count - held[k]!]));
 }
 
-/**
- * Below this share of a party's records with a birth date the report's
- * recall estimate has too few to estimate from what the records without
- * one miss beyond their candidates (expected.ts missingFieldMatches), and
- * the warning says so.
- */
-export const DATE_BASIS_SHARE = 0.05;
-
 /** Warnings for the parties with many records without a birth date (manyWithoutDate; `parties[].missing`). */
 export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' | 'records' | 'missing'>[]): string[] {
   const n = formatCount;
@@ -65,7 +57,7 @@ export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' 
     const missing = p.missing?.[DATE_FEATURE];
     if (missing === undefined || !manyWithoutDate(missing, p.records)) continue;
     const blind =
-      p.records - missing < DATE_BASIS_SHARE * p.records
+      fewWithDate(missing, p.records)
         ? ", and the report's recall estimate cannot count the pairs no candidate pass proposed (it estimates them from the file's records with a birth date, which are too few)"
         : '';
     out.push(

@@ -40,6 +40,21 @@ export function manyWithoutDate(missing: number, records: number): boolean {
   return missing > MISSING_DATE_WARN_SHARE * records;
 }
 
+/**
+ * Below this share of a file's records with a birth date the linker has
+ * too few of its dated records to learn from: the report's recall estimate
+ * cannot estimate what its records without one miss beyond their candidates
+ * (expected.ts missingFieldMatches, and the warning says so), and its party
+ * pairs, whose candidates its names alone proposed, do not teach the match
+ * model its m and u (link-files.ts teachingJobs).
+ */
+export const DATE_BASIS_SHARE = 0.05;
+
+/** Whether a file of `records` with `missing` of them without the birth date holds one in fewer than DATE_BASIS_SHARE of them. */
+export function fewWithDate(missing: number, records: number): boolean {
+  return records - missing < DATE_BASIS_SHARE * records;
+}
+
 /** What a slot's value becomes: tokens of one kind each (every kind has its own key). */
 export type EvidenceTokenKind = 'bigrams' | 'first-word-bigrams' | 'given-name-class-bigrams' | 'exact' | 'prefix-3' | 'date-bigrams' | 'year' | 'month-day' | 'day-month-set' | 'unordered-date';
 /** Token kinds (the JSON Schema's enum lists the same). */

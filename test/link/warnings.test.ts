@@ -3,10 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { linkFiles } from '../../src/link/link-files.js';
 import { parseBlockingSpec } from '../../src/link/blocking/config.js';
 import { checkCompatible } from '../../src/link/load.js';
+import { teachingJobs } from '../../src/link/link-files.js';
 import fc from 'fast-check';
 import type { EncodedHeader } from '../../src/format/encoded-file.js';
-import { DATE_BASIS_SHARE, linkWarnings, missingDateWarnings, missingFeatures } from '../../src/link/report.js';
-import { MISSING_DATE_WARN_SHARE } from '../../src/schema/evidence.js';
+import { linkWarnings, missingDateWarnings, missingFeatures } from '../../src/link/report.js';
+import { DATE_BASIS_SHARE, MISSING_DATE_WARN_SHARE } from '../../src/schema/evidence.js';
 import { linkSummary } from '../../cli/commands/link.js';
 import { writeEncoded, prng, randomClk, noisy, FP, KCV } from '../fixtures/link/make-encoded.js';
 import { p20Thrown } from '../helpers/errors.js';
@@ -103,6 +104,21 @@ describe('a party with many records without a birth date', () => {
     expect(missingDateWarnings([party(1000, 951)])[0]).toMatch(/^wages: 951 of its 1,000 records \(95 %\) hold no birth date; .*, and the report's recall estimate cannot count the pairs no candidate pass proposed/);
     // a file without presence, or without records, says nothing
     expect(missingDateWarnings([party(1000), party(0, 0)])).toEqual([]);
+  });
+
+  it('teachingJobs: the party pairs of a file with a birth date in fewer than 5 % of its records do not teach m and u, unless no pair of two files is left to', () => {
+    const header = { presence: ['first_name', 'birth_date'] } as unknown as EncodedHeader;
+    // 100 records, `dated` of them with a birth date (bit 1)
+    const file = (dated: number) => ({ count: 100, header, presence: Uint8Array.from({ length: 100 }, (_, r) => (r < dated ? 3 : 1)) });
+    const jobs = [[0, 0], [0, 1], [0, 2], [1, 1], [1, 2], [2, 2]] as const;
+    expect(teachingJobs(jobs, [file(97), file(80), file(4)])).toEqual([true, true, false, true, false, false]);
+    // 5 of 100 is not fewer than 5 %
+    expect(teachingJobs(jobs, [file(97), file(80), file(5)])).toEqual([true, true, true, true, true, true]);
+    // a file without presence bytes (no counts) teaches
+    expect(teachingJobs(jobs, [file(97), { count: 100, header: {} as EncodedHeader }, file(0)])).toEqual([true, true, false, true, false, false]);
+    // only one file has dates: no pair of two files would teach, so every pair does
+    expect(teachingJobs(jobs, [file(97), file(0), file(3)])).toEqual(jobs.map(() => true));
+    expect(teachingJobs([[0, 0], [0, 1], [1, 1]], [file(100), file(0)])).toEqual([true, true, true]);
   });
 
   it('missingFeatures counts, per presence feature of the file, the records without it', () => {

@@ -58,6 +58,12 @@ export interface AnchorJobs {
   pairs: readonly (readonly [number, number])[];
   /** Records per party, by the pairs' party numbers. */
   records: readonly number[];
+  /**
+   * Per group: whether its pairs teach m (FitOptions.teaching). Anchors
+   * are counted on the teaching groups' pairs, on every group's when those
+   * hold fewer than MIN_ANCHORS.
+   */
+  teaching?: readonly boolean[];
 }
 
 /**
@@ -72,17 +78,20 @@ export function anchoredM(cand: ComparisonVectors, jobs?: AnchorJobs): (number[]
   const kNodob = names.indexOf('place_nodob');
   const kJoint = names.indexOf('name_dob');
   if (kPlace < 0 || kJoint < 0) return undefined;
-  // m of comparison k counted on the pairs at an anchor level of comparison `anchor` (per group: AnchorLevels)
-  const counts = (k: number, anchor: number, isAnchor: AnchorLevels): number[] | undefined => {
+  const teaching = jobs?.teaching && cand.group && !jobs.teaching.every(Boolean) ? jobs.teaching : undefined;
+  // m of comparison k counted on the pairs at an anchor level of comparison `anchor` (per group: AnchorLevels),
+  // those of the teaching groups when they hold enough
+  const counts = (k: number, anchor: number, isAnchor: AnchorLevels, all = !teaching): number[] | undefined => {
     const c = new Float64Array(cand.defs[k]!.levels.length);
     let n = 0;
     for (let p = 0; p < cand.count; p++) {
       const l = cand.levels[p * K + k]!;
-      if (l === NULL_LEVEL || !isAnchor(cand.levels[p * K + anchor]!, cand.group?.[p] ?? 0)) continue;
+      const g = cand.group?.[p] ?? 0;
+      if (l === NULL_LEVEL || (!all && !teaching![g]) || !isAnchor(cand.levels[p * K + anchor]!, g)) continue;
       c[l]!++;
       n++;
     }
-    if (n < MIN_ANCHORS) return undefined;
+    if (n < MIN_ANCHORS) return all ? undefined : counts(k, anchor, isAnchor, true);
     const t = n + PSEUDO * c.length;
     return Array.from(c, (x) => (x + PSEUDO) / t);
   };

@@ -59,7 +59,19 @@ export interface FitOptions {
    * of the mass in their fixed proportions.
    */
   fixedM?: readonly (readonly number[] | undefined)[];
+  /**
+   * Per group: whether its pairs teach m and u (default: every group's).
+   * The priors of every group are fitted. A comparison that the teaching
+   * groups hold in fewer than MIN_TEACHING pairs is taught by every group
+   * (`teachingComparisons`). The linker leaves out the party pairs whose
+   * candidates were selected by the names alone (a file without birth
+   * dates, link-files.ts `teachingJobs`).
+   */
+  teaching?: readonly boolean[];
 }
+
+/** Fewest candidate pairs holding a comparison (not null) in the teaching groups for those groups alone to teach its m and u. */
+export const MIN_TEACHING = 50;
 
 /** Pseudo counts: u from random pairs (half a count per level), m in EM (a thousandth of a pair per level). */
 const U_PSEUDO = 0.5;
@@ -206,7 +218,7 @@ interface EmState {
  * matches (Σ of the posteriors, its E step) stay within it in every group;
  * with `floor`, the same from below.
  */
-function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; heldM?: RefineOptions['heldM']; bound?: readonly number[]; floor?: readonly number[] }): EmRun {
+function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupTotal: Float64Array, o: { maxIt: number; tol: number; relative?: boolean; emU: boolean; uS: number; fixedM?: FitOptions['fixedM']; heldM?: RefineOptions['heldM']; bound?: readonly number[]; floor?: readonly number[]; teaching?: Teaching }): EmRun {
   const K = defs.length;
   const G = s.lam.length;
   const { m, u, lam } = s;
@@ -238,9 +250,11 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
       const post = pm + pu > 0 ? pm / (pm + pu) : 0;
       const c = pat.count[p]!;
       lamNum[g]! += c * post;
+      const taught = o.teaching?.only;
+      const learns = !taught || o.teaching!.groups[g]!;
       for (let k = 0; k < K; k++) {
         const l = pat.levels[p * K + k]!;
-        if (l === NULL_LEVEL) continue;
+        if (l === NULL_LEVEL || (!learns && taught![k]!)) continue;
         mNum[k]![l]! += c * post;
         uNum[k]![l]! += c * (1 - post);
       }
@@ -300,6 +314,34 @@ function runEm(pat: Patterns, defs: readonly ComparisonDef[], s: EmState, groupT
     if (delta < tol) converged = true;
   }
   return { iterations, converged, atBound: false, atFloor: false, expected: lamNum.slice() };
+}
+
+/** FitOptions.teaching resolved over the candidates' patterns: the teaching groups, and per comparison whether they alone teach it. */
+interface Teaching {
+  groups: readonly boolean[];
+  only: readonly boolean[];
+}
+
+/**
+ * Per comparison: whether the teaching groups alone teach its m and u
+ * (they hold it, not null, in at least MIN_TEACHING pairs); undefined when
+ * every group teaches.
+ */
+export function teachingComparisons(cand: ComparisonVectors, teaching: readonly boolean[] | undefined): boolean[] | undefined {
+  if (!teaching || !cand.group || teaching.every(Boolean)) return undefined;
+  const K = cand.defs.length;
+  const held = new Float64Array(K);
+  for (let p = 0; p < cand.count; p++) {
+    if (!teaching[cand.group[p]!]) continue;
+    for (let k = 0; k < K; k++) if (cand.levels[p * K + k] !== NULL_LEVEL) held[k]!++;
+  }
+  return Array.from(held, (n) => n >= MIN_TEACHING);
+}
+
+function teachingOf(cand: ComparisonVectors, teaching: readonly boolean[] | undefined, G: number): Teaching | undefined {
+  if (teaching && teaching.length !== G) throw new P20Error('MODEL_INPUT', `candidate pairs: ${teaching.length} teaching flags for ${G} groups`);
+  const only = teachingComparisons(cand, teaching);
+  return only && teaching ? { groups: teaching, only } : undefined;
 }
 
 /** m with the held levels at their values and the free ones scaled to share the rest (RefineOptions.heldM); a copy. */
@@ -366,7 +408,8 @@ export function fitModel(cand: ComparisonVectors, random: ComparisonVectors, opt
   }
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
-  const run = cand.count === 0 ? { iterations: 0, converged: true } : runEm(pat, defs, { m, u, lam }, groupTotal, { maxIt, tol, emU, uS, ...(opts.fixedM ? { fixedM: opts.fixedM } : {}) });
+  const teaching = teachingOf(cand, opts.teaching, G);
+  const run = cand.count === 0 ? { iterations: 0, converged: true } : runEm(pat, defs, { m, u, lam }, groupTotal, { maxIt, tol, emU, uS, ...(opts.fixedM ? { fixedM: opts.fixedM } : {}), ...(teaching ? { teaching } : {}) });
   const { iterations, converged } = run;
   let all = 0;
   let matches = 0;
@@ -470,6 +513,8 @@ export interface RefineOptions {
    * run report warns).
    */
   minMatches?: readonly number[];
+  /** Per group: whether its pairs teach m and u (FitOptions.teaching). */
+  teaching?: readonly boolean[];
 }
 
 /**
@@ -522,21 +567,22 @@ export function refineModel(cand: ComparisonVectors, start: FittedModel, opts: R
   // the candidates' patterns once, for one or both starts
   const pat = compress(cand);
   const groupTotal = totals(pat, G);
+  const teaching = teachingOf(cand, opts.teaching, G);
   if (randomU) {
-    const fresh = refineFrom(pat, groupTotal, defs, { ...start, u: randomU.map((r) => r.slice()) }, opts, Boolean(cand.group));
+    const fresh = refineFrom(pat, groupTotal, defs, { ...start, u: randomU.map((r) => r.slice()) }, opts, Boolean(cand.group), teaching);
     if (fresh.refinement!.accepted && !fresh.refinement!.atBound) return { ...fresh, refinement: { ...fresh.refinement!, start: 'random-u' } };
   }
-  const r = refineFrom(pat, groupTotal, defs, start, opts, Boolean(cand.group));
+  const r = refineFrom(pat, groupTotal, defs, start, opts, Boolean(cand.group), teaching);
   return randomU ? { ...r, refinement: { ...r.refinement!, start: 'anchored' } } : r;
 }
 
 /** refineModel's EM from one start, over the candidates' patterns (`grouped`: one prior per group). */
-function refineFrom(pat: Patterns, groupTotal: Float64Array, defs: readonly ComparisonDef[], start: FittedModel, opts: RefineOptions, grouped: boolean): FittedModel {
+function refineFrom(pat: Patterns, groupTotal: Float64Array, defs: readonly ComparisonDef[], start: FittedModel, opts: RefineOptions, grouped: boolean, teaching: Teaching | undefined): FittedModel {
   const G = groupTotal.length;
   // the start's m of the held levels set to the held values (the free ones scaled to the rest)
   const m0 = start.m.map((r, k) => holdLevels(r, opts.heldM?.[k]));
   const state: EmState = { m: m0, u: start.u.map((r) => r.slice()), lam: Array.from({ length: G }, (_, g) => start.lambdas?.[g] ?? start.lambda) };
-  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.minMatches ? { floor: opts.minMatches } : {}), ...(opts.heldM ? { heldM: opts.heldM } : {}) });
+  const run = runEm(pat, defs, state, groupTotal, { maxIt: opts.maxIterations ?? 1000, tol: opts.tolerance ?? 1e-5, relative: true, emU: true, uS: 1, bound: opts.maxMatches, ...(opts.minMatches ? { floor: opts.minMatches } : {}), ...(opts.heldM ? { heldM: opts.heldM } : {}), ...(teaching ? { teaching } : {}) });
   // refused when not one step stays within the bounds (the start itself, or its first step, holds more matches, or fewer than the floor)
   const accepted = run.iterations > 0 || !(run.atBound || run.atFloor);
   const expectedMatches = Array.from(run.expected);

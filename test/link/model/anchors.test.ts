@@ -195,6 +195,26 @@ describe('anchoredM', () => {
     expect(anchoredM(cand, { pairs: pairs.map(([i, j]) => [i, j === 2 && i === 2 ? 1 : j] as const), records })).toEqual(anchoredM(cand));
   });
 
+  it("counts anchors on the teaching party pairs only (every pair's when those hold too few)", () => {
+    // group 1's pairs at name_dob's top are namesakes whose place is a random pair's (a file without the anchors'
+    // evidence): counted, they pull place's m toward u
+    const a = simulate(30, 30_000, 0.3);
+    const K = defs.length;
+    const rnd = splitmix32Stream(31);
+    const n = 30_000;
+    const levels = new Uint8Array(n * K);
+    for (let p = 0; p < n; p++) levels.set([draw(rnd, U[0]!), 0, draw(rnd, U[2]!), NULL_LEVEL], p * K);
+    const cand: ComparisonVectors = { defs, count: a.count + n, levels: new Uint8Array([...a.levels, ...levels]), group: Uint16Array.from({ length: a.count + n }, (_, p) => (p < a.count ? 0 : 1)), groupCount: 2 };
+    const jobs = { pairs: [[0, 1], [0, 2]] as const, records: [50_000, 50_000, 50_000] };
+    const zip5mi = PLACE_LABELS.indexOf('zip5+mi');
+    expect(anchoredM(cand, jobs)![2]![zip5mi]!).toBeLessThan(M[2]![zip5mi]! - 0.1);
+    anchoredM(cand, { ...jobs, teaching: [true, false] })![2]!.forEach((m, l) => expect(Math.abs(m - M[2]![l]!)).toBeLessThan(0.02));
+    // a teaching pair with fewer than MIN_ANCHORS anchors: every pair's are counted
+    const few = simulate(32, MIN_ANCHORS, 0.3);
+    const small: ComparisonVectors = { defs, count: few.count + n, levels: new Uint8Array([...few.levels, ...levels]), group: Uint16Array.from({ length: few.count + n }, (_, p) => (p < few.count ? 0 : 1)), groupCount: 2 };
+    expect(anchoredM(small, { ...jobs, teaching: [true, false] })![2]).toEqual(anchoredM(small, jobs)![2]);
+  });
+
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
     expect(anchoredM({ ...cand, defs: defs.map((d) => (d.name === 'place' ? { ...d, name: 'zip' } : d)) })).toBeUndefined();
     const few = simulate(2, MIN_ANCHORS, 0.3);

@@ -141,7 +141,7 @@ describe('the match model on a file without a field its anchors read', () => {
     expect(r.truth!.precision).toBeGreaterThan(runs.get('full')!.truth!.precision - 0.01);
   });
 
-  it('a wage file without birth dates: the report counts its records without one and warns of that file alone', () => {
+  it('a wage file without birth dates: the report counts its records without one, warns of that file alone, and its party pairs do not teach m and u', () => {
     const full = runs.get('full')!;
     for (const p of full.parties) {
       expect(Object.keys(p.missing!).sort()).toEqual(['birth_date', 'first_name', 'last_name', 'middle_name', 'sex', 'zip']);
@@ -159,6 +159,9 @@ describe('the match model on a file without a field its anchors read', () => {
     const encoderSaid = (v: Variant) => (encodeWarnings.get(v) ?? []).filter((w) => /^birth_date: [\d,]+ of the [\d,]+ records \(\d+ %\) hold none/.test(w)).length;
     expect((['full', 'noInitial', 'noZip', 'noDate'] as Variant[]).map(encoderSaid)).toEqual([0, 0, 0, 1]);
     expect(encodeWarnings.get('noDate')!.find((w) => w.startsWith('birth_date:'))).toMatch(new RegExp(`^birth_date: ${wages.records.toLocaleString('en-US')} of the ${wages.records.toLocaleString('en-US')} records \\(100 %\\) hold none`));
+    // its party pairs, whose candidates its names alone proposed, fit their priors but do not teach m and u
+    expect(r.model!.em.taught).toEqual(r.model!.priors!.map((p) => p.partyA !== 'wages' && p.partyB !== 'wages'));
+    expect((['full', 'noInitial', 'noZip'] as Variant[]).map((v) => runs.get(v)!.model!.em.taught)).toEqual([undefined, undefined, undefined]);
     // why it warns: the links with that file are far fewer, and the report's own recall estimate does not see it
     expect(r.truth!.recall).toBeLessThan(full.truth!.recall - 0.05);
     expect(r.model!.expected.recall).toBeGreaterThan(r.truth!.recall + 0.05);

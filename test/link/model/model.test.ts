@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
-import { compressByText, compressNumeric, randomPairsU } from '../../../src/link/model/em.js';
+import { compressByText, compressNumeric, randomPairsU, teachingComparisons } from '../../../src/link/model/em.js';
 import {
   NULL_LEVEL,
   enforceMonotone,
@@ -266,6 +266,40 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(refineModel(cand, start, { maxMatches: [Number.POSITIVE_INFINITY] }).refinement).toMatchObject({ accepted: true, atBound: false, converged: true });
     expect(() => refineModel(cand, start, { maxMatches: [1, 2] })).toThrow(/bounds/);
     expect(() => refineModel({ ...cand, defs: defs.slice(1) , levels: new Uint8Array(0), count: 0 }, start, { maxMatches: [1] })).toThrow(/comparisons differ/);
+  });
+
+  it('a group that does not teach: m and u from the teaching groups alone (a comparison they hold too seldom from every group), its prior fitted all the same', () => {
+    // group 1's matches were selected by comparison a (as a file without birth dates has its candidates proposed by
+    // the names alone): all agree on it. Taught by group 1 too, m of a rises toward 'hi'.
+    const a = simulate(40, 30_000, 0.3).v;
+    const rnd = splitmix32Stream(41);
+    const n = 30_000;
+    const K = defs.length;
+    const levels = new Uint8Array(n * K);
+    let matches = 0;
+    for (let p = 0; p < n; p++) {
+      const match = rnd() / 2 ** 32 < 0.6;
+      if (match) matches++;
+      for (let k = 0; k < K; k++) levels[p * K + k] = draw(rnd, (match ? M : U)[k]!);
+      if (match) levels[p * K] = 0;
+    }
+    // comparison d: null in group 0 (fewer than MIN_TEACHING pairs hold it there), so every group teaches it
+    for (let p = 0; p < a.count; p++) a.levels[p * K + 3] = NULL_LEVEL;
+    const cand: ComparisonVectors = { defs, count: a.count + n, levels: new Uint8Array([...a.levels, ...levels]), group: Uint16Array.from({ length: a.count + n }, (_, p) => (p < a.count ? 0 : 1)), groupCount: 2 };
+    expect(teachingComparisons(cand, [true, false])).toEqual([true, true, true, false]);
+    expect(teachingComparisons(cand, [true, true])).toBeUndefined();
+    expect(teachingComparisons({ ...cand, group: undefined }, [true, false])).toBeUndefined();
+    const random = simulate(42, 200_000, 0).v;
+    const pooled = fitModel(cand, random, { u: 'em' });
+    const taught = fitModel(cand, random, { u: 'em', teaching: [true, false] });
+    expect(pooled.m[0]![0]!).toBeGreaterThan(M[0]![0]! + 0.04);
+    for (const model of [taught, refineModel(cand, taught, { maxMatches: [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY], teaching: [true, false] })]) {
+      for (let k = 0; k < 3; k++) model.m[k]!.forEach((m, l) => expect(Math.abs(m - M[k]![l]!)).toBeLessThan(0.02));
+      model.m[3]!.forEach((m, l) => expect(Math.abs(m - M[3]![l]!)).toBeLessThan(0.02));
+      // group 1's prior: its share of matches, found with the m group 0 taught
+      expect(Math.abs(model.lambdas![1]! - matches / n)).toBeLessThan(0.02);
+    }
+    expect(() => fitModel(cand, random, { teaching: [true] })).toThrow(/1 teaching flags for 2 groups/);
   });
 
   it('refuses inconsistent vectors', () => {
