@@ -58,7 +58,7 @@ export function missingDateWarnings(parties: readonly Pick<ReportParty, 'party' 
     if (missing === undefined || !manyWithoutDate(missing, p.records)) continue;
     const blind =
       fewWithDate(missing, p.records)
-        ? ", and the report's recall estimate cannot count the pairs no candidate pass proposed (it estimates them from the file's records with a birth date, which are too few)"
+        ? ", and the report's recall estimate cannot count the pairs no candidate pass proposed (it estimates them from the file's records with a birth date, which are too few), nor is its precision estimate to be relied on for them"
         : '';
     out.push(
       `${p.party}: ${n(missing)} of its ${n(p.records)} records (${Math.round((100 * missing) / p.records)} %) hold no birth date; their links rest on the names, sex, ZIP and middle initial alone, so those whose name changed or was misspelt are seldom linked and namesakes are told apart by ZIP and initial only${blind}: include the birth date if the agency holds it, or check the links against a truth sample or a clerical review`,
