@@ -136,6 +136,7 @@ function readSummary(r: Reader, v: unknown, at: string): ModelSummary {
               return { pairs: r.count(yo.pairs, `${f}.pairs`), chance: r.num(yo.chance, `${f}.chance`, 0) };
             }),
           }),
+      ...(em.taught === undefined ? {} : { taught: r.arr(em.taught, `${at}.em.taught`).map((y, i) => r.bool(y, `${at}.em.taught.${i}`)) }),
     },
     ...(o.priors === undefined
       ? {}

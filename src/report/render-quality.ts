@@ -182,6 +182,8 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(m.source === 'registry' ? `  ${STORED_FIT}` : `  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
+    const untaught = untaughtPairs(m);
+    if (untaught) lines.push(`  ${untaught}`);
     for (const w of sectionWarnings(s)) lines.push(`  WARNING: ${w}`);
     lines.push(`  decision: match probability >= ${m.decision.probability} (total match weight >= ${sgn(m.decision.weight)})`);
     lines.push(`  expected precision ${f3(m.expected.precision)}  recall ${f3(m.expected.recall)}  links ${Math.round(m.expected.links)}${m.expected.matches !== undefined ? `  (candidate pairs put in one entity; expected matches among the candidates ${Math.round(m.expected.matches - (m.expected.missingDate ?? 0))}${m.expected.missingDate ? `, beyond them ${Math.round(m.expected.missingDate)} of records without a birth date` : ''})` : ''}`);
@@ -216,6 +218,12 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
 /** "k12 ~ wages", or "wages (within the file)" for a party's pairs with itself. */
 const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.partyB ? `${p.partyA} (within the file)` : `${p.partyA} ~ ${p.partyB}`);
 
+/** The party pairs whose candidates did not teach m and u (`em.taught`), said in one sentence; undefined when every pair's did. */
+function untaughtPairs(m: ModelSection['summary']): string | undefined {
+  const not = (m.em.taught ?? []).flatMap((t, i) => (t || !m.priors?.[i] ? [] : [pairLabel(m.priors[i]!)]));
+  return not.length === 0 ? undefined : `m and u were taught by the other party pairs, not by ${not.join(', ')} (a file with a birth date in under 5 % of its records, whose candidates its names alone proposed; their priors are fitted)`;
+}
+
 const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
 
 /** HTML of the model sections: KPIs, expected vs measured, bands, a match-weights chart and table per comparison, the weight histogram. */
@@ -247,6 +255,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
   }
   for (const s of sections) {
     const m = s.summary;
+    const untaught = untaughtPairs(m);
     if (sections.length > 1) body.push(`<h3>${escapeHtml(s.label)}</h3>`);
     body.push(
       `<div>${[
@@ -260,7 +269,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         .join('')}</div>`,
     );
     for (const w of sectionWarnings(s)) body.push(`<p class="flag">Warning: ${escapeHtml(w)}</p>`);
-    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.</p>`);
+    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.${untaught ? ` ${escapeHtml(untaught)}.` : ''}</p>`);
     if (m.priors && m.priors.length > 0) {
       body.push('<h4>Prior by party pair</h4>');
       body.push(htmlTable(['party pair', 'prior λ (share of candidate pairs that match)', 'prior weight'], m.priors.map((p) => [pairLabel(p), p.lambda.toPrecision(4), sgn(priorWeight(p.lambda))]), { numeric: [1, 2] }));

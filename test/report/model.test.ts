@@ -212,6 +212,18 @@ describe('model rendering', () => {
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, marriedByChance: [null, { pairs: 1.5, chance: 1 }, null] } } }, 'r.json')).toThrow(/model\.em\.marriedByChance\.1\.pairs/);
   });
 
+  it('names the party pairs that did not teach m and u (em.taught), in the text and on the page; reads the flags, checked', () => {
+    const m = fixture().model;
+    const taught = modelSectionsOf({ model: { ...m, em: { ...m.em, taught: [true, false, false] } } }, 'r.json');
+    expect(taught[0]!.summary.em.taught).toEqual([true, false, false]);
+    const said = 'm and u were taught by the other party pairs, not by k12 ~ wages, wages (within the file) (a file with a birth date in under 5 % of its records';
+    expect(modelText(taught)).toContain(`\n  ${said}`);
+    expect(qualityHtml(undefined, { model: taught })).toContain(said);
+    // every pair taught, or no flags (earlier reports): nothing said
+    for (const em of [{ ...m.em, taught: [true, true, true] }, m.em]) expect(modelText(modelSectionsOf({ model: { ...m, em } }, 'r.json'))).not.toContain('were taught by');
+    expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, taught: [true, 'no', true] } } }, 'r.json')).toThrow(/model\.em\.taught\.1/);
+  });
+
   it('warns beside the estimates of a party whose records lack the birth date (parties[].missing), for the sections it concerns; reads the counts, checked', () => {
     const m = fixture().model;
     const parties = [
