@@ -161,33 +161,51 @@ export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Arra
   return out;
 }
 
-/** The k best scores of each record seen so far (descending), for `taskKeep`. */
+/**
+ * The k best pairs of each record seen so far, for `taskKeep`, in
+ * bestPerRecord's order: score descending, then the partner's index
+ * ascending (the order of the pass's pairs, sorted by a then b). Ties are
+ * broken as bestPerRecord breaks them, so a crowd of namesakes with one
+ * score keeps k of its pairs per record, not all.
+ */
 class TopScores {
   private readonly top: Float32Array;
+  private readonly partner: Uint32Array;
   private readonly count: Uint8Array;
   constructor(
     n: number,
     private readonly k: number,
   ) {
     this.top = new Float32Array(n * k);
+    this.partner = new Uint32Array(n * k);
     this.count = new Uint8Array(n);
   }
-  add(r: number, v: number): void {
+  add(r: number, v: number, q: number): void {
     const k = this.k;
     const base = r * k;
     const c = this.count[r]!;
     let y = c < k ? c : k - 1;
-    if (c >= k && v <= this.top[base + y]!) return;
-    while (y > 0 && this.top[base + y - 1]! < v) {
+    if (c >= k && !this.before(base + y, v, q)) return;
+    while (y > 0 && this.before(base + y - 1, v, q)) {
       this.top[base + y] = this.top[base + y - 1]!;
+      this.partner[base + y] = this.partner[base + y - 1]!;
       y--;
     }
     this.top[base + y] = v;
+    this.partner[base + y] = q;
     if (c < k) this.count[r] = c + 1;
   }
-  /** The k-th best score of r, or -Infinity when r has fewer than k. */
-  kth(r: number): number {
-    return this.count[r]! >= this.k ? this.top[r * this.k + this.k - 1]! : Number.NEGATIVE_INFINITY;
+  /** Whether (v, q) comes before the entry at slot i. */
+  private before(i: number, v: number, q: number): boolean {
+    const t = this.top[i]!;
+    return v > t || (v === t && q < this.partner[i]!);
+  }
+  /** Whether r's pair with partner q, scored v, is among r's k best (r has fewer than k: every pair is). */
+  holds(r: number, v: number, q: number): boolean {
+    if (this.count[r]! < this.k) return true;
+    const i = r * this.k + this.k - 1;
+    const t = this.top[i]!;
+    return v > t || (v === t && q <= this.partner[i]!);
   }
   reset(keys: Uint32Array): void {
     for (let x = 0; x < keys.length; x++) this.count[keys[x]!] = 0;
@@ -195,16 +213,19 @@ class TopScores {
 }
 
 /**
- * ScoreOptions.prefilter for a pass: of each task's pairs, those whose score
- * reaches the k-th best of their a or of their b within the task (ties
- * kept), and with `side` the same within the pairs whose field is missing on
- * exactly one side. passKeep over what it keeps equals passKeep over all the
+ * ScoreOptions.prefilter for a pass: of each task's pairs, those among the
+ * k best of their a or of their b within the task (bestPerRecord's order:
+ * score, then the partner's index), and with `side` the same within the
+ * pairs whose field is missing on exactly one side. passKeep over what it keeps equals passKeep over all the
  * pairs: a pair passKeep keeps ranks no worse within its task than overall,
  * and a pair dropped here is outscored by k kept pairs of its task on each of
  * its records, so it outranks nothing that could have been kept. It keeps
  * the memory of a pass near k pairs per record instead of every pair above
  * the floor (at 1,000,000 people the `names` pass puts every namesake pair
- * above it).
+ * above it). Before session 43 it kept every pair tied with the k-th best,
+ * and a wage file without birth dates at 1,000,000 people, whose namesakes
+ * all tie at the `names` filter's top score, put more than 100 million
+ * pairs in one pass and the run was refused (LINK_TOO_MANY_PAIRS).
  */
 export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide): (a: Uint32Array, b: Uint32Array, s: Float32Array) => Uint32Array | undefined {
   let tops: { a: TopScores; b: TopScores; sa?: TopScores; sb?: TopScores } | undefined;
@@ -215,19 +236,21 @@ export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide):
     const T = tops;
     const miss = side ? new Uint8Array(n) : undefined;
     for (let x = 0; x < n; x++) {
-      T.a.add(a[x]!, s[x]!);
-      T.b.add(b[x]!, s[x]!);
+      T.a.add(a[x]!, s[x]!, b[x]!);
+      T.b.add(b[x]!, s[x]!, a[x]!);
       if (side && ((side.pa[a[x]!]! & side.bit) === 0) !== ((side.pb[b[x]!]! & side.bit) === 0)) {
         miss![x] = 1;
-        T.sa!.add(a[x]!, s[x]!);
-        T.sb!.add(b[x]!, s[x]!);
+        T.sa!.add(a[x]!, s[x]!, b[x]!);
+        T.sb!.add(b[x]!, s[x]!, a[x]!);
       }
     }
     const out = new Uint32Array(n);
     let m = 0;
     for (let x = 0; x < n; x++) {
       const v = s[x]!;
-      if (v >= T.a.kth(a[x]!) || v >= T.b.kth(b[x]!) || (miss?.[x] && (v >= T.sa!.kth(a[x]!) || v >= T.sb!.kth(b[x]!)))) out[m++] = x;
+      const ra = a[x]!;
+      const rb = b[x]!;
+      if (T.a.holds(ra, v, rb) || T.b.holds(rb, v, ra) || (miss?.[x] && (T.sa!.holds(ra, v, rb) || T.sb!.holds(rb, v, ra)))) out[m++] = x;
     }
     T.a.reset(a);
     T.b.reset(b);

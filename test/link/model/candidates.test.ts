@@ -100,6 +100,18 @@ describe('candidate bounds', () => {
     expect(dropped).toBeGreaterThan(0);
   });
 
+  it('taskKeep keeps k pairs of each record of a crowd of namesakes that all tie (not every tied pair), the ones passKeep keeps', () => {
+    // 60 x 40 records with one score (a common name without a birth date): 2,400 pairs in one task
+    const a = Uint32Array.from({ length: 2400 }, (_, x) => Math.floor(x / 40));
+    const b = Uint32Array.from({ length: 2400 }, (_, x) => x % 40);
+    const s = new Float32Array(2400).fill(1);
+    for (const k of [1, 5]) {
+      const keep = taskKeep(60, 40, k)(a, b, s)!;
+      expect(keep.length).toBeLessThanOrEqual(k * (60 + 40));
+      expect(Array.from(keep)).toEqual(Array.from(passKeep(a, b, s, 40, k)));
+    }
+  });
+
   it('randomPairs is seeded and never pairs a record with itself within one party', () => {
     const r1 = randomPairs(5, 5, true, 1000, 7);
     const r2 = randomPairs(5, 5, true, 1000, 7);
