@@ -207,31 +207,30 @@ class TopScores {
     const t = this.top[i]!;
     return v > t || (v === t && q <= this.partner[i]!);
   }
-  reset(keys: Uint32Array): void {
-    for (let x = 0; x < keys.length; x++) this.count[keys[x]!] = 0;
-  }
 }
 
 /**
  * ScoreOptions.prefilter for a pass: of each task's pairs, those among the
- * k best of their a or of their b within the task (bestPerRecord's order:
- * score, then the partner's index), and with `side` the same within the
- * pairs whose field is missing on exactly one side. passKeep over what it keeps equals passKeep over all the
- * pairs: a pair passKeep keeps ranks no worse within its task than overall,
- * and a pair dropped here is outscored by k kept pairs of its task on each of
- * its records, so it outranks nothing that could have been kept. It keeps
- * the memory of a pass near k pairs per record instead of every pair above
- * the floor (at 1,000,000 people the `names` pass puts every namesake pair
- * above it). Before session 43 it kept every pair tied with the k-th best,
- * and a wage file without birth dates at 1,000,000 people, whose namesakes
- * all tie at the `names` filter's top score, put more than 100 million
- * pairs in one pass and the run was refused (LINK_TOO_MANY_PAIRS).
+ * k best of their a or of their b among all the pairs the pass's tasks
+ * have handed in so far, this one's included (bestPerRecord's order: score,
+ * then the partner's index), and with `side` the same within the pairs
+ * whose field is missing on exactly one side. passKeep over what it keeps
+ * equals passKeep over all the pairs: a pair dropped here is outranked on
+ * each of its records by k pairs that were kept, so it outranks nothing
+ * that could have been kept, in whatever order the tasks arrive. It keeps
+ * the memory of a pass near k pairs per record (a few times k, as each
+ * record's best arrive) instead of every pair above the floor (at 1,000,000
+ * people the `names` pass puts every namesake pair above it). Before
+ * session 43 it kept every pair tied with the k-th best, and each task's
+ * best k apart: a wage file without birth dates at 1,000,000 people, whose
+ * namesakes all tie at the `names` filter's top score, put more than 100
+ * million pairs in one pass and the run was refused (LINK_TOO_MANY_PAIRS).
  */
 export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide): (a: Uint32Array, b: Uint32Array, s: Float32Array) => Uint32Array | undefined {
   let tops: { a: TopScores; b: TopScores; sa?: TopScores; sb?: TopScores } | undefined;
   return (a, b, s) => {
     const n = a.length;
-    if (n <= k) return undefined;
+    if (n === 0) return undefined;
     tops ??= { a: new TopScores(nA, k), b: new TopScores(nB, k), ...(side ? { sa: new TopScores(nA, k), sb: new TopScores(nB, k) } : {}) };
     const T = tops;
     const miss = side ? new Uint8Array(n) : undefined;
@@ -252,10 +251,6 @@ export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide):
       const rb = b[x]!;
       if (T.a.holds(ra, v, rb) || T.b.holds(rb, v, ra) || (miss?.[x] && (T.sa!.holds(ra, v, rb) || T.sb!.holds(rb, v, ra)))) out[m++] = x;
     }
-    T.a.reset(a);
-    T.b.reset(b);
-    T.sa?.reset(a);
-    T.sb?.reset(b);
     return m === n ? undefined : out.subarray(0, m);
   };
 }

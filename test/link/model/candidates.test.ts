@@ -100,7 +100,7 @@ describe('candidate bounds', () => {
     expect(dropped).toBeGreaterThan(0);
   });
 
-  it('taskKeep keeps k pairs of each record of a crowd of namesakes that all tie (not every tied pair), the ones passKeep keeps', () => {
+  it('taskKeep keeps k pairs of each record of a crowd of namesakes that all tie (not every tied pair), the ones passKeep keeps, and counts the pairs of earlier tasks', () => {
     // 60 x 40 records with one score (a common name without a birth date): 2,400 pairs in one task
     const a = Uint32Array.from({ length: 2400 }, (_, x) => Math.floor(x / 40));
     const b = Uint32Array.from({ length: 2400 }, (_, x) => x % 40);
@@ -110,6 +110,12 @@ describe('candidate bounds', () => {
       expect(keep.length).toBeLessThanOrEqual(k * (60 + 40));
       expect(Array.from(keep)).toEqual(Array.from(passKeep(a, b, s, 40, k)));
     }
+    // across tasks: once a record holds k better pairs, a later task's worse pairs of it are dropped
+    const filter = taskKeep(10, 10, 2);
+    const ten = (f: (x: number) => number) => Uint32Array.from({ length: 10 }, (_, x) => f(x));
+    expect(filter(ten((x) => x), ten((x) => x), new Float32Array(10).fill(0.9))).toBeUndefined();
+    expect(filter(ten((x) => x), ten((x) => (x + 1) % 10), new Float32Array(10).fill(0.9))).toBeUndefined();
+    expect(Array.from(filter(ten((x) => x), ten((x) => (x + 2) % 10), new Float32Array(10).fill(0.8))!)).toEqual([]);
   });
 
   it('randomPairs is seeded and never pairs a record with itself within one party', () => {
