@@ -4,6 +4,7 @@ import { runTask, TaskEnv, type LshPart, type Task, type TaskResult } from './ke
 import type { KernelPreference } from './kernel/ops.js';
 import { memoryKernel } from './kernel/select.js';
 import type { WasmMemory, WasmModule } from './kernel/wasm.js';
+import { RecordBound, type RecordBoundSpec } from './kernel/record-bound.js';
 
 /**
  * Worker thread for scorePairs: instantiates the kernel (native or WebAssembly) on the
@@ -19,6 +20,7 @@ interface InitMessage {
   threshold: number;
   lsh: LshPart[];
   kernel?: KernelPreference;
+  bound?: RecordBoundSpec;
 }
 interface TaskMessage {
   type: 'task';
@@ -33,7 +35,7 @@ if (port) {
     try {
       if (m.type === 'init') {
         const kernel = memoryKernel(m.memory, m.module, m.kernel ?? 'auto');
-        env = new TaskEnv(kernel, m.memory.buffer, m.layout, m.layout.slots[m.slot]!, m.threshold, m.lsh);
+        env = new TaskEnv(kernel, m.memory.buffer, m.layout, m.layout.slots[m.slot]!, m.threshold, m.lsh, m.bound ? new RecordBound(m.bound) : undefined);
         port.postMessage({ type: 'ready' });
         return;
       }

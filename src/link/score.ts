@@ -13,6 +13,7 @@ import { memoryKernel, resolveKernel } from './kernel/select.js';
 import { createSharedMemory, kernelModule, MAX_WASM_BYTES, type WasmMemory } from './kernel/wasm.js';
 import type { PartyData, ScoredPairs } from './types.js';
 import type { LshKeyCache } from './lsh-key-cache.js';
+import { RecordBound, type RecordBoundSpec } from './kernel/record-bound.js';
 
 export interface ScoreOptions {
   /** Keep pairs with Dice >= threshold; in (0, 1]. */
@@ -49,6 +50,14 @@ export interface ScoreOptions {
    * never held: it must keep every pair the caller's own selection could take.
    */
   prefilter?: (a: Uint32Array, b: Uint32Array, score: Float32Array) => Uint32Array | undefined;
+  /**
+   * A running bound of k pairs per record (kernel/record-bound.ts) applied
+   * where the pairs are found, in each score worker (or this thread), so a
+   * band whose buckets hold crowds of namesakes never holds all their
+   * pairs: it must keep every pair the caller's own selection could take,
+   * as `prefilter` (the match model's candidate passes give both).
+   */
+  bound?: RecordBoundSpec;
 }
 
 /** The pairs of a task result at the indices `keep` (ascending). */
@@ -208,11 +217,11 @@ function mergeSorted(results: TaskResult[], nA: number): { a: Uint32Array; b: Ui
 class ScorePool {
   private readonly pool: WorkerPool<Task, TaskResult>;
 
-  constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[]; kernel: KernelPreference }) {
+  constructor(n: number, init: { memory: WasmMemory; layout: Layout; threshold: number; lsh: LshPart[]; kernel: KernelPreference; bound?: RecordBoundSpec }) {
     const module = kernelModule();
     this.pool = new WorkerPool<Task, TaskResult>(workerUrl(import.meta.url, './score-worker.js'), n, {
       name: 'score worker',
-      init: (slot) => ({ type: 'init', memory: init.memory, module, layout: init.layout, slot, threshold: init.threshold, lsh: init.lsh, kernel: init.kernel }),
+      init: (slot) => ({ type: 'init', memory: init.memory, module, layout: init.layout, slot, threshold: init.threshold, lsh: init.lsh, kernel: init.kernel, ...(init.bound ? { bound: init.bound } : {}) }),
     });
   }
 
@@ -340,7 +349,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
   let results: TaskResult[];
   if (workers > 1 && memory) {
     // workers read the permutations from the shared memory (layout.perms)
-    const pool = new ScorePool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref });
+    const pool = new ScorePool(workers, { memory, layout, threshold: opts.threshold, lsh: lsh.map((p) => ({ ...p, perms: new Uint16Array(0) })), kernel: kernelPref, ...(opts.bound ? { bound: opts.bound } : {}) });
     try {
       await pool.run(phase1, progress, 0, total);
       remember();
@@ -350,7 +359,7 @@ export async function scorePairs(a: PartyData, b: PartyData | null, opts: ScoreO
     }
   } else {
     const kernel = memory ? memoryKernel(memory, undefined, kernelPref) : jsKernel(buffer);
-    const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold, lsh);
+    const env = new TaskEnv(kernel, buffer, layout, layout.slots[0]!, opts.threshold, lsh, opts.bound ? new RecordBound(opts.bound) : undefined);
     results = [];
     const all = [...phase1, ...phase2];
     for (let x = 0; x < all.length; x++) {

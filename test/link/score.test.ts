@@ -6,6 +6,7 @@ import { parseBlockingSpec, type BlockingConfig } from '../../src/link/blocking/
 import { diceReference } from '../../src/link/dice.js';
 import { makePartyData, strideFor } from '../../src/link/pack.js';
 import { scorePairs } from '../../src/link/score.js';
+import { passKeep } from '../../src/link/model/candidates.js';
 import type { PartyData, ScoredPairs } from '../../src/link/types.js';
 import { corrupt, fakeHeader, party, randomClk, rng } from './score-fixtures.js';
 
@@ -131,6 +132,31 @@ describe('scorePairs', () => {
       const r = await scorePairs(p, null, { threshold: 0.9, blocking: parseBlockingSpec('lsh:bands=6,rows=3'), workers: 1, kernel });
       expectSortedUnique(r);
       expect(Array.from(r.a, (_, k) => key(r, k))).toEqual([...want.keys()]);
+    }
+  });
+
+  it("a running bound per record (ScoreOptions.bound) drops pairs where they are found, never one the caller's best k could take: crowds of namesakes, cross and within, 1 and 2 workers, with a field missing on one side", async () => {
+    const r0 = rng(21);
+    const l = 256;
+    // 120 and 90 records: two crowds of identical or nearly identical vectors (a common name), the rest random
+    const same = [randomClk(l, 0.4, r0), randomClk(l, 0.4, r0)];
+    const make = (n: number) => Array.from({ length: n }, (_, i) => (i % 4 === 3 ? randomClk(l, 0.4, r0) : i % 5 === 0 ? corrupt(same[i % 2]!, l, 0.01, r0) : same[i % 2]!.slice()));
+    const a = party('a', l, make(120));
+    const b = party('b', l, make(90));
+    const side = { pa: Uint8Array.from({ length: 120 }, (_, i) => (i % 7 === 0 ? 0 : 2)), pb: Uint8Array.from({ length: 90 }, (_, i) => (i % 6 === 0 ? 0 : 2)), bit: 2 };
+    const blocking = parseBlockingSpec('lsh:bands=6,rows=3');
+    for (const [A, B] of [[a, b], [a, null]] as const) {
+      const nB = (B ?? A).count;
+      const all = await scorePairs(A, B, { threshold: 0.9, blocking, workers: 1 });
+      for (const k of [1, 3]) {
+        const want = Array.from(passKeep(all.a, all.b, all.score, nB, k, B ? side : undefined), (x) => key(all, x));
+        for (const workers of [1, 2]) {
+          const bounded = await scorePairs(A, B, { threshold: 0.9, blocking, workers, bound: { nA: A.count, nB, k, ...(B ? { side } : {}) } });
+          expectSortedUnique(bounded);
+          expect(bounded.a.length).toBeLessThan(all.a.length / 2);
+          expect(Array.from(passKeep(bounded.a, bounded.b, bounded.score, nB, k, B ? side : undefined), (x) => key(bounded, x))).toEqual(want);
+        }
+      }
     }
   });
 

@@ -2,6 +2,7 @@ import { joinCross, joinWithin, RadixScratch, sortBand } from '../blocking/bucke
 import type { Layout, Slot } from './layout.js';
 import { RECT_TILE_A, RECT_TILE_B } from './layout.js';
 import type { KernelOps } from './ops.js';
+import type { RecordBound } from './record-bound.js';
 
 /**
  * Units of scoring work, run either in the main thread or in a worker:
@@ -43,6 +44,8 @@ export class TaskEnv {
     readonly slot: Slot,
     readonly threshold: number,
     readonly lsh: LshPart[] = [],
+    /** The pass's running bound of k pairs per record (ScoreOptions.bound): pairs outside it are dropped as they are found. */
+    readonly bound?: RecordBound,
   ) {
     this.u8 = new Uint8Array(buffer);
     this.u32 = new Uint32Array(buffer);
@@ -60,14 +63,22 @@ class Collector {
     const s = new Float32Array(count);
     const u32 = env.u32;
     const f32 = env.f32;
+    const bound = env.bound;
     let o = out >>> 2;
+    let n = 0;
     for (let m = 0; m < count; m++, o += 3) {
-      a[m] = u32[o]!;
-      b[m] = u32[o + 1]!;
-      s[m] = f32[o + 2]!;
+      const ra = u32[o]!;
+      const rb = u32[o + 1]!;
+      const v = f32[o + 2]!;
+      if (bound && !bound.admit(ra, rb, v)) continue;
+      a[n] = ra;
+      b[n] = rb;
+      s[n] = v;
+      n++;
     }
-    this.parts.push({ a, b, s });
-    this.n += count;
+    if (n === 0) return;
+    this.parts.push(n === count ? { a, b, s } : { a: a.slice(0, n), b: b.slice(0, n), s: s.slice(0, n) });
+    this.n += n;
   }
   finish(compared: number, candidates: number): TaskResult {
     if (this.parts.length === 1) return { ...this.parts[0]!, compared, candidates };

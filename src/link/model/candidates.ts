@@ -5,6 +5,7 @@ import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped, sharedU32 } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
+import { RecordBound, type MissingSide } from '../kernel/record-bound.js';
 import { absoluteDice, filterHashes, presenceMask, swapFilters, type ComparisonPlan } from './compare.js';
 
 /**
@@ -162,54 +163,6 @@ export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Arra
 }
 
 /**
- * The k best pairs of each record seen so far, for `taskKeep`, in
- * bestPerRecord's order: score descending, then the partner's index
- * ascending (the order of the pass's pairs, sorted by a then b). Ties are
- * broken as bestPerRecord breaks them, so a crowd of namesakes with one
- * score keeps k of its pairs per record, not all.
- */
-class TopScores {
-  private readonly top: Float32Array;
-  private readonly partner: Uint32Array;
-  private readonly count: Uint8Array;
-  constructor(
-    n: number,
-    private readonly k: number,
-  ) {
-    this.top = new Float32Array(n * k);
-    this.partner = new Uint32Array(n * k);
-    this.count = new Uint8Array(n);
-  }
-  add(r: number, v: number, q: number): void {
-    const k = this.k;
-    const base = r * k;
-    const c = this.count[r]!;
-    let y = c < k ? c : k - 1;
-    if (c >= k && !this.before(base + y, v, q)) return;
-    while (y > 0 && this.before(base + y - 1, v, q)) {
-      this.top[base + y] = this.top[base + y - 1]!;
-      this.partner[base + y] = this.partner[base + y - 1]!;
-      y--;
-    }
-    this.top[base + y] = v;
-    this.partner[base + y] = q;
-    if (c < k) this.count[r] = c + 1;
-  }
-  /** Whether (v, q) comes before the entry at slot i. */
-  private before(i: number, v: number, q: number): boolean {
-    const t = this.top[i]!;
-    return v > t || (v === t && q < this.partner[i]!);
-  }
-  /** Whether r's pair with partner q, scored v, is among r's k best (r has fewer than k: every pair is). */
-  holds(r: number, v: number, q: number): boolean {
-    if (this.count[r]! < this.k) return true;
-    const i = r * this.k + this.k - 1;
-    const t = this.top[i]!;
-    return v > t || (v === t && q <= this.partner[i]!);
-  }
-}
-
-/**
  * ScoreOptions.prefilter for a pass: of each task's pairs, those among the
  * k best of their a or of their b among all the pairs the pass's tasks
  * have handed in so far, this one's included (bestPerRecord's order: score,
@@ -227,30 +180,16 @@ class TopScores {
  * million pairs in one pass and the run was refused (LINK_TOO_MANY_PAIRS).
  */
 export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide): (a: Uint32Array, b: Uint32Array, s: Float32Array) => Uint32Array | undefined {
-  let tops: { a: TopScores; b: TopScores; sa?: TopScores; sb?: TopScores } | undefined;
+  let bound: RecordBound | undefined;
   return (a, b, s) => {
     const n = a.length;
     if (n === 0) return undefined;
-    tops ??= { a: new TopScores(nA, k), b: new TopScores(nB, k), ...(side ? { sa: new TopScores(nA, k), sb: new TopScores(nB, k) } : {}) };
-    const T = tops;
-    const miss = side ? new Uint8Array(n) : undefined;
-    for (let x = 0; x < n; x++) {
-      T.a.add(a[x]!, s[x]!, b[x]!);
-      T.b.add(b[x]!, s[x]!, a[x]!);
-      if (side && ((side.pa[a[x]!]! & side.bit) === 0) !== ((side.pb[b[x]!]! & side.bit) === 0)) {
-        miss![x] = 1;
-        T.sa!.add(a[x]!, s[x]!, b[x]!);
-        T.sb!.add(b[x]!, s[x]!, a[x]!);
-      }
-    }
+    bound ??= new RecordBound({ nA, nB, k, ...(side ? { side } : {}) });
+    const B = bound;
+    for (let x = 0; x < n; x++) B.add(a[x]!, b[x]!, s[x]!);
     const out = new Uint32Array(n);
     let m = 0;
-    for (let x = 0; x < n; x++) {
-      const v = s[x]!;
-      const ra = a[x]!;
-      const rb = b[x]!;
-      if (T.a.holds(ra, v, rb) || T.b.holds(rb, v, ra) || (miss?.[x] && (T.sa!.holds(ra, v, rb) || T.sb!.holds(rb, v, ra)))) out[m++] = x;
-    }
+    for (let x = 0; x < n; x++) if (B.holds(a[x]!, b[x]!, s[x]!)) out[m++] = x;
     return m === n ? undefined : out.subarray(0, m);
   };
 }
@@ -265,12 +204,6 @@ function missingSideMasks(filter: string, A: PartyData, B: PartyData): MissingSi
   return { pa: A.presence, pb: B.presence, bit: 1 << bitA };
 }
 
-/** Presence of one field on each side (MISSING_SIDE_CAP): bit `bit` of pa[a] and pb[b]. */
-export interface MissingSide {
-  pa: Uint8Array;
-  pb: Uint8Array;
-  bit: number;
-}
 
 /**
  * Indices (ascending) of the pairs a pass keeps: among the best k of their
@@ -351,6 +284,7 @@ export async function candidatePairs(A: PartyData, B: PartyData | null, opts: Ca
     const sp = await scorePairs(p.a, p.b, {
       threshold: p.floor,
       prefilter: taskKeep(A.count, nB, perRecord, side),
+      bound: { nA: A.count, nB, k: perRecord, ...(side ? { side } : {}) },
       blocking: p.blocking,
       ...(opts.workers ? { workers: opts.workers } : {}),
       ...(opts.maxPairs ? { maxPairs: opts.maxPairs } : {}),

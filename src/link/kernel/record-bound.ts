@@ -1,0 +1,104 @@
+/**
+ * A running bound of k pairs per record over the pairs a candidate pass
+ * hands in (the match model's passes, src/link/model/candidates.ts): per
+ * record, the k best pairs seen so far in bestPerRecord's order (score
+ * descending, then the partner's index ascending), on each side, and with
+ * `side` the same among the pairs whose field is missing on exactly one
+ * side. A pair that is not among them when it arrives is outranked on each
+ * of its records by k pairs that were (each was when it arrived), so the
+ * pass's own bound could not keep it: the score workers drop it before it
+ * is held (`ScoreOptions.bound`), and `taskKeep` again per task.
+ */
+
+/** Presence of one field on each side: bit `bit` of pa[a] and pb[b]. */
+export interface MissingSide {
+  pa: Uint8Array;
+  pb: Uint8Array;
+  bit: number;
+}
+
+/** What a RecordBound is made from (plain data: it crosses to the score workers). */
+export interface RecordBoundSpec {
+  /** Records on the A side and the B side (within one file: the same). */
+  nA: number;
+  nB: number;
+  k: number;
+  side?: MissingSide;
+}
+
+/** The k best pairs of each record seen so far: score descending, then the partner's index ascending. */
+class TopScores {
+  private readonly top: Float32Array;
+  private readonly partner: Uint32Array;
+  private readonly count: Uint8Array;
+  constructor(
+    n: number,
+    private readonly k: number,
+  ) {
+    this.top = new Float32Array(n * k);
+    this.partner = new Uint32Array(n * k);
+    this.count = new Uint8Array(n);
+  }
+  add(r: number, v: number, q: number): void {
+    const k = this.k;
+    const base = r * k;
+    const c = this.count[r]!;
+    let y = c < k ? c : k - 1;
+    if (c >= k && !this.before(base + y, v, q)) return;
+    while (y > 0 && this.before(base + y - 1, v, q)) {
+      this.top[base + y] = this.top[base + y - 1]!;
+      this.partner[base + y] = this.partner[base + y - 1]!;
+      y--;
+    }
+    this.top[base + y] = v;
+    this.partner[base + y] = q;
+    if (c < k) this.count[r] = c + 1;
+  }
+  /** Whether (v, q) comes before the entry at slot i. */
+  private before(i: number, v: number, q: number): boolean {
+    const t = this.top[i]!;
+    return v > t || (v === t && q < this.partner[i]!);
+  }
+  /** Whether r's pair with partner q, scored v, is among r's k best (r has fewer than k: every pair is). */
+  holds(r: number, v: number, q: number): boolean {
+    if (this.count[r]! < this.k) return true;
+    const i = r * this.k + this.k - 1;
+    const t = this.top[i]!;
+    return v > t || (v === t && q <= this.partner[i]!);
+  }
+}
+
+export class RecordBound {
+  private readonly a: TopScores;
+  private readonly b: TopScores;
+  private readonly side: { m: MissingSide; a: TopScores; b: TopScores } | undefined;
+  constructor(spec: RecordBoundSpec) {
+    this.a = new TopScores(spec.nA, spec.k);
+    this.b = new TopScores(spec.nB, spec.k);
+    this.side = spec.side ? { m: spec.side, a: new TopScores(spec.nA, spec.k), b: new TopScores(spec.nB, spec.k) } : undefined;
+  }
+  /** Whether the pair's field is missing on exactly one side (always false without `side`). */
+  private oneSide(ra: number, rb: number): boolean {
+    const s = this.side?.m;
+    return s !== undefined && ((s.pa[ra]! & s.bit) === 0) !== ((s.pb[rb]! & s.bit) === 0);
+  }
+  /** Counts the pair among its records' pairs. */
+  add(ra: number, rb: number, v: number): void {
+    this.a.add(ra, v, rb);
+    this.b.add(rb, v, ra);
+    if (this.side && this.oneSide(ra, rb)) {
+      this.side.a.add(ra, v, rb);
+      this.side.b.add(rb, v, ra);
+    }
+  }
+  /** Whether the pair is among the k best of its a or of its b so far (or of those missing the field on one side). */
+  holds(ra: number, rb: number, v: number): boolean {
+    if (this.a.holds(ra, v, rb) || this.b.holds(rb, v, ra)) return true;
+    return this.side !== undefined && this.oneSide(ra, rb) && (this.side.a.holds(ra, v, rb) || this.side.b.holds(rb, v, ra));
+  }
+  /** add, then holds: whether a pair arriving now is to be kept. */
+  admit(ra: number, rb: number, v: number): boolean {
+    this.add(ra, rb, v);
+    return this.holds(ra, rb, v);
+  }
+}
