@@ -1,6 +1,6 @@
 /**
  * A running bound of k pairs per record over the pairs a candidate pass
- * hands in (the match model's passes, src/link/model/candidates.ts): per
+ * hands in (the match model's passes, `candidatePairs`): per
  * record, the k best pairs seen so far in bestPerRecord's order (score
  * descending, then the partner's index ascending), on each side, and with
  * `side` the same among the pairs whose field is missing on exactly one
