@@ -268,7 +268,7 @@ describe('fitModel (EM with u from random pairs)', () => {
     expect(() => refineModel({ ...cand, defs: defs.slice(1) , levels: new Uint8Array(0), count: 0 }, start, { maxMatches: [1] })).toThrow(/comparisons differ/);
   });
 
-  it('a group that does not teach: m and u from the teaching groups alone (a comparison they hold too seldom from every group), its prior fitted all the same', () => {
+  it('a group that does not teach: m from the teaching groups alone (a comparison they hold too seldom from every group), its prior fitted all the same', () => {
     // group 1's matches were selected by comparison a (as a file without birth dates has its candidates proposed by
     // the names alone): all agree on it. Taught by group 1 too, m of a rises toward 'hi'.
     const a = simulate(40, 30_000, 0.3).v;
