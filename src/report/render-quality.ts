@@ -3,6 +3,7 @@ import type { QualityResult, WrongPair } from './quality.js';
 import { escapeHtml, htmlPage, htmlTable, pct, prob, textTable } from './html.js';
 import { bandsSvg, histogramSvg, matchWeightsSvg, weightHistogramSvg } from './svg.js';
 import { csvLine } from '../io/csv.js';
+import { DATE_BASIS_SHARE } from '../schema/evidence.js';
 import { bandRows, priorWeight, sectionWarnings, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
@@ -221,7 +222,7 @@ const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.par
 /** The party pairs whose candidates did not teach m and u (`em.taught`), said in one sentence; undefined when every pair's did. */
 function untaughtPairs(m: ModelSection['summary']): string | undefined {
   const not = (m.em.taught ?? []).flatMap((t, i) => (t || !m.priors?.[i] ? [] : [pairLabel(m.priors[i]!)]));
-  return not.length === 0 ? undefined : `m and u were taught by the other party pairs, not by ${not.join(', ')} (a file with a birth date in under 5 % of its records, whose candidates its names alone proposed; their priors are fitted)`;
+  return not.length === 0 ? undefined : `m and u were taught by the other party pairs, not by ${not.join(', ')} (a file with a birth date in under ${100 * DATE_BASIS_SHARE} % of its records, whose candidates its names alone proposed; their priors are fitted)`;
 }
 
 const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
