@@ -17,6 +17,11 @@ export interface MissingSide {
   bit: number;
 }
 
+/** Whether records ra and rb hold the field on exactly one side. */
+export function missingOnOneSide(m: MissingSide, ra: number, rb: number): boolean {
+  return ((m.pa[ra]! & m.bit) === 0) !== ((m.pb[rb]! & m.bit) === 0);
+}
+
 /** What a RecordBound is made from (plain data: it crosses to the score workers). */
 export interface RecordBoundSpec {
   /** Records on the A side and the B side (within one file: the same). */
@@ -80,7 +85,7 @@ export class RecordBound {
   /** Whether the pair's field is missing on exactly one side (always false without `side`). */
   private oneSide(ra: number, rb: number): boolean {
     const s = this.side?.m;
-    return s !== undefined && ((s.pa[ra]! & s.bit) === 0) !== ((s.pb[rb]! & s.bit) === 0);
+    return s !== undefined && missingOnOneSide(s, ra, rb);
   }
   /** Counts the pair among its records' pairs. */
   add(ra: number, rb: number, v: number): void {

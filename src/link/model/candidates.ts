@@ -5,7 +5,7 @@ import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped, sharedU32 } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
-import { RecordBound, type MissingSide } from '../kernel/record-bound.js';
+import { missingOnOneSide, RecordBound, type MissingSide } from '../kernel/record-bound.js';
 import { absoluteDice, filterHashes, presenceMask, swapFilters, type ComparisonPlan } from './compare.js';
 
 /**
@@ -218,7 +218,7 @@ export function passKeep(a: Uint32Array, b: Uint32Array, score: Float32Array, nB
 /** Indices (ascending) of the pairs, among those with the field missing on exactly one side, that are among the best k of their a or b there. */
 function missingSideKeep(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number, m: MissingSide): Uint32Array {
   const idx: number[] = [];
-  for (let x = 0; x < a.length; x++) if (((m.pa[a[x]!]! & m.bit) === 0) !== ((m.pb[b[x]!]! & m.bit) === 0)) idx.push(x);
+  for (let x = 0; x < a.length; x++) if (missingOnOneSide(m, a[x]!, b[x]!)) idx.push(x);
   const sub = Uint32Array.from(idx);
   const kept = bestPerRecord(
     Uint32Array.from(sub, (x) => a[x]!),
