@@ -36,3 +36,29 @@ export function popcountRulesOut(pa: number, pb: number, threshold: number): boo
   if (s === 0) return threshold > 0;
   return 2 * Math.min(pa, pb) < threshold * s;
 }
+
+/** A packed filter matrix (CLKs or one evidence filter of a party) read as 32-bit words. */
+export interface FilterWords {
+  w: Uint32Array;
+  /** Words per record. */
+  n: number;
+  pop: Uint32Array;
+}
+
+/** A packed filter matrix of `stride` bytes per record (a multiple of 4) as words; copied only when not 4-byte aligned. */
+export function filterWords(bytes: Uint8Array, stride: number, pop: Uint32Array): FilterWords {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return { w: new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2), n: stride >>> 2, pop };
+}
+
+/** Dice of record i of A and record j of B, rounded to float32 like the kernels, so a level or a rank never depends on which path computed it. */
+export function wordsDice(A: FilterWords, i: number, B: FilterWords, j: number): number {
+  const s = A.pop[i]! + B.pop[j]!;
+  if (s === 0) return 0;
+  let inter = 0;
+  const n = A.n;
+  let a = i * n;
+  let b = j * n;
+  for (let x = 0; x < n; x++) inter += popcount32(A.w[a++]! & B.w[b++]!);
+  return Math.fround((2 * inter) / s);
+}

@@ -135,7 +135,7 @@ describe('scorePairs', () => {
     }
   });
 
-  it("a running bound per record (ScoreOptions.bound) drops pairs where they are found, never one the caller's best k could take: crowds of namesakes, cross and within, 1 and 2 workers, with a field missing on one side", async () => {
+  it("a running bound per record (ScoreOptions.bound) drops pairs where they are found, never one the caller's best k could take: crowds of namesakes, cross and within, 1 and 2 workers, with a field missing on one side ranked by a second filter", async () => {
     const r0 = rng(21);
     const l = 256;
     // 120 and 90 records: two crowds of identical or nearly identical vectors (a common name), the rest random
@@ -143,7 +143,11 @@ describe('scorePairs', () => {
     const make = (n: number) => Array.from({ length: n }, (_, i) => (i % 4 === 3 ? randomClk(l, 0.4, r0) : i % 5 === 0 ? corrupt(same[i % 2]!, l, 0.01, r0) : same[i % 2]!.slice()));
     const a = party('a', l, make(120));
     const b = party('b', l, make(90));
-    const side = { pa: Uint8Array.from({ length: 120 }, (_, i) => (i % 7 === 0 ? 0 : 2)), pb: Uint8Array.from({ length: 90 }, (_, i) => (i % 6 === 0 ? 0 : 2)), bit: 2 };
+    // the pairs missing the field on one side are ranked by score plus the Dice of a second filter (sideRank): the workers must hold it too
+    const ra = party('ra', l, Array.from({ length: 120 }, () => randomClk(l, 0.4, r0)));
+    const rb = party('rb', l, Array.from({ length: 90 }, () => randomClk(l, 0.4, r0)));
+    const rank = { a: ra.clks, b: rb.clks, popA: ra.popcounts, popB: rb.popcounts, stride: ra.stride };
+    const side = { pa: Uint8Array.from({ length: 120 }, (_, i) => (i % 7 === 0 ? 0 : 2)), pb: Uint8Array.from({ length: 90 }, (_, i) => (i % 6 === 0 ? 0 : 2)), bit: 2, rank };
     const blocking = parseBlockingSpec('lsh:bands=6,rows=3');
     for (const [A, B] of [[a, b], [a, null]] as const) {
       const nB = (B ?? A).count;

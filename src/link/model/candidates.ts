@@ -5,7 +5,7 @@ import { scorePairs } from '../score.js';
 import type { PartyData } from '../types.js';
 import { concatTyped, sharedU32 } from '../../util/typed-arrays.js';
 import type { LshKeyCache } from '../lsh-key-cache.js';
-import { missingOnOneSide, RecordBound, type MissingSide } from '../kernel/record-bound.js';
+import { missingOnOneSide, RecordBound, sideRank, type MissingSide } from '../kernel/record-bound.js';
 import { absoluteDice, filterHashes, presenceMask, swapFilters, type ComparisonPlan } from './compare.js';
 
 /**
@@ -78,6 +78,20 @@ export const NO_PASS: ReadonlySet<string> = new Set(['place']);
  * date is rare.
  */
 export const MISSING_SIDE_CAP: Readonly<Record<string, string>> = { names: 'birth_date' };
+
+/**
+ * The evidence filter whose Dice is added to a MISSING_SIDE_CAP pass's score
+ * to rank the pairs with the field missing on one side among themselves
+ * (record-bound.ts, sideRank). Against a record without a birth date its
+ * namesakes all score alike on `names`, so its best PER_RECORD were the
+ * first by record order, and so were the namesakes without a date of a
+ * record with one: a wage file without birth dates linked 0.40 of its
+ * true pairs at 1,000,000 people (0.71 at 200,000). `place` holds the ZIP
+ * and the middle initial, and with the date missing on one side nothing
+ * else: the namesake at the record's address ranks first (0.54 at
+ * 1,000,000 people; docs/match-model.md, session 44).
+ */
+export const MISSING_SIDE_RANK: Readonly<Record<string, string>> = { names: 'place' };
 
 /**
  * The crosswise pass (`crosswisePairs`): a first/last swap whose other name
@@ -201,7 +215,12 @@ function missingSideMasks(filter: string, A: PartyData, B: PartyData): MissingSi
   const bitA = (A.header.presence ?? []).indexOf(field);
   const bitB = (B.header.presence ?? []).indexOf(field);
   if (bitA < 0 || bitA !== bitB) return undefined;
-  return { pa: A.presence, pb: B.presence, bit: 1 << bitA };
+  const side: MissingSide = { pa: A.presence, pb: B.presence, bit: 1 << bitA };
+  const by = MISSING_SIDE_RANK[filter];
+  const ra = A.evidence?.find((e) => e.name === by);
+  const rb = B.evidence?.find((e) => e.name === by);
+  if (ra && rb && ra.stride === rb.stride) side.rank = { a: ra.bytes, b: rb.bytes, popA: ra.popcounts, popB: rb.popcounts, stride: ra.stride };
+  return side;
 }
 
 
@@ -220,10 +239,11 @@ function missingSideKeep(a: Uint32Array, b: Uint32Array, score: Float32Array, nB
   const idx: number[] = [];
   for (let x = 0; x < a.length; x++) if (missingOnOneSide(m, a[x]!, b[x]!)) idx.push(x);
   const sub = Uint32Array.from(idx);
+  const rank = sideRank(m);
   const kept = bestPerRecord(
     Uint32Array.from(sub, (x) => a[x]!),
     Uint32Array.from(sub, (x) => b[x]!),
-    Float32Array.from(sub, (x) => score[x]!),
+    Float32Array.from(sub, (x) => rank(a[x]!, b[x]!, score[x]!)),
     nB,
     k,
   );

@@ -3,7 +3,7 @@ import type { PartyData } from '../types.js';
 import { bandLabels, diceLevel } from './levels.js';
 import { matchWeights, probabilityOfWeight } from './predict.js';
 import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
-import { popcount32 as pop32 } from '../../util/popcount.js';
+import { filterWords, wordsDice, type FilterWords } from '../dice.js';
 
 /**
  * Comparison vectors of candidate pairs from the encodings (docs/match-model.md):
@@ -370,7 +370,7 @@ export function calibratePlan(plan: ComparisonPlan, A: PartyData, B: PartyData, 
   const n = Math.min(a.length, 20_001);
   const parts = plan.parts.map((part) => {
     const d = new Float64Array(n);
-    for (let x = 0; x < n; x++) d[x] = part.source === 'clk' ? dice(wa.clk, a[x]!, wb.clk, b[x]!) : dice(wa.ev[part.source]!, a[x]!, wb.ev[part.source]!, b[x]!);
+    for (let x = 0; x < n; x++) d[x] = part.source === 'clk' ? wordsDice(wa.clk, a[x]!, wb.clk, b[x]!) : wordsDice(wa.ev[part.source]!, a[x]!, wb.ev[part.source]!, b[x]!);
     d.sort();
     const base = n > 0 ? d[n >> 1]! : 0;
     return { ...part, baseline: base, bands: part.rel.map((r) => absoluteDice(base, r)) };
@@ -392,42 +392,17 @@ export function absoluteDice(base: number, r: number): number {
   return base + r * (1 - base);
 }
 
-/** A packed filter matrix as 32-bit words. */
-interface Words {
-  w: Uint32Array;
-  /** Words per record. */
-  n: number;
-  pop: Uint32Array;
-}
-
-function words(bytes: Uint8Array, stride: number, pop: Uint32Array): Words {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return { w: new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2), n: stride >>> 2, pop };
-}
-
-function dice(A: Words, i: number, B: Words, j: number): number {
-  const s = A.pop[i]! + B.pop[j]!;
-  if (s === 0) return 0;
-  let inter = 0;
-  const n = A.n;
-  let a = i * n;
-  let b = j * n;
-  for (let x = 0; x < n; x++) inter += pop32(A.w[a++]! & B.w[b++]!);
-  // float32 like the kernel, so a level never depends on which path computed the coefficient
-  return Math.fround((2 * inter) / s);
-}
-
 /** Filter matrices of a party in plan order (evidence by index, 'clk'). */
 interface PartyWords {
-  clk: Words;
-  ev: Words[];
+  clk: FilterWords;
+  ev: FilterWords[];
   presence: Uint8Array | undefined;
   /** Per evidence index (computed on first use): a 52-bit hash of each record's filter, and the hashes sorted (to count identical filters). */
   counts: ({ hash: Float64Array; sorted: Float64Array } | undefined)[];
 }
 
 /** A 52-bit hash of record r's filter (two 32-bit multiply-xor passes; equal filters, equal hashes). */
-function filterHash(W: Words, r: number): number {
+function filterHash(W: FilterWords, r: number): number {
   let h1 = 0x811c9dc5;
   let h2 = 0x27d4eb2f;
   const n = W.n;
@@ -440,7 +415,7 @@ function filterHash(W: Words, r: number): number {
 }
 
 /** filterHash of every record's filter (equal filters, equal hashes). */
-function hashesOf(W: Words, count: number): Float64Array {
+function hashesOf(W: FilterWords, count: number): Float64Array {
   const hash = new Float64Array(count);
   for (let r = 0; r < count; r++) hash[r] = filterHash(W, r);
   return hash;
@@ -448,7 +423,7 @@ function hashesOf(W: Words, count: number): Float64Array {
 
 /** A 52-bit hash of each of `count` filters of `stride` bytes (equal filters, equal hashes; the crosswise candidate pass joins identical filters on it). */
 export function filterHashes(bytes: Uint8Array, stride: number, count: number): Float64Array {
-  return hashesOf(words(bytes, stride, new Uint32Array(count)), count);
+  return hashesOf(filterWords(bytes, stride, new Uint32Array(count)), count);
 }
 
 /** Hashes of a party's evidence filter x and their sorted copy (cached). */
@@ -499,8 +474,8 @@ function partyWords(p: ComparedParty): PartyWords {
   let w = cache.get(p);
   if (!w) {
     w = {
-      clk: words(p.clks, p.stride, p.popcounts),
-      ev: (p.evidence ?? []).map((e) => words(e.bytes, e.stride, e.popcounts)),
+      clk: filterWords(p.clks, p.stride, p.popcounts),
+      ev: (p.evidence ?? []).map((e) => filterWords(e.bytes, e.stride, e.popcounts)),
       presence: p.presence,
       counts: [],
     };
@@ -548,7 +523,7 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
         levels[o + k] = NULL_LEVEL;
         continue;
       }
-      const d = part.source === 'clk' ? dice(wa.clk, i, wb.clk, j) : dice(wa.ev[part.source]!, i, wb.ev[part.source]!, j);
+      const d = part.source === 'clk' ? wordsDice(wa.clk, i, wb.clk, j) : wordsDice(wa.ev[part.source]!, i, wb.ev[part.source]!, j);
       levels[o + k] = diceLevel(d, part.bands);
     }
     if (sw) {
@@ -556,10 +531,10 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
       const LA = wa.ev[sw.ld]!;
       const FB = wb.ev[sw.fd]!;
       const LB = wb.ev[sw.ld]!;
-      let f = dice(FA, i, FB, j);
-      let l = dice(LA, i, LB, j);
-      const fx = dice(FA, i, LB, j);
-      const lx = dice(LA, i, FB, j);
+      let f = wordsDice(FA, i, FB, j);
+      let l = wordsDice(LA, i, LB, j);
+      const fx = wordsDice(FA, i, LB, j);
+      const lx = wordsDice(LA, i, FB, j);
       // the swapped orientation also swaps which presence bits the comparisons need
       let needF = plan.parts[sw.kFd]!.needs;
       let needL = plan.parts[sw.kLd]!.needs;
@@ -592,7 +567,7 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
     // a day/month swap (swapDatesOnly): names identical, the date only partly agrees
     let daySwapped = false;
     const ds = plan.daySwap;
-    if (ds && sw && (have & ds.needs) === ds.needs && jointLevel(levels[o + sw.kFd]!, levels[o + sw.kLd]!, false) > 1 && dice(wa.ev[ds.x]!, i, wb.ev[ds.x]!, j) === 1) {
+    if (ds && sw && (have & ds.needs) === ds.needs && jointLevel(levels[o + sw.kFd]!, levels[o + sw.kLd]!, false) > 1 && wordsDice(wa.ev[ds.x]!, i, wb.ev[ds.x]!, j) === 1) {
       daySwapped = true;
       if (kClk >= 0) levels[kClk] = NULL_LEVEL;
     }
@@ -605,12 +580,12 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
       // the birth date agrees when one name + date filter is near identical: then the rest of the place filter is ZIP and middle initial
       const dateAgrees = dobs === 2 && !daySwapped && (!sw || Math.min(levels[sw.kFd]!, levels[sw.kLd]!) <= DATE_AGREES);
       if ((have & pp.needs) === pp.needs && (dateAgrees || dobs === 1)) {
-        const d = dice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j);
+        const d = wordsDice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j);
         const mi = (have & place.mi) === place.mi;
         if (dobs === 2) levels[kPlace] = mi ? PLACE_LEVEL_MI[diceLevel(d, place.mi2)]! : PLACE_LEVEL_NO_MI[diceLevel(d, place.mi1)]!;
         else nodob = mi ? (d >= place.nodobMi ? 0 : 3) : d >= place.nodobNoMi ? 1 : 2;
       } else if ((have & pp.needs) === pp.needs && dobs === 2 && sw) {
-        partdate = diceLevel(dice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j), place.partdate);
+        partdate = diceLevel(wordsDice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j), place.partdate);
       }
     }
     const r = x * KO;

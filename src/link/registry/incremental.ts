@@ -83,9 +83,10 @@ export const EVIDENCE_CROWD = PER_RECORD;
 /**
  * Most index rows a names band key (band-keys.ts NAMES_BAND0..) may have to propose its holders. A record without its
  * birth date finds its partner only there, and its `names` filter differs from every namesake's of its sex by their date
- * token alone: the namesakes tie, and a full run keeps the tie (the missing-side bound, MISSING_SIDE_CAP, ties kept) and
- * lets `place_nodob` choose. A crowd of namesakes is proposed up to this size; records without a birth date are few, so
- * the candidates it adds are few (docs/registry.md "Evidence keys").
+ * token alone: the namesakes tie. A full run keeps PER_RECORD of them per record, ranked by `names` + `place` (the
+ * missing-side bound, MISSING_SIDE_CAP and MISSING_SIDE_RANK); an increment proposes a crowd of namesakes up to this size
+ * and lets `place_nodob` choose. Records without a birth date are few, so the candidates it adds are few
+ * (docs/registry.md "Evidence keys").
  */
 export const NAMES_CROWD = 256;
 /**

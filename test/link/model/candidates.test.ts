@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bestPerRecord, passKeep, randomPairs, taskKeep } from '../../../src/link/model/candidates.js';
+import { diceReference, popcount32 } from '../../../src/link/dice.js';
+import type { RankFilter } from '../../../src/link/kernel/record-bound.js';
+
+/** A rank filter of one 32-bit word per record on each side (10 records each), from the words given. */
+function rankFilter(wa: readonly number[], wb: readonly number[]): RankFilter {
+  const a = new Uint8Array(Uint32Array.from(wa).buffer);
+  const b = new Uint8Array(Uint32Array.from(wb).buffer);
+  return { a, b, popA: Uint32Array.from(wa, popcount32), popB: Uint32Array.from(wb, popcount32), stride: 4 };
+}
+const rankWords = fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 10, maxLength: 10 });
 
 describe('candidate bounds', () => {
   it('bestPerRecord keeps exactly the pairs among the best k of their A record or of their B record', () => {
@@ -62,6 +72,57 @@ describe('candidate bounds', () => {
     );
   });
 
+  it('passKeep with a rank filter orders the one-side-missing pairs by score plus its Dice (sideRank), the other bound by score alone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ a: fc.nat(5), b: fc.nat(5), s: fc.integer({ min: 0, max: 1 }) }), { maxLength: 36 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        rankWords,
+        rankWords,
+        (raw, k, hasA, hasB, wa, wb) => {
+          const m = new Map<string, { a: number; b: number; s: number }>();
+          for (const p of raw) m.set(`${p.a},${p.b}`, p);
+          const ps = [...m.values()].sort((x, y) => x.a - y.a || x.b - y.b);
+          const a = Uint32Array.from(ps.map((p) => p.a));
+          const b = Uint32Array.from(ps.map((p) => p.b));
+          const s = Float32Array.from(ps.map((p) => p.s));
+          const rank = rankFilter(wa, wb);
+          const side = { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4, rank };
+          const set = new Set(passKeep(a, b, s, 10, k, side));
+          const oneSide = (x: number) => hasA[ps[x]!.a] !== hasB[ps[x]!.b];
+          // the reference: score + the Dice of the two records' words, held as float32
+          const w = ps.map((p) => Math.fround(p.s + diceReference(rank.a.subarray(4 * p.a, 4 * p.a + 4), rank.b.subarray(4 * p.b, 4 * p.b + 4))));
+          const place = (x: number, sd: 'a' | 'b') => {
+            const same = ps.map((_, y) => y).filter((y) => oneSide(y) && ps[y]![sd] === ps[x]![sd]);
+            same.sort((y, z) => w[z]! - w[y]! || y - z);
+            return same.indexOf(x);
+          };
+          const plain = new Set(bestPerRecord(a, b, s, 10, k));
+          ps.forEach((_, x) => expect(set.has(x)).toBe(plain.has(x) || (oneSide(x) && (place(x, 'a') < k || place(x, 'b') < k))));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('passKeep keeps, of a crowd of tied namesakes missing the date on one side, the ones the rank filter puts first, not the first by record order', () => {
+    // 8 records of A without the field, 8 of B with it, all 64 pairs tied; on the rank filter A's i agrees only with B's 7 - i
+    const a = Uint32Array.from({ length: 64 }, (_, x) => x >> 3);
+    const b = Uint32Array.from({ length: 64 }, (_, x) => x & 7);
+    const s = new Float32Array(64).fill(0.9);
+    const side = { pa: new Uint8Array(10), pb: new Uint8Array(10).fill(4), bit: 4 };
+    const rank = rankFilter(Array.from({ length: 10 }, (_, i) => 1 << i), Array.from({ length: 10 }, (_, j) => 1 << (7 - j)));
+    const partners = (keep: Uint32Array) => Array.from(keep).filter((x) => a[x]! + b[x]! === 7).length;
+    // by record order each record keeps its first 2 partners: 4 of the 8 pairs that agree on the rank filter are lost
+    expect(partners(passKeep(a, b, s, 10, 2, side))).toBe(4);
+    const ranked = passKeep(a, b, s, 10, 2, { ...side, rank });
+    expect(partners(ranked)).toBe(8);
+    // and the same once more through the running bound of the passes' tasks
+    expect(partners(Uint32Array.from(taskKeep(10, 10, 2, { ...side, rank })(a, b, s)!, (x) => x))).toBe(8);
+  });
+
   it('taskKeep (the per-task prefilter) changes nothing passKeep keeps, and drops pairs when records have more than k', () => {
     let dropped = 0;
     fc.assert(
@@ -71,12 +132,15 @@ describe('candidate bounds', () => {
         fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
         fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
         fc.boolean(),
-        (raw, k, hasA, hasB, withSide) => {
+        fc.option(fc.tuple(rankWords, rankWords), { nil: undefined }),
+        (raw, k, hasA, hasB, withSide, words) => {
           // each pair in one task (as LSH bands report a pair once), tasks in any order within
           const m = new Map<string, { a: number; b: number; s: number; task: number }>();
           for (const p of raw) m.set(`${p.a},${p.b}`, p);
           const all = [...m.values()];
-          const side = withSide ? { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4 } : undefined;
+          const side = withSide
+            ? { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4, ...(words ? { rank: rankFilter(...words) } : {}) }
+            : undefined;
           const filter = taskKeep(10, 10, k, side);
           const kept: typeof all = [];
           for (let t = 0; t < 4; t++) {

@@ -217,6 +217,27 @@ describe('the names pass finds a partner whose birth date is missing among names
   });
 });
 
+describe('the names pass ranks the pairs with a birth date missing on one side by `names` + `place` (MISSING_SIDE_RANK)', () => {
+  // X has no birth date, and neither have 12 namesakes beside it in its file; X' and 12 namesakes with birth dates are in
+  // the other. Every pair has the date missing on one side, X' scores all of X's file alike on `names` (their filters are
+  // identical), and X and X' come last by record order: only X's ZIP and middle initial, which X' shares, tell it apart
+  const x = person();
+  const namesake = (): Required<Rec> => ({ ...person(), first_name: x.first_name, last_name: x.last_name, sex: x.sex, zip: otherZip3(x.zip), middle_name: otherMi(x.middle_name) });
+  const A = party('a', [...Array.from({ length: 12 }, () => without(namesake(), 'birth_date')), without(x, 'birth_date')]);
+  const B = party('b', [...Array.from({ length: 12 }, namesake), x]);
+  const floors = [1, 0.5, 1, 1, 1];
+  const hasPair = (c: { a: Uint32Array; b: Uint32Array }) => Array.from(c.a).some((i, y) => i === 12 && c.b[y] === 12);
+  const noPlace = (p: typeof A): typeof A => ({ ...p, evidence: p.evidence!.filter((e) => e.name !== 'place') });
+
+  it('the pair is a candidate; ranked by `names` alone it is not', async () => {
+    expect(A.evidence!.at(-1)!.name).toBe('place');
+    const c = await candidatePairs(A, B, { blocking: { kind: 'none' }, floors, workers: 1 });
+    expect(hasPair(c)).toBe(true);
+    const bare = await candidatePairs(noPlace(A), noPlace(B), { blocking: { kind: 'none' }, floors, workers: 1 });
+    expect(hasPair(bare)).toBe(false);
+  });
+});
+
 describe('duplicateBar', () => {
   const lo = (l: number) => Math.log2(l / (1 - l));
   const priors = [
