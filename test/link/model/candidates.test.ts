@@ -12,6 +12,27 @@ function rankFilter(wa: readonly number[], wb: readonly number[]): RankFilter {
 }
 const rankWords = fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 10, maxLength: 10 });
 
+/** Which of 10 records on a side hold the field, and the MissingSide of two such draws (bit 4). */
+const presence = fc.array(fc.boolean(), { minLength: 10, maxLength: 10 });
+const sideOf = (hasA: readonly boolean[], hasB: readonly boolean[]) => ({ pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4 });
+
+type Pair = { a: number; b: number; s: number };
+/** One score per (a, b), sorted by a then b, as a pass produces them, with the pass's arrays. */
+function passPairs(raw: readonly Pair[]): { ps: Pair[]; a: Uint32Array; b: Uint32Array; s: Float32Array } {
+  const m = new Map<string, Pair>();
+  for (const p of raw) m.set(`${p.a},${p.b}`, p);
+  const ps = [...m.values()].sort((x, y) => x.a - y.a || x.b - y.b);
+  return { ps, a: Uint32Array.from(ps.map((p) => p.a)), b: Uint32Array.from(ps.map((p) => p.b)), s: Float32Array.from(ps.map((p) => p.s)) };
+}
+/** The reference order: pair x's place among the pairs `among` admits that share its record on side `sd`, by value descending, then index. */
+function placeOf(ps: readonly Pair[], among: (y: number) => boolean, value: (y: number) => number) {
+  return (x: number, sd: 'a' | 'b'): number => {
+    const same = ps.map((_, y) => y).filter((y) => among(y) && ps[y]![sd] === ps[x]![sd]);
+    same.sort((y, z) => value(z) - value(y) || y - z);
+    return same.indexOf(x);
+  };
+}
+
 describe('candidate bounds', () => {
   it('bestPerRecord keeps exactly the pairs among the best k of their A record or of their B record', () => {
     fc.assert(
@@ -19,91 +40,41 @@ describe('candidate bounds', () => {
         fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 20 }) }), { maxLength: 80 }),
         fc.integer({ min: 1, max: 4 }),
         (raw, k) => {
-          // one score per (a, b), sorted by a then b, as a pass produces them
-          const m = new Map<string, { a: number; b: number; s: number }>();
-          for (const p of raw) m.set(`${p.a},${p.b}`, p);
-          const ps = [...m.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-          const a = Uint32Array.from(ps.map((p) => p.a));
-          const b = Uint32Array.from(ps.map((p) => p.b));
-          const s = Float32Array.from(ps.map((p) => p.s));
+          const { ps, a, b, s } = passPairs(raw);
           const kept = new Set(bestPerRecord(a, b, s, 10, k));
-          const rank = (x: number, side: 'a' | 'b') => {
-            const same = ps.map((_, y) => y).filter((y) => ps[y]![side] === ps[x]![side]);
-            same.sort((y, z) => ps[z]!.s - ps[y]!.s || y - z);
-            return same.indexOf(x);
-          };
+          const rank = placeOf(ps, () => true, (y) => ps[y]!.s);
           ps.forEach((_, x) => expect(kept.has(x)).toBe(rank(x, 'a') < k || rank(x, 'b') < k));
         },
       ),
     );
   });
 
-  it('passKeep with a field missing on one side keeps the best k of each record twice: among all pairs and among the one-side-missing pairs', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 20 }) }), { maxLength: 80 }),
-        fc.integer({ min: 1, max: 3 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-        (raw, k, hasA, hasB) => {
-          const m = new Map<string, { a: number; b: number; s: number }>();
-          for (const p of raw) m.set(`${p.a},${p.b}`, p);
-          const ps = [...m.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-          const a = Uint32Array.from(ps.map((p) => p.a));
-          const b = Uint32Array.from(ps.map((p) => p.b));
-          const s = Float32Array.from(ps.map((p) => p.s));
-          const side = { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4 };
-          const kept = passKeep(a, b, s, 10, k, side);
-          // ascending, no repeats, and a superset of the plain bound
-          for (let y = 1; y < kept.length; y++) expect(kept[y]!).toBeGreaterThan(kept[y - 1]!);
-          const set = new Set(kept);
-          for (const x of bestPerRecord(a, b, s, 10, k)) expect(set.has(x)).toBe(true);
-          const oneSide = (x: number) => hasA[ps[x]!.a] !== hasB[ps[x]!.b];
-          const rank = (x: number, sd: 'a' | 'b') => {
-            const same = ps.map((_, y) => y).filter((y) => oneSide(y) && ps[y]![sd] === ps[x]![sd]);
-            same.sort((y, z) => ps[z]!.s - ps[y]!.s || y - z);
-            return same.indexOf(x);
-          };
-          const plain = new Set(bestPerRecord(a, b, s, 10, k));
-          ps.forEach((_, x) => expect(set.has(x)).toBe(plain.has(x) || (oneSide(x) && (rank(x, 'a') < k || rank(x, 'b') < k))));
-          expect(passKeep(a, b, s, 10, k)).toEqual(bestPerRecord(a, b, s, 10, k));
-        },
-      ),
-    );
-  });
-
-  it('passKeep with a rank filter orders the one-side-missing pairs by score plus its Dice (sideRank), the other bound by score alone', () => {
+  it('passKeep with a field missing on one side keeps the best k of each record twice: among all pairs by score, and among the one-side-missing pairs by score plus the rank filter\'s Dice when there is one (sideRank)', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ a: fc.nat(5), b: fc.nat(5), s: fc.integer({ min: 0, max: 1 }) }), { maxLength: 36 }),
         fc.integer({ min: 1, max: 2 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-        rankWords,
-        rankWords,
-        (raw, k, hasA, hasB, wa, wb) => {
-          const m = new Map<string, { a: number; b: number; s: number }>();
-          for (const p of raw) m.set(`${p.a},${p.b}`, p);
-          const ps = [...m.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-          const a = Uint32Array.from(ps.map((p) => p.a));
-          const b = Uint32Array.from(ps.map((p) => p.b));
-          const s = Float32Array.from(ps.map((p) => p.s));
-          const rank = rankFilter(wa, wb);
-          const side = { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4, rank };
-          const set = new Set(passKeep(a, b, s, 10, k, side));
-          const oneSide = (x: number) => hasA[ps[x]!.a] !== hasB[ps[x]!.b];
-          // the reference: score + the Dice of the two records' words, held as float32
-          const w = ps.map((p) => Math.fround(p.s + diceReference(rank.a.subarray(4 * p.a, 4 * p.a + 4), rank.b.subarray(4 * p.b, 4 * p.b + 4))));
-          const place = (x: number, sd: 'a' | 'b') => {
-            const same = ps.map((_, y) => y).filter((y) => oneSide(y) && ps[y]![sd] === ps[x]![sd]);
-            same.sort((y, z) => w[z]! - w[y]! || y - z);
-            return same.indexOf(x);
-          };
+        presence,
+        presence,
+        fc.option(fc.tuple(rankWords, rankWords), { nil: undefined }),
+        (raw, k, hasA, hasB, words) => {
+          const { ps, a, b, s } = passPairs(raw);
+          const rank = words ? rankFilter(...words) : undefined;
+          const kept = passKeep(a, b, s, 10, k, { ...sideOf(hasA, hasB), ...(rank ? { rank } : {}) });
+          // ascending, no repeats, and a superset of the plain bound
+          for (let y = 1; y < kept.length; y++) expect(kept[y]!).toBeGreaterThan(kept[y - 1]!);
+          const set = new Set(kept);
           const plain = new Set(bestPerRecord(a, b, s, 10, k));
+          for (const x of plain) expect(set.has(x)).toBe(true);
+          const oneSide = (x: number) => hasA[ps[x]!.a] !== hasB[ps[x]!.b];
+          // the reference: score, plus the Dice of the two records' words, held as float32
+          const w = ps.map((p) => (rank ? Math.fround(p.s + diceReference(rank.a.subarray(4 * p.a, 4 * p.a + 4), rank.b.subarray(4 * p.b, 4 * p.b + 4))) : p.s));
+          const place = placeOf(ps, oneSide, (y) => w[y]!);
           ps.forEach((_, x) => expect(set.has(x)).toBe(plain.has(x) || (oneSide(x) && (place(x, 'a') < k || place(x, 'b') < k))));
+          expect(passKeep(a, b, s, 10, k)).toEqual(bestPerRecord(a, b, s, 10, k));
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 
@@ -129,8 +100,8 @@ describe('candidate bounds', () => {
       fc.property(
         fc.array(fc.record({ a: fc.nat(9), b: fc.nat(9), s: fc.integer({ min: 0, max: 6 }), task: fc.nat(3) }), { minLength: 30, maxLength: 120 }),
         fc.integer({ min: 1, max: 3 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        presence,
+        presence,
         fc.boolean(),
         fc.option(fc.tuple(rankWords, rankWords), { nil: undefined }),
         (raw, k, hasA, hasB, withSide, words) => {
@@ -139,7 +110,7 @@ describe('candidate bounds', () => {
           for (const p of raw) m.set(`${p.a},${p.b}`, p);
           const all = [...m.values()];
           const side = withSide
-            ? { pa: Uint8Array.from(hasA, (h) => (h ? 4 : 0)), pb: Uint8Array.from(hasB, (h) => (h ? 4 : 0)), bit: 4, ...(words ? { rank: rankFilter(...words) } : {}) }
+            ? { ...sideOf(hasA, hasB), ...(words ? { rank: rankFilter(...words) } : {}) }
             : undefined;
           const filter = taskKeep(10, 10, k, side);
           const kept: typeof all = [];
