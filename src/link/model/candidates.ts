@@ -208,7 +208,7 @@ export function taskKeep(nA: number, nB: number, k: number, side?: MissingSide):
   };
 }
 
-/** Presence arrays and bit of MISSING_SIDE_CAP's field for a pass, when the pass has one and both parties carry presence. */
+/** Presence arrays and bit of MISSING_SIDE_CAP's field for a pass, when the pass has one and both parties carry presence; with MISSING_SIDE_RANK's filter when both parties hold it. */
 function missingSideMasks(filter: string, A: PartyData, B: PartyData): MissingSide | undefined {
   const field = MISSING_SIDE_CAP[filter];
   if (!field || !A.presence || !B.presence) return undefined;
