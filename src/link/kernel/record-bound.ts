@@ -4,10 +4,11 @@
  * record, the k best pairs seen so far in bestPerRecord's order (score
  * descending, then the partner's index ascending), on each side, and with
  * `side` the same among the pairs whose field is missing on exactly one
- * side, ranked there by sideRank. A pair that is not among them when it arrives is outranked on each
- * of its records by k pairs that were (each was when it arrived), so the
- * pass's own bound could not keep it: the score workers drop it before it
- * is held (`ScoreOptions.bound`), and `taskKeep` again per task.
+ * side, ranked there by sideRank. A pair that is not among them when it
+ * arrives is outranked on each of its records by k pairs that were (each
+ * was when it arrived), so the pass's own bound could not keep it: the
+ * score workers drop it before it is held (`ScoreOptions.bound`), and
+ * `taskKeep` again per task.
  */
 import { filterWords, wordsDice } from '../dice.js';
 
@@ -17,9 +18,9 @@ export interface MissingSide {
   pb: Uint8Array;
   bit: number;
   /**
-   * A second filter (the same packing as the pass's, one matrix per side)
-   * whose Dice is added to the pass's score to rank the pairs with the
-   * field missing on exactly one side among themselves (sideRank).
+   * A second filter (a packed matrix per side, its own stride) whose Dice
+   * is added to the pass's score to rank the pairs with the field missing
+   * on exactly one side among themselves (sideRank).
    */
   rank?: RankFilter;
 }
