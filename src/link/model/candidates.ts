@@ -127,53 +127,22 @@ export interface CandidateOptions {
   keyCache?: LshKeyCache;
 }
 
-/** Indices of the pairs among the best k (score descending, then index) of their a or of their b. */
+/**
+ * Indices of the pairs among the best k (score descending, then index) of
+ * their a or of their b. The pairs come sorted by a then b, so the index
+ * order within a record's pairs is its partners' order: RecordBound's
+ * order, whose per-record top k this reads after counting every pair.
+ */
 export function bestPerRecord(a: Uint32Array, b: Uint32Array, score: Float32Array, nB: number, k: number): Uint32Array {
   const n = a.length;
-  const keep = new Uint8Array(n);
-  const top = new Uint32Array(k);
-  const mark = (order: Uint32Array, key: (x: number) => number) => {
-    let start = 0;
-    while (start < n) {
-      let end = start + 1;
-      while (end < n && key(order[end]!) === key(order[start]!)) end++;
-      if (end - start <= k) for (let y = start; y < end; y++) keep[order[y]!] = 1;
-      else {
-        // the k first by (score descending, index ascending): insertion into a sorted top k, no sort of the group
-        let m = 0;
-        for (let y = start; y < end; y++) {
-          const x = order[y]!;
-          const v = score[x]!;
-          if (m === k) {
-            const w = top[k - 1]!;
-            if (v < score[w]! || (v === score[w]! && x > w)) continue;
-          } else m++;
-          let z = m - 1;
-          while (z > 0 && (score[top[z - 1]!]! < v || (score[top[z - 1]!]! === v && top[z - 1]! > x))) {
-            top[z] = top[z - 1]!;
-            z--;
-          }
-          top[z] = x;
-        }
-        for (let y = 0; y < k; y++) keep[top[y]!] = 1;
-      }
-      start = end;
-    }
-  };
-  // pairs come sorted by a: groups by a directly; by b through a counting sort
-  mark(Uint32Array.from({ length: n }, (_, x) => x), (x) => a[x]!);
-  const count = new Uint32Array(nB + 1);
-  for (let x = 0; x < n; x++) count[b[x]! + 1]!++;
-  for (let j = 0; j < nB; j++) count[j + 1]! += count[j]!;
-  const byB = new Uint32Array(n);
-  for (let x = 0; x < n; x++) byB[count[b[x]!]!++] = x;
-  mark(byB, (x) => b[x]!);
+  let nA = 0;
+  for (let x = 0; x < n; x++) if (a[x]! >= nA) nA = a[x]! + 1;
+  const bound = new RecordBound({ nA, nB, k });
+  for (let x = 0; x < n; x++) bound.add(a[x]!, b[x]!, score[x]!);
+  const out = new Uint32Array(n);
   let m = 0;
-  for (let x = 0; x < n; x++) if (keep[x]) m++;
-  const out = new Uint32Array(m);
-  m = 0;
-  for (let x = 0; x < n; x++) if (keep[x]) out[m++] = x;
-  return out;
+  for (let x = 0; x < n; x++) if (bound.holds(a[x]!, b[x]!, score[x]!)) out[m++] = x;
+  return out.slice(0, m);
 }
 
 /**
