@@ -58,7 +58,7 @@ export const ERROR_CODES = {
   CSV_FIELD_TOO_LONG: { kind: 'input', meaning: 'a CSV field is longer than the reader accepts' },
   CSV_HEADER: { kind: 'input', meaning: 'a CSV header is unusable (a nameless or repeated column)' },
   CSV_OPEN: { kind: 'input', meaning: 'a CSV path is not a readable file' },
-  CSV_OPTIONS: { kind: 'input', meaning: 'a CSV dialect option is invalid (delimiter, quote)' },
+  CSV_OPTIONS: { kind: 'input', meaning: 'a CSV dialect option is invalid (delimiter, quote, character encoding)' },
   CSV_QUOTE: { kind: 'input', meaning: 'a CSV field has a character after its closing quote' },
   CSV_ROW_WIDTH: { kind: 'input', meaning: 'a CSV row has more or fewer fields than the header' },
   CSV_UNTERMINATED_QUOTE: { kind: 'input', meaning: 'a quoted CSV field is never closed' },

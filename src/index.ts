@@ -26,6 +26,7 @@ export { formatCount } from './util/format-count.js';
 
 // ── io: streaming files ──────────────────────────────────────────────────────
 export { writeFileAtomic } from './io/atomic-file.js';
+export type { CsvDialect } from './io/csv.js';
 export { terminalProgress } from './io/progress.js';
 
 // ── schema: the linkage schema (clkhash v3 + the p20link extension) ─────────

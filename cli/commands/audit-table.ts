@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-status.js';
-import { defined } from '../options.js';
+import { type CsvDialectArgs, csvDialectFrom, csvDialectOptions, defined } from '../options.js';
 import { printResult } from '../output.js';
 import { type ProtectionMode, auditFile, formatAuditSummary } from '../../src/index.js';
 
-interface AuditTableArgs {
+interface AuditTableArgs extends CsvDialectArgs {
   input: string;
   spec?: string;
   count?: string;
@@ -41,6 +41,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
       .option('integer-check', { type: 'boolean', describe: 'verify LP-proven cells with exact integer bounds (default true)' })
       .option('integer-check-max-cells', { type: 'number', describe: 'components with more hidden cells keep the LP proof only (default 500)' })
       .option('json', { type: 'boolean', default: false, describe: 'print every hidden cell with its bounds, and every unsafe published value, as JSON' })
+      .options(csvDialectOptions('the table'))
       .example('$0 audit-table public.csv --spec table.json --min-n 10', 'exit 1 and list recoverable cells and unsafe published values') as unknown as Argv<AuditTableArgs>,
   handler: async (argv: ArgumentsCamelCase<AuditTableArgs>) => {
     const a = await auditFile({
@@ -56,6 +57,7 @@ export const auditTableCommand: CommandModule<object, AuditTableArgs> = {
         exactBounds: argv.exactBounds,
         integerCheck: argv.integerCheck,
         integerCheckMaxCells: argv.integerCheckMaxCells,
+        csv: csvDialectFrom(argv),
       }),
     });
     const cells = a.cells.map((c) => ({ ...c, upper: c.upper === Infinity ? null : c.upper }));

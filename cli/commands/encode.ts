@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { defined } from '../options.js';
+import { csvDialectFrom, csvDialectOptions, defined } from '../options.js';
 import { type BadFieldPolicy, type BadRowPolicy, DATE_LAYOUTS, encodeFile, formatSummary, loadSecret, parseDateRangeArg, parseMapArgs, terminalProgress } from '../../src/index.js';
 
 interface EncodeArgs {
@@ -55,9 +55,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       .option('rejects', { type: 'string', describe: 'with --on-bad-row reject: CSV of rejected rows with line and reason (holds PII: keep on premises)' })
       .option('on-bad-field', { choices: ['row', 'missing'] as const, default: 'row' as BadFieldPolicy, describe: 'a value that fails normalization or validation: make the row bad (see --on-bad-row), or encode that field as missing and count it in the summary' })
       .option('absent', { type: 'string', array: true, describe: 'features this agency does not collect (comma-separated or repeated, e.g. --absent sex,middle_name): encoded as missing, listed in the encoded file\'s header; --map feature= does the same' })
-      .option('delimiter', { type: 'string', describe: 'CSV delimiter of this file, over the schema\'s (one character, or "tab")' })
-      .option('encoding', { type: 'string', describe: 'character encoding of this file: utf-8 (default) or windows-1252 (a file a Windows program saved as ANSI / Latin-1; latin1 and cp1252 mean the same)' })
-      .option('trim', { type: 'boolean', describe: 'trim spaces around unquoted values and header names (for ", "-separated files); --no-trim turns the schema\'s trimming off' })
+      .options(csvDialectOptions('this file', { delimiter: 'over the schema\'s', trim: '--no-trim turns the schema\'s trimming off' }))
       .option('date-layout', { type: 'string', array: true, describe: `how this file writes its dates, in place of the schema's input layouts (comma-separated or repeated, e.g. --date-layout DDMONYYYY for SAS's 14MAR1998): ${DATE_LAYOUTS.join(', ')}; never MM/DD and DD/MM together; not part of the schema fingerprint` })
       .option('missing-values', { type: 'string', array: true, describe: 'values this file writes for "no value" in any identifier column (comma-separated or repeated, e.g. --missing-values NULL,.,NMN): read as empty fields; not part of the schema fingerprint' })
       .option('date-range', { type: 'string', describe: 'plausible dates MIN..MAX (YYYY-MM-DD or "today") for the date features, over the schema\'s (default 1900-01-01..today for features with a "date" step); "none" turns the check off' })
@@ -79,7 +77,7 @@ export const encodeCommand: CommandModule<object, EncodeArgs> = {
       force: a.force === true,
       allowUnhardened: a['allow-unhardened'] === true,
       ...(a.absent ? { absent: a.absent.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
-      ...(a.delimiter !== undefined || a.trim !== undefined || a.encoding !== undefined ? { csv: defined({ delimiter: a.delimiter, trim: a.trim, encoding: a.encoding }) } : {}),
+      ...defined({ csv: csvDialectFrom(a) }),
       ...(a['date-layout'] ? { dateLayouts: a['date-layout'].flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
       ...(a['missing-values'] ? { missingValues: a['missing-values'].flatMap((x) => x.split(',')).filter((x) => x.trim().length > 0) } : {}),
       ...(a['date-range'] !== undefined ? { dateRange: parseDateRangeArg(a['date-range']) } : {}),

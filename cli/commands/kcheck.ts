@@ -1,12 +1,13 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-status.js';
+import { type CsvDialectArgs, csvDialectFrom, csvDialectOptions, defined } from '../options.js';
 import { printResult } from '../output.js';
 import { type RepairStrategy, type SuppressionMode, formatKCheckReport, formatRepairReport, kcheckFile, repairFile, resolveKCheckSettings, terminalProgress } from '../../src/index.js';
 
 /** Exit statuses of `p20link kcheck` (docs/kcheck.md): 0 pass, 1 fail, 2 bad input (also an empty file), 3 environment. */
 export const KCHECK_EXIT = { pass: EXIT.ok, fail: EXIT.checkFailed, badInput: EXIT.badInput } as const;
 
-interface KcheckArgs {
+interface KcheckArgs extends CsvDialectArgs {
   input: string;
   qi?: string;
   sensitive?: string;
@@ -20,7 +21,6 @@ interface KcheckArgs {
   maxSuppress?: number;
   json?: boolean;
   listSmall?: number;
-  trim?: boolean;
 }
 
 const list = (s: string | undefined): string[] | undefined =>
@@ -50,7 +50,7 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
       .option('max-suppress', { type: 'number', describe: 'largest fraction of records the repair may suppress (default 0.05)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .option('list-small', { type: 'number', describe: 'list up to N too-small classes with their QI values (identifying!)' })
-      .option('trim', { type: 'boolean', default: false, describe: 'trim spaces around unquoted CSV fields' })
+      .options(csvDialectOptions('the file'))
       .example('$0 kcheck release.csv --qi school,grade,sex,race,birth_year --sensitive frl,sped --k 5 --l 2', 'check; exit 1 if it fails')
       .example('$0 kcheck release.csv --spec kcheck.json --repair release-k5.csv', 'repair with the spec\'s hierarchies') as unknown as Argv<KcheckArgs>,
   handler: async (argv: ArgumentsCamelCase<KcheckArgs>) => {
@@ -67,12 +67,12 @@ export const kcheckCommand: CommandModule<object, KcheckArgs> = {
     });
     const progress = terminalProgress(argv.repair ? 'kcheck repair' : 'kcheck');
     if (argv.repair !== undefined) {
-      const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, trim: argv.trim });
+      const r = await repairFile({ input: argv.input, output: argv.repair, settings, progress, ...defined({ csv: csvDialectFrom(argv) }) });
       printResult(argv.json, r, () => formatRepairReport(r));
       process.exitCode = r.written && r.after?.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
       return;
     }
-    const r = await kcheckFile({ input: argv.input, settings, progress, trim: argv.trim, listSmall: argv.listSmall });
+    const r = await kcheckFile({ input: argv.input, settings, progress, listSmall: argv.listSmall, ...defined({ csv: csvDialectFrom(argv) }) });
     printResult(argv.json, r, () => formatKCheckReport(r));
     process.exitCode = r.passed ? KCHECK_EXIT.pass : KCHECK_EXIT.fail;
   },

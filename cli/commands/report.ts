@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-status.js';
-import { defined } from '../options.js';
+import { type CsvDialectArgs, csvDialectFrom, csvDialectOptions, defined } from '../options.js';
 import { printResult } from '../output.js';
 import { runBiasReport, runQualityReport } from '../../src/index.js';
 
@@ -71,6 +71,7 @@ const bias: CommandModule = {
       .option('html', { type: 'string', describe: 'write a self-contained HTML report here' })
       .option('truth', { type: 'string', describe: 'evaluation only (synthetic data): truth CSV, to show per group the rate perfect linkage would give and the recall' })
       .option('fail-on-flag', { type: 'boolean', default: false, describe: 'exit with status 1 when any group or gap is flagged' })
+      .options(csvDialectOptions('the extract (as given to encode; not with an encoded file)'))
       .example('$0 report bias --links k12.links.csv --data k12.csv --id-column student_id --by race_ethnicity,gender,age_band:birth_date --html bias.html', 'link rate by race/ethnicity, sex and age band'),
   handler: async (a) => {
     const { result, text } = await runBiasReport({
@@ -81,7 +82,7 @@ const bias: CommandModule = {
       minGroupSize: a['min-group'] as number,
       maxGap: a['max-gap'] as number,
       ...(a['date-layout'] ? { dateLayouts: (a['date-layout'] as string[]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
-      ...defined({ idColumn: a['id-column'] as string | undefined, asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined, party: a.party as string | undefined }),
+      ...defined({ csv: csvDialectFrom(a as CsvDialectArgs), idColumn: a['id-column'] as string | undefined, asOf: a['as-of'] as string | undefined, html: a.html as string | undefined, truthFile: a.truth as string | undefined, party: a.party as string | undefined }),
     });
     process.stdout.write(text);
     noteHtml(a.html);

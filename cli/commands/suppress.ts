@@ -1,10 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT } from '../exit-status.js';
-import { defined } from '../options.js';
+import { type CsvDialectArgs, csvDialectFrom, csvDialectOptions, defined } from '../options.js';
 import { printResult } from '../output.js';
 import { type ProtectionMode, formatSuppressSummary, suppressFile, suppressLinkedFile, terminalProgress } from '../../src/index.js';
 
-interface SuppressArgs {
+interface SuppressArgs extends CsvDialectArgs {
   input: string;
   output: string;
   spec?: string;
@@ -73,6 +73,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       .option('top-code', { type: 'number', describe: 'publish rates above this as ">X" (e.g. 95); the band widens with small denominators' })
       .option('bottom-code', { type: 'number', describe: 'publish rates below this as "<X" (e.g. 5); the band widens with small denominators' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON instead of the summary' })
+      .options(csvDialectOptions('the input table (with --linked: of each table); the output is written comma-separated, UTF-8'))
       .example('$0 suppress counts.csv -o public.csv --spec table.json --report suppress.json', 'suppress with a declared structure')
       .example('$0 suppress counts.csv -o public.csv --min-n 5', 'infer totals from "All" rows, n = 5') as unknown as Argv<SuppressArgs>,
   handler: async (argv: ArgumentsCamelCase<SuppressArgs>) => {
@@ -83,7 +84,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
       const l = await suppressLinkedFile({
         spec: argv.input,
         outDir: argv.output,
-        ...defined({ minN: argv.minN, protectZero: argv.protectZero, protectExtremes: argv.protectExtremes, protection: argv.protection, marker: argv.marker, integerCheck: argv.integerCheck, topCode: argv.topCode, bottomCode: argv.bottomCode }),
+        ...defined({ minN: argv.minN, protectZero: argv.protectZero, protectExtremes: argv.protectExtremes, protection: argv.protection, marker: argv.marker, integerCheck: argv.integerCheck, topCode: argv.topCode, bottomCode: argv.bottomCode, csv: csvDialectFrom(argv) }),
       });
       printResult(argv.json, l, () =>
         `suppressed ${l.tables.length} linked tables jointly (${l.links} links${l.optimal ? ', minimum pattern' : ''}): ` +
@@ -112,6 +113,7 @@ export const suppressCommand: CommandModule<object, SuppressArgs> = {
         exactTimeLimit: argv.exactTimeLimit,
         topCode: argv.topCode,
         bottomCode: argv.bottomCode,
+        csv: csvDialectFrom(argv),
       }),
       onProgress: (d, t) => progress.update(d, t),
     });

@@ -6,6 +6,7 @@
  * every worker thread produce identical rows.
  */
 import { type ErrorHint, P20Error } from '../errors.js';
+import { dialectNote, INVALID_UTF8_ADVICE } from '../io/csv.js';
 import { NormalizeError } from '../normalize/errors.js';
 import { PLACEHOLDERS, PLACEHOLDER_LENGTH, placeholderKey } from '../normalize/placeholders.js';
 import { compileSteps, type Normalizer } from '../normalize/steps.js';
@@ -97,25 +98,13 @@ export function planColumns(header: readonly string[], schema: LinkageSchema, ex
 
 /**
  * A note and a hint for a header that does not match because of the CSV
- * dialect: names with surrounding spaces (a ", "-separated file read without
- * trimming: the `trim` option), or one single column that contains another
- * likely delimiter (the `delimiter` option).
+ * dialect (dialectNote): the encoder's own hint ids, which the CLI words
+ * with its advice on the header.
  */
 export function dialectHint(header: readonly string[], ext: P20linkExtension): { note: string; hint: ErrorHint } | undefined {
-  if (!ext.csv.trim && header.some((h) => h !== h.trim() && h.trim().length > 0)) {
-    return { note: `. The header's names have surrounding spaces (a file separated by "${ext.csv.delimiter} "?)`, hint: { id: 'header-trim', option: 'trim' } };
-  }
-  if (header.length === 1) {
-    const h = header[0]!;
-    const other = [';', '\t', '|', ','].find((d) => d !== ext.csv.delimiter && h.includes(d));
-    if (other !== undefined) {
-      return {
-        note: `. The header is one single column containing "${other === '\t' ? '\\t' : other}"`,
-        hint: { id: 'header-delimiter', option: 'delimiter', value: other === '\t' ? 'tab' : `'${other}'` },
-      };
-    }
-  }
-  return undefined;
+  const d = dialectNote(header, ext.csv);
+  if (d === undefined) return undefined;
+  return { note: d.note, hint: { id: d.option === 'trim' ? 'header-trim' : 'header-delimiter', option: d.option, ...(d.value !== undefined ? { value: d.value } : {}) } };
 }
 
 /** Why a row is bad: the column and the reason. */
@@ -257,7 +246,7 @@ export function createRowEncoder(setup: RowEncoderSetup): RowEncoder {
       const v = fields[index]!;
       let reason: string | undefined;
       if (v.length > max) reason = `value is longer than ${max} characters`;
-      else if (v.includes(REPLACEMENT)) reason = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded; a file a Windows program saved as ANSI or Latin-1 is read as windows-1252 with the encoding option)';
+      else if (v.includes(REPLACEMENT)) reason = INVALID_UTF8_ADVICE;
       if (reason === undefined) continue;
       if (!toMissing || rowLevel.has(index)) return { ok: false, column, reason };
       for (const k of featuresAt.get(index) ?? []) skip[k] = true; // marked here, made missing below

@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { P20Error, fsError } from '../errors.js';
+import { type ErrorCode, P20Error, fsError } from '../errors.js';
 
 /**
  * Streaming RFC 4180 CSV reader with exact line numbers.
@@ -52,6 +52,13 @@ export interface CsvOptions {
    */
   encoding?: CsvEncoding;
   /**
+   * The caller reads the file in the encoding its user names (the encoding
+   * option; readCsvDialect sets this): invalid UTF-8 is refused with the
+   * advice to read a windows-1252 file as such, the option in the error's
+   * hint. Default false (a file p20link wrote, or a caller without the option).
+   */
+  encodingOption?: boolean;
+  /**
    * openCsv only: pass rows whose field count differs from the header's
    * through instead of refusing the file (the caller reports them as bad
    * rows). Default false.
@@ -87,12 +94,89 @@ const UTF8_BOM = '\uFEFF';
 export const CSV_ENCODINGS = ['utf-8', 'windows-1252'] as const;
 export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 
+/**
+ * A CSV file's dialect as its user names it (the command line's --delimiter,
+ * --trim / --no-trim and --encoding; the library's `csv` option of every
+ * call that reads a user's CSV file): the delimiter one character, "tab" or
+ * "\t" (backslash, t) a tab; the encoding "utf-8" or "windows-1252",
+ * "latin1", "cp1252" and "iso-8859-1" meaning windows-1252, "utf8" UTF-8.
+ */
+export interface CsvDialect {
+  delimiter?: string;
+  trim?: boolean;
+  encoding?: string;
+}
+
+/** Names of the CSV encodings (CsvEncoding), lower case. */
+const ENCODING_NAMES: Readonly<Record<string, CsvEncoding>> = { 'utf-8': 'utf-8', utf8: 'utf-8', 'windows-1252': 'windows-1252', cp1252: 'windows-1252', latin1: 'windows-1252', 'iso-8859-1': 'windows-1252' };
+
+/** One character other than a quote or a line break. */
+export function isDelimiter(v: unknown): v is string {
+  return typeof v === 'string' && [...v].length === 1 && !/["\r\n]/.test(v);
+}
+
+/**
+ * The reader's options of a dialect named by its user (CsvDialect), each only
+ * when given; a delimiter or encoding this reader cannot use is refused with
+ * `code`, the option named in the error's hint.
+ */
+export function readCsvDialect(dialect: CsvDialect | undefined, code: ErrorCode = 'CSV_OPTIONS'): Pick<CsvOptions, 'delimiter' | 'trim' | 'encoding' | 'encodingOption'> {
+  const out: Pick<CsvOptions, 'delimiter' | 'trim' | 'encoding' | 'encodingOption'> = { encodingOption: true };
+  if (dialect === undefined) return out;
+  if (dialect.delimiter !== undefined) {
+    const d = dialect.delimiter === 'tab' || dialect.delimiter === '\\t' ? '\t' : dialect.delimiter;
+    if (!isDelimiter(d)) throw new P20Error(code, 'expected one character other than a quote or line break (or "tab")', {}, { hint: { id: 'subject', option: 'delimiter', value: JSON.stringify(dialect.delimiter) } });
+    out.delimiter = d;
+  }
+  if (dialect.trim !== undefined) out.trim = dialect.trim;
+  if (dialect.encoding !== undefined) {
+    const e = ENCODING_NAMES[dialect.encoding.toLowerCase()];
+    if (e === undefined) throw new P20Error(code, `is not a character encoding this reads (${CSV_ENCODINGS.join(', ')}; latin1 and cp1252 are windows-1252)`, {}, { hint: { id: 'subject', option: 'encoding', value: JSON.stringify(dialect.encoding) } });
+    out.encoding = e;
+  }
+  return out;
+}
+
+/**
+ * Why a header may not hold the columns asked for because of the dialect it
+ * was read in: names with surrounding spaces (a ", "-separated file read
+ * without trimming: the `trim` option), or one single column that contains
+ * another likely delimiter (the `delimiter` option, with that delimiter as
+ * its value). The note starts with ". The header".
+ */
+export function dialectNote(header: readonly string[], dialect: { delimiter?: string; trim?: boolean }): { note: string; option: 'trim' | 'delimiter'; value?: string } | undefined {
+  const delimiter = dialect.delimiter ?? ',';
+  if (!dialect.trim && header.some((h) => h !== h.trim() && h.trim().length > 0)) {
+    return { note: `. The header's names have surrounding spaces (a file separated by "${delimiter} "?)`, option: 'trim' };
+  }
+  if (header.length === 1) {
+    const h = header[0]!;
+    const other = [';', '\t', '|', ','].find((d) => d !== delimiter && h.includes(d));
+    if (other !== undefined) return { note: `. The header is one single column containing "${other === '\t' ? '\\t' : other}"`, option: 'delimiter', value: other === '\t' ? 'tab' : `'${other}'` };
+  }
+  return undefined;
+}
+
+/**
+ * A column asked for that the header does not hold: the error, with the
+ * dialect's note and its option to read the file with when the dialect may
+ * be why (dialectNote).
+ */
+export function missingColumnError(code: ErrorCode, detail: string, location: { file?: string; line?: number; field?: string }, header: readonly string[], dialect: { delimiter?: string; trim?: boolean }): P20Error {
+  const d = dialectNote(header, dialect);
+  if (d === undefined) return new P20Error(code, detail, location);
+  return new P20Error(code, `${detail}${d.note}: read it with the ${d.option} option`, location, { hint: { id: 'use-option', option: d.option, ...(d.value !== undefined ? { value: d.value } : {}) } });
+}
+
+/** What a file that is not UTF-8 is told where its reader has the encoding option (CsvOptions.encodingOption; the encoder's bad-row reason). */
+export const INVALID_UTF8_ADVICE = 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded; a file a Windows program saved as ANSI or Latin-1 is read as windows-1252 with the encoding option)';
+
 /** The bytes → text step of a CSV file in its encoding; its errors name lines from `opts.startLine` (default 1) at the first byte. */
-function decodeText(source: AsyncIterable<Buffer | string>, file: string, opts: { invalidUtf8?: 'error' | 'replace'; encoding?: CsvEncoding; startLine?: number }, fileStart: boolean): AsyncGenerator<string> {
+function decodeText(source: AsyncIterable<Buffer | string>, file: string, opts: { invalidUtf8?: 'error' | 'replace'; encoding?: CsvEncoding; encodingOption?: boolean; startLine?: number }, fileStart: boolean): AsyncGenerator<string> {
   const linesBefore = (opts.startLine ?? 1) - 1;
   return opts.encoding === 'windows-1252'
     ? decodeWindows1252(startChecked(source, file, fileStart, noUtf8Bom), file, linesBefore)
-    : decodeUtf8(startChecked(source, file, fileStart), file, opts.invalidUtf8 === 'replace', linesBefore);
+    : decodeUtf8(startChecked(source, file, fileStart), file, opts.invalidUtf8 === 'replace', linesBefore, opts.encodingOption === true);
 }
 
 /** The source's chunks; at a file's start the first byte chunk is checked for a foreign byte-order mark (and by `also`). */
@@ -213,7 +297,7 @@ function mayBePending(tail: Uint8Array, n: number): boolean {
 }
 
 /** Decode a byte stream to text chunks, refusing invalid UTF-8 with its line. */
-async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace: boolean, linesBefore: number): AsyncGenerator<string> {
+async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string, replace: boolean, linesBefore: number, advise: boolean): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: !replace, ignoreBOM: true });
   // An all-ASCII chunk is its own text (one byte per character, no decoder)
   // unless the decoder holds part of a sequence from the chunk before.
@@ -237,6 +321,7 @@ async function* decodeUtf8(source: AsyncIterable<Buffer | string>, file: string,
         if (pending) while (from < 3 && from < chunk.length && (chunk[from]! & 0xc0) === 0x80) from++;
         const bad = firstInvalidUtf8(chunk.subarray(from));
         const line = linesBefore + countNewlines(chunk, bad < 0 ? 0 : from + bad) + 1;
+        if (advise) throw new P20Error('CSV_ENCODING', INVALID_UTF8_ADVICE, { file, line }, { hint: { id: 'use-option', option: 'encoding', value: 'windows-1252' } });
         throw new P20Error('CSV_ENCODING', 'invalid UTF-8 byte sequence (the file must be UTF-8 encoded)', { file, line });
       }
       // The stream's last (up to) 4 bytes: this chunk's, after the ones kept from before.

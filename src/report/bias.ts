@@ -25,7 +25,7 @@
  * what the linker side sees.
  */
 import { P20Error } from '../errors.js';
-import { openCsv } from '../io/csv.js';
+import { type CsvDialect, missingColumnError, openCsv, readCsvDialect } from '../io/csv.js';
 import { ageBand, ageBandOrder, ageOn, parseDate, type Ymd } from './age.js';
 import { DEFAULT_DATE_LAYOUTS, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import type { LinksFile } from '../format/links.js';
@@ -140,6 +140,8 @@ export interface BiasOptions {
   dataFile: string;
   /** Record id column of a CSV extract (not used with an encoded file). */
   idColumn?: string;
+  /** How the CSV extract is written (delimiter, trimming, character encoding: the encoder's options of the same names); refused with an encoded file. Default: comma-separated UTF-8. */
+  csv?: CsvDialect;
   by: GroupSpec[];
   /** Flag groups whose rate differs from the overall rate by more than this. Default 0.05. */
   margin?: number;
@@ -209,8 +211,11 @@ async function looksEncoded(path: string): Promise<boolean> {
  * name), or the party's encoded file (record ids, and the group columns
  * among its pass-through columns, named with or without "pass:").
  */
-async function openGroupRows(dataFile: string, idColumn: string | undefined, columns: readonly string[]): Promise<AsyncIterable<GroupRow[]>> {
+async function openGroupRows(dataFile: string, idColumn: string | undefined, columns: readonly string[], dialect: CsvDialect | undefined): Promise<AsyncIterable<GroupRow[]>> {
+  const csv = readCsvDialect(dialect);
   if (await looksEncoded(dataFile)) {
+    const given = (['delimiter', 'trim', 'encoding'] as const).filter((k) => dialect?.[k] !== undefined);
+    if (given.length > 0) throw new P20Error('BIAS_ARGS', `is an encoded file, read as it is: the ${given[0]} option reads an extract`, { file: dataFile }, { hint: { id: 'named-option', option: given[0]! } });
     const enc = await openEncoded(dataFile);
     const pass = enc.header.columns.filter((c) => c.startsWith('pass:')).map((c) => c.slice(5));
     const names = columns.map((c) => {
@@ -225,14 +230,18 @@ async function openGroupRows(dataFile: string, idColumn: string | undefined, col
     })();
   }
   if (idColumn === undefined) throw new P20Error('BIAS_ARGS', 'name the record id column of the extract', { file: dataFile, field: 'id-column' }, { hint: { id: 'paren-option', option: 'id-column' } });
-  const t = await openCsv(dataFile);
+  const t = await openCsv(dataFile, { file: dataFile, ...csv });
   const iId = t.header.indexOf(idColumn);
   if (iId < 0) {
-    throw new P20Error('BIAS_ARGS', `id column ${JSON.stringify(idColumn)} is not in the header (${t.header.join(', ')})`, { file: dataFile, line: 1, field: idColumn });
+    t.close();
+    throw missingColumnError('BIAS_ARGS', `id column ${JSON.stringify(idColumn)} is not in the header (${t.header.join(', ')})`, { file: dataFile, line: 1, field: idColumn }, t.header, csv);
   }
   const cols = columns.map((c) => {
     const i = t.header.indexOf(c);
-    if (i < 0) throw new P20Error('BIAS_ARGS', `group column ${JSON.stringify(c)} is not in the header`, { file: dataFile, line: 1, field: c });
+    if (i < 0) {
+      t.close();
+      throw missingColumnError('BIAS_ARGS', `group column ${JSON.stringify(c)} is not in the header`, { file: dataFile, line: 1, field: c }, t.header, csv);
+    }
     return i;
   });
   return (async function* () {
@@ -271,7 +280,7 @@ export async function computeBias(opts: BiasOptions): Promise<BiasResult> {
   const layouts = biasDateLayouts(opts.dateLayouts);
   const maxGap = opts.maxGap ?? 0.015;
   if (!(maxGap >= 0 && maxGap < 1)) throw new P20Error('BIAS_ARGS', 'max-gap must be at least 0 and below 1', { field: 'max-gap' });
-  const rows = await openGroupRows(opts.dataFile, opts.idColumn, opts.by.map((s) => s.column));
+  const rows = await openGroupRows(opts.dataFile, opts.idColumn, opts.by.map((s) => s.column), opts.csv);
   const counts = opts.by.map(() => new Map<string, { n: number; linked: number; present: number; hits: number }>());
   // evaluation only: which of this party's records have a true counterpart in another party, and which were linked to one
   let hasCounterpart: Set<string> | undefined;

@@ -5,6 +5,7 @@
  * terminal summary.
  */
 import { writeFileAtomic } from '../io/atomic-file.js';
+import type { CsvDialect } from '../io/csv.js';
 import { computeBias, parseGroupSpecs, type BiasResult } from './bias.js';
 import { readRunReportForQuality } from './histogram.js';
 import { writeHtml } from './html.js';
@@ -112,6 +113,8 @@ export interface BiasReportOptions {
   dataFile: string;
   /** Record id column of a CSV extract (not used with an encoded file). */
   idColumn?: string;
+  /** How the CSV extract is written (BiasOptions.csv). */
+  csv?: CsvDialect;
   by: string | string[];
   margin?: number;
   minGroupSize?: number;
@@ -152,6 +155,7 @@ export async function runBiasReport(o: BiasReportOptions): Promise<{ result: Bia
     links,
     dataFile: o.dataFile,
     ...(o.idColumn !== undefined ? { idColumn: o.idColumn } : {}),
+    ...(o.csv !== undefined ? { csv: o.csv } : {}),
     by: parseGroupSpecs(o.by),
     ...(o.margin !== undefined ? { margin: o.margin } : {}),
     ...(o.minGroupSize !== undefined ? { minGroupSize: o.minGroupSize } : {}),

@@ -24,7 +24,7 @@
  *   }
  */
 import { P20Error } from '../errors.js';
-import { CSV_ENCODINGS, type CsvEncoding } from '../io/csv.js';
+import { type CsvDialect, type CsvEncoding, readCsvDialect } from '../io/csv.js';
 import { PLACEHOLDER_LENGTH } from '../normalize/placeholders.js';
 import { formattedDateReader, isoDay, parseIsoDay, readDateLayouts, type DateLayout } from '../normalize/dates.js';
 import { parseSteps, type NormalizeStep } from '../normalize/steps.js';
@@ -240,10 +240,6 @@ export function parseExtension(raw: unknown, source: string, schema: LinkageSche
   return { version: 1, recordId, csv, columns, normalize, maxValueLength, blocking, passThrough, ...(link ? { link } : {}), ...(Object.keys(plausibleDates).length > 0 ? { plausibleDates } : {}), ...(hardening ? { hardening } : {}), ...(evidence ? { evidence } : {}) };
 }
 
-function isDelimiter(v: unknown): v is string {
-  return typeof v === 'string' && [...v].length === 1 && !/["\r\n]/.test(v);
-}
-
 /** How a feature's normalized value can be read as a date without extra configuration: its last `date` step's output, or its clkhash date format. */
 function dateReaderOf(f: HashedFeature, steps: readonly NormalizeStep[] | undefined): DateCheck['reader'] | null {
   const dateSteps = (steps ?? []).filter((s): s is Extract<NormalizeStep, { step: 'date' }> => s.step === 'date');
@@ -298,31 +294,17 @@ export function resolveDateChecks(ext: P20linkExtension, schema: LinkageSchema, 
   return out;
 }
 
-/** Names of the CSV encodings (CsvEncoding), lower case. */
-const ENCODING_NAMES: Readonly<Record<string, CsvEncoding>> = { 'utf-8': 'utf-8', utf8: 'utf-8', 'windows-1252': 'windows-1252', cp1252: 'windows-1252', latin1: 'windows-1252', 'iso-8859-1': 'windows-1252' };
-
 /**
  * Apply the agency's CSV dialect from the command line (--delimiter,
- * --trim / --no-trim, --encoding) over the schema's p20link.csv. The dialect
- * describes the agency's file, not the shared encoding: nothing the linker
- * compares depends on it. "tab" or "\t" (backslash, t) means a tab;
- * "latin1" and "cp1252" mean windows-1252, "utf8" UTF-8.
+ * --trim / --no-trim, --encoding; CsvDialect) over the schema's p20link.csv.
+ * The dialect describes the agency's file, not the shared encoding: nothing
+ * the linker compares depends on it.
  */
-export function applyCsvDialect(ext: P20linkExtension, dialect: { delimiter?: string; trim?: boolean; encoding?: string } | undefined): P20linkExtension {
-  if (!dialect || (dialect.delimiter === undefined && dialect.trim === undefined && dialect.encoding === undefined)) return ext;
-  const csv = { ...ext.csv };
-  if (dialect.delimiter !== undefined) {
-    const d = dialect.delimiter === 'tab' || dialect.delimiter === '\\t' ? '\t' : dialect.delimiter;
-    if (!isDelimiter(d)) throw new P20Error('ENCODE_OPTIONS', 'expected one character other than a quote or line break (or "tab")', {}, { hint: { id: 'subject', option: 'delimiter', value: JSON.stringify(dialect.delimiter) } });
-    csv.delimiter = d;
-  }
-  if (dialect.trim !== undefined) csv.trim = dialect.trim;
-  if (dialect.encoding !== undefined) {
-    const e = ENCODING_NAMES[dialect.encoding.toLowerCase()];
-    if (e === undefined) throw new P20Error('ENCODE_OPTIONS', `is not a character encoding this reads (${CSV_ENCODINGS.join(', ')}; latin1 and cp1252 are windows-1252)`, {}, { hint: { id: 'subject', option: 'encoding', value: JSON.stringify(dialect.encoding) } });
-    csv.encoding = e;
-  }
-  return { ...ext, csv };
+export function applyCsvDialect(ext: P20linkExtension, dialect: CsvDialect | undefined): P20linkExtension {
+  // the encoder refuses a row, not the file, on invalid UTF-8 (its own advice: INVALID_UTF8_ADVICE)
+  const { encodingOption: _, ...d } = readCsvDialect(dialect, 'ENCODE_OPTIONS');
+  if (Object.keys(d).length === 0) return ext;
+  return { ...ext, csv: { ...ext.csv, ...d } };
 }
 
 /**

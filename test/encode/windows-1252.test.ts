@@ -17,6 +17,7 @@ import { collectBatches } from '../helpers/batches.js';
 import { runCli } from '../helpers/cli.js';
 import { DEFAULT_SCHEMA as SCHEMA, SECRET_TEXT, encodeRows } from '../helpers/encode-rows.js';
 import { p20Rejection as refusal } from '../helpers/errors.js';
+import { cp1252 } from '../helpers/cp1252.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const FIRST = ['José', 'Zoë', 'Ann', 'Inés', 'Łucja', 'Bo', 'François', 'Ñico'];
@@ -33,17 +34,6 @@ function text(): string {
     t += `${i},${first},${i % 3 ? 'Ángel' : ''},${LAST[(i >> 3) % 8]},${1990 + (i % 20)}-0${1 + (i % 9)}-1${i % 10},${i % 2 ? 'F' : 'M'},${97000 + (i % 40)}\n`;
   }
   return t;
-}
-
-/** `t` saved as windows-1252 (every character here is in it). */
-function cp1252(t: string): Buffer {
-  const out = Buffer.alloc(t.length);
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c > 0xff) throw new Error(`not in the test's Latin-1 subset: ${t[i]}`);
-    out[i] = c;
-  }
-  return out;
 }
 
 async function file(bytes: Buffer | string): Promise<string> {

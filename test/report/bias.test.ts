@@ -7,6 +7,10 @@ import { ageBand, ageOn, parseDate } from '../../src/report/age.js';
 import { computeBias, parseGroupSpecs } from '../../src/report/bias.js';
 import { readLinksFile } from '../../src/format/links.js';
 import { runBiasReport } from '../../src/report/index.js';
+import { cliMessage } from '../../cli/hints.js';
+import { runCli } from '../helpers/cli.js';
+import { cp1252 } from '../helpers/cp1252.js';
+import { p20Rejection } from '../helpers/errors.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -111,6 +115,50 @@ describe('bias report', () => {
   it('refuses duplicate ids in the links file', async () => {
     await writeFile(join(dir, 'dup.links.csv'), 'record_id,linkage_id,score\nA,L1,0.9\nA,L2,0.9\n');
     await expect(readLinksFile(join(dir, 'dup.links.csv'))).rejects.toThrow(/line 3.*duplicate/);
+  });
+});
+
+describe('an extract in another dialect (semicolons, saved as windows-1252)', () => {
+  /** data.csv with accented group labels: as UTF-8 with commas, and with semicolons saved as windows-1252. */
+  const twins = async (): Promise<{ utf8: string; other: string }> => {
+    const text = (await readFile(join(dir, 'data.csv'), 'utf8')).replace(/,A,/g, ',Añil,').replace(/,B,/g, ',Bía,');
+    const utf8 = join(dir, 'accents.csv');
+    const other = join(dir, 'accents-1252.csv');
+    await writeFile(utf8, text);
+    await writeFile(other, cp1252(text.replaceAll(',', ';')));
+    return { utf8, other };
+  };
+
+  it('is read as its UTF-8 twin with the csv option, through the library and the command line', async () => {
+    const { utf8, other } = await twins();
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    const opts = { links, idColumn: 'sid', by: parseGroupSpecs('grp'), asOf: '2026-11-24' };
+    const ref = await computeBias({ ...opts, dataFile: utf8 });
+    const got = await computeBias({ ...opts, dataFile: other, csv: { delimiter: ';', encoding: 'windows-1252' } });
+    expect(ref.dimensions[0]!.groups.map((g) => g.value).sort()).toEqual(['Añil', 'Bía', 'C']);
+    expect({ ...got, dataFile: '' }).toEqual({ ...ref, dataFile: '' });
+    const args = ['report', 'bias', '--links', join(dir, 'x.links.csv'), '--id-column', 'sid', '--by', 'grp', '--as-of', '2026-11-24'];
+    const a = await runCli([...args, '--data', utf8]);
+    const b = await runCli([...args, '--data', other, '--delimiter', ';', '--encoding', 'latin1']);
+    expect(b.code).toBe(0);
+    expect(b.out.replaceAll(other, 'DATA')).toBe(a.out.replaceAll(utf8, 'DATA'));
+  });
+
+  it('read without the option it is refused with the option it needs; an encoded file refuses the csv option', async () => {
+    const { other } = await twins();
+    const links = await readLinksFile(join(dir, 'x.links.csv'));
+    const opts = { links, idColumn: 'sid', by: parseGroupSpecs('grp') };
+    const enc = await p20Rejection(computeBias({ ...opts, dataFile: other, csv: { delimiter: ';' } }));
+    expect(enc.code).toBe('CSV_ENCODING');
+    expect(cliMessage(enc)).toMatch(/with --encoding windows-1252\)$/);
+    const del = await p20Rejection(computeBias({ ...opts, dataFile: other, csv: { encoding: 'latin1' } }));
+    expect(del.code).toBe('BIAS_ARGS');
+    expect(cliMessage(del)).toMatch(/id column "sid" is not in the header \(sid;grp;sex;dob\)\. The header is one single column containing ";": read it with --delimiter ';'$/);
+    const encoded = join(dir, 'fake.enc');
+    await writeFile(encoded, '{"format":"p20link/encoded","version":1}\n');
+    const e = await p20Rejection(computeBias({ ...opts, dataFile: encoded, csv: { encoding: 'latin1' } }));
+    expect(e.code).toBe('BIAS_ARGS');
+    expect(cliMessage(e)).toMatch(/fake\.enc: is an encoded file, read as it is: --encoding reads an extract$/);
   });
 });
 

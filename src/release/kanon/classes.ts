@@ -5,6 +5,7 @@
  * measure needs: a capped list for distinct l, counts for entropy l).
  */
 import { P20Error } from '../../errors.js';
+import { missingColumnError } from '../../io/csv.js';
 import type { DiversityResult, HistogramBucket, KCheckResult, KSettings, SizeBucket, SmallClass } from './types.js';
 
 /** Separator of quasi-identifier values inside a class key (NUL is refused in values). */
@@ -21,17 +22,13 @@ interface ClassStats {
   sens: (string[] | Map<string, number>)[];
 }
 
-/** Column positions of the declared attributes; throws naming the file and the missing column. */
-export function resolveColumns(header: readonly string[], settings: KSettings, file: string): { qiIdx: number[]; sensIdx: number[] } {
+/** Column positions of the declared attributes; throws naming the file and the missing column (and the CSV option to read it with, when the dialect the file was read in may be why: dialectNote). */
+export function resolveColumns(header: readonly string[], settings: KSettings, file: string, dialect: { delimiter?: string; trim?: boolean } = {}): { qiIdx: number[]; sensIdx: number[] } {
   const pos = new Map(header.map((h, i) => [h, i] as const));
   const find = (name: string, what: string): number => {
     const i = pos.get(name);
     if (i === undefined) {
-      throw new P20Error('KCHECK_COLUMN', `${what} column "${name}" is not in the header (columns: ${header.join(', ')})`, {
-        file,
-        line: 1,
-        field: name,
-      });
+      throw missingColumnError('KCHECK_COLUMN', `${what} column "${name}" is not in the header (columns: ${header.join(', ')})`, { file, line: 1, field: name }, header, dialect);
     }
     return i;
   };

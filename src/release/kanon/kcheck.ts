@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { P20Error } from '../../errors.js';
-import { openCsv } from '../../io/csv.js';
+import { type CsvDialect, openCsv, readCsvDialect } from '../../io/csv.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
 import { ClassAccumulator, resolveColumns } from './classes.js';
 import { resolveSettings, settingsFrom } from './spec.js';
@@ -19,8 +19,8 @@ export interface KCheckFileOptions extends KSettingsInput {
   /** List up to this many too-small classes with their quasi-identifier values (identifying; default 0). */
   listSmall?: number;
   progress?: Progress;
-  /** Trim spaces around unquoted CSV fields (default false). */
-  trim?: boolean;
+  /** How the CSV file is written (delimiter, trimming of spaces around unquoted fields, character encoding; CsvDialect). Default: comma-separated UTF-8, not trimmed. */
+  csv?: CsvDialect;
   /** Accept a file with no data rows (the re-check of a repair that dropped every record); default: bad input. */
   allowEmpty?: boolean;
 }
@@ -46,8 +46,9 @@ export async function kcheckFile(opts: KCheckFileOptions): Promise<KCheckResult>
   const settings = opts.settings ?? (await resolveSettings(opts));
   const progress = opts.progress ?? silentProgress;
   await assertInputFile(opts.input);
-  const table = await openCsv(opts.input, { trim: opts.trim ?? false, batchSize: 4096 });
-  const { qiIdx, sensIdx } = resolveColumns(table.header, settings, opts.input);
+  const csv = readCsvDialect(opts.csv);
+  const table = await openCsv(opts.input, { file: opts.input, ...csv, batchSize: 4096 });
+  const { qiIdx, sensIdx } = resolveColumns(table.header, settings, opts.input, csv);
   const acc = new ClassAccumulator(settings, qiIdx, sensIdx, opts.input);
   for await (const batch of table.batches) {
     for (const r of batch) acc.add(r.fields, r.line);

@@ -10,7 +10,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { P20Error } from '../../errors.js';
-import { csvLine, openCsv } from '../../io/csv.js';
+import { type CsvDialect, csvLine, openCsv, readCsvDialect } from '../../io/csv.js';
 import { tempPathFor } from '../../io/atomic-file.js';
 import { silentProgress, type Progress } from '../../io/progress.js';
 import { Aggregate } from './aggregate.js';
@@ -26,7 +26,8 @@ export interface RepairFileOptions extends KSettingsInput {
   output: string;
   settings?: KSettings;
   progress?: Progress;
-  trim?: boolean;
+  /** How the input CSV is written (KCheckFileOptions.csv); the repaired copy is written comma-separated, UTF-8. */
+  csv?: CsvDialect;
 }
 
 /** Refuse an output that is (or links to) the input file. */
@@ -53,11 +54,11 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
   const progress = opts.progress ?? silentProgress;
   await assertNotInput(opts.input, opts.output);
   await assertInputFile(opts.input);
-  const trim = opts.trim ?? false;
+  const csv = readCsvDialect(opts.csv);
 
   // Pass 1: the check of the input, and the distinct tuples.
-  const t1 = await openCsv(opts.input, { trim, batchSize: 4096 });
-  const { qiIdx, sensIdx } = resolveColumns(t1.header, settings, opts.input);
+  const t1 = await openCsv(opts.input, { file: opts.input, ...csv, batchSize: 4096 });
+  const { qiIdx, sensIdx } = resolveColumns(t1.header, settings, opts.input, csv);
   const acc = new ClassAccumulator(settings, qiIdx, sensIdx, opts.input);
   const agg = new Aggregate(settings, qiIdx, sensIdx, opts.input);
   for await (const batch of t1.batches) {
@@ -114,7 +115,7 @@ export async function repairFile(opts: RepairFileOptions): Promise<RepairResult>
         if (writeError) throw writeError;
       }
     };
-    const t2 = await openCsv(opts.input, { trim, batchSize: 4096 });
+    const t2 = await openCsv(opts.input, { file: opts.input, ...csv, batchSize: 4096 });
     if (t2.header.join('\u0000') !== t1.header.join('\u0000')) {
       throw new P20Error('KCHECK_CHANGED', 'the input changed while it was being repaired (header differs)', { file: opts.input, line: 1 });
     }

@@ -1,15 +1,25 @@
 import { resolve } from 'node:path';
 import { P20Error } from '../../errors.js';
 import { PUBLIC_FILE_MODE, writeFileAtomic } from '../../io/atomic-file.js';
-import { csvLine, openCsv } from '../../io/csv.js';
+import { type CsvDialect, csvLine, dialectNote, missingColumnError, openCsv, readCsvDialect } from '../../io/csv.js';
 import { auditTable } from './audit.js';
 import { loadTableSpec } from './spec.js';
 import { suppressTable } from './suppress.js';
 import type { AuditResult, SuppressOptions, SuppressResult, TableSpec } from './types.js';
 
-/** Read a whole CSV table (tables of counts fit in memory: 100,000 cells is a few MB). */
-export async function readTableCsv(path: string): Promise<{ header: string[]; rows: string[][]; lines: number[] }> {
-  const csv = await openCsv(path, { file: path });
+/**
+ * Read a whole CSV table (tables of counts fit in memory: 100,000 cells is a
+ * few MB), written as `dialect` says (CsvDialect; default comma-separated
+ * UTF-8). A header of one single column that holds another likely delimiter
+ * is refused: a table has dimensions and a count.
+ */
+export async function readTableCsv(path: string, dialect?: CsvDialect): Promise<{ header: string[]; rows: string[][]; lines: number[] }> {
+  const options = readCsvDialect(dialect);
+  const csv = await openCsv(path, { file: path, ...options });
+  if (csv.header.length === 1 && dialectNote(csv.header, options)?.option === 'delimiter') {
+    csv.close();
+    throw missingColumnError('CSV_HEADER', 'a table needs dimension columns and a count column, and the header has one', { file: path, line: 1 }, csv.header, options);
+  }
   const rows: string[][] = [];
   const lines: number[] = [];
   for await (const batch of csv.batches) {
@@ -39,6 +49,8 @@ export interface SuppressFileOptions extends SuppressOptions {
   /** Spec file path or object; inferred when absent. */
   spec?: string | TableSpec;
   countColumn?: string;
+  /** How the input table is written (readTableCsv); the suppressed table is written comma-separated, UTF-8. */
+  csv?: CsvDialect;
 }
 
 /** Suppress a CSV file; writes the output (and report) atomically; never over its input. */
@@ -48,8 +60,8 @@ export async function suppressFile(o: SuppressFileOptions): Promise<SuppressResu
     throw new P20Error('TABLE_OUTPUT', 'output would overwrite the input table; choose another path', { file: o.output });
   }
   const spec = await specFrom(o.spec);
-  const t = await readTableCsv(o.input);
-  const { input: _i, output: _o, reportPath: _r, spec: _s, ...rest } = o;
+  const t = await readTableCsv(o.input, o.csv);
+  const { input: _i, output: _o, reportPath: _r, spec: _s, csv: _c, ...rest } = o;
   const res = await suppressTable({ ...rest, file: o.input, header: t.header, rows: t.rows, lines: t.lines, ...(spec ? { spec } : {}) });
   // the suppressed table is meant to be published: world-readable (every other output is 0600)
   await writeFileAtomic(o.output, tableCsvText(res.table.header, res.table.rows), PUBLIC_FILE_MODE);
@@ -70,11 +82,13 @@ export interface AuditFileOptions {
   integerCheck?: boolean;
   integerCheckMaxCells?: number;
   exactBounds?: boolean;
+  /** How the table is written (readTableCsv). */
+  csv?: CsvDialect;
 }
 
 export async function auditFile(o: AuditFileOptions): Promise<AuditResult> {
   const spec = await specFrom(o.spec);
-  const t = await readTableCsv(o.input);
-  const { input: _i, spec: _s, ...rest } = o;
+  const t = await readTableCsv(o.input, o.csv);
+  const { input: _i, spec: _s, csv: _c, ...rest } = o;
   return auditTable({ ...rest, file: o.input, header: t.header, rows: t.rows, lines: t.lines, ...(spec ? { spec } : {}) });
 }

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { P20Error } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { CsvDialect } from '../../io/csv.js';
 import { readJsonFile } from '../../util/json-spec.js';
 import { exactSuppress } from './exact.js';
 import { readTableCsv, tableCsvText } from './files.js';
@@ -218,6 +219,8 @@ export interface SuppressLinkedFileOptions extends SuppressOptions {
   /** Output folder: one `<name>.csv` per table. */
   outDir: string;
   timeLimit?: number;
+  /** How the spec's input tables are written (readTableCsv); the outputs are comma-separated, UTF-8. */
+  csv?: CsvDialect;
 }
 
 /** Suppress the tables of a linked-tables spec jointly; writes `<outDir>/<name>.csv` atomically (never over an input). */
@@ -230,7 +233,7 @@ export async function suppressLinkedFile(o: SuppressLinkedFileOptions): Promise<
     if (typeof t.input !== 'string') throw new P20Error('TABLE_SPEC', 'each table needs an input CSV', { file: o.spec, field: `tables.${i}.input` });
     const path = resolve(base, t.input);
     inPaths.add(path);
-    const csv = await readTableCsv(path);
+    const csv = await readTableCsv(path, o.csv);
     const tspec =
       typeof t.spec === 'string'
         ? parseTableSpec(await readJsonFile(resolve(base, t.spec), 'table spec', { code: 'TABLE_SPEC' }), resolve(base, t.spec))
@@ -239,7 +242,7 @@ export async function suppressLinkedFile(o: SuppressLinkedFileOptions): Promise<
           : undefined;
     inputs.push({ name: t.name, file: path, header: csv.header, rows: csv.rows, lines: csv.lines, ...(tspec ? { spec: tspec } : {}) });
   }
-  const { spec: _s, outDir: _o, ...rest } = o;
+  const { spec: _s, outDir: _o, csv: _c, ...rest } = o;
   const res = await suppressLinked(inputs, spec.links, rest);
   for (const t of res.tables) {
     const out = join(o.outDir, `${t.name}.csv`);
