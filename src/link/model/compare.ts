@@ -1,7 +1,7 @@
 import type { EvidenceTokenKind } from '../../schema/evidence.js';
 import type { PartyData } from '../types.js';
 import { bandLabels, diceLevel } from './levels.js';
-import { matchWeights, probabilityOfWeight } from './predict.js';
+import { levelWeights, matchWeights, probabilityOfWeight } from './predict.js';
 import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedModel } from './types.js';
 import { filterWords, wordsDice, type FilterWords } from '../dice.js';
 
@@ -288,6 +288,51 @@ function oneNameAgrees(f: number, l: number): boolean {
   return Math.min(f, l) <= 1 && Math.max(f, l) > 3;
 }
 
+/**
+ * What a duplicate's bar forgives a pair read crosswise (a first/last swap)
+ * whose two names both agree with the birth date: the CLK's top weight.
+ * The CLK is order-sensitive, so compareCandidates leaves it null for
+ * such a pair, though every field it rests on is recorded on both
+ * sides and agrees: the pair lacks that weight of the full agreement the
+ * bar counts only because of the order of its names, as a pair with a
+ * middle initial recorded on one side lacks place's top (barRelief). The
+ * pair is known by its levels (the CLK null, `name_dob` at its top) and by
+ * its presence bytes: a pair whose CLK is null because a name or the date
+ * is missing (`needs`, the CLK's fields) shows the same levels and is not
+ * forgiven. Undefined without a CLK or `name_dob` comparison.
+ */
+export interface SwapRelief {
+  kClk: number;
+  kJoint: number;
+  /** `name_dob`'s top level. */
+  top: number;
+  /** Presence bits of the CLK's fields (first name, last name, birth date). */
+  needs: number;
+  /** The CLK's top weight. */
+  weight: number;
+}
+
+export function swapRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' | 'parts'>): SwapRelief | undefined {
+  const kClk = model.defs.findIndex((d) => d.name === 'clk');
+  const kJoint = model.defs.findIndex((d) => d.name === 'name_dob');
+  const part = plan.parts.find((p) => p.source === 'clk');
+  if (kClk < 0 || kJoint < 0 || !part) return undefined;
+  const top = model.defs[kJoint]!.levels.indexOf(JOINT_LABELS[0]);
+  const weight = levelWeights(model)[kClk]![0]!;
+  return top < 0 || !(weight > 0) ? undefined : { kClk, kJoint, top, needs: part.needs, weight };
+}
+
+/** The relief (SwapRelief) of the pair whose levels are at `levels[at..]` and whose records' presence bytes, ANDed, are `have` (0xff without presence bytes): the CLK's top weight, or 0. */
+export function swapReliefOf(s: SwapRelief | undefined, levels: Uint8Array, at: number, have: number): number {
+  if (!s || levels[at + s.kClk] !== NULL_LEVEL || levels[at + s.kJoint] !== s.top || (have & s.needs) !== s.needs) return 0;
+  return s.weight;
+}
+
+/** The presence bytes of record i of one party and record j of another, ANDed: the fields both hold (0xff when either party has none). */
+export function pairPresence(pa: Uint8Array | undefined, i: number, pb: Uint8Array | undefined, j: number): number {
+  return pa && pb ? pa[i]! & pb[j]! : 0xff;
+}
+
 /** Bit mask of the named features in a presence header's feature list (header.presence); names it lacks add nothing. */
 export function presenceMask(features: readonly string[], names: readonly string[]): number {
   let m = 0;
@@ -514,7 +559,7 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
   for (let x = 0; x < n; x++) {
     const i = a[x]!;
     const j = b[x]!;
-    const have = wa.presence && wb.presence ? wa.presence[i]! & wb.presence[j]! : 0xff;
+    const have = pairPresence(wa.presence, i, wb.presence, j);
     const o = 0;
     for (let k = 0; k < K; k++) {
       const part = plan.parts[k]!;

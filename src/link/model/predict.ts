@@ -123,13 +123,13 @@ export function barRelief(model: FittedModel, defs: readonly ComparisonDef[]): F
 
 /**
  * The duplicate bar of one pair (its `K` levels at `levels[at..]`): `bar`
- * lowered by `share` of the pair's relief (`barRelief`), never below
- * `floor` (the decision). A duplicate whose middle initial is recorded on
+ * lowered by `share` of the pair's relief (`barRelief`, plus `extra`: a
+ * swapped pair's, swapReliefOf), never below `floor` (the decision). A duplicate whose middle initial is recorded on
  * one side only needs the same share of what it could show as one with
  * both initials (docs/match-model.md, "Decision and resolution").
  */
-export function pairBar(bar: number, share: number, relief: readonly Float64Array[], levels: Uint8Array, at: number, floor: number): number {
-  let r = 0;
+export function pairBar(bar: number, share: number, relief: readonly Float64Array[], levels: Uint8Array, at: number, floor: number, extra = 0): number {
+  let r = extra;
   for (let k = 0; k < relief.length; k++) {
     const l = levels[at + k]!;
     if (l !== NULL_LEVEL) r += relief[k]![l]!;

@@ -18,7 +18,7 @@ import { assignIds, type Assignment } from './assign.js';
 import { BandSorted, EVIDENCE_BAND, EVIDENCE_BAND_MIN, blockValuesOf, evidenceFilterKeys, evidenceIndexFor, evidenceKeys, evidenceProbeKeys, isNamesBand, isNamesKey, lshBandMask, partyBandKeys, partyBandKeysAt, persistentBandCount, type EvidenceIndex } from './band-keys.js';
 import type { EncodingUpdate, RecordEncoding, RegistryConfig, RegistryScoring, RegistryStorage, StoredRecord } from './storage.js';
 import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniqueLevels, StoredParty, storedPrior, type LoadedMatchModel, type StoredMatchModel } from './match-model.js';
-import { compareCandidates, countOf } from '../model/compare.js';
+import { compareCandidates, countOf, pairPresence } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
 import { expectedQuality, oneToOneMatches } from '../model/expected.js';
@@ -911,7 +911,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           repEdgeRep.push(r);
           repEdgeScore.push(edgeScore(wx));
           repEdgeW.push(wx);
-          repEdgeBar.push(duplicatePairBar(M, dupBar[rp]!, v, x));
+          repEdgeBar.push(duplicatePairBar(M, dupBar[rp]!, v, x, pairPresence(p.presence, i, repData.presence, r)));
           repEdgeExact.push(isSure(v, x) ? 1 : 0);
           active[repEnt[r]!] = 1;
           st.aboveThreshold++;
@@ -1049,7 +1049,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       if (B && wx >= nearW) near.push(u, vv, wx);
       if (wx >= m.decisionW) {
         edges.push(u, vv, edgeScore(wx));
-        const bar = duplicatePairBar(m, barW, v, x);
+        const bar = duplicatePairBar(m, barW, v, x, pairPresence(A.presence, c.a[x]!, (B ?? A).presence, c.b[x]!));
         if (wx >= bar) dupEdges.push(u, vv, edgeScore(wx));
         links.push(u, vv, wx, bar, isSure(v, x));
         st.aboveThreshold++;
