@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles, type ModelFit } from '../../src/link/link-files.js';
 import { sureLevel } from '../../src/link/model/anchors.js';
 import { PARTIES } from '../../src/synth/agencies.js';
@@ -12,7 +11,7 @@ import { clusterRecords, type ClusterView } from '../../src/link/resolve/cluster
 import { BarredEdges, corroboratedEdges, type CorroboratedPass } from '../../src/link/resolve/corroborated.js';
 import { EdgeList } from '../../src/link/resolve/edges.js';
 import { edgeScoreOfWeight } from '../../src/link/model/predict.js';
-import { agencySettings } from '../helpers/agency.js';
+import { encodeAgencies } from '../helpers/agency.js';
 
 /**
  * The corroborated duplicates (src/link/resolve/corroborated.ts): a record
@@ -177,17 +176,13 @@ describe('corroboratedEdges', () => {
 });
 
 describe('the corroborated duplicates on generated data', () => {
-  const root = join(import.meta.dirname, '../..');
   const dir = mkdtempSync(join(tmpdir(), 'p20-corroborated-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('10,000 people with realistic names: the records the phase joins are second records of the same person, and the run report counts them', async () => {
     await generateExtracts({ people: 10_000, seed: 9002, outDir: dir, realism: 'full', names: 'long-tail' });
     const secret = new TextEncoder().encode('p20link corroborated test secret (synthetic data only)');
-    for (const p of PARTIES) {
-      const agency = agencySettings(p);
-      await encodeFile({ input: join(dir, `${p}.csv`), output: join(dir, `${p}.enc`), schema: join(root, 'protocols/schemas/p20w-person.json'), secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0 });
-    }
+    await encodeAgencies((p) => join(dir, `${p}.csv`), (p) => join(dir, `${p}.enc`), secret);
     let fit: ModelFit | undefined;
     const r = await linkFiles({ inputs: PARTIES.map((p) => ({ file: join(dir, `${p}.enc`) })), outDir: join(dir, 'out'), truth: join(dir, 'truth.csv'), workers: 1, model: 'fs', onModelFit: (f) => (fit = f) });
     const f = fit!;

@@ -10,7 +10,6 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFile } from '../../src/encode/index.js';
 import { linkFiles } from '../../src/link/link-files.js';
 import { runReportProblem } from '../../src/format/run-report.js';
 import { duplicateWeight, loadMatchModel, REGISTRY_MODEL_FORMAT, REGISTRY_MODEL_VERSION, setUniqueLevels, StoredParty } from '../../src/link/registry/match-model.js';
@@ -21,10 +20,9 @@ import { compareCandidates, comparisonPlan, JOINT_LABELS } from '../../src/link/
 import { openLinkerStore } from '../../src/store/linker-store.js';
 import { p20Rejection } from '../helpers/errors.js';
 import { runCli } from '../helpers/cli.js';
-import { agencySettings } from '../helpers/agency.js';
+import { encodeAgencies } from '../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../..');
-const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
 const secret = new TextEncoder().encode('p20link registry model test secret (synthetic data only)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-registry-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,10 +32,7 @@ let n = 0;
 const fresh = (what: string) => join(dir, `${what}-${++n}`);
 
 beforeAll(async () => {
-  for (const p of PARTIES) {
-    const agency = agencySettings(p);
-    await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
-  }
+  await encodeAgencies((p) => join(root, `examples/data/${p}.csv`), enc, secret, { onBadField: 'missing' });
 }, 120_000);
 
 /** Pairs of (party:record) that share a linkage ID in a run's links files. */

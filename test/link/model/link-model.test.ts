@@ -9,15 +9,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFile } from '../../../src/encode/index.js';
 import { runReportProblem } from '../../../src/format/run-report.js';
 import { linkFiles, type ModelFit } from '../../../src/link/link-files.js';
 import { runCli } from '../../helpers/cli.js';
 import { p20Rejection } from '../../helpers/errors.js';
-import { agencySettings } from '../../helpers/agency.js';
+import { encodeAgencies } from '../../helpers/agency.js';
 
 const root = join(import.meta.dirname, '../../..');
-const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
 const secret = new TextEncoder().encode('p20link match model test secret (synthetic data only)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,12 +23,7 @@ const PARTIES = ['k12', 'college', 'wages'] as const;
 const enc = (p: string) => join(dir, `${p}.enc`);
 const TRUTH = join(root, 'examples/data/truth.csv');
 
-beforeAll(async () => {
-  for (const p of PARTIES) {
-    const agency = agencySettings(p);
-    await encodeFile({ input: join(root, `examples/data/${p}.csv`), output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
-  }
-}, 120_000);
+beforeAll(() => encodeAgencies((p) => join(root, `examples/data/${p}.csv`), enc, secret, { onBadField: 'missing' }), 120_000);
 
 /** linkage id -> records per party, from the links files of a run. */
 function entities(out: string): Map<string, Record<string, number>> {

@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFile } from '../../../src/encode/index.js';
 import { linkFiles } from '../../../src/link/link-files.js';
 import { anchoredM, matchFloor, refineHold } from '../../../src/link/model/anchors.js';
 import { fitModel, refineModel } from '../../../src/link/model/em.js';
@@ -20,20 +19,15 @@ import { modelWarnings } from '../../../src/link/report.js';
 import type { ModelFit } from '../../../src/index.js';
 import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
-import { agencySettings } from '../../helpers/agency.js';
+import { encodeAgencies } from '../../helpers/agency.js';
 
-const root = join(import.meta.dirname, '../../..');
-const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
 const SECRET = new TextEncoder().encode('p20link small-files test secret 1 (synthetic data only)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-small-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   await generateExtracts({ people: 2000, seed: 9002, outDir: dir, realism: 'full', names: 'long-tail' });
-  for (const p of PARTIES) {
-    const agency = agencySettings(p);
-    await encodeFile({ input: join(dir, `${p}.csv`), output: join(dir, `${p}.enc`), schema: SCHEMA, secret: SECRET, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0 });
-  }
+  await encodeAgencies((p) => join(dir, `${p}.csv`), (p) => join(dir, `${p}.enc`), SECRET);
 }, 120_000);
 
 describe('the match model on small files', () => {

@@ -11,19 +11,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFile } from '../../../src/encode/index.js';
 import { linkFiles, type ModelFit } from '../../../src/link/link-files.js';
 import { compareCandidates, comparisonPlan } from '../../../src/link/model/compare.js';
 import { NULL_LEVEL, swapRelief, swapReliefOf, type FittedModel } from '../../../src/link/model/index.js';
-import { agencySettings } from '../../helpers/agency.js';
+import { PARTIES } from '../../../src/synth/agencies.js';
+import { encodeAgencies } from '../../helpers/agency.js';
 import { encodedParties, type Rec } from './encoded-party.js';
 
 const root = join(import.meta.dirname, '../../..');
-const SCHEMA = join(root, 'protocols/schemas/p20w-person.json');
 const secret = new TextEncoder().encode('p20link swapped duplicate test secret (synthetic data only)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-swapdup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const PARTIES = ['k12', 'college', 'wages'] as const;
 const enc = (p: string) => join(dir, `${p}.enc`);
 
 /** Wage record id → its swapped copy's id. */
@@ -50,11 +48,7 @@ beforeAll(async () => {
     added.push(copy.join(','));
   }
   writeFileSync(join(dir, 'wages.csv'), `${lines.join('\n')}\n${added.join('\n')}\n`);
-  for (const p of PARTIES) {
-    const agency = agencySettings(p);
-    const input = p === 'wages' ? join(dir, 'wages.csv') : join(root, `examples/data/${p}.csv`);
-    await encodeFile({ input, output: enc(p), schema: SCHEMA, secret, party: p, map: agency.map, idColumn: agency.idColumn, workers: 0, onBadField: 'missing' });
-  }
+  await encodeAgencies((p) => (p === 'wages' ? join(dir, 'wages.csv') : join(root, `examples/data/${p}.csv`)), enc, secret, { onBadField: 'missing' });
 }, 120_000);
 
 /** record id → linkage id, for one party's links file. */
