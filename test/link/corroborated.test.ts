@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { linkFiles, type ModelFit } from '../../src/link/link-files.js';
-import { sureLevel } from '../../src/link/model/anchors.js';
+import { sureLevel } from '../../src/link/model/compare.js';
 import { PARTIES } from '../../src/synth/agencies.js';
 import { generateExtracts } from '../../src/synth/generate.js';
 import { clusterRecords, type ClusterView } from '../../src/link/resolve/cluster.js';

@@ -1,4 +1,4 @@
-import { PLACE_LABELS, PLACE_NODOB_LABELS } from './compare.js';
+import { PLACE_LABELS, PLACE_NODOB_LABELS, SURE_LEVEL, sureLevel } from './compare.js';
 import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
 
 /**
@@ -358,15 +358,6 @@ export function refineHold(cand: ComparisonVectors, fixedM: readonly (readonly n
   const levels: readonly string[] = cand.defs[k]!.levels;
   out[k] = anchored.map((m, l) => ((REFINE_HELD_LEVELS as readonly string[]).includes(levels[l]!) && Number.isFinite(m) ? m : Number.NaN));
   return out;
-}
-
-/** The `name_dob` level of matchFloor's sure pairs: both names agree with the birth date. */
-export const SURE_LEVEL = 'both>=top';
-
-/** Where SURE_LEVEL is in comparisons `defs`: the comparison's index and the level's (both -1 without a `name_dob` comparison). */
-export function sureLevel(defs: readonly { name: string; levels: readonly string[] }[]): { k: number; top: number } {
-  const k = defs.findIndex((d) => d.name === 'name_dob');
-  return k >= 0 ? { k, top: defs[k]!.levels.indexOf(SURE_LEVEL) } : { k: -1, top: -1 };
 }
 
 /**

@@ -248,6 +248,15 @@ export const JOINT_LABELS = [
   'both low',
   'both,day/month swapped',
 ] as const;
+/** The `name_dob` level where both names agree with the birth date (anchors.ts matchFloor's sure pairs; the corroborated phase's `exact`; swapRelief). */
+export const SURE_LEVEL: (typeof JOINT_LABELS)[number] = 'both>=top';
+
+/** Where SURE_LEVEL is in comparisons `defs`: the comparison's index and the level's (both -1 without a `name_dob` comparison). */
+export function sureLevel(defs: readonly { name: string; levels: readonly string[] }[]): { k: number; top: number } {
+  const k = defs.findIndex((d) => d.name === 'name_dob');
+  return k >= 0 ? { k, top: defs[k]!.levels.indexOf(SURE_LEVEL) } : { k: -1, top: -1 };
+}
+
 /** The joint level of a day/month swap with both names identical (swapDatesOnly). */
 const JOINT_DAY_SWAP = JOINT_LABELS.indexOf('both,day/month swapped');
 
@@ -304,7 +313,7 @@ function oneNameAgrees(f: number, l: number): boolean {
 export interface SwapRelief {
   kClk: number;
   kJoint: number;
-  /** `name_dob`'s top level. */
+  /** `name_dob`'s top level (SURE_LEVEL). */
   top: number;
   /** Presence bits of the CLK's fields (first name, last name, birth date). */
   needs: number;
@@ -314,12 +323,11 @@ export interface SwapRelief {
 
 export function swapRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' | 'parts'>): SwapRelief | undefined {
   const kClk = model.defs.findIndex((d) => d.name === 'clk');
-  const kJoint = model.defs.findIndex((d) => d.name === 'name_dob');
+  const { k: kJoint, top } = sureLevel(model.defs);
   const part = plan.parts.find((p) => p.source === 'clk');
-  if (kClk < 0 || kJoint < 0 || !part) return undefined;
-  const top = model.defs[kJoint]!.levels.indexOf(JOINT_LABELS[0]);
+  if (kClk < 0 || top < 0 || !part) return undefined;
   const weight = levelWeights(model)[kClk]![0]!;
-  return top < 0 || !(weight > 0) ? undefined : { kClk, kJoint, top, needs: part.needs, weight };
+  return weight > 0 ? { kClk, kJoint, top, needs: part.needs, weight } : undefined;
 }
 
 /** The relief (SwapRelief) of the pair whose levels are at `levels[at..]` and whose records' presence bytes, ANDed, are `have` (0xff without presence bytes): the CLK's top weight, or 0. */

@@ -6,7 +6,7 @@ import { popcount32 } from '../dice.js';
 import { EdgeList } from '../resolve/edges.js';
 import { RESIDUAL_MAX_SHIFT, residualEdges, type ResidualPass } from '../resolve/residual.js';
 import { BarredEdges, corroboratedEdges, type CorroboratedPass } from '../resolve/corroborated.js';
-import { sureLevel } from '../model/anchors.js';
+import { sureLevel } from '../model/compare.js';
 import type { ComparisonVectors } from '../model/types.js';
 import { clusterRecords, indexClusters, membersOf, type ClusterIndex, type Clustering, type ClusterView } from '../resolve/cluster.js';
 import { scorePairs } from '../score.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, nameDateCounts, REFINE_HELD_LEVELS, refineHold, SURE_LEVEL } from '../../../src/link/model/anchors.js';
+import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS, SURE_LEVEL } from '../../../src/link/model/compare.js';
+import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, nameDateCounts, REFINE_HELD_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
