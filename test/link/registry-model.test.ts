@@ -6,7 +6,7 @@
  * `--min-band-hits` works through the CLI. Data: the bundled example files
  * (K-12, college, wages), encoded with the default schema (evidence filters).
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -369,5 +369,39 @@ describe('scoring stored records', () => {
     expect(rp.location.field).toBe('residual-pass');
     const r = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('dice4'), store, workers: 1 });
     expect(r.parameters.model).toBe('dice');
+  }, 60_000);
+});
+
+describe("a registry's first run with one file", () => {
+  it('is refused when the file carries evidence filters (the model cannot be fitted), before the store or the output is made', async () => {
+    for (const model of [undefined, 'fs'] as const) {
+      const store = fresh('first.db');
+      const outDir = fresh('first');
+      const e = await p20Rejection(linkFiles({ inputs: [{ file: enc('k12') }], outDir, store, workers: 1, ...(model ? { model } : {}) }));
+      expect(e.code).toBe('LINK_TOO_FEW_INPUTS');
+      expect(e.location.file).toBe(enc('k12'));
+      expect(e.detail).toMatch(/first run fits the match model .* needs at least 2 encoded files, got 1/);
+      expect(e.detail).not.toMatch(/--/);
+      expect(existsSync(store)).toBe(false);
+      expect(existsSync(outDir)).toBe(false);
+    }
+  }, 60_000);
+
+  it('seeds a Dice registry when Dice is asked for, and the model registry of a full run takes one file as an increment', async () => {
+    const store = fresh('first-dice.db');
+    const r = await linkFiles({ inputs: [{ file: enc('k12') }], outDir: fresh('first-dice'), store, workers: 1, model: 'dice' });
+    expect(r.parameters.model).toBe('dice');
+    expect(storedScoring(store).kind).toBe('dice');
+    const inc = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('first-model'), store: await modelRegistry(), workers: 1 });
+    expect(inc.parameters.model).toBe('fs');
+  }, 120_000);
+
+  it('through the command line: exit 2, the file named, the option spelled as its flag', async () => {
+    const store = fresh('first-cli.db');
+    const r = await runCli(['link', enc('college'), '--out', fresh('first-cli'), '--store', store]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${enc('college')}: a registry's first run fits the match model`);
+    expect(r.err).toContain('with dice as --model');
+    expect(existsSync(store)).toBe(false);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { REVIEW_FILE, REVIEW_HEADER, reviewRow } from '../../format/review.js';
 import { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, runReportText, type LinkRunReport, type ReportInput } from '../../format/run-report.js';
 import { resolveLinkSettings } from '../../schema/link-settings.js';
 import { formatBlockingSpec, isAllPairs, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from '../blocking/config.js';
-import { fileSha256, loadParty, readInputHeaders } from '../load.js';
+import { fileSha256, loadParty, readInputHeaders, type InputHeader } from '../load.js';
 import type { LinkFilesOptions } from '../link-files.js';
 import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
 import { abortAll, commitAll, StagedFile } from '../output.js';
@@ -40,16 +40,43 @@ export type StoreOpener = (path: string, opts?: { readOnly?: boolean }) => Db;
 export function isIncrementalRun(opts: Pick<LinkFilesOptions, 'store' | 'inputs'>, open: StoreOpener): boolean {
   if (opts.store === undefined) return false;
   if (opts.inputs.length === 1) return true;
-  if (!existsSync(opts.store)) return false;
+  return storeHas(opts.store, open, 'registry_records');
+}
+
+/** Whether the store exists and its table holds a row (false when it cannot be read: the run reports the store's problem itself). */
+function storeHas(store: string, open: StoreOpener, table: 'registry_records' | 'registry_config'): boolean {
+  if (!existsSync(store)) return false;
   let db: Db | undefined;
   try {
-    db = open(opts.store, { readOnly: true });
-    return db.prepare('SELECT EXISTS (SELECT 1 FROM registry_records)').pluck().get() === 1;
+    db = open(store, { readOnly: true });
+    return db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table})`).pluck().get() === 1;
   } catch {
-    return false; // the full run reports the store's problem itself
+    return false;
   } finally {
     db?.close();
   }
+}
+
+/**
+ * A registry's first run given one file. The match model (the default for
+ * inputs with evidence filters) is fitted by a full run on the pairs between
+ * two or more files, and a registry keeps the scoring of the run that built
+ * it: seeded by one file, it would be scored by CLK Dice at a threshold, and
+ * so would every increment after it, while the files carry the evidence the
+ * model reads. Refused before the store is touched; a registry built with
+ * Dice on purpose (the model option dice, or inputs without evidence
+ * filters) is seeded as before.
+ */
+function checkFirstRun(opts: Pick<LinkFilesOptions, 'model'>, headers: readonly InputHeader[]): void {
+  const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
+  if ((opts.model ?? (evidence ? 'fs' : 'dice')) !== 'fs') return;
+  const file = headers[0]!.file;
+  throw new P20Error(
+    'LINK_TOO_FEW_INPUTS',
+    "a registry's first run fits the match model on the pairs between its files and needs at least 2 encoded files, got 1: link this file in one run with another agency's file (seeded by one file, the registry and every increment on it would score CLK Dice; a registry scored by Dice is built on purpose with dice as the model option)",
+    { file },
+    { hint: { id: 'use-option', option: 'model' } },
+  );
 }
 
 function reportParameters(cfg: RegistryConfig, s: IncrementSettings, opts: LinkFilesOptions): LinkRunReport['parameters'] {
@@ -172,6 +199,7 @@ export async function linkIncremental(opts: LinkFilesOptions, open: StoreOpener)
   const prog = opts.progress ?? ((): Progress => silentProgress);
   const storePath = opts.store!;
   const headers = await readInputHeaders(opts.inputs);
+  if (!storeHas(storePath, open, 'registry_config')) checkFirstRun(opts, headers);
   const db = open(storePath);
   const storage = new SqliteRegistryStorage(db);
   const staged: StagedFile[] = [];
