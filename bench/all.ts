@@ -33,12 +33,14 @@ for (const w of wanted) {
 }
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
 let failed = 0;
+const runs: { name: string; exit: number | string; seconds: number }[] = [];
 for (const name of names) {
   const script = fileURLToPath(new URL(`./${BENCHES[name]}`, import.meta.url));
   process.stdout.write(`\n=== bench ${name} ===\n`);
   const started = Date.now();
   const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
+  runs.push({ name, exit: r.status ?? String(r.signal), seconds: Number(secs) });
   if (r.status !== 0) {
     failed++;
     process.stdout.write(`=== ${name}: exit ${r.status ?? r.signal} after ${secs} s ===\n`);
@@ -46,4 +48,6 @@ for (const name of names) {
     process.stdout.write(`=== ${name}: done in ${secs} s ===\n`);
   }
 }
+// each bench printed its own figures (its last JSON line); this run's, one JSON object on the last line
+process.stdout.write(`${JSON.stringify({ benches: runs })}\n`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -8,7 +8,8 @@
  * of each step, peak RSS, the share of true pairs the blocking kept (of all
  * true pairs, and of those that reach the threshold at all) and the
  * precision / recall of the final matching. Default: the full 1M x 1M
- * target. Prints figures; asserts nothing.
+ * target. Prints figures, the last line one JSON object of them; asserts
+ * nothing.
  */
 import { availableParallelism } from 'node:os';
 import { formatBlockingSpec, parseBlockingSpec } from '../src/link/blocking/config.js';
@@ -100,3 +101,18 @@ console.log(`matching       precision ${(tp / Math.max(1, m.a.length)).toFixed(4
 peakRss = Math.max(peakRss, process.memoryUsage.rss());
 const all = process.cpuUsage(cpu0);
 console.log(`TOTAL link time (block + score + 1:1) ${totalSecs.toFixed(1)} s; peak RSS ${mib(peakRss)} (including the generated data); process cpu ${((all.user + all.system) / 1e6).toFixed(1)} s`);
+// the bench's figures, one JSON object on its last line
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+console.log(
+  JSON.stringify({
+    n,
+    candidates: pairs.candidates,
+    compared: pairs.compared,
+    seconds: r4(totalSecs),
+    peakMiB: Math.round(peakRss / 2 ** 20),
+    keptShare: r4(kept.kept / kept.total),
+    lostOfReaching: r4((reach - reachFound) / Math.max(1, reach)),
+    precision: r4(tp / Math.max(1, m.a.length)),
+    recall: r4(tp / truth.length),
+  }),
+);

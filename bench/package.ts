@@ -69,6 +69,8 @@ try {
   console.log(`package: ${tpk.toFixed(2)} s (${(sizeMiB / tpk).toFixed(0)} MiB/s)`);
   console.log(`unpack:  ${tun.toFixed(2)} s (${(sizeMiB / tun).toFixed(0)} MiB/s)`);
   console.log(`peak RSS above baseline during package+unpack: ${((peak - rss0) / 2 ** 20).toFixed(0)} MiB`);
+  // the bench's figures, one JSON object on its last line
+  console.log(JSON.stringify({ rows, sizeMiB: Math.round(sizeMiB), packageSeconds: Math.round(tpk * 100) / 100, unpackSeconds: Math.round(tun * 100) / 100, peakAboveBaselineMiB: Math.round((peak - rss0) / 2 ** 20) }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
