@@ -13,7 +13,7 @@ import { DEFAULT_FS_MAX_PER_PARTY, DEFAULT_MATCH_PROBABILITY, resolveLinkSetting
 import { formatBlockingSpec, leafParts, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from './blocking/config.js';
 import { countKeptPairs } from './blocking/index.js';
 import { scorePairs } from './score.js';
-import { checkCompatible, fileSha256, loadParty, readInputHeaders, type InputHeader, type InputSpec } from './load.js';
+import { carryEvidence, checkCompatible, fileSha256, loadParty, readInputHeaders, scoringOf, type InputHeader, type InputSpec } from './load.js';
 import { claimOutDir, removeStaleOutputs } from './out-dir.js';
 import { abortAll, commitAll, StagedFile } from './output.js';
 import { csvLine } from '../io/csv.js';
@@ -172,10 +172,8 @@ async function settingsOf(opts: LinkFilesOptions, headers: readonly InputHeader[
   const given = opts.blocking;
   const blocking = given === undefined ? parseBlockingSpec(s.blocking) : typeof given === 'string' ? parseBlockingSpec(given) : given;
   validateBlockingConfig(blocking);
-  const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
-  // the match model is the default whenever every input carries evidence filters
-  // (the default schema does); CLK + Dice otherwise (clkhash-compatible inputs)
-  const model = opts.model ?? (evidence ? 'fs' : 'dice');
+  const evidence = carryEvidence(headers);
+  const model = scoringOf(opts.model, headers);
   if (opts.model === undefined && model === 'fs' && opts.threshold !== undefined) {
     throw new P20Error(
       'LINK_OPTION',

@@ -43,6 +43,20 @@ export function checkPartyName(name: string, file: string): void {
   }
 }
 
+/** Whether every input carries evidence filters (the default schema's), which the match model reads. */
+export function carryEvidence(headers: readonly InputHeader[]): boolean {
+  return headers.every((h) => (h.header.evidence ?? []).length > 0);
+}
+
+/**
+ * The scoring of a run given the model option `model`: as given, else the
+ * match model when every input carries evidence filters (the default schema
+ * does), else CLK + Dice (clkhash-compatible inputs).
+ */
+export function scoringOf(model: 'fs' | 'dice' | undefined, headers: readonly InputHeader[]): 'fs' | 'dice' {
+  return model ?? (carryEvidence(headers) ? 'fs' : 'dice');
+}
+
 /** Read and validate the headers of all inputs (cheap: first line only). */
 export async function readInputHeaders(inputs: readonly InputSpec[]): Promise<InputHeader[]> {
   const out: InputHeader[] = [];

@@ -10,7 +10,7 @@ import { REVIEW_FILE, REVIEW_HEADER, reviewRow } from '../../format/review.js';
 import { LINK_REPORT_FORMAT, LINK_REPORT_VERSION, REPORT_FILE, runReportText, type LinkRunReport, type ReportInput } from '../../format/run-report.js';
 import { resolveLinkSettings } from '../../schema/link-settings.js';
 import { formatBlockingSpec, isAllPairs, parseBlockingSpec, validateBlockingConfig, type BlockingConfig } from '../blocking/config.js';
-import { fileSha256, loadParty, readInputHeaders, type InputHeader } from '../load.js';
+import { fileSha256, loadParty, readInputHeaders, scoringOf, type InputHeader } from '../load.js';
 import type { LinkFilesOptions } from '../link-files.js';
 import { claimOutDir, removeStaleOutputs } from '../out-dir.js';
 import { abortAll, commitAll, StagedFile } from '../output.js';
@@ -68,8 +68,7 @@ function storeHas(store: string, open: StoreOpener, table: 'registry_records' | 
  * filters) is seeded as before.
  */
 function checkFirstRun(opts: Pick<LinkFilesOptions, 'model'>, headers: readonly InputHeader[]): void {
-  const evidence = headers.every((h) => (h.header.evidence ?? []).length > 0);
-  if ((opts.model ?? (evidence ? 'fs' : 'dice')) !== 'fs') return;
+  if (scoringOf(opts.model, headers) !== 'fs') return;
   const file = headers[0]!.file;
   throw new P20Error(
     'LINK_TOO_FEW_INPUTS',
