@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JOINT_LABELS, PLACE_LABELS, PLACE_NODOB_LABELS, SURE_LEVEL } from '../../../src/link/model/compare.js';
-import { EM_JOINT_LEVEL, EM_SWAP_LEVEL, matchFloor, nameDateCounts, REFINE_HELD_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
+import { EM_JOINT_LEVELS, EM_SWAP_LEVEL, matchFloor, nameDateCounts, REFINE_HELD_LEVELS, refineHold } from '../../../src/link/model/anchors.js';
 import { anchoredM, fitModel, MIN_ANCHORS, NULL_LEVEL, refineModel, type ComparisonDef, type ComparisonVectors } from '../../../src/link/model/index.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
 import { draw } from './sim.js';
@@ -74,8 +74,11 @@ describe('anchoredM', () => {
   it('clk and name_dob from pairs at the top place level', () => {
     fixed[0]!.forEach((m, l) => expect(Math.abs(m - M[0]![l]!)).toBeLessThan(0.03));
     expect(fixed[1]![0]!).toBeGreaterThan(0.7);
-    // both names with a partly agreeing date, and with day and month swapped: out of the anchors' reach, left to EM
-    fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(l === JOINT_LABELS.indexOf(EM_JOINT_LEVEL) || l === JOINT_LABELS.indexOf(EM_SWAP_LEVEL)));
+    // both name + date filters partly agreeing (both<=4th, both weak), and day and month swapped: out of the anchors'
+    // reach, left to EM; every other level counted
+    const em = [...EM_JOINT_LEVELS, EM_SWAP_LEVEL].map((l) => JOINT_LABELS.indexOf(l as (typeof JOINT_LABELS)[number]));
+    expect(em).toEqual([JOINT_LABELS.indexOf('both<=4th'), JOINT_LABELS.indexOf('both weak'), JOINT_LABELS.indexOf('both,day/month swapped')]);
+    fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(em.includes(l)));
   });
 
   it("counts clk and name_dob where the initial is recorded on one side only too (place's reach) in a party pair whose file records none: its married names are seen", () => {
