@@ -4,6 +4,7 @@ import { escapeHtml, htmlPage, htmlTable, pct, prob, textTable } from './html.js
 import { bandsSvg, histogramSvg, matchWeightsSvg, weightHistogramSvg } from './svg.js';
 import { csvLine } from '../io/csv.js';
 import { DATE_BASIS_SHARE } from '../schema/evidence.js';
+import { formatCount } from '../util/format-count.js';
 import { bandRows, priorWeight, sectionWarnings, type ExpectedVsMeasured, type ModelSection } from './model.js';
 
 const f3 = (x: number) => x.toFixed(4);
@@ -183,6 +184,8 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(m.source === 'registry' ? `  ${STORED_FIT}` : `  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
+    const refined = m.source === 'registry' ? undefined : refinementNote(m);
+    if (refined) lines.push(`  ${refined}`);
     const untaught = untaughtPairs(m);
     if (untaught) lines.push(`  ${untaught}`);
     for (const w of sectionWarnings(s)) lines.push(`  WARNING: ${w}`);
@@ -220,6 +223,36 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
 const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.partyB ? `${p.partyA} (within the file)` : `${p.partyA} ~ ${p.partyB}`);
 
 /** The party pairs whose candidates did not teach m and u (`em.taught`), said in one sentence; undefined when every pair's did. */
+/**
+ * What the refinement (free EM from the anchored fit, docs/match-model.md
+ * "Fitting") did, in words; undefined without one (earlier run reports). Where
+ * it stopped at the one-to-one bound (large files with crowds of namesakes)
+ * the levels that come with a change elsewhere keep most of their anchored m,
+ * which a reader of the m/u table should know.
+ */
+function refinementNote(m: ModelSection['summary']): string | undefined {
+  const r = m.em.refinement;
+  if (!r) return undefined;
+  const n = formatCount;
+  // the party pair nearest its bound (a bound absent or null: none, within one file)
+  let at = -1;
+  r.expectedMatches.forEach((e, g) => {
+    const max = r.maxMatches[g];
+    if (typeof max === 'number' && Number.isFinite(max) && max > 0 && (at < 0 || e / max > r.expectedMatches[at]! / (r.maxMatches[at] as number))) at = g;
+  });
+  const bound = at >= 0 && m.priors?.[at] ? ` (${pairLabel(m.priors[at]!)}: ${n(Math.round(r.expectedMatches[at]!))} expected matches, at most ${n(r.maxMatches[at] as number)})` : '';
+  if (!r.accepted) {
+    if (r.atBound) return `m anchored, not refined: free EM's first step expected more matches than one-to-one files can hold${bound}`;
+    return r.atFloor ? "m anchored, not refined: free EM's first step fell below the floor of sure pairs" : 'm anchored, not refined';
+  }
+  const steps = `${r.iterations} step${r.iterations === 1 ? '' : 's'}`;
+  if (r.atBound) {
+    return `m refined by free EM for ${steps}, stopped at the one-to-one bound${bound}: levels that come with a change elsewhere (a birth-date typo, a moved ZIP) keep most of their anchored m and weigh less than a fully refined fit would give them`;
+  }
+  if (r.atFloor) return `m refined by free EM for ${steps}, stopped at the floor of sure pairs`;
+  return `m refined by free EM: ${steps}, ${r.converged ? 'converged' : 'stopped at the step limit'}`;
+}
+
 function untaughtPairs(m: ModelSection['summary']): string | undefined {
   const not = (m.em.taught ?? []).flatMap((t, i) => (t || !m.priors?.[i] ? [] : [pairLabel(m.priors[i]!)]));
   return not.length === 0 ? undefined : `m and u were taught by the other party pairs, not by ${not.join(', ')} (a file with a birth date in under ${100 * DATE_BASIS_SHARE} % of its records, whose candidates its names alone proposed; their priors are fitted)`;
@@ -257,6 +290,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
   for (const s of sections) {
     const m = s.summary;
     const untaught = untaughtPairs(m);
+    const refined = m.source === 'registry' ? undefined : refinementNote(m);
     if (sections.length > 1) body.push(`<h3>${escapeHtml(s.label)}</h3>`);
     body.push(
       `<div>${[
@@ -270,7 +304,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
         .join('')}</div>`,
     );
     for (const w of sectionWarnings(s)) body.push(`<p class="flag">Warning: ${escapeHtml(w)}</p>`);
-    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.${untaught ? ` ${escapeHtml(untaught)}.` : ''}</p>`);
+    body.push(`<p class="note">Decision: match probability ≥ ${m.decision.probability}, i.e. total match weight ≥ ${escapeHtml(sgn(m.decision.weight))}. ${m.source === 'registry' ? escapeHtml(STORED_FIT) : m.em.converged ? `EM converged in ${m.em.iterations} iterations` : `EM stopped after ${m.em.iterations} iterations without converging: treat m, u and the expectations as unreliable`}.${refined ? ` ${escapeHtml(refined[0]!.toUpperCase() + refined.slice(1))}.` : ''}${untaught ? ` ${escapeHtml(untaught)}.` : ''}</p>`);
     if (m.priors && m.priors.length > 0) {
       body.push('<h4>Prior by party pair</h4>');
       body.push(htmlTable(['party pair', 'prior λ (share of candidate pairs that match)', 'prior weight'], m.priors.map((p) => [pairLabel(p), p.lambda.toPrecision(4), sgn(priorWeight(p.lambda))]), { numeric: [1, 2] }));

@@ -190,6 +190,26 @@ describe('model rendering', () => {
     expect(() => modelSectionsOf({ model: { ...m, em: { ...m.em, refinement: { ...refinement, start: 'elsewhere' } } } }, 'r.json')).toThrow(/model\.em\.refinement\.start must be "random-u" or "anchored"/);
   });
 
+  it("says what the refinement did: converged, stopped at the one-to-one bound (naming the party pair nearest its bound), or refused; nothing for a report without one", () => {
+    const base = { accepted: true, iterations: 210, converged: true, atBound: false, expectedMatches: [6000, 8900.4, 40], maxMatches: [8000, 9000, null], start: 'anchored' as const };
+    const text = (refinement?: object) => modelText(modelSectionsOf({ model: { ...fixture().model, em: { iterations: 17, converged: true, ...(refinement ? { refinement } : {}) } } }, 'r.json'));
+    const note = (refinement?: object) => text(refinement).split('\n').filter((l) => l.includes('free EM'));
+    expect(note(base)).toEqual(['  m refined by free EM: 210 steps, converged']);
+    // at the bound: k12 ~ wages (8,900 of 9,000) is nearer its bound than college ~ k12 (6,000 of 8,000); within the file there is none
+    const stopped = { ...base, iterations: 1, converged: false, atBound: true };
+    expect(note(stopped)).toEqual([
+      '  m refined by free EM for 1 step, stopped at the one-to-one bound (k12 ~ wages: 8,900 expected matches, at most 9,000): levels that come with a change elsewhere (a birth-date typo, a moved ZIP) keep most of their anchored m and weigh less than a fully refined fit would give them',
+    ]);
+    const html = qualityHtml(undefined, { model: modelSectionsOf({ model: { ...fixture().model, em: { iterations: 17, converged: true, refinement: stopped } } }, 'r.json') });
+    expect(html).toContain('EM converged in 17 iterations. M refined by free EM for 1 step, stopped at the one-to-one bound (k12 ~ wages: 8,900 expected matches, at most 9,000)');
+    expect(note({ ...stopped, accepted: false, iterations: 0 })).toEqual(["  m anchored, not refined: free EM's first step expected more matches than one-to-one files can hold (k12 ~ wages: 8,900 expected matches, at most 9,000)"]);
+    expect(note({ ...base, accepted: false, iterations: 0, atFloor: true, minMatches: [0, 0, 0], belowFloor: false })).toEqual(["  m anchored, not refined: free EM's first step fell below the floor of sure pairs"]);
+    expect(note({ ...base, accepted: false, iterations: 0 })).toEqual([]);
+    expect(text({ ...base, accepted: false, iterations: 0 })).toContain('  m anchored, not refined\n');
+    expect(note()).toEqual([]);
+    expect(text()).toContain('EM: 17 iterations, converged');
+  });
+
   it('warns of a cross-file party pair with almost no anchors (a file without ZIPs), in the text and on the page; reads the anchors, checked', () => {
     const refinement = { accepted: true, iterations: 60, converged: true, atBound: false, expectedMatches: [6000, 900, 40], maxMatches: [8000, 9000, null], start: 'random-u' as const, minMatches: [5400, 800, 0], atFloor: false, belowFloor: false };
     const m = { ...fixture().model, em: { iterations: 17, converged: true, refinement, anchors: [4000, 39, 3] } };
