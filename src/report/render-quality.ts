@@ -222,7 +222,6 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
 /** "k12 ~ wages", or "wages (within the file)" for a party's pairs with itself. */
 const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.partyB ? `${p.partyA} (within the file)` : `${p.partyA} ~ ${p.partyB}`);
 
-/** The party pairs whose candidates did not teach m and u (`em.taught`), said in one sentence; undefined when every pair's did. */
 /**
  * What the refinement (free EM from the anchored fit, docs/match-model.md
  * "Fitting") did, in words; undefined without one (earlier run reports). Where
@@ -253,6 +252,7 @@ function refinementNote(m: ModelSection['summary']): string | undefined {
   return `m refined by free EM: ${steps}, ${r.converged ? 'converged' : 'stopped at the step limit'}`;
 }
 
+/** The party pairs whose candidates did not teach m and u (`em.taught`), said in one sentence; undefined when every pair's did. */
 function untaughtPairs(m: ModelSection['summary']): string | undefined {
   const not = (m.em.taught ?? []).flatMap((t, i) => (t || !m.priors?.[i] ? [] : [pairLabel(m.priors[i]!)]));
   return not.length === 0 ? undefined : `m and u were taught by the other party pairs, not by ${not.join(', ')} (a file with a birth date in under ${100 * DATE_BASIS_SHARE} % of its records, whose candidates its names alone proposed; their priors are fitted)`;
