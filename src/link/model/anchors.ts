@@ -112,17 +112,14 @@ export function anchoredM(cand: ComparisonVectors, jobs?: AnchorJobs): (number[]
     const k = names.indexOf(name);
     if (k >= 0) out[k] = counts(k, kPlace, byPlace);
   }
-  // name_dob "both<=4th" and "both weak" (both names with the date only partly agree: a birth-date typo) are out of
-  // the anchors' reach (place needs the date to agree): EM estimates them, with the CLK as the other evidence
-  // (FitOptions.fixedM NaN)
+  // name_dob "both<=4th" and "both weak" (both names with the date only partly agree: a birth-date typo), and "both,
+  // day/month swapped" (compare.ts, swapDatesOnly), are out of the anchors' reach (place needs the date to agree, in
+  // order): EM estimates them, with the CLK as the other evidence (FitOptions.fixedM NaN)
   const jm = out[kJoint];
-  for (const level of EM_JOINT_LEVELS) {
-    const partly = cand.defs[kJoint]!.levels.indexOf(level);
-    if (jm && partly >= 0) jm[partly] = Number.NaN;
+  for (const level of [...EM_JOINT_LEVELS, EM_SWAP_LEVEL]) {
+    const l = cand.defs[kJoint]!.levels.indexOf(level);
+    if (jm && l >= 0) jm[l] = Number.NaN;
   }
-  // name_dob "both,day/month swapped" (compare.ts, swapDatesOnly): out of the anchors' reach too (the date does not agree in order)
-  const swapped = cand.defs[kJoint]!.levels.indexOf(EM_SWAP_LEVEL);
-  if (jm && swapped >= 0) jm[swapped] = Number.NaN;
   if (jm && jobs && cand.group) nameChangesByChance(cand, kJoint, jm, groupCounts(cand, kJoint, kPlace, byPlace, jobs.pairs.length, jobs), jobs);
   // place_partdate: on pairs whose names agree and whose date nearly agrees (a typo in a name or in the date;
   // siblings and twins differ in the first name), PARTDATE_ANCHORS
