@@ -184,7 +184,7 @@ export function modelText(sections: readonly ModelSection[], evm: readonly Expec
     lines.push(`  prior: ${m.lambda.toPrecision(4)} of candidate pairs match (prior weight ${sgn(priorWeight(m.lambda))})`);
     if (m.priors && m.priors.length > 0) lines.push(`  prior by party pair: ${m.priors.map((p) => `${pairLabel(p)} ${p.lambda.toPrecision(4)}`).join(', ')}`);
     lines.push(m.source === 'registry' ? `  ${STORED_FIT}` : `  EM: ${m.em.iterations} iterations, ${m.em.converged ? 'converged' : 'NOT converged: m, u and the expectations below may be unreliable'}`);
-    const refined = m.source === 'registry' ? undefined : refinementNote(m);
+    const refined = refinementNote(m);
     if (refined) lines.push(`  ${refined}`);
     const untaught = untaughtPairs(m);
     if (untaught) lines.push(`  ${untaught}`);
@@ -224,14 +224,15 @@ const pairLabel = (p: { partyA: string; partyB: string }) => (p.partyA === p.par
 
 /**
  * What the refinement (free EM from the anchored fit, docs/match-model.md
- * "Fitting") did, in words; undefined without one (earlier run reports). Where
+ * "Fitting") did, in words; undefined without one (earlier run reports) and
+ * for a registry's stored model (STORED_FIT says what it is). Where
  * it stopped at the one-to-one bound (large files with crowds of namesakes)
  * the levels that come with a change elsewhere keep most of their anchored m,
  * which a reader of the m/u table should know.
  */
 function refinementNote(m: ModelSection['summary']): string | undefined {
   const r = m.em.refinement;
-  if (!r) return undefined;
+  if (!r || m.source === 'registry') return undefined;
   const n = formatCount;
   // the party pair nearest its bound (a bound absent or null: none, within one file)
   let at = -1;
@@ -290,7 +291,7 @@ export function modelHtml(sections: readonly ModelSection[], evm: readonly Expec
   for (const s of sections) {
     const m = s.summary;
     const untaught = untaughtPairs(m);
-    const refined = m.source === 'registry' ? undefined : refinementNote(m);
+    const refined = refinementNote(m);
     if (sections.length > 1) body.push(`<h3>${escapeHtml(s.label)}</h3>`);
     body.push(
       `<div>${[
