@@ -31,7 +31,7 @@ import { pairQuality, truePairsBetween, truthEntities } from './truth.js';
 import type { PartyData } from './types.js';
 import { DATE_FEATURE, fewWithDate } from '../schema/evidence.js';
 import { candidateFloors, candidatePairs, MISSING_SIDE_CAP, MODEL_LSH, randomPairs } from './model/candidates.js';
-import { calibratePlan, compareCandidates, comparisonPlan, pairPresence, presenceMask, sureLevel, swapRelief, swapReliefOf, type ComparisonPlan, type SwapRelief } from './model/compare.js';
+import { calibratePlan, compareCandidates, comparisonPlan, pairPresence, presenceMask, sureLevel, clkRelief, clkReliefOf, type ComparisonPlan, type ClkRelief } from './model/compare.js';
 import { ComparePool } from './model/compare-pool.js';
 import { fitModel, randomPairsU, refineModel } from './model/em.js';
 import { LshKeyCache } from './lsh-key-cache.js';
@@ -444,8 +444,8 @@ function jobPriors(model: FittedModel, jobs: readonly (readonly [number, number]
 /** What lowers one pair's duplicate bar (`pairBar`): the relief per comparison and level, and the candidates' levels. */
 interface BarRelief {
   relief: readonly Float64Array[];
-  /** A swapped pair's relief (swapRelief; undefined without a CLK or name_dob). */
-  swap: SwapRelief | undefined;
+  /** The CLK's relief: a swapped pair's, or the shortfall of a pair whose fields agree (clkRelief; undefined without a CLK or name_dob). */
+  clk: ClkRelief | undefined;
   vectors: ComparisonVectors;
 }
 
@@ -485,7 +485,7 @@ function modelEdges(L: Loaded, jobs: readonly (readonly [number, number])[], can
       if (i !== j && w >= nearW) nearEdges.push(oa + c.a[x]!, ob + c.b[x]!, w);
       if (w < decisionW) continue;
       edges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
-      const bar = pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW, swapReliefOf(relief.swap, relief.vectors.levels, at * K, pairPresence(pa, c.a[x]!, pb, c.b[x]!)));
+      const bar = pairBar(bars[k]!, DUPLICATE_SHARE, relief.relief, relief.vectors.levels, at * K, decisionW, clkReliefOf(relief.clk, relief.vectors.levels, at * K, pairPresence(pa, c.a[x]!, pb, c.b[x]!)));
       if (w >= bar) dupEdges.push(oa + c.a[x]!, ob + c.b[x]!, edgeScore(w));
       links.push(oa + c.a[x]!, ob + c.b[x]!, w, bar, sure.top >= 0 && relief.vectors.levels[at * K + sure.k] === sure.top);
     }
@@ -636,7 +636,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   const priors = jobPriors(model, jobs, partyNames);
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const bars = jobBars(model, jobs, partyNames, decisionW);
-  const relief: BarRelief = { relief: barRelief(model, plan.defs), swap: swapRelief(model, plan), vectors: cand };
+  const relief: BarRelief = { relief: barRelief(model, plan.defs), clk: clkRelief(model, plan), vectors: cand };
   const { edges, dupEdges, nearEdges, links } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief, s.residualPass);
   out.edges = edges;
   out.dupEdges = dupEdges;

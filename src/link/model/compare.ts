@@ -298,19 +298,34 @@ function oneNameAgrees(f: number, l: number): boolean {
 }
 
 /**
- * What a duplicate's bar forgives a pair read crosswise (a first/last swap)
- * whose two names both agree with the birth date: the CLK's top weight.
- * The CLK is order-sensitive, so compareCandidates leaves it null for
- * such a pair, though every field it rests on is recorded on both
- * sides and agrees: the pair lacks that weight of the full agreement the
- * bar counts only because of the order of its names, as a pair with a
- * middle initial recorded on one side lacks place's top (barRelief). The
- * pair is known by its levels (the CLK null, `name_dob` at its top) and by
- * its presence bytes: a pair whose CLK is null because a name or the date
- * is missing (`needs`, the CLK's fields) shows the same levels and is not
- * forgiven. Undefined without a CLK or `name_dob` comparison.
+ * What a duplicate's bar forgives a pair in the CLK's weight, when the
+ * field comparisons show the fields the CLK rests on agreeing (`name_dob` at
+ * its top) and the CLK says less only for a reason that is no evidence
+ * against one person recorded twice:
+ *
+ * - **A first/last swap.** The CLK is order-sensitive, so compareCandidates
+ *   leaves it null for a pair read crosswise whose two names both agree
+ *   with the birth date, though every field it rests on is recorded on both
+ *   sides and agrees: the pair lacks the CLK's top weight only because of
+ *   the order of its names, as a pair with a middle initial recorded on one
+ *   side lacks place's top (barRelief). Such a pair is known by its levels
+ *   (the CLK null, `name_dob` at its top) and its presence bytes: a pair
+ *   whose CLK is null because a name or the date is missing (`needs`, the
+ *   CLK's fields) shows the same levels and is not forgiven.
+ * - **What the comparisons do not read.** With `name_dob` at its top and
+ *   `place` at the best level its pair can reach (`ComparisonDef.reach`:
+ *   the same ZIP5, the initial the same or recorded on one side), the two
+ *   records agree on the first word of each name, the birth date, the ZIP
+ *   and the initial. A CLK below its top then differs in what only it
+ *   hashes: a name's other words (a compound name written whole or in part),
+ *   its accents, a middle name written out or cut to its initial. The pair
+ *   is forgiven the CLK's shortfall from its top (`shortfall`, per level).
+ *   Two people who share both names, the birth date and the ZIP5 are rare
+ *   at any file size; a namesake elsewhere shows `place` below its reach.
+ *
+ * Undefined without a CLK or `name_dob` comparison.
  */
-export interface SwapRelief {
+export interface ClkRelief {
   kClk: number;
   kJoint: number;
   /** `name_dob`'s top level (SURE_LEVEL). */
@@ -319,21 +334,37 @@ export interface SwapRelief {
   needs: number;
   /** The CLK's top weight. */
   weight: number;
+  /** `place`'s index, or -1 without it. */
+  kPlace: number;
+  /** Per `place` level: 1 when it is the best its pair can reach. */
+  placeAtReach: Uint8Array;
+  /** Per CLK level: its top weight less that level's, at least 0. */
+  shortfall: Float64Array;
 }
 
-export function swapRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' | 'parts'>): SwapRelief | undefined {
+export function clkRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' | 'parts'>): ClkRelief | undefined {
   const kClk = model.defs.findIndex((d) => d.name === 'clk');
   const { k: kJoint, top } = sureLevel(model.defs);
   const part = plan.parts.find((p) => p.source === 'clk');
   if (kClk < 0 || top < 0 || !part) return undefined;
-  const weight = levelWeights(model)[kClk]![0]!;
-  return weight > 0 ? { kClk, kJoint, top, needs: part.needs, weight } : undefined;
+  const w = levelWeights(model)[kClk]!;
+  const weight = w[0]!;
+  if (!(weight > 0)) return undefined;
+  const kPlace = model.defs.findIndex((d) => d.name === 'place');
+  const place = model.defs[kPlace];
+  const placeAtReach = new Uint8Array(place ? place.levels.length : 0);
+  for (let l = 0; l < placeAtReach.length; l++) placeAtReach[l] = (place!.reach?.[l] ?? 0) === l ? 1 : 0;
+  return { kClk, kJoint, top, needs: part.needs, weight, kPlace, placeAtReach, shortfall: Float64Array.from(w, (x) => Math.max(0, weight - x)) };
 }
 
-/** The relief (SwapRelief) of the pair whose levels are at `levels[at..]` and whose records' presence bytes, ANDed, are `have` (0xff without presence bytes): the CLK's top weight, or 0. */
-export function swapReliefOf(s: SwapRelief | undefined, levels: Uint8Array, at: number, have: number): number {
-  if (!s || levels[at + s.kClk] !== NULL_LEVEL || levels[at + s.kJoint] !== s.top || (have & s.needs) !== s.needs) return 0;
-  return s.weight;
+/** The relief (ClkRelief) of the pair whose levels are at `levels[at..]` and whose records' presence bytes, ANDed, are `have` (0xff without presence bytes): the CLK's top weight for a swapped pair, its shortfall for a pair whose fields agree, or 0. */
+export function clkReliefOf(s: ClkRelief | undefined, levels: Uint8Array, at: number, have: number): number {
+  if (!s || levels[at + s.kJoint] !== s.top) return 0;
+  const c = levels[at + s.kClk]!;
+  if (c === NULL_LEVEL) return (have & s.needs) === s.needs ? s.weight : 0;
+  if (s.kPlace < 0) return 0;
+  const p = levels[at + s.kPlace]!;
+  return p !== NULL_LEVEL && s.placeAtReach[p] === 1 ? s.shortfall[c]! : 0;
 }
 
 /** The presence bytes of record i of one party and record j of another, ANDed: the fields both hold (0xff when either party has none). */

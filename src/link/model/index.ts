@@ -10,5 +10,5 @@ export { NULL_LEVEL, type ComparisonDef, type ComparisonVectors, type FittedMode
 export { enforceMonotone, fitModel, levelFrequencies, refineModel, type FitOptions, type RefineOptions } from './em.js';
 export { barRelief, duplicateBar, fullAgreementWeight, levelWeights, matchProbabilities, matchWeights, modelSummary, pairBar, probabilityOfWeight, PROBABILITY_BANDS, weightOfProbability, type PairPrior } from './predict.js';
 export { bandLabels, diceLevel, DICE_BANDS } from './levels.js';
-export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, swapRelief, swapReliefOf, type ComparisonPlan, type SwapRelief } from './compare.js';
+export { absoluteDice, calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, scoreCandidates, selectionLevels, clkRelief, clkReliefOf, type ComparisonPlan, type ClkRelief } from './compare.js';
 export { anchoredM, matchFloor, MIN_ANCHORS } from './anchors.js';

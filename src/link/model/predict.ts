@@ -124,7 +124,7 @@ export function barRelief(model: FittedModel, defs: readonly ComparisonDef[]): F
 /**
  * The duplicate bar of one pair (its `K` levels at `levels[at..]`): `bar`
  * lowered by `share` of the pair's relief (`barRelief`, plus `extra`: a
- * swapped pair's, swapReliefOf), never below `floor` (the decision). A duplicate whose middle initial is recorded on
+ * CLK's relief, clkReliefOf), never below `floor` (the decision). A duplicate whose middle initial is recorded on
  * one side only needs the same share of what it could show as one with
  * both initials (docs/match-model.md, "Decision and resolution").
  */

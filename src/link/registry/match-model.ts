@@ -1,7 +1,7 @@
 import { refuseStoredModel } from './incremental.js';
 import { evidenceFilterKeys, type EvidenceIndex } from './band-keys.js';
 import type { EncodedHeader } from '../../format/encoded-file.js';
-import { comparisonPlan, swapRelief, swapReliefOf, type ComparisonPlan, type SwapRelief } from '../model/compare.js';
+import { comparisonPlan, clkRelief, clkReliefOf, type ComparisonPlan, type ClkRelief } from '../model/compare.js';
 import { barRelief, duplicateBar, fullAgreementWeight, pairBar, weightOfProbability } from '../model/predict.js';
 import type { ComparisonVectors, FittedModel } from '../model/types.js';
 import { strideFor } from '../pack.js';
@@ -59,8 +59,8 @@ export interface LoadedMatchModel {
   dupW: number;
   /** What lowers one pair's duplicate bar (`pairBar`, `duplicatePairBar`): per comparison and level. */
   relief: Float64Array[];
-  /** What lowers a swapped pair's duplicate bar (swapRelief), as a full run lowers it. */
-  swap: SwapRelief | undefined;
+  /** What the CLK's shortfall lowers a pair's duplicate bar by (clkRelief), as a full run lowers it. */
+  clk: ClkRelief | undefined;
   matchProbability: number;
   reviewProbability: number | undefined;
 }
@@ -165,7 +165,7 @@ export function loadMatchModel(
     reviewW: reviewProbability !== undefined ? weightOfProbability(reviewProbability) : Number.POSITIVE_INFINITY,
     dupW: Math.max(decisionW, s.duplicateShare! * fullAgreementWeight(fitted)),
     relief: barRelief(fitted, plan.defs),
-    swap: swapRelief(fitted, plan),
+    clk: clkRelief(fitted, plan),
     matchProbability,
     reviewProbability,
   };
@@ -176,10 +176,10 @@ export function duplicateWeight(m: LoadedMatchModel, a: string, b: string): numb
   return duplicateBar(m.stored.priors, a, b, m.dupW, m.decisionW);
 }
 
-/** The duplicate bar of one compared pair (levels `v.levels[x·K..]`, its records' presence bytes ANDed `have`, 0xff without them): `bar` (`duplicateWeight`, or `dupW`) lowered as a full run lowers it (`pairBar`, swapReliefOf). */
+/** The duplicate bar of one compared pair (levels `v.levels[x·K..]`, its records' presence bytes ANDed `have`, 0xff without them): `bar` (`duplicateWeight`, or `dupW`) lowered as a full run lowers it (`pairBar`, clkReliefOf). */
 export function duplicatePairBar(m: LoadedMatchModel, bar: number, v: ComparisonVectors, x: number, have: number): number {
   const at = x * v.defs.length;
-  return pairBar(bar, m.stored.duplicateShare, m.relief, v.levels, at, m.decisionW, swapReliefOf(m.swap, v.levels, at, have));
+  return pairBar(bar, m.stored.duplicateShare, m.relief, v.levels, at, m.decisionW, clkReliefOf(m.clk, v.levels, at, have));
 }
 
 /** The full run's prior of one party pair, when that run had the pair (else undefined: the model never saw its pairs). */
