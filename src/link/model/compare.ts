@@ -320,8 +320,11 @@ function oneNameAgrees(f: number, l: number): boolean {
  *   hashes: a name's other words (a compound name written whole or in part),
  *   its accents, a middle name written out or cut to its initial. The pair
  *   is forgiven the CLK's shortfall from its top (`shortfall`, per level).
- *   Two people who share both names, the birth date and the ZIP5 are rare
- *   at any file size; a namesake elsewhere shows `place` below its reach.
+ *   A namesake elsewhere shows `place` below its reach. Two people who
+ *   share the first word of both names, the birth date and the ZIP5 are
+ *   rare but not absent (compound surnames alike in their first word): the
+ *   CLK's shortfall was all that kept them apart (docs/match-model.md,
+ *   session 48).
  *
  * Undefined without a CLK or `name_dob` comparison.
  */
