@@ -353,8 +353,9 @@ export function clkRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' 
   const w = levelWeights(model)[kClk]!;
   const weight = w[0]!;
   if (!(weight > 0)) return undefined;
-  const kPlace = model.defs.findIndex((d) => d.name === 'place');
-  const place = model.defs[kPlace];
+  // the plan's defs carry `reach` (a stored model's may not), in the model's order
+  const kPlace = plan.defs.findIndex((d) => d.name === 'place');
+  const place = plan.defs[kPlace];
   const placeAtReach = new Uint8Array(place ? place.levels.length : 0);
   for (let l = 0; l < placeAtReach.length; l++) placeAtReach[l] = (place!.reach?.[l] ?? 0) === l ? 1 : 0;
   return { kClk, kJoint, top, needs: part.needs, weight, kPlace, placeAtReach, shortfall: Float64Array.from(w, (x) => Math.max(0, weight - x)) };
