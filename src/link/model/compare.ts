@@ -315,11 +315,13 @@ function oneNameAgrees(f: number, l: number): boolean {
  * - **What the comparisons do not read.** With `name_dob` at its top and
  *   `place` at the best level its pair can reach (`ComparisonDef.reach`:
  *   the same ZIP5, the initial the same or recorded on one side), the two
- *   records agree on the first word of each name, the birth date, the ZIP
- *   and the initial. A CLK below its top then differs in what only it
- *   hashes: a name's other words (a compound name written whole or in part),
- *   its accents, a middle name written out or cut to its initial. The pair
- *   is forgiven the CLK's shortfall from its top (`shortfall`, per level).
+ *   records agree on the first word of each name (a short given name read
+ *   as its formal name), the birth date, the ZIP and the initial. A CLK
+ *   below its top then differs in what only it hashes: a name's other words
+ *   (a compound name written whole or in part), its accents, a given name as
+ *   written, a middle name written out or cut to its initial, the sex. The
+ *   pair is forgiven the CLK's shortfall from its top (`shortfall`, per
+ *   level).
  *   A namesake elsewhere shows `place` below its reach. Two people who
  *   share the first word of both names, the birth date and the ZIP5 are
  *   rare but not absent (compound surnames alike in their first word): the
@@ -353,7 +355,7 @@ export function clkRelief(model: FittedModel, plan: Pick<ComparisonPlan, 'defs' 
   const w = levelWeights(model)[kClk]!;
   const weight = w[0]!;
   if (!(weight > 0)) return undefined;
-  // the plan's defs carry `reach` (a stored model's may not), in the model's order
+  // `reach` as barRelief reads it: from the plan's defs, in the model's order
   const kPlace = plan.defs.findIndex((d) => d.name === 'place');
   const place = plan.defs[kPlace];
   const placeAtReach = new Uint8Array(place ? place.levels.length : 0);
