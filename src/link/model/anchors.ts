@@ -43,7 +43,7 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  */
 export const MIN_ANCHORS = 50;
 /** The name_dob levels of a partly agreeing date whose m EM estimates (the anchors cannot reach them). */
-export const EM_JOINT_LEVELS: readonly string[] = ['both<=4th', 'both weak'];
+export const EM_JOINT_LEVELS: readonly string[] = ['both<=4th', 'both weak', 'names agree,date partly'];
 /** The name_dob level of a day/month swap with both names identical, whose m EM also estimates. */
 export const EM_SWAP_LEVEL = 'both,day/month swapped';
 /** The name_dob levels on which place_partdate's m is counted. */

@@ -192,6 +192,12 @@ export interface ComparisonPlan {
    */
   daySwap?: { x: number; needs: number };
   /**
+   * Names read past a partly agreeing date (JOINT_NAMES_AGREE): the index
+   * in `parts` of the `names` filter (order-free first and last name) and the
+   * presence mask it needs (both names on both sides).
+   */
+  namesAgree?: { k: number; needs: number };
+  /**
    * Comparisons split by the `name_dob` state (STRATA): in its stratum the
    * comparison `of` counts as the comparison `name` (the last outputs, in
    * this order) and `of` is null there.
@@ -247,6 +253,7 @@ export const JOINT_LABELS = [
   'both weak',
   'both low',
   'both,day/month swapped',
+  'names agree,date partly',
 ] as const;
 /** The `name_dob` level where both names agree with the birth date (anchors.ts matchFloor's sure pairs; the corroborated phase's `exact`; swapRelief). */
 export const SURE_LEVEL: (typeof JOINT_LABELS)[number] = 'both>=top';
@@ -259,6 +266,11 @@ export function sureLevel(defs: readonly { name: string; levels: readonly string
 
 /** The joint level of a day/month swap with both names identical (swapDatesOnly). */
 const JOINT_DAY_SWAP = JOINT_LABELS.indexOf('both,day/month swapped');
+/** The joint level "one<=4th,other low", and the level a pair there moves to when its `names` filters agree (NAMES_AGREE_LEVELS). */
+const JOINT_ONE_HALF = JOINT_LABELS.indexOf('one<=4th,other low');
+const JOINT_NAMES_AGREE = JOINT_LABELS.indexOf('names agree,date partly');
+/** The `names` levels (EVIDENCE_BANDS) at which both names count as agreeing: the filters differ in little more than the date's token. */
+const NAMES_AGREE_LEVELS = 1;
 
 /**
  * Joint level of the first_dob and last_dob levels f and l. When exactly
@@ -427,6 +439,7 @@ export function comparisonPlan(p: Pick<PartyData, 'evidence' | 'header'>, opts: 
   if (swapDatesOnly(namesDates) && features.includes('birth_date')) {
     plan.daySwap = { x: xn, needs: mask(['first_name', 'last_name', 'birth_date']) };
   }
+  if (xn >= 0 && features.includes('birth_date')) plan.namesAgree = { k: parts.findIndex((q) => q.source === xn), needs: mask(['first_name', 'last_name', 'birth_date']) };
   const sf = swapFilters(ev);
   if (sf) {
     const { fd, ld } = sf;
@@ -591,6 +604,7 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
   const kPlace = plan.parts.findIndex((p) => p.place !== undefined);
   const place = kPlace >= 0 ? placeBands(plan.parts[kPlace]!) : undefined;
   let unique = false;
+  const na = plan.joint ? plan.namesAgree : undefined;
   // strata (the last outputs): the output each splits, and whether each name_dob level is in it
   const strata = plan.strata ?? [];
   const oJoint = plan.defs.findIndex((d) => d.name === 'name_dob');
@@ -684,6 +698,10 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
       for (let k = 0; k < K; k++) {
         if (plan.joint && sw && k === sw.kLd) continue;
         result[r + t++] = plan.joint && sw && k === sw.kFd ? (daySwapped ? JOINT_DAY_SWAP : jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique)) : levels[k]!;
+        if (plan.joint && sw && k === sw.kFd && result[r + t - 1] === JOINT_ONE_HALF && na && (have & na.needs) === na.needs) {
+          const np = plan.parts[na.k]!;
+          if (diceLevel(wordsDice(wa.ev[np.source as number]!, i, wb.ev[np.source as number]!, j), np.bands) <= NAMES_AGREE_LEVELS) result[r + t - 1] = JOINT_NAMES_AGREE;
+        }
         if (k === kPlace) {
           result[r + t++] = nodob;
           result[r + t++] = partdate;

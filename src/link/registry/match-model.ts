@@ -20,12 +20,13 @@ import { popcount32 } from '../dice.js';
  */
 export const REGISTRY_MODEL_FORMAT = 'p20link-registry-model';
 /**
- * 3: name_dob has the level "both,day/month swapped" and the plan may read
+ * 4: name_dob has the level "names agree,date partly" and the plan reads it
+ * from `names` (`namesAgree`); 3: name_dob has the level "both,day/month swapped" and the plan may read
  * day/month swaps from `names` (`daySwap`); 2: the plan's comparisons split
  * by the name_dob state (`strata`: clk_one_name) and place_partdate. Models
  * of other versions are refused; a full run rebuilds.
  */
-export const REGISTRY_MODEL_VERSION = 3;
+export const REGISTRY_MODEL_VERSION = 4;
 
 export interface StoredMatchModel {
   format: typeof REGISTRY_MODEL_FORMAT;
@@ -148,6 +149,7 @@ export function loadMatchModel(
     JSON.stringify(fresh.parts.map((p) => [p.source, p.needs, p.onlyWithout ?? null, p.place ?? null])) === JSON.stringify(plan.parts.map((p) => [p.source, p.needs, p.onlyWithout ?? null, p.place ?? null])) &&
     JSON.stringify(fresh.swap ?? null) === JSON.stringify(plan.swap ?? null) &&
     JSON.stringify(fresh.daySwap ?? null) === JSON.stringify(plan.daySwap ?? null) &&
+    JSON.stringify(fresh.namesAgree ?? null) === JSON.stringify(plan.namesAgree ?? null) &&
     (fresh.joint ?? false) === (plan.joint ?? false);
   if (!sameLayout) {
     refuseStoredModel('layout', "carries other evidence filters than the ones the registry's match model was fitted on; refusing to score it with that model", file);

@@ -74,10 +74,10 @@ describe('anchoredM', () => {
   it('clk and name_dob from pairs at the top place level', () => {
     fixed[0]!.forEach((m, l) => expect(Math.abs(m - M[0]![l]!)).toBeLessThan(0.03));
     expect(fixed[1]![0]!).toBeGreaterThan(0.7);
-    // both name + date filters partly agreeing (both<=4th, both weak), and day and month swapped: out of the anchors'
-    // reach, left to EM; every other level counted
+    // both name + date filters partly agreeing (both<=4th, both weak), the names agreeing with the date partly (names agree,
+    // date partly), and day and month swapped: out of the anchors' reach, left to EM; every other level counted
     const em = [...EM_JOINT_LEVELS, EM_SWAP_LEVEL].map((l) => JOINT_LABELS.indexOf(l as (typeof JOINT_LABELS)[number]));
-    expect(em).toEqual([JOINT_LABELS.indexOf('both<=4th'), JOINT_LABELS.indexOf('both weak'), JOINT_LABELS.indexOf('both,day/month swapped')]);
+    expect(em).toEqual([JOINT_LABELS.indexOf('both<=4th'), JOINT_LABELS.indexOf('both weak'), JOINT_LABELS.indexOf('names agree,date partly'), JOINT_LABELS.indexOf('both,day/month swapped')]);
     fixed[1]!.forEach((m, l) => expect(Number.isNaN(m)).toBe(em.includes(l)));
   });
 
