@@ -21,7 +21,7 @@ import { PARTIES } from '../../../src/synth/agencies.js';
 import { generateExtracts } from '../../../src/synth/generate.js';
 import { encodeAgencies } from '../../helpers/agency.js';
 
-const SECRET = new TextEncoder().encode('p20link small-files test secret 1 (synthetic data only)');
+const SECRET = new TextEncoder().encode('p20link small-files test secret 4 (synthetic data only)');
 const dir = mkdtempSync(join(tmpdir(), 'p20-small-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
