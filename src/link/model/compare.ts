@@ -194,7 +194,7 @@ export interface ComparisonPlan {
   /**
    * Names read past a partly agreeing date (JOINT_NAMES_AGREE): the index
    * in `parts` of the `names` filter (order-free first and last name) and the
-   * presence mask it needs (both names on both sides).
+   * presence mask it needs (both names and the birth date on both sides).
    */
   namesAgree?: { k: number; needs: number };
   /**
@@ -266,7 +266,16 @@ export function sureLevel(defs: readonly { name: string; levels: readonly string
 
 /** The joint level of a day/month swap with both names identical (swapDatesOnly). */
 const JOINT_DAY_SWAP = JOINT_LABELS.indexOf('both,day/month swapped');
-/** The joint level "one<=4th,other low", and the level a pair there moves to when its `names` filters agree (NAMES_AGREE_LEVELS). */
+/**
+ * A birth-date typo with a short name: the typo moves both name + date
+ * filters, a short name's (mostly its date) down to low, the longer name's
+ * to halfway. That is "one<=4th,other low", where the strangers who share
+ * one name and have a nearby date crowd; the `names` filter (both names,
+ * order-free) tells the two apart. A pair at that level whose `names`
+ * filters agree (NAMES_AGREE_LEVELS) is at "names agree,date partly",
+ * whose m EM fits (anchors.ts EM_JOINT_LEVELS; docs/match-model.md,
+ * session 49).
+ */
 const JOINT_ONE_HALF = JOINT_LABELS.indexOf('one<=4th,other low');
 const JOINT_NAMES_AGREE = JOINT_LABELS.indexOf('names agree,date partly');
 /** The `names` levels (EVIDENCE_BANDS) at which both names count as agreeing: the filters differ in little more than the date's token. */
