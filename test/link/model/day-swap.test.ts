@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, swapDatesOnly } from '../../../src/link/model/compare.js';
+import { compareCandidates, comparisonPlan, JOINT_LABELS, swapDatesOnly } from '../../../src/link/model/compare.js';
 import { NULL_LEVEL } from '../../../src/link/model/index.js';
 import type { PartyData } from '../../../src/link/types.js';
 import type { LinkageSchema } from '../../../src/schema/types.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
-import { DEFAULT_SCHEMA, encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
+import { DEFAULT_SCHEMA, encodedParties, FIRST, LAST, pairParties, type Rec } from './encoded-party.js';
 
 /**
  * A day/month swap made visible (compare.ts, swapDatesOnly): the default
@@ -56,13 +56,7 @@ function namesDatesSchema(tokens: string[], bitsPerToken: number): LinkageSchema
 const yearOnlySchema = () => namesDatesSchema(['year'], 16);
 
 function levelsOf(party: (name: string, recs: Rec[]) => PartyData, pairs: [Rec, Rec][]) {
-  const U = 300;
-  const RA = party('ra', Array.from({ length: U }, person));
-  const RB = party('rb', Array.from({ length: U }, person));
-  const plan = calibratePlan(comparisonPlan(RA), RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 7 + 3) % U));
-  const A = party('a', pairs.map((p) => p[0]));
-  const B = party('b', pairs.map((p) => p[1]));
-  const idx = Array.from({ length: pairs.length }, (_, i) => i);
+  const { plan, A, B, idx } = pairParties(party, pairs, person);
   const v = compareCandidates(plan, A, B, idx, idx);
   const K = plan.defs.length;
   const at = (name: string) => plan.defs.findIndex((d) => d.name === name);

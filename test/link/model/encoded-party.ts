@@ -3,6 +3,7 @@ import { createEvidenceEncoder } from '../../../src/encode/evidence.js';
 import type { EvidenceConfig } from '../../../src/schema/evidence.js';
 import type { EncodedHeader } from '../../../src/format/encoded-file.js';
 import type { PartyData } from '../../../src/link/types.js';
+import { calibratePlan, comparisonPlan, type ComparisonPlan } from '../../../src/link/model/compare.js';
 import { loadLinkageSchema } from '../../../src/schema/linkage-schema.js';
 import type { LinkageSchema } from '../../../src/schema/types.js';
 import { popcountBytes } from '../../../src/util/popcount.js';
@@ -51,4 +52,19 @@ export function encodedParties(secret: string, schema: LinkageSchema = DEFAULT_S
       presence: Uint8Array.from(rows, (ev) => ev.presence!),
     };
   };
+}
+
+/**
+ * Pairs to compare, encoded: a plan calibrated on 300 records of `person`
+ * on each side, and the parties A and B of `pairs` (A's record x with B's
+ * record x, `idx` both ways).
+ */
+export function pairParties(party: (name: string, recs: Rec[]) => PartyData, pairs: readonly (readonly [Rec, Rec])[], person: () => Rec): { plan: ComparisonPlan; A: PartyData; B: PartyData; idx: number[] } {
+  const U = 300;
+  const RA = party('ra', Array.from({ length: U }, person));
+  const RB = party('rb', Array.from({ length: U }, person));
+  const plan = calibratePlan(comparisonPlan(RA), RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 7 + 3) % U));
+  const A = party('a', pairs.map((p) => p[0]));
+  const B = party('b', pairs.map((p) => p[1]));
+  return { plan, A, B, idx: Array.from({ length: pairs.length }, (_, i) => i) };
 }

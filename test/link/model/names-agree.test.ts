@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { calibratePlan, compareCandidates, comparisonPlan, JOINT_LABELS, type ComparisonPlan } from '../../../src/link/model/compare.js';
+import { compareCandidates, JOINT_LABELS, type ComparisonPlan } from '../../../src/link/model/compare.js';
 import type { PartyData } from '../../../src/link/types.js';
 import { splitmix32Stream } from '../../../src/util/prng.js';
-import { encodedParties, FIRST, LAST, type Rec } from './encoded-party.js';
+import { encodedParties, FIRST, LAST, pairParties, type Rec } from './encoded-party.js';
 
 /**
  * Names read past a partly agreeing date (compare.ts, JOINT_NAMES_AGREE). A
@@ -47,13 +47,7 @@ function typo(d: string): string {
 }
 
 function levels(party: (name: string, recs: Rec[]) => PartyData, pairs: [Rec, Rec][]) {
-  const U = 300;
-  const RA = party('ra', Array.from({ length: U }, person));
-  const RB = party('rb', Array.from({ length: U }, person));
-  const plan = calibratePlan(comparisonPlan(RA), RA, RB, Array.from({ length: U }, (_, i) => i), Array.from({ length: U }, (_, i) => (i * 7 + 3) % U));
-  const A = party('a', pairs.map((p) => p[0]));
-  const B = party('b', pairs.map((p) => p[1]));
-  const idx = Array.from({ length: pairs.length }, (_, i) => i);
+  const { plan, A, B, idx } = pairParties(party, pairs, person);
   const K = plan.defs.length;
   const vectors = (pl: ComparisonPlan) => {
     const v = compareCandidates(pl, A, B, idx, idx);
