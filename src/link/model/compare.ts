@@ -278,7 +278,7 @@ const JOINT_DAY_SWAP = JOINT_LABELS.indexOf('both,day/month swapped');
  */
 const JOINT_ONE_HALF = JOINT_LABELS.indexOf('one<=4th,other low');
 const JOINT_NAMES_AGREE = JOINT_LABELS.indexOf('names agree,date partly');
-/** The `names` levels (EVIDENCE_BANDS) at which both names count as agreeing: the filters differ in little more than the date's token. */
+/** The `names` levels (EVIDENCE_BANDS) at which both names count as agreeing (the top two; at a million people about as many pairs as have the two names the same: docs/match-model.md, session 49). */
 const NAMES_AGREE_LEVELS = 1;
 
 /**
