@@ -701,16 +701,21 @@ export function compareCandidates(plan: ComparisonPlan, A: ComparedParty, B: Com
         partdate = diceLevel(wordsDice(wa.ev[pp.source as number]!, i, wb.ev[pp.source as number]!, j), place.partdate);
       }
     }
+    let joint = NULL_LEVEL;
+    if (plan.joint && sw) {
+      joint = daySwapped ? JOINT_DAY_SWAP : jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique);
+      // a birth-date typo with a short name, read by the `names` filter (JOINT_NAMES_AGREE)
+      if (joint === JOINT_ONE_HALF && na && (have & na.needs) === na.needs) {
+        const np = plan.parts[na.k]!;
+        if (diceLevel(wordsDice(wa.ev[np.source as number]!, i, wb.ev[np.source as number]!, j), np.bands) <= NAMES_AGREE_LEVELS) joint = JOINT_NAMES_AGREE;
+      }
+    }
     const r = x * KO;
     if ((plan.joint && sw) || place) {
       let t = 0;
       for (let k = 0; k < K; k++) {
         if (plan.joint && sw && k === sw.kLd) continue;
-        result[r + t++] = plan.joint && sw && k === sw.kFd ? (daySwapped ? JOINT_DAY_SWAP : jointLevel(levels[sw.kFd]!, levels[sw.kLd]!, unique)) : levels[k]!;
-        if (plan.joint && sw && k === sw.kFd && result[r + t - 1] === JOINT_ONE_HALF && na && (have & na.needs) === na.needs) {
-          const np = plan.parts[na.k]!;
-          if (diceLevel(wordsDice(wa.ev[np.source as number]!, i, wb.ev[np.source as number]!, j), np.bands) <= NAMES_AGREE_LEVELS) result[r + t - 1] = JOINT_NAMES_AGREE;
-        }
+        result[r + t++] = plan.joint && sw && k === sw.kFd ? joint : levels[k]!;
         if (k === kPlace) {
           result[r + t++] = nodob;
           result[r + t++] = partdate;
