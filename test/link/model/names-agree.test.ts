@@ -72,7 +72,7 @@ describe('names agree, date partly (default schema)', () => {
   const half = JOINT_LABELS.indexOf('one<=4th,other low');
   const agree = JOINT_LABELS.indexOf('names agree,date partly');
 
-  it('the plan reads the `names` filter for it, with both names and the date on both sides', () => {
+  it('the plan reads the level from the `names` filter', () => {
     expect(plan.namesAgree).toBeDefined();
     expect(plan.parts[plan.namesAgree!.k]!.source).toBe(party('x', [base[0]!]).header.evidence!.findIndex((e) => e.name === 'names'));
   });
