@@ -13,17 +13,21 @@
  *                                   [--schemas a.json,b.json] [--keep DIR]
  *   P20_PRIVACY_PEOPLE=200000 npm run eval:privacy     (or --large)
  *
- * Last line: {"maxFirstLast": share, "maxFirst": share, "f1Loss": points/100}
- * — the worst case over the shipped schemas (protocols/schemas/*.json that
- * link P-20W extracts), every column of their encoded files (the CLK and
- * every evidence filter) and every attack. Before it, one line per schema
- * and column: the worst shares of that column.
+ * Last line: {"maxFirstLast": share, "maxFirst": share, "f1Loss": points/100,
+ * "maxSexRead": share} — the worst case over the shipped schemas
+ * (protocols/schemas/*.json that link P-20W extracts), every column of their
+ * encoded files (the CLK and every evidence filter) and every attack;
+ * maxSexRead is the share of victims whose sex labelledBitsAttack reads
+ * from the worst column, given SEX_LABELS known women (reported, not
+ * bounded: docs/attacks.md). Before it, one line per schema and column: the
+ * worst shares of that column.
  */
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assessEncodings, loadEncodings, readPlainCsv, type AssessReport } from '../src/assess/index.js';
+import { labelledBitsAttack } from '../src/assess/attribute.js';
+import { assessEncodings, loadEncodings, readPlainCsv, type AssessReport, type LoadedEncodings, type PlainRecord } from '../src/assess/index.js';
 import { encodeFile, prepareEncode } from '../src/encode/index.js';
 import { parseBlockingSpec } from '../src/link/blocking/config.js';
 import { linkFiles } from '../src/link/link-files.js';
@@ -44,6 +48,40 @@ export interface SchemaRow {
   /** With evidence filters: the CLK's Dice alone at the schema's threshold (the linker's default there is the match model). */
   linkageDice?: { precision: number; recall: number; f1: number };
   assess: AssessReport;
+  /** Per column (clk, ev:<name>): share of the victims whose sex labelledBitsAttack reads right, given SEX_LABELS known women. */
+  sexRead: Record<string, number>;
+  /** Share of the victims of the more frequent sex (what reading every record as that sex gets right). */
+  sexBaseline: number;
+}
+
+/** Women whose sex the attacker knows (a linker gets that many from its married-name links: docs/attacks.md). */
+export const SEX_LABELS = 1000;
+
+/**
+ * Share of the victims (those not labelled, with a recorded sex) whose sex
+ * the attack reads right from each column, the first SEX_LABELS women of
+ * the file given as known.
+ */
+export function sexReadByColumn(encodings: LoadedEncodings, truth: readonly (PlainRecord | undefined)[]): { sexRead: Record<string, number>; sexBaseline: number } {
+  const sex = truth.map((r) => r?.sex ?? '');
+  const women = sex.flatMap((x, i) => (x === 'F' ? [i] : [])).slice(0, SEX_LABELS);
+  const known = new Set(women);
+  const recorded = sex.filter((x) => x === 'F' || x === 'M').length;
+  const share = sex.filter((x) => x === 'F').length / Math.max(1, recorded);
+  const columns: [string, readonly Uint8Array[]][] = [['clk', encodings.clks], ...(encodings.evidence ?? []).map((e): [string, readonly Uint8Array[]] => [`ev:${e.name}`, e.rows])];
+  const sexRead: Record<string, number> = {};
+  for (const [name, rows] of columns) {
+    const read = labelledBitsAttack(rows, women, share);
+    let ok = 0;
+    let all = 0;
+    sex.forEach((x, i) => {
+      if (known.has(i) || (x !== 'F' && x !== 'M')) return;
+      all++;
+      if ((read[i] === 1) === (x === 'F')) ok++;
+    });
+    sexRead[name] = ok / Math.max(1, all);
+  }
+  return { sexRead, sexBaseline: Math.max(share, 1 - share) };
 }
 
 export interface PrivacyEvalOptions {
@@ -94,11 +132,12 @@ export async function runPrivacyEval(o: PrivacyEvalOptions): Promise<SchemaRow[]
       const victims = await readPlainCsv(join(vdir, 'k12.csv'), s, ext, { map: refMap, idColumn: k12.idColumn });
       const byId = new Map(victims.ids.map((id, i) => [id, victims.records[i]!]));
       const encodings = await loadEncodings(encK);
+      const truth = encodings.ids.map((id) => byId.get(id));
       const assess = await assessEncodings({
         schema: s,
         encodings,
         reference,
-        truth: encodings.ids.map((id) => byId.get(id)),
+        truth,
         seed: o.seed ^ 0x9e37,
         onAttack: (a, secs) => log(`  ${basename(schema)}: ${a} ${secs.toFixed(1)} s`),
       });
@@ -116,7 +155,7 @@ export async function runPrivacyEval(o: PrivacyEvalOptions): Promise<SchemaRow[]
         truth: join(vdir, 'truth.csv'),
       });
       const q = report.truth!;
-      const row: SchemaRow = { schema, hardened: ext.hardening !== undefined, linkage: { precision: q.precision, recall: q.recall, f1: q.f1, blocking, threshold, model: report.parameters.model ?? 'dice' }, assess };
+      const row: SchemaRow = { schema, hardened: ext.hardening !== undefined, linkage: { precision: q.precision, recall: q.recall, f1: q.f1, blocking, threshold, model: report.parameters.model ?? 'dice' }, assess, ...sexReadByColumn(encodings, truth) };
       if (ext.evidence) {
         const d = await linkFiles({ inputs: [{ file: encK }, { file: encW }], outDir: join(work, `out-dice-${basename(schema)}`), threshold, blocking: parseBlockingSpec(blocking), truth: join(vdir, 'truth.csv'), model: 'dice' });
         row.linkageDice = { precision: d.truth!.precision, recall: d.truth!.recall, f1: d.truth!.f1 };
@@ -140,6 +179,7 @@ export function formatRows(rows: SchemaRow[]): string {
     if (r.linkageDice) out.push(`  CLK Dice alone at the same threshold: P ${r.linkageDice.precision.toFixed(4)} R ${r.linkageDice.recall.toFixed(4)} F1 ${r.linkageDice.f1.toFixed(4)}`);
     const b = r.assess.baseline!;
     out.push(`  frequency-guess baseline: first ${pct(b.first)}, last ${pct(b.last)}, first+last ${pct(b.both)}, year ${pct(b.year)}`);
+    out.push(`  sex read from ${SEX_LABELS} known women (not bounded; the more frequent sex: ${pct(r.sexBaseline)}): ${Object.entries(r.sexRead).map(([c, x]) => `${c} ${pct(x)}`).join(', ')}`);
     for (const a of r.assess.attacks) {
       out.push(
         `  ${(a.attack + (a.detail ? ` ${a.detail}` : '')).padEnd(34)} first ${pct(a.first.share).padStart(7)}  last ${pct(a.last.share).padStart(7)}  first+last ${pct(a.both.share).padStart(7)}  year ${pct(a.year.share).padStart(7)}  precision ${a.precision === null ? '  –  ' : a.precision.toFixed(3)}${a.violations.length ? '  OUTSIDE BOUND' : ''}`,
@@ -185,13 +225,14 @@ async function main(): Promise<void> {
     for (const col of r.assess.columns) {
       const rows = r.assess.attacks.filter((a) => (col === 'clk' ? !(a.detail ?? '').startsWith('ev:') : (a.detail ?? '').startsWith(col)));
       const w = (f: (a: (typeof rows)[number]) => number) => Number(Math.max(0, ...rows.map(f)).toFixed(5));
-      process.stdout.write(`${basename(r.schema)} ${col}: ${JSON.stringify({ firstLast: w((a) => a.both.share), first: w((a) => a.first.share), last: w((a) => a.last.share), outsideBound: rows.some((a) => a.violations.length > 0) })}\n`);
+      process.stdout.write(`${basename(r.schema)} ${col}: ${JSON.stringify({ firstLast: w((a) => a.both.share), first: w((a) => a.first.share), last: w((a) => a.last.share), outsideBound: rows.some((a) => a.violations.length > 0), sexRead: Number((r.sexRead[col] ?? 0).toFixed(4)) })}\n`);
     }
   }
   const maxFirstLast = Math.max(...judged.map((r) => r.assess.worst!.firstLast));
   const maxFirst = Math.max(...judged.map((r) => r.assess.worst!.first));
   const f1Loss = base ? Math.max(0, ...judged.map((r) => base.linkage.f1 - r.linkage.f1)) : 0;
-  process.stdout.write(JSON.stringify({ maxFirstLast: Number(maxFirstLast.toFixed(5)), maxFirst: Number(maxFirst.toFixed(5)), f1Loss: Number(f1Loss.toFixed(5)) }) + '\n');
+  const maxSexRead = Math.max(...judged.flatMap((r) => Object.values(r.sexRead)));
+  process.stdout.write(JSON.stringify({ maxFirstLast: Number(maxFirstLast.toFixed(5)), maxFirst: Number(maxFirst.toFixed(5)), f1Loss: Number(f1Loss.toFixed(5)), maxSexRead: Number(maxSexRead.toFixed(4)) }) + '\n');
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {

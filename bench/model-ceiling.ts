@@ -21,7 +21,10 @@
  *   model + sex      the run's weights plus what each record's sex would add
  *                    to `name_dob` (sexSplitWeights, counted on the truth),
  *                    on its one-name levels (1) or on all (all): what sex
- *                    seen by the linker could gain at most there
+ *                    seen by the linker could gain at most there; and
+ *                    (sex agrees) with both F and both M as one class, at
+ *                    every level: what only the agreement of the two
+ *                    records' sex could gain at most
  *   pattern + crowd  the pattern ceiling with each candidate's name crowd
  *                    (nameCrowdClasses: how many records of each file hold
  *                    its identical first_dob and last_dob filters) beside
@@ -233,8 +236,11 @@ export function nameCrowdClasses(fit: Pick<ModelFit, 'jobs' | 'parties' | 'candi
  * the level's false pairs, counted on the other half of the candidates.
  * What a comparison stratified by sex could gain at most, if the linker saw
  * each record's sex (it does not: sex is only hashed, with the names).
+ * With `classes` 'agreement', both F and both M are one class: what the
+ * linker could gain at most if it saw only whether the two records' sex
+ * agrees, not which it is.
  */
-export function sexSplitWeights(fit: ModelFit, truth: Uint8Array, sexOf: Uint8Array, levels: 'one-name' | 'all' = 'one-name'): Float64Array {
+export function sexSplitWeights(fit: ModelFit, truth: Uint8Array, sexOf: Uint8Array, levels: 'one-name' | 'all' = 'one-name', classes: 'sex' | 'agreement' = 'sex'): Float64Array {
   const v = fit.vectors;
   const K = v.defs.length;
   const k = v.defs.findIndex((d) => d.name === 'name_dob');
@@ -250,7 +256,7 @@ export function sexSplitWeights(fit: ModelFit, truth: Uint8Array, sexOf: Uint8Ar
     if (l === NULL_LEVEL || !oneName[l]) return;
     const a = sexOf[ga]!;
     const b = sexOf[gb]!;
-    cls[p] = a === b && a < 2 ? a : 2;
+    cls[p] = a === b && a < 2 ? (classes === 'sex' ? a : 0) : 2;
     counts[half(p)]![(l * 3 + cls[p]!) * 2 + truth[p]!]!++;
   });
   for (let p = 0; p < v.count; p++) {
@@ -294,6 +300,8 @@ export interface CeilingResult {
   sexSplit: CeilingRow;
   /** The same at every level of name_dob (sex agreeing or not, and which). */
   sexSplitAll: CeilingRow;
+  /** At every level of name_dob, whether the sex agrees only (both F and both M one class). */
+  sexAgreeAll: CeilingRow;
   /**
    * The levels whose weight the model misses most: |level oracle's weight −
    * the model's| times the smaller of the level's true and false candidates
@@ -506,12 +514,13 @@ export async function runCeiling(dir: string, workers?: number, swaps = false): 
   const sexOf = Uint8Array.from(rec, (r) => (r >= 0 ? t.sex[t.entity[r]!]! : 3));
   const sexSplit = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf)));
   const sexSplitAll = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf, 'all')));
+  const sexAgreeAll = scoreLabels(t, rec, fit.resolve(sexSplitWeights(fit, truth, sexOf, 'all', 'agreement')));
   const trueCandidates = truth.reduce((s, x) => s + x, 0);
   const entityOf = Int32Array.from(rec, (r) => (r >= 0 ? t.entity[r]! : -1));
   const troubleOf = Uint32Array.from(rec, (r) => (r >= 0 ? t.trouble[r]! : 0));
   const falseLinks = falseLinkFields(modelLabel, entityOf, t.family, await recordFields(dir, fit));
   const swapRows = swaps ? oracleSwaps(fit.model, oracle).map((x) => ({ swap: x.swap, ...row(scoreLabels(t, rec, fit!.resolve(matchWeights(x.model, fit!.vectors), fit!.bars))) })) : undefined;
-  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel), falseLinks, ...(swapRows ? { swaps: swapRows } : {}) };
+  return { records: rec.length, candidates: fit.vectors.count, candidateRecall: trueCandidates / model.truePairs, model: row(model), levelOracle: row(level), patternCeiling: row(pattern), patternCrowd: row(patternCrowd), crowdCounts: crowdCounts(crowd, truth), sexSplit: row(sexSplit), sexSplitAll: row(sexSplitAll), sexAgreeAll: row(sexAgreeAll), missWeighted: missWeightedLevels(fit, oracle, truth), losses: lossStages(fit, entityOf, troubleOf, t.troubleKinds, modelLabel), falseLinks, ...(swapRows ? { swaps: swapRows } : {}) };
 }
 
 /** Rows of the false-link table printed (the most frequent). */
@@ -532,7 +541,7 @@ async function main(): Promise<void> {
   const f = (x: number) => x.toFixed(4);
   process.stdout.write(`${dir}: ${r.records} records, ${r.candidates} candidate pairs, candidate recall ${f(r.candidateRecall)}\n`);
   process.stdout.write('weights           precision  recall      F1  raceGap  sexGap\n');
-  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['pattern + crowd', r.patternCrowd], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll]] as const) {
+  for (const [name, q] of [['model', r.model], ['level oracle', r.levelOracle], ['pattern ceiling', r.patternCeiling], ['pattern + crowd', r.patternCrowd], ['model + sex (1)', r.sexSplit], ['model + sex (all)', r.sexSplitAll], ['model + sex agrees', r.sexAgreeAll]] as const) {
     process.stdout.write(`${name.padEnd(17)} ${f(q.precision)}     ${f(q.recall)}  ${f(q.f1)}  ${q.raceGap.toFixed(2).padStart(7)}  ${q.sexGap.toFixed(2).padStart(6)}\n`);
   }
   if (r.swaps) {

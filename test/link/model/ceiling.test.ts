@@ -149,6 +149,11 @@ describe('the model with sex on the one-name levels', () => {
     const all = sexSplitWeights(fit, truth, sexOf, 'all');
     for (let p = 0; p < 800; p++) expect(all[p]).toBe(w[p]);
     expect(all[900]).toBeLessThan(all[901]! - 3);
+    // with only the agreement seen, both F and both M are one class: every pair at the one-name level is in it, as
+    // large a share of its true pairs as of its false ones (0 bits); the top level's mixed pair still far below
+    const agree = sexSplitWeights(fit, truth, sexOf, 'all', 'agreement');
+    for (let p = 0; p < 800; p++) expect(agree[p]! - 1).toBeCloseTo(0, 0);
+    expect(agree[900]).toBeLessThan(agree[901]! - 3);
     // without name_dob the weights are the model's
     const other = { ...fit, vectors: { ...fit.vectors, defs: [{ name: 'c', levels: ['top', 'mid'] }] } } as ModelFit;
     expect(Array.from(sexSplitWeights(other, truth, sexOf))).toEqual(Array.from(fit.weights));
