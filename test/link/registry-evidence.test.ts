@@ -532,10 +532,12 @@ describe('the residual pass in increments', () => {
 
   it("a new agency's pairs: free shares measured on the increment as a full run measures them; recall gained", async () => {
     const allWages = new Set(wageLines.slice(1).map((l) => `wages:${l.split(',')[0]}`));
+    // every third record under another given name, as next year's file above: pairs the pass can lift towards both files
+    const renamed = await wageFile('wages-renamed', wageLines.slice(1).map((l, i) => (i % 3 === 0 ? withField(l, 'first_name', 'ZEPHYRINE') : l)));
     const store = await registry(['k12', 'college']);
     const off = await registry(['k12', 'college']);
-    const on = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('new-on'), store, workers: 1 });
-    const no = await linkFiles({ inputs: [{ file: enc('wages') }], outDir: fresh('new-off'), store: off, workers: 1, residualPass: false });
+    const on = await linkFiles({ inputs: [{ file: renamed }], outDir: fresh('new-on'), store, workers: 1 });
+    const no = await linkFiles({ inputs: [{ file: renamed }], outDir: fresh('new-off'), store: off, workers: 1, residualPass: false });
     const pass = on.model!.residual!;
     // known answer: the first two phases are the same in both runs, so a party's share towards the other is read off the
     // run without the pass: 1 − (its records whose entity holds a record of the other) / (its records)
