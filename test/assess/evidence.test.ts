@@ -44,7 +44,7 @@ describe('evidence filters as attack inputs', () => {
     const a = templateRecord(t, f, { first_name: 'ANA', last_name: 'GARCIA', sex: 'F', birth_date: '2010-03-04' });
     const b = templateRecord(t, f, { first_name: 'GARCIA', last_name: 'ANA', sex: 'F', birth_date: '2010-03-04' });
     expect(a['name:bigrams']).toBe(b['name:bigrams']);
-    expect(a['date:unordered-date']).toBe('20100304');
+    expect(a['sex:exact']).toBe('F');
   });
 
   it('every evidence filter of the default schema becomes an input on its own column', async () => {

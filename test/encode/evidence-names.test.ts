@@ -33,36 +33,36 @@ describe('unordered-date token and the default names filter', () => {
     expect(slotTokens(['unordered-date'], '', '')).toEqual([]);
   });
 
-  it('the default names template: name bigrams and the date as one unordered-date token, no sex; the header says so', () => {
+  it('the default names template: name bigrams, sex, and the date as one unordered-date token; the header says so', () => {
     const t = cfg.templates.find((x) => x.name === 'names')!;
     expect(templateFeatures(t)).toEqual([
       { slot: 'name', kind: 'bigrams' },
+      { slot: 'sex', kind: 'exact' },
       { slot: 'date', kind: 'unordered-date' },
     ]);
     expect(evidenceHeader({ evidence: cfg }).evidence!.find((e) => e.name === 'names')!.dates).toEqual(['unordered-date']);
     expect(enc.filters[xNames]!.dates).toEqual(['unordered-date']);
   });
 
-  it('a record with only a birth date: blakeHash of its unordered-date token under the second key pair, then ELD (checked independently)', () => {
+  it('a record with only a birth date: blakeHash of its unordered-date token under the third key pair, then ELD (checked independently)', () => {
     const secret = new TextEncoder().encode(SECRET);
     const te = new TextEncoder();
-    const okm = hkdf(sha256, secret, te.encode(EVIDENCE_SALT), te.encode('template:names'), 2 * 2 * 64);
+    const okm = hkdf(sha256, secret, te.encode(EVIDENCE_SALT), te.encode('template:names'), 2 * 3 * 64);
     const bits = new Uint8Array(128);
-    setBlakeToken(bits, 1024, okm.slice(2 * 64, 3 * 64), '20060305', 12);
+    setBlakeToken(bits, 1024, okm.slice(4 * 64, 5 * 64), '20060305', 12);
     const eldKey = hkdf(sha256, secret, te.encode(EVIDENCE_SALT), te.encode('eld:names'), 64).slice(0, 32);
     const expected = eldDiffuse(bits, 1024, eldTaps(eldKey, 1024, { bits: 1024, taps: 2 }), 2);
     expect(namesOf({ birth_date: '2006-05-03' })).toBe(Buffer.from(expected).toString('hex'));
     // pinned: the same filter's SHA-256 never changes
-    expect(createHash('sha256').update(Buffer.from(expected)).digest('hex').slice(0, 16)).toMatchInlineSnapshot(`"1a4db3fd8e80ec9b"`);
+    expect(createHash('sha256').update(Buffer.from(expected)).digest('hex').slice(0, 16)).toMatchInlineSnapshot(`"d04f76650f8b3050"`);
   });
 
-  it('a day/month swap leaves the filter identical, and so does another sex (not hashed here); another date or a missing date does not', () => {
+  it('a day/month swap leaves the filter identical; another date, a missing date or another sex does not', () => {
     const a = { first_name: 'MARIA', last_name: 'GARCIA', birth_date: '2006-03-05', sex: 'F' };
     expect(namesOf({ ...a, birth_date: '2006-05-03' })).toBe(namesOf(a));
     // the names are order-free too: a first/last swap with a day/month swap is still the same filter
     expect(namesOf({ ...a, first_name: 'GARCIA', last_name: 'MARIA', birth_date: '2006-05-03' })).toBe(namesOf(a));
-    expect(namesOf({ ...a, sex: 'M' })).toBe(namesOf(a));
-    for (const other of [{ ...a, birth_date: '2006-03-06' }, { ...a, birth_date: '2007-03-05' }, { ...a, birth_date: undefined }]) {
+    for (const other of [{ ...a, birth_date: '2006-03-06' }, { ...a, birth_date: '2007-03-05' }, { ...a, birth_date: undefined }, { ...a, sex: 'M' }]) {
       expect(namesOf(other)).not.toBe(namesOf(a));
     }
   });
