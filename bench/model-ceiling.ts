@@ -234,8 +234,9 @@ export function nameCrowdClasses(fit: Pick<ModelFit, 'jobs' | 'parties' | 'candi
  * every level): for each such candidate, log2 of its sex class's share
  * (both F, both M, mixed) among the level's true pairs over its share among
  * the level's false pairs, counted on the other half of the candidates.
- * What a comparison stratified by sex could gain at most, if the linker saw
- * each record's sex (it does not: sex is only hashed, with the names).
+ * What a comparison stratified by sex could gain at most, if the linker were
+ * given each record's sex (it is not: sex is only hashed, with the names,
+ * though an attacker who knows some women reads it back: docs/attacks.md).
  * With `classes` 'agreement', both F and both M are one class: what the
  * linker could gain at most if it saw only whether the two records' sex
  * agrees, not which it is.
