@@ -333,6 +333,8 @@ export interface Evaluation extends Quality {
   sexGap: number;
   /** True pairs with each kind of trouble on either record, and the share missed. */
   byTrouble: { trouble: string; truePairs: number; missed: number }[];
+  /** The race and sex gaps (points) on the true pairs without each kind of trouble on either record: which trouble a gap comes from. */
+  gapsWithout: { trouble: string; raceGap: number; sexGap: number }[];
   /** False pairs between two people of one family (twins, siblings). */
   falseFamily: number;
 }
@@ -359,6 +361,12 @@ export function evaluate(t: Truth, cluster: Float64Array): Evaluation {
   const K = t.troubleKinds.length;
   const kTrue = new Float64Array(K);
   const kTp = new Float64Array(K);
+  // per trouble kind q: true and linked pairs by group (q * G + g) and sex (q * 2 + s) among the pairs without q
+  const G = GROUPS.length;
+  const gTrueNot = new Float64Array(K * G);
+  const gTpNot = new Float64Array(K * G);
+  const sTrueNot = new Float64Array(K * 2);
+  const sTpNot = new Float64Array(K * 2);
   const order = new Uint32Array(t.n);
   for (let i = 0; i < t.n; i++) order[i] = i;
   // true pairs: runs of one entity (a handful of records each)
@@ -380,12 +388,15 @@ export function evaluate(t: Truth, cluster: Float64Array): Evaluation {
         sTrue[t.sex[ent]!]!++;
         sTp[t.sex[ent]!]! += hit;
         const m = t.trouble[a]! | t.trouble[b]!;
-        if (m !== 0) {
-          for (let q = 0; q < K; q++) {
-            if (m & (1 << q)) {
-              kTrue[q]!++;
-              kTp[q]! += hit;
-            }
+        for (let q = 0; q < K; q++) {
+          if (m & (1 << q)) {
+            kTrue[q]!++;
+            kTp[q]! += hit;
+          } else {
+            gTrueNot[q * G + t.group[ent]!]!++;
+            gTpNot[q * G + t.group[ent]!]! += hit;
+            sTrueNot[q * 2 + t.sex[ent]!]!++;
+            sTpNot[q * 2 + t.sex[ent]!]! += hit;
           }
         }
       }
@@ -433,6 +444,11 @@ export function evaluate(t: Truth, cluster: Float64Array): Evaluation {
     byTrouble: t.troubleKinds
       .map((k, q) => ({ trouble: k, truePairs: kTrue[q]!, missed: kTrue[q]! === 0 ? 0 : 1 - kTp[q]! / kTrue[q]! }))
       .sort((a, b) => b.missed - a.missed),
+    gapsWithout: t.troubleKinds.map((k, q) => ({
+      trouble: k,
+      raceGap: gap(gTrueNot.subarray(q * G, (q + 1) * G), gTpNot.subarray(q * G, (q + 1) * G)),
+      sexGap: gap(sTrueNot.subarray(q * 2, q * 2 + 2), sTpNot.subarray(q * 2, q * 2 + 2)),
+    })),
     falseFamily: sameFamily - overall.tp,
   };
 }
@@ -1155,6 +1171,14 @@ export function formatSize(s: SizeResult): string {
   for (const k of kinds) {
     const row = ms.map((m) => m.eval.byTrouble.find((x) => x.trouble === k)!);
     L.push(`  ${k.padEnd(20)} ${String(row[0]!.truePairs).padStart(8)}   ${ms.map((m, i) => `${m.method} ${(100 * row[i]!.missed).toFixed(1).padStart(5)}%`).join('   ')}`);
+  }
+  if (ms[0]) {
+    const byRace = [...ms[0].eval.gapsWithout].sort((a, b) => a.raceGap - b.raceGap).map((x) => x.trouble);
+    L.push(`race and sex gaps on the true pairs without one trouble on either record (points; all pairs: ${ms.map((m) => `${m.method} ${pts(m.eval.raceGap)} / ${pts(m.eval.sexGap)}`).join('   ')}):`);
+    for (const k of byRace) {
+      const row = ms.map((m) => m.eval.gapsWithout.find((x) => x.trouble === k)!);
+      L.push(`  ${k.padEnd(20)} ${ms.map((m, i) => `${m.method} ${pts(row[i]!.raceGap).padStart(4)} / ${pts(row[i]!.sexGap).padStart(4)}`).join('   ')}`);
+    }
   }
   L.push(`false pairs within one family (twins, siblings): ${ms.map((m) => `${m.method} ${m.eval.falseFamily} of ${m.eval.linkedPairs - m.eval.tp}`).join('   ')}`);
   return L.join('\n');

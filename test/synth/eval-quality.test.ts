@@ -80,6 +80,32 @@ describe('eval:quality pairwise measures', () => {
     expect(e.precision).toBe(1);
   });
 
+  it('the gaps on the pairs without one trouble say which trouble a gap comes from (known answer)', () => {
+    // k12-wages pairs; group 0: 480 people, all linked; group 1: 480 people, of whom the 160 with trouble "a" on the
+    // wages record are all missed and the rest linked; trouble "b" on every fourth person of both groups
+    const party: number[] = [];
+    const entity: number[] = [];
+    const cluster: number[] = [];
+    const group: number[] = [];
+    const trouble: number[] = [];
+    for (let p = 0; p < 960; p++) {
+      const g = p < 480 ? 0 : 1;
+      const a = g === 1 && p % 3 === 0;
+      group.push(g);
+      party.push(0, 2);
+      entity.push(p, p);
+      cluster.push(2 * p, a ? 2 * p + 1 : 2 * p);
+      trouble.push(0, (a ? 1 : 0) | (p % 4 === 0 ? 2 : 0));
+    }
+    const t = { ...handTruth(party, entity, { group }), trouble: Uint32Array.from(trouble), troubleKinds: ['a', 'b'] };
+    const e = evaluate(t, Float64Array.from(cluster));
+    expect(e.raceGap).toBeCloseTo(100 / 3);
+    const without = Object.fromEntries(e.gapsWithout.map((x) => [x.trouble, x.raceGap]));
+    // without "a" every pair left is linked; without "b" group 1 still misses 120 of its 360 pairs
+    expect(without.a).toBe(0);
+    expect(without.b).toBeCloseTo(100 / 3);
+  });
+
   it('counts false pairs between members of one family', () => {
     // entities 0 and 1 are twins (family root 0), linked together; entity 2 wrongly linked to 3 (no family)
     const t = handTruth([0, 2, 0, 2], [0, 1, 2, 3], { family: [0, 0, 2, 3] });
