@@ -30,6 +30,24 @@ function handTruth(party: number[], entity: number[], opts: { group?: number[]; 
   };
 }
 
+/**
+ * People 0..n-1, each with a K-12 and a wages record (a true pair), from `person`: the person's group and sex,
+ * whether the pair is linked, and the trouble bits of the wages record.
+ */
+function k12WagesPairs(n: number, person: (p: number) => { group: number; sex?: number; linked: boolean; trouble?: number }): { t: Truth; cluster: Float64Array } {
+  const people = Array.from({ length: n }, (_, p) => person(p));
+  const pair = <T>(f: (p: number) => [T, T]): T[] => people.flatMap((_, p) => f(p));
+  const t = handTruth(
+    pair(() => [0, 2]),
+    pair((p) => [p, p]),
+    { group: people.map((x) => x.group), sex: people.map((x) => x.sex ?? 0) },
+  );
+  return {
+    t: { ...t, trouble: Uint32Array.from(pair((p) => [0, people[p]!.trouble ?? 0])) },
+    cluster: Float64Array.from(pair((p) => [2 * p, people[p]!.linked ? 2 * p : 2 * p + 1])),
+  };
+}
+
 describe('eval:quality pairwise measures', () => {
   it('counts true, linked and correct pairs across and within files (known answer)', () => {
     // entity 0: k12, college, wages, and a second wages record; entity 1: k12, wages; entity 2: college
@@ -53,22 +71,12 @@ describe('eval:quality pairwise measures', () => {
   });
 
   it('recall by group and sex, and the gap only over groups with enough pairs', () => {
-    // 120 people of group 0 (all linked), 120 of group 1 (half linked), 5 of group 2 (none linked): pairs k12-wages
-    const party: number[] = [];
-    const entity: number[] = [];
-    const cluster: number[] = [];
-    const group: number[] = [];
-    const sex: number[] = [];
-    for (let p = 0; p < 245; p++) {
-      const g = p < 120 ? 0 : p < 240 ? 1 : 2;
-      group.push(g);
-      sex.push(p % 2);
-      const linked = g === 0 || (g === 1 && p % 2 === 0);
-      party.push(0, 2);
-      entity.push(p, p);
-      cluster.push(2 * p, linked ? 2 * p : 2 * p + 1);
-    }
-    const e = evaluate(handTruth(party, entity, { group, sex }), Float64Array.from(cluster));
+    // 120 people of group 0 (all linked), 120 of group 1 (half linked), 5 of group 2 (none linked)
+    const { t, cluster } = k12WagesPairs(245, (p) => {
+      const group = p < 120 ? 0 : p < 240 ? 1 : 2;
+      return { group, sex: p % 2, linked: group === 0 || (group === 1 && p % 2 === 0) };
+    });
+    const e = evaluate(t, cluster);
     expect(e.byGroup[0]!.recall).toBe(1);
     expect(e.byGroup[1]!.recall).toBe(0.5);
     expect(e.byGroup[2]!.recall).toBe(0);
@@ -81,24 +89,14 @@ describe('eval:quality pairwise measures', () => {
   });
 
   it('the gaps on the pairs without one trouble say which trouble a gap comes from (known answer)', () => {
-    // k12-wages pairs; group 0: 480 people, all linked; group 1: 480 people, of whom the 160 with trouble "a" on the
-    // wages record are all missed and the rest linked; trouble "b" on every fourth person of both groups
-    const party: number[] = [];
-    const entity: number[] = [];
-    const cluster: number[] = [];
-    const group: number[] = [];
-    const trouble: number[] = [];
-    for (let p = 0; p < 960; p++) {
-      const g = p < 480 ? 0 : 1;
-      const a = g === 1 && p % 3 === 0;
-      group.push(g);
-      party.push(0, 2);
-      entity.push(p, p);
-      cluster.push(2 * p, a ? 2 * p + 1 : 2 * p);
-      trouble.push(0, (a ? 1 : 0) | (p % 4 === 0 ? 2 : 0));
-    }
-    const t = { ...handTruth(party, entity, { group }), trouble: Uint32Array.from(trouble), troubleKinds: ['a', 'b'] };
-    const e = evaluate(t, Float64Array.from(cluster));
+    // group 0: 480 people, all linked; group 1: 480 people, of whom the 160 with trouble "a" on the wages record are
+    // all missed and the rest linked; trouble "b" on every fourth person of both groups
+    const { t, cluster } = k12WagesPairs(960, (p) => {
+      const group = p < 480 ? 0 : 1;
+      const a = group === 1 && p % 3 === 0;
+      return { group, linked: !a, trouble: (a ? 1 : 0) | (p % 4 === 0 ? 2 : 0) };
+    });
+    const e = evaluate({ ...t, troubleKinds: ['a', 'b'] }, cluster);
     expect(e.raceGap).toBeCloseTo(100 / 3);
     const without = Object.fromEntries(e.gapsWithout.map((x) => [x.trouble, x.raceGap]));
     // without "a" every pair left is linked; without "b" group 1 still misses 120 of its 360 pairs
