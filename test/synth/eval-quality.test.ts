@@ -89,19 +89,23 @@ describe('eval:quality pairwise measures', () => {
   });
 
   it('the gaps on the pairs without one trouble say which trouble a gap comes from (known answer)', () => {
-    // group 0: 480 people, all linked; group 1: 480 people, of whom the 160 with trouble "a" on the wages record are
-    // all missed and the rest linked; trouble "b" on every fourth person of both groups
+    // group 0: 480 people, all linked; group 1: 480 people, of whom the 160 with trouble "a" on the wages record (all
+    // women) are all missed and the rest linked; trouble "b" on every fourth person of both groups; the others'
+    // sex alternates
     const { t, cluster } = k12WagesPairs(960, (p) => {
       const group = p < 480 ? 0 : 1;
       const a = group === 1 && p % 3 === 0;
-      return { group, linked: !a, trouble: (a ? 1 : 0) | (p % 4 === 0 ? 2 : 0) };
+      return { group, sex: a ? 0 : p % 2, linked: !a, trouble: (a ? 1 : 0) | (p % 4 === 0 ? 2 : 0) };
     });
     const e = evaluate({ ...t, troubleKinds: ['a', 'b'] }, cluster);
     expect(e.raceGap).toBeCloseTo(100 / 3);
-    const without = Object.fromEntries(e.gapsWithout.map((x) => [x.trouble, x.raceGap]));
+    // women: 560, of whom 160 missed; men: 400, all linked
+    expect(e.sexGap).toBeCloseTo(100 * (160 / 560));
+    const without = Object.fromEntries(e.gapsWithout.map((x) => [x.trouble, x]));
     // without "a" every pair left is linked; without "b" group 1 still misses 120 of its 360 pairs
-    expect(without.a).toBe(0);
-    expect(without.b).toBeCloseTo(100 / 3);
+    expect([without.a!.raceGap, without.a!.sexGap]).toEqual([0, 0]);
+    expect(without.b!.raceGap).toBeCloseTo(100 / 3);
+    expect(without.b!.sexGap).toBeGreaterThan(0);
   });
 
   it('counts false pairs between members of one family', () => {
