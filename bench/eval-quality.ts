@@ -36,7 +36,8 @@
  *   typo, wage names cut to fixed widths): does the model hold up on kinds of error it was never tuned on? Its
  *   directories under --keep end in `-x`.
  *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
- *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability.
+ *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability; P20_EVAL_RESIDUAL=off links without
+ *   the residual pass (--no-residual-pass).
  *
  * Seeds: TUNING_SEEDS may be looked at while choosing methods and settings;
  * EVALUATION_SEEDS (the default) are for measuring only — never tune on them.
@@ -513,6 +514,7 @@ async function stepLink(dir: string, method: 'dice' | 'model', workers: number |
     ...choice,
     ...(process.env.P20_EVAL_DEDUPLICATED ? { deduplicated: process.env.P20_EVAL_DEDUPLICATED.split(',') } : {}),
     ...(process.env.P20_EVAL_MATCH_P ? { matchProbability: Number(process.env.P20_EVAL_MATCH_P) } : {}),
+    ...(process.env.P20_EVAL_RESIDUAL === 'off' ? { residualPass: false } : {}),
   } satisfies LinkFilesOptions;
   const report = (await linkFiles(opts)) as unknown as Record<string, unknown>;
   const usedModel = report.model !== undefined && report.model !== null;

@@ -57,7 +57,7 @@ export function linkSummary(report: LinkRunReport): string {
       .join(', ')})`,
     fs ? `  candidate pairs (CLK and evidence blocking): ${num(c.candidates)}` : `  pairs proposed by blocking: ${num(c.candidates)}; compared: ${num(c.compared)}`,
     fs
-      ? `  pairs with match probability at or above ${p.matchProbability}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`
+      ? `  pairs with one-to-one match probability at or above ${p.matchProbability}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`
       : `  pairs scoring at or above the threshold ${p.threshold}: ${num(above)}; accepted as links: ${num(c.acceptedLinks)}`,
     p.maxPerParty === 1
       ? `  pairs not linked because one of the records already had a better link: ${num(c.refusedLinks)}`
@@ -101,7 +101,7 @@ export const linkCommand: CommandModule<object, LinkArgs> = {
       .option('blocking', { type: 'string', describe: 'Blocking: none | lsh[:bands=N,rows=N,seed=N] | keys:NAME[,NAME] ; join parts with + [default: schema keys + lsh, else lsh]' })
       .option('max-per-party', { type: 'number', describe: 'Most records of one party in one cluster [default: 1 with --model dice; 5 with --model fs for parties not declared --deduplicated]' })
       .option('model', { choices: ['fs', 'dice'] as const, describe: 'fs: match model over the CLK and the evidence filters, links on match probability; dice: CLK Dice against --threshold [default: fs when every input carries evidence filters (the default schema), else dice]' })
-      .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability reaches this, in (0, 1) [default: 0.5]' })
+      .option('match-probability', { type: 'number', describe: 'With --model fs: link pairs whose match probability, at most one partner per record and file (one to one), reaches this, in (0, 1) [default: 0.5]' })
       .option('deduplicated', { type: 'string', array: true, describe: 'With --model fs: PARTY whose file holds each person once (kept 1:1, not linked within its own file; repeatable)' })
       .option('residual-pass', { type: 'boolean', describe: 'With --model fs: end resolution with the residual pass, which links records the first phases left free of each other\'s party; --no-residual-pass puts precision before recall (--match-probability 0.7 does so at less cost to recall) [default: on]' })
       .option('truth', { type: 'string', describe: 'Evaluation only: truth CSV entity_id,party,record_id (adds precision/recall and blocking recall to the report)' })

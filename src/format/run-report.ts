@@ -124,7 +124,7 @@ export interface ModelSummary {
    */
   source?: 'registry';
   lambda: number;
-  /** The decision point: links are pairs with match probability >= probability (weight = log2 odds of it). */
+  /** The decision point: links are pairs with one-to-one probability >= probability (weight = log2 odds of it; docs/match-model.md, "Decision and resolution"). */
   decision: { probability: number; weight: number };
   /**
    * From the model's own probabilities, no truth (docs/match-model.md, "What
@@ -140,12 +140,13 @@ export interface ModelSummary {
    */
   expected: { precision: number; recall: number; links: number; matches?: number; missingDate?: number };
   /**
-   * Per match-probability band [from, to): pairs and their mean match
-   * probability (the band's expected precision), and (a run's report) the
-   * band's share of `expected.matches`: its pairs' one-to-one probabilities summed.
+   * Per band [from, to) of the one-to-one probability (the decision's):
+   * pairs and their mean probability (the band's expected precision), and (a
+   * run's report) the band's share of `expected.matches`: its pairs'
+   * one-to-one probabilities summed.
    */
   bands: { from: number; to: number; pairs: number; expectedPrecision: number; matches?: number }[];
-  /** Match-weight histogram (1-bit bins [lo, hi)). */
+  /** Histogram of the one-to-one weights (1-bit bins [lo, hi)). */
   histogram: { lo: number; hi: number; pairs: number }[];
   em: {
     iterations: number;

@@ -397,8 +397,9 @@ export interface ModelFit {
   bars: readonly number[];
   /**
    * The run's resolution with other weights (one per candidate, in the
-   * vectors' order) and, optionally, other duplicate bars: the cluster
-   * label of every record (index = party offset + record).
+   * vectors' order; turned into one-to-one weights as the run's are) and,
+   * optionally, other duplicate bars: the cluster label of every record
+   * (index = party offset + record).
    */
   resolve: (weights: Float64Array, bars?: readonly number[]) => Uint32Array;
 }
@@ -637,7 +638,10 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
   // a duplicate (second record of one party in an entity) needs DUPLICATE_SHARE of the full-agreement weight
   const bars = jobBars(model, jobs, partyNames, decisionW);
   const relief: BarRelief = { relief: barRelief(model, plan.defs), clk: clkRelief(model, plan), vectors: cand };
-  const { edges, dupEdges, nearEdges, links } = modelEdges(L, jobs, cands, weights, decisionW, bars, relief, s.residualPass);
+  // the decision reads each pair's one-to-one weight (a record has one partner per other file)
+  out.odds = candidateOdds(L, jobs, cands, weights, decisionW);
+  const decided = out.odds.weights;
+  const { edges, dupEdges, nearEdges, links } = modelEdges(L, jobs, cands, decided, decisionW, bars, relief, s.residualPass);
   out.edges = edges;
   out.dupEdges = dupEdges;
   out.nearEdges = nearEdges;
@@ -654,7 +658,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     decisionW,
     bars,
     resolve: (w, b = bars) => {
-      return modelClusters(L, modelEdges(L, jobs, cands, w, decisionW, b, relief, s.residualPass), s).label;
+      return modelClusters(L, modelEdges(L, jobs, cands, candidateOdds(L, jobs, cands, w, decisionW).weights, decisionW, b, relief, s.residualPass), s).label;
     },
   });
   const reviewW = s.reviewThreshold !== undefined ? weightOfProbability(s.reviewThreshold) : Number.POSITIVE_INFINITY;
@@ -665,7 +669,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     const oa = L.offset[i]!;
     const ob = L.offset[j]!;
     for (let x = 0; x < c.a.length; x++, at++) {
-      const w = weights[at]!;
+      const w = decided[at]!;
       addToHistogram(out.hist, probabilityOfWeight(w));
       if (w >= decisionW) stat.aboveThreshold++;
       else if (w >= reviewW) {
@@ -674,7 +678,7 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
       }
     }
   }
-  const summary: ModelSummary = modelSummary(model, weights, s.matchProbability);
+  const summary: ModelSummary = modelSummary(model, decided, s.matchProbability);
   summary.priors = priors;
   if (!teaching.every(Boolean)) summary.em.taught = teaching;
   const counts = nameDateCounts(cand, anchorJobs);
@@ -682,7 +686,6 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
     summary.em.anchors = counts.map((c) => c.anchors);
     if (fixedM?.[sureLevel(plan.defs).k] && counts.some((c) => c.chance !== undefined)) summary.em.marriedByChance = counts.map((c) => (c.chance === undefined ? null : { pairs: c.unique + c.shared, chance: Math.round(c.chance) }));
   }
-  out.odds = candidateOdds(L, jobs, cands, weights);
   out.odds.bandMatches.forEach((x, b) => {
     summary.bands[b]!.matches = x;
   });
@@ -692,12 +695,14 @@ async function scoreModel(L: Loaded, s: RunSettings, opts: LinkFilesOptions, ent
 }
 
 /**
- * Every candidate's odds per record and party, then the expected matches
- * among the candidates, in all and per match-probability band, with the
- * matches the records without a birth date miss beyond their candidates
- * (expected.ts, missingFieldMatches; the field MISSING_SIDE_CAP names).
+ * Every candidate's odds per record and party and its one-to-one weight (a
+ * within-file candidate at or above `decisionW` is a likely duplicate, not a
+ * rival: expected.ts, oneToOneWeights), then the expected matches among the
+ * candidates, in all and per band, with the matches the records without a
+ * birth date miss beyond their candidates (missingFieldMatches; the field
+ * MISSING_SIDE_CAP names).
  */
-function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array): OneToOneMatches {
+function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], cands: readonly { a: Uint32Array; b: Uint32Array }[], weights: Float64Array, decisionW: number): OneToOneMatches {
   return oneToOneMatches(
     L.nodeParty,
     L.parties.length,
@@ -708,6 +713,7 @@ function candidateOdds(L: Loaded, jobs: readonly (readonly [number, number])[], 
         for (let x = 0; x < c.a.length; x++, at++) f(L.offset[i]! + c.a[x]!, L.offset[j]! + c.b[x]!, weights[at]!);
       }
     },
+    decisionW,
     missingOf(L, MISSING_SIDE_CAP.names!),
   );
 }

@@ -2,8 +2,10 @@ import type { EdgeList } from '../resolve/edges.js';
 import { PROBABILITY_BANDS, probabilityBand, probabilityOfEdgeScore, probabilityOfWeight, WEIGHT_OFFSET } from './predict.js';
 
 /**
- * The run report's expected quality of the links (docs/match-model.md, "What
- * the run report shows"), from the model's own probabilities, no truth.
+ * One-to-one odds (docs/match-model.md, "The decision on the one-to-one
+ * probability"): the fs decision's weights and the run report's expected
+ * quality of the links ("What the run report shows"), from the model's own
+ * probabilities, no truth.
  *
  * A candidate's match probability is its odds among all candidates. Summed
  * over a crowd of namesakes those probabilities promise a record several
@@ -39,20 +41,95 @@ export class CandidateOdds {
     this.odds[v * this.partyCount + this.nodeParty[u]!]! += o;
   }
 
+  /** The summed odds of every other candidate of u in v's party, less `exceptU`, and of v in u's, less `exceptV` (each side never below 0). */
+  rivals(u: number, v: number, w: number, exceptU = 0, exceptV = 0): number {
+    const o = oddsOf(w);
+    return Math.max(0, this.odds[u * this.partyCount + this.nodeParty[v]!]! - o - exceptU) + Math.max(0, this.odds[v * this.partyCount + this.nodeParty[u]!]! - o - exceptV);
+  }
+
   /** The pair's match probability with one partner per record and party: o / (1 + o + the odds of every other candidate of u in v's party and of v in u's). */
   probability(u: number, v: number, w: number): number {
     const o = oddsOf(w);
-    const others = Math.max(0, this.odds[u * this.partyCount + this.nodeParty[v]!]! - o) + Math.max(0, this.odds[v * this.partyCount + this.nodeParty[u]!]! - o);
-    return o / (1 + o + others);
+    return o / (1 + o + this.rivals(u, v, w));
   }
+
+  /** The one-to-one probability of a pair at its one-to-one weight w (oneToOneWeights): across files the weight's own probability, within a file `probability`. */
+  decided(u: number, v: number, w: number): number {
+    return this.nodeParty[u] === this.nodeParty[v] ? this.probability(u, v, w) : probabilityOfWeight(w);
+  }
+}
+
+/**
+ * The one-to-one weights the fs decision reads (docs/match-model.md, "The
+ * decision on the one-to-one probability"), one per candidate in visit
+ * order. A pair of two files at weight w, odds o = 2^w, is set against "no
+ * partner, or another candidate of either record in the other's file":
+ * w − log2(1 + Σ the rivals' odds), its one-to-one probability's weight
+ * (`probability`). A rival that is a within-file candidate of the pair's
+ * other record at or above `duplicateW`, or one of `known` with it, is left
+ * out: likely that record's duplicate, which the record may join too. A pair
+ * within one file keeps its weight. No weight rises; a pair without rivals
+ * keeps its own.
+ */
+export function oneToOneWeights(odds: CandidateOdds, nodeParty: Uint32Array, each: CandidateVisit, duplicateW: number, known?: KnownDuplicates): Float64Array {
+  const n = nodeParty.length;
+  // the likely duplicates: within-file candidates at or above duplicateW, per node (CSR)
+  let count = 0;
+  const dupStart = new Uint32Array(n + 1);
+  const likely = (f: (u: number, v: number) => void): void => {
+    each((u, v, w) => {
+      if (nodeParty[u] === nodeParty[v] && w >= duplicateW) f(u, v);
+    });
+    known?.(f);
+  };
+  each(() => count++);
+  likely((u, v) => {
+    dupStart[u + 1]!++;
+    dupStart[v + 1]!++;
+  });
+  for (let x = 0; x < n; x++) dupStart[x + 1]! += dupStart[x]!;
+  const dups = new Uint32Array(dupStart[n]!);
+  const fill = dupStart.slice(0, n);
+  const pairOdds = new Map<number, number>();
+  if (dups.length > 0) {
+    likely((u, v) => {
+      dups[fill[u]!++] = v;
+      dups[fill[v]!++] = u;
+    });
+    // the odds of the cross-file pairs a duplicate's exclusion needs: those with a record that has a likely duplicate
+    each((u, v, w) => {
+      if (nodeParty[u] === nodeParty[v] || (dupStart[u] === dupStart[u + 1] && dupStart[v] === dupStart[v + 1])) return;
+      pairOdds.set(u < v ? u * n + v : v * n + u, oddsOf(w));
+    });
+  }
+  // the odds of u's candidates among the likely duplicates of v
+  const ofDuplicates = (u: number, v: number): number => {
+    let sum = 0;
+    for (let x = dupStart[v]!; x < dupStart[v + 1]!; x++) {
+      const r = dups[x]!;
+      sum += pairOdds.get(u < r ? u * n + r : r * n + u) ?? 0;
+    }
+    return sum;
+  };
+  const out = new Float64Array(count);
+  let x = 0;
+  each((u, v, w) => {
+    out[x++] = nodeParty[u] === nodeParty[v] ? w : w - Math.log2(1 + odds.rivals(u, v, w, ofDuplicates(u, v), ofDuplicates(v, u)));
+  });
+  return out;
 }
 
 /** Visits every candidate pair once: nodes u and v, match weight w. */
 export type CandidateVisit = (f: (u: number, v: number, w: number) => void) => void;
 
-/** The candidates' odds per record and party, and the expected matches among them (Σ of the one-to-one probabilities), in all and per match-probability band. */
+/** Visits pairs of records of one party known to be one person's (a registry's records of one entity), each once. */
+export type KnownDuplicates = (f: (u: number, v: number) => void) => void;
+
+/** The candidates' odds per record and party, their one-to-one weights, and the expected matches among them (Σ of the one-to-one probabilities), in all and per match-probability band. */
 export interface OneToOneMatches {
   odds: CandidateOdds;
+  /** Each candidate's one-to-one weight (oneToOneWeights), in visit order. */
+  weights: Float64Array;
   /** The expected matches: Σ of every candidate's one-to-one probability, plus `missingField`. */
   matches: number;
   bandMatches: Float64Array;
@@ -62,22 +139,26 @@ export interface OneToOneMatches {
 
 /**
  * Every candidate's odds per record and party (`nodeParty`: each node's
- * party), then the expected matches among the candidates, in all and per
- * match-probability band (`probabilityBand`). With `missing` (per node: 1
+ * party) and one-to-one weight (`duplicateW`, `known`: oneToOneWeights), then the
+ * expected matches among the candidates, in all and per band of the
+ * one-to-one probability (`probabilityBand`). With `missing` (per node: 1
  * the record lacks the field, 0 it holds it, 2 unknown), the matches the
  * candidates of the records without it miss are added (`missingFieldMatches`).
  */
-export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit, missing?: Uint8Array): OneToOneMatches {
+export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit, duplicateW: number, missing?: Uint8Array, known?: KnownDuplicates): OneToOneMatches {
   const odds = new CandidateOdds(nodeParty, partyCount);
   each((u, v, w) => odds.add(u, v, w));
+  const weights = oneToOneWeights(odds, nodeParty, each, duplicateW, known);
   let matches = 0;
   const bandMatches = new Float64Array(PROBABILITY_BANDS.length - 1);
   // Σ of one-to-one probabilities per (record's party, other party, record lacks the field)
   const partners = new Float64Array(partyCount * partyCount * 2);
-  each((u, v, w) => {
-    const q = odds.probability(u, v, w);
+  let x = 0;
+  each((u, v) => {
+    const wx = weights[x++]!;
+    const q = odds.decided(u, v, wx);
     matches += q;
-    bandMatches[probabilityBand(probabilityOfWeight(w))]! += q;
+    bandMatches[probabilityBand(probabilityOfWeight(wx))]! += q;
     if (missing) {
       const a = nodeParty[u]!;
       const b = nodeParty[v]!;
@@ -86,7 +167,7 @@ export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each
     }
   });
   const missingField = missing ? missingFieldMatches(nodeParty, partyCount, partners, missing) : 0;
-  return { odds, matches: matches + missingField, bandMatches, missingField };
+  return { odds, weights, matches: matches + missingField, bandMatches, missingField };
 }
 
 /**
@@ -124,7 +205,7 @@ export function missingFieldMatches(nodeParty: Uint32Array, partyCount: number, 
 
 /** The expected quality of the links (the run report's `model.expected`). */
 export interface ExpectedQuality {
-  /** Σ of the linked pairs' match probabilities / linked pairs. */
+  /** Σ of the linked pairs' probabilities (of their one-to-one weights) / linked pairs. */
   precision: number;
   /** Σ of the linked pairs' one-to-one probabilities / expected matches. */
   recall: number;
@@ -136,13 +217,14 @@ export interface ExpectedQuality {
 
 /**
  * The expected quality of a resolution (no truth). `edges`: the pairs at or
- * above the decision (score: edge score of the weight); `near`: the
- * cross-party pairs the residual pass weighed (score: the weight; those at
- * or above the decision are in `edges` too); `residual`: the pass's
- * proposals (score: edge score of the pass's weight), or null; `label`: the
- * entities. A linked pair counts with its match probability, or the pass's
- * when the pass proposed it and that is higher; towards recall with its
- * one-to-one probability (`odds`), against `matches`.
+ * above the decision (score: edge score of the one-to-one weight,
+ * oneToOneWeights); `near`: the cross-party pairs the residual pass weighed
+ * (score: the one-to-one weight; those at or above the decision are in
+ * `edges` too); `residual`: the pass's proposals (score: edge score of the
+ * pass's weight), or null; `label`: the entities. A linked pair counts with
+ * its weight's probability, or the pass's when the pass proposed it and that
+ * is higher; towards recall with its one-to-one probability
+ * (`odds.decided`), against `matches`.
  */
 export function expectedQuality(label: Uint32Array, edges: EdgeList, near: EdgeList, residual: EdgeList | null, decisionW: number, odds: CandidateOdds, matches: number): ExpectedQuality {
   const n = label.length;
@@ -155,7 +237,7 @@ export function expectedQuality(label: Uint32Array, edges: EdgeList, near: EdgeL
     if (label[u] !== label[v]) return;
     links++;
     sumP += p;
-    sumOne += odds.probability(u, v, w);
+    sumOne += odds.decided(u, v, w);
   };
   for (let e = 0; e < edges.length; e++) count(edges.u[e]!, edges.v[e]!, edges.score[e]! - WEIGHT_OFFSET, probabilityOfEdgeScore(edges.score[e]!));
   for (let e = 0; e < near.length; e++) {

@@ -21,7 +21,7 @@ import { duplicatePairBar, duplicateWeight, modelForPair, residualShare, setUniq
 import { compareCandidates, countOf, pairPresence } from '../model/compare.js';
 import { candidateFloors, candidatePairs, MODEL_LSH, PER_RECORD } from '../model/candidates.js';
 import { edgeScoreOfWeight as edgeScore, matchWeights, modelSummary, probabilityOfEdgeScore as scoreProbability, probabilityOfWeight, weightOfProbability } from '../model/predict.js';
-import { expectedQuality, oneToOneMatches } from '../model/expected.js';
+import { expectedQuality, oneToOneMatches, type OneToOneMatches } from '../model/expected.js';
 
 /**
  * Incremental linking against the longitudinal registry (docs/registry.md):
@@ -809,8 +809,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const nearW = residualOn ? M!.decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY;
   const nearRep = { u: new GrowList(Uint32Array), r: new GrowList(Uint32Array), w: new GrowList(Float64Array) };
   const near = new EdgeList();
-  /** With the match model: every scored pair, new records as nodes 0.., representative r as node newCount + r (incrementModel). */
-  const scored = M ? { u: new GrowList(Uint32Array), v: new GrowList(Uint32Array), w: new GrowList(Float64Array) } : undefined;
+  /**
+   * With the match model: every scored pair, new records as nodes 0.., representative r as node newCount + r
+   * (incrementModel), with its duplicate bar and whether it is nearly sure where its weight reaches the decision (NaN
+   * and 0 below it). Decided once all are scored, on their one-to-one weights (`decideScored`).
+   */
+  const scored = M ? { u: new GrowList(Uint32Array), v: new GrowList(Uint32Array), w: new GrowList(Float64Array), bar: new GrowList(Float64Array), exact: new GrowList(Uint16Array) } : undefined;
   /** With the match model: party pairs scored that the stored model was not fitted on (no prior of theirs stored). */
   const unfitted = new Set<string>();
   const noteUnfitted = (m: LoadedMatchModel, a: string, b: string): void => {
@@ -892,33 +896,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
           noteUnfitted(M, p.name, partyNames[rp]!);
         }
         const wx = w[x]! + priorShift[rp]!;
-        const prob = probabilityOfWeight(wx);
-        scores.push(prob);
-        scored?.u.push(offset[k]! + i);
-        scored?.v.push(newCount + r);
-        scored?.w.push(wx);
-        if (wx >= nearW) {
-          // the residual pass may join it: its entity takes part in the clustering
-          nearRep.u.push(offset[k]! + i);
-          nearRep.r.push(r);
-          nearRep.w.push(wx);
-          active[repEnt[r]!] = 1;
-        }
-        if (wx < M.reviewW && wx < M.decisionW) continue;
-        const st = statOf(k, rp);
-        if (wx >= M.decisionW) {
-          repEdgeNode.push(offset[k]! + i);
-          repEdgeRep.push(r);
-          repEdgeScore.push(edgeScore(wx));
-          repEdgeW.push(wx);
-          repEdgeBar.push(duplicatePairBar(M, dupBar[rp]!, v, x, pairPresence(p.presence, i, repData.presence, r)));
-          repEdgeExact.push(isSure(v, x) ? 1 : 0);
-          active[repEnt[r]!] = 1;
-          st.aboveThreshold++;
-        } else {
-          st.reviewBand++;
-          reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[rp]!, idB: repRecordId(r), score: prob });
-        }
+        const linkable = wx >= M.decisionW;
+        scored!.u.push(offset[k]! + i);
+        scored!.v.push(newCount + r);
+        scored!.w.push(wx);
+        scored!.bar.push(linkable ? duplicatePairBar(M, dupBar[rp]!, v, x, pairPresence(p.presence, i, repData.presence, r)) : Number.NaN);
+        scored!.exact.push(linkable && isSure(v, x) ? 1 : 0);
       }
       continue;
     }
@@ -943,6 +926,16 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
         reviewPairs.push({ partyA: p.name, idA: p.ids[i]!, partyB: partyNames[repParty[r]!]!, idB: repRecordId(r), score: sc });
       }
     });
+  }
+  // the match model: the new x new pairs too, then every scored pair decided on its one-to-one weight
+  const newParty = new Uint32Array(newCount);
+  parties.forEach((p, k) => newParty.fill(k, offset[k]!, offset[k]! + p.count));
+  let oneToOne: OneToOneMatches | undefined;
+  if (M && scored) {
+    for (let i = 0; i < parties.length; i++) {
+      for (let j = i; j < parties.length; j++) if (i !== j || s.maxPerParty > 1) await modelPairs(M, parties[i]!, i === j ? null : parties[j]!, i, j);
+    }
+    oneToOne = decideScored(M, scored, newParty);
   }
   for (let k = 0; k < parties.length; k++) {
     for (let b = 0; b < partiesSoFar; b++) {
@@ -969,7 +962,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
   const memberCount = memRecordId.length;
   const nodeCount = newCount + memberCount;
   const nodeParty = new Uint32Array(nodeCount);
-  parties.forEach((p, k) => nodeParty.fill(k, offset[k]!, offset[k]! + p.count));
+  nodeParty.set(newParty);
   nodeParty.set(memParty.array.subarray(0, memberCount), newCount);
   // members by entity (CSR, member numbers; node = newCount + member)
   const { start: entMemStart, items: memByEnt } = groupBy(memEnt.array, memberCount, E);
@@ -993,15 +986,12 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     return { party: partyNames[memParty.array[u]!]!, id: memRecordId[u]! };
   };
   lap('score');
-  for (let i = 0; i < parties.length; i++) {
+  // Dice: the new x new pairs (the match model scored and decided them above)
+  for (let i = 0; i < parties.length && !M; i++) {
     for (let j = i; j < parties.length; j++) {
       if (i === j && s.maxPerParty <= 1) continue;
       const A = parties[i]!;
       const B = i === j ? null : parties[j]!;
-      if (M) {
-        await modelPairs(M, A, B, i, j);
-        continue;
-      }
       const sp = await scorePairs(A, B, { threshold: s.reviewThreshold ?? s.threshold, blocking, ...(s.workers ? { workers: s.workers } : {}), ...(s.maxPairs ? { maxPairs: s.maxPairs } : {}) });
       const st = statOf(i, j);
       st.candidates += sp.candidates;
@@ -1041,23 +1031,93 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       const vv = offset[j]! + c.b[x]!;
       if (u === vv) continue;
       const wx = w[x]!;
-      const prob = probabilityOfWeight(wx);
+      const linkable = wx >= m.decisionW;
+      scored!.u.push(u);
+      scored!.v.push(vv);
+      scored!.w.push(wx);
+      scored!.bar.push(linkable ? duplicatePairBar(m, barW, v, x, pairPresence(A.presence, c.a[x]!, (B ?? A).presence, c.b[x]!)) : Number.NaN);
+      scored!.exact.push(linkable && isSure(v, x) ? 1 : 0);
+    }
+  }
+
+  /**
+   * The match model's decision on every scored pair (docs/registry.md, "One-to-one weights in increments"): its
+   * one-to-one weight (expected.ts, oneToOneWeights) among the increment's scored pairs, a registered entity's
+   * representatives of one party counting as one person's records; then the links to representatives (made edges once
+   * the members are numbered), the new x new edges, the residual pass's pairs, the counts and the review band.
+   */
+  function decideScored(m: LoadedMatchModel, sc: NonNullable<typeof scored>, newParty: Uint32Array): OneToOneMatches {
+    const u = sc.u.array;
+    const v = sc.v.array;
+    const w = sc.w.array;
+    const n = sc.w.length;
+    const one = oneToOneMatches(
+      concatTyped([newParty, Uint32Array.from(repParty)], (x) => new Uint32Array(x)),
+      partyIndex.size,
+      (f) => {
+        for (let x = 0; x < n; x++) f(u[x]!, v[x]!, w[x]!);
+      },
+      m.decisionW,
+      undefined,
+      (f) => {
+        for (let ei = 0; ei < E; ei++) {
+          for (let x = entRepStart[ei]!; x < entRepStart[ei + 1]!; x++) {
+            for (let y = x + 1; y < entRepStart[ei + 1]!; y++) if (repParty[repByEnt[x]!] === repParty[repByEnt[y]!]) f(newCount + repByEnt[x]!, newCount + repByEnt[y]!);
+          }
+        }
+      },
+    );
+    for (let x = 0; x < n; x++) {
+      const wd = one.weights[x]!;
+      const prob = probabilityOfWeight(wd);
       scores.push(prob);
-      scored?.u.push(u);
-      scored?.v.push(vv);
-      scored?.w.push(wx);
-      if (B && wx >= nearW) near.push(u, vv, wx);
-      if (wx >= m.decisionW) {
-        edges.push(u, vv, edgeScore(wx));
-        const bar = duplicatePairBar(m, barW, v, x, pairPresence(A.presence, c.a[x]!, (B ?? A).presence, c.b[x]!));
-        if (wx >= bar) dupEdges.push(u, vv, edgeScore(wx));
-        links.push(u, vv, wx, bar, isSure(v, x));
+      const node = u[x]!;
+      const k = newParty[node]!;
+      if (v[x]! >= newCount) {
+        // new x representative
+        const r = v[x]! - newCount;
+        const rp = repParty[r]!;
+        if (wd >= nearW) {
+          // the residual pass may join it: its entity takes part in the clustering
+          nearRep.u.push(node);
+          nearRep.r.push(r);
+          nearRep.w.push(wd);
+          active[repEnt[r]!] = 1;
+        }
+        if (wd < m.reviewW && wd < m.decisionW) continue;
+        const st = statOf(k, rp);
+        if (wd >= m.decisionW) {
+          repEdgeNode.push(node);
+          repEdgeRep.push(r);
+          repEdgeScore.push(edgeScore(wd));
+          repEdgeW.push(wd);
+          repEdgeBar.push(sc.bar.array[x]!);
+          repEdgeExact.push(sc.exact.array[x]!);
+          active[repEnt[r]!] = 1;
+          st.aboveThreshold++;
+        } else {
+          st.reviewBand++;
+          reviewPairs.push({ partyA: parties[k]!.name, idA: parties[k]!.ids[node - offset[k]!]!, partyB: partyNames[rp]!, idB: repRecordId(r), score: prob });
+        }
+        continue;
+      }
+      // new x new
+      const vv = v[x]!;
+      const j = newParty[vv]!;
+      if (k !== j && wd >= nearW) near.push(node, vv, wd);
+      const st = statOf(k, j);
+      if (wd >= m.decisionW) {
+        const bar = sc.bar.array[x]!;
+        edges.push(node, vv, edgeScore(wd));
+        if (wd >= bar) dupEdges.push(node, vv, edgeScore(wd));
+        links.push(node, vv, wd, bar, sc.exact.array[x] === 1);
         st.aboveThreshold++;
-      } else if (wx >= m.reviewW) {
+      } else if (wd >= m.reviewW) {
         st.reviewBand++;
-        reviewPairs.push({ partyA: A.name, idA: A.ids[c.a[x]!]!, partyB: (B ?? A).name, idB: (B ?? A).ids[c.b[x]!]!, score: prob });
+        reviewPairs.push({ partyA: parties[k]!.name, idA: parties[k]!.ids[node - offset[k]!]!, partyB: parties[j]!.name, idB: parties[j]!.ids[vv - offset[j]!]!, score: prob });
       }
     }
+    return one;
   }
 
   lap('newPairs');
@@ -1135,7 +1195,7 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     return { near: map(near), proposed: got ? map(got) : null, pass };
   };
   let model: ModelSummary | undefined;
-  if (M && scored) {
+  if (M && scored && oneToOne) {
     // representative r as node newCount + r: its party, and the entity label of its record (a record outside the clustering: a label of its own)
     const repLabel = Uint32Array.from({ length: repCount }, (_, r) => {
       const m = memberNode[repMember.array[r]!]!;
@@ -1143,12 +1203,10 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     });
     const n = (a: GrowList<Uint32ArrayConstructor>): Uint32Array => a.array.subarray(0, a.length);
     model = incrementModel(M, {
-      nodeParty: concatTyped([nodeParty.subarray(0, newCount), Uint32Array.from(repParty)], (x) => new Uint32Array(x)),
-      partyCount: partyIndex.size,
       label: concatTyped([clustering.label.subarray(0, newCount), repLabel], (x) => new Uint32Array(x)),
       u: n(scored.u),
       v: n(scored.v),
-      w: scored.w.array.subarray(0, scored.w.length),
+      one: oneToOne,
     }, residualReport && repSpace(residualReport));
     model.corroborated = corroboratedReport;
   }
@@ -1332,25 +1390,23 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
 /**
  * The run report's model section of an increment (docs/registry.md): the
  * stored model's m, u and priors (an increment does not refit), the weights
- * of the pairs it scored (new x representative, new x new), and the expected
- * quality of the links it made, as a full run reports its own
- * (expected.ts): a pair counts as linked when the increment put its two
- * records in one entity; the one-to-one odds are those among the
- * increment's candidates (a registered record's candidates from earlier
- * runs are not weighed again).
+ * of the pairs it scored (new x representative, new x new) at their one-to-one
+ * weights, and the expected quality of the links it made, as a full run
+ * reports its own (expected.ts): a pair counts as linked when the increment
+ * put its two records in one entity; the one-to-one odds (`one`, visited in
+ * the order of u and v) are those among the increment's scored pairs (a
+ * registered record's candidates from earlier runs are not weighed again).
  */
 export function incrementModel(
   M: LoadedMatchModel,
-  pairs: { nodeParty: Uint32Array; partyCount: number; label: Uint32Array; u: Uint32Array; v: Uint32Array; w: Float64Array },
+  pairs: { label: Uint32Array; u: Uint32Array; v: Uint32Array; one: OneToOneMatches },
   residual?: { near: EdgeList; proposed: EdgeList | null; pass: ResidualPass },
 ): ModelSummary {
-  const { u, v, w } = pairs;
+  const { u, v, one } = pairs;
+  const w = one.weights;
   const summary = modelSummary(M.model, w, M.matchProbability);
   summary.source = 'registry';
   summary.priors = M.stored.priors.map((p) => ({ ...p }));
-  const one = oneToOneMatches(pairs.nodeParty, pairs.partyCount, (f) => {
-    for (let x = 0; x < w.length; x++) f(u[x]!, v[x]!, w[x]!);
-  });
   one.bandMatches.forEach((x, b) => {
     summary.bands[b]!.matches = x;
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CandidateOdds, expectedQuality, missingFieldMatches, oneToOneMatches } from '../../../src/link/model/expected.js';
+import { CandidateOdds, expectedQuality, missingFieldMatches, oneToOneMatches, oneToOneWeights } from '../../../src/link/model/expected.js';
 import { edgeScoreOfWeight, probabilityOfWeight } from '../../../src/link/model/predict.js';
 import { EdgeList } from '../../../src/link/resolve/edges.js';
 
@@ -64,9 +64,80 @@ describe('CandidateOdds', () => {
   });
 });
 
-describe('expectedQuality', () => {
-  it('counts the linked pairs the resolution weighed, a residual pair at the pass probability', () => {
+describe('oneToOneWeights', () => {
+  const weighOf = (pairs: readonly (readonly [number, number, number])[], duplicateW = 0): Float64Array => {
+    const each = (f: (u: number, v: number, w: number) => void): void => {
+      for (const [u, v, w] of pairs) f(u, v, w);
+    };
     const o = new CandidateOdds(nodeParty, 3);
+    each((u, v, w) => o.add(u, v, w));
+    return oneToOneWeights(o, nodeParty, each, duplicateW);
+  };
+
+  it('two equal candidates of one record share it: neither reaches the decision alone', () => {
+    // record 0 meets records 3 and 4 of party 1 at weight 3 (odds 8): each 8 / (1 + 8 + 8)
+    const w = weighOf([
+      [0, 3, 3],
+      [0, 4, 3],
+    ]);
+    expect(w[0]).toBeCloseTo(3 - Math.log2(9), 12);
+    expect(w[1]).toBeCloseTo(3 - Math.log2(9), 12);
+    expect(probabilityOfWeight(w[0]!)).toBeCloseTo(8 / 17, 12);
+    // a pair alone keeps its weight
+    expect(weighOf([[0, 3, 3]])[0]).toBe(3);
+  });
+
+  it("a likely duplicate of the other record is no rival; a within-file pair below duplicateW is, and within-file weights stay", () => {
+    // records 3 and 4 of party 1 are within-file candidates at weight 2
+    const pairs: [number, number, number][] = [
+      [0, 3, 3],
+      [0, 4, 3],
+      [3, 4, 2],
+    ];
+    const dup = weighOf(pairs, 2);
+    expect(dup[0]).toBe(3);
+    expect(dup[1]).toBe(3);
+    expect(dup[2]).toBe(2);
+    const rival = weighOf(pairs, 2.5);
+    expect(rival[0]).toBeCloseTo(3 - Math.log2(9), 12);
+    expect(rival[2]).toBe(2);
+    // the duplicate is left out on both sides: record 3's duplicate 4 is no rival of 3's partner 0 either
+    const both = weighOf([
+      [0, 3, 3],
+      [4, 0, 3],
+      [3, 4, 2],
+      [1, 3, 1],
+    ], 2);
+    expect(both[0]).toBeCloseTo(3 - Math.log2(1 + 2), 12);
+    expect(both[1]).toBeCloseTo(3, 12);
+  });
+
+  it('no weight rises; a lone pair and a within-file pair keep theirs; the weight is the one-to-one probability\'s', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.double({ min: -20, max: 20, noNaN: true })), { minLength: 1, maxLength: 14 }),
+        fc.double({ min: -5, max: 5, noNaN: true }),
+        (raw, duplicateW) => {
+          const seen = new Set<number>();
+          const pairs = raw.filter(([u, v]) => u !== v && !seen.has(Math.min(u, v) * 8 + Math.max(u, v)) && seen.add(Math.min(u, v) * 8 + Math.max(u, v)));
+          const o = new CandidateOdds(nodeParty, 3);
+          for (const [u, v, w] of pairs) o.add(u, v, w);
+          const w1 = weighOf(pairs, duplicateW);
+          const noDuplicates = !pairs.some(([u, v, w]) => nodeParty[u] === nodeParty[v] && w >= duplicateW);
+          pairs.forEach(([u, v, w], x) => {
+            expect(w1[x]!).toBeLessThanOrEqual(w);
+            const lone = pairs.filter(([a, b]) => (a === u || b === u || a === v || b === v) && nodeParty[a] !== nodeParty[b]).length === 1;
+            if (nodeParty[u] === nodeParty[v] || lone) expect(w1[x]).toBe(w);
+            else if (noDuplicates) expect(probabilityOfWeight(w1[x]!)).toBeCloseTo(o.probability(u, v, w), 9);
+          });
+        },
+      ),
+    );
+  });
+});
+
+describe('expectedQuality', () => {
+  it('counts the linked pairs the resolution weighed, at their one-to-one weights, a residual pair at the pass probability', () => {
     // 0-3 strong, 1-4 strong, 2-5 below the decision, linked by the residual pass; 0-4 a namesake not linked
     const cands: [number, number, number][] = [
       [0, 3, 10],
@@ -74,33 +145,42 @@ describe('expectedQuality', () => {
       [2, 5, -2],
       [0, 4, 1],
     ];
-    for (const [u, v, w] of cands) o.add(u, v, w);
+    const one = oneToOneMatches(nodeParty, 3, (f) => {
+      for (const [u, v, w] of cands) f(u, v, w);
+    }, 0);
+    // the one-to-one weight's probability is the pair's one-to-one probability: 0-4 rivals 0-3 (odds 1024) and 1-4 (odds 8)
+    cands.forEach(([u, v, w], x) => expect(probabilityOfWeight(one.weights[x]!)).toBeCloseTo(one.odds.probability(u, v, w), 12));
+    expect(one.weights[3]).toBeCloseTo(1 - Math.log2(1 + 1024 + 8), 12);
     let matches = 0;
-    for (const [u, v, w] of cands) matches += o.probability(u, v, w);
+    for (const [u, v, w] of cands) matches += one.odds.probability(u, v, w);
+    expect(one.matches).toBeCloseTo(matches, 12);
+    // the run's edges carry the one-to-one weights
     const edges = new EdgeList();
     const near = new EdgeList();
-    for (const [u, v, w] of cands) {
+    cands.forEach(([u, v], x) => {
+      const w = one.weights[x]!;
       if (w >= 0) edges.push(u, v, edgeScoreOfWeight(w));
       near.push(u, v, w);
-    }
+    });
+    expect(edges.length).toBe(2);
     const residual = new EdgeList();
     residual.push(2, 5, edgeScoreOfWeight(1.5));
     // entities {0,3}, {1,4}, {2,5}, {6}
     const label = Uint32Array.from([0, 1, 2, 0, 1, 2, 6]);
-    const q = expectedQuality(label, edges, near, residual, 0, o, matches);
+    const q = expectedQuality(label, edges, near, residual, 0, one.odds, matches);
     expect(q.links).toBe(3);
     expect(q.matches).toBeCloseTo(matches, 12);
-    const f = (w: number) => Math.fround(edgeScoreOfWeight(w)) - 256;
-    const pLinks = probabilityOfWeight(f(10)) + probabilityOfWeight(f(3)) + probabilityOfWeight(1.5);
+    const f = (x: number) => Math.fround(edgeScoreOfWeight(one.weights[x]!)) - 256;
+    const pLinks = probabilityOfWeight(f(0)) + probabilityOfWeight(f(1)) + probabilityOfWeight(1.5);
     expect(q.precision).toBeCloseTo(pLinks / 3, 5);
-    const one = o.probability(0, 3, f(10)) + o.probability(1, 4, f(3)) + o.probability(2, 5, -2);
-    expect(q.recall).toBeCloseTo(one / matches, 5);
+    const linked = one.odds.probability(0, 3, 10) + one.odds.probability(1, 4, 3) + one.odds.probability(2, 5, -2);
+    expect(q.recall).toBeCloseTo(linked / matches, 5);
     // without the pass's proposal, the pair counts at its own probability
-    const q2 = expectedQuality(label, edges, near, null, 0, o, matches);
-    expect(q2.precision).toBeCloseTo((probabilityOfWeight(f(10)) + probabilityOfWeight(f(3)) + probabilityOfWeight(-2)) / 3, 5);
+    const q2 = expectedQuality(label, edges, near, null, 0, one.odds, matches);
+    expect(q2.precision).toBeCloseTo((probabilityOfWeight(f(0)) + probabilityOfWeight(f(1)) + probabilityOfWeight(-2)) / 3, 5);
     // nothing linked: precision 1 by convention, recall 0
     const apart = Uint32Array.from([0, 1, 2, 3, 4, 5, 6]);
-    expect(expectedQuality(apart, edges, near, residual, 0, o, matches)).toEqual({ precision: 1, recall: 0, links: 0, matches });
+    expect(expectedQuality(apart, edges, near, residual, 0, one.odds, matches)).toEqual({ precision: 1, recall: 0, links: 0, matches });
   });
 });
 
@@ -134,8 +214,8 @@ describe('matches of records without a birth date beyond their candidates', () =
     const each = (f: (u: number, v: number, w: number) => void) => {
       for (const [u, v, w] of pairs) f(u, v, w);
     };
-    const plain = oneToOneMatches(parties, 2, each);
-    const withMissing = oneToOneMatches(parties, 2, each, missing);
+    const plain = oneToOneMatches(parties, 2, each, 0);
+    const withMissing = oneToOneMatches(parties, 2, each, 0, missing);
     expect(plain.missingField).toBe(0);
     // party 0 with the date: 4 partners over 4 records; without: node 4 holds 1, node 5 none -> 2 · 1 − 1 = 1
     expect(withMissing.missingField).toBeCloseTo(1, 6);
