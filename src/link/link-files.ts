@@ -761,7 +761,8 @@ function resolveClusters(L: Loaded, sc: Scored, s: RunSettings): Resolved {
     sc.corroborated = { proposed: 0, links: 0, accepted: 0 };
     const c = modelClusters(L, { edges: sc.edges, dupEdges: sc.dupEdges, nearEdges: sc.nearEdges, links: sc.links }, s, sc.residual, sc.corroborated);
     // the report's expected quality is that of the links the resolution made
-    if (sc.model && sc.odds) sc.model.expected = { ...expectedQuality(c.label, sc.edges, sc.nearEdges, c.residual, weightOfProbability(s.matchProbability), sc.odds.odds, sc.odds.matches), missingDate: sc.odds.missingField };
+    const decisionW = weightOfProbability(s.matchProbability);
+    if (sc.model && sc.odds) sc.model.expected = { ...expectedQuality(c.label, sc.odds, decisionW, s.residualPass ? decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY, c.residual), missingDate: sc.odds.missingField };
     // a registry keeps the free shares its increments' residual pass weighs with (match-model.ts residualShare)
     if (sc.registryModel && sc.residual) sc.registryModel.freeShares = sc.residual.pairs.map(({ partyA, partyB, freeA, freeB }) => ({ partyA, partyB, freeA, freeB }));
     sc.odds = undefined;

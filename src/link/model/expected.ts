@@ -1,5 +1,5 @@
 import type { EdgeList } from '../resolve/edges.js';
-import { PROBABILITY_BANDS, probabilityBand, probabilityOfEdgeScore, probabilityOfWeight, WEIGHT_OFFSET } from './predict.js';
+import { PROBABILITY_BANDS, probabilityBand, probabilityOfEdgeScore, probabilityOfWeight } from './predict.js';
 
 /**
  * One-to-one odds (docs/match-model.md, "The decision on the one-to-one
@@ -28,7 +28,7 @@ export class CandidateOdds {
   private readonly odds: Float64Array;
 
   constructor(
-    private readonly nodeParty: Uint32Array,
+    readonly nodeParty: Uint32Array,
     private readonly partyCount: number,
   ) {
     this.odds = new Float64Array(nodeParty.length * partyCount);
@@ -51,11 +51,6 @@ export class CandidateOdds {
   probability(u: number, v: number, w: number): number {
     const o = oddsOf(w);
     return o / (1 + o + this.rivals(u, v, w));
-  }
-
-  /** The one-to-one probability of a pair at its one-to-one weight w (oneToOneWeights): across files the weight's own probability, within a file `probability`. */
-  decided(u: number, v: number, w: number): number {
-    return this.nodeParty[u] === this.nodeParty[v] ? this.probability(u, v, w) : probabilityOfWeight(w);
   }
 }
 
@@ -125,9 +120,11 @@ export type CandidateVisit = (f: (u: number, v: number, w: number) => void) => v
 /** Visits pairs of records of one party known to be one person's (a registry's records of one entity), each once. */
 export type KnownDuplicates = (f: (u: number, v: number) => void) => void;
 
-/** The candidates' odds per record and party, their one-to-one weights, and the expected matches among them (Σ of the one-to-one probabilities), in all and per match-probability band. */
+/** The candidates' odds per record and party, their one-to-one weights, and the expected matches among them (Σ of the one-to-one probabilities), in all and per band. */
 export interface OneToOneMatches {
   odds: CandidateOdds;
+  /** The candidates with their match weights (the visit these were computed from). */
+  each: CandidateVisit;
   /** Each candidate's one-to-one weight (oneToOneWeights), in visit order. */
   weights: Float64Array;
   /** The expected matches: Σ of every candidate's one-to-one probability, plus `missingField`. */
@@ -139,9 +136,11 @@ export interface OneToOneMatches {
 
 /**
  * Every candidate's odds per record and party (`nodeParty`: each node's
- * party) and one-to-one weight (`duplicateW`, `known`: oneToOneWeights), then the
- * expected matches among the candidates, in all and per band of the
- * one-to-one probability (`probabilityBand`). With `missing` (per node: 1
+ * party) and one-to-one weight (`duplicateW`, `known`: oneToOneWeights), then
+ * the expected matches among the candidates (Σ `probability`: every rival
+ * counted, likely duplicates too, as the model's own belief), in all and per
+ * band of the one-to-one weight's probability (the decision's,
+ * `probabilityBand`). With `missing` (per node: 1
  * the record lacks the field, 0 it holds it, 2 unknown), the matches the
  * candidates of the records without it miss are added (`missingFieldMatches`).
  */
@@ -154,11 +153,10 @@ export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each
   // Σ of one-to-one probabilities per (record's party, other party, record lacks the field)
   const partners = new Float64Array(partyCount * partyCount * 2);
   let x = 0;
-  each((u, v) => {
-    const wx = weights[x++]!;
-    const q = odds.decided(u, v, wx);
+  each((u, v, w) => {
+    const q = odds.probability(u, v, w);
     matches += q;
-    bandMatches[probabilityBand(probabilityOfWeight(wx))]! += q;
+    bandMatches[probabilityBand(probabilityOfWeight(weights[x++]!))]! += q;
     if (missing) {
       const a = nodeParty[u]!;
       const b = nodeParty[v]!;
@@ -167,7 +165,7 @@ export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each
     }
   });
   const missingField = missing ? missingFieldMatches(nodeParty, partyCount, partners, missing) : 0;
-  return { odds, weights, matches: matches + missingField, bandMatches, missingField };
+  return { odds, each, weights, matches: matches + missingField, bandMatches, missingField };
 }
 
 /**
@@ -216,36 +214,34 @@ export interface ExpectedQuality {
 }
 
 /**
- * The expected quality of a resolution (no truth). `edges`: the pairs at or
- * above the decision (score: edge score of the one-to-one weight,
- * oneToOneWeights); `near`: the cross-party pairs the residual pass weighed
- * (score: the one-to-one weight; those at or above the decision are in
- * `edges` too); `residual`: the pass's proposals (score: edge score of the
- * pass's weight), or null; `label`: the entities. A linked pair counts with
- * its weight's probability, or the pass's when the pass proposed it and that
- * is higher; towards recall with its one-to-one probability
- * (`odds.decided`), against `matches`.
+ * The expected quality of a resolution (no truth), from the model's own
+ * probabilities: the candidates of `one` the resolution weighed (a
+ * one-to-one weight at or above `decisionW`, or, across files, at or above
+ * `nearW`: the residual pass's pairs) and put in one entity (`label`). A
+ * linked pair counts towards precision with its match probability, or the
+ * pass's when the pass proposed it (`residual`: score = edge score of the
+ * pass's weight) and that is higher; towards recall with its one-to-one
+ * probability (`one.odds`, every rival counted), against `one.matches`. The
+ * decision reads the one-to-one weights; these figures read the model's
+ * probabilities as they are, which keeps them nearer the truth
+ * (docs/match-model.md, "What the run report shows").
  */
-export function expectedQuality(label: Uint32Array, edges: EdgeList, near: EdgeList, residual: EdgeList | null, decisionW: number, odds: CandidateOdds, matches: number): ExpectedQuality {
+export function expectedQuality(label: Uint32Array, one: OneToOneMatches, decisionW: number, nearW: number, residual: EdgeList | null): ExpectedQuality {
   const n = label.length;
+  const party = one.odds.nodeParty;
   const pass = new Map<number, number>();
   if (residual) for (let e = 0; e < residual.length; e++) pass.set(residual.u[e]! * n + residual.v[e]!, probabilityOfEdgeScore(residual.score[e]!));
   let links = 0;
   let sumP = 0;
   let sumOne = 0;
-  const count = (u: number, v: number, w: number, p: number): void => {
-    if (label[u] !== label[v]) return;
+  let x = 0;
+  one.each((u, v, w) => {
+    const wd = one.weights[x++]!;
+    if (label[u] !== label[v] || !(wd >= decisionW || (party[u] !== party[v] && wd >= nearW))) return;
     links++;
-    sumP += p;
-    sumOne += odds.decided(u, v, w);
-  };
-  for (let e = 0; e < edges.length; e++) count(edges.u[e]!, edges.v[e]!, edges.score[e]! - WEIGHT_OFFSET, probabilityOfEdgeScore(edges.score[e]!));
-  for (let e = 0; e < near.length; e++) {
-    const w = near.score[e]!;
-    if (w >= decisionW) continue;
-    const u = near.u[e]!;
-    const v = near.v[e]!;
-    count(u, v, w, Math.max(probabilityOfWeight(w), pass.get(u * n + v) ?? 0));
-  }
+    sumP += wd >= decisionW ? probabilityOfWeight(w) : Math.max(probabilityOfWeight(w), pass.get(Math.min(u, v) * n + Math.max(u, v)) ?? 0);
+    sumOne += one.odds.probability(u, v, w);
+  });
+  const matches = one.matches;
   return { precision: links > 0 ? sumP / links : 1, recall: matches > 0 ? Math.min(1, sumOne / matches) : 1, links, matches };
 }

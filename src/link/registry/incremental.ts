@@ -1178,8 +1178,8 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
     }
   }
   const clusters = indexClusters(clustering.label);
-  /** The residual pass's pairs and proposals with representative r as node newCount + r (incrementModel's nodes). */
-  const repSpace = (pass: ResidualPass): { near: EdgeList; proposed: EdgeList | null; pass: ResidualPass } => {
+  /** The residual pass's proposals with representative r as node newCount + r (incrementModel's nodes). */
+  const repSpace = (pass: ResidualPass): { proposed: EdgeList | null; pass: ResidualPass } => {
     const repOf = new Int32Array(memberCount).fill(-1);
     for (let r = 0; r < repCount; r++) {
       const m = memberNode[repMember.array[r]!]!;
@@ -1192,20 +1192,17 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
       return out;
     };
     const got = proposed as EdgeList | null;
-    return { near: map(near), proposed: got ? map(got) : null, pass };
+    return { proposed: got ? map(got) : null, pass };
   };
   let model: ModelSummary | undefined;
-  if (M && scored && oneToOne) {
+  if (M && oneToOne) {
     // representative r as node newCount + r: its party, and the entity label of its record (a record outside the clustering: a label of its own)
     const repLabel = Uint32Array.from({ length: repCount }, (_, r) => {
       const m = memberNode[repMember.array[r]!]!;
       return m >= 0 ? clustering.label[m]! : nodeCount + r;
     });
-    const n = (a: GrowList<Uint32ArrayConstructor>): Uint32Array => a.array.subarray(0, a.length);
     model = incrementModel(M, {
       label: concatTyped([clustering.label.subarray(0, newCount), repLabel], (x) => new Uint32Array(x)),
-      u: n(scored.u),
-      v: n(scored.v),
       one: oneToOne,
     }, residualReport && repSpace(residualReport));
     model.corroborated = corroboratedReport;
@@ -1399,20 +1396,17 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
  */
 export function incrementModel(
   M: LoadedMatchModel,
-  pairs: { label: Uint32Array; u: Uint32Array; v: Uint32Array; one: OneToOneMatches },
-  residual?: { near: EdgeList; proposed: EdgeList | null; pass: ResidualPass },
+  pairs: { label: Uint32Array; one: OneToOneMatches },
+  residual?: { proposed: EdgeList | null; pass: ResidualPass },
 ): ModelSummary {
-  const { u, v, one } = pairs;
-  const w = one.weights;
-  const summary = modelSummary(M.model, w, M.matchProbability);
+  const { one } = pairs;
+  const summary = modelSummary(M.model, one.weights, M.matchProbability);
   summary.source = 'registry';
   summary.priors = M.stored.priors.map((p) => ({ ...p }));
   one.bandMatches.forEach((x, b) => {
     summary.bands[b]!.matches = x;
   });
-  const links = new EdgeList();
-  for (let x = 0; x < w.length; x++) if (w[x]! >= M.decisionW) links.push(u[x]!, v[x]!, edgeScore(w[x]!));
-  summary.expected = expectedQuality(pairs.label, links, residual?.near ?? new EdgeList(), residual?.proposed ?? null, M.decisionW, one.odds, one.matches);
+  summary.expected = expectedQuality(pairs.label, one, M.decisionW, residual ? M.decisionW - RESIDUAL_MAX_SHIFT : Number.POSITIVE_INFINITY, residual?.proposed ?? null);
   if (residual) summary.residual = residual.pass;
   return summary;
 }

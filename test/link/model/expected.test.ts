@@ -137,7 +137,7 @@ describe('oneToOneWeights', () => {
 });
 
 describe('expectedQuality', () => {
-  it('counts the linked pairs the resolution weighed, at their one-to-one weights, a residual pair at the pass probability', () => {
+  it('counts the linked pairs the resolution weighed (at one-to-one weights) at their own probabilities, a residual pair at the pass probability', () => {
     // 0-3 strong, 1-4 strong, 2-5 below the decision, linked by the residual pass; 0-4 a namesake not linked
     const cands: [number, number, number][] = [
       [0, 3, 10],
@@ -154,33 +154,25 @@ describe('expectedQuality', () => {
     let matches = 0;
     for (const [u, v, w] of cands) matches += one.odds.probability(u, v, w);
     expect(one.matches).toBeCloseTo(matches, 12);
-    // the run's edges carry the one-to-one weights
-    const edges = new EdgeList();
-    const near = new EdgeList();
-    cands.forEach(([u, v], x) => {
-      const w = one.weights[x]!;
-      if (w >= 0) edges.push(u, v, edgeScoreOfWeight(w));
-      near.push(u, v, w);
-    });
-    expect(edges.length).toBe(2);
     const residual = new EdgeList();
     residual.push(2, 5, edgeScoreOfWeight(1.5));
-    // entities {0,3}, {1,4}, {2,5}, {6}
+    // entities {0,3}, {1,4}, {2,5}, {6}; the residual pass weighs pairs down to 10 bits below the decision
     const label = Uint32Array.from([0, 1, 2, 0, 1, 2, 6]);
-    const q = expectedQuality(label, edges, near, residual, 0, one.odds, matches);
+    const q = expectedQuality(label, one, 0, -10, residual);
     expect(q.links).toBe(3);
     expect(q.matches).toBeCloseTo(matches, 12);
-    const f = (x: number) => Math.fround(edgeScoreOfWeight(one.weights[x]!)) - 256;
-    const pLinks = probabilityOfWeight(f(0)) + probabilityOfWeight(f(1)) + probabilityOfWeight(1.5);
-    expect(q.precision).toBeCloseTo(pLinks / 3, 5);
+    const pass = probabilityOfWeight(Math.fround(edgeScoreOfWeight(1.5)) - 256);
+    expect(q.precision).toBeCloseTo((probabilityOfWeight(10) + probabilityOfWeight(3) + pass) / 3, 12);
     const linked = one.odds.probability(0, 3, 10) + one.odds.probability(1, 4, 3) + one.odds.probability(2, 5, -2);
-    expect(q.recall).toBeCloseTo(linked / matches, 5);
+    expect(q.recall).toBeCloseTo(linked / matches, 12);
     // without the pass's proposal, the pair counts at its own probability
-    const q2 = expectedQuality(label, edges, near, null, 0, one.odds, matches);
-    expect(q2.precision).toBeCloseTo((probabilityOfWeight(f(0)) + probabilityOfWeight(f(1)) + probabilityOfWeight(-2)) / 3, 5);
+    const q2 = expectedQuality(label, one, 0, -10, null);
+    expect(q2.precision).toBeCloseTo((probabilityOfWeight(10) + probabilityOfWeight(3) + probabilityOfWeight(-2)) / 3, 12);
+    // without the residual pass only the pairs at or above the decision were weighed
+    expect(expectedQuality(label, one, 0, Number.POSITIVE_INFINITY, null).links).toBe(2);
     // nothing linked: precision 1 by convention, recall 0
     const apart = Uint32Array.from([0, 1, 2, 3, 4, 5, 6]);
-    expect(expectedQuality(apart, edges, near, residual, 0, one.odds, matches)).toEqual({ precision: 1, recall: 0, links: 0, matches });
+    expect(expectedQuality(apart, one, 0, -10, residual)).toEqual({ precision: 1, recall: 0, links: 0, matches: one.matches });
   });
 });
 
