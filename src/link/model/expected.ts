@@ -66,7 +66,8 @@ export class CandidateOdds {
  * within one file keeps its weight. No weight rises; a pair without rivals
  * keeps its own.
  */
-export function oneToOneWeights(odds: CandidateOdds, nodeParty: Uint32Array, each: CandidateVisit, duplicateW: number, known?: KnownDuplicates): Float64Array {
+export function oneToOneWeights(odds: CandidateOdds, each: CandidateVisit, duplicateW: number, known?: KnownDuplicates): Float64Array {
+  const nodeParty = odds.nodeParty;
   const n = nodeParty.length;
   // the likely duplicates: within-file candidates at or above duplicateW, per node (CSR)
   let count = 0;
@@ -147,7 +148,7 @@ export interface OneToOneMatches {
 export function oneToOneMatches(nodeParty: Uint32Array, partyCount: number, each: CandidateVisit, duplicateW: number, missing?: Uint8Array, known?: KnownDuplicates): OneToOneMatches {
   const odds = new CandidateOdds(nodeParty, partyCount);
   each((u, v, w) => odds.add(u, v, w));
-  const weights = oneToOneWeights(odds, nodeParty, each, duplicateW, known);
+  const weights = oneToOneWeights(odds, each, duplicateW, known);
   let matches = 0;
   const bandMatches = new Float64Array(PROBABILITY_BANDS.length - 1);
   // Σ of one-to-one probabilities per (record's party, other party, record lacks the field)
@@ -203,7 +204,7 @@ export function missingFieldMatches(nodeParty: Uint32Array, partyCount: number, 
 
 /** The expected quality of the links (the run report's `model.expected`). */
 export interface ExpectedQuality {
-  /** Σ of the linked pairs' probabilities (of their one-to-one weights) / linked pairs. */
+  /** Σ of the linked pairs' match probabilities / linked pairs. */
   precision: number;
   /** Σ of the linked pairs' one-to-one probabilities / expected matches. */
   recall: number;

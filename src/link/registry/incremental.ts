@@ -1390,9 +1390,9 @@ export async function planIncrement(storage: RegistryStorage, parties: PartyData
  * of the pairs it scored (new x representative, new x new) at their one-to-one
  * weights, and the expected quality of the links it made, as a full run
  * reports its own (expected.ts): a pair counts as linked when the increment
- * put its two records in one entity; the one-to-one odds (`one`, visited in
- * the order of u and v) are those among the increment's scored pairs (a
- * registered record's candidates from earlier runs are not weighed again).
+ * put its two records in one entity; the one-to-one odds (`one`) are those
+ * among the increment's scored pairs (a registered record's candidates from
+ * earlier runs are not weighed again).
  */
 export function incrementModel(
   M: LoadedMatchModel,

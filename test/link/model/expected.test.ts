@@ -71,7 +71,7 @@ describe('oneToOneWeights', () => {
     };
     const o = new CandidateOdds(nodeParty, 3);
     each((u, v, w) => o.add(u, v, w));
-    return oneToOneWeights(o, nodeParty, each, duplicateW);
+    return oneToOneWeights(o, each, duplicateW);
   };
 
   it('two equal candidates of one record share it: neither reaches the decision alone', () => {
@@ -112,7 +112,7 @@ describe('oneToOneWeights', () => {
     expect(both[1]).toBeCloseTo(3, 12);
   });
 
-  it('no weight rises; a lone pair and a within-file pair keep theirs; the weight is the one-to-one probability\'s', () => {
+  it('no weight rises; a lone pair and a within-file pair keep theirs; without likely duplicates the weight is the one-to-one probability\'s', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.double({ min: -20, max: 20, noNaN: true })), { minLength: 1, maxLength: 14 }),
