@@ -766,18 +766,22 @@ describe('the one-to-one decision, in a full run and in an increment', () => {
   /** The linkage ID of each record (party:record id) in a registry. */
   const idsOf = (store: string): Map<string, string> =>
     withDb(store, (db) => new Map((db.prepare('SELECT party, record_id, entity_id FROM registry_members').all() as { party: string; record_id: string; entity_id: string }[]).map((r) => [`${r.party}:${r.record_id}`, r.entity_id])));
+  const idCol = wageLines[0]!.split(',').indexOf(agency('wages').idColumn);
+  /** A wage line's record id, and the line under another record id. */
+  const idOf = (line: string): string => line.split(',')[idCol]!;
+  const withId = (line: string, id: string): string => line.split(',').map((v, i) => (i === idCol ? id : v)).join(',');
+  /** The people (truth entities) with a record of `party`. */
+  const peopleOf = (party: string): Set<string> => new Set([...truth].filter(([r]) => r.startsWith(`${party}:`)).map(([, e]) => e));
 
   it('a new record between two registered copies of its person in two entities joins neither; the same copies in one entity are no rivals', async () => {
     // a wage record whose person has no K-12 record (so nothing but the wage copies can link it), copied under another record id
-    const idCol = wageLines[0]!.split(',').indexOf(agency('wages').idColumn);
-    const k12People = new Set([...truth].filter(([r]) => r.startsWith('k12:')).map(([, e]) => e));
-    const line = wageLines.slice(1).find((l) => !k12People.has(truth.get(`wages:${l.split(',')[idCol]}`)!))!;
-    const x = line.split(',')[idCol]!;
-    const copy = line.split(',').map((v, i) => (i === idCol ? 'TWIN1' : v)).join(',');
-    await wageFile('wtwin', [...wageLines.slice(1), copy]);
+    const k12People = peopleOf('k12');
+    const line = wageLines.slice(1).find((l) => !k12People.has(truth.get(`wages:${idOf(l)}`)!))!;
+    const x = idOf(line);
+    await wageFile('wtwin', [...wageLines.slice(1), withId(line, 'TWIN1')]);
     // next year's record of that person from another agency ("wages_b", the wage file's columns)
     const csv = join(dir, 'wages-b.csv');
-    writeFileSync(csv, `${wageLines[0]}\n${line.split(',').map((v, i) => (i === idCol ? 'B1' : v)).join(',')}\n`);
+    writeFileSync(csv, `${wageLines[0]}\n${withId(line, 'B1')}\n`);
     const a = agency('wages');
     await encodeFile({ input: csv, output: enc('wages-b'), schema: SCHEMA, secret, party: 'wages_b', map: a.map, idColumn: a.idColumn, workers: 0, onBadField: 'missing' });
     const run = async (deduplicated: string[]): Promise<Map<string, string>> => {
@@ -798,17 +802,16 @@ describe('the one-to-one decision, in a full run and in an increment', () => {
   }, 120_000);
 
   it('a full run: a college record between two copies of its wage record in two entities joins neither; in one entity it joins both', async () => {
-    const idCol = wageLines[0]!.split(',').indexOf(agency('wages').idColumn);
-    const collegePeople = new Set([...truth].filter(([r]) => r.startsWith('college:')).map(([, e]) => e));
-    const k12People = new Set([...truth].filter(([r]) => r.startsWith('k12:')).map(([, e]) => e));
+    const collegePeople = peopleOf('college');
+    const k12People = peopleOf('k12');
     const line = wageLines.slice(1).find((l) => {
-      const e = truth.get(`wages:${l.split(',')[idCol]}`)!;
+      const e = truth.get(`wages:${idOf(l)}`)!;
       return collegePeople.has(e) && !k12People.has(e);
     })!;
-    const x = line.split(',')[idCol]!;
+    const x = idOf(line);
     const person = truth.get(`wages:${x}`)!;
     const college = [...truth].find(([r, e]) => r.startsWith('college:') && e === person)![0];
-    await wageFile('wtwin2', [...wageLines.slice(1), line.split(',').map((v, i) => (i === idCol ? 'TWIN2' : v)).join(',')]);
+    await wageFile('wtwin2', [...wageLines.slice(1), withId(line, 'TWIN2')]);
     const run = async (deduplicated: string[]): Promise<Map<string, string>> => {
       const store = fresh('twin2.db');
       await linkFiles({ inputs: [{ file: enc('college') }, { file: enc('wtwin2') }], outDir: fresh('twin2-full'), store, workers: 1, model: 'fs', deduplicated });
