@@ -79,9 +79,9 @@ describe('linkFiles with the match model (model: fs)', () => {
     const cor = m.corroborated!;
     expect(cor.accepted).toBeLessThanOrEqual(cor.proposed);
     expect(cor.links).toBeGreaterThanOrEqual(2 * cor.proposed);
-    // expected quality of the resolved links: every accepted edge is a linked pair; the bands are of the one-to-one
-    // probabilities, so beyond the matches of records without a birth date the expected matches are their sum, or less
-    // (a within-file pair's probability is shared with its record's other within-file candidates)
+    // expected quality of the resolved links: every accepted edge is a linked pair; the bands hold the probabilities of the
+    // one-to-one weights, which leave likely duplicates out, and the expected matches count every rival (within a file
+    // too), so beyond the matches of records without a birth date the expected matches are at most the bands' sum
     const e = m.expected;
     expect(e.links).toBeGreaterThanOrEqual(r.counts.acceptedLinks);
     expect(e.matches!).toBeGreaterThan(0);
