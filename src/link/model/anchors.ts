@@ -41,6 +41,18 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  * compare.ts, swapDatesOnly).
  * Comparisons with fewer than MIN_ANCHORS anchors, and comparisons not
  * listed, are left to EM.
+ *
+ * With `jobs`, the anchors are counted on the party pairs of two files (of
+ * those that teach m), a file's pairs with itself only when those hold
+ * fewer than MIN_ANCHORS (a file linked alone). Few people are twice in one
+ * file, so there the anchor levels are far from near-certain: in the
+ * generated K-12 file of 1,000,000 people with short name lists, of its
+ * record pairs sharing a first name or surname whose ZIP5, initial and
+ * birth date agree, 5,149 were one person and 5,666 two; in the wage file,
+ * which seldom records the initial (its anchors widened, placeAnchors),
+ * 9,550 and 46,048. Counted, they lifted the m of the one-name levels
+ * (name_dob "last+dob,first low" 0.030 -> 0.090) and precision fell from
+ * 0.970 to 0.932 (docs/match-model.md, session 55).
  */
 export const MIN_ANCHORS = 50;
 /** The name_dob levels of a partly agreeing date whose m EM estimates (the anchors cannot reach them). */
@@ -63,8 +75,8 @@ export interface AnchorJobs {
   records: readonly number[];
   /**
    * Per group: whether its pairs teach m (FitOptions.teaching). Anchors
-   * are counted on the teaching groups' pairs, on every group's when those
-   * hold fewer than MIN_ANCHORS.
+   * are counted on the pairs of the teaching cross-file groups (anchoredM),
+   * on every group's when those hold fewer than MIN_ANCHORS.
    */
   teaching?: readonly boolean[];
 }
@@ -81,16 +93,18 @@ export function anchoredM(cand: ComparisonVectors, jobs?: AnchorJobs): (number[]
   const kNodob = names.indexOf('place_nodob');
   const kJoint = names.indexOf('name_dob');
   if (kPlace < 0 || kJoint < 0) return undefined;
-  const teaching = jobs?.teaching && cand.group && !jobs.teaching.every(Boolean) ? jobs.teaching : undefined;
+  // the groups whose pairs are counted: the teaching party pairs of two files
+  const source = jobs && cand.group ? jobs.pairs.map(([i, j], g) => i !== j && (jobs.teaching?.[g] ?? true)) : undefined;
+  const counted = source && !source.every(Boolean) ? source : undefined;
   // m of comparison k counted on the pairs at an anchor level of comparison `anchor` (per group: AnchorLevels),
-  // those of the teaching groups when they hold enough
-  const counts = (k: number, anchor: number, isAnchor: AnchorLevels, all = !teaching): number[] | undefined => {
+  // those of the counted groups when they hold enough
+  const counts = (k: number, anchor: number, isAnchor: AnchorLevels, all = !counted): number[] | undefined => {
     const c = new Float64Array(cand.defs[k]!.levels.length);
     let n = 0;
     for (let p = 0; p < cand.count; p++) {
       const l = cand.levels[p * K + k]!;
       const g = cand.group?.[p] ?? 0;
-      if (l === NULL_LEVEL || (!all && !teaching![g]) || !isAnchor(cand.levels[p * K + anchor]!, g)) continue;
+      if (l === NULL_LEVEL || (!all && !counted![g]) || !isAnchor(cand.levels[p * K + anchor]!, g)) continue;
       c[l]!++;
       n++;
     }

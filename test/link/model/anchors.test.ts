@@ -218,6 +218,29 @@ describe('anchoredM', () => {
     expect(anchoredM(small, { ...jobs, teaching: [true, false] })![2]).toEqual(anchoredM(small, jobs)![2]);
   });
 
+  it("counts anchors on the cross-file party pairs only (a within-file pair's too when those hold too few)", () => {
+    // group 1 is one file's own pairs: at the anchor level (ZIP5, initial and date agree) half are two people who share
+    // the surname and birth date (name_dob "last+dob,first low"), as in a large file with short name lists
+    const a = simulate(40, 40_000, 0.3);
+    const K = defs.length;
+    const rnd = splitmix32Stream(41);
+    const n = 4_000;
+    const levels = new Uint8Array(n * K);
+    const twin = JOINT_LABELS.indexOf('last+dob,first low');
+    const zip5mi = PLACE_LABELS.indexOf('zip5+mi');
+    for (let p = 0; p < n; p++) levels.set([draw(rnd, M[0]!), p % 2 ? twin : JOINT_LABELS.indexOf(SURE_LEVEL), zip5mi, NULL_LEVEL], p * K);
+    const group = Uint16Array.from({ length: a.count + n }, (_, p) => (p < a.count ? 0 : 1));
+    const cand: ComparisonVectors = { defs, count: a.count + n, levels: new Uint8Array([...a.levels, ...levels]), group, groupCount: 2 };
+    const records = [50_000, 50_000];
+    const m = (jobs?: Parameters<typeof anchoredM>[1]): number => anchoredM(cand, jobs)![1]![twin]!;
+    // counted, the within-file pairs lift the level's m several times over M's
+    expect(m()).toBeGreaterThan(5 * M[1]![twin]!);
+    expect(Math.abs(m({ pairs: [[0, 1], [1, 1]], records }) - M[1]![twin]!)).toBeLessThan(0.01);
+    // within-file pairs alone (one file, no other party): theirs are the anchors
+    const alone: ComparisonVectors = { defs, count: n, levels, group: new Uint16Array(n), groupCount: 1 };
+    expect(anchoredM(alone, { pairs: [[0, 0]], records: [50_000] })![1]![twin]!).toBeCloseTo(0.5, 1);
+  });
+
   it('nothing without a place comparison; a comparison with too few anchors is left to EM', () => {
     expect(anchoredM({ ...cand, defs: defs.map((d) => (d.name === 'place' ? { ...d, name: 'zip' } : d)) })).toBeUndefined();
     const few = simulate(2, MIN_ANCHORS, 0.3);
