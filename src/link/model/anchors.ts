@@ -51,8 +51,8 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  * birth date agree, 5,149 were one person and 5,666 two; in the wage file,
  * which seldom records the initial (its anchors widened, placeAnchors),
  * 9,550 and 46,048. Counted, they lifted the m of the one-name levels
- * (name_dob "last+dob,first low" 0.030 -> 0.090) and precision fell from
- * 0.970 to 0.932 (docs/match-model.md, session 55).
+ * (name_dob "last+dob,first low" 0.030 -> 0.090), and precision was
+ * 0.932 against 0.970 without them (docs/match-model.md, session 55).
  */
 export const MIN_ANCHORS = 50;
 /** The name_dob levels of a partly agreeing date whose m EM estimates (the anchors cannot reach them). */
