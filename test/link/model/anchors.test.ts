@@ -59,6 +59,20 @@ function simulate(seed: number, n: number, lambda: number, twins = 0): Compariso
   return { defs, count: n, levels };
 }
 
+/** The levels of `n` pairs, pair p's from `row` (a random stream of `seed`). */
+function pairsOf(seed: number, n: number, row: (rnd: ReturnType<typeof splitmix32Stream>, p: number) => number[]): Uint8Array {
+  const rnd = splitmix32Stream(seed);
+  const levels = new Uint8Array(n * defs.length);
+  for (let p = 0; p < n; p++) levels.set(row(rnd, p), p * defs.length);
+  return levels;
+}
+
+/** `a`'s pairs as group 0, then the pairs of `levels` as group 1. */
+function withGroup(a: ComparisonVectors, levels: Uint8Array): ComparisonVectors {
+  const count = a.count + levels.length / defs.length;
+  return { defs, count, levels: new Uint8Array([...a.levels, ...levels]), group: Uint16Array.from({ length: count }, (_, p) => (p < a.count ? 0 : 1)), groupCount: 2 };
+}
+
 describe('anchoredM', () => {
   const cand = simulate(1, 60_000, 0.3);
   const fixed = anchoredM(cand)!;
@@ -201,36 +215,25 @@ describe('anchoredM', () => {
   it("counts anchors on the teaching party pairs only (every pair's when those hold too few)", () => {
     // group 1's pairs at name_dob's top are namesakes whose place is a random pair's (a file without the anchors'
     // evidence): counted, they pull place's m toward u
-    const a = simulate(30, 30_000, 0.3);
-    const K = defs.length;
-    const rnd = splitmix32Stream(31);
-    const n = 30_000;
-    const levels = new Uint8Array(n * K);
-    for (let p = 0; p < n; p++) levels.set([draw(rnd, U[0]!), 0, draw(rnd, U[2]!), NULL_LEVEL], p * K);
-    const cand: ComparisonVectors = { defs, count: a.count + n, levels: new Uint8Array([...a.levels, ...levels]), group: Uint16Array.from({ length: a.count + n }, (_, p) => (p < a.count ? 0 : 1)), groupCount: 2 };
+    const levels = pairsOf(31, 30_000, (rnd) => [draw(rnd, U[0]!), 0, draw(rnd, U[2]!), NULL_LEVEL]);
+    const cand = withGroup(simulate(30, 30_000, 0.3), levels);
     const jobs = { pairs: [[0, 1], [0, 2]] as const, records: [50_000, 50_000, 50_000] };
     const zip5mi = PLACE_LABELS.indexOf('zip5+mi');
     expect(anchoredM(cand, jobs)![2]![zip5mi]!).toBeLessThan(M[2]![zip5mi]! - 0.1);
     anchoredM(cand, { ...jobs, teaching: [true, false] })![2]!.forEach((m, l) => expect(Math.abs(m - M[2]![l]!)).toBeLessThan(0.02));
     // a teaching pair with fewer than MIN_ANCHORS anchors: every pair's are counted
     const few = simulate(32, MIN_ANCHORS, 0.3);
-    const small: ComparisonVectors = { defs, count: few.count + n, levels: new Uint8Array([...few.levels, ...levels]), group: Uint16Array.from({ length: few.count + n }, (_, p) => (p < few.count ? 0 : 1)), groupCount: 2 };
+    const small = withGroup(few, levels);
     expect(anchoredM(small, { ...jobs, teaching: [true, false] })![2]).toEqual(anchoredM(small, jobs)![2]);
   });
 
   it("counts anchors on the cross-file party pairs only (a within-file pair's too when those hold too few)", () => {
     // group 1 is one file's own pairs: at the anchor level (ZIP5, initial and date agree) half are two people who share
     // the surname and birth date (name_dob "last+dob,first low"), as in a large file with short name lists
-    const a = simulate(40, 40_000, 0.3);
-    const K = defs.length;
-    const rnd = splitmix32Stream(41);
     const n = 4_000;
-    const levels = new Uint8Array(n * K);
     const twin = JOINT_LABELS.indexOf('last+dob,first low');
-    const zip5mi = PLACE_LABELS.indexOf('zip5+mi');
-    for (let p = 0; p < n; p++) levels.set([draw(rnd, M[0]!), p % 2 ? twin : JOINT_LABELS.indexOf(SURE_LEVEL), zip5mi, NULL_LEVEL], p * K);
-    const group = Uint16Array.from({ length: a.count + n }, (_, p) => (p < a.count ? 0 : 1));
-    const cand: ComparisonVectors = { defs, count: a.count + n, levels: new Uint8Array([...a.levels, ...levels]), group, groupCount: 2 };
+    const levels = pairsOf(41, n, (rnd, p) => [draw(rnd, M[0]!), p % 2 ? twin : JOINT_LABELS.indexOf(SURE_LEVEL), PLACE_LABELS.indexOf('zip5+mi'), NULL_LEVEL]);
+    const cand = withGroup(simulate(40, 40_000, 0.3), levels);
     const records = [50_000, 50_000];
     const m = (jobs?: Parameters<typeof anchoredM>[1]): number => anchoredM(cand, jobs)![1]![twin]!;
     // counted, the within-file pairs lift the level's m several times over M's
