@@ -45,14 +45,15 @@ import { CLK_ONE_NAME, NULL_LEVEL, type ComparisonVectors } from './types.js';
  * With `jobs`, the anchors are counted on the party pairs of two files (of
  * those that teach m), a file's pairs with itself only when those hold
  * fewer than MIN_ANCHORS (a file linked alone). Few people are twice in one
- * file, so there the anchor levels are far from near-certain: in the
- * generated K-12 file of 1,000,000 people with short name lists, of its
- * record pairs sharing a first name or surname whose ZIP5, initial and
- * birth date agree, 5,149 were one person and 5,666 two; in the wage file,
- * which seldom records the initial (its anchors widened, placeAnchors),
- * 9,550 and 46,048. Counted, they lifted the m of the one-name levels
- * (name_dob "last+dob,first low" 0.030 -> 0.090), and precision was
- * 0.932 against 0.970 without them (docs/match-model.md, session 55).
+ * file, so there a pair at an anchor level is often two people: in the
+ * generated K-12 file of 1,000,000 people with short name lists (tuning
+ * seed), of its record pairs sharing a first name or surname whose ZIP5,
+ * initial and birth date agree, 5,149 were one person and 5,666 two; in the
+ * wage file, which seldom records the initial (its anchors widened,
+ * placeAnchors), 9,550 and 46,048. Counted, they lifted the m of the
+ * one-name levels (name_dob "last+dob,first low" 0.030 -> 0.090), and on
+ * those files precision was 0.932 against 0.970 without them
+ * (docs/match-model.md, session 55).
  */
 export const MIN_ANCHORS = 50;
 /** The name_dob levels of a partly agreeing date whose m EM estimates (the anchors cannot reach them). */
