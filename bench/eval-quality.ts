@@ -25,7 +25,8 @@
  * per-pair objects), so it stays small at millions of records.
  *
  *   node dist/bench/eval-quality.js [--people 20000,200000] [--tuning | --seed S]
- *        [--methods dice,model,plain] [--names short|long-tail] [--extra-errors] [--workers N] [--max-per-party N] [--store] [--keep DIR [--reuse]]
+ *        [--methods dice,model,plain] [--names short|long-tail] [--extra-errors] [--absent PARTY:FEATURE,…] [--workers N]
+ *        [--max-per-party N] [--store] [--keep DIR [--reuse]]
  *   --store: the links keep a registry (`link --store`, a fresh store each run): their seconds and peaks include the
  *   store step (the registry's encodings and index; docs/registry.md "Full or incremental"), and the log says how long it took.
  *   --names long-tail: the generator's names with a long tail of synthetic names beyond its short lists
@@ -35,6 +36,10 @@
  *   ones (EXTRA_ERRORS, src/synth/agencies.ts: another middle initial, sex miscoded, an unrelated birth date, a ZIP
  *   typo, wage names cut to fixed widths): does the model hold up on kinds of error it was never tuned on? Its
  *   directories under --keep end in `-x`.
+ *   --absent wages:middle_name: that party's extract encoded without that schema feature (the agency declares it
+ *   absent, `p20link encode --absent`), as from a file that does not hold it; the plaintext reference leaves it out
+ *   too. Repeatable features, comma separated (wages:middle_name,wages:zip). Its directories under --keep end in
+ *   `-no-PARTY.FEATURE` (parseAbsent).
  *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
  *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability; P20_EVAL_RESIDUAL=off links without
  *   the residual pass (--no-residual-pass).
@@ -471,7 +476,34 @@ function mapping(party: string): Mapping {
   return JSON.parse(readFileSync(join(ROOT, 'examples/agencies', `${party}.json`), 'utf8')) as Mapping;
 }
 
-async function stepEncode(dir: string, workers: number | undefined): Promise<StepResult> {
+/** The features of the default schema (SCHEMA) a party may declare absent (--absent). */
+export const SCHEMA_FEATURES = ['first_name', 'middle_name', 'last_name', 'birth_date', 'sex', 'zip'] as const;
+
+/**
+ * `--absent` (`wages:middle_name,wages:zip`): the features each party's
+ * extract is encoded without, sorted, each `PARTY:FEATURE` once; an Error
+ * naming the part that is not a party of the generator (PARTIES) and a
+ * feature of the default schema (SCHEMA_FEATURES).
+ */
+export function parseAbsent(spec: string): string[] {
+  const out = new Set<string>();
+  for (const part of spec.split(',').map((x) => x.trim())) {
+    const [party, feature, ...rest] = part.split(':');
+    if (rest.length > 0 || !(PARTIES as readonly string[]).includes(party ?? '') || !(SCHEMA_FEATURES as readonly string[]).includes(feature ?? '')) {
+      throw new Error(`--absent: "${part}" is not PARTY:FEATURE with a party of ${PARTIES.join(', ')} and a feature of ${SCHEMA_FEATURES.join(', ')}`);
+    }
+    out.add(`${party}:${feature}`);
+  }
+  return [...out].sort();
+}
+
+/** The features `party` is encoded without, from parseAbsent's list. */
+function absentOf(absent: readonly string[], party: string): string[] {
+  return absent.filter((a) => a.startsWith(`${party}:`)).map((a) => a.slice(party.length + 1));
+}
+
+/** The encode step: the three generated extracts of `dir` under a fresh secret, each without its features of `absent` (parseAbsent). */
+export async function stepEncode(dir: string, workers: number | undefined, absent: readonly string[]): Promise<StepResult> {
   const secretFile = join(dir, 'linkage.secret');
   rmSync(secretFile, { force: true });
   await newSecret(secretFile);
@@ -489,6 +521,7 @@ async function stepEncode(dir: string, workers: number | undefined): Promise<Ste
       map,
       idColumn: m.idColumn,
       force: true,
+      ...(absentOf(absent, party).length > 0 ? { absent: absentOf(absent, party) } : {}),
       ...(workers !== undefined ? { workers } : {}),
     });
   }
@@ -601,14 +634,15 @@ export class Interner {
   }
 }
 
-export async function readPlain(dir: string, party: string, names: Interner): Promise<Plain> {
+export async function readPlain(dir: string, party: string, names: Interner, absent: readonly string[] = []): Promise<Plain> {
   const { schema, ext } = await prepareEncode(SCHEMA);
   const norms = plainNormalizers(schema, ext);
   const m = mapping(party);
   const t = await openCsv(join(dir, `${party}.csv`));
   const col = (f: string) => t.header.indexOf(m.map[f] ?? f);
   const cols = { first: col('first_name'), last: col('last_name'), middle: col('middle_name'), dob: col('birth_date'), sex: col('sex'), zip: col('zip'), id: t.header.indexOf(m.idColumn) };
-  const norm = (f: string, v: string | undefined) => (v === undefined ? '' : (norms.get(f)?.(v) ?? v));
+  const left = new Set(absentOf(absent, party));
+  const norm = (f: string, v: string | undefined) => (v === undefined || left.has(f) ? '' : (norms.get(f)?.(v) ?? v));
   const ids: string[] = [];
   const cols6 = [new F64(), new F64(), new F64(), new F64(), new F64(), new F64()];
   for await (const batch of t.batches) {
@@ -793,13 +827,13 @@ function candidatePairs(ka: ReturnType<typeof blockingKeys>, kb: ReturnType<type
   return v.slice(0, u);
 }
 
-async function stepPlain(dir: string): Promise<StepResult> {
+async function stepPlain(dir: string, absent: readonly string[]): Promise<StepResult> {
   const outDir = join(dir, 'out-plain');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const interner = new Interner();
   const parties: Plain[] = [];
-  for (const p of PARTIES) parties.push(await readPlain(dir, p, interner));
+  for (const p of PARTIES) parties.push(await readPlain(dir, p, interner, absent));
   const names = interner.strings;
   const K = PLAIN_DEFS.length;
   const vectors = (cand: { pp: number; pairs: Float64Array }[], nulls: number[] = []): ComparisonVectors => {
@@ -968,12 +1002,13 @@ async function runChildStep(argv: string[]): Promise<void> {
   };
   const workers = num('--workers');
   const maxPerParty = num('--max-per-party');
+  const absent = argv.includes('--absent') ? parseAbsent(argv[argv.indexOf('--absent') + 1]!) : [];
   const sampler = rssSampler();
   const t0 = performance.now();
   let r: StepResult;
-  if (kind === 'encode') r = await stepEncode(dir, workers);
+  if (kind === 'encode') r = await stepEncode(dir, workers, absent);
   else if (kind === 'dice' || kind === 'model') r = await stepLink(dir, kind, workers, maxPerParty, argv.includes('--store'));
-  else if (kind === 'plain') r = await stepPlain(dir);
+  else if (kind === 'plain') r = await stepPlain(dir, absent);
   else throw new Error(`unknown step ${kind}`);
   r.seconds = (performance.now() - t0) / 1000;
   r.peakMiB = peakMiB(sampler.stop());
@@ -1051,6 +1086,8 @@ export interface QualityEvalOptions {
   extraErrors?: boolean;
   /** A multiplier of the generator's recording-error rates (generateExtracts `troubleScale`; default 1). */
   troubleScale?: number;
+  /** Features a party's extract is encoded without (parseAbsent: `PARTY:FEATURE`). */
+  absent?: readonly string[];
   log?: (s: string) => void;
 }
 
@@ -1070,6 +1107,7 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
     ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []),
     ...(o.maxPerParty !== undefined ? ['--max-per-party', String(o.maxPerParty)] : []),
     ...(o.store ? ['--store'] : []),
+    ...(o.absent && o.absent.length > 0 ? ['--absent', o.absent.join(',')] : []),
   ];
   const out: SizeResult[] = [];
   try {
@@ -1077,7 +1115,8 @@ export async function runQualityEval(o: QualityEvalOptions): Promise<SizeResult[
       const names = o.names ?? 'short';
       const extraErrors = o.extraErrors === true;
       const scale = o.troubleScale ?? 1;
-      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}${extraErrors ? '-x' : ''}${scale === 1 ? '' : `-t${scale}`}`);
+      const without = (o.absent ?? []).map((a) => `-no-${a.replace(':', '.')}`).join('');
+      const dir = join(work, `p${people}-s${o.seed}${names === 'short' ? '' : '-lt'}${extraErrors ? '-x' : ''}${scale === 1 ? '' : `-t${scale}`}${without}`);
       // --reuse: data and encodings of an earlier run in the same --keep directory (same people, seed, realism)
       const stepsFile = join(dir, 'steps.json');
       const earlier = o.reuse ? readJson<{ rows?: Record<string, number>; people?: number; seed?: number; realism?: string; names?: string; extraErrors?: boolean; troubleScale?: number }>(join(dir, 'generation.json')) : undefined;
@@ -1229,6 +1268,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  let absent: string[] = [];
+  try {
+    absent = arg('--absent') !== undefined ? parseAbsent(arg('--absent')!) : [];
+  } catch (e) {
+    process.stderr.write(`eval:quality: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const results = await runQualityEval({
     sizes,
     seed,
@@ -1236,13 +1283,14 @@ async function main(): Promise<void> {
     names,
     ...(process.argv.includes('--extra-errors') ? { extraErrors: true } : {}),
     ...(troubleScale !== 1 ? { troubleScale } : {}),
+    ...(absent.length > 0 ? { absent } : {}),
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(mpp !== undefined ? { maxPerParty: Number(mpp) } : {}),
     ...(process.argv.includes('--store') ? { store: true } : {}),
     ...(keep !== undefined ? { workDir: keep, reuse: process.argv.includes('--reuse') } : {}),
     log: (s) => process.stderr.write(`${s}\n`),
   });
-  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full${process.argv.includes('--extra-errors') ? ' with extra errors' : ''}${troubleScale !== 1 ? `, recording errors ×${troubleScale}` : ''}, names ${names}, default schema, pairwise against the truth\n`);
+  process.stdout.write(`linkage quality: three agencies (K-12, college, wages), realism full${process.argv.includes('--extra-errors') ? ' with extra errors' : ''}${troubleScale !== 1 ? `, recording errors ×${troubleScale}` : ''}${absent.length > 0 ? `, encoded without ${absent.join(', ')}` : ''}, names ${names}, default schema, pairwise against the truth\n`);
   for (const s of results) process.stdout.write(`${formatSize(s)}\n`);
   // the model's figures; when --methods left it out, the first method's (named); when it failed, nulls (exit 1)
   const round = (x: number, d: number) => Number(x.toFixed(d));

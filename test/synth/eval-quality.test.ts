@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvRows } from '../helpers/csv-rows.js';
-import { dobLevel, evaluate, jaroWinkler, quality, readClusters, readTruthCompact, recordOf, type Truth } from '../../bench/eval-quality.js';
+import { dobLevel, evaluate, Interner, jaroWinkler, parseAbsent, quality, readClusters, readPlain, readTruthCompact, recordOf, stepEncode, type Truth } from '../../bench/eval-quality.js';
+import { readEncodedHeader } from '../../src/format/encoded-file.js';
 import { PARTIES } from '../../src/synth/agencies.js';
 import { generateExtracts } from '../../src/synth/generate.js';
 
@@ -130,6 +131,15 @@ describe('eval:quality pairwise measures', () => {
     expect(dobLevel(20030415, 20041116)).toBe(4);
   });
 
+  it('--absent: PARTY:FEATURE pairs, each once and sorted; anything else refused, naming the part', () => {
+    expect(parseAbsent('wages:zip, wages:middle_name,wages:zip')).toEqual(['wages:middle_name', 'wages:zip']);
+    expect(parseAbsent('k12:sex')).toEqual(['k12:sex']);
+    for (const bad of ['wages', 'payroll:zip', 'wages:ssn', 'wages:zip:x', 'wages:zip,']) {
+      expect(() => parseAbsent(bad), bad).toThrow(/--absent: ".*" is not PARTY:FEATURE/);
+    }
+    expect(() => parseAbsent('wages:zip,wages:ssn')).toThrow('"wages:ssn"');
+  });
+
   it('Jaro–Winkler known values', () => {
     expect(jaroWinkler('MARTHA', 'MARHTA')).toBeCloseTo(0.9611, 4);
     expect(jaroWinkler('DWAYNE', 'DUANE')).toBeCloseTo(0.84, 2);
@@ -173,6 +183,24 @@ describe('eval:quality on generated data', () => {
     expect(a.recall).toBe(0);
     expect(a.linkedPairs).toBe(0);
     expect(a.truePairs).toBe(e.truePairs);
+  });
+
+  it('--absent: that party is encoded and read without the feature, the other parties with it', async () => {
+    const absent = parseAbsent('wages:middle_name');
+    const names = new Interner();
+    const wages = await readPlain(dir, 'wages', names, absent);
+    const wagesAll = await readPlain(dir, 'wages', names);
+    const k12 = await readPlain(dir, 'k12', names, absent);
+    expect(wages.middle.every((x) => x === -1)).toBe(true);
+    expect(wagesAll.middle.filter((x) => x !== -1).length).toBeGreaterThan(100);
+    expect(k12.middle.filter((x) => x !== -1).length).toBeGreaterThan(100);
+    expect(Array.from(wages.zip)).toEqual(Array.from(wagesAll.zip));
+    const out = join(dir, 'absent');
+    await mkdir(out, { recursive: true });
+    for (const p of PARTIES) await writeFile(join(out, `${p}.csv`), await readFile(join(dir, `${p}.csv`)));
+    await stepEncode(out, 1, absent);
+    expect((await readEncodedHeader(join(out, 'wages.enc'))).absentFeatures).toEqual(['middle_name']);
+    expect((await readEncodedHeader(join(out, 'k12.enc'))).absentFeatures).toBeUndefined();
   });
 
   it('finds every record of the truth by party and id', async () => {
