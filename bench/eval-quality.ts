@@ -38,7 +38,7 @@
  *   directories under --keep end in `-x`.
  *   --absent wages:middle_name: that party's extract encoded without that schema feature (the agency declares it
  *   absent, `p20link encode --absent`), as from a file that does not hold it; the plaintext reference leaves it out
- *   too. Repeatable features, comma separated (wages:middle_name,wages:zip). Its directories under --keep end in
+ *   too. Several, comma separated (wages:middle_name,wages:zip). Its directories under --keep end in
  *   `-no-PARTY.FEATURE` (parseAbsent).
  *   environment (experiments with the model's decision): P20_EVAL_DEDUPLICATED=k12,college,wages declares
  *   parties deduplicated; P20_EVAL_MATCH_P=0.99 moves the decision probability; P20_EVAL_RESIDUAL=off links without
@@ -476,21 +476,24 @@ function mapping(party: string): Mapping {
   return JSON.parse(readFileSync(join(ROOT, 'examples/agencies', `${party}.json`), 'utf8')) as Mapping;
 }
 
-/** The features of the default schema (SCHEMA) a party may declare absent (--absent). */
-export const SCHEMA_FEATURES = ['first_name', 'middle_name', 'last_name', 'birth_date', 'sex', 'zip'] as const;
+/** The features of the default schema (SCHEMA), which a party may declare absent (--absent). */
+export function schemaFeatures(): string[] {
+  return (JSON.parse(readFileSync(SCHEMA, 'utf8')) as { features: { identifier: string }[] }).features.map((f) => f.identifier);
+}
 
 /**
  * `--absent` (`wages:middle_name,wages:zip`): the features each party's
  * extract is encoded without, sorted, each `PARTY:FEATURE` once; an Error
  * naming the part that is not a party of the generator (PARTIES) and a
- * feature of the default schema (SCHEMA_FEATURES).
+ * feature of the default schema (schemaFeatures).
  */
 export function parseAbsent(spec: string): string[] {
+  const features = schemaFeatures();
   const out = new Set<string>();
   for (const part of spec.split(',').map((x) => x.trim())) {
     const [party, feature, ...rest] = part.split(':');
-    if (rest.length > 0 || !(PARTIES as readonly string[]).includes(party ?? '') || !(SCHEMA_FEATURES as readonly string[]).includes(feature ?? '')) {
-      throw new Error(`--absent: "${part}" is not PARTY:FEATURE with a party of ${PARTIES.join(', ')} and a feature of ${SCHEMA_FEATURES.join(', ')}`);
+    if (rest.length > 0 || !(PARTIES as readonly string[]).includes(party ?? '') || !features.includes(feature ?? '')) {
+      throw new Error(`--absent: "${part}" is not PARTY:FEATURE with a party of ${PARTIES.join(', ')} and a feature of ${features.join(', ')}`);
     }
     out.add(`${party}:${feature}`);
   }
